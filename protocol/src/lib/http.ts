@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { REJECT_REASONS, RejectReason } from './decode';
+import { DeviceInfo, MetricSeries } from './model';
+
+/** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
+export const HistoryQuerySchema = z
+  .object({
+    from: z.coerce.number().finite().nonnegative().optional(),
+    to: z.coerce.number().finite().nonnegative().optional(),
+    maxPoints: z.coerce.number().int().positive().max(100_000).optional(),
+    metrics: z
+      .string()
+      .max(4096)
+      .transform((s) => s.split(',').filter((m) => m.length > 0))
+      .optional(),
+  })
+  .strict();
+export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+
+export interface DeviceListResponse {
+  devices: DeviceInfo[];
+}
+
+export interface HistoryResponse {
+  deviceId: string;
+  series: MetricSeries[];
+}
+
+/** `GET /api/stats`: ingest and fan-out counters since start. */
+export interface IngestStats {
+  startedAt: number;
+  broker: { mode: 'embedded' | 'external'; url: string; connected: boolean; reconnects: number };
+  messages: { received: number; telemetry: number; status: number; meta: number };
+  readings: { accepted: number; rejected: number };
+  rejected: Record<RejectReason, number>;
+  devices: { known: number; online: number; limit: number; refusedNew: number };
+  history: { series: number; points: number };
+  live: { clients: number; emits: number; readingsSent: number; flushMs: number };
+}
+
+export function emptyRejectCounts(): Record<RejectReason, number> {
+  const counts = {} as Record<RejectReason, number>;
+  for (const reason of REJECT_REASONS) counts[reason] = 0;
+  return counts;
+}

@@ -1,0 +1,37 @@
+/**
+ * Hard limits of the contract. Every outside input is bounded by one of these;
+ * the decoder rejects (and counts) anything beyond them.
+ */
+export const LIMITS = {
+  /** Largest MQTT payload accepted on any device topic, in bytes. */
+  maxPayloadBytes: 64 * 1024,
+  /** Most readings in one telemetry batch (a JSON array). */
+  maxBatchReadings: 500,
+  /** Most metrics in one reading. */
+  maxMetricsPerReading: 64,
+  /** How far ahead of the server clock a reading may be stamped, in ms. */
+  maxFutureSkewMs: 5 * 60 * 1000,
+  /** Oldest timestamp accepted (2000-01-01T00:00:00Z): older means a bad clock or seconds instead of ms. */
+  minTimestampMs: 946_684_800_000,
+  /** Most devices or groups in one `subscribe` request. */
+  maxSubscribeItems: 1000,
+  /** Largest Socket.IO message the gateway accepts, in bytes. */
+  maxSocketMessageBytes: 64 * 1024,
+  /** Meta: display name and unit lengths. */
+  maxNameLength: 128,
+  maxUnitLength: 16,
+} as const;
+
+export type DecodeLimits = {
+  maxPayloadBytes: number;
+  maxBatchReadings: number;
+  maxMetricsPerReading: number;
+  maxFutureSkewMs: number;
+};
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxPayloadBytes: LIMITS.maxPayloadBytes,
+  maxBatchReadings: LIMITS.maxBatchReadings,
+  maxMetricsPerReading: LIMITS.maxMetricsPerReading,
+  maxFutureSkewMs: LIMITS.maxFutureSkewMs,
+};

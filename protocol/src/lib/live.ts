@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { IdSchema, DeviceInfo, MetricSeries, Reading } from './model';
+import { LIMITS } from './limits';
+
+/** Socket.IO namespace for live data. */
+export const LIVE_NAMESPACE = '/live';
+
+/** Event names, in one place. */
+export const LiveEvent = {
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  readings: 'readings',
+  device: 'device',
+  gateway: 'gateway',
+  alert: 'alert',
+  lagged: 'lagged',
+} as const;
+
+/** Rooms: one per device, one per group, and one for the whole fleet. */
+export const FLEET_ROOM = 'fleet';
+export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
+export const groupRoom = (group: string): string => `group:${group}`;
+
+/**
+ * `subscribe` / `unsubscribe` request. `fleet: true` watches every device
+ * without joining each device room. `since` (ms since epoch) asks for history
+ * from then on; without it the default window is sent.
+ */
+export const SubscribeRequestSchema = z
+  .object({
+    devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
+    groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
+    fleet: z.boolean().optional(),
+    since: z.number().finite().nonnegative().optional(),
+    /** Cap on history points per metric in the acknowledgement. */
+    maxPoints: z.number().int().positive().max(100_000).optional(),
+    /** Skip history in the acknowledgement (e.g. an overview that only needs live data). */
+    history: z.boolean().optional(),
+  })
+  .strict();
+export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
+
+export const UnsubscribeRequestSchema = z
+  .object({
+    devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
+    groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
+    fleet: z.boolean().optional(),
+  })
+  .strict();
+export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
+
+export type LiveError = { ok: false; error: string };
+
+/** Acknowledgement of `subscribe`: the snapshot; live `readings` follow. */
+export type SubscribeAck =
+  | {
+      ok: true;
+      /** Server clock when the snapshot was taken; re-subscribe with `since` from the last ts held. */
+      serverTime: number;
+      devices: DeviceInfo[];
+      history: MetricSeries[];
+      rooms: string[];
+    }
+  | LiveError;
+
+export type UnsubscribeAck = { ok: true; rooms: string[] } | LiveError;
+
+/** Health of the gateway as seen by clients (`gateway` event, sent on connect and on change). */
+export interface GatewayStatus {
+  broker: 'connected' | 'disconnected';
+  serverTime: number;
+  /** Flush interval of the live hub in ms. */
+  flushMs: number;
+}
+
+export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
+export type AlertState = 'raised' | 'acknowledged' | 'cleared' | 'flapping';
+
+/** Alert lifecycle event (`alert`). */
+export interface AlertEvent {
+  id: string;
+  ruleId: string;
+  deviceId: string;
+  metric: string | null;
+  severity: AlertSeverity;
+  state: AlertState;
+  message: string;
+  value: number | null;
+  raisedAt: number;
+  acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
+  clearedAt: number | null;
+}
+
+/** Sent to a client whose backlog was dropped; it should re-subscribe with `since`. */
+export interface LaggedEvent {
+  droppedReadings: number;
+  since: number;
+}
+
+export interface ServerToClientEvents {
+  readings: (readings: Reading[]) => void;
+  device: (device: DeviceInfo) => void;
+  gateway: (status: GatewayStatus) => void;
+  alert: (alert: AlertEvent) => void;
+  lagged: (info: LaggedEvent) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (request: SubscribeRequest, ack: (response: SubscribeAck) => void) => void;
+  unsubscribe: (request: UnsubscribeRequest, ack: (response: UnsubscribeAck) => void) => void;
+}
+
+/** Readable `path: message` lines for a zod error. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
