@@ -43,6 +43,21 @@ function reject(deviceId: string | null, reason: RejectReason, detail: string): 
   return { kind: 'rejected', deviceId, rejections: [{ reason, detail }] };
 }
 
+/** UTF-8 size of a string without allocating it (the limit is in bytes, not UTF-16 units). */
+function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4; // surrogate pair: one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 /**
  * The one decoder of device messages, used by the backend, the simulator's
  * self-check and the tests. It never throws: every problem becomes a
@@ -63,7 +78,7 @@ export function decodeDeviceMessage(
   if (!parsed) return reject(null, 'topic', `topic ${quote(topic)} is not devices/{deviceId}/telemetry|status|meta`);
   const { deviceId, kind } = parsed;
 
-  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+  const size = typeof payload === 'string' ? utf8ByteLength(payload) : payload.byteLength;
   if (size > limits.maxPayloadBytes) {
     return reject(deviceId, 'oversize', `payload of ${size} bytes exceeds ${limits.maxPayloadBytes}`);
   }

@@ -11,13 +11,17 @@ export function isValidId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= ID_MAX_LENGTH && ID_PATTERN.test(value);
 }
 
-/** Quote an outside value for an error message, cut to a readable length. */
+/**
+ * Quote an outside value for an error message, cut to a readable length.
+ * Never throws: a value too deeply nested for `JSON.stringify` (e.g. thousands
+ * of nested arrays, which also overflow `String()`) is described by its type.
+ */
 export function quote(value: unknown, max = 40): string {
   let text: string;
   try {
     text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    text = Array.isArray(value) ? `[array of ${value.length}]` : `[${typeof value}]`;
   }
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }

@@ -1,0 +1,79 @@
+import {
+  formatIssues,
+  HistoryQuerySchema,
+  LIMITS,
+  LIVE_NAMESPACE,
+  LiveEvent,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@pulse/protocol';
+
+describe('SubscribeRequestSchema', () => {
+  it.each<[string, unknown]>([
+    ['nothing (default window, nothing joined)', {}],
+    ['devices', { devices: ['sim-001', 'sim-002'] }],
+    ['groups', { groups: ['hall-a'] }],
+    ['the fleet', { fleet: true }],
+    ['since and maxPoints', { devices: ['d'], since: 1_700_000_000_000, maxPoints: 500 }],
+    ['history off', { fleet: true, history: false }],
+    ['the item limit', { devices: Array.from({ length: LIMITS.maxSubscribeItems }, (_, i) => `d${i}`) }],
+    ['since zero', { since: 0 }],
+  ])('accepts %s', (_name, request) => {
+    const result = SubscribeRequestSchema.safeParse(request);
+    expect(result.success).toBe(true);
+    expect(result.data).toEqual(request);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['null', null, '(root)'],
+    ['an array', [], '(root)'],
+    ['a string', 'sim-001', '(root)'],
+    ['devices as a string', { devices: 'sim-001' }, 'devices'],
+    ['a bad device id', { devices: ['ok', 'not ok'] }, 'devices.1'],
+    ['a device id with a slash', { devices: ['a/b'] }, 'devices.0'],
+    ['a too long device id', { devices: ['d'.repeat(65)] }, 'devices.0'],
+    ['a numeric group', { groups: [1] }, 'groups.0'],
+    ['too many devices', { devices: Array.from({ length: LIMITS.maxSubscribeItems + 1 }, (_, i) => `d${i}`) }, 'devices'],
+    ['fleet as a string', { fleet: 'yes' }, 'fleet'],
+    ['a negative since', { since: -1 }, 'since'],
+    ['since as a string', { since: '2026-01-01' }, 'since'],
+    ['an infinite since', { since: Infinity }, 'since'],
+    ['maxPoints zero', { maxPoints: 0 }, 'maxPoints'],
+    ['fractional maxPoints', { maxPoints: 1.5 }, 'maxPoints'],
+    ['huge maxPoints', { maxPoints: 1e9 }, 'maxPoints'],
+    ['an unknown key', { device: ['sim-001'] }, '(root)'],
+    ['a __proto__ key', JSON.parse('{"__proto__":{"fleet":true}}'), '(root)'],
+  ])('rejects %s, naming the path', (_name, request, path) => {
+    const result = SubscribeRequestSchema.safeParse(request);
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    expect(formatIssues(result.error)).toMatch(new RegExp(`^${path.replace(/[.()]/g, '\\$&')}: `));
+  });
+
+  it('unsubscribe takes the same lists but no history options', () => {
+    expect(UnsubscribeRequestSchema.safeParse({ devices: ['a'], groups: ['g'], fleet: true }).success).toBe(true);
+    expect(UnsubscribeRequestSchema.safeParse({ since: 1 }).success).toBe(false);
+  });
+});
+
+describe('HistoryQuerySchema', () => {
+  it('coerces query strings and splits metrics', () => {
+    expect(HistoryQuerySchema.parse({ from: '1000', to: '2000', maxPoints: '50', metrics: 'a,,b' })).toEqual({
+      from: 1000,
+      to: 2000,
+      maxPoints: 50,
+      metrics: ['a', 'b'],
+    });
+  });
+
+  it.each([{ from: 'yesterday' }, { maxPoints: '0' }, { to: '-5' }, { extra: '1' }])('rejects %j', (query) => {
+    expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
+  });
+});
+
+describe('live names', () => {
+  it('are the documented ones', () => {
+    expect(LIVE_NAMESPACE).toBe('/live');
+    expect(Object.values(LiveEvent)).toEqual(['subscribe', 'unsubscribe', 'readings', 'device', 'gateway', 'alert', 'lagged']);
+  });
+});
