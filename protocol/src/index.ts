@@ -6,3 +6,4 @@ export * from './lib/decode';
 export * from './lib/encode';
 export * from './lib/live';
 export * from './lib/http';
+export * from './lib/alerts';

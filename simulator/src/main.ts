@@ -1,1 +1,49 @@
-console.log('Hello World');
+import { parseConfig, USAGE } from './app/config';
+import { runSimulator } from './app/simulator';
+
+export { parseConfig, USAGE, DEFAULTS } from './app/config';
+export type { SimulatorConfig } from './app/config';
+export { runSimulator, connectionCount } from './app/simulator';
+export type { Simulator, SimulatorStats, SimulatorDeps } from './app/simulator';
+export { createFleet } from './app/models/fleet';
+
+/** Bounded shutdown: whatever the broker does, exit within this time after a signal. */
+const FORCE_EXIT_MS = 3000;
+
+export function main(argv: readonly string[]): void {
+  const parsed = parseConfig(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`pulse-simulator: ${parsed.error}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if ('help' in parsed) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const { config } = parsed;
+  if (!config.quiet) {
+    const mode = config.load ? 'load mode (max rate)' : `${config.rate}/s per device`;
+    process.stderr.write(`pulse-simulator: ${config.devices} devices, ${mode}, seed ${config.seed} → ${config.url}\n`);
+  }
+  const simulator = runSimulator(config);
+  const shutdown = (signal: string): void => {
+    if (!config.quiet) process.stderr.write(`\npulse-simulator: ${signal}, publishing offline and disconnecting\n`);
+    setTimeout(() => {
+      process.stderr.write('pulse-simulator: shutdown timed out, exiting\n');
+      process.exit(0);
+    }, FORCE_EXIT_MS).unref();
+    void simulator.stop();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  void simulator.done.then(() => {
+    const s = simulator.stats();
+    if (!config.quiet) {
+      process.stderr.write(`pulse-simulator: sent ${s.readings} readings in ${s.messages} messages, ${s.errors} errors\n`);
+    }
+    process.exit(0);
+  });
+}
+
+if (require.main === module) main(process.argv.slice(2));

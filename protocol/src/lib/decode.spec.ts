@@ -7,7 +7,7 @@ import {
   REJECT_REASONS,
   statusTopic,
   telemetryTopic,
-} from '@pulse/protocol';
+} from '../index';
 
 /** A fixed server clock: every case is deterministic. */
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);

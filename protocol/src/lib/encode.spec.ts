@@ -1,4 +1,4 @@
-import { decodeDeviceMessage, encodeTelemetry, Reading, telemetryTopic } from '@pulse/protocol';
+import { decodeDeviceMessage, encodeTelemetry, Reading, telemetryTopic } from '../index';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 

@@ -6,7 +6,7 @@ import {
   LiveEvent,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-} from '@pulse/protocol';
+} from '../index';
 
 describe('SubscribeRequestSchema', () => {
   it.each<[string, unknown]>([
@@ -74,6 +74,6 @@ describe('HistoryQuerySchema', () => {
 describe('live names', () => {
   it('are the documented ones', () => {
     expect(LIVE_NAMESPACE).toBe('/live');
-    expect(Object.values(LiveEvent)).toEqual(['subscribe', 'unsubscribe', 'readings', 'device', 'gateway', 'alert', 'lagged']);
+    expect(Object.values(LiveEvent)).toEqual(['subscribe', 'unsubscribe', 'readings', 'device', 'gateway', 'alert', 'lagged', 'alerts', 'ack']);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdSchema, DeviceInfo, MetricSeries, Reading } from './model';
 import { LIMITS } from './limits';
+import type { AckResponse, LiveAckRequest } from './alerts';
 
 /** Socket.IO namespace for live data. */
 export const LIVE_NAMESPACE = '/live';
@@ -14,6 +15,8 @@ export const LiveEvent = {
   gateway: 'gateway',
   alert: 'alert',
   lagged: 'lagged',
+  alerts: 'alerts',
+  ack: 'ack',
 } as const;
 
 /** Rooms: one per device, one per group, and one for the whole fleet. */
@@ -90,6 +93,23 @@ export interface AlertEvent {
   acknowledgedAt: number | null;
   acknowledgedBy: string | null;
   clearedAt: number | null;
+  /** Name of the rule (defaults to its id), for display. */
+  ruleName: string;
+  /**
+   * The level that was crossed: the threshold level (for `outside`, the bound crossed),
+   * the rate limit, or the silence in ms for no-data; null for offline.
+   */
+  threshold: number | null;
+  /** Time of this lifecycle change (reading timestamp for threshold/rate, server clock otherwise). */
+  updatedAt: number;
+  /** True while raise/clear cycles exceed the flap limit: one alert instead of a storm. */
+  flapping: boolean;
+  /** Times the condition was raised while this alert stayed open (1 for a fresh alert). */
+  count: number;
+  /** Still on the active list; false once cleared and acknowledged (drop it from the list). */
+  active: boolean;
+  /** Note given with the acknowledgement. */
+  ackNote: string | null;
 }
 
 /** Sent to a client whose backlog was dropped; it should re-subscribe with `since`. */
@@ -104,11 +124,15 @@ export interface ServerToClientEvents {
   gateway: (status: GatewayStatus) => void;
   alert: (alert: AlertEvent) => void;
   lagged: (info: LaggedEvent) => void;
+  /** Snapshot of the active alerts, sent on connect; `alert` deltas follow. */
+  alerts: (alerts: AlertEvent[]) => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: (response: SubscribeAck) => void) => void;
   unsubscribe: (request: UnsubscribeRequest, ack: (response: UnsubscribeAck) => void) => void;
+  /** Acknowledge an alert (same as `POST /api/alerts/:id/ack`). */
+  ack: (request: LiveAckRequest, ack: (response: AckResponse) => void) => void;
 }
 
 /** Readable `path: message` lines for a zod error. */

@@ -10,7 +10,7 @@ import type {
   Reading,
   ServerToClientEvents,
   SubscribeAck,
-} from '@pulse/protocol';
+} from '../index';
 
 /** The shape of socket.io's typed `emit`, without importing socket.io into the contract's tests. */
 type Emit<Events> = <E extends keyof Events>(
@@ -46,7 +46,7 @@ describe('live event maps (type-level)', () => {
   });
 
   it('refuse wrong payloads at compile time', () => {
-    // readings is an array of readings, not one reading
+    // @ts-expect-error readings is an array of readings, not one reading
     serverEmit('readings', reading);
     // @ts-expect-error a reading's values are numbers
     serverEmit('readings', [{ deviceId: 'd', ts: 1, values: { t: '21' } }]);

@@ -11,7 +11,7 @@ import {
   statusTopic,
   telemetryTopic,
   TOPIC_KINDS,
-} from '@pulse/protocol';
+} from '../index';
 
 describe('topics', () => {
   it.each(['sim-001', 'a', 'A.b_c-9', 'd'.repeat(64)])('builders and parseTopic round-trip for %j', (id) => {

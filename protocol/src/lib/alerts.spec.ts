@@ -1,0 +1,212 @@
+import {
+  AckRequestSchema,
+  AckResponse,
+  ALERT_SEVERITIES,
+  AlertEvent,
+  AlertQuerySchema,
+  AlertRuleSchema,
+  ClientToServerEvents,
+  formatIssues,
+  LiveAckRequestSchema,
+  ServerToClientEvents,
+} from '../index';
+
+describe('AlertRuleSchema', () => {
+  it.each([
+    [
+      'threshold above',
+      {
+        id: 'a',
+        kind: 'threshold',
+        metric: 't',
+        op: 'above',
+        value: 30,
+        clear: 28,
+        forMs: 10_000,
+        severity: 'major',
+      },
+    ],
+    [
+      'threshold outside',
+      {
+        id: 'a',
+        kind: 'threshold',
+        metric: 't',
+        op: 'outside',
+        low: 1,
+        high: 9,
+        clearLow: 2,
+        clearHigh: 8,
+        severity: 'info',
+      },
+    ],
+    [
+      'rate',
+      {
+        id: 'a',
+        kind: 'rate',
+        metric: 'v',
+        windowMs: 5000,
+        maxDelta: 5,
+        per: 'window',
+        direction: 'up',
+        severity: 'minor',
+      },
+    ],
+    [
+      'device no-data',
+      {
+        id: 'a',
+        kind: 'nodata',
+        silenceMs: 5000,
+        severity: 'minor',
+        scope: { device: 'sim-001' },
+      },
+    ],
+    [
+      'metric no-data',
+      {
+        id: 'a',
+        kind: 'nodata',
+        metric: 'co2',
+        cadenceMultiple: 3,
+        severity: 'minor',
+        scope: { group: 'lab' },
+      },
+    ],
+    [
+      'offline',
+      { id: 'a', kind: 'offline', severity: 'critical', enabled: false },
+    ],
+  ])('accepts %s', (_name, input) => {
+    expect(AlertRuleSchema.safeParse(input).success).toBe(true);
+  });
+
+  it('reports paths a person can follow', () => {
+    const result = AlertRuleSchema.safeParse({
+      id: 'a',
+      kind: 'threshold',
+      metric: 't',
+      op: 'below',
+      value: 5,
+      clear: 4,
+      severity: 'major',
+    });
+    expect(result.success).toBe(false);
+    if (!result.success)
+      expect(formatIssues(result.error)).toBe(
+        'clear: must be >= value (5) with op "below"',
+      );
+  });
+
+  it('lists severities most severe first', () => {
+    expect(ALERT_SEVERITIES).toEqual([
+      'critical',
+      'major',
+      'minor',
+      'warning',
+      'info',
+    ]);
+  });
+});
+
+describe('AlertQuerySchema', () => {
+  it('coerces query strings and defaults the limit', () => {
+    expect(
+      AlertQuerySchema.parse({
+        deviceId: 'sim-001',
+        severity: 'major',
+        state: 'cleared',
+        from: '1000',
+        to: '2000',
+      }),
+    ).toEqual({
+      deviceId: 'sim-001',
+      severity: 'major',
+      state: 'cleared',
+      from: 1000,
+      to: 2000,
+      limit: 100,
+    });
+  });
+
+  it.each([
+    { severity: 'high' },
+    { state: 'open' },
+    { limit: '0' },
+    { limit: '5000' },
+    { from: 'yesterday' },
+    { deviceId: 'a b' },
+    { extra: '1' },
+  ])('rejects %j', (query) => {
+    expect(AlertQuerySchema.safeParse(query).success).toBe(false);
+  });
+});
+
+describe('AckRequestSchema', () => {
+  it('needs who, trims it, and takes an optional note', () => {
+    expect(AckRequestSchema.parse({ by: ' alice ', note: 'on it' })).toEqual({
+      by: 'alice',
+      note: 'on it',
+    });
+    expect(AckRequestSchema.safeParse({ by: '   ' }).success).toBe(false);
+    expect(AckRequestSchema.safeParse({ by: 'x'.repeat(65) }).success).toBe(
+      false,
+    );
+    expect(AckRequestSchema.safeParse({}).success).toBe(false);
+    expect(LiveAckRequestSchema.parse({ id: 'al-1', by: 'bob' })).toEqual({
+      id: 'al-1',
+      by: 'bob',
+    });
+    expect(LiveAckRequestSchema.safeParse({ by: 'bob' }).success).toBe(false);
+  });
+});
+
+describe('alert live events (type-level)', () => {
+  type Emit<Events> = <E extends keyof Events>(
+    event: E,
+    ...args: Events[E] extends (...a: infer P) => void ? P : never
+  ) => void;
+  const calls: unknown[][] = [];
+  const serverEmit: Emit<ServerToClientEvents> = (event, ...args) =>
+    calls.push([event, ...args]);
+  const clientEmit: Emit<ClientToServerEvents> = (event, ...args) =>
+    calls.push([event, ...args]);
+  const alert: AlertEvent = {
+    id: 'al-1',
+    ruleId: 'r',
+    ruleName: 'r',
+    deviceId: 'd',
+    metric: 't',
+    severity: 'major',
+    state: 'raised',
+    message: 'm',
+    value: 1,
+    threshold: 0,
+    raisedAt: 1,
+    updatedAt: 1,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    ackNote: null,
+    clearedAt: null,
+    flapping: false,
+    count: 1,
+    active: true,
+  };
+
+  it('carry the snapshot, the deltas and acknowledgements', () => {
+    serverEmit('alerts', [alert]);
+    serverEmit('alert', alert);
+    clientEmit('ack', { id: 'al-1', by: 'alice' }, (response: AckResponse) => {
+      if (response.ok) void response.alert.acknowledgedBy;
+      else void response.error;
+    });
+    // @ts-expect-error the snapshot is a list
+    serverEmit('alerts', alert);
+    // @ts-expect-error ack needs who
+    clientEmit('ack', { id: 'al-1' }, () => undefined);
+    // @ts-expect-error ack needs an acknowledgement callback
+    clientEmit('ack', { id: 'al-1', by: 'alice' });
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -1,0 +1,216 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * The simulator's whole configuration, parsed and validated here and nowhere
+ * else. Every field documents its flag.
+ */
+export interface SimulatorConfig {
+  /** `--url`: broker URL, mqtt:// mqtts:// ws:// or wss://. */
+  url: string;
+  /** `--devices`: fleet size, 1..100000. */
+  devices: number;
+  /** `--rate`: readings per second per device (> 0, at most 1000). Ignored with `--load`. */
+  rate: number;
+  /** `--seed`: integer seed of every random choice; the same seed replays the same fleet. */
+  seed: number;
+  /** `--batch`: readings per telemetry message, 1..500 (a JSON array when > 1). */
+  batch: number;
+  /** `--dropout`: chance that a reading is lost, 0..1. */
+  dropout: number;
+  /** `--offline`: chance per second that a device goes offline for 5..30 s, 0..1. */
+  offline: number;
+  /** `--duration`: seconds to run, 0 = until SIGINT/SIGTERM. */
+  duration: number;
+  /** `--load`: benchmark mode, publish as fast as the connections allow (QoS 0, bounded in flight, ts = publish time). */
+  load: boolean;
+  /** `--prefix`: device id prefix; ids are `${prefix}-001`... */
+  prefix: string;
+  /** `--quiet`: no progress line. */
+  quiet: boolean;
+  /** `--qos`: MQTT QoS of telemetry, 0 or 1 (status and meta always use 1). */
+  qos: 0 | 1;
+  /** `--connections`: MQTT connections; 0 = auto (one per device up to 200 devices, else a pool). */
+  connections: number;
+  /** `--period`: seconds of one compressed "day" of the temperature curve. */
+  period: number;
+}
+
+export const DEFAULTS: SimulatorConfig = {
+  url: 'mqtt://127.0.0.1:1883',
+  devices: 12,
+  rate: 1,
+  seed: 42,
+  batch: 1,
+  dropout: 0,
+  offline: 0,
+  duration: 0,
+  load: false,
+  prefix: 'sim',
+  quiet: false,
+  qos: 0,
+  connections: 0,
+  period: 600,
+};
+
+export const USAGE = `Usage: node dist/simulator/main.js [options]
+
+Pulse device simulator: a fleet of fake devices publishing to an MQTT broker
+on devices/{id}/telemetry|status|meta (retained online + meta, Last Will offline).
+
+Options:
+  --url <url>          broker URL, mqtt:// mqtts:// ws:// wss://   (default ${DEFAULTS.url})
+  --devices <n>        number of devices, 1..100000                (default ${DEFAULTS.devices})
+  --rate <r>           readings per second per device, > 0         (default ${DEFAULTS.rate})
+  --seed <int>         random seed; same seed, same fleet          (default ${DEFAULTS.seed})
+  --batch <n>          readings per message, 1..500                (default ${DEFAULTS.batch})
+  --dropout <p>        chance a reading is lost, 0..1              (default ${DEFAULTS.dropout})
+  --offline <p>        chance per second a device goes offline     (default ${DEFAULTS.offline})
+  --duration <s>       seconds to run, 0 = until Ctrl-C            (default ${DEFAULTS.duration})
+  --load               benchmark mode: publish as fast as possible, QoS 0,
+                       bounded in flight, ts = publish time
+  --prefix <id>        device id prefix, ids are <prefix>-001...   (default ${DEFAULTS.prefix})
+  --qos <0|1>          QoS of telemetry                            (default ${DEFAULTS.qos})
+  --connections <n>    MQTT connections, 0 = auto: one per device
+                       up to 200 devices, else a pool              (default auto)
+  --period <s>         length of the simulated "day" in seconds    (default ${DEFAULTS.period})
+  --quiet              no progress line
+  -h, --help           show this help
+
+Exit codes: 0 done or stopped, 2 bad arguments.
+`;
+
+const finiteNumber = (flag: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, `--${flag} needs a value`)
+    .transform((raw, ctx) => {
+      const value = Number(raw);
+      if (!Number.isFinite(value)) {
+        ctx.addIssue({ code: 'custom', message: `--${flag} must be a number, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const bounded = (flag: string, min: number, max: number, opts: { int?: boolean; exclusiveMin?: boolean } = {}) =>
+  finiteNumber(flag).superRefine((value, ctx) => {
+    const low = opts.exclusiveMin ? value <= min : value < min;
+    if (opts.int && !Number.isInteger(value)) {
+      ctx.addIssue({ code: 'custom', message: `--${flag} must be an integer, got ${value}` });
+    } else if (low || value > max) {
+      const range = opts.exclusiveMin ? `greater than ${min} and at most ${max}` : `${min}..${max}`;
+      ctx.addIssue({ code: 'custom', message: `--${flag} must be ${range}, got ${value}` });
+    }
+  });
+
+const FlagsSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .superRefine((raw, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `--url must be a URL like mqtt://host:1883, got ${JSON.stringify(raw)}` });
+        return;
+      }
+      if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(url.protocol) || !url.hostname) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `--url must use mqtt://, mqtts://, ws:// or wss:// with a host, got ${JSON.stringify(raw)}`,
+        });
+      }
+    }),
+  devices: bounded('devices', 1, 100_000, { int: true }),
+  rate: bounded('rate', 0, 1000, { exclusiveMin: true }),
+  seed: bounded('seed', -(2 ** 31), 2 ** 32 - 1, { int: true }),
+  batch: bounded('batch', 1, 500, { int: true }),
+  dropout: bounded('dropout', 0, 1),
+  offline: bounded('offline', 0, 1),
+  duration: bounded('duration', 0, 365 * 86_400),
+  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1 to 40 characters of A-Z a-z 0-9 _ - .'),
+  qos: z.enum(['0', '1'], { error: 'must be 0 or 1' }).transform((q): 0 | 1 => (q === '1' ? 1 : 0)),
+  connections: bounded('connections', 0, 10_000, { int: true }),
+  period: bounded('period', 1, 7 * 86_400),
+  load: z.boolean(),
+  quiet: z.boolean(),
+});
+
+export type ConfigResult =
+  | { ok: true; config: SimulatorConfig }
+  | { ok: true; help: true }
+  | { ok: false; error: string };
+
+type ValueFlag = Exclude<keyof SimulatorConfig, 'load' | 'quiet'>;
+const VALUE_FLAGS: readonly ValueFlag[] = [
+  'url',
+  'devices',
+  'rate',
+  'seed',
+  'batch',
+  'dropout',
+  'offline',
+  'duration',
+  'prefix',
+  'qos',
+  'connections',
+  'period',
+];
+
+/**
+ * Parse and validate argv (without `node` and the script). Never throws and
+ * never exits: the caller prints `error` with {@link USAGE} and exits 2.
+ */
+export function parseConfig(argv: readonly string[]): ConfigResult {
+  let parsed: ReturnType<typeof parseWith>;
+  try {
+    parsed = parseWith(argv);
+  } catch (error) {
+    // parseArgs names the flag: "Unknown option '--nope'", "Option '--rate <value>' argument missing".
+    return { ok: false, error: (error as Error).message };
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { ok: true, help: true };
+  if (positionals.length > 0) {
+    return { ok: false, error: `unexpected argument ${JSON.stringify(positionals[0])} (flags start with --)` };
+  }
+  const raw: Record<string, unknown> = { load: values.load ?? false, quiet: values.quiet ?? false };
+  for (const flag of VALUE_FLAGS) raw[flag] = values[flag] ?? String(DEFAULTS[flag]);
+  const result = FlagsSchema.safeParse(raw);
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) => {
+      const flag = String(issue.path[0] ?? '');
+      return issue.message.startsWith('--') ? issue.message : `--${flag} ${issue.message}, got ${JSON.stringify(raw[flag])}`;
+    });
+    return { ok: false, error: messages.join('\n') };
+  }
+  return { ok: true, config: result.data };
+}
+
+function parseWith(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      devices: { type: 'string' },
+      rate: { type: 'string' },
+      seed: { type: 'string' },
+      batch: { type: 'string' },
+      dropout: { type: 'string' },
+      offline: { type: 'string' },
+      duration: { type: 'string' },
+      prefix: { type: 'string' },
+      qos: { type: 'string' },
+      connections: { type: 'string' },
+      period: { type: 'string' },
+      load: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

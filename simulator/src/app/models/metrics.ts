@@ -1,0 +1,264 @@
+import { chance, gaussian, RandomSource, uniform } from './random';
+
+/**
+ * Metric generators: small stateful processes advanced by the sample time.
+ * They read time only from the `t` they are given (no clock of their own) and
+ * randomness only from the device's seeded source, so a seed replays exactly.
+ * Time-based rates are "per second of simulated time", so a lower `--rate`
+ * gives the same curves with fewer points.
+ */
+export interface MetricGenerator {
+  readonly name: string;
+  readonly unit: string;
+  /** Value at time `t` (ms). `values` holds the metrics already sampled for this reading. */
+  next(t: number, values: Readonly<Record<string, number>>): number;
+}
+
+const round = (value: number, decimals: number): number => {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+};
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+
+/** Seconds since the previous sample (0 on the first), guarding against clocks going back. */
+function stepper(): (t: number) => number {
+  let last: number | null = null;
+  return (t) => {
+    const dt = last === null ? 0 : Math.max(0, (t - last) / 1000);
+    last = t;
+    return dt;
+  };
+}
+
+/** Probability that an event with `perSecond` rate happens within `dtS` seconds. */
+export const perInterval = (perSecond: number, dtS: number): number =>
+  perSecond >= 1 ? 1 : 1 - Math.pow(1 - perSecond, dtS);
+
+export interface TemperatureOptions {
+  name?: string;
+  base: number;
+  amplitude: number;
+  /** A "day", compressed: one full sinusoid per period. */
+  periodMs: number;
+  /** Offset into the period, 0..1, so devices do not all peak together. */
+  phase: number;
+  noise: number;
+}
+
+/** Daily-like sinusoid plus correlated (AR(1)) noise. */
+export class TemperatureGenerator implements MetricGenerator {
+  readonly name: string;
+  readonly unit = '°C';
+  /** Latest distance from the base, read by the humidity generator (anti-correlation). */
+  deviation = 0;
+  private noise = 0;
+
+  constructor(
+    private readonly options: TemperatureOptions,
+    private readonly random: RandomSource,
+  ) {
+    this.name = options.name ?? 'temperature';
+  }
+
+  next(t: number): number {
+    const { base, amplitude, periodMs, phase, noise } = this.options;
+    this.noise = 0.8 * this.noise + noise * gaussian(this.random);
+    const value = base + amplitude * Math.sin(2 * Math.PI * (t / periodMs + phase)) + this.noise;
+    this.deviation = value - base;
+    return round(value, 2);
+  }
+}
+
+/** Relative humidity, falling when the temperature rises. */
+export class HumidityGenerator implements MetricGenerator {
+  readonly name = 'humidity';
+  readonly unit = '%';
+
+  constructor(
+    private readonly temperature: TemperatureGenerator,
+    private readonly base: number,
+    private readonly random: RandomSource,
+    /** Percentage points of humidity lost per °C above the base temperature. */
+    private readonly coupling = 2.5,
+  ) {}
+
+  next(): number {
+    const value = this.base - this.coupling * this.temperature.deviation + 0.4 * gaussian(this.random);
+    return round(clamp(value, 5, 98), 1);
+  }
+}
+
+/** Barometric pressure: a mean-reverting random walk, kept inside weather bounds. */
+export class PressureGenerator implements MetricGenerator {
+  readonly name = 'pressure';
+  readonly unit = 'hPa';
+  private value: number;
+  private readonly dt = stepper();
+
+  constructor(
+    private readonly random: RandomSource,
+    private readonly mean = 1013,
+    private readonly min = 985,
+    private readonly max = 1040,
+  ) {
+    this.value = mean + uniform(random, -8, 8);
+  }
+
+  next(t: number): number {
+    const dtS = this.dt(t);
+    this.value += 0.08 * Math.sqrt(dtS) * gaussian(this.random) + 0.002 * (this.mean - this.value) * dtS;
+    // Reflect at the bounds instead of sticking to them.
+    if (this.value > this.max) this.value = 2 * this.max - this.value;
+    if (this.value < this.min) this.value = 2 * this.min - this.value;
+    this.value = clamp(this.value, this.min, this.max);
+    return round(this.value, 2);
+  }
+}
+
+/**
+ * Indoor CO2: occupancy changes in steps (people come and go), the
+ * concentration follows with a time constant, and the sensor drifts slowly.
+ */
+export class Co2Generator implements MetricGenerator {
+  readonly name = 'co2';
+  readonly unit = 'ppm';
+  private people: number;
+  private value: number;
+  private drift = 0;
+  private readonly dt = stepper();
+
+  constructor(
+    private readonly random: RandomSource,
+    private readonly maxPeople = 8,
+    /** How often occupancy changes, per second. */
+    private readonly occupancyChangePerSecond = 1 / 45,
+    /** Time constant of the room's air, in seconds. */
+    private readonly tauS = 90,
+  ) {
+    this.people = Math.floor(uniform(random, 0, maxPeople / 2));
+    this.value = this.target();
+  }
+
+  private target(): number {
+    return 420 + 110 * this.people;
+  }
+
+  next(t: number): number {
+    const dtS = this.dt(t);
+    if (chance(this.random, perInterval(this.occupancyChangePerSecond, dtS))) {
+      const step = this.random.next() < 0.5 ? -1 : 1;
+      this.people = clamp(this.people + step * Math.ceil(uniform(this.random, 0, 3)), 0, this.maxPeople);
+    }
+    this.drift = clamp(this.drift + 0.05 * Math.sqrt(dtS) * gaussian(this.random), -30, 30);
+    this.value += (this.target() - this.value) * (1 - Math.exp(-dtS / this.tauS));
+    return Math.round(Math.max(380, this.value + this.drift + 3 * gaussian(this.random)));
+  }
+}
+
+/** Electrical load: steps between load levels (idle, partial, full...) plus noise. */
+export class PowerGenerator implements MetricGenerator {
+  readonly name = 'power';
+  readonly unit = 'W';
+  private level: number;
+  private readonly dt = stepper();
+
+  constructor(
+    private readonly random: RandomSource,
+    private readonly levels: readonly number[],
+    private readonly switchPerSecond = 1 / 30,
+    private readonly noiseFraction = 0.03,
+  ) {
+    this.level = Math.floor(uniform(random, 0, levels.length));
+  }
+
+  next(t: number): number {
+    if (chance(this.random, perInterval(this.switchPerSecond, this.dt(t)))) {
+      this.level = Math.floor(uniform(this.random, 0, this.levels.length));
+    }
+    const nominal = this.levels[this.level];
+    return round(Math.max(0, nominal * (1 + this.noiseFraction * gaussian(this.random)) + 2 * gaussian(this.random)), 1);
+  }
+}
+
+/** Mains voltage with a small sag under load. */
+export class VoltageGenerator implements MetricGenerator {
+  readonly name = 'voltage';
+  readonly unit = 'V';
+  constructor(
+    private readonly random: RandomSource,
+    private readonly nominal = 230,
+  ) {}
+
+  next(_t: number, values: Readonly<Record<string, number>>): number {
+    const load = values['power'] ?? 0;
+    return round(this.nominal - load / 1000 + 1.2 * gaussian(this.random), 1);
+  }
+}
+
+/** Current derived from the power and voltage of the same reading. */
+export class CurrentGenerator implements MetricGenerator {
+  readonly name = 'current';
+  readonly unit = 'A';
+  next(_t: number, values: Readonly<Record<string, number>>): number {
+    const volts = values['voltage'] || 230;
+    return round((values['power'] ?? 0) / volts, 3);
+  }
+}
+
+/** Energy meter register: integrates power, never decreases. */
+export class EnergyGenerator implements MetricGenerator {
+  readonly name = 'energy';
+  readonly unit = 'kWh';
+  private total: number;
+  private readonly dt = stepper();
+  constructor(random: RandomSource) {
+    this.total = Math.floor(uniform(random, 1000, 50_000));
+  }
+  next(t: number, values: Readonly<Record<string, number>>): number {
+    this.total += ((values['power'] ?? 0) * this.dt(t)) / 3_600_000;
+    return round(this.total, 3);
+  }
+}
+
+export interface VibrationOptions {
+  /** Normal RMS velocity, mm/s. */
+  base: number;
+  noise: number;
+  /** Chance per sample of a single spike (a knock). */
+  spikeProbability: number;
+  /** Rate per second of an anomaly episode (e.g. a failing bearing) lasting 5 to 20 s. */
+  anomalyPerSecond: number;
+}
+
+/** Machine vibration: noise, occasional spikes and anomaly episodes. */
+export class VibrationGenerator implements MetricGenerator {
+  readonly name = 'vibration';
+  readonly unit = 'mm/s';
+  private anomalyUntil = -Infinity;
+  private readonly dt = stepper();
+  /** Spikes and anomaly samples so far (tests and the progress line can show them). */
+  anomalies = 0;
+
+  constructor(
+    private readonly options: VibrationOptions,
+    private readonly random: RandomSource,
+  ) {}
+
+  next(t: number): number {
+    const { base, noise, spikeProbability, anomalyPerSecond } = this.options;
+    const dtS = this.dt(t);
+    if (t >= this.anomalyUntil && chance(this.random, perInterval(anomalyPerSecond, dtS))) {
+      this.anomalyUntil = t + uniform(this.random, 5_000, 20_000);
+    }
+    let value = base + Math.abs(noise * gaussian(this.random));
+    if (t < this.anomalyUntil) {
+      value *= 3;
+      this.anomalies++;
+    }
+    if (chance(this.random, spikeProbability)) {
+      value += uniform(this.random, 6, 15);
+      this.anomalies++;
+    }
+    return round(value, 3);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The CLI as users run it: bundled the way `nx build simulator` bundles it
+ * (esbuild, '@pulse/protocol' inlined, npm packages external), started as a
+ * child process.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { record, startBroker, waitFor } from './app/testing/broker';
+
+jest.setTimeout(30_000);
+
+const root = resolve(__dirname, '../..');
+const outDir = mkdtempSync(join(tmpdir(), 'pulse-sim-cli-'));
+const bin = join(outDir, 'main.js');
+
+beforeAll(async () => {
+  await build({
+    entryPoints: [join(root, 'simulator/src/main.ts')],
+    tsconfig: join(root, 'simulator/tsconfig.app.json'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: bin,
+    external: ['mqtt', 'zod'],
+    logLevel: 'silent',
+  });
+});
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function cli(args: string[]): Run {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exit: new Promise((done) => child.once('exit', (code, signal) => done({ code, signal }))),
+  };
+  child.stdout?.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
+  return run;
+}
+
+describe('simulator CLI', () => {
+  it.each<[string[], RegExp]>([
+    [['--devices', '0'], /--devices must be 1\.\.100000, got 0/],
+    [['--rate', 'fast'], /--rate must be a number, got "fast"/],
+    [['--url', 'http://example.com'], /--url must use mqtt:\/\//],
+    [['--qos', '2'], /--qos must be 0 or 1/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('%j exits with code 2, names the flag and prints the usage', async (args, message) => {
+    const run = cli(args);
+    expect(await run.exit).toEqual({ code: 2, signal: null });
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain('Usage:');
+    expect(run.stdout).toBe('');
+  });
+
+  it('--help prints the usage on stdout and exits 0', async () => {
+    const run = cli(['--help']);
+    expect(await run.exit).toEqual({ code: 0, signal: null });
+    expect(run.stdout).toContain('--devices <n>');
+    expect(run.stdout).toContain('--load');
+  });
+
+  describe('against a real broker', () => {
+    let broker: Awaited<ReturnType<typeof startBroker>>;
+    beforeAll(async () => (broker = await startBroker()));
+    afterAll(() => broker.close());
+
+    it('publishes offline for every device and exits 0 on SIGTERM', async () => {
+      const tap = await record(broker.url);
+      const run = cli(['--url', broker.url, '--devices', '3', '--rate', '5', '--prefix', 'cli', '--quiet']);
+      const live = () => tap.messages.filter((m) => !m.retain);
+      const statuses = (payload: string) =>
+        live().filter((m) => m.topic.endsWith('/status') && m.payload.toString() === payload).length;
+      await waitFor(() => statuses('online') === 3 && live().some((m) => m.topic.endsWith('/telemetry')), 5000, 'online');
+      const signalled = Date.now();
+      run.child.kill('SIGTERM');
+      expect(await run.exit).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(3500);
+      await waitFor(() => statuses('offline') === 3, 2000, 'offline x3');
+      expect(run.stderr).toBe('');
+      await tap.close();
+    });
+
+    it('stops by itself after --duration and shows progress on stderr', async () => {
+      const run = cli(['--url', broker.url, '--devices', '2', '--rate', '4', '--duration', '1.2', '--prefix', 'cli-d']);
+      expect(await run.exit).toEqual({ code: 0, signal: null });
+      expect(run.stderr).toMatch(/2 devices, 4\/s per device, seed 42/);
+      expect(run.stderr).toMatch(/sent \d+ readings in \d+ messages, 0 errors/);
+    });
+  });
+});
