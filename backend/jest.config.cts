@@ -7,4 +7,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   coverageDirectory: '../coverage/backend',
+  // Unit tests beside the code (src/**) and integration tests with real servers (test/*.spec.ts).
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testTimeout: 30_000,
 };

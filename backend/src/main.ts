@@ -1,21 +1,60 @@
-/**
- * This is not a production server yet!
- * This is only a minimal backend to get started.
- */
-
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app/app.module';
+import { LIVE_NAMESPACE } from '@pulse/protocol';
+import { ConfigError, loadConfig, StartupError } from './app/config/config';
+import { startPulse } from './app/pulse';
 
-async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  const globalPrefix = 'api';
-  app.setGlobalPrefix(globalPrefix);
-  const port = process.env.PORT || 3000;
-  await app.listen(port);
-  Logger.log(
-    `🚀 Application is running on: http://localhost:${port}/${globalPrefix}`,
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const pulse = await startPulse(config);
+  const logger = new Logger('Pulse');
+  const browserUrl = pulse.httpUrl.replace('//127.0.0.1:', '//localhost:');
+  logger.log(`dashboard   ${browserUrl}/`);
+  logger.log(`api         ${browserUrl}/api/health`);
+  logger.log(`socket.io   ${browserUrl}${LIVE_NAMESPACE} (websocket, polling)`);
+  logger.log(
+    `mqtt        ${pulse.mqttUrl} (${config.MQTT_URL ? 'external' : 'embedded Aedes'})`,
   );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    setTimeout(() => {
+      logger.error('shutdown took over 10 s: exiting anyway');
+      process.exit(1);
+    }, 10_000).unref();
+    const started = Date.now();
+    pulse.close().then(
+      () => {
+        logger.log(`stopped in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
+      (error) => {
+        logger.error(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-bootstrap();
+main().catch((error) => {
+  console.error(
+    error instanceof StartupError
+      ? `Pulse cannot start: ${error.message}`
+      : error,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** Nest log levels, least to most verbose; each level includes the ones before it. */
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'log',
+  'debug',
+  'verbose',
+] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = (max: number) =>
+  z.coerce.number().int().positive().max(max);
+
+/**
+ * Every environment variable the backend reads, validated once at boot.
+ * Empty strings count as unset, so `FOO=` in a compose file means "default".
+ */
+export const ConfigSchema = z.object({
+  /** HTTP + Socket.IO listen port. `0` picks any free port (tests, bench). Default 3000. */
+  PORT: port.default(3000),
+  /** Listen address for HTTP and the embedded broker. Use `0.0.0.0` in containers. Default 127.0.0.1. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * External broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), e.g. `mqtt://mosquitto:1883`.
+   * Unset: Pulse starts an embedded Aedes broker on HOST:MQTT_PORT.
+   */
+  MQTT_URL: z
+    .string()
+    .regex(
+      /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/,
+      'must be a URL like mqtt://host:1883',
+    )
+    .optional(),
+  /** Port of the embedded broker (ignored with MQTT_URL). `0` picks any free port. Default 1883. */
+  MQTT_PORT: port.default(1883),
+  /**
+   * Client id of the ingest's MQTT session. Stable across restarts so the broker keeps the
+   * persistent session (`clean: false`) and queues QoS 1 messages while the gateway is down.
+   * Must be unique per gateway instance. At most 23 characters (MQTT 3.1.1 guarantee). Default `pulse-gateway`.
+   */
+  MQTT_CLIENT_ID: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_.-]{1,23}$/,
+      'must be 1 to 23 characters of A-Z a-z 0-9 _ - .',
+    )
+    .default('pulse-gateway'),
+  /** `on` spawns the built-in device simulator against the broker; `off` does not. Default on. */
+  SIMULATOR: z.enum(['on', 'off']).default('on'),
+  /** Number of simulated devices. Default 12. */
+  SIMULATOR_DEVICES: positiveInt(100_000).default(12),
+  /** Readings per second per simulated device. Default 1. */
+  SIMULATOR_RATE: z.coerce.number().positive().max(1000).default(1),
+  /** Live hub coalescing interval: at most one `readings` emit per room per FLUSH_MS. Default 50. */
+  FLUSH_MS: positiveInt(10_000).default(50),
+  /** History kept per series, relative to its newest reading, in ms. Default 3600000 (1 h). */
+  HISTORY_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 86_400_000)
+    .default(3_600_000),
+  /** Cap on points per series (device + metric); the tighter of window and cap wins. Default 7200. */
+  HISTORY_MAX_POINTS: positiveInt(1_000_000).default(7200),
+  /** Devices tracked at most; messages from further new devices are refused and counted. Default 10000. */
+  MAX_DEVICES: positiveInt(1_000_000).default(10_000),
+  /** Built dashboard served at `/`. Default: `dist/dashboard/browser` beside the backend build. */
+  DASHBOARD_DIR: z.string().min(1).optional(),
+  /** Most verbose Nest log level printed: fatal|error|warn|log|debug|verbose. Default log. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+});
+
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {
+  DASHBOARD_DIR: string;
+};
+
+/** Thrown by {@link loadConfig}; `issues` has one `NAME: message` line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(
+      `Invalid environment:\n${issues.map((line) => `  ${line}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Default dashboard location: beside the backend bundle (`dist/backend` → `dist/dashboard/browser`). */
+export const defaultDashboardDir = (bundleDir: string = __dirname): string =>
+  join(bundleDir, '../dashboard/browser');
+
+/**
+ * Parse the environment once at boot. Throws {@link ConfigError} listing every bad variable.
+ * Unknown variables are ignored (the environment holds far more than ours).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value.trim();
+  }
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
+      ),
+    );
+  }
+  return {
+    ...result.data,
+    DASHBOARD_DIR: result.data.DASHBOARD_DIR ?? defaultDashboardDir(),
+    ...overrides,
+  };
+}
+
+/** Nest logger levels enabled by a LOG_LEVEL. */
+export function logLevels(level: LogLevelName): LogLevelName[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}
+
+/** A startup failure with a message meant for the operator (printed without a stack trace). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** DI token of the parsed {@link Config}. */
+export const CONFIG = Symbol('CONFIG');

@@ -1,0 +1,78 @@
+import {
+  DeviceRegistryService,
+  MAX_METRICS_PER_DEVICE,
+} from './device-registry.service';
+
+describe('DeviceRegistryService', () => {
+  const reading = (ts: number, values: Record<string, number>) => ({
+    deviceId: 'd1',
+    ts,
+    values,
+  });
+  let sut: DeviceRegistryService;
+
+  beforeEach(() => {
+    sut = new DeviceRegistryService({ MAX_DEVICES: 2 });
+  });
+
+  it('reports a change for a new device and a new metric, not for every reading', () => {
+    expect(
+      sut.applyReadings('d1', [reading(100, { a: 1 })], 1000),
+    ).toMatchObject({
+      deviceId: 'd1',
+      status: 'unknown',
+      lastSeen: 1000,
+      lastTs: 100,
+      metrics: ['a'],
+    });
+    expect(sut.applyReadings('d1', [reading(200, { a: 2 })], 2000)).toBeNull();
+    expect(
+      sut.applyReadings('d1', [reading(150, { a: 2, b: 1 })], 3000),
+    ).toMatchObject({ metrics: ['a', 'b'], lastTs: 200 });
+    expect(sut.get('d1')).toMatchObject({ lastSeen: 3000, lastTs: 200 });
+  });
+
+  it('tracks status from retained status and Last Will, counting online devices', () => {
+    expect(sut.applyStatus('d1', 'online', 1)).toMatchObject({
+      status: 'online',
+    });
+    expect(sut.applyStatus('d1', 'online', 2)).toBeNull();
+    expect(sut.stats().online).toBe(1);
+    expect(sut.applyStatus('d1', 'offline', 3)).toMatchObject({
+      status: 'offline',
+    });
+    expect(sut.stats().online).toBe(0);
+  });
+
+  it('indexes devices by the group in their meta and reports meta changes once', () => {
+    expect(sut.applyMeta('d1', { group: 'g1', name: 'One' }, 1)).toMatchObject({
+      meta: { group: 'g1' },
+    });
+    expect(sut.applyMeta('d1', { group: 'g1', name: 'One' }, 2)).toBeNull();
+    expect(sut.inGroup('g1').map((d) => d.deviceId)).toEqual(['d1']);
+    expect(sut.groupOf('d1')).toBe('g1');
+    sut.applyMeta('d1', { group: 'g2' }, 3);
+    expect(sut.inGroup('g1')).toEqual([]);
+    expect(sut.inGroup('g2').map((d) => d.deviceId)).toEqual(['d1']);
+  });
+
+  it('refuses new devices beyond MAX_DEVICES and counts them', () => {
+    sut.applyStatus('d1', 'online', 1);
+    sut.applyStatus('d2', 'online', 1);
+    expect(sut.applyStatus('d3', 'online', 1)).toBeUndefined();
+    expect(sut.applyReadings('d3', [reading(1, { a: 1 })], 1)).toBeUndefined();
+    expect(sut.stats()).toEqual({
+      known: 2,
+      online: 2,
+      limit: 2,
+      refusedNew: 2,
+    });
+  });
+
+  it('bounds the metric names remembered per device', () => {
+    const values: Record<string, number> = {};
+    for (let i = 0; i < MAX_METRICS_PER_DEVICE + 10; i++) values[`m${i}`] = i;
+    sut.applyReadings('d1', [reading(1, values)], 1);
+    expect(sut.get('d1')?.metrics).toHaveLength(MAX_METRICS_PER_DEVICE);
+  });
+});

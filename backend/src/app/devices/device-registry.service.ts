@@ -1,0 +1,188 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DeviceInfo,
+  DeviceMeta,
+  DeviceStatus,
+  LIMITS,
+  Reading,
+} from '@pulse/protocol';
+import { CONFIG, Config } from '../config/config';
+
+interface DeviceState {
+  deviceId: string;
+  status: DeviceStatus;
+  lastSeen: number;
+  lastTs: number | null;
+  meta: DeviceMeta | null;
+  metrics: string[];
+  metricSet: Set<string>;
+}
+
+/** Metric names remembered per device (the contract's per-reading cap). */
+export const MAX_METRICS_PER_DEVICE = LIMITS.maxMetricsPerReading;
+
+/**
+ * What the stack knows about each device, bounded by MAX_DEVICES.
+ *
+ * Every `apply*` returns the new {@link DeviceInfo} when something a client
+ * shows changed (new device, status, meta, a new metric) and `null` otherwise:
+ * lastSeen/lastTs move with every reading but are not pushed (clients age
+ * devices from the readings themselves), so a reading costs no `device` event.
+ * `undefined` means the device was refused (registry full).
+ */
+@Injectable()
+export class DeviceRegistryService {
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly groups = new Map<string, Set<string>>();
+  private refusedNew = 0;
+  private onlineCount = 0;
+  readonly limit: number;
+
+  constructor(@Inject(CONFIG) config: Pick<Config, 'MAX_DEVICES'>) {
+    this.limit = config.MAX_DEVICES;
+  }
+
+  applyReadings(
+    deviceId: string,
+    readings: readonly Reading[],
+    now: number,
+  ): DeviceInfo | null | undefined {
+    const created = !this.devices.has(deviceId);
+    const state = this.getOrCreate(deviceId, now);
+    if (!state) return undefined;
+    let changed = created;
+    state.lastSeen = now;
+    for (let i = 0; i < readings.length; i++) {
+      const reading = readings[i];
+      if (state.lastTs === null || reading.ts > state.lastTs)
+        state.lastTs = reading.ts;
+      if (state.metrics.length >= MAX_METRICS_PER_DEVICE) continue;
+      for (const metric in reading.values) {
+        if (
+          !state.metricSet.has(metric) &&
+          state.metrics.length < MAX_METRICS_PER_DEVICE
+        ) {
+          state.metricSet.add(metric);
+          state.metrics.push(metric);
+          changed = true;
+        }
+      }
+    }
+    return changed ? toInfo(state) : null;
+  }
+
+  applyStatus(
+    deviceId: string,
+    status: 'online' | 'offline',
+    now: number,
+  ): DeviceInfo | null | undefined {
+    const created = !this.devices.has(deviceId);
+    const state = this.getOrCreate(deviceId, now);
+    if (!state) return undefined;
+    state.lastSeen = now;
+    if (state.status === status && !created) return null;
+    if (state.status === 'online') this.onlineCount--;
+    if (status === 'online') this.onlineCount++;
+    state.status = status;
+    return toInfo(state);
+  }
+
+  applyMeta(
+    deviceId: string,
+    meta: DeviceMeta | null,
+    now: number,
+  ): DeviceInfo | null | undefined {
+    const created = !this.devices.has(deviceId);
+    const state = this.getOrCreate(deviceId, now);
+    if (!state) return undefined;
+    state.lastSeen = now;
+    if (!created && JSON.stringify(state.meta) === JSON.stringify(meta))
+      return null;
+    const oldGroup = state.meta?.group;
+    const newGroup = meta?.group;
+    if (oldGroup !== newGroup) {
+      if (oldGroup) {
+        const members = this.groups.get(oldGroup);
+        members?.delete(deviceId);
+        if (members?.size === 0) this.groups.delete(oldGroup);
+      }
+      if (newGroup) {
+        let members = this.groups.get(newGroup);
+        if (!members) this.groups.set(newGroup, (members = new Set()));
+        members.add(deviceId);
+      }
+    }
+    state.meta = meta;
+    return toInfo(state);
+  }
+
+  get(deviceId: string): DeviceInfo | null {
+    const state = this.devices.get(deviceId);
+    return state ? toInfo(state) : null;
+  }
+
+  /** The device's group (from its retained meta), for routing readings to group rooms. */
+  groupOf(deviceId: string): string | undefined {
+    return this.devices.get(deviceId)?.meta?.group;
+  }
+
+  list(): DeviceInfo[] {
+    const out: DeviceInfo[] = [];
+    for (const state of this.devices.values()) out.push(toInfo(state));
+    return out;
+  }
+
+  inGroup(group: string): DeviceInfo[] {
+    const out: DeviceInfo[] = [];
+    for (const deviceId of this.groups.get(group) ?? []) {
+      const state = this.devices.get(deviceId);
+      if (state) out.push(toInfo(state));
+    }
+    return out;
+  }
+
+  stats(): {
+    known: number;
+    online: number;
+    limit: number;
+    refusedNew: number;
+  } {
+    return {
+      known: this.devices.size,
+      online: this.onlineCount,
+      limit: this.limit,
+      refusedNew: this.refusedNew,
+    };
+  }
+
+  private getOrCreate(deviceId: string, now: number): DeviceState | undefined {
+    let state = this.devices.get(deviceId);
+    if (state) return state;
+    if (this.devices.size >= this.limit) {
+      this.refusedNew++;
+      return undefined;
+    }
+    state = {
+      deviceId,
+      status: 'unknown',
+      lastSeen: now,
+      lastTs: null,
+      meta: null,
+      metrics: [],
+      metricSet: new Set(),
+    };
+    this.devices.set(deviceId, state);
+    return state;
+  }
+}
+
+function toInfo(state: DeviceState): DeviceInfo {
+  return {
+    deviceId: state.deviceId,
+    status: state.status,
+    lastSeen: state.lastSeen,
+    lastTs: state.lastTs,
+    meta: state.meta,
+    metrics: state.metrics.slice(),
+  };
+}

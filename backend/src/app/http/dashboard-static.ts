@@ -1,0 +1,46 @@
+import { Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const NOT_BUILT = (dir: string) =>
+  `Pulse backend is running, but the dashboard is not built (looked in ${dir}).\n` +
+  'Build it with `npx nx build dashboard` (or `npm start`), or set DASHBOARD_DIR.\n' +
+  'The API is at /api/health, /api/devices, /api/stats; live data on Socket.IO namespace /live.\n';
+
+/**
+ * Serve the built dashboard at `/` with an SPA fallback: any other GET that
+ * asks for HTML gets index.html, so deep links work. `/api` and `/socket.io`
+ * are never touched (unknown API routes stay JSON 404s from Nest).
+ * Must be mounted before `app.init()` so it runs ahead of Nest's router.
+ */
+export function mountDashboard(
+  app: NestExpressApplication,
+  dir: string,
+  logger = new Logger('Dashboard'),
+): void {
+  const index = join(dir, 'index.html');
+  const built = existsSync(index);
+  if (built) {
+    app.useStaticAssets(dir, { index: 'index.html', maxAge: 0 });
+    logger.log(`serving dashboard from ${dir}`);
+  } else {
+    logger.warn(
+      `dashboard not found at ${dir}: serving a placeholder page (build it with \`npx nx build dashboard\`)`,
+    );
+  }
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (
+      req.path === '/api' ||
+      req.path.startsWith('/api/') ||
+      req.path.startsWith('/socket.io')
+    )
+      return next();
+    if (!req.accepts('html')) return next();
+    if (built)
+      return res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
+    res.status(200).type('text/plain').send(NOT_BUILT(dir));
+  });
+}

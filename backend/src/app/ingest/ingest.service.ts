@@ -1,0 +1,141 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  GatewayStatus,
+  IngestStats,
+  RejectReason,
+  Rejection,
+  decodeDeviceMessage,
+  emptyRejectCounts,
+} from '@pulse/protocol';
+import { CONFIG, Config } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryService } from '../history/history.service';
+import { LiveHubService } from '../live/live-hub.service';
+import { MqttRepository } from './mqtt.repository';
+import { RateLimitedLog } from './rate-limited-log';
+
+/**
+ * The ingest pipeline: every MQTT message → decodeDeviceMessage → registry,
+ * history, live hub. Bad messages are counted by reason and logged at a
+ * bounded rate; they never interrupt the valid readings around them.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger('Ingest');
+  private readonly rejectLog = new RateLimitedLog((line) =>
+    this.logger.warn(line),
+  );
+  private readonly messages = { received: 0, telemetry: 0, status: 0, meta: 0 };
+  private readonly readings = { accepted: 0, rejected: 0 };
+  private readonly rejected: Record<RejectReason, number> = emptyRejectCounts();
+  private broker: { mode: 'embedded' | 'external'; url: string } = {
+    mode: 'embedded',
+    url: '',
+  };
+
+  constructor(
+    @Inject(CONFIG)
+    private readonly config: Pick<Config, 'MQTT_CLIENT_ID' | 'FLUSH_MS'>,
+    private readonly mqtt: MqttRepository,
+    private readonly registry: DeviceRegistryService,
+    private readonly history: HistoryService,
+    private readonly hub: LiveHubService,
+  ) {}
+
+  async start(mode: 'embedded' | 'external', url: string): Promise<void> {
+    this.broker = { mode, url };
+    await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, {
+      message: (topic, payload) =>
+        this.handleMessage(topic, payload, Date.now()),
+      connection: () => this.hub.publishGateway(this.gatewayStatus()),
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.mqtt.close();
+  }
+
+  /** The hot path. Public for tests; `now` is the server receive time. */
+  handleMessage(topic: string, payload: Uint8Array, now: number): void {
+    this.messages.received++;
+    const decoded = decodeDeviceMessage(topic, payload, now);
+    switch (decoded.kind) {
+      case 'telemetry': {
+        this.messages.telemetry++;
+        if (decoded.rejections.length > 0)
+          this.countRejections(decoded.deviceId, decoded.rejections);
+        const { deviceId, readings } = decoded;
+        const changed = this.registry.applyReadings(deviceId, readings, now);
+        if (changed === undefined) return; // registry full: refused (counted there)
+        this.readings.accepted += readings.length;
+        this.history.record(deviceId, readings);
+        this.hub.publishReadings(
+          deviceId,
+          this.registry.groupOf(deviceId),
+          readings,
+        );
+        if (changed) this.hub.publishDevice(changed);
+        return;
+      }
+      case 'status': {
+        this.messages.status++;
+        const changed = this.registry.applyStatus(
+          decoded.deviceId,
+          decoded.status,
+          now,
+        );
+        if (changed) this.hub.publishDevice(changed);
+        return;
+      }
+      case 'meta': {
+        this.messages.meta++;
+        const changed = this.registry.applyMeta(
+          decoded.deviceId,
+          decoded.meta,
+          now,
+        );
+        if (changed) this.hub.publishDevice(changed);
+        return;
+      }
+      case 'rejected':
+        this.countRejections(decoded.deviceId, decoded.rejections);
+        return;
+    }
+  }
+
+  gatewayStatus(): GatewayStatus {
+    return {
+      broker: this.mqtt.connected ? 'connected' : 'disconnected',
+      serverTime: Date.now(),
+      flushMs: this.config.FLUSH_MS,
+    };
+  }
+
+  stats(): Pick<IngestStats, 'broker' | 'messages' | 'readings' | 'rejected'> {
+    return {
+      broker: {
+        ...this.broker,
+        connected: this.mqtt.connected,
+        reconnects: this.mqtt.reconnects,
+      },
+      messages: { ...this.messages },
+      readings: { ...this.readings },
+      rejected: { ...this.rejected },
+    };
+  }
+
+  private countRejections(
+    deviceId: string | null,
+    rejections: readonly Rejection[],
+  ): void {
+    for (let i = 0; i < rejections.length; i++) {
+      const { reason, detail } = rejections[i];
+      this.rejected[reason]++;
+      this.readings.rejected++;
+      this.rejectLog.report(
+        reason,
+        `rejected (${reason}) from ${deviceId ?? 'unknown device'}: ${detail}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
+import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
+import { Backoff } from './backoff';
+import { RateLimitedLog } from './rate-limited-log';
+
+export interface MqttHandlers {
+  /** Called for every message; must not throw (it is wrapped anyway). */
+  message(topic: string, payload: Buffer): void;
+  connection(connected: boolean): void;
+}
+
+/** How long `connect()` waits for the first CONNACK + SUBACK before going on in the background. */
+const FIRST_CONNECT_WAIT_MS = 5000;
+
+/**
+ * The one owner of the broker connection (mqtt.js 5).
+ *
+ * - Persistent session: `clean: false` with a stable client id, so the broker
+ *   queues QoS 1 messages while the gateway restarts.
+ * - QoS 1 subscriptions to DEVICE_SUBSCRIPTIONS, made again after a CONNACK
+ *   without `sessionPresent` (new session or broker lost it).
+ * - Growing reconnect backoff (1 s → 30 s with jitter): mqtt.js only has a
+ *   fixed `reconnectPeriod`, so it is set to 0 and reconnects are scheduled
+ *   here with the public `client.reconnect()`.
+ */
+@Injectable()
+export class MqttRepository {
+  private readonly logger = new Logger('Mqtt');
+  private readonly errorLog = new RateLimitedLog((line) =>
+    this.logger.warn(line),
+  );
+  private readonly backoff = new Backoff(1000, 30_000);
+  private client: MqttClient | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private closing = false;
+  private onReady: (() => void) | null = null;
+  private everConnected = false;
+  connected = false;
+  /** Successful reconnections after the first connection. */
+  reconnects = 0;
+
+  connect(
+    url: string,
+    clientId: string,
+    handlers: MqttHandlers,
+  ): Promise<void> {
+    const client = mqtt.connect(url, {
+      clientId,
+      clean: false,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      queueQoSZero: false,
+    });
+    this.client = client;
+
+    client.on('connect', (connack: IConnackPacket) => {
+      this.connected = true;
+      this.backoff.reset();
+      if (this.everConnected) this.reconnects++;
+      this.everConnected = true;
+      this.logger.log(
+        `connected to ${url} as ${clientId} (session ${connack.sessionPresent ? 'resumed' : 'new'})`,
+      );
+      handlers.connection(true);
+      if (connack.sessionPresent) this.markReady();
+      else this.subscribe(client, () => this.markReady());
+    });
+    client.on('message', (topic, payload) => {
+      try {
+        handlers.message(topic, payload);
+      } catch (error) {
+        // Never let a bug in one message stop the client.
+        this.errorLog.report(
+          'handler',
+          `message handler failed on ${topic}: ${String(error)}`,
+        );
+      }
+    });
+    client.on('error', (error) =>
+      this.errorLog.report('error', `broker ${url}: ${error.message}`),
+    );
+    client.on('close', () => {
+      if (this.connected) {
+        this.connected = false;
+        if (!this.closing) this.logger.warn(`connection to ${url} lost`);
+        handlers.connection(false);
+      }
+      this.scheduleReconnect(client);
+    });
+
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn(
+          `no connection to ${url} yet; retrying in the background`,
+        );
+        resolve();
+      }, FIRST_CONNECT_WAIT_MS);
+      timer.unref();
+      // Ready = connected AND subscribed, so nothing published after startPulse() is missed.
+      this.onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      client.end(!client.connected, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private markReady(): void {
+    const onReady = this.onReady;
+    this.onReady = null;
+    onReady?.();
+  }
+
+  private subscribe(client: MqttClient, done: () => void): void {
+    const topics: Record<string, { qos: 1 }> = {};
+    for (const filter of DEVICE_SUBSCRIPTIONS) topics[filter] = { qos: 1 };
+    client.subscribe(topics, (error, granted) => {
+      done();
+      if (error) {
+        this.logger.error(`subscribe failed: ${error.message}`);
+        return;
+      }
+      for (const grant of granted ?? []) {
+        if (grant.qos > 2)
+          this.logger.error(`broker refused subscription ${grant.topic}`);
+      }
+    });
+  }
+
+  private scheduleReconnect(client: MqttClient): void {
+    if (this.closing || this.reconnectTimer || client !== this.client) return;
+    const delay = this.backoff.next();
+    this.logger.debug(`reconnecting in ${delay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closing) client.reconnect();
+    }, delay);
+  }
+}

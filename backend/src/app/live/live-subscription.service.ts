@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DeviceInfo,
+  FLEET_ROOM,
+  MetricSeries,
+  SubscribeAck,
+  SubscribeRequestSchema,
+  UnsubscribeAck,
+  UnsubscribeRequestSchema,
+  deviceRoom,
+  formatIssues,
+  groupRoom,
+} from '@pulse/protocol';
+import { CONFIG, Config } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryService } from '../history/history.service';
+
+/** Rooms one socket may be in (devices + groups + fleet), unknown devices included. */
+export const MAX_ROOMS_PER_SOCKET = 1000;
+/** History points per series in a subscribe ack when the client gives no maxPoints. */
+export const DEFAULT_ACK_POINTS = 1000;
+/** Total history points in one ack; series beyond it are left out (fetch them over HTTP). */
+export const MAX_ACK_POINTS = 500_000;
+
+/** The rooms a socket is in (without its own id room) and where a join/leave lands. */
+export interface RoomMembership {
+  current(): Set<string>;
+  join(rooms: string[]): void;
+  leave(rooms: string[]): void;
+}
+
+/**
+ * Turns subscribe/unsubscribe requests into room changes plus the snapshot
+ * (devices + history) for the acknowledgement. Input is untrusted: it is
+ * validated with the contract's schemas and every failure is an `{ok:false}`.
+ */
+@Injectable()
+export class LiveSubscriptionService {
+  private readonly windowMs: number;
+
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'HISTORY_WINDOW_MS'>,
+    private readonly registry: DeviceRegistryService,
+    private readonly history: HistoryService,
+  ) {
+    this.windowMs = config.HISTORY_WINDOW_MS;
+  }
+
+  subscribe(membership: RoomMembership, raw: unknown): SubscribeAck {
+    const parsed = SubscribeRequestSchema.safeParse(raw);
+    if (!parsed.success)
+      return { ok: false, error: formatIssues(parsed.error) };
+    const request = parsed.data;
+
+    const wanted: string[] = [];
+    for (const id of request.devices ?? []) wanted.push(deviceRoom(id));
+    for (const group of request.groups ?? []) wanted.push(groupRoom(group));
+    if (request.fleet) wanted.push(FLEET_ROOM);
+
+    const current = membership.current();
+    const added = wanted.filter((room) => !current.has(room));
+    const total = current.size + new Set(added).size;
+    if (total > MAX_ROOMS_PER_SOCKET) {
+      return {
+        ok: false,
+        error: `subscription would need ${total} rooms; at most ${MAX_ROOMS_PER_SOCKET} per connection`,
+      };
+    }
+
+    // Snapshot before joining: readings flushed after the join may repeat the
+    // newest history points, never leave a gap (clients de-duplicate by ts).
+    const serverTime = Date.now();
+    const devices = new Map<string, DeviceInfo>();
+    if (request.fleet)
+      for (const device of this.registry.list())
+        devices.set(device.deviceId, device);
+    for (const group of request.groups ?? [])
+      for (const device of this.registry.inGroup(group))
+        devices.set(device.deviceId, device);
+    for (const id of request.devices ?? []) {
+      const device = this.registry.get(id);
+      if (device) devices.set(id, device);
+    }
+
+    const history: MetricSeries[] = [];
+    if (request.history !== false) {
+      const from = request.since ?? serverTime - this.windowMs;
+      const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
+      let budget = MAX_ACK_POINTS;
+      for (const deviceId of devices.keys()) {
+        if (budget <= 0) break;
+        for (const series of this.history.query(
+          deviceId,
+          from,
+          Infinity,
+          Math.min(maxPoints, budget),
+        )) {
+          budget -= series.t.length;
+          history.push(series);
+        }
+      }
+    }
+
+    membership.join(added);
+    const rooms = [...membership.current()];
+    return {
+      ok: true,
+      serverTime,
+      devices: [...devices.values()],
+      history,
+      rooms,
+    };
+  }
+
+  unsubscribe(membership: RoomMembership, raw: unknown): UnsubscribeAck {
+    const parsed = UnsubscribeRequestSchema.safeParse(raw);
+    if (!parsed.success)
+      return { ok: false, error: formatIssues(parsed.error) };
+    const rooms: string[] = [];
+    for (const id of parsed.data.devices ?? []) rooms.push(deviceRoom(id));
+    for (const group of parsed.data.groups ?? []) rooms.push(groupRoom(group));
+    if (parsed.data.fleet) rooms.push(FLEET_ROOM);
+    membership.leave(rooms);
+    return { ok: true, rooms: [...membership.current()] };
+  }
+}

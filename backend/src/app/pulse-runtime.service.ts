@@ -1,0 +1,82 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server as HttpServer } from 'node:http';
+import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
+import { CONFIG, Config } from './config/config';
+import { IngestService } from './ingest/ingest.service';
+import { LiveGateway } from './live/live.gateway';
+import { SimulatorRepository } from './simulator/simulator.repository';
+
+/** `host` as seen from this machine in a URL (`0.0.0.0` → 127.0.0.1, IPv6 in brackets). */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A URL without its password, for logs and /api/stats. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * Starts and stops the moving parts in order — broker, Socket.IO, ingest,
+ * simulator — and the reverse on shutdown. Each part is owned by its own
+ * repository/service; this only sequences them.
+ */
+@Injectable()
+export class PulseRuntime
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('Pulse');
+  mqttUrl = '';
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly broker: EmbeddedBrokerRepository,
+    private readonly ingest: IngestService,
+    private readonly gateway: LiveGateway,
+    private readonly simulator: SimulatorRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { config } = this;
+    this.gateway.start(
+      this.adapterHost.httpAdapter.getHttpServer() as HttpServer,
+    );
+    if (config.MQTT_URL) {
+      this.mqttUrl = config.MQTT_URL;
+    } else {
+      const port = await this.broker.start(config.HOST, config.MQTT_PORT);
+      this.mqttUrl = `mqtt://${urlHost(config.HOST)}:${port}`;
+    }
+    await this.ingest.start(
+      config.MQTT_URL ? 'external' : 'embedded',
+      redactUrl(this.mqttUrl),
+    );
+    if (config.SIMULATOR === 'on') {
+      this.simulator.start({
+        mqttUrl: this.mqttUrl,
+        devices: config.SIMULATOR_DEVICES,
+        rate: config.SIMULATOR_RATE,
+      });
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const started = Date.now();
+    await this.simulator.stop();
+    await this.ingest.stop();
+    await this.gateway.stop();
+    await this.broker.stop();
+    this.logger.debug(
+      `simulator, ingest, live gateway and broker stopped in ${Date.now() - started} ms`,
+    );
+  }
+}

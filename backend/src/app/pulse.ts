@@ -1,0 +1,54 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { AppModule } from './app.module';
+import { Config, logLevels, StartupError } from './config/config';
+import { mountDashboard } from './http/dashboard-static';
+import { PulseRuntime, urlHost } from './pulse-runtime.service';
+
+export interface PulseHandle {
+  /** e.g. http://127.0.0.1:3000 (dashboard at `/`, API at `/api`, Socket.IO namespace `/live`). */
+  httpUrl: string;
+  /** Broker the ingest uses (embedded Aedes or MQTT_URL); devices publish here. */
+  mqttUrl: string;
+  app: NestExpressApplication;
+  /** Stops simulator, ingest, Socket.IO, broker and HTTP server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boot the whole backend in this process. Tests and the bench use it with
+ * PORT=0, MQTT_PORT=0, SIMULATOR=off; `main.ts` uses it for the real thing.
+ */
+export async function startPulse(config: Config): Promise<PulseHandle> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config),
+    {
+      logger: logLevels(config.LOG_LEVEL),
+      abortOnError: false,
+      forceCloseConnections: true,
+    },
+  );
+  try {
+    app.setGlobalPrefix('api');
+    app.disable('x-powered-by');
+    mountDashboard(app, config.DASHBOARD_DIR);
+    await app.listen(config.PORT, config.HOST);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new StartupError(
+        `PORT ${config.PORT} on ${config.HOST} is already in use: stop the other server or set PORT (0 = any free port)`,
+      );
+    }
+    throw error;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  let closing: Promise<void> | null = null;
+  return {
+    httpUrl: `http://${urlHost(config.HOST)}:${port}`,
+    mqttUrl: app.get(PulseRuntime).mqttUrl,
+    app,
+    close: () => (closing ??= app.close()),
+  };
+}

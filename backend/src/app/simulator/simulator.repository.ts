@@ -1,0 +1,77 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
+export const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
+  join(bundleDir, '../simulator/main.js');
+
+/**
+ * Runs the built-in device simulator as a child process (SIMULATOR=on), so a
+ * busy simulator never steals the gateway's event loop.
+ */
+@Injectable()
+export class SimulatorRepository {
+  private readonly logger = new Logger('Simulator');
+  private child: ChildProcess | null = null;
+
+  start(options: {
+    mqttUrl: string;
+    devices: number;
+    rate: number;
+    script?: string;
+  }): void {
+    const script = options.script ?? defaultSimulatorScript();
+    if (!existsSync(script)) {
+      this.logger.warn(
+        `simulator not found at ${script}: build it with \`npx nx build simulator\` (or set SIMULATOR=off)`,
+      );
+      return;
+    }
+    const args = [
+      script,
+      '--url',
+      options.mqttUrl,
+      '--devices',
+      String(options.devices),
+      '--rate',
+      String(options.rate),
+      '--quiet',
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    this.child = child;
+    this.logger.log(
+      `simulator started (pid ${child.pid}): ${options.devices} devices at ${options.rate}/s`,
+    );
+    child.on('error', (error) =>
+      this.logger.error(`simulator: ${error.message}`),
+    );
+    child.on('exit', (code, signal) => {
+      if (this.child === child) {
+        this.child = null;
+        this.logger.warn(`simulator exited (${signal ?? `code ${code}`})`);
+      }
+    });
+  }
+
+  /** SIGTERM (the simulator publishes `offline` for its devices), then SIGKILL after 3 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, 3000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import { telemetryTopic } from '@pulse/protocol';
+import { PulseHandle } from '../src/app/pulse';
+import { connectMqtt, endMqtt, getJson, publish } from './support/clients';
+import { waitFor } from './support/net';
+import { startTestPulse } from './support/pulse';
+
+// Real: HTTP API, embedded broker, ingest; a device publishes with mqtt.js.
+describe('HTTP API', () => {
+  let pulse: PulseHandle;
+  const t0 = Date.now() - 60_000;
+
+  beforeAll(async () => {
+    pulse = await startTestPulse();
+    const device = await connectMqtt(pulse.mqttUrl);
+    for (let i = 0; i < 5; i++) {
+      await publish(
+        device,
+        telemetryTopic('api-1'),
+        JSON.stringify({ ts: t0 + i * 1000, values: { a: i, b: -i } }),
+        1,
+      );
+    }
+    await endMqtt(device);
+    await waitFor(
+      async () =>
+        (
+          await getJson<{ lastTs: number }>(
+            `${pulse.httpUrl}/api/devices/api-1`,
+          )
+        ).body.lastTs ===
+        t0 + 4000,
+    );
+  });
+
+  afterAll(async () => {
+    await pulse?.close();
+  });
+
+  const get = <T = Record<string, unknown>>(path: string) =>
+    getJson<T>(`${pulse.httpUrl}${path}`);
+
+  it('reports health with the broker state', async () => {
+    expect(await get('/api/health')).toEqual({
+      status: 200,
+      body: expect.objectContaining({ status: 'ok', broker: 'connected' }),
+    });
+  });
+
+  it('lists devices and returns one device, 404 for an unknown one', async () => {
+    const list = await get<{ devices: { deviceId: string }[] }>('/api/devices');
+    expect(list.body.devices.map((d) => d.deviceId)).toEqual(['api-1']);
+    expect((await get('/api/devices/api-1')).body).toMatchObject({
+      deviceId: 'api-1',
+      metrics: ['a', 'b'],
+      lastTs: t0 + 4000,
+    });
+    expect((await get('/api/devices/nope')).status).toBe(404);
+  });
+
+  it('returns history filtered by time, metrics and maxPoints (the most recent points)', async () => {
+    const all = await get<{ series: { metric: string; t: number[] }[] }>(
+      '/api/devices/api-1/history',
+    );
+    expect(all.body.series.map((s) => [s.metric, s.t.length])).toEqual([
+      ['a', 5],
+      ['b', 5],
+    ]);
+    const some = await get(
+      `/api/devices/api-1/history?from=${t0 + 1000}&to=${t0 + 3000}&metrics=b&maxPoints=2`,
+    );
+    expect(some.body).toEqual({
+      deviceId: 'api-1',
+      series: [
+        {
+          deviceId: 'api-1',
+          metric: 'b',
+          t: [t0 + 2000, t0 + 3000],
+          v: [-2, -3],
+        },
+      ],
+    });
+  });
+
+  it.each([
+    ['maxPoints=abc', 'maxPoints: '],
+    ['maxPoints=0', 'maxPoints: '],
+    ['from=-5', 'from: '],
+    ['bogus=1', '(root): '],
+  ])('answers 400 with path: message for ?%s', async (query, expected) => {
+    const response = await get<{ statusCode: number; message: string[] }>(
+      `/api/devices/api-1/history?${query}`,
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.message.join('\n')).toContain(expected);
+  });
+
+  it('answers unknown API routes with a JSON 404 and serves a placeholder page when the dashboard is not built', async () => {
+    expect(await get('/api/nothing-here')).toEqual({
+      status: 404,
+      body: expect.objectContaining({ statusCode: 404 }),
+    });
+    const page = await fetch(`${pulse.httpUrl}/devices/api-1`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('dashboard is not built');
+  });
+
+  it('counts ingest in /api/stats', async () => {
+    const stats = await get<{
+      readings: { accepted: number };
+      devices: { known: number };
+      history: { series: number; points: number };
+    }>('/api/stats');
+    expect(stats.body).toMatchObject({
+      readings: { accepted: 5 },
+      devices: { known: 1 },
+      history: { series: 2, points: 10 },
+    });
+  });
+});

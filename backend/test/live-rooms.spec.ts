@@ -1,0 +1,173 @@
+import {
+  DeviceInfo,
+  metaTopic,
+  Reading,
+  telemetryTopic,
+} from '@pulse/protocol';
+import { MqttClient } from 'mqtt';
+import { PulseHandle } from '../src/app/pulse';
+import {
+  closeLive,
+  collectReadings,
+  connectLive,
+  connectMqtt,
+  endMqtt,
+  LiveClient,
+  publish,
+  subscribe,
+} from './support/clients';
+import { waitFor } from './support/net';
+import { startTestPulse } from './support/pulse';
+
+// Real: embedded broker, ingest, live hub and Socket.IO rooms with socket.io-client.
+describe('live rooms and coalescing', () => {
+  let pulse: PulseHandle;
+  let device: MqttClient;
+  const sockets: LiveClient[] = [];
+  const live = async () => {
+    const socket = await connectLive(pulse.httpUrl);
+    sockets.push(socket);
+    return socket;
+  };
+
+  beforeAll(async () => {
+    pulse = await startTestPulse({ FLUSH_MS: '100' });
+    device = await connectMqtt(pulse.mqttUrl);
+  });
+
+  afterEach(async () => {
+    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
+  });
+
+  afterAll(async () => {
+    await endMqtt(device);
+    await pulse?.close();
+  });
+
+  it('routes readings to group and fleet rooms and never delivers a reading twice to one client', async () => {
+    await publish(
+      device,
+      metaTopic('g-1'),
+      JSON.stringify({ name: 'G one', group: 'hall' }),
+      1,
+      true,
+    );
+    await publish(
+      device,
+      metaTopic('g-2'),
+      JSON.stringify({ group: 'hall' }),
+      1,
+      true,
+    );
+    const groupOnly = await live();
+    const everything = await live();
+    const groupAck = await subscribe(groupOnly, { groups: ['hall'] });
+    await waitFor(async () => {
+      const ack = await subscribe(groupOnly, {
+        groups: ['hall'],
+        history: false,
+      });
+      return ack.ok && ack.devices.length === 2;
+    });
+    expect(groupAck.ok).toBe(true);
+    // Overlapping subscriptions: fleet + group + device.
+    expect(
+      await subscribe(everything, {
+        fleet: true,
+        groups: ['hall'],
+        devices: ['g-1', 'other'],
+      }),
+    ).toMatchObject({ ok: true });
+    const inGroup = collectReadings(groupOnly);
+    const all = collectReadings(everything);
+
+    await publish(
+      device,
+      telemetryTopic('g-1'),
+      JSON.stringify({ values: { a: 1 } }),
+      1,
+    );
+    await publish(
+      device,
+      telemetryTopic('g-2'),
+      JSON.stringify({ values: { a: 2 } }),
+      1,
+    );
+    await publish(
+      device,
+      telemetryTopic('other'),
+      JSON.stringify({ values: { a: 3 } }),
+      1,
+    );
+    await publish(
+      device,
+      telemetryTopic('lonely'),
+      JSON.stringify({ values: { a: 4 } }),
+      1,
+    );
+
+    await all.waitForCount(4);
+    await inGroup.waitForCount(2);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let any duplicate arrive
+    const values = (readings: Reading[]) =>
+      readings.map((r) => r.values['a']).sort();
+    expect(values(all.readings)).toEqual([1, 2, 3, 4]);
+    expect(values(inGroup.readings)).toEqual([1, 2]);
+  });
+
+  it('coalesces a burst into few batches per room', async () => {
+    const socket = await live();
+    await subscribe(socket, { devices: ['burst'] });
+    const received = collectReadings(socket);
+    for (let i = 0; i < 200; i++)
+      device.publish(
+        telemetryTopic('burst'),
+        JSON.stringify({ values: { i } }),
+        { qos: 0 },
+      );
+    await received.waitForCount(200);
+    expect(received.readings.map((r) => r.values['i'])).toEqual(
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+    expect(received.batches).toBeLessThan(20);
+  });
+
+  it('pushes device changes (meta, new metric) but not every reading', async () => {
+    const socket = await live();
+    const events: DeviceInfo[] = [];
+    socket.on('device', (info) => events.push(info));
+    await subscribe(socket, { devices: ['chg'] });
+    const received = collectReadings(socket);
+    await publish(
+      device,
+      telemetryTopic('chg'),
+      JSON.stringify({ values: { a: 1 } }),
+      1,
+    );
+    await publish(
+      device,
+      telemetryTopic('chg'),
+      JSON.stringify({ values: { a: 2 } }),
+      1,
+    );
+    await publish(
+      device,
+      telemetryTopic('chg'),
+      JSON.stringify({ values: { a: 3, b: 1 } }),
+      1,
+    );
+    await publish(
+      device,
+      metaTopic('chg'),
+      JSON.stringify({ name: 'Changed' }),
+      1,
+    );
+    await received.waitForCount(3);
+    await waitFor(() => events.length >= 3);
+    expect(events.map((e) => [e.metrics, e.meta?.name ?? null])).toEqual([
+      [['a'], null],
+      [['a', 'b'], null],
+      [['a', 'b'], 'Changed'],
+    ]);
+  });
+});
