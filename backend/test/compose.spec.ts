@@ -25,8 +25,9 @@ const services = compose.services;
 
 /** Instructions of a Dockerfile, continuation lines joined. */
 function dockerfile(service: Service): { file: string; lines: string[] } {
-  const context = resolve(root, service.build!.context);
-  const file = resolve(context, service.build!.dockerfile ?? 'Dockerfile');
+  if (!service.build) throw new Error('service has no build section');
+  const context = resolve(root, service.build.context);
+  const file = resolve(context, service.build.dockerfile ?? 'Dockerfile');
   const lines = readFileSync(file, 'utf8')
     .replace(/\\\n/g, ' ')
     .split('\n')
@@ -61,7 +62,7 @@ describe('docker-compose.yml', () => {
     '%s builds from an existing context, Dockerfile and COPY sources',
     (name) => {
       const service = services[name];
-      const context = resolve(root, service.build!.context);
+      const context = resolve(root, service.build?.context ?? '(no build)');
       expect(existsSync(context)).toBe(true);
       const { file, lines } = dockerfile(service);
       expect(existsSync(file)).toBe(true);
@@ -93,7 +94,7 @@ describe('docker-compose.yml', () => {
 
   it('runs the backend bundle the webpack build writes', () => {
     const { lines } = dockerfile(services['backend']);
-    const cmd = lines.find((l) => /^CMD\s/i.test(l))!;
+    const cmd = lines.find((l) => /^CMD\s/i.test(l)) ?? 'CMD null';
     expect(JSON.parse(cmd.slice(4))).toEqual(['node', 'dist/backend/main.js']);
     const webpack = readFileSync(
       join(root, 'backend/webpack.config.js'),
@@ -104,7 +105,7 @@ describe('docker-compose.yml', () => {
 
   it('runs the simulator bundle the esbuild build writes', () => {
     const { lines } = dockerfile(services['simulator']);
-    const entry = lines.find((l) => /^ENTRYPOINT\s/i.test(l))!;
+    const entry = lines.find((l) => /^ENTRYPOINT\s/i.test(l)) ?? 'ENTRYPOINT null';
     expect(JSON.parse(entry.slice(11))).toEqual([
       'node',
       'dist/simulator/main.js',
@@ -134,7 +135,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('points the backend and the simulator at the broker service and its port', () => {
-    const broker = new URL(services['backend'].environment!['MQTT_URL']);
+    const broker = new URL(services['backend'].environment?.['MQTT_URL'] ?? '');
     expect(broker.hostname in services).toBe(true);
     const brokerPorts = (services[broker.hostname].ports ?? []).map((p) =>
       Number(String(p).split(':').pop()),

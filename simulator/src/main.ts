@@ -6,6 +6,8 @@ export type { SimulatorConfig } from './app/config';
 export { runSimulator, connectionCount } from './app/simulator';
 export type { Simulator, SimulatorStats, SimulatorDeps } from './app/simulator';
 export { createFleet } from './app/models/fleet';
+export { SCENARIO_NAMES, SCENARIO_TIMELINE, scenarioEffect } from './app/models/scenario';
+export type { ScenarioName } from './app/models/scenario';
 
 /** Bounded shutdown: whatever the broker does, exit within this time after a signal. */
 const FORCE_EXIT_MS = 3000;
@@ -24,7 +26,8 @@ export function main(argv: readonly string[]): void {
   const { config } = parsed;
   if (!config.quiet) {
     const mode = config.load ? 'load mode (max rate)' : `${config.rate}/s per device`;
-    process.stderr.write(`pulse-simulator: ${config.devices} devices, ${mode}, seed ${config.seed} → ${config.url}\n`);
+    const scenario = config.scenario ? `, scenario ${config.scenario} on ${config.prefix}-001` : '';
+    process.stderr.write(`pulse-simulator: ${config.devices} devices, ${mode}, seed ${config.seed}${scenario} → ${config.url}\n`);
   }
   const simulator = runSimulator(config);
   const shutdown = (signal: string): void => {

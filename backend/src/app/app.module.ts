@@ -1,4 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AlertRule } from '@pulse/protocol';
+import {
+  AlertRulesController,
+  AlertsController,
+} from './alerts/alerts.controller';
+import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
 import { DeviceRegistryService } from './devices/device-registry.service';
@@ -23,6 +29,7 @@ const repositories = [
   SimulatorRepository,
 ];
 const services = [
+  AlertsService,
   DeviceRegistryService,
   HistoryService,
   IngestService,
@@ -33,12 +40,22 @@ const services = [
 
 @Module({})
 export class AppModule {
-  static forRoot(config: Config): DynamicModule {
+  /** `alertRules`: the rules loaded at boot (`loadInitialAlertRules`). */
+  static forRoot(
+    config: Config,
+    alertRules: readonly AlertRule[],
+  ): DynamicModule {
     return {
       module: AppModule,
-      controllers: [SystemController, DevicesController],
+      controllers: [
+        SystemController,
+        DevicesController,
+        AlertsController,
+        AlertRulesController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
+        { provide: INITIAL_ALERT_RULES, useValue: alertRules },
         ...repositories,
         ...services,
         LiveGateway,

@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
+import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
 import { Config, logLevels, StartupError } from './config/config';
 import { mountDashboard } from './http/dashboard-static';
@@ -21,8 +22,10 @@ export interface PulseHandle {
  * PORT=0, MQTT_PORT=0, SIMULATOR=off; `main.ts` uses it for the real thing.
  */
 export async function startPulse(config: Config): Promise<PulseHandle> {
+  // Before anything listens: a bad rules file stops the boot with every problem listed.
+  const alertRules = loadInitialAlertRules(config);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config),
+    AppModule.forRoot(config, alertRules),
     {
       logger: logLevels(config.LOG_LEVEL),
       abortOnError: false,

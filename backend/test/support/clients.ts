@@ -1,4 +1,5 @@
 import type {
+  AlertEvent,
   ClientToServerEvents,
   Reading,
   ServerToClientEvents,
@@ -50,16 +51,22 @@ export function endMqtt(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.end(false, {}, () => resolve()));
 }
 
-/** A socket.io client on `/live` with exactly the given transports, connected. */
+/**
+ * A socket.io client on `/live` with exactly the given transports, connected. `setup` runs
+ * before the connection opens: listen there for what the server sends on connect
+ * (`gateway`, `alerts`).
+ */
 export function connectLive(
   httpUrl: string,
   transports: Transport[] = ['websocket'],
+  setup?: (socket: LiveClient) => void,
 ): Promise<LiveClient> {
   const socket: LiveClient = io(`${httpUrl}${LIVE_NAMESPACE}`, {
     transports,
     reconnection: false,
     forceNew: true,
   });
+  setup?.(socket);
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', (error) => {
@@ -96,6 +103,54 @@ export function collectReadings(socket: LiveClient): {
     state.readings.push(...batch);
   });
   return state;
+}
+
+/** Records `alerts` snapshots and `alert` events; attach in `connectLive`'s setup to catch the snapshot. */
+export function collectAlerts(socket: LiveClient): {
+  snapshots: AlertEvent[][];
+  events: AlertEvent[];
+  waitForEvent(
+    match: (event: AlertEvent) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<AlertEvent>;
+} {
+  const state = {
+    snapshots: [] as AlertEvent[][],
+    events: [] as AlertEvent[],
+    waitForEvent: (
+      match: (event: AlertEvent) => boolean,
+      what: string,
+      timeoutMs = 10_000,
+    ) =>
+      waitFor(() => state.events.find(match), {
+        timeoutMs,
+        intervalMs: 5,
+        message: `alert event: ${what} (have ${JSON.stringify(state.events.map((e) => [e.ruleId, e.deviceId, e.state]))})`,
+      }),
+  };
+  socket.on('alerts', (alerts) => state.snapshots.push(alerts));
+  socket.on('alert', (event) => state.events.push(event));
+  return state;
+}
+
+/** A JSON request (POST/PUT/DELETE...); the body of a 204 is null. */
+export async function sendJson<T = unknown>(
+  url: string,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method,
+    headers:
+      body === undefined ? undefined : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : null) as T,
+  };
 }
 
 export async function getJson<T = unknown>(

@@ -312,3 +312,30 @@ export interface AlertHistoryResponse {
 export interface AlertRulesResponse {
   rules: AlertRule[];
 }
+
+/** Alert engine counters in `GET /api/stats` (`alerts`). */
+export interface AlertStats {
+  /** Rules loaded (file + HTTP), disabled ones included. */
+  rules: number;
+  enabledRules: number;
+  /** Rule × device (× metric) evaluation states held. */
+  states: number;
+  /** Alerts on the active list (raised, flapping, acknowledged, cleared but not yet acknowledged). */
+  active: number;
+  /** States refused because the engine's state limit was reached (alerts not evaluated for them). */
+  refusedStates: number;
+  /** Readings older than the newest already evaluated for the same rule × device: ignored. */
+  outOfOrder: number;
+  /** Readings too old to raise or clear (they only count as signs of life). */
+  late: number;
+  /** Readings stamped too far in the future: ignored. */
+  future: number;
+  /** Lifecycle events since start. */
+  events: number;
+  /** Events held for `GET /api/alerts/history`. */
+  historySize: number;
+  /** Alert listeners (e.g. the live push) that threw. */
+  listenerErrors: number;
+  /** Rules file writes after HTTP changes (0 without ALERT_RULES_FILE). */
+  rulesSaved: number;
+}

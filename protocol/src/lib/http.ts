@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REJECT_REASONS, RejectReason } from './decode';
 import { DeviceInfo, MetricSeries } from './model';
+import type { AlertStats } from './alerts';
 
 /** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
 export const HistoryQuerySchema = z
@@ -35,7 +36,21 @@ export interface IngestStats {
   rejected: Record<RejectReason, number>;
   devices: { known: number; online: number; limit: number; refusedNew: number };
   history: { series: number; points: number };
-  live: { clients: number; emits: number; readingsSent: number; flushMs: number };
+  live: {
+    clients: number;
+    emits: number;
+    readingsSent: number;
+    flushMs: number;
+    /** Times a lagging socket was paused (readings withheld until it drained). */
+    lagPauses: number;
+    /** Sockets disconnected after lagging too long. */
+    lagDisconnects: number;
+    /** Readings dropped from a full room buffer (oldest first) between two flushes. */
+    droppedOverflow: number;
+    /** `alert` events pushed (one broadcast per lifecycle change). */
+    alertsSent: number;
+  };
+  alerts: AlertStats;
 }
 
 export function emptyRejectCounts(): Record<RejectReason, number> {

@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       qos: 0,
       connections: 0,
       period: 600,
+      scenario: null,
     });
     expect(ok([])).toEqual(DEFAULTS);
   });
@@ -49,6 +50,10 @@ describe('parseConfig', () => {
     [['--period', '86400'], { period: 86_400 }],
     [['--devices', ' 24 '], { devices: 24 }],
     [['--devices', '5', '--devices', '6'], { devices: 6 }],
+    [['--scenario', 'spike'], { scenario: 'spike' }],
+    [['--scenario=drift'], { scenario: 'drift' }],
+    [['--scenario', 'flatline'], { scenario: 'flatline' }],
+    [['--scenario', 'offline', '--devices', '1'], { scenario: 'offline', devices: 1 }],
   ])('accepts %j', (argv, expected) => {
     expect(ok(argv)).toEqual({ ...DEFAULTS, ...expected });
   });
@@ -88,6 +93,9 @@ describe('parseConfig', () => {
     [['--nope'], /Unknown option '--nope'/],
     [['--load=yes'], /--load/],
     [['stray'], /unexpected argument "stray"/],
+    [['--scenario', 'boom'], /--scenario must be one of spike, drift, flatline, offline, got "boom"/],
+    [['--scenario'], /--scenario/],
+    [['--scenario', 'spike', '--load'], /--scenario cannot be combined with --load/],
   ])('rejects %j naming the flag', (argv, message) => {
     const result = parseConfig(argv);
     expect(result.ok).toBe(false);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { SCENARIO_NAMES, ScenarioName } from './models/scenario';
 
 /**
  * The simulator's whole configuration, parsed and validated here and nowhere
@@ -34,6 +35,11 @@ export interface SimulatorConfig {
   connections: number;
   /** `--period`: seconds of one compressed "day" of the temperature curve. */
   period: number;
+  /**
+   * `--scenario`: a scripted alert episode on `<prefix>-001` (always a machine): `spike`,
+   * `drift`, `flatline` or `offline` (see models/scenario.ts); null = none. Not with `--load`.
+   */
+  scenario: ScenarioName | null;
 }
 
 export const DEFAULTS: SimulatorConfig = {
@@ -51,6 +57,7 @@ export const DEFAULTS: SimulatorConfig = {
   qos: 0,
   connections: 0,
   period: 600,
+  scenario: null,
 };
 
 export const USAGE = `Usage: node dist/simulator/main.js [options]
@@ -74,6 +81,11 @@ Options:
   --connections <n>    MQTT connections, 0 = auto: one per device
                        up to 200 devices, else a pool              (default auto)
   --period <s>         length of the simulated "day" in seconds    (default ${DEFAULTS.period})
+  --scenario <name>    scripted alert episode on <prefix>-001 (a machine), from 2 s:
+                         spike     temperature 80 °C + vibration 10 mm/s for 20 s
+                         drift     temperature drifts 60 → 74 → 60 °C at 0.5 °C/s
+                         flatline  no telemetry for 20 s (stays connected)
+                         offline   connection lost for 20 s (Last Will)
   --quiet              no progress line
   -h, --help           show this help
 
@@ -135,6 +147,17 @@ const FlagsSchema = z.object({
   qos: z.enum(['0', '1'], { error: 'must be 0 or 1' }).transform((q): 0 | 1 => (q === '1' ? 1 : 0)),
   connections: bounded('connections', 0, 10_000, { int: true }),
   period: bounded('period', 1, 7 * 86_400),
+  scenario: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      if (raw !== undefined && !(SCENARIO_NAMES as readonly string[]).includes(raw))
+        ctx.addIssue({
+          code: 'custom',
+          message: `--scenario must be one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(raw)}`,
+        });
+    })
+    .transform((raw) => (raw === undefined ? null : (raw as ScenarioName))),
   load: z.boolean(),
   quiet: z.boolean(),
 });
@@ -144,7 +167,7 @@ export type ConfigResult =
   | { ok: true; help: true }
   | { ok: false; error: string };
 
-type ValueFlag = Exclude<keyof SimulatorConfig, 'load' | 'quiet'>;
+type ValueFlag = Exclude<keyof SimulatorConfig, 'load' | 'quiet' | 'scenario'>;
 const VALUE_FLAGS: readonly ValueFlag[] = [
   'url',
   'devices',
@@ -179,6 +202,7 @@ export function parseConfig(argv: readonly string[]): ConfigResult {
   }
   const raw: Record<string, unknown> = { load: values.load ?? false, quiet: values.quiet ?? false };
   for (const flag of VALUE_FLAGS) raw[flag] = values[flag] ?? String(DEFAULTS[flag]);
+  raw['scenario'] = values.scenario;
   const result = FlagsSchema.safeParse(raw);
   if (!result.success) {
     const messages = result.error.issues.map((issue) => {
@@ -186,6 +210,9 @@ export function parseConfig(argv: readonly string[]): ConfigResult {
       return issue.message.startsWith('--') ? issue.message : `--${flag} ${issue.message}, got ${JSON.stringify(raw[flag])}`;
     });
     return { ok: false, error: messages.join('\n') };
+  }
+  if (result.data.scenario !== null && result.data.load) {
+    return { ok: false, error: `--scenario cannot be combined with --load (a scenario is paced in real time)` };
   }
   return { ok: true, config: result.data };
 }
@@ -208,6 +235,7 @@ function parseWith(argv: readonly string[]) {
       qos: { type: 'string' },
       connections: { type: 'string' },
       period: { type: 'string' },
+      scenario: { type: 'string' },
       load: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -59,11 +59,13 @@ export function connectionCount(config: Pick<SimulatorConfig, 'connections' | 'd
 export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}): Simulator {
   const clock = deps.clock ?? systemClock;
   const intervalMs = 1000 / config.rate;
+  const startedAt = clock();
   const devices = createFleet({
     count: config.devices,
     prefix: config.prefix,
     seed: config.seed,
     behaviour: { dropout: config.dropout, offlinePerSecond: config.offline, periodMs: config.period * 1000 },
+    scenario: config.scenario ? { name: config.scenario, startedAt } : undefined,
   });
   const publisher = new Publisher(devices, {
     url: config.url,
@@ -72,7 +74,6 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
     intervalMs: config.load ? 1 : intervalMs,
     connect: deps.connect,
   });
-  const startedAt = clock();
   const counters = { dropouts: 0, outages: 0, lagged: 0 };
   const pending: Array<Array<{ ts: number; values: Record<string, number> }>> = devices.map(() => []);
   let running = true;

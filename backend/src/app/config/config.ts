@@ -71,6 +71,13 @@ export const ConfigSchema = z.object({
   MAX_DEVICES: positiveInt(1_000_000).default(10_000),
   /** Built dashboard served at `/`. Default: `dist/dashboard/browser` beside the backend build. */
   DASHBOARD_DIR: z.string().min(1).optional(),
+  /**
+   * Alert rules file, JSON (`.json`) or YAML (any other extension): `{ rules: [...] }`, validated
+   * at boot (every bad rule listed as `path: message`). Rules created, changed or deleted over
+   * HTTP are written back to it (atomically). Unset: the built-in DEFAULT_RULES, and HTTP
+   * changes live in memory only (lost on restart).
+   */
+  ALERT_RULES_FILE: z.string().min(1).optional(),
   /** Most verbose Nest log level printed: fatal|error|warn|log|debug|verbose. Default log. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
 });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { LiveHubService } from '../live/live-hub.service';
@@ -12,6 +13,7 @@ describe('IngestService', () => {
   let hub: jest.Mocked<
     Pick<LiveHubService, 'publishReadings' | 'publishDevice' | 'publishGateway'>
   >;
+  let alerts: jest.Mocked<Pick<AlertsService, 'onReadings' | 'onStatus'>>;
   let sut: IngestService;
 
   beforeEach(() => {
@@ -27,6 +29,7 @@ describe('IngestService', () => {
       publishDevice: jest.fn(),
       publishGateway: jest.fn(),
     };
+    alerts = { onReadings: jest.fn(), onStatus: jest.fn() };
     const mqtt = { connected: true, reconnects: 0 } as MqttRepository;
     sut = new IngestService(
       { MQTT_CLIENT_ID: 'test', FLUSH_MS: 50 },
@@ -34,6 +37,7 @@ describe('IngestService', () => {
       registry,
       history,
       hub as unknown as LiveHubService,
+      alerts as unknown as AlertsService,
     );
   });
 
@@ -91,12 +95,30 @@ describe('IngestService', () => {
     );
   });
 
+  it('feeds the alert engine once per message with its readings, and every status', () => {
+    send('devices/d1/telemetry', '[{"values":{"a":1}},{"values":{"a":2}}]');
+    expect(alerts.onReadings).toHaveBeenCalledTimes(1);
+    expect(alerts.onReadings).toHaveBeenCalledWith([
+      { deviceId: 'd1', ts: now, values: { a: 1 } },
+      { deviceId: 'd1', ts: now, values: { a: 2 } },
+    ]);
+    send('devices/d1/status', 'offline');
+    send('devices/d1/status', 'offline');
+    expect(alerts.onStatus).toHaveBeenCalledTimes(2);
+    expect(alerts.onStatus).toHaveBeenCalledWith('d1', 'offline', now);
+    send('devices/d1/telemetry', 'not json');
+    expect(alerts.onReadings).toHaveBeenCalledTimes(1);
+  });
+
   it('records nothing from devices refused by a full registry', () => {
     send('devices/d1/telemetry', '{"a":1}');
     send('devices/d2/telemetry', '{"a":1}');
     send('devices/d3/telemetry', '{"a":1}');
+    send('devices/d3/status', 'offline');
     expect(history.query('d3')).toEqual([]);
+    expect(alerts.onReadings).toHaveBeenCalledTimes(2);
+    expect(alerts.onStatus).not.toHaveBeenCalled();
     expect(hub.publishReadings).toHaveBeenCalledTimes(2);
-    expect(registry.stats().refusedNew).toBe(1);
+    expect(registry.stats().refusedNew).toBe(2); // its telemetry and its status
   });
 });

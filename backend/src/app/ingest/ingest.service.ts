@@ -7,6 +7,7 @@ import {
   decodeDeviceMessage,
   emptyRejectCounts,
 } from '@pulse/protocol';
+import { AlertsService } from '../alerts/alerts.service';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
@@ -16,7 +17,7 @@ import { RateLimitedLog } from './rate-limited-log';
 
 /**
  * The ingest pipeline: every MQTT message → decodeDeviceMessage → registry,
- * history, live hub. Bad messages are counted by reason and logged at a
+ * history, live hub, alert engine. Bad messages are counted by reason and logged at a
  * bounded rate; they never interrupt the valid readings around them.
  */
 @Injectable()
@@ -40,6 +41,7 @@ export class IngestService {
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
     private readonly hub: LiveHubService,
+    private readonly alerts: AlertsService,
   ) {}
 
   async start(mode: 'embedded' | 'external', url: string): Promise<void> {
@@ -75,6 +77,8 @@ export class IngestService {
           readings,
         );
         if (changed) this.hub.publishDevice(changed);
+        // After the device event, so a client sees a new device before its first alert.
+        this.alerts.onReadings(readings);
         return;
       }
       case 'status': {
@@ -84,7 +88,9 @@ export class IngestService {
           decoded.status,
           now,
         );
+        if (changed === undefined) return; // registry full: refused (counted there)
         if (changed) this.hub.publishDevice(changed);
+        this.alerts.onStatus(decoded.deviceId, decoded.status, now);
         return;
       }
       case 'meta': {

@@ -1,4 +1,5 @@
 import {
+  AlertEvent,
   DeviceInfo,
   FLEET_ROOM,
   Reading,
@@ -27,6 +28,10 @@ class FakeSink implements LiveSink {
   }
   emitGateway(): void {
     /* not under test */
+  }
+  alerts: AlertEvent[] = [];
+  emitAlert(alert: AlertEvent): void {
+    this.alerts.push(alert);
   }
 }
 
@@ -122,6 +127,17 @@ describe('LiveHubService', () => {
     expect(sink.emitted[0].batch).toHaveLength(ROOM_BUFFER_LIMIT);
     expect(sink.emitted[0].batch[0].ts).toBe(5);
     expect(sut.stats().droppedOverflow).toBe(5);
+  });
+
+  it('emits alerts at once to every client, not batched with readings', () => {
+    const alert = { id: 'al-1', deviceId: 'd1' } as AlertEvent;
+    sut.publishAlert(alert);
+    sut.publishAlert(alert);
+    expect(sink.alerts).toEqual([alert, alert]);
+    expect(sut.stats().alertsSent).toBe(2);
+    sut.close();
+    sut.publishAlert(alert);
+    expect(sink.alerts).toHaveLength(2);
   });
 
   it('emits device changes at once to the fleet, device and group rooms', () => {

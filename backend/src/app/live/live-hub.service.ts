@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  AlertEvent,
   DeviceInfo,
   FLEET_ROOM,
   GatewayStatus,
@@ -50,6 +51,7 @@ export class LiveHubService {
   private emits = 0;
   private readingsSent = 0;
   private droppedOverflow = 0;
+  private alertsSent = 0;
   /** Sockets that get no readings for now (lagging clients), excluded from every readings emit. */
   private readonly paused = new Set<string>();
 
@@ -97,6 +99,22 @@ export class LiveHubService {
     this.sink.emitDevice(rooms, device);
   }
 
+  /**
+   * Alert lifecycle events are rare and urgent: emitted at once (never coalesced) to the
+   * device's room, its group's room and the fleet, in one broadcast, so a socket in several
+   * of those rooms gets each event once.
+   */
+  /**
+   * Alerts are rare and every screen shows them (the alerts panel, the wall banner), so they
+   * go at once to every client of the namespace, whatever it watches — the same set the
+   * `alerts` snapshot on connect covers.
+   */
+  publishAlert(alert: AlertEvent): void {
+    if (this.closed) return;
+    this.sink.emitAlert(alert);
+    this.alertsSent++;
+  }
+
   publishGateway(status: GatewayStatus): void {
     if (!this.closed) this.sink.emitGateway(status);
   }
@@ -120,12 +138,14 @@ export class LiveHubService {
     readingsSent: number;
     flushMs: number;
     droppedOverflow: number;
+    alertsSent: number;
   } {
     return {
       emits: this.emits,
       readingsSent: this.readingsSent,
       flushMs: this.flushMs,
       droppedOverflow: this.droppedOverflow,
+      alertsSent: this.alertsSent,
     };
   }
 

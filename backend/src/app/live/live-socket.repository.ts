@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  AlertEvent,
   ClientToServerEvents,
   DeviceInfo,
   GatewayStatus,
@@ -36,6 +37,7 @@ export interface LiveSink {
   emitReadings(room: string, except: readonly string[], batch: Reading[]): void;
   emitDevice(rooms: readonly string[], device: DeviceInfo): void;
   emitGateway(status: GatewayStatus): void;
+  emitAlert(alert: AlertEvent): void;
 }
 
 /**
@@ -95,6 +97,11 @@ export class LiveSocketRepository implements LiveSink {
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
     // socket.io de-duplicates sockets across the rooms of one broadcast.
     this.nsp?.to(rooms as string[]).emit('device', device);
+  }
+
+  /** One broadcast to several rooms: socket.io sends it once to a socket in more than one of them. */
+  emitAlert(alert: AlertEvent): void {
+    this.nsp?.emit('alert', alert);
   }
 
   emitGateway(status: GatewayStatus): void {

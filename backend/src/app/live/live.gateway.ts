@@ -1,5 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import {
+  AckResponse,
+  LiveAckRequestSchema,
+  formatIssues,
+} from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
+import { AlertsService } from '../alerts/alerts.service';
 import { IngestService } from '../ingest/ingest.service';
 import { LiveHubService } from './live-hub.service';
 import {
@@ -22,8 +28,9 @@ const LAG_CHECK_MS = 1000;
 
 /**
  * Thin Socket.IO gateway for namespace `/live`: wires events to
- * {@link LiveSubscriptionService}, sends the gateway status on connect, and
- * watches for slow clients.
+ * {@link LiveSubscriptionService} and {@link AlertsService} (`ack`), sends the
+ * gateway status and the active alerts (`alerts`, then `alert` deltas) on
+ * connect, and watches for slow clients.
  *
  * Slow clients: readings are broadcast per room (encoded once), and a
  * broadcast cannot look at each socket's backlog cheaply. Instead, once a
@@ -48,6 +55,7 @@ export class LiveGateway {
     private readonly subscriptions: LiveSubscriptionService,
     private readonly hub: LiveHubService,
     private readonly ingest: IngestService,
+    private readonly alerts: AlertsService,
   ) {}
 
   start(httpServer: HttpServer): void {
@@ -69,6 +77,8 @@ export class LiveGateway {
 
   private handleConnection(socket: LiveSocket): void {
     socket.emit('gateway', this.ingest.gatewayStatus());
+    // Snapshot, then deltas: `alert` events reach the socket through the rooms it subscribes to.
+    socket.emit('alerts', this.alerts.active());
     const membership = this.membership(socket);
     socket.on('disconnect', () => this.hub.resumeSocket(socket.id));
     // Untrusted input: never assume the shape of the arguments or that an ack was given.
@@ -94,6 +104,33 @@ export class LiveGateway {
       }
       ack?.(response);
     });
+    socket.on('ack', (...args: unknown[]) => {
+      const ack = takeAck(args);
+      let response: AckResponse;
+      try {
+        response = this.acknowledge(args[0]);
+      } catch (error) {
+        this.logger.error(`ack failed: ${String(error)}`);
+        response = {
+          ok: false,
+          error: 'invalid',
+          message: 'internal error',
+        };
+      }
+      ack?.(response);
+    });
+  }
+
+  private acknowledge(raw: unknown): AckResponse {
+    const parsed = LiveAckRequestSchema.safeParse(raw);
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: 'invalid',
+        message: formatIssues(parsed.error),
+      };
+    const { id, ...request } = parsed.data;
+    return this.alerts.acknowledge(id, request);
   }
 
   private membership(socket: LiveSocket): RoomMembership {

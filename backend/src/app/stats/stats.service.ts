@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
+import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { IngestService } from '../ingest/ingest.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { LiveSocketRepository } from '../live/live-socket.repository';
+import { LiveGateway } from '../live/live.gateway';
 
 /** Assembles {@link IngestStats} from the counters each stage owns. */
 @Injectable()
@@ -17,10 +19,13 @@ export class StatsService {
     private readonly history: HistoryService,
     private readonly hub: LiveHubService,
     private readonly sockets: LiveSocketRepository,
+    private readonly gateway: LiveGateway,
+    private readonly alerts: AlertsService,
   ) {}
 
   collect(): IngestStats {
     const hub = this.hub.stats();
+    const lag = this.gateway.stats();
     return {
       startedAt: this.startedAt,
       ...this.ingest.stats(),
@@ -31,7 +36,12 @@ export class StatsService {
         emits: hub.emits,
         readingsSent: hub.readingsSent,
         flushMs: hub.flushMs,
+        lagPauses: lag.lagPauses,
+        lagDisconnects: lag.lagDisconnects,
+        droppedOverflow: hub.droppedOverflow,
+        alertsSent: hub.alertsSent,
       },
+      alerts: this.alerts.stats(),
     };
   }
 }

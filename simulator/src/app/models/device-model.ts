@@ -13,6 +13,7 @@ import {
   VoltageGenerator,
 } from './metrics';
 import { chance, RandomSource, uniform } from './random';
+import { ScenarioName, scenarioEffect } from './scenario';
 
 export const DEVICE_KINDS = ['env-sensor', 'power-meter', 'machine'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
@@ -50,6 +51,12 @@ export type DeviceStep =
   /** Back from an outage: reconnect (or publish `online`); readings resume next step. */
   | { type: 'online' };
 
+/** A scripted alert scenario played by this device (see scenario.ts), timed from `startedAt`. */
+export interface DeviceScenario {
+  name: ScenarioName;
+  startedAt: number;
+}
+
 export interface DeviceSpec {
   id: string;
   kind: DeviceKind;
@@ -75,6 +82,8 @@ export class DeviceModel {
     spec: DeviceSpec,
     private readonly random: RandomSource,
     private readonly behaviour: DeviceBehaviour = DEFAULT_BEHAVIOUR,
+    /** Scripted: its episode replaces random dropouts and outages. */
+    readonly scenario: DeviceScenario | null = null,
   ) {
     this.id = spec.id;
     this.kind = spec.kind;
@@ -114,6 +123,7 @@ export class DeviceModel {
       this.offlineUntil = null;
       return { type: 'online' };
     }
+    if (this.scenario) return this.scriptedStep(t, this.scenario);
     if (chance(this.random, perInterval(this.behaviour.offlinePerSecond, dtS))) {
       const [min, max] = this.behaviour.offlineMs;
       this.offlineUntil = t + Math.round(uniform(this.random, min, max));
@@ -122,6 +132,18 @@ export class DeviceModel {
     // The physical process goes on whether or not the reading gets through.
     const values = this.sample(t);
     if (chance(this.random, this.behaviour.dropout)) return { type: 'dropout' };
+    return { type: 'reading', values };
+  }
+
+  private scriptedStep(t: number, scenario: DeviceScenario): DeviceStep {
+    const effect = scenarioEffect(scenario.name, t - scenario.startedAt);
+    if (effect.type === 'offline') {
+      this.offlineUntil = scenario.startedAt + effect.until;
+      return { type: 'offline', until: this.offlineUntil };
+    }
+    const values = this.sample(t);
+    if (effect.type === 'silent') return { type: 'silent' };
+    for (const metric in effect.values) if (metric in values) values[metric] = effect.values[metric];
     return { type: 'reading', values };
   }
 }

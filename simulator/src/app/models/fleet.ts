@@ -1,4 +1,4 @@
-import { DEFAULT_BEHAVIOUR, DeviceBehaviour, DeviceKind, DeviceModel } from './device-model';
+import { DEFAULT_BEHAVIOUR, DeviceBehaviour, DeviceKind, DeviceModel, DeviceScenario } from './device-model';
 import { deriveSeed, mulberry32, pick, RandomSource } from './random';
 
 export interface FleetOptions {
@@ -7,6 +7,8 @@ export interface FleetOptions {
   prefix: string;
   seed: number;
   behaviour?: Partial<DeviceBehaviour>;
+  /** Played by the first device, which is then always a machine (it has temperature and vibration). */
+  scenario?: DeviceScenario;
 }
 
 const KIND_LABEL: Record<DeviceKind, string> = {
@@ -42,11 +44,13 @@ export function createFleet(options: FleetOptions): DeviceModel[] {
   const devices: DeviceModel[] = [];
   for (let i = 0; i < options.count; i++) {
     const random = mulberry32(deriveSeed(options.seed, i));
-    const kind = pickKind(random);
+    const picked = pickKind(random); // drawn anyway: the other devices stay the same with or without a scenario
+    const scripted = i === 0 && options.scenario !== undefined;
+    const kind: DeviceKind = scripted ? 'machine' : picked;
     const group = pick(random, KIND_GROUPS[kind]);
     const id = deviceId(options.prefix, i, options.count);
     const name = `${KIND_LABEL[kind]} ${id.slice(options.prefix.length + 1)} · ${GROUP_LABEL[group] ?? group}`;
-    devices.push(new DeviceModel({ id, kind, group, name }, random, behaviour));
+    devices.push(new DeviceModel({ id, kind, group, name }, random, behaviour, scripted ? (options.scenario ?? null) : null));
   }
   return devices;
 }

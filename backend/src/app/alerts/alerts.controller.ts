@@ -1,0 +1,100 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import {
+  AckRequest,
+  AckRequestSchema,
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertHistoryResponse,
+  AlertQuery,
+  AlertQuerySchema,
+  AlertRule,
+  AlertRuleSchema,
+  AlertRulesResponse,
+} from '@pulse/protocol';
+import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { AlertsService } from './alerts.service';
+
+/** `/api/alerts`: the active list, the event history and acknowledgements. */
+@Controller('alerts')
+export class AlertsController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  /** Active alerts, most severe first, newest first. */
+  @Get()
+  active(): ActiveAlertsResponse {
+    return { alerts: this.alerts.active() };
+  }
+
+  /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */
+  @Get('history')
+  history(
+    @Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery,
+  ): AlertHistoryResponse {
+    return { events: this.alerts.history(query) };
+  }
+
+  /** 200 `{ok:true, alert}`; 404 / 409 `{ok:false, error, message}`. */
+  @Post(':id/ack')
+  @HttpCode(200)
+  acknowledge(
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(AckRequestSchema)) body: AckRequest,
+  ): AckResponse {
+    const result = this.alerts.acknowledge(id, body);
+    if (result.ok) return result;
+    if (result.error === 'not_found') throw new NotFoundException(result);
+    throw new ConflictException(result);
+  }
+}
+
+/** `/api/alert-rules`: CRUD, validated with the same schema as the rules file. */
+@Controller('alert-rules')
+export class AlertRulesController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  @Get()
+  list(): AlertRulesResponse {
+    return { rules: this.alerts.rules() };
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): AlertRule {
+    return this.alerts.rule(id);
+  }
+
+  /** 201 with the rule (defaults filled in); 409 if the id exists. */
+  @Post()
+  create(
+    @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
+  ): AlertRule {
+    return this.alerts.createRule(rule);
+  }
+
+  /** Replace (or create) the rule; the body's id must be the path's. */
+  @Put(':id')
+  replace(
+    @Param('id') id: string,
+    @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
+  ): AlertRule {
+    return this.alerts.replaceRule(id, rule);
+  }
+
+  /** 204; open alerts of the rule are cleared. */
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') id: string): void {
+    this.alerts.deleteRule(id);
+  }
+}

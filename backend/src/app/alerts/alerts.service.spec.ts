@@ -1,0 +1,152 @@
+import {
+  BadRequestException,
+  ConflictException,
+  InternalServerErrorException,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
+import { AlertEvent, AlertRule } from '@pulse/protocol';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StartupError } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { LiveHubService } from '../live/live-hub.service';
+import { DEFAULT_RULES, parseAlertRule } from './alert-rules.loader';
+import { AlertsService, loadInitialAlertRules } from './alerts.service';
+
+const hot = parseAlertRule({
+  id: 'hot',
+  kind: 'threshold',
+  metric: 't',
+  op: 'above',
+  value: 30,
+  severity: 'major',
+});
+const cold = parseAlertRule({
+  id: 'cold',
+  kind: 'threshold',
+  metric: 't',
+  op: 'below',
+  value: 0,
+  severity: 'minor',
+});
+
+// Real engine and registry; the live hub is a fake that records what would be pushed.
+describe('AlertsService', () => {
+  let dir: string;
+  let registry: DeviceRegistryService;
+  let pushed: { alert: AlertEvent }[];
+  const hub = {
+    publishAlert: (alert: AlertEvent) => pushed.push({ alert }),
+  } as unknown as LiveHubService;
+  const create = (file?: string, rules: AlertRule[] = [hot]) =>
+    new AlertsService({ ALERT_RULES_FILE: file }, rules, registry, hub);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-service-'));
+    registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
+    pushed = [];
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    jest.restoreAllMocks();
+  });
+
+  it('pushes every lifecycle event (raise, acknowledge) to the hub', () => {
+    const sut = create();
+    registry.applyMeta('d1', { group: 'hall' }, 1);
+    sut.onReadings([{ deviceId: 'd1', ts: Date.now(), values: { t: 31 } }]);
+    expect(pushed).toEqual([
+      {
+        alert: expect.objectContaining({ deviceId: 'd1', state: 'raised' }),
+      },
+    ]);
+    const id = pushed[0].alert.id;
+    expect(sut.acknowledge(id, { by: 'ann' })).toMatchObject({ ok: true });
+    expect(pushed[1].alert).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'ann',
+    });
+    expect(sut.stats()).toMatchObject({ rules: 1, active: 1, events: 2 });
+  });
+
+  it('writes HTTP rule changes to ALERT_RULES_FILE before applying them', () => {
+    const file = join(dir, 'rules.json');
+    const sut = create(file);
+    sut.createRule(cold);
+    expect(
+      JSON.parse(readFileSync(file, 'utf8')).rules.map((r: AlertRule) => r.id),
+    ).toEqual(['hot', 'cold']);
+    sut.replaceRule('cold', { ...cold, severity: 'info' });
+    sut.deleteRule('hot');
+    expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([
+      { ...cold, severity: 'info' },
+    ]);
+    expect(sut.rules()).toEqual([{ ...cold, severity: 'info' }]);
+    expect(sut.stats().rulesSaved).toBe(3);
+  });
+
+  it('changes nothing when the file cannot be written', () => {
+    const sut = create(join(dir, 'missing-dir', 'rules.yaml'));
+    expect(() => sut.createRule(cold)).toThrow(InternalServerErrorException);
+    expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
+  });
+
+  it('keeps changes in memory without a file', () => {
+    const sut = create(undefined);
+    sut.createRule(cold);
+    expect(sut.rules().map((r) => r.id)).toEqual(['hot', 'cold']);
+    expect(sut.stats().rulesSaved).toBe(0);
+  });
+
+  it('refuses duplicates, unknown ids and a body id that differs from the path', () => {
+    const sut = create();
+    expect(() => sut.createRule(hot)).toThrow(ConflictException);
+    expect(() => sut.rule('nope')).toThrow(NotFoundException);
+    expect(() => sut.deleteRule('nope')).toThrow(NotFoundException);
+    expect(() => sut.replaceRule('hot', cold)).toThrow(BadRequestException);
+    expect(sut.replaceRule('cold', cold)).toEqual(cold); // PUT creates
+  });
+
+  it('stops its timer on shutdown', () => {
+    jest.useFakeTimers();
+    try {
+      const sut = create();
+      sut.onModuleInit();
+      expect(jest.getTimerCount()).toBe(1);
+      sut.onApplicationShutdown();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('loadInitialAlertRules', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-initial-rules-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('uses DEFAULT_RULES without ALERT_RULES_FILE', () => {
+    expect(loadInitialAlertRules({ ALERT_RULES_FILE: undefined })).toBe(
+      DEFAULT_RULES,
+    );
+  });
+
+  it('turns a bad file into a StartupError listing path: message lines', () => {
+    const file = join(dir, 'rules.yaml');
+    writeFileSync(
+      file,
+      'rules:\n  - id: x\n    kind: offline\n    severity: loud\n',
+    );
+    expect(() => loadInitialAlertRules({ ALERT_RULES_FILE: file })).toThrow(
+      StartupError,
+    );
+    expect(() => loadInitialAlertRules({ ALERT_RULES_FILE: file })).toThrow(
+      /^ALERT_RULES_FILE: invalid alert rules in .*rules\.yaml:\n {2}rules\.0\.severity: /,
+    );
+  });
+});

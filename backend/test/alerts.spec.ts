@@ -1,0 +1,487 @@
+import {
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertEvent,
+  AlertHistoryResponse,
+  AlertRule,
+  AlertRulesResponse,
+  IngestStats,
+  telemetryTopic,
+} from '@pulse/protocol';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MqttClient } from 'mqtt';
+import { parseAlertRules } from '../src/app/alerts/alert-rules.loader';
+import { StartupError } from '../src/app/config/config';
+import { PulseHandle } from '../src/app/pulse';
+import {
+  closeLive,
+  collectAlerts,
+  connectLive,
+  connectMqtt,
+  endMqtt,
+  getJson,
+  LiveClient,
+  publish,
+  sendJson,
+  subscribe,
+} from './support/clients';
+import { startTestPulse } from './support/pulse';
+
+const RULES_YAML = `# test rules: raise at once (no forMs) so the latency is the pipeline's
+rules:
+  - id: hot
+    name: Too hot
+    kind: threshold
+    metric: temperature
+    op: above
+    value: 30
+    clear: 25
+    severity: major
+`;
+
+// Real: the whole backend (embedded Aedes, ingest, alert engine, Socket.IO, HTTP) with its
+// rules from ALERT_RULES_FILE; devices publish with mqtt.js, clients use socket.io-client.
+describe('alerts end to end', () => {
+  let dir: string;
+  let rulesFile: string;
+  let pulse: PulseHandle;
+  let device: MqttClient;
+  const sockets: LiveClient[] = [];
+  const live = async (setup?: (socket: LiveClient) => void) => {
+    const socket = await connectLive(pulse.httpUrl, ['websocket'], setup);
+    sockets.push(socket);
+    return socket;
+  };
+  const api = (path: string) => `${pulse.httpUrl}/api${path}`;
+  const temperature = (id: string, value: number) =>
+    publish(
+      device,
+      telemetryTopic(id),
+      JSON.stringify({ values: { temperature: value } }),
+      1,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-'));
+    rulesFile = join(dir, 'rules.yaml');
+    writeFileSync(rulesFile, RULES_YAML);
+    pulse = await startTestPulse({ ALERT_RULES_FILE: rulesFile });
+    device = await connectMqtt(pulse.mqttUrl);
+  });
+
+  afterEach(async () => {
+    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
+  });
+
+  afterAll(async () => {
+    await endMqtt(device);
+    await pulse?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('raises an alert on every socket within a second of the reading, once per socket', async () => {
+    const watcher = await live();
+    await subscribe(watcher, { devices: ['al-1'], history: false });
+    const watched = collectAlerts(watcher);
+    // Alerts go to every client of /live, whatever it watches: still one event each.
+    const both = await live();
+    await subscribe(both, { fleet: true, devices: ['al-1'], history: false });
+    const twice = collectAlerts(both);
+
+    await temperature('al-1', 20); // normal: nothing
+    const sentAt = Date.now();
+    await temperature('al-1', 35);
+    const raised = await watched.waitForEvent(
+      (e) => e.deviceId === 'al-1' && e.state === 'raised',
+      'al-1 raised',
+      1000,
+    );
+    const latencyMs = Date.now() - sentAt;
+    expect(latencyMs).toBeLessThan(1000);
+    expect(raised).toMatchObject({
+      ruleId: 'hot',
+      ruleName: 'Too hot',
+      deviceId: 'al-1',
+      metric: 'temperature',
+      severity: 'major',
+      state: 'raised',
+      value: 35,
+      threshold: 30,
+      count: 1,
+      active: true,
+      flapping: false,
+      acknowledgedBy: null,
+      clearedAt: null,
+    });
+    expect(raised.message).toBe('Too hot: temperature 35 above 30');
+
+    await twice.waitForEvent((e) => e.id === raised.id, 'fleet + device');
+    await temperature('al-1', 36); // still raised: no second alert
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(twice.events.filter((e) => e.id === raised.id)).toHaveLength(1);
+    expect(watched.events).toHaveLength(1);
+    console.log(
+      `alert latency (reading published → alert received): ${latencyMs} ms`,
+    );
+  });
+
+  it('pushes an HTTP acknowledgement to other clients; refuses a second one, unknown ids and bad bodies', async () => {
+    const other = await live();
+    await subscribe(other, { fleet: true, history: false });
+    const seen = collectAlerts(other);
+    const active = await getJson<ActiveAlertsResponse>(api('/alerts'));
+    const alert = active.body.alerts.find((a) => a.deviceId === 'al-1');
+    if (!alert) throw new Error('al-1 has no active alert');
+
+    const ack = await sendJson<AckResponse>(
+      api(`/alerts/${alert.id}/ack`),
+      'POST',
+      { by: 'alice', note: 'on it' },
+    );
+    expect(ack.status).toBe(200);
+    expect(ack.body).toMatchObject({
+      ok: true,
+      alert: { id: alert.id, state: 'acknowledged', acknowledgedBy: 'alice' },
+    });
+    const pushed = await seen.waitForEvent(
+      (e) => e.id === alert.id && e.state === 'acknowledged',
+      'acknowledged by alice',
+    );
+    expect(pushed).toMatchObject({
+      acknowledgedBy: 'alice',
+      ackNote: 'on it',
+      active: true,
+    });
+    expect(pushed.acknowledgedAt).toEqual(expect.any(Number));
+
+    const again = await sendJson<AckResponse>(
+      api(`/alerts/${alert.id}/ack`),
+      'POST',
+      { by: 'bob' },
+    );
+    expect(again).toMatchObject({
+      status: 409,
+      body: { ok: false, error: 'already_acknowledged' },
+    });
+    expect(
+      await sendJson(api('/alerts/al-nope/ack'), 'POST', { by: 'bob' }),
+    ).toMatchObject({ status: 404, body: { ok: false, error: 'not_found' } });
+    const bad = await sendJson<{ message: string[] }>(
+      api(`/alerts/${alert.id}/ack`),
+      'POST',
+      { by: '', extra: 1 },
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^by: /),
+        expect.stringMatching(/^\(root\): Unrecognized key/),
+      ]),
+    );
+  });
+
+  it('acknowledges over the socket `ack` event, pushed to the other clients; bad input gets ok:false', async () => {
+    const operator = await live();
+    await subscribe(operator, { devices: ['al-2'], history: false });
+    const mine = collectAlerts(operator);
+    const other = await live();
+    await subscribe(other, { fleet: true, history: false });
+    const theirs = collectAlerts(other);
+
+    await temperature('al-2', 40);
+    const raised = await mine.waitForEvent(
+      (e) => e.deviceId === 'al-2' && e.state === 'raised',
+      'al-2 raised',
+    );
+    const response = await operator
+      .timeout(5000)
+      .emitWithAck('ack', { id: raised.id, by: 'bob' });
+    expect(response).toMatchObject({
+      ok: true,
+      alert: { id: raised.id, state: 'acknowledged', acknowledgedBy: 'bob' },
+    });
+    await theirs.waitForEvent(
+      (e) =>
+        e.id === raised.id &&
+        e.state === 'acknowledged' &&
+        e.acknowledgedBy === 'bob',
+      'acknowledged by bob',
+    );
+
+    expect(
+      await operator
+        .timeout(5000)
+        .emitWithAck('ack', { id: raised.id, by: 'carol' }),
+    ).toMatchObject({ ok: false, error: 'already_acknowledged' });
+    const invalid = await operator
+      .timeout(5000)
+      // @ts-expect-error untrusted input: `by` missing
+      .emitWithAck('ack', { id: raised.id });
+    expect(invalid).toMatchObject({ ok: false, error: 'invalid' });
+    expect((invalid as { message: string }).message).toMatch(/^by: /);
+  });
+
+  it('clears the alert only when the value falls below the clear level (not in the dead band)', async () => {
+    const watcher = await live();
+    await subscribe(watcher, { devices: ['al-1'], history: false });
+    const seen = collectAlerts(watcher);
+
+    await temperature('al-1', 27); // between clear (25) and value (30): stays raised
+    await temperature('al-1', 20);
+    const cleared = await seen.waitForEvent(
+      (e) => e.deviceId === 'al-1' && e.state === 'cleared',
+      'al-1 cleared',
+    );
+    expect(seen.events.map((e) => e.state)).toEqual(['cleared']);
+    expect(cleared).toMatchObject({
+      value: 20,
+      acknowledgedBy: 'alice',
+      active: false, // acknowledged and cleared: off the active list
+    });
+    expect(cleared.clearedAt).toEqual(expect.any(Number));
+    const active = await getJson<ActiveAlertsResponse>(api('/alerts'));
+    expect(active.body.alerts.map((a) => a.deviceId)).toEqual(['al-2']);
+
+    const history = await getJson<AlertHistoryResponse>(
+      api('/alerts/history?deviceId=al-1&limit=10'),
+    );
+    expect(history.body.events.map((e) => e.state)).toEqual([
+      'cleared',
+      'acknowledged',
+      'raised',
+    ]);
+    const raisedOnly = await getJson<AlertHistoryResponse>(
+      api('/alerts/history?state=raised&severity=major'),
+    );
+    expect(raisedOnly.body.events.map((e) => e.deviceId)).toEqual([
+      'al-2',
+      'al-1',
+    ]);
+    const bad = await getJson<{ message: string[] }>(
+      api('/alerts/history?limit=0&state=nope'),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toEqual([
+      expect.stringMatching(/^state: /),
+      expect.stringMatching(/^limit: /),
+    ]);
+  });
+
+  it('sends the active alerts to a new client as its `alerts` snapshot on connect', async () => {
+    let snapshot: AlertEvent[] | null = null;
+    await live((socket) =>
+      socket.once('alerts', (alerts) => (snapshot = alerts)),
+    );
+    const received = await waitForValue(() => snapshot);
+    expect(received).toEqual([
+      expect.objectContaining({
+        deviceId: 'al-2',
+        state: 'acknowledged',
+        acknowledgedBy: 'bob',
+        active: true,
+      }),
+    ]);
+  });
+
+  it('creates, reads, replaces and deletes rules over HTTP with `path: message` errors, writing them to ALERT_RULES_FILE', async () => {
+    const list = await getJson<AlertRulesResponse>(api('/alert-rules'));
+    expect(list.body.rules.map((r) => r.id)).toEqual(['hot']);
+
+    const missing = await sendJson<{ message: string[] }>(
+      api('/alert-rules'),
+      'POST',
+      {
+        id: 'cold',
+        kind: 'threshold',
+        metric: 'temperature',
+        op: 'below',
+        severity: 'urgent',
+      },
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toEqual([
+      expect.stringMatching(/^severity: Invalid option/),
+    ]);
+    const noValue = await sendJson<{ message: string[] }>(
+      api('/alert-rules'),
+      'POST',
+      {
+        id: 'cold',
+        kind: 'threshold',
+        metric: 'temperature',
+        op: 'below',
+        severity: 'minor',
+        forMs: -1,
+      },
+    );
+    expect(noValue.status).toBe(400);
+    expect(noValue.body.message).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^forMs: /)]),
+    );
+    const outside = await sendJson<{ message: string[] }>(
+      api('/alert-rules'),
+      'POST',
+      {
+        id: 'band',
+        kind: 'threshold',
+        metric: 't',
+        op: 'outside',
+        value: 3,
+        severity: 'minor',
+      },
+    );
+    expect(outside.body.message).toEqual([
+      'value: not used with op "outside": use low/high and clearLow/clearHigh',
+      'low: required with op "outside"',
+      'high: required with op "outside"',
+    ]);
+
+    const cold = {
+      id: 'cold',
+      kind: 'threshold',
+      metric: 'temperature',
+      op: 'below',
+      value: 5,
+      severity: 'minor',
+    };
+    const created = await sendJson<AlertRule>(
+      api('/alert-rules'),
+      'POST',
+      cold,
+    );
+    expect(created).toEqual({
+      status: 201,
+      body: {
+        ...cold,
+        scope: { all: true },
+        enabled: true,
+        forMs: 0,
+        clearForMs: 0,
+      },
+    });
+    expect((await sendJson(api('/alert-rules'), 'POST', cold)).status).toBe(
+      409,
+    );
+    expect(await getJson(api('/alert-rules/cold'))).toMatchObject({
+      status: 200,
+      body: { id: 'cold', value: 5 },
+    });
+
+    const mismatch = await sendJson<{ message: string[] }>(
+      api('/alert-rules/cold'),
+      'PUT',
+      { ...cold, id: 'warm' },
+    );
+    expect(mismatch).toMatchObject({
+      status: 400,
+      body: { message: ['id: must match the path ("cold"), got "warm"'] },
+    });
+    const replaced = await sendJson<AlertRule>(
+      api('/alert-rules/cold'),
+      'PUT',
+      { ...cold, value: 2, forMs: 30_000 },
+    );
+    expect(replaced).toMatchObject({
+      status: 200,
+      body: { id: 'cold', value: 2, forMs: 30_000 },
+    });
+    // Written back: a restart would load the same rules.
+    const onDisk = parseAlertRules(readFileSync(rulesFile, 'utf8'), 'yaml');
+    expect(onDisk.map((r) => [r.id, 'value' in r ? r.value : null])).toEqual([
+      ['hot', 30],
+      ['cold', 2],
+    ]);
+
+    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(
+      204,
+    );
+    expect((await getJson(api('/alert-rules/cold'))).status).toBe(404);
+    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(
+      404,
+    );
+    expect(
+      parseAlertRules(readFileSync(rulesFile, 'utf8'), 'yaml').map((r) => r.id),
+    ).toEqual(['hot']);
+
+    const stats = (await getJson<IngestStats>(api('/stats'))).body;
+    expect(stats.alerts).toMatchObject({
+      rules: 1,
+      enabledRules: 1,
+      active: 1,
+      rulesSaved: 3,
+      refusedStates: 0,
+    });
+    expect(stats.alerts.events).toBeGreaterThanOrEqual(5);
+    expect(stats.live).toMatchObject({
+      lagPauses: 0,
+      lagDisconnects: 0,
+      droppedOverflow: 0,
+    });
+    expect(stats.live.alertsSent).toBe(stats.alerts.events);
+  });
+});
+
+describe('alert rules file at startup', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-bad-rules-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to start with a bad ALERT_RULES_FILE, listing every bad rule as path: message', async () => {
+    const file = join(dir, 'rules.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        rules: [
+          {
+            id: 'a',
+            kind: 'threshold',
+            metric: 't',
+            op: 'above',
+            value: 'hot',
+            severity: 'major',
+          },
+          { id: 'b', kind: 'offline', severity: 'urgent' },
+          { id: 'c', kind: 'nodata', severity: 'info' },
+        ],
+      }),
+    );
+    const attempt = startTestPulse({ ALERT_RULES_FILE: file });
+    await expect(attempt).rejects.toBeInstanceOf(StartupError);
+    const message = await attempt.then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(message.split('\n')).toEqual([
+      `ALERT_RULES_FILE: invalid alert rules in ${file}:`,
+      '  rules.0.value: Invalid input: expected number, received string',
+      expect.stringMatching(/^ {2}rules\.1\.severity: Invalid option/),
+      '  rules.2.silenceMs: set silenceMs, cadenceMultiple or both',
+    ]);
+  });
+
+  it('names a YAML syntax error by line, and a missing file', async () => {
+    const yaml = join(dir, 'rules.yaml');
+    writeFileSync(yaml, 'rules:\n  - id: a\n   kind: [\n');
+    await expect(startTestPulse({ ALERT_RULES_FILE: yaml })).rejects.toThrow(
+      /ALERT_RULES_FILE: invalid alert rules in .*rules\.yaml:\n {2}line \d+, column \d+: /,
+    );
+    await expect(
+      startTestPulse({ ALERT_RULES_FILE: join(dir, 'nope.yaml') }),
+    ).rejects.toThrow(/\(root\): cannot read the file \(ENOENT\)/);
+  });
+});
+
+async function waitForValue<T>(
+  get: () => T | null,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = get();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
