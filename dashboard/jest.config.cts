@@ -12,6 +12,8 @@ module.exports = {
       },
     ],
   },
+  // Browser e2e specs run under jest.e2e.config.cts (the `e2e` target).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/e2e/'],
   transformIgnorePatterns: ['node_modules/(?!.*\\.mjs$)'],
   snapshotSerializers: [
     'jest-preset-angular/build/serializers/no-ng-attributes',

@@ -1,10 +1,8 @@
-import {
-  ApplicationConfig,
-  provideBrowserGlobalErrorListeners,
-} from '@angular/core';
-import { provideRouter } from '@angular/router';
+import { ApplicationConfig, provideBrowserGlobalErrorListeners } from '@angular/core';
+import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { appRoutes } from './app.routes';
 
 export const appConfig: ApplicationConfig = {
-  providers: [provideBrowserGlobalErrorListeners(), provideRouter(appRoutes)],
+  // Zoneless (Angular 21 default): signals drive change detection; charts draw outside Angular anyway.
+  providers: [provideBrowserGlobalErrorListeners(), provideRouter(appRoutes, withComponentInputBinding())],
 };

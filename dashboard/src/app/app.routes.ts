@@ -1,3 +1,8 @@
 import { Route } from '@angular/router';
 
-export const appRoutes: Route[] = [];
+export const appRoutes: Route[] = [
+  { path: '', pathMatch: 'full', title: 'Pulse · Fleet', loadComponent: () => import('./overview/overview.page').then((m) => m.OverviewPage) },
+  { path: 'devices/:id', title: 'Pulse · Device', loadComponent: () => import('./device/device.page').then((m) => m.DevicePage) },
+  { path: 'wall', title: 'Pulse · Wall', loadComponent: () => import('./wall/wall.page').then((m) => m.WallPage) },
+  { path: '**', redirectTo: '' },
+];

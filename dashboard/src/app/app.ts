@@ -1,13 +1,28 @@
-import { Component } from '@angular/core';
-import { RouterModule } from '@angular/router';
-import { NxWelcome } from './nx-welcome';
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { filter, map } from 'rxjs';
+import { LiveService } from './core/live.service';
+import { ConnectionStatusComponent } from './shared/connection-status.component';
 
 @Component({
-  imports: [NxWelcome, RouterModule],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, ConnectionStatusComponent],
   selector: 'app-root',
   templateUrl: './app.html',
-  styleUrl: './app.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class App {
-  protected title = 'dashboard';
+  private readonly router = inject(Router);
+  /** Wall mode has no app chrome. */
+  protected readonly kiosk = toSignal(
+    this.router.events.pipe(
+      filter((e): e is NavigationEnd => e instanceof NavigationEnd),
+      map((e) => e.urlAfterRedirects.startsWith('/wall')),
+    ),
+    { initialValue: false },
+  );
+
+  constructor() {
+    inject(LiveService).start();
+  }
 }

@@ -37,6 +37,13 @@ export class SimulatorRepository {
       String(options.devices),
       '--rate',
       String(options.rate),
+      // The built-in fleet behaves like a real one: now and then a reading is lost and a
+      // device drops off the network for a while (Last Will), so the default alert rules
+      // and the dashboard's stale/offline states are seen in a demo, not only in tests.
+      '--dropout',
+      '0.005',
+      '--offline',
+      '0.0005',
       '--quiet',
     ];
     const child = spawn(process.execPath, args, {

@@ -1,0 +1,90 @@
+import { DestroyRef, Directive, ElementRef, afterNextRender, inject, input } from '@angular/core';
+import { DeviceStore } from '../core/device.store';
+import { Drawable, FrameScheduler, IDLE_FRAME_MS } from '../core/frame-scheduler.service';
+import { LiveService } from '../core/live.service';
+import { SeriesStore } from '../core/series.store';
+import { gapThresholdMs } from './window-stats';
+
+/**
+ * A tiny hand-drawn line on a `<canvas>`: no Chart.js instance per tile, so a
+ * fleet of hundreds of tiles stays cheap. Drawn by the shared frame scheduler
+ * when its series changed (or once a second so the window keeps moving);
+ * breaks the line where data is missing.
+ */
+@Directive({
+  selector: 'canvas[appSparkline]',
+  host: { class: 'sparkline' },
+})
+export class SparklineDirective implements Drawable {
+  readonly deviceId = input.required<string>();
+  readonly metric = input.required<string>();
+  readonly windowMs = input(5 * 60_000);
+  readonly color = input('#2563eb');
+
+  private readonly canvas: HTMLCanvasElement = inject(ElementRef).nativeElement;
+  private readonly series = inject(SeriesStore);
+  private readonly devices = inject(DeviceStore);
+  private readonly live = inject(LiveService);
+  private readonly scheduler = inject(FrameScheduler);
+  private drawnVersion = -1;
+  private drawnAt = 0;
+
+  constructor() {
+    const destroyRef = inject(DestroyRef);
+    afterNextRender(() => {
+      const unregister = this.scheduler.register(this);
+      destroyRef.onDestroy(unregister);
+    });
+  }
+
+  frame(): void {
+    const buffer = this.series.get(this.deviceId(), this.metric());
+    const version = buffer?.version ?? -1;
+    const now = Date.now();
+    if (version === this.drawnVersion && now - this.drawnAt < IDLE_FRAME_MS) return;
+    this.drawnVersion = version;
+    this.drawnAt = now;
+    const ctx = this.canvas.getContext('2d');
+    if (!ctx) return;
+    const ratio = globalThis.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
+    const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    ctx.clearRect(0, 0, width, height);
+    if (!buffer || buffer.length < 2) return;
+
+    const max = this.live.serverNow();
+    const start = buffer.lowerBound(max - this.windowMs());
+    if (start >= buffer.length - 1) return;
+    // Stretch what we have over the width until the window fills up (a fresh page has seconds, not minutes).
+    const min = buffer.tAt(start);
+    const windowMs = Math.max(1, max - min);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = start; i < buffer.length; i++) {
+      const v = buffer.vAt(i);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const span = hi - lo || 1;
+    const pad = 2 * ratio;
+    const gapMs = gapThresholdMs(this.devices.get(this.deviceId())?.cadenceMs ?? null, windowMs, width / ratio);
+    ctx.lineWidth = 1.5 * ratio;
+    ctx.strokeStyle = this.color();
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    let prevT = NaN;
+    for (let i = start; i < buffer.length; i++) {
+      const t = buffer.tAt(i);
+      const x = ((t - min) / windowMs) * width;
+      const y = height - pad - ((buffer.vAt(i) - lo) / span) * (height - 2 * pad);
+      if (i === start || t - prevT > gapMs) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+      prevT = t;
+    }
+    ctx.stroke();
+  }
+}

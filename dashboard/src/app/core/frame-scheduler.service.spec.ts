@@ -1,0 +1,68 @@
+import { TestBed } from '@angular/core/testing';
+import { Drawable, FrameScheduler, IDLE_FRAME_MS } from './frame-scheduler.service';
+
+describe('FrameScheduler', () => {
+  let hidden = false;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    hidden = false;
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  });
+  afterEach(() => {
+    TestBed.resetTestingModule();
+    jest.useRealTimers();
+  });
+
+  const drawable = (): Drawable & { calls: number } => {
+    const d = { calls: 0, frame: () => void d.calls++ };
+    return d;
+  };
+
+  it('draws every registered drawable at most once per animation frame', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    const b = drawable();
+    sut.register(a);
+    sut.register(b);
+    sut.request();
+    sut.request();
+    jest.advanceTimersByTime(16);
+    expect([a.calls, b.calls]).toEqual([1, 1]);
+  });
+
+  it('keeps polling drawables about once a second so time axes move', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    sut.register(a);
+    jest.advanceTimersByTime(16);
+    const first = a.calls;
+    jest.advanceTimersByTime(IDLE_FRAME_MS * 3);
+    expect(a.calls - first).toBe(3);
+  });
+
+  it('draws nothing while the page is hidden and catches up when it is shown', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    hidden = true;
+    sut.register(a);
+    jest.advanceTimersByTime(IDLE_FRAME_MS * 5);
+    expect(a.calls).toBe(0);
+    hidden = false;
+    document.dispatchEvent(new Event('visibilitychange'));
+    jest.advanceTimersByTime(16);
+    expect(a.calls).toBe(1);
+  });
+
+  it('stops its timers when the last drawable leaves', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    const unregister = sut.register(a);
+    jest.advanceTimersByTime(16);
+    unregister();
+    const calls = a.calls;
+    jest.advanceTimersByTime(IDLE_FRAME_MS * 5);
+    expect(a.calls).toBe(calls);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,93 @@
+import { InjectionToken } from '@angular/core';
+import type {
+  ClientToServerEvents,
+  DeviceInfo,
+  GatewayStatus,
+  LaggedEvent,
+  Reading,
+  ServerToClientEvents,
+  SubscribeAck,
+  SubscribeRequest,
+  UnsubscribeRequest,
+} from '@pulse/protocol';
+import { LIVE_NAMESPACE, LiveEvent } from './wire';
+import { io, Socket } from 'socket.io-client';
+
+export type TransportName = 'websocket' | 'polling';
+
+/** What the live service hears from its socket. */
+export interface LiveSocketHandlers {
+  connected(transport: TransportName): void;
+  /** The transport changed on a live connection (polling upgraded to websocket). */
+  transport(transport: TransportName): void;
+  disconnected(reason: string): void;
+  connectFailed(message: string): void;
+  readings(readings: Reading[]): void;
+  device(device: DeviceInfo): void;
+  gateway(status: GatewayStatus): void;
+  lagged(info: LaggedEvent): void;
+}
+
+/**
+ * The few things the live service does with a socket. Kept this small so unit
+ * tests inject a fake (see `live.service.spec.ts`) and nothing else in the app
+ * can reach socket.io.
+ */
+export interface LiveSocket {
+  /** Start one connection attempt. Never retries by itself. */
+  connect(): void;
+  disconnect(): void;
+  subscribe(request: SubscribeRequest, timeoutMs: number): Promise<SubscribeAck>;
+  unsubscribe(request: UnsubscribeRequest): void;
+}
+
+export interface LiveSocketOptions {
+  /** Origin (or '' for the page's own). */
+  url: string;
+  transports: TransportName[];
+}
+
+export type LiveSocketFactory = (options: LiveSocketOptions, handlers: LiveSocketHandlers) => LiveSocket;
+
+/** The socket.io-client implementation, the only import of socket.io in the app. */
+export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${options.url}${LIVE_NAMESPACE}`, {
+    transports: options.transports,
+    // If the websocket is blocked (proxy, firewall), fall back to long-polling on the same attempt.
+    tryAllTransports: true,
+    // The live service owns retries: it must know when the next one happens to show a countdown.
+    reconnection: false,
+    autoConnect: false,
+    timeout: 10_000,
+  });
+  const transportName = (): TransportName =>
+    socket.io.engine?.transport?.name === 'polling' ? 'polling' : 'websocket';
+  socket.on('connect', () => {
+    handlers.connected(transportName());
+    socket.io.engine?.once('upgrade', () => handlers.transport(transportName()));
+  });
+  socket.on('disconnect', (reason) => handlers.disconnected(reason));
+  socket.on('connect_error', (error) => handlers.connectFailed(error.message));
+  socket.on(LiveEvent.readings, (readings) => handlers.readings(readings));
+  socket.on(LiveEvent.device, (device) => handlers.device(device));
+  socket.on(LiveEvent.gateway, (status) => handlers.gateway(status));
+  socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
+  return {
+    connect: () => void socket.connect(),
+    disconnect: () => void socket.disconnect(),
+    subscribe: (request, timeoutMs) =>
+      socket.timeout(timeoutMs).emitWithAck(LiveEvent.subscribe, request) as Promise<SubscribeAck>,
+    unsubscribe: (request) => void socket.emit(LiveEvent.unsubscribe, request, () => undefined),
+  };
+};
+
+export const LIVE_SOCKET_FACTORY = new InjectionToken<LiveSocketFactory>('LIVE_SOCKET_FACTORY', {
+  providedIn: 'root',
+  factory: () => socketIoFactory,
+});
+
+/** Source of randomness for backoff jitter (a fixed value in tests). */
+export const RANDOM = new InjectionToken<() => number>('RANDOM', {
+  providedIn: 'root',
+  factory: () => Math.random,
+});

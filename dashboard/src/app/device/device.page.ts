@@ -1,0 +1,133 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { LiveChartComponent } from '../charts/live-chart.component';
+import { EMPTY_STATS, WindowStats } from '../charts/window-stats';
+import { ClockService } from '../core/clock.service';
+import { deviceHealth, staleAfterMs } from '../core/device-health';
+import { DeviceStore } from '../core/device.store';
+import { formatAge, formatClock, formatDuration, formatValue } from '../core/format';
+import { LiveService } from '../core/live.service';
+import { MAX_SERIES_CAPACITY } from '../core/series.store';
+
+export const WINDOWS = [
+  { label: '1m', ms: 60_000 },
+  { label: '5m', ms: 5 * 60_000 },
+  { label: '15m', ms: 15 * 60_000 },
+  { label: '1h', ms: 60 * 60_000 },
+] as const;
+const HISTORY_MS = 60 * 60_000;
+const DEVICE_STALE_MS = 10_000;
+
+/** One device: a live chart per metric, window stats, window selector, pause, meta and status. */
+@Component({
+  selector: 'app-device-page',
+  imports: [RouterLink, LiveChartComponent],
+  template: `
+    @let d = view();
+    <nav class="crumbs"><a routerLink="/">Fleet</a> / <span>{{ id() }}</span></nav>
+    <section class="device-head">
+      <div>
+        <h1>{{ d.name }}</h1>
+        <div class="muted">{{ id() }} · {{ d.group ?? 'no group' }}</div>
+      </div>
+      <span class="badge badge-{{ d.health }} big" data-testid="device-health">{{ d.health }}</span>
+      <div class="controls">
+        <div class="seg" role="group" aria-label="Window">
+          @for (w of windows; track w.label) {
+            <button type="button" [class.on]="windowMs() === w.ms" (click)="windowMs.set(w.ms)" [attr.aria-pressed]="windowMs() === w.ms">
+              {{ w.label }}
+            </button>
+          }
+        </div>
+        <button type="button" class="btn" (click)="paused.set(!paused())" [attr.aria-pressed]="paused()" data-testid="pause">
+          {{ paused() ? 'Resume' : 'Pause' }}
+        </button>
+      </div>
+    </section>
+    <dl class="meta">
+      <div><dt>Status</dt><dd>{{ d.status }}</dd></div>
+      <div><dt>Last heard</dt><dd>{{ d.age }}</dd></div>
+      <div><dt>Last reading</dt><dd>{{ d.lastTs }}</dd></div>
+      <div><dt>Cadence</dt><dd>{{ d.cadence }}</dd></div>
+      <div><dt>Stale after</dt><dd>{{ d.staleAfter }}</dd></div>
+      <div><dt>Metrics</dt><dd>{{ d.metrics.length }}</dd></div>
+    </dl>
+    @for (m of d.metrics; track m.name) {
+      <section class="chart-card" [attr.data-metric]="m.name">
+        <header>
+          <h2>{{ m.name }} <small class="muted">{{ m.unit }}</small></h2>
+          <span class="latest">{{ m.latest }}<small>{{ m.unit }}</small></span>
+          @let s = stats()[m.name] ?? empty;
+          <span class="stats">
+            min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b> · avg <b>{{ fmt(s.avg) }}</b>
+            <span class="muted">({{ s.count }} pts{{ s.gaps ? ', ' + s.gaps + (s.gaps === 1 ? ' gap' : ' gaps') : '' }})</span>
+          </span>
+        </header>
+        <app-live-chart
+          class="chart-body"
+          [deviceId]="id()"
+          [metric]="m.name"
+          [unit]="m.unit"
+          [windowMs]="windowMs()"
+          [paused]="paused()"
+          (stats)="onStats(m.name, $event)"
+        />
+      </section>
+    } @empty {
+      <p class="empty">Waiting for readings from {{ id() }}…</p>
+    }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class DevicePage {
+  /** Route parameter `:id` (component input binding). */
+  readonly id = input.required<string>();
+
+  private readonly store = inject(DeviceStore);
+  private readonly live = inject(LiveService);
+  private readonly clock = inject(ClockService);
+  protected readonly windows = WINDOWS;
+  protected readonly empty = EMPTY_STATS;
+  protected readonly windowMs = signal<number>(5 * 60_000);
+  protected readonly paused = signal(false);
+  protected readonly stats = signal<Partial<Record<string, WindowStats>>>({});
+  protected readonly fmt = formatValue;
+
+  protected readonly view = computed(() => {
+    this.store.revision();
+    this.clock.now();
+    const id = this.id();
+    const d = this.store.get(id);
+    const now = this.live.serverNow();
+    if (!d) {
+      return { name: id, group: null, health: 'waiting', status: 'unknown', age: 'never', lastTs: '–', cadence: '–', staleAfter: '–', metrics: [] as { name: string; unit: string; latest: string }[] };
+    }
+    return {
+      name: d.name,
+      group: d.group,
+      health: this.live.connection().phase !== 'connected' && d.status !== 'offline' ? 'unknown' : deviceHealth(d, now, DEVICE_STALE_MS),
+      status: d.status,
+      age: formatAge(d.lastHeard === null ? null : now - d.lastHeard),
+      lastTs: d.lastTs === null ? '–' : formatClock(d.lastTs),
+      cadence: d.cadenceMs !== null ? `${Math.round(d.cadenceMs)} ms (observed)` : d.intervalMs !== null ? `${d.intervalMs} ms (meta)` : '–',
+      staleAfter: formatDuration(staleAfterMs(d, DEVICE_STALE_MS)),
+      metrics: d.metrics.map((name) => ({ name, unit: d.units[name] ?? '', latest: formatValue(d.latest[name]) })),
+    };
+  });
+
+  constructor() {
+    effect((onCleanup) => {
+      const id = this.id();
+      // untracked: watching reads the connection signal, which must not re-run this effect.
+      const handle = untracked(() => {
+        this.stats.set({});
+        return this.live.watch({ devices: [id], historyMs: HISTORY_MS, maxPoints: MAX_SERIES_CAPACITY, capacity: MAX_SERIES_CAPACITY });
+      });
+      onCleanup(() => handle.release());
+    });
+  }
+
+  protected onStats(metric: string, stats: WindowStats): void {
+    this.stats.update((all) => ({ ...all, [metric]: stats }));
+  }
+}

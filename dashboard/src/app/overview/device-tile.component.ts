@@ -1,0 +1,82 @@
+import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { SparklineDirective } from '../charts/sparkline.directive';
+import { ClockService } from '../core/clock.service';
+import { deviceHealth } from '../core/device-health';
+import { DeviceState, DeviceStore } from '../core/device.store';
+import { formatAge, formatValue } from '../core/format';
+import { LiveService } from '../core/live.service';
+
+/** Metrics shown on a tile; the device view shows all. */
+const TILE_METRICS = 4;
+
+/** One device on the fleet overview. */
+@Component({
+  selector: 'app-device-tile',
+  imports: [RouterLink, SparklineDirective],
+  template: `
+    @let v = view();
+    <a
+      class="tile"
+      [class]="'tile health-' + v.health"
+      [routerLink]="['/devices', device().deviceId]"
+      [attr.data-device-id]="device().deviceId"
+      [attr.data-health]="v.health"
+    >
+      <header class="tile-head">
+        <span class="tile-name" [title]="device().deviceId">{{ device().name }}</span>
+        <span class="badge badge-{{ v.health }}">{{ v.health }}</span>
+      </header>
+      <div class="tile-sub">
+        <span>{{ device().group ?? 'no group' }}</span>
+        <span class="tile-age" [attr.data-age-ms]="v.ageMs">{{ v.age }}</span>
+      </div>
+      <ul class="tile-metrics">
+        @for (m of v.metrics; track m.name) {
+          <li>
+            <span class="metric-name">{{ m.name }}</span>
+            <span class="metric-value">{{ m.value }}<small>{{ m.unit }}</small></span>
+            <canvas appSparkline [deviceId]="device().deviceId" [metric]="m.name" [windowMs]="windowMs()"></canvas>
+          </li>
+        } @empty {
+          <li class="muted">no readings yet</li>
+        }
+      </ul>
+      @if (v.more > 0) {
+        <div class="muted small">+{{ v.more }} more</div>
+      }
+    </a>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class DeviceTileComponent {
+  readonly device = input.required<DeviceState>();
+  readonly staleMs = input(10_000);
+  readonly windowMs = input(5 * 60_000);
+
+  private readonly store = inject(DeviceStore);
+  private readonly clock = inject(ClockService);
+  private readonly live = inject(LiveService);
+
+  protected readonly view = computed(() => {
+    this.store.revision(); // the record is mutated in place: re-read on every store revision
+    this.clock.now();
+    const d = this.device();
+    const now = this.live.serverNow();
+    const ageMs = d.lastHeard === null ? null : Math.max(0, now - d.lastHeard);
+    const health = deviceHealth(d, now, this.staleMs());
+    // While this browser is disconnected, silence proves nothing about the device.
+    const blind = this.live.connection().phase !== 'connected' && health !== 'offline';
+    return {
+      health: blind ? 'unknown' : health,
+      ageMs,
+      age: formatAge(ageMs),
+      metrics: d.metrics.slice(0, TILE_METRICS).map((name) => ({
+        name,
+        value: formatValue(d.latest[name]),
+        unit: d.units[name] ?? '',
+      })),
+      more: Math.max(0, d.metrics.length - TILE_METRICS),
+    };
+  });
+}

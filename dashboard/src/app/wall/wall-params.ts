@@ -1,0 +1,154 @@
+import { isValidId } from '../core/wire';
+
+/**
+ * Wall mode (`/wall`) is configured entirely by URL query parameters, so a
+ * kiosk browser can be pointed at one URL and left alone:
+ *
+ * | param     | example              | meaning                                                                 | default |
+ * |-----------|----------------------|-------------------------------------------------------------------------|---------|
+ * | `devices` | `devices=a,b,c`      | devices to show (one board)                                             | all     |
+ * | `boards`  | `boards=a,b;c,d`     | several boards (`;` between boards, `,` between devices); rotates       | –       |
+ * | `group`   | `group=hall-a`       | only devices of this group (when no devices/boards are given)           | –       |
+ * | `metrics` | `metrics=temp,power` | metrics to show per device                                              | all     |
+ * | `window`  | `window=5m`          | chart window: `90s`, `5m`, `1h` (a bare number is seconds), 10 s … 1 h  | `5m`    |
+ * | `cols`    | `cols=4`             | grid columns (1…12); auto-fit when absent                               | auto    |
+ * | `size`    | `size=12`            | tiles per board when devices come from the fleet or a group (paging)    | all     |
+ * | `rotate`  | `rotate=30`          | seconds between boards (0 = no rotation)                                | `0`     |
+ * | `stale`   | `stale=10`           | seconds of silence before a device is STALE (at least 3× its cadence)   | `10`    |
+ * | `theme`   | `theme=dark`         | `dark` (high contrast) or `light`                                       | `dark`  |
+ *
+ * Invalid values never break the wall: they fall back to the default and are
+ * listed in small type at the bottom of the screen.
+ */
+export interface WallConfig {
+  /** Explicit boards (device ids per board); empty = derive from the fleet / group. */
+  boards: string[][];
+  group: string | null;
+  /** Metric names to show; empty = all. */
+  metrics: string[];
+  windowMs: number;
+  /** 0 = auto-fit. */
+  cols: number;
+  /** Tiles per auto-paged board; 0 = everything on one board. */
+  size: number;
+  /** 0 = no rotation. */
+  rotateMs: number;
+  staleMs: number;
+  theme: 'dark' | 'light';
+  /** Human-readable problems with the parameters. */
+  errors: string[];
+}
+
+export const WALL_DEFAULTS: Omit<WallConfig, 'errors'> = {
+  boards: [],
+  group: null,
+  metrics: [],
+  windowMs: 5 * 60_000,
+  cols: 0,
+  size: 0,
+  rotateMs: 0,
+  staleMs: 10_000,
+  theme: 'dark',
+};
+
+const MIN_WINDOW_MS = 10_000;
+const MAX_WINDOW_MS = 60 * 60_000;
+
+/** `90s`, `5m`, `1h`, `300` (seconds) → ms; null if not a duration. */
+export function parseDuration(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/i.exec(text.trim());
+  if (!match) return null;
+  const n = Number(match[1]);
+  const unit = (match[2] ?? 's').toLowerCase();
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000;
+  const ms = Math.round(n * factor);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+function idList(raw: string, name: string, errors: string[]): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(',')) {
+    const id: string = part.trim();
+    if (!id) continue;
+    if (!isValidId(id)) errors.push(`${name}: "${part.trim().slice(0, 40)}" is not a valid id`);
+    else if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+function intParam(raw: string | null, name: string, min: number, max: number, errors: string[]): number | null {
+  if (raw === null || raw.trim() === '') return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    errors.push(`${name}: "${raw.slice(0, 20)}" must be a whole number from ${min} to ${max}`);
+    return null;
+  }
+  return n;
+}
+
+type ParamSource = Pick<URLSearchParams, 'get'>;
+
+/** Parse wall parameters (never throws). Accepts `URLSearchParams` or Angular's `ParamMap`. */
+export function parseWallParams(params: ParamSource): WallConfig {
+  const errors: string[] = [];
+  const config: WallConfig = { ...WALL_DEFAULTS, boards: [], metrics: [], errors };
+
+  const boards = params.get('boards');
+  const devices = params.get('devices');
+  if (boards) {
+    config.boards = boards
+      .split(';')
+      .map((board) => idList(board, 'boards', errors))
+      .filter((board) => board.length > 0);
+  }
+  if (devices) {
+    const list = idList(devices, 'devices', errors);
+    if (config.boards.length) errors.push('devices: ignored because boards is set');
+    else if (list.length) config.boards = [list];
+  }
+
+  const group = params.get('group');
+  if (group) {
+    const id = group.trim();
+    if (isValidId(id)) config.group = id;
+    else errors.push(`group: "${group.slice(0, 40)}" is not a valid id`);
+  }
+
+  const metrics = params.get('metrics');
+  if (metrics) config.metrics = idList(metrics, 'metrics', errors);
+
+  const window = params.get('window');
+  if (window) {
+    const ms = parseDuration(window);
+    if (ms === null || ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) errors.push(`window: "${window.slice(0, 20)}" must be 10s to 1h, e.g. 5m`);
+    else config.windowMs = ms;
+  }
+
+  config.cols = intParam(params.get('cols'), 'cols', 1, 12, errors) ?? WALL_DEFAULTS.cols;
+  config.size = intParam(params.get('size'), 'size', 1, 500, errors) ?? WALL_DEFAULTS.size;
+  const rotate = intParam(params.get('rotate'), 'rotate', 0, 86_400, errors);
+  if (rotate !== null) config.rotateMs = rotate * 1000;
+  const stale = intParam(params.get('stale'), 'stale', 1, 86_400, errors);
+  if (stale !== null) config.staleMs = stale * 1000;
+
+  const theme = params.get('theme');
+  if (theme) {
+    if (theme === 'dark' || theme === 'light') config.theme = theme;
+    else errors.push(`theme: "${theme.slice(0, 20)}" must be dark or light`);
+  }
+  return config;
+}
+
+/** Which board is on screen at `now`: derived from the clock, so every wall with the same URL shows the same board. */
+export function boardIndex(boardCount: number, rotateMs: number, now: number): number {
+  if (boardCount <= 1 || rotateMs <= 0) return 0;
+  return Math.floor(now / rotateMs) % boardCount;
+}
+
+/** Split a device list into boards of `size` (0 = one board). */
+export function pageBoards(deviceIds: string[], size: number): string[][] {
+  if (size <= 0 || deviceIds.length <= size) return deviceIds.length ? [deviceIds] : [];
+  const boards: string[][] = [];
+  for (let i = 0; i < deviceIds.length; i += size) boards.push(deviceIds.slice(i, i + size));
+  return boards;
+}

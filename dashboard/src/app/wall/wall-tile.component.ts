@@ -1,0 +1,80 @@
+import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
+import { LiveChartComponent } from '../charts/live-chart.component';
+import { ClockService } from '../core/clock.service';
+import { deviceHealth, silentSeconds } from '../core/device-health';
+import { DeviceStore } from '../core/device.store';
+import { formatAge, formatDuration, formatValue } from '../core/format';
+import { LiveService } from '../core/live.service';
+
+/** One device on the wall: big name, big values, a chart per metric, and an unmissable state. */
+@Component({
+  selector: 'app-wall-tile',
+  imports: [LiveChartComponent],
+  template: `
+    @let v = view();
+    <article class="wall-tile health-{{ v.health }}" [class.blind]="blind()" [attr.data-device-id]="deviceId()" [attr.data-health]="v.health">
+      <header>
+        <span class="wall-name">{{ v.name }}</span>
+        <span class="wall-group">{{ v.group }}</span>
+      </header>
+      @switch (v.health) {
+        @case ('stale') {
+          <!-- While this screen is disconnected the banner says so; every device would look stale. -->
+          @if (!blind()) {
+            <div class="wall-state state-stale" data-testid="stale-label">STALE {{ v.silent }}</div>
+          }
+        }
+        @case ('offline') {
+          <div class="wall-state state-offline" data-testid="offline-label">OFFLINE <small>went offline {{ v.age }} (last will)</small></div>
+        }
+        @case ('waiting') {
+          <div class="wall-state state-waiting">NO DATA YET</div>
+        }
+      }
+      <div class="wall-metrics">
+        @for (m of v.metrics; track m.name) {
+          <div class="wall-metric">
+            <div class="wall-metric-head">
+              <span class="wall-metric-name">{{ m.name }}</span>
+              <span class="wall-value">{{ m.value }}<small>{{ m.unit }}</small></span>
+            </div>
+            <app-live-chart class="wall-chart" variant="wall" [deviceId]="deviceId()" [metric]="m.name" [unit]="m.unit" [windowMs]="windowMs()" />
+          </div>
+        }
+      </div>
+    </article>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class WallTileComponent {
+  readonly deviceId = input.required<string>();
+  /** Metrics to show; empty = all the device has. */
+  readonly metrics = input<string[]>([]);
+  readonly windowMs = input(5 * 60_000);
+  readonly staleMs = input(10_000);
+  /** The browser is not connected: we cannot tell silent devices from our own outage. */
+  readonly blind = input(false);
+
+  private readonly store = inject(DeviceStore);
+  private readonly clock = inject(ClockService);
+  private readonly live = inject(LiveService);
+
+  protected readonly view = computed(() => {
+    this.store.revision();
+    this.clock.now();
+    const id = this.deviceId();
+    const d = this.store.get(id);
+    const now = this.live.serverNow();
+    const wanted = this.metrics();
+    const names = wanted.length ? wanted : (d?.metrics ?? []);
+    const silent = d ? silentSeconds(d, now) : null;
+    return {
+      name: d?.name ?? id,
+      group: d?.group ?? '',
+      health: d ? deviceHealth(d, now, this.staleMs()) : 'waiting',
+      silent: silent === null ? '' : formatDuration(silent * 1000),
+      age: formatAge(d?.lastHeard != null ? now - d.lastHeard : null),
+      metrics: names.map((name) => ({ name, unit: d?.units[name] ?? '', value: formatValue(d?.latest[name]) })),
+    };
+  });
+}

@@ -1,0 +1,131 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, untracked } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { ActivatedRoute } from '@angular/router';
+import { map } from 'rxjs';
+import { ClockService } from '../core/clock.service';
+import { DeviceStore } from '../core/device.store';
+import { formatClock, formatDuration } from '../core/format';
+import { LiveService, WatchSpec } from '../core/live.service';
+import { DEFAULT_SERIES_CAPACITY, MAX_SERIES_CAPACITY, SeriesStore } from '../core/series.store';
+import { ConnectionStatusComponent } from '../shared/connection-status.component';
+import { summarizeConnection } from '../shared/connection-summary';
+import { WallConfig, boardIndex, pageBoards, parseWallParams } from './wall-params';
+import { WallTileComponent } from './wall-tile.component';
+
+/** Points to keep per series for a window, assuming devices publish up to 2 / s. */
+function capacityFor(windowMs: number): number {
+  return Math.min(MAX_SERIES_CAPACITY, Math.max(DEFAULT_SERIES_CAPACITY, Math.ceil(windowMs / 500)));
+}
+
+/**
+ * Wall mode: a kiosk board configured only by URL parameters (see
+ * `wall-params.ts` for the list, and the dashboard README). Dark, big type,
+ * no cursor, no controls; a clock; rotating boards; a full-width banner when
+ * this screen is blind (browser disconnected) or the stack is deaf (broker down).
+ */
+@Component({
+  selector: 'app-wall-page',
+  imports: [WallTileComponent, ConnectionStatusComponent],
+  template: `
+    @let cfg = config();
+    <div class="wall theme-{{ cfg.theme }}" data-testid="wall">
+      @if (connection().banner; as banner) {
+        <div class="wall-banner banner-{{ connection().kind }}" role="alert" data-testid="wall-banner" [attr.data-kind]="connection().kind">
+          {{ banner }}
+        </div>
+      }
+      <header class="wall-top">
+        <span class="wall-title">{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span>
+        @if (boards().length > 1) {
+          <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
+        }
+        <app-connection-status />
+        <time class="wall-clock" data-testid="wall-clock">{{ time() }}</time>
+      </header>
+      <main class="wall-grid" [style.grid-template-columns]="columns()">
+        @for (id of current(); track id) {
+          <app-wall-tile [deviceId]="id" [metrics]="cfg.metrics" [windowMs]="cfg.windowMs" [staleMs]="cfg.staleMs" [blind]="blind()" />
+        } @empty {
+          <p class="wall-empty">Waiting for devices…</p>
+        }
+      </main>
+      @if (cfg.errors.length) {
+        <footer class="wall-errors">URL parameters: {{ cfg.errors.join(' · ') }}</footer>
+      }
+    </div>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { class: 'wall-host' },
+})
+export class WallPage {
+  private readonly live = inject(LiveService);
+  private readonly store = inject(DeviceStore);
+  private readonly series = inject(SeriesStore);
+  private readonly clock = inject(ClockService);
+
+  protected readonly config = toSignal(inject(ActivatedRoute).queryParamMap.pipe(map((params) => parseWallParams(params))), {
+    requireSync: true,
+  });
+  protected readonly connection = computed(() =>
+    summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
+  );
+  /** Browser ↔ gateway down (not broker down: then the gateway still tells us about devices). */
+  protected readonly blind = computed(() => this.live.connection().phase !== 'connected');
+  protected readonly time = computed(() => formatClock(this.clock.now()));
+
+  protected readonly boards = computed<string[][]>(() => {
+    const cfg = this.config();
+    if (cfg.boards.length) return cfg.boards;
+    this.store.revision();
+    const ids = this.store
+      .all()
+      .filter((d) => !cfg.group || d.group === cfg.group)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId))
+      .map((d) => d.deviceId);
+    return pageBoards(ids, cfg.size);
+  });
+  protected readonly board = computed(() => boardIndex(this.boards().length, this.config().rotateMs, this.clock.now()));
+  protected readonly current = computed(() => this.boards()[this.board()] ?? []);
+  protected readonly columns = computed(() => {
+    const cols = this.config().cols;
+    return cols > 0 ? `repeat(${cols}, minmax(0, 1fr))` : '';
+  });
+  protected readonly title = computed(() => {
+    const cfg = this.config();
+    return cfg.group ? `Pulse · ${cfg.group}` : 'Pulse';
+  });
+
+  protected readonly windowLabel = computed(() => {
+    const ms = this.config().windowMs;
+    return ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : formatDuration(ms);
+  });
+
+  constructor() {
+    effect((onCleanup) => {
+      const cfg = this.config();
+      untracked(() => {
+        const release = this.subscribe(cfg);
+        onCleanup(release);
+      });
+    });
+  }
+
+  private subscribe(cfg: WallConfig): () => void {
+    const historyMs = cfg.windowMs;
+    const maxPoints = capacityFor(cfg.windowMs);
+    let spec: WatchSpec;
+    let restoreCapacity = () => undefined as void;
+    if (cfg.boards.length) {
+      spec = { devices: [...new Set(cfg.boards.flat())], historyMs, maxPoints, capacity: maxPoints };
+    } else {
+      spec = cfg.group ? { groups: [cfg.group], historyMs, maxPoints } : { fleet: true, historyMs, maxPoints };
+      this.series.setDefaultCapacity(maxPoints);
+      restoreCapacity = () => this.series.setDefaultCapacity(DEFAULT_SERIES_CAPACITY);
+    }
+    const handle = this.live.watch(spec);
+    return () => {
+      handle.release();
+      restoreCapacity();
+    };
+  }
+}
