@@ -5,6 +5,7 @@ import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
 import { Config, logLevels, StartupError } from './config/config';
 import { mountDashboard } from './http/dashboard-static';
+import { PulseLogger } from './logging/pulse.logger';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 
 export interface PulseHandle {
@@ -27,7 +28,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, alertRules),
     {
-      logger: logLevels(config.LOG_LEVEL),
+      logger: new PulseLogger(logLevels(config.LOG_LEVEL)),
       abortOnError: false,
       forceCloseConnections: true,
     },
