@@ -65,6 +65,8 @@ export class PulseRuntime
         mqttUrl: this.mqttUrl,
         devices: config.SIMULATOR_DEVICES,
         rate: config.SIMULATOR_RATE,
+        dropout: config.SIMULATOR_DROPOUT,
+        offline: config.SIMULATOR_OFFLINE,
       });
     }
   }

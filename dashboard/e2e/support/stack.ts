@@ -68,6 +68,9 @@ export async function startBackend(ports: { http: number; mqtt: number }, env: R
       SIMULATOR: 'on',
       SIMULATOR_DEVICES: '6',
       SIMULATOR_RATE: '2',
+      // A steady fleet: the tests decide when a device goes quiet or offline.
+      SIMULATOR_DROPOUT: '0',
+      SIMULATOR_OFFLINE: '0',
       LOG_LEVEL: 'warn',
       ...env,
     },

@@ -56,6 +56,14 @@ export const ConfigSchema = z.object({
   SIMULATOR_DEVICES: positiveInt(100_000).default(12),
   /** Readings per second per simulated device. Default 1. */
   SIMULATOR_RATE: z.coerce.number().positive().max(1000).default(1),
+  /** Chance that a simulated reading is lost (the built-in fleet's imperfection), 0..1. Default 0.005. */
+  SIMULATOR_DROPOUT: z.coerce.number().min(0).max(1).default(0.005),
+  /**
+   * Chance per second that a simulated device drops off the network for 5..30 s (its Last Will
+   * fires), 0..1. Default 0.0005: with 12 devices, one outage every few minutes, so the offline
+   * alert and the dashboard's offline state show up in a demo. `0` for a steady fleet.
+   */
+  SIMULATOR_OFFLINE: z.coerce.number().min(0).max(1).default(0.0005),
   /** Live hub coalescing interval: at most one `readings` emit per room per FLUSH_MS. Default 50. */
   FLUSH_MS: positiveInt(10_000).default(50),
   /** History kept per series, relative to its newest reading, in ms. Default 3600000 (1 h). */

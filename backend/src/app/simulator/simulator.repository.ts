@@ -20,6 +20,8 @@ export class SimulatorRepository {
     mqttUrl: string;
     devices: number;
     rate: number;
+    dropout?: number;
+    offline?: number;
     script?: string;
   }): void {
     const script = options.script ?? defaultSimulatorScript();
@@ -41,9 +43,9 @@ export class SimulatorRepository {
       // device drops off the network for a while (Last Will), so the default alert rules
       // and the dashboard's stale/offline states are seen in a demo, not only in tests.
       '--dropout',
-      '0.005',
+      String(options.dropout ?? 0),
       '--offline',
-      '0.0005',
+      String(options.offline ?? 0),
       '--quiet',
     ];
     const child = spawn(process.execPath, args, {
