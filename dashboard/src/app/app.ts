@@ -3,10 +3,11 @@ import { toSignal } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter, map } from 'rxjs';
 import { LiveService } from './core/live.service';
+import { AlertSummaryComponent } from './alerts/alert-summary.component';
 import { ConnectionStatusComponent } from './shared/connection-status.component';
 
 @Component({
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, ConnectionStatusComponent],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, ConnectionStatusComponent, AlertSummaryComponent],
   selector: 'app-root',
   templateUrl: './app.html',
   changeDetection: ChangeDetectionStrategy.OnPush,

@@ -17,6 +17,7 @@ import { Drawable, FrameScheduler, IDLE_FRAME_MS } from '../core/frame-scheduler
 import { LiveService } from '../core/live.service';
 import { SeriesStore } from '../core/series.store';
 import { Chart, registerChartParts } from './chart-setup';
+import { ThresholdLine, suggestedRange, thresholdLinesPlugin } from './threshold-lines';
 import { EMPTY_STATS, WindowStats, gapThresholdMs } from './window-stats';
 
 interface Point {
@@ -57,6 +58,8 @@ export class LiveChartComponent implements Drawable {
   /** Freeze the time axis (data keeps arriving into the store). */
   readonly paused = input(false);
   readonly variant = input<'default' | 'wall'>('default');
+  /** Alert rule levels drawn as horizontal lines (raise solid, clear dashed); the y axis keeps raise levels in view. */
+  readonly thresholds = input<readonly ThresholdLine[]>([]);
   readonly stats = output<WindowStats>();
 
   private readonly canvas = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
@@ -75,6 +78,7 @@ export class LiveChartComponent implements Drawable {
   private pausedAt: number | null = null;
   private statsAt = 0;
   private lastStats = '';
+  private thresholdsDirty = true;
 
   constructor() {
     registerChartParts();
@@ -83,6 +87,13 @@ export class LiveChartComponent implements Drawable {
       this.windowMs();
       const paused = this.paused();
       this.pausedAt = paused ? (this.pausedAt ?? this.live.serverNow()) : null;
+      this.configDirty = true;
+      this.scheduler.request();
+    });
+    effect(() => {
+      const lines = this.thresholds();
+      this.host.setAttribute('data-thresholds', String(lines.length));
+      this.thresholdsDirty = true;
       this.configDirty = true;
       this.scheduler.request();
     });
@@ -168,6 +179,13 @@ export class LiveChartComponent implements Drawable {
       x.min = min;
       x.max = max;
     }
+    const y = chart.options.scales?.['y'];
+    if (y && this.thresholdsDirty) {
+      this.thresholdsDirty = false;
+      const range = suggestedRange(this.thresholds());
+      y.suggestedMin = range.min;
+      y.suggestedMax = range.max;
+    }
     chart.update('none');
 
     this.host.setAttribute('data-points', String(count));
@@ -193,6 +211,7 @@ export class LiveChartComponent implements Drawable {
     const unit = this.unit();
     return {
       type: 'line',
+      plugins: [thresholdLinesPlugin(() => this.thresholds(), { labels: !wall })],
       data: {
         datasets: [
           {

@@ -1,9 +1,12 @@
 import { InjectionToken } from '@angular/core';
 import type {
+  AckResponse,
+  AlertEvent,
   ClientToServerEvents,
   DeviceInfo,
   GatewayStatus,
   LaggedEvent,
+  LiveAckRequest,
   Reading,
   ServerToClientEvents,
   SubscribeAck,
@@ -26,6 +29,10 @@ export interface LiveSocketHandlers {
   device(device: DeviceInfo): void;
   gateway(status: GatewayStatus): void;
   lagged(info: LaggedEvent): void;
+  /** Snapshot of the active alerts, sent by the gateway on every connect. */
+  alerts(alerts: AlertEvent[]): void;
+  /** One alert lifecycle change (every client gets every one). */
+  alert(alert: AlertEvent): void;
 }
 
 /**
@@ -39,6 +46,8 @@ export interface LiveSocket {
   disconnect(): void;
   subscribe(request: SubscribeRequest, timeoutMs: number): Promise<SubscribeAck>;
   unsubscribe(request: UnsubscribeRequest): void;
+  /** Acknowledge an alert; rejects when the gateway does not answer in time. */
+  ack(request: LiveAckRequest, timeoutMs: number): Promise<AckResponse>;
 }
 
 export interface LiveSocketOptions {
@@ -72,12 +81,15 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   socket.on(LiveEvent.device, (device) => handlers.device(device));
   socket.on(LiveEvent.gateway, (status) => handlers.gateway(status));
   socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
+  socket.on(LiveEvent.alerts, (alerts) => handlers.alerts(alerts));
+  socket.on(LiveEvent.alert, (alert) => handlers.alert(alert));
   return {
     connect: () => void socket.connect(),
     disconnect: () => void socket.disconnect(),
     subscribe: (request, timeoutMs) =>
       socket.timeout(timeoutMs).emitWithAck(LiveEvent.subscribe, request) as Promise<SubscribeAck>,
     unsubscribe: (request) => void socket.emit(LiveEvent.unsubscribe, request, () => undefined),
+    ack: (request, timeoutMs) => socket.timeout(timeoutMs).emitWithAck(LiveEvent.ack, request) as Promise<AckResponse>,
   };
 };
 

@@ -1,6 +1,8 @@
 import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
 import type {
+  AckResponse,
+  AlertEvent,
   DeviceInfo,
   GatewayStatus,
   LaggedEvent,
@@ -9,10 +11,12 @@ import type {
   SubscribeRequest,
   UnsubscribeRequest,
 } from '@pulse/protocol';
+import { AlertStore } from './alert.store';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff';
 import { DeviceStore } from './device.store';
 import { LIVE_SOCKET_FACTORY, LiveSocket, LiveSocketHandlers, RANDOM, TransportName } from './live-socket';
 import { SeriesStore } from './series.store';
+import { ALERT_LIMITS } from './wire';
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -57,6 +61,13 @@ interface Watch {
 }
 
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
+const ACK_TIMEOUT_MS = 5_000;
+
+/**
+ * Outcome of {@link LiveService.acknowledge}: the gateway's answer, or why it
+ * was never asked (`disconnected`) or did not answer in time (`timeout`).
+ */
+export type AckOutcome = AckResponse | { ok: false; error: 'disconnected' | 'timeout'; message: string };
 
 /**
  * The one owner of the live connection. Components read its signals and call
@@ -71,6 +82,7 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 export class LiveService {
   private readonly devices = inject(DeviceStore);
   private readonly series = inject(SeriesStore);
+  private readonly alerts = inject(AlertStore);
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
   private readonly document = inject(DOCUMENT);
@@ -168,6 +180,32 @@ export class LiveService {
     };
   }
 
+  /**
+   * Acknowledge an alert as `by` over the live socket. Never throws: the
+   * outcome says what happened (`already_acknowledged`, `not_found`, `invalid`,
+   * `disconnected`, `timeout`). The resulting `alert` event reaches every
+   * screen, this one included; the returned alert is applied at once as well.
+   */
+  async acknowledge(id: string, by: string, note?: string): Promise<AckOutcome> {
+    const who = by.trim();
+    if (!who || who.length > ALERT_LIMITS.maxAckByLength) {
+      return { ok: false, error: 'invalid', message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters` };
+    }
+    const socket = this.socket;
+    if (!socket || this._connection().phase !== 'connected') {
+      return { ok: false, error: 'disconnected', message: 'not connected to the gateway; try again when the connection is back' };
+    }
+    let response: AckResponse;
+    try {
+      response = await socket.ack({ id, by: who, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
+    } catch {
+      return { ok: false, error: 'timeout', message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s` };
+    }
+    if (!response || typeof response !== 'object') return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
+    if (response.ok) this.alerts.applyIfNewer(response.alert as AlertEvent);
+    return response;
+  }
+
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
   heldSince(spec: WatchSpec): number | null {
     for (const watch of this.watches.values()) if (watch.spec === spec) return watch.lastTs;
@@ -196,6 +234,8 @@ export class LiveService {
       device: (device) => current() && this.onDevice(device),
       gateway: (status) => current() && this.onGateway(status),
       lagged: (info) => current() && this.onLagged(info),
+      alerts: (list) => current() && this.alerts.replaceAll(list),
+      alert: (alert) => current() && this.alerts.apply(alert),
     };
     socket = this.socketFactory({ url: '', transports: this.transportOrder }, handlers);
     return socket;

@@ -1,4 +1,11 @@
-import type { ID_MAX_LENGTH as ProtocolIdMax, LIVE_NAMESPACE as ProtocolNamespace, LiveEvent as ProtocolLiveEvent } from '@pulse/protocol';
+import type {
+  ALERT_LIMITS as ProtocolAlertLimits,
+  ALERT_SEVERITIES as ProtocolAlertSeverities,
+  ALERT_STATES as ProtocolAlertStates,
+  ID_MAX_LENGTH as ProtocolIdMax,
+  LIVE_NAMESPACE as ProtocolNamespace,
+  LiveEvent as ProtocolLiveEvent,
+} from '@pulse/protocol';
 
 /*
  * The runtime constants the dashboard needs from the contract, restated here
@@ -30,3 +37,17 @@ const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export function isValidId(value: unknown): value is string {
   return typeof value === 'string' && value.length <= ID_MAX_LENGTH && ID_PATTERN.test(value);
 }
+
+/** Alert severities, most severe first (the order active alerts are sorted in). */
+export const ALERT_SEVERITIES: typeof ProtocolAlertSeverities = ['critical', 'major', 'minor', 'warning', 'info'];
+export const ALERT_STATES: typeof ProtocolAlertStates = ['raised', 'acknowledged', 'cleared', 'flapping'];
+
+/** Limits of the alert contract (the dashboard checks an acknowledgement's `by` before sending). */
+export const ALERT_LIMITS: typeof ProtocolAlertLimits = {
+  maxRules: 1000,
+  maxDurationMs: 7 * 86_400_000,
+  maxNameLength: 128,
+  maxAckByLength: 64,
+  maxAckNoteLength: 500,
+  maxQueryLimit: 1000,
+};

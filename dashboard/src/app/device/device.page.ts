@@ -1,6 +1,9 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { RouterLink } from '@angular/router';
+import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { LiveChartComponent } from '../charts/live-chart.component';
+import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
+import { AlertRulesService } from '../core/alert-rules.service';
 import { EMPTY_STATS, WindowStats } from '../charts/window-stats';
 import { ClockService } from '../core/clock.service';
 import { deviceHealth, staleAfterMs } from '../core/device-health';
@@ -21,7 +24,7 @@ const DEVICE_STALE_MS = 10_000;
 /** One device: a live chart per metric, window stats, window selector, pause, meta and status. */
 @Component({
   selector: 'app-device-page',
-  imports: [RouterLink, LiveChartComponent],
+  imports: [RouterLink, LiveChartComponent, AlertBadgeComponent],
   template: `
     @let d = view();
     <nav class="crumbs"><a routerLink="/">Fleet</a> / <span>{{ id() }}</span></nav>
@@ -31,6 +34,7 @@ const DEVICE_STALE_MS = 10_000;
         <div class="muted">{{ id() }} · {{ d.group ?? 'no group' }}</div>
       </div>
       <span class="badge badge-{{ d.health }} big" data-testid="device-health">{{ d.health }}</span>
+      <a class="device-alerts" [routerLink]="['/alerts']" [queryParams]="{ device: id() }"><app-alert-badge [deviceId]="id()" [big]="true" /></a>
       <div class="controls">
         <div class="seg" role="group" aria-label="Window">
           @for (w of windows; track w.label) {
@@ -70,6 +74,7 @@ const DEVICE_STALE_MS = 10_000;
           [unit]="m.unit"
           [windowMs]="windowMs()"
           [paused]="paused()"
+          [thresholds]="thresholds()[m.name] ?? noLines"
           (stats)="onStats(m.name, $event)"
         />
       </section>
@@ -92,6 +97,21 @@ export class DevicePage {
   protected readonly paused = signal(false);
   protected readonly stats = signal<Partial<Record<string, WindowStats>>>({});
   protected readonly fmt = formatValue;
+  protected readonly noLines: readonly ThresholdLine[] = [];
+  private readonly rules = inject(AlertRulesService);
+
+  /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
+  protected readonly thresholds = computed(() => {
+    const rules = this.rules.rules();
+    const id = this.id();
+    const device = this.view();
+    const out: Partial<Record<string, readonly ThresholdLine[]>> = {};
+    for (const m of device.metrics) {
+      const lines = thresholdLinesFor(rules, id, device.group, m.name);
+      if (lines.length) out[m.name] = lines;
+    }
+    return out;
+  }, { equal: sameLines });
 
   protected readonly view = computed(() => {
     this.store.revision();
@@ -116,6 +136,7 @@ export class DevicePage {
   });
 
   constructor() {
+    this.rules.ensureLoaded();
     effect((onCleanup) => {
       const id = this.id();
       // untracked: watching reads the connection signal, which must not re-run this effect.
@@ -130,4 +151,9 @@ export class DevicePage {
   protected onStats(metric: string, stats: WindowStats): void {
     this.stats.update((all) => ({ ...all, [metric]: stats }));
   }
+}
+
+/** Re-render charts only when the lines really change (the view recomputes every second). */
+function sameLines(a: Partial<Record<string, readonly ThresholdLine[]>>, b: Partial<Record<string, readonly ThresholdLine[]>>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { RouterLink } from '@angular/router';
+import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { SparklineDirective } from '../charts/sparkline.directive';
 import { ClockService } from '../core/clock.service';
 import { deviceHealth } from '../core/device-health';
@@ -13,7 +14,7 @@ const TILE_METRICS = 4;
 /** One device on the fleet overview. */
 @Component({
   selector: 'app-device-tile',
-  imports: [RouterLink, SparklineDirective],
+  imports: [RouterLink, SparklineDirective, AlertBadgeComponent],
   template: `
     @let v = view();
     <a
@@ -25,6 +26,7 @@ const TILE_METRICS = 4;
     >
       <header class="tile-head">
         <span class="tile-name" [title]="device().deviceId">{{ device().name }}</span>
+        <app-alert-badge [deviceId]="device().deviceId" />
         <span class="badge badge-{{ v.health }}">{{ v.health }}</span>
       </header>
       <div class="tile-sub">

@@ -1,4 +1,4 @@
-import type { SubscribeAck, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol';
+import type { AckResponse, LiveAckRequest, SubscribeAck, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol';
 import type { LiveSocket, LiveSocketFactory, LiveSocketHandlers, LiveSocketOptions } from '../core/live-socket';
 
 /** A socket that does nothing by itself: the test plays the server through `server`. */
@@ -7,6 +7,7 @@ export class FakeLiveSocket implements LiveSocket {
   disconnects = 0;
   readonly subscribes: Array<{ request: SubscribeRequest; reply: (ack: SubscribeAck) => void; fail: (error: Error) => void }> = [];
   readonly unsubscribes: UnsubscribeRequest[] = [];
+  readonly acks: Array<{ request: LiveAckRequest; reply: (response: AckResponse) => void; fail: (error: Error) => void }> = [];
 
   constructor(
     readonly options: LiveSocketOptions,
@@ -24,6 +25,9 @@ export class FakeLiveSocket implements LiveSocket {
   }
   unsubscribe(request: UnsubscribeRequest): void {
     this.unsubscribes.push(request);
+  }
+  ack(request: LiveAckRequest): Promise<AckResponse> {
+    return new Promise((resolve, reject) => this.acks.push({ request, reply: resolve, fail: reject }));
   }
 }
 

@@ -1,5 +1,8 @@
+import type { AlertSeverity } from '@pulse/protocol';
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { LiveChartComponent } from '../charts/live-chart.component';
+import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
+import { AlertRulesService } from '../core/alert-rules.service';
 import { ClockService } from '../core/clock.service';
 import { deviceHealth, silentSeconds } from '../core/device-health';
 import { DeviceStore } from '../core/device.store';
@@ -12,7 +15,7 @@ import { LiveService } from '../core/live.service';
   imports: [LiveChartComponent],
   template: `
     @let v = view();
-    <article class="wall-tile health-{{ v.health }}" [class.blind]="blind()" [attr.data-device-id]="deviceId()" [attr.data-health]="v.health">
+    <article [class]="'wall-tile health-' + v.health + (alert() ? ' alert-' + alert() : '')" [class.blind]="blind()" [attr.data-alert]="alert()" [attr.data-device-id]="deviceId()" [attr.data-health]="v.health">
       <header>
         <span class="wall-name">{{ v.name }}</span>
         <span class="wall-group">{{ v.group }}</span>
@@ -38,7 +41,7 @@ import { LiveService } from '../core/live.service';
               <span class="wall-metric-name">{{ m.name }}</span>
               <span class="wall-value">{{ m.value }}<small>{{ m.unit }}</small></span>
             </div>
-            <app-live-chart class="wall-chart" variant="wall" [deviceId]="deviceId()" [metric]="m.name" [unit]="m.unit" [windowMs]="windowMs()" />
+            <app-live-chart class="wall-chart" variant="wall" [deviceId]="deviceId()" [metric]="m.name" [unit]="m.unit" [windowMs]="windowMs()" [thresholds]="m.thresholds" />
           </div>
         }
       </div>
@@ -54,10 +57,19 @@ export class WallTileComponent {
   readonly staleMs = input(10_000);
   /** The browser is not connected: we cannot tell silent devices from our own outage. */
   readonly blind = input(false);
+  /** Highest severity of the device's active alerts (coloured border), or null. */
+  readonly alert = input<AlertSeverity | null>(null);
 
   private readonly store = inject(DeviceStore);
   private readonly clock = inject(ClockService);
   private readonly live = inject(LiveService);
+  private readonly rules = inject(AlertRulesService);
+  /** Per metric, the last lines handed to the chart (same array while unchanged: no chart churn). */
+  private readonly lines = new Map<string, readonly ThresholdLine[]>();
+
+  constructor() {
+    this.rules.ensureLoaded();
+  }
 
   protected readonly view = computed(() => {
     this.store.revision();
@@ -74,7 +86,20 @@ export class WallTileComponent {
       health: d ? deviceHealth(d, now, this.staleMs()) : 'waiting',
       silent: silent === null ? '' : formatDuration(silent * 1000),
       age: formatAge(d?.lastHeard != null ? now - d.lastHeard : null),
-      metrics: names.map((name) => ({ name, unit: d?.units[name] ?? '', value: formatValue(d?.latest[name]) })),
+      metrics: names.map((name) => ({
+        name,
+        unit: d?.units[name] ?? '',
+        value: formatValue(d?.latest[name]),
+        thresholds: this.linesFor(id, d?.group ?? null, name),
+      })),
     };
   });
+
+  private linesFor(deviceId: string, group: string | null, metric: string): readonly ThresholdLine[] {
+    const next = thresholdLinesFor(this.rules.rules(), deviceId, group, metric);
+    const held = this.lines.get(metric);
+    if (held && JSON.stringify(held) === JSON.stringify(next)) return held;
+    this.lines.set(metric, next);
+    return next;
+  }
 }

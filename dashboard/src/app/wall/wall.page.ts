@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, effect, inject, untracked
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRoute } from '@angular/router';
 import { map } from 'rxjs';
+import { AlertStore } from '../core/alert.store';
 import { ClockService } from '../core/clock.service';
 import { DeviceStore } from '../core/device.store';
 import { formatClock, formatDuration } from '../core/format';
@@ -10,6 +11,7 @@ import { DEFAULT_SERIES_CAPACITY, MAX_SERIES_CAPACITY, SeriesStore } from '../co
 import { ConnectionStatusComponent } from '../shared/connection-status.component';
 import { summarizeConnection } from '../shared/connection-summary';
 import { WallConfig, boardIndex, pageBoards, parseWallParams } from './wall-params';
+import { wallAlerts } from './wall-alerts';
 import { WallTileComponent } from './wall-tile.component';
 
 /** Points to keep per series for a window, assuming devices publish up to 2 / s. */
@@ -34,6 +36,32 @@ function capacityFor(windowMs: number): number {
           {{ banner }}
         </div>
       }
+      @let alerts = alertView();
+      @if (alerts.banner; as b) {
+        <div class="wall-alert-banner level-{{ b.level }}" role="alert" aria-live="assertive" data-testid="wall-alert-banner" [attr.data-level]="b.level" [attr.data-count]="b.critical + b.major">
+          @for (l of b.lines; track l.id) {
+            <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
+              <span class="wall-alert-sev">{{ l.severity }}</span>
+              <span class="wall-alert-device">{{ l.device }}</span>
+              <span class="wall-alert-message">{{ l.message }}</span>
+              <span class="wall-alert-age">{{ l.age }}</span>
+            </div>
+          }
+          @if (b.more > 0) {
+            <div class="wall-alert-more">+{{ b.more }} more unacknowledged</div>
+          }
+        </div>
+      }
+      @if (alerts.strip; as s) {
+        <div class="wall-alert-strip" data-testid="wall-alert-strip" [attr.data-count]="s.lines.length + s.more">
+          @for (l of s.lines; track l.id) {
+            <span class="wall-strip-item" [attr.data-alert-id]="l.id"><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span>
+          }
+          @if (s.more > 0) {
+            <span class="wall-strip-item">+{{ s.more }} more</span>
+          }
+        </div>
+      }
       <header class="wall-top">
         <span class="wall-title">{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span>
         @if (boards().length > 1) {
@@ -44,7 +72,7 @@ function capacityFor(windowMs: number): number {
       </header>
       <main class="wall-grid" [style.grid-template-columns]="columns()">
         @for (id of current(); track id) {
-          <app-wall-tile [deviceId]="id" [metrics]="cfg.metrics" [windowMs]="cfg.windowMs" [staleMs]="cfg.staleMs" [blind]="blind()" />
+          <app-wall-tile [deviceId]="id" [metrics]="cfg.metrics" [windowMs]="cfg.windowMs" [staleMs]="cfg.staleMs" [blind]="blind()" [alert]="alertsByDevice().get(id)?.severity ?? null" />
         } @empty {
           <p class="wall-empty">Waiting for devices…</p>
         }
@@ -62,6 +90,7 @@ export class WallPage {
   private readonly store = inject(DeviceStore);
   private readonly series = inject(SeriesStore);
   private readonly clock = inject(ClockService);
+  private readonly alerts = inject(AlertStore);
 
   protected readonly config = toSignal(inject(ActivatedRoute).queryParamMap.pipe(map((params) => parseWallParams(params))), {
     requireSync: true,
@@ -69,6 +98,12 @@ export class WallPage {
   protected readonly connection = computed(() =>
     summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
   );
+  protected readonly alertsByDevice = this.alerts.byDevice;
+  protected readonly alertView = computed(() => {
+    this.store.revision(); // device names
+    this.clock.now(); // ages
+    return wallAlerts(this.alerts.active(), this.live.serverNow(), (id) => this.store.get(id)?.name ?? id);
+  });
   /** Browser ↔ gateway down (not broker down: then the gateway still tells us about devices). */
   protected readonly blind = computed(() => this.live.connection().phase !== 'connected');
   protected readonly time = computed(() => formatClock(this.clock.now()));

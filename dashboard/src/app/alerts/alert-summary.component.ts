@@ -1,0 +1,52 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { AlertStore } from '../core/alert.store';
+import { ALERT_SEVERITIES } from '../core/wire';
+import { AlertListComponent } from './alert-list.component';
+import { OperatorNameComponent } from './operator-name.component';
+
+/** Alerts shown in the header drawer; the rest are a click away on `/alerts`. */
+const DRAWER_ALERTS = 8;
+
+/** Header: count badges by severity; a click opens a drawer with the most severe alerts. */
+@Component({
+  selector: 'app-alert-summary',
+  imports: [RouterLink, AlertListComponent, OperatorNameComponent],
+  template: `
+    <button
+      type="button"
+      class="alert-summary"
+      data-testid="alert-summary"
+      [attr.aria-expanded]="open()"
+      [attr.data-total]="store.active().length"
+      (click)="open.set(!open())"
+    >
+      <span class="alert-summary-label">Alerts</span>
+      @for (b of badges(); track b.severity) {
+        <span class="sev-pill sev-{{ b.severity }}" [attr.data-severity]="b.severity" [title]="b.count + ' ' + b.severity">{{ b.count }}</span>
+      } @empty {
+        <span class="sev-none">0</span>
+      }
+    </button>
+    @if (open()) {
+      <div class="alert-drawer" role="dialog" aria-label="Active alerts" data-testid="alert-drawer">
+        <div class="alert-drawer-head">
+          <app-operator-name />
+          <a routerLink="/alerts" (click)="open.set(false)">All alerts ({{ store.active().length }}) →</a>
+        </div>
+        <app-alert-list [alerts]="top()" [compact]="true" />
+      </div>
+    }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { class: 'alert-summary-host', '(document:keydown.escape)': 'open.set(false)' },
+})
+export class AlertSummaryComponent {
+  protected readonly store = inject(AlertStore);
+  protected readonly open = signal(false);
+  protected readonly badges = computed(() => {
+    const counts = this.store.counts();
+    return ALERT_SEVERITIES.filter((s) => counts[s] > 0).map((severity) => ({ severity, count: counts[severity] }));
+  });
+  protected readonly top = computed(() => this.store.active().slice(0, DRAWER_ALERTS));
+}

@@ -1,0 +1,69 @@
+import type { AlertEvent } from '@pulse/protocol';
+import { compareAlerts, isUnacknowledged } from '../core/alert.store';
+import { formatAge } from '../core/format';
+
+/** Alert lines shown in full in the banner; the rest are counted ("+3 more"). */
+export const BANNER_LINES = 3;
+
+export interface WallAlertLine {
+  id: string;
+  severity: 'critical' | 'major';
+  device: string;
+  message: string;
+  age: string;
+  /** Acknowledgement info for strip lines ("ack by ana"). */
+  ack: string;
+}
+
+export interface WallAlertView {
+  /** Loud banner: firing critical/major alerts nobody acknowledged; its style follows the worst. */
+  banner: { level: 'critical' | 'major'; lines: WallAlertLine[]; more: number; critical: number; major: number } | null;
+  /** Small strip: critical alerts acknowledged but still open (and cleared ones awaiting acknowledgement). */
+  strip: { lines: WallAlertLine[]; more: number } | null;
+}
+
+/**
+ * What the wall shows for the active alerts (pure, unit tested). A critical or
+ * major alert that is firing and unacknowledged is loud; once someone
+ * acknowledges a critical it shrinks to the strip, a major one leaves the wall
+ * (its device tile keeps a coloured border). Lesser severities only colour tiles.
+ */
+export function wallAlerts(active: readonly AlertEvent[], now: number, nameOf: (deviceId: string) => string): WallAlertView {
+  const loud: AlertEvent[] = [];
+  const quiet: AlertEvent[] = [];
+  for (const alert of active) {
+    if (alert.severity !== 'critical' && alert.severity !== 'major') continue;
+    const unacked = isUnacknowledged(alert);
+    const firing = alert.state !== 'cleared';
+    if (unacked && firing) loud.push(alert);
+    else if (alert.severity === 'critical') quiet.push(alert);
+  }
+  loud.sort(compareAlerts);
+  quiet.sort(compareAlerts);
+  const line = (alert: AlertEvent): WallAlertLine => ({
+    id: alert.id,
+    severity: alert.severity as 'critical' | 'major',
+    device: nameOf(alert.deviceId),
+    message: alert.message,
+    age: formatAge(now - alert.raisedAt),
+    ack:
+      alert.acknowledgedAt !== null
+        ? `ack by ${alert.acknowledgedBy ?? '?'}${alert.state === 'cleared' ? ', cleared' : ''}`
+        : alert.state === 'cleared'
+          ? 'cleared, not acknowledged'
+          : '',
+  });
+  const critical = loud.filter((a) => a.severity === 'critical').length;
+  return {
+    banner: loud.length
+      ? {
+          level: critical > 0 ? 'critical' : 'major',
+          lines: loud.slice(0, BANNER_LINES).map(line),
+          more: Math.max(0, loud.length - BANNER_LINES),
+          critical,
+          major: loud.length - critical,
+        }
+      : null,
+    strip: quiet.length ? { lines: quiet.slice(0, 2).map(line), more: Math.max(0, quiet.length - 2) } : null,
+  };
+}
