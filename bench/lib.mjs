@@ -78,3 +78,71 @@ export class Histogram {
     return { count: this.count, p50: this.percentile(50), p99: this.percentile(99), max: Math.round(this.max) };
   }
 }
+
+/** Sparse form of a histogram, cheap to send over IPC: [[ms, count], ...] + max. */
+export function histogramToSparse(h) {
+  const pairs = [];
+  for (let i = 0; i < h.buckets.length; i++) if (h.buckets[i]) pairs.push([i, h.buckets[i]]);
+  return { pairs, count: h.count, max: h.max };
+}
+
+export function histogramFromSparse(list) {
+  const h = new Histogram();
+  for (const s of list) {
+    if (!s) continue;
+    for (const [ms, n] of s.pairs) h.buckets[ms] += n;
+    h.count += s.count;
+    h.max = Math.max(h.max, s.max);
+  }
+  return h;
+}
+
+/** Busy jiffies and total jiffies of the whole machine (first line of /proc/stat). */
+export function machineStats() {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] || 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+const TS_NEEDLE = Buffer.from('"ts":');
+
+/**
+ * Finds every `"ts":<digits>` in buf[start, end) without JSON.parse, records
+ * now - ts in the histogram and returns how many it found (= readings, since
+ * each reading carries exactly one ts and nothing else in the frame does).
+ */
+export let lastScanTs = 0;
+export function scanTs(buf, start, end, now, histogram) {
+  let n = 0;
+  let i = buf.indexOf(TS_NEEDLE, start);
+  while (i !== -1 && i < end) {
+    let j = i + 5;
+    let v = 0;
+    for (let c = buf[j]; c >= 48 && c <= 57; c = buf[++j]) v = v * 10 + (c - 48);
+    if (histogram) histogram.record(now - v);
+    lastScanTs = v;
+    n++;
+    i = buf.indexOf(TS_NEEDLE, j);
+  }
+  return n;
+}
+
+/** Largest `"ts":` value in buf (the newest reading a client holds). */
+export function maxTs(buf, start, end) {
+  let best = 0;
+  let i = buf.indexOf(TS_NEEDLE, start);
+  while (i !== -1 && i < end) {
+    let j = i + 5;
+    let v = 0;
+    for (let c = buf[j]; c >= 48 && c <= 57; c = buf[++j]) v = v * 10 + (c - 48);
+    if (v > best) best = v;
+    i = buf.indexOf(TS_NEEDLE, j);
+  }
+  return best;
+}
