@@ -8,6 +8,7 @@ import {
   AckResponse,
   LIMITS,
   Reading,
+  AlertStats,
 } from '@pulse/protocol';
 
 /**
@@ -59,23 +60,8 @@ export interface AlertEngineOptions {
   onEvent?: AlertListener;
 }
 
-export interface AlertEngineStats {
-  rules: number;
-  enabledRules: number;
-  states: number;
-  active: number;
-  /** States refused because `maxStates` was reached. */
-  refusedStates: number;
-  /** Readings older than the newest already evaluated for the same rule × device: ignored. */
-  outOfOrder: number;
-  /** Readings older than `lateToleranceMs`: no raise / clear. */
-  late: number;
-  /** Readings stamped beyond `futureToleranceMs`: ignored. */
-  future: number;
-  events: number;
-  historySize: number;
-  listenerErrors: number;
-}
+/** The engine's counters: the `alerts` block of `GET /api/stats` minus what the service adds. */
+export type AlertEngineStats = Omit<AlertStats, 'rulesSaved'>;
 
 export type AckResult = AckResponse;
 
