@@ -171,6 +171,9 @@ export const DEFAULT_RULE_INPUTS: AlertRuleInput[] = [
     maxDelta: 5,
     per: 'window',
     direction: 'up',
+    // A single knock (one reading) is normal for a machine; a jump that holds for 2 s is not.
+    // Without this the built-in fleet's knocks raised and flapped this rule every minute.
+    forMs: 2_000,
     severity: 'minor',
   },
   {

@@ -5,7 +5,7 @@
  *
  * | scenario   | at      | what happens                                                     | rules it trips (DEFAULT_RULES)                     |
  * |------------|---------|------------------------------------------------------------------|----------------------------------------------------|
- * | `spike`    | 2–22 s  | temperature 80 °C and vibration 10 mm/s, then back to normal     | vibration-spike (rate, at once), vibration-high (after 5 s), temperature-high (after 10 s) |
+ * | `spike`    | 2–22 s  | temperature 80 °C and vibration 10 mm/s, then back to normal     | vibration-spike (rate, after 2 s), vibration-high (after 5 s), temperature-high (after 10 s) |
  * | `drift`    | 2–58 s  | temperature drifts 0.5 °C/s from 60 up to 74 and back down       | temperature-high (crosses 68 at 18 s, raised at 28 s, cleared below 66 at 46 s); no rate rule |
  * | `flatline` | 2–22 s  | connected, but no telemetry at all                               | no-data (silence > 10 s, raised at about 12 s, cleared at 22 s) |
  * | `offline`  | 2–22 s  | connection dropped without DISCONNECT (the broker fires the Last Will), back at 22 s | device-offline (after 5 s, raised at about 7 s) |
