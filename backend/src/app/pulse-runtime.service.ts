@@ -52,14 +52,16 @@ export class PulseRuntime
     );
     if (config.MQTT_URL) {
       this.mqttUrl = config.MQTT_URL;
+      await this.ingest.start('external', redactUrl(this.mqttUrl));
     } else {
-      const port = await this.broker.start(config.HOST, config.MQTT_PORT);
+      // Embedded: the ingest subscribes in-process before the broker listens, so it
+      // sees every message (retained status/meta included) a device ever publishes.
+      const inProcess = this.broker.create();
+      await this.ingest.start('embedded', '', inProcess);
+      const port = await this.broker.listen(config.HOST, config.MQTT_PORT);
       this.mqttUrl = `mqtt://${urlHost(config.HOST)}:${port}`;
+      this.ingest.setBrokerUrl(this.mqttUrl);
     }
-    await this.ingest.start(
-      config.MQTT_URL ? 'external' : 'embedded',
-      redactUrl(this.mqttUrl),
-    );
     if (config.SIMULATOR === 'on') {
       this.simulator.start({
         mqttUrl: this.mqttUrl,

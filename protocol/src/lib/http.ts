@@ -49,6 +49,10 @@ export interface IngestStats {
     droppedOverflow: number;
     /** `alert` events pushed (one broadcast per lifecycle change). */
     alertsSent: number;
+    /** Flush ticks of the live hub (each emits one `readings` batch per room with readings). */
+    flushes?: number;
+    /** CPU cost of the last flush in ms; the adaptive tick waits a multiple of it. */
+    lastFlushCostMs?: number;
   };
   alerts: AlertStats;
 }

@@ -42,6 +42,7 @@ export const ConfigSchema = z.object({
    * Client id of the ingest's MQTT session. Stable across restarts so the broker keeps the
    * persistent session (`clean: false`) and queues QoS 1 messages while the gateway is down.
    * Must be unique per gateway instance. At most 23 characters (MQTT 3.1.1 guarantee). Default `pulse-gateway`.
+   * External brokers only: with the embedded broker the ingest subscribes in-process.
    */
   MQTT_CLIENT_ID: z
     .string()

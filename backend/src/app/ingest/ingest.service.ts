@@ -8,6 +8,7 @@ import {
   emptyRejectCounts,
 } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
+import type { InProcessBroker } from '../broker/embedded-broker.repository';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
@@ -44,13 +45,28 @@ export class IngestService {
     private readonly alerts: AlertsService,
   ) {}
 
-  async start(mode: 'embedded' | 'external', url: string): Promise<void> {
+  /**
+   * `inProcess`: the embedded broker, subscribed to in-process (see MqttRepository);
+   * otherwise an mqtt.js connection to `url`.
+   */
+  async start(
+    mode: 'embedded' | 'external',
+    url: string,
+    inProcess?: InProcessBroker,
+  ): Promise<void> {
     this.broker = { mode, url };
-    await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, {
-      message: (topic, payload) =>
+    const handlers = {
+      message: (topic: string, payload: Buffer) =>
         this.handleMessage(topic, payload, Date.now()),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
-    });
+    };
+    if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers);
+    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers);
+  }
+
+  /** The URL devices use (known once the embedded broker listens), for /api/stats. */
+  setBrokerUrl(url: string): void {
+    this.broker = { ...this.broker, url };
   }
 
   stop(): Promise<void> {

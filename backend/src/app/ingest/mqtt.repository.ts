@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
+import type { InProcessBroker } from '../broker/embedded-broker.repository';
 import { Backoff } from './backoff';
 import { RateLimitedLog } from './rate-limited-log';
 
@@ -14,8 +15,18 @@ export interface MqttHandlers {
 const FIRST_CONNECT_WAIT_MS = 5000;
 
 /**
- * The one owner of the broker connection (mqtt.js 5).
+ * mqtt.js calls its `debug` logger several times per packet even when debugging is off
+ * (a call with arguments each time); mqtt.js 5 takes `options.log`, so give it nothing to do.
+ */
+const noLog = (): void => undefined;
+
+/**
+ * The one owner of the ingest's link to the broker: an mqtt.js 5 client for an
+ * external broker (`connect`), or an in-process subscription to the embedded
+ * Aedes (`attachInProcess`: no loopback socket, no second MQTT encode/parse per
+ * message). Either way every message reaches `handlers.message` the same way.
  *
+ * External broker:
  * - Persistent session: `clean: false` with a stable client id, so the broker
  *   queues QoS 1 messages while the gateway restarts.
  * - QoS 1 subscriptions to DEVICE_SUBSCRIPTIONS, made again after a CONNACK
@@ -32,6 +43,7 @@ export class MqttRepository {
   );
   private readonly backoff = new Backoff(1000, 30_000);
   private client: MqttClient | null = null;
+  private detachInProcess: (() => Promise<void>) | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closing = false;
   private onReady: (() => void) | null = null;
@@ -39,6 +51,20 @@ export class MqttRepository {
   connected = false;
   /** Successful reconnections after the first connection. */
   reconnects = 0;
+
+  /** Embedded broker: subscribe in-process; resolves once subscribed. */
+  async attachInProcess(
+    broker: InProcessBroker,
+    handlers: MqttHandlers,
+  ): Promise<void> {
+    this.detachInProcess = await broker.subscribe(
+      DEVICE_SUBSCRIPTIONS,
+      (topic, payload) => this.deliver(handlers, topic, payload),
+    );
+    this.connected = true;
+    this.everConnected = true;
+    handlers.connection(true);
+  }
 
   connect(
     url: string,
@@ -53,10 +79,15 @@ export class MqttRepository {
       keepalive: 30,
       connectTimeout: 10_000,
       queueQoSZero: false,
+      log: noLog,
     });
     this.client = client;
 
     client.on('connect', (connack: IConnackPacket) => {
+      // Nagle would hold PUBACKs and subscriptions back by up to 40 ms for nothing.
+      (
+        client.stream as { setNoDelay?: (on: boolean) => void } | undefined
+      )?.setNoDelay?.(true);
       this.connected = true;
       this.backoff.reset();
       if (this.everConnected) this.reconnects++;
@@ -68,17 +99,9 @@ export class MqttRepository {
       if (connack.sessionPresent) this.markReady();
       else this.subscribe(client, () => this.markReady());
     });
-    client.on('message', (topic, payload) => {
-      try {
-        handlers.message(topic, payload);
-      } catch (error) {
-        // Never let a bug in one message stop the client.
-        this.errorLog.report(
-          'handler',
-          `message handler failed on ${topic}: ${String(error)}`,
-        );
-      }
-    });
+    client.on('message', (topic, payload) =>
+      this.deliver(handlers, topic, payload),
+    );
     client.on('error', (error) =>
       this.errorLog.report('error', `broker ${url}: ${error.message}`),
     );
@@ -109,6 +132,12 @@ export class MqttRepository {
 
   async close(): Promise<void> {
     this.closing = true;
+    const detach = this.detachInProcess;
+    this.detachInProcess = null;
+    if (detach) {
+      this.connected = false;
+      await detach();
+    }
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const client = this.client;
@@ -121,6 +150,22 @@ export class MqttRepository {
         resolve();
       });
     });
+  }
+
+  private deliver(
+    handlers: MqttHandlers,
+    topic: string,
+    payload: Buffer,
+  ): void {
+    try {
+      handlers.message(topic, payload);
+    } catch (error) {
+      // Never let a bug in one message stop the client (or the broker's pipeline).
+      this.errorLog.report(
+        'handler',
+        `message handler failed on ${topic}: ${String(error)}`,
+      );
+    }
   }
 
   private markReady(): void {

@@ -6,10 +6,21 @@ import {
   deviceRoom,
   groupRoom,
 } from '@pulse/protocol';
-import { LiveHubService, ROOM_BUFFER_LIMIT } from './live-hub.service';
+import {
+  FLUSH_AT_READINGS,
+  FLUSH_GAP_FACTOR,
+  IDLE_MS,
+  LiveHubService,
+  ROOM_BUFFER_LIMIT,
+} from './live-hub.service';
 import { LiveSink } from './live-socket.repository';
 
+/** Time spent inside emits (ms): the fake clock runs ahead of the fake timers by this much. */
+let spentMs = 0;
+
 class FakeSink implements LiveSink {
+  /** Simulated cost of one readings emit (encode + socket writes), in ms. */
+  costPerEmit = 0;
   rooms = new Set<string>();
   emitted: { room: string; except: readonly string[]; batch: Reading[] }[] = [];
   devices: { rooms: readonly string[]; device: DeviceInfo }[] = [];
@@ -21,6 +32,7 @@ class FakeSink implements LiveSink {
     except: readonly string[],
     batch: Reading[],
   ): void {
+    spentMs += this.costPerEmit;
     this.emitted.push({ room, except, batch });
   }
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
@@ -47,8 +59,13 @@ describe('LiveHubService', () => {
 
   beforeEach(() => {
     jest.useFakeTimers({ now: 1_000_000 });
+    spentMs = 0;
     sink = new FakeSink();
-    sut = new LiveHubService({ FLUSH_MS: 50 }, sink);
+    // Emits cost CPU and wall time alike: both clocks run ahead of the timers by spentMs.
+    sut = new LiveHubService({ FLUSH_MS: 50 }, sink, {
+      now: () => Date.now() + spentMs,
+      cpu: () => spentMs,
+    });
   });
 
   afterEach(() => {
@@ -66,23 +83,79 @@ describe('LiveHubService', () => {
     ]);
   });
 
-  it('coalesces readings under load into one emit per room per FLUSH_MS', () => {
+  it('keeps sending at once while flushes are cheap (light load: no coalescing delay)', () => {
+    sink.rooms.add(deviceRoom('d1'));
+    sink.costPerEmit = 0.1; // 100 µs per flush → next flush allowed 1.2 ms after it
+    for (let i = 0; i < 5; i++) {
+      sut.publishReadings('d1', undefined, [reading('d1', i)]);
+      jest.advanceTimersByTime(0);
+      expect(sink.emitted).toHaveLength(i + 1); // each reading went out on the next turn
+      jest.advanceTimersByTime(10); // 100 readings/s
+    }
+    expect(sut.stats().lastFlushCostMs).toBeCloseTo(0.1);
+  });
+
+  it('sends a reading that finds the hub idle (IDLE_MS of silence) once IDLE_GAP_FACTOR × cost has passed', () => {
+    sink.rooms.add(deviceRoom('d1'));
+    sink.costPerEmit = 2; // duty-cycle gap 24 ms, idle gap 4 ms
+    sut.publishReadings('d1', undefined, [reading('d1', 1)]);
+    jest.advanceTimersByTime(0);
+    jest.advanceTimersByTime(IDLE_MS + 1); // silence: the next reading is alone
+    sut.publishReadings('d1', undefined, [reading('d1', 2)]);
+    jest.advanceTimersByTime(0);
+    expect(sink.emitted.map((e) => e.batch.length)).toEqual([1, 1]);
+    // Close behind it (load): it waits for the duty cycle and coalesces.
+    jest.advanceTimersByTime(1);
+    sut.publishReadings('d1', undefined, [reading('d1', 3)]);
+    jest.advanceTimersByTime(1);
+    sut.publishReadings('d1', undefined, [reading('d1', 4)]);
+    jest.advanceTimersByTime(2 * FLUSH_GAP_FACTOR - 3);
+    expect(sink.emitted).toHaveLength(2);
+    jest.advanceTimersByTime(1);
+    expect(sink.emitted.map((e) => e.batch.length)).toEqual([1, 1, 2]);
+  });
+
+  it('spaces flushes by cost × FLUSH_GAP_FACTOR and coalesces what arrives in between', () => {
+    sink.rooms.add(deviceRoom('d1'));
+    sink.costPerEmit = 2; // → 24 ms gap after each flush
+    sut.publishReadings('d1', undefined, [reading('d1', 1)]);
+    jest.advanceTimersByTime(0);
+    expect(sink.emitted).toHaveLength(1);
+    sut.publishReadings('d1', undefined, [reading('d1', 2)]);
+    sut.publishReadings('d1', undefined, [reading('d1', 3)]);
+    // The gap (2 ms × FLUSH_GAP_FACTOR) runs from the end of the flush; the fake clock is
+    // already 2 ms ahead of the timers (the flush's cost), so it is that many ms of timer time.
+    jest.advanceTimersByTime(2 * FLUSH_GAP_FACTOR - 1);
+    expect(sink.emitted).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(sink.emitted.map((e) => e.batch.length)).toEqual([1, 2]);
+  });
+
+  it('coalesces readings under load into one emit per room per FLUSH_MS at most', () => {
     sink.rooms.add(deviceRoom('d1')).add(deviceRoom('d2'));
+    sink.costPerEmit = 5; // 5 ms per room: cost × factor far above FLUSH_MS
     sut.publishReadings('d1', undefined, [reading('d1', 1)]);
     jest.advanceTimersByTime(0);
     sink.emitted = [];
+    // The flush ran 5 ms on the clock (which is now 5 ms ahead of the timers): FLUSH_MS from
+    // its start is 45 ms of timer time from now. Readings come every 3 ms (< IDLE_MS): load.
     for (let i = 0; i < 10; i++) {
       sut.publishReadings('d1', undefined, [reading('d1', 10 + i)]);
       sut.publishReadings('d2', undefined, [reading('d2', 10 + i)]);
-      jest.advanceTimersByTime(4);
+      jest.advanceTimersByTime(3);
     }
-    expect(sink.emitted).toHaveLength(0); // 40 ms since the last flush
-    jest.advanceTimersByTime(10);
+    jest.advanceTimersByTime(14);
+    expect(sink.emitted).toHaveLength(0); // 44 ms
+    jest.advanceTimersByTime(1);
     expect(sink.emitted.map((e) => [e.room, e.batch.length])).toEqual([
       ['device:d1', 10],
       ['device:d2', 10],
     ]);
-    expect(sut.stats()).toMatchObject({ emits: 3, readingsSent: 21 });
+    expect(sut.stats()).toMatchObject({
+      emits: 3,
+      readingsSent: 21,
+      flushes: 2,
+    });
   });
 
   it('routes to fleet, group and device rooms, excluding wider rooms so nobody gets a reading twice', () => {
@@ -115,6 +188,21 @@ describe('LiveHubService', () => {
     sut.publishReadings('d1', 'g', [reading('d1', 1)]);
     jest.runAllTimers();
     expect(sink.emitted).toEqual([]);
+  });
+
+  it('flushes at once when a room buffer fills up, even inside the gap (no overflow drops under a flood)', () => {
+    sink.rooms.add(FLEET_ROOM);
+    sink.costPerEmit = 10; // the tick alone would wait FLUSH_MS
+    sut.publishReadings('d1', undefined, [reading('d1', 0)]);
+    jest.advanceTimersByTime(0);
+    const batch = Array.from({ length: 100 }, (_, i) => reading('d1', i + 1));
+    for (let i = 0; i < FLUSH_AT_READINGS / 100; i++)
+      sut.publishReadings('d1', undefined, batch);
+    expect(sink.emitted.map((e) => e.batch.length)).toEqual([
+      1,
+      FLUSH_AT_READINGS,
+    ]);
+    expect(sut.stats().droppedOverflow).toBe(0);
   });
 
   it('bounds a room buffer, dropping the oldest readings and counting them', () => {

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import {
   AlertEvent,
   DeviceInfo,
@@ -14,6 +15,51 @@ import { LiveSocketRepository, LiveSink } from './live-socket.repository';
 /** Readings buffered per room between two flushes; beyond it the oldest are dropped (and counted). */
 export const ROOM_BUFFER_LIMIT = 10_000;
 
+/**
+ * Sparse traffic: a reading that comes IDLE_MS or more after the previous one (and after
+ * the end of the last flush) finds the hub idle and may go out once IDLE_GAP_FACTOR × the
+ * last flush's cost has passed, instead of FLUSH_GAP_FACTOR ×. Readings close together
+ * mean load: they wait for the duty cycle and coalesce. Flushing still takes at most
+ * 1 / (1 + IDLE_GAP_FACTOR) of the loop, and sparse readings come at most 1000 / IDLE_MS
+ * times a second.
+ */
+export const IDLE_MS = 4;
+export const IDLE_GAP_FACTOR = 2;
+
+/**
+ * A room buffer this full is flushed at once, whatever the tick says. Under an ingest
+ * flood (100k readings/s) one event-loop turn can read several MB of MQTT before timers
+ * run; without this the tick came too late and ROOM_BUFFER_LIMIT dropped readings.
+ */
+export const FLUSH_AT_READINGS = 5_000;
+
+/**
+ * Duty-cycle factor of the adaptive tick: after a flush that took `cost` ms, the next one
+ * may start `cost × FLUSH_GAP_FACTOR` ms after it ended, so flushing takes at most
+ * 1 / (1 + FLUSH_GAP_FACTOR) of the event loop (≈ 8 % with 12) — and never waits more than
+ * FLUSH_MS from the start of the previous flush. See docs/decisions/0005-performance.md.
+ */
+export const FLUSH_GAP_FACTOR = 12;
+
+/**
+ * DI token of the hub's clocks (tests inject fake ones): `now` is monotonic wall time in ms
+ * (when the next flush may run), `cpu` the process CPU time in ms (what a flush cost: CPU
+ * rather than wall time, so a flush the OS preempted on a busy machine does not count as
+ * expensive).
+ */
+export const LIVE_HUB_CLOCK = Symbol('LIVE_HUB_CLOCK');
+export interface HubClock {
+  now(): number;
+  cpu(): number;
+}
+const processClock: HubClock = {
+  now: () => performance.now(),
+  cpu: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+};
+
 interface RoomBuffer {
   readings: Reading[];
   /** Index of the first reading still to send (older ones were dropped on overflow). */
@@ -28,10 +74,15 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
  * Coalesces live readings: buffered per room, flushed with ONE `readings`
  * emit per room per tick.
  *
- * Adaptive tick: when idle (no flush in the last FLUSH_MS) the first reading
- * is flushed on `setImmediate`, so a lone reading goes out with no added
- * latency; under load flushes are spaced FLUSH_MS apart and everything that
- * arrived in between rides in one batch per room.
+ * Adaptive tick (a duty-cycle budget): every flush measures what it cost
+ * (`cost`, process CPU time of the synchronous part: encode once per room +
+ * one socket write per member) and the next flush may start
+ * `cost × FLUSH_GAP_FACTOR` after it ended, and at the latest FLUSH_MS after
+ * it started (IDLE_GAP_FACTOR × for a reading that finds the hub idle). A
+ * light load therefore goes out at once, on `setImmediate` after the current
+ * I/O batch; a heavy one (1,000 sockets per flush) converges to one flush per
+ * FLUSH_MS with everything that arrived in between in one batch per room.
+ * Flushing costs at most ~1/(1 + FLUSH_GAP_FACTOR) of the loop either way.
  *
  * Only rooms with members are buffered, so readings nobody watches cost nothing.
  */
@@ -43,9 +94,21 @@ export class LiveHubService {
     | ReturnType<typeof setImmediate>
     | null = null;
   private timerIsImmediate = false;
-  private lastFlushAt = -Infinity;
+  /** Clock time from which the next flush may run (see the duty cycle above). */
+  private nextFlushAt = -Infinity;
+  /** Same, for a reading that finds the hub idle (see IDLE_MS). */
+  private nextIdleFlushAt = -Infinity;
+  private lastArrivalAt = -Infinity;
+  private lastFlushEndAt = -Infinity;
+  /** When the pending timer fires (clock time). */
+  private timerDueAt = Infinity;
+  private lastFlushCostMs = 0;
+  private flushes = 0;
   private closed = false;
+  /** Set by enqueue when a room buffer reached FLUSH_AT_READINGS. */
+  private full = false;
   private readonly flushMs: number;
+  private readonly clock: HubClock;
   /** Readings emitted per room since start (for lag accounting). */
   private readonly sentPerRoom = new Map<string, number>();
   private emits = 0;
@@ -58,8 +121,10 @@ export class LiveHubService {
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
     @Inject(LiveSocketRepository) private readonly sink: LiveSink,
+    @Optional() @Inject(LIVE_HUB_CLOCK) clock?: HubClock,
   ) {
     this.flushMs = config.FLUSH_MS;
+    this.clock = clock ?? processClock;
   }
 
   /** Queue readings of one device for its device room, its group's room and the fleet room. */
@@ -88,7 +153,11 @@ export class LiveHubService {
       );
       queued = true;
     }
-    if (queued) this.schedule();
+    if (!queued) return;
+    if (this.full) {
+      this.cancelTimer();
+      this.flush();
+    } else this.schedule();
   }
 
   /** Device changes are rare: emitted at once to its device room, group room and the fleet. */
@@ -139,8 +208,12 @@ export class LiveHubService {
     flushMs: number;
     droppedOverflow: number;
     alertsSent: number;
+    flushes: number;
+    lastFlushCostMs: number;
   } {
     return {
+      flushes: this.flushes,
+      lastFlushCostMs: this.lastFlushCostMs,
       emits: this.emits,
       readingsSent: this.readingsSent,
       flushMs: this.flushMs,
@@ -180,16 +253,33 @@ export class LiveHubService {
       }
       buffer.readings.push(readings[i]);
     }
+    if (buffer.readings.length - buffer.start >= FLUSH_AT_READINGS)
+      this.full = true;
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    const wait = this.lastFlushAt + this.flushMs - Date.now();
-    if (wait <= 0) {
+    const now = this.clock.now();
+    // Silence since the last reading or the end of the last flush, whichever is later: readings
+    // that queued up in the socket while a long flush ran are load, not idleness.
+    const idle =
+      now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS;
+    this.lastArrivalAt = now;
+    const at = idle
+      ? Math.min(this.nextFlushAt, this.nextIdleFlushAt)
+      : this.nextFlushAt;
+    if (this.timer) {
+      if (at >= this.timerDueAt) return;
+      this.cancelTimer(); // an idle reading may go out sooner than the pending tick
+    }
+    const wait = at - now;
+    // setTimeout cannot wait less than 1 ms; below that the next turn is as good.
+    if (wait < 1) {
       this.timerIsImmediate = true;
+      this.timerDueAt = now;
       this.timer = setImmediate(this.flush);
     } else {
       this.timerIsImmediate = false;
+      this.timerDueAt = at;
       this.timer = setTimeout(this.flush, wait);
     }
   }
@@ -200,12 +290,16 @@ export class LiveHubService {
       clearImmediate(this.timer as ReturnType<typeof setImmediate>);
     else clearTimeout(this.timer as ReturnType<typeof setTimeout>);
     this.timer = null;
+    this.timerDueAt = Infinity;
   }
 
   private readonly flush = (): void => {
     this.timer = null;
+    this.timerDueAt = Infinity;
+    this.full = false;
     if (this.buffers.size === 0) return;
-    this.lastFlushAt = Date.now();
+    const startedAt = this.clock.now();
+    const cpuBefore = this.clock.cpu();
     const paused = this.paused.size > 0 ? [...this.paused] : null;
     for (const [room, buffer] of this.buffers) {
       const batch =
@@ -226,5 +320,15 @@ export class LiveHubService {
       );
     }
     this.buffers.clear();
+    const endedAt = this.clock.now();
+    const cost = Math.max(0, this.clock.cpu() - cpuBefore);
+    this.flushes++;
+    this.lastFlushCostMs = cost;
+    this.nextFlushAt = Math.min(
+      startedAt + this.flushMs,
+      endedAt + cost * FLUSH_GAP_FACTOR,
+    );
+    this.nextIdleFlushAt = endedAt + cost * IDLE_GAP_FACTOR;
+    this.lastFlushEndAt = endedAt;
   };
 }

@@ -14,8 +14,16 @@ import { Namespace, Server, Socket } from 'socket.io';
 
 /** Per-socket state kept by the gateway (socket.io's typed `socket.data`). */
 export interface LiveSocketData {
-  /** Set while the socket is lagging: since when, and how many readings each of its rooms had had then. */
-  lag?: { since: number; sentAtPause: Map<string, number> };
+  /**
+   * Set while the socket is lagging: since when, how many readings each of its rooms had had
+   * then, and when its queue last shrank (`progressAt`, at `queued` packets).
+   */
+  lag?: {
+    since: number;
+    sentAtPause: Map<string, number>;
+    progressAt: number;
+    queued: number;
+  };
 }
 
 export type LiveSocket = Socket<
@@ -65,6 +73,10 @@ export class LiveSocketRepository implements LiveSink {
       // Bigger client messages close the connection (websocket) or get 413 (polling).
       maxHttpBufferSize: LIMITS.maxSocketMessageBytes,
       serveClient: false,
+      // Broadcasts are encoded once and written to every socket as the same frame; compression
+      // would mean one deflate/gzip per socket per frame (and a zlib context per websocket).
+      perMessageDeflate: false,
+      httpCompression: false,
     });
     this.nsp = this.io.of(LIVE_NAMESPACE);
     this.nsp.on('connection', onConnection);

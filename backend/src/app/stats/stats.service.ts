@@ -40,6 +40,8 @@ export class StatsService {
         lagDisconnects: lag.lagDisconnects,
         droppedOverflow: hub.droppedOverflow,
         alertsSent: hub.alertsSent,
+        flushes: hub.flushes,
+        lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       },
       alerts: this.alerts.stats(),
     };
