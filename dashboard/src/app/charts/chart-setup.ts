@@ -1,11 +1,15 @@
-import { Chart, Decimation, LineController, LineElement, LinearScale, PointElement } from 'chart.js';
+import { Chart, LineController, LineElement, LinearScale, PointElement } from 'chart.js';
 
 let registered = false;
 
-/** Register only what the live charts use (keeps Chart.js tree-shaken). */
+/**
+ * Register only what the live charts use (keeps Chart.js tree-shaken). No
+ * decimation plugin: the chart reduces points to its pixel columns itself, and
+ * every registered plugin costs on every update.
+ */
 export function registerChartParts(): void {
   if (registered) return;
-  Chart.register(LineController, LineElement, PointElement, LinearScale, Decimation);
+  Chart.register(LineController, LineElement, PointElement, LinearScale);
   registered = true;
 }
 

@@ -4,10 +4,21 @@ import { LIVE_SOCKET_FACTORY } from '../core/live-socket';
 import { SeriesStore } from '../core/series.store';
 import { DeviceStore } from '../core/device.store';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
-import { LiveChartComponent } from './live-chart.component';
+import { LiveChartComponent, MIN_REDRAW_MS, redrawIntervalMs } from './live-chart.component';
 
 describe('LiveChartComponent', () => {
   const now = Date.now();
+  let clock = now;
+  const realNow = Date.now;
+  beforeEach(() => {
+    clock = now;
+    Date.now = () => clock;
+  });
+  afterEach(() => {
+    Date.now = realNow;
+  });
+  /** Let the chart's redraw interval pass (1 min window: at most 1 s per pixel column). */
+  const later = () => (clock += 1100);
 
   async function render() {
     TestBed.configureTestingModule({ providers: [{ provide: LIVE_SOCKET_FACTORY, useValue: fakeSocketFactory().factory }] });
@@ -38,6 +49,7 @@ describe('LiveChartComponent', () => {
     expect(host.getAttribute('data-gaps')).toBe('0');
 
     series.push('d1', 'temperature', now + 500, 99);
+    later();
     sut.frame();
     expect(Chart.getChart(canvas)).toBe(chart);
     expect(chart?.data.datasets[0].data).toBe(data);
@@ -49,6 +61,7 @@ describe('LiveChartComponent', () => {
   it('breaks the line where data is missing', async () => {
     const { host, series, sut } = await render();
     series.push('d1', 'temperature', now + 20_000, 1);
+    clock = now + 20_000;
     sut.frame();
     expect(host.getAttribute('data-gaps')).toBe('1');
     expect(host.getAttribute('data-last-gap-end')).toBe(String(now + 20_000));
@@ -62,10 +75,44 @@ describe('LiveChartComponent', () => {
     expect(seen[0]).toEqual({ count: 30, min: 20, max: 49, avg: 34.5, gaps: 0 });
   });
 
+  it('redraws at most once per pixel column of the window, and says when it is due', async () => {
+    const { host, series, sut } = await render();
+    sut.frame();
+    series.push('d1', 'temperature', now + 100, 5);
+    const wait = sut.frame();
+    expect(typeof wait).toBe('number');
+    expect(wait as number).toBeGreaterThan(0);
+    expect(host.getAttribute('data-points')).toBe('30'); // not drawn yet
+    clock += wait as number;
+    expect(sut.frame()).toBeUndefined();
+    expect(host.getAttribute('data-points')).toBe('31');
+  });
+
+  it('hands Chart.js at most two points per pixel column however dense the data', async () => {
+    const { host, canvas, series, sut } = await render();
+    // 20 Hz for the whole minute: 1200 points.
+    series.pinCapacity('d1', 3600);
+    for (let i = 0; i < 1200; i++) series.push('d1', 'temperature', now - 60_000 + i * 50 + 25, i % 7);
+    sut.frame();
+    const chart = Chart.getChart(canvas);
+    const width = Math.max(50, (chart?.chartArea.right ?? 0) - (chart?.chartArea.left ?? 0) || chart?.width || 300);
+    expect(Number(host.getAttribute('data-points'))).toBeGreaterThan(1200);
+    expect(chart?.data.datasets[0].data.length).toBeLessThanOrEqual(2 * width + 4);
+    expect(host.getAttribute('data-gaps')).toBe('0');
+  });
+
   it('destroys the chart on teardown', async () => {
     const { fixture, canvas } = await render();
     expect(Chart.getChart(canvas)).toBeDefined();
     fixture.destroy();
     expect(Chart.getChart(canvas)).toBeUndefined();
+  });
+});
+
+describe('redrawIntervalMs', () => {
+  it('is one pixel of the window, never below the floor', () => {
+    expect(redrawIntervalMs(300_000, 300)).toBe(1000);
+    expect(redrawIntervalMs(60_000, 600)).toBe(100);
+    expect(redrawIntervalMs(10_000, 800)).toBe(MIN_REDRAW_MS);
   });
 });

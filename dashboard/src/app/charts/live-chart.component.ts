@@ -10,33 +10,41 @@ import {
   output,
   viewChild,
 } from '@angular/core';
-import type { ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration, Plugin } from 'chart.js';
 import { DeviceStore } from '../core/device.store';
 import { formatTick, formatValue } from '../core/format';
-import { Drawable, FrameScheduler, IDLE_FRAME_MS } from '../core/frame-scheduler.service';
+import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
 import { LiveService } from '../core/live.service';
+import type { SeriesBuffer } from '../core/series-buffer';
 import { SeriesStore } from '../core/series.store';
 import { Chart, registerChartParts } from './chart-setup';
 import { ThresholdLine, suggestedRange, thresholdLinesPlugin } from './threshold-lines';
-import { EMPTY_STATS, WindowStats, gapThresholdMs } from './window-stats';
+import { EMPTY_STATS, WindowStats, gapThresholdMs, redrawIntervalMs } from './window-stats';
+
+export { MIN_REDRAW_MS, redrawIntervalMs } from './window-stats';
 
 interface Point {
   x: number;
   y: number;
 }
 
+/** Plot width assumed before the chart has laid out. */
+const DEFAULT_PLOT_WIDTH = 300;
 /** How often the window stats are emitted (they drive text, not pixels). */
 const STATS_EVERY_MS = 500;
-/** Above this many points in the window, LTTB decimation kicks in. */
-const DECIMATE_ABOVE = 1000;
 
 /**
  * One live line chart of one metric of one device on a linear time axis.
  *
- * The Chart.js instance is created once and its data array is mutated in
- * place (point objects are reused, so steady state allocates nothing); it is
- * drawn by the shared {@link FrameScheduler} only when the series changed or
- * the window moved. Test hooks on the host: `data-points` (points in the
+ * The Chart.js instance is created once (options set once, no reactive
+ * option objects) and its data array is mutated in place (point objects are
+ * reused, so steady state allocates nothing). It is drawn by the shared
+ * {@link FrameScheduler} when the series changed or the window moved, but not
+ * more often than {@link redrawIntervalMs} (one pixel of the window's time).
+ * More points in the window than two per pixel column are reduced to the
+ * min and max of each column, in time order (the line looks the same; Chart.js
+ * holds and lays out at most 2 × plot width points, whatever the data rate);
+ * stats and gaps use every point. Test hooks on the host: `data-points` (points in the
  * visible window), `data-gaps` (gaps in it), `data-last-gap-end` (timestamp of
  * the first point after the newest gap, or 0).
  */
@@ -72,8 +80,12 @@ export class LiveChartComponent implements Drawable {
 
   private chart: Chart<'line', Point[]> | null = null;
   private readonly points: Point[] = [];
-  private drawnVersion = -1;
   private drawnAt = 0;
+  /** Per-chart jitter on the redraw interval (0.9–1.1) so charts do not all fall due in the same frame. */
+  private readonly jitter = 0.9 + Math.random() * 0.2;
+  /** Threshold plugin, attached only while there are lines (a plugin costs on every update). */
+  private readonly plugins: Plugin<'line'>[] = [];
+  private readonly thresholdPlugin: Plugin<'line'>;
   private configDirty = true;
   private pausedAt: number | null = null;
   private statsAt = 0;
@@ -82,6 +94,8 @@ export class LiveChartComponent implements Drawable {
 
   constructor() {
     registerChartParts();
+    // Inputs are not set yet in the constructor: read the variant when drawing.
+    this.thresholdPlugin = thresholdLinesPlugin(() => this.thresholds(), { labels: () => this.variant() !== 'wall' });
     // Window / pause changes: redraw on the next frame.
     effect(() => {
       this.windowMs();
@@ -93,6 +107,9 @@ export class LiveChartComponent implements Drawable {
     effect(() => {
       const lines = this.thresholds();
       this.host.setAttribute('data-thresholds', String(lines.length));
+      const at = this.plugins.indexOf(this.thresholdPlugin);
+      if (lines.length && at < 0) this.plugins.push(this.thresholdPlugin);
+      else if (!lines.length && at >= 0) this.plugins.splice(at, 1);
       this.thresholdsDirty = true;
       this.configDirty = true;
       this.scheduler.request();
@@ -109,29 +126,30 @@ export class LiveChartComponent implements Drawable {
     });
   }
 
-  frame(): void {
+  frame(): number | void {
     const chart = this.chart;
     if (!chart) return;
     const buffer = this.series.get(this.deviceId(), this.metric());
-    const version = buffer?.version ?? -1;
     const wallNow = Date.now();
-    const moved = this.pausedAt === null && wallNow - this.drawnAt >= IDLE_FRAME_MS;
-    if (version === this.drawnVersion && !this.configDirty && !moved) return;
-    if (this.pausedAt !== null && !this.configDirty && version !== this.drawnVersion) {
+    const windowMs = this.windowMs();
+    const plotWidth = Math.max(50, (chart.chartArea?.right ?? 0) - (chart.chartArea?.left ?? 0) || chart.width || DEFAULT_PLOT_WIDTH);
+    const paused = this.pausedAt !== null;
+    if (!this.configDirty) {
       // Paused: keep the picture still, but pick up new data on resume.
-      return;
+      if (paused) return;
+      // Running: the window slides even without new data, so something is always pending; draw when due.
+      const wait = this.drawnAt + redrawIntervalMs(windowMs, plotWidth) * this.jitter - wallNow;
+      if (wait > 0) return wait;
     }
     const forceStats = this.configDirty; // a new window: its stats at once
-    this.drawnVersion = version;
     this.drawnAt = wallNow;
     this.configDirty = false;
 
-    const windowMs = this.windowMs();
     // A device clock slightly ahead of the gateway's must not hide its newest points.
     const max = this.pausedAt ?? Math.max(this.live.serverNow(), buffer?.lastTs ?? 0);
     const min = max - windowMs;
     const cadence = this.devices.get(this.deviceId())?.cadenceMs ?? null;
-    const gapMs = gapThresholdMs(cadence, windowMs, Math.max(100, chart.width || 600));
+    const gapMs = gapThresholdMs(cadence, windowMs, plotWidth);
 
     // Copy the visible window (plus one point before it so the line enters from the edge).
     let n = 0;
@@ -142,21 +160,19 @@ export class LiveChartComponent implements Drawable {
     let gaps = 0;
     let lastGapEnd = 0;
     if (buffer) {
-      const start = Math.max(0, buffer.lowerBound(min) - 1);
+      const first = buffer.lowerBound(min);
+      const start = Math.max(0, first - 1);
+      let end = buffer.lowerBound(max); // exclusive: points up to and including max
+      while (end < buffer.length && buffer.tAt(end) <= max) end++;
+      // More points than 2 per pixel column: keep the min and max of each column (in time order).
+      const columnMs = end - first > 2 * plotWidth ? windowMs / plotWidth : 0;
+      let col = NaN;
+      let cMin = -1;
+      let cMax = -1;
       let prevT = NaN;
-      for (let i = start; i < buffer.length; i++) {
+      for (let i = start; i < end; i++) {
         const t = buffer.tAt(i);
-        if (t > max) break;
         const v = buffer.vAt(i);
-        let p = this.points[n];
-        if (!p) {
-          p = { x: t, y: v };
-          this.points[n] = p;
-        } else {
-          p.x = t;
-          p.y = v;
-        }
-        n++;
         if (t >= min) {
           count++;
           sum += v;
@@ -168,7 +184,21 @@ export class LiveChartComponent implements Drawable {
           }
         }
         prevT = t;
+        if (columnMs === 0) {
+          n = this.put(n, t, v);
+          continue;
+        }
+        const c = Math.floor((t - min) / columnMs);
+        if (c !== col) {
+          if (cMin >= 0) n = this.putColumn(n, buffer, cMin, cMax);
+          col = c;
+          cMin = cMax = i;
+        } else {
+          if (v < buffer.vAt(cMin)) cMin = i;
+          if (v > buffer.vAt(cMax)) cMax = i;
+        }
       }
+      if (cMin >= 0) n = this.putColumn(n, buffer, cMin, cMax);
     }
     this.points.length = n;
 
@@ -204,6 +234,25 @@ export class LiveChartComponent implements Drawable {
     }
   }
 
+  /** Write point `n` (reusing the object); returns n + 1. */
+  private put(n: number, t: number, v: number): number {
+    const p = this.points[n];
+    if (p) {
+      p.x = t;
+      p.y = v;
+    } else this.points[n] = { x: t, y: v };
+    return n + 1;
+  }
+
+  /** Write the min and max points of one pixel column (buffer indexes), in time order. */
+  private putColumn(n: number, buffer: SeriesBuffer, lo: number, hi: number): number {
+    const a = lo < hi ? lo : hi;
+    const b = lo < hi ? hi : lo;
+    n = this.put(n, buffer.tAt(a), buffer.vAt(a));
+    if (b !== a) n = this.put(n, buffer.tAt(b), buffer.vAt(b));
+    return n;
+  }
+
   private config(): ChartConfiguration<'line', Point[]> {
     const wall = this.variant() === 'wall';
     const text = wall ? '#d7dde8' : '#5b6474';
@@ -211,13 +260,13 @@ export class LiveChartComponent implements Drawable {
     const unit = this.unit();
     return {
       type: 'line',
-      plugins: [thresholdLinesPlugin(() => this.thresholds(), { labels: !wall })],
+      plugins: this.plugins,
       data: {
         datasets: [
           {
             data: this.points,
             borderColor: wall ? '#4fd1ff' : '#2563eb',
-            borderWidth: wall ? 3 : 1.5,
+            borderWidth: wall ? 2.5 : 1.5,
             pointRadius: 0,
             pointHitRadius: 0,
             tension: 0,
@@ -237,33 +286,34 @@ export class LiveChartComponent implements Drawable {
         maintainAspectRatio: false,
         // No hover work: these charts redraw many times a second.
         events: [],
-        plugins: {
-          decimation: { enabled: true, algorithm: 'lttb', threshold: DECIMATE_ABOVE },
-        },
+        // Wall: a sparkline-style trend (the big number beside it is the reading): no axes, ticks or grid to lay out or draw.
+        layout: { padding: wall ? 3 : 0 },
         scales: {
           x: {
             type: 'linear',
-            // On the wall the big number is the reading; the line is the trend: no tick clutter.
+            display: !wall,
             ticks: {
               display: !wall,
               color: text,
               maxRotation: 0,
               autoSkipPadding: 24,
-              maxTicksLimit: 8,
+              maxTicksLimit: wall ? 2 : 8,
               font: { size: wall ? 16 : 11 },
-              callback: (value) => formatTick(Number(value), this.windowMs()),
+              // Hidden ticks still get labels generated on every update: make that free.
+              callback: wall ? () => '' : (value) => formatTick(Number(value), this.windowMs()),
             },
             grid: { color: grid },
           },
           y: {
             type: 'linear',
+            display: !wall,
             grace: '5%',
             ticks: {
               display: !wall,
-              maxTicksLimit: 6,
+              maxTicksLimit: wall ? 2 : 6,
               color: text,
               font: { size: wall ? 16 : 11 },
-              callback: (value) => formatValue(Number(value)),
+              callback: wall ? () => '' : (value) => formatValue(Number(value)),
             },
             grid: { color: grid },
             title: { display: !!unit && !wall, text: unit, color: text },

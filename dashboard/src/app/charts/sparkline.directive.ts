@@ -1,15 +1,15 @@
 import { DestroyRef, Directive, ElementRef, afterNextRender, inject, input } from '@angular/core';
 import { DeviceStore } from '../core/device.store';
-import { Drawable, FrameScheduler, IDLE_FRAME_MS } from '../core/frame-scheduler.service';
+import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
 import { LiveService } from '../core/live.service';
 import { SeriesStore } from '../core/series.store';
-import { gapThresholdMs } from './window-stats';
+import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 
 /**
  * A tiny hand-drawn line on a `<canvas>`: no Chart.js instance per tile, so a
  * fleet of hundreds of tiles stays cheap. Drawn by the shared frame scheduler
- * when its series changed (or once a second so the window keeps moving);
- * breaks the line where data is missing.
+ * when its series changed or the window moved by a pixel, not more often than
+ * one pixel's worth of the window's time; breaks the line where data is missing.
  */
 @Directive({
   selector: 'canvas[appSparkline]',
@@ -37,11 +37,12 @@ export class SparklineDirective implements Drawable {
     });
   }
 
-  frame(): void {
+  frame(): number | void {
     const buffer = this.series.get(this.deviceId(), this.metric());
     const version = buffer?.version ?? -1;
     const now = Date.now();
-    if (version === this.drawnVersion && now - this.drawnAt < IDLE_FRAME_MS) return;
+    const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), this.canvas.clientWidth || 72) - now;
+    if (wait > 0) return version === this.drawnVersion ? undefined : wait;
     this.drawnVersion = version;
     this.drawnAt = now;
     const ctx = this.canvas.getContext('2d');

@@ -106,16 +106,19 @@ export function suggestedRange(lines: readonly ThresholdLine[]): { min?: number;
  * A tiny Chart.js plugin (no dependency) that draws the lines returned by
  * `lines()` across the chart area after the datasets, with a small label.
  */
-export function thresholdLinesPlugin(lines: () => readonly ThresholdLine[], options: { labels?: boolean } = {}): Plugin<'line'> {
+export function thresholdLinesPlugin(lines: () => readonly ThresholdLine[], options: { labels?: boolean | (() => boolean) } = {}): Plugin<'line'> {
+  const labels = typeof options.labels === 'function' ? options.labels : () => options.labels !== false;
   return {
     id: 'pulseThresholdLines',
     afterDatasetsDraw(chart: Chart<'line'>) {
       const current = lines();
+      if (!current.length) return; // no thresholds: no work
       const y = chart.scales['y'];
-      if (!current.length || !y) return;
+      if (!y) return;
       const segments = thresholdGeometry(current, chart.chartArea, { min: y.min, max: y.max });
       if (!segments.length) return;
       const ctx = chart.ctx;
+      const showLabels = labels();
       ctx.save();
       ctx.lineWidth = 1.5;
       ctx.font = '11px system-ui, sans-serif';
@@ -128,7 +131,7 @@ export function thresholdLinesPlugin(lines: () => readonly ThresholdLine[], opti
         ctx.moveTo(s.x0, s.y);
         ctx.lineTo(s.x1, s.y);
         ctx.stroke();
-        if (options.labels !== false) {
+        if (showLabels) {
           ctx.fillStyle = s.color;
           ctx.fillText(s.label, s.x1 - 4, s.y - 2);
         }

@@ -88,6 +88,7 @@ export class DeviceStore {
         // Ignore outliers (outages) so a gap does not inflate the stale threshold.
         if (device.cadenceMs === null) device.cadenceMs = delta;
         else if (delta < device.cadenceMs * 10) device.cadenceMs = device.cadenceMs * 0.8 + delta * 0.2;
+        this.series.noteCadence(reading.deviceId, device.cadenceMs);
       }
       if (device.lastTs === null || ts >= device.lastTs) {
         device.lastTs = ts;

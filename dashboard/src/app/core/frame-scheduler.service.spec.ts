@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
-import { Drawable, FrameScheduler, IDLE_FRAME_MS } from './frame-scheduler.service';
+import { Drawable, FRAME_BUDGET_MS, FrameScheduler, IDLE_FRAME_MS } from './frame-scheduler.service';
+import { SeriesStore } from './series.store';
 
 describe('FrameScheduler', () => {
   let hidden = false;
@@ -64,5 +65,45 @@ describe('FrameScheduler', () => {
     jest.advanceTimersByTime(IDLE_FRAME_MS * 5);
     expect(a.calls).toBe(calls);
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('asks for a frame when points arrive, not only on the idle poll', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    sut.register(a);
+    jest.advanceTimersByTime(16);
+    const calls = a.calls;
+    TestBed.inject(SeriesStore).push('d1', 'm', 1000, 1);
+    jest.advanceTimersByTime(16);
+    expect(a.calls).toBe(calls + 1);
+  });
+
+  it('spreads drawing over frames once the frame budget is spent (round robin)', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    let t = 0;
+    sut.clock = () => t;
+    const order: string[] = [];
+    const slow = (name: string): Drawable => ({ frame: () => void (order.push(name), (t += FRAME_BUDGET_MS)) });
+    sut.register(slow('a'));
+    sut.register(slow('b'));
+    sut.register(slow('c'));
+    jest.advanceTimersByTime(16);
+    expect(order).toEqual(['a']);
+    jest.advanceTimersByTime(16);
+    expect(order).toEqual(['a', 'b']);
+    jest.advanceTimersByTime(16);
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('comes back when a rate-limited drawable says it is due', () => {
+    const sut = TestBed.inject(FrameScheduler);
+    let calls = 0;
+    sut.register({ frame: () => (++calls === 1 ? 300 : undefined) });
+    jest.advanceTimersByTime(16);
+    expect(calls).toBe(1);
+    jest.advanceTimersByTime(200);
+    expect(calls).toBe(1);
+    jest.advanceTimersByTime(150);
+    expect(calls).toBe(2);
   });
 });

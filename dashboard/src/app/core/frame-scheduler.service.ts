@@ -1,53 +1,78 @@
 import { DestroyRef, Injectable, NgZone, inject } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
+import { SeriesStore } from './series.store';
 
-/** Something drawn on a canvas: asked once per frame whether it must redraw. */
+/** Something drawn on a canvas: asked on animation frames whether it must redraw. */
 export interface Drawable {
-  /** Redraw if the data (or the time window) changed since the last draw. */
-  frame(now: number): void;
+  /**
+   * Redraw if due (data or the time window changed, and the drawable's own
+   * rate limit allows). Return how many ms until it wants another frame when
+   * it has a change it did not draw yet (rate limited), or nothing.
+   */
+  frame(now: number): number | void;
 }
 
 /** How often drawables are polled when nothing asks for a frame (keeps time axes moving). */
 export const IDLE_FRAME_MS = 1000;
+/**
+ * Drawing time per animation frame. Once spent, the remaining drawables wait
+ * for the next frame (round robin), so a burst of due charts is spread over
+ * frames instead of producing one long frame.
+ */
+export const FRAME_BUDGET_MS = 4;
 
 /**
  * One requestAnimationFrame loop for every chart and sparkline: at most one
- * draw per frame, only of drawables whose data changed (each checks its own
- * version counters), outside Angular (the app is zoneless; NgZone is a no-op
- * then, but this stays correct under zone.js). While the page is hidden
- * nothing is drawn; the stores keep ingesting, and the first visible frame
- * catches up.
+ * draw per frame per drawable, only of drawables whose data changed (each
+ * checks its own version counters and rate limit), outside Angular (the app
+ * is zoneless; NgZone is a no-op then, but this stays correct under zone.js).
+ * New points in the {@link SeriesStore} ask for a frame, so charts follow the
+ * data rate; a 1 s idle poll keeps time axes moving when no data arrives.
+ * While the page is hidden nothing is drawn; the stores keep ingesting, and
+ * the first visible frame catches up.
  */
 @Injectable({ providedIn: 'root' })
 export class FrameScheduler {
   private readonly zone = inject(NgZone);
   private readonly document = inject(DOCUMENT);
-  private readonly drawables = new Set<Drawable>();
+  private readonly drawables: Drawable[] = [];
   private frameId: number | null = null;
   private idleTimer: ReturnType<typeof setInterval> | null = null;
-  /** Frames drawn, for tests and diagnostics. */
+  private dueTimer: ReturnType<typeof setTimeout> | null = null;
+  private dueAt = Infinity;
+  /** Where the next frame starts walking the drawables (round robin under the budget). */
+  private cursor = 0;
+  /** Frames run, for tests and diagnostics. */
   frames = 0;
+  /** Clock for the frame budget (injectable for tests). */
+  clock: () => number = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
   constructor() {
     const onVisibility = () => {
       if (!this.document.hidden) this.request();
     };
     this.document.addEventListener('visibilitychange', onVisibility);
+    const stopListening = inject(SeriesStore).onChange(() => this.request());
     inject(DestroyRef).onDestroy(() => {
       this.document.removeEventListener('visibilitychange', onVisibility);
+      stopListening();
       this.stopIdle();
+      this.clearDue();
       this.cancel();
     });
   }
 
   register(drawable: Drawable): () => void {
-    this.drawables.add(drawable);
+    this.drawables.push(drawable);
     this.startIdle();
     this.request();
     return () => {
-      this.drawables.delete(drawable);
-      if (this.drawables.size === 0) {
+      const at = this.drawables.indexOf(drawable);
+      if (at >= 0) this.drawables.splice(at, 1);
+      if (at >= 0 && at < this.cursor) this.cursor--;
+      if (this.drawables.length === 0) {
         this.stopIdle();
+        this.clearDue();
         this.cancel();
       }
     };
@@ -55,7 +80,7 @@ export class FrameScheduler {
 
   /** Ask for a frame soon (data arrived). Cheap to call many times. */
   request(): void {
-    if (this.frameId !== null || this.drawables.size === 0 || this.document.hidden) return;
+    if (this.frameId !== null || this.drawables.length === 0 || this.document.hidden) return;
     const win = this.document.defaultView;
     if (!win?.requestAnimationFrame) return;
     this.zone.runOutsideAngular(() => {
@@ -67,13 +92,50 @@ export class FrameScheduler {
     this.frameId = null;
     if (this.document.hidden) return;
     this.frames++;
-    for (const drawable of this.drawables) {
+    const list = this.drawables;
+    const n = list.length;
+    if (n === 0) return;
+    const started = this.clock();
+    let wait = Infinity;
+    let visited = 0;
+    let i = this.cursor % n;
+    let mayHaveDrawn = false;
+    for (; visited < n; visited++, i = (i + 1) % n) {
+      // Only a drawable that did not answer "not yet" may have spent time: read the clock then.
+      if (mayHaveDrawn && this.clock() - started >= FRAME_BUDGET_MS) break;
       try {
-        drawable.frame(now);
+        const next = list[i].frame(now);
+        mayHaveDrawn = typeof next !== 'number';
+        if (!mayHaveDrawn && (next as number) < wait) wait = next as number;
       } catch (error) {
+        mayHaveDrawn = true;
         console.error('[frame] draw failed', error);
       }
     }
+    this.cursor = n ? i % n : 0;
+    if (visited < n) this.request(); // budget spent: the rest next frame
+    else if (wait < Infinity) this.requestIn(wait);
+  }
+
+  /** A frame in `ms` (a rate-limited drawable has a pending change). One timer for all. */
+  private requestIn(ms: number): void {
+    const at = Date.now() + Math.max(0, ms);
+    if (this.dueTimer !== null && this.dueAt <= at) return;
+    this.clearDue();
+    this.dueAt = at;
+    this.zone.runOutsideAngular(() => {
+      this.dueTimer = setTimeout(() => {
+        this.dueTimer = null;
+        this.dueAt = Infinity;
+        this.request();
+      }, Math.max(0, ms));
+    });
+  }
+
+  private clearDue(): void {
+    if (this.dueTimer !== null) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    this.dueAt = Infinity;
   }
 
   private cancel(): void {

@@ -66,6 +66,10 @@ export class WallTileComponent {
   private readonly rules = inject(AlertRulesService);
   /** Per metric, the last lines handed to the chart (same array while unchanged: no chart churn). */
   private readonly lines = new Map<string, readonly ThresholdLine[]>();
+  /** Rules and group the held lines were computed from (the view recomputes 4 times a second; rules rarely change). */
+  private linesFrom: { rules: unknown; group: string | null; deviceId: string } | null = null;
+  /** Metrics whose held lines were computed from `linesFrom`. */
+  private readonly fresh = new Set<string>();
 
   constructor() {
     this.rules.ensureLoaded();
@@ -96,8 +100,16 @@ export class WallTileComponent {
   });
 
   private linesFor(deviceId: string, group: string | null, metric: string): readonly ThresholdLine[] {
-    const next = thresholdLinesFor(this.rules.rules(), deviceId, group, metric);
+    const rules = this.rules.rules();
+    const from = this.linesFrom;
+    if (from?.rules !== rules || from.group !== group || from.deviceId !== deviceId) {
+      this.linesFrom = { rules, group, deviceId };
+      this.fresh.clear();
+    }
     const held = this.lines.get(metric);
+    if (held && this.fresh.has(metric)) return held;
+    this.fresh.add(metric);
+    const next = thresholdLinesFor(rules, deviceId, group, metric);
     if (held && JSON.stringify(held) === JSON.stringify(next)) return held;
     this.lines.set(metric, next);
     return next;

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, ElementRef, afterNextRender, computed, effect, inject, signal, untracked } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRoute } from '@angular/router';
 import { map } from 'rxjs';
@@ -7,17 +7,13 @@ import { ClockService } from '../core/clock.service';
 import { DeviceStore } from '../core/device.store';
 import { formatClock, formatDuration } from '../core/format';
 import { LiveService, WatchSpec } from '../core/live.service';
-import { DEFAULT_SERIES_CAPACITY, MAX_SERIES_CAPACITY, SeriesStore } from '../core/series.store';
+import { MAX_SERIES_CAPACITY, SeriesStore } from '../core/series.store';
 import { ConnectionStatusComponent } from '../shared/connection-status.component';
 import { summarizeConnection } from '../shared/connection-summary';
 import { WallConfig, boardIndex, pageBoards, parseWallParams } from './wall-params';
 import { wallAlerts } from './wall-alerts';
 import { WallTileComponent } from './wall-tile.component';
-
-/** Points to keep per series for a window, assuming devices publish up to 2 / s. */
-function capacityFor(windowMs: number): number {
-  return Math.min(MAX_SERIES_CAPACITY, Math.max(DEFAULT_SERIES_CAPACITY, Math.ceil(windowMs / 500)));
-}
+import { wallLayout } from './wall-layout';
 
 /**
  * Wall mode: a kiosk board configured only by URL parameters (see
@@ -31,6 +27,9 @@ function capacityFor(windowMs: number): number {
   template: `
     @let cfg = config();
     <div class="wall theme-{{ cfg.theme }}" data-testid="wall">
+      <!-- Banners overlay the top of the wall instead of pushing the grid down: alerts come and go, and
+           every change of the grid's height would resize (and re-lay out) every chart on it. -->
+      <div class="wall-overlays">
       @if (connection().banner; as banner) {
         <div class="wall-banner banner-{{ connection().kind }}" role="alert" data-testid="wall-banner" [attr.data-kind]="connection().kind">
           {{ banner }}
@@ -62,6 +61,7 @@ function capacityFor(windowMs: number): number {
           }
         </div>
       }
+      </div>
       <header class="wall-top">
         <span class="wall-title">{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span>
         @if (boards().length > 1) {
@@ -70,7 +70,7 @@ function capacityFor(windowMs: number): number {
         <app-connection-status />
         <time class="wall-clock" data-testid="wall-clock">{{ time() }}</time>
       </header>
-      <main class="wall-grid" [style.grid-template-columns]="columns()">
+      <main class="wall-grid" [style.grid-template-columns]="columns()" [style.grid-template-rows]="rows()" [attr.data-cols]="layout().cols" [attr.data-rows]="layout().rows">
         @for (id of current(); track id) {
           <app-wall-tile [deviceId]="id" [metrics]="cfg.metrics" [windowMs]="cfg.windowMs" [staleMs]="cfg.staleMs" [blind]="blind()" [alert]="alertsByDevice().get(id)?.severity ?? null" />
         } @empty {
@@ -121,10 +121,14 @@ export class WallPage {
   });
   protected readonly board = computed(() => boardIndex(this.boards().length, this.config().rotateMs, this.clock.now()));
   protected readonly current = computed(() => this.boards()[this.board()] ?? []);
-  protected readonly columns = computed(() => {
-    const cols = this.config().cols;
-    return cols > 0 ? `repeat(${cols}, minmax(0, 1fr))` : '';
+  /** Size of the grid's content box (measured; tiles are laid out to fill it). */
+  private readonly gridSize = signal({ width: 0, height: 0 });
+  protected readonly layout = computed(() => {
+    const { width, height } = this.gridSize();
+    return wallLayout(this.current().length, width, height, this.config().cols);
   });
+  protected readonly columns = computed(() => `repeat(${this.layout().cols}, minmax(0, 1fr))`);
+  protected readonly rows = computed(() => `repeat(${this.layout().rows}, minmax(0, 1fr))`);
   protected readonly title = computed(() => {
     const cfg = this.config();
     return cfg.group ? `Pulse · ${cfg.group}` : 'Pulse';
@@ -136,6 +140,23 @@ export class WallPage {
   });
 
   constructor() {
+    const host: HTMLElement = inject(ElementRef).nativeElement;
+    const destroyRef = inject(DestroyRef);
+    afterNextRender(() => {
+      const grid = host.querySelector<HTMLElement>('.wall-grid');
+      if (!grid || typeof ResizeObserver === 'undefined') return;
+      const measure = () => {
+        const style = getComputedStyle(grid);
+        const width = grid.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const height = grid.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+        const prev = this.gridSize();
+        if (Math.abs(prev.width - width) >= 1 || Math.abs(prev.height - height) >= 1) this.gridSize.set({ width, height });
+      };
+      const observer = new ResizeObserver(measure);
+      observer.observe(grid);
+      measure();
+      destroyRef.onDestroy(() => observer.disconnect());
+    });
     effect((onCleanup) => {
       const cfg = this.config();
       untracked(() => {
@@ -147,20 +168,22 @@ export class WallPage {
 
   private subscribe(cfg: WallConfig): () => void {
     const historyMs = cfg.windowMs;
-    const maxPoints = capacityFor(cfg.windowMs);
+    // The buffers hold the window at each device's observed cadence (capped); history asks for as much.
+    const maxPoints = MAX_SERIES_CAPACITY;
     let spec: WatchSpec;
-    let restoreCapacity = () => undefined as void;
+    const unpins: (() => void)[] = [];
     if (cfg.boards.length) {
-      spec = { devices: [...new Set(cfg.boards.flat())], historyMs, maxPoints, capacity: maxPoints };
+      const ids = [...new Set(cfg.boards.flat())];
+      for (const id of ids) unpins.push(this.series.pinWindow(id, cfg.windowMs));
+      spec = { devices: ids, historyMs, maxPoints };
     } else {
       spec = cfg.group ? { groups: [cfg.group], historyMs, maxPoints } : { fleet: true, historyMs, maxPoints };
-      this.series.setDefaultCapacity(maxPoints);
-      restoreCapacity = () => this.series.setDefaultCapacity(DEFAULT_SERIES_CAPACITY);
+      unpins.push(this.series.pinDefaultWindow(cfg.windowMs));
     }
     const handle = this.live.watch(spec);
     return () => {
       handle.release();
-      restoreCapacity();
+      for (const unpin of unpins) unpin();
     };
   }
 }

@@ -1,0 +1,33 @@
+import { wallLayout } from './wall-layout';
+
+describe('wallLayout', () => {
+  it('fits 24 tiles on a 1080p wall with tiles as large as possible', () => {
+    const l = wallLayout(24, 1892, 980);
+    expect(l.cols * l.rows).toBeGreaterThanOrEqual(24);
+    expect([l.cols, l.rows]).toEqual([6, 4]);
+    expect(l.tileWidth).toBeGreaterThan(290);
+    expect(l.tileHeight).toBeGreaterThan(220);
+  });
+
+  it('uses one column for one tile and a wide shape for a few', () => {
+    expect(wallLayout(1, 1892, 980)).toMatchObject({ cols: 1, rows: 1 });
+    expect(wallLayout(4, 1892, 980)).toMatchObject({ cols: 2, rows: 2 });
+  });
+
+  it('keeps a fixed column count and derives the rows', () => {
+    expect(wallLayout(24, 1892, 980, 6)).toMatchObject({ cols: 6, rows: 4 });
+    expect(wallLayout(5, 1892, 980, 3)).toMatchObject({ cols: 3, rows: 2 });
+  });
+
+  it('never puts a tile off screen', () => {
+    for (const n of [2, 7, 13, 24, 40, 60]) {
+      const l = wallLayout(n, 1280, 700);
+      expect(l.cols * l.rows).toBeGreaterThanOrEqual(n);
+      expect(l.tileHeight * l.rows).toBeLessThanOrEqual(700);
+    }
+  });
+
+  it('has a sensible shape before the grid is measured', () => {
+    expect(wallLayout(24, 0, 0)).toMatchObject({ cols: 4, rows: 6, tileWidth: 0 });
+  });
+});

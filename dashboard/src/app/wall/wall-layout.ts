@@ -1,0 +1,45 @@
+/** Grid shape of a wall board. */
+export interface WallLayout {
+  cols: number;
+  rows: number;
+  /** Tile size in px (0 before the grid has been measured). */
+  tileWidth: number;
+  tileHeight: number;
+}
+
+/** Tiles are read best a bit wider than tall (name on top, metric rows below). */
+const TILE_ASPECT = 1.3;
+
+/**
+ * Columns and rows for `count` tiles in a `width` × `height` grid with `gap`
+ * px between tiles (pure, unit tested): the shape whose tiles are largest,
+ * judged by min(width, height × 1.3), fewer empty cells on a tie. A fixed
+ * `cols` (URL `cols=`) is kept; rows follow from the count, so every tile is
+ * on screen whatever the count (tiles shrink; type shrinks with them).
+ */
+export function wallLayout(count: number, width: number, height: number, cols = 0, gap = 14): WallLayout {
+  const n = Math.max(1, count);
+  const size = (c: number): WallLayout => {
+    const rows = Math.ceil(n / c);
+    return {
+      cols: c,
+      rows,
+      tileWidth: Math.max(0, (width - gap * (c - 1)) / c),
+      tileHeight: Math.max(0, (height - gap * (rows - 1)) / rows),
+    };
+  };
+  if (cols > 0) return size(Math.min(cols, 12));
+  if (!(width > 0) || !(height > 0)) return { ...size(Math.min(n, 4)), tileWidth: 0, tileHeight: 0 };
+  let best = size(1);
+  let bestScore = -1;
+  for (let c = 1; c <= Math.min(n, 12); c++) {
+    const l = size(c);
+    const score = Math.min(l.tileWidth, l.tileHeight * TILE_ASPECT);
+    const empty = l.cols * l.rows - n;
+    if (score > bestScore + 0.5 || (Math.abs(score - bestScore) <= 0.5 && empty < best.cols * best.rows - n)) {
+      best = l;
+      bestScore = score;
+    }
+  }
+  return best;
+}
