@@ -9,7 +9,11 @@ import {
   Reading,
   ServerToClientEvents,
 } from '@pulse/protocol';
-import type { Server as HttpServer } from 'node:http';
+import {
+  ServerResponse,
+  type IncomingMessage,
+  type Server as HttpServer,
+} from 'node:http';
 import { Namespace, Server, Socket } from 'socket.io';
 
 /** Per-socket state kept by the gateway (socket.io's typed `socket.data`). */
@@ -78,6 +82,7 @@ export class LiveSocketRepository implements LiveSink {
       perMessageDeflate: false,
       httpCompression: false,
     });
+    releaseUpgradeRequests(this.io);
     this.nsp = this.io.of(LIVE_NAMESPACE);
     this.nsp.on('connection', onConnection);
     this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
@@ -137,6 +142,38 @@ export class LiveSocketRepository implements LiveSink {
     // io.close() also closes the HTTP server; Nest closes it again afterwards, harmlessly.
     await new Promise<void>((resolve) => io.close(() => resolve()));
   }
+}
+
+/**
+ * Drops engine.io's references to the first HTTP request of each session once the session is
+ * open: nothing in Pulse reads `socket.request` or the handshake headers, and an idle connection
+ * would otherwise keep the IncomingMessage (headers, raw headers, parser state) for its whole
+ * life (~1 KB per connection, docs/decisions/0005-performance.md, target 7a). This is Socket.IO's
+ * documented `rawSocket.request = null` (https://socket.io/docs/v4/memory-usage/), plus the one
+ * reference engine.io >= 6.6 adds for websocket upgrades: the stand-in response it hands to
+ * `engine.use()` middlewares keeps `req` alive through a `close` listener on the TCP socket.
+ * Consequence: `socket.request` is null and `socket.handshake.headers`/`query` are empty in
+ * namespace middlewares and handlers (use an `engine.use()` middleware to read the request).
+ */
+export function releaseUpgradeRequests(io: Server): void {
+  const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
+  io.engine.use(
+    (req: IncomingMessage, res: { req: unknown }, next: () => void) => {
+      // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
+      if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
+      next();
+    },
+  );
+  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+    const req = raw.request;
+    if (!req) return;
+    const res = upgradeResponses.get(req);
+    if (res) {
+      res.req = null;
+      upgradeResponses.delete(req);
+    }
+    raw.request = null;
+  });
 }
 
 /** Packets queued in engine.io for a socket (private field; the only measure of a slow client). */
