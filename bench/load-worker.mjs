@@ -91,7 +91,9 @@ function onSioPacket(c, buf, start, end) {
       } else if (startsWith(buf, start, end, LAGGED)) {
         const [, info] = JSON.parse(buf.toString('utf8', start + 8, end));
         c.lagged = { ...info, at: Date.now() };
-        resubscribe(c, info.since);
+        // As the dashboard does: refill from the newest reading held (the gateway's `since` is
+        // when it stopped sending; readings still in its buffers then are older).
+        resubscribe(c, c.lastTs || info.since);
       }
       return;
     }

@@ -383,6 +383,8 @@ function pulseDelta(a, b) {
     droppedOverflow: b.live.droppedOverflow - a.live.droppedOverflow,
     lagPauses: b.live.lagPauses - a.live.lagPauses,
     lagDisconnects: b.live.lagDisconnects - a.live.lagDisconnects,
+    directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
+    engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
   };
 }
 
@@ -641,6 +643,7 @@ function tableRow(r) {
     note.push(`accepted ${r.pulse.accepted}${lost ? ` (lost ${lost})` : ''}`);
     if (r.pulse.droppedOverflow) note.push(`overflow-dropped ${r.pulse.droppedOverflow}`);
     if (r.pulse.lagPauses) note.push(`lag pauses ${r.pulse.lagPauses}`);
+    if (r.pulse.lagDisconnects) note.push(`lag disconnects ${r.pulse.lagDisconnects}`);
   }
   if (r.tapped !== null && r.tapped !== undefined && r.tapped !== r.published) note.push(`tap saw ${r.tapped}/${r.published}`);
   if (r.publisherSkipped || r.publisherUnflushedBytes) note.push(`broker stopped reading the publisher (${r.publisherSkipped} readings skipped, ${Math.round(r.publisherUnflushedBytes / 1024)} KB unsent)`);

@@ -41,7 +41,7 @@ export interface IngestStats {
     emits: number;
     readingsSent: number;
     flushMs: number;
-    /** Times a lagging socket was paused (readings withheld until it drained). */
+    /** Times a lagging socket was paused (told `lagged`; readings withheld until it re-subscribed or drained). */
     lagPauses: number;
     /** Sockets disconnected after lagging too long. */
     lagDisconnects: number;
@@ -53,6 +53,10 @@ export interface IngestStats {
     flushes?: number;
     /** CPU cost of the last flush in ms; the adaptive tick waits a multiple of it. */
     lastFlushCostMs?: number;
+    /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */
+    directWrites?: number;
+    /** Readings frames written through engine.io (long-polling, or packets already queued). */
+    engineWrites?: number;
   };
   alerts: AlertStats;
 }

@@ -112,9 +112,14 @@ export interface AlertEvent {
   ackNote: string | null;
 }
 
-/** Sent to a client whose backlog was dropped; it should re-subscribe with `since`. */
+/**
+ * Sent when the gateway stops sending readings to a connection that fell behind (its socket
+ * buffers are full). It is queued behind the backlog, so the client reads it once it has
+ * caught up with what was sent. Readings from `since` (server clock, ms) on are not sent to
+ * this connection until it re-subscribes: with `since` = the newest reading time it holds,
+ * which refills the gap from history and resumes live readings.
+ */
 export interface LaggedEvent {
-  droppedReadings: number;
   since: number;
 }
 

@@ -31,7 +31,7 @@ describe('live event maps (type-level)', () => {
     serverEmit('readings', [reading]);
     serverEmit('device', device);
     serverEmit('gateway', gateway);
-    serverEmit('lagged', { droppedReadings: 3, since: 1 });
+    serverEmit('lagged', { since: 1 });
     clientEmit('subscribe', { devices: ['sim-001'], since: 0 }, (ack: SubscribeAck) => {
       if (ack.ok) {
         const serverTime: number = ack.serverTime;

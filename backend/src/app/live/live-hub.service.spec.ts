@@ -22,7 +22,12 @@ class FakeSink implements LiveSink {
   /** Simulated cost of one readings emit (encode + socket writes), in ms. */
   costPerEmit = 0;
   rooms = new Set<string>();
-  emitted: { room: string; except: readonly string[]; batch: Reading[] }[] = [];
+  emitted: {
+    room: string;
+    except: readonly string[];
+    batch: Reading[];
+    paused: string[];
+  }[] = [];
   devices: { rooms: readonly string[]; device: DeviceInfo }[] = [];
   hasMembers(room: string): boolean {
     return this.rooms.has(room);
@@ -31,9 +36,10 @@ class FakeSink implements LiveSink {
     room: string,
     except: readonly string[],
     batch: Reading[],
+    paused: ReadonlySet<string>,
   ): void {
     spentMs += this.costPerEmit;
-    this.emitted.push({ room, except, batch });
+    this.emitted.push({ room, except, batch, paused: [...paused] });
   }
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
     this.devices.push({ rooms, device });
@@ -79,7 +85,7 @@ describe('LiveHubService', () => {
     expect(sink.emitted).toHaveLength(0);
     jest.advanceTimersByTime(0); // runs setImmediate
     expect(sink.emitted).toEqual([
-      { room: 'device:d1', except: [FLEET_ROOM], batch: [reading('d1', 1)] },
+      { room: 'device:d1', except: [FLEET_ROOM], batch: [reading('d1', 1)], paused: [] },
     ]);
   });
 
@@ -177,9 +183,9 @@ describe('LiveHubService', () => {
     sut.resumeSocket('slow');
     sut.publishReadings('d1', undefined, [reading('d1', 2)]);
     jest.advanceTimersByTime(50);
-    expect(sink.emitted.map((e) => e.except)).toEqual([
-      [FLEET_ROOM, 'slow'],
-      [FLEET_ROOM],
+    expect(sink.emitted.map((e) => [e.except, e.paused])).toEqual([
+      [[FLEET_ROOM], ['slow']],
+      [[FLEET_ROOM], []],
     ]);
     expect(sut.sentTo(deviceRoom('d1'))).toBe(2);
   });

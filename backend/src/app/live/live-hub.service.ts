@@ -300,18 +300,13 @@ export class LiveHubService {
     if (this.buffers.size === 0) return;
     const startedAt = this.clock.now();
     const cpuBefore = this.clock.cpu();
-    const paused = this.paused.size > 0 ? [...this.paused] : null;
     for (const [room, buffer] of this.buffers) {
       const batch =
         buffer.start === 0
           ? buffer.readings
           : buffer.readings.slice(buffer.start);
       if (batch.length === 0) continue;
-      this.sink.emitReadings(
-        room,
-        paused ? buffer.except.concat(paused) : buffer.except,
-        batch,
-      );
+      this.sink.emitReadings(room, buffer.except, batch, this.paused);
       this.emits++;
       this.readingsSent += batch.length;
       this.sentPerRoom.set(

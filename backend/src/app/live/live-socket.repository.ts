@@ -14,19 +14,21 @@ import {
   type IncomingMessage,
   type Server as HttpServer,
 } from 'node:http';
+import type { Socket as TcpSocket } from 'node:net';
 import { Namespace, Server, Socket } from 'socket.io';
 
 /** Per-socket state kept by the gateway (socket.io's typed `socket.data`). */
 export interface LiveSocketData {
   /**
-   * Set while the socket is lagging: since when, how many readings each of its rooms had had
-   * then, and when its queue last shrank (`progressAt`, at `queued` packets).
+   * Set while the socket is paused for lagging: since when, when its queue last shrank
+   * (`progressAt`, at `queued` = packets + bytes), and for how many lag checks in a row it
+   * has been drained without re-subscribing.
    */
   lag?: {
     since: number;
-    sentAtPause: Map<string, number>;
     progressAt: number;
     queued: number;
+    drainedChecks: number;
   };
 }
 
@@ -43,10 +45,28 @@ export type LiveNamespace = Namespace<
   LiveSocketData
 >;
 
+/**
+ * Bytes queued on a websocket in user space (beyond what the kernel's socket buffers took) at
+ * which the socket is paused for lagging. The kernel takes MBs on loopback first, so a socket
+ * over this has not read for seconds. Frames are shared between sockets, so the bytes queued
+ * on many lagging sockets are mostly the same few buffers. Above the biggest frame a flush
+ * can make (FLUSH_AT_READINGS readings), so one big batch does not count as lagging.
+ */
+export const LAG_PAUSE_BYTES = 1 << 20;
+
 /** What the live hub needs from the socket layer (a fake in unit tests). */
 export interface LiveSink {
   hasMembers(room: string): boolean;
-  emitReadings(room: string, except: readonly string[], batch: Reading[]): void;
+  /**
+   * Send `batch` to the members of `room`, except sockets in an `except` room and `paused`
+   * sockets (by id).
+   */
+  emitReadings(
+    room: string,
+    except: readonly string[],
+    batch: Reading[],
+    paused: ReadonlySet<string>,
+  ): void;
   emitDevice(rooms: readonly string[], device: DeviceInfo): void;
   emitGateway(status: GatewayStatus): void;
   emitAlert(alert: AlertEvent): void;
@@ -67,11 +87,21 @@ export class LiveSocketRepository implements LiveSink {
     LiveSocketData
   > | null = null;
   private nsp: LiveNamespace | null = null;
+  private onLagging: (socket: LiveSocket) => void = () => undefined;
+  private readonly encodeOptions = { preEncoded: true, wsPreEncodedFrame: [] as Buffer[] };
+  private directWrites = 0;
+  private engineWrites = 0;
 
+  /**
+   * `onLagging` is called (during a readings emit) for a websocket whose user-space queue
+   * reached LAG_PAUSE_BYTES; that socket is skipped by the emit.
+   */
   attach(
     httpServer: HttpServer,
     onConnection: (socket: LiveSocket) => void,
+    onLagging?: (socket: LiveSocket) => void,
   ): void {
+    if (onLagging) this.onLagging = onLagging;
     this.io = new Server(httpServer, {
       transports: ['websocket', 'polling'],
       // Bigger client messages close the connection (websocket) or get 413 (polling).
@@ -93,22 +123,54 @@ export class LiveSocketRepository implements LiveSink {
   }
 
   /**
-   * One broadcast per room: socket.io encodes the packet once for all its
-   * sockets. `except` removes sockets that get the same readings through a
-   * wider room (fleet, group), so no socket receives a reading twice.
+   * One frame per room, encoded once and shared by every member (the Socket.IO event
+   * `readings` in an Engine.IO message in a websocket text frame, header included, in one
+   * Buffer). A member on websocket with nothing queued in engine.io gets it written straight
+   * to its TCP socket: one `write` of a shared Buffer, no per-socket packet objects, events or
+   * callbacks (engine.io's per-socket path was ~20 % of the fan-out profile; see
+   * docs/decisions/0005-performance.md). Order is kept: a socket with packets queued in
+   * engine.io (an ack, a `device` event waiting for a slow socket) and long-polling sockets take
+   * engine.io's path, like socket.io's own broadcast. `except` removes sockets that get the
+   * same readings through a wider room (fleet, group), so no socket receives a reading twice.
    */
   emitReadings(
     room: string,
     except: readonly string[],
     batch: Reading[],
+    paused: ReadonlySet<string>,
   ): void {
-    if (!this.nsp) return;
-    if (except.length === 0) this.nsp.to(room).emit('readings', batch);
-    else
-      this.nsp
-        .to(room)
-        .except(except as string[])
-        .emit('readings', batch);
+    const nsp = this.nsp;
+    const members = nsp?.adapter.rooms.get(room);
+    if (!nsp || !members || members.size === 0) return;
+    const packet = `2${LIVE_NAMESPACE},${JSON.stringify(['readings', batch])}`;
+    const frame = textFrame(`4${packet}`);
+    const options = this.encodeOptions;
+    options.wsPreEncodedFrame = [frame];
+    const encoded = [packet];
+    const roomsOf = nsp.adapter.sids;
+    for (const id of members) {
+      if (paused.has(id)) continue;
+      if (except.length > 0 && inAny(roomsOf.get(id), except)) continue;
+      const socket = nsp.sockets.get(id);
+      if (!socket) continue;
+      const wire = directWire(socket);
+      if (wire) {
+        if (wire.writableLength >= LAG_PAUSE_BYTES) {
+          this.onLagging(socket);
+          continue;
+        }
+        wire.write(frame);
+        this.directWrites++;
+      } else {
+        (socket.client as unknown as EngineWriter).writeToEngine(encoded, options);
+        this.engineWrites++;
+      }
+    }
+  }
+
+  /** Socket writes of readings frames so far: straight to the TCP socket, and through engine.io. */
+  writeStats(): { direct: number; engine: number } {
+    return { direct: this.directWrites, engine: this.engineWrites };
   }
 
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
@@ -176,8 +238,81 @@ export function releaseUpgradeRequests(io: Server): void {
   });
 }
 
-/** Packets queued in engine.io for a socket (private field; the only measure of a slow client). */
-export function bufferedPackets(socket: LiveSocket): number {
-  const conn = socket.conn as unknown as { writeBuffer?: unknown[] };
-  return conn.writeBuffer?.length ?? 0;
+/** socket.io's Client method that its adapter's broadcast uses (public in JS, private in the types). */
+interface EngineWriter {
+  writeToEngine(packets: string[], options: object): void;
+}
+
+/** The parts of engine.io's socket and of `ws` read here (engine.io 6, ws 8; not in their types). */
+interface EngineConn {
+  readyState: string;
+  writeBuffer: unknown[];
+  transport: {
+    name: string;
+    socket?: { readyState: number; _socket?: TcpSocket };
+  };
+  pingTimeoutTimer?: { refresh(): unknown } | null;
+}
+function engineConn(socket: LiveSocket): EngineConn {
+  return socket.conn as unknown as EngineConn;
+}
+
+/**
+ * The TCP socket under a websocket-transport socket that may be written to directly now:
+ * engine.io open with nothing queued (so a direct write cannot overtake an earlier packet),
+ * websocket open. Otherwise null (long-polling, upgrading, closing, or packets queued).
+ */
+function directWire(socket: LiveSocket): TcpSocket | null {
+  const conn = engineConn(socket);
+  if (conn.readyState !== 'open' || conn.writeBuffer.length !== 0) return null;
+  const transport = conn.transport;
+  if (transport.name !== 'websocket') return null;
+  const ws = transport.socket;
+  if (!ws || ws.readyState !== 1) return null;
+  const tcp = ws._socket;
+  return tcp && tcp.writable ? tcp : null;
+}
+
+function inAny(rooms: Set<string> | undefined, names: readonly string[]): boolean {
+  if (!rooms) return false;
+  for (let i = 0; i < names.length; i++) if (rooms.has(names[i])) return true;
+  return false;
+}
+
+/** An unmasked, unfragmented websocket text frame (RFC 6455 §5.2) of `text`, header included. */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN + text
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, header);
+  return frame;
+}
+
+/**
+ * What is queued for a socket beyond the kernel's buffers: packets waiting in engine.io and
+ * bytes waiting in the websocket's TCP socket (user space). The only measures of a slow client.
+ */
+export function queuedFor(socket: LiveSocket): { packets: number; bytes: number } {
+  const conn = engineConn(socket);
+  const tcp = conn.transport.socket?._socket;
+  return { packets: conn.writeBuffer?.length ?? 0, bytes: tcp?.writableLength ?? 0 };
+}
+
+/**
+ * Push back engine.io's heartbeat deadline for a socket whose ping is unanswered because it
+ * is paused for lagging (it reads nothing, so its pong waits behind its backlog). The gateway
+ * bounds such a socket itself (LAG_DISCONNECT_MS without progress).
+ */
+export function holdHeartbeat(socket: LiveSocket): void {
+  engineConn(socket).pingTimeoutTimer?.refresh();
 }

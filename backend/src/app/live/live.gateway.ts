@@ -8,23 +8,31 @@ import {
 import type { Server as HttpServer } from 'node:http';
 import { AlertsService } from '../alerts/alerts.service';
 import { IngestService } from '../ingest/ingest.service';
+import { RateLimitedLog } from '../ingest/rate-limited-log';
 import { AckBudget } from './ack-budget';
 import { LiveHubService } from './live-hub.service';
 import {
+  LAG_PAUSE_BYTES,
   LiveSocket,
   LiveSocketRepository,
-  bufferedPackets,
+  holdHeartbeat,
+  queuedFor,
 } from './live-socket.repository';
 import {
   LiveSubscriptionService,
   RoomMembership,
 } from './live-subscription.service';
 
-/** A socket with more packets than this queued is lagging: its reading rooms are paused. */
+/** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
 export const LAG_PAUSE_PACKETS = 256;
-/** A paused socket resumes (and gets `lagged`) once its queue is back under this. */
+/** A paused socket counts as drained with at most this many packets (and no bytes) queued. */
 export const LAG_RESUME_PACKETS = 8;
-/** A socket paused this long is disconnected (the client reconnects and re-subscribes with `since`). */
+/**
+ * A paused socket that drained but did not re-subscribe is resumed after this many lag checks
+ * in a row (it was told `lagged`; a client that answers re-subscribes within milliseconds).
+ */
+export const LAG_RESUME_CHECKS = 3;
+/** A paused socket whose queue has not shrunk for this long is disconnected (its client reconnects and re-subscribes with `since`). */
 export const LAG_DISCONNECT_MS = 60_000;
 const LAG_CHECK_MS = 1000;
 
@@ -32,26 +40,26 @@ const LAG_CHECK_MS = 1000;
  * Thin Socket.IO gateway for namespace `/live`: wires events to
  * {@link LiveSubscriptionService} and {@link AlertsService} (`ack`), sends the
  * gateway status and the active alerts (`alerts`, then `alert` deltas) on
- * connect, and watches for slow clients.
+ * connect, and bounds what slow clients cost.
  *
- * Slow clients: readings are broadcast per room (encoded once), and a
- * broadcast cannot look at each socket's backlog cheaply. Instead, once a
- * second, a socket whose engine.io write buffer holds more than
- * LAG_PAUSE_PACKETS is paused: it stays in its rooms but every readings
- * broadcast excludes it (`except(socketId)`), so its backlog stops growing.
- * When the buffer has drained it is resumed and receives
- * `lagged {droppedReadings, since}` (droppedReadings: readings emitted to its
- * rooms meanwhile — an upper bound when rooms overlap) so it can re-subscribe
- * with `since` and backfill the gap from history. A socket whose queue has not
- * shrunk for LAG_DISCONNECT_MS is disconnected (its client reconnects and
- * re-subscribes); one that is draining is left to finish and gets `lagged`.
- * Note that the kernel's socket buffers (several MB on loopback) hold a stalled
- * client's first seconds of backlog where engine.io cannot see them, so a
- * pause starts only once they are full.
+ * Slow clients: a socket is paused for lagging when the hub's emit finds
+ * LAG_PAUSE_BYTES queued on its websocket in user space (the kernel's buffers,
+ * MBs on loopback, are full), or when the once-a-second check finds more than
+ * LAG_PAUSE_PACKETS queued in engine.io (long-polling). A paused socket stays in
+ * its rooms but gets no readings, and is sent `lagged {since}` at once: behind
+ * its backlog, so the client reads it when it has caught up with what it had,
+ * and it answers by re-subscribing with `since` = the newest reading it holds,
+ * which refills the gap from history and resumes it. One that drains without
+ * re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
+ * engine.io heartbeat is held (its pong waits behind the backlog) and the
+ * gateway bounds it instead: no progress for LAG_DISCONNECT_MS and it is
+ * disconnected (its client reconnects and re-subscribes with `since`).
  */
 @Injectable()
 export class LiveGateway {
   private readonly logger = new Logger('LiveGateway');
+  /** One line per kind per 10 s: a congested network can make hundreds of sockets lag at once. */
+  private readonly lagLog = new RateLimitedLog((line) => this.logger.warn(line));
   private lagTimer: ReturnType<typeof setInterval> | null = null;
   private lagPauses = 0;
   private lagDisconnects = 0;
@@ -67,7 +75,11 @@ export class LiveGateway {
   ) {}
 
   start(httpServer: HttpServer): void {
-    this.sockets.attach(httpServer, (socket) => this.handleConnection(socket));
+    this.sockets.attach(
+      httpServer,
+      (socket) => this.handleConnection(socket),
+      (socket) => this.pause(socket),
+    );
     this.lagTimer = setInterval(() => this.checkLag(), LAG_CHECK_MS);
     this.lagTimer.unref();
   }
@@ -143,6 +155,9 @@ export class LiveGateway {
   private subscribeWhenBudgetAllows(socket: LiveSocket, args: unknown[]): void {
     const serve = () => {
       if (!socket.connected) return; // gone while it waited for the budget
+      // A paused socket re-subscribing has read up to its `lagged`: resume it now, before the
+      // snapshot, so history and the next live readings leave no gap.
+      if (socket.data.lag) this.resume(socket);
       this.answer(args, 'subscribe', () =>
         this.subscribeAndCount(socket, args[0]),
       );
@@ -177,42 +192,63 @@ export class LiveGateway {
     return this.alerts.acknowledge(id, request);
   }
 
+  /** Stop sending readings to a lagging socket and tell it so (`lagged` queues behind its backlog). */
+  private pause(socket: LiveSocket): void {
+    if (socket.data.lag || !socket.connected) return;
+    const now = Date.now();
+    const { packets, bytes } = queuedFor(socket);
+    socket.data.lag = {
+      since: now,
+      progressAt: now,
+      queued: packets + bytes,
+      drainedChecks: 0,
+    };
+    this.hub.pauseSocket(socket.id);
+    this.lagPauses++;
+    this.lagLog.report(
+      'lagging',
+      `socket ${socket.id} lagging (${packets} packets, ${bytes} bytes queued): readings paused, client told \`lagged\``,
+    );
+    socket.emit('lagged', { since: now });
+  }
+
+  private resume(socket: LiveSocket): void {
+    socket.data.lag = undefined;
+    this.hub.resumeSocket(socket.id);
+  }
+
   private checkLag(): void {
     const now = Date.now();
     for (const socket of this.sockets.sockets()) {
-      const queued = bufferedPackets(socket);
+      const { packets, bytes } = queuedFor(socket);
       const lag = socket.data.lag;
       if (!lag) {
-        if (queued <= LAG_PAUSE_PACKETS) continue;
-        const sentAtPause = new Map<string, number>();
-        for (const room of socket.rooms)
-          if (room !== socket.id) sentAtPause.set(room, this.hub.sentTo(room));
-        socket.data.lag = { since: now, sentAtPause, progressAt: now, queued };
-        this.hub.pauseSocket(socket.id);
-        this.lagPauses++;
-        this.logger.warn(
-          `socket ${socket.id} lagging (${queued} packets queued): readings paused`,
-        );
-      } else if (queued <= LAG_RESUME_PACKETS) {
-        let droppedReadings = 0;
-        for (const [room, sent] of lag.sentAtPause)
-          if (socket.rooms.has(room))
-            droppedReadings += this.hub.sentTo(room) - sent;
-        socket.data.lag = undefined;
-        this.hub.resumeSocket(socket.id);
-        socket.emit('lagged', { droppedReadings, since: lag.since });
-      } else if (queued < lag.queued) {
-        // Draining (the client reads again): give it time to catch up, then `lagged`.
-        lag.queued = queued;
-        lag.progressAt = now;
+        if (packets > LAG_PAUSE_PACKETS || bytes >= LAG_PAUSE_BYTES)
+          this.pause(socket);
+        continue;
+      }
+      if (bytes === 0 && packets <= LAG_RESUME_PACKETS) {
+        // Drained. A client that handles `lagged` has re-subscribed by now (and was resumed);
+        // one that ignores it gets live readings again after a few checks.
+        if (++lag.drainedChecks >= LAG_RESUME_CHECKS) this.resume(socket);
+        continue;
+      }
+      lag.drainedChecks = 0;
+      const queued = packets + bytes;
+      if (queued < lag.queued) {
+        lag.progressAt = now; // draining: the client reads again
       } else if (now - lag.progressAt > LAG_DISCONNECT_MS) {
         this.lagDisconnects++;
-        this.logger.warn(
-          `socket ${socket.id} stuck for ${LAG_DISCONNECT_MS} ms (${queued} packets queued): disconnecting`,
+        this.lagLog.report(
+          'stuck',
+          `socket ${socket.id} stuck for ${LAG_DISCONNECT_MS} ms (${packets} packets, ${bytes} bytes queued): disconnecting`,
         );
-        this.hub.resumeSocket(socket.id);
+        this.resume(socket);
         socket.disconnect(true);
+        continue;
       }
+      lag.queued = queued;
+      holdHeartbeat(socket);
     }
   }
 }

@@ -26,6 +26,7 @@ export class StatsService {
   collect(): IngestStats {
     const hub = this.hub.stats();
     const lag = this.gateway.stats();
+    const writes = this.sockets.writeStats();
     return {
       startedAt: this.startedAt,
       ...this.ingest.stats(),
@@ -42,6 +43,8 @@ export class StatsService {
         alertsSent: hub.alertsSent,
         flushes: hub.flushes,
         lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
+        directWrites: writes.direct,
+        engineWrites: writes.engine,
       },
       alerts: this.alerts.stats(),
     };

@@ -207,7 +207,7 @@ describe('LiveService', () => {
     socket().server.connected('websocket');
     await ack(socket(), []);
     socket().server.readings([reading(T0 + 5000, 1)]);
-    socket().server.lagged({ droppedReadings: 10, since: T0 });
+    socket().server.lagged({ since: T0 });
     expect(socket().subscribes[1].request).toMatchObject({ fleet: true, since: T0 + 5000 });
     expect(sut.lagged()).toBe(1);
   });

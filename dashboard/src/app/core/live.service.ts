@@ -384,7 +384,7 @@ export class LiveService {
 
   private onLagged(info: LaggedEvent): void {
     this._lagged.update((n) => n + 1);
-    console.warn(`[live] gateway dropped ${info?.droppedReadings ?? '?'} readings for us; re-subscribing`);
+    console.warn(`[live] gateway stopped sending readings at ${info?.since ?? '?'} (we fell behind); re-subscribing`);
     for (const watch of this.watches.values()) void this.subscribe(watch);
   }
 }
