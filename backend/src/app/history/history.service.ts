@@ -58,6 +58,7 @@ export class HistoryService {
     to = Infinity,
     maxPoints = Infinity,
     metrics?: readonly string[],
+    pick: 'latest' | 'spread' = 'latest',
   ): MetricSeries[] {
     const series = this.devices.get(deviceId);
     if (!series) return [];
@@ -66,7 +67,7 @@ export class HistoryService {
     for (const metric of names) {
       const buffer = series.get(metric);
       if (!buffer) continue;
-      const { t, v } = buffer.range(from, to, maxPoints);
+      const { t, v } = buffer.range(from, to, maxPoints, pick);
       if (t.length > 0) out.push({ deviceId, metric, t, v });
     }
     return out;

@@ -56,4 +56,32 @@ describe('SeriesBuffer', () => {
     expect(sut.range(2, 5, 2).t).toEqual([4, 5]);
     expect(sut.range(7, 9).t).toEqual([]);
   });
+
+  it('spreads maxPoints over the whole range when asked: min and max of each bucket, in time order', () => {
+    const sut = new SeriesBuffer(1000);
+    // ts 0..99, a sawtooth with one spike at ts 57
+    for (let ts = 0; ts < 100; ts++) sut.insert(ts, ts === 57 ? 1000 : ts % 10);
+    const { t, v } = sut.range(-Infinity, Infinity, 20, 'spread');
+    expect(t.length).toBeLessThanOrEqual(20);
+    expect(t.length).toBeGreaterThanOrEqual(10);
+    expect([...t].sort((a, b) => a - b)).toEqual(t); // ascending
+    expect(t[0]).toBeLessThan(10); // starts at the range's start, not at its newest end
+    expect(t[t.length - 1]).toBeGreaterThanOrEqual(90);
+    expect(v).toContain(1000); // the spike survives decimation
+    for (let i = 0; i < t.length; i++) expect(v[i]).toBe(t[i] === 57 ? 1000 : t[i] % 10);
+  });
+
+  it('returns the range as it is when it fits, and the latest point for maxPoints 1, even when spreading', () => {
+    const sut = new SeriesBuffer(100);
+    fill(sut, [1, 2, 3, 4, 5, 6]);
+    expect(sut.range(2, 5, 10, 'spread').t).toEqual([2, 3, 4, 5]);
+    expect(sut.range(2, 5, 1, 'spread').t).toEqual([5]);
+  });
+
+  it('spreads across the ring wrap-around', () => {
+    const sut = new SeriesBuffer(8, 8);
+    for (let ts = 1; ts <= 12; ts++) sut.insert(ts, ts); // holds 5..12, wrapped
+    const { t } = sut.range(-Infinity, Infinity, 4, 'spread');
+    expect(t).toEqual([5, 8, 9, 12]);
+  });
 });

@@ -81,18 +81,25 @@ export class SeriesBuffer {
   }
 
   /**
-   * Points with from <= ts <= to, ascending. When there are more than
-   * `maxPoints`, the most recent `maxPoints` are returned: a live chart cares
-   * about the newest end, and the client can page back with `to`.
+   * Points with from <= ts <= to, ascending. When there are more than `maxPoints`, `pick`
+   * chooses which: `latest` (default) returns the most recent `maxPoints` (the client can page
+   * back with `to`); `spread` covers the whole range, decimated: the range is cut into
+   * maxPoints / 2 buckets of equal point counts and each gives its lowest and highest point,
+   * in time order (a chart of the range keeps its shape and its spikes).
    */
   range(
     from: number,
     to: number,
     maxPoints = Infinity,
+    pick: 'latest' | 'spread' = 'latest',
   ): { t: number[]; v: number[] } {
     let start = this.lowerBound(from);
     const end = this.upperBound(to);
-    if (end - start > maxPoints) start = end - maxPoints;
+    if (end - start > maxPoints) {
+      if (pick === 'spread' && maxPoints >= 2)
+        return this.decimate(start, end, Math.floor(maxPoints / 2));
+      start = end - maxPoints;
+    }
     const n = Math.max(0, end - start);
     const t = new Array<number>(n);
     const v = new Array<number>(n);
@@ -100,6 +107,38 @@ export class SeriesBuffer {
       const slot = this.physical(start + i);
       t[i] = this.t[slot];
       v[i] = this.v[slot];
+    }
+    return { t, v };
+  }
+
+  /** Min and max of each of `buckets` equal slices of [start, end), in time order. */
+  private decimate(
+    start: number,
+    end: number,
+    buckets: number,
+  ): { t: number[]; v: number[] } {
+    const t: number[] = [];
+    const v: number[] = [];
+    const n = end - start;
+    for (let b = 0; b < buckets; b++) {
+      const from = start + Math.floor((b * n) / buckets);
+      const until = start + Math.floor(((b + 1) * n) / buckets);
+      if (until <= from) continue;
+      let lo = from;
+      let hi = from;
+      for (let i = from + 1; i < until; i++) {
+        const value = this.v[this.physical(i)];
+        if (value < this.v[this.physical(lo)]) lo = i;
+        if (value > this.v[this.physical(hi)]) hi = i;
+      }
+      const first = Math.min(lo, hi);
+      const second = Math.max(lo, hi);
+      t.push(this.t[this.physical(first)]);
+      v.push(this.v[this.physical(first)]);
+      if (second !== first) {
+        t.push(this.t[this.physical(second)]);
+        v.push(this.v[this.physical(second)]);
+      }
     }
     return { t, v };
   }

@@ -30,6 +30,11 @@ export interface LiveSocketData {
     queued: number;
     drainedChecks: number;
   };
+  /**
+   * Until then (ms) the socket may queue up to LAG_REFILL_BYTES before it counts as lagging:
+   * set when a re-subscribe resumes it, whose acknowledgement (the refill, MBs) is queued too.
+   */
+  refillUntil?: number;
 }
 
 export type LiveSocket = Socket<
@@ -53,6 +58,14 @@ export type LiveNamespace = Namespace<
  * can make (FLUSH_AT_READINGS readings), so one big batch does not count as lagging.
  */
 export const LAG_PAUSE_BYTES = 1 << 20;
+/** The limit instead of LAG_PAUSE_BYTES while a refill is being sent (an ack can be ~10 MB). */
+export const LAG_REFILL_BYTES = 16 << 20;
+
+/** Bytes a socket may have queued in user space before it counts as lagging (see LiveSocketData.refillUntil). */
+export function lagLimitBytes(socket: LiveSocket, now: number): number {
+  const until = socket.data.refillUntil;
+  return until !== undefined && until > now ? LAG_REFILL_BYTES : LAG_PAUSE_BYTES;
+}
 
 /** What the live hub needs from the socket layer (a fake in unit tests). */
 export interface LiveSink {
@@ -148,6 +161,7 @@ export class LiveSocketRepository implements LiveSink {
     options.wsPreEncodedFrame = [frame];
     const encoded = [packet];
     const roomsOf = nsp.adapter.sids;
+    const now = Date.now();
     for (const id of members) {
       if (paused.has(id)) continue;
       if (except.length > 0 && inAny(roomsOf.get(id), except)) continue;
@@ -155,7 +169,10 @@ export class LiveSocketRepository implements LiveSink {
       if (!socket) continue;
       const wire = directWire(socket);
       if (wire) {
-        if (wire.writableLength >= LAG_PAUSE_BYTES) {
+        if (
+          wire.writableLength >= LAG_PAUSE_BYTES &&
+          wire.writableLength >= lagLimitBytes(socket, now)
+        ) {
           this.onLagging(socket);
           continue;
         }
@@ -315,4 +332,12 @@ export function queuedFor(socket: LiveSocket): { packets: number; bytes: number 
  */
 export function holdHeartbeat(socket: LiveSocket): void {
   engineConn(socket).pingTimeoutTimer?.refresh();
+}
+
+/**
+ * The timer of the engine.io ping this socket has not answered yet (a new object per ping),
+ * or null when no pong is due. A client that reads its socket answers within milliseconds.
+ */
+export function unansweredPing(socket: LiveSocket): object | null {
+  return engineConn(socket).pingTimeoutTimer ?? null;
 }

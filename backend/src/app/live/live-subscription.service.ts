@@ -89,11 +89,15 @@ export class LiveSubscriptionService {
       let budget = MAX_ACK_POINTS;
       for (const deviceId of devices.keys()) {
         if (budget <= 0) break;
+        // Spread over the range (decimated), not the latest points: a refill after `lagged`
+        // or a reconnect must cover the whole gap, and a chart its whole window.
         for (const series of this.history.query(
           deviceId,
           from,
           Infinity,
           Math.min(maxPoints, budget),
+          undefined,
+          'spread',
         )) {
           budget -= series.t.length;
           history.push(series);

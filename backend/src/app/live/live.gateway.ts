@@ -12,11 +12,12 @@ import { RateLimitedLog } from '../ingest/rate-limited-log';
 import { AckBudget } from './ack-budget';
 import { LiveHubService } from './live-hub.service';
 import {
-  LAG_PAUSE_BYTES,
   LiveSocket,
   LiveSocketRepository,
   holdHeartbeat,
+  lagLimitBytes,
   queuedFor,
+  unansweredPing,
 } from './live-socket.repository';
 import {
   LiveSubscriptionService,
@@ -32,6 +33,19 @@ export const LAG_RESUME_PACKETS = 8;
  * in a row (it was told `lagged`; a client that answers re-subscribes within milliseconds).
  */
 export const LAG_RESUME_CHECKS = 3;
+/**
+ * A socket that has not answered an engine.io ping for this long is not reading (its pong
+ * waits behind its backlog) and is paused like one with full buffers. Pings go every 25 s,
+ * so a stalled client is caught at most ~30 s in — before engine.io's heartbeat (20 s after
+ * the ping) would cut it — even when its kernel buffers take longer than that to fill.
+ */
+export const PONG_LATE_MS = 5000;
+/**
+ * After a re-subscribe resumes a paused socket, its refill (the acknowledgement, MBs of
+ * history) is queued ahead of the live readings: for this long the socket may queue up to
+ * LAG_REFILL_BYTES before it counts as lagging again.
+ */
+export const LAG_REFILL_GRACE_MS = 10_000;
 /** A paused socket whose queue has not shrunk for this long is disconnected (its client reconnects and re-subscribes with `since`). */
 export const LAG_DISCONNECT_MS = 60_000;
 const LAG_CHECK_MS = 1000;
@@ -45,7 +59,8 @@ const LAG_CHECK_MS = 1000;
  * Slow clients: a socket is paused for lagging when the hub's emit finds
  * LAG_PAUSE_BYTES queued on its websocket in user space (the kernel's buffers,
  * MBs on loopback, are full), or when the once-a-second check finds more than
- * LAG_PAUSE_PACKETS queued in engine.io (long-polling). A paused socket stays in
+ * LAG_PAUSE_PACKETS queued in engine.io (long-polling), or a ping unanswered for
+ * PONG_LATE_MS (a client that reads nothing, whatever its buffers). A paused socket stays in
  * its rooms but gets no readings, and is sent `lagged {since}` at once: behind
  * its backlog, so the client reads it when it has caught up with what it had,
  * and it answers by re-subscribing with `since` = the newest reading it holds,
@@ -63,6 +78,8 @@ export class LiveGateway {
   private lagTimer: ReturnType<typeof setInterval> | null = null;
   private lagPauses = 0;
   private lagDisconnects = 0;
+  /** Sockets with an unanswered ping: its timer (one per ping) and when it was first seen. */
+  private readonly pingsDue = new Map<string, { timer: object; seenAt: number }>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
 
@@ -105,6 +122,7 @@ export class LiveGateway {
   private readonly onDisconnect = ((gateway: LiveGateway) =>
     function (this: LiveSocket): void {
       gateway.hub.resumeSocket(this.id);
+      gateway.pingsDue.delete(this.id);
     })(this);
 
   private readonly onSubscribe = ((gateway: LiveGateway) =>
@@ -157,7 +175,10 @@ export class LiveGateway {
       if (!socket.connected) return; // gone while it waited for the budget
       // A paused socket re-subscribing has read up to its `lagged`: resume it now, before the
       // snapshot, so history and the next live readings leave no gap.
-      if (socket.data.lag) this.resume(socket);
+      if (socket.data.lag) {
+        this.resume(socket);
+        socket.data.refillUntil = Date.now() + LAG_REFILL_GRACE_MS;
+      }
       this.answer(args, 'subscribe', () =>
         this.subscribeAndCount(socket, args[0]),
       );
@@ -212,6 +233,23 @@ export class LiveGateway {
     socket.emit('lagged', { since: now });
   }
 
+  /** Whether the socket's current ping has gone unanswered for PONG_LATE_MS (seen by these checks). */
+  private pongLate(socket: LiveSocket, now: number): boolean {
+    const timer = unansweredPing(socket);
+    const due = this.pingsDue.get(socket.id);
+    if (!timer) {
+      if (due) this.pingsDue.delete(socket.id);
+      return false;
+    }
+    if (!due || due.timer !== timer) {
+      this.pingsDue.set(socket.id, { timer, seenAt: now });
+      return false;
+    }
+    if (now - due.seenAt < PONG_LATE_MS) return false;
+    this.pingsDue.delete(socket.id);
+    return true;
+  }
+
   private resume(socket: LiveSocket): void {
     socket.data.lag = undefined;
     this.hub.resumeSocket(socket.id);
@@ -223,7 +261,11 @@ export class LiveGateway {
       const { packets, bytes } = queuedFor(socket);
       const lag = socket.data.lag;
       if (!lag) {
-        if (packets > LAG_PAUSE_PACKETS || bytes >= LAG_PAUSE_BYTES)
+        if (
+          packets > LAG_PAUSE_PACKETS ||
+          bytes >= lagLimitBytes(socket, now) ||
+          this.pongLate(socket, now)
+        )
           this.pause(socket);
         continue;
       }
