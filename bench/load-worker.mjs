@@ -364,6 +364,8 @@ function report() {
     probes: healthyClients.filter((c) => c.probe).length,
     closed: healthyClients.filter((c) => c.closed).length,
     latency: histogramToSparse(healthy),
+    // Healthy clients told `lagged` (the gateway paused them): each one lost live readings.
+    healthyLagged: clients.filter((c) => !c.wasStalled && c.lagged).length,
     stalled: stalled.map((c) => ({
       received: c.received,
       lagged: c.lagged,

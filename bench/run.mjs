@@ -32,7 +32,7 @@ const RSS_LIMIT = 3 * 1024 ** 3;
 // ------------------------------------------------------------------------- arguments
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: null, targets: null, flushMs: 50, strict: false, list: false, tap: false };
+  const opts = { quick: false, only: null, targets: null, flushMs: 100, strict: false, list: false, tap: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -232,7 +232,9 @@ async function startPulse(broker) {
   }
   const log = path.join(os.tmpdir(), `pulse-bench-${process.pid}-${port}.log`);
   const fd = fs.openSync(log, 'w');
-  const child = track(spawn(process.execPath, [path.join(root, 'dist/backend/main.js')], { env, stdio: ['ignore', fd, fd] }));
+  // PULSE_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.PULSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/backend/main.js')], { env, stdio: ['ignore', fd, fd] }));
   fs.closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -267,23 +269,33 @@ function clientKind(target, transport) {
   return transport === 'polling' ? 'sio-polling' : 'sio-ws';
 }
 
-/** Clients spread over 1–4 forked load workers (2 cores: more would only fight the server). */
+/**
+ * Clients spread over 1–4 forked load workers (2 cores: more would only fight the server).
+ * Stallable clients get a worker of their own: when they resume they read MBs of backlog and a
+ * refill each, and healthy clients sharing that process would be delayed by it — a load
+ * generator artefact (in real life each client has its own machine).
+ */
 async function startLoad(target, { clients, transport, stallFraction = 0, refillMaxPoints }) {
-  const n = clients >= 1000 ? 4 : clients >= 200 ? 2 : 1;
+  const stalled = Math.round(clients * stallFraction);
+  const healthy = clients - stalled;
+  const n = healthy >= 1000 ? 4 : healthy >= 200 ? 2 : 1;
+  const plan = [];
+  for (let w = 0; w < n; w++) plan.push({ count: Math.floor(healthy / n) + (w < healthy % n ? 1 : 0), stallable: 0 });
+  if (stalled > 0) plan.push({ count: stalled, stallable: stalled });
   const workers = [];
-  for (let w = 0; w < n; w++) {
-    const count = Math.floor(clients / n) + (w < clients % n ? 1 : 0);
+  for (const { count, stallable } of plan) {
     const worker = forkQuiet('load-worker.mjs');
-    // Load runs at nice 10: when the 2 cores are short, the server under test gets them first
-    // and the load side shows up as saturated instead of starving the server.
+    // Load runs at nice 10 (the stalled clients' worker at 15): when the 2 cores are short, the
+    // server under test gets them first and the load side shows up as saturated instead of
+    // starving the server.
     try {
-      os.setPriority(worker.pid, 10);
+      os.setPriority(worker.pid, stallable ? 15 : 10);
     } catch {
       /* not permitted: run at normal priority */
     }
     // Latency probes: every client up to 200 clients, else 1 in 10 (spread over the join order).
     const probeEvery = clients > 200 ? 10 : 1;
-    worker.send({ type: 'start', kind: clientKind(target, transport), url: target.url, count, subscribe: target.subscribe, stallable: Math.round(count * stallFraction), refillMaxPoints, probeEvery });
+    worker.send({ type: 'start', kind: clientKind(target, transport), url: target.url, count, subscribe: target.subscribe, stallable, refillMaxPoints, probeEvery });
     workers.push(worker);
   }
   const ready = await Promise.all(workers.map((w) => once(w, 'ready', 180000)));
@@ -389,6 +401,7 @@ function pulseDelta(a, b) {
     lagDisconnects: b.live.lagDisconnects - a.live.lagDisconnects,
     directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
     engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
+    disconnects: Object.fromEntries(Object.entries(b.live.disconnects ?? {}).map(([k, v]) => [k, v - (a.live.disconnects?.[k] ?? 0)]).filter(([, v]) => v > 0)),
   };
 }
 
@@ -513,6 +526,7 @@ async function runRate(s, targetName, { broker: brokerKind = 'mosquitto', rate =
       peakRssDuringStallMb: phases.stall.peakRssMb,
       rssGrowthMb: phases.stall.peakRssMb - phases.baseline.rss / 1048576,
       toldLagged: stalled.filter((c) => c.lagged).length,
+      healthyLagged: reports.reduce((a, r) => a + (r.healthyLagged ?? 0), 0),
       reconnected: stalled.filter((c) => c.reconnected).length,
       // Refilled: the ack came back with history that starts at the gap for every series it holds;
       // complete: and it holds every series of the fleet (4 metrics per bench device).
@@ -674,11 +688,13 @@ function tableRow(r) {
     if (r.pulse.droppedOverflow) note.push(`overflow-dropped ${r.pulse.droppedOverflow}`);
     if (r.pulse.lagPauses) note.push(`lag pauses ${r.pulse.lagPauses}`);
     if (r.pulse.lagDisconnects) note.push(`lag disconnects ${r.pulse.lagDisconnects}`);
+    const drops = Object.entries(r.pulse.disconnects ?? {});
+    if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   if (r.tapped !== null && r.tapped !== undefined && r.tapped !== r.published) note.push(`tap saw ${r.tapped}/${r.published}`);
   if (r.publisherSkipped || r.publisherUnflushedBytes) note.push(`broker stopped reading the publisher (${r.publisherSkipped} readings skipped, ${Math.round(r.publisherUnflushedBytes / 1024)} KB unsent)`);
   if (r.stall && r.stall.baselineHealthy.p99 > 1000) note.push(`baseline already saturated (healthy p99 ${r.stall.baselineHealthy.p99} ms before any stall): the stall comparison says little on this machine`);
-  if (r.stall) note.push(`stall: RSS +${fmt(r.stall.rssGrowthMb)} MB, healthy p99 ${fmt(r.stall.baselineHealthy.p99)}→${fmt(r.stall.duringStallHealthy.p99)} ms, lagged ${r.stall.toldLagged}/${r.stall.stalledClients}, refilled ${r.stall.refilled}/${r.stall.stalledClients}, reconnected ${r.stall.reconnected}`);
+  if (r.stall) note.push(`stall: RSS +${fmt(r.stall.rssGrowthMb)} MB, healthy p99 ${fmt(r.stall.baselineHealthy.p99)}→${fmt(r.stall.duringStallHealthy.p99)} ms, lagged ${r.stall.toldLagged}/${r.stall.stalledClients} (healthy clients paused: ${r.stall.healthyLagged}), refilled ${r.stall.refilled}/${r.stall.stalledClients}, reconnected ${r.stall.reconnected}`);
   const serverRss = r.peakRssMb?.server ?? u.server?.rssMb ?? r.rssAfterMb;
   return [
     r.label, r.target, r.transport === 'polling' ? `${fmt(r.clients)} (polling)` : fmt(r.clients),

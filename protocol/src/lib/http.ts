@@ -53,6 +53,8 @@ export interface IngestStats {
     flushes?: number;
     /** CPU cost of the last flush in ms; the adaptive tick waits a multiple of it. */
     lastFlushCostMs?: number;
+    /** Live connections closed, by Socket.IO reason (`ping timeout`, `transport close`, …). */
+    disconnects?: Record<string, number>;
     /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */
     directWrites?: number;
     /** Readings frames written through engine.io (long-polling, or packets already queued). */

@@ -11,7 +11,7 @@ describe('loadConfig', () => {
       SIMULATOR: 'on',
       SIMULATOR_DEVICES: 12,
       SIMULATOR_RATE: 1,
-      FLUSH_MS: 50,
+      FLUSH_MS: 100,
       HISTORY_WINDOW_MS: 3_600_000,
       HISTORY_MAX_POINTS: 7200,
       MAX_DEVICES: 10_000,

@@ -65,8 +65,13 @@ export const ConfigSchema = z.object({
    * alert and the dashboard's offline state show up in a demo. `0` for a steady fleet.
    */
   SIMULATOR_OFFLINE: z.coerce.number().min(0).max(1).default(0.0005),
-  /** Live hub coalescing interval: at most one `readings` emit per room per FLUSH_MS. Default 50. */
-  FLUSH_MS: positiveInt(10_000).default(50),
+  /**
+   * Longest a reading waits in the live hub under load: at most one `readings` emit per room
+   * per FLUSH_MS (a light load goes out at once). Default 100: the dashboard draws a chart at
+   * most 10 times a second, so more batches per second under load show nothing more and cost a
+   * socket write per client each (docs/decisions/0005-performance.md).
+   */
+  FLUSH_MS: positiveInt(10_000).default(100),
   /** History kept per series, relative to its newest reading, in ms. Default 3600000 (1 h). */
   HISTORY_WINDOW_MS: z.coerce
     .number()

@@ -50,6 +50,19 @@ export const LAG_REFILL_GRACE_MS = 10_000;
 export const LAG_DISCONNECT_MS = 60_000;
 const LAG_CHECK_MS = 1000;
 
+/** Socket.IO 4's server-side disconnect reasons (the keys of `live.disconnects`). */
+const DISCONNECT_REASONS = new Set([
+  'transport error',
+  'transport close',
+  'forced close',
+  'ping timeout',
+  'parse error',
+  'server shutting down',
+  'forced server close',
+  'client namespace disconnect',
+  'server namespace disconnect',
+]);
+
 /**
  * Thin Socket.IO gateway for namespace `/live`: wires events to
  * {@link LiveSubscriptionService} and {@link AlertsService} (`ack`), sends the
@@ -78,6 +91,8 @@ export class LiveGateway {
   private lagTimer: ReturnType<typeof setInterval> | null = null;
   private lagPauses = 0;
   private lagDisconnects = 0;
+  /** Disconnects by Socket.IO reason (ping timeout, transport close, …). */
+  private readonly disconnects = new Map<string, number>();
   /** Sockets with an unanswered ping: its timer (one per ping) and when it was first seen. */
   private readonly pingsDue = new Map<string, { timer: object; seenAt: number }>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
@@ -109,8 +124,22 @@ export class LiveGateway {
     await this.sockets.close();
   }
 
-  stats(): { lagPauses: number; lagDisconnects: number } {
-    return { lagPauses: this.lagPauses, lagDisconnects: this.lagDisconnects };
+  stats(): {
+    lagPauses: number;
+    lagDisconnects: number;
+    disconnects: Record<string, number>;
+  } {
+    return {
+      lagPauses: this.lagPauses,
+      lagDisconnects: this.lagDisconnects,
+      disconnects: Object.fromEntries(this.disconnects),
+    };
+  }
+
+  /** Socket.IO's reasons are a fixed set of strings; anything else is counted as `other`. */
+  private countDisconnect(reason: string): void {
+    const key = DISCONNECT_REASONS.has(reason) ? reason : 'other';
+    this.disconnects.set(key, (this.disconnects.get(key) ?? 0) + 1);
   }
 
   /*
@@ -120,9 +149,10 @@ export class LiveGateway {
    * see docs/decisions/0005-performance.md) but free.
    */
   private readonly onDisconnect = ((gateway: LiveGateway) =>
-    function (this: LiveSocket): void {
+    function (this: LiveSocket, reason: string): void {
       gateway.hub.resumeSocket(this.id);
       gateway.pingsDue.delete(this.id);
+      gateway.countDisconnect(reason);
     })(this);
 
   private readonly onSubscribe = ((gateway: LiveGateway) =>
@@ -269,7 +299,13 @@ export class LiveGateway {
           this.pause(socket);
         continue;
       }
-      if (bytes === 0 && packets <= LAG_RESUME_PACKETS) {
+      // Drained: nothing left in user space and its pings answered. Empty user-space buffers
+      // alone do not say the client reads (the kernel's can hold MBs).
+      if (
+        bytes === 0 &&
+        packets <= LAG_RESUME_PACKETS &&
+        unansweredPing(socket) === null
+      ) {
         // Drained. A client that handles `lagged` has re-subscribed by now (and was resumed);
         // one that ignores it gets live readings again after a few checks.
         if (++lag.drainedChecks >= LAG_RESUME_CHECKS) this.resume(socket);

@@ -39,6 +39,7 @@ export class StatsService {
         flushMs: hub.flushMs,
         lagPauses: lag.lagPauses,
         lagDisconnects: lag.lagDisconnects,
+        disconnects: lag.disconnects,
         droppedOverflow: hub.droppedOverflow,
         alertsSent: hub.alertsSent,
         flushes: hub.flushes,
