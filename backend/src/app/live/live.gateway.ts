@@ -16,7 +16,8 @@ import {
   LiveSocketRepository,
   holdHeartbeat,
   lagLimitBytes,
-  queuedFor,
+  queuedBytes,
+  queuedPackets,
   unansweredPing,
 } from './live-socket.repository';
 import {
@@ -247,7 +248,8 @@ export class LiveGateway {
   private pause(socket: LiveSocket): void {
     if (socket.data.lag || !socket.connected) return;
     const now = Date.now();
-    const { packets, bytes } = queuedFor(socket);
+    const packets = queuedPackets(socket);
+    const bytes = queuedBytes(socket);
     socket.data.lag = {
       since: now,
       progressAt: now,
@@ -288,7 +290,8 @@ export class LiveGateway {
   private checkLag(): void {
     const now = Date.now();
     for (const socket of this.sockets.sockets()) {
-      const { packets, bytes } = queuedFor(socket);
+      const packets = queuedPackets(socket);
+      const bytes = queuedBytes(socket);
       const lag = socket.data.lag;
       if (!lag) {
         if (
