@@ -366,6 +366,7 @@ function report() {
     latency: histogramToSparse(healthy),
     // Healthy clients told `lagged` (the gateway paused them): each one lost live readings.
     healthyLagged: clients.filter((c) => !c.wasStalled && c.lagged).length,
+    healthyLaggedSample: clients.filter((c) => !c.wasStalled && c.lagged).slice(0, 3).map((c) => ({ lagged: c.lagged, refill: c.refill, received: c.received })),
     stalled: stalled.map((c) => ({
       received: c.received,
       lagged: c.lagged,

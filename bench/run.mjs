@@ -456,6 +456,7 @@ async function runRate(s, targetName, { broker: brokerKind = 'mosquitto', rate =
     broadcast(load.workers, { type: 'resume' });
   }
   const pub = await done;
+  const pubEndedAt = Date.now();
   const after = sample(procs);
   if (s.kind === 'stall') {
     // Give the stalled clients' refills (lagged -> subscribe with since -> ack) up to 20 s more.
@@ -527,6 +528,8 @@ async function runRate(s, targetName, { broker: brokerKind = 'mosquitto', rate =
       rssGrowthMb: phases.stall.peakRssMb - phases.baseline.rss / 1048576,
       toldLagged: stalled.filter((c) => c.lagged).length,
       healthyLagged: reports.reduce((a, r) => a + (r.healthyLagged ?? 0), 0),
+      healthyLaggedSample: reports.flatMap((r) => r.healthyLaggedSample ?? []).slice(0, 3),
+      publishedUntil: pubEndedAt,
       reconnected: stalled.filter((c) => c.reconnected).length,
       // Refilled: the ack came back with history that starts at the gap for every series it holds;
       // complete: and it holds every series of the fleet (4 metrics per bench device).
