@@ -353,6 +353,7 @@ function estimateReceived(list) {
 
 function report() {
   const healthyClients = clients.filter((c) => !c.wasStalled);
+  const healthyLagged = healthyClients.filter((c) => c.lagged);
   const stalled = clients.filter((c) => c.wasStalled);
   return {
     type: 'report',
@@ -365,8 +366,8 @@ function report() {
     closed: healthyClients.filter((c) => c.closed).length,
     latency: histogramToSparse(healthy),
     // Healthy clients told `lagged` (the gateway paused them): each one lost live readings.
-    healthyLagged: clients.filter((c) => !c.wasStalled && c.lagged).length,
-    healthyLaggedSample: clients.filter((c) => !c.wasStalled && c.lagged).slice(0, 3).map((c) => ({ lagged: c.lagged, refill: c.refill, received: c.received })),
+    healthyLagged: healthyLagged.length,
+    healthyLaggedSample: healthyLagged.slice(0, 3).map((c) => ({ lagged: c.lagged, refill: c.refill, received: c.received })),
     stalled: stalled.map((c) => ({
       received: c.received,
       lagged: c.lagged,

@@ -586,6 +586,7 @@ async function runIdle(s, targetName) {
   const steadySamples = samples.filter((x) => x.second >= IDLE_STEADY_FROM_S).map((x) => x.rss).sort((a, b) => a - b);
   const after = { rss: steadySamples[Math.floor(steadySamples.length / 2)] };
   const steadyMax = steadySamples[steadySamples.length - 1];
+  const kbEach = (rss) => (load.ok ? (rss - before.rss) / 1024 / load.ok : null);
   const loadStats = sample({ load: load.workers });
   await Promise.all(load.workers.map(stopChild));
   if (!target.sameAsBroker) await stopChild(target.child);
@@ -601,9 +602,9 @@ async function runIdle(s, targetName) {
     connectSeconds,
     rssBeforeMb: before.rss / 1048576,
     rssAfterMb: after.rss / 1048576,
-    kbPerConnection: load.ok ? (after.rss - before.rss) / 1024 / load.ok : null,
-    kbPerConnectionAt3s: load.ok ? (at3s.rss - before.rss) / 1024 / load.ok : null,
-    kbPerConnectionSteadyMax: load.ok ? (steadyMax - before.rss) / 1024 / load.ok : null,
+    kbPerConnection: kbEach(after.rss),
+    kbPerConnectionAt3s: kbEach(at3s.rss),
+    kbPerConnectionSteadyMax: kbEach(steadyMax),
     rssSamplesMb: samples.map((x) => Math.round(x.rss / 1048576)),
     loadRssMb: loadStats.load.rss / 1048576,
   };

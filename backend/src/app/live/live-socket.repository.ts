@@ -169,6 +169,8 @@ export class LiveSocketRepository implements LiveSink {
       if (!socket) continue;
       const wire = directWire(socket);
       if (wire) {
+        // The constant first: almost every socket has nothing queued, and this runs per socket
+        // per flush; lagLimitBytes (never below it) only for the few that have.
         if (
           wire.writableLength >= LAG_PAUSE_BYTES &&
           wire.writableLength >= lagLimitBytes(socket, now)

@@ -302,15 +302,15 @@ export class LiveGateway {
           this.pause(socket);
         continue;
       }
-      // Drained: nothing left in user space and its pings answered. Empty user-space buffers
-      // alone do not say the client reads (the kernel's can hold MBs).
+      // Drained: nothing left in user space and its pings answered (empty user-space buffers
+      // alone do not say the client reads: the kernel's can hold MBs). A client that handles
+      // `lagged` has re-subscribed by now (and was resumed); one that ignores it gets live
+      // readings again after a few checks.
       if (
         bytes === 0 &&
         packets <= LAG_RESUME_PACKETS &&
         unansweredPing(socket) === null
       ) {
-        // Drained. A client that handles `lagged` has re-subscribed by now (and was resumed);
-        // one that ignores it gets live readings again after a few checks.
         if (++lag.drainedChecks >= LAG_RESUME_CHECKS) this.resume(socket);
         continue;
       }
