@@ -16,7 +16,8 @@ live.on('connection', (socket) => {
   socket.on('subscribe', (req, ack) => {
     const rooms = (req?.devices ?? []).map((id) => `device:${id}`);
     socket.join(rooms);
-    if (typeof ack === 'function') ack({ ok: true, serverTime: Date.now(), devices: [], history: [], rooms });
+    if (typeof ack === 'function')
+      ack({ ok: true, serverTime: Date.now(), devices: [], history: [], rooms });
   });
 });
 const buffers = new Map();
@@ -33,7 +34,8 @@ client.on('message', (topic, payload) => {
   const room = `device:${deviceId}`;
   let buf = buffers.get(room);
   if (!buf) buffers.set(room, (buf = []));
-  for (const item of Array.isArray(body) ? body : [body]) buf.push({ deviceId, ts: item.ts ?? Date.now(), values: item.values ?? item });
+  for (const item of Array.isArray(body) ? body : [body])
+    buf.push({ deviceId, ts: item.ts ?? Date.now(), values: item.values ?? item });
 });
 setInterval(() => {
   for (const [room, readings] of buffers) {

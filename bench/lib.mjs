@@ -16,7 +16,10 @@ export function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor(check, { timeoutMs = 15000, intervalMs = 100, what = 'condition' } = {}) {
+export async function waitFor(
+  check,
+  { timeoutMs = 15000, intervalMs = 100, what = 'condition' } = {},
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -25,7 +28,8 @@ export async function waitFor(check, { timeoutMs = 15000, intervalMs = 100, what
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
 }
@@ -75,7 +79,12 @@ export class Histogram {
     return this.buckets.length - 1;
   }
   toJSON() {
-    return { count: this.count, p50: this.percentile(50), p99: this.percentile(99), max: Math.round(this.max) };
+    return {
+      count: this.count,
+      p50: this.percentile(50),
+      p99: this.percentile(99),
+      max: Math.round(this.max),
+    };
   }
 }
 

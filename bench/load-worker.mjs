@@ -85,7 +85,13 @@ function onSioPacket(c, buf, start, end) {
         c.bytes += end - start;
         if (!c.probe) return; // identical broadcast frames: bytes tell delivery, probes tell latency
         const now = Date.now();
-        const n = scanTs(buf, start + READINGS.length, end, now, c.wasStalled ? stalledHist : healthy);
+        const n = scanTs(
+          buf,
+          start + READINGS.length,
+          end,
+          now,
+          c.wasStalled ? stalledHist : healthy,
+        );
         c.received += n;
         if (n) c.lastTs = lastScanTs;
       } else if (startsWith(buf, start, end, LAGGED)) {
@@ -111,7 +117,11 @@ function onSioPacket(c, buf, start, end) {
       c.emit('subscribe', c.subscribe, (buf2, i, end2) => {
         const okAck = buf2.indexOf('"ok":true', i) !== -1 && buf2.indexOf('"ok":true', i) < end2;
         if (okAck) subscribed(c);
-        else fail(c, new Error(`subscribe refused: ${buf2.toString('utf8', i, Math.min(end2, i + 200))}`));
+        else
+          fail(
+            c,
+            new Error(`subscribe refused: ${buf2.toString('utf8', i, Math.min(end2, i + 200))}`),
+          );
       });
       return;
     }
@@ -144,7 +154,14 @@ function resubscribe(c, since) {
       points += s.t.length;
       if (s.t.length && s.t[0] <= since + 1000) covered++;
     }
-    c.refill = { ok: true, since, series: ack.history.length, covered, points, ms: Date.now() - asked };
+    c.refill = {
+      ok: true,
+      since,
+      series: ack.history.length,
+      covered,
+      points,
+      ms: Date.now() - asked,
+    };
   });
 }
 
@@ -189,12 +206,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 function httpRequest(method, url, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: body ? { 'content-type': 'text/plain;charset=UTF-8' } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${method} ${res.statusCode}: ${Buffer.concat(chunks)}`))));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method, agent, headers: body ? { 'content-type': 'text/plain;charset=UTF-8' } : {} },
+      (res) => {
+        const chunks = [];
+        res.on('data', (d) => chunks.push(d));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(Buffer.concat(chunks))
+            : reject(new Error(`${method} ${res.statusCode}: ${Buffer.concat(chunks)}`)),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('socket', (s) => s.setNoDelay(true));
     req.on('error', reject);
     req.end(body);
@@ -292,7 +317,11 @@ function mqttWebSocket(c, url) {
         }
       } else if (type === 2 /* CONNACK */) {
         const topic = Buffer.from(MQTT_TOPIC);
-        const body = Buffer.concat([Buffer.from([0, 1, topic.length >> 8, topic.length & 255]), topic, Buffer.from([0])]);
+        const body = Buffer.concat([
+          Buffer.from([0, 1, topic.length >> 8, topic.length & 255]),
+          topic,
+          Buffer.from([0]),
+        ]);
         ws.send(Buffer.concat([Buffer.from([0x82, body.length]), body]));
       } else if (type === 9 /* SUBACK */) {
         if (buf[end - 1] === 0x80) fail(c, new Error('SUBACK refused'));
@@ -312,7 +341,16 @@ function mqttWebSocket(c, url) {
 // ---------------------------------------------------------------- control
 
 let clientKind = null;
-async function start({ kind, url, count, subscribe, stallable = 0, refillMaxPoints = 10000, concurrency = 64, probeEvery = 1 }) {
+async function start({
+  kind,
+  url,
+  count,
+  subscribe,
+  stallable = 0,
+  refillMaxPoints = 10000,
+  concurrency = 64,
+  probeEvery = 1,
+}) {
   clientKind = kind;
   let next = 0;
   const open = async () => {
@@ -367,7 +405,9 @@ function report() {
     latency: histogramToSparse(healthy),
     // Healthy clients told `lagged` (the gateway paused them): each one lost live readings.
     healthyLagged: healthyLagged.length,
-    healthyLaggedSample: healthyLagged.slice(0, 3).map((c) => ({ lagged: c.lagged, refill: c.refill, received: c.received })),
+    healthyLaggedSample: healthyLagged
+      .slice(0, 3)
+      .map((c) => ({ lagged: c.lagged, refill: c.refill, received: c.received })),
     stalled: stalled.map((c) => ({
       received: c.received,
       lagged: c.lagged,
@@ -381,7 +421,9 @@ function report() {
 process.on('message', (msg) => {
   switch (msg?.type) {
     case 'start':
-      start(msg).catch((err) => process.send({ type: 'ready', ok, errors: errors + 1, firstError: String(err) }));
+      start(msg).catch((err) =>
+        process.send({ type: 'ready', ok, errors: errors + 1, firstError: String(err) }),
+      );
       break;
     case 'reset':
       for (const c of clients) {
@@ -408,7 +450,12 @@ process.on('message', (msg) => {
       }
       break;
     case 'snapshot':
-      process.send({ type: 'snapshot', tag: msg.tag, latency: histogramToSparse(healthy), refills: clients.filter((c) => c.wasStalled && (c.refill || c.closed)).length });
+      process.send({
+        type: 'snapshot',
+        tag: msg.tag,
+        latency: histogramToSparse(healthy),
+        refills: clients.filter((c) => c.wasStalled && (c.refill || c.closed)).length,
+      });
       healthy = new Histogram();
       break;
     case 'progress': {

@@ -12,7 +12,8 @@ const live = io.of('/live');
 live.on('connection', (socket) => {
   socket.on('subscribe', (_req, ack) => {
     socket.join('fleet');
-    if (typeof ack === 'function') ack({ ok: true, serverTime: Date.now(), devices: [], history: [], rooms: ['fleet'] });
+    if (typeof ack === 'function')
+      ack({ ok: true, serverTime: Date.now(), devices: [], history: [], rooms: ['fleet'] });
   });
 });
 const client = mqtt.connect(mqttUrl, { clientId: `naive-${process.pid}` });
@@ -27,7 +28,9 @@ client.on('message', (topic, payload) => {
   }
   const items = Array.isArray(body) ? body : [body];
   for (const item of items) {
-    live.to('fleet').emit('readings', [{ deviceId, ts: item.ts ?? Date.now(), values: item.values ?? item }]);
+    live
+      .to('fleet')
+      .emit('readings', [{ deviceId, ts: item.ts ?? Date.now(), values: item.values ?? item }]);
   }
 });
 server.listen(Number(portArg), '127.0.0.1', () => process.send?.({ type: 'ready' }));

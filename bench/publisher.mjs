@@ -94,7 +94,14 @@ function run() {
       clearInterval(timer);
       // Report at the end of the window whether or not the broker has read everything yet
       // (an overloaded broker must not stall the benchmark), then DISCONNECT.
-      process.send?.({ type: 'done', published: sent, skipped, unflushedBytes: socket.writableLength, seconds: (Date.now() - t0) / 1000, maxLateMs });
+      process.send?.({
+        type: 'done',
+        published: sent,
+        skipped,
+        unflushedBytes: socket.writableLength,
+        seconds: (Date.now() - t0) / 1000,
+        maxLateMs,
+      });
       socket.end(Buffer.from([0xe0, 0]));
       setTimeout(() => process.exit(0), 3000).unref();
       socket.on('close', () => process.exit(0));

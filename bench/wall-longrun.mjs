@@ -38,7 +38,20 @@ const TARGET = { fps: 55, busyPct: 30, heapPct: 10, heapMb: 2 };
 
 // ---------- flags ----------
 function parseArgs(argv) {
-  const o = { minutes: 10, devices: 24, rate: 10, interval: 30, metrics: '', cols: 0, window: '', profile: 10, strict: false, quick: false, warmup: 30, css: '' };
+  const o = {
+    minutes: 10,
+    devices: 24,
+    rate: 10,
+    interval: 30,
+    metrics: '',
+    cols: 0,
+    window: '',
+    profile: 10,
+    strict: false,
+    quick: false,
+    warmup: 30,
+    css: '',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -49,7 +62,8 @@ function parseArgs(argv) {
     const num = (min, max) => {
       const raw = val();
       const n = Number(raw);
-      if (!Number.isFinite(n) || n < min || n > max) fail(`${a} ${raw}: expected a number ${min}..${max}`);
+      if (!Number.isFinite(n) || n < min || n > max)
+        fail(`${a} ${raw}: expected a number ${min}..${max}`);
       return n;
     };
     if (a === '--quick') o.quick = true;
@@ -65,7 +79,14 @@ function parseArgs(argv) {
     else if (a === '--window') o.window = val();
     else if (a === '--profile') o.profile = num(0, 60);
     else if (a === '-h' || a === '--help') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).join('\n').replace(/^\/\/ ?/gm, ''));
+      console.log(
+        fs
+          .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(1, 17)
+          .join('\n')
+          .replace(/^\/\/ ?/gm, ''),
+      );
       process.exit(0);
     } else fail(`unknown flag ${a}`);
   }
@@ -107,11 +128,15 @@ async function waitFor(check, timeoutMs, what) {
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+      );
     await sleep(250);
   }
 }
-const f = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(d));
+const f = (v, d = 0) =>
+  v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(d);
 const mb = (b) => b / 1048576;
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 function slope(xs, ys) {
@@ -154,7 +179,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // Hard bound on the whole run: warm-up (≤ 3 min) + the measured minutes + profile + 4 min slack.
 const hardLimitMs = (opt.minutes * 60 + 180 + opt.profile + 240) * 1000;
 const hardTimer = setTimeout(() => {
-  console.error(`wall-longrun: hard time limit (${Math.round(hardLimitMs / 1000)} s) reached, killing everything`);
+  console.error(
+    `wall-longrun: hard time limit (${Math.round(hardLimitMs / 1000)} s) reached, killing everything`,
+  );
   killAll('SIGKILL');
   process.exit(1);
 }, hardLimitMs);
@@ -162,7 +189,12 @@ hardTimer.unref();
 
 function start(cmd, args, { env = {}, detached = false, name }) {
   let output = '';
-  const child = spawn(cmd, args, { cwd: root, detached, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    detached,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const keep = (chunk) => (output = (output + chunk.toString()).slice(-20000));
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -170,7 +202,8 @@ function start(cmd, args, { env = {}, detached = false, name }) {
   children.add(entry);
   child.on('exit', (code, sig) => {
     children.delete(entry);
-    if (!stopping) console.error(`wall-longrun: ${name} exited early (${code ?? sig})\n${output.slice(-3000)}`);
+    if (!stopping)
+      console.error(`wall-longrun: ${name} exited early (${code ?? sig})\n${output.slice(-3000)}`);
   });
   return entry;
 }
@@ -185,12 +218,26 @@ function ensureBuilt() {
   ];
   if (need.every((p) => fs.existsSync(p))) return;
   log('dist is incomplete: building backend, simulator and dashboard');
-  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', 'backend', 'simulator', 'dashboard', '--output-style=static'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
-    timeout: 15 * 60_000,
-  });
+  const r = spawnSync(
+    'npx',
+    [
+      'nx',
+      'run-many',
+      '-t',
+      'build',
+      '-p',
+      'backend',
+      'simulator',
+      'dashboard',
+      '--output-style=static',
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      timeout: 15 * 60_000,
+    },
+  );
   if (r.status !== 0) fail('build failed');
 }
 
@@ -239,7 +286,12 @@ function readPage(page) {
       points += p;
       // On screen: inside the viewport and not clipped away by its tile (overflow: hidden), at least 20 px each way.
       const r = c.getBoundingClientRect();
-      const tile = c.closest('.wall-tile')?.getBoundingClientRect() ?? { top: 0, left: 0, bottom: innerHeight, right: innerWidth };
+      const tile = c.closest('.wall-tile')?.getBoundingClientRect() ?? {
+        top: 0,
+        left: 0,
+        bottom: innerHeight,
+        right: innerWidth,
+      };
       const w = Math.min(r.right, tile.right, innerWidth) - Math.max(r.left, tile.left, 0);
       const h = Math.min(r.bottom, tile.bottom, innerHeight) - Math.max(r.top, tile.top, 0);
       if (w >= 20 && h >= 20) visible++;
@@ -298,13 +350,17 @@ async function main() {
   const startedAt = new Date();
   ensureBuilt();
   const loadAtStart = os.loadavg();
-  log(`load average ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores; node ${process.version}`);
+  log(
+    `load average ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores; node ${process.version}`,
+  );
 
   // Serve a private copy of the dashboard build, so a rebuild of dist/ during the run cannot change the page under test.
   const dashboardDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-wall-dashboard-'));
   fs.cpSync(path.join(root, 'dist/dashboard/browser'), dashboardDir, { recursive: true });
   process.on('exit', () => fs.rmSync(dashboardDir, { recursive: true, force: true }));
-  const dashboardBuilt = fs.statSync(path.join(root, 'dist/dashboard/browser/index.html')).mtime.toISOString();
+  const dashboardBuilt = fs
+    .statSync(path.join(root, 'dist/dashboard/browser/index.html'))
+    .mtime.toISOString();
   log(`dashboard build of ${dashboardBuilt} copied to ${dashboardDir}`);
 
   // Backend: embedded broker, no internal simulator.
@@ -313,17 +369,41 @@ async function main() {
   const backend = start(process.execPath, [path.join(root, 'dist/backend/main.js')], {
     name: 'backend',
     detached: true, // own process group: a kill takes anything it spawned
-    env: { PORT: String(httpPort), HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), SIMULATOR: 'off', LOG_LEVEL: 'warn', DASHBOARD_DIR: dashboardDir },
+    env: {
+      PORT: String(httpPort),
+      HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      SIMULATOR: 'off',
+      LOG_LEVEL: 'warn',
+      DASHBOARD_DIR: dashboardDir,
+    },
   });
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  await waitFor(async () => (await fetch(`${httpUrl}/api/health`)).ok, 30_000, 'backend /api/health');
+  await waitFor(
+    async () => (await fetch(`${httpUrl}/api/health`)).ok,
+    30_000,
+    'backend /api/health',
+  );
   log(`backend up at ${httpUrl} (mqtt ${mqttPort}), pid ${backend.child.pid}`);
 
   // Simulator: bounded by --duration as well, in case this process dies without cleanup.
   const simSeconds = Math.ceil(opt.minutes * 60 + 180 + opt.profile + 240);
   const sim = start(
     process.execPath,
-    [path.join(root, 'dist/simulator/main.js'), '--url', `mqtt://127.0.0.1:${mqttPort}`, '--devices', String(opt.devices), '--rate', String(opt.rate), '--quiet', '--seed', '1', '--duration', String(simSeconds)],
+    [
+      path.join(root, 'dist/simulator/main.js'),
+      '--url',
+      `mqtt://127.0.0.1:${mqttPort}`,
+      '--devices',
+      String(opt.devices),
+      '--rate',
+      String(opt.rate),
+      '--quiet',
+      '--seed',
+      '1',
+      '--duration',
+      String(simSeconds),
+    ],
     { name: 'simulator' },
   );
   await waitFor(
@@ -340,7 +420,13 @@ async function main() {
     const n = d.metrics?.length ?? Object.keys(d.units ?? {}).length;
     metricCount[n] = (metricCount[n] ?? 0) + 1;
   }
-  log(`simulator: ${opt.devices} devices at ${opt.rate} Hz (metrics per device: ${Object.entries(metricCount).map(([n, c]) => `${c}×${n}`).join(', ')})`);
+  log(
+    `simulator: ${opt.devices} devices at ${opt.rate} Hz (metrics per device: ${Object.entries(
+      metricCount,
+    )
+      .map(([n, c]) => `${c}×${n}`)
+      .join(', ')})`,
+  );
 
   // Browser.
   browser = await chromium.launch({
@@ -352,7 +438,8 @@ async function main() {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`wall-longrun: page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.error(`wall-longrun: page console.${m.type()}: ${m.text()}`);
+    if (m.type() === 'error' || m.type() === 'warning')
+      console.error(`wall-longrun: page console.${m.type()}: ${m.text()}`);
   });
   await page.addInitScript(INIT_SCRIPT);
   const cdp = await context.newCDPSession(page);
@@ -368,8 +455,14 @@ async function main() {
   const bm1 = await metrics(cdp);
   const bp1 = await page.evaluate(() => window.__wallBench.frames);
   const bdt = (performance.now() - bt0) / 1000;
-  const baseline = { fps: (bp1 - bp0) / bdt, busyPct: (100 * (bm1.TaskDuration - bm0.TaskDuration)) / bdt, load1: os.loadavg()[0] };
-  log(`baseline (empty page, 10 s): ${f(baseline.fps, 1)} fps, busy ${f(baseline.busyPct, 1)} %, load ${f(baseline.load1, 2)}`);
+  const baseline = {
+    fps: (bp1 - bp0) / bdt,
+    busyPct: (100 * (bm1.TaskDuration - bm0.TaskDuration)) / bdt,
+    load1: os.loadavg()[0],
+  };
+  log(
+    `baseline (empty page, 10 s): ${f(baseline.fps, 1)} fps, busy ${f(baseline.busyPct, 1)} %, load ${f(baseline.load1, 2)}`,
+  );
   const params = new URLSearchParams({ size: String(opt.devices) });
   if (opt.cols) params.set('cols', String(opt.cols));
   if (opt.metrics) params.set('metrics', opt.metrics);
@@ -391,14 +484,21 @@ async function main() {
   );
   // The page's scripts, for naming profile entries (minified): label the Chart.js chunk, keep sources for snippets.
   const sources = new Map();
-  for (const url of await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js')))) {
+  for (const url of await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .map((e) => e.name)
+      .filter((n) => n.endsWith('.js')),
+  )) {
     try {
       sources.set(url, await (await fetch(url)).text());
     } catch {
       /* not needed */
     }
   }
-  log(`wall ${wallUrl.replace(httpUrl, '')}: ${shape.tiles} tiles, ${shape.charts} charts (${shape.canvases} canvases, ${shape.chartsVisible} visible ≥ 20×20 px in the 1920×1080 viewport), ${shape.domNodes} DOM nodes`);
+  log(
+    `wall ${wallUrl.replace(httpUrl, '')}: ${shape.tiles} tiles, ${shape.charts} charts (${shape.canvases} canvases, ${shape.chartsVisible} visible ≥ 20×20 px in the 1920×1080 viewport), ${shape.domNodes} DOM nodes`,
+  );
 
   // Warm-up: at least opt.warmup s, and until the charts' windows stop filling (ring buffers full), ≤ 3 min.
   const warmStart = Date.now();
@@ -410,7 +510,9 @@ async function main() {
     const growing = p.pointsInWindow > lastPoints * 1.01 + 5;
     lastPoints = p.pointsInWindow;
     if ((elapsed >= opt.warmup && !growing) || elapsed >= 180) {
-      log(`warm-up done after ${elapsed.toFixed(0)} s (${p.pointsInWindow} points in the charts' windows${growing ? ', still growing' : ', stable'})`);
+      log(
+        `warm-up done after ${elapsed.toFixed(0)} s (${p.pointsInWindow} points in the charts' windows${growing ? ', still growing' : ', stable'})`,
+      );
       break;
     }
   }
@@ -442,8 +544,17 @@ async function main() {
   let base = await begin();
   const runStart = base.t;
   const endAt = runStart + opt.minutes * 60_000;
-  log(`start: heap ${f(mb(heap0.used), 2)} MB after GC; sampling every ${opt.interval} s for ${opt.minutes} min`);
-  samples.push({ minute: 0, heapMb: mb(heap0.used), domNodes: base.p.domNodes, nodesMetric: base.m.Nodes, listeners: base.m.JSEventListeners, load1: os.loadavg()[0] });
+  log(
+    `start: heap ${f(mb(heap0.used), 2)} MB after GC; sampling every ${opt.interval} s for ${opt.minutes} min`,
+  );
+  samples.push({
+    minute: 0,
+    heapMb: mb(heap0.used),
+    domNodes: base.p.domNodes,
+    nodesMetric: base.m.Nodes,
+    listeners: base.m.JSEventListeners,
+    load1: os.loadavg()[0],
+  });
 
   while (base.t < endAt) {
     await sleep(Math.max(0, Math.min(opt.interval * 1000, endAt - performance.now())));
@@ -482,8 +593,14 @@ async function main() {
       load1: os.loadavg()[0],
       cpuPct: {
         chromium: cpuPct(procs.chrome, base.procs.chrome),
-        rendererMain: procs.mainThreadCpuS !== null && base.procs.mainThreadCpuS !== null ? (100 * (procs.mainThreadCpuS - base.procs.mainThreadCpuS)) / dt : null,
-        renderer: procs.chrome && base.procs.chrome ? (100 * (procs.chrome.rendererCpuS - base.procs.chrome.rendererCpuS)) / dt : null,
+        rendererMain:
+          procs.mainThreadCpuS !== null && base.procs.mainThreadCpuS !== null
+            ? (100 * (procs.mainThreadCpuS - base.procs.mainThreadCpuS)) / dt
+            : null,
+        renderer:
+          procs.chrome && base.procs.chrome
+            ? (100 * (procs.chrome.rendererCpuS - base.procs.chrome.rendererCpuS)) / dt
+            : null,
         backend: cpuPct(procs.backend, base.procs.backend),
         simulator: cpuPct(procs.sim, base.procs.sim),
       },
@@ -545,7 +662,10 @@ async function main() {
   const heapEnd = samples[samples.length - 1].heapMb;
   const heapDelta = heapEnd - heapStart;
   const heapDeltaPct = (100 * heapDelta) / heapStart;
-  const heapSlope = slope(samples.map((s) => s.minute), samples.map((s) => s.heapMb)); // MB / min
+  const heapSlope = slope(
+    samples.map((s) => s.minute),
+    samples.map((s) => s.heapMb),
+  ); // MB / min
   const fpsMean = mean(measured.map((s) => s.fps));
   const fpsMin = Math.min(...measured.map((s) => s.fps));
   const busyMean = mean(measured.map((s) => s.busyPct));
@@ -554,23 +674,48 @@ async function main() {
   const heapFlat = heapDelta < TARGET.heapMb || heapDeltaPct < TARGET.heapPct;
   const verdict = {
     fps: { target: `>= ${TARGET.fps}`, mean: fpsMean, min: fpsMin, pass: fpsMean >= TARGET.fps },
-    busy: { target: `< ${TARGET.busyPct} %`, mean: busyMean, max: busyMax, pass: busyMean < TARGET.busyPct },
-    heap: { target: `growth < ${TARGET.heapMb} MB or < ${TARGET.heapPct} %`, startMb: heapStart, endMb: heapEnd, deltaMb: heapDelta, deltaPct: heapDeltaPct, slopeMbPerMin: heapSlope, pass: heapFlat },
+    busy: {
+      target: `< ${TARGET.busyPct} %`,
+      mean: busyMean,
+      max: busyMax,
+      pass: busyMean < TARGET.busyPct,
+    },
+    heap: {
+      target: `growth < ${TARGET.heapMb} MB or < ${TARGET.heapPct} %`,
+      startMb: heapStart,
+      endMb: heapEnd,
+      deltaMb: heapDelta,
+      deltaPct: heapDeltaPct,
+      slopeMbPerMin: heapSlope,
+      pass: heapFlat,
+    },
   };
 
   const lines = [];
   lines.push('');
-  lines.push(`## Wall long-run: ${opt.devices} devices × ${opt.rate} Hz, ${shape.tiles} tiles, ${shape.charts} charts (${shape.chartsVisible} visible), ${f(measuredS / 60, 1)} min`);
+  lines.push(
+    `## Wall long-run: ${opt.devices} devices × ${opt.rate} Hz, ${shape.tiles} tiles, ${shape.charts} charts (${shape.chartsVisible} visible), ${f(measuredS / 60, 1)} min`,
+  );
   lines.push('');
-  lines.push(`URL \`${wallUrl.replace(httpUrl, '')}\` · Chromium ${browser.version()} headless 1920×1080 (--disable-gpu) · backend accepted ${f(readingsPerS)} readings/s, sent this page ${f(liveSentPerS)} readings/s`);
-  lines.push(`load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, mean 1-min load during the run ${f(loadMean, 2)} on ${os.cpus().length} cores (the machine may be shared)`);
-  lines.push(`baseline on an empty page just before: ${f(baseline.fps, 1)} fps, main thread busy ${f(baseline.busyPct, 1)} % (what this machine allows right now)`);
+  lines.push(
+    `URL \`${wallUrl.replace(httpUrl, '')}\` · Chromium ${browser.version()} headless 1920×1080 (--disable-gpu) · backend accepted ${f(readingsPerS)} readings/s, sent this page ${f(liveSentPerS)} readings/s`,
+  );
+  lines.push(
+    `load average at start ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, mean 1-min load during the run ${f(loadMean, 2)} on ${os.cpus().length} cores (the machine may be shared)`,
+  );
+  lines.push(
+    `baseline on an empty page just before: ${f(baseline.fps, 1)} fps, main thread busy ${f(baseline.busyPct, 1)} % (what this machine allows right now)`,
+  );
   lines.push('');
-  lines.push('| minute | fps | chart draws/s | canvas resizes/s | worst frame ms | busy % | script % | layout+style % | long tasks/min | main-thread CPU % | heap MB after GC | DOM nodes | load 1m |');
+  lines.push(
+    '| minute | fps | chart draws/s | canvas resizes/s | worst frame ms | busy % | script % | layout+style % | long tasks/min | main-thread CPU % | heap MB after GC | DOM nodes | load 1m |',
+  );
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of samples) {
     if (s.fps === undefined) {
-      lines.push(`| ${f(s.minute, 1)} | — | — | — | — | — | — | — | — | — | ${f(s.heapMb, 2)} | ${s.domNodes} | ${f(s.load1, 2)} |`);
+      lines.push(
+        `| ${f(s.minute, 1)} | — | — | — | — | — | — | — | — | — | ${f(s.heapMb, 2)} | ${s.domNodes} | ${f(s.load1, 2)} |`,
+      );
       continue;
     }
     lines.push(
@@ -579,29 +724,50 @@ async function main() {
   }
   lines.push('');
   const ok = (b) => (b ? 'PASS' : 'MISS');
-  lines.push(`- fps: mean ${f(fpsMean, 1)} (lowest interval ${f(fpsMin, 1)}) — target ≥ ${TARGET.fps}: **${ok(verdict.fps.pass)}**`);
-  lines.push(`- main thread busy: mean ${f(busyMean, 1)} % (highest interval ${f(busyMax, 1)} %) — target < ${TARGET.busyPct} %: **${ok(verdict.busy.pass)}**`);
+  lines.push(
+    `- fps: mean ${f(fpsMean, 1)} (lowest interval ${f(fpsMin, 1)}) — target ≥ ${TARGET.fps}: **${ok(verdict.fps.pass)}**`,
+  );
+  lines.push(
+    `- main thread busy: mean ${f(busyMean, 1)} % (highest interval ${f(busyMax, 1)} %) — target < ${TARGET.busyPct} %: **${ok(verdict.busy.pass)}**`,
+  );
   lines.push(
     `- JS heap after GC: start ${f(heapStart, 2)} MB, end ${f(heapEnd, 2)} MB, delta ${heapDelta >= 0 ? '+' : ''}${f(heapDelta, 2)} MB (${heapDeltaPct >= 0 ? '+' : ''}${f(heapDeltaPct, 1)} %), trend ${f(heapSlope * 1000, 0)} kB/min — target flat (< ${TARGET.heapMb} MB or < ${TARGET.heapPct} %): **${ok(heapFlat)}**`,
   );
-  lines.push(`- DOM nodes: start ${samples[0].domNodes}, end ${samples[samples.length - 1].domNodes}; Blink Nodes metric (incl. detached) start ${samples[0].nodesMetric}, end ${samples[samples.length - 1].nodesMetric}; JS event listeners start ${samples[0].listeners}, end ${samples[samples.length - 1].listeners}`);
+  lines.push(
+    `- DOM nodes: start ${samples[0].domNodes}, end ${samples[samples.length - 1].domNodes}; Blink Nodes metric (incl. detached) start ${samples[0].nodesMetric}, end ${samples[samples.length - 1].nodesMetric}; JS event listeners start ${samples[0].listeners}, end ${samples[samples.length - 1].listeners}`,
+  );
   const cpuMean = (k) => mean(measured.map((s) => s.cpuPct[k]).filter((x) => x !== null));
   lines.push(
     `- main thread CPU time (CrRendererMain, /proc): mean ${f(cpuMean('rendererMain'), 1)} % — "busy %" above is wall time inside tasks (CDP TaskDuration) and also counts time the thread waited for a core, so on a loaded machine it reads higher than the CPU it used`,
   );
-  lines.push(`- CPU (mean, % of one core): Chromium all processes ${f(cpuMean('chromium'))} %, renderer process ${f(cpuMean('renderer'))} %, backend ${f(cpuMean('backend'))} %, simulator ${f(cpuMean('simulator'))} %`);
+  lines.push(
+    `- CPU (mean, % of one core): Chromium all processes ${f(cpuMean('chromium'))} %, renderer process ${f(cpuMean('renderer'))} %, backend ${f(cpuMean('backend'))} %, simulator ${f(cpuMean('simulator'))} %`,
+  );
   if (profileSummary) {
     const c = profileSummary.categories;
     lines.push('');
-    lines.push(`### CPU profile of the renderer main thread (${f(profileSummary.durationMs / 1000, 1)} s, after the run)`);
+    lines.push(
+      `### CPU profile of the renderer main thread (${f(profileSummary.durationMs / 1000, 1)} s, after the run)`,
+    );
     lines.push('');
-    lines.push(`idle ${f(c.idle.pct, 1)} % · JS ${f(c.js.pct, 1)} % · GC ${f(c.gc.pct, 1)} % · (program: native, incl. layout/paint not attributed to JS) ${f(c.program.pct, 1)} %`);
+    lines.push(
+      `idle ${f(c.idle.pct, 1)} % · JS ${f(c.js.pct, 1)} % · GC ${f(c.gc.pct, 1)} % · (program: native, incl. layout/paint not attributed to JS) ${f(c.program.pct, 1)} %`,
+    );
     lines.push('');
     lines.push('| self % | self ms | function | where | source starts with |');
     lines.push('|---:|---:|---|---|---|');
-    for (const t of profileSummary.top) lines.push(`| ${f(t.pct, 2)} | ${f(t.selfMs, 0)} | \`${t.fn}\` | ${t.where} | ${t.source ? `\`${t.source}\`` : ''} |`);
+    for (const t of profileSummary.top)
+      lines.push(
+        `| ${f(t.pct, 2)} | ${f(t.selfMs, 0)} | \`${t.fn}\` | ${t.where} | ${t.source ? `\`${t.source}\`` : ''} |`,
+      );
     lines.push('');
-    lines.push('By script: ' + profileSummary.byScript.slice(0, 6).map((s) => `${s.script} ${f(s.pct, 1)} %`).join(' · '));
+    lines.push(
+      'By script: ' +
+        profileSummary.byScript
+          .slice(0, 6)
+          .map((s) => `${s.script} ${f(s.pct, 1)} %`)
+          .join(' · '),
+    );
   }
   lines.push('');
   const text = lines.join('\n');
@@ -616,8 +782,23 @@ async function main() {
         startedAt: startedAt.toISOString(),
         options: opt,
         targets: TARGET,
-        env: { node: process.version, chromium: browser.version(), cores: os.cpus().length, loadAtStart, loadMean },
-        page: { dashboardBuilt, scripts: [...sources.keys()].map((u) => u.replace(httpUrl, '')), url: wallUrl.replace(httpUrl, ''), tiles: shape.tiles, charts: shape.charts, canvases: shape.canvases, chartsVisible: shape.chartsVisible, metricsPerDevice: metricCount },
+        env: {
+          node: process.version,
+          chromium: browser.version(),
+          cores: os.cpus().length,
+          loadAtStart,
+          loadMean,
+        },
+        page: {
+          dashboardBuilt,
+          scripts: [...sources.keys()].map((u) => u.replace(httpUrl, '')),
+          url: wallUrl.replace(httpUrl, ''),
+          tiles: shape.tiles,
+          charts: shape.charts,
+          canvases: shape.canvases,
+          chartsVisible: shape.chartsVisible,
+          metricsPerDevice: metricCount,
+        },
         backend: { readingsPerS, liveSentPerS },
         baseline,
         samples,
@@ -630,7 +811,9 @@ async function main() {
       2,
     ),
   );
-  log(`wrote ${path.relative(root, file)}${profileFile ? ` and ${path.relative(root, profileFile)}` : ''}`);
+  log(
+    `wrote ${path.relative(root, file)}${profileFile ? ` and ${path.relative(root, profileFile)}` : ''}`,
+  );
 
   stopping = true;
   await browser.close().catch(() => undefined);
@@ -647,7 +830,8 @@ main().then(
   async (error) => {
     console.error(`wall-longrun: ${error?.stack ?? error}`);
     stopping = true;
-    for (const c of children) console.error(`--- ${c.name} output (tail) ---\n${c.output().slice(-2000)}`);
+    for (const c of children)
+      console.error(`--- ${c.name} output (tail) ---\n${c.output().slice(-2000)}`);
     await browser?.close().catch(() => undefined);
     killAll('SIGKILL');
     process.exit(1);

@@ -9,7 +9,16 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          patterns: ['@nestjs/*', '@angular/*', 'mqtt', 'socket.io', 'socket.io-client', 'aedes', 'chart.js', 'rxjs'],
+          patterns: [
+            '@nestjs/*',
+            '@angular/*',
+            'mqtt',
+            'socket.io',
+            'socket.io-client',
+            'aedes',
+            'chart.js',
+            'rxjs',
+          ],
         },
       ],
     },

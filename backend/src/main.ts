@@ -21,9 +21,7 @@ async function main(): Promise<void> {
   logger.log(`dashboard   ${browserUrl}/`);
   logger.log(`api         ${browserUrl}/api/health`);
   logger.log(`socket.io   ${browserUrl}${LIVE_NAMESPACE} (websocket, polling)`);
-  logger.log(
-    `mqtt        ${pulse.mqttUrl} (${config.MQTT_URL ? 'external' : 'embedded Aedes'})`,
-  );
+  logger.log(`mqtt        ${pulse.mqttUrl} (${config.MQTT_URL ? 'external' : 'embedded Aedes'})`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -51,10 +49,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(
-    error instanceof StartupError
-      ? `Pulse cannot start: ${error.message}`
-      : error,
-  );
+  console.error(error instanceof StartupError ? `Pulse cannot start: ${error.message}` : error);
   process.exit(1);
 });

@@ -6,13 +6,7 @@ import { DEFAULTS } from '../../simulator/src/app/config';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { runSimulator, Simulator } from '../../simulator/src/app/simulator';
 import { PulseHandle } from '../src/app/pulse';
-import {
-  closeLive,
-  collectAlerts,
-  connectLive,
-  LiveClient,
-  subscribe,
-} from './support/clients';
+import { closeLive, collectAlerts, connectLive, LiveClient, subscribe } from './support/clients';
 import { startTestPulse } from './support/pulse';
 
 // Real: backend with its DEFAULT_RULES (no ALERT_RULES_FILE), embedded Aedes, the simulator's
@@ -37,10 +31,7 @@ describe('simulator alert scenarios against the backend and its default rules', 
   it('spike raises vibration-spike after 2 s and vibration-high after its 5 s; offline raises device-offline through the Last Will; flatline raises no-data', async () => {
     const alerts = collectAlerts(watcher);
     const startedAt = Date.now();
-    const run = (
-      prefix: string,
-      scenario: 'spike' | 'offline' | 'flatline',
-    ) => {
+    const run = (prefix: string, scenario: 'spike' | 'offline' | 'flatline') => {
       const sim = runSimulator({
         ...DEFAULTS,
         url: pulse.mqttUrl,
@@ -59,10 +50,7 @@ describe('simulator alert scenarios against the backend and its default rules', 
     run('sc-flat', 'flatline');
     const raised = (ruleId: string, deviceId: string) =>
       alerts.waitForEvent(
-        (e) =>
-          e.ruleId === ruleId &&
-          e.deviceId === deviceId &&
-          e.state === 'raised',
+        (e) => e.ruleId === ruleId && e.deviceId === deviceId && e.state === 'raised',
         `${ruleId} on ${deviceId}`,
         15_000,
       );
@@ -83,9 +71,7 @@ describe('simulator alert scenarios against the backend and its default rules', 
     const silent = await raised('no-data', 'sc-flat-001');
     const silentAt = Date.now() - startedAt;
     expect(silent).toMatchObject({ severity: 'minor', threshold: 10_000 });
-    console.log(
-      `scenario no-data after start: ${(silentAt / 1000).toFixed(1)} s`,
-    );
+    console.log(`scenario no-data after start: ${(silentAt / 1000).toFixed(1)} s`);
 
     // The episodes start at 2 s; the rules' durations decide the rest.
     // vibration-spike holds its rate condition 2 s (forMs) before raising.
@@ -99,9 +85,7 @@ describe('simulator alert scenarios against the backend and its default rules', 
     expect(silentAt).toBeGreaterThanOrEqual(11_000);
     expect(silentAt).toBeLessThan(14_500);
     // Nothing else fired: the scenario devices are quiet outside their episodes.
-    const rules = new Set(
-      alerts.events.map((e) => `${e.ruleId} ${e.deviceId}`),
-    );
+    const rules = new Set(alerts.events.map((e) => `${e.ruleId} ${e.deviceId}`));
     expect([...rules].sort()).toEqual([
       'device-offline sc-off-001',
       'no-data sc-flat-001',

@@ -56,12 +56,7 @@ describe('alerts end to end', () => {
   };
   const api = (path: string) => `${pulse.httpUrl}/api${path}`;
   const temperature = (id: string, value: number) =>
-    publish(
-      device,
-      telemetryTopic(id),
-      JSON.stringify({ values: { temperature: value } }),
-      1,
-    );
+    publish(device, telemetryTopic(id), JSON.stringify({ values: { temperature: value } }), 1);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-'));
@@ -122,9 +117,7 @@ describe('alerts end to end', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(twice.events.filter((e) => e.id === raised.id)).toHaveLength(1);
     expect(watched.events).toHaveLength(1);
-    console.log(
-      `alert latency (reading published → alert received): ${latencyMs} ms`,
-    );
+    console.log(`alert latency (reading published → alert received): ${latencyMs} ms`);
   });
 
   it('pushes an HTTP acknowledgement to other clients; refuses a second one, unknown ids and bad bodies', async () => {
@@ -135,11 +128,10 @@ describe('alerts end to end', () => {
     const alert = active.body.alerts.find((a) => a.deviceId === 'al-1');
     if (!alert) throw new Error('al-1 has no active alert');
 
-    const ack = await sendJson<AckResponse>(
-      api(`/alerts/${alert.id}/ack`),
-      'POST',
-      { by: 'alice', note: 'on it' },
-    );
+    const ack = await sendJson<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
+      by: 'alice',
+      note: 'on it',
+    });
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({
       ok: true,
@@ -156,23 +148,21 @@ describe('alerts end to end', () => {
     });
     expect(pushed.acknowledgedAt).toEqual(expect.any(Number));
 
-    const again = await sendJson<AckResponse>(
-      api(`/alerts/${alert.id}/ack`),
-      'POST',
-      { by: 'bob' },
-    );
+    const again = await sendJson<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
+      by: 'bob',
+    });
     expect(again).toMatchObject({
       status: 409,
       body: { ok: false, error: 'already_acknowledged' },
     });
-    expect(
-      await sendJson(api('/alerts/al-nope/ack'), 'POST', { by: 'bob' }),
-    ).toMatchObject({ status: 404, body: { ok: false, error: 'not_found' } });
-    const bad = await sendJson<{ message: string[] }>(
-      api(`/alerts/${alert.id}/ack`),
-      'POST',
-      { by: '', extra: 1 },
-    );
+    expect(await sendJson(api('/alerts/al-nope/ack'), 'POST', { by: 'bob' })).toMatchObject({
+      status: 404,
+      body: { ok: false, error: 'not_found' },
+    });
+    const bad = await sendJson<{ message: string[] }>(api(`/alerts/${alert.id}/ack`), 'POST', {
+      by: '',
+      extra: 1,
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toEqual(
       expect.arrayContaining([
@@ -195,25 +185,18 @@ describe('alerts end to end', () => {
       (e) => e.deviceId === 'al-2' && e.state === 'raised',
       'al-2 raised',
     );
-    const response = await operator
-      .timeout(5000)
-      .emitWithAck('ack', { id: raised.id, by: 'bob' });
+    const response = await operator.timeout(5000).emitWithAck('ack', { id: raised.id, by: 'bob' });
     expect(response).toMatchObject({
       ok: true,
       alert: { id: raised.id, state: 'acknowledged', acknowledgedBy: 'bob' },
     });
     await theirs.waitForEvent(
-      (e) =>
-        e.id === raised.id &&
-        e.state === 'acknowledged' &&
-        e.acknowledgedBy === 'bob',
+      (e) => e.id === raised.id && e.state === 'acknowledged' && e.acknowledgedBy === 'bob',
       'acknowledged by bob',
     );
 
     expect(
-      await operator
-        .timeout(5000)
-        .emitWithAck('ack', { id: raised.id, by: 'carol' }),
+      await operator.timeout(5000).emitWithAck('ack', { id: raised.id, by: 'carol' }),
     ).toMatchObject({ ok: false, error: 'already_acknowledged' });
     const invalid = await operator
       .timeout(5000)
@@ -247,21 +230,12 @@ describe('alerts end to end', () => {
     const history = await getJson<AlertHistoryResponse>(
       api('/alerts/history?deviceId=al-1&limit=10'),
     );
-    expect(history.body.events.map((e) => e.state)).toEqual([
-      'cleared',
-      'acknowledged',
-      'raised',
-    ]);
+    expect(history.body.events.map((e) => e.state)).toEqual(['cleared', 'acknowledged', 'raised']);
     const raisedOnly = await getJson<AlertHistoryResponse>(
       api('/alerts/history?state=raised&severity=major'),
     );
-    expect(raisedOnly.body.events.map((e) => e.deviceId)).toEqual([
-      'al-2',
-      'al-1',
-    ]);
-    const bad = await getJson<{ message: string[] }>(
-      api('/alerts/history?limit=0&state=nope'),
-    );
+    expect(raisedOnly.body.events.map((e) => e.deviceId)).toEqual(['al-2', 'al-1']);
+    const bad = await getJson<{ message: string[] }>(api('/alerts/history?limit=0&state=nope'));
     expect(bad.status).toBe(400);
     expect(bad.body.message).toEqual([
       expect.stringMatching(/^state: /),
@@ -271,9 +245,7 @@ describe('alerts end to end', () => {
 
   it('sends the active alerts to a new client as its `alerts` snapshot on connect', async () => {
     let snapshot: AlertEvent[] | null = null;
-    await live((socket) =>
-      socket.once('alerts', (alerts) => (snapshot = alerts)),
-    );
+    await live((socket) => socket.once('alerts', (alerts) => (snapshot = alerts)));
     const received = await waitForValue(() => snapshot);
     expect(received).toEqual([
       expect.objectContaining({
@@ -289,49 +261,35 @@ describe('alerts end to end', () => {
     const list = await getJson<AlertRulesResponse>(api('/alert-rules'));
     expect(list.body.rules.map((r) => r.id)).toEqual(['hot']);
 
-    const missing = await sendJson<{ message: string[] }>(
-      api('/alert-rules'),
-      'POST',
-      {
-        id: 'cold',
-        kind: 'threshold',
-        metric: 'temperature',
-        op: 'below',
-        severity: 'urgent',
-      },
-    );
+    const missing = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+      id: 'cold',
+      kind: 'threshold',
+      metric: 'temperature',
+      op: 'below',
+      severity: 'urgent',
+    });
     expect(missing.status).toBe(400);
-    expect(missing.body.message).toEqual([
-      expect.stringMatching(/^severity: Invalid option/),
-    ]);
-    const noValue = await sendJson<{ message: string[] }>(
-      api('/alert-rules'),
-      'POST',
-      {
-        id: 'cold',
-        kind: 'threshold',
-        metric: 'temperature',
-        op: 'below',
-        severity: 'minor',
-        forMs: -1,
-      },
-    );
+    expect(missing.body.message).toEqual([expect.stringMatching(/^severity: Invalid option/)]);
+    const noValue = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+      id: 'cold',
+      kind: 'threshold',
+      metric: 'temperature',
+      op: 'below',
+      severity: 'minor',
+      forMs: -1,
+    });
     expect(noValue.status).toBe(400);
     expect(noValue.body.message).toEqual(
       expect.arrayContaining([expect.stringMatching(/^forMs: /)]),
     );
-    const outside = await sendJson<{ message: string[] }>(
-      api('/alert-rules'),
-      'POST',
-      {
-        id: 'band',
-        kind: 'threshold',
-        metric: 't',
-        op: 'outside',
-        value: 3,
-        severity: 'minor',
-      },
-    );
+    const outside = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+      id: 'band',
+      kind: 'threshold',
+      metric: 't',
+      op: 'outside',
+      value: 3,
+      severity: 'minor',
+    });
     expect(outside.body.message).toEqual([
       'value: not used with op "outside": use low/high and clearLow/clearHigh',
       'low: required with op "outside"',
@@ -346,11 +304,7 @@ describe('alerts end to end', () => {
       value: 5,
       severity: 'minor',
     };
-    const created = await sendJson<AlertRule>(
-      api('/alert-rules'),
-      'POST',
-      cold,
-    );
+    const created = await sendJson<AlertRule>(api('/alert-rules'), 'POST', cold);
     expect(created).toEqual({
       status: 201,
       body: {
@@ -361,28 +315,25 @@ describe('alerts end to end', () => {
         clearForMs: 0,
       },
     });
-    expect((await sendJson(api('/alert-rules'), 'POST', cold)).status).toBe(
-      409,
-    );
+    expect((await sendJson(api('/alert-rules'), 'POST', cold)).status).toBe(409);
     expect(await getJson(api('/alert-rules/cold'))).toMatchObject({
       status: 200,
       body: { id: 'cold', value: 5 },
     });
 
-    const mismatch = await sendJson<{ message: string[] }>(
-      api('/alert-rules/cold'),
-      'PUT',
-      { ...cold, id: 'warm' },
-    );
+    const mismatch = await sendJson<{ message: string[] }>(api('/alert-rules/cold'), 'PUT', {
+      ...cold,
+      id: 'warm',
+    });
     expect(mismatch).toMatchObject({
       status: 400,
       body: { message: ['id: must match the path ("cold"), got "warm"'] },
     });
-    const replaced = await sendJson<AlertRule>(
-      api('/alert-rules/cold'),
-      'PUT',
-      { ...cold, value: 2, forMs: 30_000 },
-    );
+    const replaced = await sendJson<AlertRule>(api('/alert-rules/cold'), 'PUT', {
+      ...cold,
+      value: 2,
+      forMs: 30_000,
+    });
     expect(replaced).toMatchObject({
       status: 200,
       body: { id: 'cold', value: 2, forMs: 30_000 },
@@ -394,16 +345,12 @@ describe('alerts end to end', () => {
       ['cold', 2],
     ]);
 
-    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(
-      204,
-    );
+    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(204);
     expect((await getJson(api('/alert-rules/cold'))).status).toBe(404);
-    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(
-      404,
-    );
-    expect(
-      parseAlertRules(readFileSync(rulesFile, 'utf8'), 'yaml').map((r) => r.id),
-    ).toEqual(['hot']);
+    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(404);
+    expect(parseAlertRules(readFileSync(rulesFile, 'utf8'), 'yaml').map((r) => r.id)).toEqual([
+      'hot',
+    ]);
 
     const stats = (await getJson<IngestStats>(api('/stats'))).body;
     expect(stats.alerts).toMatchObject({
@@ -467,16 +414,13 @@ describe('alert rules file at startup', () => {
     await expect(startTestPulse({ ALERT_RULES_FILE: yaml })).rejects.toThrow(
       /ALERT_RULES_FILE: invalid alert rules in .*rules\.yaml:\n {2}line \d+, column \d+: /,
     );
-    await expect(
-      startTestPulse({ ALERT_RULES_FILE: join(dir, 'nope.yaml') }),
-    ).rejects.toThrow(/\(root\): cannot read the file \(ENOENT\)/);
+    await expect(startTestPulse({ ALERT_RULES_FILE: join(dir, 'nope.yaml') })).rejects.toThrow(
+      /\(root\): cannot read the file \(ENOENT\)/,
+    );
   });
 });
 
-async function waitForValue<T>(
-  get: () => T | null,
-  timeoutMs = 5000,
-): Promise<T> {
+async function waitForValue<T>(get: () => T | null, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = get();

@@ -18,9 +18,9 @@ type Service = {
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
 };
-const compose = parse(
-  readFileSync(join(root, 'docker-compose.yml'), 'utf8'),
-) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 
 /** Instructions of a Dockerfile, continuation lines joined. */
@@ -38,11 +38,7 @@ function dockerfile(service: Service): { file: string; lines: string[] } {
 
 describe('docker-compose.yml', () => {
   it('has the broker, the gateway and the simulator', () => {
-    expect(Object.keys(services).sort()).toEqual([
-      'backend',
-      'mosquitto',
-      'simulator',
-    ]);
+    expect(Object.keys(services).sort()).toEqual(['backend', 'mosquitto', 'simulator']);
   });
 
   it('pins every image and dependency to a service that exists', () => {
@@ -66,9 +62,7 @@ describe('docker-compose.yml', () => {
       expect(existsSync(context)).toBe(true);
       const { file, lines } = dockerfile(service);
       expect(existsSync(file)).toBe(true);
-      const copies = lines.filter(
-        (l) => /^COPY\s/i.test(l) && !/--from=/i.test(l),
-      );
+      const copies = lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l));
       expect(copies.length).toBeGreaterThan(0);
       for (const copy of copies) {
         const parts = copy
@@ -96,23 +90,15 @@ describe('docker-compose.yml', () => {
     const { lines } = dockerfile(services['backend']);
     const cmd = lines.find((l) => /^CMD\s/i.test(l)) ?? 'CMD null';
     expect(JSON.parse(cmd.slice(4))).toEqual(['node', 'dist/backend/main.js']);
-    const webpack = readFileSync(
-      join(root, 'backend/webpack.config.js'),
-      'utf8',
-    );
+    const webpack = readFileSync(join(root, 'backend/webpack.config.js'), 'utf8');
     expect(webpack).toContain("join(__dirname, '../dist/backend')");
   });
 
   it('runs the simulator bundle the esbuild build writes', () => {
     const { lines } = dockerfile(services['simulator']);
     const entry = lines.find((l) => /^ENTRYPOINT\s/i.test(l)) ?? 'ENTRYPOINT null';
-    expect(JSON.parse(entry.slice(11))).toEqual([
-      'node',
-      'dist/simulator/main.js',
-    ]);
-    const project = JSON.parse(
-      readFileSync(join(root, 'simulator/project.json'), 'utf8'),
-    );
+    expect(JSON.parse(entry.slice(11))).toEqual(['node', 'dist/simulator/main.js']);
+    const project = JSON.parse(readFileSync(join(root, 'simulator/project.json'), 'utf8'));
     expect(project.targets.build.options.outputPath).toBe('dist/simulator');
     expect(project.targets.build.options.main).toBe('simulator/src/main.ts');
   });
@@ -129,9 +115,7 @@ describe('docker-compose.yml', () => {
     );
     expect(published).toContain(config.PORT);
     const { lines } = dockerfile(services['backend']);
-    expect(
-      lines.some((l) => new RegExp(`^EXPOSE\\s.*\\b${config.PORT}\\b`).test(l)),
-    ).toBe(true);
+    expect(lines.some((l) => new RegExp(`^EXPOSE\\s.*\\b${config.PORT}\\b`).test(l))).toBe(true);
   });
 
   it('points the backend and the simulator at the broker service and its port', () => {
@@ -142,11 +126,7 @@ describe('docker-compose.yml', () => {
     );
     expect(brokerPorts).toContain(Number(broker.port));
     const command = services['simulator'].command ?? [];
-    expect(command[command.indexOf('--url') + 1]).toBe(
-      broker.href.replace(/\/$/, ''),
-    );
-    expect(Object.keys(services['backend'].depends_on ?? {})).toContain(
-      broker.hostname,
-    );
+    expect(command[command.indexOf('--url') + 1]).toBe(broker.href.replace(/\/$/, ''));
+    expect(Object.keys(services['backend'].depends_on ?? {})).toContain(broker.hostname);
   });
 });

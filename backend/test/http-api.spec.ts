@@ -23,11 +23,7 @@ describe('HTTP API', () => {
     await endMqtt(device);
     await waitFor(
       async () =>
-        (
-          await getJson<{ lastTs: number }>(
-            `${pulse.httpUrl}/api/devices/api-1`,
-          )
-        ).body.lastTs ===
+        (await getJson<{ lastTs: number }>(`${pulse.httpUrl}/api/devices/api-1`)).body.lastTs ===
         t0 + 4000,
     );
   });
@@ -36,8 +32,7 @@ describe('HTTP API', () => {
     await pulse?.close();
   });
 
-  const get = <T = Record<string, unknown>>(path: string) =>
-    getJson<T>(`${pulse.httpUrl}${path}`);
+  const get = <T = Record<string, unknown>>(path: string) => getJson<T>(`${pulse.httpUrl}${path}`);
 
   it('reports health with the broker state', async () => {
     expect(await get('/api/health')).toEqual({

@@ -12,11 +12,7 @@ import {
 } from './support/clients';
 import { waitFor } from './support/net';
 import { ingestScenarios } from './support/ingest-scenarios';
-import {
-  Mosquitto,
-  mosquittoAvailable,
-  startMosquitto,
-} from './support/mosquitto';
+import { Mosquitto, mosquittoAvailable, startMosquitto } from './support/mosquitto';
 import { startTestPulse } from './support/pulse';
 
 // Real: Debian's mosquitto as the external broker (MQTT_URL), HTTP, Socket.IO, mqtt.js clients.
@@ -77,8 +73,7 @@ import { startTestPulse } from './support/pulse';
       await received.waitForCount(1);
       await endMqtt(device);
       await closeLive(socket);
-      const stats = (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`))
-        .body;
+      const stats = (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body;
       expect(stats.broker).toMatchObject({ connected: true, reconnects: 1 });
     });
 
@@ -102,8 +97,7 @@ import { startTestPulse } from './support/pulse';
           const response = await getJson<{ series: { t: number[] }[] }>(
             `${pulse.httpUrl}/api/devices/while-down/history`,
           );
-          return response.status === 200 &&
-            response.body.series[0]?.t.length === 3
+          return response.status === 200 && response.body.series[0]?.t.length === 3
             ? response.body.series[0]
             : null;
         },

@@ -1,9 +1,4 @@
-import {
-  DeviceInfo,
-  metaTopic,
-  Reading,
-  telemetryTopic,
-} from '@pulse/protocol';
+import { DeviceInfo, metaTopic, Reading, telemetryTopic } from '@pulse/protocol';
 import { MqttClient } from 'mqtt';
 import { PulseHandle } from '../src/app/pulse';
 import {
@@ -52,13 +47,7 @@ describe('live rooms and coalescing', () => {
       1,
       true,
     );
-    await publish(
-      device,
-      metaTopic('g-2'),
-      JSON.stringify({ group: 'hall' }),
-      1,
-      true,
-    );
+    await publish(device, metaTopic('g-2'), JSON.stringify({ group: 'hall' }), 1, true);
     const groupOnly = await live();
     const everything = await live();
     const groupAck = await subscribe(groupOnly, { groups: ['hall'] });
@@ -81,36 +70,15 @@ describe('live rooms and coalescing', () => {
     const inGroup = collectReadings(groupOnly);
     const all = collectReadings(everything);
 
-    await publish(
-      device,
-      telemetryTopic('g-1'),
-      JSON.stringify({ values: { a: 1 } }),
-      1,
-    );
-    await publish(
-      device,
-      telemetryTopic('g-2'),
-      JSON.stringify({ values: { a: 2 } }),
-      1,
-    );
-    await publish(
-      device,
-      telemetryTopic('other'),
-      JSON.stringify({ values: { a: 3 } }),
-      1,
-    );
-    await publish(
-      device,
-      telemetryTopic('lonely'),
-      JSON.stringify({ values: { a: 4 } }),
-      1,
-    );
+    await publish(device, telemetryTopic('g-1'), JSON.stringify({ values: { a: 1 } }), 1);
+    await publish(device, telemetryTopic('g-2'), JSON.stringify({ values: { a: 2 } }), 1);
+    await publish(device, telemetryTopic('other'), JSON.stringify({ values: { a: 3 } }), 1);
+    await publish(device, telemetryTopic('lonely'), JSON.stringify({ values: { a: 4 } }), 1);
 
     await all.waitForCount(4);
     await inGroup.waitForCount(2);
     await new Promise((resolve) => setTimeout(resolve, 300)); // let any duplicate arrive
-    const values = (readings: Reading[]) =>
-      readings.map((r) => r.values['a']).sort();
+    const values = (readings: Reading[]) => readings.map((r) => r.values['a']).sort();
     expect(values(all.readings)).toEqual([1, 2, 3, 4]);
     expect(values(inGroup.readings)).toEqual([1, 2]);
   });
@@ -120,11 +88,7 @@ describe('live rooms and coalescing', () => {
     await subscribe(socket, { devices: ['burst'] });
     const received = collectReadings(socket);
     for (let i = 0; i < 200; i++)
-      device.publish(
-        telemetryTopic('burst'),
-        JSON.stringify({ values: { i } }),
-        { qos: 0 },
-      );
+      device.publish(telemetryTopic('burst'), JSON.stringify({ values: { i } }), { qos: 0 });
     await received.waitForCount(200);
     expect(received.readings.map((r) => r.values['i'])).toEqual(
       Array.from({ length: 200 }, (_, i) => i),
@@ -138,30 +102,10 @@ describe('live rooms and coalescing', () => {
     socket.on('device', (info) => events.push(info));
     await subscribe(socket, { devices: ['chg'] });
     const received = collectReadings(socket);
-    await publish(
-      device,
-      telemetryTopic('chg'),
-      JSON.stringify({ values: { a: 1 } }),
-      1,
-    );
-    await publish(
-      device,
-      telemetryTopic('chg'),
-      JSON.stringify({ values: { a: 2 } }),
-      1,
-    );
-    await publish(
-      device,
-      telemetryTopic('chg'),
-      JSON.stringify({ values: { a: 3, b: 1 } }),
-      1,
-    );
-    await publish(
-      device,
-      metaTopic('chg'),
-      JSON.stringify({ name: 'Changed' }),
-      1,
-    );
+    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 1 } }), 1);
+    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 2 } }), 1);
+    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 3, b: 1 } }), 1);
+    await publish(device, metaTopic('chg'), JSON.stringify({ name: 'Changed' }), 1);
     await received.waitForCount(3);
     await waitFor(() => events.length >= 3);
     expect(events.map((e) => [e.metrics, e.meta?.name ?? null])).toEqual([

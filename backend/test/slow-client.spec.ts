@@ -34,20 +34,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * every reading has its own timestamp in history), `perMessage` readings per message every
  * 4 ms, each with `filler` extra metrics to make the frames big.
  */
-function firehose(
-  device: MqttClient,
-  deviceId: string,
-  perMessage: number,
-  filler: number,
-) {
+function firehose(device: MqttClient, deviceId: string, perMessage: number, filler: number) {
   const t0 = Date.now();
   let n = 0;
   const extra: Record<string, number> = {};
   for (let i = 0; i < filler; i++) extra[`filler_metric_${i}`] = i + 0.5;
   const timer = setInterval(() => {
     const batch = [];
-    for (let i = 0; i < perMessage; i++, n++)
-      batch.push({ ts: t0 + n, values: { n, ...extra } });
+    for (let i = 0; i < perMessage; i++, n++) batch.push({ ts: t0 + n, values: { n, ...extra } });
     device.publish(telemetryTopic(deviceId), JSON.stringify(batch));
   }, 4);
   return {
@@ -71,11 +65,7 @@ function record(socket: LiveClient) {
 }
 
 /** Re-subscribe as a client does after `lagged`: history from the newest reading held. */
-async function refill(
-  socket: LiveClient,
-  deviceId: string,
-  readings: Reading[],
-) {
+async function refill(socket: LiveClient, deviceId: string, readings: Reading[]) {
   const since = readings[readings.length - 1].ts;
   const ack = await subscribe(socket, {
     devices: [deviceId],
@@ -94,8 +84,7 @@ function holes(live: Reading[], refilled: number[]): number[] {
   const first = live[0].values['n'];
   const last = Math.max(...seen);
   const missing: number[] = [];
-  for (let n = first; n <= last && missing.length < 10; n++)
-    if (!seen.has(n)) missing.push(n);
+  for (let n = first; n <= last && missing.length < 10; n++) if (!seen.has(n)) missing.push(n);
   return missing;
 }
 
@@ -148,11 +137,7 @@ describe('a client that stops reading', () => {
       expect(got.readings.length).toBe(notice.atCount);
       expect(pump.published() - got.readings.length).toBeGreaterThan(1000);
 
-      const refilled = await refill(
-        socket,
-        'firehose-ws',
-        got.readings.slice(0, notice.atCount),
-      );
+      const refilled = await refill(socket, 'firehose-ws', got.readings.slice(0, notice.atCount));
       expect(refilled.length).toBeGreaterThan(1000);
       // Live again after the re-subscribe, and nothing missing between live and history.
       const resumedAt = got.readings.length;
@@ -190,11 +175,7 @@ describe('a client that stops reading', () => {
       const notice = got.lagged[0];
       await sleep(300);
       expect(got.readings.length).toBe(notice.atCount);
-      const refilled = await refill(
-        socket,
-        'firehose-poll',
-        got.readings.slice(0, notice.atCount),
-      );
+      const refilled = await refill(socket, 'firehose-poll', got.readings.slice(0, notice.atCount));
       const resumedAt = got.readings.length;
       await waitFor(() => got.readings.length > resumedAt + 5, {
         message: 'live readings after the re-subscribe',

@@ -58,28 +58,20 @@ describe('live gateway with bad client input', () => {
     ['a bad device id', { devices: ['bad id!'] }, 'devices.0'],
     ['an unknown key', { device: ['a'] }, '(root)'],
     ['a negative since', { devices: ['a'], since: -1 }, 'since'],
-    [
-      'too many devices',
-      { devices: Array.from({ length: 1001 }, (_, i) => `d${i}`) },
-      'devices',
-    ],
-  ])(
-    'answers subscribe with %s by {ok:false, error}',
-    async (_name, request, path) => {
-      const socket = await live();
-      const ack = (await raw(socket)
-        .timeout(5000)
-        .emitWithAck('subscribe', request)) as { ok: boolean; error: string };
-      expect(ack.ok).toBe(false);
-      expect(ack.error).toContain(`${path}: `);
-    },
-  );
+    ['too many devices', { devices: Array.from({ length: 1001 }, (_, i) => `d${i}`) }, 'devices'],
+  ])('answers subscribe with %s by {ok:false, error}', async (_name, request, path) => {
+    const socket = await live();
+    const ack = (await raw(socket).timeout(5000).emitWithAck('subscribe', request)) as {
+      ok: boolean;
+      error: string;
+    };
+    expect(ack.ok).toBe(false);
+    expect(ack.error).toContain(`${path}: `);
+  });
 
   it('answers unsubscribe with a bad shape by {ok:false, error}', async () => {
     const socket = await live();
-    const ack = (await raw(socket)
-      .timeout(5000)
-      .emitWithAck('unsubscribe', { fleet: 'yes' })) as {
+    const ack = (await raw(socket).timeout(5000).emitWithAck('unsubscribe', { fleet: 'yes' })) as {
       ok: boolean;
       error: string;
     };
@@ -92,14 +84,10 @@ describe('live gateway with bad client input', () => {
   it('caps the rooms one connection may join, unknown devices included', async () => {
     const socket = await live();
     const devices = Array.from({ length: 1000 }, (_, i) => `unknown-${i}`);
-    const first = await socket
-      .timeout(5000)
-      .emitWithAck('subscribe', { devices, history: false });
+    const first = await socket.timeout(5000).emitWithAck('subscribe', { devices, history: false });
     expect(first).toMatchObject({ ok: true });
     expect(first.ok && first.rooms).toHaveLength(1000);
-    const second = await socket
-      .timeout(5000)
-      .emitWithAck('subscribe', { fleet: true });
+    const second = await socket.timeout(5000).emitWithAck('subscribe', { fleet: true });
     expect(second).toEqual({
       ok: false,
       error: expect.stringContaining('at most 1000'),
@@ -108,9 +96,9 @@ describe('live gateway with bad client input', () => {
       .timeout(5000)
       .emitWithAck('unsubscribe', { devices: ['unknown-0'] });
     expect(afterLeave.ok && afterLeave.rooms).toHaveLength(999);
-    expect(
-      await socket.timeout(5000).emitWithAck('subscribe', { fleet: true }),
-    ).toMatchObject({ ok: true });
+    expect(await socket.timeout(5000).emitWithAck('subscribe', { fleet: true })).toMatchObject({
+      ok: true,
+    });
   });
 
   it('ignores a subscribe without an acknowledgement callback', async () => {
@@ -118,38 +106,29 @@ describe('live gateway with bad client input', () => {
     raw(socket).emit('subscribe', { devices: ['a'] });
     raw(socket).emit('subscribe');
     raw(socket).emit('unsubscribe', 'nonsense');
-    const ack = await socket
-      .timeout(5000)
-      .emitWithAck('subscribe', { devices: ['b'] });
+    const ack = await socket.timeout(5000).emitWithAck('subscribe', { devices: ['b'] });
     expect(ack.ok && ack.rooms.sort()).toEqual(['device:a', 'device:b']);
   });
 
   it('drops a connection that sends an oversize message and keeps serving others', async () => {
     const socket = await live();
-    const reason = new Promise<string>((resolve) =>
-      socket.once('disconnect', resolve),
-    );
+    const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     raw(socket).emit('subscribe', { devices: ['x'.repeat(100 * 1024)] });
     expect(await reason).toMatch(/transport (close|error)/);
 
     const other = await live();
-    expect(
-      await other.timeout(5000).emitWithAck('subscribe', { devices: ['ok'] }),
-    ).toMatchObject({ ok: true });
-    const health = await getJson<{ status: string }>(
-      `${pulse.httpUrl}/api/health`,
-    );
+    expect(await other.timeout(5000).emitWithAck('subscribe', { devices: ['ok'] })).toMatchObject({
+      ok: true,
+    });
+    const health = await getJson<{ status: string }>(`${pulse.httpUrl}/api/health`);
     expect(health).toEqual({
       status: 200,
       body: expect.objectContaining({ status: 'ok', broker: 'connected' }),
     });
     await waitFor(
       async () =>
-        (
-          await getJson<{ live: { clients: number } }>(
-            `${pulse.httpUrl}/api/stats`,
-          )
-        ).body.live.clients === 1,
+        (await getJson<{ live: { clients: number } }>(`${pulse.httpUrl}/api/stats`)).body.live
+          .clients === 1,
     );
   });
 });

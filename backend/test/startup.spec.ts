@@ -9,9 +9,7 @@ describe('startup', () => {
 
   beforeAll(async () => {
     blocker = createServer();
-    await new Promise<void>((resolve) =>
-      blocker.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     port = (blocker.address() as { port: number }).port;
   });
 
@@ -22,9 +20,7 @@ describe('startup', () => {
   it('explains a busy MQTT_PORT instead of crashing with a stack trace', async () => {
     const attempt = startTestPulse({ MQTT_PORT: String(port) });
     await expect(attempt).rejects.toBeInstanceOf(StartupError);
-    await expect(attempt).rejects.toThrow(
-      /MQTT_PORT \d+ on 127\.0\.0\.1 is already in use/,
-    );
+    await expect(attempt).rejects.toThrow(/MQTT_PORT \d+ on 127\.0\.0\.1 is already in use/);
   });
 
   it('explains a busy PORT', async () => {

@@ -70,7 +70,8 @@ export function usage(snap, root) {
 
 /** Chromium's browser process among the children of `parent` (playwright spawns it directly). */
 export function findChromium(snap, parent) {
-  for (const p of snap.values()) if (p.ppid === parent && /chrom/i.test(p.cmd) && !p.cmd.includes('--type=')) return p.pid;
+  for (const p of snap.values())
+    if (p.ppid === parent && /chrom/i.test(p.cmd) && !p.cmd.includes('--type=')) return p.pid;
   return null;
 }
 

@@ -25,7 +25,13 @@ export function summariseProfile(profile, labelUrl = (u) => u, topN = 15) {
     else if (name === '(program)') categories.program += us;
     else if (name === '(garbage collector)') categories.gc += us;
     else categories.js += us;
-    if (name === '(idle)' || name === '(program)' || name === '(garbage collector)' || name === '(root)') continue;
+    if (
+      name === '(idle)' ||
+      name === '(program)' ||
+      name === '(garbage collector)' ||
+      name === '(root)'
+    )
+      continue;
     const script = cf.url ? labelUrl(cf.url) : '(native)';
     const where = cf.url ? `${script}:${cf.lineNumber + 1}:${cf.columnNumber + 1}` : '(native)';
     const key = `${name}@${where}`;
@@ -38,7 +44,9 @@ export function summariseProfile(profile, labelUrl = (u) => u, topN = 15) {
   const pct = (ms) => (100 * ms) / durationMs;
   return {
     durationMs,
-    categories: Object.fromEntries(Object.entries(categories).map(([k, us]) => [k, { ms: us / 1000, pct: pct(us / 1000) }])),
+    categories: Object.fromEntries(
+      Object.entries(categories).map(([k, us]) => [k, { ms: us / 1000, pct: pct(us / 1000) }]),
+    ),
     top: [...fnAgg.values()]
       .sort((a, b) => b.selfMs - a.selfMs)
       .slice(0, topN)

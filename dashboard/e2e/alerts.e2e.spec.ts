@@ -1,7 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ActiveAlertsResponse, AlertEvent, encodeTelemetry, metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
+import {
+  ActiveAlertsResponse,
+  AlertEvent,
+  encodeTelemetry,
+  metaTopic,
+  statusTopic,
+  telemetryTopic,
+} from '@pulse/protocol';
 import mqtt, { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './support/browser';
@@ -52,23 +59,48 @@ run('alerts in a real browser against the real stack', () => {
   };
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name) });
   const waitConnected = (page: Page) =>
-    waitFor(async () => (await page.locator('.conn').first().getAttribute('data-phase')) === 'connected', 30_000, 'the page to be connected');
+    waitFor(
+      async () => (await page.locator('.conn').first().getAttribute('data-phase')) === 'connected',
+      30_000,
+      'the page to be connected',
+    );
   const activeAlerts = async (): Promise<AlertEvent[]> =>
-    ((await (await fetch(`${backend.httpUrl}/api/alerts`)).json()) as ActiveAlertsResponse).alerts.filter((a) => a.deviceId === DEVICE);
-  const publish = (v: number) => device.publishAsync(telemetryTopic(DEVICE), encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: v } }]));
+    (
+      (await (await fetch(`${backend.httpUrl}/api/alerts`)).json()) as ActiveAlertsResponse
+    ).alerts.filter((a) => a.deviceId === DEVICE);
+  const publish = (v: number) =>
+    device.publishAsync(
+      telemetryTopic(DEVICE),
+      encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: v } }]),
+    );
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     rulesDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
     const rulesFile = join(rulesDir, 'rules.json');
     writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
-    backend = await startBackend({ http: await freePort(), mqtt: await freePort() }, { ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' });
+    backend = await startBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      { ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
+    );
     browser = await launchChromium();
-    device = await mqtt.connectAsync(backend.mqttUrl, { clientId: 'pulse-e2e-alert', reconnectPeriod: 0 });
-    await device.publishAsync(metaTopic(DEVICE), JSON.stringify({ name: 'E2E boiler', group: 'e2e', units: { [METRIC]: '°C' }, intervalMs: 500 }), {
-      retain: true,
-      qos: 1,
+    device = await mqtt.connectAsync(backend.mqttUrl, {
+      clientId: 'pulse-e2e-alert',
+      reconnectPeriod: 0,
     });
+    await device.publishAsync(
+      metaTopic(DEVICE),
+      JSON.stringify({
+        name: 'E2E boiler',
+        group: 'e2e',
+        units: { [METRIC]: '°C' },
+        intervalMs: 500,
+      }),
+      {
+        retain: true,
+        qos: 1,
+      },
+    );
     await device.publishAsync(statusTopic(DEVICE), 'online', { retain: true, qos: 1 });
     timer = setInterval(() => void publish(value).catch(() => undefined), 500);
   });
@@ -76,7 +108,11 @@ run('alerts in a real browser against the real stack', () => {
   afterAll(async () => {
     if (timer) clearInterval(timer);
     await device?.endAsync(true).catch(() => undefined);
-    for (const page of pages) await page.context().close().catch(() => undefined);
+    for (const page of pages)
+      await page
+        .context()
+        .close()
+        .catch(() => undefined);
     await browser?.close();
     await backend?.kill();
     if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
@@ -86,14 +122,25 @@ run('alerts in a real browser against the real stack', () => {
     wall = await open(`/wall?devices=${DEVICE},sim-001,sim-002&window=1m&cols=3`);
     await waitConnected(wall);
     const tile = `.wall-tile[data-device-id="${DEVICE}"]`;
-    await waitFor(async () => (await wall.locator(tile).getAttribute('data-health')) === 'live', 15_000, 'our device to be live on the wall');
-    await waitFor(async () => (await wall.locator(`${tile} app-live-chart`).getAttribute('data-thresholds')) === '2', 10_000, 'the rule levels on the wall chart');
+    await waitFor(
+      async () => (await wall.locator(tile).getAttribute('data-health')) === 'live',
+      15_000,
+      'our device to be live on the wall',
+    );
+    await waitFor(
+      async () =>
+        (await wall.locator(`${tile} app-live-chart`).getAttribute('data-thresholds')) === '2',
+      10_000,
+      'the rule levels on the wall chart',
+    );
     expect(await wall.locator('[data-testid=wall-alert-banner]').count()).toBe(0);
 
     value = 80;
     const spikeAt = Date.now();
     await publish(value);
-    await wall.waitForSelector('[data-testid=wall-alert-banner][data-level=critical]', { timeout: 2000 });
+    await wall.waitForSelector('[data-testid=wall-alert-banner][data-level=critical]', {
+      timeout: 2000,
+    });
     const shownMs = Date.now() - spikeAt;
     process.stderr.write(`[e2e] spike → wall banner: ${shownMs} ms\n`);
 
@@ -103,14 +150,19 @@ run('alerts in a real browser against the real stack', () => {
     expect(await line.locator('.wall-alert-age').textContent()).toMatch(/now|\d+ s ago/);
     expect(await wall.locator(tile).getAttribute('class')).toContain('alert-critical');
     // The picture: let the chart draw the spike against the threshold line first.
-    const points = async () => Number(await wall.locator(`${tile} app-live-chart`).getAttribute('data-points'));
+    const points = async () =>
+      Number(await wall.locator(`${tile} app-live-chart`).getAttribute('data-points'));
     const before = await points();
     await waitFor(async () => (await points()) >= before + 2, 5000, 'the spike on the wall chart');
     await shot(wall, 'wall-alert.png');
   });
 
   it('an acknowledgement on the alerts page reaches the wall within a second', async () => {
-    const alert = await waitFor(async () => (await activeAlerts())[0], 5000, 'the alert on GET /api/alerts');
+    const alert = await waitFor(
+      async () => (await activeAlerts())[0],
+      5000,
+      'the alert on GET /api/alerts',
+    );
     const alerts = await open('/alerts');
     await waitConnected(alerts);
     const row = alerts.locator(`[data-alert-id="${alert.id}"]`);
@@ -118,32 +170,56 @@ run('alerts in a real browser against the real stack', () => {
     expect(await row.getAttribute('data-state')).toBe('raised');
     expect(await row.getAttribute('data-severity')).toBe('critical');
     // The alert's device is watched (no history) for its display name.
-    await waitFor(async () => (await row.locator('.alert-device').textContent()) === 'E2E boiler', 5000, 'the device name on the row');
-    expect(await alerts.locator('[data-testid=alert-summary] .sev-pill[data-severity=critical]').textContent()).toBe('1');
+    await waitFor(
+      async () => (await row.locator('.alert-device').textContent()) === 'E2E boiler',
+      5000,
+      'the device name on the row',
+    );
+    expect(
+      await alerts
+        .locator('[data-testid=alert-summary] .sev-pill[data-severity=critical]')
+        .textContent(),
+    ).toBe('1');
 
     // "Acknowledge as" is remembered in localStorage.
     await alerts.getByTestId('operator-name').fill('e2e-operator');
     await alerts.getByTestId('operator-name').press('Enter');
-    expect(await alerts.evaluate(() => localStorage.getItem('pulse.operator'))).toBe('e2e-operator');
+    expect(await alerts.evaluate(() => localStorage.getItem('pulse.operator'))).toBe(
+      'e2e-operator',
+    );
     await shot(alerts, 'alerts.png');
 
     const clickedAt = Date.now();
     await row.getByTestId('ack').click();
     await wall.waitForFunction(
-      () => !document.querySelector('[data-testid=wall-alert-banner]') && !!document.querySelector('[data-testid=wall-alert-strip]'),
+      () =>
+        !document.querySelector('[data-testid=wall-alert-banner]') &&
+        !!document.querySelector('[data-testid=wall-alert-strip]'),
       null,
       { timeout: 1000, polling: 20 },
     );
     const propagationMs = Date.now() - clickedAt;
-    process.stderr.write(`[e2e] acknowledge on /alerts → wall banner shrinks: ${propagationMs} ms\n`);
+    process.stderr.write(
+      `[e2e] acknowledge on /alerts → wall banner shrinks: ${propagationMs} ms\n`,
+    );
     expect(propagationMs).toBeLessThan(1000);
-    expect(await wall.getByTestId('wall-alert-strip').textContent()).toContain('ack by e2e-operator');
+    expect(await wall.getByTestId('wall-alert-strip').textContent()).toContain(
+      'ack by e2e-operator',
+    );
 
-    await waitFor(async () => (await row.getAttribute('data-state')) === 'acknowledged', 1000, 'the row to show acknowledged');
+    await waitFor(
+      async () => (await row.getAttribute('data-state')) === 'acknowledged',
+      1000,
+      'the row to show acknowledged',
+    );
     expect(await row.getByTestId('ack').count()).toBe(0);
     expect(await row.textContent()).toContain('acknowledged by e2e-operator');
     const [acked] = await activeAlerts();
-    expect(acked).toMatchObject({ id: alert.id, state: 'acknowledged', acknowledgedBy: 'e2e-operator' });
+    expect(acked).toMatchObject({
+      id: alert.id,
+      state: 'acknowledged',
+      acknowledgedBy: 'e2e-operator',
+    });
   });
 
   it('lists the lifecycle in the history tab, badges the tile and draws the threshold on the device chart', async () => {
@@ -151,13 +227,23 @@ run('alerts in a real browser against the real stack', () => {
     await alerts.getByTestId('tab-history').click();
     await alerts.getByTestId('filter-device').selectOption(DEVICE);
     const states = async () =>
-      alerts.locator(`[data-testid=history] [data-device-id="${DEVICE}"]`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
-    await waitFor(async () => {
-      const seen = await states();
-      return seen.includes('raised') && seen.includes('acknowledged');
-    }, 5000, 'raised and acknowledged events in the history');
+      alerts
+        .locator(`[data-testid=history] [data-device-id="${DEVICE}"]`)
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
+    await waitFor(
+      async () => {
+        const seen = await states();
+        return seen.includes('raised') && seen.includes('acknowledged');
+      },
+      5000,
+      'raised and acknowledged events in the history',
+    );
     await alerts.getByTestId('filter-state').selectOption('raised');
-    await waitFor(async () => (await states()).every((s) => s === 'raised'), 5000, 'the state filter');
+    await waitFor(
+      async () => (await states()).every((s) => s === 'raised'),
+      5000,
+      'the state filter',
+    );
 
     const overview = await open('/');
     await waitConnected(overview);
@@ -174,8 +260,16 @@ run('alerts in a real browser against the real stack', () => {
     const devicePage = await open(`/devices/${DEVICE}`);
     const chart = devicePage.locator(`[data-metric="${METRIC}"] app-live-chart`);
     // The rule's raise level (50) and its clear level (40, dashed).
-    await waitFor(async () => (await chart.getAttribute('data-thresholds')) === '2', 10_000, 'threshold lines on the chart');
-    expect(await devicePage.locator('.device-head [data-testid=alert-badge]').getAttribute('data-severity')).toBe('critical');
+    await waitFor(
+      async () => (await chart.getAttribute('data-thresholds')) === '2',
+      10_000,
+      'threshold lines on the chart',
+    );
+    expect(
+      await devicePage
+        .locator('.device-head [data-testid=alert-badge]')
+        .getAttribute('data-severity'),
+    ).toBe('critical');
     await shot(devicePage, 'device-threshold.png');
   });
 });

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeviceInfo, encodeTelemetry, metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
+import {
+  DeviceInfo,
+  encodeTelemetry,
+  metaTopic,
+  statusTopic,
+  telemetryTopic,
+} from '@pulse/protocol';
 import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from './support/browser';
@@ -28,8 +34,10 @@ run('dashboard in a real browser against the real stack', () => {
     return page;
   };
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name) });
-  const attr = (page: Page, selector: string, name: string) => page.locator(selector).first().getAttribute(name);
-  const chartPoints = async (page: Page) => Number(await attr(page, 'app-live-chart', 'data-points'));
+  const attr = (page: Page, selector: string, name: string) =>
+    page.locator(selector).first().getAttribute(name);
+  const chartPoints = async (page: Page) =>
+    Number(await attr(page, 'app-live-chart', 'data-points'));
   const waitConnected = (page: Page, transport?: string) =>
     waitFor(
       async () =>
@@ -47,7 +55,11 @@ run('dashboard in a real browser against the real stack', () => {
   });
 
   afterAll(async () => {
-    for (const page of pages) await page.context().close().catch(() => undefined);
+    for (const page of pages)
+      await page
+        .context()
+        .close()
+        .catch(() => undefined);
     await browser?.close();
     await backend?.kill();
   });
@@ -60,11 +72,16 @@ run('dashboard in a real browser against the real stack', () => {
       20_000,
       'a tile per simulated device',
     );
-    const ids = await page.locator('.tile[data-device-id]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id')));
+    const ids = await page
+      .locator('.tile[data-device-id]')
+      .evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id')));
     expect([...ids].sort()).toEqual(SIMULATED);
     // Live values and a ticking age on every tile.
     await waitFor(
-      async () => (await page.locator('.tile .metric-value').allTextContents()).every((v) => !v.startsWith('–')),
+      async () =>
+        (await page.locator('.tile .metric-value').allTextContents()).every(
+          (v) => !v.startsWith('–'),
+        ),
       10_000,
       'latest values on every tile',
     );
@@ -76,8 +93,14 @@ run('dashboard in a real browser against the real stack', () => {
     const page = pages[0] ?? (await open('/')); // the overview of the previous test, or a fresh one
     await page.locator('.tile[data-device-id="sim-001"]').click({ timeout: 20_000 });
     await page.waitForURL(/\/devices\/sim-001$/);
-    const metrics = await waitFor(async () => (await page.locator('app-live-chart').count()) || 0, 10_000, 'charts');
-    const info = (await (await fetch(`${backend.httpUrl}/api/devices/sim-001`)).json()) as DeviceInfo;
+    const metrics = await waitFor(
+      async () => (await page.locator('app-live-chart').count()) || 0,
+      10_000,
+      'charts',
+    );
+    const info = (await (
+      await fetch(`${backend.httpUrl}/api/devices/sim-001`)
+    ).json()) as DeviceInfo;
     expect(metrics).toBe(info.metrics.length);
     const before = await waitFor(() => chartPoints(page), 10_000, 'history points in the chart');
     await sleep(3000);
@@ -93,7 +116,11 @@ run('dashboard in a real browser against the real stack', () => {
     await sleep(1500);
     expect(await chartPoints(page)).toBe(frozen);
     await page.getByRole('button', { name: 'Resume' }).click();
-    await waitFor(async () => (await chartPoints(page)) > frozen, 5000, 'the chart to catch up after resume');
+    await waitFor(
+      async () => (await chartPoints(page)) > frozen,
+      5000,
+      'the chart to catch up after resume',
+    );
 
     // A 1 minute window holds at most a minute of 2/s readings.
     await page.getByRole('button', { name: '1m' }).click();
@@ -103,7 +130,9 @@ run('dashboard in a real browser against the real stack', () => {
 
   it('keeps updating over long-polling when WebSockets are blocked', async () => {
     // Every WebSocket to the gateway is closed at once: socket.io must fall back to polling.
-    const blocked = await open('/devices/sim-002', (page) => page.routeWebSocket(/\/socket\.io\//, (ws) => ws.close()));
+    const blocked = await open('/devices/sim-002', (page) =>
+      page.routeWebSocket(/\/socket\.io\//, (ws) => ws.close()),
+    );
     await waitConnected(blocked, 'polling');
     const before = await waitFor(() => chartPoints(blocked), 10_000, 'points over polling');
     await sleep(3000);
@@ -125,33 +154,67 @@ run('dashboard in a real browser against the real stack', () => {
       will: { topic: statusTopic(id), payload: Buffer.from('offline'), retain: true, qos: 1 },
       reconnectPeriod: 0,
     });
-    await device.publishAsync(metaTopic(id), JSON.stringify({ name: 'E2E probe', group: 'e2e', units: { temperature: '°C' }, intervalMs: 500 }), { retain: true, qos: 1 });
+    await device.publishAsync(
+      metaTopic(id),
+      JSON.stringify({
+        name: 'E2E probe',
+        group: 'e2e',
+        units: { temperature: '°C' },
+        intervalMs: 500,
+      }),
+      { retain: true, qos: 1 },
+    );
     await device.publishAsync(statusTopic(id), 'online', { retain: true, qos: 1 });
     let n = 0;
     const timer = setInterval(() => {
       n++;
-      void device.publishAsync(telemetryTopic(id), encodeTelemetry([{ ts: Date.now(), values: { temperature: 20 + Math.sin(n / 5) * 2 } }]));
+      void device.publishAsync(
+        telemetryTopic(id),
+        encodeTelemetry([{ ts: Date.now(), values: { temperature: 20 + Math.sin(n / 5) * 2 } }]),
+      );
     }, 500);
     try {
-      const wall = await open(`/wall?devices=${id},sim-001,sim-002,sim-004&stale=3&window=1m&cols=2`);
+      const wall = await open(
+        `/wall?devices=${id},sim-001,sim-002,sim-004&stale=3&window=1m&cols=2`,
+      );
       const tile = `.wall-tile[data-device-id="${id}"]`;
-      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'live', 15_000, 'the probe to be live on the wall');
+      await waitFor(
+        async () => (await attr(wall, tile, 'data-health')) === 'live',
+        15_000,
+        'the probe to be live on the wall',
+      );
       expect(await wall.locator('.wall-tile').count()).toBe(4);
-      expect(await wall.locator('[data-testid=wall-clock]').textContent()).toMatch(/^\d\d:\d\d:\d\d$/);
-      expect(await wall.locator('.wall').evaluate((el) => getComputedStyle(el).cursor)).toBe('none');
+      expect(await wall.locator('[data-testid=wall-clock]').textContent()).toMatch(
+        /^\d\d:\d\d:\d\d$/,
+      );
+      expect(await wall.locator('.wall').evaluate((el) => getComputedStyle(el).cursor)).toBe(
+        'none',
+      );
       await sleep(2000);
       await shot(wall, 'wall.png');
 
       // Silent but still connected: no Last Will, so STALE (not offline) after max(3 s, 3 × 500 ms).
       clearInterval(timer);
-      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'stale', 15_000, 'the probe to turn stale');
-      expect(await wall.locator(`${tile} [data-testid=stale-label]`).textContent()).toMatch(/STALE \d+ s/);
+      await waitFor(
+        async () => (await attr(wall, tile, 'data-health')) === 'stale',
+        15_000,
+        'the probe to turn stale',
+      );
+      expect(await wall.locator(`${tile} [data-testid=stale-label]`).textContent()).toMatch(
+        /STALE \d+ s/,
+      );
       await shot(wall, 'wall-stale.png');
 
       // The connection drops without DISCONNECT: the broker publishes the Last Will.
       device.stream.destroy();
-      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'offline', 15_000, 'the Last Will to mark it offline');
-      expect(await wall.locator(`${tile} [data-testid=offline-label]`).textContent()).toContain('OFFLINE');
+      await waitFor(
+        async () => (await attr(wall, tile, 'data-health')) === 'offline',
+        15_000,
+        'the Last Will to mark it offline',
+      );
+      expect(await wall.locator(`${tile} [data-testid=offline-label]`).textContent()).toContain(
+        'OFFLINE',
+      );
       await shot(wall, 'wall-offline.png');
     } finally {
       clearInterval(timer);
@@ -164,20 +227,41 @@ run('dashboard in a real browser against the real stack', () => {
     const wall = await open('/wall?devices=sim-001,sim-002,sim-003,sim-005&window=1m');
     await waitConnected(page);
     await waitConnected(wall);
-    await waitFor(async () => (await chartPoints(page)) > 6, 15_000, 'a few points before the crash');
-    await waitFor(async () => (await wall.locator('.wall-tile[data-health=live]').count()) === 4, 15_000, 'live tiles on the wall');
+    await waitFor(
+      async () => (await chartPoints(page)) > 6,
+      15_000,
+      'a few points before the crash',
+    );
+    await waitFor(
+      async () => (await wall.locator('.wall-tile[data-health=live]').count()) === 4,
+      15_000,
+      'live tiles on the wall',
+    );
     expect(Number(await attr(page, 'app-live-chart', 'data-gaps'))).toBe(0);
 
     const killedAt = Date.now();
     await backend.kill();
-    await waitFor(async () => (await attr(page, '.conn', 'data-phase')) !== 'connected', 15_000, 'the page to notice');
+    await waitFor(
+      async () => (await attr(page, '.conn', 'data-phase')) !== 'connected',
+      15_000,
+      'the page to notice',
+    );
     const banner = wall.locator('[data-testid=wall-banner]');
-    await waitFor(async () => /CONNECTION LOST — reconnecting (in \d+ s|now)/.test((await banner.textContent()) ?? ''), 15_000, 'the wall banner');
+    await waitFor(
+      async () =>
+        /CONNECTION LOST — reconnecting (in \d+ s|now)/.test((await banner.textContent()) ?? ''),
+      15_000,
+      'the wall banner',
+    );
     await shot(wall, 'wall-disconnected.png');
 
     // Restart while the page is deep in its backoff, so the gateway collects
     // readings the page has not seen: they must come back with the acknowledgement.
-    await waitFor(async () => Number(await attr(page, '.conn', 'data-attempt')) >= 4, 30_000, 'a few failed retries');
+    await waitFor(
+      async () => Number(await attr(page, '.conn', 'data-attempt')) >= 4,
+      30_000,
+      'a few failed retries',
+    );
     backend = await startBackend(ports);
     const restartedAt = Date.now();
     await waitConnected(page);

@@ -83,11 +83,26 @@ describe('simulator CLI', () => {
 
     it('publishes offline for every device and exits 0 on SIGTERM', async () => {
       const tap = await record(broker.url);
-      const run = cli(['--url', broker.url, '--devices', '3', '--rate', '5', '--prefix', 'cli', '--quiet']);
+      const run = cli([
+        '--url',
+        broker.url,
+        '--devices',
+        '3',
+        '--rate',
+        '5',
+        '--prefix',
+        'cli',
+        '--quiet',
+      ]);
       const live = () => tap.messages.filter((m) => !m.retain);
       const statuses = (payload: string) =>
-        live().filter((m) => m.topic.endsWith('/status') && m.payload.toString() === payload).length;
-      await waitFor(() => statuses('online') === 3 && live().some((m) => m.topic.endsWith('/telemetry')), 5000, 'online');
+        live().filter((m) => m.topic.endsWith('/status') && m.payload.toString() === payload)
+          .length;
+      await waitFor(
+        () => statuses('online') === 3 && live().some((m) => m.topic.endsWith('/telemetry')),
+        5000,
+        'online',
+      );
       const signalled = Date.now();
       run.child.kill('SIGTERM');
       expect(await run.exit).toEqual({ code: 0, signal: null });
@@ -98,7 +113,18 @@ describe('simulator CLI', () => {
     });
 
     it('stops by itself after --duration and shows progress on stderr', async () => {
-      const run = cli(['--url', broker.url, '--devices', '2', '--rate', '4', '--duration', '1.2', '--prefix', 'cli-d']);
+      const run = cli([
+        '--url',
+        broker.url,
+        '--devices',
+        '2',
+        '--rate',
+        '4',
+        '--duration',
+        '1.2',
+        '--prefix',
+        'cli-d',
+      ]);
       expect(await run.exit).toEqual({ code: 0, signal: null });
       expect(run.stderr).toMatch(/2 devices, 4\/s per device, seed 42/);
       expect(run.stderr).toMatch(/sent \d+ readings in \d+ messages, 0 errors/);

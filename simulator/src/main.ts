@@ -27,11 +27,14 @@ export function main(argv: readonly string[]): void {
   if (!config.quiet) {
     const mode = config.load ? 'load mode (max rate)' : `${config.rate}/s per device`;
     const scenario = config.scenario ? `, scenario ${config.scenario} on ${config.prefix}-001` : '';
-    process.stderr.write(`pulse-simulator: ${config.devices} devices, ${mode}, seed ${config.seed}${scenario} → ${config.url}\n`);
+    process.stderr.write(
+      `pulse-simulator: ${config.devices} devices, ${mode}, seed ${config.seed}${scenario} → ${config.url}\n`,
+    );
   }
   const simulator = runSimulator(config);
   const shutdown = (signal: string): void => {
-    if (!config.quiet) process.stderr.write(`\npulse-simulator: ${signal}, publishing offline and disconnecting\n`);
+    if (!config.quiet)
+      process.stderr.write(`\npulse-simulator: ${signal}, publishing offline and disconnecting\n`);
     setTimeout(() => {
       process.stderr.write('pulse-simulator: shutdown timed out, exiting\n');
       process.exit(0);
@@ -43,7 +46,9 @@ export function main(argv: readonly string[]): void {
   void simulator.done.then(() => {
     const s = simulator.stats();
     if (!config.quiet) {
-      process.stderr.write(`pulse-simulator: sent ${s.readings} readings in ${s.messages} messages, ${s.errors} errors\n`);
+      process.stderr.write(
+        `pulse-simulator: sent ${s.readings} readings in ${s.messages} messages, ${s.errors} errors\n`,
+      );
     }
     process.exit(0);
   });

@@ -1,9 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AlertRule } from '@pulse/protocol';
-import {
-  AlertRulesController,
-  AlertsController,
-} from './alerts/alerts.controller';
+import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
@@ -41,18 +38,10 @@ const services = [
 @Module({})
 export class AppModule {
   /** `alertRules`: the rules loaded at boot (`loadInitialAlertRules`). */
-  static forRoot(
-    config: Config,
-    alertRules: readonly AlertRule[],
-  ): DynamicModule {
+  static forRoot(config: Config, alertRules: readonly AlertRule[]): DynamicModule {
     return {
       module: AppModule,
-      controllers: [
-        SystemController,
-        DevicesController,
-        AlertsController,
-        AlertRulesController,
-      ],
+      controllers: [SystemController, DevicesController, AlertsController, AlertRulesController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },

@@ -30,9 +30,7 @@ export function redactUrl(url: string): string {
  * repository/service; this only sequences them.
  */
 @Injectable()
-export class PulseRuntime
-  implements OnApplicationBootstrap, BeforeApplicationShutdown
-{
+export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Pulse');
   mqttUrl = '';
 
@@ -47,9 +45,7 @@ export class PulseRuntime
 
   async onApplicationBootstrap(): Promise<void> {
     const { config } = this;
-    this.gateway.start(
-      this.adapterHost.httpAdapter.getHttpServer() as HttpServer,
-    );
+    this.gateway.start(this.adapterHost.httpAdapter.getHttpServer() as HttpServer);
     if (config.MQTT_URL) {
       this.mqttUrl = config.MQTT_URL;
       await this.ingest.start('external', redactUrl(this.mqttUrl));

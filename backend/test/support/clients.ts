@@ -15,10 +15,7 @@ export type LiveClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type Transport = 'websocket' | 'polling';
 
 /** An mqtt.js client, connected (rejects on connection error). */
-export function connectMqtt(
-  url: string,
-  options: IClientOptions = {},
-): Promise<MqttClient> {
+export function connectMqtt(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, {
       reconnectPeriod: 0,
@@ -41,9 +38,7 @@ export function publish(
   retain = false,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.publish(topic, payload, { qos, retain }, (error) =>
-      error ? reject(error) : resolve(),
-    );
+    client.publish(topic, payload, { qos, retain }, (error) => (error ? reject(error) : resolve()));
   });
 }
 
@@ -76,10 +71,7 @@ export function connectLive(
   });
 }
 
-export function subscribe(
-  socket: LiveClient,
-  request: SubscribeRequest,
-): Promise<SubscribeAck> {
+export function subscribe(socket: LiveClient, request: SubscribeRequest): Promise<SubscribeAck> {
   return socket.timeout(5000).emitWithAck('subscribe', request);
 }
 
@@ -118,11 +110,7 @@ export function collectAlerts(socket: LiveClient): {
   const state = {
     snapshots: [] as AlertEvent[][],
     events: [] as AlertEvent[],
-    waitForEvent: (
-      match: (event: AlertEvent) => boolean,
-      what: string,
-      timeoutMs = 10_000,
-    ) =>
+    waitForEvent: (match: (event: AlertEvent) => boolean, what: string, timeoutMs = 10_000) =>
       waitFor(() => state.events.find(match), {
         timeoutMs,
         intervalMs: 5,
@@ -142,8 +130,7 @@ export async function sendJson<T = unknown>(
 ): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method,
-    headers:
-      body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -153,9 +140,7 @@ export async function sendJson<T = unknown>(
   };
 }
 
-export async function getJson<T = unknown>(
-  url: string,
-): Promise<{ status: number; body: T }> {
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as T };
 }

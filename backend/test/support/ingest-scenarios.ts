@@ -40,8 +40,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
     sockets.push(socket);
     return socket;
   };
-  const stats = async () =>
-    (await getJson<IngestStats>(`${target().httpUrl}/api/stats`)).body;
+  const stats = async () => (await getJson<IngestStats>(`${target().httpUrl}/api/stats`)).body;
 
   beforeEach(async () => {
     device = await connectMqtt(target().brokerUrl);
@@ -62,12 +61,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
       const received = collectReadings(socket);
 
       const t0 = Date.now() - 1000;
-      await publish(
-        device,
-        telemetryTopic(id),
-        JSON.stringify({ ts: t0, values: { a: 1 } }),
-        0,
-      );
+      await publish(device, telemetryTopic(id), JSON.stringify({ ts: t0, values: { a: 1 } }), 0);
       await publish(
         device,
         telemetryTopic(id),
@@ -83,12 +77,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
         ]),
         1,
       );
-      await publish(
-        device,
-        telemetryTopic(id),
-        JSON.stringify([{ ts: t0 + 4, a: 6 }]),
-        0,
-      );
+      await publish(device, telemetryTopic(id), JSON.stringify([{ ts: t0 + 4, a: 6 }]), 0);
 
       const readings = await received.waitForCount(5);
       expect(readings).toEqual([
@@ -114,8 +103,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
     }
     await waitFor(
       async () =>
-        (await getJson<DeviceInfo>(`${target().httpUrl}/api/devices/${id}`))
-          .body.lastTs ===
+        (await getJson<DeviceInfo>(`${target().httpUrl}/api/devices/${id}`)).body.lastTs ===
         t0 + 2000,
       {
         message: 'history recorded',
@@ -183,16 +171,12 @@ export function ingestScenarios(target: () => IngestTarget): void {
     };
     const after = await waitFor(async () => {
       const now = await stats();
-      return now.messages.received - before.messages.received >= sequence.length
-        ? now
-        : null;
+      return now.messages.received - before.messages.received >= sequence.length ? now : null;
     });
     for (const [reason, count] of Object.entries(expected)) {
       expect({
         reason,
-        count:
-          after.rejected[reason as RejectReason] -
-          before.rejected[reason as RejectReason],
+        count: after.rejected[reason as RejectReason] - before.rejected[reason as RejectReason],
       }).toEqual({ reason, count });
     }
     expect(after.readings.accepted - before.readings.accepted).toBe(7);
@@ -220,10 +204,9 @@ export function ingestScenarios(target: () => IngestTarget): void {
     });
 
     doomed.stream.destroy(); // abrupt: no DISCONNECT, so the broker publishes the will
-    const offline = await waitFor(
-      () => events.find((e) => e.status === 'offline'),
-      { message: 'device offline via Last Will' },
-    );
+    const offline = await waitFor(() => events.find((e) => e.status === 'offline'), {
+      message: 'device offline via Last Will',
+    });
     expect(offline).toMatchObject({ deviceId: id, status: 'offline' });
     doomed.end(true);
   });

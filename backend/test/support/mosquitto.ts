@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './net';
 
-export const MOSQUITTO_BIN =
-  process.env['MOSQUITTO_BIN'] ?? '/usr/sbin/mosquitto';
-export const MOSQUITTO_MISSING =
-  'mosquitto not installed: apt-get install -y mosquitto';
+export const MOSQUITTO_BIN = process.env['MOSQUITTO_BIN'] ?? '/usr/sbin/mosquitto';
+export const MOSQUITTO_MISSING = 'mosquitto not installed: apt-get install -y mosquitto';
 
 export interface Mosquitto {
   url: string;
@@ -42,9 +40,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => resolve()),
-  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitForPort(port);
   } catch (error) {

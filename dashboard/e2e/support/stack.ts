@@ -24,7 +24,11 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -35,7 +39,10 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs: number,
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`,
+      );
     await sleep(200);
   }
 }
@@ -52,8 +59,12 @@ export interface Backend {
  * Start `node dist/backend/main.js` with the embedded broker and the
  * simulator, on the given ports, and wait until `/api/health` answers.
  */
-export async function startBackend(ports: { http: number; mqtt: number }, env: Record<string, string> = {}): Promise<Backend> {
-  if (!existsSync(BACKEND_MAIN)) throw new Error(`${BACKEND_MAIN} is missing: run "npx nx build backend" (the e2e target does)`);
+export async function startBackend(
+  ports: { http: number; mqtt: number },
+  env: Record<string, string> = {},
+): Promise<Backend> {
+  if (!existsSync(BACKEND_MAIN))
+    throw new Error(`${BACKEND_MAIN} is missing: run "npx nx build backend" (the e2e target does)`);
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [BACKEND_MAIN], {
     cwd: ROOT,
@@ -84,7 +95,8 @@ export async function startBackend(ports: { http: number; mqtt: number }, env: R
   const httpUrl = `http://127.0.0.1:${ports.http}`;
   await waitFor(
     async () => {
-      if (child.exitCode !== null) throw new Error(`backend exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null)
+        throw new Error(`backend exited with ${child.exitCode}:\n${output}`);
       const res = await fetch(`${httpUrl}/api/health`);
       return res.ok;
     },

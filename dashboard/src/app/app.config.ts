@@ -4,5 +4,8 @@ import { appRoutes } from './app.routes';
 
 export const appConfig: ApplicationConfig = {
   // Zoneless (Angular 21 default): signals drive change detection; charts draw outside Angular anyway.
-  providers: [provideBrowserGlobalErrorListeners(), provideRouter(appRoutes, withComponentInputBinding())],
+  providers: [
+    provideBrowserGlobalErrorListeners(),
+    provideRouter(appRoutes, withComponentInputBinding()),
+  ],
 };

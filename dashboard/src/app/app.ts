@@ -7,7 +7,13 @@ import { AlertSummaryComponent } from './alerts/alert-summary.component';
 import { ConnectionStatusComponent } from './shared/connection-status.component';
 
 @Component({
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, ConnectionStatusComponent, AlertSummaryComponent],
+  imports: [
+    RouterOutlet,
+    RouterLink,
+    RouterLinkActive,
+    ConnectionStatusComponent,
+    AlertSummaryComponent,
+  ],
   selector: 'app-root',
   templateUrl: './app.html',
   changeDetection: ChangeDetectionStrategy.OnPush,

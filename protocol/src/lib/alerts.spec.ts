@@ -74,10 +74,7 @@ describe('AlertRuleSchema', () => {
         scope: { group: 'lab' },
       },
     ],
-    [
-      'offline',
-      { id: 'a', kind: 'offline', severity: 'critical', enabled: false },
-    ],
+    ['offline', { id: 'a', kind: 'offline', severity: 'critical', enabled: false }],
   ])('accepts %s', (_name, input) => {
     expect(AlertRuleSchema.safeParse(input).success).toBe(true);
   });
@@ -94,19 +91,11 @@ describe('AlertRuleSchema', () => {
     });
     expect(result.success).toBe(false);
     if (!result.success)
-      expect(formatIssues(result.error)).toBe(
-        'clear: must be >= value (5) with op "below"',
-      );
+      expect(formatIssues(result.error)).toBe('clear: must be >= value (5) with op "below"');
   });
 
   it('lists severities most severe first', () => {
-    expect(ALERT_SEVERITIES).toEqual([
-      'critical',
-      'major',
-      'minor',
-      'warning',
-      'info',
-    ]);
+    expect(ALERT_SEVERITIES).toEqual(['critical', 'major', 'minor', 'warning', 'info']);
   });
 });
 
@@ -150,9 +139,7 @@ describe('AckRequestSchema', () => {
       note: 'on it',
     });
     expect(AckRequestSchema.safeParse({ by: '   ' }).success).toBe(false);
-    expect(AckRequestSchema.safeParse({ by: 'x'.repeat(65) }).success).toBe(
-      false,
-    );
+    expect(AckRequestSchema.safeParse({ by: 'x'.repeat(65) }).success).toBe(false);
     expect(AckRequestSchema.safeParse({}).success).toBe(false);
     expect(LiveAckRequestSchema.parse({ id: 'al-1', by: 'bob' })).toEqual({
       id: 'al-1',
@@ -168,10 +155,8 @@ describe('alert live events (type-level)', () => {
     ...args: Events[E] extends (...a: infer P) => void ? P : never
   ) => void;
   const calls: unknown[][] = [];
-  const serverEmit: Emit<ServerToClientEvents> = (event, ...args) =>
-    calls.push([event, ...args]);
-  const clientEmit: Emit<ClientToServerEvents> = (event, ...args) =>
-    calls.push([event, ...args]);
+  const serverEmit: Emit<ServerToClientEvents> = (event, ...args) => calls.push([event, ...args]);
+  const clientEmit: Emit<ClientToServerEvents> = (event, ...args) => calls.push([event, ...args]);
   const alert: AlertEvent = {
     id: 'al-1',
     ruleId: 'r',

@@ -24,8 +24,7 @@ export const ALERT_STATES = [
 ] as const satisfies readonly AlertState[];
 // Compile-time check that the lists above name every member of the unions in live.ts.
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
-const everySeverity: Missing<AlertSeverity, (typeof ALERT_SEVERITIES)[number]> =
-  true;
+const everySeverity: Missing<AlertSeverity, (typeof ALERT_SEVERITIES)[number]> = true;
 const everyState: Missing<AlertState, (typeof ALERT_STATES)[number]> = true;
 void everySeverity;
 void everyState;
@@ -47,11 +46,7 @@ export const ALERT_LIMITS = {
 } as const;
 
 const duration = z.number().int().nonnegative().max(ALERT_LIMITS.maxDurationMs);
-const positiveDuration = z
-  .number()
-  .int()
-  .positive()
-  .max(ALERT_LIMITS.maxDurationMs);
+const positiveDuration = z.number().int().positive().max(ALERT_LIMITS.maxDurationMs);
 const level = z.number().finite();
 
 /**
@@ -66,9 +61,7 @@ export const AlertScopeSchema = z
   })
   .strict()
   .superRefine((scope, ctx) => {
-    const set = [scope.device, scope.group, scope.all].filter(
-      (v) => v !== undefined,
-    ).length;
+    const set = [scope.device, scope.group, scope.all].filter((v) => v !== undefined).length;
     if (set !== 1)
       ctx.addIssue({
         code: 'custom',
@@ -179,21 +172,14 @@ export const AlertRuleSchema = z
     ) {
       issue('silenceMs', 'set silenceMs, cadenceMultiple or both');
     }
-    if (
-      rule.kind === 'rate' &&
-      rule.clear !== undefined &&
-      rule.clear > rule.maxDelta
-    ) {
+    if (rule.kind === 'rate' && rule.clear !== undefined && rule.clear > rule.maxDelta) {
       issue('clear', `must be <= maxDelta (${rule.maxDelta})`);
     }
     if (rule.kind !== 'threshold') return;
     if (rule.op === 'outside') {
       for (const key of ['value', 'clear'] as const) {
         if (rule[key] !== undefined)
-          issue(
-            key,
-            'not used with op "outside": use low/high and clearLow/clearHigh',
-          );
+          issue(key, 'not used with op "outside": use low/high and clearLow/clearHigh');
       }
       if (rule.low === undefined) issue('low', 'required with op "outside"');
       if (rule.high === undefined) issue('high', 'required with op "outside"');
@@ -201,20 +187,15 @@ export const AlertRuleSchema = z
       if (rule.low >= rule.high) issue('high', `must be > low (${rule.low})`);
       const clearLow = rule.clearLow ?? rule.low;
       const clearHigh = rule.clearHigh ?? rule.high;
-      if (clearLow < rule.low)
-        issue('clearLow', `must be >= low (${rule.low})`);
-      if (clearHigh > rule.high)
-        issue('clearHigh', `must be <= high (${rule.high})`);
-      if (clearLow >= clearHigh)
-        issue('clearHigh', `must be > clearLow (${clearLow})`);
+      if (clearLow < rule.low) issue('clearLow', `must be >= low (${rule.low})`);
+      if (clearHigh > rule.high) issue('clearHigh', `must be <= high (${rule.high})`);
+      if (clearLow >= clearHigh) issue('clearHigh', `must be > clearLow (${clearLow})`);
       return;
     }
     for (const key of ['low', 'high', 'clearLow', 'clearHigh'] as const) {
-      if (rule[key] !== undefined)
-        issue(key, `not used with op "${rule.op}": use value and clear`);
+      if (rule[key] !== undefined) issue(key, `not used with op "${rule.op}": use value and clear`);
     }
-    if (rule.value === undefined)
-      return issue('value', `required with op "${rule.op}"`);
+    if (rule.value === undefined) return issue('value', `required with op "${rule.op}"`);
     if (rule.clear === undefined) return;
     if (rule.op === 'above' && rule.clear > rule.value)
       issue('clear', `must be <= value (${rule.value}) with op "above"`);
@@ -263,12 +244,7 @@ export const AlertQuerySchema = z
     state: AlertStateSchema.optional(),
     from: z.coerce.number().finite().nonnegative().optional(),
     to: z.coerce.number().finite().nonnegative().optional(),
-    limit: z.coerce
-      .number()
-      .int()
-      .positive()
-      .max(ALERT_LIMITS.maxQueryLimit)
-      .default(100),
+    limit: z.coerce.number().int().positive().max(ALERT_LIMITS.maxQueryLimit).default(100),
   })
   .strict();
 /** A validated query (`limit` defaulted). */

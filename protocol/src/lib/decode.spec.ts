@@ -24,22 +24,73 @@ function reasons(result: DecodedMessage): RejectReason[] {
 
 describe('decodeDeviceMessage: telemetry a device may send', () => {
   it.each<[string, string, Array<{ ts: number; values: Record<string, number> }>]>([
-    ['one reading', `{"ts":${NOW - 1000},"values":{"temperature":21.5,"humidity":40}}`, [{ ts: NOW - 1000, values: { temperature: 21.5, humidity: 40 } }]],
-    ['one reading without ts is stamped now', '{"values":{"temperature":21.5}}', [{ ts: NOW, values: { temperature: 21.5 } }]],
-    ['flat shorthand', `{"temperature":21.5,"ts":${NOW - 5}}`, [{ ts: NOW - 5, values: { temperature: 21.5 } }]],
-    ['flat shorthand without ts', '{"co2":612,"power_W":-3.5e2}', [{ ts: NOW, values: { co2: 612, power_W: -350 } }]],
-    ['a batch', `[{"ts":${NOW - 2000},"values":{"t":1}},{"ts":${NOW - 1000},"values":{"t":2}},{"values":{"t":3}}]`, [
-      { ts: NOW - 2000, values: { t: 1 } },
-      { ts: NOW - 1000, values: { t: 2 } },
-      { ts: NOW, values: { t: 3 } },
-    ]],
-    ['a batch of flat shorthands', '[{"a":1},{"b":2}]', [{ ts: NOW, values: { a: 1 } }, { ts: NOW, values: { b: 2 } }]],
-    ['fractional ms are rounded', `{"ts":${NOW - 10.6},"values":{"x":0}}`, [{ ts: NOW - 11, values: { x: 0 } }]],
-    ['a ts slightly ahead (clock skew within limits)', `{"ts":${NOW + 60_000},"values":{"x":1}}`, [{ ts: NOW + 60_000, values: { x: 1 } }]],
-    ['ts exactly 2000-01-01', `{"ts":${LIMITS.minTimestampMs},"values":{"x":1}}`, [{ ts: LIMITS.minTimestampMs, values: { x: 1 } }]],
-    ['metric names with every allowed character', '{"values":{"A-z_0.9":1,"' + 'm'.repeat(64) + '":2}}', [{ ts: NOW, values: { 'A-z_0.9': 1, ['m'.repeat(64)]: 2 } }]],
-    ['zero, negative and exponent values', '{"values":{"a":0,"b":-1.5,"c":1e-300,"d":1.7976931348623157e308}}', [{ ts: NOW, values: { a: 0, b: -1.5, c: 1e-300, d: Number.MAX_VALUE } }]],
-    ['exactly the metric limit', JSON.stringify({ values: metrics(LIMITS.maxMetricsPerReading) }), [{ ts: NOW, values: metrics(LIMITS.maxMetricsPerReading) }]],
+    [
+      'one reading',
+      `{"ts":${NOW - 1000},"values":{"temperature":21.5,"humidity":40}}`,
+      [{ ts: NOW - 1000, values: { temperature: 21.5, humidity: 40 } }],
+    ],
+    [
+      'one reading without ts is stamped now',
+      '{"values":{"temperature":21.5}}',
+      [{ ts: NOW, values: { temperature: 21.5 } }],
+    ],
+    [
+      'flat shorthand',
+      `{"temperature":21.5,"ts":${NOW - 5}}`,
+      [{ ts: NOW - 5, values: { temperature: 21.5 } }],
+    ],
+    [
+      'flat shorthand without ts',
+      '{"co2":612,"power_W":-3.5e2}',
+      [{ ts: NOW, values: { co2: 612, power_W: -350 } }],
+    ],
+    [
+      'a batch',
+      `[{"ts":${NOW - 2000},"values":{"t":1}},{"ts":${NOW - 1000},"values":{"t":2}},{"values":{"t":3}}]`,
+      [
+        { ts: NOW - 2000, values: { t: 1 } },
+        { ts: NOW - 1000, values: { t: 2 } },
+        { ts: NOW, values: { t: 3 } },
+      ],
+    ],
+    [
+      'a batch of flat shorthands',
+      '[{"a":1},{"b":2}]',
+      [
+        { ts: NOW, values: { a: 1 } },
+        { ts: NOW, values: { b: 2 } },
+      ],
+    ],
+    [
+      'fractional ms are rounded',
+      `{"ts":${NOW - 10.6},"values":{"x":0}}`,
+      [{ ts: NOW - 11, values: { x: 0 } }],
+    ],
+    [
+      'a ts slightly ahead (clock skew within limits)',
+      `{"ts":${NOW + 60_000},"values":{"x":1}}`,
+      [{ ts: NOW + 60_000, values: { x: 1 } }],
+    ],
+    [
+      'ts exactly 2000-01-01',
+      `{"ts":${LIMITS.minTimestampMs},"values":{"x":1}}`,
+      [{ ts: LIMITS.minTimestampMs, values: { x: 1 } }],
+    ],
+    [
+      'metric names with every allowed character',
+      '{"values":{"A-z_0.9":1,"' + 'm'.repeat(64) + '":2}}',
+      [{ ts: NOW, values: { 'A-z_0.9': 1, ['m'.repeat(64)]: 2 } }],
+    ],
+    [
+      'zero, negative and exponent values',
+      '{"values":{"a":0,"b":-1.5,"c":1e-300,"d":1.7976931348623157e308}}',
+      [{ ts: NOW, values: { a: 0, b: -1.5, c: 1e-300, d: Number.MAX_VALUE } }],
+    ],
+    [
+      'exactly the metric limit',
+      JSON.stringify({ values: metrics(LIMITS.maxMetricsPerReading) }),
+      [{ ts: NOW, values: metrics(LIMITS.maxMetricsPerReading) }],
+    ],
     ['whitespace around the JSON', '  \n{"values":{"a":1}}\t ', [{ ts: NOW, values: { a: 1 } }]],
   ])('accepts %s', (_name, payload, expected) => {
     const result = decode(payload);
@@ -52,7 +103,10 @@ describe('decodeDeviceMessage: telemetry a device may send', () => {
   });
 
   it('accepts exactly the batch limit', () => {
-    const batch = Array.from({ length: LIMITS.maxBatchReadings }, (_, i) => ({ ts: NOW - i, values: { v: i } }));
+    const batch = Array.from({ length: LIMITS.maxBatchReadings }, (_, i) => ({
+      ts: NOW - i,
+      values: { v: i },
+    }));
     const result = decode(JSON.stringify(batch));
     expect(result.kind).toBe('telemetry');
     expect(result.kind === 'telemetry' && result.readings).toHaveLength(LIMITS.maxBatchReadings);
@@ -60,7 +114,10 @@ describe('decodeDeviceMessage: telemetry a device may send', () => {
 
   it('accepts UTF-8 bytes (what MQTT delivers)', () => {
     const result = decode(new TextEncoder().encode('{"values":{"a":1}}'));
-    expect(result).toMatchObject({ kind: 'telemetry', readings: [{ deviceId: 'dev-1', ts: NOW, values: { a: 1 } }] });
+    expect(result).toMatchObject({
+      kind: 'telemetry',
+      readings: [{ deviceId: 'dev-1', ts: NOW, values: { a: 1 } }],
+    });
   });
 
   it('keeps `__proto__` and prototype keys out of the values object', () => {
@@ -79,21 +136,40 @@ describe('decodeDeviceMessage: status and meta', () => {
     [' online\n', 'online'],
     ['\toffline  ', 'offline'],
   ] as const)('accepts status %j', (payload, status) => {
-    expect(decode(payload, statusTopic('dev-1'))).toEqual({ kind: 'status', deviceId: 'dev-1', status });
+    expect(decode(payload, statusTopic('dev-1'))).toEqual({
+      kind: 'status',
+      deviceId: 'dev-1',
+      status,
+    });
   });
 
-  it.each(['', 'ONLINE', 'on', 'online!', '"online"', '1', 'null'])('rejects status %j', (payload) => {
-    const result = decode(payload, statusTopic('dev-1'));
-    expect(result).toMatchObject({ kind: 'rejected', deviceId: 'dev-1' });
-    expect(reasons(result)).toEqual(['status']);
-  });
+  it.each(['', 'ONLINE', 'on', 'online!', '"online"', '1', 'null'])(
+    'rejects status %j',
+    (payload) => {
+      const result = decode(payload, statusTopic('dev-1'));
+      expect(result).toMatchObject({ kind: 'rejected', deviceId: 'dev-1' });
+      expect(reasons(result)).toEqual(['status']);
+    },
+  );
 
   it.each([
-    ['full meta', { name: 'Hall A — sensor 1', group: 'hall-a', units: { temperature: '°C', humidity: '%' }, intervalMs: 1000 }],
+    [
+      'full meta',
+      {
+        name: 'Hall A — sensor 1',
+        group: 'hall-a',
+        units: { temperature: '°C', humidity: '%' },
+        intervalMs: 1000,
+      },
+    ],
     ['name only', { name: 'x' }],
     ['empty object', {}],
   ])('accepts %s', (_name, meta) => {
-    expect(decode(JSON.stringify(meta), metaTopic('dev-1'))).toEqual({ kind: 'meta', deviceId: 'dev-1', meta });
+    expect(decode(JSON.stringify(meta), metaTopic('dev-1'))).toEqual({
+      kind: 'meta',
+      deviceId: 'dev-1',
+      meta,
+    });
   });
 
   it('ignores unknown meta keys', () => {
@@ -106,7 +182,11 @@ describe('decodeDeviceMessage: status and meta', () => {
 
   it('treats an empty meta payload as "cleared" (retained message deleted)', () => {
     expect(decode('', metaTopic('dev-1'))).toEqual({ kind: 'meta', deviceId: 'dev-1', meta: null });
-    expect(decode(new Uint8Array(0), metaTopic('dev-1'))).toEqual({ kind: 'meta', deviceId: 'dev-1', meta: null });
+    expect(decode(new Uint8Array(0), metaTopic('dev-1'))).toEqual({
+      kind: 'meta',
+      deviceId: 'dev-1',
+      meta: null,
+    });
   });
 
   it.each<[string, string, RejectReason]>([
@@ -119,9 +199,21 @@ describe('decodeDeviceMessage: status and meta', () => {
     ['bad group id', '{"group":"hall a"}', 'meta'],
     ['group with a slash', '{"group":"a/b"}', 'meta'],
     ['numeric unit', '{"units":{"t":1}}', 'meta'],
-    ['too long unit', JSON.stringify({ units: { t: 'u'.repeat(LIMITS.maxUnitLength + 1) } }), 'meta'],
+    [
+      'too long unit',
+      JSON.stringify({ units: { t: 'u'.repeat(LIMITS.maxUnitLength + 1) } }),
+      'meta',
+    ],
     ['bad unit metric name', '{"units":{"a b":"C"}}', 'meta'],
-    ['too many units', JSON.stringify({ units: Object.fromEntries(Object.keys(metrics(LIMITS.maxMetricsPerReading + 1)).map((k) => [k, 'u'])) }), 'meta'],
+    [
+      'too many units',
+      JSON.stringify({
+        units: Object.fromEntries(
+          Object.keys(metrics(LIMITS.maxMetricsPerReading + 1)).map((k) => [k, 'u']),
+        ),
+      }),
+      'meta',
+    ],
     ['negative interval', '{"intervalMs":-1}', 'meta'],
     ['fractional interval', '{"intervalMs":1.5}', 'meta'],
     ['deeply nested units', '{"units":' + '['.repeat(5000) + ']'.repeat(5000) + '}', 'meta'],
@@ -134,7 +226,9 @@ describe('decodeDeviceMessage: status and meta', () => {
 
 describe('decodeDeviceMessage: bad telemetry is rejected with a reason, never thrown', () => {
   const tooManyMetrics = JSON.stringify({ values: metrics(LIMITS.maxMetricsPerReading + 1) });
-  const tooManyReadings = JSON.stringify(Array.from({ length: LIMITS.maxBatchReadings + 1 }, () => ({ a: 1 })));
+  const tooManyReadings = JSON.stringify(
+    Array.from({ length: LIMITS.maxBatchReadings + 1 }, () => ({ a: 1 })),
+  );
 
   it.each<[string, string, RejectReason]>([
     ['empty payload', '', 'json'],
@@ -178,8 +272,16 @@ describe('decodeDeviceMessage: bad telemetry is rejected with a reason, never th
     ['a string ts', `{"ts":"${new Date(NOW).toISOString()}","values":{"a":1}}`, 'timestamp'],
     ['a null ts', '{"ts":null,"values":{"a":1}}', 'timestamp'],
     ['an infinite ts', '{"ts":1e999,"values":{"a":1}}', 'timestamp'],
-    ['a ts far in the future', `{"ts":${NOW + 24 * 3600_000},"values":{"a":1}}`, 'future_timestamp'],
-    ['a ts just past the skew limit', `{"ts":${NOW + LIMITS.maxFutureSkewMs + 1},"values":{"a":1}}`, 'future_timestamp'],
+    [
+      'a ts far in the future',
+      `{"ts":${NOW + 24 * 3600_000},"values":{"a":1}}`,
+      'future_timestamp',
+    ],
+    [
+      'a ts just past the skew limit',
+      `{"ts":${NOW + LIMITS.maxFutureSkewMs + 1},"values":{"a":1}}`,
+      'future_timestamp',
+    ],
     ['a ts in microseconds', `{"ts":${NOW * 1000},"values":{"a":1}}`, 'future_timestamp'],
     ['too many metrics in one reading', tooManyMetrics, 'too_many_metrics'],
     ['too many readings in one batch', tooManyReadings, 'batch_too_large'],
@@ -216,11 +318,18 @@ describe('decodeDeviceMessage: bad telemetry is rejected with a reason, never th
     // Non-BMP characters (surrogate pairs) count as 4 bytes each.
     const emoji = JSON.stringify({ values: { a: 1 }, note: '🔥'.repeat(17_000) });
     expect(reasons(decode(emoji))).toEqual(['oversize']);
-    expect(decode(JSON.stringify({ values: { a: 1 }, note: '€'.repeat(20_000) })).kind).toBe('telemetry');
+    expect(decode(JSON.stringify({ values: { a: 1 }, note: '€'.repeat(20_000) })).kind).toBe(
+      'telemetry',
+    );
   });
 
   it('honours custom limits', () => {
-    const limits = { maxPayloadBytes: 100, maxBatchReadings: 2, maxMetricsPerReading: 1, maxFutureSkewMs: 0 };
+    const limits = {
+      maxPayloadBytes: 100,
+      maxBatchReadings: 2,
+      maxMetricsPerReading: 1,
+      maxFutureSkewMs: 0,
+    };
     const at = (p: string): DecodedMessage => decodeDeviceMessage(T, p, NOW, limits);
     expect(reasons(at(`{"values":{"a":1},"p":"${'x'.repeat(100)}"}`))).toEqual(['oversize']);
     expect(reasons(at('[{"a":1},{"a":1},{"a":1}]'))).toEqual(['batch_too_large']);
@@ -309,7 +418,9 @@ describe('decodeDeviceMessage: a batch mixing good and bad readings', () => {
   it('rejects the message when every reading is bad, listing each', () => {
     const result = decode('[{"a":"x"},{"b":null}]');
     expect(result).toMatchObject({ kind: 'rejected', deviceId: 'dev-1' });
-    expect(result.kind === 'rejected' && result.rejections.map((r) => r.detail.slice(0, 3))).toEqual(['[0]', '[1]']);
+    expect(
+      result.kind === 'rejected' && result.rejections.map((r) => r.detail.slice(0, 3)),
+    ).toEqual(['[0]', '[1]']);
   });
 });
 

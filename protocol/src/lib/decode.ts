@@ -75,12 +75,21 @@ export function decodeDeviceMessage(
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): DecodedMessage {
   const parsed = parseTopic(topic);
-  if (!parsed) return reject(null, 'topic', `topic ${quote(topic)} is not devices/{deviceId}/telemetry|status|meta`);
+  if (!parsed)
+    return reject(
+      null,
+      'topic',
+      `topic ${quote(topic)} is not devices/{deviceId}/telemetry|status|meta`,
+    );
   const { deviceId, kind } = parsed;
 
   const size = typeof payload === 'string' ? utf8ByteLength(payload) : payload.byteLength;
   if (size > limits.maxPayloadBytes) {
-    return reject(deviceId, 'oversize', `payload of ${size} bytes exceeds ${limits.maxPayloadBytes}`);
+    return reject(
+      deviceId,
+      'oversize',
+      `payload of ${size} bytes exceeds ${limits.maxPayloadBytes}`,
+    );
   }
   let text: string;
   if (typeof payload === 'string') {
@@ -111,7 +120,11 @@ export function decodeDeviceMessage(
     const result = DeviceMetaSchema.safeParse(json);
     if (!result.success) {
       const issue = result.error.issues[0];
-      return reject(deviceId, 'meta', `meta.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+      return reject(
+        deviceId,
+        'meta',
+        `meta.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     return { kind: 'meta', deviceId, meta: result.data };
   }
@@ -137,7 +150,11 @@ export function decodeTelemetry(
   if (Array.isArray(json)) {
     if (json.length === 0) return reject(deviceId, 'empty', 'telemetry batch is empty');
     if (json.length > limits.maxBatchReadings) {
-      return reject(deviceId, 'batch_too_large', `batch of ${json.length} readings exceeds ${limits.maxBatchReadings}`);
+      return reject(
+        deviceId,
+        'batch_too_large',
+        `batch of ${json.length} readings exceeds ${limits.maxBatchReadings}`,
+      );
     }
     for (let i = 0; i < json.length; i++) {
       const error = decodeReading(deviceId, json[i], now, limits, readings);
@@ -170,7 +187,10 @@ function decodeReading(
   const rawTs = body['ts'];
   if (rawTs !== undefined) {
     if (typeof rawTs !== 'number' || !Number.isFinite(rawTs) || rawTs < LIMITS.minTimestampMs) {
-      return { reason: 'timestamp', detail: `ts ${quote(rawTs)} must be milliseconds since the epoch` };
+      return {
+        reason: 'timestamp',
+        detail: `ts ${quote(rawTs)} must be milliseconds since the epoch`,
+      };
     }
     if (rawTs > now + limits.maxFutureSkewMs) {
       return {
@@ -206,10 +226,16 @@ function decodeReading(
     }
     // `__proto__` would silently vanish into the prototype chain: refuse it by name.
     if (!isValidId(key) || key === '__proto__') {
-      return { reason: 'metric_name', detail: `metric ${quote(key)} must be 1 to 64 characters of A-Z a-z 0-9 _ - .` };
+      return {
+        reason: 'metric_name',
+        detail: `metric ${quote(key)} must be 1 to 64 characters of A-Z a-z 0-9 _ - .`,
+      };
     }
     if (++count > limits.maxMetricsPerReading) {
-      return { reason: 'too_many_metrics', detail: `more than ${limits.maxMetricsPerReading} metrics in one reading` };
+      return {
+        reason: 'too_many_metrics',
+        detail: `more than ${limits.maxMetricsPerReading} metrics in one reading`,
+      };
     }
     values[key] = value;
   }

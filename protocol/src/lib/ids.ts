@@ -19,7 +19,7 @@ export function isValidId(value: unknown): value is string {
 export function quote(value: unknown, max = 40): string {
   let text: string;
   try {
-    text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     text = Array.isArray(value) ? `[array of ${value.length}]` : `[${typeof value}]`;
   }

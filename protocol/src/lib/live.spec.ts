@@ -16,7 +16,10 @@ describe('SubscribeRequestSchema', () => {
     ['the fleet', { fleet: true }],
     ['since and maxPoints', { devices: ['d'], since: 1_700_000_000_000, maxPoints: 500 }],
     ['history off', { fleet: true, history: false }],
-    ['the item limit', { devices: Array.from({ length: LIMITS.maxSubscribeItems }, (_, i) => `d${i}`) }],
+    [
+      'the item limit',
+      { devices: Array.from({ length: LIMITS.maxSubscribeItems }, (_, i) => `d${i}`) },
+    ],
     ['since zero', { since: 0 }],
   ])('accepts %s', (_name, request) => {
     const result = SubscribeRequestSchema.safeParse(request);
@@ -33,7 +36,11 @@ describe('SubscribeRequestSchema', () => {
     ['a device id with a slash', { devices: ['a/b'] }, 'devices.0'],
     ['a too long device id', { devices: ['d'.repeat(65)] }, 'devices.0'],
     ['a numeric group', { groups: [1] }, 'groups.0'],
-    ['too many devices', { devices: Array.from({ length: LIMITS.maxSubscribeItems + 1 }, (_, i) => `d${i}`) }, 'devices'],
+    [
+      'too many devices',
+      { devices: Array.from({ length: LIMITS.maxSubscribeItems + 1 }, (_, i) => `d${i}`) },
+      'devices',
+    ],
     ['fleet as a string', { fleet: 'yes' }, 'fleet'],
     ['a negative since', { since: -1 }, 'since'],
     ['since as a string', { since: '2026-01-01' }, 'since'],
@@ -51,14 +58,18 @@ describe('SubscribeRequestSchema', () => {
   });
 
   it('unsubscribe takes the same lists but no history options', () => {
-    expect(UnsubscribeRequestSchema.safeParse({ devices: ['a'], groups: ['g'], fleet: true }).success).toBe(true);
+    expect(
+      UnsubscribeRequestSchema.safeParse({ devices: ['a'], groups: ['g'], fleet: true }).success,
+    ).toBe(true);
     expect(UnsubscribeRequestSchema.safeParse({ since: 1 }).success).toBe(false);
   });
 });
 
 describe('HistoryQuerySchema', () => {
   it('coerces query strings and splits metrics', () => {
-    expect(HistoryQuerySchema.parse({ from: '1000', to: '2000', maxPoints: '50', metrics: 'a,,b' })).toEqual({
+    expect(
+      HistoryQuerySchema.parse({ from: '1000', to: '2000', maxPoints: '50', metrics: 'a,,b' }),
+    ).toEqual({
       from: 1000,
       to: 2000,
       maxPoints: 50,
@@ -66,14 +77,27 @@ describe('HistoryQuerySchema', () => {
     });
   });
 
-  it.each([{ from: 'yesterday' }, { maxPoints: '0' }, { to: '-5' }, { extra: '1' }])('rejects %j', (query) => {
-    expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
-  });
+  it.each([{ from: 'yesterday' }, { maxPoints: '0' }, { to: '-5' }, { extra: '1' }])(
+    'rejects %j',
+    (query) => {
+      expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
+    },
+  );
 });
 
 describe('live names', () => {
   it('are the documented ones', () => {
     expect(LIVE_NAMESPACE).toBe('/live');
-    expect(Object.values(LiveEvent)).toEqual(['subscribe', 'unsubscribe', 'readings', 'device', 'gateway', 'alert', 'lagged', 'alerts', 'ack']);
+    expect(Object.values(LiveEvent)).toEqual([
+      'subscribe',
+      'unsubscribe',
+      'readings',
+      'device',
+      'gateway',
+      'alert',
+      'lagged',
+      'alerts',
+      'ack',
+    ]);
   });
 });

@@ -142,5 +142,7 @@ export interface ClientToServerEvents {
 
 /** Readable `path: message` lines for a zod error. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+  return error.issues
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
 }

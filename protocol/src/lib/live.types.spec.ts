@@ -23,7 +23,14 @@ const serverEmit: Emit<ServerToClientEvents> = (event, ...args) => calls.push([e
 const clientEmit: Emit<ClientToServerEvents> = (event, ...args) => calls.push([event, ...args]);
 
 const reading: Reading = { deviceId: 'sim-001', ts: 1, values: { temperature: 21 } };
-const device: DeviceInfo = { deviceId: 'sim-001', status: 'online', lastSeen: 1, lastTs: 1, meta: null, metrics: [] };
+const device: DeviceInfo = {
+  deviceId: 'sim-001',
+  status: 'online',
+  lastSeen: 1,
+  lastTs: 1,
+  meta: null,
+  metrics: [],
+};
 const gateway: GatewayStatus = { broker: 'connected', serverTime: 1, flushMs: 50 };
 
 describe('live event maps (type-level)', () => {

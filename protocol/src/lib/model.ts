@@ -3,7 +3,9 @@ import { ID_PATTERN } from './ids';
 import { LIMITS } from './limits';
 
 /** A device, metric or group id: 1 to 64 characters of `A-Z a-z 0-9 _ - .`. */
-export const IdSchema = z.string().regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - .');
+export const IdSchema = z
+  .string()
+  .regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - .');
 
 /** One reading: a device's metrics at one instant (ms since epoch). */
 export interface Reading {

@@ -14,11 +14,14 @@ import {
 } from '../index';
 
 describe('topics', () => {
-  it.each(['sim-001', 'a', 'A.b_c-9', 'd'.repeat(64)])('builders and parseTopic round-trip for %j', (id) => {
-    expect(parseTopic(telemetryTopic(id))).toEqual({ deviceId: id, kind: 'telemetry' });
-    expect(parseTopic(statusTopic(id))).toEqual({ deviceId: id, kind: 'status' });
-    expect(parseTopic(metaTopic(id))).toEqual({ deviceId: id, kind: 'meta' });
-  });
+  it.each(['sim-001', 'a', 'A.b_c-9', 'd'.repeat(64)])(
+    'builders and parseTopic round-trip for %j',
+    (id) => {
+      expect(parseTopic(telemetryTopic(id))).toEqual({ deviceId: id, kind: 'telemetry' });
+      expect(parseTopic(statusTopic(id))).toEqual({ deviceId: id, kind: 'status' });
+      expect(parseTopic(metaTopic(id))).toEqual({ deviceId: id, kind: 'meta' });
+    },
+  );
 
   it('builds the documented topic names', () => {
     expect(telemetryTopic('sim-001')).toBe('devices/sim-001/telemetry');
@@ -27,9 +30,15 @@ describe('topics', () => {
   });
 
   it('subscribes to one filter per kind', () => {
-    expect(DEVICE_SUBSCRIPTIONS).toEqual(['devices/+/telemetry', 'devices/+/status', 'devices/+/meta']);
+    expect(DEVICE_SUBSCRIPTIONS).toEqual([
+      'devices/+/telemetry',
+      'devices/+/status',
+      'devices/+/meta',
+    ]);
     expect(TOPIC_KINDS).toEqual(['telemetry', 'status', 'meta']);
-    expect(sharedSubscription('pulse', DEVICE_SUBSCRIPTIONS[0])).toBe('$share/pulse/devices/+/telemetry');
+    expect(sharedSubscription('pulse', DEVICE_SUBSCRIPTIONS[0])).toBe(
+      '$share/pulse/devices/+/telemetry',
+    );
   });
 
   it.each([

@@ -13,13 +13,16 @@ export const statusTopic = (deviceId: string): string => `${TOPIC_ROOT}/${device
 export const metaTopic = (deviceId: string): string => `${TOPIC_ROOT}/${deviceId}/meta`;
 
 /** The filters the ingest subscribes to (one per kind). */
-export const DEVICE_SUBSCRIPTIONS: readonly string[] = TOPIC_KINDS.map((kind) => `${TOPIC_ROOT}/+/${kind}`);
+export const DEVICE_SUBSCRIPTIONS: readonly string[] = TOPIC_KINDS.map(
+  (kind) => `${TOPIC_ROOT}/+/${kind}`,
+);
 
 /**
  * MQTT 5 shared subscription of the same filters, so several gateway
  * instances split the ingest instead of each receiving everything.
  */
-export const sharedSubscription = (group: string, filter: string): string => `$share/${group}/${filter}`;
+export const sharedSubscription = (group: string, filter: string): string =>
+  `$share/${group}/${filter}`;
 
 export type ParsedTopic = { deviceId: string; kind: TopicKind };
 

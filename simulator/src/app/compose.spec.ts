@@ -9,6 +9,9 @@ describe('docker-compose simulator service', () => {
     const compose = parse(readFileSync(resolve(__dirname, '../../../docker-compose.yml'), 'utf8'));
     const command: string[] = compose.services.simulator.command;
     const result = parseConfig(command);
-    expect(result).toMatchObject({ ok: true, config: { url: 'mqtt://mosquitto:1883', quiet: true } });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { url: 'mqtt://mosquitto:1883', quiet: true },
+    });
   });
 });

@@ -2,7 +2,8 @@ import { DEFAULTS, parseConfig, SimulatorConfig } from './config';
 
 function ok(argv: string[]): SimulatorConfig {
   const result = parseConfig(argv);
-  if (!result.ok || !('config' in result)) throw new Error(`expected a config, got ${JSON.stringify(result)}`);
+  if (!result.ok || !('config' in result))
+    throw new Error(`expected a config, got ${JSON.stringify(result)}`);
   return result.config;
 }
 
@@ -81,7 +82,10 @@ describe('parseConfig', () => {
     [['--dropout', '1.5'], /--dropout must be 0\.\.1, got 1\.5/],
     [['--offline=-0.1'], /--offline must be 0\.\.1, got -0\.1/],
     [['--duration=-5'], /--duration must be 0\.\./],
-    [['--url', 'http://127.0.0.1:1883'], /--url must use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ with a host, got "http:\/\/127\.0\.0\.1:1883"/],
+    [
+      ['--url', 'http://127.0.0.1:1883'],
+      /--url must use mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ with a host, got "http:\/\/127\.0\.0\.1:1883"/,
+    ],
     [['--url', '127.0.0.1:1883'], /--url/],
     [['--url', 'not a url'], /--url must be a URL like mqtt:\/\/host:1883, got "not a url"/],
     [['--prefix', 'a/b'], /--prefix must be 1 to 40 characters of A-Z a-z 0-9 _ - \., got "a\/b"/],
@@ -93,7 +97,10 @@ describe('parseConfig', () => {
     [['--nope'], /Unknown option '--nope'/],
     [['--load=yes'], /--load/],
     [['stray'], /unexpected argument "stray"/],
-    [['--scenario', 'boom'], /--scenario must be one of spike, drift, flatline, offline, got "boom"/],
+    [
+      ['--scenario', 'boom'],
+      /--scenario must be one of spike, drift, flatline, offline, got "boom"/,
+    ],
     [['--scenario'], /--scenario/],
     [['--scenario', 'spike', '--load'], /--scenario cannot be combined with --load/],
   ])('rejects %j naming the flag', (argv, message) => {

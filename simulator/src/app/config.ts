@@ -100,13 +100,21 @@ const finiteNumber = (flag: string) =>
     .transform((raw, ctx) => {
       const value = Number(raw);
       if (!Number.isFinite(value)) {
-        ctx.addIssue({ code: 'custom', message: `--${flag} must be a number, got ${JSON.stringify(raw)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `--${flag} must be a number, got ${JSON.stringify(raw)}`,
+        });
         return z.NEVER;
       }
       return value;
     });
 
-const bounded = (flag: string, min: number, max: number, opts: { int?: boolean; exclusiveMin?: boolean } = {}) =>
+const bounded = (
+  flag: string,
+  min: number,
+  max: number,
+  opts: { int?: boolean; exclusiveMin?: boolean } = {},
+) =>
   finiteNumber(flag).superRefine((value, ctx) => {
     const low = opts.exclusiveMin ? value <= min : value < min;
     if (opts.int && !Number.isInteger(value)) {
@@ -126,10 +134,16 @@ const FlagsSchema = z.object({
       try {
         url = new URL(raw);
       } catch {
-        ctx.addIssue({ code: 'custom', message: `--url must be a URL like mqtt://host:1883, got ${JSON.stringify(raw)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `--url must be a URL like mqtt://host:1883, got ${JSON.stringify(raw)}`,
+        });
         return;
       }
-      if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(url.protocol) || !url.hostname) {
+      if (
+        !['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(url.protocol) ||
+        !url.hostname
+      ) {
         ctx.addIssue({
           code: 'custom',
           message: `--url must use mqtt://, mqtts://, ws:// or wss:// with a host, got ${JSON.stringify(raw)}`,
@@ -143,7 +157,9 @@ const FlagsSchema = z.object({
   dropout: bounded('dropout', 0, 1),
   offline: bounded('offline', 0, 1),
   duration: bounded('duration', 0, 365 * 86_400),
-  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1 to 40 characters of A-Z a-z 0-9 _ - .'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1 to 40 characters of A-Z a-z 0-9 _ - .'),
   qos: z.enum(['0', '1'], { error: 'must be 0 or 1' }).transform((q): 0 | 1 => (q === '1' ? 1 : 0)),
   connections: bounded('connections', 0, 10_000, { int: true }),
   period: bounded('period', 1, 7 * 86_400),
@@ -198,7 +214,10 @@ export function parseConfig(argv: readonly string[]): ConfigResult {
   const { values, positionals } = parsed;
   if (values.help) return { ok: true, help: true };
   if (positionals.length > 0) {
-    return { ok: false, error: `unexpected argument ${JSON.stringify(positionals[0])} (flags start with --)` };
+    return {
+      ok: false,
+      error: `unexpected argument ${JSON.stringify(positionals[0])} (flags start with --)`,
+    };
   }
   const raw: Record<string, unknown> = { load: values.load ?? false, quiet: values.quiet ?? false };
   for (const flag of VALUE_FLAGS) raw[flag] = values[flag] ?? String(DEFAULTS[flag]);
@@ -207,12 +226,17 @@ export function parseConfig(argv: readonly string[]): ConfigResult {
   if (!result.success) {
     const messages = result.error.issues.map((issue) => {
       const flag = String(issue.path[0] ?? '');
-      return issue.message.startsWith('--') ? issue.message : `--${flag} ${issue.message}, got ${JSON.stringify(raw[flag])}`;
+      return issue.message.startsWith('--')
+        ? issue.message
+        : `--${flag} ${issue.message}, got ${JSON.stringify(raw[flag])}`;
     });
     return { ok: false, error: messages.join('\n') };
   }
   if (result.data.scenario !== null && result.data.load) {
-    return { ok: false, error: `--scenario cannot be combined with --load (a scenario is paced in real time)` };
+    return {
+      ok: false,
+      error: `--scenario cannot be combined with --load (a scenario is paced in real time)`,
+    };
   }
   return { ok: true, config: result.data };
 }

@@ -55,7 +55,13 @@ interface Link {
  * shutdown publish `offline` explicitly instead.
  */
 export class Publisher {
-  readonly counters: PublisherCounters = { messages: 0, readings: 0, errors: 0, skipped: 0, lastError: null };
+  readonly counters: PublisherCounters = {
+    messages: 0,
+    readings: 0,
+    errors: 0,
+    skipped: 0,
+    lastError: null,
+  };
   readonly perDevice: boolean;
   private readonly links: Link[] = [];
   private readonly linkOf = new Map<DeviceModel, Link>();
@@ -133,7 +139,10 @@ export class Publisher {
     const link = this.linkOf.get(device);
     if (!link || !link.client.connected || this.stopping) return false;
     if (link.waitingDrain) return false;
-    const stream = link.client.stream as { writableNeedDrain?: boolean; once(event: 'drain', cb: () => void): void };
+    const stream = link.client.stream as {
+      writableNeedDrain?: boolean;
+      once(event: 'drain', cb: () => void): void;
+    };
     if (stream.writableNeedDrain) {
       // One listener per connection, however many devices share it.
       link.waitingDrain = true;
@@ -193,7 +202,9 @@ export class Publisher {
         }),
     );
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    );
     const result = await Promise.race([Promise.all(closing), timeout]);
     clearTimeout(timer);
     if (result === 'timeout') for (const link of this.links) link.client.end(true);
@@ -203,7 +214,9 @@ export class Publisher {
     const first = devices[0];
     const suffix = this.options.clientIdSuffix ?? Math.random().toString(36).slice(2, 8);
     const options: IClientOptions = {
-      clientId: this.perDevice ? `${first.id}-${suffix}` : `pulse-sim-${suffix}-${this.links.length}`,
+      clientId: this.perDevice
+        ? `${first.id}-${suffix}`
+        : `pulse-sim-${suffix}-${this.links.length}`,
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
@@ -213,7 +226,12 @@ export class Publisher {
       queueQoSZero: false,
     };
     if (this.perDevice) {
-      options.will = { topic: statusTopic(first.id), payload: Buffer.from('offline'), qos: 1, retain: true };
+      options.will = {
+        topic: statusTopic(first.id),
+        payload: Buffer.from('offline'),
+        qos: 1,
+        retain: true,
+      };
     }
     const client = this.connect(this.options.url, options);
     const link: Link = { client, devices, down: false, inflight: 0, waitingDrain: false };
@@ -221,7 +239,8 @@ export class Publisher {
     for (const device of devices) this.linkOf.set(device, link);
     // Every (re)connect announces the devices again: the broker may have fired the will meanwhile.
     client.on('connect', () => {
-      for (const device of devices) if (this.perDevice || device.online) this.publishAnnouncement(link, device);
+      for (const device of devices)
+        if (this.perDevice || device.online) this.publishAnnouncement(link, device);
     });
     client.on('error', (error) => this.fail(error));
   }
@@ -229,7 +248,12 @@ export class Publisher {
   private publishAnnouncement(link: Link, device: DeviceModel): void {
     this.publishStatus(link, device, 'online');
     const meta = JSON.stringify(device.meta(this.options.intervalMs));
-    link.client.publish(metaTopic(device.id), meta, { qos: 1, retain: true }, (error) => error && this.fail(error));
+    link.client.publish(
+      metaTopic(device.id),
+      meta,
+      { qos: 1, retain: true },
+      (error) => error && this.fail(error),
+    );
   }
 
   private publishStatus(link: Link, device: DeviceModel, status: 'online' | 'offline'): void {

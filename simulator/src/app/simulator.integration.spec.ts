@@ -24,7 +24,10 @@ function decodeAll(messages: Received[]): Array<{ m: Received; d: DecodedMessage
 function rejectedOf(decoded: Array<{ m: Received; d: DecodedMessage }>): string[] {
   return decoded
     .filter(({ d }) => d.kind === 'rejected' || (d.kind === 'telemetry' && d.rejections.length > 0))
-    .map(({ m, d }) => `${m.topic} ${m.payload.toString().slice(0, 80)} → ${JSON.stringify('rejections' in d ? d.rejections : d)}`);
+    .map(
+      ({ m, d }) =>
+        `${m.topic} ${m.payload.toString().slice(0, 80)} → ${JSON.stringify('rejections' in d ? d.rejections : d)}`,
+    );
 }
 
 const statusOf = (messages: Received[], id: string): string[] =>
@@ -36,7 +39,15 @@ describe.each<[string, Partial<SimulatorConfig>]>([
   ['a pool of 2 connections', { prefix: 'it-c', connections: 2 }],
 ])('simulator against a real broker: %s', (_name, overrides) => {
   it('publishes only messages the decoder accepts, retains online + meta, and publishes offline on stop', async () => {
-    const config: SimulatorConfig = { ...DEFAULTS, url: broker.url, devices: 5, rate: 10, quiet: true, seed: 7, ...overrides };
+    const config: SimulatorConfig = {
+      ...DEFAULTS,
+      url: broker.url,
+      devices: 5,
+      rate: 10,
+      quiet: true,
+      seed: 7,
+      ...overrides,
+    };
     const tap = await record(broker.url);
     // Aedes may deliver retained messages of this run to the tap as well as live ones: assert on live ones.
     const live = (): Received[] => tap.messages.filter((m) => !m.retain);
@@ -50,20 +61,37 @@ describe.each<[string, Partial<SimulatorConfig>]>([
 
     // A late subscriber gets the retained status and meta of every device.
     const late = await record(broker.url);
-    await waitFor(() => late.messages.filter((m) => m.retain).length >= 10, 3000, 'retained status + meta');
+    await waitFor(
+      () => late.messages.filter((m) => m.retain).length >= 10,
+      3000,
+      'retained status + meta',
+    );
     for (const id of ids) {
-      const retained = late.messages.filter((m) => m.retain && parseTopic(m.topic)?.deviceId === id);
+      const retained = late.messages.filter(
+        (m) => m.retain && parseTopic(m.topic)?.deviceId === id,
+      );
       expect(retained.map((m) => parseTopic(m.topic)?.kind).sort()).toEqual(['meta', 'status']);
       const status = retained.find((m) => m.topic.endsWith('/status'));
       expect(status?.payload.toString()).toBe('online');
-      const meta = decodeDeviceMessage(`devices/${id}/meta`, retained.find((m) => m.topic.endsWith('/meta'))?.payload ?? '', Date.now());
-      expect(meta).toMatchObject({ kind: 'meta', meta: { name: expect.any(String), group: expect.any(String), intervalMs: 100 } });
+      const meta = decodeDeviceMessage(
+        `devices/${id}/meta`,
+        retained.find((m) => m.topic.endsWith('/meta'))?.payload ?? '',
+        Date.now(),
+      );
+      expect(meta).toMatchObject({
+        kind: 'meta',
+        meta: { name: expect.any(String), group: expect.any(String), intervalMs: 100 },
+      });
     }
     await late.close();
 
     await sim.stop();
     const ranForS = (Date.now() - startedAt) / 1000;
-    await waitFor(() => ids.every((id) => statusOf(live(), id).includes('offline')), 3000, 'offline statuses');
+    await waitFor(
+      () => ids.every((id) => statusOf(live(), id).includes('offline')),
+      3000,
+      'offline statuses',
+    );
     const stats = sim.stats();
     await tap.close();
 
@@ -81,14 +109,20 @@ describe.each<[string, Partial<SimulatorConfig>]>([
       expect([id, statusOf(live(), id)]).toEqual([id, ['online', 'offline']]);
     }
     if (config.batch > 1) {
-      expect(tap.messages.some((m) => m.topic.endsWith('/telemetry') && m.payload[0] === 0x5b)).toBe(true);
+      expect(
+        tap.messages.some((m) => m.topic.endsWith('/telemetry') && m.payload[0] === 0x5b),
+      ).toBe(true);
     }
     expect(stats.readings).toBe(telemetry.length);
     expect(stats.errors).toBe(0);
 
     // After stop, the retained status says offline.
     const after = await record(broker.url);
-    await waitFor(() => after.messages.filter((m) => m.topic.endsWith('/status')).length >= 5, 3000, 'retained offline');
+    await waitFor(
+      () => after.messages.filter((m) => m.topic.endsWith('/status')).length >= 5,
+      3000,
+      'retained offline',
+    );
     for (const id of ids) expect(statusOf(after.messages, id)).toEqual(['offline']);
     await after.close();
   });
@@ -97,7 +131,15 @@ describe.each<[string, Partial<SimulatorConfig>]>([
 describe('load mode against a real broker', () => {
   it('publishes as fast as it can, every reading stamped at publish time and valid', async () => {
     const tap = await record(broker.url, 'devices/+/telemetry');
-    const sim = runSimulator({ ...DEFAULTS, url: broker.url, devices: 3, load: true, quiet: true, prefix: 'it-load', batch: 2 });
+    const sim = runSimulator({
+      ...DEFAULTS,
+      url: broker.url,
+      devices: 3,
+      load: true,
+      quiet: true,
+      prefix: 'it-load',
+      batch: 2,
+    });
     await waitFor(() => sim.stats().connected === 3, 5000, 'connected');
     await sleep(1000);
     await sim.stop();
@@ -105,10 +147,14 @@ describe('load mode against a real broker', () => {
     await tap.close();
     const decoded = decodeAll(tap.messages);
     expect(rejectedOf(decoded)).toEqual([]);
-    const readings = decoded.flatMap(({ m, d }) => (d.kind === 'telemetry' ? d.readings.map((r) => ({ r, at: m.at })) : []));
+    const readings = decoded.flatMap(({ m, d }) =>
+      d.kind === 'telemetry' ? d.readings.map((r) => ({ r, at: m.at })) : [],
+    );
     // Far above the paced default of 1/s per device.
     expect(readings.length).toBeGreaterThan(1000);
-    expect(new Set(readings.map(({ r }) => r.deviceId))).toEqual(new Set(['it-load-001', 'it-load-002', 'it-load-003']));
+    expect(new Set(readings.map(({ r }) => r.deviceId))).toEqual(
+      new Set(['it-load-001', 'it-load-002', 'it-load-003']),
+    );
     // Stamped at publish: never after receipt, and received soon after.
     const late = readings.filter(({ r, at }) => r.ts > at || at - r.ts > 5000);
     expect(late.slice(0, 3)).toEqual([]);
@@ -117,9 +163,17 @@ describe('load mode against a real broker', () => {
 
 describe('publisher outages', () => {
   it('an outage drops the connection so the broker fires the Last Will, and the device comes back online', async () => {
-    const device = new DeviceModel({ id: 'it-lwt-001', kind: 'env-sensor', group: 'lab', name: 'LWT' }, mulberry32(1));
+    const device = new DeviceModel(
+      { id: 'it-lwt-001', kind: 'env-sensor', group: 'lab', name: 'LWT' },
+      mulberry32(1),
+    );
     const tap = await record(broker.url, 'devices/it-lwt-001/status');
-    const publisher = new Publisher([device], { url: broker.url, qos: 0, connections: 1, intervalMs: 1000 });
+    const publisher = new Publisher([device], {
+      url: broker.url,
+      qos: 0,
+      connections: 1,
+      intervalMs: 1000,
+    });
     expect(publisher.perDevice).toBe(true);
     publisher.start();
     await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 1, 3000, 'online');
@@ -131,12 +185,25 @@ describe('publisher outages', () => {
     await publisher.stop();
     await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 4, 3000, 'offline on stop');
     await tap.close();
-    expect(statusOf(tap.messages, 'it-lwt-001')).toEqual(['online', 'offline', 'online', 'offline']);
+    expect(statusOf(tap.messages, 'it-lwt-001')).toEqual([
+      'online',
+      'offline',
+      'online',
+      'offline',
+    ]);
   });
 
   it('skips readings instead of queueing them while disconnected', async () => {
-    const device = new DeviceModel({ id: 'it-nobroker', kind: 'machine', group: 'lab', name: 'x' }, mulberry32(1));
-    const publisher = new Publisher([device], { url: 'mqtt://127.0.0.1:1', qos: 0, connections: 1, intervalMs: 1000 });
+    const device = new DeviceModel(
+      { id: 'it-nobroker', kind: 'machine', group: 'lab', name: 'x' },
+      mulberry32(1),
+    );
+    const publisher = new Publisher([device], {
+      url: 'mqtt://127.0.0.1:1',
+      qos: 0,
+      connections: 1,
+      intervalMs: 1000,
+    });
     publisher.start();
     expect(publisher.publishTelemetry(device, '{"values":{"a":1}}', 1)).toBe(false);
     expect(publisher.counters.skipped).toBe(1);

@@ -15,7 +15,11 @@ interface Sent {
 }
 
 /** A stand-in for mqtt.js: connects at once, records publishes. */
-function fakeBroker(): { connect: Connect; sent: Sent[]; clients: Array<{ clientId: string; will?: unknown; ended: boolean }> } {
+function fakeBroker(): {
+  connect: Connect;
+  sent: Sent[];
+  clients: Array<{ clientId: string; will?: unknown; ended: boolean }>;
+} {
   const sent: Sent[] = [];
   const clients: Array<{ clientId: string; will?: unknown; ended: boolean }> = [];
   const connect: Connect = (_url, options) => {
@@ -24,8 +28,19 @@ function fakeBroker(): { connect: Connect; sent: Sent[]; clients: Array<{ client
     const client = Object.assign(new EventEmitter(), {
       connected: false,
       stream: { writableLength: 0, writableNeedDrain: false, once: () => undefined },
-      publish(topic: string, payload: string, opts: { retain?: boolean }, cb?: (e?: Error) => void) {
-        sent.push({ clientId: record.clientId, topic, payload: String(payload), retain: !!opts.retain, at: Date.now() });
+      publish(
+        topic: string,
+        payload: string,
+        opts: { retain?: boolean },
+        cb?: (e?: Error) => void,
+      ) {
+        sent.push({
+          clientId: record.clientId,
+          topic,
+          payload: String(payload),
+          retain: !!opts.retain,
+          at: Date.now(),
+        });
         cb?.();
         return client;
       },
@@ -45,7 +60,11 @@ function fakeBroker(): { connect: Connect; sent: Sent[]; clients: Array<{ client
   return { connect, sent, clients };
 }
 
-const config = (overrides: Partial<SimulatorConfig>): SimulatorConfig => ({ ...DEFAULTS, quiet: true, ...overrides });
+const config = (overrides: Partial<SimulatorConfig>): SimulatorConfig => ({
+  ...DEFAULTS,
+  quiet: true,
+  ...overrides,
+});
 
 describe('runSimulator scheduling (fake clock, fake broker)', () => {
   beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 0, 15, 8, 0, 0) }));
@@ -54,7 +73,10 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
   it('paces each device at --rate, spread evenly over the interval, with one timer for the whole fleet', async () => {
     const broker = fakeBroker();
     const start = Date.now();
-    const sim = runSimulator(config({ devices: 10, rate: 2 }), { connect: broker.connect, clock: () => Date.now() });
+    const sim = runSimulator(config({ devices: 10, rate: 2 }), {
+      connect: broker.connect,
+      clock: () => Date.now(),
+    });
     expect(jest.getTimerCount()).toBe(1 + 10); // the scheduler, plus each fake connection's connect
     await jest.advanceTimersByTimeAsync(10);
     expect(jest.getTimerCount()).toBe(1);
@@ -78,11 +100,15 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
     expect(firstRound).toEqual([0, 50, 100, 150, 200, 250, 300, 350, 400, 450]);
     // Every device connected with its own Last Will.
     expect(broker.clients).toHaveLength(10);
-    expect(broker.clients.every((c) => (c.will as { topic: string }).topic.endsWith('/status'))).toBe(true);
+    expect(
+      broker.clients.every((c) => (c.will as { topic: string }).topic.endsWith('/status')),
+    ).toBe(true);
 
     await sim.stop();
     await sim.done;
-    const offline = broker.sent.filter((s) => s.topic.endsWith('/status') && s.payload === 'offline');
+    const offline = broker.sent.filter(
+      (s) => s.topic.endsWith('/status') && s.payload === 'offline',
+    );
     expect(offline).toHaveLength(10);
     expect(offline.every((s) => s.retain)).toBe(true);
     expect(broker.clients.every((c) => c.ended)).toBe(true);
@@ -90,10 +116,15 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
 
   it('still uses a single timer and a pool of connections for 5000 devices', async () => {
     const broker = fakeBroker();
-    const sim = runSimulator(config({ devices: 5000, rate: 1 }), { connect: broker.connect, clock: () => Date.now() });
+    const sim = runSimulator(config({ devices: 5000, rate: 1 }), {
+      connect: broker.connect,
+      clock: () => Date.now(),
+    });
     await jest.advanceTimersByTimeAsync(10);
     expect(jest.getTimerCount()).toBe(1);
-    expect(broker.clients.length).toBe(connectionCount({ devices: 5000, connections: 0, load: false }));
+    expect(broker.clients.length).toBe(
+      connectionCount({ devices: 5000, connections: 0, load: false }),
+    );
     expect(broker.clients.every((c) => c.will === undefined)).toBe(true);
     await jest.advanceTimersByTimeAsync(2000);
     const telemetry = broker.sent.filter((s) => s.topic.endsWith('/telemetry')).length;
@@ -106,7 +137,10 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
 
   it('packs --batch readings into one array message', async () => {
     const broker = fakeBroker();
-    const sim = runSimulator(config({ devices: 2, rate: 10, batch: 5 }), { connect: broker.connect, clock: () => Date.now() });
+    const sim = runSimulator(config({ devices: 2, rate: 10, batch: 5 }), {
+      connect: broker.connect,
+      clock: () => Date.now(),
+    });
     await jest.advanceTimersByTimeAsync(2000);
     await sim.stop();
     const messages = broker.sent.filter((s) => s.topic.endsWith('/telemetry'));
@@ -121,10 +155,13 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
 
   it('counts dropouts and takes devices offline and back', async () => {
     const broker = fakeBroker();
-    const sim = runSimulator(config({ devices: 4, rate: 5, dropout: 0.3, offline: 0.05, seed: 3 }), {
-      connect: broker.connect,
-      clock: () => Date.now(),
-    });
+    const sim = runSimulator(
+      config({ devices: 4, rate: 5, dropout: 0.3, offline: 0.05, seed: 3 }),
+      {
+        connect: broker.connect,
+        clock: () => Date.now(),
+      },
+    );
     await jest.advanceTimersByTimeAsync(120_000);
     const stats = sim.stats();
     expect(stats.dropouts).toBeGreaterThan(0);
@@ -136,7 +173,10 @@ describe('runSimulator scheduling (fake clock, fake broker)', () => {
 
   it('stops by itself after --duration', async () => {
     const broker = fakeBroker();
-    const sim = runSimulator(config({ devices: 1, duration: 3 }), { connect: broker.connect, clock: () => Date.now() });
+    const sim = runSimulator(config({ devices: 1, duration: 3 }), {
+      connect: broker.connect,
+      clock: () => Date.now(),
+    });
     let done = false;
     void sim.done.then(() => (done = true));
     await jest.advanceTimersByTimeAsync(2900);
@@ -189,7 +229,10 @@ describe('progress line', () => {
     jest.useFakeTimers();
     const writes: string[] = [];
     let now = 0;
-    const progress = startProgress(() => ({ ...stats, now, readings: now * 10 }), { isTTY: true, write: (t) => writes.push(t) > 0 });
+    const progress = startProgress(() => ({ ...stats, now, readings: now * 10 }), {
+      isTTY: true,
+      write: (t) => writes.push(t) > 0,
+    });
     now = 1000;
     jest.advanceTimersByTime(1000);
     now = 2000;
@@ -204,7 +247,11 @@ describe('progress line', () => {
   it('writes whole lines, less often, when stderr is not a terminal', () => {
     jest.useFakeTimers();
     const writes: string[] = [];
-    const progress = startProgress(() => stats, { isTTY: false, write: (t) => writes.push(t) > 0 }, 10_000);
+    const progress = startProgress(
+      () => stats,
+      { isTTY: false, write: (t) => writes.push(t) > 0 },
+      10_000,
+    );
     jest.advanceTimersByTime(9_999);
     expect(writes).toHaveLength(0);
     jest.advanceTimersByTime(1);

@@ -45,7 +45,9 @@ export interface SimulatorDeps {
 }
 
 /** Connections to open: one per device for small fleets, else a small pool. */
-export function connectionCount(config: Pick<SimulatorConfig, 'connections' | 'devices' | 'load'>): number {
+export function connectionCount(
+  config: Pick<SimulatorConfig, 'connections' | 'devices' | 'load'>,
+): number {
   if (config.connections > 0) return Math.min(config.connections, config.devices);
   if (config.load) return Math.min(config.devices, 4);
   if (config.devices <= PER_DEVICE_LIMIT) return config.devices;
@@ -64,7 +66,11 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
     count: config.devices,
     prefix: config.prefix,
     seed: config.seed,
-    behaviour: { dropout: config.dropout, offlinePerSecond: config.offline, periodMs: config.period * 1000 },
+    behaviour: {
+      dropout: config.dropout,
+      offlinePerSecond: config.offline,
+      periodMs: config.period * 1000,
+    },
     scenario: config.scenario ? { name: config.scenario, startedAt } : undefined,
   });
   const publisher = new Publisher(devices, {
@@ -75,7 +81,9 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
     connect: deps.connect,
   });
   const counters = { dropouts: 0, outages: 0, lagged: 0 };
-  const pending: Array<Array<{ ts: number; values: Record<string, number> }>> = devices.map(() => []);
+  const pending: Array<Array<{ ts: number; values: Record<string, number> }>> = devices.map(
+    () => [],
+  );
   let running = true;
 
   const stats = (): SimulatorStats => ({
@@ -169,7 +177,10 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
   }
 
   publisher.start();
-  const timer = setInterval(config.load ? schedulePump : tick, config.load ? 100 : Math.min(TICK_MS, intervalMs));
+  const timer = setInterval(
+    config.load ? schedulePump : tick,
+    config.load ? 100 : Math.min(TICK_MS, intervalMs),
+  );
   const progress = config.quiet ? null : startProgress(stats, deps.progress ?? process.stderr);
 
   let resolveDone!: () => void;
@@ -185,7 +196,8 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
     stopping = publisher.stop().then(resolveDone);
     return stopping;
   };
-  const durationTimer = config.duration > 0 ? setTimeout(() => void stop(), config.duration * 1000) : undefined;
+  const durationTimer =
+    config.duration > 0 ? setTimeout(() => void stop(), config.duration * 1000) : undefined;
 
   return { devices, stats, stop, done };
 }

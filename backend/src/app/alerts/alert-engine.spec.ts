@@ -1,9 +1,4 @@
-import {
-  AlertEvent,
-  AlertRule,
-  AlertRuleInput,
-  AlertRuleSchema,
-} from '@pulse/protocol';
+import { AlertEvent, AlertRule, AlertRuleInput, AlertRuleSchema } from '@pulse/protocol';
 import { AlertEngine, AlertEngineOptions } from './alert-engine';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -44,18 +39,10 @@ function setup(rules: AlertRuleInput[], options: AlertEngineOptions = {}) {
   sut.onAlert((event) => events.push(event));
   sut.setRules(rules.map(rule));
   /** One reading stamped `ts` (default: now) from `deviceId`. */
-  const read = (
-    values: Record<string, number>,
-    deviceId = 'dev-1',
-    ts = clock.now(),
-  ) => sut.onReadings([{ deviceId, ts, values }]);
+  const read = (values: Record<string, number>, deviceId = 'dev-1', ts = clock.now()) =>
+    sut.onReadings([{ deviceId, ts, values }]);
   /** A reading per step: advance the clock, then read a value stamped now. */
-  const series = (
-    metric: string,
-    values: number[],
-    stepMs = 1000,
-    deviceId = 'dev-1',
-  ) => {
+  const series = (metric: string, values: number[], stepMs = 1000, deviceId = 'dev-1') => {
     for (const value of values) {
       clock.advance(stepMs);
       read({ [metric]: value }, deviceId);
@@ -176,14 +163,12 @@ describe('AlertEngine: threshold', () => {
       ['cold', 'cleared', 7.1],
     ]);
     series('p', [15, 21, 19, 17, 9, 11, 13]);
-    expect(events.slice(2).map((e) => [e.state, e.value, e.threshold])).toEqual(
-      [
-        ['raised', 21, 20],
-        ['cleared', 17, 20],
-        ['raised', 9, 10],
-        ['cleared', 13, 10],
-      ],
-    );
+    expect(events.slice(2).map((e) => [e.state, e.value, e.threshold])).toEqual([
+      ['raised', 21, 20],
+      ['cleared', 17, 20],
+      ['raised', 9, 10],
+      ['cleared', 13, 10],
+    ]);
     expect(states()).toHaveLength(6);
   });
 });
@@ -205,12 +190,8 @@ describe('AlertEngine: rate of change', () => {
     series('vibration', [1, 1.2, 0.9, 1.1]);
     expect(events).toEqual([]);
     series('vibration', [12]);
-    expect(events.map((e) => [e.state, e.value, e.threshold])).toEqual([
-      ['raised', 11, 5],
-    ]);
-    expect(events[0].message).toBe(
-      'spike: vibration changed by 11 in 5 s (limit 5 in 5 s)',
-    );
+    expect(events.map((e) => [e.state, e.value, e.threshold])).toEqual([['raised', 11, 5]]);
+    expect(events[0].message).toBe('spike: vibration changed by 11 in 5 s (limit 5 in 5 s)');
     series('vibration', [1]);
     expect(events.map((e) => e.state)).toEqual(['raised', 'cleared']);
   });
@@ -228,10 +209,7 @@ describe('AlertEngine: rate of change', () => {
       },
     ]);
     series('level', [100, 101, 102, 103]); // rising: not this rule's direction
-    series(
-      'level',
-      [103.5, 104, 104.5, 105, 105.5, 106, 106.5, 107, 107.5, 108],
-    );
+    series('level', [103.5, 104, 104.5, 105, 105.5, 106, 106.5, 107, 107.5, 108]);
     expect(events).toEqual([]);
     series('level', [96]); // -12 over 10 s: -1.2/s, within the limit
     expect(events).toEqual([]);
@@ -301,9 +279,7 @@ describe('AlertEngine: no data', () => {
     expect(events).toEqual([]);
     clock.t = fastLast + 3000;
     sut.tick();
-    expect(events.map((e) => [e.deviceId, e.metric, e.threshold])).toEqual([
-      ['fast', 'co2', 3000],
-    ]);
+    expect(events.map((e) => [e.deviceId, e.metric, e.threshold])).toEqual([['fast', 'co2', 3000]]);
     clock.t = T0 + 55_000 + 29_000;
     sut.tick();
     expect(events).toHaveLength(1);
@@ -365,9 +341,7 @@ describe('AlertEngine: device offline', () => {
   });
 
   it('raises at once without forMs', () => {
-    const { sut, events } = setup([
-      { id: 'off', kind: 'offline', severity: 'critical' },
-    ]);
+    const { sut, events } = setup([{ id: 'off', kind: 'offline', severity: 'critical' }]);
     sut.onStatus('dev-1', 'offline');
     expect(events.map((e) => e.state)).toEqual(['raised']);
     sut.onStatus('dev-1', 'offline'); // retained status again: no duplicate
@@ -394,8 +368,7 @@ describe('AlertEngine: reading timestamps, not arrival time', () => {
       lateToleranceMs: 60_000,
     });
     clock.advance(3_600_000);
-    for (let i = 0; i < 5; i++)
-      read({ temperature: 50 }, 'dev-1', T0 + i * 1000);
+    for (let i = 0; i < 5; i++) read({ temperature: 50 }, 'dev-1', T0 + i * 1000);
     expect(events).toEqual([]);
     expect(sut.stats().late).toBe(5);
   });
@@ -423,9 +396,7 @@ describe('AlertEngine: reading timestamps, not arrival time', () => {
     read({ temperature: 35 }); // a correct clock after it is still in order
     clock.advance(8000);
     read({ temperature: 35 });
-    expect(events.map((e) => [e.state, e.raisedAt])).toEqual([
-      ['raised', T0 + 10_000],
-    ]);
+    expect(events.map((e) => [e.state, e.raisedAt])).toEqual([['raised', T0 + 10_000]]);
   });
 });
 
@@ -475,11 +446,7 @@ describe('AlertEngine: flapping', () => {
       flapQuietMs: 5000,
     });
     series('temperature', [31, 27, 31]);
-    expect(events.map((e) => e.state)).toEqual([
-      'raised',
-      'cleared',
-      'flapping',
-    ]);
+    expect(events.map((e) => e.state)).toEqual(['raised', 'cleared', 'flapping']);
     series('temperature', [32, 33, 34, 35]);
     expect(events).toHaveLength(3);
     sut.tick(clock.advance(1000));
@@ -524,9 +491,7 @@ describe('AlertEngine: acknowledgement lifecycle', () => {
     const { sut, series, events } = setup([tempAbove()]);
     series('temperature', [31, 20]);
     const id = events[0].id;
-    expect(sut.active()).toEqual([
-      expect.objectContaining({ id, state: 'cleared', active: true }),
-    ]);
+    expect(sut.active()).toEqual([expect.objectContaining({ id, state: 'cleared', active: true })]);
     const result = sut.acknowledge(id, 'bob');
     expect(result.ok && result.alert).toMatchObject({
       state: 'cleared',
@@ -594,21 +559,14 @@ describe('AlertEngine: one alert per rule × device × metric', () => {
       read({ temperature: 45, humidity: 90 }, 'dev-1');
       read({ temperature: 35 }, 'dev-2');
     }
-    expect(
-      events.map((e) => `${e.ruleId}/${e.deviceId}/${e.metric}`).sort(),
-    ).toEqual([
+    expect(events.map((e) => `${e.ruleId}/${e.deviceId}/${e.metric}`).sort()).toEqual([
       'hum/dev-1/humidity',
       'temp-critical/dev-1/temperature',
       'temp-high/dev-1/temperature',
       'temp-high/dev-2/temperature',
     ]);
     // Most severe first.
-    expect(sut.active().map((e) => e.severity)).toEqual([
-      'critical',
-      'major',
-      'major',
-      'info',
-    ]);
+    expect(sut.active().map((e) => e.severity)).toEqual(['critical', 'major', 'major', 'info']);
   });
 
   it('only touches rules of the metrics in a reading', () => {
@@ -653,11 +611,7 @@ describe('AlertEngine: rule changes', () => {
     expect(events).toHaveLength(2);
     sut.setRules([tempAbove({ value: 35, clear: 33 })].map(rule));
     expect(events.slice(2).map((e) => [e.ruleId, e.state, e.message])).toEqual([
-      [
-        'temp-high',
-        'cleared',
-        'temp-high: temperature 31 above 30 (rule changed)',
-      ],
+      ['temp-high', 'cleared', 'temp-high: temperature 31 above 30 (rule changed)'],
       ['off', 'cleared', 'off: device offline (rule removed or disabled)'],
     ]);
     // Still unacknowledged, so still visible; the changed rule reuses the same alert.
@@ -689,14 +643,9 @@ describe('AlertEngine: rule changes', () => {
     read({ a: 1 }, 'dev-1');
     sut.onStatus('dev-2', 'offline');
     clock.advance(3000);
-    sut.setRules([
-      rule({ ...quiet, silenceMs: 4000 }),
-      rule({ ...off, severity: 'major' }),
-    ]);
+    sut.setRules([rule({ ...quiet, silenceMs: 4000 }), rule({ ...off, severity: 'major' })]);
     sut.tick(clock.advance(1000));
-    expect(events.map((e) => [e.ruleId, e.deviceId])).toEqual([
-      ['quiet', 'dev-1'],
-    ]);
+    expect(events.map((e) => [e.ruleId, e.deviceId])).toEqual([['quiet', 'dev-1']]);
     sut.tick(clock.advance(6000));
     expect(events.map((e) => [e.ruleId, e.deviceId, e.severity])).toEqual([
       ['quiet', 'dev-1', 'minor'],
@@ -709,15 +658,11 @@ describe('AlertEngine: rule changes', () => {
     sut.onStatus('dev-1', 'offline');
     sut.onStatus('dev-2', 'online');
     clock.advance(60_000);
-    sut.upsertRule(
-      rule({ id: 'off', kind: 'offline', forMs: 5000, severity: 'critical' }),
-    );
+    sut.upsertRule(rule({ id: 'off', kind: 'offline', forMs: 5000, severity: 'critical' }));
     sut.tick(clock.advance(4000));
     expect(events).toEqual([]);
     sut.tick(clock.advance(1000));
-    expect(events.map((e) => [e.deviceId, e.state])).toEqual([
-      ['dev-1', 'raised'],
-    ]);
+    expect(events.map((e) => [e.deviceId, e.state])).toEqual([['dev-1', 'raised']]);
   });
 
   it('upserts and deletes single rules', () => {
@@ -725,17 +670,13 @@ describe('AlertEngine: rule changes', () => {
     sut.upsertRule(rule(tempAbove()));
     sut.upsertRule(rule(tempAbove({ id: 'b' })));
     sut.upsertRule(rule(tempAbove({ value: 50 })));
-    expect(
-      sut.rules().map((r) => [r.id, r.kind === 'threshold' && r.value]),
-    ).toEqual([
+    expect(sut.rules().map((r) => [r.id, r.kind === 'threshold' && r.value])).toEqual([
       ['temp-high', 50],
       ['b', 30],
     ]);
     expect(sut.deleteRule('b')).toBe(true);
     expect(sut.deleteRule('b')).toBe(false);
-    expect(() => sut.setRules([rule(tempAbove()), rule(tempAbove())])).toThrow(
-      /duplicate/,
-    );
+    expect(() => sut.setRules([rule(tempAbove()), rule(tempAbove())])).toThrow(/duplicate/);
   });
 
   it('does not evaluate a disabled rule', () => {
@@ -775,21 +716,16 @@ describe('AlertEngine: bounds', () => {
     const history = sut.history();
     expect(history).toHaveLength(5);
     expect(history).toEqual(events.slice(3).reverse());
-    expect(sut.history({ deviceId: 'dev-2' }).map((e) => e.deviceId)).toEqual([
-      'dev-2',
+    expect(sut.history({ deviceId: 'dev-2' }).map((e) => e.deviceId)).toEqual(['dev-2']);
+    expect(sut.history({ severity: 'info' }).map((e) => e.ruleId)).toEqual(['cold', 'cold']);
+    expect(sut.history({ state: 'cleared', deviceId: 'dev-1' }).map((e) => e.updatedAt)).toEqual([
+      T0 + 6000,
+      T0 + 4000,
     ]);
-    expect(sut.history({ severity: 'info' }).map((e) => e.ruleId)).toEqual([
-      'cold',
-      'cold',
+    expect(sut.history({ from: T0 + 6000, to: T0 + 7000 }).map((e) => e.updatedAt)).toEqual([
+      T0 + 7000,
+      T0 + 6000,
     ]);
-    expect(
-      sut
-        .history({ state: 'cleared', deviceId: 'dev-1' })
-        .map((e) => e.updatedAt),
-    ).toEqual([T0 + 6000, T0 + 4000]);
-    expect(
-      sut.history({ from: T0 + 6000, to: T0 + 7000 }).map((e) => e.updatedAt),
-    ).toEqual([T0 + 7000, T0 + 6000]);
     expect(sut.history({ limit: 2 })).toHaveLength(2);
     expect(clock.now()).toBe(T0 + 8000);
   });
@@ -836,8 +772,7 @@ describe('AlertEngine: invariants under a random mix of inputs', () => {
     'never duplicates, never reopens a closed alert, stays bounded (seed %i)',
     (seed) => {
       const next = random(seed);
-      const pick = <T>(list: readonly T[]): T =>
-        list[Math.floor(next() * list.length)];
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)];
       const rules: AlertRuleInput[] = [
         tempAbove({ forMs: 2000 }),
         {
@@ -904,11 +839,7 @@ describe('AlertEngine: invariants under a random mix of inputs', () => {
         } else if (r < 0.71) {
           sut.setRules(
             rules.map((input) =>
-              rule(
-                next() < 0.3
-                  ? { ...input, severity: pick(['info', 'major'] as const) }
-                  : input,
-              ),
+              rule(next() < 0.3 ? { ...input, severity: pick(['info', 'major'] as const) } : input),
             ),
           );
         } else {
@@ -917,23 +848,16 @@ describe('AlertEngine: invariants under a random mix of inputs', () => {
         clock.advance(Math.floor(next() * 300));
 
         const active = sut.active();
-        const keys = new Set(
-          active.map((e) => `${e.ruleId}/${e.deviceId}/${e.metric}`),
-        );
+        const keys = new Set(active.map((e) => `${e.ruleId}/${e.deviceId}/${e.metric}`));
         if (new Set(active.map((e) => e.id)).size !== active.length)
           violations.push(`${step}: duplicate id`);
-        if (keys.size !== active.length)
-          violations.push(`${step}: two open alerts for one key`);
+        if (keys.size !== active.length) violations.push(`${step}: two open alerts for one key`);
         for (const event of active) {
-          if (
-            !event.active ||
-            (event.clearedAt !== null && event.acknowledgedAt !== null)
-          )
+          if (!event.active || (event.clearedAt !== null && event.acknowledgedAt !== null))
             violations.push(`${step}: closed alert ${event.id} listed`);
         }
         const stats = sut.stats();
-        if (stats.states > 30 || stats.historySize > 200)
-          violations.push(`${step}: over a bound`);
+        if (stats.states > 30 || stats.historySize > 200) violations.push(`${step}: over a bound`);
       }
       const closed = new Set<string>();
       const lastCount = new Map<string, number>();
@@ -943,8 +867,7 @@ describe('AlertEngine: invariants under a random mix of inputs', () => {
         if (event.count < (lastCount.get(event.id) ?? 1))
           violations.push(`${event.id} count went down`);
         lastCount.set(event.id, event.count);
-        if (event.updatedAt > clock.now())
-          violations.push(`${event.id} stamped in the future`);
+        if (event.updatedAt > clock.now()) violations.push(`${event.id} stamped in the future`);
       }
       expect(violations).toEqual([]);
       expect(events.length).toBeGreaterThan(50);

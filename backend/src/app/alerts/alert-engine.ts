@@ -167,8 +167,7 @@ export class AlertEngine {
     this.flapWindowMs = options.flapWindowMs ?? 600_000;
     this.flapMaxRaises = Math.max(1, options.flapMaxRaises ?? 5);
     this.flapQuietMs = options.flapQuietMs ?? 60_000;
-    this.futureToleranceMs =
-      options.futureToleranceMs ?? LIMITS.maxFutureSkewMs;
+    this.futureToleranceMs = options.futureToleranceMs ?? LIMITS.maxFutureSkewMs;
     this.lateToleranceMs = options.lateToleranceMs ?? 300_000;
     this.sampleHoldMs = options.sampleHoldMs ?? 5_000;
     this.idleStateMs = options.idleStateMs ?? 3_600_000;
@@ -202,11 +201,7 @@ export class AlertEngine {
     for (const rule of rules) {
       if (next.has(rule.id)) throw new Error(`duplicate rule id "${rule.id}"`);
       const old = this.compiled.get(rule.id);
-      if (
-        old &&
-        rule.enabled &&
-        JSON.stringify(old.rule) === JSON.stringify(rule)
-      ) {
+      if (old && rule.enabled && JSON.stringify(old.rule) === JSON.stringify(rule)) {
         next.set(rule.id, old);
       } else if (rule.enabled) {
         next.set(rule.id, {
@@ -226,18 +221,14 @@ export class AlertEngine {
         const open = state.alert;
         if (open) {
           open.state = null;
-          if (open.event.clearedAt === null)
-            this.clearAlert(open, now, null, reason);
+          if (open.event.clearedAt === null) this.clearAlert(open, now, null, reason);
         }
       }
       this.stateCount -= old.states.size;
       if (successor) {
         // An edited rule keeps what was learned about each device (timing, cadence, offline
         // since), so editing a rule never blinds it; conditions start afresh.
-        const metric =
-          successor.rule.kind === 'offline'
-            ? null
-            : (successor.rule.metric ?? null);
+        const metric = successor.rule.kind === 'offline' ? null : (successor.rule.metric ?? null);
         for (const state of old.states.values()) {
           if (state.metric !== metric) continue;
           const fresh = this.stateFor(successor, state.deviceId, metric, now);
@@ -246,8 +237,7 @@ export class AlertEngine {
           fresh.lastArrival = state.lastArrival;
           fresh.cadence = state.cadence;
           fresh.gaps = state.gaps;
-          if (successor.rule.kind === 'offline')
-            fresh.offlineSince = state.offlineSince;
+          if (successor.rule.kind === 'offline') fresh.offlineSince = state.offlineSince;
         }
       }
       old.states.clear();
@@ -264,17 +254,12 @@ export class AlertEngine {
         // A new or changed offline rule also watches devices that are offline right now.
         if (c.states.size === 0) {
           for (const [deviceId, status] of this.deviceStatus) {
-            if (
-              status !== 'offline' ||
-              !this.inScope(c, deviceId, this.groupOf)
-            )
-              continue;
+            if (status !== 'offline' || !this.inScope(c, deviceId, this.groupOf)) continue;
             const state = this.stateFor(c, deviceId, null, now);
             if (state) state.offlineSince = now;
           }
         }
-      } else if (rule.kind === 'nodata' && rule.metric === undefined)
-        this.deviceNoData.push(c);
+      } else if (rule.kind === 'nodata' && rule.metric === undefined) this.deviceNoData.push(c);
       else {
         const metric = rule.metric as string;
         const list = this.byMetric.get(metric);
@@ -311,10 +296,7 @@ export class AlertEngine {
    * metric, O(1) per matching rule. Readings older than the newest evaluated one for a
    * rule × device are ignored (out of order); late ones only count as signs of life.
    */
-  onReadings(
-    readings: readonly Reading[],
-    groupOf: GroupLookup = this.groupOf,
-  ): void {
+  onReadings(readings: readonly Reading[], groupOf: GroupLookup = this.groupOf): void {
     if (this.compiled.size === 0) return;
     const now = this.clock.now();
     const futureLimit = now + this.futureToleranceMs;
@@ -360,8 +342,7 @@ export class AlertEngine {
           this.learnCadence(state, ts);
           state.lastTs = ts;
           state.lastArrival = now;
-          if (rule.kind === 'threshold')
-            this.evaluateThreshold(c, state, ts, value);
+          if (rule.kind === 'threshold') this.evaluateThreshold(c, state, ts, value);
           else if (rule.kind === 'rate') this.evaluateRate(c, state, ts, value);
         }
       }
@@ -377,10 +358,7 @@ export class AlertEngine {
   ): void {
     const now = this.clock.now();
     if (at > now) at = now;
-    if (
-      this.deviceStatus.has(deviceId) ||
-      this.deviceStatus.size < this.maxStates
-    )
+    if (this.deviceStatus.has(deviceId) || this.deviceStatus.size < this.maxStates)
       this.deviceStatus.set(deviceId, status);
     for (const c of this.offlineRules) {
       if (!this.inScope(c, deviceId, groupOf)) continue;
@@ -480,9 +458,7 @@ export class AlertEngine {
     const list: AlertEvent[] = [];
     for (const open of this.openById.values()) list.push({ ...open.event });
     return list.sort(
-      (a, b) =>
-        SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
-        b.raisedAt - a.raisedAt,
+      (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.raisedAt - a.raisedAt,
     );
   }
 
@@ -501,11 +477,9 @@ export class AlertEngine {
     const size = this.ring.length;
     for (let n = 0; n < size && out.length < limit; n++) {
       const event = this.ring[(this.ringNext - 1 - n + size) % size];
-      if (query.deviceId !== undefined && event.deviceId !== query.deviceId)
-        continue;
+      if (query.deviceId !== undefined && event.deviceId !== query.deviceId) continue;
       if (query.ruleId !== undefined && event.ruleId !== query.ruleId) continue;
-      if (query.severity !== undefined && event.severity !== query.severity)
-        continue;
+      if (query.severity !== undefined && event.severity !== query.severity) continue;
       if (query.state !== undefined && event.state !== query.state) continue;
       if (event.updatedAt < from || event.updatedAt > to) continue;
       out.push({ ...event });
@@ -526,11 +500,7 @@ export class AlertEngine {
 
   // ───────────────────────────── evaluation ─────────────────────────────
 
-  private inScope(
-    c: CompiledRule,
-    deviceId: string,
-    groupOf: GroupLookup,
-  ): boolean {
+  private inScope(c: CompiledRule, deviceId: string, groupOf: GroupLookup): boolean {
     const scope = c.rule.scope;
     if (scope.device !== undefined) return scope.device === deviceId;
     if (scope.group !== undefined) return groupOf(deviceId) === scope.group;
@@ -586,19 +556,13 @@ export class AlertEngine {
     if (gap <= 0) return;
     if (state.gaps === 0) state.cadence = gap;
     else {
-      if (state.gaps >= CADENCE_MIN_GAPS && gap > 4 * state.cadence)
-        gap = 4 * state.cadence;
+      if (state.gaps >= CADENCE_MIN_GAPS && gap > 4 * state.cadence) gap = 4 * state.cadence;
       state.cadence += CADENCE_ALPHA * (gap - state.cadence);
     }
     state.gaps++;
   }
 
-  private evaluateThreshold(
-    c: CompiledRule,
-    state: KeyState,
-    ts: number,
-    v: number,
-  ): void {
+  private evaluateThreshold(c: CompiledRule, state: KeyState, ts: number, v: number): void {
     const rule = c.rule;
     if (rule.kind !== 'threshold') return;
     state.lastValue = v;
@@ -615,8 +579,7 @@ export class AlertEngine {
       const low = rule.low as number;
       const high = rule.high as number;
       if (!cond) cond = v < low || v > high;
-      else if (v > (rule.clearLow ?? low) && v < (rule.clearHigh ?? high))
-        cond = false;
+      else if (v > (rule.clearLow ?? low) && v < (rule.clearHigh ?? high)) cond = false;
     }
     if (cond !== state.cond) {
       state.cond = cond;
@@ -625,12 +588,7 @@ export class AlertEngine {
     this.settle(c, state, ts);
   }
 
-  private evaluateRate(
-    c: CompiledRule,
-    state: KeyState,
-    ts: number,
-    v: number,
-  ): void {
+  private evaluateRate(c: CompiledRule, state: KeyState, ts: number, v: number): void {
     const rule = c.rule;
     if (rule.kind !== 'rate') return;
     let rt = state.rt;
@@ -643,10 +601,7 @@ export class AlertEngine {
     rv.push(v);
     const start = ts - rule.windowMs;
     let head = state.head;
-    while (
-      head < rt.length - 1 &&
-      (rt[head] < start || rt.length - head > RATE_MAX_SAMPLES)
-    )
+    while (head < rt.length - 1 && (rt[head] < start || rt.length - head > RATE_MAX_SAMPLES))
       head++;
     if (head > 64 && head * 2 > rt.length) {
       rt.splice(0, head);
@@ -660,11 +615,7 @@ export class AlertEngine {
     const rate = rule.per === 'second' ? (delta * 1000) / dt : delta;
     state.lastValue = round(rate);
     const magnitude =
-      rule.direction === 'up'
-        ? rate
-        : rule.direction === 'down'
-          ? -rate
-          : Math.abs(rate);
+      rule.direction === 'up' ? rate : rule.direction === 'down' ? -rate : Math.abs(rate);
     let cond = state.cond;
     if (!cond) cond = magnitude > rule.maxDelta;
     else if (magnitude < (rule.clear ?? rule.maxDelta)) cond = false;
@@ -723,10 +674,7 @@ export class AlertEngine {
 
   private evaluateNoData(c: CompiledRule, state: KeyState, now: number): void {
     const rule = c.rule;
-    if (
-      rule.scope.group !== undefined &&
-      this.groupOf(state.deviceId) !== rule.scope.group
-    ) {
+    if (rule.scope.group !== undefined && this.groupOf(state.deviceId) !== rule.scope.group) {
       // The device left the group: its no-data watch goes with it.
       if (state.alert && state.alert.event.clearedAt === null)
         this.clearAlert(state.alert, now, null, 'device left the group');
@@ -762,12 +710,7 @@ export class AlertEngine {
   // ───────────────────────────── lifecycle ─────────────────────────────
 
   /** A debounced raise (`firing` true) or clear, with flap detection in between. */
-  private transition(
-    c: CompiledRule,
-    state: KeyState,
-    firing: boolean,
-    at: number,
-  ): void {
+  private transition(c: CompiledRule, state: KeyState, firing: boolean, at: number): void {
     state.firing = firing;
     state.changedAt = at;
     const open = state.alert;
@@ -803,24 +746,14 @@ export class AlertEngine {
     }
     event.updatedAt = at;
     event.flapping = flapping;
-    event.state =
-      event.acknowledgedAt !== null
-        ? 'acknowledged'
-        : flapping
-          ? 'flapping'
-          : 'raised';
+    event.state = event.acknowledgedAt !== null ? 'acknowledged' : flapping ? 'flapping' : 'raised';
     this.emit(open);
   }
 
   /** A flapping alert settles once its condition has stayed put for flapQuietMs. */
   private settleFlapping(state: KeyState, at: number): void {
     const open = state.alert;
-    if (
-      open === null ||
-      !open.event.flapping ||
-      at - state.changedAt < this.flapQuietMs
-    )
-      return;
+    if (open === null || !open.event.flapping || at - state.changedAt < this.flapQuietMs) return;
     const event = open.event;
     event.flapping = false;
     if (!state.firing) {
@@ -832,12 +765,7 @@ export class AlertEngine {
     this.emit(open);
   }
 
-  private openAlert(
-    c: CompiledRule,
-    state: KeyState,
-    at: number,
-    flapping: boolean,
-  ): OpenAlert {
+  private openAlert(c: CompiledRule, state: KeyState, at: number, flapping: boolean): OpenAlert {
     const rule = c.rule;
     const event: AlertEvent = {
       id: this.idPrefix + (++this.seq).toString(36),
@@ -878,8 +806,7 @@ export class AlertEngine {
     event.severity = rule.severity;
     event.ruleName = c.name;
     event.value = v;
-    const forText =
-      'forMs' in rule && rule.forMs > 0 ? ` for ${seconds(rule.forMs)}` : '';
+    const forText = 'forMs' in rule && rule.forMs > 0 ? ` for ${seconds(rule.forMs)}` : '';
     switch (rule.kind) {
       case 'threshold': {
         if (rule.op === 'outside') {
@@ -894,8 +821,7 @@ export class AlertEngine {
         break;
       }
       case 'rate': {
-        const unit =
-          rule.per === 'second' ? '/s' : ` in ${seconds(rule.windowMs)}`;
+        const unit = rule.per === 'second' ? '/s' : ` in ${seconds(rule.windowMs)}`;
         event.threshold = rule.maxDelta;
         event.message = `${c.name}: ${rule.metric} changed by ${fmt(v)}${unit} (limit ${rule.maxDelta}${unit})${forText}`;
         break;
@@ -957,11 +883,7 @@ export class AlertEngine {
   }
 }
 
-function alertKey(
-  ruleId: string,
-  deviceId: string,
-  metric: string | null,
-): string {
+function alertKey(ruleId: string, deviceId: string, metric: string | null): string {
   return `${ruleId}\u0000${deviceId}\u0000${metric ?? ''}`;
 }
 

@@ -87,12 +87,12 @@ describe('alert rules loader', () => {
       };
       writeFileSync(join(dir, 'rules.json'), JSON.stringify(rules));
       writeFileSync(join(dir, 'rules.yml'), YAML_RULES);
-      expect(
-        loadAlertRulesFile(join(dir, 'rules.json')).map((r) => r.id),
-      ).toEqual(['gone']);
-      expect(
-        loadAlertRulesFile(join(dir, 'rules.yml')).map((r) => r.id),
-      ).toEqual(['hot', 'silent', 'gone']);
+      expect(loadAlertRulesFile(join(dir, 'rules.json')).map((r) => r.id)).toEqual(['gone']);
+      expect(loadAlertRulesFile(join(dir, 'rules.yml')).map((r) => r.id)).toEqual([
+        'hot',
+        'silent',
+        'gone',
+      ]);
       for (const name of ['saved.json', 'saved.yaml']) {
         saveAlertRulesFile(join(dir, name), DEFAULT_RULES);
         expect(loadAlertRulesFile(join(dir, name))).toEqual(DEFAULT_RULES);
@@ -121,10 +121,7 @@ describe('alert rules loader', () => {
     [
       'a typo in a key, and the level it should have been',
       '{"rules":[{"id":"a","kind":"threshold","metric":"m","op":"above","treshold":1,"severity":"major"}]}',
-      [
-        'rules.0: Unrecognized key: "treshold"',
-        'rules.0.value: required with op "above"',
-      ],
+      ['rules.0: Unrecognized key: "treshold"', 'rules.0.value: required with op "above"'],
     ],
     [
       'a clear level on the wrong side',
@@ -134,17 +131,12 @@ describe('alert rules loader', () => {
     [
       'an inverted band',
       '{"rules":[{"id":"a","kind":"threshold","metric":"m","op":"outside","low":5,"high":1,"severity":"major"}]}',
-      [
-        'rules.0.high: must be > low (5)',
-        'rules.0.clearHigh: must be > clearLow (5)',
-      ],
+      ['rules.0.high: must be > low (5)', 'rules.0.clearHigh: must be > clearLow (5)'],
     ],
     [
       'value used with outside',
       '{"rules":[{"id":"a","kind":"threshold","metric":"m","op":"outside","value":5,"low":1,"high":9,"severity":"major"}]}',
-      [
-        'rules.0.value: not used with op "outside": use low/high and clearLow/clearHigh',
-      ],
+      ['rules.0.value: not used with op "outside": use low/high and clearLow/clearHigh'],
     ],
     [
       'a threshold without a metric',
@@ -181,26 +173,22 @@ describe('alert rules loader', () => {
       ['rules: Invalid input: expected array, received object'],
     ],
     ['bad JSON', '{"rules": [', ['(root): Unexpected end of JSON input']],
-  ])(
-    'refuses %s with readable path: message lines',
-    (_name, text, expected) => {
-      expect(issues(text, 'json')).toEqual(expected);
-    },
-  );
+  ])('refuses %s with readable path: message lines', (_name, text, expected) => {
+    expect(issues(text, 'json')).toEqual(expected);
+  });
 
   it('names the line of a YAML syntax error, and refuses an empty file', () => {
     expect(issues('rules:\n  - id: a\n    kind: [\n')).toEqual([
       'line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
-    expect(issues('')).toEqual([
-      '(root): empty document, expected { rules: [...] }',
-    ]);
+    expect(issues('')).toEqual(['(root): empty document, expected { rules: [...] }']);
   });
 
   it('validates one rule from an HTTP body the same way', () => {
-    expect(
-      parseAlertRule({ id: 'x', kind: 'offline', severity: 'info' }),
-    ).toMatchObject({ id: 'x', forMs: 0 });
+    expect(parseAlertRule({ id: 'x', kind: 'offline', severity: 'info' })).toMatchObject({
+      id: 'x',
+      forMs: 0,
+    });
     expect(() =>
       parseAlertRule({
         id: 'x',
@@ -214,16 +202,14 @@ describe('alert rules loader', () => {
   });
 
   it('ships valid defaults for the simulated fleet', () => {
-    expect(DEFAULT_RULES.map((r) => `${r.id}:${r.kind}:${r.severity}`)).toEqual(
-      [
-        'temperature-high:threshold:major',
-        'co2-high:threshold:warning',
-        'vibration-high:threshold:major',
-        'vibration-spike:rate:minor',
-        'no-data:nodata:minor',
-        'device-offline:offline:critical',
-      ],
-    );
+    expect(DEFAULT_RULES.map((r) => `${r.id}:${r.kind}:${r.severity}`)).toEqual([
+      'temperature-high:threshold:major',
+      'co2-high:threshold:warning',
+      'vibration-high:threshold:major',
+      'vibration-spike:rate:minor',
+      'no-data:nodata:minor',
+      'device-offline:offline:critical',
+    ]);
     const sut = new AlertEngine({ now: () => 1_800_000_000_000 });
     expect(() => sut.setRules(DEFAULT_RULES)).not.toThrow();
     expect(sut.stats().enabledRules).toBe(DEFAULT_RULES.length);

@@ -1,16 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import {
-  AlertRule,
-  AlertRuleInput,
-  AlertRuleSchema,
-  AlertRulesFileSchema,
-} from '@pulse/protocol';
-import {
-  parse as parseYaml,
-  stringify as stringifyYaml,
-  YAMLParseError,
-} from 'yaml';
+import { AlertRule, AlertRuleInput, AlertRuleSchema, AlertRulesFileSchema } from '@pulse/protocol';
+import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -25,9 +16,7 @@ export class AlertRulesError extends Error {
     readonly source: string,
     readonly issues: string[],
   ) {
-    super(
-      `Invalid alert rules in ${source}:\n${issues.map((line) => `  ${line}`).join('\n')}`,
-    );
+    super(`Invalid alert rules in ${source}:\n${issues.map((line) => `  ${line}`).join('\n')}`);
     this.name = 'AlertRulesError';
   }
 }
@@ -35,8 +24,7 @@ export class AlertRulesError extends Error {
 /** `path: message` lines for a zod error (`(root)` for the document itself). */
 export function issueLines(error: z.ZodError): string[] {
   return error.issues.map(
-    (issue) =>
-      `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
+    (issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
   );
 }
 
@@ -51,16 +39,11 @@ export function parseAlertRules(
 ): AlertRule[] {
   let document: unknown;
   try {
-    document =
-      format === 'json'
-        ? JSON.parse(text)
-        : parseYaml(text, { maxAliasCount: 100 });
+    document = format === 'json' ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const at = error.linePos?.[0];
-      const message = error.message
-        .split('\n')[0]
-        .replace(/ at line \d+, column \d+:?$/, '');
+      const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
       throw new AlertRulesError(source, [
         `${at ? `line ${at.line}, column ${at.col}` : '(root)'}: ${message}`,
       ]);
@@ -68,12 +51,9 @@ export function parseAlertRules(
     throw new AlertRulesError(source, [`(root): ${(error as Error).message}`]);
   }
   if (document === null || document === undefined)
-    throw new AlertRulesError(source, [
-      '(root): empty document, expected { rules: [...] }',
-    ]);
+    throw new AlertRulesError(source, ['(root): empty document, expected { rules: [...] }']);
   const result = AlertRulesFileSchema.safeParse(document);
-  if (!result.success)
-    throw new AlertRulesError(source, issueLines(result.error));
+  if (!result.success) throw new AlertRulesError(source, issueLines(result.error));
   return result.data.rules;
 }
 
@@ -87,21 +67,14 @@ export function loadAlertRulesFile(path: string): AlertRule[] {
       `(root): cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     ]);
   }
-  return parseAlertRules(
-    text,
-    extname(path).toLowerCase() === '.json' ? 'json' : 'yaml',
-    path,
-  );
+  return parseAlertRules(text, extname(path).toLowerCase() === '.json' ? 'json' : 'yaml', path);
 }
 
 /**
  * Write rules back (after HTTP changes), atomically: a temporary file renamed over the old
  * one, so a crash never leaves half a file. JSON for `.json`, YAML otherwise.
  */
-export function saveAlertRulesFile(
-  path: string,
-  rules: readonly AlertRule[],
-): void {
+export function saveAlertRulesFile(path: string, rules: readonly AlertRule[]): void {
   const document = { rules };
   const text =
     extname(path).toLowerCase() === '.json'
@@ -113,13 +86,9 @@ export function saveAlertRulesFile(
 }
 
 /** Validate one rule (HTTP create / update) the same way; throws {@link AlertRulesError}. */
-export function parseAlertRule(
-  input: unknown,
-  source = 'request body',
-): AlertRule {
+export function parseAlertRule(input: unknown, source = 'request body'): AlertRule {
   const result = AlertRuleSchema.safeParse(input);
-  if (!result.success)
-    throw new AlertRulesError(source, issueLines(result.error));
+  if (!result.success) throw new AlertRulesError(source, issueLines(result.error));
   return result.data;
 }
 

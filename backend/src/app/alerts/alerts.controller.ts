@@ -39,9 +39,7 @@ export class AlertsController {
 
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */
   @Get('history')
-  history(
-    @Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery,
-  ): AlertHistoryResponse {
+  history(@Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery): AlertHistoryResponse {
     return { events: this.alerts.history(query) };
   }
 
@@ -76,9 +74,7 @@ export class AlertRulesController {
 
   /** 201 with the rule (defaults filled in); 409 if the id exists. */
   @Post()
-  create(
-    @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
-  ): AlertRule {
+  create(@Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule): AlertRule {
     return this.alerts.createRule(rule);
   }
 

@@ -77,14 +77,13 @@ describe('AlertsService', () => {
     const file = join(dir, 'rules.json');
     const sut = create(file);
     sut.createRule(cold);
-    expect(
-      JSON.parse(readFileSync(file, 'utf8')).rules.map((r: AlertRule) => r.id),
-    ).toEqual(['hot', 'cold']);
+    expect(JSON.parse(readFileSync(file, 'utf8')).rules.map((r: AlertRule) => r.id)).toEqual([
+      'hot',
+      'cold',
+    ]);
     sut.replaceRule('cold', { ...cold, severity: 'info' });
     sut.deleteRule('hot');
-    expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([
-      { ...cold, severity: 'info' },
-    ]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.rules()).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.stats().rulesSaved).toBe(3);
   });
@@ -131,20 +130,13 @@ describe('loadInitialAlertRules', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('uses DEFAULT_RULES without ALERT_RULES_FILE', () => {
-    expect(loadInitialAlertRules({ ALERT_RULES_FILE: undefined })).toBe(
-      DEFAULT_RULES,
-    );
+    expect(loadInitialAlertRules({ ALERT_RULES_FILE: undefined })).toBe(DEFAULT_RULES);
   });
 
   it('turns a bad file into a StartupError listing path: message lines', () => {
     const file = join(dir, 'rules.yaml');
-    writeFileSync(
-      file,
-      'rules:\n  - id: x\n    kind: offline\n    severity: loud\n',
-    );
-    expect(() => loadInitialAlertRules({ ALERT_RULES_FILE: file })).toThrow(
-      StartupError,
-    );
+    writeFileSync(file, 'rules:\n  - id: x\n    kind: offline\n    severity: loud\n');
+    expect(() => loadInitialAlertRules({ ALERT_RULES_FILE: file })).toThrow(StartupError);
     expect(() => loadInitialAlertRules({ ALERT_RULES_FILE: file })).toThrow(
       /^ALERT_RULES_FILE: invalid alert rules in .*rules\.yaml:\n {2}rules\.0\.severity: /,
     );

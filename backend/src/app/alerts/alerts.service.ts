@@ -41,9 +41,7 @@ export const ALERT_TICK_MS = 1000;
  * `startPulse` before anything listens, so a bad file stops the boot with every bad rule
  * listed as `path: message` (a {@link StartupError}, printed without a stack trace).
  */
-export function loadInitialAlertRules(
-  config: Pick<Config, 'ALERT_RULES_FILE'>,
-): AlertRule[] {
+export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>): AlertRule[] {
   if (config.ALERT_RULES_FILE === undefined) return DEFAULT_RULES;
   try {
     return loadAlertRulesFile(config.ALERT_RULES_FILE);
@@ -85,9 +83,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
     this.engine = new AlertEngine(undefined, { groupOf: this.groupOf });
     this.engine.setRules(rules);
-    this.engine.onAlert((alert) =>
-      this.hub.publishAlert(alert),
-    );
+    this.engine.onAlert((alert) => this.hub.publishAlert(alert));
   }
 
   onModuleInit(): void {
@@ -149,9 +145,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
         `alert rule "${rule.id}" exists: PUT /api/alert-rules/${rule.id} to change it`,
       );
     if (rules.length >= ALERT_LIMITS.maxRules)
-      throw new BadRequestException([
-        `rules: at most ${ALERT_LIMITS.maxRules} alert rules`,
-      ]);
+      throw new BadRequestException([`rules: at most ${ALERT_LIMITS.maxRules} alert rules`]);
     this.apply([...rules, rule]);
     return rule;
   }
@@ -159,9 +153,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
   /** Replace a rule, or create it: PUT is idempotent. */
   replaceRule(id: string, rule: AlertRule): AlertRule {
     if (rule.id !== id)
-      throw new BadRequestException([
-        `id: must match the path ("${id}"), got "${rule.id}"`,
-      ]);
+      throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
     const rules = this.engine.rules();
     const i = rules.findIndex((r) => r.id === id);
     if (i < 0) return this.createRule(rule);
@@ -172,8 +164,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
 
   deleteRule(id: string): void {
     const rules = this.engine.rules();
-    if (!rules.some((r) => r.id === id))
-      throw new NotFoundException(`no alert rule "${id}"`);
+    if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
     this.apply(rules.filter((r) => r.id !== id));
   }
 
@@ -202,9 +193,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
         saveAlertRulesFile(this.rulesFile, rules);
         this.rulesSaved++;
       } catch (error) {
-        this.logger.error(
-          `cannot write ${this.rulesFile}: ${(error as Error).message}`,
-        );
+        this.logger.error(`cannot write ${this.rulesFile}: ${(error as Error).message}`);
         throw new InternalServerErrorException(
           `alert rules not changed: cannot write ALERT_RULES_FILE (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );

@@ -13,10 +13,7 @@ export type InProcessHandler = (topic: string, payload: Buffer) => void;
  */
 export interface InProcessBroker {
   /** Subscribe `handler` to the filters; resolves once the broker routes to it. */
-  subscribe(
-    filters: readonly string[],
-    handler: InProcessHandler,
-  ): Promise<() => Promise<void>>;
+  subscribe(filters: readonly string[], handler: InProcessHandler): Promise<() => Promise<void>>;
 }
 
 /**
@@ -38,16 +35,14 @@ export class EmbeddedBrokerRepository {
     const aedes = createBroker();
     this.aedes = aedes;
     return {
-      subscribe: (filters, handler) =>
-        subscribeInProcess(aedes, filters, handler),
+      subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),
     };
   }
 
   /** Listen on host:port (0 = any free port); resolves with the actual port. */
   async listen(host: string, port: number): Promise<number> {
     const aedes = this.aedes;
-    if (!aedes)
-      throw new Error('EmbeddedBrokerRepository.listen() before create()');
+    if (!aedes) throw new Error('EmbeddedBrokerRepository.listen() before create()');
     const server = createServer((socket) => {
       // Readings are small and latency matters more than packet count.
       socket.setNoDelay(true);
@@ -70,13 +65,9 @@ export class EmbeddedBrokerRepository {
         resolve();
       });
     });
-    server.on('error', (error) =>
-      this.logger.error(`broker server: ${error.message}`),
-    );
+    server.on('error', (error) => this.logger.error(`broker server: ${error.message}`));
     const actual = (server.address() as AddressInfo).port;
-    this.logger.log(
-      `embedded MQTT broker (Aedes) listening on ${host}:${actual}`,
-    );
+    this.logger.log(`embedded MQTT broker (Aedes) listening on ${host}:${actual}`);
     return actual;
   }
 
@@ -85,10 +76,8 @@ export class EmbeddedBrokerRepository {
     this.aedes = null;
     this.server = null;
     if (server) server.close(); // stop accepting; resolves below once clients are gone
-    if (aedes)
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    if (server?.listening)
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 
@@ -106,25 +95,14 @@ function subscribeInProcess(
   filters: readonly string[],
   handler: InProcessHandler,
 ): Promise<() => Promise<void>> {
-  const deliver = (
-    packet: { topic: string; payload: string | Buffer },
-    done: () => void,
-  ): void => {
+  const deliver = (packet: { topic: string; payload: string | Buffer }, done: () => void): void => {
     const { payload } = packet;
-    handler(
-      packet.topic,
-      typeof payload === 'string' ? Buffer.from(payload) : payload,
-    );
+    handler(packet.topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
     done();
   };
-  const each = (
-    call: (filter: string, fn: typeof deliver, done: () => void) => void,
-  ) =>
+  const each = (call: (filter: string, fn: typeof deliver, done: () => void) => void) =>
     Promise.all(
-      filters.map(
-        (filter) =>
-          new Promise<void>((resolve) => call(filter, deliver, resolve)),
-      ),
+      filters.map((filter) => new Promise<void>((resolve) => call(filter, deliver, resolve))),
     ).then(() => undefined);
   return each((f, fn, done) => aedes.subscribe(f, fn, done)).then(
     () => () => each((f, fn, done) => aedes.unsubscribe(f, fn, done)),

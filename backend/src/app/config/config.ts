@@ -2,19 +2,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
-export const LOG_LEVELS = [
-  'fatal',
-  'error',
-  'warn',
-  'log',
-  'debug',
-  'verbose',
-] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const port = z.coerce.number().int().min(0).max(65_535);
-const positiveInt = (max: number) =>
-  z.coerce.number().int().positive().max(max);
+const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
 /**
  * Every environment variable the backend reads, validated once at boot.
@@ -31,10 +23,7 @@ export const ConfigSchema = z.object({
    */
   MQTT_URL: z
     .string()
-    .regex(
-      /^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/,
-      'must be a URL like mqtt://host:1883',
-    )
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'must be a URL like mqtt://host:1883')
     .optional(),
   /** Port of the embedded broker (ignored with MQTT_URL). `0` picks any free port. Default 1883. */
   MQTT_PORT: port.default(1883),
@@ -46,10 +35,7 @@ export const ConfigSchema = z.object({
    */
   MQTT_CLIENT_ID: z
     .string()
-    .regex(
-      /^[A-Za-z0-9_.-]{1,23}$/,
-      'must be 1 to 23 characters of A-Z a-z 0-9 _ - .',
-    )
+    .regex(/^[A-Za-z0-9_.-]{1,23}$/, 'must be 1 to 23 characters of A-Z a-z 0-9 _ - .')
     .default('pulse-gateway'),
   /** `on` spawns the built-in device simulator against the broker; `off` does not. Default on. */
   SIMULATOR: z.enum(['on', 'off']).default('on'),
@@ -103,9 +89,7 @@ export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {
 /** Thrown by {@link loadConfig}; `issues` has one `NAME: message` line per bad variable. */
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
-    super(
-      `Invalid environment:\n${issues.map((line) => `  ${line}`).join('\n')}`,
-    );
+    super(`Invalid environment:\n${issues.map((line) => `  ${line}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -130,9 +114,7 @@ export function loadConfig(
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map(
-        (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
-      ),
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
     );
   }
   return {

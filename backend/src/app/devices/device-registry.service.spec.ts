@@ -1,7 +1,4 @@
-import {
-  DeviceRegistryService,
-  MAX_METRICS_PER_DEVICE,
-} from './device-registry.service';
+import { DeviceRegistryService, MAX_METRICS_PER_DEVICE } from './device-registry.service';
 
 describe('DeviceRegistryService', () => {
   const reading = (ts: number, values: Record<string, number>) => ({
@@ -16,9 +13,7 @@ describe('DeviceRegistryService', () => {
   });
 
   it('reports a change for a new device and a new metric, not for every reading', () => {
-    expect(
-      sut.applyReadings('d1', [reading(100, { a: 1 })], 1000),
-    ).toMatchObject({
+    expect(sut.applyReadings('d1', [reading(100, { a: 1 })], 1000)).toMatchObject({
       deviceId: 'd1',
       status: 'unknown',
       lastSeen: 1000,
@@ -26,9 +21,10 @@ describe('DeviceRegistryService', () => {
       metrics: ['a'],
     });
     expect(sut.applyReadings('d1', [reading(200, { a: 2 })], 2000)).toBeNull();
-    expect(
-      sut.applyReadings('d1', [reading(150, { a: 2, b: 1 })], 3000),
-    ).toMatchObject({ metrics: ['a', 'b'], lastTs: 200 });
+    expect(sut.applyReadings('d1', [reading(150, { a: 2, b: 1 })], 3000)).toMatchObject({
+      metrics: ['a', 'b'],
+      lastTs: 200,
+    });
     expect(sut.get('d1')).toMatchObject({ lastSeen: 3000, lastTs: 200 });
   });
 

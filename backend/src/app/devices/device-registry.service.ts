@@ -1,11 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  DeviceInfo,
-  DeviceMeta,
-  DeviceStatus,
-  LIMITS,
-  Reading,
-} from '@pulse/protocol';
+import { DeviceInfo, DeviceMeta, DeviceStatus, LIMITS, Reading } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 
 interface DeviceState {
@@ -54,14 +48,10 @@ export class DeviceRegistryService {
     state.lastSeen = now;
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i];
-      if (state.lastTs === null || reading.ts > state.lastTs)
-        state.lastTs = reading.ts;
+      if (state.lastTs === null || reading.ts > state.lastTs) state.lastTs = reading.ts;
       if (state.metrics.length >= MAX_METRICS_PER_DEVICE) continue;
       for (const metric in reading.values) {
-        if (
-          !state.metricSet.has(metric) &&
-          state.metrics.length < MAX_METRICS_PER_DEVICE
-        ) {
+        if (!state.metricSet.has(metric) && state.metrics.length < MAX_METRICS_PER_DEVICE) {
           state.metricSet.add(metric);
           state.metrics.push(metric);
           changed = true;
@@ -87,17 +77,12 @@ export class DeviceRegistryService {
     return toInfo(state);
   }
 
-  applyMeta(
-    deviceId: string,
-    meta: DeviceMeta | null,
-    now: number,
-  ): DeviceInfo | null | undefined {
+  applyMeta(deviceId: string, meta: DeviceMeta | null, now: number): DeviceInfo | null | undefined {
     const created = !this.devices.has(deviceId);
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     state.lastSeen = now;
-    if (!created && JSON.stringify(state.meta) === JSON.stringify(meta))
-      return null;
+    if (!created && JSON.stringify(state.meta) === JSON.stringify(meta)) return null;
     const oldGroup = state.meta?.group;
     const newGroup = meta?.group;
     if (oldGroup !== newGroup) {

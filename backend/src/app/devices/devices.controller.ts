@@ -1,11 +1,4 @@
-import {
-  Controller,
-  Get,
-  Inject,
-  NotFoundException,
-  Param,
-  Query,
-} from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import {
   DeviceInfo,
   DeviceListResponse,
@@ -22,10 +15,7 @@ import { DeviceRegistryService } from './device-registry.service';
 export class DevicesController {
   constructor(
     @Inject(CONFIG)
-    private readonly config: Pick<
-      Config,
-      'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'
-    >,
+    private readonly config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
   ) {}
@@ -63,8 +53,7 @@ export class DevicesController {
 
   private require(id: string): DeviceInfo {
     const device = this.registry.get(id);
-    if (!device)
-      throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
+    if (!device) throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
     return device;
   }
 }

@@ -33,8 +33,7 @@ describe('HistoryService', () => {
       HISTORY_WINDOW_MS: 10_000,
       HISTORY_MAX_POINTS: 3,
     });
-    for (let ts = 1000; ts <= 20_000; ts += 1000)
-      sut.record('d1', [reading(ts, { a: ts })]);
+    for (let ts = 1000; ts <= 20_000; ts += 1000) sut.record('d1', [reading(ts, { a: ts })]);
     expect(sut.query('d1')[0].t).toEqual([18_000, 19_000, 20_000]);
     expect(sut.stats().points).toBe(3);
     sut.record('d1', [reading(40_000, { a: 1 })]);

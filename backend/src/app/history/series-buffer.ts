@@ -112,11 +112,7 @@ export class SeriesBuffer {
   }
 
   /** Min and max of each of `buckets` equal slices of [start, end), in time order. */
-  private decimate(
-    start: number,
-    end: number,
-    buckets: number,
-  ): { t: number[]; v: number[] } {
+  private decimate(start: number, end: number, buckets: number): { t: number[]; v: number[] } {
     const t: number[] = [];
     const v: number[] = [];
     const n = end - start;

@@ -32,15 +32,10 @@ export function mountDashboard(
   }
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (
-      req.path === '/api' ||
-      req.path.startsWith('/api/') ||
-      req.path.startsWith('/socket.io')
-    )
+    if (req.path === '/api' || req.path.startsWith('/api/') || req.path.startsWith('/socket.io'))
       return next();
     if (!req.accepts('html')) return next();
-    if (built)
-      return res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
+    if (built) return res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
     res.status(200).type('text/plain').send(NOT_BUILT(dir));
   });
 }

@@ -6,18 +6,14 @@ import { z } from 'zod';
  * `path: message` for each issue (e.g. `maxPoints: Too big: expected number to be <=100000`).
  */
 @Injectable()
-export class ZodValidationPipe<T extends z.ZodType>
-  implements PipeTransform<unknown, z.infer<T>>
-{
+export class ZodValidationPipe<T extends z.ZodType> implements PipeTransform<unknown, z.infer<T>> {
   constructor(private readonly schema: T) {}
 
   transform(value: unknown): z.infer<T> {
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
     throw new BadRequestException(
-      result.error.issues.map(
-        (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-      ),
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
     );
   }
 }

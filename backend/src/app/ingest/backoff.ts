@@ -12,10 +12,7 @@ export class Backoff {
   ) {}
 
   next(): number {
-    const raw = Math.min(
-      this.maxMs,
-      this.baseMs * 2 ** Math.min(this.attempt, 30),
-    );
+    const raw = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.attempt, 30));
     this.attempt++;
     const jitter = 0.8 + 0.4 * this.random();
     return Math.min(this.maxMs, Math.round(raw * jitter));

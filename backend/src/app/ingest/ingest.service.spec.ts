@@ -44,17 +44,10 @@ describe('IngestService', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const send = (topic: string, payload: string | Buffer) =>
-    sut.handleMessage(
-      topic,
-      typeof payload === 'string' ? Buffer.from(payload) : payload,
-      now,
-    );
+    sut.handleMessage(topic, typeof payload === 'string' ? Buffer.from(payload) : payload, now);
 
   it('sends valid telemetry to registry, history and the live hub, with one device event for a new device', () => {
-    send(
-      'devices/d1/telemetry',
-      '[{"ts":1799999999000,"values":{"a":1}},{"values":{"a":2}}]',
-    );
+    send('devices/d1/telemetry', '[{"ts":1799999999000,"values":{"a":1}},{"values":{"a":2}}]');
     expect(hub.publishReadings).toHaveBeenCalledWith('d1', undefined, [
       { deviceId: 'd1', ts: 1_799_999_999_000, values: { a: 1 } },
       { deviceId: 'd1', ts: now, values: { a: 2 } },
@@ -88,11 +81,7 @@ describe('IngestService', () => {
     expect(hub.publishDevice).toHaveBeenLastCalledWith(
       expect.objectContaining({ status: 'offline', metrics: ['a'] }),
     );
-    expect(hub.publishReadings).toHaveBeenCalledWith(
-      'd1',
-      'hall',
-      expect.any(Array),
-    );
+    expect(hub.publishReadings).toHaveBeenCalledWith('d1', 'hall', expect.any(Array));
   });
 
   it('feeds the alert engine once per message with its readings, and every status', () => {

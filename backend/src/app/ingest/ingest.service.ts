@@ -24,9 +24,7 @@ import { RateLimitedLog } from './rate-limited-log';
 @Injectable()
 export class IngestService {
   private readonly logger = new Logger('Ingest');
-  private readonly rejectLog = new RateLimitedLog((line) =>
-    this.logger.warn(line),
-  );
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   private readonly messages = { received: 0, telemetry: 0, status: 0, meta: 0 };
   private readonly readings = { accepted: 0, rejected: 0 };
   private readonly rejected: Record<RejectReason, number> = emptyRejectCounts();
@@ -56,8 +54,7 @@ export class IngestService {
   ): Promise<void> {
     this.broker = { mode, url };
     const handlers = {
-      message: (topic: string, payload: Buffer) =>
-        this.handleMessage(topic, payload, Date.now()),
+      message: (topic: string, payload: Buffer) => this.handleMessage(topic, payload, Date.now()),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
     };
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers);
@@ -87,11 +84,7 @@ export class IngestService {
         if (changed === undefined) return; // registry full: refused (counted there)
         this.readings.accepted += readings.length;
         this.history.record(deviceId, readings);
-        this.hub.publishReadings(
-          deviceId,
-          this.registry.groupOf(deviceId),
-          readings,
-        );
+        this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);
         if (changed) this.hub.publishDevice(changed);
         // After the device event, so a client sees a new device before its first alert.
         this.alerts.onReadings(readings);
@@ -99,11 +92,7 @@ export class IngestService {
       }
       case 'status': {
         this.messages.status++;
-        const changed = this.registry.applyStatus(
-          decoded.deviceId,
-          decoded.status,
-          now,
-        );
+        const changed = this.registry.applyStatus(decoded.deviceId, decoded.status, now);
         if (changed === undefined) return; // registry full: refused (counted there)
         if (changed) this.hub.publishDevice(changed);
         this.alerts.onStatus(decoded.deviceId, decoded.status, now);
@@ -111,11 +100,7 @@ export class IngestService {
       }
       case 'meta': {
         this.messages.meta++;
-        const changed = this.registry.applyMeta(
-          decoded.deviceId,
-          decoded.meta,
-          now,
-        );
+        const changed = this.registry.applyMeta(decoded.deviceId, decoded.meta, now);
         if (changed) this.hub.publishDevice(changed);
         return;
       }
@@ -146,10 +131,7 @@ export class IngestService {
     };
   }
 
-  private countRejections(
-    deviceId: string | null,
-    rejections: readonly Rejection[],
-  ): void {
+  private countRejections(deviceId: string | null, rejections: readonly Rejection[]): void {
     for (let i = 0; i < rejections.length; i++) {
       const { reason, detail } = rejections[i];
       this.rejected[reason]++;

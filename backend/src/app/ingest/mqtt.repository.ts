@@ -38,9 +38,7 @@ const noLog = (): void => undefined;
 @Injectable()
 export class MqttRepository {
   private readonly logger = new Logger('Mqtt');
-  private readonly errorLog = new RateLimitedLog((line) =>
-    this.logger.warn(line),
-  );
+  private readonly errorLog = new RateLimitedLog((line) => this.logger.warn(line));
   private readonly backoff = new Backoff(1000, 30_000);
   private client: MqttClient | null = null;
   private detachInProcess: (() => Promise<void>) | null = null;
@@ -53,24 +51,16 @@ export class MqttRepository {
   reconnects = 0;
 
   /** Embedded broker: subscribe in-process; resolves once subscribed. */
-  async attachInProcess(
-    broker: InProcessBroker,
-    handlers: MqttHandlers,
-  ): Promise<void> {
-    this.detachInProcess = await broker.subscribe(
-      DEVICE_SUBSCRIPTIONS,
-      (topic, payload) => this.deliver(handlers, topic, payload),
+  async attachInProcess(broker: InProcessBroker, handlers: MqttHandlers): Promise<void> {
+    this.detachInProcess = await broker.subscribe(DEVICE_SUBSCRIPTIONS, (topic, payload) =>
+      this.deliver(handlers, topic, payload),
     );
     this.connected = true;
     this.everConnected = true;
     handlers.connection(true);
   }
 
-  connect(
-    url: string,
-    clientId: string,
-    handlers: MqttHandlers,
-  ): Promise<void> {
+  connect(url: string, clientId: string, handlers: MqttHandlers): Promise<void> {
     const client = mqtt.connect(url, {
       clientId,
       clean: false,
@@ -85,9 +75,7 @@ export class MqttRepository {
 
     client.on('connect', (connack: IConnackPacket) => {
       // Nagle would hold PUBACKs and subscriptions back by up to 40 ms for nothing.
-      (
-        client.stream as { setNoDelay?: (on: boolean) => void } | undefined
-      )?.setNoDelay?.(true);
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.connected = true;
       this.backoff.reset();
       if (this.everConnected) this.reconnects++;
@@ -99,12 +87,8 @@ export class MqttRepository {
       if (connack.sessionPresent) this.markReady();
       else this.subscribe(client, () => this.markReady());
     });
-    client.on('message', (topic, payload) =>
-      this.deliver(handlers, topic, payload),
-    );
-    client.on('error', (error) =>
-      this.errorLog.report('error', `broker ${url}: ${error.message}`),
-    );
+    client.on('message', (topic, payload) => this.deliver(handlers, topic, payload));
+    client.on('error', (error) => this.errorLog.report('error', `broker ${url}: ${error.message}`));
     client.on('close', () => {
       if (this.connected) {
         this.connected = false;
@@ -116,9 +100,7 @@ export class MqttRepository {
 
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.logger.warn(
-          `no connection to ${url} yet; retrying in the background`,
-        );
+        this.logger.warn(`no connection to ${url} yet; retrying in the background`);
         resolve();
       }, FIRST_CONNECT_WAIT_MS);
       timer.unref();
@@ -152,19 +134,12 @@ export class MqttRepository {
     });
   }
 
-  private deliver(
-    handlers: MqttHandlers,
-    topic: string,
-    payload: Buffer,
-  ): void {
+  private deliver(handlers: MqttHandlers, topic: string, payload: Buffer): void {
     try {
       handlers.message(topic, payload);
     } catch (error) {
       // Never let a bug in one message stop the client (or the broker's pipeline).
-      this.errorLog.report(
-        'handler',
-        `message handler failed on ${topic}: ${String(error)}`,
-      );
+      this.errorLog.report('handler', `message handler failed on ${topic}: ${String(error)}`);
     }
   }
 
@@ -184,8 +159,7 @@ export class MqttRepository {
         return;
       }
       for (const grant of granted ?? []) {
-        if (grant.qos > 2)
-          this.logger.error(`broker refused subscription ${grant.topic}`);
+        if (grant.qos > 2) this.logger.error(`broker refused subscription ${grant.topic}`);
       }
     });
   }

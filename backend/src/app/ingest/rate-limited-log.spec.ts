@@ -16,10 +16,6 @@ describe('RateLimitedLog', () => {
     now = 10_000;
     sut.report('json', 'bad 4');
     sut.report('json', 'bad 5');
-    expect(lines).toEqual([
-      'bad 1',
-      'nan 1',
-      'bad 4 (+2 more "json" in the last 10 s)',
-    ]);
+    expect(lines).toEqual(['bad 1', 'nan 1', 'bad 4 (+2 more "json" in the last 10 s)']);
   });
 });

@@ -4,10 +4,7 @@
  * bounded by the caller (here: reject reasons), so the map stays small.
  */
 export class RateLimitedLog {
-  private readonly entries = new Map<
-    string,
-    { lastAt: number; suppressed: number }
-  >();
+  private readonly entries = new Map<string, { lastAt: number; suppressed: number }>();
 
   constructor(
     private readonly write: (line: string) => void,

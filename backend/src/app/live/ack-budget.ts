@@ -65,10 +65,7 @@ export class AckBudget {
 
   private schedule(): void {
     if (this.timer) return;
-    const wait = Math.max(
-      1,
-      Math.ceil(((1 - this.tokens) * 1000) / this.pointsPerSecond),
-    );
+    const wait = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.pointsPerSecond));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.refill();

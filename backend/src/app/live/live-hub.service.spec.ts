@@ -202,20 +202,14 @@ describe('LiveHubService', () => {
     sut.publishReadings('d1', undefined, [reading('d1', 0)]);
     jest.advanceTimersByTime(0);
     const batch = Array.from({ length: 100 }, (_, i) => reading('d1', i + 1));
-    for (let i = 0; i < FLUSH_AT_READINGS / 100; i++)
-      sut.publishReadings('d1', undefined, batch);
-    expect(sink.emitted.map((e) => e.batch.length)).toEqual([
-      1,
-      FLUSH_AT_READINGS,
-    ]);
+    for (let i = 0; i < FLUSH_AT_READINGS / 100; i++) sut.publishReadings('d1', undefined, batch);
+    expect(sink.emitted.map((e) => e.batch.length)).toEqual([1, FLUSH_AT_READINGS]);
     expect(sut.stats().droppedOverflow).toBe(0);
   });
 
   it('bounds a room buffer, dropping the oldest readings and counting them', () => {
     sink.rooms.add(deviceRoom('d1'));
-    const many = Array.from({ length: ROOM_BUFFER_LIMIT + 5 }, (_, i) =>
-      reading('d1', i),
-    );
+    const many = Array.from({ length: ROOM_BUFFER_LIMIT + 5 }, (_, i) => reading('d1', i));
     sut.publishReadings('d1', undefined, many);
     jest.advanceTimersByTime(0);
     expect(sink.emitted[0].batch).toHaveLength(ROOM_BUFFER_LIMIT);
@@ -244,8 +238,6 @@ describe('LiveHubService', () => {
       metrics: [],
     };
     sut.publishDevice(device);
-    expect(sink.devices).toEqual([
-      { rooms: [FLEET_ROOM, 'device:d1', 'group:g'], device },
-    ]);
+    expect(sink.devices).toEqual([{ rooms: [FLEET_ROOM, 'device:d1', 'group:g'], device }]);
   });
 });

@@ -89,10 +89,7 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
 @Injectable()
 export class LiveHubService {
   private readonly buffers = new Map<string, RoomBuffer>();
-  private timer:
-    | ReturnType<typeof setTimeout>
-    | ReturnType<typeof setImmediate>
-    | null = null;
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private timerIsImmediate = false;
   /** Clock time from which the next flush may run (see the duty cycle above). */
   private nextFlushAt = -Infinity;
@@ -128,11 +125,7 @@ export class LiveHubService {
   }
 
   /** Queue readings of one device for its device room, its group's room and the fleet room. */
-  publishReadings(
-    deviceId: string,
-    group: string | undefined,
-    readings: readonly Reading[],
-  ): void {
+  publishReadings(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed) return;
     let queued = false;
     if (this.sink.hasMembers(FLEET_ROOM)) {
@@ -146,11 +139,7 @@ export class LiveHubService {
     }
     const deviceName = deviceRoom(deviceId);
     if (this.sink.hasMembers(deviceName)) {
-      this.enqueue(
-        deviceName,
-        groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET,
-        readings,
-      );
+      this.enqueue(deviceName, groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET, readings);
       queued = true;
     }
     if (!queued) return;
@@ -230,11 +219,7 @@ export class LiveHubService {
     this.cancelTimer();
   }
 
-  private enqueue(
-    room: string,
-    except: readonly string[],
-    readings: readonly Reading[],
-  ): void {
+  private enqueue(room: string, except: readonly string[], readings: readonly Reading[]): void {
     let buffer = this.buffers.get(room);
     if (!buffer) {
       buffer = { readings: [], start: 0, except };
@@ -253,20 +238,16 @@ export class LiveHubService {
       }
       buffer.readings.push(readings[i]);
     }
-    if (buffer.readings.length - buffer.start >= FLUSH_AT_READINGS)
-      this.full = true;
+    if (buffer.readings.length - buffer.start >= FLUSH_AT_READINGS) this.full = true;
   }
 
   private schedule(): void {
     const now = this.clock.now();
     // Silence since the last reading or the end of the last flush, whichever is later: readings
     // that queued up in the socket while a long flush ran are load, not idleness.
-    const idle =
-      now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS;
+    const idle = now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS;
     this.lastArrivalAt = now;
-    const at = idle
-      ? Math.min(this.nextFlushAt, this.nextIdleFlushAt)
-      : this.nextFlushAt;
+    const at = idle ? Math.min(this.nextFlushAt, this.nextIdleFlushAt) : this.nextFlushAt;
     if (this.timer) {
       if (at >= this.timerDueAt) return;
       this.cancelTimer(); // an idle reading may go out sooner than the pending tick
@@ -286,8 +267,7 @@ export class LiveHubService {
 
   private cancelTimer(): void {
     if (!this.timer) return;
-    if (this.timerIsImmediate)
-      clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    if (this.timerIsImmediate) clearImmediate(this.timer as ReturnType<typeof setImmediate>);
     else clearTimeout(this.timer as ReturnType<typeof setTimeout>);
     this.timer = null;
     this.timerDueAt = Infinity;
@@ -301,28 +281,19 @@ export class LiveHubService {
     const startedAt = this.clock.now();
     const cpuBefore = this.clock.cpu();
     for (const [room, buffer] of this.buffers) {
-      const batch =
-        buffer.start === 0
-          ? buffer.readings
-          : buffer.readings.slice(buffer.start);
+      const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
       if (batch.length === 0) continue;
       this.sink.emitReadings(room, buffer.except, batch, this.paused);
       this.emits++;
       this.readingsSent += batch.length;
-      this.sentPerRoom.set(
-        room,
-        (this.sentPerRoom.get(room) ?? 0) + batch.length,
-      );
+      this.sentPerRoom.set(room, (this.sentPerRoom.get(room) ?? 0) + batch.length);
     }
     this.buffers.clear();
     const endedAt = this.clock.now();
     const cost = Math.max(0, this.clock.cpu() - cpuBefore);
     this.flushes++;
     this.lastFlushCostMs = cost;
-    this.nextFlushAt = Math.min(
-      startedAt + this.flushMs,
-      endedAt + cost * FLUSH_GAP_FACTOR,
-    );
+    this.nextFlushAt = Math.min(startedAt + this.flushMs, endedAt + cost * FLUSH_GAP_FACTOR);
     this.nextIdleFlushAt = endedAt + cost * IDLE_GAP_FACTOR;
     this.lastFlushEndAt = endedAt;
   };

@@ -2,11 +2,13 @@ import * as ws from 'ws';
 import { textFrame } from './live-socket.repository';
 
 /** ws' frame builder (not in @types/ws). */
-const Sender = (ws as unknown as {
-  Sender: {
-    frame(data: Buffer, options: Record<string, unknown>): Buffer[];
-  };
-}).Sender;
+const Sender = (
+  ws as unknown as {
+    Sender: {
+      frame(data: Buffer, options: Record<string, unknown>): Buffer[];
+    };
+  }
+).Sender;
 
 describe('textFrame', () => {
   // The frame written straight to websocket clients must be byte-for-byte what `ws` would send.

@@ -9,11 +9,7 @@ import {
   Reading,
   ServerToClientEvents,
 } from '@pulse/protocol';
-import {
-  ServerResponse,
-  type IncomingMessage,
-  type Server as HttpServer,
-} from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Socket as TcpSocket } from 'node:net';
 import { Namespace, Server, Socket } from 'socket.io';
 
@@ -238,13 +234,11 @@ export class LiveSocketRepository implements LiveSink {
  */
 export function releaseUpgradeRequests(io: Server): void {
   const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
-  io.engine.use(
-    (req: IncomingMessage, res: { req: unknown }, next: () => void) => {
-      // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
-      if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
-      next();
-    },
-  );
+  io.engine.use((req: IncomingMessage, res: { req: unknown }, next: () => void) => {
+    // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
+    if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
+    next();
+  });
   io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
     const req = raw.request;
     if (!req) return;

@@ -48,8 +48,7 @@ export class LiveSubscriptionService {
 
   subscribe(membership: RoomMembership, raw: unknown): SubscribeAck {
     const parsed = SubscribeRequestSchema.safeParse(raw);
-    if (!parsed.success)
-      return { ok: false, error: formatIssues(parsed.error) };
+    if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
     const request = parsed.data;
 
     const wanted: string[] = [];
@@ -72,11 +71,9 @@ export class LiveSubscriptionService {
     const serverTime = Date.now();
     const devices = new Map<string, DeviceInfo>();
     if (request.fleet)
-      for (const device of this.registry.list())
-        devices.set(device.deviceId, device);
+      for (const device of this.registry.list()) devices.set(device.deviceId, device);
     for (const group of request.groups ?? [])
-      for (const device of this.registry.inGroup(group))
-        devices.set(device.deviceId, device);
+      for (const device of this.registry.inGroup(group)) devices.set(device.deviceId, device);
     for (const id of request.devices ?? []) {
       const device = this.registry.get(id);
       if (device) devices.set(id, device);
@@ -118,8 +115,7 @@ export class LiveSubscriptionService {
 
   unsubscribe(membership: RoomMembership, raw: unknown): UnsubscribeAck {
     const parsed = UnsubscribeRequestSchema.safeParse(raw);
-    if (!parsed.success)
-      return { ok: false, error: formatIssues(parsed.error) };
+    if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
     const rooms: string[] = [];
     for (const id of parsed.data.devices ?? []) rooms.push(deviceRoom(id));
     for (const group of parsed.data.groups ?? []) rooms.push(groupRoom(group));

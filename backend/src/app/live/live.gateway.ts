@@ -1,10 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  AckResponse,
-  LiveAckRequestSchema,
-  SubscribeAck,
-  formatIssues,
-} from '@pulse/protocol';
+import { AckResponse, LiveAckRequestSchema, SubscribeAck, formatIssues } from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { AlertsService } from '../alerts/alerts.service';
 import { IngestService } from '../ingest/ingest.service';
@@ -20,10 +15,7 @@ import {
   queuedPackets,
   unansweredPing,
 } from './live-socket.repository';
-import {
-  LiveSubscriptionService,
-  RoomMembership,
-} from './live-subscription.service';
+import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
 
 /** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
 export const LAG_PAUSE_PACKETS = 256;
@@ -210,9 +202,7 @@ export class LiveGateway {
         this.resume(socket);
         socket.data.refillUntil = Date.now() + LAG_REFILL_GRACE_MS;
       }
-      this.answer(args, 'subscribe', () =>
-        this.subscribeAndCount(socket, args[0]),
-      );
+      this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]));
     };
     if (!wantsHistory(args[0])) return serve();
     if (!this.ackBudget.run(serve))
@@ -306,11 +296,7 @@ export class LiveGateway {
       // alone do not say the client reads: the kernel's can hold MBs). A client that handles
       // `lagged` has re-subscribed by now (and was resumed); one that ignores it gets live
       // readings again after a few checks.
-      if (
-        bytes === 0 &&
-        packets <= LAG_RESUME_PACKETS &&
-        unansweredPing(socket) === null
-      ) {
+      if (bytes === 0 && packets <= LAG_RESUME_PACKETS && unansweredPing(socket) === null) {
         if (++lag.drainedChecks >= LAG_RESUME_CHECKS) this.resume(socket);
         continue;
       }

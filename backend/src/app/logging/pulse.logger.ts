@@ -1,7 +1,12 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 
 /** Nest's own start-up chatter: one line per module and route, dozens in all. */
-const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+const BOOT_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+]);
 
 /**
  * Nest's console logger, minus the boot chatter at level `log`, so what a person sees on

@@ -55,9 +55,7 @@ export class SimulatorRepository {
     this.logger.log(
       `simulator started (pid ${child.pid}): ${options.devices} devices at ${options.rate}/s`,
     );
-    child.on('error', (error) =>
-      this.logger.error(`simulator: ${error.message}`),
-    );
+    child.on('error', (error) => this.logger.error(`simulator: ${error.message}`));
     child.on('exit', (code, signal) => {
       if (this.child === child) {
         this.child = null;

@@ -13,7 +13,13 @@ import { AlertStore } from '../core/alert.store';
         data-testid="alert-badge"
         [attr.data-severity]="s.severity"
         [attr.data-count]="s.count"
-        [title]="s.count + (s.count === 1 ? ' active alert' : ' active alerts') + ', ' + s.unacknowledged + ' not acknowledged'"
+        [title]="
+          s.count +
+          (s.count === 1 ? ' active alert' : ' active alerts') +
+          ', ' +
+          s.unacknowledged +
+          ' not acknowledged'
+        "
         >{{ s.severity }}{{ s.count > 1 ? ' ×' + s.count : '' }}</span
       >
     }

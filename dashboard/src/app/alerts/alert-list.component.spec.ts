@@ -23,7 +23,11 @@ describe('AlertListComponent', () => {
   async function render() {
     const sockets = fakeSocketFactory();
     TestBed.configureTestingModule({
-      providers: [provideRouter([]), { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory }, { provide: RANDOM, useValue: () => 0.5 }],
+      providers: [
+        provideRouter([]),
+        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
+        { provide: RANDOM, useValue: () => 0.5 },
+      ],
     });
     TestBed.inject(LiveService).start();
     sockets.last().server.connected('websocket');
@@ -41,13 +45,24 @@ describe('AlertListComponent', () => {
 
   it('shows severity, device, metric, message, value, threshold, age, state and count', async () => {
     const { el, socket, settle } = await render();
-    socket().server.alerts([alertEvent({ id: 'a', raisedAt: T0 - 65_000, count: 3, value: 81.25, threshold: 50 })]);
+    socket().server.alerts([
+      alertEvent({ id: 'a', raisedAt: T0 - 65_000, count: 3, value: 81.25, threshold: 50 }),
+    ]);
     await settle();
     const row = el.querySelector('[data-alert-id=a]') as HTMLElement;
     const text = row.textContent?.replace(/\s+/g, ' ') ?? '';
     expect(row.getAttribute('data-severity')).toBe('critical');
     expect(row.getAttribute('data-state')).toBe('raised');
-    for (const part of ['critical', 'd1', 'temperature', 'temperature 80 > 50', 'value 81.25', 'threshold 50.00', 'raised 65 s ago', '×3']) {
+    for (const part of [
+      'critical',
+      'd1',
+      'temperature',
+      'temperature 80 > 50',
+      'value 81.25',
+      'threshold 50.00',
+      'raised 65 s ago',
+      '×3',
+    ]) {
       expect(text).toContain(part);
     }
   });
@@ -78,7 +93,9 @@ describe('AlertListComponent', () => {
     await settle();
     socket().acks[0].reply({ ok: false, error: 'not_found', message: 'no active alert a' });
     await settle();
-    expect(el.querySelector('[data-testid=ack-error]')?.textContent).toBe('Not acknowledged: no active alert a');
+    expect(el.querySelector('[data-testid=ack-error]')?.textContent).toBe(
+      'Not acknowledged: no active alert a',
+    );
     expect((el.querySelector('[data-testid=ack]') as HTMLButtonElement).disabled).toBe(false);
   });
 });

@@ -41,18 +41,25 @@ interface Row {
           <span class="sev-pill sev-{{ r.alert.severity }}">{{ r.alert.severity }}</span>
           <div class="alert-main">
             <div class="alert-title">
-              <a [routerLink]="['/devices', r.alert.deviceId]" class="alert-device">{{ r.device }}</a>
+              <a [routerLink]="['/devices', r.alert.deviceId]" class="alert-device">{{
+                r.device
+              }}</a>
               @if (r.alert.metric) {
                 <span class="alert-metric">{{ r.alert.metric }}</span>
               }
-              <span class="alert-state state-{{ r.alert.state }}" data-testid="alert-state">{{ r.state }}</span>
+              <span class="alert-state state-{{ r.alert.state }}" data-testid="alert-state">{{
+                r.state
+              }}</span>
               @if (r.alert.count > 1) {
-                <span class="alert-count" title="raised this many times while open">×{{ r.alert.count }}</span>
+                <span class="alert-count" title="raised this many times while open"
+                  >×{{ r.alert.count }}</span
+                >
               }
             </div>
             <div class="alert-message">{{ r.alert.message }}</div>
             <div class="alert-facts muted">
-              value <b>{{ r.value }}</b> · threshold <b>{{ r.threshold }}</b> · raised <span [title]="r.alert.raisedAt">{{ r.age }}</span>
+              value <b>{{ r.value }}</b> · threshold <b>{{ r.threshold }}</b> · raised
+              <span [title]="r.alert.raisedAt">{{ r.age }}</span>
               @if (r.ackInfo) {
                 · {{ r.ackInfo }}
               }
@@ -106,7 +113,8 @@ export class AlertListComponent {
       age: formatAge(now - alert.raisedAt),
       value: formatValue(alert.value),
       threshold: formatValue(alert.threshold),
-      state: alert.flapping && alert.state !== 'flapping' ? `${alert.state} · flapping` : alert.state,
+      state:
+        alert.flapping && alert.state !== 'flapping' ? `${alert.state} · flapping` : alert.state,
       canAck: actions && alert.active && isUnacknowledged(alert),
       ackInfo:
         alert.acknowledgedAt !== null
@@ -123,7 +131,8 @@ export class AlertListComponent {
     this.errors.update((e) => without(e, id));
     const outcome = await this.live.acknowledge(id, this.operator.name());
     this.pending.update((p) => without(p, id));
-    if (!outcome.ok) this.errors.update((e) => ({ ...e, [id]: `Not acknowledged: ${outcome.message}` }));
+    if (!outcome.ok)
+      this.errors.update((e) => ({ ...e, [id]: `Not acknowledged: ${outcome.message}` }));
   }
 }
 

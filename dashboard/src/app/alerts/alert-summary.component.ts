@@ -23,7 +23,12 @@ const DRAWER_ALERTS = 8;
     >
       <span class="alert-summary-label">Alerts</span>
       @for (b of badges(); track b.severity) {
-        <span class="sev-pill sev-{{ b.severity }}" [attr.data-severity]="b.severity" [title]="b.count + ' ' + b.severity">{{ b.count }}</span>
+        <span
+          class="sev-pill sev-{{ b.severity }}"
+          [attr.data-severity]="b.severity"
+          [title]="b.count + ' ' + b.severity"
+          >{{ b.count }}</span
+        >
       } @empty {
         <span class="sev-none">0</span>
       }
@@ -32,7 +37,9 @@ const DRAWER_ALERTS = 8;
       <div class="alert-drawer" role="dialog" aria-label="Active alerts" data-testid="alert-drawer">
         <div class="alert-drawer-head">
           <app-operator-name />
-          <a routerLink="/alerts" (click)="open.set(false)">All alerts ({{ store.active().length }}) →</a>
+          <a routerLink="/alerts" (click)="open.set(false)"
+            >All alerts ({{ store.active().length }}) →</a
+          >
         </div>
         <app-alert-list [alerts]="top()" [compact]="true" />
       </div>
@@ -46,7 +53,10 @@ export class AlertSummaryComponent {
   protected readonly open = signal(false);
   protected readonly badges = computed(() => {
     const counts = this.store.counts();
-    return ALERT_SEVERITIES.filter((s) => counts[s] > 0).map((severity) => ({ severity, count: counts[severity] }));
+    return ALERT_SEVERITIES.filter((s) => counts[s] > 0).map((severity) => ({
+      severity,
+      count: counts[severity],
+    }));
   });
   protected readonly top = computed(() => this.store.active().slice(0, DRAWER_ALERTS));
 }

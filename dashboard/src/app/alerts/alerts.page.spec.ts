@@ -56,10 +56,18 @@ describe('AlertsPage', () => {
     const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
     const { el, settle } = await render();
     expect(el.textContent).toContain('Waiting for the gateway');
-    socket().server.alerts([alertEvent({ id: 'a', deviceId: 'd2' }), alertEvent({ id: 'b', deviceId: 'd1', severity: 'minor' })]);
+    socket().server.alerts([
+      alertEvent({ id: 'a', deviceId: 'd2' }),
+      alertEvent({ id: 'b', deviceId: 'd1', severity: 'minor' }),
+    ]);
     await settle();
-    expect([...el.querySelectorAll('[data-alert-id]')].map((r) => r.getAttribute('data-alert-id'))).toEqual(['a', 'b']);
-    expect(socket().subscribes.at(-1)?.request).toMatchObject({ devices: ['d1', 'd2'], history: false });
+    expect(
+      [...el.querySelectorAll('[data-alert-id]')].map((r) => r.getAttribute('data-alert-id')),
+    ).toEqual(['a', 'b']);
+    expect(socket().subscribes.at(-1)?.request).toMatchObject({
+      devices: ['d1', 'd2'],
+      history: false,
+    });
   });
 
   it('loads the history with the filters and shows HTTP errors', async () => {
@@ -90,7 +98,9 @@ describe('AlertsPage', () => {
     fail = true;
     (el.querySelector('.alerts-toolbar button.btn') as HTMLButtonElement).click();
     await settle();
-    expect(el.querySelector('.alert-error')?.textContent).toContain('HTTP 400 — severity: Invalid option');
+    expect(el.querySelector('.alert-error')?.textContent).toContain(
+      'HTTP 400 — severity: Invalid option',
+    );
   });
 });
 
@@ -100,7 +110,21 @@ describe('AlertRulesService', () => {
   it('fetches the rules once, again after a reconnect, and when an alert names an unknown rule', async () => {
     jest.useFakeTimers({ now: T0 });
     try {
-      const { urls, socket } = setup(() => ({ status: 200, body: { rules: [{ id: 'known', kind: 'offline', severity: 'critical', scope: { all: true }, enabled: true, forMs: 0 }] } }));
+      const { urls, socket } = setup(() => ({
+        status: 200,
+        body: {
+          rules: [
+            {
+              id: 'known',
+              kind: 'offline',
+              severity: 'critical',
+              scope: { all: true },
+              enabled: true,
+              forMs: 0,
+            },
+          ],
+        },
+      }));
       const sut = TestBed.inject(AlertRulesService);
       sut.ensureLoaded();
       sut.ensureLoaded();

@@ -1,4 +1,13 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+  untracked,
+} from '@angular/core';
 import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol';
 import { AlertStore } from '../core/alert.store';
 import { AlertsApi } from '../core/alerts-api';
@@ -21,27 +30,59 @@ const NAMED_DEVICES = 200;
     <section class="toolbar alerts-toolbar">
       <h1 class="page-title">Alerts</h1>
       <div class="seg" role="tablist" aria-label="Alerts view">
-        <button type="button" role="tab" data-testid="tab-active" [class.on]="activeTab() === 'active'" [attr.aria-selected]="activeTab() === 'active'" (click)="activeTab.set('active')">
+        <button
+          type="button"
+          role="tab"
+          data-testid="tab-active"
+          [class.on]="activeTab() === 'active'"
+          [attr.aria-selected]="activeTab() === 'active'"
+          (click)="activeTab.set('active')"
+        >
           Active <span class="muted">{{ store.active().length }}</span>
         </button>
-        <button type="button" role="tab" data-testid="tab-history" [class.on]="activeTab() === 'history'" [attr.aria-selected]="activeTab() === 'history'" (click)="activeTab.set('history')">
+        <button
+          type="button"
+          role="tab"
+          data-testid="tab-history"
+          [class.on]="activeTab() === 'history'"
+          [attr.aria-selected]="activeTab() === 'history'"
+          (click)="activeTab.set('history')"
+        >
           History
         </button>
       </div>
-      <select class="input" aria-label="Device" data-testid="filter-device" [value]="deviceFilter()" (change)="deviceFilter.set($any($event.target).value)">
+      <select
+        class="input"
+        aria-label="Device"
+        data-testid="filter-device"
+        [value]="deviceFilter()"
+        (change)="deviceFilter.set($any($event.target).value)"
+      >
         <option value="">All devices</option>
         @for (d of deviceOptions(); track d) {
           <option [value]="d">{{ d }}</option>
         }
       </select>
-      <select class="input" aria-label="Severity" data-testid="filter-severity" [value]="severity()" (change)="severity.set($any($event.target).value)">
+      <select
+        class="input"
+        aria-label="Severity"
+        data-testid="filter-severity"
+        [value]="severity()"
+        (change)="severity.set($any($event.target).value)"
+      >
         <option value="">All severities</option>
         @for (s of severities; track s) {
           <option [value]="s">{{ s }}</option>
         }
       </select>
       @if (activeTab() === 'history') {
-        <select class="input" aria-label="State" data-testid="filter-state" [value]="state()" (change)="state.set($any($event.target).value)">
+        <select
+          class="input"
+          aria-label="State"
+          data-testid="filter-state"
+          [value]="state()"
+          (change)="state.set($any($event.target).value)"
+        >
           <option value="">All states</option>
           @for (s of states; track s) {
             <option [value]="s">{{ s }}</option>
@@ -52,7 +93,10 @@ const NAMED_DEVICES = 200;
       <app-operator-name />
     </section>
     @if (activeTab() === 'active') {
-      <app-alert-list [alerts]="active()" [emptyText]="store.snapshots() ? 'No active alerts.' : 'Waiting for the gateway…'" />
+      <app-alert-list
+        [alerts]="active()"
+        [emptyText]="store.snapshots() ? 'No active alerts.' : 'Waiting for the gateway…'"
+      />
     } @else {
       @if (historyError(); as error) {
         <p class="alert-error" role="alert">{{ error }}</p>
@@ -101,7 +145,9 @@ export class AlertsPage {
   protected readonly active = computed(() => {
     const device = this.deviceFilter();
     const severity = this.severity();
-    return this.store.active().filter((a) => (!device || a.deviceId === device) && (!severity || a.severity === severity));
+    return this.store
+      .active()
+      .filter((a) => (!device || a.deviceId === device) && (!severity || a.severity === severity));
   });
 
   /** Ids of the devices on the active list (sorted, bounded), stable while the set is unchanged. */
@@ -131,7 +177,12 @@ export class AlertsPage {
     // History: (re)load when the tab opens, a filter changes, or on Reload.
     effect(() => {
       if (this.activeTab() !== 'history') return;
-      const filter = { deviceId: this.deviceFilter(), severity: this.severity(), state: this.state(), limit: 200 };
+      const filter = {
+        deviceId: this.deviceFilter(),
+        severity: this.severity(),
+        state: this.state(),
+        limit: 200,
+      };
       this.reloads();
       untracked(() => void this.load(filter));
     });
@@ -151,7 +202,9 @@ export class AlertsPage {
       this.historyError.set(null);
     } catch (error) {
       if (request !== this.request) return;
-      this.historyError.set(`Could not load the history: ${error instanceof Error ? error.message : String(error)}`);
+      this.historyError.set(
+        `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       if (request === this.request) this.loading.set(false);
     }

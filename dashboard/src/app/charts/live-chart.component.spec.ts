@@ -21,12 +21,18 @@ describe('LiveChartComponent', () => {
   const later = () => (clock += 1100);
 
   async function render() {
-    TestBed.configureTestingModule({ providers: [{ provide: LIVE_SOCKET_FACTORY, useValue: fakeSocketFactory().factory }] });
+    TestBed.configureTestingModule({
+      providers: [{ provide: LIVE_SOCKET_FACTORY, useValue: fakeSocketFactory().factory }],
+    });
     const series = TestBed.inject(SeriesStore);
     const devices = TestBed.inject(DeviceStore);
     // 30 readings, one a second, ending now.
     devices.ingest(
-      Array.from({ length: 30 }, (_, i) => ({ deviceId: 'd1', ts: now - (29 - i) * 1000, values: { temperature: 20 + i } })),
+      Array.from({ length: 30 }, (_, i) => ({
+        deviceId: 'd1',
+        ts: now - (29 - i) * 1000,
+        values: { temperature: 20 + i },
+      })),
       now,
     );
     const fixture = TestBed.createComponent(LiveChartComponent);
@@ -92,10 +98,14 @@ describe('LiveChartComponent', () => {
     const { host, canvas, series, sut } = await render();
     // 20 Hz for the whole minute: 1200 points.
     series.pinCapacity('d1', 3600);
-    for (let i = 0; i < 1200; i++) series.push('d1', 'temperature', now - 60_000 + i * 50 + 25, i % 7);
+    for (let i = 0; i < 1200; i++)
+      series.push('d1', 'temperature', now - 60_000 + i * 50 + 25, i % 7);
     sut.frame();
     const chart = Chart.getChart(canvas);
-    const width = Math.max(50, (chart?.chartArea.right ?? 0) - (chart?.chartArea.left ?? 0) || chart?.width || 300);
+    const width = Math.max(
+      50,
+      (chart?.chartArea.right ?? 0) - (chart?.chartArea.left ?? 0) || chart?.width || 300,
+    );
     expect(Number(host.getAttribute('data-points'))).toBeGreaterThan(1200);
     expect(chart?.data.datasets[0].data.length).toBeLessThanOrEqual(2 * width + 4);
     expect(host.getAttribute('data-gaps')).toBe('0');

@@ -52,8 +52,17 @@ const STATS_EVERY_MS = 500;
   selector: 'app-live-chart',
   template: `<canvas #canvas role="img" [attr.aria-label]="metric() + ' chart'"></canvas>`,
   styles: `
-    :host { display: block; position: relative; min-height: 80px; }
-    canvas { position: absolute; inset: 0; width: 100% !important; height: 100% !important; }
+    :host {
+      display: block;
+      position: relative;
+      min-height: 80px;
+    }
+    canvas {
+      position: absolute;
+      inset: 0;
+      width: 100% !important;
+      height: 100% !important;
+    }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
   host: { class: 'live-chart' },
@@ -95,7 +104,9 @@ export class LiveChartComponent implements Drawable {
   constructor() {
     registerChartParts();
     // Inputs are not set yet in the constructor: read the variant when drawing.
-    this.thresholdPlugin = thresholdLinesPlugin(() => this.thresholds(), { labels: () => this.variant() !== 'wall' });
+    this.thresholdPlugin = thresholdLinesPlugin(() => this.thresholds(), {
+      labels: () => this.variant() !== 'wall',
+    });
     // Window / pause changes: redraw on the next frame.
     effect(() => {
       this.windowMs();
@@ -132,7 +143,12 @@ export class LiveChartComponent implements Drawable {
     const buffer = this.series.get(this.deviceId(), this.metric());
     const wallNow = Date.now();
     const windowMs = this.windowMs();
-    const plotWidth = Math.max(50, (chart.chartArea?.right ?? 0) - (chart.chartArea?.left ?? 0) || chart.width || DEFAULT_PLOT_WIDTH);
+    const plotWidth = Math.max(
+      50,
+      (chart.chartArea?.right ?? 0) - (chart.chartArea?.left ?? 0) ||
+        chart.width ||
+        DEFAULT_PLOT_WIDTH,
+    );
     const paused = this.pausedAt !== null;
     if (!this.configDirty) {
       // Paused: keep the picture still, but pick up new data on resume.

@@ -41,7 +41,8 @@ export class SparklineDirective implements Drawable {
     const buffer = this.series.get(this.deviceId(), this.metric());
     const version = buffer?.version ?? -1;
     const now = Date.now();
-    const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), this.canvas.clientWidth || 72) - now;
+    const wait =
+      this.drawnAt + redrawIntervalMs(this.windowMs(), this.canvas.clientWidth || 72) - now;
     if (wait > 0) return version === this.drawnVersion ? undefined : wait;
     this.drawnVersion = version;
     this.drawnAt = now;
@@ -72,7 +73,11 @@ export class SparklineDirective implements Drawable {
     }
     const span = hi - lo || 1;
     const pad = 2 * ratio;
-    const gapMs = gapThresholdMs(this.devices.get(this.deviceId())?.cadenceMs ?? null, windowMs, width / ratio);
+    const gapMs = gapThresholdMs(
+      this.devices.get(this.deviceId())?.cadenceMs ?? null,
+      windowMs,
+      width / ratio,
+    );
     ctx.lineWidth = 1.5 * ratio;
     ctx.strokeStyle = this.color();
     ctx.lineJoin = 'round';

@@ -1,8 +1,27 @@
 import type { AlertRule } from '@pulse/protocol';
-import { SEVERITY_COLORS, ThresholdLine, suggestedRange, thresholdGeometry, thresholdLinesFor, thresholdLinesPlugin } from './threshold-lines';
+import {
+  SEVERITY_COLORS,
+  ThresholdLine,
+  suggestedRange,
+  thresholdGeometry,
+  thresholdLinesFor,
+  thresholdLinesPlugin,
+} from './threshold-lines';
 
 const rule = (over: Partial<AlertRule> & Record<string, unknown>): AlertRule =>
-  ({ id: 'r', kind: 'threshold', metric: 'temperature', op: 'above', value: 68, severity: 'major', scope: { all: true }, enabled: true, forMs: 0, clearForMs: 0, ...over }) as AlertRule;
+  ({
+    id: 'r',
+    kind: 'threshold',
+    metric: 'temperature',
+    op: 'above',
+    value: 68,
+    severity: 'major',
+    scope: { all: true },
+    enabled: true,
+    forMs: 0,
+    clearForMs: 0,
+    ...over,
+  }) as AlertRule;
 
 describe('thresholdLinesFor', () => {
   it('lists raise and (different) clear levels of threshold rules that watch this device and metric', () => {
@@ -13,8 +32,25 @@ describe('thresholdLinesFor', () => {
       rule({ id: 'disabled', enabled: false }),
       rule({ id: 'other-device', scope: { device: 'd9' } }),
       rule({ id: 'mine', scope: { device: 'd1' }, op: 'below', value: 5, severity: 'info' }),
-      rule({ id: 'my-group', scope: { group: 'hall-a' }, op: 'outside', value: undefined, low: 10, high: 30, clearLow: 12, clearHigh: 30, severity: 'minor' }),
-      { id: 'nd', kind: 'nodata', silenceMs: 1000, severity: 'minor', scope: { all: true }, enabled: true } as AlertRule,
+      rule({
+        id: 'my-group',
+        scope: { group: 'hall-a' },
+        op: 'outside',
+        value: undefined,
+        low: 10,
+        high: 30,
+        clearLow: 12,
+        clearHigh: 30,
+        severity: 'minor',
+      }),
+      {
+        id: 'nd',
+        kind: 'nodata',
+        silenceMs: 1000,
+        severity: 'minor',
+        scope: { all: true },
+        enabled: true,
+      } as AlertRule,
     ];
     const lines = thresholdLinesFor(rules, 'd1', 'hall-a', 'temperature');
     expect(lines).toEqual([
@@ -26,7 +62,11 @@ describe('thresholdLinesFor', () => {
       { value: 30, kind: 'raise', severity: 'minor', label: 'my-group > 30' },
       { value: 12, kind: 'clear', severity: 'minor', label: 'my-group clear' },
     ]);
-    expect(thresholdLinesFor(rules, 'd2', null, 'temperature').map((l) => l.label)).toEqual(['Overheating > 68', 'Overheating clear', 'same > 90']);
+    expect(thresholdLinesFor(rules, 'd2', null, 'temperature').map((l) => l.label)).toEqual([
+      'Overheating > 68',
+      'Overheating clear',
+      'same > 90',
+    ]);
   });
 });
 
@@ -52,13 +92,19 @@ describe('thresholdGeometry', () => {
   });
 
   it('works for offset and negative ranges', () => {
-    const [s] = thresholdGeometry([{ value: -5, kind: 'raise', severity: 'major', label: 'x' }], area, { min: -10, max: 10 });
+    const [s] = thresholdGeometry(
+      [{ value: -5, kind: 'raise', severity: 'major', label: 'x' }],
+      area,
+      { min: -10, max: 10 },
+    );
     expect(s.y).toBe(160.5);
   });
 
   it('draws nothing for an empty or degenerate axis or area', () => {
     expect(thresholdGeometry(lines, area, { min: 5, max: 5 })).toEqual([]);
-    expect(thresholdGeometry(lines, { ...area, bottom: area.top }, { min: 0, max: 100 })).toEqual([]);
+    expect(thresholdGeometry(lines, { ...area, bottom: area.top }, { min: 0, max: 100 })).toEqual(
+      [],
+    );
     expect(thresholdGeometry(lines, area, { min: NaN, max: 100 })).toEqual([]);
   });
 
@@ -74,13 +120,20 @@ describe('thresholdLinesPlugin', () => {
     const ctx = new Proxy(
       {},
       {
-        get: (_t, prop) => (...args: unknown[]) => calls.push(`${String(prop)}(${args.join(',')})`),
+        get:
+          (_t, prop) =>
+          (...args: unknown[]) =>
+            calls.push(`${String(prop)}(${args.join(',')})`),
         set: (_t, prop, value) => (calls.push(`${String(prop)}=${value}`), true),
       },
     );
     const lines: ThresholdLine[] = [{ value: 50, kind: 'clear', severity: 'major', label: 'L' }];
     const plugin = thresholdLinesPlugin(() => lines);
-    const chart = { ctx, chartArea: { left: 0, right: 100, top: 0, bottom: 100 }, scales: { y: { min: 0, max: 100 } } };
+    const chart = {
+      ctx,
+      chartArea: { left: 0, right: 100, top: 0, bottom: 100 },
+      scales: { y: { min: 0, max: 100 } },
+    };
     (plugin.afterDatasetsDraw as unknown as (c: unknown) => void)(chart);
     expect(calls).toContain('setLineDash(6,4)');
     expect(calls).toContain('moveTo(0,50.5)');

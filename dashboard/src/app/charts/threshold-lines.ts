@@ -23,25 +23,37 @@ export const SEVERITY_COLORS: Record<AlertSeverity, string> = {
  * (scope: the device, its group, or all). Clear levels are only listed when
  * they differ from the raise level (hysteresis).
  */
-export function thresholdLinesFor(rules: readonly AlertRule[], deviceId: string, group: string | null, metric: string): ThresholdLine[] {
+export function thresholdLinesFor(
+  rules: readonly AlertRule[],
+  deviceId: string,
+  group: string | null,
+  metric: string,
+): ThresholdLine[] {
   const lines: ThresholdLine[] = [];
   for (const rule of rules) {
     if (rule.kind !== 'threshold' || !rule.enabled || rule.metric !== metric) continue;
     const scope = rule.scope ?? { all: true };
-    const applies = scope.all === true || scope.device === deviceId || (scope.group !== undefined && scope.group === group);
+    const applies =
+      scope.all === true ||
+      scope.device === deviceId ||
+      (scope.group !== undefined && scope.group === group);
     if (!applies) continue;
     const name = rule.name ?? rule.id;
     const add = (value: number | undefined, kind: ThresholdLine['kind'], label: string) => {
-      if (value !== undefined && Number.isFinite(value)) lines.push({ value, kind, severity: rule.severity, label });
+      if (value !== undefined && Number.isFinite(value))
+        lines.push({ value, kind, severity: rule.severity, label });
     };
     if (rule.op === 'outside') {
       add(rule.low, 'raise', `${name} < ${rule.low}`);
       add(rule.high, 'raise', `${name} > ${rule.high}`);
-      if (rule.clearLow !== undefined && rule.clearLow !== rule.low) add(rule.clearLow, 'clear', `${name} clear`);
-      if (rule.clearHigh !== undefined && rule.clearHigh !== rule.high) add(rule.clearHigh, 'clear', `${name} clear`);
+      if (rule.clearLow !== undefined && rule.clearLow !== rule.low)
+        add(rule.clearLow, 'clear', `${name} clear`);
+      if (rule.clearHigh !== undefined && rule.clearHigh !== rule.high)
+        add(rule.clearHigh, 'clear', `${name} clear`);
     } else {
       add(rule.value, 'raise', `${name} ${rule.op === 'above' ? '>' : '<'} ${rule.value}`);
-      if (rule.clear !== undefined && rule.clear !== rule.value) add(rule.clear, 'clear', `${name} clear`);
+      if (rule.clear !== undefined && rule.clear !== rule.value)
+        add(rule.clear, 'clear', `${name} clear`);
     }
   }
   return lines;
@@ -70,7 +82,11 @@ export interface ChartArea {
  * pinned to the edge, which would lie about the level. y is rounded to the
  * nearest half pixel so 1 px lines are crisp.
  */
-export function thresholdGeometry(lines: readonly ThresholdLine[], area: ChartArea, scale: { min: number; max: number }): ThresholdSegment[] {
+export function thresholdGeometry(
+  lines: readonly ThresholdLine[],
+  area: ChartArea,
+  scale: { min: number; max: number },
+): ThresholdSegment[] {
   const span = scale.max - scale.min;
   const height = area.bottom - area.top;
   if (!(span > 0) || !(height > 0) || !(area.right > area.left)) return [];
@@ -106,8 +122,12 @@ export function suggestedRange(lines: readonly ThresholdLine[]): { min?: number;
  * A tiny Chart.js plugin (no dependency) that draws the lines returned by
  * `lines()` across the chart area after the datasets, with a small label.
  */
-export function thresholdLinesPlugin(lines: () => readonly ThresholdLine[], options: { labels?: boolean | (() => boolean) } = {}): Plugin<'line'> {
-  const labels = typeof options.labels === 'function' ? options.labels : () => options.labels !== false;
+export function thresholdLinesPlugin(
+  lines: () => readonly ThresholdLine[],
+  options: { labels?: boolean | (() => boolean) } = {},
+): Plugin<'line'> {
+  const labels =
+    typeof options.labels === 'function' ? options.labels : () => options.labels !== false;
   return {
     id: 'pulseThresholdLines',
     afterDatasetsDraw(chart: Chart<'line'>) {

@@ -11,7 +11,11 @@ export interface WindowStats {
 export const EMPTY_STATS: WindowStats = { count: 0, min: null, max: null, avg: null, gaps: 0 };
 
 /** Gap threshold: 3 × cadence, but never below what per-pixel-column reduction spreads points to (`samples` = plot width in px). */
-export function gapThresholdMs(cadenceMs: number | null, windowMs: number, samples: number): number {
+export function gapThresholdMs(
+  cadenceMs: number | null,
+  windowMs: number,
+  samples: number,
+): number {
   const bucket = samples > 0 ? windowMs / samples : 0;
   return Math.max(3 * (cadenceMs ?? 1000), 2.5 * bucket, 1);
 }

@@ -37,7 +37,12 @@ export class AlertRulesService {
       const newest = this.alerts.recent()[0];
       if (!newest) return;
       untracked(() => {
-        if (this.started && !this.known.has(newest.ruleId) && Date.now() - this.lastLoadAt >= REFRESH_MIN_MS) void this.refresh();
+        if (
+          this.started &&
+          !this.known.has(newest.ruleId) &&
+          Date.now() - this.lastLoadAt >= REFRESH_MIN_MS
+        )
+          void this.refresh();
       });
     });
   }

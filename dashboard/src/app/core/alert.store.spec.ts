@@ -38,7 +38,15 @@ describe('AlertStore', () => {
     expect(sut.active().map((x) => x.id)).toEqual(['a']);
     sut.apply({ ...a, state: 'cleared', clearedAt: T0 + 5, updatedAt: T0 + 5 });
     expect(sut.active()).toHaveLength(1);
-    sut.apply({ ...a, state: 'cleared', clearedAt: T0 + 5, acknowledgedAt: T0 + 6, acknowledgedBy: 'x', updatedAt: T0 + 6, active: false });
+    sut.apply({
+      ...a,
+      state: 'cleared',
+      clearedAt: T0 + 5,
+      acknowledgedAt: T0 + 6,
+      acknowledgedBy: 'x',
+      updatedAt: T0 + 6,
+      active: false,
+    });
     expect(sut.active()).toEqual([]);
     expect(sut.get('a')).toBeUndefined();
   });
@@ -58,7 +66,13 @@ describe('AlertStore', () => {
       alertEvent({ id: 'major', severity: 'major', raisedAt: T0 + 1 }),
     ];
     sut.replaceAll(list);
-    expect(sut.active().map((x) => x.id)).toEqual(['crit-new', 'crit-old', 'major', 'minor', 'info-new']);
+    expect(sut.active().map((x) => x.id)).toEqual([
+      'crit-new',
+      'crit-old',
+      'major',
+      'minor',
+      'info-new',
+    ]);
     expect([...list].sort(compareAlerts).map((x) => x.id)).toEqual(sut.active().map((x) => x.id));
   });
 

@@ -25,7 +25,11 @@ export function isFiring(alert: AlertEvent): boolean {
 
 /** Order of the active list: most severe first, then newest raised first, then id (stable). */
 export function compareAlerts(a: AlertEvent, b: AlertEvent): number {
-  return severityRank(a.severity) - severityRank(b.severity) || b.raisedAt - a.raisedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return (
+    severityRank(a.severity) - severityRank(b.severity) ||
+    b.raisedAt - a.raisedAt ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 /** What a device tile or header shows: its highest active severity and how many alerts it has. */
@@ -73,7 +77,11 @@ export class AlertStore {
     const map = new Map<string, DeviceAlertSummary>();
     for (const alert of this._active()) {
       let entry = map.get(alert.deviceId);
-      if (!entry) map.set(alert.deviceId, (entry = { severity: alert.severity, count: 0, unacknowledged: 0 }));
+      if (!entry)
+        map.set(
+          alert.deviceId,
+          (entry = { severity: alert.severity, count: 0, unacknowledged: 0 }),
+        );
       entry.count++;
       if (isUnacknowledged(alert)) entry.unacknowledged++;
     }
@@ -87,7 +95,8 @@ export class AlertStore {
   /** Replace the active list with the gateway's snapshot (sent on every (re)connect). */
   replaceAll(alerts: readonly AlertEvent[]): void {
     this.byId.clear();
-    if (Array.isArray(alerts)) for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
+    if (Array.isArray(alerts))
+      for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
     this._snapshots.update((n) => n + 1);
     this.publish();
   }
@@ -112,7 +121,11 @@ export class AlertStore {
     if (!valid(alert)) return;
     const held = this.byId.get(alert.id);
     if (!held) return; // already dropped (cleared and acknowledged) or never known
-    if (held.updatedAt > alert.updatedAt || (held.acknowledgedAt !== null && held.updatedAt === alert.updatedAt)) return;
+    if (
+      held.updatedAt > alert.updatedAt ||
+      (held.acknowledgedAt !== null && held.updatedAt === alert.updatedAt)
+    )
+      return;
     if (alert.active) this.byId.set(alert.id, alert);
     else this.byId.delete(alert.id);
     this.publish();

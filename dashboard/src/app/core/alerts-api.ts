@@ -1,5 +1,12 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
-import type { AlertEvent, AlertHistoryResponse, AlertRule, AlertRulesResponse, AlertSeverity, AlertState } from '@pulse/protocol';
+import type {
+  AlertEvent,
+  AlertHistoryResponse,
+  AlertRule,
+  AlertRulesResponse,
+  AlertSeverity,
+  AlertState,
+} from '@pulse/protocol';
 
 /** `fetch`, injectable so unit tests answer HTTP calls themselves. */
 export const FETCH = new InjectionToken<typeof fetch>('FETCH', {

@@ -5,7 +5,9 @@ const options: BackoffOptions = { baseMs: 1000, maxMs: 30_000, factor: 2, jitter
 describe('backoffDelay', () => {
   it('doubles per attempt without jitter', () => {
     const noJitter = { ...options, jitter: 0 };
-    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 0.9, noJitter))).toEqual([1000, 2000, 4000, 8000, 16000]);
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 0.9, noJitter))).toEqual([
+      1000, 2000, 4000, 8000, 16000,
+    ]);
   });
 
   it('never exceeds the cap', () => {

@@ -17,7 +17,12 @@ export interface BackoffOptions {
   jitter: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.5 };
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  baseMs: 1000,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.5,
+};
 
 /**
  * Delay before retry number `attempt` (1-based). `random` is a value in [0, 1);
@@ -25,7 +30,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 1000, maxMs: 30_000, fa
  * `base * factor^(attempt-1)` up to `maxMs`; the jittered part spreads
  * reconnecting clients so a restarted gateway is not hit by all at once.
  */
-export function backoffDelay(attempt: number, random: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+export function backoffDelay(
+  attempt: number,
+  random: number,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+): number {
   const n = Math.max(1, Math.floor(attempt));
   const raw = Math.min(options.maxMs, options.baseMs * Math.pow(options.factor, n - 1));
   const jitter = Math.min(1, Math.max(0, options.jitter));

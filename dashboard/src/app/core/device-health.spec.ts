@@ -1,6 +1,11 @@
 import { deviceHealth, HealthInput, silentSeconds, staleAfterMs } from './device-health';
 
-const base: HealthInput = { status: 'online', lastHeard: 100_000, cadenceMs: 1000, intervalMs: null };
+const base: HealthInput = {
+  status: 'online',
+  lastHeard: 100_000,
+  cadenceMs: 1000,
+  intervalMs: null,
+};
 
 describe('device health', () => {
   it('is live while the device keeps to its cadence', () => {

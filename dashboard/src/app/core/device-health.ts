@@ -21,7 +21,10 @@ export interface HealthInput {
 }
 
 /** A device is stale after max(stale threshold, 3 × its cadence) of silence. */
-export function staleAfterMs(device: Pick<HealthInput, 'cadenceMs' | 'intervalMs'>, staleMs: number): number {
+export function staleAfterMs(
+  device: Pick<HealthInput, 'cadenceMs' | 'intervalMs'>,
+  staleMs: number,
+): number {
   const cadence = device.cadenceMs ?? device.intervalMs ?? 0;
   return Math.max(staleMs, 3 * cadence);
 }

@@ -4,7 +4,11 @@ import { DeviceStore, NOTIFY_MS } from './device.store';
 import { deviceHealth } from './device-health';
 import { SeriesStore } from './series.store';
 
-const reading = (deviceId: string, ts: number, values: Record<string, number>): Reading => ({ deviceId, ts, values });
+const reading = (deviceId: string, ts: number, values: Record<string, number>): Reading => ({
+  deviceId,
+  ts,
+  values,
+});
 
 describe('DeviceStore', () => {
   let sut: DeviceStore;
@@ -19,7 +23,13 @@ describe('DeviceStore', () => {
   afterEach(() => jest.useRealTimers());
 
   it('keeps latest values, metrics and points from readings', () => {
-    sut.ingest([reading('d1', 1000, { temperature: 20, power: 5 }), reading('d1', 2000, { temperature: 21 })], 2000);
+    sut.ingest(
+      [
+        reading('d1', 1000, { temperature: 20, power: 5 }),
+        reading('d1', 2000, { temperature: 21 }),
+      ],
+      2000,
+    );
     const d = sut.get('d1');
     expect(d?.latest).toEqual({ temperature: 21, power: 5 });
     expect(d?.metrics).toEqual(['temperature', 'power']);
@@ -54,7 +64,13 @@ describe('DeviceStore', () => {
       metrics: ['temperature'],
     };
     sut.upsertInfo(info);
-    expect(sut.get('d1')).toMatchObject({ name: 'Boiler', group: 'hall-a', status: 'offline', lastHeard: 5000, intervalMs: 1000 });
+    expect(sut.get('d1')).toMatchObject({
+      name: 'Boiler',
+      group: 'hall-a',
+      status: 'offline',
+      lastHeard: 5000,
+      intervalMs: 1000,
+    });
   });
 
   it('bounds the device map, evicting the least recently heard device and its series', () => {

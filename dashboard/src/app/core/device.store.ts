@@ -61,7 +61,8 @@ export class DeviceStore {
     device.group = meta?.group ?? null;
     device.units = meta?.units ?? {};
     device.intervalMs = meta?.intervalMs ?? null;
-    for (const metric of info.metrics) if (!device.metrics.includes(metric)) device.metrics.push(metric);
+    for (const metric of info.metrics)
+      if (!device.metrics.includes(metric)) device.metrics.push(metric);
     this.notify();
     return device;
   }
@@ -87,7 +88,8 @@ export class DeviceStore {
         const delta = ts - device.lastTs;
         // Ignore outliers (outages) so a gap does not inflate the stale threshold.
         if (device.cadenceMs === null) device.cadenceMs = delta;
-        else if (delta < device.cadenceMs * 10) device.cadenceMs = device.cadenceMs * 0.8 + delta * 0.2;
+        else if (delta < device.cadenceMs * 10)
+          device.cadenceMs = device.cadenceMs * 0.8 + delta * 0.2;
         this.series.noteCadence(reading.deviceId, device.cadenceMs);
       }
       if (device.lastTs === null || ts >= device.lastTs) {
@@ -109,7 +111,8 @@ export class DeviceStore {
     const device = this.devices.get(deviceId);
     if (!device) return;
     if (!device.metrics.includes(metric)) device.metrics.push(metric);
-    if (!(metric in device.latest) || (device.lastTs !== null && ts >= device.lastTs)) device.latest[metric] = value;
+    if (!(metric in device.latest) || (device.lastTs !== null && ts >= device.lastTs))
+      device.latest[metric] = value;
     this.notify();
   }
 

@@ -1,5 +1,10 @@
 import { TestBed } from '@angular/core/testing';
-import { Drawable, FRAME_BUDGET_MS, FrameScheduler, IDLE_FRAME_MS } from './frame-scheduler.service';
+import {
+  Drawable,
+  FRAME_BUDGET_MS,
+  FrameScheduler,
+  IDLE_FRAME_MS,
+} from './frame-scheduler.service';
 import { SeriesStore } from './series.store';
 
 describe('FrameScheduler', () => {
@@ -83,7 +88,9 @@ describe('FrameScheduler', () => {
     let t = 0;
     sut.clock = () => t;
     const order: string[] = [];
-    const slow = (name: string): Drawable => ({ frame: () => void (order.push(name), (t += FRAME_BUDGET_MS)) });
+    const slow = (name: string): Drawable => ({
+      frame: () => void (order.push(name), (t += FRAME_BUDGET_MS)),
+    });
     sut.register(slow('a'));
     sut.register(slow('b'));
     sut.register(slow('c'));

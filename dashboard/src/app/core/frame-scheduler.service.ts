@@ -113,7 +113,8 @@ export class FrameScheduler {
       }
     }
     this.cursor = n ? i % n : 0;
-    if (visited < n) this.request(); // budget spent: the rest next frame
+    if (visited < n)
+      this.request(); // budget spent: the rest next frame
     else if (wait < Infinity) this.requestIn(wait);
   }
 
@@ -124,11 +125,14 @@ export class FrameScheduler {
     this.clearDue();
     this.dueAt = at;
     this.zone.runOutsideAngular(() => {
-      this.dueTimer = setTimeout(() => {
-        this.dueTimer = null;
-        this.dueAt = Infinity;
-        this.request();
-      }, Math.max(0, ms));
+      this.dueTimer = setTimeout(
+        () => {
+          this.dueTimer = null;
+          this.dueAt = Infinity;
+          this.request();
+        },
+        Math.max(0, ms),
+      );
     });
   }
 

@@ -56,19 +56,25 @@ export interface LiveSocketOptions {
   transports: TransportName[];
 }
 
-export type LiveSocketFactory = (options: LiveSocketOptions, handlers: LiveSocketHandlers) => LiveSocket;
+export type LiveSocketFactory = (
+  options: LiveSocketOptions,
+  handlers: LiveSocketHandlers,
+) => LiveSocket;
 
 /** The socket.io-client implementation, the only import of socket.io in the app. */
 export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`${options.url}${LIVE_NAMESPACE}`, {
-    transports: options.transports,
-    // If the websocket is blocked (proxy, firewall), fall back to long-polling on the same attempt.
-    tryAllTransports: true,
-    // The live service owns retries: it must know when the next one happens to show a countdown.
-    reconnection: false,
-    autoConnect: false,
-    timeout: 10_000,
-  });
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(
+    `${options.url}${LIVE_NAMESPACE}`,
+    {
+      transports: options.transports,
+      // If the websocket is blocked (proxy, firewall), fall back to long-polling on the same attempt.
+      tryAllTransports: true,
+      // The live service owns retries: it must know when the next one happens to show a countdown.
+      reconnection: false,
+      autoConnect: false,
+      timeout: 10_000,
+    },
+  );
   const transportName = (): TransportName =>
     socket.io.engine?.transport?.name === 'polling' ? 'polling' : 'websocket';
   socket.on('connect', () => {
@@ -89,7 +95,8 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
     subscribe: (request, timeoutMs) =>
       socket.timeout(timeoutMs).emitWithAck(LiveEvent.subscribe, request) as Promise<SubscribeAck>,
     unsubscribe: (request) => void socket.emit(LiveEvent.unsubscribe, request, () => undefined),
-    ack: (request, timeoutMs) => socket.timeout(timeoutMs).emitWithAck(LiveEvent.ack, request) as Promise<AckResponse>,
+    ack: (request, timeoutMs) =>
+      socket.timeout(timeoutMs).emitWithAck(LiveEvent.ack, request) as Promise<AckResponse>,
   };
 };
 

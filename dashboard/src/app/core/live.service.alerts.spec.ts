@@ -63,7 +63,11 @@ describe('LiveService alerts', () => {
     const answer = { ...acknowledged(a, 'ana', T0 + 50), ackNote: 'on it' };
     socket().acks[0].reply({ ok: true, alert: answer });
     await expect(pending).resolves.toEqual({ ok: true, alert: answer });
-    expect(alerts.get('a')).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'ana', ackNote: 'on it' });
+    expect(alerts.get('a')).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'ana',
+      ackNote: 'on it',
+    });
   });
 
   it('surfaces a refusal from the gateway unchanged (already acknowledged, not found)', async () => {
@@ -72,8 +76,16 @@ describe('LiveService alerts', () => {
     socket().server.alerts([alertEvent({ id: 'a' })]);
     const pending = sut.acknowledge('a', 'bo');
     await flushPromises();
-    socket().acks[0].reply({ ok: false, error: 'already_acknowledged', message: 'alert a was acknowledged by ana' });
-    await expect(pending).resolves.toEqual({ ok: false, error: 'already_acknowledged', message: 'alert a was acknowledged by ana' });
+    socket().acks[0].reply({
+      ok: false,
+      error: 'already_acknowledged',
+      message: 'alert a was acknowledged by ana',
+    });
+    await expect(pending).resolves.toEqual({
+      ok: false,
+      error: 'already_acknowledged',
+      message: 'alert a was acknowledged by ana',
+    });
     expect(alerts.get('a')?.state).toBe('raised');
   });
 
@@ -88,10 +100,19 @@ describe('LiveService alerts', () => {
 
   it('does not send when disconnected or when the name is empty or too long', async () => {
     const { sut, socket } = setup();
-    await expect(sut.acknowledge('a', 'bo')).resolves.toMatchObject({ ok: false, error: 'disconnected' });
+    await expect(sut.acknowledge('a', 'bo')).resolves.toMatchObject({
+      ok: false,
+      error: 'disconnected',
+    });
     socket().server.connected('websocket');
-    await expect(sut.acknowledge('a', '   ')).resolves.toMatchObject({ ok: false, error: 'invalid' });
-    await expect(sut.acknowledge('a', 'x'.repeat(65))).resolves.toMatchObject({ ok: false, error: 'invalid' });
+    await expect(sut.acknowledge('a', '   ')).resolves.toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    await expect(sut.acknowledge('a', 'x'.repeat(65))).resolves.toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
     expect(socket().acks).toHaveLength(0);
   });
 

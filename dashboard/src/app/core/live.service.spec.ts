@@ -12,13 +12,27 @@ const flushPromises = async () => {
 };
 
 /** Answer the socket's last subscribe with this history. */
-async function ack(socket: FakeSocket, history: MetricSeries[], serverTime = Date.now()): Promise<void> {
-  socket.subscribes[socket.subscribes.length - 1].reply({ ok: true, serverTime, devices: [], history, rooms: [] });
+async function ack(
+  socket: FakeSocket,
+  history: MetricSeries[],
+  serverTime = Date.now(),
+): Promise<void> {
+  socket.subscribes[socket.subscribes.length - 1].reply({
+    ok: true,
+    serverTime,
+    devices: [],
+    history,
+    rooms: [],
+  });
   await flushPromises();
 }
 
 const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
-const reading = (ts: number, v: number): Reading => ({ deviceId: 'd1', ts, values: { temperature: v } });
+const reading = (ts: number, v: number): Reading => ({
+  deviceId: 'd1',
+  ts,
+  values: { temperature: v },
+});
 
 function setup(search = '') {
   let socket: FakeSocket | undefined;
@@ -69,7 +83,11 @@ describe('LiveService', () => {
     expect(socket().connects).toBe(1);
     expect(sut.connection().phase).toBe('connecting');
     socket().server.connected('websocket');
-    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket', attempt: 0 });
+    expect(sut.connection()).toMatchObject({
+      phase: 'connected',
+      transport: 'websocket',
+      attempt: 0,
+    });
   });
 
   it('forces long-polling with ?transport=polling', () => {
@@ -96,7 +114,12 @@ describe('LiveService', () => {
       expect(sut.connection().phase).toBe('connecting');
     }
     socket().server.connected('polling');
-    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling', attempt: 0, nextRetryAt: null });
+    expect(sut.connection()).toMatchObject({
+      phase: 'connected',
+      transport: 'polling',
+      attempt: 0,
+      nextRetryAt: null,
+    });
     socket().server.disconnected('transport close');
     expect(sut.connection().nextRetryAt).toBe(Date.now() + 750);
   });
@@ -156,8 +179,15 @@ describe('LiveService', () => {
     const spec = { devices: ['d1'], historyMs: 3_600_000, maxPoints: 3600, capacity: 3600 };
     const handle = sut.watch(spec);
     socket().server.connected('websocket');
-    expect(socket().subscribes[0].request).toEqual({ devices: ['d1'], since: T0 - 3_600_000, maxPoints: 3600, history: true });
-    await ack(socket(), [{ deviceId: 'd1', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [1, 2] }]);
+    expect(socket().subscribes[0].request).toEqual({
+      devices: ['d1'],
+      since: T0 - 3_600_000,
+      maxPoints: 3600,
+      history: true,
+    });
+    await ack(socket(), [
+      { deviceId: 'd1', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [1, 2] },
+    ]);
     expect(sut.heldSince(spec)).toBe(T0 - 1000);
 
     // Live readings, then the connection drops for a while.

@@ -14,7 +14,13 @@ import type {
 import { AlertStore } from './alert.store';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff';
 import { DeviceStore } from './device.store';
-import { LIVE_SOCKET_FACTORY, LiveSocket, LiveSocketHandlers, RANDOM, TransportName } from './live-socket';
+import {
+  LIVE_SOCKET_FACTORY,
+  LiveSocket,
+  LiveSocketHandlers,
+  RANDOM,
+  TransportName,
+} from './live-socket';
 import { SeriesStore } from './series.store';
 import { ALERT_LIMITS } from './wire';
 
@@ -67,7 +73,9 @@ const ACK_TIMEOUT_MS = 5_000;
  * Outcome of {@link LiveService.acknowledge}: the gateway's answer, or why it
  * was never asked (`disconnected`) or did not answer in time (`timeout`).
  */
-export type AckOutcome = AckResponse | { ok: false; error: 'disconnected' | 'timeout'; message: string };
+export type AckOutcome =
+  | AckResponse
+  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
 
 /**
  * The one owner of the live connection. Components read its signals and call
@@ -147,7 +155,13 @@ export class LiveService {
     this.clearRetry();
     this.socket?.disconnect();
     this.socket = null;
-    this._connection.set({ phase: 'idle', transport: null, attempt: 0, nextRetryAt: null, reason: 'stopped' });
+    this._connection.set({
+      phase: 'idle',
+      transport: null,
+      attempt: 0,
+      nextRetryAt: null,
+      reason: 'stopped',
+    });
   }
 
   /**
@@ -155,11 +169,19 @@ export class LiveService {
    * specs share one subscription. History arrives with the acknowledgement.
    */
   watch(spec: WatchSpec): WatchHandle {
-    const key = JSON.stringify([spec.fleet ?? false, spec.devices ?? [], spec.groups ?? [], spec.historyMs, spec.maxPoints]);
+    const key = JSON.stringify([
+      spec.fleet ?? false,
+      spec.devices ?? [],
+      spec.groups ?? [],
+      spec.historyMs,
+      spec.maxPoints,
+    ]);
     let watch = this.watches.get(key);
     if (!watch) {
       watch = { key, spec, refs: 0, lastTs: null, unpins: [], generation: 0 };
-      if (spec.capacity) for (const id of spec.devices ?? []) watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
+      if (spec.capacity)
+        for (const id of spec.devices ?? [])
+          watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
       this.watches.set(key, watch);
       if (this._connection().phase === 'connected') void this.subscribe(watch);
     }
@@ -175,7 +197,8 @@ export class LiveService {
         this.watches.delete(target.key);
         for (const unpin of target.unpins) unpin();
         target.generation++;
-        if (this._connection().phase === 'connected') this.socket?.unsubscribe(targets(target.spec));
+        if (this._connection().phase === 'connected')
+          this.socket?.unsubscribe(targets(target.spec));
       },
     };
   }
@@ -189,19 +212,32 @@ export class LiveService {
   async acknowledge(id: string, by: string, note?: string): Promise<AckOutcome> {
     const who = by.trim();
     if (!who || who.length > ALERT_LIMITS.maxAckByLength) {
-      return { ok: false, error: 'invalid', message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters` };
+      return {
+        ok: false,
+        error: 'invalid',
+        message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters`,
+      };
     }
     const socket = this.socket;
     if (!socket || this._connection().phase !== 'connected') {
-      return { ok: false, error: 'disconnected', message: 'not connected to the gateway; try again when the connection is back' };
+      return {
+        ok: false,
+        error: 'disconnected',
+        message: 'not connected to the gateway; try again when the connection is back',
+      };
     }
     let response: AckResponse;
     try {
       response = await socket.ack({ id, by: who, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
     } catch {
-      return { ok: false, error: 'timeout', message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s` };
+      return {
+        ok: false,
+        error: 'timeout',
+        message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s`,
+      };
     }
-    if (!response || typeof response !== 'object') return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
+    if (!response || typeof response !== 'object')
+      return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
     if (response.ok) this.alerts.applyIfNewer(response.alert as AlertEvent);
     return response;
   }
@@ -249,13 +285,24 @@ export class LiveService {
       this.socket.disconnect();
       this.socket = this.createSocket();
     }
-    this._connection.update((s) => ({ ...s, phase: 'connecting', transport: null, nextRetryAt: null }));
+    this._connection.update((s) => ({
+      ...s,
+      phase: 'connecting',
+      transport: null,
+      nextRetryAt: null,
+    }));
     this.socket.connect();
   }
 
   private onConnected(transport: TransportName): void {
     this.clearRetry();
-    this._connection.set({ phase: 'connected', transport, attempt: 0, nextRetryAt: null, reason: null });
+    this._connection.set({
+      phase: 'connected',
+      transport,
+      attempt: 0,
+      nextRetryAt: null,
+      reason: null,
+    });
     for (const watch of this.watches.values()) void this.subscribe(watch);
   }
 
@@ -306,7 +353,9 @@ export class LiveService {
     const socket = this.socket;
     if (!socket) return;
     const generation = ++watch.generation;
-    const since = watch.lastTs ?? (watch.spec.historyMs > 0 ? this.serverNow() - watch.spec.historyMs : undefined);
+    const since =
+      watch.lastTs ??
+      (watch.spec.historyMs > 0 ? this.serverNow() - watch.spec.historyMs : undefined);
     const request: SubscribeRequest = {
       ...targets(watch.spec),
       ...(since !== undefined ? { since } : {}),
@@ -320,7 +369,11 @@ export class LiveService {
       // Timed out. If the connection is dying the next connect re-subscribes;
       // if it is merely slow, ask again rather than stay silently unsubscribed.
       console.warn('[live] subscribe timed out', error);
-      if (watch.generation === generation && this.watches.get(watch.key) === watch && this._connection().phase === 'connected') {
+      if (
+        watch.generation === generation &&
+        this.watches.get(watch.key) === watch &&
+        this._connection().phase === 'connected'
+      ) {
         void this.subscribe(watch);
       }
       return;
@@ -334,7 +387,12 @@ export class LiveService {
   }
 
   /** Merge an acknowledgement: device records, then history into the buffers (filling any gap). */
-  private applySnapshot(watch: Watch, serverTime: number, devices: DeviceInfo[], history: SubscribeAckHistory): void {
+  private applySnapshot(
+    watch: Watch,
+    serverTime: number,
+    devices: DeviceInfo[],
+    history: SubscribeAckHistory,
+  ): void {
     this.clockOffsetMs = serverTime - Date.now();
     for (const info of devices) this.devices.upsertInfo(info);
     for (const series of history) {
@@ -355,7 +413,10 @@ export class LiveService {
     for (const watch of this.watches.values()) {
       for (let i = 0; i < readings.length; i++) {
         const reading = readings[i];
-        if ((watch.lastTs === null || reading.ts > watch.lastTs) && this.covers(watch.spec, reading.deviceId)) {
+        if (
+          (watch.lastTs === null || reading.ts > watch.lastTs) &&
+          this.covers(watch.spec, reading.deviceId)
+        ) {
           watch.lastTs = reading.ts;
         }
       }
@@ -384,7 +445,9 @@ export class LiveService {
 
   private onLagged(info: LaggedEvent): void {
     this._lagged.update((n) => n + 1);
-    console.warn(`[live] gateway stopped sending readings at ${info?.since ?? '?'} (we fell behind); re-subscribing`);
+    console.warn(
+      `[live] gateway stopped sending readings at ${info?.since ?? '?'} (we fell behind); re-subscribing`,
+    );
     for (const watch of this.watches.values()) void this.subscribe(watch);
   }
 }

@@ -16,7 +16,10 @@ const CAPACITY_STEP = 300;
 export function capacityForWindow(windowMs: number, cadenceMs: number | null | undefined): number {
   const cadence = cadenceMs && cadenceMs > 0 ? cadenceMs : 500; // unknown yet: assume 2 / s
   const need = Math.ceil((windowMs / cadence) * WINDOW_HEADROOM);
-  return Math.min(MAX_SERIES_CAPACITY, Math.max(CAPACITY_STEP, Math.ceil(need / CAPACITY_STEP) * CAPACITY_STEP));
+  return Math.min(
+    MAX_SERIES_CAPACITY,
+    Math.max(CAPACITY_STEP, Math.ceil(need / CAPACITY_STEP) * CAPACITY_STEP),
+  );
 }
 
 /**
@@ -52,7 +55,8 @@ export class SeriesStore {
   merge(series: MetricSeries): void {
     const n = Math.min(series.t.length, series.v.length);
     // History before any live reading: its spacing is the cadence to size a window's buffer from.
-    if (n > 1 && !this.cadences.has(series.deviceId)) this.noteCadence(series.deviceId, (series.t[n - 1] - series.t[0]) / (n - 1));
+    if (n > 1 && !this.cadences.has(series.deviceId))
+      this.noteCadence(series.deviceId, (series.t[n - 1] - series.t[0]) / (n - 1));
     const buffer = this.buffer(series.deviceId, series.metric);
     if (!buffer) return;
     buffer.merge(series.t, series.v);
@@ -160,7 +164,8 @@ export class SeriesStore {
   /** Total points held, for tests and the memory check. */
   pointCount(): number {
     let n = 0;
-    for (const metrics of this.byDevice.values()) for (const buffer of metrics.values()) n += buffer.length;
+    for (const metrics of this.byDevice.values())
+      for (const buffer of metrics.values()) n += buffer.length;
     return n;
   }
 

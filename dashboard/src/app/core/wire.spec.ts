@@ -1,5 +1,13 @@
 import * as protocol from '@pulse/protocol';
-import { ALERT_LIMITS, ALERT_SEVERITIES, ALERT_STATES, ID_MAX_LENGTH, isValidId, LIVE_NAMESPACE, LiveEvent } from './wire';
+import {
+  ALERT_LIMITS,
+  ALERT_SEVERITIES,
+  ALERT_STATES,
+  ID_MAX_LENGTH,
+  isValidId,
+  LIVE_NAMESPACE,
+  LiveEvent,
+} from './wire';
 
 describe('wire constants restated from the protocol', () => {
   it('match the protocol at runtime', () => {
@@ -11,10 +19,19 @@ describe('wire constants restated from the protocol', () => {
     expect(ALERT_LIMITS).toEqual(protocol.ALERT_LIMITS);
   });
 
-  it.each(['sim-001', 'a.b_c-D', 'x'.repeat(64), '', 'x'.repeat(65), 'a/b', 'a b', '#', 'ü', 42, null])(
-    'agree with the protocol on id %p',
-    (id) => {
-      expect(isValidId(id)).toBe(protocol.isValidId(id));
-    },
-  );
+  it.each([
+    'sim-001',
+    'a.b_c-D',
+    'x'.repeat(64),
+    '',
+    'x'.repeat(65),
+    'a/b',
+    'a b',
+    '#',
+    'ü',
+    42,
+    null,
+  ])('agree with the protocol on id %p', (id) => {
+    expect(isValidId(id)).toBe(protocol.isValidId(id));
+  });
 });

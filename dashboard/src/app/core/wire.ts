@@ -39,8 +39,19 @@ export function isValidId(value: unknown): value is string {
 }
 
 /** Alert severities, most severe first (the order active alerts are sorted in). */
-export const ALERT_SEVERITIES: typeof ProtocolAlertSeverities = ['critical', 'major', 'minor', 'warning', 'info'];
-export const ALERT_STATES: typeof ProtocolAlertStates = ['raised', 'acknowledged', 'cleared', 'flapping'];
+export const ALERT_SEVERITIES: typeof ProtocolAlertSeverities = [
+  'critical',
+  'major',
+  'minor',
+  'warning',
+  'info',
+];
+export const ALERT_STATES: typeof ProtocolAlertStates = [
+  'raised',
+  'acknowledged',
+  'cleared',
+  'flapping',
+];
 
 /** Limits of the alert contract (the dashboard checks an acknowledgement's `by` before sending). */
 export const ALERT_LIMITS: typeof ProtocolAlertLimits = {

@@ -1,4 +1,13 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+  untracked,
+} from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { LiveChartComponent } from '../charts/live-chart.component';
@@ -27,44 +36,85 @@ const DEVICE_STALE_MS = 10_000;
   imports: [RouterLink, LiveChartComponent, AlertBadgeComponent],
   template: `
     @let d = view();
-    <nav class="crumbs"><a routerLink="/">Fleet</a> / <span>{{ id() }}</span></nav>
+    <nav class="crumbs">
+      <a routerLink="/">Fleet</a> / <span>{{ id() }}</span>
+    </nav>
     <section class="device-head">
       <div>
         <h1>{{ d.name }}</h1>
         <div class="muted">{{ id() }} · {{ d.group ?? 'no group' }}</div>
       </div>
       <span class="badge badge-{{ d.health }} big" data-testid="device-health">{{ d.health }}</span>
-      <a class="device-alerts" [routerLink]="['/alerts']" [queryParams]="{ device: id() }"><app-alert-badge [deviceId]="id()" [big]="true" /></a>
+      <a class="device-alerts" [routerLink]="['/alerts']" [queryParams]="{ device: id() }"
+        ><app-alert-badge [deviceId]="id()" [big]="true"
+      /></a>
       <div class="controls">
         <div class="seg" role="group" aria-label="Window">
           @for (w of windows; track w.label) {
-            <button type="button" [class.on]="windowMs() === w.ms" (click)="windowMs.set(w.ms)" [attr.aria-pressed]="windowMs() === w.ms">
+            <button
+              type="button"
+              [class.on]="windowMs() === w.ms"
+              (click)="windowMs.set(w.ms)"
+              [attr.aria-pressed]="windowMs() === w.ms"
+            >
               {{ w.label }}
             </button>
           }
         </div>
-        <button type="button" class="btn" (click)="paused.set(!paused())" [attr.aria-pressed]="paused()" data-testid="pause">
+        <button
+          type="button"
+          class="btn"
+          (click)="paused.set(!paused())"
+          [attr.aria-pressed]="paused()"
+          data-testid="pause"
+        >
           {{ paused() ? 'Resume' : 'Pause' }}
         </button>
       </div>
     </section>
     <dl class="meta">
-      <div><dt>Status</dt><dd>{{ d.status }}</dd></div>
-      <div><dt>Last heard</dt><dd>{{ d.age }}</dd></div>
-      <div><dt>Last reading</dt><dd>{{ d.lastTs }}</dd></div>
-      <div><dt>Cadence</dt><dd>{{ d.cadence }}</dd></div>
-      <div><dt>Stale after</dt><dd>{{ d.staleAfter }}</dd></div>
-      <div><dt>Metrics</dt><dd>{{ d.metrics.length }}</dd></div>
+      <div>
+        <dt>Status</dt>
+        <dd>{{ d.status }}</dd>
+      </div>
+      <div>
+        <dt>Last heard</dt>
+        <dd>{{ d.age }}</dd>
+      </div>
+      <div>
+        <dt>Last reading</dt>
+        <dd>{{ d.lastTs }}</dd>
+      </div>
+      <div>
+        <dt>Cadence</dt>
+        <dd>{{ d.cadence }}</dd>
+      </div>
+      <div>
+        <dt>Stale after</dt>
+        <dd>{{ d.staleAfter }}</dd>
+      </div>
+      <div>
+        <dt>Metrics</dt>
+        <dd>{{ d.metrics.length }}</dd>
+      </div>
     </dl>
     @for (m of d.metrics; track m.name) {
       <section class="chart-card" [attr.data-metric]="m.name">
         <header>
-          <h2>{{ m.name }} <small class="muted">{{ m.unit }}</small></h2>
-          <span class="latest">{{ m.latest }}<small>{{ m.unit }}</small></span>
+          <h2>
+            {{ m.name }} <small class="muted">{{ m.unit }}</small>
+          </h2>
+          <span class="latest"
+            >{{ m.latest }}<small>{{ m.unit }}</small></span
+          >
           @let s = stats()[m.name] ?? empty;
           <span class="stats">
             min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b> · avg <b>{{ fmt(s.avg) }}</b>
-            <span class="muted">({{ s.count }} pts{{ s.gaps ? ', ' + s.gaps + (s.gaps === 1 ? ' gap' : ' gaps') : '' }})</span>
+            <span class="muted"
+              >({{ s.count }} pts{{
+                s.gaps ? ', ' + s.gaps + (s.gaps === 1 ? ' gap' : ' gaps') : ''
+              }})</span
+            >
           </span>
         </header>
         <app-live-chart
@@ -101,17 +151,20 @@ export class DevicePage {
   private readonly rules = inject(AlertRulesService);
 
   /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
-  protected readonly thresholds = computed(() => {
-    const rules = this.rules.rules();
-    const id = this.id();
-    const device = this.view();
-    const out: Partial<Record<string, readonly ThresholdLine[]>> = {};
-    for (const m of device.metrics) {
-      const lines = thresholdLinesFor(rules, id, device.group, m.name);
-      if (lines.length) out[m.name] = lines;
-    }
-    return out;
-  }, { equal: sameLines });
+  protected readonly thresholds = computed(
+    () => {
+      const rules = this.rules.rules();
+      const id = this.id();
+      const device = this.view();
+      const out: Partial<Record<string, readonly ThresholdLine[]>> = {};
+      for (const m of device.metrics) {
+        const lines = thresholdLinesFor(rules, id, device.group, m.name);
+        if (lines.length) out[m.name] = lines;
+      }
+      return out;
+    },
+    { equal: sameLines },
+  );
 
   protected readonly view = computed(() => {
     this.store.revision();
@@ -120,18 +173,40 @@ export class DevicePage {
     const d = this.store.get(id);
     const now = this.live.serverNow();
     if (!d) {
-      return { name: id, group: null, health: 'waiting', status: 'unknown', age: 'never', lastTs: '–', cadence: '–', staleAfter: '–', metrics: [] as { name: string; unit: string; latest: string }[] };
+      return {
+        name: id,
+        group: null,
+        health: 'waiting',
+        status: 'unknown',
+        age: 'never',
+        lastTs: '–',
+        cadence: '–',
+        staleAfter: '–',
+        metrics: [] as { name: string; unit: string; latest: string }[],
+      };
     }
     return {
       name: d.name,
       group: d.group,
-      health: this.live.connection().phase !== 'connected' && d.status !== 'offline' ? 'unknown' : deviceHealth(d, now, DEVICE_STALE_MS),
+      health:
+        this.live.connection().phase !== 'connected' && d.status !== 'offline'
+          ? 'unknown'
+          : deviceHealth(d, now, DEVICE_STALE_MS),
       status: d.status,
       age: formatAge(d.lastHeard === null ? null : now - d.lastHeard),
       lastTs: d.lastTs === null ? '–' : formatClock(d.lastTs),
-      cadence: d.cadenceMs !== null ? `${Math.round(d.cadenceMs)} ms (observed)` : d.intervalMs !== null ? `${d.intervalMs} ms (meta)` : '–',
+      cadence:
+        d.cadenceMs !== null
+          ? `${Math.round(d.cadenceMs)} ms (observed)`
+          : d.intervalMs !== null
+            ? `${d.intervalMs} ms (meta)`
+            : '–',
       staleAfter: formatDuration(staleAfterMs(d, DEVICE_STALE_MS)),
-      metrics: d.metrics.map((name) => ({ name, unit: d.units[name] ?? '', latest: formatValue(d.latest[name]) })),
+      metrics: d.metrics.map((name) => ({
+        name,
+        unit: d.units[name] ?? '',
+        latest: formatValue(d.latest[name]),
+      })),
     };
   });
 
@@ -142,7 +217,12 @@ export class DevicePage {
       // untracked: watching reads the connection signal, which must not re-run this effect.
       const handle = untracked(() => {
         this.stats.set({});
-        return this.live.watch({ devices: [id], historyMs: HISTORY_MS, maxPoints: MAX_SERIES_CAPACITY, capacity: MAX_SERIES_CAPACITY });
+        return this.live.watch({
+          devices: [id],
+          historyMs: HISTORY_MS,
+          maxPoints: MAX_SERIES_CAPACITY,
+          capacity: MAX_SERIES_CAPACITY,
+        });
       });
       onCleanup(() => handle.release());
     });
@@ -154,6 +234,9 @@ export class DevicePage {
 }
 
 /** Re-render charts only when the lines really change (the view recomputes every second). */
-function sameLines(a: Partial<Record<string, readonly ThresholdLine[]>>, b: Partial<Record<string, readonly ThresholdLine[]>>): boolean {
+function sameLines(
+  a: Partial<Record<string, readonly ThresholdLine[]>>,
+  b: Partial<Record<string, readonly ThresholdLine[]>>,
+): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

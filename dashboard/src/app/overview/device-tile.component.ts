@@ -37,8 +37,15 @@ const TILE_METRICS = 4;
         @for (m of v.metrics; track m.name) {
           <li>
             <span class="metric-name">{{ m.name }}</span>
-            <span class="metric-value">{{ m.value }}<small>{{ m.unit }}</small></span>
-            <canvas appSparkline [deviceId]="device().deviceId" [metric]="m.name" [windowMs]="windowMs()"></canvas>
+            <span class="metric-value"
+              >{{ m.value }}<small>{{ m.unit }}</small></span
+            >
+            <canvas
+              appSparkline
+              [deviceId]="device().deviceId"
+              [metric]="m.name"
+              [windowMs]="windowMs()"
+            ></canvas>
           </li>
         } @empty {
           <li class="muted">no readings yet</li>

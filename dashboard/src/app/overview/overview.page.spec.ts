@@ -28,7 +28,11 @@ describe('OverviewPage', () => {
     socket.subscribes[0].reply({
       ok: true,
       serverTime: Date.now(),
-      devices: [info('b-1', 'Boiler', 'hall-a'), info('p-1', 'Pump', 'hall-b'), info('f-1', 'Fan', 'hall-a')],
+      devices: [
+        info('b-1', 'Boiler', 'hall-a'),
+        info('p-1', 'Pump', 'hall-b'),
+        info('f-1', 'Fan', 'hall-a'),
+      ],
       history: [{ deviceId: 'b-1', metric: 'temperature', t: [Date.now()], v: [71.5] }],
       rooms: ['fleet'],
     });
@@ -36,13 +40,18 @@ describe('OverviewPage', () => {
     TestBed.inject(DeviceStore).flush();
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
-    const tiles = () => [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
+    const tiles = () =>
+      [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
     return { fixture, el, socket, tiles };
   }
 
   it('subscribes to the whole fleet with a few minutes of history', async () => {
     const { socket } = await render();
-    expect(socket.subscribes[0].request).toMatchObject({ fleet: true, history: true, maxPoints: 300 });
+    expect(socket.subscribes[0].request).toMatchObject({
+      fleet: true,
+      history: true,
+      maxPoints: 300,
+    });
   });
 
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
@@ -77,6 +86,8 @@ describe('OverviewPage', () => {
     groupBy.checked = true;
     groupBy.dispatchEvent(new Event('change'));
     await fixture.whenStable();
-    expect([...el.querySelectorAll('.section-title')].map((h) => h.textContent?.trim().split(' ')[0])).toEqual(['hall-a', 'hall-b']);
+    expect(
+      [...el.querySelectorAll('.section-title')].map((h) => h.textContent?.trim().split(' ')[0]),
+    ).toEqual(['hall-a', 'hall-b']);
   });
 });

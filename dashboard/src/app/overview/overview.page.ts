@@ -1,4 +1,11 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  computed,
+  inject,
+  signal,
+} from '@angular/core';
 import { DeviceState, DeviceStore } from '../core/device.store';
 import { LiveService } from '../core/live.service';
 import { DeviceTileComponent } from './device-tile.component';
@@ -25,21 +32,34 @@ interface Section {
         [value]="query()"
         (input)="query.set($any($event.target).value)"
       />
-      <select class="input" aria-label="Group" [value]="group()" (change)="group.set($any($event.target).value)">
+      <select
+        class="input"
+        aria-label="Group"
+        [value]="group()"
+        (change)="group.set($any($event.target).value)"
+      >
         <option value="">All groups</option>
         @for (g of groups(); track g) {
           <option [value]="g">{{ g }}</option>
         }
       </select>
       <label class="check"
-        ><input type="checkbox" [checked]="groupBy()" (change)="groupBy.set($any($event.target).checked)" /> Group by
-        group</label
+        ><input
+          type="checkbox"
+          [checked]="groupBy()"
+          (change)="groupBy.set($any($event.target).checked)"
+        />
+        Group by group</label
       >
-      <span class="muted count" data-testid="device-count">{{ shown() }} / {{ total() }} devices</span>
+      <span class="muted count" data-testid="device-count"
+        >{{ shown() }} / {{ total() }} devices</span
+      >
     </section>
     @for (section of sections(); track section.name) {
       @if (groupBy()) {
-        <h2 class="section-title">{{ section.name }} <span class="muted">{{ section.devices.length }}</span></h2>
+        <h2 class="section-title">
+          {{ section.name }} <span class="muted">{{ section.devices.length }}</span>
+        </h2>
       }
       <div class="tile-grid">
         @for (d of section.devices; track d.deviceId) {
@@ -61,19 +81,30 @@ export class OverviewPage {
 
   private readonly all = computed(() => {
     this.store.revision();
-    return this.store.all().sort((a, b) => a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId));
+    return this.store
+      .all()
+      .sort((a, b) => a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId));
   });
   protected readonly total = computed(() => this.all().length);
-  protected readonly groups = computed(() => [
-    ...new Set(this.all().map((d) => d.group).filter((g): g is string => g !== null)),
-  ].sort());
+  protected readonly groups = computed(() =>
+    [
+      ...new Set(
+        this.all()
+          .map((d) => d.group)
+          .filter((g): g is string => g !== null),
+      ),
+    ].sort(),
+  );
   private readonly filtered = computed(() => {
     const q = this.query().trim().toLowerCase();
     const g = this.group();
     return this.all().filter(
       (d) =>
         (!g || d.group === g) &&
-        (!q || d.name.toLowerCase().includes(q) || d.deviceId.toLowerCase().includes(q) || (d.group ?? '').toLowerCase().includes(q)),
+        (!q ||
+          d.name.toLowerCase().includes(q) ||
+          d.deviceId.toLowerCase().includes(q) ||
+          (d.group ?? '').toLowerCase().includes(q)),
     );
   });
   protected readonly shown = computed(() => this.filtered().length);
@@ -88,11 +119,17 @@ export class OverviewPage {
       if (!list) byGroup.set(name, (list = []));
       list.push(d);
     }
-    return [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, list]) => ({ name, devices: list }));
+    return [...byGroup.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, list]) => ({ name, devices: list }));
   });
 
   constructor() {
-    const handle = inject(LiveService).watch({ fleet: true, historyMs: OVERVIEW_WINDOW_MS, maxPoints: 300 });
+    const handle = inject(LiveService).watch({
+      fleet: true,
+      historyMs: OVERVIEW_WINDOW_MS,
+      maxPoints: 300,
+    });
     inject(DestroyRef).onDestroy(() => handle.release());
   }
 }

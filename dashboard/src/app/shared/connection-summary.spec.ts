@@ -12,21 +12,39 @@ const state = (patch: Partial<ConnectionState>): ConnectionState => ({
 
 describe('summarizeConnection', () => {
   it('names the transport when live', () => {
-    expect(summarizeConnection(state({}), null, 0)).toMatchObject({ level: 'ok', label: 'Live · WebSocket', banner: null });
-    expect(summarizeConnection(state({ transport: 'polling' }), null, 0).label).toBe('Live · long-polling');
+    expect(summarizeConnection(state({}), null, 0)).toMatchObject({
+      level: 'ok',
+      label: 'Live · WebSocket',
+      banner: null,
+    });
+    expect(summarizeConnection(state({ transport: 'polling' }), null, 0).label).toBe(
+      'Live · long-polling',
+    );
   });
 
   it('counts down to the next try while reconnecting', () => {
-    const s = summarizeConnection(state({ phase: 'reconnecting', transport: null, attempt: 2, nextRetryAt: 10_000 }), null, 6_200);
+    const s = summarizeConnection(
+      state({ phase: 'reconnecting', transport: null, attempt: 2, nextRetryAt: 10_000 }),
+      null,
+      6_200,
+    );
     expect(s.banner).toBe('CONNECTION LOST — reconnecting in 4 s');
     expect(s.kind).toBe('reconnecting');
   });
 
   it('keeps broker-down distinct from browser-disconnected', () => {
-    const brokerDown = summarizeConnection(state({}), { broker: 'disconnected', serverTime: 0, flushMs: 50 }, 0);
+    const brokerDown = summarizeConnection(
+      state({}),
+      { broker: 'disconnected', serverTime: 0, flushMs: 50 },
+      0,
+    );
     expect(brokerDown.kind).toBe('broker-down');
     expect(brokerDown.banner).toContain('BROKER DOWN');
-    const offline = summarizeConnection(state({ phase: 'offline', transport: null, nextRetryAt: 3000 }), null, 0);
+    const offline = summarizeConnection(
+      state({ phase: 'offline', transport: null, nextRetryAt: 3000 }),
+      null,
+      0,
+    );
     expect(offline.kind).toBe('offline');
     expect(offline.banner).toBe('NETWORK OFFLINE — retrying in 3 s');
   });

@@ -19,8 +19,13 @@ export interface ConnectionSummary {
  * broker trouble are different messages: the first means "this screen is
  * blind", the second "the stack is up but no device can reach it".
  */
-export function summarizeConnection(state: ConnectionState, gateway: GatewayStatus | null, now: number): ConnectionSummary {
-  const retryIn = state.nextRetryAt !== null ? Math.max(0, Math.ceil((state.nextRetryAt - now) / 1000)) : null;
+export function summarizeConnection(
+  state: ConnectionState,
+  gateway: GatewayStatus | null,
+  now: number,
+): ConnectionSummary {
+  const retryIn =
+    state.nextRetryAt !== null ? Math.max(0, Math.ceil((state.nextRetryAt - now) / 1000)) : null;
   const countdown = retryIn === null ? '' : retryIn > 0 ? ` in ${retryIn} s` : ' now';
   switch (state.phase) {
     case 'connected': {

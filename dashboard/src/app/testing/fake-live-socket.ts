@@ -1,13 +1,32 @@
-import type { AckResponse, LiveAckRequest, SubscribeAck, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol';
-import type { LiveSocket, LiveSocketFactory, LiveSocketHandlers, LiveSocketOptions } from '../core/live-socket';
+import type {
+  AckResponse,
+  LiveAckRequest,
+  SubscribeAck,
+  SubscribeRequest,
+  UnsubscribeRequest,
+} from '@pulse/protocol';
+import type {
+  LiveSocket,
+  LiveSocketFactory,
+  LiveSocketHandlers,
+  LiveSocketOptions,
+} from '../core/live-socket';
 
 /** A socket that does nothing by itself: the test plays the server through `server`. */
 export class FakeLiveSocket implements LiveSocket {
   connects = 0;
   disconnects = 0;
-  readonly subscribes: Array<{ request: SubscribeRequest; reply: (ack: SubscribeAck) => void; fail: (error: Error) => void }> = [];
+  readonly subscribes: Array<{
+    request: SubscribeRequest;
+    reply: (ack: SubscribeAck) => void;
+    fail: (error: Error) => void;
+  }> = [];
   readonly unsubscribes: UnsubscribeRequest[] = [];
-  readonly acks: Array<{ request: LiveAckRequest; reply: (response: AckResponse) => void; fail: (error: Error) => void }> = [];
+  readonly acks: Array<{
+    request: LiveAckRequest;
+    reply: (response: AckResponse) => void;
+    fail: (error: Error) => void;
+  }> = [];
 
   constructor(
     readonly options: LiveSocketOptions,
@@ -21,18 +40,26 @@ export class FakeLiveSocket implements LiveSocket {
     this.disconnects++;
   }
   subscribe(request: SubscribeRequest): Promise<SubscribeAck> {
-    return new Promise((resolve, reject) => this.subscribes.push({ request, reply: resolve, fail: reject }));
+    return new Promise((resolve, reject) =>
+      this.subscribes.push({ request, reply: resolve, fail: reject }),
+    );
   }
   unsubscribe(request: UnsubscribeRequest): void {
     this.unsubscribes.push(request);
   }
   ack(request: LiveAckRequest): Promise<AckResponse> {
-    return new Promise((resolve, reject) => this.acks.push({ request, reply: resolve, fail: reject }));
+    return new Promise((resolve, reject) =>
+      this.acks.push({ request, reply: resolve, fail: reject }),
+    );
   }
 }
 
 /** A factory that records every socket it creates (the last one is the live one). */
-export function fakeSocketFactory(): { factory: LiveSocketFactory; created: FakeLiveSocket[]; last: () => FakeLiveSocket } {
+export function fakeSocketFactory(): {
+  factory: LiveSocketFactory;
+  created: FakeLiveSocket[];
+  last: () => FakeLiveSocket;
+} {
   const created: FakeLiveSocket[] = [];
   return {
     created,

@@ -6,25 +6,56 @@ const names = (id: string) => ({ d1: 'Boiler 1', d2: 'Pump 2' })[id] ?? id;
 
 describe('wallAlerts', () => {
   it('shows nothing without critical or major alerts', () => {
-    const view = wallAlerts([alertEvent({ severity: 'minor' }), alertEvent({ severity: 'warning' })], T0, names);
+    const view = wallAlerts(
+      [alertEvent({ severity: 'minor' }), alertEvent({ severity: 'warning' })],
+      T0,
+      names,
+    );
     expect(view).toEqual({ banner: null, strip: null });
   });
 
   it('shouts an unacknowledged critical with device name, message and age', () => {
-    const view = wallAlerts([alertEvent({ id: 'a', deviceId: 'd1', message: 'temperature 80 > 50', raisedAt: T0 - 42_000 })], T0, names);
+    const view = wallAlerts(
+      [
+        alertEvent({
+          id: 'a',
+          deviceId: 'd1',
+          message: 'temperature 80 > 50',
+          raisedAt: T0 - 42_000,
+        }),
+      ],
+      T0,
+      names,
+    );
     expect(view.banner).toEqual({
       level: 'critical',
       critical: 1,
       major: 0,
       more: 0,
-      lines: [{ id: 'a', severity: 'critical', device: 'Boiler 1', message: 'temperature 80 > 50', age: '42 s ago', ack: '' }],
+      lines: [
+        {
+          id: 'a',
+          severity: 'critical',
+          device: 'Boiler 1',
+          message: 'temperature 80 > 50',
+          age: '42 s ago',
+          ack: '',
+        },
+      ],
     });
     expect(view.strip).toBeNull();
   });
 
   it('uses the lesser major style when no critical is loud, and puts criticals first', () => {
     expect(wallAlerts([alertEvent({ severity: 'major' })], T0, names).banner?.level).toBe('major');
-    const both = wallAlerts([alertEvent({ id: 'm', severity: 'major', raisedAt: T0 }), alertEvent({ id: 'c', severity: 'critical', raisedAt: T0 - 1000 })], T0, names);
+    const both = wallAlerts(
+      [
+        alertEvent({ id: 'm', severity: 'major', raisedAt: T0 }),
+        alertEvent({ id: 'c', severity: 'critical', raisedAt: T0 - 1000 }),
+      ],
+      T0,
+      names,
+    );
     expect(both.banner?.level).toBe('critical');
     expect(both.banner?.lines.map((l) => l.id)).toEqual(['c', 'm']);
     expect(both.banner).toMatchObject({ critical: 1, major: 1 });
@@ -35,7 +66,9 @@ describe('wallAlerts', () => {
     const m = alertEvent({ id: 'm', severity: 'major' });
     const view = wallAlerts([acknowledged(c, 'ana', T0), acknowledged(m, 'ana', T0)], T0, names);
     expect(view.banner).toBeNull();
-    expect(view.strip?.lines).toEqual([expect.objectContaining({ id: 'c', device: 'Pump 2', ack: 'ack by ana' })]);
+    expect(view.strip?.lines).toEqual([
+      expect.objectContaining({ id: 'c', device: 'Pump 2', ack: 'ack by ana' }),
+    ]);
   });
 
   it('keeps a cleared but unacknowledged critical in the strip, not the banner', () => {
@@ -45,7 +78,9 @@ describe('wallAlerts', () => {
   });
 
   it('counts what does not fit: three lines, then "+N more"', () => {
-    const many = Array.from({ length: 5 }, (_, i) => alertEvent({ id: `c${i}`, raisedAt: T0 - i * 1000 }));
+    const many = Array.from({ length: 5 }, (_, i) =>
+      alertEvent({ id: `c${i}`, raisedAt: T0 - i * 1000 }),
+    );
     const view = wallAlerts(many, T0, names);
     expect(view.banner?.lines.map((l) => l.id)).toEqual(['c0', 'c1', 'c2']);
     expect(view.banner?.more).toBe(2);

@@ -17,7 +17,13 @@ export interface WallAlertLine {
 
 export interface WallAlertView {
   /** Loud banner: firing critical/major alerts nobody acknowledged; its style follows the worst. */
-  banner: { level: 'critical' | 'major'; lines: WallAlertLine[]; more: number; critical: number; major: number } | null;
+  banner: {
+    level: 'critical' | 'major';
+    lines: WallAlertLine[];
+    more: number;
+    critical: number;
+    major: number;
+  } | null;
   /** Small strip: critical alerts acknowledged but still open (and cleared ones awaiting acknowledgement). */
   strip: { lines: WallAlertLine[]; more: number } | null;
 }
@@ -28,7 +34,11 @@ export interface WallAlertView {
  * acknowledges a critical it shrinks to the strip, a major one leaves the wall
  * (its device tile keeps a coloured border). Lesser severities only colour tiles.
  */
-export function wallAlerts(active: readonly AlertEvent[], now: number, nameOf: (deviceId: string) => string): WallAlertView {
+export function wallAlerts(
+  active: readonly AlertEvent[],
+  now: number,
+  nameOf: (deviceId: string) => string,
+): WallAlertView {
   const loud: AlertEvent[] = [];
   const quiet: AlertEvent[] = [];
   for (const alert of active) {
@@ -64,6 +74,8 @@ export function wallAlerts(active: readonly AlertEvent[], now: number, nameOf: (
           major: loud.length - critical,
         }
       : null,
-    strip: quiet.length ? { lines: quiet.slice(0, 2).map(line), more: Math.max(0, quiet.length - 2) } : null,
+    strip: quiet.length
+      ? { lines: quiet.slice(0, 2).map(line), more: Math.max(0, quiet.length - 2) }
+      : null,
   };
 }

@@ -17,7 +17,13 @@ const TILE_ASPECT = 1.3;
  * `cols` (URL `cols=`) is kept; rows follow from the count, so every tile is
  * on screen whatever the count (tiles shrink; type shrinks with them).
  */
-export function wallLayout(count: number, width: number, height: number, cols = 0, gap = 14): WallLayout {
+export function wallLayout(
+  count: number,
+  width: number,
+  height: number,
+  cols = 0,
+  gap = 14,
+): WallLayout {
   const n = Math.max(1, count);
   const size = (c: number): WallLayout => {
     const rows = Math.ceil(n / c);
@@ -29,14 +35,18 @@ export function wallLayout(count: number, width: number, height: number, cols = 
     };
   };
   if (cols > 0) return size(Math.min(cols, 12));
-  if (!(width > 0) || !(height > 0)) return { ...size(Math.min(n, 4)), tileWidth: 0, tileHeight: 0 };
+  if (!(width > 0) || !(height > 0))
+    return { ...size(Math.min(n, 4)), tileWidth: 0, tileHeight: 0 };
   let best = size(1);
   let bestScore = -1;
   for (let c = 1; c <= Math.min(n, 12); c++) {
     const l = size(c);
     const score = Math.min(l.tileWidth, l.tileHeight * TILE_ASPECT);
     const empty = l.cols * l.rows - n;
-    if (score > bestScore + 0.5 || (Math.abs(score - bestScore) <= 0.5 && empty < best.cols * best.rows - n)) {
+    if (
+      score > bestScore + 0.5 ||
+      (Math.abs(score - bestScore) <= 0.5 && empty < best.cols * best.rows - n)
+    ) {
       best = l;
       bestScore = score;
     }

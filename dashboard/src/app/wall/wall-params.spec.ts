@@ -1,4 +1,10 @@
-import { boardIndex, pageBoards, parseDuration, parseWallParams, WALL_DEFAULTS } from './wall-params';
+import {
+  boardIndex,
+  pageBoards,
+  parseDuration,
+  parseWallParams,
+  WALL_DEFAULTS,
+} from './wall-params';
 
 const parse = (query: string) => parseWallParams(new URLSearchParams(query));
 
@@ -10,7 +16,9 @@ describe('wall URL parameters', () => {
   });
 
   it('reads devices, metrics, window, cols, rotate, stale and theme', () => {
-    const config = parse('devices=a,b&metrics=temperature,power&window=15m&cols=4&rotate=30&stale=20&theme=light');
+    const config = parse(
+      'devices=a,b&metrics=temperature,power&window=15m&cols=4&rotate=30&stale=20&theme=light',
+    );
     expect(config).toMatchObject({
       boards: [['a', 'b']],
       metrics: ['temperature', 'power'],
@@ -41,7 +49,9 @@ describe('wall URL parameters', () => {
   });
 
   it('falls back to defaults and lists every bad value without throwing', () => {
-    const config = parse('devices=ok,bad/id&window=2d&cols=0&rotate=-1&stale=x&theme=pink&group=a%20b');
+    const config = parse(
+      'devices=ok,bad/id&window=2d&cols=0&rotate=-1&stale=x&theme=pink&group=a%20b',
+    );
     expect(config.boards).toEqual([['ok']]);
     expect(config.windowMs).toBe(WALL_DEFAULTS.windowMs);
     expect(config.cols).toBe(0);

@@ -76,7 +76,13 @@ function idList(raw: string, name: string, errors: string[]): string[] {
   return out;
 }
 
-function intParam(raw: string | null, name: string, min: number, max: number, errors: string[]): number | null {
+function intParam(
+  raw: string | null,
+  name: string,
+  min: number,
+  max: number,
+  errors: string[],
+): number | null {
   if (raw === null || raw.trim() === '') return null;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -120,7 +126,8 @@ export function parseWallParams(params: ParamSource): WallConfig {
   const window = params.get('window');
   if (window) {
     const ms = parseDuration(window);
-    if (ms === null || ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) errors.push(`window: "${window.slice(0, 20)}" must be 10s to 1h, e.g. 5m`);
+    if (ms === null || ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS)
+      errors.push(`window: "${window.slice(0, 20)}" must be 10s to 1h, e.g. 5m`);
     else config.windowMs = ms;
   }
 

@@ -15,7 +15,13 @@ import { LiveService } from '../core/live.service';
   imports: [LiveChartComponent],
   template: `
     @let v = view();
-    <article [class]="'wall-tile health-' + v.health + (alert() ? ' alert-' + alert() : '')" [class.blind]="blind()" [attr.data-alert]="alert()" [attr.data-device-id]="deviceId()" [attr.data-health]="v.health">
+    <article
+      [class]="'wall-tile health-' + v.health + (alert() ? ' alert-' + alert() : '')"
+      [class.blind]="blind()"
+      [attr.data-alert]="alert()"
+      [attr.data-device-id]="deviceId()"
+      [attr.data-health]="v.health"
+    >
       <header>
         <span class="wall-name">{{ v.name }}</span>
         <span class="wall-group">{{ v.group }}</span>
@@ -28,7 +34,9 @@ import { LiveService } from '../core/live.service';
           }
         }
         @case ('offline') {
-          <div class="wall-state state-offline" data-testid="offline-label">OFFLINE <small>went offline {{ v.age }} (last will)</small></div>
+          <div class="wall-state state-offline" data-testid="offline-label">
+            OFFLINE <small>went offline {{ v.age }} (last will)</small>
+          </div>
         }
         @case ('waiting') {
           <div class="wall-state state-waiting">NO DATA YET</div>
@@ -39,9 +47,19 @@ import { LiveService } from '../core/live.service';
           <div class="wall-metric">
             <div class="wall-metric-head">
               <span class="wall-metric-name">{{ m.name }}</span>
-              <span class="wall-value">{{ m.value }}<small>{{ m.unit }}</small></span>
+              <span class="wall-value"
+                >{{ m.value }}<small>{{ m.unit }}</small></span
+              >
             </div>
-            <app-live-chart class="wall-chart" variant="wall" [deviceId]="deviceId()" [metric]="m.name" [unit]="m.unit" [windowMs]="windowMs()" [thresholds]="m.thresholds" />
+            <app-live-chart
+              class="wall-chart"
+              variant="wall"
+              [deviceId]="deviceId()"
+              [metric]="m.name"
+              [unit]="m.unit"
+              [windowMs]="windowMs()"
+              [thresholds]="m.thresholds"
+            />
           </div>
         }
       </div>
@@ -99,7 +117,11 @@ export class WallTileComponent {
     };
   });
 
-  private linesFor(deviceId: string, group: string | null, metric: string): readonly ThresholdLine[] {
+  private linesFor(
+    deviceId: string,
+    group: string | null,
+    metric: string,
+  ): readonly ThresholdLine[] {
     const rules = this.rules.rules();
     const from = this.linesFrom;
     if (from?.rules !== rules || from.group !== group || from.deviceId !== deviceId) {

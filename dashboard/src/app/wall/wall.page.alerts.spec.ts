@@ -21,7 +21,10 @@ describe('WallPage alerts', () => {
       providers: [
         { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
         { provide: RANDOM, useValue: () => 0.5 },
-        { provide: ActivatedRoute, useValue: { queryParamMap: of(convertToParamMap({ devices: 'a,b' })) } },
+        {
+          provide: ActivatedRoute,
+          useValue: { queryParamMap: of(convertToParamMap({ devices: 'a,b' })) },
+        },
       ],
     });
     const fixture = TestBed.createComponent(WallPage);
@@ -32,7 +35,14 @@ describe('WallPage alerts', () => {
       fixture.detectChanges();
     };
     sockets.last().server.connected('websocket');
-    sockets.last().server.device({ deviceId: 'a', status: 'online', lastSeen: T0, lastTs: T0, metrics: ['temperature'], meta: { name: 'Boiler A' } } as never);
+    sockets.last().server.device({
+      deviceId: 'a',
+      status: 'online',
+      lastSeen: T0,
+      lastTs: T0,
+      metrics: ['temperature'],
+      meta: { name: 'Boiler A' },
+    } as never);
     await settle();
     return { el, socket: sockets.last, settle };
   }
@@ -40,12 +50,19 @@ describe('WallPage alerts', () => {
   it('puts an unacknowledged critical in a full-width banner, shrinks it to a strip once acknowledged', async () => {
     const { el, socket, settle } = await render();
     expect(el.querySelector('[data-testid=wall-alert-banner]')).toBeNull();
-    const alert = alertEvent({ id: 'x', deviceId: 'a', message: 'temperature 80 > 50', raisedAt: T0 - 5000 });
+    const alert = alertEvent({
+      id: 'x',
+      deviceId: 'a',
+      message: 'temperature 80 > 50',
+      raisedAt: T0 - 5000,
+    });
     socket().server.alerts([alert]);
     await settle();
     const banner = el.querySelector('[data-testid=wall-alert-banner]') as HTMLElement;
     expect(banner.getAttribute('data-level')).toBe('critical');
-    const parts = [...banner.querySelectorAll('.wall-alert-line > span')].map((span) => span.textContent?.trim());
+    const parts = [...banner.querySelectorAll('.wall-alert-line > span')].map((span) =>
+      span.textContent?.trim(),
+    );
     expect(parts).toEqual(['critical', 'Boiler A', 'temperature 80 > 50', '5 s ago']);
     const tile = el.querySelector('.wall-tile[data-device-id=a]') as HTMLElement;
     expect(tile.classList).toContain('alert-critical');
@@ -57,7 +74,13 @@ describe('WallPage alerts', () => {
     expect(el.querySelector('[data-testid=wall-alert-strip]')?.textContent).toContain('ack by ana');
     expect(tile.classList).toContain('alert-critical'); // still open: the border stays
 
-    socket().server.alert({ ...acknowledged(alert, 'ana', T0 + 1000), state: 'cleared', clearedAt: T0 + 2000, updatedAt: T0 + 2000, active: false });
+    socket().server.alert({
+      ...acknowledged(alert, 'ana', T0 + 1000),
+      state: 'cleared',
+      clearedAt: T0 + 2000,
+      updatedAt: T0 + 2000,
+      active: false,
+    });
     await settle();
     expect(el.querySelector('[data-testid=wall-alert-strip]')).toBeNull();
     expect(tile.className).not.toContain('alert-');
@@ -67,6 +90,8 @@ describe('WallPage alerts', () => {
     const { el, socket, settle } = await render();
     socket().server.alerts([alertEvent({ deviceId: 'b', severity: 'major' })]);
     await settle();
-    expect(el.querySelector('[data-testid=wall-alert-banner]')?.getAttribute('data-level')).toBe('major');
+    expect(el.querySelector('[data-testid=wall-alert-banner]')?.getAttribute('data-level')).toBe(
+      'major',
+    );
   });
 });

@@ -40,7 +40,9 @@ describe('WallPage', () => {
     await settle();
     expect(socket().subscribes[0].request).toMatchObject({ devices: ['a', 'b'], history: true });
     expect([...el.querySelectorAll('app-wall-tile')].length).toBe(2);
-    expect((el.querySelector('.wall-grid') as HTMLElement).style.gridTemplateColumns).toBe('repeat(2, minmax(0, 1fr))');
+    expect((el.querySelector('.wall-grid') as HTMLElement).style.gridTemplateColumns).toBe(
+      'repeat(2, minmax(0, 1fr))',
+    );
   });
 
   it('turns a silent device STALE after the stale threshold, showing the seconds', async () => {
@@ -52,7 +54,9 @@ describe('WallPage', () => {
     expect(tile().getAttribute('data-health')).toBe('live');
     await settle(6000);
     expect(tile().getAttribute('data-health')).toBe('stale');
-    expect(el.querySelector('[data-testid=stale-label]')?.textContent?.trim()).toMatch(/^STALE [67] s$/);
+    expect(el.querySelector('[data-testid=stale-label]')?.textContent?.trim()).toMatch(
+      /^STALE [67] s$/,
+    );
   });
 
   it('shows a full-width banner with the countdown when the connection is lost', async () => {

@@ -1,4 +1,15 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, ElementRef, afterNextRender, computed, effect, inject, signal, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  ElementRef,
+  afterNextRender,
+  computed,
+  effect,
+  inject,
+  signal,
+  untracked,
+} from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRoute } from '@angular/router';
 import { map } from 'rxjs';
@@ -30,49 +41,82 @@ import { wallLayout } from './wall-layout';
       <!-- Banners overlay the top of the wall instead of pushing the grid down: alerts come and go, and
            every change of the grid's height would resize (and re-lay out) every chart on it. -->
       <div class="wall-overlays">
-      @if (connection().banner; as banner) {
-        <div class="wall-banner banner-{{ connection().kind }}" role="alert" data-testid="wall-banner" [attr.data-kind]="connection().kind">
-          {{ banner }}
-        </div>
-      }
-      @let alerts = alertView();
-      @if (alerts.banner; as b) {
-        <div class="wall-alert-banner level-{{ b.level }}" role="alert" aria-live="assertive" data-testid="wall-alert-banner" [attr.data-level]="b.level" [attr.data-count]="b.critical + b.major">
-          @for (l of b.lines; track l.id) {
-            <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
-              <span class="wall-alert-sev">{{ l.severity }}</span>
-              <span class="wall-alert-device">{{ l.device }}</span>
-              <span class="wall-alert-message">{{ l.message }}</span>
-              <span class="wall-alert-age">{{ l.age }}</span>
-            </div>
-          }
-          @if (b.more > 0) {
-            <div class="wall-alert-more">+{{ b.more }} more unacknowledged</div>
-          }
-        </div>
-      }
-      @if (alerts.strip; as s) {
-        <div class="wall-alert-strip" data-testid="wall-alert-strip" [attr.data-count]="s.lines.length + s.more">
-          @for (l of s.lines; track l.id) {
-            <span class="wall-strip-item" [attr.data-alert-id]="l.id"><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span>
-          }
-          @if (s.more > 0) {
-            <span class="wall-strip-item">+{{ s.more }} more</span>
-          }
-        </div>
-      }
+        @if (connection().banner; as banner) {
+          <div
+            class="wall-banner banner-{{ connection().kind }}"
+            role="alert"
+            data-testid="wall-banner"
+            [attr.data-kind]="connection().kind"
+          >
+            {{ banner }}
+          </div>
+        }
+        @let alerts = alertView();
+        @if (alerts.banner; as b) {
+          <div
+            class="wall-alert-banner level-{{ b.level }}"
+            role="alert"
+            aria-live="assertive"
+            data-testid="wall-alert-banner"
+            [attr.data-level]="b.level"
+            [attr.data-count]="b.critical + b.major"
+          >
+            @for (l of b.lines; track l.id) {
+              <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
+                <span class="wall-alert-sev">{{ l.severity }}</span>
+                <span class="wall-alert-device">{{ l.device }}</span>
+                <span class="wall-alert-message">{{ l.message }}</span>
+                <span class="wall-alert-age">{{ l.age }}</span>
+              </div>
+            }
+            @if (b.more > 0) {
+              <div class="wall-alert-more">+{{ b.more }} more unacknowledged</div>
+            }
+          </div>
+        }
+        @if (alerts.strip; as s) {
+          <div
+            class="wall-alert-strip"
+            data-testid="wall-alert-strip"
+            [attr.data-count]="s.lines.length + s.more"
+          >
+            @for (l of s.lines; track l.id) {
+              <span class="wall-strip-item" [attr.data-alert-id]="l.id"
+                ><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span
+              >
+            }
+            @if (s.more > 0) {
+              <span class="wall-strip-item">+{{ s.more }} more</span>
+            }
+          </div>
+        }
       </div>
       <header class="wall-top">
-        <span class="wall-title">{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span>
+        <span class="wall-title"
+          >{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span
+        >
         @if (boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
         }
         <app-connection-status />
         <time class="wall-clock" data-testid="wall-clock">{{ time() }}</time>
       </header>
-      <main class="wall-grid" [style.grid-template-columns]="columns()" [style.grid-template-rows]="rows()" [attr.data-cols]="layout().cols" [attr.data-rows]="layout().rows">
+      <main
+        class="wall-grid"
+        [style.grid-template-columns]="columns()"
+        [style.grid-template-rows]="rows()"
+        [attr.data-cols]="layout().cols"
+        [attr.data-rows]="layout().rows"
+      >
         @for (id of current(); track id) {
-          <app-wall-tile [deviceId]="id" [metrics]="cfg.metrics" [windowMs]="cfg.windowMs" [staleMs]="cfg.staleMs" [blind]="blind()" [alert]="alertsByDevice().get(id)?.severity ?? null" />
+          <app-wall-tile
+            [deviceId]="id"
+            [metrics]="cfg.metrics"
+            [windowMs]="cfg.windowMs"
+            [staleMs]="cfg.staleMs"
+            [blind]="blind()"
+            [alert]="alertsByDevice().get(id)?.severity ?? null"
+          />
         } @empty {
           <p class="wall-empty">Waiting for devices…</p>
         }
@@ -92,9 +136,12 @@ export class WallPage {
   private readonly clock = inject(ClockService);
   private readonly alerts = inject(AlertStore);
 
-  protected readonly config = toSignal(inject(ActivatedRoute).queryParamMap.pipe(map((params) => parseWallParams(params))), {
-    requireSync: true,
-  });
+  protected readonly config = toSignal(
+    inject(ActivatedRoute).queryParamMap.pipe(map((params) => parseWallParams(params))),
+    {
+      requireSync: true,
+    },
+  );
   protected readonly connection = computed(() =>
     summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
   );
@@ -102,7 +149,11 @@ export class WallPage {
   protected readonly alertView = computed(() => {
     this.store.revision(); // device names
     this.clock.now(); // ages
-    return wallAlerts(this.alerts.active(), this.live.serverNow(), (id) => this.store.get(id)?.name ?? id);
+    return wallAlerts(
+      this.alerts.active(),
+      this.live.serverNow(),
+      (id) => this.store.get(id)?.name ?? id,
+    );
   });
   /** Browser ↔ gateway down (not broker down: then the gateway still tells us about devices). */
   protected readonly blind = computed(() => this.live.connection().phase !== 'connected');
@@ -119,7 +170,9 @@ export class WallPage {
       .map((d) => d.deviceId);
     return pageBoards(ids, cfg.size);
   });
-  protected readonly board = computed(() => boardIndex(this.boards().length, this.config().rotateMs, this.clock.now()));
+  protected readonly board = computed(() =>
+    boardIndex(this.boards().length, this.config().rotateMs, this.clock.now()),
+  );
   protected readonly current = computed(() => this.boards()[this.board()] ?? []);
   /** Size of the grid's content box (measured; tiles are laid out to fill it). */
   private readonly gridSize = signal({ width: 0, height: 0 });
@@ -136,7 +189,11 @@ export class WallPage {
 
   protected readonly windowLabel = computed(() => {
     const ms = this.config().windowMs;
-    return ms >= 3_600_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : formatDuration(ms);
+    return ms >= 3_600_000 && ms % 3_600_000 === 0
+      ? `${ms / 3_600_000} h`
+      : ms % 60_000 === 0
+        ? `${ms / 60_000} min`
+        : formatDuration(ms);
   });
 
   constructor() {
@@ -147,10 +204,13 @@ export class WallPage {
       if (!grid || typeof ResizeObserver === 'undefined') return;
       const measure = () => {
         const style = getComputedStyle(grid);
-        const width = grid.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-        const height = grid.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+        const width =
+          grid.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const height =
+          grid.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
         const prev = this.gridSize();
-        if (Math.abs(prev.width - width) >= 1 || Math.abs(prev.height - height) >= 1) this.gridSize.set({ width, height });
+        if (Math.abs(prev.width - width) >= 1 || Math.abs(prev.height - height) >= 1)
+          this.gridSize.set({ width, height });
       };
       const observer = new ResizeObserver(measure);
       observer.observe(grid);
@@ -177,7 +237,9 @@ export class WallPage {
       for (const id of ids) unpins.push(this.series.pinWindow(id, cfg.windowMs));
       spec = { devices: ids, historyMs, maxPoints };
     } else {
-      spec = cfg.group ? { groups: [cfg.group], historyMs, maxPoints } : { fleet: true, historyMs, maxPoints };
+      spec = cfg.group
+        ? { groups: [cfg.group], historyMs, maxPoints }
+        : { fleet: true, historyMs, maxPoints };
       unpins.push(this.series.pinDefaultWindow(cfg.windowMs));
     }
     const handle = this.live.watch(spec);

@@ -104,7 +104,12 @@ export class DeviceModel {
   }
 
   meta(intervalMs: number): DeviceMeta {
-    return { name: this.name, group: this.group, units: this.units(), intervalMs: Math.max(1, Math.round(intervalMs)) };
+    return {
+      name: this.name,
+      group: this.group,
+      units: this.units(),
+      intervalMs: Math.max(1, Math.round(intervalMs)),
+    };
   }
 
   /** Sample every metric at `t`, ignoring dropouts and outages (load mode). */
@@ -143,12 +148,17 @@ export class DeviceModel {
     }
     const values = this.sample(t);
     if (effect.type === 'silent') return { type: 'silent' };
-    for (const metric in effect.values) if (metric in values) values[metric] = effect.values[metric];
+    for (const metric in effect.values)
+      if (metric in values) values[metric] = effect.values[metric];
     return { type: 'reading', values };
   }
 }
 
-function createGenerators(kind: DeviceKind, random: RandomSource, b: DeviceBehaviour): MetricGenerator[] {
+function createGenerators(
+  kind: DeviceKind,
+  random: RandomSource,
+  b: DeviceBehaviour,
+): MetricGenerator[] {
   const phase = random.next();
   switch (kind) {
     case 'env-sensor': {
@@ -167,7 +177,10 @@ function createGenerators(kind: DeviceKind, random: RandomSource, b: DeviceBehav
     case 'power-meter': {
       const scale = uniform(random, 0.5, 2);
       return [
-        new PowerGenerator(random, [40, 600, 1800, 3200].map((w) => Math.round(w * scale))),
+        new PowerGenerator(
+          random,
+          [40, 600, 1800, 3200].map((w) => Math.round(w * scale)),
+        ),
         new VoltageGenerator(random),
         new CurrentGenerator(),
         new EnergyGenerator(random),
@@ -185,7 +198,14 @@ function createGenerators(kind: DeviceKind, random: RandomSource, b: DeviceBehav
           random,
         ),
         new TemperatureGenerator(
-          { name: 'temperature', base: uniform(random, 45, 65), amplitude: 4, periodMs: b.periodMs, phase, noise: 0.3 },
+          {
+            name: 'temperature',
+            base: uniform(random, 45, 65),
+            amplitude: 4,
+            periodMs: b.periodMs,
+            phase,
+            noise: 0.3,
+          },
           random,
         ),
         new PowerGenerator(random, [150, 2200, 5500, 7500], 1 / 60, 0.05),

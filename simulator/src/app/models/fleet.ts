@@ -1,4 +1,10 @@
-import { DEFAULT_BEHAVIOUR, DeviceBehaviour, DeviceKind, DeviceModel, DeviceScenario } from './device-model';
+import {
+  DEFAULT_BEHAVIOUR,
+  DeviceBehaviour,
+  DeviceKind,
+  DeviceModel,
+  DeviceScenario,
+} from './device-model';
 import { deriveSeed, mulberry32, pick, RandomSource } from './random';
 
 export interface FleetOptions {
@@ -22,7 +28,12 @@ const KIND_GROUPS: Record<DeviceKind, readonly string[]> = {
   'power-meter': ['hall-a', 'hall-b', 'lab'],
   machine: ['hall-a', 'hall-b'],
 };
-const GROUP_LABEL: Record<string, string> = { 'hall-a': 'Hall A', 'hall-b': 'Hall B', lab: 'Lab', office: 'Office' };
+const GROUP_LABEL: Record<string, string> = {
+  'hall-a': 'Hall A',
+  'hall-b': 'Hall B',
+  lab: 'Lab',
+  office: 'Office',
+};
 
 export function deviceId(prefix: string, index: number, count: number): string {
   return `${prefix}-${String(index + 1).padStart(Math.max(3, String(count).length), '0')}`;
@@ -50,7 +61,14 @@ export function createFleet(options: FleetOptions): DeviceModel[] {
     const group = pick(random, KIND_GROUPS[kind]);
     const id = deviceId(options.prefix, i, options.count);
     const name = `${KIND_LABEL[kind]} ${id.slice(options.prefix.length + 1)} · ${GROUP_LABEL[group] ?? group}`;
-    devices.push(new DeviceModel({ id, kind, group, name }, random, behaviour, scripted ? (options.scenario ?? null) : null));
+    devices.push(
+      new DeviceModel(
+        { id, kind, group, name },
+        random,
+        behaviour,
+        scripted ? (options.scenario ?? null) : null,
+      ),
+    );
   }
   return devices;
 }

@@ -18,7 +18,8 @@ const round = (value: number, decimals: number): number => {
   const f = 10 ** decimals;
   return Math.round(value * f) / f;
 };
-const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));
+const clamp = (value: number, min: number, max: number): number =>
+  Math.min(max, Math.max(min, value));
 
 /** Seconds since the previous sample (0 on the first), guarding against clocks going back. */
 function stepper(): (t: number) => number {
@@ -83,7 +84,8 @@ export class HumidityGenerator implements MetricGenerator {
   ) {}
 
   next(): number {
-    const value = this.base - this.coupling * this.temperature.deviation + 0.4 * gaussian(this.random);
+    const value =
+      this.base - this.coupling * this.temperature.deviation + 0.4 * gaussian(this.random);
     return round(clamp(value, 5, 98), 1);
   }
 }
@@ -106,7 +108,8 @@ export class PressureGenerator implements MetricGenerator {
 
   next(t: number): number {
     const dtS = this.dt(t);
-    this.value += 0.08 * Math.sqrt(dtS) * gaussian(this.random) + 0.002 * (this.mean - this.value) * dtS;
+    this.value +=
+      0.08 * Math.sqrt(dtS) * gaussian(this.random) + 0.002 * (this.mean - this.value) * dtS;
     // Reflect at the bounds instead of sticking to them.
     if (this.value > this.max) this.value = 2 * this.max - this.value;
     if (this.value < this.min) this.value = 2 * this.min - this.value;
@@ -147,7 +150,11 @@ export class Co2Generator implements MetricGenerator {
     const dtS = this.dt(t);
     if (chance(this.random, perInterval(this.occupancyChangePerSecond, dtS))) {
       const step = this.random.next() < 0.5 ? -1 : 1;
-      this.people = clamp(this.people + step * Math.ceil(uniform(this.random, 0, 3)), 0, this.maxPeople);
+      this.people = clamp(
+        this.people + step * Math.ceil(uniform(this.random, 0, 3)),
+        0,
+        this.maxPeople,
+      );
     }
     this.drift = clamp(this.drift + 0.05 * Math.sqrt(dtS) * gaussian(this.random), -30, 30);
     this.value += (this.target() - this.value) * (1 - Math.exp(-dtS / this.tauS));
@@ -176,7 +183,13 @@ export class PowerGenerator implements MetricGenerator {
       this.level = Math.floor(uniform(this.random, 0, this.levels.length));
     }
     const nominal = this.levels[this.level];
-    return round(Math.max(0, nominal * (1 + this.noiseFraction * gaussian(this.random)) + 2 * gaussian(this.random)), 1);
+    return round(
+      Math.max(
+        0,
+        nominal * (1 + this.noiseFraction * gaussian(this.random)) + 2 * gaussian(this.random),
+      ),
+      1,
+    );
   }
 }
 

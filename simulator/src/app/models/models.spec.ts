@@ -4,7 +4,8 @@ import { deriveSeed, gaussian, mulberry32 } from './random';
 
 /** A fake clock: 1 reading per second from a fixed start. */
 const START = Date.UTC(2026, 0, 15, 8, 0, 0);
-const times = (n: number, stepMs = 1000): number[] => Array.from({ length: n }, (_, i) => START + i * stepMs);
+const times = (n: number, stepMs = 1000): number[] =>
+  Array.from({ length: n }, (_, i) => START + i * stepMs);
 
 function run(device: DeviceModel, n: number, stepMs = 1000): Array<Record<string, number>> {
   return times(n, stepMs).map((t) => device.sample(t));
@@ -54,7 +55,9 @@ describe('fleet', () => {
   it('the same seed gives the same devices and the same readings', () => {
     const a = createFleet({ count: 12, prefix: 'sim', seed: 42 });
     const b = createFleet({ count: 12, prefix: 'sim', seed: 42 });
-    expect(a.map((d) => [d.id, d.kind, d.group, d.name])).toEqual(b.map((d) => [d.id, d.kind, d.group, d.name]));
+    expect(a.map((d) => [d.id, d.kind, d.group, d.name])).toEqual(
+      b.map((d) => [d.id, d.kind, d.group, d.name]),
+    );
     expect(a.map((d) => run(d, 50))).toEqual(b.map((d) => run(d, 50)));
   });
 
@@ -74,7 +77,11 @@ describe('fleet', () => {
   });
 
   it('names devices <prefix>-nnn, zero-padded', () => {
-    expect(createFleet({ count: 12, prefix: 'sim', seed: 1 }).map((d) => d.id).slice(0, 2)).toEqual(['sim-001', 'sim-002']);
+    expect(
+      createFleet({ count: 12, prefix: 'sim', seed: 1 })
+        .map((d) => d.id)
+        .slice(0, 2),
+    ).toEqual(['sim-001', 'sim-002']);
     expect(deviceId('sim', 0, 12)).toBe('sim-001');
     expect(deviceId('bench', 41, 1000)).toBe('bench-0042');
     expect(deviceId('x', 99_999, 100_000)).toBe('x-100000');
@@ -94,8 +101,17 @@ describe('fleet', () => {
     }
     const env = fleet.find((d) => d.kind === 'env-sensor');
     expect(env?.units()).toEqual({ temperature: '°C', humidity: '%', pressure: 'hPa', co2: 'ppm' });
-    expect(fleet.find((d) => d.kind === 'power-meter')?.units()).toEqual({ power: 'W', voltage: 'V', current: 'A', energy: 'kWh' });
-    expect(fleet.find((d) => d.kind === 'machine')?.units()).toEqual({ vibration: 'mm/s', temperature: '°C', power: 'W' });
+    expect(fleet.find((d) => d.kind === 'power-meter')?.units()).toEqual({
+      power: 'W',
+      voltage: 'V',
+      current: 'A',
+      energy: 'kWh',
+    });
+    expect(fleet.find((d) => d.kind === 'machine')?.units()).toEqual({
+      vibration: 'mm/s',
+      temperature: '°C',
+      power: 'W',
+    });
   });
 });
 
@@ -117,18 +133,24 @@ describe('metric models stay realistic', () => {
   });
 
   it('every value is a finite number, ready for the decoder', () => {
-    const bad = fleet.flatMap((d) => run(d, 100).flatMap((values) => Object.values(values).filter((v) => !Number.isFinite(v))));
+    const bad = fleet.flatMap((d) =>
+      run(d, 100).flatMap((values) => Object.values(values).filter((v) => !Number.isFinite(v))),
+    );
     expect(bad).toEqual([]);
   });
 
   it('room temperature follows a compressed day: one sinusoid per period', () => {
-    const d = new DeviceModel({ id: 'd', kind: 'env-sensor', group: 'lab', name: 'd' }, mulberry32(3), {
-      periodMs: 60_000,
-      dropout: 0,
-      offlinePerSecond: 0,
-      offlineMs: [1, 2],
-      spikeProbability: 0,
-    });
+    const d = new DeviceModel(
+      { id: 'd', kind: 'env-sensor', group: 'lab', name: 'd' },
+      mulberry32(3),
+      {
+        periodMs: 60_000,
+        dropout: 0,
+        offlinePerSecond: 0,
+        offlineMs: [1, 2],
+        spikeProbability: 0,
+      },
+    );
     const t = run(d, 120).map((v) => v['temperature']);
     expect(Math.min(...t)).toBeGreaterThan(10);
     expect(Math.max(...t)).toBeLessThan(32);
@@ -186,12 +208,20 @@ describe('connectivity: dropouts and outages', () => {
   const spec = { id: 'd', kind: 'machine' as const, group: 'hall-a', name: 'd' };
 
   it('drops about the configured share of readings', () => {
-    const d = new DeviceModel(spec, mulberry32(9), { periodMs: 60_000, dropout: 0.2, offlinePerSecond: 0, offlineMs: [1, 2], spikeProbability: 0 });
+    const d = new DeviceModel(spec, mulberry32(9), {
+      periodMs: 60_000,
+      dropout: 0.2,
+      offlinePerSecond: 0,
+      offlineMs: [1, 2],
+      spikeProbability: 0,
+    });
     const steps = times(5000).map((t) => d.step(t).type);
     const dropped = steps.filter((s) => s === 'dropout').length / steps.length;
     expect(dropped).toBeGreaterThan(0.17);
     expect(dropped).toBeLessThan(0.23);
-    expect(steps.filter((s) => s === 'reading').length + steps.filter((s) => s === 'dropout').length).toBe(5000);
+    expect(
+      steps.filter((s) => s === 'reading').length + steps.filter((s) => s === 'dropout').length,
+    ).toBe(5000);
   });
 
   it('goes offline, stays silent for the outage, then comes back', () => {

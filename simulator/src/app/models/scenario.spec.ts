@@ -4,7 +4,13 @@ import { mulberry32 } from './random';
 import { SCENARIO_NAMES, SCENARIO_TIMELINE, ScenarioName, scenarioEffect } from './scenario';
 
 /** The backend's DEFAULT_RULES levels the scenarios are written against. */
-const RULES = { temperatureHigh: 68, temperatureClear: 66, vibrationHigh: 4, vibrationClear: 3, spikeDelta: 5 };
+const RULES = {
+  temperatureHigh: 68,
+  temperatureClear: 66,
+  vibrationHigh: 4,
+  vibrationClear: 3,
+  spikeDelta: 5,
+};
 const START = Date.UTC(2026, 0, 15, 8, 0, 0);
 
 /** One step per second of a scripted device, from the start of the run. */
@@ -15,7 +21,10 @@ function play(name: ScenarioName, seconds: number): Array<{ s: number; step: Dev
     undefined,
     { name, startedAt: START },
   );
-  return Array.from({ length: seconds + 1 }, (_, s) => ({ s, step: device.step(START + s * 1000) }));
+  return Array.from({ length: seconds + 1 }, (_, s) => ({
+    s,
+    step: device.step(START + s * 1000),
+  }));
 }
 const valueAt = (steps: ReturnType<typeof play>, s: number, metric: string): number => {
   const step = steps[s].step;
@@ -45,7 +54,9 @@ describe('alert scenarios (pure script, fake time)', () => {
       expect(valueAt(steps, s, 'vibration')).toBeGreaterThan(RULES.vibrationHigh);
     }
     // The jump trips the rate rule (more than +5 within 5 s).
-    expect(valueAt(steps, 2, 'vibration') - valueAt(steps, 1, 'vibration')).toBeGreaterThan(RULES.spikeDelta);
+    expect(valueAt(steps, 2, 'vibration') - valueAt(steps, 1, 'vibration')).toBeGreaterThan(
+      RULES.spikeDelta,
+    );
     expect(valueAt(steps, 22, 'temperature')).toBeLessThan(RULES.temperatureClear);
     expect(valueAt(steps, 22, 'vibration')).toBeLessThan(RULES.vibrationClear);
     // The machine's other metric keeps its natural model.
@@ -61,7 +72,9 @@ describe('alert scenarios (pure script, fake time)', () => {
     expect(temperature.findIndex((t, s) => s > peak && t < RULES.temperatureClear)).toBe(47);
     // Above 68 for 27 s: longer than temperature-high's forMs of 10 s.
     expect(temperature.filter((t) => t > RULES.temperatureHigh).length).toBeGreaterThan(20);
-    const steepest = Math.max(...temperature.slice(3, 58).map((t, i) => Math.abs(t - temperature[i + 2])));
+    const steepest = Math.max(
+      ...temperature.slice(3, 58).map((t, i) => Math.abs(t - temperature[i + 2])),
+    );
     expect(steepest).toBeLessThanOrEqual(0.5 + 1e-9);
   });
 
@@ -87,7 +100,12 @@ describe('alert scenarios (pure script, fake time)', () => {
 
   it('is played by the first device, always a machine; the other devices are unchanged', () => {
     const plain = createFleet({ count: 6, prefix: 'sim', seed: 42 });
-    const scripted = createFleet({ count: 6, prefix: 'sim', seed: 42, scenario: { name: 'spike', startedAt: START } });
+    const scripted = createFleet({
+      count: 6,
+      prefix: 'sim',
+      seed: 42,
+      scenario: { name: 'spike', startedAt: START },
+    });
     expect(scripted[0].kind).toBe('machine');
     expect(scripted[0].scenario).toEqual({ name: 'spike', startedAt: START });
     expect(scripted.slice(1).map((d) => [d.id, d.kind, d.group, d.scenario])).toEqual(

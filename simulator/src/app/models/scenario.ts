@@ -60,7 +60,10 @@ export function scenarioEffect(name: ScenarioName, elapsedMs: number): ScenarioE
   if (!inEpisode) return { type: 'values', values: quiet };
   switch (name) {
     case 'spike':
-      return { type: 'values', values: { temperature: L.spikeTemperature, vibration: L.spikeVibration } };
+      return {
+        type: 'values',
+        values: { temperature: L.spikeTemperature, vibration: L.spikeVibration },
+      };
     case 'drift': {
       const half = (endMs - startMs) / 2;
       const t = elapsedMs - startMs;

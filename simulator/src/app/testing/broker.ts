@@ -28,18 +28,31 @@ export interface Received {
 }
 
 /** An mqtt.js client recording every message on `filter`. */
-export async function record(url: string, filter = 'devices/+/+'): Promise<{ messages: Received[]; client: MqttClient; close(): Promise<void> }> {
-  const client = await connectAsync(url, { reconnectPeriod: 0, clientId: `rec-${Math.random().toString(36).slice(2)}` });
+export async function record(
+  url: string,
+  filter = 'devices/+/+',
+): Promise<{ messages: Received[]; client: MqttClient; close(): Promise<void> }> {
+  const client = await connectAsync(url, {
+    reconnectPeriod: 0,
+    clientId: `rec-${Math.random().toString(36).slice(2)}`,
+  });
   const messages: Received[] = [];
-  client.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain, at: Date.now() }));
+  client.on('message', (topic, payload, packet) =>
+    messages.push({ topic, payload, retain: packet.retain, at: Date.now() }),
+  );
   await client.subscribeAsync(filter, { qos: 1 });
   return { messages, client, close: () => client.endAsync() };
 }
 
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
