@@ -499,7 +499,7 @@ describe('AlertEngine: acknowledgement lifecycle', () => {
       active: false,
     });
     expect(sut.active()).toEqual([]);
-    expect(sut.get(id)).toBeNull();
+    expect(sut.acknowledge(id, 'carol')).toMatchObject({ ok: false, error: 'not_found' });
   });
 
   it('re-raises the same alert when the condition returns before the clear was acknowledged', () => {
@@ -658,25 +658,24 @@ describe('AlertEngine: rule changes', () => {
     sut.onStatus('dev-1', 'offline');
     sut.onStatus('dev-2', 'online');
     clock.advance(60_000);
-    sut.upsertRule(rule({ id: 'off', kind: 'offline', forMs: 5000, severity: 'critical' }));
+    sut.setRules([rule({ id: 'off', kind: 'offline', forMs: 5000, severity: 'critical' })]);
     sut.tick(clock.advance(4000));
     expect(events).toEqual([]);
     sut.tick(clock.advance(1000));
     expect(events.map((e) => [e.deviceId, e.state])).toEqual([['dev-1', 'raised']]);
   });
 
-  it('upserts and deletes single rules', () => {
-    const { sut } = setup([]);
-    sut.upsertRule(rule(tempAbove()));
-    sut.upsertRule(rule(tempAbove({ id: 'b' })));
-    sut.upsertRule(rule(tempAbove({ value: 50 })));
+  it('takes the rule set as given: order kept, a rule replaced in place or removed, ids unique', () => {
+    const { sut } = setup([tempAbove(), tempAbove({ id: 'b' })]);
+    sut.setRules([rule(tempAbove({ value: 50 })), rule(tempAbove({ id: 'b' }))]);
     expect(sut.rules().map((r) => [r.id, r.kind === 'threshold' && r.value])).toEqual([
       ['temp-high', 50],
       ['b', 30],
     ]);
-    expect(sut.deleteRule('b')).toBe(true);
-    expect(sut.deleteRule('b')).toBe(false);
+    sut.setRules([rule(tempAbove({ value: 50 }))]);
+    expect(sut.rules().map((r) => r.id)).toEqual(['temp-high']);
     expect(() => sut.setRules([rule(tempAbove()), rule(tempAbove())])).toThrow(/duplicate/);
+    expect(sut.rules().map((r) => r.id)).toEqual(['temp-high']); // a refused set changes nothing
   });
 
   it('does not evaluate a disabled rule', () => {
