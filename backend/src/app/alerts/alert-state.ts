@@ -69,6 +69,23 @@ export interface AlertTransitions {
   settleFlapping(state: KeyState, at: number): void;
 }
 
+/** A reading for a threshold or rate state: stamped `ts` (clamped, in order), value `v`. */
+export type ReadingEvaluator = (
+  lifecycle: AlertTransitions,
+  c: CompiledRule,
+  state: KeyState,
+  ts: number,
+  v: number,
+) => void;
+
+/** A timer or status change for a state, at server time `at`. */
+export type TimeEvaluator = (
+  lifecycle: AlertTransitions,
+  c: CompiledRule,
+  state: KeyState,
+  at: number,
+) => void;
+
 export const CADENCE_MIN_GAPS = 3;
 const CADENCE_ALPHA = 0.2;
 

@@ -1,4 +1,4 @@
-import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
+import { AlertTransitions, CompiledRule, KeyState, TimeEvaluator } from './alert-state';
 
 /**
  * Offline rules: owns the offline duration of a device (from its status topic, Last Will
@@ -7,12 +7,7 @@ import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
  */
 
 /** Timer, and the moment the device goes offline: raise once it has stayed offline `forMs`. */
-export function evaluateOffline(
-  lifecycle: AlertTransitions,
-  c: CompiledRule,
-  state: KeyState,
-  now: number,
-): void {
+export const evaluateOffline: TimeEvaluator = (lifecycle, c, state, now) => {
   const rule = c.rule;
   if (rule.kind !== 'offline') return;
   if (
@@ -23,7 +18,7 @@ export function evaluateOffline(
     lifecycle.transition(c, state, true, state.offlineSince + rule.forMs);
   }
   lifecycle.settleFlapping(state, now);
-}
+};
 
 /** The device went offline at `at` (a repeated retained status keeps the first time). */
 export function deviceWentOffline(
@@ -38,13 +33,8 @@ export function deviceWentOffline(
 }
 
 /** The device is back at `at`: the offline alert clears. */
-export function deviceCameOnline(
-  lifecycle: AlertTransitions,
-  c: CompiledRule,
-  state: KeyState,
-  at: number,
-): void {
+export const deviceCameOnline: TimeEvaluator = (lifecycle, c, state, at) => {
   state.offlineSince = Number.NaN;
   if (state.firing) lifecycle.transition(c, state, false, at);
   lifecycle.settleFlapping(state, at);
-}
+};

@@ -1,5 +1,5 @@
 import { round } from './alert-describe';
-import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
+import { ReadingEvaluator } from './alert-state';
 
 /**
  * Rate-of-change rules: owns the sliding window of (timestamp, value) samples per state and
@@ -12,13 +12,7 @@ import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
 /** Samples kept per window at most, so a chatty device cannot grow it without bound. */
 const RATE_MAX_SAMPLES = 1024;
 
-export function evaluateRate(
-  lifecycle: AlertTransitions,
-  c: CompiledRule,
-  state: KeyState,
-  ts: number,
-  v: number,
-): void {
+export const evaluateRate: ReadingEvaluator = (lifecycle, c, state, ts, v) => {
   const rule = c.rule;
   if (rule.kind !== 'rate') return;
   let rt = state.rt;
@@ -50,4 +44,4 @@ export function evaluateRate(
   if (!cond) cond = magnitude > rule.maxDelta;
   else if (magnitude < (rule.clear ?? rule.maxDelta)) cond = false;
   lifecycle.debounce(c, state, cond, ts);
-}
+};

@@ -1,4 +1,4 @@
-import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
+import { ReadingEvaluator } from './alert-state';
 
 /**
  * Threshold rules (`above`, `below`, `outside`): owns the level test with its hysteresis (a
@@ -6,13 +6,7 @@ import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
  * reading, so it stays allocation-free. Must not touch alerts or timing: the debounce and
  * everything after it belong to the lifecycle.
  */
-export function evaluateThreshold(
-  lifecycle: AlertTransitions,
-  c: CompiledRule,
-  state: KeyState,
-  ts: number,
-  v: number,
-): void {
+export const evaluateThreshold: ReadingEvaluator = (lifecycle, c, state, ts, v) => {
   const rule = c.rule;
   if (rule.kind !== 'threshold') return;
   state.lastValue = v;
@@ -32,4 +26,4 @@ export function evaluateThreshold(
     else if (v > (rule.clearLow ?? low) && v < (rule.clearHigh ?? high)) cond = false;
   }
   lifecycle.debounce(c, state, cond, ts);
-}
+};
