@@ -1,4 +1,6 @@
 import { AlertRuleInput } from '@pulse/protocol';
+import { AlertRuleIndex } from './alert-rule-index';
+import { CompiledRule } from './alert-state';
 import { rule, setup, tempAbove } from './testing/alert-engine.harness';
 
 // Real: the whole engine on a hand-driven clock; these tests pin the rule index's part (which
@@ -126,5 +128,66 @@ describe('rule index: bounds', () => {
     for (const id of ['a', 'b', 'c', 'd']) read({ temperature: 50 }, id);
     expect(events.map((e) => e.deviceId)).toEqual(['a', 'b']);
     expect(sut.stats()).toMatchObject({ states: 2, refusedStates: 2 });
+  });
+});
+
+describe('AlertRuleIndex on its own', () => {
+  const ignore = () => undefined;
+  /** The compiled rule `id`, which the test expects to be enabled. */
+  function compiled(sut: AlertRuleIndex, id: string): CompiledRule {
+    const c = sut.compiled.get(id);
+    if (c === undefined) throw new Error(`rule ${id} is not compiled`);
+    return c;
+  }
+
+  it('indexes enabled rules by metric, and device-wide no-data and offline rules apart', () => {
+    const sut = new AlertRuleIndex(10, ignore);
+    const rules: AlertRuleInput[] = [
+      tempAbove(),
+      tempAbove({ id: 'second' }),
+      tempAbove({ id: 'disabled', enabled: false }),
+      { id: 'quiet', kind: 'nodata', silenceMs: 1000, severity: 'minor' },
+      { id: 'stale-co2', kind: 'nodata', metric: 'co2', silenceMs: 1000, severity: 'minor' },
+      { id: 'off', kind: 'offline', severity: 'critical' },
+    ];
+    sut.replace(rules.map(rule), 0, ignore);
+    const ids = (list: CompiledRule[]) => list.map((c) => c.rule.id);
+    expect([...sut.byMetric].map(([metric, list]) => [metric, ids(list)])).toEqual([
+      ['temperature', ['temp-high', 'second']],
+      ['co2', ['stale-co2']],
+    ]);
+    expect([ids(sut.deviceNoData), ids(sut.offlineRules)]).toEqual([['quiet'], ['off']]);
+    expect([sut.rules().length, sut.compiled.size]).toEqual([6, 5]);
+  });
+
+  it('hands the states of changed and removed rules to retire; an edited rule keeps the learning', () => {
+    const sut = new AlertRuleIndex(10, ignore);
+    sut.replace([rule(tempAbove()), rule(tempAbove({ id: 'gone' }))], 0, ignore);
+    const learned = sut.stateFor(compiled(sut, 'temp-high'), 'dev-1', 'temperature', 0);
+    if (learned === null) throw new Error('a state under the bound must be created');
+    Object.assign(learned, { cadence: 1000, gaps: 4, lastTs: 5000, cond: true });
+    sut.stateFor(compiled(sut, 'gone'), 'dev-1', 'temperature', 0);
+    const retired: string[] = [];
+    sut.replace([rule(tempAbove({ value: 35 }))], 9000, (state, reason) =>
+      retired.push(`${state.deviceId}: ${reason}`),
+    );
+    expect(retired).toEqual(['dev-1: rule changed', 'dev-1: rule removed or disabled']);
+    expect(compiled(sut, 'temp-high').states.get('dev-1')).toMatchObject({
+      cadence: 1000,
+      gaps: 4,
+      lastTs: 5000,
+      cond: false,
+    });
+    expect(sut.stateCount).toBe(1);
+  });
+
+  it('refuses states beyond its bound, counts them, and tells of each state it creates', () => {
+    const created: string[] = [];
+    const sut = new AlertRuleIndex(2, (c, state) => created.push(`${c.rule.id}/${state.deviceId}`));
+    sut.replace([rule(tempAbove())], 0, ignore);
+    const c = compiled(sut, 'temp-high');
+    for (const id of ['a', 'b', 'a', 'c']) sut.stateFor(c, id, 'temperature', 0);
+    expect(created).toEqual(['temp-high/a', 'temp-high/b']);
+    expect([sut.stateCount, sut.refusedStates]).toEqual([2, 1]);
   });
 });
