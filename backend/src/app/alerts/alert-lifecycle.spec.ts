@@ -171,7 +171,9 @@ describe('alert lifecycle: one alert per rule × device × metric', () => {
     // Most severe first.
     expect(sut.active().map((e) => e.severity)).toEqual(['critical', 'major', 'major', 'info']);
   });
+});
 
+describe('alert lifecycle: the active list', () => {
   it('hands out copies: callers cannot change the engine records', () => {
     const { sut, read } = setup([tempAbove()]);
     read({ temperature: 31 });
