@@ -1,9 +1,9 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
-import { AlertStore } from '../core/alert.store';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
-import { LiveService } from '../core/live.service';
-import { OperatorService } from '../core/operator.service';
+import { AlertStore } from '../core/stores/alert.store';
+import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live/live-socket';
+import { LiveService } from '../core/live/live.service';
+import { OperatorService } from '../core/stores/operator.service';
 import { acknowledged, alertEvent } from '../testing/alerts';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { AlertListComponent } from './alert-list.component';

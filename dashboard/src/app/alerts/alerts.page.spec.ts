@@ -1,9 +1,9 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
-import { AlertRulesService } from '../core/alert-rules.service';
-import { FETCH } from '../core/alerts-api';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
-import { LiveService } from '../core/live.service';
+import { AlertRulesService } from '../core/http/alert-rules.service';
+import { FETCH } from '../core/http/alerts-api';
+import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live/live-socket';
+import { LiveService } from '../core/live/live.service';
 import { alertEvent } from '../testing/alerts';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { AlertsPage } from './alerts.page';

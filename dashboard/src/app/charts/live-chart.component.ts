@@ -11,12 +11,12 @@ import {
   viewChild,
 } from '@angular/core';
 import type { ChartConfiguration, Plugin } from 'chart.js';
-import { DeviceStore } from '../core/device.store';
-import { formatTick, formatValue } from '../core/format';
-import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
-import { LiveService } from '../core/live.service';
-import type { SeriesBuffer } from '../core/series-buffer';
-import { SeriesStore } from '../core/series.store';
+import { DeviceStore } from '../core/stores/device.store';
+import { formatTick, formatValue } from '../core/util/format';
+import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
+import { LiveService } from '../core/live/live.service';
+import type { SeriesBuffer } from '../core/stores/series-buffer';
+import { SeriesStore } from '../core/stores/series.store';
 import { Chart, registerChartParts } from './chart-setup';
 import { ThresholdLine, suggestedRange, thresholdLinesPlugin } from './threshold-lines';
 import { EMPTY_STATS, WindowStats, gapThresholdMs, redrawIntervalMs } from './window-stats';

@@ -1,8 +1,8 @@
 import { DestroyRef, Directive, ElementRef, afterNextRender, inject, input } from '@angular/core';
-import { DeviceStore } from '../core/device.store';
-import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
-import { LiveService } from '../core/live.service';
-import { SeriesStore } from '../core/series.store';
+import { DeviceStore } from '../core/stores/device.store';
+import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
+import { LiveService } from '../core/live/live.service';
+import { SeriesStore } from '../core/stores/series.store';
 import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 
 /**

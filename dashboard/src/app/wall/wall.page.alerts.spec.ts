@@ -1,7 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { ActivatedRoute, convertToParamMap } from '@angular/router';
 import { of } from 'rxjs';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
+import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live/live-socket';
 import { acknowledged, alertEvent } from '../testing/alerts';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { WallPage } from './wall.page';

@@ -1,5 +1,5 @@
 import { Injectable } from '@angular/core';
-import type { MetricSeries } from '@pulse/protocol';
+import type { MetricSeries } from '@pulse/protocol/core';
 import { SeriesBuffer } from './series-buffer';
 
 /** Points kept per series when no view asks for more (sparklines: ~5 min at 1 Hz). */

@@ -12,8 +12,8 @@ import type {
   SubscribeAck,
   SubscribeRequest,
   UnsubscribeRequest,
-} from '@pulse/protocol';
-import { LIVE_NAMESPACE, LiveEvent } from './wire';
+} from '@pulse/protocol/core';
+import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
 import { io, Socket } from 'socket.io-client';
 
 export type TransportName = 'websocket' | 'polling';

@@ -1,7 +1,6 @@
-import { Injectable, inject, signal } from '@angular/core';
-import type { DeviceInfo, DeviceStatus, Reading } from '@pulse/protocol';
+import { Injectable, signal } from '@angular/core';
+import type { DeviceInfo, DeviceStatus, Reading } from '@pulse/protocol/core';
 import type { HealthInput } from './device-health';
-import { SeriesStore } from './series.store';
 
 /** Most devices held in the browser; the least recently heard is evicted beyond it. */
 export const MAX_DEVICES = 10_000;
@@ -24,15 +23,19 @@ export interface DeviceState extends HealthInput {
  * The device map: plain mutable records (written on every reading) plus one
  * `revision` signal, bumped at most every {@link NOTIFY_MS}, that views read
  * so they re-render at a bounded rate however fast readings arrive.
+ *
+ * Owns device records only (status, meta, latest values, cadence, last heard) and the bound
+ * on their number. It must not write series points: LiveService does, and drops a device's
+ * series when this store reports the device evicted ({@link onEvict}).
  */
 @Injectable({ providedIn: 'root' })
 export class DeviceStore {
-  private readonly series = inject(SeriesStore);
   private readonly devices = new Map<string, DeviceState>();
   private readonly _revision = signal(0);
   /** Bumped (throttled) when any device changes; read it to re-render. */
   readonly revision = this._revision.asReadonly();
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly evictListeners = new Set<(deviceId: string) => void>();
   /** Devices refused or evicted because of {@link MAX_DEVICES}. */
   evicted = 0;
 
@@ -75,9 +78,15 @@ export class DeviceStore {
     }
   }
 
+  /** Call `listener` with the id of each device evicted by the bound. Returns the unsubscribe. */
+  onEvict(listener: (deviceId: string) => void): () => void {
+    this.evictListeners.add(listener);
+    return () => this.evictListeners.delete(listener);
+  }
+
   /**
-   * Apply live readings: latest values, cadence, last heard (server clock at
-   * receipt, so a device with a wrong clock is not reported stale) and points.
+   * Apply live readings to the device records: latest values, metrics, cadence and last heard
+   * (server clock at receipt, so a device with a wrong clock is not reported stale).
    */
   ingest(readings: readonly Reading[], serverNow: number): void {
     for (let r = 0; r < readings.length; r++) {
@@ -90,7 +99,6 @@ export class DeviceStore {
         if (device.cadenceMs === null) device.cadenceMs = delta;
         else if (delta < device.cadenceMs * 10)
           device.cadenceMs = device.cadenceMs * 0.8 + delta * 0.2;
-        this.series.noteCadence(reading.deviceId, device.cadenceMs);
       }
       if (device.lastTs === null || ts >= device.lastTs) {
         device.lastTs = ts;
@@ -98,10 +106,8 @@ export class DeviceStore {
       }
       device.lastHeard = Math.max(device.lastHeard ?? 0, serverNow);
       if (device.status === 'unknown') device.status = 'online';
-      for (const metric in reading.values) {
+      for (const metric in reading.values)
         if (!device.metrics.includes(metric)) device.metrics.push(metric);
-        this.series.push(reading.deviceId, metric, ts, reading.values[metric]);
-      }
     }
     if (readings.length) this.notify();
   }
@@ -160,7 +166,7 @@ export class DeviceStore {
     }
     if (!victim) return;
     this.devices.delete(victim.deviceId);
-    this.series.drop(victim.deviceId);
     this.evicted++;
+    for (const listener of this.evictListeners) listener(victim.deviceId);
   }
 }

@@ -6,14 +6,14 @@ import type {
   DeviceInfo,
   GatewayStatus,
   LaggedEvent,
+  MetricSeries,
   Reading,
   SubscribeAck,
-  SubscribeRequest,
-  UnsubscribeRequest,
-} from '@pulse/protocol';
-import { AlertStore } from './alert.store';
-import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff';
-import { DeviceStore } from './device.store';
+} from '@pulse/protocol/core';
+import { ALERT_LIMITS, BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import { AlertStore } from '../stores/alert.store';
+import { DeviceStore } from '../stores/device.store';
+import { SeriesStore } from '../stores/series.store';
 import {
   LIVE_SOCKET_FACTORY,
   LiveSocket,
@@ -21,8 +21,7 @@ import {
   RANDOM,
   TransportName,
 } from './live-socket';
-import { SeriesStore } from './series.store';
-import { ALERT_LIMITS } from './wire';
+import { LiveWatches, Watch, WatchHandle, WatchSpec, targets } from './live-watches';
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -38,34 +37,6 @@ export interface ConnectionState {
   reason: string | null;
 }
 
-/** What a view wants to watch, and how much history it needs. */
-export interface WatchSpec {
-  devices?: string[];
-  groups?: string[];
-  fleet?: boolean;
-  /** History asked for on first subscribe (ms before now); 0 = none. */
-  historyMs: number;
-  /** Cap on history points per metric in the acknowledgement. */
-  maxPoints: number;
-  /** Points to keep per series of the watched devices (explicit device lists only). */
-  capacity?: number;
-}
-
-export interface WatchHandle {
-  release(): void;
-}
-
-interface Watch {
-  key: string;
-  spec: WatchSpec;
-  refs: number;
-  /** Newest reading timestamp held for this subscription: re-subscribe `since` it. */
-  lastTs: number | null;
-  unpins: Array<() => void>;
-  /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
-  generation: number;
-}
-
 const SUBSCRIBE_TIMEOUT_MS = 10_000;
 const ACK_TIMEOUT_MS = 5_000;
 
@@ -78,8 +49,10 @@ export type AckOutcome =
   | { ok: false; error: 'disconnected' | 'timeout'; message: string };
 
 /**
- * The one owner of the live connection. Components read its signals and call
- * `watch()`; they never see the socket.
+ * The one owner of the live connection, and the only writer of the stores' live data: device
+ * records, series points (readings and acknowledged history) and alerts all arrive here.
+ * Components read its signals and call `watch()`; they never see the socket. It must not
+ * read socket.io itself (live-socket.ts does) nor draw anything (the frame scheduler does).
  *
  * Reconnects are ours (socket.io's are off): exponential backoff with jitter,
  * a countdown the UI can show, an immediate try when the browser comes back
@@ -116,19 +89,22 @@ export class LiveService {
   private transportOrder: TransportName[] = ['websocket', 'polling'];
   private replaceSocket = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly watches = new Map<string, Watch>();
+  private readonly watches = new LiveWatches();
   /** serverTime - Date.now(), from the last gateway report. */
   private clockOffsetMs = 0;
   private stopped = false;
 
   constructor() {
+    const destroyRef = inject(DestroyRef);
+    // An evicted device's points go with it (the device store bounds the map, we own series).
+    destroyRef.onDestroy(this.devices.onEvict((deviceId) => this.series.drop(deviceId)));
     const win = this.document.defaultView;
     if (win) {
       const online = () => this.browserOnline();
       const offline = () => this.browserOffline();
       win.addEventListener('online', online);
       win.addEventListener('offline', offline);
-      inject(DestroyRef).onDestroy(() => {
+      destroyRef.onDestroy(() => {
         win.removeEventListener('online', online);
         win.removeEventListener('offline', offline);
         this.stop();
@@ -169,36 +145,21 @@ export class LiveService {
    * specs share one subscription. History arrives with the acknowledgement.
    */
   watch(spec: WatchSpec): WatchHandle {
-    const key = JSON.stringify([
-      spec.fleet ?? false,
-      spec.devices ?? [],
-      spec.groups ?? [],
-      spec.historyMs,
-      spec.maxPoints,
-    ]);
-    let watch = this.watches.get(key);
-    if (!watch) {
-      watch = { key, spec, refs: 0, lastTs: null, unpins: [], generation: 0 };
+    const { watch, created } = this.watches.acquire(spec);
+    if (created) {
       if (spec.capacity)
         for (const id of spec.devices ?? [])
           watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
-      this.watches.set(key, watch);
       if (this._connection().phase === 'connected') void this.subscribe(watch);
     }
-    watch.refs++;
     this.start();
-    const target = watch;
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        if (--target.refs > 0) return;
-        this.watches.delete(target.key);
-        for (const unpin of target.unpins) unpin();
-        target.generation++;
-        if (this._connection().phase === 'connected')
-          this.socket?.unsubscribe(targets(target.spec));
+        if (this.watches.release(watch) && this._connection().phase === 'connected')
+          this.socket?.unsubscribe(targets(watch.spec));
       },
     };
   }
@@ -244,8 +205,7 @@ export class LiveService {
 
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
   heldSince(spec: WatchSpec): number | null {
-    for (const watch of this.watches.values()) if (watch.spec === spec) return watch.lastTs;
-    return null;
+    return this.watches.heldSince(spec);
   }
 
   private transports(): TransportName[] {
@@ -353,15 +313,7 @@ export class LiveService {
     const socket = this.socket;
     if (!socket) return;
     const generation = ++watch.generation;
-    const since =
-      watch.lastTs ??
-      (watch.spec.historyMs > 0 ? this.serverNow() - watch.spec.historyMs : undefined);
-    const request: SubscribeRequest = {
-      ...targets(watch.spec),
-      ...(since !== undefined ? { since } : {}),
-      maxPoints: watch.spec.maxPoints,
-      history: watch.spec.historyMs > 0,
-    };
+    const request = this.watches.request(watch, this.serverNow());
     let ack: SubscribeAck;
     try {
       ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
@@ -369,16 +321,11 @@ export class LiveService {
       // Timed out. If the connection is dying the next connect re-subscribes;
       // if it is merely slow, ask again rather than stay silently unsubscribed.
       console.warn('[live] subscribe timed out', error);
-      if (
-        watch.generation === generation &&
-        this.watches.get(watch.key) === watch &&
-        this._connection().phase === 'connected'
-      ) {
+      if (this.watches.isCurrent(watch, generation) && this._connection().phase === 'connected')
         void this.subscribe(watch);
-      }
       return;
     }
-    if (watch.generation !== generation || this.watches.get(watch.key) !== watch) return;
+    if (!this.watches.isCurrent(watch, generation)) return;
     if (!ack.ok) {
       console.warn(`[live] subscribe refused: ${ack.error}`);
       return;
@@ -391,7 +338,7 @@ export class LiveService {
     watch: Watch,
     serverTime: number,
     devices: DeviceInfo[],
-    history: SubscribeAckHistory,
+    history: MetricSeries[],
   ): void {
     this.clockOffsetMs = serverTime - Date.now();
     for (const info of devices) this.devices.upsertInfo(info);
@@ -400,37 +347,25 @@ export class LiveService {
       if (n === 0) continue;
       this.series.merge(series);
       this.devices.noteHistory(series.deviceId, series.metric, series.t[n - 1], series.v[n - 1]);
-      const last = series.t[n - 1];
-      if (watch.lastTs === null || last > watch.lastTs) watch.lastTs = last;
+      this.watches.noteHeld(watch, series.t[n - 1]);
     }
     this.devices.flush();
   }
 
+  /** Device records first (cadence, eviction), then the points of the devices still held. */
   private onReadings(readings: Reading[]): void {
     if (!Array.isArray(readings)) return;
     this.devices.ingest(readings, this.serverNow());
-    if (this.watches.size === 0) return;
-    for (const watch of this.watches.values()) {
-      for (let i = 0; i < readings.length; i++) {
-        const reading = readings[i];
-        if (
-          (watch.lastTs === null || reading.ts > watch.lastTs) &&
-          this.covers(watch.spec, reading.deviceId)
-        ) {
-          watch.lastTs = reading.ts;
-        }
-      }
+    for (let r = 0; r < readings.length; r++) {
+      const reading = readings[r];
+      const device = this.devices.get(reading.deviceId);
+      if (!device) continue; // evicted by a newer device of the same batch
+      this.series.noteCadence(reading.deviceId, device.cadenceMs);
+      for (const metric in reading.values)
+        this.series.push(reading.deviceId, metric, reading.ts, reading.values[metric]);
     }
-  }
-
-  private covers(spec: WatchSpec, deviceId: string): boolean {
-    if (spec.fleet) return true;
-    if (spec.devices?.includes(deviceId)) return true;
-    if (spec.groups?.length) {
-      const group = this.devices.get(deviceId)?.group;
-      return group != null && spec.groups.includes(group);
-    }
-    return false;
+    if (this.watches.size > 0)
+      this.watches.noteReadings(readings, (id) => this.devices.get(id)?.group ?? null);
   }
 
   private onDevice(device: DeviceInfo): void {
@@ -450,14 +385,4 @@ export class LiveService {
     );
     for (const watch of this.watches.values()) void this.subscribe(watch);
   }
-}
-
-type SubscribeAckHistory = Extract<SubscribeAck, { ok: true }>['history'];
-
-function targets(spec: WatchSpec): UnsubscribeRequest {
-  const request: UnsubscribeRequest = {};
-  if (spec.fleet) request.fleet = true;
-  if (spec.devices?.length) request.devices = spec.devices;
-  if (spec.groups?.length) request.groups = spec.groups;
-  return request;
 }

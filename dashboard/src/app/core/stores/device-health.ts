@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '@pulse/protocol';
+import type { DeviceStatus } from '@pulse/protocol/core';
 
 /**
  * What a tile shows about a device, in order of precedence:

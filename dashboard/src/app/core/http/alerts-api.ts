@@ -6,7 +6,7 @@ import type {
   AlertRulesResponse,
   AlertSeverity,
   AlertState,
-} from '@pulse/protocol';
+} from '@pulse/protocol/core';
 
 /** `fetch`, injectable so unit tests answer HTTP calls themselves. */
 export const FETCH = new InjectionToken<typeof fetch>('FETCH', {

@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import type { DeviceInfo, Reading } from '@pulse/protocol';
+import type { DeviceInfo, Reading } from '@pulse/protocol/core';
 import { DeviceStore, NOTIFY_MS } from './device.store';
 import { deviceHealth } from './device-health';
 import { SeriesStore } from './series.store';
@@ -22,7 +22,7 @@ describe('DeviceStore', () => {
 
   afterEach(() => jest.useRealTimers());
 
-  it('keeps latest values, metrics and points from readings', () => {
+  it('keeps latest values and metrics from readings, leaving points to the live service', () => {
     sut.ingest(
       [
         reading('d1', 1000, { temperature: 20, power: 5 }),
@@ -34,7 +34,7 @@ describe('DeviceStore', () => {
     expect(d?.latest).toEqual({ temperature: 21, power: 5 });
     expect(d?.metrics).toEqual(['temperature', 'power']);
     expect(d?.status).toBe('online');
-    expect(series.get('d1', 'temperature')?.length).toBe(2);
+    expect(series.get('d1', 'temperature')).toBeUndefined();
   });
 
   it('learns the cadence and ignores outages when doing so', () => {
@@ -73,7 +73,9 @@ describe('DeviceStore', () => {
     });
   });
 
-  it('bounds the device map, evicting the least recently heard device and its series', () => {
+  it('bounds the device map, evicting the least recently heard device and saying so', () => {
+    const evicted: string[] = [];
+    sut.onEvict((id) => evicted.push(id));
     sut.maxDevices = 3;
     sut.ingest([reading('a', 1, { v: 1 })], 100);
     sut.ingest([reading('b', 1, { v: 1 })], 300);
@@ -81,7 +83,7 @@ describe('DeviceStore', () => {
     sut.ingest([reading('d', 1, { v: 1 })], 400);
     expect(sut.size).toBe(3);
     expect(sut.get('a')).toBeUndefined();
-    expect(series.get('a', 'v')).toBeUndefined();
+    expect(evicted).toEqual(['a']);
     expect(sut.evicted).toBe(1);
   });
 

@@ -1,11 +1,11 @@
 import { TestBed } from '@angular/core/testing';
-import type { MetricSeries, Reading } from '@pulse/protocol';
-import { DeviceStore } from './device.store';
+import type { MetricSeries, Reading } from '@pulse/protocol/core';
+import { DeviceStore } from '../stores/device.store';
 import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } from './live-socket';
-import { FakeLiveSocket as FakeSocket } from '../testing/fake-live-socket';
+import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
 import { LiveService } from './live.service';
-import { SeriesStore } from './series.store';
-import { countGaps } from './series-buffer';
+import { SeriesStore } from '../stores/series.store';
+import { countGaps } from '../stores/series-buffer';
 
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -271,6 +271,20 @@ describe('LiveService', () => {
     socket().server.readings([reading(T0, 1), reading(T0 + 1000, 2)]);
     expect(devices.get('d1')?.latest['temperature']).toBe(2);
     expect(series.get('d1', 'temperature')?.length).toBe(2);
+  });
+
+  it('drops the points of a device the device store evicts', () => {
+    const { sut, socket, devices, series } = setup();
+    sut.start();
+    socket().server.connected('websocket');
+    devices.maxDevices = 2;
+    const at = (deviceId: string, ts: number): Reading => ({ deviceId, ts, values: { v: 1 } });
+    socket().server.readings([at('a', T0), at('b', T0)]);
+    jest.advanceTimersByTime(1000);
+    socket().server.readings([at('b', T0 + 1000), at('c', T0 + 1000)]);
+    expect(series.get('a', 'v')).toBeUndefined();
+    expect(series.get('b', 'v')?.length).toBe(2);
+    expect(series.get('c', 'v')?.length).toBe(1);
   });
 
   it('stops retrying once stopped', () => {

@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { acknowledged, alertEvent } from '../testing/alerts';
+import { acknowledged, alertEvent } from '../../testing/alerts';
 import { AlertStore, compareAlerts } from './alert.store';
 
 const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);

@@ -1,6 +1,6 @@
 import { Injectable, inject, signal } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
-import { ALERT_LIMITS } from './wire';
+import { ALERT_LIMITS } from '@pulse/protocol/core';
 
 const STORAGE_KEY = 'pulse.operator';
 export const DEFAULT_OPERATOR = 'operator';

@@ -1,8 +1,8 @@
 import { Injectable, effect, inject, signal, untracked } from '@angular/core';
-import type { AlertRule } from '@pulse/protocol';
-import { AlertStore } from './alert.store';
+import type { AlertRule } from '@pulse/protocol/core';
+import { AlertStore } from '../stores/alert.store';
 import { AlertsApi } from './alerts-api';
-import { LiveService } from './live.service';
+import { LiveService } from '../live/live.service';
 
 /** At most one refresh of the rules per this interval when alerts name rules we do not know. */
 const REFRESH_MIN_MS = 10_000;

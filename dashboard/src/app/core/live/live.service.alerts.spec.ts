@@ -1,7 +1,7 @@
 import { TestBed } from '@angular/core/testing';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
-import { acknowledged, alertEvent } from '../testing/alerts';
-import { AlertStore } from './alert.store';
+import { fakeSocketFactory } from '../../testing/fake-live-socket';
+import { acknowledged, alertEvent } from '../../testing/alerts';
+import { AlertStore } from '../stores/alert.store';
 import { LIVE_SOCKET_FACTORY, RANDOM } from './live-socket';
 import { LiveService } from './live.service';
 

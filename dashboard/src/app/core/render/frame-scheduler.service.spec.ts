@@ -5,7 +5,7 @@ import {
   FrameScheduler,
   IDLE_FRAME_MS,
 } from './frame-scheduler.service';
-import { SeriesStore } from './series.store';
+import { SeriesStore } from '../stores/series.store';
 
 describe('FrameScheduler', () => {
   let hidden = false;

@@ -1,6 +1,6 @@
 import { Injectable, computed, signal } from '@angular/core';
-import type { AlertEvent, AlertSeverity } from '@pulse/protocol';
-import { ALERT_SEVERITIES } from './wire';
+import type { AlertEvent, AlertSeverity } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 
 /** Most active alerts held (the least severe, oldest are dropped beyond it). */
 export const MAX_ACTIVE_ALERTS = 1000;
@@ -16,11 +16,6 @@ export function severityRank(severity: AlertSeverity): number {
 /** Nobody has acknowledged it yet (raised, flapping, or cleared without an acknowledgement). */
 export function isUnacknowledged(alert: AlertEvent): boolean {
   return alert.acknowledgedAt === null && alert.state !== 'acknowledged';
-}
-
-/** The condition still holds (raised or flapping, acknowledged or not). */
-export function isFiring(alert: AlertEvent): boolean {
-  return alert.state !== 'cleared';
 }
 
 /** Order of the active list: most severe first, then newest raised first, then id (stable). */

@@ -1,6 +1,6 @@
 import { DestroyRef, Injectable, NgZone, inject } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
-import { SeriesStore } from './series.store';
+import { SeriesStore } from '../stores/series.store';
 
 /** Something drawn on a canvas: asked on animation frames whether it must redraw. */
 export interface Drawable {
