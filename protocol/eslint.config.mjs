@@ -29,7 +29,7 @@ export default [
     // whole import graph as well.
     files: [
       'src/core.ts',
-      'src/lib/{ids,limits,topics,model,rejections,encode,live,http,alerts,backoff,clock}.ts',
+      'src/lib/{ids,limits,topics,model,rejections,encode,live,http,alerts,backoff,clock,series-buffer}.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -1,7 +1,7 @@
 /*
  * `@pulse/protocol/core`: the contract without zod — constants, ids, limits, topic and room
  * builders, payload and event types, and the pure primitives every project shares (backoff,
- * clock). Browsers import this entry so no schema reaches their bundle.
+ * clock, the series buffer). Browsers import this entry so no schema reaches their bundle.
  *
  * Must not reach zod at runtime: only zod-free modules are re-exported as values; types that
  * schemas infer are re-exported type-only (erased on build). `core.spec.ts` walks this file's
@@ -19,6 +19,7 @@ export * from './lib/http';
 export * from './lib/alerts';
 export * from './lib/backoff';
 export * from './lib/clock';
+export * from './lib/series-buffer';
 export type { DeviceMeta } from './lib/model.schema';
 export type { SubscribeRequest, UnsubscribeRequest } from './lib/live.schema';
 export type { HistoryQuery } from './lib/http.schema';

@@ -1,9 +1,9 @@
-import { SeriesBuffer } from '../core/stores/series-buffer';
+import { ChartSeries } from '../core/stores/chart-series';
 import { Point, projectWindow } from './window-projection';
 
 /** A series of `n` points, one every `stepMs` from `t0`, valued by `value(i)`. */
 function series(n: number, t0: number, stepMs: number, value: (i: number) => number) {
-  const buffer = new SeriesBuffer(Math.max(1, n));
+  const buffer = new ChartSeries(Math.max(1, n));
   for (let i = 0; i < n; i++) buffer.push(t0 + i * stepMs, value(i));
   return buffer;
 }

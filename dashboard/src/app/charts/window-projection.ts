@@ -13,9 +13,9 @@ export interface Point {
   y: number;
 }
 
-/** What the projection reads of a series (a `SeriesBuffer` fits). */
+/** What the projection reads of a series (a `ChartSeries` fits). */
 export interface SeriesView {
-  readonly length: number;
+  readonly size: number;
   tAt(i: number): number;
   vAt(i: number): number;
   /** Index of the first point with `t >= ts`. */
@@ -62,7 +62,7 @@ export function projectWindow(
     const first = series.lowerBound(min);
     const start = Math.max(0, first - 1);
     let end = series.lowerBound(max); // exclusive: points up to and including max
-    while (end < series.length && series.tAt(end) <= max) end++;
+    while (end < series.size && series.tAt(end) <= max) end++;
     const columnMs = end - first > 2 * plotWidth ? (max - min) / plotWidth : 0;
     let col = NaN;
     let cMin = -1;

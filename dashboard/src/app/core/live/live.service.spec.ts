@@ -5,7 +5,7 @@ import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } fr
 import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
 import { LiveService } from './live.service';
 import { SeriesStore } from '../stores/series.store';
-import { countGaps } from '../stores/series-buffer';
+import { countGaps } from '../stores/chart-series';
 
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -212,7 +212,7 @@ describe('LiveService', () => {
     const buffer = series.get('d1', 'temperature');
     if (!buffer) throw new Error('no series');
     const ts: number[] = [];
-    for (let i = 0; i < buffer.length; i++) ts.push(buffer.tAt(i) - T0);
+    for (let i = 0; i < buffer.size; i++) ts.push(buffer.tAt(i) - T0);
     expect(ts).toEqual([-2000, -1000, 0, 1000, 2000, 3000, 4000, 5000, 6000]);
     expect(countGaps(buffer, 0, 3000)).toBe(0);
     expect(sut.heldSince(spec)).toBe(T0 + 6000);
@@ -270,7 +270,7 @@ describe('LiveService', () => {
     socket().server.connected('websocket');
     socket().server.readings([reading(T0, 1), reading(T0 + 1000, 2)]);
     expect(devices.get('d1')?.latest['temperature']).toBe(2);
-    expect(series.get('d1', 'temperature')?.length).toBe(2);
+    expect(series.get('d1', 'temperature')?.size).toBe(2);
   });
 
   it('drops the points of a device the device store evicts', () => {
@@ -283,8 +283,8 @@ describe('LiveService', () => {
     jest.advanceTimersByTime(1000);
     socket().server.readings([at('b', T0 + 1000), at('c', T0 + 1000)]);
     expect(series.get('a', 'v')).toBeUndefined();
-    expect(series.get('b', 'v')?.length).toBe(2);
-    expect(series.get('c', 'v')?.length).toBe(1);
+    expect(series.get('b', 'v')?.size).toBe(2);
+    expect(series.get('c', 'v')?.size).toBe(1);
   });
 
   it('stops retrying once stopped', () => {

@@ -100,12 +100,12 @@ describe('SeriesStore', () => {
   it('bounds each series by the default capacity unless a view pins more', () => {
     const sut = TestBed.inject(SeriesStore);
     for (let i = 0; i < 1000; i++) sut.push('d1', 'v', i, i);
-    expect(sut.get('d1', 'v')?.length).toBe(300);
+    expect(sut.get('d1', 'v')?.size).toBe(300);
     const unpin = sut.pinCapacity('d1', 3600);
     for (let i = 1000; i < 10_000; i++) sut.push('d1', 'v', i, i);
-    expect(sut.get('d1', 'v')?.length).toBe(3600);
+    expect(sut.get('d1', 'v')?.size).toBe(3600);
     unpin();
-    expect(sut.get('d1', 'v')?.length).toBe(300);
+    expect(sut.get('d1', 'v')?.size).toBe(300);
     expect(sut.get('d1', 'v')?.lastTs).toBe(9999);
   });
 

@@ -13,13 +13,13 @@ describe('SeriesStore capacity', () => {
     const release = store.pinDefaultWindow(300_000);
     store.push('d1', 'm', 0, 1);
     store.noteCadence('d1', 100);
-    expect(store.get('d1', 'm')?.capacity).toBe(MAX_SERIES_CAPACITY);
+    expect(store.get('d1', 'm')?.maxPoints).toBe(MAX_SERIES_CAPACITY);
     // Jitter does not reallocate.
     const buffer = store.get('d1', 'm');
     store.noteCadence('d1', 104);
     expect(store.get('d1', 'm')).toBe(buffer);
     release();
-    expect(store.get('d1', 'm')?.capacity).toBe(300);
+    expect(store.get('d1', 'm')?.maxPoints).toBe(300);
   });
 
   it('takes the cadence from history when no live reading came yet', () => {
@@ -27,7 +27,7 @@ describe('SeriesStore capacity', () => {
     const release = store.pinWindow('d1', 300_000);
     const t = Array.from({ length: 3000 }, (_, i) => i * 100);
     store.merge({ deviceId: 'd1', metric: 'm', t, v: t.map(() => 1) });
-    expect(store.get('d1', 'm')?.length).toBe(3000);
+    expect(store.get('d1', 'm')?.size).toBe(3000);
     release();
   });
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@angular/core';
 import type { MetricSeries } from '@pulse/protocol/core';
-import { SeriesBuffer } from './series-buffer';
+import { ChartSeries } from './chart-series';
 
 /** Points kept per series when no view asks for more (sparklines: ~5 min at 1 Hz). */
 export const DEFAULT_SERIES_CAPACITY = 300;
@@ -29,7 +29,7 @@ export function capacityForWindow(windowMs: number, cadenceMs: number | null | u
  */
 @Injectable({ providedIn: 'root' })
 export class SeriesStore {
-  private readonly byDevice = new Map<string, Map<string, SeriesBuffer>>();
+  private readonly byDevice = new Map<string, Map<string, ChartSeries>>();
   /** Capacity asks per device (a device view wants an hour of points). */
   private readonly pins = new Map<string, number[]>();
   private defaultCapacity = DEFAULT_SERIES_CAPACITY;
@@ -39,7 +39,7 @@ export class SeriesStore {
   private readonly cadences = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
-  get(deviceId: string, metric: string): SeriesBuffer | undefined {
+  get(deviceId: string, metric: string): ChartSeries | undefined {
     return this.byDevice.get(deviceId)?.get(metric);
   }
 
@@ -83,7 +83,7 @@ export class SeriesStore {
     const metrics = this.byDevice.get(deviceId);
     if (!metrics) return;
     const cap = this.capacityFor(deviceId);
-    for (const buffer of metrics.values()) if (cap > buffer.capacity) buffer.resize(cap);
+    for (const buffer of metrics.values()) if (cap > buffer.maxPoints) buffer.resize(cap);
   }
 
   /** Keep `windowMs` of points for this device (sized from its cadence) until the returned function is called. */
@@ -165,11 +165,11 @@ export class SeriesStore {
   pointCount(): number {
     let n = 0;
     for (const metrics of this.byDevice.values())
-      for (const buffer of metrics.values()) n += buffer.length;
+      for (const buffer of metrics.values()) n += buffer.size;
     return n;
   }
 
-  private buffer(deviceId: string, metric: string): SeriesBuffer | undefined {
+  private buffer(deviceId: string, metric: string): ChartSeries | undefined {
     let metrics = this.byDevice.get(deviceId);
     if (!metrics) {
       metrics = new Map();
@@ -178,7 +178,7 @@ export class SeriesStore {
     let buffer = metrics.get(metric);
     if (!buffer) {
       if (metrics.size >= MAX_METRICS_PER_DEVICE) return undefined;
-      buffer = new SeriesBuffer(this.capacityFor(deviceId));
+      buffer = new ChartSeries(this.capacityFor(deviceId));
       metrics.set(metric, buffer);
     }
     return buffer;

@@ -1,4 +1,4 @@
-import { SeriesBuffer } from './series-buffer';
+import { SeriesBuffer } from '../core';
 
 const fill = (sut: SeriesBuffer, ts: number[], windowMs?: number) =>
   ts.forEach((t) => sut.insert(t, t * 10, windowMs));
@@ -83,5 +83,68 @@ describe('SeriesBuffer', () => {
     for (let ts = 1; ts <= 12; ts++) sut.insert(ts, ts); // holds 5..12, wrapped
     const { t } = sut.range(-Infinity, Infinity, 4, 'spread');
     expect(t).toEqual([5, 8, 9, 12]);
+  });
+
+  it('says whether a point changed anything', () => {
+    const sut = new SeriesBuffer(4, 4);
+    expect(sut.put(1000, 1)).toBe(true);
+    expect(sut.put(1000, 1)).toBe(false); // same point again
+    expect(sut.put(1000, 2)).toBe(true); // replaced
+    for (const t of [2000, 3000, 4000]) sut.put(t, 0);
+    expect(sut.put(500, 5)).toBe(false); // older than everything in a full buffer
+    expect(sut.range(-Infinity, Infinity)).toEqual({
+      t: [1000, 2000, 3000, 4000],
+      v: [2, 0, 0, 0],
+    });
+  });
+
+  it('fills a gap from merged history without duplicating overlapping points', () => {
+    const sut = new SeriesBuffer(100);
+    fill(sut, [1000, 2000, 6000]); // live data after a reconnect
+    sut.merge([2000, 3000, 4000, 5000, 6000], [2, 3, 4, 5, 6]); // the acknowledgement's history
+    expect(sut.range(-Infinity, Infinity)).toEqual({
+      t: [1000, 2000, 3000, 4000, 5000, 6000],
+      v: [10_000, 2, 3, 4, 5, 6],
+    });
+  });
+
+  it('merges history newer than everything held by appending, keeping the newest', () => {
+    const sut = new SeriesBuffer(3, 3);
+    fill(sut, [1]);
+    sut.merge([2, 3, 4, 5], [2, 3, 4, 5]);
+    expect(sut.range(-Infinity, Infinity).t).toEqual([3, 4, 5]);
+  });
+
+  it('keeps only the newest points when merged history overflows, then appends as before', () => {
+    const sut = new SeriesBuffer(4, 4);
+    fill(sut, [50]);
+    sut.merge([10, 20, 30, 40, 60], [1, 2, 3, 4, 6]);
+    expect(sut.range(-Infinity, Infinity).t).toEqual([30, 40, 50, 60]);
+    fill(sut, [70]);
+    expect(sut.range(-Infinity, Infinity).t).toEqual([40, 50, 60, 70]);
+  });
+
+  it('resizes keeping the newest points, growing again afterwards', () => {
+    const sut = new SeriesBuffer(10, 2);
+    fill(sut, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sut.resize(3)).toBe(true);
+    expect(sut.range(-Infinity, Infinity).t).toEqual([7, 8, 9]);
+    expect(sut.resize(3)).toBe(false);
+    sut.resize(5);
+    fill(sut, [10, 11, 12]);
+    expect(sut.range(-Infinity, Infinity).t).toEqual([8, 9, 10, 11, 12]);
+    expect(sut.maxPoints).toBe(5);
+  });
+
+  it('reads points by position and finds a window start', () => {
+    const sut = new SeriesBuffer(3, 3);
+    fill(sut, [0, 1000, 2000, 9000]); // wrapped: holds 1000, 2000, 9000
+    expect([sut.tAt(0), sut.tAt(2), sut.vAt(1)]).toEqual([1000, 9000, 20_000]);
+    expect(sut.lowerBound(1500)).toBe(1);
+    expect(sut.lowerBound(10_000)).toBe(3);
+  });
+
+  it('refuses a capacity below one', () => {
+    expect(() => new SeriesBuffer(0)).toThrow(RangeError);
   });
 });
