@@ -1,34 +1,22 @@
 import { TestBed } from '@angular/core/testing';
-import { fakeSocketFactory } from '../../testing/fake-live-socket';
 import { acknowledged, alertEvent } from '../../testing/alerts';
+import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { AlertStore } from '../stores/alert.store';
-import { LIVE_SOCKET_FACTORY, RANDOM } from './live-socket';
 import { LiveService } from './live.service';
 
-const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
 function setup() {
-  const sockets = fakeSocketFactory();
-  TestBed.configureTestingModule({
-    providers: [
-      { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-      { provide: RANDOM, useValue: () => 0.5 },
-    ],
-  });
+  const socket = provideFakeLive();
   const sut = TestBed.inject(LiveService);
   sut.start();
-  return { sut, socket: sockets.last, alerts: TestBed.inject(AlertStore) };
+  return { sut, socket, alerts: TestBed.inject(AlertStore) };
 }
 
 describe('LiveService alerts', () => {
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    jest.useRealTimers();
-  });
+  useFakeClock();
 
   it('keeps the active list from the snapshot on connect, then the deltas', () => {
     const { socket, alerts } = setup();

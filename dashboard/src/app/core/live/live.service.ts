@@ -61,9 +61,12 @@ export type AckOutcome =
  */
 @Injectable({ providedIn: 'root' })
 export class LiveService {
+  // The stores it alone writes, and what it watches for the views.
   private readonly devices = inject(DeviceStore);
   private readonly series = inject(SeriesStore);
   private readonly alerts = inject(AlertStore);
+  private readonly watches = new LiveWatches();
+  // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
   private readonly document = inject(DOCUMENT);
@@ -89,7 +92,6 @@ export class LiveService {
   private transportOrder: TransportName[] = ['websocket', 'polling'];
   private replaceSocket = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly watches = new LiveWatches();
   /** serverTime - Date.now(), from the last gateway report. */
   private clockOffsetMs = 0;
   private stopped = false;

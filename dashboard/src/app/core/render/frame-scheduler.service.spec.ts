@@ -25,6 +25,15 @@ describe('FrameScheduler', () => {
     return d;
   };
 
+  /** The scheduler with one counting drawable, registered and drawn once. */
+  const drawnOnce = () => {
+    const sut = TestBed.inject(FrameScheduler);
+    const a = drawable();
+    const unregister = sut.register(a);
+    jest.advanceTimersByTime(16);
+    return { sut, a, unregister };
+  };
+
   it('draws every registered drawable at most once per animation frame', () => {
     const sut = TestBed.inject(FrameScheduler);
     const a = drawable();
@@ -38,10 +47,7 @@ describe('FrameScheduler', () => {
   });
 
   it('keeps polling drawables about once a second so time axes move', () => {
-    const sut = TestBed.inject(FrameScheduler);
-    const a = drawable();
-    sut.register(a);
-    jest.advanceTimersByTime(16);
+    const { a } = drawnOnce();
     const first = a.calls;
     jest.advanceTimersByTime(IDLE_FRAME_MS * 3);
     expect(a.calls - first).toBe(3);
@@ -61,10 +67,7 @@ describe('FrameScheduler', () => {
   });
 
   it('stops its timers when the last drawable leaves', () => {
-    const sut = TestBed.inject(FrameScheduler);
-    const a = drawable();
-    const unregister = sut.register(a);
-    jest.advanceTimersByTime(16);
+    const { a, unregister } = drawnOnce();
     unregister();
     const calls = a.calls;
     jest.advanceTimersByTime(IDLE_FRAME_MS * 5);
@@ -73,10 +76,7 @@ describe('FrameScheduler', () => {
   });
 
   it('asks for a frame when points arrive, not only on the idle poll', () => {
-    const sut = TestBed.inject(FrameScheduler);
-    const a = drawable();
-    sut.register(a);
-    jest.advanceTimersByTime(16);
+    const { a } = drawnOnce();
     const calls = a.calls;
     TestBed.inject(SeriesStore).push('d1', 'm', 1000, 1);
     jest.advanceTimersByTime(16);

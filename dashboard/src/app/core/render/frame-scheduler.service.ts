@@ -1,5 +1,6 @@
 import { DestroyRef, Injectable, NgZone, inject } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
+import type { Clock } from '@pulse/protocol/core';
 import { SeriesStore } from '../stores/series.store';
 
 /** Something drawn on a canvas: asked on animation frames whether it must redraw. */
@@ -45,7 +46,7 @@ export class FrameScheduler {
   /** Frames run, for tests and diagnostics. */
   frames = 0;
   /** Clock for the frame budget (injectable for tests). */
-  clock: () => number = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+  clock: Clock = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
   constructor() {
     const onVisibility = () => {

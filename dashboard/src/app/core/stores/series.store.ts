@@ -88,20 +88,7 @@ export class SeriesStore {
 
   /** Keep `windowMs` of points for this device (sized from its cadence) until the returned function is called. */
   pinWindow(deviceId: string, windowMs: number): () => void {
-    const list = this.windowPins.get(deviceId) ?? [];
-    list.push(windowMs);
-    this.windowPins.set(deviceId, list);
-    this.applyCapacity(deviceId);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const current = this.windowPins.get(deviceId);
-      if (!current) return;
-      current.splice(current.indexOf(windowMs), 1);
-      if (current.length === 0) this.windowPins.delete(deviceId);
-      this.applyCapacity(deviceId);
-    };
+    return this.pin(this.windowPins, deviceId, windowMs);
   }
 
   /** Keep `windowMs` of points for every device (the wall over the fleet or a group) until released. */
@@ -121,20 +108,7 @@ export class SeriesStore {
   /** Keep at least `capacity` points for this device until the returned function is called. */
   pinCapacity(deviceId: string, capacity: number): () => void {
     const cap = Math.min(MAX_SERIES_CAPACITY, Math.max(1, Math.floor(capacity)));
-    const list = this.pins.get(deviceId) ?? [];
-    list.push(cap);
-    this.pins.set(deviceId, list);
-    this.applyCapacity(deviceId);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const current = this.pins.get(deviceId);
-      if (!current) return;
-      current.splice(current.indexOf(cap), 1);
-      if (current.length === 0) this.pins.delete(deviceId);
-      this.applyCapacity(deviceId);
-    };
+    return this.pin(this.pins, deviceId, cap);
   }
 
   /** Capacity for devices without a pin (the fleet view's choice). */
@@ -182,6 +156,24 @@ export class SeriesStore {
       metrics.set(metric, buffer);
     }
     return buffer;
+  }
+
+  /** Add `value` to the device's list in `pins` until the returned function (idempotent) is called. */
+  private pin(pins: Map<string, number[]>, deviceId: string, value: number): () => void {
+    const list = pins.get(deviceId) ?? [];
+    list.push(value);
+    pins.set(deviceId, list);
+    this.applyCapacity(deviceId);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const current = pins.get(deviceId);
+      if (!current) return;
+      current.splice(current.indexOf(value), 1);
+      if (current.length === 0) pins.delete(deviceId);
+      this.applyCapacity(deviceId);
+    };
   }
 
   private applyCapacity(deviceId: string): void {
