@@ -4,6 +4,11 @@ import { AlertStore } from '../stores/alert.store';
 import { AlertsApi } from './alerts-api';
 import { LiveService } from '../live/live.service';
 
+/*
+ * The alert rules as a signal, fetched over HTTP and refreshed after reconnects or when an
+ * unknown rule shows up. Owns that cache only; it must not write the alert store or the socket.
+ */
+
 /** At most one refresh of the rules per this interval when alerts name rules we do not know. */
 const REFRESH_MIN_MS = 10_000;
 

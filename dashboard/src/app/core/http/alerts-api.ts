@@ -8,6 +8,11 @@ import type {
   AlertState,
 } from '@pulse/protocol/core';
 
+/*
+ * The dashboard's HTTP reads (alert history, alert rules) behind an injectable fetch. It owns
+ * URLs and error messages; it must not cache or hold state (AlertRulesService does, for rules).
+ */
+
 /** `fetch`, injectable so unit tests answer HTTP calls themselves. */
 export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
   providedIn: 'root',

@@ -16,6 +16,13 @@ import type {
 import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
 import { io, Socket } from 'socket.io-client';
 
+/*
+ * The socket.io-client boundary of the app: the small typed LiveSocket interface, its one
+ * implementation (the only import of socket.io-client) and the injection tokens tests replace.
+ * It owns wire details (namespace, transports, timeouts on acknowledgements) and must not hold
+ * state or reconnect by itself: LiveService decides when to connect and what to do with events.
+ */
+
 export type TransportName = 'websocket' | 'polling';
 
 /** What the live service hears from its socket. */

@@ -23,6 +23,12 @@ import {
 } from './live-socket';
 import { LiveWatches, Watch, WatchHandle, WatchSpec, targets } from './live-watches';
 
+/*
+ * The live connection: connection state and reconnects, subscriptions (bookkeeping in
+ * live-watches.ts), and feeding the stores, which nothing else in the app writes live data
+ * into. It must not import socket.io (live-socket.ts does) nor draw (the frame scheduler does).
+ */
+
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
 export interface ConnectionState {

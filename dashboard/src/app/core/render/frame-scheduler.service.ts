@@ -3,6 +3,12 @@ import { DOCUMENT } from '@angular/common';
 import type { Clock } from '@pulse/protocol/core';
 import { SeriesStore } from '../stores/series.store';
 
+/*
+ * Rendering: the one animation-frame loop every chart and sparkline draws in. Owns the frame
+ * timing and budget; it must not read the socket or write the stores, and drawables own what
+ * they draw.
+ */
+
 /** Something drawn on a canvas: asked on animation frames whether it must redraw. */
 export interface Drawable {
   /**

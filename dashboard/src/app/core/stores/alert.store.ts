@@ -2,6 +2,12 @@ import { Injectable, computed, signal } from '@angular/core';
 import type { AlertEvent, AlertSeverity } from '@pulse/protocol/core';
 import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 
+/*
+ * The alert store: active alerts and recent lifecycle events as signals, plus the pure ordering
+ * and counting helpers the views share. Written only by LiveService; it must not fetch, read the
+ * socket or know about rules.
+ */
+
 /** Most active alerts held (the least severe, oldest are dropped beyond it). */
 export const MAX_ACTIVE_ALERTS = 1000;
 /** Lifecycle events kept for the "recent" list (newest first). */

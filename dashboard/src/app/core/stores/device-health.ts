@@ -1,5 +1,10 @@
 import type { DeviceStatus } from '@pulse/protocol/core';
 
+/*
+ * Device health as the tiles show it: pure functions of a device record, the server clock and
+ * the stale threshold. No state, no timers; callers pass the time.
+ */
+
 /**
  * What a tile shows about a device, in order of precedence:
  * - `offline`: the device said so (retained `offline` status, usually its MQTT Last Will);

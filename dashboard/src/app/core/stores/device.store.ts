@@ -2,6 +2,12 @@ import { Injectable, signal } from '@angular/core';
 import type { DeviceInfo, DeviceStatus, Reading } from '@pulse/protocol/core';
 import type { HealthInput } from './device-health';
 
+/*
+ * The device store: one record per device, bounded, re-rendering views at a throttled rate.
+ * Written only by LiveService (and read by every view); see the class below for what it must
+ * not touch.
+ */
+
 /** Most devices held in the browser; the least recently heard is evicted beyond it. */
 export const MAX_DEVICES = 10_000;
 /** Views re-render from the store at most this often (ms). */

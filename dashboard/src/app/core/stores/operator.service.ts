@@ -2,6 +2,11 @@ import { Injectable, inject, signal } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
 import { ALERT_LIMITS } from '@pulse/protocol/core';
 
+/*
+ * The operator's "Acknowledge as" name: a signal backed by localStorage. Owns that key only;
+ * it must not send anything (acknowledging is LiveService's).
+ */
+
 const STORAGE_KEY = 'pulse.operator';
 export const DEFAULT_OPERATOR = 'operator';
 

@@ -2,6 +2,12 @@ import { Injectable } from '@angular/core';
 import type { MetricSeries } from '@pulse/protocol/core';
 import { ChartSeries } from './chart-series';
 
+/*
+ * The series store: a ChartSeries per device and metric, sized by what the views pin (points or
+ * time windows at the device's cadence). Written only by LiveService; views and the frame
+ * scheduler read it. It must not know about the socket or draw.
+ */
+
 /** Points kept per series when no view asks for more (sparklines: ~5 min at 1 Hz). */
 export const DEFAULT_SERIES_CAPACITY = 300;
 /** Hard cap per series, whatever a view asks for (1 h at 1 Hz). */

@@ -1,3 +1,7 @@
+/*
+ * Display formatting (ages, durations, values, axis ticks): pure functions, no Angular, no state.
+ */
+
 /** "now", "3 s ago", "5 min ago", "2 h ago". */
 export function formatAge(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return 'never';
