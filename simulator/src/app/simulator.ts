@@ -1,6 +1,5 @@
-import { encodeTelemetry } from '@pulse/protocol';
+import { Clock, encodeTelemetry, systemClock } from '@pulse/protocol';
 import { SimulatorConfig } from './config';
-import { Clock, systemClock } from './models/clock';
 import { DeviceModel } from './models/device-model';
 import { createFleet } from './models/fleet';
 import { Connect, Publisher } from './publisher';
