@@ -4,10 +4,11 @@ import {
   AlertQuery,
   AlertRule,
   AlertStats,
+  Clock,
   LIMITS,
   Reading,
+  systemClock,
 } from '@pulse/protocol';
-import { Clock, systemClock } from './alert-clock';
 import { AlertHistory, AlertListener } from './alert-history';
 import { AlertLifecycle } from './alert-lifecycle';
 import { AlertRuleIndex, inScope } from './alert-rule-index';
@@ -95,7 +96,7 @@ export class AlertEngine {
         flapQuietMs: options.flapQuietMs ?? 60_000,
       },
       this.log,
-      `al-${clock.now().toString(36)}-`,
+      `al-${clock().toString(36)}-`,
     );
     this.index = new AlertRuleIndex(this.maxStates, (c, state) => this.lifecycle.adopt(c, state));
   }
@@ -118,7 +119,7 @@ export class AlertEngine {
    * until acknowledged, like any cleared alert).
    */
   setRules(rules: readonly AlertRule[]): void {
-    const now = this.clock.now();
+    const now = this.clock();
     this.index.replace(rules, now, (state, reason) => this.lifecycle.detach(state, now, reason));
     // A new or changed offline rule also watches devices that are offline right now.
     for (const c of this.index.offlineRules) {
@@ -142,7 +143,7 @@ export class AlertEngine {
     const index = this.index;
     if (index.compiled.size === 0) return;
     const lifecycle = this.lifecycle;
-    const now = this.clock.now();
+    const now = this.clock();
     const futureLimit = now + this.futureToleranceMs;
     const lateLimit = now - this.lateToleranceMs;
     for (let i = 0; i < readings.length; i++) {
@@ -197,10 +198,10 @@ export class AlertEngine {
   onStatus(
     deviceId: string,
     status: 'online' | 'offline',
-    at: number = this.clock.now(),
+    at: number = this.clock(),
     groupOf: GroupLookup = this.groupOf,
   ): void {
-    const now = this.clock.now();
+    const now = this.clock();
     if (at > now) at = now;
     if (this.deviceStatus.has(deviceId) || this.deviceStatus.size < this.maxStates)
       this.deviceStatus.set(deviceId, status);
@@ -228,7 +229,7 @@ export class AlertEngine {
    * Timers: no-data silence, offline duration, `forMs` / `clearForMs` that completed
    * between readings, flap settling, idle state clean-up. Call about once a second.
    */
-  tick(now: number = this.clock.now()): void {
+  tick(now: number = this.clock()): void {
     for (const c of this.index.compiled.values()) {
       const rule = c.rule;
       for (const state of c.states.values()) {
@@ -257,13 +258,8 @@ export class AlertEngine {
   }
 
   /** Acknowledge an open alert. Acknowledging a cleared alert closes it (it leaves the active list). */
-  acknowledge(
-    alertId: string,
-    by: string,
-    at: number = this.clock.now(),
-    note?: string,
-  ): AckResponse {
-    return this.lifecycle.acknowledge(alertId, by, at, this.clock.now(), note);
+  acknowledge(alertId: string, by: string, at: number = this.clock(), note?: string): AckResponse {
+    return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);
   }
 
   // ───────────────────────────── queries ─────────────────────────────

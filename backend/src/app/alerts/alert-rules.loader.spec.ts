@@ -210,7 +210,7 @@ describe('alert rules loader', () => {
       'no-data:nodata:minor',
       'device-offline:offline:critical',
     ]);
-    const sut = new AlertEngine({ now: () => 1_800_000_000_000 });
+    const sut = new AlertEngine(() => 1_800_000_000_000);
     expect(() => sut.setRules(DEFAULT_RULES)).not.toThrow();
     expect(sut.stats().enabledRules).toBe(DEFAULT_RULES.length);
   });

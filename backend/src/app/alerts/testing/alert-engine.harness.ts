@@ -1,5 +1,5 @@
 import { AlertEvent, AlertRule, AlertRuleInput, AlertRuleSchema } from '@pulse/protocol';
-import { Clock } from '../alert-clock';
+
 import { AlertEngine, AlertEngineOptions } from '../alert-engine';
 
 /**
@@ -12,7 +12,7 @@ import { AlertEngine, AlertEngineOptions } from '../alert-engine';
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 /** A hand-driven server clock: nothing in these tests depends on real time. */
-export class ManualClock implements Clock {
+export class ManualClock {
   t = T0;
   now(): number {
     return this.t;
@@ -43,7 +43,7 @@ export function setup(rules: AlertRuleInput[], options: AlertEngineOptions = {})
   const clock = new ManualClock();
   const events: AlertEvent[] = [];
   const groups = new Map<string, string>();
-  const sut = new AlertEngine(clock, {
+  const sut = new AlertEngine(() => clock.now(), {
     groupOf: (id) => groups.get(id),
     ...options,
   });
