@@ -15,7 +15,7 @@
 // IPC out: ready {ok, errors, firstError} | snapshot {...} | report {...}
 import http from 'node:http';
 import { WebSocket } from 'ws';
-import { Histogram, histogramToSparse, scanTs, lastScanTs } from './lib.mjs';
+import { Histogram, histogramToSparse, scanTs, lastScanTs } from './lib/histogram.mjs';
 
 const READINGS = Buffer.from('42/live,["readings",');
 const LAGGED = Buffer.from('42/live,["lagged",');
