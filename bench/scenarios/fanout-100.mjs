@@ -3,11 +3,10 @@
 // measurement is fixed-rate.mjs's, and it must not start processes itself.
 import { ALL_TARGETS } from '../lib/args.mjs';
 import { fmt } from '../lib/format.mjs';
-import { pulseRow, rateBudgetS, runRate } from './fixed-rate.mjs';
+import { fixedRateScenario, pulseRow } from './fixed-rate.mjs';
 
-export default {
+export default fixedRateScenario({
   id: 'fanout-100',
-  kind: 'rate',
   target: 3,
   clients: 100,
   rate: 1000,
@@ -15,8 +14,7 @@ export default {
   targets: ALL_TARGETS,
   what: '100 clients, 1k readings/s: Pulse CPU <= 1/2 of Mosquitto MQTT-over-WebSocket CPU for the same fan-out',
   quick: { clients: 50, seconds: 2, targets: ['pulse', 'mosquitto'] },
-  run: runRate,
-  budgetS: rateBudgetS,
+  // The verdict compares two rows, so it replaces the one-row judge.
   check(rows, s) {
     const r = pulseRow(rows, s.id);
     const m = rows.find((x) => x.scenario === s.id && x.target === 'mosquitto');
@@ -28,4 +26,4 @@ export default {
       figure: `gateway ${fmt(pulseCpu, 1)}% vs mosquitto MQTT-over-WS ${fmt(mosquittoCpu, 1)}% (ratio ${fmt(pulseCpu / Math.max(mosquittoCpu, 0.01), 2)}, limit 0.5); mosquitto delivered ${fmt(m.deliveredPct, 2)}%`,
     };
   },
-};
+});

@@ -3,11 +3,10 @@
 // start processes itself.
 import { ALL_TARGETS } from '../lib/args.mjs';
 import { fmt } from '../lib/format.mjs';
-import { deliveredWithin, pulseRow, rateBudgetS, runRate } from './fixed-rate.mjs';
+import { deliveredWithin, fixedRateScenario } from './fixed-rate.mjs';
 
-export default {
+export default fixedRateScenario({
   id: 'fanout-1000',
-  kind: 'rate',
   target: 1,
   clients: 1000,
   rate: 1000,
@@ -15,16 +14,12 @@ export default {
   targets: ALL_TARGETS,
   what: '1,000 websocket clients, whole fleet, 1k readings/s: 100% delivered, p99 <= FLUSH_MS + 30 ms, gateway <= 30% of a core',
   quick: { clients: 200, seconds: 2, targets: ['pulse', 'naive'] },
-  run: runRate,
-  budgetS: rateBudgetS,
-  check(rows, s, ctx) {
-    const r = pulseRow(rows, s.id);
+  judge(r, ctx) {
     // The latency limit follows the flush interval under test: a flush holds a reading that long.
     const limit = ctx.flushMs + 30;
-    if (!r) return { pass: null, figure: 'not run' };
     return {
       pass: deliveredWithin(r, limit, true) && r.usage.server.cpuPct <= 30,
       figure: `${r.clients} clients: delivered ${fmt(r.deliveredPct, 3)}%, p99 ${r.latency.p99} ms (limit ${limit}), gateway ${fmt(r.usage.server.cpuPct)}% of a core (limit 30)`,
     };
   },
-};
+});

@@ -28,7 +28,7 @@ import { sleep } from '../lib/util.mjs';
 export const latencyOf = (sparseList) => histogramFromSparse(sparseList).toJSON();
 
 /** Wall-clock budget of a fixed-rate run: its window plus two minutes for start-up and drain. */
-export const rateBudgetS = (s) => (s.seconds ?? 0) + 120;
+const rateBudgetS = (s) => (s.seconds ?? 0) + 120;
 
 /** Quiet means no readings frame for 1 s (quick: 0.4 s), waited for at most 10 s (quick: 3 s). */
 const quietOptions = (ctx) =>
@@ -45,6 +45,24 @@ export const deliveredWithin = (r, limitMs, orEqual = false) =>
   r.deliveredPct === 100 &&
   r.latency.p99 !== null &&
   (orEqual ? r.latency.p99 <= limitMs : r.latency.p99 < limitMs);
+
+/**
+ * A fan-out scenario measured by runRate: `def` gives its sizes and `judge(r, ctx, items)` its
+ * pass line from Pulse's row `r` (not called when Pulse did not run); `def.check` replaces that
+ * when the verdict needs other rows.
+ */
+export function fixedRateScenario({ judge, ...def }) {
+  return {
+    kind: 'rate',
+    run: runRate,
+    budgetS: rateBudgetS,
+    check(rows, s, ctx, items) {
+      const r = pulseRow(rows, s.id);
+      return r ? judge(r, ctx, items) : { pass: null, figure: 'not run' };
+    },
+    ...def,
+  };
+}
 
 /**
  * One fixed-rate run of scenario `s` against `targetName`. Delivered % is readings received by

@@ -2,11 +2,10 @@
 // at once (p99 <= 10 ms) and target 1 must hold too. Owns its sizes and pass line; the
 // measurement is fixed-rate.mjs's, and it must not start processes itself.
 import { ALL_TARGETS } from '../lib/args.mjs';
-import { pulseRow, rateBudgetS, runRate } from './fixed-rate.mjs';
+import { fixedRateScenario } from './fixed-rate.mjs';
 
-export default {
+export default fixedRateScenario({
   id: 'light-100',
-  kind: 'rate',
   target: 4,
   clients: 100,
   rate: 100,
@@ -14,16 +13,12 @@ export default {
   targets: ALL_TARGETS,
   what: '100 clients, 100 readings/s: p99 <= 10 ms (idle gateway sends at once)',
   quick: { seconds: 2, targets: ['pulse'] },
-  run: runRate,
-  budgetS: rateBudgetS,
   /** `items`: the checklist so far, for target 1's verdict (light load is no excuse for a heavy one). */
-  check(rows, s, ctx, items) {
-    const r = pulseRow(rows, s.id);
+  judge(r, ctx, items) {
     const t1 = items.find((i) => i.target === 1);
-    if (!r) return { pass: null, figure: 'not run' };
     return {
       pass: r.latency.p99 !== null && r.latency.p99 <= 10 && (!t1 || t1.status === 'PASS'),
       figure: `p99 ${r.latency.p99} ms at ${r.publishedPerSec} readings/s (limit 10)${t1 ? `; target 1 ${t1.status}` : '; target 1 not in this run'}`,
     };
   },
-};
+});

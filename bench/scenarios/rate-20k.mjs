@@ -2,11 +2,10 @@
 // the measurement is fixed-rate.mjs's, and it must not start processes itself.
 import { ALL_TARGETS } from '../lib/args.mjs';
 import { fmt } from '../lib/format.mjs';
-import { deliveredWithin, pulseRow, rateBudgetS, runRate } from './fixed-rate.mjs';
+import { deliveredWithin, fixedRateScenario } from './fixed-rate.mjs';
 
-export default {
+export default fixedRateScenario({
   id: 'rate-20k',
-  kind: 'rate',
   target: 2,
   clients: 100,
   rate: 20000,
@@ -14,14 +13,8 @@ export default {
   targets: ALL_TARGETS,
   what: '100 clients, 20k readings/s: 100% delivered, p99 < 250 ms',
   quick: { clients: 20, rate: 5000, seconds: 2, targets: ['pulse'] },
-  run: runRate,
-  budgetS: rateBudgetS,
-  check(rows, s) {
-    const r = pulseRow(rows, s.id);
-    if (!r) return { pass: null, figure: 'not run' };
-    return {
-      pass: deliveredWithin(r, 250),
-      figure: `${r.publishedPerSec} readings/s to ${r.clients} clients: delivered ${fmt(r.deliveredPct, 3)}%, p99 ${r.latency.p99} ms (limit < 250)`,
-    };
-  },
-};
+  judge: (r) => ({
+    pass: deliveredWithin(r, 250),
+    figure: `${r.publishedPerSec} readings/s to ${r.clients} clients: delivered ${fmt(r.deliveredPct, 3)}%, p99 ${r.latency.p99} ms (limit < 250)`,
+  }),
+});
