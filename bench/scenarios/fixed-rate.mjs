@@ -5,15 +5,7 @@
 // figures; must not judge them (each scenario's check does) nor print (report.mjs does).
 import { histogramFromSparse } from '../lib/histogram.mjs';
 import { broadcast, gather, quiet, startLoad } from '../lib/load.mjs';
-import {
-  forkQuiet,
-  once,
-  procStats,
-  sample,
-  stopChild,
-  usageBetween,
-  watch,
-} from '../lib/procs.mjs';
+import { forkQuiet, once, sample, stopChild, usageBetween, watch } from '../lib/procs.mjs';
 import {
   DEVICES,
   PREFIX,
@@ -53,7 +45,6 @@ export const deliveredWithin = (r, limitMs, orEqual = false) =>
  */
 export function fixedRateScenario({ judge, ...def }) {
   return {
-    kind: 'rate',
     run: runRate,
     budgetS: rateBudgetS,
     check(rows, s, ctx, items) {

@@ -67,7 +67,6 @@ async function runIdle(s, targetName, ctx) {
 
 export default {
   id: 'idle-10k',
-  kind: 'idle',
   target: 7,
   item: '7a',
   clients: 10000,

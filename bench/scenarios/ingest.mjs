@@ -111,7 +111,7 @@ async function runIngest(s, _targetName, ctx) {
   if (pulseOn && !ctx.quick) rows.push(await pulseProbe(s, 'mosquitto', ctx));
   if (pulseOn)
     rows.push(
-      await runRate({ ...s, kind: 'rate' }, 'pulse', ctx, {
+      await runRate(s, 'pulse', ctx, {
         rate: Math.ceil(rawMosq.ratePerSec * 0.7),
         label: 'pulse lossless @70% of raw mosquitto drain',
       }),
@@ -122,7 +122,7 @@ async function runIngest(s, _targetName, ctx) {
   if (pulseOn) rows.push(await pulseProbe(s, 'embedded', ctx));
   if (pulseOn)
     rows.push(
-      await runRate({ ...s, kind: 'rate' }, 'pulse', ctx, {
+      await runRate(s, 'pulse', ctx, {
         broker: 'embedded',
         rate: Math.ceil(rawAedes.ratePerSec * 0.9),
         label: 'pulse lossless @90% of raw aedes drain (embedded)',
@@ -138,7 +138,6 @@ const shareOf = (probe, raw) =>
 
 export default {
   id: 'ingest',
-  kind: 'ingest',
   target: 5,
   clients: 10,
   seconds: 8,

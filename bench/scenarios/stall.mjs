@@ -80,7 +80,6 @@ function healthyUnchanged(st) {
 
 export default {
   id: 'stall',
-  kind: 'stall',
   target: 7,
   item: '7b',
   clients: 1000,
