@@ -1,9 +1,11 @@
-export * from './lib/ids';
-export * from './lib/limits';
-export * from './lib/topics';
-export * from './lib/model';
+/*
+ * `@pulse/protocol`: the whole contract — the zod-free core plus the schemas and the device
+ * message decoder that validate outside input (backend, simulator, tests). Browsers import
+ * `@pulse/protocol/core` instead.
+ */
+export * from './core';
+export * from './lib/model.schema';
+export * from './lib/live.schema';
+export * from './lib/http.schema';
+export * from './lib/alerts.schema';
 export * from './lib/decode';
-export * from './lib/encode';
-export * from './lib/live';
-export * from './lib/http';
-export * from './lib/alerts';

@@ -2,7 +2,7 @@ import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter, map } from 'rxjs';
-import { LiveService } from './core/live.service';
+import { LiveService } from './core/live/live.service';
 import { AlertSummaryComponent } from './alerts/alert-summary.component';
 import { ConnectionStatusComponent } from './shared/connection-status.component';
 

@@ -1,35 +1,9 @@
 import { isValidId, quote } from './ids';
 import { DEFAULT_DECODE_LIMITS, DecodeLimits, LIMITS } from './limits';
-import { DeviceMeta, DeviceMetaSchema, Reading } from './model';
+import type { Reading } from './model';
+import { DeviceMeta, DeviceMetaSchema } from './model.schema';
+import { Rejection, RejectReason } from './rejections';
 import { parseTopic } from './topics';
-
-/**
- * Why a device message (or one reading inside a batch) was rejected.
- * These names are counted and exposed over HTTP: keep them stable.
- */
-export const REJECT_REASONS = [
-  'topic',
-  'oversize',
-  'encoding',
-  'json',
-  'shape',
-  'empty',
-  'batch_too_large',
-  'too_many_metrics',
-  'metric_name',
-  'value',
-  'timestamp',
-  'future_timestamp',
-  'status',
-  'meta',
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
-
-export interface Rejection {
-  reason: RejectReason;
-  /** Human-readable, quotes the bad value. */
-  detail: string;
-}
 
 export type DecodedMessage =
   | { kind: 'telemetry'; deviceId: string; readings: Reading[]; rejections: Rejection[] }

@@ -1,4 +1,4 @@
-import { Reading } from './model';
+import type { Reading } from './model';
 
 /** Encode readings for `devices/{id}/telemetry`: one object, or an array for a batch. */
 export function encodeTelemetry(readings: ReadonlyArray<Pick<Reading, 'ts' | 'values'>>): string {

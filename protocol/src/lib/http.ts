@@ -1,22 +1,11 @@
-import { z } from 'zod';
-import { REJECT_REASONS, RejectReason } from './decode';
-import { DeviceInfo, MetricSeries } from './model';
+import { REJECT_REASONS, RejectReason } from './rejections';
+import type { DeviceInfo, MetricSeries } from './model';
 import type { AlertStats } from './alerts';
 
-/** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
-export const HistoryQuerySchema = z
-  .object({
-    from: z.coerce.number().finite().nonnegative().optional(),
-    to: z.coerce.number().finite().nonnegative().optional(),
-    maxPoints: z.coerce.number().int().positive().max(100_000).optional(),
-    metrics: z
-      .string()
-      .max(4096)
-      .transform((s) => s.split(',').filter((m) => m.length > 0))
-      .optional(),
-  })
-  .strict();
-export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+/*
+ * HTTP response shapes and the stats counters. Part of the zod-free core entry: it must not
+ * import zod or any `*.schema.ts` value (the history query schema lives in `http.schema.ts`).
+ */
 
 export interface DeviceListResponse {
   devices: DeviceInfo[];

@@ -1,7 +1,14 @@
-import { z } from 'zod';
-import { IdSchema, DeviceInfo, MetricSeries, Reading } from './model';
-import { LIMITS } from './limits';
-import type { AckResponse, LiveAckRequest } from './alerts';
+import type { DeviceInfo, MetricSeries, Reading } from './model';
+import type { AckResponse } from './alerts';
+import type { LiveAckRequest } from './alerts.schema';
+import type { SubscribeRequest, UnsubscribeRequest } from './live.schema';
+
+/*
+ * The live (Socket.IO) contract without zod: namespace, event names, room builders, payload
+ * types and the typed event maps. Part of the zod-free core entry: it must not import zod or
+ * any `*.schema.ts` value (request schemas live in `live.schema.ts`; the types above are
+ * type-only imports, erased on build).
+ */
 
 /** Socket.IO namespace for live data. */
 export const LIVE_NAMESPACE = '/live';
@@ -23,34 +30,6 @@ export const LiveEvent = {
 export const FLEET_ROOM = 'fleet';
 export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
 export const groupRoom = (group: string): string => `group:${group}`;
-
-/**
- * `subscribe` / `unsubscribe` request. `fleet: true` watches every device
- * without joining each device room. `since` (ms since epoch) asks for history
- * from then on; without it the default window is sent.
- */
-export const SubscribeRequestSchema = z
-  .object({
-    devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
-    groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
-    fleet: z.boolean().optional(),
-    since: z.number().finite().nonnegative().optional(),
-    /** Cap on history points per metric in the acknowledgement. */
-    maxPoints: z.number().int().positive().max(100_000).optional(),
-    /** Skip history in the acknowledgement (e.g. an overview that only needs live data). */
-    history: z.boolean().optional(),
-  })
-  .strict();
-export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
-
-export const UnsubscribeRequestSchema = z
-  .object({
-    devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
-    groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
-    fleet: z.boolean().optional(),
-  })
-  .strict();
-export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
 
 export type LiveError = { ok: false; error: string };
 
@@ -138,11 +117,4 @@ export interface ClientToServerEvents {
   unsubscribe: (request: UnsubscribeRequest, ack: (response: UnsubscribeAck) => void) => void;
   /** Acknowledge an alert (same as `POST /api/alerts/:id/ack`). */
   ack: (request: LiveAckRequest, ack: (response: AckResponse) => void) => void;
-}
-
-/** Readable `path: message` lines for a zod error. */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
 }

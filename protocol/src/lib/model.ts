@@ -1,11 +1,10 @@
-import { z } from 'zod';
-import { ID_PATTERN } from './ids';
-import { LIMITS } from './limits';
+import type { DeviceMeta } from './model.schema';
 
-/** A device, metric or group id: 1 to 64 characters of `A-Z a-z 0-9 _ - .`. */
-export const IdSchema = z
-  .string()
-  .regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - .');
+/*
+ * The device model as plain types: readings, device records, history columns. Part of the
+ * zod-free core entry: it must not import zod or any `*.schema.ts` value (the schemas of ids
+ * and meta live in `model.schema.ts`; `DeviceMeta` is a type-only import, erased on build).
+ */
 
 /** One reading: a device's metrics at one instant (ms since epoch). */
 export interface Reading {
@@ -15,21 +14,6 @@ export interface Reading {
 }
 
 export type DeviceStatus = 'online' | 'offline' | 'unknown';
-
-/** `devices/{deviceId}/meta`, retained JSON. Unknown keys are ignored. */
-export const DeviceMetaSchema = z.object({
-  name: z.string().min(1).max(LIMITS.maxNameLength).optional(),
-  group: IdSchema.optional(),
-  units: z
-    .record(IdSchema, z.string().max(LIMITS.maxUnitLength))
-    .refine((units) => Object.keys(units).length <= LIMITS.maxMetricsPerReading, {
-      message: `at most ${LIMITS.maxMetricsPerReading} units`,
-    })
-    .optional(),
-  /** The device's nominal publish interval in ms, a hint for staleness detection. */
-  intervalMs: z.number().int().positive().max(86_400_000).optional(),
-});
-export type DeviceMeta = z.infer<typeof DeviceMetaSchema>;
 
 /** What the stack knows about one device (`device` event, `GET /api/devices`). */
 export interface DeviceInfo {

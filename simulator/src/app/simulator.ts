@@ -2,9 +2,8 @@
 // timer, batches them and hands them to the publisher; counts what happened (SimulatorStats).
 // Owns scheduling and counters; must not touch the broker connection (publisher.ts) or print
 // anything itself (progress.ts draws the status line).
-import { encodeTelemetry } from '@pulse/protocol';
+import { Clock, encodeTelemetry, systemClock } from '@pulse/protocol';
 import { SimulatorConfig } from './config';
-import { Clock, systemClock } from './models/clock';
 import { DeviceModel } from './models/device-model';
 import { createFleet } from './models/fleet';
 import { Connect, Publisher } from './publisher';

@@ -25,15 +25,15 @@ function issues(text: string, format: 'json' | 'yaml' = 'yaml'): string[] {
 const YAML_RULES = `
 rules:
   - id: hot
-    name: Too hot
     kind: threshold
+    severity: major
+    scope: { group: hall-a }
+    name: Too hot
     metric: temperature
     op: above
     value: 30
     clear: 28
     forMs: 10000
-    severity: major
-    scope: { group: hall-a }
   - id: silent
     kind: nodata
     cadenceMultiple: 3

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LIMITS, MetricSeries, Reading } from '@pulse/protocol';
+import { LIMITS, MetricSeries, Reading, SeriesBuffer } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
-import { SeriesBuffer } from './series-buffer';
 
 /**
  * Bounded in-process history: one {@link SeriesBuffer} per device + metric,

@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
+import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
-import { Backoff } from './backoff';
 import { RateLimitedLog } from './rate-limited-log';
 
 export interface MqttHandlers {

@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
-import { AlertStore } from '../core/alert.store';
+import { AlertStore } from '../core/stores/alert.store';
 
 /** A device's highest active severity and alert count (overview tile, device header); nothing when it has none. */
 @Component({

@@ -1,36 +1,18 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
-import { AlertStore } from '../core/alert.store';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
-import { LiveService } from '../core/live.service';
-import { OperatorService } from '../core/operator.service';
+import { AlertStore } from '../core/stores/alert.store';
+import { OperatorService } from '../core/stores/operator.service';
 import { acknowledged, alertEvent } from '../testing/alerts';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
+import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
-const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
-
 describe('AlertListComponent', () => {
-  beforeEach(() => {
-    jest.useFakeTimers({ now: T0 });
-    localStorage.clear();
-  });
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    jest.useRealTimers();
-  });
+  useFakeClock();
+  beforeEach(() => localStorage.clear());
 
   async function render() {
-    const sockets = fakeSocketFactory();
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter([]),
-        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-        { provide: RANDOM, useValue: () => 0.5 },
-      ],
-    });
-    TestBed.inject(LiveService).start();
-    sockets.last().server.connected('websocket');
+    const socket = provideFakeLive([provideRouter([])]);
+    connectLive(socket);
     const store = TestBed.inject(AlertStore);
     const fixture = TestBed.createComponent(AlertListComponent);
     fixture.componentRef.setInput('alerts', store.active());
@@ -40,7 +22,7 @@ describe('AlertListComponent', () => {
       fixture.componentRef.setInput('alerts', store.active());
       fixture.detectChanges();
     };
-    return { el, socket: sockets.last, store, settle };
+    return { el, socket, store, settle };
   }
 
   it('shows severity, device, metric, message, value, threshold, age, state and count', async () => {

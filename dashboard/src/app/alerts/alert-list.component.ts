@@ -1,12 +1,12 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import type { AlertEvent } from '@pulse/protocol';
-import { isUnacknowledged } from '../core/alert.store';
-import { ClockService } from '../core/clock.service';
-import { DeviceStore } from '../core/device.store';
-import { formatAge, formatClock, formatValue } from '../core/format';
-import { LiveService } from '../core/live.service';
-import { OperatorService } from '../core/operator.service';
+import type { AlertEvent } from '@pulse/protocol/core';
+import { isUnacknowledged } from '../core/stores/alert.store';
+import { ClockService } from '../core/util/clock.service';
+import { DeviceStore } from '../core/stores/device.store';
+import { formatAge, formatClock, formatValue } from '../core/util/format';
+import { LiveService } from '../core/live/live.service';
+import { OperatorService } from '../core/stores/operator.service';
 
 interface Row {
   alert: AlertEvent;

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { AlertStore } from '../core/alert.store';
-import { ALERT_SEVERITIES } from '../core/wire';
+import { AlertStore } from '../core/stores/alert.store';
+import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 import { AlertListComponent } from './alert-list.component';
 import { OperatorNameComponent } from './operator-name.component';
 

@@ -1,14 +1,16 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
-import { AlertRulesService } from '../core/alert-rules.service';
-import { FETCH } from '../core/alerts-api';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
-import { LiveService } from '../core/live.service';
+import { AlertRulesService } from '../core/http/alert-rules.service';
+import { FETCH } from '../core/http/alerts-api';
 import { alertEvent } from '../testing/alerts';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
+import {
+  T0,
+  connectLive,
+  provideFakeLive,
+  renderWithFakeTime,
+  useFakeClock,
+} from '../testing/testbed';
 import { AlertsPage } from './alerts.page';
-
-const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
 
 function setup(answer: (url: string) => { status: number; body: unknown }) {
   const urls: string[] = [];
@@ -18,36 +20,16 @@ function setup(answer: (url: string) => { status: number; body: unknown }) {
     const { status, body } = answer(url);
     return { ok: status < 400, status, json: async () => body } as Response;
   });
-  const sockets = fakeSocketFactory();
-  TestBed.configureTestingModule({
-    providers: [
-      provideRouter([]),
-      { provide: FETCH, useValue: fetchFake },
-      { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-      { provide: RANDOM, useValue: () => 0.5 },
-    ],
-  });
-  TestBed.inject(LiveService).start();
-  sockets.last().server.connected('websocket');
-  return { urls, socket: sockets.last };
+  const socket = provideFakeLive([provideRouter([]), { provide: FETCH, useValue: fetchFake }]);
+  connectLive(socket);
+  return { urls, socket };
 }
 
 describe('AlertsPage', () => {
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    jest.useRealTimers();
-  });
+  useFakeClock();
 
   async function render() {
-    const fixture = TestBed.createComponent(AlertsPage);
-    const el = fixture.nativeElement as HTMLElement;
-    const settle = async () => {
-      for (let i = 0; i < 3; i++) {
-        await jest.advanceTimersByTimeAsync(0);
-        fixture.detectChanges();
-      }
-    };
+    const { el, settle } = renderWithFakeTime(AlertsPage, 3);
     await settle();
     return { el, settle };
   }

@@ -8,12 +8,12 @@ import {
   signal,
   untracked,
 } from '@angular/core';
-import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol';
-import { AlertStore } from '../core/alert.store';
-import { AlertsApi } from '../core/alerts-api';
-import { DeviceStore } from '../core/device.store';
-import { LiveService } from '../core/live.service';
-import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '../core/wire';
+import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core';
+import { AlertStore } from '../core/stores/alert.store';
+import { AlertsApi } from '../core/http/alerts-api';
+import { DeviceStore } from '../core/stores/device.store';
+import { LiveService } from '../core/live/live.service';
+import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
 import { AlertListComponent } from './alert-list.component';
 import { OperatorNameComponent } from './operator-name.component';
 

@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
-import { OperatorService } from '../core/operator.service';
+import { OperatorService } from '../core/stores/operator.service';
 
 /** "Acknowledge as [name]" — remembered in this browser. */
 @Component({

@@ -1,8 +1,9 @@
 import { TestBed } from '@angular/core/testing';
 import { Chart } from 'chart.js';
-import { LIVE_SOCKET_FACTORY } from '../core/live-socket';
-import { SeriesStore } from '../core/series.store';
-import { DeviceStore } from '../core/device.store';
+import { LIVE_SOCKET_FACTORY } from '../core/live/live-socket';
+import { LiveService } from '../core/live/live.service';
+import { SeriesStore } from '../core/stores/series.store';
+import { DeviceStore } from '../core/stores/device.store';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { LiveChartComponent, MIN_REDRAW_MS, redrawIntervalMs } from './live-chart.component';
 
@@ -21,19 +22,21 @@ describe('LiveChartComponent', () => {
   const later = () => (clock += 1100);
 
   async function render() {
+    const sockets = fakeSocketFactory();
     TestBed.configureTestingModule({
-      providers: [{ provide: LIVE_SOCKET_FACTORY, useValue: fakeSocketFactory().factory }],
+      providers: [{ provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory }],
     });
     const series = TestBed.inject(SeriesStore);
     const devices = TestBed.inject(DeviceStore);
-    // 30 readings, one a second, ending now.
-    devices.ingest(
+    // 30 readings, one a second, ending now, through the live service (the writer of series).
+    TestBed.inject(LiveService).start();
+    sockets.last().server.connected('websocket');
+    sockets.last().server.readings(
       Array.from({ length: 30 }, (_, i) => ({
         deviceId: 'd1',
         ts: now - (29 - i) * 1000,
         values: { temperature: 20 + i },
       })),
-      now,
     );
     const fixture = TestBed.createComponent(LiveChartComponent);
     fixture.componentRef.setInput('deviceId', 'd1');

@@ -11,22 +11,17 @@ import {
   viewChild,
 } from '@angular/core';
 import type { ChartConfiguration, Plugin } from 'chart.js';
-import { DeviceStore } from '../core/device.store';
-import { formatTick, formatValue } from '../core/format';
-import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
-import { LiveService } from '../core/live.service';
-import type { SeriesBuffer } from '../core/series-buffer';
-import { SeriesStore } from '../core/series.store';
+import { DeviceStore } from '../core/stores/device.store';
+import { formatTick, formatValue } from '../core/util/format';
+import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
+import { LiveService } from '../core/live/live.service';
+import { SeriesStore } from '../core/stores/series.store';
 import { Chart, registerChartParts } from './chart-setup';
 import { ThresholdLine, suggestedRange, thresholdLinesPlugin } from './threshold-lines';
-import { EMPTY_STATS, WindowStats, gapThresholdMs, redrawIntervalMs } from './window-stats';
+import { Point, WindowProjection, projectWindow } from './window-projection';
+import { WindowStats, gapThresholdMs, redrawIntervalMs } from './window-stats';
 
 export { MIN_REDRAW_MS, redrawIntervalMs } from './window-stats';
-
-interface Point {
-  x: number;
-  y: number;
-}
 
 /** Plot width assumed before the chart has laid out. */
 const DEFAULT_PLOT_WIDTH = 300;
@@ -38,15 +33,17 @@ const STATS_EVERY_MS = 500;
  *
  * The Chart.js instance is created once (options set once, no reactive
  * option objects) and its data array is mutated in place (point objects are
- * reused, so steady state allocates nothing). It is drawn by the shared
+ * reused: a frame allocates nothing per point). It is drawn by the shared
  * {@link FrameScheduler} when the series changed or the window moved, but not
  * more often than {@link redrawIntervalMs} (one pixel of the window's time).
- * More points in the window than two per pixel column are reduced to the
- * min and max of each column, in time order (the line looks the same; Chart.js
- * holds and lays out at most 2 × plot width points, whatever the data rate);
- * stats and gaps use every point. Test hooks on the host: `data-points` (points in the
+ * What to draw is the window projection ({@link projectWindow}: the visible points, at
+ * most two per pixel column, stats and gaps over every point); `frame()` only decides
+ * whether a draw is due and applies the projection. Test hooks on the host: `data-points` (points in the
  * visible window), `data-gaps` (gaps in it), `data-last-gap-end` (timestamp of
  * the first point after the newest gap, or 0).
+ *
+ * Owns its Chart.js instance and nothing else: it reads the stores and never writes them,
+ * never sees the socket, and draws only when the frame scheduler calls `frame()`.
  */
 @Component({
   selector: 'app-live-chart',
@@ -140,7 +137,6 @@ export class LiveChartComponent implements Drawable {
   frame(): number | void {
     const chart = this.chart;
     if (!chart) return;
-    const buffer = this.series.get(this.deviceId(), this.metric());
     const wallNow = Date.now();
     const windowMs = this.windowMs();
     const plotWidth = Math.max(
@@ -149,10 +145,9 @@ export class LiveChartComponent implements Drawable {
         chart.width ||
         DEFAULT_PLOT_WIDTH,
     );
-    const paused = this.pausedAt !== null;
     if (!this.configDirty) {
       // Paused: keep the picture still, but pick up new data on resume.
-      if (paused) return;
+      if (this.pausedAt !== null) return;
       // Running: the window slides even without new data, so something is always pending; draw when due.
       const wait = this.drawnAt + redrawIntervalMs(windowMs, plotWidth) * this.jitter - wallNow;
       if (wait > 0) return wait;
@@ -161,65 +156,19 @@ export class LiveChartComponent implements Drawable {
     this.drawnAt = wallNow;
     this.configDirty = false;
 
+    const buffer = this.series.get(this.deviceId(), this.metric());
     // A device clock slightly ahead of the gateway's must not hide its newest points.
     const max = this.pausedAt ?? Math.max(this.live.serverNow(), buffer?.lastTs ?? 0);
-    const min = max - windowMs;
     const cadence = this.devices.get(this.deviceId())?.cadenceMs ?? null;
     const gapMs = gapThresholdMs(cadence, windowMs, plotWidth);
+    const view = projectWindow(buffer, { min: max - windowMs, max, plotWidth, gapMs }, this.points);
+    this.applyToChart(chart, max - windowMs, max, gapMs);
+    this.report(view, wallNow, forceStats);
+  }
 
-    // Copy the visible window (plus one point before it so the line enters from the edge).
-    let n = 0;
-    let sum = 0;
-    let lo = Infinity;
-    let hi = -Infinity;
-    let count = 0;
-    let gaps = 0;
-    let lastGapEnd = 0;
-    if (buffer) {
-      const first = buffer.lowerBound(min);
-      const start = Math.max(0, first - 1);
-      let end = buffer.lowerBound(max); // exclusive: points up to and including max
-      while (end < buffer.length && buffer.tAt(end) <= max) end++;
-      // More points than 2 per pixel column: keep the min and max of each column (in time order).
-      const columnMs = end - first > 2 * plotWidth ? windowMs / plotWidth : 0;
-      let col = NaN;
-      let cMin = -1;
-      let cMax = -1;
-      let prevT = NaN;
-      for (let i = start; i < end; i++) {
-        const t = buffer.tAt(i);
-        const v = buffer.vAt(i);
-        if (t >= min) {
-          count++;
-          sum += v;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-          if (t - prevT > gapMs) {
-            gaps++;
-            lastGapEnd = t;
-          }
-        }
-        prevT = t;
-        if (columnMs === 0) {
-          n = this.put(n, t, v);
-          continue;
-        }
-        const c = Math.floor((t - min) / columnMs);
-        if (c !== col) {
-          if (cMin >= 0) n = this.putColumn(n, buffer, cMin, cMax);
-          col = c;
-          cMin = cMax = i;
-        } else {
-          if (v < buffer.vAt(cMin)) cMin = i;
-          if (v > buffer.vAt(cMax)) cMax = i;
-        }
-      }
-      if (cMin >= 0) n = this.putColumn(n, buffer, cMin, cMax);
-    }
-    this.points.length = n;
-
-    const dataset = chart.data.datasets[0];
-    dataset.spanGaps = gapMs;
+  /** Mutate the Chart.js instance in place (the points are already in its data array) and draw. */
+  private applyToChart(chart: Chart<'line', Point[]>, min: number, max: number, gapMs: number) {
+    chart.data.datasets[0].spanGaps = gapMs;
     const x = chart.options.scales?.['x'];
     if (x) {
       x.min = min;
@@ -233,40 +182,19 @@ export class LiveChartComponent implements Drawable {
       y.suggestedMax = range.max;
     }
     chart.update('none');
+  }
 
-    this.host.setAttribute('data-points', String(count));
-    this.host.setAttribute('data-gaps', String(gaps));
+  /** Test hooks on the host, and the stats output (throttled; only when they changed). */
+  private report({ stats, lastGapEnd }: WindowProjection, wallNow: number, force: boolean): void {
+    this.host.setAttribute('data-points', String(stats.count));
+    this.host.setAttribute('data-gaps', String(stats.gaps));
     this.host.setAttribute('data-last-gap-end', String(lastGapEnd));
-    if (forceStats || wallNow - this.statsAt >= STATS_EVERY_MS) {
-      this.statsAt = wallNow;
-      const stats: WindowStats = count
-        ? { count, min: lo, max: hi, avg: sum / count, gaps }
-        : { ...EMPTY_STATS };
-      const key = `${stats.count}|${stats.min}|${stats.max}|${stats.avg}|${stats.gaps}`;
-      if (key !== this.lastStats) {
-        this.lastStats = key;
-        this.stats.emit(stats);
-      }
-    }
-  }
-
-  /** Write point `n` (reusing the object); returns n + 1. */
-  private put(n: number, t: number, v: number): number {
-    const p = this.points[n];
-    if (p) {
-      p.x = t;
-      p.y = v;
-    } else this.points[n] = { x: t, y: v };
-    return n + 1;
-  }
-
-  /** Write the min and max points of one pixel column (buffer indexes), in time order. */
-  private putColumn(n: number, buffer: SeriesBuffer, lo: number, hi: number): number {
-    const a = lo < hi ? lo : hi;
-    const b = lo < hi ? hi : lo;
-    n = this.put(n, buffer.tAt(a), buffer.vAt(a));
-    if (b !== a) n = this.put(n, buffer.tAt(b), buffer.vAt(b));
-    return n;
+    if (!force && wallNow - this.statsAt < STATS_EVERY_MS) return;
+    this.statsAt = wallNow;
+    const key = `${stats.count}|${stats.min}|${stats.max}|${stats.avg}|${stats.gaps}`;
+    if (key === this.lastStats) return;
+    this.lastStats = key;
+    this.stats.emit(stats);
   }
 
   private config(): ChartConfiguration<'line', Point[]> {

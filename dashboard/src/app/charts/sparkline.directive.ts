@@ -1,8 +1,8 @@
 import { DestroyRef, Directive, ElementRef, afterNextRender, inject, input } from '@angular/core';
-import { DeviceStore } from '../core/device.store';
-import { Drawable, FrameScheduler } from '../core/frame-scheduler.service';
-import { LiveService } from '../core/live.service';
-import { SeriesStore } from '../core/series.store';
+import { DeviceStore } from '../core/stores/device.store';
+import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
+import { LiveService } from '../core/live/live.service';
+import { SeriesStore } from '../core/stores/series.store';
 import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 
 /**
@@ -56,17 +56,17 @@ export class SparklineDirective implements Drawable {
       this.canvas.height = height;
     }
     ctx.clearRect(0, 0, width, height);
-    if (!buffer || buffer.length < 2) return;
+    if (!buffer || buffer.size < 2) return;
 
     const max = this.live.serverNow();
     const start = buffer.lowerBound(max - this.windowMs());
-    if (start >= buffer.length - 1) return;
+    if (start >= buffer.size - 1) return;
     // Stretch what we have over the width until the window fills up (a fresh page has seconds, not minutes).
     const min = buffer.tAt(start);
     const windowMs = Math.max(1, max - min);
     let lo = Infinity;
     let hi = -Infinity;
-    for (let i = start; i < buffer.length; i++) {
+    for (let i = start; i < buffer.size; i++) {
       const v = buffer.vAt(i);
       if (v < lo) lo = v;
       if (v > hi) hi = v;
@@ -83,7 +83,7 @@ export class SparklineDirective implements Drawable {
     ctx.lineJoin = 'round';
     ctx.beginPath();
     let prevT = NaN;
-    for (let i = start; i < buffer.length; i++) {
+    for (let i = start; i < buffer.size; i++) {
       const t = buffer.tAt(i);
       const x = ((t - min) / windowMs) * width;
       const y = height - pad - ((buffer.vAt(i) - lo) / span) * (height - 2 * pad);

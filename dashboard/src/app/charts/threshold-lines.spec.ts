@@ -1,4 +1,4 @@
-import type { AlertRule } from '@pulse/protocol';
+import type { AlertRule } from '@pulse/protocol/core';
 import {
   SEVERITY_COLORS,
   ThresholdLine,

@@ -1,4 +1,4 @@
-import type { AlertRule, AlertSeverity } from '@pulse/protocol';
+import type { AlertRule, AlertSeverity } from '@pulse/protocol/core';
 import type { Chart, Plugin } from 'chart.js';
 
 /** One horizontal level to draw on a chart. */

@@ -12,14 +12,14 @@ import { RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
-import { AlertRulesService } from '../core/alert-rules.service';
+import { AlertRulesService } from '../core/http/alert-rules.service';
 import { EMPTY_STATS, WindowStats } from '../charts/window-stats';
-import { ClockService } from '../core/clock.service';
-import { deviceHealth, staleAfterMs } from '../core/device-health';
-import { DeviceStore } from '../core/device.store';
-import { formatAge, formatClock, formatDuration, formatValue } from '../core/format';
-import { LiveService } from '../core/live.service';
-import { MAX_SERIES_CAPACITY } from '../core/series.store';
+import { ClockService } from '../core/util/clock.service';
+import { deviceHealth, staleAfterMs } from '../core/stores/device-health';
+import { DeviceStore } from '../core/stores/device.store';
+import { formatAge, formatClock, formatDuration, formatValue } from '../core/util/format';
+import { LiveService } from '../core/live/live.service';
+import { MAX_SERIES_CAPACITY } from '../core/stores/series.store';
 
 export const WINDOWS = [
   { label: '1m', ms: 60_000 },

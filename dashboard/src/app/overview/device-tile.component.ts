@@ -2,11 +2,11 @@ import { ChangeDetectionStrategy, Component, computed, inject, input } from '@an
 import { RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { SparklineDirective } from '../charts/sparkline.directive';
-import { ClockService } from '../core/clock.service';
-import { deviceHealth } from '../core/device-health';
-import { DeviceState, DeviceStore } from '../core/device.store';
-import { formatAge, formatValue } from '../core/format';
-import { LiveService } from '../core/live.service';
+import { ClockService } from '../core/util/clock.service';
+import { deviceHealth } from '../core/stores/device-health';
+import { DeviceState, DeviceStore } from '../core/stores/device.store';
+import { formatAge, formatValue } from '../core/util/format';
+import { LiveService } from '../core/live/live.service';
 
 /** Metrics shown on a tile; the device view shows all. */
 const TILE_METRICS = 4;

@@ -1,8 +1,8 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
-import type { DeviceInfo } from '@pulse/protocol';
-import { DeviceStore } from '../core/device.store';
-import { LIVE_SOCKET_FACTORY } from '../core/live-socket';
+import type { DeviceInfo } from '@pulse/protocol/core';
+import { DeviceStore } from '../core/stores/device.store';
+import { LIVE_SOCKET_FACTORY } from '../core/live/live-socket';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { OverviewPage } from './overview.page';
 

@@ -6,8 +6,8 @@ import {
   inject,
   signal,
 } from '@angular/core';
-import { DeviceState, DeviceStore } from '../core/device.store';
-import { LiveService } from '../core/live.service';
+import { DeviceState, DeviceStore } from '../core/stores/device.store';
+import { LiveService } from '../core/live/live.service';
 import { DeviceTileComponent } from './device-tile.component';
 
 /** Sparkline window and history asked for on the overview. */

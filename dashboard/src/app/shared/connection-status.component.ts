@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
-import { ClockService } from '../core/clock.service';
-import { LiveService } from '../core/live.service';
+import { ClockService } from '../core/util/clock.service';
+import { LiveService } from '../core/live/live.service';
 import { summarizeConnection } from './connection-summary';
 
 /** The connection indicator shown on every page. */

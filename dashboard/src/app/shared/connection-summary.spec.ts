@@ -1,4 +1,4 @@
-import { ConnectionState } from '../core/live.service';
+import { ConnectionState } from '../core/live/live.service';
 import { summarizeConnection } from './connection-summary';
 
 const state = (patch: Partial<ConnectionState>): ConnectionState => ({

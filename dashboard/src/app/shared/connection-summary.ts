@@ -1,5 +1,5 @@
-import type { GatewayStatus } from '@pulse/protocol';
-import type { ConnectionState } from '../core/live.service';
+import type { GatewayStatus } from '@pulse/protocol/core';
+import type { ConnectionState } from '../core/live/live.service';
 
 export type ConnectionLevel = 'ok' | 'degraded' | 'down' | 'pending';
 

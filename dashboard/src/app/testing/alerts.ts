@@ -1,4 +1,4 @@
-import type { AlertEvent } from '@pulse/protocol';
+import type { AlertEvent } from '@pulse/protocol/core';
 
 let seq = 0;
 

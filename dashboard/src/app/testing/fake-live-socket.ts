@@ -4,13 +4,13 @@ import type {
   SubscribeAck,
   SubscribeRequest,
   UnsubscribeRequest,
-} from '@pulse/protocol';
+} from '@pulse/protocol/core';
 import type {
   LiveSocket,
   LiveSocketFactory,
   LiveSocketHandlers,
   LiveSocketOptions,
-} from '../core/live-socket';
+} from '../core/live/live-socket';
 
 /** A socket that does nothing by itself: the test plays the server through `server`. */
 export class FakeLiveSocket implements LiveSocket {

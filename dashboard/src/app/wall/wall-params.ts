@@ -1,4 +1,4 @@
-import { isValidId } from '../core/wire';
+import { isValidId } from '@pulse/protocol/core';
 
 /**
  * Wall mode (`/wall`) is configured entirely by URL query parameters, so a

@@ -1,13 +1,13 @@
-import type { AlertSeverity } from '@pulse/protocol';
+import type { AlertSeverity } from '@pulse/protocol/core';
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
-import { AlertRulesService } from '../core/alert-rules.service';
-import { ClockService } from '../core/clock.service';
-import { deviceHealth, silentSeconds } from '../core/device-health';
-import { DeviceStore } from '../core/device.store';
-import { formatAge, formatDuration, formatValue } from '../core/format';
-import { LiveService } from '../core/live.service';
+import { AlertRulesService } from '../core/http/alert-rules.service';
+import { ClockService } from '../core/util/clock.service';
+import { deviceHealth, silentSeconds } from '../core/stores/device-health';
+import { DeviceStore } from '../core/stores/device.store';
+import { formatAge, formatDuration, formatValue } from '../core/util/format';
+import { LiveService } from '../core/live/live.service';
 
 /** One device on the wall: big name, big values, a chart per metric, and an unmissable state. */
 @Component({

@@ -1,41 +1,14 @@
-import { TestBed } from '@angular/core/testing';
-import { ActivatedRoute, convertToParamMap } from '@angular/router';
-import { of } from 'rxjs';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
 import { acknowledged, alertEvent } from '../testing/alerts';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
+import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
 import { WallPage } from './wall.page';
 
-const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
-
 describe('WallPage alerts', () => {
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    jest.useRealTimers();
-  });
+  useFakeClock();
 
   async function render() {
-    const sockets = fakeSocketFactory();
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-        { provide: RANDOM, useValue: () => 0.5 },
-        {
-          provide: ActivatedRoute,
-          useValue: { queryParamMap: of(convertToParamMap({ devices: 'a,b' })) },
-        },
-      ],
-    });
-    const fixture = TestBed.createComponent(WallPage);
-    fixture.detectChanges();
-    const el = fixture.nativeElement as HTMLElement;
-    const settle = async (ms = 0) => {
-      await jest.advanceTimersByTimeAsync(ms);
-      fixture.detectChanges();
-    };
-    sockets.last().server.connected('websocket');
-    sockets.last().server.device({
+    const { el, settle, socket } = renderWithFakeLive(WallPage, { query: { devices: 'a,b' } });
+    socket().server.connected('websocket');
+    socket().server.device({
       deviceId: 'a',
       status: 'online',
       lastSeen: T0,
@@ -44,7 +17,7 @@ describe('WallPage alerts', () => {
       meta: { name: 'Boiler A' },
     } as never);
     await settle();
-    return { el, socket: sockets.last, settle };
+    return { el, socket, settle };
   }
 
   it('puts an unacknowledged critical in a full-width banner, shrinks it to a strip once acknowledged', async () => {

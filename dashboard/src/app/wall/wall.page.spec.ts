@@ -1,37 +1,11 @@
-import { TestBed } from '@angular/core/testing';
-import { ActivatedRoute, convertToParamMap } from '@angular/router';
-import { of } from 'rxjs';
-import { LIVE_SOCKET_FACTORY, RANDOM } from '../core/live-socket';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
+import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
 import { WallPage } from './wall.page';
 
-const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
-
 describe('WallPage', () => {
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
-    TestBed.resetTestingModule();
-    jest.useRealTimers();
-  });
+  useFakeClock();
 
   async function render(query: Record<string, string>) {
-    const sockets = fakeSocketFactory();
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-        { provide: RANDOM, useValue: () => 0.5 },
-        { provide: ActivatedRoute, useValue: { queryParamMap: of(convertToParamMap(query)) } },
-      ],
-    });
-    const fixture = TestBed.createComponent(WallPage);
-    fixture.detectChanges();
-    const el = fixture.nativeElement as HTMLElement;
-    // Fake timers: drive time and change detection by hand (whenStable would wait on faked timers).
-    const settle = async (ms = 0) => {
-      await jest.advanceTimersByTimeAsync(ms);
-      fixture.detectChanges();
-    };
-    return { fixture, el, socket: sockets.last, settle };
+    return renderWithFakeLive(WallPage, { query });
   }
 
   it('watches exactly the devices of the URL and lays them out in the asked columns', async () => {

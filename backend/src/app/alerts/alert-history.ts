@@ -1,0 +1,71 @@
+import { ALERT_LIMITS, AlertEvent, AlertQuery } from '@pulse/protocol';
+
+/**
+ * The record of what happened: owns the bounded ring of lifecycle events behind `history()`,
+ * the listeners told of each event, and the event counters. Every event is copied on the
+ * way in and on the way out, so no caller can change the engine's records. Must not decide
+ * what an event says: it keeps and hands out what the lifecycle reports.
+ */
+
+export type AlertListener = (event: AlertEvent) => void;
+
+export class AlertHistory {
+  private readonly ring: AlertEvent[] = [];
+  private ringNext = 0;
+  private readonly listeners = new Set<AlertListener>();
+  /** Events recorded since start. */
+  events = 0;
+  /** Listener calls that threw. */
+  listenerErrors = 0;
+
+  /** `maxHistory`: events kept for {@link query} (at least one). */
+  constructor(private readonly maxHistory: number) {}
+
+  /** Listen to lifecycle events; returns the unsubscribe function. Listeners must be quick. */
+  onAlert(listener: AlertListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events kept now. */
+  get size(): number {
+    return this.ring.length;
+  }
+
+  /** Keep a snapshot of `event`, tell every listener, and return a copy for the caller. */
+  record(event: AlertEvent): AlertEvent {
+    const snapshot = { ...event };
+    this.events++;
+    if (this.ring.length < this.maxHistory) this.ring.push(snapshot);
+    else this.ring[this.ringNext] = snapshot;
+    this.ringNext = (this.ringNext + 1) % this.maxHistory;
+    for (const listener of this.listeners) {
+      try {
+        listener({ ...snapshot });
+      } catch {
+        // A listener's failure must not stop evaluation; counted in the engine's stats.
+        this.listenerErrors++;
+      }
+    }
+    return { ...snapshot };
+  }
+
+  /** Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated). */
+  query(query: Partial<AlertQuery> = {}): AlertEvent[] {
+    const limit = Math.min(query.limit ?? 100, ALERT_LIMITS.maxQueryLimit);
+    const from = query.from ?? -Infinity;
+    const to = query.to ?? Infinity;
+    const out: AlertEvent[] = [];
+    const size = this.ring.length;
+    for (let n = 0; n < size && out.length < limit; n++) {
+      const event = this.ring[(this.ringNext - 1 - n + size) % size];
+      if (query.deviceId !== undefined && event.deviceId !== query.deviceId) continue;
+      if (query.ruleId !== undefined && event.ruleId !== query.ruleId) continue;
+      if (query.severity !== undefined && event.severity !== query.severity) continue;
+      if (query.state !== undefined && event.state !== query.state) continue;
+      if (event.updatedAt < from || event.updatedAt > to) continue;
+      out.push({ ...event });
+    }
+    return out;
+  }
+}

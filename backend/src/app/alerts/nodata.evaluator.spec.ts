@@ -1,0 +1,81 @@
+import { setup, T0 } from './testing/alert-engine.harness';
+
+// Real: the whole engine on a hand-driven clock; these tests pin the no-data evaluator's part
+// (silence on the server clock, learned cadence).
+
+describe('no-data rules', () => {
+  it('raises after silenceMs of server time and clears on the next reading', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'quiet', kind: 'nodata', silenceMs: 5000, severity: 'minor' },
+    ]);
+    read({ a: 1 });
+    sut.tick(clock.advance(4999));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1));
+    expect(events).toMatchObject([
+      {
+        state: 'raised',
+        metric: null,
+        value: 5000,
+        threshold: 5000,
+        message: 'quiet: no data for 5 s',
+      },
+    ]);
+    sut.tick(clock.advance(10_000));
+    expect(events).toHaveLength(1);
+    clock.advance(500);
+    read({ b: 2 });
+    expect(events.map((e) => e.state)).toEqual(['raised', 'cleared']);
+    expect(events[1]).toMatchObject({ clearedAt: clock.now(), value: 15_500 });
+  });
+
+  it('learns the cadence of each device and metric (K times the interval)', () => {
+    const { sut, clock, series, events } = setup([
+      {
+        id: 'stale',
+        kind: 'nodata',
+        metric: 'co2',
+        cadenceMultiple: 3,
+        severity: 'minor',
+      },
+    ]);
+    series('co2', [500, 501, 502, 503, 504], 1000, 'fast');
+    series('co2', [500, 501, 502, 503, 504], 10_000, 'slow');
+    const fastLast = T0 + 5000;
+    clock.t = fastLast + 2900;
+    sut.tick();
+    expect(events).toEqual([]);
+    clock.t = fastLast + 3000;
+    sut.tick();
+    expect(events.map((e) => [e.deviceId, e.metric, e.threshold])).toEqual([['fast', 'co2', 3000]]);
+    clock.t = T0 + 55_000 + 29_000;
+    sut.tick();
+    expect(events).toHaveLength(1);
+    clock.t = T0 + 55_000 + 30_000;
+    sut.tick();
+    expect(events.map((e) => e.deviceId)).toEqual(['fast', 'slow']);
+  });
+
+  it('leaves an offline device to the offline rule, and counts silence again from its return', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'quiet', kind: 'nodata', silenceMs: 5000, severity: 'minor' },
+    ]);
+    read({ a: 1 });
+    sut.onStatus('dev-1', 'offline');
+    sut.tick(clock.advance(60_000));
+    expect(events).toEqual([]);
+    sut.onStatus('dev-1', 'online');
+    sut.tick(clock.advance(4000));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1000));
+    expect(events.map((e) => e.state)).toEqual(['raised']);
+  });
+
+  it('does not watch devices it has never heard from', () => {
+    const { sut, clock, events } = setup([
+      { id: 'quiet', kind: 'nodata', silenceMs: 1000, severity: 'minor' },
+    ]);
+    sut.tick(clock.advance(60_000));
+    expect(events).toEqual([]);
+  });
+});

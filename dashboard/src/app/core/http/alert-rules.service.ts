@@ -1,0 +1,80 @@
+import { Injectable, effect, inject, signal, untracked } from '@angular/core';
+import type { AlertRule } from '@pulse/protocol/core';
+import { AlertStore } from '../stores/alert.store';
+import { AlertsApi } from './alerts-api';
+import { LiveService } from '../live/live.service';
+
+/*
+ * The alert rules as a signal, fetched over HTTP and refreshed after reconnects or when an
+ * unknown rule shows up. Owns that cache only; it must not write the alert store or the socket.
+ */
+
+/** At most one refresh of the rules per this interval when alerts name rules we do not know. */
+const REFRESH_MIN_MS = 10_000;
+
+/**
+ * The alert rules (`GET /api/alert-rules`), fetched on first use, after every
+ * reconnect (the gateway may have restarted with other rules) and when an
+ * alert names a rule we do not know (a rule created over HTTP). There is no
+ * live `rules` event in the contract; this keeps the lines on the charts
+ * current without polling.
+ */
+@Injectable({ providedIn: 'root' })
+export class AlertRulesService {
+  private readonly api = inject(AlertsApi);
+  private readonly live = inject(LiveService);
+  private readonly alerts = inject(AlertStore);
+  private readonly _rules = signal<readonly AlertRule[]>([]);
+  readonly rules = this._rules.asReadonly();
+  private readonly _error = signal<string | null>(null);
+  readonly error = this._error.asReadonly();
+  private started = false;
+  private loading: Promise<void> | null = null;
+  private lastLoadAt = -Infinity;
+  private known = new Set<string>();
+
+  constructor() {
+    effect(() => {
+      const connected = this.live.connection().phase === 'connected';
+      if (connected) untracked(() => this.started && void this.refresh());
+    });
+    effect(() => {
+      const newest = this.alerts.recent()[0];
+      if (!newest) return;
+      untracked(() => {
+        if (
+          this.started &&
+          !this.known.has(newest.ruleId) &&
+          Date.now() - this.lastLoadAt >= REFRESH_MIN_MS
+        )
+          void this.refresh();
+      });
+    });
+  }
+
+  /** Load the rules once (idempotent); later refreshes happen by themselves. */
+  ensureLoaded(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.refresh();
+  }
+
+  refresh(): Promise<void> {
+    if (this.loading) return this.loading;
+    this.lastLoadAt = Date.now();
+    this.loading = this.api
+      .rules()
+      .then((rules) => {
+        this.known = new Set(rules.map((r) => r.id));
+        this._rules.set(rules);
+        this._error.set(null);
+      })
+      .catch((error: unknown) => {
+        this._error.set(error instanceof Error ? error.message : String(error));
+      })
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable, InjectionToken, inject } from '@angular/core';
+import type {
+  AlertEvent,
+  AlertHistoryResponse,
+  AlertRule,
+  AlertRulesResponse,
+  AlertSeverity,
+  AlertState,
+} from '@pulse/protocol/core';
+
+/*
+ * The dashboard's HTTP reads (alert history, alert rules) behind an injectable fetch. It owns
+ * URLs and error messages; it must not cache or hold state (AlertRulesService does, for rules).
+ */
+
+/** `fetch`, injectable so unit tests answer HTTP calls themselves. */
+export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
+  providedIn: 'root',
+  factory: () => (input, init) => globalThis.fetch(input, init),
+});
+
+export interface AlertHistoryFilter {
+  deviceId?: string;
+  severity?: AlertSeverity | '';
+  state?: AlertState | '';
+  limit?: number;
+}
+
+/** The two alert reads the dashboard makes over HTTP (the live socket carries everything else). */
+@Injectable({ providedIn: 'root' })
+export class AlertsApi {
+  private readonly fetch = inject(FETCH);
+
+  /** `GET /api/alerts/history`: lifecycle events, newest first. */
+  async history(filter: AlertHistoryFilter): Promise<AlertEvent[]> {
+    const query = new URLSearchParams();
+    if (filter.deviceId) query.set('deviceId', filter.deviceId);
+    if (filter.severity) query.set('severity', filter.severity);
+    if (filter.state) query.set('state', filter.state);
+    query.set('limit', String(filter.limit ?? 200));
+    const body = await this.get<AlertHistoryResponse>(`/api/alerts/history?${query}`);
+    return Array.isArray(body?.events) ? body.events : [];
+  }
+
+  /** `GET /api/alert-rules`. */
+  async rules(): Promise<AlertRule[]> {
+    const body = await this.get<AlertRulesResponse>('/api/alert-rules');
+    return Array.isArray(body?.rules) ? body.rules : [];
+  }
+
+  private async get<T>(url: string): Promise<T> {
+    const res = await this.fetch(url, { headers: { accept: 'application/json' } });
+    if (!res.ok) {
+      let detail = '';
+      try {
+        const body = (await res.json()) as { message?: string | string[] };
+        detail = Array.isArray(body.message) ? body.message.join('; ') : (body.message ?? '');
+      } catch {
+        /* not JSON */
+      }
+      throw new Error(`${url.split('?')[0]}: HTTP ${res.status}${detail ? ` — ${detail}` : ''}`);
+    }
+    return (await res.json()) as T;
+  }
+}

@@ -1,0 +1,119 @@
+import { InjectionToken } from '@angular/core';
+import type {
+  AckResponse,
+  AlertEvent,
+  ClientToServerEvents,
+  DeviceInfo,
+  GatewayStatus,
+  LaggedEvent,
+  LiveAckRequest,
+  Reading,
+  ServerToClientEvents,
+  SubscribeAck,
+  SubscribeRequest,
+  UnsubscribeRequest,
+} from '@pulse/protocol/core';
+import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
+import { io, Socket } from 'socket.io-client';
+
+/*
+ * The socket.io-client boundary of the app: the small typed LiveSocket interface, its one
+ * implementation (the only import of socket.io-client) and the injection tokens tests replace.
+ * It owns wire details (namespace, transports, timeouts on acknowledgements) and must not hold
+ * state or reconnect by itself: LiveService decides when to connect and what to do with events.
+ */
+
+export type TransportName = 'websocket' | 'polling';
+
+/** What the live service hears from its socket. */
+export interface LiveSocketHandlers {
+  connected(transport: TransportName): void;
+  /** The transport changed on a live connection (polling upgraded to websocket). */
+  transport(transport: TransportName): void;
+  disconnected(reason: string): void;
+  connectFailed(message: string): void;
+  readings(readings: Reading[]): void;
+  device(device: DeviceInfo): void;
+  gateway(status: GatewayStatus): void;
+  lagged(info: LaggedEvent): void;
+  /** Snapshot of the active alerts, sent by the gateway on every connect. */
+  alerts(alerts: AlertEvent[]): void;
+  /** One alert lifecycle change (every client gets every one). */
+  alert(alert: AlertEvent): void;
+}
+
+/**
+ * The few things the live service does with a socket. Kept this small so unit
+ * tests inject a fake (see `live.service.spec.ts`) and nothing else in the app
+ * can reach socket.io.
+ */
+export interface LiveSocket {
+  /** Start one connection attempt. Never retries by itself. */
+  connect(): void;
+  disconnect(): void;
+  subscribe(request: SubscribeRequest, timeoutMs: number): Promise<SubscribeAck>;
+  unsubscribe(request: UnsubscribeRequest): void;
+  /** Acknowledge an alert; rejects when the gateway does not answer in time. */
+  ack(request: LiveAckRequest, timeoutMs: number): Promise<AckResponse>;
+}
+
+export interface LiveSocketOptions {
+  /** Origin (or '' for the page's own). */
+  url: string;
+  transports: TransportName[];
+}
+
+export type LiveSocketFactory = (
+  options: LiveSocketOptions,
+  handlers: LiveSocketHandlers,
+) => LiveSocket;
+
+/** The socket.io-client implementation, the only import of socket.io in the app. */
+export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(
+    `${options.url}${LIVE_NAMESPACE}`,
+    {
+      transports: options.transports,
+      // If the websocket is blocked (proxy, firewall), fall back to long-polling on the same attempt.
+      tryAllTransports: true,
+      // The live service owns retries: it must know when the next one happens to show a countdown.
+      reconnection: false,
+      autoConnect: false,
+      timeout: 10_000,
+    },
+  );
+  const transportName = (): TransportName =>
+    socket.io.engine?.transport?.name === 'polling' ? 'polling' : 'websocket';
+  socket.on('connect', () => {
+    handlers.connected(transportName());
+    socket.io.engine?.once('upgrade', () => handlers.transport(transportName()));
+  });
+  socket.on('disconnect', (reason) => handlers.disconnected(reason));
+  socket.on('connect_error', (error) => handlers.connectFailed(error.message));
+  socket.on(LiveEvent.readings, (readings) => handlers.readings(readings));
+  socket.on(LiveEvent.device, (device) => handlers.device(device));
+  socket.on(LiveEvent.gateway, (status) => handlers.gateway(status));
+  socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
+  socket.on(LiveEvent.alerts, (alerts) => handlers.alerts(alerts));
+  socket.on(LiveEvent.alert, (alert) => handlers.alert(alert));
+  return {
+    connect: () => void socket.connect(),
+    disconnect: () => void socket.disconnect(),
+    subscribe: (request, timeoutMs) =>
+      socket.timeout(timeoutMs).emitWithAck(LiveEvent.subscribe, request) as Promise<SubscribeAck>,
+    unsubscribe: (request) => void socket.emit(LiveEvent.unsubscribe, request, () => undefined),
+    ack: (request, timeoutMs) =>
+      socket.timeout(timeoutMs).emitWithAck(LiveEvent.ack, request) as Promise<AckResponse>,
+  };
+};
+
+export const LIVE_SOCKET_FACTORY = new InjectionToken<LiveSocketFactory>('LIVE_SOCKET_FACTORY', {
+  providedIn: 'root',
+  factory: () => socketIoFactory,
+});
+
+/** Source of randomness for backoff jitter (a fixed value in tests). */
+export const RANDOM = new InjectionToken<() => number>('RANDOM', {
+  providedIn: 'root',
+  factory: () => Math.random,
+});

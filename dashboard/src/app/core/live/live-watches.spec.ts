@@ -1,0 +1,59 @@
+import { LiveWatches, WatchSpec, targets } from './live-watches';
+
+const at = (deviceId: string, ts: number) => ({ deviceId, ts, values: { v: 1 } });
+
+describe('LiveWatches', () => {
+  it('shares identical specs and forgets a watch with its last reference', () => {
+    const sut = new LiveWatches();
+    const first = sut.acquire({ devices: ['a'], historyMs: 0, maxPoints: 10 });
+    const second = sut.acquire({ devices: ['a'], historyMs: 0, maxPoints: 10 });
+    expect([first.created, second.created]).toEqual([true, false]);
+    expect(second.watch).toBe(first.watch);
+    let unpinned = 0;
+    first.watch.unpins.push(() => unpinned++);
+    expect(sut.release(first.watch)).toBe(false);
+    expect(sut.release(first.watch)).toBe(true);
+    expect([sut.size, unpinned]).toEqual([0, 1]);
+  });
+
+  it('asks for the spec window first, then from the newest point held', () => {
+    const sut = new LiveWatches();
+    const spec: WatchSpec = { devices: ['a'], historyMs: 60_000, maxPoints: 100 };
+    const { watch } = sut.acquire(spec);
+    expect(sut.request(watch, 100_000)).toEqual({
+      devices: ['a'],
+      since: 40_000,
+      maxPoints: 100,
+      history: true,
+    });
+    sut.noteHeld(watch, 90_000);
+    sut.noteHeld(watch, 80_000); // older history does not move it back
+    expect(sut.request(watch, 100_000).since).toBe(90_000);
+    expect(sut.heldSince(spec)).toBe(90_000);
+  });
+
+  it('advances only the watches that cover a reading (devices, groups, fleet)', () => {
+    const sut = new LiveWatches();
+    const byDevice = sut.acquire({ devices: ['a'], historyMs: 0, maxPoints: 1 }).watch;
+    const byGroup = sut.acquire({ groups: ['hall'], historyMs: 0, maxPoints: 1 }).watch;
+    const fleet = sut.acquire({ fleet: true, historyMs: 0, maxPoints: 1 }).watch;
+    sut.noteReadings([at('b', 5), at('a', 3)], (id) => (id === 'b' ? 'hall' : null));
+    expect([byDevice.lastTs, byGroup.lastTs, fleet.lastTs]).toEqual([3, 5, 5]);
+  });
+
+  it('ignores a stale (re)subscribe once a newer one or a release happened', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({ fleet: true, historyMs: 0, maxPoints: 1 });
+    const generation = ++watch.generation;
+    expect(sut.isCurrent(watch, generation)).toBe(true);
+    sut.release(watch);
+    expect(sut.isCurrent(watch, generation)).toBe(false);
+  });
+
+  it('names only the rooms a spec asks for', () => {
+    expect(targets({ fleet: true, devices: [], historyMs: 0, maxPoints: 1 })).toEqual({
+      fleet: true,
+    });
+    expect(targets({ groups: ['g'], historyMs: 0, maxPoints: 1 })).toEqual({ groups: ['g'] });
+  });
+});

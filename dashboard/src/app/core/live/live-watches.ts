@@ -1,0 +1,142 @@
+import type { Reading, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol/core';
+
+/*
+ * The watches of the live connection: what the views asked to watch (devices, groups or the
+ * fleet), shared by identical specs and counted by reference, and per watch the newest reading
+ * time held, from which a re-subscribe asks for history. Plain bookkeeping owned by
+ * LiveService: it must not touch the socket, the stores, signals or timers.
+ */
+
+/** What a view wants to watch, and how much history it needs. */
+export interface WatchSpec {
+  devices?: string[];
+  groups?: string[];
+  fleet?: boolean;
+  /** History asked for on first subscribe (ms before now); 0 = none. */
+  historyMs: number;
+  /** Cap on history points per metric in the acknowledgement. */
+  maxPoints: number;
+  /** Points to keep per series of the watched devices (explicit device lists only). */
+  capacity?: number;
+}
+
+export interface WatchHandle {
+  release(): void;
+}
+
+export interface Watch {
+  readonly key: string;
+  readonly spec: WatchSpec;
+  refs: number;
+  /** Newest reading timestamp held for this subscription: re-subscribe `since` it. */
+  lastTs: number | null;
+  /** Undo the capacity pins taken for this watch. */
+  unpins: Array<() => void>;
+  /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
+  generation: number;
+}
+
+export class LiveWatches {
+  private readonly byKey = new Map<string, Watch>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  values(): IterableIterator<Watch> {
+    return this.byKey.values();
+  }
+
+  /** One more reference to the watch of `spec`; `created` when no identical spec was watched. */
+  acquire(spec: WatchSpec): { watch: Watch; created: boolean } {
+    const key = JSON.stringify([
+      spec.fleet ?? false,
+      spec.devices ?? [],
+      spec.groups ?? [],
+      spec.historyMs,
+      spec.maxPoints,
+    ]);
+    let watch = this.byKey.get(key);
+    const created = !watch;
+    if (!watch) {
+      watch = { key, spec, refs: 0, lastTs: null, unpins: [], generation: 0 };
+      this.byKey.set(key, watch);
+    }
+    watch.refs++;
+    return { watch, created };
+  }
+
+  /** Drop one reference; true when it was the last one (the watch is then forgotten). */
+  release(watch: Watch): boolean {
+    if (--watch.refs > 0) return false;
+    this.byKey.delete(watch.key);
+    for (const unpin of watch.unpins) unpin();
+    watch.generation++;
+    return true;
+  }
+
+  /** Still watched, and `generation` is its latest (re)subscribe. */
+  isCurrent(watch: Watch, generation: number): boolean {
+    return watch.generation === generation && this.byKey.get(watch.key) === watch;
+  }
+
+  /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
+  heldSince(spec: WatchSpec): number | null {
+    for (const watch of this.byKey.values()) if (watch.spec === spec) return watch.lastTs;
+    return null;
+  }
+
+  /** The (re)subscribe request: history since the newest point held, or the spec's window. */
+  request(watch: Watch, serverNow: number): SubscribeRequest {
+    const spec = watch.spec;
+    const since = watch.lastTs ?? (spec.historyMs > 0 ? serverNow - spec.historyMs : undefined);
+    return {
+      ...targets(spec),
+      ...(since !== undefined ? { since } : {}),
+      maxPoints: spec.maxPoints,
+      history: spec.historyMs > 0,
+    };
+  }
+
+  noteHeld(watch: Watch, ts: number): void {
+    if (watch.lastTs === null || ts > watch.lastTs) watch.lastTs = ts;
+  }
+
+  /** Advance each watch's newest time held over the readings it covers. */
+  noteReadings(readings: readonly Reading[], groupOf: (deviceId: string) => string | null): void {
+    for (const watch of this.byKey.values()) {
+      for (let i = 0; i < readings.length; i++) {
+        const reading = readings[i];
+        if (
+          (watch.lastTs === null || reading.ts > watch.lastTs) &&
+          covers(watch.spec, reading.deviceId, groupOf)
+        ) {
+          watch.lastTs = reading.ts;
+        }
+      }
+    }
+  }
+}
+
+/** The rooms part of a spec, as `subscribe` and `unsubscribe` take it. */
+export function targets(spec: WatchSpec): UnsubscribeRequest {
+  const request: UnsubscribeRequest = {};
+  if (spec.fleet) request.fleet = true;
+  if (spec.devices?.length) request.devices = spec.devices;
+  if (spec.groups?.length) request.groups = spec.groups;
+  return request;
+}
+
+function covers(
+  spec: WatchSpec,
+  deviceId: string,
+  groupOf: (deviceId: string) => string | null,
+): boolean {
+  if (spec.fleet) return true;
+  if (spec.devices?.includes(deviceId)) return true;
+  if (spec.groups?.length) {
+    const group = groupOf(deviceId);
+    return group != null && spec.groups.includes(group);
+  }
+  return false;
+}

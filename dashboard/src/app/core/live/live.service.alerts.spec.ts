@@ -1,0 +1,117 @@
+import { TestBed } from '@angular/core/testing';
+import { acknowledged, alertEvent } from '../../testing/alerts';
+import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { AlertStore } from '../stores/alert.store';
+import { LiveService } from './live.service';
+
+const flushPromises = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+function setup() {
+  const socket = provideFakeLive();
+  const sut = TestBed.inject(LiveService);
+  sut.start();
+  return { sut, socket, alerts: TestBed.inject(AlertStore) };
+}
+
+describe('LiveService alerts', () => {
+  useFakeClock();
+
+  it('keeps the active list from the snapshot on connect, then the deltas', () => {
+    const { socket, alerts } = setup();
+    socket().server.connected('websocket');
+    const a = alertEvent({ id: 'a', severity: 'major' });
+    socket().server.alerts([a, alertEvent({ id: 'b', severity: 'critical' })]);
+    expect(alerts.active().map((x) => x.id)).toEqual(['b', 'a']);
+    socket().server.alert(acknowledged(a, 'ana', T0 + 1000));
+    socket().server.alert(alertEvent({ id: 'c', severity: 'info' }));
+    expect(alerts.active().map((x) => [x.id, x.state])).toEqual([
+      ['b', 'raised'],
+      ['a', 'acknowledged'],
+      ['c', 'raised'],
+    ]);
+    // Reconnect: the new snapshot is the truth.
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    socket().server.alerts([alertEvent({ id: 'd' })]);
+    expect(alerts.active().map((x) => x.id)).toEqual(['d']);
+  });
+
+  it('acknowledges over the socket and applies the answer', async () => {
+    const { sut, socket, alerts } = setup();
+    socket().server.connected('websocket');
+    const a = alertEvent({ id: 'a' });
+    socket().server.alerts([a]);
+    const pending = sut.acknowledge('a', '  ana  ', 'on it');
+    await flushPromises();
+    expect(socket().acks).toHaveLength(1);
+    expect(socket().acks[0].request).toEqual({ id: 'a', by: 'ana', note: 'on it' });
+    const answer = { ...acknowledged(a, 'ana', T0 + 50), ackNote: 'on it' };
+    socket().acks[0].reply({ ok: true, alert: answer });
+    await expect(pending).resolves.toEqual({ ok: true, alert: answer });
+    expect(alerts.get('a')).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'ana',
+      ackNote: 'on it',
+    });
+  });
+
+  it('surfaces a refusal from the gateway unchanged (already acknowledged, not found)', async () => {
+    const { sut, socket, alerts } = setup();
+    socket().server.connected('websocket');
+    socket().server.alerts([alertEvent({ id: 'a' })]);
+    const pending = sut.acknowledge('a', 'bo');
+    await flushPromises();
+    socket().acks[0].reply({
+      ok: false,
+      error: 'already_acknowledged',
+      message: 'alert a was acknowledged by ana',
+    });
+    await expect(pending).resolves.toEqual({
+      ok: false,
+      error: 'already_acknowledged',
+      message: 'alert a was acknowledged by ana',
+    });
+    expect(alerts.get('a')?.state).toBe('raised');
+  });
+
+  it('reports a timeout when the gateway does not answer', async () => {
+    const { sut, socket } = setup();
+    socket().server.connected('websocket');
+    const pending = sut.acknowledge('a', 'bo');
+    await flushPromises();
+    socket().acks[0].fail(new Error('operation has timed out'));
+    await expect(pending).resolves.toMatchObject({ ok: false, error: 'timeout' });
+  });
+
+  it('does not send when disconnected or when the name is empty or too long', async () => {
+    const { sut, socket } = setup();
+    await expect(sut.acknowledge('a', 'bo')).resolves.toMatchObject({
+      ok: false,
+      error: 'disconnected',
+    });
+    socket().server.connected('websocket');
+    await expect(sut.acknowledge('a', '   ')).resolves.toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    await expect(sut.acknowledge('a', 'x'.repeat(65))).resolves.toMatchObject({
+      ok: false,
+      error: 'invalid',
+    });
+    expect(socket().acks).toHaveLength(0);
+  });
+
+  it('ignores alert events from a replaced socket', () => {
+    const { socket, alerts } = setup();
+    const first = socket();
+    first.server.connectFailed('timeout');
+    jest.advanceTimersByTime(750);
+    expect(socket()).not.toBe(first);
+    first.server.alerts([alertEvent({ id: 'stale' })]);
+    first.server.alert(alertEvent({ id: 'stale2' }));
+    expect(alerts.active()).toEqual([]);
+  });
+});

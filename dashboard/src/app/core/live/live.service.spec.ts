@@ -1,0 +1,297 @@
+import { TestBed } from '@angular/core/testing';
+import type { MetricSeries, Reading } from '@pulse/protocol/core';
+import { DeviceStore } from '../stores/device.store';
+import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } from './live-socket';
+import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
+import { LiveService } from './live.service';
+import { SeriesStore } from '../stores/series.store';
+import { countGaps } from '../stores/chart-series';
+
+const flushPromises = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+/** Answer the socket's last subscribe with this history. */
+async function ack(
+  socket: FakeSocket,
+  history: MetricSeries[],
+  serverTime = Date.now(),
+): Promise<void> {
+  socket.subscribes[socket.subscribes.length - 1].reply({
+    ok: true,
+    serverTime,
+    devices: [],
+    history,
+    rooms: [],
+  });
+  await flushPromises();
+}
+
+const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
+const reading = (ts: number, v: number): Reading => ({
+  deviceId: 'd1',
+  ts,
+  values: { temperature: v },
+});
+
+function setup(search = '') {
+  let socket: FakeSocket | undefined;
+  const created: FakeSocket[] = [];
+  TestBed.configureTestingModule({
+    providers: [
+      {
+        provide: LIVE_SOCKET_FACTORY,
+        useValue: (options: LiveSocketOptions, handlers: LiveSocketHandlers) => {
+          socket = new FakeSocket(options, handlers);
+          created.push(socket);
+          return socket;
+        },
+      },
+      { provide: RANDOM, useValue: () => 0.5 },
+    ],
+  });
+  if (search) window.history.replaceState({}, '', `/${search}`);
+  const sut = TestBed.inject(LiveService);
+  return {
+    sut,
+    socket: () => {
+      if (!socket) throw new Error('no socket created');
+      return socket;
+    },
+    /** Connection attempts over every socket created so far. */
+    connects: () => created.reduce((n, sock) => n + sock.connects, 0),
+    created,
+    series: TestBed.inject(SeriesStore),
+    devices: TestBed.inject(DeviceStore),
+  };
+}
+
+describe('LiveService', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+    window.history.replaceState({}, '', '/');
+  });
+  afterEach(() => {
+    TestBed.resetTestingModule();
+    jest.useRealTimers();
+  });
+
+  it('connects over websocket with polling fallback by default', () => {
+    const { sut, socket } = setup();
+    sut.start();
+    expect(socket().options.transports).toEqual(['websocket', 'polling']);
+    expect(socket().connects).toBe(1);
+    expect(sut.connection().phase).toBe('connecting');
+    socket().server.connected('websocket');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
+    expect(sut.connection().attempt).toBe(0);
+  });
+
+  it('forces long-polling with ?transport=polling', () => {
+    const { sut, socket } = setup('?transport=polling');
+    sut.start();
+    expect(socket().options.transports).toEqual(['polling']);
+  });
+
+  it('retries with exponential backoff and jitter, exposing the next try for a countdown', () => {
+    const { sut, socket, connects } = setup();
+    sut.start();
+    // random() = 0.5 with equal jitter: 0.75 × the raw delay (1 s, 2 s, 4 s, ...).
+    const expected = [750, 1500, 3000, 6000, 12_000, 22_500, 22_500];
+    for (const delay of expected) {
+      const connectsBefore = connects();
+      socket().server.connectFailed('xhr poll error');
+      const state = sut.connection();
+      expect(state.phase).toBe('reconnecting');
+      expect(state.nextRetryAt).toBe(Date.now() + delay);
+      jest.advanceTimersByTime(delay - 1);
+      expect(connects()).toBe(connectsBefore);
+      jest.advanceTimersByTime(1);
+      expect(connects()).toBe(connectsBefore + 1);
+      expect(sut.connection().phase).toBe('connecting');
+    }
+    socket().server.connected('polling');
+    expect(sut.connection()).toMatchObject({
+      phase: 'connected',
+      transport: 'polling',
+      attempt: 0,
+      nextRetryAt: null,
+    });
+    socket().server.disconnected('transport close');
+    expect(sut.connection().nextRetryAt).toBe(Date.now() + 750);
+  });
+
+  it('starts with long-polling (then upgrades) once a websocket attempt failed', () => {
+    const { sut, socket, created } = setup();
+    sut.start();
+    const first = socket();
+    first.server.connectFailed('timeout');
+    jest.advanceTimersByTime(750);
+    expect(created).toHaveLength(2);
+    expect(first.disconnects).toBe(1);
+    expect(socket().options.transports).toEqual(['polling', 'websocket']);
+    // The replaced socket is no longer listened to.
+    first.server.connected('websocket');
+    expect(sut.connection().phase).toBe('connecting');
+    socket().server.connected('polling');
+    socket().server.transport('websocket');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
+  });
+
+  it('jitter spreads clients apart', () => {
+    let r = 0;
+    const { sut, socket } = setup();
+    const values = [0, 0.999];
+    (sut as unknown as { random: () => number }).random = () => values[r++];
+    sut.start();
+    socket().server.connectFailed('x');
+    const first = (sut.connection().nextRetryAt ?? NaN) - Date.now();
+    jest.advanceTimersByTime(first);
+    socket().server.connectFailed('x');
+    const second = (sut.connection().nextRetryAt ?? NaN) - Date.now();
+    expect(first).toBe(500);
+    expect(second).toBe(1999);
+  });
+
+  it('does not count a failed attempt twice when a disconnect follows it', () => {
+    const { sut, socket } = setup();
+    sut.start();
+    socket().server.connectFailed('timeout');
+    socket().server.disconnected('transport error');
+    expect(sut.connection().attempt).toBe(1);
+  });
+
+  it('tries at once when the browser comes back online', () => {
+    const { sut, socket, connects } = setup('?transport=polling');
+    sut.start();
+    socket().server.connectFailed('x');
+    socket().server.connectFailed('x');
+    expect(connects()).toBe(1);
+    window.dispatchEvent(new Event('online'));
+    expect(connects()).toBe(2);
+  });
+
+  it('re-subscribes after a reconnect with since = last ts held and fills the gap from the acknowledgement', async () => {
+    const { sut, socket, series } = setup();
+    const spec = { devices: ['d1'], historyMs: 3_600_000, maxPoints: 3600, capacity: 3600 };
+    const handle = sut.watch(spec);
+    socket().server.connected('websocket');
+    expect(socket().subscribes[0].request).toEqual({
+      devices: ['d1'],
+      since: T0 - 3_600_000,
+      maxPoints: 3600,
+      history: true,
+    });
+    await ack(socket(), [
+      { deviceId: 'd1', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [1, 2] },
+    ]);
+    expect(sut.heldSince(spec)).toBe(T0 - 1000);
+
+    // Live readings, then the connection drops for a while.
+    socket().server.readings([reading(T0, 3), reading(T0 + 1000, 4)]);
+    expect(sut.heldSince(spec)).toBe(T0 + 1000);
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+
+    // Re-subscribed from the newest point held; the gateway's history covers the outage.
+    expect(socket().subscribes[1].request).toMatchObject({ devices: ['d1'], since: T0 + 1000 });
+    // A live reading may beat the acknowledgement: merging must still be in order.
+    socket().server.readings([reading(T0 + 6000, 9)]);
+    await ack(socket(), [
+      {
+        deviceId: 'd1',
+        metric: 'temperature',
+        t: [T0 + 1000, T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000],
+        v: [4, 5, 6, 7, 8],
+      },
+    ]);
+    const buffer = series.get('d1', 'temperature');
+    if (!buffer) throw new Error('no series');
+    const ts: number[] = [];
+    for (let i = 0; i < buffer.size; i++) ts.push(buffer.tAt(i) - T0);
+    expect(ts).toEqual([-2000, -1000, 0, 1000, 2000, 3000, 4000, 5000, 6000]);
+    expect(countGaps(buffer, 0, 3000)).toBe(0);
+    expect(sut.heldSince(spec)).toBe(T0 + 6000);
+    handle.release();
+  });
+
+  it('asks again when a subscribe times out on a live connection', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { sut, socket } = setup();
+    sut.watch({ devices: ['d1'], historyMs: 60_000, maxPoints: 100 });
+    socket().server.connected('websocket');
+    socket().subscribes[0].fail(new Error('operation has timed out'));
+    await flushPromises();
+    expect(socket().subscribes).toHaveLength(2);
+    expect(socket().subscribes[1].request).toMatchObject({ devices: ['d1'] });
+  });
+
+  it('re-subscribes every watch on lagged', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { sut, socket } = setup();
+    sut.watch({ fleet: true, historyMs: 300_000, maxPoints: 300 });
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    socket().server.readings([reading(T0 + 5000, 1)]);
+    socket().server.lagged({ since: T0 });
+    expect(socket().subscribes[1].request).toMatchObject({ fleet: true, since: T0 + 5000 });
+    expect(sut.lagged()).toBe(1);
+  });
+
+  it('shares identical watches and unsubscribes when the last one is released', () => {
+    const { sut, socket } = setup(); // the socket is created by the first watch
+    const a = sut.watch({ fleet: true, historyMs: 0, maxPoints: 10 });
+    const b = sut.watch({ fleet: true, historyMs: 0, maxPoints: 10 });
+    socket().server.connected('websocket');
+    expect(socket().subscribes.length).toBe(1);
+    expect(socket().subscribes[0].request).toEqual({ fleet: true, maxPoints: 10, history: false });
+    a.release();
+    expect(socket().unsubscribes).toEqual([]);
+    b.release();
+    expect(socket().unsubscribes).toEqual([{ fleet: true }]);
+  });
+
+  it('keeps the gateway report and corrects for clock skew', () => {
+    const { sut, socket } = setup();
+    sut.start();
+    socket().server.connected('websocket');
+    socket().server.gateway({ broker: 'disconnected', serverTime: T0 + 5000, flushMs: 50 });
+    expect(sut.gateway()?.broker).toBe('disconnected');
+    expect(sut.serverNow()).toBe(T0 + 5000);
+  });
+
+  it('feeds readings to the stores', () => {
+    const { sut, socket, devices, series } = setup();
+    sut.start();
+    socket().server.connected('websocket');
+    socket().server.readings([reading(T0, 1), reading(T0 + 1000, 2)]);
+    expect(devices.get('d1')?.latest['temperature']).toBe(2);
+    expect(series.get('d1', 'temperature')?.size).toBe(2);
+  });
+
+  it('drops the points of a device the device store evicts', () => {
+    const { sut, socket, devices, series } = setup();
+    sut.start();
+    socket().server.connected('websocket');
+    devices.maxDevices = 2;
+    const at = (deviceId: string, ts: number): Reading => ({ deviceId, ts, values: { v: 1 } });
+    socket().server.readings([at('a', T0), at('b', T0)]);
+    jest.advanceTimersByTime(1000);
+    socket().server.readings([at('b', T0 + 1000), at('c', T0 + 1000)]);
+    expect(series.get('a', 'v')).toBeUndefined();
+    expect(series.get('b', 'v')?.size).toBe(2);
+    expect(series.get('c', 'v')?.size).toBe(1);
+  });
+
+  it('stops retrying once stopped', () => {
+    const { sut, socket } = setup();
+    sut.start();
+    const s = socket();
+    sut.stop();
+    s.server.connectFailed('x');
+    jest.advanceTimersByTime(60_000);
+    expect(s.connects).toBe(1);
+    expect(sut.connection().phase).toBe('idle');
+  });
+});

@@ -1,0 +1,396 @@
+import { DestroyRef, Injectable, inject, signal } from '@angular/core';
+import { DOCUMENT } from '@angular/common';
+import type {
+  AckResponse,
+  AlertEvent,
+  DeviceInfo,
+  GatewayStatus,
+  LaggedEvent,
+  MetricSeries,
+  Reading,
+  SubscribeAck,
+} from '@pulse/protocol/core';
+import { ALERT_LIMITS, BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import { AlertStore } from '../stores/alert.store';
+import { DeviceStore } from '../stores/device.store';
+import { SeriesStore } from '../stores/series.store';
+import {
+  LIVE_SOCKET_FACTORY,
+  LiveSocket,
+  LiveSocketHandlers,
+  RANDOM,
+  TransportName,
+} from './live-socket';
+import { LiveWatches, Watch, WatchHandle, WatchSpec, targets } from './live-watches';
+
+/*
+ * The live connection: connection state and reconnects, subscriptions (bookkeeping in
+ * live-watches.ts), and feeding the stores, which nothing else in the app writes live data
+ * into. It must not import socket.io (live-socket.ts does) nor draw (the frame scheduler does).
+ */
+
+export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface ConnectionState {
+  phase: ConnectionPhase;
+  /** Transport of the live connection, null when not connected. */
+  transport: TransportName | null;
+  /** Failed attempts since the last successful connection. */
+  attempt: number;
+  /** Client-clock time of the next connection attempt while reconnecting/offline. */
+  nextRetryAt: number | null;
+  /** Why the last connection ended or failed. */
+  reason: string | null;
+}
+
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+const ACK_TIMEOUT_MS = 5_000;
+
+/**
+ * Outcome of {@link LiveService.acknowledge}: the gateway's answer, or why it
+ * was never asked (`disconnected`) or did not answer in time (`timeout`).
+ */
+export type AckOutcome =
+  | AckResponse
+  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
+
+/**
+ * The one owner of the live connection, and the only writer of the stores' live data: device
+ * records, series points (readings and acknowledged history) and alerts all arrive here.
+ * Components read its signals and call `watch()`; they never see the socket. It must not
+ * read socket.io itself (live-socket.ts does) nor draw anything (the frame scheduler does).
+ *
+ * Reconnects are ours (socket.io's are off): exponential backoff with jitter,
+ * a countdown the UI can show, an immediate try when the browser comes back
+ * online. After every (re)connect each watch is re-subscribed with `since` =
+ * the newest timestamp it holds, and the acknowledgement's history fills the gap.
+ */
+@Injectable({ providedIn: 'root' })
+export class LiveService {
+  // The stores it alone writes, and what it watches for the views.
+  private readonly devices = inject(DeviceStore);
+  private readonly series = inject(SeriesStore);
+  private readonly alerts = inject(AlertStore);
+  private readonly watches = new LiveWatches();
+  // The outside world, replaced in tests.
+  private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
+  private readonly random = inject(RANDOM);
+  private readonly document = inject(DOCUMENT);
+
+  private readonly _connection = signal<ConnectionState>({
+    phase: 'idle',
+    transport: null,
+    attempt: 0,
+    nextRetryAt: null,
+    reason: null,
+  });
+  /** Browser ↔ gateway connection. */
+  readonly connection = this._connection.asReadonly();
+  private readonly _gateway = signal<GatewayStatus | null>(null);
+  /** Gateway's own health (its broker link), as last reported; null before the first report. */
+  readonly gateway = this._gateway.asReadonly();
+  private readonly _lagged = signal(0);
+  /** Times the gateway dropped our backlog (we then re-subscribed). */
+  readonly lagged = this._lagged.asReadonly();
+
+  backoff: BackoffOptions = DEFAULT_BACKOFF;
+  private socket: LiveSocket | null = null;
+  private transportOrder: TransportName[] = ['websocket', 'polling'];
+  private replaceSocket = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** serverTime - Date.now(), from the last gateway report. */
+  private clockOffsetMs = 0;
+  private stopped = false;
+
+  constructor() {
+    const destroyRef = inject(DestroyRef);
+    // An evicted device's points go with it (the device store bounds the map, we own series).
+    destroyRef.onDestroy(this.devices.onEvict((deviceId) => this.series.drop(deviceId)));
+    const win = this.document.defaultView;
+    if (win) {
+      const online = () => this.browserOnline();
+      const offline = () => this.browserOffline();
+      win.addEventListener('online', online);
+      win.addEventListener('offline', offline);
+      destroyRef.onDestroy(() => {
+        win.removeEventListener('online', online);
+        win.removeEventListener('offline', offline);
+        this.stop();
+      });
+    }
+  }
+
+  /** Current time on the gateway's clock (our clock corrected by the last report). */
+  serverNow(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Open the connection (idempotent). */
+  start(): void {
+    if (this.socket) return;
+    this.stopped = false;
+    this.transportOrder = this.transports();
+    this.socket = this.createSocket();
+    this.tryConnect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearRetry();
+    this.socket?.disconnect();
+    this.socket = null;
+    this._connection.set({
+      phase: 'idle',
+      transport: null,
+      attempt: 0,
+      nextRetryAt: null,
+      reason: 'stopped',
+    });
+  }
+
+  /**
+   * Watch devices, groups or the whole fleet until `release()`. Identical
+   * specs share one subscription. History arrives with the acknowledgement.
+   */
+  watch(spec: WatchSpec): WatchHandle {
+    const { watch, created } = this.watches.acquire(spec);
+    if (created) {
+      if (spec.capacity)
+        for (const id of spec.devices ?? [])
+          watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
+      if (this._connection().phase === 'connected') void this.subscribe(watch);
+    }
+    this.start();
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.watches.release(watch) && this._connection().phase === 'connected')
+          this.socket?.unsubscribe(targets(watch.spec));
+      },
+    };
+  }
+
+  /**
+   * Acknowledge an alert as `by` over the live socket. Never throws: the
+   * outcome says what happened (`already_acknowledged`, `not_found`, `invalid`,
+   * `disconnected`, `timeout`). The resulting `alert` event reaches every
+   * screen, this one included; the returned alert is applied at once as well.
+   */
+  async acknowledge(id: string, by: string, note?: string): Promise<AckOutcome> {
+    const who = by.trim();
+    if (!who || who.length > ALERT_LIMITS.maxAckByLength) {
+      return {
+        ok: false,
+        error: 'invalid',
+        message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters`,
+      };
+    }
+    const socket = this.socket;
+    if (!socket || this._connection().phase !== 'connected') {
+      return {
+        ok: false,
+        error: 'disconnected',
+        message: 'not connected to the gateway; try again when the connection is back',
+      };
+    }
+    let response: AckResponse;
+    try {
+      response = await socket.ack({ id, by: who, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
+    } catch {
+      return {
+        ok: false,
+        error: 'timeout',
+        message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s`,
+      };
+    }
+    if (!response || typeof response !== 'object')
+      return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
+    if (response.ok) this.alerts.applyIfNewer(response.alert as AlertEvent);
+    return response;
+  }
+
+  /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
+  heldSince(spec: WatchSpec): number | null {
+    return this.watches.heldSince(spec);
+  }
+
+  private transports(): TransportName[] {
+    // `?transport=polling` forces long-polling only (tests, proxies that break websockets).
+    const search = this.document.defaultView?.location?.search ?? '';
+    const forced = new URLSearchParams(search).get('transport');
+    if (forced === 'polling') return ['polling'];
+    if (forced === 'websocket') return ['websocket'];
+    return ['websocket', 'polling'];
+  }
+
+  private createSocket(): LiveSocket {
+    // Events of a replaced socket are ignored: only the current one speaks.
+    let socket: LiveSocket | null = null;
+    const current = () => socket !== null && socket === this.socket;
+    const handlers: LiveSocketHandlers = {
+      connected: (transport) => current() && this.onConnected(transport),
+      transport: (transport) => current() && this._connection.update((s) => ({ ...s, transport })),
+      disconnected: (reason) => current() && this.onLost(reason, false),
+      connectFailed: (message) => current() && this.onLost(message, true),
+      readings: (readings) => current() && this.onReadings(readings),
+      device: (device) => current() && this.onDevice(device),
+      gateway: (status) => current() && this.onGateway(status),
+      lagged: (info) => current() && this.onLagged(info),
+      alerts: (list) => current() && this.alerts.replaceAll(list),
+      alert: (alert) => current() && this.alerts.apply(alert),
+    };
+    socket = this.socketFactory({ url: '', transports: this.transportOrder }, handlers);
+    return socket;
+  }
+
+  private tryConnect(): void {
+    if (this.stopped || !this.socket) return;
+    this.clearRetry();
+    if (this.replaceSocket) {
+      this.replaceSocket = false;
+      this.socket.disconnect();
+      this.socket = this.createSocket();
+    }
+    this._connection.update((s) => ({
+      ...s,
+      phase: 'connecting',
+      transport: null,
+      nextRetryAt: null,
+    }));
+    this.socket.connect();
+  }
+
+  private onConnected(transport: TransportName): void {
+    this.clearRetry();
+    this._connection.set({
+      phase: 'connected',
+      transport,
+      attempt: 0,
+      nextRetryAt: null,
+      reason: null,
+    });
+    for (const watch of this.watches.values()) void this.subscribe(watch);
+  }
+
+  private onLost(reason: string, attemptFailed: boolean): void {
+    if (this.stopped || reason === 'io client disconnect') return;
+    // A failed attempt and the disconnect that may follow it are one failure.
+    if (this.retryTimer !== null) return;
+    if (attemptFailed && this.transportOrder.length > 1 && this.transportOrder[0] === 'websocket') {
+      // A websocket that is accepted and then closed by a middlebox never raises the
+      // transport *error* socket.io needs to fall back; it just times out. From now on
+      // start with long-polling and let socket.io upgrade to a websocket when it can.
+      this.transportOrder = ['polling', 'websocket'];
+      this.replaceSocket = true;
+    }
+    const attempt = this._connection().attempt + 1;
+    const delay = backoffDelay(attempt, this.random(), this.backoff);
+    const offline = this.document.defaultView?.navigator?.onLine === false;
+    this._connection.set({
+      phase: offline ? 'offline' : 'reconnecting',
+      transport: null,
+      attempt,
+      nextRetryAt: Date.now() + delay,
+      reason,
+    });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.tryConnect();
+    }, delay);
+  }
+
+  private browserOffline(): void {
+    const state = this._connection();
+    if (state.phase === 'reconnecting') this._connection.set({ ...state, phase: 'offline' });
+  }
+
+  private browserOnline(): void {
+    // Do not wait out a long backoff once the network is back.
+    const phase = this._connection().phase;
+    if (phase === 'reconnecting' || phase === 'offline') this.tryConnect();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private async subscribe(watch: Watch): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    const generation = ++watch.generation;
+    const request = this.watches.request(watch, this.serverNow());
+    let ack: SubscribeAck;
+    try {
+      ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
+    } catch (error) {
+      // Timed out. If the connection is dying the next connect re-subscribes;
+      // if it is merely slow, ask again rather than stay silently unsubscribed.
+      console.warn('[live] subscribe timed out', error);
+      if (this.watches.isCurrent(watch, generation) && this._connection().phase === 'connected')
+        void this.subscribe(watch);
+      return;
+    }
+    if (!this.watches.isCurrent(watch, generation)) return;
+    if (!ack.ok) {
+      console.warn(`[live] subscribe refused: ${ack.error}`);
+      return;
+    }
+    this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
+  }
+
+  /** Merge an acknowledgement: device records, then history into the buffers (filling any gap). */
+  private applySnapshot(
+    watch: Watch,
+    serverTime: number,
+    devices: DeviceInfo[],
+    history: MetricSeries[],
+  ): void {
+    this.clockOffsetMs = serverTime - Date.now();
+    for (const info of devices) this.devices.upsertInfo(info);
+    for (const series of history) {
+      const n = Math.min(series.t.length, series.v.length);
+      if (n === 0) continue;
+      this.series.merge(series);
+      this.devices.noteHistory(series.deviceId, series.metric, series.t[n - 1], series.v[n - 1]);
+      this.watches.noteHeld(watch, series.t[n - 1]);
+    }
+    this.devices.flush();
+  }
+
+  /** Device records first (cadence, eviction), then the points of the devices still held. */
+  private onReadings(readings: Reading[]): void {
+    if (!Array.isArray(readings)) return;
+    this.devices.ingest(readings, this.serverNow());
+    for (let r = 0; r < readings.length; r++) {
+      const reading = readings[r];
+      const device = this.devices.get(reading.deviceId);
+      if (!device) continue; // evicted by a newer device of the same batch
+      this.series.noteCadence(reading.deviceId, device.cadenceMs);
+      for (const metric in reading.values)
+        this.series.push(reading.deviceId, metric, reading.ts, reading.values[metric]);
+    }
+    if (this.watches.size > 0)
+      this.watches.noteReadings(readings, (id) => this.devices.get(id)?.group ?? null);
+  }
+
+  private onDevice(device: DeviceInfo): void {
+    if (device && typeof device.deviceId === 'string') this.devices.upsertInfo(device);
+  }
+
+  private onGateway(status: GatewayStatus): void {
+    if (!status) return;
+    this.clockOffsetMs = status.serverTime - Date.now();
+    this._gateway.set(status);
+  }
+
+  private onLagged(info: LaggedEvent): void {
+    this._lagged.update((n) => n + 1);
+    console.warn(
+      `[live] gateway stopped sending readings at ${info?.since ?? '?'} (we fell behind); re-subscribing`,
+    );
+    for (const watch of this.watches.values()) void this.subscribe(watch);
+  }
+}

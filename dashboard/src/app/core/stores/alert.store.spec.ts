@@ -1,0 +1,118 @@
+import { TestBed } from '@angular/core/testing';
+import { acknowledged, alertEvent } from '../../testing/alerts';
+import { AlertStore, compareAlerts } from './alert.store';
+
+const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
+
+describe('AlertStore', () => {
+  let sut: AlertStore;
+  beforeEach(() => {
+    TestBed.configureTestingModule({});
+    sut = TestBed.inject(AlertStore);
+  });
+  afterEach(() => TestBed.resetTestingModule());
+
+  it('takes the snapshot, then applies deltas in order', () => {
+    const a = alertEvent({ id: 'a', severity: 'major', deviceId: 'd1' });
+    const b = alertEvent({ id: 'b', severity: 'critical', deviceId: 'd2' });
+    expect(sut.snapshots()).toBe(0);
+    sut.replaceAll([a, b]);
+    expect(sut.snapshots()).toBe(1);
+    expect(sut.active().map((x) => x.id)).toEqual(['b', 'a']);
+
+    const c = alertEvent({ id: 'c', severity: 'warning', deviceId: 'd1' });
+    sut.apply(c);
+    sut.apply(acknowledged(b, 'ana', T0 + 1000));
+    expect(sut.active().map((x) => [x.id, x.state])).toEqual([
+      ['b', 'acknowledged'],
+      ['a', 'raised'],
+      ['c', 'raised'],
+    ]);
+    expect(sut.recent().map((x) => x.id)).toEqual(['b', 'c']);
+    expect(sut.counts()).toEqual({ critical: 1, major: 1, minor: 0, warning: 1, info: 0 });
+  });
+
+  it('drops an alert once it is cleared and acknowledged (active: false), and ignores such entries in a snapshot', () => {
+    const a = alertEvent({ id: 'a' });
+    sut.replaceAll([a, alertEvent({ id: 'gone', active: false })]);
+    expect(sut.active().map((x) => x.id)).toEqual(['a']);
+    sut.apply({ ...a, state: 'cleared', clearedAt: T0 + 5, updatedAt: T0 + 5 });
+    expect(sut.active()).toHaveLength(1);
+    sut.apply({
+      ...a,
+      state: 'cleared',
+      clearedAt: T0 + 5,
+      acknowledgedAt: T0 + 6,
+      acknowledgedBy: 'x',
+      updatedAt: T0 + 6,
+      active: false,
+    });
+    expect(sut.active()).toEqual([]);
+    expect(sut.get('a')).toBeUndefined();
+  });
+
+  it('replaces everything on a new snapshot (reconnect): alerts cleared meanwhile disappear', () => {
+    sut.replaceAll([alertEvent({ id: 'a' }), alertEvent({ id: 'b' })]);
+    sut.replaceAll([alertEvent({ id: 'c' })]);
+    expect(sut.active().map((x) => x.id)).toEqual(['c']);
+  });
+
+  it('sorts most severe first, then newest raised first', () => {
+    const list = [
+      alertEvent({ id: 'info-new', severity: 'info', raisedAt: T0 + 9 }),
+      alertEvent({ id: 'crit-old', severity: 'critical', raisedAt: T0 }),
+      alertEvent({ id: 'minor', severity: 'minor', raisedAt: T0 + 5 }),
+      alertEvent({ id: 'crit-new', severity: 'critical', raisedAt: T0 + 3 }),
+      alertEvent({ id: 'major', severity: 'major', raisedAt: T0 + 1 }),
+    ];
+    sut.replaceAll(list);
+    expect(sut.active().map((x) => x.id)).toEqual([
+      'crit-new',
+      'crit-old',
+      'major',
+      'minor',
+      'info-new',
+    ]);
+    expect([...list].sort(compareAlerts).map((x) => x.id)).toEqual(sut.active().map((x) => x.id));
+  });
+
+  it('is bounded: beyond maxActive the least severe, oldest alerts are dropped', () => {
+    sut.maxActive = 3;
+    sut.replaceAll([
+      alertEvent({ id: 'w', severity: 'warning' }),
+      alertEvent({ id: 'c1', severity: 'critical', raisedAt: T0 }),
+      alertEvent({ id: 'm', severity: 'major' }),
+    ]);
+    sut.apply(alertEvent({ id: 'c2', severity: 'critical', raisedAt: T0 + 1 }));
+    expect(sut.active().map((x) => x.id)).toEqual(['c2', 'c1', 'm']);
+    expect(sut.dropped).toBe(1);
+    sut.maxRecent = 2;
+    for (let i = 0; i < 5; i++) sut.apply(alertEvent({ id: `x${i}`, severity: 'info' }));
+    expect(sut.recent().map((x) => x.id)).toEqual(['x4', 'x3']);
+    expect(sut.active()).toHaveLength(3);
+  });
+
+  it('summarizes per device: highest severity, count and unacknowledged', () => {
+    const a = alertEvent({ id: 'a', deviceId: 'd1', severity: 'minor' });
+    const b = alertEvent({ id: 'b', deviceId: 'd1', severity: 'major' });
+    sut.replaceAll([a, b, alertEvent({ id: 'c', deviceId: 'd2', severity: 'info' })]);
+    sut.apply(acknowledged(b, 'ana', T0 + 1));
+    expect(sut.byDevice().get('d1')).toEqual({ severity: 'major', count: 2, unacknowledged: 1 });
+    expect(sut.byDevice().get('d2')).toEqual({ severity: 'info', count: 1, unacknowledged: 1 });
+    expect(sut.byDevice().get('d3')).toBeUndefined();
+  });
+
+  it('applies an acknowledgement answer only when nothing newer arrived for that alert', () => {
+    const a = alertEvent({ id: 'a' });
+    sut.replaceAll([a]);
+    const acked = acknowledged(a, 'ana', T0 + 10);
+    const cleared = { ...acked, state: 'cleared' as const, clearedAt: T0 + 20, updatedAt: T0 + 20 };
+    sut.apply(cleared);
+    sut.applyIfNewer(acked); // late answer: must not undo the clear
+    expect(sut.get('a')?.state).toBe('cleared');
+    const b = alertEvent({ id: 'b' });
+    sut.apply(b);
+    sut.applyIfNewer(acknowledged(b, 'bo', T0 + 30));
+    expect(sut.get('b')?.acknowledgedBy).toBe('bo');
+  });
+});

@@ -1,0 +1,153 @@
+import { Injectable, computed, signal } from '@angular/core';
+import type { AlertEvent, AlertSeverity } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES } from '@pulse/protocol/core';
+
+/*
+ * The alert store: active alerts and recent lifecycle events as signals, plus the pure ordering
+ * and counting helpers the views share. Written only by LiveService; it must not fetch, read the
+ * socket or know about rules.
+ */
+
+/** Most active alerts held (the least severe, oldest are dropped beyond it). */
+export const MAX_ACTIVE_ALERTS = 1000;
+/** Lifecycle events kept for the "recent" list (newest first). */
+export const MAX_RECENT_ALERTS = 200;
+
+/** 0 = critical … 4 = info; unknown severities sort last. */
+export function severityRank(severity: AlertSeverity): number {
+  const rank = ALERT_SEVERITIES.indexOf(severity);
+  return rank < 0 ? ALERT_SEVERITIES.length : rank;
+}
+
+/** Nobody has acknowledged it yet (raised, flapping, or cleared without an acknowledgement). */
+export function isUnacknowledged(alert: AlertEvent): boolean {
+  return alert.acknowledgedAt === null && alert.state !== 'acknowledged';
+}
+
+/** Order of the active list: most severe first, then newest raised first, then id (stable). */
+export function compareAlerts(a: AlertEvent, b: AlertEvent): number {
+  return (
+    severityRank(a.severity) - severityRank(b.severity) ||
+    b.raisedAt - a.raisedAt ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** What a device tile or header shows: its highest active severity and how many alerts it has. */
+export interface DeviceAlertSummary {
+  severity: AlertSeverity;
+  count: number;
+  /** Alerts of the device nobody has acknowledged yet. */
+  unacknowledged: number;
+}
+
+export type SeverityCounts = Record<AlertSeverity, number>;
+
+/**
+ * The active alerts (snapshot from `alerts` on every connect, then `alert`
+ * deltas) and a bounded list of recent lifecycle events. Plain code fed by the
+ * live service; views read the signals.
+ */
+@Injectable({ providedIn: 'root' })
+export class AlertStore {
+  private readonly byId = new Map<string, AlertEvent>();
+  private readonly _active = signal<readonly AlertEvent[]>([]);
+  /** Active alerts, most severe first, newest first; at most {@link maxActive}. */
+  readonly active = this._active.asReadonly();
+  private readonly _recent = signal<readonly AlertEvent[]>([]);
+  /** Lifecycle events received live, newest first; at most {@link maxRecent}. */
+  readonly recent = this._recent.asReadonly();
+  private readonly _snapshots = signal(0);
+  /** Snapshots received (0 until the gateway has sent the first: "unknown", not "no alerts"). */
+  readonly snapshots = this._snapshots.asReadonly();
+  /** Alerts dropped because of {@link maxActive}. */
+  dropped = 0;
+
+  maxActive = MAX_ACTIVE_ALERTS;
+  maxRecent = MAX_RECENT_ALERTS;
+
+  /** Active alerts per severity. */
+  readonly counts = computed<SeverityCounts>(() => {
+    const counts = emptyCounts();
+    for (const alert of this._active()) counts[alert.severity] = (counts[alert.severity] ?? 0) + 1;
+    return counts;
+  });
+
+  /** Per device: highest severity and counts (the list is sorted, so the first seen is the highest). */
+  readonly byDevice = computed(() => {
+    const map = new Map<string, DeviceAlertSummary>();
+    for (const alert of this._active()) {
+      let entry = map.get(alert.deviceId);
+      if (!entry)
+        map.set(
+          alert.deviceId,
+          (entry = { severity: alert.severity, count: 0, unacknowledged: 0 }),
+        );
+      entry.count++;
+      if (isUnacknowledged(alert)) entry.unacknowledged++;
+    }
+    return map;
+  });
+
+  get(id: string): AlertEvent | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Replace the active list with the gateway's snapshot (sent on every (re)connect). */
+  replaceAll(alerts: readonly AlertEvent[]): void {
+    this.byId.clear();
+    if (Array.isArray(alerts))
+      for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
+    this._snapshots.update((n) => n + 1);
+    this.publish();
+  }
+
+  /** Apply one lifecycle event (deltas arrive in order on one socket). */
+  apply(alert: AlertEvent): void {
+    if (!valid(alert)) return;
+    if (alert.active) this.byId.set(alert.id, alert);
+    else this.byId.delete(alert.id);
+    const recent = this._recent();
+    const next = [alert, ...recent];
+    if (next.length > this.maxRecent) next.length = this.maxRecent;
+    this._recent.set(next);
+    this.publish();
+  }
+
+  /**
+   * Apply the alert returned by an acknowledgement, unless a newer event for it
+   * already arrived (the broadcast `alert` usually comes first and says the same).
+   */
+  applyIfNewer(alert: AlertEvent): void {
+    if (!valid(alert)) return;
+    const held = this.byId.get(alert.id);
+    if (!held) return; // already dropped (cleared and acknowledged) or never known
+    if (
+      held.updatedAt > alert.updatedAt ||
+      (held.acknowledgedAt !== null && held.updatedAt === alert.updatedAt)
+    )
+      return;
+    if (alert.active) this.byId.set(alert.id, alert);
+    else this.byId.delete(alert.id);
+    this.publish();
+  }
+
+  private publish(): void {
+    const list = [...this.byId.values()].sort(compareAlerts);
+    if (list.length > this.maxActive) {
+      for (const extra of list.splice(this.maxActive)) {
+        this.byId.delete(extra.id);
+        this.dropped++;
+      }
+    }
+    this._active.set(list);
+  }
+}
+
+export function emptyCounts(): SeverityCounts {
+  return { critical: 0, major: 0, minor: 0, warning: 0, info: 0 };
+}
+
+function valid(alert: AlertEvent): boolean {
+  return !!alert && typeof alert.id === 'string' && typeof alert.deviceId === 'string';
+}

@@ -1,0 +1,123 @@
+import { TestBed } from '@angular/core/testing';
+import type { DeviceInfo, Reading } from '@pulse/protocol/core';
+import { DeviceStore, NOTIFY_MS } from './device.store';
+import { deviceHealth } from './device-health';
+import { SeriesStore } from './series.store';
+
+const reading = (deviceId: string, ts: number, values: Record<string, number>): Reading => ({
+  deviceId,
+  ts,
+  values,
+});
+
+describe('DeviceStore', () => {
+  let sut: DeviceStore;
+  let series: SeriesStore;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    sut = TestBed.inject(DeviceStore);
+    series = TestBed.inject(SeriesStore);
+  });
+
+  afterEach(() => jest.useRealTimers());
+
+  it('keeps latest values and metrics from readings, leaving points to the live service', () => {
+    sut.ingest(
+      [
+        reading('d1', 1000, { temperature: 20, power: 5 }),
+        reading('d1', 2000, { temperature: 21 }),
+      ],
+      2000,
+    );
+    const d = sut.get('d1');
+    expect(d?.latest).toEqual({ temperature: 21, power: 5 });
+    expect(d?.metrics).toEqual(['temperature', 'power']);
+    expect(d?.status).toBe('online');
+    expect(series.get('d1', 'temperature')).toBeUndefined();
+  });
+
+  it('learns the cadence and ignores outages when doing so', () => {
+    for (let i = 0; i < 10; i++) sut.ingest([reading('d1', i * 2000, { v: i })], i * 2000);
+    expect(sut.get('d1')?.cadenceMs).toBeCloseTo(2000);
+    sut.ingest([reading('d1', 18_000 + 600_000, { v: 0 })], 618_000);
+    expect(sut.get('d1')?.cadenceMs).toBeCloseTo(2000);
+  });
+
+  it('turns a silent device stale and back to live', () => {
+    sut.ingest([reading('d1', 0, { v: 1 }), reading('d1', 1000, { v: 1 })], 1000);
+    const d = sut.get('d1');
+    if (!d) throw new Error('missing');
+    expect(deviceHealth(d, 5000, 10_000)).toBe('live');
+    expect(deviceHealth(d, 12_000, 10_000)).toBe('stale');
+    sut.ingest([reading('d1', 12_000, { v: 1 })], 12_000);
+    expect(deviceHealth(d, 12_500, 10_000)).toBe('live');
+  });
+
+  it('applies device info (meta, status)', () => {
+    const info: DeviceInfo = {
+      deviceId: 'd1',
+      status: 'offline',
+      lastSeen: 5000,
+      lastTs: 4000,
+      meta: { name: 'Boiler', group: 'hall-a', units: { temperature: '°C' }, intervalMs: 1000 },
+      metrics: ['temperature'],
+    };
+    sut.upsertInfo(info);
+    expect(sut.get('d1')).toMatchObject({
+      name: 'Boiler',
+      group: 'hall-a',
+      status: 'offline',
+      lastHeard: 5000,
+      intervalMs: 1000,
+    });
+  });
+
+  it('bounds the device map, evicting the least recently heard device and saying so', () => {
+    const evicted: string[] = [];
+    sut.onEvict((id) => evicted.push(id));
+    sut.maxDevices = 3;
+    sut.ingest([reading('a', 1, { v: 1 })], 100);
+    sut.ingest([reading('b', 1, { v: 1 })], 300);
+    sut.ingest([reading('c', 1, { v: 1 })], 200);
+    sut.ingest([reading('d', 1, { v: 1 })], 400);
+    expect(sut.size).toBe(3);
+    expect(sut.get('a')).toBeUndefined();
+    expect(evicted).toEqual(['a']);
+    expect(sut.evicted).toBe(1);
+  });
+
+  it('re-renders at a bounded rate however fast readings arrive', () => {
+    const before = sut.revision();
+    for (let i = 0; i < 100; i++) sut.ingest([reading('d1', i, { v: i })], i);
+    expect(sut.revision()).toBe(before);
+    jest.advanceTimersByTime(NOTIFY_MS);
+    expect(sut.revision()).toBe(before + 1);
+  });
+});
+
+describe('SeriesStore', () => {
+  it('bounds each series by the default capacity unless a view pins more', () => {
+    const sut = TestBed.inject(SeriesStore);
+    for (let i = 0; i < 1000; i++) sut.push('d1', 'v', i, i);
+    expect(sut.get('d1', 'v')?.size).toBe(300);
+    const unpin = sut.pinCapacity('d1', 3600);
+    for (let i = 1000; i < 10_000; i++) sut.push('d1', 'v', i, i);
+    expect(sut.get('d1', 'v')?.size).toBe(3600);
+    unpin();
+    expect(sut.get('d1', 'v')?.size).toBe(300);
+    expect(sut.get('d1', 'v')?.lastTs).toBe(9999);
+  });
+
+  it('caps what a view can pin', () => {
+    const sut = TestBed.inject(SeriesStore);
+    sut.pinCapacity('d1', 1e9);
+    expect(sut.capacityFor('d1')).toBe(3600);
+  });
+
+  it('caps metrics per device', () => {
+    const sut = TestBed.inject(SeriesStore);
+    for (let i = 0; i < 100; i++) sut.push('d1', `m${i}`, 1, 1);
+    expect(sut.metricsOf('d1').length).toBe(64);
+  });
+});

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/* Validation of the HTTP history query. The response shapes live in the zod-free `http.ts`. */
+
+/** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
+export const HistoryQuerySchema = z
+  .object({
+    from: z.coerce.number().finite().nonnegative().optional(),
+    to: z.coerce.number().finite().nonnegative().optional(),
+    maxPoints: z.coerce.number().int().positive().max(100_000).optional(),
+    metrics: z
+      .string()
+      .max(4096)
+      .transform((s) => s.split(',').filter((m) => m.length > 0))
+      .optional(),
+  })
+  .strict();
+export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
