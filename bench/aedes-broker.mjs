@@ -1,4 +1,7 @@
-// A standalone Aedes broker, used by the benchmark only when Mosquitto is not installed.
+// A standalone Aedes broker (forked by the ingest scenario): the broker of the raw Aedes drain,
+// the ceiling Pulse's embedded broker is compared with. Owns only the broker's listener; must not
+// subscribe, count or publish anything itself.
+// argv: <tcp port> ; IPC -> ready
 import net from 'node:net';
 import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);

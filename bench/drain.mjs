@@ -2,6 +2,7 @@
 //  - `parse`: the raw drain of the ingest-ceiling target — JSON.parse every payload and
 //    count readings; what the broker + one mqtt.js client can move with no gateway at all;
 //  - `count`: the tap — counts readings the broker carried (the denominator of delivered %).
+// Owns subscribing and counting; must not publish or judge what it counted.
 // argv: <mqtt url> <parse|count> ; IPC <- count ; -> count {readings, messages, at}
 import mqtt from 'mqtt';
 

@@ -9,6 +9,7 @@
 // argv: <mqtt://host:port> <devices> <readings per second, total> <seconds> [prefix]
 // IPC:  -> ready (connected) ; <- go ; -> done {published, skipped, unflushedBytes, seconds, maxLateMs}
 // `published` counts readings offered in the window (skipped ones included: the broker refused them).
+// Owns pacing, stamping and the MQTT bytes on the wire; must not subscribe or measure delivery.
 import net from 'node:net';
 
 const [url, devicesArg, rateArg, secondsArg, prefix = 'bench'] = process.argv.slice(2);

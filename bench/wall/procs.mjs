@@ -1,4 +1,6 @@
-// Process-tree helpers for the wall long-run check (Linux /proc only; empty elsewhere).
+// Process-tree helpers for the wall long-run check (Linux /proc only; empty elsewhere): a
+// snapshot of every process, a tree's CPU and RSS, Chromium's browser and renderer main thread.
+// Owns reading /proc; must not start, stop or signal any process (stack.mjs does).
 import fs from 'node:fs';
 
 const CLK_TCK = 100; // USER_HZ on Linux

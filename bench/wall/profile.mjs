@@ -1,4 +1,9 @@
-// Summarise a V8 CPU profile (CDP Profiler.stop) by self time.
+// The renderer main thread's CPU profile for the wall long-run: recorded over CDP, written as a
+// .cpuprofile, summarised by self time with the minified bundle chunks named (Chart.js, the app)
+// and each hot function's first characters of source. Owns recording and summarising; must not
+// decide anything from it (the report only prints it).
+import fs from 'node:fs';
+import { sleep } from '../lib/util.mjs';
 
 /**
  * @param profile  { nodes, startTime, endTime, samples, timeDeltas }
@@ -55,4 +60,40 @@ export function summariseProfile(profile, labelUrl = (u) => u, topN = 15) {
       .map(([script, selfMs]) => ({ script, selfMs, pct: pct(selfMs) }))
       .sort((a, b) => b.selfMs - a.selfMs),
   };
+}
+
+/**
+ * Profiles the page's main thread for `seconds` (0.5 ms sampling), writes it to `file` and returns
+ * the summary. `sources`: url -> script text of the page, `httpUrl` is cut from script names.
+ */
+export async function profileMainThread(cdp, { seconds, file, sources, httpUrl }) {
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  await sleep(seconds * 1000);
+  const { profile } = await cdp.send('Profiler.stop');
+  await cdp.send('Profiler.disable');
+  fs.writeFileSync(file, JSON.stringify(profile));
+  // Name the bundle chunks: the lazily loaded Chart.js one is recognisable by its content.
+  const labels = new Map();
+  for (const n of profile.nodes) {
+    const url = n.callFrame.url;
+    if (!url || labels.has(url)) continue;
+    let label = url.replace(httpUrl, '');
+    const src = sources.get(url);
+    if (src && /_drawDataset|getDatasetMeta/.test(src)) label += ' [chart.js]';
+    else if (src && /ɵɵdefineComponent|ɵcmp|defineComponent/.test(src)) label += ' [angular/app]';
+    labels.set(url, label);
+  }
+  const summary = summariseProfile(profile, (u) => labels.get(u) ?? u, 20);
+  // Minified names say little: add the first characters of each function's source.
+  const urlByLabel = new Map([...labels].map(([u, l]) => [l, u]));
+  for (const t of summary.top) {
+    const m = /^(.*):(\d+):(\d+)$/.exec(t.where);
+    const src = m && sources.get(urlByLabel.get(m[1]));
+    if (!src) continue;
+    const line = src.split('\n')[Number(m[2]) - 1] ?? '';
+    t.source = line.slice(Number(m[3]) - 1, Number(m[3]) + 90).replace(/[|`\n]/g, ' ');
+  }
+  return summary;
 }

@@ -1,4 +1,7 @@
-import { SimulatorStats } from './simulator';
+// The simulator's status line: formats SimulatorStats and redraws it on stderr. Owns formatting
+// and the redraw timer; reads the counters through a callback and must not import the fleet loop
+// (simulator.ts imports this module).
+import { SimulatorStats } from './simulator-stats';
 
 export interface ProgressStream {
   write(text: string): boolean;

@@ -1,31 +1,21 @@
+// The fleet loop behind the CLI and the programmatic API: schedules every device's samples on one
+// timer, batches them and hands them to the publisher; counts what happened (SimulatorStats).
+// Owns scheduling and counters; must not touch the broker connection (publisher.ts) or print
+// anything itself (progress.ts draws the status line).
 import { Clock, encodeTelemetry, systemClock } from '@pulse/protocol';
 import { SimulatorConfig } from './config';
 import { DeviceModel } from './models/device-model';
 import { createFleet } from './models/fleet';
 import { Connect, Publisher } from './publisher';
 import { ProgressStream, startProgress } from './progress';
+import { SimulatorStats } from './simulator-stats';
 
 /** Scheduler tick: one timer for the whole fleet, whatever its size. */
 const TICK_MS = 50;
 /** Above this many devices one connection per device is too costly: use a pool. */
 export const PER_DEVICE_LIMIT = 200;
 
-export interface SimulatorStats {
-  startedAt: number;
-  now: number;
-  devices: number;
-  connections: number;
-  connected: number;
-  messages: number;
-  readings: number;
-  errors: number;
-  skipped: number;
-  dropouts: number;
-  outages: number;
-  /** Sample slots skipped because the process fell more than one interval behind. */
-  lagged: number;
-  lastError: string | null;
-}
+export type { SimulatorStats } from './simulator-stats';
 
 export interface Simulator {
   readonly devices: readonly DeviceModel[];

@@ -1,0 +1,231 @@
+// What a run prints and writes: the markdown table (one row per scenario × target), the
+// Pulse/peer ratios, the targets checklist built from each scenario's check, the results JSON
+// under bench/results/, and the exit code. Owns presentation and the JSON's shape; must not
+// measure or judge (the scenarios' checks decide PASS/FAIL).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fmt } from './format.mjs';
+import { benchDir, root } from './procs.mjs';
+import { DEVICES } from './servers.mjs';
+
+const HEADER = [
+  'scenario',
+  'target',
+  'clients',
+  'readings/s',
+  'delivered %',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'server CPU %',
+  'server RSS MB (peak)',
+  'broker CPU %',
+  'load CPU %',
+  'publisher CPU %',
+  'other procs CPU %',
+  'notes',
+];
+
+/** What a row's figures need said beside them: noise, losses, Pulse's counters, the stall. */
+function notes(r) {
+  const u = r.usage ?? {};
+  const note = [];
+  if (r.killed) note.push(r.killed);
+  if (u.machineBusyPct > 90)
+    note.push(`machine saturated (${fmt(u.machineBusyPct)}% busy): figures bounded by the 2 cores`);
+  if (u.foreignCpuPct > 30)
+    note.push(`other processes used ${fmt(u.foreignCpuPct)}% of a core: noisy`);
+  if (r.connectErrors) note.push(`${r.connectErrors} connect errors`);
+  if (r.kbPerConnection !== undefined)
+    note.push(
+      `${fmt(r.kbPerConnection, 1)} KB/conn steady, ${fmt(r.kbPerConnectionSteadyMax, 1)} at most (${fmt(r.kbPerConnectionAt3s, 1)} KB 3 s after connecting; RSS ${fmt(r.rssBeforeMb)}→${fmt(r.rssAfterMb)} MB, ${fmt(r.connectSeconds, 1)} s to connect)`,
+    );
+  if (r.ratePerSec !== undefined) note.push(`drain/accepted ${fmt(r.ratePerSec)} readings/s`);
+  if (r.drainMs > 2500) note.push(`drain took ${fmt(r.drainMs / 1000, 1)} s`);
+  if (r.pulse) {
+    const lost = r.published - r.pulse.accepted;
+    note.push(`accepted ${r.pulse.accepted}${lost ? ` (lost ${lost})` : ''}`);
+    if (r.pulse.droppedOverflow) note.push(`overflow-dropped ${r.pulse.droppedOverflow}`);
+    if (r.pulse.lagPauses) note.push(`lag pauses ${r.pulse.lagPauses}`);
+    if (r.pulse.lagDisconnects) note.push(`lag disconnects ${r.pulse.lagDisconnects}`);
+    const drops = Object.entries(r.pulse.disconnects ?? {});
+    if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  if (r.tapped !== null && r.tapped !== undefined && r.tapped !== r.published)
+    note.push(`tap saw ${r.tapped}/${r.published}`);
+  if (r.publisherSkipped || r.publisherUnflushedBytes)
+    note.push(
+      `broker stopped reading the publisher (${r.publisherSkipped} readings skipped, ${Math.round(r.publisherUnflushedBytes / 1024)} KB unsent)`,
+    );
+  if (r.stall && r.stall.baselineHealthy.p99 > 1000)
+    note.push(
+      `baseline already saturated (healthy p99 ${r.stall.baselineHealthy.p99} ms before any stall): the stall comparison says little on this machine`,
+    );
+  if (r.stall)
+    note.push(
+      `stall: RSS +${fmt(r.stall.rssGrowthMb)} MB, healthy p99 ${fmt(r.stall.baselineHealthy.p99)}→${fmt(r.stall.duringStallHealthy.p99)} ms, lagged ${r.stall.toldLagged}/${r.stall.stalledClients} (healthy clients paused: ${r.stall.healthyLagged}), refilled ${r.stall.refilled}/${r.stall.stalledClients}, reconnected ${r.stall.reconnected}`,
+    );
+  return note;
+}
+
+function tableRow(r) {
+  const u = r.usage ?? {};
+  const serverRss = r.peakRssMb?.server ?? u.server?.rssMb ?? r.rssAfterMb;
+  return [
+    r.label,
+    r.target,
+    r.transport === 'polling' ? `${fmt(r.clients)} (polling)` : fmt(r.clients),
+    fmt(r.publishedPerSec ?? r.ratePerSec),
+    fmt(r.deliveredPct, r.deliveredPct === 100 ? 0 : 2),
+    fmt(r.latency?.p50),
+    fmt(r.latency?.p99),
+    fmt(r.latency?.max),
+    fmt(u.server?.cpuPct),
+    fmt(serverRss),
+    r.target === 'mosquitto' ? '(= server)' : fmt(u.broker?.cpuPct),
+    fmt(u.load?.cpuPct),
+    fmt(u.publisher?.cpuPct ?? u.simulator?.cpuPct),
+    fmt(u.foreignCpuPct),
+    notes(r).join('; '),
+  ];
+}
+
+function markdownTable(header, rows) {
+  return [header, header.map(() => '---'), ...rows]
+    .map((cols) => `| ${cols.join(' | ')} |`)
+    .join('\n');
+}
+
+function ratioTable(rows) {
+  const lines = [];
+  for (const p of rows.filter(
+    (r) => r.target === 'pulse' && r.latency && r.usage?.server && !r.label.startsWith('pulse'),
+  )) {
+    for (const peer of rows.filter(
+      (r) => r.scenario === p.scenario && r.target !== 'pulse' && r.usage?.server,
+    )) {
+      lines.push([
+        p.scenario,
+        peer.target,
+        fmt(p.deliveredPct / Math.max(peer.deliveredPct ?? 0, 0.01), 2),
+        fmt((p.latency.p99 ?? 0) / Math.max(peer.latency?.p99 ?? 1, 1), 2),
+        fmt(p.usage.server.cpuPct / Math.max(peer.usage.server.cpuPct, 0.01), 2),
+        fmt(
+          (p.peakRssMb?.server ?? p.usage.server.rssMb) /
+            Math.max(peer.peakRssMb?.server ?? peer.usage.server.rssMb, 0.01),
+          2,
+        ),
+      ]);
+    }
+  }
+  for (const p of rows.filter((r) => r.target === 'pulse' && r.kbPerConnection !== undefined)) {
+    for (const peer of rows.filter((r) => r.scenario === p.scenario && r.target !== 'pulse')) {
+      lines.push([
+        p.scenario,
+        peer.target,
+        '—',
+        '—',
+        '—',
+        `${fmt(p.kbPerConnection / Math.max(peer.kbPerConnection, 0.01), 2)} (per connection)`,
+      ]);
+    }
+  }
+  return lines.length
+    ? markdownTable(
+        [
+          'scenario',
+          'peer',
+          'delivered % (pulse/peer)',
+          'p99 (pulse/peer)',
+          'server CPU (pulse/peer)',
+          'server RSS (pulse/peer)',
+        ],
+        lines,
+      )
+    : '';
+}
+
+/** One item per selected scenario, in run order: `{ target, status, figure[, quick] }`. */
+export function checklist(rows, selected, ctx) {
+  const items = [];
+  for (const s of selected) {
+    const { pass, figure } = s.check(rows, s, ctx, items);
+    items.push({
+      target: s.item ?? s.target,
+      status: pass === null ? 'N/A' : pass ? 'PASS' : 'FAIL',
+      figure,
+      ...(ctx.quick ? { quick: true } : {}),
+    });
+  }
+  return items;
+}
+
+/** Prints the table, ratios and checklist to stdout; writes the results JSON; returns its path. */
+export function report({ rows, checks, failures, command, machine, builtAt, opts, started }) {
+  const Q = opts.quick;
+  const seconds = (Date.now() - started) / 1000;
+  const out = [];
+  out.push(
+    `\n## Pulse benchmark — ${new Date().toISOString()}${Q ? ' (QUICK: reduced sizes, figures indicative only)' : ''}\n`,
+  );
+  out.push(`Command: \`${command}\`  `);
+  out.push(
+    `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; ${DEVICES} devices; CPU % = % of one core over the publish window\n`,
+  );
+  out.push(markdownTable(HEADER, rows.map(tableRow)));
+  const ratios = ratioTable(rows);
+  if (ratios)
+    out.push(`\nPulse / peer, same run (lower is better except delivered %):\n\n${ratios}`);
+  out.push(`\nTargets:\n`);
+  for (const c of checks)
+    out.push(`- [${c.status === 'PASS' ? 'x' : ' '}] ${c.status} target ${c.target}: ${c.figure}`);
+  for (const f of failures)
+    out.push(
+      `- ✗ ${f.scenario}${f.target ? ` (${f.target})` : ''} did not complete: ${f.error.split('\n')[0]}`,
+    );
+  console.log(out.join('\n'));
+  const dir = path.join(benchDir, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const name = `${Q ? 'quick' : 'bench'}${opts.only ? `-${opts.only.join('+')}` : ''}-${stamp}.json`;
+  const file = path.join(dir, name);
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        command,
+        machine,
+        builtAt,
+        quick: Q,
+        flushMs: opts.flushMs,
+        seconds,
+        rows,
+        checklist: checks,
+        failures,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\nwritten ${path.relative(root, file)} in ${Math.round(seconds)} s`);
+}
+
+/**
+ * A broken harness or Pulse losing readings fails always (in quick mode: the CI smoke's one
+ * promise); missed targets only with --strict.
+ */
+export function exitCode({ rows, checks, failures, opts }) {
+  const pulseLost = rows.some(
+    (r) =>
+      r.target === 'pulse' &&
+      r.deliveredPct !== undefined &&
+      r.deliveredPct !== null &&
+      r.deliveredPct < 100 &&
+      r.scenario !== 'stall',
+  );
+  return failures.length ||
+    (opts.quick && pulseLost) ||
+    (opts.strict && checks.some((c) => c.status === 'FAIL'))
+    ? 1
+    : 0;
+}

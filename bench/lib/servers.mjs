@@ -1,0 +1,178 @@
+// The servers a scenario measures and the brokers they hang off: Mosquitto (TCP + WebSocket
+// listeners), a standalone Aedes, Pulse as built (dist/backend/main.js), the naive and per-room
+// batched relays; and Pulse's /api/stats counters over a window. Owns how each is started and
+// addressed; must not drive load or decide pass/fail (load.mjs and the scenarios do).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { forkQuiet, once, root, track } from './procs.mjs';
+import { freePort, sleep, waitFor } from './util.mjs';
+
+const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => fs.existsSync(p));
+
+/** The simulated fleet every scenario publishes: device ids `bench-001` … `bench-100`. */
+export const DEVICES = 100;
+export const PREFIX = 'bench';
+export const DEVICE_IDS = Array.from(
+  { length: DEVICES },
+  (_, i) => `${PREFIX}-${String(i + 1).padStart(3, '0')}`,
+);
+
+/** Mosquitto with a TCP listener (publisher, gateways, tap) and a WebSocket listener (the MQTT-over-WS peer). */
+export async function startMosquitto() {
+  if (!MOSQUITTO) throw new Error('mosquitto is not installed: apt-get install -y mosquitto');
+  const port = await freePort();
+  const wsPort = await freePort();
+  const conf = path.join(os.tmpdir(), `pulse-bench-mosquitto-${process.pid}-${port}.conf`);
+  fs.writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      `listener ${wsPort} 127.0.0.1`,
+      'protocol websockets',
+      'max_queued_messages 1000000',
+      '',
+    ].join('\n'),
+  );
+  const child = track(spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' }));
+  child.once('exit', () => fs.rmSync(conf, { force: true }));
+  await waitFor(() => canConnect(port), { what: 'mosquitto' });
+  return {
+    kind: 'mosquitto',
+    url: `mqtt://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${wsPort}`,
+    child,
+  };
+}
+
+export async function startAedes() {
+  const port = await freePort();
+  const child = forkQuiet('aedes-broker.mjs', [String(port)]);
+  await once(child, 'ready');
+  return { kind: 'aedes', url: `mqtt://127.0.0.1:${port}`, child };
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function getJson(url) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/**
+ * Pulse as built: `node dist/backend/main.js` with FLUSH_MS `flushMs`. broker null = embedded
+ * Aedes on a free MQTT port.
+ */
+export async function startPulse(broker, flushMs) {
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SIMULATOR: 'off',
+    LOG_LEVEL: 'warn',
+    FLUSH_MS: String(flushMs),
+  };
+  let mqttUrl;
+  if (broker) env.MQTT_URL = mqttUrl = broker.url;
+  else {
+    delete env.MQTT_URL;
+    const mqttPort = await freePort();
+    env.MQTT_PORT = String(mqttPort);
+    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+  }
+  const log = path.join(os.tmpdir(), `pulse-bench-${process.pid}-${port}.log`);
+  const fd = fs.openSync(log, 'w');
+  // PULSE_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.PULSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/backend/main.js')], {
+      env,
+      stdio: ['ignore', fd, fd],
+    }),
+  );
+  fs.closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(async () => (await fetch(`${url}/api/health`)).ok, {
+      what: 'pulse /api/health',
+      timeoutMs: 20000,
+    });
+    await waitFor(async () => (await getJson(`${url}/api/stats`)).broker.connected, {
+      what: 'pulse broker connection',
+    });
+  } catch (err) {
+    throw new Error(
+      `${err.message}\n--- pulse log ---\n${fs.readFileSync(log, 'utf8').slice(-2000)}`,
+    );
+  }
+  const builtAt = fs.statSync(path.join(root, 'dist/backend/main.js')).mtime.toISOString();
+  return {
+    name: 'pulse',
+    url,
+    child,
+    mqttUrl,
+    log,
+    builtAt,
+    subscribe: { fleet: true, history: false },
+  };
+}
+
+async function startRelay(name, file, broker) {
+  const port = await freePort();
+  const child = forkQuiet(file, [broker.url, String(port)]);
+  await once(child, 'ready');
+  await sleep(300); // let its MQTT subscription settle
+  const subscribe = name === 'batched' ? { devices: DEVICE_IDS } : { fleet: true, history: false };
+  return { name, url: `http://127.0.0.1:${port}`, child, subscribe };
+}
+
+/** One of the four targets (pulse, naive, batched, mosquitto) on `broker` (null: Pulse's embedded one). */
+export async function startTarget(name, broker, flushMs) {
+  if (name === 'pulse') return startPulse(broker, flushMs);
+  if (name === 'naive') return startRelay('naive', 'naive-relay.mjs', broker);
+  if (name === 'batched') return startRelay('batched', 'batched-relay.mjs', broker);
+  if (name === 'mosquitto')
+    return { name: 'mosquitto', url: broker.wsUrl, child: broker.child, sameAsBroker: true };
+  throw new Error(`unknown target ${name}`);
+}
+
+/** Pulse's /api/stats, or null for a peer (or when it does not answer). */
+export async function pulseStats(target) {
+  if (target?.name !== 'pulse') return null;
+  try {
+    return await getJson(`${target.url}/api/stats`);
+  } catch {
+    return null;
+  }
+}
+
+/** Pulse's counters over a window: the difference of two /api/stats snapshots. */
+export function pulseDelta(a, b) {
+  if (!a || !b) return null;
+  return {
+    accepted: b.readings.accepted - a.readings.accepted,
+    rejected: b.readings.rejected - a.readings.rejected,
+    emits: b.live.emits - a.live.emits,
+    droppedOverflow: b.live.droppedOverflow - a.live.droppedOverflow,
+    lagPauses: b.live.lagPauses - a.live.lagPauses,
+    lagDisconnects: b.live.lagDisconnects - a.live.lagDisconnects,
+    directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
+    engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
+    disconnects: Object.fromEntries(
+      Object.entries(b.live.disconnects ?? {})
+        .map(([k, v]) => [k, v - (a.live.disconnects?.[k] ?? 0)])
+        .filter(([, v]) => v > 0),
+    ),
+  };
+}

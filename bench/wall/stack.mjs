@@ -1,0 +1,193 @@
+// The processes behind the wall long-run: the dist/ build (made if missing), a private copy of the
+// dashboard, the built backend (embedded broker) and the built simulator, all killed on exit, on a
+// signal, or when the whole run passes its hard time limit. Owns those children and their
+// clean-up; must not touch the browser or the page (page.mjs) nor measure (sampling.mjs).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitFor } from '../lib/util.mjs';
+import { root } from '../lib/procs.mjs';
+import { fail } from './args.mjs';
+import { log } from './log.mjs';
+
+const children = new Set();
+let stopping = false;
+
+export function killAll(signal = 'SIGKILL') {
+  for (const c of children) {
+    try {
+      if (c.detached) process.kill(-c.child.pid, signal);
+      else c.child.kill(signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** From here on a child's exit is expected, not reported as a failure. */
+export function stopAll() {
+  stopping = true;
+}
+
+/** The last output of every child, for the error report. */
+export function childOutputs() {
+  return [...children].map((c) => ({ name: c.name, output: c.output() }));
+}
+
+/** Kill every child on exit and on a signal; and everything once the run passes `hardLimitMs`. */
+export function guardRun(hardLimitMs) {
+  process.on('exit', () => killAll('SIGKILL'));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      console.error(`\nwall-longrun: ${sig}, stopping`);
+      killAll('SIGKILL');
+      process.exit(130);
+    });
+  }
+  const hardTimer = setTimeout(() => {
+    console.error(
+      `wall-longrun: hard time limit (${Math.round(hardLimitMs / 1000)} s) reached, killing everything`,
+    );
+    killAll('SIGKILL');
+    process.exit(1);
+  }, hardLimitMs);
+  hardTimer.unref();
+}
+
+function start(cmd, args, { env = {}, detached = false, name }) {
+  let output = '';
+  const child = spawn(cmd, args, {
+    cwd: root,
+    detached,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const keep = (chunk) => (output = (output + chunk.toString()).slice(-20000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const entry = { child, detached, name, output: () => output };
+  children.add(entry);
+  child.on('exit', (code, sig) => {
+    children.delete(entry);
+    if (!stopping)
+      console.error(`wall-longrun: ${name} exited early (${code ?? sig})\n${output.slice(-3000)}`);
+  });
+  return entry;
+}
+
+export function ensureBuilt() {
+  const need = [
+    path.join(root, 'dist/backend/main.js'),
+    path.join(root, 'dist/simulator/main.js'),
+    path.join(root, 'dist/dashboard/browser/index.html'),
+  ];
+  if (need.every((p) => fs.existsSync(p))) return;
+  log('dist is incomplete: building backend, simulator and dashboard');
+  const r = spawnSync(
+    'npx',
+    [
+      'nx',
+      'run-many',
+      '-t',
+      'build',
+      '-p',
+      'backend',
+      'simulator',
+      'dashboard',
+      '--output-style=static',
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, CI: 'true', NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+      timeout: 15 * 60_000,
+    },
+  );
+  if (r.status !== 0) fail('build failed');
+}
+
+/** A private copy of the dashboard build, so a rebuild of dist/ during the run cannot change the page under test. */
+export function copyDashboard() {
+  const dashboardDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-wall-dashboard-'));
+  fs.cpSync(path.join(root, 'dist/dashboard/browser'), dashboardDir, { recursive: true });
+  process.on('exit', () => fs.rmSync(dashboardDir, { recursive: true, force: true }));
+  const dashboardBuilt = fs
+    .statSync(path.join(root, 'dist/dashboard/browser/index.html'))
+    .mtime.toISOString();
+  log(`dashboard build of ${dashboardBuilt} copied to ${dashboardDir}`);
+  return { dashboardDir, dashboardBuilt };
+}
+
+/** Backend: embedded broker, no internal simulator, serving `dashboardDir`. */
+export async function startBackend(dashboardDir) {
+  const httpPort = await freePort();
+  const mqttPort = await freePort();
+  const backend = start(process.execPath, [path.join(root, 'dist/backend/main.js')], {
+    name: 'backend',
+    detached: true, // own process group: a kill takes anything it spawned
+    env: {
+      PORT: String(httpPort),
+      HOST: '127.0.0.1',
+      MQTT_PORT: String(mqttPort),
+      SIMULATOR: 'off',
+      LOG_LEVEL: 'warn',
+      DASHBOARD_DIR: dashboardDir,
+    },
+  });
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  await waitFor(async () => (await fetch(`${httpUrl}/api/health`)).ok, {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+    what: 'backend /api/health',
+  });
+  log(`backend up at ${httpUrl} (mqtt ${mqttPort}), pid ${backend.child.pid}`);
+  return { pid: backend.child.pid, httpUrl, mqttPort };
+}
+
+/**
+ * The simulator (`opt.devices` at `opt.rate` Hz, seed 1), bounded by --duration as well in case
+ * this process dies without clean-up; resolves once the backend knows every device, with the
+ * fleet's metrics-per-device counts.
+ */
+export async function startSimulator(backend, opt, durationS) {
+  const sim = start(
+    process.execPath,
+    [
+      path.join(root, 'dist/simulator/main.js'),
+      '--url',
+      `mqtt://127.0.0.1:${backend.mqttPort}`,
+      '--devices',
+      String(opt.devices),
+      '--rate',
+      String(opt.rate),
+      '--quiet',
+      '--seed',
+      '1',
+      '--duration',
+      String(durationS),
+    ],
+    { name: 'simulator' },
+  );
+  await waitFor(
+    async () => {
+      const s = await (await fetch(`${backend.httpUrl}/api/stats`)).json();
+      return s.devices.known >= opt.devices && s.readings.accepted > 0 ? s : null;
+    },
+    { timeoutMs: 30_000, intervalMs: 250, what: `${opt.devices} devices known to the backend` },
+  );
+  const { devices } = await (await fetch(`${backend.httpUrl}/api/devices`)).json();
+  const metricCount = {};
+  for (const d of devices) {
+    const n = d.metrics?.length ?? Object.keys(d.units ?? {}).length;
+    metricCount[n] = (metricCount[n] ?? 0) + 1;
+  }
+  log(
+    `simulator: ${opt.devices} devices at ${opt.rate} Hz (metrics per device: ${Object.entries(
+      metricCount,
+    )
+      .map(([n, c]) => `${c}×${n}`)
+      .join(', ')})`,
+  );
+  return { pid: sim.child.pid, metricCount };
+}
