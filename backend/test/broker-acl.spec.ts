@@ -7,13 +7,10 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { PulseHandle } from '../src/app/pulse';
 import {
-  closeLive,
   collectReadings,
   connectLive,
   connectMqtt,
-  endMqtt,
   getJson,
-  LiveClient,
   publish,
   subscribe,
 } from './support/clients';
@@ -26,7 +23,7 @@ const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pu
 // attackers, Socket.IO `/live` as the viewer that must keep receiving the valid device.
 describe('embedded broker refuses what an anonymous device must not do', () => {
   let pulse: PulseHandle;
-  let viewer: LiveClient;
+  let viewer: Awaited<ReturnType<typeof connectLive>>;
   let device: MqttClient;
   let received: ReturnType<typeof collectReadings>;
   let sent = 0;
@@ -43,8 +40,8 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
   });
 
   afterAll(async () => {
-    if (device) await endMqtt(device);
-    if (viewer) await closeLive(viewer);
+    await device?.endAsync();
+    viewer?.close();
     await pulse?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -79,7 +76,7 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     });
     await reader.subscribeAsync(`devices/${id}/#`, { qos: 0 });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await endMqtt(reader);
+    await reader.endAsync();
     return topics;
   }
 
@@ -140,7 +137,7 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(seen).toEqual([]);
     expect((await refused())['mqtt_subscribe_acl']).toBe(before + filters.length);
-    await endMqtt(spy);
+    await spy.endAsync();
   });
 
   describe('with mosquitto_pub', () => {

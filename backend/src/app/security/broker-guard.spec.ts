@@ -6,17 +6,19 @@ import {
   subscriptionAllowed,
 } from './broker-guard';
 
-/** A PUBLISH fixed header (QoS 0) with `remaining` encoded as MQTT's variable-length integer. */
-function header(remaining: number): Buffer {
-  const bytes = [0x30];
-  do {
-    let byte = remaining % 128;
-    remaining = Math.floor(remaining / 128);
-    if (remaining > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (remaining > 0);
-  return Buffer.from(bytes);
-}
+/**
+ * PUBLISH fixed headers (QoS 0) by remaining length, encoded by hand as MQTT 3.1.1 §2.2.3
+ * says: 7 bits per byte, least significant first, high bit set when more bytes follow.
+ */
+const HEADERS: Record<number, number[]> = {
+  10: [0x30, 0x0a],
+  100: [0x30, 0x64],
+  101: [0x30, 0x65],
+  200: [0x30, 0xc8, 0x01],
+  1000: [0x30, 0xe8, 0x07],
+  [100 * 1024]: [0x30, 0x80, 0xa0, 0x06],
+};
+const header = (remaining: number): Buffer => Buffer.from(HEADERS[remaining]);
 
 describe('MqttFrameGuard', () => {
   it('follows packets split across chunks at any byte and passes those within the bound', () => {
