@@ -128,7 +128,10 @@ export class LiveSocketRepository implements LiveSink {
     });
     releaseUpgradeRequests(this.io);
     this.nsp = this.io.of(LIVE_NAMESPACE);
-    this.nsp.on('connection', onConnection);
+    this.nsp.on('connection', (socket) => {
+      this.entry.limitEvents(socket);
+      onConnection(socket);
+    });
     this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
   }
 

@@ -3,6 +3,7 @@ import { quote } from '@pulse/protocol';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { CONFIG, Config } from '../config/config';
+import { LiveEventLimit } from './live-event-limit';
 import { OriginPolicy, requestOrigin } from './origin-policy';
 import { SecurityCounters } from './security-counters.service';
 
@@ -14,17 +15,25 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * handshake (engine.io's `allowRequest`, both transports) and state-changing HTTP requests
  * (an Express middleware ahead of Nest's router). Owns the origin and content-type decisions
  * and nothing else: it does not build the Socket.IO server or the HTTP app — whoever builds
- * them passes {@link allowSocketRequest} and mounts {@link checkWrite}.
+ * them passes {@link allowSocketRequest}, calls {@link limitEvents} on each new socket and
+ * mounts {@link checkWrite}.
  */
 @Injectable()
 export class EntryGuard {
   private readonly policy: OriginPolicy;
+  private readonly eventLimit: LiveEventLimit;
 
   constructor(
     @Inject(CONFIG) config: Config,
     private readonly counters: SecurityCounters,
   ) {
     this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);
+    this.eventLimit = new LiveEventLimit(counters);
+  }
+
+  /** Call on every new `/live` socket before its handlers: the per-socket event rate limit. */
+  limitEvents(socket: Parameters<LiveEventLimit['guard']>[0]): void {
+    this.eventLimit.guard(socket);
   }
 
   /**

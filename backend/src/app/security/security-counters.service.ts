@@ -20,6 +20,10 @@ export const SECURITY_REFUSALS = [
   'mqtt_publish_acl',
   /** Subscription outside one device's own `devices/{id}/…` (granted QoS 128). */
   'mqtt_subscribe_acl',
+  /** `/live` event over the per-socket rate (not handled, acknowledged `{ok:false}`). */
+  'live_event_rate',
+  /** `/live` socket disconnected for flooding events. */
+  'live_event_flood',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 
