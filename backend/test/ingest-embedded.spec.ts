@@ -14,5 +14,9 @@ describe('ingest through the embedded broker', () => {
     await pulse?.close();
   });
 
-  ingestScenarios(() => ({ httpUrl: pulse.httpUrl, brokerUrl: pulse.mqttUrl }));
+  ingestScenarios(() => ({
+    httpUrl: pulse.httpUrl,
+    brokerUrl: pulse.mqttUrl,
+    brokerRefuses: true,
+  }));
 });

@@ -15,6 +15,8 @@ import { LiveSocketRepository } from './live/live-socket.repository';
 import { LiveSubscriptionService } from './live/live-subscription.service';
 import { LiveGateway } from './live/live.gateway';
 import { PulseRuntime } from './pulse-runtime.service';
+import { EntryGuard } from './security/entry-guard.service';
+import { SecurityCounters } from './security/security-counters.service';
 import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
 
@@ -33,6 +35,8 @@ const services = [
   LiveHubService,
   LiveSubscriptionService,
   StatsService,
+  SecurityCounters,
+  EntryGuard,
 ];
 
 @Module({})

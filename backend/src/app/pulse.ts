@@ -7,6 +7,7 @@ import { Config, logLevels, StartupError } from './config/config';
 import { mountDashboard } from './http/dashboard-static';
 import { PulseLogger } from './logging/pulse.logger';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
+import { hardenHttp } from './security/http-hardening';
 
 export interface PulseHandle {
   /** e.g. http://127.0.0.1:3000 (dashboard at `/`, API at `/api`, Socket.IO namespace `/live`). */
@@ -31,11 +32,14 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
       logger: new PulseLogger(logLevels(config.LOG_LEVEL)),
       abortOnError: false,
       forceCloseConnections: true,
+      // JSON only: hardenHttp mounts the one body parser (no urlencoded/text, so no form posts).
+      bodyParser: false,
     },
   );
   try {
     app.setGlobalPrefix('api');
     app.disable('x-powered-by');
+    hardenHttp(app);
     mountDashboard(app, config.DASHBOARD_DIR);
     await app.listen(config.PORT, config.HOST);
   } catch (error) {

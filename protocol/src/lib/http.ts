@@ -50,6 +50,8 @@ export interface IngestStats {
     engineWrites?: number;
   };
   alerts: AlertStats;
+  /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */
+  security?: { refused: Record<string, number> };
 }
 
 export function emptyRejectCounts(): Record<RejectReason, number> {

@@ -3,6 +3,8 @@ import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
 import { createServer, AddressInfo, Server } from 'node:net';
 import { StartupError } from '../config/config';
+import { brokerHooks, guardPacketSize } from '../security/broker-guard';
+import { SecurityCounters } from '../security/security-counters.service';
 
 /** A message as the broker routes it: topic and payload bytes. */
 export type InProcessHandler = (topic: string, payload: Buffer) => void;
@@ -30,9 +32,12 @@ export class EmbeddedBrokerRepository {
   private aedes: Aedes | null = null;
   private server: Server | null = null;
 
+  constructor(private readonly counters: SecurityCounters) {}
+
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
-    const aedes = createBroker();
+    // Topic ACL, retained and size bounds for anonymous devices (docs/limits.md).
+    const aedes = createBroker(brokerHooks(this.counters));
     this.aedes = aedes;
     return {
       subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),
@@ -47,6 +52,7 @@ export class EmbeddedBrokerRepository {
       // Readings are small and latency matters more than packet count.
       socket.setNoDelay(true);
       aedes.handle(socket);
+      guardPacketSize(socket, this.counters);
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {

@@ -65,6 +65,29 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('  PORT: ');
   });
 
+  it('reads ALLOWED_ORIGINS as exact origins and lists every bad entry', () => {
+    expect(loadConfig({}).ALLOWED_ORIGINS).toBeUndefined();
+    expect(
+      loadConfig({ ALLOWED_ORIGINS: 'https://pulse.example.com, http://localhost:4200,' })
+        .ALLOWED_ORIGINS,
+    ).toEqual(['https://pulse.example.com', 'http://localhost:4200']);
+    let error: unknown;
+    try {
+      loadConfig({
+        ALLOWED_ORIGINS: 'https://ok.example,pulse.example.com,https://x.example/app,*',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).issues).toEqual([
+      expect.stringMatching(/^ALLOWED_ORIGINS: "pulse.example.com" is not an origin/),
+      expect.stringMatching(
+        /^ALLOWED_ORIGINS: "https:\/\/x.example\/app" is not an origin.*\(https:\/\/x.example\)$/,
+      ),
+      expect.stringMatching(/^ALLOWED_ORIGINS: "\*" is not an origin/),
+    ]);
+  });
+
   it('maps LOG_LEVEL to the enabled Nest levels', () => {
     expect(logLevels('warn')).toEqual(['fatal', 'error', 'warn']);
   });

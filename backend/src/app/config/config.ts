@@ -9,6 +9,33 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
 /**
+ * ALLOWED_ORIGINS entries, or one message per bad entry. Exact origins only (lower case, no
+ * default port, no path), so what the operator wrote is what the origin check compares.
+ */
+function parseOrigins(text: string): { origins: string[]; errors: string[] } {
+  const origins: string[] = [];
+  const errors: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(entry);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // not a URL: reported below
+    }
+    if (origin === entry) origins.push(entry);
+    else
+      errors.push(
+        `${JSON.stringify(entry)} is not an origin: write http(s)://host[:port], lower case, no path${origin ? ` (${origin})` : ''}`,
+      );
+  }
+  if (origins.length === 0 && errors.length === 0) errors.push('no origin given');
+  return { origins, errors };
+}
+
+/**
  * Every environment variable the backend reads, validated once at boot.
  * Empty strings count as unset, so `FOO=` in a compose file means "default".
  */
@@ -37,6 +64,21 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,23}$/, 'must be 1 to 23 characters of A-Z a-z 0-9 _ - .')
     .default('pulse-gateway'),
+  /**
+   * Browser origins allowed to open Socket.IO `/live` and to write over HTTP
+   * (POST/PUT/PATCH/DELETE), comma-separated, e.g. `https://pulse.example.com,http://localhost:4200`.
+   * Requests without Origin/Referer (scripts, curl, devices) are not affected. Each entry exactly
+   * `scheme://host[:port]`. Default: the gateway's own origin (the request's Host) plus
+   * http://localhost:PORT and http://127.0.0.1:PORT (docs/decisions/0008-entry-point-hardening.md).
+   */
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((text, ctx) => {
+      const { origins, errors } = parseOrigins(text);
+      for (const message of errors) ctx.addIssue({ code: 'custom', message });
+      return origins;
+    })
+    .optional(),
   /** `on` spawns the built-in device simulator against the broker; `off` does not. Default on. */
   SIMULATOR: z.enum(['on', 'off']).default('on'),
   /** Number of simulated devices. Default 12. */

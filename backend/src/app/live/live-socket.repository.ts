@@ -12,6 +12,7 @@ import {
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Socket as TcpSocket } from 'node:net';
 import { Namespace, Server, Socket } from 'socket.io';
+import { EntryGuard } from '../security/entry-guard.service';
 
 /** Per-socket state kept by the gateway (socket.io's typed `socket.data`). */
 export interface LiveSocketData {
@@ -101,6 +102,8 @@ export class LiveSocketRepository implements LiveSink {
   private directWrites = 0;
   private engineWrites = 0;
 
+  constructor(private readonly entry: EntryGuard) {}
+
   /**
    * `onLagging` is called (during a readings emit) for a websocket whose user-space queue
    * reached LAG_PAUSE_BYTES; that socket is skipped by the emit.
@@ -116,6 +119,8 @@ export class LiveSocketRepository implements LiveSink {
       // Bigger client messages close the connection (websocket) or get 413 (polling).
       maxHttpBufferSize: LIMITS.maxSocketMessageBytes,
       serveClient: false,
+      // Origin allowlist on the first request of every session, websocket and polling alike.
+      allowRequest: this.entry.allowSocketRequest,
       // Broadcasts are encoded once and written to every socket as the same frame; compression
       // would mean one deflate/gzip per socket per frame (and a zlib context per websocket).
       perMessageDeflate: false,
@@ -123,7 +128,10 @@ export class LiveSocketRepository implements LiveSink {
     });
     releaseUpgradeRequests(this.io);
     this.nsp = this.io.of(LIVE_NAMESPACE);
-    this.nsp.on('connection', onConnection);
+    this.nsp.on('connection', (socket) => {
+      this.entry.limitEvents(socket);
+      onConnection(socket);
+    });
     this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
   }
 

@@ -7,6 +7,7 @@ import { IngestService } from '../ingest/ingest.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { LiveSocketRepository } from '../live/live-socket.repository';
 import { LiveGateway } from '../live/live.gateway';
+import { SecurityCounters } from '../security/security-counters.service';
 
 /** Assembles {@link IngestStats} from the counters each stage owns. */
 @Injectable()
@@ -21,6 +22,7 @@ export class StatsService {
     private readonly sockets: LiveSocketRepository,
     private readonly gateway: LiveGateway,
     private readonly alerts: AlertsService,
+    private readonly security: SecurityCounters,
   ) {}
 
   collect(): IngestStats {
@@ -48,6 +50,7 @@ export class StatsService {
         engineWrites: writes.engine,
       },
       alerts: this.alerts.stats(),
+      security: this.security.stats(),
     };
   }
 }

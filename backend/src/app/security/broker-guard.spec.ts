@@ -1,0 +1,94 @@
+import { metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
+import {
+  MAX_RETAINED_BYTES,
+  MqttFrameGuard,
+  publishRefusal,
+  subscriptionAllowed,
+} from './broker-guard';
+
+/**
+ * PUBLISH fixed headers (QoS 0) by remaining length, encoded by hand as MQTT 3.1.1 §2.2.3
+ * says: 7 bits per byte, least significant first, high bit set when more bytes follow.
+ */
+const HEADERS: Record<number, number[]> = {
+  10: [0x30, 0x0a],
+  100: [0x30, 0x64],
+  101: [0x30, 0x65],
+  200: [0x30, 0xc8, 0x01],
+  1000: [0x30, 0xe8, 0x07],
+  [100 * 1024]: [0x30, 0x80, 0xa0, 0x06],
+};
+const header = (remaining: number): Buffer => Buffer.from(HEADERS[remaining]);
+
+describe('MqttFrameGuard', () => {
+  it('follows packets split across chunks at any byte and passes those within the bound', () => {
+    const sut = new MqttFrameGuard(1000);
+    const stream = Buffer.concat([
+      header(1000),
+      Buffer.alloc(1000),
+      Buffer.from([0xc0, 0x00]), // PINGREQ: remaining length 0
+      header(200),
+      Buffer.alloc(200),
+    ]);
+    for (let i = 0; i < stream.length; i += 7) {
+      expect(sut.feed(stream.subarray(i, i + 7))).toBe(-1);
+    }
+  });
+
+  it('reports an oversize packet from its header bytes, one byte at a time', () => {
+    const sut = new MqttFrameGuard(65_536 + 1024);
+    expect(sut.feed(header(10))).toBe(-1);
+    expect(sut.feed(Buffer.alloc(10))).toBe(-1);
+    const big = header(100 * 1024);
+    const results = [...big].map((byte) => sut.feed(Buffer.from([byte])));
+    expect(results.slice(0, -1).every((r) => r === -1)).toBe(true);
+    expect(results.at(-1)).toBe(100 * 1024);
+  });
+
+  it('does not mistake body bytes for headers', () => {
+    const sut = new MqttFrameGuard(100);
+    // A body full of bytes that would read as a huge remaining length if taken for a header.
+    expect(sut.feed(Buffer.concat([header(100), Buffer.alloc(100, 0xff)]))).toBe(-1);
+    expect(sut.feed(header(101))).toBe(101);
+  });
+});
+
+describe('publishRefusal', () => {
+  it('allows the contract: telemetry, retained status and meta within the bounds', () => {
+    expect(publishRefusal(telemetryTopic('probe-1'), 64 * 1024, false)).toBeNull();
+    expect(publishRefusal(statusTopic('probe-1'), 7, true)).toBeNull();
+    expect(publishRefusal(metaTopic('probe-1'), MAX_RETAINED_BYTES, true)).toBeNull();
+    expect(publishRefusal(telemetryTopic('probe-1'), 0, true)).toBeNull(); // clears only
+  });
+
+  it.each([
+    ['other/topic', 10, false, 'mqtt_publish_acl'],
+    ['devices/a/telemetry/x', 10, false, 'mqtt_publish_acl'],
+    ['devices/+/telemetry', 10, false, 'mqtt_publish_acl'],
+    ['$SYS/x', 10, false, 'mqtt_publish_acl'],
+    [telemetryTopic('a'), 64 * 1024 + 1, false, 'mqtt_oversize'],
+    [telemetryTopic('a'), 10, true, 'mqtt_retain'],
+    [metaTopic('a'), MAX_RETAINED_BYTES + 1, true, 'mqtt_retain'],
+  ] as const)('refuses %s (%i bytes, retain %s) as %s', (topic, bytes, retain, reason) => {
+    expect(publishRefusal(topic, bytes, retain)?.reason).toBe(reason);
+  });
+});
+
+describe('subscriptionAllowed', () => {
+  it('allows a device its own topics only', () => {
+    expect(subscriptionAllowed('devices/probe-1/#')).toBe(true);
+    expect(subscriptionAllowed('devices/probe-1/+')).toBe(true);
+    expect(subscriptionAllowed('devices/probe-1/meta')).toBe(true);
+    for (const filter of [
+      '#',
+      'devices/#',
+      'devices/+/meta',
+      '+/probe-1/meta',
+      '$SYS/#',
+      'devices/probe-1',
+      'devices/probe-1/',
+    ]) {
+      expect({ filter, allowed: subscriptionAllowed(filter) }).toEqual({ filter, allowed: false });
+    }
+  });
+});

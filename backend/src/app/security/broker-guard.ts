@@ -1,0 +1,152 @@
+import { isValidId, LIMITS, parseTopic, quote } from '@pulse/protocol';
+import type { AedesOptions, Client } from 'aedes';
+import type { Socket } from 'node:net';
+import { SecurityCounters, SecurityRefusal } from './security-counters.service';
+
+/**
+ * Largest retained payload (only `status` and `meta` may be retained): room for the largest
+ * valid meta (64 units of 64-character names and 16-character units, a 128-character name is
+ * ~6 KB). The broker keeps one per topic for ever and replays it to every subscriber.
+ */
+export const MAX_RETAINED_BYTES = 8 * 1024;
+
+/**
+ * Largest MQTT packet (remaining length) the broker reads: the contract's payload plus room for
+ * the topic and header fields. A bigger packet is refused as its first bytes arrive, before the
+ * broker buffers it (Aedes itself would buffer up to MQTT's 256 MB).
+ */
+export const MAX_MQTT_PACKET_BYTES = LIMITS.maxPayloadBytes + 1024;
+
+/**
+ * What an anonymous device may publish: exactly `devices/{valid id}/telemetry|status|meta`,
+ * payloads within the contract's 64 KiB, retained only on status/meta within
+ * MAX_RETAINED_BYTES (an empty retained payload only clears, and is fine). Null when allowed.
+ */
+export function publishRefusal(
+  topic: string,
+  payloadBytes: number,
+  retain: boolean,
+): { reason: SecurityRefusal; detail: string } | null {
+  const parsed = parseTopic(topic);
+  if (!parsed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
+  if (payloadBytes > LIMITS.maxPayloadBytes)
+    return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
+  if (retain && payloadBytes > 0) {
+    if (parsed.kind === 'telemetry')
+      return { reason: 'mqtt_retain', detail: `retained telemetry on ${quote(topic)}` };
+    if (payloadBytes > MAX_RETAINED_BYTES)
+      return {
+        reason: 'mqtt_retain',
+        detail: `${payloadBytes}-byte retained payload on ${quote(topic)}`,
+      };
+  }
+  return null;
+}
+
+/**
+ * What an anonymous device may subscribe to: its own topics only, `devices/{id}/…` with a
+ * literal id — no `#`, no wildcard across devices, no `$SYS`.
+ */
+export function subscriptionAllowed(filter: string): boolean {
+  const parts = filter.split('/');
+  return parts.length >= 3 && parts[0] === 'devices' && isValidId(parts[1]) && parts[2] !== '';
+}
+
+/**
+ * Follows the MQTT framing of one connection's incoming bytes (fixed header, remaining
+ * length, body) without buffering any of it, and reports the first packet whose remaining
+ * length is over the bound — from its first bytes, so an oversize packet is never buffered.
+ */
+export class MqttFrameGuard {
+  /** 0: expecting a fixed header byte; 1: reading the remaining length; 2: skipping the body. */
+  private state = 0;
+  private length = 0;
+  private multiplier = 1;
+  private skip = 0;
+
+  constructor(private readonly maxRemainingBytes: number) {}
+
+  /** Feed the next bytes; returns the (lower bound of the) oversize remaining length, or -1. */
+  feed(chunk: Buffer): number {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.state === 2) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        if (this.skip === 0) this.state = 0;
+        continue;
+      }
+      const byte = chunk[i++];
+      if (this.state === 0) {
+        this.state = 1;
+        this.length = 0;
+        this.multiplier = 1;
+        continue;
+      }
+      // MQTT 3.1.1 §2.2.3: 7 bits per byte, least significant first, high bit = more follows.
+      this.length += (byte & 0x7f) * this.multiplier;
+      this.multiplier *= 128;
+      if (this.length > this.maxRemainingBytes) return this.length;
+      if (byte & 0x80) continue;
+      this.skip = this.length;
+      this.state = this.length === 0 ? 0 : 2;
+    }
+    return -1;
+  }
+}
+
+/**
+ * Closes `socket` (an MQTT connection already handed to Aedes) as soon as it starts a packet
+ * over MAX_MQTT_PACKET_BYTES, and counts it. Aedes reads the socket in paused mode, so this
+ * `data` listener sees each chunk as Aedes reads it and does not change the flow.
+ */
+export function guardPacketSize(socket: Socket, counters: SecurityCounters): void {
+  const guard = new MqttFrameGuard(MAX_MQTT_PACKET_BYTES);
+  const check = (chunk: Buffer): void => {
+    const oversize = guard.feed(chunk);
+    if (oversize < 0) return;
+    socket.off('data', check);
+    counters.refuse(
+      'mqtt_oversize',
+      `${oversize}+ byte MQTT packet from ${socket.remoteAddress ?? 'a client'}`,
+    );
+    socket.destroy();
+  };
+  socket.on('data', check);
+}
+
+/**
+ * Aedes hooks for anonymous devices: {@link publishRefusal} on every publish (a refused one
+ * closes the sender's connection — MQTT 3.1.1 has no negative PUBACK, §3.3.5) and
+ * {@link subscriptionAllowed} on every subscription (a refused one is granted QoS 128 and the
+ * connection stays). Owns the ACL decisions; the broker repository owns the broker.
+ */
+export function brokerHooks(
+  counters: SecurityCounters,
+): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'> {
+  return {
+    authorizePublish: (client, packet, callback) => {
+      const refusal = publishRefusal(
+        packet.topic,
+        Buffer.byteLength(packet.payload),
+        packet.retain,
+      );
+      if (!refusal) return callback(null);
+      counters.refuse(refusal.reason, `${refusal.detail} by ${clientName(client)}`);
+      callback(new Error(refusal.detail));
+    },
+    authorizeSubscribe: (client, subscription, callback) => {
+      if (subscriptionAllowed(subscription.topic)) return callback(null, subscription);
+      counters.refuse(
+        'mqtt_subscribe_acl',
+        `subscription to ${quote(subscription.topic)} by ${clientName(client)}`,
+      );
+      callback(null, null);
+    },
+  };
+}
+
+function clientName(client: Client | null): string {
+  return client ? `client ${quote(client.id)}` : 'a Last Will';
+}

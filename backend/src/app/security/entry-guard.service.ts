@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { quote } from '@pulse/protocol';
+import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import { CONFIG, Config } from '../config/config';
+import { LiveEventLimit } from './live-event-limit';
+import { OriginPolicy, requestOrigin } from './origin-policy';
+import { SecurityCounters } from './security-counters.service';
+
+/** Methods that change state: the ones a page on another origin must not send us. */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Checks at the two browser-facing entry points, before anything else runs: the Socket.IO
+ * handshake (engine.io's `allowRequest`, both transports) and state-changing HTTP requests
+ * (an Express middleware ahead of Nest's router). Owns the origin and content-type decisions
+ * and nothing else: it does not build the Socket.IO server or the HTTP app — whoever builds
+ * them passes {@link allowSocketRequest}, calls {@link limitEvents} on each new socket and
+ * mounts {@link checkWrite}.
+ */
+@Injectable()
+export class EntryGuard {
+  private readonly policy: OriginPolicy;
+  private readonly eventLimit: LiveEventLimit;
+
+  constructor(
+    @Inject(CONFIG) config: Config,
+    private readonly counters: SecurityCounters,
+  ) {
+    this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);
+    this.eventLimit = new LiveEventLimit(counters);
+  }
+
+  /** Call on every new `/live` socket before its handlers: the per-socket event rate limit. */
+  limitEvents(socket: Parameters<LiveEventLimit['guard']>[0]): void {
+    this.eventLimit.guard(socket);
+  }
+
+  /**
+   * engine.io's `allowRequest` option: runs on every new session's first request, polling GET
+   * and websocket upgrade alike; a refusal is a 403 before any session exists.
+   */
+  readonly allowSocketRequest = (
+    req: IncomingMessage,
+    callback: (error: string | null | undefined, success: boolean) => void,
+  ): void => {
+    const origin = requestOrigin(req.headers);
+    if (origin === undefined || this.policy.allows(origin, req.headers.host)) {
+      callback(null, true);
+      return;
+    }
+    this.counters.refuse('origin_socket', `Socket.IO handshake from origin ${quote(origin)}`);
+    callback('origin not allowed', false);
+  };
+
+  /**
+   * Express middleware: a write from another origin gets 403; a write whose body is not JSON
+   * (a form, text/plain — what a page can send without a CORS preflight) gets 415. Reads and
+   * writes without a body or Content-Type (DELETE, scripts) pass.
+   */
+  readonly checkWrite = (req: Request, res: Response, next: NextFunction): void => {
+    if (!WRITE_METHODS.has(req.method)) return next();
+    const origin = requestOrigin(req.headers);
+    if (origin !== undefined && !this.policy.allows(origin, req.headers.host)) {
+      this.counters.refuse('origin_http', `${req.method} ${req.path} from origin ${quote(origin)}`);
+      refuse(res, 403, 'Forbidden', 'cross-origin request refused (see ALLOWED_ORIGINS)');
+      return;
+    }
+    const type = req.headers['content-type'];
+    if (type === undefined ? hasBody(req) : !isJson(type)) {
+      this.counters.refuse('content_type', `${req.method} ${req.path} with ${quote(type ?? '')}`);
+      refuse(res, 415, 'Unsupported Media Type', 'request bodies must be application/json');
+      return;
+    }
+    next();
+  };
+}
+
+function refuse(res: Response, statusCode: number, error: string, message: string): void {
+  res.status(statusCode).json({ statusCode, error, message });
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function isJson(contentType: string): boolean {
+  const mime = contentType.split(';')[0].trim().toLowerCase();
+  return mime === 'application/json' || /^application\/[a-z0-9.-]+\+json$/.test(mime);
+}

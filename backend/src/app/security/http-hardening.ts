@@ -1,0 +1,62 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { IncomingMessage } from 'node:http';
+import helmet from 'helmet';
+import { EntryGuard } from './entry-guard.service';
+
+/**
+ * Largest JSON request body: body-parser's default, which Nest used before its parsers were
+ * replaced here (a rule or an ack is well under 10 KB).
+ */
+export const JSON_BODY_LIMIT = '100kb';
+
+/** A Host header safe to echo into a CSP source (the header is outside input). */
+const HOST_PATTERN = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * `connect-src` for the dashboard's Socket.IO connection: 'self' plus ws/wss of the host the
+ * page was loaded from (older browsers do not count ws: as 'self').
+ */
+function connectSources(req: IncomingMessage): string {
+  const host = req.headers.host;
+  return host && HOST_PATTERN.test(host) ? `'self' ws://${host} wss://${host}` : "'self'";
+}
+
+/**
+ * Hardens Nest's Express app before anything is routed: security headers (helmet), the
+ * origin and content-type checks of {@link EntryGuard}, and a JSON-only body parser. The app
+ * must be created with `bodyParser: false` (Nest's urlencoded and text parsers stay off) and
+ * this called before `listen()`/`init()` and before any other middleware. Owns the headers
+ * and the parser; the Socket.IO server (not behind Express) is guarded by
+ * `EntryGuard.allowSocketRequest` where it is built.
+ */
+export function hardenHttp(app: NestExpressApplication): void {
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'self'"],
+          'base-uri': ["'self'"],
+          'connect-src': [connectSources],
+          'font-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'img-src': ["'self'", 'data:'],
+          'object-src': ["'none'"],
+          'script-src': ["'self'"],
+          'script-src-attr': ["'none'"],
+          // Angular injects component styles as <style> elements at run time.
+          'style-src': ["'self'", "'unsafe-inline'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      // `no-referrer` would make browsers send `Origin: null` on the dashboard's own POSTs
+      // (Fetch spec, "append a request Origin header"); `same-origin` leaks nothing elsewhere.
+      referrerPolicy: { policy: 'same-origin' },
+      // Pulse serves plain HTTP today; HSTS belongs with the TLS listener when it comes.
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use(app.get(EntryGuard).checkWrite);
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+}

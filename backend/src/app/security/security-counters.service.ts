@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { RateLimitedLog } from '../ingest/rate-limited-log';
+
+/**
+ * Why an entry point refused a request, a connection or a packet: the keys of
+ * `GET /api/stats` → `security.refused` (each bound is in docs/limits.md).
+ */
+export const SECURITY_REFUSALS = [
+  /** Socket.IO handshake (either transport) from an origin not allowed. */
+  'origin_socket',
+  /** POST/PUT/PATCH/DELETE from an origin not allowed (Origin, or Referer without Origin). */
+  'origin_http',
+  /** POST/PUT/PATCH/DELETE whose body is not JSON (an HTML form, text/plain). */
+  'content_type',
+  /** MQTT packet or payload over the contract's size (the sender's connection is closed). */
+  'mqtt_oversize',
+  /** Retained publish outside status/meta or over the retained bound (connection closed). */
+  'mqtt_retain',
+  /** Publish outside `devices/{id}/telemetry|status|meta` (connection closed). */
+  'mqtt_publish_acl',
+  /** Subscription outside one device's own `devices/{id}/…` (granted QoS 128). */
+  'mqtt_subscribe_acl',
+  /** `/live` event over the per-socket rate (not handled, acknowledged `{ok:false}`). */
+  'live_event_rate',
+  /** `/live` socket disconnected for flooding events. */
+  'live_event_flood',
+] as const;
+export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
+
+/**
+ * The one place where every refusal of the entry points (HTTP, Socket.IO handshake, embedded
+ * broker) is counted by reason and logged — at most one line per reason per 10 s, since a
+ * refusal is usually one of a flood. Owns the counters only: it decides nothing, and the
+ * checks that call it own their policy.
+ */
+@Injectable()
+export class SecurityCounters {
+  private readonly logger = new Logger('Security');
+  private readonly log = new RateLimitedLog((line) => this.logger.warn(line));
+  private readonly refused = Object.fromEntries(
+    SECURITY_REFUSALS.map((reason) => [reason, 0]),
+  ) as Record<SecurityRefusal, number>;
+
+  /** Count one refusal; `detail` is for the log line (outside values quoted, nothing secret). */
+  refuse(reason: SecurityRefusal, detail: string): void {
+    this.refused[reason]++;
+    this.log.report(reason, `refused (${reason}): ${detail}`);
+  }
+
+  stats(): { refused: Record<SecurityRefusal, number> } {
+    return { refused: { ...this.refused } };
+  }
+}
