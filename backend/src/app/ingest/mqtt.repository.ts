@@ -3,7 +3,7 @@ import { DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
 import { Backoff } from './backoff';
-import { RateLimitedLog } from './rate-limited-log';
+import { RateLimitedLog } from '../common/rate-limited-log';
 
 export interface MqttHandlers {
   /** Called for every message; must not throw (it is wrapped anyway). */

@@ -44,10 +44,6 @@ export class AckBudget {
     this.tokens -= points;
   }
 
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -1,5 +1,5 @@
 import * as ws from 'ws';
-import { textFrame } from './live-socket.repository';
+import { textFrame } from './engine-adapter';
 
 /** ws' frame builder (not in @types/ws). */
 const Sender = (
