@@ -21,7 +21,13 @@ import { StatsService } from './stats/stats.service';
  * folder, and is the only file that imports them all besides the runtime.
  */
 const repositories = [EmbeddedBrokerRepository, MqttRepository, SimulatorRepository];
-const services = [AlertsService, DeviceRegistryService, HistoryService, IngestService, StatsService];
+const services = [
+  AlertsService,
+  DeviceRegistryService,
+  HistoryService,
+  IngestService,
+  StatsService,
+];
 
 @Module({})
 export class AppModule {

@@ -1,11 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  AlertEvent,
-  DeviceInfo,
-  GatewayStatus,
-  LIVE_NAMESPACE,
-  Reading,
-} from '@pulse/protocol';
+import { AlertEvent, DeviceInfo, GatewayStatus, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { directWire, encodeEvent, writeToEngine } from './engine-adapter';
