@@ -34,6 +34,8 @@ const noLog = (): void => undefined;
  * - Growing reconnect backoff (1 s → 30 s with jitter): mqtt.js only has a
  *   fixed `reconnectPeriod`, so it is set to 0 and reconnects are scheduled
  *   here with the public `client.reconnect()`.
+ *
+ * Must not decode or route messages (IngestService does): it hands every one on as received.
  */
 @Injectable()
 export class MqttRepository {

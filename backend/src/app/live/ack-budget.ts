@@ -10,6 +10,8 @@ export const MAX_WAITING_ACKS = 10_000;
  * balloons the gateway's memory (2.2 GB in the stall benchmark) while starving healthy
  * clients. The bucket lets an ack through while it holds tokens (it may go into debt by
  * one ack) and queues the rest, served in order as tokens come back.
+ *
+ * Owned by the live gateway (one per process); knows nothing of sockets or what an ack holds.
  */
 export class AckBudget {
   private tokens: number;
