@@ -12,7 +12,7 @@ import {
 import { createServer, Server as HttpServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { io as connect, Socket } from 'socket.io-client';
-import { parseAlertRule } from '../alerts/alert-rules.loader';
+import { parseAlertRules } from '../alerts/alert-rules.loader';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
@@ -50,15 +50,11 @@ describe('LiveGateway', () => {
     emitter = new LiveEmitter(config);
     lag = new LagMonitor(emitter);
     hub = new LiveHubService(config, new LocalReadingsFanOut(emitter, lag), emitter);
-    const hot = parseAlertRule({
-      id: 'hot',
-      kind: 'threshold',
-      metric: 't',
-      op: 'above',
-      value: 30,
-      severity: 'major',
-    });
-    alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, [hot], registry, hub);
+    const rules = parseAlertRules(
+      'rules: [{id: hot, kind: threshold, metric: t, op: above, value: 30, severity: major}]',
+      'yaml',
+    );
+    alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, rules, registry, hub);
     const subscriptions = new LiveSubscriptionService(config, registry, history);
     sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts);
     http = createServer();
