@@ -1,7 +1,7 @@
 /** History points all subscribe acks together may carry per second. */
-export const ACK_POINTS_PER_SECOND = 2_000_000;
+const ACK_POINTS_PER_SECOND = 2_000_000;
 /** Subscribe requests that may wait for the budget; beyond it they are refused ("busy"). */
-export const MAX_WAITING_ACKS = 10_000;
+const MAX_WAITING_ACKS = 10_000;
 
 /**
  * A token bucket of history points for subscribe acknowledgements. A refill storm — a

@@ -8,7 +8,7 @@ import type { LiveSocket } from './live-io.server';
 /** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
 export const LAG_PAUSE_PACKETS = 256;
 /** A paused socket counts as drained with at most this many packets (and no bytes) queued. */
-export const LAG_RESUME_PACKETS = 8;
+const LAG_RESUME_PACKETS = 8;
 /**
  * A paused socket that drained but did not re-subscribe is resumed after this many lag checks
  * in a row (it was told `lagged`; a client that answers re-subscribes within milliseconds).
