@@ -73,6 +73,7 @@ interface Lag {
  */
 @Injectable()
 export class LagMonitor implements LagGate {
+  /** The context its lines had before the monitor was split from the gateway (log searches). */
   private readonly logger = new Logger('LiveGateway');
   /** One line per kind per 10 s: a congested network can make hundreds of sockets lag at once. */
   private readonly lagLog = new RateLimitedLog((line) => this.logger.warn(line));
