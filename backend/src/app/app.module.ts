@@ -10,30 +10,24 @@ import { HistoryService } from './history/history.service';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
 import { MqttRepository } from './ingest/mqtt.repository';
-import { LiveHubService } from './live/live-hub.service';
-import { LiveSocketRepository } from './live/live-socket.repository';
-import { LiveSubscriptionService } from './live/live-subscription.service';
-import { LiveGateway } from './live/live.gateway';
+import { LIVE_PROVIDERS } from './live/live.providers';
 import { PulseRuntime } from './pulse-runtime.service';
 import { EntryGuard } from './security/entry-guard.service';
 import { SecurityCounters } from './security/security-counters.service';
 import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
 
-/** Repositories own side effects (broker, MQTT client, Socket.IO, child process); services hold the logic. */
-const repositories = [
-  EmbeddedBrokerRepository,
-  MqttRepository,
-  LiveSocketRepository,
-  SimulatorRepository,
-];
+/**
+ * Repositories own side effects (broker, MQTT client, child process; the live layer's
+ * LiveEmitter owns Socket.IO); services hold the logic. The one module: wires every feature
+ * folder, and is the only file that imports them all besides the runtime.
+ */
+const repositories = [EmbeddedBrokerRepository, MqttRepository, SimulatorRepository];
 const services = [
   AlertsService,
   DeviceRegistryService,
   HistoryService,
   IngestService,
-  LiveHubService,
-  LiveSubscriptionService,
   StatsService,
   SecurityCounters,
   EntryGuard,
@@ -51,7 +45,7 @@ export class AppModule {
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },
         ...repositories,
         ...services,
-        LiveGateway,
+        ...LIVE_PROVIDERS,
         PulseRuntime,
       ],
     };

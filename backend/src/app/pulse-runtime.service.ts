@@ -20,7 +20,7 @@ export function urlHost(host: string): string {
 }
 
 /** A URL without its password, for logs and /api/stats. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 

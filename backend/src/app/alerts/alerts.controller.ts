@@ -23,7 +23,7 @@ import {
   AlertRuleSchema,
   AlertRulesResponse,
 } from '@pulse/protocol';
-import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AlertsService } from './alerts.service';
 
 /** `/api/alerts`: the active list, the event history and acknowledgements. */

@@ -19,9 +19,9 @@ import {
   AlertStats,
   Reading,
 } from '@pulse/protocol';
+import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
-import { LiveHubService } from '../live/live-hub.service';
 import { AlertEngine, GroupLookup } from './alert-engine';
 import {
   AlertRulesError,
@@ -62,6 +62,8 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
  * every lifecycle event to the live hub, and serves the alert and rule API. Rule changes
  * over HTTP are written back to ALERT_RULES_FILE when it is set (before they take effect, so
  * the file and the engine never disagree), otherwise they live in memory only.
+ * Events go out through the {@link LivePublisher} port: this folder must not import `live/`
+ * (the live gateway calls into it for `ack` and the `alerts` snapshot).
  */
 @Injectable()
 export class AlertsService implements OnModuleInit, OnApplicationShutdown {
@@ -77,7 +79,7 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG) config: Pick<Config, 'ALERT_RULES_FILE'>,
     @Inject(INITIAL_ALERT_RULES) rules: readonly AlertRule[],
     private readonly registry: DeviceRegistryService,
-    private readonly hub: LiveHubService,
+    @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
   ) {
     this.rulesFile = config.ALERT_RULES_FILE;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -137,7 +137,7 @@ export class ConfigError extends Error {
 }
 
 /** Default dashboard location: beside the backend bundle (`dist/backend` → `dist/dashboard/browser`). */
-export const defaultDashboardDir = (bundleDir: string = __dirname): string =>
+const defaultDashboardDir = (bundleDir: string = __dirname): string =>
   join(bundleDir, '../dashboard/browser');
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { HistoryService } from '../history/history.service';
-import { ZodValidationPipe } from '../http/zod-validation.pipe';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DeviceRegistryService } from './device-registry.service';
 
 @Controller('devices')

@@ -9,17 +9,21 @@ import {
 } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
+import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
-import { LiveHubService } from '../live/live-hub.service';
 import { MqttRepository } from './mqtt.repository';
-import { RateLimitedLog } from './rate-limited-log';
 
 /**
  * The ingest pipeline: every MQTT message → decodeDeviceMessage → registry,
  * history, live hub, alert engine. Bad messages are counted by reason and logged at a
  * bounded rate; they never interrupt the valid readings around them.
+ *
+ * The top of the one-way flow: it feeds history, alerts and the live layer (through the
+ * {@link LivePublisher} port, so it does not import `live/`) and nothing downstream calls it
+ * back. Must not touch sockets or the broker connection itself (MqttRepository owns that).
  */
 @Injectable()
 export class IngestService {
@@ -39,7 +43,7 @@ export class IngestService {
     private readonly mqtt: MqttRepository,
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
-    private readonly hub: LiveHubService,
+    @Inject(LIVE_PUBLISHER) private readonly hub: LivePublisher,
     private readonly alerts: AlertsService,
   ) {}
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
-import { RateLimitedLog } from './rate-limited-log';
+import { RateLimitedLog } from '../common/rate-limited-log';
 
 export interface MqttHandlers {
   /** Called for every message; must not throw (it is wrapped anyway). */
@@ -33,6 +33,8 @@ const noLog = (): void => undefined;
  * - Growing reconnect backoff (1 s → 30 s with jitter): mqtt.js only has a
  *   fixed `reconnectPeriod`, so it is set to 0 and reconnects are scheduled
  *   here with the public `client.reconnect()`.
+ *
+ * Must not decode or route messages (IngestService does): it hands every one on as received.
  */
 @Injectable()
 export class MqttRepository {

@@ -16,14 +16,12 @@ describe('AckBudget', () => {
     sut.run(ack('c', 100));
     sut.run(ack('d', 100));
     expect(served).toEqual(['a', 'b']);
-    expect(sut.queued).toBe(2);
     jest.advanceTimersByTime(150);
     expect(served).toEqual(['a', 'b']); // still in debt
     jest.advanceTimersByTime(60); // debt paid: c goes (and spends), d waits for its turn
     expect(served).toEqual(['a', 'b', 'c']);
     jest.advanceTimersByTime(200);
     expect(served).toEqual(['a', 'b', 'c', 'd']);
-    expect(sut.queued).toBe(0);
     sut.close();
   });
 

@@ -1,7 +1,7 @@
 /** History points all subscribe acks together may carry per second. */
-export const ACK_POINTS_PER_SECOND = 2_000_000;
+const ACK_POINTS_PER_SECOND = 2_000_000;
 /** Subscribe requests that may wait for the budget; beyond it they are refused ("busy"). */
-export const MAX_WAITING_ACKS = 10_000;
+const MAX_WAITING_ACKS = 10_000;
 
 /**
  * A token bucket of history points for subscribe acknowledgements. A refill storm — a
@@ -10,6 +10,8 @@ export const MAX_WAITING_ACKS = 10_000;
  * balloons the gateway's memory (2.2 GB in the stall benchmark) while starving healthy
  * clients. The bucket lets an ack through while it holds tokens (it may go into debt by
  * one ack) and queues the rest, served in order as tokens come back.
+ *
+ * Owned by the live gateway (one per process); knows nothing of sockets or what an ack holds.
  */
 export class AckBudget {
   private tokens: number;
@@ -42,10 +44,6 @@ export class AckBudget {
   /** Points an ack actually carried. */
   spend(points: number): void {
     this.tokens -= points;
-  }
-
-  get queued(): number {
-    return this.waiting.length;
   }
 
   close(): void {

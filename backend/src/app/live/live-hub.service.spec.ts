@@ -10,36 +10,28 @@ import {
   FLUSH_AT_READINGS,
   FLUSH_GAP_FACTOR,
   IDLE_MS,
+  LiveEvents,
   LiveHubService,
   ROOM_BUFFER_LIMIT,
 } from './live-hub.service';
-import { LiveSink } from './live-socket.repository';
+import { ReadingsFanOut } from './readings-fan-out';
 
 /** Time spent inside emits (ms): the fake clock runs ahead of the fake timers by this much. */
 let spentMs = 0;
 
-class FakeSink implements LiveSink {
-  /** Simulated cost of one readings emit (encode + socket writes), in ms. */
+/** The fan-out port and the emitter's events in one recorder. */
+class FakeSink implements ReadingsFanOut, LiveEvents {
+  /** Simulated cost of one readings send (encode + socket writes), in ms. */
   costPerEmit = 0;
   rooms = new Set<string>();
-  emitted: {
-    room: string;
-    except: readonly string[];
-    batch: Reading[];
-    paused: string[];
-  }[] = [];
+  emitted: { room: string; except: readonly string[]; batch: Reading[] }[] = [];
   devices: { rooms: readonly string[]; device: DeviceInfo }[] = [];
   hasMembers(room: string): boolean {
     return this.rooms.has(room);
   }
-  emitReadings(
-    room: string,
-    except: readonly string[],
-    batch: Reading[],
-    paused: ReadonlySet<string>,
-  ): void {
+  send(room: string, except: readonly string[], batch: Reading[]): void {
     spentMs += this.costPerEmit;
-    this.emitted.push({ room, except, batch, paused: [...paused] });
+    this.emitted.push({ room, except, batch });
   }
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
     this.devices.push({ rooms, device });
@@ -68,7 +60,7 @@ describe('LiveHubService', () => {
     spentMs = 0;
     sink = new FakeSink();
     // Emits cost CPU and wall time alike: both clocks run ahead of the timers by spentMs.
-    sut = new LiveHubService({ FLUSH_MS: 50 }, sink, {
+    sut = new LiveHubService({ FLUSH_MS: 50 }, sink, sink, {
       now: () => Date.now() + spentMs,
       cpu: () => spentMs,
     });
@@ -85,7 +77,7 @@ describe('LiveHubService', () => {
     expect(sink.emitted).toHaveLength(0);
     jest.advanceTimersByTime(0); // runs setImmediate
     expect(sink.emitted).toEqual([
-      { room: 'device:d1', except: [FLEET_ROOM], batch: [reading('d1', 1)], paused: [] },
+      { room: 'device:d1', except: [FLEET_ROOM], batch: [reading('d1', 1)] },
     ]);
   });
 
@@ -173,21 +165,6 @@ describe('LiveHubService', () => {
       ['group:g', [FLEET_ROOM]],
       ['device:d1', [FLEET_ROOM, 'group:g']],
     ]);
-  });
-
-  it('leaves paused (lagging) sockets out of readings emits until resumed', () => {
-    sink.rooms.add(deviceRoom('d1'));
-    sut.pauseSocket('slow');
-    sut.publishReadings('d1', undefined, [reading('d1', 1)]);
-    jest.advanceTimersByTime(0);
-    sut.resumeSocket('slow');
-    sut.publishReadings('d1', undefined, [reading('d1', 2)]);
-    jest.advanceTimersByTime(50);
-    expect(sink.emitted.map((e) => [e.except, e.paused])).toEqual([
-      [[FLEET_ROOM], ['slow']],
-      [[FLEET_ROOM], []],
-    ]);
-    expect(sut.sentTo(deviceRoom('d1'))).toBe(2);
   });
 
   it('buffers nothing for rooms without members', () => {

@@ -9,8 +9,10 @@ import {
   deviceRoom,
   groupRoom,
 } from '@pulse/protocol';
+import type { LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config } from '../config/config';
-import { LiveSocketRepository, LiveSink } from './live-socket.repository';
+import { LiveEmitter } from './live-emitter';
+import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 
 /** Readings buffered per room between two flushes; beyond it the oldest are dropped (and counted). */
 export const ROOM_BUFFER_LIMIT = 10_000;
@@ -67,12 +69,17 @@ interface RoomBuffer {
   except: readonly string[];
 }
 
+/** What the hub sends at once, uncoalesced (the LiveEmitter; a fake in the unit spec). */
+export type LiveEvents = Pick<LiveEmitter, 'emitDevice' | 'emitAlert' | 'emitGateway'>;
+
 const NO_EXCEPT: readonly string[] = [];
 const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
 
 /**
+ * The live layer's entry (the {@link LivePublisher} that ingest and alerts publish to).
  * Coalesces live readings: buffered per room, flushed with ONE `readings`
- * emit per room per tick.
+ * send per room per tick through the {@link ReadingsFanOut} port; device, alert and gateway
+ * events go out at once through the emitter.
  *
  * Adaptive tick (a duty-cycle budget): every flush measures what it cost
  * (`cost`, process CPU time of the synchronous part: encode once per room +
@@ -85,9 +92,12 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
  * Flushing costs at most ~1/(1 + FLUSH_GAP_FACTOR) of the loop either way.
  *
  * Only rooms with members are buffered, so readings nobody watches cost nothing.
+ *
+ * Owns the room buffers and the tick; must not touch sockets or know who lags (the fan-out
+ * and the lag monitor do), and nothing it calls calls it back.
  */
 @Injectable()
-export class LiveHubService {
+export class LiveHubService implements LivePublisher {
   private readonly buffers = new Map<string, RoomBuffer>();
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private timerIsImmediate = false;
@@ -106,18 +116,15 @@ export class LiveHubService {
   private full = false;
   private readonly flushMs: number;
   private readonly clock: HubClock;
-  /** Readings emitted per room since start (for lag accounting). */
-  private readonly sentPerRoom = new Map<string, number>();
   private emits = 0;
   private readingsSent = 0;
   private droppedOverflow = 0;
   private alertsSent = 0;
-  /** Sockets that get no readings for now (lagging clients), excluded from every readings emit. */
-  private readonly paused = new Set<string>();
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
-    @Inject(LiveSocketRepository) private readonly sink: LiveSink,
+    @Inject(READINGS_FAN_OUT) private readonly fanOut: ReadingsFanOut,
+    @Inject(LiveEmitter) private readonly events: LiveEvents,
     @Optional() @Inject(LIVE_HUB_CLOCK) clock?: HubClock,
   ) {
     this.flushMs = config.FLUSH_MS;
@@ -128,17 +135,17 @@ export class LiveHubService {
   publishReadings(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed) return;
     let queued = false;
-    if (this.sink.hasMembers(FLEET_ROOM)) {
+    if (this.fanOut.hasMembers(FLEET_ROOM)) {
       this.enqueue(FLEET_ROOM, NO_EXCEPT, readings);
       queued = true;
     }
     const groupName = group ? groupRoom(group) : null;
-    if (groupName && this.sink.hasMembers(groupName)) {
+    if (groupName && this.fanOut.hasMembers(groupName)) {
       this.enqueue(groupName, EXCEPT_FLEET, readings);
       queued = true;
     }
     const deviceName = deviceRoom(deviceId);
-    if (this.sink.hasMembers(deviceName)) {
+    if (this.fanOut.hasMembers(deviceName)) {
       this.enqueue(deviceName, groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET, readings);
       queued = true;
     }
@@ -154,14 +161,9 @@ export class LiveHubService {
     if (this.closed) return;
     const rooms = [FLEET_ROOM, deviceRoom(device.deviceId)];
     if (device.meta?.group) rooms.push(groupRoom(device.meta.group));
-    this.sink.emitDevice(rooms, device);
+    this.events.emitDevice(rooms, device);
   }
 
-  /**
-   * Alert lifecycle events are rare and urgent: emitted at once (never coalesced) to the
-   * device's room, its group's room and the fleet, in one broadcast, so a socket in several
-   * of those rooms gets each event once.
-   */
   /**
    * Alerts are rare and every screen shows them (the alerts panel, the wall banner), so they
    * go at once to every client of the namespace, whatever it watches — the same set the
@@ -169,26 +171,12 @@ export class LiveHubService {
    */
   publishAlert(alert: AlertEvent): void {
     if (this.closed) return;
-    this.sink.emitAlert(alert);
+    this.events.emitAlert(alert);
     this.alertsSent++;
   }
 
   publishGateway(status: GatewayStatus): void {
-    if (!this.closed) this.sink.emitGateway(status);
-  }
-
-  /** Stop sending readings to one socket (it stays in its rooms, so per-room counts go on). */
-  pauseSocket(socketId: string): void {
-    this.paused.add(socketId);
-  }
-
-  resumeSocket(socketId: string): void {
-    this.paused.delete(socketId);
-  }
-
-  /** Total readings emitted to `room` so far. */
-  sentTo(room: string): number {
-    return this.sentPerRoom.get(room) ?? 0;
+    if (!this.closed) this.events.emitGateway(status);
   }
 
   stats(): {
@@ -283,10 +271,9 @@ export class LiveHubService {
     for (const [room, buffer] of this.buffers) {
       const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
       if (batch.length === 0) continue;
-      this.sink.emitReadings(room, buffer.except, batch, this.paused);
+      this.fanOut.send(room, buffer.except, batch);
       this.emits++;
       this.readingsSent += batch.length;
-      this.sentPerRoom.set(room, (this.sentPerRoom.get(room) ?? 0) + batch.length);
     }
     this.buffers.clear();
     const endedAt = this.clock.now();

@@ -20,7 +20,7 @@ export const MAX_ROOMS_PER_SOCKET = 1000;
 /** History points per series in a subscribe ack when the client gives no maxPoints. */
 export const DEFAULT_ACK_POINTS = 1000;
 /** Total history points in one ack; series beyond it are left out (fetch them over HTTP). */
-export const MAX_ACK_POINTS = 500_000;
+const MAX_ACK_POINTS = 500_000;
 
 /** The rooms a socket is in (without its own id room) and where a join/leave lands. */
 export interface RoomMembership {

@@ -24,7 +24,7 @@ export class EntryGuard {
   private readonly eventLimit: LiveEventLimit;
 
   constructor(
-    @Inject(CONFIG) config: Config,
+    @Inject(CONFIG) config: Pick<Config, 'ALLOWED_ORIGINS' | 'PORT'>,
     private readonly counters: SecurityCounters,
   ) {
     this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);

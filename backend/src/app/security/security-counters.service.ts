@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { RateLimitedLog } from '../ingest/rate-limited-log';
+import { RateLimitedLog } from '../common/rate-limited-log';
 
 /**
  * Why an entry point refused a request, a connection or a packet: the keys of

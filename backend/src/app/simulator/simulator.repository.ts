@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
-export const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
+const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
   join(bundleDir, '../simulator/main.js');
 
 /**

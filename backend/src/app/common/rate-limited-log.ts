@@ -1,7 +1,10 @@
 /**
- * Logs at most one line per key per interval; lines held back are counted
- * and the count is appended to the next line that gets through. Keys are
- * bounded by the caller (here: reject reasons), so the map stays small.
+ * Logs at most one line per key per interval; lines held back are counted and the count is
+ * appended to the next line that gets through. Keys are bounded by the caller (reject reasons,
+ * lag kinds), so the map stays small.
+ *
+ * In `common/`, the layer below every feature folder (ingest, live, alerts use it): owns no
+ * Pulse state and must not import any feature folder.
  */
 export class RateLimitedLog {
   private readonly entries = new Map<string, { lastAt: number; suppressed: number }>();

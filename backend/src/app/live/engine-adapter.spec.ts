@@ -1,0 +1,240 @@
+import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { AddressInfo, Socket as TcpSocket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Server } from 'socket.io';
+import { io as connect, Socket as ClientSocket } from 'socket.io-client';
+import * as ws from 'ws';
+import {
+  ENGINE_VERSIONS,
+  directWire,
+  encodeEvent,
+  holdHeartbeat,
+  queuedBytes,
+  queuedPackets,
+  releaseUpgradeRequests,
+  textFrame,
+  unansweredPing,
+  writeToEngine,
+} from './engine-adapter';
+import { LIVE_IO_OPTIONS, LiveNamespace, LiveServer, LiveSocket } from './live-io.server';
+
+// Real: a Socket.IO server with Pulse's options and socket.io-client over both transports. This
+// spec pins what engine-adapter.ts reads inside engine.io, ws and socket.io: when a version moves,
+// a test here fails naming the internal to check again.
+
+/** The version of `name` as `fromDir` loads it (engine.io's own `ws`, not the workspace's). */
+function installed(name: string, fromDir: string): { version: string; dir: string } {
+  let dir = dirname(require.resolve(name, { paths: [fromDir] }));
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === name) return { version: pkg.version, dir };
+    }
+    if (dirname(dir) === dir) throw new Error(`package.json of ${name} not found from ${fromDir}`);
+    dir = dirname(dir);
+  }
+}
+const socketIo = installed('socket.io', __dirname);
+const engineIo = installed('engine.io', socketIo.dir);
+const wsOfEngine = installed('ws', engineIo.dir);
+const INSTALLED: Record<keyof typeof ENGINE_VERSIONS, string> = {
+  'engine.io': engineIo.version,
+  ws: wsOfEngine.version,
+  'socket.io': socketIo.version,
+};
+
+/** Fails loudly, naming the internal engine-adapter.ts relies on. */
+function internal(name: string, holds: boolean, got?: unknown): void {
+  if (holds) return;
+  throw new Error(
+    `engine internal changed: ${name} (installed engine.io ${INSTALLED['engine.io']}, ws ${INSTALLED.ws}, ` +
+      `socket.io ${INSTALLED['socket.io']}; got ${String(got)}). engine-adapter.ts relies on it: ` +
+      'adapt it, then update ENGINE_VERSIONS.',
+  );
+}
+
+/** What engine.io and ws expose on a connection, as this spec inspects it (the adapter's reads). */
+interface RawConn {
+  readyState?: unknown;
+  writeBuffer?: unknown;
+  request?: unknown;
+  transport?: { name?: unknown; socket?: { readyState?: unknown; _socket?: unknown } };
+  pingTimeoutTimer?: unknown;
+  on(event: string, listener: (packet: { type: string }) => void): void;
+  once(event: string, listener: () => void): void;
+}
+const raw = (socket: LiveSocket) => socket.conn as unknown as RawConn;
+
+/** engine.io-client's websocket transport in Node: a `ws` WebSocket over a TCP socket. */
+const clientTcp = (client: ClientSocket) =>
+  (client.io.engine.transport as unknown as { ws: { _socket: TcpSocket } }).ws._socket;
+
+const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
+
+describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', () => {
+  let http: HttpServer;
+  let io: LiveServer;
+  let nsp: LiveNamespace;
+  let url: string;
+  /** The response object engine.io handed its middlewares, per request. */
+  const responses = new Map<IncomingMessage, unknown>();
+  const clients: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    http = createServer();
+    // Pulse's options with a fast heartbeat, so a ping is due within the test.
+    io = new Server(http, { ...LIVE_IO_OPTIONS, pingInterval: 100, pingTimeout: 10_000 });
+    releaseUpgradeRequests(io);
+    io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
+      responses.set(req, res);
+      next();
+    });
+    nsp = io.of(LIVE_NAMESPACE);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    // Each client until its engine closed: a polling client's goodbye must not outlive the test.
+    const closed = clients.map((c) => new Promise((resolve) => c.io.engine.once('close', resolve)));
+    for (const client of clients) client.close();
+    await Promise.all(closed);
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+  });
+
+  /** A connected client and its server-side socket. */
+  async function open(transport: 'websocket' | 'polling') {
+    const client = connect(`${url}${LIVE_NAMESPACE}`, {
+      transports: [transport],
+      forceNew: true,
+      reconnection: false,
+    });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('connect_error', reject);
+    });
+    const socket = nsp.sockets.get(client.id as string);
+    if (!socket) throw new Error('no server socket for the client');
+    return { client, socket };
+  }
+
+  const received = (client: ClientSocket) =>
+    new Promise<unknown>((resolve) => client.once('readings', resolve));
+
+  it.each(Object.keys(ENGINE_VERSIONS) as (keyof typeof ENGINE_VERSIONS)[])(
+    'runs on the %s version its internals were checked against',
+    (name) => {
+      internal(
+        `${name} version (ENGINE_VERSIONS.${name} = ${ENGINE_VERSIONS[name]})`,
+        INSTALLED[name] === ENGINE_VERSIONS[name],
+        INSTALLED[name],
+      );
+      expect(INSTALLED[name]).toBe(ENGINE_VERSIONS[name]);
+    },
+  );
+
+  it('finds the open websocket, its ws socket and TCP socket where directWire reads them', async () => {
+    const { socket } = await open('websocket');
+    const conn = raw(socket);
+    internal('engine.io Socket.readyState', conn.readyState === 'open', conn.readyState);
+    internal('engine.io Socket.writeBuffer (array)', Array.isArray(conn.writeBuffer));
+    internal(
+      'engine.io Socket.transport.name',
+      conn.transport?.name === 'websocket',
+      conn.transport?.name,
+    );
+    const wsSocket = conn.transport?.socket;
+    internal('engine.io WebSocket transport.socket (ws)', wsSocket !== undefined);
+    internal('ws WebSocket.readyState', wsSocket?.readyState === 1, wsSocket?.readyState);
+    internal('ws WebSocket._socket (net.Socket)', wsSocket?._socket instanceof TcpSocket);
+    expect(directWire(socket)).toBe(wsSocket?._socket);
+    expect([queuedPackets(socket), queuedBytes(socket)]).toEqual([0, 0]);
+  });
+
+  it('delivers a pre-encoded frame written straight to the TCP socket as the event', async () => {
+    const { client, socket } = await open('websocket');
+    const arrived = received(client);
+    directWire(socket)?.write(encodeEvent(LIVE_NAMESPACE, 'readings', batch).frame);
+    expect(await arrived).toEqual(batch);
+  });
+
+  it.each(['websocket', 'polling'] as const)(
+    'delivers a pre-encoded packet through socket.io Client.writeToEngine (%s)',
+    async (transport) => {
+      const { client, socket } = await open(transport);
+      const writer = (socket.client as unknown as { writeToEngine?: unknown }).writeToEngine;
+      internal('socket.io Client.writeToEngine', typeof writer === 'function', typeof writer);
+      if (transport === 'polling') expect(directWire(socket)).toBeNull();
+      const arrived = received(client);
+      writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', batch));
+      expect(await arrived).toEqual(batch);
+    },
+  );
+
+  it('sees an unanswered ping in pingTimeoutTimer (refreshable), cleared to null by the pong', async () => {
+    const { client, socket } = await open('websocket');
+    const conn = raw(socket);
+    const tcp = clientTcp(client);
+    tcp.pause(); // the client reads nothing: the next ping stays unanswered
+    await new Promise<void>((resolve) =>
+      conn.on('packetCreate', (packet) => packet.type === 'ping' && setImmediate(resolve)),
+    );
+    const timer = unansweredPing(socket) as { refresh?: unknown } | null;
+    internal('engine.io Socket.pingTimeoutTimer while a ping is due', timer !== null, timer);
+    internal('pingTimeoutTimer.refresh', typeof timer?.refresh === 'function');
+    holdHeartbeat(socket);
+    expect(unansweredPing(socket)).toBe(timer); // refreshed in place, not replaced
+    const answered = new Promise<void>((resolve) => conn.once('heartbeat', resolve));
+    tcp.resume();
+    await answered;
+    internal(
+      'engine.io Socket.pingTimeoutTimer after the pong',
+      conn.pingTimeoutTimer === null,
+      conn.pingTimeoutTimer,
+    );
+    expect(unansweredPing(socket)).toBeNull();
+  });
+
+  it('releases the first HTTP request: the raw socket and the upgrade stand-in response drop it', async () => {
+    const { socket } = await open('websocket');
+    internal('engine.io Socket.request (released)', raw(socket).request === null);
+    const standIns = [...responses.values()].filter((res) => !(res instanceof ServerResponse));
+    internal('engine.io upgrade stand-in response passed to engine.use()', standIns.length > 0);
+    for (const res of standIns)
+      internal('stand-in response .req (released)', (res as { req?: unknown }).req === null);
+    expect(standIns.every((res) => (res as { req?: unknown }).req === null)).toBe(true);
+  });
+});
+
+/** ws' frame builder (not in @types/ws). */
+const Sender = (
+  ws as unknown as {
+    Sender: {
+      frame(data: Buffer, options: Record<string, unknown>): Buffer[];
+    };
+  }
+).Sender;
+
+describe('textFrame', () => {
+  // The frame written straight to websocket clients must be byte-for-byte what `ws` would send.
+  it.each([0, 5, 125, 126, 65_535, 65_536, 300_000])(
+    'matches ws for a %i-byte payload (all three length encodings)',
+    (length) => {
+      const text = 'é'.repeat(Math.floor(length / 2)) + 'x'.repeat(length % 2);
+      const expected = Buffer.concat(
+        Sender.frame(Buffer.from(text), {
+          fin: true,
+          opcode: 1,
+          mask: false,
+          readOnly: false,
+          rsv1: false,
+        }),
+      );
+      expect(textFrame(text).equals(expected)).toBe(true);
+    },
+  );
+});

@@ -1,0 +1,171 @@
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket as TcpSocket } from 'node:net';
+import type { Server } from 'socket.io';
+import type { LiveSocket } from './live-io.server';
+
+/**
+ * The one file that reaches into engine.io, ws and socket.io internals — what their typings
+ * hide or mark private: engine.io's `conn.writeBuffer`, `conn.transport.socket` (the `ws`
+ * WebSocket) and its `_socket` (the TCP socket), `pingTimeoutTimer`, the stand-in response of a
+ * websocket upgrade; socket.io's `client.writeToEngine` with pre-encoded packets and its wire
+ * format. engine-adapter.spec.ts pins every one of them to ENGINE_VERSIONS on a real server and
+ * client: when a version moves, that spec fails naming the internal to check again.
+ *
+ * Owns nothing but these accessors (and the encode options object shared by every pre-encoded
+ * write). Must not keep per-socket state, decide anything about lag (lag-monitor.ts) or pick
+ * which sockets get what (live-emitter.ts).
+ */
+
+/**
+ * The versions whose internals this file was checked against (engine-adapter.spec.ts): `ws` is
+ * the copy engine.io itself loads (nested under it), not the workspace's top-level one.
+ */
+export const ENGINE_VERSIONS = {
+  'engine.io': '6.6.12',
+  ws: '8.21.3',
+  'socket.io': '4.8.4',
+} as const;
+
+/** socket.io's Client method that its adapter's broadcast uses (public in JS, private in the types). */
+interface EngineWriter {
+  writeToEngine(packets: string[], options: object): void;
+}
+
+/** The parts of engine.io's socket and of `ws` read here (not in their types). */
+interface EngineConn {
+  readyState: string;
+  writeBuffer: unknown[];
+  transport: {
+    name: string;
+    socket?: { readyState: number; _socket?: TcpSocket };
+  };
+  pingTimeoutTimer?: { refresh(): unknown } | null;
+}
+
+function engineConn(socket: LiveSocket): EngineConn {
+  return socket.conn as unknown as EngineConn;
+}
+
+/**
+ * Drops engine.io's references to the first HTTP request of each session once the session is
+ * open: nothing in Pulse reads `socket.request` or the handshake headers, and an idle connection
+ * would otherwise keep the IncomingMessage (headers, raw headers, parser state) for its whole
+ * life (~1 KB per connection, docs/decisions/0005-performance.md, target 7a). This is Socket.IO's
+ * documented `rawSocket.request = null` (https://socket.io/docs/v4/memory-usage/), plus the one
+ * reference engine.io >= 6.6 adds for websocket upgrades: the stand-in response it hands to
+ * `engine.use()` middlewares keeps `req` alive through a `close` listener on the TCP socket.
+ * Consequence: `socket.request` is null and `socket.handshake.headers`/`query` are empty in
+ * namespace middlewares and handlers (use an `engine.use()` middleware to read the request).
+ */
+export function releaseUpgradeRequests(io: Pick<Server, 'engine'>): void {
+  const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
+  io.engine.use((req: IncomingMessage, res: { req: unknown }, next: () => void) => {
+    // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
+    if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
+    next();
+  });
+  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+    const req = raw.request;
+    if (!req) return;
+    const res = upgradeResponses.get(req);
+    if (res) {
+      res.req = null;
+      upgradeResponses.delete(req);
+    }
+    raw.request = null;
+  });
+}
+
+/** One event encoded once for every recipient: socket.io packet and websocket frame. */
+export interface EncodedEvent {
+  /** The Socket.IO packet for engine.io's own path (long-polling, or packets queued). */
+  readonly packets: string[];
+  /** The same packet as an Engine.IO message in a websocket text frame, header included. */
+  readonly frame: Buffer;
+}
+
+/**
+ * Shared by every pre-encoded write, and pointed at the latest frame by each encodeEvent (as
+ * socket.io's own broadcast does per emit). Issue 12 is about the hazard of sharing it.
+ */
+const encodeOptions = { preEncoded: true, wsPreEncodedFrame: [] as Buffer[] };
+
+/** Encode `event` with `data` for namespace `nsp` once, as socket.io would for a broadcast. */
+export function encodeEvent(nsp: string, event: string, data: unknown): EncodedEvent {
+  // Socket.IO EVENT packet (type 2) in namespace `nsp`; Engine.IO MESSAGE (type 4) around it.
+  const packet = `2${nsp},${JSON.stringify([event, data])}`;
+  const frame = textFrame(`4${packet}`);
+  encodeOptions.wsPreEncodedFrame = [frame];
+  return { packets: [packet], frame };
+}
+
+/** Queue an encoded event through engine.io (keeps order with what is already queued there). */
+export function writeToEngine(socket: LiveSocket, encoded: EncodedEvent): void {
+  (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encodeOptions);
+}
+
+/**
+ * The TCP socket under a websocket-transport socket that may be written to directly now:
+ * engine.io open with nothing queued (so a direct write cannot overtake an earlier packet),
+ * websocket open. Otherwise null (long-polling, upgrading, closing, or packets queued).
+ */
+export function directWire(socket: LiveSocket): TcpSocket | null {
+  const conn = engineConn(socket);
+  if (conn.readyState !== 'open' || conn.writeBuffer.length !== 0) return null;
+  const transport = conn.transport;
+  if (transport.name !== 'websocket') return null;
+  const ws = transport.socket;
+  if (!ws || ws.readyState !== 1) return null;
+  const tcp = ws._socket;
+  return tcp && tcp.writable ? tcp : null;
+}
+
+/** An unmasked, unfragmented websocket text frame (RFC 6455 §5.2) of `text`, header included. */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN + text
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, header);
+  return frame;
+}
+
+/**
+ * What is queued for a socket beyond the kernel's buffers: packets waiting in engine.io and
+ * bytes waiting in the websocket's TCP socket (user space). The only measures of a slow
+ * client. Two functions rather than one returning an object: the lag monitor asks for every
+ * socket every second, and 10,000 idle sockets should not make garbage for it.
+ */
+export function queuedPackets(socket: LiveSocket): number {
+  return engineConn(socket).writeBuffer?.length ?? 0;
+}
+
+export function queuedBytes(socket: LiveSocket): number {
+  return engineConn(socket).transport.socket?._socket?.writableLength ?? 0;
+}
+
+/**
+ * Push back engine.io's heartbeat deadline for a socket whose ping is unanswered because it
+ * is paused for lagging (it reads nothing, so its pong waits behind its backlog). The lag
+ * monitor bounds such a socket itself (LAG_DISCONNECT_MS without progress).
+ */
+export function holdHeartbeat(socket: LiveSocket): void {
+  engineConn(socket).pingTimeoutTimer?.refresh();
+}
+
+/**
+ * The timer of the engine.io ping this socket has not answered yet (a new object per ping),
+ * or null when no pong is due. A client that reads its socket answers within milliseconds.
+ */
+export function unansweredPing(socket: LiveSocket): object | null {
+  return engineConn(socket).pingTimeoutTimer ?? null;
+}

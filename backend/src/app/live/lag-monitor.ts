@@ -1,0 +1,221 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { RateLimitedLog } from '../common/rate-limited-log';
+import { holdHeartbeat, queuedBytes, queuedPackets, unansweredPing } from './engine-adapter';
+import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES, LagGate } from './lag-gate';
+import { LiveEmitter } from './live-emitter';
+import type { LiveSocket } from './live-io.server';
+
+/** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
+export const LAG_PAUSE_PACKETS = 256;
+/** A paused socket counts as drained with at most this many packets (and no bytes) queued. */
+const LAG_RESUME_PACKETS = 8;
+/**
+ * A paused socket that drained but did not re-subscribe is resumed after this many lag checks
+ * in a row (it was told `lagged`; a client that answers re-subscribes within milliseconds).
+ */
+export const LAG_RESUME_CHECKS = 3;
+/**
+ * A socket that has not answered an engine.io ping for this long is not reading (its pong
+ * waits behind its backlog) and is paused like one with full buffers. Pings go every 25 s,
+ * so a stalled client is caught at most ~30 s in — before engine.io's heartbeat (20 s after
+ * the ping) would cut it — even when its kernel buffers take longer than that to fill.
+ */
+export const PONG_LATE_MS = 5000;
+/**
+ * After a re-subscribe resumes a paused socket, its refill (the acknowledgement, MBs of
+ * history) is queued ahead of the live readings: for this long the socket may queue up to
+ * LAG_REFILL_BYTES before it counts as lagging again.
+ */
+export const LAG_REFILL_GRACE_MS = 10_000;
+/** A paused socket whose queue has not shrunk for this long is disconnected (its client reconnects and re-subscribes with `since`). */
+export const LAG_DISCONNECT_MS = 60_000;
+export const LAG_CHECK_MS = 1000;
+
+/** What the monitor reads from a socket: the engine adapter (a fake in the unit spec). */
+export interface SocketProbe {
+  queuedPackets(socket: LiveSocket): number;
+  queuedBytes(socket: LiveSocket): number;
+  unansweredPing(socket: LiveSocket): object | null;
+  holdHeartbeat(socket: LiveSocket): void;
+}
+/** DI token of the {@link SocketProbe}; the engine adapter's when nothing is bound. */
+export const SOCKET_PROBE = Symbol('SOCKET_PROBE');
+const engineProbe: SocketProbe = { queuedPackets, queuedBytes, unansweredPing, holdHeartbeat };
+
+/** What the monitor needs of the emitter: the sockets to check, and the one event it sends. */
+export type LagEmitter = Pick<LiveEmitter, 'sockets' | 'lagged'>;
+
+/** A paused socket: since when, when its queue last shrank (at `queued` = packets + bytes), drained checks in a row. */
+interface Lag {
+  since: number;
+  progressAt: number;
+  queued: number;
+  drainedChecks: number;
+}
+
+/**
+ * The one owner of slow-client state and of pause/resume. A socket is paused for lagging when
+ * the readings fan-out finds its websocket's user-space queue over its limit (the kernel's
+ * buffers, MBs on loopback, are full; see {@link LagGate}), or when the once-a-second check
+ * finds more than LAG_PAUSE_PACKETS queued in engine.io (long-polling), or a ping unanswered
+ * for PONG_LATE_MS (a client that reads nothing, whatever its buffers). A paused socket stays
+ * in its rooms but gets no readings, and is sent `lagged {since}` at once: behind its backlog,
+ * so the client reads it when it has caught up with what it had, and it answers by
+ * re-subscribing with `since` = the newest reading it holds, which refills the gap from
+ * history and resumes it (with LAG_REFILL_GRACE_MS of a higher limit for the refill). One that
+ * drains without re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
+ * engine.io heartbeat is held (its pong waits behind the backlog) and the monitor bounds it
+ * instead: no progress for LAG_DISCONNECT_MS and it is disconnected (its client reconnects and
+ * re-subscribes with `since`).
+ *
+ * Must not write readings or coalesce them; sends only `lagged`, through the emitter; reads
+ * engine state only through the probe (the engine adapter).
+ */
+@Injectable()
+export class LagMonitor implements LagGate {
+  /** The context its lines had before the monitor was split from the gateway (log searches). */
+  private readonly logger = new Logger('LiveGateway');
+  /** One line per kind per 10 s: a congested network can make hundreds of sockets lag at once. */
+  private readonly lagLog = new RateLimitedLog((line) => this.logger.warn(line));
+  private readonly lagging = new Map<string, Lag>();
+  /** Sockets with an unanswered ping: its timer (one per ping) and when it was first seen. */
+  private readonly pingsDue = new Map<string, { timer: object; seenAt: number }>();
+  /** Sockets resumed by a re-subscribe: until when their refill may queue LAG_REFILL_BYTES. */
+  private readonly refills = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lagPauses = 0;
+  private lagDisconnects = 0;
+  private readonly probe: SocketProbe;
+
+  constructor(
+    @Inject(LiveEmitter) private readonly emitter: LagEmitter,
+    @Optional() @Inject(SOCKET_PROBE) probe?: SocketProbe,
+  ) {
+    this.probe = probe ?? engineProbe;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), LAG_CHECK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  stats(): { lagPauses: number; lagDisconnects: number } {
+    return { lagPauses: this.lagPauses, lagDisconnects: this.lagDisconnects };
+  }
+
+  isPaused(socketId: string): boolean {
+    return this.lagging.has(socketId);
+  }
+
+  limitBytes(socketId: string, now: number): number {
+    if (this.refills.size === 0) return LAG_PAUSE_BYTES;
+    const until = this.refills.get(socketId);
+    if (until === undefined) return LAG_PAUSE_BYTES;
+    if (until > now) return LAG_REFILL_BYTES;
+    this.refills.delete(socketId);
+    return LAG_PAUSE_BYTES;
+  }
+
+  /** Stop sending readings to a lagging socket and tell it so (`lagged` queues behind its backlog). */
+  pause(socket: LiveSocket): void {
+    if (this.lagging.has(socket.id) || !socket.connected) return;
+    const now = Date.now();
+    const packets = this.probe.queuedPackets(socket);
+    const bytes = this.probe.queuedBytes(socket);
+    this.lagging.set(socket.id, {
+      since: now,
+      progressAt: now,
+      queued: packets + bytes,
+      drainedChecks: 0,
+    });
+    this.lagPauses++;
+    this.lagLog.report(
+      'lagging',
+      `socket ${socket.id} lagging (${packets} packets, ${bytes} bytes queued): readings paused, client told \`lagged\``,
+    );
+    this.emitter.lagged(socket, now);
+  }
+
+  /**
+   * A socket re-subscribes. If it was paused it has read up to its `lagged`: resumed now, before
+   * its snapshot is built, so history and the next live readings leave no gap; and its refill
+   * may queue up to LAG_REFILL_BYTES for LAG_REFILL_GRACE_MS.
+   */
+  resubscribed(socketId: string): void {
+    if (!this.lagging.delete(socketId)) return;
+    this.refills.set(socketId, Date.now() + LAG_REFILL_GRACE_MS);
+  }
+
+  /** The socket disconnected. */
+  forget(socketId: string): void {
+    this.lagging.delete(socketId);
+    this.pingsDue.delete(socketId);
+    this.refills.delete(socketId);
+  }
+
+  /** The once-a-second look at every socket (public for the unit spec's fake timers' sake). */
+  check(): void {
+    const now = Date.now();
+    const probe = this.probe;
+    for (const socket of this.emitter.sockets()) {
+      const packets = probe.queuedPackets(socket);
+      const bytes = probe.queuedBytes(socket);
+      const lag = this.lagging.get(socket.id);
+      if (!lag) {
+        if (
+          packets > LAG_PAUSE_PACKETS ||
+          bytes >= this.limitBytes(socket.id, now) ||
+          this.pongLate(socket, now)
+        )
+          this.pause(socket);
+        continue;
+      }
+      // Drained: nothing left in user space and its pings answered (empty user-space buffers
+      // alone do not say the client reads: the kernel's can hold MBs). A client that handles
+      // `lagged` has re-subscribed by now (and was resumed); one that ignores it gets live
+      // readings again after a few checks.
+      if (bytes === 0 && packets <= LAG_RESUME_PACKETS && probe.unansweredPing(socket) === null) {
+        if (++lag.drainedChecks >= LAG_RESUME_CHECKS) this.lagging.delete(socket.id);
+        continue;
+      }
+      lag.drainedChecks = 0;
+      const queued = packets + bytes;
+      if (queued < lag.queued) {
+        lag.progressAt = now; // draining: the client reads again
+      } else if (now - lag.progressAt > LAG_DISCONNECT_MS) {
+        this.lagDisconnects++;
+        this.lagLog.report(
+          'stuck',
+          `socket ${socket.id} stuck for ${LAG_DISCONNECT_MS} ms (${packets} packets, ${bytes} bytes queued): disconnecting`,
+        );
+        this.lagging.delete(socket.id);
+        socket.disconnect(true);
+        continue;
+      }
+      lag.queued = queued;
+      probe.holdHeartbeat(socket);
+    }
+  }
+
+  /** Whether the socket's current ping has gone unanswered for PONG_LATE_MS (seen by these checks). */
+  private pongLate(socket: LiveSocket, now: number): boolean {
+    const timer = this.probe.unansweredPing(socket);
+    const due = this.pingsDue.get(socket.id);
+    if (!timer) {
+      if (due) this.pingsDue.delete(socket.id);
+      return false;
+    }
+    if (!due || due.timer !== timer) {
+      this.pingsDue.set(socket.id, { timer, seenAt: now });
+      return false;
+    }
+    if (now - due.seenAt < PONG_LATE_MS) return false;
+    this.pingsDue.delete(socket.id);
+    return true;
+  }
+}

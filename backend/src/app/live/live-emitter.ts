@@ -1,0 +1,157 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AlertEvent, DeviceInfo, GatewayStatus, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import type { Server as HttpServer } from 'node:http';
+import { CONFIG, Config } from '../config/config';
+import { directWire, encodeEvent, writeToEngine } from './engine-adapter';
+import { LAG_PAUSE_BYTES, LagGate } from './lag-gate';
+import {
+  AllowRequest,
+  LiveNamespace,
+  LiveServer,
+  LiveSocket,
+  createLiveIoServer,
+} from './live-io.server';
+
+/**
+ * The one emitter of the live layer: owns the Socket.IO server (built by createLiveIoServer,
+ * attached to Nest's HTTP server, namespace `/live` over websocket and long-polling) and is
+ * the only place that sends anything to a client — readings frames, `device`, `alert`,
+ * `gateway`, the `alerts` snapshot and `lagged` (acknowledgements aside: socket.io answers them
+ * on the socket that asked). Engine internals only through engine-adapter.ts.
+ *
+ * Must not decide who lags (it asks the LagGate and reports back the sockets it skipped),
+ * coalesce readings (LiveHubService) or handle client requests (LiveGateway).
+ */
+@Injectable()
+export class LiveEmitter {
+  private readonly logger = new Logger('LiveSocket');
+  private io: LiveServer | null = null;
+  private nsp: LiveNamespace | null = null;
+  /** The latest broker status broadcast, sent to each new client on connect. */
+  private gateway: GatewayStatus;
+  private directWrites = 0;
+  private engineWrites = 0;
+
+  constructor(@Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>) {
+    // What the ingest reports until it has connected to the broker.
+    this.gateway = { broker: 'disconnected', serverTime: 0, flushMs: config.FLUSH_MS };
+  }
+
+  /** `allowRequest` vets the first HTTP request of every session (both transports). */
+  attach(
+    httpServer: HttpServer,
+    onConnection: (socket: LiveSocket) => void,
+    allowRequest?: AllowRequest,
+  ): void {
+    this.io = createLiveIoServer(httpServer, allowRequest);
+    this.nsp = this.io.of(LIVE_NAMESPACE);
+    this.nsp.on('connection', onConnection);
+    this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
+  }
+
+  hasMembers(room: string): boolean {
+    return this.nsp !== null && this.nsp.adapter.rooms.has(room);
+  }
+
+  /**
+   * One frame per room, encoded once and shared by every member. A member on websocket with
+   * nothing queued in engine.io gets it written straight to its TCP socket: one `write` of a
+   * shared Buffer, no per-socket packet objects, events or callbacks (engine.io's per-socket
+   * path was ~20 % of the fan-out profile; see docs/decisions/0005-performance.md). Order is
+   * kept: a socket with packets queued in engine.io (an ack, a `device` event waiting for a
+   * slow socket) and long-polling sockets take engine.io's path, like socket.io's own
+   * broadcast. `except` removes sockets that get the same readings through a wider room
+   * (fleet, group), so no socket receives a reading twice. Paused sockets are skipped; a
+   * socket whose backlog reached its limit is skipped and pushed onto `laggards`.
+   */
+  writeReadings(
+    room: string,
+    except: readonly string[],
+    batch: Reading[],
+    gate: LagGate,
+    laggards: LiveSocket[],
+  ): void {
+    const nsp = this.nsp;
+    const members = nsp?.adapter.rooms.get(room);
+    if (!nsp || !members || members.size === 0) return;
+    const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
+    const roomsOf = nsp.adapter.sids;
+    const now = Date.now();
+    for (const id of members) {
+      if (gate.isPaused(id)) continue;
+      if (except.length > 0 && inAny(roomsOf.get(id), except)) continue;
+      const socket = nsp.sockets.get(id);
+      if (!socket) continue;
+      const wire = directWire(socket);
+      if (wire) {
+        // The constant first: almost every socket has nothing queued, and this runs per socket
+        // per flush; the gate's limit (never below it) only for the few that have.
+        const queued = wire.writableLength;
+        if (queued >= LAG_PAUSE_BYTES && queued >= gate.limitBytes(id, now)) {
+          laggards.push(socket);
+          continue;
+        }
+        wire.write(encoded.frame);
+        this.directWrites++;
+      } else {
+        writeToEngine(socket, encoded);
+        this.engineWrites++;
+      }
+    }
+  }
+
+  /** Socket writes of readings frames so far: straight to the TCP socket, and through engine.io. */
+  writeStats(): { direct: number; engine: number } {
+    return { direct: this.directWrites, engine: this.engineWrites };
+  }
+
+  emitDevice(rooms: readonly string[], device: DeviceInfo): void {
+    // socket.io de-duplicates sockets across the rooms of one broadcast.
+    this.nsp?.to(rooms as string[]).emit('device', device);
+  }
+
+  /** To every client of the namespace, whatever it watches (the `alerts` snapshot's set). */
+  emitAlert(alert: AlertEvent): void {
+    this.nsp?.emit('alert', alert);
+  }
+
+  emitGateway(status: GatewayStatus): void {
+    this.gateway = status;
+    this.nsp?.emit('gateway', status);
+  }
+
+  /** Snapshot, then deltas: the broker status and the active alerts, to a new client. */
+  greet(socket: LiveSocket, activeAlerts: AlertEvent[]): void {
+    socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
+    socket.emit('alerts', activeAlerts);
+  }
+
+  /** Tell a socket it is paused for lagging (queued behind its backlog, so read when caught up). */
+  lagged(socket: LiveSocket, since: number): void {
+    socket.emit('lagged', { since });
+  }
+
+  sockets(): Iterable<LiveSocket> {
+    return this.nsp ? this.nsp.sockets.values() : [];
+  }
+
+  clientCount(): number {
+    return this.nsp ? this.nsp.sockets.size : 0;
+  }
+
+  async close(): Promise<void> {
+    const io = this.io;
+    this.io = null;
+    this.nsp = null;
+    if (!io) return;
+    io.disconnectSockets(true);
+    // io.close() also closes the HTTP server; Nest closes it again afterwards, harmlessly.
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+  }
+}
+
+function inAny(rooms: Set<string> | undefined, names: readonly string[]): boolean {
+  if (!rooms) return false;
+  for (let i = 0; i < names.length; i++) if (rooms.has(names[i])) return true;
+  return false;
+}

@@ -1,0 +1,62 @@
+import { ClientToServerEvents, LIMITS, ServerToClientEvents } from '@pulse/protocol';
+import type { Server as HttpServer } from 'node:http';
+import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import { releaseUpgradeRequests } from './engine-adapter';
+
+/**
+ * The one place the Socket.IO server is built, with Pulse's options. A Nest `IoAdapter`
+ * (the Redis adapter of the scale-out work) can own it by returning
+ * `createLiveIoServer(httpServer)` from its `createIOServer`, then calling
+ * `io.adapter(...)`. Owns the server options and the typed server/namespace/socket shapes;
+ * must not attach handlers, emit, or keep any per-socket state (LiveEmitter and the lag
+ * monitor do).
+ */
+
+/** Pulse keeps no per-socket data in `socket.data`: the lag monitor holds slow-client state. */
+type NoSocketData = Record<string, never>;
+
+export type LiveServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  NoSocketData
+>;
+export type LiveNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  NoSocketData
+>;
+export type LiveSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  NoSocketData
+>;
+
+export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
+  transports: ['websocket', 'polling'],
+  // Bigger client messages close the connection (websocket) or get 413 (polling).
+  maxHttpBufferSize: LIMITS.maxSocketMessageBytes,
+  serveClient: false,
+  // Broadcasts are encoded once and written to every socket as the same frame; compression
+  // would mean one deflate/gzip per socket per frame (and a zlib context per websocket).
+  perMessageDeflate: false,
+  httpCompression: false,
+};
+
+/** engine.io's check of the first HTTP request of a session (the Origin allowlist). */
+export type AllowRequest = NonNullable<ServerOptions['allowRequest']>;
+
+/**
+ * A Socket.IO server on `httpServer` with LIVE_IO_OPTIONS, first HTTP requests released.
+ * `allowRequest` runs on the handshake of both transports, before any session exists.
+ */
+export function createLiveIoServer(
+  httpServer: HttpServer,
+  allowRequest?: AllowRequest,
+): LiveServer {
+  const io: LiveServer = new Server(httpServer, { ...LIVE_IO_OPTIONS, allowRequest });
+  releaseUpgradeRequests(io);
+  return io;
+}

@@ -1,0 +1,25 @@
+import { Provider } from '@nestjs/common';
+import { LIVE_PUBLISHER } from '../common/live-publisher';
+import { LagMonitor } from './lag-monitor';
+import { LiveEmitter } from './live-emitter';
+import { LiveHubService } from './live-hub.service';
+import { LiveSubscriptionService } from './live-subscription.service';
+import { LiveGateway } from './live.gateway';
+import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
+
+/**
+ * The live layer's providers and its two ports' bindings, for AppModule: ingest and alerts
+ * publish to the hub through LIVE_PUBLISHER; the hub's readings leave through
+ * READINGS_FAN_OUT, bound to the local direct-write fan-out (a cross-gateway one would be bound
+ * here instead). Owns the wiring only.
+ */
+export const LIVE_PROVIDERS: Provider[] = [
+  LiveEmitter,
+  LagMonitor,
+  LocalReadingsFanOut,
+  { provide: READINGS_FAN_OUT, useExisting: LocalReadingsFanOut },
+  LiveHubService,
+  { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
+  LiveSubscriptionService,
+  LiveGateway,
+];

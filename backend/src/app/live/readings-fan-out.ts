@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { Reading } from '@pulse/protocol';
+import { LagMonitor } from './lag-monitor';
+import { LiveEmitter } from './live-emitter';
+import type { LiveSocket } from './live-io.server';
+
+/**
+ * The port between the live hub's coalescing and the sockets: where one flushed batch of a room
+ * goes. The local implementation below writes to this process's sockets; a cross-gateway one
+ * (Socket.IO's Redis adapter, issue 15) can sit beside it and be bound to the token instead.
+ */
+export interface ReadingsFanOut {
+  /** Someone watches `room`: readings for rooms without members are not even buffered. */
+  hasMembers(room: string): boolean;
+  /** Send `batch` to the members of `room`, except sockets in an `except` room (they get it there). */
+  send(room: string, except: readonly string[], batch: Reading[]): void;
+}
+
+/** DI token of the {@link ReadingsFanOut}. */
+export const READINGS_FAN_OUT = Symbol('READINGS_FAN_OUT');
+
+/**
+ * The local direct-write fan-out: the emitter writes the room's frame to its members, asking
+ * the lag monitor (a {@link LagGate} query) which are paused and what backlog each may have,
+ * and hands back the ones it skipped for their backlog; they go to the monitor once the room
+ * is written — one direction, no call back into the hub or the emitter's loop.
+ *
+ * Owns only that hand-off; must not keep lag state (LagMonitor) or write to sockets itself
+ * (LiveEmitter).
+ */
+@Injectable()
+export class LocalReadingsFanOut implements ReadingsFanOut {
+  /** Reused by every send: one array, not one per room per flush. */
+  private readonly laggards: LiveSocket[] = [];
+
+  constructor(
+    private readonly emitter: LiveEmitter,
+    private readonly lag: LagMonitor,
+  ) {}
+
+  hasMembers(room: string): boolean {
+    return this.emitter.hasMembers(room);
+  }
+
+  send(room: string, except: readonly string[], batch: Reading[]): void {
+    const laggards = this.laggards;
+    this.emitter.writeReadings(room, except, batch, this.lag, laggards);
+    if (laggards.length === 0) return;
+    for (let i = 0; i < laggards.length; i++) this.lag.pause(laggards[i]);
+    laggards.length = 0;
+  }
+}
