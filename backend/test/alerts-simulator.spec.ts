@@ -1,53 +1,58 @@
-// The real simulator, driven programmatically against the real backend: the scenarios are
-// written against the backend's DEFAULT_RULES and this is where the two meet. Test-only
-// cross-project import (apps may otherwise only depend on the contract library).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { DEFAULTS } from '../../simulator/src/app/config';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { runSimulator, Simulator } from '../../simulator/src/app/simulator';
-import { PulseHandle } from '../src/app/pulse';
-import { closeLive, collectAlerts, connectLive, LiveClient, subscribe } from './support/clients';
-import { startTestPulse } from './support/pulse';
+// The real simulator CLI, as built by `nx build simulator` (the backend test target depends on
+// it), against the real backend: the scenarios are written against the backend's DEFAULT_RULES
+// and this is where the two meet. Spawning the bundle keeps backend tests off simulator source.
+import {
+  collectAlerts,
+  SimulatorProcess,
+  startSimulatorCli,
+  subscribe,
+  waitFor,
+} from '@pulse/test-support';
+import { usePulse } from './support/pulse';
 
-// Real: backend with its DEFAULT_RULES (no ALERT_RULES_FILE), embedded Aedes, the simulator's
-// scenarios over real MQTT connections (Last Will included), a socket.io client watching the fleet.
+/** When the CLI wrote its banner: it does so just before the fleet (and the scenario clock) starts. */
+async function started(sim: SimulatorProcess, what: string): Promise<number> {
+  let bannerAt = 0;
+  sim.child.stderr?.once('data', () => (bannerAt = Date.now()));
+  return waitFor(
+    () => {
+      if (sim.child.exitCode !== null)
+        throw new Error(`exited with ${sim.child.exitCode}:\n${sim.output}`);
+      return bannerAt;
+    },
+    { message: `the ${what} simulator to start` },
+  );
+}
+
+// Real: backend with its DEFAULT_RULES (no ALERT_RULES_FILE), embedded Aedes, three simulator
+// processes running one scenario each over real MQTT connections (Last Will included), a
+// socket.io client watching the fleet.
 describe('simulator alert scenarios against the backend and its default rules', () => {
-  let pulse: PulseHandle;
-  let watcher: LiveClient;
-  const simulators: Simulator[] = [];
-
-  beforeAll(async () => {
-    pulse = await startTestPulse();
-    watcher = await connectLive(pulse.httpUrl);
-    await subscribe(watcher, { fleet: true, history: false });
-  });
-
+  const simulators: SimulatorProcess[] = [];
+  // Declared before usePulse (jest runs afterAll hooks in order): the devices leave first.
   afterAll(async () => {
     await Promise.all(simulators.map((sim) => sim.stop()));
-    await closeLive(watcher);
-    await pulse?.close();
   });
+  const backend = usePulse();
 
   it('spike raises vibration-spike after 2 s and vibration-high after its 5 s; offline raises device-offline through the Last Will; flatline raises no-data', async () => {
+    const watcher = await backend.live();
+    await subscribe(watcher, { fleet: true, history: false });
     const alerts = collectAlerts(watcher);
-    const startedAt = Date.now();
     const run = (prefix: string, scenario: 'spike' | 'offline' | 'flatline') => {
-      const sim = runSimulator({
-        ...DEFAULTS,
-        url: pulse.mqttUrl,
-        devices: 1,
-        rate: 2,
-        prefix,
-        scenario,
-        quiet: true,
-      });
+      const sim = startSimulatorCli([
+        ...['--url', backend.pulse.mqttUrl, '--devices', '1', '--rate', '2'],
+        ...['--prefix', prefix, '--scenario', scenario],
+      ]);
       simulators.push(sim);
-      return sim;
+      return started(sim, scenario);
     };
     // Both at once: the offline rule's 5 s and vibration-high's 5 s run side by side.
-    run('sc-spike', 'spike');
-    run('sc-off', 'offline');
-    run('sc-flat', 'flatline');
+    const [spikeStart, offStart, flatStart] = await Promise.all([
+      run('sc-spike', 'spike'),
+      run('sc-off', 'offline'),
+      run('sc-flat', 'flatline'),
+    ]);
     const raised = (ruleId: string, deviceId: string) =>
       alerts.waitForEvent(
         (e) => e.ruleId === ruleId && e.deviceId === deviceId && e.state === 'raised',
@@ -55,21 +60,21 @@ describe('simulator alert scenarios against the backend and its default rules', 
         15_000,
       );
     const spike = await raised('vibration-spike', 'sc-spike-001');
-    const spikeAt = Date.now() - startedAt;
+    const spikeAt = Date.now() - spikeStart;
     expect(spike).toMatchObject({ severity: 'minor', metric: 'vibration' });
     expect(spike.value).toBeGreaterThan(5);
     const high = await raised('vibration-high', 'sc-spike-001');
-    const highAt = Date.now() - startedAt;
+    const highAt = Date.now() - spikeStart;
     expect(high).toMatchObject({ severity: 'major', value: 10, threshold: 4 });
     const offline = await raised('device-offline', 'sc-off-001');
-    const offlineAt = Date.now() - startedAt;
+    const offlineAt = Date.now() - offStart;
     expect(offline).toMatchObject({ severity: 'critical', metric: null });
     console.log(
       `scenario alerts after start: vibration-spike ${(spikeAt / 1000).toFixed(1)} s, vibration-high ${(highAt / 1000).toFixed(1)} s, device-offline ${(offlineAt / 1000).toFixed(1)} s`,
     );
 
     const silent = await raised('no-data', 'sc-flat-001');
-    const silentAt = Date.now() - startedAt;
+    const silentAt = Date.now() - flatStart;
     expect(silent).toMatchObject({ severity: 'minor', threshold: 10_000 });
     console.log(`scenario no-data after start: ${(silentAt / 1000).toFixed(1)} s`);
 

@@ -1,18 +1,9 @@
-import { PulseHandle } from '../src/app/pulse';
 import { ingestScenarios } from './support/ingest-scenarios';
-import { startTestPulse } from './support/pulse';
+import { usePulse } from './support/pulse';
 
 // Real: HTTP, Socket.IO (both transports), embedded Aedes, mqtt.js ingest and device clients.
 describe('ingest through the embedded broker', () => {
-  let pulse: PulseHandle;
+  const backend = usePulse();
 
-  beforeAll(async () => {
-    pulse = await startTestPulse();
-  });
-
-  afterAll(async () => {
-    await pulse?.close();
-  });
-
-  ingestScenarios(() => ({ httpUrl: pulse.httpUrl, brokerUrl: pulse.mqttUrl }));
+  ingestScenarios(() => ({ httpUrl: backend.pulse.httpUrl, brokerUrl: backend.pulse.mqttUrl }));
 });

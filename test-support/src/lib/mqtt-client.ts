@@ -3,6 +3,7 @@
  * publish with a promise, end cleanly, record what arrives on a topic filter. Owns only client
  * connections; brokers are started elsewhere (embedded-broker.ts, mosquitto.ts).
  */
+import { telemetryTopic } from '@pulse/protocol';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 
 /** An mqtt.js client, connected (rejects on connection error; no reconnects). */
@@ -32,6 +33,19 @@ export function publish(
   return new Promise((resolve, reject) => {
     client.publish(topic, payload, { qos, retain }, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/**
+ * Publish `message` as JSON on `devices/{deviceId}/telemetry` (QoS 1 unless told): a reading
+ * `{ ts?, values }`, a batch array, or any shape a test wants the ingest to see.
+ */
+export function publishTelemetry(
+  client: MqttClient,
+  deviceId: string,
+  message: unknown,
+  qos: 0 | 1 = 1,
+): Promise<void> {
+  return publish(client, telemetryTopic(deviceId), JSON.stringify(message), qos);
 }
 
 /** A clean disconnect (DISCONNECT sent, so the broker publishes no Last Will). */
