@@ -54,11 +54,16 @@ describe('simulator alert scenarios against the backend and its default rules', 
       run('sc-flat', 'flatline'),
     ]);
     const raised = (ruleId: string, deviceId: string) =>
-      alerts.waitForEvent(
-        (e) => e.ruleId === ruleId && e.deviceId === deviceId && e.state === 'raised',
-        `${ruleId} on ${deviceId}`,
-        15_000,
-      );
+      alerts
+        .waitForEvent(
+          (e) => e.ruleId === ruleId && e.deviceId === deviceId && e.state === 'raised',
+          `${ruleId} on ${deviceId}`,
+          15_000,
+        )
+        .catch((error: Error) => {
+          // The CLIs' progress lines tell whether readings were skipped while they connected.
+          throw new Error(`${error.message}\n${simulators.map((sim) => sim.output).join('\n')}`);
+        });
     const spike = await raised('vibration-spike', 'sc-spike-001');
     const spikeAt = Date.now() - spikeStart;
     expect(spike).toMatchObject({ severity: 'minor', metric: 'vibration' });
@@ -97,5 +102,5 @@ describe('simulator alert scenarios against the backend and its default rules', 
       'vibration-high sc-spike-001',
       'vibration-spike sc-spike-001',
     ]);
-  }, 25_000);
+  }, 40_000); // 25 s of scenario and waiting, plus starting three node processes on a loaded machine
 });

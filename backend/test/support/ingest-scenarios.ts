@@ -1,3 +1,9 @@
+/**
+ * The ingest → live scenarios every broker must pass (valid readings over both transports,
+ * history in the acknowledgement, rejections counted, Last Will), registered as jest tests by
+ * the spec of each broker. Owns its device client and live clients; the backend and broker under
+ * test belong to the calling spec.
+ */
 import {
   DeviceInfo,
   IngestStats,
