@@ -1,6 +1,7 @@
 // The real simulator CLI, as built by `nx build simulator` (the backend test target depends on
 // it), against the real backend: the scenarios are written against the backend's DEFAULT_RULES
 // and this is where the two meet. Spawning the bundle keeps backend tests off simulator source.
+import type { AlertEvent } from '@pulse/protocol';
 import {
   collectAlerts,
   SimulatorProcess,
@@ -39,20 +40,29 @@ describe('simulator alert scenarios against the backend and its default rules', 
     const watcher = await backend.live();
     await subscribe(watcher, { fleet: true, history: false });
     const alerts = collectAlerts(watcher);
-    const run = (prefix: string, scenario: 'spike' | 'offline' | 'flatline') => {
+    // When each alert arrived: the starts are seconds apart, so the awaits below end late.
+    const arrivedAt = new Map<string, number>();
+    watcher.on('alert', (event) => arrivedAt.set(`${event.id} ${event.state}`, Date.now()));
+    const since = (event: AlertEvent, start: number) =>
+      (arrivedAt.get(`${event.id} ${event.state}`) ?? Date.now()) - start;
+    const online = new Set<string>();
+    watcher.on('device', (info) => info.status === 'online' && online.add(info.deviceId));
+    const run = async (prefix: string, scenario: 'spike' | 'offline' | 'flatline') => {
       const sim = startSimulatorCli([
         ...['--url', backend.pulse.mqttUrl, '--devices', '1', '--rate', '2'],
         ...['--prefix', prefix, '--scenario', scenario],
       ]);
       simulators.push(sim);
-      return started(sim, scenario);
+      const startedAt = await started(sim, scenario);
+      // One start at a time: a cold node process on a busy machine needs its CPU to connect
+      // before its episode begins at 2 s, or the readings before it are never sent.
+      await waitFor(() => online.has(`${prefix}-001`), { message: `${prefix}-001 online` });
+      return startedAt;
     };
-    // Both at once: the offline rule's 5 s and vibration-high's 5 s run side by side.
-    const [spikeStart, offStart, flatStart] = await Promise.all([
-      run('sc-spike', 'spike'),
-      run('sc-off', 'offline'),
-      run('sc-flat', 'flatline'),
-    ]);
+    // The episodes overlap, spike last: the test is over before its temperature-high (12 s in).
+    const flatStart = await run('sc-flat', 'flatline');
+    const offStart = await run('sc-off', 'offline');
+    const spikeStart = await run('sc-spike', 'spike');
     const raised = (ruleId: string, deviceId: string) =>
       alerts
         .waitForEvent(
@@ -65,21 +75,21 @@ describe('simulator alert scenarios against the backend and its default rules', 
           throw new Error(`${error.message}\n${simulators.map((sim) => sim.output).join('\n')}`);
         });
     const spike = await raised('vibration-spike', 'sc-spike-001');
-    const spikeAt = Date.now() - spikeStart;
+    const spikeAt = since(spike, spikeStart);
     expect(spike).toMatchObject({ severity: 'minor', metric: 'vibration' });
     expect(spike.value).toBeGreaterThan(5);
     const high = await raised('vibration-high', 'sc-spike-001');
-    const highAt = Date.now() - spikeStart;
+    const highAt = since(high, spikeStart);
     expect(high).toMatchObject({ severity: 'major', value: 10, threshold: 4 });
     const offline = await raised('device-offline', 'sc-off-001');
-    const offlineAt = Date.now() - offStart;
+    const offlineAt = since(offline, offStart);
     expect(offline).toMatchObject({ severity: 'critical', metric: null });
     console.log(
       `scenario alerts after start: vibration-spike ${(spikeAt / 1000).toFixed(1)} s, vibration-high ${(highAt / 1000).toFixed(1)} s, device-offline ${(offlineAt / 1000).toFixed(1)} s`,
     );
 
     const silent = await raised('no-data', 'sc-flat-001');
-    const silentAt = Date.now() - flatStart;
+    const silentAt = since(silent, flatStart);
     expect(silent).toMatchObject({ severity: 'minor', threshold: 10_000 });
     console.log(`scenario no-data after start: ${(silentAt / 1000).toFixed(1)} s`);
 

@@ -26,6 +26,12 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
   const shot = (page: Page, name: string) => session.shot(page, name);
   const chartPoints = async (page: Page) =>
     Number(await attr(page, 'app-live-chart', 'data-points'));
+  /** The chart's point count once it has some (`what`), and again `ms` later. */
+  const chartGrowth = async (page: Page, ms: number, what: string) => {
+    const before = await waitFor(() => chartPoints(page), { timeoutMs: 10_000, message: what });
+    await sleep(ms);
+    return { before, after: await chartPoints(page) };
+  };
 
   beforeAll(async () => {
     ports = { http: await freePort(), mqtt: await freePort() };
@@ -73,12 +79,7 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
       await fetch(`${backend.httpUrl}/api/devices/sim-001`)
     ).json()) as DeviceInfo;
     expect(metrics).toBe(info.metrics.length);
-    const before = await waitFor(() => chartPoints(page), {
-      timeoutMs: 10_000,
-      message: 'history points in the chart',
-    });
-    await sleep(3000);
-    const after = await chartPoints(page);
+    const { before, after } = await chartGrowth(page, 3000, 'history points in the chart');
     expect(after).toBeGreaterThan(before);
     expect(Number(await attr(page, 'app-live-chart', 'data-gaps'))).toBe(0);
     await shot(page, 'device.png');
@@ -110,23 +111,15 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
       page.routeWebSocket(/\/socket\.io\//, (ws) => ws.close()),
     );
     await waitConnected(blocked, 'polling');
-    const before = await waitFor(() => chartPoints(blocked), {
-      timeoutMs: 10_000,
-      message: 'points over polling',
-    });
-    await sleep(3000);
-    expect(await chartPoints(blocked)).toBeGreaterThan(before);
+    const overBlocked = await chartGrowth(blocked, 3000, 'points over polling');
+    expect(overBlocked.after).toBeGreaterThan(overBlocked.before);
     expect(await attr(blocked, '.conn', 'data-transport')).toBe('polling');
 
     // `?transport=polling` forces it without any blocking.
     const forced = await open('/devices/sim-003?transport=polling');
     await waitConnected(forced, 'polling');
-    const start = await waitFor(() => chartPoints(forced), {
-      timeoutMs: 10_000,
-      message: 'points over forced polling',
-    });
-    await sleep(2500);
-    expect(await chartPoints(forced)).toBeGreaterThan(start);
+    const overForced = await chartGrowth(forced, 2500, 'points over forced polling');
+    expect(overForced.after).toBeGreaterThan(overForced.before);
   });
 
   it('wall mode shows a silent device as STALE and a Last-Will device as OFFLINE', async () => {
