@@ -86,6 +86,8 @@ export function waitConnected(page: Page, transport?: string): Promise<boolean> 
       (!transport || (await attr(page, '.conn', 'data-transport')) === transport),
     {
       timeoutMs: 30_000,
+      // The restart test times the reconnection with this wait: keep the 200 ms it was written for.
+      intervalMs: 200,
       message: `the page to be connected${transport ? ` over ${transport}` : ''}`,
     },
   );
