@@ -12,7 +12,10 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/e2e/tsconfig.json' }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@pulse/protocol$': '<rootDir>/../protocol/src/index.ts' },
+  moduleNameMapper: {
+    '^@pulse/protocol$': '<rootDir>/../protocol/src/index.ts',
+    '^@pulse/test-support$': '<rootDir>/../test-support/src/index.ts',
+  },
   // One stack, one browser: the tests share ports and run in order.
   maxWorkers: 1,
   testTimeout: 120_000,

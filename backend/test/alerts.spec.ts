@@ -6,28 +6,22 @@ import {
   AlertRule,
   AlertRulesResponse,
   IngestStats,
-  telemetryTopic,
 } from '@pulse/protocol';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttClient } from 'mqtt';
 import { parseAlertRules } from '../src/app/alerts/alert-rules.loader';
 import { StartupError } from '../src/app/config/config';
-import { PulseHandle } from '../src/app/pulse';
 import {
-  closeLive,
   collectAlerts,
-  connectLive,
-  connectMqtt,
-  endMqtt,
   getJson,
-  LiveClient,
-  publish,
+  publishTelemetry,
   sendJson,
+  sleep,
   subscribe,
-} from './support/clients';
-import { startTestPulse } from './support/pulse';
+  waitFor,
+} from '@pulse/test-support';
+import { startTestPulse, usePulse } from './support/pulse';
 
 const RULES_YAML = `# test rules: raise at once (no forMs) so the latency is the pipeline's
 rules:
@@ -46,35 +40,17 @@ rules:
 describe('alerts end to end', () => {
   let dir: string;
   let rulesFile: string;
-  let pulse: PulseHandle;
-  let device: MqttClient;
-  const sockets: LiveClient[] = [];
-  const live = async (setup?: (socket: LiveClient) => void) => {
-    const socket = await connectLive(pulse.httpUrl, ['websocket'], setup);
-    sockets.push(socket);
-    return socket;
-  };
-  const api = (path: string) => `${pulse.httpUrl}/api${path}`;
-  const temperature = (id: string, value: number) =>
-    publish(device, telemetryTopic(id), JSON.stringify({ values: { temperature: value } }), 1);
-
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-'));
     rulesFile = join(dir, 'rules.yaml');
     writeFileSync(rulesFile, RULES_YAML);
-    pulse = await startTestPulse({ ALERT_RULES_FILE: rulesFile });
-    device = await connectMqtt(pulse.mqttUrl);
   });
-
-  afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
-  });
-
-  afterAll(async () => {
-    await endMqtt(device);
-    await pulse?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const backend = usePulse({ env: () => ({ ALERT_RULES_FILE: rulesFile }), device: true });
+  // After usePulse's afterAll (jest runs them in order): the backend is closed by then.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { live, api } = backend;
+  const temperature = (id: string, value: number) =>
+    publishTelemetry(backend.device, id, { values: { temperature: value } });
 
   it('raises an alert on every socket within a second of the reading, once per socket', async () => {
     const watcher = await live();
@@ -114,7 +90,7 @@ describe('alerts end to end', () => {
 
     await twice.waitForEvent((e) => e.id === raised.id, 'fleet + device');
     await temperature('al-1', 36); // still raised: no second alert
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(twice.events.filter((e) => e.id === raised.id)).toHaveLength(1);
     expect(watched.events).toHaveLength(1);
     console.log(`alert latency (reading published → alert received): ${latencyMs} ms`);
@@ -245,8 +221,8 @@ describe('alerts end to end', () => {
 
   it('sends the active alerts to a new client as its `alerts` snapshot on connect', async () => {
     let snapshot: AlertEvent[] | null = null;
-    await live((socket) => socket.once('alerts', (alerts) => (snapshot = alerts)));
-    const received = await waitForValue(() => snapshot);
+    await live(['websocket'], (socket) => socket.once('alerts', (alerts) => (snapshot = alerts)));
+    const received = await waitFor(() => snapshot, { timeoutMs: 5000, intervalMs: 5 });
     expect(received).toEqual([
       expect.objectContaining({
         deviceId: 'al-2',
@@ -419,13 +395,3 @@ describe('alert rules file at startup', () => {
     );
   });
 });
-
-async function waitForValue<T>(get: () => T | null, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = get();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

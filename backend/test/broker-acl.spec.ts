@@ -13,8 +13,8 @@ import {
   getJson,
   publish,
   subscribe,
-} from './support/clients';
-import { waitFor } from './support/net';
+  waitFor,
+} from '@pulse/test-support';
 import { startTestPulse } from './support/pulse';
 
 const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pub';

@@ -12,8 +12,8 @@ import {
   publish,
   subscribe,
   Transport,
-} from './support/clients';
-import { waitFor } from './support/net';
+  waitFor,
+} from '@pulse/test-support';
 import { startTestPulse } from './support/pulse';
 
 // Real: HTTP (helmet, origin and content-type checks, Nest), Socket.IO on both transports,

@@ -1,38 +1,25 @@
-import { telemetryTopic } from '@pulse/protocol';
-import { PulseHandle } from '../src/app/pulse';
-import { connectMqtt, endMqtt, getJson, publish } from './support/clients';
-import { waitFor } from './support/net';
-import { startTestPulse } from './support/pulse';
+import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
+import { usePulse } from './support/pulse';
 
 // Real: HTTP API, embedded broker, ingest; a device publishes with mqtt.js.
 describe('HTTP API', () => {
-  let pulse: PulseHandle;
+  const backend = usePulse();
   const t0 = Date.now() - 60_000;
 
   beforeAll(async () => {
-    pulse = await startTestPulse();
-    const device = await connectMqtt(pulse.mqttUrl);
-    for (let i = 0; i < 5; i++) {
-      await publish(
-        device,
-        telemetryTopic('api-1'),
-        JSON.stringify({ ts: t0 + i * 1000, values: { a: i, b: -i } }),
-        1,
-      );
-    }
+    const device = await connectMqtt(backend.pulse.mqttUrl);
+    for (let i = 0; i < 5; i++)
+      await publishTelemetry(device, 'api-1', { ts: t0 + i * 1000, values: { a: i, b: -i } });
     await endMqtt(device);
     await waitFor(
       async () =>
-        (await getJson<{ lastTs: number }>(`${pulse.httpUrl}/api/devices/api-1`)).body.lastTs ===
+        (await getJson<{ lastTs: number }>(backend.api('/devices/api-1'))).body.lastTs ===
         t0 + 4000,
     );
   });
 
-  afterAll(async () => {
-    await pulse?.close();
-  });
-
-  const get = <T = Record<string, unknown>>(path: string) => getJson<T>(`${pulse.httpUrl}${path}`);
+  const get = <T = Record<string, unknown>>(path: string) =>
+    getJson<T>(`${backend.pulse.httpUrl}${path}`);
 
   it('reports health with the broker state', async () => {
     expect(await get('/api/health')).toEqual({
@@ -94,7 +81,7 @@ describe('HTTP API', () => {
       status: 404,
       body: expect.objectContaining({ statusCode: 404 }),
     });
-    const page = await fetch(`${pulse.httpUrl}/devices/api-1`, {
+    const page = await fetch(`${backend.pulse.httpUrl}/devices/api-1`, {
       headers: { accept: 'text/html' },
     });
     expect(page.status).toBe(200);

@@ -1,5 +1,4 @@
-import { GatewayStatus, IngestStats, telemetryTopic } from '@pulse/protocol';
-import { PulseHandle } from '../src/app/pulse';
+import { GatewayStatus, IngestStats } from '@pulse/protocol';
 import {
   closeLive,
   collectReadings,
@@ -7,12 +6,15 @@ import {
   connectMqtt,
   endMqtt,
   getJson,
-  publish,
+  Mosquitto,
+  mosquittoAvailable,
+  publishTelemetry,
+  startMosquitto,
   subscribe,
-} from './support/clients';
-import { waitFor } from './support/net';
+  waitFor,
+} from '@pulse/test-support';
+import { PulseHandle } from '../src/app/pulse';
 import { ingestScenarios } from './support/ingest-scenarios';
-import { Mosquitto, mosquittoAvailable, startMosquitto } from './support/mosquitto';
 import { startTestPulse } from './support/pulse';
 
 // Real: Debian's mosquitto as the external broker (MQTT_URL), HTTP, Socket.IO, mqtt.js clients.
@@ -64,12 +66,7 @@ import { startTestPulse } from './support/pulse';
       });
 
       const device = await connectMqtt(mosquitto.url);
-      await publish(
-        device,
-        telemetryTopic('after-restart'),
-        JSON.stringify({ values: { a: 1 } }),
-        1,
-      );
+      await publishTelemetry(device, 'after-restart', { values: { a: 1 } });
       await received.waitForCount(1);
       await endMqtt(device);
       await closeLive(socket);
@@ -81,14 +78,8 @@ import { startTestPulse } from './support/pulse';
       await pulse.close();
       const device = await connectMqtt(mosquitto.url);
       const t0 = Date.now() - 5000;
-      for (let i = 0; i < 3; i++) {
-        await publish(
-          device,
-          telemetryTopic('while-down'),
-          JSON.stringify({ ts: t0 + i, values: { a: i } }),
-          1,
-        );
-      }
+      for (let i = 0; i < 3; i++)
+        await publishTelemetry(device, 'while-down', { ts: t0 + i, values: { a: i } });
       await endMqtt(device);
 
       pulse = await startTestPulse({ MQTT_URL: mosquitto.url });

@@ -1,53 +1,28 @@
 import { DeviceInfo, metaTopic, Reading, telemetryTopic } from '@pulse/protocol';
-import { MqttClient } from 'mqtt';
-import { PulseHandle } from '../src/app/pulse';
 import {
-  closeLive,
   collectReadings,
-  connectLive,
-  connectMqtt,
-  endMqtt,
-  LiveClient,
   publish,
+  publishTelemetry,
+  sleep,
   subscribe,
-} from './support/clients';
-import { waitFor } from './support/net';
-import { startTestPulse } from './support/pulse';
+  waitFor,
+} from '@pulse/test-support';
+import { usePulse } from './support/pulse';
 
 // Real: embedded broker, ingest, live hub and Socket.IO rooms with socket.io-client.
 describe('live rooms and coalescing', () => {
-  let pulse: PulseHandle;
-  let device: MqttClient;
-  const sockets: LiveClient[] = [];
-  const live = async () => {
-    const socket = await connectLive(pulse.httpUrl);
-    sockets.push(socket);
-    return socket;
-  };
-
-  beforeAll(async () => {
-    pulse = await startTestPulse({ FLUSH_MS: '100' });
-    device = await connectMqtt(pulse.mqttUrl);
-  });
-
-  afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
-  });
-
-  afterAll(async () => {
-    await endMqtt(device);
-    await pulse?.close();
-  });
+  const backend = usePulse({ env: { FLUSH_MS: '100' }, device: true });
+  const { live } = backend;
 
   it('routes readings to group and fleet rooms and never delivers a reading twice to one client', async () => {
     await publish(
-      device,
+      backend.device,
       metaTopic('g-1'),
       JSON.stringify({ name: 'G one', group: 'hall' }),
       1,
       true,
     );
-    await publish(device, metaTopic('g-2'), JSON.stringify({ group: 'hall' }), 1, true);
+    await publish(backend.device, metaTopic('g-2'), JSON.stringify({ group: 'hall' }), 1, true);
     const groupOnly = await live();
     const everything = await live();
     const groupAck = await subscribe(groupOnly, { groups: ['hall'] });
@@ -70,14 +45,14 @@ describe('live rooms and coalescing', () => {
     const inGroup = collectReadings(groupOnly);
     const all = collectReadings(everything);
 
-    await publish(device, telemetryTopic('g-1'), JSON.stringify({ values: { a: 1 } }), 1);
-    await publish(device, telemetryTopic('g-2'), JSON.stringify({ values: { a: 2 } }), 1);
-    await publish(device, telemetryTopic('other'), JSON.stringify({ values: { a: 3 } }), 1);
-    await publish(device, telemetryTopic('lonely'), JSON.stringify({ values: { a: 4 } }), 1);
+    await publishTelemetry(backend.device, 'g-1', { values: { a: 1 } });
+    await publishTelemetry(backend.device, 'g-2', { values: { a: 2 } });
+    await publishTelemetry(backend.device, 'other', { values: { a: 3 } });
+    await publishTelemetry(backend.device, 'lonely', { values: { a: 4 } });
 
     await all.waitForCount(4);
     await inGroup.waitForCount(2);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let any duplicate arrive
+    await sleep(300); // let any duplicate arrive
     const values = (readings: Reading[]) => readings.map((r) => r.values['a']).sort();
     expect(values(all.readings)).toEqual([1, 2, 3, 4]);
     expect(values(inGroup.readings)).toEqual([1, 2]);
@@ -87,6 +62,7 @@ describe('live rooms and coalescing', () => {
     const socket = await live();
     await subscribe(socket, { devices: ['burst'] });
     const received = collectReadings(socket);
+    const { device } = backend;
     for (let i = 0; i < 200; i++)
       device.publish(telemetryTopic('burst'), JSON.stringify({ values: { i } }), { qos: 0 });
     await received.waitForCount(200);
@@ -102,10 +78,10 @@ describe('live rooms and coalescing', () => {
     socket.on('device', (info) => events.push(info));
     await subscribe(socket, { devices: ['chg'] });
     const received = collectReadings(socket);
-    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 1 } }), 1);
-    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 2 } }), 1);
-    await publish(device, telemetryTopic('chg'), JSON.stringify({ values: { a: 3, b: 1 } }), 1);
-    await publish(device, metaTopic('chg'), JSON.stringify({ name: 'Changed' }), 1);
+    await publishTelemetry(backend.device, 'chg', { values: { a: 1 } });
+    await publishTelemetry(backend.device, 'chg', { values: { a: 2 } });
+    await publishTelemetry(backend.device, 'chg', { values: { a: 3, b: 1 } });
+    await publish(backend.device, metaTopic('chg'), JSON.stringify({ name: 'Changed' }), 1);
     await received.waitForCount(3);
     await waitFor(() => events.length >= 3);
     expect(events.map((e) => [e.metrics, e.meta?.name ?? null])).toEqual([

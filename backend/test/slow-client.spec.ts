@@ -1,18 +1,19 @@
 import { IngestStats, Reading, telemetryTopic } from '@pulse/protocol';
 import type { MqttClient } from 'mqtt';
 import type { Socket as TcpSocket } from 'node:net';
-import { PulseHandle } from '../src/app/pulse';
 import {
-  LiveClient,
   closeLive,
   connectLive,
   connectMqtt,
   endMqtt,
   getJson,
+  LiveClient,
+  sleep,
   subscribe,
-} from './support/clients';
-import { waitFor } from './support/net';
-import { startTestPulse } from './support/pulse';
+  waitFor,
+} from '@pulse/test-support';
+import { PulseHandle } from '../src/app/pulse';
+import { usePulse } from './support/pulse';
 
 /** engine.io-client's polling transport, reached into to stop and restart polling (a stalled client). */
 interface PollingTransport {
@@ -26,8 +27,6 @@ interface PollingTransport {
 interface WebSocketTransport {
   ws: { _socket: TcpSocket };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Publishes readings of `deviceId` numbered n = 0, 1, 2, … (metric `n`, ts = t0 + n, so
@@ -94,22 +93,14 @@ const lagPauses = async (pulse: PulseHandle) =>
 // Real: embedded broker, ingest, hub, history, Socket.IO; the client stops reading so its
 // backlog piles up on the server, like a client on a congested link or a frozen tab.
 describe('a client that stops reading', () => {
-  let pulse: PulseHandle;
-
-  beforeAll(async () => {
-    pulse = await startTestPulse({ FLUSH_MS: '5', HISTORY_MAX_POINTS: '500000' });
-  });
-
-  afterAll(async () => {
-    await pulse?.close();
-  });
+  const backend = usePulse({ env: { FLUSH_MS: '5', HISTORY_MAX_POINTS: '500000' } });
 
   it('over websocket: is paused once its socket buffers are full, told `lagged` behind its backlog, and refills the gap by re-subscribing', async () => {
-    const socket = await connectLive(pulse.httpUrl, ['websocket']);
+    const socket = await connectLive(backend.pulse.httpUrl, ['websocket']);
     await subscribe(socket, { devices: ['firehose-ws'], history: false });
     const got = record(socket);
-    const device = await connectMqtt(pulse.mqttUrl);
-    const pausesBefore = await lagPauses(pulse);
+    const device = await connectMqtt(backend.pulse.mqttUrl);
+    const pausesBefore = await lagPauses(backend.pulse);
     // ~10,000 readings/s of ~0.6 KB each: MBs of frames a second, enough to fill the
     // kernel's socket buffers (MBs on loopback) within seconds.
     const pump = firehose(device, 'firehose-ws', 40, 24);
@@ -117,7 +108,7 @@ describe('a client that stops reading', () => {
       await waitFor(() => got.readings.length > 0, { message: 'first readings' });
       const tcp = (socket.io.engine.transport as unknown as WebSocketTransport).ws._socket;
       tcp.pause();
-      await waitFor(async () => (await lagPauses(pulse)) > pausesBefore, {
+      await waitFor(async () => (await lagPauses(backend.pulse)) > pausesBefore, {
         timeoutMs: 30_000,
         intervalMs: 200,
         message: 'the gateway pauses the stalled socket',
@@ -154,10 +145,10 @@ describe('a client that stops reading', () => {
   }, 60_000);
 
   it('over long-polling: is paused once its engine.io queue grows, told `lagged` when it polls again, and refills the gap', async () => {
-    const socket = await connectLive(pulse.httpUrl, ['polling']);
+    const socket = await connectLive(backend.pulse.httpUrl, ['polling']);
     await subscribe(socket, { devices: ['firehose-poll'], history: false });
     const got = record(socket);
-    const device = await connectMqtt(pulse.mqttUrl);
+    const device = await connectMqtt(backend.pulse.mqttUrl);
     const pump = firehose(device, 'firehose-poll', 1, 0);
     try {
       await waitFor(() => got.readings.length > 0, { message: 'first readings' });

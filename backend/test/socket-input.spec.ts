@@ -1,9 +1,7 @@
 import { LIVE_NAMESPACE } from '@pulse/protocol';
 import { io } from 'socket.io-client';
-import { PulseHandle } from '../src/app/pulse';
-import { closeLive, connectLive, getJson, LiveClient } from './support/clients';
-import { waitFor } from './support/net';
-import { startTestPulse } from './support/pulse';
+import { getJson, LiveClient, waitFor } from '@pulse/test-support';
+import { usePulse } from './support/pulse';
 
 type RawSocket = {
   timeout(ms: number): {
@@ -15,33 +13,17 @@ const raw = (socket: LiveClient) => socket as unknown as RawSocket;
 
 // Real: HTTP + Socket.IO server with a socket.io-client sending hostile input.
 describe('live gateway with bad client input', () => {
-  let pulse: PulseHandle;
-  const sockets: LiveClient[] = [];
-  const live = async () => {
-    const socket = await connectLive(pulse.httpUrl);
-    sockets.push(socket);
-    return socket;
-  };
-
-  beforeAll(async () => {
-    pulse = await startTestPulse();
-  });
-
-  afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
-  });
-
-  afterAll(async () => {
-    await pulse?.close();
-  });
+  const backend = usePulse();
+  const { live } = backend;
 
   it('sends the gateway status on connect', async () => {
-    const socket: LiveClient = io(`${pulse.httpUrl}${LIVE_NAMESPACE}`, {
-      transports: ['websocket'],
-      autoConnect: false,
-      forceNew: true,
-    });
-    sockets.push(socket);
+    const socket: LiveClient = backend.track(
+      io(`${backend.pulse.httpUrl}${LIVE_NAMESPACE}`, {
+        transports: ['websocket'],
+        autoConnect: false,
+        forceNew: true,
+      }),
+    );
     const status = new Promise((resolve) => socket.once('gateway', resolve));
     socket.connect();
     expect(await status).toEqual({
@@ -120,15 +102,15 @@ describe('live gateway with bad client input', () => {
     expect(await other.timeout(5000).emitWithAck('subscribe', { devices: ['ok'] })).toMatchObject({
       ok: true,
     });
-    const health = await getJson<{ status: string }>(`${pulse.httpUrl}/api/health`);
+    const health = await getJson<{ status: string }>(backend.api('/health'));
     expect(health).toEqual({
       status: 200,
       body: expect.objectContaining({ status: 'ok', broker: 'connected' }),
     });
     await waitFor(
       async () =>
-        (await getJson<{ live: { clients: number } }>(`${pulse.httpUrl}/api/stats`)).body.live
-          .clients === 1,
+        (await getJson<{ live: { clients: number } }>(backend.api('/stats'))).body.live.clients ===
+        1,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,9 +10,14 @@ import {
   telemetryTopic,
 } from '@pulse/protocol';
 import mqtt, { MqttClient } from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './support/browser';
-import { Backend, freePort, startBackend, waitFor } from './support/stack';
+import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
+import type { Page } from 'playwright-core';
+import {
+  BrowserSession,
+  describeInBrowser,
+  startBrowserSession,
+  waitConnected,
+} from './support/browser';
 
 /**
  * Alerts end to end: a rule that fires at once on the test's own device, a
@@ -20,8 +25,6 @@ import { Backend, freePort, startBackend, waitFor } from './support/stack';
  * browser reaching another. The stack runs with its own rules file (the
  * simulated fleet raises nothing, so every alert on screen is ours).
  */
-const SCREENSHOTS = join(__dirname, 'screenshots');
-const VIEWPORT = { width: 1400, height: 900 };
 const DEVICE = 'e2e-alert';
 const METRIC = 'e2e_temp';
 const RULE = {
@@ -37,33 +40,16 @@ const RULE = {
   scope: { device: DEVICE },
 };
 
-const run = chromiumAvailable() ? describe : describe.skip;
-
-run('alerts in a real browser against the real stack', () => {
+describeInBrowser('alerts in a real browser against the real stack', () => {
   let backend: Backend;
-  let browser: Browser;
+  let session: BrowserSession;
   let device: MqttClient;
   let timer: ReturnType<typeof setInterval> | undefined;
   let value = 20;
   let rulesDir = '';
   let wall: Page;
-  const pages: Page[] = [];
-
-  const open = async (path: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
-    await page.goto(`${backend.httpUrl}${path}`);
-    pages.push(page);
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name) });
-  const waitConnected = (page: Page) =>
-    waitFor(
-      async () => (await page.locator('.conn').first().getAttribute('data-phase')) === 'connected',
-      30_000,
-      'the page to be connected',
-    );
+  const open = (path: string) => session.open(path);
+  const shot = (page: Page, name: string) => session.shot(page, name);
   const activeAlerts = async (): Promise<AlertEvent[]> =>
     (
       (await (await fetch(`${backend.httpUrl}/api/alerts`)).json()) as ActiveAlertsResponse
@@ -75,15 +61,14 @@ run('alerts in a real browser against the real stack', () => {
     );
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     rulesDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
     const rulesFile = join(rulesDir, 'rules.json');
     writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
-    backend = await startBackend(
+    backend = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
       { ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
     );
-    browser = await launchChromium();
+    session = await startBrowserSession(backend.httpUrl);
     device = await mqtt.connectAsync(backend.mqttUrl, {
       clientId: 'pulse-e2e-alert',
       reconnectPeriod: 0,
@@ -108,12 +93,7 @@ run('alerts in a real browser against the real stack', () => {
   afterAll(async () => {
     if (timer) clearInterval(timer);
     await device?.endAsync(true).catch(() => undefined);
-    for (const page of pages)
-      await page
-        .context()
-        .close()
-        .catch(() => undefined);
-    await browser?.close();
+    await session?.close();
     await backend?.kill();
     if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
   });
@@ -122,16 +102,14 @@ run('alerts in a real browser against the real stack', () => {
     wall = await open(`/wall?devices=${DEVICE},sim-001,sim-002&window=1m&cols=3`);
     await waitConnected(wall);
     const tile = `.wall-tile[data-device-id="${DEVICE}"]`;
-    await waitFor(
-      async () => (await wall.locator(tile).getAttribute('data-health')) === 'live',
-      15_000,
-      'our device to be live on the wall',
-    );
+    await waitFor(async () => (await wall.locator(tile).getAttribute('data-health')) === 'live', {
+      timeoutMs: 15_000,
+      message: 'our device to be live on the wall',
+    });
     await waitFor(
       async () =>
         (await wall.locator(`${tile} app-live-chart`).getAttribute('data-thresholds')) === '2',
-      10_000,
-      'the rule levels on the wall chart',
+      { timeoutMs: 10_000, message: 'the rule levels on the wall chart' },
     );
     expect(await wall.locator('[data-testid=wall-alert-banner]').count()).toBe(0);
 
@@ -153,16 +131,18 @@ run('alerts in a real browser against the real stack', () => {
     const points = async () =>
       Number(await wall.locator(`${tile} app-live-chart`).getAttribute('data-points'));
     const before = await points();
-    await waitFor(async () => (await points()) >= before + 2, 5000, 'the spike on the wall chart');
+    await waitFor(async () => (await points()) >= before + 2, {
+      timeoutMs: 5000,
+      message: 'the spike on the wall chart',
+    });
     await shot(wall, 'wall-alert.png');
   });
 
   it('an acknowledgement on the alerts page reaches the wall within a second', async () => {
-    const alert = await waitFor(
-      async () => (await activeAlerts())[0],
-      5000,
-      'the alert on GET /api/alerts',
-    );
+    const alert = await waitFor(async () => (await activeAlerts())[0], {
+      timeoutMs: 5000,
+      message: 'the alert on GET /api/alerts',
+    });
     const alerts = await open('/alerts');
     await waitConnected(alerts);
     const row = alerts.locator(`[data-alert-id="${alert.id}"]`);
@@ -170,11 +150,10 @@ run('alerts in a real browser against the real stack', () => {
     expect(await row.getAttribute('data-state')).toBe('raised');
     expect(await row.getAttribute('data-severity')).toBe('critical');
     // The alert's device is watched (no history) for its display name.
-    await waitFor(
-      async () => (await row.locator('.alert-device').textContent()) === 'E2E boiler',
-      5000,
-      'the device name on the row',
-    );
+    await waitFor(async () => (await row.locator('.alert-device').textContent()) === 'E2E boiler', {
+      timeoutMs: 5000,
+      message: 'the device name on the row',
+    });
     expect(
       await alerts
         .locator('[data-testid=alert-summary] .sev-pill[data-severity=critical]')
@@ -207,11 +186,10 @@ run('alerts in a real browser against the real stack', () => {
       'ack by e2e-operator',
     );
 
-    await waitFor(
-      async () => (await row.getAttribute('data-state')) === 'acknowledged',
-      1000,
-      'the row to show acknowledged',
-    );
+    await waitFor(async () => (await row.getAttribute('data-state')) === 'acknowledged', {
+      timeoutMs: 1000,
+      message: 'the row to show acknowledged',
+    });
     expect(await row.getByTestId('ack').count()).toBe(0);
     expect(await row.textContent()).toContain('acknowledged by e2e-operator');
     const [acked] = await activeAlerts();
@@ -223,7 +201,7 @@ run('alerts in a real browser against the real stack', () => {
   });
 
   it('lists the lifecycle in the history tab, badges the tile and draws the threshold on the device chart', async () => {
-    const alerts = pages[1];
+    const alerts = session.pages[1];
     await alerts.getByTestId('tab-history').click();
     await alerts.getByTestId('filter-device').selectOption(DEVICE);
     const states = async () =>
@@ -235,15 +213,13 @@ run('alerts in a real browser against the real stack', () => {
         const seen = await states();
         return seen.includes('raised') && seen.includes('acknowledged');
       },
-      5000,
-      'raised and acknowledged events in the history',
+      { timeoutMs: 5000, message: 'raised and acknowledged events in the history' },
     );
     await alerts.getByTestId('filter-state').selectOption('raised');
-    await waitFor(
-      async () => (await states()).every((s) => s === 'raised'),
-      5000,
-      'the state filter',
-    );
+    await waitFor(async () => (await states()).every((s) => s === 'raised'), {
+      timeoutMs: 5000,
+      message: 'the state filter',
+    });
 
     const overview = await open('/');
     await waitConnected(overview);
@@ -260,11 +236,10 @@ run('alerts in a real browser against the real stack', () => {
     const devicePage = await open(`/devices/${DEVICE}`);
     const chart = devicePage.locator(`[data-metric="${METRIC}"] app-live-chart`);
     // The rule's raise level (50) and its clear level (40, dashed).
-    await waitFor(
-      async () => (await chart.getAttribute('data-thresholds')) === '2',
-      10_000,
-      'threshold lines on the chart',
-    );
+    await waitFor(async () => (await chart.getAttribute('data-thresholds')) === '2', {
+      timeoutMs: 10_000,
+      message: 'threshold lines on the chart',
+    });
     expect(
       await devicePage
         .locator('.device-head [data-testid=alert-badge]')

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   DeviceInfo,
   encodeTelemetry,
@@ -7,60 +5,42 @@ import {
   statusTopic,
   telemetryTopic,
 } from '@pulse/protocol';
+import { Backend, freePort, sleep, startBuiltBackend, waitFor } from '@pulse/test-support';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium } from './support/browser';
-import { Backend, freePort, sleep, startBackend, waitFor } from './support/stack';
+import type { Page } from 'playwright-core';
+import {
+  attr,
+  BrowserSession,
+  describeInBrowser,
+  startBrowserSession,
+  waitConnected,
+} from './support/browser';
 
-const SCREENSHOTS = join(__dirname, 'screenshots');
-const VIEWPORT = { width: 1400, height: 900 };
 const SIMULATED = ['sim-001', 'sim-002', 'sim-003', 'sim-004', 'sim-005', 'sim-006'];
 
-const run = chromiumAvailable() ? describe : describe.skip;
-
-run('dashboard in a real browser against the real stack', () => {
+describeInBrowser('dashboard in a real browser against the real stack', () => {
   let ports: { http: number; mqtt: number };
   let backend: Backend;
-  let browser: Browser;
-  const pages: Page[] = [];
-
-  const open = async (path: string, setup?: (page: Page) => Promise<void>): Promise<Page> => {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
-    if (setup) await setup(page);
-    await page.goto(`${backend.httpUrl}${path}`);
-    pages.push(page);
-    return page;
-  };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, name) });
-  const attr = (page: Page, selector: string, name: string) =>
-    page.locator(selector).first().getAttribute(name);
+  let session: BrowserSession;
+  const open = (path: string, setup?: (page: Page) => Promise<void>) => session.open(path, setup);
+  const shot = (page: Page, name: string) => session.shot(page, name);
   const chartPoints = async (page: Page) =>
     Number(await attr(page, 'app-live-chart', 'data-points'));
-  const waitConnected = (page: Page, transport?: string) =>
-    waitFor(
-      async () =>
-        (await attr(page, '.conn', 'data-phase')) === 'connected' &&
-        (!transport || (await attr(page, '.conn', 'data-transport')) === transport),
-      30_000,
-      `the page to be connected${transport ? ` over ${transport}` : ''}`,
-    );
+  /** The chart's point count once it has some (`what`), and again `ms` later. */
+  const chartGrowth = async (page: Page, ms: number, what: string) => {
+    const before = await waitFor(() => chartPoints(page), { timeoutMs: 10_000, message: what });
+    await sleep(ms);
+    return { before, after: await chartPoints(page) };
+  };
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     ports = { http: await freePort(), mqtt: await freePort() };
-    backend = await startBackend(ports);
-    browser = await launchChromium();
+    backend = await startBuiltBackend(ports);
+    session = await startBrowserSession(backend.httpUrl);
   });
 
   afterAll(async () => {
-    for (const page of pages)
-      await page
-        .context()
-        .close()
-        .catch(() => undefined);
-    await browser?.close();
+    await session?.close();
     await backend?.kill();
   });
 
@@ -69,8 +49,7 @@ run('dashboard in a real browser against the real stack', () => {
     await waitConnected(page);
     await waitFor(
       async () => (await page.locator('.tile[data-device-id]').count()) >= SIMULATED.length,
-      20_000,
-      'a tile per simulated device',
+      { timeoutMs: 20_000, message: 'a tile per simulated device' },
     );
     const ids = await page
       .locator('.tile[data-device-id]')
@@ -82,29 +61,25 @@ run('dashboard in a real browser against the real stack', () => {
         (await page.locator('.tile .metric-value').allTextContents()).every(
           (v) => !v.startsWith('–'),
         ),
-      10_000,
-      'latest values on every tile',
+      { timeoutMs: 10_000, message: 'latest values on every tile' },
     );
     await sleep(2000); // let the sparklines collect a few seconds
     await shot(page, 'overview.png');
   });
 
   it('opens a device with one live chart per metric that gains points over time', async () => {
-    const page = pages[0] ?? (await open('/')); // the overview of the previous test, or a fresh one
+    const page = session.pages[0] ?? (await open('/')); // the overview of the previous test, or a fresh one
     await page.locator('.tile[data-device-id="sim-001"]').click({ timeout: 20_000 });
     await page.waitForURL(/\/devices\/sim-001$/);
-    const metrics = await waitFor(
-      async () => (await page.locator('app-live-chart').count()) || 0,
-      10_000,
-      'charts',
-    );
+    const metrics = await waitFor(async () => (await page.locator('app-live-chart').count()) || 0, {
+      timeoutMs: 10_000,
+      message: 'charts',
+    });
     const info = (await (
       await fetch(`${backend.httpUrl}/api/devices/sim-001`)
     ).json()) as DeviceInfo;
     expect(metrics).toBe(info.metrics.length);
-    const before = await waitFor(() => chartPoints(page), 10_000, 'history points in the chart');
-    await sleep(3000);
-    const after = await chartPoints(page);
+    const { before, after } = await chartGrowth(page, 3000, 'history points in the chart');
     expect(after).toBeGreaterThan(before);
     expect(Number(await attr(page, 'app-live-chart', 'data-gaps'))).toBe(0);
     await shot(page, 'device.png');
@@ -116,15 +91,17 @@ run('dashboard in a real browser against the real stack', () => {
     await sleep(1500);
     expect(await chartPoints(page)).toBe(frozen);
     await page.getByRole('button', { name: 'Resume' }).click();
-    await waitFor(
-      async () => (await chartPoints(page)) > frozen,
-      5000,
-      'the chart to catch up after resume',
-    );
+    await waitFor(async () => (await chartPoints(page)) > frozen, {
+      timeoutMs: 5000,
+      message: 'the chart to catch up after resume',
+    });
 
     // A 1 minute window holds at most a minute of 2/s readings.
     await page.getByRole('button', { name: '1m' }).click();
-    await waitFor(async () => (await chartPoints(page)) <= 122, 5000, 'the 1m window');
+    await waitFor(async () => (await chartPoints(page)) <= 122, {
+      timeoutMs: 5000,
+      message: 'the 1m window',
+    });
     expect(await page.locator('.stats').first().textContent()).toMatch(/min .* max .* avg/);
   });
 
@@ -134,17 +111,15 @@ run('dashboard in a real browser against the real stack', () => {
       page.routeWebSocket(/\/socket\.io\//, (ws) => ws.close()),
     );
     await waitConnected(blocked, 'polling');
-    const before = await waitFor(() => chartPoints(blocked), 10_000, 'points over polling');
-    await sleep(3000);
-    expect(await chartPoints(blocked)).toBeGreaterThan(before);
+    const overBlocked = await chartGrowth(blocked, 3000, 'points over polling');
+    expect(overBlocked.after).toBeGreaterThan(overBlocked.before);
     expect(await attr(blocked, '.conn', 'data-transport')).toBe('polling');
 
     // `?transport=polling` forces it without any blocking.
     const forced = await open('/devices/sim-003?transport=polling');
     await waitConnected(forced, 'polling');
-    const start = await waitFor(() => chartPoints(forced), 10_000, 'points over forced polling');
-    await sleep(2500);
-    expect(await chartPoints(forced)).toBeGreaterThan(start);
+    const overForced = await chartGrowth(forced, 2500, 'points over forced polling');
+    expect(overForced.after).toBeGreaterThan(overForced.before);
   });
 
   it('wall mode shows a silent device as STALE and a Last-Will device as OFFLINE', async () => {
@@ -178,11 +153,10 @@ run('dashboard in a real browser against the real stack', () => {
         `/wall?devices=${id},sim-001,sim-002,sim-004&stale=3&window=1m&cols=2`,
       );
       const tile = `.wall-tile[data-device-id="${id}"]`;
-      await waitFor(
-        async () => (await attr(wall, tile, 'data-health')) === 'live',
-        15_000,
-        'the probe to be live on the wall',
-      );
+      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'live', {
+        timeoutMs: 15_000,
+        message: 'the probe to be live on the wall',
+      });
       expect(await wall.locator('.wall-tile').count()).toBe(4);
       expect(await wall.locator('[data-testid=wall-clock]').textContent()).toMatch(
         /^\d\d:\d\d:\d\d$/,
@@ -195,11 +169,10 @@ run('dashboard in a real browser against the real stack', () => {
 
       // Silent but still connected: no Last Will, so STALE (not offline) after max(3 s, 3 × 500 ms).
       clearInterval(timer);
-      await waitFor(
-        async () => (await attr(wall, tile, 'data-health')) === 'stale',
-        15_000,
-        'the probe to turn stale',
-      );
+      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'stale', {
+        timeoutMs: 15_000,
+        message: 'the probe to turn stale',
+      });
       expect(await wall.locator(`${tile} [data-testid=stale-label]`).textContent()).toMatch(
         /STALE \d+ s/,
       );
@@ -207,11 +180,10 @@ run('dashboard in a real browser against the real stack', () => {
 
       // The connection drops without DISCONNECT: the broker publishes the Last Will.
       device.stream.destroy();
-      await waitFor(
-        async () => (await attr(wall, tile, 'data-health')) === 'offline',
-        15_000,
-        'the Last Will to mark it offline',
-      );
+      await waitFor(async () => (await attr(wall, tile, 'data-health')) === 'offline', {
+        timeoutMs: 15_000,
+        message: 'the Last Will to mark it offline',
+      });
       expect(await wall.locator(`${tile} [data-testid=offline-label]`).textContent()).toContain(
         'OFFLINE',
       );
@@ -227,42 +199,37 @@ run('dashboard in a real browser against the real stack', () => {
     const wall = await open('/wall?devices=sim-001,sim-002,sim-003,sim-005&window=1m');
     await waitConnected(page);
     await waitConnected(wall);
-    await waitFor(
-      async () => (await chartPoints(page)) > 6,
-      15_000,
-      'a few points before the crash',
-    );
-    await waitFor(
-      async () => (await wall.locator('.wall-tile[data-health=live]').count()) === 4,
-      15_000,
-      'live tiles on the wall',
-    );
+    await waitFor(async () => (await chartPoints(page)) > 6, {
+      timeoutMs: 15_000,
+      message: 'a few points before the crash',
+    });
+    await waitFor(async () => (await wall.locator('.wall-tile[data-health=live]').count()) === 4, {
+      timeoutMs: 15_000,
+      message: 'live tiles on the wall',
+    });
     expect(Number(await attr(page, 'app-live-chart', 'data-gaps'))).toBe(0);
 
     const killedAt = Date.now();
     await backend.kill();
-    await waitFor(
-      async () => (await attr(page, '.conn', 'data-phase')) !== 'connected',
-      15_000,
-      'the page to notice',
-    );
+    await waitFor(async () => (await attr(page, '.conn', 'data-phase')) !== 'connected', {
+      timeoutMs: 15_000,
+      message: 'the page to notice',
+    });
     const banner = wall.locator('[data-testid=wall-banner]');
     await waitFor(
       async () =>
         /CONNECTION LOST — reconnecting (in \d+ s|now)/.test((await banner.textContent()) ?? ''),
-      15_000,
-      'the wall banner',
+      { timeoutMs: 15_000, message: 'the wall banner' },
     );
     await shot(wall, 'wall-disconnected.png');
 
     // Restart while the page is deep in its backoff, so the gateway collects
     // readings the page has not seen: they must come back with the acknowledgement.
-    await waitFor(
-      async () => Number(await attr(page, '.conn', 'data-attempt')) >= 4,
-      30_000,
-      'a few failed retries',
-    );
-    backend = await startBackend(ports);
+    await waitFor(async () => Number(await attr(page, '.conn', 'data-attempt')) >= 4, {
+      timeoutMs: 30_000,
+      message: 'a few failed retries',
+    });
+    backend = await startBuiltBackend(ports);
     const restartedAt = Date.now();
     await waitConnected(page);
     const reconnectedAt = Date.now();

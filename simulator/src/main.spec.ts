@@ -3,12 +3,11 @@
  * (esbuild, '@pulse/protocol' inlined, npm packages external), started as a
  * child process.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { record, startBroker, waitFor } from './app/testing/broker';
+import { EmbeddedBroker, recordMqtt, spawnNode, startBroker, waitFor } from '@pulse/test-support';
 
 jest.setTimeout(30_000);
 
@@ -31,28 +30,9 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-interface Run {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function cli(args: string[]): Run {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const run: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((done) => child.once('exit', (code, signal) => done({ code, signal }))),
-  };
-  child.stdout?.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
-  return run;
-}
+/** The bundle run as `node main.js ...args`, its npm packages found in the workspace. */
+const cli = (args: string[]) =>
+  spawnNode(bin, args, { env: { NODE_PATH: join(root, 'node_modules') } });
 
 describe('simulator CLI', () => {
   it.each<[string[], RegExp]>([
@@ -77,12 +57,12 @@ describe('simulator CLI', () => {
   });
 
   describe('against a real broker', () => {
-    let broker: Awaited<ReturnType<typeof startBroker>>;
+    let broker: EmbeddedBroker;
     beforeAll(async () => (broker = await startBroker()));
     afterAll(() => broker.close());
 
     it('publishes offline for every device and exits 0 on SIGTERM', async () => {
-      const tap = await record(broker.url);
+      const tap = await recordMqtt(broker.url);
       const run = cli([
         '--url',
         broker.url,
@@ -100,14 +80,13 @@ describe('simulator CLI', () => {
           .length;
       await waitFor(
         () => statuses('online') === 3 && live().some((m) => m.topic.endsWith('/telemetry')),
-        5000,
-        'online',
+        { timeoutMs: 5000, message: 'online' },
       );
       const signalled = Date.now();
       run.child.kill('SIGTERM');
       expect(await run.exit).toEqual({ code: 0, signal: null });
       expect(Date.now() - signalled).toBeLessThan(3500);
-      await waitFor(() => statuses('offline') === 3, 2000, 'offline x3');
+      await waitFor(() => statuses('offline') === 3, { timeoutMs: 2000, message: 'offline x3' });
       expect(run.stderr).toBe('');
       await tap.close();
     });

@@ -1,3 +1,9 @@
+/**
+ * The ingest → live scenarios every broker must pass (valid readings over both transports,
+ * history in the acknowledgement, rejections counted, Last Will), registered as jest tests by
+ * the spec of each broker. Owns its device client and live clients; the backend and broker under
+ * test belong to the calling spec.
+ */
 import {
   DeviceInfo,
   IngestStats,
@@ -5,20 +11,18 @@ import {
   statusTopic,
   telemetryTopic,
 } from '@pulse/protocol';
-import { MqttClient } from 'mqtt';
 import {
-  closeLive,
   collectReadings,
-  connectLive,
   connectMqtt,
   endMqtt,
   getJson,
-  LiveClient,
+  liveClients,
   publish,
+  publishTelemetry,
   subscribe,
-  Transport,
-} from './clients';
-import { waitFor } from './net';
+  waitFor,
+} from '@pulse/test-support';
+import type { MqttClient } from 'mqtt';
 
 export interface IngestTarget {
   /** Backend under test. */
@@ -39,12 +43,8 @@ export interface IngestTarget {
  */
 export function ingestScenarios(target: () => IngestTarget): void {
   let device: MqttClient;
-  const sockets: LiveClient[] = [];
-  const live = async (transports: Transport[] = ['websocket']) => {
-    const socket = await connectLive(target().httpUrl, transports);
-    sockets.push(socket);
-    return socket;
-  };
+  const clients = liveClients(() => target().httpUrl);
+  const live = clients.open;
   const stats = async () => (await getJson<IngestStats>(`${target().httpUrl}/api/stats`)).body;
 
   beforeEach(async () => {
@@ -52,7 +52,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
   });
 
   afterEach(async () => {
-    await Promise.all(sockets.splice(0).map((socket) => closeLive(socket)));
+    await clients.closeAll();
     await endMqtt(device);
   });
 
@@ -66,23 +66,14 @@ export function ingestScenarios(target: () => IngestTarget): void {
       const received = collectReadings(socket);
 
       const t0 = Date.now() - 1000;
-      await publish(device, telemetryTopic(id), JSON.stringify({ ts: t0, values: { a: 1 } }), 0);
-      await publish(
-        device,
-        telemetryTopic(id),
-        JSON.stringify({ ts: t0 + 1, values: { a: 2 } }),
-        1,
-      );
-      await publish(
-        device,
-        telemetryTopic(id),
-        JSON.stringify([
-          { ts: t0 + 2, values: { a: 3 } },
-          { ts: t0 + 3, values: { a: 4, b: 5 } },
-        ]),
-        1,
-      );
-      await publish(device, telemetryTopic(id), JSON.stringify([{ ts: t0 + 4, a: 6 }]), 0);
+      await publishTelemetry(device, id, { ts: t0, values: { a: 1 } }, 0);
+      await publishTelemetry(device, id, { ts: t0 + 1, values: { a: 2 } }, 1);
+      const batch = [
+        { ts: t0 + 2, values: { a: 3 } },
+        { ts: t0 + 3, values: { a: 4, b: 5 } },
+      ];
+      await publishTelemetry(device, id, batch, 1);
+      await publishTelemetry(device, id, [{ ts: t0 + 4, a: 6 }], 0);
 
       const readings = await received.waitForCount(5);
       expect(readings).toEqual([
@@ -99,12 +90,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
     const id = 'dev-history';
     const t0 = Date.now() - 10_000;
     for (let i = 0; i < 3; i++) {
-      await publish(
-        device,
-        telemetryTopic(id),
-        JSON.stringify({ ts: t0 + i * 1000, values: { temp: 20 + i } }),
-        1,
-      );
+      await publishTelemetry(device, id, { ts: t0 + i * 1000, values: { temp: 20 + i } });
     }
     await waitFor(
       async () =>

@@ -1,8 +1,18 @@
-import { existsSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+/**
+ * Headless Chromium for the dashboard's browser tests (playwright-core against the system
+ * Chromium): whether it can run, and one browser per spec file whose pages open at a 1400×900
+ * viewport, log page errors, and are closed together. Owns the browser and its pages; the stack
+ * under test comes from @pulse/test-support (`startBuiltBackend`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { waitFor } from '@pulse/test-support';
 
 export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(__dirname, '..', 'screenshots');
+const VIEWPORT = { width: 1400, height: 900 };
 
 /**
  * Whether the browser tests can run. Without Chromium they are skipped with
@@ -16,9 +26,69 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
+/** `describe`, or `describe.skip` when Chromium is missing (see chromiumAvailable). */
+export const describeInBrowser = chromiumAvailable() ? describe : describe.skip;
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+export interface BrowserSession {
+  /** Every page opened so far, in order. */
+  pages: Page[];
+  /** A page in its own context, `setup` run before it navigates to `baseUrl + path`. */
+  open(path: string, setup?: (page: Page) => Promise<void>): Promise<Page>;
+  /** A screenshot into e2e/screenshots/<name>. */
+  shot(page: Page, name: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserSession(baseUrl: string): Promise<BrowserSession> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const browser = await launchChromium();
+  const pages: Page[] = [];
+  return {
+    pages,
+    open: async (path, setup) => {
+      const context = await browser.newContext({ viewport: VIEWPORT });
+      const page = await context.newPage();
+      page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
+      if (setup) await setup(page);
+      await page.goto(`${baseUrl}${path}`);
+      pages.push(page);
+      return page;
+    },
+    shot: (page, name) => page.screenshot({ path: join(SCREENSHOTS, name) }),
+    close: async () => {
+      for (const page of pages)
+        await page
+          .context()
+          .close()
+          .catch(() => undefined);
+      await browser.close();
+    },
+  };
+}
+
+/** The first match's attribute. */
+export function attr(page: Page, selector: string, name: string): Promise<string | null> {
+  return page.locator(selector).first().getAttribute(name);
+}
+
+/** Until the connection indicator says connected (over `transport`, when given). */
+export function waitConnected(page: Page, transport?: string): Promise<boolean> {
+  return waitFor(
+    async () =>
+      (await attr(page, '.conn', 'data-phase')) === 'connected' &&
+      (!transport || (await attr(page, '.conn', 'data-transport')) === transport),
+    {
+      timeoutMs: 30_000,
+      // The restart test times the reconnection with this wait: keep the 200 ms it was written for.
+      intervalMs: 200,
+      message: `the page to be connected${transport ? ` over ${transport}` : ''}`,
+    },
+  );
 }

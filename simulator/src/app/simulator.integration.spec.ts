@@ -9,11 +9,18 @@ import { mulberry32 } from './models/random';
 import { DeviceModel } from './models/device-model';
 import { Publisher } from './publisher';
 import { runSimulator } from './simulator';
-import { Received, record, sleep, startBroker, waitFor } from './testing/broker';
+import {
+  EmbeddedBroker,
+  Received,
+  recordMqtt,
+  sleep,
+  startBroker,
+  waitFor,
+} from '@pulse/test-support';
 
 jest.setTimeout(30_000);
 
-let broker: Awaited<ReturnType<typeof startBroker>>;
+let broker: EmbeddedBroker;
 beforeAll(async () => (broker = await startBroker()));
 afterAll(() => broker.close());
 
@@ -48,7 +55,7 @@ describe.each<[string, Partial<SimulatorConfig>]>([
       seed: 7,
       ...overrides,
     };
-    const tap = await record(broker.url);
+    const tap = await recordMqtt(broker.url);
     // Aedes may deliver retained messages of this run to the tap as well as live ones: assert on live ones.
     const live = (): Received[] => tap.messages.filter((m) => !m.retain);
     const startedAt = Date.now();
@@ -56,16 +63,18 @@ describe.each<[string, Partial<SimulatorConfig>]>([
     const ids = sim.devices.map((d) => d.id);
     expect(ids).toEqual([1, 2, 3, 4, 5].map((n) => `${config.prefix}-00${n}`));
 
-    await waitFor(() => sim.stats().connected === 5, 5000, 'all devices connected');
+    await waitFor(() => sim.stats().connected === 5, {
+      timeoutMs: 5000,
+      message: 'all devices connected',
+    });
     await sleep(2000);
 
     // A late subscriber gets the retained status and meta of every device.
-    const late = await record(broker.url);
-    await waitFor(
-      () => late.messages.filter((m) => m.retain).length >= 10,
-      3000,
-      'retained status + meta',
-    );
+    const late = await recordMqtt(broker.url);
+    await waitFor(() => late.messages.filter((m) => m.retain).length >= 10, {
+      timeoutMs: 3000,
+      message: 'retained status + meta',
+    });
     for (const id of ids) {
       const retained = late.messages.filter(
         (m) => m.retain && parseTopic(m.topic)?.deviceId === id,
@@ -87,11 +96,10 @@ describe.each<[string, Partial<SimulatorConfig>]>([
 
     await sim.stop();
     const ranForS = (Date.now() - startedAt) / 1000;
-    await waitFor(
-      () => ids.every((id) => statusOf(live(), id).includes('offline')),
-      3000,
-      'offline statuses',
-    );
+    await waitFor(() => ids.every((id) => statusOf(live(), id).includes('offline')), {
+      timeoutMs: 3000,
+      message: 'offline statuses',
+    });
     const stats = sim.stats();
     await tap.close();
 
@@ -117,12 +125,11 @@ describe.each<[string, Partial<SimulatorConfig>]>([
     expect(stats.errors).toBe(0);
 
     // After stop, the retained status says offline.
-    const after = await record(broker.url);
-    await waitFor(
-      () => after.messages.filter((m) => m.topic.endsWith('/status')).length >= 5,
-      3000,
-      'retained offline',
-    );
+    const after = await recordMqtt(broker.url);
+    await waitFor(() => after.messages.filter((m) => m.topic.endsWith('/status')).length >= 5, {
+      timeoutMs: 3000,
+      message: 'retained offline',
+    });
     for (const id of ids) expect(statusOf(after.messages, id)).toEqual(['offline']);
     await after.close();
   });
@@ -130,7 +137,7 @@ describe.each<[string, Partial<SimulatorConfig>]>([
 
 describe('load mode against a real broker', () => {
   it('publishes as fast as it can, every reading stamped at publish time and valid', async () => {
-    const tap = await record(broker.url, 'devices/+/telemetry');
+    const tap = await recordMqtt(broker.url, 'devices/+/telemetry');
     const sim = runSimulator({
       ...DEFAULTS,
       url: broker.url,
@@ -140,7 +147,7 @@ describe('load mode against a real broker', () => {
       prefix: 'it-load',
       batch: 2,
     });
-    await waitFor(() => sim.stats().connected === 3, 5000, 'connected');
+    await waitFor(() => sim.stats().connected === 3, { timeoutMs: 5000, message: 'connected' });
     await sleep(1000);
     await sim.stop();
     await sleep(300);
@@ -167,7 +174,7 @@ describe('publisher outages', () => {
       { id: 'it-lwt-001', kind: 'env-sensor', group: 'lab', name: 'LWT' },
       mulberry32(1),
     );
-    const tap = await record(broker.url, 'devices/it-lwt-001/status');
+    const tap = await recordMqtt(broker.url, 'devices/it-lwt-001/status');
     const publisher = new Publisher([device], {
       url: broker.url,
       qos: 0,
@@ -176,14 +183,26 @@ describe('publisher outages', () => {
     });
     expect(publisher.perDevice).toBe(true);
     publisher.start();
-    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 1, 3000, 'online');
+    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 1, {
+      timeoutMs: 3000,
+      message: 'online',
+    });
     publisher.deviceOffline(device);
     // Nobody published 'offline' but the broker, from the will.
-    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 2, 3000, 'Last Will');
+    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 2, {
+      timeoutMs: 3000,
+      message: 'Last Will',
+    });
     publisher.deviceOnline(device);
-    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 3, 3000, 'back online');
+    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 3, {
+      timeoutMs: 3000,
+      message: 'back online',
+    });
     await publisher.stop();
-    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 4, 3000, 'offline on stop');
+    await waitFor(() => statusOf(tap.messages, 'it-lwt-001').length === 4, {
+      timeoutMs: 3000,
+      message: 'offline on stop',
+    });
     await tap.close();
     expect(statusOf(tap.messages, 'it-lwt-001')).toEqual([
       'online',

@@ -1,3 +1,8 @@
+/**
+ * Debian's mosquitto as a private external broker for tests: started on a free loopback port
+ * with a generated throwaway config, stopped and cleaned up. Owns that process and its temp
+ * folder; never touches a system-wide mosquitto service.
+ */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,10 +36,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'pulse-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`,
-  );
+  writeFileSync(conf, mosquittoConfig(port));
   const child: ChildProcess = spawn(MOSQUITTO_BIN, ['-c', conf], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -59,4 +61,16 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Loopback only, anonymous, no persistence (a restart loses sessions), errors on stderr. */
+function mosquittoConfig(port: number): string {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stderr',
+    'log_type error',
+    '',
+  ].join('\n');
 }
