@@ -60,6 +60,7 @@ export class LiveGateway {
     this.emitter.attach(
       httpServer,
       (socket) => {
+        if (!this.entry.admit(socket)) return;
         this.entry.limitEvents(socket);
         this.handleConnection(socket);
       },

@@ -9,7 +9,8 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
 
 /**
  * Runs the built-in device simulator as a child process (SIMULATOR=on), so a
- * busy simulator never steals the gateway's event loop.
+ * busy simulator never steals the gateway's event loop. Owns that child; must not read
+ * credentials itself (it forwards the variables it is given).
  */
 @Injectable()
 export class SimulatorRepository {
@@ -23,6 +24,12 @@ export class SimulatorRepository {
     dropout?: number;
     offline?: number;
     script?: string;
+    /**
+     * Broker credentials for the child (MQTT_USERNAME, MQTT_PASSWORD_FILE, MQTT_CA_FILE): passed
+     * in its environment, which only this user can read, never in its argv, which `ps` shows
+     * to everyone. The password itself stays in its file.
+     */
+    credentials?: Record<string, string | undefined>;
   }): void {
     const script = options.script ?? defaultSimulatorScript();
     if (!existsSync(script)) {
@@ -48,8 +55,14 @@ export class SimulatorRepository {
       String(options.offline ?? 0),
       '--quiet',
     ];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [name, value] of Object.entries(options.credentials ?? {})) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit'],
+      env,
     });
     this.child = child;
     this.logger.log(
