@@ -1,9 +1,6 @@
 import type { IngestStats } from '@pulse/protocol';
 import { statusTopic, telemetryTopic } from '@pulse/protocol';
 import {
-  closeLive,
-  collectReadings,
-  connectLive,
   connectMqtt,
   endMqtt,
   getJson,
@@ -12,7 +9,6 @@ import {
   publish,
   SIMULATOR_MAIN,
   startMosquitto,
-  subscribe,
 } from '@pulse/test-support';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +16,7 @@ import { join } from 'node:path';
 import { PulseHandle } from '../src/app/pulse';
 import { SimulatorRepository } from '../src/app/simulator/simulator.repository';
 import { startTestPulse } from './support/pulse';
+import { watchDevices } from './support/viewer';
 
 const GATEWAY_PASSWORD = 'gw-Pa55-never-shown';
 const SIMULATOR_PASSWORD = 'sim-Pa55-never-shown';
@@ -97,22 +94,20 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
     expect(stats.body.broker).toMatchObject({ mode: 'external', connected: true });
     expect(JSON.stringify(stats.body)).not.toContain(GATEWAY_PASSWORD);
 
-    const viewer = await connectLive(pulse.httpUrl);
-    await subscribe(viewer, { devices: ['dev-a'] });
-    const received = collectReadings(viewer);
+    const viewer = await watchDevices(pulse.httpUrl, ['dev-a']);
+    const { received } = viewer;
     const devA = await device('dev-a');
     for (let n = 0; n < 5; n++)
       await publish(devA, telemetryTopic('dev-a'), `{"values":{"n":${n}}}`, 1);
     const readings = await received.waitForCount(5);
     expect(readings.map((r) => r.values['n'])).toEqual([0, 1, 2, 3, 4]);
     await endMqtt(devA);
-    await closeLive(viewer);
+    await viewer.close();
   });
 
   it('does not let dev-a publish under devices/dev-b/ (ACL pattern write devices/%u/#)', async () => {
-    const viewer = await connectLive(pulse.httpUrl);
-    await subscribe(viewer, { devices: ['dev-a', 'dev-b'] });
-    const received = collectReadings(viewer);
+    const viewer = await watchDevices(pulse.httpUrl, ['dev-a', 'dev-b']);
+    const { received } = viewer;
     const devA = await device('dev-a');
     await publish(devA, telemetryTopic('dev-b'), '{"values":{"spoofed":1}}', 1);
     await publish(devA, statusTopic('dev-b'), 'offline', 1, true);
@@ -122,7 +117,7 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
     expect(received.readings.map((r) => r.deviceId)).toEqual(['dev-a']);
     expect(readings[0].values).toEqual({ marker: 1 });
     await endMqtt(devA);
-    await closeLive(viewer);
+    await viewer.close();
   });
 
   it("refuses an oversize packet with mosquitto's max_packet_size (the sender is disconnected)", async () => {
@@ -161,9 +156,8 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
 
   it('gives the simulator child its credentials in the environment, never in argv', async () => {
     const sut = new SimulatorRepository();
-    const viewer = await connectLive(pulse.httpUrl);
-    await subscribe(viewer, { devices: ['sim-001'] });
-    const received = collectReadings(viewer);
+    const viewer = await watchDevices(pulse.httpUrl, ['sim-001']);
+    const { received } = viewer;
     sut.start({
       mqttUrl: mosquitto.url,
       devices: 2,
@@ -190,7 +184,7 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
       expect(environ).toContain(`MQTT_PASSWORD_FILE=${join(dir, 'simulator')}`);
     } finally {
       await sut.stop();
-      await closeLive(viewer);
+      await viewer.close();
     }
   });
 });

@@ -1,22 +1,12 @@
 import type { IngestStats } from '@pulse/protocol';
 import { LIVE_NAMESPACE, telemetryTopic } from '@pulse/protocol';
-import {
-  closeLive,
-  collectReadings,
-  connectLive,
-  connectMqtt,
-  endMqtt,
-  getJson,
-  LiveClient,
-  publish,
-  subscribe,
-  waitFor,
-} from '@pulse/test-support';
+import { connectMqtt, endMqtt, getJson, LiveClient, publish, waitFor } from '@pulse/test-support';
 import { Agent } from 'node:http';
 import { connect as tcpConnect, Socket } from 'node:net';
 import { io } from 'socket.io-client';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse } from './support/pulse';
+import { watchDevices } from './support/viewer';
 
 /** Linux routes all of 127/8 to loopback: a second client address that is not exempt. */
 const FLOODER = '127.0.0.2';
@@ -77,9 +67,7 @@ describe('per-IP connection caps on /live and the embedded broker', () => {
 
   it('cuts a flood of MQTT and /live connections from one IP off while a device streams to a viewer', async () => {
     const before = await refused();
-    const viewer = await connectLive(pulse.httpUrl);
-    await subscribe(viewer, { devices: ['capped-steady'] });
-    const received = collectReadings(viewer);
+    const viewer = await watchDevices(pulse.httpUrl, ['capped-steady']);
     const device = await connectMqtt(pulse.mqttUrl);
     const port = Number(new URL(pulse.mqttUrl).port);
 
@@ -94,7 +82,7 @@ describe('per-IP connection caps on /live and the embedded broker', () => {
 
     expect(mqttOutcomes.filter((o) => o === 'open')).toHaveLength(5);
     expect(liveOutcomes.filter((o) => o === 'connected')).toHaveLength(5);
-    const readings = await received.waitForCount(20);
+    const readings = await viewer.received.waitForCount(20);
     expect(readings.map((r) => r.values['n'])).toEqual(Array.from({ length: 20 }, (_, n) => n));
     const after = await waitFor(async () => {
       const now = await refused();
@@ -109,6 +97,6 @@ describe('per-IP connection caps on /live and the embedded broker', () => {
       Array(8).fill('connected'),
     );
     await endMqtt(device);
-    await closeLive(viewer);
+    await viewer.close();
   });
 });

@@ -1,13 +1,10 @@
 import { telemetryTopic } from '@pulse/protocol';
 import {
-  closeLive,
-  collectReadings,
   connectLive,
   connectMqtt,
   endMqtt,
   publish,
   selfSignedCertificate,
-  subscribe,
   TestCertificate,
   Transport,
 } from '@pulse/test-support';
@@ -15,6 +12,7 @@ import mqtt from 'mqtt';
 import { request as httpRequest } from 'node:http';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse } from './support/pulse';
+import { watchDevices } from './support/viewer';
 
 // Real: a certificate openssl makes for this file, Nest's HTTPS server with Socket.IO on both
 // transports (socket.io-client trusting that certificate as its CA), the embedded broker's
@@ -45,20 +43,18 @@ describe('TLS: HTTPS/WSS on PORT and mqtts on the embedded broker', () => {
   it.each<Transport>(['websocket', 'polling'])(
     'delivers a reading published over mqtts to a viewer over %s (wss/https)',
     async (transport) => {
-      const viewer = await connectLive(pulse.httpUrl, [transport], undefined, {
+      const viewer = await watchDevices(pulse.httpUrl, [`tls-${transport}`], transport, {
         ca: certificate.cert,
       });
-      await subscribe(viewer, { devices: [`tls-${transport}`] });
-      const received = collectReadings(viewer);
       const device = await connectMqtt(pulse.mqttsUrl ?? '', {
         ca: certificate.cert,
         servername: 'localhost',
       });
       await publish(device, telemetryTopic(`tls-${transport}`), '{"values":{"t":21.5}}', 1);
-      const readings = await received.waitForCount(1);
+      const readings = await viewer.received.waitForCount(1);
       expect(readings[0]).toMatchObject({ deviceId: `tls-${transport}`, values: { t: 21.5 } });
       await endMqtt(device);
-      await closeLive(viewer);
+      await viewer.close();
     },
   );
 
