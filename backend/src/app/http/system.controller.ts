@@ -9,6 +9,11 @@ export interface HealthResponse {
   serverTime: number;
 }
 
+/**
+ * `/api/health` and `/api/stats`: liveness with the broker connection, and the gateway's
+ * counters. Owns these two routes only; must not count or track anything itself (IngestService
+ * knows the broker state, StatsService assembles the counters each stage owns).
+ */
 @Controller()
 export class SystemController {
   constructor(
