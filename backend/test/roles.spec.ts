@@ -7,7 +7,16 @@ import {
   subscribe,
   Transport,
 } from '@pulse/test-support';
-import { adminAuth, tokenFor, TEST_ADMIN_PASSWORD, usePulse, userToken } from './support/pulse';
+import { LIVE_NAMESPACE } from '@pulse/protocol';
+import { io } from 'socket.io-client';
+import {
+  adminAuth,
+  login,
+  tokenFor,
+  TEST_ADMIN_PASSWORD,
+  usePulse,
+  userToken,
+} from './support/pulse';
 
 const RULE = {
   id: 'roles-rule',
@@ -174,6 +183,28 @@ describe('ANONYMOUS_ROLE=none', () => {
       expect(await handshake(url, transport)).toBe('unauthorized');
       const { token } = await tokenFor(url, 'admin', TEST_ADMIN_PASSWORD);
       expect(await handshake(url, transport, token)).toBe('connected');
+    },
+  );
+
+  it.each<Transport>(['websocket', 'polling'])(
+    'admits the browser session cookie in the %s handshake',
+    async (transport) => {
+      const url = backend.pulse.httpUrl;
+      const cookie = await login(url, 'admin', TEST_ADMIN_PASSWORD);
+      const socket = io(`${url}${LIVE_NAMESPACE}`, {
+        transports: [transport],
+        reconnection: false,
+        forceNew: true,
+        extraHeaders: { cookie },
+      });
+      backend.track(socket);
+      const outcome = await new Promise<string>((resolve) => {
+        socket.once('connect', () => resolve('connected'));
+        socket.once('connect_error', (error) => resolve(error.message));
+      });
+      expect(outcome).toBe('connected');
+      // The session carries its role: an admin may acknowledge (the alert is unknown).
+      expect(await ack(socket)).toMatchObject({ ok: false, error: 'not_found' });
     },
   );
 
