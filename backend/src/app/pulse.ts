@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
+import { anonymousRoleOf } from './auth/auth.service';
 import { Config, logLevels, StartupError } from './config/config';
 import { readTlsMaterial } from './config/secret-files';
 import { mountDashboard } from './http/dashboard-static';
@@ -33,6 +34,8 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   // Before anything listens: a bad rules file stops the boot with every problem listed.
   const alertRules = loadInitialAlertRules(config);
   const tls = readTlsMaterial(config);
+  // ANONYMOUS_ROLE=operator/admin stops the boot before anything listens.
+  anonymousRoleOf(config);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, alertRules),
     {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/* Validation of the HTTP history query. The response shapes live in the zod-free `http.ts`. */
+/*
+ * Validation of the HTTP history query (used by the devices controller's pipe). Owns this
+ * schema only; the response shapes live in the zod-free `http.ts`, which must never import
+ * this file's values, and the query's defaults (window, points) belong to the backend config.
+ */
 
 /** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
 export const HistoryQuerySchema = z

@@ -1,6 +1,8 @@
 /**
  * Hard limits of the contract. Every outside input is bounded by one of these;
- * the decoder rejects (and counts) anything beyond them.
+ * the decoder rejects (and counts) anything beyond them. Owns the numbers only and stays
+ * zod-free: enforcing them is the schemas' and the decoder's job, and the backend reads them
+ * from here (socket buffer, history, alert clock skew) rather than restating them.
  */
 export const LIMITS = {
   /** Largest MQTT payload accepted on any device topic, in bytes. */

@@ -1,7 +1,8 @@
 /*
  * Why a device message is refused: the reason names and the rejection record. Part of the
  * zod-free core entry (the decoder that produces them, which validates meta with zod, lives
- * in `decode.ts`).
+ * in `decode.ts`). Owns the vocabulary only: deciding that a message fails is the decoder's
+ * job, counting the reasons the backend ingest's (exposed in `/api/stats`).
  */
 
 /**

@@ -1,7 +1,9 @@
 import { isValidId } from './ids';
 
 /**
- * MQTT topics, device to stack: `devices/{deviceId}/telemetry|status|meta`.
+ * MQTT topics, device to stack: `devices/{deviceId}/telemetry|status|meta`. Owns the topic
+ * strings both ways (build and parse); it must not read payloads (`decode.ts`) nor subscribe,
+ * publish or authorise (the gateway's MQTT repository and broker guard, the simulator).
  * @see https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901241 (topic names)
  */
 export const TOPIC_ROOT = 'devices';

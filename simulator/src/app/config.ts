@@ -1,3 +1,6 @@
+// The simulator's command line: flags, defaults, usage text and their validation into a
+// SimulatorConfig. Owns turning argv into a config or an error message; must not print, set the
+// exit code or start anything (main.ts does), nor decide what the fleet loop does with the values.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BrokerCredentials, NO_CREDENTIALS, readBrokerCredentials } from './broker-credentials';

@@ -28,6 +28,10 @@ export interface InProcessBroker {
  * `create()` makes the broker, `listen()` opens its TCP port: in between the
  * ingest subscribes in-process (see {@link InProcessBroker}), so nothing a
  * device publishes can arrive before the ingest listens.
+ *
+ * Owns the Aedes instance and its TCP server; must not decode or route device messages (the
+ * ingest's handler does), define what devices may publish (security/broker-guard.ts supplies
+ * the hooks) or decide when it runs (PulseRuntime).
  */
 @Injectable()
 export class EmbeddedBrokerRepository {

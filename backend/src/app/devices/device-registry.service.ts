@@ -23,6 +23,10 @@ export const MAX_METRICS_PER_DEVICE = LIMITS.maxMetricsPerReading;
  * lastSeen/lastTs move with every reading but are not pushed (clients age
  * devices from the readings themselves), so a reading costs no `device` event.
  * `undefined` means the device was refused (registry full).
+ *
+ * Written only by the ingest (the `apply*` calls); read by the live subscriptions, the alerts
+ * (groups), the devices controller and stats. Owns the device records and groups; must not
+ * publish the changes it returns (the ingest does) nor keep readings (HistoryService does).
  */
 @Injectable()
 export class DeviceRegistryService {

@@ -8,6 +8,10 @@ import { CONFIG, Config } from '../config/config';
  * HISTORY_MAX_POINTS, whichever is tighter. Devices are bounded by the
  * registry (only registered devices are recorded) and metrics per device by
  * LIMITS.maxMetricsPerReading.
+ *
+ * Written only by the ingest; read by the devices controller and the live subscriptions. Owns
+ * the stored points; must not publish anything, know who asks, or pick a query's window and
+ * point budget (its callers do).
  */
 @Injectable()
 export class HistoryService {

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
+import { Public } from '../auth/roles.decorator';
 import { IngestService } from '../ingest/ingest.service';
 import { StatsService } from '../stats/stats.service';
 
@@ -9,6 +10,11 @@ export interface HealthResponse {
   serverTime: number;
 }
 
+/**
+ * `/api/health` and `/api/stats`: liveness with the broker connection, and the gateway's
+ * counters. Owns these two routes only; must not count or track anything itself (IngestService
+ * knows the broker state, StatsService assembles the counters each stage owns).
+ */
 @Controller()
 export class SystemController {
   constructor(
@@ -17,6 +23,7 @@ export class SystemController {
   ) {}
 
   /** Liveness; `broker` tells whether ingestion is connected. */
+  @Public()
   @Get('health')
   health(): HealthResponse {
     const status = this.ingest.gatewayStatus();

@@ -9,8 +9,12 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
 
 /**
  * Runs the built-in device simulator as a child process (SIMULATOR=on), so a
- * busy simulator never steals the gateway's event loop. Owns that child; must not read
- * credentials itself (it forwards the variables it is given).
+ * busy simulator never steals the gateway's event loop.
+ *
+ * Owns the child process only (spawn, SIGTERM then SIGKILL); must not decide when or with
+ * what it runs (PulseRuntime passes the SIMULATOR_* config) nor import simulator source: it
+ * talks to the built CLI through its flags, and to broker credentials through the variables
+ * it is given, forwarded in the child's environment (never read or put in argv here).
  */
 @Injectable()
 export class SimulatorRepository {

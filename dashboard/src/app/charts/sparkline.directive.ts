@@ -10,6 +10,8 @@ import { gapThresholdMs, redrawIntervalMs } from './window-stats';
  * fleet of hundreds of tiles stays cheap. Drawn by the shared frame scheduler
  * when its series changed or the window moved by a pixel, not more often than
  * one pixel's worth of the window's time; breaks the line where data is missing.
+ * Owns its canvas only: it reads the stores and never writes them, leaves watching the
+ * series to its page (the overview) and draws only when the frame scheduler calls `frame()`.
  */
 @Directive({
   selector: 'canvas[appSparkline]',

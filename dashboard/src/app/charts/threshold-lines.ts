@@ -1,6 +1,13 @@
 import type { AlertRule, AlertSeverity } from '@pulse/protocol/core';
 import type { Chart, Plugin } from 'chart.js';
 
+/*
+ * Alert thresholds on charts: which levels of the rules apply to a device's metric, where they
+ * fall on the y axis, and the Chart.js plugin that draws them. Pure apart from the plugin's
+ * drawing; it must not fetch rules (AlertRulesService, read by the device page and the wall
+ * tiles) nor evaluate them: whether an alert fires is the backend's alert engine's call.
+ */
+
 /** One horizontal level to draw on a chart. */
 export interface ThresholdLine {
   value: number;

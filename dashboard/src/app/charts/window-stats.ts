@@ -1,3 +1,9 @@
+/*
+ * The small arithmetic charts and sparklines share: the shape of a window's stats, the gap
+ * threshold and the redraw interval. Pure and state-free; computing the stats over a window
+ * is window-projection.ts's, deciding when to draw the frame scheduler's and the drawables'.
+ */
+
 /** Min / max / average of the points in a chart's visible window. */
 export interface WindowStats {
   count: number;

@@ -1,5 +1,11 @@
 import type { AlertEvent } from '@pulse/protocol/core';
 
+/*
+ * Alert events for the specs: one builder with plausible defaults and its acknowledged form.
+ * Test-only (excluded from the app build). Owns fixtures only; it must not reach Angular or the
+ * stores, so service, store and pure-function specs can all use it.
+ */
+
 let seq = 0;
 
 /** An alert event with sensible defaults (a raised critical threshold alert). */

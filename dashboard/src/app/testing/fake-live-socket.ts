@@ -12,6 +12,12 @@ import type {
   LiveSocketOptions,
 } from '../core/live/live-socket';
 
+/*
+ * The fake of live-socket.ts: records what LiveService sends and lets the spec play the
+ * gateway through the real handlers. Test-only (excluded from the app build). It must not
+ * reply or time out by itself, nor import socket.io: each spec decides what the server does.
+ */
+
 /** A socket that does nothing by itself: the test plays the server through `server`. */
 export class FakeLiveSocket implements LiveSocket {
   connects = 0;

@@ -9,7 +9,9 @@ import { FakeLiveSocket, fakeSocketFactory } from './fake-live-socket';
 /*
  * The TestBed set-up the component and service specs share: a fake clock, a fake live socket
  * the test plays the gateway through, and a render helper that drives fake time and change
- * detection by hand. Test-only: production code must never import it.
+ * detection by hand. Test-only: production code must never import it. Of its own it replaces
+ * only the socket factory, the random source and (on request) the route; it must not fake
+ * LiveService or the stores, so the specs exercise the app's own wiring.
  */
 
 /** The fixed "now" of the specs (2026-11-22 01:00 UTC). */

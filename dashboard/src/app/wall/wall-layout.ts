@@ -1,3 +1,9 @@
+/*
+ * How a wall board's tiles fit the screen: columns, rows and tile size for a tile count. Pure
+ * (unit tested); it must not measure the DOM or read the URL: the wall page passes in the grid
+ * size and the `cols` parameter.
+ */
+
 /** Grid shape of a wall board. */
 export interface WallLayout {
   cols: number;

@@ -19,6 +19,9 @@ import { isValidId } from '@pulse/protocol/core';
  *
  * Invalid values never break the wall: they fall back to the default and are
  * listed in small type at the bottom of the screen.
+ *
+ * This module owns the parameters (parsing, defaults, paging and rotation arithmetic) and is
+ * pure; it must not read the router or the clock (the wall page passes the query and `now`).
  */
 export interface WallConfig {
   /** Explicit boards (device ids per board); empty = derive from the fleet / group. */

@@ -9,7 +9,11 @@ import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatDuration, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 
-/** One device on the wall: big name, big values, a chart per metric, and an unmissable state. */
+/**
+ * One device on the wall: big name, big values, a chart per metric, and an unmissable state.
+ * Owns the tile's view (health, values, the threshold lines per metric); it must not watch
+ * series or pick the alert colour (the wall page does both) nor draw (LiveChartComponent).
+ */
 @Component({
   selector: 'app-wall-tile',
   imports: [LiveChartComponent],

@@ -1,3 +1,7 @@
+// Which devices a run has: ids, kinds, groups and display names, each seeded from `--seed` and
+// its index so a big fleet starts with the same devices as a small one, and the scenario's device.
+// Owns the roster only; how a device behaves is DeviceModel's (device-model.ts), when it samples
+// and publishes the fleet loop's (simulator.ts).
 import {
   DEFAULT_BEHAVIOUR,
   DeviceBehaviour,
