@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   logger.log(`api         ${browserUrl}/api/health`);
   logger.log(`socket.io   ${browserUrl}${LIVE_NAMESPACE} (websocket, polling)`);
   logger.log(`mqtt        ${pulse.mqttUrl} (${config.MQTT_URL ? 'external' : 'embedded Aedes'})`);
+  if (pulse.mqttsUrl) logger.log(`mqtts       ${pulse.mqttsUrl} (embedded Aedes, TLS)`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

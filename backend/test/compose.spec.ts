@@ -4,7 +4,8 @@
  * exists, the backend's environment is valid for the backend's own config schema, and
  * ports and broker URLs line up with the services that provide them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigSchema, loadConfig } from '../src/app/config/config';
@@ -17,9 +18,12 @@ type Service = {
   ports?: string[];
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
+  secrets?: string[];
+  volumes?: string[];
 };
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
 };
 const services = compose.services;
 
@@ -107,7 +111,18 @@ describe('docker-compose.yml', () => {
     const env = services['backend'].environment ?? {};
     const known = Object.keys(ConfigSchema.shape);
     expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
-    const config = loadConfig(env);
+    // The secrets are made on the host (make-passwords.sh): stand-ins with the same shape.
+    const secrets = mkdtempSync(join(tmpdir(), 'pulse-compose-secrets-'));
+    const local = Object.fromEntries(
+      Object.entries(env).map(([key, value]) => {
+        if (!value.startsWith('/run/secrets/')) return [key, value];
+        const file = join(secrets, value.slice('/run/secrets/'.length));
+        writeFileSync(file, 'stand-in-password\n');
+        return [key, file];
+      }),
+    );
+    const config = loadConfig(local);
+    rmSync(secrets, { recursive: true, force: true });
     expect(config.HOST).toBe('0.0.0.0'); // reachable through the published port
     expect(config.SIMULATOR).toBe('off'); // the fleet is its own service here
     const published = (services['backend'].ports ?? []).map((p) =>
@@ -128,5 +143,71 @@ describe('docker-compose.yml', () => {
     const command = services['simulator'].command ?? [];
     expect(command[command.indexOf('--url') + 1]).toBe(broker.href.replace(/\/$/, ''));
     expect(Object.keys(services['backend'].depends_on ?? {})).toContain(broker.hostname);
+  });
+
+  describe('security', () => {
+    const mosquittoConf = readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+    const acl = readFileSync(join(root, 'deploy/mosquitto/acl'), 'utf8');
+    const makePasswords = readFileSync(join(root, 'deploy/mosquitto/make-passwords.sh'), 'utf8');
+
+    it('runs Mosquitto with a password file, the ACL, max_packet_size and anonymous access off', () => {
+      expect(mosquittoConf).toMatch(/^allow_anonymous false$/m);
+      expect(mosquittoConf).toMatch(/^max_packet_size 66560$/m);
+      expect(mosquittoConf).toMatch(/^password_file \/run\/secrets\/mosquitto_passwd$/m);
+      expect(mosquittoConf).toMatch(/^acl_file \/mosquitto\/config\/acl$/m);
+      const mosquitto = services['mosquitto'];
+      expect(mosquitto.command).toEqual(['mosquitto', '-c', '/mosquitto/config/mosquitto.conf']);
+      expect(mosquitto.volumes).toEqual([
+        './deploy/mosquitto/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro',
+        './deploy/mosquitto/acl:/mosquitto/config/acl:ro',
+      ]);
+      expect(mosquitto.secrets).toEqual(['mosquitto_passwd']);
+    });
+
+    it('lets a device write only its own topics and the gateway read every device', () => {
+      const lines = acl.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+      expect(lines).toContain('pattern write devices/%u/#');
+      expect(lines.slice(lines.indexOf('user gateway') + 1)[0]).toBe('topic read devices/#');
+      expect(services['backend'].environment?.['MQTT_USERNAME']).toBe('gateway');
+      expect(services['simulator'].environment?.['MQTT_USERNAME']).toBe('simulator');
+      expect(lines).toContain('user simulator');
+    });
+
+    it('passes every password as a mounted secret file, none inline', () => {
+      for (const [name, service] of Object.entries(services)) {
+        for (const [key, value] of Object.entries(service.environment ?? {})) {
+          expect({ service: name, key, inline: /PASSWORD$|SECRET$|TOKEN$/.test(key) }).toEqual({
+            service: name,
+            key,
+            inline: false,
+          });
+          if (!value.startsWith('/run/secrets/')) continue;
+          const secret = value.slice('/run/secrets/'.length);
+          expect({ service: name, secret, mounted: service.secrets?.includes(secret) }).toEqual({
+            service: name,
+            secret,
+            mounted: true,
+          });
+        }
+        expect(String(service.command ?? '')).not.toMatch(/password(?!-file)/i);
+      }
+      // Every secret file is one make-passwords.sh writes, and git ignores them.
+      for (const { file } of Object.values(compose.secrets)) {
+        expect(file.startsWith('./deploy/secrets/')).toBe(true);
+        const name = file.slice('./deploy/secrets/'.length);
+        expect(makePasswords).toContain(name);
+      }
+      expect(readFileSync(join(root, '.gitignore'), 'utf8')).toMatch(/^deploy\/secrets\/$/m);
+    });
+
+    it('publishes ports on 127.0.0.1 only and turns anonymous dashboard access off', () => {
+      for (const service of Object.values(services)) {
+        for (const port of service.ports ?? []) expect(String(port)).toMatch(/^127\.0\.0\.1:/);
+      }
+      expect(services['backend'].environment?.['ANONYMOUS_ROLE']).toBe('none');
+      expect(services['backend'].environment?.['PULSE_ADMIN_PASSWORD_FILE']).toBe(
+        '/run/secrets/pulse_admin_password',
+      );
+    });
   });
 });

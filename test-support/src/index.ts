@@ -12,3 +12,4 @@ export * from './lib/mqtt-client';
 export * from './lib/embedded-broker';
 export * from './lib/mosquitto';
 export * from './lib/processes';
+export * from './lib/tls';

@@ -9,6 +9,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server as HttpServer } from 'node:http';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
+import { readMqttClientAuth, readTlsMaterial } from './config/secret-files';
 import { IngestService } from './ingest/ingest.service';
 import { LiveGateway } from './live/live.gateway';
 import { SimulatorRepository } from './simulator/simulator.repository';
@@ -33,6 +34,7 @@ function redactUrl(url: string): string {
 export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Pulse');
   mqttUrl = '';
+  mqttsUrl: string | null = null;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -48,7 +50,12 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     this.gateway.start(this.adapterHost.httpAdapter.getHttpServer() as HttpServer);
     if (config.MQTT_URL) {
       this.mqttUrl = config.MQTT_URL;
-      await this.ingest.start('external', redactUrl(this.mqttUrl));
+      await this.ingest.start(
+        'external',
+        redactUrl(this.mqttUrl),
+        undefined,
+        readMqttClientAuth(config),
+      );
     } else {
       // Embedded: the ingest subscribes in-process before the broker listens, so it
       // sees every message (retained status/meta included) a device ever publishes.
@@ -57,6 +64,11 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
       const port = await this.broker.listen(config.HOST, config.MQTT_PORT);
       this.mqttUrl = `mqtt://${urlHost(config.HOST)}:${port}`;
       this.ingest.setBrokerUrl(this.mqttUrl);
+      const tls = readTlsMaterial(config);
+      if (tls) {
+        const tlsPort = await this.broker.listen(config.HOST, config.MQTT_TLS_PORT, tls);
+        this.mqttsUrl = `mqtts://${urlHost(config.HOST)}:${tlsPort}`;
+      }
     }
     if (config.SIMULATOR === 'on') {
       this.simulator.start({
@@ -65,6 +77,14 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
         rate: config.SIMULATOR_RATE,
         dropout: config.SIMULATOR_DROPOUT,
         offline: config.SIMULATOR_OFFLINE,
+        // External broker only: the embedded one has no credentials for the loopback simulator.
+        credentials: config.MQTT_URL
+          ? {
+              MQTT_USERNAME: config.MQTT_USERNAME,
+              MQTT_PASSWORD_FILE: config.MQTT_PASSWORD_FILE,
+              MQTT_CA_FILE: config.MQTT_CA_FILE,
+            }
+          : {},
       });
     }
   }

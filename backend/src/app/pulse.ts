@@ -5,16 +5,22 @@ import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
 import { anonymousRoleOf } from './auth/auth.service';
 import { Config, logLevels, StartupError } from './config/config';
+import { readTlsMaterial } from './config/secret-files';
 import { mountDashboard } from './http/dashboard-static';
 import { PulseLogger } from './logging/pulse.logger';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
 
 export interface PulseHandle {
-  /** e.g. http://127.0.0.1:3000 (dashboard at `/`, API at `/api`, Socket.IO namespace `/live`). */
+  /**
+   * e.g. http://127.0.0.1:3000 (dashboard at `/`, API at `/api`, Socket.IO namespace `/live`);
+   * https:// with TLS_CERT_FILE/TLS_KEY_FILE.
+   */
   httpUrl: string;
   /** Broker the ingest uses (embedded Aedes or MQTT_URL); devices publish here. */
   mqttUrl: string;
+  /** The embedded broker's mqtts listener (TLS set, MQTT_URL unset), e.g. mqtts://127.0.0.1:8883. */
+  mqttsUrl: string | null;
   app: NestExpressApplication;
   /** Stops simulator, ingest, Socket.IO, broker and HTTP server. Idempotent. */
   close(): Promise<void>;
@@ -27,6 +33,7 @@ export interface PulseHandle {
 export async function startPulse(config: Config): Promise<PulseHandle> {
   // Before anything listens: a bad rules file stops the boot with every problem listed.
   const alertRules = loadInitialAlertRules(config);
+  const tls = readTlsMaterial(config);
   // ANONYMOUS_ROLE=operator/admin stops the boot before anything listens.
   anonymousRoleOf(config);
   const app = await NestFactory.create<NestExpressApplication>(
@@ -37,6 +44,9 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
       forceCloseConnections: true,
       // JSON only: hardenHttp mounts the one body parser (no urlencoded/text, so no form posts).
       bodyParser: false,
+      // HTTPS and WSS on PORT (no plain HTTP beside it: a redirect would invite sending the
+      // session cookie in clear first).
+      ...(tls ? { httpsOptions: { cert: tls.cert, key: tls.key } } : {}),
     },
   );
   try {
@@ -57,8 +67,9 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   const { port } = app.getHttpServer().address() as AddressInfo;
   let closing: Promise<void> | null = null;
   return {
-    httpUrl: `http://${urlHost(config.HOST)}:${port}`,
+    httpUrl: `${tls ? 'https' : 'http'}://${urlHost(config.HOST)}:${port}`,
     mqttUrl: app.get(PulseRuntime).mqttUrl,
+    mqttsUrl: app.get(PulseRuntime).mqttsUrl,
     app,
     close: () => (closing ??= app.close()),
   };

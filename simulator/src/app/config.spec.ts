@@ -1,7 +1,7 @@
 import { DEFAULTS, parseConfig, SimulatorConfig } from './config';
 
 function ok(argv: string[]): SimulatorConfig {
-  const result = parseConfig(argv);
+  const result = parseConfig(argv, {});
   if (!result.ok || !('config' in result))
     throw new Error(`expected a config, got ${JSON.stringify(result)}`);
   return result.config;
@@ -25,6 +25,7 @@ describe('parseConfig', () => {
       connections: 0,
       period: 600,
       scenario: null,
+      credentials: { username: null, password: null, ca: null },
     });
     expect(ok([])).toEqual(DEFAULTS);
   });
@@ -104,7 +105,7 @@ describe('parseConfig', () => {
     [['--scenario'], /--scenario/],
     [['--scenario', 'spike', '--load'], /--scenario cannot be combined with --load/],
   ])('rejects %j naming the flag', (argv, message) => {
-    const result = parseConfig(argv);
+    const result = parseConfig(argv, {});
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toMatch(message);
   });

@@ -3,6 +3,7 @@
 // exit code or start anything (main.ts does), nor decide what the fleet loop does with the values.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { BrokerCredentials, NO_CREDENTIALS, readBrokerCredentials } from './broker-credentials';
 import { SCENARIO_NAMES, ScenarioName } from './models/scenario';
 
 /**
@@ -43,6 +44,11 @@ export interface SimulatorConfig {
    * `drift`, `flatline` or `offline` (see models/scenario.ts); null = none. Not with `--load`.
    */
   scenario: ScenarioName | null;
+  /**
+   * `--username`, `--password-file`, `--ca-file` (or env MQTT_USERNAME, MQTT_PASSWORD_FILE,
+   * MQTT_CA_FILE): read at startup; the password is never a flag (argv is public in `ps`).
+   */
+  credentials: BrokerCredentials;
 }
 
 export const DEFAULTS: SimulatorConfig = {
@@ -61,6 +67,7 @@ export const DEFAULTS: SimulatorConfig = {
   connections: 0,
   period: 600,
   scenario: null,
+  credentials: NO_CREDENTIALS,
 };
 
 export const USAGE = `Usage: node dist/simulator/main.js [options]
@@ -89,6 +96,10 @@ Options:
                          drift     temperature drifts 60 → 74 → 60 °C at 0.5 °C/s
                          flatline  no telemetry for 20 s (stays connected)
                          offline   connection lost for 20 s (Last Will)
+  --username <name>    broker username               (env MQTT_USERNAME)
+  --password-file <f>  file whose first line is the broker password
+                                                      (env MQTT_PASSWORD_FILE)
+  --ca-file <f>        PEM CA of an mqtts:// broker   (env MQTT_CA_FILE)
   --quiet              no progress line
   -h, --help           show this help
 
@@ -186,7 +197,7 @@ export type ConfigResult =
   | { ok: true; help: true }
   | { ok: false; error: string };
 
-type ValueFlag = Exclude<keyof SimulatorConfig, 'load' | 'quiet' | 'scenario'>;
+type ValueFlag = Exclude<keyof SimulatorConfig, 'load' | 'quiet' | 'scenario' | 'credentials'>;
 const VALUE_FLAGS: readonly ValueFlag[] = [
   'url',
   'devices',
@@ -206,7 +217,10 @@ const VALUE_FLAGS: readonly ValueFlag[] = [
  * Parse and validate argv (without `node` and the script). Never throws and
  * never exits: the caller prints `error` with {@link USAGE} and exits 2.
  */
-export function parseConfig(argv: readonly string[]): ConfigResult {
+export function parseConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigResult {
   let parsed: ReturnType<typeof parseWith>;
   try {
     parsed = parseWith(argv);
@@ -241,7 +255,9 @@ export function parseConfig(argv: readonly string[]): ConfigResult {
       error: `--scenario cannot be combined with --load (a scenario is paced in real time)`,
     };
   }
-  return { ok: true, config: result.data };
+  const credentials = readBrokerCredentials(values, env);
+  if (!credentials.ok) return { ok: false, error: credentials.errors.join('\n') };
+  return { ok: true, config: { ...result.data, credentials: credentials.credentials } };
 }
 
 function parseWith(argv: readonly string[]) {
@@ -263,6 +279,9 @@ function parseWith(argv: readonly string[]) {
       connections: { type: 'string' },
       period: { type: 'string' },
       scenario: { type: 'string' },
+      username: { type: 'string' },
+      'password-file': { type: 'string' },
+      'ca-file': { type: 'string' },
       load: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -19,6 +19,8 @@ export interface PublisherOptions {
   connect?: Connect;
   /** Unique per run, so two simulators with the same prefix do not kick each other off the broker. */
   clientIdSuffix?: string;
+  /** Broker username, password and CA (BrokerCredentials), added to every connection. */
+  auth?: { username?: string; password?: string; ca?: Buffer };
 }
 
 export interface PublisherCounters {
@@ -224,6 +226,7 @@ export class Publisher {
       connectTimeout: 10_000,
       // Never buffer QoS 0 readings while disconnected: they would be stale and unbounded.
       queueQoSZero: false,
+      ...this.options.auth,
     };
     if (this.perDevice) {
       options.will = {

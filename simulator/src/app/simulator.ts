@@ -68,6 +68,11 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
     connections: connectionCount(config),
     intervalMs: config.load ? 1 : intervalMs,
     connect: deps.connect,
+    auth: {
+      username: config.credentials.username ?? undefined,
+      password: config.credentials.password ?? undefined,
+      ca: config.credentials.ca ?? undefined,
+    },
   });
   const counters = { dropouts: 0, outages: 0, lagged: 0 };
   const pending: Array<Array<{ ts: number; values: Record<string, number> }>> = devices.map(

@@ -13,7 +13,7 @@ import type {
   SubscribeRequest,
 } from '@pulse/protocol';
 import { LIVE_NAMESPACE } from '@pulse/protocol';
-import { io, Socket } from 'socket.io-client';
+import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import { waitFor } from './wait';
 
 export type LiveClient = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -22,17 +22,19 @@ export type Transport = 'websocket' | 'polling';
 /**
  * A socket.io client on `/live` with exactly the given transports, connected. `setup` runs
  * before the connection opens: listen there for what the server sends on connect
- * (`gateway`, `alerts`).
+ * (`gateway`, `alerts`). `options` adds client options (`ca` for a test certificate).
  */
 export function connectLive(
   httpUrl: string,
   transports: Transport[] = ['websocket'],
   setup?: (socket: LiveClient) => void,
+  options: Partial<ManagerOptions & SocketOptions> = {},
 ): Promise<LiveClient> {
   const socket: LiveClient = io(`${httpUrl}${LIVE_NAMESPACE}`, {
     transports,
     reconnection: false,
     forceNew: true,
+    ...options,
   });
   setup?.(socket);
   return new Promise((resolve, reject) => {

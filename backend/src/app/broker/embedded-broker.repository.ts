@@ -1,9 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
-import { createServer, AddressInfo, Server } from 'node:net';
-import { StartupError } from '../config/config';
+import { createServer, AddressInfo, Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { CONFIG, Config, StartupError } from '../config/config';
+import type { TlsMaterial } from '../config/secret-files';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
+import { ConnectionCaps } from '../security/connection-caps';
 import { SecurityCounters } from '../security/security-counters.service';
 
 /** A message as the broker routes it: topic and payload bytes. */
@@ -34,9 +37,24 @@ export interface InProcessBroker {
 export class EmbeddedBrokerRepository {
   private readonly logger = new Logger('EmbeddedBroker');
   private aedes: Aedes | null = null;
-  private server: Server | null = null;
+  private servers: Server[] = [];
+  /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
+  private readonly caps: ConnectionCaps;
 
-  constructor(private readonly counters: SecurityCounters) {}
+  constructor(
+    private readonly counters: SecurityCounters,
+    @Inject(CONFIG)
+    config: Pick<
+      Config,
+      'MQTT_MAX_CONNECTIONS' | 'MQTT_MAX_CONNECTIONS_PER_IP' | 'CONNECTION_CAP_EXEMPT'
+    >,
+  ) {
+    this.caps = new ConnectionCaps({
+      total: config.MQTT_MAX_CONNECTIONS,
+      perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
+      exempt: config.CONNECTION_CAP_EXEMPT,
+    });
+  }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
@@ -48,24 +66,25 @@ export class EmbeddedBrokerRepository {
     };
   }
 
-  /** Listen on host:port (0 = any free port); resolves with the actual port. */
-  async listen(host: string, port: number): Promise<number> {
+  /**
+   * Listen on host:port (0 = any free port), plain MQTT, or MQTT over TLS with `tls` (the
+   * `mqtts` listener); resolves with the actual port. Call once per listener.
+   */
+  async listen(host: string, port: number, tls?: TlsMaterial): Promise<number> {
     const aedes = this.aedes;
     if (!aedes) throw new Error('EmbeddedBrokerRepository.listen() before create()');
-    const server = createServer((socket) => {
-      // Readings are small and latency matters more than packet count.
-      socket.setNoDelay(true);
-      aedes.handle(socket);
-      guardPacketSize(socket, this.counters);
-    });
-    this.server = server;
+    const name = tls ? 'MQTT_TLS_PORT' : 'MQTT_PORT';
+    const server = tls
+      ? createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => this.serve(aedes, socket))
+      : createServer((socket) => this.serve(aedes, socket));
+    this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         void new Promise<void>((done) => aedes.close(() => done()));
         reject(
           error.code === 'EADDRINUSE'
             ? new StartupError(
-                `MQTT_PORT ${port} on ${host} is already in use (another broker?): set MQTT_PORT=0 for any free port, or MQTT_URL=mqtt://${host}:${port} to use that broker`,
+                `${name} ${port} on ${host} is already in use (another broker?): set ${name}=0 for any free port, or MQTT_URL=mqtt://${host}:${port} to use that broker`,
               )
             : error,
         );
@@ -76,18 +95,43 @@ export class EmbeddedBrokerRepository {
       });
     });
     server.on('error', (error) => this.logger.error(`broker server: ${error.message}`));
+    // A failed TLS handshake (a plain client on the mqtts port) is the client's problem.
+    server.on('tlsClientError', () => undefined);
     const actual = (server.address() as AddressInfo).port;
-    this.logger.log(`embedded MQTT broker (Aedes) listening on ${host}:${actual}`);
+    this.logger.log(
+      `embedded MQTT broker (Aedes) listening on ${host}:${actual}${tls ? ' (mqtts)' : ''}`,
+    );
     return actual;
   }
 
+  /** One accepted connection: the caps first (refused = closed before any MQTT), then Aedes. */
+  private serve(aedes: Aedes, socket: Socket): void {
+    const release = this.caps.open(socket.remoteAddress);
+    if (typeof release === 'string') {
+      this.counters.refuse(
+        release === 'total' ? 'mqtt_connections_total' : 'mqtt_connections_ip',
+        `MQTT connection from ${socket.remoteAddress ?? 'a client'} (${this.caps.count} open)`,
+      );
+      socket.destroy();
+      return;
+    }
+    socket.once('close', release);
+    // Readings are small and latency matters more than packet count.
+    socket.setNoDelay(true);
+    aedes.handle(socket);
+    guardPacketSize(socket, this.counters);
+  }
+
   async stop(): Promise<void> {
-    const { aedes, server } = this;
+    const { aedes, servers } = this;
     this.aedes = null;
-    this.server = null;
-    if (server) server.close(); // stop accepting; resolves below once clients are gone
+    this.servers = [];
+    // Stop accepting; the close callbacks below resolve once the clients are gone.
+    const closed = servers
+      .filter((server) => server.listening)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(closed);
   }
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { secretFileIssues } from './secret-files';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -141,6 +142,54 @@ export const ConfigSchema = z.object({
   // ───────── end of users, sessions and tokens ─────────
   /** Most verbose Nest log level printed: fatal|error|warn|log|debug|verbose. Default log. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+
+  // --- TLS, external broker credentials and connection caps (issue 10; checked at boot by
+  // --- config/secret-files.ts: files readable, PEM parses, every problem listed).
+  /** PEM certificate (chain) for HTTPS/WSS on PORT and mqtts on MQTT_TLS_PORT. With TLS_KEY_FILE. */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of TLS_CERT_FILE. Both or neither. */
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Port of the embedded broker's `mqtts` listener (TLS set, MQTT_URL unset); `0` = any free
+   * port. Default 8883. Plain MQTT_PORT stays open on HOST for loopback devices and the demo.
+   */
+  MQTT_TLS_PORT: port.default(8883),
+  /** Username of the gateway (and built-in simulator) on an external broker. */
+  MQTT_USERNAME: z.string().min(1).max(256).optional(),
+  /** File holding the external broker password (read once at boot, never logged; one line). */
+  MQTT_PASSWORD_FILE: z.string().min(1).optional(),
+  /** PEM CA bundle that signed an external broker's certificate (mqtts:// or wss://). */
+  MQTT_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate for an external broker that wants one. With MQTT_KEY_FILE. */
+  MQTT_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of MQTT_CERT_FILE. */
+  MQTT_KEY_FILE: z.string().min(1).optional(),
+  /** `/live` connections at most, all addresses together. Default 20000 (docs/limits.md). */
+  LIVE_MAX_CONNECTIONS: positiveInt(1_000_000).default(20_000),
+  /** `/live` connections at most from one IP address (CONNECTION_CAP_EXEMPT excepted). Default 50. */
+  LIVE_MAX_CONNECTIONS_PER_IP: positiveInt(1_000_000).default(50),
+  /** Embedded-broker MQTT connections at most (both listeners). Default 20000. */
+  MQTT_MAX_CONNECTIONS: positiveInt(1_000_000).default(20_000),
+  /** Embedded-broker MQTT connections at most from one IP (CONNECTION_CAP_EXEMPT excepted). Default 100. */
+  MQTT_MAX_CONNECTIONS_PER_IP: positiveInt(1_000_000).default(100),
+  /**
+   * Addresses not held to the per-IP caps (the totals still apply), comma-separated exact IPs,
+   * `none` for no exemption. Default `127.0.0.1,::1`: the built-in simulator (one MQTT
+   * connection per device) and the bench (10,000 sockets) run on this host
+   * (docs/decisions/0010-tls-broker-credentials-connection-caps.md).
+   */
+  CONNECTION_CAP_EXEMPT: z
+    .string()
+    .transform((text) =>
+      text.trim() === 'none'
+        ? []
+        : text
+            .split(',')
+            .map((ip) => ip.trim())
+            .filter((ip) => ip !== ''),
+    )
+    .default(['127.0.0.1', '::1']),
+  // --- end of the TLS / broker credentials / connection caps block.
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {
@@ -173,10 +222,16 @@ export function loadConfig(
     if (value !== undefined && value.trim() !== '') input[key] = value.trim();
   }
   const result = ConfigSchema.safeParse(input);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
+  // Files named by the environment (TLS, broker credentials) are checked even when another
+  // variable is bad, so one boot lists every problem.
+  const fileIssues = secretFileIssues(input);
+  if (!result.success || fileIssues.length > 0) {
+    throw new ConfigError([
+      ...(result.error?.issues ?? []).map(
+        (issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`,
+      ),
+      ...fileIssues,
+    ]);
   }
   return {
     ...result.data,

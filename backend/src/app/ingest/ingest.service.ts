@@ -1,3 +1,4 @@
+import type { MqttClientAuth } from '../config/secret-files';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   GatewayStatus,
@@ -55,6 +56,7 @@ export class IngestService {
     mode: 'embedded' | 'external',
     url: string,
     inProcess?: InProcessBroker,
+    auth: MqttClientAuth = {},
   ): Promise<void> {
     this.broker = { mode, url };
     const handlers = {
@@ -62,7 +64,7 @@ export class IngestService {
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
     };
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers);
-    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers);
+    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth);
   }
 
   /** The URL devices use (known once the embedded broker listens), for /api/stats. */

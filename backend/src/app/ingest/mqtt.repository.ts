@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
+import type { MqttClientAuth } from '../config/secret-files';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
 export interface MqttHandlers {
@@ -61,8 +62,18 @@ export class MqttRepository {
     handlers.connection(true);
   }
 
-  connect(url: string, clientId: string, handlers: MqttHandlers): Promise<void> {
+  /**
+   * `url` carries no password (config refuses one); `auth` holds MQTT_USERNAME, the password
+   * read from MQTT_PASSWORD_FILE and the TLS files, and never reaches a log line.
+   */
+  connect(
+    url: string,
+    clientId: string,
+    handlers: MqttHandlers,
+    auth: MqttClientAuth = {},
+  ): Promise<void> {
     const client = mqtt.connect(url, {
+      ...auth,
       clientId,
       clean: false,
       reconnectPeriod: 0,
@@ -89,7 +100,9 @@ export class MqttRepository {
       else this.subscribe(client, () => this.markReady());
     });
     client.on('message', (topic, payload) => this.deliver(handlers, topic, payload));
-    client.on('error', (error) => this.errorLog.report('error', `broker ${url}: ${error.message}`));
+    client.on('error', (error) =>
+      this.errorLog.report('error', `broker ${url}: ${describeError(error, auth.username)}`),
+    );
     client.on('close', () => {
       if (this.connected) {
         this.connected = false;
@@ -174,4 +187,18 @@ export class MqttRepository {
       if (!this.closing) client.reconnect();
     }, delay);
   }
+}
+
+/**
+ * The log text of a client error. A refused CONNECT (MQTT 3.1.1 CONNACK 4 bad credentials, 5 not
+ * authorized; MQTT 5 134/135) names the username and where the password comes from, never the
+ * password itself.
+ */
+function describeError(error: Error & { code?: unknown }, username: string | undefined): string {
+  if (error.code === 4 || error.code === 5 || error.code === 134 || error.code === 135) {
+    const who =
+      username === undefined ? 'anonymously' : `as MQTT_USERNAME ${JSON.stringify(username)}`;
+    return `broker refused to connect ${who} (${error.message}): check MQTT_USERNAME and MQTT_PASSWORD_FILE`;
+  }
+  return error.message;
 }

@@ -60,7 +60,16 @@ describe('LiveGateway', () => {
     );
     alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, rules, registry, hub);
     const subscriptions = new LiveSubscriptionService(config, registry, history);
-    const entry = new EntryGuard({ ALLOWED_ORIGINS: undefined, PORT: 0 }, new SecurityCounters());
+    const entry = new EntryGuard(
+      {
+        ALLOWED_ORIGINS: undefined,
+        PORT: 0,
+        LIVE_MAX_CONNECTIONS: 100,
+        LIVE_MAX_CONNECTIONS_PER_IP: 100,
+        CONNECTION_CAP_EXEMPT: [],
+      },
+      new SecurityCounters(),
+    );
     authParts = createAuthHarness();
     sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
     http = createServer();

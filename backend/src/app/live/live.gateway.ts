@@ -64,6 +64,7 @@ export class LiveGateway {
     this.emitter.attach(
       httpServer,
       (socket) => {
+        if (!this.entry.admit(socket)) return;
         this.entry.limitEvents(socket);
         // The one role check of socket events, ahead of every handler below.
         this.auth.guardEvents(socket);

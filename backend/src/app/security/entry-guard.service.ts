@@ -3,6 +3,7 @@ import { quote } from '@pulse/protocol';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { CONFIG, Config } from '../config/config';
+import { ConnectionCaps } from './connection-caps';
 import { LiveEventLimit } from './live-event-limit';
 import { OriginPolicy, requestOrigin } from './origin-policy';
 import { SecurityCounters } from './security-counters.service';
@@ -13,22 +14,63 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Checks at the two browser-facing entry points, before anything else runs: the Socket.IO
  * handshake (engine.io's `allowRequest`, both transports) and state-changing HTTP requests
- * (an Express middleware ahead of Nest's router). Owns the origin and content-type decisions
- * and nothing else: it does not build the Socket.IO server or the HTTP app — whoever builds
- * them passes {@link allowSocketRequest}, calls {@link limitEvents} on each new socket and
- * mounts {@link checkWrite}.
+ * (an Express middleware ahead of Nest's router). Owns the origin, content-type and `/live`
+ * connection-cap decisions and nothing else: it does not build the Socket.IO server or the HTTP
+ * app — whoever builds them passes {@link allowSocketRequest}, calls {@link admit} then
+ * {@link limitEvents} on each new socket and mounts {@link checkWrite}.
  */
 @Injectable()
 export class EntryGuard {
   private readonly policy: OriginPolicy;
   private readonly eventLimit: LiveEventLimit;
+  private readonly caps: ConnectionCaps;
 
   constructor(
-    @Inject(CONFIG) config: Pick<Config, 'ALLOWED_ORIGINS' | 'PORT'>,
+    @Inject(CONFIG)
+    config: Pick<
+      Config,
+      | 'ALLOWED_ORIGINS'
+      | 'PORT'
+      | 'LIVE_MAX_CONNECTIONS'
+      | 'LIVE_MAX_CONNECTIONS_PER_IP'
+      | 'CONNECTION_CAP_EXEMPT'
+    >,
     private readonly counters: SecurityCounters,
   ) {
     this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);
     this.eventLimit = new LiveEventLimit(counters);
+    this.caps = new ConnectionCaps({
+      total: config.LIVE_MAX_CONNECTIONS,
+      perIp: config.LIVE_MAX_CONNECTIONS_PER_IP,
+      exempt: config.CONNECTION_CAP_EXEMPT,
+    });
+  }
+
+  /**
+   * Call first on every new `/live` socket: counts it against the connection caps until it
+   * disconnects, or disconnects it and returns false when it does not fit (handshakes that
+   * passed {@link allowSocketRequest} at the same moment).
+   */
+  admit(socket: {
+    handshake: { address: string };
+    once(event: 'disconnect', listener: () => void): unknown;
+    disconnect(close: boolean): unknown;
+  }): boolean {
+    const release = this.caps.open(socket.handshake.address);
+    if (typeof release !== 'string') {
+      socket.once('disconnect', release);
+      return true;
+    }
+    this.refuseConnection(release, socket.handshake.address);
+    socket.disconnect(true);
+    return false;
+  }
+
+  private refuseConnection(reason: 'total' | 'per_ip', address: string | undefined): void {
+    this.counters.refuse(
+      reason === 'total' ? 'live_connections_total' : 'live_connections_ip',
+      `/live connection from ${address ?? 'a client'} (${this.caps.count} open)`,
+    );
   }
 
   /** Call on every new `/live` socket before its handlers: the per-socket event rate limit. */
@@ -45,12 +87,18 @@ export class EntryGuard {
     callback: (error: string | null | undefined, success: boolean) => void,
   ): void => {
     const origin = requestOrigin(req.headers);
-    if (origin === undefined || this.policy.allows(origin, req.headers.host)) {
-      callback(null, true);
+    if (origin !== undefined && !this.policy.allows(origin, req.headers.host)) {
+      this.counters.refuse('origin_socket', `Socket.IO handshake from origin ${quote(origin)}`);
+      callback('origin not allowed', false);
       return;
     }
-    this.counters.refuse('origin_socket', `Socket.IO handshake from origin ${quote(origin)}`);
-    callback('origin not allowed', false);
+    const full = this.caps.check(req.socket.remoteAddress);
+    if (full) {
+      this.refuseConnection(full, req.socket.remoteAddress);
+      callback('too many connections', false);
+      return;
+    }
+    callback(null, true);
   };
 
   /**

@@ -24,6 +24,14 @@ export const SECURITY_REFUSALS = [
   'live_event_rate',
   /** `/live` socket disconnected for flooding events. */
   'live_event_flood',
+  /** `/live` connection over LIVE_MAX_CONNECTIONS_PER_IP from one address (handshake refused). */
+  'live_connections_ip',
+  /** `/live` connection over LIVE_MAX_CONNECTIONS (handshake refused). */
+  'live_connections_total',
+  /** MQTT connection over MQTT_MAX_CONNECTIONS_PER_IP from one address (socket closed at once). */
+  'mqtt_connections_ip',
+  /** MQTT connection over MQTT_MAX_CONNECTIONS (socket closed at once). */
+  'mqtt_connections_total',
   /** REST request without a sufficient identity (401: not signed in, or a bad bearer token). */
   'http_unauthorized',
   /** REST request from a signed-in user whose role is too weak (403). */

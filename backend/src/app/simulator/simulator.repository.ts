@@ -13,7 +13,8 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
  *
  * Owns the child process only (spawn, SIGTERM then SIGKILL); must not decide when or with
  * what it runs (PulseRuntime passes the SIMULATOR_* config) nor import simulator source: it
- * talks to the built CLI through its flags.
+ * talks to the built CLI through its flags, and to broker credentials through the variables
+ * it is given, forwarded in the child's environment (never read or put in argv here).
  */
 @Injectable()
 export class SimulatorRepository {
@@ -27,6 +28,12 @@ export class SimulatorRepository {
     dropout?: number;
     offline?: number;
     script?: string;
+    /**
+     * Broker credentials for the child (MQTT_USERNAME, MQTT_PASSWORD_FILE, MQTT_CA_FILE): passed
+     * in its environment, which only this user can read, never in its argv, which `ps` shows
+     * to everyone. The password itself stays in its file.
+     */
+    credentials?: Record<string, string | undefined>;
   }): void {
     const script = options.script ?? defaultSimulatorScript();
     if (!existsSync(script)) {
@@ -52,8 +59,14 @@ export class SimulatorRepository {
       String(options.offline ?? 0),
       '--quiet',
     ];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [name, value] of Object.entries(options.credentials ?? {})) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit'],
+      env,
     });
     this.child = child;
     this.logger.log(

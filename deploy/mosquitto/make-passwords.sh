@@ -1,0 +1,28 @@
+#!/usr/bin/env sh
+# Creates deploy/secrets/ for docker-compose.yml, once: random passwords for the gateway, the
+# simulator and Pulse's admin, each in its own file (mounted as compose secrets, never put in
+# an environment variable), and Mosquitto's password file with their hashes. Devices are
+# added later with:  mosquitto_passwd deploy/secrets/mosquitto_passwd <device-id>
+# Uses a local mosquitto_passwd (Debian: apt-get install mosquitto), else the compose image's.
+set -eu
+cd "$(dirname "$0")/../.."
+dir=deploy/secrets
+mkdir -p "$dir"
+umask 077
+for name in mqtt_gateway_password mqtt_simulator_password pulse_admin_password; do
+  [ -s "$dir/$name" ] || openssl rand -base64 24 > "$dir/$name"
+done
+: > "$dir/mosquitto_passwd"
+hash() {
+  if command -v mosquitto_passwd >/dev/null 2>&1; then
+    mosquitto_passwd -b "$dir/mosquitto_passwd" "$1" "$2"
+  else
+    docker run --rm -v "$PWD/$dir:/s" eclipse-mosquitto:2.0.20 \
+      mosquitto_passwd -b /s/mosquitto_passwd "$1" "$2"
+  fi
+}
+hash gateway "$(cat "$dir/mqtt_gateway_password")"
+hash simulator "$(cat "$dir/mqtt_simulator_password")"
+# Hashes only; the broker runs as its own user and must read it.
+chmod 644 "$dir/mosquitto_passwd"
+echo "wrote $dir (admin password: $dir/pulse_admin_password)"
