@@ -3,6 +3,7 @@
  * `@ts-expect-error` that stops being an error fails the test run.
  */
 import type {
+  AckResponse,
   AlertEvent,
   ClientToServerEvents,
   DeviceInfo,
@@ -33,6 +34,28 @@ const device: DeviceInfo = {
 };
 const gateway: GatewayStatus = { broker: 'connected', serverTime: 1, flushMs: 50 };
 
+const alert: AlertEvent = {
+  id: 'al-1',
+  ruleId: 'r',
+  ruleName: 'r',
+  deviceId: 'd',
+  metric: 't',
+  severity: 'major',
+  state: 'raised',
+  message: 'm',
+  value: 1,
+  threshold: 0,
+  raisedAt: 1,
+  updatedAt: 1,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  ackNote: null,
+  clearedAt: null,
+  flapping: false,
+  count: 1,
+  active: true,
+};
+
 describe('live event maps (type-level)', () => {
   it('accept the documented payloads', () => {
     serverEmit('readings', [reading]);
@@ -50,6 +73,25 @@ describe('live event maps (type-level)', () => {
     });
     clientEmit('unsubscribe', { fleet: true }, () => undefined);
     expect(calls).toHaveLength(6);
+  });
+
+  it('carry the alert snapshot, the deltas and acknowledgements', () => {
+    const before = calls.length;
+    serverEmit('alerts', [alert]);
+    serverEmit('alert', alert);
+    // Who acknowledges is the signed-in user; a `by` is still accepted from older clients.
+    clientEmit('ack', { id: 'al-1' }, (response: AckResponse) => {
+      if (response.ok) void response.alert.acknowledgedBy;
+      else void response.error;
+    });
+    clientEmit('ack', { id: 'al-1', by: 'alice', note: 'on it' }, () => undefined);
+    // @ts-expect-error the snapshot is a list
+    serverEmit('alerts', alert);
+    // @ts-expect-error ack needs the alert's id
+    clientEmit('ack', { by: 'alice' }, () => undefined);
+    // @ts-expect-error ack needs an acknowledgement callback
+    clientEmit('ack', { id: 'al-1' });
+    expect(calls.length - before).toBeGreaterThanOrEqual(4);
   });
 
   it('refuse wrong payloads at compile time', () => {
