@@ -1,17 +1,25 @@
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { Router, provideRouter } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
-import { OperatorService } from '../core/stores/operator.service';
+import { AuthUser } from '../core/auth/auth-api';
+import { AuthService } from '../core/auth/auth.service';
+import { FETCH } from '../core/http/alerts-api';
+import { fakeAuthServer } from '../testing/fake-auth-server';
 import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
 describe('AlertListComponent', () => {
   useFakeClock();
-  beforeEach(() => localStorage.clear());
 
-  async function render() {
-    const socket = provideFakeLive([provideRouter([])]);
+  /** The list as `user` sees it (anonymous when null). */
+  async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
+    const server = fakeAuthServer({ user });
+    const socket = provideFakeLive([
+      provideRouter([{ path: '**', children: [] }]),
+      { provide: FETCH, useValue: server.fetch },
+    ]);
+    await TestBed.inject(AuthService).ready();
     connectLive(socket);
     const store = TestBed.inject(AlertStore);
     const fixture = TestBed.createComponent(AlertListComponent);
@@ -49,9 +57,8 @@ describe('AlertListComponent', () => {
     }
   });
 
-  it('acknowledges as the stored operator name; the broadcast turns the row acknowledged', async () => {
+  it('acknowledges as the signed-in operator; the broadcast turns the row acknowledged', async () => {
     const { el, socket, settle } = await render();
-    TestBed.inject(OperatorService).set('ana');
     const a = alertEvent({ id: 'a' });
     socket().server.alerts([a]);
     await settle();
@@ -80,19 +87,58 @@ describe('AlertListComponent', () => {
     );
     expect((el.querySelector('[data-testid=ack]') as HTMLButtonElement).disabled).toBe(false);
   });
+
+  it("shows the gateway's role refusal, which comes without a message", async () => {
+    const { el, socket, settle } = await render();
+    socket().server.alerts([alertEvent({ id: 'a' })]);
+    await settle();
+    (el.querySelector('[data-testid=ack]') as HTMLButtonElement).click();
+    await settle();
+    socket().acks[0].reply({ ok: false, error: 'forbidden' } as never);
+    await settle();
+    expect(el.querySelector('[data-testid=ack-error]')?.textContent).toBe(
+      'Not acknowledged: your role may not acknowledge alerts',
+    );
+  });
 });
 
-describe('OperatorService', () => {
-  beforeEach(() => localStorage.clear());
-  afterEach(() => TestBed.resetTestingModule());
+describe('AlertListComponent without the acknowledge role', () => {
+  useFakeClock();
 
-  it("defaults to 'operator' and remembers the name in localStorage", () => {
-    expect(TestBed.inject(OperatorService).name()).toBe('operator');
-    TestBed.inject(OperatorService).set('  Ana  ');
-    expect(localStorage.getItem('pulse.operator')).toBe('Ana');
-    TestBed.resetTestingModule();
-    expect(TestBed.inject(OperatorService).name()).toBe('Ana');
-    TestBed.inject(OperatorService).set('   ');
-    expect(TestBed.inject(OperatorService).name()).toBe('operator');
+  async function render(user: AuthUser | null) {
+    const server = fakeAuthServer({ user });
+    const socket = provideFakeLive([
+      provideRouter([{ path: '**', children: [] }]),
+      { provide: FETCH, useValue: server.fetch },
+    ]);
+    await TestBed.inject(AuthService).ready();
+    connectLive(socket);
+    await TestBed.inject(Router).navigateByUrl('/alerts?tab=active');
+    const fixture = TestBed.createComponent(AlertListComponent);
+    socket().server.alerts([alertEvent({ id: 'a' })]);
+    fixture.componentRef.setInput('alerts', TestBed.inject(AlertStore).active());
+    await jest.advanceTimersByTimeAsync(0);
+    fixture.detectChanges();
+    return { el: fixture.nativeElement as HTMLElement, socket };
+  }
+
+  it('offers an anonymous visitor "Sign in to acknowledge", back to this page afterwards', async () => {
+    const { el, socket } = await render(null);
+    expect(el.querySelector('[data-testid=ack]')).toBeNull();
+    const link = el.querySelector('[data-testid=ack-sign-in]') as HTMLAnchorElement;
+    expect(link.textContent?.trim()).toBe('Sign in to acknowledge');
+    expect(decodeURIComponent(link.getAttribute('href') ?? '')).toBe(
+      '/login?returnUrl=/alerts?tab=active',
+    );
+    expect(socket().acks).toEqual([]);
+  });
+
+  it('shows a viewer a disabled button that says why', async () => {
+    const { el } = await render({ username: 'vi', role: 'viewer' });
+    const button = el.querySelector('[data-testid=ack]') as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(button.parentElement?.getAttribute('title')).toBe(
+      'Signed in as viewer: only operators and admins acknowledge',
+    );
   });
 });

@@ -52,7 +52,17 @@ const ACK_TIMEOUT_MS = 5_000;
  */
 export type AckOutcome =
   | AckResponse
-  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
+  | {
+      ok: false;
+      error: 'disconnected' | 'timeout' | 'unauthorized' | 'forbidden';
+      message: string;
+    };
+
+/** Readable reasons for the refusals the gateway may send without a message. */
+const REFUSALS: Record<string, string> = {
+  unauthorized: 'sign in to acknowledge',
+  forbidden: 'your role may not acknowledge alerts',
+};
 
 /**
  * The one owner of the live connection, and the only writer of the stores' live data: device
@@ -134,6 +144,17 @@ export class LiveService {
     this.tryConnect();
   }
 
+  /**
+   * Drop the connection and open a new one at once (when started): the gateway reads who we
+   * are at the handshake only, so a sign-in or sign-out needs a new connection.
+   */
+  reconnect(): void {
+    if (!this.socket || this.stopped) return;
+    this.replaceSocket = true;
+    this._connection.update((s) => ({ ...s, attempt: 0 }));
+    this.tryConnect();
+  }
+
   stop(): void {
     this.stopped = true;
     this.clearRetry();
@@ -207,8 +228,18 @@ export class LiveService {
     }
     if (!response || typeof response !== 'object')
       return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
-    if (response.ok) this.alerts.applyIfNewer(response.alert as AlertEvent);
-    return response;
+    if (response.ok) {
+      this.alerts.applyIfNewer(response.alert as AlertEvent);
+      return response;
+    }
+    // The auth refusals (`unauthorized`, `forbidden`) may come without a message.
+    const error = String((response as { error?: unknown }).error ?? 'invalid');
+    const message = (response as { message?: unknown }).message;
+    return {
+      ok: false,
+      error,
+      message: typeof message === 'string' && message ? message : (REFUSALS[error] ?? error),
+    } as AckOutcome;
   }
 
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
