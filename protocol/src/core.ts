@@ -17,6 +17,7 @@ export * from './lib/encode';
 export * from './lib/live';
 export * from './lib/http';
 export * from './lib/alerts';
+export * from './lib/auth';
 export * from './lib/backoff';
 export * from './lib/clock';
 export * from './lib/series-buffer';
@@ -37,3 +38,10 @@ export type {
   RateRule,
   ThresholdRule,
 } from './lib/alerts.schema';
+export type {
+  CreateTokenRequest,
+  CreateUserRequest,
+  LoginRequest,
+  SetupRequest,
+  UpdateUserRequest,
+} from './lib/auth.schema';

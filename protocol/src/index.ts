@@ -8,4 +8,5 @@ export * from './lib/model.schema';
 export * from './lib/live.schema';
 export * from './lib/http.schema';
 export * from './lib/alerts.schema';
+export * from './lib/auth.schema';
 export * from './lib/decode';

@@ -217,10 +217,13 @@ export const AlertQuerySchema = z
 /** A validated query (`limit` defaulted). */
 export type AlertQuery = z.output<typeof AlertQuerySchema>;
 
-/** `POST /api/alerts/:id/ack` body. */
+/**
+ * `POST /api/alerts/:id/ack` body. `by` is accepted for compatibility with older clients and
+ * ignored: the acknowledgement is recorded under the authenticated user's name.
+ */
 export const AckRequestSchema = z
   .object({
-    by: z.string().trim().min(1).max(ALERT_LIMITS.maxAckByLength),
+    by: z.string().trim().min(1).max(ALERT_LIMITS.maxAckByLength).optional(),
     note: z.string().max(ALERT_LIMITS.maxAckNoteLength).optional(),
   })
   .strict();

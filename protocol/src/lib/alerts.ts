@@ -42,12 +42,16 @@ export const ALERT_LIMITS = {
   maxQueryLimit: 1000,
 } as const;
 
-/** Outcome of an acknowledgement (HTTP response body and live `ack` acknowledgement). */
+/**
+ * Outcome of an acknowledgement (HTTP response body and live `ack` acknowledgement). Over
+ * `/live`, `unauthorized` (no identity) and `forbidden` (role below operator) refuse it before
+ * the alert is looked up; over HTTP those are 401/403 responses.
+ */
 export type AckResponse =
   | { ok: true; alert: AlertEvent }
   | {
       ok: false;
-      error: 'not_found' | 'already_acknowledged' | 'invalid';
+      error: 'not_found' | 'already_acknowledged' | 'invalid' | 'unauthorized' | 'forbidden';
       message: string;
     };
 

@@ -120,6 +120,25 @@ export const ConfigSchema = z.object({
    * changes live in memory only (lost on restart).
    */
   ALERT_RULES_FILE: z.string().min(1).optional(),
+  // ───────── users, sessions and tokens (auth/, store/; docs/decisions/0009) ─────────
+  /**
+   * Directory of Pulse's state: the SQLite database `pulse.db` (users, tokens) and the token
+   * signing key `secret.key`. Created on first start. Default `./data`.
+   */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * What a client without a session or token may do: `viewer` (read REST, subscribe on /live)
+   * or `none` (401, handshake refused). Default `viewer` while HOST is a loopback address,
+   * `none` otherwise. `operator`/`admin` are refused at start.
+   */
+  ANONYMOUS_ROLE: z.enum(['viewer', 'none', 'operator', 'admin']).optional(),
+  /** Seeds user `admin` with this password at start when no admin exists (compose, CI). */
+  PULSE_ADMIN_PASSWORD: z.string().min(1).optional(),
+  /** Same as PULSE_ADMIN_PASSWORD, read from a file (Docker/Kubernetes secrets). */
+  PULSE_ADMIN_PASSWORD_FILE: z.string().min(1).optional(),
+  /** File of the token signing key (at least 32 bytes). Default `${DATA_DIR}/secret.key`, created 0600. */
+  PULSE_SECRET_FILE: z.string().min(1).optional(),
+  // ───────── end of users, sessions and tokens ─────────
   /** Most verbose Nest log level printed: fatal|error|warn|log|debug|verbose. Default log. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
 });

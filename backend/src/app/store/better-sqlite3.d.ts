@@ -1,0 +1,31 @@
+/*
+ * The part of better-sqlite3's API Pulse uses, typed (the package ships no types and
+ * @types/better-sqlite3 is not a dependency). Owns these declarations only; extend it when a
+ * repository needs more of the API.
+ */
+declare module 'better-sqlite3' {
+  namespace BetterSqlite3 {
+    interface RunResult {
+      changes: number;
+      lastInsertRowid: number | bigint;
+    }
+    interface Statement {
+      run(...params: unknown[]): RunResult;
+      get(...params: unknown[]): unknown;
+      all(...params: unknown[]): unknown[];
+    }
+    interface Database {
+      readonly open: boolean;
+      prepare(sql: string): Statement;
+      exec(sql: string): this;
+      pragma(source: string, options?: { simple?: boolean }): unknown;
+      transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+      close(): this;
+    }
+  }
+  const BetterSqlite3: new (
+    filename: string,
+    options?: { readonly?: boolean; fileMustExist?: boolean; timeout?: number },
+  ) => BetterSqlite3.Database;
+  export = BetterSqlite3;
+}
