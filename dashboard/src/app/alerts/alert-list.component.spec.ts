@@ -64,7 +64,7 @@ describe('AlertListComponent', () => {
     await settle();
     (el.querySelector('[data-testid=ack]') as HTMLButtonElement).click();
     await settle();
-    expect(socket().acks[0].request).toEqual({ id: 'a', by: 'ana' });
+    expect(socket().acks[0].request).toEqual({ id: 'a' });
     expect(el.querySelector('[data-testid=ack]')?.textContent?.trim()).toBe('Acknowledging…');
     socket().server.alert(acknowledged(a, 'ana', T0 + 10));
     socket().acks[0].reply({ ok: true, alert: acknowledged(a, 'ana', T0 + 10) });
@@ -88,13 +88,13 @@ describe('AlertListComponent', () => {
     expect((el.querySelector('[data-testid=ack]') as HTMLButtonElement).disabled).toBe(false);
   });
 
-  it("shows the gateway's role refusal, which comes without a message", async () => {
+  it("shows the gateway's role refusal, readable even when its message is empty", async () => {
     const { el, socket, settle } = await render();
     socket().server.alerts([alertEvent({ id: 'a' })]);
     await settle();
     (el.querySelector('[data-testid=ack]') as HTMLButtonElement).click();
     await settle();
-    socket().acks[0].reply({ ok: false, error: 'forbidden' } as never);
+    socket().acks[0].reply({ ok: false, error: 'forbidden', message: '' });
     await settle();
     expect(el.querySelector('[data-testid=ack-error]')?.textContent).toBe(
       'Not acknowledged: your role may not acknowledge alerts',

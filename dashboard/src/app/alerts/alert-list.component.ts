@@ -153,7 +153,7 @@ export class AlertListComponent {
     const id = alert.id;
     this.pending.update((p) => ({ ...p, [id]: true }));
     this.errors.update((e) => without(e, id));
-    const outcome = await this.live.acknowledge(id, this.auth.user()?.username ?? 'operator');
+    const outcome = await this.live.acknowledge(id);
     this.pending.update((p) => without(p, id));
     if (!outcome.ok)
       this.errors.update((e) => ({ ...e, [id]: `Not acknowledged: ${outcome.message}` }));

@@ -1,7 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
+import { AUTH_LIMITS } from '@pulse/protocol/core';
 import { AuthService } from '../core/auth/auth.service';
-import { AuthError } from '../core/auth/auth-api';
+import { AuthRequestError } from '../core/auth/auth-api';
 
 /*
  * `/setup`, the first run: create the admin account. Shows the setup-code field once the server
@@ -9,8 +10,8 @@ import { AuthError } from '../core/auth/auth-api';
  * console). Owns the form; creating the account is AuthService's.
  */
 
-/** The server's own lower bound would refuse shorter ones anyway; say so before sending. */
-const MIN_PASSWORD = 8;
+/** The server refuses shorter ones anyway; say so before sending. */
+const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
 
 @Component({
   selector: 'app-setup-page',
@@ -125,7 +126,7 @@ export class SetupPage {
       await this.auth.setup(this.username().trim(), this.password(), this.code().trim());
       await this.router.navigateByUrl('/');
     } catch (error) {
-      const status = error instanceof AuthError ? error.status : 0;
+      const status = error instanceof AuthRequestError ? error.status : 0;
       if (status === 403) this.needsCode.set(true);
       this.error.set(
         status === 403 && !this.code()

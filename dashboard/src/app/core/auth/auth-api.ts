@@ -4,52 +4,48 @@
  * hold state (AuthService does) nor touch the live socket.
  */
 
-export type Role = 'viewer' | 'operator' | 'admin';
-export type AnonymousRole = 'viewer' | 'none';
+import type { AuthUser, MeResponse, Role } from '@pulse/protocol/core';
+import { ANONYMOUS_ROLES, ROLES } from '@pulse/protocol/core';
 
-export interface AuthUser {
-  username: string;
-  role: Role;
-}
+export type { AnonymousRole, AuthUser, Role } from '@pulse/protocol/core';
 
 /** `GET /api/auth/me`, validated. */
-export interface AuthState {
-  user: AuthUser | null;
-  anonymousRole: AnonymousRole;
-  setupRequired: boolean;
-}
+export type AuthState = MeResponse;
 
 /** A refused or failed auth call: `status` 0 when the server was never reached. */
-export class AuthError extends Error {
+export class AuthRequestError extends Error {
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
-    this.name = 'AuthError';
+    this.name = 'AuthRequestError';
   }
 }
-
-const ROLES: readonly string[] = ['viewer', 'operator', 'admin'];
 
 /** A user record from the server, or null when `value` is not one. */
 export function parseUser(value: unknown): AuthUser | null {
   if (!value || typeof value !== 'object') return null;
   const { username, role } = value as Record<string, unknown>;
   if (typeof username !== 'string' || !username || typeof role !== 'string') return null;
-  return ROLES.includes(role) ? { username, role: role as Role } : null;
+  return (ROLES as readonly string[]).includes(role) ? { username, role: role as Role } : null;
 }
 
 /** The `/api/auth/me` body; throws on anything else rather than guess permissions. */
 export function parseAuthState(value: unknown): AuthState {
-  if (!value || typeof value !== 'object') throw new AuthError(0, 'malformed /api/auth/me');
+  if (!value || typeof value !== 'object') throw new AuthRequestError(0, 'malformed /api/auth/me');
   const body = value as Record<string, unknown>;
   const user = body['user'] === null ? null : parseUser(body['user']);
-  if (body['user'] !== null && !user) throw new AuthError(0, 'malformed user in /api/auth/me');
+  if (body['user'] !== null && !user)
+    throw new AuthRequestError(0, 'malformed user in /api/auth/me');
   const anonymousRole = body['anonymousRole'];
-  if (anonymousRole !== 'viewer' && anonymousRole !== 'none')
-    throw new AuthError(0, 'malformed anonymousRole in /api/auth/me');
-  return { user, anonymousRole, setupRequired: body['setupRequired'] === true };
+  if (!ANONYMOUS_ROLES.some((r) => r === anonymousRole))
+    throw new AuthRequestError(0, 'malformed anonymousRole in /api/auth/me');
+  return {
+    user,
+    anonymousRole: anonymousRole as AuthState['anonymousRole'],
+    setupRequired: body['setupRequired'] === true,
+  };
 }
 
 /** What a refusal means to the person at the keyboard. */
@@ -79,10 +75,11 @@ export async function authRequest(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch {
-    throw new AuthError(0, 'The server cannot be reached.');
+    throw new AuthRequestError(0, 'The server cannot be reached.');
   }
   const json: unknown = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new AuthError(res.status, refusalMessage(res.status, serverMessage(json)));
+  if (!res.ok)
+    throw new AuthRequestError(res.status, refusalMessage(res.status, serverMessage(json)));
   return json;
 }
 

@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { fakeAuthServer, FakeAuthOptions } from '../../testing/fake-auth-server';
 import { connectLive, provideFakeLive } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
-import { AuthError, parseAuthState } from './auth-api';
+import { AuthRequestError, parseAuthState } from './auth-api';
 import { AuthService } from './auth.service';
 
 describe('AuthService', () => {
@@ -117,6 +117,6 @@ describe('parseAuthState', () => {
       { user: { username: 'a', role: 'root' }, anonymousRole: 'none', setupRequired: false },
       { user: { role: 'admin' }, anonymousRole: 'none', setupRequired: false },
     ])
-      expect(() => parseAuthState(bad)).toThrow(AuthError);
+      expect(() => parseAuthState(bad)).toThrow(AuthRequestError);
   });
 });

@@ -1,9 +1,10 @@
 import { Injectable, computed, inject, signal } from '@angular/core';
+import { roleAtLeast } from '@pulse/protocol/core';
 import { FETCH } from '../http/alerts-api';
 import { LiveService } from '../live/live.service';
 import {
   AnonymousRole,
-  AuthError,
+  AuthRequestError,
   AuthState,
   AuthUser,
   Role,
@@ -49,10 +50,8 @@ export class AuthService {
   readonly setupRequired = computed(() => this._state().setupRequired);
   /** May watch the live fleet (signed in, or anonymous viewing allowed). */
   readonly canView = computed(() => this.role() !== null);
-  readonly canAcknowledge = computed(
-    () => !this._enabled() || this.role() === 'operator' || this.role() === 'admin',
-  );
-  readonly isAdmin = computed(() => this.role() === 'admin');
+  readonly canAcknowledge = computed(() => !this._enabled() || this.roleAtLeast('operator'));
+  readonly isAdmin = computed(() => this.roleAtLeast('admin'));
   private readonly _enabled = signal(true);
   /**
    * False when the server has no `/api/auth` at all (404: a gateway older than sign-in);
@@ -75,7 +74,7 @@ export class AuthService {
       this._error.set(null);
     } catch (error) {
       this._error.set(error instanceof Error ? error.message : String(error));
-      if (error instanceof AuthError && error.status === 404) {
+      if (error instanceof AuthRequestError && error.status === 404) {
         this._enabled.set(false);
         this.apply(OPEN);
       } else if (!this._loaded()) {
@@ -89,13 +88,13 @@ export class AuthService {
     }
   }
 
-  /** Sign in; throws an {@link AuthError} with a readable message when refused. */
+  /** Sign in; throws an {@link AuthRequestError} with a readable message when refused. */
   async login(username: string, password: string): Promise<AuthUser> {
     const body = await authRequest(this.fetch, 'POST', '/api/auth/login', { username, password });
     return this.signedIn(body);
   }
 
-  /** Create the first admin account (signs it in); throws an {@link AuthError} when refused. */
+  /** Create the first admin account (signs it in); throws an {@link AuthRequestError} when refused. */
   async setup(username: string, password: string, setupCode?: string): Promise<AuthUser> {
     const body = await authRequest(this.fetch, 'POST', '/api/auth/setup', {
       username,
@@ -117,11 +116,16 @@ export class AuthService {
 
   private async signedIn(body: unknown): Promise<AuthUser> {
     const user = parseUser((body as { user?: unknown } | null)?.user);
-    if (!user) throw new AuthError(0, 'malformed answer from the server');
+    if (!user) throw new AuthRequestError(0, 'malformed answer from the server');
     this._state.update((s) => ({ ...s, user, setupRequired: false }));
     await this.refresh();
     this.live.reconnect();
     return user;
+  }
+
+  private roleAtLeast(needed: Role): boolean {
+    const role = this.role();
+    return role !== null && roleAtLeast(role, needed);
   }
 
   private apply(state: AuthState): void {

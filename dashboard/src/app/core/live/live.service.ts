@@ -10,7 +10,7 @@ import type {
   Reading,
   SubscribeAck,
 } from '@pulse/protocol/core';
-import { ALERT_LIMITS, BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
@@ -52,11 +52,7 @@ const ACK_TIMEOUT_MS = 5_000;
  */
 export type AckOutcome =
   | AckResponse
-  | {
-      ok: false;
-      error: 'disconnected' | 'timeout' | 'unauthorized' | 'forbidden';
-      message: string;
-    };
+  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
 
 /** Readable reasons for the refusals the gateway may send without a message. */
 const REFUSALS: Record<string, string> = {
@@ -194,20 +190,13 @@ export class LiveService {
   }
 
   /**
-   * Acknowledge an alert as `by` over the live socket. Never throws: the
-   * outcome says what happened (`already_acknowledged`, `not_found`, `invalid`,
-   * `disconnected`, `timeout`). The resulting `alert` event reaches every
-   * screen, this one included; the returned alert is applied at once as well.
+   * Acknowledge an alert over the live socket, as whoever the gateway saw at the handshake
+   * (it takes `by` from the session, never from us). Never throws: the outcome says what
+   * happened (`already_acknowledged`, `not_found`, `invalid`, `unauthorized`, `forbidden`,
+   * `disconnected`, `timeout`). The resulting `alert` event reaches every screen, this one
+   * included; the returned alert is applied at once as well.
    */
-  async acknowledge(id: string, by: string, note?: string): Promise<AckOutcome> {
-    const who = by.trim();
-    if (!who || who.length > ALERT_LIMITS.maxAckByLength) {
-      return {
-        ok: false,
-        error: 'invalid',
-        message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters`,
-      };
-    }
+  async acknowledge(id: string, note?: string): Promise<AckOutcome> {
     const socket = this.socket;
     if (!socket || this._connection().phase !== 'connected') {
       return {
@@ -218,7 +207,7 @@ export class LiveService {
     }
     let response: AckResponse;
     try {
-      response = await socket.ack({ id, by: who, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
+      response = await socket.ack({ id, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
     } catch {
       return {
         ok: false,
@@ -232,14 +221,9 @@ export class LiveService {
       this.alerts.applyIfNewer(response.alert as AlertEvent);
       return response;
     }
-    // The auth refusals (`unauthorized`, `forbidden`) may come without a message.
-    const error = String((response as { error?: unknown }).error ?? 'invalid');
-    const message = (response as { message?: unknown }).message;
-    return {
-      ok: false,
-      error,
-      message: typeof message === 'string' && message ? message : (REFUSALS[error] ?? error),
-    } as AckOutcome;
+    // A role refusal may come with an empty message: say it in words.
+    const fallback = REFUSALS[response.error] ?? response.error;
+    return response.message ? response : { ...response, message: fallback };
   }
 
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
