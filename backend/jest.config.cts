@@ -3,8 +3,14 @@ module.exports = {
   preset: '../jest.preset.js',
   testEnvironment: 'node',
   transform: {
+    // jose ships ES modules only (Node loads them with require(esm); jest's CJS runtime cannot).
+    '/node_modules/jose/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' }, isolatedModules: true },
+    ],
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'html'],
   coverageDirectory: '../coverage/backend',
   // Unit tests beside the code (src/**) and integration tests with real servers (test/*.spec.ts).

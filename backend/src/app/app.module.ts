@@ -1,7 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
+import { AuthController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { LiveAuth } from './auth/live-auth';
+import { LoginService } from './auth/login.service';
+import { RolesGuard } from './auth/roles.guard';
+import { TokenSigner } from './auth/token-signer';
+import { UsersController } from './auth/users.controller';
+import { UsersRepository } from './auth/users.repository';
+import { UsersService } from './auth/users.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
 import { DeviceRegistryService } from './devices/device-registry.service';
@@ -16,13 +26,20 @@ import { EntryGuard } from './security/entry-guard.service';
 import { SecurityCounters } from './security/security-counters.service';
 import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
+import { Database } from './store/database';
 
 /**
  * Repositories own side effects (broker, MQTT client, child process; the live layer's
  * LiveEmitter owns Socket.IO); services hold the logic. The one module: wires every feature
  * folder, and is the only file that imports them all besides the runtime.
  */
-const repositories = [EmbeddedBrokerRepository, MqttRepository, SimulatorRepository];
+const repositories = [
+  Database,
+  EmbeddedBrokerRepository,
+  MqttRepository,
+  SimulatorRepository,
+  UsersRepository,
+];
 const services = [
   AlertsService,
   DeviceRegistryService,
@@ -31,6 +48,13 @@ const services = [
   StatsService,
   SecurityCounters,
   EntryGuard,
+  TokenSigner,
+  AuthService,
+  LoginService,
+  UsersService,
+  LiveAuth,
+  // The one role check of every REST route (auth/roles.guard.ts).
+  { provide: APP_GUARD, useClass: RolesGuard },
 ];
 
 @Module({})
@@ -39,7 +63,14 @@ export class AppModule {
   static forRoot(config: Config, alertRules: readonly AlertRule[]): DynamicModule {
     return {
       module: AppModule,
-      controllers: [SystemController, DevicesController, AlertsController, AlertRulesController],
+      controllers: [
+        SystemController,
+        DevicesController,
+        AlertsController,
+        AlertRulesController,
+        AuthController,
+        UsersController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },

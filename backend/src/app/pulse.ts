@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
+import { anonymousRoleOf } from './auth/auth.service';
 import { Config, logLevels, StartupError } from './config/config';
 import { mountDashboard } from './http/dashboard-static';
 import { PulseLogger } from './logging/pulse.logger';
@@ -26,6 +27,8 @@ export interface PulseHandle {
 export async function startPulse(config: Config): Promise<PulseHandle> {
   // Before anything listens: a bad rules file stops the boot with every problem listed.
   const alertRules = loadInitialAlertRules(config);
+  // ANONYMOUS_ROLE=operator/admin stops the boot before anything listens.
+  anonymousRoleOf(config);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, alertRules),
     {

@@ -4,16 +4,35 @@
  * most backend integration specs share. Lives here, not in @pulse/test-support, because it
  * imports backend source; generic client and broker helpers belong in that library instead.
  */
-import { connectMqtt, endMqtt, LiveClient, liveClients, Transport } from '@pulse/test-support';
+import type { CreateTokenResponse, Role } from '@pulse/protocol';
+import {
+  connectMqtt,
+  endMqtt,
+  LiveClient,
+  liveClients,
+  sendJson,
+  Transport,
+} from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Config, loadConfig } from '../../src/app/config/config';
 import { PulseHandle, startPulse } from '../../src/app/pulse';
 
-/** Boot the real backend in this process on free ports with the simulator off. */
-export function startTestPulse(
+/** The password of user `admin`, seeded in every test backend (PULSE_ADMIN_PASSWORD). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
+/**
+ * Boot the real backend in this process on free ports with the simulator off, its state in a
+ * fresh temp DATA_DIR (removed on close) and user `admin` seeded with TEST_ADMIN_PASSWORD
+ * (pass `PULSE_ADMIN_PASSWORD: ''` for a first start without users).
+ */
+export async function startTestPulse(
   env: Record<string, string> = {},
   overrides: Partial<Config> = {},
 ): Promise<PulseHandle> {
+  const dataDir = env.DATA_DIR ? null : mkdtempSync(join(tmpdir(), 'pulse-data-'));
   const config = loadConfig(
     {
       PORT: '0',
@@ -21,11 +40,77 @@ export function startTestPulse(
       SIMULATOR: 'off',
       LOG_LEVEL: 'error',
       FLUSH_MS: '20',
+      PULSE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
       ...env,
     },
     { DASHBOARD_DIR: '/nonexistent/pulse-dashboard', ...overrides },
   );
-  return startPulse(config);
+  const removeData = () => dataDir && rmSync(dataDir, { recursive: true, force: true });
+  let pulse: PulseHandle;
+  try {
+    pulse = await startPulse(config);
+  } catch (error) {
+    removeData();
+    throw error;
+  }
+  return {
+    ...pulse,
+    close: async () => {
+      await pulse.close();
+      removeData();
+    },
+  };
+}
+
+/** Sign in over `POST /api/auth/login`; the session cookie (`pulse_session=…`) of the response. */
+export async function login(httpUrl: string, username: string, password: string): Promise<string> {
+  const response = await fetch(`${httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const cookie = response.headers.get('set-cookie')?.split(';')[0];
+  if (response.status !== 200 || !cookie)
+    throw new Error(`login as ${username}: ${response.status} ${await response.text()}`);
+  return cookie;
+}
+
+/** A bearer token for `username` (signed in with `password`), as `POST /api/auth/tokens` returns it. */
+export async function tokenFor(
+  httpUrl: string,
+  username: string,
+  password: string,
+  request: { name?: string; ttlSeconds?: number; groups?: string[] } = {},
+): Promise<CreateTokenResponse> {
+  const cookie = await login(httpUrl, username, password);
+  const { status, body } = await sendJson<CreateTokenResponse>(
+    `${httpUrl}/api/auth/tokens`,
+    'POST',
+    { name: 'test', ...request },
+    { cookie },
+  );
+  if (status !== 201) throw new Error(`token for ${username}: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** `Authorization` header of the seeded admin (a fresh bearer token). */
+export async function adminAuth(httpUrl: string): Promise<{ authorization: string }> {
+  const { token } = await tokenFor(httpUrl, 'admin', TEST_ADMIN_PASSWORD);
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Create a user with `role` (as the admin) and return a bearer token of it. */
+export async function userToken(httpUrl: string, username: string, role: Role): Promise<string> {
+  const password = `${username}-password`;
+  const created = await sendJson(
+    `${httpUrl}/api/users`,
+    'POST',
+    { username, password, role },
+    await adminAuth(httpUrl),
+  );
+  if (created.status !== 201) throw new Error(`create ${username}: ${created.status}`);
+  return (await tokenFor(httpUrl, username, password)).token;
 }
 
 export interface PulseFixtureOptions {

@@ -8,8 +8,12 @@ export interface JsonResponse<T> {
   body: T;
 }
 
-export async function getJson<T = unknown>(url: string): Promise<JsonResponse<T>> {
-  const response = await fetch(url);
+/** `headers`: e.g. `authorization` or `cookie` of a signed-in client. */
+export async function getJson<T = unknown>(
+  url: string,
+  headers?: Record<string, string>,
+): Promise<JsonResponse<T>> {
+  const response = await fetch(url, { headers });
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -18,10 +22,11 @@ export async function sendJson<T = unknown>(
   url: string,
   method: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<JsonResponse<T>> {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

@@ -23,6 +23,8 @@ import {
   AlertRuleSchema,
   AlertRulesResponse,
 } from '@pulse/protocol';
+import { CurrentPrincipal, Roles } from '../auth/roles.decorator';
+import type { Principal } from '../auth/principal';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AlertsService } from './alerts.service';
 
@@ -43,14 +45,21 @@ export class AlertsController {
     return { events: this.alerts.history(query) };
   }
 
-  /** 200 `{ok:true, alert}`; 404 / 409 `{ok:false, error, message}`. */
+  /**
+   * 200 `{ok:true, alert}`; 404 / 409 `{ok:false, error, message}`. Recorded under the signed-in
+   * user's name: a `by` in the body is accepted (older clients send it) and ignored.
+   */
+  @Roles('operator')
   @Post(':id/ack')
   @HttpCode(200)
   acknowledge(
     @Param('id') id: string,
     @Body(new ZodValidationPipe(AckRequestSchema)) body: AckRequest,
+    @CurrentPrincipal() principal: Principal,
   ): AckResponse {
-    const result = this.alerts.acknowledge(id, body);
+    // The guard let only a signed-in operator or admin through.
+    const by = principal.kind === 'user' ? principal.username : 'anonymous';
+    const result = this.alerts.acknowledge(id, { by, note: body.note });
     if (result.ok) return result;
     if (result.error === 'not_found') throw new NotFoundException(result);
     throw new ConflictException(result);
@@ -73,12 +82,14 @@ export class AlertRulesController {
   }
 
   /** 201 with the rule (defaults filled in); 409 if the id exists. */
+  @Roles('admin')
   @Post()
   create(@Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule): AlertRule {
     return this.alerts.createRule(rule);
   }
 
   /** Replace (or create) the rule; the body's id must be the path's. */
+  @Roles('admin')
   @Put(':id')
   replace(
     @Param('id') id: string,
@@ -88,6 +99,7 @@ export class AlertRulesController {
   }
 
   /** 204; open alerts of the rule are cleared. */
+  @Roles('admin')
   @Delete(':id')
   @HttpCode(204)
   remove(@Param('id') id: string): void {

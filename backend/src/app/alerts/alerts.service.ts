@@ -11,7 +11,6 @@ import {
 } from '@nestjs/common';
 import {
   ALERT_LIMITS,
-  AckRequest,
   AckResponse,
   AlertEvent,
   AlertQuery,
@@ -124,7 +123,8 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** HTTP and live `ack` alike; the resulting `alert` event goes out through the hub. */
-  acknowledge(id: string, request: AckRequest): AckResponse {
+  /** `by`: the authenticated user's name (never the request body's). */
+  acknowledge(id: string, request: { by: string; note?: string }): AckResponse {
     return this.engine.acknowledge(id, request.by, Date.now(), request.note);
   }
 

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
+import { Public } from '../auth/roles.decorator';
 import { IngestService } from '../ingest/ingest.service';
 import { StatsService } from '../stats/stats.service';
 
@@ -17,6 +18,7 @@ export class SystemController {
   ) {}
 
   /** Liveness; `broker` tells whether ingestion is connected. */
+  @Public()
   @Get('health')
   health(): HealthResponse {
     const status = this.ingest.gatewayStatus();

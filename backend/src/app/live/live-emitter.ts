@@ -37,14 +37,19 @@ export class LiveEmitter {
     this.gateway = { broker: 'disconnected', serverTime: 0, flushMs: config.FLUSH_MS };
   }
 
-  /** `allowRequest` vets the first HTTP request of every session (both transports). */
+  /**
+   * `allowRequest` vets the first HTTP request of every session (both transports);
+   * `authenticate` is the namespace middleware that admits (or refuses) each connection.
+   */
   attach(
     httpServer: HttpServer,
     onConnection: (socket: LiveSocket) => void,
     allowRequest?: AllowRequest,
+    authenticate?: Parameters<LiveNamespace['use']>[0],
   ): void {
     this.io = createLiveIoServer(httpServer, allowRequest);
     this.nsp = this.io.of(LIVE_NAMESPACE);
+    if (authenticate) this.nsp.use(authenticate);
     this.nsp.on('connection', onConnection);
     this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
   }

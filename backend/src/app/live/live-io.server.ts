@@ -1,6 +1,7 @@
 import { ClientToServerEvents, LIMITS, ServerToClientEvents } from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import type { Principal } from '../auth/principal';
 import { releaseUpgradeRequests } from './engine-adapter';
 
 /**
@@ -12,8 +13,11 @@ import { releaseUpgradeRequests } from './engine-adapter';
  * monitor do).
  */
 
-/** Pulse keeps no per-socket data in `socket.data`: the lag monitor holds slow-client state. */
-type NoSocketData = Record<string, never>;
+/**
+ * `socket.data` holds only who is on the socket (set by the handshake's authentication); the
+ * lag monitor holds slow-client state.
+ */
+type NoSocketData = { principal?: Principal };
 
 export type LiveServer = Server<
   ClientToServerEvents,

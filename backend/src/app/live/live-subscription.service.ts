@@ -4,6 +4,7 @@ import {
   FLEET_ROOM,
   MetricSeries,
   SubscribeAck,
+  SubscribeRequest,
   SubscribeRequestSchema,
   UnsubscribeAck,
   UnsubscribeRequestSchema,
@@ -46,10 +47,21 @@ export class LiveSubscriptionService {
     this.windowMs = config.HISTORY_WINDOW_MS;
   }
 
-  subscribe(membership: RoomMembership, raw: unknown): SubscribeAck {
+  /**
+   * `scope`: the groups a scoped principal (a wall screen's token) may watch, or null for
+   * every group. A scoped request for the fleet, another group, or a device not known to be in
+   * one of its groups is refused whole with `forbidden`.
+   */
+  subscribe(
+    membership: RoomMembership,
+    raw: unknown,
+    scope: readonly string[] | null = null,
+  ): SubscribeAck {
     const parsed = SubscribeRequestSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
     const request = parsed.data;
+    if (scope !== null && !this.withinScope(request, scope))
+      return { ok: false, error: 'forbidden' };
 
     const wanted: string[] = [];
     for (const id of request.devices ?? []) wanted.push(deviceRoom(id));
@@ -111,6 +123,15 @@ export class LiveSubscriptionService {
       history,
       rooms,
     };
+  }
+
+  private withinScope(request: SubscribeRequest, scope: readonly string[]): boolean {
+    if (request.fleet) return false;
+    if ((request.groups ?? []).some((group) => !scope.includes(group))) return false;
+    return (request.devices ?? []).every((id) => {
+      const group = this.registry.groupOf(id);
+      return group !== undefined && scope.includes(group);
+    });
   }
 
   unsubscribe(membership: RoomMembership, raw: unknown): UnsubscribeAck {

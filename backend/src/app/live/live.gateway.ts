@@ -9,6 +9,8 @@ import {
 import type { Server as HttpServer } from 'node:http';
 import { EntryGuard } from '../security/entry-guard.service';
 import { AlertsService } from '../alerts/alerts.service';
+import { LiveAuth } from '../auth/live-auth';
+import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
@@ -54,6 +56,7 @@ export class LiveGateway {
     private readonly hub: LiveHubService,
     private readonly alerts: AlertsService,
     private readonly entry: EntryGuard,
+    private readonly auth: LiveAuth,
   ) {}
 
   start(httpServer: HttpServer): void {
@@ -61,9 +64,12 @@ export class LiveGateway {
       httpServer,
       (socket) => {
         this.entry.limitEvents(socket);
+        // The one role check of socket events, ahead of every handler below.
+        this.auth.guardEvents(socket);
         this.handleConnection(socket);
       },
       this.entry.allowSocketRequest,
+      this.auth.authenticate,
     );
     this.lag.start();
   }
@@ -129,7 +135,7 @@ export class LiveGateway {
 
   private readonly onAck = ((gateway: LiveGateway) =>
     function (this: LiveSocket, ...args: unknown[]): void {
-      gateway.answer(args, 'ack', () => gateway.acknowledge(args[0]));
+      gateway.answer(args, 'ack', () => gateway.acknowledge(this, args[0]));
     })(this);
 
   private handleConnection(socket: LiveSocket): void {
@@ -175,7 +181,8 @@ export class LiveGateway {
   }
 
   private subscribeAndCount(socket: LiveSocket, raw: unknown): SubscribeAck {
-    const ack = this.subscriptions.subscribe(membership(socket), raw);
+    const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
+    const ack = this.subscriptions.subscribe(membership(socket), raw, scope);
     if (ack.ok) {
       let points = 0;
       for (const series of ack.history) points += series.t.length;
@@ -184,7 +191,8 @@ export class LiveGateway {
     return ack;
   }
 
-  private acknowledge(raw: unknown): AckResponse {
+  /** `by` is the signed-in user (guardEvents let only operators through); a body `by` is ignored. */
+  private acknowledge(socket: LiveSocket, raw: unknown): AckResponse {
     const parsed = LiveAckRequestSchema.safeParse(raw);
     if (!parsed.success)
       return {
@@ -192,8 +200,13 @@ export class LiveGateway {
         error: 'invalid',
         message: formatIssues(parsed.error),
       };
-    const { id, ...request } = parsed.data;
-    return this.alerts.acknowledge(id, request);
+    const principal = socket.data.principal;
+    if (principal?.kind !== 'user')
+      return { ok: false, error: 'unauthorized', message: 'sign in first' };
+    return this.alerts.acknowledge(parsed.data.id, {
+      by: principal.username,
+      note: parsed.data.note,
+    });
   }
 }
 

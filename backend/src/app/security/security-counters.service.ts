@@ -24,6 +24,22 @@ export const SECURITY_REFUSALS = [
   'live_event_rate',
   /** `/live` socket disconnected for flooding events. */
   'live_event_flood',
+  /** REST request without a sufficient identity (401: not signed in, or a bad bearer token). */
+  'http_unauthorized',
+  /** REST request from a signed-in user whose role is too weak (403). */
+  'http_forbidden',
+  /** `/live` handshake refused: bad or revoked token, or ANONYMOUS_ROLE=none (both transports). */
+  'live_handshake',
+  /** `/live` event needing a role, from an anonymous client (`{ok:false, error:'unauthorized'}`). */
+  'live_unauthorized',
+  /** `/live` event needing a stronger role (`{ok:false, error:'forbidden'}`), or out of scope. */
+  'live_forbidden',
+  /** Login with an unknown user, a wrong password or a disabled account (401). */
+  'login_failed',
+  /** Login refused after too many failures for one client address + username (429). */
+  'login_rate',
+  /** First-admin setup from a non-loopback address without a valid setup code (403). */
+  'setup_refused',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 

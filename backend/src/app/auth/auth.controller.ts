@@ -1,0 +1,151 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Delete,
+  ForbiddenException,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
+import {
+  AUTH_LIMITS,
+  CreateTokenRequest,
+  CreateTokenRequestSchema,
+  CreateTokenResponse,
+  LoginRequest,
+  LoginRequestSchema,
+  LoginResponse,
+  MeResponse,
+  SESSION_COOKIE,
+  SetupRequest,
+  SetupRequestSchema,
+} from '@pulse/protocol';
+import type { CookieOptions, Request, Response } from 'express';
+import { isLoopbackAddress } from '../common/loopback';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { AuthService, SESSION_TTL_MS } from './auth.service';
+import { LoginService } from './login.service';
+import type { Principal } from './principal';
+import { CurrentPrincipal, Public, Roles } from './roles.decorator';
+
+/**
+ * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup and
+ * bearer tokens. Thin: LoginService proves identities, AuthService issues and revokes; this
+ * maps outcomes to status codes and owns the cookie's attributes.
+ */
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly login: LoginService,
+  ) {}
+
+  @Public()
+  @Get('me')
+  me(@CurrentPrincipal() principal: Principal): MeResponse {
+    return {
+      user:
+        principal.kind === 'user' ? { username: principal.username, role: principal.role } : null,
+      anonymousRole: this.auth.anonymousRole,
+      setupRequired: this.auth.setupRequired(),
+    };
+  }
+
+  /** 200 + cookie; 401 `{error: 'invalid credentials'}`; 429 after too many failures. */
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async signIn(
+    @Body(new ZodValidationPipe(LoginRequestSchema)) body: LoginRequest,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<LoginResponse> {
+    const outcome = await this.login.login(body, req.socket.remoteAddress ?? 'unknown');
+    if (outcome.ok) return this.startSession(outcome.user, req, res);
+    if (outcome.reason === 'invalid')
+      throw new UnauthorizedException({ error: 'invalid credentials' });
+    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+    throw new HttpException({ error: 'too many attempts' }, HttpStatus.TOO_MANY_REQUESTS);
+  }
+
+  /** 204: the session is revoked and the cookie cleared (also when there was none). */
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  signOut(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): void {
+    this.auth.revokeOwn(principal);
+    res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+  }
+
+  /** 201 + cookie; 409 once any user exists; 403 from elsewhere without the setup code. */
+  @Public()
+  @Post('setup')
+  async setup(
+    @Body(new ZodValidationPipe(SetupRequestSchema)) body: SetupRequest,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<LoginResponse> {
+    const outcome = await this.login.setup(body, isLoopbackAddress(req.socket.remoteAddress));
+    if (outcome.ok) return this.startSession(outcome.user, req, res);
+    if (outcome.reason === 'exists') throw new ConflictException({ error: 'already set up' });
+    throw new ForbiddenException({ error: 'setup code required' });
+  }
+
+  /** A bearer token for the caller (signed in); `groups` (a scope) only from an admin. */
+  @Roles('viewer')
+  @Post('tokens')
+  async createToken(
+    @Body(new ZodValidationPipe(CreateTokenRequestSchema)) body: CreateTokenRequest,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<CreateTokenResponse> {
+    if (principal.kind !== 'user') throw new UnauthorizedException('sign in to create a token');
+    // A scoped token must not mint a wider one; only admins hand out scopes.
+    if (principal.groups !== null)
+      throw new ForbiddenException('a group-scoped token cannot create tokens');
+    if (body.groups !== undefined && principal.role !== 'admin')
+      throw new ForbiddenException('only an admin may issue group-scoped tokens');
+    const token = await this.auth.createToken(principal.username, body);
+    if (!token)
+      throw new ConflictException(
+        `at most ${AUTH_LIMITS.maxTokensPerUser} live tokens per user: revoke one first`,
+      );
+    return token;
+  }
+
+  /** 204; 404 for an unknown id or another user's token (unless admin). */
+  @Roles('viewer')
+  @Delete('tokens/:id')
+  @HttpCode(204)
+  revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {
+    if (principal.kind !== 'user') throw new UnauthorizedException('sign in to revoke a token');
+    if (this.auth.revoke(id, principal) === 'not_found')
+      throw new NotFoundException(`no token "${id}"`);
+  }
+
+  private async startSession(
+    user: LoginResponse['user'],
+    req: Request,
+    res: Response,
+  ): Promise<LoginResponse> {
+    const session = await this.auth.startSession(user);
+    res.cookie(SESSION_COOKIE, session.token, { ...cookieOptions(req), maxAge: SESSION_TTL_MS });
+    return { user };
+  }
+}
+
+/** HttpOnly, SameSite=Strict, Path=/, and Secure when this request came over TLS. */
+function cookieOptions(req: Request): CookieOptions {
+  return { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure };
+}

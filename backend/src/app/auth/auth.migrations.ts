@@ -1,0 +1,31 @@
+import type { Migration } from '../store/database';
+
+/**
+ * The auth feature's tables: users and the sessions/tokens issued to them (one row per `jti`,
+ * so each can be revoked). Owned by auth/ alone; never edit an applied migration, add one.
+ */
+export const AUTH_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'auth-001-users-tokens',
+    sql: `
+      CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'token')),
+        name TEXT,
+        groups TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX tokens_by_user ON tokens (username, kind);
+    `,
+  },
+];

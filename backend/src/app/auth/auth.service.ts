@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  AnonymousRole,
+  AUTH_LIMITS,
+  AuthUser,
+  CreateTokenResponse,
+  SESSION_COOKIE,
+} from '@pulse/protocol';
+import { randomUUID } from 'node:crypto';
+import { isLoopbackHost } from '../common/loopback';
+import { CONFIG, Config, StartupError } from '../config/config';
+import type { Principal } from './principal';
+import { TokenSigner } from './token-signer';
+import { TokenKind, UsersRepository } from './users.repository';
+
+/**
+ * Sessions and bearer tokens: issues them (a JWT whose `jti` is a `tokens` row), turns a
+ * presented one back into a {@link Principal}, revokes them. Every check of a presented token
+ * goes through {@link verify}: signature and expiry (jose), then the row (not revoked) and the
+ * user (exists, not disabled; the role is read now, so a demotion takes effect at once).
+ * Owns no HTTP or Socket.IO code (the guard, the controllers and LiveAuth call it) and no
+ * password checks (LoginService).
+ */
+
+/** Browser session lifetime: a working day; sign in again after. */
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+/** ANONYMOUS_ROLE, or its default for the HOST; throws StartupError for operator/admin. */
+export function anonymousRoleOf(config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>): AnonymousRole {
+  const role = config.ANONYMOUS_ROLE;
+  if (role === 'operator' || role === 'admin')
+    throw new StartupError(
+      `ANONYMOUS_ROLE=${role} would let anyone who reaches Pulse ${role === 'admin' ? 'change rules and users' : 'acknowledge alerts'} without signing in: use viewer or none (docs/decisions/0009-users-and-tokens.md)`,
+    );
+  return role ?? (isLoopbackHost(config.HOST) ? 'viewer' : 'none');
+}
+
+/** What a request or handshake presented: an explicit bearer token and/or the session cookie. */
+export interface Credentials {
+  bearer?: string;
+  cookie?: string;
+}
+
+@Injectable()
+export class AuthService {
+  readonly anonymousRole: AnonymousRole;
+
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>,
+    private readonly repo: UsersRepository,
+    private readonly signer: TokenSigner,
+  ) {
+    this.anonymousRole = anonymousRoleOf(config);
+  }
+
+  setupRequired(): boolean {
+    return this.repo.countUsers() === 0;
+  }
+
+  /**
+   * The principal of a request. An explicit bearer token that does not verify is a refusal
+   * (null): the client meant to authenticate. A stale cookie is not: the browser sends it on
+   * its own, so the client is simply anonymous (and may still watch as a viewer).
+   */
+  async principalFor(credentials: Credentials): Promise<Principal | null> {
+    if (credentials.bearer !== undefined) return this.verify(credentials.bearer, 'token');
+    if (credentials.cookie !== undefined) {
+      const session = await this.verify(credentials.cookie, 'session');
+      if (session) return session;
+    }
+    return { kind: 'anonymous', role: this.anonymousRole };
+  }
+
+  /** A user principal for a valid token of `kind`, or null. */
+  async verify(token: string, kind: TokenKind): Promise<Principal | null> {
+    const claims = await this.signer.verify(token);
+    if (!claims || claims.kind !== kind) return null;
+    const row = this.repo.findToken(claims.jti);
+    if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
+    if (row.username !== claims.sub || row.kind !== kind) return null;
+    const user = this.repo.findUser(row.username);
+    if (!user || user.disabled) return null;
+    return {
+      kind: 'user',
+      username: user.username,
+      role: user.role,
+      groups: row.groups,
+      tokenId: row.id,
+    };
+  }
+
+  /** A browser session for a user who just proved who they are. */
+  async startSession(user: AuthUser): Promise<{ token: string; expiresAt: number }> {
+    const now = Date.now();
+    this.repo.pruneExpired(now);
+    const { token, expiresAt } = await this.issue(user.username, 'session', {
+      name: null,
+      groups: null,
+      ttlMs: SESSION_TTL_MS,
+    });
+    return { token, expiresAt };
+  }
+
+  /**
+   * A bearer token for `username`; null when the user already holds
+   * AUTH_LIMITS.maxTokensPerUser live tokens.
+   */
+  async createToken(
+    username: string,
+    request: { name: string; ttlSeconds?: number; groups?: string[] },
+  ): Promise<CreateTokenResponse | null> {
+    const now = Date.now();
+    this.repo.pruneExpired(now);
+    if (this.repo.countLiveTokens(username, 'token', now) >= AUTH_LIMITS.maxTokensPerUser)
+      return null;
+    const ttlSeconds = request.ttlSeconds ?? AUTH_LIMITS.defaultTokenTtlSeconds;
+    return this.issue(username, 'token', {
+      name: request.name,
+      groups: request.groups ?? null,
+      ttlMs: ttlSeconds * 1000,
+    });
+  }
+
+  /**
+   * Revoke a token or session by id on behalf of `by`: its own, or any for an admin.
+   * 'not_found' also for someone else's token (its existence is not disclosed).
+   */
+  revoke(id: string, by: Principal): 'revoked' | 'not_found' {
+    if (by.kind !== 'user') return 'not_found';
+    const row = this.repo.findToken(id);
+    if (!row || (row.username !== by.username && by.role !== 'admin')) return 'not_found';
+    this.repo.revokeToken(id, Date.now());
+    return 'revoked';
+  }
+
+  /** Logout: the session (or token) the principal used is revoked. */
+  revokeOwn(principal: Principal): void {
+    if (principal.kind === 'user') this.repo.revokeToken(principal.tokenId, Date.now());
+  }
+
+  /** Every session and token of a user (disabled, deleted, password changed). */
+  revokeUser(username: string): void {
+    this.repo.revokeUserTokens(username, Date.now());
+  }
+
+  private async issue(
+    username: string,
+    kind: TokenKind,
+    options: { name: string | null; groups: string[] | null; ttlMs: number },
+  ): Promise<CreateTokenResponse> {
+    const now = Date.now();
+    const id = randomUUID();
+    const expiresAt = now + options.ttlMs;
+    this.repo.insertToken({
+      id,
+      username,
+      kind,
+      name: options.name,
+      groups: options.groups,
+      createdAt: now,
+      expiresAt,
+      revokedAt: null,
+    });
+    return {
+      id,
+      token: await this.signer.sign({ sub: username, jti: id, kind }, expiresAt),
+      expiresAt,
+    };
+  }
+}
+
+/** The value of one cookie in a Cookie header (no cookie-parser: Pulse reads just this one). */
+export function sessionCookie(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      const value = part.slice(eq + 1).trim();
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
+
+/** The token of an `Authorization: Bearer …` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : undefined;
+}

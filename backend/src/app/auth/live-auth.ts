@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { AUTH_ERRORS, AuthError, LiveEvent, Role } from '@pulse/protocol';
+import { SecurityCounters } from '../security/security-counters.service';
+import { AuthService, sessionCookie } from './auth.service';
+import { Principal, refusal } from './principal';
+
+/**
+ * Who is on a `/live` socket and what each event needs. {@link authenticate} is the namespace
+ * middleware of the handshake (either transport): `auth.token` (a bearer token), else the
+ * session cookie, else anonymous; refused with `connect_error` 'unauthorized' when that is not
+ * enough to watch. {@link guardEvents} is the one role check of socket events. Owns the event →
+ * role table; must not handle the events themselves (LiveGateway does).
+ */
+
+/** The least role each client event needs; events not listed have no handler. */
+export const LIVE_EVENT_ROLES: Readonly<Record<string, Role>> = {
+  [LiveEvent.subscribe]: 'viewer',
+  [LiveEvent.unsubscribe]: 'viewer',
+  [LiveEvent.ack]: 'operator',
+};
+
+/** The parts of a Socket.IO server socket this uses. */
+interface AuthSocket {
+  id: string;
+  handshake: { auth: Record<string, unknown>; headers: { cookie?: string } };
+  data: { principal?: Principal };
+  use(fn: (packet: unknown[], next: (error?: Error) => void) => void): unknown;
+}
+
+const MESSAGES: Record<AuthError, string> = {
+  unauthorized: 'sign in first',
+  forbidden: 'your role does not allow this',
+};
+
+@Injectable()
+export class LiveAuth {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly counters: SecurityCounters,
+  ) {}
+
+  /** Namespace middleware: sets `socket.data.principal` or refuses the connection. */
+  readonly authenticate = (socket: AuthSocket, next: (error?: Error) => void): void => {
+    const token = socket.handshake.auth?.token;
+    this.auth
+      .principalFor({
+        bearer: typeof token === 'string' ? token : undefined,
+        cookie: sessionCookie(socket.handshake.headers.cookie),
+      })
+      .then(
+        (principal) => {
+          if (principal === null || refusal(principal, 'viewer') !== null) {
+            this.counters.refuse(
+              'live_handshake',
+              principal === null ? 'invalid or revoked token' : 'anonymous viewing is off',
+            );
+            next(new Error(AUTH_ERRORS.unauthorized));
+            return;
+          }
+          socket.data.principal = principal;
+          next();
+        },
+        (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+      );
+  };
+
+  /**
+   * Socket middleware, installed on connection before the handlers: an event the principal's
+   * role does not cover is not handled and acknowledged `{ok: false, error, message}`.
+   */
+  guardEvents(socket: AuthSocket): void {
+    socket.use((packet, next) => {
+      const needed = LIVE_EVENT_ROLES[String(packet[0])];
+      const principal = socket.data.principal;
+      const refused = needed === undefined || !principal ? null : refusal(principal, needed);
+      if (refused === null) return next();
+      this.counters.refuse(
+        refused === 'unauthorized' ? 'live_unauthorized' : 'live_forbidden',
+        `${String(packet[0])} on ${socket.id} needs ${needed}`,
+      );
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') ack({ ok: false, error: refused, message: MESSAGES[refused] });
+    });
+  }
+}

@@ -1,0 +1,154 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { AUTH_LIMITS, AuthUser, LoginRequest, SetupRequest } from '@pulse/protocol';
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { CONFIG, Config, StartupError } from '../config/config';
+import { SecurityCounters } from '../security/security-counters.service';
+import { burnVerify, hashPassword, verifyPassword } from './password';
+import { UsersRepository } from './users.repository';
+
+/**
+ * Proving who you are: password login (rate-limited per client address + username), the
+ * first-start admin (seeded from PULSE_ADMIN_PASSWORD[_FILE], or created once over
+ * `POST /api/auth/setup` from loopback or with the setup code printed at boot). Owns the
+ * password checks, the login limiter and the setup code; must not issue sessions or tokens
+ * (AuthService) or know HTTP.
+ */
+
+/** Failed logins per client address + username before it is refused for the window. */
+export const LOGIN_ATTEMPTS = 10;
+export const LOGIN_WINDOW_SECONDS = 15 * 60;
+/** Setup code alphabet: no 0/O or 1/I/l to misread off a console. */
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+export type LoginOutcome =
+  | { ok: true; user: AuthUser }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+
+export type SetupOutcome =
+  | { ok: true; user: AuthUser }
+  | { ok: false; reason: 'exists' | 'code_required' };
+
+@Injectable()
+export class LoginService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+  private readonly limiter = new RateLimiterMemory({
+    points: LOGIN_ATTEMPTS,
+    duration: LOGIN_WINDOW_SECONDS,
+  });
+  /** Set at boot while no user exists; printed once, never logged. */
+  private setupCode: string | null = null;
+
+  constructor(
+    @Inject(CONFIG)
+    private readonly config: Pick<Config, 'PULSE_ADMIN_PASSWORD' | 'PULSE_ADMIN_PASSWORD_FILE'>,
+    private readonly repo: UsersRepository,
+    private readonly counters: SecurityCounters,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const password = this.seedPassword();
+    if (password !== undefined && !this.repo.hasAdmin()) {
+      await this.seedAdmin(password);
+      this.logger.log('User "admin" created from PULSE_ADMIN_PASSWORD');
+    }
+    if (this.repo.countUsers() > 0) return;
+    this.setupCode = Array.from(
+      { length: AUTH_LIMITS.setupCodeLength },
+      () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)],
+    ).join('');
+    // The console, not the logger: shown once to whoever started Pulse, kept out of log files.
+    process.stdout.write(
+      `\nPulse has no users yet. Create the admin account on the dashboard (from this machine\n` +
+        `without a code, from elsewhere with the setup code ${this.setupCode}),\n` +
+        `or restart with PULSE_ADMIN_PASSWORD set.\n\n`,
+    );
+  }
+
+  /** Same answer for an unknown user, a disabled one and a wrong password. */
+  async login(request: LoginRequest, clientAddress: string): Promise<LoginOutcome> {
+    const key = `${clientAddress}|${request.username}`;
+    const seen = await this.limiter.get(key);
+    if (seen !== null && seen.consumedPoints >= LOGIN_ATTEMPTS) {
+      this.counters.refuse('login_rate', `login for ${JSON.stringify(request.username)}`);
+      return {
+        ok: false,
+        reason: 'rate_limited',
+        retryAfterSeconds: Math.ceil(seen.msBeforeNext / 1000),
+      };
+    }
+    const user = this.repo.findUser(request.username);
+    const valid = user
+      ? await verifyPassword(user.passwordHash, request.password)
+      : await burnVerify(request.password);
+    if (!user || !valid || user.disabled) {
+      await this.limiter.penalty(key, 1);
+      this.counters.refuse('login_failed', `login for ${JSON.stringify(request.username)}`);
+      return { ok: false, reason: 'invalid' };
+    }
+    await this.limiter.delete(key);
+    return { ok: true, user: { username: user.username, role: user.role } };
+  }
+
+  /** The first admin: only while no user exists, and from loopback or with the setup code. */
+  async setup(request: SetupRequest, fromLoopback: boolean): Promise<SetupOutcome> {
+    if (this.repo.countUsers() > 0) return { ok: false, reason: 'exists' };
+    if (!fromLoopback && !this.codeMatches(request.setupCode)) {
+      this.counters.refuse('setup_refused', 'first-admin setup without a valid setup code');
+      return { ok: false, reason: 'code_required' };
+    }
+    const passwordHash = await hashPassword(request.password);
+    const created = this.repo.insertUser({
+      username: request.username,
+      role: 'admin',
+      passwordHash,
+      createdAt: Date.now(),
+      disabled: false,
+    });
+    // Two setups racing: the second finds the table no longer empty.
+    if (!created || this.repo.countUsers() !== 1) return { ok: false, reason: 'exists' };
+    this.setupCode = null;
+    return { ok: true, user: { username: request.username, role: 'admin' } };
+  }
+
+  private codeMatches(given: string | undefined): boolean {
+    if (this.setupCode === null || given === undefined) return false;
+    const a = Buffer.from(given.toUpperCase());
+    const b = Buffer.from(this.setupCode);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private seedPassword(): string | undefined {
+    const { PULSE_ADMIN_PASSWORD: inline, PULSE_ADMIN_PASSWORD_FILE: file } = this.config;
+    let password = inline;
+    if (password === undefined && file !== undefined) {
+      try {
+        password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        throw new StartupError(
+          `Cannot read PULSE_ADMIN_PASSWORD_FILE ${file}: ${(error as Error).message}`,
+        );
+      }
+    }
+    if (password !== undefined && password.length < AUTH_LIMITS.minPasswordLength)
+      throw new StartupError(
+        `The admin password (PULSE_ADMIN_PASSWORD${inline === undefined ? '_FILE' : ''}) must be at least ${AUTH_LIMITS.minPasswordLength} characters`,
+      );
+    return password;
+  }
+
+  /** `admin` becomes (or is created as) an enabled admin with this password. */
+  private async seedAdmin(password: string): Promise<void> {
+    const passwordHash = await hashPassword(password);
+    const created = this.repo.insertUser({
+      username: 'admin',
+      role: 'admin',
+      passwordHash,
+      createdAt: Date.now(),
+      disabled: false,
+    });
+    if (!created) this.repo.updateUser('admin', { role: 'admin', passwordHash, disabled: false });
+  }
+}

@@ -1,0 +1,37 @@
+import { Algorithm, hash, verify } from '@node-rs/argon2';
+
+/**
+ * Password hashing: argon2id (@node-rs/argon2, native, off the event loop) with OWASP's
+ * recommended minimum (19 MiB, 2 passes, 1 lane). Owns the hash format; must not decide who
+ * may sign in (AuthService does).
+ */
+const OPTIONS = {
+  algorithm: Algorithm.Argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, OPTIONS);
+}
+
+/** False for a wrong password or a malformed hash (never throws on outside input). */
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+let dummy: Promise<string> | null = null;
+/**
+ * Verify against a throwaway hash: an unknown username costs the same time as a wrong
+ * password, so the login's timing does not tell which usernames exist.
+ */
+export async function burnVerify(password: string): Promise<false> {
+  dummy ??= hashPassword('pulse-dummy-password-for-timing');
+  await verifyPassword(await dummy, password);
+  return false;
+}

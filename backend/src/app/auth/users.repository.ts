@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import type { Role, UserInfo } from '@pulse/protocol';
+import { Database } from '../store/database';
+import { AUTH_MIGRATIONS } from './auth.migrations';
+
+/**
+ * Every SQL statement on the auth tables (users, tokens): the one place they are read or
+ * written. Holds no policy (who may do what, limits, hashing: AuthService and UsersService);
+ * must not touch another feature's tables.
+ */
+
+export interface UserRow {
+  username: string;
+  role: Role;
+  passwordHash: string;
+  createdAt: number;
+  disabled: boolean;
+}
+
+export type TokenKind = 'session' | 'token';
+
+export interface TokenRow {
+  id: string;
+  username: string;
+  kind: TokenKind;
+  name: string | null;
+  groups: string[] | null;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+interface RawUser {
+  username: string;
+  role: Role;
+  password_hash: string;
+  created_at: number;
+  disabled: number;
+}
+
+interface RawToken {
+  id: string;
+  username: string;
+  kind: TokenKind;
+  name: string | null;
+  groups: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+const toUser = (raw: RawUser): UserRow => ({
+  username: raw.username,
+  role: raw.role,
+  passwordHash: raw.password_hash,
+  createdAt: raw.created_at,
+  disabled: raw.disabled === 1,
+});
+
+const toToken = (raw: RawToken): TokenRow => ({
+  id: raw.id,
+  username: raw.username,
+  kind: raw.kind,
+  name: raw.name,
+  groups: raw.groups === null ? null : (JSON.parse(raw.groups) as string[]),
+  createdAt: raw.created_at,
+  expiresAt: raw.expires_at,
+  revokedAt: raw.revoked_at,
+});
+
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly database: Database) {
+    database.migrate(AUTH_MIGRATIONS);
+  }
+
+  private get db() {
+    return this.database.db;
+  }
+
+  countUsers(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+  }
+
+  hasAdmin(): boolean {
+    return this.db.prepare("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
+  }
+
+  findUser(username: string): UserRow | null {
+    const raw = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username);
+    return raw === undefined ? null : toUser(raw as RawUser);
+  }
+
+  listUsers(): UserInfo[] {
+    const rows = this.db.prepare('SELECT * FROM users ORDER BY username').all() as RawUser[];
+    return rows.map((raw) => {
+      const { username, role, createdAt, disabled } = toUser(raw);
+      return { username, role, createdAt, disabled };
+    });
+  }
+
+  /** False when the username is taken. */
+  insertUser(user: UserRow): boolean {
+    const result = this.db
+      .prepare(
+        'INSERT OR IGNORE INTO users (username, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(user.username, user.role, user.passwordHash, user.createdAt, user.disabled ? 1 : 0);
+    return result.changes === 1;
+  }
+
+  updateUser(
+    username: string,
+    change: { role?: Role; passwordHash?: string; disabled?: boolean },
+  ): void {
+    const current = this.findUser(username);
+    if (!current) return;
+    this.db
+      .prepare('UPDATE users SET role = ?, password_hash = ?, disabled = ? WHERE username = ?')
+      .run(
+        change.role ?? current.role,
+        change.passwordHash ?? current.passwordHash,
+        (change.disabled ?? current.disabled) ? 1 : 0,
+        username,
+      );
+  }
+
+  /** Its tokens go with it (foreign key, ON DELETE CASCADE). False when there was none. */
+  deleteUser(username: string): boolean {
+    return this.db.prepare('DELETE FROM users WHERE username = ?').run(username).changes === 1;
+  }
+
+  /** Admins that can still sign in (refuse to demote, disable or delete the last one). */
+  countActiveAdmins(): number {
+    return (
+      this.db
+        .prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0")
+        .get() as { n: number }
+    ).n;
+  }
+
+  insertToken(token: TokenRow): void {
+    this.db
+      .prepare(
+        'INSERT INTO tokens (id, username, kind, name, groups, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)',
+      )
+      .run(
+        token.id,
+        token.username,
+        token.kind,
+        token.name,
+        token.groups === null ? null : JSON.stringify(token.groups),
+        token.createdAt,
+        token.expiresAt,
+      );
+  }
+
+  findToken(id: string): TokenRow | null {
+    const raw = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id);
+    return raw === undefined ? null : toToken(raw as RawToken);
+  }
+
+  /** Unexpired, unrevoked tokens of one kind a user holds. */
+  countLiveTokens(username: string, kind: TokenKind, now: number): number {
+    return (
+      this.db
+        .prepare(
+          'SELECT COUNT(*) AS n FROM tokens WHERE username = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?',
+        )
+        .get(username, kind, now) as { n: number }
+    ).n;
+  }
+
+  revokeToken(id: string, now: number): void {
+    this.db
+      .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(now, id);
+  }
+
+  revokeUserTokens(username: string, now: number): void {
+    this.db
+      .prepare('UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL')
+      .run(now, username);
+  }
+
+  /** Rows past their expiry are useless (the signature check refuses them too): drop them. */
+  pruneExpired(now: number): void {
+    this.db.prepare('DELETE FROM tokens WHERE expires_at <= ?').run(now);
+  }
+}
