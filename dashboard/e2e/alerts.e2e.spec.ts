@@ -18,6 +18,7 @@ import {
   startBrowserSession,
   waitConnected,
 } from './support/browser';
+import { authEnv, createUser, E2E_ADMIN_PASSWORD, signIn, signOut } from './support/auth';
 
 /**
  * Alerts end to end: a rule that fires at once on the test's own device, a
@@ -48,6 +49,7 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
   let value = 20;
   let rulesDir = '';
   let wall: Page;
+  const data = authEnv();
   const open = (path: string) => session.open(path);
   const shot = (page: Page, name: string) => session.shot(page, name);
   const activeAlerts = async (): Promise<AlertEvent[]> =>
@@ -66,7 +68,7 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
     backend = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
+      { ...data.env, ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
     );
     session = await startBrowserSession(backend.httpUrl);
     device = await mqtt.connectAsync(backend.mqttUrl, {
@@ -96,6 +98,7 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     await session?.close();
     await backend?.kill();
     if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+    data.remove();
   });
 
   it('puts a critical banner on the wall within 2 s of a spike', async () => {
@@ -160,11 +163,18 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
         .textContent(),
     ).toBe('1');
 
-    // "Acknowledge as" is remembered in localStorage.
-    await alerts.getByTestId('operator-name').fill('e2e-operator');
-    await alerts.getByTestId('operator-name').press('Enter');
-    expect(await alerts.evaluate(() => localStorage.getItem('pulse.operator'))).toBe(
-      'e2e-operator',
+    // Anonymous (viewer): asked to sign in. The admin creates an operator, who acknowledges.
+    expect(await row.getByTestId('ack-sign-in').textContent()).toContain('Sign in to acknowledge');
+    await signIn(alerts, 'admin', E2E_ADMIN_PASSWORD);
+    const password = await createUser(alerts, 'e2e-operator', 'operator');
+    await signOut(alerts);
+    await row.getByTestId('ack-sign-in').click();
+    await signIn(alerts, 'e2e-operator', password);
+    expect(new URL(alerts.url()).pathname).toBe('/alerts');
+    await waitConnected(alerts);
+    await row.getByTestId('ack').waitFor({ timeout: 10_000 });
+    expect(await alerts.getByTestId('ack-identity').textContent()).toContain(
+      'Acknowledging as e2e-operator',
     );
     await shot(alerts, 'alerts.png');
 
