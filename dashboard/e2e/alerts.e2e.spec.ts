@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ActiveAlertsResponse,
   AlertEvent,
@@ -18,6 +15,7 @@ import {
   startBrowserSession,
   waitConnected,
 } from './support/browser';
+import { rulesFile } from './support/rules';
 import { authEnv, createUser, E2E_ADMIN_PASSWORD, signIn, signOut } from './support/auth';
 
 /**
@@ -47,8 +45,8 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
   let device: MqttClient;
   let timer: ReturnType<typeof setInterval> | undefined;
   let value = 20;
-  let rulesDir = '';
   let wall: Page;
+  const rules = rulesFile([RULE]);
   const data = authEnv();
   const open = (path: string) => session.open(path);
   const shot = (page: Page, name: string) => session.shot(page, name);
@@ -63,12 +61,9 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     );
 
   beforeAll(async () => {
-    rulesDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
-    const rulesFile = join(rulesDir, 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
     backend = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { ...data.env, ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
+      { ...data.env, ALERT_RULES_FILE: rules.file, SIMULATOR_DEVICES: '3' },
     );
     session = await startBrowserSession(backend.httpUrl);
     device = await mqtt.connectAsync(backend.mqttUrl, {
@@ -97,7 +92,7 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     await device?.endAsync(true).catch(() => undefined);
     await session?.close();
     await backend?.kill();
-    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+    rules.remove();
     data.remove();
   });
 

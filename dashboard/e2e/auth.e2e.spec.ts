@@ -1,22 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
 import type { Page } from 'playwright-core';
 import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
+import { rulesFile } from './support/rules';
 import { authEnv, createUser, signIn, signOut } from './support/auth';
 
 /**
  * Sign-in end to end, on a first start (no users) with anonymous access off: the admin account
  * created through /setup, users made by the admin, a viewer who cannot acknowledge, an
  * operator who can, signing out, the wall that never shows a sign-in form, and the header on a
- * phone. A rule that always fires on the simulated machine gives every run an alert.
+ * phone. A rule that always fires on the first simulated device (a power meter) gives every run an alert.
  */
 const RULE = {
   id: 'e2e-always',
   name: 'E2E always firing',
   kind: 'threshold',
-  metric: 'temperature',
+  metric: 'voltage',
   op: 'above',
   value: -1000,
   clear: -2000,
@@ -30,18 +28,15 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
   let backend: Backend;
   let session: BrowserSession;
   let page: Page;
-  let rulesDir = '';
   const users: Record<string, string> = {};
+  const rules = rulesFile([RULE]);
   const data = authEnv({ seedAdmin: false });
   const alertRow = () => page.locator('.alert-row[data-device-id="sim-001"]').first();
 
   beforeAll(async () => {
-    rulesDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
-    const rulesFile = join(rulesDir, 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
     backend = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { ...data.env, ANONYMOUS_ROLE: 'none', ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '2' },
+      { ...data.env, ANONYMOUS_ROLE: 'none', ALERT_RULES_FILE: rules.file, SIMULATOR_DEVICES: '2' },
     );
     session = await startBrowserSession(backend.httpUrl);
   });
@@ -49,7 +44,7 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
   afterAll(async () => {
     await session?.close();
     await backend?.kill();
-    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+    rules.remove();
     data.remove();
   });
 
@@ -64,9 +59,9 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
     await page.getByTestId('setup-confirm').fill(ADMIN_PASSWORD);
     await session.shot(page, 'setup.png');
     await page.getByTestId('setup-submit').click();
+    await page.waitForURL((url) => url.pathname === '/');
     await page.locator('[data-testid=user-name]', { hasText: 'admin' }).waitFor();
     expect(await page.getByTestId('user-role').textContent()).toBe('admin');
-    expect(new URL(page.url()).pathname).toBe('/');
     // The page is done: a second setup is refused by the server.
     const again = await page.evaluate(
       async () =>
@@ -102,6 +97,7 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
 
   it('shows a viewer the alert but no way to acknowledge it', async () => {
     await page.goto(`${backend.httpUrl}/alerts`);
+    await page.waitForURL((url) => url.pathname === '/login');
     await signIn(page, 'viewer-e2e', users['viewer-e2e']);
     expect(new URL(page.url()).pathname).toBe('/alerts');
     await alertRow().waitFor({ timeout: 15_000 });
@@ -117,6 +113,7 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
 
   it('lets an operator acknowledge, recorded under the signed-in name', async () => {
     await page.goto(`${backend.httpUrl}/alerts`);
+    await page.waitForURL((url) => url.pathname === '/login');
     await signIn(page, 'op-e2e', users['op-e2e']);
     await alertRow().waitFor({ timeout: 15_000 });
     await alertRow().getByTestId('ack').click();

@@ -41,6 +41,7 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.getByTestId('login-username').fill(username);
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'), { timeout: 10_000 });
   await page.locator('[data-testid=user-name]', { hasText: username }).waitFor({ timeout: 10_000 });
 }
 

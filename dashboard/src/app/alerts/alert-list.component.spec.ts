@@ -9,29 +9,30 @@ import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
+/** The list as `user` sees it (anonymous when null). */
+async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
+  const server = fakeAuthServer({ user });
+  const socket = provideFakeLive([
+    provideRouter([{ path: '**', children: [] }]),
+    { provide: FETCH, useValue: server.fetch },
+  ]);
+  await TestBed.inject(AuthService).ready();
+  connectLive(socket);
+  await TestBed.inject(Router).navigateByUrl('/alerts?tab=active');
+  const store = TestBed.inject(AlertStore);
+  const fixture = TestBed.createComponent(AlertListComponent);
+  fixture.componentRef.setInput('alerts', store.active());
+  const el = fixture.nativeElement as HTMLElement;
+  const settle = async () => {
+    await jest.advanceTimersByTimeAsync(0);
+    fixture.componentRef.setInput('alerts', store.active());
+    fixture.detectChanges();
+  };
+  return { el, socket, store, settle };
+}
+
 describe('AlertListComponent', () => {
   useFakeClock();
-
-  /** The list as `user` sees it (anonymous when null). */
-  async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
-    const server = fakeAuthServer({ user });
-    const socket = provideFakeLive([
-      provideRouter([{ path: '**', children: [] }]),
-      { provide: FETCH, useValue: server.fetch },
-    ]);
-    await TestBed.inject(AuthService).ready();
-    connectLive(socket);
-    const store = TestBed.inject(AlertStore);
-    const fixture = TestBed.createComponent(AlertListComponent);
-    fixture.componentRef.setInput('alerts', store.active());
-    const el = fixture.nativeElement as HTMLElement;
-    const settle = async () => {
-      await jest.advanceTimersByTimeAsync(0);
-      fixture.componentRef.setInput('alerts', store.active());
-      fixture.detectChanges();
-    };
-    return { el, socket, store, settle };
-  }
 
   it('shows severity, device, metric, message, value, threshold, age, state and count', async () => {
     const { el, socket, settle } = await render();
@@ -105,25 +106,15 @@ describe('AlertListComponent', () => {
 describe('AlertListComponent without the acknowledge role', () => {
   useFakeClock();
 
-  async function render(user: AuthUser | null) {
-    const server = fakeAuthServer({ user });
-    const socket = provideFakeLive([
-      provideRouter([{ path: '**', children: [] }]),
-      { provide: FETCH, useValue: server.fetch },
-    ]);
-    await TestBed.inject(AuthService).ready();
-    connectLive(socket);
-    await TestBed.inject(Router).navigateByUrl('/alerts?tab=active');
-    const fixture = TestBed.createComponent(AlertListComponent);
-    socket().server.alerts([alertEvent({ id: 'a' })]);
-    fixture.componentRef.setInput('alerts', TestBed.inject(AlertStore).active());
-    await jest.advanceTimersByTimeAsync(0);
-    fixture.detectChanges();
-    return { el: fixture.nativeElement as HTMLElement, socket };
+  async function renderWithAlert(user: AuthUser | null) {
+    const view = await render(user);
+    view.socket().server.alerts([alertEvent({ id: 'a' })]);
+    await view.settle();
+    return view;
   }
 
   it('offers an anonymous visitor "Sign in to acknowledge", back to this page afterwards', async () => {
-    const { el, socket } = await render(null);
+    const { el, socket } = await renderWithAlert(null);
     expect(el.querySelector('[data-testid=ack]')).toBeNull();
     const link = el.querySelector('[data-testid=ack-sign-in]') as HTMLAnchorElement;
     expect(link.textContent?.trim()).toBe('Sign in to acknowledge');
@@ -134,7 +125,7 @@ describe('AlertListComponent without the acknowledge role', () => {
   });
 
   it('shows a viewer a disabled button that says why', async () => {
-    const { el } = await render({ username: 'vi', role: 'viewer' });
+    const { el } = await renderWithAlert({ username: 'vi', role: 'viewer' });
     const button = el.querySelector('[data-testid=ack]') as HTMLButtonElement;
     expect(button.disabled).toBe(true);
     expect(button.parentElement?.getAttribute('title')).toBe(

@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { ActivatedRoute, Router } from '@angular/router';
 import { AuthService } from '../core/auth/auth.service';
+import { CredentialFieldsComponent } from './credential-fields.component';
 import { safeReturnUrl } from './return-url';
 
 /*
@@ -9,34 +10,11 @@ import { safeReturnUrl } from './return-url';
  */
 @Component({
   selector: 'app-login-page',
+  imports: [CredentialFieldsComponent],
   template: `
     <form class="auth-card" data-testid="login-form" (submit)="submit($event)">
       <h1>Sign in to Pulse</h1>
-      <label
-        >Username
-        <input
-          class="input"
-          name="username"
-          data-testid="login-username"
-          autocomplete="username"
-          required
-          maxlength="64"
-          [value]="username()"
-          (input)="username.set($any($event.target).value)"
-      /></label>
-      <label
-        >Password
-        <input
-          class="input"
-          name="password"
-          type="password"
-          data-testid="login-password"
-          autocomplete="current-password"
-          required
-          maxlength="256"
-          [value]="password()"
-          (input)="password.set($any($event.target).value)"
-      /></label>
+      <app-credential-fields testIdPrefix="login" [(username)]="username" [(password)]="password" />
       @if (error(); as error) {
         <p class="auth-error" role="alert" data-testid="login-error">{{ error }}</p>
       }

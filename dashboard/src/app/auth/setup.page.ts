@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@a
 import { Router } from '@angular/router';
 import { AUTH_LIMITS } from '@pulse/protocol/core';
 import { AuthService } from '../core/auth/auth.service';
+import { CredentialFieldsComponent } from './credential-fields.component';
 import { AuthRequestError } from '../core/auth/auth-api';
 
 /*
@@ -15,6 +16,7 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
 
 @Component({
   selector: 'app-setup-page',
+  imports: [CredentialFieldsComponent],
   template: `
     <form class="auth-card" data-testid="setup-form" (submit)="submit($event)">
       <h1>Create the admin account</h1>
@@ -22,31 +24,12 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
         Pulse has no account yet. The account you create here is the administrator: it manages
         users, rules and screens. This page works once.
       </p>
-      <label
-        >Username
-        <input
-          class="input"
-          name="username"
-          data-testid="setup-username"
-          autocomplete="username"
-          required
-          maxlength="64"
-          [value]="username()"
-          (input)="username.set($any($event.target).value)"
-      /></label>
-      <label
-        >Password
-        <input
-          class="input"
-          name="password"
-          type="password"
-          data-testid="setup-password"
-          autocomplete="new-password"
-          required
-          maxlength="256"
-          [value]="password()"
-          (input)="password.set($any($event.target).value)"
-      /></label>
+      <app-credential-fields
+        testIdPrefix="setup"
+        [newPassword]="true"
+        [(username)]="username"
+        [(password)]="password"
+      />
       <label
         >Repeat the password
         <input

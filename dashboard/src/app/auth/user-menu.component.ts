@@ -25,7 +25,7 @@ import { loginQuery } from './return-url';
       >
         Sign out
       </button>
-    } @else if (auth.enabled()) {
+    } @else if (auth.loaded() && auth.enabled()) {
       <a
         class="btn btn-link"
         data-testid="sign-in"
