@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
-import { Router, RouterLink } from '@angular/router';
+import { Router } from '@angular/router';
 import { AuthService } from '../core/auth/auth.service';
-import { loginQuery } from '../auth/return-url';
+import { goToLogin } from '../auth/return-url';
 
 /*
  * The line above alert lists saying who acknowledgements are made as (the signed-in user: the
@@ -9,7 +9,6 @@ import { loginQuery } from '../auth/return-url';
  */
 @Component({
   selector: 'app-ack-identity',
-  imports: [RouterLink],
   template: `
     <span class="ack-identity" data-testid="ack-identity">
       @if (auth.user(); as user) {
@@ -19,7 +18,7 @@ import { loginQuery } from '../auth/return-url';
           Signed in as <b>{{ user.username }}</b> ({{ user.role }}): cannot acknowledge
         }
       } @else if (auth.enabled()) {
-        <a routerLink="/login" [queryParams]="loginQuery(router.url)">Sign in to acknowledge</a>
+        <a href="/login" (click)="signIn($event)">Sign in to acknowledge</a>
       }
     </span>
   `,
@@ -27,6 +26,8 @@ import { loginQuery } from '../auth/return-url';
 })
 export class AckIdentityComponent {
   protected readonly auth = inject(AuthService);
-  protected readonly router = inject(Router);
-  protected readonly loginQuery = loginQuery;
+  private readonly router = inject(Router);
+  protected signIn(event: Event): void {
+    goToLogin(this.router, event);
+  }
 }

@@ -118,9 +118,9 @@ describe('AlertListComponent without the acknowledge role', () => {
     expect(el.querySelector('[data-testid=ack]')).toBeNull();
     const link = el.querySelector('[data-testid=ack-sign-in]') as HTMLAnchorElement;
     expect(link.textContent?.trim()).toBe('Sign in to acknowledge');
-    expect(decodeURIComponent(link.getAttribute('href') ?? '')).toBe(
-      '/login?returnUrl=/alerts?tab=active',
-    );
+    link.click();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(TestBed.inject(Router).url).toBe('/login?returnUrl=%2Falerts%3Ftab%3Dactive');
     expect(socket().acks).toEqual([]);
   });
 

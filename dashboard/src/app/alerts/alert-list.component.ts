@@ -7,7 +7,7 @@ import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { AuthService } from '../core/auth/auth.service';
-import { loginQuery } from '../auth/return-url';
+import { goToLogin } from '../auth/return-url';
 
 interface Row {
   alert: AlertEvent;
@@ -96,8 +96,8 @@ interface Row {
               <a
                 class="btn btn-ack"
                 data-testid="ack-sign-in"
-                routerLink="/login"
-                [queryParams]="loginQuery(router.url)"
+                href="/login"
+                (click)="signIn($event)"
                 >Sign in to acknowledge</a
               >
             }
@@ -121,8 +121,7 @@ export class AlertListComponent {
   private readonly devices = inject(DeviceStore);
   private readonly clock = inject(ClockService);
   protected readonly auth = inject(AuthService);
-  protected readonly router = inject(Router);
-  protected readonly loginQuery = loginQuery;
+  private readonly router = inject(Router);
   protected readonly pending = signal<Record<string, boolean>>({});
   protected readonly errors = signal<Record<string, string>>({});
 
@@ -148,6 +147,10 @@ export class AlertListComponent {
             : '',
     }));
   });
+
+  protected signIn(event: Event): void {
+    goToLogin(this.router, event);
+  }
 
   protected async acknowledge(alert: AlertEvent): Promise<void> {
     const id = alert.id;

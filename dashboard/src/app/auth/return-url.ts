@@ -1,7 +1,18 @@
+import type { Router } from '@angular/router';
+
 /*
  * Where the sign-in page sends the user back to: the `returnUrl` query parameter, kept to
- * paths of this app. Owns that rule only; it must not navigate.
+ * paths of this app. Owns that rule and the one navigation to `/login` that carries it.
  */
+
+/**
+ * Go to `/login`, coming back to the page shown now. Read at the click, not at render: a
+ * header link rendered once would keep the URL of the first page.
+ */
+export function goToLogin(router: Router, event?: Event): void {
+  event?.preventDefault();
+  void router.navigate(['/login'], { queryParams: loginQuery(router.url) ?? {} });
+}
 
 /** Query parameters of a link to `/login` that comes back to `url`. */
 export function loginQuery(url: string): { returnUrl: string } | null {

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { Router, RouterLink } from '@angular/router';
+import { Router } from '@angular/router';
 import { AuthService } from '../core/auth/auth.service';
-import { loginQuery } from './return-url';
+import { goToLogin } from './return-url';
 
 /*
  * The header's identity corner: who is signed in and as what, with "Sign out"; or a "Sign in"
@@ -9,7 +9,6 @@ import { loginQuery } from './return-url';
  */
 @Component({
   selector: 'app-user-menu',
-  imports: [RouterLink],
   template: `
     @if (auth.user(); as user) {
       <span class="user-name" data-testid="user-name" [title]="user.username">{{
@@ -26,11 +25,7 @@ import { loginQuery } from './return-url';
         Sign out
       </button>
     } @else if (auth.loaded() && auth.enabled()) {
-      <a
-        class="btn btn-link"
-        data-testid="sign-in"
-        routerLink="/login"
-        [queryParams]="loginQuery(router.url)"
+      <a class="btn btn-link" data-testid="sign-in" href="/login" (click)="signIn($event)"
         >Sign in</a
       >
     }
@@ -40,9 +35,11 @@ import { loginQuery } from './return-url';
 })
 export class UserMenuComponent {
   protected readonly auth = inject(AuthService);
-  protected readonly router = inject(Router);
+  private readonly router = inject(Router);
   protected readonly busy = signal(false);
-  protected readonly loginQuery = loginQuery;
+  protected signIn(event: Event): void {
+    goToLogin(this.router, event);
+  }
 
   protected async signOut(): Promise<void> {
     this.busy.set(true);
