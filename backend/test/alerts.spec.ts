@@ -21,7 +21,7 @@ import {
   subscribe,
   waitFor,
 } from '@pulse/test-support';
-import { startTestPulse, usePulse } from './support/pulse';
+import { adminAuth, startTestPulse, usePulse, userToken } from './support/pulse';
 
 const RULES_YAML = `# test rules: raise at once (no forMs) so the latency is the pipeline's
 rules:
@@ -49,6 +49,20 @@ describe('alerts end to end', () => {
   // After usePulse's afterAll (jest runs them in order): the backend is closed by then.
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const { live, api } = backend;
+  // Acknowledging needs an operator and rule writes an admin: each test acts as one.
+  const tokens: Record<'admin' | 'alice' | 'bob', string> = { admin: '', alice: '', bob: '' };
+  beforeAll(async () => {
+    const url = backend.pulse.httpUrl;
+    tokens.admin = (await adminAuth(url)).authorization.slice('Bearer '.length);
+    tokens.alice = await userToken(url, 'alice', 'operator');
+    tokens.bob = await userToken(url, 'bob', 'operator');
+  });
+  const as =
+    (who: keyof typeof tokens) =>
+    <T = unknown>(url: string, method: string, body?: unknown) =>
+      sendJson<T>(url, method, body, { authorization: `Bearer ${tokens[who]}` });
+  const liveAs = (who: keyof typeof tokens) =>
+    live(undefined, (socket) => (socket.auth = { token: tokens[who] }));
   const temperature = (id: string, value: number) =>
     publishTelemetry(backend.device, id, { values: { temperature: value } });
 
@@ -104,8 +118,9 @@ describe('alerts end to end', () => {
     const alert = active.body.alerts.find((a) => a.deviceId === 'al-1');
     if (!alert) throw new Error('al-1 has no active alert');
 
-    const ack = await sendJson<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
-      by: 'alice',
+    // `by` in the body is ignored: the acknowledgement is recorded under the signed-in user.
+    const ack = await as('alice')<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
+      by: 'mallory',
       note: 'on it',
     });
     expect(ack.status).toBe(200);
@@ -124,18 +139,18 @@ describe('alerts end to end', () => {
     });
     expect(pushed.acknowledgedAt).toEqual(expect.any(Number));
 
-    const again = await sendJson<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
+    const again = await as('bob')<AckResponse>(api(`/alerts/${alert.id}/ack`), 'POST', {
       by: 'bob',
     });
     expect(again).toMatchObject({
       status: 409,
       body: { ok: false, error: 'already_acknowledged' },
     });
-    expect(await sendJson(api('/alerts/al-nope/ack'), 'POST', { by: 'bob' })).toMatchObject({
+    expect(await as('bob')(api('/alerts/al-nope/ack'), 'POST', { by: 'bob' })).toMatchObject({
       status: 404,
       body: { ok: false, error: 'not_found' },
     });
-    const bad = await sendJson<{ message: string[] }>(api(`/alerts/${alert.id}/ack`), 'POST', {
+    const bad = await as('bob')<{ message: string[] }>(api(`/alerts/${alert.id}/ack`), 'POST', {
       by: '',
       extra: 1,
     });
@@ -149,7 +164,7 @@ describe('alerts end to end', () => {
   });
 
   it('acknowledges over the socket `ack` event, pushed to the other clients; bad input gets ok:false', async () => {
-    const operator = await live();
+    const operator = await liveAs('bob');
     await subscribe(operator, { devices: ['al-2'], history: false });
     const mine = collectAlerts(operator);
     const other = await live();
@@ -161,7 +176,9 @@ describe('alerts end to end', () => {
       (e) => e.deviceId === 'al-2' && e.state === 'raised',
       'al-2 raised',
     );
-    const response = await operator.timeout(5000).emitWithAck('ack', { id: raised.id, by: 'bob' });
+    const response = await operator
+      .timeout(5000)
+      .emitWithAck('ack', { id: raised.id, by: 'mallory' });
     expect(response).toMatchObject({
       ok: true,
       alert: { id: raised.id, state: 'acknowledged', acknowledgedBy: 'bob' },
@@ -176,10 +193,10 @@ describe('alerts end to end', () => {
     ).toMatchObject({ ok: false, error: 'already_acknowledged' });
     const invalid = await operator
       .timeout(5000)
-      // @ts-expect-error untrusted input: `by` missing
-      .emitWithAck('ack', { id: raised.id });
+      // @ts-expect-error untrusted input: `id` missing
+      .emitWithAck('ack', { by: 'bob' });
     expect(invalid).toMatchObject({ ok: false, error: 'invalid' });
-    expect((invalid as { message: string }).message).toMatch(/^by: /);
+    expect((invalid as { message: string }).message).toMatch(/^id: /);
   });
 
   it('clears the alert only when the value falls below the clear level (not in the dead band)', async () => {
@@ -237,7 +254,7 @@ describe('alerts end to end', () => {
     const list = await getJson<AlertRulesResponse>(api('/alert-rules'));
     expect(list.body.rules.map((r) => r.id)).toEqual(['hot']);
 
-    const missing = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+    const missing = await as('admin')<{ message: string[] }>(api('/alert-rules'), 'POST', {
       id: 'cold',
       kind: 'threshold',
       metric: 'temperature',
@@ -246,7 +263,7 @@ describe('alerts end to end', () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.body.message).toEqual([expect.stringMatching(/^severity: Invalid option/)]);
-    const noValue = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+    const noValue = await as('admin')<{ message: string[] }>(api('/alert-rules'), 'POST', {
       id: 'cold',
       kind: 'threshold',
       metric: 'temperature',
@@ -258,7 +275,7 @@ describe('alerts end to end', () => {
     expect(noValue.body.message).toEqual(
       expect.arrayContaining([expect.stringMatching(/^forMs: /)]),
     );
-    const outside = await sendJson<{ message: string[] }>(api('/alert-rules'), 'POST', {
+    const outside = await as('admin')<{ message: string[] }>(api('/alert-rules'), 'POST', {
       id: 'band',
       kind: 'threshold',
       metric: 't',
@@ -280,7 +297,7 @@ describe('alerts end to end', () => {
       value: 5,
       severity: 'minor',
     };
-    const created = await sendJson<AlertRule>(api('/alert-rules'), 'POST', cold);
+    const created = await as('admin')<AlertRule>(api('/alert-rules'), 'POST', cold);
     expect(created).toEqual({
       status: 201,
       body: {
@@ -291,13 +308,13 @@ describe('alerts end to end', () => {
         clearForMs: 0,
       },
     });
-    expect((await sendJson(api('/alert-rules'), 'POST', cold)).status).toBe(409);
+    expect((await as('admin')(api('/alert-rules'), 'POST', cold)).status).toBe(409);
     expect(await getJson(api('/alert-rules/cold'))).toMatchObject({
       status: 200,
       body: { id: 'cold', value: 5 },
     });
 
-    const mismatch = await sendJson<{ message: string[] }>(api('/alert-rules/cold'), 'PUT', {
+    const mismatch = await as('admin')<{ message: string[] }>(api('/alert-rules/cold'), 'PUT', {
       ...cold,
       id: 'warm',
     });
@@ -305,7 +322,7 @@ describe('alerts end to end', () => {
       status: 400,
       body: { message: ['id: must match the path ("cold"), got "warm"'] },
     });
-    const replaced = await sendJson<AlertRule>(api('/alert-rules/cold'), 'PUT', {
+    const replaced = await as('admin')<AlertRule>(api('/alert-rules/cold'), 'PUT', {
       ...cold,
       value: 2,
       forMs: 30_000,
@@ -321,9 +338,9 @@ describe('alerts end to end', () => {
       ['cold', 2],
     ]);
 
-    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(204);
+    expect((await as('admin')(api('/alert-rules/cold'), 'DELETE')).status).toBe(204);
     expect((await getJson(api('/alert-rules/cold'))).status).toBe(404);
-    expect((await sendJson(api('/alert-rules/cold'), 'DELETE')).status).toBe(404);
+    expect((await as('admin')(api('/alert-rules/cold'), 'DELETE')).status).toBe(404);
     expect(parseAlertRules(readFileSync(rulesFile, 'utf8'), 'yaml').map((r) => r.id)).toEqual([
       'hot',
     ]);

@@ -14,7 +14,7 @@ import {
   Transport,
   waitFor,
 } from '@pulse/test-support';
-import { startTestPulse } from './support/pulse';
+import { adminAuth, startTestPulse } from './support/pulse';
 
 // Real: HTTP (helmet, origin and content-type checks, Nest), Socket.IO on both transports,
 // socket.io-client sending the Origin a browser on another page would send, the embedded
@@ -104,7 +104,7 @@ describe('entry points refuse other origins, non-JSON writes and event floods', 
   });
 
   it('accepts JSON writes from its own origin and from scripts without Origin', async () => {
-    const json = { 'content-type': 'application/json' };
+    const json = { 'content-type': 'application/json', ...(await adminAuth(pulse.httpUrl)) };
     // 404: the write reached the controller (no such alert).
     expect(await post('/alerts/some-alert/ack', { ...json, origin: pulse.httpUrl }, ack)).toBe(404);
     expect(await post('/alerts/some-alert/ack', json, ack)).toBe(404);

@@ -82,6 +82,8 @@ export async function startPulse(broker, flushMs) {
     SIMULATOR: 'off',
     LOG_LEVEL: 'warn',
     FLUSH_MS: String(flushMs),
+    // Users and tokens in a throwaway store, not ./data of the working directory.
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-data-')),
   };
   let mqttUrl;
   if (broker) env.MQTT_URL = mqttUrl = broker.url;

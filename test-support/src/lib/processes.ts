@@ -5,7 +5,8 @@
  * targets depend on the builds) and never imports an app's source.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait';
 
@@ -77,9 +78,14 @@ export interface Backend {
   output(): string;
 }
 
+/** Password of user `admin` in every backend startBuiltBackend starts (PULSE_ADMIN_PASSWORD). */
+export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
+
 /**
  * Start `node dist/backend/main.js` with the embedded broker and the simulator, on the given
- * ports, and wait until `/api/health` answers. `env` overrides the defaults below.
+ * ports, and wait until `/api/health` answers. `env` overrides the defaults below: state in a
+ * fresh temp DATA_DIR (pass the same DATA_DIR to a restart to keep users and sessions), user
+ * `admin` seeded with E2E_ADMIN_PASSWORD.
  */
 export async function startBuiltBackend(
   ports: { http: number; mqtt: number },
@@ -100,6 +106,8 @@ export async function startBuiltBackend(
       SIMULATOR_DROPOUT: '0',
       SIMULATOR_OFFLINE: '0',
       LOG_LEVEL: 'warn',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'pulse-e2e-')),
+      PULSE_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD,
       ...env,
     },
   });

@@ -22,7 +22,7 @@ export const LIVE_EVENT_ROLES: Readonly<Record<string, Role>> = {
 /** The parts of a Socket.IO server socket this uses. */
 interface AuthSocket {
   id: string;
-  handshake: { auth: Record<string, unknown>; headers: { cookie?: string } };
+  handshake: { auth: Record<string, unknown> };
   data: { principal?: Principal };
   use(fn: (packet: unknown[], next: (error?: Error) => void) => void): unknown;
 }
@@ -39,13 +39,21 @@ export class LiveAuth {
     private readonly counters: SecurityCounters,
   ) {}
 
-  /** Namespace middleware: sets `socket.data.principal` or refuses the connection. */
-  readonly authenticate = (socket: AuthSocket, next: (error?: Error) => void): void => {
+  /**
+   * Namespace middleware: sets `socket.data.principal` or refuses the connection. `cookie`: the
+   * Cookie header of the session's first request (the live layer keeps it; the handshake's
+   * headers are released, decision 0005).
+   */
+  authenticate(
+    socket: AuthSocket,
+    cookie: string | undefined,
+    next: (error?: Error) => void,
+  ): void {
     const token = socket.handshake.auth?.token;
     this.auth
       .principalFor({
         bearer: typeof token === 'string' ? token : undefined,
-        cookie: sessionCookie(socket.handshake.headers.cookie),
+        cookie: sessionCookie(cookie),
       })
       .then(
         (principal) => {
@@ -62,7 +70,7 @@ export class LiveAuth {
         },
         (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
       );
-  };
+  }
 
   /**
    * Socket middleware, installed on connection before the handlers: an event the principal's

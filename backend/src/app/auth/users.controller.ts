@@ -11,7 +11,10 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { Roles } from './roles.decorator';
 import { UsersService } from './users.service';
 
-/** `/api/users`: user administration, admin only. Thin: UsersService holds the rules. */
+/**
+ * `/api/users`: user administration, admin only (one `@Roles` for the controller). Thin: must
+ * not hold rules (UsersService does) or touch the store.
+ */
 @Roles('admin')
 @Controller('users')
 export class UsersController {

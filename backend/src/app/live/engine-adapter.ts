@@ -56,6 +56,8 @@ function engineConn(socket: LiveSocket): EngineConn {
  * `engine.use()` middlewares keeps `req` alive through a `close` listener on the TCP socket.
  * Consequence: `socket.request` is null and `socket.handshake.headers`/`query` are empty in
  * namespace middlewares and handlers (use an `engine.use()` middleware to read the request).
+ * The one header kept is the Cookie (the browser session), until {@link takeHandshakeCookie}
+ * reads it at the namespace handshake.
  */
 export function releaseUpgradeRequests(io: Pick<Server, 'engine'>): void {
   const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
@@ -67,6 +69,7 @@ export function releaseUpgradeRequests(io: Pick<Server, 'engine'>): void {
   io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
     const req = raw.request;
     if (!req) return;
+    if (req.headers.cookie) handshakeCookies.set(raw, req.headers.cookie);
     const res = upgradeResponses.get(req);
     if (res) {
       res.req = null;
@@ -74,6 +77,16 @@ export function releaseUpgradeRequests(io: Pick<Server, 'engine'>): void {
     }
     raw.request = null;
   });
+}
+
+/** Cookie header of each session's first request, by engine.io socket, until read once. */
+const handshakeCookies = new WeakMap<object, string>();
+
+/** The Cookie header of the socket's first HTTP request (once: it is forgotten as it is read). */
+export function takeHandshakeCookie(socket: Pick<LiveSocket, 'conn'>): string | undefined {
+  const cookie = handshakeCookies.get(socket.conn);
+  handshakeCookies.delete(socket.conn);
+  return cookie;
 }
 
 /** One event encoded once for every recipient: socket.io packet and websocket frame. */

@@ -16,6 +16,7 @@ import { parseAlertRules } from '../alerts/alert-rules.loader';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
+import { createAuthHarness } from '../auth/testing/auth.harness';
 import { EntryGuard } from '../security/entry-guard.service';
 import { SecurityCounters } from '../security/security-counters.service';
 import { LagMonitor } from './lag-monitor';
@@ -40,6 +41,7 @@ describe('LiveGateway', () => {
   let hub: LiveHubService;
   let alerts: AlertsService;
   let sut: LiveGateway;
+  let authParts: ReturnType<typeof createAuthHarness>;
   let http: HttpServer;
   let url: string;
   const clients: Client[] = [];
@@ -59,7 +61,8 @@ describe('LiveGateway', () => {
     alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, rules, registry, hub);
     const subscriptions = new LiveSubscriptionService(config, registry, history);
     const entry = new EntryGuard({ ALLOWED_ORIGINS: undefined, PORT: 0 }, new SecurityCounters());
-    sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry);
+    authParts = createAuthHarness();
+    sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
     http = createServer();
     sut.start(http);
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -69,6 +72,7 @@ describe('LiveGateway', () => {
   afterEach(async () => {
     for (const client of clients.splice(0)) client.close();
     await sut.stop(); // closes Socket.IO and the HTTP server
+    authParts.close();
     jest.restoreAllMocks();
   });
 
@@ -161,7 +165,8 @@ describe('LiveGateway', () => {
   });
 
   it('answers `ack` for the alerts service, and a bad one with the schema issues', async () => {
-    const client = await open();
+    const token = await authParts.tokenFor('ann', 'operator');
+    const client = await open((c) => (c.auth = { token }));
     const ack = (request: unknown): Promise<AckResponse> =>
       client.timeout(5000).emitWithAck('ack', request as never);
     expect(await ack({ id: 'al-nope', by: 'ann' })).toMatchObject({
@@ -169,6 +174,13 @@ describe('LiveGateway', () => {
       error: 'not_found',
     });
     expect(await ack({ id: 42 })).toMatchObject({ ok: false, error: 'invalid' });
+  });
+
+  it('refuses `ack` to an anonymous viewer before the alerts service sees it', async () => {
+    const client = await open();
+    const response = await client.timeout(5000).emitWithAck('ack', { id: 'al-nope' });
+    expect(response).toMatchObject({ ok: false, error: 'unauthorized' });
+    expect(authParts.counters.stats().refused.live_unauthorized).toBe(1);
   });
 
   it('counts clients and disconnects by reason', async () => {

@@ -12,6 +12,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
+import { takeHandshakeCookie } from './engine-adapter';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -69,7 +70,7 @@ export class LiveGateway {
         this.handleConnection(socket);
       },
       this.entry.allowSocketRequest,
-      this.auth.authenticate,
+      (socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next),
     );
     this.lag.start();
   }

@@ -1,0 +1,282 @@
+import type {
+  CreateTokenResponse,
+  IngestStats,
+  LoginResponse,
+  MeResponse,
+  UserListResponse,
+} from '@pulse/protocol';
+import { getJson, sendJson } from '@pulse/test-support';
+import { networkInterfaces } from 'node:os';
+import { StartupError } from '../src/app/config/config';
+import { login, startTestPulse, TEST_ADMIN_PASSWORD, tokenFor, usePulse } from './support/pulse';
+
+/** A non-loopback IPv4 address of this machine, to reach Pulse as a remote client would. */
+function externalAddress(): string | undefined {
+  for (const entries of Object.values(networkInterfaces()))
+    for (const entry of entries ?? [])
+      if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  return undefined;
+}
+
+/** Everything written to stdout and stderr while `run` runs (the console logger writes there). */
+async function captureOutput(run: () => Promise<void>): Promise<string> {
+  const chunks: string[] = [];
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+      return true;
+    }),
+  );
+  try {
+    await run();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return chunks.join('');
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+// Real: the whole backend with its SQLite store in a temp DATA_DIR, argon2 and jose; plain fetch.
+describe('sessions and tokens', () => {
+  const backend = usePulse();
+  const { api } = backend;
+  const url = () => backend.pulse.httpUrl;
+  const adminBearer = async () =>
+    `Bearer ${(await tokenFor(url(), 'admin', TEST_ADMIN_PASSWORD)).token}`;
+  const refused = async (): Promise<Record<string, number>> =>
+    (await getJson<IngestStats>(api('/stats'))).body.security?.refused ?? {};
+
+  it('seeds admin from PULSE_ADMIN_PASSWORD: no setup, anonymous viewer on loopback', async () => {
+    expect((await getJson<MeResponse>(api('/auth/me'))).body).toEqual({
+      user: null,
+      anonymousRole: 'viewer',
+      setupRequired: false,
+    });
+    const users = await getJson<UserListResponse>(api('/users'), {
+      cookie: await login(url(), 'admin', TEST_ADMIN_PASSWORD),
+    });
+    expect(users.body.users).toEqual([
+      { username: 'admin', role: 'admin', createdAt: expect.any(Number), disabled: false },
+    ]);
+  });
+
+  it('signs in with an HttpOnly SameSite=Strict cookie, shows the user, and logs out for good', async () => {
+    const response = await fetch(
+      api('/auth/login'),
+      json({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ user: { username: 'admin', role: 'admin' } });
+    const setCookie = response.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^pulse_session=[^;]+;/);
+    expect(setCookie).toMatch(/; HttpOnly/);
+    expect(setCookie).toMatch(/; SameSite=Strict/);
+    expect(setCookie).toMatch(/; Path=\//);
+    expect(setCookie).not.toMatch(/Secure/); // plain HTTP
+    const cookie = setCookie.split(';')[0];
+
+    const me = await getJson<MeResponse>(api('/auth/me'), { cookie });
+    expect(me.body.user).toEqual({ username: 'admin', role: 'admin' });
+
+    const out = await fetch(api('/auth/logout'), { method: 'POST', headers: { cookie } });
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/^pulse_session=;.*Expires=Thu, 01 Jan 1970/);
+    // The old cookie is revoked, not merely forgotten by the browser.
+    expect((await getJson<MeResponse>(api('/auth/me'), { cookie })).body.user).toBeNull();
+    expect((await getJson(api('/users'), { cookie })).status).toBe(401);
+  });
+
+  it('issues bearer tokens that work on REST until revoked', async () => {
+    const authorizationOfAdmin = await adminBearer();
+    const user = { username: 'ops', password: 'ops-password', role: 'operator' };
+    await sendJson(api('/users'), 'POST', user, { authorization: authorizationOfAdmin });
+    const { id, token, expiresAt } = await tokenFor(url(), 'ops', 'ops-password', {
+      ttlSeconds: 120,
+    });
+    expect(expiresAt).toBeGreaterThan(Date.now() + 110_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 120_000);
+    const authorization = `Bearer ${token}`;
+    expect((await getJson<MeResponse>(api('/auth/me'), { authorization })).body.user).toEqual({
+      username: 'ops',
+      role: 'operator',
+    });
+    expect(
+      (await sendJson(api(`/auth/tokens/${id}`), 'DELETE', undefined, { authorization })).status,
+    ).toBe(204);
+    expect((await getJson(api('/devices'), { authorization })).status).toBe(401);
+    expect((await getJson<MeResponse>(api('/auth/me'), { authorization })).body.user).toBeNull();
+  });
+
+  it('refuses a token for someone else (404 unless admin) and a disabled user at once', async () => {
+    const admin = await adminBearer();
+    await sendJson(
+      api('/users'),
+      'POST',
+      { username: 'vic', password: 'vic-password', role: 'viewer' },
+      { authorization: admin },
+    );
+    const vic = await tokenFor(url(), 'vic', 'vic-password');
+    const other = await tokenFor(url(), 'admin', TEST_ADMIN_PASSWORD);
+    const asVic = { authorization: `Bearer ${vic.token}` };
+    expect(
+      (await sendJson(api(`/auth/tokens/${other.id}`), 'DELETE', undefined, asVic)).status,
+    ).toBe(404);
+    expect((await getJson(api('/devices'), asVic)).status).toBe(200);
+
+    const disabled = await sendJson(
+      api('/users/vic'),
+      'PATCH',
+      { disabled: true },
+      { authorization: admin },
+    );
+    expect(disabled).toMatchObject({ status: 200, body: { username: 'vic', disabled: true } });
+    expect((await getJson(api('/devices'), asVic)).status).toBe(401);
+    expect(
+      (await fetch(api('/auth/login'), json({ username: 'vic', password: 'vic-password' }))).status,
+    ).toBe(401);
+    expect(
+      (await sendJson(api('/users/vic'), 'DELETE', undefined, { authorization: admin })).status,
+    ).toBe(204);
+    expect(
+      (await sendJson(api('/users/admin'), 'DELETE', undefined, { authorization: admin })).status,
+    ).toBe(409);
+  });
+
+  // Last: it locks `admin` out of this backend for the window.
+  it('answers a wrong password and an unknown user alike (401), then rate-limits per IP + username', async () => {
+    const before = await refused();
+    const wrong = await fetch(api('/auth/login'), json({ username: 'admin', password: 'nope' }));
+    const unknown = await fetch(api('/auth/login'), json({ username: 'ghost', password: 'nope' }));
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(await wrong.json()).toEqual({ error: 'invalid credentials' });
+    expect(await unknown.json()).toEqual({ error: 'invalid credentials' });
+
+    for (let i = 1; i < 10; i++)
+      expect(
+        (await fetch(api('/auth/login'), json({ username: 'admin', password: `x${i}` }))).status,
+      ).toBe(401);
+    // Even the right password is refused now, for this address and username.
+    const limited = await fetch(
+      api('/auth/login'),
+      json({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    );
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({ error: 'too many attempts' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const after = await refused();
+    expect(after['login_failed']).toBe((before['login_failed'] ?? 0) + 11);
+    expect(after['login_rate']).toBe((before['login_rate'] ?? 0) + 1);
+  });
+});
+
+// Its own backend at the most verbose level, so every line a login could write is captured.
+describe('logs', () => {
+  const backend = usePulse({ env: { LOG_LEVEL: 'verbose' } });
+  const { api } = backend;
+  const url = () => backend.pulse.httpUrl;
+  const adminBearer = async () =>
+    `Bearer ${(await tokenFor(url(), 'admin', TEST_ADMIN_PASSWORD)).token}`;
+
+  it('keeps the password and the tokens out of the logs', async () => {
+    const password = 'a-secret-password-123';
+    let issued: CreateTokenResponse | undefined;
+    const output = await captureOutput(async () => {
+      const authorization = await adminBearer();
+      await sendJson(
+        api('/users'),
+        'POST',
+        { username: 'carol', password, role: 'viewer' },
+        { authorization },
+      );
+      await fetch(api('/auth/login'), json({ username: 'carol', password: `${password}-wrong` }));
+      const session = await fetch(api('/auth/login'), json({ username: 'carol', password }));
+      expect(((await session.json()) as LoginResponse).user.username).toBe('carol');
+      issued = await tokenFor(url(), 'carol', password);
+      await getJson(api('/devices'), { authorization: `Bearer ${issued.token}` });
+      await getJson(api('/devices'), { authorization: `Bearer ${issued.token}x` });
+    });
+    expect(output).toContain('login_failed'); // the refusal was logged…
+    expect(output).not.toContain(password); // …without the password
+    expect(output).not.toContain(TEST_ADMIN_PASSWORD);
+    expect(output).not.toContain(issued?.token ?? 'no token issued');
+    expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT at all
+  });
+});
+
+describe('first start without users', () => {
+  it('lets the first admin be created once from loopback, without a code', async () => {
+    const pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '' });
+    try {
+      const me = await getJson<MeResponse>(`${pulse.httpUrl}/api/auth/me`);
+      expect(me.body).toMatchObject({ user: null, setupRequired: true });
+      const body = { username: 'root', password: 'root-password' };
+      const created = await fetch(`${pulse.httpUrl}/api/auth/setup`, json(body));
+      expect(created.status).toBe(201);
+      expect(await created.json()).toEqual({ user: { username: 'root', role: 'admin' } });
+      const cookie = (created.headers.get('set-cookie') ?? '').split(';')[0];
+      expect(
+        (await getJson<MeResponse>(`${pulse.httpUrl}/api/auth/me`, { cookie })).body,
+      ).toMatchObject({
+        user: { username: 'root', role: 'admin' },
+        setupRequired: false,
+      });
+      const again = await fetch(
+        `${pulse.httpUrl}/api/auth/setup`,
+        json({ ...body, username: 'eve' }),
+      );
+      expect(again.status).toBe(409);
+    } finally {
+      await pulse.close();
+    }
+  });
+
+  const external = externalAddress();
+  (external ? it : it.skip)(
+    'from another address: 403 without the setup code printed at boot, 201 with it',
+    async () => {
+      let pulse: Awaited<ReturnType<typeof startTestPulse>> | undefined;
+      const boot = await captureOutput(async () => {
+        pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '', HOST: '0.0.0.0' });
+      });
+      if (!pulse) throw new Error('not started');
+      try {
+        const code = /setup code ([A-Z2-9]{12})/.exec(boot)?.[1];
+        expect(code).toBeDefined();
+        const port = new URL(pulse.httpUrl).port;
+        const remote = `http://${external}:${port}/api`;
+        const me = await getJson<MeResponse>(`${remote}/auth/me`);
+        expect(me.body).toEqual({ user: null, anonymousRole: 'none', setupRequired: true });
+        const body = { username: 'root', password: 'root-password' };
+        expect((await fetch(`${remote}/auth/setup`, json(body))).status).toBe(403);
+        expect(
+          (await fetch(`${remote}/auth/setup`, json({ ...body, setupCode: 'AAAAAAAAAAAA' })))
+            .status,
+        ).toBe(403);
+        expect(
+          (await fetch(`${remote}/auth/setup`, json({ ...body, setupCode: code }))).status,
+        ).toBe(201);
+        expect(
+          (await fetch(`${remote}/auth/setup`, json({ ...body, setupCode: code }))).status,
+        ).toBe(409);
+      } finally {
+        await pulse.close();
+      }
+    },
+  );
+
+  it('refuses to start with ANONYMOUS_ROLE=operator or admin, saying why', async () => {
+    for (const role of ['operator', 'admin']) {
+      const attempt = startTestPulse({ ANONYMOUS_ROLE: role });
+      await expect(attempt).rejects.toBeInstanceOf(StartupError);
+      await expect(attempt).rejects.toThrow(
+        new RegExp(`ANONYMOUS_ROLE=${role} .* use viewer or none`),
+      );
+    }
+    await expect(startTestPulse({ ANONYMOUS_ROLE: 'everyone' })).rejects.toThrow(/ANONYMOUS_ROLE/);
+  });
+});
