@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import type { Role } from '@pulse/protocol';
 import type { Page } from 'playwright-core';
 
-/** Password of user `admin` in stacks started with {@link authEnv}`({ seedAdmin: true })`. */
-export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
+export { E2E_ADMIN_PASSWORD } from '@pulse/test-support';
 
 /**
- * Environment for `startBuiltBackend`: a fresh DATA_DIR (so no run sees another's users) and,
- * unless `seedAdmin` is false, user `admin` seeded with {@link E2E_ADMIN_PASSWORD}. Call
- * `remove()` after the backend is gone.
+ * Environment for `startBuiltBackend`: a DATA_DIR this spec removes (`remove()`, after the
+ * backend is gone) and keeps across restarts, and, when `seedAdmin` is false, no seeded admin
+ * (startBuiltBackend seeds `admin` with E2E_ADMIN_PASSWORD otherwise; an empty variable is unset).
  */
 export function authEnv(options: { seedAdmin?: boolean } = {}): {
   env: Record<string, string>;
@@ -26,7 +25,7 @@ export function authEnv(options: { seedAdmin?: boolean } = {}): {
   return {
     env: {
       DATA_DIR: dir,
-      ...(options.seedAdmin === false ? {} : { PULSE_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD }),
+      ...(options.seedAdmin === false ? { PULSE_ADMIN_PASSWORD: '' } : {}),
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
