@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ActiveAlertsResponse,
   AlertEvent,
@@ -18,6 +15,8 @@ import {
   startBrowserSession,
   waitConnected,
 } from './support/browser';
+import { rulesFile } from './support/rules';
+import { authEnv, createUser, E2E_ADMIN_PASSWORD, signIn, signOut } from './support/auth';
 
 /**
  * Alerts end to end: a rule that fires at once on the test's own device, a
@@ -46,8 +45,9 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
   let device: MqttClient;
   let timer: ReturnType<typeof setInterval> | undefined;
   let value = 20;
-  let rulesDir = '';
   let wall: Page;
+  const rules = rulesFile([RULE]);
+  const data = authEnv();
   const open = (path: string) => session.open(path);
   const shot = (page: Page, name: string) => session.shot(page, name);
   const activeAlerts = async (): Promise<AlertEvent[]> =>
@@ -61,12 +61,9 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     );
 
   beforeAll(async () => {
-    rulesDir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
-    const rulesFile = join(rulesDir, 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify({ rules: [RULE] }));
     backend = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { ALERT_RULES_FILE: rulesFile, SIMULATOR_DEVICES: '3' },
+      { ...data.env, ALERT_RULES_FILE: rules.file, SIMULATOR_DEVICES: '3' },
     );
     session = await startBrowserSession(backend.httpUrl);
     device = await mqtt.connectAsync(backend.mqttUrl, {
@@ -95,7 +92,8 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     await device?.endAsync(true).catch(() => undefined);
     await session?.close();
     await backend?.kill();
-    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+    rules.remove();
+    data.remove();
   });
 
   it('puts a critical banner on the wall within 2 s of a spike', async () => {
@@ -160,11 +158,18 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
         .textContent(),
     ).toBe('1');
 
-    // "Acknowledge as" is remembered in localStorage.
-    await alerts.getByTestId('operator-name').fill('e2e-operator');
-    await alerts.getByTestId('operator-name').press('Enter');
-    expect(await alerts.evaluate(() => localStorage.getItem('pulse.operator'))).toBe(
-      'e2e-operator',
+    // Anonymous (viewer): asked to sign in. The admin creates an operator, who acknowledges.
+    expect(await row.getByTestId('ack-sign-in').textContent()).toContain('Sign in to acknowledge');
+    await signIn(alerts, 'admin', E2E_ADMIN_PASSWORD);
+    const password = await createUser(alerts, 'e2e-operator', 'operator');
+    await signOut(alerts);
+    await row.getByTestId('ack-sign-in').click();
+    await signIn(alerts, 'e2e-operator', password);
+    expect(new URL(alerts.url()).pathname).toBe('/alerts');
+    await waitConnected(alerts);
+    await row.getByTestId('ack').waitFor({ timeout: 10_000 });
+    expect(await alerts.getByTestId('ack-identity').textContent()).toContain(
+      'Acknowledging as e2e-operator',
     );
     await shot(alerts, 'alerts.png');
 

@@ -15,6 +15,7 @@ import {
   startBrowserSession,
   waitConnected,
 } from './support/browser';
+import { authEnv } from './support/auth';
 
 const SIMULATED = ['sim-001', 'sim-002', 'sim-003', 'sim-004', 'sim-005', 'sim-006'];
 
@@ -22,6 +23,8 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
   let ports: { http: number; mqtt: number };
   let backend: Backend;
   let session: BrowserSession;
+  // Users and sessions of this run only; anonymous viewing (loopback default) shows the fleet.
+  const data = authEnv();
   const open = (path: string, setup?: (page: Page) => Promise<void>) => session.open(path, setup);
   const shot = (page: Page, name: string) => session.shot(page, name);
   const chartPoints = async (page: Page) =>
@@ -35,13 +38,14 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
 
   beforeAll(async () => {
     ports = { http: await freePort(), mqtt: await freePort() };
-    backend = await startBuiltBackend(ports);
+    backend = await startBuiltBackend(ports, data.env);
     session = await startBrowserSession(backend.httpUrl);
   });
 
   afterAll(async () => {
     await session?.close();
     await backend?.kill();
+    data.remove();
   });
 
   it('shows every simulated device on the fleet overview', async () => {
@@ -229,7 +233,7 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
       timeoutMs: 30_000,
       message: 'a few failed retries',
     });
-    backend = await startBuiltBackend(ports);
+    backend = await startBuiltBackend(ports, data.env);
     const restartedAt = Date.now();
     await waitConnected(page);
     const reconnectedAt = Date.now();

@@ -1,10 +1,12 @@
-import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, effect, inject } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter, map } from 'rxjs';
+import { AuthService } from './core/auth/auth.service';
 import { LiveService } from './core/live/live.service';
 import { AlertSummaryComponent } from './alerts/alert-summary.component';
 import { ConnectionStatusComponent } from './shared/connection-status.component';
+import { UserMenuComponent } from './auth/user-menu.component';
 
 @Component({
   imports: [
@@ -13,6 +15,7 @@ import { ConnectionStatusComponent } from './shared/connection-status.component'
     RouterLinkActive,
     ConnectionStatusComponent,
     AlertSummaryComponent,
+    UserMenuComponent,
   ],
   selector: 'app-root',
   templateUrl: './app.html',
@@ -29,7 +32,14 @@ export class App {
     { initialValue: false },
   );
 
+  protected readonly auth = inject(AuthService);
+
   constructor() {
-    inject(LiveService).start();
+    const live = inject(LiveService);
+    void this.auth.ready();
+    // Connect once the server said we may watch: a refused handshake would only retry.
+    effect(() => {
+      if (this.auth.loaded() && this.auth.canView()) live.start();
+    });
   }
 }

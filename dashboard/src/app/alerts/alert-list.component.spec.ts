@@ -1,29 +1,38 @@
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { Router, provideRouter } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
-import { OperatorService } from '../core/stores/operator.service';
+import { AuthUser } from '../core/auth/auth-api';
+import { AuthService } from '../core/auth/auth.service';
+import { FETCH } from '../core/http/alerts-api';
+import { fakeAuthServer } from '../testing/fake-auth-server';
 import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
+/** The list as `user` sees it (anonymous when null). */
+async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
+  const server = fakeAuthServer({ user });
+  const socket = provideFakeLive([
+    provideRouter([{ path: '**', children: [] }]),
+    { provide: FETCH, useValue: server.fetch },
+  ]);
+  await TestBed.inject(AuthService).ready();
+  connectLive(socket);
+  await TestBed.inject(Router).navigateByUrl('/alerts?tab=active');
+  const store = TestBed.inject(AlertStore);
+  const fixture = TestBed.createComponent(AlertListComponent);
+  fixture.componentRef.setInput('alerts', store.active());
+  const el = fixture.nativeElement as HTMLElement;
+  const settle = async () => {
+    await jest.advanceTimersByTimeAsync(0);
+    fixture.componentRef.setInput('alerts', store.active());
+    fixture.detectChanges();
+  };
+  return { el, socket, store, settle };
+}
+
 describe('AlertListComponent', () => {
   useFakeClock();
-  beforeEach(() => localStorage.clear());
-
-  async function render() {
-    const socket = provideFakeLive([provideRouter([])]);
-    connectLive(socket);
-    const store = TestBed.inject(AlertStore);
-    const fixture = TestBed.createComponent(AlertListComponent);
-    fixture.componentRef.setInput('alerts', store.active());
-    const el = fixture.nativeElement as HTMLElement;
-    const settle = async () => {
-      await jest.advanceTimersByTimeAsync(0);
-      fixture.componentRef.setInput('alerts', store.active());
-      fixture.detectChanges();
-    };
-    return { el, socket, store, settle };
-  }
 
   it('shows severity, device, metric, message, value, threshold, age, state and count', async () => {
     const { el, socket, settle } = await render();
@@ -49,15 +58,14 @@ describe('AlertListComponent', () => {
     }
   });
 
-  it('acknowledges as the stored operator name; the broadcast turns the row acknowledged', async () => {
+  it('acknowledges as the signed-in operator; the broadcast turns the row acknowledged', async () => {
     const { el, socket, settle } = await render();
-    TestBed.inject(OperatorService).set('ana');
     const a = alertEvent({ id: 'a' });
     socket().server.alerts([a]);
     await settle();
     (el.querySelector('[data-testid=ack]') as HTMLButtonElement).click();
     await settle();
-    expect(socket().acks[0].request).toEqual({ id: 'a', by: 'ana' });
+    expect(socket().acks[0].request).toEqual({ id: 'a' });
     expect(el.querySelector('[data-testid=ack]')?.textContent?.trim()).toBe('Acknowledging…');
     socket().server.alert(acknowledged(a, 'ana', T0 + 10));
     socket().acks[0].reply({ ok: true, alert: acknowledged(a, 'ana', T0 + 10) });
@@ -80,19 +88,48 @@ describe('AlertListComponent', () => {
     );
     expect((el.querySelector('[data-testid=ack]') as HTMLButtonElement).disabled).toBe(false);
   });
+
+  it("shows the gateway's role refusal, readable even when its message is empty", async () => {
+    const { el, socket, settle } = await render();
+    socket().server.alerts([alertEvent({ id: 'a' })]);
+    await settle();
+    (el.querySelector('[data-testid=ack]') as HTMLButtonElement).click();
+    await settle();
+    socket().acks[0].reply({ ok: false, error: 'forbidden', message: '' });
+    await settle();
+    expect(el.querySelector('[data-testid=ack-error]')?.textContent).toBe(
+      'Not acknowledged: your role may not acknowledge alerts',
+    );
+  });
 });
 
-describe('OperatorService', () => {
-  beforeEach(() => localStorage.clear());
-  afterEach(() => TestBed.resetTestingModule());
+describe('AlertListComponent without the acknowledge role', () => {
+  useFakeClock();
 
-  it("defaults to 'operator' and remembers the name in localStorage", () => {
-    expect(TestBed.inject(OperatorService).name()).toBe('operator');
-    TestBed.inject(OperatorService).set('  Ana  ');
-    expect(localStorage.getItem('pulse.operator')).toBe('Ana');
-    TestBed.resetTestingModule();
-    expect(TestBed.inject(OperatorService).name()).toBe('Ana');
-    TestBed.inject(OperatorService).set('   ');
-    expect(TestBed.inject(OperatorService).name()).toBe('operator');
+  async function renderWithAlert(user: AuthUser | null) {
+    const view = await render(user);
+    view.socket().server.alerts([alertEvent({ id: 'a' })]);
+    await view.settle();
+    return view;
+  }
+
+  it('offers an anonymous visitor "Sign in to acknowledge", back to this page afterwards', async () => {
+    const { el, socket } = await renderWithAlert(null);
+    expect(el.querySelector('[data-testid=ack]')).toBeNull();
+    const link = el.querySelector('[data-testid=ack-sign-in]') as HTMLAnchorElement;
+    expect(link.textContent?.trim()).toBe('Sign in to acknowledge');
+    link.click();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(TestBed.inject(Router).url).toBe('/login?returnUrl=%2Falerts%3Ftab%3Dactive');
+    expect(socket().acks).toEqual([]);
+  });
+
+  it('shows a viewer a disabled button that says why', async () => {
+    const { el } = await renderWithAlert({ username: 'vi', role: 'viewer' });
+    const button = el.querySelector('[data-testid=ack]') as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(button.parentElement?.getAttribute('title')).toBe(
+      'Signed in as viewer: only operators and admins acknowledge',
+    );
   });
 });

@@ -1,12 +1,13 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input, signal } from '@angular/core';
-import { RouterLink } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 import type { AlertEvent } from '@pulse/protocol/core';
 import { isUnacknowledged } from '../core/stores/alert.store';
 import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
-import { OperatorService } from '../core/stores/operator.service';
+import { AuthService } from '../core/auth/auth.service';
+import { goToLogin } from '../auth/return-url';
 
 interface Row {
   alert: AlertEvent;
@@ -21,9 +22,10 @@ interface Row {
 
 /**
  * A list of alerts with an Acknowledge button on each open one (active list,
- * header drawer). Acknowledgements go through the live service as the
- * operator name of {@link OperatorService}; a refusal or a timeout is shown on
- * the row it belongs to.
+ * header drawer). Acknowledgements go through the live service; the server
+ * takes who acknowledged from the session. Someone not signed in gets "Sign in
+ * to acknowledge" (to /login and back), a viewer a disabled button saying why;
+ * a refusal or a timeout is shown on the row it belongs to.
  */
 @Component({
   selector: 'app-alert-list',
@@ -69,16 +71,36 @@ interface Row {
             }
           </div>
           @if (r.canAck) {
-            <button
-              type="button"
-              class="btn btn-ack"
-              data-testid="ack"
-              [disabled]="pending()[r.alert.id]"
-              (click)="acknowledge(r.alert)"
-              [attr.aria-label]="'Acknowledge ' + r.alert.message + ' on ' + r.device"
-            >
-              {{ pending()[r.alert.id] ? 'Acknowledging…' : 'Acknowledge' }}
-            </button>
+            @if (auth.canAcknowledge()) {
+              <button
+                type="button"
+                class="btn btn-ack"
+                data-testid="ack"
+                [disabled]="pending()[r.alert.id]"
+                (click)="acknowledge(r.alert)"
+                [attr.aria-label]="'Acknowledge ' + r.alert.message + ' on ' + r.device"
+              >
+                {{ pending()[r.alert.id] ? 'Acknowledging…' : 'Acknowledge' }}
+              </button>
+            } @else if (auth.user(); as user) {
+              <!-- a disabled button gets no pointer events: the tooltip sits on its wrapper -->
+              <span
+                class="ack-disabled"
+                [title]="'Signed in as ' + user.role + ': only operators and admins acknowledge'"
+              >
+                <button type="button" class="btn btn-ack" data-testid="ack" disabled>
+                  Acknowledge
+                </button>
+              </span>
+            } @else {
+              <a
+                class="btn btn-ack"
+                data-testid="ack-sign-in"
+                href="/login"
+                (click)="signIn($event)"
+                >Sign in to acknowledge</a
+              >
+            }
           }
         </li>
       } @empty {
@@ -98,7 +120,8 @@ export class AlertListComponent {
   private readonly live = inject(LiveService);
   private readonly devices = inject(DeviceStore);
   private readonly clock = inject(ClockService);
-  private readonly operator = inject(OperatorService);
+  protected readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
   protected readonly pending = signal<Record<string, boolean>>({});
   protected readonly errors = signal<Record<string, string>>({});
 
@@ -125,11 +148,15 @@ export class AlertListComponent {
     }));
   });
 
+  protected signIn(event: Event): void {
+    goToLogin(this.router, event);
+  }
+
   protected async acknowledge(alert: AlertEvent): Promise<void> {
     const id = alert.id;
     this.pending.update((p) => ({ ...p, [id]: true }));
     this.errors.update((e) => without(e, id));
-    const outcome = await this.live.acknowledge(id, this.operator.name());
+    const outcome = await this.live.acknowledge(id);
     this.pending.update((p) => without(p, id));
     if (!outcome.ok)
       this.errors.update((e) => ({ ...e, [id]: `Not acknowledged: ${outcome.message}` }));

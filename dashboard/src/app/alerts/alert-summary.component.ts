@@ -3,7 +3,7 @@ import { RouterLink } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
 import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 import { AlertListComponent } from './alert-list.component';
-import { OperatorNameComponent } from './operator-name.component';
+import { AckIdentityComponent } from './ack-identity.component';
 
 /** Alerts shown in the header drawer; the rest are a click away on `/alerts`. */
 const DRAWER_ALERTS = 8;
@@ -11,7 +11,7 @@ const DRAWER_ALERTS = 8;
 /** Header: count badges by severity; a click opens a drawer with the most severe alerts. */
 @Component({
   selector: 'app-alert-summary',
-  imports: [RouterLink, AlertListComponent, OperatorNameComponent],
+  imports: [RouterLink, AlertListComponent, AckIdentityComponent],
   template: `
     <button
       type="button"
@@ -36,7 +36,7 @@ const DRAWER_ALERTS = 8;
     @if (open()) {
       <div class="alert-drawer" role="dialog" aria-label="Active alerts" data-testid="alert-drawer">
         <div class="alert-drawer-head">
-          <app-operator-name />
+          <app-ack-identity />
           <a routerLink="/alerts" (click)="open.set(false)"
             >All alerts ({{ store.active().length }}) →</a
           >

@@ -15,7 +15,7 @@ import { DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
 import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
 import { AlertListComponent } from './alert-list.component';
-import { OperatorNameComponent } from './operator-name.component';
+import { AckIdentityComponent } from './ack-identity.component';
 
 type Tab = 'active' | 'history';
 
@@ -25,7 +25,7 @@ const NAMED_DEVICES = 200;
 /** `/alerts`: the active list (live) and the history (HTTP, filtered by device, severity, state). */
 @Component({
   selector: 'app-alerts-page',
-  imports: [AlertListComponent, OperatorNameComponent],
+  imports: [AlertListComponent, AckIdentityComponent],
   template: `
     <section class="toolbar alerts-toolbar">
       <h1 class="page-title">Alerts</h1>
@@ -90,7 +90,7 @@ const NAMED_DEVICES = 200;
         </select>
         <button type="button" class="btn" (click)="reload()">Reload</button>
       }
-      <app-operator-name />
+      <app-ack-identity />
     </section>
     @if (activeTab() === 'active') {
       <app-alert-list

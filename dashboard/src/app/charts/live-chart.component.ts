@@ -48,19 +48,6 @@ const STATS_EVERY_MS = 500;
 @Component({
   selector: 'app-live-chart',
   template: `<canvas #canvas role="img" [attr.aria-label]="metric() + ' chart'"></canvas>`,
-  styles: `
-    :host {
-      display: block;
-      position: relative;
-      min-height: 80px;
-    }
-    canvas {
-      position: absolute;
-      inset: 0;
-      width: 100% !important;
-      height: 100% !important;
-    }
-  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
   host: { class: 'live-chart' },
 })

@@ -39,15 +39,15 @@ describe('LiveService alerts', () => {
     expect(alerts.active().map((x) => x.id)).toEqual(['d']);
   });
 
-  it('acknowledges over the socket and applies the answer', async () => {
+  it('acknowledges over the socket (the gateway names who) and applies the answer', async () => {
     const { sut, socket, alerts } = setup();
     socket().server.connected('websocket');
     const a = alertEvent({ id: 'a' });
     socket().server.alerts([a]);
-    const pending = sut.acknowledge('a', '  ana  ', 'on it');
+    const pending = sut.acknowledge('a', 'on it');
     await flushPromises();
     expect(socket().acks).toHaveLength(1);
-    expect(socket().acks[0].request).toEqual({ id: 'a', by: 'ana', note: 'on it' });
+    expect(socket().acks[0].request).toEqual({ id: 'a', note: 'on it' });
     const answer = { ...acknowledged(a, 'ana', T0 + 50), ackNote: 'on it' };
     socket().acks[0].reply({ ok: true, alert: answer });
     await expect(pending).resolves.toEqual({ ok: true, alert: answer });
@@ -62,7 +62,7 @@ describe('LiveService alerts', () => {
     const { sut, socket, alerts } = setup();
     socket().server.connected('websocket');
     socket().server.alerts([alertEvent({ id: 'a' })]);
-    const pending = sut.acknowledge('a', 'bo');
+    const pending = sut.acknowledge('a');
     await flushPromises();
     socket().acks[0].reply({
       ok: false,
@@ -80,28 +80,32 @@ describe('LiveService alerts', () => {
   it('reports a timeout when the gateway does not answer', async () => {
     const { sut, socket } = setup();
     socket().server.connected('websocket');
-    const pending = sut.acknowledge('a', 'bo');
+    const pending = sut.acknowledge('a');
     await flushPromises();
     socket().acks[0].fail(new Error('operation has timed out'));
     await expect(pending).resolves.toMatchObject({ ok: false, error: 'timeout' });
   });
 
-  it('does not send when disconnected or when the name is empty or too long', async () => {
+  it('does not send when disconnected', async () => {
     const { sut, socket } = setup();
-    await expect(sut.acknowledge('a', 'bo')).resolves.toMatchObject({
+    await expect(sut.acknowledge('a')).resolves.toMatchObject({
       ok: false,
       error: 'disconnected',
     });
-    socket().server.connected('websocket');
-    await expect(sut.acknowledge('a', '   ')).resolves.toMatchObject({
-      ok: false,
-      error: 'invalid',
-    });
-    await expect(sut.acknowledge('a', 'x'.repeat(65))).resolves.toMatchObject({
-      ok: false,
-      error: 'invalid',
-    });
     expect(socket().acks).toHaveLength(0);
+  });
+
+  it('gives the role refusals a readable message when the gateway sends an empty one', async () => {
+    const { sut, socket } = setup();
+    socket().server.connected('websocket');
+    const pending = sut.acknowledge('a');
+    await flushPromises();
+    socket().acks[0].reply({ ok: false, error: 'unauthorized', message: '' });
+    await expect(pending).resolves.toEqual({
+      ok: false,
+      error: 'unauthorized',
+      message: 'sign in to acknowledge',
+    });
   });
 
   it('ignores alert events from a replaced socket', () => {

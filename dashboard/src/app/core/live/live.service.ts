@@ -10,7 +10,7 @@ import type {
   Reading,
   SubscribeAck,
 } from '@pulse/protocol/core';
-import { ALERT_LIMITS, BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
@@ -53,6 +53,12 @@ const ACK_TIMEOUT_MS = 5_000;
 export type AckOutcome =
   | AckResponse
   | { ok: false; error: 'disconnected' | 'timeout'; message: string };
+
+/** Readable reasons for the refusals the gateway may send without a message. */
+const REFUSALS: Record<string, string> = {
+  unauthorized: 'sign in to acknowledge',
+  forbidden: 'your role may not acknowledge alerts',
+};
 
 /**
  * The one owner of the live connection, and the only writer of the stores' live data: device
@@ -134,6 +140,17 @@ export class LiveService {
     this.tryConnect();
   }
 
+  /**
+   * Drop the connection and open a new one at once (when started): the gateway reads who we
+   * are at the handshake only, so a sign-in or sign-out needs a new connection.
+   */
+  reconnect(): void {
+    if (!this.socket || this.stopped) return;
+    this.replaceSocket = true;
+    this._connection.update((s) => ({ ...s, attempt: 0 }));
+    this.tryConnect();
+  }
+
   stop(): void {
     this.stopped = true;
     this.clearRetry();
@@ -173,20 +190,13 @@ export class LiveService {
   }
 
   /**
-   * Acknowledge an alert as `by` over the live socket. Never throws: the
-   * outcome says what happened (`already_acknowledged`, `not_found`, `invalid`,
-   * `disconnected`, `timeout`). The resulting `alert` event reaches every
-   * screen, this one included; the returned alert is applied at once as well.
+   * Acknowledge an alert over the live socket, as whoever the gateway saw at the handshake
+   * (it takes `by` from the session, never from us). Never throws: the outcome says what
+   * happened (`already_acknowledged`, `not_found`, `invalid`, `unauthorized`, `forbidden`,
+   * `disconnected`, `timeout`). The resulting `alert` event reaches every screen, this one
+   * included; the returned alert is applied at once as well.
    */
-  async acknowledge(id: string, by: string, note?: string): Promise<AckOutcome> {
-    const who = by.trim();
-    if (!who || who.length > ALERT_LIMITS.maxAckByLength) {
-      return {
-        ok: false,
-        error: 'invalid',
-        message: `name: 1 to ${ALERT_LIMITS.maxAckByLength} characters`,
-      };
-    }
+  async acknowledge(id: string, note?: string): Promise<AckOutcome> {
     const socket = this.socket;
     if (!socket || this._connection().phase !== 'connected') {
       return {
@@ -197,7 +207,7 @@ export class LiveService {
     }
     let response: AckResponse;
     try {
-      response = await socket.ack({ id, by: who, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
+      response = await socket.ack({ id, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
     } catch {
       return {
         ok: false,
@@ -207,8 +217,13 @@ export class LiveService {
     }
     if (!response || typeof response !== 'object')
       return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
-    if (response.ok) this.alerts.applyIfNewer(response.alert as AlertEvent);
-    return response;
+    if (response.ok) {
+      this.alerts.applyIfNewer(response.alert as AlertEvent);
+      return response;
+    }
+    // A role refusal may come with an empty message: say it in words.
+    const fallback = REFUSALS[response.error] ?? response.error;
+    return response.message ? response : { ...response, message: fallback };
   }
 
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */

@@ -1,0 +1,141 @@
+import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
+import type { Page } from 'playwright-core';
+import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
+import { rulesFile } from './support/rules';
+import { authEnv, createUser, signIn, signOut } from './support/auth';
+
+/**
+ * Sign-in end to end, on a first start (no users) with anonymous access off: the admin account
+ * created through /setup, users made by the admin, a viewer who cannot acknowledge, an
+ * operator who can, signing out, the wall that never shows a sign-in form, and the header on a
+ * phone. A rule that always fires on the first simulated device (a power meter) gives every run an alert.
+ */
+const RULE = {
+  id: 'e2e-always',
+  name: 'E2E always firing',
+  kind: 'threshold',
+  metric: 'voltage',
+  op: 'above',
+  value: -1000,
+  clear: -2000,
+  forMs: 0,
+  severity: 'critical',
+  scope: { device: 'sim-001' },
+};
+const ADMIN_PASSWORD = 'first-admin-password';
+
+describeInBrowser('sign-in and roles in a real browser against the real stack', () => {
+  let backend: Backend;
+  let session: BrowserSession;
+  let page: Page;
+  const users: Record<string, string> = {};
+  const rules = rulesFile([RULE]);
+  const data = authEnv({ seedAdmin: false });
+  const alertRow = () => page.locator('.alert-row[data-device-id="sim-001"]').first();
+
+  beforeAll(async () => {
+    backend = await startBuiltBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      { ...data.env, ANONYMOUS_ROLE: 'none', ALERT_RULES_FILE: rules.file, SIMULATOR_DEVICES: '2' },
+    );
+    session = await startBrowserSession(backend.httpUrl);
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    await backend?.kill();
+    rules.remove();
+    data.remove();
+  });
+
+  it('sends the first visitor to /setup, where the admin account is created', async () => {
+    page = await session.open('/alerts');
+    await page.getByTestId('setup-form').waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).pathname).toBe('/setup');
+    // On loopback no setup code is needed.
+    expect(await page.getByTestId('setup-code').count()).toBe(0);
+    expect(await page.getByTestId('setup-username').inputValue()).toBe('admin');
+    await page.getByTestId('setup-password').fill(ADMIN_PASSWORD);
+    await page.getByTestId('setup-confirm').fill(ADMIN_PASSWORD);
+    await session.shot(page, 'setup.png');
+    await page.getByTestId('setup-submit').click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.locator('[data-testid=user-name]', { hasText: 'admin' }).waitFor();
+    expect(await page.getByTestId('user-role').textContent()).toBe('admin');
+    // The page is done: a second setup is refused by the server.
+    const again = await page.evaluate(
+      async () =>
+        (
+          await fetch('/api/auth/setup', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'mallory', password: 'mallory-password' }),
+          })
+        ).status,
+    );
+    expect(again).toBe(409);
+    users['op-e2e'] = await createUser(page, 'op-e2e', 'operator');
+    users['viewer-e2e'] = await createUser(page, 'viewer-e2e', 'viewer');
+  });
+
+  it('signs out to /login; every page but the wall asks for a sign-in', async () => {
+    await signOut(page);
+    await page.getByTestId('login-form').waitFor();
+    await page.goto(`${backend.httpUrl}/devices/sim-001`);
+    await page.getByTestId('login-form').waitFor();
+    expect(new URL(page.url()).searchParams.get('returnUrl')).toBe('/devices/sim-001');
+
+    const wall = await session.open('/wall?cols=2');
+    await wall.getByTestId('wall-locked').waitFor({ timeout: 10_000 });
+    expect(await wall.getByTestId('login-form').count()).toBe(0);
+    expect(new URL(wall.url()).pathname).toBe('/wall');
+    expect(await wall.getByTestId('wall-locked').textContent()).toContain(
+      'This screen needs to be paired or signed in',
+    );
+    await session.shot(wall, 'wall-locked.png');
+  });
+
+  it('shows a viewer the alert but no way to acknowledge it', async () => {
+    await page.goto(`${backend.httpUrl}/alerts`);
+    await page.waitForURL((url) => url.pathname === '/login');
+    await signIn(page, 'viewer-e2e', users['viewer-e2e']);
+    expect(new URL(page.url()).pathname).toBe('/alerts');
+    await alertRow().waitFor({ timeout: 15_000 });
+    const ack = alertRow().getByTestId('ack');
+    expect(await ack.isDisabled()).toBe(true);
+    expect(await alertRow().locator('.ack-disabled').getAttribute('title')).toBe(
+      'Signed in as viewer: only operators and admins acknowledge',
+    );
+    expect(await page.getByTestId('ack-identity').textContent()).toContain('cannot acknowledge');
+    await session.shot(page, 'alerts-viewer.png');
+    await signOut(page);
+  });
+
+  it('lets an operator acknowledge, recorded under the signed-in name', async () => {
+    await page.goto(`${backend.httpUrl}/alerts`);
+    await page.waitForURL((url) => url.pathname === '/login');
+    await signIn(page, 'op-e2e', users['op-e2e']);
+    await alertRow().waitFor({ timeout: 15_000 });
+    await alertRow().getByTestId('ack').click();
+    await waitFor(async () => (await alertRow().getAttribute('data-state')) === 'acknowledged', {
+      timeoutMs: 5000,
+      message: 'the row to show acknowledged',
+    });
+    expect(await alertRow().textContent()).toContain('acknowledged by op-e2e');
+  });
+
+  it('keeps the header on a 390 px phone screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${backend.httpUrl}/`);
+    await page.locator('[data-testid=user-name]', { hasText: 'op-e2e' }).waitFor();
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      header: document.querySelector('.app-bar')?.scrollWidth ?? 0,
+      signOut: document.querySelector('[data-testid=sign-out]')?.getBoundingClientRect().right,
+    }));
+    expect(widths.page).toBeLessThanOrEqual(390);
+    expect(widths.header).toBeLessThanOrEqual(390);
+    expect(widths.signOut).toBeLessThanOrEqual(390);
+    await session.shot(page, 'header-phone.png');
+  });
+});

@@ -1,0 +1,14 @@
+/**
+ * An alert rules file for a stack under test (`ALERT_RULES_FILE`), in a temp directory the
+ * caller removes. Owns that file only.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function rulesFile(rules: unknown[]): { file: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-e2e-rules-'));
+  const file = join(dir, 'rules.json');
+  writeFileSync(file, JSON.stringify({ rules }));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,45 @@
+import { inject } from '@angular/core';
+import { CanActivateFn, CanMatchFn, Router } from '@angular/router';
+import { AuthService } from '../core/auth/auth.service';
+import { loginQuery } from './return-url';
+
+/*
+ * Route guards: where the server's auth state sends a visitor (first run → /setup; anonymous
+ * viewing off and nobody signed in → /login, and back afterwards). They only read AuthService
+ * and return redirects; they must not call the auth API themselves. The wall is never sent to
+ * a sign-in page (see `wallAllowed`). `inject()` comes before any `await`: after it there is no
+ * injection context.
+ */
+
+/** Pages of the app (fleet, device, alerts). */
+export const viewGuard: CanActivateFn = async (_route, state) => {
+  const auth = inject(AuthService);
+  const router = inject(Router);
+  await auth.ready();
+  if (auth.setupRequired()) return router.createUrlTree(['/setup']);
+  if (auth.canView()) return true;
+  return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
+};
+
+/** `/login`: first run goes to /setup instead. */
+export const loginGuard: CanActivateFn = async () => {
+  const auth = inject(AuthService);
+  const router = inject(Router);
+  await auth.ready();
+  return auth.setupRequired() ? router.createUrlTree(['/setup']) : true;
+};
+
+/** `/setup`: only while the server says no account exists yet. */
+export const setupGuard: CanActivateFn = async () => {
+  const auth = inject(AuthService);
+  const router = inject(Router);
+  await auth.ready();
+  return auth.setupRequired() ? true : router.createUrlTree(['/login']);
+};
+
+/** Whether `/wall` shows the wall; otherwise the "needs to be paired" screen matches. */
+export const wallAllowed: CanMatchFn = async () => {
+  const auth = inject(AuthService);
+  await auth.ready();
+  return !auth.setupRequired() && auth.canView();
+};

@@ -1,0 +1,112 @@
+import { TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { RouterTestingHarness } from '@angular/router/testing';
+import { appRoutes } from '../app.routes';
+import { FETCH } from '../core/http/alerts-api';
+import { FakeAuthOptions, fakeAuthServer } from '../testing/fake-auth-server';
+import { provideFakeLive } from '../testing/testbed';
+
+/** The app's routes over a fake auth server: where each kind of visitor lands. */
+async function boot(options: FakeAuthOptions) {
+  const server = fakeAuthServer({
+    ...options,
+    other: () => ({ status: 200, body: { rules: [], events: [] } }),
+  });
+  provideFakeLive([provideRouter(appRoutes), { provide: FETCH, useValue: server.fetch }]);
+  const harness = await RouterTestingHarness.create();
+  const router = TestBed.inject(Router);
+  const el = () => harness.routeNativeElement as HTMLElement;
+  const type = (testId: string, value: string) => {
+    const input = el().querySelector(`[data-testid=${testId}]`) as HTMLInputElement;
+    input.value = value;
+    input.dispatchEvent(new Event('input'));
+  };
+  const submit = async (testId: string) => {
+    harness.detectChanges();
+    (el().querySelector(`[data-testid=${testId}]`) as HTMLButtonElement).click();
+    await settle();
+  };
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      await harness.fixture.whenStable();
+      harness.detectChanges();
+    }
+  };
+  return { server, harness, router, el, type, submit, settle };
+}
+
+const ADMIN = { admin: { password: 'admin-password', role: 'admin' as const } };
+
+describe('auth routes', () => {
+  afterEach(() => TestBed.resetTestingModule());
+
+  it('sends every page to /setup while no account exists', async () => {
+    const { harness, router } = await boot({ accounts: {} });
+    await harness.navigateByUrl('/alerts');
+    expect(router.url).toBe('/setup');
+    await harness.navigateByUrl('/login');
+    expect(router.url).toBe('/setup');
+  });
+
+  it('lets anonymous viewers watch when the server allows it, and keeps /setup closed', async () => {
+    const { harness, router } = await boot({ accounts: ADMIN, anonymousRole: 'viewer' });
+    await harness.navigateByUrl('/alerts');
+    expect(router.url).toBe('/alerts');
+    await harness.navigateByUrl('/setup');
+    expect(router.url).toBe('/login');
+  });
+
+  it('sends an anonymous visitor to /login and back after signing in', async () => {
+    const { harness, router, el, type, submit } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'none',
+    });
+    await harness.navigateByUrl('/alerts?tab=history');
+    expect(router.url).toBe('/login?returnUrl=%2Falerts%3Ftab%3Dhistory');
+    type('login-username', 'admin');
+    type('login-password', 'wrong');
+    await submit('login-submit');
+    expect(el().querySelector('[data-testid=login-error]')?.textContent).toBe(
+      'Wrong username or password.',
+    );
+    expect(router.url).toContain('/login');
+    type('login-username', 'admin');
+    type('login-password', 'admin-password');
+    await submit('login-submit');
+    expect(router.url).toBe('/alerts?tab=history');
+  });
+
+  it('never sends the wall to a sign-in page: it says it needs pairing or a sign-in', async () => {
+    const { harness, router, el } = await boot({ accounts: ADMIN, anonymousRole: 'none' });
+    await harness.navigateByUrl('/wall?group=hall-a');
+    expect(router.url).toBe('/wall?group=hall-a');
+    expect(el().querySelector('[data-testid=wall-locked] h1')?.textContent).toBe(
+      'This screen needs to be paired or signed in',
+    );
+  });
+
+  it('creates the first admin on /setup, asking for the setup code when the server does', async () => {
+    const { harness, router, el, type, submit, server } = await boot({
+      accounts: {},
+      setupCode: 'K7-93Q',
+    });
+    await harness.navigateByUrl('/setup');
+    expect(el().querySelector('[data-testid=setup-code]')).toBeNull();
+    type('setup-password', 'long-password');
+    type('setup-confirm', 'long-passwort');
+    harness.detectChanges();
+    expect(el().querySelector('[data-testid=setup-error]')?.textContent).toBe(
+      'The two passwords differ.',
+    );
+    type('setup-confirm', 'long-password');
+    await submit('setup-submit');
+    expect(el().querySelector('[data-testid=setup-code-help]')?.textContent).toContain(
+      'printed it on its console',
+    );
+    type('setup-code', 'K7-93Q');
+    await submit('setup-submit');
+    expect(server.accounts['admin']).toEqual({ password: 'long-password', role: 'admin' });
+    expect(router.url).toBe('/');
+  });
+});

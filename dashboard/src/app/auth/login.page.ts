@@ -1,0 +1,58 @@
+import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ActivatedRoute, Router } from '@angular/router';
+import { AuthService } from '../core/auth/auth.service';
+import { CredentialFieldsComponent } from './credential-fields.component';
+import { safeReturnUrl } from './return-url';
+
+/*
+ * `/login`: username and password, then back to where the user came from (`returnUrl`). Owns
+ * the form and its messages; signing in itself is AuthService's.
+ */
+@Component({
+  selector: 'app-login-page',
+  imports: [CredentialFieldsComponent],
+  template: `
+    <form class="auth-card" data-testid="login-form" (submit)="submit($event)">
+      <h1>Sign in to Pulse</h1>
+      <app-credential-fields testIdPrefix="login" [(username)]="username" [(password)]="password" />
+      @if (error(); as error) {
+        <p class="auth-error" role="alert" data-testid="login-error">{{ error }}</p>
+      }
+      <button
+        type="submit"
+        class="btn btn-primary"
+        data-testid="login-submit"
+        [disabled]="busy() || !username() || !password()"
+      >
+        {{ busy() ? 'Signing in…' : 'Sign in' }}
+      </button>
+    </form>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class LoginPage {
+  private readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
+  protected readonly username = signal('');
+  protected readonly password = signal('');
+  protected readonly busy = signal(false);
+  protected readonly error = signal<string | null>(null);
+
+  protected async submit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (this.busy()) return;
+    this.busy.set(true);
+    this.error.set(null);
+    try {
+      await this.auth.login(this.username().trim(), this.password());
+      const back = safeReturnUrl(this.route.snapshot.queryParamMap.get('returnUrl'));
+      await this.router.navigateByUrl(back);
+    } catch (error) {
+      this.error.set(error instanceof Error ? error.message : String(error));
+      this.password.set('');
+    } finally {
+      this.busy.set(false);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/*
+ * The `/api/auth/*` calls behind the injectable fetch, and the validation of their answers.
+ * It owns URLs, request bodies and turning HTTP statuses into readable refusals; it must not
+ * hold state (AuthService does) nor touch the live socket.
+ */
+
+import type { AuthUser, MeResponse, Role } from '@pulse/protocol/core';
+import { ANONYMOUS_ROLES, ROLES } from '@pulse/protocol/core';
+
+export type { AnonymousRole, AuthUser, Role } from '@pulse/protocol/core';
+
+/** `GET /api/auth/me`, validated. */
+export type AuthState = MeResponse;
+
+/** A refused or failed auth call: `status` 0 when the server was never reached. */
+export class AuthRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthRequestError';
+  }
+}
+
+/** A user record from the server, or null when `value` is not one. */
+export function parseUser(value: unknown): AuthUser | null {
+  if (!value || typeof value !== 'object') return null;
+  const { username, role } = value as Record<string, unknown>;
+  if (typeof username !== 'string' || !username || typeof role !== 'string') return null;
+  return (ROLES as readonly string[]).includes(role) ? { username, role: role as Role } : null;
+}
+
+/** The `/api/auth/me` body; throws on anything else rather than guess permissions. */
+export function parseAuthState(value: unknown): AuthState {
+  if (!value || typeof value !== 'object') throw new AuthRequestError(0, 'malformed /api/auth/me');
+  const body = value as Record<string, unknown>;
+  const user = body['user'] === null ? null : parseUser(body['user']);
+  if (body['user'] !== null && !user)
+    throw new AuthRequestError(0, 'malformed user in /api/auth/me');
+  const anonymousRole = body['anonymousRole'];
+  if (!ANONYMOUS_ROLES.some((r) => r === anonymousRole))
+    throw new AuthRequestError(0, 'malformed anonymousRole in /api/auth/me');
+  return {
+    user,
+    anonymousRole: anonymousRole as AuthState['anonymousRole'],
+    setupRequired: body['setupRequired'] === true,
+  };
+}
+
+/** What a refusal means to the person at the keyboard. */
+export function refusalMessage(status: number, serverMessage: string): string {
+  if (status === 401) return 'Wrong username or password.';
+  if (status === 429) return 'Too many attempts; wait a minute and try again.';
+  if (status === 409) return 'An account already exists: sign in instead.';
+  if (status === 403) return serverMessage || 'The setup code is missing or wrong.';
+  return serverMessage ? `HTTP ${status}: ${serverMessage}` : `HTTP ${status}`;
+}
+
+export async function authRequest(
+  fetchFn: typeof fetch,
+  method: 'GET' | 'POST',
+  url: string,
+  body?: unknown,
+): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new AuthRequestError(0, 'The server cannot be reached.');
+  }
+  const json: unknown = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok)
+    throw new AuthRequestError(res.status, refusalMessage(res.status, serverMessage(json)));
+  return json;
+}
+
+function serverMessage(json: unknown): string {
+  if (!json || typeof json !== 'object') return '';
+  const { error, message } = json as Record<string, unknown>;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof error === 'string' ? error : '';
+}

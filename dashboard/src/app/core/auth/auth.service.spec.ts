@@ -1,0 +1,122 @@
+import { TestBed } from '@angular/core/testing';
+import { fakeAuthServer, FakeAuthOptions } from '../../testing/fake-auth-server';
+import { connectLive, provideFakeLive } from '../../testing/testbed';
+import { FETCH } from '../http/alerts-api';
+import { AuthRequestError, parseAuthState } from './auth-api';
+import { AuthService } from './auth.service';
+
+describe('AuthService', () => {
+  afterEach(() => TestBed.resetTestingModule());
+
+  function setup(options: FakeAuthOptions = {}) {
+    const server = fakeAuthServer(options);
+    const socket = provideFakeLive([{ provide: FETCH, useValue: server.fetch }]);
+    const sut = TestBed.inject(AuthService);
+    return { sut, server, socket };
+  }
+
+  it('reads who is signed in, the anonymous role and the first-run flag from /api/auth/me', async () => {
+    const { sut, server } = setup({ user: { username: 'ana', role: 'operator' } });
+    await sut.ready();
+    expect(sut.user()).toEqual({ username: 'ana', role: 'operator' });
+    expect(sut.role()).toBe('operator');
+    expect(sut.canAcknowledge()).toBe(true);
+    expect(sut.isAdmin()).toBe(false);
+    expect(sut.setupRequired()).toBe(false);
+    expect(server.fetch.mock.calls[0][1]).toMatchObject({ credentials: 'same-origin' });
+  });
+
+  it('gives an anonymous visitor the anonymous role: viewer watches, none sees nothing', async () => {
+    const viewer = setup({
+      anonymousRole: 'viewer',
+      accounts: { a: { password: 'p', role: 'admin' } },
+    });
+    await viewer.sut.ready();
+    expect([viewer.sut.role(), viewer.sut.canView(), viewer.sut.canAcknowledge()]).toEqual([
+      'viewer',
+      true,
+      false,
+    ]);
+    TestBed.resetTestingModule();
+    const none = setup({
+      anonymousRole: 'none',
+      accounts: { a: { password: 'p', role: 'admin' } },
+    });
+    await none.sut.ready();
+    expect([none.sut.role(), none.sut.canView()]).toEqual([null, false]);
+  });
+
+  it('signs in, then opens a new live connection so the gateway sees the user', async () => {
+    const { sut, socket } = setup({ accounts: { bo: { password: 'pw-of-bo', role: 'admin' } } });
+    await sut.ready();
+    connectLive(socket);
+    const before = socket();
+    await expect(sut.login('bo', 'pw-of-bo')).resolves.toEqual({ username: 'bo', role: 'admin' });
+    expect(sut.user()?.username).toBe('bo');
+    expect(sut.isAdmin()).toBe(true);
+    expect(before.disconnects).toBe(1);
+    expect(socket()).not.toBe(before);
+    expect(socket().connects).toBe(1);
+  });
+
+  it('says why a sign-in was refused, and keeps the visitor anonymous', async () => {
+    const { sut, server } = setup({ accounts: { bo: { password: 'right', role: 'viewer' } } });
+    await expect(sut.login('bo', 'wrong')).rejects.toThrow('Wrong username or password.');
+    server.rateLimited = true;
+    await expect(sut.login('bo', 'right')).rejects.toMatchObject({
+      status: 429,
+      message: 'Too many attempts; wait a minute and try again.',
+    });
+    expect(sut.user()).toBeNull();
+  });
+
+  it('signs out and reconnects as anonymous', async () => {
+    const { sut, socket } = setup({ user: { username: 'ana', role: 'operator' } });
+    await sut.ready();
+    connectLive(socket);
+    const before = socket();
+    await sut.logout();
+    expect(sut.user()).toBeNull();
+    expect(before.disconnects).toBe(1);
+    expect(socket()).not.toBe(before);
+  });
+
+  it('creates the first admin, with the setup code when the server asks for one', async () => {
+    const { sut } = setup({ setupCode: 'K7-93Q' });
+    await sut.ready();
+    expect(sut.setupRequired()).toBe(true);
+    await expect(sut.setup('admin', 'long-password')).rejects.toMatchObject({ status: 403 });
+    await sut.setup('admin', 'long-password', 'K7-93Q');
+    expect(sut.user()).toEqual({ username: 'admin', role: 'admin' });
+    expect(sut.setupRequired()).toBe(false);
+    await expect(sut.setup('other', 'long-password')).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('treats a server without /api/auth (404) as open: everybody watches and acknowledges', async () => {
+    const server = fakeAuthServer();
+    const fetch404 = jest.fn(async () => ({ ok: false, status: 404, json: async () => ({}) }));
+    provideFakeLive([{ provide: FETCH, useValue: fetch404 }]);
+    const sut = TestBed.inject(AuthService);
+    await sut.ready();
+    expect([sut.enabled(), sut.canView(), sut.canAcknowledge()]).toEqual([false, true, true]);
+    expect(server.calls).toEqual([]);
+  });
+});
+
+describe('parseAuthState', () => {
+  it('accepts the contract and refuses anything that would guess a permission', () => {
+    expect(parseAuthState({ user: null, anonymousRole: 'none', setupRequired: false })).toEqual({
+      user: null,
+      anonymousRole: 'none',
+      setupRequired: false,
+    });
+    for (const bad of [
+      null,
+      'x',
+      { user: null, anonymousRole: 'operator', setupRequired: false },
+      { user: { username: 'a', role: 'root' }, anonymousRole: 'none', setupRequired: false },
+      { user: { role: 'admin' }, anonymousRole: 'none', setupRequired: false },
+    ])
+      expect(() => parseAuthState(bad)).toThrow(AuthRequestError);
+  });
+});

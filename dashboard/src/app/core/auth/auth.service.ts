@@ -1,0 +1,135 @@
+import { Injectable, computed, inject, signal } from '@angular/core';
+import { roleAtLeast } from '@pulse/protocol/core';
+import { FETCH } from '../http/alerts-api';
+import { LiveService } from '../live/live.service';
+import {
+  AnonymousRole,
+  AuthRequestError,
+  AuthState,
+  AuthUser,
+  Role,
+  authRequest,
+  parseAuthState,
+  parseUser,
+} from './auth-api';
+
+/*
+ * Who is using this browser, as the server says (`/api/auth/me`): the signed-in user, what an
+ * anonymous visitor may do, whether the first admin account still has to be created; and the
+ * sign-in, sign-out and first-run actions. It owns that state and re-establishing the live
+ * connection when the identity changes (the gateway reads the cookie at the handshake only).
+ * It must not route (guards and pages do) nor decide anything the server does not enforce:
+ * these signals only shape the UI, every write is checked again by the server.
+ */
+
+/** Before the first answer: nobody signed in, nothing granted. */
+const UNKNOWN: AuthState = { user: null, anonymousRole: 'none', setupRequired: false };
+/** A server without auth, or one not reached yet: watch anonymously. */
+const OPEN: AuthState = { user: null, anonymousRole: 'viewer', setupRequired: false };
+const RETRY_MS = 5_000;
+
+@Injectable({ providedIn: 'root' })
+export class AuthService {
+  private readonly fetch = inject(FETCH);
+  private readonly live = inject(LiveService);
+
+  private readonly _state = signal<AuthState>(UNKNOWN);
+  private readonly _loaded = signal(false);
+  private readonly _error = signal<string | null>(null);
+  /** Whether the server answered `/api/auth/me` at least once (or cannot have auth at all). */
+  readonly loaded = this._loaded.asReadonly();
+  /** Why the last refresh failed, null when it did not. */
+  readonly error = this._error.asReadonly();
+  readonly user = computed<AuthUser | null>(() => this._state().user);
+  /** The role in effect: the user's, else the anonymous one (null when anonymous get nothing). */
+  readonly role = computed<Role | null>(() => {
+    const { user, anonymousRole } = this._state();
+    return user ? user.role : anonymousRole === 'viewer' ? 'viewer' : null;
+  });
+  readonly anonymousRole = computed<AnonymousRole>(() => this._state().anonymousRole);
+  readonly setupRequired = computed(() => this._state().setupRequired);
+  /** May watch the live fleet (signed in, or anonymous viewing allowed). */
+  readonly canView = computed(() => this.role() !== null);
+  readonly canAcknowledge = computed(() => !this._enabled() || this.roleAtLeast('operator'));
+  readonly isAdmin = computed(() => this.roleAtLeast('admin'));
+  private readonly _enabled = signal(true);
+  /**
+   * False when the server has no `/api/auth` at all (404: a gateway older than sign-in);
+   * then everybody may do what that server allows, as before.
+   */
+  readonly enabled = this._enabled.asReadonly();
+
+  private first: Promise<void> | null = null;
+
+  /** The first `/api/auth/me` answer (started on first call); guards wait on it. */
+  ready(): Promise<void> {
+    this.first ??= this.refresh();
+    return this.first;
+  }
+
+  /** Ask the server again who we are. Never throws: a failure keeps the last state. */
+  async refresh(): Promise<void> {
+    try {
+      this.apply(parseAuthState(await authRequest(this.fetch, 'GET', '/api/auth/me')));
+      this._error.set(null);
+    } catch (error) {
+      this._error.set(error instanceof Error ? error.message : String(error));
+      if (error instanceof AuthRequestError && error.status === 404) {
+        this._enabled.set(false);
+        this.apply(OPEN);
+      } else if (!this._loaded()) {
+        // Unreachable on start: watch as an anonymous viewer (the gateway refuses the socket
+        // if that is not allowed) and ask again shortly.
+        this.apply(OPEN);
+        setTimeout(() => void this.refresh(), RETRY_MS);
+      }
+    } finally {
+      this._loaded.set(true);
+    }
+  }
+
+  /** Sign in; throws an {@link AuthRequestError} with a readable message when refused. */
+  async login(username: string, password: string): Promise<AuthUser> {
+    const body = await authRequest(this.fetch, 'POST', '/api/auth/login', { username, password });
+    return this.signedIn(body);
+  }
+
+  /** Create the first admin account (signs it in); throws an {@link AuthRequestError} when refused. */
+  async setup(username: string, password: string, setupCode?: string): Promise<AuthUser> {
+    const body = await authRequest(this.fetch, 'POST', '/api/auth/setup', {
+      username,
+      password,
+      ...(setupCode ? { setupCode } : {}),
+    });
+    return this.signedIn(body);
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await authRequest(this.fetch, 'POST', '/api/auth/logout');
+    } finally {
+      const before = this.user();
+      await this.refresh();
+      if (before?.username !== this.user()?.username) this.live.reconnect();
+    }
+  }
+
+  private async signedIn(body: unknown): Promise<AuthUser> {
+    const user = parseUser((body as { user?: unknown } | null)?.user);
+    if (!user) throw new AuthRequestError(0, 'malformed answer from the server');
+    this._state.update((s) => ({ ...s, user, setupRequired: false }));
+    await this.refresh();
+    this.live.reconnect();
+    return user;
+  }
+
+  private roleAtLeast(needed: Role): boolean {
+    const role = this.role();
+    return role !== null && roleAtLeast(role, needed);
+  }
+
+  private apply(state: AuthState): void {
+    if (state !== OPEN) this._enabled.set(true);
+    this._state.set(state);
+  }
+}
