@@ -45,7 +45,9 @@ export function hardenHttp(app: NestExpressApplication): void {
           'object-src': ["'none'"],
           'script-src': ["'self'"],
           'script-src-attr': ["'none'"],
-          // Angular injects component styles as <style> elements at run time.
+          // Inline styles only (never script). The dashboard no longer injects <style> elements
+          // (no component styles); dropping 'unsafe-inline' waits for a browser test that fails
+          // on CSP reports.
           'style-src': ["'self'", "'unsafe-inline'"],
         },
       },
