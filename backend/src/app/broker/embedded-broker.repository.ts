@@ -7,6 +7,7 @@ import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
+import { PublishRate } from '../security/publish-rate';
 import { SecurityCounters } from '../security/security-counters.service';
 
 /** A message as the broker routes it: topic and payload bytes. */
@@ -40,13 +41,17 @@ export class EmbeddedBrokerRepository {
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
+  private readonly publishRate: PublishRate;
 
   constructor(
     private readonly counters: SecurityCounters,
     @Inject(CONFIG)
     config: Pick<
       Config,
-      'MQTT_MAX_CONNECTIONS' | 'MQTT_MAX_CONNECTIONS_PER_IP' | 'CONNECTION_CAP_EXEMPT'
+      | 'MQTT_MAX_CONNECTIONS'
+      | 'MQTT_MAX_CONNECTIONS_PER_IP'
+      | 'CONNECTION_CAP_EXEMPT'
+      | 'MQTT_MAX_PUBLISH_PER_SECOND'
     >,
   ) {
     this.caps = new ConnectionCaps({
@@ -54,12 +59,21 @@ export class EmbeddedBrokerRepository {
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    this.publishRate = new PublishRate(counters, {
+      perSecond: config.MQTT_MAX_PUBLISH_PER_SECOND,
+      exempt: config.CONNECTION_CAP_EXEMPT,
+    });
   }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
     // Topic ACL, retained and size bounds for anonymous devices (docs/limits.md).
-    const aedes = createBroker(brokerHooks(this.counters));
+    const hooks = brokerHooks(this.counters);
+    // Then the per-client publish rate (security/publish-rate.ts) on what the ACL allows.
+    const aedes = createBroker({
+      ...hooks,
+      authorizePublish: this.publishRate.guard(hooks.authorizePublish!),
+    });
     this.aedes = aedes;
     return {
       subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),

@@ -190,6 +190,33 @@ export const ConfigSchema = z.object({
     )
     .default(['127.0.0.1', '::1']),
   // --- end of the TLS / broker credentials / connection caps block.
+
+  // --- flood budgets (issue 10; docs/limits.md "Budgets").
+  /**
+   * Messages per second one client may publish to the embedded broker, averaged over 10 s;
+   * beyond, its messages are dropped, and at twice the budget it is disconnected.
+   * CONNECTION_CAP_EXEMPT addresses (the built-in simulator, the bench) are not held to it.
+   * Default 500: 50 times a fast device (10/s), 5 times a bridge of 100 devices at 1/s.
+   */
+  MQTT_MAX_PUBLISH_PER_SECOND: positiveInt(1_000_000).default(500),
+  /**
+   * History points kept in all, every device and metric together (16 bytes each in the ring
+   * buffers). Beyond, the longest-idle device is evicted, or the series written to stops growing
+   * (each new point replaces its oldest). Default 20000000 (~320 MB of points at most).
+   */
+  HISTORY_MAX_TOTAL_POINTS: positiveInt(1_000_000_000).default(20_000_000),
+  /**
+   * A device silent for at least this long may be evicted (registry entry, history, alert
+   * states) to make room when MAX_DEVICES or HISTORY_MAX_TOTAL_POINTS is reached. Default
+   * 600000 (10 min): a device reporting every few seconds or minutes is never evicted.
+   */
+  DEVICE_IDLE_EVICT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(600_000),
+  // --- end of the flood budgets block.
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

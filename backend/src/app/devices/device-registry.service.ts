@@ -15,8 +15,19 @@ interface DeviceState {
 /** Metric names remembered per device (the contract's per-reading cap). */
 export const MAX_METRICS_PER_DEVICE = LIMITS.maxMetricsPerReading;
 
+/** Told the id of each device the registry evicted (its history and alert states go too). */
+export type EvictListener = (deviceId: string) => void;
+
 /**
  * What the stack knows about each device, bounded by MAX_DEVICES.
+ *
+ * The map is kept in last-seen order (a device is moved to the end whenever it is heard:
+ * delete + set, O(1)), so its first entry is the longest-idle device. When the registry is full,
+ * or the history over its points budget ({@link evictIdle}, called by the ingest), that device
+ * is evicted if it has been silent for DEVICE_IDLE_EVICT_MS — so made-up ids that publish once
+ * and go quiet make room for real devices, while a device that reports every few seconds is
+ * never evicted — and the new device is refused (counted) only when nothing is idle enough.
+ * Eviction listeners ({@link onEvict}, wired by the ingest) drop what else is kept per device.
  *
  * Every `apply*` returns the new {@link DeviceInfo} when something a client
  * shows changed (new device, status, meta, a new metric) and `null` otherwise:
@@ -33,11 +44,46 @@ export class DeviceRegistryService {
   private readonly devices = new Map<string, DeviceState>();
   private readonly groups = new Map<string, Set<string>>();
   private refusedNew = 0;
+  private evicted = 0;
   private onlineCount = 0;
+  private readonly evictListeners: EvictListener[] = [];
   readonly limit: number;
+  private readonly idleMs: number;
 
-  constructor(@Inject(CONFIG) config: Pick<Config, 'MAX_DEVICES'>) {
+  constructor(
+    @Inject(CONFIG)
+    config: Pick<Config, 'MAX_DEVICES'> & Partial<Pick<Config, 'DEVICE_IDLE_EVICT_MS'>>,
+  ) {
     this.limit = config.MAX_DEVICES;
+    this.idleMs = config.DEVICE_IDLE_EVICT_MS ?? 600_000;
+  }
+
+  /** Call `listener` with the id of every device evicted from now on. */
+  onEvict(listener: EvictListener): void {
+    this.evictListeners.push(listener);
+  }
+
+  /**
+   * Evict the longest-idle device if it has been silent for DEVICE_IDLE_EVICT_MS at `now`.
+   * Returns whether one was evicted (false: every device was heard more recently).
+   */
+  evictIdle(now: number): boolean {
+    const oldest = this.devices.values().next();
+    if (oldest.done) return false;
+    const state = oldest.value;
+    if (now - state.lastSeen < this.idleMs) return false;
+    const { deviceId } = state;
+    this.devices.delete(deviceId);
+    if (state.status === 'online') this.onlineCount--;
+    const group = state.meta?.group;
+    if (group) {
+      const members = this.groups.get(group);
+      members?.delete(deviceId);
+      if (members?.size === 0) this.groups.delete(group);
+    }
+    this.evicted++;
+    for (const listener of this.evictListeners) listener(deviceId);
+    return true;
   }
 
   applyReadings(
@@ -49,7 +95,7 @@ export class DeviceRegistryService {
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     let changed = created;
-    state.lastSeen = now;
+    this.seen(state, now);
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i];
       if (state.lastTs === null || reading.ts > state.lastTs) state.lastTs = reading.ts;
@@ -73,7 +119,7 @@ export class DeviceRegistryService {
     const created = !this.devices.has(deviceId);
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
-    state.lastSeen = now;
+    this.seen(state, now);
     if (state.status === status && !created) return null;
     if (state.status === 'online') this.onlineCount--;
     if (status === 'online') this.onlineCount++;
@@ -85,7 +131,7 @@ export class DeviceRegistryService {
     const created = !this.devices.has(deviceId);
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
-    state.lastSeen = now;
+    this.seen(state, now);
     if (!created && JSON.stringify(state.meta) === JSON.stringify(meta)) return null;
     const oldGroup = state.meta?.group;
     const newGroup = meta?.group;
@@ -135,19 +181,28 @@ export class DeviceRegistryService {
     online: number;
     limit: number;
     refusedNew: number;
+    evicted: number;
   } {
     return {
       known: this.devices.size,
       online: this.onlineCount,
       limit: this.limit,
       refusedNew: this.refusedNew,
+      evicted: this.evicted,
     };
+  }
+
+  /** Heard from at `now`: to the most-recently-seen end of the map (the eviction order). */
+  private seen(state: DeviceState, now: number): void {
+    state.lastSeen = now;
+    this.devices.delete(state.deviceId);
+    this.devices.set(state.deviceId, state);
   }
 
   private getOrCreate(deviceId: string, now: number): DeviceState | undefined {
     let state = this.devices.get(deviceId);
     if (state) return state;
-    if (this.devices.size >= this.limit) {
+    if (this.devices.size >= this.limit && !this.evictIdle(now)) {
       this.refusedNew++;
       return undefined;
     }

@@ -48,6 +48,14 @@ export const SECURITY_REFUSALS = [
   'login_rate',
   /** First-admin setup from a non-loopback address without a valid setup code (403). */
   'setup_refused',
+  /** MQTT message over a client's MQTT_MAX_PUBLISH_PER_SECOND budget (dropped; security/publish-rate.ts). */
+  'mqtt_publish_rate',
+  /** MQTT client disconnected for publishing twice its budget in one window. */
+  'mqtt_publish_flood',
+  /** `/live` subscribe refused `busy` while the socket's outgoing queue is over its bound. */
+  'live_ack_backlog',
+  /** `/live` socket disconnected for asking history again and again while reading nothing. */
+  'live_ack_flood',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 
