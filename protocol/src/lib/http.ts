@@ -48,6 +48,10 @@ export interface IngestStats {
     lagPauses: number;
     /** Sockets disconnected after lagging too long. */
     lagDisconnects: number;
+    /** Subscribes answered `busy` because the socket had too much unread data queued. */
+    ackRefusals?: number;
+    /** Sockets disconnected for subscribing again and again without reading. */
+    ackDisconnects?: number;
     /** Readings dropped from a full room buffer (oldest first) between two flushes. */
     droppedOverflow: number;
     /** `alert` events pushed (one broadcast per lifecycle change). */

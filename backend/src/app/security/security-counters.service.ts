@@ -52,10 +52,6 @@ export const SECURITY_REFUSALS = [
   'mqtt_publish_rate',
   /** MQTT client disconnected for publishing twice its budget in one window. */
   'mqtt_publish_flood',
-  /** `/live` subscribe refused `busy` while the socket's outgoing queue is over its bound. */
-  'live_ack_backlog',
-  /** `/live` socket disconnected for asking history again and again while reading nothing. */
-  'live_ack_flood',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 
