@@ -11,7 +11,7 @@ import { SecurityCounters } from './security-counters.service';
  */
 export const PUBLISH_WINDOW_SECONDS = 10;
 /**
- * A client that sends this many times its window's budget inside one window is disconnected
+ * A client that sends more than this many times its window's budget inside one window is disconnected
  * (counting the messages already dropped): past the budget it is not a burst any more.
  */
 export const PUBLISH_FLOOD_FACTOR = 2;
@@ -34,7 +34,7 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
  * window, keyed by client id, so a client reconnecting under the same id keeps its count).
  * Within the budget a message goes through; beyond it, it is dropped and counted
  * (`mqtt_publish_rate`) — acknowledged like any QoS 1 message, since MQTT 3.1.1 has no negative
- * PUBACK (§3.3.5) and the only other answer is a disconnect; at PUBLISH_FLOOD_FACTOR × the budget
+ * PUBACK (§3.3.5) and the only other answer is a disconnect; beyond PUBLISH_FLOOD_FACTOR × the budget
  * the client is disconnected (`mqtt_publish_flood`), and again at each further message in that
  * window. Clients from an exempt address are not counted at all (no promise per message on the
  * bench's path).
@@ -82,7 +82,7 @@ export class PublishRate {
       (result: RateLimiterRes | Error) => {
         const used = result instanceof RateLimiterRes ? result.consumedPoints : Infinity;
         const who = `client ${quote(key)}`;
-        if (used >= this.floodAt) {
+        if (used > this.floodAt) {
           this.counters.refuse(
             'mqtt_publish_flood',
             `${who} disconnected: ${used} messages in ${PUBLISH_WINDOW_SECONDS} s`,
