@@ -194,7 +194,7 @@ export const ConfigSchema = z.object({
   // --- flood budgets (issue 10; docs/limits.md "Budgets").
   /**
    * Messages per second one client may publish to the embedded broker, averaged over 10 s;
-   * beyond, its messages are dropped, and at twice the budget it is disconnected.
+   * beyond, its messages are dropped, and beyond twice the budget it is disconnected.
    * CONNECTION_CAP_EXEMPT addresses (the built-in simulator, the bench) are not held to it.
    * Default 500: 50 times a fast device (10/s), 5 times a bridge of 100 devices at 1/s.
    */
