@@ -72,7 +72,7 @@ export class EmbeddedBrokerRepository {
     // Then the per-client publish rate (security/publish-rate.ts) on what the ACL allows.
     const aedes = createBroker({
       ...hooks,
-      authorizePublish: this.publishRate.guard(hooks.authorizePublish!),
+      authorizePublish: this.publishRate.guard(hooks.authorizePublish),
     });
     this.aedes = aedes;
     return {

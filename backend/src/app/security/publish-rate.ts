@@ -60,8 +60,9 @@ export class PublishRate {
     this.exempt = new Set(options.exempt);
   }
 
-  /** `authorize` (the ACL) first; what it allows is then held to the rate. */
-  guard(authorize: AuthorizePublish): AuthorizePublish {
+  /** `authorize` (the ACL) first, when there is one; what it allows is then held to the rate. */
+  guard(authorize?: AuthorizePublish): AuthorizePublish {
+    if (!authorize) return (client, packet, callback) => this.check(client, packet, callback);
     return (client, packet, callback) =>
       authorize(client, packet, (error) => {
         if (error) return callback(error);
