@@ -224,21 +224,39 @@ describe('registry and history floods of made-up devices', () => {
     );
   }
 
-  it('evicts idle made-up devices to let new ones in, while a real device keeps its entry and history', async () => {
-    const viewer = await watch(pulse, 'steady');
+  /**
+   * A viewer of `deviceId` while the device streams `count` readings and `attack` runs through a
+   * second client; then the stream is checked complete and on time.
+   */
+  async function whileStreaming(
+    deviceId: string,
+    count: number,
+    attack: (flooder: MqttClient) => Promise<void>,
+  ): Promise<Reading[]> {
+    const viewer = await watch(pulse, deviceId);
     const device = await connectMqtt(pulse.mqttUrl);
     const flooder = await connectMqtt(pulse.mqttUrl);
-    const streaming = stream(device, 'steady', 40, 100);
+    const streaming = stream(device, deviceId, count, 100);
+    await attack(flooder);
+    await streaming;
+    await expectCompleteAndOnTime(viewer, count);
+    await endMqtt(flooder);
+    await endMqtt(device);
+    await viewer.close();
+    return viewer.readings;
+  }
+
+  it('evicts idle made-up devices to let new ones in, while a real device keeps its entry and history', async () => {
     // Three waves of MAX_DEVICES made-up ids, 3 × MAX_DEVICES in all, each wave idle (> 1 s)
     // by the time the next one comes.
     const known: number[] = [];
-    for (let wave = 0; wave < 3; wave++) {
-      await flood(flooder, `fake${wave}`, MAX_DEVICES);
-      known.push((await stats(pulse)).devices.known);
-      await sleep(1300);
-    }
-    await streaming;
-    await expectCompleteAndOnTime(viewer, 40);
+    await whileStreaming('steady', 40, async (flooder) => {
+      for (let wave = 0; wave < 3; wave++) {
+        await flood(flooder, `fake${wave}`, MAX_DEVICES);
+        known.push((await stats(pulse)).devices.known);
+        await sleep(1300);
+      }
+    });
 
     const after = await stats(pulse);
     expect(Math.max(...known, after.devices.known)).toBeLessThanOrEqual(MAX_DEVICES);
@@ -247,37 +265,26 @@ describe('registry and history floods of made-up devices', () => {
     const steady = await getJson<HistoryResponse>(`${pulse.httpUrl}/api/devices/steady/history`);
     expect(steady.body.series[0].t).toHaveLength(40);
     expect((await getJson(`${pulse.httpUrl}/api/devices/fake0-0`)).status).toBe(404);
-    await endMqtt(flooder);
-    await endMqtt(device);
-    await viewer.close();
   });
 
   it('keeps all history within HISTORY_MAX_TOTAL_POINTS under a flood of points', async () => {
-    const viewer = await watch(pulse, 'steady2');
-    const device = await connectMqtt(pulse.mqttUrl);
-    const flooder = await connectMqtt(pulse.mqttUrl);
-    const streaming = stream(device, 'steady2', 30, 100);
     const seen: number[] = [];
     // 10 devices × 2 metrics × 400 points a wave, 3 waves: 24,000 points at a 5,000 budget.
-    for (let wave = 0; wave < 3; wave++) {
-      await flood(flooder, `hog${wave}`, 10, 400);
-      seen.push((await stats(pulse)).history.points);
-      await sleep(400);
-    }
-    await streaming;
-    await expectCompleteAndOnTime(viewer, 30);
+    const streamed = await whileStreaming('steady2', 30, async (flooder) => {
+      for (let wave = 0; wave < 3; wave++) {
+        await flood(flooder, `hog${wave}`, 10, 400);
+        seen.push((await stats(pulse)).history.points);
+        await sleep(400);
+      }
+    });
 
     const after = await stats(pulse);
     seen.push(after.history.points);
     expect(after.history.limit).toBe(TOTAL_POINTS);
     expect(Math.max(...seen)).toBeLessThanOrEqual(TOTAL_POINTS);
     expect(after.history.overBudget).toBeGreaterThan(0);
-    // The steady device kept its newest readings.
+    // At the budget the steady device's series rolls over: its newest reading is in history.
     const steady = await getJson<HistoryResponse>(`${pulse.httpUrl}/api/devices/steady2/history`);
-    const kept = steady.body.series[0].t.length;
-    expect(kept).toBeGreaterThan(0);
-    await endMqtt(flooder);
-    await endMqtt(device);
-    await viewer.close();
+    expect(steady.body.series[0].t.at(-1)).toBe(streamed.at(-1)?.ts);
   });
 });
