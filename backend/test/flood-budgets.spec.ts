@@ -6,8 +6,11 @@ import {
   connectMqtt,
   endMqtt,
   getJson,
+  Mosquitto,
+  mosquittoAvailable,
   publish,
   sleep,
+  startMosquitto,
   subscribe,
   waitFor,
 } from '@pulse/test-support';
@@ -17,6 +20,7 @@ import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse } from './support/pulse';
 
 // Real: the backend in this process (embedded Aedes, ingest, registry, history, live layer),
+// Debian's mosquitto as an external broker for the registry and history floods (when installed),
 // mqtt.js devices, socket.io-client viewers, and a raw `ws` websocket that stops reading.
 //
 // "On time": every reading of the valid device reaches the viewer within ON_TIME_MS of its
@@ -194,18 +198,30 @@ describe('subscribe acks to a socket that never reads', () => {
   });
 });
 
-describe('registry and history floods of made-up devices', () => {
+// The budgets live in the ingest, so they hold whichever broker feeds it.
+const brokers: [string, boolean][] = [
+  ['embedded Aedes', false],
+  ...(mosquittoAvailable() ? [['Debian mosquitto', true] as [string, boolean]] : []),
+];
+
+describe.each(brokers)('registry and history floods of made-up devices (%s)', (_name, external) => {
   let pulse: PulseHandle;
+  let mosquitto: Mosquitto | undefined;
   const MAX_DEVICES = 40;
   const TOTAL_POINTS = 5000;
   beforeAll(async () => {
+    if (external) mosquitto = await startMosquitto();
     pulse = await startTestPulse({
       MAX_DEVICES: String(MAX_DEVICES),
       DEVICE_IDLE_EVICT_MS: '1000',
       HISTORY_MAX_TOTAL_POINTS: String(TOTAL_POINTS),
+      ...(mosquitto ? { MQTT_URL: mosquitto.url } : {}),
     });
   });
-  afterAll(() => pulse?.close());
+  afterAll(async () => {
+    await pulse?.close();
+    await mosquitto?.stop();
+  });
 
   /** One reading from each of `count` made-up devices `${prefix}-{i}` (QoS 1, one batch of `points`). */
   async function flood(client: MqttClient, prefix: string, count: number, points = 1) {
