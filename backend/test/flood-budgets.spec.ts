@@ -1,18 +1,13 @@
 import type { HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
 import { LIVE_NAMESPACE, telemetryTopic } from '@pulse/protocol';
+import { closeLive, connectLive, getJson, sleep, subscribe, waitFor } from '@pulse/test-support';
 import {
-  closeLive,
-  connectLive,
   connectMqtt,
   endMqtt,
-  getJson,
   Mosquitto,
   mosquittoAvailable,
   publish,
-  sleep,
   startMosquitto,
-  subscribe,
-  waitFor,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
 import WebSocket from 'ws';
