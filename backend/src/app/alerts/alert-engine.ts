@@ -259,15 +259,15 @@ export class AlertEngine {
 
   /**
    * A device is gone (evicted from the registry): every state it has goes, so its no-data and
-   * offline rules stop watching it, and its open alerts are cleared with the reason (they stay
-   * visible until acknowledged, like any cleared alert).
+   * offline rules stop watching it, and its alerts are cleared with the reason and leave the
+   * active list (AlertLifecycle.retire).
    */
   forgetDevice(deviceId: string, now: number = this.clock()): void {
     this.deviceStatus.delete(deviceId);
     for (const c of this.index.compiled.values()) {
       const state = c.states.get(deviceId);
       if (state === undefined) continue;
-      this.lifecycle.detach(state, now, 'device evicted (idle, room needed for other devices)');
+      this.lifecycle.retire(state, now, 'device evicted (idle, room needed for other devices)');
       this.index.dropState(c, state);
     }
   }

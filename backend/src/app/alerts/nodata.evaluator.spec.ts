@@ -79,7 +79,7 @@ describe('no-data rules', () => {
     expect(events).toEqual([]);
   });
 
-  it('stops watching an evicted device: its open alert is cleared and nothing fires for it again', () => {
+  it('stops watching an evicted device: its alerts are cleared off the list and nothing fires for it again', () => {
     const { sut, clock, read, events } = setup([
       { id: 'quiet', kind: 'nodata', silenceMs: 5000, severity: 'minor' },
       { id: 'gone', kind: 'offline', forMs: 1000, severity: 'major' },
@@ -95,10 +95,12 @@ describe('no-data rules', () => {
     ]);
     sut.forgetDevice('flood-1');
     sut.forgetDevice('flood-2');
-    expect(events.slice(3).map((e) => [e.deviceId, e.state, e.message])).toEqual([
-      ['flood-1', 'cleared', expect.stringContaining('device evicted')],
-      ['flood-2', 'cleared', expect.stringContaining('device evicted')],
+    expect(events.slice(3).map((e) => [e.deviceId, e.state, e.active, e.message])).toEqual([
+      ['flood-1', 'cleared', false, expect.stringContaining('device evicted')],
+      ['flood-2', 'cleared', false, expect.stringContaining('device evicted')],
     ]);
+    // Off the active list at once: evicted devices cannot pile up cleared alerts there.
+    expect(sut.active().map((a) => a.deviceId)).toEqual(['real-1']);
     expect(sut.stats().states).toBe(1);
     sut.tick(clock.advance(60_000));
     expect(events.slice(5)).toEqual([]);
