@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
+import type { Client } from 'aedes';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
+import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
+import { brokerAuthenticate, identityOf } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { SecurityCounters } from '../security/security-counters.service';
@@ -48,18 +51,25 @@ export class EmbeddedBrokerRepository {
       Config,
       'MQTT_MAX_CONNECTIONS' | 'MQTT_MAX_CONNECTIONS_PER_IP' | 'CONNECTION_CAP_EXEMPT'
     >,
+    private readonly credentials: DeviceCredentialsService,
   ) {
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    // A rotated or revoked secret must not keep a connection made with it.
+    credentials.onCredentialsChanged((deviceId) => this.disconnectDevice(deviceId));
   }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
-    // Topic ACL, retained and size bounds for anonymous devices (docs/limits.md).
-    const aedes = createBroker(brokerHooks(this.counters));
+    // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
+    // ACL per identity, retained and size bounds (docs/limits.md).
+    const aedes = createBroker({
+      ...brokerAuthenticate(this.counters, this.credentials, (id) => clientsOf(aedes)[id]),
+      ...brokerHooks(this.counters, this.credentials),
+    });
     this.aedes = aedes;
     return {
       subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),
@@ -122,6 +132,15 @@ export class EmbeddedBrokerRepository {
     guardPacketSize(socket, this.counters);
   }
 
+  /** Close every connection of one device's identity (its Last Will fires, as for a lost link). */
+  private disconnectDevice(deviceId: string): void {
+    if (!this.aedes) return;
+    for (const client of Object.values(clientsOf(this.aedes))) {
+      const identity = identityOf(client);
+      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
+    }
+  }
+
   async stop(): Promise<void> {
     const { aedes, servers } = this;
     this.aedes = null;
@@ -133,6 +152,15 @@ export class EmbeddedBrokerRepository {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closed);
   }
+}
+
+/**
+ * The connected clients by client id: Aedes's own `clients` map (aedes.js, `registerClient`;
+ * not in its typings or docs). Read here only, where Aedes is owned, rather than mirrored from
+ * its `client`/`clientDisconnect` events: a second copy could disagree with the broker's.
+ */
+function clientsOf(aedes: Aedes): Readonly<Record<string, Client>> {
+  return (aedes as unknown as { clients: Record<string, Client> }).clients;
 }
 
 /**
