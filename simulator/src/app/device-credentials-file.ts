@@ -42,7 +42,9 @@ export function readDeviceSecrets(
       const colon = line.indexOf(':');
       const where = `line ${i + 1}`;
       entries.push(
-        colon < 0 ? ['', undefined, where] : [line.slice(0, colon), line.slice(colon + 1), where],
+        colon < 0
+          ? ['', undefined, where]
+          : [line.slice(0, colon).trim(), line.slice(colon + 1).trim(), where],
       );
     });
   }
