@@ -67,12 +67,14 @@ describe('device credentials, anonymous devices off (ANONYMOUS_DEVICES=false)', 
     (await getJson<{ security: { refused: Record<string, number> } }>(fixture.api('/stats'))).body
       .security.refused;
 
+  /** A call of the admin API without a body (`path` after `/api`). */
+  const asAdmin = <T = unknown>(method: string, path: string) =>
+    sendJson<T>(fixture.api(path), method, undefined, admin);
+
   async function createCredentials(deviceId: string): Promise<CreateDeviceCredentialResponse> {
-    const { status, body } = await sendJson<CreateDeviceCredentialResponse>(
-      fixture.api(`/devices/${deviceId}/credentials`),
+    const { status, body } = await asAdmin<CreateDeviceCredentialResponse>(
       'POST',
-      undefined,
-      admin,
+      `/devices/${deviceId}/credentials`,
     );
     expect(status).toBe(201);
     secrets.push(body.secret);
@@ -107,12 +109,7 @@ describe('device credentials, anonymous devices off (ANONYMOUS_DEVICES=false)', 
       authorization: `Bearer ${operator}`,
     });
     expect(list.status).toBe(403);
-    const bad = await sendJson(
-      fixture.api('/devices/bad%20id/credentials'),
-      'POST',
-      undefined,
-      admin,
-    );
+    const bad = await asAdmin('POST', '/devices/bad%20id/credentials');
     expect(bad.status).toBe(400);
   });
 
@@ -225,12 +222,7 @@ describe('device credentials, anonymous devices off (ANONYMOUS_DEVICES=false)', 
     await publish(device, statusTopic('dev-revoked'), 'online', 1, true);
     const gone = closed(device);
     const startedAt = Date.now();
-    const revoked = await sendJson(
-      fixture.api('/devices/dev-revoked/credentials'),
-      'DELETE',
-      undefined,
-      admin,
-    );
+    const revoked = await asAdmin('DELETE', '/devices/dev-revoked/credentials');
     expect(revoked.status).toBe(204);
     await gone;
     expect(Date.now() - startedAt).toBeLessThan(1000);
@@ -251,12 +243,7 @@ describe('device credentials, anonymous devices off (ANONYMOUS_DEVICES=false)', 
       lastConnectAt: expect.any(Number),
       revokedAt: expect.any(Number),
     });
-    const missing = await sendJson(
-      fixture.api('/devices/dev-none/credentials'),
-      'DELETE',
-      undefined,
-      admin,
-    );
+    const missing = await asAdmin('DELETE', '/devices/dev-none/credentials');
     expect(missing.status).toBe(404);
   });
 
