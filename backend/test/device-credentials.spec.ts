@@ -201,6 +201,27 @@ describe('device credentials, anonymous devices off (ANONYMOUS_DEVICES=false)', 
     expect(await deviceStatus('dev-victim')).toBe('online');
   });
 
+  it('decides two CONNECTs racing for one client id: one identity gets it, the other is refused', async () => {
+    const a = await createCredentials('dev-race-a');
+    const b = await createCredentials('dev-race-b');
+    for (let round = 0; round < 5; round++) {
+      const clientId = `race-${round}`;
+      const outcomes = await Promise.allSettled([
+        connectAs('dev-race-a', a.secret, { clientId }),
+        connectAs('dev-race-b', b.secret, { clientId }),
+      ]);
+      const codes = outcomes.map((o) =>
+        o.status === 'fulfilled' ? 0 : (o.reason as { code?: number }).code,
+      );
+      expect(codes.sort()).toEqual([0, 2]);
+      const winner = outcomes.find(
+        (o) => o.status === 'fulfilled',
+      ) as PromiseFulfilledResult<MqttClient>;
+      await sleep(100);
+      expect(winner.value.connected).toBe(true);
+    }
+  });
+
   it('lets the same credentials take over their own client id (a device reconnecting)', async () => {
     const { secret } = await createCredentials('dev-again');
     const first = await connectAs('dev-again', secret, { clientId: 'again-1' });

@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
-import type { Client } from 'aedes';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
 import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
-import { brokerAuthenticate, identityOf } from '../security/broker-auth';
+import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { SecurityCounters } from '../security/security-counters.service';
@@ -43,6 +42,8 @@ export class EmbeddedBrokerRepository {
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
+  /** Who each connection is and which client ids they hold (security/broker-auth.ts). */
+  private readonly auth: BrokerAuthenticator;
 
   constructor(
     private readonly counters: SecurityCounters,
@@ -58,8 +59,9 @@ export class EmbeddedBrokerRepository {
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    this.auth = new BrokerAuthenticator(counters, credentials);
     // A rotated or revoked secret must not keep a connection made with it.
-    credentials.onCredentialsChanged((deviceId) => this.disconnectDevice(deviceId));
+    credentials.onCredentialsChanged((deviceId) => this.auth.disconnectDevice(deviceId));
   }
 
   /** Create the broker (not listening yet). */
@@ -67,7 +69,7 @@ export class EmbeddedBrokerRepository {
     // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
     // ACL per identity, retained and size bounds (docs/limits.md).
     const aedes = createBroker({
-      ...brokerAuthenticate(this.counters, this.credentials, (id) => clientsOf(aedes)[id]),
+      authenticate: this.auth.authenticate,
       ...brokerHooks(this.counters, this.credentials),
     });
     this.aedes = aedes;
@@ -132,15 +134,6 @@ export class EmbeddedBrokerRepository {
     guardPacketSize(socket, this.counters);
   }
 
-  /** Close every connection of one device's identity (its Last Will fires, as for a lost link). */
-  private disconnectDevice(deviceId: string): void {
-    if (!this.aedes) return;
-    for (const client of Object.values(clientsOf(this.aedes))) {
-      const identity = identityOf(client);
-      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
-    }
-  }
-
   async stop(): Promise<void> {
     const { aedes, servers } = this;
     this.aedes = null;
@@ -152,15 +145,6 @@ export class EmbeddedBrokerRepository {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closed);
   }
-}
-
-/**
- * The connected clients by client id: Aedes's own `clients` map (aedes.js, `registerClient`;
- * not in its typings or docs). Read here only, where Aedes is owned, rather than mirrored from
- * its `client`/`clientDisconnect` events: a second copy could disagree with the broker's.
- */
-function clientsOf(aedes: Aedes): Readonly<Record<string, Client>> {
-  return (aedes as unknown as { clients: Record<string, Client> }).clients;
 }
 
 /**

@@ -8,9 +8,9 @@ import { SecurityCounters, SecurityRefusal } from './security-counters.service';
  * `authenticate` hook, and what its identity may do — the rule that follows it to every
  * publish and subscription (broker-guard.ts reads it with {@link identityOf}).
  *
- * Owns the CONNECT decision (credentials, failure limit, client-id takeover) and the identity
- * of each connection; must not store or hash secrets (the device-credentials feature does, behind
- * {@link BrokerAuthority}) nor read Aedes internals (the broker repository hands in a lookup).
+ * Owns the CONNECT decision (credentials, failure limit, client-id takeover), the identity of
+ * each connection and the client ids they hold; must not store or hash secrets (the
+ * device-credentials feature does, behind {@link BrokerAuthority}) nor own the broker.
  */
 
 /** A connection's identity on the embedded broker. */
@@ -82,28 +82,81 @@ function refusal(returnCode: number, message: string): AuthenticateError {
 }
 
 /**
- * The Aedes `authenticate` hook. `connectedClient(id)` is the live client holding that client
- * id, if any (Aedes would disconnect it — and fire its Last Will — for a newcomer with the same
- * id, MQTT 3.1.1 §3.1.4-2; here only the same identity may do that).
+ * The Aedes `authenticate` hook, and the client ids each identity holds.
+ *
+ * Aedes would close a connected client — and fire its Last Will — for a newcomer with the same
+ * client id (MQTT 3.1.1 §3.1.4-2, `registerClient` in aedes.js); here only the same identity
+ * may. The check runs in `authenticate`, before Aedes replaces the stored will or registers the
+ * newcomer, so a refused one changes nothing. Claims are taken when a CONNECT is accepted (not
+ * when Aedes registers the client a few callbacks later), so two CONNECTs racing for one id are
+ * decided here too, and released when that connection's socket closes.
  */
-export function brokerAuthenticate(
-  counters: SecurityCounters,
-  authority: BrokerAuthority,
-  connectedClient: (clientId: string) => Client | undefined,
-): Pick<AedesOptions, 'authenticate'> {
-  const failures = new RateLimiterMemory({
+export class BrokerAuthenticator {
+  private readonly failures = new RateLimiterMemory({
     points: AUTH_FAILURES_ALLOWED,
     duration: AUTH_FAILURE_WINDOW_SECONDS,
   });
-  const from = (client: Client): string =>
-    (client.conn as { remoteAddress?: string }).remoteAddress ?? 'a client';
+  /** Client id → the accepted connection holding it (until its socket closes). */
+  private readonly claims = new Map<string, Client>();
 
-  const decide = async (
+  constructor(
+    private readonly counters: SecurityCounters,
+    private readonly authority: BrokerAuthority,
+  ) {}
+
+  readonly authenticate: NonNullable<AedesOptions['authenticate']> = (
+    client,
+    username,
+    password,
+    done,
+  ) => {
+    this.decide(client, username, password).then(
+      (result) => {
+        if ('refuse' in result) {
+          this.counters.refuse(result.refuse, result.detail);
+          return done(refusal(result.code, result.refuse), false);
+        }
+        const holder = this.claims.get(client.id);
+        if (holder && holder !== client && !sameIdentity(identityOf(holder), result)) {
+          this.counters.refuse(
+            'mqtt_takeover',
+            `client id ${quote(client.id)} held by ${describeIdentity(identityOf(holder))}, claimed by ${describeIdentity(result)} from ${remoteAddress(client)}`,
+          );
+          return done(refusal(IDENTIFIER_REJECTED, 'mqtt_takeover'), false);
+        }
+        identities.set(client, result);
+        this.claim(client);
+        this.authority.connected(result);
+        done(null, true);
+      },
+      (error: Error) => done(refusal(NOT_AUTHORIZED, error.message), false),
+    );
+  };
+
+  /** Close every connection of one device's identity (revoked or rotated credentials). */
+  disconnectDevice(deviceId: string): void {
+    for (const client of [...this.claims.values()]) {
+      const identity = identityOf(client);
+      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
+    }
+  }
+
+  private claim(client: Client): void {
+    const conn = client.conn as Client['conn'] & { destroyed?: boolean };
+    if (conn.destroyed) return;
+    const id = client.id;
+    this.claims.set(id, client);
+    conn.once('close', () => {
+      if (this.claims.get(id) === client) this.claims.delete(id);
+    });
+  }
+
+  private async decide(
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-  ): Promise<BrokerIdentity | { refuse: SecurityRefusal; code: number; detail: string }> => {
-    const who = `client ${quote(client.id)} from ${from(client)}`;
+  ): Promise<BrokerIdentity | { refuse: SecurityRefusal; code: number; detail: string }> {
+    const who = `client ${quote(client.id)} from ${remoteAddress(client)}`;
     if (username === undefined || username === '') {
       if (password !== undefined)
         return {
@@ -111,7 +164,7 @@ export function brokerAuthenticate(
           code: BAD_USERNAME_OR_PASSWORD,
           detail: `${who}: password without username`,
         };
-      return authority.anonymousDevices
+      return this.authority.anonymousDevices
         ? ANONYMOUS
         : {
             refuse: 'mqtt_unauthenticated',
@@ -119,8 +172,8 @@ export function brokerAuthenticate(
             detail: `${who} without credentials (ANONYMOUS_DEVICES=false)`,
           };
     }
-    const key = `${from(client)}|${username}`;
-    const seen = await failures.get(key);
+    const key = `${remoteAddress(client)}|${username}`;
+    const seen = await this.failures.get(key);
     if (seen !== null && seen.consumedPoints >= AUTH_FAILURES_ALLOWED)
       return {
         refuse: 'mqtt_auth_rate',
@@ -128,9 +181,9 @@ export function brokerAuthenticate(
         detail: `${who} as ${quote(username)}: too many failures`,
       };
     const identity =
-      password === undefined ? null : authority.identify(username, password.toString('utf8'));
+      password === undefined ? null : this.authority.identify(username, password.toString('utf8'));
     if (identity === null) {
-      await failures.penalty(key, 1);
+      await this.failures.penalty(key, 1);
       return {
         refuse: 'mqtt_auth_failed',
         code: BAD_USERNAME_OR_PASSWORD,
@@ -138,33 +191,9 @@ export function brokerAuthenticate(
       };
     }
     return identity;
-  };
+  }
+}
 
-  return {
-    authenticate: (client, username, password, done) => {
-      decide(client, username, password).then(
-        (result) => {
-          if ('refuse' in result) {
-            counters.refuse(result.refuse, result.detail);
-            return done(refusal(result.code, result.refuse), false);
-          }
-          const holder = connectedClient(client.id);
-          if (holder && holder !== client && !holder.closed) {
-            const current = identityOf(holder);
-            if (!sameIdentity(current, result)) {
-              counters.refuse(
-                'mqtt_takeover',
-                `client id ${quote(client.id)} held by ${describeIdentity(current)}, claimed by ${describeIdentity(result)} from ${from(client)}`,
-              );
-              return done(refusal(IDENTIFIER_REJECTED, 'mqtt_takeover'), false);
-            }
-          }
-          identities.set(client, result);
-          authority.connected(result);
-          done(null, true);
-        },
-        (error: Error) => done(refusal(NOT_AUTHORIZED, error.message), false),
-      );
-    },
-  };
+function remoteAddress(client: Client): string {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? 'a client';
 }
