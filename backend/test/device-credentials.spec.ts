@@ -306,7 +306,7 @@ describe('device credentials beside anonymous devices (loopback default)', () =>
   });
 
   it("keeps the README's anonymous mosquitto_pub line working", async () => {
-    const viewer = await watchDevices(fixture.pulse.httpUrl, ['demo-1']);
+    const viewer = await watchDevices(fixture.pulse.httpUrl, ['boiler-1']);
     try {
       const port = new URL(fixture.pulse.mqttUrl).port;
       await new Promise<void>((resolve, reject) =>
@@ -318,15 +318,18 @@ describe('device credentials beside anonymous devices (loopback default)', () =>
             '-p',
             port,
             '-t',
-            'devices/demo-1/telemetry',
+            'devices/boiler-1/telemetry',
             '-m',
-            '{"temperature": 21.5}',
+            '{"values":{"temperature":71.5,"pressure":2.1}}',
           ],
           (error) => (error ? reject(error) : resolve()),
         ),
       );
       const [reading] = await viewer.received.waitForCount(1);
-      expect(reading).toMatchObject({ deviceId: 'demo-1', values: { temperature: 21.5 } });
+      expect(reading).toMatchObject({
+        deviceId: 'boiler-1',
+        values: { temperature: 71.5, pressure: 2.1 },
+      });
     } finally {
       await viewer.close();
     }
