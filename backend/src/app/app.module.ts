@@ -14,6 +14,9 @@ import { UsersRepository } from './auth/users.repository';
 import { UsersService } from './auth/users.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
+import { DeviceCredentialsController } from './device-credentials/device-credentials.controller';
+import { DeviceCredentialsRepository } from './device-credentials/device-credentials.repository';
+import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
 import { DevicesController } from './devices/devices.controller';
 import { HistoryService } from './history/history.service';
@@ -39,6 +42,7 @@ const repositories = [
   MqttRepository,
   SimulatorRepository,
   UsersRepository,
+  DeviceCredentialsRepository,
 ];
 const services = [
   AlertsService,
@@ -53,6 +57,7 @@ const services = [
   LoginService,
   UsersService,
   LiveAuth,
+  DeviceCredentialsService,
   // The one role check of every REST route (auth/roles.guard.ts).
   { provide: APP_GUARD, useClass: RolesGuard },
 ];
@@ -70,6 +75,7 @@ export class AppModule {
         AlertRulesController,
         AuthController,
         UsersController,
+        DeviceCredentialsController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },

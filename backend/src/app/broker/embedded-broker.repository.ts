@@ -5,6 +5,8 @@ import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
+import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
+import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { PublishRate } from '../security/publish-rate';
@@ -41,6 +43,8 @@ export class EmbeddedBrokerRepository {
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
+  /** Who each connection is and which client ids they hold (security/broker-auth.ts). */
+  private readonly auth: BrokerAuthenticator;
   private readonly publishRate: PublishRate;
 
   constructor(
@@ -53,12 +57,16 @@ export class EmbeddedBrokerRepository {
       | 'CONNECTION_CAP_EXEMPT'
       | 'MQTT_MAX_PUBLISH_PER_SECOND'
     >,
+    private readonly credentials: DeviceCredentialsService,
   ) {
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    this.auth = new BrokerAuthenticator(counters, credentials);
+    // A rotated or revoked secret must not keep a connection made with it.
+    credentials.onCredentialsChanged((deviceId) => this.auth.disconnectDevice(deviceId));
     this.publishRate = new PublishRate(counters, {
       perSecond: config.MQTT_MAX_PUBLISH_PER_SECOND,
       exempt: config.CONNECTION_CAP_EXEMPT,
@@ -67,10 +75,12 @@ export class EmbeddedBrokerRepository {
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
-    // Topic ACL, retained and size bounds for anonymous devices (docs/limits.md).
-    const hooks = brokerHooks(this.counters);
-    // Then the per-client publish rate (security/publish-rate.ts) on what the ACL allows.
+    // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
+    // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
+    // rate on what the ACL allows (security/publish-rate.ts).
+    const hooks = brokerHooks(this.counters, this.credentials);
     const aedes = createBroker({
+      authenticate: this.auth.authenticate,
       ...hooks,
       authorizePublish: this.publishRate.guard(hooks.authorizePublish),
     });

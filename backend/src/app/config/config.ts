@@ -190,12 +190,26 @@ export const ConfigSchema = z.object({
     )
     .default(['127.0.0.1', '::1']),
   // --- end of the TLS / broker credentials / connection caps block.
+  // --- device credentials on the embedded broker (device-credentials/, docs/decisions/0012).
+  /**
+   * `true`: an MQTT client without a username may publish as any device id that has no
+   * credentials of its own (the README's `mosquitto_pub` line); `false`: every device connects
+   * with its id and secret (`POST /api/devices/{id}/credentials`), others are refused. Default
+   * `true` while HOST is a loopback address, `false` otherwise. Embedded broker only (an
+   * external broker has its own users and ACL).
+   */
+  ANONYMOUS_DEVICES: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  // --- end of the device credentials block.
 
   // --- flood budgets (issue 10; docs/limits.md "Budgets").
   /**
    * Messages per second one client may publish to the embedded broker, averaged over 10 s;
    * beyond, its messages are dropped, and beyond twice the budget it is disconnected.
-   * CONNECTION_CAP_EXEMPT addresses (the built-in simulator, the bench) are not held to it.
+   * The built-in simulator (its own service identity) and CONNECTION_CAP_EXEMPT addresses (the
+   * bench) are not held to it.
    * Default 500: 50 times a fast device (10/s), 5 times a bridge of 100 devices at 1/s.
    */
   MQTT_MAX_PUBLISH_PER_SECOND: positiveInt(1_000_000).default(500),

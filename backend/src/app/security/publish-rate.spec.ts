@@ -1,14 +1,30 @@
 import { Logger } from '@nestjs/common';
 import type { Client, PublishPacket } from 'aedes';
+import { EventEmitter } from 'node:events';
+import { BrokerAuthenticator, BrokerIdentity } from './broker-auth';
 import { PUBLISH_FLOOD_FACTOR, PUBLISH_WINDOW_SECONDS, PublishRate } from './publish-rate';
 import { SecurityCounters } from './security-counters.service';
 
-// Real: the limiter (rate-limiter-flexible) and the counters; the Aedes client is a plain object
-// with the two fields the hook reads. The broker end to end is in backend/test/flood-budgets.spec.ts.
+// Real: the limiter (rate-limiter-flexible), the counters and the broker authenticator that gives
+// a client its identity; the Aedes client is a plain object with the fields the hooks read. The broker end to end is in backend/test/flood-budgets.spec.ts.
 describe('PublishRate', () => {
   const allow = (_c: Client | null, _p: PublishPacket, done: (error?: Error | null) => void) =>
     done(null);
-  const client = (id: string, remoteAddress: string) => ({ id, conn: { remoteAddress } }) as never;
+  const client = (id: string, remoteAddress: string) =>
+    ({ id, conn: Object.assign(new EventEmitter(), { remoteAddress }) }) as never;
+
+  /** A client the broker's `authenticate` hook accepted as `identity`. */
+  async function authenticated(id: string, identity: BrokerIdentity): Promise<Client> {
+    const auth = new BrokerAuthenticator(counters, {
+      anonymousDevices: false,
+      identify: () => identity,
+      isReserved: () => false,
+      connected: () => undefined,
+    });
+    const c = client(id, '10.0.0.9') as Client;
+    await new Promise((resolve) => auth.authenticate(c, 'user', Buffer.from('secret'), resolve));
+    return c;
+  }
   const packet = (): PublishPacket =>
     ({
       cmd: 'publish',
@@ -65,6 +81,22 @@ describe('PublishRate', () => {
     const simulator = await publishAs(sut, client('pulse-sim', '127.0.0.1'), 500);
     expect(other.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
     expect(simulator.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
+  });
+
+  it("keys a device's credentials by its id, and never holds Pulse's own simulator to the rate", async () => {
+    const sut = new PublishRate(counters, { perSecond: 1, exempt: [] });
+    const device = { kind: 'device', deviceId: 'd1' } as const;
+    await publishAs(sut, await authenticated('d1-a', device), 10);
+    // The same device under another client id shares its budget.
+    const again = await publishAs(sut, await authenticated('d1-b', device), 1);
+    expect(again[0].topic.startsWith('$')).toBe(true);
+    const simulator = await authenticated('pulse-sim-1', {
+      kind: 'service',
+      name: 'pulse-simulator',
+      mayPublishFor: () => true,
+    });
+    const fleet = await publishAs(sut, simulator, 500);
+    expect(fleet.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
   });
 
   it('leaves what the ACL refused refused, without counting it against the rate', async () => {

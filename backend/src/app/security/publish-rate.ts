@@ -1,6 +1,7 @@
 import { quote } from '@pulse/protocol';
 import type { AedesOptions, Client, PublishPacket } from 'aedes';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { identityOf } from './broker-auth';
 import { SecurityCounters } from './security-counters.service';
 
 /**
@@ -23,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
 export interface PublishRateOptions {
   /** Average messages per second one client may publish (MQTT_MAX_PUBLISH_PER_SECOND). */
   perSecond: number;
-  /** Client addresses not held to the rate (CONNECTION_CAP_EXEMPT: the built-in simulator, the bench). */
+  /** Client addresses not held to the rate (CONNECTION_CAP_EXEMPT: the bench's publishers). */
   exempt: readonly string[];
 }
 
@@ -31,23 +32,26 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
 /**
  * Per-client MQTT publish rate on the embedded broker (rate-limiter-flexible's in-memory fixed
- * window, keyed by client id, so a client reconnecting under the same id keeps its count).
- * Within the budget a message goes through; beyond it, it is dropped and counted
- * (`mqtt_publish_rate`) — acknowledged like any QoS 1 message, since MQTT 3.1.1 has no negative
- * PUBACK (§3.3.5) and the only other answer is a disconnect; beyond PUBLISH_FLOOD_FACTOR × the budget
- * the client is disconnected (`mqtt_publish_flood`), and again at each further message in that
- * window. Clients from an exempt address are not counted at all (no promise per message on the
- * bench's path).
+ * window). Keyed by identity (security/broker-auth.ts): a device with credentials by its device
+ * id, whatever client id it connects with; an anonymous client by its client id, so reconnecting
+ * under the same id keeps the count. Within the budget a message goes through; beyond it, it is
+ * dropped and counted (`mqtt_publish_rate`) — acknowledged like any QoS 1 message, since MQTT
+ * 3.1.1 has no negative PUBACK (§3.3.5) and the only other answer is a disconnect; beyond
+ * PUBLISH_FLOOD_FACTOR × the budget the client is disconnected (`mqtt_publish_flood`), and again
+ * at each further message in that window. Not counted at all (no promise per message on their
+ * path): Pulse's own service identity (the built-in simulator, which publishes for a whole
+ * fleet through a few connections) and clients from an exempt address (the bench).
  *
- * Owns the rate decision only: the topic ACL and size bounds (broker-guard.ts) run first, and
- * the broker (embedded-broker.repository.ts) owns the hook.
+ * Owns the rate decision only: who a client is (broker-auth.ts) and the topic ACL and size
+ * bounds (broker-guard.ts) come first, and the broker (embedded-broker.repository.ts) owns the
+ * hook.
  */
 export class PublishRate {
   private readonly limiter: RateLimiterMemory;
   private readonly budget: number;
   private readonly floodAt: number;
   private readonly exempt: ReadonlySet<string>;
-  /** Per client: its limiter key, or null when exempt (decided once per connection). */
+  /** Per client: its limiter key, or null when not held to the rate (decided once per connection). */
   private readonly keys = new WeakMap<Client, string | null>();
 
   constructor(
@@ -82,7 +86,7 @@ export class PublishRate {
       () => callback(null),
       (result: RateLimiterRes | Error) => {
         const used = result instanceof RateLimiterRes ? result.consumedPoints : Infinity;
-        const who = `client ${quote(key)}`;
+        const who = quote(key);
         if (used > this.floodAt) {
           this.counters.refuse(
             'mqtt_publish_flood',
@@ -103,8 +107,11 @@ export class PublishRate {
   private keyOf(client: Client): string | null {
     let key = this.keys.get(client);
     if (key === undefined) {
+      const identity = identityOf(client);
       const address = (client.conn as { remoteAddress?: string }).remoteAddress;
-      key = address !== undefined && this.exempt.has(address) ? null : client.id;
+      if (identity.kind === 'service' || (address !== undefined && this.exempt.has(address)))
+        key = null;
+      else key = identity.kind === 'device' ? `device ${identity.deviceId}` : `client ${client.id}`;
       this.keys.set(client, key);
     }
     return key;

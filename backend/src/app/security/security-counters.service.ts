@@ -48,6 +48,14 @@ export const SECURITY_REFUSALS = [
   'login_rate',
   /** First-admin setup from a non-loopback address without a valid setup code (403). */
   'setup_refused',
+  /** MQTT CONNECT without credentials while ANONYMOUS_DEVICES=false (CONNACK 5, not authorized). */
+  'mqtt_unauthenticated',
+  /** MQTT CONNECT with an unknown username or a wrong/revoked secret (CONNACK 4). */
+  'mqtt_auth_failed',
+  /** MQTT CONNECT after too many failures for one address + username (CONNACK 5, not checked). */
+  'mqtt_auth_rate',
+  /** MQTT CONNECT reusing a connected client's id under another identity (CONNACK 2). */
+  'mqtt_takeover',
   /** MQTT message over a client's MQTT_MAX_PUBLISH_PER_SECOND budget (dropped; security/publish-rate.ts). */
   'mqtt_publish_rate',
   /** MQTT client disconnected for publishing twice its budget in one window. */
