@@ -7,16 +7,24 @@ import {
   Mosquitto,
   mosquittoAvailable,
   publish,
+  SIMULATOR_MAIN,
   startMosquitto,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
+import { DeviceCredentialsService } from '../src/app/device-credentials/device-credentials.service';
 import { PulseHandle } from '../src/app/pulse';
+import { simulatedFleet, SIMULATOR_USERNAME } from '../src/app/simulator/simulator-identity';
+import { SimulatorRepository } from '../src/app/simulator/simulator.repository';
 import { startTestPulse } from './support/pulse';
 
 // Real: the backend in this process (embedded Aedes, ingest, registry, history, live layer),
 // Debian's mosquitto as an external broker for the registry and history floods (when installed),
-// mqtt.js devices, socket.io-client viewers, and a raw `ws` websocket that stops reading.
+// mqtt.js devices, the built simulator CLI, socket.io-client viewers, and a raw `ws` websocket
+// that stops reading.
 //
 // "On time": every reading of the valid device reaches the viewer within ON_TIME_MS of its
 // timestamp (stamped by the device as it publishes), fixed here before anything is measured.
@@ -110,6 +118,54 @@ describe('MQTT publish flood on the embedded broker', () => {
     flooder.end(true);
     await endMqtt(device);
     await viewer.close();
+  });
+});
+
+describe("the built-in simulator's own identity on the embedded broker", () => {
+  let pulse: PulseHandle;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pulse-flood-sim-'));
+    // A budget the pooled simulator exceeds 30 times over, and no address exempt.
+    pulse = await startTestPulse({
+      MQTT_MAX_PUBLISH_PER_SECOND: '10',
+      CONNECTION_CAP_EXEMPT: 'none',
+    });
+  });
+  afterAll(async () => {
+    await pulse?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is not held to the per-client rate: two pooled connections publish for 300 devices', async () => {
+    // As PulseRuntime starts it with SIMULATOR=on: its own service identity, the built CLI.
+    const password = pulse.app
+      .get(DeviceCredentialsService)
+      .registerService(SIMULATOR_USERNAME, simulatedFleet(300));
+    const simulator = new SimulatorRepository();
+    simulator.start({
+      mqttUrl: pulse.mqttUrl,
+      devices: 300,
+      rate: 2,
+      script: SIMULATOR_MAIN,
+      login: { username: SIMULATOR_USERNAME, password, dir: dataDir },
+    });
+    try {
+      // ~600 messages/s on 2 connections, against a budget of 10/s each.
+      const after = await waitFor(
+        async () => {
+          const s = await stats(pulse);
+          return s.devices.known === 300 && s.messages.telemetry >= 1800 ? s : null;
+        },
+        { timeoutMs: 15_000, message: '300 simulated devices and 1,800 telemetry messages' },
+      );
+      expect(after.security?.refused).toMatchObject({
+        mqtt_publish_rate: 0,
+        mqtt_publish_flood: 0,
+      });
+    } finally {
+      await simulator.stop();
+    }
   });
 });
 
