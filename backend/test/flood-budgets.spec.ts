@@ -1,13 +1,20 @@
 import type { HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
 import { LIVE_NAMESPACE, telemetryTopic } from '@pulse/protocol';
-import { closeLive, connectLive, getJson, sleep, subscribe, waitFor } from '@pulse/test-support';
+import {
+  closeLive,
+  connectLive,
+  getJson,
+  SIMULATOR_MAIN,
+  sleep,
+  subscribe,
+  waitFor,
+} from '@pulse/test-support';
 import {
   connectMqtt,
   endMqtt,
   Mosquitto,
   mosquittoAvailable,
   publish,
-  SIMULATOR_MAIN,
   startMosquitto,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
