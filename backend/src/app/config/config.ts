@@ -204,7 +204,7 @@ export const ConfigSchema = z.object({
     .optional(),
   // --- end of the device credentials block.
 
-  // --- flood budgets (issue 10; docs/limits.md "Budgets").
+  // --- flood budgets (issue 10; docs/limits.md, docs/decisions/0011-flood-budgets.md).
   /**
    * Messages per second one client may publish to the embedded broker, averaged over 10 s;
    * beyond, its messages are dropped, and beyond twice the budget it is disconnected.
@@ -214,9 +214,10 @@ export const ConfigSchema = z.object({
    */
   MQTT_MAX_PUBLISH_PER_SECOND: positiveInt(1_000_000).default(500),
   /**
-   * History points kept in all, every device and metric together (16 bytes each in the ring
-   * buffers). Beyond, the longest-idle device is evicted, or the series written to stops growing
-   * (each new point replaces its oldest). Default 20000000 (~320 MB of points at most).
+   * History points kept in all, every device and metric together. Beyond, a device silent for
+   * DEVICE_IDLE_EVICT_MS is evicted, or else the series written to stops growing (each new
+   * point replaces its oldest). Default 20000000: ~320 MB in full ring buffers (16 bytes a
+   * point), up to ~640 MB while rings have just doubled (docs/decisions/0011-flood-budgets.md).
    */
   HISTORY_MAX_TOTAL_POINTS: positiveInt(1_000_000_000).default(20_000_000),
   /**
