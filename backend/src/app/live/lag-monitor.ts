@@ -80,7 +80,8 @@ interface Lag {
  * drains without re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
  * engine.io heartbeat is held (its pong waits behind the backlog) and the monitor bounds it
  * instead: no progress for LAG_DISCONNECT_MS and it is disconnected (its client reconnects and
- * re-subscribes with `since`).
+ * re-subscribes with `since`). The same measure decides whether a subscribe may be answered
+ * with its snapshot ({@link admitAck}): a socket that does not read gets `busy`, not more acks.
  *
  * Must not write readings or coalesce them; sends only `lagged`, through the emitter; reads
  * engine state only through the probe (the engine adapter).
