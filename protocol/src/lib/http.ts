@@ -23,8 +23,22 @@ export interface IngestStats {
   messages: { received: number; telemetry: number; status: number; meta: number };
   readings: { accepted: number; rejected: number };
   rejected: Record<RejectReason, number>;
-  devices: { known: number; online: number; limit: number; refusedNew: number };
-  history: { series: number; points: number };
+  devices: {
+    known: number;
+    online: number;
+    limit: number;
+    refusedNew: number;
+    /** Devices evicted (idle longest) to make room for new ones or for history points. */
+    evicted?: number;
+  };
+  history: {
+    series: number;
+    points: number;
+    /** HISTORY_MAX_TOTAL_POINTS: `points` never goes beyond it. */
+    limit?: number;
+    /** Points not kept, or that pushed out their series' oldest, while at the limit. */
+    overBudget?: number;
+  };
   live: {
     clients: number;
     emits: number;
@@ -34,6 +48,10 @@ export interface IngestStats {
     lagPauses: number;
     /** Sockets disconnected after lagging too long. */
     lagDisconnects: number;
+    /** Subscribes answered `busy` because the socket had too much unread data queued. */
+    ackRefusals?: number;
+    /** Sockets disconnected for subscribing again and again without reading. */
+    ackDisconnects?: number;
     /** Readings dropped from a full room buffer (oldest first) between two flushes. */
     droppedOverflow: number;
     /** `alert` events pushed (one broadcast per lifecycle change). */

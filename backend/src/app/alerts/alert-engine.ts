@@ -257,6 +257,21 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * A device is gone (evicted from the registry): every state it has goes, so its no-data and
+   * offline rules stop watching it, and its alerts are cleared with the reason and leave the
+   * active list (AlertLifecycle.retire).
+   */
+  forgetDevice(deviceId: string, now: number = this.clock()): void {
+    this.deviceStatus.delete(deviceId);
+    for (const c of this.index.compiled.values()) {
+      const state = c.states.get(deviceId);
+      if (state === undefined) continue;
+      this.lifecycle.retire(state, now, 'device evicted (idle, room needed for other devices)');
+      this.index.dropState(c, state);
+    }
+  }
+
   /** Acknowledge an open alert. Acknowledging a cleared alert closes it (it leaves the active list). */
   acknowledge(alertId: string, by: string, at: number = this.clock(), note?: string): AckResponse {
     return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);

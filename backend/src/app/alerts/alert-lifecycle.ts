@@ -102,6 +102,22 @@ export class AlertLifecycle implements AlertTransitions {
     if (open.event.clearedAt === null) this.clearAlert(open, at, null, reason);
   }
 
+  /**
+   * The state's device is gone (evicted from the registry): its open alert clears with `reason`
+   * and leaves the active list at once, acknowledged or not. Nothing will ever clear or adopt it
+   * again, and a flood of made-up devices would otherwise fill the list with such alerts; the
+   * history keeps the event.
+   */
+  retire(state: KeyState, at: number, reason: string): void {
+    const open = state.alert;
+    if (open === null) return;
+    this.close(open);
+    if (open.event.clearedAt === null) return this.clearAlert(open, at, null, reason);
+    open.event.message = `${open.event.message} (${reason})`;
+    open.event.updatedAt = at;
+    this.history.record(open.event);
+  }
+
   debounce(c: CompiledRule, state: KeyState, cond: boolean, at: number): void {
     if (cond !== state.cond) {
       state.cond = cond;

@@ -112,6 +112,11 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     this.engine.onStatus(deviceId, status, at, this.groupOf);
   }
 
+  /** The registry evicted the device: its alert states go with it (see AlertEngine.forgetDevice). */
+  forgetDevice(deviceId: string): void {
+    this.engine.forgetDevice(deviceId);
+  }
+
   // ───────── alerts ─────────
 
   active(): AlertEvent[] {

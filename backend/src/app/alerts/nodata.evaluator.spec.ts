@@ -78,4 +78,31 @@ describe('no-data rules', () => {
     sut.tick(clock.advance(60_000));
     expect(events).toEqual([]);
   });
+
+  it('stops watching an evicted device: its alerts are cleared off the list and nothing fires for it again', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'quiet', kind: 'nodata', silenceMs: 5000, severity: 'minor' },
+      { id: 'gone', kind: 'offline', forMs: 1000, severity: 'major' },
+    ]);
+    read({ a: 1 }, 'flood-1');
+    read({ a: 1 }, 'real-1');
+    sut.onStatus('flood-2', 'offline');
+    sut.tick(clock.advance(6000));
+    expect(events.map((e) => [e.deviceId, e.ruleId, e.state]).sort()).toEqual([
+      ['flood-1', 'quiet', 'raised'],
+      ['flood-2', 'gone', 'raised'],
+      ['real-1', 'quiet', 'raised'],
+    ]);
+    sut.forgetDevice('flood-1');
+    sut.forgetDevice('flood-2');
+    expect(events.slice(3).map((e) => [e.deviceId, e.state, e.active, e.message])).toEqual([
+      ['flood-1', 'cleared', false, expect.stringContaining('device evicted')],
+      ['flood-2', 'cleared', false, expect.stringContaining('device evicted')],
+    ]);
+    // Off the active list at once: evicted devices cannot pile up cleared alerts there.
+    expect(sut.active().map((a) => a.deviceId)).toEqual(['real-1']);
+    expect(sut.stats().states).toBe(1);
+    sut.tick(clock.advance(60_000));
+    expect(events.slice(5)).toEqual([]);
+  });
 });

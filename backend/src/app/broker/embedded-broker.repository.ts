@@ -9,6 +9,7 @@ import { DeviceCredentialsService } from '../device-credentials/device-credentia
 import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
+import { PublishRate } from '../security/publish-rate';
 import { SecurityCounters } from '../security/security-counters.service';
 
 /** A message as the broker routes it: topic and payload bytes. */
@@ -44,13 +45,17 @@ export class EmbeddedBrokerRepository {
   private readonly caps: ConnectionCaps;
   /** Who each connection is and which client ids they hold (security/broker-auth.ts). */
   private readonly auth: BrokerAuthenticator;
+  private readonly publishRate: PublishRate;
 
   constructor(
     private readonly counters: SecurityCounters,
     @Inject(CONFIG)
     config: Pick<
       Config,
-      'MQTT_MAX_CONNECTIONS' | 'MQTT_MAX_CONNECTIONS_PER_IP' | 'CONNECTION_CAP_EXEMPT'
+      | 'MQTT_MAX_CONNECTIONS'
+      | 'MQTT_MAX_CONNECTIONS_PER_IP'
+      | 'CONNECTION_CAP_EXEMPT'
+      | 'MQTT_MAX_PUBLISH_PER_SECOND'
     >,
     private readonly credentials: DeviceCredentialsService,
   ) {
@@ -62,15 +67,22 @@ export class EmbeddedBrokerRepository {
     this.auth = new BrokerAuthenticator(counters, credentials);
     // A rotated or revoked secret must not keep a connection made with it.
     credentials.onCredentialsChanged((deviceId) => this.auth.disconnectDevice(deviceId));
+    this.publishRate = new PublishRate(counters, {
+      perSecond: config.MQTT_MAX_PUBLISH_PER_SECOND,
+      exempt: config.CONNECTION_CAP_EXEMPT,
+    });
   }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
     // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
-    // ACL per identity, retained and size bounds (docs/limits.md).
+    // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
+    // rate on what the ACL allows (security/publish-rate.ts).
+    const hooks = brokerHooks(this.counters, this.credentials);
     const aedes = createBroker({
       authenticate: this.auth.authenticate,
-      ...brokerHooks(this.counters, this.credentials),
+      ...hooks,
+      authorizePublish: this.publishRate.guard(hooks.authorizePublish),
     });
     this.aedes = aedes;
     return {

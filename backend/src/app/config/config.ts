@@ -203,6 +203,35 @@ export const ConfigSchema = z.object({
     .transform((value) => value === 'true')
     .optional(),
   // --- end of the device credentials block.
+
+  // --- flood budgets (issue 10; docs/limits.md, docs/decisions/0011-flood-budgets.md).
+  /**
+   * Messages per second one client may publish to the embedded broker, averaged over 10 s;
+   * beyond, its messages are dropped, and beyond twice the budget it is disconnected.
+   * The built-in simulator (its own service identity) and CONNECTION_CAP_EXEMPT addresses (the
+   * bench) are not held to it.
+   * Default 500: 50 times a fast device (10/s), 5 times a bridge of 100 devices at 1/s.
+   */
+  MQTT_MAX_PUBLISH_PER_SECOND: positiveInt(1_000_000).default(500),
+  /**
+   * History points kept in all, every device and metric together. Beyond, a device silent for
+   * DEVICE_IDLE_EVICT_MS is evicted, or else the series written to stops growing (each new
+   * point replaces its oldest). Default 20000000: ~320 MB in full ring buffers (16 bytes a
+   * point), up to ~640 MB while rings have just doubled (docs/decisions/0011-flood-budgets.md).
+   */
+  HISTORY_MAX_TOTAL_POINTS: positiveInt(1_000_000_000).default(20_000_000),
+  /**
+   * A device silent for at least this long may be evicted (registry entry, history, alert
+   * states) to make room when MAX_DEVICES or HISTORY_MAX_TOTAL_POINTS is reached. Default
+   * 600000 (10 min): a device reporting every few seconds or minutes is never evicted.
+   */
+  DEVICE_IDLE_EVICT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(600_000),
+  // --- end of the flood budgets block.
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

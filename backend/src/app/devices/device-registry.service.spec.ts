@@ -62,7 +62,38 @@ describe('DeviceRegistryService', () => {
       online: 2,
       limit: 2,
       refusedNew: 2,
+      evicted: 0,
     });
+  });
+
+  it('evicts a device silent for DEVICE_IDLE_EVICT_MS to let a new one in, and says which', () => {
+    sut = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 60_000 });
+    const evicted: string[] = [];
+    sut.onEvict((id) => evicted.push(id));
+    sut.applyMeta('made-up', { group: 'g1' }, 0);
+    sut.applyStatus('made-up', 'online', 0);
+    sut.applyReadings('real', [reading(1, { a: 1 })], 0);
+    // The real device keeps reporting; the made-up one never speaks again.
+    for (let t = 10_000; t <= 60_000; t += 10_000)
+      sut.applyReadings('real', [reading(t, { a: 1 })], t);
+    expect(sut.applyStatus('new', 'online', 59_999)).toBeUndefined();
+    expect(sut.applyStatus('new', 'online', 60_000)).toMatchObject({ deviceId: 'new' });
+    expect(evicted).toEqual(['made-up']);
+    expect(sut.get('made-up')).toBeNull();
+    expect(sut.inGroup('g1')).toEqual([]);
+    expect(sut.get('real')).toMatchObject({ lastSeen: 60_000 });
+    expect(sut.stats()).toEqual({ known: 2, online: 1, limit: 2, refusedNew: 1, evicted: 1 });
+  });
+
+  it('never evicts a device heard within DEVICE_IDLE_EVICT_MS, however old its entry', () => {
+    sut = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 60_000 });
+    sut.applyReadings('first', [reading(1, { a: 1 })], 0);
+    sut.applyReadings('second', [reading(1, { a: 1 })], 1000);
+    sut.applyReadings('first', [reading(2, { a: 1 })], 50_000);
+    // `first` heads the queue but was heard 20 s ago: `second` (silent 69 s) goes instead.
+    expect(sut.evictIdle(70_000)).toBe(true);
+    expect(sut.list().map((d) => d.deviceId)).toEqual(['first']);
+    expect(sut.evictIdle(70_000)).toBe(false);
   });
 
   it('bounds the metric names remembered per device', () => {

@@ -15,8 +15,24 @@ interface DeviceState {
 /** Metric names remembered per device (the contract's per-reading cap). */
 export const MAX_METRICS_PER_DEVICE = LIMITS.maxMetricsPerReading;
 
+/** Devices looked at per eviction try (moved to the tail when heard recently). */
+export const EVICT_SCAN = 16;
+
+/** Told the id of each device the registry evicted (its history and alert states go too). */
+export type EvictListener = (deviceId: string) => void;
+
 /**
  * What the stack knows about each device, bounded by MAX_DEVICES.
+ *
+ * Eviction is second-chance (CLOCK), the way Redis approximates LRU: the map's insertion order
+ * is a queue; to make room, the device at its head is evicted if it has been silent for
+ * DEVICE_IDLE_EVICT_MS, and otherwise (it was heard since it was queued) moved to the tail, up to
+ * EVICT_SCAN devices per try. A reading costs nothing but its `lastSeen` write (a strict LRU,
+ * delete + set on every message, cost ~400 ns more per message at 10,000 devices); a device that
+ * reports every few seconds or minutes is never evicted, made-up ids that publish once and go
+ * quiet make room for real devices, and a new device is refused (counted) only when none of
+ * those looked at is idle enough.
+ * Eviction listeners ({@link onEvict}, wired by the ingest) drop what else is kept per device.
  *
  * Every `apply*` returns the new {@link DeviceInfo} when something a client
  * shows changed (new device, status, meta, a new metric) and `null` otherwise:
@@ -33,11 +49,56 @@ export class DeviceRegistryService {
   private readonly devices = new Map<string, DeviceState>();
   private readonly groups = new Map<string, Set<string>>();
   private refusedNew = 0;
+  private evicted = 0;
   private onlineCount = 0;
+  private readonly evictListeners: EvictListener[] = [];
   readonly limit: number;
+  private readonly idleMs: number;
 
-  constructor(@Inject(CONFIG) config: Pick<Config, 'MAX_DEVICES'>) {
+  constructor(
+    @Inject(CONFIG)
+    config: Pick<Config, 'MAX_DEVICES'> & Partial<Pick<Config, 'DEVICE_IDLE_EVICT_MS'>>,
+  ) {
     this.limit = config.MAX_DEVICES;
+    this.idleMs = config.DEVICE_IDLE_EVICT_MS ?? 600_000;
+  }
+
+  /** Call `listener` with the id of every device evicted from now on. */
+  onEvict(listener: EvictListener): void {
+    this.evictListeners.push(listener);
+  }
+
+  /**
+   * Evict a device silent for DEVICE_IDLE_EVICT_MS at `now`: the first such one of the next
+   * EVICT_SCAN in the queue (those heard since are requeued). Returns whether one was evicted.
+   */
+  evictIdle(now: number): boolean {
+    for (let scanned = 0; scanned < EVICT_SCAN; scanned++) {
+      const head = this.devices.values().next();
+      if (head.done) return false;
+      const state = head.value;
+      if (now - state.lastSeen >= this.idleMs) {
+        this.evict(state);
+        return true;
+      }
+      this.devices.delete(state.deviceId);
+      this.devices.set(state.deviceId, state);
+    }
+    return false;
+  }
+
+  private evict(state: DeviceState): void {
+    const { deviceId } = state;
+    this.devices.delete(deviceId);
+    if (state.status === 'online') this.onlineCount--;
+    const group = state.meta?.group;
+    if (group) {
+      const members = this.groups.get(group);
+      members?.delete(deviceId);
+      if (members?.size === 0) this.groups.delete(group);
+    }
+    this.evicted++;
+    for (const listener of this.evictListeners) listener(deviceId);
   }
 
   applyReadings(
@@ -135,19 +196,21 @@ export class DeviceRegistryService {
     online: number;
     limit: number;
     refusedNew: number;
+    evicted: number;
   } {
     return {
       known: this.devices.size,
       online: this.onlineCount,
       limit: this.limit,
       refusedNew: this.refusedNew,
+      evicted: this.evicted,
     };
   }
 
   private getOrCreate(deviceId: string, now: number): DeviceState | undefined {
     let state = this.devices.get(deviceId);
     if (state) return state;
-    if (this.devices.size >= this.limit) {
+    if (this.devices.size >= this.limit && !this.evictIdle(now)) {
       this.refusedNew++;
       return undefined;
     }

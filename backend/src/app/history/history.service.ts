@@ -7,7 +7,11 @@ import { CONFIG, Config } from '../config/config';
  * limited by HISTORY_WINDOW_MS (relative to the series' newest reading) and
  * HISTORY_MAX_POINTS, whichever is tighter. Devices are bounded by the
  * registry (only registered devices are recorded) and metrics per device by
- * LIMITS.maxMetricsPerReading.
+ * LIMITS.maxMetricsPerReading. All points together are bounded by
+ * HISTORY_MAX_TOTAL_POINTS: the ingest evicts idle devices ({@link forget}) while
+ * {@link overBudget}; with none idle enough, a point that would add to a full total
+ * replaces its series' oldest instead (or is not kept, for a series of one point or a new
+ * one), counted in `overBudget`.
  *
  * Written only by the ingest; read by the devices controller and the live subscriptions. Owns
  * the stored points; must not publish anything, know who asks, or pick a query's window and
@@ -18,15 +22,33 @@ export class HistoryService {
   private readonly devices = new Map<string, Map<string, SeriesBuffer>>();
   private seriesCount = 0;
   private pointCount = 0;
+  private overBudgetCount = 0;
   private readonly windowMs: number;
   private readonly maxPoints: number;
+  private readonly maxTotal: number;
 
   constructor(
     @Inject(CONFIG)
-    config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
+    config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'> &
+      Partial<Pick<Config, 'HISTORY_MAX_TOTAL_POINTS'>>,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
     this.maxPoints = config.HISTORY_MAX_POINTS;
+    this.maxTotal = config.HISTORY_MAX_TOTAL_POINTS ?? 20_000_000;
+  }
+
+  /** Whether all points together have reached HISTORY_MAX_TOTAL_POINTS. */
+  get overBudget(): boolean {
+    return this.pointCount >= this.maxTotal;
+  }
+
+  /** Drop every series of a device (evicted from the registry). */
+  forget(deviceId: string): void {
+    const series = this.devices.get(deviceId);
+    if (!series) return;
+    for (const buffer of series.values()) this.pointCount -= buffer.size;
+    this.seriesCount -= series.size;
+    this.devices.delete(deviceId);
   }
 
   /** Record readings of one device (hot path: plain loops). */
@@ -42,13 +64,26 @@ export class HistoryService {
         let buffer = series.get(metric);
         if (!buffer) {
           if (series.size >= LIMITS.maxMetricsPerReading) continue;
+          if (this.pointCount >= this.maxTotal) {
+            this.overBudgetCount++;
+            continue;
+          }
           buffer = new SeriesBuffer(this.maxPoints);
           series.set(metric, buffer);
           this.seriesCount++;
         }
-        this.pointCount += buffer.insert(ts, values[metric], this.windowMs);
+        const added = buffer.insert(ts, values[metric], this.windowMs);
+        this.pointCount += added;
+        if (added > 0 && this.pointCount > this.maxTotal) this.shed(buffer);
       }
     }
+  }
+
+  /** Over the total by one point: the series just written gives up its oldest (maybe that one). */
+  private shed(buffer: SeriesBuffer): void {
+    this.overBudgetCount++;
+    // pruneBefore drops every point older than the second oldest: exactly one (ts are unique).
+    this.pointCount -= buffer.size > 1 ? buffer.pruneBefore(buffer.tAt(1)) : 0;
   }
 
   /**
@@ -76,7 +111,12 @@ export class HistoryService {
     return out;
   }
 
-  stats(): { series: number; points: number } {
-    return { series: this.seriesCount, points: this.pointCount };
+  stats(): { series: number; points: number; limit: number; overBudget: number } {
+    return {
+      series: this.seriesCount,
+      points: this.pointCount,
+      limit: this.maxTotal,
+      overBudget: this.overBudgetCount,
+    };
   }
 }

@@ -46,7 +46,13 @@ export class IngestService {
     private readonly history: HistoryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: LivePublisher,
     private readonly alerts: AlertsService,
-  ) {}
+  ) {
+    // What else is kept per device goes with an evicted one (the registry decides which).
+    registry.onEvict((deviceId) => {
+      history.forget(deviceId);
+      alerts.forgetDevice(deviceId);
+    });
+  }
 
   /**
    * `inProcess`: the embedded broker, subscribed to in-process (see MqttRepository);
@@ -90,6 +96,8 @@ export class IngestService {
         if (changed === undefined) return; // registry full: refused (counted there)
         this.readings.accepted += readings.length;
         this.history.record(deviceId, readings);
+        // At the total points budget: idle devices make room (each evicted once, O(1) each).
+        while (this.history.overBudget) if (!this.registry.evictIdle(now)) break;
         this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);
         if (changed) this.hub.publishDevice(changed);
         // After the device event, so a client sees a new device before its first alert.

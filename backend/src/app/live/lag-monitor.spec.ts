@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES } from './lag-gate';
 import {
+  ACK_BUSY_DISCONNECT,
+  ACK_HOLD_BYTES,
   LAG_CHECK_MS,
   LAG_DISCONNECT_MS,
   LAG_PAUSE_PACKETS,
@@ -85,7 +87,7 @@ describe('LagMonitor', () => {
     sut.pause(live(slow));
     expect(sut.isPaused('slow')).toBe(true);
     expect(told).toEqual([{ id: 'slow', since: Date.now() }]);
-    expect(sut.stats()).toEqual({ lagPauses: 1, lagDisconnects: 0 });
+    expect(sut.stats()).toMatchObject({ lagPauses: 1, lagDisconnects: 0 });
   });
 
   it('leaves a socket that is already gone alone', () => {
@@ -166,7 +168,7 @@ describe('LagMonitor', () => {
     expect(slow.disconnected).toBe(false);
     checks();
     expect(slow.disconnected).toBe(true);
-    expect(sut.stats()).toEqual({ lagPauses: 1, lagDisconnects: 1 });
+    expect(sut.stats()).toMatchObject({ lagPauses: 1, lagDisconnects: 1 });
     expect(slow.heartbeatsHeld).toBe(1 + LAG_DISCONNECT_MS / LAG_CHECK_MS);
   });
 
@@ -178,5 +180,49 @@ describe('LagMonitor', () => {
     sut.forget('slow');
     expect(sut.isPaused('slow')).toBe(false);
     expect(sut.limitBytes('slow', Date.now())).toBe(LAG_PAUSE_BYTES);
+  });
+
+  describe('subscribe acks', () => {
+    it('answers a socket with little queued, and not one that has not read its last acks', () => {
+      const reader = socket('reader');
+      const hoarder = socket('hoarder');
+      reader.bytes = ACK_HOLD_BYTES;
+      hoarder.bytes = ACK_HOLD_BYTES + 1;
+      expect(sut.admitAck(live(reader))).toBe(true);
+      expect(sut.admitAck(live(hoarder))).toBe(false);
+      hoarder.bytes = 0;
+      hoarder.packets = LAG_PAUSE_PACKETS + 1; // long-polling: packets wait in engine.io
+      expect(sut.admitAck(live(hoarder))).toBe(false);
+      expect(sut.stats()).toMatchObject({ ackRefusals: 2, ackDisconnects: 0 });
+    });
+
+    it('lets a refill queue up to LAG_REFILL_BYTES after a re-subscribe', () => {
+      const s = socket('s1');
+      s.bytes = LAG_REFILL_BYTES - 1;
+      expect(sut.admitAck(live(s))).toBe(false);
+      sut.pause(live(s));
+      sut.resubscribed(s.id);
+      expect(sut.admitAck(live(s))).toBe(true);
+    });
+
+    it('disconnects a socket that keeps subscribing without reading, not one that reads in between', () => {
+      const hoarder = socket('hoarder');
+      const slow = socket('slow');
+      hoarder.bytes = slow.bytes = ACK_HOLD_BYTES + 1;
+      for (let i = 1; i < ACK_BUSY_DISCONNECT; i++) {
+        expect(sut.admitAck(live(hoarder))).toBe(false);
+        expect(sut.admitAck(live(slow))).toBe(false);
+      }
+      // `slow` reads its backlog: its count starts again.
+      slow.bytes = 0;
+      expect(sut.admitAck(live(slow))).toBe(true);
+      slow.bytes = ACK_HOLD_BYTES + 1;
+      expect(sut.admitAck(live(slow))).toBe(false);
+      expect(hoarder.disconnected).toBe(false);
+      expect(sut.admitAck(live(hoarder))).toBe(false);
+      expect(hoarder.disconnected).toBe(true);
+      expect(slow.disconnected).toBe(false);
+      expect(sut.stats()).toMatchObject({ ackDisconnects: 1 });
+    });
   });
 });

@@ -30,6 +30,20 @@ export const LAG_REFILL_GRACE_MS = 10_000;
 /** A paused socket whose queue has not shrunk for this long is disconnected (its client reconnects and re-subscribes with `since`). */
 export const LAG_DISCONNECT_MS = 60_000;
 export const LAG_CHECK_MS = 1000;
+/**
+ * Bytes a socket may have queued in user space when it subscribes; beyond it (or beyond
+ * LAG_PAUSE_PACKETS in engine.io) the subscribe is answered `busy` instead of with a snapshot:
+ * its client is not reading what it was sent. Above LAG_PAUSE_BYTES so an ack or a batch just
+ * written does not count; LAG_REFILL_BYTES while a refill is being sent.
+ */
+export const ACK_HOLD_BYTES = 4 << 20;
+/** Subscribes answered `busy` in a row after which the socket is disconnected (it asks and never reads). */
+export const ACK_BUSY_DISCONNECT = 10;
+/** The acknowledgement of a subscribe refused for the socket's backlog. */
+export const ACK_BACKLOG_BUSY = {
+  ok: false,
+  error: 'busy: this connection has unread data queued; read it, then subscribe again',
+} as const;
 
 /** What the monitor reads from a socket: the engine adapter (a fake in the unit spec). */
 export interface SocketProbe {
@@ -66,7 +80,8 @@ interface Lag {
  * drains without re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
  * engine.io heartbeat is held (its pong waits behind the backlog) and the monitor bounds it
  * instead: no progress for LAG_DISCONNECT_MS and it is disconnected (its client reconnects and
- * re-subscribes with `since`).
+ * re-subscribes with `since`). The same measure decides whether a subscribe may be answered
+ * with its snapshot ({@link admitAck}): a socket that does not read gets `busy`, not more acks.
  *
  * Must not write readings or coalesce them; sends only `lagged`, through the emitter; reads
  * engine state only through the probe (the engine adapter).
@@ -82,9 +97,13 @@ export class LagMonitor implements LagGate {
   private readonly pingsDue = new Map<string, { timer: object; seenAt: number }>();
   /** Sockets resumed by a re-subscribe: until when their refill may queue LAG_REFILL_BYTES. */
   private readonly refills = new Map<string, number>();
+  /** Subscribes refused `busy` in a row, by socket (reset by one that is answered). */
+  private readonly ackBusy = new Map<string, number>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lagPauses = 0;
   private lagDisconnects = 0;
+  private ackRefusals = 0;
+  private ackDisconnects = 0;
   private readonly probe: SocketProbe;
 
   constructor(
@@ -104,8 +123,52 @@ export class LagMonitor implements LagGate {
     this.timer = null;
   }
 
-  stats(): { lagPauses: number; lagDisconnects: number } {
-    return { lagPauses: this.lagPauses, lagDisconnects: this.lagDisconnects };
+  stats(): {
+    lagPauses: number;
+    lagDisconnects: number;
+    ackRefusals: number;
+    ackDisconnects: number;
+  } {
+    return {
+      lagPauses: this.lagPauses,
+      lagDisconnects: this.lagDisconnects,
+      ackRefusals: this.ackRefusals,
+      ackDisconnects: this.ackDisconnects,
+    };
+  }
+
+  /**
+   * Whether a subscribe from this socket may be answered with its snapshot now: not while more
+   * than ACK_HOLD_BYTES (or LAG_PAUSE_PACKETS) are queued for it — a socket that keeps asking for
+   * history and never reads would otherwise queue acks without bound. False: answer
+   * ACK_BACKLOG_BUSY; at ACK_BUSY_DISCONNECT refusals in a row the socket is also disconnected.
+   */
+  admitAck(socket: LiveSocket): boolean {
+    const bytes = this.probe.queuedBytes(socket);
+    const packets = this.probe.queuedPackets(socket);
+    const limit = Math.max(ACK_HOLD_BYTES, this.limitBytes(socket.id, Date.now()));
+    if (bytes <= limit && packets <= LAG_PAUSE_PACKETS) {
+      this.ackBusy.delete(socket.id);
+      return true;
+    }
+    const refused = (this.ackBusy.get(socket.id) ?? 0) + 1;
+    this.ackRefusals++;
+    if (refused < ACK_BUSY_DISCONNECT) {
+      this.ackBusy.set(socket.id, refused);
+      this.lagLog.report(
+        'ack-busy',
+        `socket ${socket.id} subscribed with ${packets} packets, ${bytes} bytes unread: answered busy`,
+      );
+      return false;
+    }
+    this.ackDisconnects++;
+    this.lagLog.report(
+      'ack-flood',
+      `socket ${socket.id} subscribed ${refused} times without reading (${bytes} bytes queued): disconnecting`,
+    );
+    this.forget(socket.id);
+    socket.disconnect(true);
+    return false;
   }
 
   isPaused(socketId: string): boolean {
@@ -156,6 +219,7 @@ export class LagMonitor implements LagGate {
     this.lagging.delete(socketId);
     this.pingsDue.delete(socketId);
     this.refills.delete(socketId);
+    this.ackBusy.delete(socketId);
   }
 
   /** The once-a-second look at every socket (public for the unit spec's fake timers' sake). */

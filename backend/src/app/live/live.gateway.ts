@@ -13,7 +13,7 @@ import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
 import { takeHandshakeCookie } from './engine-adapter';
-import { LagMonitor } from './lag-monitor';
+import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import type { LiveSocket } from './live-io.server';
@@ -95,6 +95,8 @@ export class LiveGateway {
       flushMs: hub.flushMs,
       lagPauses: lag.lagPauses,
       lagDisconnects: lag.lagDisconnects,
+      ackRefusals: lag.ackRefusals,
+      ackDisconnects: lag.ackDisconnects,
       disconnects: Object.fromEntries(this.disconnects),
       droppedOverflow: hub.droppedOverflow,
       alertsSent: hub.alertsSent,
@@ -170,6 +172,8 @@ export class LiveGateway {
   private subscribeWhenBudgetAllows(socket: LiveSocket, args: unknown[]): void {
     const serve = () => {
       if (!socket.connected) return; // gone while it waited for the budget
+      // Not reading what it was sent: no more snapshots queued behind it (lag-monitor.ts).
+      if (!this.lag.admitAck(socket)) return this.answer(args, 'subscribe', () => ACK_BACKLOG_BUSY);
       // Before the snapshot: a paused socket is resumed, so history and live readings meet.
       this.lag.resubscribed(socket.id);
       this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]));

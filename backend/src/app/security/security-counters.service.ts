@@ -56,6 +56,10 @@ export const SECURITY_REFUSALS = [
   'mqtt_auth_rate',
   /** MQTT CONNECT reusing a connected client's id under another identity (CONNACK 2). */
   'mqtt_takeover',
+  /** MQTT message over a client's MQTT_MAX_PUBLISH_PER_SECOND budget (dropped; security/publish-rate.ts). */
+  'mqtt_publish_rate',
+  /** MQTT client disconnected for publishing twice its budget in one window. */
+  'mqtt_publish_flood',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 
