@@ -15,6 +15,7 @@ import {
   Mosquitto,
   mosquittoAvailable,
   publish,
+  publishTelemetry,
   startMosquitto,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
@@ -257,6 +258,56 @@ describe('subscribe acks to a socket that never reads', () => {
 });
 
 // The budgets live in the ingest, so they hold whichever broker feeds it.
+describe('retained messages of made-up devices on the embedded broker', () => {
+  let pulse: PulseHandle;
+  const MAX_DEVICES = 5; // so at most 2 × 5 topics are retained
+  beforeAll(async () => {
+    pulse = await startTestPulse({
+      MAX_DEVICES: String(MAX_DEVICES),
+      DEVICE_IDLE_EVICT_MS: '1000',
+    });
+  });
+  afterAll(() => pulse?.close());
+
+  /** The ids among `ids` whose status a new subscriber is handed as a retained message. */
+  async function retainedStatus(ids: string[]): Promise<string[]> {
+    const client = await connectMqtt(pulse.mqttUrl);
+    const seen = new Set<string>();
+    client.on('message', (topic, _payload, packet) => {
+      if (packet.retain) seen.add(topic.split('/')[1]);
+    });
+    await client.subscribeAsync(
+      ids.map((id) => `devices/${id}/status`),
+      { qos: 1 },
+    );
+    await sleep(500);
+    await endMqtt(client);
+    return ids.filter((id) => seen.has(id));
+  }
+
+  it('keeps at most 2 × MAX_DEVICES retained topics, and an evicted device gives its room back', async () => {
+    const fakes = Array.from({ length: 20 }, (_, i) => `retained-fake-${i}`);
+    const flooder = await connectMqtt(pulse.mqttUrl);
+    for (const id of fakes) await publish(flooder, `devices/${id}/status`, 'online', 1, true);
+    const kept = await retainedStatus(fakes);
+    expect(kept).toEqual(fakes.slice(0, 2 * MAX_DEVICES));
+    expect((await stats(pulse)).security?.refused['mqtt_retained_full']).toBe(10);
+
+    // The first MAX_DEVICES fakes are the registry's; idle for > 1 s, they make room for new
+    // devices, and their retained status goes with them.
+    await sleep(1300);
+    const device = await connectMqtt(pulse.mqttUrl);
+    for (let i = 0; i < MAX_DEVICES; i++)
+      await publishTelemetry(device, `real-${i}`, { values: { t: i } });
+    await waitFor(async () => ((await stats(pulse)).devices.evicted ?? 0) >= MAX_DEVICES);
+    expect(await retainedStatus(fakes)).toEqual(fakes.slice(MAX_DEVICES, 2 * MAX_DEVICES));
+    await publish(device, 'devices/real-0/status', 'online', 1, true);
+    expect(await retainedStatus(['real-0'])).toEqual(['real-0']);
+    await endMqtt(device);
+    await endMqtt(flooder);
+  });
+});
+
 const brokers: [string, boolean][] = [
   ['embedded Aedes', false],
   ...(mosquittoAvailable() ? [['Debian mosquitto', true] as [string, boolean]] : []),

@@ -6,10 +6,12 @@ import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
 import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
+import { DeviceRegistryService } from '../devices/device-registry.service';
 import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { PublishRate } from '../security/publish-rate';
+import { RetainedBound, RetainedStore } from '../security/retained-bound';
 import { SecurityCounters } from '../security/security-counters.service';
 
 /** A message as the broker routes it: topic and payload bytes. */
@@ -46,6 +48,7 @@ export class EmbeddedBrokerRepository {
   /** Who each connection is and which client ids they hold (security/broker-auth.ts). */
   private readonly auth: BrokerAuthenticator;
   private readonly publishRate: PublishRate;
+  private readonly retained: RetainedBound;
 
   constructor(
     private readonly counters: SecurityCounters,
@@ -56,8 +59,10 @@ export class EmbeddedBrokerRepository {
       | 'MQTT_MAX_CONNECTIONS_PER_IP'
       | 'CONNECTION_CAP_EXEMPT'
       | 'MQTT_MAX_PUBLISH_PER_SECOND'
+      | 'MAX_DEVICES'
     >,
     private readonly credentials: DeviceCredentialsService,
+    registry: DeviceRegistryService,
   ) {
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
@@ -71,18 +76,24 @@ export class EmbeddedBrokerRepository {
       perSecond: config.MQTT_MAX_PUBLISH_PER_SECOND,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    // status + meta for every device the registry may hold; an evicted device's are cleared.
+    this.retained = new RetainedBound(counters, 2 * config.MAX_DEVICES);
+    registry.onEvict((deviceId) =>
+      this.retained.forgetDevice(deviceId, retainedStoreOf(this.aedes)),
+    );
   }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
     // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
     // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
-    // rate on what the ACL allows (security/publish-rate.ts).
+    // rate on what the ACL allows (security/publish-rate.ts), then the bound on retained
+    // topics (security/retained-bound.ts).
     const hooks = brokerHooks(this.counters, this.credentials);
     const aedes = createBroker({
       authenticate: this.auth.authenticate,
       ...hooks,
-      authorizePublish: this.publishRate.guard(hooks.authorizePublish),
+      authorizePublish: this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
     });
     this.aedes = aedes;
     return {
@@ -185,4 +196,13 @@ function subscribeInProcess(
   return each((f, fn, done) => aedes.subscribe(f, fn, done)).then(
     () => () => each((f, fn, done) => aedes.unsubscribe(f, fn, done)),
   );
+}
+
+/**
+ * The broker's message store (`aedes.persistence`: set from the `persistence` option, in memory
+ * by default). Aedes's typings leave it out; its retained-message call is aedes-persistence's
+ * documented interface.
+ */
+function retainedStoreOf(aedes: Aedes | null): RetainedStore | undefined {
+  return aedes ? (aedes as unknown as { persistence: RetainedStore }).persistence : undefined;
 }

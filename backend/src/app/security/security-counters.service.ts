@@ -60,6 +60,8 @@ export const SECURITY_REFUSALS = [
   'mqtt_publish_rate',
   /** MQTT client disconnected for publishing twice its budget in one window. */
   'mqtt_publish_flood',
+  /** Retained MQTT message on a new topic at the bound of retained topics (delivered, not kept). */
+  'mqtt_retained_full',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 
