@@ -34,7 +34,7 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AuthService, SESSION_TTL_MS } from './auth.service';
 import { LoginService } from './login.service';
 import type { Principal } from './principal';
-import { CurrentPrincipal, Public, Roles } from './roles.decorator';
+import { CurrentPrincipal, Public, Roles, ScopeFiltered } from './roles.decorator';
 
 /**
  * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup and
@@ -56,6 +56,7 @@ export class AuthController {
         principal.kind === 'user' ? { username: principal.username, role: principal.role } : null,
       anonymousRole: this.auth.anonymousRole,
       setupRequired: this.auth.setupRequired(),
+      screen: principal.kind === 'screen' ? { id: principal.screenId, name: principal.name } : null,
     };
   }
 
@@ -126,6 +127,7 @@ export class AuthController {
 
   /** 204; 404 for an unknown id or another user's token (unless admin). */
   @Roles('viewer')
+  @ScopeFiltered()
   @Delete('tokens/:id')
   @HttpCode(204)
   revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {

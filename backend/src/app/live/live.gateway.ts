@@ -68,6 +68,7 @@ export class LiveGateway {
         this.entry.limitEvents(socket);
         // The one role check of socket events, ahead of every handler below.
         this.auth.guardEvents(socket);
+        this.auth.track(socket);
         this.handleConnection(socket);
       },
       this.entry.allowSocketRequest,
