@@ -56,7 +56,10 @@ export class AuthController {
         principal.kind === 'user' ? { username: principal.username, role: principal.role } : null,
       anonymousRole: this.auth.anonymousRole,
       setupRequired: this.auth.setupRequired(),
-      screen: principal.kind === 'screen' ? { id: principal.screenId, name: principal.name } : null,
+      // Only for a wall screen's display token (older clients compare the rest exactly).
+      ...(principal.kind === 'screen'
+        ? { screen: { id: principal.screenId, name: principal.name } }
+        : {}),
     };
   }
 

@@ -41,10 +41,15 @@ export function parseAuthState(value: unknown): AuthState {
   const anonymousRole = body['anonymousRole'];
   if (!ANONYMOUS_ROLES.some((r) => r === anonymousRole))
     throw new AuthRequestError(0, 'malformed anonymousRole in /api/auth/me');
+  const screen = body['screen'] as Record<string, unknown> | null | undefined;
   return {
     user,
     anonymousRole: anonymousRole as AuthState['anonymousRole'],
     setupRequired: body['setupRequired'] === true,
+    screen:
+      screen && typeof screen['id'] === 'string' && typeof screen['name'] === 'string'
+        ? { id: screen['id'], name: screen['name'] }
+        : null,
   };
 }
 
@@ -59,7 +64,7 @@ export function refusalMessage(status: number, serverMessage: string): string {
 
 export async function authRequest(
   fetchFn: typeof fetch,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
 ): Promise<unknown> {

@@ -1,0 +1,229 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  afterNextRender,
+  inject,
+  signal,
+} from '@angular/core';
+import { ScreenForm, ScreenInfo, ScreensApi } from '../core/auth/screens-api';
+import { ClockService } from '../core/util/clock.service';
+import { formatDuration } from '../core/util/format';
+
+/*
+ * `/screens` (admins): pair a wall by the code it shows, with a name, its board (the wall's URL
+ * parameters, e.g. `group=hall-a&cols=3`) and a group scope; the list of paired screens with
+ * presence (connected, transport, last seen, lag events); edit and revoke. Owns the form and
+ * the list's refresh; the calls are ScreensApi's and the server checks every one of them.
+ */
+
+const REFRESH_MS = 3_000;
+const EMPTY: ScreenForm = { code: '', name: '', board: '', groups: [] };
+
+@Component({
+  selector: 'app-screens-page',
+  template: `
+    <section class="screens-page">
+      <h1>Screens</h1>
+      <form class="screens-form" data-testid="screen-form" (submit)="submit($event)">
+        @if (editing(); as id) {
+          <p>
+            Editing <b>{{ form().name }}</b>
+          </p>
+        } @else {
+          <label
+            >Code shown on the wall
+            <input
+              class="input"
+              name="code"
+              data-testid="screen-code"
+              autocomplete="off"
+              [value]="form().code"
+              (input)="patch({ code: $any($event.target).value })"
+          /></label>
+        }
+        <label
+          >Name
+          <input
+            class="input"
+            name="name"
+            data-testid="screen-name"
+            [value]="form().name"
+            (input)="patch({ name: $any($event.target).value })"
+        /></label>
+        <label
+          >Board (wall parameters)
+          <input
+            class="input"
+            name="board"
+            data-testid="screen-board"
+            placeholder="group=hall-a&cols=3"
+            [value]="form().board"
+            (input)="patch({ board: $any($event.target).value })"
+        /></label>
+        <label
+          >Groups (comma-separated; empty = whole fleet)
+          <input
+            class="input"
+            name="groups"
+            data-testid="screen-groups"
+            [value]="form().groups.join(',')"
+            (input)="patch({ groups: splitGroups($any($event.target).value) })"
+        /></label>
+        <button
+          type="submit"
+          class="btn btn-primary"
+          data-testid="screen-submit"
+          [disabled]="busy() || !form().name.trim() || (!editing() && !form().code.trim())"
+        >
+          {{ editing() ? 'Save' : 'Pair screen' }}
+        </button>
+        @if (editing()) {
+          <button type="button" class="btn" (click)="cancelEdit()">Cancel</button>
+        }
+      </form>
+      @if (error(); as error) {
+        <p class="auth-error" role="alert" data-testid="screen-error">{{ error }}</p>
+      }
+      <table class="screens-table" data-testid="screen-list">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Board</th>
+            <th>Scope</th>
+            <th>Connection</th>
+            <th>Last seen</th>
+            <th>Lag events</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          @for (s of screens(); track s.id) {
+            <tr
+              class="screen-row"
+              [attr.data-screen-name]="s.name"
+              [attr.data-connected]="s.connected"
+            >
+              <td>{{ s.name }}</td>
+              <td>
+                <code>{{ s.board || '(whole fleet)' }}</code>
+              </td>
+              <td>{{ s.groups ? s.groups.join(', ') : 'all groups' }}</td>
+              <td
+                [class]="s.connected ? 'screen-on' : 'screen-off'"
+                data-testid="screen-connection"
+              >
+                {{ s.connected ? 'connected · ' + s.transport : 'not connected' }}
+              </td>
+              <td>{{ lastSeen(s) }}</td>
+              <td>{{ s.lagEvents }}</td>
+              <td>
+                <button type="button" class="btn" (click)="edit(s)">Edit</button>
+                <button
+                  type="button"
+                  class="btn"
+                  data-testid="screen-revoke"
+                  [disabled]="busy()"
+                  (click)="revoke(s)"
+                >
+                  Revoke
+                </button>
+              </td>
+            </tr>
+          } @empty {
+            <tr>
+              <td colspan="7">No screens paired yet: open /wall on the screen to get a code.</td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    </section>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class ScreensPage {
+  private readonly api = inject(ScreensApi);
+  private readonly clock = inject(ClockService);
+  protected readonly screens = signal<ScreenInfo[]>([]);
+  protected readonly form = signal<ScreenForm>(EMPTY);
+  protected readonly editing = signal<string | null>(null);
+  protected readonly busy = signal(false);
+  protected readonly error = signal<string | null>(null);
+
+  constructor() {
+    let timer: ReturnType<typeof setInterval> | null = null;
+    afterNextRender(() => {
+      void this.load();
+      timer = setInterval(() => void this.load(), REFRESH_MS);
+    });
+    inject(DestroyRef).onDestroy(() => timer !== null && clearInterval(timer));
+  }
+
+  protected patch(change: Partial<ScreenForm>): void {
+    this.form.update((f) => ({ ...f, ...change }));
+  }
+
+  protected splitGroups(text: string): string[] {
+    return text
+      .split(',')
+      .map((g) => g.trim())
+      .filter((g) => g.length > 0);
+  }
+
+  protected lastSeen(screen: ScreenInfo): string {
+    if (screen.connected) return 'now';
+    if (screen.lastSeen === null) return 'never';
+    return `${formatDuration(Math.max(0, this.clock.now() - screen.lastSeen))} ago`;
+  }
+
+  protected edit(screen: ScreenInfo): void {
+    this.editing.set(screen.id);
+    this.form.set({
+      code: '',
+      name: screen.name,
+      board: screen.board,
+      groups: screen.groups ?? [],
+    });
+  }
+
+  protected cancelEdit(): void {
+    this.editing.set(null);
+    this.form.set(EMPTY);
+  }
+
+  protected async submit(event: Event): Promise<void> {
+    event.preventDefault();
+    const id = this.editing();
+    await this.run(async () => {
+      if (id) await this.api.update(id, this.form());
+      else await this.api.pair(this.form());
+      this.cancelEdit();
+    });
+  }
+
+  protected async revoke(screen: ScreenInfo): Promise<void> {
+    await this.run(() => this.api.revoke(screen.id));
+  }
+
+  private async run(action: () => Promise<unknown>): Promise<void> {
+    if (this.busy()) return;
+    this.busy.set(true);
+    this.error.set(null);
+    try {
+      await action();
+    } catch (error) {
+      this.error.set(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.busy.set(false);
+    }
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      this.screens.set(await this.api.list());
+    } catch (error) {
+      this.error.set(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
