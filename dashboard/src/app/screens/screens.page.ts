@@ -25,6 +25,11 @@ const EMPTY: ScreenForm = { code: '', name: '', board: '', groups: [] };
   template: `
     <section class="screens-page">
       <h1>Screens</h1>
+      <p class="screens-hint">
+        Open <code>/wall</code> on the screen: it shows a code. Enter it here with a board (the
+        wall's URL parameters, e.g. <code>group=hall-a&amp;cols=3&amp;rotate=30</code>) and the
+        groups it may show. Revoking disconnects it at once; it then shows a new code.
+      </p>
       <form class="screens-form" data-testid="screen-form" (submit)="submit($event)">
         @if (editing(); as id) {
           <p>
@@ -117,7 +122,7 @@ const EMPTY: ScreenForm = { code: '', name: '', board: '', groups: [] };
               </td>
               <td>{{ lastSeen(s) }}</td>
               <td>{{ s.lagEvents }}</td>
-              <td>
+              <td class="screens-actions">
                 <button type="button" class="btn" (click)="edit(s)">Edit</button>
                 <button
                   type="button"

@@ -42,15 +42,15 @@ export function parseAuthState(value: unknown): AuthState {
   if (!ANONYMOUS_ROLES.some((r) => r === anonymousRole))
     throw new AuthRequestError(0, 'malformed anonymousRole in /api/auth/me');
   const screen = body['screen'] as Record<string, unknown> | null | undefined;
-  return {
+  const state: AuthState = {
     user,
     anonymousRole: anonymousRole as AuthState['anonymousRole'],
     setupRequired: body['setupRequired'] === true,
-    screen:
-      screen && typeof screen['id'] === 'string' && typeof screen['name'] === 'string'
-        ? { id: screen['id'], name: screen['name'] }
-        : null,
   };
+  // Only a paired wall screen's display token comes back with a screen.
+  if (screen && typeof screen['id'] === 'string' && typeof screen['name'] === 'string')
+    state.screen = { id: screen['id'], name: screen['name'] };
+  return state;
 }
 
 /** What a refusal means to the person at the keyboard. */
