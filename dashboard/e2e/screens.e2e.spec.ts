@@ -33,16 +33,20 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
       .evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id') ?? ''));
   const storedToken = () => wall.evaluate(() => localStorage.getItem('pulse.displayToken'));
 
+  // The same ports and DATA_DIR on a restart: the wall's token and the admin's session survive.
+  const startGateway = () => startBuiltBackend(ports, env);
+
   beforeAll(async () => {
-    ports = { http: await freePort(), mqtt: await freePort() };
-    backend = await startBuiltBackend(ports, env);
+    const [http, mqtt] = await Promise.all([freePort(), freePort()]);
+    ports = { http, mqtt };
+    backend = await startGateway();
     session = await startBrowserSession(backend.httpUrl);
   });
 
   afterAll(async () => {
     await session?.close();
     await backend?.kill();
-    data.remove();
+    data.remove(); // after the gateway: it writes there until it stops
   });
 
   it('shows a pairing code on an unpaired wall, never a sign-in form', async () => {
@@ -119,7 +123,7 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
     expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');
 
     await backend.kill();
-    backend = await startBuiltBackend(ports, env);
+    backend = await startGateway();
     await waitConnected(wall);
     expect(await wall.getByTestId('pairing-code').count()).toBe(0);
     expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');

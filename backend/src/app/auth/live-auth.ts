@@ -3,7 +3,7 @@ import { AUTH_ERRORS, AuthError, LiveEvent, Role } from '@pulse/protocol';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService, sessionCookie } from './auth.service';
 import type { SessionSocket } from './live-sessions';
-import { Principal, refusal } from './principal';
+import { refusal } from './principal';
 
 /**
  * Who is on a `/live` socket and what each event needs. {@link authenticate} is the namespace

@@ -3,6 +3,7 @@ import {
   Component,
   DestroyRef,
   afterNextRender,
+  computed,
   inject,
   signal,
 } from '@angular/core';
@@ -18,7 +19,21 @@ import { formatDuration } from '../core/util/format';
  */
 
 const REFRESH_MS = 3_000;
-const EMPTY: ScreenForm = { code: '', name: '', board: '', groups: [] };
+
+/** The form as typed: groups as comma-separated text. */
+type FormState = Record<keyof ScreenForm, string>;
+const EMPTY: FormState = { code: '', name: '', board: '', groups: '' };
+interface Field {
+  key: keyof ScreenForm;
+  label: string;
+  placeholder: string;
+}
+const FIELDS: readonly Field[] = [
+  { key: 'code', label: 'Code shown on the wall', placeholder: 'e.g. K7MP2X' },
+  { key: 'name', label: 'Name', placeholder: 'Hall A, north wall' },
+  { key: 'board', label: 'Board (wall parameters)', placeholder: 'group=hall-a&cols=3' },
+  { key: 'groups', label: 'Groups (comma-separated; empty = all)', placeholder: 'hall-a' },
+];
 
 @Component({
   selector: 'app-screens-page',
@@ -31,50 +46,24 @@ const EMPTY: ScreenForm = { code: '', name: '', board: '', groups: [] };
         groups it may show. Revoking disconnects it at once; it then shows a new code.
       </p>
       <form class="screens-form" data-testid="screen-form" (submit)="submit($event)">
-        @if (editing(); as id) {
+        @if (editing()) {
           <p>
             Editing <b>{{ form().name }}</b>
           </p>
-        } @else {
+        }
+        @for (field of fields(); track field.key) {
           <label
-            >Code shown on the wall
+            >{{ field.label }}
             <input
               class="input"
-              name="code"
-              data-testid="screen-code"
               autocomplete="off"
-              [value]="form().code"
-              (input)="patch({ code: $any($event.target).value })"
+              [name]="field.key"
+              [attr.data-testid]="'screen-' + field.key"
+              [placeholder]="field.placeholder"
+              [value]="form()[field.key]"
+              (input)="patch(field.key, $any($event.target).value)"
           /></label>
         }
-        <label
-          >Name
-          <input
-            class="input"
-            name="name"
-            data-testid="screen-name"
-            [value]="form().name"
-            (input)="patch({ name: $any($event.target).value })"
-        /></label>
-        <label
-          >Board (wall parameters)
-          <input
-            class="input"
-            name="board"
-            data-testid="screen-board"
-            placeholder="group=hall-a&cols=3"
-            [value]="form().board"
-            (input)="patch({ board: $any($event.target).value })"
-        /></label>
-        <label
-          >Groups (comma-separated; empty = whole fleet)
-          <input
-            class="input"
-            name="groups"
-            data-testid="screen-groups"
-            [value]="form().groups.join(',')"
-            (input)="patch({ groups: splitGroups($any($event.target).value) })"
-        /></label>
         <button
           type="submit"
           class="btn btn-primary"
@@ -150,8 +139,12 @@ export class ScreensPage {
   private readonly api = inject(ScreensApi);
   private readonly clock = inject(ClockService);
   protected readonly screens = signal<ScreenInfo[]>([]);
-  protected readonly form = signal<ScreenForm>(EMPTY);
+  protected readonly form = signal<FormState>(EMPTY);
   protected readonly editing = signal<string | null>(null);
+  /** Editing keeps the screen: no code to enter. */
+  protected readonly fields = computed(() =>
+    this.editing() ? FIELDS.filter((f) => f.key !== 'code') : FIELDS,
+  );
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
 
@@ -164,15 +157,8 @@ export class ScreensPage {
     inject(DestroyRef).onDestroy(() => timer !== null && clearInterval(timer));
   }
 
-  protected patch(change: Partial<ScreenForm>): void {
-    this.form.update((f) => ({ ...f, ...change }));
-  }
-
-  protected splitGroups(text: string): string[] {
-    return text
-      .split(',')
-      .map((g) => g.trim())
-      .filter((g) => g.length > 0);
+  protected patch(key: keyof ScreenForm, value: string): void {
+    this.form.update((f) => ({ ...f, [key]: value }));
   }
 
   protected lastSeen(screen: ScreenInfo): string {
@@ -199,9 +185,11 @@ export class ScreensPage {
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
     const id = this.editing();
+    const typed = this.form();
+    const form: ScreenForm = { ...typed, groups: splitGroups(typed.groups) };
     await this.run(async () => {
-      if (id) await this.api.update(id, this.form());
-      else await this.api.pair(this.form());
+      if (id) await this.api.update(id, form);
+      else await this.api.pair(form);
       this.cancelEdit();
     });
   }
@@ -231,4 +219,11 @@ export class ScreensPage {
       this.error.set(error instanceof Error ? error.message : String(error));
     }
   }
+}
+
+function splitGroups(text: string): string[] {
+  return text
+    .split(',')
+    .map((g) => g.trim())
+    .filter((g) => g.length > 0);
 }
