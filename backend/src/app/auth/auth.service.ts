@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import {
   AnonymousRole,
   AUTH_LIMITS,
@@ -32,6 +32,12 @@ export interface ScreenTokens {
   principalFor(screenId: string, tokenId: string): Principal | null;
 }
 
+/**
+ * How often the open sockets of every signed-in principal are checked again, so one whose token
+ * or session expired is cut within this time (revocations and user changes cut them at once).
+ */
+export const SESSION_SWEEP_MS = 60_000;
+
 /** Browser session lifetime: a working day; sign in again after. */
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -52,8 +58,9 @@ export interface Credentials {
 }
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit, OnModuleDestroy {
   readonly anonymousRole: AnonymousRole;
+  private sweep: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>,
@@ -64,6 +71,22 @@ export class AuthService {
     @Optional() @Inject(SCREEN_TOKENS) private readonly screens?: ScreenTokens,
   ) {
     this.anonymousRole = anonymousRoleOf(config);
+  }
+
+  onModuleInit(): void {
+    this.sweep = setInterval(
+      () =>
+        this.sessions.recheck(
+          () => true,
+          (p) => this.recheck(p),
+        ),
+      SESSION_SWEEP_MS,
+    );
+    this.sweep.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweep) clearInterval(this.sweep);
   }
 
   setupRequired(): boolean {
