@@ -1,4 +1,3 @@
-import { DOCUMENT } from '@angular/common';
 import {
   ChangeDetectionStrategy,
   Component,
@@ -9,7 +8,7 @@ import {
 } from '@angular/core';
 import { AuthRequestError } from '../core/auth/auth-api';
 import { AuthService } from '../core/auth/auth.service';
-import { DisplayTokenStore } from '../core/auth/display-token';
+import { DisplayTokenStore, PAGE_RELOAD } from '../core/auth/display-token';
 import { ScreensApi } from '../core/auth/screens-api';
 
 /*
@@ -49,7 +48,7 @@ export class WallPairingPage {
   protected readonly auth = inject(AuthService);
   private readonly api = inject(ScreensApi);
   private readonly token = inject(DisplayTokenStore);
-  private readonly document = inject(DOCUMENT);
+  private readonly reload = inject(PAGE_RELOAD);
   protected readonly code = signal<string | null>(null);
   protected readonly problem = signal<string | null>(null);
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -91,7 +90,7 @@ export class WallPairingPage {
       const claim = await this.api.claim(pairingId);
       if (claim.status === 'paired') {
         this.token.set(claim.token);
-        this.document.defaultView?.location.reload();
+        this.reload();
         return;
       }
       this.problem.set(null);

@@ -1,5 +1,5 @@
 import { DOCUMENT } from '@angular/common';
-import { Injectable, inject, signal } from '@angular/core';
+import { Injectable, InjectionToken, inject, signal } from '@angular/core';
 
 /*
  * The display token of a paired wall screen, kept in this browser's local storage so the wall
@@ -8,6 +8,18 @@ import { Injectable, inject, signal } from '@angular/core';
  */
 
 const STORAGE_KEY = 'pulse.displayToken';
+
+/**
+ * Reload the page: how a wall switches between its pairing code and its board (a fresh start
+ * with or without the token). Injectable so unit specs see it happen.
+ */
+export const PAGE_RELOAD = new InjectionToken<() => void>('PAGE_RELOAD', {
+  providedIn: 'root',
+  factory: () => {
+    const win = inject(DOCUMENT).defaultView;
+    return () => win?.location.reload();
+  },
+});
 
 @Injectable({ providedIn: 'root' })
 export class DisplayTokenStore {

@@ -1,8 +1,7 @@
-import { DOCUMENT } from '@angular/common';
 import { Injectable, computed, effect, inject, signal, untracked } from '@angular/core';
 import { LiveService } from '../live/live.service';
 import { AuthRequestError } from './auth-api';
-import { DisplayTokenStore } from './display-token';
+import { DisplayTokenStore, PAGE_RELOAD } from './display-token';
 import { ScreenSelf, ScreensApi } from './screens-api';
 
 /*
@@ -17,7 +16,7 @@ export class ScreenSession {
   private readonly api = inject(ScreensApi);
   private readonly live = inject(LiveService);
   private readonly token = inject(DisplayTokenStore);
-  private readonly document = inject(DOCUMENT);
+  private readonly reload = inject(PAGE_RELOAD);
   private readonly _self = signal<ScreenSelf | null>(null);
   /** The screen's name, board and scope; null until read (or when not a screen). */
   readonly self = this._self.asReadonly();
@@ -54,6 +53,6 @@ export class ScreenSession {
   unpair(): void {
     this.token.clear();
     this._self.set(null);
-    this.document.defaultView?.location.reload();
+    this.reload();
   }
 }
