@@ -66,7 +66,11 @@ export class ScreensService implements ScreenTokens {
       const id = principal.screenId;
       const now = Date.now();
       this.lastSeen.set(id, now);
-      this.repo.touch(id, now);
+      try {
+        this.repo.touch(id, now);
+      } catch {
+        // The store closes before the last sockets at shutdown: memory has it until then.
+      }
       this.lagTotals.set(id, (this.lagTotals.get(id) ?? 0) + (socket.data.lagged ?? 0));
     });
   }

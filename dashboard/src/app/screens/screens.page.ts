@@ -169,12 +169,8 @@ export class ScreensPage {
 
   protected edit(screen: ScreenInfo): void {
     this.editing.set(screen.id);
-    this.form.set({
-      code: '',
-      name: screen.name,
-      board: screen.board,
-      groups: screen.groups ?? [],
-    });
+    const groups = (screen.groups ?? []).join(',');
+    this.form.set({ code: '', name: screen.name, board: screen.board, groups });
   }
 
   protected cancelEdit(): void {
