@@ -14,7 +14,7 @@
 // load/mqtt-ws.mjs), turns measuring on and off, pauses and resumes the stallable ones, and
 // reports over IPC. It must not parse any wire protocol itself.
 //
-// IPC in:  start {kind, url, count, subscribe, stallable} | reset | stall {n} | resume
+// IPC in:  start {kind, url, token, count, subscribe, stallable} | reset | stall {n} | resume
 //          | snapshot {tag} | report
 // IPC out: ready {ok, errors, firstError} | snapshot {...} | report {...}
 import { Histogram, histogramToSparse } from './lib/histogram.mjs';
@@ -28,6 +28,7 @@ let clientKind = null;
 async function start({
   kind,
   url,
+  token,
   count,
   subscribe,
   stallable = 0,
@@ -43,6 +44,7 @@ async function start({
       // Stallable clients are always probes (they need their newest ts to ask for a refill).
       c.probe = c.stallable || next % probeEvery === 0;
       c.refillMaxPoints = refillMaxPoints;
+      c.token = token;
       next++;
       clients.push(c);
       const settled = new Promise((resolve) => (c.resolve = resolve));

@@ -9,6 +9,7 @@
 //   node bench/run.mjs --targets pulse,naive only these targets (pulse, naive, batched, mosquitto)
 //   node bench/run.mjs --list                scenarios and what they check
 //   options: --flush-ms 50 (Pulse FLUSH_MS), --strict (exit 1 when a target fails),
+//            --anonymous (Pulse with anonymous viewing instead of a viewer token per client),
 //            --tap (an extra mqtt.js subscriber cross-checks what the broker carried; costs CPU)
 //
 // This file only orchestrates: flags (lib/args.mjs), the scenario list (scenarios/), one run per
@@ -25,7 +26,13 @@ import { sleep } from './lib/util.mjs';
 import { SCENARIO_IDS, scenarios } from './scenarios/index.mjs';
 
 const opts = parseRunArgs(process.argv.slice(2), SCENARIO_IDS);
-const ctx = { quick: opts.quick, flushMs: opts.flushMs, tap: opts.tap, targets: opts.targets };
+const ctx = {
+  quick: opts.quick,
+  flushMs: opts.flushMs,
+  tap: opts.tap,
+  targets: opts.targets,
+  auth: !opts.anonymous,
+};
 const all = scenarios(opts.quick);
 if (opts.list) {
   for (const s of all) console.log(`${s.id.padEnd(12)} target ${s.target}  ${s.what}`);
@@ -79,7 +86,7 @@ async function main() {
   const builtAt = fs.statSync(path.join(root, 'dist/backend/main.js')).mtime.toISOString();
   const started = Date.now();
   console.error(
-    `Pulse benchmark: ${command}\nmachine: ${machine.cpus} × ${machine.model}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}${opts.quick ? '; QUICK (reduced sizes)' : ''}`,
+    `Pulse benchmark: ${command}\nmachine: ${machine.cpus} × ${machine.model}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; Pulse auth ${ctx.auth ? 'on (viewer token per client)' : 'off (anonymous viewers)'}${opts.quick ? '; QUICK (reduced sizes)' : ''}`,
   );
   const rows = [];
   const failures = [];

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PulseHandle } from '../src/app/pulse';
 import { SimulatorRepository } from '../src/app/simulator/simulator.repository';
+import { captureLogs } from './support/logs';
 import { startTestPulse } from './support/pulse';
 import { watchDevices } from './support/viewer';
 
@@ -36,28 +37,6 @@ const ACL = [
   'pattern write devices/%u/#',
   '',
 ].join('\n');
-
-/** Every line the backend logs while `run` runs (Nest's console logger writes to stdout/stderr). */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  let text = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const tap =
-    (write: typeof out): typeof out =>
-    (chunk: string | Uint8Array, ...rest: unknown[]) => {
-      text += chunk.toString();
-      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    };
-  process.stdout.write = tap(out);
-  process.stderr.write = tap(err);
-  try {
-    await run();
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-  return text;
-}
 
 // Real: Debian's mosquitto with a password file, an ACL file and max_packet_size; the gateway's
 // mqtt.js client with MQTT_USERNAME + MQTT_PASSWORD_FILE; mqtt.js devices; Socket.IO viewers;

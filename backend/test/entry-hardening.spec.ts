@@ -121,6 +121,8 @@ describe('entry points refuse other origins, non-JSON writes and event floods', 
     expect(csp).toContain("script-src-attr 'none'");
     expect(csp).toMatch(/connect-src 'self' ws:\/\/127\.0\.0\.1:\d+ wss:\/\/127\.0\.0\.1:\d+/);
     expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(csp).toMatch(/style-src 'self'(;|$)/);
+    expect(response.headers.get('strict-transport-security')).toBeNull(); // plain HTTP
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('referrer-policy')).toBe('same-origin');
     expect(response.headers.get('x-frame-options')).toBe('DENY');

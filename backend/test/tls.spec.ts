@@ -9,7 +9,8 @@ import {
   Transport,
 } from '@pulse/test-support';
 import mqtt from 'mqtt';
-import { request as httpRequest } from 'node:http';
+import { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import https from 'node:https';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse } from './support/pulse';
 import { watchDevices } from './support/viewer';
@@ -38,6 +39,18 @@ describe('TLS: HTTPS/WSS on PORT and mqtts on the embedded broker', () => {
   it('serves the API over HTTPS', () => {
     expect(pulse.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(pulse.mqttsUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('tells browsers to stay on HTTPS (HSTS)', async () => {
+    const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      https
+        .get(`${pulse.httpUrl}/api/health`, { ca: certificate.cert }, (response) => {
+          response.resume();
+          resolve(response.headers);
+        })
+        .on('error', reject);
+    });
+    expect(headers['strict-transport-security']).toBe('max-age=31536000');
   });
 
   it.each<Transport>(['websocket', 'polling'])(

@@ -40,7 +40,7 @@ export function parseFlags(argv, spec, defaults, { fail, help }) {
 }
 
 const RUN_USAGE =
-  'usage: node bench/run.mjs [--quick] [--only id[,id]] [--targets pulse,naive,batched,mosquitto] [--flush-ms 50] [--strict] [--tap] [--list]';
+  'usage: node bench/run.mjs [--quick] [--only id[,id]] [--targets pulse,naive,batched,mosquitto] [--flush-ms 50] [--anonymous] [--strict] [--tap] [--list]';
 
 function usage(error) {
   if (error) console.error(`bench: ${error}\n`);
@@ -60,6 +60,7 @@ export function parseRunArgs(argv, scenarioIds) {
       '--strict': { key: 'strict', type: 'flag' },
       '--list': { key: 'list', type: 'flag' },
       '--tap': { key: 'tap', type: 'flag' },
+      '--anonymous': { key: 'anonymous', type: 'flag' },
       '--only': { key: 'only', type: 'list' },
       '--targets': { key: 'targets', type: 'list' },
       '--flush-ms': { key: 'flushMs', type: 'number', min: 1, max: 10000, integer: true },
@@ -72,6 +73,7 @@ export function parseRunArgs(argv, scenarioIds) {
       strict: false,
       list: false,
       tap: false,
+      anonymous: false,
     },
     { fail: usage, help: () => usage() },
   );

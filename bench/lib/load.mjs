@@ -45,6 +45,7 @@ export async function startLoad(
       type: 'start',
       kind: clientKind(target, transport),
       url: target.url,
+      token: target.token,
       count,
       subscribe: target.subscribe,
       stallable,

@@ -170,7 +170,7 @@ export function report({ rows, checks, failures, command, machine, builtAt, opts
   );
   out.push(`Command: \`${command}\`  `);
   out.push(
-    `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; ${DEVICES} devices; CPU % = % of one core over the publish window\n`,
+    `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; Pulse auth ${opts.anonymous ? 'off (anonymous viewers)' : 'on (a viewer token per client)'}; ${DEVICES} devices; CPU % = % of one core over the publish window\n`,
   );
   out.push(markdownTable(HEADER, rows.map(tableRow)));
   const ratios = ratioTable(rows);
@@ -198,6 +198,7 @@ export function report({ rows, checks, failures, command, machine, builtAt, opts
         builtAt,
         quick: Q,
         flushMs: opts.flushMs,
+        auth: !opts.anonymous,
         seconds,
         rows,
         checklist: checks,

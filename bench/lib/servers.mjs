@@ -3,6 +3,7 @@
 // batched relays; and Pulse's /api/stats counters over a window. Owns how each is started and
 // addressed; must not drive load or decide pass/fail (load.mjs and the scenarios do).
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -63,18 +64,58 @@ function canConnect(port) {
   });
 }
 
-export async function getJson(url) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+export async function getJson(url, token) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10000) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
 
+async function sendJson(url, body, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
 /**
- * Pulse as built: `node dist/backend/main.js` with FLUSH_MS `flushMs`. broker null = embedded
- * Aedes on a free MQTT port.
+ * A viewer's bearer token on a Pulse started with auth on: the admin (seeded from a password
+ * file) creates a `bench-viewer` user, who signs in and asks for a token — the path a script
+ * watching Pulse takes. The password and the token stay in this process's memory and the
+ * password file (mode 600), never in an argument or a URL.
  */
-export async function startPulse(broker, flushMs) {
+async function viewerToken(url, adminPassword) {
+  const login = async (username, password) => {
+    const res = await sendJson(`${url}/api/auth/login`, { username, password });
+    return res.headers.get('set-cookie').split(';')[0];
+  };
+  const admin = await login('admin', adminPassword);
+  const viewerPassword = crypto.randomBytes(18).toString('base64url');
+  await sendJson(
+    `${url}/api/users`,
+    { username: 'bench-viewer', password: viewerPassword, role: 'viewer' },
+    { cookie: admin },
+  );
+  const viewer = await login('bench-viewer', viewerPassword);
+  const res = await sendJson(`${url}/api/auth/tokens`, { name: 'bench' }, { cookie: viewer });
+  return (await res.json()).token;
+}
+
+/**
+ * Pulse as built: `node dist/backend/main.js` with `ctx.flushMs` as FLUSH_MS. broker null =
+ * embedded Aedes on a free MQTT port. With `ctx.auth` (the default; `--anonymous` turns it
+ * off) anonymous viewing is off and every load client presents a viewer's token at its
+ * handshake, as a deployment on a real network runs.
+ */
+export async function startPulse(broker, ctx) {
+  const { flushMs, auth } = ctx;
   const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-data-'));
+  const adminPassword = crypto.randomBytes(18).toString('base64url');
   const env = {
     ...process.env,
     PORT: String(port),
@@ -83,8 +124,14 @@ export async function startPulse(broker, flushMs) {
     LOG_LEVEL: 'warn',
     FLUSH_MS: String(flushMs),
     // Users and tokens in a throwaway store, not ./data of the working directory.
-    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-data-')),
+    DATA_DIR: dataDir,
+    ANONYMOUS_ROLE: auth ? 'none' : 'viewer',
   };
+  delete env.PULSE_ADMIN_PASSWORD;
+  if (auth) {
+    env.PULSE_ADMIN_PASSWORD_FILE = path.join(dataDir, 'admin-password');
+    fs.writeFileSync(env.PULSE_ADMIN_PASSWORD_FILE, adminPassword, { mode: 0o600 });
+  }
   let mqttUrl;
   if (broker) env.MQTT_URL = mqttUrl = broker.url;
   else {
@@ -105,12 +152,14 @@ export async function startPulse(broker, flushMs) {
   );
   fs.closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
+  let token;
   try {
     await waitFor(async () => (await fetch(`${url}/api/health`)).ok, {
       what: 'pulse /api/health',
       timeoutMs: 20000,
     });
-    await waitFor(async () => (await getJson(`${url}/api/stats`)).broker.connected, {
+    if (auth) token = await viewerToken(url, adminPassword);
+    await waitFor(async () => (await getJson(`${url}/api/stats`, token)).broker.connected, {
       what: 'pulse broker connection',
     });
   } catch (err) {
@@ -126,6 +175,7 @@ export async function startPulse(broker, flushMs) {
     mqttUrl,
     log,
     builtAt,
+    token,
     subscribe: { fleet: true, history: false },
   };
 }
@@ -140,8 +190,8 @@ async function startRelay(name, file, broker) {
 }
 
 /** One of the four targets (pulse, naive, batched, mosquitto) on `broker` (null: Pulse's embedded one). */
-export async function startTarget(name, broker, flushMs) {
-  if (name === 'pulse') return startPulse(broker, flushMs);
+export async function startTarget(name, broker, ctx) {
+  if (name === 'pulse') return startPulse(broker, ctx);
   if (name === 'naive') return startRelay('naive', 'naive-relay.mjs', broker);
   if (name === 'batched') return startRelay('batched', 'batched-relay.mjs', broker);
   if (name === 'mosquitto')
@@ -153,7 +203,7 @@ export async function startTarget(name, broker, flushMs) {
 export async function pulseStats(target) {
   if (target?.name !== 'pulse') return null;
   try {
-    return await getJson(`${target.url}/api/stats`);
+    return await getJson(`${target.url}/api/stats`, target.token);
   } catch {
     return null;
   }

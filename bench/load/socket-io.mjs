@@ -73,7 +73,9 @@ function onSioPacket(c, buf, start, end) {
     return;
   }
   if (type === 0x32 /* 2 ping */) c.send('3');
-  else if (type === 0x30 /* 0 open */) c.send('40/live,');
+  // The viewer's token goes in the Socket.IO handshake's `auth`, never in the URL.
+  else if (type === 0x30 /* 0 open */)
+    c.send(c.token ? `40/live,${JSON.stringify({ token: c.token })}` : '40/live,');
 }
 
 /** After `lagged` (or a reconnect): subscribe again with `since` and check the history refills the gap. */

@@ -43,6 +43,8 @@ export class Client {
     this.stalled = false;
     this.wasStalled = false;
     this.lastTs = 0;
+    /** A viewer's bearer token for the handshake (Pulse with auth on), else undefined. */
+    this.token = undefined;
     this.ackId = 1;
     this.pendingAcks = new Map();
     this.lagged = null;

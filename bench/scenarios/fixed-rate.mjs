@@ -69,7 +69,7 @@ export async function runRate(
   hooks = {},
 ) {
   const broker = brokerKind === 'embedded' ? null : await startMosquitto();
-  const target = await startTarget(targetName, broker, ctx.flushMs);
+  const target = await startTarget(targetName, broker, ctx);
   const brokerChild = broker?.child ?? null;
   const load = await startLoad(target, {
     clients: s.clients,

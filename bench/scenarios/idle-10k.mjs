@@ -23,7 +23,7 @@ const steadyFromS = (ctx) => (ctx.quick ? 1 : 45);
  */
 async function runIdle(s, targetName, ctx) {
   const broker = await startMosquitto();
-  const target = await startTarget(targetName, broker, ctx.flushMs);
+  const target = await startTarget(targetName, broker, ctx);
   await sleep(1000);
   const before = procStats(target.child.pid);
   const t0 = Date.now();

@@ -44,13 +44,13 @@ async function rawDrain(s, brokerKind) {
 /** Pulse under the simulator's --load: accepted readings/s in the steady window (a probe of the ceiling). */
 async function pulseProbe(s, brokerKind, ctx) {
   const broker = brokerKind === 'embedded' ? null : await startMosquitto();
-  const target = await startPulse(broker, ctx.flushMs);
+  const target = await startPulse(broker, ctx);
   const load = await startLoad(target, { clients: s.clients });
   broadcast(load.workers, { type: 'reset' });
   const result = await loadRun(
     s,
     broker ? broker.url : target.mqttUrl,
-    async () => (await getJson(`${target.url}/api/stats`)).readings.accepted,
+    async () => (await getJson(`${target.url}/api/stats`, target.token)).readings.accepted,
     { server: target.child, broker: broker?.child, load: load.workers },
   );
   const reports = await gather(load.workers, 'report');

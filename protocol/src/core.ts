@@ -19,6 +19,7 @@ export * from './lib/http';
 export * from './lib/alerts';
 export * from './lib/auth';
 export * from './lib/screens';
+export * from './lib/device-credentials';
 export * from './lib/backoff';
 export * from './lib/clock';
 export * from './lib/series-buffer';

@@ -1,4 +1,5 @@
 import { parseConfig, USAGE } from './app/config';
+import { runCredentialsCommand } from './app/credentials-command';
 import { runSimulator } from './app/simulator';
 
 export { parseConfig, USAGE, DEFAULTS } from './app/config';
@@ -13,6 +14,16 @@ export type { ScenarioName } from './app/models/scenario';
 const FORCE_EXIT_MS = 3000;
 
 export function main(argv: readonly string[]): void {
+  if (argv[0] === 'credentials') {
+    void runCredentialsCommand(argv.slice(1), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      fetch,
+    }).then((code) => {
+      process.exitCode = code;
+    });
+    return;
+  }
   const parsed = parseConfig(argv);
   if (!parsed.ok) {
     process.stderr.write(`pulse-simulator: ${parsed.error}\n\n${USAGE}`);

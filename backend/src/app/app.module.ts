@@ -15,6 +15,9 @@ import { UsersRepository } from './auth/users.repository';
 import { UsersService } from './auth/users.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
+import { DeviceCredentialsController } from './device-credentials/device-credentials.controller';
+import { DeviceCredentialsRepository } from './device-credentials/device-credentials.repository';
+import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
 import { DevicesController } from './devices/devices.controller';
 import { HistoryService } from './history/history.service';
@@ -44,6 +47,7 @@ const repositories = [
   SimulatorRepository,
   UsersRepository,
   ScreensRepository,
+  DeviceCredentialsRepository,
 ];
 const services = [
   AlertsService,
@@ -62,6 +66,7 @@ const services = [
   ScreensService,
   // Display tokens verify through the screens feature (a port of auth/).
   { provide: SCREEN_TOKENS, useExisting: ScreensService },
+  DeviceCredentialsService,
   // The one role check of every REST route (auth/roles.guard.ts).
   { provide: APP_GUARD, useClass: RolesGuard },
 ];
@@ -80,6 +85,7 @@ export class AppModule {
         AuthController,
         UsersController,
         ScreensController,
+        DeviceCredentialsController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },

@@ -10,8 +10,10 @@ import type { Server as HttpServer } from 'node:http';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
 import { readMqttClientAuth, readTlsMaterial } from './config/secret-files';
+import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { IngestService } from './ingest/ingest.service';
 import { LiveGateway } from './live/live.gateway';
+import { simulatedFleet, SIMULATOR_USERNAME } from './simulator/simulator-identity';
 import { SimulatorRepository } from './simulator/simulator.repository';
 
 /** `host` as seen from this machine in a URL (`0.0.0.0` → 127.0.0.1, IPv6 in brackets). */
@@ -43,6 +45,7 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly ingest: IngestService,
     private readonly gateway: LiveGateway,
     private readonly simulator: SimulatorRepository,
+    private readonly deviceCredentials: DeviceCredentialsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,7 +80,8 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
         rate: config.SIMULATOR_RATE,
         dropout: config.SIMULATOR_DROPOUT,
         offline: config.SIMULATOR_OFFLINE,
-        // External broker only: the embedded one has no credentials for the loopback simulator.
+        // External broker: the gateway's own credentials. Embedded: an identity of its own,
+        // allowed to publish for its fleet only (works with ANONYMOUS_DEVICES=false).
         credentials: config.MQTT_URL
           ? {
               MQTT_USERNAME: config.MQTT_USERNAME,
@@ -85,6 +89,16 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
               MQTT_CA_FILE: config.MQTT_CA_FILE,
             }
           : {},
+        login: config.MQTT_URL
+          ? undefined
+          : {
+              username: SIMULATOR_USERNAME,
+              password: this.deviceCredentials.registerService(
+                SIMULATOR_USERNAME,
+                simulatedFleet(config.SIMULATOR_DEVICES),
+              ),
+              dir: config.DATA_DIR,
+            },
       });
     }
   }

@@ -52,7 +52,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   try {
     app.setGlobalPrefix('api');
     app.disable('x-powered-by');
-    hardenHttp(app);
+    hardenHttp(app, { tls: tls !== null });
     mountDashboard(app, config.DASHBOARD_DIR);
     await app.listen(config.PORT, config.HOST);
   } catch (error) {

@@ -39,6 +39,11 @@ export function launchChromium(): Promise<Browser> {
 export interface BrowserSession {
   /** Every page opened so far, in order. */
   pages: Page[];
+  /**
+   * Content-Security-Policy violations any page reported so far. `close()` fails when there is
+   * one: every browser test doubles as a check that the dashboard runs under Pulse's CSP.
+   */
+  cspViolations: string[];
   /** A page in its own context, `setup` run before it navigates to `baseUrl + path`. */
   open(path: string, setup?: (page: Page) => Promise<void>): Promise<Page>;
   /** A screenshot into e2e/screenshots/<name>. */
@@ -50,12 +55,25 @@ export async function startBrowserSession(baseUrl: string): Promise<BrowserSessi
   mkdirSync(SCREENSHOTS, { recursive: true });
   const browser = await launchChromium();
   const pages: Page[] = [];
+  const cspViolations: string[] = [];
   return {
     pages,
+    cspViolations,
     open: async (path, setup) => {
       const context = await browser.newContext({ viewport: VIEWPORT });
+      // The browser fires `securitypolicyviolation` for each refused inline style or script;
+      // this listener, added through DevTools, is not itself subject to the page's CSP.
+      await context.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (event) =>
+          console.error(`[csp] ${event.violatedDirective} ${event.blockedURI || 'inline'}`),
+        ),
+      );
       const page = await context.newPage();
       page.on('pageerror', (error) => console.error(`[page] ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && message.text().startsWith('[csp] '))
+          cspViolations.push(`${page.url()}: ${message.text().slice(6)}`);
+      });
       if (setup) await setup(page);
       await page.goto(`${baseUrl}${path}`);
       pages.push(page);
@@ -69,6 +87,8 @@ export async function startBrowserSession(baseUrl: string): Promise<BrowserSessi
           .close()
           .catch(() => undefined);
       await browser.close();
+      if (cspViolations.length > 0)
+        throw new Error(`the dashboard broke its CSP:\n${cspViolations.join('\n')}`);
     },
   };
 }

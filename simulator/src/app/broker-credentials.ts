@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { DeviceSecrets, readDeviceSecrets } from './device-credentials-file';
 
 /**
  * The simulator's broker credentials: `--username` / `MQTT_USERNAME`, `--password-file` /
- * `MQTT_PASSWORD_FILE`, `--ca-file` / `MQTT_CA_FILE` (flags win). Owns reading those files;
+ * `MQTT_PASSWORD_FILE`, `--ca-file` / `MQTT_CA_FILE` (flags win), or one identity per device
+ * with `--credentials-file` (device-credentials-file.ts). Owns reading those files;
  * must not connect or log: the password is never in argv (only the path of its file) and never
  * in a message (they name the flag and the path).
  */
@@ -12,14 +14,22 @@ export interface BrokerCredentials {
   password: string | null;
   /** PEM CA bundle for mqtts:// / wss:// brokers with a private CA. */
   ca: Buffer | null;
+  /** `--credentials-file`: each device connects as its id with its own secret. */
+  deviceSecrets: DeviceSecrets | null;
 }
 
-export const NO_CREDENTIALS: BrokerCredentials = { username: null, password: null, ca: null };
+export const NO_CREDENTIALS: BrokerCredentials = {
+  username: null,
+  password: null,
+  ca: null,
+  deviceSecrets: null,
+};
 
 export interface CredentialFlags {
   username?: string;
   'password-file'?: string;
   'ca-file'?: string;
+  'credentials-file'?: string;
 }
 
 /** Credentials from flags and environment, or one error line per problem. */
@@ -48,6 +58,15 @@ export function readBrokerCredentials(
   if (password !== null && username === null)
     errors.push('--password-file needs --username (or MQTT_USERNAME)');
   if (password === '') errors.push('--password-file: the file is empty');
+  let deviceSecrets: DeviceSecrets | null = null;
+  const secretsPath = flags['credentials-file'];
+  if (secretsPath !== undefined) {
+    if (username !== null)
+      errors.push('--credentials-file gives every device its own username: drop --username');
+    const read = readDeviceSecrets(secretsPath);
+    if (read.ok) deviceSecrets = read.secrets;
+    else errors.push(...read.errors);
+  }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, credentials: { username, password, ca } };
+  return { ok: true, credentials: { username, password, ca, deviceSecrets } };
 }

@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       username: 'username',
       'password-file': 'password',
       'ca-file': 'ca',
+      'credentials-file': 'deviceSecrets',
     };
     for (const [, flag, text] of rows) {
       const actual =

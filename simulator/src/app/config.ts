@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BrokerCredentials, NO_CREDENTIALS, readBrokerCredentials } from './broker-credentials';
+import { deviceId } from './models/fleet';
 import { SCENARIO_NAMES, ScenarioName } from './models/scenario';
 
 /**
@@ -46,7 +47,8 @@ export interface SimulatorConfig {
   scenario: ScenarioName | null;
   /**
    * `--username`, `--password-file`, `--ca-file` (or env MQTT_USERNAME, MQTT_PASSWORD_FILE,
-   * MQTT_CA_FILE): read at startup; the password is never a flag (argv is public in `ps`).
+   * MQTT_CA_FILE), `--credentials-file`: read at startup; a password is never a flag (argv is
+   * public in `ps`).
    */
   credentials: BrokerCredentials;
 }
@@ -100,8 +102,14 @@ Options:
   --password-file <f>  file whose first line is the broker password
                                                       (env MQTT_PASSWORD_FILE)
   --ca-file <f>        PEM CA of an mqtts:// broker   (env MQTT_CA_FILE)
+  --credentials-file <f>
+                       one identity per device: JSON {"<id>": "<secret>"}
+                       or lines <id>:<secret>; every device of the fleet
+                       needs one, and each gets its own connection
   --quiet              no progress line
   -h, --help           show this help
+
+Device credentials on a Pulse gateway (admin API): credentials --help
 
 Exit codes: 0 done or stopped, 2 bad arguments.
 `;
@@ -257,7 +265,26 @@ export function parseConfig(
   }
   const credentials = readBrokerCredentials(values, env);
   if (!credentials.ok) return { ok: false, error: credentials.errors.join('\n') };
+  const missing = missingSecrets(result.data, credentials.credentials);
+  if (missing) return { ok: false, error: missing };
   return { ok: true, config: { ...result.data, credentials: credentials.credentials } };
+}
+
+/** With --credentials-file, the fleet's ids it lacks (a few named), or null. */
+function missingSecrets(
+  fleet: { prefix: string; devices: number },
+  credentials: BrokerCredentials,
+): string | null {
+  const secrets = credentials.deviceSecrets;
+  if (!secrets) return null;
+  const missing: string[] = [];
+  for (let i = 0; i < fleet.devices; i++) {
+    const id = deviceId(fleet.prefix, i, fleet.devices);
+    if (!secrets.has(id)) missing.push(id);
+  }
+  if (missing.length === 0) return null;
+  const named = missing.slice(0, 5).join(', ');
+  return `--credentials-file has no secret for ${named}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (ids are ${fleet.prefix}-001...; see --prefix and --devices)`;
 }
 
 function parseWith(argv: readonly string[]) {
@@ -282,6 +309,7 @@ function parseWith(argv: readonly string[]) {
       username: { type: 'string' },
       'password-file': { type: 'string' },
       'ca-file': { type: 'string' },
+      'credentials-file': { type: 'string' },
       load: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -21,6 +21,8 @@ export interface PublisherOptions {
   clientIdSuffix?: string;
   /** Broker username, password and CA (BrokerCredentials), added to every connection. */
   auth?: { username?: string; password?: string; ca?: Buffer };
+  /** Per-device mode: each device connects as its id with this secret (`--credentials-file`). */
+  deviceSecrets?: ReadonlyMap<string, string>;
 }
 
 export interface PublisherCounters {
@@ -228,6 +230,11 @@ export class Publisher {
       queueQoSZero: false,
       ...this.options.auth,
     };
+    const secret = this.perDevice ? this.options.deviceSecrets?.get(first.id) : undefined;
+    if (secret !== undefined) {
+      options.username = first.id;
+      options.password = secret;
+    }
     if (this.perDevice) {
       options.will = {
         topic: statusTopic(first.id),

@@ -33,10 +33,16 @@ export interface SimulatorDeps {
   progress?: ProgressStream;
 }
 
-/** Connections to open: one per device for small fleets, else a small pool. */
+/**
+ * Connections to open: one per device for small fleets and whenever each device has its own
+ * credentials (`--credentials-file`: a connection has one identity), else a small pool.
+ */
 export function connectionCount(
-  config: Pick<SimulatorConfig, 'connections' | 'devices' | 'load'>,
+  config: Pick<SimulatorConfig, 'connections' | 'devices' | 'load'> & {
+    credentials?: Pick<SimulatorConfig['credentials'], 'deviceSecrets'>;
+  },
 ): number {
+  if (config.credentials?.deviceSecrets) return config.devices;
   if (config.connections > 0) return Math.min(config.connections, config.devices);
   if (config.load) return Math.min(config.devices, 4);
   if (config.devices <= PER_DEVICE_LIMIT) return config.devices;
@@ -73,6 +79,7 @@ export function runSimulator(config: SimulatorConfig, deps: SimulatorDeps = {}):
       password: config.credentials.password ?? undefined,
       ca: config.credentials.ca ?? undefined,
     },
+    deviceSecrets: config.credentials.deviceSecrets ?? undefined,
   });
   const counters = { dropouts: 0, outages: 0, lagged: 0 };
   const pending: Array<Array<{ ts: number; values: Record<string, number> }>> = devices.map(

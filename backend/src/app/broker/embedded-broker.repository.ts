@@ -5,6 +5,8 @@ import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TlsMaterial } from '../config/secret-files';
+import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
+import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { SecurityCounters } from '../security/security-counters.service';
@@ -40,6 +42,8 @@ export class EmbeddedBrokerRepository {
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
+  /** Who each connection is and which client ids they hold (security/broker-auth.ts). */
+  private readonly auth: BrokerAuthenticator;
 
   constructor(
     private readonly counters: SecurityCounters,
@@ -48,18 +52,26 @@ export class EmbeddedBrokerRepository {
       Config,
       'MQTT_MAX_CONNECTIONS' | 'MQTT_MAX_CONNECTIONS_PER_IP' | 'CONNECTION_CAP_EXEMPT'
     >,
+    private readonly credentials: DeviceCredentialsService,
   ) {
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
+    this.auth = new BrokerAuthenticator(counters, credentials);
+    // A rotated or revoked secret must not keep a connection made with it.
+    credentials.onCredentialsChanged((deviceId) => this.auth.disconnectDevice(deviceId));
   }
 
   /** Create the broker (not listening yet). */
   create(): InProcessBroker {
-    // Topic ACL, retained and size bounds for anonymous devices (docs/limits.md).
-    const aedes = createBroker(brokerHooks(this.counters));
+    // Who connects (device credentials, anonymous devices, client-id takeover), then the topic
+    // ACL per identity, retained and size bounds (docs/limits.md).
+    const aedes = createBroker({
+      authenticate: this.auth.authenticate,
+      ...brokerHooks(this.counters, this.credentials),
+    });
     this.aedes = aedes;
     return {
       subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),

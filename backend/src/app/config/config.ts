@@ -190,6 +190,19 @@ export const ConfigSchema = z.object({
     )
     .default(['127.0.0.1', '::1']),
   // --- end of the TLS / broker credentials / connection caps block.
+  // --- device credentials on the embedded broker (device-credentials/, docs/decisions/0012).
+  /**
+   * `true`: an MQTT client without a username may publish as any device id that has no
+   * credentials of its own (the README's `mosquitto_pub` line); `false`: every device connects
+   * with its id and secret (`POST /api/devices/{id}/credentials`), others are refused. Default
+   * `true` while HOST is a loopback address, `false` otherwise. Embedded broker only (an
+   * external broker has its own users and ACL).
+   */
+  ANONYMOUS_DEVICES: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  // --- end of the device credentials block.
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

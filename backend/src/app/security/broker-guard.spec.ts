@@ -1,7 +1,9 @@
 import { metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
+import { ANONYMOUS, BrokerIdentity, sameIdentity } from './broker-auth';
 import {
   MAX_RETAINED_BYTES,
   MqttFrameGuard,
+  ownsDevice,
   publishRefusal,
   subscriptionAllowed,
 } from './broker-guard';
@@ -90,5 +92,50 @@ describe('subscriptionAllowed', () => {
     ]) {
       expect({ filter, allowed: subscriptionAllowed(filter) }).toEqual({ filter, allowed: false });
     }
+  });
+});
+
+describe('ownsDevice and the ACL per identity', () => {
+  const reserved = { isReserved: (id: string) => id === 'owned-1' };
+  const device: BrokerIdentity = { kind: 'device', deviceId: 'owned-1' };
+  const simulator: BrokerIdentity = {
+    kind: 'service',
+    name: 'pulse:simulator',
+    mayPublishFor: (id) => id.startsWith('sim-'),
+  };
+
+  it('a device publishes and subscribes under its own id only', () => {
+    expect(publishRefusal(telemetryTopic('owned-1'), 10, false, device, reserved)).toBeNull();
+    expect(publishRefusal(telemetryTopic('other-1'), 10, false, device, reserved)?.reason).toBe(
+      'mqtt_publish_acl',
+    );
+    expect(subscriptionAllowed('devices/owned-1/status', device, reserved)).toBe(true);
+    expect(subscriptionAllowed('devices/other-1/status', device, reserved)).toBe(false);
+  });
+
+  it('an id with credentials is closed to anonymous clients and to the simulator', () => {
+    expect(publishRefusal(telemetryTopic('owned-1'), 10, false, ANONYMOUS, reserved)?.reason).toBe(
+      'mqtt_publish_acl',
+    );
+    expect(publishRefusal(telemetryTopic('free-1'), 10, false, ANONYMOUS, reserved)).toBeNull();
+    expect(subscriptionAllowed('devices/owned-1/#', ANONYMOUS, reserved)).toBe(false);
+    expect(ownsDevice(simulator, { isReserved: () => true }, 'sim-001')).toBe(false);
+  });
+
+  it('the simulator publishes for its fleet only and subscribes to nothing', () => {
+    expect(publishRefusal(statusTopic('sim-001'), 6, true, simulator, reserved)).toBeNull();
+    expect(publishRefusal(statusTopic('free-1'), 6, true, simulator, reserved)?.reason).toBe(
+      'mqtt_publish_acl',
+    );
+    expect(subscriptionAllowed('devices/sim-001/status', simulator, reserved)).toBe(false);
+  });
+
+  it('only the same identity may take over a client id', () => {
+    expect(sameIdentity(device, { kind: 'device', deviceId: 'owned-1' })).toBe(true);
+    expect(sameIdentity(device, { kind: 'device', deviceId: 'other-1' })).toBe(false);
+    expect(sameIdentity(device, ANONYMOUS)).toBe(false);
+    expect(sameIdentity(ANONYMOUS, device)).toBe(false);
+    expect(sameIdentity(ANONYMOUS, ANONYMOUS)).toBe(true);
+    expect(sameIdentity(simulator, { ...simulator })).toBe(true);
   });
 });

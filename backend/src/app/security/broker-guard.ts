@@ -1,6 +1,13 @@
 import { isValidId, LIMITS, parseTopic, quote } from '@pulse/protocol';
 import type { AedesOptions, Client } from 'aedes';
 import type { Socket } from 'node:net';
+import {
+  ANONYMOUS,
+  BrokerAuthority,
+  BrokerIdentity,
+  describeIdentity,
+  identityOf,
+} from './broker-auth';
 import { SecurityCounters, SecurityRefusal } from './security-counters.service';
 
 /**
@@ -18,17 +25,21 @@ export const MAX_RETAINED_BYTES = 8 * 1024;
 export const MAX_MQTT_PACKET_BYTES = LIMITS.maxPayloadBytes + 1024;
 
 /**
- * What an anonymous device may publish: exactly `devices/{valid id}/telemetry|status|meta`,
- * payloads within the contract's 64 KiB, retained only on status/meta within
- * MAX_RETAINED_BYTES (an empty retained payload only clears, and is fine). Null when allowed.
+ * What a connection may publish: exactly `devices/{valid id}/telemetry|status|meta` for an id
+ * its identity owns ({@link ownsDevice}), payloads within the contract's 64 KiB, retained only
+ * on status/meta within MAX_RETAINED_BYTES (an empty retained payload only clears, and is
+ * fine). Null when allowed.
  */
 export function publishRefusal(
   topic: string,
   payloadBytes: number,
   retain: boolean,
+  identity: BrokerIdentity = ANONYMOUS,
+  authority: Reserved = NOTHING_RESERVED,
 ): { reason: SecurityRefusal; detail: string } | null {
   const parsed = parseTopic(topic);
-  if (!parsed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
+  if (!parsed || !ownsDevice(identity, authority, parsed.deviceId))
+    return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
   if (payloadBytes > LIMITS.maxPayloadBytes)
     return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
   if (retain && payloadBytes > 0) {
@@ -44,12 +55,42 @@ export function publishRefusal(
 }
 
 /**
- * What an anonymous device may subscribe to: its own topics only, `devices/{id}/…` with a
- * literal id — no `#`, no wildcard across devices, no `$SYS`.
+ * What a device may subscribe to: one device's own topics, `devices/{id}/…` with a literal id
+ * its identity owns ({@link ownsDevice}) — no `#`, no wildcard across devices, no `$SYS`.
  */
-export function subscriptionAllowed(filter: string): boolean {
+export function subscriptionAllowed(
+  filter: string,
+  identity: BrokerIdentity = ANONYMOUS,
+  authority: Reserved = NOTHING_RESERVED,
+): boolean {
   const parts = filter.split('/');
-  return parts.length >= 3 && parts[0] === 'devices' && isValidId(parts[1]) && parts[2] !== '';
+  return (
+    parts.length >= 3 &&
+    parts[0] === 'devices' &&
+    isValidId(parts[1]) &&
+    parts[2] !== '' &&
+    // The simulator publishes only: it has nothing to read.
+    identity.kind !== 'service' &&
+    ownsDevice(identity, authority, parts[1])
+  );
+}
+
+type Reserved = Pick<BrokerAuthority, 'isReserved'>;
+const NOTHING_RESERVED: Reserved = { isReserved: () => false };
+
+/**
+ * The device ids an identity may publish under: a device its own id only; the simulator its
+ * fleet's; an anonymous client any id. A reserved id (one with credentials, live or revoked)
+ * belongs to its device alone, so neither an anonymous client nor the simulator can speak for it.
+ */
+export function ownsDevice(
+  identity: BrokerIdentity,
+  authority: Reserved,
+  deviceId: string,
+): boolean {
+  if (identity.kind === 'device') return deviceId === identity.deviceId;
+  if (identity.kind === 'service' && !identity.mayPublishFor(deviceId)) return false;
+  return !authority.isReserved(deviceId);
 }
 
 /**
@@ -117,30 +158,40 @@ export function guardPacketSize(socket: Socket, counters: SecurityCounters): voi
 }
 
 /**
- * Aedes hooks for anonymous devices: {@link publishRefusal} on every publish (a refused one
- * closes the sender's connection — MQTT 3.1.1 has no negative PUBACK, §3.3.5) and
- * {@link subscriptionAllowed} on every subscription (a refused one is granted QoS 128 and the
- * connection stays). Owns the ACL decisions; the broker repository owns the broker.
+ * Aedes ACL hooks, per connection identity (security/broker-auth.ts): {@link publishRefusal}
+ * on every publish (a refused one closes the sender's connection — MQTT 3.1.1 has no negative
+ * PUBACK, §3.3.5) and {@link subscriptionAllowed} on every subscription (a refused one is
+ * granted QoS 128 and the connection stays), each limited to the ids {@link ownsDevice} allows.
+ * Owns the ACL decisions; the broker repository owns the broker.
  */
 export function brokerHooks(
   counters: SecurityCounters,
+  authority: Reserved,
 ): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'> {
   return {
     authorizePublish: (client, packet, callback) => {
+      const identity = identityOf(client);
       const refusal = publishRefusal(
         packet.topic,
         Buffer.byteLength(packet.payload),
         packet.retain,
+        identity,
+        authority,
       );
       if (!refusal) return callback(null);
-      counters.refuse(refusal.reason, `${refusal.detail} by ${clientName(client)}`);
+      counters.refuse(
+        refusal.reason,
+        `${refusal.detail} by ${clientName(client)} (${describeIdentity(identity)})`,
+      );
       callback(new Error(refusal.detail));
     },
     authorizeSubscribe: (client, subscription, callback) => {
-      if (subscriptionAllowed(subscription.topic)) return callback(null, subscription);
+      const identity = identityOf(client);
+      if (subscriptionAllowed(subscription.topic, identity, authority))
+        return callback(null, subscription);
       counters.refuse(
         'mqtt_subscribe_acl',
-        `subscription to ${quote(subscription.topic)} by ${clientName(client)}`,
+        `subscription to ${quote(subscription.topic)} by ${clientName(client)} (${describeIdentity(identity)})`,
       );
       callback(null, null);
     },

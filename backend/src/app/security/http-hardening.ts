@@ -25,11 +25,12 @@ function connectSources(req: IncomingMessage): string {
  * Hardens Nest's Express app before anything is routed: security headers (helmet), the
  * origin and content-type checks of {@link EntryGuard}, and a JSON-only body parser. The app
  * must be created with `bodyParser: false` (Nest's urlencoded and text parsers stay off) and
- * this called before `listen()`/`init()` and before any other middleware. Owns the headers
+ * this called before `listen()`/`init()` and before any other middleware; `tls` when it serves
+ * HTTPS (adds HSTS). Owns the headers
  * and the parser; the Socket.IO server (not behind Express) is guarded by
  * `EntryGuard.allowSocketRequest` where it is built.
  */
-export function hardenHttp(app: NestExpressApplication): void {
+export function hardenHttp(app: NestExpressApplication, { tls }: { tls: boolean }): void {
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -45,18 +46,20 @@ export function hardenHttp(app: NestExpressApplication): void {
           'object-src': ["'none'"],
           'script-src': ["'self'"],
           'script-src-attr': ["'none'"],
-          // Inline styles only (never script). The dashboard no longer injects <style> elements
-          // (no component styles); dropping 'unsafe-inline' waits for a browser test that fails
-          // on CSP reports.
-          'style-src': ["'self'", "'unsafe-inline'"],
+          // No inline styles either: the dashboard has no component styles (no <style> injected)
+          // and sets styles through the CSSOM only, which CSP does not govern. Every browser
+          // test fails on a CSP violation (dashboard/e2e/support/browser.ts).
+          'style-src': ["'self'"],
         },
       },
       frameguard: { action: 'deny' },
       // `no-referrer` would make browsers send `Origin: null` on the dashboard's own POSTs
       // (Fetch spec, "append a request Origin header"); `same-origin` leaks nothing elsewhere.
       referrerPolicy: { policy: 'same-origin' },
-      // Pulse serves plain HTTP today; HSTS belongs with the TLS listener when it comes.
-      strictTransportSecurity: false,
+      // Over TLS the browser is told to stay on HTTPS (a year; no includeSubDomains: Pulse
+      // does not own its parent domain's other hosts). Over plain HTTP the header is ignored by
+      // browsers anyway and would only confuse.
+      strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: false } : false,
     }),
   );
   app.use(app.get(EntryGuard).checkWrite);

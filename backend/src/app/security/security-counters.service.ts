@@ -52,6 +52,14 @@ export const SECURITY_REFUSALS = [
   'screen_pairing',
   /** Wall pairing claim polls over the per-address rate (429). */
   'screen_claim_rate',
+  /** MQTT CONNECT without credentials while ANONYMOUS_DEVICES=false (CONNACK 5, not authorized). */
+  'mqtt_unauthenticated',
+  /** MQTT CONNECT with an unknown username or a wrong/revoked secret (CONNACK 4). */
+  'mqtt_auth_failed',
+  /** MQTT CONNECT after too many failures for one address + username (CONNACK 5, not checked). */
+  'mqtt_auth_rate',
+  /** MQTT CONNECT reusing a connected client's id under another identity (CONNACK 2). */
+  'mqtt_takeover',
 ] as const;
 export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
 

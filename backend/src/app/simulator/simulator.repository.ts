@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SIMULATOR_PREFIX } from './simulator-identity';
 
 /** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
 const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
@@ -20,6 +21,7 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
 export class SimulatorRepository {
   private readonly logger = new Logger('Simulator');
   private child: ChildProcess | null = null;
+  private loginFile: string | null = null;
 
   start(options: {
     mqttUrl: string;
@@ -34,6 +36,12 @@ export class SimulatorRepository {
      * to everyone. The password itself stays in its file.
      */
     credentials?: Record<string, string | undefined>;
+    /**
+     * Embedded broker: the simulator's own identity (simulator-identity.ts). The secret goes in
+     * a 0600 file in `dir` (DATA_DIR), named to the child as MQTT_PASSWORD_FILE, and is
+     * removed when the child stops.
+     */
+    login?: { username: string; password: string; dir: string };
   }): void {
     const script = options.script ?? defaultSimulatorScript();
     if (!existsSync(script)) {
@@ -57,10 +65,13 @@ export class SimulatorRepository {
       String(options.dropout ?? 0),
       '--offline',
       String(options.offline ?? 0),
+      '--prefix',
+      SIMULATOR_PREFIX,
       '--quiet',
     ];
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [name, value] of Object.entries(options.credentials ?? {})) {
+    const credentials = { ...options.credentials, ...this.writeLogin(options.login) };
+    for (const [name, value] of Object.entries(credentials)) {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
@@ -81,10 +92,22 @@ export class SimulatorRepository {
     });
   }
 
+  /** The password file of `login` (a fresh name per process, only this user may read it). */
+  private writeLogin(login?: { username: string; password: string; dir: string }) {
+    if (!login) return {};
+    const file = join(login.dir, `simulator-${process.pid}.secret`);
+    rmSync(file, { force: true });
+    writeFileSync(file, `${login.password}\n`, { mode: 0o600, flag: 'wx' });
+    this.loginFile = file;
+    return { MQTT_USERNAME: login.username, MQTT_PASSWORD_FILE: file, MQTT_CA_FILE: undefined };
+  }
+
   /** SIGTERM (the simulator publishes `offline` for its devices), then SIGKILL after 3 s. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
+    if (this.loginFile) rmSync(this.loginFile, { force: true });
+    this.loginFile = null;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

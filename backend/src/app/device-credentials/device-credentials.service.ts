@@ -1,0 +1,180 @@
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
+import type {
+  CreateDeviceCredentialResponse,
+  DeviceCredentialInfo,
+  DeviceCredentialListResponse,
+} from '@pulse/protocol';
+import { isLoopbackHost } from '../common/loopback';
+import { CONFIG, Config } from '../config/config';
+import type { BrokerAuthority, BrokerIdentity } from '../security/broker-auth';
+import { DeviceCredentialsRepository } from './device-credentials.repository';
+import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
+
+/** ANONYMOUS_DEVICES, or its default for the HOST: on only while bound to loopback. */
+export function anonymousDevicesOf(config: Pick<Config, 'ANONYMOUS_DEVICES' | 'HOST'>): boolean {
+  return config.ANONYMOUS_DEVICES ?? isLoopbackHost(config.HOST);
+}
+
+/** Most device ids with credentials (live or revoked); more are refused with 409. */
+export const MAX_DEVICE_CREDENTIALS = 100_000;
+/** Last-connect times are written at most this often, all together (one transaction). */
+const LAST_CONNECT_FLUSH_MS = 5000;
+
+interface Held {
+  hash: string;
+  revoked: boolean;
+}
+
+/**
+ * Per-device broker credentials: creates, rotates, revokes and lists them, and answers the
+ * embedded broker's questions ({@link BrokerAuthority}: who is this, is this id reserved) from
+ * memory — a CONNECT costs one SHA-256 and no SQLite read. Also holds the in-memory identities
+ * of Pulse's own clients (the built-in simulator), which are never stored.
+ *
+ * Owns the policy; the repository owns the SQL, the broker repository closes connections when
+ * told ({@link onCredentialsChanged}). Never logs or keeps a secret: only its hash.
+ */
+@Injectable()
+export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('DeviceCredentials');
+  readonly anonymousDevices: boolean;
+  private readonly held = new Map<string, Held>();
+  private readonly services = new Map<
+    string,
+    { hash: string; mayPublishFor(deviceId: string): boolean }
+  >();
+  private readonly connects = new Map<string, number>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly changed: ((deviceId: string) => void)[] = [];
+  private readonly external: boolean;
+
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_DEVICES' | 'HOST' | 'MQTT_URL'>,
+    private readonly repo: DeviceCredentialsRepository,
+  ) {
+    this.anonymousDevices = anonymousDevicesOf(config);
+    this.external = config.MQTT_URL !== undefined;
+    for (const row of repo.all())
+      this.held.set(row.deviceId, { hash: row.secretHash, revoked: row.revokedAt !== null });
+    if (this.anonymousDevices && !this.external && !isLoopbackHost(config.HOST))
+      this.logger.warn(
+        `ANONYMOUS_DEVICES=true on HOST ${config.HOST}: any MQTT client that reaches the broker may publish as a device without credentials`,
+      );
+  }
+
+  onModuleInit(): void {
+    if (!this.external)
+      this.logger.log(
+        `device credentials: ${this.held.size} device(s); anonymous devices ${this.anonymousDevices ? 'allowed (ANONYMOUS_DEVICES=true)' : 'refused'}`,
+      );
+  }
+
+  onModuleDestroy(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      // The database may already be closed; a last-connect time is not worth failing a shutdown.
+      this.logger.warn(`last-connect times not saved: ${(error as Error).message}`);
+    }
+  }
+
+  /** `listener(deviceId)` when a device's secret is replaced or revoked: close its connections. */
+  onCredentialsChanged(listener: (deviceId: string) => void): void {
+    this.changed.push(listener);
+  }
+
+  /** A new secret for the device (rotating any earlier one); shown in the answer and never again. */
+  create(deviceId: string): CreateDeviceCredentialResponse {
+    if (this.external)
+      throw new ConflictException(
+        'device credentials apply to the embedded broker; with MQTT_URL, add the device to that broker (e.g. mosquitto_passwd and an ACL pattern)',
+      );
+    const rotated = this.held.has(deviceId);
+    if (!rotated && this.held.size >= MAX_DEVICE_CREDENTIALS)
+      throw new ConflictException(`at most ${MAX_DEVICE_CREDENTIALS} devices have credentials`);
+    const secret = newDeviceSecret();
+    const hash = hashDeviceSecret(secret);
+    const now = Date.now();
+    this.repo.upsert(deviceId, hash, now);
+    this.held.set(deviceId, { hash, revoked: false });
+    this.connects.delete(deviceId);
+    this.logger.log(`credentials ${rotated ? 'rotated' : 'created'} for device ${deviceId}`);
+    if (rotated) this.notify(deviceId);
+    return { deviceId, secret, createdAt: now, rotated };
+  }
+
+  /** Revoke and close the device's live connections at once; false when it had none. */
+  revoke(deviceId: string): boolean {
+    const held = this.held.get(deviceId);
+    if (!held) return false;
+    this.repo.revoke(deviceId, Date.now());
+    held.revoked = true;
+    this.logger.log(`credentials revoked for device ${deviceId}`);
+    this.notify(deviceId);
+    return true;
+  }
+
+  list(): DeviceCredentialListResponse {
+    this.flush();
+    const credentials: DeviceCredentialInfo[] = this.repo
+      .all()
+      .map(({ deviceId, createdAt, lastConnectAt, revokedAt }) => ({
+        deviceId,
+        createdAt,
+        lastConnectAt,
+        revokedAt,
+      }));
+    return { credentials };
+  }
+
+  /**
+   * An in-memory identity for one of Pulse's own clients, valid until this process exits:
+   * returns its secret (random per process, so nothing lasting can leak).
+   */
+  registerService(name: string, mayPublishFor: (deviceId: string) => boolean): string {
+    const secret = newDeviceSecret();
+    this.services.set(name, { hash: hashDeviceSecret(secret), mayPublishFor });
+    return secret;
+  }
+
+  identify(username: string, password: string): BrokerIdentity | null {
+    const service = this.services.get(username);
+    if (service)
+      return deviceSecretMatches(service.hash, password)
+        ? { kind: 'service', name: username, mayPublishFor: service.mayPublishFor }
+        : null;
+    const held = this.held.get(username);
+    if (!held || held.revoked || !deviceSecretMatches(held.hash, password)) return null;
+    return { kind: 'device', deviceId: username };
+  }
+
+  isReserved(deviceId: string): boolean {
+    return this.held.has(deviceId);
+  }
+
+  connected(identity: BrokerIdentity): void {
+    if (identity.kind !== 'device') return;
+    this.connects.set(identity.deviceId, Date.now());
+    this.flushTimer ??= setTimeout(() => this.flush(), LAST_CONNECT_FLUSH_MS);
+    this.flushTimer.unref?.();
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.connects.size === 0) return;
+    this.repo.recordConnects(this.connects);
+    this.connects.clear();
+  }
+
+  private notify(deviceId: string): void {
+    for (const listener of this.changed) listener(deviceId);
+  }
+}

@@ -1,0 +1,199 @@
+import { quote } from '@pulse/protocol';
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { SecurityCounters, SecurityRefusal } from './security-counters.service';
+
+/**
+ * Who an MQTT connection to the embedded broker is, decided once at CONNECT by the
+ * `authenticate` hook, and what its identity may do — the rule that follows it to every
+ * publish and subscription (broker-guard.ts reads it with {@link identityOf}).
+ *
+ * Owns the CONNECT decision (credentials, failure limit, client-id takeover), the identity of
+ * each connection and the client ids they hold; must not store or hash secrets (the
+ * device-credentials feature does, behind {@link BrokerAuthority}) nor own the broker.
+ */
+
+/** A connection's identity on the embedded broker. */
+export type BrokerIdentity =
+  /** No username: allowed only with ANONYMOUS_DEVICES; publishes for any id not reserved. */
+  | { kind: 'anonymous' }
+  /** Username = device id with that device's secret: publishes under its own id only. */
+  | { kind: 'device'; deviceId: string }
+  /**
+   * Pulse's own client (the built-in simulator): a per-process secret, and only the device ids
+   * it was started for, never a reserved one.
+   */
+  | { kind: 'service'; name: string; mayPublishFor(deviceId: string): boolean };
+
+/** What the broker hooks need from the credential store (DeviceCredentialsService). */
+export interface BrokerAuthority {
+  /** ANONYMOUS_DEVICES: may a connection without a username publish at all? */
+  readonly anonymousDevices: boolean;
+  /** The identity these credentials prove, or null (unknown user, wrong or revoked secret). */
+  identify(username: string, password: string): BrokerIdentity | null;
+  /**
+   * True when `deviceId` has (or had: revoked) its own credentials: only that device's identity
+   * may publish or subscribe under it — not an anonymous client, not the simulator.
+   */
+  isReserved(deviceId: string): boolean;
+  /** A connection with this identity was accepted (last-connect time). */
+  connected(identity: BrokerIdentity): void;
+}
+
+export const ANONYMOUS: BrokerIdentity = { kind: 'anonymous' };
+
+/**
+ * Failed CONNECTs (wrong secret, unknown username) per client address + username before that
+ * pair is refused without a check, for {@link AUTH_FAILURE_WINDOW_SECONDS}. Device secrets are
+ * 256 random bits, so this is not what stops guessing: it bounds the work and the log lines of
+ * a misconfigured fleet or a scripted flood.
+ */
+export const AUTH_FAILURES_ALLOWED = 10;
+export const AUTH_FAILURE_WINDOW_SECONDS = 60;
+
+const identities = new WeakMap<Client, BrokerIdentity>();
+
+/** The identity the `authenticate` hook gave `client` (anonymous for a Last Will with no client). */
+export function identityOf(client: Client | null): BrokerIdentity {
+  return (client && identities.get(client)) || ANONYMOUS;
+}
+
+/** Same identity: the only one allowed to take over a connected client's id. */
+export function sameIdentity(a: BrokerIdentity, b: BrokerIdentity): boolean {
+  if (a.kind === 'device') return b.kind === 'device' && a.deviceId === b.deviceId;
+  if (a.kind === 'service') return b.kind === 'service' && a.name === b.name;
+  return b.kind === 'anonymous';
+}
+
+/** How an identity is named in a log line (never with a secret). */
+export function describeIdentity(identity: BrokerIdentity): string {
+  if (identity.kind === 'device') return `device ${quote(identity.deviceId)}`;
+  if (identity.kind === 'service') return `service ${quote(identity.name)}`;
+  return 'anonymous';
+}
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (Aedes answers MQTT 5 clients with these too). */
+const IDENTIFIER_REJECTED = 2;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function refusal(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * The Aedes `authenticate` hook, and the client ids each identity holds.
+ *
+ * Aedes would close a connected client — and fire its Last Will — for a newcomer with the same
+ * client id (MQTT 3.1.1 §3.1.4-2, `registerClient` in aedes.js); here only the same identity
+ * may. The check runs in `authenticate`, before Aedes replaces the stored will or registers the
+ * newcomer, so a refused one changes nothing. Claims are taken when a CONNECT is accepted (not
+ * when Aedes registers the client a few callbacks later), so two CONNECTs racing for one id are
+ * decided here too, and released when that connection's socket closes.
+ */
+export class BrokerAuthenticator {
+  private readonly failures = new RateLimiterMemory({
+    points: AUTH_FAILURES_ALLOWED,
+    duration: AUTH_FAILURE_WINDOW_SECONDS,
+  });
+  /** Client id → the accepted connection holding it (until its socket closes). */
+  private readonly claims = new Map<string, Client>();
+
+  constructor(
+    private readonly counters: SecurityCounters,
+    private readonly authority: BrokerAuthority,
+  ) {}
+
+  readonly authenticate: NonNullable<AedesOptions['authenticate']> = (
+    client,
+    username,
+    password,
+    done,
+  ) => {
+    this.decide(client, username, password).then(
+      (result) => {
+        if ('refuse' in result) {
+          this.counters.refuse(result.refuse, result.detail);
+          return done(refusal(result.code, result.refuse), false);
+        }
+        const holder = this.claims.get(client.id);
+        if (holder && holder !== client && !sameIdentity(identityOf(holder), result)) {
+          this.counters.refuse(
+            'mqtt_takeover',
+            `client id ${quote(client.id)} held by ${describeIdentity(identityOf(holder))}, claimed by ${describeIdentity(result)} from ${remoteAddress(client)}`,
+          );
+          return done(refusal(IDENTIFIER_REJECTED, 'mqtt_takeover'), false);
+        }
+        identities.set(client, result);
+        this.claim(client);
+        this.authority.connected(result);
+        done(null, true);
+      },
+      (error: Error) => done(refusal(NOT_AUTHORIZED, error.message), false),
+    );
+  };
+
+  /** Close every connection of one device's identity (revoked or rotated credentials). */
+  disconnectDevice(deviceId: string): void {
+    for (const client of [...this.claims.values()]) {
+      const identity = identityOf(client);
+      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
+    }
+  }
+
+  private claim(client: Client): void {
+    const conn = client.conn as Client['conn'] & { destroyed?: boolean };
+    if (conn.destroyed) return;
+    const id = client.id;
+    this.claims.set(id, client);
+    conn.once('close', () => {
+      if (this.claims.get(id) === client) this.claims.delete(id);
+    });
+  }
+
+  private async decide(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<BrokerIdentity | { refuse: SecurityRefusal; code: number; detail: string }> {
+    const who = `client ${quote(client.id)} from ${remoteAddress(client)}`;
+    if (username === undefined || username === '') {
+      if (password !== undefined)
+        return {
+          refuse: 'mqtt_auth_failed',
+          code: BAD_USERNAME_OR_PASSWORD,
+          detail: `${who}: password without username`,
+        };
+      return this.authority.anonymousDevices
+        ? ANONYMOUS
+        : {
+            refuse: 'mqtt_unauthenticated',
+            code: NOT_AUTHORIZED,
+            detail: `${who} without credentials (ANONYMOUS_DEVICES=false)`,
+          };
+    }
+    const key = `${remoteAddress(client)}|${username}`;
+    const seen = await this.failures.get(key);
+    if (seen !== null && seen.consumedPoints >= AUTH_FAILURES_ALLOWED)
+      return {
+        refuse: 'mqtt_auth_rate',
+        code: NOT_AUTHORIZED,
+        detail: `${who} as ${quote(username)}: too many failures`,
+      };
+    const identity =
+      password === undefined ? null : this.authority.identify(username, password.toString('utf8'));
+    if (identity === null) {
+      await this.failures.penalty(key, 1);
+      return {
+        refuse: 'mqtt_auth_failed',
+        code: BAD_USERNAME_OR_PASSWORD,
+        detail: `${who} as ${quote(username)}: unknown username or wrong secret`,
+      };
+    }
+    return identity;
+  }
+}
+
+function remoteAddress(client: Client): string {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? 'a client';
+}

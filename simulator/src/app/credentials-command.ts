@@ -1,0 +1,167 @@
+// `pulse-simulator credentials create|revoke|list`: device credentials managed through the
+// gateway's admin API (POST|DELETE /api/devices/{id}/credentials, GET /api/device-credentials).
+// Owns that command's arguments, its HTTP calls and its output; must not touch MQTT or the fleet.
+// The admin's token comes from PULSE_TOKEN or --token-file, never from a flag value (argv is
+// public in `ps`); a created secret goes to stdout once and nowhere else.
+import type { CreateDeviceCredentialResponse, DeviceCredentialListResponse } from '@pulse/protocol';
+import { isValidId } from '@pulse/protocol';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export const CREDENTIALS_USAGE = `Usage: node dist/simulator/main.js credentials <command> [device-id] [options]
+
+Device credentials on the Pulse gateway's embedded broker (admin role needed).
+The MQTT username is the device id, the password the secret printed once by create.
+
+Commands:
+  create <device-id>   make the device's secret, or replace it (its connections
+                       are closed); prints the secret on stdout, once
+  revoke <device-id>   revoke it and disconnect the device at once
+  list                 devices with credentials: created, last connect, revoked
+
+Options:
+  --url <url>          the gateway, http:// or https://   (default http://127.0.0.1:3000)
+  --token-file <f>     file whose first line is an admin bearer token
+                       (or env PULSE_TOKEN; never on the command line)
+  -h, --help           show this help
+
+Exit codes: 0 done, 1 refused or unreachable, 2 bad arguments.
+`;
+
+export interface CommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  fetch: typeof fetch;
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:3000';
+
+/** Run the command; resolves with the process exit code. Never throws. */
+export async function runCredentialsCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CommandIo,
+): Promise<number> {
+  const args = parseCommand(argv, env);
+  if ('help' in args) {
+    io.stdout(CREDENTIALS_USAGE);
+    return 0;
+  }
+  if ('error' in args) {
+    io.stderr(`pulse-simulator credentials: ${args.error}\n\n${CREDENTIALS_USAGE}`);
+    return 2;
+  }
+  const { command, deviceId, url, token } = args;
+  const path =
+    command === 'list'
+      ? '/api/device-credentials'
+      : `/api/devices/${encodeURIComponent(deviceId)}/credentials`;
+  const method = command === 'create' ? 'POST' : command === 'revoke' ? 'DELETE' : 'GET';
+  let response: Response;
+  try {
+    response = await io.fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+    });
+  } catch (error) {
+    io.stderr(`pulse-simulator credentials: cannot reach ${url}: ${describe(error)}\n`);
+    return 1;
+  }
+  if (!response.ok) {
+    const body = await response.text().catch(() => '');
+    io.stderr(
+      `pulse-simulator credentials: ${method} ${path} answered ${response.status}: ${messageOf(body)}\n`,
+    );
+    return 1;
+  }
+  if (command === 'create') {
+    const created = (await response.json()) as CreateDeviceCredentialResponse;
+    io.stderr(
+      `credentials ${created.rotated ? 'rotated (its old connections were closed)' : 'created'} for device ${created.deviceId}; MQTT username ${created.deviceId}, password (shown once, store it now):\n`,
+    );
+    io.stdout(`${created.secret}\n`);
+  } else if (command === 'revoke') {
+    io.stderr(`credentials revoked for device ${deviceId}; its connections were closed\n`);
+  } else {
+    const { credentials } = (await response.json()) as DeviceCredentialListResponse;
+    io.stdout(formatList(credentials));
+  }
+  return 0;
+}
+
+type Parsed =
+  | { help: true }
+  | { error: string }
+  | { command: 'create' | 'revoke' | 'list'; deviceId: string; url: string; token: string };
+
+function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+  let values: { url?: string; 'token-file'?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        'token-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return { error: describe(error) };
+  }
+  if (values.help) return { help: true };
+  const [command, deviceId = '', ...extra] = positionals;
+  if (command !== 'create' && command !== 'revoke' && command !== 'list')
+    return { error: `expected create, revoke or list, got ${JSON.stringify(command ?? '')}` };
+  if (command === 'list' ? positionals.length > 1 : extra.length > 0 || !isValidId(deviceId))
+    return {
+      error:
+        command === 'list'
+          ? 'list takes no device id'
+          : `${command} needs one device id (1 to 64 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(positionals.slice(1).join(' '))}`,
+    };
+  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+/.test(url))
+    return { error: `--url must be http(s)://host:port, got ${JSON.stringify(url)}` };
+  let token = env['PULSE_TOKEN']?.trim() ?? '';
+  if (values['token-file'] !== undefined) {
+    try {
+      token = readFileSync(values['token-file'], 'utf8').split(/\r?\n/)[0].trim();
+    } catch (error) {
+      return {
+        error: `--token-file: cannot read ${values['token-file']} (${(error as NodeJS.ErrnoException).code})`,
+      };
+    }
+  }
+  if (token === '')
+    return {
+      error: 'no admin token: set PULSE_TOKEN or pass --token-file (POST /api/auth/tokens)',
+    };
+  return { command, deviceId, url, token };
+}
+
+function formatList(rows: DeviceCredentialListResponse['credentials']): string {
+  const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+  const lines = rows.map((row) =>
+    `${row.deviceId.padEnd(24)} ${time(row.createdAt).padEnd(24)} ${time(row.lastConnectAt).padEnd(24)} ${row.revokedAt === null ? '' : `revoked ${time(row.revokedAt)}`}`.trimEnd(),
+  );
+  return `${'device'.padEnd(24)} ${'created'.padEnd(24)} ${'last connect'.padEnd(24)}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
+}
+
+/** The API's `{message}` (Nest's error body), or the start of the body. */
+function messageOf(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: shown as is
+  }
+  return body.slice(0, 200) || '(no body)';
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  return `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+}
