@@ -107,6 +107,8 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
       'Signed in as viewer: only operators and admins acknowledge',
     );
     expect(await page.getByTestId('ack-identity').textContent()).toContain('cannot acknowledge');
+    // The Screens page is for admins: no link to it.
+    expect(await page.getByTestId('nav-screens').count()).toBe(0);
     await session.shot(page, 'alerts-viewer.png');
     await signOut(page);
   });

@@ -18,6 +18,7 @@ export * from './lib/live';
 export * from './lib/http';
 export * from './lib/alerts';
 export * from './lib/auth';
+export * from './lib/screens';
 export * from './lib/device-credentials';
 export * from './lib/backoff';
 export * from './lib/clock';
@@ -46,3 +47,8 @@ export type {
   SetupRequest,
   UpdateUserRequest,
 } from './lib/auth.schema';
+export type {
+  CreateScreenRequest,
+  PairingClaimRequest,
+  UpdateScreenRequest,
+} from './lib/screens.schema';

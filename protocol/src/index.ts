@@ -12,4 +12,5 @@ export * from './lib/live.schema';
 export * from './lib/http.schema';
 export * from './lib/alerts.schema';
 export * from './lib/auth.schema';
+export * from './lib/screens.schema';
 export * from './lib/decode';

@@ -4,7 +4,8 @@ import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
 import { AuthController } from './auth/auth.controller';
-import { AuthService } from './auth/auth.service';
+import { AuthService, SCREEN_TOKENS } from './auth/auth.service';
+import { LiveSessions } from './auth/live-sessions';
 import { LiveAuth } from './auth/live-auth';
 import { LoginService } from './auth/login.service';
 import { RolesGuard } from './auth/roles.guard';
@@ -27,6 +28,9 @@ import { LIVE_PROVIDERS } from './live/live.providers';
 import { PulseRuntime } from './pulse-runtime.service';
 import { EntryGuard } from './security/entry-guard.service';
 import { SecurityCounters } from './security/security-counters.service';
+import { ScreensController } from './screens/screens.controller';
+import { ScreensRepository } from './screens/screens.repository';
+import { ScreensService } from './screens/screens.service';
 import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
 import { Database } from './store/database';
@@ -42,6 +46,7 @@ const repositories = [
   MqttRepository,
   SimulatorRepository,
   UsersRepository,
+  ScreensRepository,
   DeviceCredentialsRepository,
 ];
 const services = [
@@ -57,6 +62,10 @@ const services = [
   LoginService,
   UsersService,
   LiveAuth,
+  LiveSessions,
+  ScreensService,
+  // Display tokens verify through the screens feature (a port of auth/).
+  { provide: SCREEN_TOKENS, useExisting: ScreensService },
   DeviceCredentialsService,
   // The one role check of every REST route (auth/roles.guard.ts).
   { provide: APP_GUARD, useClass: RolesGuard },
@@ -75,6 +84,7 @@ export class AppModule {
         AlertRulesController,
         AuthController,
         UsersController,
+        ScreensController,
         DeviceCredentialsController,
       ],
       providers: [

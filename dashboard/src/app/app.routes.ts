@@ -1,5 +1,5 @@
 import { Route } from '@angular/router';
-import { loginGuard, setupGuard, viewGuard, wallAllowed } from './auth/auth.guards';
+import { adminGuard, loginGuard, setupGuard, viewGuard, wallAllowed } from './auth/auth.guards';
 
 export const appRoutes: Route[] = [
   {
@@ -22,16 +22,22 @@ export const appRoutes: Route[] = [
     loadComponent: () => import('./alerts/alerts.page').then((m) => m.AlertsPage),
   },
   {
+    path: 'screens',
+    title: 'Pulse · Screens',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./screens/screens.page').then((m) => m.ScreensPage),
+  },
+  {
     path: 'wall',
     title: 'Pulse · Wall',
     canMatch: [wallAllowed],
     loadComponent: () => import('./wall/wall.page').then((m) => m.WallPage),
   },
   {
-    // An unattended screen never lands on a sign-in form: it says what it needs instead.
+    // An unattended screen never lands on a sign-in form: it shows a pairing code instead.
     path: 'wall',
     title: 'Pulse · Wall',
-    loadComponent: () => import('./auth/wall-locked.page').then((m) => m.WallLockedPage),
+    loadComponent: () => import('./auth/wall-pairing.page').then((m) => m.WallPairingPage),
   },
   {
     path: 'login',

@@ -56,6 +56,8 @@ export interface MeResponse {
   user: AuthUser | null;
   anonymousRole: AnonymousRole;
   setupRequired: boolean;
+  /** The paired wall screen whose display token was presented (then `user` is null). */
+  screen?: { id: string; name: string } | null;
 }
 
 /** `POST /api/auth/login` (200) and `POST /api/auth/setup` (201). */

@@ -23,26 +23,44 @@ import {
   AlertRuleSchema,
   AlertRulesResponse,
 } from '@pulse/protocol';
-import { CurrentPrincipal, Roles } from '../auth/roles.decorator';
-import type { Principal } from '../auth/principal';
+import { CurrentPrincipal, Roles, ScopeFiltered } from '../auth/roles.decorator';
+import { groupScope, inScope, Principal } from '../auth/principal';
+import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AlertsService } from './alerts.service';
 
-/** `/api/alerts`: the active list, the event history and acknowledgements. */
+/**
+ * `/api/alerts`: the active list, the event history and acknowledgements. A group-scoped caller
+ * (a wall screen) sees only alerts of devices in its groups.
+ */
 @Controller('alerts')
 export class AlertsController {
-  constructor(private readonly alerts: AlertsService) {}
+  constructor(
+    private readonly alerts: AlertsService,
+    private readonly registry: DeviceRegistryService,
+  ) {}
 
   /** Active alerts, most severe first, newest first. */
+  @ScopeFiltered()
   @Get()
-  active(): ActiveAlertsResponse {
-    return { alerts: this.alerts.active() };
+  active(@CurrentPrincipal() principal: Principal): ActiveAlertsResponse {
+    return { alerts: this.inScope(principal, this.alerts.active()) };
   }
 
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */
+  @ScopeFiltered()
   @Get('history')
-  history(@Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery): AlertHistoryResponse {
-    return { events: this.alerts.history(query) };
+  history(
+    @Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): AlertHistoryResponse {
+    return { events: this.inScope(principal, this.alerts.history(query)) };
+  }
+
+  private inScope<T extends { deviceId: string }>(principal: Principal, events: T[]): T[] {
+    const scope = groupScope(principal);
+    if (scope === null) return events;
+    return events.filter((event) => inScope(scope, this.registry.groupOf(event.deviceId)));
   }
 
   /**
@@ -66,14 +84,33 @@ export class AlertsController {
   }
 }
 
-/** `/api/alert-rules`: CRUD, validated with the same schema as the rules file. */
+/**
+ * `/api/alert-rules`: CRUD, validated with the same schema as the rules file. A group-scoped
+ * caller (a wall screen draws threshold lines) reads the fleet-wide rules and those of its
+ * groups and their devices.
+ */
 @Controller('alert-rules')
 export class AlertRulesController {
-  constructor(private readonly alerts: AlertsService) {}
+  constructor(
+    private readonly alerts: AlertsService,
+    private readonly registry: DeviceRegistryService,
+  ) {}
 
+  @ScopeFiltered()
   @Get()
-  list(): AlertRulesResponse {
-    return { rules: this.alerts.rules() };
+  list(@CurrentPrincipal() principal: Principal): AlertRulesResponse {
+    const scope = groupScope(principal);
+    const rules = this.alerts.rules();
+    if (scope === null) return { rules };
+    return {
+      rules: rules.filter((rule) =>
+        rule.scope.group !== undefined
+          ? inScope(scope, rule.scope.group)
+          : rule.scope.device !== undefined
+            ? inScope(scope, this.registry.groupOf(rule.scope.device))
+            : true,
+      ),
+    };
   }
 
   @Get(':id')

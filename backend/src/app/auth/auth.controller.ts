@@ -34,7 +34,7 @@ import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AuthService, SESSION_TTL_MS } from './auth.service';
 import { LoginService } from './login.service';
 import type { Principal } from './principal';
-import { CurrentPrincipal, Public, Roles } from './roles.decorator';
+import { CurrentPrincipal, Public, Roles, ScopeFiltered } from './roles.decorator';
 
 /**
  * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup and
@@ -56,6 +56,10 @@ export class AuthController {
         principal.kind === 'user' ? { username: principal.username, role: principal.role } : null,
       anonymousRole: this.auth.anonymousRole,
       setupRequired: this.auth.setupRequired(),
+      // Only for a wall screen's display token (older clients compare the rest exactly).
+      ...(principal.kind === 'screen'
+        ? { screen: { id: principal.screenId, name: principal.name } }
+        : {}),
     };
   }
 
@@ -126,6 +130,7 @@ export class AuthController {
 
   /** 204; 404 for an unknown id or another user's token (unless admin). */
   @Roles('viewer')
+  @ScopeFiltered()
   @Delete('tokens/:id')
   @HttpCode(204)
   revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {

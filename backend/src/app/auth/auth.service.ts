@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import {
   AnonymousRole,
   AUTH_LIMITS,
@@ -9,6 +9,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config, StartupError } from '../config/config';
+import { LiveSessions } from './live-sessions';
 import type { Principal } from './principal';
 import { TokenSigner } from './token-signer';
 import { TokenKind, UsersRepository } from './users.repository';
@@ -18,9 +19,24 @@ import { TokenKind, UsersRepository } from './users.repository';
  * presented one back into a {@link Principal}, revokes them. Every check of a presented token
  * goes through {@link verify}: signature and expiry (jose), then the row (not revoked) and the
  * user (exists, not disabled; the role is read now, so a demotion takes effect at once).
- * Owns no HTTP or Socket.IO code (the guard, the controllers and LiveAuth call it) and no
- * password checks (LoginService).
+ * Display tokens of wall screens verify through the {@link SCREEN_TOKENS} port (the screens
+ * feature owns them). Revoking, or a change to a user, reaches the sockets already open through
+ * {@link LiveSessions}. Owns no HTTP or Socket.IO code (the guard, the controllers and LiveAuth
+ * call it) and no password checks (LoginService).
  */
+
+/** DI token of the screens feature's display-token check (a port: auth must not import it). */
+export const SCREEN_TOKENS = Symbol('SCREEN_TOKENS');
+export interface ScreenTokens {
+  /** The screen principal of a well-signed display token, or null (revoked, expired, unknown). */
+  principalFor(screenId: string, tokenId: string): Principal | null;
+}
+
+/**
+ * How often the open sockets of every signed-in principal are checked again, so one whose token
+ * or session expired is cut within this time (revocations and user changes cut them at once).
+ */
+export const SESSION_SWEEP_MS = 60_000;
 
 /** Browser session lifetime: a working day; sign in again after. */
 export const SESSION_TTL_MS = 12 * 3_600_000;
@@ -42,15 +58,35 @@ export interface Credentials {
 }
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit, OnModuleDestroy {
   readonly anonymousRole: AnonymousRole;
+  private sweep: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>,
     private readonly repo: UsersRepository,
     private readonly signer: TokenSigner,
+    /** The open sockets per token; shared with LiveAuth and the screens feature. */
+    readonly sessions: LiveSessions = new LiveSessions(),
+    @Optional() @Inject(SCREEN_TOKENS) private readonly screens?: ScreenTokens,
   ) {
     this.anonymousRole = anonymousRoleOf(config);
+  }
+
+  onModuleInit(): void {
+    this.sweep = setInterval(
+      () =>
+        this.sessions.recheck(
+          () => true,
+          (p) => this.recheck(p),
+        ),
+      SESSION_SWEEP_MS,
+    );
+    this.sweep.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweep) clearInterval(this.sweep);
   }
 
   setupRequired(): boolean {
@@ -63,7 +99,7 @@ export class AuthService {
    * its own, so the client is simply anonymous (and may still watch as a viewer).
    */
   async principalFor(credentials: Credentials): Promise<Principal | null> {
-    if (credentials.bearer !== undefined) return this.verify(credentials.bearer, 'token');
+    if (credentials.bearer !== undefined) return this.verifyBearer(credentials.bearer);
     if (credentials.cookie !== undefined) {
       const session = await this.verify(credentials.cookie, 'session');
       if (session) return session;
@@ -75,9 +111,30 @@ export class AuthService {
   async verify(token: string, kind: TokenKind): Promise<Principal | null> {
     const claims = await this.signer.verify(token);
     if (!claims || claims.kind !== kind) return null;
-    const row = this.repo.findToken(claims.jti);
+    return this.userPrincipal(claims.jti, claims.sub, kind);
+  }
+
+  /** A bearer token (`Authorization`, `auth.token`): a user's token or a screen's display token. */
+  private async verifyBearer(token: string): Promise<Principal | null> {
+    const claims = await this.signer.verify(token);
+    if (!claims) return null;
+    if (claims.kind === 'screen') return this.screens?.principalFor(claims.sub, claims.jti) ?? null;
+    return claims.kind === 'token' ? this.userPrincipal(claims.jti, claims.sub, 'token') : null;
+  }
+
+  /** The principal as the store says now (revoked, disabled, role changed), or null. */
+  recheck(principal: Principal): Principal | null {
+    if (principal.kind === 'anonymous') return principal;
+    if (principal.kind === 'screen')
+      return this.screens?.principalFor(principal.screenId, principal.tokenId) ?? null;
+    const row = this.repo.findToken(principal.tokenId);
+    return row ? this.userPrincipal(row.id, principal.username, row.kind) : null;
+  }
+
+  private userPrincipal(tokenId: string, username: string, kind: TokenKind): Principal | null {
+    const row = this.repo.findToken(tokenId);
     if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
-    if (row.username !== claims.sub || row.kind !== kind) return null;
+    if (row.username !== username || row.kind !== kind) return null;
     const user = this.repo.findUser(row.username);
     if (!user || user.disabled) return null;
     return {
@@ -87,6 +144,17 @@ export class AuthService {
       groups: row.groups,
       tokenId: row.id,
     };
+  }
+
+  /**
+   * A user's role, password or state changed: their open sockets are checked again now (gone
+   * when no longer valid, the new role in effect otherwise).
+   */
+  userChanged(username: string): void {
+    this.sessions.recheck(
+      (p) => p.kind === 'user' && p.username === username,
+      (p) => this.recheck(p),
+    );
   }
 
   /** A browser session for a user who just proved who they are. */
@@ -130,17 +198,21 @@ export class AuthService {
     const row = this.repo.findToken(id);
     if (!row || (row.username !== by.username && by.role !== 'admin')) return 'not_found';
     this.repo.revokeToken(id, Date.now());
+    this.sessions.disconnectTokens([id]);
     return 'revoked';
   }
 
   /** Logout: the session (or token) the principal used is revoked. */
   revokeOwn(principal: Principal): void {
-    if (principal.kind === 'user') this.repo.revokeToken(principal.tokenId, Date.now());
+    if (principal.kind !== 'user') return;
+    this.repo.revokeToken(principal.tokenId, Date.now());
+    this.sessions.disconnectTokens([principal.tokenId]);
   }
 
   /** Every session and token of a user (disabled, deleted, password changed). */
   revokeUser(username: string): void {
     this.repo.revokeUserTokens(username, Date.now());
+    this.userChanged(username);
   }
 
   private async issue(

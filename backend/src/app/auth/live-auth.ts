@@ -2,14 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { AUTH_ERRORS, AuthError, LiveEvent, Role } from '@pulse/protocol';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService, sessionCookie } from './auth.service';
-import { Principal, refusal } from './principal';
+import type { SessionSocket } from './live-sessions';
+import { refusal } from './principal';
 
 /**
  * Who is on a `/live` socket and what each event needs. {@link authenticate} is the namespace
  * middleware of the handshake (either transport): `auth.token` (a bearer token), else the
  * session cookie, else anonymous; refused with `connect_error` 'unauthorized' when that is not
  * enough to watch. {@link guardEvents} is the one role check of socket events. Owns the event →
- * role table; must not handle the events themselves (LiveGateway does).
+ * role table; must not handle the events themselves (LiveGateway does). {@link track} hands each
+ * admitted socket to LiveSessions, so a revocation or a role change reaches it while it is open.
  */
 
 /** The least role each client event needs; events not listed have no handler. */
@@ -20,10 +22,8 @@ export const LIVE_EVENT_ROLES: Readonly<Record<string, Role>> = {
 };
 
 /** The parts of a Socket.IO server socket this uses. */
-interface AuthSocket {
-  id: string;
+interface AuthSocket extends SessionSocket {
   handshake: { auth: Record<string, unknown> };
-  data: { principal?: Principal };
   use(fn: (packet: unknown[], next: (error?: Error) => void) => void): unknown;
 }
 
@@ -70,6 +70,11 @@ export class LiveAuth {
         },
         (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
       );
+  }
+
+  /** Call on every admitted socket: revoking its token or changing its user reaches it at once. */
+  track(socket: AuthSocket): void {
+    this.auth.sessions.track(socket);
   }
 
   /**

@@ -12,12 +12,20 @@ import type { Principal } from './principal';
  */
 export const ROLES_KEY = 'pulse:role';
 export const PUBLIC_KEY = 'pulse:public';
+export const SCOPE_FILTERED_KEY = 'pulse:scope-filtered';
 
 /** The least role a route needs (on a handler, or on a controller for all its routes). */
 export const Roles = (role: Role) => SetMetadata(ROLES_KEY, role);
 
 /** Anyone may call the route (login, setup, me, health); the principal is still resolved. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+
+/**
+ * The route filters what it returns by the caller's group scope (`groupScope`), so a scoped
+ * principal (a wall screen, a scoped token) may use it. Without it a scoped principal gets 403:
+ * a new route shows nothing fleet-wide to a screen until someone decides it filters.
+ */
+export const ScopeFiltered = () => SetMetadata(SCOPE_FILTERED_KEY, true);
 
 /** Request with the principal the guard attached. */
 export type AuthenticatedRequest = Request & { principal?: Principal };

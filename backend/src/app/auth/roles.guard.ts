@@ -10,13 +10,14 @@ import type { Role } from '@pulse/protocol';
 import { quote } from '@pulse/protocol';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService, bearerToken, sessionCookie } from './auth.service';
-import { refusal } from './principal';
-import { AuthenticatedRequest, PUBLIC_KEY, ROLES_KEY } from './roles.decorator';
+import { groupScope, refusal } from './principal';
+import { AuthenticatedRequest, PUBLIC_KEY, ROLES_KEY, SCOPE_FILTERED_KEY } from './roles.decorator';
 
 /**
  * The one role check of the REST API (a global guard): finds the caller's principal (bearer
  * token, else session cookie, else anonymous with ANONYMOUS_ROLE), attaches it to the request
- * and refuses with 401 (no identity) or 403 (role too weak), each counted and logged
+ * and refuses with 401 (no identity) or 403 (role too weak, or a group-scoped principal on a
+ * route not marked `@ScopeFiltered`), each counted and logged
  * (rate-limited) in SecurityCounters. Owns the decision per route; the routes only declare
  * what they need (`@Roles`, `@Public`).
  */
@@ -51,14 +52,19 @@ export class RolesGuard implements CanActivate {
       this.reflector.getAllAndOverride<Role>(ROLES_KEY, targets) ??
       (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'admin');
     const refused = refusal(principal, needed);
-    if (refused === null) return true;
+    if (refused === null) {
+      const filtered = this.reflector.getAllAndOverride<boolean>(SCOPE_FILTERED_KEY, targets);
+      if (filtered === true || groupScope(principal) === null) return true;
+      this.counters.refuse('http_forbidden', `${what}: not open to a group-scoped token`);
+      throw new ForbiddenException('a group-scoped token (a wall screen) cannot use this');
+    }
     if (refused === 'unauthorized') {
       this.counters.refuse('http_unauthorized', `${what} needs ${needed}: not signed in`);
       throw new UnauthorizedException(`sign in: this needs the ${needed} role`);
     }
     this.counters.refuse(
       'http_forbidden',
-      `${what} needs ${needed}: ${principal.kind === 'user' ? principal.username : ''}`,
+      `${what} needs ${needed}: ${principal.kind === 'user' ? principal.username : principal.kind}`,
     );
     throw new ForbiddenException(`this needs the ${needed} role`);
   }

@@ -18,11 +18,14 @@ export const SECRET_KEY_FILE = 'secret.key';
 const MIN_KEY_BYTES = 32;
 const ISSUER = 'pulse';
 
+/** What a JWT is: a user's session or bearer token (a `tokens` row), or a screen's display token. */
+export type SignedKind = TokenKind | 'screen';
+
 export interface TokenClaims {
-  /** Username. */
+  /** Username; the screen's id for a display token. */
   sub: string;
   jti: string;
-  kind: TokenKind;
+  kind: SignedKind;
 }
 
 export function loadSigningKey(config: Pick<Config, 'DATA_DIR' | 'PULSE_SECRET_FILE'>): Uint8Array {
@@ -78,7 +81,7 @@ export class TokenSigner {
       });
       const { sub, jti, kind } = payload;
       if (typeof sub !== 'string' || typeof jti !== 'string') return null;
-      if (kind !== 'session' && kind !== 'token') return null;
+      if (kind !== 'session' && kind !== 'token' && kind !== 'screen') return null;
       return { sub, jti, kind };
     } catch {
       return null;

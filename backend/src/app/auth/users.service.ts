@@ -7,7 +7,7 @@ import { UsersRepository } from './users.repository';
 /**
  * User administration behind `/api/users` (admin only, checked by the guard): create, change
  * role/password/disabled, delete. Disabling, deleting or a new password revokes every session
- * and token of the user. Refuses to leave Pulse without an enabled admin. Owns these rules;
+ * and token of the user (their open sockets are cut); a new role reaches open sockets at once. Refuses to leave Pulse without an enabled admin. Owns these rules;
  * must not know HTTP beyond Nest's exceptions or touch sessions other than through AuthService.
  */
 @Injectable()
@@ -47,6 +47,8 @@ export class UsersService {
       passwordHash: change.password === undefined ? undefined : await hashPassword(change.password),
     });
     if (change.disabled === true || change.password !== undefined) this.auth.revokeUser(username);
+    // A new role (or re-enabling) takes effect on the user's open sockets too.
+    else this.auth.userChanged(username);
     return this.info(username);
   }
 

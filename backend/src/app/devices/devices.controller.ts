@@ -6,11 +6,18 @@ import {
   HistoryQuerySchema,
   HistoryResponse,
 } from '@pulse/protocol';
+import { groupScope, inScope, Principal } from '../auth/principal';
+import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { HistoryService } from '../history/history.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DeviceRegistryService } from './device-registry.service';
 
+/**
+ * `/api/devices`: the registry and each device's history. A group-scoped caller (a wall screen)
+ * sees only devices of its groups; another device is 404, as if unknown.
+ */
+@ScopeFiltered()
 @Controller('devices')
 export class DevicesController {
   constructor(
@@ -21,13 +28,17 @@ export class DevicesController {
   ) {}
 
   @Get()
-  list(): DeviceListResponse {
-    return { devices: this.registry.list() };
+  list(@CurrentPrincipal() principal: Principal): DeviceListResponse {
+    const scope = groupScope(principal);
+    const devices = this.registry.list();
+    return {
+      devices: scope === null ? devices : devices.filter((d) => inScope(scope, d.meta?.group)),
+    };
   }
 
   @Get(':id')
-  get(@Param('id') id: string): DeviceInfo {
-    return this.require(id);
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): DeviceInfo {
+    return this.require(id, principal);
   }
 
   /**
@@ -38,8 +49,9 @@ export class DevicesController {
   getHistory(
     @Param('id') id: string,
     @Query(new ZodValidationPipe(HistoryQuerySchema)) query: HistoryQuery,
+    @CurrentPrincipal() principal: Principal,
   ): HistoryResponse {
-    this.require(id);
+    this.require(id, principal);
     const from = query.from ?? Date.now() - this.config.HISTORY_WINDOW_MS;
     const series = this.history.query(
       id,
@@ -51,9 +63,10 @@ export class DevicesController {
     return { deviceId: id, series };
   }
 
-  private require(id: string): DeviceInfo {
+  private require(id: string, principal: Principal): DeviceInfo {
     const device = this.registry.get(id);
-    if (!device) throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
+    if (!device || !inScope(groupScope(principal), device.meta?.group))
+      throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
     return device;
   }
 }

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { AlertEvent, DeviceInfo, GatewayStatus, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
+import { AlertAudience } from './alert-audience';
 import { directWire, encodeEvent, writeToEngine } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LagGate } from './lag-gate';
 import {
@@ -32,7 +33,11 @@ export class LiveEmitter {
   private directWrites = 0;
   private engineWrites = 0;
 
-  constructor(@Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>) {
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
+    /** Leaves group-scoped sockets out of alerts outside their scope (absent: everyone). */
+    @Optional() private readonly audience?: AlertAudience,
+  ) {
     // What the ingest reports until it has connected to the broker.
     this.gateway = { broker: 'disconnected', serverTime: 0, flushMs: config.FLUSH_MS };
   }
@@ -115,9 +120,14 @@ export class LiveEmitter {
     this.nsp?.to(rooms as string[]).emit('device', device);
   }
 
-  /** To every client of the namespace, whatever it watches (the `alerts` snapshot's set). */
+  /**
+   * To every client of the namespace, whatever it watches (the `alerts` snapshot's set), but
+   * group-scoped ones only when the device is in their scope.
+   */
   emitAlert(alert: AlertEvent): void {
-    this.nsp?.emit('alert', alert);
+    const except = this.audience?.excluded(alert.deviceId) ?? [];
+    if (except.length === 0) this.nsp?.emit('alert', alert);
+    else this.nsp?.except(except as string[]).emit('alert', alert);
   }
 
   emitGateway(status: GatewayStatus): void {
@@ -128,11 +138,15 @@ export class LiveEmitter {
   /** Snapshot, then deltas: the broker status and the active alerts, to a new client. */
   greet(socket: LiveSocket, activeAlerts: AlertEvent[]): void {
     socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
-    socket.emit('alerts', activeAlerts);
+    socket.emit(
+      'alerts',
+      this.audience ? this.audience.visible(socket.data.principal, activeAlerts) : activeAlerts,
+    );
   }
 
   /** Tell a socket it is paused for lagging (queued behind its backlog, so read when caught up). */
   lagged(socket: LiveSocket, since: number): void {
+    socket.data.lagged = (socket.data.lagged ?? 0) + 1; // shown per screen on the Screens page
     socket.emit('lagged', { since });
   }
 

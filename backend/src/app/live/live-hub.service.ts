@@ -167,7 +167,8 @@ export class LiveHubService implements LivePublisher {
   /**
    * Alerts are rare and every screen shows them (the alerts panel, the wall banner), so they
    * go at once to every client of the namespace, whatever it watches — the same set the
-   * `alerts` snapshot on connect covers.
+   * `alerts` snapshot on connect covers (group-scoped clients: their groups only, decided by
+   * the emitter's AlertAudience).
    */
   publishAlert(alert: AlertEvent): void {
     if (this.closed) return;

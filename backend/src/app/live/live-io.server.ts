@@ -14,10 +14,10 @@ import { releaseUpgradeRequests } from './engine-adapter';
  */
 
 /**
- * `socket.data` holds only who is on the socket (set by the handshake's authentication); the
- * lag monitor holds slow-client state.
+ * `socket.data` holds only who is on the socket (set by the handshake's authentication) and how
+ * many times it was told `lagged` (for the Screens page); the lag monitor holds slow-client state.
  */
-type NoSocketData = { principal?: Principal };
+type NoSocketData = { principal?: Principal; lagged?: number };
 
 export type LiveServer = Server<
   ClientToServerEvents,

@@ -68,6 +68,7 @@ export class LiveGateway {
         this.entry.limitEvents(socket);
         // The one role check of socket events, ahead of every handler below.
         this.auth.guardEvents(socket);
+        this.auth.track(socket);
         this.handleConnection(socket);
       },
       this.entry.allowSocketRequest,
@@ -143,7 +144,8 @@ export class LiveGateway {
     })(this);
 
   private handleConnection(socket: LiveSocket): void {
-    // Snapshot, then deltas: `alert` events reach every socket of the namespace.
+    // Snapshot, then deltas: `alert` events reach every socket of the namespace (a group-scoped
+    // one: its groups' only, see AlertAudience).
     this.emitter.greet(socket, this.alerts.active());
     socket.on('disconnect', this.onDisconnect);
     // Untrusted input: never assume the shape of the arguments or that an ack was given.

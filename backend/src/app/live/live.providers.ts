@@ -1,5 +1,6 @@
 import { Provider } from '@nestjs/common';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
+import { AlertAudience } from './alert-audience';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -14,6 +15,7 @@ import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
  * here instead). Owns the wiring only.
  */
 export const LIVE_PROVIDERS: Provider[] = [
+  AlertAudience,
   LiveEmitter,
   LagMonitor,
   LocalReadingsFanOut,

@@ -48,6 +48,10 @@ export const SECURITY_REFUSALS = [
   'login_rate',
   /** First-admin setup from a non-loopback address without a valid setup code (403). */
   'setup_refused',
+  /** Wall pairing code refused: too many asked from one address, or too many pending (429). */
+  'screen_pairing',
+  /** Wall pairing claim polls over the per-address rate (429). */
+  'screen_claim_rate',
   /** MQTT CONNECT without credentials while ANONYMOUS_DEVICES=false (CONNACK 5, not authorized). */
   'mqtt_unauthenticated',
   /** MQTT CONNECT with an unknown username or a wrong/revoked secret (CONNACK 4). */

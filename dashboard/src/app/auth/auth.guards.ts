@@ -21,6 +21,17 @@ export const viewGuard: CanActivateFn = async (_route, state) => {
   return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
 };
 
+/** Admin pages (screens): as {@link viewGuard}, and anyone else goes back to the fleet. */
+export const adminGuard: CanActivateFn = async (_route, state) => {
+  const auth = inject(AuthService);
+  const router = inject(Router);
+  await auth.ready();
+  if (auth.setupRequired()) return router.createUrlTree(['/setup']);
+  if (auth.isAdmin()) return true;
+  if (auth.canView()) return router.createUrlTree(['/']);
+  return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
+};
+
 /** `/login`: first run goes to /setup instead. */
 export const loginGuard: CanActivateFn = async () => {
   const auth = inject(AuthService);

@@ -13,6 +13,7 @@ import {
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRoute } from '@angular/router';
 import { map } from 'rxjs';
+import { ScreenSession } from '../core/auth/screen-session';
 import { AlertStore } from '../core/stores/alert.store';
 import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
@@ -28,8 +29,9 @@ import { WallTileComponent } from './wall-tile.component';
 import { wallLayout } from './wall-layout';
 
 /**
- * Wall mode: a kiosk board configured only by URL parameters (see
- * `wall-params.ts` for the list, and the dashboard README). Dark, big type,
+ * Wall mode: a kiosk board configured by URL parameters (see `wall-params.ts` for the list,
+ * and the dashboard README) or, on a paired screen, by the same parameters stored on the
+ * gateway (its board, from ScreenSession; the URL's are then ignored). Dark, big type,
  * no cursor, no controls; a clock; rotating boards; a full-width banner when
  * this screen is blind (browser disconnected) or the stack is deaf (broker down).
  */
@@ -136,13 +138,21 @@ export class WallPage {
   private readonly series = inject(SeriesStore);
   private readonly clock = inject(ClockService);
   private readonly alerts = inject(AlertStore);
+  private readonly screen = inject(ScreenSession);
 
-  protected readonly config = toSignal(
+  private readonly urlConfig = toSignal(
     inject(ActivatedRoute).queryParamMap.pipe(map((params) => parseWallParams(params))),
     {
       requireSync: true,
     },
   );
+  /** A paired screen shows its stored board; any other wall the URL's. */
+  protected readonly config = computed(() => {
+    const self = this.screen.self();
+    return self ? parseWallParams(new URLSearchParams(self.board)) : this.urlConfig();
+  });
+  /** The groups a scoped screen may watch (null: not scoped). */
+  private readonly scope = computed(() => this.screen.self()?.groups ?? null);
   protected readonly connection = computed(() =>
     summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
   );
@@ -164,9 +174,10 @@ export class WallPage {
     const cfg = this.config();
     if (cfg.boards.length) return cfg.boards;
     this.store.revision();
+    const scope = this.scope();
     const ids = this.store
       .all()
-      .filter((d) => !cfg.group || d.group === cfg.group)
+      .filter((d) => (cfg.group ? d.group === cfg.group : !scope || scope.includes(d.group ?? '')))
       .sort((a, b) => a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId))
       .map((d) => d.deviceId);
     return pageBoards(ids, cfg.size);
@@ -185,7 +196,8 @@ export class WallPage {
   protected readonly rows = computed(() => `repeat(${this.layout().rows}, minmax(0, 1fr))`);
   protected readonly title = computed(() => {
     const cfg = this.config();
-    return cfg.group ? `Pulse · ${cfg.group}` : 'Pulse';
+    const name = this.screen.self()?.name;
+    return name ? `Pulse · ${name}` : cfg.group ? `Pulse · ${cfg.group}` : 'Pulse';
   });
 
   protected readonly windowLabel = computed(() => {
@@ -218,16 +230,20 @@ export class WallPage {
       measure();
       destroyRef.onDestroy(() => observer.disconnect());
     });
+    this.screen.start();
     effect((onCleanup) => {
+      // A paired screen waits for its board rather than ask for what its scope refuses.
+      if (this.screen.pending()) return;
       const cfg = this.config();
+      const scope = this.scope();
       untracked(() => {
-        const release = this.subscribe(cfg);
+        const release = this.subscribe(cfg, scope);
         onCleanup(release);
       });
     });
   }
 
-  private subscribe(cfg: WallConfig): () => void {
+  private subscribe(cfg: WallConfig, scope: readonly string[] | null): () => void {
     const historyMs = cfg.windowMs;
     // The buffers hold the window at each device's observed cadence (capped); history asks for as much.
     const maxPoints = MAX_SERIES_CAPACITY;
@@ -240,7 +256,9 @@ export class WallPage {
     } else {
       spec = cfg.group
         ? { groups: [cfg.group], historyMs, maxPoints }
-        : { fleet: true, historyMs, maxPoints };
+        : scope
+          ? { groups: [...scope], historyMs, maxPoints }
+          : { fleet: true, historyMs, maxPoints };
       unpins.push(this.series.pinDefaultWindow(cfg.windowMs));
     }
     const handle = this.live.watch(spec);

@@ -41,11 +41,16 @@ export function parseAuthState(value: unknown): AuthState {
   const anonymousRole = body['anonymousRole'];
   if (!ANONYMOUS_ROLES.some((r) => r === anonymousRole))
     throw new AuthRequestError(0, 'malformed anonymousRole in /api/auth/me');
-  return {
+  const screen = body['screen'] as Record<string, unknown> | null | undefined;
+  const state: AuthState = {
     user,
     anonymousRole: anonymousRole as AuthState['anonymousRole'],
     setupRequired: body['setupRequired'] === true,
   };
+  // Only a paired wall screen's display token comes back with a screen.
+  if (screen && typeof screen['id'] === 'string' && typeof screen['name'] === 'string')
+    state.screen = { id: screen['id'], name: screen['name'] };
+  return state;
 }
 
 /** What a refusal means to the person at the keyboard. */
@@ -59,7 +64,7 @@ export function refusalMessage(status: number, serverMessage: string): string {
 
 export async function authRequest(
   fetchFn: typeof fetch,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
 ): Promise<unknown> {

@@ -41,10 +41,16 @@ export class AuthService {
   /** Why the last refresh failed, null when it did not. */
   readonly error = this._error.asReadonly();
   readonly user = computed<AuthUser | null>(() => this._state().user);
-  /** The role in effect: the user's, else the anonymous one (null when anonymous get nothing). */
+  /** The paired wall screen this browser is (its display token), or null. */
+  readonly screen = computed(() => this._state().screen ?? null);
+  /**
+   * The role in effect: the user's, a screen's (viewer), else the anonymous one (null when
+   * anonymous get nothing).
+   */
   readonly role = computed<Role | null>(() => {
-    const { user, anonymousRole } = this._state();
-    return user ? user.role : anonymousRole === 'viewer' ? 'viewer' : null;
+    const { user, anonymousRole, screen } = this._state();
+    if (user) return user.role;
+    return screen || anonymousRole === 'viewer' ? 'viewer' : null;
   });
   readonly anonymousRole = computed<AnonymousRole>(() => this._state().anonymousRole);
   readonly setupRequired = computed(() => this._state().setupRequired);

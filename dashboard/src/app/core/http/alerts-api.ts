@@ -1,4 +1,5 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
+import { DisplayTokenStore } from '../auth/display-token';
 import type {
   AlertEvent,
   AlertHistoryResponse,
@@ -13,10 +14,16 @@ import type {
  * URLs and error messages; it must not cache or hold state (AlertRulesService does, for rules).
  */
 
-/** `fetch`, injectable so unit tests answer HTTP calls themselves. */
+/**
+ * `fetch`, injectable so unit tests answer HTTP calls themselves. On a paired wall screen every
+ * request carries its display token in `Authorization`.
+ */
 export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
   providedIn: 'root',
-  factory: () => (input, init) => globalThis.fetch(input, init),
+  factory: () => {
+    const display = inject(DisplayTokenStore);
+    return (input, init) => globalThis.fetch(input, display.authorize(init));
+  },
 });
 
 export interface AlertHistoryFilter {

@@ -61,6 +61,8 @@ export interface LiveSocketOptions {
   /** Origin (or '' for the page's own). */
   url: string;
   transports: TransportName[];
+  /** The handshake's `auth` (a display token), read again at every connection attempt. */
+  auth?: () => Record<string, string>;
 }
 
 export type LiveSocketFactory = (
@@ -80,6 +82,8 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
       reconnection: false,
       autoConnect: false,
       timeout: 10_000,
+      // A function: socket.io calls it on every attempt, so a token set or dropped since counts.
+      auth: (send) => send(options.auth?.() ?? {}),
     },
   );
   const transportName = (): TransportName =>

@@ -11,6 +11,7 @@ import type {
   SubscribeAck,
 } from '@pulse/protocol/core';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import { DisplayTokenStore } from '../auth/display-token';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
@@ -82,6 +83,7 @@ export class LiveService {
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
   private readonly document = inject(DOCUMENT);
+  private readonly displayToken = inject(DisplayTokenStore);
 
   private readonly _connection = signal<ConnectionState>({
     phase: 'idle',
@@ -256,7 +258,12 @@ export class LiveService {
       alerts: (list) => current() && this.alerts.replaceAll(list),
       alert: (alert) => current() && this.alerts.apply(alert),
     };
-    socket = this.socketFactory({ url: '', transports: this.transportOrder }, handlers);
+    const auth = (): Record<string, string> => {
+      // A paired wall screen: its display token in the handshake (never in the URL).
+      const token = this.displayToken.token();
+      return token === null ? {} : { token };
+    };
+    socket = this.socketFactory({ url: '', transports: this.transportOrder, auth }, handlers);
     return socket;
   }
 

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { groupScope, Principal } from './principal';
+
+/**
+ * The open `/live` sockets of every signed-in principal (user sessions, bearer tokens, wall
+ * screens), by token id, so that revoking a token, disabling or deleting a user or changing a
+ * role reaches the sockets already open at once instead of at their next handshake; and the set
+ * of group-scoped sockets, so alert broadcasts can leave out the ones outside their scope.
+ * Owns this bookkeeping and the disconnect of a revoked principal's sockets; must not decide
+ * whether a principal is still valid (AuthService rechecks it) nor emit anything.
+ */
+
+/** The parts of a Socket.IO server socket this uses. */
+export interface SessionSocket {
+  id: string;
+  data: { principal?: Principal; lagged?: number };
+  conn: { transport: { name: string } };
+  once(event: 'disconnect', listener: () => void): unknown;
+  disconnect(close?: boolean): unknown;
+}
+
+/** Called when a tracked socket goes: its token id and the socket. */
+export type SocketGone = (tokenId: string, socket: SessionSocket) => void;
+
+@Injectable()
+export class LiveSessions {
+  private readonly byToken = new Map<string, Set<SessionSocket>>();
+  private readonly scoped = new Set<SessionSocket>();
+  private readonly goneListeners: SocketGone[] = [];
+
+  /** Register a connected socket until it disconnects (anonymous ones are not tracked). */
+  track(socket: SessionSocket): void {
+    const principal = socket.data.principal;
+    if (!principal || principal.kind === 'anonymous') return;
+    const tokenId = principal.tokenId;
+    let sockets = this.byToken.get(tokenId);
+    if (!sockets) this.byToken.set(tokenId, (sockets = new Set()));
+    sockets.add(socket);
+    if (groupScope(principal) !== null) this.scoped.add(socket);
+    socket.once('disconnect', () => {
+      this.scoped.delete(socket);
+      const set = this.byToken.get(tokenId);
+      set?.delete(socket);
+      if (set?.size === 0) this.byToken.delete(tokenId);
+      for (const listener of this.goneListeners) listener(tokenId, socket);
+    });
+  }
+
+  onGone(listener: SocketGone): void {
+    this.goneListeners.push(listener);
+  }
+
+  /** Open sockets of one token or session. */
+  socketsOf(tokenId: string): readonly SessionSocket[] {
+    const sockets = this.byToken.get(tokenId);
+    return sockets ? [...sockets] : [];
+  }
+
+  /** Open sockets with a group scope (few: wall screens, scoped tokens). */
+  scopedSockets(): ReadonlySet<SessionSocket> {
+    return this.scoped;
+  }
+
+  /** Disconnect every socket of these tokens; returns how many. */
+  disconnectTokens(tokenIds: Iterable<string>): number {
+    let count = 0;
+    for (const id of tokenIds)
+      for (const socket of this.socketsOf(id)) {
+        socket.disconnect(true);
+        count++;
+      }
+    return count;
+  }
+
+  /**
+   * Re-evaluate the sockets whose principal `matches`: `fresh` gives the principal as the store
+   * says now (role read again), or null when it is no longer valid, and then the socket goes.
+   */
+  recheck(
+    matches: (principal: Principal) => boolean,
+    fresh: (principal: Principal) => Principal | null,
+  ): void {
+    for (const sockets of [...this.byToken.values()])
+      for (const socket of [...sockets]) {
+        const principal = socket.data.principal;
+        if (!principal || !matches(principal)) continue;
+        const now = fresh(principal);
+        if (now === null) socket.disconnect(true);
+        else socket.data.principal = now;
+      }
+  }
+}

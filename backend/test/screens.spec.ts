@@ -1,0 +1,347 @@
+import type {
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertHistoryResponse,
+  DeviceListResponse,
+  IngestStats,
+  MeResponse,
+  PairingClaimResponse,
+  PairingStartResponse,
+  ScreenInfo,
+  ScreenListResponse,
+  ScreenSelf,
+} from '@pulse/protocol';
+import { metaTopic, SCREEN_LIMITS } from '@pulse/protocol';
+import {
+  collectAlerts,
+  connectLive,
+  getJson,
+  LiveClient,
+  publish,
+  publishTelemetry,
+  sendJson,
+  subscribe,
+  waitFor,
+} from '@pulse/test-support';
+import { adminAuth, tokenFor, usePulse, userToken } from './support/pulse';
+
+/** Resolves 'connected' or the connect_error message of a `/live` handshake with `token`. */
+function handshake(url: string, token: string): Promise<string> {
+  return connectLive(url, ['websocket'], (socket) => (socket.auth = { token })).then(
+    (socket) => {
+      socket.close();
+      return 'connected';
+    },
+    (error: Error) => error.message,
+  );
+}
+
+/** Resolves with the time (ms after `since`) the socket was disconnected. */
+function disconnected(socket: LiveClient, since: () => number): Promise<number> {
+  return new Promise((resolve) => socket.once('disconnect', () => resolve(Date.now() - since())));
+}
+
+// Real: the whole backend with its SQLite store and embedded broker, real HTTP and Socket.IO.
+describe('wall screens: pairing, display tokens, scope and revocation', () => {
+  const backend = usePulse({ env: { ANONYMOUS_ROLE: 'none' }, device: true });
+  const { api } = backend;
+  let admin: { authorization: string };
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    admin = await adminAuth(backend.pulse.httpUrl);
+    const rule = { id: 'hot', kind: 'threshold', metric: 't', op: 'above', value: 30 };
+    const created = await sendJson(
+      api('/alert-rules'),
+      'POST',
+      { ...rule, severity: 'major' },
+      admin,
+    );
+    expect(created.status).toBe(201);
+    // Two devices in two groups, known to the registry before any alert.
+    for (const [id, group] of [
+      ['dev-a', 'hall-a'],
+      ['dev-b', 'hall-b'],
+    ])
+      await publish(backend.device, metaTopic(id), JSON.stringify({ group }), 1, true);
+    await waitFor(
+      async () => {
+        const { body } = await getJson<DeviceListResponse>(api('/devices'), admin);
+        return body.devices.filter((d) => d.meta?.group).length === 2;
+      },
+      { message: 'both devices with their groups' },
+    );
+  });
+
+  /** What a wall does: ask for a code; then the admin pairs it; then the wall claims its token. */
+  async function pairScreen(
+    options: { name?: string; board?: string; groups?: string[] } = {},
+  ): Promise<{ screen: ScreenInfo; token: string }> {
+    const start = await sendJson<PairingStartResponse>(api('/screens/pairing'), 'POST', {});
+    expect(start.status).toBe(201);
+    const paired = await sendJson<ScreenInfo>(
+      api('/screens'),
+      'POST',
+      { code: start.body.code, name: 'wall', ...options },
+      admin,
+    );
+    expect(paired.status).toBe(201);
+    const claim = await sendJson<PairingClaimResponse>(api('/screens/pairing/claim'), 'POST', {
+      pairingId: start.body.pairingId,
+    });
+    expect(claim.body).toMatchObject({ status: 'paired' });
+    if (claim.body.status !== 'paired') throw new Error('not paired');
+    return { screen: paired.body, token: claim.body.token };
+  }
+
+  it('pairs a wall: a short code, pending until an admin enters it, then a token handed over once', async () => {
+    const start = await sendJson<PairingStartResponse>(api('/screens/pairing'), 'POST', {});
+    expect(start.status).toBe(201);
+    expect(start.body.code).toMatch(/^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{6}$/);
+    expect(start.body.pairingId.length).toBeGreaterThanOrEqual(20);
+    expect(start.body.expiresAt - Date.now()).toBeGreaterThan(SCREEN_LIMITS.pendingTtlMs - 60_000);
+    const claim = () =>
+      sendJson<PairingClaimResponse>(api('/screens/pairing/claim'), 'POST', {
+        pairingId: start.body.pairingId,
+      });
+    expect((await claim()).body).toMatchObject({ status: 'pending' });
+
+    const request = { code: start.body.code, name: 'Hall A wall', board: 'group=hall-a&cols=2' };
+    // Nobody but an admin pairs; a code no wall shows is 404.
+    expect((await sendJson(api('/screens'), 'POST', request)).status).toBe(401);
+    const viewer = await userToken(backend.pulse.httpUrl, 'vic', 'viewer');
+    expect((await sendJson(api('/screens'), 'POST', request, bearer(viewer))).status).toBe(403);
+    const wrong = { ...request, code: start.body.code === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA' };
+    expect((await sendJson(api('/screens'), 'POST', wrong, admin)).status).toBe(404);
+
+    // Typed in lower case across the room: still the code.
+    const paired = await sendJson<ScreenInfo>(
+      api('/screens'),
+      'POST',
+      { ...request, code: start.body.code.toLowerCase(), groups: ['hall-a'] },
+      admin,
+    );
+    expect(paired.status).toBe(201);
+    expect(paired.body).toMatchObject({
+      name: 'Hall A wall',
+      board: 'group=hall-a&cols=2',
+      groups: ['hall-a'],
+      createdBy: 'admin',
+      connected: false,
+    });
+    const collected = await claim();
+    expect(collected.body).toMatchObject({ status: 'paired', screen: { id: paired.body.id } });
+    // Once: the pairing id is spent.
+    expect((await claim()).status).toBe(404);
+    // The code cannot pair a second screen either.
+    expect((await sendJson(api('/screens'), 'POST', request, admin)).status).toBe(404);
+
+    const token = (collected.body as { token: string }).token;
+    const me = await getJson<ScreenSelf>(api('/screens/me'), bearer(token));
+    expect(me.body).toEqual({
+      id: paired.body.id,
+      name: 'Hall A wall',
+      board: 'group=hall-a&cols=2',
+      groups: ['hall-a'],
+    });
+    const auth = await getJson<MeResponse>(api('/auth/me'), bearer(token));
+    expect(auth.body).toMatchObject({ user: null, screen: { id: paired.body.id } });
+    expect(await handshake(backend.pulse.httpUrl, token)).toBe('connected');
+    // A screen watches; it does not administer, read fleet-wide counters or mint tokens.
+    expect((await getJson(api('/stats'), bearer(token))).status).toBe(403);
+    expect((await getJson(api('/screens'), bearer(token))).status).toBe(403);
+    expect((await sendJson(api('/auth/tokens'), 'POST', { name: 'x' }, bearer(token))).status).toBe(
+      403,
+    );
+    // A user's token is not a screen.
+    expect((await getJson(api('/screens/me'), admin)).status).toBe(404);
+  });
+
+  it('shows a scoped screen only the alerts and REST data of its groups', async () => {
+    const { token } = await pairScreen({ name: 'scoped', groups: ['hall-a'] });
+    const screen = backend.track(
+      await connectLive(backend.pulse.httpUrl, ['websocket'], (s) => (s.auth = { token })),
+    );
+    const everyone = await backend.live(
+      ['websocket'],
+      (s) => (s.auth = { token: admin.authorization.slice(7) }),
+    );
+    const screenAlerts = collectAlerts(screen);
+    const allAlerts = collectAlerts(everyone);
+
+    await publishTelemetry(backend.device, 'dev-b', { values: { t: 50 } });
+    await publishTelemetry(backend.device, 'dev-a', { values: { t: 50 } });
+    await allAlerts.waitForEvent((e) => e.deviceId === 'dev-b', 'dev-b raised');
+    await allAlerts.waitForEvent((e) => e.deviceId === 'dev-a', 'dev-a raised');
+    await screenAlerts.waitForEvent((e) => e.deviceId === 'dev-a', 'dev-a raised on the screen');
+    // dev-b's alert went out first: had the screen been sent it, it would be here by now.
+    expect(screenAlerts.events.map((e) => e.deviceId)).toEqual(['dev-a']);
+
+    // The snapshot on connect is filtered the same way.
+    const again = collectAlertsOnConnect(token);
+    expect((await again).map((a) => a.deviceId)).toEqual(['dev-a']);
+
+    const devices = await getJson<DeviceListResponse>(api('/devices'), bearer(token));
+    expect(devices.body.devices.map((d) => d.deviceId)).toEqual(['dev-a']);
+    expect((await getJson(api('/devices/dev-a'), bearer(token))).status).toBe(200);
+    expect((await getJson(api('/devices/dev-b'), bearer(token))).status).toBe(404);
+    expect((await getJson(api('/devices/dev-b/history'), bearer(token))).status).toBe(404);
+    const active = await getJson<ActiveAlertsResponse>(api('/alerts'), bearer(token));
+    expect(active.body.alerts.map((a) => a.deviceId)).toEqual(['dev-a']);
+    const history = await getJson<AlertHistoryResponse>(api('/alerts/history'), bearer(token));
+    expect(new Set(history.body.events.map((a) => a.deviceId))).toEqual(new Set(['dev-a']));
+    // The admin still sees both.
+    const all = await getJson<ActiveAlertsResponse>(api('/alerts'), admin);
+    expect(new Set(all.body.alerts.map((a) => a.deviceId))).toEqual(new Set(['dev-a', 'dev-b']));
+    // A scoped bearer token (not a screen) is filtered alike.
+    const scopedToken = await sendJson<{ token: string }>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'hall-b script', groups: ['hall-b'] },
+      admin,
+    );
+    const scoped = await getJson<DeviceListResponse>(
+      api('/devices'),
+      bearer(scopedToken.body.token),
+    );
+    expect(scoped.body.devices.map((d) => d.deviceId)).toEqual(['dev-b']);
+    expect(await subscribe(screen, { groups: ['hall-b'], history: false })).toEqual({
+      ok: false,
+      error: 'forbidden',
+    });
+  });
+
+  /** The `alerts` snapshot a new connection with `token` receives. */
+  async function collectAlertsOnConnect(token: string) {
+    let snapshot: ActiveAlertsResponse['alerts'] | undefined;
+    backend.track(
+      await connectLive(backend.pulse.httpUrl, ['polling'], (s) => {
+        s.auth = { token };
+        s.on('alerts', (alerts) => (snapshot = alerts));
+      }),
+    );
+    return waitFor(() => snapshot, { message: 'the alerts snapshot' });
+  }
+
+  it('lists screens with presence; revoking cuts the open socket within 5 s and the token is dead', async () => {
+    const { screen, token } = await pairScreen({ name: 'to revoke', board: 'cols=3' });
+    const socket = backend.track(
+      await connectLive(backend.pulse.httpUrl, ['polling'], (s) => (s.auth = { token })),
+    );
+    const list = await getJson<ScreenListResponse>(api('/screens'), admin);
+    expect(list.body.screens.find((s) => s.id === screen.id)).toMatchObject({
+      name: 'to revoke',
+      board: 'cols=3',
+      groups: null,
+      connected: true,
+      transport: 'polling',
+      lagEvents: 0,
+    });
+
+    let revokedAt = 0;
+    const gone = disconnected(socket, () => revokedAt);
+    revokedAt = Date.now();
+    expect((await sendJson(api(`/screens/${screen.id}`), 'DELETE', undefined, admin)).status).toBe(
+      204,
+    );
+    expect(await gone).toBeLessThan(5000);
+    expect(await handshake(backend.pulse.httpUrl, token)).toBe('unauthorized');
+    expect((await getJson(api('/screens/me'), bearer(token))).status).toBe(401);
+    const after = await getJson<ScreenListResponse>(api('/screens'), admin);
+    expect(after.body.screens.some((s) => s.id === screen.id)).toBe(false);
+    expect((await sendJson(api(`/screens/${screen.id}`), 'DELETE', undefined, admin)).status).toBe(
+      404,
+    );
+  });
+
+  it('moves a board edit to the wall: its socket is cut and /me has the new board', async () => {
+    const { screen, token } = await pairScreen({ name: 'editable', board: 'cols=2' });
+    const socket = backend.track(
+      await connectLive(backend.pulse.httpUrl, ['websocket'], (s) => (s.auth = { token })),
+    );
+    const gone = disconnected(socket, () => 0);
+    const edited = await sendJson<ScreenInfo>(
+      api(`/screens/${screen.id}`),
+      'PATCH',
+      { board: 'group=hall-b&cols=4', groups: ['hall-b'] },
+      admin,
+    );
+    expect(edited.body).toMatchObject({ board: 'group=hall-b&cols=4', groups: ['hall-b'] });
+    await gone;
+    const me = await getJson<ScreenSelf>(api('/screens/me'), bearer(token));
+    expect(me.body).toMatchObject({ board: 'group=hall-b&cols=4', groups: ['hall-b'] });
+    // Still paired: the token works, with the new scope.
+    const devices = await getJson<DeviceListResponse>(api('/devices'), bearer(token));
+    expect(devices.body.devices.map((d) => d.deviceId)).toEqual(['dev-b']);
+  });
+
+  it('cuts the open sockets of a revoked token, a disabled user and a deleted user; a new role applies at once', async () => {
+    const url = backend.pulse.httpUrl;
+    const open = async (token: string) =>
+      backend.track(await connectLive(url, ['websocket'], (s) => (s.auth = { token })));
+
+    const revokable = await tokenFor(url, 'admin', 'test-admin-password', { name: 'r' });
+    const revokedSocket = await open(revokable.token);
+    const revokedGone = disconnected(revokedSocket, () => 0);
+    expect(
+      (await sendJson(api(`/auth/tokens/${revokable.id}`), 'DELETE', undefined, admin)).status,
+    ).toBe(204);
+    await revokedGone;
+
+    const disabledToken = await userToken(url, 'dora', 'viewer');
+    const disabledSocket = await open(disabledToken);
+    const disabledGone = disconnected(disabledSocket, () => 0);
+    expect((await sendJson(api('/users/dora'), 'PATCH', { disabled: true }, admin)).status).toBe(
+      200,
+    );
+    await disabledGone;
+    expect(await handshake(url, disabledToken)).toBe('unauthorized');
+
+    const deletedToken = await userToken(url, 'dave', 'viewer');
+    const deletedSocket = await open(deletedToken);
+    const deletedGone = disconnected(deletedSocket, () => 0);
+    expect((await sendJson(api('/users/dave'), 'DELETE', undefined, admin)).status).toBe(204);
+    await deletedGone;
+
+    // Demoted while connected: the next ack is refused on the same socket.
+    const operatorToken = await userToken(url, 'olga', 'operator');
+    const operator = await open(operatorToken);
+    const ack = (): Promise<AckResponse> =>
+      operator.timeout(5000).emitWithAck('ack', { id: 'al-unknown' });
+    expect(await ack()).toMatchObject({ ok: false, error: 'not_found' });
+    expect((await sendJson(api('/users/olga'), 'PATCH', { role: 'viewer' }, admin)).status).toBe(
+      200,
+    );
+    expect(await ack()).toMatchObject({ ok: false, error: 'forbidden' });
+    expect(operator.connected).toBe(true);
+  });
+});
+
+describe('wall pairing bounds', () => {
+  const backend = usePulse();
+  const { api } = backend;
+
+  it('refuses more pending codes per address than the bound, and too fast claims, counted', async () => {
+    for (let i = 0; i < SCREEN_LIMITS.maxPendingPerAddress; i++)
+      expect((await sendJson(api('/screens/pairing'), 'POST', {})).status).toBe(201);
+    const refused = await fetch(api('/screens/pairing'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const claims = await Promise.all(
+      Array.from({ length: SCREEN_LIMITS.claimsPerMinute + 1 }, () =>
+        sendJson(api('/screens/pairing/claim'), 'POST', { pairingId: 'not-a-pairing' }),
+      ),
+    );
+    const statuses = claims.map((c) => c.status);
+    expect(statuses.filter((s) => s === 404)).toHaveLength(SCREEN_LIMITS.claimsPerMinute);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1);
+
+    const stats = await getJson<IngestStats>(api('/stats'));
+    expect(stats.body.security?.refused).toMatchObject({ screen_pairing: 1, screen_claim_rate: 1 });
+  });
+});
