@@ -209,6 +209,27 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
       ok: false,
       error: 'forbidden',
     });
+
+    // A scoped token acknowledges only alerts of its groups, over /live and REST alike; one
+    // outside its scope is not found, as its device is.
+    const [alertA, alertB] = ['dev-a', 'dev-b'].map(
+      (id) => all.body.alerts.find((a) => a.deviceId === id)?.id ?? '',
+    );
+    const hallB = await backend.live(
+      ['websocket'],
+      (s) => (s.auth = { token: scopedToken.body.token }),
+    );
+    const ackOverLive = (id: string) => hallB.timeout(5000).emitWithAck('ack', { id });
+    expect(await ackOverLive(alertA)).toMatchObject({ ok: false, error: 'not_found' });
+    const restAck = (id: string) =>
+      sendJson(api(`/alerts/${id}/ack`), 'POST', {}, bearer(scopedToken.body.token));
+    expect((await restAck(alertA)).status).toBe(404);
+    expect(await ackOverLive(alertB)).toMatchObject({
+      ok: true,
+      alert: { acknowledgedBy: 'admin' },
+    });
+    const stillOpen = await getJson<ActiveAlertsResponse>(api('/alerts'), admin);
+    expect(stillOpen.body.alerts.find((a) => a.id === alertA)?.acknowledgedBy).toBeNull();
   });
 
   /** The `alerts` snapshot a new connection with `token` receives. */

@@ -277,6 +277,11 @@ export class AlertEngine {
     return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);
   }
 
+  /** The device of an open alert, or undefined. */
+  deviceOf(alertId: string): string | undefined {
+    return this.lifecycle.deviceOf(alertId);
+  }
+
   // ───────────────────────────── queries ─────────────────────────────
 
   /** The active list, most severe first, newest first: what a new client gets as its snapshot. */

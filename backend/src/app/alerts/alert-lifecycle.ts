@@ -56,6 +56,11 @@ export class AlertLifecycle implements AlertTransitions {
    * Acknowledge an open alert at `at` (never after `now`). Acknowledging a cleared alert
    * closes it (it leaves the active list).
    */
+  /** The device of an open alert, or undefined (unknown or closed). */
+  deviceOf(alertId: string): string | undefined {
+    return this.openById.get(alertId)?.event.deviceId;
+  }
+
   acknowledge(
     alertId: string,
     by: string,

@@ -68,6 +68,7 @@ export class AlertsController {
    * user's name: a `by` in the body is accepted (older clients send it) and ignored.
    */
   @Roles('operator')
+  @ScopeFiltered()
   @Post(':id/ack')
   @HttpCode(200)
   acknowledge(
@@ -77,7 +78,11 @@ export class AlertsController {
   ): AckResponse {
     // The guard let only a signed-in operator or admin through.
     const by = principal.kind === 'user' ? principal.username : 'anonymous';
-    const result = this.alerts.acknowledge(id, { by, note: body.note });
+    const result = this.alerts.acknowledge(id, {
+      by,
+      note: body.note,
+      scope: groupScope(principal),
+    });
     if (result.ok) return result;
     if (result.error === 'not_found') throw new NotFoundException(result);
     throw new ConflictException(result);

@@ -18,6 +18,7 @@ import {
   AlertStats,
   Reading,
 } from '@pulse/protocol';
+import { inScope } from '../auth/principal';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
@@ -129,7 +130,20 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
 
   /** HTTP and live `ack` alike; the resulting `alert` event goes out through the hub. */
   /** `by`: the authenticated user's name (never the request body's). */
-  acknowledge(id: string, request: { by: string; note?: string }): AckResponse {
+  /**
+   * Acknowledge an open alert for `by`. With a group `scope` (a scoped token), an alert of a
+   * device outside it is `not_found`, as the device itself is to that caller.
+   */
+  acknowledge(
+    id: string,
+    request: { by: string; note?: string; scope?: readonly string[] | null },
+  ): AckResponse {
+    const scope = request.scope ?? null;
+    if (scope !== null) {
+      const deviceId = this.engine.deviceOf(id);
+      if (deviceId === undefined || !inScope(scope, this.groupOf(deviceId) ?? undefined))
+        return { ok: false, error: 'not_found', message: `no open alert "${id}"` };
+    }
     return this.engine.acknowledge(id, request.by, Date.now(), request.note);
   }
 

@@ -214,6 +214,7 @@ export class LiveGateway {
     return this.alerts.acknowledge(parsed.data.id, {
       by: principal.username,
       note: parsed.data.note,
+      scope: principal.groups,
     });
   }
 }
