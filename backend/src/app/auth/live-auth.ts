@@ -50,6 +50,9 @@ export class LiveAuth {
     next: (error?: Error) => void,
   ): void {
     const token = socket.handshake.auth?.token;
+    // Read once: the socket keeps its principal, not the bearer token (a heap snapshot or a
+    // debug dump of a socket must not hold a credential, and 10,000 sockets need not keep one each).
+    if (socket.handshake.auth) delete socket.handshake.auth.token;
     this.auth
       .principalFor({
         bearer: typeof token === 'string' ? token : undefined,
