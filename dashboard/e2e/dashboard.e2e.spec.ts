@@ -1,11 +1,12 @@
 import {
   DeviceInfo,
   encodeTelemetry,
+  HistoryResponse,
   metaTopic,
   statusTopic,
   telemetryTopic,
 } from '@pulse/protocol';
-import { Backend, freePort, sleep, startBuiltBackend, waitFor } from '@pulse/test-support';
+import { Backend, freePort, getJson, sleep, startBuiltBackend, waitFor } from '@pulse/test-support';
 import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import {
@@ -241,14 +242,24 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
     await sleep(2500);
 
     expect(await banner.count()).toBe(0);
-    // One gap only: the outage itself. The readings between the restart and the
-    // reconnect were filled in from the subscribe acknowledgement.
+    // One gap only: the outage itself. The chart resumes at the very first reading the
+    // restarted gateway holds: what arrived between the restart and the reconnect was filled
+    // in from the subscribe acknowledgement. (When that first reading came in while the page
+    // was still waiting to retry, as it normally does, the backfill is what put it there;
+    // on a loaded machine the restarted simulator may be slower than the page's retry.)
     const gaps = Number(await attr(page, 'app-live-chart', 'data-gaps'));
     const lastGapEnd = Number(await attr(page, 'app-live-chart', 'data-last-gap-end'));
+    const held = await getJson<HistoryResponse>(
+      `${backend.httpUrl}/api/devices/sim-005/history?from=${killedAt}&maxPoints=100000`,
+    );
+    const firstAfterRestart = Math.min(...held.body.series.map((series) => series.t[0]));
     expect(gaps).toBe(1);
     expect(lastGapEnd).toBeGreaterThan(killedAt);
     expect(reconnectedAt - restartedAt).toBeGreaterThan(1000);
-    expect(lastGapEnd).toBeLessThan(reconnectedAt - 500);
+    expect(lastGapEnd).toBe(firstAfterRestart);
+    process.stderr.write(
+      `[e2e] restart: first reading ${firstAfterRestart - restartedAt} ms after the restart, page reconnected after ${reconnectedAt - restartedAt} ms${firstAfterRestart < reconnectedAt ? ' (backfilled)' : ''}\n`,
+    );
     await shot(page, 'device-after-restart.png');
   });
 });
