@@ -1,25 +1,19 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { AlertsService } from '../alerts/alerts.service';
+import { Injectable } from '@nestjs/common';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryModel } from './fleet-summary';
 
 /**
- * The gateway's one fleet summary (see {@link FleetSummaryModel}), wired to the registry (an
- * evicted device becomes a removal) and seeded with the alerts already active at boot. Fed by the
- * live hub (readings, device and alert events it publishes); read by the live layer's SummaryPush,
- * the `/live` subscribe ack and `GET /api/fleet/summary`. Owns the wiring only; must not send.
+ * The gateway's one fleet summary (see {@link FleetSummaryModel}), wired to the registry: an
+ * evicted device becomes a removal. Fed by the live hub with everything published to the live
+ * layer (readings, device and alert events: the alert engine keeps its state in memory and
+ * publishes every change, so there is nothing to seed at boot). Read by the live layer's
+ * SummaryPush, the `/live` subscribe ack and `GET /api/fleet/summary`. Must not depend on what
+ * feeds the hub (alerts, ingest): they depend on the hub, which depends on this.
  */
 @Injectable()
-export class FleetSummaryService extends FleetSummaryModel implements OnApplicationBootstrap {
-  constructor(
-    registry: DeviceRegistryService,
-    private readonly alerts: AlertsService,
-  ) {
+export class FleetSummaryService extends FleetSummaryModel {
+  constructor(registry: DeviceRegistryService) {
     super(registry);
     registry.onEvict((deviceId) => this.remove(deviceId));
-  }
-
-  onApplicationBootstrap(): void {
-    for (const alert of this.alerts.active()) this.applyAlert(alert);
   }
 }
