@@ -24,6 +24,8 @@ interface Entry {
   values: number[];
   /** Metrics this device has a value for (bounded by LIMITS.maxMetricsPerReading). */
   count: number;
+  /** Value objects of readings not merged into `values` yet, oldest first. */
+  pending: Record<string, number>[];
   /** Active alerts of the device by id, with their severity. */
   alerts: Map<string, AlertSeverity> | null;
   /** Queued for the next push. */
@@ -43,14 +45,17 @@ export interface SummaryDelta {
   metrics?: string[];
 }
 
+/** Pending value objects per device beyond which they are merged at once (a batch, a flood). */
+const MERGE_AT = 64;
+
 const SEVERITY_RANK = new Map<AlertSeverity, number>(ALERT_SEVERITIES.map((s, i) => [s, i]));
 
 /**
  * The fleet summary model: per device its latest value per metric and its active alerts, a
  * fleet-wide metric table, and what changed since the last push (dirty devices, removals). Status,
  * name, group and last seen are read from the {@link DeviceSource} when a summary is built, never
- * copied on the hot path: a reading costs one map lookup per device, one per metric and an array
- * store. Plain code with no Nest or socket: owns this state only; must not send anything (the
+ * copied on the hot path, and readings are merged then too: a reading costs one map lookup and an
+ * array push (see applyReadings). Plain code with no Nest or socket: owns this state only; must not send anything (the
  * live layer's SummaryPush does) nor decide who may see what beyond `inScope`.
  */
 export class FleetSummaryModel {
@@ -65,23 +70,18 @@ export class FleetSummaryModel {
 
   constructor(private readonly devices: DeviceSource) {}
 
-  /** The hot path: called with every accepted telemetry message. */
+  /**
+   * The hot path, called with every accepted telemetry message: it only notes the readings'
+   * value objects (a map lookup and an array push); they are merged into the latest values when
+   * a summary is built (once a second), off the ingest path. Bounded: a device's pending list is
+   * merged at once when it reaches MERGE_AT.
+   */
   applyReadings(deviceId: string, readings: readonly Reading[]): void {
     const entry = this.entries.get(deviceId) ?? this.create(deviceId);
     if (!entry) return;
-    const values = entry.values;
-    for (let i = 0; i < readings.length; i++) {
-      const reading = readings[i].values;
-      for (const metric in reading) {
-        const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
-        if (index < 0) continue;
-        if (values[index] === undefined) {
-          if (entry.count >= LIMITS.maxMetricsPerReading) continue;
-          entry.count++;
-        }
-        values[index] = reading[metric];
-      }
-    }
+    const pending = entry.pending;
+    for (let i = 0; i < readings.length; i++) pending.push(readings[i].values);
+    if (pending.length >= MERGE_AT) this.merge(entry);
     if (!entry.dirty) this.markDirty(entry);
   }
 
@@ -118,6 +118,7 @@ export class FleetSummaryModel {
 
   /** The whole summary, for the devices within `scope` (null: all). */
   snapshot(scope: readonly string[] | null, at = Date.now()): FleetSummary {
+    this.mergeQueued();
     const devices: DeviceSummary[] = [];
     for (const info of this.devices.list()) {
       if (!inScope(scope, info.meta?.group)) continue;
@@ -128,6 +129,7 @@ export class FleetSummaryModel {
 
   /** What changed since the previous call (null: nothing), and start over. */
   takeDelta(at = Date.now()): SummaryDelta | null {
+    this.mergeQueued();
     if (this.dirty.length === 0 && this.removed.length === 0 && !this.metricsGrew) return null;
     const changed: DeviceSummary[] = [];
     const previousGroups: (string | undefined)[] = [];
@@ -180,12 +182,36 @@ export class FleetSummaryModel {
       deviceId,
       values: [],
       count: 0,
+      pending: [],
       alerts: null,
       dirty: false,
       pushedGroup: info.meta?.group,
     };
     this.entries.set(deviceId, entry);
     return entry;
+  }
+
+  /** Fold a device's pending readings into its latest values, oldest first. */
+  private merge(entry: Entry): void {
+    const { pending, values } = entry;
+    for (let p = 0; p < pending.length; p++) {
+      const reading = pending[p];
+      for (const metric in reading) {
+        const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
+        if (index < 0) continue;
+        if (values[index] === undefined) {
+          if (entry.count >= LIMITS.maxMetricsPerReading) continue;
+          entry.count++;
+        }
+        values[index] = reading[metric];
+      }
+    }
+    pending.length = 0;
+  }
+
+  /** Only queued devices have pending readings. */
+  private mergeQueued(): void {
+    for (const entry of this.dirty) if (entry.pending.length > 0) this.merge(entry);
   }
 
   private markDirty(entry: Entry): void {
