@@ -41,6 +41,12 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     sut.applyReadings(deviceId, r);
   };
 
+  const delta = (at: number) => {
+    const taken = sut.takeDelta(at);
+    if (!taken) throw new Error('expected a delta');
+    return taken;
+  };
+
   beforeEach(() => {
     registry = new DeviceRegistryService({ MAX_DEVICES: 20_000, DEVICE_IDLE_EVICT_MS: 1000 });
     sut = new FleetSummaryModel(registry);
@@ -129,12 +135,12 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     ingest('d1', { a: 1 });
     ingest('d2', { a: 1 });
     expect(sut.snapshot(['g1']).devices.map((d) => d[DS.id])).toEqual(['d1']);
-    const first = sut.takeDelta(T0)!;
+    const first = delta(T0);
     expect(scopedEvent(first, ['g1']).changed.map((d) => d[DS.id])).toEqual(['d1']);
     expect(scopedEvent(first, null).changed.map((d) => d[DS.id])).toEqual(['d1', 'd2']);
     registry.applyMeta('d1', { group: 'g2' }, T0);
     sut.applyDevice('d1');
-    const moved = scopedEvent(sut.takeDelta(T0)!, ['g1']);
+    const moved = scopedEvent(delta(T0), ['g1']);
     expect(moved).toMatchObject({ changed: [], removed: ['d1'] });
   });
 
