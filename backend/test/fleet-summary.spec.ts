@@ -1,17 +1,7 @@
-import type { FleetSummaryPage, SummaryEvent } from '@pulse/protocol';
+import type { FleetSummaryPage, IngestStats, SummaryEvent } from '@pulse/protocol';
 import { DS, metaTopic, statusTopic } from '@pulse/protocol';
-import {
-  connectLive,
-  getJson,
-  LiveClient,
-  publish,
-  publishTelemetry,
-  sendJson,
-  sleep,
-  subscribe,
-  Transport,
-  waitFor,
-} from '@pulse/test-support';
+import { connectLive, LiveClient, subscribe, Transport } from '@pulse/test-support';
+import { getJson, publish, publishTelemetry, sendJson, sleep, waitFor } from '@pulse/test-support';
 import { adminAuth, usePulse } from './support/pulse';
 
 /** Every `summary` event a socket receives, with when it arrived. */
@@ -20,6 +10,16 @@ function collectSummaries(socket: LiveClient) {
   socket.on('summary', (event) => events.push({ at: Date.now(), event }));
   return events;
 }
+
+/** Raises a `major` alert on any device whose `temp` goes above 30. */
+const HOT_RULE = {
+  id: 'hot',
+  kind: 'threshold',
+  metric: 'temp',
+  op: 'above',
+  value: 30,
+  severity: 'major',
+};
 
 const ids = (devices: readonly (readonly unknown[])[]) => devices.map((d) => d[DS.id] as string);
 
@@ -36,14 +36,7 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
 
   beforeAll(async () => {
     admin = await adminAuth(backend.pulse.httpUrl);
-    const rule = { id: 'hot', kind: 'threshold', metric: 'temp', op: 'above', value: 30 };
-    const created = await sendJson(
-      api('/alert-rules'),
-      'POST',
-      { ...rule, severity: 'major' },
-      admin,
-    );
-    expect(created.status).toBe(201);
+    expect((await sendJson(api('/alert-rules'), 'POST', HOT_RULE, admin)).status).toBe(201);
     for (const [id, name, group] of [
       ['fs-1', 'Boiler room', 'hall-a'],
       ['fs-2', 'Cold store', 'hall-b'],
@@ -218,5 +211,8 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
       expect(after).not.toContain(id);
     }
     expect(after).toContain('newcomer');
+    const { body: stats } = await getJson<IngestStats>(api('/stats'));
+    expect(stats.live.summary).toMatchObject({ devices: after.length, droppedMetrics: 0 });
+    expect(stats.live.summary?.pushes).toBeGreaterThan(5);
   });
 });

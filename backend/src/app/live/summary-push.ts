@@ -25,12 +25,11 @@ export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.push(), SUMMARY_PUSH_MS);
-    this.timer.unref();
+    this.timer = setInterval(() => this.push(), SUMMARY_PUSH_MS).unref();
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    clearInterval(this.timer ?? undefined);
     this.timer = null;
   }
 
@@ -53,7 +52,12 @@ export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
     this.pushes++;
   }
 
-  stats(): { pushes: number } {
-    return { pushes: this.pushes };
+  /** The `live.summary` part of /api/stats. */
+  stats(): { devices: number; pushes: number; droppedMetrics: number } {
+    return {
+      devices: this.summary.size(),
+      pushes: this.pushes,
+      droppedMetrics: this.summary.droppedMetrics,
+    };
   }
 }
