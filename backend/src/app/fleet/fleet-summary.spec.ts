@@ -125,8 +125,18 @@ describe('FleetSummaryModel (with the real device registry)', () => {
       for (let i = 0; i < 40; i++) more[`x${d}_${i}`] = i;
       ingest(`e${d}`, more);
     }
+    sut.takeDelta(T0); // the push: the shared snapshot is rebuilt after it
     expect(sut.snapshot(null).metrics).toHaveLength(LIMITS.maxSummaryMetrics);
     expect(sut.droppedMetrics).toBeGreaterThan(0);
+  });
+
+  it('shares one unscoped snapshot until the next push, which carries what changed since', () => {
+    ingest('d1', { a: 1 });
+    const first = sut.snapshot(null, T0);
+    ingest('d1', { a: 2 });
+    expect(sut.snapshot(null, T0 + 10)).toBe(first);
+    expect(delta(T0 + 1000).changed).toEqual([['d1', null, null, 'unknown', 1000, [2]]]);
+    expect(sut.snapshot(null, T0 + 1000).devices[0][DS.values]).toEqual([2]);
   });
 
   it('gives a scoped client its groups only, and a removal when a device leaves them', () => {

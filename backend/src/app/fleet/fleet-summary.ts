@@ -65,6 +65,8 @@ export class FleetSummaryModel {
   private dirty: Entry[] = [];
   private removed: { id: string; group: string | undefined }[] = [];
   private metricsGrew = false;
+  /** The unscoped snapshot since the last push (see snapshot). */
+  private shared: FleetSummary | null = null;
   /** Metric names left out because the table was full. */
   droppedMetrics = 0;
 
@@ -116,8 +118,18 @@ export class FleetSummaryModel {
     entry.dirty = true; // never queued again; a queued one is skipped at the push
   }
 
-  /** The whole summary, for the devices within `scope` (null: all). */
+  /**
+   * The whole summary, for the devices within `scope` (null: all). The unscoped one is built once
+   * per push interval and shared (a reconnect storm of dashboards must not rebuild 10,000
+   * entries each): until the next push, whatever changed after it was built is still queued and
+   * reaches the subscriber in that push, as it joined the room before asking.
+   */
   snapshot(scope: readonly string[] | null, at = Date.now()): FleetSummary {
+    if (scope === null) return (this.shared ??= this.build(null, at));
+    return this.build(scope, at);
+  }
+
+  private build(scope: readonly string[] | null, at: number): FleetSummary {
     this.mergeQueued();
     const devices: DeviceSummary[] = [];
     for (const info of this.devices.list()) {
@@ -148,6 +160,7 @@ export class FleetSummaryModel {
       entry.pushedGroup = info.meta?.group;
       changed.push(this.summarize(info, entry, at));
     }
+    this.shared = null;
     const delta: SummaryDelta = { at, changed, previousGroups, removed };
     if (this.metricsGrew) delta.metrics = this.metrics.slice();
     this.dirty = [];

@@ -198,6 +198,9 @@ export class LiveGateway {
     if (ack.ok) {
       let points = 0;
       for (const series of ack.history) points += series.t.length;
+      // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000).
+      if (ack.summary)
+        points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);
       this.ackBudget.spend(points);
     }
     return ack;
