@@ -150,9 +150,10 @@ export interface FleetSummary {
 
 /**
  * `summary` event: what changed since the previous push, at most one a second
- * ({@link SUMMARY_PUSH_MS}). `changed` replaces the client's entries with these ids whole;
- * `removed` lists devices that left the fleet (evicted) — or, for a group-scoped client, left its
- * groups. `metrics`: the whole table again, only when it grew since the last push.
+ * ({@link SUMMARY_PUSH_MS}). Apply `removed` first, then `changed`: `removed` lists devices that
+ * left the fleet (evicted) — or, for a group-scoped client, left its groups; `changed` replaces
+ * (or adds) the client's entries with these ids whole (a device evicted and back within one
+ * second is in both). `metrics`: the whole table again, only when it grew since the last push.
  */
 export interface SummaryEvent {
   at: number;

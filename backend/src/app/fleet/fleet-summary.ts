@@ -55,8 +55,9 @@ const SEVERITY_RANK = new Map<AlertSeverity, number>(ALERT_SEVERITIES.map((s, i)
  * fleet-wide metric table, and what changed since the last push (dirty devices, removals). Status,
  * name, group and last seen are read from the {@link DeviceSource} when a summary is built, never
  * copied on the hot path, and readings are merged then too: a reading costs one map lookup and an
- * array push (see applyReadings). Plain code with no Nest or socket: owns this state only; must not send anything (the
- * live layer's SummaryPush does) nor decide who may see what beyond `inScope`.
+ * array push (see applyReadings). Plain code with no Nest or socket: owns this state only; must
+ * not send anything (the live layer's SummaryPush does) nor decide who may see what beyond
+ * `inScope`.
  */
 export class FleetSummaryModel {
   private readonly entries = new Map<string, Entry>();
