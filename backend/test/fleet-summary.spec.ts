@@ -109,12 +109,15 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
     const socket = await backend.live();
     const events = collectSummaries(socket);
     expect((await subscribe(socket, { summary: true, history: false })).ok).toBe(true);
+    const sentAt = Date.now();
     await publishTelemetry(backend.device, 'fs-2', { values: { temp: 45 } });
     const raised = await waitFor(
       () => events.find((e) => e.event.changed.some((d) => d[DS.id] === 'fs-2' && d[DS.alert])),
       { timeoutMs: 3000, message: 'the alert in the summary' },
     );
     expect(raised.event.changed.find((d) => d[DS.id] === 'fs-2')?.[DS.alert]).toEqual(['major', 1]);
+    expect(raised.at - sentAt).toBeLessThan(1500);
+    expect(ids(raised.event.changed)).toEqual(['fs-2']);
     const sorted = await getJson<FleetSummaryPage>(api('/fleet/summary?sort=severity'));
     expect(ids(sorted.body.devices)[0]).toBe('fs-2');
   });
