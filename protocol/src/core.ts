@@ -25,7 +25,7 @@ export * from './lib/clock';
 export * from './lib/series-buffer';
 export type { DeviceMeta } from './lib/model.schema';
 export type { SubscribeRequest, UnsubscribeRequest } from './lib/live.schema';
-export type { HistoryQuery } from './lib/http.schema';
+export type { FleetSummaryQuery, HistoryQuery } from './lib/http.schema';
 export type {
   AckRequest,
   AlertQuery,

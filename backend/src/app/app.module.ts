@@ -20,6 +20,8 @@ import { DeviceCredentialsRepository } from './device-credentials/device-credent
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
 import { DevicesController } from './devices/devices.controller';
+import { FleetController } from './fleet/fleet.controller';
+import { FleetSummaryService } from './fleet/fleet-summary.service';
 import { HistoryService } from './history/history.service';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
@@ -52,6 +54,7 @@ const repositories = [
 const services = [
   AlertsService,
   DeviceRegistryService,
+  FleetSummaryService,
   HistoryService,
   IngestService,
   StatsService,
@@ -80,6 +83,7 @@ export class AppModule {
       controllers: [
         SystemController,
         DevicesController,
+        FleetController,
         AlertsController,
         AlertRulesController,
         AuthController,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './limits';
 
 /*
  * Validation of the HTTP history query (used by the devices controller's pipe). Owns this
@@ -20,3 +21,25 @@ export const HistoryQuerySchema = z
   })
   .strict();
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+
+/**
+ * `GET /api/fleet/summary?sort&order&q&offset&limit`. `sort`: `name` (name, else id), `lastSeen`,
+ * `severity` (highest active alert, then how many) or `metric:<name>` (latest value; devices
+ * without one last); `order` defaults to asc for name, desc otherwise. `q`: case-insensitive
+ * substring of the id or the name. `limit` defaults to (and is capped at) `LIMITS.maxSummaryPage`.
+ */
+export const FleetSummaryQuerySchema = z
+  .object({
+    sort: z
+      .string()
+      .regex(/^(name|lastSeen|severity|metric:[A-Za-z0-9_.-]{1,64})$/, {
+        message: 'name, lastSeen, severity or metric:<name>',
+      })
+      .optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    q: z.string().max(128).optional(),
+    offset: z.coerce.number().int().nonnegative().optional(),
+    limit: z.coerce.number().int().positive().max(LIMITS.maxSummaryPage).optional(),
+  })
+  .strict();
+export type FleetSummaryQuery = z.infer<typeof FleetSummaryQuerySchema>;

@@ -62,6 +62,11 @@ export interface IngestStats {
     lastFlushCostMs?: number;
     /** Live connections closed, by Socket.IO reason (`ping timeout`, `transport close`, …). */
     disconnects?: Record<string, number>;
+    /**
+     * The fleet summary: devices it holds, `summary` pushes sent, metric names left out of its
+     * table because it was full (LIMITS.maxSummaryMetrics).
+     */
+    summary?: { devices: number; pushes: number; droppedMetrics: number };
     /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */
     directWrites?: number;
     /** Readings frames written through engine.io (long-polling, or packets already queued). */

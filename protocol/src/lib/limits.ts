@@ -22,6 +22,10 @@ export const LIMITS = {
   /** Meta: display name and unit lengths. */
   maxNameLength: 128,
   maxUnitLength: 16,
+  /** Metric names in the fleet summary's table, fleet-wide; further names are left out of it. */
+  maxSummaryMetrics: 256,
+  /** Most devices in one page of `GET /api/fleet/summary` (also its default `limit`). */
+  maxSummaryPage: 1000,
 } as const;
 
 export type DecodeLimits = {

@@ -18,6 +18,8 @@ export const SubscribeRequestSchema = z
     devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
     groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
     fleet: z.boolean().optional(),
+    /** The fleet summary: its snapshot in the acknowledgement, then `summary` deltas. */
+    summary: z.boolean().optional(),
     since: z.number().finite().nonnegative().optional(),
     /** Cap on history points per metric in the acknowledgement. */
     maxPoints: z.number().int().positive().max(100_000).optional(),
@@ -32,6 +34,7 @@ export const UnsubscribeRequestSchema = z
     devices: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
     groups: z.array(IdSchema).max(LIMITS.maxSubscribeItems).optional(),
     fleet: z.boolean().optional(),
+    summary: z.boolean().optional(),
   })
   .strict();
 export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;

@@ -3,6 +3,7 @@ import {
   HistoryQuerySchema,
   LIMITS,
   LIVE_NAMESPACE,
+  SUMMARY_ROOM,
   LiveEvent,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
@@ -98,6 +99,8 @@ describe('live names', () => {
       'lagged',
       'alerts',
       'ack',
+      'summary',
     ]);
+    expect(SUMMARY_ROOM).toBe('summary');
   });
 });

@@ -1,4 +1,4 @@
-import type { DeviceInfo, MetricSeries, Reading } from './model';
+import type { DeviceInfo, DeviceStatus, MetricSeries, Reading } from './model';
 import type { AckResponse } from './alerts';
 import type { LiveAckRequest } from './alerts.schema';
 import type { SubscribeRequest, UnsubscribeRequest } from './live.schema';
@@ -24,12 +24,18 @@ export const LiveEvent = {
   lagged: 'lagged',
   alerts: 'alerts',
   ack: 'ack',
+  summary: 'summary',
 } as const;
 
 /** Rooms: one per device, one per group, and one for the whole fleet. */
 export const FLEET_ROOM = 'fleet';
 export const deviceRoom = (deviceId: string): string => `device:${deviceId}`;
 export const groupRoom = (group: string): string => `group:${group}`;
+/** Room of the sockets that asked for the fleet summary (`subscribe` with `summary: true`). */
+export const SUMMARY_ROOM = 'summary';
+
+/** Pushes of the fleet summary are at least this far apart (ms): one `summary` event a second. */
+export const SUMMARY_PUSH_MS = 1000;
 
 export type LiveError = { ok: false; error: string };
 
@@ -42,6 +48,8 @@ export type SubscribeAck =
       devices: DeviceInfo[];
       history: MetricSeries[];
       rooms: string[];
+      /** The whole fleet summary (a scoped principal: its groups), when `summary: true` was asked. */
+      summary?: FleetSummary;
     }
   | LiveError;
 
@@ -102,6 +110,64 @@ export interface LaggedEvent {
   since: number;
 }
 
+/**
+ * One device in the fleet summary, as a tuple: a summary of 10,000 devices must stay under 1 MB
+ * on the wire, and object keys repeated per device were a quarter of it
+ * (docs/decisions/0014-fleet-summary.md). Read the fields by the {@link DS} indices.
+ */
+export type DeviceSummary = [
+  id: string,
+  /** Display name (meta `name`), null when none. */
+  name: string | null,
+  /** Group (meta `group`), null when none. */
+  group: string | null,
+  status: DeviceStatus,
+  /** Last seen (server time of its last message of any kind) as ms before the summary's `at`; null if never. */
+  age: number | null,
+  /**
+   * Latest value per metric, aligned with the summary's `metrics` table: `values[i]` is the latest
+   * value of `metrics[i]`, null where the device has none (trailing nulls are left out).
+   */
+  values: (number | null)[],
+  /** Active alerts: the highest severity and how many; left out when none is active. */
+  alert?: [severity: AlertSeverity, count: number],
+];
+
+/** Indices of the {@link DeviceSummary} fields. */
+export const DS = { id: 0, name: 1, group: 2, status: 3, age: 4, values: 5, alert: 6 } as const;
+
+/**
+ * The fleet summary: the acknowledgement's `summary` and the body of `GET /api/fleet/summary`.
+ * `metrics` is the gateway's table of metric names, append-only while it runs (indices stay
+ * valid; a restart starts a new table and clients re-subscribe anyway).
+ */
+export interface FleetSummary {
+  /** Server time the summary was taken (ms since epoch); each device's `age` counts back from it. */
+  at: number;
+  metrics: string[];
+  devices: DeviceSummary[];
+}
+
+/**
+ * `summary` event: what changed since the previous push, at most one a second
+ * ({@link SUMMARY_PUSH_MS}). Apply `removed` first, then `changed`: `removed` lists devices that
+ * left the fleet (evicted) — or, for a group-scoped client, left its groups; `changed` replaces
+ * (or adds) the client's entries with these ids whole (a device evicted and back within one
+ * second is in both). `metrics`: the whole table again, only when it grew since the last push.
+ */
+export interface SummaryEvent {
+  at: number;
+  changed: DeviceSummary[];
+  removed: string[];
+  metrics?: string[];
+}
+
+/** `GET /api/fleet/summary`: one page of the summary after sort and search, with the total matched. */
+export interface FleetSummaryPage extends FleetSummary {
+  /** Devices matching `q` (before offset/limit). */
+  total: number;
+}
+
 export interface ServerToClientEvents {
   readings: (readings: Reading[]) => void;
   device: (device: DeviceInfo) => void;
@@ -110,6 +176,8 @@ export interface ServerToClientEvents {
   lagged: (info: LaggedEvent) => void;
   /** Snapshot of the active alerts, sent on connect; `alert` deltas follow. */
   alerts: (alerts: AlertEvent[]) => void;
+  /** Fleet summary deltas, to sockets subscribed with `summary: true`. */
+  summary: (delta: SummaryEvent) => void;
 }
 
 export interface ClientToServerEvents {

@@ -7,11 +7,13 @@ import type {
   AlertEvent,
   ClientToServerEvents,
   DeviceInfo,
+  DeviceSummary,
   GatewayStatus,
   Reading,
   ServerToClientEvents,
   SubscribeAck,
 } from '../index';
+import { DS } from '../index';
 
 /** The shape of socket.io's typed `emit`, without importing socket.io into the contract's tests. */
 type Emit<Events> = <E extends keyof Events>(
@@ -92,6 +94,26 @@ describe('live event maps (type-level)', () => {
     // @ts-expect-error ack needs an acknowledgement callback
     clientEmit('ack', { id: 'al-1' });
     expect(calls.length - before).toBeGreaterThanOrEqual(4);
+  });
+
+  it('carry the fleet summary: snapshot in the ack, then deltas', () => {
+    const before = calls.length;
+    const summarised: DeviceSummary = ['sim-001', 'Boiler', 'hall-a', 'online', 120, [21, null, 3]];
+    const alerting: DeviceSummary = ['sim-002', null, null, 'offline', null, [], ['critical', 2]];
+    clientEmit('subscribe', { summary: true, history: false }, (ack: SubscribeAck) => {
+      if (ack.ok && ack.summary) void ack.summary.devices[0][DS.values];
+    });
+    serverEmit('summary', { at: 1, changed: [summarised, alerting], removed: ['sim-003'] });
+    serverEmit('summary', { at: 2, changed: [], removed: [], metrics: ['t', 'h'] });
+    clientEmit('unsubscribe', { summary: true }, () => undefined);
+    // @ts-expect-error a device summary is a tuple, not a DeviceInfo
+    serverEmit('summary', { at: 1, changed: [device], removed: [] });
+    // @ts-expect-error removed devices are ids
+    serverEmit('summary', { at: 1, changed: [], removed: [device] });
+    // @ts-expect-error the alert state is [severity, count]
+    const badAlert: DeviceSummary = ['d', null, null, 'online', 0, [], ['bad', 1]];
+    void badAlert;
+    expect(calls.length - before).toBe(6);
   });
 
   it('refuse wrong payloads at compile time', () => {

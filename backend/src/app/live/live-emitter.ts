@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { AlertEvent, DeviceInfo, GatewayStatus, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import {
+  AlertEvent,
+  DeviceInfo,
+  GatewayStatus,
+  LIVE_NAMESPACE,
+  Reading,
+  SUMMARY_ROOM,
+  SummaryEvent,
+} from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
@@ -17,7 +25,7 @@ import {
  * The one emitter of the live layer: owns the Socket.IO server (built by createLiveIoServer,
  * attached to Nest's HTTP server, namespace `/live` over websocket and long-polling) and is
  * the only place that sends anything to a client — readings frames, `device`, `alert`,
- * `gateway`, the `alerts` snapshot and `lagged` (acknowledgements aside: socket.io answers them
+ * `gateway`, `summary`, the `alerts` snapshot and `lagged` (acknowledgements aside: socket.io answers them
  * on the socket that asked). Engine internals only through engine-adapter.ts.
  *
  * Must not decide who lags (it asks the LagGate and reports back the sockets it skipped),
@@ -130,6 +138,27 @@ export class LiveEmitter {
     else this.nsp?.except(except as string[]).emit('alert', alert);
   }
 
+  /**
+   * A fleet summary delta to the summary room, leaving out `except` (scoped sockets, which get
+   * their own filtered one): socket.io encodes a broadcast once for all its members.
+   */
+  emitSummary(event: SummaryEvent, except: readonly string[]): void {
+    const room = this.nsp?.to(SUMMARY_ROOM);
+    if (!room) return;
+    if (except.length === 0) room.emit('summary', event);
+    else room.except(except as string[]).emit('summary', event);
+  }
+
+  /** Ids of the summary room's members (empty when nobody asked for the summary). */
+  summaryMembers(): ReadonlySet<string> {
+    return this.nsp?.adapter.rooms.get(SUMMARY_ROOM) ?? NO_MEMBERS;
+  }
+
+  /** One socket's own summary delta (a group-scoped one). */
+  emitSummaryTo(socketId: string, event: SummaryEvent): void {
+    this.nsp?.sockets.get(socketId)?.emit('summary', event);
+  }
+
   emitGateway(status: GatewayStatus): void {
     this.gateway = status;
     this.nsp?.emit('gateway', status);
@@ -168,6 +197,8 @@ export class LiveEmitter {
     await new Promise<void>((resolve) => io.close(() => resolve()));
   }
 }
+
+const NO_MEMBERS: ReadonlySet<string> = new Set();
 
 function inAny(rooms: Set<string> | undefined, names: readonly string[]): boolean {
   if (!rooms) return false;

@@ -11,6 +11,7 @@ import {
 } from '@pulse/protocol';
 import type { LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config } from '../config/config';
+import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { LiveEmitter } from './live-emitter';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 
@@ -91,7 +92,8 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
  * FLUSH_MS with everything that arrived in between in one batch per room.
  * Flushing costs at most ~1/(1 + FLUSH_GAP_FACTOR) of the loop either way.
  *
- * Only rooms with members are buffered, so readings nobody watches cost nothing.
+ * Only rooms with members are buffered, so readings nobody watches cost nothing (but the fleet
+ * summary, which every reading, device and alert event updates: see SummaryPush).
  *
  * Owns the room buffers and the tick; must not touch sockets or know who lags (the fan-out
  * and the lag monitor do), and nothing it calls calls it back.
@@ -126,6 +128,8 @@ export class LiveHubService implements LivePublisher {
     @Inject(READINGS_FAN_OUT) private readonly fanOut: ReadingsFanOut,
     @Inject(LiveEmitter) private readonly events: LiveEvents,
     @Optional() @Inject(LIVE_HUB_CLOCK) clock?: HubClock,
+    /** Kept up to date with everything published here (absent in unit specs of the tick). */
+    @Optional() private readonly summary?: FleetSummaryService,
   ) {
     this.flushMs = config.FLUSH_MS;
     this.clock = clock ?? processClock;
@@ -134,6 +138,7 @@ export class LiveHubService implements LivePublisher {
   /** Queue readings of one device for its device room, its group's room and the fleet room. */
   publishReadings(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed) return;
+    this.summary?.applyReadings(deviceId, readings);
     let queued = false;
     if (this.fanOut.hasMembers(FLEET_ROOM)) {
       this.enqueue(FLEET_ROOM, NO_EXCEPT, readings);
@@ -159,6 +164,7 @@ export class LiveHubService implements LivePublisher {
   /** Device changes are rare: emitted at once to its device room, group room and the fleet. */
   publishDevice(device: DeviceInfo): void {
     if (this.closed) return;
+    this.summary?.applyDevice(device.deviceId);
     const rooms = [FLEET_ROOM, deviceRoom(device.deviceId)];
     if (device.meta?.group) rooms.push(groupRoom(device.meta.group));
     this.events.emitDevice(rooms, device);
@@ -172,6 +178,7 @@ export class LiveHubService implements LivePublisher {
    */
   publishAlert(alert: AlertEvent): void {
     if (this.closed) return;
+    this.summary?.applyAlert(alert);
     this.events.emitAlert(alert);
     this.alertsSent++;
   }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DeviceInfo,
   FLEET_ROOM,
   MetricSeries,
+  SUMMARY_ROOM,
   SubscribeAck,
   SubscribeRequest,
   SubscribeRequestSchema,
@@ -14,6 +15,7 @@ import {
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { HistoryService } from '../history/history.service';
 
 /** Rooms one socket may be in (devices + groups + fleet), unknown devices included. */
@@ -43,6 +45,8 @@ export class LiveSubscriptionService {
     @Inject(CONFIG) config: Pick<Config, 'HISTORY_WINDOW_MS'>,
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
+    /** Answers `summary: true` (absent in specs that do not ask for it). */
+    @Optional() private readonly summary?: FleetSummaryService,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
   }
@@ -50,7 +54,7 @@ export class LiveSubscriptionService {
   /**
    * `scope`: the groups a scoped principal (a wall screen's token) may watch, or null for
    * every group. A scoped request for the fleet, another group, or a device not known to be in
-   * one of its groups is refused whole with `forbidden`.
+   * one of its groups is refused whole with `forbidden`; its `summary` is filtered to its groups.
    */
   subscribe(
     membership: RoomMembership,
@@ -67,6 +71,8 @@ export class LiveSubscriptionService {
     for (const id of request.devices ?? []) wanted.push(deviceRoom(id));
     for (const group of request.groups ?? []) wanted.push(groupRoom(group));
     if (request.fleet) wanted.push(FLEET_ROOM);
+    const summary = request.summary && this.summary ? this.summary : null;
+    if (summary) wanted.push(SUMMARY_ROOM);
 
     const current = membership.current();
     const added = wanted.filter((room) => !current.has(room));
@@ -116,13 +122,16 @@ export class LiveSubscriptionService {
 
     membership.join(added);
     const rooms = [...membership.current()];
-    return {
+    const ack: SubscribeAck = {
       ok: true,
       serverTime,
       devices: [...devices.values()],
       history,
       rooms,
     };
+    // After the join: a change pushed from now on repeats in the next delta, none falls between.
+    if (summary) ack.summary = summary.snapshot(scope, serverTime);
+    return ack;
   }
 
   private withinScope(request: SubscribeRequest, scope: readonly string[]): boolean {
@@ -141,6 +150,7 @@ export class LiveSubscriptionService {
     for (const id of parsed.data.devices ?? []) rooms.push(deviceRoom(id));
     for (const group of parsed.data.groups ?? []) rooms.push(groupRoom(group));
     if (parsed.data.fleet) rooms.push(FLEET_ROOM);
+    if (parsed.data.summary) rooms.push(SUMMARY_ROOM);
     membership.leave(rooms);
     return { ok: true, rooms: [...membership.current()] };
   }

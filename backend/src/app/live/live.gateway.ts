@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import {
   AckResponse,
   IngestStats,
@@ -18,6 +18,7 @@ import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import type { LiveSocket } from './live-io.server';
 import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
+import { SummaryPush } from './summary-push';
 
 /** Socket.IO 4's server-side disconnect reasons (the keys of `live.disconnects`). */
 const DISCONNECT_REASONS = new Set([
@@ -58,6 +59,8 @@ export class LiveGateway {
     private readonly alerts: AlertsService,
     private readonly entry: EntryGuard,
     private readonly auth: LiveAuth,
+    /** Its counters in the stats (absent in the unit spec). */
+    @Optional() private readonly summaryPush?: SummaryPush,
   ) {}
 
   start(httpServer: HttpServer): void {
@@ -105,6 +108,7 @@ export class LiveGateway {
       lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       directWrites: writes.direct,
       engineWrites: writes.engine,
+      summary: this.summaryPush?.stats(),
     };
   }
 
@@ -194,6 +198,9 @@ export class LiveGateway {
     if (ack.ok) {
       let points = 0;
       for (const series of ack.history) points += series.t.length;
+      // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000).
+      if (ack.summary)
+        points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);
       this.ackBudget.spend(points);
     }
     return ack;

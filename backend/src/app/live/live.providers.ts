@@ -6,6 +6,7 @@ import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import { LiveSubscriptionService } from './live-subscription.service';
 import { LiveGateway } from './live.gateway';
+import { SummaryPush } from './summary-push';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
 /**
@@ -24,4 +25,5 @@ export const LIVE_PROVIDERS: Provider[] = [
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
   LiveSubscriptionService,
   LiveGateway,
+  SummaryPush,
 ];

@@ -1,0 +1,204 @@
+import { AlertEvent, AlertSeverity, DS, FleetSummary, LIMITS } from '@pulse/protocol';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { pageOf } from './fleet-query';
+import { FleetSummaryModel, scopedEvent } from './fleet-summary';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+function alert(deviceId: string, id: string, severity: AlertSeverity, active = true): AlertEvent {
+  return {
+    id,
+    ruleId: 'r',
+    deviceId,
+    metric: 'temperature',
+    severity,
+    state: active ? 'raised' : 'cleared',
+    message: 'm',
+    value: 1,
+    raisedAt: T0,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    clearedAt: null,
+    ruleName: 'r',
+    threshold: 1,
+    updatedAt: T0,
+    flapping: false,
+    count: 1,
+    active,
+  } as AlertEvent;
+}
+
+describe('FleetSummaryModel (with the real device registry)', () => {
+  let registry: DeviceRegistryService;
+  let sut: FleetSummaryModel;
+  const reading = (deviceId: string, values: Record<string, number>) => [
+    { deviceId, ts: T0, values },
+  ];
+  /** What the ingest does for one telemetry message. */
+  const ingest = (deviceId: string, values: Record<string, number>, now = T0) => {
+    const r = reading(deviceId, values);
+    if (registry.applyReadings(deviceId, r, now) === undefined) return;
+    sut.applyReadings(deviceId, r);
+  };
+
+  const delta = (at: number) => {
+    const taken = sut.takeDelta(at);
+    if (!taken) throw new Error('expected a delta');
+    return taken;
+  };
+
+  beforeEach(() => {
+    registry = new DeviceRegistryService({ MAX_DEVICES: 20_000, DEVICE_IDLE_EVICT_MS: 1000 });
+    sut = new FleetSummaryModel(registry);
+    registry.onEvict((id) => sut.remove(id));
+  });
+
+  it('keeps the latest value per metric against a fleet-wide metric table', () => {
+    registry.applyMeta('d1', { name: 'Boiler room', group: 'g1' }, T0);
+    ingest('d1', { temperature: 20, humidity: 40 }, T0);
+    ingest('d1', { temperature: 21.5 }, T0 + 500);
+    ingest('d2', { humidity: 55 }, T0 + 600);
+    expect(sut.snapshot(null, T0 + 1000)).toEqual({
+      at: T0 + 1000,
+      metrics: ['temperature', 'humidity'],
+      devices: [
+        ['d1', 'Boiler room', 'g1', 'unknown', 500, [21.5, 40]],
+        ['d2', null, null, 'unknown', 400, [null, 55]],
+      ],
+    });
+  });
+
+  it('pushes only what changed since the last push, with the table when it grew', () => {
+    ingest('d1', { temperature: 20 });
+    ingest('d2', { temperature: 30 });
+    const first = sut.takeDelta(T0);
+    expect(first?.changed.map((d) => d[DS.id])).toEqual(['d1', 'd2']);
+    expect(first?.removed).toEqual([]);
+    expect(sut.takeDelta(T0 + 1000)).toBeNull();
+    ingest('d2', { temperature: 31 });
+    ingest('d2', { temperature: 32 });
+    const delta = sut.takeDelta(T0 + 2000);
+    expect(delta?.changed).toEqual([['d2', null, null, 'unknown', 2000, [32]]]);
+    expect(delta?.metrics).toBeUndefined();
+    ingest('d2', { co2: 400 });
+    expect(sut.takeDelta(T0 + 3000)?.metrics).toEqual(['temperature', 'co2']);
+  });
+
+  it('carries the highest active severity and the count, and drops it when none is active', () => {
+    registry.applyStatus('d1', 'online', T0);
+    sut.applyDevice('d1');
+    sut.applyAlert(alert('d1', 'a1', 'minor'));
+    sut.applyAlert(alert('d1', 'a2', 'critical'));
+    expect(sut.takeDelta(T0)?.changed).toEqual([
+      ['d1', null, null, 'online', 0, [], ['critical', 2]],
+    ]);
+    sut.applyAlert(alert('d1', 'a2', 'critical', false));
+    expect(sut.takeDelta(T0)?.changed[0][DS.alert]).toEqual(['minor', 1]);
+    sut.applyAlert(alert('d1', 'a1', 'minor', false));
+    expect(sut.takeDelta(T0)?.changed[0]).toHaveLength(6);
+    sut.applyAlert(alert('d1', 'a1', 'minor', false));
+    expect(sut.takeDelta(T0)).toBeNull();
+  });
+
+  it('sends an evicted device as a removal, and not as a change', () => {
+    registry = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 1000 });
+    sut = new FleetSummaryModel(registry);
+    registry.onEvict((id) => sut.remove(id));
+    ingest('d1', { a: 1 }, T0);
+    ingest('d2', { a: 1 }, T0);
+    sut.takeDelta(T0);
+    ingest('d1', { a: 2 }, T0 + 500);
+    ingest('d3', { a: 3 }, T0 + 5000); // d1 and d2 idle: the oldest goes
+    const delta = sut.takeDelta(T0 + 5000);
+    expect(delta?.removed.map((r) => r.id)).toEqual(['d1']);
+    expect(delta?.changed.map((d) => d[DS.id])).toEqual(['d3']);
+    expect(sut.snapshot(null).devices.map((d) => d[DS.id])).toEqual(['d2', 'd3']);
+  });
+
+  it('bounds the metrics per device and the metric table', () => {
+    const values: Record<string, number> = {};
+    for (let i = 0; i < LIMITS.maxMetricsPerReading + 10; i++) values[`m${i}`] = i;
+    ingest('d1', values);
+    expect(sut.snapshot(null).devices[0][DS.values]).toHaveLength(LIMITS.maxMetricsPerReading);
+    for (let d = 0; d < 10; d++) {
+      const more: Record<string, number> = {};
+      for (let i = 0; i < 40; i++) more[`x${d}_${i}`] = i;
+      ingest(`e${d}`, more);
+    }
+    sut.takeDelta(T0); // the push: the shared snapshot is rebuilt after it
+    expect(sut.snapshot(null).metrics).toHaveLength(LIMITS.maxSummaryMetrics);
+    expect(sut.droppedMetrics).toBeGreaterThan(0);
+  });
+
+  it('shares one unscoped snapshot until the next push, which carries what changed since', () => {
+    ingest('d1', { a: 1 });
+    const first = sut.snapshot(null, T0);
+    ingest('d1', { a: 2 });
+    expect(sut.snapshot(null, T0 + 10)).toBe(first);
+    expect(delta(T0 + 1000).changed).toEqual([['d1', null, null, 'unknown', 1000, [2]]]);
+    expect(sut.snapshot(null, T0 + 1000).devices[0][DS.values]).toEqual([2]);
+  });
+
+  it('gives a scoped client its groups only, and a removal when a device leaves them', () => {
+    registry.applyMeta('d1', { group: 'g1' }, T0);
+    registry.applyMeta('d2', { group: 'g2' }, T0);
+    ingest('d1', { a: 1 });
+    ingest('d2', { a: 1 });
+    expect(sut.snapshot(['g1']).devices.map((d) => d[DS.id])).toEqual(['d1']);
+    const first = delta(T0);
+    expect(scopedEvent(first, ['g1']).changed.map((d) => d[DS.id])).toEqual(['d1']);
+    expect(scopedEvent(first, null).changed.map((d) => d[DS.id])).toEqual(['d1', 'd2']);
+    registry.applyMeta('d1', { group: 'g2' }, T0);
+    sut.applyDevice('d1');
+    const moved = scopedEvent(delta(T0), ['g1']);
+    expect(moved).toMatchObject({ changed: [], removed: ['d1'] });
+  });
+
+  it('keeps the snapshot of 10,000 devices with 4 metrics each under 1 MB of JSON', () => {
+    const groups = ['hall-1', 'hall-2', 'roof', 'basement', 'lab'];
+    for (let i = 0; i < 10_000; i++) {
+      const id = `sim-env-${String(i).padStart(5, '0')}`;
+      registry.applyMeta(id, { name: `Env sensor ${i}`, group: groups[i % 5] }, T0);
+      registry.applyStatus(id, i % 10 === 0 ? 'offline' : 'online', T0);
+      ingest(
+        id,
+        { temperature: 21.53 + (i % 7), humidity: 45.2, pressure: 1013.25, co2: 412 + (i % 90) },
+        T0 + (i % 1000),
+      );
+      if (i % 20 === 0) sut.applyAlert(alert(id, `a${i}`, 'major'));
+    }
+    const snapshot = sut.snapshot(null, T0 + 1000);
+    expect(snapshot.devices).toHaveLength(10_000);
+    const bytes = Buffer.byteLength(JSON.stringify(snapshot));
+    console.log(`fleet summary snapshot, 10,000 devices x 4 metrics: ${bytes} bytes of JSON`);
+    expect(bytes).toBeLessThan(1_000_000);
+  });
+});
+
+describe('pageOf (GET /api/fleet/summary)', () => {
+  const summary: FleetSummary = {
+    at: T0,
+    metrics: ['temperature'],
+    devices: [
+      ['b', 'Zeta pump', null, 'online', 50, [30]],
+      ['a', null, null, 'offline', 5000, [], ['minor', 1]],
+      ['c', 'Alpha boiler', null, 'online', 10, [20], ['critical', 1]],
+    ],
+  };
+  const ids = (q: Parameters<typeof pageOf>[1]) => pageOf(summary, q).devices.map((d) => d[DS.id]);
+
+  it('sorts by name (the id when none), last seen, severity and a metric, missing values last', () => {
+    expect(ids({})).toEqual(['a', 'c', 'b']);
+    expect(ids({ sort: 'lastSeen' })).toEqual(['c', 'b', 'a']);
+    expect(ids({ sort: 'severity' })).toEqual(['c', 'a', 'b']);
+    expect(ids({ sort: 'metric:temperature' })).toEqual(['b', 'c', 'a']);
+    expect(ids({ sort: 'metric:temperature', order: 'asc' })).toEqual(['c', 'b', 'a']);
+  });
+
+  it('searches ids and names, and pages with the total matched', () => {
+    expect(ids({ q: 'BOIL' })).toEqual(['c']);
+    const page = pageOf(summary, { offset: 1, limit: 1 });
+    expect(page.total).toBe(3);
+    expect(page.devices.map((d) => d[DS.id])).toEqual(['c']);
+  });
+});

@@ -1,0 +1,279 @@
+import {
+  ALERT_SEVERITIES,
+  AlertEvent,
+  AlertSeverity,
+  DeviceInfo,
+  DS,
+  DeviceSummary,
+  FleetSummary,
+  LIMITS,
+  Reading,
+  SummaryEvent,
+} from '@pulse/protocol';
+import { inScope } from '../auth/principal';
+
+/** What the summary reads about a device at push time (the registry). */
+export interface DeviceSource {
+  get(deviceId: string): DeviceInfo | null;
+  list(): DeviceInfo[];
+}
+
+interface Entry {
+  deviceId: string;
+  /** Latest value per index of the metric table (holes: none yet). */
+  values: number[];
+  /** Metrics this device has a value for (bounded by LIMITS.maxMetricsPerReading). */
+  count: number;
+  /** Value objects of readings not merged into `values` yet, oldest first. */
+  pending: Record<string, number>[];
+  /** Active alerts of the device by id, with their severity. */
+  alerts: Map<string, AlertSeverity> | null;
+  /** Queued for the next push. */
+  dirty: boolean;
+  /** Group as last pushed: a scoped client is told "removed" when a device leaves its groups. */
+  pushedGroup: string | undefined;
+}
+
+/** A push computed once, filtered per scoped client. */
+export interface SummaryDelta {
+  at: number;
+  changed: DeviceSummary[];
+  /** Group of each changed device before this push (for scoped removals). */
+  previousGroups: (string | undefined)[];
+  removed: { id: string; group: string | undefined }[];
+  /** The whole metric table, when it grew since the previous push. */
+  metrics?: string[];
+}
+
+/** Pending value objects per device beyond which they are merged at once (a batch, a flood). */
+const MERGE_AT = 64;
+
+const SEVERITY_RANK = new Map<AlertSeverity, number>(ALERT_SEVERITIES.map((s, i) => [s, i]));
+
+/**
+ * The fleet summary model: per device its latest value per metric and its active alerts, a
+ * fleet-wide metric table, and what changed since the last push (dirty devices, removals). Status,
+ * name, group and last seen are read from the {@link DeviceSource} when a summary is built, never
+ * copied on the hot path, and readings are merged then too: a reading costs one map lookup and an
+ * array push (see applyReadings). Plain code with no Nest or socket: owns this state only; must
+ * not send anything (the live layer's SummaryPush does) nor decide who may see what beyond
+ * `inScope`.
+ */
+export class FleetSummaryModel {
+  private readonly entries = new Map<string, Entry>();
+  private readonly metricIndex = new Map<string, number>();
+  private readonly metrics: string[] = [];
+  private dirty: Entry[] = [];
+  private removed: { id: string; group: string | undefined }[] = [];
+  private metricsGrew = false;
+  /** The unscoped snapshot since the last push (see snapshot). */
+  private shared: FleetSummary | null = null;
+  /** Metric names left out because the table was full. */
+  droppedMetrics = 0;
+
+  constructor(private readonly devices: DeviceSource) {}
+
+  /**
+   * The hot path, called with every accepted telemetry message: it only notes the readings'
+   * value objects (a map lookup and an array push); they are merged into the latest values when
+   * a summary is built (once a second), off the ingest path. Bounded: a device's pending list is
+   * merged at once when it reaches MERGE_AT.
+   */
+  applyReadings(deviceId: string, readings: readonly Reading[]): void {
+    const entry = this.entries.get(deviceId) ?? this.create(deviceId);
+    if (!entry) return;
+    const pending = entry.pending;
+    for (let i = 0; i < readings.length; i++) pending.push(readings[i].values);
+    if (pending.length >= MERGE_AT) this.merge(entry);
+    if (!entry.dirty) this.markDirty(entry);
+  }
+
+  /** Status, meta or a new metric changed: the device goes out with the next push. */
+  applyDevice(deviceId: string): void {
+    const entry = this.entries.get(deviceId) ?? this.create(deviceId);
+    if (entry && !entry.dirty) this.markDirty(entry);
+  }
+
+  /** An alert lifecycle event: the device's active alerts follow the event's `active` flag. */
+  applyAlert(alert: AlertEvent): void {
+    const entry = this.entries.get(alert.deviceId) ?? this.create(alert.deviceId);
+    if (!entry) return;
+    const before = entry.alerts?.get(alert.id);
+    if (alert.active) {
+      if (before === alert.severity) return;
+      (entry.alerts ??= new Map()).set(alert.id, alert.severity);
+    } else {
+      if (before === undefined) return;
+      entry.alerts?.delete(alert.id);
+      if (entry.alerts?.size === 0) entry.alerts = null;
+    }
+    if (!entry.dirty) this.markDirty(entry);
+  }
+
+  /** The device left the registry (evicted): a removal in the next push. */
+  remove(deviceId: string): void {
+    const entry = this.entries.get(deviceId);
+    if (!entry) return;
+    this.entries.delete(deviceId);
+    this.removed.push({ id: deviceId, group: entry.pushedGroup });
+    entry.dirty = true; // never queued again; a queued one is skipped at the push
+  }
+
+  /**
+   * The whole summary, for the devices within `scope` (null: all). The unscoped one is built once
+   * per push interval and shared (a reconnect storm of dashboards must not rebuild 10,000
+   * entries each): until the next push, whatever changed after it was built is still queued and
+   * reaches the subscriber in that push, as it joined the room before asking.
+   */
+  snapshot(scope: readonly string[] | null, at = Date.now()): FleetSummary {
+    if (scope === null) return (this.shared ??= this.build(null, at));
+    return this.build(scope, at);
+  }
+
+  private build(scope: readonly string[] | null, at: number): FleetSummary {
+    this.mergeQueued();
+    const devices: DeviceSummary[] = [];
+    for (const info of this.devices.list()) {
+      if (!inScope(scope, info.meta?.group)) continue;
+      devices.push(this.summarize(info, this.entries.get(info.deviceId), at));
+    }
+    return { at, metrics: this.metrics.slice(), devices };
+  }
+
+  /** What changed since the previous call (null: nothing), and start over. */
+  takeDelta(at = Date.now()): SummaryDelta | null {
+    this.mergeQueued();
+    if (this.dirty.length === 0 && this.removed.length === 0 && !this.metricsGrew) return null;
+    const changed: DeviceSummary[] = [];
+    const previousGroups: (string | undefined)[] = [];
+    const removed = this.removed;
+    for (const entry of this.dirty) {
+      if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
+      entry.dirty = false;
+      const info = this.devices.get(entry.deviceId);
+      if (!info) {
+        // Gone from the registry without an eviction call (should not happen): drop it too.
+        this.entries.delete(entry.deviceId);
+        removed.push({ id: entry.deviceId, group: entry.pushedGroup });
+        continue;
+      }
+      previousGroups.push(entry.pushedGroup);
+      entry.pushedGroup = info.meta?.group;
+      changed.push(this.summarize(info, entry, at));
+    }
+    this.shared = null;
+    const delta: SummaryDelta = { at, changed, previousGroups, removed };
+    if (this.metricsGrew) delta.metrics = this.metrics.slice();
+    this.dirty = [];
+    this.removed = [];
+    this.metricsGrew = false;
+    return delta;
+  }
+
+  /** Devices tracked (values or alerts), for stats and tests. */
+  size(): number {
+    return this.entries.size;
+  }
+
+  private summarize(info: DeviceInfo, entry: Entry | undefined, at: number): DeviceSummary {
+    const out: DeviceSummary = [
+      info.deviceId,
+      info.meta?.name || null,
+      info.meta?.group || null,
+      info.status,
+      info.lastSeen === null ? null : Math.max(0, at - info.lastSeen),
+      entry ? denseValues(entry.values) : [],
+    ];
+    if (entry?.alerts) out.push(highest(entry.alerts));
+    return out;
+  }
+
+  /** Only devices the registry knows get an entry, so entries stay bounded by MAX_DEVICES. */
+  private create(deviceId: string): Entry | undefined {
+    const info = this.devices.get(deviceId);
+    if (!info) return undefined;
+    const entry: Entry = {
+      deviceId,
+      values: [],
+      count: 0,
+      pending: [],
+      alerts: null,
+      dirty: false,
+      pushedGroup: info.meta?.group,
+    };
+    this.entries.set(deviceId, entry);
+    return entry;
+  }
+
+  /** Fold a device's pending readings into its latest values, oldest first. */
+  private merge(entry: Entry): void {
+    const { pending, values } = entry;
+    for (let p = 0; p < pending.length; p++) {
+      const reading = pending[p];
+      for (const metric in reading) {
+        const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
+        if (index < 0) continue;
+        if (values[index] === undefined) {
+          if (entry.count >= LIMITS.maxMetricsPerReading) continue;
+          entry.count++;
+        }
+        values[index] = reading[metric];
+      }
+    }
+    pending.length = 0;
+  }
+
+  /** Only queued devices have pending readings. */
+  private mergeQueued(): void {
+    for (const entry of this.dirty) if (entry.pending.length > 0) this.merge(entry);
+  }
+
+  private markDirty(entry: Entry): void {
+    entry.dirty = true;
+    this.dirty.push(entry);
+  }
+
+  private addMetric(metric: string): number {
+    if (this.metrics.length >= LIMITS.maxSummaryMetrics) {
+      this.droppedMetrics++;
+      return -1;
+    }
+    const index = this.metrics.length;
+    this.metrics.push(metric);
+    this.metricIndex.set(metric, index);
+    this.metricsGrew = true;
+    return index;
+  }
+}
+
+/** Holes become null (JSON has no holes); the array already ends at the last value. */
+function denseValues(values: number[]): (number | null)[] {
+  const out = new Array<number | null>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] ?? null;
+  return out;
+}
+
+function highest(alerts: Map<string, AlertSeverity>): [AlertSeverity, number] {
+  let top: AlertSeverity = 'info';
+  for (const severity of alerts.values())
+    if ((SEVERITY_RANK.get(severity) ?? 99) < (SEVERITY_RANK.get(top) ?? 99)) top = severity;
+  return [top, alerts.size];
+}
+
+/** The part of a delta a client with `scope` may see (the delta itself when unscoped). */
+export function scopedEvent(delta: SummaryDelta, scope: readonly string[] | null): SummaryEvent {
+  const event: SummaryEvent = { at: delta.at, changed: [], removed: [] };
+  if (delta.metrics) event.metrics = delta.metrics;
+  if (scope === null) {
+    event.changed = delta.changed;
+    event.removed = delta.removed.map((r) => r.id);
+    return event;
+  }
+  for (let i = 0; i < delta.changed.length; i++) {
+    const device = delta.changed[i];
+    if (inScope(scope, device[DS.group] ?? undefined)) event.changed.push(device);
+    else if (inScope(scope, delta.previousGroups[i])) event.removed.push(device[DS.id]);
+  }
+  for (const r of delta.removed) if (inScope(scope, r.group)) event.removed.push(r.id);
+  return event;
+}

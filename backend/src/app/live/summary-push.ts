@@ -1,0 +1,63 @@
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { SUMMARY_PUSH_MS } from '@pulse/protocol';
+import { LiveSessions } from '../auth/live-sessions';
+import { groupScope } from '../auth/principal';
+import { scopedEvent } from '../fleet/fleet-summary';
+import { FleetSummaryService } from '../fleet/fleet-summary.service';
+import { LiveEmitter } from './live-emitter';
+
+/**
+ * Pushes the fleet summary's changes to the `summary` room once every SUMMARY_PUSH_MS: the delta
+ * is computed once; every unscoped member shares one encoded `summary` frame, and each
+ * group-scoped member (few: wall screens, scoped tokens) gets the delta filtered to its groups.
+ * A push with nothing in it is not sent. Owns the push timer only; must not keep summary state
+ * (FleetSummaryService) nor touch sockets other than through the LiveEmitter.
+ */
+@Injectable()
+export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pushes = 0;
+
+  constructor(
+    private readonly summary: FleetSummaryService,
+    private readonly emitter: LiveEmitter,
+    private readonly sessions: LiveSessions,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => this.push(), SUMMARY_PUSH_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer ?? undefined);
+    this.timer = null;
+  }
+
+  /** One push (the timer's tick; public for the unit spec). */
+  push(now = Date.now()): void {
+    // Taken even when nobody listens, so changes do not pile up until someone subscribes.
+    const delta = this.summary.takeDelta(now);
+    const members = this.emitter.summaryMembers();
+    if (!delta || members.size === 0) return;
+    const scoped: string[] = [];
+    for (const socket of this.sessions.scopedSockets()) {
+      if (!members.has(socket.id)) continue;
+      scoped.push(socket.id);
+      const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
+      const event = scopedEvent(delta, scope);
+      if (event.changed.length > 0 || event.removed.length > 0 || event.metrics)
+        this.emitter.emitSummaryTo(socket.id, event);
+    }
+    if (scoped.length < members.size) this.emitter.emitSummary(scopedEvent(delta, null), scoped);
+    this.pushes++;
+  }
+
+  /** The `live.summary` part of /api/stats. */
+  stats(): { devices: number; pushes: number; droppedMetrics: number } {
+    return {
+      devices: this.summary.size(),
+      pushes: this.pushes,
+      droppedMetrics: this.summary.droppedMetrics,
+    };
+  }
+}
