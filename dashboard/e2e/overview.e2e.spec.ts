@@ -153,6 +153,40 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     });
   });
 
+  it('groups the fleet under headings, still drawing only what is on screen', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByText('Group by group').click();
+    const headings = () =>
+      page
+        .locator('.section-title')
+        .evaluateAll((hs) => hs.map((h) => h.textContent?.trim().split(' ')[0]));
+    await waitFor(async () => (await headings())[0] === 'e2e', {
+      timeoutMs: 5000,
+      message: 'group headings',
+    });
+    expect((await tileIds(page))[0]).toBe(HOT); // the only device of group e2e
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    // The last group (office, alphabetically) ends the list.
+    await waitFor(
+      async () => (await page.locator('.tile-where').last().textContent())?.includes('office'),
+      { timeoutMs: 5000, message: 'an office device at the end' },
+    );
+    expect((await tileIds(page)).length).toBeLessThan(MAX_TILES);
+    await page.getByText('Group by group').click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  it('re-cuts the rows when the window narrows', async () => {
+    const perRow = () => page.locator('.tile-row').first().locator('.tile[data-device-id]').count();
+    expect(await perRow()).toBe(5); // 1400 px: five 240 px tiles
+    await page.setViewportSize({ width: 800, height: 900 });
+    await waitFor(async () => (await perRow()) === 3, {
+      timeoutMs: 5000,
+      message: 'three tiles a row',
+    });
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
   it('fits the header and one tile per row on a 390 px phone', async () => {
     const phone = await session.open('/', (p) => p.setViewportSize({ width: 390, height: 844 }));
     await waitConnected(phone);
