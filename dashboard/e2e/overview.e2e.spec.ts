@@ -9,7 +9,7 @@ import {
   waitConnected,
 } from './support/browser';
 import { authEnv } from './support/auth';
-import { rulesFile } from './support/rules';
+import { overheatRule, rulesFile } from './support/rules';
 
 /**
  * The fleet overview at fleet scale: 5,000 simulated devices (slow, so the machine stays free)
@@ -19,18 +19,6 @@ import { rulesFile } from './support/rules';
 const FLEET = 5000;
 const HOT = 'e2e-hot';
 const METRIC = 'e2e_temp';
-const RULE = {
-  id: 'e2e-hot-high',
-  name: 'E2E overheat',
-  kind: 'threshold',
-  metric: METRIC,
-  op: 'above',
-  value: 50,
-  clear: 40,
-  forMs: 0,
-  severity: 'critical',
-  scope: { device: HOT },
-};
 /** Tiles in the DOM stay under this at any fleet size (a 1400×900 window shows about 20). */
 const MAX_TILES = 300;
 
@@ -39,7 +27,7 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
   let session: BrowserSession;
   let device: MqttClient;
   let page: Page;
-  const rules = rulesFile([RULE]);
+  const rules = rulesFile([overheatRule('e2e-hot-high', HOT, METRIC)]);
   const data = authEnv();
   const tileIds = (p: Page) =>
     p
