@@ -38,9 +38,9 @@ describe('middleEllipsis', () => {
 });
 
 describe('nameCharsFor', () => {
-  it('gives a tile a character per 10 px beside its badge, never fewer than 12', () => {
-    expect(nameCharsFor(262)).toBe(17); // five tiles across a 1400 px window
-    expect(nameCharsFor(366)).toBe(28); // a 390 px phone
+  it('gives a tile a character per 9 px beside its badge, never fewer than 12', () => {
+    expect(nameCharsFor(262)).toBe(19); // five tiles across a 1400 px window
+    expect(nameCharsFor(366)).toBe(31); // a 390 px phone
     expect(nameCharsFor(50)).toBe(12);
   });
 });

@@ -53,10 +53,10 @@ function nextStart(starts: readonly number[], s: number, text: string): number {
 
 /**
  * Characters of a tile's name line that fit in `tileWidthPx` beside its padding and health badge
- * (about 85 px), at 10 px a character: the tile's bold 15 px type averages about 8.5 px on
- * simulator names in Chromium, the rest is margin. An estimate: CSS `text-overflow` still guards a
+ * (about 85 px), at 9 px a character: the tile's bold 15 px type averages about 8.5 px on
+ * simulator names in Chromium. An estimate: CSS `text-overflow` still guards a
  * wider name (an alert badge beside it, wide letters).
  */
 export function nameCharsFor(tileWidthPx: number): number {
-  return Math.max(12, Math.floor((tileWidthPx - 85) / 10));
+  return Math.max(12, Math.floor((tileWidthPx - 85) / 9));
 }
