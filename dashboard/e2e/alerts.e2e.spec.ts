@@ -15,7 +15,7 @@ import {
   startBrowserSession,
   waitConnected,
 } from './support/browser';
-import { rulesFile } from './support/rules';
+import { overheatRule, rulesFile } from './support/rules';
 import { authEnv, createUser, E2E_ADMIN_PASSWORD, signIn, signOut } from './support/auth';
 
 /**
@@ -26,18 +26,7 @@ import { authEnv, createUser, E2E_ADMIN_PASSWORD, signIn, signOut } from './supp
  */
 const DEVICE = 'e2e-alert';
 const METRIC = 'e2e_temp';
-const RULE = {
-  id: 'e2e-temp-high',
-  name: 'E2E overheat',
-  kind: 'threshold',
-  metric: METRIC,
-  op: 'above',
-  value: 50,
-  clear: 40,
-  forMs: 0,
-  severity: 'critical',
-  scope: { device: DEVICE },
-};
+const RULE = overheatRule('e2e-temp-high', DEVICE, METRIC);
 
 describeInBrowser('alerts in a real browser against the real stack', () => {
   let backend: Backend;

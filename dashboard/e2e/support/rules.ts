@@ -12,3 +12,19 @@ export function rulesFile(rules: unknown[]): { file: string; remove: () => void 
   writeFileSync(file, JSON.stringify({ rules }));
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** A rule that fires at once when `metric` of `device` goes above 50 and clears below 40. */
+export function overheatRule(id: string, device: string, metric: string, severity = 'critical') {
+  return {
+    id,
+    name: 'E2E overheat',
+    kind: 'threshold',
+    metric,
+    op: 'above',
+    value: 50,
+    clear: 40,
+    forMs: 0,
+    severity,
+    scope: { device },
+  };
+}

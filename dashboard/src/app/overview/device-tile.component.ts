@@ -7,11 +7,12 @@ import { deviceHealth } from '../core/stores/device-health';
 import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
+import { middleEllipsis } from './middle-ellipsis';
 
 /** Metrics shown on a tile; the device view shows all. */
 const TILE_METRICS = 4;
 
-/** One device on the fleet overview. */
+/** One device on the fleet overview: a fixed-height tile (the virtual rows rely on it). */
 @Component({
   selector: 'app-device-tile',
   imports: [RouterLink, SparklineDirective, AlertBadgeComponent],
@@ -25,12 +26,17 @@ const TILE_METRICS = 4;
       [attr.data-health]="v.health"
     >
       <header class="tile-head">
-        <span class="tile-name" [title]="device().deviceId">{{ device().name }}</span>
+        <span class="tile-name" [title]="device().name + ' (' + device().deviceId + ')'">{{
+          v.name
+        }}</span>
         <app-alert-badge [deviceId]="device().deviceId" />
         <span class="badge badge-{{ v.health }}">{{ v.health }}</span>
       </header>
       <div class="tile-sub">
-        <span>{{ device().group ?? 'no group' }}</span>
+        <span class="tile-where"
+          ><span class="tile-id" data-testid="tile-id">{{ v.id }}</span> ·
+          {{ device().group ?? 'no group' }}</span
+        >
         <span class="tile-age" [attr.data-age-ms]="v.ageMs">{{ v.age }}</span>
       </div>
       <ul class="tile-metrics">
@@ -62,6 +68,8 @@ export class DeviceTileComponent {
   readonly device = input.required<DeviceState>();
   readonly staleMs = input(10_000);
   readonly windowMs = input(5 * 60_000);
+  /** Characters of the name that fit the tile; longer names keep their end (middleEllipsis). */
+  readonly nameChars = input(24);
 
   private readonly store = inject(DeviceStore);
   private readonly clock = inject(ClockService);
@@ -76,7 +84,11 @@ export class DeviceTileComponent {
     const health = deviceHealth(d, now, this.staleMs());
     // While this browser is disconnected, silence proves nothing about the device.
     const blind = this.live.connection().phase !== 'connected' && health !== 'offline';
+    const chars = this.nameChars();
     return {
+      name: middleEllipsis(d.name, chars),
+      // The id is how a device is found and addressed: never cut below a readable length.
+      id: middleEllipsis(d.deviceId, Math.max(16, chars - 8)),
       health: blind ? 'unknown' : health,
       ageMs,
       age: formatAge(ageMs),

@@ -1,0 +1,205 @@
+import { encodeTelemetry, metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
+import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
+import mqtt, { MqttClient } from 'mqtt';
+import type { Page } from 'playwright-core';
+import {
+  BrowserSession,
+  describeInBrowser,
+  startBrowserSession,
+  waitConnected,
+} from './support/browser';
+import { authEnv } from './support/auth';
+import { overheatRule, rulesFile } from './support/rules';
+
+/**
+ * The fleet overview at fleet scale: 5,000 simulated devices (slow, so the machine stays free)
+ * and one device of the test's own that a rule makes critical. Its name sorts last, so the end
+ * of the default (name) order is a device the test knows. Owns this stack and browser only.
+ */
+const FLEET = 5000;
+const HOT = 'e2e-hot';
+const METRIC = 'e2e_temp';
+/** Tiles in the DOM stay under this at any fleet size (a 1400×900 window shows about 20). */
+const MAX_TILES = 300;
+
+describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
+  let backend: Backend;
+  let session: BrowserSession;
+  let device: MqttClient;
+  let page: Page;
+  const rules = rulesFile([overheatRule('e2e-hot-high', HOT, METRIC)]);
+  const data = authEnv();
+  const tileIds = (p: Page) =>
+    p
+      .locator('.tile[data-device-id]')
+      .evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id')));
+  const domNodes = (p: Page) => p.evaluate(() => document.getElementsByTagName('*').length);
+
+  beforeAll(async () => {
+    backend = await startBuiltBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      {
+        ...data.env,
+        ALERT_RULES_FILE: rules.file,
+        SIMULATOR_DEVICES: String(FLEET),
+        // One reading per device every 50 s: a 5,000-device roster at 100 messages a second.
+        SIMULATOR_RATE: '0.02',
+      },
+    );
+    session = await startBrowserSession(backend.httpUrl);
+    device = await mqtt.connectAsync(backend.mqttUrl, {
+      clientId: 'pulse-e2e-hot',
+      reconnectPeriod: 0,
+    });
+    await device.publishAsync(
+      metaTopic(HOT),
+      JSON.stringify({ name: 'Zz boiler', group: 'e2e', units: { [METRIC]: '°C' } }),
+      {
+        retain: true,
+        qos: 1,
+      },
+    );
+    await device.publishAsync(statusTopic(HOT), 'online', { retain: true, qos: 1 });
+    await device.publishAsync(
+      telemetryTopic(HOT),
+      encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: 20 } }]),
+    );
+  });
+
+  afterAll(async () => {
+    await device?.endAsync(true).catch(() => undefined);
+    await session?.close();
+    await backend?.kill();
+    rules.remove();
+    data.remove();
+  });
+
+  it('shows the whole fleet with a bounded DOM and scrolls to the last device', async () => {
+    page = await session.open('/');
+    await waitConnected(page);
+    await waitFor(
+      async () =>
+        (await page.locator('[data-testid=device-count]').textContent())?.includes(
+          `${FLEET + 1} / ${FLEET + 1}`,
+        ),
+      { timeoutMs: 60_000, message: `all ${FLEET + 1} devices in the count` },
+    );
+    const top = await tileIds(page);
+    expect(top.length).toBeGreaterThan(0);
+    expect(top.length).toBeLessThan(MAX_TILES);
+    const nodesAtTop = await domNodes(page);
+    await session.shot(page, 'overview-fleet.png');
+
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const last = page.locator(`.tile[data-device-id="${HOT}"]`);
+    await last.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await last.isVisible()).toBe(true);
+    expect((await tileIds(page)).length).toBeLessThan(MAX_TILES);
+    const nodesAtEnd = await domNodes(page);
+    process.stderr.write(
+      `overview at ${FLEET + 1} devices: ${top.length} tiles, ${nodesAtTop} DOM nodes at the top, ${nodesAtEnd} at the end\n`,
+    );
+    expect(nodesAtEnd).toBeLessThan(nodesAtTop * 2);
+  });
+
+  it('finds a device anywhere in the fleet by search', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByTestId('fleet-search').fill('sim-4321');
+    await waitFor(async () => (await tileIds(page)).join() === 'sim-4321', {
+      timeoutMs: 5000,
+      message: 'only sim-4321 on screen',
+    });
+    expect(await page.locator('[data-testid=device-count]').textContent()).toContain(
+      `1 / ${FLEET + 1}`,
+    );
+    await page.getByTestId('fleet-search').fill('');
+  });
+
+  it('puts the alerting device first when sorted by alert severity', async () => {
+    await device.publishAsync(
+      telemetryTopic(HOT),
+      encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: 80 } }]),
+    );
+    const tiles = await waitFor(
+      async () => {
+        await page.getByTestId('fleet-sort').selectOption('severity');
+        const ids = await tileIds(page);
+        return ids[0] === HOT ? ids : null;
+      },
+      { timeoutMs: 10_000, message: `${HOT} first by severity` },
+    );
+    expect(tiles[0]).toBe(HOT);
+    expect(
+      await page
+        .locator(`.tile[data-device-id="${HOT}"] [data-testid=alert-badge]`)
+        .getAttribute('data-severity'),
+    ).toBe('critical');
+    await page.getByTestId('fleet-sort').selectOption('name');
+    await waitFor(async () => (await tileIds(page))[0] !== HOT, {
+      timeoutMs: 5000,
+      message: 'name order back',
+    });
+  });
+
+  it('groups the fleet under headings, still drawing only what is on screen', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.getByText('Group by group').click();
+    const headings = () =>
+      page
+        .locator('.section-title')
+        .evaluateAll((hs) => hs.map((h) => h.textContent?.trim().split(' ')[0]));
+    await waitFor(async () => (await headings())[0] === 'e2e', {
+      timeoutMs: 5000,
+      message: 'group headings',
+    });
+    expect((await tileIds(page))[0]).toBe(HOT); // the only device of group e2e
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    // The last group (office, alphabetically) ends the list.
+    await waitFor(
+      async () => (await page.locator('.tile-where').last().textContent())?.includes('office'),
+      { timeoutMs: 5000, message: 'an office device at the end' },
+    );
+    expect((await tileIds(page)).length).toBeLessThan(MAX_TILES);
+    await page.getByText('Group by group').click();
+    await page.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  it('re-cuts the rows when the window narrows', async () => {
+    const perRow = () => page.locator('.tile-row').first().locator('.tile[data-device-id]').count();
+    expect(await perRow()).toBe(5); // 1400 px: five 240 px tiles
+    await page.setViewportSize({ width: 800, height: 900 });
+    await waitFor(async () => (await perRow()) === 3, {
+      timeoutMs: 5000,
+      message: 'three tiles a row',
+    });
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  it('fits the header and one tile per row on a 390 px phone', async () => {
+    const phone = await session.open('/', (p) => p.setViewportSize({ width: 390, height: 844 }));
+    await waitConnected(phone);
+    await phone.locator('.tile[data-device-id]').nth(1).waitFor({ timeout: 30_000 });
+    const layout = await phone.evaluate(() => {
+      const conn = document.querySelector('.conn')?.getBoundingClientRect();
+      const tiles = Array.from(document.querySelectorAll('.tile[data-device-id]'))
+        .slice(0, 2)
+        .map((t) => t.getBoundingClientRect());
+      return {
+        page: document.documentElement.scrollWidth,
+        conn: conn && { left: conn.left, right: conn.right, top: conn.top, bottom: conn.bottom },
+        tiles: tiles.map((t) => ({ left: t.left, right: t.right, top: t.top })),
+      };
+    });
+    expect(layout.page).toBeLessThanOrEqual(390);
+    expect(layout.conn).toBeDefined();
+    expect(layout.conn?.left).toBeGreaterThanOrEqual(0);
+    expect(layout.conn?.right).toBeLessThanOrEqual(390);
+    expect(layout.conn?.top).toBeGreaterThanOrEqual(0);
+    expect(layout.conn?.bottom).toBeLessThanOrEqual(844);
+    // One per row: the second tile is below the first, not beside it.
+    expect(layout.tiles[1].left).toBe(layout.tiles[0].left);
+    expect(layout.tiles[1].top).toBeGreaterThan(layout.tiles[0].top);
+    expect(layout.tiles[0].right).toBeLessThanOrEqual(390);
+    await session.shot(phone, 'overview-phone.png');
+  });
+});

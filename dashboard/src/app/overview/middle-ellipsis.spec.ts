@@ -1,0 +1,46 @@
+import { middleEllipsis, nameCharsFor } from './middle-ellipsis';
+
+describe('middleEllipsis', () => {
+  it('leaves a name that fits whole', () => {
+    expect(middleEllipsis('Boiler', 10)).toBe('Boiler');
+    expect(middleEllipsis('Env sensor 0042', 15)).toBe('Env sensor 0042');
+  });
+
+  it('keeps the number that tells the devices apart', () => {
+    expect(middleEllipsis('Env sensor 0042', 12)).toBe('Env sen…0042');
+    expect(middleEllipsis('Env sensor 0042', 14)).toBe('Env senso…0042');
+    expect(middleEllipsis('Env sensor 0042 · Hall A', 18)).toBe('Env…0042 · Hall A');
+  });
+
+  it('keeps the number when the words after it do not fit beside it', () => {
+    expect(middleEllipsis('Env sensor 0042 · Hall A', 12)).toBe('Env se…0042…');
+  });
+
+  it('tells apart what cutting the end would make identical', () => {
+    const a = middleEllipsis('Env sensor 0041 · Hall A', 18);
+    const b = middleEllipsis('Env sensor 0042 · Hall A', 18);
+    expect(a).not.toBe(b);
+  });
+
+  it('cuts one long word (an id) in the middle, keeping more of its end', () => {
+    const id = 'plant-7-line-3-press-000042';
+    const short = middleEllipsis(id, 16);
+    expect(short).toHaveLength(16);
+    expect(short).toBe('plant-…ss-000042');
+  });
+
+  it('never exceeds the budget, down to a single character', () => {
+    for (const max of [1, 2, 3, 5, 8, 13]) {
+      expect(middleEllipsis('Power meter 1234 · Lab', max).length).toBeLessThanOrEqual(max);
+    }
+    expect(middleEllipsis('abc', 1)).toBe('…');
+  });
+});
+
+describe('nameCharsFor', () => {
+  it('gives a tile a character per 9 px beside its badge, never fewer than 12', () => {
+    expect(nameCharsFor(262)).toBe(19); // five tiles across a 1400 px window
+    expect(nameCharsFor(366)).toBe(31); // a 390 px phone
+    expect(nameCharsFor(50)).toBe(12);
+  });
+});

@@ -1,0 +1,62 @@
+/*
+ * Shortening device names and ids without losing the part that tells them apart. A fleet's names
+ * share their beginning ("Env sensor 0041 · Hall A", "Env sensor 0042 · Hall A"), so cutting the
+ * end (CSS `text-overflow`) leaves a column of identical "Env sensor 00…". Pure; owns no state.
+ */
+
+const ELLIPSIS = '…';
+/** Characters of the beginning kept at least, so the kind of device stays recognisable. */
+const MIN_HEAD = 3;
+
+/**
+ * `text` whole if it has at most `max` characters, else its beginning, "…" and its end, `max`
+ * characters at most. The end kept starts at a word when one fits: the last word with a digit in
+ * it (the number that tells devices apart) and all after it; when only that word fits, it is kept
+ * and the words after it are cut too ("Env se…0042…"); else the longest run of whole trailing
+ * words; a single long word (an id) is cut in the middle, keeping a bit more of its end.
+ */
+export function middleEllipsis(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return ELLIPSIS.slice(0, Math.max(0, max));
+  const budget = max - 1;
+  const room = budget - Math.min(MIN_HEAD, budget - 1);
+  const starts = wordStarts(text);
+  const numbered = starts.filter((s) => /\d/.test(text.slice(s, nextStart(starts, s, text))));
+  const fits = (s: number) => text.length - s <= room;
+  const number = numbered.length ? numbered[numbered.length - 1] : -1;
+  if (number > 0 && !fits(number)) {
+    // The words after the number do not fit beside it: keep the number, cut on both sides.
+    const word = text.slice(number, nextStart(starts, number, text)).trimEnd();
+    if (word.length <= room - 1) {
+      const head = text.slice(0, budget - 1 - word.length).trimEnd();
+      return `${head}${ELLIPSIS}${word}${ELLIPSIS}`;
+    }
+  }
+  let tailStart = number > 0 && fits(number) ? number : -1;
+  if (tailStart < 0) tailStart = starts.find(fits) ?? -1;
+  if (tailStart <= 0) tailStart = text.length - Math.ceil(budget * 0.6);
+  const tail = text.slice(tailStart);
+  const head = text.slice(0, budget - tail.length).trimEnd();
+  return `${head}${ELLIPSIS}${tail}`;
+}
+
+/** Indexes where a word starts (after a space), the first word excluded. */
+function wordStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let i = 1; i < text.length; i++) if (text[i - 1] === ' ' && text[i] !== ' ') starts.push(i);
+  return starts;
+}
+
+function nextStart(starts: readonly number[], s: number, text: string): number {
+  return starts.find((n) => n > s) ?? text.length;
+}
+
+/**
+ * Characters of a tile's name line that fit in `tileWidthPx` beside its padding and health badge
+ * (about 85 px), at 9 px a character: the tile's bold 15 px type averages about 8.5 px on
+ * simulator names in Chromium. An estimate: CSS `text-overflow` still guards a
+ * wider name (an alert badge beside it, wide letters).
+ */
+export function nameCharsFor(tileWidthPx: number): number {
+  return Math.max(12, Math.floor((tileWidthPx - 85) / 9));
+}
