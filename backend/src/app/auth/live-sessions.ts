@@ -35,6 +35,10 @@ export class LiveSessions {
     const tokenId = principal.tokenId;
     let sockets = this.byToken.get(tokenId);
     if (!sockets) this.byToken.set(tokenId, (sockets = new Set()));
+    // Sockets of one token share one principal object (a script or a test fleet may open
+    // thousands with one token; each would otherwise hold its own copy).
+    const sibling = firstOf(sockets)?.data.principal;
+    if (sibling && samePrincipal(sibling, principal)) socket.data.principal = sibling;
     sockets.add(socket);
     if (groupScope(principal) !== null) this.scoped.add(socket);
     socket.once('disconnect', () => {
@@ -80,13 +84,38 @@ export class LiveSessions {
     matches: (principal: Principal) => boolean,
     fresh: (principal: Principal) => Principal | null,
   ): void {
-    for (const sockets of [...this.byToken.values()])
+    // Once per token, not per socket: every socket of a token stands for the same token and
+    // user, so one look at the store answers for all of them (the 60 s expiry sweep over
+    // 10,000 sockets of one token is one query, not 30,000, and allocates nothing when nothing
+    // changed).
+    for (const sockets of [...this.byToken.values()]) {
+      const principal = firstOf(sockets)?.data.principal;
+      if (!principal || !matches(principal)) continue;
+      const now = fresh(principal);
       for (const socket of [...sockets]) {
-        const principal = socket.data.principal;
-        if (!principal || !matches(principal)) continue;
-        const now = fresh(principal);
         if (now === null) socket.disconnect(true);
-        else socket.data.principal = now;
+        else if (socket.data.principal !== now && !samePrincipal(socket.data.principal, now))
+          socket.data.principal = now;
       }
+    }
   }
+}
+
+function firstOf<T>(set: ReadonlySet<T>): T | undefined {
+  for (const item of set) return item;
+  return undefined;
+}
+
+/** Same identity, role and scope (what a check reads), whatever the object. */
+function samePrincipal(a: Principal | undefined, b: Principal): boolean {
+  if (!a || a.kind !== b.kind || a.role !== b.role) return false;
+  if (a.kind === 'anonymous' || b.kind === 'anonymous') return a.kind === b.kind;
+  const ga = a.groups;
+  const gb = b.groups;
+  const sameGroups =
+    ga === gb ||
+    (ga !== null && gb !== null && ga.length === gb.length && ga.every((g, i) => g === gb[i]));
+  if (!sameGroups || a.tokenId !== b.tokenId) return false;
+  if (a.kind === 'user') return b.kind === 'user' && a.username === b.username;
+  return b.kind === 'screen' && a.screenId === b.screenId && a.name === b.name;
 }
