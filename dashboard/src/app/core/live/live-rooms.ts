@@ -138,7 +138,6 @@ export class DeviceSets {
     // Left at the next flush (takeUnwanted), not here: a set that scrolls back within the batch
     // interval sends nothing at all.
     this.rooms.release(gone.map(deviceRoom), true);
-    for (const id of gone) set.filled.delete(id);
     set.ids = next;
   }
 
@@ -157,6 +156,8 @@ export class DeviceSets {
     const fill: FillRequest[] = [];
     const byOptions = new Map<string, FillRequest>();
     for (const set of this.sets) {
+      // Gone since the last flush (and not back): asked again if it returns later.
+      for (const id of set.filled) if (!set.ids.has(id)) set.filled.delete(id);
       for (const id of set.ids) {
         if (set.filled.has(id)) continue;
         set.filled.add(id);

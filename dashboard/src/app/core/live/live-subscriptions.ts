@@ -222,8 +222,10 @@ export class LiveSubscriptions {
   /** Send the device sets' diff: history for the devices that joined, leave the unwanted rooms. */
   private flushSets(): void {
     if (!this.link.socket() || !this.link.connected()) return; // the next connect flushes
-    this.lastSetFlushAt = Date.now();
     const { fill, leave } = this.deviceSets.plan();
+    if (fill.length === 0 && leave.length === 0) return;
+    // The interval counts from what was sent: the first diff after a quiet spell goes at once.
+    this.lastSetFlushAt = Date.now();
     this.leave(leave);
     for (const request of fill) void this.fillDevices(request);
   }
