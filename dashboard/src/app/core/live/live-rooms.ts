@@ -22,15 +22,21 @@ export function roomsOf(spec: Pick<WatchSpec, 'devices' | 'groups' | 'fleet'>): 
   return rooms;
 }
 
+/** The device of a device room, else null. */
+export function deviceOfRoom(room: string): string | null {
+  return room.startsWith(DEVICE_PREFIX) ? room.slice(DEVICE_PREFIX.length) : null;
+}
+
 /** The `unsubscribe` request that leaves `rooms`. */
 export function leaveRequest(rooms: readonly string[]): UnsubscribeRequest {
   const request: UnsubscribeRequest = {};
   const devices: string[] = [];
   const groups: string[] = [];
   for (const room of rooms) {
+    const device = deviceOfRoom(room);
     if (room === FLEET_ROOM) request.fleet = true;
     else if (room === SUMMARY_ROOM) request.summary = true;
-    else if (room.startsWith(DEVICE_PREFIX)) devices.push(room.slice(DEVICE_PREFIX.length));
+    else if (device !== null) devices.push(device);
     else if (room.startsWith(GROUP_PREFIX)) groups.push(room.slice(GROUP_PREFIX.length));
   }
   if (devices.length) request.devices = devices;

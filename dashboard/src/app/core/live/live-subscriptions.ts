@@ -1,5 +1,5 @@
 import type { DeviceInfo, MetricSeries, Reading, SubscribeAck } from '@pulse/protocol/core';
-import { SUMMARY_ROOM } from '@pulse/protocol/core';
+import { FLEET_ROOM, SUMMARY_ROOM, groupRoom } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -9,6 +9,7 @@ import {
   DeviceSets,
   FillRequest,
   RoomRefs,
+  deviceOfRoom,
   leaveRequest,
   roomsOf,
 } from './live-rooms';
@@ -227,7 +228,24 @@ export class LiveSubscriptions {
     // The interval counts from what was sent: the first diff after a quiet spell goes at once.
     this.lastSetFlushAt = Date.now();
     this.leave(leave);
+    this.dropPointsOf(leave);
     for (const request of fill) void this.fillDevices(request);
+  }
+
+  /**
+   * Points of devices that left the screen and that no fleet or group watch covers are let go
+   * (the record stays, the summary keeps it current): the series held follow what is on screen,
+   * not every device ever scrolled past. Coming back costs a sparkline's acknowledgement.
+   */
+  private dropPointsOf(leftRooms: readonly string[]): void {
+    if (this.rooms.count(FLEET_ROOM) > 0) return;
+    for (const room of leftRooms) {
+      const id = deviceOfRoom(room);
+      if (id === null) continue;
+      const group = this.devices.get(id)?.group;
+      if (group != null && this.rooms.count(groupRoom(group)) > 0) continue;
+      this.series.drop(id);
+    }
   }
 
   private async fillDevices({ options, devices }: FillRequest): Promise<void> {

@@ -130,4 +130,26 @@ describe('LiveService device sets (the tiles on screen)', () => {
     expect(sut.serverNow()).toBe(T0);
     expect(TestBed.inject(SeriesStore).get('a', 't')?.size).toBe(2);
   });
+
+  it('lets go of the points of a device that left the screen, unless a fleet watch covers it', async () => {
+    const { sut, socket } = setup();
+    const series = TestBed.inject(SeriesStore);
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    series.push('a', 't', T0, 1);
+    set.set([]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+    expect(series.get('a', 't')).toBeUndefined();
+
+    const wall = sut.watch({ fleet: true, historyMs: 0, maxPoints: 1 });
+    set.set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    series.push('b', 't', T0, 1);
+    set.set([]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(series.get('b', 't')?.size).toBe(1); // the wall still draws it
+    wall.release();
+  });
 });
