@@ -1,18 +1,14 @@
 import { TestBed } from '@angular/core/testing';
-import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { SeriesStore } from '../stores/series.store';
 import { DEVICE_SET_BATCH_MS, RETRY_MS } from './live-subscriptions';
-import { LiveService } from './live.service';
 
-const flushPromises = async () => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
+/** Let the acknowledgements' promises settle (no time passes). */
+const flushPromises = () => jest.advanceTimersByTimeAsync(0);
 
 function setup() {
   const socket = provideFakeLive();
-  const sut = TestBed.inject(LiveService);
-  sut.start();
-  socket().server.connected('websocket');
+  const sut = connectLive(socket);
   const devicesAsked = () => socket().subscribes.map((s) => s.request.devices ?? []);
   return { sut, socket, devicesAsked };
 }
