@@ -40,6 +40,8 @@ class SocketLog {
   readonly requests: Array<{ event: string; body: Record<string, unknown> }> = [];
   /** Device ids in `readings` frames received, with how many readings each. */
   readonly readings = new Map<string, number>();
+  /** Sizes (characters) of the acknowledgements received, in order. */
+  readonly ackSizes: number[] = [];
 
   attach(page: Page): void {
     page.on('websocket', (ws) => {
@@ -49,6 +51,7 @@ class SocketLog {
           this.requests.push({ event: frame[0], body: frame[1] as Record<string, unknown> });
       });
       ws.on('framereceived', ({ payload }) => {
+        if (String(payload).startsWith('43/live,')) this.ackSizes.push(String(payload).length);
         const frame = liveFrame(payload);
         if (frame?.[0] !== 'readings') return;
         for (const r of frame[1] as Array<{ deviceId: string }>)
@@ -211,6 +214,13 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     });
     expect(socketLog.subscribed().has(HOT)).toBe(false);
     expect(socketLog.everSubscribed().size).toBeLessThan(MAX_TILES);
+    // The first screen's payload: the summary of 5,001 devices and a sparkline per tile on screen.
+    const [summaryAck, ...deviceAcks] = socketLog.ackSizes;
+    expect(summaryAck).toBeLessThan(1_000_000);
+    for (const size of deviceAcks) expect(size).toBeLessThan(1_000_000);
+    process.stderr.write(
+      `overview acks: summary ${(summaryAck / 1000).toFixed(0)} kB, tiles on screen ${deviceAcks.map((n) => (n / 1000).toFixed(1)).join(' / ')} kB\n`,
+    );
     // Scroll back to the end for the search below.
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     await page.locator(`.tile[data-device-id="${HOT}"]`).waitFor({ timeout: 10_000 });
