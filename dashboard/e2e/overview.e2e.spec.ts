@@ -40,7 +40,7 @@ class SocketLog {
   readonly requests: Array<{ event: string; body: Record<string, unknown> }> = [];
   /** Device ids in `readings` frames received, with how many readings each. */
   readonly readings = new Map<string, number>();
-  /** Sizes (characters) of the acknowledgements received, in order. */
+  /** Sizes (characters) of the subscribe acknowledgements received, in order. */
   readonly ackSizes: number[] = [];
 
   attach(page: Page): void {
@@ -51,7 +51,9 @@ class SocketLog {
           this.requests.push({ event: frame[0], body: frame[1] as Record<string, unknown> });
       });
       ws.on('framereceived', ({ payload }) => {
-        if (String(payload).startsWith('43/live,')) this.ackSizes.push(String(payload).length);
+        const text = String(payload);
+        if (text.startsWith('43/live,') && text.includes('"serverTime"'))
+          this.ackSizes.push(text.length);
         const frame = liveFrame(payload);
         if (frame?.[0] !== 'readings') return;
         for (const r of frame[1] as Array<{ deviceId: string }>)
