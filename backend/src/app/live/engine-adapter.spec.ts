@@ -175,6 +175,27 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
     },
   );
 
+  it('sends a packet queued behind a pending write as its own frame, not the last one encoded', async () => {
+    // Issue 12: engine.io keeps the options object of a queued packet and reads
+    // `wsPreEncodedFrame` only when it flushes. Two plain emits: the first is being written (the
+    // transport is not writable until ws calls back), the second waits in engine.io's buffer.
+    const { client, socket } = await open('websocket');
+    socket.emit('gateway', { broker: 'connected', serverTime: 1, flushMs: 50 });
+    socket.emit('gateway', { broker: 'connected', serverTime: 2, flushMs: 50 });
+    internal(
+      'engine.io keeps a packet queued behind a pending ws write',
+      queuedPackets(socket) > 0,
+    );
+    expect(directWire(socket)).toBeNull();
+    const mine: Reading[] = [{ deviceId: 'room-a', ts: 1, values: { t: 1 } }];
+    const theirs: Reading[] = [{ deviceId: 'room-b', ts: 1, values: { t: 2 } }];
+    const arrived = received(client);
+    writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', mine));
+    // The next room's batch, encoded in the same tick for other sockets, before this one flushes.
+    encodeEvent(LIVE_NAMESPACE, 'readings', theirs);
+    expect(await arrived).toEqual(mine);
+  });
+
   it('sees an unanswered ping in pingTimeoutTimer (refreshable), cleared to null by the pong', async () => {
     const { client, socket } = await open('websocket');
     const conn = raw(socket);

@@ -11,8 +11,7 @@ import type { LiveSocket } from './live-io.server';
  * format. engine-adapter.spec.ts pins every one of them to ENGINE_VERSIONS on a real server and
  * client: when a version moves, that spec fails naming the internal to check again.
  *
- * Owns nothing but these accessors (and the encode options object shared by every pre-encoded
- * write). Must not keep per-socket state, decide anything about lag (lag-monitor.ts) or pick
+ * Owns nothing but these accessors. Must not keep per-socket state, decide anything about lag (lag-monitor.ts) or pick
  * which sockets get what (live-emitter.ts).
  */
 
@@ -95,26 +94,25 @@ export interface EncodedEvent {
   readonly packets: string[];
   /** The same packet as an Engine.IO message in a websocket text frame, header included. */
   readonly frame: Buffer;
+  /**
+   * engine.io's write options for this event, one object per encoded event: engine.io keeps it
+   * in every packet it queues and reads `wsPreEncodedFrame` only when it flushes, so an object
+   * shared between events would send a queued packet as whichever event was encoded last.
+   */
+  readonly options: { readonly preEncoded: true; readonly wsPreEncodedFrame: Buffer[] };
 }
-
-/**
- * Shared by every pre-encoded write, and pointed at the latest frame by each encodeEvent (as
- * socket.io's own broadcast does per emit). Issue 12 is about the hazard of sharing it.
- */
-const encodeOptions = { preEncoded: true, wsPreEncodedFrame: [] as Buffer[] };
 
 /** Encode `event` with `data` for namespace `nsp` once, as socket.io would for a broadcast. */
 export function encodeEvent(nsp: string, event: string, data: unknown): EncodedEvent {
   // Socket.IO EVENT packet (type 2) in namespace `nsp`; Engine.IO MESSAGE (type 4) around it.
   const packet = `2${nsp},${JSON.stringify([event, data])}`;
   const frame = textFrame(`4${packet}`);
-  encodeOptions.wsPreEncodedFrame = [frame];
-  return { packets: [packet], frame };
+  return { packets: [packet], frame, options: { preEncoded: true, wsPreEncodedFrame: [frame] } };
 }
 
 /** Queue an encoded event through engine.io (keeps order with what is already queued there). */
 export function writeToEngine(socket: LiveSocket, encoded: EncodedEvent): void {
-  (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encodeOptions);
+  (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encoded.options);
 }
 
 /**
