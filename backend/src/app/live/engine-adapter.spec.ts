@@ -240,6 +240,44 @@ const Sender = (
   }
 ).Sender;
 
+describe('engine adapter with permessage-deflate', () => {
+  // Off in Pulse (LIVE_IO_OPTIONS); were it turned on, ws would compress asynchronously and a
+  // direct write could overtake a frame still in zlib: every write must take engine.io's path.
+  it('never writes straight to the TCP socket of a compressed websocket, and still delivers', async () => {
+    const http = createServer();
+    const io: LiveServer = new Server(http, {
+      ...LIVE_IO_OPTIONS,
+      perMessageDeflate: { threshold: 0 },
+    });
+    const nsp = io.of(LIVE_NAMESPACE);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const client = connect(`${url}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('connect_error', reject);
+      });
+      const socket = nsp.sockets.get(client.id as string);
+      if (!socket) throw new Error('no server socket for the client');
+      const transport = (socket.conn as unknown as { transport: { perMessageDeflate?: unknown } })
+        .transport;
+      internal('engine.io WebSocket transport.perMessageDeflate', !!transport.perMessageDeflate);
+      expect(directWire(socket)).toBeNull();
+      const arrived = new Promise<unknown>((resolve) => client.once('readings', resolve));
+      writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', batch));
+      expect(await arrived).toEqual(batch);
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    }
+  });
+});
+
 describe('textFrame', () => {
   // The frame written straight to websocket clients must be byte-for-byte what `ws` would send.
   it.each([0, 5, 125, 126, 65_535, 65_536, 300_000])(

@@ -36,6 +36,7 @@ interface EngineConn {
   writeBuffer: unknown[];
   transport: {
     name: string;
+    perMessageDeflate?: unknown;
     socket?: { readyState: number; _socket?: TcpSocket };
   };
   pingTimeoutTimer?: { refresh(): unknown } | null;
@@ -118,13 +119,17 @@ export function writeToEngine(socket: LiveSocket, encoded: EncodedEvent): void {
 /**
  * The TCP socket under a websocket-transport socket that may be written to directly now:
  * engine.io open with nothing queued (so a direct write cannot overtake an earlier packet),
- * websocket open. Otherwise null (long-polling, upgrading, closing, or packets queued).
+ * websocket open, no permessage-deflate. Otherwise null (long-polling, upgrading, closing,
+ * packets queued, or compression).
  */
 export function directWire(socket: LiveSocket): TcpSocket | null {
   const conn = engineConn(socket);
   if (conn.readyState !== 'open' || conn.writeBuffer.length !== 0) return null;
   const transport = conn.transport;
   if (transport.name !== 'websocket') return null;
+  // With permessage-deflate ws compresses asynchronously: a direct write would overtake frames
+  // still in zlib. Pulse turns it off (LIVE_IO_OPTIONS); should it ever be on, engine.io's path.
+  if (transport.perMessageDeflate) return null;
   const ws = transport.socket;
   if (!ws || ws.readyState !== 1) return null;
   const tcp = ws._socket;
