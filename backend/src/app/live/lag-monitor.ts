@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { holdHeartbeat, queuedBytes, queuedPackets, unansweredPing } from './engine-adapter';
-import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES, LagGate } from './lag-gate';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LAG_REFILL_BYTES, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
 import type { LiveSocket } from './live-io.server';
 
-/** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
-export const LAG_PAUSE_PACKETS = 256;
 /** A paused socket counts as drained with at most this many packets (and no bytes) queued. */
 const LAG_RESUME_PACKETS = 8;
 /**

@@ -11,8 +11,8 @@ import {
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
-import { directWire, encodeEvent, writeToEngine } from './engine-adapter';
-import { LAG_PAUSE_BYTES, LagGate } from './lag-gate';
+import { directWire, encodeEvent, queuedPackets, writeToEngine } from './engine-adapter';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
 import {
   AllowRequest,
   LiveNamespace,
@@ -112,6 +112,13 @@ export class LiveEmitter {
         wire.write(encoded.frame);
         this.directWrites++;
       } else {
+        // engine.io's path is bounded like the direct one: a socket with LAG_PAUSE_PACKETS
+        // queued there (long-polling that stopped polling, a stalled upgrade) is a laggard now,
+        // not at the monitor's next once-a-second check.
+        if (queuedPackets(socket) >= LAG_PAUSE_PACKETS) {
+          laggards.push(socket);
+          continue;
+        }
         writeToEngine(socket, encoded);
         this.engineWrites++;
       }
