@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { Conflator } from './conflation';
 import { holdHeartbeat, queuedBytes, queuedPackets, unansweredPing } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LAG_REFILL_BYTES, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
@@ -104,9 +105,14 @@ export class LagMonitor implements LagGate {
   private ackDisconnects = 0;
   private readonly probe: SocketProbe;
 
+  /** Throttled sockets' queue (packets + bytes) and when it last shrank. */
+  private readonly slow = new Map<string, { queued: number; progressAt: number }>();
+
   constructor(
     @Inject(LiveEmitter) private readonly emitter: LagEmitter,
     @Optional() @Inject(SOCKET_PROBE) probe?: SocketProbe,
+    /** Throttles sockets that fall behind; absent (specs of the pause path): they are paused. */
+    @Optional() private readonly conflator?: Conflator,
   ) {
     this.probe = probe ?? engineProbe;
   }
@@ -117,6 +123,7 @@ export class LagMonitor implements LagGate {
   }
 
   stop(): void {
+    this.conflator?.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -169,8 +176,23 @@ export class LagMonitor implements LagGate {
     return false;
   }
 
+  /** No live readings for this socket: paused for lagging, or throttled (merged readings instead). */
   isPaused(socketId: string): boolean {
-    return this.lagging.has(socketId);
+    return this.lagging.has(socketId) || (this.conflator?.isThrottled(socketId) ?? false);
+  }
+
+  /**
+   * A socket fell behind the live frames (its backlog reached its limit): throttled to merged
+   * readings at a lower rate (the conflator), or paused where there is no conflator.
+   */
+  behind(socket: LiveSocket): void {
+    if (this.conflator) this.conflator.enter(socket);
+    else this.pause(socket);
+  }
+
+  /** The conflator's counters, for /api/stats. */
+  conflation() {
+    return this.conflator?.stats();
   }
 
   limitBytes(socketId: string, now: number): number {
@@ -185,6 +207,8 @@ export class LagMonitor implements LagGate {
   /** Stop sending readings to a lagging socket and tell it so (`lagged` queues behind its backlog). */
   pause(socket: LiveSocket): void {
     if (this.lagging.has(socket.id) || !socket.connected) return;
+    this.conflator?.leave(socket.id);
+    this.slow.delete(socket.id);
     const now = Date.now();
     const packets = this.probe.queuedPackets(socket);
     const bytes = this.probe.queuedBytes(socket);
@@ -214,6 +238,8 @@ export class LagMonitor implements LagGate {
 
   /** The socket disconnected. */
   forget(socketId: string): void {
+    this.conflator?.leave(socketId);
+    this.slow.delete(socketId);
     this.lagging.delete(socketId);
     this.pingsDue.delete(socketId);
     this.refills.delete(socketId);
@@ -228,13 +254,14 @@ export class LagMonitor implements LagGate {
       const packets = probe.queuedPackets(socket);
       const bytes = probe.queuedBytes(socket);
       const lag = this.lagging.get(socket.id);
+      if (!lag && this.conflator?.isThrottled(socket.id)) {
+        this.checkThrottled(socket, packets, bytes, now);
+        continue;
+      }
       if (!lag) {
-        if (
-          packets > LAG_PAUSE_PACKETS ||
-          bytes >= this.limitBytes(socket.id, now) ||
-          this.pongLate(socket, now)
-        )
-          this.pause(socket);
+        if (packets > LAG_PAUSE_PACKETS || bytes >= this.limitBytes(socket.id, now))
+          this.behind(socket);
+        else if (this.pongLate(socket, now)) this.pause(socket);
         continue;
       }
       // Drained: nothing left in user space and its pings answered (empty user-space buffers
@@ -262,6 +289,39 @@ export class LagMonitor implements LagGate {
       lag.queued = queued;
       probe.holdHeartbeat(socket);
     }
+  }
+
+  /**
+   * A throttled socket: its merged frames are small, so a queue that still grows past
+   * LAG_REFILL_BYTES (or 4 × LAG_PAUSE_PACKETS) is a client that does not read: paused, the
+   * `lagged` path (it refills from history when it reads again). One that reads, however slowly,
+   * keeps its connection: its heartbeat is held (the pong waits behind its queue) while the queue
+   * shrinks; no progress for LAG_DISCONNECT_MS and it is disconnected as stuck.
+   */
+  private checkThrottled(socket: LiveSocket, packets: number, bytes: number, now: number): void {
+    if (bytes >= LAG_REFILL_BYTES || packets > 4 * LAG_PAUSE_PACKETS) {
+      this.pause(socket);
+      return;
+    }
+    const queued = packets + bytes;
+    if (queued === 0) {
+      this.slow.delete(socket.id);
+      return;
+    }
+    const slow = this.slow.get(socket.id);
+    if (!slow || queued < slow.queued) {
+      this.slow.set(socket.id, { queued, progressAt: now });
+    } else if (now - slow.progressAt > LAG_DISCONNECT_MS) {
+      this.lagDisconnects++;
+      this.lagLog.report(
+        'stuck',
+        `socket ${socket.id} stuck for ${LAG_DISCONNECT_MS} ms while throttled (${packets} packets, ${bytes} bytes queued): disconnecting`,
+      );
+      this.forget(socket.id);
+      socket.disconnect(true);
+      return;
+    } else slow.queued = queued;
+    this.probe.holdHeartbeat(socket);
   }
 
   /** Whether the socket's current ping has gone unanswered for PONG_LATE_MS (seen by these checks). */
