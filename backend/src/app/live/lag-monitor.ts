@@ -67,22 +67,27 @@ interface Lag {
 }
 
 /**
- * The one owner of slow-client state and of pause/resume. A socket is paused for lagging when
- * the readings fan-out finds its websocket's user-space queue over its limit (the kernel's
- * buffers, MBs on loopback, are full; see {@link LagGate}), or when the once-a-second check
- * finds more than LAG_PAUSE_PACKETS queued in engine.io (long-polling), or a ping unanswered
- * for PONG_LATE_MS (a client that reads nothing, whatever its buffers). A paused socket stays
- * in its rooms but gets no readings, and is sent `lagged {since}` at once: behind its backlog,
- * so the client reads it when it has caught up with what it had, and it answers by
- * re-subscribing with `since` = the newest reading it holds, which refills the gap from
- * history and resumes it (with LAG_REFILL_GRACE_MS of a higher limit for the refill). One that
- * drains without re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
- * engine.io heartbeat is held (its pong waits behind the backlog) and the monitor bounds it
- * instead: no progress for LAG_DISCONNECT_MS and it is disconnected (its client reconnects and
- * re-subscribes with `since`). The same measure decides whether a subscribe may be answered
- * with its snapshot ({@link admitAck}): a socket that does not read gets `busy`, not more acks.
+ * The one owner of slow-client state: who is throttled, paused or resumed. A socket falls behind
+ * when the readings fan-out finds its websocket's user-space queue over its limit (the kernel's
+ * buffers, MBs on loopback, are full; see {@link LagGate}) or LAG_PAUSE_PACKETS queued in
+ * engine.io, or the once-a-second check finds the same: it is **throttled** — handed to the
+ * Conflator, which sends it merged readings at a lower rate and brings it back to every reading
+ * when it keeps up (docs/decisions/0019-conflation.md). A throttled socket that reads, however
+ * slowly, keeps its connection: its heartbeat is held while its queue shrinks.
  *
- * Must not write readings or coalesce them; sends only `lagged`, through the emitter; reads
+ * A socket is **paused** (no readings at all) when it reads nothing: a throttled one whose queue
+ * still grows past LAG_REFILL_BYTES, or any whose ping is unanswered for PONG_LATE_MS. It stays
+ * in its rooms and is sent `lagged {since}` at once: behind its backlog, so the client reads it
+ * when it has caught up, and answers by re-subscribing with `since` = the newest reading it
+ * holds, which refills the gap from history and resumes it (with LAG_REFILL_GRACE_MS of a higher
+ * limit for the refill). One that drains without re-subscribing is resumed after
+ * LAG_RESUME_CHECKS checks. Paused or throttled, no progress for LAG_DISCONNECT_MS and it is
+ * disconnected (its client reconnects and re-subscribes with `since`). Without a Conflator
+ * (unit specs of the pause path) sockets that fall behind are paused. The same measure decides
+ * whether a subscribe may be answered with its snapshot ({@link admitAck}): a socket that does
+ * not read gets `busy`, not more acks.
+ *
+ * Must not write or merge readings (the emitter, the conflator); sends only `lagged`, through the emitter; reads
  * engine state only through the probe (the engine adapter).
  */
 @Injectable()
