@@ -1,14 +1,5 @@
-import {
-  ChangeDetectionStrategy,
-  Component,
-  DestroyRef,
-  ElementRef,
-  afterNextRender,
-  computed,
-  effect,
-  inject,
-  input,
-} from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, type ElementRef } from '@angular/core';
+import { afterNextRender, computed, effect, inject, input, viewChild } from '@angular/core';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { LiveService } from '../core/live/live.service';
 import { FrameScheduler } from '../core/render/frame-scheduler.service';
@@ -21,6 +12,7 @@ import {
   HeatDevice,
   HeatState,
   heatCounts,
+  heatStatesOf,
   metricState,
   statusState,
   thresholdRulesFor,
@@ -35,18 +27,8 @@ import { HeatCanvas, HeatCells } from './heat-canvas';
  * given the ids), and draws only through HeatCanvas.
  */
 
-const STATUS_STATES: readonly HeatState[] = [
-  'offline',
-  'critical',
-  'major',
-  'minor',
-  'warning',
-  'info',
-  'stale',
-  'unknown',
-  'online',
-];
-const METRIC_STATES: readonly HeatState[] = ['offline', 'critical', 'warning', 'novalue', 'ok'];
+const STATUS_STATES = heatStatesOf('status');
+const METRIC_STATES = heatStatesOf('metric');
 const LABELS: Partial<Record<HeatState, string>> = { novalue: 'no value', unknown: 'never heard' };
 
 @Component({
@@ -69,8 +51,9 @@ const LABELS: Partial<Record<HeatState, string>> = { novalue: 'no value', unknow
         <span class="heat-mode">by {{ m }} against its alert thresholds</span>
       }
     </div>
-    <div class="heat-area">
+    <div class="heat-area" #area>
       <canvas
+        #canvas
         class="heat-canvas"
         data-testid="heat-map"
         role="img"
@@ -144,9 +127,11 @@ export class WallHeatMapComponent {
     return `Heat map of ${c.total} devices: ${parts.join(', ')}`;
   });
 
+  private readonly area = viewChild.required<ElementRef<HTMLElement>>('area');
+  private readonly canvasEl = viewChild.required<ElementRef<HTMLCanvasElement>>('canvas');
+
   constructor() {
     this.rules.ensureLoaded();
-    const host: HTMLElement = inject(ElementRef).nativeElement;
     const scheduler = inject(FrameScheduler);
     const destroyRef = inject(DestroyRef);
     let canvas: HeatCanvas | null = null;
@@ -155,9 +140,8 @@ export class WallHeatMapComponent {
       if (canvas?.setCells(cells)) scheduler.request();
     });
     afterNextRender(() => {
-      const el = host.querySelector<HTMLCanvasElement>('canvas');
-      const area = host.querySelector<HTMLElement>('.heat-area');
-      if (!el || !area) return;
+      const el = this.canvasEl().nativeElement;
+      const area = this.area().nativeElement;
       canvas = new HeatCanvas(el, (id) => this.describe(id));
       canvas.setCells(this.cells());
       destroyRef.onDestroy(scheduler.register(canvas));

@@ -5,6 +5,7 @@ import {
   cellLabel,
   heatCounts,
   heatLayout,
+  heatStatesOf,
   metricState,
   statusState,
   thresholdRulesFor,
@@ -113,6 +114,21 @@ describe('heat map cell state by metric', () => {
 });
 
 describe('heat map counts', () => {
+  it('lists the states each mode can show, worst first', () => {
+    expect(heatStatesOf('metric')).toEqual(['offline', 'critical', 'warning', 'novalue', 'ok']);
+    expect(heatStatesOf('status')).toEqual([
+      'offline',
+      'critical',
+      'major',
+      'minor',
+      'warning',
+      'info',
+      'stale',
+      'unknown',
+      'online',
+    ]);
+  });
+
   it('counts every state, zeros included', () => {
     const counts = heatCounts(['online', 'online', 'offline', 'critical']);
     expect(counts.online).toBe(2);

@@ -38,6 +38,15 @@ export const HEAT_STATES: readonly HeatState[] = [
   'ok',
 ];
 
+/** The states one mode can show, in the order of {@link HEAT_STATES} (the counts strip's). */
+export function heatStatesOf(mode: 'status' | 'metric'): HeatState[] {
+  const metricOnly: readonly HeatState[] = ['ok', 'novalue'];
+  const metricStates: readonly HeatState[] = ['offline', 'critical', 'warning', ...metricOnly];
+  return HEAT_STATES.filter((s) =>
+    mode === 'metric' ? metricStates.includes(s) : !metricOnly.includes(s),
+  );
+}
+
 /** Cell fill per state (dark wall background: saturated fills, text drawn in white or black). */
 export const HEAT_COLORS: Record<HeatState, string> = {
   offline: '#4b5563',

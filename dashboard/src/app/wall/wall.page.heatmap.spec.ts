@@ -1,4 +1,5 @@
 import type { DeviceInfo } from '@pulse/protocol/core';
+import type { FakeLiveSocket } from '../testing/fake-live-socket';
 import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
 import { WallPage } from './wall.page';
 
@@ -10,6 +11,17 @@ const info = (deviceId: string, status: DeviceInfo['status'] = 'online'): Device
   meta: { name: `Sensor ${deviceId}` },
   metrics: ['temperature'],
 });
+
+/** Play the gateway acknowledging the roster subscribe (the first) with these devices. */
+function replyRoster(socket: () => FakeLiveSocket, ids: string[]): void {
+  socket().subscribes[0].reply({
+    ok: true,
+    serverTime: T0,
+    devices: ids.map((id) => info(id)),
+    history: [],
+    rooms: ['fleet'],
+  });
+}
 
 describe('WallPage at fleet scale', () => {
   useFakeClock();
@@ -23,13 +35,7 @@ describe('WallPage at fleet scale', () => {
     expect(socket().subscribes).toHaveLength(1);
     expect(socket().subscribes[0].request).toMatchObject({ fleet: true, history: false });
     const ids = Array.from({ length: 40 }, (_, i) => `d-${String(i).padStart(3, '0')}`);
-    socket().subscribes[0].reply({
-      ok: true,
-      serverTime: T0,
-      devices: ids.map((id) => info(id)),
-      history: [],
-      rooms: ['fleet'],
-    });
+    replyRoster(socket, ids);
     await settle(300);
     const count = (state: string) =>
       el.querySelector(`.heat-count[data-state=${state}]`)?.getAttribute('data-count');
@@ -59,13 +65,7 @@ describe('WallPage at fleet scale', () => {
     const roster = socket().subscribes[0];
     expect(roster.request).toMatchObject({ fleet: true, history: false, maxPoints: 1 });
     const ids = Array.from({ length: 12 }, (_, i) => `d-${String(i).padStart(2, '0')}`);
-    roster.reply({
-      ok: true,
-      serverTime: T0,
-      devices: ids.map((id) => info(id)),
-      history: [],
-      rooms: ['fleet'],
-    });
+    replyRoster(socket, ids);
     await settle(300);
     const boards = () =>
       socket()

@@ -98,8 +98,11 @@ import { wallLayout } from './wall-layout';
       </div>
       <header class="wall-top">
         <span class="wall-title"
-          >{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span
-        >
+          >{{ title() }}
+          @if (cfg.view === 'tiles') {
+            <small class="wall-window">last {{ windowLabel() }}</small>
+          }
+        </span>
         @if (cfg.view === 'tiles' && boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
         }
