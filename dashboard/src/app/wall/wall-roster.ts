@@ -17,8 +17,8 @@ const collator = new Intl.Collator(undefined, { numeric: false });
 
 export class RosterOrder {
   private ids: string[] = [];
-  /** `name \u0000 group` per device id, as last sorted. */
-  private seen = new Map<string, string>();
+  /** Name and group per device id, as last sorted. */
+  private seen = new Map<string, RosterDevice>();
   private filterKey = '';
 
   /**
@@ -33,7 +33,9 @@ export class RosterOrder {
     const filterKey = `${group ?? ''}|${scope?.join(',') ?? '*'}`;
     if (filterKey === this.filterKey && this.unchanged(devices)) return this.ids;
     this.filterKey = filterKey;
-    this.seen = new Map(devices.map((d) => [d.deviceId, `${d.name}\u0000${d.group ?? ''}`]));
+    this.seen = new Map(
+      devices.map((d) => [d.deviceId, { deviceId: d.deviceId, name: d.name, group: d.group }]),
+    );
     this.ids = devices
       .filter((d) => (group ? d.group === group : !scope || scope.includes(d.group ?? '')))
       .sort((a, b) => collator.compare(a.name, b.name) || collator.compare(a.deviceId, b.deviceId))
@@ -43,8 +45,10 @@ export class RosterOrder {
 
   private unchanged(devices: readonly RosterDevice[]): boolean {
     if (devices.length !== this.seen.size) return false;
-    for (const d of devices)
-      if (this.seen.get(d.deviceId) !== `${d.name}\u0000${d.group ?? ''}`) return false;
+    for (const d of devices) {
+      const seen = this.seen.get(d.deviceId);
+      if (!seen || seen.name !== d.name || seen.group !== d.group) return false;
+    }
     return true;
   }
 }
