@@ -1,20 +1,24 @@
 import {
   ChangeDetectionStrategy,
   Component,
+  DestroyRef,
   computed,
   effect,
   inject,
   input,
   signal,
   untracked,
+  viewChild,
 } from '@angular/core';
-import { ScrollingModule } from '@angular/cdk/scrolling';
+import { ListRange } from '@angular/cdk/collections';
+import { CdkVirtualScrollViewport, ScrollingModule } from '@angular/cdk/scrolling';
 import '../core/render/cdk-viewport-styles';
 import type { AlertSeverity, AlertState } from '@pulse/protocol/core';
 import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
 import { AlertStore } from '../core/stores/alert.store';
 import { DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
+import type { WatchHandle } from '../core/live/live-watches';
 import { AckIdentityComponent } from './ack-identity.component';
 import { AlertRowComponent } from './alert-row.component';
 import { AlertStripComponent } from './alert-strip.component';
@@ -42,8 +46,13 @@ import {
 
 type Tab = 'active' | 'history';
 
-/** Devices of active alerts watched (without history) so rows show their names; bounded for storms. */
-const NAMED_DEVICES = 200;
+/**
+ * The devices of the rows on screen are watched (without history) so the rows show their names:
+ * at most this many, and only once the list has held still for {@link NAMES_SETTLE_MS} (a fast
+ * scroll must not send a subscribe per frame: the gateway allows 20 events a second).
+ */
+const NAMED_DEVICES = 100;
+const NAMES_SETTLE_MS = 300;
 
 @Component({
   selector: 'app-alerts-page',
@@ -245,9 +254,18 @@ export class AlertsPage {
     state: this.state(),
   }));
 
-  /** Ids of the devices on the active list (sorted, bounded), stable while the set is unchanged. */
-  private readonly alertDevices = computed(
-    () => [...new Set(this.store.active().map((a) => a.deviceId))].sort().slice(0, NAMED_DEVICES),
+  private readonly viewport = viewChild(CdkVirtualScrollViewport);
+  /** The rows the viewport renders now (on screen plus CDK's buffer). */
+  private readonly rendered = signal<ListRange>({ start: 0, end: 0 });
+  /** Ids of the devices of the rendered rows (sorted, bounded), stable while the set is unchanged. */
+  private readonly renderedDevices = computed(
+    () => {
+      const { start, end } = this.rendered();
+      const ids = new Set<string>();
+      for (const row of this.rows().slice(start, end))
+        if (row.kind === 'alert') ids.add(row.alert.deviceId);
+      return [...ids].sort().slice(0, NAMED_DEVICES);
+    },
     { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
   );
 
@@ -256,11 +274,23 @@ export class AlertsPage {
     // status changes follow; no history is asked for.
     const live = inject(LiveService);
     effect((onCleanup) => {
-      const devices = this.alertDevices();
-      if (!devices.length) return;
-      const handle = untracked(() => live.watch({ devices, historyMs: 0, maxPoints: 1 }));
-      onCleanup(() => handle.release());
+      const subscription = this.viewport()?.renderedRangeStream.subscribe((range) =>
+        this.rendered.set(range),
+      );
+      onCleanup(() => subscription?.unsubscribe());
     });
+    let named: WatchHandle | null = null;
+    effect((onCleanup) => {
+      const devices = this.renderedDevices();
+      const timer = setTimeout(() => {
+        // The new watch first: devices on screen before and after stay subscribed.
+        const next = devices.length ? live.watch({ devices, historyMs: 0, maxPoints: 1 }) : null;
+        named?.release();
+        named = next;
+      }, NAMES_SETTLE_MS);
+      onCleanup(() => clearTimeout(timer));
+    });
+    inject(DestroyRef).onDestroy(() => named?.release());
     effect(() => {
       const device = this.device();
       const tab = this.tab();
