@@ -48,11 +48,17 @@ const eventKey = (e: AlertEvent) => `${e.id}|${e.updatedAt}|${e.state}|${e.count
     <cdk-virtual-scroll-viewport
       scrollWindow
       class="alert-rows"
+      role="list"
+      aria-label="Alert history"
       data-testid="history"
       [itemSize]="rowPx"
       (scrolledIndexChange)="scrolled($event)"
     >
-      <div *cdkVirtualFor="let e of events(); trackBy: trackEvent" class="alert-vrow">
+      <div
+        *cdkVirtualFor="let e of events(); trackBy: trackEvent"
+        class="alert-vrow"
+        role="listitem"
+      >
         <app-alert-row [alert]="e" [actions]="false" />
       </div>
     </cdk-virtual-scroll-viewport>

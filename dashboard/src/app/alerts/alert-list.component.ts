@@ -10,9 +10,9 @@ import { AlertRowComponent } from './alert-row.component';
   selector: 'app-alert-list',
   imports: [AlertRowComponent],
   template: `
-    <div class="alert-list" [class.compact]="compact()">
+    <div class="alert-list" role="list" [class.compact]="compact()">
       @for (alert of alerts(); track alert.id) {
-        <app-alert-row [alert]="alert" [actions]="actions()" />
+        <app-alert-row role="listitem" [alert]="alert" [actions]="actions()" />
       } @empty {
         <p class="alert-empty muted">{{ emptyText() }}</p>
       }

@@ -159,10 +159,16 @@ const NAMES_SETTLE_MS = 300;
       <cdk-virtual-scroll-viewport
         scrollWindow
         class="alert-rows"
+        role="list"
+        aria-label="Active alerts"
         data-testid="active-list"
         [itemSize]="rowPx"
       >
-        <div *cdkVirtualFor="let row of rows(); trackBy: trackRow" class="alert-vrow">
+        <div
+          *cdkVirtualFor="let row of rows(); trackBy: trackRow"
+          class="alert-vrow"
+          role="listitem"
+        >
           @if (row.kind === 'rule') {
             <button
               type="button"
