@@ -70,15 +70,18 @@ describeInBrowser('an alert storm of 5,000 active alerts in a real browser', () 
       },
     );
     session = await startBrowserSession(backend.httpUrl);
+    let bytes = 0;
     alerts = await waitFor(
       async () => {
-        const body = (await (
-          await fetch(`${backend.httpUrl}/api/alerts`)
-        ).json()) as ActiveAlertsResponse;
+        const text = await (await fetch(`${backend.httpUrl}/api/alerts`)).text();
+        bytes = text.length;
+        const body = JSON.parse(text) as ActiveAlertsResponse;
         return body.alerts.length >= FLEET ? body.alerts : null;
       },
       { timeoutMs: 90_000, intervalMs: 1000, message: `${FLEET} active alerts on the gateway` },
     );
+    // The same list the `alerts` snapshot carries to every socket on connect.
+    process.stderr.write(`[e2e] alert storm: GET /api/alerts is ${bytes} bytes\n`);
   });
 
   afterAll(async () => {

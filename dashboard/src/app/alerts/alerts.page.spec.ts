@@ -71,7 +71,7 @@ describe('AlertsPage', () => {
       alertEvent({ id: 'a', deviceId: 'd2' }),
       alertEvent({ id: 'b', deviceId: 'd1', severity: 'minor' }),
     ]);
-    await settle(300);
+    await settle(500);
     expect(rowIds()).toEqual(['a', 'b']);
     expect(socket().subscribes.at(-1)?.request).toMatchObject({
       devices: ['d1', 'd2'],
@@ -111,7 +111,7 @@ describe('AlertsPage', () => {
     expect(rendered).toBeLessThan(40);
     expect(rowIds()[0]).toBe('s4998'); // most severe, newest first
     // Names: the devices of the rows on screen are watched, not the storm's 5,000.
-    await settle(300);
+    await settle(500);
     const watched = socket().subscribes.at(-1)?.request.devices ?? [];
     expect(watched).toContain('sim-4998');
     expect(watched.length).toBe(rendered);

@@ -48,11 +48,12 @@ type Tab = 'active' | 'history';
 
 /**
  * The devices of the rows on screen are watched (without history) so the rows show their names:
- * at most this many, and only once the list has held still for {@link NAMES_SETTLE_MS} (a fast
- * scroll must not send a subscribe per frame: the gateway allows 20 events a second).
+ * at most this many, re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a storm
+ * pushing new rows in at the top, must not send a subscribe per frame: the gateway allows 20
+ * events a second, and a subscribe plus an unsubscribe are two).
  */
 const NAMED_DEVICES = 100;
-const NAMES_SETTLE_MS = 300;
+const NAMES_EVERY_MS = 500;
 
 @Component({
   selector: 'app-alerts-page',
@@ -285,18 +286,25 @@ export class AlertsPage {
       );
       onCleanup(() => subscription?.unsubscribe());
     });
+    // Throttled, not debounced: while a storm keeps changing the rows on screen, a debounce
+    // would never fire. The timer takes the set current when it fires.
     let named: WatchHandle | null = null;
-    effect((onCleanup) => {
-      const devices = this.renderedDevices();
-      const timer = setTimeout(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    effect(() => {
+      this.renderedDevices();
+      timer ??= setTimeout(() => {
+        timer = null;
+        const devices = untracked(this.renderedDevices);
         // The new watch first: devices on screen before and after stay subscribed.
         const next = devices.length ? live.watch({ devices, historyMs: 0, maxPoints: 1 }) : null;
         named?.release();
         named = next;
-      }, NAMES_SETTLE_MS);
-      onCleanup(() => clearTimeout(timer));
+      }, NAMES_EVERY_MS);
     });
-    inject(DestroyRef).onDestroy(() => named?.release());
+    inject(DestroyRef).onDestroy(() => {
+      if (timer) clearTimeout(timer);
+      named?.release();
+    });
     effect(() => {
       const device = this.device();
       const tab = this.tab();
