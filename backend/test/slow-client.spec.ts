@@ -50,57 +50,84 @@ function firehose(device: MqttClient, deviceId: string, perMessage: number, fill
   };
 }
 
-/** Readings received, and where the `lagged` notices fell among them. */
+/** Readings received (live and merged), `throttle` notices and `lagged` notices, in order. */
 function record(socket: LiveClient) {
   const state = {
     readings: [] as Reading[],
-    lagged: [] as { since: number; atCount: number }[],
+    throttles: [] as { intervalMs: number; atCount: number }[],
+    lagged: 0,
   };
   socket.on('readings', (batch) => state.readings.push(...batch));
-  socket.on('lagged', (info) =>
-    state.lagged.push({ since: info.since, atCount: state.readings.length }),
+  socket.on('throttle', (info) =>
+    state.throttles.push({ intervalMs: info.intervalMs, atCount: state.readings.length }),
   );
+  socket.on('lagged', () => state.lagged++);
   return state;
 }
 
-/** Re-subscribe as a client does after `lagged`: history from the newest reading held. */
-async function refill(socket: LiveClient, deviceId: string, readings: Reading[]) {
-  const since = readings[readings.length - 1].ts;
-  const ack = await subscribe(socket, {
-    devices: [deviceId],
-    since,
-    maxPoints: 100_000,
-  });
-  if (!ack.ok) throw new Error(ack.error);
-  const series = ack.history.find((s) => s.metric === 'n');
-  return series?.v ?? [];
+/**
+ * The `n`s each reading stands for, in arrival order: one for a live reading, `range.n` for a
+ * merged one (whose `merged` count must match it: `n` only grows, so a range of k values that
+ * merged k readings lost none). Returns the first place where they do not follow on from each
+ * other (a hole, a duplicate, a reading out of order), or null when every n from the first
+ * received to the last is there exactly once.
+ */
+function firstBreak(readings: Reading[]): string | null {
+  let next: number | null = null;
+  for (const [i, r] of readings.entries()) {
+    const [low, high] = r.range?.['n'] ?? [r.values['n'], r.values['n']];
+    if (high - low + 1 !== (r.merged ?? 1))
+      return `reading ${i}: range ${low}..${high} but merged ${r.merged}`;
+    if (next !== null && low !== next) return `reading ${i}: ${low}..${high} after ${next - 1}`;
+    next = high + 1;
+  }
+  return null;
 }
 
-/** Every n from the first received to the newest one is present in live readings or the refill. */
-function holes(live: Reading[], refilled: number[]): number[] {
-  const seen = new Set<number>(refilled);
-  for (const r of live) seen.add(r.values['n']);
-  const first = live[0].values['n'];
-  const last = Math.max(...seen);
-  const missing: number[] = [];
-  for (let n = first; n <= last && missing.length < 10; n++) if (!seen.has(n)) missing.push(n);
-  return missing;
-}
-
-const lagPauses = async (pulse: PulseHandle) =>
-  (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body.live.lagPauses;
+const liveStats = async (pulse: PulseHandle) =>
+  (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body.live;
 
 // Real: embedded broker, ingest, hub, history, Socket.IO; the client stops reading so its
 // backlog piles up on the server, like a client on a congested link or a frozen tab.
 describe('a client that stops reading', () => {
   const backend = usePulse({ env: { FLUSH_MS: '5', HISTORY_MAX_POINTS: '500000' } });
 
-  it('over websocket: is paused once its socket buffers are full, told `lagged` behind its backlog, and refills the gap by re-subscribing', async () => {
+  /** Throttled, then back to every reading: what the client saw, checked whole. */
+  async function expectThrottledAndBack(
+    got: ReturnType<typeof record>,
+    before: { entered: number; lagDisconnects: number },
+    socket: LiveClient,
+  ) {
+    await waitFor(() => got.throttles.at(-1)?.intervalMs === 0, {
+      timeoutMs: 30_000,
+      message: '`throttle` 0: every reading again',
+    });
+    const backAt = got.readings.length;
+    await waitFor(() => got.readings.length > backAt + 20, {
+      message: 'live readings after the throttle',
+    });
+    const stats = await liveStats(backend.pulse);
+    expect(stats.conflation?.entered ?? 0).toBeGreaterThan(before.entered);
+    expect(stats.lagDisconnects).toBe(before.lagDisconnects);
+    expect(got.throttles[0].intervalMs).toBeGreaterThan(0);
+    // Merged readings while throttled (each standing for many), single ones after.
+    const merged = got.readings.slice(got.throttles[0].atCount, got.throttles.at(-1)?.atCount);
+    expect(merged.some((r) => (r.merged ?? 1) > 1)).toBe(true);
+    expect(got.readings.slice(backAt).every((r) => r.merged === undefined)).toBe(true);
+    // Nothing lost, nothing twice, nothing out of order, no spike hidden: and no `lagged`, no
+    // refill, no disconnect.
+    expect(firstBreak(got.readings)).toBeNull();
+    expect(got.lagged).toBe(0);
+    expect(socket.connected).toBe(true);
+  }
+
+  it('over websocket: is throttled to merged readings once its socket buffers are full, and gets every reading again once it reads', async () => {
     const socket = await connectLive(backend.pulse.httpUrl, ['websocket']);
     await subscribe(socket, { devices: ['firehose-ws'], history: false });
     const got = record(socket);
     const device = await connectMqtt(backend.pulse.mqttUrl);
-    const pausesBefore = await lagPauses(backend.pulse);
+    const before = await liveStats(backend.pulse);
+    const entered = () => before.conflation?.entered ?? 0;
     // ~10,000 readings/s of ~0.6 KB each: MBs of frames a second, enough to fill the
     // kernel's socket buffers (MBs on loopback) within seconds.
     const pump = firehose(device, 'firehose-ws', 40, 24);
@@ -108,35 +135,17 @@ describe('a client that stops reading', () => {
       await waitFor(() => got.readings.length > 0, { message: 'first readings' });
       const tcp = (socket.io.engine.transport as unknown as WebSocketTransport).ws._socket;
       tcp.pause();
-      await waitFor(async () => (await lagPauses(backend.pulse)) > pausesBefore, {
-        timeoutMs: 30_000,
-        intervalMs: 200,
-        message: 'the gateway pauses the stalled socket',
-      });
+      await waitFor(
+        async () => ((await liveStats(backend.pulse)).conflation?.entered ?? 0) > entered(),
+        { timeoutMs: 30_000, intervalMs: 200, message: 'the gateway throttles the stalled socket' },
+      );
       await sleep(500);
       tcp.resume();
-
-      await waitFor(() => got.lagged.length > 0, {
-        timeoutMs: 20_000,
-        message: '`lagged` after the backlog',
-      });
-      const notice = got.lagged[0];
-      expect(notice.since).toBeLessThanOrEqual(Date.now());
-      expect(notice.atCount).toBeGreaterThan(0);
-      // Paused: no readings after the notice while the client has not re-subscribed.
-      await sleep(300);
-      expect(got.readings.length).toBe(notice.atCount);
-      expect(pump.published() - got.readings.length).toBeGreaterThan(1000);
-
-      const refilled = await refill(socket, 'firehose-ws', got.readings.slice(0, notice.atCount));
-      expect(refilled.length).toBeGreaterThan(1000);
-      // Live again after the re-subscribe, and nothing missing between live and history.
-      const resumedAt = got.readings.length;
-      await waitFor(() => got.readings.length > resumedAt + 100, {
-        message: 'live readings after the re-subscribe',
-      });
-      expect(holes(got.readings, refilled)).toEqual([]);
-      expect(got.lagged).toHaveLength(1);
+      await expectThrottledAndBack(
+        got,
+        { entered: entered(), lagDisconnects: before.lagDisconnects },
+        socket,
+      );
     } finally {
       pump.stop();
       await endMqtt(device);
@@ -144,11 +153,12 @@ describe('a client that stops reading', () => {
     }
   }, 60_000);
 
-  it('over long-polling: is paused once its engine.io queue grows, told `lagged` when it polls again, and refills the gap', async () => {
+  it('over long-polling: is throttled once its engine.io queue grows, and gets every reading again once it polls', async () => {
     const socket = await connectLive(backend.pulse.httpUrl, ['polling']);
     await subscribe(socket, { devices: ['firehose-poll'], history: false });
     const got = record(socket);
     const device = await connectMqtt(backend.pulse.mqttUrl);
+    const before = await liveStats(backend.pulse);
     const pump = firehose(device, 'firehose-poll', 1, 0);
     try {
       await waitFor(() => got.readings.length > 0, { message: 'first readings' });
@@ -156,27 +166,19 @@ describe('a client that stops reading', () => {
       let paused = false;
       transport.pause(() => (paused = true));
       await waitFor(() => paused, { message: 'polling paused' });
-
-      // ~1 packet per flush piles up; the gateway's once-a-second check pauses the socket.
+      // ~1 packet per flush piles up in engine.io: throttled as the queue reaches its bound.
       await sleep(3000);
       transport.readyState = 'open';
       transport._poll();
-
-      await waitFor(() => got.lagged.length > 0, { message: '`lagged` after the backlog' });
-      const notice = got.lagged[0];
-      await sleep(300);
-      expect(got.readings.length).toBe(notice.atCount);
-      const refilled = await refill(socket, 'firehose-poll', got.readings.slice(0, notice.atCount));
-      const resumedAt = got.readings.length;
-      await waitFor(() => got.readings.length > resumedAt + 5, {
-        message: 'live readings after the re-subscribe',
-      });
-      expect(refilled.length).toBeGreaterThan(10);
-      expect(holes(got.readings, refilled)).toEqual([]);
+      await expectThrottledAndBack(
+        got,
+        { entered: before.conflation?.entered ?? 0, lagDisconnects: before.lagDisconnects },
+        socket,
+      );
     } finally {
       pump.stop();
       await endMqtt(device);
       await closeLive(socket);
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -71,6 +71,17 @@ export interface IngestStats {
     directWrites?: number;
     /** Readings frames written through engine.io (long-polling, or packets already queued). */
     engineWrites?: number;
+    /**
+     * Conflation of slow clients: connections throttled now, times one was throttled (entered),
+     * slowed further (demoted), back to every reading (recovered), merged frames written.
+     */
+    conflation?: {
+      throttled: number;
+      entered: number;
+      demoted: number;
+      recovered: number;
+      frames: number;
+    };
   };
   alerts: AlertStats;
   /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */

@@ -25,6 +25,7 @@ export const LiveEvent = {
   alerts: 'alerts',
   ack: 'ack',
   summary: 'summary',
+  throttle: 'throttle',
 } as const;
 
 /** Rooms: one per device, one per group, and one for the whole fleet. */
@@ -168,6 +169,16 @@ export interface FleetSummaryPage extends FleetSummary {
   total: number;
 }
 
+/**
+ * `throttle`: this connection's effective rate changed. `intervalMs` > 0: the client could not
+ * keep up (or the gateway cannot), so it gets merged readings (newest value per metric with the
+ * range of what was merged, see {@link Reading}) at most once per `intervalMs`; 0: every reading
+ * again. Sent behind what is queued, so the client reads it in order with the readings.
+ */
+export interface ThrottleEvent {
+  intervalMs: number;
+}
+
 export interface ServerToClientEvents {
   readings: (readings: Reading[]) => void;
   device: (device: DeviceInfo) => void;
@@ -178,6 +189,8 @@ export interface ServerToClientEvents {
   alerts: (alerts: AlertEvent[]) => void;
   /** Fleet summary deltas, to sockets subscribed with `summary: true`. */
   summary: (delta: SummaryEvent) => void;
+  /** The connection's effective readings rate changed (conflation under pressure). */
+  throttle: (info: ThrottleEvent) => void;
 }
 
 export interface ClientToServerEvents {

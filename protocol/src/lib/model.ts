@@ -11,6 +11,15 @@ export interface Reading {
   deviceId: string;
   ts: number;
   values: Record<string, number>;
+  /**
+   * Only in a merged (conflated) reading, sent to a client that cannot keep up with every one:
+   * `values` holds each metric's newest value (at `ts`, the newest timestamp merged) and `range`
+   * the lowest and highest value of each metric among the `merged` readings it stands for, so a
+   * spike is never hidden. Absent on readings sent one by one.
+   */
+  range?: Record<string, [min: number, max: number]>;
+  /** How many readings a merged reading stands for (absent: 1). */
+  merged?: number;
 }
 
 export type DeviceStatus = 'online' | 'offline' | 'unknown';

@@ -175,6 +175,27 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
     },
   );
 
+  it('sends a packet queued behind a pending write as its own frame, not the last one encoded', async () => {
+    // Issue 12: engine.io keeps the options object of a queued packet and reads
+    // `wsPreEncodedFrame` only when it flushes. Two plain emits: the first is being written (the
+    // transport is not writable until ws calls back), the second waits in engine.io's buffer.
+    const { client, socket } = await open('websocket');
+    socket.emit('gateway', { broker: 'connected', serverTime: 1, flushMs: 50 });
+    socket.emit('gateway', { broker: 'connected', serverTime: 2, flushMs: 50 });
+    internal(
+      'engine.io keeps a packet queued behind a pending ws write',
+      queuedPackets(socket) > 0,
+    );
+    expect(directWire(socket)).toBeNull();
+    const mine: Reading[] = [{ deviceId: 'room-a', ts: 1, values: { t: 1 } }];
+    const theirs: Reading[] = [{ deviceId: 'room-b', ts: 1, values: { t: 2 } }];
+    const arrived = received(client);
+    writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', mine));
+    // The next room's batch, encoded in the same tick for other sockets, before this one flushes.
+    encodeEvent(LIVE_NAMESPACE, 'readings', theirs);
+    expect(await arrived).toEqual(mine);
+  });
+
   it('sees an unanswered ping in pingTimeoutTimer (refreshable), cleared to null by the pong', async () => {
     const { client, socket } = await open('websocket');
     const conn = raw(socket);
@@ -218,6 +239,44 @@ const Sender = (
     };
   }
 ).Sender;
+
+describe('engine adapter with permessage-deflate', () => {
+  // Off in Pulse (LIVE_IO_OPTIONS); were it turned on, ws would compress asynchronously and a
+  // direct write could overtake a frame still in zlib: every write must take engine.io's path.
+  it('never writes straight to the TCP socket of a compressed websocket, and still delivers', async () => {
+    const http = createServer();
+    const io: LiveServer = new Server(http, {
+      ...LIVE_IO_OPTIONS,
+      perMessageDeflate: { threshold: 0 },
+    });
+    const nsp = io.of(LIVE_NAMESPACE);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const client = connect(`${url}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('connect_error', reject);
+      });
+      const socket = nsp.sockets.get(client.id as string);
+      if (!socket) throw new Error('no server socket for the client');
+      const transport = (socket.conn as unknown as { transport: { perMessageDeflate?: unknown } })
+        .transport;
+      internal('engine.io WebSocket transport.perMessageDeflate', !!transport.perMessageDeflate);
+      expect(directWire(socket)).toBeNull();
+      const arrived = new Promise<unknown>((resolve) => client.once('readings', resolve));
+      writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', batch));
+      expect(await arrived).toEqual(batch);
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    }
+  });
+});
 
 describe('textFrame', () => {
   // The frame written straight to websocket clients must be byte-for-byte what `ws` would send.

@@ -11,8 +11,7 @@ import type { LiveSocket } from './live-io.server';
  * format. engine-adapter.spec.ts pins every one of them to ENGINE_VERSIONS on a real server and
  * client: when a version moves, that spec fails naming the internal to check again.
  *
- * Owns nothing but these accessors (and the encode options object shared by every pre-encoded
- * write). Must not keep per-socket state, decide anything about lag (lag-monitor.ts) or pick
+ * Owns nothing but these accessors. Must not keep per-socket state, decide anything about lag (lag-monitor.ts) or pick
  * which sockets get what (live-emitter.ts).
  */
 
@@ -37,6 +36,7 @@ interface EngineConn {
   writeBuffer: unknown[];
   transport: {
     name: string;
+    perMessageDeflate?: unknown;
     socket?: { readyState: number; _socket?: TcpSocket };
   };
   pingTimeoutTimer?: { refresh(): unknown } | null;
@@ -95,38 +95,41 @@ export interface EncodedEvent {
   readonly packets: string[];
   /** The same packet as an Engine.IO message in a websocket text frame, header included. */
   readonly frame: Buffer;
+  /**
+   * engine.io's write options for this event, one object per encoded event: engine.io keeps it
+   * in every packet it queues and reads `wsPreEncodedFrame` only when it flushes, so an object
+   * shared between events would send a queued packet as whichever event was encoded last.
+   */
+  readonly options: { readonly preEncoded: true; readonly wsPreEncodedFrame: Buffer[] };
 }
-
-/**
- * Shared by every pre-encoded write, and pointed at the latest frame by each encodeEvent (as
- * socket.io's own broadcast does per emit). Issue 12 is about the hazard of sharing it.
- */
-const encodeOptions = { preEncoded: true, wsPreEncodedFrame: [] as Buffer[] };
 
 /** Encode `event` with `data` for namespace `nsp` once, as socket.io would for a broadcast. */
 export function encodeEvent(nsp: string, event: string, data: unknown): EncodedEvent {
   // Socket.IO EVENT packet (type 2) in namespace `nsp`; Engine.IO MESSAGE (type 4) around it.
   const packet = `2${nsp},${JSON.stringify([event, data])}`;
   const frame = textFrame(`4${packet}`);
-  encodeOptions.wsPreEncodedFrame = [frame];
-  return { packets: [packet], frame };
+  return { packets: [packet], frame, options: { preEncoded: true, wsPreEncodedFrame: [frame] } };
 }
 
 /** Queue an encoded event through engine.io (keeps order with what is already queued there). */
 export function writeToEngine(socket: LiveSocket, encoded: EncodedEvent): void {
-  (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encodeOptions);
+  (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encoded.options);
 }
 
 /**
  * The TCP socket under a websocket-transport socket that may be written to directly now:
  * engine.io open with nothing queued (so a direct write cannot overtake an earlier packet),
- * websocket open. Otherwise null (long-polling, upgrading, closing, or packets queued).
+ * websocket open, no permessage-deflate. Otherwise null (long-polling, upgrading, closing,
+ * packets queued, or compression).
  */
 export function directWire(socket: LiveSocket): TcpSocket | null {
   const conn = engineConn(socket);
   if (conn.readyState !== 'open' || conn.writeBuffer.length !== 0) return null;
   const transport = conn.transport;
   if (transport.name !== 'websocket') return null;
+  // With permessage-deflate ws compresses asynchronously: a direct write would overtake frames
+  // still in zlib. Pulse turns it off (LIVE_IO_OPTIONS); should it ever be on, engine.io's path.
+  if (transport.perMessageDeflate) return null;
   const ws = transport.socket;
   if (!ws || ws.readyState !== 1) return null;
   const tcp = ws._socket;

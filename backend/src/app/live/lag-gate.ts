@@ -13,6 +13,11 @@
  * can make (FLUSH_AT_READINGS readings), so one big batch does not count as lagging.
  */
 export const LAG_PAUSE_BYTES = 1 << 20;
+/**
+ * Packets queued in engine.io (long-polling between polls, a websocket with a write pending) at
+ * which a socket is lagging: checked as readings are written and by the monitor's check.
+ */
+export const LAG_PAUSE_PACKETS = 256;
 /** The limit instead of LAG_PAUSE_BYTES while a refill is being sent (an ack can be ~10 MB). */
 export const LAG_REFILL_BYTES = 16 << 20;
 

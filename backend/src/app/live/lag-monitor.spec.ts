@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES } from './lag-gate';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LAG_REFILL_BYTES } from './lag-gate';
 import {
   ACK_BUSY_DISCONNECT,
   ACK_HOLD_BYTES,
   LAG_CHECK_MS,
   LAG_DISCONNECT_MS,
-  LAG_PAUSE_PACKETS,
   LAG_REFILL_GRACE_MS,
   LAG_RESUME_CHECKS,
   LagMonitor,

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { Conflator } from './conflation';
 import { holdHeartbeat, queuedBytes, queuedPackets, unansweredPing } from './engine-adapter';
-import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES, LagGate } from './lag-gate';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LAG_REFILL_BYTES, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
 import type { LiveSocket } from './live-io.server';
 
-/** A socket with more packets than this queued in engine.io is lagging (long-polling, mostly). */
-export const LAG_PAUSE_PACKETS = 256;
 /** A paused socket counts as drained with at most this many packets (and no bytes) queued. */
 const LAG_RESUME_PACKETS = 8;
 /**
@@ -68,22 +67,27 @@ interface Lag {
 }
 
 /**
- * The one owner of slow-client state and of pause/resume. A socket is paused for lagging when
- * the readings fan-out finds its websocket's user-space queue over its limit (the kernel's
- * buffers, MBs on loopback, are full; see {@link LagGate}), or when the once-a-second check
- * finds more than LAG_PAUSE_PACKETS queued in engine.io (long-polling), or a ping unanswered
- * for PONG_LATE_MS (a client that reads nothing, whatever its buffers). A paused socket stays
- * in its rooms but gets no readings, and is sent `lagged {since}` at once: behind its backlog,
- * so the client reads it when it has caught up with what it had, and it answers by
- * re-subscribing with `since` = the newest reading it holds, which refills the gap from
- * history and resumes it (with LAG_REFILL_GRACE_MS of a higher limit for the refill). One that
- * drains without re-subscribing is resumed after LAG_RESUME_CHECKS checks. While paused, its
- * engine.io heartbeat is held (its pong waits behind the backlog) and the monitor bounds it
- * instead: no progress for LAG_DISCONNECT_MS and it is disconnected (its client reconnects and
- * re-subscribes with `since`). The same measure decides whether a subscribe may be answered
- * with its snapshot ({@link admitAck}): a socket that does not read gets `busy`, not more acks.
+ * The one owner of slow-client state: who is throttled, paused or resumed. A socket falls behind
+ * when the readings fan-out finds its websocket's user-space queue over its limit (the kernel's
+ * buffers, MBs on loopback, are full; see {@link LagGate}) or LAG_PAUSE_PACKETS queued in
+ * engine.io, or the once-a-second check finds the same: it is **throttled** — handed to the
+ * Conflator, which sends it merged readings at a lower rate and brings it back to every reading
+ * when it keeps up (docs/decisions/0019-conflation.md). A throttled socket that reads, however
+ * slowly, keeps its connection: its heartbeat is held while its queue shrinks.
  *
- * Must not write readings or coalesce them; sends only `lagged`, through the emitter; reads
+ * A socket is **paused** (no readings at all) when it reads nothing: a throttled one whose queue
+ * still grows past LAG_REFILL_BYTES, or any whose ping is unanswered for PONG_LATE_MS. It stays
+ * in its rooms and is sent `lagged {since}` at once: behind its backlog, so the client reads it
+ * when it has caught up, and answers by re-subscribing with `since` = the newest reading it
+ * holds, which refills the gap from history and resumes it (with LAG_REFILL_GRACE_MS of a higher
+ * limit for the refill). One that drains without re-subscribing is resumed after
+ * LAG_RESUME_CHECKS checks. Paused or throttled, no progress for LAG_DISCONNECT_MS and it is
+ * disconnected (its client reconnects and re-subscribes with `since`). Without a Conflator
+ * (unit specs of the pause path) sockets that fall behind are paused. The same measure decides
+ * whether a subscribe may be answered with its snapshot ({@link admitAck}): a socket that does
+ * not read gets `busy`, not more acks.
+ *
+ * Must not write or merge readings (the emitter, the conflator); sends only `lagged`, through the emitter; reads
  * engine state only through the probe (the engine adapter).
  */
 @Injectable()
@@ -106,9 +110,14 @@ export class LagMonitor implements LagGate {
   private ackDisconnects = 0;
   private readonly probe: SocketProbe;
 
+  /** Throttled sockets' queue (packets + bytes) and when it last shrank. */
+  private readonly slow = new Map<string, { queued: number; progressAt: number }>();
+
   constructor(
     @Inject(LiveEmitter) private readonly emitter: LagEmitter,
     @Optional() @Inject(SOCKET_PROBE) probe?: SocketProbe,
+    /** Throttles sockets that fall behind; absent (specs of the pause path): they are paused. */
+    @Optional() private readonly conflator?: Conflator,
   ) {
     this.probe = probe ?? engineProbe;
   }
@@ -119,6 +128,7 @@ export class LagMonitor implements LagGate {
   }
 
   stop(): void {
+    this.conflator?.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -171,8 +181,23 @@ export class LagMonitor implements LagGate {
     return false;
   }
 
+  /** No live readings for this socket: paused for lagging, or throttled (merged readings instead). */
   isPaused(socketId: string): boolean {
-    return this.lagging.has(socketId);
+    return this.lagging.has(socketId) || (this.conflator?.isThrottled(socketId) ?? false);
+  }
+
+  /**
+   * A socket fell behind the live frames (its backlog reached its limit): throttled to merged
+   * readings at a lower rate (the conflator), or paused where there is no conflator.
+   */
+  behind(socket: LiveSocket): void {
+    if (this.conflator) this.conflator.enter(socket);
+    else this.pause(socket);
+  }
+
+  /** The conflator's counters, for /api/stats. */
+  conflation() {
+    return this.conflator?.stats();
   }
 
   limitBytes(socketId: string, now: number): number {
@@ -187,6 +212,8 @@ export class LagMonitor implements LagGate {
   /** Stop sending readings to a lagging socket and tell it so (`lagged` queues behind its backlog). */
   pause(socket: LiveSocket): void {
     if (this.lagging.has(socket.id) || !socket.connected) return;
+    this.conflator?.leave(socket.id);
+    this.slow.delete(socket.id);
     const now = Date.now();
     const packets = this.probe.queuedPackets(socket);
     const bytes = this.probe.queuedBytes(socket);
@@ -216,6 +243,8 @@ export class LagMonitor implements LagGate {
 
   /** The socket disconnected. */
   forget(socketId: string): void {
+    this.conflator?.leave(socketId);
+    this.slow.delete(socketId);
     this.lagging.delete(socketId);
     this.pingsDue.delete(socketId);
     this.refills.delete(socketId);
@@ -230,13 +259,14 @@ export class LagMonitor implements LagGate {
       const packets = probe.queuedPackets(socket);
       const bytes = probe.queuedBytes(socket);
       const lag = this.lagging.get(socket.id);
+      if (!lag && this.conflator?.isThrottled(socket.id)) {
+        this.checkThrottled(socket, packets, bytes, now);
+        continue;
+      }
       if (!lag) {
-        if (
-          packets > LAG_PAUSE_PACKETS ||
-          bytes >= this.limitBytes(socket.id, now) ||
-          this.pongLate(socket, now)
-        )
-          this.pause(socket);
+        if (packets > LAG_PAUSE_PACKETS || bytes >= this.limitBytes(socket.id, now))
+          this.behind(socket);
+        else if (this.pongLate(socket, now)) this.pause(socket);
         continue;
       }
       // Drained: nothing left in user space and its pings answered (empty user-space buffers
@@ -264,6 +294,39 @@ export class LagMonitor implements LagGate {
       lag.queued = queued;
       probe.holdHeartbeat(socket);
     }
+  }
+
+  /**
+   * A throttled socket: its merged frames are small, so a queue that still grows past
+   * LAG_REFILL_BYTES (or 4 × LAG_PAUSE_PACKETS) is a client that does not read: paused, the
+   * `lagged` path (it refills from history when it reads again). One that reads, however slowly,
+   * keeps its connection: its heartbeat is held (the pong waits behind its queue) while the queue
+   * shrinks; no progress for LAG_DISCONNECT_MS and it is disconnected as stuck.
+   */
+  private checkThrottled(socket: LiveSocket, packets: number, bytes: number, now: number): void {
+    if (bytes >= LAG_REFILL_BYTES || packets > 4 * LAG_PAUSE_PACKETS) {
+      this.pause(socket);
+      return;
+    }
+    const queued = packets + bytes;
+    if (queued === 0) {
+      this.slow.delete(socket.id);
+      return;
+    }
+    const slow = this.slow.get(socket.id);
+    if (!slow || queued < slow.queued) {
+      this.slow.set(socket.id, { queued, progressAt: now });
+    } else if (now - slow.progressAt > LAG_DISCONNECT_MS) {
+      this.lagDisconnects++;
+      this.lagLog.report(
+        'stuck',
+        `socket ${socket.id} stuck for ${LAG_DISCONNECT_MS} ms while throttled (${packets} packets, ${bytes} bytes queued): disconnecting`,
+      );
+      this.forget(socket.id);
+      socket.disconnect(true);
+      return;
+    } else slow.queued = queued;
+    this.probe.holdHeartbeat(socket);
   }
 
   /** Whether the socket's current ping has gone unanswered for PONG_LATE_MS (seen by these checks). */

@@ -11,8 +11,14 @@ import {
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
-import { directWire, encodeEvent, writeToEngine } from './engine-adapter';
-import { LAG_PAUSE_BYTES, LagGate } from './lag-gate';
+import {
+  EncodedEvent,
+  directWire,
+  encodeEvent,
+  queuedPackets,
+  writeToEngine,
+} from './engine-adapter';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
 import {
   AllowRequest,
   LiveNamespace,
@@ -25,7 +31,7 @@ import {
  * The one emitter of the live layer: owns the Socket.IO server (built by createLiveIoServer,
  * attached to Nest's HTTP server, namespace `/live` over websocket and long-polling) and is
  * the only place that sends anything to a client — readings frames, `device`, `alert`,
- * `gateway`, `summary`, the `alerts` snapshot and `lagged` (acknowledgements aside: socket.io answers them
+ * `gateway`, `summary`, the `alerts` snapshot, `lagged` and `throttle` (acknowledgements aside: socket.io answers them
  * on the socket that asked). Engine internals only through engine-adapter.ts.
  *
  * Must not decide who lags (it asks the LagGate and reports back the sockets it skipped),
@@ -112,10 +118,57 @@ export class LiveEmitter {
         wire.write(encoded.frame);
         this.directWrites++;
       } else {
+        // engine.io's path is bounded like the direct one: a socket with LAG_PAUSE_PACKETS
+        // queued there (long-polling that stopped polling, a stalled upgrade) is a laggard now,
+        // not at the monitor's next once-a-second check.
+        if (queuedPackets(socket) >= LAG_PAUSE_PACKETS) {
+          laggards.push(socket);
+          continue;
+        }
         writeToEngine(socket, encoded);
         this.engineWrites++;
       }
     }
+  }
+
+  /**
+   * A merged (conflated) batch of `room` to the members `take` names (the conflator's tier),
+   * encoded once, through the same two paths as writeReadings but without its lag limits: the
+   * conflator paces these frames itself. Returns how many sockets it was written to.
+   */
+  writeMerged(
+    room: string,
+    except: readonly string[],
+    batch: Reading[],
+    take: (socketId: string) => boolean,
+  ): number {
+    const nsp = this.nsp;
+    const members = nsp?.adapter.rooms.get(room);
+    if (!nsp || !members || members.size === 0) return 0;
+    let encoded: EncodedEvent | null = null;
+    let written = 0;
+    for (const id of members) {
+      if (!take(id)) continue;
+      if (except.length > 0 && inAny(nsp.adapter.sids.get(id), except)) continue;
+      const socket = nsp.sockets.get(id);
+      if (!socket) continue;
+      encoded ??= encodeEvent(LIVE_NAMESPACE, 'readings', batch);
+      const wire = directWire(socket);
+      if (wire) wire.write(encoded.frame);
+      else writeToEngine(socket, encoded);
+      written++;
+    }
+    return written;
+  }
+
+  /** Tell a socket its effective readings rate (`throttle`; 0 = every reading), behind its queue. */
+  throttle(socket: LiveSocket, intervalMs: number): void {
+    socket.emit('throttle', { intervalMs });
+  }
+
+  /** The connected socket with this id, if any. */
+  socket(socketId: string): LiveSocket | undefined {
+    return this.nsp?.sockets.get(socketId);
   }
 
   /** Socket writes of readings frames so far: straight to the TCP socket, and through engine.io. */

@@ -108,6 +108,7 @@ export class LiveGateway {
       lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       directWrites: writes.direct,
       engineWrites: writes.engine,
+      conflation: this.lag.conflation(),
       summary: this.summaryPush?.stats(),
     };
   }

@@ -1,6 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
 import { AlertAudience } from './alert-audience';
+import { Conflator } from './conflation';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -18,6 +19,7 @@ import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 export const LIVE_PROVIDERS: Provider[] = [
   AlertAudience,
   LiveEmitter,
+  Conflator,
   LagMonitor,
   LocalReadingsFanOut,
   { provide: READINGS_FAN_OUT, useExisting: LocalReadingsFanOut },

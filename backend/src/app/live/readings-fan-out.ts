@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Reading } from '@pulse/protocol';
+import { Conflator } from './conflation';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import type { LiveSocket } from './live-io.server';
@@ -21,12 +22,13 @@ export const READINGS_FAN_OUT = Symbol('READINGS_FAN_OUT');
 
 /**
  * The local direct-write fan-out: the emitter writes the room's frame to its members, asking
- * the lag monitor (a {@link LagGate} query) which are paused and what backlog each may have,
- * and hands back the ones it skipped for their backlog; they go to the monitor once the room
- * is written — one direction, no call back into the hub or the emitter's loop.
+ * the lag monitor (a {@link LagGate} query) which are paused or throttled and what backlog each
+ * may have, and hands back the ones it skipped for their backlog; they go to the monitor once
+ * the room is written — one direction, no call back into the hub or the emitter's loop. While
+ * anyone is throttled, the batch then goes to the conflator, merged for throttled members.
  *
- * Owns only that hand-off; must not keep lag state (LagMonitor) or write to sockets itself
- * (LiveEmitter).
+ * Owns only that hand-off; must not keep lag state (LagMonitor, Conflator) or write to sockets
+ * itself (LiveEmitter).
  */
 @Injectable()
 export class LocalReadingsFanOut implements ReadingsFanOut {
@@ -36,6 +38,8 @@ export class LocalReadingsFanOut implements ReadingsFanOut {
   constructor(
     private readonly emitter: LiveEmitter,
     private readonly lag: LagMonitor,
+    /** Merges the batch for throttled members (absent in specs without conflation). */
+    @Optional() private readonly conflator?: Conflator,
   ) {}
 
   hasMembers(room: string): boolean {
@@ -45,8 +49,11 @@ export class LocalReadingsFanOut implements ReadingsFanOut {
   send(room: string, except: readonly string[], batch: Reading[]): void {
     const laggards = this.laggards;
     this.emitter.writeReadings(room, except, batch, this.lag, laggards);
-    if (laggards.length === 0) return;
-    for (let i = 0; i < laggards.length; i++) this.lag.pause(laggards[i]);
-    laggards.length = 0;
+    if (laggards.length > 0) {
+      for (let i = 0; i < laggards.length; i++) this.lag.behind(laggards[i]);
+      laggards.length = 0;
+    }
+    // After the laggards: one throttled by this very batch gets it merged, not lost.
+    if (this.conflator?.active) this.conflator.absorb(room, except, batch);
   }
 }

@@ -1,5 +1,7 @@
 import {
+  PRESUBSCRIBE_MS,
   boardIndex,
+  boardsToWatch,
   pageBoards,
   parseDuration,
   parseWallParams,
@@ -81,5 +83,41 @@ describe('wall URL parameters', () => {
     expect(pageBoards(['a', 'b', 'c', 'd', 'e'], 2)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(pageBoards(['a', 'b'], 0)).toEqual([['a', 'b']]);
     expect(pageBoards([], 3)).toEqual([]);
+  });
+
+  it('reads the heat-map view and its colouring metric', () => {
+    expect(parse('view=heatmap&metric=temperature&group=hall-a&stale=30')).toMatchObject({
+      view: 'heatmap',
+      metric: 'temperature',
+      group: 'hall-a',
+      staleMs: 30_000,
+      errors: [],
+    });
+    expect(parse('view=tiles')).toMatchObject({ view: 'tiles', metric: null, errors: [] });
+  });
+
+  it('lists a bad view or metric and falls back to tiles coloured by status', () => {
+    const config = parse('view=map&metric=bad/name');
+    expect(config.view).toBe('tiles');
+    expect(config.metric).toBeNull();
+    expect(config.errors).toEqual([
+      'view: "map" must be tiles or heatmap',
+      'metric: "bad/name" is not a valid metric name',
+    ]);
+    const unused = parse('metric=temperature');
+    expect(unused.metric).toBeNull();
+    expect(unused.errors).toEqual(['metric: only used by view=heatmap']);
+  });
+
+  it('holds the board on screen, and the next one in the last seconds before it rotates in', () => {
+    expect(boardsToWatch(0, 15_000, 0)).toEqual([]);
+    expect(boardsToWatch(1, 15_000, 14_000)).toEqual([0]);
+    expect(boardsToWatch(3, 0, 14_000)).toEqual([0]);
+    expect(boardsToWatch(3, 15_000, 1_000)).toEqual([0]);
+    expect(boardsToWatch(3, 15_000, 15_000 - PRESUBSCRIBE_MS)).toEqual([0, 1]);
+    expect(boardsToWatch(3, 15_000, 44_000)).toEqual([2, 0]);
+    // A 4 s rotation leads by 2 s, not 5: it does not hold both boards all the time.
+    expect(boardsToWatch(2, 4_000, 1_000)).toEqual([0]);
+    expect(boardsToWatch(2, 4_000, 2_000)).toEqual([0, 1]);
   });
 });

@@ -16,6 +16,11 @@ import { isValidId } from '@pulse/protocol/core';
  * | `rotate`  | `rotate=30`          | seconds between boards (0 = no rotation)                                | `0`     |
  * | `stale`   | `stale=10`           | seconds of silence before a device is STALE (at least 3× its cadence)   | `10`    |
  * | `theme`   | `theme=dark`         | `dark` (high contrast) or `light`                                       | `dark`  |
+ * | `view`    | `view=heatmap`       | `tiles` (boards of tiles) or `heatmap` (one cell per device, no charts) | `tiles` |
+ * | `metric`  | `metric=temperature` | heat map only: colour cells by this metric against its alert thresholds | status  |
+ *
+ * The heat map shows the fleet, the `group`, or the devices of `devices`/`boards` (all at once);
+ * it honours `stale` and `theme` and ignores `size`, `rotate`, `window`, `cols` and `metrics`.
  *
  * Invalid values never break the wall: they fall back to the default and are
  * listed in small type at the bottom of the screen.
@@ -38,9 +43,16 @@ export interface WallConfig {
   rotateMs: number;
   staleMs: number;
   theme: 'dark' | 'light';
+  /** `tiles`: boards of device tiles; `heatmap`: one cell per device on one screen. */
+  view: WallView;
+  /** Heat map: colour by this metric's latest value against its thresholds; null = by status. */
+  metric: string | null;
   /** Human-readable problems with the parameters. */
   errors: string[];
 }
+
+export const WALL_VIEWS = ['tiles', 'heatmap'] as const;
+export type WallView = (typeof WALL_VIEWS)[number];
 
 export const WALL_DEFAULTS: Omit<WallConfig, 'errors'> = {
   boards: [],
@@ -52,6 +64,8 @@ export const WALL_DEFAULTS: Omit<WallConfig, 'errors'> = {
   rotateMs: 0,
   staleMs: 10_000,
   theme: 'dark',
+  view: 'tiles',
+  metric: null,
 };
 
 const MIN_WINDOW_MS = 10_000;
@@ -146,6 +160,20 @@ export function parseWallParams(params: ParamSource): WallConfig {
     if (theme === 'dark' || theme === 'light') config.theme = theme;
     else errors.push(`theme: "${theme.slice(0, 20)}" must be dark or light`);
   }
+
+  const view = params.get('view');
+  if (view) {
+    const known = WALL_VIEWS.find((v) => v === view.trim());
+    if (known) config.view = known;
+    else errors.push(`view: "${view.slice(0, 20)}" must be tiles or heatmap`);
+  }
+  const metric = params.get('metric');
+  if (metric) {
+    const id = metric.trim();
+    if (!isValidId(id)) errors.push(`metric: "${metric.slice(0, 40)}" is not a valid metric name`);
+    else if (config.view !== 'heatmap') errors.push('metric: only used by view=heatmap');
+    else config.metric = id;
+  }
   return config;
 }
 
@@ -161,4 +189,26 @@ export function pageBoards(deviceIds: string[], size: number): string[][] {
   const boards: string[][] = [];
   for (let i = 0; i < deviceIds.length; i += size) boards.push(deviceIds.slice(i, i + size));
   return boards;
+}
+
+/** How long before a rotation the next board is subscribed, so it opens with its history. */
+export const PRESUBSCRIBE_MS = 5_000;
+
+/**
+ * The boards whose devices the wall holds data for at `now`: the one on screen, and the next
+ * one during the last `leadMs` before it rotates in (at most half the rotation period, so a
+ * fast rotation does not hold every board).
+ */
+export function boardsToWatch(
+  boardCount: number,
+  rotateMs: number,
+  now: number,
+  leadMs = PRESUBSCRIBE_MS,
+): number[] {
+  const current = boardIndex(boardCount, rotateMs, now);
+  if (boardCount <= 1 || rotateMs <= 0) return boardCount ? [current] : [];
+  const untilNext = rotateMs - (now % rotateMs);
+  return untilNext <= Math.min(leadMs, rotateMs / 2)
+    ? [current, (current + 1) % boardCount]
+    : [current];
 }

@@ -19,12 +19,14 @@ import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatClock, formatDuration } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
-import type { WatchSpec } from '../core/live/live-watches';
-import { MAX_SERIES_CAPACITY, SeriesStore } from '../core/stores/series.store';
+import { SeriesStore } from '../core/stores/series.store';
 import { ConnectionStatusComponent } from '../shared/connection-status.component';
 import { summarizeConnection } from '../shared/connection-summary';
-import { WallConfig, boardIndex, pageBoards, parseWallParams } from './wall-params';
+import { boardIndex, boardsToWatch, pageBoards, parseWallParams } from './wall-params';
 import { wallAlerts } from './wall-alerts';
+import { BoardWatches, watchRoster } from './wall-feed';
+import { WallHeatMapComponent } from './heat-map.component';
+import { RosterOrder } from './wall-roster';
 import { WallTileComponent } from './wall-tile.component';
 import { wallLayout } from './wall-layout';
 
@@ -37,7 +39,7 @@ import { wallLayout } from './wall-layout';
  */
 @Component({
   selector: 'app-wall-page',
-  imports: [WallTileComponent, ConnectionStatusComponent],
+  imports: [WallTileComponent, WallHeatMapComponent, ConnectionStatusComponent],
   template: `
     @let cfg = config();
     <div class="wall theme-{{ cfg.theme }}" data-testid="wall">
@@ -96,34 +98,48 @@ import { wallLayout } from './wall-layout';
       </div>
       <header class="wall-top">
         <span class="wall-title"
-          >{{ title() }} <small class="wall-window">last {{ windowLabel() }}</small></span
-        >
-        @if (boards().length > 1) {
+          >{{ title() }}
+          @if (cfg.view === 'tiles') {
+            <small class="wall-window">last {{ windowLabel() }}</small>
+          }
+        </span>
+        @if (cfg.view === 'tiles' && boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
         }
         <app-connection-status />
         <time class="wall-clock" data-testid="wall-clock">{{ time() }}</time>
       </header>
-      <main
-        class="wall-grid"
-        [style.grid-template-columns]="columns()"
-        [style.grid-template-rows]="rows()"
-        [attr.data-cols]="layout().cols"
-        [attr.data-rows]="layout().rows"
-      >
-        @for (id of current(); track id) {
-          <app-wall-tile
-            [deviceId]="id"
-            [metrics]="cfg.metrics"
-            [windowMs]="cfg.windowMs"
+      @if (cfg.view === 'heatmap') {
+        <main class="wall-heat">
+          <app-wall-heat-map
+            [deviceIds]="roster()"
             [staleMs]="cfg.staleMs"
+            [metric]="cfg.metric"
             [blind]="blind()"
-            [alert]="alertsByDevice().get(id)?.severity ?? null"
           />
-        } @empty {
-          <p class="wall-empty">Waiting for devices…</p>
-        }
-      </main>
+        </main>
+      } @else {
+        <main
+          class="wall-grid"
+          [style.grid-template-columns]="columns()"
+          [style.grid-template-rows]="rows()"
+          [attr.data-cols]="layout().cols"
+          [attr.data-rows]="layout().rows"
+        >
+          @for (id of current(); track id) {
+            <app-wall-tile
+              [deviceId]="id"
+              [metrics]="cfg.metrics"
+              [windowMs]="cfg.windowMs"
+              [staleMs]="cfg.staleMs"
+              [blind]="blind()"
+              [alert]="alertsByDevice().get(id)?.severity ?? null"
+            />
+          } @empty {
+            <p class="wall-empty">Waiting for devices…</p>
+          }
+        </main>
+      }
       @if (cfg.errors.length) {
         <footer class="wall-errors">URL parameters: {{ cfg.errors.join(' · ') }}</footer>
       }
@@ -170,17 +186,17 @@ export class WallPage {
   protected readonly blind = computed(() => this.live.connection().phase !== 'connected');
   protected readonly time = computed(() => formatClock(this.clock.now()));
 
+  private readonly order = new RosterOrder();
+  /** Every device the wall covers, in board / cell order (same array while nobody joins or leaves). */
+  protected readonly roster = computed<readonly string[]>(() => {
+    const cfg = this.config();
+    if (cfg.boards.length) return cfg.boards.flat();
+    this.store.revision();
+    return this.order.order(this.store.all(), cfg.group, this.scope());
+  });
   protected readonly boards = computed<string[][]>(() => {
     const cfg = this.config();
-    if (cfg.boards.length) return cfg.boards;
-    this.store.revision();
-    const scope = this.scope();
-    const ids = this.store
-      .all()
-      .filter((d) => (cfg.group ? d.group === cfg.group : !scope || scope.includes(d.group ?? '')))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId))
-      .map((d) => d.deviceId);
-    return pageBoards(ids, cfg.size);
+    return cfg.boards.length ? cfg.boards : pageBoards([...this.roster()], cfg.size);
   });
   protected readonly board = computed(() =>
     boardIndex(this.boards().length, this.config().rotateMs, this.clock.now()),
@@ -231,40 +247,27 @@ export class WallPage {
       destroyRef.onDestroy(() => observer.disconnect());
     });
     this.screen.start();
+    // A paired screen waits for its board rather than ask for what its scope refuses.
     effect((onCleanup) => {
-      // A paired screen waits for its board rather than ask for what its scope refuses.
       if (this.screen.pending()) return;
       const cfg = this.config();
       const scope = this.scope();
       untracked(() => {
-        const release = this.subscribe(cfg, scope);
-        onCleanup(release);
+        const roster = watchRoster(this.live, cfg, scope);
+        onCleanup(() => roster?.release());
       });
     });
-  }
-
-  private subscribe(cfg: WallConfig, scope: readonly string[] | null): () => void {
-    const historyMs = cfg.windowMs;
-    // The buffers hold the window at each device's observed cadence (capped); history asks for as much.
-    const maxPoints = MAX_SERIES_CAPACITY;
-    let spec: WatchSpec;
-    const unpins: (() => void)[] = [];
-    if (cfg.boards.length) {
-      const ids = [...new Set(cfg.boards.flat())];
-      for (const id of ids) unpins.push(this.series.pinWindow(id, cfg.windowMs));
-      spec = { devices: ids, historyMs, maxPoints };
-    } else {
-      spec = cfg.group
-        ? { groups: [cfg.group], historyMs, maxPoints }
-        : scope
-          ? { groups: [...scope], historyMs, maxPoints }
-          : { fleet: true, historyMs, maxPoints };
-      unpins.push(this.series.pinDefaultWindow(cfg.windowMs));
-    }
-    const handle = this.live.watch(spec);
-    return () => {
-      handle.release();
-      for (const unpin of unpins) unpin();
-    };
+    // Data only for the board on screen, and the next one a few seconds before it rotates in.
+    const held = new BoardWatches(this.live, this.series);
+    destroyRef.onDestroy(() => held.releaseAll());
+    effect(() => {
+      const cfg = this.config();
+      const boards = this.boards();
+      const shown =
+        this.screen.pending() || cfg.view === 'heatmap'
+          ? []
+          : boardsToWatch(boards.length, cfg.rotateMs, this.clock.now()).map((i) => boards[i]);
+      untracked(() => held.set(shown, cfg.windowMs));
+    });
   }
 }

@@ -1,0 +1,67 @@
+import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import { createServer, Server as HttpServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { io as connect, Socket } from 'socket.io-client';
+import { queuedPackets } from './engine-adapter';
+import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
+import { LiveEmitter } from './live-emitter';
+import type { LiveSocket } from './live-io.server';
+
+// Real: the emitter's Socket.IO server on an HTTP server on port 0 and socket.io-client over
+// long-polling, stalled the way a client that stops polling is (engine.io-client's pause).
+
+/** engine.io-client's polling transport: pause() waits for the poll in flight, then polls no more. */
+interface PollingTransport {
+  name: string;
+  pause(onPause: () => void): void;
+}
+
+const ROOM = 'device:d1';
+const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
+const open: LagGate = { isPaused: () => false, limitBytes: () => LAG_PAUSE_BYTES };
+
+describe('LiveEmitter writing readings', () => {
+  let http: HttpServer;
+  let emitter: LiveEmitter;
+  let client: Socket;
+  let socket: LiveSocket;
+
+  beforeEach(async () => {
+    http = createServer();
+    emitter = new LiveEmitter({ FLUSH_MS: 20 });
+    const joined = new Promise<LiveSocket>((resolve) =>
+      emitter.attach(http, (s) => {
+        void s.join(ROOM);
+        resolve(s);
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${LIVE_NAMESPACE}`;
+    client = connect(url, { transports: ['polling'], forceNew: true, reconnection: false });
+    socket = await joined;
+  });
+
+  afterEach(async () => {
+    client.close();
+    await emitter.close();
+  });
+
+  it('bounds engine.io’s queue like the direct path: a socket that stopped polling is a laggard at LAG_PAUSE_PACKETS', async () => {
+    const transport = client.io.engine.transport as unknown as PollingTransport;
+    expect(transport.name).toBe('polling');
+    await new Promise<void>((resolve) => transport.pause(resolve));
+
+    const laggards: LiveSocket[] = [];
+    let writes = 0;
+    for (let i = 0; i < LAG_PAUSE_PACKETS * 2 && laggards.length === 0; i++) {
+      emitter.writeReadings(ROOM, [], batch, open, laggards);
+      writes++;
+    }
+    // Handed to the lag monitor as soon as its queue reached the bound, not a check later…
+    expect(laggards).toEqual([socket]);
+    expect(writes).toBeLessThanOrEqual(LAG_PAUSE_PACKETS + 1);
+    // …and nothing more queued for it.
+    expect(queuedPackets(socket)).toBeLessThanOrEqual(LAG_PAUSE_PACKETS + 1);
+    expect(emitter.writeStats().engine).toBe(writes - 1);
+  });
+});

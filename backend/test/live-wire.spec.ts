@@ -1,0 +1,117 @@
+import { IngestStats, Reading, telemetryTopic } from '@pulse/protocol';
+import {
+  collectReadings,
+  connectLive,
+  CollectedReadings,
+  getJson,
+  LiveClient,
+  sleep,
+  subscribe,
+  waitFor,
+} from '@pulse/test-support';
+import { usePulse } from './support/pulse';
+
+// Real: embedded broker, ingest, live hub, the direct-write fan-out and engine.io's own path,
+// with the stock socket.io-client. Issue 12's wire hazards: readings of many rooms flowing while
+// sockets take engine.io's path (long-polling, packets queued during the polling → websocket
+// upgrade, plain emits in flight) — every client must get exactly its own devices' readings, in
+// order, each once, none lost.
+
+const DEVICES = 12;
+const ROUNDS = 150;
+const device = (i: number) => `wire-${i}`;
+
+/** Per device, the `seq` values a client received, in arrival order. */
+function sequences(readings: Reading[]): Map<string, number[]> {
+  const byDevice = new Map<string, number[]>();
+  for (const reading of readings) {
+    let list = byDevice.get(reading.deviceId);
+    if (!list) byDevice.set(reading.deviceId, (list = []));
+    list.push(reading.values['seq']);
+  }
+  return byDevice;
+}
+
+describe('the live wire across transports and upgrades', () => {
+  const backend = usePulse({ env: { FLUSH_MS: '20' }, device: true });
+
+  it('gives every client exactly its rooms’ readings, in order and once, across the polling → websocket upgrade', async () => {
+    interface Watcher {
+      socket: LiveClient;
+      devices: string[];
+      received: CollectedReadings;
+      /** The round being published when its subscribe was acknowledged. */
+      ackedAt: number;
+      upgradedAt: number | null;
+    }
+    let round = 0;
+    const watchers: Watcher[] = [];
+    const watch = async (devices: string[], transports: ('polling' | 'websocket')[]) => {
+      // The stock client's default: long-polling first, then the upgrade to websocket.
+      const socket = backend.track(await connectLive(backend.pulse.httpUrl, transports));
+      const watcher: Watcher = {
+        socket,
+        devices,
+        received: collectReadings(socket),
+        ackedAt: -1,
+        upgradedAt: null,
+      };
+      socket.io.engine.once('upgrade', () => (watcher.upgradedAt = round));
+      expect(await subscribe(socket, { devices, history: false })).toMatchObject({ ok: true });
+      watcher.ackedAt = round;
+      watchers.push(watcher);
+    };
+    const statsBefore = (await getJson<IngestStats>(backend.api('/stats'))).body.live;
+
+    // Publish round after round while the clients connect, subscribe and upgrade.
+    const publishing = (async () => {
+      for (; round < ROUNDS; round++) {
+        for (let d = 0; d < DEVICES; d++)
+          backend.device.publish(
+            telemetryTopic(device(d)),
+            JSON.stringify({ values: { seq: round } }),
+            { qos: 0 },
+          );
+        await sleep(10);
+      }
+    })();
+    const pairs = Array.from({ length: DEVICES / 2 }, (_, k) => [device(2 * k), device(2 * k + 1)]);
+    await Promise.all([
+      ...pairs.map((devices) => watch(devices, ['polling', 'websocket'])),
+      // Beside them, websocket-only clients on overlapping rooms (the direct-write path).
+      watch([device(0), device(5)], ['websocket']),
+      watch([device(7), device(11)], ['websocket']),
+    ]);
+    await publishing;
+
+    for (const w of watchers) {
+      const last = ROUNDS - 1;
+      await waitFor(
+        () => w.devices.every((id) => sequences(w.received.readings).get(id)?.at(-1) === last),
+        {
+          timeoutMs: 10_000,
+          message: `the last round for ${w.devices.join(', ')} (got ${JSON.stringify([...sequences(w.received.readings)].map(([id, s]) => [id, s.length, s.at(-1)]))})`,
+        },
+      );
+    }
+    await sleep(200); // let any duplicate or stray frame arrive
+    for (const w of watchers) {
+      const got = sequences(w.received.readings);
+      // Nothing foreign: only the devices it subscribed.
+      expect([...got.keys()].sort()).toEqual([...w.devices].sort());
+      for (const id of w.devices) {
+        const seqs = got.get(id) ?? [];
+        // From its first reading on, every round once and in order…
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
+        // …and nothing lost after the subscribe was acknowledged.
+        expect(seqs[0]).toBeLessThanOrEqual(Math.max(0, w.ackedAt) + 1);
+      }
+    }
+    // The long-polling clients upgraded while readings flowed, and engine.io's path was taken.
+    const upgraded = watchers.filter((w) => w.upgradedAt !== null && w.upgradedAt < ROUNDS);
+    expect(upgraded.length).toBeGreaterThanOrEqual(pairs.length);
+    for (const w of upgraded) expect(w.socket.io.engine.transport.name).toBe('websocket');
+    const statsAfter = (await getJson<IngestStats>(backend.api('/stats'))).body.live;
+    expect((statsAfter.engineWrites ?? 0) - (statsBefore.engineWrites ?? 0)).toBeGreaterThan(0);
+  });
+});

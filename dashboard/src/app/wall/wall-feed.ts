@@ -1,0 +1,82 @@
+import type { LiveService } from '../core/live/live.service';
+import type { WatchHandle } from '../core/live/live-watches';
+import { MAX_SERIES_CAPACITY, type SeriesStore } from '../core/stores/series.store';
+import type { WallConfig } from './wall-params';
+
+/*
+ * What the wall asks the gateway for: the roster (which devices exist, their status and latest
+ * values, no history) and, per board it holds, that board's devices with the chart window of
+ * history. Owns those watches and the series pins that go with them; it must not decide which
+ * boards are held (the wall page does, from wall-params' rotation arithmetic) nor render.
+ */
+
+/**
+ * The wall's roster: every device the wall may page through or colour (the fleet, the group,
+ * a scoped screen's groups, or a heat map's explicit devices), without history. Null when the
+ * wall needs none (tiles on explicit boards: their board watches bring the device records).
+ */
+export function watchRoster(
+  live: LiveService,
+  cfg: WallConfig,
+  scope: readonly string[] | null,
+): WatchHandle | null {
+  // LEAD: switch to watchSummary()
+  const noHistory = { historyMs: 0, maxPoints: 1 };
+  if (cfg.boards.length)
+    return cfg.view === 'heatmap'
+      ? live.watch({ devices: [...new Set(cfg.boards.flat())], ...noHistory })
+      : null;
+  if (cfg.group) return live.watch({ groups: [cfg.group], ...noHistory });
+  if (scope) return live.watch({ groups: [...scope], ...noHistory });
+  return live.watch({ fleet: true, ...noHistory });
+}
+
+/**
+ * The boards the wall holds data for (the one on screen and, just before a rotation, the next):
+ * one device watch per board with `windowMs` of history, and the board's series pinned to hold
+ * that window. Setting the same boards again keeps their watches (no re-subscribe).
+ */
+export class BoardWatches {
+  private readonly held = new Map<string, { release: () => void }>();
+
+  constructor(
+    private readonly live: LiveService,
+    private readonly series: SeriesStore,
+  ) {}
+
+  /** Hold exactly `boards` (device ids per board), each with `windowMs` of history. */
+  set(boards: readonly (readonly string[])[], windowMs: number): void {
+    const wanted = new Map<string, readonly string[]>();
+    for (const ids of boards) if (ids.length) wanted.set(`${windowMs}|${ids.join(',')}`, ids);
+    for (const [key, hold] of this.held)
+      if (!wanted.has(key)) {
+        hold.release();
+        this.held.delete(key);
+      }
+    for (const [key, ids] of wanted) {
+      if (this.held.has(key)) continue;
+      const unpins = ids.map((id) => this.series.pinWindow(id, windowMs));
+      // The buffers hold the window at each device's observed cadence (capped); history asks for as much.
+      const handle = this.live.watch({
+        devices: [...ids],
+        historyMs: windowMs,
+        maxPoints: MAX_SERIES_CAPACITY,
+      });
+      this.held.set(key, {
+        release: () => {
+          handle.release();
+          for (const unpin of unpins) unpin();
+        },
+      });
+    }
+  }
+
+  /** Device ids of the boards held (tests, diagnostics). */
+  devices(): string[] {
+    return [...this.held.keys()].flatMap((key) => key.slice(key.indexOf('|') + 1).split(','));
+  }
+
+  releaseAll(): void {
+    this.set([], 0);
+  }
+}

@@ -1,0 +1,88 @@
+import type { DeviceInfo } from '@pulse/protocol/core';
+import type { FakeLiveSocket } from '../testing/fake-live-socket';
+import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
+import { WallPage } from './wall.page';
+
+const info = (deviceId: string, status: DeviceInfo['status'] = 'online'): DeviceInfo => ({
+  deviceId,
+  status,
+  lastSeen: T0,
+  lastTs: T0,
+  meta: { name: `Sensor ${deviceId}` },
+  metrics: ['temperature'],
+});
+
+/** Play the gateway acknowledging the roster subscribe (the first) with these devices. */
+function replyRoster(socket: () => FakeLiveSocket, ids: string[]): void {
+  socket().subscribes[0].reply({
+    ok: true,
+    serverTime: T0,
+    devices: ids.map((id) => info(id)),
+    history: [],
+    rooms: ['fleet'],
+  });
+}
+
+describe('WallPage at fleet scale', () => {
+  useFakeClock();
+
+  it('draws the heat map from a roster watch without history, and counts a device going offline', async () => {
+    const { el, socket, settle } = await renderWithFakeLive(WallPage, {
+      query: { view: 'heatmap', stale: '30' },
+    });
+    socket().server.connected('websocket');
+    await settle();
+    expect(socket().subscribes).toHaveLength(1);
+    expect(socket().subscribes[0].request).toMatchObject({ fleet: true, history: false });
+    const ids = Array.from({ length: 40 }, (_, i) => `d-${String(i).padStart(3, '0')}`);
+    replyRoster(socket, ids);
+    await settle(300);
+    const count = (state: string) =>
+      el.querySelector(`.heat-count[data-state=${state}]`)?.getAttribute('data-count');
+    expect(el.querySelector('[data-testid=heat-map]')?.getAttribute('data-cells')).toBe('40');
+    expect(count('online')).toBe('40');
+    // No tiles, no per-device elements: one canvas.
+    expect(el.querySelectorAll('app-wall-tile')).toHaveLength(0);
+    expect(el.querySelectorAll('.heat-area *')).toHaveLength(1);
+
+    socket().server.device(info('d-007', 'offline'));
+    await settle(300);
+    expect(count('offline')).toBe('1');
+    expect(count('online')).toBe('39');
+    expect(el.querySelector('[data-testid=heat-map]')?.getAttribute('aria-label')).toBe(
+      'Heat map of 40 devices: 1 offline, 39 online',
+    );
+  });
+
+  it('watches only the board on screen of a paged fleet, and the next one just before it rotates in', async () => {
+    // A new board re-creates its tiles (Angular warns in dev mode): that is the point here.
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { socket, settle } = await renderWithFakeLive(WallPage, {
+      query: { size: '4', rotate: '15', window: '1m' },
+    });
+    socket().server.connected('websocket');
+    await settle();
+    const roster = socket().subscribes[0];
+    expect(roster.request).toMatchObject({ fleet: true, history: false, maxPoints: 1 });
+    const ids = Array.from({ length: 12 }, (_, i) => `d-${String(i).padStart(2, '0')}`);
+    replyRoster(socket, ids);
+    await settle(300);
+    const boards = () =>
+      socket()
+        .subscribes.slice(1)
+        .map((s) => s.request);
+    // T0 is a whole minute: board 0 of 3 is on screen for 15 s.
+    expect(boards()).toEqual([
+      expect.objectContaining({ devices: ids.slice(0, 4), history: true }),
+    ]);
+    expect(boards().some((r) => r.fleet)).toBe(false);
+
+    await settle(10_000); // 5 s before board 1 rotates in: subscribed ahead
+    expect(boards().map((r) => r.devices)).toEqual([ids.slice(0, 4), ids.slice(4, 8)]);
+    expect(socket().unsubscribes).toEqual([]);
+
+    await settle(5_000); // board 1 on screen: board 0 released, board 1 kept (no re-subscribe)
+    expect(socket().unsubscribes).toEqual([{ devices: ids.slice(0, 4) }]);
+    expect(boards()).toHaveLength(2);
+  });
+});
