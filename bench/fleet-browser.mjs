@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// `npm run bench:fleet` — the dashboard at fleet scale in headless Chromium (issue 11).
+//
+//   node bench/fleet-browser.mjs [--quick] [--only latency,overview,alerts,heatmap] [--runs 3]
+//                                [--seconds 15] [--values 12] [--scroll-speed 1000]
+//                                [--large 10000] [--baseline 10] [--strict]
+//
+// Fleets of simulated devices at 1 reading/s each behind the built backend (embedded broker):
+//   latency   socket → DOM latency of a probe device's unique values (--values, one a second) on
+//             the overview, the device view and the wall, at 12 and at 1,000 devices
+//   overview  `/` at 1,000 and at --large devices: first live tile after navigation, fps and main
+//             thread busy idle and while scrolling (--scroll-speed px/s), DOM nodes and heap after
+//             GC (flat = large ≤ 1.2× the 1,000 figure), the fleet ack's size (subscribe summary)
+//   alerts    `/alerts` with 5,000 active alerts (rules created over the REST API as admin)
+//   heatmap   `/wall?view=heatmap` with 2,000 devices at 3840×2160 ("view not available" if none)
+// --quick: 1 run, 5 s windows, 5 latency values (smoke, ~3 min). Default 3 runs, each figure the
+// median with its spread (min–max). --strict: exit 1 when a goal is missed.
+//
+// Same harness as bench:wall (wall/stack.mjs, wall/page.mjs): built backend + simulator, Chromium
+// at /usr/bin/chromium over playwright-core and CDP (rAF frame counter, Performance.getMetrics
+// TaskDuration, heap after a forced GC, DOM nodes), an empty-page baseline first. The goals are
+// fixed in fleet/report.mjs. Prints the machine's load average, a markdown table and the verdict,
+// writes bench/results/fleet-<timestamp>.json. Every child is killed on exit; the run is bounded.
+//
+// This file only orchestrates: flags (fleet/args.mjs), each fleet in turn (fleet/stack.mjs), the
+// pages and what is measured on them (fleet/measure.mjs, fleet/page-probe.mjs), the report
+// (fleet/report.mjs). It must not measure or format figures itself.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchDir, root } from './lib/procs.mjs';
+import { sleep } from './lib/util.mjs';
+import { parseFleetArgs } from './fleet/args.mjs';
+import { measureLatency, measureWindow, timeToLive } from './fleet/measure.mjs';
+import { fleetBenchInit } from './fleet/page-probe.mjs';
+import { judge, reportText, writeResults } from './fleet/report.mjs';
+import {
+  PROBE_ID,
+  fleetAckSize,
+  raiseAlertStorm,
+  readingsAccepted,
+  startFleet,
+  stopFleet,
+} from './fleet/stack.mjs';
+import { log, setLogPrefix } from './wall/log.mjs';
+import { measureBaseline, newPage, openBrowser } from './wall/page.mjs';
+import {
+  childOutputs,
+  copyDashboard,
+  ensureBuilt,
+  guardRun,
+  killAll,
+  stopAll,
+} from './wall/stack.mjs';
+
+const opt = parseFleetArgs(process.argv.slice(2));
+setLogPrefix('fleet');
+// Hard bound on the whole run (the simulators' --duration too): fleets' start-up, then per run the
+// windows, the latency pages (values + warm-up + 3 s each) and page loads, plus slack.
+const boundS = Math.ceil(240 + opt.runs * (12 * opt.seconds + 9 * (opt.values + 12) + 120));
+guardRun(boundS * 1000, 'fleet-browser');
+let browser = null;
+
+/** Fleets in run order and what each serves; scenarios not asked for drop out. */
+function plan() {
+  const want = (id) => opt.only.includes(id);
+  return [
+    { devices: 12, tasks: want('latency') ? ['latency'] : [] },
+    {
+      devices: 1000,
+      tasks: [...(want('latency') ? ['latency'] : []), ...(want('overview') ? ['overview'] : [])],
+    },
+    { devices: 2000, tasks: want('heatmap') ? ['heatmap'] : [] },
+    { devices: 5000, tasks: want('alerts') ? ['alerts'] : [] },
+    { devices: opt.large, tasks: want('overview') ? ['overview'] : [] },
+  ].filter((f) => f.tasks.length);
+}
+
+const LATENCY_PAGES = [
+  ['overview', '/'],
+  ['device', `/devices/${PROBE_ID}`],
+  ['wall', `/wall?devices=${PROBE_ID}`],
+];
+
+async function openPage(url, viewport) {
+  const session = await newPage(browser, {
+    viewport,
+    initScripts: [{ script: fleetBenchInit, arg: { probeId: PROBE_ID } }],
+    label: 'fleet-browser',
+  });
+  await session.page.goto(url, { waitUntil: 'commit' });
+  return session;
+}
+
+/** Idle, then scrolling, each `opt.seconds`, with the page-side observer stopped first. */
+async function windows(page, cdp, httpUrl) {
+  await page.evaluate(() => window.__fleetBench.stop());
+  await sleep(1000);
+  const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
+  const scroll = await measureWindow(page, cdp, {
+    seconds: opt.seconds,
+    scrollPxPerS: opt.scrollSpeed,
+    httpUrl,
+  });
+  log(
+    `  idle ${idle.fps.toFixed(1)} fps, busy ${idle.busyPct.toFixed(1)} %, DOM ${idle.domNodes}, heap ${idle.heapMb.toFixed(1)} MB; scrolling (${scroll.scroller ?? 'nothing scrolls'}) ${scroll.fps.toFixed(1)} fps, busy ${scroll.busyPct.toFixed(1)} %; backend ${idle.acceptedPerS.toFixed(0)} readings/s`,
+  );
+  return { idle, scroll };
+}
+
+async function overviewRun(fleet, shot) {
+  const { httpUrl } = fleet.backend;
+  const { context, page, cdp } = await openPage(`${httpUrl}/`);
+  try {
+    const ttl = await timeToLive(page, 15_000);
+    log(
+      `  overview: first value ${ttl.firstValueMs?.toFixed(0)} ms, first live tile ${ttl.firstLiveMs?.toFixed(0)} ms, ${ttl.visibleLive}/${ttl.visibleTiles} visible tiles live at ${ttl.visibleLiveMs?.toFixed(0)} ms; largest frame ${(ttl.largestFrameBytes / 1024).toFixed(0)} KB`,
+    );
+    if (shot) await page.screenshot({ path: shot });
+    return { ttl, ...(await windows(page, cdp, httpUrl)) };
+  } finally {
+    await context.close();
+  }
+}
+
+async function alertsRun(fleet, activeAlerts) {
+  const { httpUrl } = fleet.backend;
+  const { context, page, cdp } = await openPage(`${httpUrl}/alerts`);
+  try {
+    await page.waitForLoadState('load');
+    await sleep(3000);
+    return { activeAlerts, ...(await windows(page, cdp, httpUrl)) };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The heat map is another branch's work: any element whose tag, class or test id says "heat". */
+async function heatmapRun(fleet, shot) {
+  const { httpUrl } = fleet.backend;
+  const { context, page, cdp } = await openPage(`${httpUrl}/wall?view=heatmap`, {
+    width: 3840,
+    height: 2160,
+  });
+  try {
+    await page.waitForLoadState('load');
+    const found = await page
+      .waitForFunction(
+        () =>
+          [...document.querySelectorAll('*')].some(
+            (e) =>
+              e.localName.includes('heat') ||
+              /heat/i.test(e.getAttribute('class') ?? '') ||
+              /heat/i.test(e.getAttribute('data-testid') ?? ''),
+          ),
+        null,
+        { timeout: 15_000, polling: 250 },
+      )
+      .then(() => true)
+      .catch(() => false);
+    if (!found) {
+      log('  heat map: view not available (no heat-map element on /wall?view=heatmap)');
+      return { unavailable: 'view not available (no heat-map element on /wall?view=heatmap)' };
+    }
+    await sleep(3000);
+    if (shot) await page.screenshot({ path: shot });
+    const cells = await page.evaluate(() => document.querySelectorAll('[data-device-id]').length);
+    await page.evaluate(() => window.__fleetBench.stop());
+    const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
+    log(
+      `  heat map: ${cells} cells, ${idle.fps.toFixed(1)} fps, busy ${idle.busyPct.toFixed(1)} %`,
+    );
+    return { cells, idle };
+  } finally {
+    await context.close();
+  }
+}
+
+async function latencyRun(fleet, url) {
+  const { context, page } = await openPage(`${fleet.backend.httpUrl}${url}`);
+  try {
+    const r = await measureLatency(page, fleet.probe, { values: opt.values });
+    log(
+      r.onScreen
+        ? `  latency ${url}: p50 ${r.p50Ms?.toFixed(1)} ms, p99 ${r.p99Ms?.toFixed(1)} ms, skipped ${r.skipped}/${r.values}, lost ${r.lost}`
+        : `  latency ${url}: the probe's values never showed on the page`,
+    );
+    return r;
+  } finally {
+    await context.close();
+  }
+}
+
+async function main() {
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const resultsDir = path.join(benchDir, 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  ensureBuilt();
+  const loadAtStart = os.loadavg();
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+  log(`load average ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} on ${machine}`);
+  const { dashboardDir, dashboardBuilt } = copyDashboard();
+  const session = await openBrowser();
+  browser = session.browser;
+  const results = {};
+  const push = (key, value) => (results[key] ??= []).push(value);
+  const notes = [];
+  let baseline = null;
+
+  for (const f of plan()) {
+    log(`fleet of ${f.devices} devices × 1/s: ${f.tasks.join(', ')}`);
+    const fleet = await startFleet({ devices: f.devices, dashboardDir, boundS });
+    try {
+      const r0 = await readingsAccepted(fleet.backend.httpUrl);
+      await sleep(3000);
+      const rate = ((await readingsAccepted(fleet.backend.httpUrl)) - r0) / 3;
+      log(
+        `  backend accepting ${rate.toFixed(0)} readings/s (simulator asked for ${f.devices + 1}/s with the probe)`,
+      );
+      notes.push(
+        `fleet ${f.devices}: backend accepted ${rate.toFixed(0)} readings/s at start (${f.devices + 1}/s asked)`,
+      );
+      if (!baseline) {
+        baseline = await measureBaseline(
+          session.page,
+          session.cdp,
+          fleet.backend.httpUrl,
+          opt.baseline,
+        );
+        await session.page.goto('about:blank');
+      }
+      const activeAlerts = f.tasks.includes('alerts') ? await raiseAlertStorm(fleet) : undefined;
+      for (let run = 1; run <= opt.runs; run++) {
+        log(` run ${run}/${opt.runs}`);
+        const shot = (name) =>
+          run === 1 ? path.join(resultsDir, `fleet-${stamp}-${name}.png`) : null;
+        if (f.tasks.includes('latency'))
+          for (const [name, url] of LATENCY_PAGES)
+            push(`latency@${f.devices} ${name}`, await latencyRun(fleet, url));
+        if (f.tasks.includes('overview')) {
+          push(`overview@${f.devices}`, await overviewRun(fleet, shot(`overview-${f.devices}`)));
+          const ack = await fleetAckSize(fleet.backend.httpUrl);
+          log(
+            `  fleet ack: ${(ack.bytes / 1024).toFixed(0)} KB for ${ack.devices} devices in ${ack.ms.toFixed(0)} ms`,
+          );
+          push(`ack@${f.devices}`, ack);
+        }
+        if (f.tasks.includes('alerts'))
+          push(`alerts@${f.devices}`, await alertsRun(fleet, activeAlerts));
+        if (f.tasks.includes('heatmap'))
+          push(`heatmap@${f.devices}`, await heatmapRun(fleet, shot('heatmap')));
+      }
+    } finally {
+      await stopFleet(fleet);
+    }
+  }
+
+  const run = {
+    command: `node bench/fleet-browser.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    opt,
+    startedAt,
+    machine,
+    loadAtStart,
+    loadAtEnd: os.loadavg(),
+    dashboardBuilt,
+    chromiumVersion: browser.version(),
+    baseline,
+    notes,
+  };
+  const rows = judge(results, opt);
+  console.log(reportText(run, rows));
+  const file = path.join(resultsDir, `fleet-${opt.quick ? 'quick-' : ''}${stamp}.json`);
+  writeResults(file, run, rows, results);
+  log(`wrote ${path.relative(root, file)}`);
+
+  stopAll();
+  await browser.close().catch(() => undefined);
+  browser = null;
+  killAll('SIGKILL');
+  return opt.strict && rows.some((r) => r.pass === false) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error) => {
+    console.error(`fleet-browser: ${error?.stack ?? error}`);
+    stopAll();
+    for (const c of childOutputs())
+      console.error(`--- ${c.name} output (tail) ---\n${c.output.slice(-2000)}`);
+    await browser?.close().catch(() => undefined);
+    killAll('SIGKILL');
+    process.exit(1);
+  },
+);
