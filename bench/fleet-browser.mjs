@@ -114,7 +114,7 @@ async function overviewRun(fleet, shot) {
   try {
     const ttl = await timeToLive(page, 15_000);
     log(
-      `  overview: first value ${ttl.firstValueMs?.toFixed(0)} ms, first live tile ${ttl.firstLiveMs?.toFixed(0)} ms, ${ttl.visibleLive}/${ttl.visibleTiles} visible tiles live at ${ttl.visibleLiveMs?.toFixed(0)} ms; largest frame ${(ttl.largestFrameBytes / 1024).toFixed(0)} KB`,
+      `  overview: first value ${ttl.firstValueMs?.toFixed(0)} ms, first live tile ${ttl.firstLiveMs?.toFixed(0)} ms, ${ttl.visibleLive}/${ttl.visibleTiles} visible tiles live at ${ttl.visibleLiveMs?.toFixed(0)} ms; largest frame ${(ttl.largestFrameBytes / 1000).toFixed(0)} kB`,
     );
     if (shot) await page.screenshot({ path: shot });
     return { ttl, ...(await windows(page, cdp, httpUrl)) };
@@ -135,7 +135,19 @@ async function alertsRun(fleet, activeAlerts) {
   }
 }
 
-/** The heat map is another branch's work: any element whose tag, class or test id says "heat". */
+/** `promise`, or `fallback` once `ms` pass (a page too busy to answer must not stall the run). */
+const within = (promise, ms, fallback) =>
+  Promise.race([promise.catch(() => fallback), sleep(ms).then(() => fallback)]);
+
+const HEAT_SELECTOR =
+  '[data-testid*="heat"], [class*="heat"], [data-view="heatmap"], app-heatmap, app-heat-map, app-wall-heatmap';
+const NO_HEATMAP = 'view not available (no heat-map element on /wall?view=heatmap)';
+
+/**
+ * The heat map is another branch's work (its `[data-testid=heat-map]` canvas): any element whose
+ * test id or class says "heat" (or a heat-map component) counts. Up to 20 s for it to show; a page that shows wall tiles and no heat
+ * map for 5 s, or stops answering, has none.
+ */
 async function heatmapRun(fleet, shot) {
   const { httpUrl } = fleet.backend;
   const { context, page, cdp } = await openPage(`${httpUrl}/wall?view=heatmap`, {
@@ -143,28 +155,37 @@ async function heatmapRun(fleet, shot) {
     height: 2160,
   });
   try {
-    await page.waitForLoadState('load');
-    const found = await page
-      .waitForFunction(
-        () =>
-          [...document.querySelectorAll('*')].some(
-            (e) =>
-              e.localName.includes('heat') ||
-              /heat/i.test(e.getAttribute('class') ?? '') ||
-              /heat/i.test(e.getAttribute('data-testid') ?? ''),
-          ),
+    const end = performance.now() + 20_000;
+    let found = false;
+    let tilesSince = null;
+    while (!found && performance.now() < end) {
+      const seen = await within(
+        page.evaluate(
+          (sel) => ({
+            heat: document.querySelector(sel) !== null,
+            tiles: document.querySelector('app-wall-tile') !== null,
+          }),
+          HEAT_SELECTOR,
+        ),
+        3000,
         null,
-        { timeout: 15_000, polling: 250 },
-      )
-      .then(() => true)
-      .catch(() => false);
+      );
+      found = seen?.heat ?? false;
+      if (seen?.tiles && !found) tilesSince ??= performance.now();
+      if (tilesSince !== null && performance.now() - tilesSince > 5000) break;
+      if (!found) await sleep(500);
+    }
     if (!found) {
-      log('  heat map: view not available (no heat-map element on /wall?view=heatmap)');
-      return { unavailable: 'view not available (no heat-map element on /wall?view=heatmap)' };
+      log(`  heat map: ${NO_HEATMAP}`);
+      return { unavailable: NO_HEATMAP };
     }
     await sleep(3000);
     if (shot) await page.screenshot({ path: shot });
-    const cells = await page.evaluate(() => document.querySelectorAll('[data-device-id]').length);
+    // The heat map states its cell count (data-cells); a DOM-cell heat map is counted instead.
+    const cells = await page.evaluate(() => {
+      const stated = document.querySelector('[data-testid=heat-map]')?.getAttribute('data-cells');
+      return stated ? Number(stated) : document.querySelectorAll('[data-device-id]').length;
+    });
     await page.evaluate(() => window.__fleetBench.stop());
     const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
     log(
@@ -172,7 +193,7 @@ async function heatmapRun(fleet, shot) {
     );
     return { cells, idle };
   } finally {
-    await context.close();
+    await within(context.close(), 15_000, null);
   }
 }
 
@@ -242,7 +263,7 @@ async function main() {
           push(`overview@${f.devices}`, await overviewRun(fleet, shot(`overview-${f.devices}`)));
           const ack = await fleetAckSize(fleet.backend.httpUrl);
           log(
-            `  fleet ack: ${(ack.bytes / 1024).toFixed(0)} KB for ${ack.devices} devices in ${ack.ms.toFixed(0)} ms`,
+            `  fleet ack: ${(ack.bytes / 1000).toFixed(0)} kB for ${ack.devices} devices in ${ack.ms.toFixed(0)} ms`,
           );
           push(`ack@${f.devices}`, ack);
         }

@@ -166,8 +166,9 @@ export async function fleetAckSize(httpUrl) {
     const ack = await socket.timeout(30_000).emitWithAck('subscribe', { summary: true });
     const ms = performance.now() - t0;
     const bytes = Buffer.byteLength(JSON.stringify(ack));
+    const summaryBytes = ack?.summary ? Buffer.byteLength(JSON.stringify(ack.summary)) : null;
     const devices = ack?.summary?.devices?.length ?? null;
-    return { bytes, ms, devices, ok: ack?.ok ?? null };
+    return { bytes, summaryBytes, ms, devices, ok: ack?.ok ?? null };
   } finally {
     socket.close();
   }
