@@ -284,6 +284,7 @@ async function main() {
     machine,
     loadAtStart,
     loadAtEnd: os.loadavg(),
+    elapsedS: (Date.now() - startedAt.getTime()) / 1000,
     dashboardBuilt,
     chromiumVersion: browser.version(),
     baseline,

@@ -34,6 +34,7 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
   const f1 = await frames(page);
   const r1 = await readingsAccepted(httpUrl);
   const dt = (performance.now() - t0) / 1000;
+  const cdpS = m1.Timestamp - m0.Timestamp;
   const scrolledPx = scrollPxPerS > 0 ? await page.evaluate(stopScroll) : 0;
   const domNodes = await page.evaluate(() => document.getElementsByTagName('*').length);
   const heap = await heapAfterGc(cdp);
@@ -42,8 +43,10 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
     fps: (f1.frames - f0.frames) / dt,
     worstFrameMs: f1.maxGapMs,
     slowFramesPerS: (f1.slowFrames - f0.slowFrames) / dt,
-    busyPct: (100 * (m1.TaskDuration - m0.TaskDuration)) / dt,
-    scriptPct: (100 * (m1.ScriptDuration - m0.ScriptDuration)) / dt,
+    // Over the renderer's own clock (the metrics' Timestamp): on a jammed main thread a CDP read
+    // waits for the running task, so Node's clock would split busy time unevenly between windows.
+    busyPct: (100 * (m1.TaskDuration - m0.TaskDuration)) / cdpS,
+    scriptPct: (100 * (m1.ScriptDuration - m0.ScriptDuration)) / cdpS,
     domNodes,
     heapMb: mb(heap.used),
     acceptedPerS: (r1 - r0) / dt,

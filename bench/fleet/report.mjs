@@ -258,7 +258,7 @@ export function reportText(run, rows) {
     '',
     `## Browser fleet benchmark — ${run.startedAt.toISOString()}`,
     '',
-    `${run.command}; ${run.opt.runs} run(s) per scenario, median (min–max); Chromium ${run.chromiumVersion}; dashboard build ${run.dashboardBuilt}`,
+    `${run.command}; ${run.opt.runs} run(s) per scenario, median (min–max); ${Math.round(run.elapsedS)} s in all; Chromium ${run.chromiumVersion}; dashboard build ${run.dashboardBuilt}`,
     `Machine: ${run.machine}; load average at start ${run.loadAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${run.loadAtEnd.map((x) => x.toFixed(2)).join(' ')}`,
     `Baseline (empty page, ${run.opt.baseline} s): ${fmt(run.baseline.fps, 1)} fps, main thread busy ${fmt(run.baseline.busyPct, 1)} %`,
     `Goals (fixed before measuring): ≥ ${GOALS.fps} fps, main thread < ${GOALS.busyPct} % busy, first live tile < ${GOALS.firstLiveMs} ms after navigation, DOM nodes and heap at ${run.opt.large} ≤ ${GOALS.flatRatio}× those at 1,000, fleet ack < ${GOALS.ackBytes / 1000} kB at ${run.opt.large}, socket → DOM p99 ≤ ${GOALS.latencyP99Ms} ms with ${GOALS.skipped} skipped`,
