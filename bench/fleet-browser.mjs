@@ -13,8 +13,9 @@
 //             GC (flat = large ≤ 1.2× the 1,000 figure), the fleet ack's size (subscribe summary)
 //   alerts    `/alerts` with 5,000 active alerts (rules created over the REST API as admin)
 //   heatmap   `/wall?view=heatmap` with 2,000 devices at 3840×2160 ("view not available" if none)
-// --quick: 1 run, 5 s windows, 5 latency values (smoke, ~3 min). Default 3 runs, each figure the
-// median with its spread (min–max). --strict: exit 1 when a goal is missed.
+// --quick: 1 run, 5 s windows, 5 latency values (smoke: 8 min at load average 20 on 2 cores, two
+// of them starting the five fleets). Default 3 runs, each figure the median with its spread
+// (min–max). --strict: exit 1 when a goal is missed.
 //
 // Same harness as bench:wall (wall/stack.mjs, wall/page.mjs): built backend + simulator, Chromium
 // at /usr/bin/chromium over playwright-core and CDP (rAF frame counter, Performance.getMetrics
@@ -28,6 +29,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fmt } from './lib/format.mjs';
 import { benchDir, root } from './lib/procs.mjs';
 import { sleep } from './lib/util.mjs';
 import { parseFleetArgs } from './fleet/args.mjs';
@@ -44,20 +46,13 @@ import {
 } from './fleet/stack.mjs';
 import { log, setLogPrefix } from './wall/log.mjs';
 import { measureBaseline, newPage, openBrowser } from './wall/page.mjs';
-import {
-  childOutputs,
-  copyDashboard,
-  ensureBuilt,
-  guardRun,
-  killAll,
-  stopAll,
-} from './wall/stack.mjs';
+import { copyDashboard, ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
 
 const opt = parseFleetArgs(process.argv.slice(2));
 setLogPrefix('fleet');
 // Hard bound on the whole run (the simulators' --duration too): fleets' start-up, then per run the
 // windows, the latency pages (values + warm-up + 3 s each) and page loads, plus slack.
-const boundS = Math.ceil(240 + opt.runs * (12 * opt.seconds + 9 * (opt.values + 12) + 120));
+const boundS = Math.ceil(420 + opt.runs * (12 * opt.seconds + 9 * (opt.values + 12) + 120));
 guardRun(boundS * 1000, 'fleet-browser');
 let browser = null;
 
@@ -103,7 +98,7 @@ async function windows(page, cdp, httpUrl) {
     httpUrl,
   });
   log(
-    `  idle ${idle.fps.toFixed(1)} fps, busy ${idle.busyPct.toFixed(1)} %, DOM ${idle.domNodes}, heap ${idle.heapMb.toFixed(1)} MB; scrolling (${scroll.scroller ?? 'nothing scrolls'}) ${scroll.fps.toFixed(1)} fps, busy ${scroll.busyPct.toFixed(1)} %; backend ${idle.acceptedPerS.toFixed(0)} readings/s`,
+    `  idle ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %, DOM ${idle.domNodes}, heap ${fmt(idle.heapMb, 1)} MB; scrolling (${scroll.scroller ?? 'nothing scrolls'}) ${fmt(scroll.fps, 1)} fps, busy ${fmt(scroll.busyPct, 1)} %; backend ${fmt(idle.acceptedPerS, 0)} readings/s`,
   );
   return { idle, scroll };
 }
@@ -114,7 +109,7 @@ async function overviewRun(fleet, shot) {
   try {
     const ttl = await timeToLive(page, 15_000);
     log(
-      `  overview: first value ${ttl.firstValueMs?.toFixed(0)} ms, first live tile ${ttl.firstLiveMs?.toFixed(0)} ms, ${ttl.visibleLive}/${ttl.visibleTiles} visible tiles live at ${ttl.visibleLiveMs?.toFixed(0)} ms; largest frame ${(ttl.largestFrameBytes / 1000).toFixed(0)} kB`,
+      `  overview: first value ${fmt(ttl.firstValueMs, 0)} ms, first live tile ${fmt(ttl.firstLiveMs, 0)} ms, ${ttl.visibleLive}/${ttl.visibleTiles} visible tiles live at ${fmt(ttl.visibleLiveMs, 0)} ms; largest frame ${fmt(ttl.largestFrameBytes / 1000, 0)} kB`,
     );
     if (shot) await page.screenshot({ path: shot });
     return { ttl, ...(await windows(page, cdp, httpUrl)) };
@@ -189,7 +184,7 @@ async function heatmapRun(fleet, shot) {
     await page.evaluate(() => window.__fleetBench.stop());
     const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
     log(
-      `  heat map: ${cells} cells, ${idle.fps.toFixed(1)} fps, busy ${idle.busyPct.toFixed(1)} %`,
+      `  heat map: ${cells} cells, ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %`,
     );
     return { cells, idle };
   } finally {
@@ -203,7 +198,7 @@ async function latencyRun(fleet, url) {
     const r = await measureLatency(page, fleet.probe, { values: opt.values });
     log(
       r.onScreen
-        ? `  latency ${url}: p50 ${r.p50Ms?.toFixed(1)} ms, p99 ${r.p99Ms?.toFixed(1)} ms, skipped ${r.skipped}/${r.values}, lost ${r.lost}`
+        ? `  latency ${url}: p50 ${fmt(r.p50Ms, 1)} ms, p99 ${fmt(r.p99Ms, 1)} ms, skipped ${r.skipped}/${r.values}, lost ${r.lost}`
         : `  latency ${url}: the probe's values never showed on the page`,
     );
     return r;
@@ -303,15 +298,4 @@ async function main() {
   return opt.strict && rows.some((r) => r.pass === false) ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (error) => {
-    console.error(`fleet-browser: ${error?.stack ?? error}`);
-    stopAll();
-    for (const c of childOutputs())
-      console.error(`--- ${c.name} output (tail) ---\n${c.output.slice(-2000)}`);
-    await browser?.close().catch(() => undefined);
-    killAll('SIGKILL');
-    process.exit(1);
-  },
-);
+exitWith(main(), 'fleet-browser', async () => browser?.close().catch(() => undefined));

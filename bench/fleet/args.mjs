@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlags } from '../lib/args.mjs';
+import { parseFlags, printHeaderUsage } from '../lib/args.mjs';
 
 const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fleet-browser.mjs');
 
@@ -19,16 +19,9 @@ export function fail(msg) {
 
 /** The usage text is the entry point's opening comment up to its third empty `//` line. */
 function help() {
-  const lines = fs.readFileSync(entry, 'utf8').split('\n').slice(1);
-  const breaks = lines.map((l, i) => (l.trim() === '//' ? i : -1)).filter((i) => i >= 0);
-  const end = breaks[2] ?? lines.findIndex((l) => !l.startsWith('//'));
-  console.log(
-    lines
-      .slice(0, end)
-      .join('\n')
-      .replace(/^\/\/ ?/gm, ''),
-  );
-  process.exit(0);
+  const lines = fs.readFileSync(entry, 'utf8').split('\n');
+  const breaks = lines.map((l, i) => (l.trim() === '//' ? i : -1)).filter((i) => i > 0);
+  printHeaderUsage(entry, breaks[2] ?? 20);
 }
 
 export function parseFleetArgs(argv) {

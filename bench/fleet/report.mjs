@@ -42,191 +42,197 @@ const cell = (sp, d) =>
  */
 export function judge(results, opt) {
   const rows = [];
-  const add = (scenario, figure, values, d, goal = null, pass = null) =>
-    rows.push({ scenario, figure, spread: spread(values), d, goal, pass });
-  const get = (runs, f) => runs.map(f);
-  const atLeast = (min) => (sp) => (sp.median === null ? false : sp.median >= min);
-  const below = (max) => (sp) => (sp.median === null ? false : sp.median < max);
+  /** A row; `pass(spread)` judges it against its goal (no goal: both null). */
+  const add = (scenario, figure, values, d, goal = null, pass = null) => {
+    const sp = spread(values);
+    rows.push({ scenario, figure, spread: sp, d, goal, pass: pass ? pass(sp) : null });
+  };
+  const atLeast = (min) => (sp) => sp.median !== null && sp.median >= min;
+  const below = (max) => (sp) => sp.median !== null && sp.median < max;
+  const atMost = (max) => (sp) => sp.median !== null && sp.median <= max;
   const windowRows = (label, runs, key) => {
     const w = runs.map((r) => r[key]).filter(Boolean);
     if (!w.length) return;
     const what = key === 'scroll' ? `scrolling ${fmt(opt.scrollSpeed)} px/s` : 'idle';
-    const fps = spread(get(w, (x) => x.fps));
-    const busy = spread(get(w, (x) => x.busyPct));
-    rows.push(
-      {
-        scenario: label,
-        figure: `fps, ${what}`,
-        spread: fps,
-        d: 1,
-        goal: `≥ ${GOALS.fps}`,
-        pass: atLeast(GOALS.fps)(fps),
-      },
-      {
-        scenario: label,
-        figure: `main thread busy %, ${what}`,
-        spread: busy,
-        d: 1,
-        goal: `< ${GOALS.busyPct}`,
-        pass: below(GOALS.busyPct)(busy),
-      },
+    add(
+      label,
+      `fps, ${what}`,
+      w.map((x) => x.fps),
+      1,
+      `≥ ${GOALS.fps}`,
+      atLeast(GOALS.fps),
+    );
+    add(
+      label,
+      `main thread busy %, ${what}`,
+      w.map((x) => x.busyPct),
+      1,
+      `< ${GOALS.busyPct}`,
+      below(GOALS.busyPct),
     );
     add(
       label,
       `worst frame ms, ${what}`,
-      get(w, (x) => x.worstFrameMs),
+      w.map((x) => x.worstFrameMs),
       0,
     );
     add(
       label,
       `backend accepted readings/s, ${what}`,
-      get(w, (x) => x.acceptedPerS),
+      w.map((x) => x.acceptedPerS),
       0,
     );
   };
+  const pageRows = (label, runs) => {
+    if (runs.every((r) => r.unavailable)) {
+      rows.push({
+        scenario: label,
+        figure: runs[0].unavailable,
+        unavailable: true,
+        spread: spread([]),
+        d: 0,
+        goal: null,
+        pass: null,
+      });
+      return;
+    }
+    if (runs[0].ttl) {
+      const ttl = runs.map((r) => r.ttl);
+      add(
+        label,
+        'first tile with a value, ms after navigation',
+        ttl.map((t) => t.firstValueMs),
+        0,
+      );
+      add(
+        label,
+        'first live tile, ms after navigation',
+        ttl.map((t) => t.firstLiveMs),
+        0,
+        `< ${GOALS.firstLiveMs}`,
+        below(GOALS.firstLiveMs),
+      );
+      add(
+        label,
+        'every visible tile live, ms after navigation',
+        ttl.map((t) => t.visibleLiveMs),
+        0,
+      );
+      add(
+        label,
+        'largest socket frame before every visible tile was live, kB',
+        ttl.map((t) => t.largestFrameBytes / 1000),
+        0,
+      );
+    }
+    windowRows(label, runs, 'idle');
+    windowRows(label, runs, 'scroll');
+    add(
+      label,
+      'DOM nodes (after the idle window)',
+      runs.map((r) => r.idle?.domNodes),
+      0,
+    );
+    add(
+      label,
+      'JS heap MB after GC (after the idle window)',
+      runs.map((r) => r.idle?.heapMb),
+      1,
+    );
+    if (runs[0].activeAlerts !== undefined)
+      add(
+        label,
+        'active alerts (API)',
+        runs.map((r) => r.activeAlerts),
+        0,
+      );
+    if (runs[0].cells !== undefined)
+      add(
+        label,
+        'heat-map cells',
+        runs.map((r) => r.cells),
+        0,
+      );
+  };
+  // kB = 1,000 bytes, the unit of the goal (1 MB = 10^6 bytes).
+  const kb = (x) => (x === null || x === undefined ? null : x / 1000);
+  const ackRows = (label, runs) => {
+    const large = label.endsWith(`@${opt.large}`);
+    const goal = GOALS.ackBytes / 1000;
+    add(
+      label,
+      'fleet ack (subscribe summary:true), kB',
+      runs.map((r) => kb(r.bytes)),
+      0,
+      large ? `< ${goal} kB` : null,
+      large ? below(goal) : null,
+    );
+    add(
+      label,
+      'of which the summary, kB',
+      runs.map((r) => kb(r.summaryBytes)),
+      0,
+    );
+    add(
+      label,
+      'fleet ack round trip, ms',
+      runs.map((r) => r.ms),
+      0,
+    );
+  };
+  const latencyRows = (label, runs) => {
+    const on = runs.filter((r) => r.onScreen);
+    if (!on.length) {
+      add(
+        label,
+        'probe value never on screen',
+        [],
+        0,
+        `p99 ≤ ${GOALS.latencyP99Ms} ms`,
+        () => false,
+      );
+      return;
+    }
+    add(
+      label,
+      'socket → DOM p50 ms',
+      on.map((r) => r.p50Ms),
+      1,
+    );
+    add(
+      label,
+      'socket → DOM p99 ms',
+      on.map((r) => r.p99Ms),
+      1,
+      `≤ ${GOALS.latencyP99Ms}`,
+      atMost(GOALS.latencyP99Ms),
+    );
+    add(
+      label,
+      'socket → painted frame p99 ms',
+      on.map((r) => r.paintP99Ms),
+      1,
+    );
+    const values = on.reduce((a, r) => a + r.values, 0);
+    const skipped = on.reduce((a, r) => a + r.skipped, 0);
+    add(
+      label,
+      `skipped of ${values} values (all runs)`,
+      [skipped],
+      0,
+      `${GOALS.skipped}`,
+      atMost(GOALS.skipped),
+    );
+    const lost = on.reduce((a, r) => a + r.lost + r.unmatched, 0);
+    if (lost) add(label, 'values never matched on the socket (lost/unmatched)', [lost], 0);
+    if (on.length < runs.length)
+      add(label, 'runs where the probe never showed', [runs.length - on.length], 0);
+  };
 
   for (const [label, runs] of Object.entries(results)) {
-    if (label.startsWith('overview') || label.startsWith('alerts') || label.startsWith('heatmap')) {
-      if (runs.every((r) => r.unavailable)) {
-        rows.push({
-          scenario: label,
-          unavailable: true,
-          figure: runs[0].unavailable,
-          spread: spread([]),
-          d: 0,
-          goal: null,
-          pass: null,
-        });
-        continue;
-      }
-      if (runs[0].ttl) {
-        const first = spread(get(runs, (r) => r.ttl.firstLiveMs));
-        add(
-          label,
-          'first tile with a value, ms after navigation',
-          get(runs, (r) => r.ttl.firstValueMs),
-          0,
-        );
-        rows.push({
-          scenario: label,
-          figure: 'first live tile, ms after navigation',
-          spread: first,
-          d: 0,
-          goal: `< ${GOALS.firstLiveMs}`,
-          pass: below(GOALS.firstLiveMs)(first),
-        });
-        add(
-          label,
-          'every visible tile live, ms after navigation',
-          get(runs, (r) => r.ttl.visibleLiveMs),
-          0,
-        );
-        add(
-          label,
-          'largest socket frame before every visible tile was live, kB',
-          get(runs, (r) => r.ttl.largestFrameBytes / 1000),
-          0,
-        );
-      }
-      windowRows(label, runs, 'idle');
-      windowRows(label, runs, 'scroll');
-      add(
-        label,
-        'DOM nodes (after the idle window)',
-        get(runs, (r) => r.idle?.domNodes),
-        0,
-      );
-      add(
-        label,
-        'JS heap MB after GC (after the idle window)',
-        get(runs, (r) => r.idle?.heapMb),
-        1,
-      );
-      if (runs[0].activeAlerts !== undefined)
-        add(
-          label,
-          'active alerts (API)',
-          get(runs, (r) => r.activeAlerts),
-          0,
-        );
-      if (runs[0].cells !== undefined)
-        add(
-          label,
-          'heat-map cells in the DOM',
-          get(runs, (r) => r.cells),
-          0,
-        );
-    } else if (label.startsWith('ack')) {
-      // kB = 1,000 bytes, the unit of the goal (1 MB = 10^6 bytes).
-      const kb = (x) => (x === null || x === undefined ? null : x / 1000);
-      const bytes = spread(get(runs, (r) => r.bytes));
-      const large = label.endsWith(`@${opt.large}`);
-      rows.push({
-        scenario: label,
-        figure: 'fleet ack (subscribe summary:true), kB',
-        spread: spread(get(runs, (r) => kb(r.bytes))),
-        d: 0,
-        goal: large ? `< ${GOALS.ackBytes / 1000} kB` : null,
-        pass: large ? below(GOALS.ackBytes)(bytes) : null,
-      });
-      add(
-        label,
-        'of which the summary, kB',
-        get(runs, (r) => kb(r.summaryBytes)),
-        0,
-      );
-      add(
-        label,
-        'fleet ack round trip, ms',
-        get(runs, (r) => r.ms),
-        0,
-      );
-    } else if (label.startsWith('latency')) {
-      if (runs.every((r) => !r.onScreen)) {
-        rows.push({
-          scenario: label,
-          figure: 'probe value never on screen',
-          spread: spread([]),
-          d: 0,
-          goal: `p99 ≤ ${GOALS.latencyP99Ms} ms`,
-          pass: false,
-        });
-        continue;
-      }
-      const p99 = spread(get(runs, (r) => r.p99Ms));
-      const skipped = runs.reduce((a, r) => a + (r.onScreen ? r.skipped : r.values), 0);
-      add(
-        label,
-        'socket → DOM p50 ms',
-        get(runs, (r) => r.p50Ms),
-        1,
-      );
-      rows.push({
-        scenario: label,
-        figure: 'socket → DOM p99 ms',
-        spread: p99,
-        d: 1,
-        goal: `≤ ${GOALS.latencyP99Ms}`,
-        pass: p99.median !== null && p99.median <= GOALS.latencyP99Ms,
-      });
-      add(
-        label,
-        'socket → painted frame p99 ms',
-        get(runs, (r) => r.paintP99Ms),
-        1,
-      );
-      const values = runs.reduce((a, r) => a + r.values, 0);
-      rows.push({
-        scenario: label,
-        figure: `skipped of ${values} values (all runs)`,
-        spread: spread([skipped]),
-        d: 0,
-        goal: `${GOALS.skipped}`,
-        pass: skipped <= GOALS.skipped,
-      });
-      const lost = runs.reduce((a, r) => a + (r.lost ?? 0) + (r.unmatched ?? 0), 0);
-      if (lost) add(label, 'values never matched on the socket (lost/unmatched)', [lost], 0);
-    }
+    if (label.startsWith('ack')) ackRows(label, runs);
+    else if (label.startsWith('latency')) latencyRows(label, runs);
+    else pageRows(label, runs);
   }
 
   // Flat from 1,000 to the large fleet: the ratio of the medians.
@@ -239,15 +245,14 @@ export function judge(results, opt) {
     ]) {
       const a = spread(small.map((r) => r.idle?.[k])).median;
       const b = spread(big.map((r) => r.idle?.[k])).median;
-      const ratio = a && b ? b / a : null;
-      rows.push({
-        scenario: `overview 1000 → ${opt.large}`,
-        figure: `${what}, ratio`,
-        spread: spread([ratio]),
-        d: 2,
-        goal: `≤ ${GOALS.flatRatio}`,
-        pass: ratio !== null && ratio <= GOALS.flatRatio,
-      });
+      add(
+        `overview 1000 → ${opt.large}`,
+        `${what}, ratio`,
+        [a && b ? b / a : null],
+        2,
+        `≤ ${GOALS.flatRatio}`,
+        atMost(GOALS.flatRatio),
+      );
     }
   return rows;
 }

@@ -49,6 +49,25 @@ export async function stopChildren(graceMs = 3000) {
   clearTimeout(timer);
 }
 
+/**
+ * Exits with the code `mainPromise` resolves to; when it rejects, prints the error and every
+ * child's last output, awaits `closeBrowser()`, kills every child and exits 1.
+ */
+export function exitWith(mainPromise, name, closeBrowser) {
+  mainPromise.then(
+    (code) => process.exit(code),
+    async (error) => {
+      console.error(`${name}: ${error?.stack ?? error}`);
+      stopAll();
+      for (const c of childOutputs())
+        console.error(`--- ${c.name} output (tail) ---\n${c.output.slice(-2000)}`);
+      await closeBrowser();
+      killAll('SIGKILL');
+      process.exit(1);
+    },
+  );
+}
+
 /** The last output of every child, for the error report. */
 export function childOutputs() {
   return [...children].map((c) => ({ name: c.name, output: c.output() }));
