@@ -183,9 +183,7 @@ async function heatmapRun(fleet, shot) {
     });
     await page.evaluate(() => window.__fleetBench.stop());
     const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
-    log(
-      `  heat map: ${cells} cells, ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %`,
-    );
+    log(`  heat map: ${cells} cells, ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %`);
     return { cells, idle };
   } finally {
     await within(context.close(), 15_000, null);
