@@ -262,7 +262,8 @@ async function main() {
         }
         if (f.tasks.includes('alerts'))
           push(`alerts@${f.devices}`, await alertsRun(fleet, activeAlerts));
-        if (f.tasks.includes('heatmap'))
+        // A build without the heat map has none in the next run either.
+        if (f.tasks.includes('heatmap') && !results[`heatmap@${f.devices}`]?.[0]?.unavailable)
           push(`heatmap@${f.devices}`, await heatmapRun(fleet, shot('heatmap')));
       }
     } finally {

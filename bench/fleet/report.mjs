@@ -23,18 +23,20 @@ export const GOALS = Object.freeze({
 export function spread(xs) {
   const s = xs.filter((x) => x !== null && x !== undefined && Number.isFinite(x));
   s.sort((a, b) => a - b);
-  if (!s.length) return { median: null, min: null, max: null, n: 0 };
+  const total = xs.length;
+  if (!s.length) return { median: null, min: null, max: null, n: 0, total };
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+  return { median, min: s[0], max: s[s.length - 1], n: s.length, total };
 }
 
-const cell = (sp, d) =>
-  sp.median === null
-    ? '—'
-    : sp.n > 1
-      ? `${fmt(sp.median, d)} (${fmt(sp.min, d)}–${fmt(sp.max, d)})`
-      : fmt(sp.median, d);
+/** Median (min–max); a figure some runs never reached says in how many it did. */
+function cell(sp, d) {
+  if (sp.median === null) return '—';
+  const text =
+    sp.n > 1 ? `${fmt(sp.median, d)} (${fmt(sp.min, d)}–${fmt(sp.max, d)})` : fmt(sp.median, d);
+  return sp.n < sp.total ? `${text}, in ${sp.n} of ${sp.total} runs (— in the others)` : text;
+}
 
 /**
  * Rows of the table from the collected runs: `results` maps a scenario label to its runs' records.
