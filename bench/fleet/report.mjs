@@ -283,7 +283,9 @@ export function reportText(run, rows) {
     '',
     failed.length
       ? `Verdict: ${failed.length} of ${judged.length} goals missed: ${failed.map((r) => `${r.scenario} ${r.figure}`).join('; ')}`
-      : `Verdict: all ${judged.length} goals met`,
+      : judged.length
+        ? `Verdict: all ${judged.length} goals met`
+        : 'Verdict: no goal measured',
   );
   const absent = rows.filter((r) => r.unavailable);
   if (absent.length)
