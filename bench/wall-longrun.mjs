@@ -38,9 +38,9 @@ import { profileMainThread } from './wall/profile.mjs';
 import { judge, reportText, writeResults } from './wall/report.mjs';
 import { sampleWall } from './wall/sampling.mjs';
 import {
-  childOutputs,
   copyDashboard,
   ensureBuilt,
+  exitWith,
   guardRun,
   killAll,
   startBackend,
@@ -128,15 +128,4 @@ async function main() {
   return opt.strict && !(fps.pass && busy.pass && heap.pass) ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (error) => {
-    console.error(`wall-longrun: ${error?.stack ?? error}`);
-    stopAll();
-    for (const c of childOutputs())
-      console.error(`--- ${c.name} output (tail) ---\n${c.output.slice(-2000)}`);
-    await browser?.close().catch(() => undefined);
-    killAll('SIGKILL');
-    process.exit(1);
-  },
-);
+exitWith(main(), 'wall-longrun', async () => browser?.close().catch(() => undefined));

@@ -1,7 +1,10 @@
 // Command-line flags of the bench entry points, parsed and validated once before anything starts:
-// a small table-driven parser (shared with wall-longrun.mjs) and run.mjs's own flags. A bad flag
-// ends the process with exit code 2 and a message that quotes it. Owns flag syntax and ranges;
+// a small table-driven parser and the header-usage printer (shared with wall-longrun.mjs and
+// fleet-browser.mjs) and run.mjs's own flags. A bad flag ends the process with exit code 2 and a
+// message that quotes it. Owns flag syntax and ranges;
 // must not know scenarios' contents beyond their ids (run.mjs checks --only against them).
+
+import fs from 'node:fs';
 
 /** Target names `--targets` accepts, in the order the peers are run. */
 export const ALL_TARGETS = ['pulse', 'naive', 'batched', 'mosquitto'];
@@ -37,6 +40,22 @@ export function parseFlags(argv, spec, defaults, { fail, help }) {
     } else values[rule.key] = raw;
   }
   return { values, given };
+}
+
+/**
+ * Prints an entry point's usage, its opening comment's lines 2 to `end` (1-based, inclusive) with
+ * the `//` taken off, and exits 0: the usage is the file's own header, so it cannot drift.
+ */
+export function printHeaderUsage(file, end) {
+  console.log(
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1, end)
+      .join('\n')
+      .replace(/^\/\/ ?/gm, ''),
+  );
+  process.exit(0);
 }
 
 const RUN_USAGE =

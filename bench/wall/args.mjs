@@ -1,10 +1,9 @@
 // wall-longrun.mjs's flags, parsed and range-checked once with the table-driven parser the main
 // bench uses (../lib/args.mjs); --quick shortens whatever was not given explicitly. Owns flag
 // names, ranges and defaults; must not start anything. `--help` prints wall-longrun.mjs's header.
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFlags } from '../lib/args.mjs';
+import { parseFlags, printHeaderUsage } from '../lib/args.mjs';
 
 const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'wall-longrun.mjs');
 
@@ -14,17 +13,7 @@ export function fail(msg) {
 }
 
 /** The usage text is the entry point's opening comment (its lines 2–17), so it cannot drift. */
-function help() {
-  console.log(
-    fs
-      .readFileSync(entry, 'utf8')
-      .split('\n')
-      .slice(1, 17)
-      .join('\n')
-      .replace(/^\/\/ ?/gm, ''),
-  );
-  process.exit(0);
-}
+const help = () => printHeaderUsage(entry, 17);
 
 export function parseWallArgs(argv) {
   const { values: o, given } = parseFlags(

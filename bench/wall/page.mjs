@@ -123,27 +123,43 @@ export async function openBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   const chromePid = findChromium(snapshot(), process.pid);
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`wall-longrun: page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning')
-      console.error(`wall-longrun: page console.${m.type()}: ${m.text()}`);
-  });
-  await page.addInitScript(INIT_SCRIPT);
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
+  const { page, cdp } = await newPage(browser);
   return { browser, chromePid, page, cdp };
 }
 
+/**
+ * A page in a fresh context (own cookies, own renderer heap) with the frame counters injected,
+ * then `initScripts` (each a string or `{ script, arg }` for playwright's addInitScript), and a
+ * CDP session with Performance enabled. Page errors and console errors/warnings go to stderr
+ * prefixed with `label`.
+ */
+export async function newPage(
+  browser,
+  { viewport = { width: 1920, height: 1080 }, initScripts = [], label = 'wall-longrun' } = {},
+) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`${label}: page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning')
+      console.error(`${label}: page console.${m.type()}: ${m.text()}`);
+  });
+  await page.addInitScript(INIT_SCRIPT);
+  for (const s of initScripts)
+    await (typeof s === 'string' ? page.addInitScript(s) : page.addInitScript(s.script, s.arg));
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
+  return { context, page, cdp };
+}
+
 /** The same counters on a page without the app, to tell this machine's load from the app's cost. */
-export async function measureBaseline(page, cdp, httpUrl) {
+export async function measureBaseline(page, cdp, httpUrl, seconds = 10) {
   await page.goto(`${httpUrl}/api/health`, { waitUntil: 'load' });
   await sleep(1000);
   const bm0 = await metrics(cdp);
   const bp0 = await page.evaluate(() => window.__wallBench.frames);
   const bt0 = performance.now();
-  await sleep(10_000);
+  await sleep(seconds * 1000);
   const bm1 = await metrics(cdp);
   const bp1 = await page.evaluate(() => window.__wallBench.frames);
   const bdt = (performance.now() - bt0) / 1000;
@@ -153,7 +169,7 @@ export async function measureBaseline(page, cdp, httpUrl) {
     load1: os.loadavg()[0],
   };
   log(
-    `baseline (empty page, 10 s): ${fmt(baseline.fps, 1)} fps, busy ${fmt(baseline.busyPct, 1)} %, load ${fmt(baseline.load1, 2)}`,
+    `baseline (empty page, ${seconds} s): ${fmt(baseline.fps, 1)} fps, busy ${fmt(baseline.busyPct, 1)} %, load ${fmt(baseline.load1, 2)}`,
   );
   return baseline;
 }

@@ -13,6 +13,7 @@ import { log } from './log.mjs';
 
 const children = new Set();
 let stopping = false;
+let runName = 'wall-longrun';
 
 export function killAll(signal = 'SIGKILL') {
   for (const c of children) {
@@ -30,24 +31,65 @@ export function stopAll() {
   stopping = true;
 }
 
+/**
+ * Stops every child started so far (SIGTERM, SIGKILL after `graceMs`), their exits expected, and
+ * resolves once they are gone: a run with several stacks in turn starts the next one clean.
+ */
+export async function stopChildren(graceMs = 3000) {
+  const gone = [...children].map((c) => {
+    c.expected = true;
+    return new Promise((resolve) => {
+      if (c.child.exitCode !== null || c.child.signalCode !== null) resolve();
+      else c.child.once('exit', resolve);
+    });
+  });
+  killAll('SIGTERM');
+  const timer = setTimeout(() => killAll('SIGKILL'), graceMs);
+  await Promise.all(gone);
+  clearTimeout(timer);
+}
+
+/**
+ * Exits with the code `mainPromise` resolves to; when it rejects, prints the error and every
+ * child's last output, awaits `closeBrowser()`, kills every child and exits 1.
+ */
+export function exitWith(mainPromise, name, closeBrowser) {
+  mainPromise.then(
+    (code) => process.exit(code),
+    async (error) => {
+      console.error(`${name}: ${error?.stack ?? error}`);
+      stopAll();
+      for (const c of childOutputs())
+        console.error(`--- ${c.name} output (tail) ---\n${c.output.slice(-2000)}`);
+      await closeBrowser();
+      killAll('SIGKILL');
+      process.exit(1);
+    },
+  );
+}
+
 /** The last output of every child, for the error report. */
 export function childOutputs() {
   return [...children].map((c) => ({ name: c.name, output: c.output() }));
 }
 
-/** Kill every child on exit and on a signal; and everything once the run passes `hardLimitMs`. */
-export function guardRun(hardLimitMs) {
+/**
+ * Kill every child on exit and on a signal; and everything once the run passes `hardLimitMs`.
+ * `name` prefixes the messages (the entry point's name).
+ */
+export function guardRun(hardLimitMs, name = 'wall-longrun') {
+  runName = name;
   process.on('exit', () => killAll('SIGKILL'));
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
-      console.error(`\nwall-longrun: ${sig}, stopping`);
+      console.error(`\n${name}: ${sig}, stopping`);
       killAll('SIGKILL');
       process.exit(130);
     });
   }
   const hardTimer = setTimeout(() => {
     console.error(
-      `wall-longrun: hard time limit (${Math.round(hardLimitMs / 1000)} s) reached, killing everything`,
+      `${name}: hard time limit (${Math.round(hardLimitMs / 1000)} s) reached, killing everything`,
     );
     killAll('SIGKILL');
     process.exit(1);
@@ -55,7 +97,8 @@ export function guardRun(hardLimitMs) {
   hardTimer.unref();
 }
 
-function start(cmd, args, { env = {}, detached = false, name }) {
+/** A child of this run: its output kept (tail), killed by killAll, its early exit reported. */
+export function start(cmd, args, { env = {}, detached = false, name }) {
   let output = '';
   const child = spawn(cmd, args, {
     cwd: root,
@@ -70,8 +113,8 @@ function start(cmd, args, { env = {}, detached = false, name }) {
   children.add(entry);
   child.on('exit', (code, sig) => {
     children.delete(entry);
-    if (!stopping)
-      console.error(`wall-longrun: ${name} exited early (${code ?? sig})\n${output.slice(-3000)}`);
+    if (!stopping && !entry.expected)
+      console.error(`${runName}: ${name} exited early (${code ?? sig})\n${output.slice(-3000)}`);
   });
   return entry;
 }
@@ -119,8 +162,8 @@ export function copyDashboard() {
   return { dashboardDir, dashboardBuilt };
 }
 
-/** Backend: embedded broker, no internal simulator, serving `dashboardDir`. */
-export async function startBackend(dashboardDir) {
+/** Backend: embedded broker, no internal simulator, serving `dashboardDir`; `env` adds to its environment. */
+export async function startBackend(dashboardDir, env = {}) {
   const httpPort = await freePort();
   const mqttPort = await freePort();
   const backend = start(process.execPath, [path.join(root, 'dist/backend/main.js')], {
@@ -133,6 +176,7 @@ export async function startBackend(dashboardDir) {
       SIMULATOR: 'off',
       LOG_LEVEL: 'warn',
       DASHBOARD_DIR: dashboardDir,
+      ...env,
     },
   });
   const httpUrl = `http://127.0.0.1:${httpPort}`;
@@ -148,9 +192,14 @@ export async function startBackend(dashboardDir) {
 /**
  * The simulator (`opt.devices` at `opt.rate` Hz, seed 1), bounded by --duration as well in case
  * this process dies without clean-up; resolves once the backend knows every device, with the
- * fleet's metrics-per-device counts.
+ * fleet's metrics-per-device counts. `args` adds simulator flags; `timeoutMs` bounds the wait.
  */
-export async function startSimulator(backend, opt, durationS) {
+export async function startSimulator(
+  backend,
+  opt,
+  durationS,
+  { args = [], timeoutMs = 30_000 } = {},
+) {
   const sim = start(
     process.execPath,
     [
@@ -166,6 +215,7 @@ export async function startSimulator(backend, opt, durationS) {
       '1',
       '--duration',
       String(durationS),
+      ...args,
     ],
     { name: 'simulator' },
   );
@@ -174,7 +224,7 @@ export async function startSimulator(backend, opt, durationS) {
       const s = await (await fetch(`${backend.httpUrl}/api/stats`)).json();
       return s.devices.known >= opt.devices && s.readings.accepted > 0 ? s : null;
     },
-    { timeoutMs: 30_000, intervalMs: 250, what: `${opt.devices} devices known to the backend` },
+    { timeoutMs, intervalMs: 250, what: `${opt.devices} devices known to the backend` },
   );
   const { devices } = await (await fetch(`${backend.httpUrl}/api/devices`)).json();
   const metricCount = {};

@@ -197,7 +197,7 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
   it('lists the lifecycle in the history tab, badges the tile and draws the threshold on the device chart', async () => {
     const alerts = session.pages[1];
     await alerts.getByTestId('tab-history').click();
-    await alerts.getByTestId('filter-device').selectOption(DEVICE);
+    await alerts.getByTestId('filter-device').fill(DEVICE);
     const states = async () =>
       alerts
         .locator(`[data-testid=history] [data-device-id="${DEVICE}"]`)

@@ -1,5 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
+import { By } from '@angular/platform-browser';
+import { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { FETCH } from '../core/http/alerts-api';
 import { alertEvent } from '../testing/alerts';
@@ -27,58 +29,168 @@ function setup(answer: (url: string) => { status: number; body: unknown }) {
 
 describe('AlertsPage', () => {
   useFakeClock();
+  // jsdom has no layout: give the window (the scroller the alerts page uses) a screen's height.
+  beforeAll(() =>
+    Object.defineProperty(document.documentElement, 'clientHeight', {
+      configurable: true,
+      value: 900,
+    }),
+  );
+  afterAll(() => delete (document.documentElement as { clientHeight?: number }).clientHeight);
 
   async function render() {
-    const { el, settle } = renderWithFakeTime(AlertsPage, 3);
+    const { fixture, el, settle: pass } = renderWithFakeTime(AlertsPage, 3);
+    const settle = async (ms = 0) => {
+      await pass(ms);
+      // The viewport measures the window once rendered; ask again now that rows exist.
+      for (const v of fixture.debugElement.queryAll(By.directive(CdkVirtualScrollViewport)))
+        (v.componentInstance as CdkVirtualScrollViewport).checkViewportSize();
+      await pass();
+    };
     await settle();
-    return { el, settle };
+    const rowIds = () =>
+      [...el.querySelectorAll('[data-alert-id]')].map((r) => r.getAttribute('data-alert-id'));
+    const click = async (selector: string) => {
+      (el.querySelector(selector) as HTMLElement).click();
+      await settle();
+    };
+    const type = async (testid: string, value: string) => {
+      const input = el.querySelector(`[data-testid=${testid}]`) as HTMLInputElement;
+      input.value = value;
+      input.dispatchEvent(new Event(input.tagName === 'SELECT' ? 'change' : 'input'));
+      await settle();
+    };
+    return { fixture, el, settle, rowIds, click, type };
   }
 
-  it('lists the active alerts, and watches their devices (no history) for display names', async () => {
+  it('lists the active alerts, and watches the devices on screen (no history) for display names', async () => {
     const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
-    const { el, settle } = await render();
+    const { el, settle, rowIds } = await render();
     expect(el.textContent).toContain('Waiting for the gateway');
     socket().server.alerts([
       alertEvent({ id: 'a', deviceId: 'd2' }),
       alertEvent({ id: 'b', deviceId: 'd1', severity: 'minor' }),
     ]);
-    await settle();
-    expect(
-      [...el.querySelectorAll('[data-alert-id]')].map((r) => r.getAttribute('data-alert-id')),
-    ).toEqual(['a', 'b']);
+    await settle(500);
+    expect(rowIds()).toEqual(['a', 'b']);
     expect(socket().subscribes.at(-1)?.request).toMatchObject({
       devices: ['d1', 'd2'],
       history: false,
     });
   });
 
-  it('loads the history with the filters and shows HTTP errors', async () => {
-    let fail = false;
-    const { urls } = setup(() =>
-      fail
-        ? { status: 400, body: { message: ['severity: Invalid option'] } }
-        : { status: 200, body: { events: [alertEvent({ id: 'h1', state: 'cleared' })] } },
+  it('keeps a storm of 5,000 usable: counts per severity, rows on screen only, grouping, filter and sort over all', async () => {
+    const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
+    const { el, settle, rowIds, click, type } = await render();
+    const severities = ['critical', 'major', 'warning'] as const;
+    socket().server.alerts(
+      Array.from({ length: 5000 }, (_, i) =>
+        alertEvent({
+          id: `s${String(i).padStart(4, '0')}`,
+          deviceId: `sim-${String(i).padStart(4, '0')}`,
+          ruleId: i < 4000 ? 'hot' : 'volt',
+          ruleName: i < 4000 ? 'Overheating' : 'Voltage low',
+          severity: severities[i % 3],
+          raisedAt: T0 - 60_000 + i,
+        }),
+      ),
     );
-    const { el, settle } = await render();
+    await settle();
+    const count = (testid: string) =>
+      el.querySelector(`[data-testid=${testid}]`)?.getAttribute('data-count');
+    expect(el.querySelector('[data-testid=active-total]')?.textContent).toBe('5000');
+    expect([count('strip-critical'), count('strip-major'), count('strip-minor')]).toEqual([
+      '1667',
+      '1667',
+      '0',
+    ]);
+    expect(count('strip-unacknowledged')).toBe('5000');
+    // 900 px of window at 64 px a row, plus CDK's buffer: a few dozen rows, never 5,000.
+    const rendered = rowIds().length;
+    expect(rendered).toBeGreaterThan(10);
+    expect(rendered).toBeLessThan(40);
+    expect(rowIds()[0]).toBe('s4998'); // most severe, newest first
+    // Names: the devices of the rows on screen are watched, not the storm's 5,000.
+    await settle(500);
+    const watched = socket().subscribes.at(-1)?.request.devices ?? [];
+    expect(watched).toContain('sim-4998');
+    expect(watched.length).toBe(rendered);
+
+    await type('alert-sort', 'device');
+    expect(rowIds()[0]).toBe('s0000');
+
+    await type('filter-device', 'sim-012');
+    expect(el.querySelector('[data-testid=alert-shown]')?.textContent).toContain('10 / 5000');
+    expect(rowIds()).toEqual(Array.from({ length: 10 }, (_, i) => `s012${i}`));
+    await type('filter-device', '');
+
+    // A click on a count filters by it; the strip keeps counting the whole list.
+    await click('[data-testid=strip-warning]');
+    expect(el.querySelector('[data-testid=alert-shown]')?.textContent).toContain('1666 / 5000');
+    expect(count('strip-critical')).toBe('1667');
+    await click('[data-testid=strip-warning]');
+
+    await click('[data-testid=group-by-rule]');
+    const headings = () =>
+      [...el.querySelectorAll('[data-testid=rule-heading]')].map(
+        (h) => `${h.getAttribute('data-rule-id')}:${h.getAttribute('data-count')}`,
+      );
+    expect(headings()).toEqual(['hot:4000', 'volt:1000']);
+    expect(rowIds()).toEqual([]);
+    await click('[data-testid=rule-heading][data-rule-id=volt]');
+    expect(headings()).toEqual(['hot:4000', 'volt:1000']);
+    expect(rowIds().length).toBeGreaterThan(10);
+    expect(rowIds().length).toBeLessThan(40);
+    expect(rowIds().every((id) => Number(id?.slice(1)) >= 4000)).toBe(true);
+  }, 20_000);
+
+  it('pages the history as the user scrolls near the end, and shows HTTP errors', async () => {
+    let fail = false;
+    const page = (to: number, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        alertEvent({ id: `h${to - i}`, state: 'cleared', updatedAt: to - i }),
+      );
+    const { urls } = setup((url) => {
+      if (fail) return { status: 400, body: { message: ['severity: Invalid option'] } };
+      const to = Number(new URL(url, 'http://x').searchParams.get('to') ?? T0);
+      // 500 a page, 700 in all: the second page is short (the end of what the gateway keeps).
+      return { status: 200, body: { events: page(to, to === T0 ? 500 : 201) } };
+    });
+    const { el, settle, rowIds, type } = await render();
     (el.querySelector('[data-testid=tab-history]') as HTMLButtonElement).click();
     await settle();
-    expect(urls.at(-1)).toBe('/api/alerts/history?limit=200');
-    expect(el.querySelector('[data-alert-id=h1]')?.getAttribute('data-state')).toBe('cleared');
-    expect(el.querySelector('[data-alert-id=h1] [data-testid=ack]')).toBeNull();
+    expect(urls.at(-1)).toBe('/api/alerts/history?limit=500');
+    expect(el.querySelector('[data-alert-id=h' + T0 + ']')?.getAttribute('data-state')).toBe(
+      'cleared',
+    );
+    expect(el.querySelector('[data-testid=ack]')).toBeNull();
+    expect(rowIds().length).toBeLessThan(40);
+    expect(el.querySelector('[data-testid=history-status]')?.textContent).toContain(
+      '500 events so far',
+    );
 
-    const select = (testid: string, value: string) => {
-      const input = el.querySelector(`[data-testid=${testid}]`) as HTMLSelectElement;
-      input.value = value;
-      input.dispatchEvent(new Event('change'));
-    };
-    select('filter-severity', 'critical');
-    await settle();
-    select('filter-state', 'raised');
-    await settle();
-    expect(urls.at(-1)).toBe('/api/alerts/history?severity=critical&state=raised&limit=200');
+    // Scroll the window to row 460 of 500: the next page is asked for, older than the last.
+    const root = document.documentElement;
+    Object.defineProperty(root, 'scrollTop', { configurable: true, value: 460 * 64 });
+    document.dispatchEvent(new Event('scroll'));
+    await settle(50);
+    await settle(50);
+    delete (root as { scrollTop?: number }).scrollTop;
+    expect(urls.at(-1)).toBe(`/api/alerts/history?to=${T0 - 499}&limit=500`);
+    // The page boundary repeats the event at \`to\`: kept once.
+    expect(el.querySelector('[data-testid=history-status]')?.textContent).toContain(
+      '700 events: the whole history',
+    );
+
+    await type('filter-severity', 'critical');
+    await type('filter-state', 'raised');
+    await type('filter-device', 'sim-001');
+    expect(urls.at(-1)).toBe(
+      '/api/alerts/history?deviceId=sim-001&severity=critical&state=raised&limit=500',
+    );
 
     fail = true;
-    (el.querySelector('.alerts-toolbar button.btn') as HTMLButtonElement).click();
+    (el.querySelector('[data-testid=history-reload]') as HTMLButtonElement).click();
     await settle();
     expect(el.querySelector('.alert-error')?.textContent).toContain(
       'HTTP 400 — severity: Invalid option',

@@ -1,31 +1,69 @@
 import {
   ChangeDetectionStrategy,
   Component,
+  DestroyRef,
   computed,
   effect,
   inject,
   input,
   signal,
   untracked,
+  viewChild,
 } from '@angular/core';
-import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core';
+import { ListRange } from '@angular/cdk/collections';
+import { CdkVirtualScrollViewport, ScrollingModule } from '@angular/cdk/scrolling';
+import '../core/render/cdk-viewport-styles';
+import type { AlertSeverity, AlertState } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
 import { AlertStore } from '../core/stores/alert.store';
-import { AlertsApi } from '../core/http/alerts-api';
 import { DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
-import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
-import { AlertListComponent } from './alert-list.component';
+import type { WatchHandle } from '../core/live/live-watches';
 import { AckIdentityComponent } from './ack-identity.component';
+import { AlertRowComponent } from './alert-row.component';
+import { AlertStripComponent } from './alert-strip.component';
+import { AlertHistoryComponent, HistoryFilter } from './alert-history.component';
+import {
+  ALERT_ROW_PX,
+  ALERT_SORTS,
+  AckFilter,
+  AlertListRow,
+  AlertSort,
+  countAlerts,
+  filterAlerts,
+  flatRows,
+  ruleRows,
+  sortAlerts,
+} from './alert-view';
+
+/*
+ * `/alerts`: the active alerts (live, from the AlertStore) and the history (HTTP). The active list
+ * is a CDK virtual list of fixed-height rows, flat or one heading per rule, under a strip of counts
+ * per severity and acknowledgement; filter and sort run over the whole list (alert-view.ts), the
+ * DOM holds only the rows on screen. Owns the page's filter, sort and grouping state; rows and
+ * acknowledgements are AlertRowComponent's, the history AlertHistoryComponent's.
+ */
 
 type Tab = 'active' | 'history';
 
-/** Devices of active alerts watched (without history) so the list shows their names; a bound for huge storms. */
-const NAMED_DEVICES = 200;
+/**
+ * The devices of the rows on screen are watched (without history) so the rows show their names:
+ * at most this many, re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a storm
+ * pushing new rows in at the top, must not send a subscribe per frame: the gateway allows 20
+ * events a second, and a subscribe plus an unsubscribe are two).
+ */
+const NAMED_DEVICES = 100;
+const NAMES_EVERY_MS = 500;
 
-/** `/alerts`: the active list (live) and the history (HTTP, filtered by device, severity, state). */
 @Component({
   selector: 'app-alerts-page',
-  imports: [AlertListComponent, AckIdentityComponent],
+  imports: [
+    ScrollingModule,
+    AckIdentityComponent,
+    AlertRowComponent,
+    AlertStripComponent,
+    AlertHistoryComponent,
+  ],
   template: `
     <section class="toolbar alerts-toolbar">
       <h1 class="page-title">Alerts</h1>
@@ -38,7 +76,7 @@ const NAMED_DEVICES = 200;
           [attr.aria-selected]="activeTab() === 'active'"
           (click)="activeTab.set('active')"
         >
-          Active <span class="muted">{{ store.active().length }}</span>
+          Active <span class="muted" data-testid="active-total">{{ counts().total }}</span>
         </button>
         <button
           type="button"
@@ -51,18 +89,19 @@ const NAMED_DEVICES = 200;
           History
         </button>
       </div>
-      <select
+      <app-ack-identity />
+    </section>
+    <app-alert-strip [counts]="counts()" [(severity)]="severity" [(ack)]="ack" />
+    <section class="toolbar alerts-filters" aria-label="Filters">
+      <input
+        type="search"
         class="input"
         aria-label="Device"
         data-testid="filter-device"
+        [placeholder]="activeTab() === 'active' ? 'Device name or id' : 'Device id'"
         [value]="deviceFilter()"
-        (change)="deviceFilter.set($any($event.target).value)"
-      >
-        <option value="">All devices</option>
-        @for (d of deviceOptions(); track d) {
-          <option [value]="d">{{ d }}</option>
-        }
-      </select>
+        (input)="deviceFilter.set($any($event.target).value)"
+      />
       <select
         class="input"
         aria-label="Severity"
@@ -75,38 +114,100 @@ const NAMED_DEVICES = 200;
           <option [value]="s">{{ s }}</option>
         }
       </select>
-      @if (activeTab() === 'history') {
+      <select
+        class="input"
+        aria-label="State"
+        data-testid="filter-state"
+        [value]="state()"
+        (change)="state.set($any($event.target).value)"
+      >
+        <option value="">All states</option>
+        @for (s of states; track s) {
+          <option [value]="s">{{ s }}</option>
+        }
+      </select>
+      @if (activeTab() === 'active') {
         <select
           class="input"
-          aria-label="State"
-          data-testid="filter-state"
-          [value]="state()"
-          (change)="state.set($any($event.target).value)"
+          aria-label="Sort by"
+          data-testid="alert-sort"
+          [value]="sort()"
+          (change)="sort.set($any($event.target).value)"
         >
-          <option value="">All states</option>
-          @for (s of states; track s) {
-            <option [value]="s">{{ s }}</option>
+          @for (s of sorts; track s.value) {
+            <option [value]="s.value">Sort: {{ s.label }}</option>
           }
         </select>
-        <button type="button" class="btn" (click)="reload()">Reload</button>
+        <label class="check"
+          ><input
+            type="checkbox"
+            data-testid="group-by-rule"
+            [checked]="groupByRule()"
+            (change)="groupByRule.set($any($event.target).checked)"
+          />
+          Group by rule</label
+        >
+        <span class="muted count" data-testid="alert-shown"
+          >{{ shown().length }} / {{ counts().total }} alerts</span
+        >
+      } @else {
+        <button type="button" class="btn" data-testid="history-reload" (click)="reload()">
+          Reload
+        </button>
       }
-      <app-ack-identity />
     </section>
     @if (activeTab() === 'active') {
-      <app-alert-list
-        [alerts]="active()"
-        [emptyText]="store.snapshots() ? 'No active alerts.' : 'Waiting for the gateway…'"
-      />
-    } @else {
-      @if (historyError(); as error) {
-        <p class="alert-error" role="alert">{{ error }}</p>
+      <cdk-virtual-scroll-viewport
+        scrollWindow
+        class="alert-rows"
+        role="list"
+        aria-label="Active alerts"
+        data-testid="active-list"
+        [itemSize]="rowPx"
+      >
+        <div
+          *cdkVirtualFor="let row of rows(); trackBy: trackRow"
+          class="alert-vrow"
+          role="listitem"
+        >
+          @if (row.kind === 'rule') {
+            <button
+              type="button"
+              class="alert-rule sev-{{ row.severity }}"
+              data-testid="rule-heading"
+              [attr.data-rule-id]="row.ruleId"
+              [attr.data-count]="row.count"
+              [attr.aria-expanded]="row.expanded"
+              (click)="toggleRule(row.ruleId)"
+            >
+              <span class="alert-rule-caret" aria-hidden="true">{{
+                row.expanded ? '▾' : '▸'
+              }}</span>
+              <span class="sev-pill sev-{{ row.severity }}">{{ row.severity }}</span>
+              <span class="alert-rule-name">{{ row.ruleName }}</span>
+              <span class="alert-rule-count"
+                >{{ row.count }} {{ row.count === 1 ? 'alert' : 'alerts' }}</span
+              >
+              <span class="muted">{{ row.unacknowledged }} not acknowledged</span>
+            </button>
+          } @else {
+            <app-alert-row [alert]="row.alert" />
+          }
+        </div>
+      </cdk-virtual-scroll-viewport>
+      @if (!rows().length) {
+        <p class="alert-empty muted">
+          {{
+            !store.snapshots()
+              ? 'Waiting for the gateway…'
+              : counts().total
+                ? 'No active alert matches the filters.'
+                : 'No active alerts.'
+          }}
+        </p>
       }
-      <app-alert-list
-        data-testid="history"
-        [alerts]="history()"
-        [actions]="false"
-        [emptyText]="loading() ? 'Loading…' : 'No events match the filters.'"
-      />
+    } @else {
+      <app-alert-history [filter]="historyFilter()" [reloads]="reloads()" />
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -119,40 +220,59 @@ export class AlertsPage {
 
   protected readonly store = inject(AlertStore);
   private readonly devices = inject(DeviceStore);
-  private readonly api = inject(AlertsApi);
   protected readonly severities = ALERT_SEVERITIES;
   protected readonly states = ALERT_STATES;
+  protected readonly sorts = ALERT_SORTS;
+  protected readonly rowPx = ALERT_ROW_PX;
 
   protected readonly activeTab = signal<Tab>('active');
   protected readonly deviceFilter = signal('');
   protected readonly severity = signal<AlertSeverity | ''>('');
   protected readonly state = signal<AlertState | ''>('');
-  protected readonly history = signal<readonly AlertEvent[]>([]);
-  protected readonly loading = signal(false);
-  protected readonly historyError = signal<string | null>(null);
-  private readonly reloads = signal(0);
-  private request = 0;
+  protected readonly ack = signal<AckFilter>('');
+  protected readonly sort = signal<AlertSort>('severity');
+  protected readonly groupByRule = signal(false);
+  /** Rules whose alerts are shown under their heading (group by rule). */
+  private readonly expanded = signal<ReadonlySet<string>>(new Set());
+  protected readonly reloads = signal(0);
 
-  protected readonly deviceOptions = computed(() => {
+  protected readonly counts = computed(() => countAlerts(this.store.active()));
+
+  /** The filtered, sorted active list (the whole of it, not just what is on screen). */
+  protected readonly shown = computed(() => {
     this.devices.revision();
-    const ids = new Set(this.devices.all().map((d) => d.deviceId));
-    for (const alert of this.store.active()) ids.add(alert.deviceId);
-    const current = this.deviceFilter();
-    if (current) ids.add(current);
-    return [...ids].sort();
+    const text = this.deviceFilter();
+    const filtered = filterAlerts(
+      this.store.active(),
+      { severity: this.severity(), state: this.state(), ack: this.ack(), device: text },
+      text ? (id) => this.devices.get(id)?.name : undefined,
+    );
+    return sortAlerts(filtered, this.sort());
   });
 
-  protected readonly active = computed(() => {
-    const device = this.deviceFilter();
-    const severity = this.severity();
-    return this.store
-      .active()
-      .filter((a) => (!device || a.deviceId === device) && (!severity || a.severity === severity));
-  });
+  protected readonly rows = computed<AlertListRow[]>(() =>
+    this.groupByRule() ? ruleRows(this.shown(), this.expanded()) : flatRows(this.shown()),
+  );
+  protected readonly trackRow = (_: number, row: AlertListRow) => row.key;
 
-  /** Ids of the devices on the active list (sorted, bounded), stable while the set is unchanged. */
-  private readonly alertDevices = computed(
-    () => [...new Set(this.store.active().map((a) => a.deviceId))].sort().slice(0, NAMED_DEVICES),
+  protected readonly historyFilter = computed<HistoryFilter>(() => ({
+    device: this.deviceFilter(),
+    severity: this.severity(),
+    state: this.state(),
+  }));
+
+  private readonly viewport = viewChild(CdkVirtualScrollViewport);
+  /** The rows the viewport renders now (on screen plus CDK's buffer). */
+  private readonly rendered = signal<ListRange>({ start: 0, end: 0 });
+  /** Ids of the devices of the rendered rows (sorted, bounded), stable while the set is unchanged. */
+  private readonly renderedDevices = computed(
+    () => {
+      const { start, end } = this.rendered();
+      const ids = new Set<string>();
+      for (const row of this.rows().slice(start, end))
+        if (row.kind === 'alert') ids.add(row.alert.deviceId);
+      return [...ids].sort().slice(0, NAMED_DEVICES);
+    },
     { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
   );
 
@@ -161,10 +281,29 @@ export class AlertsPage {
     // status changes follow; no history is asked for.
     const live = inject(LiveService);
     effect((onCleanup) => {
-      const devices = this.alertDevices();
-      if (!devices.length) return;
-      const handle = untracked(() => live.watch({ devices, historyMs: 0, maxPoints: 1 }));
-      onCleanup(() => handle.release());
+      const subscription = this.viewport()?.renderedRangeStream.subscribe((range) =>
+        this.rendered.set(range),
+      );
+      onCleanup(() => subscription?.unsubscribe());
+    });
+    // Throttled, not debounced: while a storm keeps changing the rows on screen, a debounce
+    // would never fire. The timer takes the set current when it fires.
+    let named: WatchHandle | null = null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    effect(() => {
+      this.renderedDevices();
+      timer ??= setTimeout(() => {
+        timer = null;
+        const devices = untracked(this.renderedDevices);
+        // The new watch first: devices on screen before and after stay subscribed.
+        const next = devices.length ? live.watch({ devices, historyMs: 0, maxPoints: 1 }) : null;
+        named?.release();
+        named = next;
+      }, NAMES_EVERY_MS);
+    });
+    inject(DestroyRef).onDestroy(() => {
+      if (timer) clearTimeout(timer);
+      named?.release();
     });
     effect(() => {
       const device = this.device();
@@ -174,39 +313,17 @@ export class AlertsPage {
         if (tab === 'history') this.activeTab.set('history');
       });
     });
-    // History: (re)load when the tab opens, a filter changes, or on Reload.
-    effect(() => {
-      if (this.activeTab() !== 'history') return;
-      const filter = {
-        deviceId: this.deviceFilter(),
-        severity: this.severity(),
-        state: this.state(),
-        limit: 200,
-      };
-      this.reloads();
-      untracked(() => void this.load(filter));
+  }
+
+  protected toggleRule(ruleId: string): void {
+    this.expanded.update((set) => {
+      const next = new Set(set);
+      if (!next.delete(ruleId)) next.add(ruleId);
+      return next;
     });
   }
 
   protected reload(): void {
     this.reloads.update((n) => n + 1);
-  }
-
-  private async load(filter: Parameters<AlertsApi['history']>[0]): Promise<void> {
-    const request = ++this.request;
-    this.loading.set(true);
-    try {
-      const events = await this.api.history(filter);
-      if (request !== this.request) return;
-      this.history.set(events);
-      this.historyError.set(null);
-    } catch (error) {
-      if (request !== this.request) return;
-      this.historyError.set(
-        `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    } finally {
-      if (request === this.request) this.loading.set(false);
-    }
   }
 }

@@ -30,6 +30,8 @@ export interface AlertHistoryFilter {
   deviceId?: string;
   severity?: AlertSeverity | '';
   state?: AlertState | '';
+  /** Only events updated at or before this time (ms): the next page of a newest-first list. */
+  to?: number;
   limit?: number;
 }
 
@@ -44,6 +46,7 @@ export class AlertsApi {
     if (filter.deviceId) query.set('deviceId', filter.deviceId);
     if (filter.severity) query.set('severity', filter.severity);
     if (filter.state) query.set('state', filter.state);
+    if (filter.to !== undefined) query.set('to', String(filter.to));
     query.set('limit', String(filter.limit ?? 200));
     const body = await this.get<AlertHistoryResponse>(`/api/alerts/history?${query}`);
     return Array.isArray(body?.events) ? body.events : [];

@@ -115,4 +115,32 @@ describe('AlertStore', () => {
     sut.applyIfNewer(acknowledged(b, 'bo', T0 + 30));
     expect(sut.get('b')?.acknowledgedBy).toBe('bo');
   });
+
+  it('takes a storm of 5,000 events without sorting per event: the list is built once, when read', () => {
+    sut.replaceAll([]);
+    const sort = jest.spyOn(Array.prototype, 'sort');
+    try {
+      for (let i = 0; i < 5000; i++)
+        sut.apply(
+          alertEvent({
+            id: `s${i}`,
+            deviceId: `sim-${i}`,
+            severity: i % 2 ? 'warning' : 'critical',
+            raisedAt: T0 + i,
+          }),
+        );
+      expect(sort).not.toHaveBeenCalled();
+      expect(sut.size).toBe(5000);
+      const active = sut.active();
+      expect(sort).toHaveBeenCalledTimes(1);
+      expect(active).toHaveLength(5000);
+      expect(active[0].id).toBe('s4998');
+      expect(active[4999].id).toBe('s1');
+      expect(sut.counts()).toMatchObject({ critical: 2500, warning: 2500 });
+      sut.active();
+      expect(sort).toHaveBeenCalledTimes(1);
+    } finally {
+      sort.mockRestore();
+    }
+  });
 });

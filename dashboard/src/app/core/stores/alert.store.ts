@@ -8,8 +8,11 @@ import { ALERT_SEVERITIES } from '@pulse/protocol/core';
  * socket or know about rules.
  */
 
-/** Most active alerts held (the least severe, oldest are dropped beyond it). */
-export const MAX_ACTIVE_ALERTS = 1000;
+/**
+ * Most active alerts held (the least severe, oldest are dropped beyond it): twice the 5,000-alert
+ * storm the alerts page is built and tested for (decision 0017).
+ */
+export const MAX_ACTIVE_ALERTS = 10_000;
 /** Lifecycle events kept for the "recent" list (newest first). */
 export const MAX_RECENT_ALERTS = 200;
 
@@ -47,13 +50,21 @@ export type SeverityCounts = Record<AlertSeverity, number>;
  * The active alerts (snapshot from `alerts` on every connect, then `alert`
  * deltas) and a bounded list of recent lifecycle events. Plain code fed by the
  * live service; views read the signals.
+ *
+ * Cheap under a storm: an event updates the map and bumps a version (O(1)); the sorted list is
+ * a lazy `computed`, so it is rebuilt once when a view next reads it (once per change detection,
+ * i.e. per frame), however many events arrived since. Never one sort per event.
  */
 @Injectable({ providedIn: 'root' })
 export class AlertStore {
   private readonly byId = new Map<string, AlertEvent>();
-  private readonly _active = signal<readonly AlertEvent[]>([]);
+  /** Bumped on every change of {@link byId}; the lists below recompute from it when read. */
+  private readonly version = signal(0);
   /** Active alerts, most severe first, newest first; at most {@link maxActive}. */
-  readonly active = this._active.asReadonly();
+  readonly active = computed<readonly AlertEvent[]>(() => {
+    this.version();
+    return [...this.byId.values()].sort(compareAlerts);
+  });
   private readonly _recent = signal<readonly AlertEvent[]>([]);
   /** Lifecycle events received live, newest first; at most {@link maxRecent}. */
   readonly recent = this._recent.asReadonly();
@@ -69,14 +80,14 @@ export class AlertStore {
   /** Active alerts per severity. */
   readonly counts = computed<SeverityCounts>(() => {
     const counts = emptyCounts();
-    for (const alert of this._active()) counts[alert.severity] = (counts[alert.severity] ?? 0) + 1;
+    for (const alert of this.active()) counts[alert.severity] = (counts[alert.severity] ?? 0) + 1;
     return counts;
   });
 
   /** Per device: highest severity and counts (the list is sorted, so the first seen is the highest). */
   readonly byDevice = computed(() => {
     const map = new Map<string, DeviceAlertSummary>();
-    for (const alert of this._active()) {
+    for (const alert of this.active()) {
       let entry = map.get(alert.deviceId);
       if (!entry)
         map.set(
@@ -93,25 +104,34 @@ export class AlertStore {
     return this.byId.get(id);
   }
 
+  /** Active alerts held now (without building the sorted list). */
+  get size(): number {
+    return this.byId.size;
+  }
+
   /** Replace the active list with the gateway's snapshot (sent on every (re)connect). */
   replaceAll(alerts: readonly AlertEvent[]): void {
     this.byId.clear();
     if (Array.isArray(alerts))
       for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
+    if (this.byId.size > this.maxActive) {
+      // Once per snapshot: keep the most severe, newest.
+      const keep = [...this.byId.values()].sort(compareAlerts);
+      for (const extra of keep.splice(this.maxActive)) this.drop(extra.id);
+    }
     this._snapshots.update((n) => n + 1);
-    this.publish();
+    this.changed();
   }
 
   /** Apply one lifecycle event (deltas arrive in order on one socket). */
   apply(alert: AlertEvent): void {
     if (!valid(alert)) return;
-    if (alert.active) this.byId.set(alert.id, alert);
-    else this.byId.delete(alert.id);
+    this.put(alert);
     const recent = this._recent();
     const next = [alert, ...recent];
     if (next.length > this.maxRecent) next.length = this.maxRecent;
     this._recent.set(next);
-    this.publish();
+    this.changed();
   }
 
   /**
@@ -127,20 +147,32 @@ export class AlertStore {
       (held.acknowledgedAt !== null && held.updatedAt === alert.updatedAt)
     )
       return;
-    if (alert.active) this.byId.set(alert.id, alert);
-    else this.byId.delete(alert.id);
-    this.publish();
+    this.put(alert);
+    this.changed();
   }
 
-  private publish(): void {
-    const list = [...this.byId.values()].sort(compareAlerts);
-    if (list.length > this.maxActive) {
-      for (const extra of list.splice(this.maxActive)) {
-        this.byId.delete(extra.id);
-        this.dropped++;
-      }
+  private put(alert: AlertEvent): void {
+    if (!alert.active) {
+      this.byId.delete(alert.id);
+      return;
     }
-    this._active.set(list);
+    this.byId.set(alert.id, alert);
+    // Over the bound (a storm beyond it): one linear scan for the least severe, oldest.
+    if (this.byId.size > this.maxActive) {
+      let last: AlertEvent | null = null;
+      for (const held of this.byId.values())
+        if (!last || compareAlerts(held, last) > 0) last = held;
+      if (last) this.drop(last.id);
+    }
+  }
+
+  private drop(id: string): void {
+    this.byId.delete(id);
+    this.dropped++;
+  }
+
+  private changed(): void {
+    this.version.update((n) => n + 1);
   }
 }
 

@@ -1,0 +1,148 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  signal,
+  untracked,
+} from '@angular/core';
+import { ScrollingModule } from '@angular/cdk/scrolling';
+import '../core/render/cdk-viewport-styles';
+import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core';
+import { ALERT_LIMITS, isValidId } from '@pulse/protocol/core';
+import { AlertsApi } from '../core/http/alerts-api';
+import { AlertRowComponent } from './alert-row.component';
+import { ALERT_ROW_PX } from './alert-view';
+
+/*
+ * The alert history tab: lifecycle events from `GET /api/alerts/history`, newest first, in a
+ * virtual list, a page at a time; the next page is asked for when the user scrolls near the end.
+ * Owns the pages it loaded and the request in flight; filters are the page's inputs. It must not
+ * read the live socket (the history is HTTP only).
+ */
+
+/** Events per request (the gateway answers at most {@link ALERT_LIMITS.maxQueryLimit}). */
+export const HISTORY_PAGE = 500;
+/** Ask for the next page when the first row on screen is this close to the last one loaded. */
+const LOAD_AHEAD_ROWS = 60;
+
+export interface HistoryFilter {
+  /** Exact device id (the gateway filters by id; anything else is not sent). */
+  device: string;
+  severity: AlertSeverity | '';
+  state: AlertState | '';
+}
+
+/** The same event seen on two pages (pages overlap at the shared `updatedAt`). */
+const eventKey = (e: AlertEvent) => `${e.id}|${e.updatedAt}|${e.state}|${e.count}`;
+
+@Component({
+  selector: 'app-alert-history',
+  imports: [ScrollingModule, AlertRowComponent],
+  template: `
+    @if (error(); as error) {
+      <p class="alert-error" role="alert">{{ error }}</p>
+    }
+    <cdk-virtual-scroll-viewport
+      scrollWindow
+      class="alert-rows"
+      role="list"
+      aria-label="Alert history"
+      data-testid="history"
+      [itemSize]="rowPx"
+      (scrolledIndexChange)="scrolled($event)"
+    >
+      <div
+        *cdkVirtualFor="let e of events(); trackBy: trackEvent"
+        class="alert-vrow"
+        role="listitem"
+      >
+        <app-alert-row [alert]="e" [actions]="false" />
+      </div>
+    </cdk-virtual-scroll-viewport>
+    <p class="alert-empty muted" data-testid="history-status">
+      @if (loading()) {
+        Loading…
+      } @else if (!events().length) {
+        No events match the filters.
+      } @else if (complete()) {
+        {{ events().length }} events: the whole history the gateway keeps.
+      } @else {
+        {{ events().length }} events so far; scroll for more.
+      }
+    </p>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class AlertHistoryComponent {
+  readonly filter = input.required<HistoryFilter>();
+  /** Bumped by the page's Reload button. */
+  readonly reloads = input(0);
+
+  private readonly api = inject(AlertsApi);
+  protected readonly rowPx = ALERT_ROW_PX;
+  protected readonly events = signal<readonly AlertEvent[]>([]);
+  protected readonly loading = signal(false);
+  protected readonly error = signal<string | null>(null);
+  /** The last page came back short: nothing older to ask for. */
+  protected readonly complete = signal(false);
+  private readonly seen = new Set<string>();
+  private request = 0;
+  private readonly query = computed(() => {
+    const f = this.filter();
+    return {
+      deviceId: isValidId(f.device.trim()) ? f.device.trim() : '',
+      severity: f.severity,
+      state: f.state,
+    };
+  });
+  protected readonly trackEvent = (_: number, e: AlertEvent) => eventKey(e);
+
+  constructor() {
+    effect(() => {
+      this.query();
+      this.reloads();
+      untracked(() => void this.load(true));
+    });
+  }
+
+  protected scrolled(firstVisible: number): void {
+    if (this.loading() || this.complete()) return;
+    if (firstVisible + LOAD_AHEAD_ROWS >= this.events().length) void this.load(false);
+  }
+
+  private async load(fresh: boolean): Promise<void> {
+    const request = ++this.request;
+    const loaded = fresh ? [] : this.events();
+    const last = loaded[loaded.length - 1];
+    this.loading.set(true);
+    try {
+      const page = await this.api.history({
+        ...this.query(),
+        limit: Math.min(HISTORY_PAGE, ALERT_LIMITS.maxQueryLimit),
+        to: last?.updatedAt,
+      });
+      if (request !== this.request) return;
+      if (fresh) this.seen.clear();
+      const added = page.filter((e) => {
+        const key = eventKey(e);
+        if (this.seen.has(key)) return false;
+        this.seen.add(key);
+        return true;
+      });
+      // A full page that added nothing would ask for the same page forever: stop there.
+      this.complete.set(page.length < HISTORY_PAGE || added.length === 0);
+      this.events.set(fresh ? added : [...loaded, ...added]);
+      this.error.set(null);
+    } catch (error) {
+      if (request !== this.request) return;
+      this.error.set(
+        `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } finally {
+      if (request === this.request) this.loading.set(false);
+    }
+  }
+}
