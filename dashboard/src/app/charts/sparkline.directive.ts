@@ -6,6 +6,13 @@ import { SeriesStore } from '../core/stores/series.store';
 import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 
 /**
+ * Points a sparkline asks for per metric when its device comes on screen: about one per 1.2 px
+ * of a 72 px line, so a screenful of tiles fills from a small acknowledgement (decimated by the
+ * gateway, min and max per bucket, over the tile's window).
+ */
+export const SPARKLINE_POINTS = 60;
+
+/**
  * A tiny hand-drawn line on a `<canvas>`: no Chart.js instance per tile, so a
  * fleet of hundreds of tiles stays cheap. Drawn by the shared frame scheduler
  * when its series changed or the window moved by a pixel, not more often than

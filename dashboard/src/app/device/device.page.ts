@@ -167,9 +167,10 @@ export class DevicePage {
   );
 
   protected readonly view = computed(() => {
-    this.store.revision();
-    this.clock.now();
     const id = this.id();
+    // Bumped on every change to this device: a reading's value shows on the next frame.
+    this.store.version(id)();
+    this.clock.now();
     const d = this.store.get(id);
     const now = this.live.serverNow();
     if (!d) {

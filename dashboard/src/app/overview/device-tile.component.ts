@@ -76,9 +76,11 @@ export class DeviceTileComponent {
   private readonly live = inject(LiveService);
 
   protected readonly view = computed(() => {
-    this.store.revision(); // the record is mutated in place: re-read on every store revision
-    this.clock.now();
     const d = this.device();
+    // The record is mutated in place: its version is bumped on every change, so a reading's
+    // value is on screen the frame after it arrives (and no other tile re-renders for it).
+    this.store.version(d.deviceId)();
+    this.clock.now();
     const now = this.live.serverNow();
     const ageMs = d.lastHeard === null ? null : Math.max(0, now - d.lastHeard);
     const health = deviceHealth(d, now, this.staleMs());

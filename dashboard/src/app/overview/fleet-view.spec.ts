@@ -1,5 +1,6 @@
 import {
   chunkRows,
+  fleetSorts,
   queryFleet,
   rowHeights,
   tilesPerRow,
@@ -68,6 +69,31 @@ describe('queryFleet', () => {
     expect(
       ids(queryFleet(fleet, { text: 'hall', group: 'hall-a', sort: 'name' }, noAlerts)),
     ).toEqual(['b-1', 'f-1']);
+  });
+
+  it('sorts by a metric’s latest value, highest first, devices without it last', () => {
+    const withValues = [
+      { ...device('a', 'A', null, null), latest: { temperature: 20 } },
+      { ...device('b', 'B', null, null), latest: { power: 5 } },
+      { ...device('c', 'C', null, null), latest: { temperature: 85.5 } },
+      { ...device('d', 'D', null, null), latest: { temperature: -3 } },
+    ];
+    const sorted = queryFleet(
+      withValues,
+      { text: '', group: '', sort: 'metric:temperature' },
+      noAlerts,
+    );
+    expect(ids(sorted)).toEqual(['c', 'a', 'd', 'b']);
+  });
+
+  it('offers a sort per metric the fleet has, after the fixed ones', () => {
+    expect(fleetSorts(['temperature', 'humidity']).map((s) => s.value)).toEqual([
+      'name',
+      'last-seen',
+      'severity',
+      'metric:humidity',
+      'metric:temperature',
+    ]);
   });
 
   it('leaves the store’s array alone', () => {

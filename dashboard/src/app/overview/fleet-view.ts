@@ -7,13 +7,33 @@ import type { DeviceState } from '../core/stores/device.store';
  * each device's alert severity. It must not render or measure anything itself.
  */
 
-/** How the overview orders the fleet; `name` is the default. */
-export type FleetSort = 'name' | 'last-seen' | 'severity';
+/** How the overview orders the fleet; `name` is the default, `metric:<name>` a metric's latest value. */
+export type FleetSort = 'name' | 'last-seen' | 'severity' | `metric:${string}`;
 export const FLEET_SORTS: readonly { value: FleetSort; label: string }[] = [
   { value: 'name', label: 'Name' },
   { value: 'last-seen', label: 'Last seen' },
   { value: 'severity', label: 'Alert severity' },
 ];
+
+/** The sort menu: the fixed orders, then one per metric known in the fleet (highest value first). */
+export function fleetSorts(metrics: readonly string[]): { value: FleetSort; label: string }[] {
+  return [
+    ...FLEET_SORTS,
+    ...[...metrics]
+      .sort((a, b) => collator.compare(a, b))
+      .map((m) => ({ value: `metric:${m}` as FleetSort, label: `${m}, highest first` })),
+  ];
+}
+
+/** The metric a `metric:<name>` sort orders by, else null. */
+export function sortMetric(sort: FleetSort): string | null {
+  return sort.startsWith('metric:') ? sort.slice('metric:'.length) : null;
+}
+
+/** The order depends on values that change with every reading (re-sorted at a throttled rate). */
+export function sortReadsKeys(sort: FleetSort): boolean {
+  return sort !== 'name';
+}
 
 export interface FleetQuery {
   /** Text searched in name, id and group (case-insensitive); blank matches all. */
@@ -30,15 +50,19 @@ export const TILE_GAP_PX = 12;
 export const TILE_ROW_PX = 212;
 export const HEADING_ROW_PX = 48;
 
-type Named = Pick<DeviceState, 'deviceId' | 'name' | 'group' | 'lastHeard'>;
+type Named = Pick<DeviceState, 'deviceId' | 'name' | 'group' | 'lastHeard'> &
+  Partial<Pick<DeviceState, 'latest'>>;
 
+/** The same order as `localeCompare`, several times faster over a 10,000-device fleet. */
+const collator = new Intl.Collator();
 const byName = (a: Named, b: Named) =>
-  a.name.localeCompare(b.name) || a.deviceId.localeCompare(b.deviceId);
+  collator.compare(a.name, b.name) || collator.compare(a.deviceId, b.deviceId);
 
 /**
  * The devices matching `query`, sorted. `severityOf` gives a device's highest active alert as a
  * rank (0 = critical, larger = milder) or null without alerts: alerting devices first, most
- * severe first, then by name. `last-seen` puts the most recently heard first, never-heard last.
+ * severe first, then by name. `last-seen` puts the most recently heard first, never-heard last;
+ * `metric:<name>` the highest latest value of that metric first, devices without it last.
  */
 export function queryFleet<T extends Named>(
   devices: readonly T[],
@@ -59,6 +83,11 @@ export function queryFleet<T extends Named>(
   if (query.sort === 'severity') {
     const rank = (d: Named) => severityOf(d.deviceId) ?? Number.MAX_SAFE_INTEGER;
     return matches.sort((a, b) => rank(a) - rank(b) || byName(a, b));
+  }
+  const metric = sortMetric(query.sort);
+  if (metric !== null) {
+    const value = (d: Named) => d.latest?.[metric] ?? -Infinity;
+    return matches.sort((a, b) => value(b) - value(a) || byName(a, b));
   }
   return matches.sort(byName);
 }

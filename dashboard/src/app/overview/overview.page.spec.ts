@@ -3,21 +3,36 @@ import { provideRouter } from '@angular/router';
 import { By } from '@angular/platform-browser';
 import { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import type { DeviceInfo } from '@pulse/protocol/core';
-import { DeviceStore } from '../core/stores/device.store';
 import { LIVE_SOCKET_FACTORY } from '../core/live/live-socket';
-import { fakeSocketFactory } from '../testing/fake-live-socket';
+import { FakeLiveSocket, fakeSocketFactory } from '../testing/fake-live-socket';
+import { SummaryDevice, fleetSummary, replySummary } from '../testing/fleet-summary';
 import { alertEvent } from '../testing/alerts';
 import { viewportInjectsStyles } from './cdk-viewport-styles';
 import { OverviewPage } from './overview.page';
 
-const info = (deviceId: string, name: string, group: string): DeviceInfo => ({
-  deviceId,
+const device = (id: string, name: string, group: string, temperature?: number): SummaryDevice => ({
+  id,
+  name,
+  group,
+  values: temperature === undefined ? {} : { temperature },
+});
+
+/** What the gateway says of a device when it is subscribed (its meta, with the unit). */
+const info = (d: SummaryDevice): DeviceInfo => ({
+  deviceId: d.id,
   status: 'online',
   lastSeen: Date.now(),
   lastTs: Date.now(),
-  meta: { name, group, units: { temperature: '°C' } },
+  meta: { name: d.name ?? undefined, group: d.group ?? undefined, units: { temperature: '°C' } },
   metrics: ['temperature'],
 });
+
+/** Let promises and zero-delay timers (the device set's first diff) run. */
+const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The pending subscribes for devices (the tiles on screen), oldest first. */
+const deviceSubscribes = (socket: FakeLiveSocket) =>
+  socket.subscribes.filter((s) => s.request.devices?.length);
 
 describe('OverviewPage', () => {
   // jsdom has no layout: give the window (the scroller the overview uses) a screen's height.
@@ -31,9 +46,9 @@ describe('OverviewPage', () => {
 
   async function render(
     devices = [
-      info('b-1', 'Boiler', 'hall-a'),
-      info('p-1', 'Pump', 'hall-b'),
-      info('f-1', 'Fan', 'hall-a'),
+      device('b-1', 'Boiler', 'hall-a', 71.5),
+      device('p-1', 'Pump', 'hall-b', 20),
+      device('f-1', 'Fan', 'hall-a', 30),
     ],
   ) {
     const sockets = fakeSocketFactory();
@@ -44,15 +59,8 @@ describe('OverviewPage', () => {
     await fixture.whenStable();
     const socket = sockets.last();
     socket.server.connected('websocket');
-    socket.subscribes[0].reply({
-      ok: true,
-      serverTime: Date.now(),
-      devices,
-      history: [{ deviceId: 'b-1', metric: 'temperature', t: [Date.now()], v: [71.5] }],
-      rooms: ['fleet'],
-    });
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-    TestBed.inject(DeviceStore).flush();
+    replySummary(socket, fleetSummary(devices, ['temperature']));
+    await tick();
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
     // The viewport measures the window once rendered; ask again now that rows exist.
@@ -61,20 +69,33 @@ describe('OverviewPage', () => {
     const settle = async () => {
       viewport.checkViewportSize();
       await fixture.whenStable();
+      await tick();
+      await fixture.whenStable();
     };
+    await settle();
+    // The gateway answers the subscribe of the tiles on screen: their meta and a sparkline's history.
+    for (const pending of deviceSubscribes(socket))
+      pending.reply({
+        ok: true,
+        serverTime: Date.now(),
+        devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
+        history: [],
+        rooms: [],
+      });
     await settle();
     const tiles = () =>
       [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
     return { fixture, el, socket, tiles, settle };
   }
 
-  it('subscribes to the whole fleet with a few minutes of history', async () => {
+  it('follows the fleet summary and subscribes only the devices on screen, with a sparkline of history', async () => {
     const { socket } = await render();
-    expect(socket.subscribes[0].request).toMatchObject({
-      fleet: true,
-      history: true,
-      maxPoints: 300,
-    });
+    expect(socket.subscribes.some((s) => s.request.fleet)).toBe(false);
+    expect(socket.subscribes[0].request).toEqual({ summary: true, history: false });
+    const visible = deviceSubscribes(socket);
+    expect(visible).toHaveLength(1);
+    expect(visible[0].request).toMatchObject({ history: true, maxPoints: 60 });
+    expect([...(visible[0].request.devices ?? [])].sort()).toEqual(['b-1', 'f-1', 'p-1']);
   });
 
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
@@ -129,21 +150,67 @@ describe('OverviewPage', () => {
     expect(tiles()).toEqual(['f-1', 'p-1', 'b-1']);
   });
 
-  it('keeps the DOM to the rows on screen, however large the fleet', async () => {
+  it('keeps the DOM and the subscription to the rows on screen, however large the fleet', async () => {
     const fleet = Array.from({ length: 2000 }, (_, i) =>
-      info(`sim-${String(i + 1).padStart(4, '0')}`, `Env sensor ${i + 1}`, 'hall-a'),
+      device(`sim-${String(i + 1).padStart(4, '0')}`, `Env sensor ${i + 1}`, 'hall-a', i),
     );
-    const { el, tiles } = await render(fleet);
+    const { el, tiles, socket } = await render(fleet);
     expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('2000 / 2000');
     // 900 px of window plus the buffer above and below, one tile per row without layout width.
     expect(tiles().length).toBeGreaterThan(0);
     expect(tiles().length).toBeLessThan(12);
     expect(tiles()[0]).toBe('sim-0001');
+    const subscribed = deviceSubscribes(socket).flatMap((s) => s.request.devices ?? []);
+    expect(subscribed.sort()).toEqual([...tiles()].sort());
+  });
+
+  it("sorts by any metric's latest value, highest first, over the whole fleet", async () => {
+    const fleet = Array.from({ length: 500 }, (_, i) =>
+      device(`sim-${String(i).padStart(3, '0')}`, `Sensor ${i}`, 'hall-a', (i * 37) % 500),
+    );
+    const { fixture, el, tiles, settle } = await render(fleet);
+    const sort = el.querySelector('[data-testid=fleet-sort]') as HTMLSelectElement;
+    const options = [...sort.options].map((o) => o.value);
+    expect(options).toContain('metric:temperature');
+    sort.value = 'metric:temperature';
+    sort.dispatchEvent(new Event('change'));
+    await fixture.whenStable();
+    await settle();
+    // 37 × i mod 500 is 499 for i = 27, then 498 for i = 54.
+    expect(tiles().slice(0, 2)).toEqual(['sim-027', 'sim-054']);
+  });
+
+  it("shows a reading's value on its tile at the next change detection, with no timer in between", async () => {
+    const { fixture, el, socket } = await render();
+    const value = () =>
+      el.querySelector('.tile[data-device-id="b-1"] .metric-value')?.textContent?.trim();
+    expect(value()).toBe('71.50°C');
+    socket.server.readings([
+      { deviceId: 'b-1', ts: Date.now() + 1000, values: { temperature: 42.25 } },
+    ]);
+    // No await: nothing may wait for a throttle timer (the frame's change detection is all).
+    fixture.detectChanges();
+    expect(value()).toBe('42.25°C');
+    socket.server.readings([
+      { deviceId: 'b-1', ts: Date.now() + 2000, values: { temperature: 42.5 } },
+    ]);
+    fixture.detectChanges();
+    expect(value()).toBe('42.50°C');
+  });
+
+  it('drops the devices the summary says left the fleet', async () => {
+    const { fixture, el, socket, tiles, settle } = await render();
+    socket.server.summary({ at: Date.now(), changed: [], removed: ['p-1'] });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the list re-renders within 250 ms
+    await fixture.whenStable();
+    await settle();
+    expect(tiles()).toEqual(['b-1', 'f-1']);
+    expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('2 / 2');
   });
 
   it('shortens a long name in the middle and always shows the id', async () => {
     const { el } = await render([
-      info('env-0042', 'Env sensor in the north wing 0042 · Hall A', 'hall-a'),
+      device('env-0042', 'Env sensor in the north wing 0042 · Hall A', 'hall-a'),
     ]);
     const tile = el.querySelector('.tile[data-device-id="env-0042"]') as HTMLElement;
     const name = tile.querySelector('.tile-name') as HTMLElement;

@@ -8,36 +8,47 @@ import {
   effect,
   inject,
   signal,
+  viewChild,
 } from '@angular/core';
-import { ScrollingModule, VIRTUAL_SCROLL_STRATEGY, ViewportRuler } from '@angular/cdk/scrolling';
+import type { ListRange } from '@angular/cdk/collections';
+import {
+  CdkVirtualScrollViewport,
+  ScrollingModule,
+  VIRTUAL_SCROLL_STRATEGY,
+  ViewportRuler,
+} from '@angular/cdk/scrolling';
 import './cdk-viewport-styles';
 import { AlertStore, severityRank } from '../core/stores/alert.store';
 import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
 import { DeviceTileComponent } from './device-tile.component';
+import { SPARKLINE_POINTS } from '../charts/sparkline.directive';
 import {
-  FLEET_SORTS,
   FleetSort,
   HEADING_ROW_PX,
   OverviewRow,
   TILE_ROW_PX,
   TILE_GAP_PX,
   chunkRows,
+  fleetSorts,
   queryFleet,
   rowHeights,
+  sortReadsKeys,
   tilesPerRow,
 } from './fleet-view';
 import { nameCharsFor } from './middle-ellipsis';
 import { RowHeightsScrollStrategy } from './row-scroll-strategy';
 
 /*
- * The fleet overview page: search, group filter, sort and group-by over the whole device store,
- * drawn as rows of tiles in a CDK virtual scroller (only the rows on screen are in the DOM).
- * Owns the page's query state and the row layout; tiles draw themselves, the stores are
- * LiveService's. It must not subscribe per tile or render devices that are off screen.
+ * The fleet overview page: search, group filter, sort and group-by over the whole device store
+ * (filled by the fleet summary), drawn as rows of tiles in a CDK virtual scroller (only the rows
+ * on screen are in the DOM), and the devices of those rows watched at full rate as one device
+ * set. Owns the page's query state, the row layout and which devices are on screen; tiles draw
+ * themselves, the stores are LiveService's. It must not subscribe per tile, subscribe the whole
+ * fleet's readings, or render devices that are off screen.
  */
 
-/** Sparkline window and history asked for on the overview. */
+/** Sparkline window and the history asked for a tile that comes on screen. */
 const OVERVIEW_WINDOW_MS = 5 * 60_000;
 
 @Component({
@@ -75,7 +86,7 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
         [value]="sort()"
         (change)="sort.set($any($event.target).value)"
       >
-        @for (s of sorts; track s.value) {
+        @for (s of sorts(); track s.value) {
           <option [value]="s.value">Sort: {{ s.label }}</option>
         }
       </select>
@@ -120,10 +131,11 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
 export class OverviewPage {
   private readonly store = inject(DeviceStore);
   private readonly alerts = inject(AlertStore);
+  private readonly live = inject(LiveService);
+  private readonly viewport = viewChild.required(CdkVirtualScrollViewport);
   private readonly strategy = inject(VIRTUAL_SCROLL_STRATEGY) as RowHeightsScrollStrategy;
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   protected readonly windowMs = OVERVIEW_WINDOW_MS;
-  protected readonly sorts = FLEET_SORTS;
   protected readonly headingPx = HEADING_ROW_PX;
   protected readonly tileRowPx = TILE_ROW_PX;
   protected readonly query = signal('');
@@ -133,9 +145,18 @@ export class OverviewPage {
   /** Width of the tile area (px); 0 until measured, which lays out one tile per row. */
   private readonly width = signal(0);
 
+  /** Rows rendered by the virtual scroller (the window ± its buffer). */
+  private readonly range = signal<ListRange>({ start: 0, end: 0 });
+
+  // Membership, names and groups re-render the list at most every 250 ms; sort keys once a
+  // second (store.order); values on screen go straight to their tile (store.version per device).
   private readonly all = computed(() => {
-    this.store.revision();
+    this.store.members();
     return this.store.all();
+  });
+  protected readonly sorts = computed(() => {
+    this.store.members();
+    return fleetSorts(this.store.metricNames());
   });
   protected readonly total = computed(() => this.all().length);
   protected readonly groups = computed(() =>
@@ -149,11 +170,18 @@ export class OverviewPage {
   );
   private readonly filtered = computed(() => {
     const sort = this.sort();
+    if (sortReadsKeys(sort)) this.store.order();
     // Only the severity order reads the alerts: a new alert must not re-sort a name-sorted fleet.
+    // The alert events come first (at once); the summary knows every device's (a storm beyond
+    // the alert store's bound included) within a second: the more severe of the two counts.
     const byDevice = sort === 'severity' ? this.alerts.byDevice() : null;
     return queryFleet(this.all(), { text: this.query(), group: this.group(), sort }, (id) => {
-      const summary = byDevice?.get(id);
-      return summary ? severityRank(summary.severity) : null;
+      const event = byDevice?.get(id);
+      const summary = byDevice ? this.store.get(id)?.alert : null;
+      let rank: number | null = null;
+      for (const a of [event, summary])
+        if (a) rank = Math.min(rank ?? Infinity, severityRank(a.severity));
+      return rank;
     });
   });
   protected readonly shown = computed(() => this.filtered().length);
@@ -166,15 +194,39 @@ export class OverviewPage {
     chunkRows(this.filtered(), this.perRow(), this.groupBy()),
   );
   protected readonly trackRow = (_: number, row: OverviewRow<DeviceState>) => row.key;
+  /** The devices of the rendered rows, the same array while they are the same devices. */
+  private readonly onScreen = computed(
+    () => {
+      const rows = this.rows();
+      const { start, end } = this.range();
+      const ids: string[] = [];
+      for (let i = start; i < Math.min(end, rows.length); i++) {
+        const row = rows[i];
+        if (row.kind === 'tiles') for (const d of row.devices) ids.push(d.deviceId);
+      }
+      return ids;
+    },
+    { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
+  );
 
   constructor() {
-    const handle = inject(LiveService).watch({
-      fleet: true,
-      historyMs: OVERVIEW_WINDOW_MS,
-      maxPoints: 300,
-    });
     const destroyRef = inject(DestroyRef);
-    destroyRef.onDestroy(() => handle.release());
+    // The whole fleet from the summary (at most one change a second), full-rate readings and a
+    // sparkline's worth of history for the devices on screen only.
+    const summary = this.live.watchSummary();
+    const visible = this.live.watchDevices({
+      historyMs: OVERVIEW_WINDOW_MS,
+      maxPoints: SPARKLINE_POINTS,
+    });
+    destroyRef.onDestroy(() => {
+      visible.release();
+      summary.release();
+    });
+    effect(() => visible.set(this.onScreen()));
+    afterNextRender(() => {
+      const ranges = this.viewport().renderedRangeStream.subscribe((r) => this.range.set(r));
+      destroyRef.onDestroy(() => ranges.unsubscribe());
+    });
     effect(() => this.strategy.setHeights(rowHeights(this.rows())));
     // Tiles per row follow the page width: re-measure (and re-chunk) on every resize.
     const measure = () => this.width.set(this.host.nativeElement.clientWidth);

@@ -11,6 +11,7 @@ import type {
   ServerToClientEvents,
   SubscribeAck,
   SubscribeRequest,
+  SummaryEvent,
   UnsubscribeRequest,
 } from '@pulse/protocol/core';
 import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
@@ -40,6 +41,8 @@ export interface LiveSocketHandlers {
   alerts(alerts: AlertEvent[]): void;
   /** One alert lifecycle change (every client gets every one). */
   alert(alert: AlertEvent): void;
+  /** Fleet summary changes (at most one a second), after subscribing with `summary: true`. */
+  summary(delta: SummaryEvent): void;
 }
 
 /**
@@ -100,6 +103,7 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
   socket.on(LiveEvent.alerts, (alerts) => handlers.alerts(alerts));
   socket.on(LiveEvent.alert, (alert) => handlers.alert(alert));
+  socket.on(LiveEvent.summary, (delta) => handlers.summary(delta));
   return {
     connect: () => void socket.connect(),
     disconnect: () => void socket.disconnect(),

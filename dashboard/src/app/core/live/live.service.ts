@@ -6,9 +6,7 @@ import type {
   DeviceInfo,
   GatewayStatus,
   LaggedEvent,
-  MetricSeries,
   Reading,
-  SubscribeAck,
 } from '@pulse/protocol/core';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
 import { DisplayTokenStore } from '../auth/display-token';
@@ -22,11 +20,13 @@ import {
   RANDOM,
   TransportName,
 } from './live-socket';
-import { LiveWatches, Watch, WatchHandle, WatchSpec, targets } from './live-watches';
+import type { DeviceSetHandle, DeviceSetOptions } from './live-rooms';
+import { LiveSubscriptions } from './live-subscriptions';
+import type { WatchHandle, WatchSpec } from './live-watches';
 
 /*
  * The live connection: connection state and reconnects, subscriptions (bookkeeping in
- * live-watches.ts), and feeding the stores, which nothing else in the app writes live data
+ * live-subscriptions.ts), and feeding the stores, which nothing else in the app writes live data
  * into. It must not import socket.io (live-socket.ts does) nor draw (the frame scheduler does).
  */
 
@@ -44,7 +44,6 @@ export interface ConnectionState {
   reason: string | null;
 }
 
-const SUBSCRIBE_TIMEOUT_MS = 10_000;
 const ACK_TIMEOUT_MS = 5_000;
 
 /**
@@ -78,7 +77,16 @@ export class LiveService {
   private readonly devices = inject(DeviceStore);
   private readonly series = inject(SeriesStore);
   private readonly alerts = inject(AlertStore);
-  private readonly watches = new LiveWatches();
+  private readonly subscriptions = new LiveSubscriptions(
+    {
+      socket: () => this.socket,
+      connected: () => this._connection().phase === 'connected',
+      serverNow: () => this.serverNow(),
+      serverTimeIs: (serverTime) => (this.clockOffsetMs = serverTime - Date.now()),
+    },
+    this.devices,
+    this.series,
+  );
   // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
@@ -156,6 +164,7 @@ export class LiveService {
   stop(): void {
     this.stopped = true;
     this.clearRetry();
+    this.subscriptions.stop();
     this.socket?.disconnect();
     this.socket = null;
     this._connection.set({
@@ -172,23 +181,33 @@ export class LiveService {
    * specs share one subscription. History arrives with the acknowledgement.
    */
   watch(spec: WatchSpec): WatchHandle {
-    const { watch, created } = this.watches.acquire(spec);
-    if (created) {
-      if (spec.capacity)
-        for (const id of spec.devices ?? [])
-          watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
-      if (this._connection().phase === 'connected') void this.subscribe(watch);
-    }
     this.start();
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        if (this.watches.release(watch) && this._connection().phase === 'connected')
-          this.socket?.unsubscribe(targets(watch.spec));
-      },
-    };
+    return this.subscriptions.watch(spec);
+  }
+
+  /**
+   * Follow the fleet summary until `release()`: every device's status, last seen, name, group,
+   * latest values and alert state, applied to the device store (snapshot, then changes at most
+   * once a second). Shared by every caller (counted); re-subscribed after each reconnect.
+   */
+  watchSummary(): WatchHandle {
+    this.start();
+    return this.subscriptions.watchSummary();
+  }
+
+  /**
+   * A set of devices a view shows (the tiles on screen), changed with `set()` as often as it
+   * likes: devices that joined are subscribed (history per `options`), those that left
+   * unsubscribed, one diff per DEVICE_SET_BATCH_MS. Counted by device with every other watch.
+   */
+  watchDevices(options: DeviceSetOptions): DeviceSetHandle {
+    this.start();
+    return this.subscriptions.watchDevices(options);
+  }
+
+  /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
+  heldSince(spec: WatchSpec): number | null {
+    return this.subscriptions.heldSince(spec);
   }
 
   /**
@@ -228,11 +247,6 @@ export class LiveService {
     return response.message ? response : { ...response, message: fallback };
   }
 
-  /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
-  heldSince(spec: WatchSpec): number | null {
-    return this.watches.heldSince(spec);
-  }
-
   private transports(): TransportName[] {
     // `?transport=polling` forces long-polling only (tests, proxies that break websockets).
     const search = this.document.defaultView?.location?.search ?? '';
@@ -257,6 +271,7 @@ export class LiveService {
       lagged: (info) => current() && this.onLagged(info),
       alerts: (list) => current() && this.alerts.replaceAll(list),
       alert: (alert) => current() && this.alerts.apply(alert),
+      summary: (delta) => current() && this.subscriptions.summary(delta),
     };
     const auth = (): Record<string, string> => {
       // A paired wall screen: its display token in the handshake (never in the URL).
@@ -293,7 +308,7 @@ export class LiveService {
       nextRetryAt: null,
       reason: null,
     });
-    for (const watch of this.watches.values()) void this.subscribe(watch);
+    this.subscriptions.connected();
   }
 
   private onLost(reason: string, attemptFailed: boolean): void {
@@ -339,49 +354,6 @@ export class LiveService {
     this.retryTimer = null;
   }
 
-  private async subscribe(watch: Watch): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
-    const generation = ++watch.generation;
-    const request = this.watches.request(watch, this.serverNow());
-    let ack: SubscribeAck;
-    try {
-      ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
-    } catch (error) {
-      // Timed out. If the connection is dying the next connect re-subscribes;
-      // if it is merely slow, ask again rather than stay silently unsubscribed.
-      console.warn('[live] subscribe timed out', error);
-      if (this.watches.isCurrent(watch, generation) && this._connection().phase === 'connected')
-        void this.subscribe(watch);
-      return;
-    }
-    if (!this.watches.isCurrent(watch, generation)) return;
-    if (!ack.ok) {
-      console.warn(`[live] subscribe refused: ${ack.error}`);
-      return;
-    }
-    this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
-  }
-
-  /** Merge an acknowledgement: device records, then history into the buffers (filling any gap). */
-  private applySnapshot(
-    watch: Watch,
-    serverTime: number,
-    devices: DeviceInfo[],
-    history: MetricSeries[],
-  ): void {
-    this.clockOffsetMs = serverTime - Date.now();
-    for (const info of devices) this.devices.upsertInfo(info);
-    for (const series of history) {
-      const n = Math.min(series.t.length, series.v.length);
-      if (n === 0) continue;
-      this.series.merge(series);
-      this.devices.noteHistory(series.deviceId, series.metric, series.t[n - 1], series.v[n - 1]);
-      this.watches.noteHeld(watch, series.t[n - 1]);
-    }
-    this.devices.flush();
-  }
-
   /** Device records first (cadence, eviction), then the points of the devices still held. */
   private onReadings(readings: Reading[]): void {
     if (!Array.isArray(readings)) return;
@@ -394,8 +366,7 @@ export class LiveService {
       for (const metric in reading.values)
         this.series.push(reading.deviceId, metric, reading.ts, reading.values[metric]);
     }
-    if (this.watches.size > 0)
-      this.watches.noteReadings(readings, (id) => this.devices.get(id)?.group ?? null);
+    this.subscriptions.noteReadings(readings);
   }
 
   private onDevice(device: DeviceInfo): void {
@@ -413,6 +384,6 @@ export class LiveService {
     console.warn(
       `[live] gateway stopped sending readings at ${info?.since ?? '?'} (we fell behind); re-subscribing`,
     );
-    for (const watch of this.watches.values()) void this.subscribe(watch);
+    this.subscriptions.lagged();
   }
 }

@@ -1,6 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 import type { DeviceInfo, Reading } from '@pulse/protocol/core';
-import { DeviceStore, NOTIFY_MS } from './device.store';
+import { DeviceStore, NOTIFY_MS, ORDER_MS } from './device.store';
 import { deviceHealth } from './device-health';
 import { SeriesStore } from './series.store';
 
@@ -87,12 +87,51 @@ describe('DeviceStore', () => {
     expect(sut.evicted).toBe(1);
   });
 
-  it('re-renders at a bounded rate however fast readings arrive', () => {
+  it('keeps the whole-store revision at a bounded rate however fast readings arrive', () => {
     const before = sut.revision();
     for (let i = 0; i < 100; i++) sut.ingest([reading('d1', i, { v: i })], i);
     expect(sut.revision()).toBe(before);
     jest.advanceTimersByTime(NOTIFY_MS);
     expect(sut.revision()).toBe(before + 1);
+  });
+
+  it("bumps a device's own version at once on each reading, and no other device's", () => {
+    sut.ingest([reading('d1', 1, { v: 1 }), reading('d2', 1, { v: 1 })], 1);
+    const d1 = sut.version('d1');
+    const d2 = sut.version('d2');
+    const [v1, v2] = [d1(), d2()];
+    for (let i = 2; i <= 4; i++) {
+      sut.ingest([reading('d1', i, { v: i })], i);
+      // Every value is seen: one version per reading, no timer in between.
+      expect(d1()).toBe(v1 + i - 1);
+      expect(sut.get('d1')?.latest['v']).toBe(i);
+    }
+    expect(d2()).toBe(v2);
+  });
+
+  it('re-orders lists once a second for sort keys, within 250 ms for new devices or names', () => {
+    sut.ingest([reading('d1', 1, { v: 1 })], 1);
+    jest.advanceTimersByTime(ORDER_MS);
+    const [members, order] = [sut.members(), sut.order()];
+    for (let i = 2; i < 50; i++) sut.ingest([reading('d1', i, { v: i })], i);
+    jest.advanceTimersByTime(ORDER_MS - 1);
+    expect(sut.order()).toBe(order);
+    jest.advanceTimersByTime(1);
+    expect(sut.order()).toBe(order + 1);
+    expect(sut.members()).toBe(members); // values only: the membership did not change
+    sut.ingest([reading('d2', 1, { v: 1 })], 1);
+    jest.advanceTimersByTime(NOTIFY_MS);
+    expect(sut.members()).toBe(members + 1);
+  });
+
+  it('takes removed devices out, with their series, and lists fleet-wide metric names', () => {
+    const gone: string[] = [];
+    sut.onEvict((id) => gone.push(id));
+    sut.ingest([reading('a', 1, { t: 1 }), reading('b', 1, { h: 2 })], 1);
+    expect(sut.metricNames()).toEqual(['t', 'h']);
+    sut.remove(['a', 'unknown']);
+    expect(sut.get('a')).toBeUndefined();
+    expect(gone).toEqual(['a']);
   });
 });
 

@@ -1,17 +1,29 @@
-import { Injectable, signal } from '@angular/core';
-import type { DeviceInfo, DeviceStatus, Reading } from '@pulse/protocol/core';
+import { Injectable, Signal } from '@angular/core';
+import type {
+  AlertSeverity,
+  DeviceInfo,
+  DeviceStatus,
+  DeviceSummary,
+  Reading,
+} from '@pulse/protocol/core';
+import { DS } from '@pulse/protocol/core';
+import { DeviceChanges } from './device-changes';
 import type { HealthInput } from './device-health';
 
 /*
- * The device store: one record per device, bounded, re-rendering views at a throttled rate.
- * Written only by LiveService (and read by every view); see the class below for what it must
- * not touch.
+ * The device store: one record per device, bounded, with change signals at three speeds
+ * (device-changes.ts). Written only by LiveService (readings, acknowledgements, the fleet
+ * summary) and read by every view; see the class below for what it must not touch.
  */
 
 /** Most devices held in the browser; the least recently heard is evicted beyond it. */
 export const MAX_DEVICES = 10_000;
-/** Views re-render from the store at most this often (ms). */
+/** `revision` and `members` are bumped at most this often (ms). */
 export const NOTIFY_MS = 250;
+/** `order` (sort keys: last seen, latest values, alerts) is bumped at most this often (ms). */
+export const ORDER_MS = 1000;
+/** Metric names listed fleet-wide (the sort menu); the gateway's summary table holds 256 too. */
+export const MAX_FLEET_METRICS = 256;
 
 export interface DeviceState extends HealthInput {
   deviceId: string;
@@ -23,24 +35,36 @@ export interface DeviceState extends HealthInput {
   latest: Record<string, number>;
   /** Newest reading timestamp (device clock). */
   lastTs: number | null;
+  /**
+   * Server time `latest` is as of: a live reading's receipt, or the fleet summary's last seen.
+   * A summary entry older than this never replaces the values (the device gets live readings).
+   */
+  valuesAt: number | null;
+  /** Its active alerts as the fleet summary last said (highest severity, count); null: none. */
+  alert: { severity: AlertSeverity; count: number } | null;
 }
 
 /**
- * The device map: plain mutable records (written on every reading) plus one
- * `revision` signal, bumped at most every {@link NOTIFY_MS}, that views read
- * so they re-render at a bounded rate however fast readings arrive.
+ * The device map: plain mutable records (written on every reading) and the signals views read
+ * to re-render: {@link version} per device (bumped synchronously: a number reaches the screen
+ * the frame after its reading), {@link members} and {@link order} for lists, and the throttled
+ * {@link revision} of any change.
  *
- * Owns device records only (status, meta, latest values, cadence, last heard) and the bound
- * on their number. It must not write series points: LiveService does, and drops a device's
- * series when this store reports the device evicted ({@link onEvict}).
+ * Owns device records only (status, meta, latest values, cadence, last heard, the summary's
+ * alert state) and the bound on their number. It must not write series points: LiveService
+ * does, and drops a device's series when this store reports the device gone ({@link onEvict}).
  */
 @Injectable({ providedIn: 'root' })
 export class DeviceStore {
   private readonly devices = new Map<string, DeviceState>();
-  private readonly _revision = signal(0);
-  /** Bumped (throttled) when any device changes; read it to re-render. */
-  readonly revision = this._revision.asReadonly();
-  private notifyTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly changes = new DeviceChanges(NOTIFY_MS, NOTIFY_MS, ORDER_MS);
+  /** Bumped at most every {@link NOTIFY_MS} when any device changes. */
+  readonly revision = this.changes.revision;
+  /** Bumped at most every {@link NOTIFY_MS} when devices come or go, or a name, group or metric name changes. */
+  readonly members = this.changes.members;
+  /** Bumped at most every {@link ORDER_MS} when a sort key changes (last seen, values, alerts, status). */
+  readonly order = this.changes.order;
+  private readonly fleetMetrics = new Set<string>();
   private readonly evictListeners = new Set<(deviceId: string) => void>();
   /** Devices refused or evicted because of {@link MAX_DEVICES}. */
   evicted = 0;
@@ -52,6 +76,11 @@ export class DeviceStore {
     return this.devices.get(deviceId);
   }
 
+  /** Bumped synchronously on every change to this device's record (read it in the view of one device). */
+  version(deviceId: string): Signal<number> {
+    return this.changes.version(deviceId);
+  }
+
   all(): DeviceState[] {
     return [...this.devices.values()];
   }
@@ -60,19 +89,22 @@ export class DeviceStore {
     return this.devices.size;
   }
 
+  /** Metric names seen across the fleet, in first-seen order (at most {@link MAX_FLEET_METRICS}). */
+  metricNames(): string[] {
+    return [...this.fleetMetrics];
+  }
+
   upsertInfo(info: DeviceInfo): DeviceState {
     const device = this.ensure(info.deviceId);
     device.status = info.status;
     if (info.lastSeen !== null) device.lastHeard = Math.max(device.lastHeard ?? 0, info.lastSeen);
     if (info.lastTs !== null) device.lastTs = Math.max(device.lastTs ?? 0, info.lastTs);
     const meta = info.meta;
-    device.name = meta?.name ?? info.deviceId;
-    device.group = meta?.group ?? null;
+    this.rename(device, meta?.name ?? info.deviceId, meta?.group ?? null);
     device.units = meta?.units ?? {};
     device.intervalMs = meta?.intervalMs ?? null;
-    for (const metric of info.metrics)
-      if (!device.metrics.includes(metric)) device.metrics.push(metric);
-    this.notify();
+    for (const metric of info.metrics) this.addMetric(device, metric);
+    this.changed(device.deviceId);
     return device;
   }
 
@@ -80,11 +112,11 @@ export class DeviceStore {
     const device = this.devices.get(deviceId);
     if (device && device.status !== status) {
       device.status = status;
-      this.notify();
+      this.changed(deviceId);
     }
   }
 
-  /** Call `listener` with the id of each device evicted by the bound. Returns the unsubscribe. */
+  /** Call `listener` with the id of each device evicted by the bound or removed. Returns the unsubscribe. */
   onEvict(listener: (deviceId: string) => void): () => void {
     this.evictListeners.add(listener);
     return () => this.evictListeners.delete(listener);
@@ -92,7 +124,8 @@ export class DeviceStore {
 
   /**
    * Apply live readings to the device records: latest values, metrics, cadence and last heard
-   * (server clock at receipt, so a device with a wrong clock is not reported stale).
+   * (server clock at receipt, so a device with a wrong clock is not reported stale). Each
+   * device's version is bumped at once: its tile shows the value on the next frame.
    */
   ingest(readings: readonly Reading[], serverNow: number): void {
     for (let r = 0; r < readings.length; r++) {
@@ -109,38 +142,87 @@ export class DeviceStore {
       if (device.lastTs === null || ts >= device.lastTs) {
         device.lastTs = ts;
         for (const metric in reading.values) device.latest[metric] = reading.values[metric];
+        device.valuesAt = Math.max(device.valuesAt ?? 0, serverNow);
       }
       device.lastHeard = Math.max(device.lastHeard ?? 0, serverNow);
       if (device.status === 'unknown') device.status = 'online';
-      for (const metric in reading.values)
-        if (!device.metrics.includes(metric)) device.metrics.push(metric);
+      for (const metric in reading.values) this.addMetric(device, metric);
+      this.changed(device.deviceId);
     }
-    if (readings.length) this.notify();
   }
 
   /** Latest values from history, for devices we only know from an acknowledgement. */
   noteHistory(deviceId: string, metric: string, ts: number, value: number): void {
     const device = this.devices.get(deviceId);
     if (!device) return;
-    if (!device.metrics.includes(metric)) device.metrics.push(metric);
+    this.addMetric(device, metric);
     if (!(metric in device.latest) || (device.lastTs !== null && ts >= device.lastTs))
       device.latest[metric] = value;
-    this.notify();
+    this.changed(deviceId);
   }
 
-  /** Bump `revision` now (tests, or after a snapshot). */
-  flush(): void {
-    if (this.notifyTimer !== null) clearTimeout(this.notifyTimer);
-    this.notifyTimer = null;
-    this._revision.update((n) => n + 1);
+  /**
+   * Apply fleet summary entries (snapshot or delta, taken at server time `at`, values aligned
+   * with `metrics`): status, last heard (`at - age`), name and group, latest values — unless the
+   * device's values are newer (it receives readings) — and its alert state.
+   */
+  applySummary(entries: readonly DeviceSummary[], metrics: readonly string[], at: number): void {
+    for (const entry of entries) {
+      const id = entry[DS.id];
+      const device = this.ensure(id);
+      const age = entry[DS.age];
+      const seen = age === null ? null : at - age;
+      device.status = entry[DS.status];
+      if (seen !== null) device.lastHeard = Math.max(device.lastHeard ?? 0, seen);
+      this.rename(device, entry[DS.name] ?? id, entry[DS.group]);
+      const values = entry[DS.values];
+      const fresh = seen !== null && seen > (device.valuesAt ?? -Infinity);
+      for (let i = 0; i < values.length && i < metrics.length; i++) {
+        const value = values[i];
+        if (value === null) continue;
+        this.addMetric(device, metrics[i]);
+        if (fresh || !(metrics[i] in device.latest)) device.latest[metrics[i]] = value;
+      }
+      if (fresh) device.valuesAt = seen;
+      const alert = entry[DS.alert];
+      device.alert = alert ? { severity: alert[0], count: alert[1] } : null;
+      this.changed(id);
+    }
   }
 
-  private notify(): void {
-    if (this.notifyTimer !== null) return;
-    this.notifyTimer = setTimeout(() => {
-      this.notifyTimer = null;
-      this._revision.update((n) => n + 1);
-    }, NOTIFY_MS);
+  /** Take devices out of the store (the fleet summary says they left); their series go too. */
+  remove(deviceIds: readonly string[]): void {
+    for (const id of deviceIds) {
+      if (!this.devices.delete(id)) continue;
+      this.changes.forget(id);
+      for (const listener of this.evictListeners) listener(id);
+    }
+  }
+
+  /** Bump every revision now (tests), or with `pendingOnly` those with a change waiting (after a snapshot). */
+  flush(pendingOnly = false): void {
+    this.changes.flush(pendingOnly);
+  }
+
+  private changed(deviceId: string): void {
+    this.changes.deviceChanged(deviceId);
+    this.changes.keyChanged();
+  }
+
+  private rename(device: DeviceState, name: string, group: string | null): void {
+    if (device.name === name && device.group === group) return;
+    device.name = name;
+    device.group = group;
+    this.changes.listChanged();
+  }
+
+  private addMetric(device: DeviceState, metric: string): void {
+    if (device.metrics.includes(metric)) return;
+    device.metrics.push(metric);
+    if (!this.fleetMetrics.has(metric) && this.fleetMetrics.size < MAX_FLEET_METRICS) {
+      this.fleetMetrics.add(metric);
+      this.changes.listChanged();
+    }
   }
 
   private ensure(deviceId: string): DeviceState {
@@ -159,8 +241,11 @@ export class DeviceStore {
       lastHeard: null,
       cadenceMs: null,
       intervalMs: null,
+      valuesAt: null,
+      alert: null,
     };
     this.devices.set(deviceId, device);
+    this.changes.listChanged();
     return device;
   }
 
@@ -171,8 +256,7 @@ export class DeviceStore {
       if (!victim || (device.lastHeard ?? 0) < (victim.lastHeard ?? 0)) victim = device;
     }
     if (!victim) return;
-    this.devices.delete(victim.deviceId);
     this.evicted++;
-    for (const listener of this.evictListeners) listener(victim.deviceId);
+    this.remove([victim.deviceId]);
   }
 }

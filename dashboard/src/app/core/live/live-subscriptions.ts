@@ -1,0 +1,304 @@
+import type { DeviceInfo, MetricSeries, Reading, SubscribeAck } from '@pulse/protocol/core';
+import { FLEET_ROOM, SUMMARY_ROOM, groupRoom } from '@pulse/protocol/core';
+import type { DeviceStore } from '../stores/device.store';
+import type { SeriesStore } from '../stores/series.store';
+import type { LiveSocket } from './live-socket';
+import {
+  DeviceSetHandle,
+  DeviceSetOptions,
+  DeviceSets,
+  FillRequest,
+  RoomRefs,
+  deviceOfRoom,
+  leaveRequest,
+  roomsOf,
+} from './live-rooms';
+import { LiveWatches, Watch, WatchHandle, WatchSpec } from './live-watches';
+import { SummaryFeed } from './summary-feed';
+
+/*
+ * What the live connection is subscribed to, and the acknowledgements that fill the stores:
+ * watches (devices, groups, the fleet, with history), the fleet summary, and device sets (the
+ * tiles on screen, diffed in batches), all counted by room so no view unsubscribes another's.
+ * Owned by LiveService, which hands it the socket and the connection's state through a
+ * {@link LiveLink}; it must not connect, reconnect or read socket.io itself.
+ */
+
+const SUBSCRIBE_TIMEOUT_MS = 10_000;
+/**
+ * Device sets (the tiles on screen) send their diff at most this often (ms): a scroll sends a
+ * few small requests a second, well inside the gateway's 20 events a second per socket.
+ */
+export const DEVICE_SET_BATCH_MS = 150;
+/** A refused or unanswered summary or device-set subscribe is asked again after this (ms). */
+export const RETRY_MS = 2000;
+
+/** What the subscriptions need of the connection. */
+export interface LiveLink {
+  /** The current socket, or null when stopped. */
+  socket(): LiveSocket | null;
+  connected(): boolean;
+  serverNow(): number;
+  /** An acknowledgement's `serverTime`, to correct the clock offset. */
+  serverTimeIs(serverTime: number): void;
+}
+
+export class LiveSubscriptions {
+  private readonly watches = new LiveWatches();
+  private readonly rooms = new RoomRefs();
+  private readonly deviceSets = new DeviceSets(this.rooms);
+  private readonly summaryFeed: SummaryFeed;
+  private summaryRefs = 0;
+  /** Bumped per summary (re)subscribe and release: a late acknowledgement is ignored. */
+  private summaryGeneration = 0;
+  private setFlushTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastSetFlushAt = -Infinity;
+  /** Bumped per connection: acknowledgements asked on an earlier one are ignored. */
+  private connectionEpoch = 0;
+
+  constructor(
+    private readonly link: LiveLink,
+    private readonly devices: DeviceStore,
+    private readonly series: SeriesStore,
+  ) {
+    this.summaryFeed = new SummaryFeed(devices);
+  }
+
+  /** LiveService.watch: identical specs share one watch; its rooms are counted. */
+  watch(spec: WatchSpec): WatchHandle {
+    const { watch, created } = this.watches.acquire(spec);
+    if (created) {
+      this.rooms.acquire(roomsOf(spec));
+      if (spec.capacity)
+        for (const id of spec.devices ?? [])
+          watch.unpins.push(this.series.pinCapacity(id, spec.capacity));
+      if (this.link.connected()) void this.subscribe(watch);
+    }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.watches.release(watch)) this.leave(this.rooms.release(roomsOf(watch.spec)));
+      },
+    };
+  }
+
+  /** LiveService.watchSummary: one subscription for every caller, `{summary: true}` left with the last. */
+  watchSummary(): WatchHandle {
+    if (this.summaryRefs++ === 0) {
+      this.rooms.acquire([SUMMARY_ROOM]);
+      if (this.link.connected()) void this.subscribeSummary();
+    }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.summaryRefs > 0) return;
+        this.summaryGeneration++;
+        this.summaryFeed.pause();
+        this.leave(this.rooms.release([SUMMARY_ROOM]));
+      },
+    };
+  }
+
+  /** LiveService.watchDevices: `set()` takes references at once; the diff goes out batched. */
+  watchDevices(options: DeviceSetOptions): DeviceSetHandle {
+    const set = this.deviceSets.create(options);
+    let released = false;
+    return {
+      set: (deviceIds) => {
+        if (released) return;
+        this.deviceSets.update(set, deviceIds);
+        this.scheduleSetFlush();
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.deviceSets.drop(set);
+        this.scheduleSetFlush();
+      },
+    };
+  }
+
+  heldSince(spec: WatchSpec): number | null {
+    return this.watches.heldSince(spec);
+  }
+
+  /** A (re)connection: every watch, the summary and every device set are asked again. */
+  connected(): void {
+    this.connectionEpoch++;
+    this.rooms.reset();
+    for (const watch of this.watches.values()) void this.subscribe(watch);
+    if (this.summaryRefs > 0) void this.subscribeSummary();
+    this.deviceSets.reconnected();
+    this.flushSets();
+  }
+
+  /** The gateway paused our readings: re-subscribing refills the gap and resumes them. */
+  lagged(): void {
+    for (const watch of this.watches.values()) void this.subscribe(watch);
+    // The sets' gap is refilled too (the summary's deltas are not paused with readings).
+    this.deviceSets.reconnected();
+    this.flushSets();
+  }
+
+  /** A `summary` event. */
+  summary(delta: Parameters<SummaryFeed['delta']>[0]): void {
+    this.summaryFeed.delta(delta);
+  }
+
+  /** Advance each watch's newest time held (re-subscribes ask for history from there). */
+  noteReadings(readings: readonly Reading[]): void {
+    if (this.watches.size > 0)
+      this.watches.noteReadings(readings, (id) => this.devices.get(id)?.group ?? null);
+  }
+
+  stop(): void {
+    if (this.setFlushTimer !== null) clearTimeout(this.setFlushTimer);
+    this.setFlushTimer = null;
+  }
+
+  private async subscribe(watch: Watch): Promise<void> {
+    const socket = this.link.socket();
+    if (!socket) return;
+    const generation = ++watch.generation;
+    const request = this.watches.request(watch, this.link.serverNow());
+    this.rooms.markJoined(roomsOf(watch.spec));
+    let ack: SubscribeAck;
+    try {
+      ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
+    } catch (error) {
+      // Timed out. If the connection is dying the next connect re-subscribes;
+      // if it is merely slow, ask again rather than stay silently unsubscribed.
+      console.warn('[live] subscribe timed out', error);
+      if (this.watches.isCurrent(watch, generation) && this.link.connected())
+        void this.subscribe(watch);
+      return;
+    }
+    if (!this.watches.isCurrent(watch, generation)) return;
+    if (!ack.ok) {
+      console.warn(`[live] subscribe refused: ${ack.error}`);
+      return;
+    }
+    this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
+  }
+
+  private async subscribeSummary(): Promise<void> {
+    const socket = this.link.socket();
+    if (!socket) return;
+    const generation = ++this.summaryGeneration;
+    this.rooms.markJoined([SUMMARY_ROOM]);
+    let ack: SubscribeAck;
+    try {
+      ack = await socket.subscribe({ summary: true, history: false }, SUBSCRIBE_TIMEOUT_MS);
+    } catch {
+      ack = { ok: false, error: 'no answer' };
+    }
+    if (generation !== this.summaryGeneration) return;
+    if (!ack.ok) {
+      console.warn(`[live] fleet summary refused: ${ack.error}; asking again`);
+      setTimeout(() => {
+        if (generation === this.summaryGeneration && this.link.connected())
+          void this.subscribeSummary();
+      }, RETRY_MS);
+      return;
+    }
+    this.link.serverTimeIs(ack.serverTime);
+    this.summaryFeed.snapshot(ack.summary);
+    // The snapshot changed the fleet's membership and order: show it now, not a timer later.
+    this.devices.flush(true);
+  }
+
+  private scheduleSetFlush(delayMs?: number): void {
+    if (this.setFlushTimer !== null) return;
+    const wait = delayMs ?? Math.max(0, this.lastSetFlushAt + DEVICE_SET_BATCH_MS - Date.now());
+    this.setFlushTimer = setTimeout(() => {
+      this.setFlushTimer = null;
+      this.flushSets();
+    }, wait);
+  }
+
+  /** Send the device sets' diff: history for the devices that joined, leave the unwanted rooms. */
+  private flushSets(): void {
+    if (!this.link.socket() || !this.link.connected()) return; // the next connect flushes
+    const { fill, leave } = this.deviceSets.plan();
+    if (fill.length === 0 && leave.length === 0) return;
+    // The interval counts from what was sent: the first diff after a quiet spell goes at once.
+    this.lastSetFlushAt = Date.now();
+    this.leave(leave);
+    this.dropPointsOf(leave);
+    for (const request of fill) void this.fillDevices(request);
+  }
+
+  /**
+   * Points of devices that left the screen and that no fleet or group watch covers are let go
+   * (the record stays, the summary keeps it current): the series held follow what is on screen,
+   * not every device ever scrolled past. Coming back costs a sparkline's acknowledgement.
+   */
+  private dropPointsOf(leftRooms: readonly string[]): void {
+    if (this.rooms.count(FLEET_ROOM) > 0) return;
+    for (const room of leftRooms) {
+      const id = deviceOfRoom(room);
+      if (id === null) continue;
+      const group = this.devices.get(id)?.group;
+      if (group != null && this.rooms.count(groupRoom(group)) > 0) continue;
+      this.series.drop(id);
+    }
+  }
+
+  private async fillDevices({ options, devices }: FillRequest): Promise<void> {
+    const socket = this.link.socket();
+    if (!socket) return;
+    const epoch = this.connectionEpoch;
+    const history = options.historyMs > 0;
+    let ack: SubscribeAck;
+    try {
+      ack = await socket.subscribe(
+        {
+          devices,
+          maxPoints: options.maxPoints,
+          history,
+          ...(history ? { since: this.link.serverNow() - options.historyMs } : {}),
+        },
+        SUBSCRIBE_TIMEOUT_MS,
+      );
+    } catch {
+      ack = { ok: false, error: 'no answer' };
+    }
+    if (epoch !== this.connectionEpoch) return;
+    if (!ack.ok) {
+      // Rate limited, busy or slow: these devices are asked again with a later diff.
+      console.warn(`[live] subscribe of ${devices.length} devices refused: ${ack.error}`);
+      this.deviceSets.unfill(devices);
+      this.scheduleSetFlush(RETRY_MS);
+      return;
+    }
+    this.applySnapshot(null, ack.serverTime, ack.devices, ack.history);
+  }
+
+  /** Unsubscribe `rooms` (nobody wants them any more), when connected. */
+  private leave(rooms: readonly string[]): void {
+    if (rooms.length && this.link.connected()) this.link.socket()?.unsubscribe(leaveRequest(rooms));
+  }
+
+  /** Merge an acknowledgement: device records, then history into the buffers (filling any gap). */
+  private applySnapshot(
+    watch: Watch | null,
+    serverTime: number,
+    devices: DeviceInfo[],
+    history: MetricSeries[],
+  ): void {
+    this.link.serverTimeIs(serverTime);
+    for (const info of devices) this.devices.upsertInfo(info);
+    for (const series of history) {
+      const n = Math.min(series.t.length, series.v.length);
+      if (n === 0) continue;
+      this.series.merge(series);
+      this.devices.noteHistory(series.deviceId, series.metric, series.t[n - 1], series.v[n - 1]);
+      if (watch) this.watches.noteHeld(watch, series.t[n - 1]);
+    }
+    this.devices.flush(true);
+  }
+}

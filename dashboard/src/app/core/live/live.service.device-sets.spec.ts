@@ -1,0 +1,151 @@
+import { TestBed } from '@angular/core/testing';
+import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { SeriesStore } from '../stores/series.store';
+import { DEVICE_SET_BATCH_MS, RETRY_MS } from './live-subscriptions';
+
+/** Let the acknowledgements' promises settle (no time passes). */
+const flushPromises = () => jest.advanceTimersByTimeAsync(0);
+
+function setup() {
+  const socket = provideFakeLive();
+  const sut = connectLive(socket);
+  const devicesAsked = () => socket().subscribes.map((s) => s.request.devices ?? []);
+  return { sut, socket, devicesAsked };
+}
+
+const SPARKLINE = { historyMs: 5 * 60_000, maxPoints: 60 };
+
+describe('LiveService device sets (the tiles on screen)', () => {
+  useFakeClock();
+
+  it('subscribes the devices of a set with a sparkline of history', () => {
+    const { sut, socket } = setup();
+    sut.watchDevices(SPARKLINE).set(['a', 'b']);
+    expect(socket().subscribes).toHaveLength(0); // batched, even the first diff
+    jest.advanceTimersByTime(0);
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      { devices: ['a', 'b'], maxPoints: 60, history: true, since: T0 - 5 * 60_000 },
+    ]);
+  });
+
+  it('sends one diff per batch interval while the view scrolls', () => {
+    const { sut, socket, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    // A scroll: three moves within one interval.
+    set.set(['b', 'c']);
+    set.set(['c', 'd']);
+    set.set(['b', 'c', 'd']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS - 1);
+    expect(devicesAsked()).toEqual([['a', 'b']]);
+    expect(socket().unsubscribes).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(devicesAsked()).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+  });
+
+  it('never unsubscribes a device another view still watches', () => {
+    const { sut, socket } = setup();
+    const page = sut.watch({ devices: ['b'], historyMs: 0, maxPoints: 1 });
+    const tiles = sut.watchDevices(SPARKLINE);
+    const wall = sut.watchDevices(SPARKLINE);
+    tiles.set(['a', 'b', 'x']);
+    wall.set(['x']);
+    jest.advanceTimersByTime(0);
+    tiles.set([]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    // `b` is the device page's, `x` the wall's: only `a` is left.
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+    page.release();
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }, { devices: ['b'] }]);
+    wall.release();
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().unsubscribes).toEqual([
+      { devices: ['a'] },
+      { devices: ['b'] },
+      { devices: ['x'] },
+    ]);
+  });
+
+  it('a device that scrolls out and back within one interval costs nothing', () => {
+    const { sut, socket, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    set.set([]);
+    set.set(['a']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS * 2);
+    expect(devicesAsked()).toEqual([['a']]);
+    expect(socket().unsubscribes).toEqual([]);
+  });
+
+  it('subscribes the whole set again after a reconnect', () => {
+    const { sut, socket, devicesAsked } = setup();
+    sut.watchDevices(SPARKLINE).set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    expect(devicesAsked()).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+  });
+
+  it('asks again for devices the gateway refused (rate limited)', async () => {
+    const { sut, socket, devicesAsked } = setup();
+    sut.watchDevices(SPARKLINE).set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply({ ok: false, error: 'rate limited' });
+    await flushPromises();
+    jest.advanceTimersByTime(RETRY_MS - 1);
+    expect(devicesAsked()).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(devicesAsked()).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
+  });
+
+  it('fills the sparklines from the acknowledgement', async () => {
+    const { sut, socket } = setup();
+    sut.watchDevices(SPARKLINE).set(['a']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply({
+      ok: true,
+      serverTime: T0,
+      devices: [],
+      history: [{ deviceId: 'a', metric: 't', t: [T0 - 2000, T0 - 1000], v: [1, 2] }],
+      rooms: ['device:a'],
+    });
+    await flushPromises();
+    expect(sut.serverNow()).toBe(T0);
+    expect(TestBed.inject(SeriesStore).get('a', 't')?.size).toBe(2);
+  });
+
+  it('lets go of the points of a device that left the screen, unless a fleet watch covers it', async () => {
+    const { sut, socket } = setup();
+    const series = TestBed.inject(SeriesStore);
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    series.push('a', 't', T0, 1);
+    set.set([]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+    expect(series.get('a', 't')).toBeUndefined();
+
+    const wall = sut.watch({ fleet: true, historyMs: 0, maxPoints: 1 });
+    set.set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    series.push('b', 't', T0, 1);
+    set.set([]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(series.get('b', 't')?.size).toBe(1); // the wall still draws it
+    wall.release();
+  });
+});
