@@ -11,24 +11,18 @@ import type { WallConfig } from './wall-params';
  */
 
 /**
- * The wall's roster: every device the wall may page through or colour (the fleet, the group,
- * a scoped screen's groups, or a heat map's explicit devices), without history. Null when the
- * wall needs none (tiles on explicit boards: their board watches bring the device records).
+ * The wall's roster: every device the wall may page through or colour — the fleet summary (status,
+ * last seen, latest values, alert state of every device the screen may see, pushed at most once
+ * a second and only for what changed; the gateway scopes it, RosterOrder filters by group), or
+ * for a heat map of explicit devices, those devices without history. Null when the wall needs
+ * none (tiles on explicit boards: their board watches bring the device records).
  */
-export function watchRoster(
-  live: LiveService,
-  cfg: WallConfig,
-  scope: readonly string[] | null,
-): WatchHandle | null {
-  // LEAD: switch to watchSummary()
-  const noHistory = { historyMs: 0, maxPoints: 1 };
+export function watchRoster(live: LiveService, cfg: WallConfig): WatchHandle | null {
   if (cfg.boards.length)
     return cfg.view === 'heatmap'
-      ? live.watch({ devices: [...new Set(cfg.boards.flat())], ...noHistory })
+      ? live.watch({ devices: [...new Set(cfg.boards.flat())], historyMs: 0, maxPoints: 1 })
       : null;
-  if (cfg.group) return live.watch({ groups: [cfg.group], ...noHistory });
-  if (scope) return live.watch({ groups: [...scope], ...noHistory });
-  return live.watch({ fleet: true, ...noHistory });
+  return live.watchSummary();
 }
 
 /**

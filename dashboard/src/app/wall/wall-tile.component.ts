@@ -88,7 +88,7 @@ export class WallTileComponent {
   private readonly rules = inject(AlertRulesService);
   /** Per metric, the last lines handed to the chart (same array while unchanged: no chart churn). */
   private readonly lines = new Map<string, readonly ThresholdLine[]>();
-  /** Rules and group the held lines were computed from (the view recomputes 4 times a second; rules rarely change). */
+  /** Rules and group the held lines were computed from (the view recomputes on every reading; rules rarely change). */
   private linesFrom: { rules: unknown; group: string | null; deviceId: string } | null = null;
   /** Metrics whose held lines were computed from `linesFrom`. */
   private readonly fresh = new Set<string>();
@@ -98,9 +98,11 @@ export class WallTileComponent {
   }
 
   protected readonly view = computed(() => {
-    this.store.revision();
-    this.clock.now();
     const id = this.deviceId();
+    // This device's own change signal, bumped as its reading arrives: the number shows on the
+    // next frame, and a reading of another device does not re-render this tile.
+    this.store.version(id)();
+    this.clock.now();
     const d = this.store.get(id);
     const now = this.live.serverNow();
     const wanted = this.metrics();

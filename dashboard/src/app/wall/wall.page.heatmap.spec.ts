@@ -1,26 +1,13 @@
-import type { DeviceInfo } from '@pulse/protocol/core';
 import type { FakeLiveSocket } from '../testing/fake-live-socket';
+import { fleetSummary, replySummary, summaryEntry } from '../testing/fleet-summary';
 import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
 import { WallPage } from './wall.page';
 
-const info = (deviceId: string, status: DeviceInfo['status'] = 'online'): DeviceInfo => ({
-  deviceId,
-  status,
-  lastSeen: T0,
-  lastTs: T0,
-  meta: { name: `Sensor ${deviceId}` },
-  metrics: ['temperature'],
-});
+const sensor = (id: string) => ({ id, name: `Sensor ${id}`, values: { temperature: 21 } });
 
-/** Play the gateway acknowledging the roster subscribe (the first) with these devices. */
+/** Play the gateway acknowledging the roster (the fleet summary) with these devices. */
 function replyRoster(socket: () => FakeLiveSocket, ids: string[]): void {
-  socket().subscribes[0].reply({
-    ok: true,
-    serverTime: T0,
-    devices: ids.map((id) => info(id)),
-    history: [],
-    rooms: ['fleet'],
-  });
+  replySummary(socket(), fleetSummary(ids.map(sensor), ['temperature'], T0));
 }
 
 describe('WallPage at fleet scale', () => {
@@ -33,7 +20,8 @@ describe('WallPage at fleet scale', () => {
     socket().server.connected('websocket');
     await settle();
     expect(socket().subscribes).toHaveLength(1);
-    expect(socket().subscribes[0].request).toMatchObject({ fleet: true, history: false });
+    // The roster is the fleet summary: no readings, no history.
+    expect(socket().subscribes[0].request).toEqual({ summary: true, history: false });
     const ids = Array.from({ length: 40 }, (_, i) => `d-${String(i).padStart(3, '0')}`);
     replyRoster(socket, ids);
     await settle(300);
@@ -45,7 +33,12 @@ describe('WallPage at fleet scale', () => {
     expect(el.querySelectorAll('app-wall-tile')).toHaveLength(0);
     expect(el.querySelectorAll('.heat-area *')).toHaveLength(1);
 
-    socket().server.device(info('d-007', 'offline'));
+    // Its status comes in the next summary push (at most a second later).
+    socket().server.summary({
+      at: T0 + 1000,
+      changed: [summaryEntry({ ...sensor('d-007'), status: 'offline', age: 1000 }, ['temperature'])],
+      removed: [],
+    });
     await settle(300);
     expect(count('offline')).toBe('1');
     expect(count('online')).toBe('39');
@@ -63,7 +56,7 @@ describe('WallPage at fleet scale', () => {
     socket().server.connected('websocket');
     await settle();
     const roster = socket().subscribes[0];
-    expect(roster.request).toMatchObject({ fleet: true, history: false, maxPoints: 1 });
+    expect(roster.request).toEqual({ summary: true, history: false });
     const ids = Array.from({ length: 12 }, (_, i) => `d-${String(i).padStart(2, '0')}`);
     replyRoster(socket, ids);
     await settle(300);

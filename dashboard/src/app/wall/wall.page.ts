@@ -251,9 +251,8 @@ export class WallPage {
     effect((onCleanup) => {
       if (this.screen.pending()) return;
       const cfg = this.config();
-      const scope = this.scope();
       untracked(() => {
-        const roster = watchRoster(this.live, cfg, scope);
+        const roster = watchRoster(this.live, cfg);
         onCleanup(() => roster?.release());
       });
     });
