@@ -26,6 +26,11 @@ export class ConnectionStatusComponent {
   protected readonly live = inject(LiveService);
   private readonly clock = inject(ClockService);
   protected readonly summary = computed(() =>
-    summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
+    summarizeConnection(
+      this.live.connection(),
+      this.live.gateway(),
+      this.clock.now(),
+      this.live.throttleMs(),
+    ),
   );
 }

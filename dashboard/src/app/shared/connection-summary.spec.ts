@@ -22,6 +22,18 @@ describe('summarizeConnection', () => {
     );
   });
 
+  it('says so when the gateway throttles this connection, and how often values come', () => {
+    const s = summarizeConnection(state({}), null, 0, 1000);
+    expect(s).toMatchObject({
+      level: 'degraded',
+      kind: 'throttled',
+      label: 'Live · WebSocket · throttled: newest value every 1 s',
+    });
+    expect(s.banner).toContain('SLOW LINK');
+    expect(summarizeConnection(state({}), null, 0, 250).label).toContain('every 250 ms');
+    expect(summarizeConnection(state({}), null, 0, 0).kind).toBe('live');
+  });
+
   it('counts down to the next try while reconnecting', () => {
     const s = summarizeConnection(
       state({ phase: 'reconnecting', transport: null, attempt: 2, nextRetryAt: 10_000 }),

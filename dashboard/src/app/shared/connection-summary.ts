@@ -10,7 +10,7 @@ export interface ConnectionSummary {
   /** Shouted label for the wall banner, or null when all is well. */
   banner: string | null;
   /** Which of the distinct failure modes this is (test hook, CSS). */
-  kind: 'live' | 'connecting' | 'reconnecting' | 'offline' | 'broker-down';
+  kind: 'live' | 'throttled' | 'connecting' | 'reconnecting' | 'offline' | 'broker-down';
 }
 
 /**
@@ -23,6 +23,8 @@ export function summarizeConnection(
   state: ConnectionState,
   gateway: GatewayStatus | null,
   now: number,
+  /** The gateway's throttle of this connection (ms between merged readings; 0: every reading). */
+  throttleMs = 0,
 ): ConnectionSummary {
   const retryIn =
     state.nextRetryAt !== null ? Math.max(0, Math.ceil((state.nextRetryAt - now) / 1000)) : null;
@@ -36,6 +38,15 @@ export function summarizeConnection(
           label: `Gateway up · broker down (${via})`,
           banner: 'BROKER DOWN — gateway reachable, no device data is arriving',
           kind: 'broker-down',
+        };
+      }
+      if (throttleMs > 0) {
+        const every = throttleMs < 1000 ? `${throttleMs} ms` : `${throttleMs / 1000} s`;
+        return {
+          level: 'degraded',
+          label: `Live · ${via} · throttled: newest value every ${every}`,
+          banner: `SLOW LINK — showing the newest value every ${every} (ranges kept)`,
+          kind: 'throttled',
         };
       }
       return { level: 'ok', label: `Live · ${via}`, banner: null, kind: 'live' };

@@ -170,7 +170,12 @@ export class WallPage {
   /** The groups a scoped screen may watch (null: not scoped). */
   private readonly scope = computed(() => this.screen.self()?.groups ?? null);
   protected readonly connection = computed(() =>
-    summarizeConnection(this.live.connection(), this.live.gateway(), this.clock.now()),
+    summarizeConnection(
+      this.live.connection(),
+      this.live.gateway(),
+      this.clock.now(),
+      this.live.throttleMs(),
+    ),
   );
   protected readonly alertsByDevice = this.alerts.byDevice;
   protected readonly alertView = computed(() => {

@@ -37,6 +37,8 @@ export interface LiveSocketHandlers {
   device(device: DeviceInfo): void;
   gateway(status: GatewayStatus): void;
   lagged(info: LaggedEvent): void;
+  /** This connection's readings rate changed: merged readings every `intervalMs` (0: every reading). */
+  throttle(info: ThrottleEvent): void;
   /** Snapshot of the active alerts, sent by the gateway on every connect. */
   alerts(alerts: AlertEvent[]): void;
   /** One alert lifecycle change (every client gets every one). */
@@ -101,6 +103,7 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   socket.on(LiveEvent.device, (device) => handlers.device(device));
   socket.on(LiveEvent.gateway, (status) => handlers.gateway(status));
   socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
+  socket.on(LiveEvent.throttle, (info) => handlers.throttle(info));
   socket.on(LiveEvent.alerts, (alerts) => handlers.alerts(alerts));
   socket.on(LiveEvent.alert, (alert) => handlers.alert(alert));
   socket.on(LiveEvent.summary, (delta) => handlers.summary(delta));

@@ -239,6 +239,31 @@ describe('LiveService', () => {
     expect(sut.lagged()).toBe(1);
   });
 
+  it('shows that the gateway throttles this connection, and draws a merged reading’s range', async () => {
+    const { sut, socket, series, devices } = setup();
+    sut.watch({ devices: ['d1'], historyMs: 0, maxPoints: 10 });
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    socket().server.readings([reading(T0 + 1000, 20)]);
+    socket().server.throttle({ intervalMs: 1000 });
+    expect(sut.throttleMs()).toBe(1000);
+    // Stands for 40 readings between T0 + 1 s and T0 + 4 s, one of them a spike to 95.
+    socket().server.readings([
+      { ...reading(T0 + 4000, 22), range: { temperature: [19, 95] }, merged: 40 },
+    ]);
+    const held = series.get('d1', 'temperature');
+    const points = Array.from({ length: held?.size ?? 0 }, (_, i) => [held?.tAt(i), held?.vAt(i)]);
+    expect(points).toEqual([
+      [T0 + 1000, 20],
+      [T0 + 2000, 95],
+      [T0 + 3000, 19],
+      [T0 + 4000, 22],
+    ]);
+    expect(devices.get('d1')?.latest['temperature']).toBe(22);
+    socket().server.throttle({ intervalMs: 0 });
+    expect(sut.throttleMs()).toBe(0);
+  });
+
   it('shares identical watches and unsubscribes when the last one is released', () => {
     const { sut, socket } = setup(); // the socket is created by the first watch
     const a = sut.watch({ fleet: true, historyMs: 0, maxPoints: 10 });

@@ -22,6 +22,7 @@ import {
 } from './live-socket';
 import type { DeviceSetHandle, DeviceSetOptions } from './live-rooms';
 import { LiveSubscriptions } from './live-subscriptions';
+import { rangePoints } from './merged-readings';
 import type { WatchHandle, WatchSpec } from './live-watches';
 
 /*
@@ -105,6 +106,12 @@ export class LiveService {
   private readonly _gateway = signal<GatewayStatus | null>(null);
   /** Gateway's own health (its broker link), as last reported; null before the first report. */
   readonly gateway = this._gateway.asReadonly();
+  private readonly _throttleMs = signal(0);
+  /**
+   * The gateway throttled this connection (it could not keep up): merged readings — newest value
+   * with the range of what they stand for — every this many ms; 0 = every reading.
+   */
+  readonly throttleMs = this._throttleMs.asReadonly();
   private readonly _lagged = signal(0);
   /** Times the gateway dropped our backlog (we then re-subscribed). */
   readonly lagged = this._lagged.asReadonly();
@@ -269,6 +276,8 @@ export class LiveService {
       device: (device) => current() && this.onDevice(device),
       gateway: (status) => current() && this.onGateway(status),
       lagged: (info) => current() && this.onLagged(info),
+      throttle: (info) =>
+        current() && this._throttleMs.set(Math.max(0, Number(info?.intervalMs) || 0)),
       alerts: (list) => current() && this.alerts.replaceAll(list),
       alert: (alert) => current() && this.alerts.apply(alert),
       summary: (delta) => current() && this.subscriptions.summary(delta),
@@ -301,6 +310,7 @@ export class LiveService {
 
   private onConnected(transport: TransportName): void {
     this.clearRetry();
+    this._throttleMs.set(0); // a new connection starts at every reading
     this._connection.set({
       phase: 'connected',
       transport,
@@ -363,8 +373,16 @@ export class LiveService {
       const device = this.devices.get(reading.deviceId);
       if (!device) continue; // evicted by a newer device of the same batch
       this.series.noteCadence(reading.deviceId, device.cadenceMs);
-      for (const metric in reading.values)
+      for (const metric in reading.values) {
+        const range = reading.range?.[metric];
+        // A merged reading (throttled): its low and high go on the chart too, a spike is never hidden.
+        if (range && range[0] !== range[1]) {
+          const held = this.series.get(reading.deviceId, metric)?.lastTs ?? null;
+          for (const [t, v] of rangePoints(reading, metric, range, held))
+            this.series.push(reading.deviceId, metric, t, v);
+        }
         this.series.push(reading.deviceId, metric, reading.ts, reading.values[metric]);
+      }
     }
     this.subscriptions.noteReadings(readings);
   }
