@@ -37,29 +37,52 @@ export class SparklineDirective implements Drawable {
   private readonly scheduler = inject(FrameScheduler);
   private drawnVersion = -1;
   private drawnAt = 0;
+  /**
+   * The canvas's CSS size, from a ResizeObserver (after layout, never forcing it): reading
+   * clientWidth in frame() forced a layout per sparkline per frame while rows scrolled in.
+   */
+  private cssWidth = 0;
+  private cssHeight = 0;
 
   constructor() {
     const destroyRef = inject(DestroyRef);
     afterNextRender(() => {
       const unregister = this.scheduler.register(this);
       destroyRef.onDestroy(unregister);
+      if (typeof ResizeObserver === 'undefined') return; // no layout to observe (unit tests)
+      const observer = new ResizeObserver(([entry]) => {
+        const box = entry.contentBoxSize?.[0];
+        this.cssWidth = box ? box.inlineSize : entry.contentRect.width;
+        this.cssHeight = box ? box.blockSize : entry.contentRect.height;
+        this.drawnVersion = -2; // redraw at the new size
+        this.scheduler.request();
+      });
+      observer.observe(this.canvas);
+      destroyRef.onDestroy(() => observer.disconnect());
     });
+  }
+
+  private size(): [number, number] {
+    if (typeof ResizeObserver === 'undefined')
+      return [this.canvas.clientWidth, this.canvas.clientHeight];
+    return [this.cssWidth, this.cssHeight];
   }
 
   frame(): number | void {
     const buffer = this.series.get(this.deviceId(), this.metric());
     const version = buffer?.version ?? -1;
+    const [cssWidth, cssHeight] = this.size();
+    if (cssWidth === 0) return; // not laid out yet: the observer asks for a frame when it is
     const now = Date.now();
-    const wait =
-      this.drawnAt + redrawIntervalMs(this.windowMs(), this.canvas.clientWidth || 72) - now;
+    const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), cssWidth) - now;
     if (wait > 0) return version === this.drawnVersion ? undefined : wait;
     this.drawnVersion = version;
     this.drawnAt = now;
     const ctx = this.canvas.getContext('2d');
     if (!ctx) return;
     const ratio = globalThis.devicePixelRatio || 1;
-    const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
-    const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    const width = Math.max(1, Math.round(cssWidth * ratio));
+    const height = Math.max(1, Math.round(cssHeight * ratio));
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;
       this.canvas.height = height;

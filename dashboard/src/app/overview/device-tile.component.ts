@@ -46,12 +46,16 @@ const TILE_METRICS = 4;
             <span class="metric-value"
               >{{ m.value }}<small>{{ m.unit }}</small></span
             >
-            <canvas
-              appSparkline
-              [deviceId]="device().deviceId"
-              [metric]="m.name"
-              [windowMs]="windowMs()"
-            ></canvas>
+            @if (charts()) {
+              <canvas
+                appSparkline
+                [deviceId]="device().deviceId"
+                [metric]="m.name"
+                [windowMs]="windowMs()"
+              ></canvas>
+            } @else {
+              <span class="sparkline" aria-hidden="true"></span>
+            }
           </li>
         } @empty {
           <li class="muted">no readings yet</li>
@@ -70,6 +74,16 @@ export class DeviceTileComponent {
   readonly windowMs = input(5 * 60_000);
   /** Characters of the name that fit the tile; longer names keep their end (middleEllipsis). */
   readonly nameChars = input(24);
+  /**
+   * The page is scrolling: a tile that has not drawn its sparklines yet waits until it holds
+   * still (a tile passing by creates no canvases); once drawn they stay.
+   */
+  readonly deferCharts = input(false);
+  private chartsShown = false;
+  protected readonly charts = computed(() => {
+    if (!this.deferCharts()) this.chartsShown = true;
+    return this.chartsShown;
+  });
 
   private readonly store = inject(DeviceStore);
   private readonly clock = inject(ClockService);

@@ -12,6 +12,7 @@ import type {
   SubscribeAck,
   SubscribeRequest,
   SummaryEvent,
+  ThrottleEvent,
   UnsubscribeRequest,
 } from '@pulse/protocol/core';
 import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
