@@ -210,6 +210,12 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     }
     // Back to the top: the end's devices are left, the top's watched.
     await page.evaluate(() => window.scrollTo(0, 0));
+    // The rows at the top rendered (not the end's, still there the moment after the scroll)…
+    await waitFor(async () => !(await onScreen()).has(HOT), {
+      timeoutMs: 5000,
+      message: 'the top of the list on screen',
+    });
+    // …and the subscriptions followed.
     await waitFor(async () => same(socketLog.subscribed(), await onScreen()), {
       timeoutMs: 5000,
       message: 'the subscribed devices follow the scroll to the top',

@@ -234,7 +234,7 @@ describeInBrowser('the wall at fleet scale in a real browser', () => {
   it('subscribes a rotating board of 24 to its own devices only, the next one before it shows', async () => {
     const sent: {
       at: number;
-      request: { devices?: string[]; fleet?: boolean; history?: boolean };
+      request: { devices?: string[]; fleet?: boolean; summary?: boolean; history?: boolean };
     }[] = [];
     const released: string[] = [];
     const page = await session.open('/wall?size=24&rotate=15&window=1m', (p) => {
@@ -285,10 +285,11 @@ describeInBrowser('the wall at fleet scale in a real browser', () => {
     const ahead = sent.find((s) => s.request.devices?.join() === next.ids.join());
     expect(ahead).toBeDefined();
     expect(next.at - (ahead?.at ?? Infinity)).toBeGreaterThan(3_000);
-    // Nothing but the roster asks for the fleet, and the roster asks for no history.
-    const fleet = sent.filter((s) => s.request.fleet);
-    expect(fleet.length).toBeGreaterThan(0);
-    expect(fleet.every((s) => s.request.history === false)).toBe(true);
+    // The roster is the fleet summary (no readings, no history); nothing asks for the fleet.
+    const roster = sent.filter((s) => s.request.summary);
+    expect(roster.length).toBeGreaterThan(0);
+    expect(roster.every((s) => s.request.history === false)).toBe(true);
+    expect(sent.some((s) => s.request.fleet)).toBe(false);
     const withHistory = sent.filter((s) => s.request.history);
     expect(withHistory.every((s) => (s.request.devices?.length ?? 0) <= 24)).toBe(true);
     // Once the roster is complete, the only new board subscribed until the rotation is the next.
