@@ -2,6 +2,7 @@
 // dashboard, the built backend (embedded broker) and the built simulator, all killed on exit, on a
 // signal, or when the whole run passes its hard time limit. Owns those children and their
 // clean-up; must not touch the browser or the page (page.mjs) nor measure (sampling.mjs).
+import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -164,6 +165,15 @@ export function copyDashboard() {
 
 /** Backend: embedded broker, no internal simulator, serving `dashboardDir`; `env` adds to its environment. */
 export async function startBackend(dashboardDir, env = {}) {
+  if (!env.DATA_DIR) {
+    // A fresh state of its own with the admin seeded: a backend without users sends every page
+    // to the first-start setup (and ./data is the developer's, not the benchmark's).
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-data-'));
+    process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const passwordFile = path.join(dataDir, 'admin-password');
+    fs.writeFileSync(passwordFile, crypto.randomBytes(18).toString('base64url'), { mode: 0o600 });
+    env = { DATA_DIR: dataDir, PULSE_ADMIN_PASSWORD_FILE: passwordFile, ...env };
+  }
   const httpPort = await freePort();
   const mqttPort = await freePort();
   const backend = start(process.execPath, [path.join(root, 'dist/backend/main.js')], {
