@@ -127,7 +127,8 @@ export type DeviceSummary = [
   age: number | null,
   /**
    * Latest value per metric, aligned with the summary's `metrics` table: `values[i]` is the latest
-   * value of `metrics[i]`, null where the device has none (trailing nulls are left out).
+   * value of `metrics[i]`, null where the device has none (trailing nulls are left out); rounded to
+   * 6 significant digits (readings and history keep every digit).
    */
   values: (number | null)[],
   /** Active alerts: the highest severity and how many; left out when none is active. */

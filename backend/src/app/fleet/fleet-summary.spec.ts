@@ -1,7 +1,7 @@
 import { AlertEvent, AlertSeverity, DS, FleetSummary, LIMITS } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { pageOf } from './fleet-query';
-import { FleetSummaryModel, scopedEvent } from './fleet-summary';
+import { FleetSummaryModel, scopedEvent, significant } from './fleet-summary';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -162,7 +162,13 @@ describe('FleetSummaryModel (with the real device registry)', () => {
       registry.applyStatus(id, i % 10 === 0 ? 'offline' : 'online', T0);
       ingest(
         id,
-        { temperature: 21.53 + (i % 7), humidity: 45.2, pressure: 1013.25, co2: 412 + (i % 90) },
+        // Full doubles, as real sensors and the simulator send them.
+        {
+          temperature: 21 + Math.sin(i) * 5,
+          humidity: 45 + Math.cos(i) * 10,
+          pressure: 1013 + Math.sin(i / 7),
+          co2: 412 + (i % 90) + Math.sin(i) / 3,
+        },
         T0 + (i % 1000),
       );
       if (i % 20 === 0) sut.applyAlert(alert(id, `a${i}`, 'major'));
@@ -172,6 +178,21 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     const bytes = Buffer.byteLength(JSON.stringify(snapshot));
     console.log(`fleet summary snapshot, 10,000 devices x 4 metrics: ${bytes} bytes of JSON`);
     expect(bytes).toBeLessThan(1_000_000);
+  });
+});
+
+describe('summary values', () => {
+  it.each([
+    [21.483920931120163, 21.4839],
+    [0.000123456789, 0.000123457],
+    [1013.2500000001, 1013.25],
+    [-4.99999999, -5],
+    [1234567.89, 1234570],
+    [412, 412],
+    [0, 0],
+  ])('rounds %p to six significant digits: %p', (value, expected) => {
+    expect(significant(value)).toBe(expected);
+    expect(JSON.stringify(significant(value))).toBe(JSON.stringify(expected));
   });
 });
 

@@ -246,11 +246,33 @@ export class FleetSummaryModel {
   }
 }
 
-/** Holes become null (JSON has no holes); the array already ends at the last value. */
+/**
+ * Holes become null (JSON has no holes); the array already ends at the last value. Values are
+ * rounded to SUMMARY_DIGITS significant digits: the summary is for showing and sorting a fleet
+ * (readings and history keep every digit), and a sensor's 15-digit doubles were a third of a
+ * 10,000-device summary.
+ */
 function denseValues(values: number[]): (number | null)[] {
   const out = new Array<number | null>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] ?? null;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    out[i] = value === undefined ? null : significant(value);
+  }
   return out;
+}
+
+/** Significant digits of the values in a fleet summary. */
+export const SUMMARY_DIGITS = 6;
+
+/** `value` to SUMMARY_DIGITS significant digits, printed by JSON as that short decimal. */
+export function significant(value: number): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const exponent = Math.floor(Math.log10(Math.abs(value))) - (SUMMARY_DIGITS - 1);
+  // An integer divided (or multiplied) by an exact power of ten: the closest double to the
+  // rounded decimal, which JSON prints without float noise.
+  return exponent < 0
+    ? Math.round(value * 10 ** -exponent) / 10 ** -exponent
+    : Math.round(value / 10 ** exponent) * 10 ** exponent;
 }
 
 function highest(alerts: Map<string, AlertSeverity>): [AlertSeverity, number] {

@@ -1,3 +1,4 @@
+import { summaryEntry } from '../../testing/fleet-summary';
 import { TestBed } from '@angular/core/testing';
 import type { DeviceInfo, Reading } from '@pulse/protocol/core';
 import { DeviceStore, NOTIFY_MS, ORDER_MS } from './device.store';
@@ -85,6 +86,17 @@ describe('DeviceStore', () => {
     expect(sut.get('a')).toBeUndefined();
     expect(evicted).toEqual(['a']);
     expect(sut.evicted).toBe(1);
+  });
+
+  it('leaves out (and counts) new devices of a fleet summary when full, rather than churn the store', () => {
+    const evicted: string[] = [];
+    sut.onEvict((id) => evicted.push(id));
+    sut.maxDevices = 2;
+    const entries = ['a', 'b', 'c'].map((id) => summaryEntry({ id, values: { v: 1 } }, ['v']));
+    for (let push = 0; push < 3; push++) sut.applySummary(entries, ['v'], 1000 + push);
+    expect(sut.all().map((d) => d.deviceId)).toEqual(['a', 'b']);
+    expect(evicted).toEqual([]);
+    expect(sut.summaryRefused).toBe(3);
   });
 
   it('keeps the whole-store revision at a bounded rate however fast readings arrive', () => {

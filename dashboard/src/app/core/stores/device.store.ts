@@ -68,6 +68,12 @@ export class DeviceStore {
   private readonly evictListeners = new Set<(deviceId: string) => void>();
   /** Devices refused or evicted because of {@link MAX_DEVICES}. */
   evicted = 0;
+  /**
+   * Summary entries of new devices left out because the store was full. The summary lists the
+   * whole fleet every time: evicting for it would push out a device that the next push brings
+   * back, churning the store (and its O(n) eviction) every second.
+   */
+  summaryRefused = 0;
 
   /** Bound of the device map; tests lower it. */
   maxDevices = MAX_DEVICES;
@@ -169,6 +175,10 @@ export class DeviceStore {
   applySummary(entries: readonly DeviceSummary[], metrics: readonly string[], at: number): void {
     for (const entry of entries) {
       const id = entry[DS.id];
+      if (!this.devices.has(id) && this.devices.size >= this.maxDevices) {
+        this.summaryRefused++;
+        continue;
+      }
       const device = this.ensure(id);
       const age = entry[DS.age];
       const seen = age === null ? null : at - age;
