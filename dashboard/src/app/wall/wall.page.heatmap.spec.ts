@@ -36,7 +36,9 @@ describe('WallPage at fleet scale', () => {
     // Its status comes in the next summary push (at most a second later).
     socket().server.summary({
       at: T0 + 1000,
-      changed: [summaryEntry({ ...sensor('d-007'), status: 'offline', age: 1000 }, ['temperature'])],
+      changed: [
+        summaryEntry({ ...sensor('d-007'), status: 'offline', age: 1000 }, ['temperature']),
+      ],
       removed: [],
     });
     await settle(300);
