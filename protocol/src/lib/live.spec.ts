@@ -100,6 +100,7 @@ describe('live names', () => {
       'alerts',
       'ack',
       'summary',
+      'throttle',
     ]);
     expect(SUMMARY_ROOM).toBe('summary');
   });
