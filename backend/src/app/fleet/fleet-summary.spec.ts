@@ -183,7 +183,7 @@ describe('FleetSummaryModel (with the real device registry)', () => {
 
 describe('summary values', () => {
   it.each([
-    [21.483920931120163, 21.4839],
+    [21.48392093112, 21.4839],
     [0.000123456789, 0.000123457],
     [1013.2500000001, 1013.25],
     [-4.99999999, -5],
