@@ -284,7 +284,8 @@ describeInBrowser('the wall at fleet scale in a real browser', () => {
     );
     const ahead = sent.find((s) => s.request.devices?.join() === next.ids.join());
     expect(ahead).toBeDefined();
-    expect(next.at - (ahead?.at ?? Infinity)).toBeGreaterThan(3_000);
+    // Subscribed ahead (5 s before the rotation; seconds, not a frame, on a loaded machine).
+    expect(next.at - (ahead?.at ?? Infinity)).toBeGreaterThan(1_000);
     // The roster is the fleet summary (no readings, no history); nothing asks for the fleet.
     const roster = sent.filter((s) => s.request.summary);
     expect(roster.length).toBeGreaterThan(0);
