@@ -81,6 +81,8 @@ describe('the live wire across transports and upgrades', () => {
       // Beside them, websocket-only clients on overlapping rooms (the direct-write path).
       watch([device(0), device(5)], ['websocket']),
       watch([device(7), device(11)], ['websocket']),
+      // And one that never upgrades: engine.io's path for every one of its frames.
+      watch([device(3), device(8)], ['polling']),
     ]);
     await publishing;
 

@@ -154,8 +154,13 @@ export class LiveEmitter {
       if (!socket) continue;
       encoded ??= encodeEvent(LIVE_NAMESPACE, 'readings', batch);
       const wire = directWire(socket);
-      if (wire) wire.write(encoded.frame);
-      else writeToEngine(socket, encoded);
+      if (wire) {
+        wire.write(encoded.frame);
+        this.directWrites++;
+      } else {
+        writeToEngine(socket, encoded);
+        this.engineWrites++;
+      }
       written++;
     }
     return written;
@@ -171,7 +176,10 @@ export class LiveEmitter {
     return this.nsp?.sockets.get(socketId);
   }
 
-  /** Socket writes of readings frames so far: straight to the TCP socket, and through engine.io. */
+  /**
+   * Socket writes of readings frames so far (merged ones included): straight to the TCP socket,
+   * and through engine.io.
+   */
   writeStats(): { direct: number; engine: number } {
     return { direct: this.directWrites, engine: this.engineWrites };
   }
