@@ -14,9 +14,10 @@
 // load/mqtt-ws.mjs), turns measuring on and off, pauses and resumes the stallable ones, and
 // reports over IPC. It must not parse any wire protocol itself.
 //
-// IPC in:  start {kind, url, token, count, subscribe, stallable} | reset | stall {n} | resume
-//          | snapshot {tag} | report
-// IPC out: ready {ok, errors, firstError} | snapshot {...} | report {...}
+// IPC in:  start {kind, url, token, count, subscribe, stallable, reconnect} | reset | stall {n}
+//          | resume | snapshot {tag} | progress | storm | report
+// IPC out: ready {ok, errors, firstError} | snapshot {...} | progress {...} | storm {...}
+//          | report {...}
 import { Histogram, histogramToSparse } from './lib/histogram.mjs';
 import { mqttWebSocket } from './load/mqtt-ws.mjs';
 import { sioPolling, sioWebSocket } from './load/socket-io.mjs';
@@ -35,6 +36,7 @@ async function start({
   refillMaxPoints = 10000,
   concurrency = 64,
   probeEvery = 1,
+  reconnect = false,
 }) {
   clientKind = kind;
   let next = 0;
@@ -44,6 +46,7 @@ async function start({
       // Stallable clients are always probes (they need their newest ts to ask for a refill).
       c.probe = c.stallable || next % probeEvery === 0;
       c.refillMaxPoints = refillMaxPoints;
+      c.reconnect = reconnect;
       c.token = token;
       next++;
       clients.push(c);
@@ -159,6 +162,20 @@ process.on('message', (msg) => {
         received: estimateReceived(healthyClients).reduce((a, b) => a + b, 0),
         stalled: stalled.length,
         pending: stalled.filter((c) => (c.lagged || c.reconnected) && !c.refill).length,
+      });
+      break;
+    }
+    case 'storm': {
+      // Reconnecting clients (`reconnect`): who lost the gateway, who is back and when.
+      const lost = clients.filter((c) => c.lostAt !== undefined);
+      const back = lost.filter((c) => c.backAt !== undefined);
+      process.send({
+        type: 'storm',
+        clients: clients.length,
+        lost: lost.length,
+        back: back.map((c) => c.backAt),
+        withHistory: back.filter((c) => c.backWithHistory).length,
+        attempts: lost.reduce((a, c) => a + (c.attempt ?? 0), 0),
       });
       break;
     }

@@ -6,13 +6,23 @@
 // PUBLISH QoS 0; cheap enough for 50k readings/s on one core), runs a 1 ms tick and
 // stamps every reading with Date.now() right before the write.
 //
-// argv: <mqtt://host:port> <devices> <readings per second, total> <seconds> [prefix]
+// argv: <mqtt://host:port> <devices> <readings per second, total> <seconds> [prefix] [arrivals]
+// arrivals: `paced` (default: evenly spread, the 1 ms tick sends what is due), `poisson` (random
+// arrivals at the same mean rate, exponential gaps: real devices are not synchronised) or
+// `bursts` (the simulator's shape: everything due in a 50 ms tick at once).
 // IPC:  -> ready (connected) ; <- go ; -> done {published, skipped, unflushedBytes, seconds, maxLateMs}
 // `published` counts readings offered in the window (skipped ones included: the broker refused them).
 // Owns pacing, stamping and the MQTT bytes on the wire; must not subscribe or measure delivery.
 import net from 'node:net';
 
-const [url, devicesArg, rateArg, secondsArg, prefix = 'bench'] = process.argv.slice(2);
+const [url, devicesArg, rateArg, secondsArg, prefix = 'bench', arrivals = 'paced'] =
+  process.argv.slice(2);
+if (!['paced', 'poisson', 'bursts'].includes(arrivals)) {
+  console.error(`publisher: unknown arrivals ${arrivals}`);
+  process.exit(2);
+}
+/** The simulator's publish tick: a burst every 50 ms. */
+const BURST_MS = 50;
 const devices = Number(devicesArg);
 const rate = Number(rateArg);
 const seconds = Number(secondsArg);
@@ -67,7 +77,29 @@ socket.on('data', () => {
   /* nothing else comes back for QoS 0 */
 });
 
+/**
+ * How many readings are due `elapsedMs` into the window: evenly spread, in 50 ms bursts, or by a
+ * Poisson process (arrival times drawn ahead, exponential gaps of mean 1000 / rate ms).
+ */
+function dueCounter() {
+  if (arrivals === 'paced') return (elapsedMs) => Math.floor((elapsedMs * rate) / 1000);
+  if (arrivals === 'bursts')
+    return (elapsedMs) => Math.floor((Math.floor(elapsedMs / BURST_MS) * BURST_MS * rate) / 1000);
+  let count = 0;
+  let nextAt = 0;
+  const gap = () => (-Math.log(1 - Math.random()) * 1000) / rate;
+  nextAt = gap();
+  return (elapsedMs) => {
+    while (nextAt <= elapsedMs) {
+      count++;
+      nextAt += gap();
+    }
+    return count;
+  };
+}
+
 function run() {
+  const dueAt = dueCounter();
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
   let sent = 0;
@@ -79,7 +111,7 @@ function run() {
     if (now - lastTick > maxLateMs) maxLateMs = now - lastTick;
     lastTick = now;
     const until = Math.min(now, end);
-    const due = Math.floor(((until - t0) * rate) / 1000);
+    const due = dueAt(until - t0);
     if (due > sent) {
       if (socket.writableLength > MAX_BUFFERED) {
         // The broker stopped reading us: offered but never sent (bounded memory, counted).

@@ -3,23 +3,27 @@
 // relay and Mosquitto's own MQTT-over-WebSocket fan-out), same load, same run, one table,
 // the issue's targets checked PASS/FAIL, JSON under bench/results/.
 //
-//   node bench/run.mjs                       full run (~12 min on 2 cores)
-//   node bench/run.mjs --quick               CI smoke (< 60 s, reduced sizes; targets are indicative)
+//   node bench/run.mjs                       full run: every scenario 3 times (~40 min on 2 cores)
+//   node bench/run.mjs --quick               CI smoke (< 60 s, reduced sizes, once; targets are indicative)
 //   node bench/run.mjs --only fanout-1000    one scenario (comma-separated list allowed)
 //   node bench/run.mjs --targets pulse,naive only these targets (pulse, naive, batched, mosquitto)
 //   node bench/run.mjs --list                scenarios and what they check
-//   options: --flush-ms 50 (Pulse FLUSH_MS), --strict (exit 1 when a target fails),
+//   options: --runs 3 (runs per scenario × target, judged on the median; quick: 1),
+//            --flush-ms 50 (Pulse FLUSH_MS), --strict (exit 1 when a target fails),
 //            --anonymous (Pulse with anonymous viewing instead of a viewer token per client),
 //            --tap (an extra mqtt.js subscriber cross-checks what the broker carried; costs CPU)
 //
-// This file only orchestrates: flags (lib/args.mjs), the scenario list (scenarios/), one run per
-// scenario × target inside its wall-clock budget, then the report (lib/report.mjs). It must not
+// This file only orchestrates: flags (lib/args.mjs), the scenario list (scenarios/), `--runs` runs
+// per scenario × target (targets interleaved run by run, so a noisy minute hits every peer alike)
+// each inside its wall-clock budget, the runs folded to medians (lib/median.mjs), then the report
+// (lib/report.mjs). It must not
 // measure, start servers or format figures itself. Every process is a child on loopback; every
 // phase has a timeout; every scenario stops by itself. Design: docs/decisions/0007-benchmark-harness.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ALL_TARGETS, parseRunArgs } from './lib/args.mjs';
+import { foldRuns } from './lib/median.mjs';
 import { killAll, killChildrenOnExit, root } from './lib/procs.mjs';
 import { checklist, exitCode, report } from './lib/report.mjs';
 import { sleep } from './lib/util.mjs';
@@ -88,24 +92,28 @@ async function main() {
   console.error(
     `Pulse benchmark: ${command}\nmachine: ${machine.cpus} × ${machine.model}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; Pulse auth ${ctx.auth ? 'on (viewer token per client)' : 'off (anonymous viewers)'}${opts.quick ? '; QUICK (reduced sizes)' : ''}`,
   );
-  const rows = [];
+  const runs = Array.from({ length: opts.runs }, () => []);
   const failures = [];
   for (const s of selected) {
-    for (const t of targetsOf(s)) {
-      const t0 = Date.now();
-      console.error(`▶ ${s.id}${t ? ` — ${t}` : ''}`);
-      try {
-        const result = await runBounded(s, t);
-        for (const r of [result].flat()) rows.push(r);
-        console.error(`  done in ${Math.round((Date.now() - t0) / 1000)} s`);
-      } catch (err) {
-        console.error(`  ✗ ${s.id}${t ? ` — ${t}` : ''}: ${err.message}`);
-        failures.push({ scenario: s.id, target: t, error: err.message });
-        killAll(); // nothing from a failed scenario may leak into the next
-        await sleep(500);
+    for (let run = 0; run < opts.runs; run++) {
+      for (const t of targetsOf(s)) {
+        const t0 = Date.now();
+        const which = `${s.id}${t ? ` — ${t}` : ''}${opts.runs > 1 ? ` (run ${run + 1}/${opts.runs})` : ''}`;
+        console.error(`▶ ${which}`);
+        try {
+          const result = await runBounded(s, t);
+          for (const r of [result].flat()) runs[run].push(r);
+          console.error(`  done in ${Math.round((Date.now() - t0) / 1000)} s`);
+        } catch (err) {
+          console.error(`  ✗ ${which}: ${err.message}`);
+          failures.push({ scenario: s.id, target: t, run: run + 1, error: err.message });
+          killAll(); // nothing from a failed scenario may leak into the next
+          await sleep(500);
+        }
       }
     }
   }
+  const rows = foldRuns(runs);
   const checks = checklist(rows, selected, ctx);
   report({ rows, checks, failures, command, machine, builtAt, opts, started });
   process.exitCode = exitCode({ rows, checks, failures, opts });

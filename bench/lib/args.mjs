@@ -59,7 +59,7 @@ export function printHeaderUsage(file, end) {
 }
 
 const RUN_USAGE =
-  'usage: node bench/run.mjs [--quick] [--only id[,id]] [--targets pulse,naive,batched,mosquitto] [--flush-ms 50] [--anonymous] [--strict] [--tap] [--list]';
+  'usage: node bench/run.mjs [--quick] [--only id[,id]] [--targets pulse,naive,batched,mosquitto] [--flush-ms 50] [--runs 3] [--anonymous] [--strict] [--tap] [--list]';
 
 function usage(error) {
   if (error) console.error(`bench: ${error}\n`);
@@ -83,12 +83,14 @@ export function parseRunArgs(argv, scenarioIds) {
       '--only': { key: 'only', type: 'list' },
       '--targets': { key: 'targets', type: 'list' },
       '--flush-ms': { key: 'flushMs', type: 'number', min: 1, max: 10000, integer: true },
+      '--runs': { key: 'runs', type: 'number', min: 1, max: 9, integer: true },
     },
     {
       quick: false,
       only: null,
       targets: null,
       flushMs: 100,
+      runs: null,
       strict: false,
       list: false,
       tap: false,
@@ -102,5 +104,7 @@ export function parseRunArgs(argv, scenarioIds) {
   const unknownTargets = (values.targets ?? []).filter((t) => !ALL_TARGETS.includes(t));
   if (unknownTargets.length)
     usage(`unknown target ${unknownTargets.join(', ')} (one of ${ALL_TARGETS.join(', ')})`);
+  // Every target is judged on the median of 3 runs; the CI smoke runs once.
+  values.runs ??= values.quick ? 1 : 3;
   return values;
 }

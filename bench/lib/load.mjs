@@ -19,7 +19,7 @@ function clientKind(target, transport) {
  */
 export async function startLoad(
   target,
-  { clients, transport, stallFraction = 0, refillMaxPoints },
+  { clients, transport, stallFraction = 0, refillMaxPoints, reconnect = false },
 ) {
   const stalled = Math.round(clients * stallFraction);
   const healthy = clients - stalled;
@@ -51,6 +51,7 @@ export async function startLoad(
       stallable,
       refillMaxPoints,
       probeEvery,
+      reconnect,
     });
     workers.push(worker);
   }

@@ -65,7 +65,18 @@ function notes(r) {
     note.push(
       `stall: RSS +${fmt(r.stall.rssGrowthMb)} MB, healthy p99 ${fmt(r.stall.baselineHealthy.p99)}→${fmt(r.stall.duringStallHealthy.p99)} ms, lagged ${r.stall.toldLagged}/${r.stall.stalledClients} (healthy clients paused: ${r.stall.healthyLagged}), refilled ${r.stall.refilled}/${r.stall.stalledClients}, reconnected ${r.stall.reconnected}`,
     );
+  if (r.storm)
+    note.push(
+      `restart: serving again ${fmt(r.storm.restartS, 1)} s after the kill; back ${r.storm.back}/${r.clients} (${r.storm.withHistory} with history), p50 ${fmt(r.storm.p50S, 1)} s, p99 ${fmt(r.storm.p99S, 1)} s, last ${fmt(r.storm.maxS, 1)} s after the kill`,
+    );
   return note;
+}
+
+/** A figure with its min–max over the runs beside it, when it was measured more than once. */
+function withSpread(r, name, value, digits = 0) {
+  const range = r.runs > 1 ? r.spread?.[name] : undefined;
+  if (!range || value === null || value === undefined) return fmt(value, digits);
+  return `${fmt(value, digits)} (${fmt(range[0], digits)}–${fmt(range[1], digits)})`;
 }
 
 function tableRow(r) {
@@ -76,13 +87,13 @@ function tableRow(r) {
     r.target,
     r.transport === 'polling' ? `${fmt(r.clients)} (polling)` : fmt(r.clients),
     fmt(r.publishedPerSec ?? r.ratePerSec),
-    fmt(r.deliveredPct, r.deliveredPct === 100 ? 0 : 2),
-    fmt(r.latency?.p50),
-    fmt(r.latency?.p99),
+    withSpread(r, 'deliveredPct', r.deliveredPct, r.deliveredPct === 100 ? 0 : 2),
+    withSpread(r, 'p50', r.latency?.p50),
+    withSpread(r, 'p99', r.latency?.p99),
     fmt(r.latency?.max),
-    fmt(u.server?.cpuPct),
-    fmt(serverRss),
-    r.target === 'mosquitto' ? '(= server)' : fmt(u.broker?.cpuPct),
+    withSpread(r, 'serverCpuPct', u.server?.cpuPct),
+    withSpread(r, 'serverRssMb', serverRss),
+    r.target === 'mosquitto' ? '(= server)' : withSpread(r, 'brokerCpuPct', u.broker?.cpuPct),
     fmt(u.load?.cpuPct),
     fmt(u.publisher?.cpuPct ?? u.simulator?.cpuPct),
     fmt(u.foreignCpuPct),
@@ -96,14 +107,25 @@ function markdownTable(header, rows) {
     .join('\n');
 }
 
+/**
+ * A row whose figures say more about the machine than the server: the 2 cores were saturated, or
+ * the server fell behind (lost readings). A ratio against such a row compares the machine's limit.
+ */
+const saturated = (r) => (r.usage?.machineBusyPct ?? 0) > 90 || (r.deliveredPct ?? 100) < 100;
+
 function ratioTable(rows) {
   const lines = [];
+  const left = [];
   for (const p of rows.filter(
     (r) => r.target === 'pulse' && r.latency && r.usage?.server && !r.label.startsWith('pulse'),
   )) {
     for (const peer of rows.filter(
       (r) => r.scenario === p.scenario && r.target !== 'pulse' && r.usage?.server,
     )) {
+      if (saturated(p) || saturated(peer)) {
+        left.push(`${p.label} vs ${peer.target}`);
+        continue;
+      }
       lines.push([
         p.scenario,
         peer.target,
@@ -130,18 +152,23 @@ function ratioTable(rows) {
       ]);
     }
   }
-  return lines.length
-    ? markdownTable(
-        [
-          'scenario',
-          'peer',
-          'delivered % (pulse/peer)',
-          'p99 (pulse/peer)',
-          'server CPU (pulse/peer)',
-          'server RSS (pulse/peer)',
-        ],
-        lines,
-      )
+  const leftOut = left.length
+    ? `\n\nLeft out (a side saturated the machine or lost readings): ${left.join(', ')}.`
+    : '';
+  return lines.length || left.length
+    ? (lines.length
+        ? markdownTable(
+            [
+              'scenario',
+              'peer',
+              'delivered % (pulse/peer)',
+              'p99 (pulse/peer)',
+              'server CPU (pulse/peer)',
+              'server RSS (pulse/peer)',
+            ],
+            lines,
+          )
+        : 'none from unsaturated rows') + leftOut
     : '';
 }
 
@@ -160,17 +187,20 @@ export function checklist(rows, selected, ctx) {
   return items;
 }
 
-/** Prints the table, ratios and checklist to stdout; writes the results JSON; returns its path. */
-export function report({ rows, checks, failures, command, machine, builtAt, opts, started }) {
-  const Q = opts.quick;
-  const seconds = (Date.now() - started) / 1000;
+/**
+ * The markdown of a run from its results JSON (`report` prints it; `bench/readme.mjs` puts the
+ * newest full run in the README): the heading, the table, the ratios, the checklist.
+ */
+export function renderRun(result) {
+  const { machine, rows, checklist: checks, failures } = result;
+  const runs = result.runs ?? 1;
   const out = [];
   out.push(
-    `\n## Pulse benchmark — ${new Date().toISOString()}${Q ? ' (QUICK: reduced sizes, figures indicative only)' : ''}\n`,
+    `## Pulse benchmark — ${result.finishedAt ?? ''}${result.quick ? ' (QUICK: reduced sizes, figures indicative only)' : ''}\n`,
   );
-  out.push(`Command: \`${command}\`  `);
+  out.push(`Command: \`${result.command}\`  `);
   out.push(
-    `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${builtAt}; FLUSH_MS ${opts.flushMs}; Pulse auth ${opts.anonymous ? 'off (anonymous viewers)' : 'on (a viewer token per client)'}; ${DEVICES} devices; CPU % = % of one core over the publish window\n`,
+    `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${result.builtAt}; FLUSH_MS ${result.flushMs}; Pulse auth ${result.auth === false ? 'off (anonymous viewers)' : 'on (a viewer token per client)'}; ${DEVICES} devices; CPU % = % of one core over the publish window; ${runs > 1 ? `every figure the median of ${runs} runs, (min–max) beside the ones that vary` : 'one run'}\n`,
   );
   out.push(markdownTable(HEADER, rows.map(tableRow)));
   const ratios = ratioTable(rows);
@@ -181,34 +211,38 @@ export function report({ rows, checks, failures, command, machine, builtAt, opts
     out.push(`- [${c.status === 'PASS' ? 'x' : ' '}] ${c.status} target ${c.target}: ${c.figure}`);
   for (const f of failures)
     out.push(
-      `- ✗ ${f.scenario}${f.target ? ` (${f.target})` : ''} did not complete: ${f.error.split('\n')[0]}`,
+      `- ✗ ${f.scenario}${f.target ? ` (${f.target})` : ''}${f.run ? ` run ${f.run}` : ''} did not complete: ${f.error.split('\n')[0]}`,
     );
-  console.log(out.join('\n'));
+  return out.join('\n');
+}
+
+/** Prints the table, ratios and checklist to stdout; writes the results JSON; returns its path. */
+export function report({ rows, checks, failures, command, machine, builtAt, opts, started }) {
+  const Q = opts.quick;
+  const seconds = (Date.now() - started) / 1000;
+  const result = {
+    command,
+    machine,
+    builtAt,
+    finishedAt: new Date().toISOString(),
+    quick: Q,
+    flushMs: opts.flushMs,
+    runs: opts.runs,
+    auth: !opts.anonymous,
+    seconds,
+    rows,
+    checklist: checks,
+    failures,
+  };
+  console.log(`\n${renderRun(result)}`);
   const dir = path.join(benchDir, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const stamp = result.finishedAt.replace(/[:.]/g, '-');
   const name = `${Q ? 'quick' : 'bench'}${opts.only ? `-${opts.only.join('+')}` : ''}-${stamp}.json`;
   const file = path.join(dir, name);
-  fs.writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        command,
-        machine,
-        builtAt,
-        quick: Q,
-        flushMs: opts.flushMs,
-        auth: !opts.anonymous,
-        seconds,
-        rows,
-        checklist: checks,
-        failures,
-      },
-      null,
-      2,
-    ),
-  );
+  fs.writeFileSync(file, JSON.stringify(result, null, 2));
   console.log(`\nwritten ${path.relative(root, file)} in ${Math.round(seconds)} s`);
+  return file;
 }
 
 /**

@@ -30,6 +30,9 @@ export async function startMosquitto() {
   fs.writeFileSync(
     conf,
     [
+      // Nagle off (mosquitto >= 2.0): without it small MQTT-over-WS frames wait for ACKs and the
+      // peer's latency rows measure TCP's delayed-ACK timer instead of Mosquitto.
+      'set_tcp_nodelay true',
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
       `listener ${wsPort} 127.0.0.1`,
@@ -106,6 +109,53 @@ async function viewerToken(url, adminPassword) {
 }
 
 /**
+ * `node dist/backend/main.js` with `env`, logging to `log` (appended: a restart keeps the first
+ * life's lines), resolved once `/api/health` answers and (read with `token`; null: not yet
+ * checked) the broker is connected.
+ */
+async function spawnPulse(env, url, log, token) {
+  const fd = fs.openSync(log, 'a');
+  // PULSE_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.PULSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/backend/main.js')], {
+      env,
+      stdio: ['ignore', fd, fd],
+    }),
+  );
+  fs.closeSync(fd);
+  try {
+    await waitFor(async () => (await fetch(`${url}/api/health`)).ok, {
+      what: 'pulse /api/health',
+      timeoutMs: 20000,
+    });
+    // Without a token yet (the first start with auth on makes one next): health is enough.
+    if (token !== null)
+      await waitFor(async () => (await getJson(`${url}/api/stats`, token)).broker?.connected, {
+        what: 'pulse broker connection',
+      });
+  } catch (err) {
+    throw new Error(
+      `${err.message}\n--- pulse log ---\n${fs.readFileSync(log, 'utf8').slice(-2000)}`,
+    );
+  }
+  return child;
+}
+
+/**
+ * Pulse killed (SIGKILL: a crash, nothing flushed) and started again on the same port, broker and
+ * DATA_DIR (users and tokens survive). Resolves when the new process serves; `target.child` is it.
+ */
+export async function restartPulse(target) {
+  const exited = new Promise((resolve) => target.child.once('exit', resolve));
+  target.child.kill('SIGKILL');
+  await exited;
+  const killedAt = Date.now();
+  target.child = await spawnPulse(target.env, target.url, target.log, target.token);
+  return { killedAt, servingAt: Date.now() };
+}
+
+/**
  * Pulse as built: `node dist/backend/main.js` with `ctx.flushMs` as FLUSH_MS. broker null =
  * embedded Aedes on a free MQTT port. With `ctx.auth` (the default; `--anonymous` turns it
  * off) anonymous viewing is off and every load client presents a viewer's token at its
@@ -141,32 +191,12 @@ export async function startPulse(broker, ctx) {
     mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
   }
   const log = path.join(os.tmpdir(), `pulse-bench-${process.pid}-${port}.log`);
-  const fd = fs.openSync(log, 'w');
-  // PULSE_NODE_ARGS: extra node flags for the gateway, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const nodeArgs = (process.env.PULSE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = track(
-    spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/backend/main.js')], {
-      env,
-      stdio: ['ignore', fd, fd],
-    }),
-  );
-  fs.closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
-  let token;
-  try {
-    await waitFor(async () => (await fetch(`${url}/api/health`)).ok, {
-      what: 'pulse /api/health',
-      timeoutMs: 20000,
-    });
-    if (auth) token = await viewerToken(url, adminPassword);
-    await waitFor(async () => (await getJson(`${url}/api/stats`, token)).broker.connected, {
-      what: 'pulse broker connection',
-    });
-  } catch (err) {
-    throw new Error(
-      `${err.message}\n--- pulse log ---\n${fs.readFileSync(log, 'utf8').slice(-2000)}`,
-    );
-  }
+  const child = await spawnPulse(env, url, log, null);
+  const token = auth ? await viewerToken(url, adminPassword) : undefined;
+  await waitFor(async () => (await getJson(`${url}/api/stats`, token)).broker.connected, {
+    what: 'pulse broker connection',
+  });
   const builtAt = fs.statSync(path.join(root, 'dist/backend/main.js')).mtime.toISOString();
   return {
     name: 'pulse',
@@ -176,7 +206,10 @@ export async function startPulse(broker, ctx) {
     log,
     builtAt,
     token,
-    subscribe: { fleet: true, history: false },
+    env,
+    // Like a dashboard: the fleet with its recent history in the ack, as many points as a
+    // sparkline draws (the overview asks 60).
+    subscribe: { fleet: true, maxPoints: 60 },
   };
 }
 

@@ -60,6 +60,12 @@ function onSioPacket(c, buf, start, end) {
       if (c.reconnectSince !== undefined) return resubscribe(c, c.reconnectSince);
       c.emit('subscribe', c.subscribe, (buf2, i, end2) => {
         const okAck = buf2.indexOf('"ok":true', i) !== -1 && buf2.indexOf('"ok":true', i) < end2;
+        if (okAck && c.lostAt !== undefined && c.backAt === undefined) {
+          // Back after the gateway went away: when, and whether the ack carried history.
+          c.backAt = Date.now();
+          const history = buf2.indexOf('"history":[{', i);
+          c.backWithHistory = history !== -1 && history < end2;
+        }
         if (okAck) subscribed(c);
         else
           fail(
@@ -135,9 +141,28 @@ export function sioWebSocket(c, url, subscribe) {
   ws.on('close', () => onClosed(c, url, subscribe));
 }
 
+/**
+ * The dashboard's reconnect delay (protocol DEFAULT_BACKOFF: 1 s doubling to 30 s, each delay
+ * drawn from 50–100 % of it), so a storm of these clients arrives as a storm of dashboards would.
+ */
+const backoffMs = (attempt) =>
+  Math.min(30000, 1000 * 2 ** (attempt - 1)) * (0.5 + 0.5 * Math.random());
+
 function onClosed(c, url, subscribe) {
   c.closed = true;
   if (!c.done) fail(c, new Error('closed before subscribe'));
+  // A dashboard whose gateway went away: retry with its backoff until subscribed again.
+  if (c.reconnect && c.done && !c.ending) {
+    c.lostAt ??= Date.now();
+    c.attempt = (c.attempt ?? 0) + 1;
+    setTimeout(() => {
+      if (c.ending) return;
+      c.closed = false;
+      c.pendingAcks.clear();
+      sioWebSocket(c, url, subscribe);
+    }, backoffMs(c.attempt));
+    return;
+  }
   // A stalled client the server gave up on reconnects and refills from `since` = its newest reading.
   if (c.wasStalled && !c.stalled && !c.reconnected && !c.ending) {
     c.reconnected = true;

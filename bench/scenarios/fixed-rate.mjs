@@ -65,7 +65,7 @@ export async function runRate(
   s,
   targetName,
   ctx,
-  { broker: brokerKind = 'mosquitto', rate = s.rate, label } = {},
+  { broker: brokerKind = 'mosquitto', rate = s.rate, label, arrivals = s.arrivals ?? 'paced' } = {},
   hooks = {},
 ) {
   const broker = brokerKind === 'embedded' ? null : await startMosquitto();
@@ -89,6 +89,7 @@ export async function runRate(
     String(rate),
     String(warmupS),
     PREFIX,
+    arrivals,
   ]);
   await once(warm, 'ready');
   const warmDone = once(warm, 'done', (warmupS + 30) * 1000);
@@ -102,6 +103,7 @@ export async function runRate(
     String(rate),
     String(seconds),
     PREFIX,
+    arrivals,
   ]);
   await once(publisher, 'ready');
   await sleep(300);
@@ -154,6 +156,7 @@ export async function runRate(
     connectErrors: load.errors,
     firstError: load.firstError,
     rateAsked: rate,
+    arrivals,
     published: pub.published,
     tapped: tapCount?.readings ?? null,
     publishedPerSec: Math.round(pub.published / pub.seconds),

@@ -6,11 +6,22 @@ import rate20k from './rate-20k.mjs';
 import fanout100 from './fanout-100.mjs';
 import light100 from './light-100.mjs';
 import ingest from './ingest.mjs';
-import polling500 from './polling-500.mjs';
+import polling1000 from './polling-1000.mjs';
 import idle10k from './idle-10k.mjs';
 import stall from './stall.mjs';
+import reconnect5k from './reconnect-5k.mjs';
 
-const ALL = [fanout1000, rate20k, fanout100, light100, ingest, polling500, idle10k, stall];
+const ALL = [
+  fanout1000,
+  rate20k,
+  fanout100,
+  light100,
+  ingest,
+  polling1000,
+  idle10k,
+  stall,
+  reconnect5k,
+];
 
 export const SCENARIO_IDS = ALL.map((s) => s.id);
 

@@ -69,7 +69,7 @@ export function judge(samples) {
   };
 }
 
-function sampleTable(samples) {
+export function sampleTable(samples) {
   const lines = [
     '| minute | fps | chart draws/s | canvas resizes/s | worst frame ms | busy % | script % | layout+style % | long tasks/min | main-thread CPU % | heap MB after GC | DOM nodes | load 1m |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -143,6 +143,22 @@ export function reportText(run, judged) {
   if (profileSummary) lines.push(...profileLines(profileSummary));
   lines.push('');
   return lines.join('\n');
+}
+
+/** The README's wall section from a results JSON (`bench/readme.mjs`): the samples and the verdict. */
+export function renderWallResult(result) {
+  const { options: opt, page, env, verdict, backend } = result;
+  const ok = (b) => (b ? 'PASS' : 'MISS');
+  const { heap } = verdict;
+  return [
+    `**Run of ${result.startedAt}**${opt.quick ? ' (QUICK: a 1-minute smoke, indicative only)' : ''}: ${opt.devices} devices × ${opt.rate} Hz, \`${page.url}\`, ${page.tiles} tiles, ${page.charts} charts (${page.chartsVisible} visible), Chromium ${env.chromium} headless 1920×1080 on ${env.cores} cores; backend accepted ${f(backend.readingsPerS)} readings/s; mean 1-min load ${f(env.loadMean, 2)}`,
+    '',
+    ...sampleTable(result.samples),
+    '',
+    `- fps: mean ${f(verdict.fps.mean, 1)} (lowest interval ${f(verdict.fps.min, 1)}) — target ${verdict.fps.target}: **${ok(verdict.fps.pass)}**`,
+    `- main thread busy: mean ${f(verdict.busy.mean, 1)} % (highest interval ${f(verdict.busy.max, 1)} %) — target ${verdict.busy.target}: **${ok(verdict.busy.pass)}**`,
+    `- JS heap after GC: ${f(heap.startMb, 2)} → ${f(heap.endMb, 2)} MB (${heap.deltaMb >= 0 ? '+' : ''}${f(heap.deltaMb, 2)} MB, trend ${f(heap.slopeMbPerMin * 1000, 0)} kB/min) — target ${heap.target}: **${ok(heap.pass)}**`,
+  ].join('\n');
 }
 
 /** bench/results/wall-<stamp>.json with every figure of the run. */
