@@ -81,7 +81,15 @@ export interface IngestStats {
       demoted: number;
       recovered: number;
       frames: number;
+      /** While the gateway is overloaded: the slowest rate every client is held to (0: none). */
+      floorMs?: number;
     };
+    /**
+     * The gateway's own load: event loop utilisation over the last second (0..1), times every
+     * client was throttled one tier slower for it (raised) and let faster again (lowered), and
+     * seconds it spent overloaded.
+     */
+    gatewayLoad?: { elu: number; raised: number; lowered: number; overloadedSeconds: number };
   };
   alerts: AlertStats;
   /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */

@@ -66,6 +66,7 @@ describe('Conflator', () => {
     },
     throttle: (s, intervalMs) => void fake(s).throttles.push(intervalMs),
     socket: (id) => sockets.get(id) as unknown as LiveSocket | undefined,
+    sockets: () => [...sockets.values()].filter((s) => s.connected).map(live),
   };
   const probe = {
     queuedBytes: (s: LiveSocket) => fake(s).bytes,
@@ -123,6 +124,58 @@ describe('Conflator', () => {
     pass(CONFLATE_TIERS_MS[0]);
     expect(deviceOnly.frames).toEqual([[reading(1, 20)]]);
     expect(both.frames).toEqual([[reading(1, 20)]]);
+  });
+
+  it('holds every connection to the floor while the gateway is overloaded, sockets that keep up included, and lets them recover once it is lowered', () => {
+    const a = socket('a');
+    const b = socket('b');
+    sut.raiseFloor();
+    // Everyone throttled at once, at the fastest tier, told so.
+    expect([a.throttles, b.throttles]).toEqual([[CONFLATE_TIERS_MS[0]], [CONFLATE_TIERS_MS[0]]]);
+    sut.raiseFloor();
+    expect(sut.stats().floorMs).toBe(CONFLATE_TIERS_MS[1]);
+    // Reached at the tier's next tick (no merge missed), though both keep up.
+    pass(CONFLATE_TIERS_MS[0]);
+    expect([sut.intervalOf('a'), sut.intervalOf('b')]).toEqual([
+      CONFLATE_TIERS_MS[1],
+      CONFLATE_TIERS_MS[1],
+    ]);
+    // Keeping up does not take them faster than the floor.
+    pass(CONFLATE_TIERS_MS[1] * 5);
+    expect(sut.intervalOf('a')).toBe(CONFLATE_TIERS_MS[1]);
+    // A connection opened meanwhile is held to it too.
+    const late = socket('late');
+    sut.applyFloor();
+    expect(sut.isThrottled('late')).toBe(true);
+    // The floor lowered all the way: each recovers on its own pace, to every reading.
+    sut.lowerFloor();
+    sut.lowerFloor();
+    pass(CONFLATE_TIERS_MS[1] * 4);
+    for (const s of [a, b, late]) {
+      expect(sut.isThrottled(s.id)).toBe(false);
+      expect(s.throttles.at(-1)).toBe(0);
+    }
+    expect(sut.stats().floorMs).toBe(0);
+  });
+
+  it('keeps every reading a connection held to the floor would have had, merged', () => {
+    const a = socket('a');
+    sut.raiseFloor();
+    sut.raiseFloor();
+    let t = 0;
+    const seen: number[] = [];
+    for (let step = 0; step < 40; step++) {
+      sut.absorb('device:d1', [], [reading(++t, t)]);
+      pass(CONFLATE_TIERS_MS[0] / 2);
+    }
+    pass(CONFLATE_TIERS_MS[2]);
+    for (const frame of a.frames)
+      for (const r of frame) {
+        const [low, high] = r.range?.['t'] ?? [r.values['t'], r.values['t']];
+        for (let v = low; v <= high; v++) seen.push(v);
+      }
+    // Every reading once, in order, in the ranges of the merged ones.
+    expect(seen).toEqual(Array.from({ length: t }, (_, i) => i + 1));
   });
 
   it('slows a socket that stays behind down a tier per tick, to the slowest, telling it each time', () => {

@@ -19,9 +19,12 @@ import type { LiveSocket } from './live-io.server';
  * between tiers right after a tick sent it everything up to now, and a tier's merge starts at its
  * last tick (or empty when it had no members), so a move never leaves a gap.
  *
- * Owns the tiers, the merged readings and the throttle ticks; must not pause or disconnect (the
- * lag monitor decides who is throttled and who is beyond help) nor send except through the
- * emitter.
+ * When the gateway itself falls behind (GatewayLoad), a floor applies to everyone: every connection
+ * is throttled to at least the floor's tier, and none recovers faster than it until it is lowered.
+ *
+ * Owns the tiers, the floor, the merged readings and the throttle ticks; must not pause or
+ * disconnect (the lag monitor decides who is throttled and who is beyond help), measure the
+ * gateway's load (GatewayLoad does) nor send except through the emitter.
  */
 
 /** The tiers' intervals (ms), fastest first; each a multiple of the first (one timer ticks all). */
@@ -53,7 +56,10 @@ export interface QueueProbe {
 export const QUEUE_PROBE = Symbol('QUEUE_PROBE');
 
 /** What the conflator needs of the emitter. */
-export type ConflationEmitter = Pick<LiveEmitter, 'writeMerged' | 'throttle' | 'socket'>;
+export type ConflationEmitter = Pick<
+  LiveEmitter,
+  'writeMerged' | 'throttle' | 'socket' | 'sockets'
+>;
 
 /** One device's readings merged since its tier's last tick. */
 interface Merged {
@@ -87,6 +93,11 @@ export class Conflator {
   private timer: ReturnType<typeof setInterval> | null = null;
   private ticks = 0;
   private readonly counts = { entered: 0, demoted: 0, recovered: 0, frames: 0 };
+  /**
+   * While the gateway itself cannot keep up (GatewayLoad): the fastest tier anyone may be in, or
+   * -1 (none). Every connection is throttled at least to it, whatever its own queue says.
+   */
+  private floor = -1;
   private readonly probe: QueueProbe;
 
   constructor(
@@ -144,8 +155,29 @@ export class Conflator {
     }
   }
 
-  stats(): { throttled: number } & Conflator['counts'] {
-    return { throttled: this.throttled.size, ...this.counts };
+  stats(): { throttled: number; floorMs: number } & Conflator['counts'] {
+    const floorMs = this.floor < 0 ? 0 : CONFLATE_TIERS_MS[this.floor];
+    return { throttled: this.throttled.size, floorMs, ...this.counts };
+  }
+
+  /**
+   * The gateway is overloaded: one tier slower for everyone (from every reading to the fastest
+   * tier first). Connections reach it at their tiers' next ticks, so none misses a merge.
+   */
+  raiseFloor(): void {
+    if (this.floor < CONFLATE_TIERS_MS.length - 1) this.floor++;
+    this.applyFloor();
+  }
+
+  /** The gateway has room again: one tier faster allowed; each connection recovers on its own pace. */
+  lowerFloor(): void {
+    if (this.floor >= 0) this.floor--;
+  }
+
+  /** Throttle every connected socket not throttled yet (new ones too), while there is a floor. */
+  applyFloor(): void {
+    if (this.floor < 0) return;
+    for (const socket of this.emitter.sockets()) this.enter(socket);
   }
 
   stop(): void {
@@ -193,7 +225,8 @@ export class Conflator {
     const state = this.throttled.get(socketId);
     if (!state) return;
     const socket = this.emitter.socket(socketId);
-    if (pace === 'behind') {
+    // Under the gateway's floor: one tier slower, as if it were behind itself.
+    if (pace === 'behind' || state.tier < this.floor) {
       state.keptUp = 0;
       if (state.tier === CONFLATE_TIERS_MS.length - 1) return;
       this.setMembers(state.tier, -1);
@@ -208,6 +241,7 @@ export class Conflator {
     }
     if (++state.keptUp * CONFLATE_TIERS_MS[state.tier] < CONFLATE_RECOVER_MS) return;
     state.keptUp = 0;
+    if (state.tier <= this.floor) return; // kept up, but the gateway has no room for more
     if (state.tier === 0) {
       this.leave(socketId);
       this.counts.recovered++;

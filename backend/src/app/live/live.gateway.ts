@@ -13,6 +13,7 @@ import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
 import { takeHandshakeCookie } from './engine-adapter';
+import { GatewayLoad } from './gateway-load';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -61,6 +62,8 @@ export class LiveGateway {
     private readonly auth: LiveAuth,
     /** Its counters in the stats (absent in the unit spec). */
     @Optional() private readonly summaryPush?: SummaryPush,
+    /** Throttles everyone while the gateway itself is overloaded (absent in the unit spec). */
+    @Optional() private readonly load?: GatewayLoad,
   ) {}
 
   start(httpServer: HttpServer): void {
@@ -78,10 +81,12 @@ export class LiveGateway {
       (socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next),
     );
     this.lag.start();
+    this.load?.start();
   }
 
   async stop(): Promise<void> {
     this.lag.stop();
+    this.load?.onModuleDestroy();
     this.ackBudget.close();
     this.hub.close();
     await this.emitter.close();
@@ -109,6 +114,7 @@ export class LiveGateway {
       directWrites: writes.direct,
       engineWrites: writes.engine,
       conflation: this.lag.conflation(),
+      gatewayLoad: this.load?.stats(),
       summary: this.summaryPush?.stats(),
     };
   }

@@ -2,6 +2,7 @@ import { Provider } from '@nestjs/common';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
 import { AlertAudience } from './alert-audience';
 import { Conflator } from './conflation';
+import { GatewayLoad } from './gateway-load';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -20,6 +21,7 @@ export const LIVE_PROVIDERS: Provider[] = [
   AlertAudience,
   LiveEmitter,
   Conflator,
+  GatewayLoad,
   LagMonitor,
   LocalReadingsFanOut,
   { provide: READINGS_FAN_OUT, useExisting: LocalReadingsFanOut },

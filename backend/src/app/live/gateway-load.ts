@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { Conflator } from './conflation';
+
+/**
+ * The gateway's own overload, for conflation (docs/decisions/0019-conflation.md): a socket that
+ * cannot keep up is throttled by its queue (the lag monitor), but when the gateway itself cannot
+ * keep up every queue looks fine while every reading ages in the gateway. Once a second it reads
+ * the event loop's utilisation (the share of the last second spent running, not waiting): at
+ * OVERLOAD_ELU or more for OVERLOAD_SAMPLES seconds in a row, every connection is throttled one
+ * tier slower (the conflator's floor); at CALM_ELU or less for CALM_SAMPLES seconds, the floor is
+ * lowered one tier and connections recover at their own pace. Fewer, merged frames are what gives
+ * the loop its room back: fan-out is the work that grows with the audience.
+ *
+ * Owns the measurement and the decision to raise or lower the floor; must not throttle a socket
+ * itself (the conflator does) nor read sockets' queues (the lag monitor does).
+ */
+
+export const LOAD_SAMPLE_MS = 1000;
+export const OVERLOAD_ELU = 0.9;
+export const OVERLOAD_SAMPLES = 2;
+export const CALM_ELU = 0.6;
+export const CALM_SAMPLES = 5;
+
+/** Event loop utilisation since the previous call, 0..1 (a fake in the unit spec). */
+export type EluSampler = () => number;
+export const ELU_SAMPLER = Symbol('ELU_SAMPLER');
+
+function realSampler(): EluSampler {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    return delta.utilization;
+  };
+}
+
+@Injectable()
+export class GatewayLoad implements OnModuleDestroy {
+  private readonly logger = new Logger('GatewayLoad');
+  private readonly sample: EluSampler;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private overloaded = 0;
+  private calm = 0;
+  private last = 0;
+  private readonly counts = { raised: 0, lowered: 0, overloadedSeconds: 0 };
+
+  constructor(
+    @Inject(Conflator)
+    private readonly conflator: Pick<
+      Conflator,
+      'raiseFloor' | 'lowerFloor' | 'applyFloor' | 'stats'
+    >,
+    @Optional() @Inject(ELU_SAMPLER) sampler?: EluSampler,
+  ) {
+    this.sample = sampler ?? realSampler();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.check(), LOAD_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  /** One sample (public for the spec). */
+  check(): void {
+    const elu = (this.last = this.sample());
+    const floored = this.conflator.stats().floorMs > 0;
+    if (elu >= OVERLOAD_ELU) {
+      this.counts.overloadedSeconds++;
+      this.calm = 0;
+      if (++this.overloaded >= OVERLOAD_SAMPLES) {
+        this.overloaded = 0;
+        this.conflator.raiseFloor();
+        this.counts.raised++;
+        this.logger.warn(
+          `event loop ${Math.round(elu * 100)} % busy: every client throttled to ${this.conflator.stats().floorMs} ms`,
+        );
+      }
+    } else {
+      this.overloaded = 0;
+      if (elu <= CALM_ELU && floored && ++this.calm >= CALM_SAMPLES) {
+        this.calm = 0;
+        this.conflator.lowerFloor();
+        this.counts.lowered++;
+      } else if (elu > CALM_ELU) this.calm = 0;
+    }
+    // Connections opened since the floor went up are throttled too.
+    if (floored) this.conflator.applyFloor();
+  }
+
+  stats(): { elu: number; raised: number; lowered: number; overloadedSeconds: number } {
+    return { elu: Math.round(this.last * 1000) / 1000, ...this.counts };
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
