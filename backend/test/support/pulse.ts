@@ -24,8 +24,9 @@ import { PulseHandle, startPulse } from '../../src/app/pulse';
 export const TEST_ADMIN_PASSWORD = 'test-admin-password';
 
 /**
- * Boot the real backend in this process on free ports with the simulator off, its state in a
- * fresh temp DATA_DIR (removed on close) and user `admin` seeded with TEST_ADMIN_PASSWORD
+ * Boot the real backend in this process on free ports with the simulator off, the overload
+ * throttle off, its state in a fresh temp DATA_DIR (removed on close) and user `admin` seeded
+ * with TEST_ADMIN_PASSWORD
  * (pass `PULSE_ADMIN_PASSWORD: ''` for a first start without users).
  */
 export async function startTestPulse(
@@ -40,6 +41,10 @@ export async function startTestPulse(
       SIMULATOR: 'off',
       LOG_LEVEL: 'error',
       FLUSH_MS: '20',
+      // The gateway shares this process's event loop with the test's own clients and publishers
+      // (and a loaded CI machine inflates it): its overload throttle would merge readings a
+      // test counts one by one. gateway-overload.spec.ts turns it on.
+      OVERLOAD_ELU: 'off',
       PULSE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...(dataDir ? { DATA_DIR: dataDir } : {}),
       ...env,

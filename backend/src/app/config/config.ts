@@ -101,6 +101,12 @@ export const ConfigSchema = z.object({
    * socket write per client each (docs/decisions/0005-performance.md).
    */
   FLUSH_MS: positiveInt(10_000).default(100),
+  /**
+   * Event loop utilisation (0.5–1) at which the gateway counts itself overloaded and throttles
+   * every client to merged readings (docs/decisions/0019-conflation.md); `off` never does (slow
+   * sockets are still throttled on their own queues). Default 0.9.
+   */
+  OVERLOAD_ELU: z.union([z.literal('off'), z.coerce.number().min(0.5).max(1)]).default(0.9),
   /** History kept per series, relative to its newest reading, in ms. Default 3600000 (1 h). */
   HISTORY_WINDOW_MS: z.coerce
     .number()

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
+import { CONFIG, Config } from '../config/config';
 import { Conflator } from './conflation';
 
 /**
@@ -17,6 +18,7 @@ import { Conflator } from './conflation';
  */
 
 export const LOAD_SAMPLE_MS = 1000;
+/** The default of OVERLOAD_ELU. */
 export const OVERLOAD_ELU = 0.9;
 export const OVERLOAD_SAMPLES = 2;
 export const CALM_ELU = 0.6;
@@ -45,6 +47,8 @@ export class GatewayLoad implements OnModuleDestroy {
   private calm = 0;
   private last = 0;
   private readonly counts = { raised: 0, lowered: 0, overloadedSeconds: 0 };
+  /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
+  private readonly threshold: number | null;
 
   constructor(
     @Inject(Conflator)
@@ -53,12 +57,15 @@ export class GatewayLoad implements OnModuleDestroy {
       'raiseFloor' | 'lowerFloor' | 'applyFloor' | 'stats'
     >,
     @Optional() @Inject(ELU_SAMPLER) sampler?: EluSampler,
+    @Optional() @Inject(CONFIG) config?: Partial<Pick<Config, 'OVERLOAD_ELU'>>,
   ) {
     this.sample = sampler ?? realSampler();
+    const setting = config?.OVERLOAD_ELU ?? OVERLOAD_ELU;
+    this.threshold = setting === 'off' ? null : setting;
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.timer || this.threshold === null) return;
     this.timer = setInterval(() => this.check(), LOAD_SAMPLE_MS);
     this.timer.unref();
   }
@@ -67,7 +74,7 @@ export class GatewayLoad implements OnModuleDestroy {
   check(): void {
     const elu = (this.last = this.sample());
     const floored = this.conflator.stats().floorMs > 0;
-    if (elu >= OVERLOAD_ELU) {
+    if (this.threshold !== null && elu >= this.threshold) {
       this.counts.overloadedSeconds++;
       this.calm = 0;
       if (++this.overloaded >= OVERLOAD_SAMPLES) {
