@@ -25,6 +25,15 @@ import { Client, fail, tally } from './load/tally.mjs';
 
 const clients = [];
 
+/** How often the newest-value age of every healthy probe is sampled while measuring. */
+const AGE_SAMPLE_MS = 250;
+setInterval(() => {
+  if (!tally.measuring) return;
+  const now = Date.now();
+  for (const c of clients)
+    if (c.probe && !c.wasStalled && c.lastTs > 0 && !c.closed) tally.age.record(now - c.lastTs);
+}, AGE_SAMPLE_MS).unref();
+
 let clientKind = null;
 async function start({
   kind,
@@ -92,6 +101,7 @@ function report() {
     probes: healthyClients.filter((c) => c.probe).length,
     closed: healthyClients.filter((c) => c.closed).length,
     latency: histogramToSparse(tally.healthy),
+    age: histogramToSparse(tally.age),
     // Healthy clients told `lagged` (the gateway paused them): each one lost live readings.
     healthyLagged: healthyLagged.length,
     healthyLaggedSample: healthyLagged
@@ -123,9 +133,12 @@ process.on('message', (msg) => {
       for (const c of clients) {
         c.received = 0;
         c.bytes = 0;
+        // Readings of the warm-up are not counted (not scanned either): their age must not be.
+        c.lastTs = 0;
       }
       tally.healthy = new Histogram();
       tally.stalled = new Histogram();
+      tally.age = new Histogram();
       tally.measuring = true;
       break;
     case 'stall':
@@ -148,9 +161,11 @@ process.on('message', (msg) => {
         type: 'snapshot',
         tag: msg.tag,
         latency: histogramToSparse(tally.healthy),
+        age: histogramToSparse(tally.age),
         refills: clients.filter((c) => c.wasStalled && (c.refill || c.closed)).length,
       });
       tally.healthy = new Histogram();
+      tally.age = new Histogram();
       break;
     case 'progress': {
       const stalled = clients.filter((c) => c.wasStalled);

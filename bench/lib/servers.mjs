@@ -252,6 +252,9 @@ export function pulseDelta(a, b) {
     droppedOverflow: b.live.droppedOverflow - a.live.droppedOverflow,
     lagPauses: b.live.lagPauses - a.live.lagPauses,
     lagDisconnects: b.live.lagDisconnects - a.live.lagDisconnects,
+    ackDisconnects: (b.live.ackDisconnects ?? 0) - (a.live.ackDisconnects ?? 0),
+    throttled: (b.live.conflation?.entered ?? 0) - (a.live.conflation?.entered ?? 0),
+    overloadRaises: (b.live.gatewayLoad?.raised ?? 0) - (a.live.gatewayLoad?.raised ?? 0),
     directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
     engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
     disconnects: Object.fromEntries(

@@ -8,6 +8,12 @@ export const tally = {
   /** Latency of healthy clients' readings, and of stalled clients' after they resume. */
   healthy: new Histogram(),
   stalled: new Histogram(),
+  /**
+   * Newest-value age of healthy probes, sampled every AGE_SAMPLE_MS while measuring: now minus the
+   * newest reading's ts the client holds. What a screen shows is this old; unlike latency it also
+   * grows when nothing arrives at all (a throttled or starved client).
+   */
+  age: new Histogram(),
   /** Off during warm-up: frames are counted (for quiet detection) but readings are not. */
   measuring: false,
   /** Readings frames/packets seen, measuring or not (the orchestrator waits for it to go quiet). */

@@ -169,6 +169,8 @@ export async function runRate(
     clientsComplete: received.filter((r) => r === published).length,
     minPerClient: received.length ? Math.min(...received) : 0,
     latency: latencyOf(reports.map((r) => r.latency)),
+    // Healthy probes' newest-value age over the window (sampled every 250 ms).
+    age: latencyOf(reports.map((r) => r.age)),
     usage: usageBetween(before, after),
     usageWithDrain: usageBetween(before, afterDrain),
     peakRssMb: watcher.peaks(),

@@ -9,6 +9,7 @@ import ingest from './ingest.mjs';
 import polling1000 from './polling-1000.mjs';
 import idle10k from './idle-10k.mjs';
 import stall from './stall.mjs';
+import overload from './overload.mjs';
 import reconnect5k from './reconnect-5k.mjs';
 
 const ALL = [
@@ -20,6 +21,7 @@ const ALL = [
   polling1000,
   idle10k,
   stall,
+  overload,
   reconnect5k,
 ];
 
