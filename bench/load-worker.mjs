@@ -87,6 +87,11 @@ function estimateReceived(list) {
   return list.map((c) => (c.probe ? c.received : Math.round(c.bytes * perByte)));
 }
 
+function sumOrder(list, field) {
+  const tracked = list.filter((c) => c.order?.parsed > 0);
+  return tracked.length ? tracked.reduce((a, c) => a + c.order[field], 0) : null;
+}
+
 function report() {
   const healthyClients = clients.filter((c) => !c.wasStalled);
   const healthyLagged = healthyClients.filter((c) => c.lagged);
@@ -98,6 +103,10 @@ function report() {
     errors: tally.errors,
     firstError: tally.firstError,
     received: estimateReceived(healthyClients),
+    // Probes only: readings a client got twice (not counted as received), or older than its
+    // device's newest (counted); null when no frame's layout let the scan tell devices apart.
+    duplicates: sumOrder(healthyClients, 'duplicates'),
+    outOfOrder: sumOrder(healthyClients, 'outOfOrder'),
     probes: healthyClients.filter((c) => c.probe).length,
     closed: healthyClients.filter((c) => c.closed).length,
     latency: histogramToSparse(tally.healthy),

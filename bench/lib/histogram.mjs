@@ -67,16 +67,59 @@ const TS_NEEDLE = Buffer.from('"ts":');
  * each reading carries exactly one ts and nothing else in the frame does).
  */
 export let lastScanTs = 0;
-export function scanTs(buf, start, end, now, histogram) {
+
+/** A client's per-device newest ts, for telling duplicates and reorders apart from deliveries. */
+export function orderTracker() {
+  return { last: new Float64Array(MAX_DEVICE_NUMBER + 1), duplicates: 0, outOfOrder: 0, parsed: 0 };
+}
+const MAX_DEVICE_NUMBER = 9999;
+
+/**
+ * The bench device's number right before `i` (the `"ts":` of a reading laid out as
+ * `"deviceId":"bench-042","ts":`), or -1 when the frame is laid out otherwise.
+ */
+function deviceNumberBefore(buf, i) {
+  if (buf[i - 1] !== 0x2c /* , */ || buf[i - 2] !== 0x22 /* " */) return -1;
+  let k = i - 3;
+  let v = 0;
+  let scale = 1;
+  for (let c = buf[k]; c >= 48 && c <= 57 && scale <= 1000; c = buf[--k]) {
+    v += (c - 48) * scale;
+    scale *= 10;
+  }
+  return scale === 1 || buf[k] !== 0x2d /* - */ ? -1 : v;
+}
+
+/**
+ * Finds every `"ts":<digits>` in buf[start, end) without JSON.parse, records now - ts in the
+ * histogram and returns how many readings it found (each reading carries exactly one ts and
+ * nothing else in the frame does). With `order`, a reading whose device already had this ts is a
+ * duplicate (not counted as delivered) and one older than its device's newest is out of order.
+ */
+export function scanTs(buf, start, end, now, histogram, order) {
   let n = 0;
   let i = buf.indexOf(TS_NEEDLE, start);
   while (i !== -1 && i < end) {
     let j = i + 5;
     let v = 0;
     for (let c = buf[j]; c >= 48 && c <= 57; c = buf[++j]) v = v * 10 + (c - 48);
-    if (histogram) histogram.record(now - v);
+    let duplicate = false;
+    if (order) {
+      const device = deviceNumberBefore(buf, i);
+      if (device >= 0) {
+        order.parsed++;
+        const last = order.last[device];
+        if (v === last) duplicate = true;
+        else if (v < last) order.outOfOrder++;
+        else order.last[device] = v;
+      }
+    }
+    if (duplicate) order.duplicates++;
+    else {
+      if (histogram) histogram.record(now - v);
+      n++;
+    }
     lastScanTs = v;
-    n++;
     i = buf.indexOf(TS_NEEDLE, j);
   }
   return n;

@@ -51,6 +51,10 @@ function notes(r) {
     const drops = Object.entries(r.pulse.disconnects ?? {});
     if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
+  if (r.duplicates) note.push(`${r.duplicates} duplicates (probes; not counted as delivered)`);
+  if (r.outOfOrder) note.push(`${r.outOfOrder} out of order (probes)`);
+  if (r.duplicates === null && r.target === 'pulse' && r.latency)
+    note.push('duplicates not told apart (frame layout)');
   if (r.tapped !== null && r.tapped !== undefined && r.tapped !== r.published)
     note.push(`tap saw ${r.tapped}/${r.published}`);
   if (r.publisherSkipped || r.publisherUnflushedBytes)

@@ -5,7 +5,7 @@
 // report (load-worker.mjs flips tally.measuring and reads the clients).
 import http from 'node:http';
 import { WebSocket } from 'ws';
-import { scanTs, lastScanTs } from '../lib/histogram.mjs';
+import { lastScanTs, orderTracker, scanTs } from '../lib/histogram.mjs';
 import { fail, subscribed, tally } from './tally.mjs';
 
 const READINGS = Buffer.from('42/live,["readings",');
@@ -35,6 +35,7 @@ function onSioPacket(c, buf, start, end) {
           end,
           now,
           c.wasStalled ? tally.stalled : tally.healthy,
+          (c.order ??= orderTracker()),
         );
         c.received += n;
         if (n) c.lastTs = lastScanTs;

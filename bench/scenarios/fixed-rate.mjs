@@ -16,6 +16,9 @@ import {
 } from '../lib/servers.mjs';
 import { sleep } from '../lib/util.mjs';
 
+const sumOrNull = (xs) =>
+  xs.some((x) => typeof x === 'number') ? xs.reduce((a, x) => a + (x ?? 0), 0) : null;
+
 /** p50/p99/max of the merged sparse histograms of several workers. */
 export const latencyOf = (sparseList) => histogramFromSparse(sparseList).toJSON();
 
@@ -165,6 +168,9 @@ export async function runRate(
     publisherSkipped: pub.skipped,
     publisherUnflushedBytes: pub.unflushedBytes,
     received: sum,
+    // Probe clients only (null: not told apart): never counted in `received` / delivered %.
+    duplicates: sumOrNull(reports.map((r) => r.duplicates)),
+    outOfOrder: sumOrNull(reports.map((r) => r.outOfOrder)),
     deliveredPct: expected ? (100 * sum) / expected : null,
     clientsComplete: received.filter((r) => r === published).length,
     minPerClient: received.length ? Math.min(...received) : 0,
