@@ -14,3 +14,4 @@ export * from './lib/alerts.schema';
 export * from './lib/auth.schema';
 export * from './lib/screens.schema';
 export * from './lib/decode';
+export * from './lib/formats/index';

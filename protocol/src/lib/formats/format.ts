@@ -1,0 +1,78 @@
+import { ID_MAX_LENGTH, isValidId } from '../ids';
+
+/*
+ * What every payload format decoder returns, and the helpers they share. A decoder turns one
+ * message's text into readings (numbers per metric, maybe a timestamp and a device named in the
+ * payload), the fields it skipped and why, and what else the payload says (status, units). It
+ * never throws and never validates ids, timestamps or limits: the contract decoder
+ * (`decodeTelemetry`) does that for every format alike. Owns the shape and the shared helpers;
+ * must not know topics or sources (the backend's ingest sources map those).
+ */
+
+/** One reading as a format found it, before the contract's checks. */
+export interface FormatReading {
+  /** A device named inside the payload (SenML base name, an Influx tag), already an id. */
+  device?: string;
+  /** Milliseconds since the epoch; absent: the receive time applies. */
+  ts?: number;
+  values: Record<string, number>;
+}
+
+/** Why a field was left out: a text, a null, a list, or a value of no numeric meaning. */
+export type SkipReason = 'string' | 'null' | 'array' | 'type' | 'not_finite' | 'timestamp';
+
+export interface SkippedField {
+  field: string;
+  reason: SkipReason;
+}
+
+export interface FormatResult {
+  readings: FormatReading[];
+  skipped: SkippedField[];
+  /** Units per metric the payload declared (SenML `u`). */
+  units?: Record<string, string>;
+  /** Set when the whole message could not be read (not JSON, not a line, …). */
+  error?: string;
+}
+
+/** How a timestamp field is written: epoch milliseconds, epoch seconds, or ISO 8601. */
+export type TimestampFormat = 'ms' | 's' | 'iso';
+
+/**
+ * A timestamp value in `format` as epoch ms, or null when it is not one. ISO strings without a
+ * zone are refused (a device's local time is not a time the server can place).
+ */
+export function parseTimestamp(value: unknown, format: TimestampFormat): number | null {
+  if (format === 'iso') {
+    if (typeof value !== 'string' || !/(Z|[+-]\d\d:?\d\d)$/.test(value)) return null;
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return null;
+  return format === 's' ? Math.round(n * 1000) : Math.round(n);
+}
+
+const ON = new Set(['on', 'true', 'open', 'online', 'yes']);
+const OFF = new Set(['off', 'false', 'closed', 'offline', 'no']);
+
+/** A switch-like text as 1 / 0 (`ON`, `OFF`, `true`, `open`, …, any case), else null. */
+export function switchValue(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (ON.has(t)) return 1;
+  if (OFF.has(t)) return 0;
+  return null;
+}
+
+/**
+ * A name from outside (a zigbee2mqtt friendly name, a SenML base name) as a contract id: every
+ * run of characters outside `A-Z a-z 0-9 _ - .` becomes one `_`, ends trimmed of `_`, cut to
+ * the id length. Null when nothing is left.
+ */
+export function toId(name: string): string | null {
+  const id = name
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, ID_MAX_LENGTH);
+  return isValidId(id) ? id : null;
+}

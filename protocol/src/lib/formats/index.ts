@@ -1,0 +1,10 @@
+/*
+ * Payload formats of real devices (issue 14), each a small pure decoder: `json`, `value`,
+ * `senml`, `influx`, `shelly-rpc`. The contract decoder checks what they return. Owns this list.
+ */
+export * from './format';
+export * from './json';
+export * from './value';
+export * from './senml';
+export * from './influx';
+export * from './shelly';
