@@ -26,6 +26,7 @@ import { HistoryService } from './history/history.service';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
 import { MqttRepository } from './ingest/mqtt.repository';
+import { SOURCE_ROUTER, SourceRouter } from './ingest/sources/source-router';
 import { LIVE_PROVIDERS } from './live/live.providers';
 import { PulseRuntime } from './pulse-runtime.service';
 import { EntryGuard } from './security/entry-guard.service';
@@ -94,6 +95,8 @@ export class AppModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },
+        // Checked here, at boot: a bad sources file stops the start with every problem listed.
+        { provide: SOURCE_ROUTER, useValue: SourceRouter.fromConfig(config) },
         ...repositories,
         ...services,
         ...LIVE_PROVIDERS,

@@ -23,6 +23,17 @@ export interface IngestStats {
   messages: { received: number; telemetry: number; status: number; meta: number };
   readings: { accepted: number; rejected: number };
   rejected: Record<RejectReason, number>;
+  /**
+   * Ingest sources (issue 14): the topic filters subscribed besides the contract's, messages per
+   * source, fields a format skipped by reason (`string`, `null`, `array`, …), and the first
+   * distinct topics no source matched (counted under `rejected.topic`).
+   */
+  sources?: {
+    filters: string[];
+    messages: Record<string, number>;
+    skippedFields: Record<string, number>;
+    unmatchedTopics: string[];
+  };
   devices: {
     known: number;
     online: number;

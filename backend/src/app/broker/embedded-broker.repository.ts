@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
@@ -13,6 +13,7 @@ import { ConnectionCaps } from '../security/connection-caps';
 import { PublishRate } from '../security/publish-rate';
 import { RetainedBound, RetainedStore } from '../security/retained-bound';
 import { SecurityCounters } from '../security/security-counters.service';
+import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
 
 /** A message as the broker routes it: topic and payload bytes. */
 export type InProcessHandler = (topic: string, payload: Buffer) => void;
@@ -63,6 +64,8 @@ export class EmbeddedBrokerRepository {
     >,
     private readonly credentials: DeviceCredentialsService,
     registry: DeviceRegistryService,
+    /** Ingest sources' topics the ACL lets devices publish to (absent in unit specs: none). */
+    @Optional() @Inject(SOURCE_ROUTER) private readonly sources?: SourceRouter,
   ) {
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
@@ -89,7 +92,7 @@ export class EmbeddedBrokerRepository {
     // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
     // rate on what the ACL allows (security/publish-rate.ts), then the bound on retained
     // topics (security/retained-bound.ts).
-    const hooks = brokerHooks(this.counters, this.credentials);
+    const hooks = brokerHooks(this.counters, this.credentials, this.sources);
     const aedes = createBroker({
       authenticate: this.auth.authenticate,
       ...hooks,

@@ -127,6 +127,13 @@ export const ConfigSchema = z.object({
    * changes live in memory only (lost on restart).
    */
   ALERT_RULES_FILE: z.string().min(1).optional(),
+  /**
+   * Ingest sources by name, comma-separated (`tasmota,zigbee2mqtt,shelly,esphome`): devices that
+   * do not speak Pulse's contract, read where their firmware publishes (ingest/sources/presets.ts).
+   */
+  INGEST_PRESETS: z.string().max(256).optional(),
+  /** YAML or JSON file of ingest sources (`{presets: [...], sources: [...]}`), checked at boot. */
+  INGEST_SOURCES_FILE: z.string().min(1).optional(),
   // ───────── users, sessions and tokens (auth/, store/; docs/decisions/0009) ─────────
   /**
    * Directory of Pulse's state: the SQLite database `pulse.db` (users, tokens) and the token

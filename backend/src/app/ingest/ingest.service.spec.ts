@@ -5,6 +5,8 @@ import { HistoryService } from '../history/history.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { IngestService } from './ingest.service';
 import { MqttRepository } from './mqtt.repository';
+import { SourceRouter } from './sources/source-router';
+import { loadSources } from './sources/source-spec';
 
 describe('IngestService', () => {
   const now = 1_800_000_000_000;
@@ -38,6 +40,7 @@ describe('IngestService', () => {
       history,
       hub as unknown as LiveHubService,
       alerts as unknown as AlertsService,
+      new SourceRouter(loadSources('tasmota,zigbee2mqtt', undefined)),
     );
   });
 
@@ -109,5 +112,58 @@ describe('IngestService', () => {
     expect(alerts.onStatus).not.toHaveBeenCalled();
     expect(hub.publishReadings).toHaveBeenCalledTimes(2);
     expect(registry.stats().refusedNew).toBe(2); // its telemetry and its status
+  });
+
+  describe('ingest sources (presets)', () => {
+    it('reads a Tasmota SENSOR as readings of the device its topic names, counting what it skipped', () => {
+      send(
+        'tele/plug-7/SENSOR',
+        '{"Time":"2024-03-10T14:22:05","ENERGY":{"TotalStartTime":"2023-11-02T10:12:41","Total":12.3,"Power":45}}',
+      );
+      expect(hub.publishReadings).toHaveBeenCalledWith('plug-7', undefined, [
+        { deviceId: 'plug-7', ts: now, values: { 'ENERGY.Total': 12.3, 'ENERGY.Power': 45 } },
+      ]);
+      expect(history.query('plug-7').map((s) => s.metric)).toEqual([
+        'ENERGY.Total',
+        'ENERGY.Power',
+      ]);
+      expect(sut.stats().sources).toMatchObject({
+        messages: { tasmota: 1 },
+        skippedFields: { string: 2 },
+      });
+    });
+
+    it('takes status from an LWT and from zigbee2mqtt availability, and a friendly name as an id', () => {
+      send('tele/plug-7/LWT', 'Offline');
+      send('zigbee2mqtt/Hall Sensor/availability', '{"state":"online"}');
+      send('zigbee2mqtt/Hall Sensor', '{"temperature":21.5,"last_seen":"2026-12-02T05:00:00Z"}');
+      expect(alerts.onStatus).toHaveBeenCalledWith('plug-7', 'offline', now);
+      expect(alerts.onStatus).toHaveBeenCalledWith('Hall_Sensor', 'online', now);
+      expect(hub.publishReadings).toHaveBeenCalledWith('Hall_Sensor', undefined, [
+        {
+          deviceId: 'Hall_Sensor',
+          ts: Date.parse('2026-12-02T05:00:00Z'),
+          values: { temperature: 21.5 },
+        },
+      ]);
+    });
+
+    it('counts a topic no source matches under `topic`, keeping the first topics seen', () => {
+      send('home/kitchen/temp', '21');
+      send('home/kitchen/temp', '22');
+      send('shellies/x/relay/0', 'on');
+      const stats = sut.stats();
+      expect(stats.rejected.topic).toBe(3);
+      expect(stats.sources?.unmatchedTopics).toEqual(['home/kitchen/temp', 'shellies/x/relay/0']);
+      expect(hub.publishReadings).not.toHaveBeenCalled();
+    });
+
+    it('rejects a whole message a format cannot read, by reason, without touching the rest', () => {
+      send('tele/plug-7/SENSOR', 'not json');
+      send('tele/plug-7/SENSOR', '{"only":"text"}');
+      send('tele/plug-7/SENSOR', '{"Power":5}');
+      expect(sut.stats().rejected).toMatchObject({ json: 1, empty: 1 });
+      expect(hub.publishReadings).toHaveBeenCalledTimes(1);
+    });
   });
 });

@@ -1,12 +1,14 @@
 import type { MqttClientAuth } from '../config/secret-files';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  DecodedMessage,
   GatewayStatus,
   IngestStats,
   RejectReason,
   Rejection,
   decodeDeviceMessage,
   emptyRejectCounts,
+  quote,
 } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
@@ -16,6 +18,10 @@ import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { MqttRepository } from './mqtt.repository';
+import { Routed, SOURCE_ROUTER, SourceRouter } from './sources/source-router';
+
+/** Distinct topics no source matched, kept for /api/stats (the first ones seen). */
+const UNMATCHED_TOPICS_KEPT = 10;
 
 /**
  * The ingest pipeline: every MQTT message → decodeDeviceMessage → registry,
@@ -33,6 +39,10 @@ export class IngestService {
   private readonly messages = { received: 0, telemetry: 0, status: 0, meta: 0 };
   private readonly readings = { accepted: 0, rejected: 0 };
   private readonly rejected: Record<RejectReason, number> = emptyRejectCounts();
+  /** Messages per ingest source (presets, sources file), fields skipped by reason. */
+  private readonly perSource = new Map<string, number>();
+  private readonly skippedFields = new Map<string, number>();
+  private readonly unmatchedTopics = new Set<string>();
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -46,7 +56,10 @@ export class IngestService {
     private readonly history: HistoryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: LivePublisher,
     private readonly alerts: AlertsService,
+    @Inject(SOURCE_ROUTER) private readonly sources: SourceRouter,
   ) {
+    // Off-contract topics the embedded broker refused never reach us: counted all the same.
+    sources.onUnmatched((topic) => this.countUnmatched(topic));
     // What else is kept per device goes with an evicted one (the registry decides which).
     registry.onEvict((deviceId) => {
       history.forget(deviceId);
@@ -69,8 +82,9 @@ export class IngestService {
       message: (topic: string, payload: Buffer) => this.handleMessage(topic, payload, Date.now()),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
     };
-    if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers);
-    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth);
+    const filters = this.sources.filters();
+    if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers, filters);
+    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth, filters);
   }
 
   /** The URL devices use (known once the embedded broker listens), for /api/stats. */
@@ -85,7 +99,43 @@ export class IngestService {
   /** The hot path. Public for tests; `now` is the server receive time. */
   handleMessage(topic: string, payload: Uint8Array, now: number): void {
     this.messages.received++;
-    const decoded = decodeDeviceMessage(topic, payload, now);
+    if (!topic.startsWith('devices/')) {
+      const routed = this.sources.route(topic, payload, now);
+      if (routed) return this.applyRouted(routed, now);
+      return this.countUnmatched(topic);
+    }
+    this.apply(decodeDeviceMessage(topic, payload, now), now);
+  }
+
+  /** A message on a topic neither the contract nor any source names: rejected as `topic`. */
+  private countUnmatched(topic: string): void {
+    if (this.unmatchedTopics.size < UNMATCHED_TOPICS_KEPT) this.unmatchedTopics.add(topic);
+    this.countRejections(null, [
+      {
+        reason: 'topic',
+        detail: `topic ${quote(topic)} is not devices/{id}/… nor an ingest source's (${this.sources.filters().join(', ') || 'none configured'})`,
+      },
+    ]);
+  }
+
+  /** A source's messages: each applied like the contract's, its skipped fields counted. */
+  private applyRouted(routed: Routed, now: number): void {
+    this.perSource.set(routed.source, (this.perSource.get(routed.source) ?? 0) + 1);
+    for (const { reason } of routed.skipped)
+      this.skippedFields.set(reason, (this.skippedFields.get(reason) ?? 0) + 1);
+    for (const decoded of routed.messages) {
+      // Fixed meta of the source (group, units) on a device it has not been given yet.
+      this.apply(decoded, now);
+      if (decoded.kind !== 'telemetry') continue;
+      const meta = routed.meta.get(decoded.deviceId);
+      if (meta && !this.registry.get(decoded.deviceId)?.meta) {
+        const changed = this.registry.applyMeta(decoded.deviceId, meta, now);
+        if (changed) this.hub.publishDevice(changed);
+      }
+    }
+  }
+
+  private apply(decoded: DecodedMessage, now: number): void {
     switch (decoded.kind) {
       case 'telemetry': {
         this.messages.telemetry++;
@@ -132,7 +182,7 @@ export class IngestService {
     };
   }
 
-  stats(): Pick<IngestStats, 'broker' | 'messages' | 'readings' | 'rejected'> {
+  stats(): Pick<IngestStats, 'broker' | 'messages' | 'readings' | 'rejected' | 'sources'> {
     return {
       broker: {
         ...this.broker,
@@ -142,6 +192,12 @@ export class IngestService {
       messages: { ...this.messages },
       readings: { ...this.readings },
       rejected: { ...this.rejected },
+      sources: {
+        filters: this.sources.filters(),
+        messages: Object.fromEntries(this.perSource),
+        skippedFields: Object.fromEntries(this.skippedFields),
+        unmatchedTopics: [...this.unmatchedTopics],
+      },
     };
   }
 

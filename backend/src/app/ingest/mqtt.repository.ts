@@ -49,12 +49,19 @@ export class MqttRepository {
   private onReady: (() => void) | null = null;
   private everConnected = false;
   connected = false;
+  /** What is subscribed: the contract's filters and the ingest sources' (set by the caller). */
+  private filters: readonly string[] = DEVICE_SUBSCRIPTIONS;
   /** Successful reconnections after the first connection. */
   reconnects = 0;
 
   /** Embedded broker: subscribe in-process; resolves once subscribed. */
-  async attachInProcess(broker: InProcessBroker, handlers: MqttHandlers): Promise<void> {
-    this.detachInProcess = await broker.subscribe(DEVICE_SUBSCRIPTIONS, (topic, payload) =>
+  async attachInProcess(
+    broker: InProcessBroker,
+    handlers: MqttHandlers,
+    extraFilters: readonly string[] = [],
+  ): Promise<void> {
+    this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
+    this.detachInProcess = await broker.subscribe(this.filters, (topic, payload) =>
       this.deliver(handlers, topic, payload),
     );
     this.connected = true;
@@ -71,7 +78,10 @@ export class MqttRepository {
     clientId: string,
     handlers: MqttHandlers,
     auth: MqttClientAuth = {},
+    extraFilters: readonly string[] = [],
   ): Promise<void> {
+    this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
+    this.logger.log(`subscribing to ${this.filters.join(', ')}`);
     const client = mqtt.connect(url, {
       ...auth,
       clientId,
@@ -165,7 +175,7 @@ export class MqttRepository {
 
   private subscribe(client: MqttClient, done: () => void): void {
     const topics: Record<string, { qos: 1 }> = {};
-    for (const filter of DEVICE_SUBSCRIPTIONS) topics[filter] = { qos: 1 };
+    for (const filter of this.filters) topics[filter] = { qos: 1 };
     client.subscribe(topics, (error, granted) => {
       done();
       if (error) {

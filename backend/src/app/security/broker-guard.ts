@@ -36,9 +36,11 @@ export function publishRefusal(
   retain: boolean,
   identity: BrokerIdentity = ANONYMOUS,
   authority: Reserved = NOTHING_RESERVED,
+  sources: SourceTopics = NO_SOURCES,
 ): { reason: SecurityRefusal; detail: string } | null {
   const parsed = parseTopic(topic);
-  if (!parsed || !ownsDevice(identity, authority, parsed.deviceId))
+  if (!parsed) return sourceRefusal(topic, payloadBytes, retain, identity, authority, sources);
+  if (!ownsDevice(identity, authority, parsed.deviceId))
     return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
   if (payloadBytes > LIMITS.maxPayloadBytes)
     return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
@@ -51,6 +53,47 @@ export function publishRefusal(
         detail: `${payloadBytes}-byte retained payload on ${quote(topic)}`,
       };
   }
+  return null;
+}
+
+/** The ingest sources' topics as the guard sees them (ingest/sources/source-router.ts). */
+export interface SourceTopics {
+  /** The device a topic names; undefined: named in the payload; null: no source's topic. */
+  deviceOf(topic: string): string | null | undefined;
+  /** Told of a publish on a topic no source (and not the contract) names, before it is refused. */
+  unmatched?(topic: string): void;
+}
+const NO_SOURCES: SourceTopics = { deviceOf: () => null };
+
+/**
+ * A publish on an ingest source's topic (Tasmota, zigbee2mqtt, …): allowed like the contract's
+ * when the device its topic names is one the identity owns; a source that names devices in the
+ * payload only for identities not bound to one device (anonymous devices, services), since the
+ * broker cannot read the payload's names. Within the contract's size; retained within
+ * MAX_RETAINED_BYTES (firmware retains its LWT and availability).
+ */
+function sourceRefusal(
+  topic: string,
+  payloadBytes: number,
+  retain: boolean,
+  identity: BrokerIdentity,
+  authority: Reserved,
+  sources: SourceTopics,
+): { reason: SecurityRefusal; detail: string } | null {
+  const device = sources.deviceOf(topic);
+  if (device === null) sources.unmatched?.(topic);
+  const allowed =
+    device === undefined
+      ? identity.kind !== 'device'
+      : device !== null && ownsDevice(identity, authority, device);
+  if (!allowed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
+  if (payloadBytes > LIMITS.maxPayloadBytes)
+    return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
+  if (retain && payloadBytes > MAX_RETAINED_BYTES)
+    return {
+      reason: 'mqtt_retain',
+      detail: `${payloadBytes}-byte retained payload on ${quote(topic)}`,
+    };
   return null;
 }
 
@@ -167,6 +210,7 @@ export function guardPacketSize(socket: Socket, counters: SecurityCounters): voi
 export function brokerHooks(
   counters: SecurityCounters,
   authority: Reserved,
+  sources: SourceTopics = NO_SOURCES,
 ): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'> {
   return {
     authorizePublish: (client, packet, callback) => {
@@ -177,6 +221,7 @@ export function brokerHooks(
         packet.retain,
         identity,
         authority,
+        sources,
       );
       if (!refusal) return callback(null);
       counters.refuse(

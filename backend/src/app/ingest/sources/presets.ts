@@ -1,0 +1,85 @@
+import type { SourceSpec } from './source-spec';
+
+/**
+ * The presets usable by name (`INGEST_PRESETS=tasmota,zigbee2mqtt`): the topics and payloads each
+ * firmware publishes out of the box, mapped to Pulse devices. Owns the mapping per firmware only.
+ */
+export const PRESETS: Record<string, readonly SourceSpec[]> = {
+  // Tasmota: `tele/<topic>/SENSOR` (sensors, energy), `tele/<topic>/STATE` (POWER, Wifi.RSSI, …)
+  // and the LWT `tele/<topic>/LWT` Online/Offline. Its `Time` is local time without a zone: the
+  // receive time is used instead.
+  tasmota: [
+    {
+      name: 'tasmota',
+      topic: 'tele/+/SENSOR',
+      kind: 'telemetry',
+      device: { segment: 1 },
+      format: 'json',
+    },
+    {
+      name: 'tasmota',
+      topic: 'tele/+/STATE',
+      kind: 'telemetry',
+      device: { segment: 1 },
+      format: 'json',
+    },
+    {
+      name: 'tasmota',
+      topic: 'tele/+/LWT',
+      kind: 'status',
+      device: { segment: 1 },
+      format: 'value',
+    },
+  ],
+  // zigbee2mqtt: one JSON object per device on `zigbee2mqtt/<friendly name>` (with `last_seen`
+  // when the bridge is set to ISO time), availability on `zigbee2mqtt/<name>/availability`.
+  zigbee2mqtt: [
+    {
+      name: 'zigbee2mqtt',
+      topic: 'zigbee2mqtt/+',
+      kind: 'telemetry',
+      device: { segment: 1 },
+      format: 'json',
+      timestamp: { field: 'last_seen', format: 'iso' },
+    },
+    {
+      name: 'zigbee2mqtt',
+      topic: 'zigbee2mqtt/+/availability',
+      kind: 'status',
+      device: { segment: 1 },
+      format: 'json',
+    },
+  ],
+  // Shelly Gen2/Gen3: RPC notifications on `<id>/events/rpc` (the device named by `src`), and
+  // `<id>/online` true/false.
+  shelly: [
+    {
+      name: 'shelly',
+      topic: '+/events/rpc',
+      kind: 'telemetry',
+      device: { segment: 0 },
+      format: 'shelly-rpc',
+    },
+    { name: 'shelly', topic: '+/online', kind: 'status', device: { segment: 0 }, format: 'value' },
+  ],
+  // ESPHome: one value per entity on `<node>/<domain>/<entity>/state`, `<node>/status`.
+  esphome: [
+    {
+      name: 'esphome',
+      topic: '+/sensor/+/state',
+      kind: 'telemetry',
+      device: { segment: 0 },
+      format: 'value',
+      metric: { segment: 2 },
+    },
+    {
+      name: 'esphome',
+      topic: '+/binary_sensor/+/state',
+      kind: 'telemetry',
+      device: { segment: 0 },
+      format: 'value',
+      metric: { segment: 2 },
+    },
+    { name: 'esphome', topic: '+/status', kind: 'status', device: { segment: 0 }, format: 'value' },
+  ],
+};

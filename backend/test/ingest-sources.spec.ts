@@ -1,0 +1,73 @@
+import { DeviceInfo, HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
+import { connectMqtt, endMqtt, getJson, publish, subscribe, waitFor } from '@pulse/test-support';
+import { usePulse } from './support/pulse';
+
+// Real: the embedded broker (its ACL included), the ingest with the presets on, the live hub, a
+// stock socket.io-client and the HTTP API. Devices publish what their firmware publishes, on
+// their own topics (issue 14), and show up as Pulse devices with live readings and history.
+
+describe('ingest sources on the embedded broker', () => {
+  const backend = usePulse({
+    env: { INGEST_PRESETS: 'tasmota,zigbee2mqtt,shelly,esphome' },
+    device: true,
+  });
+
+  it('turns each preset’s messages into live readings, history and status of the device its topic names', async () => {
+    const socket = await backend.live();
+    const got: Reading[] = [];
+    socket.on('readings', (batch: Reading[]) => got.push(...batch));
+    const devices = ['plug-7', 'Hall_Sensor', 'shellyplus1pm-80646fe1b0b4', 'garden'];
+    expect(await subscribe(socket, { devices, history: false })).toMatchObject({ ok: true });
+    const d = backend.device;
+    await publish(d, 'tele/plug-7/SENSOR', '{"Time":"2026-12-02T05:00:00","ENERGY":{"Power":45}}');
+    await publish(d, 'zigbee2mqtt/Hall Sensor', '{"temperature":21.5,"occupancy":true}');
+    await publish(
+      d,
+      'shellyplus1pm-80646fe1b0b4/events/rpc',
+      `{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyStatus","params":{"ts":${Date.now() / 1000},"switch:0":{"apower":12.4}}}`,
+    );
+    await publish(d, 'garden/sensor/soil_moisture/state', '41.5');
+    await publish(d, 'garden/binary_sensor/rain/state', 'ON');
+    await publish(d, 'tele/plug-7/LWT', 'Offline', 1, true);
+    await waitFor(() => devices.every((id) => got.some((r) => r.deviceId === id)), {
+      timeoutMs: 5000,
+      message: `readings of ${devices.join(', ')} (got ${[...new Set(got.map((r) => r.deviceId))].join(', ')})`,
+    });
+    const values = (id: string) =>
+      Object.assign({}, ...got.filter((r) => r.deviceId === id).map((r) => r.values));
+    expect(values('plug-7')).toEqual({ 'ENERGY.Power': 45 });
+    expect(values('Hall_Sensor')).toEqual({ temperature: 21.5, occupancy: 1 });
+    expect(values('shellyplus1pm-80646fe1b0b4')).toEqual({ 'switch_0.apower': 12.4 });
+    await waitFor(() => values('garden').rain === 1, { timeoutMs: 3000, message: 'rain' });
+    expect(values('garden')).toEqual({ soil_moisture: 41.5, rain: 1 });
+
+    const history = await getJson<HistoryResponse>(backend.api('/devices/garden/history'));
+    expect(history.body.series.map((s) => s.metric).sort()).toEqual(['rain', 'soil_moisture']);
+    await waitFor(
+      async () =>
+        (await getJson<DeviceInfo>(backend.api('/devices/plug-7'))).body.status === 'offline',
+      { timeoutMs: 3000, message: 'plug-7 offline from its LWT' },
+    );
+    const stats = (await getJson<IngestStats>(backend.api('/stats'))).body;
+    expect(stats.sources?.messages).toMatchObject({
+      tasmota: 2,
+      zigbee2mqtt: 1,
+      shelly: 1,
+      esphome: 2,
+    });
+    expect(stats.sources?.filters).toEqual(
+      expect.arrayContaining(['tele/+/SENSOR', '+/events/rpc']),
+    );
+  });
+
+  it('counts a publish on a topic nothing names, with the topic, and refuses it at the broker', async () => {
+    const stray = await connectMqtt(backend.pulse.mqttUrl);
+    const closed = new Promise<void>((resolve) => stray.once('close', () => resolve()));
+    stray.publish('home/kitchen/temp', '21', { qos: 0 });
+    await closed; // MQTT 3.1.1 has no negative PUBACK: the broker closes the sender
+    await endMqtt(stray);
+    const stats = (await getJson<IngestStats>(backend.api('/stats'))).body;
+    expect(stats.sources?.unmatchedTopics).toContain('home/kitchen/temp');
+    expect(stats.rejected.topic).toBeGreaterThan(0);
+  });
+});
