@@ -272,6 +272,24 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * Boot: the history and the active list kept before a restart. Each restored alert is taken
+   * over by its rule's state for the device (created now), so it is the same episode: no
+   * second raise while the condition holds, and it clears when the condition ends (see
+   * AlertLifecycle.adopt). One whose rule no longer applies clears with the reason.
+   */
+  restore(history: readonly AlertEvent[], open: readonly AlertEvent[]): void {
+    const now = this.clock();
+    this.log.restore(history);
+    for (const event of open) this.lifecycle.restore(event);
+    for (const event of open) {
+      const c = this.index.compiled.get(event.ruleId);
+      if (c && inScope(c, event.deviceId, this.groupOf))
+        this.index.stateFor(c, event.deviceId, event.metric, now);
+    }
+    this.lifecycle.clearUnowned(now, 'rule changed or removed while the gateway was down');
+  }
+
   /** Acknowledge an open alert. Acknowledging a cleared alert closes it (it leaves the active list). */
   acknowledge(alertId: string, by: string, at: number = this.clock(), note?: string): AckResponse {
     return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);

@@ -7,7 +7,9 @@ import {
   Logger,
   NotFoundException,
   OnApplicationShutdown,
+  OnModuleDestroy,
   OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import {
   ALERT_LIMITS,
@@ -20,9 +22,12 @@ import {
 } from '@pulse/protocol';
 import { inScope } from '../auth/principal';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { AlertEngine, GroupLookup } from './alert-engine';
+import { AlertJournal } from './alert-journal';
+import { ALERT_STORE, AlertStore } from './alert-store';
 import {
   AlertRulesError,
   DEFAULT_RULES,
@@ -33,8 +38,11 @@ import {
 /** DI token of the rules loaded at boot (see {@link loadInitialAlertRules}). */
 export const INITIAL_ALERT_RULES = Symbol('INITIAL_ALERT_RULES');
 
-/** How often the engine's timers run (no-data, offline, durations between readings). */
+/** How often the engine's timers run (no-data, offline, durations between readings); the lifecycle is written to the store at the same pace. */
 export const ALERT_TICK_MS = 1000;
+
+/** Lifecycle events kept (in memory and in the store). */
+export const ALERT_HISTORY_KEPT = 10_000;
 
 /**
  * The rules to start with: ALERT_RULES_FILE when set, else {@link DEFAULT_RULES}. Called by
@@ -60,16 +68,25 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
 /**
  * Owns the alert engine: feeds it from ingest (readings, status), drives its timers, pushes
  * every lifecycle event to the live hub, and serves the alert and rule API. Rule changes
- * over HTTP are written back to ALERT_RULES_FILE when it is set (before they take effect, so
- * the file and the engine never disagree), otherwise they live in memory only.
+ * over HTTP are written back to ALERT_RULES_FILE when it is set, otherwise to the
+ * {@link AlertStore} (before they take effect, so the saved rules and the engine never
+ * disagree; no store, as in unit tests: memory only).
+ *
+ * Durable (issue 13, decision 0022): with a store, the rules saved over HTTP, the active list
+ * (acknowledgements included) and the lifecycle history are loaded at boot, and every event
+ * is written through an {@link AlertJournal} once a second (at once after an acknowledgement).
+ * A restored alert is the same episode: it is not raised again while its condition holds.
  * Events go out through the {@link LivePublisher} port: this folder must not import `live/`
  * (the live gateway calls into it for `ack` and the `alerts` snapshot).
  */
 @Injectable()
-export class AlertsService implements OnModuleInit, OnApplicationShutdown {
+export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Alerts');
   private readonly engine: AlertEngine;
   private readonly rulesFile: string | undefined;
+  private readonly journal: AlertJournal | null = null;
+  private readonly storeLog = new RateLimitedLog((line) => this.logger.error(line));
+  private rulesFrom: string;
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
   /** Created once: the hot path passes it without allocating a closure per message. */
@@ -80,21 +97,71 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(INITIAL_ALERT_RULES) rules: readonly AlertRule[],
     private readonly registry: DeviceRegistryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
+    @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
   ) {
     this.rulesFile = config.ALERT_RULES_FILE;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
-    this.engine = new AlertEngine(undefined, { groupOf: this.groupOf });
-    this.engine.setRules(rules);
+    this.engine = new AlertEngine(undefined, {
+      groupOf: this.groupOf,
+      maxHistory: ALERT_HISTORY_KEPT,
+    });
+    // The file, when set, is the rules' one home; else what was saved over HTTP, if anything.
+    const saved = this.rulesFile === undefined ? (store?.loadRules() ?? null) : null;
+    this.rulesFrom =
+      this.rulesFile ?? (saved ? 'the store (saved over HTTP)' : 'the built-in defaults');
+    this.engine.setRules(saved ?? rules);
     this.engine.onAlert((alert) => this.hub.publishAlert(alert));
+    if (store) {
+      const journal = (this.journal = new AlertJournal(store, ALERT_HISTORY_KEPT));
+      this.engine.onAlert((alert) => journal.note(alert));
+      this.engine.restore(store.loadHistory(ALERT_HISTORY_KEPT), store.loadOpen());
+      // The registry is restored too: a device still offline keeps its offline time, so an
+      // offline rule raises (once) when it would have, restart or not.
+      for (const device of registry.list())
+        if (device.status === 'offline')
+          this.engine.onStatus(
+            device.deviceId,
+            'offline',
+            device.lastSeen ?? undefined,
+            this.groupOf,
+          );
+    }
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.engine.tick(), ALERT_TICK_MS);
+    this.timer = setInterval(() => {
+      this.engine.tick();
+      this.persist();
+    }, ALERT_TICK_MS);
     this.timer.unref();
+    // The live layer's fleet summary learns the restored active list (no client is connected yet).
+    if (this.store) for (const alert of this.engine.active()) this.hub.publishAlert(alert);
     const count = this.engine.rules().length;
+    const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
     this.logger.log(
-      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFile ?? 'the built-in defaults'}${this.rulesFile ? '' : ' (HTTP changes are kept in memory only)'}`,
+      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFrom}${kept}; ${this.engine.active().length} active`,
     );
+  }
+
+  /** The last lifecycle events of this run go to the store before it closes. */
+  onModuleDestroy(): void {
+    this.persist();
+  }
+
+  /** Write what the journal holds; a failure keeps it for the next try (logged at a bounded rate). */
+  private persist(): void {
+    if (!this.journal?.pending) return;
+    try {
+      this.journal.flush();
+    } catch (error) {
+      this.storeLog.report('store', `alert lifecycle not saved: ${(error as Error).message}`);
+    }
+    if (this.journal.dropped > 0) {
+      this.storeLog.report(
+        'dropped',
+        `${this.journal.dropped} alert events not saved (store behind)`,
+      );
+    }
   }
 
   onApplicationShutdown(): void {
@@ -144,7 +211,10 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       if (deviceId === undefined || !inScope(scope, this.groupOf(deviceId) ?? undefined))
         return { ok: false, error: 'not_found', message: `no open alert "${id}"` };
     }
-    return this.engine.acknowledge(id, request.by, Date.now(), request.note);
+    const result = this.engine.acknowledge(id, request.by, Date.now(), request.note);
+    // An operator's action: saved now, not with the next tick.
+    if (result.ok) this.persist();
+    return result;
   }
 
   // ───────── rules ─────────
@@ -209,14 +279,17 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
 
   /** Persist first, then switch the engine: a failed write changes nothing. */
   private apply(rules: AlertRule[]): void {
-    if (this.rulesFile !== undefined) {
+    const target = this.rulesFile ?? (this.store ? 'the store' : null);
+    if (target !== null) {
       try {
-        saveAlertRulesFile(this.rulesFile, rules);
+        if (this.rulesFile !== undefined) saveAlertRulesFile(this.rulesFile, rules);
+        else this.store?.saveRules(rules);
         this.rulesSaved++;
       } catch (error) {
-        this.logger.error(`cannot write ${this.rulesFile}: ${(error as Error).message}`);
+        this.logger.error(`cannot write ${target}: ${(error as Error).message}`);
+        const what = this.rulesFile !== undefined ? 'ALERT_RULES_FILE' : 'the store';
         throw new InternalServerErrorException(
-          `alert rules not changed: cannot write ALERT_RULES_FILE (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `alert rules not changed: cannot write ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
     }

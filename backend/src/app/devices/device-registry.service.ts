@@ -1,6 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { DeviceInfo, DeviceMeta, DeviceStatus, LIMITS, Reading } from '@pulse/protocol';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
+import { DEVICE_STORE, DeviceStore, StoredDevice } from './device-store';
 
 interface DeviceState {
   deviceId: string;
@@ -17,6 +26,12 @@ export const MAX_METRICS_PER_DEVICE = LIMITS.maxMetricsPerReading;
 
 /** Devices looked at per eviction try (moved to the tail when heard recently). */
 export const EVICT_SCAN = 16;
+
+/** How often changed devices are written to the store (what a crash may lose of lastSeen). */
+export const DEVICE_FLUSH_MS = 1000;
+
+/** Devices written per flush at most (the rest wait for the next one, in order). */
+export const DEVICE_FLUSH_BATCH = 5000;
 
 /** Told the id of each device the registry evicted (its history and alert states go too). */
 export type EvictListener = (deviceId: string) => void;
@@ -40,12 +55,22 @@ export type EvictListener = (deviceId: string) => void;
  * devices from the readings themselves), so a reading costs no `device` event.
  * `undefined` means the device was refused (registry full).
  *
+ * Durable (issue 13, decision 0022): with a {@link DeviceStore} the records are loaded at boot
+ * and every change marks the device dirty (a Set add on the hot path, nothing more); a timer
+ * writes the dirty ones every DEVICE_FLUSH_MS in one transaction (at most DEVICE_FLUSH_BATCH),
+ * evicted ones are deleted. After a restart a device is as it was (meta, group, metrics, last
+ * seen, last reading time) except a status of `online`, which becomes `unknown`: nobody was
+ * listening while the gateway was down, so "online" is no longer known; `offline` stays (the
+ * device said so and has not spoken since). The device's next message or its retained status
+ * settles it.
+ *
  * Written only by the ingest (the `apply*` calls); read by the live subscriptions, the alerts
- * (groups), the devices controller and stats. Owns the device records and groups; must not
- * publish the changes it returns (the ingest does) nor keep readings (HistoryService does).
+ * (groups), the devices controller and stats. Owns the device records and groups and when they
+ * are written; must not publish the changes it returns (the ingest does), keep readings
+ * (HistoryService does) nor hold SQL (the store does).
  */
 @Injectable()
-export class DeviceRegistryService {
+export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
   private readonly devices = new Map<string, DeviceState>();
   private readonly groups = new Map<string, Set<string>>();
   private refusedNew = 0;
@@ -54,13 +79,83 @@ export class DeviceRegistryService {
   private readonly evictListeners: EvictListener[] = [];
   readonly limit: number;
   private readonly idleMs: number;
+  /** Devices changed since the last flush, and devices evicted since (store only). */
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly logger = new Logger('Devices');
+  private readonly storeLog = new RateLimitedLog((line) => this.logger.error(line));
 
   constructor(
     @Inject(CONFIG)
     config: Pick<Config, 'MAX_DEVICES'> & Partial<Pick<Config, 'DEVICE_IDLE_EVICT_MS'>>,
+    @Optional() @Inject(DEVICE_STORE) private readonly store: DeviceStore | null = null,
   ) {
     this.limit = config.MAX_DEVICES;
     this.idleMs = config.DEVICE_IDLE_EVICT_MS ?? 600_000;
+    if (store) this.restore(store.load());
+  }
+
+  onModuleInit(): void {
+    if (!this.store) return;
+    this.flushTimer = setInterval(() => this.flush(), DEVICE_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    // Everything still dirty, batches and all: the last writes before a clean stop.
+    while (this.dirty.size > 0 || this.removed.size > 0) if (!this.flush()) break;
+  }
+
+  /**
+   * Write the next DEVICE_FLUSH_BATCH dirty devices and every eviction in one transaction.
+   * A failed write keeps them dirty for the next flush (logged at a bounded rate). Returns
+   * whether it wrote.
+   */
+  flush(): boolean {
+    if (!this.store || (this.dirty.size === 0 && this.removed.size === 0)) return false;
+    const changed: StoredDevice[] = [];
+    for (const deviceId of this.dirty) {
+      if (changed.length >= DEVICE_FLUSH_BATCH) break;
+      const state = this.devices.get(deviceId);
+      if (state) changed.push(toStored(state));
+    }
+    const removed = [...this.removed];
+    try {
+      this.store.save(changed, removed);
+    } catch (error) {
+      this.storeLog.report('store', `device registry not saved: ${(error as Error).message}`);
+      return false;
+    }
+    for (const device of changed) this.dirty.delete(device.deviceId);
+    for (const deviceId of removed) this.removed.delete(deviceId);
+    // Ids dirty but gone (evicted in between) are in `removed`: drop them too.
+    if (changed.length < DEVICE_FLUSH_BATCH) this.dirty.clear();
+    return true;
+  }
+
+  /** Boot: the stored devices, least recently seen first; beyond `limit`, the oldest are dropped. */
+  private restore(stored: readonly StoredDevice[]): void {
+    const from = Math.max(0, stored.length - this.limit);
+    for (let i = 0; i < from; i++) this.removed.add(stored[i].deviceId);
+    for (let i = from; i < stored.length; i++) {
+      const d = stored[i];
+      const status: DeviceStatus = d.status === 'online' ? 'unknown' : d.status;
+      const metrics = d.metrics.slice(0, MAX_METRICS_PER_DEVICE);
+      this.devices.set(d.deviceId, {
+        deviceId: d.deviceId,
+        status,
+        lastSeen: d.lastSeen,
+        lastTs: d.lastTs,
+        meta: d.meta,
+        metrics,
+        metricSet: new Set(metrics),
+      });
+      if (status !== d.status) this.dirty.add(d.deviceId);
+      this.joinGroup(d.deviceId, d.meta?.group);
+    }
   }
 
   /** Call `listener` with the id of every device evicted from now on. */
@@ -91,11 +186,10 @@ export class DeviceRegistryService {
     const { deviceId } = state;
     this.devices.delete(deviceId);
     if (state.status === 'online') this.onlineCount--;
-    const group = state.meta?.group;
-    if (group) {
-      const members = this.groups.get(group);
-      members?.delete(deviceId);
-      if (members?.size === 0) this.groups.delete(group);
+    this.leaveGroup(deviceId, state.meta?.group);
+    if (this.store) {
+      this.dirty.delete(deviceId);
+      this.removed.add(deviceId);
     }
     this.evicted++;
     for (const listener of this.evictListeners) listener(deviceId);
@@ -111,6 +205,7 @@ export class DeviceRegistryService {
     if (!state) return undefined;
     let changed = created;
     state.lastSeen = now;
+    if (this.store) this.dirty.add(deviceId);
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i];
       if (state.lastTs === null || reading.ts > state.lastTs) state.lastTs = reading.ts;
@@ -135,6 +230,7 @@ export class DeviceRegistryService {
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     state.lastSeen = now;
+    if (this.store) this.dirty.add(deviceId);
     if (state.status === status && !created) return null;
     if (state.status === 'online') this.onlineCount--;
     if (status === 'online') this.onlineCount++;
@@ -147,20 +243,13 @@ export class DeviceRegistryService {
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     state.lastSeen = now;
+    if (this.store) this.dirty.add(deviceId);
     if (!created && JSON.stringify(state.meta) === JSON.stringify(meta)) return null;
     const oldGroup = state.meta?.group;
     const newGroup = meta?.group;
     if (oldGroup !== newGroup) {
-      if (oldGroup) {
-        const members = this.groups.get(oldGroup);
-        members?.delete(deviceId);
-        if (members?.size === 0) this.groups.delete(oldGroup);
-      }
-      if (newGroup) {
-        let members = this.groups.get(newGroup);
-        if (!members) this.groups.set(newGroup, (members = new Set()));
-        members.add(deviceId);
-      }
+      this.leaveGroup(deviceId, oldGroup);
+      this.joinGroup(deviceId, newGroup);
     }
     state.meta = meta;
     return toInfo(state);
@@ -207,6 +296,20 @@ export class DeviceRegistryService {
     };
   }
 
+  private joinGroup(deviceId: string, group: string | undefined): void {
+    if (!group) return;
+    let members = this.groups.get(group);
+    if (!members) this.groups.set(group, (members = new Set()));
+    members.add(deviceId);
+  }
+
+  private leaveGroup(deviceId: string, group: string | undefined): void {
+    if (!group) return;
+    const members = this.groups.get(group);
+    members?.delete(deviceId);
+    if (members?.size === 0) this.groups.delete(group);
+  }
+
   private getOrCreate(deviceId: string, now: number): DeviceState | undefined {
     let state = this.devices.get(deviceId);
     if (state) return state;
@@ -214,6 +317,8 @@ export class DeviceRegistryService {
       this.refusedNew++;
       return undefined;
     }
+    // Evicted and back before the deletion was written: written again instead.
+    if (this.store) this.removed.delete(deviceId);
     state = {
       deviceId,
       status: 'unknown',
@@ -226,6 +331,17 @@ export class DeviceRegistryService {
     this.devices.set(deviceId, state);
     return state;
   }
+}
+
+function toStored(state: DeviceState): StoredDevice {
+  return {
+    deviceId: state.deviceId,
+    status: state.status,
+    lastSeen: state.lastSeen,
+    lastTs: state.lastTs,
+    meta: state.meta,
+    metrics: state.metrics,
+  };
 }
 
 function toInfo(state: DeviceState): DeviceInfo {

@@ -1,0 +1,28 @@
+import type { DeviceMeta, DeviceStatus } from '@pulse/protocol';
+
+/**
+ * The port through which the device registry keeps its records across restarts: a narrow
+ * interface so the embedded store (SQLite, `sqlite-device.store.ts`) and a PostgreSQL adapter
+ * can stand behind it alike. Owns the shape of a stored device only; must not hold registry
+ * policy (what is restored how: DeviceRegistryService).
+ */
+
+/** DI token of the {@link DeviceStore} (absent: the registry lives in memory only). */
+export const DEVICE_STORE = Symbol('DEVICE_STORE');
+
+export interface StoredDevice {
+  deviceId: string;
+  /** The last status heard (the registry decides what it means after a restart). */
+  status: DeviceStatus;
+  lastSeen: number;
+  lastTs: number | null;
+  meta: DeviceMeta | null;
+  metrics: string[];
+}
+
+export interface DeviceStore {
+  /** Every stored device, least recently seen first (the registry's eviction order). */
+  load(): StoredDevice[];
+  /** In one transaction: insert or replace each of `changed`, delete each of `removed`. */
+  save(changed: readonly StoredDevice[], removed: readonly string[]): void;
+}
