@@ -6,29 +6,13 @@ import {
   startBuiltBackend,
   waitFor,
 } from '@pulse/test-support';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { simulatorPids } from './support/simulator-processes';
 
 // Real: the built gateway (dist/backend) with its built-in simulator child, killed the way a
 // crash, an OOM kill or `kill -9` does it (issue 13: the child used to run on as an orphan).
-
-/** Live (not zombie) processes running the built simulator whose argv contains `needle`. */
-function simulatorPids(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (!argv.includes(SIMULATOR_MAIN) || !argv.includes(needle)) continue;
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').includes(') Z ')) continue;
-      pids.push(Number(entry));
-    } catch {
-      // Gone while listed.
-    }
-  }
-  return pids;
-}
 
 function killQuietly(pid: number): void {
   try {
