@@ -290,6 +290,24 @@ export class AlertEngine {
     this.lifecycle.clearUnowned(now, 'rule changed or removed while the gateway was down');
   }
 
+  /**
+   * Boot: a device the registry kept across the restart is watched by its no-data rules from
+   * now, as if it had just spoken, so one that never speaks again still raises "no data"
+   * (otherwise only a reading creates the watch). Its offline time is restored by the caller
+   * through {@link onStatus}.
+   */
+  watchRestored(deviceId: string, metrics: readonly string[]): void {
+    const now = this.clock();
+    for (const c of this.index.deviceNoData)
+      if (inScope(c, deviceId, this.groupOf)) this.index.stateFor(c, deviceId, null, now);
+    for (const metric of metrics) {
+      for (const c of this.index.byMetric.get(metric) ?? []) {
+        if (c.rule.kind === 'nodata' && inScope(c, deviceId, this.groupOf))
+          this.index.stateFor(c, deviceId, metric, now);
+      }
+    }
+  }
+
   /** Acknowledge an open alert. Acknowledging a cleared alert closes it (it leaves the active list). */
   acknowledge(alertId: string, by: string, at: number = this.clock(), note?: string): AckResponse {
     return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);

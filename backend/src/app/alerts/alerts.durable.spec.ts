@@ -147,6 +147,32 @@ describe('AlertsService across restarts', () => {
     ]);
   });
 
+  it('a device that never speaks again after the restart still raises no-data', () => {
+    const quiet = parseAlertRule({
+      id: 'quiet',
+      kind: 'nodata',
+      silenceMs: 5000,
+      severity: 'minor',
+    });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const first = boot([quiet]);
+      first.registry.applyReadings('d1', t(20), Date.now());
+      first.sut.onReadings(t(20));
+      first.registry.onModuleDestroy();
+
+      const second = boot([quiet]);
+      jest.advanceTimersByTime(4000);
+      expect(second.sut.active()).toEqual([]);
+      jest.advanceTimersByTime(2000);
+      expect(second.sut.active()).toEqual([
+        expect.objectContaining({ deviceId: 'd1', ruleId: 'quiet', state: 'raised' }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('an offline device restored offline clears its restored alert when it comes back', () => {
     const first = boot([gone]);
     first.registry.applyStatus('d9', 'offline', Date.now());

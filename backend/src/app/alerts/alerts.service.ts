@@ -116,15 +116,14 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
       this.engine.onAlert((alert) => journal.note(alert));
       this.engine.restore(store.loadHistory(ALERT_HISTORY_KEPT), store.loadOpen());
       // The registry is restored too: a device still offline keeps its offline time, so an
-      // offline rule raises (once) when it would have, restart or not.
-      for (const device of registry.list())
+      // offline rule raises (once) when it would have, restart or not; every device is
+      // watched for silence from now.
+      for (const device of registry.list()) {
+        const { deviceId, lastSeen } = device;
         if (device.status === 'offline')
-          this.engine.onStatus(
-            device.deviceId,
-            'offline',
-            device.lastSeen ?? undefined,
-            this.groupOf,
-          );
+          this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
+        this.engine.watchRestored(deviceId, device.metrics);
+      }
     }
   }
 
