@@ -7,20 +7,16 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { SqliteDeviceStore } from '../devices/sqlite-device.store';
 import { LiveHubService } from '../live/live-hub.service';
 import { Database } from '../store/database';
-import { parseAlertRule } from './alert-rules.loader';
+import { parseAlertRule, parseAlertRules } from './alert-rules.loader';
 import { AlertsService } from './alerts.service';
 import { SqliteAlertStore } from './sqlite-alert.store';
 
-const hot = parseAlertRule({
-  id: 'hot',
-  kind: 'threshold',
-  metric: 't',
-  op: 'above',
-  value: 30,
-  clear: 28,
-  severity: 'major',
-});
-const gone = parseAlertRule({ id: 'gone', kind: 'offline', forMs: 0, severity: 'critical' });
+const [hot, gone] = parseAlertRules(
+  `rules:
+  - { id: hot, kind: threshold, metric: t, op: above, value: 30, clear: 28, severity: major }
+  - { id: gone, kind: offline, forMs: 0, severity: critical }`,
+  'yaml',
+);
 
 // Real: the alert engine, the registry and their SQLite stores in a temp DATA_DIR; a "restart"
 // is a new registry and service (and connection) on the same file. The live hub is a fake

@@ -125,7 +125,7 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
     if (!this.store || this.queue.empty) return false;
     const batch = this.queue.next(DEVICE_FLUSH_BATCH);
     try {
-      this.store.save(batch.records.map(toStored), batch.removed);
+      this.store.save(batch.records.map(toInfo), batch.removed);
     } catch (error) {
       this.storeLog.report('store', `device registry not saved: ${(error as Error).message}`);
       return false;
@@ -338,18 +338,8 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function toStored(state: DeviceState): StoredDevice {
-  return {
-    deviceId: state.deviceId,
-    status: state.status,
-    lastSeen: state.lastSeen,
-    lastTs: state.lastTs,
-    meta: state.meta,
-    metrics: state.metrics,
-  };
-}
-
-function toInfo(state: DeviceState): DeviceInfo {
+/** What clients see of a device (also what the store keeps: every device has been seen). */
+function toInfo(state: DeviceState): StoredDevice {
   return {
     deviceId: state.deviceId,
     status: state.status,

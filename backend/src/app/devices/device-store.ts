@@ -1,4 +1,4 @@
-import type { DeviceMeta, DeviceStatus } from '@pulse/protocol';
+import type { DeviceInfo } from '@pulse/protocol';
 
 /**
  * The port through which the device registry keeps its records across restarts: a narrow
@@ -10,15 +10,11 @@ import type { DeviceMeta, DeviceStatus } from '@pulse/protocol';
 /** DI token of the {@link DeviceStore} (absent: the registry lives in memory only). */
 export const DEVICE_STORE = Symbol('DEVICE_STORE');
 
-export interface StoredDevice {
-  deviceId: string;
-  /** The last status heard (the registry decides what it means after a restart). */
-  status: DeviceStatus;
-  lastSeen: number;
-  lastTs: number | null;
-  meta: DeviceMeta | null;
-  metrics: string[];
-}
+/**
+ * A device as the registry shows it, always seen at least once. Its `status` is the last one
+ * heard: the registry decides what it means after a restart.
+ */
+export type StoredDevice = Omit<DeviceInfo, 'lastSeen'> & { lastSeen: number };
 
 export interface DeviceStore {
   /** Every stored device, least recently seen first (the registry's eviction order). */
