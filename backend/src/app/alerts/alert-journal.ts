@@ -22,6 +22,8 @@ export class AlertJournal {
   private readonly latest = new Map<string, AlertEvent>();
   /** Events or alert states given up while the store could not take them. */
   dropped = 0;
+  /** The write under way, if any. */
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly store: AlertStore,
@@ -49,13 +51,38 @@ export class AlertJournal {
     return this.events.length > 0 || this.latest.size > 0;
   }
 
-  /** Write what waits in one transaction; on failure keep it for the next try and rethrow. */
-  flush(): void {
+  /**
+   * Write what waits in one transaction (one write at a time: a call while one is under way
+   * waits for it and writes nothing). On failure what was taken waits again, behind nothing
+   * newer, and the error is rethrown.
+   */
+  async flush(): Promise<void> {
+    if (this.writing) return this.writing.then(() => undefined);
     if (!this.pending) return;
     const events = this.events;
     const latest = [...this.latest.values()];
-    this.store.saveEvents(events, latest, this.keepHistory);
     this.events = [];
     this.latest.clear();
+    const write = (async () => {
+      try {
+        await this.store.saveEvents(events, latest, this.keepHistory);
+      } catch (error) {
+        this.putBack(events, latest);
+        throw error;
+      } finally {
+        this.writing = null;
+      }
+    })();
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+
+  /** A failed write's events go back before those noted since; an alert's newer state wins. */
+  private putBack(events: AlertEvent[], latest: AlertEvent[]): void {
+    const all = events.concat(this.events);
+    const keep = all.length > this.keepHistory ? all.slice(-this.keepHistory) : all;
+    this.dropped += all.length - keep.length;
+    this.events = keep;
+    for (const event of latest) if (!this.latest.has(event.id)) this.latest.set(event.id, event);
   }
 }

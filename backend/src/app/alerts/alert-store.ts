@@ -2,8 +2,9 @@ import type { AlertEvent, AlertRule } from '@pulse/protocol';
 
 /**
  * The port through which the alert feature keeps its rules, its active list and its lifecycle
- * history across restarts: narrow, so the embedded store (SQLite, `sqlite-alert.store.ts`) and
- * a PostgreSQL adapter can stand behind it alike. Owns the contract only; must not hold alert
+ * history across restarts: narrow and asynchronous, so the embedded store (SQLite,
+ * `sqlite-alert.store.ts`, synchronous underneath) and a PostgreSQL adapter (a network client)
+ * can stand behind it alike. Owns the contract only; must not hold alert
  * policy (what a restored alert means: the engine; when to write: AlertJournal).
  */
 
@@ -12,13 +13,13 @@ export const ALERT_STORE = Symbol('ALERT_STORE');
 
 export interface AlertStore {
   /** The rule set last saved, or null when none ever was (start from the defaults). */
-  loadRules(): AlertRule[] | null;
-  /** Replace the saved rule set (throws when it cannot: the caller changes nothing then). */
-  saveRules(rules: readonly AlertRule[]): void;
+  loadRules(): Promise<AlertRule[] | null>;
+  /** Replace the saved rule set (rejects when it cannot: the caller changes nothing then). */
+  saveRules(rules: readonly AlertRule[]): Promise<void>;
   /** The alerts on the active list when the last write happened. */
-  loadOpen(): AlertEvent[];
+  loadOpen(): Promise<AlertEvent[]>;
   /** The newest `limit` lifecycle events, oldest first. */
-  loadHistory(limit: number): AlertEvent[];
+  loadHistory(limit: number): Promise<AlertEvent[]>;
   /**
    * In one transaction: append `events` to the history (keeping the newest `keepHistory`), and
    * for each of `latest` (the newest event of an alert) keep it on the active list when
@@ -28,5 +29,5 @@ export interface AlertStore {
     events: readonly AlertEvent[],
     latest: readonly AlertEvent[],
     keepHistory: number,
-  ): void;
+  ): Promise<void>;
 }

@@ -35,6 +35,7 @@ describe('AlertsService across restarts', () => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });
   afterEach(() => {
+    jest.useRealTimers();
     for (const { database, sut } of open.splice(0)) {
       sut.onApplicationShutdown();
       database.onApplicationShutdown();
@@ -43,8 +44,8 @@ describe('AlertsService across restarts', () => {
     jest.restoreAllMocks();
   });
 
-  /** Boot on the data in `dir`; `crash()` leaves without the shutdown writes. */
-  function boot(rules: AlertRule[] = [hot], rulesFile?: string) {
+  /** Boot on the data in `dir` (without shutting the previous one down: as after a crash). */
+  async function boot(rules: AlertRule[] = [hot], rulesFile?: string) {
     const database = new Database({ DATA_DIR: dir });
     const registry = new DeviceRegistryService(
       { MAX_DEVICES: 10 },
@@ -57,7 +58,8 @@ describe('AlertsService across restarts', () => {
       hub,
       new SqliteAlertStore(database),
     );
-    sut.onModuleInit();
+    await registry.onModuleInit();
+    await sut.onModuleInit();
     open.push({ database, sut, registry });
     pushed = [];
     return { sut, registry };
@@ -65,8 +67,8 @@ describe('AlertsService across restarts', () => {
 
   const t = (value: number) => [{ deviceId: 'd1', ts: Date.now(), values: { t: value } }];
 
-  it('keeps the active list and its acknowledgement, and raises no second alert for the episode', () => {
-    const first = boot();
+  it('keeps the active list and its acknowledgement, and raises no second alert for the episode', async () => {
+    const first = await boot();
     first.registry.applyReadings('d1', t(35), Date.now());
     first.sut.onReadings(t(35));
     const [raised] = first.sut.active();
@@ -77,7 +79,7 @@ describe('AlertsService across restarts', () => {
     const before = first.sut.active();
     const historyBefore = first.sut.history({ limit: 100 });
 
-    const second = boot();
+    const second = await boot();
 
     expect(second.sut.active()).toEqual(before);
     expect(before[0]).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'ann' });
@@ -94,47 +96,39 @@ describe('AlertsService across restarts', () => {
     expect(second.sut.active()).toEqual([]);
 
     // The close was saved with the next tick's write: a third start has nothing active.
-    second.sut.onModuleDestroy();
-    expect(boot().sut.active()).toEqual([]);
+    await second.sut.onModuleDestroy();
+    expect((await boot()).sut.active()).toEqual([]);
   });
 
-  it('an alert raised a second before a crash is restored (written on the tick)', () => {
+  it('an alert raised a second before a crash is restored (written on the tick)', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
-      const first = boot();
+      const first = await boot();
       first.sut.onReadings(t(40));
       jest.advanceTimersByTime(1000);
-      const restored = boot().sut.active();
+      const restored = (await boot()).sut.active();
       expect(restored).toEqual([expect.objectContaining({ state: 'raised', value: 40 })]);
     } finally {
       jest.useRealTimers();
     }
   });
 
-  it('keeps rules edited over HTTP (no ALERT_RULES_FILE); a rules file wins over them', () => {
-    const first = boot();
-    first.sut.createRule({ ...hot, id: 'warm', value: 25 } as AlertRule);
-    first.sut.deleteRule('hot');
-    expect(
-      boot()
-        .sut.rules()
-        .map((r) => r.id),
-    ).toEqual(['warm']);
+  it('keeps rules edited over HTTP (no ALERT_RULES_FILE); a rules file wins over them', async () => {
+    const first = await boot();
+    await first.sut.createRule({ ...hot, id: 'warm', value: 25 } as AlertRule);
+    await first.sut.deleteRule('hot');
+    expect((await boot()).sut.rules().map((r) => r.id)).toEqual(['warm']);
 
     const file = join(dir, 'rules.json');
     writeFileSync(file, JSON.stringify({ rules: [hot] }));
-    expect(
-      boot([hot], file)
-        .sut.rules()
-        .map((r) => r.id),
-    ).toEqual(['hot']);
+    expect((await boot([hot], file)).sut.rules().map((r) => r.id)).toEqual(['hot']);
   });
 
-  it('a restored alert whose rule was removed while down clears with the reason', () => {
-    const first = boot();
+  it('a restored alert whose rule was removed while down clears with the reason', async () => {
+    const first = await boot();
     first.sut.onReadings(t(35));
-    first.sut.onModuleDestroy();
-    const second = boot([]);
+    await first.sut.onModuleDestroy();
+    const second = await boot([]);
     expect(second.sut.active()).toEqual([
       expect.objectContaining({
         state: 'cleared',
@@ -143,7 +137,7 @@ describe('AlertsService across restarts', () => {
     ]);
   });
 
-  it('a device that never speaks again after the restart still raises no-data', () => {
+  it('a device that never speaks again after the restart still raises no-data', async () => {
     const quiet = parseAlertRule({
       id: 'quiet',
       kind: 'nodata',
@@ -152,12 +146,12 @@ describe('AlertsService across restarts', () => {
     });
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
-      const first = boot([quiet]);
+      const first = await boot([quiet]);
       first.registry.applyReadings('d1', t(20), Date.now());
       first.sut.onReadings(t(20));
-      first.registry.onModuleDestroy();
+      await first.registry.onModuleDestroy();
 
-      const second = boot([quiet]);
+      const second = await boot([quiet]);
       jest.advanceTimersByTime(4000);
       expect(second.sut.active()).toEqual([]);
       jest.advanceTimersByTime(2000);
@@ -169,15 +163,15 @@ describe('AlertsService across restarts', () => {
     }
   });
 
-  it('an offline device restored offline clears its restored alert when it comes back', () => {
-    const first = boot([gone]);
+  it('an offline device restored offline clears its restored alert when it comes back', async () => {
+    const first = await boot([gone]);
     first.registry.applyStatus('d9', 'offline', Date.now());
     first.sut.onStatus('d9', 'offline', Date.now());
     expect(first.sut.active()).toEqual([expect.objectContaining({ deviceId: 'd9' })]);
-    first.sut.onModuleDestroy();
-    first.registry.onModuleDestroy();
+    await first.sut.onModuleDestroy();
+    await first.registry.onModuleDestroy();
 
-    const second = boot([gone]);
+    const second = await boot([gone]);
     expect(second.sut.active()).toEqual([expect.objectContaining({ state: 'raised' })]);
     expect(pushed).toEqual([]); // restored, not raised again
     second.sut.onStatus('d9', 'online', Date.now());

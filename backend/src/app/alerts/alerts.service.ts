@@ -87,6 +87,9 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private readonly journal: AlertJournal | null = null;
   private readonly storeLog = new RateLimitedLog((line) => this.logger.error(line));
   private rulesFrom: string;
+  private droppedReported = 0;
+  /** Rule edits, one after the other (each reads the set the previous one left). */
+  private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
   /** Created once: the hot path passes it without allocating a closure per message. */
@@ -105,36 +108,22 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
       groupOf: this.groupOf,
       maxHistory: ALERT_HISTORY_KEPT,
     });
-    // The file, when set, is the rules' one home; else what was saved over HTTP, if anything.
-    const saved = this.rulesFile === undefined ? (store?.loadRules() ?? null) : null;
-    this.rulesFrom =
-      this.rulesFile ?? (saved ? 'the store (saved over HTTP)' : 'the built-in defaults');
-    this.engine.setRules(saved ?? rules);
+    this.rulesFrom = this.rulesFile ?? 'the built-in defaults';
+    this.engine.setRules(rules);
     this.engine.onAlert((alert) => this.hub.publishAlert(alert));
     if (store) {
       const journal = (this.journal = new AlertJournal(store, ALERT_HISTORY_KEPT));
       this.engine.onAlert((alert) => journal.note(alert));
-      this.engine.restore(store.loadHistory(ALERT_HISTORY_KEPT), store.loadOpen());
-      // The registry is restored too: a device still offline keeps its offline time, so an
-      // offline rule raises (once) when it would have, restart or not; every device is
-      // watched for silence from now.
-      for (const device of registry.list()) {
-        const { deviceId, lastSeen } = device;
-        if (device.status === 'offline')
-          this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
-        this.engine.watchRestored(deviceId, device.metrics);
-      }
     }
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    if (this.store) await this.restore(this.store);
     this.timer = setInterval(() => {
       this.engine.tick();
-      this.persist();
+      void this.persist();
     }, ALERT_TICK_MS);
     this.timer.unref();
-    // The live layer's fleet summary learns the restored active list (no client is connected yet).
-    if (this.store) for (const alert of this.engine.active()) this.hub.publishAlert(alert);
     const count = this.engine.rules().length;
     const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
     this.logger.log(
@@ -142,24 +131,53 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     );
   }
 
+  /**
+   * Boot, before any message arrives: the rules saved over HTTP, the history and the active
+   * list as they were (see AlertEngine.restore), once the registry has its devices back.
+   */
+  private async restore(store: AlertStore): Promise<void> {
+    // The file, when set, is the rules' one home; else what was saved over HTTP, if anything.
+    const saved = this.rulesFile === undefined ? await store.loadRules() : null;
+    if (saved) {
+      this.rulesFrom = 'the store (saved over HTTP)';
+      this.engine.setRules(saved);
+    }
+    const [history, open] = await Promise.all([
+      store.loadHistory(ALERT_HISTORY_KEPT),
+      store.loadOpen(),
+      this.registry.ready(),
+    ]);
+    this.engine.restore(history, open);
+    // A device still offline keeps its offline time, so an offline rule raises (once) when it
+    // would have, restart or not; every device is watched for silence from now.
+    for (const device of this.registry.list()) {
+      const { deviceId, lastSeen } = device;
+      if (device.status === 'offline')
+        this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
+      this.engine.watchRestored(deviceId, device.metrics);
+    }
+    // The live layer's fleet summary learns the restored active list (no client is connected yet).
+    for (const alert of this.engine.active()) this.hub.publishAlert(alert);
+  }
+
   /** The last lifecycle events of this run go to the store before it closes. */
-  onModuleDestroy(): void {
-    this.persist();
+  async onModuleDestroy(): Promise<void> {
+    await this.persist(); // waits for a write under way
+    await this.persist();
   }
 
   /** Write what the journal holds; a failure keeps it for the next try (logged at a bounded rate). */
-  private persist(): void {
-    if (!this.journal?.pending) return;
+  private async persist(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
     try {
-      this.journal.flush();
+      await journal.flush();
     } catch (error) {
       this.storeLog.report('store', `alert lifecycle not saved: ${(error as Error).message}`);
     }
-    if (this.journal.dropped > 0) {
-      this.storeLog.report(
-        'dropped',
-        `${this.journal.dropped} alert events not saved (store behind)`,
-      );
+    if (journal.dropped > this.droppedReported) {
+      this.droppedReported = journal.dropped;
+      this.storeLog.report('dropped', `${journal.dropped} alert events not saved (store behind)`);
     }
   }
 
@@ -212,7 +230,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     }
     const result = this.engine.acknowledge(id, request.by, Date.now(), request.note);
     // An operator's action: saved now, not with the next tick.
-    if (result.ok) this.persist();
+    if (result.ok) void this.persist();
     return result;
   }
 
@@ -228,7 +246,33 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     return rule;
   }
 
-  createRule(rule: AlertRule): AlertRule {
+  createRule(rule: AlertRule): Promise<AlertRule> {
+    return this.edit(() => this.create(rule));
+  }
+
+  /** Replace a rule, or create it: PUT is idempotent. */
+  replaceRule(id: string, rule: AlertRule): Promise<AlertRule> {
+    return this.edit(async () => {
+      if (rule.id !== id)
+        throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
+      const rules = this.engine.rules();
+      const i = rules.findIndex((r) => r.id === id);
+      if (i < 0) return this.create(rule);
+      rules[i] = rule;
+      await this.apply(rules);
+      return rule;
+    });
+  }
+
+  deleteRule(id: string): Promise<void> {
+    return this.edit(async () => {
+      const rules = this.engine.rules();
+      if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
+      await this.apply(rules.filter((r) => r.id !== id));
+    });
+  }
+
+  private async create(rule: AlertRule): Promise<AlertRule> {
     const rules = this.engine.rules();
     if (rules.some((r) => r.id === rule.id))
       throw new ConflictException(
@@ -236,26 +280,14 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
       );
     if (rules.length >= ALERT_LIMITS.maxRules)
       throw new BadRequestException([`rules: at most ${ALERT_LIMITS.maxRules} alert rules`]);
-    this.apply([...rules, rule]);
+    await this.apply([...rules, rule]);
     return rule;
   }
 
-  /** Replace a rule, or create it: PUT is idempotent. */
-  replaceRule(id: string, rule: AlertRule): AlertRule {
-    if (rule.id !== id)
-      throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
-    const rules = this.engine.rules();
-    const i = rules.findIndex((r) => r.id === id);
-    if (i < 0) return this.createRule(rule);
-    rules[i] = rule;
-    this.apply(rules);
-    return rule;
-  }
-
-  deleteRule(id: string): void {
-    const rules = this.engine.rules();
-    if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
-    this.apply(rules.filter((r) => r.id !== id));
+  private edit<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.edits.then(change);
+    this.edits = next.catch(() => undefined);
+    return next;
   }
 
   stats(): AlertStats {
@@ -277,12 +309,12 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   }
 
   /** Persist first, then switch the engine: a failed write changes nothing. */
-  private apply(rules: AlertRule[]): void {
+  private async apply(rules: AlertRule[]): Promise<void> {
     const target = this.rulesFile ?? (this.store ? 'the store' : null);
     if (target !== null) {
       try {
         if (this.rulesFile !== undefined) saveAlertRulesFile(this.rulesFile, rules);
-        else this.store?.saveRules(rules);
+        else await this.store?.saveRules(rules);
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);

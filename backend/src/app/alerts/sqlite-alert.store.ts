@@ -15,14 +15,14 @@ export class SqliteAlertStore implements AlertStore {
     database.migrate(ALERTS_MIGRATIONS);
   }
 
-  loadRules(): AlertRule[] | null {
+  async loadRules(): Promise<AlertRule[] | null> {
     const row = this.database.db.prepare('SELECT rules FROM alert_rule_set WHERE id = 1').get() as
       | { rules: string }
       | undefined;
     return row ? (JSON.parse(row.rules) as AlertRule[]) : null;
   }
 
-  saveRules(rules: readonly AlertRule[]): void {
+  async saveRules(rules: readonly AlertRule[]): Promise<void> {
     this.database.db
       .prepare(
         `INSERT INTO alert_rule_set (id, rules, saved_at) VALUES (1, ?, ?)
@@ -31,25 +31,25 @@ export class SqliteAlertStore implements AlertStore {
       .run(JSON.stringify(rules), Date.now());
   }
 
-  loadOpen(): AlertEvent[] {
+  async loadOpen(): Promise<AlertEvent[]> {
     const rows = this.database.db.prepare('SELECT event FROM alert_open').all() as {
       event: string;
     }[];
     return rows.map((row) => JSON.parse(row.event) as AlertEvent);
   }
 
-  loadHistory(limit: number): AlertEvent[] {
+  async loadHistory(limit: number): Promise<AlertEvent[]> {
     const rows = this.database.db
       .prepare('SELECT event FROM alert_events ORDER BY seq DESC LIMIT ?')
       .all(limit) as { event: string }[];
     return rows.reverse().map((row) => JSON.parse(row.event) as AlertEvent);
   }
 
-  saveEvents(
+  async saveEvents(
     events: readonly AlertEvent[],
     latest: readonly AlertEvent[],
     keepHistory: number,
-  ): void {
+  ): Promise<void> {
     const { db } = this.database;
     // The gateway may be shutting down with the file already closed: nothing to write to.
     if (!db.open || (events.length === 0 && latest.length === 0)) return;

@@ -17,10 +17,15 @@ describe('DeviceRegistryService across restarts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function boot(maxDevices = 10): DeviceRegistryService {
+  async function boot(maxDevices = 10): Promise<DeviceRegistryService> {
     const database = new Database({ DATA_DIR: dir });
     open.push(database);
-    return new DeviceRegistryService({ MAX_DEVICES: maxDevices }, new SqliteDeviceStore(database));
+    const registry = new DeviceRegistryService(
+      { MAX_DEVICES: maxDevices },
+      new SqliteDeviceStore(database),
+    );
+    await registry.ready();
+    return registry;
   }
 
   const reading = (deviceId: string, ts: number, values: Record<string, number>) => ({
@@ -29,15 +34,15 @@ describe('DeviceRegistryService across restarts', () => {
     values,
   });
 
-  it('comes back with each device as it was; a device last online is unknown until it speaks', () => {
-    const before = boot();
+  it('comes back with each device as it was; a device last online is unknown until it speaks', async () => {
+    const before = await boot();
     before.applyMeta('d1', { name: 'Boiler', group: 'plant', units: { t: '°C' } }, 1000);
     before.applyStatus('d1', 'online', 1100);
     before.applyReadings('d1', [reading('d1', 1150, { t: 70, p: 2 })], 1200);
     before.applyStatus('d2', 'offline', 1300);
-    before.flush();
+    await before.flush();
 
-    const after = boot();
+    const after = await boot();
 
     expect(after.get('d1')).toEqual({
       deviceId: 'd1',
@@ -55,51 +60,51 @@ describe('DeviceRegistryService across restarts', () => {
     expect(after.applyReadings('d1', [reading('d1', 4900, { t: 71 })], 5000)).toBeNull();
   });
 
-  it('writes nothing a crash would need before the flush, and everything after it', () => {
-    const before = boot();
+  it('writes nothing a crash would need before the flush, and everything after it', async () => {
+    const before = await boot();
     before.applyReadings('d1', [reading('d1', 1, { a: 1 })], 1000);
-    expect(boot().list()).toEqual([]);
-    before.flush();
+    expect((await boot()).list()).toEqual([]);
+    await before.flush();
     before.applyReadings('d1', [reading('d1', 2, { a: 1 })], 2000);
-    before.flush();
-    expect(boot().get('d1')).toMatchObject({ lastSeen: 2000, lastTs: 2 });
+    await before.flush();
+    expect((await boot()).get('d1')).toMatchObject({ lastSeen: 2000, lastTs: 2 });
   });
 
-  it('an evicted device stays evicted after a restart; one back since is kept', () => {
-    const before = boot(2);
+  it('an evicted device stays evicted after a restart; one back since is kept', async () => {
+    const before = await boot(2);
     before.applyReadings('old', [reading('old', 1, { a: 1 })], 0);
     before.applyReadings('back', [reading('back', 1, { a: 1 })], 0);
-    before.flush();
+    await before.flush();
     // Both idle (10 min): each new one evicts the oldest.
     before.applyReadings('new', [reading('new', 1, { a: 1 })], 700_000);
     before.applyReadings('back2', [reading('back2', 1, { a: 1 })], 700_001);
     before.evictIdle(1_400_000);
     before.applyReadings('back', [reading('back', 2, { a: 1 })], 1_400_000);
-    before.flush();
+    await before.flush();
 
-    const ids = boot(2)
+    const ids = (await boot(2))
       .list()
       .map((d) => d.deviceId)
       .sort();
     expect(ids).toEqual(['back', 'back2']);
   });
 
-  it('keeps the most recently seen devices when MAX_DEVICES was lowered', () => {
-    const before = boot(5);
+  it('keeps the most recently seen devices when MAX_DEVICES was lowered', async () => {
+    const before = await boot(5);
     for (let i = 0; i < 5; i++) before.applyStatus(`d${i}`, 'online', 1000 + i);
-    before.flush();
-    const after = boot(2);
+    await before.flush();
+    const after = await boot(2);
     expect(after.list().map((d) => d.deviceId)).toEqual(['d3', 'd4']);
-    after.flush();
-    expect(boot(5).stats().known).toBe(2);
+    await after.flush();
+    expect((await boot(5)).stats().known).toBe(2);
   });
 
-  it('writes a large fleet in bounded batches, oldest change first', () => {
-    const before = boot(DEVICE_FLUSH_BATCH + 10);
+  it('writes a large fleet in bounded batches, oldest change first', async () => {
+    const before = await boot(DEVICE_FLUSH_BATCH + 10);
     for (let i = 0; i < DEVICE_FLUSH_BATCH + 10; i++) before.applyStatus(`d${i}`, 'offline', i);
-    before.flush();
-    expect(boot(DEVICE_FLUSH_BATCH + 10).stats().known).toBe(DEVICE_FLUSH_BATCH);
-    before.onModuleDestroy();
-    expect(boot(DEVICE_FLUSH_BATCH + 10).stats().known).toBe(DEVICE_FLUSH_BATCH + 10);
+    await before.flush();
+    expect((await boot(DEVICE_FLUSH_BATCH + 10)).stats().known).toBe(DEVICE_FLUSH_BATCH);
+    await before.onModuleDestroy();
+    expect((await boot(DEVICE_FLUSH_BATCH + 10)).stats().known).toBe(DEVICE_FLUSH_BATCH + 10);
   });
 });

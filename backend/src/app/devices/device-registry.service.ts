@@ -90,6 +90,9 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
   /** Devices changed or evicted since they were last written (store only). */
   private readonly queue = new DeviceWriteQueue<DeviceState>();
   private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private loading: Promise<void> | undefined;
+  /** The write in flight, if any. */
+  private writing: Promise<boolean> | null = null;
   private readonly logger = new Logger('Devices');
   private readonly storeLog = new RateLimitedLog((line) => this.logger.error(line));
 
@@ -100,38 +103,62 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.limit = config.MAX_DEVICES;
     this.idleMs = config.DEVICE_IDLE_EVICT_MS ?? 600_000;
-    if (store) this.restore(store.load());
-  }
-
-  onModuleInit(): void {
-    if (!this.store) return;
-    this.flushTimer = setInterval(() => this.flush(), DEVICE_FLUSH_MS);
-    this.flushTimer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    this.flushTimer = null;
-    // Everything still queued, batch after batch: the last writes before a clean stop.
-    while (!this.queue.empty) if (!this.flush()) break;
   }
 
   /**
-   * Write the next DEVICE_FLUSH_BATCH queued devices and every eviction in one transaction.
-   * A failed write keeps them queued for the next flush (logged at a bounded rate). Returns
-   * whether it wrote.
+   * The stored devices are in the registry (resolved at once without a store). Awaited at boot
+   * by this service and by those that read the registry before any message arrives (alerts);
+   * a store that cannot be read fails the boot.
    */
-  flush(): boolean {
-    if (!this.store || this.queue.empty) return false;
-    const batch = this.queue.next(DEVICE_FLUSH_BATCH);
-    try {
-      this.store.save(batch.records.map(toInfo), batch.removed);
-    } catch (error) {
-      this.storeLog.report('store', `device registry not saved: ${(error as Error).message}`);
-      return false;
-    }
-    this.queue.written(batch);
-    return true;
+  ready(): Promise<void> {
+    return (this.loading ??= this.store
+      ? this.store.load().then((stored) => this.restore(stored))
+      : Promise.resolve());
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.store) return;
+    await this.ready();
+    this.flushTimer = setInterval(() => void this.flush(), DEVICE_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    await this.writing;
+    // Everything still queued, batch after batch: the last writes before a clean stop.
+    while (!this.queue.empty) if (!(await this.flush())) break;
+  }
+
+  /**
+   * Write the next DEVICE_FLUSH_BATCH queued devices and evictions in one transaction (one
+   * write at a time). A failed write queues them again for the next flush (logged at a bounded
+   * rate). Resolves to whether it wrote.
+   */
+  flush(): Promise<boolean> {
+    const store = this.store;
+    if (!store || this.queue.empty || this.writing) return Promise.resolve(false);
+    const batch = this.queue.take(DEVICE_FLUSH_BATCH);
+    const rows = batch.records.map(toInfo);
+    const write = (async () => {
+      try {
+        await store.save(rows, batch.removed);
+        return true;
+      } catch (error) {
+        this.queue.putBack(
+          batch,
+          (record) => this.devices.get(record.deviceId) === record,
+          (deviceId) => this.devices.has(deviceId),
+        );
+        this.storeLog.report('store', `device registry not saved: ${(error as Error).message}`);
+        return false;
+      } finally {
+        this.writing = null;
+      }
+    })();
+    this.writing = write;
+    return write;
   }
 
   /** Boot: the stored devices, least recently seen first; beyond `limit`, the oldest are dropped. */

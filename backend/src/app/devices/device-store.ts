@@ -1,9 +1,9 @@
 import type { DeviceInfo } from '@pulse/protocol';
 
 /**
- * The port through which the device registry keeps its records across restarts: a narrow
- * interface so the embedded store (SQLite, `sqlite-device.store.ts`) and a PostgreSQL adapter
- * can stand behind it alike. Owns the shape of a stored device only; must not hold registry
+ * The port through which the device registry keeps its records across restarts: a narrow,
+ * asynchronous interface so the embedded store (SQLite, `sqlite-device.store.ts`, synchronous
+ * underneath) and a PostgreSQL adapter (a network client) can stand behind it alike. Owns the shape of a stored device only; must not hold registry
  * policy (what is restored how: DeviceRegistryService).
  */
 
@@ -18,7 +18,7 @@ export type StoredDevice = Omit<DeviceInfo, 'lastSeen'> & { lastSeen: number };
 
 export interface DeviceStore {
   /** Every stored device, least recently seen first (the registry's eviction order). */
-  load(): StoredDevice[];
+  load(): Promise<StoredDevice[]>;
   /** In one transaction: insert or replace each of `changed`, delete each of `removed`. */
-  save(changed: readonly StoredDevice[], removed: readonly string[]): void;
+  save(changed: readonly StoredDevice[], removed: readonly string[]): Promise<void>;
 }

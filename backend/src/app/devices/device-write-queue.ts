@@ -60,8 +60,11 @@ export class DeviceWriteQueue<R extends QueuedRecord> {
     return this.changed.size === 0 && this.seen.size === 0 && this.removed.size === 0;
   }
 
-  /** Up to `max` records (changed ones first, oldest first) and up to `max` deletions. */
-  next(max: number): WriteBatch<R> {
+  /**
+   * Take up to `max` records (changed ones first, oldest first) and up to `max` deletions out
+   * of the queue for a write: a record that changes while it is written is queued again.
+   */
+  take(max: number): WriteBatch<R> {
     const records: R[] = [];
     for (const queue of [this.changed, this.seen]) {
       for (const record of queue) {
@@ -69,21 +72,30 @@ export class DeviceWriteQueue<R extends QueuedRecord> {
         records.push(record);
       }
     }
+    for (const record of records) {
+      if (record.persist === 2) this.changed.delete(record);
+      else this.seen.delete(record);
+      record.persist = 0;
+    }
     const removed: string[] = [];
     for (const deviceId of this.removed) {
       if (removed.length >= max) break;
       removed.push(deviceId);
     }
+    for (const deviceId of removed) this.removed.delete(deviceId);
     return { records, removed };
   }
 
-  /** The batch is in the store: its records are clean until they change again. */
-  written(batch: WriteBatch<R>): void {
-    for (const record of batch.records) {
-      if (record.persist === 2) this.changed.delete(record);
-      else this.seen.delete(record);
-      record.persist = 0;
-    }
-    for (const deviceId of batch.removed) this.removed.delete(deviceId);
+  /**
+   * The write of `batch` failed: its records that `current` still holds, as changed, and its
+   * deletions of devices not `held` again, wait for the next one.
+   */
+  putBack(
+    batch: WriteBatch<R>,
+    current: (record: R) => boolean,
+    held: (deviceId: string) => boolean,
+  ): void {
+    for (const record of batch.records) if (current(record)) this.changedNow(record);
+    for (const deviceId of batch.removed) if (!held(deviceId)) this.removed.add(deviceId);
   }
 }

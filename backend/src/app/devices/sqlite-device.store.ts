@@ -25,7 +25,7 @@ export class SqliteDeviceStore implements DeviceStore {
     database.migrate(DEVICES_MIGRATIONS);
   }
 
-  load(): StoredDevice[] {
+  async load(): Promise<StoredDevice[]> {
     const rows = this.database.db
       .prepare('SELECT * FROM devices ORDER BY last_seen, device_id')
       .all() as RawDevice[];
@@ -39,7 +39,7 @@ export class SqliteDeviceStore implements DeviceStore {
     }));
   }
 
-  save(changed: readonly StoredDevice[], removed: readonly string[]): void {
+  async save(changed: readonly StoredDevice[], removed: readonly string[]): Promise<void> {
     const { db } = this.database;
     // The gateway may be shutting down with the file already closed: nothing to write to.
     if (!db.open || (changed.length === 0 && removed.length === 0)) return;
