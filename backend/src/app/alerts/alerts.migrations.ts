@@ -28,3 +28,27 @@ export const ALERTS_MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** The same tables on PostgreSQL (`pg-alert.store.ts`): times as BIGINT ms, JSON as JSONB. */
+export const ALERTS_PG_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'alerts-001-rules-open-history',
+    sql: `
+      CREATE TABLE alert_rule_set (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        rules JSONB NOT NULL,
+        saved_at BIGINT NOT NULL
+      );
+      CREATE TABLE alert_open (
+        alert_id TEXT PRIMARY KEY,
+        event JSONB NOT NULL
+      );
+      CREATE TABLE alert_events (
+        seq BIGSERIAL PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        event JSONB NOT NULL
+      );
+    `,
+  },
+];

@@ -21,3 +21,21 @@ export const DEVICES_MIGRATIONS: readonly Migration[] = [
     `,
   },
 ];
+
+/** The same table on PostgreSQL (`pg-device.store.ts`): times as BIGINT ms, JSON as JSONB. */
+export const DEVICES_PG_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'devices-001-registry',
+    sql: `
+      CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('online', 'offline', 'unknown')),
+        last_seen BIGINT NOT NULL,
+        last_ts BIGINT,
+        meta JSONB,
+        metrics JSONB NOT NULL
+      );
+      CREATE INDEX devices_by_last_seen ON devices (last_seen);
+    `,
+  },
+];
