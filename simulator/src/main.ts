@@ -1,5 +1,6 @@
 import { parseConfig, USAGE } from './app/config';
 import { runCredentialsCommand } from './app/credentials-command';
+import { watchParent } from './app/parent-watch';
 import { runSimulator } from './app/simulator';
 
 export { parseConfig, USAGE, DEFAULTS } from './app/config';
@@ -54,6 +55,8 @@ export function main(argv: readonly string[]): void {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // Started by a gateway (IPC channel): never outlive it, however it died (SIGKILL included).
+  watchParent((reason) => shutdown(reason));
   void simulator.done.then(() => {
     const s = simulator.stats();
     if (!config.quiet) {

@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
+import { ALERT_STORE } from './alerts/alert-store';
+import { SqliteAlertStore } from './alerts/sqlite-alert.store';
 import { AuthController } from './auth/auth.controller';
 import { AuthService, SCREEN_TOKENS } from './auth/auth.service';
 import { LiveSessions } from './auth/live-sessions';
@@ -19,6 +21,8 @@ import { DeviceCredentialsController } from './device-credentials/device-credent
 import { DeviceCredentialsRepository } from './device-credentials/device-credentials.repository';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
+import { DEVICE_STORE } from './devices/device-store';
+import { SqliteDeviceStore } from './devices/sqlite-device.store';
 import { DevicesController } from './devices/devices.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
@@ -51,6 +55,10 @@ const repositories = [
   UsersRepository,
   ScreensRepository,
   DeviceCredentialsRepository,
+  SqliteDeviceStore,
+  { provide: DEVICE_STORE, useExisting: SqliteDeviceStore },
+  SqliteAlertStore,
+  { provide: ALERT_STORE, useExisting: SqliteAlertStore },
 ];
 const services = [
   AlertsService,

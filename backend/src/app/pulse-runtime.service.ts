@@ -80,6 +80,7 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
         rate: config.SIMULATOR_RATE,
         dropout: config.SIMULATOR_DROPOUT,
         offline: config.SIMULATOR_OFFLINE,
+        pidDir: config.DATA_DIR,
         // External broker: the gateway's own credentials. Embedded: an identity of its own,
         // allowed to publish for its fleet only (works with ANONYMOUS_DEVICES=false).
         credentials: config.MQTT_URL

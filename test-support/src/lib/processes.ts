@@ -73,6 +73,8 @@ function requireBuilt(main: string, project: string): void {
 export interface Backend {
   httpUrl: string;
   mqttUrl: string;
+  /** The gateway's own pid (its children are in its process group). */
+  pid: number;
   /** Crash it: SIGKILL to its whole process group (gateway and simulator child). */
   kill(): Promise<void>;
   output(): string;
@@ -136,6 +138,7 @@ export async function startBuiltBackend(
   return {
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    pid: child.pid ?? 0,
     output: () => run.output,
     kill: async () => {
       killGroup();

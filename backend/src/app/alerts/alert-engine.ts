@@ -272,6 +272,42 @@ export class AlertEngine {
     }
   }
 
+  /**
+   * Boot: the history and the active list kept before a restart. Each restored alert is taken
+   * over by its rule's state for the device (created now), so it is the same episode: no
+   * second raise while the condition holds, and it clears when the condition ends (see
+   * AlertLifecycle.adopt). One whose rule no longer applies clears with the reason.
+   */
+  restore(history: readonly AlertEvent[], open: readonly AlertEvent[]): void {
+    const now = this.clock();
+    this.log.restore(history);
+    for (const event of open) this.lifecycle.restore(event);
+    for (const event of open) {
+      const c = this.index.compiled.get(event.ruleId);
+      if (c && inScope(c, event.deviceId, this.groupOf))
+        this.index.stateFor(c, event.deviceId, event.metric, now);
+    }
+    this.lifecycle.clearUnowned(now, 'rule changed or removed while the gateway was down');
+  }
+
+  /**
+   * Boot: a device the registry kept across the restart is watched by its no-data rules from
+   * now, as if it had just spoken, so one that never speaks again still raises "no data"
+   * (otherwise only a reading creates the watch). Its offline time is restored by the caller
+   * through {@link onStatus}.
+   */
+  watchRestored(deviceId: string, metrics: readonly string[]): void {
+    const now = this.clock();
+    for (const c of this.index.deviceNoData)
+      if (inScope(c, deviceId, this.groupOf)) this.index.stateFor(c, deviceId, null, now);
+    for (const metric of metrics) {
+      for (const c of this.index.byMetric.get(metric) ?? []) {
+        if (c.rule.kind === 'nodata' && inScope(c, deviceId, this.groupOf))
+          this.index.stateFor(c, deviceId, metric, now);
+      }
+    }
+  }
+
   /** Acknowledge an open alert. Acknowledging a cleared alert closes it (it leaves the active list). */
   acknowledge(alertId: string, by: string, at: number = this.clock(), note?: string): AckResponse {
     return this.lifecycle.acknowledge(alertId, by, at, this.clock(), note);

@@ -50,6 +50,18 @@ export class AlertHistory {
     return { ...snapshot };
   }
 
+  /**
+   * Boot: the events kept before a restart, oldest first, back in the ring as they were (not
+   * events of this run: neither counted nor told to listeners).
+   */
+  restore(events: readonly AlertEvent[]): void {
+    for (const event of events.slice(-this.maxHistory)) {
+      if (this.ring.length < this.maxHistory) this.ring.push({ ...event });
+      else this.ring[this.ringNext] = { ...event };
+      this.ringNext = (this.ringNext + 1) % this.maxHistory;
+    }
+  }
+
   /** Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated). */
   query(query: Partial<AlertQuery> = {}): AlertEvent[] {
     const limit = Math.min(query.limit ?? 100, ALERT_LIMITS.maxQueryLimit);

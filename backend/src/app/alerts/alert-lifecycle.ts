@@ -87,12 +87,46 @@ export class AlertLifecycle implements AlertTransitions {
     return { ok: true, alert: this.history.record(open.event) };
   }
 
-  /** A new state takes over the alert an earlier version of its rule left open, if any. */
+  /**
+   * A new state takes over the alert an earlier version of its rule left open, if any, or one
+   * restored after a restart. A restored alert still raised (never cleared) takes the state
+   * with it: the condition is held as true since the raise, so the next reading over the
+   * threshold is the same episode (no second raise) and the next one under it clears it.
+   */
   adopt(c: CompiledRule, state: KeyState): void {
     const orphan = this.openByKey.get(alertKey(c.rule.id, state.deviceId, state.metric));
     if (orphan && orphan.state === null) {
       orphan.state = state;
       state.alert = orphan;
+      // Only a restored alert is unowned and not cleared: detach() clears what it orphans.
+      if (orphan.event.clearedAt === null) {
+        state.cond = state.firing = true;
+        state.since = state.changedAt = orphan.event.raisedAt;
+        state.lastValue = orphan.event.value;
+      }
+    }
+  }
+
+  /**
+   * Boot: an alert that was on the active list before a restart, back on it unowned, as it
+   * was (acknowledgement included), until its rule's state for the device adopts it.
+   */
+  restore(event: AlertEvent): void {
+    const key = alertKey(event.ruleId, event.deviceId, event.metric);
+    if (this.openById.has(event.id) || this.openByKey.has(key)) return;
+    const open: OpenAlert = { event: { ...event }, key, state: null };
+    this.openById.set(event.id, open);
+    this.openByKey.set(key, open);
+  }
+
+  /**
+   * Restored alerts no state adopted (their rule is gone, disabled or no longer covers the
+   * device) clear with `reason`, as a rule change does, and wait for acknowledgement.
+   */
+  clearUnowned(at: number, reason: string): void {
+    for (const open of [...this.openById.values()]) {
+      if (open.state === null && open.event.clearedAt === null)
+        this.clearAlert(open, at, null, reason);
     }
   }
 

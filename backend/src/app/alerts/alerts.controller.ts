@@ -126,7 +126,7 @@ export class AlertRulesController {
   /** 201 with the rule (defaults filled in); 409 if the id exists. */
   @Roles('admin')
   @Post()
-  create(@Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule): AlertRule {
+  create(@Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule): Promise<AlertRule> {
     return this.alerts.createRule(rule);
   }
 
@@ -136,7 +136,7 @@ export class AlertRulesController {
   replace(
     @Param('id') id: string,
     @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
-  ): AlertRule {
+  ): Promise<AlertRule> {
     return this.alerts.replaceRule(id, rule);
   }
 
@@ -144,7 +144,7 @@ export class AlertRulesController {
   @Roles('admin')
   @Delete(':id')
   @HttpCode(204)
-  remove(@Param('id') id: string): void {
-    this.alerts.deleteRule(id);
+  remove(@Param('id') id: string): Promise<void> {
+    return this.alerts.deleteRule(id);
   }
 }

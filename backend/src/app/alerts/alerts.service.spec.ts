@@ -73,41 +73,41 @@ describe('AlertsService', () => {
     expect(sut.stats()).toMatchObject({ rules: 1, active: 1, events: 2 });
   });
 
-  it('writes HTTP rule changes to ALERT_RULES_FILE before applying them', () => {
+  it('writes HTTP rule changes to ALERT_RULES_FILE before applying them', async () => {
     const file = join(dir, 'rules.json');
     const sut = create(file);
-    sut.createRule(cold);
+    await sut.createRule(cold);
     expect(JSON.parse(readFileSync(file, 'utf8')).rules.map((r: AlertRule) => r.id)).toEqual([
       'hot',
       'cold',
     ]);
-    sut.replaceRule('cold', { ...cold, severity: 'info' });
-    sut.deleteRule('hot');
+    await sut.replaceRule('cold', { ...cold, severity: 'info' });
+    await sut.deleteRule('hot');
     expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.rules()).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.stats().rulesSaved).toBe(3);
   });
 
-  it('changes nothing when the file cannot be written', () => {
+  it('changes nothing when the file cannot be written', async () => {
     const sut = create(join(dir, 'missing-dir', 'rules.yaml'));
-    expect(() => sut.createRule(cold)).toThrow(InternalServerErrorException);
+    await expect(sut.createRule(cold)).rejects.toThrow(InternalServerErrorException);
     expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
   });
 
-  it('keeps changes in memory without a file', () => {
+  it('keeps changes in memory without a file', async () => {
     const sut = create(undefined);
-    sut.createRule(cold);
+    await sut.createRule(cold);
     expect(sut.rules().map((r) => r.id)).toEqual(['hot', 'cold']);
     expect(sut.stats().rulesSaved).toBe(0);
   });
 
-  it('refuses duplicates, unknown ids and a body id that differs from the path', () => {
+  it('refuses duplicates, unknown ids and a body id that differs from the path', async () => {
     const sut = create();
-    expect(() => sut.createRule(hot)).toThrow(ConflictException);
+    await expect(sut.createRule(hot)).rejects.toThrow(ConflictException);
     expect(() => sut.rule('nope')).toThrow(NotFoundException);
-    expect(() => sut.deleteRule('nope')).toThrow(NotFoundException);
-    expect(() => sut.replaceRule('hot', cold)).toThrow(BadRequestException);
-    expect(sut.replaceRule('cold', cold)).toEqual(cold); // PUT creates
+    await expect(sut.deleteRule('nope')).rejects.toThrow(NotFoundException);
+    await expect(sut.replaceRule('hot', cold)).rejects.toThrow(BadRequestException);
+    await expect(sut.replaceRule('cold', cold)).resolves.toEqual(cold); // PUT creates
   });
 
   it('stops its timer on shutdown', () => {

@@ -7,7 +7,9 @@ import {
   Logger,
   NotFoundException,
   OnApplicationShutdown,
+  OnModuleDestroy,
   OnModuleInit,
+  Optional,
 } from '@nestjs/common';
 import {
   ALERT_LIMITS,
@@ -20,9 +22,12 @@ import {
 } from '@pulse/protocol';
 import { inScope } from '../auth/principal';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { AlertEngine, GroupLookup } from './alert-engine';
+import { AlertJournal } from './alert-journal';
+import { ALERT_STORE, AlertStore } from './alert-store';
 import {
   AlertRulesError,
   DEFAULT_RULES,
@@ -33,8 +38,11 @@ import {
 /** DI token of the rules loaded at boot (see {@link loadInitialAlertRules}). */
 export const INITIAL_ALERT_RULES = Symbol('INITIAL_ALERT_RULES');
 
-/** How often the engine's timers run (no-data, offline, durations between readings). */
+/** How often the engine's timers run (no-data, offline, durations between readings); the lifecycle is written to the store at the same pace. */
 export const ALERT_TICK_MS = 1000;
+
+/** Lifecycle events kept (in memory and in the store). */
+export const ALERT_HISTORY_KEPT = 10_000;
 
 /**
  * The rules to start with: ALERT_RULES_FILE when set, else {@link DEFAULT_RULES}. Called by
@@ -60,16 +68,28 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
 /**
  * Owns the alert engine: feeds it from ingest (readings, status), drives its timers, pushes
  * every lifecycle event to the live hub, and serves the alert and rule API. Rule changes
- * over HTTP are written back to ALERT_RULES_FILE when it is set (before they take effect, so
- * the file and the engine never disagree), otherwise they live in memory only.
+ * over HTTP are written back to ALERT_RULES_FILE when it is set, otherwise to the
+ * {@link AlertStore} (before they take effect, so the saved rules and the engine never
+ * disagree; no store, as in unit tests: memory only).
+ *
+ * Durable (issue 13, decision 0022): with a store, the rules saved over HTTP, the active list
+ * (acknowledgements included) and the lifecycle history are loaded at boot, and every event
+ * is written through an {@link AlertJournal} once a second (at once after an acknowledgement).
+ * A restored alert is the same episode: it is not raised again while its condition holds.
  * Events go out through the {@link LivePublisher} port: this folder must not import `live/`
  * (the live gateway calls into it for `ack` and the `alerts` snapshot).
  */
 @Injectable()
-export class AlertsService implements OnModuleInit, OnApplicationShutdown {
+export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('Alerts');
   private readonly engine: AlertEngine;
   private readonly rulesFile: string | undefined;
+  private readonly journal: AlertJournal | null = null;
+  private readonly storeLog = new RateLimitedLog((line) => this.logger.error(line));
+  private rulesFrom: string;
+  private droppedReported = 0;
+  /** Rule edits, one after the other (each reads the set the previous one left). */
+  private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
   /** Created once: the hot path passes it without allocating a closure per message. */
@@ -80,21 +100,85 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(INITIAL_ALERT_RULES) rules: readonly AlertRule[],
     private readonly registry: DeviceRegistryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
+    @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
   ) {
     this.rulesFile = config.ALERT_RULES_FILE;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
-    this.engine = new AlertEngine(undefined, { groupOf: this.groupOf });
+    this.engine = new AlertEngine(undefined, {
+      groupOf: this.groupOf,
+      maxHistory: ALERT_HISTORY_KEPT,
+    });
+    this.rulesFrom = this.rulesFile ?? 'the built-in defaults';
     this.engine.setRules(rules);
     this.engine.onAlert((alert) => this.hub.publishAlert(alert));
+    if (store) {
+      const journal = (this.journal = new AlertJournal(store, ALERT_HISTORY_KEPT));
+      this.engine.onAlert((alert) => journal.note(alert));
+    }
   }
 
-  onModuleInit(): void {
-    this.timer = setInterval(() => this.engine.tick(), ALERT_TICK_MS);
+  async onModuleInit(): Promise<void> {
+    if (this.store) await this.restore(this.store);
+    this.timer = setInterval(() => {
+      this.engine.tick();
+      void this.persist();
+    }, ALERT_TICK_MS);
     this.timer.unref();
     const count = this.engine.rules().length;
+    const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
     this.logger.log(
-      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFile ?? 'the built-in defaults'}${this.rulesFile ? '' : ' (HTTP changes are kept in memory only)'}`,
+      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFrom}${kept}; ${this.engine.active().length} active`,
     );
+  }
+
+  /**
+   * Boot, before any message arrives: the rules saved over HTTP, the history and the active
+   * list as they were (see AlertEngine.restore), once the registry has its devices back.
+   */
+  private async restore(store: AlertStore): Promise<void> {
+    // The file, when set, is the rules' one home; else what was saved over HTTP, if anything.
+    const saved = this.rulesFile === undefined ? await store.loadRules() : null;
+    if (saved) {
+      this.rulesFrom = 'the store (saved over HTTP)';
+      this.engine.setRules(saved);
+    }
+    const [history, open] = await Promise.all([
+      store.loadHistory(ALERT_HISTORY_KEPT),
+      store.loadOpen(),
+      this.registry.ready(),
+    ]);
+    this.engine.restore(history, open);
+    // A device still offline keeps its offline time, so an offline rule raises (once) when it
+    // would have, restart or not; every device is watched for silence from now.
+    for (const device of this.registry.list()) {
+      const { deviceId, lastSeen } = device;
+      if (device.status === 'offline')
+        this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
+      this.engine.watchRestored(deviceId, device.metrics);
+    }
+    // The live layer's fleet summary learns the restored active list (no client is connected yet).
+    for (const alert of this.engine.active()) this.hub.publishAlert(alert);
+  }
+
+  /** The last lifecycle events of this run go to the store before it closes. */
+  async onModuleDestroy(): Promise<void> {
+    await this.persist(); // waits for a write under way
+    await this.persist();
+  }
+
+  /** Write what the journal holds; a failure keeps it for the next try (logged at a bounded rate). */
+  private async persist(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
+    try {
+      await journal.flush();
+    } catch (error) {
+      this.storeLog.report('store', `alert lifecycle not saved: ${(error as Error).message}`);
+    }
+    if (journal.dropped > this.droppedReported) {
+      this.droppedReported = journal.dropped;
+      this.storeLog.report('dropped', `${journal.dropped} alert events not saved (store behind)`);
+    }
   }
 
   onApplicationShutdown(): void {
@@ -144,7 +228,10 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       if (deviceId === undefined || !inScope(scope, this.groupOf(deviceId) ?? undefined))
         return { ok: false, error: 'not_found', message: `no open alert "${id}"` };
     }
-    return this.engine.acknowledge(id, request.by, Date.now(), request.note);
+    const result = this.engine.acknowledge(id, request.by, Date.now(), request.note);
+    // An operator's action: saved now, not with the next tick.
+    if (result.ok) void this.persist();
+    return result;
   }
 
   // ───────── rules ─────────
@@ -159,7 +246,33 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
     return rule;
   }
 
-  createRule(rule: AlertRule): AlertRule {
+  createRule(rule: AlertRule): Promise<AlertRule> {
+    return this.edit(() => this.create(rule));
+  }
+
+  /** Replace a rule, or create it: PUT is idempotent. */
+  replaceRule(id: string, rule: AlertRule): Promise<AlertRule> {
+    return this.edit(async () => {
+      if (rule.id !== id)
+        throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
+      const rules = this.engine.rules();
+      const i = rules.findIndex((r) => r.id === id);
+      if (i < 0) return this.create(rule);
+      rules[i] = rule;
+      await this.apply(rules);
+      return rule;
+    });
+  }
+
+  deleteRule(id: string): Promise<void> {
+    return this.edit(async () => {
+      const rules = this.engine.rules();
+      if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
+      await this.apply(rules.filter((r) => r.id !== id));
+    });
+  }
+
+  private async create(rule: AlertRule): Promise<AlertRule> {
     const rules = this.engine.rules();
     if (rules.some((r) => r.id === rule.id))
       throw new ConflictException(
@@ -167,26 +280,14 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
       );
     if (rules.length >= ALERT_LIMITS.maxRules)
       throw new BadRequestException([`rules: at most ${ALERT_LIMITS.maxRules} alert rules`]);
-    this.apply([...rules, rule]);
+    await this.apply([...rules, rule]);
     return rule;
   }
 
-  /** Replace a rule, or create it: PUT is idempotent. */
-  replaceRule(id: string, rule: AlertRule): AlertRule {
-    if (rule.id !== id)
-      throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
-    const rules = this.engine.rules();
-    const i = rules.findIndex((r) => r.id === id);
-    if (i < 0) return this.createRule(rule);
-    rules[i] = rule;
-    this.apply(rules);
-    return rule;
-  }
-
-  deleteRule(id: string): void {
-    const rules = this.engine.rules();
-    if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
-    this.apply(rules.filter((r) => r.id !== id));
+  private edit<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.edits.then(change);
+    this.edits = next.catch(() => undefined);
+    return next;
   }
 
   stats(): AlertStats {
@@ -208,15 +309,18 @@ export class AlertsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Persist first, then switch the engine: a failed write changes nothing. */
-  private apply(rules: AlertRule[]): void {
-    if (this.rulesFile !== undefined) {
+  private async apply(rules: AlertRule[]): Promise<void> {
+    const target = this.rulesFile ?? (this.store ? 'the store' : null);
+    if (target !== null) {
       try {
-        saveAlertRulesFile(this.rulesFile, rules);
+        if (this.rulesFile !== undefined) saveAlertRulesFile(this.rulesFile, rules);
+        else await this.store?.saveRules(rules);
         this.rulesSaved++;
       } catch (error) {
-        this.logger.error(`cannot write ${this.rulesFile}: ${(error as Error).message}`);
+        this.logger.error(`cannot write ${target}: ${(error as Error).message}`);
+        const what = this.rulesFile !== undefined ? 'ALERT_RULES_FILE' : 'the store';
         throw new InternalServerErrorException(
-          `alert rules not changed: cannot write ALERT_RULES_FILE (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `alert rules not changed: cannot write ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
     }

@@ -123,8 +123,8 @@ export const ConfigSchema = z.object({
   /**
    * Alert rules file, JSON (`.json`) or YAML (any other extension): `{ rules: [...] }`, validated
    * at boot (every bad rule listed as `path: message`). Rules created, changed or deleted over
-   * HTTP are written back to it (atomically). Unset: the built-in DEFAULT_RULES, and HTTP
-   * changes live in memory only (lost on restart).
+   * HTTP are written back to it (atomically). Unset: the rules last saved over HTTP (kept in
+   * `${DATA_DIR}/pulse.db`, decision 0022), else the built-in DEFAULT_RULES.
    */
   ALERT_RULES_FILE: z.string().min(1).optional(),
   /**

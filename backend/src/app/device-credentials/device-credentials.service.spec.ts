@@ -19,7 +19,7 @@ describe('DeviceCredentialsService', () => {
   };
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-devcreds-'))));
   afterEach(() => {
-    database?.onModuleDestroy();
+    database?.onApplicationShutdown();
     database = undefined;
     rmSync(dir, { recursive: true, force: true });
   });
@@ -41,7 +41,7 @@ describe('DeviceCredentialsService', () => {
     expect(sut.identify('dev-1', second.secret)).toEqual({ kind: 'device', deviceId: 'dev-1' });
     sut.connected({ kind: 'device', deviceId: 'dev-1' });
     sut.onModuleDestroy();
-    database?.onModuleDestroy();
+    database?.onApplicationShutdown();
 
     const restarted = open();
     expect(restarted.identify('dev-1', second.secret)).toEqual({

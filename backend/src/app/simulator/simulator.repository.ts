@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIMULATOR_PREFIX } from './simulator-identity';
+import { clearStaleSimulator, writePidFile } from './simulator-pid-file';
 
 /** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
 const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
@@ -11,6 +12,11 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
 /**
  * Runs the built-in device simulator as a child process (SIMULATOR=on), so a
  * busy simulator never steals the gateway's event loop.
+ *
+ * The child never outlives the gateway: it is spawned with an IPC channel and exits when the
+ * channel closes or its parent pid changes (simulator `parent-watch.ts`), and its pid is kept in
+ * `${DATA_DIR}/simulator.pid`, so a gateway started on the same data ends a stale one first
+ * (`simulator-pid-file.ts`).
  *
  * Owns the child process only (spawn, SIGTERM then SIGKILL); must not decide when or with
  * what it runs (PulseRuntime passes the SIMULATOR_* config) nor import simulator source: it
@@ -22,6 +28,7 @@ export class SimulatorRepository {
   private readonly logger = new Logger('Simulator');
   private child: ChildProcess | null = null;
   private loginFile: string | null = null;
+  private pidFile: string | null = null;
 
   start(options: {
     mqttUrl: string;
@@ -42,6 +49,8 @@ export class SimulatorRepository {
      * removed when the child stops.
      */
     login?: { username: string; password: string; dir: string };
+    /** Where `simulator.pid` is kept (DATA_DIR): a restart on the same data ends a stale child. */
+    pidDir?: string;
   }): void {
     const script = options.script ?? defaultSimulatorScript();
     if (!existsSync(script)) {
@@ -69,6 +78,10 @@ export class SimulatorRepository {
       SIMULATOR_PREFIX,
       '--quiet',
     ];
+    if (options.pidDir) {
+      const stale = clearStaleSimulator(options.pidDir);
+      if (stale) this.logger.warn(stale);
+    }
     const env: NodeJS.ProcessEnv = { ...process.env };
     const credentials = { ...options.credentials, ...this.writeLogin(options.login) };
     for (const [name, value] of Object.entries(credentials)) {
@@ -76,10 +89,15 @@ export class SimulatorRepository {
       else env[name] = value;
     }
     const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The IPC channel is the child's lifeline: the OS closes it however this process dies.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env,
     });
     this.child = child;
+    // Nothing is sent over it; it must not keep this process alive either.
+    child.channel?.unref();
+    if (options.pidDir && child.pid)
+      this.pidFile = writePidFile(options.pidDir, child.pid, script, this.loginFile);
     this.logger.log(
       `simulator started (pid ${child.pid}): ${options.devices} devices at ${options.rate}/s`,
     );
@@ -87,6 +105,7 @@ export class SimulatorRepository {
     child.on('exit', (code, signal) => {
       if (this.child === child) {
         this.child = null;
+        this.removePidFile();
         this.logger.warn(`simulator exited (${signal ?? `code ${code}`})`);
       }
     });
@@ -102,12 +121,18 @@ export class SimulatorRepository {
     return { MQTT_USERNAME: login.username, MQTT_PASSWORD_FILE: file, MQTT_CA_FILE: undefined };
   }
 
+  private removePidFile(): void {
+    if (this.pidFile) rmSync(this.pidFile, { force: true });
+    this.pidFile = null;
+  }
+
   /** SIGTERM (the simulator publishes `offline` for its devices), then SIGKILL after 3 s. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
     if (this.loginFile) rmSync(this.loginFile, { force: true });
     this.loginFile = null;
+    this.removePidFile();
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

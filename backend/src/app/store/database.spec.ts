@@ -12,7 +12,7 @@ describe('Database', () => {
     const sut = new Database({ DATA_DIR: join(dir, 'nested', 'data') });
     expect(sut.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(sut.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    sut.onModuleDestroy();
+    sut.onApplicationShutdown();
   });
 
   it('applies each migration once, across restarts, and records it', () => {
@@ -20,14 +20,14 @@ describe('Database', () => {
     const sut = new Database({ DATA_DIR: dir });
     expect(sut.migrate(first)).toEqual(['a-001']);
     expect(sut.migrate(first)).toEqual([]);
-    sut.onModuleDestroy();
+    sut.onApplicationShutdown();
 
     const reopened = new Database({ DATA_DIR: dir });
     const later = [...first, { id: 'a-002', sql: 'ALTER TABLE a ADD COLUMN y TEXT' }];
     expect(reopened.migrate(later)).toEqual(['a-002']);
     const ids = reopened.db.prepare('SELECT id FROM schema_migrations ORDER BY id').all();
     expect(ids).toEqual([{ id: 'a-001' }, { id: 'a-002' }]);
-    reopened.onModuleDestroy();
+    reopened.onApplicationShutdown();
   });
 
   it('rolls a failing migration back whole and applies nothing after it', () => {
@@ -41,6 +41,6 @@ describe('Database', () => {
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('b', 'c')")
       .all();
     expect(tables).toEqual([]);
-    sut.onModuleDestroy();
+    sut.onApplicationShutdown();
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ export const DATABASE_FILE = 'pulse.db';
 const BUSY_TIMEOUT_MS = 5000;
 
 @Injectable()
-export class Database implements OnModuleDestroy {
+export class Database implements OnApplicationShutdown {
   private readonly logger = new Logger('Database');
   /** The connection; features use it through their repositories only. */
   readonly db: BetterSqlite3.Database;
@@ -64,7 +64,8 @@ export class Database implements OnModuleDestroy {
     return done;
   }
 
-  onModuleDestroy(): void {
+  /** Closed in the last shutdown phase: features write their last changes when their modules stop. */
+  onApplicationShutdown(): void {
     if (this.db.open) this.db.close();
   }
 }

@@ -38,7 +38,7 @@ export function createAuthHarness(anonymousRole: AnonymousRole = 'viewer') {
       return issued.token;
     },
     close(): void {
-      database.onModuleDestroy();
+      database.onApplicationShutdown();
       rmSync(dir, { recursive: true, force: true });
     },
   };

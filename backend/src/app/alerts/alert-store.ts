@@ -1,0 +1,33 @@
+import type { AlertEvent, AlertRule } from '@pulse/protocol';
+
+/**
+ * The port through which the alert feature keeps its rules, its active list and its lifecycle
+ * history across restarts: narrow and asynchronous, so the embedded store (SQLite,
+ * `sqlite-alert.store.ts`, synchronous underneath) and a PostgreSQL adapter (a network client)
+ * can stand behind it alike. Owns the contract only; must not hold alert
+ * policy (what a restored alert means: the engine; when to write: AlertJournal).
+ */
+
+/** DI token of the {@link AlertStore} (absent: alerts live in memory only). */
+export const ALERT_STORE = Symbol('ALERT_STORE');
+
+export interface AlertStore {
+  /** The rule set last saved, or null when none ever was (start from the defaults). */
+  loadRules(): Promise<AlertRule[] | null>;
+  /** Replace the saved rule set (rejects when it cannot: the caller changes nothing then). */
+  saveRules(rules: readonly AlertRule[]): Promise<void>;
+  /** The alerts on the active list when the last write happened. */
+  loadOpen(): Promise<AlertEvent[]>;
+  /** The newest `limit` lifecycle events, oldest first. */
+  loadHistory(limit: number): Promise<AlertEvent[]>;
+  /**
+   * In one transaction: append `events` to the history (keeping the newest `keepHistory`), and
+   * for each of `latest` (the newest event of an alert) keep it on the active list when
+   * `active`, else take it off.
+   */
+  saveEvents(
+    events: readonly AlertEvent[],
+    latest: readonly AlertEvent[],
+    keepHistory: number,
+  ): Promise<void>;
+}

@@ -1,0 +1,180 @@
+import { Logger } from '@nestjs/common';
+import { AlertEvent, AlertRule } from '@pulse/protocol';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { SqliteDeviceStore } from '../devices/sqlite-device.store';
+import { LiveHubService } from '../live/live-hub.service';
+import { Database } from '../store/database';
+import { parseAlertRule, parseAlertRules } from './alert-rules.loader';
+import { AlertsService } from './alerts.service';
+import { SqliteAlertStore } from './sqlite-alert.store';
+
+const [hot, gone] = parseAlertRules(
+  `rules:
+  - { id: hot, kind: threshold, metric: t, op: above, value: 30, clear: 28, severity: major }
+  - { id: gone, kind: offline, forMs: 0, severity: critical }`,
+  'yaml',
+);
+
+// Real: the alert engine, the registry and their SQLite stores in a temp DATA_DIR; a "restart"
+// is a new registry and service (and connection) on the same file. The live hub is a fake
+// that records what would be pushed.
+describe('AlertsService across restarts', () => {
+  let dir: string;
+  let pushed: AlertEvent[];
+  const open: { database: Database; sut: AlertsService; registry: DeviceRegistryService }[] = [];
+  const hub = {
+    publishAlert: (alert: AlertEvent) => pushed.push(alert),
+  } as unknown as LiveHubService;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-durable-'));
+    pushed = [];
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+    for (const { database, sut } of open.splice(0)) {
+      sut.onApplicationShutdown();
+      database.onApplicationShutdown();
+    }
+    rmSync(dir, { recursive: true, force: true });
+    jest.restoreAllMocks();
+  });
+
+  /** Boot on the data in `dir` (without shutting the previous one down: as after a crash). */
+  async function boot(rules: AlertRule[] = [hot], rulesFile?: string) {
+    const database = new Database({ DATA_DIR: dir });
+    const registry = new DeviceRegistryService(
+      { MAX_DEVICES: 10 },
+      new SqliteDeviceStore(database),
+    );
+    const sut = new AlertsService(
+      { ALERT_RULES_FILE: rulesFile },
+      rules,
+      registry,
+      hub,
+      new SqliteAlertStore(database),
+    );
+    await registry.onModuleInit();
+    await sut.onModuleInit();
+    open.push({ database, sut, registry });
+    pushed = [];
+    return { sut, registry };
+  }
+
+  const t = (value: number) => [{ deviceId: 'd1', ts: Date.now(), values: { t: value } }];
+
+  it('keeps the active list and its acknowledgement, and raises no second alert for the episode', async () => {
+    const first = await boot();
+    first.registry.applyReadings('d1', t(35), Date.now());
+    first.sut.onReadings(t(35));
+    const [raised] = first.sut.active();
+    // Acknowledged: saved at once (no flush tick needed before the crash).
+    expect(first.sut.acknowledge(raised.id, { by: 'ann', note: 'on it' })).toMatchObject({
+      ok: true,
+    });
+    const before = first.sut.active();
+    const historyBefore = first.sut.history({ limit: 100 });
+
+    const second = await boot();
+
+    expect(second.sut.active()).toEqual(before);
+    expect(before[0]).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'ann' });
+    expect(second.sut.history({ limit: 100 })).toEqual(historyBefore);
+    // Still over the threshold: the same episode, nothing new.
+    second.sut.onReadings(t(36));
+    expect(pushed).toEqual([]);
+    expect(second.sut.active()).toHaveLength(1);
+    // Back under the clear level: the restored alert clears (acknowledged, so it closes).
+    second.sut.onReadings(t(20));
+    expect(pushed).toEqual([
+      expect.objectContaining({ id: raised.id, state: 'cleared', active: false, count: 1 }),
+    ]);
+    expect(second.sut.active()).toEqual([]);
+
+    // The close was saved with the next tick's write: a third start has nothing active.
+    await second.sut.onModuleDestroy();
+    expect((await boot()).sut.active()).toEqual([]);
+  });
+
+  it('an alert raised a second before a crash is restored (written on the tick)', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const first = await boot();
+      first.sut.onReadings(t(40));
+      jest.advanceTimersByTime(1000);
+      const restored = (await boot()).sut.active();
+      expect(restored).toEqual([expect.objectContaining({ state: 'raised', value: 40 })]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps rules edited over HTTP (no ALERT_RULES_FILE); a rules file wins over them', async () => {
+    const first = await boot();
+    await first.sut.createRule({ ...hot, id: 'warm', value: 25 } as AlertRule);
+    await first.sut.deleteRule('hot');
+    expect((await boot()).sut.rules().map((r) => r.id)).toEqual(['warm']);
+
+    const file = join(dir, 'rules.json');
+    writeFileSync(file, JSON.stringify({ rules: [hot] }));
+    expect((await boot([hot], file)).sut.rules().map((r) => r.id)).toEqual(['hot']);
+  });
+
+  it('a restored alert whose rule was removed while down clears with the reason', async () => {
+    const first = await boot();
+    first.sut.onReadings(t(35));
+    await first.sut.onModuleDestroy();
+    const second = await boot([]);
+    expect(second.sut.active()).toEqual([
+      expect.objectContaining({
+        state: 'cleared',
+        message: expect.stringContaining('rule changed or removed while the gateway was down'),
+      }),
+    ]);
+  });
+
+  it('a device that never speaks again after the restart still raises no-data', async () => {
+    const quiet = parseAlertRule({
+      id: 'quiet',
+      kind: 'nodata',
+      silenceMs: 5000,
+      severity: 'minor',
+    });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const first = await boot([quiet]);
+      first.registry.applyReadings('d1', t(20), Date.now());
+      first.sut.onReadings(t(20));
+      await first.registry.onModuleDestroy();
+
+      const second = await boot([quiet]);
+      jest.advanceTimersByTime(4000);
+      expect(second.sut.active()).toEqual([]);
+      jest.advanceTimersByTime(2000);
+      expect(second.sut.active()).toEqual([
+        expect.objectContaining({ deviceId: 'd1', ruleId: 'quiet', state: 'raised' }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('an offline device restored offline clears its restored alert when it comes back', async () => {
+    const first = await boot([gone]);
+    first.registry.applyStatus('d9', 'offline', Date.now());
+    first.sut.onStatus('d9', 'offline', Date.now());
+    expect(first.sut.active()).toEqual([expect.objectContaining({ deviceId: 'd9' })]);
+    await first.sut.onModuleDestroy();
+    await first.registry.onModuleDestroy();
+
+    const second = await boot([gone]);
+    expect(second.sut.active()).toEqual([expect.objectContaining({ state: 'raised' })]);
+    expect(pushed).toEqual([]); // restored, not raised again
+    second.sut.onStatus('d9', 'online', Date.now());
+    expect(pushed).toEqual([expect.objectContaining({ deviceId: 'd9', state: 'cleared' })]);
+  });
+});

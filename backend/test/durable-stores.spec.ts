@@ -1,0 +1,147 @@
+import type { AlertEvent, AlertRule } from '@pulse/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { parseAlertRules } from '../src/app/alerts/alert-rules.loader';
+import type { AlertStore } from '../src/app/alerts/alert-store';
+import { PgAlertStore } from '../src/app/alerts/pg-alert.store';
+import { SqliteAlertStore } from '../src/app/alerts/sqlite-alert.store';
+import type { DeviceStore, StoredDevice } from '../src/app/devices/device-store';
+import { PgDeviceStore } from '../src/app/devices/pg-device.store';
+import { SqliteDeviceStore } from '../src/app/devices/sqlite-device.store';
+import { Database } from '../src/app/store/database';
+import { startPostgres, TestPostgres } from './support/postgres';
+
+// Real: the same contract on both adapters of each port, the embedded SQLite file in a temp
+// DATA_DIR and a throwaway PostgreSQL cluster started by this file. A "restart" is a second
+// store opened on the same data.
+interface Backend {
+  devices(): Promise<DeviceStore>;
+  alerts(): Promise<AlertStore>;
+}
+
+let postgres: TestPostgres | undefined;
+const pools: Pool[] = [];
+const databases: Database[] = [];
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+
+afterAll(async () => {
+  for (const pool of pools) await pool.end();
+  await postgres?.stop();
+  for (const database of databases) database.onApplicationShutdown();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh database per test, opened as often as the test restarts. */
+function sqlite(): Backend {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-stores-'));
+  dirs.push(dir);
+  const open = () => {
+    const database = new Database({ DATA_DIR: dir });
+    databases.push(database);
+    return database;
+  };
+  return {
+    devices: async () => new SqliteDeviceStore(open()),
+    alerts: async () => new SqliteAlertStore(open()),
+  };
+}
+
+let pgDatabases = 0;
+async function pg(): Promise<Backend> {
+  const name = `pulse_${++pgDatabases}`;
+  const admin = new Pool({ connectionString: postgres?.url });
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const open = () => {
+    const pool = new Pool({ connectionString: postgres?.url.replace(/\/postgres$/, `/${name}`) });
+    pools.push(pool);
+    return pool;
+  };
+  return {
+    devices: () => PgDeviceStore.open(open()),
+    alerts: () => PgAlertStore.open(open()),
+  };
+}
+
+const device = (deviceId: string, lastSeen: number, extra: Partial<StoredDevice> = {}) =>
+  ({
+    deviceId,
+    status: 'online',
+    lastSeen,
+    lastTs: lastSeen - 5,
+    meta: null,
+    metrics: ['t'],
+    ...extra,
+  }) as StoredDevice;
+
+const alert = (id: string, updatedAt: number, active = true) =>
+  ({
+    id,
+    ruleId: 'hot',
+    deviceId: 'd1',
+    metric: 't',
+    severity: 'major',
+    state: active ? 'raised' : 'cleared',
+    message: `t is ${updatedAt}`,
+    value: updatedAt,
+    raisedAt: 1,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    clearedAt: active ? null : updatedAt,
+    ruleName: 'Hot',
+    threshold: 30,
+    updatedAt,
+    flapping: false,
+    count: 1,
+    active,
+    ackNote: null,
+  }) as AlertEvent;
+
+describe.each([
+  ['SQLite', async () => sqlite()],
+  ['PostgreSQL', pg],
+])('durable stores on %s', (_name, backend: () => Promise<Backend>) => {
+  it('device store: every device back after a restart, least recently seen first', async () => {
+    const data = await backend();
+    const first = await data.devices();
+    const meta = { name: 'Boiler', group: 'plant', units: { t: '°C' } };
+    await first.save([device('b', 2000, { meta }), device('a', 1000), device('c', 3000)], []);
+    await first.save([device('a', 4000, { status: 'offline', metrics: ['t', 'p'] })], ['c']);
+    const restarted = await data.devices();
+    expect(await restarted.load()).toEqual([
+      device('b', 2000, { meta }),
+      device('a', 4000, { status: 'offline', metrics: ['t', 'p'] }),
+    ]);
+  });
+
+  it('alert store: rules, the active list and the bounded history back after a restart', async () => {
+    const data = await backend();
+    const first = await data.alerts();
+    expect(await first.loadRules()).toBeNull();
+    const rules: AlertRule[] = parseAlertRules(
+      '{"rules":[{"id":"hot","kind":"threshold","metric":"t","op":"above","value":30,"severity":"major"}]}',
+      'json',
+    );
+    await first.saveRules(rules);
+    await first.saveEvents([alert('x', 1), alert('y', 2)], [alert('x', 1), alert('y', 2)], 3);
+    await first.saveEvents(
+      [alert('x', 3, false), alert('z', 4)],
+      [alert('x', 3, false), alert('z', 4)],
+      3,
+    );
+
+    const restarted = await data.alerts();
+    expect(await restarted.loadRules()).toEqual(rules);
+    const open = await restarted.loadOpen();
+    expect(open.sort((a, b) => a.id.localeCompare(b.id))).toEqual([alert('y', 2), alert('z', 4)]);
+    // The newest three, oldest first.
+    expect((await restarted.loadHistory(10)).map((e) => e.updatedAt)).toEqual([2, 3, 4]);
+    expect((await restarted.loadHistory(2)).map((e) => e.updatedAt)).toEqual([3, 4]);
+  });
+});
