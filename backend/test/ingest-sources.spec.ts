@@ -1,4 +1,4 @@
-import { DeviceInfo, HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
+import { DeviceInfo, DeviceOrigin, HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
 import {
   closeLive,
   connectLive,
@@ -57,6 +57,12 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
     expect(values('shellyplus1pm-80646fe1b0b4')).toEqual({ 'switch_0.apower': 12.4 });
     expect(values('garden')).toEqual({ soil_moisture: 41.5, rain: 1 });
 
+    // The device view's line: where it came from and what its format left out.
+    const origin = await getJson<DeviceOrigin>(api('/devices/plug-7/origin'));
+    expect(origin.body).toMatchObject({
+      source: 'tasmota',
+      skipped: [{ field: 'Time', reason: 'string' }],
+    });
     const history = await getJson<HistoryResponse>(api('/devices/garden/history'));
     expect(history.body.series.map((s) => s.metric).sort()).toEqual(['rain', 'soil_moisture']);
     await waitFor(

@@ -21,6 +21,7 @@ import { DeviceCredentialsController } from './device-credentials/device-credent
 import { DeviceCredentialsRepository } from './device-credentials/device-credentials.repository';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
+import { DeviceOriginsService } from './devices/device-origins.service';
 import { DEVICE_STORE } from './devices/device-store';
 import { SqliteDeviceStore } from './devices/sqlite-device.store';
 import { DevicesController } from './devices/devices.controller';
@@ -63,6 +64,7 @@ const repositories = [
 const services = [
   AlertsService,
   DeviceRegistryService,
+  DeviceOriginsService,
   FleetSummaryService,
   HistoryService,
   IngestService,

@@ -16,6 +16,17 @@ export interface HistoryResponse {
   series: MetricSeries[];
 }
 
+/**
+ * `GET /api/devices/:id/origin`: where a device's messages come from — the ingest source's name
+ * (`tasmota`, a sources-file name; null: Pulse's own contract) — and the fields its format left
+ * out lately (newest first, at most 16), so an owner sees why a field is missing.
+ */
+export interface DeviceOrigin {
+  deviceId: string;
+  source: string | null;
+  skipped: { field: string; reason: string; at: number }[];
+}
+
 /** `GET /api/stats`: ingest and fan-out counters since start. */
 export interface IngestStats {
   startedAt: number;

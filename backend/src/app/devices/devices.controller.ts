@@ -2,6 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestj
 import {
   DeviceInfo,
   DeviceListResponse,
+  DeviceOrigin,
   HistoryQuery,
   HistoryQuerySchema,
   HistoryResponse,
@@ -11,6 +12,7 @@ import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { HistoryService } from '../history/history.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { DeviceOriginsService } from './device-origins.service';
 import { DeviceRegistryService } from './device-registry.service';
 
 /**
@@ -25,6 +27,7 @@ export class DevicesController {
     private readonly config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
+    private readonly origins: DeviceOriginsService,
   ) {}
 
   @Get()
@@ -39,6 +42,13 @@ export class DevicesController {
   @Get(':id')
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): DeviceInfo {
     return this.require(id, principal);
+  }
+
+  /** Its ingest source and the fields its format left out lately (issue 14). */
+  @Get(':id/origin')
+  origin(@Param('id') id: string, @CurrentPrincipal() principal: Principal): DeviceOrigin {
+    this.require(id, principal);
+    return this.origins.get(id);
   }
 
   /**

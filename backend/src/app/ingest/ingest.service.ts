@@ -15,6 +15,7 @@ import type { InProcessBroker } from '../broker/embedded-broker.repository';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
+import { DeviceOriginsService } from '../devices/device-origins.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { MqttRepository } from './mqtt.repository';
@@ -57,12 +58,14 @@ export class IngestService {
     @Inject(LIVE_PUBLISHER) private readonly hub: LivePublisher,
     private readonly alerts: AlertsService,
     @Inject(SOURCE_ROUTER) private readonly sources: SourceRouter,
+    private readonly origins: DeviceOriginsService = new DeviceOriginsService(),
   ) {
     // Off-contract topics the embedded broker refused never reach us: counted all the same.
     sources.onUnmatched((topic) => this.countUnmatched(topic));
     // What else is kept per device goes with an evicted one (the registry decides which).
     registry.onEvict((deviceId) => {
       history.forget(deviceId);
+      origins.forget(deviceId);
       alerts.forgetDevice(deviceId);
     });
   }
@@ -127,6 +130,7 @@ export class IngestService {
       // Fixed meta of the source (group, units) on a device it has not been given yet.
       this.apply(decoded, now);
       if (decoded.kind !== 'telemetry') continue;
+      this.origins.record(decoded.deviceId, routed.source, routed.skipped, now);
       const meta = routed.meta.get(decoded.deviceId);
       if (meta && !this.registry.get(decoded.deviceId)?.meta) {
         const changed = this.registry.applyMeta(decoded.deviceId, meta, now);

@@ -1,13 +1,26 @@
 import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
+import { FETCH } from '../core/http/alerts-api';
 import { T0, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { DevicePage } from './device.page';
 
 describe('DevicePage', () => {
   useFakeClock();
 
-  function render(id: string) {
-    const socket = provideFakeLive([provideRouter([])]);
+  /** HTTP as the gateway answers it: a device's origin; anything else 404. */
+  const answer = (origin: unknown) =>
+    (async (url: string) =>
+      String(url).endsWith('/origin')
+        ? { ok: true, status: 200, json: async () => origin }
+        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof fetch;
+
+  /** The fake fetch's promise chain (a few microtasks) resolved. */
+  const settled = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+
+  function render(id: string, fetch = answer({ deviceId: id, source: null, skipped: [] })) {
+    const socket = provideFakeLive([provideRouter([]), { provide: FETCH, useValue: fetch }]);
     const fixture = TestBed.createComponent(DevicePage);
     fixture.componentRef.setInput('id', id);
     fixture.detectChanges();
@@ -29,5 +42,35 @@ describe('DevicePage', () => {
       fixture.detectChanges();
       expect(latest()).toBe(value.toFixed(2));
     }
+  });
+
+  it('says where the device comes from and which of its fields its format left out', async () => {
+    const { fixture, el } = render(
+      'plug-7',
+      answer({
+        deviceId: 'plug-7',
+        source: 'tasmota',
+        skipped: [
+          { field: 'Time', reason: 'string', at: T0 },
+          { field: 'ENERGY.Log', reason: 'array', at: T0 },
+        ],
+      }),
+    );
+    await settled();
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid=device-source]')?.textContent?.trim()).toBe('tasmota');
+    expect(
+      el.querySelector('[data-testid=skipped-fields]')?.textContent?.replace(/\s+/g, ' '),
+    ).toContain('Time (text), ENERGY.Log (list)');
+  });
+
+  it('names the contract for a device of Pulse’s own topics, with nothing left out', async () => {
+    const { fixture, el } = render('d1');
+    await settled();
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid=device-source]')?.textContent?.trim()).toBe(
+      'Pulse contract',
+    );
+    expect(el.querySelector('[data-testid=skipped-fields]')).toBeNull();
   });
 });

@@ -13,6 +13,8 @@ import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
 import { AlertRulesService } from '../core/http/alert-rules.service';
+import { DevicesApi, SKIP_REASON_WORDS } from '../core/http/devices-api';
+import type { DeviceOrigin } from '@pulse/protocol/core';
 import { EMPTY_STATS, WindowStats } from '../charts/window-stats';
 import { ClockService } from '../core/util/clock.service';
 import { deviceHealth, staleAfterMs } from '../core/stores/device-health';
@@ -29,6 +31,8 @@ export const WINDOWS = [
 ] as const;
 const HISTORY_MS = 60 * 60_000;
 const DEVICE_STALE_MS = 10_000;
+/** How often the device's origin (source, skipped fields) is read again while the view is open. */
+const ORIGIN_REFRESH_MS = 30_000;
 
 /** One device: a live chart per metric, window stats, window selector, pause, meta and status. */
 @Component({
@@ -97,7 +101,24 @@ const DEVICE_STALE_MS = 10_000;
         <dt>Metrics</dt>
         <dd>{{ d.metrics.length }}</dd>
       </div>
+      @let o = origin();
+      <div>
+        <dt>Source</dt>
+        <dd data-testid="device-source">{{ o ? (o.source ?? 'Pulse contract') : '–' }}</dd>
+      </div>
     </dl>
+    @if (o && o.skipped.length) {
+      <p class="skipped muted" data-testid="skipped-fields">
+        Left out by its format:
+        @for (s of o.skipped; track s.field; let last = $last) {
+          <span class="skipped-field"
+            ><code>{{ s.field }}</code> ({{ reasonWords[s.reason] ?? s.reason }}){{
+              last ? '' : ', '
+            }}</span
+          >
+        }
+      </p>
+    }
     @for (m of d.metrics; track m.name) {
       <section class="chart-card" [attr.data-metric]="m.name">
         <header>
@@ -149,6 +170,10 @@ export class DevicePage {
   protected readonly fmt = formatValue;
   protected readonly noLines: readonly ThresholdLine[] = [];
   private readonly rules = inject(AlertRulesService);
+  private readonly devicesApi = inject(DevicesApi);
+  /** Its ingest source and skipped fields (issue 14), read on open and every ORIGIN_REFRESH_MS. */
+  protected readonly origin = signal<DeviceOrigin | null>(null);
+  protected readonly reasonWords = SKIP_REASON_WORDS;
 
   /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
   protected readonly thresholds = computed(
@@ -213,6 +238,20 @@ export class DevicePage {
 
   constructor() {
     this.rules.ensureLoaded();
+    effect((onCleanup) => {
+      const id = this.id();
+      let current = true;
+      const load = () => void this.devicesApi.origin(id).then((o) => current && this.origin.set(o));
+      untracked(() => {
+        this.origin.set(null);
+        load();
+      });
+      const timer = setInterval(load, ORIGIN_REFRESH_MS);
+      onCleanup(() => {
+        current = false;
+        clearInterval(timer);
+      });
+    });
     effect((onCleanup) => {
       const id = this.id();
       // untracked: watching reads the connection signal, which must not re-run this effect.
