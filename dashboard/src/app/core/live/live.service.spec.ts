@@ -6,10 +6,11 @@ import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
 import { LiveService } from './live.service';
 import { SeriesStore } from '../stores/series.store';
 import { countGaps } from '../stores/chart-series';
-import { readTransportRecord, writeTransportRecord } from './transport-memory';
+import { WEBSOCKET_GUARD_MS, readTransportRecord, writeTransportRecord } from './transport-memory';
 
 const ORIGIN = 'http://localhost'; // jsdom's
-const rememberWebSocket = () => writeTransportRecord(localStorage, ORIGIN, 'worked', Date.now());
+const remember = (verdict: 'worked' | 'blocked') =>
+  writeTransportRecord(localStorage, ORIGIN, verdict, Date.now());
 
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -81,36 +82,37 @@ describe('LiveService', () => {
     jest.useRealTimers();
   });
 
-  it('starts a first visit over long-polling, upgrades, and remembers the websocket', () => {
+  it('connects websocket-first with polling fallback, and remembers the websocket', () => {
     const { sut, socket } = setup();
     sut.start();
-    expect(socket().options.transports).toEqual(['polling', 'websocket']);
+    expect(socket().options.transports).toEqual(['websocket', 'polling']);
     expect(socket().connects).toBe(1);
     expect(sut.connection().phase).toBe('connecting');
-    socket().server.connected('polling');
-    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling' });
-    socket().server.transport('websocket');
+    socket().server.connected('websocket');
+    jest.advanceTimersByTime(5000); // no guard once connected
     expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
     expect(sut.connection().attempt).toBe(0);
     expect(readTransportRecord(localStorage, ORIGIN)?.websocket).toBe('worked');
   });
 
-  it('goes websocket-first where a websocket worked before', () => {
-    rememberWebSocket();
+  it('starts over long-polling where the websocket was blocked, and shows the upgrade', () => {
+    remember('blocked');
     const { sut, socket } = setup();
     sut.start();
-    expect(socket().options.transports).toEqual(['websocket', 'polling']);
-    socket().server.connected('websocket');
-    jest.advanceTimersByTime(5000);
+    expect(socket().options.transports).toEqual(['polling', 'websocket']);
+    socket().server.connected('polling');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling' });
+    socket().server.transport('websocket');
     expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
+    expect(readTransportRecord(localStorage, ORIGIN)?.websocket).toBe('worked');
   });
 
-  it('gives a silent websocket one second, then carries on over long-polling', () => {
-    rememberWebSocket();
+  it('gives a silent websocket a moment, then carries on over long-polling', () => {
+    remember('worked');
     const { sut, socket, created } = setup();
     sut.start();
     const first = socket();
-    jest.advanceTimersByTime(999);
+    jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 1);
     expect(created).toHaveLength(1);
     jest.advanceTimersByTime(1);
     expect(created).toHaveLength(2);
@@ -163,7 +165,6 @@ describe('LiveService', () => {
   });
 
   it('starts with long-polling (then upgrades) once a websocket attempt failed', () => {
-    rememberWebSocket();
     const { sut, socket, created } = setup();
     sut.start();
     const first = socket();

@@ -1,5 +1,5 @@
 import { TransportChoice, TransportChoiceEnv, pageTransportEnv } from './transport-choice';
-import { readTransportRecord, writeTransportRecord } from './transport-memory';
+import { WEBSOCKET_GUARD_MS, readTransportRecord, writeTransportRecord } from './transport-memory';
 
 const ORIGIN = 'https://pulse.example';
 const T0 = Date.UTC(2026, 11, 2, 6, 0, 0);
@@ -16,19 +16,30 @@ describe('TransportChoice', () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  it('learns from a first visit whose upgrade succeeds, and goes websocket-first next time', () => {
+  it('tries a first visit websocket-first and remembers that it worked', () => {
     const first = new TransportChoice(env());
-    expect(first.transports).toEqual(['polling', 'websocket']);
-    first.connected('polling');
-    expect(verdict()).toBeNull(); // the upgrade has not said anything yet
-    first.upgraded('websocket');
+    expect(first.transports).toEqual(['websocket', 'polling']);
+    first.connected('websocket');
     expect(readTransportRecord(localStorage, ORIGIN)).toEqual({ websocket: 'worked', at: T0 });
+  });
+
+  it('starts a blocked origin over long-polling and learns when its upgrade succeeds again', () => {
+    writeTransportRecord(localStorage, ORIGIN, 'blocked', T0 - 86_400_000);
+    const choice = new TransportChoice(env());
+    expect(choice.transports).toEqual(['polling', 'websocket']);
+    choice.connected('polling');
+    expect(verdict()).toBe('blocked'); // polling-first says nothing until the upgrade does
+    choice.upgraded('websocket');
+    expect(verdict()).toBe('worked');
     expect(new TransportChoice(env()).transports).toEqual(['websocket', 'polling']);
   });
 
-  it('remembers a failed upgrade, and still starts over long-polling next time', () => {
+  it('remembers a failed background upgrade', () => {
+    writeTransportRecord(localStorage, ORIGIN, 'worked', T0 - 1000);
     const choice = new TransportChoice(env());
+    choice.lost(true); // a failed websocket-first attempt: polling first from now on
     choice.connected('polling');
+    expect(verdict()).toBe('worked');
     choice.upgradeFailed();
     expect(verdict()).toBe('blocked');
     expect(new TransportChoice(env()).transports).toEqual(['polling', 'websocket']);
@@ -39,7 +50,7 @@ describe('TransportChoice', () => {
     const choice = new TransportChoice(env());
     const giveUp = jest.fn();
     choice.attemptStarted(giveUp);
-    jest.advanceTimersByTime(999);
+    jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 1);
     expect(giveUp).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(giveUp).toHaveBeenCalledTimes(1);
@@ -56,14 +67,14 @@ describe('TransportChoice', () => {
     const choice = new TransportChoice(env());
     const giveUp = jest.fn();
     choice.attemptStarted(giveUp);
-    jest.advanceTimersByTime(300);
+    jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 100);
     choice.connected('websocket');
     jest.advanceTimersByTime(10_000);
     expect(giveUp).not.toHaveBeenCalled();
     expect(choice.transports).toEqual(['websocket', 'polling']);
     expect(readTransportRecord(localStorage, ORIGIN)).toEqual({
       websocket: 'worked',
-      at: T0 + 300,
+      at: T0 + WEBSOCKET_GUARD_MS - 100,
     });
   });
 

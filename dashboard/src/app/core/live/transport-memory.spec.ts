@@ -22,28 +22,27 @@ const refusing = {
 } as unknown as Storage;
 
 describe('planTransports', () => {
-  it('starts a first visit over long-polling with the upgrade tried behind it', () => {
+  it('tries a first visit websocket-first, guarded', () => {
     expect(planTransports(null, null)).toEqual({
-      transports: ['polling', 'websocket'],
-      guardMs: null,
-      remember: true,
-    });
-  });
-
-  it('starts a blocked origin over long-polling too, so the upgrade is retried on every load', () => {
-    expect(planTransports(null, { websocket: 'blocked', at: 1 }).transports).toEqual([
-      'polling',
-      'websocket',
-    ]);
-  });
-
-  it('goes websocket-first, guarded, where the websocket worked', () => {
-    expect(planTransports(null, { websocket: 'worked', at: 1 })).toEqual({
       transports: ['websocket', 'polling'],
       guardMs: WEBSOCKET_GUARD_MS,
       remember: true,
     });
     expect(WEBSOCKET_GUARD_MS).toBeLessThanOrEqual(1000);
+  });
+
+  it('goes websocket-first, guarded, where the websocket worked', () => {
+    expect(planTransports(null, { websocket: 'worked', at: 1 })).toEqual(
+      planTransports(null, null),
+    );
+  });
+
+  it('starts a blocked origin over long-polling, the upgrade retried behind it on every load', () => {
+    expect(planTransports(null, { websocket: 'blocked', at: 1 })).toEqual({
+      transports: ['polling', 'websocket'],
+      guardMs: null,
+      remember: true,
+    });
   });
 
   it('obeys ?transport= whatever was remembered, and learns nothing from it', () => {

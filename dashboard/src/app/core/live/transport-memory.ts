@@ -14,10 +14,11 @@ export const TRANSPORT_MEMORY_KEY = 'pulse.transport';
 export const MAX_REMEMBERED_ORIGINS = 16;
 /**
  * How long a WebSocket-first attempt may go without a connection before long-polling takes over.
- * A WebSocket that works opens in one round trip; a proxy that swallows the upgrade never
- * answers, and socket.io would wait out its 10 s connect timeout.
+ * A WebSocket that works connects in a few round trips; a proxy that holds the upgrade never
+ * answers, and socket.io would wait out its 10 s connect timeout. Giving up too early is cheap:
+ * the polling-first socket that follows probes the upgrade and still ends on the WebSocket.
  */
-export const WEBSOCKET_GUARD_MS = 1000;
+export const WEBSOCKET_GUARD_MS = 500;
 
 /** What the last connection to an origin learnt about its WebSocket. */
 export type WebSocketVerdict = 'worked' | 'blocked';
@@ -41,10 +42,11 @@ const POLLING_FIRST: TransportName[] = ['polling', 'websocket'];
 
 /**
  * The plan for a page load. `?transport=polling|websocket` forces one transport and learns
- * nothing. A WebSocket that worked last time goes first, guarded. Anything else (first visit, a
- * WebSocket blocked last time, a forgotten origin) starts with long-polling, which any HTTP path
- * carries, and lets socket.io probe the WebSocket upgrade in the background: a blocked origin is
- * tried again on every load without anyone waiting for it.
+ * nothing. A WebSocket blocked last time: long-polling first, which any HTTP path carries, with
+ * socket.io probing the upgrade in the background — a blocked origin is tried again on every
+ * load without anyone waiting for it. Otherwise (it worked, or a first visit) WebSocket first,
+ * guarded: where it works that is the fastest start (long-polling first holds the first
+ * subscriptions while it upgrades), and where it is refused socket.io falls back at once.
  */
 export function planTransports(
   forced: string | null,
@@ -52,9 +54,9 @@ export function planTransports(
 ): TransportPlan {
   if (forced === 'polling' || forced === 'websocket')
     return { transports: [forced], guardMs: null, remember: false };
-  if (record?.websocket === 'worked')
-    return { transports: ['websocket', 'polling'], guardMs: WEBSOCKET_GUARD_MS, remember: true };
-  return { transports: [...POLLING_FIRST], guardMs: null, remember: true };
+  if (record?.websocket === 'blocked')
+    return { transports: [...POLLING_FIRST], guardMs: null, remember: true };
+  return { transports: ['websocket', 'polling'], guardMs: WEBSOCKET_GUARD_MS, remember: true };
 }
 
 /** The plan after a WebSocket-first attempt gave up: long-polling now, the upgrade in the background. */
