@@ -9,6 +9,15 @@ function env(forced: string | null = null): TransportChoiceEnv {
 }
 const verdict = () => readTransportRecord(localStorage, ORIGIN)?.websocket ?? null;
 
+/** A choice where the websocket worked before, its first attempt started. */
+function attemptWhereItWorked() {
+  writeTransportRecord(localStorage, ORIGIN, 'worked', T0 - 1000);
+  const choice = new TransportChoice(env());
+  const giveUp = jest.fn();
+  choice.attemptStarted(giveUp);
+  return { choice, giveUp };
+}
+
 describe('TransportChoice', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
@@ -46,10 +55,7 @@ describe('TransportChoice', () => {
   });
 
   it('hands a silent websocket-first attempt to long-polling after the guard', () => {
-    writeTransportRecord(localStorage, ORIGIN, 'worked', T0 - 1000);
-    const choice = new TransportChoice(env());
-    const giveUp = jest.fn();
-    choice.attemptStarted(giveUp);
+    const { choice, giveUp } = attemptWhereItWorked();
     jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 1);
     expect(giveUp).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
@@ -63,10 +69,7 @@ describe('TransportChoice', () => {
   });
 
   it('does not give up on a websocket that connected in time', () => {
-    writeTransportRecord(localStorage, ORIGIN, 'worked', T0 - 1000);
-    const choice = new TransportChoice(env());
-    const giveUp = jest.fn();
-    choice.attemptStarted(giveUp);
+    const { choice, giveUp } = attemptWhereItWorked();
     jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 100);
     choice.connected('websocket');
     jest.advanceTimersByTime(10_000);
