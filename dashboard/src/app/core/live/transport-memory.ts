@@ -15,10 +15,12 @@ export const MAX_REMEMBERED_ORIGINS = 16;
 /**
  * How long a WebSocket-first attempt may go without a connection before long-polling takes over.
  * A WebSocket that works connects in a few round trips; a proxy that holds the upgrade never
- * answers, and socket.io would wait out its 10 s connect timeout. Giving up too early is cheap:
- * the polling-first socket that follows probes the upgrade and still ends on the WebSocket.
+ * answers, and socket.io would wait out its 10 s connect timeout. Giving up early is cheap (the
+ * polling-first socket that follows probes the upgrade and still ends on the WebSocket) but not
+ * free: its first subscriptions wait for the upgrade. On the shared 2-core machine at load 12–17
+ * WebSocket connects took up to 0.8 s through the benchmark's proxy; 0.5 s gave up on one in five.
  */
-export const WEBSOCKET_GUARD_MS = 500;
+export const WEBSOCKET_GUARD_MS = 1000;
 
 /** What the last connection to an origin learnt about its WebSocket. */
 export type WebSocketVerdict = 'worked' | 'blocked';
