@@ -21,10 +21,11 @@ import { authEnv } from './support/auth';
 
 const PROXY = join(WORKSPACE_ROOT, 'bench', 'transport', 'proxy.mjs');
 /**
- * ms from navigation: three times the benchmark's first-load goal (CI machines are loaded), and
- * half of the 11–13 s the old WebSocket-first choice took behind a hanging proxy.
+ * ms from the moment the page starts connecting (its bootstrap, which a loaded CI machine
+ * stretches by seconds, left out) to the first value: half of the ~11 s the old WebSocket-first
+ * choice took behind a hanging proxy, five times what the new one takes at load 16.
  */
-const BOUND_MS = 6000;
+const BOUND_MS = 5000;
 
 /** The proxy in `mode` in front of `target`; resolves once it listens. */
 async function startProxy(
@@ -39,17 +40,35 @@ async function startProxy(
   return { url: `http://127.0.0.1:${port}`, run };
 }
 
-/** ms from navigation to the first tile value (a reading over the live connection), in the page's clock. */
-async function firstValueMs(page: Page): Promise<number> {
-  await page.waitForFunction(
-    () =>
-      Array.from(document.querySelectorAll('.metric-value')).some((e) =>
-        /\d/.test(e.textContent ?? ''),
-      ),
-    null,
-    { timeout: 15_000, polling: 50 },
-  );
-  return page.evaluate(() => performance.now());
+/**
+ * Runs in the page before its scripts, on every navigation: the page-clock times at which the
+ * connection indicator first says `connecting` and a tile first shows a value (every device
+ * value reaches the dashboard over the live connection).
+ */
+function recordTimes(): void {
+  const times = { connecting: null as number | null, value: null as number | null };
+  Object.assign(window, { __transportTimes: times });
+  new MutationObserver(() => {
+    const now = performance.now();
+    if (times.connecting === null && document.querySelector('.conn[data-phase=connecting]'))
+      times.connecting = now;
+    const values = Array.from(document.querySelectorAll('.metric-value'));
+    if (times.value === null && values.some((e) => /\d/.test(e.textContent ?? '')))
+      times.value = now;
+  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+}
+
+/** ms from the page starting to connect to its first tile value. */
+async function connectToValueMs(page: Page): Promise<number> {
+  type Times = { connecting: number | null; value: number | null };
+  const read = () =>
+    page.evaluate(() => (window as unknown as { __transportTimes: Times }).__transportTimes);
+  const times = await waitFor(async () => ((await read()).value !== null ? read() : null), {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    message: 'a tile value',
+  });
+  return (times.value ?? NaN) - (times.connecting ?? NaN);
 }
 
 const transport = (page: Page) => page.locator('.conn').first().getAttribute('data-transport');
@@ -77,12 +96,14 @@ describeInBrowser('dashboard behind a proxy that blocks WebSockets', () => {
       proxies.push(proxy.run);
       const session = await startBrowserSession(proxy.url);
       sessions.push(session);
-      const page = await session.open('/');
-      expect(await firstValueMs(page)).toBeLessThan(BOUND_MS);
+      const page = await session.open('/', async (p) => {
+        await p.addInitScript(recordTimes);
+      });
+      expect(await connectToValueMs(page)).toBeLessThan(BOUND_MS);
       expect(await transport(page)).toBe('polling');
 
       await page.reload({ waitUntil: 'commit' });
-      expect(await firstValueMs(page)).toBeLessThan(BOUND_MS);
+      expect(await connectToValueMs(page)).toBeLessThan(BOUND_MS);
       expect(await transport(page)).toBe('polling');
       await session.shot(page, `transport-${mode}.png`);
     });
