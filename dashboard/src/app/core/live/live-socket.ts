@@ -32,6 +32,8 @@ export interface LiveSocketHandlers {
   connected(transport: TransportName): void;
   /** The transport changed on a live connection (polling upgraded to websocket). */
   transport(transport: TransportName): void;
+  /** The background WebSocket upgrade of a polling connection failed (the connection goes on). */
+  upgradeFailed(): void;
   disconnected(reason: string): void;
   connectFailed(message: string): void;
   readings(readings: Reading[]): void;
@@ -81,8 +83,12 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(
     `${options.url}${LIVE_NAMESPACE}`,
     {
+      // In the order the live service planned (transport-memory.ts): long-polling first unless a
+      // WebSocket worked here last time. socket.io's own `rememberUpgrade` stays off: it lasts one
+      // page and would skip the live service's guard on reconnects.
       transports: options.transports,
-      // If the websocket is blocked (proxy, firewall), fall back to long-polling on the same attempt.
+      // A WebSocket that errors (refused, closed before its handshake answer) falls back to
+      // long-polling on the same attempt; one that hangs is the live service's guard's business.
       tryAllTransports: true,
       // The live service owns retries: it must know when the next one happens to show a countdown.
       reconnection: false,
@@ -94,6 +100,8 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   );
   const transportName = (): TransportName =>
     socket.io.engine?.transport?.name === 'polling' ? 'polling' : 'websocket';
+  // Each (re)opened engine probes the upgrade anew after a polling handshake.
+  socket.io.on('open', () => socket.io.engine?.on('upgradeError', () => handlers.upgradeFailed()));
   socket.on('connect', () => {
     handlers.connected(transportName());
     socket.io.engine?.once('upgrade', () => handlers.transport(transportName()));

@@ -6,6 +6,11 @@ import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
 import { LiveService } from './live.service';
 import { SeriesStore } from '../stores/series.store';
 import { countGaps } from '../stores/chart-series';
+import { WEBSOCKET_GUARD_MS, readTransportRecord, writeTransportRecord } from './transport-memory';
+
+const ORIGIN = 'http://localhost'; // jsdom's
+const remember = (verdict: 'worked' | 'blocked') =>
+  writeTransportRecord(localStorage, ORIGIN, verdict, Date.now());
 
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -70,21 +75,59 @@ describe('LiveService', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
     window.history.replaceState({}, '', '/');
+    localStorage.clear();
   });
   afterEach(() => {
     TestBed.resetTestingModule();
     jest.useRealTimers();
   });
 
-  it('connects over websocket with polling fallback by default', () => {
+  it('connects websocket-first with polling fallback, and remembers the websocket', () => {
     const { sut, socket } = setup();
     sut.start();
     expect(socket().options.transports).toEqual(['websocket', 'polling']);
     expect(socket().connects).toBe(1);
     expect(sut.connection().phase).toBe('connecting');
     socket().server.connected('websocket');
+    jest.advanceTimersByTime(5000); // no guard once connected
     expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
     expect(sut.connection().attempt).toBe(0);
+    expect(readTransportRecord(localStorage, ORIGIN)?.websocket).toBe('worked');
+  });
+
+  it('starts over long-polling where the websocket was blocked, and shows the upgrade', () => {
+    remember('blocked');
+    const { sut, socket } = setup();
+    sut.start();
+    expect(socket().options.transports).toEqual(['polling', 'websocket']);
+    socket().server.connected('polling');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling' });
+    socket().server.transport('websocket');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'websocket' });
+    expect(readTransportRecord(localStorage, ORIGIN)?.websocket).toBe('worked');
+  });
+
+  it('gives a silent websocket a moment, then carries on over long-polling', () => {
+    remember('worked');
+    const { sut, socket, created } = setup();
+    sut.start();
+    const first = socket();
+    jest.advanceTimersByTime(WEBSOCKET_GUARD_MS - 1);
+    expect(created).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(created).toHaveLength(2);
+    expect(first.disconnects).toBe(1);
+    expect(socket().options.transports).toEqual(['polling', 'websocket']);
+    expect(socket().connects).toBe(1);
+    expect(sut.connection()).toMatchObject({ phase: 'connecting', attempt: 0 });
+    expect(readTransportRecord(localStorage, ORIGIN)?.websocket).toBe('blocked');
+    // The replaced socket is no longer listened to; the new one connects and upgrades later.
+    first.server.connected('websocket');
+    expect(sut.connection().phase).toBe('connecting');
+    socket().server.connected('polling');
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling' });
+    socket().server.upgradeFailed();
+    expect(sut.connection()).toMatchObject({ phase: 'connected', transport: 'polling' });
   });
 
   it('forces long-polling with ?transport=polling', () => {

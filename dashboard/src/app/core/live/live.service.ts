@@ -23,12 +23,14 @@ import {
 import type { DeviceSetHandle, DeviceSetOptions } from './live-rooms';
 import { LiveSubscriptions } from './live-subscriptions';
 import { rangePoints } from './merged-readings';
+import { TransportChoice, pageTransportEnv } from './transport-choice';
 import type { WatchHandle, WatchSpec } from './live-watches';
 
 /*
  * The live connection: connection state and reconnects, subscriptions (bookkeeping in
  * live-subscriptions.ts), and feeding the stores, which nothing else in the app writes live data
- * into. It must not import socket.io (live-socket.ts does) nor draw (the frame scheduler does).
+ * into. Which transports it tries is transport-choice.ts's call. It must not import socket.io
+ * (live-socket.ts does) nor draw (the frame scheduler does).
  */
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
@@ -64,8 +66,7 @@ const REFUSALS: Record<string, string> = {
 /**
  * The one owner of the live connection, and the only writer of the stores' live data: device
  * records, series points (readings and acknowledged history) and alerts all arrive here.
- * Components read its signals and call `watch()`; they never see the socket. It must not
- * read socket.io itself (live-socket.ts does) nor draw anything (the frame scheduler does).
+ * Components read its signals and call `watch()`; they never see the socket.
  *
  * Reconnects are ours (socket.io's are off): exponential backoff with jitter,
  * a countdown the UI can show, an immediate try when the browser comes back
@@ -118,7 +119,8 @@ export class LiveService {
 
   backoff: BackoffOptions = DEFAULT_BACKOFF;
   private socket: LiveSocket | null = null;
-  private transportOrder: TransportName[] = ['websocket', 'polling'];
+  /** Transports and their order (remembered per origin), from start() on. */
+  private choice: TransportChoice | null = null;
   private replaceSocket = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** serverTime - Date.now(), from the last gateway report. */
@@ -152,7 +154,7 @@ export class LiveService {
   start(): void {
     if (this.socket) return;
     this.stopped = false;
-    this.transportOrder = this.transports();
+    this.choice = new TransportChoice(pageTransportEnv(this.document.defaultView));
     this.socket = this.createSocket();
     this.tryConnect();
   }
@@ -171,6 +173,7 @@ export class LiveService {
   stop(): void {
     this.stopped = true;
     this.clearRetry();
+    this.choice?.stop();
     this.subscriptions.stop();
     this.socket?.disconnect();
     this.socket = null;
@@ -254,22 +257,14 @@ export class LiveService {
     return response.message ? response : { ...response, message: fallback };
   }
 
-  private transports(): TransportName[] {
-    // `?transport=polling` forces long-polling only (tests, proxies that break websockets).
-    const search = this.document.defaultView?.location?.search ?? '';
-    const forced = new URLSearchParams(search).get('transport');
-    if (forced === 'polling') return ['polling'];
-    if (forced === 'websocket') return ['websocket'];
-    return ['websocket', 'polling'];
-  }
-
   private createSocket(): LiveSocket {
     // Events of a replaced socket are ignored: only the current one speaks.
     let socket: LiveSocket | null = null;
     const current = () => socket !== null && socket === this.socket;
     const handlers: LiveSocketHandlers = {
       connected: (transport) => current() && this.onConnected(transport),
-      transport: (transport) => current() && this._connection.update((s) => ({ ...s, transport })),
+      transport: (transport) => current() && this.onTransport(transport),
+      upgradeFailed: () => current() && this.choice?.upgradeFailed(),
       disconnected: (reason) => current() && this.onLost(reason, false),
       connectFailed: (message) => current() && this.onLost(message, true),
       readings: (readings) => current() && this.onReadings(readings),
@@ -287,7 +282,8 @@ export class LiveService {
       const token = this.displayToken.token();
       return token === null ? {} : { token };
     };
-    socket = this.socketFactory({ url: '', transports: this.transportOrder, auth }, handlers);
+    const transports = this.choice?.transports ?? [];
+    socket = this.socketFactory({ url: '', transports, auth }, handlers);
     return socket;
   }
 
@@ -306,10 +302,17 @@ export class LiveService {
       nextRetryAt: null,
     }));
     this.socket.connect();
+    // A WebSocket-first attempt that stays silent gives way to long-polling on a new socket.
+    this.choice?.attemptStarted(() => {
+      if (this._connection().phase !== 'connecting') return;
+      this.replaceSocket = true;
+      this.tryConnect();
+    });
   }
 
   private onConnected(transport: TransportName): void {
     this.clearRetry();
+    this.choice?.connected(transport);
     this._throttleMs.set(0); // a new connection starts at every reading
     this._connection.set({
       phase: 'connected',
@@ -325,13 +328,7 @@ export class LiveService {
     if (this.stopped || reason === 'io client disconnect') return;
     // A failed attempt and the disconnect that may follow it are one failure.
     if (this.retryTimer !== null) return;
-    if (attemptFailed && this.transportOrder.length > 1 && this.transportOrder[0] === 'websocket') {
-      // A websocket that is accepted and then closed by a middlebox never raises the
-      // transport *error* socket.io needs to fall back; it just times out. From now on
-      // start with long-polling and let socket.io upgrade to a websocket when it can.
-      this.transportOrder = ['polling', 'websocket'];
-      this.replaceSocket = true;
-    }
+    if (this.choice?.lost(attemptFailed)) this.replaceSocket = true;
     const attempt = this._connection().attempt + 1;
     const delay = backoffDelay(attempt, this.random(), this.backoff);
     const offline = this.document.defaultView?.navigator?.onLine === false;
@@ -346,6 +343,11 @@ export class LiveService {
       this.retryTimer = null;
       this.tryConnect();
     }, delay);
+  }
+
+  private onTransport(transport: TransportName): void {
+    this.choice?.upgraded(transport);
+    this._connection.update((s) => ({ ...s, transport }));
   }
 
   private browserOffline(): void {
