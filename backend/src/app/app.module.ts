@@ -41,6 +41,7 @@ import { ScreensRepository } from './screens/screens.repository';
 import { ScreensService } from './screens/screens.service';
 import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
+import { MetricsService } from './stats/metrics.service';
 import { Database } from './store/database';
 
 /**
@@ -69,6 +70,7 @@ const services = [
   HistoryService,
   IngestService,
   StatsService,
+  MetricsService,
   SecurityCounters,
   EntryGuard,
   TokenSigner,

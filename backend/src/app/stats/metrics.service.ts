@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { IngestStats } from '@pulse/protocol';
+import { hostname } from 'node:os';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CONFIG, Config } from '../config/config';
+import { StatsService } from './stats.service';
+
+/**
+ * `/api/metrics` in Prometheus' text format (prom-client, docs/decisions/0025-metrics.md): the
+ * gateway's own counters — ingest and rejections by reason, devices, history, fan-out frames and
+ * readings, lag pauses and disconnects by reason, conflation, the event loop's load, alerts,
+ * refusals by reason — read from StatsService at scrape time (no second set of counters on the
+ * hot path), plus Node.js runtime metrics. Every series carries `gateway` (this host and port),
+ * so several gateways tell apart. Owns the metric names and their mapping; must not count.
+ */
+
+type Snapshot = IngestStats;
+type Read = (s: Snapshot) => number | undefined;
+type ReadByLabel = (s: Snapshot) => Record<string, number> | undefined;
+
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private snapshot: Snapshot | null = null;
+
+  constructor(
+    private readonly stats: StatsService,
+    @Inject(CONFIG) config: Pick<Config, 'PORT'>,
+  ) {
+    this.registry.setDefaultLabels({ gateway: `${hostname()}:${config.PORT}` });
+    collectDefaultMetrics({ register: this.registry, prefix: 'pulse_' });
+    const counter = (name: string, help: string, read: Read) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect: function () {
+          this.reset();
+          this.inc(read(thisSnapshot()) ?? 0);
+        },
+      });
+    const counterBy = (name: string, help: string, label: string, read: ReadByLabel) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: [this.registry],
+        collect: function () {
+          this.reset();
+          for (const [key, value] of Object.entries(read(thisSnapshot()) ?? {}))
+            if (value > 0) this.inc({ [label]: key }, value);
+        },
+      });
+    const gauge = (name: string, help: string, read: Read) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect: function () {
+          this.set(read(thisSnapshot()) ?? 0);
+        },
+      });
+    // One snapshot per scrape, taken by the first collector that asks.
+    const thisSnapshot = () => (this.snapshot ??= this.stats.collect());
+
+    counter(
+      'pulse_mqtt_messages_total',
+      'MQTT messages received by the ingest',
+      (s) => s.messages.received,
+    );
+    counter('pulse_readings_accepted_total', 'Readings accepted', (s) => s.readings.accepted);
+    counterBy(
+      'pulse_readings_rejected_total',
+      'Readings or messages rejected, by reason',
+      'reason',
+      (s) => s.rejected,
+    );
+    counterBy(
+      'pulse_source_messages_total',
+      'Messages per ingest source',
+      'source',
+      (s) => s.sources?.messages,
+    );
+    counterBy(
+      'pulse_source_skipped_fields_total',
+      'Fields a format left out, by reason',
+      'reason',
+      (s) => s.sources?.skippedFields,
+    );
+    gauge('pulse_broker_connected', '1 when the ingest is connected to its broker', (s) =>
+      s.broker.connected ? 1 : 0,
+    );
+    counter(
+      'pulse_broker_reconnects_total',
+      'Reconnections to an external broker',
+      (s) => s.broker.reconnects,
+    );
+    gauge('pulse_devices', 'Devices known to the registry', (s) => s.devices.known);
+    gauge('pulse_devices_online', 'Devices online', (s) => s.devices.online);
+    counter(
+      'pulse_devices_refused_total',
+      'New devices refused by a full registry',
+      (s) => s.devices.refusedNew,
+    );
+    gauge('pulse_history_points', 'History points held in memory', (s) => s.history.points);
+    gauge('pulse_live_clients', 'Live (Socket.IO) connections', (s) => s.live.clients);
+    counter(
+      'pulse_live_frames_total',
+      'Readings frames emitted per room (encode once)',
+      (s) => s.live.emits,
+    );
+    counter('pulse_live_readings_sent_total', 'Readings sent to rooms', (s) => s.live.readingsSent);
+    counter(
+      'pulse_live_direct_writes_total',
+      'Readings frames written straight to a websocket',
+      (s) => s.live.directWrites,
+    );
+    counter(
+      'pulse_live_engine_writes_total',
+      'Readings frames written through engine.io',
+      (s) => s.live.engineWrites,
+    );
+    gauge(
+      'pulse_live_flush_cost_seconds',
+      'Time the last live flush took',
+      (s) => (s.live.lastFlushCostMs ?? 0) / 1000,
+    );
+    counter(
+      'pulse_live_lag_pauses_total',
+      'Connections paused for lagging',
+      (s) => s.live.lagPauses,
+    );
+    counter(
+      'pulse_live_lag_disconnects_total',
+      'Connections disconnected for making no progress',
+      (s) => s.live.lagDisconnects,
+    );
+    counterBy(
+      'pulse_live_disconnects_total',
+      'Live disconnections, by reason',
+      'reason',
+      (s) => s.live.disconnects,
+    );
+    counter(
+      'pulse_live_dropped_overflow_total',
+      'Readings dropped from a full room buffer',
+      (s) => s.live.droppedOverflow,
+    );
+    gauge(
+      'pulse_live_throttled',
+      'Connections receiving merged readings (conflation)',
+      (s) => s.live.conflation?.throttled,
+    );
+    gauge(
+      'pulse_live_throttle_floor_seconds',
+      'Slowest rate every client is held to while the gateway is overloaded',
+      (s) => (s.live.conflation?.floorMs ?? 0) / 1000,
+    );
+    gauge(
+      'pulse_event_loop_utilization',
+      "The event loop's busy share over the last second",
+      (s) => s.live.gatewayLoad?.elu,
+    );
+    gauge('pulse_alerts_active', 'Alerts on the active list', (s) => s.alerts.active);
+    gauge('pulse_alert_rules', 'Alert rules loaded', (s) => s.alerts.rules);
+    counterBy(
+      'pulse_security_refused_total',
+      'Requests, connections and packets refused, by reason',
+      'reason',
+      (s) => s.security?.refused,
+    );
+  }
+
+  /** The exposition text; one stats snapshot serves every metric of the scrape. */
+  async scrape(): Promise<string> {
+    this.snapshot = null;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.snapshot = null;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { telemetryTopic } from '@pulse/protocol';
+import { publish, waitFor } from '@pulse/test-support';
+import { usePulse, userToken } from './support/pulse';
+
+// Real: the gateway with its embedded broker, a device publishing over MQTT, and what a
+// Prometheus server would scrape from /api/metrics (text exposition format, parsed here the way
+// Prometheus reads it: one `name{labels} value` per line).
+
+/** The value of the first sample of `name` whose labels include `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | null {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).some(([k, v]) => !line.includes(`${k}="${v}"`))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return null;
+}
+
+describe('/api/metrics', () => {
+  const backend = usePulse({ env: { ANONYMOUS_ROLE: 'none' }, device: true });
+
+  it('gives Prometheus the ingest, rejections by reason, devices and runtime metrics, each with the gateway’s identity', async () => {
+    await publish(backend.device, telemetryTopic('m-1'), '{"values":{"t":1}}', 1);
+    await publish(backend.device, telemetryTopic('m-1'), '{"values":{"t":"x"}}', 1);
+    const token = await userToken(backend.pulse.httpUrl, 'scraper', 'viewer');
+    const scrape = async () => {
+      const res = await fetch(backend.api('/metrics'), {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      return res.text();
+    };
+    const text = await waitFor(
+      async () => {
+        const t = await scrape();
+        return (sample(t, 'pulse_readings_accepted_total') ?? 0) >= 1 ? t : null;
+      },
+      { timeoutMs: 3000, message: 'the accepted reading in the metrics' },
+    );
+    expect(sample(text, 'pulse_readings_rejected_total', { reason: 'value' })).toBe(1);
+    expect(sample(text, 'pulse_devices')).toBe(1);
+    expect(sample(text, 'pulse_broker_connected')).toBe(1);
+    expect(sample(text, 'pulse_nodejs_heap_size_total_bytes') ?? 0).toBeGreaterThan(0);
+    expect(text).toMatch(/# TYPE pulse_readings_accepted_total counter/);
+    // Every sample names its gateway.
+    const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(samples.length).toBeGreaterThan(20);
+    expect(samples.every((l) => l.includes('gateway="'))).toBe(true);
+  });
+
+  it('is refused without a token when anonymous viewing is off', async () => {
+    const res = await fetch(backend.api('/metrics'));
+    expect(res.status).toBe(401);
+  });
+});
