@@ -35,6 +35,21 @@ export interface FormatResult {
   error?: string;
 }
 
+/** A payload as a JSON object, or the empty result that says why it is not one. */
+export function parseObject(
+  text: string,
+): { object: Record<string, unknown> } | (FormatResult & { error: string }) {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { readings: [], skipped: [], error: 'not JSON' };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { readings: [], skipped: [], error: 'not a JSON object' };
+  return { object: body as Record<string, unknown> };
+}
+
 /** How a timestamp field is written: epoch milliseconds, epoch seconds, or ISO 8601. */
 export type TimestampFormat = 'ms' | 's' | 'iso';
 

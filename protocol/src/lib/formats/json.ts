@@ -5,6 +5,7 @@ import {
   SkippedField,
   switchValue,
   TimestampFormat,
+  parseObject,
   toId,
 } from './format';
 
@@ -32,15 +33,8 @@ export interface JsonOptions {
 const DEFAULT_MAX_DEPTH = 4;
 
 export function decodeJson(text: string, options: JsonOptions = {}): FormatResult {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { readings: [], skipped: [], error: 'not JSON' };
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    return { readings: [], skipped: [], error: 'not a JSON object' };
-  return decodeJsonObject(body as Record<string, unknown>, options);
+  const body = parseObject(text);
+  return 'error' in body ? body : decodeJsonObject(body.object, options);
 }
 
 /** An already-parsed object (a format that wraps it, like Shelly's RPC, passes its part here). */

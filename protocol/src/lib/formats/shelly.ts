@@ -1,4 +1,4 @@
-import { FormatResult, toId } from './format';
+import { FormatResult, parseObject, toId } from './format';
 import { decodeJsonObject } from './json';
 
 /*
@@ -12,15 +12,9 @@ import { decodeJsonObject } from './json';
 const STATUS_METHODS = new Set(['NotifyStatus', 'NotifyFullStatus']);
 
 export function decodeShellyRpc(text: string): FormatResult {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { readings: [], skipped: [], error: 'not JSON' };
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    return { readings: [], skipped: [], error: 'not a JSON object' };
-  const rpc = body as Record<string, unknown>;
+  const body = parseObject(text);
+  if ('error' in body) return body;
+  const rpc = body.object;
   if (typeof rpc['method'] !== 'string')
     return { readings: [], skipped: [], error: 'not a Shelly RPC notification' };
   if (!STATUS_METHODS.has(rpc['method'])) return { readings: [], skipped: [] };
