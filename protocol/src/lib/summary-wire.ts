@@ -236,8 +236,10 @@ function decodeDevices(
     const alert: unknown = wire[9];
     if (!isInt(idKeep) || idKeep < 0 || idKeep > previousId.length) continue;
     if (typeof idRest !== 'string' || idKeep + idRest.length === 0) continue;
-    if (nameRest !== null && (typeof nameRest !== 'string' || !isInt(nameKeep))) continue;
-    if (nameRest !== null && (nameKeep < 0 || nameKeep > previousName.length)) continue;
+    const named = typeof nameRest === 'string';
+    if (!named && nameRest !== null) continue;
+    const keep = isInt(nameKeep) ? nameKeep : -1;
+    if (named && (keep < 0 || keep > previousName.length)) continue;
     if (age !== null && typeof age !== 'number') continue;
     const indices = isInt(layout) ? layouts[layout] : undefined;
     if (!indices || !Array.isArray(values)) continue;
@@ -251,8 +253,8 @@ function decodeDevices(
     const id = previousId.slice(0, idKeep) + idRest;
     previousId = id;
     let name: string | null = null;
-    if (nameRest !== null) {
-      name = previousName.slice(0, nameKeep) + nameRest;
+    if (named) {
+      name = previousName.slice(0, keep) + nameRest;
       previousName = name;
     }
     const device: DeviceSummary = [
