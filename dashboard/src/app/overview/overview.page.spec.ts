@@ -98,6 +98,16 @@ describe('OverviewPage', () => {
     expect([...(visible[0].request.devices ?? [])].sort()).toEqual(['b-1', 'f-1', 'p-1']);
   });
 
+  it('shows the numbers of the first screen first, its sparklines once it has been up a moment', async () => {
+    const { el, settle } = await render();
+    const boiler = () => el.querySelector('.tile[data-device-id="b-1"]') as HTMLElement;
+    expect(boiler().querySelector('.metric-value')?.textContent?.trim()).toBe('71.50°C');
+    expect(boiler().querySelector('canvas')).toBeNull();
+    await tick(200); // SCROLL_SETTLE_MS
+    await settle();
+    expect(boiler().querySelector('canvas')).not.toBeNull();
+  });
+
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
     const { el, tiles } = await render();
     expect(tiles()).toEqual(['b-1', 'f-1', 'p-1']);
