@@ -8,6 +8,7 @@ import {
   effect,
   inject,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
@@ -271,7 +272,15 @@ export class OverviewPage {
         firstScreen = setTimeout(() => this.firstScreenSettled.set(true), SCROLL_SETTLE_MS);
     });
     afterNextRender(() => {
-      const ranges = this.viewport().renderedRangeStream.subscribe((r) => this.range.set(r));
+      const ranges = this.viewport().renderedRangeStream.subscribe((r) => {
+        this.range.set(r);
+        // The scroller reports the rows it is about to draw: their devices are subscribed now,
+        // before ~35 tiles are created and painted (the effect above would send them after).
+        untracked(() => {
+          visible.set(this.onScreen());
+          visible.flush();
+        });
+      });
       destroyRef.onDestroy(() => ranges.unsubscribe());
     });
     effect(() => this.strategy.setHeights(rowHeights(this.rows())));

@@ -115,6 +115,12 @@ export class LiveSubscriptions {
         this.deviceSets.update(set, deviceIds);
         this.scheduleSetFlush();
       },
+      flush: () => {
+        if (released || this.setFlushTimer !== null) return;
+        // Within the interval a timer is pending (above); outside it the queued end-of-task
+        // flush finds nothing left to send.
+        if (Date.now() - this.lastSetFlushAt >= DEVICE_SET_BATCH_MS) this.flushSets();
+      },
       release: () => {
         if (released) return;
         released = true;

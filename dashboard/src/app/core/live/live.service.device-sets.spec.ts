@@ -41,6 +41,19 @@ describe('LiveService device sets (the tiles on screen)', () => {
     expect(socket().subscribes.map((s) => s.request.devices)).toEqual([['a', 'b']]);
   });
 
+  it('sends at once on flush(), except within the batch interval of the last diff', () => {
+    const { sut, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    set.flush();
+    expect(devicesAsked()).toEqual([['a']]); // no task boundary, no timer
+    set.set(['a', 'b']);
+    set.flush();
+    expect(devicesAsked()).toEqual([['a']]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(devicesAsked()).toEqual([['a'], ['b']]);
+  });
+
   it('sends one diff per batch interval while the view scrolls', () => {
     const { sut, socket, devicesAsked } = setup();
     const set = sut.watchDevices(SPARKLINE);
