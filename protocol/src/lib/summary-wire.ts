@@ -274,25 +274,33 @@ function decodeDevices(
   return out;
 }
 
-/** The acknowledgement's `summary` as received (unknown JSON), readable; null when it does not read. */
-export function decodeFleetSummary(wire: unknown): FleetSummary | null {
+/** A version 2 message's envelope and its devices (from its `list` field), or null. */
+function readMessage(
+  wire: unknown,
+  list: 'devices' | 'changed',
+): { w: Record<string, unknown>; devices: DeviceSummary[] } | null {
   if (!wire || typeof wire !== 'object') return null;
   const w = wire as Record<string, unknown>;
   const tables = readTables(w);
-  if (!tables || !isStrings(w['metrics'])) return null;
-  const devices = decodeDevices(w['devices'], tables);
-  return devices && { at: w['at'] as number, metrics: w['metrics'], devices };
+  const devices = tables && decodeDevices(w[list], tables);
+  return devices ? { w, devices } : null;
+}
+
+/** The acknowledgement's `summary` as received (unknown JSON), readable; null when it does not read. */
+export function decodeFleetSummary(wire: unknown): FleetSummary | null {
+  const message = readMessage(wire, 'devices');
+  if (!message || !isStrings(message.w['metrics'])) return null;
+  const { w, devices } = message;
+  return { at: w['at'] as number, metrics: w['metrics'] as string[], devices };
 }
 
 /** A `summary` event as received (unknown JSON), readable; null when it does not read. */
 export function decodeSummaryEvent(wire: unknown): SummaryEvent | null {
-  if (!wire || typeof wire !== 'object') return null;
-  const w = wire as Record<string, unknown>;
-  const tables = readTables(w);
-  if (!tables || !isStrings(w['removed'])) return null;
-  const changed = decodeDevices(w['changed'], tables);
-  if (!changed) return null;
-  const event: SummaryEvent = { at: w['at'] as number, changed, removed: w['removed'] };
+  const message = readMessage(wire, 'changed');
+  if (!message || !isStrings(message.w['removed'])) return null;
+  const { w, devices } = message;
+  const removed = w['removed'] as string[];
+  const event: SummaryEvent = { at: w['at'] as number, changed: devices, removed };
   if (w['metrics'] !== undefined) {
     if (!isStrings(w['metrics'])) return null;
     event.metrics = w['metrics'];
