@@ -1,13 +1,23 @@
 import type { FleetSummaryPage, IngestStats, SummaryEvent } from '@pulse/protocol';
-import { DS, metaTopic, statusTopic } from '@pulse/protocol';
+import {
+  decodeFleetSummary,
+  decodeSummaryEvent,
+  DS,
+  metaTopic,
+  statusTopic,
+} from '@pulse/protocol';
 import { connectLive, LiveClient, subscribe, Transport } from '@pulse/test-support';
 import { getJson, publish, publishTelemetry, sendJson, sleep, waitFor } from '@pulse/test-support';
 import { adminAuth, usePulse } from './support/pulse';
 
-/** Every `summary` event a socket receives, with when it arrived. */
+/** Every `summary` event a socket receives (decoded from the wire form), with when it arrived. */
 function collectSummaries(socket: LiveClient) {
   const events: { at: number; event: SummaryEvent }[] = [];
-  socket.on('summary', (event) => events.push({ at: Date.now(), event }));
+  socket.on('summary', (wire) => {
+    const event = decodeSummaryEvent(wire);
+    if (!event) throw new Error(`a summary event that does not decode: ${JSON.stringify(wire)}`);
+    events.push({ at: Date.now(), event });
+  });
   return events;
 }
 
@@ -59,8 +69,9 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
       const ack = await subscribe(socket, { summary: true, history: false });
       if (!ack.ok) throw new Error(ack.error);
       expect(ack.rooms).toContain('summary');
-      expect(ack.summary?.metrics).toEqual(['temp', 'hum']);
-      expect(ack.summary?.devices).toEqual(
+      const summary = decodeFleetSummary(ack.summary);
+      expect(summary?.metrics).toEqual(['temp', 'hum']);
+      expect(summary?.devices).toEqual(
         expect.arrayContaining([
           [
             'fs-1',
@@ -163,7 +174,9 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
     const events = collectSummaries(socket);
     const ack = await subscribe(socket, { summary: true, history: false });
     if (!ack.ok) throw new Error(ack.error);
-    expect(ids(ack.summary?.devices ?? [])).toEqual(['fs-1']);
+    expect(ids(decodeFleetSummary(ack.summary)?.devices ?? [])).toEqual(['fs-1']);
+    // The wire form's tables are the message's own: no other group's name reaches a scoped screen.
+    expect(ack.summary?.groups).toEqual(['hall-a']);
     await publishTelemetry(backend.device, 'fs-2', { values: { temp: 25 } });
     await publishTelemetry(backend.device, 'fs-1', { values: { temp: 26 } });
     await waitFor(() => events.some((e) => ids(e.event.changed).includes('fs-1')), {

@@ -1,25 +1,59 @@
 import { Route } from '@angular/router';
 import { adminGuard, loginGuard, setupGuard, viewGuard, wallAllowed } from './auth/auth.guards';
 
+/*
+ * The app's routes, every page loaded lazily, and which page to fetch at start-up. Owns paths,
+ * guards and page loaders; must not hold page logic.
+ */
+
+/** Page loaders of the views people land on (a module is fetched once, whoever asks first). */
+const pages = {
+  overview: () => import('./overview/overview.page').then((m) => m.OverviewPage),
+  device: () => import('./device/device.page').then((m) => m.DevicePage),
+  alerts: () => import('./alerts/alerts.page').then((m) => m.AlertsPage),
+  wall: () => import('./wall/wall.page').then((m) => m.WallPage),
+};
+
+/**
+ * Start fetching the page for `pathname` now, while the app boots and asks who is signed in: the
+ * router loads a lazy page only after its guard, which waits for that answer, and the page's
+ * chunks then load one after the other (issue 11: the overview's first live tile).
+ */
+export function preloadLandingPage(pathname: string): void {
+  const first = pathname.split('/')[1] ?? '';
+  const load =
+    first === ''
+      ? pages.overview
+      : first === 'devices'
+        ? pages.device
+        : first === 'alerts'
+          ? pages.alerts
+          : first === 'wall'
+            ? pages.wall
+            : null;
+  // A failed fetch is the router's to report when it needs the page.
+  load?.().catch(() => undefined);
+}
+
 export const appRoutes: Route[] = [
   {
     path: '',
     pathMatch: 'full',
     title: 'Pulse · Fleet',
     canActivate: [viewGuard],
-    loadComponent: () => import('./overview/overview.page').then((m) => m.OverviewPage),
+    loadComponent: pages.overview,
   },
   {
     path: 'devices/:id',
     title: 'Pulse · Device',
     canActivate: [viewGuard],
-    loadComponent: () => import('./device/device.page').then((m) => m.DevicePage),
+    loadComponent: pages.device,
   },
   {
     path: 'alerts',
     title: 'Pulse · Alerts',
     canActivate: [viewGuard],
-    loadComponent: () => import('./alerts/alerts.page').then((m) => m.AlertsPage),
+    loadComponent: pages.alerts,
   },
   {
     path: 'screens',
@@ -31,7 +65,7 @@ export const appRoutes: Route[] = [
     path: 'wall',
     title: 'Pulse · Wall',
     canMatch: [wallAllowed],
-    loadComponent: () => import('./wall/wall.page').then((m) => m.WallPage),
+    loadComponent: pages.wall,
   },
   {
     // An unattended screen never lands on a sign-in form: it shows a pairing code instead.

@@ -2,6 +2,7 @@ import type { DeviceInfo, DeviceStatus, MetricSeries, Reading } from './model';
 import type { AckResponse } from './alerts';
 import type { LiveAckRequest } from './alerts.schema';
 import type { SubscribeRequest, UnsubscribeRequest } from './live.schema';
+import type { FleetSummaryWire, SummaryEventWire } from './summary-wire';
 
 /*
  * The live (Socket.IO) contract without zod: namespace, event names, room builders, payload
@@ -49,8 +50,11 @@ export type SubscribeAck =
       devices: DeviceInfo[];
       history: MetricSeries[];
       rooms: string[];
-      /** The whole fleet summary (a scoped principal: its groups), when `summary: true` was asked. */
-      summary?: FleetSummary;
+      /**
+       * The whole fleet summary (a scoped principal: its groups), when `summary: true` was asked,
+       * in the compact wire form (`decodeFleetSummary` reads it; summary-wire.ts).
+       */
+      summary?: FleetSummaryWire;
     }
   | LiveError;
 
@@ -112,9 +116,10 @@ export interface LaggedEvent {
 }
 
 /**
- * One device in the fleet summary, as a tuple: a summary of 10,000 devices must stay under 1 MB
- * on the wire, and object keys repeated per device were a quarter of it
- * (docs/decisions/0014-fleet-summary.md). Read the fields by the {@link DS} indices.
+ * One device in the fleet summary, as a tuple (object keys repeated per device were a quarter of
+ * it, docs/decisions/0014-fleet-summary.md): the readable form, of `GET /api/fleet/summary` and of
+ * both ends' models. On the socket it travels re-encoded ({@link WireDevice} in summary-wire.ts,
+ * docs/decisions/0023-compact-fleet-summary.md). Read the fields by the {@link DS} indices.
  */
 export type DeviceSummary = [
   id: string,
@@ -139,7 +144,8 @@ export type DeviceSummary = [
 export const DS = { id: 0, name: 1, group: 2, status: 3, age: 4, values: 5, alert: 6 } as const;
 
 /**
- * The fleet summary: the acknowledgement's `summary` and the body of `GET /api/fleet/summary`.
+ * The fleet summary, readable: the body of `GET /api/fleet/summary` and what
+ * `decodeFleetSummary` makes of the acknowledgement's `summary` ({@link FleetSummaryWire}).
  * `metrics` is the gateway's table of metric names, append-only while it runs (indices stay
  * valid; a restart starts a new table and clients re-subscribe anyway).
  */
@@ -151,7 +157,8 @@ export interface FleetSummary {
 }
 
 /**
- * `summary` event: what changed since the previous push, at most one a second
+ * `summary` event, readable (on the socket: {@link SummaryEventWire}, read by
+ * `decodeSummaryEvent`): what changed since the previous push, at most one a second
  * ({@link SUMMARY_PUSH_MS}). Apply `removed` first, then `changed`: `removed` lists devices that
  * left the fleet (evicted) — or, for a group-scoped client, left its groups; `changed` replaces
  * (or adds) the client's entries with these ids whole (a device evicted and back within one
@@ -188,8 +195,8 @@ export interface ServerToClientEvents {
   lagged: (info: LaggedEvent) => void;
   /** Snapshot of the active alerts, sent on connect; `alert` deltas follow. */
   alerts: (alerts: AlertEvent[]) => void;
-  /** Fleet summary deltas, to sockets subscribed with `summary: true`. */
-  summary: (delta: SummaryEvent) => void;
+  /** Fleet summary deltas, to sockets subscribed with `summary: true` (compact wire form). */
+  summary: (delta: SummaryEventWire) => void;
   /** The connection's effective readings rate changed (conflation under pressure). */
   throttle: (info: ThrottleEvent) => void;
 }

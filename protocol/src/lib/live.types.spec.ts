@@ -13,7 +13,7 @@ import type {
   ServerToClientEvents,
   SubscribeAck,
 } from '../index';
-import { DS } from '../index';
+import { decodeFleetSummary, DS, encodeSummaryEvent } from '../index';
 
 /** The shape of socket.io's typed `emit`, without importing socket.io into the contract's tests. */
 type Emit<Events> = <E extends keyof Events>(
@@ -101,15 +101,16 @@ describe('live event maps (type-level)', () => {
     const summarised: DeviceSummary = ['sim-001', 'Boiler', 'hall-a', 'online', 120, [21, null, 3]];
     const alerting: DeviceSummary = ['sim-002', null, null, 'offline', null, [], ['critical', 2]];
     clientEmit('subscribe', { summary: true, history: false }, (ack: SubscribeAck) => {
-      if (ack.ok && ack.summary) void ack.summary.devices[0][DS.values];
+      if (ack.ok && ack.summary) void decodeFleetSummary(ack.summary)?.devices[0][DS.values];
     });
-    serverEmit('summary', { at: 1, changed: [summarised, alerting], removed: ['sim-003'] });
-    serverEmit('summary', { at: 2, changed: [], removed: [], metrics: ['t', 'h'] });
+    const delta = encodeSummaryEvent({ at: 1, changed: [summarised, alerting], removed: ['s-3'] });
+    serverEmit('summary', delta);
+    serverEmit('summary', encodeSummaryEvent({ at: 2, changed: [], removed: [], metrics: ['t'] }));
     clientEmit('unsubscribe', { summary: true }, () => undefined);
-    // @ts-expect-error a device summary is a tuple, not a DeviceInfo
-    serverEmit('summary', { at: 1, changed: [device], removed: [] });
+    // @ts-expect-error on the socket the summary is the wire form: readable tuples are encoded first
+    serverEmit('summary', { at: 1, changed: [summarised], removed: [] });
     // @ts-expect-error removed devices are ids
-    serverEmit('summary', { at: 1, changed: [], removed: [device] });
+    serverEmit('summary', { ...delta, removed: [device] });
     // @ts-expect-error the alert state is [severity, count]
     const badAlert: DeviceSummary = ['d', null, null, 'online', 0, [], ['bad', 1]];
     void badAlert;

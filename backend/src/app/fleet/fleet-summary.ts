@@ -5,7 +5,9 @@ import {
   DeviceInfo,
   DS,
   DeviceSummary,
+  encodeFleetSummary,
   FleetSummary,
+  FleetSummaryWire,
   LIMITS,
   Reading,
   SummaryEvent,
@@ -68,6 +70,8 @@ export class FleetSummaryModel {
   private metricsGrew = false;
   /** The unscoped snapshot since the last push (see snapshot). */
   private shared: FleetSummary | null = null;
+  /** The same, encoded for the socket (see wireSnapshot). */
+  private sharedWire: FleetSummaryWire | null = null;
   /** Metric names left out because the table was full. */
   droppedMetrics = 0;
 
@@ -130,6 +134,15 @@ export class FleetSummaryModel {
     return this.build(scope, at);
   }
 
+  /**
+   * {@link snapshot} as the subscribe acknowledgement carries it (@pulse/protocol's compact
+   * wire form); the unscoped one is encoded once per push interval and shared like the snapshot.
+   */
+  wireSnapshot(scope: readonly string[] | null, at = Date.now()): FleetSummaryWire {
+    if (scope === null) return (this.sharedWire ??= encodeFleetSummary(this.snapshot(null, at)));
+    return encodeFleetSummary(this.build(scope, at));
+  }
+
   private build(scope: readonly string[] | null, at: number): FleetSummary {
     this.mergeQueued();
     const devices: DeviceSummary[] = [];
@@ -162,6 +175,7 @@ export class FleetSummaryModel {
       changed.push(this.summarize(info, entry, at));
     }
     this.shared = null;
+    this.sharedWire = null;
     const delta: SummaryDelta = { at, changed, previousGroups, removed };
     if (this.metricsGrew) delta.metrics = this.metrics.slice();
     this.dirty = [];

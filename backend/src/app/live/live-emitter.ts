@@ -6,7 +6,7 @@ import {
   LIVE_NAMESPACE,
   Reading,
   SUMMARY_ROOM,
-  SummaryEvent,
+  SummaryEventWire,
 } from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
@@ -203,7 +203,7 @@ export class LiveEmitter {
    * A fleet summary delta to the summary room, leaving out `except` (scoped sockets, which get
    * their own filtered one): socket.io encodes a broadcast once for all its members.
    */
-  emitSummary(event: SummaryEvent, except: readonly string[]): void {
+  emitSummary(event: SummaryEventWire, except: readonly string[]): void {
     const room = this.nsp?.to(SUMMARY_ROOM);
     if (!room) return;
     if (except.length === 0) room.emit('summary', event);
@@ -216,7 +216,7 @@ export class LiveEmitter {
   }
 
   /** One socket's own summary delta (a group-scoped one). */
-  emitSummaryTo(socketId: string, event: SummaryEvent): void {
+  emitSummaryTo(socketId: string, event: SummaryEventWire): void {
     this.nsp?.sockets.get(socketId)?.emit('summary', event);
   }
 

@@ -130,7 +130,7 @@ export class LiveSubscriptionService {
       rooms,
     };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
-    if (summary) ack.summary = summary.snapshot(scope, serverTime);
+    if (summary) ack.summary = summary.wireSnapshot(scope, serverTime);
     return ack;
   }
 

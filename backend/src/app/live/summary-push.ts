@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { SUMMARY_PUSH_MS } from '@pulse/protocol';
+import { encodeSummaryEvent, SUMMARY_PUSH_MS } from '@pulse/protocol';
 import { LiveSessions } from '../auth/live-sessions';
 import { groupScope } from '../auth/principal';
 import { scopedEvent } from '../fleet/fleet-summary';
@@ -8,7 +8,8 @@ import { LiveEmitter } from './live-emitter';
 
 /**
  * Pushes the fleet summary's changes to the `summary` room once every SUMMARY_PUSH_MS: the delta
- * is computed once; every unscoped member shares one encoded `summary` frame, and each
+ * is computed and put in the protocol's compact wire form once; every unscoped member shares one
+ * encoded `summary` frame, and each
  * group-scoped member (few: wall screens, scoped tokens) gets the delta filtered to its groups.
  * A push with nothing in it is not sent. Owns the push timer only; must not keep summary state
  * (FleetSummaryService) nor touch sockets other than through the LiveEmitter.
@@ -46,9 +47,10 @@ export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
       const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
       const event = scopedEvent(delta, scope);
       if (event.changed.length > 0 || event.removed.length > 0 || event.metrics)
-        this.emitter.emitSummaryTo(socket.id, event);
+        this.emitter.emitSummaryTo(socket.id, encodeSummaryEvent(event));
     }
-    if (scoped.length < members.size) this.emitter.emitSummary(scopedEvent(delta, null), scoped);
+    if (scoped.length < members.size)
+      this.emitter.emitSummary(encodeSummaryEvent(scopedEvent(delta, null)), scoped);
     this.pushes++;
   }
 

@@ -98,6 +98,23 @@ describe('OverviewPage', () => {
     expect([...(visible[0].request.devices ?? [])].sort()).toEqual(['b-1', 'f-1', 'p-1']);
   });
 
+  it('shows the numbers of the first screen first, its sparklines once it has been up a moment', async () => {
+    // Seen when the first number reaches the DOM (a microtask of the render that put it there),
+    // so a slow machine cannot let the sparklines' timer run before the check.
+    let canvasesWithFirstNumber: number | null = null;
+    const observer = new MutationObserver(() => {
+      if (canvasesWithFirstNumber === null && document.querySelector('.metric-value'))
+        canvasesWithFirstNumber = document.querySelectorAll('canvas').length;
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    const { el, settle } = await render();
+    observer.disconnect();
+    expect(canvasesWithFirstNumber).toBe(0);
+    await tick(200); // SCROLL_SETTLE_MS
+    await settle();
+    expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
+  });
+
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
     const { el, tiles } = await render();
     expect(tiles()).toEqual(['b-1', 'f-1', 'p-1']);

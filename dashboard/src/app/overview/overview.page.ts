@@ -8,6 +8,7 @@ import {
   effect,
   inject,
   signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
@@ -128,7 +129,7 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
               [device]="d"
               [windowMs]="windowMs"
               [nameChars]="nameChars()"
-              [deferCharts]="scrolling()"
+              [deferCharts]="deferCharts()"
             />
           }
         }
@@ -227,6 +228,13 @@ export class OverviewPage {
    * screen meanwhile show their numbers at once and their sparklines once it holds still.
    */
   protected readonly scrolling = signal(false);
+  /**
+   * The first screen of tiles has been up for SCROLL_SETTLE_MS. Until then tiles show their
+   * numbers only: the first paint (and the first live value) does not wait for ~35 tiles' 140
+   * canvases, whose points arrive with the tiles' own subscribe anyway (issue 11).
+   */
+  private readonly firstScreenSettled = signal(false);
+  protected readonly deferCharts = computed(() => this.scrolling() || !this.firstScreenSettled());
 
   constructor() {
     const destroyRef = inject(DestroyRef);
@@ -255,9 +263,24 @@ export class OverviewPage {
       visible.release();
       summary.release();
     });
-    effect(() => visible.set(this.onScreen()));
+    let firstScreen: ReturnType<typeof setTimeout> | null = null;
+    destroyRef.onDestroy(() => firstScreen !== null && clearTimeout(firstScreen));
+    effect(() => {
+      const ids = this.onScreen();
+      visible.set(ids);
+      if (ids.length > 0 && firstScreen === null)
+        firstScreen = setTimeout(() => this.firstScreenSettled.set(true), SCROLL_SETTLE_MS);
+    });
     afterNextRender(() => {
-      const ranges = this.viewport().renderedRangeStream.subscribe((r) => this.range.set(r));
+      const ranges = this.viewport().renderedRangeStream.subscribe((r) => {
+        this.range.set(r);
+        // The scroller reports the rows it is about to draw: their devices are subscribed now,
+        // before ~35 tiles are created and painted (the effect above would send them after).
+        untracked(() => {
+          visible.set(this.onScreen());
+          visible.flush();
+        });
+      });
       destroyRef.onDestroy(() => ranges.unsubscribe());
     });
     effect(() => this.strategy.setHeights(rowHeights(this.rows())));

@@ -3,8 +3,10 @@ import type {
   LiveAckRequest,
   SubscribeAck,
   SubscribeRequest,
+  SummaryEvent,
   UnsubscribeRequest,
 } from '@pulse/protocol/core';
+import { encodeSummaryEvent } from '@pulse/protocol/core';
 import type {
   LiveSocket,
   LiveSocketFactory,
@@ -17,6 +19,14 @@ import type {
  * gateway through the real handlers. Test-only (excluded from the app build). It must not
  * reply or time out by itself, nor import socket.io: each spec decides what the server does.
  */
+
+/**
+ * The gateway as a spec plays it: LiveService's real handlers, except that a `summary` event is
+ * written readable and goes through the protocol's wire encoding, as the gateway sends it.
+ */
+export type FakeServer = Omit<LiveSocketHandlers, 'summary'> & {
+  summary(event: SummaryEvent): void;
+};
 
 /** A socket that does nothing by itself: the test plays the server through `server`. */
 export class FakeLiveSocket implements LiveSocket {
@@ -34,10 +44,14 @@ export class FakeLiveSocket implements LiveSocket {
     fail: (error: Error) => void;
   }> = [];
 
+  readonly server: FakeServer;
+
   constructor(
     readonly options: LiveSocketOptions,
-    readonly server: LiveSocketHandlers,
-  ) {}
+    handlers: LiveSocketHandlers,
+  ) {
+    this.server = { ...handlers, summary: (event) => handlers.summary(encodeSummaryEvent(event)) };
+  }
 
   connect(): void {
     this.connects++;

@@ -5,11 +5,13 @@ import type {
   FleetSummary,
   SubscribeAck,
 } from '@pulse/protocol/core';
+import { encodeFleetSummary } from '@pulse/protocol/core';
 import type { FakeLiveSocket } from './fake-live-socket';
 
 /*
  * Fleet summaries as the gateway sends them, written the way a spec reads: a device by its
- * fields, encoded into the wire tuple against a metric table. Test-only; it must not build
+ * fields, made into the readable tuple against a metric table (an acknowledgement carries it in
+ * the protocol's wire form, as the gateway's does). Test-only; it must not build
  * anything the gateway would not send (the tuple shape is the protocol's DeviceSummary).
  */
 
@@ -59,7 +61,7 @@ export function replySummary(socket: FakeLiveSocket, summary: FleetSummary): voi
     devices: [],
     history: [],
     rooms: ['summary'],
-    summary,
+    summary: encodeFleetSummary(summary),
   };
   pending.reply(ack);
 }

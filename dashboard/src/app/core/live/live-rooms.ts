@@ -103,6 +103,12 @@ export interface DeviceSetOptions {
 /** A set of devices a view shows; `set()` as often as it scrolls (the diff is sent batched). */
 export interface DeviceSetHandle {
   set(deviceIds: readonly string[]): void;
+  /**
+   * Send the pending diff now rather than at the end of the task, unless one went out within the
+   * batch interval (then it keeps waiting for it): a view that knows its first screen before
+   * drawing it subscribes before the drawing, not after.
+   */
+  flush(): void;
   release(): void;
 }
 

@@ -11,7 +11,7 @@ import type {
   ServerToClientEvents,
   SubscribeAck,
   SubscribeRequest,
-  SummaryEvent,
+  SummaryEventWire,
   ThrottleEvent,
   UnsubscribeRequest,
 } from '@pulse/protocol/core';
@@ -47,7 +47,7 @@ export interface LiveSocketHandlers {
   /** One alert lifecycle change (every client gets every one). */
   alert(alert: AlertEvent): void;
   /** Fleet summary changes (at most one a second), after subscribing with `summary: true`. */
-  summary(delta: SummaryEvent): void;
+  summary(delta: SummaryEventWire): void;
 }
 
 /**

@@ -52,6 +52,8 @@ export class LiveSubscriptions {
   /** Bumped per summary (re)subscribe and release: a late acknowledgement is ignored. */
   private summaryGeneration = 0;
   private setFlushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A diff goes out at the end of the current task (see scheduleSetFlush). */
+  private setFlushQueued = false;
   private lastSetFlushAt = -Infinity;
   /** Bumped per connection: acknowledgements asked on an earlier one are ignored. */
   private connectionEpoch = 0;
@@ -112,6 +114,12 @@ export class LiveSubscriptions {
         if (released) return;
         this.deviceSets.update(set, deviceIds);
         this.scheduleSetFlush();
+      },
+      flush: () => {
+        if (released || this.setFlushTimer !== null) return;
+        // Within the interval a timer is pending (above); outside it the queued end-of-task
+        // flush finds nothing left to send.
+        if (Date.now() - this.lastSetFlushAt >= DEVICE_SET_BATCH_MS) this.flushSets();
       },
       release: () => {
         if (released) return;
@@ -212,8 +220,20 @@ export class LiveSubscriptions {
   }
 
   private scheduleSetFlush(delayMs?: number): void {
-    if (this.setFlushTimer !== null) return;
+    if (this.setFlushTimer !== null || this.setFlushQueued) return;
     const wait = delayMs ?? Math.max(0, this.lastSetFlushAt + DEVICE_SET_BATCH_MS - Date.now());
+    if (wait === 0) {
+      // Nothing sent lately: go at the end of this task (the set() calls of one change detection
+      // still make one diff), not in a timer that the browser runs after painting the tiles that
+      // asked: the first screen's subscribe waited behind its own first paint (0.5 s on the
+      // loaded 2-core machine; docs/decisions/0023-compact-fleet-summary.md).
+      this.setFlushQueued = true;
+      queueMicrotask(() => {
+        this.setFlushQueued = false;
+        this.flushSets();
+      });
+      return;
+    }
     this.setFlushTimer = setTimeout(() => {
       this.setFlushTimer = null;
       this.flushSets();

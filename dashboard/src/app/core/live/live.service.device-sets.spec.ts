@@ -28,6 +28,32 @@ describe('LiveService device sets (the tiles on screen)', () => {
     ]);
   });
 
+  it('sends the first diff at the end of the task that set it, before any timer', async () => {
+    // Real microtasks, fake timers: a diff queued behind a timer would wait for the browser to
+    // paint the tiles that asked for it first.
+    jest.useFakeTimers({ now: T0, doNotFake: ['queueMicrotask'] });
+    const { sut, socket } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    set.set(['a', 'b']); // the same task: one diff
+    expect(socket().subscribes).toHaveLength(0);
+    await Promise.resolve();
+    expect(socket().subscribes.map((s) => s.request.devices)).toEqual([['a', 'b']]);
+  });
+
+  it('sends at once on flush(), except within the batch interval of the last diff', () => {
+    const { sut, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    set.flush();
+    expect(devicesAsked()).toEqual([['a']]); // no task boundary, no timer
+    set.set(['a', 'b']);
+    set.flush();
+    expect(devicesAsked()).toEqual([['a']]);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(devicesAsked()).toEqual([['a'], ['b']]);
+  });
+
   it('sends one diff per batch interval while the view scrolls', () => {
     const { sut, socket, devicesAsked } = setup();
     const set = sut.watchDevices(SPARKLINE);
