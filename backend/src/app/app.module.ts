@@ -22,7 +22,7 @@ import { DeviceRegistryService } from './devices/device-registry.service';
 import { DevicesController } from './devices/devices.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
-import { HistoryService } from './history/history.service';
+import { HISTORY_PROVIDERS } from './history/history.providers';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
 import { MqttRepository } from './ingest/mqtt.repository';
@@ -55,7 +55,7 @@ const services = [
   AlertsService,
   DeviceRegistryService,
   FleetSummaryService,
-  HistoryService,
+  ...HISTORY_PROVIDERS,
   IngestService,
   StatsService,
   SecurityCounters,
