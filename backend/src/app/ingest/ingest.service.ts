@@ -4,6 +4,7 @@ import {
   GatewayStatus,
   IngestStats,
   RejectReason,
+  ReceiveClock,
   Rejection,
   decodeDeviceMessage,
   emptyRejectCounts,
@@ -33,6 +34,8 @@ export class IngestService {
   private readonly messages = { received: 0, telemetry: 0, status: 0, meta: 0 };
   private readonly readings = { accepted: 0, rejected: 0 };
   private readonly rejected: Record<RejectReason, number> = emptyRejectCounts();
+  /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
+  private readonly receiveClock = new ReceiveClock();
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -85,7 +88,7 @@ export class IngestService {
   /** The hot path. Public for tests; `now` is the server receive time. */
   handleMessage(topic: string, payload: Uint8Array, now: number): void {
     this.messages.received++;
-    const decoded = decodeDeviceMessage(topic, payload, now);
+    const decoded = decodeDeviceMessage(topic, payload, now, undefined, this.receiveClock);
     switch (decoded.kind) {
       case 'telemetry': {
         this.messages.telemetry++;
