@@ -4,18 +4,13 @@ import { ReceiveClock } from './receive-clock';
 describe('ReceiveClock: receive time of readings without ts', () => {
   it('gives a batch without ts distinct, ordered stamps from the receive time', () => {
     const clock = new ReceiveClock();
+    const now = Date.UTC(2026, 0, 1);
     const payload = JSON.stringify([
       { values: { a: 1 } },
-      { ts: 5000, values: { a: 2 } },
+      { ts: now - 5000, values: { a: 2 } },
       { a: 3 },
     ]);
-    const decoded = decodeDeviceMessage(
-      'devices/d1/telemetry',
-      payload,
-      1_000_000,
-      undefined,
-      clock,
-    );
+    const decoded = decodeDeviceMessage('devices/d1/telemetry', payload, now, undefined, clock);
     expect(decoded.kind === 'telemetry' && decoded.readings.map((r) => r.ts)).toEqual([
       now,
       now - 5000,
