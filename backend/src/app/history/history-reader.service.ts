@@ -121,7 +121,12 @@ function join(
     return { t: past.t.concat(recent.t), v: past.v.concat(recent.v) };
   const span = Math.max(1, now - from);
   const share = Math.round((maxPoints * Math.max(0, Math.min(edge, now) - from)) / span);
-  const pastPoints = Math.min(past.t.length, Math.max(share, maxPoints - recent.t.length));
+  // The window side keeps at least its last two points: the live edge a chart continues from.
+  const pastPoints = Math.min(
+    past.t.length,
+    Math.max(share, maxPoints - recent.t.length),
+    maxPoints - Math.min(2, recent.t.length),
+  );
   const a = spread(past, pastPoints);
   const b = spread(recent, maxPoints - a.t.length);
   return { t: a.t.concat(b.t), v: a.v.concat(b.v) };
@@ -132,7 +137,9 @@ function spread(
   points: number,
 ): { t: number[]; v: number[] } {
   if (column.t.length <= points) return column;
+  if (points < 2)
+    return points < 1 ? { t: [], v: [] } : { t: column.t.slice(-1), v: column.v.slice(-1) };
   const buffer = new SeriesBuffer(column.t.length, column.t.length);
   buffer.merge(column.t, column.v);
-  return buffer.range(-Infinity, Infinity, Math.max(2, points), 'spread');
+  return buffer.range(-Infinity, Infinity, points, 'spread');
 }
