@@ -35,6 +35,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   /** The batch being written or retried (its values still count as queued). */
   private pending: WriteBatch | null = null;
   private attempts = 0;
+  private retryAt = 0;
   private writing: Promise<void> | null = null;
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
@@ -89,6 +90,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   /** Write what is queued (one batch of at most BATCH_MAX), unless a write is under way. */
   flush(): Promise<void> {
     if (this.writing) return this.writing;
+    if (this.attempts > 0 && Date.now() < this.retryAt) return Promise.resolve();
     if (!this.pending) {
       if (this.queue.ts.length === 0) return Promise.resolve();
       this.pending = this.take();
@@ -142,9 +144,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
         return;
       }
       // The interval retries; back off so a store that is down is not hammered.
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempts)).unref(),
-      );
+      this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempts);
     }
   }
 
