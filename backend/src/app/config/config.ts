@@ -21,8 +21,8 @@ const retention = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 7d, 12h, 30m or milliseconds')
   .transform((text) => {
-    const [, n, unit = 'ms'] = /^(\d+)([a-z]*)$/.exec(text) as RegExpExecArray;
-    return Number(n) * DURATION_UNITS[unit];
+    const [, n, unit] = /^(\d+)([a-z]*)$/.exec(text) as RegExpExecArray;
+    return Number(n) * DURATION_UNITS[unit || 'ms'];
   })
   .pipe(
     z

@@ -93,6 +93,9 @@ export class SqliteHistoryStore implements HistoryStore {
     // the last transactions, never corrupt the file.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // 64 MiB of page cache (default 2 MiB): each series appends to its own leaf page, and with
+    // thousands of series those pages must stay in memory (measured: ~1.5× the write rate).
+    this.db.pragma('cache_size = -65536');
     this.statements = this.prepare();
   }
 
