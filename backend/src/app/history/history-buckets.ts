@@ -1,5 +1,5 @@
 import type { HistoryStore, RetentionCutoffs, Rollup, RollupRows } from './history-store';
-import { ROLLUP_MS } from './history-store';
+import { emptyRollupRows, ROLLUP_MS } from './history-store';
 
 /*
  * The arithmetic both store adapters share: rollup rows of a written batch, and the plan and
@@ -27,16 +27,7 @@ export function rollupOf(
   resolution: Rollup,
 ): RollupBatch {
   const width = ROLLUP_MS[resolution];
-  const out: RollupBatch = {
-    seriesId: [],
-    bucket: [],
-    min: [],
-    minTs: [],
-    max: [],
-    maxTs: [],
-    sum: [],
-    count: [],
-  };
+  const out: RollupBatch = { seriesId: [], ...emptyRollupRows() };
   const index = new Map<string, number>();
   for (let i = 0; i < ts.length; i++) {
     const bucket = Math.floor(ts[i] / width) * width;
@@ -67,6 +58,25 @@ export function rollupOf(
     out.count[at]++;
   }
   return out;
+}
+
+/**
+ * The statement that adds rollup rows (from `source`: a VALUES list or a SELECT) to the buckets
+ * already stored: min and max keep the timestamp of whichever wins, sum and count add up. Both
+ * dialects, given their two-argument min/max functions (SQLite `min`/`max`, PostgreSQL
+ * `LEAST`/`GREATEST`); in both, SET expressions read the row as it was before the update.
+ */
+export function upsertRollupSql(table: string, source: string, least: string, greatest: string) {
+  return `
+  INSERT INTO ${table} AS r (series_id, bucket, min, min_ts, max, max_ts, sum, count)
+  ${source}
+  ON CONFLICT (series_id, bucket) DO UPDATE SET
+    min_ts = CASE WHEN excluded.min < r.min THEN excluded.min_ts ELSE r.min_ts END,
+    min = ${least}(r.min, excluded.min),
+    max_ts = CASE WHEN excluded.max > r.max THEN excluded.max_ts ELSE r.max_ts END,
+    max = ${greatest}(r.max, excluded.max),
+    sum = r.sum + excluded.sum,
+    count = r.count + excluded.count`;
 }
 
 /**

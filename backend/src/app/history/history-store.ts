@@ -35,6 +35,42 @@ export interface RollupRows {
   count: number[];
 }
 
+export const emptyRawRows = (): RawRows => ({ ts: [], values: [] });
+export const emptyRollupRows = (): RollupRows => ({
+  bucket: [],
+  min: [],
+  minTs: [],
+  max: [],
+  maxTs: [],
+  sum: [],
+  count: [],
+});
+
+/** Columns of `[ts, value]` rows, as the adapters read them. */
+export function rawRowsOf(rows: Iterable<unknown>): RawRows {
+  const out = emptyRawRows();
+  for (const row of rows as Iterable<[number, number]>) {
+    out.ts.push(row[0]);
+    out.values.push(row[1]);
+  }
+  return out;
+}
+
+/** Columns of `[bucket, min, min_ts, max, max_ts, sum, count]` rows. */
+export function rollupRowsOf(rows: Iterable<unknown>): RollupRows {
+  const out = emptyRollupRows();
+  for (const row of rows as Iterable<number[]>) {
+    out.bucket.push(row[0]);
+    out.min.push(row[1]);
+    out.minTs.push(row[2]);
+    out.max.push(row[3]);
+    out.maxTs.push(row[4]);
+    out.sum.push(row[5]);
+    out.count.push(row[6]);
+  }
+  return out;
+}
+
 /** Timestamps (ms) before which each resolution is deleted. */
 export type RetentionCutoffs = Record<Resolution, number>;
 

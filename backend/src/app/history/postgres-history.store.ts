@@ -1,14 +1,7 @@
 import { Pool, PoolClient, types } from 'pg';
 import type { Migration } from '../store/database';
-import { rollupOf } from './history-buckets';
-import type {
-  HistoryStore,
-  RawRows,
-  RetentionCutoffs,
-  Rollup,
-  RollupRows,
-  WriteBatch,
-} from './history-store';
+import { rollupOf, upsertRollupSql } from './history-buckets';
+import * as port from './history-store';
 
 /*
  * The production history store: PostgreSQL through `pg` (node-postgres). Raw readings in a
@@ -65,17 +58,14 @@ export const HISTORY_POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-const upsertRollup = (table: string) => `
-  INSERT INTO ${table} AS r (series_id, bucket, min, min_ts, max, max_ts, sum, count)
-  SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::bigint[], $5::float8[],
-                       $6::bigint[], $7::float8[], $8::int[])
-  ON CONFLICT (series_id, bucket) DO UPDATE SET
-    min_ts = CASE WHEN excluded.min < r.min THEN excluded.min_ts ELSE r.min_ts END,
-    min = LEAST(r.min, excluded.min),
-    max_ts = CASE WHEN excluded.max > r.max THEN excluded.max_ts ELSE r.max_ts END,
-    max = GREATEST(r.max, excluded.max),
-    sum = r.sum + excluded.sum,
-    count = r.count + excluded.count`;
+const upsertRollup = (table: string) =>
+  upsertRollupSql(
+    table,
+    `SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::bigint[], $5::float8[],
+                         $6::bigint[], $7::float8[], $8::int[])`,
+    'LEAST',
+    'GREATEST',
+  );
 
 /** `history_raw_20261202`: the partition of one UTC day. */
 function partitionName(day: number): string {
@@ -85,7 +75,7 @@ function partitionName(day: number): string {
 /** bigint columns as numbers: every ts and bucket is a safe integer (ms since the epoch). */
 const parseInt8 = (text: string) => Number(text);
 
-export class PostgresHistoryStore implements HistoryStore {
+export class PostgresHistoryStore implements port.HistoryStore {
   readonly kind = 'postgres';
   private readonly pool: Pool;
   private readonly seriesIds = new Map<string, number>();
@@ -158,7 +148,7 @@ export class PostgresHistoryStore implements HistoryStore {
     }
   }
 
-  async write(batch: WriteBatch): Promise<number> {
+  async write(batch: port.WriteBatch): Promise<number> {
     const days = new Set<number>();
     for (const ts of batch.ts) days.add(Math.floor(ts / DAY_MS));
     await this.ensurePartitions(days);
@@ -196,7 +186,7 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** Series ids of every value of the batch, creating the series not seen before. */
-  private async resolveSeries(client: PoolClient, batch: WriteBatch): Promise<number[]> {
+  private async resolveSeries(client: PoolClient, batch: port.WriteBatch): Promise<number[]> {
     const missing = new Map<string, [string, string]>();
     for (let i = 0; i < batch.ts.length; i++) {
       const key = `${batch.deviceIds[i]}\u0000${batch.metrics[i]}`;
@@ -235,64 +225,29 @@ export class PostgresHistoryStore implements HistoryStore {
     return rows[0]?.id;
   }
 
-  async readRaw(
-    deviceId: string,
-    metric: string,
-    from: number,
-    to: number,
-    limit: number,
-  ): Promise<RawRows> {
-    const out: RawRows = { ts: [], values: [] };
+  readonly readRaw: port.HistoryStore['readRaw'] = async (deviceId, metric, from, to, limit) => {
     const id = await this.idOf(deviceId, metric);
-    if (id === undefined) return out;
+    if (id === undefined) return port.emptyRawRows();
     const { rows } = await this.pool.query({
       text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
              ORDER BY ts LIMIT $4`,
       values: [id, from, to, limit],
       rowMode: 'array',
     });
-    for (const row of rows as [number, number][]) {
-      out.ts.push(row[0]);
-      out.values.push(row[1]);
-    }
-    return out;
-  }
+    return port.rawRowsOf(rows);
+  };
 
-  async readRollup(
-    resolution: Rollup,
-    deviceId: string,
-    metric: string,
-    from: number,
-    to: number,
-  ): Promise<RollupRows> {
-    const out: RollupRows = {
-      bucket: [],
-      min: [],
-      minTs: [],
-      max: [],
-      maxTs: [],
-      sum: [],
-      count: [],
-    };
-    const id = await this.idOf(deviceId, metric);
-    if (id === undefined) return out;
+  readonly readRollup: port.HistoryStore['readRollup'] = async (res, device, metric, from, to) => {
+    const id = await this.idOf(device, metric);
+    if (id === undefined) return port.emptyRollupRows();
     const { rows } = await this.pool.query({
-      text: `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM history_${resolution}
+      text: `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM history_${res}
              WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket`,
       values: [id, from, to],
       rowMode: 'array',
     });
-    for (const row of rows as number[][]) {
-      out.bucket.push(row[0]);
-      out.min.push(row[1]);
-      out.minTs.push(row[2]);
-      out.max.push(row[3]);
-      out.maxTs.push(row[4]);
-      out.sum.push(row[5]);
-      out.count.push(row[6]);
-    }
-    return out;
-  }
+    return port.rollupRowsOf(rows);
+  };
 
   async metricsOf(deviceId: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ metric: string }>(
@@ -303,7 +258,7 @@ export class PostgresHistoryStore implements HistoryStore {
   }
 
   /** Raw: whole day partitions past the cutoff (one unit of budget each); rollups: rows. */
-  async prune(cutoffs: RetentionCutoffs, budget: number): Promise<number> {
+  async prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     await this.ensurePartitions(this.daysAhead());
     let done = 0;
     const { rows } = await this.pool.query<{ name: string }>(

@@ -1,15 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import type { Migration } from '../store/database';
-import { rollupOf } from './history-buckets';
-import type {
-  HistoryStore,
-  RawRows,
-  RetentionCutoffs,
-  Rollup,
-  RollupRows,
-  WriteBatch,
-} from './history-store';
+import { rollupOf, upsertRollupSql } from './history-buckets';
+import * as port from './history-store';
 
 /*
  * The embedded history store: tables in Pulse's SQLite file (`${DATA_DIR}/pulse.db`), written
@@ -56,23 +49,15 @@ const MAX_CACHED_SERIES = 100_000;
 /** Series whose old rows one prune call looks at, at most. */
 const PRUNE_SERIES_PER_PASS = 200;
 
-const upsertRollup = (table: string) => `
-  INSERT INTO ${table} AS r (series_id, bucket, min, min_ts, max, max_ts, sum, count)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (series_id, bucket) DO UPDATE SET
-    min_ts = CASE WHEN excluded.min < r.min THEN excluded.min_ts ELSE r.min_ts END,
-    min = min(r.min, excluded.min),
-    max_ts = CASE WHEN excluded.max > r.max THEN excluded.max_ts ELSE r.max_ts END,
-    max = max(r.max, excluded.max),
-    sum = r.sum + excluded.sum,
-    count = r.count + excluded.count`;
+const upsertRollup = (table: string) =>
+  upsertRollupSql(table, 'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'min', 'max');
 
 /** Delete at most @budget of a series' oldest rows older than @cutoff (SQLite has no DELETE … LIMIT). */
 const pruneSeries = (table: string, column: string) => `
   DELETE FROM ${table} WHERE series_id = @id AND ${column} < min(@cutoff, coalesce(
     (SELECT ${column} FROM ${table} WHERE series_id = @id ORDER BY ${column} LIMIT 1 OFFSET @budget), @cutoff))`;
 
-export class SqliteHistoryStore implements HistoryStore {
+export class SqliteHistoryStore implements port.HistoryStore {
   readonly kind = 'sqlite';
   private db!: BetterSqlite3.Database;
   private readonly seriesIds = new Map<string, number>();
@@ -146,7 +131,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /** One transaction per batch; prepared single-row statements are SQLite's fastest bulk path. */
-  async write(batch: WriteBatch): Promise<number> {
+  async write(batch: port.WriteBatch): Promise<number> {
     const s = this.statements;
     return this.db.transaction(() => {
       const ids: number[] = [];
@@ -190,62 +175,24 @@ export class SqliteHistoryStore implements HistoryStore {
     return row.id;
   }
 
-  async readRaw(
-    deviceId: string,
-    metric: string,
-    from: number,
-    to: number,
-    limit: number,
-  ): Promise<RawRows> {
-    const out: RawRows = { ts: [], values: [] };
+  readonly readRaw: port.HistoryStore['readRaw'] = async (deviceId, metric, from, to, limit) => {
     const id = this.idOf(deviceId, metric, false);
-    if (id === undefined) return out;
-    for (const [ts, value] of this.statements.readRaw.iterate(id, from, to, limit) as Iterable<
-      [number, number]
-    >) {
-      out.ts.push(ts);
-      out.values.push(value);
-    }
-    return out;
-  }
+    if (id === undefined) return port.emptyRawRows();
+    return port.rawRowsOf(this.statements.readRaw.iterate(id, from, to, limit));
+  };
 
-  async readRollup(
-    resolution: Rollup,
-    deviceId: string,
-    metric: string,
-    from: number,
-    to: number,
-  ): Promise<RollupRows> {
-    const out: RollupRows = {
-      bucket: [],
-      min: [],
-      minTs: [],
-      max: [],
-      maxTs: [],
-      sum: [],
-      count: [],
-    };
-    const id = this.idOf(deviceId, metric, false);
-    if (id === undefined) return out;
-    const rows = this.statements.readRollup[resolution].iterate(id, from, to) as Iterable<number[]>;
-    for (const row of rows) {
-      out.bucket.push(row[0]);
-      out.min.push(row[1]);
-      out.minTs.push(row[2]);
-      out.max.push(row[3]);
-      out.maxTs.push(row[4]);
-      out.sum.push(row[5]);
-      out.count.push(row[6]);
-    }
-    return out;
-  }
+  readonly readRollup: port.HistoryStore['readRollup'] = async (res, device, metric, from, to) => {
+    const id = this.idOf(device, metric, false);
+    if (id === undefined) return port.emptyRollupRows();
+    return port.rollupRowsOf(this.statements.readRollup[res].iterate(id, from, to));
+  };
 
   async metricsOf(deviceId: string): Promise<string[]> {
     return this.statements.metrics.all(deviceId) as string[];
   }
 
   /** Walks the series round-robin, deleting each one's oldest rows first, `budget` rows at most. */
-  async prune(cutoffs: RetentionCutoffs, budget: number): Promise<number> {
+  async prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     const s = this.statements;
     let deleted = 0;
     const ids = s.seriesAfter.all(this.pruneCursor, PRUNE_SERIES_PER_PASS) as number[];

@@ -112,23 +112,14 @@ export class LiveSubscriptionService {
         if (budget <= 0) break;
         // Spread over the range (decimated), not the latest points: a refill after `lagged`
         // or a reconnect must cover the whole gap, and a chart its whole window.
-        const part = this.reader
-          ? this.reader.query(
-              deviceId,
-              from,
-              Infinity,
-              Math.min(maxPoints, budget),
-              undefined,
-              'spread',
-            )
-          : this.history.query(
-              deviceId,
-              from,
-              Infinity,
-              Math.min(maxPoints, budget),
-              undefined,
-              'spread',
-            );
+        const part = (this.reader ?? this.history).query(
+          deviceId,
+          from,
+          Infinity,
+          Math.min(maxPoints, budget),
+          undefined,
+          'spread',
+        );
         if (Array.isArray(part)) for (const series of part) budget -= series.t.length;
         parts.push(part);
       }
