@@ -25,7 +25,11 @@ export interface HistoryStoreStats {
   /** Values written new, and values the store already held (a retry's duplicate, kept once). */
   written: number;
   duplicates: number;
-  /** Values never written, by reason: the queue was full, or the store failed every retry. */
+  /**
+   * Values never written, by reason: the queue was at twice HISTORY_QUEUE_MAX (acknowledgements
+   * are withheld from the limit on, so only QoS 0 floods or many connections reach it), or the
+   * store failed every retry.
+   */
   dropped: { queueFull: number; writeFailed: number };
   /** Transactions written, failed write attempts (retried), last and slowest flush in ms. */
   flushes: number;
@@ -34,6 +38,8 @@ export interface HistoryStoreStats {
   maxFlushMs: number;
   /** Rows (PostgreSQL: rows or day partitions) deleted by retention. */
   pruned: number;
+  /** Messages whose broker acknowledgement waited for room in the queue (QoS 1 backpressure). */
+  acksWithheld?: number;
 }
 
 /** `GET /api/stats`: ingest and fan-out counters since start. */

@@ -40,6 +40,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private stopped = false;
+  private waiters: (() => void)[] = [];
   private readonly counts = {
     written: 0,
     duplicates: 0,
@@ -50,6 +51,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     lastFlushMs: 0,
     maxFlushMs: 0,
     pruned: 0,
+    acksWithheld: 0,
   };
 
   constructor(
@@ -68,10 +70,40 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.schedulePrune(PRUNE_AGAIN_MS);
   }
 
-  /** Hot path: queue every value of the readings, or count them dropped at the limit. */
+  /**
+   * Whether the queue has reached HISTORY_QUEUE_MAX: the ingest then withholds the broker's
+   * acknowledgement of each message until {@link whenAccepting} (QoS 1 devices wait, or the
+   * broker keeps their messages) instead of dropping readings it already acknowledged.
+   */
+  get saturated(): boolean {
+    return this.queuedValues() >= this.config.HISTORY_QUEUE_MAX;
+  }
+
+  /** Resolves once the queue is below HISTORY_QUEUE_MAX again (or the writer stopped). */
+  whenAccepting(): Promise<void> {
+    this.counts.acksWithheld++;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private queuedValues(): number {
+    return this.queue.ts.length + (this.pending?.ts.length ?? 0);
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0 || (this.saturated && !this.stopped)) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Hot path: queue every value of the readings. Beyond HISTORY_QUEUE_MAX the messages in
+   * flight while acknowledgements are withheld still fit (one per publishing connection);
+   * at twice the limit values are dropped and counted.
+   */
   enqueue(deviceId: string, readings: readonly Reading[]): void {
     const q = this.queue;
-    const limit = this.config.HISTORY_QUEUE_MAX - (this.pending?.ts.length ?? 0);
+    const limit = 2 * this.config.HISTORY_QUEUE_MAX - (this.pending?.ts.length ?? 0);
     for (let i = 0; i < readings.length; i++) {
       const { ts, values } = readings[i];
       for (const metric in values) {
@@ -97,6 +129,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     }
     this.writing = this.writePending().finally(() => {
       this.writing = null;
+      this.release();
       // More than one batch queued: keep going without waiting for the next tick.
       if (!this.stopped && !this.pending && this.queue.ts.length > 0)
         setImmediate(() => void this.flush());
@@ -182,6 +215,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       if (this.attempts > 0) break; // the store is failing: do not hold the shutdown
     }
     await this.writing;
+    this.release();
     await this.store.close();
   }
 
@@ -189,7 +223,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     const c = this.counts;
     return {
       kind: this.store.kind,
-      queued: this.queue.ts.length + (this.pending?.ts.length ?? 0),
+      queued: this.queuedValues(),
       queueLimit: this.config.HISTORY_QUEUE_MAX,
       written: c.written,
       duplicates: c.duplicates,
@@ -199,6 +233,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       lastFlushMs: c.lastFlushMs,
       maxFlushMs: c.maxFlushMs,
       pruned: c.pruned,
+      acksWithheld: c.acksWithheld,
     };
   }
 }

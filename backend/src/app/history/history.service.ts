@@ -54,6 +54,14 @@ export class HistoryService {
     return this.pointCount >= this.maxTotal;
   }
 
+  /**
+   * While the durable store's queue is full: a promise of room, for the ingest to hold the
+   * broker's acknowledgement on; else null (acknowledge at once).
+   */
+  backpressure(): Promise<void> | null {
+    return this.writer?.saturated ? this.writer.whenAccepting() : null;
+  }
+
   /** Drop every series of a device (evicted from the registry). */
   forget(deviceId: string): void {
     const series = this.devices.get(deviceId);

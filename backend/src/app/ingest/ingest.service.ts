@@ -71,6 +71,8 @@ export class IngestService {
     const handlers = {
       message: (topic: string, payload: Buffer) => this.handleMessage(topic, payload, Date.now()),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
+      // The history store cannot keep up: acknowledge later rather than drop (issue 13).
+      backpressure: () => this.history.backpressure(),
     };
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers);
     else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth);
