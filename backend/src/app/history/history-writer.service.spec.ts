@@ -38,15 +38,25 @@ describe('HistoryWriter and HistoryReader', () => {
 
   const reading = (ts: number, a: number) => ({ deviceId: 'd1', ts, values: { a } });
 
-  it('counts values beyond HISTORY_QUEUE_MAX as dropped and writes the rest in one flush', async () => {
+  it('is saturated at HISTORY_QUEUE_MAX, drops and counts beyond twice it, then writes', async () => {
     sut.enqueue(
       'd1',
-      Array.from({ length: 12 }, (_, i) => reading(1_000_000 + i, i)),
+      Array.from({ length: 9 }, (_, i) => reading(1_000_000 + i, i)),
     );
-    expect(sut.stats()).toMatchObject({ queued: 10, dropped: { queueFull: 2 } });
-    await sut.flush();
-    expect(sut.stats()).toMatchObject({ queued: 0, written: 10, flushes: 1, duplicates: 0 });
-    expect((await store.readRaw('d1', 'a', 0, Infinity, 100)).ts).toHaveLength(10);
+    expect(sut.saturated).toBe(false);
+    sut.enqueue(
+      'd1',
+      Array.from({ length: 16 }, (_, i) => reading(2_000_000 + i, i)),
+    );
+    expect(sut.saturated).toBe(true);
+    expect(sut.stats()).toMatchObject({ queued: 20, dropped: { queueFull: 5 } });
+    let released = false;
+    const room = sut.whenAccepting().then(() => (released = true));
+    await sut.flush(); // at most BATCH_MAX values per flush: all 20 here
+    await room;
+    expect(released).toBe(true);
+    expect(sut.stats()).toMatchObject({ queued: 0, written: 20, flushes: 1, acksWithheld: 1 });
+    expect((await store.readRaw('d1', 'a', 0, Infinity, 100)).ts).toHaveLength(20);
   });
 
   it('keeps a batch the store refused, retries it, and counts it dropped after the last try', async () => {
