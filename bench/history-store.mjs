@@ -28,7 +28,7 @@ const { PostgresHistoryStore } = require(
   join(root, 'backend/src/app/history/postgres-history.store.ts'),
 );
 const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
-const { BATCH_MAX } = { BATCH_MAX: 5000 }; // history-writer.service.ts (Nest-free copy of the number)
+const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
 const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
 
 const quick = process.argv.includes('--quick');

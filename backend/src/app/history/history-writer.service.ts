@@ -13,8 +13,11 @@ import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './his
  * a query reads (history-reader.service.ts does).
  */
 
-/** Values written in one transaction at most; more queued flush again at once. */
-export const BATCH_MAX = 5000;
+/**
+ * Values written in one transaction at most; more queued flush again at once (after I/O and
+ * timers ran: a SQLite transaction blocks the event loop, ~2 000 values take 20–100 ms).
+ */
+export const BATCH_MAX = 2000;
 /** A batch that failed this many times in a row is dropped (`dropped.writeFailed`). */
 const MAX_ATTEMPTS = 10;
 /** Longest wait between retries of a failing batch. */
