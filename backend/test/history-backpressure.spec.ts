@@ -5,8 +5,19 @@
  * flushed every 10 s stands in for a store falling behind.
  */
 import type { HistoryResponse, IngestStats } from '@pulse/protocol';
-import { getJson, publishTelemetry, sleep, waitFor } from '@pulse/test-support';
-import { usePulse } from './support/pulse';
+import {
+  connectMqtt,
+  endMqtt,
+  getJson,
+  Mosquitto,
+  mosquittoAvailable,
+  publishTelemetry,
+  sleep,
+  startMosquitto,
+  waitFor,
+} from '@pulse/test-support';
+import type { PulseHandle } from '../src/app/pulse';
+import { startTestPulse, usePulse } from './support/pulse';
 
 describe('history store backpressure', () => {
   const fixture = usePulse({
@@ -41,3 +52,51 @@ describe('history store backpressure', () => {
     expect(body.series[0].v).toEqual([...first.map((r) => r.values.a), 100]);
   });
 });
+
+// External broker: the gateway's PUBACK to mosquitto is held, so mqtt.js reads nothing further
+// (mosquitto keeps the rest in its queue for the gateway's session) until the store has room.
+(mosquittoAvailable() ? describe : describe.skip)(
+  'history store backpressure on an external broker',
+  () => {
+    let mosquitto: Mosquitto;
+    let pulse: PulseHandle;
+    beforeAll(async () => {
+      mosquitto = await startMosquitto();
+      pulse = await startTestPulse({
+        MQTT_URL: mosquitto.url,
+        HISTORY_QUEUE_MAX: '10',
+        HISTORY_FLUSH_MS: '10000',
+      });
+    });
+    afterAll(async () => {
+      await pulse?.close();
+      await mosquitto?.stop();
+    });
+
+    it('takes the next message only once the store has room, and loses nothing', async () => {
+      const stats = async () => (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body;
+      const device = await connectMqtt(mosquitto.url);
+      try {
+        const t0 = Date.now() - 60_000;
+        const first = Array.from({ length: 12 }, (_, i) => ({ ts: t0 + i, values: { a: i } }));
+        await publishTelemetry(device, 'slow-store-2', first);
+        await publishTelemetry(device, 'slow-store-2', { ts: t0 + 100, values: { a: 100 } });
+        await waitFor(async () => ((await stats()).history.store?.acksWithheld ?? 0) >= 1, {
+          message: 'the acknowledgement withheld',
+        });
+        await sleep(500);
+        expect((await stats()).messages.telemetry).toBe(1);
+        await waitFor(async () => (await stats()).messages.telemetry === 2, {
+          timeoutMs: 15_000,
+          message: 'the second message after the flush',
+        });
+        const { body } = await getJson<HistoryResponse>(
+          `${pulse.httpUrl}/api/devices/slow-store-2/history?from=${t0}`,
+        );
+        expect(body.series[0].v).toEqual([...first.map((r) => r.values.a), 100]);
+      } finally {
+        await endMqtt(device);
+      }
+    });
+  },
+);
