@@ -23,6 +23,7 @@ export * from './lib/screens';
 export * from './lib/device-credentials';
 export * from './lib/backoff';
 export * from './lib/clock';
+export * from './lib/receive-clock';
 export * from './lib/series-buffer';
 export type { DeviceMeta } from './lib/model.schema';
 export type { SubscribeRequest, UnsubscribeRequest } from './lib/live.schema';

@@ -13,3 +13,4 @@ export * from './lib/embedded-broker';
 export * from './lib/mosquitto';
 export * from './lib/processes';
 export * from './lib/tls';
+export * from './lib/postgres';

@@ -27,7 +27,7 @@ import { SqliteDeviceStore } from './devices/sqlite-device.store';
 import { DevicesController } from './devices/devices.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
-import { HistoryService } from './history/history.service';
+import { HISTORY_PROVIDERS } from './history/history.providers';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
 import { MqttRepository } from './ingest/mqtt.repository';
@@ -67,7 +67,7 @@ const services = [
   DeviceRegistryService,
   DeviceOriginsService,
   FleetSummaryService,
-  HistoryService,
+  ...HISTORY_PROVIDERS,
   IngestService,
   StatsService,
   MetricsService,

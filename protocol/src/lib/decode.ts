@@ -1,5 +1,6 @@
 import { isValidId, quote } from './ids';
 import { DEFAULT_DECODE_LIMITS, DecodeLimits, LIMITS } from './limits';
+import type { ReceiveClock } from './receive-clock';
 import type { Reading } from './model';
 import { DeviceMeta, DeviceMetaSchema } from './model.schema';
 import { Rejection, RejectReason } from './rejections';
@@ -41,12 +42,15 @@ function utf8ByteLength(text: string): number {
  * @param topic     MQTT topic the message arrived on
  * @param payload   raw payload bytes (or a string, for tests and tools)
  * @param now       server receive time in ms; readings without `ts` get it
+ * @param clock     stamps readings without `ts` instead (per device monotonic, so none of
+ *                  them collide: a batch of 5 gets now, now+1, …); the backend passes one
  */
 export function decodeDeviceMessage(
   topic: string,
   payload: Uint8Array | string,
   now: number,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  clock?: ReceiveClock,
 ): DecodedMessage {
   const parsed = parseTopic(topic);
   if (!parsed)
@@ -109,7 +113,7 @@ export function decodeDeviceMessage(
   } catch {
     return reject(deviceId, 'json', `telemetry is not JSON: ${quote(text)}`);
   }
-  return decodeTelemetry(deviceId, json, now, limits);
+  return decodeTelemetry(deviceId, json, now, limits, clock);
 }
 
 /** Decode an already-parsed telemetry body (object or batch array). */
@@ -118,6 +122,7 @@ export function decodeTelemetry(
   json: unknown,
   now: number,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  clock?: ReceiveClock,
 ): DecodedMessage {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
@@ -131,11 +136,11 @@ export function decodeTelemetry(
       );
     }
     for (let i = 0; i < json.length; i++) {
-      const error = decodeReading(deviceId, json[i], now, limits, readings);
+      const error = decodeReading(deviceId, json[i], now, limits, readings, clock);
       if (error) rejections.push({ reason: error.reason, detail: `[${i}] ${error.detail}` });
     }
   } else {
-    const error = decodeReading(deviceId, json, now, limits, readings);
+    const error = decodeReading(deviceId, json, now, limits, readings, clock);
     if (error) rejections.push(error);
   }
   if (readings.length === 0) return { kind: 'rejected', deviceId, rejections };
@@ -152,6 +157,7 @@ function decodeReading(
   now: number,
   limits: DecodeLimits,
   out: Reading[],
+  clock?: ReceiveClock,
 ): Rejection | null {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     return { reason: 'shape', detail: `reading ${quote(item)} must be a JSON object` };
@@ -214,6 +220,8 @@ function decodeReading(
     values[key] = value;
   }
   if (count === 0) return { reason: 'empty', detail: 'reading has no metric values' };
+  // Stamped last, so a rejected reading takes no stamp.
+  if (rawTs === undefined && clock) ts = clock.next(deviceId, now);
   out.push({ deviceId, ts, values });
   return null;
 }

@@ -27,6 +27,32 @@ export interface DeviceOrigin {
   skipped: { field: string; reason: string; at: number }[];
 }
 
+/** `GET /api/stats` → `history.store`: the durable history store's write queue and counters. */
+export interface HistoryStoreStats {
+  kind: 'sqlite' | 'postgres';
+  /** Values waiting to be written, and the most that may wait (HISTORY_QUEUE_MAX). */
+  queued: number;
+  queueLimit: number;
+  /** Values written new, and values the store already held (a retry's duplicate, kept once). */
+  written: number;
+  duplicates: number;
+  /**
+   * Values never written, by reason: the queue was at twice HISTORY_QUEUE_MAX (acknowledgements
+   * are withheld from the limit on, so only QoS 0 floods or many connections reach it), or the
+   * store failed every retry.
+   */
+  dropped: { queueFull: number; writeFailed: number };
+  /** Transactions written, failed write attempts (retried), last and slowest flush in ms. */
+  flushes: number;
+  failures: number;
+  lastFlushMs: number;
+  maxFlushMs: number;
+  /** Rows (PostgreSQL: rows or day partitions) deleted by retention. */
+  pruned: number;
+  /** Messages whose broker acknowledgement waited for room in the queue (QoS 1 backpressure). */
+  acksWithheld?: number;
+}
+
 /** `GET /api/stats`: ingest and fan-out counters since start. */
 export interface IngestStats {
   startedAt: number;
@@ -60,6 +86,8 @@ export interface IngestStats {
     limit?: number;
     /** Points not kept, or that pushed out their series' oldest, while at the limit. */
     overBudget?: number;
+    /** The durable store behind the recent window (docs/decisions/0021). */
+    store?: HistoryStoreStats;
   };
   live: {
     clients: number;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createBroker } from 'aedes';
 import type Aedes from 'aedes';
+import type { AedesOptions } from 'aedes';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
@@ -16,7 +17,11 @@ import { SecurityCounters } from '../security/security-counters.service';
 import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
 
 /** A message as the broker routes it: topic and payload bytes. */
-export type InProcessHandler = (topic: string, payload: Buffer) => void;
+/**
+ * A promise returned holds every further publish (before its PUBACK: Aedes acknowledges a QoS 1
+ * message once `authorizePublish` passes, before delivering it) until it settles.
+ */
+export type InProcessHandler = (topic: string, payload: Buffer) => void | Promise<void>;
 
 /**
  * The part of the embedded broker the ingest uses: an in-process subscription
@@ -26,6 +31,8 @@ export interface InProcessBroker {
   /** Subscribe `handler` to the filters; resolves once the broker routes to it. */
   subscribe(filters: readonly string[], handler: InProcessHandler): Promise<() => Promise<void>>;
 }
+
+type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
 /**
  * The embedded MQTT broker (Aedes, in memory) used when MQTT_URL is unset, so
@@ -43,6 +50,8 @@ export interface InProcessBroker {
 export class EmbeddedBrokerRepository {
   private readonly logger = new Logger('EmbeddedBroker');
   private aedes: Aedes | null = null;
+  /** Set while the in-process subscriber asks to hold publishes (see {@link held}). */
+  private hold: Promise<void> | null = null;
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
@@ -96,11 +105,34 @@ export class EmbeddedBrokerRepository {
     const aedes = createBroker({
       authenticate: this.auth.authenticate,
       ...hooks,
-      authorizePublish: this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
+      authorizePublish: this.held(
+        this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
+      ),
     });
     this.aedes = aedes;
     return {
-      subscribe: (filters, handler) => subscribeInProcess(aedes, filters, handler),
+      subscribe: (filters, handler) =>
+        subscribeInProcess(aedes, filters, (topic, payload) => {
+          const wait = handler(topic, payload);
+          if (!wait) return;
+          const hold: Promise<void> = wait.then(() => {
+            if (this.hold === hold) this.hold = null;
+          });
+          this.hold = hold;
+        }),
+    };
+  }
+
+  /**
+   * While the ingest holds (its history store is full: issue 13), device publishes wait here,
+   * before Aedes sends their PUBACK: a QoS 1 device is not acknowledged, and stops once its
+   * in-flight window is full, instead of the gateway dropping readings it acknowledged.
+   */
+  private held(authorize: AuthorizePublish): AuthorizePublish {
+    return (client, packet, callback) => {
+      const hold = this.hold;
+      if (!hold || !client) return authorize(client, packet, callback);
+      void hold.then(() => authorize(client, packet, callback));
     };
   }
 
@@ -189,8 +221,12 @@ function subscribeInProcess(
 ): Promise<() => Promise<void>> {
   const deliver = (packet: { topic: string; payload: string | Buffer }, done: () => void): void => {
     const { payload } = packet;
-    handler(packet.topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
-    done();
+    const wait = handler(
+      packet.topic,
+      typeof payload === 'string' ? Buffer.from(payload) : payload,
+    );
+    if (wait) void wait.then(done, done);
+    else done();
   };
   const each = (call: (filter: string, fn: typeof deliver, done: () => void) => void) =>
     Promise.all(

@@ -9,6 +9,28 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+/** A retention: `<n>d`, `<n>h`, `<n>m`, `<n>s` or ms; 1 hour to 10 years. */
+const retention = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 7d, 12h, 30m or milliseconds')
+  .transform((text) => {
+    const [, n, unit] = /^(\d+)([a-z]*)$/.exec(text) as RegExpExecArray;
+    return Number(n) * DURATION_UNITS[unit || 'ms'];
+  })
+  .pipe(
+    z
+      .number()
+      .min(3_600_000, 'must be at least 1h')
+      .max(3650 * 86_400_000, 'must be at most 3650d'),
+  );
+
 /**
  * ALLOWED_ORIGINS entries, or one message per bad entry. Exact origins only (lower case, no
  * default port, no path), so what the operator wrote is what the origin check compares.
@@ -245,6 +267,25 @@ export const ConfigSchema = z.object({
     .max(30 * 86_400_000)
     .default(600_000),
   // --- end of the flood budgets block.
+  // ───────── durable history (history/; docs/decisions/0021) ─────────
+  /**
+   * PostgreSQL connection URL (`postgres://user:pass@host:5432/db`): readings history goes there
+   * (time-partitioned tables, migrated at boot). Unset: the SQLite file under DATA_DIR.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a URL like postgres://user@host:5432/pulse')
+    .optional(),
+  /** Readings values waiting to be written at most; beyond, new ones are dropped and counted. Default 200000. */
+  HISTORY_QUEUE_MAX: positiveInt(10_000_000).default(200_000),
+  /** How often queued readings are written (one transaction per flush). Default 500 ms. */
+  HISTORY_FLUSH_MS: positiveInt(60_000).default(500),
+  /** How long every raw reading is kept (`90d`, `12h`, `30m` or ms). Default 7d. */
+  RETENTION_RAW: retention.prefault('7d'),
+  /** How long 1-minute min/max/avg/count rollups are kept. Default 90d. */
+  RETENTION_1M: retention.prefault('90d'),
+  /** How long 1-hour rollups are kept. Default 730d (2 years). */
+  RETENTION_1H: retention.prefault('730d'),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

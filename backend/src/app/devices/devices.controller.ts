@@ -10,7 +10,7 @@ import {
 import { groupScope, inScope, Principal } from '../auth/principal';
 import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
-import { HistoryService } from '../history/history.service';
+import { HistoryReader } from '../history/history-reader.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { DeviceOriginsService } from './device-origins.service';
 import { DeviceRegistryService } from './device-registry.service';
@@ -26,7 +26,7 @@ export class DevicesController {
     @Inject(CONFIG)
     private readonly config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
     private readonly registry: DeviceRegistryService,
-    private readonly history: HistoryService,
+    private readonly history: HistoryReader,
     private readonly origins: DeviceOriginsService,
   ) {}
 
@@ -53,17 +53,19 @@ export class DevicesController {
 
   /**
    * `from` defaults to now − HISTORY_WINDOW_MS, `to` to no limit, `maxPoints`
-   * (per metric) to HISTORY_MAX_POINTS; beyond maxPoints the most recent points are returned.
+   * (per metric) to HISTORY_MAX_POINTS. Within the recent window, beyond maxPoints the most
+   * recent points are returned; a range reaching past it is read from the durable store and
+   * min/max decimated over the whole range (docs/decisions/0021).
    */
   @Get(':id/history')
-  getHistory(
+  async getHistory(
     @Param('id') id: string,
     @Query(new ZodValidationPipe(HistoryQuerySchema)) query: HistoryQuery,
     @CurrentPrincipal() principal: Principal,
-  ): HistoryResponse {
+  ): Promise<HistoryResponse> {
     this.require(id, principal);
     const from = query.from ?? Date.now() - this.config.HISTORY_WINDOW_MS;
-    const series = this.history.query(
+    const series = await this.history.query(
       id,
       from,
       query.to ?? Infinity,

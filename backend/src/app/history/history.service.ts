@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, Reading, SeriesBuffer } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
+import { HistoryWriter } from './history-writer.service';
 
 /**
  * Bounded in-process history: one {@link SeriesBuffer} per device + metric,
@@ -13,13 +14,22 @@ import { CONFIG, Config } from '../config/config';
  * replaces its series' oldest instead (or is not kept, for a series of one point or a new
  * one), counted in `overBudget`.
  *
- * Written only by the ingest; read by the devices controller and the live subscriptions. Owns
- * the stored points; must not publish anything, know who asks, or pick a query's window and
+ * The recent window in front of the durable store: {@link record} also queues every reading
+ * for the {@link HistoryWriter} (when there is one), and {@link edge} tells from which ts a
+ * series here is complete, so the history reader takes older points from the store
+ * (docs/decisions/0021).
+ *
+ * Written only by the ingest; read by the history reader and the live subscriptions. Owns
+ * the points in memory; must not publish anything, know who asks, or pick a query's window and
  * point budget (its callers do).
  */
 @Injectable()
 export class HistoryService {
   private readonly devices = new Map<string, Map<string, SeriesBuffer>>();
+  /** ts of the first point each series held: a late point below it does not make it complete. */
+  private readonly since = new WeakMap<SeriesBuffer, number>();
+  /** Series that gave up points to the total budget. */
+  private readonly shedFrom = new WeakSet<SeriesBuffer>();
   private seriesCount = 0;
   private pointCount = 0;
   private overBudgetCount = 0;
@@ -31,6 +41,8 @@ export class HistoryService {
     @Inject(CONFIG)
     config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'> &
       Partial<Pick<Config, 'HISTORY_MAX_TOTAL_POINTS'>>,
+    /** The durable store's queue (absent in unit specs of the window alone). */
+    @Optional() private readonly writer?: HistoryWriter,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
     this.maxPoints = config.HISTORY_MAX_POINTS;
@@ -40,6 +52,14 @@ export class HistoryService {
   /** Whether all points together have reached HISTORY_MAX_TOTAL_POINTS. */
   get overBudget(): boolean {
     return this.pointCount >= this.maxTotal;
+  }
+
+  /**
+   * While the durable store's queue is full: a promise of room, for the ingest to hold the
+   * broker's acknowledgement on; else null (acknowledge at once).
+   */
+  backpressure(): Promise<void> | null {
+    return this.writer?.saturated ? this.writer.whenAccepting() : null;
   }
 
   /** Drop every series of a device (evicted from the registry). */
@@ -53,6 +73,7 @@ export class HistoryService {
 
   /** Record readings of one device (hot path: plain loops). */
   record(deviceId: string, readings: readonly Reading[]): void {
+    this.writer?.enqueue(deviceId, readings);
     let series = this.devices.get(deviceId);
     if (!series) {
       series = new Map();
@@ -69,6 +90,7 @@ export class HistoryService {
             continue;
           }
           buffer = new SeriesBuffer(this.maxPoints);
+          this.since.set(buffer, ts);
           series.set(metric, buffer);
           this.seriesCount++;
         }
@@ -82,8 +104,30 @@ export class HistoryService {
   /** Over the total by one point: the series just written gives up its oldest (maybe that one). */
   private shed(buffer: SeriesBuffer): void {
     this.overBudgetCount++;
+    this.shedFrom.add(buffer);
     // pruneBefore drops every point older than the second oldest: exactly one (ts are unique).
     this.pointCount -= buffer.size > 1 ? buffer.pruneBefore(buffer.tAt(1)) : 0;
+  }
+
+  /**
+   * The ts from which this window holds every point of the series received since it was
+   * started here (its first point, or where dropped points end); +Infinity when it holds
+   * none. Older points are the store's to answer.
+   */
+  edge(deviceId: string, metric: string): number {
+    const buffer = this.devices.get(deviceId)?.get(metric);
+    if (!buffer || buffer.size === 0) return Infinity;
+    const since = this.since.get(buffer) ?? -Infinity;
+    // Points that left by the point cap or the total budget: complete from the oldest held
+    // only. Points that left by the window: complete from newest − window (older are refused).
+    if (buffer.size >= buffer.maxPoints || this.shedFrom.has(buffer))
+      return Math.max(since, buffer.tAt(0));
+    return Math.max(since, Math.min(buffer.tAt(0), buffer.newest - this.windowMs));
+  }
+
+  /** Metric names held for a device. */
+  metricsOf(deviceId: string): string[] {
+    return [...(this.devices.get(deviceId)?.keys() ?? [])];
   }
 
   /**

@@ -92,7 +92,8 @@ describe('IngestService', () => {
     expect(alerts.onReadings).toHaveBeenCalledTimes(1);
     expect(alerts.onReadings).toHaveBeenCalledWith([
       { deviceId: 'd1', ts: now, values: { a: 1 } },
-      { deviceId: 'd1', ts: now, values: { a: 2 } },
+      // Without ts, the second of a batch gets the next ms: readings never collide (issue 13).
+      { deviceId: 'd1', ts: now + 1, values: { a: 2 } },
     ]);
     send('devices/d1/status', 'offline');
     send('devices/d1/status', 'offline');

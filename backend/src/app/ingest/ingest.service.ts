@@ -5,6 +5,7 @@ import {
   GatewayStatus,
   IngestStats,
   RejectReason,
+  ReceiveClock,
   Rejection,
   decodeDeviceMessage,
   emptyRejectCounts,
@@ -44,6 +45,8 @@ export class IngestService {
   private readonly perSource = new Map<string, number>();
   private readonly skippedFields = new Map<string, number>();
   private readonly unmatchedTopics = new Set<string>();
+  /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
+  private readonly receiveClock = new ReceiveClock();
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -84,6 +87,8 @@ export class IngestService {
     const handlers = {
       message: (topic: string, payload: Buffer) => this.handleMessage(topic, payload, Date.now()),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
+      // The history store cannot keep up: acknowledge later rather than drop (issue 13).
+      backpressure: () => this.history.backpressure(),
     };
     const filters = this.sources.filters();
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers, filters);
@@ -103,11 +108,11 @@ export class IngestService {
   handleMessage(topic: string, payload: Uint8Array, now: number): void {
     this.messages.received++;
     if (!topic.startsWith('devices/')) {
-      const routed = this.sources.route(topic, payload, now);
+      const routed = this.sources.route(topic, payload, now, this.receiveClock);
       if (routed) return this.applyRouted(routed, now);
       return this.countUnmatched(topic);
     }
-    this.apply(decodeDeviceMessage(topic, payload, now), now);
+    this.apply(decodeDeviceMessage(topic, payload, now, undefined, this.receiveClock), now);
   }
 
   /** A message on a topic neither the contract nor any source names: rejected as `topic`. */

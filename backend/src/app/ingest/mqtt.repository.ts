@@ -9,6 +9,11 @@ export interface MqttHandlers {
   /** Called for every message; must not throw (it is wrapped anyway). */
   message(topic: string, payload: Buffer): void;
   connection(connected: boolean): void;
+  /**
+   * After each message: a promise to hold the broker's acknowledgement on (PUBACK to the
+   * device, or to the external broker) while a downstream store catches up; null: at once.
+   */
+  backpressure?(): Promise<void> | null;
 }
 
 /** How long `connect()` waits for the first CONNACK + SUBACK before going on in the background. */
@@ -61,9 +66,10 @@ export class MqttRepository {
     extraFilters: readonly string[] = [],
   ): Promise<void> {
     this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
-    this.detachInProcess = await broker.subscribe(this.filters, (topic, payload) =>
-      this.deliver(handlers, topic, payload),
-    );
+    this.detachInProcess = await broker.subscribe(this.filters, (topic, payload) => {
+      this.deliver(handlers, topic, payload);
+      return handlers.backpressure?.() ?? undefined;
+    });
     this.connected = true;
     this.everConnected = true;
     handlers.connection(true);
@@ -110,6 +116,12 @@ export class MqttRepository {
       else this.subscribe(client, () => this.markReady());
     });
     client.on('message', (topic, payload) => this.deliver(handlers, topic, payload));
+    // mqtt.js sends the PUBACK once handleMessage calls back (after the 'message' event).
+    client.handleMessage = (_packet, callback) => {
+      const wait = handlers.backpressure?.();
+      if (wait) void wait.then(() => callback());
+      else callback();
+    };
     client.on('error', (error) =>
       this.errorLog.report('error', `broker ${url}: ${describeError(error, auth.username)}`),
     );

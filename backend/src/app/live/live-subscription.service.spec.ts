@@ -1,4 +1,4 @@
-import { FLEET_ROOM, Reading, deviceRoom, groupRoom } from '@pulse/protocol';
+import { FLEET_ROOM, Reading, SubscribeAck, deviceRoom, groupRoom } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import {
@@ -31,6 +31,10 @@ describe('LiveSubscriptionService', () => {
     history.record(deviceId, readings);
   };
 
+  // Without a durable store every ack is synchronous.
+  const subscribe = (...args: Parameters<LiveSubscriptionService['subscribe']>) =>
+    sut.subscribe(...args) as SubscribeAck;
+
   beforeEach(() => {
     registry = new DeviceRegistryService({ MAX_DEVICES: 100 });
     history = new HistoryService({ HISTORY_WINDOW_MS: 3_600_000, HISTORY_MAX_POINTS: 10_000 });
@@ -41,7 +45,7 @@ describe('LiveSubscriptionService', () => {
   it('joins the device, group and fleet rooms and acknowledges with their devices and history', () => {
     feed('d1', 10, 'hall');
     feed('d2', 10, 'yard');
-    const ack = sut.subscribe(membership, { devices: ['d1'], groups: ['yard'], fleet: false });
+    const ack = subscribe(membership, { devices: ['d1'], groups: ['yard'], fleet: false });
     if (!ack.ok) throw new Error(ack.error);
     expect(new Set(ack.rooms)).toEqual(new Set([deviceRoom('d1'), groupRoom('yard')]));
     expect(ack.devices.map((d) => d.deviceId).sort()).toEqual(['d1', 'd2']);
@@ -53,7 +57,7 @@ describe('LiveSubscriptionService', () => {
 
   it('spreads history from `since` over the range, up to maxPoints per series', () => {
     feed('d1', 100);
-    const ack = sut.subscribe(membership, { devices: ['d1'], since: now - 49_000, maxPoints: 5 });
+    const ack = subscribe(membership, { devices: ['d1'], since: now - 49_000, maxPoints: 5 });
     if (!ack.ok) throw new Error(ack.error);
     const [series] = ack.history;
     expect(series.t.length).toBeLessThanOrEqual(5);
@@ -64,16 +68,16 @@ describe('LiveSubscriptionService', () => {
 
   it('sends the default window and DEFAULT_ACK_POINTS without since/maxPoints, none with history:false', () => {
     feed('d1', 2 * DEFAULT_ACK_POINTS);
-    const ack = sut.subscribe(membership, { fleet: true });
+    const ack = subscribe(membership, { fleet: true });
     if (!ack.ok) throw new Error(ack.error);
     expect(ack.history[0].t.length).toBeLessThanOrEqual(DEFAULT_ACK_POINTS);
     expect(ack.history[0].t[0]).toBeGreaterThanOrEqual(now - 60_000);
-    const none = sut.subscribe(membership, { fleet: true, history: false });
+    const none = subscribe(membership, { fleet: true, history: false });
     expect(none).toMatchObject({ ok: true, history: [], rooms: [FLEET_ROOM] });
   });
 
   it('answers a bad request with the schema issues and changes nothing', () => {
-    const ack = sut.subscribe(membership, { devices: ['bad id!'] });
+    const ack = subscribe(membership, { devices: ['bad id!'] });
     expect(ack.ok).toBe(false);
     expect(ack.ok ? '' : ack.error).toMatch(/devices/);
     expect(rooms.size).toBe(0);
@@ -81,8 +85,8 @@ describe('LiveSubscriptionService', () => {
 
   it(`refuses a subscription beyond ${MAX_ROOMS_PER_SOCKET} rooms per connection`, () => {
     const devices = Array.from({ length: MAX_ROOMS_PER_SOCKET }, (_, i) => `d${i}`);
-    expect(sut.subscribe(membership, { devices }).ok).toBe(true);
-    const ack = sut.subscribe(membership, { devices: ['one-more'] });
+    expect(subscribe(membership, { devices }).ok).toBe(true);
+    const ack = subscribe(membership, { devices: ['one-more'] });
     expect(ack).toEqual({
       ok: false,
       error: `subscription would need ${MAX_ROOMS_PER_SOCKET + 1} rooms; at most ${MAX_ROOMS_PER_SOCKET} per connection`,
@@ -90,7 +94,7 @@ describe('LiveSubscriptionService', () => {
   });
 
   it('leaves the rooms of an unsubscribe and acknowledges what is left', () => {
-    sut.subscribe(membership, { devices: ['d1', 'd2'], fleet: true, history: false });
+    subscribe(membership, { devices: ['d1', 'd2'], fleet: true, history: false });
     const ack = sut.unsubscribe(membership, { devices: ['d1'], fleet: true });
     expect(ack).toEqual({ ok: true, rooms: [deviceRoom('d2')] });
     expect(sut.unsubscribe(membership, { devices: 42 }).ok).toBe(false);

@@ -16,6 +16,7 @@ import {
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
+import { HistoryReader } from '../history/history-reader.service';
 import { HistoryService } from '../history/history.service';
 
 /** Rooms one socket may be in (devices + groups + fleet), unknown devices included. */
@@ -47,6 +48,8 @@ export class LiveSubscriptionService {
     private readonly history: HistoryService,
     /** Answers `summary: true` (absent in specs that do not ask for it). */
     @Optional() private readonly summary?: FleetSummaryService,
+    /** Ranges reaching past the recent window, from the durable store (absent in unit specs). */
+    @Optional() private readonly reader?: HistoryReader,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
   }
@@ -55,12 +58,14 @@ export class LiveSubscriptionService {
    * `scope`: the groups a scoped principal (a wall screen's token) may watch, or null for
    * every group. A scoped request for the fleet, another group, or a device not known to be in
    * one of its groups is refused whole with `forbidden`; its `summary` is filtered to its groups.
+   * A promise when part of the history is read from the durable store (docs/decisions/0021):
+   * the recent window and the room join are still taken now, the stored past before them later.
    */
   subscribe(
     membership: RoomMembership,
     raw: unknown,
     scope: readonly string[] | null = null,
-  ): SubscribeAck {
+  ): SubscribeAck | Promise<SubscribeAck> {
     const parsed = SubscribeRequestSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
     const request = parsed.data;
@@ -98,6 +103,7 @@ export class LiveSubscriptionService {
     }
 
     const history: MetricSeries[] = [];
+    const parts: (MetricSeries[] | Promise<MetricSeries[]>)[] = [];
     if (request.history !== false) {
       const from = request.since ?? serverTime - this.windowMs;
       const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
@@ -106,17 +112,16 @@ export class LiveSubscriptionService {
         if (budget <= 0) break;
         // Spread over the range (decimated), not the latest points: a refill after `lagged`
         // or a reconnect must cover the whole gap, and a chart its whole window.
-        for (const series of this.history.query(
+        const part = (this.reader ?? this.history).query(
           deviceId,
           from,
           Infinity,
           Math.min(maxPoints, budget),
           undefined,
           'spread',
-        )) {
-          budget -= series.t.length;
-          history.push(series);
-        }
+        );
+        if (Array.isArray(part)) for (const series of part) budget -= series.t.length;
+        parts.push(part);
       }
     }
 
@@ -131,7 +136,20 @@ export class LiveSubscriptionService {
     };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
     if (summary) ack.summary = summary.wireSnapshot(scope, serverTime);
-    return ack;
+    if (parts.every((part) => Array.isArray(part))) {
+      for (const part of parts as MetricSeries[][]) history.push(...part);
+      return ack;
+    }
+    return Promise.all(parts).then((resolved) => {
+      let budget = MAX_ACK_POINTS;
+      for (const part of resolved)
+        for (const series of part) {
+          if (budget <= 0) break;
+          budget -= series.t.length;
+          history.push(series);
+        }
+      return ack;
+    });
   }
 
   private withinScope(request: SubscribeRequest, scope: readonly string[]): boolean {

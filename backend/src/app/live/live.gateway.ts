@@ -178,6 +178,17 @@ export class LiveGateway {
           ? { ok: false, error: 'invalid', message: 'internal error' }
           : { ok: false, error: 'internal error' };
     }
+    if (response instanceof Promise) {
+      // History read from the durable store: answered when it is there.
+      response.then(
+        (value) => ack?.(value),
+        (error) => {
+          this.logger.error(`${event} failed: ${String(error)}`);
+          ack?.({ ok: false, error: 'internal error' });
+        },
+      );
+      return;
+    }
     ack?.(response);
   }
 
@@ -199,9 +210,16 @@ export class LiveGateway {
       }));
   }
 
-  private subscribeAndCount(socket: LiveSocket, raw: unknown): SubscribeAck {
+  private subscribeAndCount(
+    socket: LiveSocket,
+    raw: unknown,
+  ): SubscribeAck | Promise<SubscribeAck> {
     const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
     const ack = this.subscriptions.subscribe(membership(socket), raw, scope);
+    return ack instanceof Promise ? ack.then((done) => this.count(done)) : this.count(ack);
+  }
+
+  private count(ack: SubscribeAck): SubscribeAck {
     if (ack.ok) {
       let points = 0;
       for (const series of ack.history) points += series.t.length;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryWriter } from '../history/history-writer.service';
 import { HistoryService } from '../history/history.service';
 import { IngestService } from '../ingest/ingest.service';
 import { LiveGateway } from '../live/live.gateway';
@@ -23,6 +24,7 @@ export class StatsService {
     private readonly live: LiveGateway,
     private readonly alerts: AlertsService,
     private readonly security: SecurityCounters,
+    private readonly historyStore: HistoryWriter,
   ) {}
 
   collect(): IngestStats {
@@ -30,7 +32,7 @@ export class StatsService {
       startedAt: this.startedAt,
       ...this.ingest.stats(),
       devices: this.registry.stats(),
-      history: this.history.stats(),
+      history: { ...this.history.stats(), store: this.historyStore.stats() },
       live: this.live.stats(),
       alerts: this.alerts.stats(),
       security: this.security.stats(),

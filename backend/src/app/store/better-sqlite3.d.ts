@@ -13,6 +13,11 @@ declare module 'better-sqlite3' {
       run(...params: unknown[]): RunResult;
       get(...params: unknown[]): unknown;
       all(...params: unknown[]): unknown[];
+      iterate(...params: unknown[]): IterableIterator<unknown>;
+      /** Rows as arrays of column values instead of objects. */
+      raw(toggle?: boolean): this;
+      /** Rows as their first column's value. */
+      pluck(toggle?: boolean): this;
     }
     interface Database {
       readonly open: boolean;

@@ -12,6 +12,7 @@ import {
   decodeTelemetry,
   decodeValue,
   quote,
+  ReceiveClock,
   switchValue,
   toId,
 } from '@pulse/protocol';
@@ -96,10 +97,15 @@ export class SourceRouter {
   }
 
   /** Null when no source matches `topic`. */
-  route(topic: string, payload: Uint8Array | string, now: number): Routed | null {
+  route(
+    topic: string,
+    payload: Uint8Array | string,
+    now: number,
+    clock?: ReceiveClock,
+  ): Routed | null {
     for (const c of this.compiled) {
       const levels = c.match(topic);
-      if (levels) return this.decode(c, topic, levels, payload, now);
+      if (levels) return this.decode(c, topic, levels, payload, now, clock);
     }
     return null;
   }
@@ -120,6 +126,7 @@ export class SourceRouter {
     levels: string[],
     payload: Uint8Array | string,
     now: number,
+    clock?: ReceiveClock,
   ): Routed {
     const { source } = c;
     const routed: Routed = { source: source.name, messages: [], skipped: [], meta: new Map() };
@@ -182,7 +189,14 @@ export class SourceRouter {
       routed.messages.push(rejected(topicDevice, 'empty', `${source.format}: no numeric field`));
     for (const [device, readings] of byDevice) {
       routed.messages.push(
-        decodeTelemetry(device, readings.length === 1 ? readings[0] : readings, now),
+        // Readings without a time get the receive time, per device monotonic (as the contract's).
+        decodeTelemetry(
+          device,
+          readings.length === 1 ? readings[0] : readings,
+          now,
+          undefined,
+          clock,
+        ),
       );
       const units = { ...source.meta?.units, ...result.units };
       const meta: DeviceMeta = {

@@ -1,0 +1,145 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { LIMITS, MetricSeries, SeriesBuffer } from '@pulse/protocol';
+import { CONFIG, Config } from '../config/config';
+import { downsample } from './history-buckets';
+import { HISTORY_STORE, HistoryStore, RetentionCutoffs } from './history-store';
+import { HistoryService } from './history.service';
+
+/*
+ * Answers history ranges from two places that meet at one edge per series: the in-memory
+ * recent window (HistoryService) from `edge` on, the durable store before it. Both halves are
+ * disjoint by construction (store: ts < edge; window: ts >= edge), so the join has neither a
+ * gap nor a duplicate; the window half is read synchronously at the call, so a subscribe
+ * snapshot still comes before its room join (docs/decisions/0021). A range the window covers
+ * never touches the store. Owns this join and the split of the point budget; must not write.
+ */
+
+type PickMode = 'latest' | 'spread';
+
+@Injectable()
+export class HistoryReader {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    @Inject(CONFIG)
+    private readonly config: Pick<Config, 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'>,
+    private readonly recent: HistoryService,
+    @Optional() @Inject(HISTORY_STORE) private readonly store?: HistoryStore,
+  ) {}
+
+  /**
+   * One device's series over `[from, to]`, at most `maxPoints` points each. Synchronous when
+   * the recent window holds the whole range (`pick` as HistoryService.query); otherwise a
+   * promise, and each series that reaches the store is min/max decimated over the whole range.
+   */
+  query(
+    deviceId: string,
+    from: number,
+    to: number,
+    maxPoints: number,
+    metrics?: readonly string[],
+    pick: PickMode = 'latest',
+  ): MetricSeries[] | Promise<MetricSeries[]> {
+    const store = this.store;
+    const asked = metrics && metrics.length > 0 ? metrics : undefined;
+    const names = asked ?? this.recent.metricsOf(deviceId);
+    // Before this process started, the store may hold metrics the window never saw.
+    const storeNames = !asked && from < this.startedAt;
+    if (!store || (!storeNames && names.every((m) => from >= this.recent.edge(deviceId, m))))
+      return this.recent.query(deviceId, from, to, maxPoints, asked, pick);
+    // The window's halves now, before any await: the snapshot is taken at the call.
+    const recent = new Map<string, MetricSeries>();
+    for (const metric of names) {
+      const edge = this.recent.edge(deviceId, metric);
+      if (edge === Infinity) continue;
+      const [series] = this.recent.query(
+        deviceId,
+        Math.max(from, edge),
+        to,
+        maxPoints,
+        [metric],
+        'spread',
+      );
+      if (series) recent.set(metric, series);
+    }
+    return this.withStored(store, deviceId, from, to, maxPoints, names, storeNames, recent);
+  }
+
+  private async withStored(
+    store: HistoryStore,
+    deviceId: string,
+    from: number,
+    to: number,
+    maxPoints: number,
+    names: readonly string[],
+    storeNames: boolean,
+    recent: Map<string, MetricSeries>,
+  ): Promise<MetricSeries[]> {
+    const all = new Set(names);
+    if (storeNames) for (const metric of await store.metricsOf(deviceId)) all.add(metric);
+    const now = Date.now();
+    const cutoffs = this.cutoffs(now);
+    const out: MetricSeries[] = [];
+    for (const metric of [...all].sort()) {
+      const edge = this.recent.edge(deviceId, metric);
+      const live = recent.get(metric);
+      // A store-only series (edge +Infinity) may hold readings up to the allowed clock skew ahead.
+      const end = Math.min(edge, to + 1, now + LIMITS.maxFutureSkewMs + 1);
+      const past =
+        from < end
+          ? await downsample(store, deviceId, metric, from, end, maxPoints, cutoffs)
+          : { t: [], v: [] };
+      const joined = join(past, live ?? { t: [], v: [] }, maxPoints, from, end, now);
+      if (joined.t.length > 0) out.push({ deviceId, metric, t: joined.t, v: joined.v });
+    }
+    return out;
+  }
+
+  private cutoffs(now: number): RetentionCutoffs {
+    return {
+      raw: now - this.config.RETENTION_RAW,
+      '1m': now - this.config.RETENTION_1M,
+      '1h': now - this.config.RETENTION_1H,
+    };
+  }
+}
+
+/**
+ * Stored past then recent window (all of `past` is older than all of `recent`). Over budget,
+ * each side gets points in proportion to the time it spans (a side needing fewer gives the
+ * rest to the other) and is decimated like SeriesBuffer's `spread`.
+ */
+function join(
+  past: { t: number[]; v: number[] },
+  recent: { t: number[]; v: number[] },
+  maxPoints: number,
+  from: number,
+  edge: number,
+  now: number,
+): { t: number[]; v: number[] } {
+  if (past.t.length + recent.t.length <= maxPoints)
+    return { t: past.t.concat(recent.t), v: past.v.concat(recent.v) };
+  const span = Math.max(1, now - from);
+  const share = Math.round((maxPoints * Math.max(0, Math.min(edge, now) - from)) / span);
+  // The window side keeps at least its last two points: the live edge a chart continues from.
+  const pastPoints = Math.min(
+    past.t.length,
+    Math.max(share, maxPoints - recent.t.length),
+    maxPoints - Math.min(2, recent.t.length),
+  );
+  const a = spread(past, pastPoints);
+  const b = spread(recent, maxPoints - a.t.length);
+  return { t: a.t.concat(b.t), v: a.v.concat(b.v) };
+}
+
+function spread(
+  column: { t: number[]; v: number[] },
+  points: number,
+): { t: number[]; v: number[] } {
+  if (column.t.length <= points) return column;
+  if (points < 2)
+    return points < 1 ? { t: [], v: [] } : { t: column.t.slice(-1), v: column.v.slice(-1) };
+  const buffer = new SeriesBuffer(column.t.length, column.t.length);
+  buffer.merge(column.t, column.v);
+  return buffer.range(-Infinity, Infinity, points, 'spread');
+}

@@ -1,0 +1,242 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { HistoryStoreStats, Reading } from '@pulse/protocol';
+import { RateLimitedLog } from '../common/rate-limited-log';
+import { CONFIG, Config } from '../config/config';
+import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './history-store';
+
+/*
+ * Gets readings into the durable store off the hot path: the ingest's `enqueue` only pushes
+ * onto four columns; a timer writes what is queued in one transaction per flush (at most
+ * BATCH_MAX values), and a slower one deletes what retention has passed, a bounded amount per
+ * pass. Owns the write queue, its limit policy and the store's counters and lifecycle (open at
+ * init, final flush and close at shutdown, after the ingest has stopped); must not decide what
+ * a query reads (history-reader.service.ts does).
+ */
+
+/**
+ * Values written in one transaction at most; more queued flush again at once (after I/O and
+ * timers ran: a SQLite transaction blocks the event loop, ~2 000 values take 20–100 ms).
+ */
+export const BATCH_MAX = 2000;
+/** A batch that failed this many times in a row is dropped (`dropped.writeFailed`). */
+const MAX_ATTEMPTS = 10;
+/** Longest wait between retries of a failing batch. */
+const MAX_BACKOFF_MS = 5000;
+/** Rows (PostgreSQL: rows or partitions) deleted per retention pass at most. */
+export const PRUNE_BUDGET = 20_000;
+/** Between retention passes; again at once-ish (PRUNE_AGAIN_MS) while a pass used its budget. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_AGAIN_MS = 1000;
+
+const emptyBatch = (): WriteBatch => ({ deviceIds: [], metrics: [], ts: [], values: [] });
+
+@Injectable()
+export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('HistoryStore');
+  private readonly failureLog = new RateLimitedLog((line) => this.logger.error(line));
+  private queue = emptyBatch();
+  /** The batch being written or retried (its values still count as queued). */
+  private pending: WriteBatch | null = null;
+  private attempts = 0;
+  private retryAt = 0;
+  private writing: Promise<void> | null = null;
+  private flushTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private waiters: (() => void)[] = [];
+  private readonly counts = {
+    written: 0,
+    duplicates: 0,
+    queueFull: 0,
+    writeFailed: 0,
+    flushes: 0,
+    failures: 0,
+    lastFlushMs: 0,
+    maxFlushMs: 0,
+    pruned: 0,
+    acksWithheld: 0,
+  };
+
+  constructor(
+    @Inject(CONFIG)
+    private readonly config: Pick<
+      Config,
+      'HISTORY_QUEUE_MAX' | 'HISTORY_FLUSH_MS' | 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'
+    >,
+    @Inject(HISTORY_STORE) private readonly store: HistoryStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.store.open();
+    this.flushTimer = setInterval(() => this.flush(), this.config.HISTORY_FLUSH_MS);
+    this.flushTimer.unref();
+    this.schedulePrune(PRUNE_AGAIN_MS);
+  }
+
+  /**
+   * Whether the queue has reached HISTORY_QUEUE_MAX: the ingest then withholds the broker's
+   * acknowledgement of each message until {@link whenAccepting} (QoS 1 devices wait, or the
+   * broker keeps their messages) instead of dropping readings it already acknowledged.
+   */
+  get saturated(): boolean {
+    return this.queuedValues() >= this.config.HISTORY_QUEUE_MAX;
+  }
+
+  /** Resolves once the queue is below HISTORY_QUEUE_MAX again (or the writer stopped). */
+  whenAccepting(): Promise<void> {
+    this.counts.acksWithheld++;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private queuedValues(): number {
+    return this.queue.ts.length + (this.pending?.ts.length ?? 0);
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0 || (this.saturated && !this.stopped)) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Hot path: queue every value of the readings. Beyond HISTORY_QUEUE_MAX the messages in
+   * flight while acknowledgements are withheld still fit (one per publishing connection);
+   * at twice the limit values are dropped and counted.
+   */
+  enqueue(deviceId: string, readings: readonly Reading[]): void {
+    const q = this.queue;
+    const limit = 2 * this.config.HISTORY_QUEUE_MAX - (this.pending?.ts.length ?? 0);
+    for (let i = 0; i < readings.length; i++) {
+      const { ts, values } = readings[i];
+      for (const metric in values) {
+        if (q.ts.length >= limit) {
+          this.counts.queueFull++;
+          continue;
+        }
+        q.deviceIds.push(deviceId);
+        q.metrics.push(metric);
+        q.ts.push(ts);
+        q.values.push(values[metric]);
+      }
+    }
+  }
+
+  /** Write what is queued (one batch of at most BATCH_MAX), unless a write is under way. */
+  flush(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (this.attempts > 0 && Date.now() < this.retryAt) return Promise.resolve();
+    if (!this.pending) {
+      if (this.queue.ts.length === 0) return Promise.resolve();
+      this.pending = this.take();
+    }
+    this.writing = this.writePending().finally(() => {
+      this.writing = null;
+      this.release();
+      // More than one batch queued: keep going without waiting for the next tick.
+      if (!this.stopped && !this.pending && this.queue.ts.length > 0)
+        setImmediate(() => void this.flush());
+    });
+    return this.writing;
+  }
+
+  private take(): WriteBatch {
+    const q = this.queue;
+    if (q.ts.length <= BATCH_MAX) {
+      this.queue = emptyBatch();
+      return q;
+    }
+    return {
+      deviceIds: q.deviceIds.splice(0, BATCH_MAX),
+      metrics: q.metrics.splice(0, BATCH_MAX),
+      ts: q.ts.splice(0, BATCH_MAX),
+      values: q.values.splice(0, BATCH_MAX),
+    };
+  }
+
+  private async writePending(): Promise<void> {
+    const batch = this.pending as WriteBatch;
+    const started = performance.now();
+    try {
+      const inserted = await this.store.write(batch);
+      const ms = performance.now() - started;
+      this.counts.flushes++;
+      this.counts.written += inserted;
+      this.counts.duplicates += batch.ts.length - inserted;
+      this.counts.lastFlushMs = Math.round(ms * 10) / 10;
+      this.counts.maxFlushMs = Math.max(this.counts.maxFlushMs, this.counts.lastFlushMs);
+      this.pending = null;
+      this.attempts = 0;
+    } catch (error) {
+      this.counts.failures++;
+      this.failureLog.report(
+        'write',
+        `history write of ${batch.ts.length} values failed: ${String(error)}`,
+      );
+      if (++this.attempts >= MAX_ATTEMPTS) {
+        this.counts.writeFailed += batch.ts.length;
+        this.pending = null;
+        this.attempts = 0;
+        return;
+      }
+      // The interval retries; back off so a store that is down is not hammered.
+      this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempts);
+    }
+  }
+
+  private schedulePrune(delay: number): void {
+    if (this.stopped) return;
+    this.pruneTimer = setTimeout(() => void this.prune(), delay);
+    this.pruneTimer.unref();
+  }
+
+  /** One bounded retention pass; runs again soon while there is more to delete. */
+  async prune(now = Date.now()): Promise<number> {
+    const cutoffs: RetentionCutoffs = {
+      raw: now - this.config.RETENTION_RAW,
+      '1m': now - this.config.RETENTION_1M,
+      '1h': now - this.config.RETENTION_1H,
+    };
+    let deleted = 0;
+    try {
+      deleted = await this.store.prune(cutoffs, PRUNE_BUDGET);
+      this.counts.pruned += deleted;
+    } catch (error) {
+      this.failureLog.report('prune', `history retention pass failed: ${String(error)}`);
+    }
+    this.schedulePrune(deleted >= PRUNE_BUDGET ? PRUNE_AGAIN_MS : PRUNE_EVERY_MS);
+    return deleted;
+  }
+
+  /** After the ingest stopped (beforeApplicationShutdown): write everything left, then close. */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.flushTimer);
+    clearTimeout(this.pruneTimer);
+    for (let guard = 0; guard < 10_000 && (this.pending || this.queue.ts.length > 0); guard++) {
+      await this.flush();
+      if (this.attempts > 0) break; // the store is failing: do not hold the shutdown
+    }
+    await this.writing;
+    this.release();
+    await this.store.close();
+  }
+
+  stats(): HistoryStoreStats {
+    const c = this.counts;
+    return {
+      kind: this.store.kind,
+      queued: this.queuedValues(),
+      queueLimit: this.config.HISTORY_QUEUE_MAX,
+      written: c.written,
+      duplicates: c.duplicates,
+      dropped: { queueFull: c.queueFull, writeFailed: c.writeFailed },
+      flushes: c.flushes,
+      failures: c.failures,
+      lastFlushMs: c.lastFlushMs,
+      maxFlushMs: c.maxFlushMs,
+      pruned: c.pruned,
+      acksWithheld: c.acksWithheld,
+    };
+  }
+}

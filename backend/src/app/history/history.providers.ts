@@ -1,0 +1,29 @@
+import type { Provider } from '@nestjs/common';
+import { join } from 'node:path';
+import { CONFIG, Config } from '../config/config';
+import { Database, DATABASE_FILE } from '../store/database';
+import { HistoryReader } from './history-reader.service';
+import { HISTORY_STORE, HistoryStore } from './history-store';
+import { HistoryWriter } from './history-writer.service';
+import { HistoryService } from './history.service';
+import { PostgresHistoryStore } from './postgres-history.store';
+import { SqliteHistoryStore } from './sqlite-history.store';
+
+/*
+ * The history feature's providers, and the one place that picks the store adapter:
+ * PostgreSQL when DATABASE_URL is set, else the SQLite file under DATA_DIR. Owns that choice
+ * only; app.module.ts spreads this list.
+ */
+export const HISTORY_PROVIDERS: Provider[] = [
+  {
+    provide: HISTORY_STORE,
+    inject: [CONFIG, Database],
+    useFactory: (config: Config, database: Database): HistoryStore =>
+      config.DATABASE_URL
+        ? new PostgresHistoryStore(config.DATABASE_URL)
+        : new SqliteHistoryStore(join(config.DATA_DIR, DATABASE_FILE), (m) => database.migrate(m)),
+  },
+  HistoryWriter,
+  HistoryService,
+  HistoryReader,
+];

@@ -1,0 +1,146 @@
+// History store benchmark (issue 13, docs/decisions/0021): both adapters side by side, same
+// data, same run. Measures the sustained write rate with batches like the ingest's (the
+// writer's BATCH_MAX values per transaction, many series at 1 reading/s), the latency of a
+// 24 h and a 7 d query of one series at 1 reading/s downsampled to 1,000 points (p50/p99),
+// and the store size per million readings (raw + rollups + indexes).
+//
+//   node bench/history-store.mjs            # SQLite and a throwaway PostgreSQL (as `postgres`)
+//   node bench/history-store.mjs --quick    # smaller sizes, figures indicative
+//
+// It loads the adapters from source through ts-node (transpile only); the PostgreSQL cluster
+// comes from @pulse/test-support's startPostgres (initdb/pg_ctl on a free loopback port).
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+require('ts-node').register({
+  transpileOnly: true,
+  compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true },
+});
+const BetterSqlite3 = require('better-sqlite3');
+const root = new URL('..', import.meta.url).pathname;
+const { SqliteHistoryStore } = require(
+  join(root, 'backend/src/app/history/sqlite-history.store.ts'),
+);
+const { PostgresHistoryStore } = require(
+  join(root, 'backend/src/app/history/postgres-history.store.ts'),
+);
+const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
+const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
+const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
+
+const quick = process.argv.includes('--quick');
+const WRITE_VALUES = quick ? 200_000 : 1_000_000;
+const SERIES = 4000; // 1,000 devices × 4 metrics, each at 1 reading/s
+const DAY = 86_400_000;
+const QUERY_DAYS = quick ? 1 : 7;
+const QUERY_RUNS = quick ? 20 : 50;
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function writeFleet(store, start) {
+  let written = 0;
+  let second = 0;
+  const began = performance.now();
+  while (written < WRITE_VALUES) {
+    const batch = { deviceIds: [], metrics: [], ts: [], values: [] };
+    while (batch.ts.length < BATCH_MAX && written + batch.ts.length < WRITE_VALUES) {
+      const i = (written + batch.ts.length) % SERIES;
+      if (i === 0) second++;
+      batch.deviceIds.push(`dev-${i >> 2}`);
+      batch.metrics.push(`m${i & 3}`);
+      batch.ts.push(start + second * 1000);
+      batch.values.push(Math.sin(second / 60 + i));
+    }
+    await store.write(batch);
+    written += batch.ts.length;
+  }
+  return written / ((performance.now() - began) / 1000);
+}
+
+async function writeSeries(store, start, days) {
+  const total = days * 86_400;
+  for (let s = 0; s < total; s += BATCH_MAX) {
+    const n = Math.min(BATCH_MAX, total - s);
+    const ts = Array.from({ length: n }, (_, k) => start + (s + k) * 1000);
+    await store.write({
+      deviceIds: ts.map(() => 'one'),
+      metrics: ts.map(() => 'temp'),
+      ts,
+      values: ts.map((t) => 20 + 5 * Math.sin(t / 3_600_000)),
+    });
+  }
+}
+
+async function queryLatency(store, from, to) {
+  const times = [];
+  let points = 0;
+  for (let i = 0; i < QUERY_RUNS; i++) {
+    const began = performance.now();
+    const { t } = await downsample(store, 'one', 'temp', from, to, 1000);
+    times.push(performance.now() - began);
+    points = t.length;
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), points };
+}
+
+async function measure(name, open) {
+  const store = await open();
+  const start = Math.floor((Date.now() - 3 * DAY) / DAY) * DAY;
+  const rate = await writeFleet(store, start);
+  const bytes = await store.size();
+  const perMillion = (bytes / WRITE_VALUES) * 1_000_000;
+  const seriesStart = Date.now() - QUERY_DAYS * DAY;
+  await writeSeries(store, seriesStart, QUERY_DAYS);
+  const end = seriesStart + QUERY_DAYS * DAY;
+  const day = await queryLatency(store, end - DAY, end);
+  const week = QUERY_DAYS >= 7 ? await queryLatency(store, end - 7 * DAY, end) : null;
+  await store.close();
+  return { name, rate, perMillion, day, week };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-history-'));
+const results = [];
+try {
+  results.push(
+    await measure('SQLite', async () => {
+      const file = join(dir, 'pulse.db');
+      const migrations = new BetterSqlite3(file);
+      const store = new SqliteHistoryStore(file, (ms) => ms.forEach((m) => migrations.exec(m.sql)));
+      await store.open();
+      return store;
+    }),
+  );
+  const cluster = await startPostgres();
+  try {
+    results.push(
+      await measure('PostgreSQL', async () => {
+        const store = new PostgresHistoryStore(cluster.createDatabase('bench'));
+        await store.open();
+        return store;
+      }),
+    );
+  } finally {
+    await cluster.stop();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const ms = (x) => (x ? `${x.p50.toFixed(1)} / ${x.p99.toFixed(1)} ms (${x.points} pts)` : 'n/a');
+console.log(
+  `\nhistory store, ${WRITE_VALUES.toLocaleString('en')} values in batches of ${BATCH_MAX} over ${SERIES} series${quick ? ' (quick)' : ''}`,
+);
+console.log(
+  '| store | write values/s | 24 h → 1,000 pts p50 / p99 | 7 d → 1,000 pts p50 / p99 | bytes per 1 M readings |',
+);
+console.log('|---|---|---|---|---|');
+for (const r of results)
+  console.log(
+    `| ${r.name} | ${Math.round(r.rate).toLocaleString('en')} | ${ms(r.day)} | ${ms(r.week)} | ${(r.perMillion / 1e6).toFixed(1)} MB |`,
+  );

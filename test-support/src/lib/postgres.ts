@@ -1,0 +1,106 @@
+/**
+ * A throwaway PostgreSQL cluster for tests: `initdb` in a temp dir, `pg_ctl start` on a free
+ * loopback port (trust auth, fsync off), stopped (`-m immediate`) and removed after. initdb
+ * and pg_ctl refuse to run as root, so as root they run as the `postgres` user (`runuser`)
+ * on a directory it owns. Owns that cluster and its temp dir; never touches a system-wide
+ * PostgreSQL service.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './net';
+
+export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
+export const POSTGRES_MISSING = `PostgreSQL not installed (no ${POSTGRES_BIN_DIR}/initdb): apt-get install -y postgresql`;
+
+export interface PostgresCluster {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` */
+  url: string;
+  port: number;
+  /** A fresh empty database on this cluster; its URL. */
+  createDatabase(name: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Whether tests needing PostgreSQL should run. Missing binaries: skip with one line, except
+ * under CI=true, where they run and {@link startPostgres} fails (CI must never skip them).
+ */
+export function postgresAvailable(): boolean {
+  if (existsSync(join(POSTGRES_BIN_DIR, 'initdb'))) return true;
+  if (process.env['CI'] === 'true') return true;
+  console.warn(POSTGRES_MISSING);
+  return false;
+}
+
+/** Run a PostgreSQL tool, as `postgres` when we are root (the tools refuse root). */
+function run(tool: string, args: string[]): string {
+  const bin = join(POSTGRES_BIN_DIR, tool);
+  const asRoot = process.getuid?.() === 0;
+  return execFileSync(
+    asRoot ? 'runuser' : bin,
+    asRoot ? ['-u', 'postgres', '--', bin, ...args] : args,
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 },
+  );
+}
+
+/** Start a private cluster on a free loopback port. */
+export async function startPostgres(): Promise<PostgresCluster> {
+  if (!existsSync(join(POSTGRES_BIN_DIR, 'initdb'))) throw new Error(POSTGRES_MISSING);
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-postgres-'));
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) =>
+      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+    chownSync(dir, id('-u'), id('-g'));
+  }
+  const data = join(dir, 'data');
+  const port = await freePort();
+  const stop = async () => {
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // not running (failed start): only the files remain
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    run('initdb', [
+      '-D',
+      data,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ]);
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
+  } catch (error) {
+    await stop();
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`PostgreSQL did not start: ${String(error)} ${stderr}`);
+  }
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  return {
+    url,
+    port,
+    createDatabase(name) {
+      run('psql', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-c',
+        `CREATE DATABASE "${name}"`,
+      ]);
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    stop,
+  };
+}
