@@ -293,9 +293,14 @@ describeInBrowser('the wall at fleet scale in a real browser', () => {
     expect(sent.some((s) => s.request.fleet)).toBe(false);
     const withHistory = sent.filter((s) => s.request.history);
     expect(withHistory.every((s) => (s.request.devices?.length ?? 0) <= 24)).toBe(true);
-    // Once the roster is complete, the only new board subscribed until the rotation is the next.
+    // Once the roster is complete, no board but the one on screen and the next is subscribed
+    // until the rotation (on a loaded machine the next may be asked before the roster check
+    // returned, so it need not be in this slice: `ahead` above proved it was asked in time).
     const later = sent.slice(settled).filter((s) => s.request.history && s.at <= next.at);
-    expect(later.map((s) => s.request.devices?.join())).toEqual([next.ids.join()]);
+    const expected = new Set([board.join(), next.ids.join()]);
+    expect(
+      later.map((s) => s.request.devices?.join()).filter((d) => !expected.has(d ?? '')),
+    ).toEqual([]);
     // And the board that rotated out is let go.
     await waitFor(() => released.includes(board.join()), {
       timeoutMs: 3_000,
