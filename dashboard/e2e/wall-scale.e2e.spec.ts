@@ -137,6 +137,11 @@ describeInBrowser('the wall at fleet scale in a real browser', () => {
     expect(await count(page, 'offline')).toBe(0);
     expect(await count(page, 'online')).toBeGreaterThan(FLEET * 0.95);
     const canvas = page.getByTestId('heat-map');
+    // The grid's geometry is set by the canvas's first size report (a ResizeObserver): wait for it.
+    await waitFor(async () => Number(await canvas.getAttribute('data-cols')) > 0, {
+      timeoutMs: 10_000,
+      message: 'the heat map laid out',
+    });
     const box = await canvas.boundingBox();
     expect(box && box.y + box.height).toBeLessThanOrEqual(K4.height);
     const last = await cellCentre(page, ALL - 1);
