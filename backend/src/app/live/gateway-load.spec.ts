@@ -4,6 +4,9 @@ import {
   GatewayLoad,
   OVERLOAD_ELU,
   OVERLOAD_SAMPLES,
+  PROBE_MAX_SAMPLES,
+  PROBE_SAMPLES,
+  PROBE_TRIAL_SAMPLES,
 } from './gateway-load';
 
 // The conflator is a recorder here (its floor is specified in conflation.spec.ts); the event loop
@@ -55,10 +58,10 @@ describe('GatewayLoad', () => {
     run(...Array<number>(OVERLOAD_SAMPLES * 2).fill(0.95));
     expect(floorMs).toBe(1000);
     calls = [];
-    // Between calm and overloaded: the floor holds, new connections are held to it.
-    run(...Array<number>(CALM_SAMPLES * 2).fill((CALM_ELU + OVERLOAD_ELU) / 2));
+    // Between calm and overloaded: the floor holds for a while, new connections are held to it.
+    run(...Array<number>(PROBE_SAMPLES - 1).fill((CALM_ELU + OVERLOAD_ELU) / 2));
     expect(lowers()).toBe(0);
-    expect(calls.filter((c) => c === 'apply')).toHaveLength(CALM_SAMPLES * 2);
+    expect(calls.filter((c) => c === 'apply')).toHaveLength(PROBE_SAMPLES - 1);
     run(...Array<number>(CALM_SAMPLES).fill(0.2));
     expect(floorMs).toBe(250);
     run(...Array<number>(CALM_SAMPLES).fill(0.2));
@@ -67,5 +70,51 @@ describe('GatewayLoad', () => {
     // No floor: calm seconds change nothing.
     run(...Array<number>(CALM_SAMPLES).fill(0.2));
     expect(lowers()).toBe(2);
+  });
+
+  const busy = (CALM_ELU + OVERLOAD_ELU) / 2;
+  const busyFor = (n: number) => run(...Array<number>(n).fill(busy));
+
+  it('tries a floor one tier lower after a busy stretch, so a passing storm on a shared machine does not throttle for good', () => {
+    run(...Array<number>(OVERLOAD_SAMPLES * 2).fill(0.95));
+    expect(floorMs).toBe(1000);
+    // Busy (a machine shared with other work) but never overloaded again: the floor is tried
+    // lower, and lower again, until every client is back to every reading.
+    busyFor(PROBE_SAMPLES);
+    expect(floorMs).toBe(250);
+    busyFor(PROBE_SAMPLES);
+    expect(floorMs).toBe(0);
+    expect(sut.stats()).toMatchObject({ probes: 2, lowered: 2, raised: 2 });
+    // No floor: busy seconds change nothing.
+    busyFor(PROBE_SAMPLES * 3);
+    expect(lowers()).toBe(2);
+  });
+
+  it('waits twice as long before the next probe when one brings the overload back, and resets once one holds', () => {
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95));
+    expect(floorMs).toBe(250);
+    busyFor(PROBE_SAMPLES);
+    expect(floorMs).toBe(0); // the probe
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95)); // ... failed at once
+    expect(floorMs).toBe(250);
+    busyFor(PROBE_SAMPLES * 2 - 1);
+    expect(floorMs).toBe(250);
+    busyFor(1);
+    expect(floorMs).toBe(0); // the second probe, after twice the wait
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95)); // failed again
+    for (let i = 0; i < 6; i++) {
+      busyFor(PROBE_MAX_SAMPLES);
+      run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95));
+    }
+    expect(sut.stats().probes).toBeGreaterThan(2);
+    // The wait never exceeds its bound: a floor is always tried again within PROBE_MAX_SAMPLES.
+    busyFor(PROBE_MAX_SAMPLES);
+    expect(floorMs).toBe(0);
+    // This probe holds past its trial: the next overload's probe comes after the base wait again.
+    busyFor(PROBE_TRIAL_SAMPLES + 1);
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95));
+    expect(floorMs).toBe(250);
+    busyFor(PROBE_SAMPLES);
+    expect(floorMs).toBe(0);
   });
 });

@@ -13,6 +13,13 @@ import { Conflator } from './conflation';
  * lowered one tier and connections recover at their own pace. Fewer, merged frames are what gives
  * the loop its room back: fan-out is the work that grows with the audience.
  *
+ * Between the two (busy, not overloaded) the floor is also tried one tier lower after
+ * PROBE_SAMPLES seconds: a floor raised by a passing storm (a thousand screens reconnecting) on a
+ * machine shared with other work would otherwise hold for good, since the loop's utilisation
+ * counts time the process waited for a core. A probe that brings the overload back within
+ * PROBE_TRIAL_SAMPLES seconds doubles the wait before the next (up to PROBE_MAX_SAMPLES); one
+ * that holds, or a calm stretch, resets it.
+ *
  * Owns the measurement and the decision to raise or lower the floor; must not throttle a socket
  * itself (the conflator does) nor read sockets' queues (the lag monitor does).
  */
@@ -23,6 +30,11 @@ export const OVERLOAD_ELU = 0.9;
 export const OVERLOAD_SAMPLES = 2;
 export const CALM_ELU = 0.6;
 export const CALM_SAMPLES = 5;
+/** Busy-but-not-overloaded seconds at a floor before it is tried one tier lower. */
+export const PROBE_SAMPLES = 10;
+export const PROBE_MAX_SAMPLES = 80;
+/** A probe is judged failed when the floor is raised again within this many seconds. */
+export const PROBE_TRIAL_SAMPLES = 10;
 
 /** Event loop utilisation since the previous call, 0..1 (a fake in the unit spec). */
 export type EluSampler = () => number;
@@ -45,8 +57,12 @@ export class GatewayLoad implements OnModuleDestroy {
   private timer: ReturnType<typeof setInterval> | null = null;
   private overloaded = 0;
   private calm = 0;
+  /** Seconds at a floor neither calm nor overloaded; the wait before a probe; since the last probe. */
+  private busy = 0;
+  private probeWait = PROBE_SAMPLES;
+  private sinceProbe = Infinity;
   private last = 0;
-  private readonly counts = { raised: 0, lowered: 0, overloadedSeconds: 0 };
+  private readonly counts = { raised: 0, lowered: 0, probes: 0, overloadedSeconds: 0 };
   /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
   private readonly threshold: number | null;
 
@@ -74,11 +90,17 @@ export class GatewayLoad implements OnModuleDestroy {
   check(): void {
     const elu = (this.last = this.sample());
     const floored = this.conflator.stats().floorMs > 0;
+    this.sinceProbe++;
     if (this.threshold !== null && elu >= this.threshold) {
       this.counts.overloadedSeconds++;
       this.calm = 0;
+      this.busy = 0;
       if (++this.overloaded >= OVERLOAD_SAMPLES) {
         this.overloaded = 0;
+        // The last probe let the overload back: wait longer before the next one.
+        if (this.sinceProbe <= PROBE_TRIAL_SAMPLES)
+          this.probeWait = Math.min(this.probeWait * 2, PROBE_MAX_SAMPLES);
+        this.sinceProbe = Infinity;
         this.conflator.raiseFloor();
         this.counts.raised++;
         this.logger.warn(
@@ -87,17 +109,49 @@ export class GatewayLoad implements OnModuleDestroy {
       }
     } else {
       this.overloaded = 0;
-      if (elu <= CALM_ELU && floored && ++this.calm >= CALM_SAMPLES) {
+      if (this.sinceProbe > PROBE_TRIAL_SAMPLES && this.sinceProbe !== Infinity) {
+        this.sinceProbe = Infinity; // the probe held
+        this.probeWait = PROBE_SAMPLES;
+      }
+      if (!floored) {
         this.calm = 0;
-        this.conflator.lowerFloor();
-        this.counts.lowered++;
-      } else if (elu > CALM_ELU) this.calm = 0;
+        this.busy = 0;
+      } else if (elu <= CALM_ELU) {
+        this.busy = 0;
+        if (++this.calm >= CALM_SAMPLES) {
+          this.calm = 0;
+          this.probeWait = PROBE_SAMPLES;
+          this.lower();
+        }
+      } else {
+        this.calm = 0;
+        if (++this.busy >= this.probeWait) {
+          this.busy = 0;
+          this.counts.probes++;
+          this.sinceProbe = 0;
+          this.lower();
+        }
+      }
     }
     // Connections opened since the floor went up are throttled too.
-    if (floored) this.conflator.applyFloor();
+    if (this.conflator.stats().floorMs > 0) this.conflator.applyFloor();
   }
 
-  stats(): { elu: number; raised: number; lowered: number; overloadedSeconds: number } {
+  private lower(): void {
+    this.conflator.lowerFloor();
+    this.counts.lowered++;
+    this.logger.log(
+      `event loop ${Math.round(this.last * 100)} % busy: clients may go faster again (floor ${this.conflator.stats().floorMs} ms)`,
+    );
+  }
+
+  stats(): {
+    elu: number;
+    raised: number;
+    lowered: number;
+    probes: number;
+    overloadedSeconds: number;
+  } {
     return { elu: Math.round(this.last * 1000) / 1000, ...this.counts };
   }
 
