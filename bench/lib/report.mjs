@@ -48,6 +48,12 @@ function notes(r) {
     if (r.pulse.droppedOverflow) note.push(`overflow-dropped ${r.pulse.droppedOverflow}`);
     if (r.pulse.lagPauses) note.push(`lag pauses ${r.pulse.lagPauses}`);
     if (r.pulse.lagDisconnects) note.push(`lag disconnects ${r.pulse.lagDisconnects}`);
+    if (r.pulse.throttled) note.push(`throttled ${r.pulse.throttled} times`);
+    if (r.pulse.throttledAtStart)
+      note.push(
+        `${r.pulse.throttledAtStart} clients throttled before the window (floor ${r.pulse.floorMsAtStart} ms)`,
+      );
+    if (r.pulse.floorProbes) note.push(`throttle floor probed ${r.pulse.floorProbes} times`);
     const drops = Object.entries(r.pulse.disconnects ?? {});
     if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }

@@ -255,6 +255,11 @@ export function pulseDelta(a, b) {
     ackDisconnects: (b.live.ackDisconnects ?? 0) - (a.live.ackDisconnects ?? 0),
     throttled: (b.live.conflation?.entered ?? 0) - (a.live.conflation?.entered ?? 0),
     overloadRaises: (b.live.gatewayLoad?.raised ?? 0) - (a.live.gatewayLoad?.raised ?? 0),
+    // Throttled before the window opened (a connection storm in the warm-up) and still at it: the
+    // delta above misses them, yet each gets merged readings, so fewer than were published.
+    throttledAtStart: a.live.conflation?.throttled ?? 0,
+    floorMsAtStart: a.live.conflation?.floorMs ?? 0,
+    floorProbes: (b.live.gatewayLoad?.probes ?? 0) - (a.live.gatewayLoad?.probes ?? 0),
     directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
     engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
     disconnects: Object.fromEntries(
