@@ -3,6 +3,7 @@ import { SkipReason, toId } from './format';
 import {
   parseValueTemplate,
   PLAIN_VALUE,
+  selectValue,
   TemplateInput,
   templateNumber,
   templateText,
@@ -269,13 +270,14 @@ function availabilityOf(
 /**
  * The entity's number in a state message: a sensor's through its template, a binary sensor's
  * `payload_on` / `payload_off` as 1 / 0 (compared as text, as HA does: zigbee2mqtt's `true`
- * matches `"payload_on": true`). Or why there is none.
+ * matches `"payload_on": true`). Or why there is none; null when this payload does not carry it.
  */
 export function haStateValue(
   entity: HaEntity,
   input: TemplateInput,
-): number | { skip: SkipReason } {
+): number | { skip: SkipReason } | null {
   if (entity.component === 'sensor') return templateNumber(entity.template, input);
+  if (selectValue(entity.template, input) === undefined) return null;
   const t = templateText(entity.template, input)?.trim();
   if (t === entity.payloadOn) return 1;
   if (t === entity.payloadOff) return 0;

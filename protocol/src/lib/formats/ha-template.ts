@@ -93,12 +93,16 @@ export function selectValue(template: ValueTemplate, input: TemplateInput): unkn
   return node;
 }
 
-/** The number a sensor's template gives, or why there is none. */
+/**
+ * The number a sensor's template gives, or why there is none; null when the template selects
+ * nothing in this payload (HA leaves the state as it was).
+ */
 export function templateNumber(
   template: ValueTemplate,
   input: TemplateInput,
-): number | { skip: SkipReason } {
+): number | { skip: SkipReason } | null {
   const raw = selectValue(template, input);
+  if (raw === undefined) return null;
   let n: number | null;
   if (typeof raw === 'number') n = raw;
   else if (typeof raw === 'boolean') n = raw ? 1 : 0;
