@@ -134,30 +134,45 @@ async function discovered(httpUrl: string, brokerUrl: string): Promise<void> {
   }
 }
 
-describe('Home Assistant discovery on the embedded broker', () => {
-  let pulse: PulseHandle;
-  beforeAll(async () => (pulse = await startTestPulse({ INGEST_PRESETS: 'homeassistant' })));
-  afterAll(() => pulse?.close());
+interface Topology {
+  pulse: PulseHandle;
+  brokerUrl: string;
+  stop(): Promise<void>;
+}
+
+// The embedded broker with ESPHome's preset listed first (births read by it and kept for the
+// announcement alike); Mosquitto with discovery alone.
+const topologies: [string, () => Promise<Topology>][] = [
+  [
+    'on the embedded broker',
+    async () => {
+      const pulse = await startTestPulse({ INGEST_PRESETS: 'esphome,homeassistant' });
+      return { pulse, brokerUrl: pulse.mqttUrl, stop: () => pulse.close() };
+    },
+  ],
+];
+if (mosquittoAvailable())
+  topologies.push([
+    'through mosquitto (announced topics subscribed as they come)',
+    async () => {
+      const mosquitto: Mosquitto = await startMosquitto();
+      const pulse = await startTestPulse({
+        INGEST_PRESETS: 'homeassistant',
+        MQTT_URL: mosquitto.url,
+      });
+      const stop = async () => {
+        await pulse.close();
+        await mosquitto.stop();
+      };
+      return { pulse, brokerUrl: mosquitto.url, stop };
+    },
+  ]);
+
+describe.each(topologies)('Home Assistant discovery %s', (_name, start) => {
+  let topology: Topology;
+  beforeAll(async () => (topology = await start()));
+  afterAll(() => topology?.stop());
 
   it('makes announced sensors Pulse devices with names, units, readings and availability', () =>
-    discovered(pulse.httpUrl, pulse.mqttUrl));
+    discovered(topology.pulse.httpUrl, topology.brokerUrl));
 });
-
-(mosquittoAvailable() ? describe : describe.skip)(
-  'Home Assistant discovery through mosquitto',
-  () => {
-    let mosquitto: Mosquitto;
-    let pulse: PulseHandle;
-    beforeAll(async () => {
-      mosquitto = await startMosquitto();
-      pulse = await startTestPulse({ INGEST_PRESETS: 'homeassistant', MQTT_URL: mosquitto.url });
-    });
-    afterAll(async () => {
-      await pulse?.close();
-      await mosquitto?.stop();
-    });
-
-    it('subscribes the announced topics on the external broker and reads them the same way', () =>
-      discovered(pulse.httpUrl, mosquitto.url));
-  },
-);

@@ -136,24 +136,28 @@ export class SourceRouter {
     now: number,
     clock?: ReceiveClock,
   ): Routed | null {
-    let awaiting: Routed | null = null;
     if (this.discovery) {
       const text = textOf(payload);
       const routed = text === null ? null : this.discovery.route(topic, text, now, clock);
       if (routed) return routed;
+      // A birth / availability word before its device's announcement: kept for it (whichever
+      // source reads the topic now, whatever the presets' order).
+      if (text !== null && text.length <= 256 && this.awaitsDiscovery(topic))
+        this.discovery.remember(topic, text);
     }
+    let awaiting: Routed | null = null;
     for (const c of this.compiled) {
       const levels = c.match(topic);
       if (!levels) continue;
       if (c.source.format !== 'ha-discovery')
         return this.decode(c, topic, levels, payload, now, clock);
-      // A birth / availability word before its device's announcement: kept for it, and any
-      // other source of this topic still reads it.
-      const text = textOf(payload);
-      if (text !== null && text.length <= 256) this.discovery?.remember(topic, text);
-      awaiting = { source: c.source.name, messages: [], skipped: [], meta: new Map() };
+      awaiting ??= { source: c.source.name, messages: [], skipped: [], meta: new Map() };
     }
     return awaiting;
+  }
+
+  private awaitsDiscovery(topic: string): boolean {
+    return this.compiled.some((c) => c.source.format === 'ha-discovery' && c.match(topic) !== null);
   }
 
   private topicDevice(c: Compiled, topic: string, levels: string[]): string | null {
