@@ -7,17 +7,31 @@
 // stamps every reading with Date.now() right before the write (made strictly increasing per
 // device, so a device's readings never share a ts).
 //
-// argv: <mqtt://host:port> <devices> <readings per second, total> <seconds> [prefix] [arrivals]
+// argv: <mqtt://host:port> <devices> <readings per second, total> <seconds> [prefix] [arrivals] [format]
 // arrivals: `paced` (default: evenly spread, the 1 ms tick sends what is due), `poisson` (random
 // arrivals at the same mean rate, exponential gaps: real devices are not synchronised) or
 // `bursts` (the simulator's shape: everything due in a 50 ms tick at once).
+// format: `pulse` (default: the contract's `devices/<id>/telemetry`) or `json` (issue 14's generic
+// format, as a Tasmota-like device publishes it: `bench-json/<id>`, nested objects and a text
+// field, read through an ingest source; ingest.mjs configures it).
 // IPC:  -> ready (connected) ; <- go ; -> done {published, skipped, unflushedBytes, seconds, maxLateMs}
 // `published` counts readings offered in the window (skipped ones included: the broker refused them).
 // Owns pacing, stamping and the MQTT bytes on the wire; must not subscribe or measure delivery.
 import net from 'node:net';
 
-const [url, devicesArg, rateArg, secondsArg, prefix = 'bench', arrivals = 'paced'] =
-  process.argv.slice(2);
+const [
+  url,
+  devicesArg,
+  rateArg,
+  secondsArg,
+  prefix = 'bench',
+  arrivals = 'paced',
+  format = 'pulse',
+] = process.argv.slice(2);
+if (!['pulse', 'json'].includes(format)) {
+  console.error(`publisher: unknown format ${format}`);
+  process.exit(2);
+}
 if (!['paced', 'poisson', 'bursts'].includes(arrivals)) {
   console.error(`publisher: unknown arrivals ${arrivals}`);
   process.exit(2);
@@ -43,14 +57,21 @@ function remainingLength(n) {
 }
 
 const topics = Array.from({ length: devices }, (_, i) => {
-  const t = Buffer.from(`devices/${prefix}-${String(i + 1).padStart(3, '0')}/telemetry`);
+  const id = `${prefix}-${String(i + 1).padStart(3, '0')}`;
+  const t = Buffer.from(format === 'json' ? `bench-json/${id}` : `devices/${id}/telemetry`);
   return Buffer.concat([Buffer.from([t.length >> 8, t.length & 255]), t]);
 });
 
 /** One telemetry PUBLISH: the same four metrics as the simulator's env-sensor, gently moving. */
 function publishPacket(i, ts, k) {
   const phase = k / 600 + i;
-  const body = `{"ts":${ts},"values":{"temperature":${(21 + 3 * Math.sin(phase)).toFixed(2)},"humidity":${(45 - 5 * Math.sin(phase)).toFixed(1)},"pressure":${(1013 + Math.cos(phase)).toFixed(1)},"co2":${600 + (k % 200)}}}`;
+  const temperature = (21 + 3 * Math.sin(phase)).toFixed(2);
+  const humidity = (45 - 5 * Math.sin(phase)).toFixed(1);
+  const pressure = (1013 + Math.cos(phase)).toFixed(1);
+  const body =
+    format === 'json'
+      ? `{"Time":"2026-12-02T05:00:00","ts":${ts},"ENV":{"Temperature":${temperature},"Humidity":${humidity}},"Pressure":${pressure},"CO2":${600 + (k % 200)}}`
+      : `{"ts":${ts},"values":{"temperature":${temperature},"humidity":${humidity},"pressure":${pressure},"co2":${600 + (k % 200)}}}`;
   const payload = Buffer.from(body);
   const rest = topics[i].length + payload.length;
   return Buffer.concat([Buffer.from([0x30]), remainingLength(rest), topics[i], payload]);

@@ -68,11 +68,18 @@ export async function runRate(
   s,
   targetName,
   ctx,
-  { broker: brokerKind = 'mosquitto', rate = s.rate, label, arrivals = s.arrivals ?? 'paced' } = {},
+  {
+    broker: brokerKind = 'mosquitto',
+    rate = s.rate,
+    label,
+    arrivals = s.arrivals ?? 'paced',
+    format = 'pulse',
+    pulseEnv,
+  } = {},
   hooks = {},
 ) {
   const broker = brokerKind === 'embedded' ? null : await startMosquitto();
-  const target = await startTarget(targetName, broker, ctx);
+  const target = await startTarget(targetName, broker, pulseEnv ? { ...ctx, pulseEnv } : ctx);
   const brokerChild = broker?.child ?? null;
   const load = await startLoad(target, {
     clients: s.clients,
@@ -93,6 +100,7 @@ export async function runRate(
     String(warmupS),
     PREFIX,
     arrivals,
+    format,
   ]);
   await once(warm, 'ready');
   const warmDone = once(warm, 'done', (warmupS + 30) * 1000);
@@ -107,6 +115,7 @@ export async function runRate(
     String(seconds),
     PREFIX,
     arrivals,
+    format,
   ]);
   await once(publisher, 'ready');
   await sleep(300);
@@ -160,6 +169,7 @@ export async function runRate(
     firstError: load.firstError,
     rateAsked: rate,
     arrivals,
+    format,
     published: pub.published,
     tapped: tapCount?.readings ?? null,
     publishedPerSec: Math.round(pub.published / pub.seconds),

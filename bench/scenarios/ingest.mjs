@@ -1,8 +1,12 @@
 // Scenario `ingest` (target 5): the raw drain ceilings (simulator --load -> Mosquitto or Aedes ->
 // one mqtt.js JSON.parse subscriber), Pulse's accepted rate under the same --load, and Pulse
-// driven losslessly at 70% / 90% of those drains. Owns the drain and probe measurements, its rows
-// and pass line; the lossless runs are fixed-rate.mjs's, and it must not print.
+// driven losslessly at 70% / 90% of those drains, the 70% run also with devices in the generic
+// `json` format through an ingest source (issue 14) under the same limit. Owns the drain and probe
+// measurements, its rows and pass line; the lossless runs are fixed-rate.mjs's, and it must not
+// print.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ALL_TARGETS } from '../lib/args.mjs';
 import { fmt } from '../lib/format.mjs';
@@ -102,6 +106,23 @@ async function loadRun(s, mqttUrl, counter, procs) {
   return { ratePerSec: Math.round((c1 - c0) / secs), usage: usageBetween(before, after) };
 }
 
+/**
+ * The ingest source the `json` row's devices publish to (publisher.mjs's `json` format): the
+ * device from the topic, the reading's time from `ts`, nested fields flattened, `Time` skipped.
+ */
+function jsonSourcesFile() {
+  const file = path.join(os.tmpdir(), `pulse-bench-json-sources-${process.pid}.json`);
+  const source = {
+    name: 'bench-json',
+    topic: 'bench-json/+',
+    device: { segment: 1 },
+    format: 'json',
+    timestamp: { field: 'ts', format: 'ms' },
+  };
+  fs.writeFileSync(file, JSON.stringify({ sources: [source] }));
+  return file;
+}
+
 /** The drains, then Pulse at a share of each; the Aedes half is skipped in quick mode. */
 async function runIngest(s, _targetName, ctx) {
   const rows = [];
@@ -114,6 +135,15 @@ async function runIngest(s, _targetName, ctx) {
       await runRate(s, 'pulse', ctx, {
         rate: Math.ceil(rawMosq.ratePerSec * 0.7),
         label: 'pulse lossless @70% of raw mosquitto drain',
+      }),
+    );
+  if (pulseOn)
+    rows.push(
+      await runRate(s, 'pulse', ctx, {
+        rate: Math.ceil(rawMosq.ratePerSec * 0.7),
+        label: 'pulse lossless json format @70% of raw mosquitto drain',
+        format: 'json',
+        pulseEnv: { INGEST_SOURCES_FILE: jsonSourcesFile() },
       }),
     );
   if (s.embedded === false) return rows; // quick: the Mosquitto half only
@@ -143,21 +173,26 @@ export default {
   seconds: 8,
   // One run for the whole scenario: it picks its own targets (drains, then Pulse).
   runsOnce: true,
-  what: 'ingest with 10 clients: lossless at >= 70% of raw Mosquitto->mqtt.js drain and >= 90% of raw Aedes drain (embedded)',
+  what: 'ingest with 10 clients: lossless at >= 70% of raw Mosquitto->mqtt.js drain (the contract and the json format) and >= 90% of raw Aedes drain (embedded)',
   quick: { seconds: 2, embedded: false },
   run: runIngest,
-  budgetS: (s) => 6 * (s.seconds + 30),
+  budgetS: (s) => 7 * (s.seconds + 30),
   check(rows, s) {
     const rawM = rows.find((x) => x.target === 'raw mosquitto');
     const rawA = rows.find((x) => x.target === 'raw aedes');
     const vm = pulseRow(rows, s.id, 'pulse lossless @70%');
+    const vj = pulseRow(rows, s.id, 'pulse lossless json format @70%');
     const va = pulseRow(rows, s.id, 'pulse lossless @90%');
     const probeM = pulseRow(rows, s.id, 'pulse ceiling probe (mosquitto');
     const probeA = pulseRow(rows, s.id, 'pulse ceiling probe (embedded');
     return {
-      pass: vm && va ? Boolean(lossless(vm) && lossless(va)) : null,
+      // The json row holds to the same line when it ran (results from before it have none).
+      pass: vm && va ? Boolean(lossless(vm) && lossless(va) && (!vj || lossless(vj))) : null,
       figure:
         `raw mosquitto drain ${fmt(rawM?.ratePerSec)}/s -> pulse at ${fmt(vm?.publishedPerSec)}/s: accepted ${vm?.pulse?.accepted ?? '—'}/${vm?.published ?? '—'}, delivered ${fmt(vm?.deliveredPct, 2)}%; ` +
+        (vj
+          ? `json format at ${fmt(vj.publishedPerSec)}/s: accepted ${vj.pulse?.accepted ?? '—'}/${vj.published}, delivered ${fmt(vj.deliveredPct, 2)}%; `
+          : '') +
         `raw aedes drain ${fmt(rawA?.ratePerSec)}/s -> pulse embedded at ${fmt(va?.publishedPerSec)}/s: accepted ${va?.pulse?.accepted ?? '—'}/${va?.published ?? '—'}, delivered ${fmt(va?.deliveredPct, 2)}%; ` +
         `probe under --load: ${fmt(probeM?.ratePerSec)}/s (mosquitto, ${shareOf(probeM, rawM)}% of raw), ${fmt(probeA?.ratePerSec)}/s (embedded, ${shareOf(probeA, rawA)}% of raw)`,
     };

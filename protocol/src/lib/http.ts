@@ -70,6 +70,20 @@ export interface IngestStats {
     messages: Record<string, number>;
     skippedFields: Record<string, number>;
     unmatchedTopics: string[];
+    /**
+     * Home Assistant discovery (`INGEST_PRESETS=homeassistant`): entities discovered (at most
+     * `limit`), announcements read and removals, announcements skipped by reason (`component`:
+     * not a sensor or binary_sensor; `template`: a value_template Pulse does not read;
+     * `invalid`; `limit`), and the first unsupported templates seen.
+     */
+    discovery?: {
+      entities: number;
+      limit: number;
+      announcements: number;
+      removed: number;
+      skipped: Partial<Record<'component' | 'template' | 'invalid' | 'limit', number>>;
+      unsupportedTemplates: string[];
+    };
   };
   devices: {
     known: number;

@@ -151,7 +151,8 @@ export const ConfigSchema = z.object({
   ALERT_RULES_FILE: z.string().min(1).optional(),
   /**
    * Ingest sources by name, comma-separated (`tasmota,zigbee2mqtt,shelly,esphome`): devices that
-   * do not speak Pulse's contract, read where their firmware publishes (ingest/sources/presets.ts).
+   * do not speak Pulse's contract, read where their firmware publishes (ingest/sources/presets.ts);
+   * `homeassistant` turns on Home Assistant MQTT discovery (opt-in: docs/decisions/0024).
    */
   INGEST_PRESETS: z.string().max(256).optional(),
   /** YAML or JSON file of ingest sources (`{presets: [...], sources: [...]}`), checked at boot. */

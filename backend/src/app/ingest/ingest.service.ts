@@ -65,6 +65,8 @@ export class IngestService {
   ) {
     // Off-contract topics the embedded broker refused never reach us: counted all the same.
     sources.onUnmatched((topic) => this.countUnmatched(topic));
+    // Topics Home Assistant discovery announced (or no longer names): subscribed as they come.
+    sources.onFilters((added, removed) => mqtt.updateFilters(added, removed));
     // What else is kept per device goes with an evicted one (the registry decides which).
     registry.onEvict((deviceId) => {
       history.forget(deviceId);
@@ -192,6 +194,7 @@ export class IngestService {
   }
 
   stats(): Pick<IngestStats, 'broker' | 'messages' | 'readings' | 'rejected' | 'sources'> {
+    const discovery = this.sources.discoveryStats();
     return {
       broker: {
         ...this.broker,
@@ -206,6 +209,7 @@ export class IngestService {
         messages: Object.fromEntries(this.perSource),
         skippedFields: Object.fromEntries(this.skippedFields),
         unmatchedTopics: [...this.unmatchedTopics],
+        ...(discovery ? { discovery } : {}),
       },
     };
   }

@@ -52,9 +52,12 @@ describe('MqttRepository (external broker)', () => {
   }
 
   /** Publish as a device would (retained: whether the ingest has subscribed again yet or not). */
-  async function publishFromDevice(port: number, deviceId: string): Promise<void> {
+  async function publishFromDevice(port: number, deviceId: string, topic?: string): Promise<void> {
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
-    await device.publishAsync(telemetryTopic(deviceId), '{"t":1}', { qos: 1, retain: true });
+    await device.publishAsync(topic ?? telemetryTopic(deviceId), '{"t":1}', {
+      qos: 1,
+      retain: true,
+    });
     await device.endAsync();
   }
 
@@ -131,5 +134,25 @@ describe('MqttRepository (external broker)', () => {
     await broker(port);
     await jest.advanceTimersByTimeAsync(60_000);
     expect([sut.connected, connection, delays.length]).toEqual([false, [true, false], 1]);
+  });
+
+  it('subscribes topics added while running, drops removed ones, and keeps those added while the broker was away', async () => {
+    const { repository: first, port } = await broker();
+    await sut.connect(`mqtt://127.0.0.1:${port}`, 'ingest', handlers);
+    sut.updateFilters(['zigbee2mqtt/Hall'], []);
+    await publishFromDevice(port, 'd1', 'zigbee2mqtt/Hall');
+    await until(() => messages.includes('zigbee2mqtt/Hall'));
+    sut.updateFilters([], ['zigbee2mqtt/Hall']);
+    await jest.advanceTimersByTimeAsync(200); // the UNSUBACK
+    await first.stop();
+    await until(() => !sut.connected);
+    sut.updateFilters(['livingroom/status'], []);
+    await broker(port);
+    await until(() => sut.connected);
+    messages.length = 0;
+    await publishFromDevice(port, 'd1', 'zigbee2mqtt/Hall');
+    await publishFromDevice(port, 'd1', 'livingroom/status');
+    await until(() => messages.length > 0);
+    expect(messages).toEqual(['livingroom/status']);
   });
 });

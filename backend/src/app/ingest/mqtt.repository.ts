@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
-import type { InProcessBroker } from '../broker/embedded-broker.repository';
+import type { InProcessBroker, InProcessHandler } from '../broker/embedded-broker.repository';
 import type { MqttClientAuth } from '../config/secret-files';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
@@ -56,6 +56,12 @@ export class MqttRepository {
   connected = false;
   /** What is subscribed: the contract's filters and the ingest sources' (set by the caller). */
   private filters: readonly string[] = DEVICE_SUBSCRIPTIONS;
+  /** The embedded broker and our handler on it, for filters added later ({@link updateFilters}). */
+  private inProcess: { broker: InProcessBroker; handler: InProcessHandler } | null = null;
+  /** Filters added later; in-process, each with its unsubscribe. */
+  private readonly added = new Map<string, Promise<() => Promise<void>> | null>();
+  /** Filters added while the external broker was away: a resumed session does not have them. */
+  private readonly unconfirmed = new Set<string>();
   /** Successful reconnections after the first connection. */
   reconnects = 0;
 
@@ -66,10 +72,12 @@ export class MqttRepository {
     extraFilters: readonly string[] = [],
   ): Promise<void> {
     this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
-    this.detachInProcess = await broker.subscribe(this.filters, (topic, payload) => {
+    const handler: InProcessHandler = (topic, payload) => {
       this.deliver(handlers, topic, payload);
       return handlers.backpressure?.() ?? undefined;
-    });
+    };
+    this.inProcess = { broker, handler };
+    this.detachInProcess = await broker.subscribe(this.filters, handler);
     this.connected = true;
     this.everConnected = true;
     handlers.connection(true);
@@ -112,8 +120,13 @@ export class MqttRepository {
         `connected to ${url} as ${clientId} (session ${connack.sessionPresent ? 'resumed' : 'new'})`,
       );
       handlers.connection(true);
-      if (connack.sessionPresent) this.markReady();
-      else this.subscribe(client, () => this.markReady());
+      const missed = [...this.unconfirmed];
+      this.unconfirmed.clear();
+      if (!connack.sessionPresent) this.subscribeTo(client, this.filters, () => this.markReady());
+      else {
+        if (missed.length) this.subscribeTo(client, missed);
+        this.markReady();
+      }
     });
     client.on('message', (topic, payload) => this.deliver(handlers, topic, payload));
     // mqtt.js sends the PUBACK once handleMessage calls back (after the 'message' event).
@@ -148,8 +161,42 @@ export class MqttRepository {
     });
   }
 
+  /**
+   * Subscribe `added` and drop `removed` while running (topics Home Assistant discovery
+   * announced): in-process on the embedded broker (effective at once), a SUBSCRIBE on the
+   * external one (remembered for a reconnect, and made again on a resumed session that missed it).
+   */
+  updateFilters(added: readonly string[], removed: readonly string[]): void {
+    // Only what was added here is ever dropped: the configured filters stay.
+    const gone = new Set(removed.filter((f) => this.added.has(f)));
+    const fresh = [...new Set(added)].filter((f) => !this.filters.includes(f) || gone.has(f));
+    for (const f of gone) {
+      const detach = this.added.get(f);
+      this.added.delete(f);
+      void detach?.then((off) => off());
+    }
+    this.filters = [...this.filters.filter((f) => !gone.has(f)), ...fresh];
+    const inProcess = this.inProcess;
+    for (const f of fresh)
+      this.added.set(f, inProcess ? inProcess.broker.subscribe([f], inProcess.handler) : null);
+    if (inProcess) return;
+    const client = this.client;
+    if (!client) return;
+    if (!client.connected) {
+      for (const f of fresh) this.unconfirmed.add(f);
+      for (const f of gone) this.unconfirmed.delete(f);
+      return;
+    }
+    if (fresh.length) this.subscribeTo(client, fresh);
+    if (gone.size) client.unsubscribe([...gone]);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
+    this.inProcess = null;
+    const added = [...this.added.values()];
+    this.added.clear();
+    for (const detach of added) if (detach) await (await detach)();
     const detach = this.detachInProcess;
     this.detachInProcess = null;
     if (detach) {
@@ -185,11 +232,11 @@ export class MqttRepository {
     onReady?.();
   }
 
-  private subscribe(client: MqttClient, done: () => void): void {
+  private subscribeTo(client: MqttClient, filters: readonly string[], done?: () => void): void {
     const topics: Record<string, { qos: 1 }> = {};
-    for (const filter of this.filters) topics[filter] = { qos: 1 };
+    for (const filter of filters) topics[filter] = { qos: 1 };
     client.subscribe(topics, (error, granted) => {
-      done();
+      done?.();
       if (error) {
         this.logger.error(`subscribe failed: ${error.message}`);
         return;

@@ -1,3 +1,4 @@
+import { HA_DISCOVERY_FILTERS } from '@pulse/protocol';
 import type { SourceSpec } from './source-spec';
 
 /**
@@ -61,6 +62,33 @@ export const PRESETS: Record<string, readonly SourceSpec[]> = {
       format: 'shelly-rpc',
     },
     { name: 'shelly', topic: '+/online', kind: 'status', device: { segment: 0 }, format: 'value' },
+  ],
+  // Home Assistant MQTT discovery (opt-in: docs/decisions/0024, addendum): the retained
+  // announcements, then the state and availability topics they name (subscribed as announced,
+  // ingest/sources/ha-discovery.ts). The birth / LWT topics of the firmware that announces are
+  // read too: devices publish them before their announcement, and on the embedded broker a
+  // topic nobody names is refused.
+  homeassistant: [
+    ...HA_DISCOVERY_FILTERS.map((topic) => ({
+      name: 'homeassistant',
+      topic,
+      kind: 'telemetry' as const,
+      device: { payload: true as const },
+      format: 'ha-discovery' as const,
+    })),
+    ...[
+      '+/status', // ESPHome
+      'tele/+/LWT', // Tasmota
+      '+/online', // Shelly
+      'zigbee2mqtt/bridge/state',
+      'zigbee2mqtt/+/availability',
+    ].map((topic) => ({
+      name: 'homeassistant',
+      topic,
+      kind: 'status' as const,
+      device: { payload: true as const },
+      format: 'ha-discovery' as const,
+    })),
   ],
   // ESPHome: one value per entity on `<node>/<domain>/<entity>/state`, `<node>/status`.
   esphome: [

@@ -16,6 +16,7 @@ import {
   switchValue,
   toId,
 } from '@pulse/protocol';
+import { DiscoveryStats, HaDiscovery } from './ha-discovery';
 import { compileFilter } from './mqtt-filter';
 import { loadSources, Source } from './source-spec';
 
@@ -24,7 +25,9 @@ import { loadSources, Source } from './source-spec';
  * source whose filter matches the topic names the device (topic level, regex group or payload)
  * and the format reads the payload; every reading then goes through the contract decoder
  * (`decodeTelemetry`), so ids, timestamps and limits are checked exactly as for Pulse's own
- * devices. A field a format cannot read is skipped and reported, never fatal.
+ * devices. A field a format cannot read is skipped and reported, never fatal. With the
+ * `homeassistant` preset, the exact topics Home Assistant discovery announced come first (see
+ * ha-discovery.ts): an announced topic is more specific than any wildcard source.
  *
  * Owns topic → source → decoded messages; must not apply them (the ingest does) nor know brokers.
  */
@@ -60,6 +63,8 @@ export class SourceRouter {
 
   private readonly compiled: Compiled[];
   private readonly unmatchedListeners: ((topic: string) => void)[] = [];
+  /** Home Assistant discovery, when a source reads it (the `homeassistant` preset). */
+  private readonly discovery: HaDiscovery | null;
 
   constructor(sources: readonly Source[]) {
     this.compiled = sources.map((source) => ({
@@ -67,11 +72,34 @@ export class SourceRouter {
       match: compileFilter(source.topic),
       regex: 'regex' in source.device ? new RegExp(source.device.regex) : null,
     }));
+    this.discovery = sources.some((s) => s.format === 'ha-discovery') ? new HaDiscovery() : null;
   }
 
-  /** The topic filters to subscribe (deduplicated). */
+  /** The topic filters to subscribe (deduplicated), the discovered topics included. */
   filters(): string[] {
-    return [...new Set(this.compiled.map((c) => c.source.topic))];
+    const fixed = this.compiled.map((c) => c.source.topic);
+    return [...new Set([...fixed, ...this.uncovered(this.discovery?.topics() ?? [])])];
+  }
+
+  /**
+   * Told of discovered topics to subscribe and to drop as announcements come and go (only those
+   * no configured filter covers already: a broker would deliver those messages twice).
+   */
+  onFilters(listener: (added: string[], removed: string[]) => void): void {
+    this.discovery?.onTopics((added, removed) => {
+      const a = this.uncovered(added);
+      const r = this.uncovered(removed);
+      if (a.length || r.length) listener(a, r);
+    });
+  }
+
+  /** What Home Assistant discovery found and skipped; undefined when it is off. */
+  discoveryStats(): DiscoveryStats | undefined {
+    return this.discovery?.stats();
+  }
+
+  private uncovered(topics: string[]): string[] {
+    return topics.filter((t) => !this.compiled.some((c) => c.match(t)));
   }
 
   /**
@@ -79,12 +107,17 @@ export class SourceRouter {
    * from the payload; null when no source matches. (The broker guard asks this before accepting.)
    */
   deviceOf(topic: string): string | null | undefined {
+    const discovered = this.discovery?.deviceOf(topic) ?? null;
+    if (discovered !== null) return discovered;
+    let awaiting = false;
     for (const c of this.compiled) {
       const levels = c.match(topic);
-      if (levels)
-        return 'payload' in c.source.device ? undefined : this.topicDevice(c, topic, levels);
+      if (!levels) continue;
+      // A discovery or birth topic: any device may announce itself (named in the payload).
+      if (c.source.format === 'ha-discovery') awaiting = true;
+      else return 'payload' in c.source.device ? undefined : this.topicDevice(c, topic, levels);
     }
-    return null;
+    return awaiting ? undefined : null;
   }
 
   /** The embedded broker refused a publish on a topic nothing names (the ingest counts it). */
@@ -103,11 +136,28 @@ export class SourceRouter {
     now: number,
     clock?: ReceiveClock,
   ): Routed | null {
+    if (this.discovery) {
+      const text = textOf(payload);
+      const routed = text === null ? null : this.discovery.route(topic, text, now, clock);
+      if (routed) return routed;
+      // A birth / availability word before its device's announcement: kept for it (whichever
+      // source reads the topic now, whatever the presets' order).
+      if (text !== null && text.length <= 256 && this.awaitsDiscovery(topic))
+        this.discovery.remember(topic, text);
+    }
+    let awaiting: Routed | null = null;
     for (const c of this.compiled) {
       const levels = c.match(topic);
-      if (levels) return this.decode(c, topic, levels, payload, now, clock);
+      if (!levels) continue;
+      if (c.source.format !== 'ha-discovery')
+        return this.decode(c, topic, levels, payload, now, clock);
+      awaiting ??= { source: c.source.name, messages: [], skipped: [], meta: new Map() };
     }
-    return null;
+    return awaiting;
+  }
+
+  private awaitsDiscovery(topic: string): boolean {
+    return this.compiled.some((c) => c.source.format === 'ha-discovery' && c.match(topic) !== null);
   }
 
   private topicDevice(c: Compiled, topic: string, levels: string[]): string | null {
@@ -228,7 +278,20 @@ export class SourceRouter {
         return decodeInflux(text, { precision: source.precision, deviceTags: source.deviceTags });
       case 'shelly-rpc':
         return decodeShellyRpc(text);
+      case 'ha-discovery':
+        return { readings: [], skipped: [] }; // routed before any format (see route)
     }
+  }
+}
+
+/** A payload as text, or null when it is too large or not UTF-8 (a format's decoder says why). */
+function textOf(payload: Uint8Array | string): string | null {
+  if (typeof payload === 'string') return payload;
+  if (payload.byteLength > LIMITS.maxPayloadBytes) return null;
+  try {
+    return utf8.decode(payload);
+  } catch {
+    return null;
   }
 }
 

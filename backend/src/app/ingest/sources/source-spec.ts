@@ -16,7 +16,8 @@ import { PRESETS } from './presets';
  * Owns the schema and loading; must not match topics or decode payloads (source-router does).
  */
 
-const FORMATS = ['json', 'value', 'senml', 'influx', 'shelly-rpc'] as const;
+/** `ha-discovery`: Home Assistant discovery announcements and birth topics (the preset's). */
+const FORMATS = ['json', 'value', 'senml', 'influx', 'shelly-rpc', 'ha-discovery'] as const;
 
 const SegmentSchema = z.object({ segment: z.number().int().min(0).max(31) }).strict();
 

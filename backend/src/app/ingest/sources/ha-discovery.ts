@@ -1,0 +1,288 @@
+import {
+  DecodedMessage,
+  DeviceMeta,
+  HaEntity,
+  HaSkipReason,
+  ReceiveClock,
+  SkippedField,
+  TemplateInput,
+  decodeHaDiscovery,
+  decodeTelemetry,
+  haAvailable,
+  haDiscoveryKey,
+  haStateValue,
+  quote,
+} from '@pulse/protocol';
+import type { Routed } from './source-router';
+
+/** Entities discovered at once (docs/limits.md): a new one beyond is refused, counted `limit`. */
+export const MAX_DISCOVERED_ENTITIES = 2000;
+/** Availability messages kept from before their announcement (oldest forgotten first). */
+const AWAITING_KEPT = 1024;
+/** Distinct unsupported templates listed in /api/stats. */
+const TEMPLATES_LISTED = 10;
+
+export const HA_SOURCE = 'homeassistant';
+
+export type DiscoverySkip = HaSkipReason | 'limit';
+
+/** `sources.discovery` of /api/stats. */
+export interface DiscoveryStats {
+  entities: number;
+  limit: number;
+  announcements: number;
+  removed: number;
+  skipped: Partial<Record<DiscoverySkip, number>>;
+  unsupportedTemplates: string[];
+}
+
+/**
+ * Home Assistant MQTT discovery, the stateful half (the announcements are decoded by the
+ * contract library's `decodeHaDiscovery`): the entities announced, the exact state and
+ * availability topics they name (each subscribed while an entity names it), each device's meta
+ * (name, units of its entities) and status (its availability topics, per HA's
+ * `availability_mode`). Availability words a device published before announcing itself (a
+ * birth message, a retained LWT) are remembered, bounded, and applied once it does.
+ *
+ * Owns the discovered entities and their topics; must not subscribe (it tells its listener which
+ * topics to add or drop), apply readings (the ingest does) nor judge who may publish (the broker
+ * guard asks {@link deviceOf}).
+ */
+export class HaDiscovery {
+  private readonly entities = new Map<string, HaEntity>();
+  /** Exact topic → entity keys reading it, per role. */
+  private readonly byState = new Map<string, Set<string>>();
+  private readonly byAvailability = new Map<string, Set<string>>();
+  /** Last availability message per topic (announced or awaiting its announcement), in order. */
+  private readonly availabilityText = new Map<string, { text: string; seq: number }>();
+  private seq = 0;
+  private readonly counts = { announcements: 0, removed: 0 };
+  private readonly skips: Partial<Record<DiscoverySkip, number>> = {};
+  private readonly templates = new Set<string>();
+  private readonly topicListeners: ((added: string[], removed: string[]) => void)[] = [];
+
+  /** Told of exact topics an entity starts or stops naming (the caller subscribes them). */
+  onTopics(listener: (added: string[], removed: string[]) => void): void {
+    this.topicListeners.push(listener);
+  }
+
+  /** The exact state and availability topics named now. */
+  topics(): string[] {
+    return [...new Set([...this.byState.keys(), ...this.byAvailability.keys()])];
+  }
+
+  /**
+   * The device a discovered topic speaks for (for the broker's ACL): the one device when all its
+   * entities belong to one, undefined when several share it (zigbee2mqtt's bridge state), null
+   * when no entity names the topic.
+   */
+  deviceOf(topic: string): string | null | undefined {
+    const keys = this.byState.get(topic) ?? this.byAvailability.get(topic);
+    if (!keys) return null;
+    const devices = new Set([...keys].map((k) => this.entities.get(k)?.deviceId));
+    return devices.size === 1 ? [...devices][0] : undefined;
+  }
+
+  /** A message on a discovery topic or a discovered one, else null. */
+  route(topic: string, text: string, now: number, clock?: ReceiveClock): Routed | null {
+    if (haDiscoveryKey(topic) !== null) return this.announce(topic, text);
+    const state = this.byState.get(topic);
+    const availability = this.byAvailability.get(topic);
+    if (!state && !availability) return null;
+    const routed: Routed = { source: HA_SOURCE, messages: [], skipped: [], meta: new Map() };
+    const input = new TemplateInput(text);
+    if (availability) {
+      this.remember(topic, text);
+      routed.messages.push(...this.statusOf(availability));
+    }
+    if (state) this.readState(state, input, now, routed, clock);
+    return routed;
+  }
+
+  /** An availability word on a topic no announcement names yet (see the class comment). */
+  remember(topic: string, text: string): void {
+    this.availabilityText.delete(topic);
+    if (this.availabilityText.size >= AWAITING_KEPT) {
+      const oldest = this.availabilityText.keys().next().value;
+      if (oldest !== undefined) this.availabilityText.delete(oldest);
+    }
+    this.availabilityText.set(topic, { text, seq: ++this.seq });
+  }
+
+  stats(): DiscoveryStats {
+    return {
+      entities: this.entities.size,
+      limit: MAX_DISCOVERED_ENTITIES,
+      ...this.counts,
+      skipped: { ...this.skips },
+      unsupportedTemplates: [...this.templates],
+    };
+  }
+
+  private announce(topic: string, text: string): Routed {
+    const routed: Routed = { source: HA_SOURCE, messages: [], skipped: [], meta: new Map() };
+    const got = decodeHaDiscovery(topic, text);
+    if (!got) return routed;
+    this.counts.announcements++;
+    if (got.kind === 'skipped') {
+      this.skip(got.reason);
+      if (got.reason === 'template' && this.templates.size < TEMPLATES_LISTED)
+        this.templates.add(got.detail);
+      // A bad update of a known entity ends it: HA too stops reading what it cannot parse.
+      if (this.entities.has(got.key)) this.update(got.key, null, routed);
+      // Another component (a switch, a light) is not an error: counted only.
+      if (got.reason !== 'component')
+        routed.messages.push({
+          kind: 'rejected',
+          deviceId: null,
+          rejections: [{ reason: 'shape', detail: `discovery ${quote(topic)}: ${got.detail}` }],
+        });
+      return routed;
+    }
+    if (got.kind === 'removed') {
+      if (this.entities.has(got.key)) this.counts.removed++;
+      this.update(got.key, null, routed);
+      return routed;
+    }
+    if (!this.entities.has(got.entity.key) && this.entities.size >= MAX_DISCOVERED_ENTITIES) {
+      this.skip('limit');
+      routed.messages.push({
+        kind: 'rejected',
+        deviceId: got.entity.deviceId,
+        rejections: [
+          {
+            reason: 'shape',
+            detail: `discovery ${quote(topic)}: ${MAX_DISCOVERED_ENTITIES} entities already discovered`,
+          },
+        ],
+      });
+      return routed;
+    }
+    this.update(got.entity.key, got.entity, routed);
+    routed.messages.push(...this.statusOf(new Set([got.entity.key])));
+    return routed;
+  }
+
+  private skip(reason: DiscoverySkip): void {
+    this.skips[reason] = (this.skips[reason] ?? 0) + 1;
+  }
+
+  /** Replace (or with null remove) one entity; its devices' meta and the topic changes follow. */
+  private update(key: string, entity: HaEntity | null, routed: Routed): void {
+    const before = new Set(this.topics());
+    const old = this.entities.get(key);
+    if (old) {
+      unindex(this.byState, old.stateTopic, key);
+      for (const a of old.availability) unindex(this.byAvailability, a.topic, key);
+      this.entities.delete(key);
+    }
+    if (entity) {
+      this.entities.set(key, entity);
+      index(this.byState, entity.stateTopic, key);
+      for (const a of entity.availability) index(this.byAvailability, a.topic, key);
+    }
+    for (const device of new Set([old?.deviceId, entity?.deviceId])) {
+      const meta = device ? this.metaOf(device) : null;
+      if (device && meta) routed.messages.push({ kind: 'meta', deviceId: device, meta });
+    }
+    const after = new Set(this.topics());
+    const added = [...after].filter((t) => !before.has(t));
+    const removed = [...before].filter((t) => !after.has(t));
+    if (added.length || removed.length)
+      for (const listener of this.topicListeners) listener(added, removed);
+  }
+
+  /** A device's meta from all its entities: its name and each metric's unit. */
+  private metaOf(deviceId: string): DeviceMeta | null {
+    let name: string | undefined;
+    const units: Record<string, string> = {};
+    let any = false;
+    for (const e of this.entities.values()) {
+      if (e.deviceId !== deviceId) continue;
+      any = true;
+      name ??= e.deviceName;
+      if (e.unit) units[e.metric] = e.unit;
+    }
+    if (!any) return null;
+    return { ...(name ? { name } : {}), ...(Object.keys(units).length ? { units } : {}) };
+  }
+
+  /** The status of each device among `keys`' entities, from what their topics last said. */
+  private statusOf(keys: Set<string>): DecodedMessage[] {
+    const out: DecodedMessage[] = [];
+    const devices = new Set([...keys].map((k) => this.entities.get(k)?.deviceId));
+    for (const device of devices) {
+      if (!device) continue;
+      const said: { word: 'online' | 'offline'; seq: number }[] = [];
+      let mode: HaEntity['availabilityMode'] = 'latest';
+      for (const e of this.entities.values()) {
+        if (e.deviceId !== device) continue;
+        mode = e.availabilityMode;
+        for (const a of e.availability) {
+          const last = this.availabilityText.get(a.topic);
+          const word = last ? haAvailable(a, new TemplateInput(last.text)) : null;
+          if (word) said.push({ word, seq: last?.seq ?? 0 });
+        }
+      }
+      if (said.length === 0) continue;
+      const latest = said.reduce((a, b) => (b.seq > a.seq ? b : a));
+      const online =
+        mode === 'all'
+          ? said.every((s) => s.word === 'online')
+          : mode === 'any'
+            ? said.some((s) => s.word === 'online')
+            : latest.word === 'online';
+      out.push({ kind: 'status', deviceId: device, status: online ? 'online' : 'offline' });
+    }
+    return out;
+  }
+
+  /** One state message: each entity reading it gives one metric of its device's reading. */
+  private readState(
+    keys: Set<string>,
+    input: TemplateInput,
+    now: number,
+    routed: Routed,
+    clock?: ReceiveClock,
+  ): void {
+    const byDevice = new Map<string, Record<string, number>>();
+    for (const key of keys) {
+      const e = this.entities.get(key);
+      if (!e) continue;
+      const value = haStateValue(e, input);
+      if (value === null) continue; // not in this message (Tasmota's SENSOR carries several)
+      if (typeof value === 'object') {
+        routed.skipped.push({ field: e.metric, reason: value.skip } satisfies SkippedField);
+        continue;
+      }
+      let values = byDevice.get(e.deviceId);
+      if (!values) byDevice.set(e.deviceId, (values = {}));
+      values[e.metric] = value;
+    }
+    for (const [device, values] of byDevice)
+      routed.messages.push(decodeTelemetry(device, { values }, now, undefined, clock));
+    if (byDevice.size === 0 && routed.skipped.length > 0)
+      routed.messages.push({
+        kind: 'rejected',
+        deviceId: null,
+        rejections: [
+          {
+            reason: 'empty',
+            detail: `discovered state: no number in ${quote(input.text.slice(0, 64))}`,
+          },
+        ],
+      });
+  }
+}
+
+function index(map: Map<string, Set<string>>, topic: string, key: string): void {
+  let keys = map.get(topic);
+  if (!keys) map.set(topic, (keys = new Set()));
+  keys.add(key);
+}
+
+function unindex(map: Map<string, Set<string>>, topic: string, key: string): void {
+  const keys = map.get(topic);
+  keys?.delete(key);
+  if (keys?.size === 0) map.delete(topic);
+}
