@@ -1,4 +1,4 @@
-import type { Point, SeriesView } from './window-projection';
+import { type Point, type SeriesView, putPoint } from './window-projection';
 import { EMPTY_STATS, WindowStats } from './window-stats';
 
 /*
@@ -129,10 +129,9 @@ export class BucketSeries {
         }
       }
       prevX = x;
-      put(out.mid, n, x, (bLo + bHi) / 2);
-      put(out.hi, n, x, bHi);
-      put(out.lo, n, x, bLo);
-      n++;
+      putPoint(out.mid, n, x, (bLo + bHi) / 2);
+      putPoint(out.hi, n, x, bHi);
+      n = putPoint(out.lo, n, x, bLo);
     }
     out.mid.length = out.hi.length = out.lo.length = n;
     const stats: WindowStats = count
@@ -140,12 +139,4 @@ export class BucketSeries {
       : { ...EMPTY_STATS };
     return { stats, lastGapEnd };
   }
-}
-
-function put(points: Point[], n: number, x: number, y: number): void {
-  const p = points[n];
-  if (p) {
-    p.x = x;
-    p.y = y;
-  } else points[n] = { x, y };
 }

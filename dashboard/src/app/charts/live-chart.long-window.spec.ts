@@ -3,6 +3,7 @@ import { FETCH } from '../core/http/alerts-api';
 import { LIVE_SOCKET_FACTORY } from '../core/live/live-socket';
 import { LiveService } from '../core/live/live.service';
 import { SeriesStore } from '../core/stores/series.store';
+import { useDateNow } from '../testing/date-now';
 import { fakeSocketFactory } from '../testing/fake-live-socket';
 import { ChartDataHook, LiveChartComponent } from './live-chart.component';
 
@@ -10,16 +11,8 @@ const HOUR = 3_600_000;
 
 describe('LiveChartComponent, a 24h window', () => {
   const now = Date.UTC(2026, 11, 2, 9, 0, 0);
-  let clock = now;
-  const realNow = Date.now;
-  beforeEach(() => {
-    clock = now;
-    Date.now = () => clock;
-  });
-  afterEach(() => {
-    Date.now = realNow;
-    TestBed.resetTestingModule();
-  });
+  const clock = useDateNow(now);
+  afterEach(() => TestBed.resetTestingModule());
 
   /** The gateway's history endpoint: each bucket's lowest and highest reading, as 0021 answers. */
   function gateway(status = 200) {
@@ -94,7 +87,7 @@ describe('LiveChartComponent, a 24h window', () => {
     expect(maxPoints).toBeLessThanOrEqual(4002);
 
     await settle();
-    clock += 10;
+    clock.now += 10;
     sut.frame();
     expect(host.getAttribute('data-range')).toBe('loaded');
     const { line, band } = host.pulseChartData();
@@ -115,11 +108,11 @@ describe('LiveChartComponent, a 24h window', () => {
     const { host, sut, series } = await render(fetch);
     sut.frame();
     await settle();
-    clock += 10;
+    clock.now += 10;
     sut.frame();
     const before = host.pulseChartData().band.length;
     series.push('d1', 'temperature', now + 500, 99);
-    clock += 3000;
+    clock.now += 3000;
     sut.frame();
     const { band } = host.pulseChartData();
     expect(band.length - before).toBeLessThanOrEqual(1);
@@ -132,12 +125,12 @@ describe('LiveChartComponent, a 24h window', () => {
     const { host, sut } = await render(fetch);
     sut.frame();
     await settle();
-    clock += 10;
+    clock.now += 10;
     sut.frame();
     expect(host.getAttribute('data-range')).toBe('failed');
     // Meanwhile the live hour is still drawn.
     expect(host.pulseChartData().band.length).toBeGreaterThan(0);
-    clock += 5_000;
+    clock.now += 5_000;
     sut.frame();
     expect(asked).toHaveLength(2);
   });

@@ -131,12 +131,12 @@ const ORIGIN_REFRESH_MS = 30_000;
           <span class="stats">
             min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b>
             @if (s.bucketMs) {
-              <span class="muted"
-                >({{ s.count }} × {{ duration(s.bucketMs) }} buckets{{ gapsText(s) }})</span
+              <span class="muted">
+                ({{ s.count }} × {{ duration(s.bucketMs) }} buckets{{ gapsText(s) }})</span
               >
             } @else {
               · avg <b>{{ fmt(s.avg) }}</b>
-              <span class="muted">({{ s.count }} pts{{ gapsText(s) }})</span>
+              <span class="muted"> ({{ s.count }} pts{{ gapsText(s) }})</span>
             }
           </span>
         </header>
