@@ -11,12 +11,17 @@ import {
   viewChild,
 } from '@angular/core';
 import type { ChartConfiguration, Plugin } from 'chart.js';
+import { DevicesApi } from '../core/http/devices-api';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatTick, formatValue } from '../core/util/format';
 import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
 import { LiveService } from '../core/live/live.service';
 import { SeriesStore } from '../core/stores/series.store';
+import { bandPlugin } from './band-plugin';
+import { BandPoints } from './bucket-series';
 import { Chart, registerChartParts } from './chart-setup';
+import { isBucketed } from './chart-windows';
+import { LongWindow } from './long-window';
 import { ThresholdLine, suggestedRange, thresholdLinesPlugin } from './threshold-lines';
 import { Point, WindowProjection, projectWindow } from './window-projection';
 import { WindowStats, gapThresholdMs, redrawIntervalMs } from './window-stats';
@@ -27,6 +32,16 @@ export { MIN_REDRAW_MS, redrawIntervalMs } from './window-stats';
 const DEFAULT_PLOT_WIDTH = 300;
 /** How often the window stats are emitted (they drive text, not pixels). */
 const STATS_EVERY_MS = 500;
+/**
+ * A bucketed window moves a pixel only every few minutes, but its newest bucket takes in every
+ * live reading: redraw at least this often so the right edge keeps up.
+ */
+const BUCKETED_REDRAW_MS = 2_000;
+
+/** The test hook on the host: what the chart holds to draw, as `[x, y]` (band: `[x, lo, hi]`). */
+export interface ChartDataHook {
+  pulseChartData(): { line: [number, number][]; band: [number, number, number][] };
+}
 
 /**
  * One live line chart of one metric of one device on a linear time axis.
@@ -38,12 +53,17 @@ const STATS_EVERY_MS = 500;
  * more often than {@link redrawIntervalMs} (one pixel of the window's time).
  * What to draw is the window projection ({@link projectWindow}: the visible points, at
  * most two per pixel column, stats and gaps over every point); `frame()` only decides
- * whether a draw is due and applies the projection. Test hooks on the host: `data-points` (points in the
+ * whether a draw is due and applies the projection. Windows longer than the live series
+ * (6h, 24h, 7d) are drawn from a {@link LongWindow}: a downsampled range, the live series
+ * folded into its newest buckets, drawn as a line through each bucket's middle over a min/max
+ * band. Test hooks on the host: `data-points` (points — or buckets — in the
  * visible window), `data-gaps` (gaps in it), `data-last-gap-end` (timestamp of
- * the first point after the newest gap, or 0).
+ * the first point after the newest gap, or 0), `data-range` (a long window's load:
+ * loading / loaded / failed), and `pulseChartData()` ({@link ChartDataHook}).
  *
  * Owns its Chart.js instance and nothing else: it reads the stores and never writes them,
- * never sees the socket, and draws only when the frame scheduler calls `frame()`.
+ * never sees the socket (a long window's range comes over HTTP through DevicesApi), and draws
+ * only when the frame scheduler calls `frame()`.
  */
 @Component({
   selector: 'app-live-chart',
@@ -73,12 +93,29 @@ export class LiveChartComponent implements Drawable {
 
   private chart: Chart<'line', Point[]> | null = null;
   private readonly points: Point[] = [];
+  /** A bucketed window's band edges (empty otherwise), index-aligned with `points`. */
+  private readonly band: BandPoints = { mid: this.points, hi: [], lo: [] };
+  private readonly api = inject(DevicesApi);
+  private readonly longWindow = new LongWindow(
+    (deviceId, metric, plan) => this.api.history(deviceId, metric, plan),
+    () => {
+      this.configDirty = true;
+      this.scheduler.request();
+    },
+  );
+  private bandGapMs = 0;
   private drawnAt = 0;
   /** Per-chart jitter on the redraw interval (0.9–1.1) so charts do not all fall due in the same frame. */
   private readonly jitter = 0.9 + Math.random() * 0.2;
   /** Threshold plugin, attached only while there are lines (a plugin costs on every update). */
   private readonly plugins: Plugin<'line'>[] = [];
   private readonly thresholdPlugin: Plugin<'line'>;
+  private readonly bandPlugin = bandPlugin({
+    upper: 1,
+    lower: 2,
+    color: () => (this.variant() === 'wall' ? 'rgba(79,209,255,0.22)' : 'rgba(37,99,235,0.18)'),
+    gapMs: () => this.bandGapMs,
+  });
   private configDirty = true;
   private pausedAt: number | null = null;
   private statsAt = 0;
@@ -109,6 +146,13 @@ export class LiveChartComponent implements Drawable {
       this.configDirty = true;
       this.scheduler.request();
     });
+    const hook: ChartDataHook = {
+      pulseChartData: () => ({
+        line: this.points.map((p) => [p.x, p.y]),
+        band: this.band.hi.map((p, i) => [p.x, this.band.lo[i].y, p.y]),
+      }),
+    };
+    Object.assign(this.host, hook);
     afterNextRender(() => {
       this.chart = new Chart(this.canvas().nativeElement, this.config());
       const unregister = this.scheduler.register(this);
@@ -136,7 +180,9 @@ export class LiveChartComponent implements Drawable {
       // Paused: keep the picture still, but pick up new data on resume.
       if (this.pausedAt !== null) return;
       // Running: the window slides even without new data, so something is always pending; draw when due.
-      const wait = this.drawnAt + redrawIntervalMs(windowMs, plotWidth) * this.jitter - wallNow;
+      const every = redrawIntervalMs(windowMs, plotWidth);
+      const interval = isBucketed(windowMs) ? Math.min(every, BUCKETED_REDRAW_MS) : every;
+      const wait = this.drawnAt + interval * this.jitter - wallNow;
       if (wait > 0) return wait;
     }
     const forceStats = this.configDirty; // a new window: its stats at once
@@ -147,10 +193,32 @@ export class LiveChartComponent implements Drawable {
     // A device clock slightly ahead of the gateway's must not hide its newest points.
     const max = this.pausedAt ?? Math.max(this.live.serverNow(), buffer?.lastTs ?? 0);
     const cadence = this.devices.get(this.deviceId())?.cadenceMs ?? null;
-    const gapMs = gapThresholdMs(cadence, windowMs, plotWidth);
-    const view = projectWindow(buffer, { min: max - windowMs, max, plotWidth, gapMs }, this.points);
-    this.applyToChart(chart, max - windowMs, max, gapMs);
+    const min = max - windowMs;
+    let gapMs = gapThresholdMs(cadence, windowMs, plotWidth);
+    let view: WindowProjection;
+    if (isBucketed(windowMs)) {
+      const target = { deviceId: this.deviceId(), metric: this.metric(), windowMs, plotWidth };
+      const buckets = this.longWindow.buckets(target, buffer, max);
+      // Neighbouring buckets' middles may lie up to two widths apart without a reading missing.
+      gapMs = Math.max(gapMs, 2.5 * buckets.bucketMs);
+      view = buckets.project(min, max, gapMs, this.band);
+      view.stats.bucketMs = buckets.bucketMs;
+    } else {
+      this.longWindow.reset();
+      this.band.hi.length = this.band.lo.length = 0;
+      view = projectWindow(buffer, { min, max, plotWidth, gapMs }, this.points);
+    }
+    this.bandGapMs = gapMs;
+    this.setBandPlugin(this.band.hi.length > 0);
+    this.applyToChart(chart, min, max, gapMs);
     this.report(view, wallNow, forceStats);
+  }
+
+  /** The band plugin is attached only while there is a band (a plugin costs on every update). */
+  private setBandPlugin(on: boolean): void {
+    const at = this.plugins.indexOf(this.bandPlugin);
+    if (on && at < 0) this.plugins.unshift(this.bandPlugin);
+    else if (!on && at >= 0) this.plugins.splice(at, 1);
   }
 
   /** Mutate the Chart.js instance in place (the points are already in its data array) and draw. */
@@ -176,12 +244,27 @@ export class LiveChartComponent implements Drawable {
     this.host.setAttribute('data-points', String(stats.count));
     this.host.setAttribute('data-gaps', String(stats.gaps));
     this.host.setAttribute('data-last-gap-end', String(lastGapEnd));
+    const range = this.longWindow.state;
+    if (range) this.host.setAttribute('data-range', range);
+    else this.host.removeAttribute('data-range');
     if (!force && wallNow - this.statsAt < STATS_EVERY_MS) return;
     this.statsAt = wallNow;
-    const key = `${stats.count}|${stats.min}|${stats.max}|${stats.avg}|${stats.gaps}`;
+    const key = `${stats.count}|${stats.min}|${stats.max}|${stats.avg}|${stats.gaps}|${stats.bucketMs}`;
     if (key === this.lastStats) return;
     this.lastStats = key;
     this.stats.emit(stats);
+  }
+
+  private edgeDataset(data: Point[]): ChartConfiguration<'line', Point[]>['data']['datasets'][0] {
+    return {
+      data,
+      showLine: false,
+      pointRadius: 0,
+      pointHitRadius: 0,
+      normalized: true,
+      parsing: false,
+      indexAxis: 'x',
+    };
   }
 
   private config(): ChartConfiguration<'line', Point[]> {
@@ -207,6 +290,10 @@ export class LiveChartComponent implements Drawable {
             parsing: false,
             indexAxis: 'x',
           },
+          // A bucketed window's highest and lowest readings: not drawn themselves (the band
+          // plugin fills between them), but in the data so the y axis spans the band.
+          this.edgeDataset(this.band.hi),
+          this.edgeDataset(this.band.lo),
         ],
       },
       options: {

@@ -83,7 +83,7 @@ export function projectWindow(
       }
       prevT = t;
       if (columnMs === 0) {
-        n = put(points, n, t, v);
+        n = putPoint(points, n, t, v);
         continue;
       }
       const c = Math.floor((t - min) / columnMs);
@@ -105,8 +105,8 @@ export function projectWindow(
   return { stats, lastGapEnd };
 }
 
-/** Write point `n` (reusing the object); returns n + 1. */
-function put(points: Point[], n: number, t: number, v: number): number {
+/** Write point `n` (reusing the object); returns n + 1. Shared with the bucketed projection. */
+export function putPoint(points: Point[], n: number, t: number, v: number): number {
   const p = points[n];
   if (p) {
     p.x = t;
@@ -119,7 +119,7 @@ function put(points: Point[], n: number, t: number, v: number): number {
 function putColumn(points: Point[], n: number, series: SeriesView, lo: number, hi: number): number {
   const a = lo < hi ? lo : hi;
   const b = lo < hi ? hi : lo;
-  n = put(points, n, series.tAt(a), series.vAt(a));
-  if (b !== a) n = put(points, n, series.tAt(b), series.vAt(b));
+  n = putPoint(points, n, series.tAt(a), series.vAt(a));
+  if (b !== a) n = putPoint(points, n, series.tAt(b), series.vAt(b));
   return n;
 }

@@ -12,6 +12,8 @@ export interface WindowStats {
   avg: number | null;
   /** Gaps longer than the gap threshold inside the window. */
   gaps: number;
+  /** A bucketed window (6h and longer): the bucket width; `count` then counts buckets. */
+  bucketMs?: number;
 }
 
 export const EMPTY_STATS: WindowStats = { count: 0, min: null, max: null, avg: null, gaps: 0 };

@@ -8,8 +8,9 @@ import {
   signal,
   untracked,
 } from '@angular/core';
-import { RouterLink } from '@angular/router';
+import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
+import { WINDOWS, windowFromParam } from '../charts/chart-windows';
 import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
 import { AlertRulesService } from '../core/http/alert-rules.service';
@@ -23,18 +24,15 @@ import { formatAge, formatClock, formatDuration, formatValue } from '../core/uti
 import { LiveService } from '../core/live/live.service';
 import { MAX_SERIES_CAPACITY } from '../core/stores/series.store';
 
-export const WINDOWS = [
-  { label: '1m', ms: 60_000 },
-  { label: '5m', ms: 5 * 60_000 },
-  { label: '15m', ms: 15 * 60_000 },
-  { label: '1h', ms: 60 * 60_000 },
-] as const;
 const HISTORY_MS = 60 * 60_000;
 const DEVICE_STALE_MS = 10_000;
 /** How often the device's origin (source, skipped fields) is read again while the view is open. */
 const ORIGIN_REFRESH_MS = 30_000;
 
-/** One device: a live chart per metric, window stats, window selector, pause, meta and status. */
+/**
+ * One device: a live chart per metric, window stats, window selector (1m … 7d, kept in the URL
+ * as `?window=` so a bookmark or a wall screen keeps it), pause, meta and status.
+ */
 @Component({
   selector: 'app-device-page',
   imports: [RouterLink, LiveChartComponent, AlertBadgeComponent],
@@ -58,8 +56,9 @@ const ORIGIN_REFRESH_MS = 30_000;
             <button
               type="button"
               [class.on]="windowMs() === w.ms"
-              (click)="windowMs.set(w.ms)"
+              (click)="chooseWindow(w.label)"
               [attr.aria-pressed]="windowMs() === w.ms"
+              [attr.data-window]="w.label"
             >
               {{ w.label }}
             </button>
@@ -130,12 +129,15 @@ const ORIGIN_REFRESH_MS = 30_000;
           >
           @let s = stats()[m.name] ?? empty;
           <span class="stats">
-            min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b> · avg <b>{{ fmt(s.avg) }}</b>
-            <span class="muted"
-              >({{ s.count }} pts{{
-                s.gaps ? ', ' + s.gaps + (s.gaps === 1 ? ' gap' : ' gaps') : ''
-              }})</span
-            >
+            min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b>
+            @if (s.bucketMs) {
+              <span class="muted">
+                ({{ s.count }} × {{ duration(s.bucketMs) }} buckets{{ gapsText(s) }})</span
+              >
+            } @else {
+              · avg <b>{{ fmt(s.avg) }}</b>
+              <span class="muted"> ({{ s.count }} pts{{ gapsText(s) }})</span>
+            }
           </span>
         </header>
         <app-live-chart
@@ -158,13 +160,18 @@ const ORIGIN_REFRESH_MS = 30_000;
 export class DevicePage {
   /** Route parameter `:id` (component input binding). */
   readonly id = input.required<string>();
+  /** Query parameter `?window=` (1m, 5m, 15m, 1h, 6h, 24h, 7d; anything else: 5m). */
+  readonly window = input<string | undefined>();
 
   private readonly store = inject(DeviceStore);
   private readonly live = inject(LiveService);
   private readonly clock = inject(ClockService);
   protected readonly windows = WINDOWS;
   protected readonly empty = EMPTY_STATS;
-  protected readonly windowMs = signal<number>(5 * 60_000);
+  protected readonly windowMs = computed(() => windowFromParam(this.window()).ms);
+  protected readonly duration = formatDuration;
+  private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
   protected readonly paused = signal(false);
   protected readonly stats = signal<Partial<Record<string, WindowStats>>>({});
   protected readonly fmt = formatValue;
@@ -266,6 +273,20 @@ export class DevicePage {
       });
       onCleanup(() => handle.release());
     });
+  }
+
+  /** Choose a window: into the URL (`?window=`, replacing the entry), which the view follows. */
+  protected chooseWindow(label: string): void {
+    void this.router.navigate([], {
+      relativeTo: this.route,
+      queryParams: { window: label },
+      queryParamsHandling: 'merge',
+      replaceUrl: true,
+    });
+  }
+
+  protected gapsText(s: WindowStats): string {
+    return s.gaps ? `, ${s.gaps} ${s.gaps === 1 ? 'gap' : 'gaps'}` : '';
   }
 
   protected onStats(metric: string, stats: WindowStats): void {

@@ -44,7 +44,11 @@ export function formatClock(ts: number, seconds = true): string {
   return seconds ? `${hm}:${pad(d.getSeconds())}` : hm;
 }
 
-/** Tick label for a time axis: seconds shown only when the window is short. */
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** Tick label for a time axis: seconds shown only when the window is short, the day when it spans days. */
 export function formatTick(ts: number, windowMs: number): string {
+  if (windowMs > 24 * 3_600_000)
+    return `${WEEKDAYS[new Date(ts).getDay()]} ${formatClock(ts, false)}`;
   return formatClock(ts, windowMs <= 15 * 60_000);
 }
