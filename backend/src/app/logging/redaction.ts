@@ -19,14 +19,19 @@ export const REDACT_PATHS: string[] = [
   ]),
 ];
 
-/** Free-text patterns, each with its replacement (`$1` keeps the part that is not secret). */
+/**
+ * Free-text patterns, each with its replacement (`$1` keeps the part that is not secret). Every
+ * repetition that can start anywhere is bounded, so a long token-like run in a line costs linear
+ * time, not quadratic.
+ */
 const TEXT_RULES: [RegExp, string][] = [
   // scheme://user:password@host (broker, database and Redis URLs)
-  [/([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'\\]*):[^\s@/"'\\]+@/gi, `$1:${REDACTED}@`],
+  [/(\b[a-z][a-z0-9+.-]{0,15}:\/\/[^\s:/@"'\\]{0,256}):[^\s@/"'\\]{1,512}@/gi, `$1:${REDACTED}@`],
   // Authorization header values quoted in a message
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
-  // A JWT anywhere (session cookies, API and screen tokens are JWTs)
-  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
+  // A JWT anywhere (session cookies, API and screen tokens are JWTs); only where a token can
+  // start, so a run of `eyJeyJ…` is scanned once
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, REDACTED],
   // Credentials in a query string
   [
     /([?&](?:access_token|token|password|passwd|secret|api_key|apikey|auth)=)[^&\s"'\\#]+/gi,
@@ -35,7 +40,10 @@ const TEXT_RULES: [RegExp, string][] = [
   // The session cookie by name
   [/(pulse_session=)[^;\s"'\\]+/g, `$1${REDACTED}`],
   // NAME_PASSWORD=value, NAME_SECRET: value, "NAME_TOKEN":"value" (not NAME_PASSWORD_FILE)
-  [/\b([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN))(\\?"?\s*[=:]\s*\\?"?)[^\s"\\,}]+/g, `$1$2${REDACTED}`],
+  [
+    /\b([A-Z0-9_]{0,64}(?:PASSWORD|SECRET|TOKEN))(\\?"?\s*[=:]\s*\\?"?)[^\s"\\,}]+/g,
+    `$1$2${REDACTED}`,
+  ],
 ];
 
 /** The line with every secret the text rules recognise replaced. */
