@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LIVE_NAMESPACE } from '@pulse/protocol';
 import { ConfigError, loadConfig, StartupError } from './app/config/config';
+import { pulseLoggerFor } from './app/logging/pulse.logger';
 import { startPulse } from './app/pulse';
 
 async function main(): Promise<void> {
@@ -15,7 +16,15 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const pulse = await startPulse(config);
+  let pulse;
+  try {
+    pulse = await startPulse(config);
+  } catch (error) {
+    // In the configured format and with the gateway's identity, so a collector sees why.
+    if (!(error instanceof StartupError)) throw error;
+    pulseLoggerFor(config).fatal(`Pulse cannot start: ${error.message}`, 'Pulse');
+    process.exit(1);
+  }
   const logger = new Logger('Pulse');
   const browserUrl = pulse.httpUrl.replace('//127.0.0.1:', '//localhost:');
   logger.log(`dashboard   ${browserUrl}/`);

@@ -124,7 +124,7 @@ const ACL = [
       const stats = await getJson<IngestStats>(`${wrong!.httpUrl}/api/stats`);
       expect(stats.body.broker).toMatchObject({ connected: false });
       expect(logs).toMatch(
-        /broker refused to connect as MQTT_USERNAME "gateway".*MQTT_PASSWORD_FILE/,
+        /broker refused to connect as MQTT_USERNAME \\?"gateway\\?".*MQTT_PASSWORD_FILE/,
       );
       expect(logs).not.toContain('not-the-password');
       expect(JSON.stringify(stats.body)).not.toContain('not-the-password');

@@ -1,8 +1,9 @@
 #!/usr/bin/env sh
-# Creates deploy/secrets/ for docker-compose.yml, once: random passwords for the gateway, the
-# simulator and Pulse's admin, each in its own file (mounted as compose secrets, never put in
-# an environment variable), and Mosquitto's password file with their hashes. Devices are
-# added later with:  mosquitto_passwd deploy/secrets/mosquitto_passwd <device-id>
+# Creates deploy/secrets/ for docker-compose.yml, once: random passwords for the gateways, the
+# simulator and Pulse's admin, and the gateways' shared token signing key, each in its own file
+# (mounted as compose secrets, never put in an environment variable), and Mosquitto's password
+# file with their hashes. Devices are added later with:
+#   mosquitto_passwd deploy/secrets/mosquitto_passwd <device-id>
 # Uses a local mosquitto_passwd (Debian: apt-get install mosquitto), else the compose image's.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -12,6 +13,8 @@ umask 077
 for name in mqtt_gateway_password mqtt_simulator_password pulse_admin_password; do
   [ -s "$dir/$name" ] || openssl rand -base64 24 > "$dir/$name"
 done
+# The gateways' shared token signing key (PULSE_SECRET_FILE, at least 32 bytes).
+[ -s "$dir/pulse_secret_key" ] || openssl rand -base64 48 > "$dir/pulse_secret_key"
 : > "$dir/mosquitto_passwd"
 hash() {
   if command -v mosquitto_passwd >/dev/null 2>&1; then

@@ -27,6 +27,7 @@ import { SqliteDeviceStore } from './devices/sqlite-device.store';
 import { DevicesController } from './devices/devices.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
+import { READINESS_PROVIDERS } from './health/readiness.providers';
 import { HISTORY_PROVIDERS } from './history/history.providers';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
@@ -68,6 +69,7 @@ const services = [
   DeviceOriginsService,
   FleetSummaryService,
   ...HISTORY_PROVIDERS,
+  ...READINESS_PROVIDERS,
   IngestService,
   StatsService,
   MetricsService,

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
 import { anonymousRoleOf } from './auth/auth.service';
-import { Config, logLevels, StartupError } from './config/config';
+import { Config, StartupError } from './config/config';
 import { readTlsMaterial } from './config/secret-files';
 import { mountDashboard } from './http/dashboard-static';
-import { PulseLogger } from './logging/pulse.logger';
+import { mountRequestLogging, pulseLoggerFor } from './logging/pulse.logger';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
 
@@ -36,10 +36,11 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   const tls = readTlsMaterial(config);
   // ANONYMOUS_ROLE=operator/admin stops the boot before anything listens.
   anonymousRoleOf(config);
+  const logger = pulseLoggerFor(config);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot(config, alertRules),
     {
-      logger: new PulseLogger(logLevels(config.LOG_LEVEL)),
+      logger,
       abortOnError: false,
       forceCloseConnections: true,
       // JSON only: hardenHttp mounts the one body parser (no urlencoded/text, so no form posts).
@@ -52,6 +53,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
   try {
     app.setGlobalPrefix('api');
     app.disable('x-powered-by');
+    mountRequestLogging(app, logger);
     hardenHttp(app, { tls: tls !== null });
     mountDashboard(app, config.DASHBOARD_DIR);
     await app.listen(config.PORT, config.HOST);

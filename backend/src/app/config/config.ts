@@ -287,6 +287,23 @@ export const ConfigSchema = z.object({
   RETENTION_1M: retention.prefault('90d'),
   /** How long 1-hour rollups are kept. Default 730d (2 years). */
   RETENTION_1H: retention.prefault('730d'),
+
+  // ───────── logs and gateway identity (logging/; docs/decisions/0028) ─────────
+  /**
+   * `json`: one JSON object per line (pino), for log collectors; `pretty`: one readable line per
+   * entry. Default `pretty` when stdout is a terminal (`npm start`), `json` otherwise (containers,
+   * services, pipes).
+   */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /**
+   * This gateway's name in every log line (`gateway`) and every metric (`gateway` label), e.g.
+   * `gateway-a`. Unique per gateway. Default `<hostname>:<PORT>` (`<hostname>-<pid>` with PORT=0).
+   */
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ . : -')
+    .optional(),
+  // ───────── end of logs and gateway identity ─────────
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

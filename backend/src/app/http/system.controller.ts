@@ -1,6 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
 import { Public } from '../auth/roles.decorator';
+import { CheckStatus, ReadinessChecks } from '../health/readiness.service';
 import { IngestService } from '../ingest/ingest.service';
 import { MetricsService } from '../stats/metrics.service';
 import { StatsService } from '../stats/stats.service';
@@ -11,10 +12,18 @@ export interface HealthResponse {
   serverTime: number;
 }
 
+/** `/api/ready`: 200 with `ready`, or 503 with `not_ready`; each check by name, nothing more. */
+export interface ReadyResponse {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, CheckStatus>;
+}
+
 /**
- * `/api/health`, `/api/stats` and `/api/metrics`: liveness with the broker connection, and the
- * gateway's counters (JSON, and Prometheus' text format). Owns these two routes only; must not count or track anything itself (IngestService
- * knows the broker state, StatsService assembles the counters each stage owns).
+ * `/api/health`, `/api/ready`, `/api/stats` and `/api/metrics`: liveness (the process answers),
+ * readiness (every dependency reachable: health/readiness.service.ts), and the gateway's
+ * counters (JSON, and Prometheus' text format). Owns these routes only; must not count, track
+ * or check anything itself (IngestService knows the broker state, ReadinessChecks runs the
+ * checks, StatsService assembles the counters each stage owns).
  */
 @Controller()
 export class SystemController {
@@ -22,9 +31,10 @@ export class SystemController {
     private readonly ingest: IngestService,
     private readonly stats: StatsService,
     private readonly metrics: MetricsService,
+    private readonly readiness: ReadinessChecks,
   ) {}
 
-  /** Liveness; `broker` tells whether ingestion is connected. */
+  /** Liveness: 200 while the process serves HTTP; `broker` tells whether ingestion is connected. */
   @Public()
   @Get('health')
   health(): HealthResponse {
@@ -34,6 +44,22 @@ export class SystemController {
       broker: status.broker,
       serverTime: status.serverTime,
     };
+  }
+
+  /**
+   * Readiness, for a load balancer or an orchestrator's probe: public like `/health`, so it
+   * names the checks and their outcome only (reasons go to the log).
+   */
+  @Public()
+  @Get('ready')
+  async ready(): Promise<ReadyResponse> {
+    const report = await this.readiness.run();
+    const body: ReadyResponse = {
+      status: report.ready ? 'ready' : 'not_ready',
+      checks: report.checks,
+    };
+    if (!report.ready) throw new ServiceUnavailableException(body);
+    return body;
   }
 
   @Get('stats')

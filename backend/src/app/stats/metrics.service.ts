@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
-import { hostname } from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CONFIG, Config } from '../config/config';
+import { gatewayId } from '../config/gateway-id';
 import { StatsService } from './stats.service';
 
 /**
@@ -10,7 +10,7 @@ import { StatsService } from './stats.service';
  * gateway's own counters — ingest and rejections by reason, devices, history, fan-out frames and
  * readings, lag pauses and disconnects by reason, conflation, the event loop's load, alerts,
  * refusals by reason — read from StatsService at scrape time (no second set of counters on the
- * hot path), plus Node.js runtime metrics. Every series carries `gateway` (this host and port),
+ * hot path), plus Node.js runtime metrics. Every series carries `gateway` (GATEWAY_ID, config/gateway-id.ts),
  * so several gateways tell apart. Owns the metric names and their mapping; must not count.
  */
 
@@ -25,9 +25,9 @@ export class MetricsService {
 
   constructor(
     private readonly stats: StatsService,
-    @Inject(CONFIG) config: Pick<Config, 'PORT'>,
+    @Inject(CONFIG) config: Pick<Config, 'PORT' | 'GATEWAY_ID'>,
   ) {
-    this.registry.setDefaultLabels({ gateway: `${hostname()}:${config.PORT}` });
+    this.registry.setDefaultLabels({ gateway: gatewayId(config) });
     collectDefaultMetrics({ register: this.registry, prefix: 'pulse_' });
     const counter = (name: string, help: string, read: Read) =>
       new Counter({
