@@ -51,6 +51,11 @@ export interface HistoryStoreStats {
   pruned: number;
   /** Messages whose broker acknowledgement waited for room in the queue (QoS 1 backpressure). */
   acksWithheld?: number;
+  /**
+   * The write-ahead journal of QoS 1 readings: segment files now, messages appended, messages of
+   * the previous run written at start, torn lines skipped.
+   */
+  journal?: { segments: number; appended: number; recovered: number; unreadable: number };
 }
 
 /** `GET /api/stats`: ingest and fan-out counters since start. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DATABASE_FILE } from '../store/database';
@@ -28,7 +28,7 @@ describe('HistoryWriter and HistoryReader', () => {
     database = new Database({ DATA_DIR: dir });
     store = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
     await store.open();
-    sut = new HistoryWriter(config, store);
+    sut = new HistoryWriter({ ...config, DATA_DIR: dir }, store);
   });
   afterEach(async () => {
     await store.close();
@@ -100,5 +100,59 @@ describe('HistoryWriter and HistoryReader', () => {
     expect(new Set(series[0].t).size).toBe(series[0].t.length);
     // A range the window holds alone is answered from memory, synchronously.
     expect(Array.isArray(reader.query('d1', now - 500, Infinity, 1000, ['a']))).toBe(true);
+  });
+
+  it('writes at the next start what QoS 1 devices were acknowledged for before a kill, once', async () => {
+    jest.useFakeTimers({ now: Date.now(), doNotFake: ['setImmediate', 'nextTick'] });
+    const first = new HistoryWriter({ ...config, DATA_DIR: dir }, store);
+    try {
+      await first.onModuleInit(); // its flush timer never fires: fake time does not advance
+      first.enqueue('d1', [reading(1_000, 1), reading(2_000, 2)], true);
+      await first.flush(); // stored, then journaled after the flush's rotation:
+      first.enqueue('d1', [reading(3_000, 3)], true);
+      first.enqueue('d1', [reading(4_000, 4)]); // QoS 0: not journaled, lost with the process
+      first.enqueue('d1', [reading(5_000, 5)], true);
+    } finally {
+      jest.useRealTimers();
+    }
+    // Killed here: no flush, no shutdown. The next start, on the same data directory:
+    const again = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    const second = new HistoryWriter({ ...config, DATA_DIR: dir }, again);
+    await second.onModuleInit();
+    try {
+      expect((await again.readRaw('d1', 'a', 0, Infinity, 100)).ts).toEqual([
+        1_000, 2_000, 3_000, 5_000,
+      ]);
+      expect(second.stats().journal).toMatchObject({ recovered: 2, unreadable: 0, segments: 1 });
+      // Stored now, so a third start finds nothing more to write.
+      second.enqueue('d1', [reading(6_000, 6)], true);
+      await second.onApplicationShutdown();
+      const third = new HistoryWriter(
+        { ...config, DATA_DIR: dir },
+        new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m)),
+      );
+      await third.onModuleInit();
+      expect(third.stats().journal).toMatchObject({ recovered: 0, segments: 1 });
+      await third.onApplicationShutdown();
+    } finally {
+      await second.onApplicationShutdown().catch(() => undefined);
+    }
+  });
+
+  it('skips a torn last line and keeps the rest of the journal', async () => {
+    const journalDir = join(dir, 'history-journal');
+    mkdirSync(journalDir);
+    writeFileSync(
+      join(journalDir, 'segment-000000000001.jsonl'),
+      `${JSON.stringify(['d2', [{ ts: 7_000, values: { a: 7 } }]])}\n["d2",[{"ts":8000,"val`,
+    );
+    const writer = new HistoryWriter({ ...config, DATA_DIR: dir }, store);
+    await writer.onModuleInit();
+    try {
+      expect((await store.readRaw('d2', 'a', 0, Infinity, 100)).ts).toEqual([7_000]);
+      expect(writer.stats().journal).toMatchObject({ recovered: 1, unreadable: 1 });
+    } finally {
+      await writer.onApplicationShutdown();
+    }
   });
 });

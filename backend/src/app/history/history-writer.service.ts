@@ -1,16 +1,20 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { HistoryStoreStats, Reading } from '@pulse/protocol';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
+import { HistoryJournal } from './history-journal';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './history-store';
 
 /*
  * Gets readings into the durable store off the hot path: the ingest's `enqueue` only pushes
  * onto four columns; a timer writes what is queued in one transaction per flush (at most
  * BATCH_MAX values), and a slower one deletes what retention has passed, a bounded amount per
- * pass. Owns the write queue, its limit policy and the store's counters and lifecycle (open at
- * init, final flush and close at shutdown, after the ingest has stopped); must not decide what
- * a query reads (history-reader.service.ts does).
+ * pass. Readings of QoS 1 messages are journaled first (history-journal.ts), so what a device
+ * was acknowledged for survives a kill before the flush. Owns the write queue, its limit policy
+ * and the store's counters and lifecycle (open and journal recovery at init, final flush and close
+ * at shutdown, after the ingest has stopped); must not decide what a query reads
+ * (history-reader.service.ts does).
  */
 
 /**
@@ -44,6 +48,10 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private pruneTimer?: NodeJS.Timeout;
   private stopped = false;
   private waiters: (() => void)[] = [];
+  private readonly journal: HistoryJournal;
+  /** Values ever queued, and ever taken out of the queue stored or given up: the journal's marks. */
+  private queuedTotal = 0;
+  private storedTotal = 0;
   private readonly counts = {
     written: 0,
     duplicates: 0,
@@ -61,13 +69,29 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     @Inject(CONFIG)
     private readonly config: Pick<
       Config,
-      'HISTORY_QUEUE_MAX' | 'HISTORY_FLUSH_MS' | 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'
+      | 'HISTORY_QUEUE_MAX'
+      | 'HISTORY_FLUSH_MS'
+      | 'RETENTION_RAW'
+      | 'RETENTION_1M'
+      | 'RETENTION_1H'
+      | 'DATA_DIR'
     >,
     @Inject(HISTORY_STORE) private readonly store: HistoryStore,
-  ) {}
+  ) {
+    this.journal = new HistoryJournal(join(config.DATA_DIR, 'history-journal'));
+  }
 
   async onModuleInit(): Promise<void> {
     await this.store.open();
+    // The last run's acknowledged readings first (duplicates of what it did store keep one point).
+    const recovered = this.journal.recover();
+    if (recovered.ts.length > 0) {
+      const inserted = await this.store.write(recovered);
+      this.logger.log(
+        `journal: ${inserted} of ${recovered.ts.length} values acknowledged before the last stop were not stored yet; written now`,
+      );
+    }
+    this.journal.release(0);
     this.flushTimer = setInterval(() => this.flush(), this.config.HISTORY_FLUSH_MS);
     this.flushTimer.unref();
     this.schedulePrune(PRUNE_AGAIN_MS);
@@ -104,7 +128,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
    * flight while acknowledgements are withheld still fit (one per publishing connection);
    * at twice the limit values are dropped and counted.
    */
-  enqueue(deviceId: string, readings: readonly Reading[]): void {
+  enqueue(deviceId: string, readings: readonly Reading[], durable = false): void {
+    // Before the acknowledgement goes out (the caller returns to the broker after this).
+    if (durable) this.journal.append(deviceId, readings);
     const q = this.queue;
     const limit = 2 * this.config.HISTORY_QUEUE_MAX - (this.pending?.ts.length ?? 0);
     for (let i = 0; i < readings.length; i++) {
@@ -118,6 +144,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
         q.metrics.push(metric);
         q.ts.push(ts);
         q.values.push(values[metric]);
+        this.queuedTotal++;
       }
     }
   }
@@ -129,6 +156,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     if (!this.pending) {
       if (this.queue.ts.length === 0) return Promise.resolve();
       this.pending = this.take();
+      // Whatever is journaled from now on is queued after this batch.
+      this.journal.rotate(this.queuedTotal);
     }
     this.writing = this.writePending().finally(() => {
       this.writing = null;
@@ -165,8 +194,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       this.counts.duplicates += batch.ts.length - inserted;
       this.counts.lastFlushMs = Math.round(ms * 10) / 10;
       this.counts.maxFlushMs = Math.max(this.counts.maxFlushMs, this.counts.lastFlushMs);
-      this.pending = null;
-      this.attempts = 0;
+      this.done(batch);
     } catch (error) {
       this.counts.failures++;
       this.failureLog.report(
@@ -175,13 +203,20 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       );
       if (++this.attempts >= MAX_ATTEMPTS) {
         this.counts.writeFailed += batch.ts.length;
-        this.pending = null;
-        this.attempts = 0;
+        this.done(batch);
         return;
       }
       // The interval retries; back off so a store that is down is not hammered.
       this.retryAt = Date.now() + Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.attempts);
     }
+  }
+
+  /** The batch is stored (or given up): the journal may drop what only it covered. */
+  private done(batch: WriteBatch): void {
+    this.pending = null;
+    this.attempts = 0;
+    this.storedTotal += batch.ts.length;
+    this.journal.release(this.storedTotal);
   }
 
   private schedulePrune(delay: number): void {
@@ -219,6 +254,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     }
     await this.writing;
     this.release();
+    // A store that failed keeps its journal: the next start writes it.
+    this.journal.close(!this.pending && this.queue.ts.length === 0);
     await this.store.close();
   }
 
@@ -237,6 +274,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       maxFlushMs: c.maxFlushMs,
       pruned: c.pruned,
       acksWithheld: c.acksWithheld,
+      journal: this.journal.stats(),
     };
   }
 }

@@ -71,9 +71,12 @@ export class HistoryService {
     this.devices.delete(deviceId);
   }
 
-  /** Record readings of one device (hot path: plain loops). */
-  record(deviceId: string, readings: readonly Reading[]): void {
-    this.writer?.enqueue(deviceId, readings);
+  /**
+   * Record readings of one device (hot path: plain loops). `durable`: they came in a QoS 1
+   * message, journaled before its acknowledgement (see HistoryWriter).
+   */
+  record(deviceId: string, readings: readonly Reading[], durable = false): void {
+    this.writer?.enqueue(deviceId, readings, durable);
     let series = this.devices.get(deviceId);
     if (!series) {
       series = new Map();

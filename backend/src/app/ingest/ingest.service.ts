@@ -47,6 +47,8 @@ export class IngestService {
   private readonly unmatchedTopics = new Set<string>();
   /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
   private readonly receiveClock = new ReceiveClock();
+  /** The message being handled came with QoS 1 or 2 (its readings are journaled). */
+  private durable = false;
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -87,7 +89,8 @@ export class IngestService {
   ): Promise<void> {
     this.broker = { mode, url };
     const handlers = {
-      message: (topic: string, payload: Buffer) => this.handleMessage(topic, payload, Date.now()),
+      message: (topic: string, payload: Buffer, qos?: number) =>
+        this.handleMessage(topic, payload, Date.now(), qos),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
       // The history store cannot keep up: acknowledge later rather than drop (issue 13).
       backpressure: () => this.history.backpressure(),
@@ -106,9 +109,13 @@ export class IngestService {
     return this.mqtt.close();
   }
 
-  /** The hot path. Public for tests; `now` is the server receive time. */
-  handleMessage(topic: string, payload: Uint8Array, now: number): void {
+  /**
+   * The hot path. Public for tests; `now` is the server receive time. A QoS 1 message's readings
+   * are journaled before this returns, which is before the broker acknowledges it.
+   */
+  handleMessage(topic: string, payload: Uint8Array, now: number, qos = 0): void {
     this.messages.received++;
+    this.durable = qos > 0;
     if (!topic.startsWith('devices/')) {
       const routed = this.sources.route(topic, payload, now, this.receiveClock);
       if (routed) return this.applyRouted(routed, now);
@@ -156,7 +163,7 @@ export class IngestService {
         const changed = this.registry.applyReadings(deviceId, readings, now);
         if (changed === undefined) return; // registry full: refused (counted there)
         this.readings.accepted += readings.length;
-        this.history.record(deviceId, readings);
+        this.history.record(deviceId, readings, this.durable);
         // At the total points budget: idle devices make room (each evicted once, O(1) each).
         while (this.history.overBudget) if (!this.registry.evictIdle(now)) break;
         this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);

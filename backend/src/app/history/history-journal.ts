@@ -1,0 +1,154 @@
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Reading } from '@pulse/protocol';
+import type { WriteBatch } from './history-store';
+
+/*
+ * The history writer's write-ahead journal: what a QoS 1 device was acknowledged for is on disk
+ * before the acknowledgement goes out, so a gateway killed before its next flush (SIGKILL, OOM,
+ * a crash) writes it at the next start instead of losing it. One line per message, appended with
+ * one write(2) to a segment file under `${DATA_DIR}/history-journal/`; a new segment at each flush,
+ * a segment deleted once every value queued before it ended is in the store. A write(2) that has
+ * returned is in the kernel's page cache, which outlives the process (not a power cut: the store
+ * itself syncs no more often, decision 0021).
+ *
+ * Owns the segment files and their format; must not decide what is durable (the ingest passes
+ * QoS 1 messages only) nor write to the store (the writer replays what `recover` returns).
+ */
+
+const SEGMENT = /^segment-(\d{12})\.jsonl$/;
+const name = (n: number) => `segment-${String(n).padStart(12, '0')}.jsonl`;
+
+interface Segment {
+  n: number;
+  /** Values the writer had queued when this segment was closed (Infinity: still open). */
+  endsAt: number;
+}
+
+export interface JournalStats {
+  segments: number;
+  appended: number;
+  /** Messages written to the store at start from the previous run's journal. */
+  recovered: number;
+  /** Lines of a previous run that could not be read (a torn last line), skipped. */
+  unreadable: number;
+}
+
+export class HistoryJournal {
+  private fd: number | null = null;
+  private segments: Segment[] = [];
+  private written = false;
+  private readonly counts = { appended: 0, recovered: 0, unreadable: 0 };
+
+  constructor(private readonly dir: string) {}
+
+  /**
+   * The previous run's journaled values (to write before anything new), then a fresh segment.
+   * Its files stay until {@link release} says the values are stored.
+   */
+  recover(): WriteBatch {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const batch: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+    const found = readdirSync(this.dir)
+      .map((file) => SEGMENT.exec(file))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    for (const n of found) {
+      for (const line of readFileSync(join(this.dir, name(n)), 'utf8').split('\n')) {
+        if (line.length === 0) continue;
+        const entry = parseLine(line);
+        if (!entry) {
+          this.counts.unreadable++;
+          continue;
+        }
+        this.counts.recovered++;
+        const [deviceId, readings] = entry;
+        for (const { ts, values } of readings)
+          for (const metric in values) {
+            batch.deviceIds.push(deviceId);
+            batch.metrics.push(metric);
+            batch.ts.push(ts);
+            batch.values.push(values[metric]);
+          }
+      }
+      // Written back before any new value is queued: released by the first release(0).
+      this.segments.push({ n, endsAt: 0 });
+    }
+    this.open((found.at(-1) ?? 0) + 1);
+    return batch;
+  }
+
+  /** Before the message's acknowledgement: its readings, on disk. */
+  append(deviceId: string, readings: readonly Reading[]): void {
+    if (this.fd === null) return;
+    const compact = readings.map((r) => ({ ts: r.ts, values: r.values }));
+    writeSync(this.fd, `${JSON.stringify([deviceId, compact])}\n`);
+    this.written = true;
+    this.counts.appended++;
+  }
+
+  /** The writer took a batch: a new segment from here, the current one ends at `queuedTotal`. */
+  rotate(queuedTotal: number): void {
+    if (this.fd === null || !this.written) return;
+    const current = this.segments[this.segments.length - 1];
+    current.endsAt = queuedTotal;
+    closeSync(this.fd);
+    this.fd = null;
+    this.open(current.n + 1);
+  }
+
+  /** Every value queued before `storedTotal` is in the store (or given up): their segments go. */
+  release(storedTotal: number): void {
+    while (this.segments.length > 1 && this.segments[0].endsAt <= storedTotal) {
+      const done = this.segments.shift() as Segment;
+      unlinkSync(join(this.dir, name(done.n)));
+    }
+  }
+
+  /** At shutdown, after the last flush stored everything: no segment is needed any more. */
+  close(everythingStored: boolean): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    if (!everythingStored) return;
+    for (const segment of this.segments) unlinkSync(join(this.dir, name(segment.n)));
+    this.segments = [];
+  }
+
+  stats(): JournalStats {
+    return { segments: this.segments.length, ...this.counts };
+  }
+
+  private open(n: number): void {
+    this.fd = openSync(join(this.dir, name(n)), 'a', 0o600);
+    this.segments.push({ n, endsAt: Infinity });
+    this.written = false;
+  }
+}
+
+type Entry = [string, { ts: number; values: Record<string, number> }[]];
+
+/** One journal line, or null when torn or not what append wrote. */
+function parseLine(line: string): Entry | null {
+  try {
+    const entry = JSON.parse(line) as unknown;
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1]))
+      return null;
+    for (const r of entry[1] as unknown[]) {
+      const reading = r as { ts?: unknown; values?: unknown };
+      if (typeof reading?.ts !== 'number' || typeof reading.values !== 'object' || !reading.values)
+        return null;
+    }
+    return entry as Entry;
+  } catch {
+    return null;
+  }
+}
