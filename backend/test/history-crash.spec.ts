@@ -1,0 +1,110 @@
+/**
+ * A gateway killed mid-stream loses nothing the broker delivered (issue 13). The production
+ * path: Mosquitto holds the gateway's persistent session, a QoS 1 device publishes throughout;
+ * the built gateway is killed with SIGKILL between two history flushes (HISTORY_FLUSH_MS 500),
+ * started again on the same data while the device goes on. Every reading the broker accepted is
+ * then in history exactly once: those the gateway had acknowledged from its write-ahead journal,
+ * the rest redelivered by the broker.
+ */
+import type { HistoryResponse, IngestStats } from '@pulse/protocol';
+import { freePort, getJson, startBuiltBackend, startMosquitto, waitFor } from '@pulse/test-support';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function connected(httpUrl: string): Promise<void> {
+  await waitFor(
+    async () => (await getJson<IngestStats>(`${httpUrl}/api/stats`)).body.broker.connected,
+    { message: 'the gateway subscribed at the broker', timeoutMs: 15_000 },
+  );
+}
+
+describe('history when the gateway is killed mid-stream', () => {
+  it('holds every reading the broker delivered once, journaled or redelivered', async () => {
+    const mosquitto = await startMosquitto();
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-history-crash-'));
+    const ports = { http: await freePort(), mqtt: await freePort() };
+    const env = {
+      DATA_DIR: dataDir,
+      SIMULATOR: 'off',
+      MQTT_URL: mosquitto.url,
+      MQTT_CLIENT_ID: 'pulse-crash-test',
+      HISTORY_FLUSH_MS: '500',
+    };
+    let gateway = await startBuiltBackend(ports, env);
+    const device = await mqtt.connectAsync(mosquitto.url, { clientId: 'crash-device' });
+    const t0 = Date.now() - 60_000;
+    const acked: number[] = [];
+    let sent = 0;
+    let publishing = true;
+    try {
+      await connected(gateway.httpUrl);
+      // ~500 readings/s, each with its own ts; a reading counts once the broker acknowledged it.
+      const pump = (async () => {
+        while (publishing) {
+          for (let k = 0; k < 5; k++) {
+            const ts = t0 + sent++;
+            void device
+              .publishAsync('devices/crash-2/telemetry', JSON.stringify({ ts, values: { a: 1 } }), {
+                qos: 1,
+              })
+              .then(() => acked.push(ts));
+          }
+          await sleep(10);
+        }
+      })();
+      await sleep(1200);
+      // Mid-stream, between two flushes: the queue holds acknowledged readings.
+      const { pid } = gateway;
+      await gateway.kill();
+      expect(alive(pid)).toBe(false);
+      await sleep(300); // the broker queues for the gateway's session meanwhile
+      gateway = await startBuiltBackend(ports, env);
+      await connected(gateway.httpUrl);
+      await sleep(500);
+      publishing = false;
+      await pump;
+      await waitFor(() => acked.length === sent, {
+        message: 'the broker acknowledged every reading',
+      });
+
+      const stored = await waitFor(
+        async () => {
+          const { body } = await getJson<HistoryResponse>(
+            `${gateway.httpUrl}/api/devices/crash-2/history?from=${t0}&maxPoints=${sent + 10}`,
+          );
+          const t = body.series[0]?.t ?? [];
+          return t.length >= sent ? t : null;
+        },
+        { message: `all ${sent} readings in history`, timeoutMs: 15_000 },
+      ).catch(async (error: Error) => {
+        const { body } = await getJson<HistoryResponse>(
+          `${gateway.httpUrl}/api/devices/crash-2/history?from=${t0}&maxPoints=${sent + 10}`,
+        );
+        const have = new Set(body.series[0]?.t ?? []);
+        const missing = acked.filter((ts) => !have.has(ts)).map((ts) => ts - t0);
+        throw new Error(`${error.message}: ${missing.length} missing, e.g. #${missing.slice(0, 5)}`);
+      });
+      expect(new Set(stored).size).toBe(stored.length);
+      expect([...stored].sort((a, b) => a - b)).toEqual(acked.sort((a, b) => a - b));
+    } finally {
+      publishing = false;
+      await device.endAsync().catch(() => undefined);
+      await gateway.kill();
+      await mosquitto.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
