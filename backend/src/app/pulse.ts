@@ -7,6 +7,8 @@ import { anonymousRoleOf } from './auth/auth.service';
 import { Config, logLevels, StartupError } from './config/config';
 import { readTlsMaterial } from './config/secret-files';
 import { mountDashboard } from './http/dashboard-static';
+import { LiveIoAdapter } from './live/live-io.adapter';
+import { EntryGuard } from './security/entry-guard.service';
 import { PulseLogger } from './logging/pulse.logger';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
@@ -54,6 +56,8 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     app.disable('x-powered-by');
     hardenHttp(app, { tls: tls !== null });
     mountDashboard(app, config.DASHBOARD_DIR);
+    // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes.
+    app.useWebSocketAdapter(new LiveIoAdapter(app, app.get(EntryGuard).allowSocketRequest));
     await app.listen(config.PORT, config.HOST);
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -5,7 +5,7 @@ import { io as connect, Socket } from 'socket.io-client';
 import { queuedPackets } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
-import type { LiveSocket } from './live-io.server';
+import { createLiveIoServer, type LiveSocket } from './live-io.server';
 
 // Real: the emitter's Socket.IO server on an HTTP server on port 0 and socket.io-client over
 // long-polling, stalled the way a client that stops polling is (engine.io-client's pause).
@@ -29,8 +29,10 @@ describe('LiveEmitter writing readings', () => {
   beforeEach(async () => {
     http = createServer();
     emitter = new LiveEmitter({ FLUSH_MS: 20 });
+    const nsp = createLiveIoServer(http).of(LIVE_NAMESPACE);
+    emitter.bind(nsp);
     const joined = new Promise<LiveSocket>((resolve) =>
-      emitter.attach(http, (s) => {
+      nsp.on('connection', (s) => {
         void s.join(ROOM);
         resolve(s);
       }),

@@ -8,7 +8,6 @@ import {
   SUMMARY_ROOM,
   SummaryEventWire,
 } from '@pulse/protocol';
-import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
 import {
@@ -19,17 +18,12 @@ import {
   writeToEngine,
 } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
-import {
-  AllowRequest,
-  LiveNamespace,
-  LiveServer,
-  LiveSocket,
-  createLiveIoServer,
-} from './live-io.server';
+import type { LiveNamespace, LiveServer, LiveSocket } from './live-io.server';
 
 /**
- * The one emitter of the live layer: owns the Socket.IO server (built by createLiveIoServer,
- * attached to Nest's HTTP server, namespace `/live` over websocket and long-polling) and is
+ * The one emitter of the live layer: owns the Socket.IO server once Nest's gateway hands it over
+ * (built by LiveIoAdapter with createLiveIoServer on Nest's HTTP server, namespace `/live` over
+ * websocket and long-polling; see {@link bind}) and is
  * the only place that sends anything to a client — readings frames, `device`, `alert`,
  * `gateway`, `summary`, the `alerts` snapshot, `lagged` and `throttle` (acknowledgements aside: socket.io answers them
  * on the socket that asked). Engine internals only through engine-adapter.ts.
@@ -57,20 +51,13 @@ export class LiveEmitter {
   }
 
   /**
-   * `allowRequest` vets the first HTTP request of every session (both transports);
-   * `authenticate` is the namespace middleware that admits (or refuses) each connection.
+   * Take the `/live` namespace the gateway was given (Nest's `afterInit`): from here on every
+   * send goes through it, and the emitter closes its server at shutdown.
    */
-  attach(
-    httpServer: HttpServer,
-    onConnection: (socket: LiveSocket) => void,
-    allowRequest?: AllowRequest,
-    authenticate?: Parameters<LiveNamespace['use']>[0],
-  ): void {
-    this.io = createLiveIoServer(httpServer, allowRequest);
-    this.nsp = this.io.of(LIVE_NAMESPACE);
-    if (authenticate) this.nsp.use(authenticate);
-    this.nsp.on('connection', onConnection);
-    this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
+  bind(nsp: LiveNamespace): void {
+    this.io = nsp.server;
+    this.nsp = nsp;
+    this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
   }
 
   hasMembers(room: string): boolean {
