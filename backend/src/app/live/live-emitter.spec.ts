@@ -2,7 +2,7 @@ import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import { createServer, Server as HttpServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { io as connect, Socket } from 'socket.io-client';
-import { queuedPackets } from './engine-adapter';
+import { encodeEvent, queuedPackets } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
 import { createLiveIoServer, type LiveSocket } from './live-io.server';
@@ -18,6 +18,7 @@ interface PollingTransport {
 
 const ROOM = 'device:d1';
 const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
+const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
 const open: LagGate = { isPaused: () => false, limitBytes: () => LAG_PAUSE_BYTES };
 
 describe('LiveEmitter writing readings', () => {
@@ -56,7 +57,7 @@ describe('LiveEmitter writing readings', () => {
     const laggards: LiveSocket[] = [];
     let writes = 0;
     for (let i = 0; i < LAG_PAUSE_PACKETS * 2 && laggards.length === 0; i++) {
-      emitter.writeReadings(ROOM, [], batch, open, laggards);
+      emitter.writeReadings(ROOM, [], encoded, open, laggards);
       writes++;
     }
     // Handed to the lag monitor as soon as its queue reached the bound, not a check later…

@@ -18,7 +18,8 @@ import { GatewayLoad } from './gateway-load';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
-import type { LiveNamespace, LiveSocket } from './live-io.server';
+import { LiveRedis } from './live-redis.repository';
+import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
 import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
 import { SummaryPush } from './summary-push';
 
@@ -60,6 +61,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   private readonly disconnects = new Map<string, number>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
+  private nsp: LiveNamespace | null = null;
 
   constructor(
     private readonly emitter: LiveEmitter,
@@ -73,12 +75,20 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     @Optional() private readonly summaryPush?: SummaryPush,
     /** Throttles everyone while the gateway itself is overloaded (absent in the unit spec). */
     @Optional() private readonly load?: GatewayLoad,
+    /** Other gateways hold alerts too: an ack for one unknown here is asked of them. */
+    @Optional() private readonly peers?: LiveRedis,
   ) {}
 
   /** Nest calls it once the adapter built the server, before anything listens. */
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
+    // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
+    if (this.peers?.enabled)
+      nsp.on('pulse:ack', (request, answer) =>
+        answer(this.alerts.acknowledge(request.id, request)),
+      );
+    this.nsp = nsp;
     this.lag.start();
     this.load?.start();
   }
@@ -241,7 +251,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   }
 
   /** `by` is the signed-in user (guardEvents let only operators through); a body `by` is ignored. */
-  private acknowledge(socket: LiveSocket, raw: unknown): AckResponse {
+  private acknowledge(socket: LiveSocket, raw: unknown): AckResponse | Promise<AckResponse> {
     const parsed = LiveAckRequestSchema.safeParse(raw);
     if (!parsed.success)
       return {
@@ -252,11 +262,34 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     const principal = socket.data.principal;
     if (principal?.kind !== 'user')
       return { ok: false, error: 'unauthorized', message: 'sign in first' };
-    return this.alerts.acknowledge(parsed.data.id, {
+    const request: PeerAckRequest = {
+      id: parsed.data.id,
       by: principal.username,
       note: parsed.data.note,
       scope: principal.groups,
-    });
+    };
+    const local = this.alerts.acknowledge(request.id, request);
+    if (local.ok || local.error !== 'not_found' || !this.peers?.enabled || !this.nsp) return local;
+    return this.askPeers(this.nsp, request, local);
+  }
+
+  /** The answer of the gateway that holds the alert, or `fallback` when none does (or answers). */
+  private async askPeers(
+    nsp: LiveNamespace,
+    request: PeerAckRequest,
+    fallback: AckResponse,
+  ): Promise<AckResponse> {
+    let answers: AckResponse[];
+    try {
+      answers = await nsp.serverSideEmitWithAck('pulse:ack', request);
+    } catch {
+      return fallback; // a peer did not answer within the adapter's timeout
+    }
+    return (
+      answers.find((answer) => answer.ok) ??
+      answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??
+      fallback
+    );
   }
 }
 
