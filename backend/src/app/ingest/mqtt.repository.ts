@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Backoff, DEVICE_SUBSCRIPTIONS, sharedSubscription, telemetryTopic } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
+import { CONFIG, Config } from '../config/config';
 import type { MqttClientAuth } from '../config/secret-files';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
@@ -40,6 +41,12 @@ const noLog = (): void => undefined;
  *   fixed `reconnectPeriod`, so it is set to 0 and reconnects are scheduled
  *   here with the public `client.reconnect()`.
  *
+ * - Several gateways (REDIS_URL set): telemetry through the shared subscription
+ *   `$share/{MQTT_SHARED_GROUP}/devices/+/telemetry`, so the broker hands each reading to one
+ *   of them (the live layer sends it to the others' screens); status and meta stay plain, every
+ *   gateway's registry needs them. Clean sessions then: a broker keeps handing a shared
+ *   subscription's share to a persistent session whose gateway died, where nobody reads it.
+ *
  * Must not decode or route messages (IngestService does): it hands every one on as received.
  */
 @Injectable()
@@ -58,6 +65,13 @@ export class MqttRepository {
   private filters: readonly string[] = DEVICE_SUBSCRIPTIONS;
   /** Successful reconnections after the first connection. */
   reconnects = 0;
+
+  constructor(
+    /** REDIS_URL and MQTT_SHARED_GROUP (absent in the unit spec: one gateway). */
+    @Optional()
+    @Inject(CONFIG)
+    private readonly config?: Pick<Config, 'REDIS_URL' | 'MQTT_SHARED_GROUP'>,
+  ) {}
 
   /** Embedded broker: subscribe in-process; resolves once subscribed. */
   async attachInProcess(
@@ -86,12 +100,19 @@ export class MqttRepository {
     auth: MqttClientAuth = {},
     extraFilters: readonly string[] = [],
   ): Promise<void> {
-    this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
+    const group = this.config?.REDIS_URL ? this.config.MQTT_SHARED_GROUP : null;
+    const telemetry = telemetryTopic('+');
+    this.filters = [
+      ...DEVICE_SUBSCRIPTIONS.map((filter) =>
+        group !== null && filter === telemetry ? sharedSubscription(group, filter) : filter,
+      ),
+      ...extraFilters,
+    ];
     this.logger.log(`subscribing to ${this.filters.join(', ')}`);
     const client = mqtt.connect(url, {
       ...auth,
       clientId,
-      clean: false,
+      clean: group !== null,
       reconnectPeriod: 0,
       resubscribe: false,
       keepalive: 30,
