@@ -40,6 +40,8 @@ const RULES_YAML = `rules:
     severity: major
 `;
 
+const REDIS_PASSWORD = 'redis-s3cret-pw';
+
 /** A reading of the stream device; `ts` is unique, so a duplicate or a gap shows by its ts. */
 const DEVICE = 'line-1';
 
@@ -61,19 +63,29 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-scale-'));
     writeFileSync(join(dir, 'rules.yaml'), RULES_YAML);
-    [redis, mosquitto] = await Promise.all([startRedis(), startMosquitto()]);
-    const env = (id: string) => ({
+    writeFileSync(join(dir, 'redis-password'), `${REDIS_PASSWORD}\n`);
+    [redis, mosquitto] = await Promise.all([
+      startRedis({ password: REDIS_PASSWORD }),
+      startMosquitto(),
+    ]);
+    const env = (id: string, redisAuth: Record<string, string>) => ({
       MQTT_URL: mosquitto.url,
       MQTT_CLIENT_ID: `pulse-${id}`,
-      REDIS_URL: redis.url,
       SIMULATOR: 'off',
       ALERT_RULES_FILE: join(dir, 'rules.yaml'),
+      LOG_LEVEL: 'log', // every line a gateway prints about Redis, to look for the password
+      ...redisAuth,
     });
     const ports = async () => ({ http: await freePort(), mqtt: await freePort() });
+    // The password both ways: in the URL (A) and in a file (B).
+    const withPassword = redis.url.replace('redis://', `redis://:${REDIS_PASSWORD}@`);
     gateways.push(
       ...(await Promise.all([
-        startBuiltBackend(await ports(), env('a')),
-        startBuiltBackend(await ports(), env('b')),
+        startBuiltBackend(await ports(), env('a', { REDIS_URL: withPassword })),
+        startBuiltBackend(
+          await ports(),
+          env('b', { REDIS_URL: redis.url, REDIS_PASSWORD_FILE: join(dir, 'redis-password') }),
+        ),
       ])),
     );
     const port = await freePort();
@@ -164,6 +176,11 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     expect(ingested[0] + ingested[1]).toBe(sent.length);
     expect(Math.min(...ingested)).toBeGreaterThan(0);
     expect(other).not.toBe(front);
+    // Each gateway said where its Redis is, without the password.
+    for (const gateway of gateways) {
+      expect(gateway.output()).toContain('through redis://');
+      expect(gateway.output()).not.toContain(REDIS_PASSWORD);
+    }
   }, 30_000);
 
   it('an alert raised on either gateway is acknowledged from the other, and every screen sees it', async () => {

@@ -58,7 +58,9 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     );
     redis.subscribe(this.readingsChannel, (message) => this.receive(message));
     redis.subscribe(this.interestChannel, (message) => this.receiveInterest(message));
-    this.interest.hello();
+    // Published only once connected (readings and interest are not queued while Redis is
+    // away); again after a Redis restart, whose peers may have missed anything in between.
+    redis.onPublisherReady(() => this.interest.hello());
     this.timer = setInterval(() => {
       this.interest.expire();
       this.interest.announceAll();

@@ -90,6 +90,11 @@ export class LiveRedis implements OnApplicationShutdown {
     });
   }
 
+  /** Call `listener` each time the publisher is (again) connected: first boot, Redis restarts. */
+  onPublisherReady(listener: () => void): void {
+    this.publisher?.on('ready', listener);
+  }
+
   /** Messages not published because Redis was unreachable. */
   failures(): number {
     return this.publishFailures;
