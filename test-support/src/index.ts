@@ -14,3 +14,5 @@ export * from './lib/mosquitto';
 export * from './lib/processes';
 export * from './lib/tls';
 export * from './lib/postgres';
+export * from './lib/redis';
+export * from './lib/nginx';

@@ -5,11 +5,9 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { Server as HttpServer } from 'node:http';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
-import { readMqttClientAuth, readTlsMaterial } from './config/secret-files';
+import { readMqttClientAuth, readTlsMaterial, redactUrl } from './config/secret-files';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { IngestService } from './ingest/ingest.service';
 import { LiveGateway } from './live/live.gateway';
@@ -22,14 +20,10 @@ export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** A URL without its password, for logs and /api/stats. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
 /**
- * Starts and stops the moving parts in order — broker, Socket.IO, ingest,
- * simulator — and the reverse on shutdown. Each part is owned by its own
+ * Starts and stops the moving parts in order — broker, ingest, simulator (Socket.IO is up
+ * before: Nest initialises the live gateway ahead of the bootstrap hooks) — and the reverse,
+ * Socket.IO included, on shutdown. Each part is owned by its own
  * repository/service; this only sequences them.
  */
 @Injectable()
@@ -40,7 +34,6 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
-    private readonly adapterHost: HttpAdapterHost,
     private readonly broker: EmbeddedBrokerRepository,
     private readonly ingest: IngestService,
     private readonly gateway: LiveGateway,
@@ -50,7 +43,6 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     const { config } = this;
-    this.gateway.start(this.adapterHost.httpAdapter.getHttpServer() as HttpServer);
     if (config.MQTT_URL) {
       this.mqttUrl = config.MQTT_URL;
       await this.ingest.start(

@@ -8,6 +8,9 @@ import { Config, StartupError } from './config/config';
 import { readTlsMaterial } from './config/secret-files';
 import { mountDashboard } from './http/dashboard-static';
 import { mountRequestLogging, pulseLoggerFor } from './logging/pulse.logger';
+import { LiveIoAdapter } from './live/live-io.adapter';
+import { LiveRedis } from './live/live-redis.repository';
+import { EntryGuard } from './security/entry-guard.service';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
 
@@ -56,6 +59,15 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     mountRequestLogging(app, logger);
     hardenHttp(app, { tls: tls !== null });
     mountDashboard(app, config.DASHBOARD_DIR);
+    // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes,
+    // Socket.IO's Redis adapter with REDIS_URL.
+    app.useWebSocketAdapter(
+      new LiveIoAdapter(
+        app,
+        app.get(EntryGuard).allowSocketRequest,
+        app.get(LiveRedis).installAdapter,
+      ),
+    );
     await app.listen(config.PORT, config.HOST);
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -304,6 +304,32 @@ export const ConfigSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ . : -')
     .optional(),
   // ───────── end of logs and gateway identity ─────────
+
+  // ───────── scale-out (live/live-redis.repository.ts; docs/decisions/0027) ─────────
+  /**
+   * Redis of a multi-gateway deployment (`redis://[user[:password]@]host:6379[/db]`,
+   * `rediss://` for TLS): Socket.IO's Redis adapter carries alerts and acks between gateways,
+   * and each flushed room batch goes to the gateways whose clients watch it. A password in the
+   * URL is redacted wherever the URL is printed; REDIS_PASSWORD_FILE keeps it out of the
+   * environment. With MQTT_URL too, the ingest shares telemetry (MQTT_SHARED_GROUP). Unset: one
+   * gateway, nothing leaves the process.
+   */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a URL like redis://host:6379')
+    .optional(),
+  /** File holding the Redis password (read once at boot, never logged; one line). With REDIS_URL. */
+  REDIS_PASSWORD_FILE: z.string().min(1).optional(),
+  /**
+   * Shared-subscription group of the gateways on an external broker with REDIS_URL: telemetry is
+   * subscribed as `$share/<group>/devices/+/telemetry`, so the broker hands each reading to one
+   * gateway; status and meta stay plain subscriptions (every gateway's registry needs them).
+   * Default `pulse`.
+   */
+  MQTT_SHARED_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - .')
+    .default('pulse'),
 });
 
 export type Config = Omit<z.infer<typeof ConfigSchema>, 'DASHBOARD_DIR'> & {

@@ -2,7 +2,7 @@ import { selfSignedCertificate, TestCertificate } from '@pulse/test-support';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from './config';
-import { readMqttClientAuth } from './secret-files';
+import { readMqttClientAuth, readRedisPassword, redactUrl } from './secret-files';
 
 // Real files: a certificate openssl makes for this file, a password file, broken PEM.
 describe('TLS and broker credential files at boot', () => {
@@ -78,5 +78,26 @@ describe('TLS and broker credential files at boot', () => {
     const auth = readMqttClientAuth(config);
     expect(auth.username).toBe('gw');
     expect(auth.password?.toString()).toBe('s3cret-pw');
+  });
+
+  it('takes REDIS_URL with or without a password, redacts it for printing, and reads REDIS_PASSWORD_FILE', () => {
+    expect(issuesOf({ REDIS_URL: 'http://cache:6379' })).toEqual([
+      expect.stringMatching(/^REDIS_URL: must be a URL like redis:/),
+    ]);
+    const withPassword = loadConfig({ REDIS_URL: 'redis://pulse:hunter2@cache:6379/0' });
+    expect(redactUrl(withPassword.REDIS_URL as string)).toBe('redis://pulse:***@cache:6379/0');
+    expect(redactUrl('rediss://:hunter2@cache:6380')).toBe('rediss://:***@cache:6380');
+    expect(issuesOf({ REDIS_PASSWORD_FILE: join(sut.dir, 'password') })).toEqual([
+      'REDIS_PASSWORD_FILE: needs REDIS_URL',
+    ]);
+    expect(
+      issuesOf({ REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD_FILE: join(sut.dir, 'empty') }),
+    ).toEqual([`REDIS_PASSWORD_FILE: ${join(sut.dir, 'empty')} is empty`]);
+    const config = loadConfig({
+      REDIS_URL: 'redis://cache:6379',
+      REDIS_PASSWORD_FILE: join(sut.dir, 'password'),
+    });
+    expect(readRedisPassword(config)).toBe('s3cret-pw');
+    expect(config.MQTT_SHARED_GROUP).toBe('pulse');
   });
 });

@@ -18,7 +18,9 @@ type FileVars =
   | 'MQTT_CERT_FILE'
   | 'MQTT_KEY_FILE'
   | 'MQTT_USERNAME'
-  | 'MQTT_URL';
+  | 'MQTT_URL'
+  | 'REDIS_URL'
+  | 'REDIS_PASSWORD_FILE';
 type FileEnv = Partial<Record<FileVars, string>>;
 
 /** Certificate and key for the HTTPS server and the embedded broker's mqtts listener. */
@@ -103,7 +105,26 @@ export function secretFileIssues(env: FileEnv): string[] {
       'MQTT_URL: holds a password; remove it and set MQTT_USERNAME and MQTT_PASSWORD_FILE (a URL ends up in logs and process lists, a file does not)',
     );
   }
+  const redisPassword = read('REDIS_PASSWORD_FILE');
+  if (redisPassword !== null && passwordOf(redisPassword) === '') {
+    issues.push(`REDIS_PASSWORD_FILE: ${env.REDIS_PASSWORD_FILE} is empty`);
+  }
+  if (env.REDIS_PASSWORD_FILE !== undefined && env.REDIS_URL === undefined) {
+    issues.push('REDIS_PASSWORD_FILE: needs REDIS_URL');
+  }
   return issues;
+}
+
+/** A URL without its password, for logs and /api/stats (`redis://u:***@host`). */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/** The Redis password of REDIS_PASSWORD_FILE (validated by {@link secretFileIssues}), if set. */
+export function readRedisPassword(config: FileEnv): string | undefined {
+  return config.REDIS_PASSWORD_FILE
+    ? passwordOf(readFileSync(config.REDIS_PASSWORD_FILE))
+    : undefined;
 }
 
 /** The first line of a password file, without its line ending (what `echo secret > file` wrote). */

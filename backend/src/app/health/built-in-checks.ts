@@ -2,14 +2,15 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { CONFIG, Config } from '../config/config';
 import { IngestService } from '../ingest/ingest.service';
+import { LiveRedis } from '../live/live-redis.repository';
 import { Database } from '../store/database';
 import { CHECK_TIMEOUT_MS, ReadinessChecks } from './readiness.service';
 
 /**
  * The readiness checks of the parts every gateway has: `broker` (the ingest's link: subscribed
  * to the embedded Aedes, or connected to MQTT_URL), `sqlite` (`${DATA_DIR}/pulse.db`: users,
- * tokens, registry, alerts) and, with DATABASE_URL, `postgres` (the history store's server
- * answers `select 1`). Owns these checks and the one pooled connection the postgres check
+ * tokens, registry, alerts), with DATABASE_URL `postgres` (the history store's server
+ * answers `select 1`) and with REDIS_URL `redis` (it answers PING). Owns these checks and the one pooled connection the postgres check
  * uses; must not repair anything (the ingest reconnects on its own, the stores own theirs).
  */
 @Injectable()
@@ -20,6 +21,7 @@ export class BuiltInReadinessChecks implements OnApplicationShutdown {
     readiness: ReadinessChecks,
     ingest: IngestService,
     database: Database,
+    redis: LiveRedis,
     @Inject(CONFIG) config: Pick<Config, 'DATABASE_URL'>,
   ) {
     readiness.register('broker', () => ingest.gatewayStatus().broker === 'connected');
@@ -27,6 +29,7 @@ export class BuiltInReadinessChecks implements OnApplicationShutdown {
     this.postgres = config.DATABASE_URL ? postgresProbe(config.DATABASE_URL) : null;
     const pool = this.postgres;
     if (pool) readiness.register('postgres', () => pool.query('SELECT 1'));
+    if (redis.enabled) readiness.register('redis', () => redis.ping());
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,13 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Backoff, DEVICE_SUBSCRIPTIONS } from '@pulse/protocol';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Backoff, DEVICE_SUBSCRIPTIONS, sharedSubscription, telemetryTopic } from '@pulse/protocol';
 import mqtt, { IConnackPacket, MqttClient } from 'mqtt';
 import type { InProcessBroker, InProcessHandler } from '../broker/embedded-broker.repository';
+import { CONFIG, Config } from '../config/config';
 import type { MqttClientAuth } from '../config/secret-files';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
 export interface MqttHandlers {
   /** Called for every message; must not throw (it is wrapped anyway). */
-  message(topic: string, payload: Buffer): void;
+  message(topic: string, payload: Buffer, qos: number): void;
   connection(connected: boolean): void;
   /**
    * After each message: a promise to hold the broker's acknowledgement on (PUBACK to the
@@ -40,6 +41,12 @@ const noLog = (): void => undefined;
  *   fixed `reconnectPeriod`, so it is set to 0 and reconnects are scheduled
  *   here with the public `client.reconnect()`.
  *
+ * - Several gateways (REDIS_URL set): telemetry through the shared subscription
+ *   `$share/{MQTT_SHARED_GROUP}/devices/+/telemetry`, so the broker hands each reading to one
+ *   of them (the live layer sends it to the others' screens); status and meta stay plain, every
+ *   gateway's registry needs them. Clean sessions then: a broker keeps handing a shared
+ *   subscription's share to a persistent session whose gateway died, where nobody reads it.
+ *
  * Must not decode or route messages (IngestService does): it hands every one on as received.
  */
 @Injectable()
@@ -65,6 +72,13 @@ export class MqttRepository {
   /** Successful reconnections after the first connection. */
   reconnects = 0;
 
+  constructor(
+    /** REDIS_URL and MQTT_SHARED_GROUP (absent in the unit spec: one gateway). */
+    @Optional()
+    @Inject(CONFIG)
+    private readonly config?: Pick<Config, 'REDIS_URL' | 'MQTT_SHARED_GROUP'>,
+  ) {}
+
   /** Embedded broker: subscribe in-process; resolves once subscribed. */
   async attachInProcess(
     broker: InProcessBroker,
@@ -72,8 +86,8 @@ export class MqttRepository {
     extraFilters: readonly string[] = [],
   ): Promise<void> {
     this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
-    const handler: InProcessHandler = (topic, payload) => {
-      this.deliver(handlers, topic, payload);
+    const handler: InProcessHandler = (topic, payload, qos) => {
+      this.deliver(handlers, topic, payload, qos);
       return handlers.backpressure?.() ?? undefined;
     };
     this.inProcess = { broker, handler };
@@ -94,12 +108,19 @@ export class MqttRepository {
     auth: MqttClientAuth = {},
     extraFilters: readonly string[] = [],
   ): Promise<void> {
-    this.filters = [...DEVICE_SUBSCRIPTIONS, ...extraFilters];
+    const group = this.config?.REDIS_URL ? this.config.MQTT_SHARED_GROUP : null;
+    const telemetry = telemetryTopic('+');
+    this.filters = [
+      ...DEVICE_SUBSCRIPTIONS.map((filter) =>
+        group !== null && filter === telemetry ? sharedSubscription(group, filter) : filter,
+      ),
+      ...extraFilters,
+    ];
     this.logger.log(`subscribing to ${this.filters.join(', ')}`);
     const client = mqtt.connect(url, {
       ...auth,
       clientId,
-      clean: false,
+      clean: group !== null,
       reconnectPeriod: 0,
       resubscribe: false,
       keepalive: 30,
@@ -128,8 +149,11 @@ export class MqttRepository {
         this.markReady();
       }
     });
-    client.on('message', (topic, payload) => this.deliver(handlers, topic, payload));
-    // mqtt.js sends the PUBACK once handleMessage calls back (after the 'message' event).
+    client.on('message', (topic, payload, packet) =>
+      this.deliver(handlers, topic, payload, packet.qos),
+    );
+    // mqtt.js sends the PUBACK once handleMessage calls back (after the 'message' event, so a
+    // QoS 1 message's readings are journaled before it: history-journal.ts).
     client.handleMessage = (_packet, callback) => {
       const wait = handlers.backpressure?.();
       if (wait) void wait.then(() => callback());
@@ -217,9 +241,9 @@ export class MqttRepository {
     });
   }
 
-  private deliver(handlers: MqttHandlers, topic: string, payload: Buffer): void {
+  private deliver(handlers: MqttHandlers, topic: string, payload: Buffer, qos: number): void {
     try {
-      handlers.message(topic, payload);
+      handlers.message(topic, payload, qos);
     } catch (error) {
       // Never let a bug in one message stop the client (or the broker's pipeline).
       this.errorLog.report('handler', `message handler failed on ${topic}: ${String(error)}`);

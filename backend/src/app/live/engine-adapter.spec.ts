@@ -10,6 +10,7 @@ import {
   ENGINE_VERSIONS,
   directWire,
   encodeEvent,
+  eventOfFrame,
   holdHeartbeat,
   queuedBytes,
   queuedPackets,
@@ -296,4 +297,21 @@ describe('textFrame', () => {
       expect(textFrame(text).equals(expected)).toBe(true);
     },
   );
+});
+
+describe('eventOfFrame', () => {
+  // Another gateway's frame, received over Redis: the same packet for engine.io's path as the one
+  // encodeEvent made there, whatever length encoding the frame uses.
+  it.each([1, 200, 40_000])('gives back the packet of a %i-reading frame', (count) => {
+    const batch: Reading[] = Array.from({ length: count }, (_, i) => ({
+      deviceId: 'd-é',
+      ts: i,
+      values: { t: i / 3 },
+    }));
+    const sent = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
+    const received = eventOfFrame(Buffer.from(sent.frame));
+    expect(received.packets).toEqual(sent.packets);
+    expect(received.frame.equals(sent.frame)).toBe(true);
+    expect(received.options.wsPreEncodedFrame[0]).toBe(received.frame);
+  });
 });

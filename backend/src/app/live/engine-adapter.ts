@@ -111,6 +111,17 @@ export function encodeEvent(nsp: string, event: string, data: unknown): EncodedE
   return { packets: [packet], frame, options: { preEncoded: true, wsPreEncodedFrame: [frame] } };
 }
 
+/**
+ * The event in a websocket frame {@link encodeEvent} made (another gateway's, received over Redis):
+ * the same frame for direct writes, its packet decoded once for engine.io's path.
+ */
+export function eventOfFrame(frame: Buffer): EncodedEvent {
+  const marker = frame[1] & 0x7f;
+  const header = marker < 126 ? 2 : marker === 126 ? 4 : 10;
+  const packet = frame.toString('utf8', header + 1); // after Engine.IO's `4`
+  return { packets: [packet], frame, options: { preEncoded: true, wsPreEncodedFrame: [frame] } };
+}
+
 /** Queue an encoded event through engine.io (keeps order with what is already queued there). */
 export function writeToEngine(socket: LiveSocket, encoded: EncodedEvent): void {
   (socket.client as unknown as EngineWriter).writeToEngine(encoded.packets, encoded.options);

@@ -2,10 +2,10 @@ import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import { createServer, Server as HttpServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { io as connect, Socket } from 'socket.io-client';
-import { queuedPackets } from './engine-adapter';
+import { encodeEvent, queuedPackets } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
-import type { LiveSocket } from './live-io.server';
+import { createLiveIoServer, type LiveSocket } from './live-io.server';
 
 // Real: the emitter's Socket.IO server on an HTTP server on port 0 and socket.io-client over
 // long-polling, stalled the way a client that stops polling is (engine.io-client's pause).
@@ -18,6 +18,7 @@ interface PollingTransport {
 
 const ROOM = 'device:d1';
 const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
+const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
 const open: LagGate = { isPaused: () => false, limitBytes: () => LAG_PAUSE_BYTES };
 
 describe('LiveEmitter writing readings', () => {
@@ -29,8 +30,10 @@ describe('LiveEmitter writing readings', () => {
   beforeEach(async () => {
     http = createServer();
     emitter = new LiveEmitter({ FLUSH_MS: 20 });
+    const nsp = createLiveIoServer(http).of(LIVE_NAMESPACE);
+    emitter.bind(nsp);
     const joined = new Promise<LiveSocket>((resolve) =>
-      emitter.attach(http, (s) => {
+      nsp.on('connection', (s) => {
         void s.join(ROOM);
         resolve(s);
       }),
@@ -54,7 +57,7 @@ describe('LiveEmitter writing readings', () => {
     const laggards: LiveSocket[] = [];
     let writes = 0;
     for (let i = 0; i < LAG_PAUSE_PACKETS * 2 && laggards.length === 0; i++) {
-      emitter.writeReadings(ROOM, [], batch, open, laggards);
+      emitter.writeReadings(ROOM, [], encoded, open, laggards);
       writes++;
     }
     // Handed to the lag monitor as soon as its queue reached the bound, not a check later…

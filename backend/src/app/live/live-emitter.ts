@@ -8,9 +8,9 @@ import {
   SUMMARY_ROOM,
   SummaryEventWire,
 } from '@pulse/protocol';
-import type { Server as HttpServer } from 'node:http';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
+import { LiveRedis } from './live-redis.repository';
 import {
   EncodedEvent,
   directWire,
@@ -19,17 +19,16 @@ import {
   writeToEngine,
 } from './engine-adapter';
 import { LAG_PAUSE_BYTES, LAG_PAUSE_PACKETS, LagGate } from './lag-gate';
-import {
-  AllowRequest,
-  LiveNamespace,
-  LiveServer,
-  LiveSocket,
-  createLiveIoServer,
-} from './live-io.server';
+import type { LiveNamespace, LiveServer, LiveSocket } from './live-io.server';
+import { isReadingsRoom } from './room-interest';
+
+/** Told when a room gets its first member and when it loses its last (the room interest). */
+type RoomListener = (room: string) => void;
 
 /**
- * The one emitter of the live layer: owns the Socket.IO server (built by createLiveIoServer,
- * attached to Nest's HTTP server, namespace `/live` over websocket and long-polling) and is
+ * The one emitter of the live layer: owns the Socket.IO server once Nest's gateway hands it over
+ * (built by LiveIoAdapter with createLiveIoServer on Nest's HTTP server, namespace `/live` over
+ * websocket and long-polling; see {@link bind}) and is
  * the only place that sends anything to a client — readings frames, `device`, `alert`,
  * `gateway`, `summary`, the `alerts` snapshot, `lagged` and `throttle` (acknowledgements aside: socket.io answers them
  * on the socket that asked). Engine internals only through engine-adapter.ts.
@@ -46,31 +45,46 @@ export class LiveEmitter {
   private gateway: GatewayStatus;
   private directWrites = 0;
   private engineWrites = 0;
+  private roomListeners: { created: RoomListener; deleted: RoomListener } | null = null;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
     /** Leaves group-scoped sockets out of alerts outside their scope (absent: everyone). */
     @Optional() private readonly audience?: AlertAudience,
+    /** Other gateways share alerts through Socket.IO's Redis adapter (absent or off: none). */
+    @Optional() private readonly peers?: LiveRedis,
   ) {
     // What the ingest reports until it has connected to the broker.
     this.gateway = { broker: 'disconnected', serverTime: 0, flushMs: config.FLUSH_MS };
   }
 
   /**
-   * `allowRequest` vets the first HTTP request of every session (both transports);
-   * `authenticate` is the namespace middleware that admits (or refuses) each connection.
+   * Take the `/live` namespace the gateway was given (Nest's `afterInit`): from here on every
+   * send goes through it, and the emitter closes its server at shutdown.
    */
-  attach(
-    httpServer: HttpServer,
-    onConnection: (socket: LiveSocket) => void,
-    allowRequest?: AllowRequest,
-    authenticate?: Parameters<LiveNamespace['use']>[0],
-  ): void {
-    this.io = createLiveIoServer(httpServer, allowRequest);
-    this.nsp = this.io.of(LIVE_NAMESPACE);
-    if (authenticate) this.nsp.use(authenticate);
-    this.nsp.on('connection', onConnection);
-    this.logger.debug(`Socket.IO namespace ${LIVE_NAMESPACE} attached`);
+  bind(nsp: LiveNamespace): void {
+    this.io = nsp.server;
+    this.nsp = nsp;
+    if (this.roomListeners) {
+      nsp.adapter.on('create-room', this.roomListeners.created);
+      nsp.adapter.on('delete-room', this.roomListeners.deleted);
+    }
+    // A peer's alert, to this gateway's clients only (it sent it to its own).
+    if (this.peers?.enabled) nsp.on('pulse:alert', (alert) => this.emitLocalAlert(alert));
+    this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
+  }
+
+  /** Follow room creation and deletion (set before {@link bind}; the cross-gateway fan-out). */
+  watchRooms(created: RoomListener, deleted: RoomListener): void {
+    this.roomListeners = { created, deleted };
+  }
+
+  /** The readings rooms with members on this gateway now. */
+  readingsRooms(): string[] {
+    const out: string[] = [];
+    if (this.nsp)
+      for (const room of this.nsp.adapter.rooms.keys()) if (isReadingsRoom(room)) out.push(room);
+    return out;
   }
 
   hasMembers(room: string): boolean {
@@ -78,7 +92,8 @@ export class LiveEmitter {
   }
 
   /**
-   * One frame per room, encoded once and shared by every member. A member on websocket with
+   * One frame per room, encoded once (by the fan-out; or by the gateway that ingested the
+   * readings, received over Redis) and shared by every member. A member on websocket with
    * nothing queued in engine.io gets it written straight to its TCP socket: one `write` of a
    * shared Buffer, no per-socket packet objects, events or callbacks (engine.io's per-socket
    * path was ~20 % of the fan-out profile; see docs/decisions/0005-performance.md). Order is
@@ -91,14 +106,13 @@ export class LiveEmitter {
   writeReadings(
     room: string,
     except: readonly string[],
-    batch: Reading[],
+    encoded: EncodedEvent,
     gate: LagGate,
     laggards: LiveSocket[],
   ): void {
     const nsp = this.nsp;
     const members = nsp?.adapter.rooms.get(room);
     if (!nsp || !members || members.size === 0) return;
-    const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
     const roomsOf = nsp.adapter.sids;
     const now = Date.now();
     for (const id of members) {
@@ -185,18 +199,25 @@ export class LiveEmitter {
   }
 
   emitDevice(rooms: readonly string[], device: DeviceInfo): void {
-    // socket.io de-duplicates sockets across the rooms of one broadcast.
-    this.nsp?.to(rooms as string[]).emit('device', device);
+    // socket.io de-duplicates sockets across the rooms of one broadcast. Local: every gateway
+    // hears a device's status and meta itself (retained, plain subscriptions).
+    this.nsp?.local.to(rooms as string[]).emit('device', device);
   }
 
   /**
    * To every client of the namespace, whatever it watches (the `alerts` snapshot's set), but
-   * group-scoped ones only when the device is in their scope.
+   * group-scoped ones only when the device is in their scope; with peers, to theirs too.
    */
   emitAlert(alert: AlertEvent): void {
+    this.emitLocalAlert(alert);
+    // Peers apply their own audience: `except` names this gateway's sockets only.
+    if (this.peers?.enabled) this.nsp?.serverSideEmit('pulse:alert', alert);
+  }
+
+  private emitLocalAlert(alert: AlertEvent): void {
     const except = this.audience?.excluded(alert.deviceId) ?? [];
-    if (except.length === 0) this.nsp?.emit('alert', alert);
-    else this.nsp?.except(except as string[]).emit('alert', alert);
+    if (except.length === 0) this.nsp?.local.emit('alert', alert);
+    else this.nsp?.local.except(except as string[]).emit('alert', alert);
   }
 
   /**
@@ -204,7 +225,8 @@ export class LiveEmitter {
    * their own filtered one): socket.io encodes a broadcast once for all its members.
    */
   emitSummary(event: SummaryEventWire, except: readonly string[]): void {
-    const room = this.nsp?.to(SUMMARY_ROOM);
+    // Local: each gateway's summary is its own (docs/decisions/0027-scale-out.md).
+    const room = this.nsp?.local.to(SUMMARY_ROOM);
     if (!room) return;
     if (except.length === 0) room.emit('summary', event);
     else room.except(except as string[]).emit('summary', event);
@@ -222,7 +244,7 @@ export class LiveEmitter {
 
   emitGateway(status: GatewayStatus): void {
     this.gateway = status;
-    this.nsp?.emit('gateway', status);
+    this.nsp?.local.emit('gateway', status); // this gateway's broker connection
   }
 
   /** Snapshot, then deltas: the broker status and the active alerts, to a new client. */

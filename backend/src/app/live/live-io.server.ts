@@ -1,14 +1,19 @@
-import { ClientToServerEvents, LIMITS, ServerToClientEvents } from '@pulse/protocol';
+import {
+  AckResponse,
+  AlertEvent,
+  ClientToServerEvents,
+  LIMITS,
+  ServerToClientEvents,
+} from '@pulse/protocol';
 import type { Server as HttpServer } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
 import { releaseUpgradeRequests } from './engine-adapter';
 
 /**
- * The one place the Socket.IO server is built, with Pulse's options. A Nest `IoAdapter`
- * (the Redis adapter of the scale-out work) can own it by returning
- * `createLiveIoServer(httpServer)` from its `createIOServer`, then calling
- * `io.adapter(...)`. Owns the server options and the typed server/namespace/socket shapes;
+ * The one place the Socket.IO server is built, with Pulse's options; LiveIoAdapter (Nest's
+ * WebSocket adapter) returns it from `createIOServer` and may install the Redis adapter on it.
+ * Owns the server options and the typed server/namespace/socket shapes;
  * must not attach handlers, emit, or keep any per-socket state (LiveEmitter and the lag
  * monitor do).
  */
@@ -19,22 +24,40 @@ import { releaseUpgradeRequests } from './engine-adapter';
  */
 type NoSocketData = { principal?: Principal; lagged?: number };
 
+/** An operator's ack, forwarded to the other gateways when this one does not hold the alert. */
+export interface PeerAckRequest {
+  id: string;
+  by: string;
+  note?: string;
+  scope: readonly string[] | null;
+}
+
+/**
+ * Server-side events between gateways (Socket.IO's Redis adapter, REDIS_URL set): each gateway
+ * sends an alert it raised or changed to its own clients and to its peers, which send it to
+ * theirs (each with its own AlertAudience); an ack is answered by the gateway holding the alert.
+ */
+export interface PeerEvents {
+  'pulse:alert': (alert: AlertEvent) => void;
+  'pulse:ack': (request: PeerAckRequest, answer: (response: AckResponse) => void) => void;
+}
+
 export type LiveServer = Server<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  PeerEvents,
   NoSocketData
 >;
 export type LiveNamespace = Namespace<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  PeerEvents,
   NoSocketData
 >;
 export type LiveSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
-  Record<string, never>,
+  PeerEvents,
   NoSocketData
 >;
 

@@ -22,6 +22,7 @@ import { SecurityCounters } from '../security/security-counters.service';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
+import { createLiveIoServer } from './live-io.server';
 import { LiveSubscriptionService } from './live-subscription.service';
 import { LiveGateway } from './live.gateway';
 import { LocalReadingsFanOut } from './readings-fan-out';
@@ -73,7 +74,10 @@ describe('LiveGateway', () => {
     authParts = createAuthHarness();
     sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
     http = createServer();
-    sut.start(http);
+    // What Nest does with the gateway: LiveIoAdapter's server, afterInit, then each connection.
+    const nsp = createLiveIoServer(http, entry.allowSocketRequest).of(LIVE_NAMESPACE);
+    sut.afterInit(nsp);
+    nsp.on('connection', (socket) => sut.handleConnection(socket));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${LIVE_NAMESPACE}`;
   });

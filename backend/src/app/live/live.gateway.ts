@@ -1,12 +1,13 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Logger, Optional } from '@nestjs/common';
+import { OnGatewayConnection, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   AckResponse,
   IngestStats,
+  LIVE_NAMESPACE,
   LiveAckRequestSchema,
   SubscribeAck,
   formatIssues,
 } from '@pulse/protocol';
-import type { Server as HttpServer } from 'node:http';
 import { EntryGuard } from '../security/entry-guard.service';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
@@ -17,7 +18,8 @@ import { GatewayLoad } from './gateway-load';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
-import type { LiveSocket } from './live-io.server';
+import { LiveRedis } from './live-redis.repository';
+import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
 import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
 import { SummaryPush } from './summary-push';
 
@@ -35,22 +37,31 @@ const DISCONNECT_REASONS = new Set([
 ]);
 
 /**
- * Thin Socket.IO gateway for namespace `/live`: wires client requests to
+ * Nest's gateway for namespace `/live` (its server built by LiveIoAdapter): on `afterInit` it
+ * hands the namespace to the emitter, installs the handshake authentication and starts the lag
+ * monitor; on each connection it admits the socket (connection caps, event limits, role checks)
+ * and wires client requests to
  * {@link LiveSubscriptionService} (`subscribe`/`unsubscribe`, history paced by the
  * {@link AckBudget}) and {@link AlertsService} (`ack`), has the emitter greet a new client
  * (gateway status, then the active alerts), tells the lag monitor when a socket re-subscribes
  * or goes, starts and stops the live layer in order, and reports its counters.
  *
+ * Client events are plain `socket.on` listeners, not `@SubscribeMessage` handlers: Nest's
+ * binding costs an RxJS pipeline per event per socket and answers acks itself, where `subscribe`
+ * must wait for the ack budget and the same four functions serve every socket (see
+ * docs/decisions/0027-scale-out.md).
+ *
  * Must not emit itself (LiveEmitter does, acknowledgements aside), keep slow-client state
  * (LagMonitor) or read engine internals.
  */
-@Injectable()
-export class LiveGateway {
+@WebSocketGateway({ namespace: LIVE_NAMESPACE })
+export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket> {
   private readonly logger = new Logger('LiveGateway');
   /** Disconnects by Socket.IO reason (ping timeout, transport close, …). */
   private readonly disconnects = new Map<string, number>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
+  private nsp: LiveNamespace | null = null;
 
   constructor(
     private readonly emitter: LiveEmitter,
@@ -64,24 +75,32 @@ export class LiveGateway {
     @Optional() private readonly summaryPush?: SummaryPush,
     /** Throttles everyone while the gateway itself is overloaded (absent in the unit spec). */
     @Optional() private readonly load?: GatewayLoad,
+    /** Other gateways hold alerts too: an ack for one unknown here is asked of them. */
+    @Optional() private readonly peers?: LiveRedis,
   ) {}
 
-  start(httpServer: HttpServer): void {
-    this.emitter.attach(
-      httpServer,
-      (socket) => {
-        if (!this.entry.admit(socket)) return;
-        this.entry.limitEvents(socket);
-        // The one role check of socket events, ahead of every handler below.
-        this.auth.guardEvents(socket);
-        this.auth.track(socket);
-        this.handleConnection(socket);
-      },
-      this.entry.allowSocketRequest,
-      (socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next),
-    );
+  /** Nest calls it once the adapter built the server, before anything listens. */
+  afterInit(nsp: LiveNamespace): void {
+    this.emitter.bind(nsp);
+    nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
+    // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
+    if (this.peers?.enabled)
+      nsp.on('pulse:ack', (request, answer) =>
+        answer(this.alerts.acknowledge(request.id, request)),
+      );
+    this.nsp = nsp;
     this.lag.start();
     this.load?.start();
+  }
+
+  /** Every socket that passed the handshake's authentication. */
+  handleConnection(socket: LiveSocket): void {
+    if (!this.entry.admit(socket)) return;
+    this.entry.limitEvents(socket);
+    // The one role check of socket events, ahead of every handler below.
+    this.auth.guardEvents(socket);
+    this.auth.track(socket);
+    this.greetAndListen(socket);
   }
 
   async stop(): Promise<void> {
@@ -154,7 +173,7 @@ export class LiveGateway {
       gateway.answer(args, 'ack', () => gateway.acknowledge(this, args[0]));
     })(this);
 
-  private handleConnection(socket: LiveSocket): void {
+  private greetAndListen(socket: LiveSocket): void {
     // Snapshot, then deltas: `alert` events reach every socket of the namespace (a group-scoped
     // one: its groups' only, see AlertAudience).
     this.emitter.greet(socket, this.alerts.active());
@@ -232,7 +251,7 @@ export class LiveGateway {
   }
 
   /** `by` is the signed-in user (guardEvents let only operators through); a body `by` is ignored. */
-  private acknowledge(socket: LiveSocket, raw: unknown): AckResponse {
+  private acknowledge(socket: LiveSocket, raw: unknown): AckResponse | Promise<AckResponse> {
     const parsed = LiveAckRequestSchema.safeParse(raw);
     if (!parsed.success)
       return {
@@ -243,11 +262,34 @@ export class LiveGateway {
     const principal = socket.data.principal;
     if (principal?.kind !== 'user')
       return { ok: false, error: 'unauthorized', message: 'sign in first' };
-    return this.alerts.acknowledge(parsed.data.id, {
+    const request: PeerAckRequest = {
+      id: parsed.data.id,
       by: principal.username,
       note: parsed.data.note,
       scope: principal.groups,
-    });
+    };
+    const local = this.alerts.acknowledge(request.id, request);
+    if (local.ok || local.error !== 'not_found' || !this.peers?.enabled || !this.nsp) return local;
+    return this.askPeers(this.nsp, request, local);
+  }
+
+  /** The answer of the gateway that holds the alert, or `fallback` when none does (or answers). */
+  private async askPeers(
+    nsp: LiveNamespace,
+    request: PeerAckRequest,
+    fallback: AckResponse,
+  ): Promise<AckResponse> {
+    let answers: AckResponse[];
+    try {
+      answers = await nsp.serverSideEmitWithAck('pulse:ack', request);
+    } catch {
+      return fallback; // a peer did not answer within the adapter's timeout
+    }
+    return (
+      answers.find((answer) => answer.ok) ??
+      answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??
+      fallback
+    );
   }
 }
 

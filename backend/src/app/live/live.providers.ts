@@ -9,13 +9,15 @@ import { LiveHubService } from './live-hub.service';
 import { LiveSubscriptionService } from './live-subscription.service';
 import { LiveGateway } from './live.gateway';
 import { SummaryPush } from './summary-push';
+import { CrossGatewayFanOut } from './cross-gateway-fan-out';
+import { LiveRedis } from './live-redis.repository';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
 /**
  * The live layer's providers and its two ports' bindings, for AppModule: ingest and alerts
  * publish to the hub through LIVE_PUBLISHER; the hub's readings leave through
- * READINGS_FAN_OUT, bound to the local direct-write fan-out (a cross-gateway one would be bound
- * here instead). Owns the wiring only.
+ * READINGS_FAN_OUT, bound to the local direct-write fan-out, or with REDIS_URL to the
+ * cross-gateway one around it. Owns the wiring only.
  */
 export const LIVE_PROVIDERS: Provider[] = [
   AlertAudience,
@@ -24,7 +26,14 @@ export const LIVE_PROVIDERS: Provider[] = [
   GatewayLoad,
   LagMonitor,
   LocalReadingsFanOut,
-  { provide: READINGS_FAN_OUT, useExisting: LocalReadingsFanOut },
+  LiveRedis,
+  {
+    provide: READINGS_FAN_OUT,
+    // One gateway: straight to the local sockets. Several (REDIS_URL): through the peers too.
+    useFactory: (redis: LiveRedis, local: LocalReadingsFanOut, emitter: LiveEmitter) =>
+      redis.enabled ? new CrossGatewayFanOut(local, emitter, redis) : local,
+    inject: [LiveRedis, LocalReadingsFanOut, LiveEmitter],
+  },
   LiveHubService,
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
   LiveSubscriptionService,

@@ -1,14 +1,15 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Reading } from '@pulse/protocol';
+import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import { Conflator } from './conflation';
+import { EncodedEvent, encodeEvent } from './engine-adapter';
 import { LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import type { LiveSocket } from './live-io.server';
 
 /**
  * The port between the live hub's coalescing and the sockets: where one flushed batch of a room
- * goes. The local implementation below writes to this process's sockets; a cross-gateway one
- * (Socket.IO's Redis adapter, issue 15) can sit beside it and be bound to the token instead.
+ * goes. The local implementation below writes to this process's sockets; the cross-gateway one
+ * (cross-gateway-fan-out.ts, REDIS_URL set) wraps it and is bound to the token instead.
  */
 export interface ReadingsFanOut {
   /** Someone watches `room`: readings for rooms without members are not even buffered. */
@@ -47,13 +48,26 @@ export class LocalReadingsFanOut implements ReadingsFanOut {
   }
 
   send(room: string, except: readonly string[], batch: Reading[]): void {
+    this.write(room, except, encodeEvent(LIVE_NAMESPACE, 'readings', batch), () => batch);
+  }
+
+  /**
+   * `encoded` (one room's batch, encoded here or by another gateway) to this gateway's members;
+   * `batch` is asked only while someone is throttled (a received batch is decoded then only).
+   */
+  write(
+    room: string,
+    except: readonly string[],
+    encoded: EncodedEvent,
+    batch: () => Reading[],
+  ): void {
     const laggards = this.laggards;
-    this.emitter.writeReadings(room, except, batch, this.lag, laggards);
+    this.emitter.writeReadings(room, except, encoded, this.lag, laggards);
     if (laggards.length > 0) {
       for (let i = 0; i < laggards.length; i++) this.lag.behind(laggards[i]);
       laggards.length = 0;
     }
     // After the laggards: one throttled by this very batch gets it merged, not lost.
-    if (this.conflator?.active) this.conflator.absorb(room, except, batch);
+    if (this.conflator?.active) this.conflator.absorb(room, except, batch());
   }
 }

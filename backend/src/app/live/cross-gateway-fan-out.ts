@@ -1,0 +1,151 @@
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
+import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import { randomUUID } from 'node:crypto';
+import { EncodedEvent, encodeEvent, eventOfFrame } from './engine-adapter';
+import { LiveEmitter } from './live-emitter';
+import { LiveRedis } from './live-redis.repository';
+import { LocalReadingsFanOut, ReadingsFanOut } from './readings-fan-out';
+import { INTEREST_REPEAT_MS, InterestMessage, RoomInterest } from './room-interest';
+
+/** Format version in the first byte of every readings message (an old gateway skips a new one). */
+const VERSION = 1;
+
+/** Who sent a batch, for which room, leaving out which wider rooms' members. */
+interface BatchHeader {
+  g: string;
+  r: string;
+  x: readonly string[];
+}
+
+/**
+ * The cross-gateway fan-out (REDIS_URL set): each flushed room batch is encoded once, written to
+ * this gateway's members by the local direct-write fan-out, and — when a peer's clients watch the
+ * room ({@link RoomInterest}) — published once to Redis as the same websocket frame, with the room
+ * and its `except` rooms in a small header. Every other gateway writes that frame to its own
+ * members through the same local path (lag gate, conflation, engine.io fallback), so a socket gets
+ * a reading from the one gateway it is connected to, once: the gateway that ingested it writes
+ * only its own sockets and ignores its own message coming back.
+ *
+ * Owns the message format and the peers' room interest; must not write to sockets (the local
+ * fan-out does) or hold Redis connections (LiveRedis does).
+ */
+export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShutdown {
+  private readonly logger = new Logger('CrossGatewayFanOut');
+  /** This process's identity on the channels; a restarted gateway is a new peer. */
+  readonly gatewayId = randomUUID();
+  private readonly readingsChannel: string;
+  private readonly interestChannel: string;
+  private readonly interest: RoomInterest;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private published = 0;
+  private received = 0;
+
+  constructor(
+    private readonly local: LocalReadingsFanOut,
+    private readonly emitter: LiveEmitter,
+    private readonly redis: LiveRedis,
+  ) {
+    this.readingsChannel = redis.channel('readings');
+    this.interestChannel = redis.channel('rooms');
+    this.interest = new RoomInterest(
+      this.gatewayId,
+      (message) => redis.publish(this.interestChannel, Buffer.from(JSON.stringify(message))),
+      () => emitter.readingsRooms(),
+    );
+    emitter.watchRooms(
+      (room) => this.interest.created(room),
+      (room) => this.interest.deleted(room),
+    );
+    redis.subscribe(this.readingsChannel, (message) => this.receive(message));
+    redis.subscribe(this.interestChannel, (message) => this.receiveInterest(message));
+    // Published only once connected (readings and interest are not queued while Redis is
+    // away); again after a Redis restart, whose peers may have missed anything in between.
+    redis.onPublisherReady(() => this.interest.hello());
+    this.timer = setInterval(() => {
+      this.interest.expire();
+      this.interest.announceAll();
+    }, INTEREST_REPEAT_MS);
+    this.timer.unref();
+  }
+
+  hasMembers(room: string): boolean {
+    return this.local.hasMembers(room) || this.interest.has(room);
+  }
+
+  send(room: string, except: readonly string[], batch: Reading[]): void {
+    const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
+    this.local.write(room, except, encoded, () => batch);
+    if (!this.interest.has(room)) return;
+    if (
+      this.redis.publish(
+        this.readingsChannel,
+        pack({ g: this.gatewayId, r: room, x: except }, encoded.frame),
+      )
+    )
+      this.published++;
+  }
+
+  /** Batches published to and received from the other gateways, and peers known. */
+  stats(): { published: number; received: number; peers: number; failures: number } {
+    return {
+      published: this.published,
+      received: this.received,
+      peers: this.interest.peerCount(),
+      failures: this.redis.failures(),
+    };
+  }
+
+  /** Before LiveRedis closes: the peers drop this gateway's rooms at once. */
+  beforeApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.interest.bye();
+  }
+
+  private receive(message: Buffer): void {
+    const unpacked = unpack(message);
+    if (!unpacked || unpacked.header.g === this.gatewayId) return;
+    const { header, frame } = unpacked;
+    if (!this.local.hasMembers(header.r)) return;
+    this.received++;
+    const encoded: EncodedEvent = eventOfFrame(frame);
+    this.local.write(header.r, header.x, encoded, () => readingsOf(encoded));
+  }
+
+  private receiveInterest(message: Buffer): void {
+    try {
+      this.interest.receive(JSON.parse(message.toString('utf8')) as InterestMessage);
+    } catch {
+      this.logger.warn('unreadable room interest message ignored');
+    }
+  }
+}
+
+/** [version][u16 header length][header JSON][websocket frame]. */
+function pack(header: BatchHeader, frame: Buffer): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const out = Buffer.allocUnsafe(3 + json.length + frame.length);
+  out[0] = VERSION;
+  out.writeUInt16BE(json.length, 1);
+  json.copy(out, 3);
+  frame.copy(out, 3 + json.length);
+  return out;
+}
+
+function unpack(message: Buffer): { header: BatchHeader; frame: Buffer } | null {
+  if (message.length < 3 || message[0] !== VERSION) return null;
+  const length = message.readUInt16BE(1);
+  try {
+    const header = JSON.parse(message.toString('utf8', 3, 3 + length)) as BatchHeader;
+    if (typeof header.r !== 'string' || !Array.isArray(header.x)) return null;
+    return { header, frame: message.subarray(3 + length) };
+  } catch {
+    return null;
+  }
+}
+
+/** The batch inside a received readings event (only the conflator needs it as objects). */
+function readingsOf(encoded: EncodedEvent): Reading[] {
+  const packet = encoded.packets[0];
+  return (JSON.parse(packet.slice(packet.indexOf('['))) as [string, Reading[]])[1];
+}

@@ -1,0 +1,40 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { Server as HttpServer } from 'node:http';
+import { AllowRequest, createLiveIoServer, LiveServer } from './live-io.server';
+
+/**
+ * Installs something on the server before any namespace exists: Socket.IO's Redis adapter when
+ * REDIS_URL is set (see live-redis.repository.ts), nothing otherwise.
+ */
+export type IoServerExtension = (io: LiveServer) => void;
+
+/**
+ * Nest's WebSocket adapter for Pulse: `@WebSocketGateway` asks it for the server, and it answers
+ * with the one Pulse builds (createLiveIoServer: transports, limits, the Origin allowlist) on
+ * Nest's own HTTP server, whatever port or options the decorator carries, then lets `extend`
+ * install the cross-gateway adapter. Installed with `app.useWebSocketAdapter` in pulse.ts.
+ *
+ * Owns the server's construction only: it must not attach handlers (LiveGateway), send
+ * (LiveEmitter), or close the server — LiveEmitter closes it in the runtime's shutdown order
+ * (before the broker), so Nest's own close of it afterwards is a no-op.
+ */
+export class LiveIoAdapter extends IoAdapter {
+  constructor(
+    app: INestApplicationContext,
+    private readonly allowRequest?: AllowRequest,
+    private readonly extend?: IoServerExtension,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(): LiveServer {
+    const io = createLiveIoServer(this.httpServer as HttpServer, this.allowRequest);
+    this.extend?.(io);
+    return io;
+  }
+
+  override async close(): Promise<void> {
+    // LiveEmitter.close() did it, in order (see above).
+  }
+}

@@ -1,0 +1,136 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis, RedisOptions } from 'ioredis';
+import { RateLimitedLog } from '../common/rate-limited-log';
+import { CONFIG, Config } from '../config/config';
+import { readRedisPassword, redactUrl } from '../config/secret-files';
+import type { LiveServer } from './live-io.server';
+
+/** Prefix of every key and channel Pulse uses on the shared Redis. */
+const KEY = 'pulse';
+
+type RedisConfig = Pick<Config, 'REDIS_URL' | 'REDIS_PASSWORD_FILE'>;
+
+/**
+ * Every connection of this gateway to the shared Redis (REDIS_URL): the two Socket.IO's Redis
+ * adapter needs (server-side events between gateways: alerts, acks), and a publisher and a
+ * subscriber of Pulse's own binary channels (readings frames, room interest; see
+ * cross-gateway-fan-out.ts). Without REDIS_URL it opens nothing and {@link enabled} is false.
+ *
+ * Owns the connections, their errors (logged with the URL's password redacted, at a bounded rate)
+ * and closing them; must not decide what is sent or who receives it.
+ */
+@Injectable()
+export class LiveRedis implements OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  private readonly errors = new RateLimitedLog((line) => this.logger.error(line));
+  private readonly clients: Redis[] = [];
+  private readonly publisher: Redis | null = null;
+  private readonly subscriber: Redis | null = null;
+  private readonly handlers = new Map<string, (message: Buffer) => void>();
+  private publishFailures = 0;
+
+  constructor(@Inject(CONFIG) private readonly config: RedisConfig) {
+    if (!config.REDIS_URL) return;
+    // Readings are live data: while Redis is away they are dropped and counted, not queued.
+    this.publisher = this.connect('publisher', { enableOfflineQueue: false });
+    this.subscriber = this.connect('subscriber');
+    this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) =>
+      this.handlers.get(channel.toString())?.(message),
+    );
+    this.logger.log(`gateways share alerts and readings through ${this.url}`);
+  }
+
+  get enabled(): boolean {
+    return this.publisher !== null;
+  }
+
+  /** The Redis URL with its password redacted, for logs and stats. */
+  get url(): string | null {
+    return this.config.REDIS_URL ? redactUrl(this.config.REDIS_URL) : null;
+  }
+
+  /** Install Socket.IO's Redis adapter on `io` (LiveIoAdapter calls it before any namespace). */
+  readonly installAdapter = (io: LiveServer): void => {
+    if (!this.enabled) return;
+    io.adapter(
+      createAdapter(this.connect('io-pub'), this.connect('io-sub'), {
+        key: `${KEY}:io`,
+        // An ack forwarded to the other gateways is answered within this (LiveGateway).
+        requestsTimeout: 3000,
+      }),
+    );
+  };
+
+  /** Readiness (`/api/ready`): Redis answers PING now (it fails at once while unreachable). */
+  async ping(): Promise<boolean> {
+    return (await this.publisher?.ping()) === 'PONG';
+  }
+
+  /** Pulse's channel `name` (one namespace for every deployment sharing the Redis). */
+  channel(name: string): string {
+    return `${KEY}:live:${name}`;
+  }
+
+  /** Publish `message` on `channel`; false (and counted) while Redis is unreachable. */
+  publish(channel: string, message: Buffer): boolean {
+    if (!this.publisher) return false;
+    if (this.publisher.status !== 'ready') {
+      this.publishFailures++;
+      return false;
+    }
+    this.publisher.publish(channel, message).catch((error: Error) => {
+      this.publishFailures++;
+      this.errors.report('publish', `publish on ${channel} failed: ${error.message}`);
+    });
+    return true;
+  }
+
+  /** Every message on `channel`, this gateway's own included. One handler per channel. */
+  subscribe(channel: string, handler: (message: Buffer) => void): void {
+    if (!this.subscriber) return;
+    this.handlers.set(channel, handler);
+    void this.subscriber.subscribe(channel).catch((error: Error) => {
+      this.errors.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
+    });
+  }
+
+  /** Call `listener` each time the publisher is (again) connected: first boot, Redis restarts. */
+  onPublisherReady(listener: () => void): void {
+    this.publisher?.on('ready', listener);
+  }
+
+  /** Messages not published because Redis was unreachable. */
+  failures(): number {
+    return this.publishFailures;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const clients = this.clients.splice(0);
+    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  private connect(role: string, options: RedisOptions = {}): Redis {
+    const password = readRedisPassword(this.config);
+    const client = new Redis(this.config.REDIS_URL as string, {
+      ...(password !== undefined ? { password } : {}),
+      connectionName: `pulse-${role}`,
+      // Reconnect forever, at most every 2 s: a gateway outlives a Redis restart.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      maxRetriesPerRequest: null,
+      ...options,
+    });
+    let down = false;
+    client.on('error', (error: Error) => {
+      down = true;
+      // ioredis's messages name host and port, never the password; the URL is redacted anyway.
+      this.errors.report(role, `${role} on ${this.url}: ${error.message}`);
+    });
+    client.on('ready', () => {
+      if (down) this.logger.log(`${role} on ${this.url} connected again`);
+      down = false;
+    });
+    this.clients.push(client);
+    return client;
+  }
+}

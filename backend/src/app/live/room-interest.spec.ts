@@ -1,0 +1,85 @@
+import { Logger } from '@nestjs/common';
+import { INTEREST_EXPIRY_MS, InterestMessage, RoomInterest } from './room-interest';
+
+// Real: the interest bookkeeping of two gateways wired back to back (what Redis carries between
+// them, minus Redis), with a hand-moved clock.
+describe('RoomInterest', () => {
+  let now: number;
+  let a: RoomInterest;
+  let b: RoomInterest;
+  let aRooms: string[];
+  let bRooms: string[];
+  let wire: InterestMessage[];
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    now = 1_000;
+    aRooms = [];
+    bRooms = [];
+    wire = [];
+    // Like a Redis channel: every message reaches both, the sender included.
+    const send = (message: InterestMessage) => {
+      wire.push(message);
+      a.receive(message);
+      b.receive(message);
+    };
+    a = new RoomInterest(
+      'a',
+      send,
+      () => aRooms,
+      () => now,
+    );
+    b = new RoomInterest(
+      'b',
+      send,
+      () => bRooms,
+      () => now,
+    );
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('a gateway that starts learns the rooms the others already watch, and they learn its own', () => {
+    aRooms = ['fleet', 'device:d1'];
+    bRooms = ['group:g'];
+    b.hello();
+    expect(b.has('fleet') && b.has('device:d1')).toBe(true);
+    expect(a.has('group:g')).toBe(true);
+    expect(a.has('fleet')).toBe(false); // its own rooms are not a peer's
+  });
+
+  it('follows rooms as they get their first member and lose their last, not socket or summary rooms', () => {
+    a.hello();
+    a.created('device:d2');
+    a.created('summary');
+    a.created('Zx3socketid');
+    expect(b.has('device:d2')).toBe(true);
+    expect(b.has('summary') || b.has('Zx3socketid')).toBe(false);
+    a.deleted('device:d2');
+    expect(b.has('device:d2')).toBe(false);
+  });
+
+  it('forgets a peer that said bye at once and one that went silent after the expiry', () => {
+    aRooms = ['fleet'];
+    a.hello();
+    expect(b.peerCount()).toBe(1);
+    a.bye();
+    expect(b.has('fleet')).toBe(false);
+    a.announceAll();
+    now += INTEREST_EXPIRY_MS - 1;
+    b.expire();
+    expect(b.has('fleet')).toBe(true);
+    now += 2;
+    b.expire();
+    expect(b.has('fleet')).toBe(false);
+    expect(b.peerCount()).toBe(0);
+  });
+
+  it('takes only well-formed messages, and only the string room names in them', () => {
+    b.receive({ g: 'x', kind: 'all', rooms: 'fleet' } as unknown as InterestMessage);
+    b.receive({ kind: 'add', rooms: ['fleet'] } as unknown as InterestMessage);
+    b.receive({ g: 'x', kind: 'add', rooms: [42, 'fleet'] } as unknown as InterestMessage);
+    expect(b.has('fleet')).toBe(true);
+    expect(wire).toEqual([]);
+  });
+});

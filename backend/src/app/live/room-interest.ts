@@ -1,0 +1,111 @@
+import { Logger } from '@nestjs/common';
+import { FLEET_ROOM } from '@pulse/protocol';
+
+/** How often each gateway repeats its whole room list (new peers, lost messages). */
+export const INTEREST_REPEAT_MS = 2_000;
+/** A peer not heard from for this long is gone (SIGKILL, network split): its rooms are dropped. */
+export const INTEREST_EXPIRY_MS = 3 * INTEREST_REPEAT_MS + 1_000;
+
+/** What gateways tell each other about the readings rooms their clients are in. */
+export type InterestMessage =
+  | { g: string; kind: 'all' | 'add' | 'del'; rooms: string[] }
+  | { g: string; kind: 'hello' | 'bye' };
+
+/** The rooms the live hub flushes readings to (not socket-id rooms, not `summary`). */
+export function isReadingsRoom(room: string): boolean {
+  return room === FLEET_ROOM || room.startsWith('device:') || room.startsWith('group:');
+}
+
+interface Peer {
+  rooms: Set<string>;
+  heardAt: number;
+}
+
+/**
+ * Which readings rooms have members on the other gateways, so the ingesting gateway buffers and
+ * publishes a room's batch only when someone somewhere watches it (rooms nobody watches cost
+ * nothing, as with one gateway). Each gateway announces a room as it gets its first member and
+ * as it loses its last one, its whole list every INTEREST_REPEAT_MS and in answer to a `hello`
+ * (a gateway that just started). A peer silent for INTEREST_EXPIRY_MS, or that said `bye`, has no
+ * rooms any more.
+ *
+ * Owns the peers' room sets and the messages about them; must not touch Redis (it is handed a
+ * `send`) or sockets (it is told about local rooms and asked `has`).
+ */
+export class RoomInterest {
+  private readonly logger = new Logger('RoomInterest');
+  private readonly peers = new Map<string, Peer>();
+
+  constructor(
+    /** This gateway's id in every message (its own messages come back and are ignored). */
+    readonly self: string,
+    private readonly send: (message: InterestMessage) => void,
+    /** This gateway's readings rooms with members now. */
+    private readonly localRooms: () => string[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A peer watches `room`. */
+  has(room: string): boolean {
+    for (const peer of this.peers.values()) if (peer.rooms.has(room)) return true;
+    return false;
+  }
+
+  /** Peers heard from and not expired. */
+  peerCount(): number {
+    return this.peers.size;
+  }
+
+  hello(): void {
+    this.send({ g: this.self, kind: 'hello' });
+    this.announceAll();
+  }
+
+  bye(): void {
+    this.send({ g: this.self, kind: 'bye' });
+  }
+
+  announceAll(): void {
+    this.send({ g: this.self, kind: 'all', rooms: this.localRooms() });
+  }
+
+  created(room: string): void {
+    if (isReadingsRoom(room)) this.send({ g: this.self, kind: 'add', rooms: [room] });
+  }
+
+  deleted(room: string): void {
+    if (isReadingsRoom(room)) this.send({ g: this.self, kind: 'del', rooms: [room] });
+  }
+
+  /** Drop peers not heard from in INTEREST_EXPIRY_MS (called with each repeat). */
+  expire(): void {
+    const cutoff = this.now() - INTEREST_EXPIRY_MS;
+    for (const [id, peer] of this.peers)
+      if (peer.heardAt < cutoff) {
+        this.peers.delete(id);
+        this.logger.log(`gateway ${id} silent for ${INTEREST_EXPIRY_MS} ms: its rooms dropped`);
+      }
+  }
+
+  /** A message from the interest channel (untrusted shape: another version may have sent it). */
+  receive(message: InterestMessage): void {
+    if (typeof message?.g !== 'string' || message.g === this.self) return;
+    if (message.kind === 'bye') {
+      this.peers.delete(message.g);
+      return;
+    }
+    let peer = this.peers.get(message.g);
+    if (!peer) {
+      peer = { rooms: new Set(), heardAt: 0 };
+      this.peers.set(message.g, peer);
+    }
+    peer.heardAt = this.now();
+    if (message.kind === 'hello') return this.announceAll();
+    const rooms = (message as { rooms?: unknown }).rooms;
+    if (!Array.isArray(rooms)) return;
+    const named = rooms.filter((room): room is string => typeof room === 'string');
+    if (message.kind === 'all') peer.rooms = new Set(named.filter(isReadingsRoom));
+    else if (message.kind === 'add') for (const room of named) peer.rooms.add(room);
+    else if (message.kind === 'del') for (const room of named) peer.rooms.delete(room);
+  }
+}
