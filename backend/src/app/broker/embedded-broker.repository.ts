@@ -21,7 +21,11 @@ import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
  * A promise returned holds every further publish (before its PUBACK: Aedes acknowledges a QoS 1
  * message once `authorizePublish` passes, before delivering it) until it settles.
  */
-export type InProcessHandler = (topic: string, payload: Buffer) => void | Promise<void>;
+export type InProcessHandler = (
+  topic: string,
+  payload: Buffer,
+  qos: number,
+) => void | Promise<void>;
 
 /**
  * The part of the embedded broker the ingest uses: an in-process subscription
@@ -112,8 +116,8 @@ export class EmbeddedBrokerRepository {
     this.aedes = aedes;
     return {
       subscribe: (filters, handler) =>
-        subscribeInProcess(aedes, filters, (topic, payload) => {
-          const wait = handler(topic, payload);
+        subscribeInProcess(aedes, filters, (topic, payload, qos) => {
+          const wait = handler(topic, payload, qos);
           if (!wait) return;
           const hold: Promise<void> = wait.then(() => {
             if (this.hold === hold) this.hold = null;
@@ -219,11 +223,15 @@ function subscribeInProcess(
   filters: readonly string[],
   handler: InProcessHandler,
 ): Promise<() => Promise<void>> {
-  const deliver = (packet: { topic: string; payload: string | Buffer }, done: () => void): void => {
+  const deliver = (
+    packet: { topic: string; payload: string | Buffer; qos: number },
+    done: () => void,
+  ): void => {
     const { payload } = packet;
     const wait = handler(
       packet.topic,
       typeof payload === 'string' ? Buffer.from(payload) : payload,
+      packet.qos,
     );
     if (wait) void wait.then(done, done);
     else done();

@@ -89,7 +89,7 @@ export class IngestService {
   ): Promise<void> {
     this.broker = { mode, url };
     const handlers = {
-      message: (topic: string, payload: Buffer, qos?: number) =>
+      message: (topic: string, payload: Buffer, qos: number) =>
         this.handleMessage(topic, payload, Date.now(), qos),
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
       // The history store cannot keep up: acknowledge later rather than drop (issue 13).
