@@ -1,5 +1,5 @@
 import { quote } from '@pulse/protocol';
-import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { AedesOptions, AuthenticateError, Client } from 'aedes-next';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SecurityCounters, SecurityRefusal } from './security-counters.service';
 
@@ -72,7 +72,7 @@ export function describeIdentity(identity: BrokerIdentity): string {
   return 'anonymous';
 }
 
-/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (Aedes answers MQTT 5 clients with these too). */
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (Aedes sends MQTT 5 clients 0x85, 0x86, 0x87). */
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
