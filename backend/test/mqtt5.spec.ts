@@ -15,6 +15,7 @@ import { usePulse } from './support/pulse';
 
 const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pub';
 /** MQTT 5 reason codes (§2.4) the embedded broker answers with. */
+const BAD_USERNAME_OR_PASSWORD = 0x86;
 const NOT_AUTHORIZED = 0x87;
 const PACKET_TOO_LARGE = 0x95;
 const MESSAGE_RATE_TOO_HIGH = 0x96;
@@ -109,6 +110,19 @@ describe('MQTT 5 devices on the embedded broker', () => {
     expect(after['mqtt_publish_acl'] - (before['mqtt_publish_acl'] ?? 0)).toBe(1);
     expect(after['mqtt_subscribe_acl'] - (before['mqtt_subscribe_acl'] ?? 0)).toBe(1);
     await endMqtt(device);
+  });
+
+  it('refuses an unknown username with CONNACK 0x86 (bad user name or password)', async () => {
+    const before = (await refused())['mqtt_auth_failed'] ?? 0;
+    const error = await v5({ username: 'nobody-v5', password: 'wrong' }).then(
+      (client) => {
+        client.end(true);
+        return null;
+      },
+      (e: { code?: number }) => e,
+    );
+    expect(error?.code).toBe(BAD_USERNAME_OR_PASSWORD);
+    expect((await refused())['mqtt_auth_failed']).toBe(before + 1);
   });
 
   /** Resolves with the reason code of the DISCONNECT the broker sends `client`. */
