@@ -1,14 +1,6 @@
 import type { DeviceInfo, IngestStats } from '@pulse/protocol';
 import { statusTopic, telemetryTopic } from '@pulse/protocol';
-import {
-  collectReadings,
-  connectMqtt,
-  endMqtt,
-  getJson,
-  publish,
-  subscribe,
-  waitFor,
-} from '@pulse/test-support';
+import { collectReadings, connectMqtt, getJson, subscribe, waitFor } from '@pulse/test-support';
 import { execFile } from 'node:child_process';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { usePulse } from './support/pulse';
@@ -65,7 +57,7 @@ describe('MQTT 5 devices on the embedded broker', () => {
     const [reading] = await viewer.readings.waitForCount(1);
     expect(reading).toMatchObject({ deviceId: id, values: { temperature: 21.5 } });
     expect(await properties).toMatchObject({ userProperties: { site: 'hall-2' } });
-    await endMqtt(reader);
+    await reader.endAsync();
   });
 
   it('takes QoS 0 and QoS 1 readings from mqtt.js over MQTT 3.1, 3.1.1 and 5', async () => {
@@ -78,9 +70,15 @@ describe('MQTT 5 devices on the embedded broker', () => {
         protocolVersion,
         ...(protocolVersion === 3 ? { protocolId: 'MQIsdp' } : {}),
       });
-      await publish(device, telemetryTopic(ids[i]), `{"ts":${t0},"values":{"v":${i}}}`, 0);
-      await publish(device, telemetryTopic(ids[i]), `{"ts":${t0 + 1},"values":{"v":${i}}}`, 1);
-      await endMqtt(device);
+      for (const qos of [0, 1] as const)
+        await device.publishAsync(
+          telemetryTopic(ids[i]),
+          `{"ts":${t0 + qos},"values":{"v":${i}}}`,
+          {
+            qos,
+          },
+        );
+      await device.endAsync();
     }
     const readings = await viewer.readings.waitForCount(6);
     expect(readings.map((r) => `${r.deviceId}@${r.ts - t0}`).sort()).toEqual(
@@ -104,12 +102,12 @@ describe('MQTT 5 devices on the embedded broker', () => {
     );
     expect(suback).toEqual([NOT_AUTHORIZED]);
     // Still connected: the next reading goes through.
-    await publish(device, telemetryTopic(id), '{"values":{"n":1}}', 1);
+    await device.publishAsync(telemetryTopic(id), '{"values":{"n":1}}', { qos: 1 });
     await viewer.readings.waitForCount(1);
     const after = await refused();
     expect(after['mqtt_publish_acl'] - (before['mqtt_publish_acl'] ?? 0)).toBe(1);
     expect(after['mqtt_subscribe_acl'] - (before['mqtt_subscribe_acl'] ?? 0)).toBe(1);
-    await endMqtt(device);
+    await device.endAsync();
   });
 
   it('refuses an unknown username with CONNACK 0x86 (bad user name or password)', async () => {
@@ -171,7 +169,7 @@ describe('MQTT 5 devices on the embedded broker', () => {
       },
     };
     const device = await v5(options);
-    await publish(device, statusTopic(id), 'online', 1, true);
+    await device.publishAsync(statusTopic(id), 'online', { qos: 1, retain: true });
     return { device, options };
   }
 
@@ -208,7 +206,7 @@ describe('MQTT 5 devices on the embedded broker', () => {
     expect(viewer.devices.map((d) => d.status).filter((s) => s === 'offline')).toEqual([]);
     const info = await getJson<DeviceInfo>(backend.api(`/devices/${id}`));
     expect(info.body.status).toBe('online');
-    await endMqtt(again);
+    await again.endAsync();
     device.end(true);
   });
 });
