@@ -1,9 +1,16 @@
 import type { DeviceInfo, IngestStats } from '@pulse/protocol';
 import { statusTopic, telemetryTopic } from '@pulse/protocol';
-import { collectReadings, connectMqtt, getJson, subscribe, waitFor } from '@pulse/test-support';
+import {
+  collectReadings,
+  connectMqtt,
+  getJson,
+  sendJson,
+  subscribe,
+  waitFor,
+} from '@pulse/test-support';
 import { execFile } from 'node:child_process';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { usePulse } from './support/pulse';
+import { adminAuth, usePulse } from './support/pulse';
 
 const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pub';
 /** MQTT 5 reason codes (§2.4) the embedded broker answers with. */
@@ -11,6 +18,7 @@ const BAD_USERNAME_OR_PASSWORD = 0x86;
 const NOT_AUTHORIZED = 0x87;
 const PACKET_TOO_LARGE = 0x95;
 const MESSAGE_RATE_TOO_HIGH = 0x96;
+const ADMINISTRATIVE_ACTION = 0x98;
 /** Each client's budget: 5/s over a 10 s window, disconnected past twice that. */
 const PER_SECOND = 5;
 
@@ -152,6 +160,19 @@ describe('MQTT 5 devices on the embedded broker', () => {
       flooder.publish(telemetryTopic('flooder-v5'), `{"values":{"i":${i}}}`, { qos: 0 });
     expect(await told).toBe(MESSAGE_RATE_TOO_HIGH);
     flooder.end(true);
+  });
+
+  it('tells an MQTT 5 device whose credentials are revoked why it is disconnected (0x98)', async () => {
+    const id = 'revoked-v5';
+    const admin = await adminAuth(backend.pulse.httpUrl);
+    const path = backend.api(`/devices/${id}/credentials`);
+    const created = await sendJson<{ secret: string }>(path, 'POST', undefined, admin);
+    expect(created.status).toBe(201);
+    const device = await v5({ username: id, password: created.body.secret });
+    const told = disconnected(device);
+    expect((await sendJson(path, 'DELETE', undefined, admin)).status).toBe(204);
+    expect(await told).toBe(ADMINISTRATIVE_ACTION);
+    device.end(true);
   });
 
   /** A device announcing itself online, with a Last Will `offline` sent `delay` s after it dies. */

@@ -234,10 +234,11 @@ export class EmbeddedBrokerRepository {
 
 /**
  * Deliver every message matching `filters` to `handler`, inside the broker's
- * publish pipeline: Aedes waits for the callback before it acknowledges a
- * QoS 1 PUBLISH to the device, so a PUBACK means the reading is ingested
- * (history, live hub, alerts) — at-least-once without a broker session. The
- * broker lives and dies with this process, so there is nothing to resume.
+ * publish pipeline (no socket, no copy). Aedes sends a QoS 1 PUBACK once
+ * `authorizePublish` passes, before this delivery (lib/handlers/publish.js in
+ * both 0.51 and 2.0), which is why the ingest's backpressure holds publishes
+ * there (`held`), not here. The broker lives and dies with this process, so
+ * there is nothing to resume.
  * Retained messages are not replayed to in-process subscribers, which is why
  * the subscription is made before the broker listens (nothing is retained yet).
  */

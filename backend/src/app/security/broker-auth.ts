@@ -76,6 +76,8 @@ export function describeIdentity(identity: BrokerIdentity): string {
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
+/** MQTT 5 DISCONNECT reason code (§3.14.2.1). */
+const ADMINISTRATIVE_ACTION = 0x98;
 
 function refusal(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -137,7 +139,9 @@ export class BrokerAuthenticator {
   disconnectDevice(deviceId: string): void {
     for (const client of [...this.claims.values()]) {
       const identity = identityOf(client);
-      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
+      // MQTT 5 clients are told why (DISCONNECT 0x98, Administrative action); 3.1.1 is closed.
+      if (identity.kind === 'device' && identity.deviceId === deviceId)
+        client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
     }
   }
 
