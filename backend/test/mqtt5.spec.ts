@@ -9,7 +9,7 @@ import {
   waitFor,
 } from '@pulse/test-support';
 import { execFile } from 'node:child_process';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import { adminAuth, usePulse } from './support/pulse';
 
 const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pub';
@@ -173,6 +173,42 @@ describe('MQTT 5 devices on the embedded broker', () => {
     expect((await sendJson(path, 'DELETE', undefined, admin)).status).toBe(204);
     expect(await told).toBe(ADMINISTRATIVE_ACTION);
     device.end(true);
+  });
+
+  it('keeps an MQTT 5 session across a reconnect, minus the messages whose expiry passed', async () => {
+    const id = 'session-v5';
+    const session: IClientOptions = {
+      clientId: `${id}-reader`,
+      clean: false,
+      properties: { sessionExpiryInterval: 60 },
+    };
+    const reader = await v5(session);
+    await reader.subscribeAsync(telemetryTopic(id), { qos: 1 });
+    await reader.endAsync(); // a clean DISCONNECT: the session stays for its expiry interval
+    const device = await v5();
+    const send = (n: number, properties = {}) =>
+      device.publishAsync(telemetryTopic(id), `{"values":{"n":${n}}}`, { qos: 1, properties });
+    await send(1, { messageExpiryInterval: 1 });
+    await send(2);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    // Listening before the CONNACK: the broker sends the queued message right after it.
+    const back = mqtt.connect(backend.pulse.mqttUrl, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      ...session,
+    });
+    const received: string[] = [];
+    back.on('message', (_topic, payload) => received.push(payload.toString()));
+    const connack = new Promise<{ sessionPresent: boolean }>((resolve) =>
+      back.once('connect', resolve),
+    );
+    expect((await connack).sessionPresent).toBe(true);
+    await waitFor(() => received.length >= 1, { message: 'the queued message' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received).toEqual(['{"values":{"n":2}}']);
+    await back.endAsync();
+    await device.endAsync();
   });
 
   /** A device announcing itself online, with a Last Will `offline` sent `delay` s after it dies. */
