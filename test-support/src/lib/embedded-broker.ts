@@ -1,9 +1,9 @@
 /**
  * An in-process Aedes broker on a free loopback port, for tests that need a real MQTT broker
  * without a Pulse backend around it (the simulator's). Owns that broker and its TCP server only.
+ * Aedes 2 (MQTT 3.1.1 and 5), the embedded broker's own (docs/decisions/0026-mqtt5-embedded-broker.md).
  */
 import { AddressInfo, createServer, Server } from 'node:net';
-import { createBroker } from 'aedes';
 
 export interface EmbeddedBroker {
   url: string;
@@ -11,7 +11,9 @@ export interface EmbeddedBroker {
 }
 
 export async function startBroker(): Promise<EmbeddedBroker> {
-  const broker = createBroker();
+  // Loaded when used: Aedes 2 is ESM-only, and most importers of this library never need it.
+  const { Aedes } = await import('aedes-next');
+  const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

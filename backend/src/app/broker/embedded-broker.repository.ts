@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { createBroker } from 'aedes';
-import type Aedes from 'aedes';
-import type { AedesOptions } from 'aedes';
+// Aedes 2 (MQTT 3.1, 3.1.1 and 5), ESM-only: loaded with require(esm) once built
+// (docs/decisions/0026-mqtt5-embedded-broker.md).
+import { Aedes } from 'aedes-next';
+import type { AedesOptions } from 'aedes-next';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
@@ -9,7 +10,7 @@ import type { TlsMaterial } from '../config/secret-files';
 import { DeviceCredentialsService } from '../device-credentials/device-credentials.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { BrokerAuthenticator } from '../security/broker-auth';
-import { brokerHooks, guardPacketSize } from '../security/broker-guard';
+import { brokerHooks, guardPacketSize, MAX_MQTT_PACKET_BYTES } from '../security/broker-guard';
 import { ConnectionCaps } from '../security/connection-caps';
 import { PublishRate } from '../security/publish-rate';
 import { RetainedBound, RetainedStore } from '../security/retained-bound';
@@ -39,6 +40,14 @@ export interface InProcessBroker {
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
 /**
+ * Longest MQTT 5 Session Expiry Interval (s) a client gets, whatever it asks: a session that
+ * outlives its connection (subscriptions, queued messages, a delayed Last Will) is held in memory
+ * until then. A day covers a device rebooting or a night without network; a Will Delay Interval
+ * is bounded by it too (MQTT 5 §3.1.3.2.2: the will is sent when the session ends, if earlier).
+ */
+export const SESSION_EXPIRY_LIMIT_SECONDS = 24 * 60 * 60;
+
+/**
  * The embedded MQTT broker (Aedes, in memory) used when MQTT_URL is unset, so
  * `npm start` needs nothing else. Production points MQTT_URL at Mosquitto/EMQX.
  *
@@ -54,6 +63,9 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 export class EmbeddedBrokerRepository {
   private readonly logger = new Logger('EmbeddedBroker');
   private aedes: Aedes | null = null;
+  /** `aedes.listen()` (its store and timers), started by the first listener. */
+  private started: Promise<void> | null = null;
+  private readonly maxConnections: number;
   /** Set while the in-process subscriber asks to hold publishes (see {@link held}). */
   private hold: Promise<void> | null = null;
   private servers: Server[] = [];
@@ -80,6 +92,7 @@ export class EmbeddedBrokerRepository {
     /** Ingest sources' topics the ACL lets devices publish to (absent in unit specs: none). */
     @Optional() @Inject(SOURCE_ROUTER) private readonly sources?: SourceRouter,
   ) {
+    this.maxConnections = config.MQTT_MAX_CONNECTIONS;
     this.caps = new ConnectionCaps({
       total: config.MQTT_MAX_CONNECTIONS,
       perIp: config.MQTT_MAX_CONNECTIONS_PER_IP,
@@ -106,14 +119,25 @@ export class EmbeddedBrokerRepository {
     // rate on what the ACL allows (security/publish-rate.ts), then the bound on retained
     // topics (security/retained-bound.ts).
     const hooks = brokerHooks(this.counters, this.credentials, this.sources);
-    const aedes = createBroker({
+    // Not started yet (Aedes 2 starts its store in `aedes.listen()`, done by the first
+    // listen() below); subscribing in-process needs only its router, made here.
+    const aedes = new Aedes({
       authenticate: this.auth.authenticate,
       ...hooks,
       authorizePublish: this.held(
         this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
       ),
+      // MQTT 5: advertised in CONNACK, and an oversize packet from a connected v5 client is
+      // answered with DISCONNECT 0x95 (guardPacketSize leaves it to Aedes). Aedes counts the
+      // whole packet; one header byte and three length bytes make the same bound as ours.
+      maximumPacketSize: MAX_MQTT_PACKET_BYTES + 4,
+      // MQTT 5 sessions and delayed wills held after a disconnect: bounded in time and number
+      // (one per connection the broker may hold), so cycling client ids cannot grow them.
+      sessionExpiryIntervalLimit: SESSION_EXPIRY_LIMIT_SECONDS,
+      pendingSessionsLimit: this.maxConnections,
     });
     this.aedes = aedes;
+    this.started = null;
     return {
       subscribe: (filters, handler) =>
         subscribeInProcess(aedes, filters, (topic, payload, qos) => {
@@ -147,6 +171,8 @@ export class EmbeddedBrokerRepository {
   async listen(host: string, port: number, tls?: TlsMaterial): Promise<number> {
     const aedes = this.aedes;
     if (!aedes) throw new Error('EmbeddedBrokerRepository.listen() before create()');
+    this.started ??= aedes.listen();
+    await this.started;
     const name = tls ? 'MQTT_TLS_PORT' : 'MQTT_PORT';
     const server = tls
       ? createTlsServer({ cert: tls.cert, key: tls.key }, (socket) => this.serve(aedes, socket))
@@ -192,8 +218,9 @@ export class EmbeddedBrokerRepository {
     socket.once('close', release);
     // Readings are small and latency matters more than packet count.
     socket.setNoDelay(true);
-    aedes.handle(socket);
-    guardPacketSize(socket, this.counters);
+    const client = aedes.handle(socket);
+    // A connected MQTT 5 client is told why (DISCONNECT 0x95) by Aedes itself.
+    guardPacketSize(socket, this.counters, () => client.version === 5 && client.connected);
   }
 
   async stop(): Promise<void> {
@@ -211,10 +238,11 @@ export class EmbeddedBrokerRepository {
 
 /**
  * Deliver every message matching `filters` to `handler`, inside the broker's
- * publish pipeline: Aedes waits for the callback before it acknowledges a
- * QoS 1 PUBLISH to the device, so a PUBACK means the reading is ingested
- * (history, live hub, alerts) — at-least-once without a broker session. The
- * broker lives and dies with this process, so there is nothing to resume.
+ * publish pipeline (no socket, no copy). Aedes sends a QoS 1 PUBACK once
+ * `authorizePublish` passes, before this delivery (lib/handlers/publish.js in
+ * both 0.51 and 2.0), which is why the ingest's backpressure holds publishes
+ * there (`held`), not here. The broker lives and dies with this process, so
+ * there is nothing to resume.
  * Retained messages are not replayed to in-process subscribers, which is why
  * the subscription is made before the broker listens (nothing is retained yet).
  */
@@ -247,9 +275,9 @@ function subscribeInProcess(
 
 /**
  * The broker's message store (`aedes.persistence`: set from the `persistence` option, in memory
- * by default). Aedes's typings leave it out; its retained-message call is aedes-persistence's
- * documented interface.
+ * by default, once the broker listens). Aedes's typings leave it out; its retained-message call is
+ * aedes-persistence's documented interface.
  */
 function retainedStoreOf(aedes: Aedes | null): RetainedStore | undefined {
-  return aedes ? (aedes as unknown as { persistence: RetainedStore }).persistence : undefined;
+  return aedes ? (aedes as unknown as { persistence?: RetainedStore }).persistence : undefined;
 }

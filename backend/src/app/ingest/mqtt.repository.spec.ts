@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { telemetryTopic } from '@pulse/protocol';
 import mqtt from 'mqtt';
-import { createBroker } from 'aedes';
+import { Aedes } from 'aedes-next';
 import { AddressInfo, createServer } from 'node:net';
 import { MqttRepository } from './mqtt.repository';
 
@@ -37,7 +37,7 @@ describe('MqttRepository (external broker)', () => {
    * over TCP (its device ACL), which an external broker's ingest account is allowed.
    */
   async function broker(port = 0): Promise<{ repository: Broker; port: number }> {
-    const aedes = createBroker();
+    const aedes = await Aedes.createBroker();
     const server = createServer((socket) => aedes.handle(socket));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     const repository: Broker = {

@@ -1,5 +1,5 @@
 import { quote } from '@pulse/protocol';
-import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { AedesOptions, AuthenticateError, Client } from 'aedes-next';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SecurityCounters, SecurityRefusal } from './security-counters.service';
 
@@ -72,10 +72,12 @@ export function describeIdentity(identity: BrokerIdentity): string {
   return 'anonymous';
 }
 
-/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (Aedes answers MQTT 5 clients with these too). */
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 (Aedes sends MQTT 5 clients 0x85, 0x86, 0x87). */
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
+/** MQTT 5 DISCONNECT reason code (§3.14.2.1). */
+const ADMINISTRATIVE_ACTION = 0x98;
 
 function refusal(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -137,7 +139,9 @@ export class BrokerAuthenticator {
   disconnectDevice(deviceId: string): void {
     for (const client of [...this.claims.values()]) {
       const identity = identityOf(client);
-      if (identity.kind === 'device' && identity.deviceId === deviceId) client.close();
+      // MQTT 5 clients are told why (DISCONNECT 0x98, Administrative action); 3.1.1 is closed.
+      if (identity.kind === 'device' && identity.deviceId === deviceId)
+        client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
     }
   }
 

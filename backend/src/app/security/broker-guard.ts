@@ -1,5 +1,5 @@
 import { isValidId, LIMITS, parseTopic, quote } from '@pulse/protocol';
-import type { AedesOptions, Client } from 'aedes';
+import type { AedesOptions, Client } from 'aedes-next';
 import type { Socket } from 'node:net';
 import {
   ANONYMOUS,
@@ -180,12 +180,21 @@ export class MqttFrameGuard {
   }
 }
 
+/** How long the broker has to close a connection it refuses itself before the guard does. */
+const BROKER_CLOSE_GRACE_MS = 1000;
+
 /**
  * Closes `socket` (an MQTT connection already handed to Aedes) as soon as it starts a packet
  * over MAX_MQTT_PACKET_BYTES, and counts it. Aedes reads the socket in paused mode, so this
- * `data` listener sees each chunk as Aedes reads it and does not change the flow.
+ * `data` listener sees each chunk as Aedes reads it and does not change the flow. While
+ * `brokerRefuses()` is true (a connected MQTT 5 client: Aedes enforces the same bound and
+ * answers DISCONNECT 0x95, Packet too large) the close is left to Aedes, with a short grace.
  */
-export function guardPacketSize(socket: Socket, counters: SecurityCounters): void {
+export function guardPacketSize(
+  socket: Socket,
+  counters: SecurityCounters,
+  brokerRefuses: () => boolean = () => false,
+): void {
   const guard = new MqttFrameGuard(MAX_MQTT_PACKET_BYTES);
   const check = (chunk: Buffer): void => {
     const oversize = guard.feed(chunk);
@@ -195,16 +204,19 @@ export function guardPacketSize(socket: Socket, counters: SecurityCounters): voi
       'mqtt_oversize',
       `${oversize}+ byte MQTT packet from ${socket.remoteAddress ?? 'a client'}`,
     );
-    socket.destroy();
+    if (!brokerRefuses()) socket.destroy();
+    else setTimeout(() => socket.destroy(), BROKER_CLOSE_GRACE_MS).unref();
   };
   socket.on('data', check);
 }
 
 /**
  * Aedes ACL hooks, per connection identity (security/broker-auth.ts): {@link publishRefusal}
- * on every publish (a refused one closes the sender's connection — MQTT 3.1.1 has no negative
- * PUBACK, §3.3.5) and {@link subscriptionAllowed} on every subscription (a refused one is
- * granted QoS 128 and the connection stays), each limited to the ids {@link ownsDevice} allows.
+ * on every publish (a refused one closes an MQTT 3.1.1 sender's connection — it has no negative
+ * PUBACK, §3.3.5; an MQTT 5 sender keeps it and gets PUBACK 0x87, Not authorized, with the
+ * refusal as reason string) and {@link subscriptionAllowed} on every subscription (a refused
+ * one is granted QoS 128, or 0x87 in MQTT 5, and the connection stays), each limited to the
+ * ids {@link ownsDevice} allows.
  * Owns the ACL decisions; the broker repository owns the broker.
  */
 export function brokerHooks(

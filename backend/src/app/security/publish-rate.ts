@@ -1,5 +1,5 @@
 import { quote } from '@pulse/protocol';
-import type { AedesOptions, Client, PublishPacket } from 'aedes';
+import type { AedesOptions, Client, PublishPacket } from 'aedes-next';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { identityOf } from './broker-auth';
 import { SecurityCounters } from './security-counters.service';
@@ -20,6 +20,8 @@ export const PUBLISH_FLOOD_FACTOR = 2;
 /** Where a dropped message goes: a `$` topic, which no wildcard matches and nothing subscribes to. */
 const DISCARD_TOPIC = '$pulse/discarded';
 const EMPTY = Buffer.alloc(0);
+/** MQTT 5 DISCONNECT reason code (§3.14.2.1). */
+const MESSAGE_RATE_TOO_HIGH = 0x96;
 
 export interface PublishRateOptions {
   /** Average messages per second one client may publish (MQTT_MAX_PUBLISH_PER_SECOND). */
@@ -36,7 +38,8 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
  * id, whatever client id it connects with; an anonymous client by its client id, so reconnecting
  * under the same id keeps the count. Within the budget a message goes through; beyond it, it is
  * dropped and counted (`mqtt_publish_rate`) — acknowledged like any QoS 1 message, since MQTT
- * 3.1.1 has no negative PUBACK (§3.3.5) and the only other answer is a disconnect; beyond
+ * 3.1.1 has no negative PUBACK (§3.3.5) and the only other answer is a disconnect (MQTT 5
+ * clients are answered the same way: Aedes's only negative PUBACK is 0x87, Not authorized); beyond
  * PUBLISH_FLOOD_FACTOR × the budget the client is disconnected (`mqtt_publish_flood`), and again
  * at each further message in that window. Not counted at all (no promise per message on their
  * path): Pulse's own service identity (the built-in simulator, which publishes for a whole
@@ -92,6 +95,9 @@ export class PublishRate {
             'mqtt_publish_flood',
             `${who} disconnected: ${used} messages in ${PUBLISH_WINDOW_SECONDS} s`,
           );
+          // An MQTT 5 client keeps its connection when a publish is refused (Aedes answers
+          // PUBACK 0x87), so it is sent away with DISCONNECT 0x96, Message rate too high.
+          if (client?.version === 5) client.disconnect({ reasonCode: MESSAGE_RATE_TOO_HIGH });
           return callback(new Error('publish flood'));
         }
         this.counters.refuse(

@@ -1,12 +1,12 @@
 import { metaTopic, quote, statusTopic } from '@pulse/protocol';
-import type { AedesOptions, PublishPacket } from 'aedes';
+import type { AedesOptions, PublishPacket } from 'aedes-next';
 import { SecurityCounters } from './security-counters.service';
 
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
 /** What the broker's store takes to forget a retained message (aedes-persistence's contract). */
 export interface RetainedStore {
-  storeRetained(packet: PublishPacket, callback: (error?: Error | null) => void): void;
+  storeRetained(packet: PublishPacket): Promise<void>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -49,10 +49,9 @@ export class RetainedBound {
   forgetDevice(deviceId: string, store: RetainedStore | undefined): void {
     for (const topic of [statusTopic(deviceId), metaTopic(deviceId)]) {
       if (!this.topics.delete(topic) || !store) continue;
-      store.storeRetained(
-        { cmd: 'publish', topic, payload: EMPTY, qos: 0, retain: true, dup: false },
-        () => undefined,
-      );
+      store
+        .storeRetained({ cmd: 'publish', topic, payload: EMPTY, qos: 0, retain: true, dup: false })
+        .catch(() => undefined);
     }
   }
 
