@@ -3,7 +3,7 @@
 // Owns only the broker's listener; must not subscribe, count or publish anything itself.
 // argv: <tcp port> ; IPC -> ready
 import net from 'node:net';
-import { Aedes } from 'aedes-next';
+import { Aedes } from 'aedes';
 const aedes = await Aedes.createBroker();
 const server = net.createServer(aedes.handle);
 server.listen(Number(process.argv[2]), '127.0.0.1', () => process.send?.({ type: 'ready' }));

@@ -12,7 +12,7 @@ export interface EmbeddedBroker {
 
 export async function startBroker(): Promise<EmbeddedBroker> {
   // Loaded when used: Aedes 2 is ESM-only, and most importers of this library never need it.
-  const { Aedes } = await import('aedes-next');
+  const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const server: Server = createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { telemetryTopic } from '@pulse/protocol';
 import mqtt from 'mqtt';
-import { Aedes } from 'aedes-next';
+import { Aedes } from 'aedes';
 import { AddressInfo, createServer } from 'node:net';
 import { MqttRepository } from './mqtt.repository';
 

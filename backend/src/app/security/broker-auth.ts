@@ -1,5 +1,5 @@
 import { quote } from '@pulse/protocol';
-import type { AedesOptions, AuthenticateError, Client } from 'aedes-next';
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SecurityCounters, SecurityRefusal } from './security-counters.service';
 

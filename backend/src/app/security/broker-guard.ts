@@ -1,5 +1,5 @@
 import { isValidId, LIMITS, parseTopic, quote } from '@pulse/protocol';
-import type { AedesOptions, Client } from 'aedes-next';
+import type { AedesOptions, Client } from 'aedes';
 import type { Socket } from 'node:net';
 import {
   ANONYMOUS,

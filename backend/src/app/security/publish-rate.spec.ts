@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Client, PublishPacket } from 'aedes-next';
+import type { Client, PublishPacket } from 'aedes';
 import { EventEmitter } from 'node:events';
 import { BrokerAuthenticator, BrokerIdentity } from './broker-auth';
 import { PUBLISH_FLOOD_FACTOR, PUBLISH_WINDOW_SECONDS, PublishRate } from './publish-rate';

@@ -1,5 +1,5 @@
 import { quote } from '@pulse/protocol';
-import type { AedesOptions, Client, PublishPacket } from 'aedes-next';
+import type { AedesOptions, Client, PublishPacket } from 'aedes';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { identityOf } from './broker-auth';
 import { SecurityCounters } from './security-counters.service';

@@ -1,5 +1,5 @@
 import { metaTopic, quote, statusTopic } from '@pulse/protocol';
-import type { AedesOptions, PublishPacket } from 'aedes-next';
+import type { AedesOptions, PublishPacket } from 'aedes';
 import { SecurityCounters } from './security-counters.service';
 
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
