@@ -95,7 +95,9 @@ describe('history when the gateway is killed mid-stream', () => {
         );
         const have = new Set(body.series[0]?.t ?? []);
         const missing = acked.filter((ts) => !have.has(ts)).map((ts) => ts - t0);
-        throw new Error(`${error.message}: ${missing.length} missing, e.g. #${missing.slice(0, 5)}`);
+        throw new Error(
+          `${error.message}: ${missing.length} missing, e.g. #${missing.slice(0, 5)}`,
+        );
       });
       expect(new Set(stored).size).toBe(stored.length);
       expect([...stored].sort((a, b) => a - b)).toEqual(acked.sort((a, b) => a - b));
