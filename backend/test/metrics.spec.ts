@@ -1,6 +1,7 @@
 import { telemetryTopic } from '@pulse/protocol';
 import { publish, waitFor } from '@pulse/test-support';
 import { usePulse, userToken } from './support/pulse';
+import { statLeaves } from '../src/app/stats/metrics.service';
 
 // Real: the gateway with its embedded broker, a device publishing over MQTT, and what a
 // Prometheus server would scrape from /api/metrics (text exposition format, parsed here the way
@@ -47,6 +48,20 @@ describe('/api/metrics', () => {
     const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(samples.length).toBeGreaterThan(20);
     expect(samples.every((l) => l.includes('gateway="'))).toBe(true);
+  });
+
+  it('carries every number of /api/stats', async () => {
+    const token = await userToken(backend.pulse.httpUrl, 'scraper2', 'viewer');
+    const headers = { authorization: `Bearer ${token}` };
+    const stats = (await (await fetch(backend.api('/stats'), { headers })).json()) as object;
+    const text = await (await fetch(backend.api('/metrics'), { headers })).text();
+    const keys = new Set(
+      [...text.matchAll(/^pulse_stats\{[^}]*key="([^"]+)"/gm)].map((match) => match[1]),
+    );
+    const expected = statLeaves(stats).map(([key]) => key);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(expected).toContain('history.store.written');
+    expect(expected.filter((key) => !keys.has(key))).toEqual([]);
   });
 
   it('is refused without a token when anonymous viewing is off', async () => {

@@ -95,6 +95,18 @@ export class MetricsService {
       'Reconnections to an external broker',
       (s) => s.broker.reconnects,
     );
+    // Everything else /api/stats says, one sample per number (booleans 0/1) under its dotted path,
+    // so nothing it counts is missing here; arrays (lists of topics, samples) are left out.
+    new Gauge({
+      name: 'pulse_stats',
+      help: 'Every number of /api/stats, by its dotted path (the named metrics above are the curated view)',
+      labelNames: ['key'],
+      registers: [this.registry],
+      collect: function () {
+        this.reset();
+        for (const [key, value] of statLeaves(thisSnapshot())) this.set({ key }, value);
+      },
+    });
     gauge('pulse_devices', 'Devices known to the registry', (s) => s.devices.known);
     gauge('pulse_devices_online', 'Devices online', (s) => s.devices.online);
     counter(
@@ -180,4 +192,22 @@ export class MetricsService {
       this.snapshot = null;
     }
   }
+}
+
+/** Bound on `pulse_stats` series: the stats' maps are keyed by reasons and sources, not devices. */
+export const MAX_STAT_LEAVES = 2000;
+
+/** Every number (and boolean, as 0/1) of the stats object by dotted path, arrays skipped. */
+export function statLeaves(stats: object): [string, number][] {
+  const leaves: [string, number][] = [];
+  const walk = (value: unknown, path: string): void => {
+    if (leaves.length >= MAX_STAT_LEAVES) return;
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) leaves.push([path, value]);
+    } else if (typeof value === 'boolean') leaves.push([path, value ? 1 : 0]);
+    else if (value && typeof value === 'object' && !Array.isArray(value))
+      for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key);
+  };
+  walk(stats, '');
+  return leaves;
 }
