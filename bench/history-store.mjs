@@ -27,6 +27,7 @@ const { SqliteHistoryStore } = require(
 const { PostgresHistoryStore } = require(
   join(root, 'backend/src/app/history/postgres-history.store.ts'),
 );
+const { openPgPool } = require(join(root, 'backend/src/app/store/pg-pool.ts'));
 const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
 const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
 const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
@@ -120,7 +121,7 @@ try {
   try {
     results.push(
       await measure('PostgreSQL', async () => {
-        const store = new PostgresHistoryStore(cluster.createDatabase('bench'));
+        const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')));
         await store.open();
         return store;
       }),

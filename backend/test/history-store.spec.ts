@@ -12,6 +12,7 @@ import type { HistoryStore, WriteBatch } from '../src/app/history/history-store'
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
 import { SqliteHistoryStore } from '../src/app/history/sqlite-history.store';
 import { Database, DATABASE_FILE } from '../src/app/store/database';
+import { openPgPool } from '../src/app/store/pg-pool';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -54,7 +55,7 @@ function postgres(): Adapter {
       url = cluster.createDatabase('pulse_history');
     },
     async open() {
-      const store = new PostgresHistoryStore(url);
+      const store = new PostgresHistoryStore(openPgPool(url));
       await store.open();
       return store;
     },

@@ -43,6 +43,7 @@ import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
 import { MetricsService } from './stats/metrics.service';
 import { Database } from './store/database';
+import { PG_POOL_PROVIDER } from './store/pg-pool';
 
 /**
  * Repositories own side effects (broker, MQTT client, child process; the live layer's
@@ -51,6 +52,7 @@ import { Database } from './store/database';
  */
 const repositories = [
   Database,
+  PG_POOL_PROVIDER,
   EmbeddedBrokerRepository,
   MqttRepository,
   SimulatorRepository,
