@@ -49,18 +49,21 @@ export function fold(a: Aggregate, b: Omit<Aggregate, 'seriesId' | 'bucket'>): A
   return a;
 }
 
+/** Row `i` of rollup columns. */
+const rowAt = (rows: RollupRows, i: number) => ({
+  min: rows.min[i],
+  minTs: rows.minTs[i],
+  max: rows.max[i],
+  maxTs: rows.maxTs[i],
+  sum: rows.sum[i],
+  count: rows.count[i],
+});
+
 /** Aggregate of rollup rows (or of raw rows as one-value aggregates). */
 export function foldRows(seriesId: number, bucket: number, rows: RollupRows): Aggregate | null {
   let out: Aggregate | null = null;
   for (let i = 0; i < rows.bucket.length; i++) {
-    const row = {
-      min: rows.min[i],
-      minTs: rows.minTs[i],
-      max: rows.max[i],
-      maxTs: rows.maxTs[i],
-      sum: rows.sum[i],
-      count: rows.count[i],
-    };
+    const row = rowAt(rows, i);
     out = out ? fold(out, row) : { seriesId, bucket, ...row };
   }
   return out;
@@ -142,16 +145,7 @@ export function withAggregate(
   if (i > 0 && rows.bucket[i - 1] === extra.bucket) {
     const at = i - 1;
     const merged = fold(
-      {
-        seriesId: extra.seriesId,
-        bucket: extra.bucket,
-        min: rows.min[at],
-        minTs: rows.minTs[at],
-        max: rows.max[at],
-        maxTs: rows.maxTs[at],
-        sum: rows.sum[at],
-        count: rows.count[at],
-      },
+      { seriesId: extra.seriesId, bucket: extra.bucket, ...rowAt(rows, at) },
       extra,
     );
     rows.min[at] = merged.min;
