@@ -6,6 +6,8 @@
 //
 //   node bench/history-store.mjs            # SQLite and a throwaway PostgreSQL (as `postgres`)
 //   node bench/history-store.mjs --quick    # smaller sizes, figures indicative
+//   options: --stores sqlite,postgres (which), --json (one JSON line per store, for the
+//            `history` scenario of bench/run.mjs, instead of the table)
 //
 // It loads the adapters from source through ts-node (transpile only); the PostgreSQL cluster
 // comes from @pulse/test-support's startPostgres (initdb/pg_ctl on a free loopback port).
@@ -33,6 +35,9 @@ const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file nee
 const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
 
 const quick = process.argv.includes('--quick');
+const json = process.argv.includes('--json');
+const storesArg = process.argv.indexOf('--stores');
+const stores = (storesArg > 0 ? process.argv[storesArg + 1] : 'sqlite,postgres').split(',');
 const WRITE_VALUES = quick ? 200_000 : 1_000_000;
 const SERIES = 4000; // 1,000 devices × 4 metrics, each at 1 reading/s
 const DAY = 86_400_000;
@@ -108,29 +113,40 @@ async function measure(name, open) {
 const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-history-'));
 const results = [];
 try {
-  results.push(
-    await measure('SQLite', async () => {
-      const file = join(dir, 'pulse.db');
-      const migrations = new BetterSqlite3(file);
-      const store = new SqliteHistoryStore(file, (ms) => ms.forEach((m) => migrations.exec(m.sql)));
-      await store.open();
-      return store;
-    }),
-  );
-  const cluster = await startPostgres();
-  try {
+  if (stores.includes('sqlite'))
     results.push(
-      await measure('PostgreSQL', async () => {
-        const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')));
+      await measure('SQLite', async () => {
+        const file = join(dir, 'pulse.db');
+        const migrations = new BetterSqlite3(file);
+        const store = new SqliteHistoryStore(file, (ms) =>
+          ms.forEach((m) => migrations.exec(m.sql)),
+        );
         await store.open();
         return store;
       }),
     );
-  } finally {
-    await cluster.stop();
+  if (stores.includes('postgres')) {
+    const cluster = await startPostgres();
+    try {
+      results.push(
+        await measure('PostgreSQL', async () => {
+          const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')));
+          await store.open();
+          return store;
+        }),
+      );
+    } finally {
+      await cluster.stop();
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+if (json) {
+  for (const r of results)
+    console.log(JSON.stringify({ ...r, values: WRITE_VALUES, series: SERIES, batch: BATCH_MAX }));
+  process.exit(0);
 }
 
 const ms = (x) => (x ? `${x.p50.toFixed(1)} / ${x.p99.toFixed(1)} ms (${x.points} pts)` : 'n/a');
