@@ -118,6 +118,9 @@ function historyTable(rows) {
       ms(r, 'historyWeekP99', r.history.week),
       `${fmt(r.history.mbPerMillion, 1)} MB`,
       fmt(r.history.values),
+      r.history.memory
+        ? `${fmt(r.history.memory.rssBeforeMb)} → ${fmt(r.history.memory.rssAfterMb)} MB (${r.history.memory.days} d, ${fmt(r.history.memory.readings)} readings)`
+        : '—',
     ]);
   if (!lines.length) return '';
   return markdownTable(
@@ -128,6 +131,7 @@ function historyTable(rows) {
       '7 d → 1,000 pts p50 / p99',
       'per 1 M readings',
       'values written',
+      'gateway RSS: empty store → N days stored',
     ],
     lines,
   );

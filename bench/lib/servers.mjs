@@ -176,6 +176,8 @@ export async function startPulse(broker, ctx) {
     // Users and tokens in a throwaway store, not ./data of the working directory.
     DATA_DIR: dataDir,
     ANONYMOUS_ROLE: auth ? 'none' : 'viewer',
+    // A scenario's own settings (history.mjs: a DATA_DIR it fills and starts again on).
+    ...ctx.env,
   };
   delete env.PULSE_ADMIN_PASSWORD;
   if (auth) {
