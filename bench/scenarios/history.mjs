@@ -5,8 +5,8 @@
 // `--json`); this file owns the rows and the pass line (fixed limits from issue 13), and must not
 // print. Also the gateway's memory as retention grows: its RSS on an empty store and again on the
 // same DATA_DIR holding `memoryDays` of history (every device's whole range read once over
-// HTTP), which should stay flat (only the recent window lives in memory). Not measured here yet:
-// the write rate through the whole gateway (MQTT → ingest → store; docs/decisions/0021).
+// HTTP), which should stay flat (only the recent window lives in memory). The whole pipeline's
+// writes (MQTT → ingest → writer → SQLite) are read from target 5's lossless rows of the same run.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -99,18 +99,36 @@ async function gatewayMemory(s, ctx) {
   }
 }
 
-/** The highest rate Pulse took losslessly in target 5 (`ingest`) of the same run, if it ran. */
+/** Pulse's lossless rows of target 5 (`ingest`) in the same run: the whole pipeline, store on. */
+const losslessRows = (rows) =>
+  rows.filter(
+    (r) =>
+      r.scenario === 'ingest' &&
+      r.target === 'pulse' &&
+      r.label.startsWith('pulse lossless') &&
+      r.deliveredPct === 100,
+  );
+
+/** The highest rate Pulse took losslessly in target 5 of the same run, if it ran. */
 function losslessRate(rows) {
-  const rates = rows
-    .filter(
-      (r) =>
-        r.scenario === 'ingest' &&
-        r.target === 'pulse' &&
-        r.label.startsWith('pulse lossless') &&
-        r.deliveredPct === 100,
-    )
-    .map((r) => r.publishedPerSec);
+  const rates = losslessRows(rows).map((r) => r.publishedPerSec);
   return rates.length ? Math.max(...rates) : null;
+}
+
+/**
+ * The embedded store inside target 5's lossless runs (the gateway writes every reading to it):
+ * values written per second of the publish window, acknowledgements withheld and values dropped
+ * because the store fell behind. Null when target 5 did not run.
+ */
+function pipelineWrites(rows) {
+  return losslessRows(rows)
+    .filter((r) => r.pulse && r.published && r.publishedPerSec)
+    .map((r) => ({
+      label: r.label,
+      writtenPerSec: r.pulse.historyWritten / (r.published / r.publishedPerSec),
+      acksWithheld: r.pulse.historyAcksWithheld,
+      dropped: r.pulse.historyDropped,
+    }));
 }
 
 export default {
@@ -145,6 +163,12 @@ export default {
       if (growth > RSS_GROWTH_LIMIT_MB) pass = false;
       parts.push(
         `gateway RSS ${fmt(memory.rssBeforeMb)} → ${fmt(memory.rssAfterMb)} MB with ${memory.days} d stored (${fmt(memory.readings)} readings; ≤ +${RSS_GROWTH_LIMIT_MB} MB)`,
+      );
+    }
+    for (const w of pipelineWrites(rows)) {
+      if (w.acksWithheld > 0 || w.dropped > 0) pass = false;
+      parts.push(
+        `full pipeline (${w.label}, SQLite): store wrote ${fmt(w.writtenPerSec)} values/s, acks withheld ${fmt(w.acksWithheld)}, dropped ${fmt(w.dropped)}`,
       );
     }
     const rateNote =
