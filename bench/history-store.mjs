@@ -6,6 +6,12 @@
 //
 //   node bench/history-store.mjs            # SQLite and a throwaway PostgreSQL (as `postgres`)
 //   node bench/history-store.mjs --quick    # smaller sizes, figures indicative
+//   options: --stores sqlite,postgres (which), --json (one JSON line per store, for the
+//            `history` scenario of bench/run.mjs, instead of the table)
+//   node bench/history-store.mjs --fill <DATA_DIR> --days 7
+//            write N days of history (FILL_DEVICES devices, one reading every FILL_EVERY_MS)
+//            into the pulse.db of a gateway that ran there once (its migrations applied), and
+//            register the devices: the `history` scenario's memory-with-retention check
 //
 // It loads the adapters from source through ts-node (transpile only); the PostgreSQL cluster
 // comes from @pulse/test-support's startPostgres (initdb/pg_ctl on a free loopback port).
@@ -27,11 +33,65 @@ const { SqliteHistoryStore } = require(
 const { PostgresHistoryStore } = require(
   join(root, 'backend/src/app/history/postgres-history.store.ts'),
 );
+const { openPgPool } = require(join(root, 'backend/src/app/store/pg-pool.ts'));
 const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
 const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
 const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
 
+const argOf = (flag, fallback) => {
+  const at = process.argv.indexOf(flag);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
+const FILL_DEVICES = 50;
+const FILL_EVERY_MS = 30_000;
+
+/** --fill: history of FILL_DEVICES devices over `days` up to now, and their registry rows. */
+async function fill(dataDir, days) {
+  const store = new SqliteHistoryStore(join(dataDir, 'pulse.db'), () => undefined);
+  await store.open();
+  const end = Date.now();
+  const start = end - days * 86_400_000;
+  let written = 0;
+  for (let t = start; t < end; ) {
+    const batch = { deviceIds: [], metrics: [], ts: [], values: [] };
+    for (; t < end && batch.ts.length + FILL_DEVICES <= BATCH_MAX; t += FILL_EVERY_MS)
+      for (let d = 0; d < FILL_DEVICES; d++) {
+        batch.deviceIds.push(`fill-${d}`);
+        batch.metrics.push('m');
+        batch.ts.push(t);
+        batch.values.push(Math.sin(t / 3_600_000 + d));
+      }
+    written += await store.write(batch);
+  }
+  await store.close();
+  const { Database } = require(join(root, 'backend/src/app/store/database.ts'));
+  const { SqliteDeviceStore } = require(
+    join(root, 'backend/src/app/devices/sqlite-device.store.ts'),
+  );
+  const database = new Database({ DATA_DIR: dataDir });
+  await new SqliteDeviceStore(database).save(
+    Array.from({ length: FILL_DEVICES }, (_, d) => ({
+      deviceId: `fill-${d}`,
+      status: 'offline',
+      lastSeen: end,
+      lastTs: end - FILL_EVERY_MS,
+      meta: null,
+      metrics: ['m'],
+    })),
+    [],
+  );
+  database.onApplicationShutdown();
+  console.log(JSON.stringify({ written, devices: FILL_DEVICES, days }));
+}
+
+if (process.argv.includes('--fill')) {
+  await fill(argOf('--fill'), Number(argOf('--days', '7')));
+  process.exit(0);
+}
+
 const quick = process.argv.includes('--quick');
+const json = process.argv.includes('--json');
+const stores = argOf('--stores', 'sqlite,postgres').split(',');
 const WRITE_VALUES = quick ? 200_000 : 1_000_000;
 const SERIES = 4000; // 1,000 devices × 4 metrics, each at 1 reading/s
 const DAY = 86_400_000;
@@ -107,29 +167,40 @@ async function measure(name, open) {
 const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-history-'));
 const results = [];
 try {
-  results.push(
-    await measure('SQLite', async () => {
-      const file = join(dir, 'pulse.db');
-      const migrations = new BetterSqlite3(file);
-      const store = new SqliteHistoryStore(file, (ms) => ms.forEach((m) => migrations.exec(m.sql)));
-      await store.open();
-      return store;
-    }),
-  );
-  const cluster = await startPostgres();
-  try {
+  if (stores.includes('sqlite'))
     results.push(
-      await measure('PostgreSQL', async () => {
-        const store = new PostgresHistoryStore(cluster.createDatabase('bench'));
+      await measure('SQLite', async () => {
+        const file = join(dir, 'pulse.db');
+        const migrations = new BetterSqlite3(file);
+        const store = new SqliteHistoryStore(file, (ms) =>
+          ms.forEach((m) => migrations.exec(m.sql)),
+        );
         await store.open();
         return store;
       }),
     );
-  } finally {
-    await cluster.stop();
+  if (stores.includes('postgres')) {
+    const cluster = await startPostgres();
+    try {
+      results.push(
+        await measure('PostgreSQL', async () => {
+          const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')));
+          await store.open();
+          return store;
+        }),
+      );
+    } finally {
+      await cluster.stop();
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+if (json) {
+  for (const r of results)
+    console.log(JSON.stringify({ ...r, values: WRITE_VALUES, series: SERIES, batch: BATCH_MAX }));
+  process.exit(0);
 }
 
 const ms = (x) => (x ? `${x.p50.toFixed(1)} / ${x.p99.toFixed(1)} ms (${x.points} pts)` : 'n/a');

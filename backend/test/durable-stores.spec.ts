@@ -1,4 +1,5 @@
 import type { AlertEvent, AlertRule } from '@pulse/protocol';
+import { PostgresCluster, startPostgres } from '@pulse/test-support';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,6 @@ import type { DeviceStore, StoredDevice } from '../src/app/devices/device-store'
 import { PgDeviceStore } from '../src/app/devices/pg-device.store';
 import { SqliteDeviceStore } from '../src/app/devices/sqlite-device.store';
 import { Database } from '../src/app/store/database';
-import { startPostgres, TestPostgres } from './support/postgres';
 
 // Real: the same contract on both adapters of each port, the embedded SQLite file in a temp
 // DATA_DIR and a throwaway PostgreSQL cluster started by this file. A "restart" is a second
@@ -21,7 +21,7 @@ interface Backend {
   alerts(): Promise<AlertStore>;
 }
 
-let postgres: TestPostgres | undefined;
+let postgres: PostgresCluster | undefined;
 const pools: Pool[] = [];
 const databases: Database[] = [];
 const dirs: string[] = [];
@@ -54,12 +54,9 @@ function sqlite(): Backend {
 
 let pgDatabases = 0;
 async function pg(): Promise<Backend> {
-  const name = `pulse_${++pgDatabases}`;
-  const admin = new Pool({ connectionString: postgres?.url });
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  const url = (postgres as PostgresCluster).createDatabase(`pulse_${++pgDatabases}`);
   const open = () => {
-    const pool = new Pool({ connectionString: postgres?.url.replace(/\/postgres$/, `/${name}`) });
+    const pool = new Pool({ connectionString: url });
     pools.push(pool);
     return pool;
   };

@@ -12,6 +12,7 @@ import type { HistoryStore, WriteBatch } from '../src/app/history/history-store'
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
 import { SqliteHistoryStore } from '../src/app/history/sqlite-history.store';
 import { Database, DATABASE_FILE } from '../src/app/store/database';
+import { openPgPool } from '../src/app/store/pg-pool';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -54,7 +55,7 @@ function postgres(): Adapter {
       url = cluster.createDatabase('pulse_history');
     },
     async open() {
-      const store = new PostgresHistoryStore(url);
+      const store = new PostgresHistoryStore(openPgPool(url));
       await store.open();
       return store;
     },
@@ -130,6 +131,34 @@ describe.each(adapters)('history store contract: %s', (_name, make, available) =
     });
     const hour = await store.readRollup('1h', 'c2', 'a', t0, t0 + HOUR);
     expect(hour).toMatchObject({ bucket: [t0], min: [1], max: [9], sum: [19], count: [4] });
+  });
+
+  run('rollups include the newest minute at once, and are exact after a crash', async () => {
+    const t0 = Date.UTC(2026, 11, 1, 13);
+    await store.write(batch('c6', 'a', [t0 + 1000, t0 + MIN + 1000, t0 + MIN + 2000], [3, 7, 5]));
+    const expectRollups = async (s: HistoryStore, minute: object, hour: object) => {
+      expect(await s.readRollup('1m', 'c6', 'a', t0, t0 + HOUR)).toMatchObject(minute);
+      expect(await s.readRollup('1h', 'c6', 'a', t0, t0 + HOUR)).toMatchObject(hour);
+    };
+    await expectRollups(
+      store,
+      { bucket: [t0, t0 + MIN], count: [1, 2], sum: [3, 12], max: [3, 7] },
+      { bucket: [t0], count: [3], sum: [15], min: [3], max: [7], maxTs: [t0 + MIN + 1000] },
+    );
+    // Opened while `store` was never closed: what a restart after SIGKILL finds.
+    const again = await open();
+    await expectRollups(
+      again,
+      { bucket: [t0, t0 + MIN], count: [1, 2], sum: [3, 12] },
+      { bucket: [t0], count: [3], sum: [15] },
+    );
+    // A late reading of an earlier minute, then one of the newest again: each counted once.
+    await again.write(batch('c6', 'a', [t0 + 2000, t0 + MIN + 3000], [1, 9]));
+    await expectRollups(
+      again,
+      { bucket: [t0, t0 + MIN], count: [2, 3], sum: [4, 21], min: [1, 5], max: [3, 9] },
+      { bucket: [t0], count: [5], sum: [25], min: [1], max: [9], minTs: [t0 + 2000] },
+    );
   });
 
   run('downsamples a long range to maxPoints from the rollups, keeping every extreme', async () => {

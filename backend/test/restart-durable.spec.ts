@@ -13,11 +13,13 @@ import {
   endMqtt,
   freePort,
   getJson,
+  PostgresCluster,
   publish,
   publishTelemetry,
   sendJson,
   sleep,
   startBuiltBackend,
+  startPostgres,
   waitFor,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
@@ -27,19 +29,67 @@ import { join } from 'node:path';
 import { tokenFor } from './support/pulse';
 import { simulatorPids } from './support/simulator-processes';
 
+/** Where the gateway keeps its state, and what a second run is started with. */
+interface Storage {
+  setup(): Promise<void>;
+  /** Environment of run 0 (before the crash) and run 1 (after it). */
+  env(run: 0 | 1): Record<string, string>;
+  teardown(): Promise<void>;
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'pulse-restart-'));
+}
+
+/** The embedded default: both runs on the same DATA_DIR (pulse.db). */
+function sqliteFile(): Storage {
+  let dataDir = '';
+  return {
+    setup: async () => void (dataDir = tempDir()),
+    env: () => ({ DATA_DIR: dataDir }),
+    teardown: async () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * DATABASE_URL: a throwaway cluster started here; both runs on the same database but each on a
+ * fresh DATA_DIR, so nothing the second run shows can come from the SQLite file (which keeps
+ * only users and tokens then).
+ */
+function postgres(): Storage {
+  let cluster: PostgresCluster | undefined;
+  let url = '';
+  const dataDirs = [tempDir(), tempDir()];
+  return {
+    setup: async () => {
+      cluster = await startPostgres();
+      url = cluster.createDatabase('pulse_restart');
+    },
+    env: (run) => ({ DATA_DIR: dataDirs[run], DATABASE_URL: url }),
+    teardown: async () => {
+      await cluster?.stop();
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // Real: the built gateway (dist/backend) with its simulator, a device of the test publishing
-// QoS 1 over MQTT, killed with SIGKILL mid-stream and started again on the same DATA_DIR and
-// ports (issue 13: the registry and the alert lifecycle used to live in memory only).
-describe('a gateway killed with SIGKILL comes back as it was', () => {
-  let dataDir: string;
+// QoS 1 over MQTT, killed with SIGKILL mid-stream and started again on the same state and
+// ports (issue 13: the registry and the alert lifecycle used to live in memory only), once on
+// each store.
+describe.each([
+  ['the SQLite file', sqliteFile],
+  ['PostgreSQL (DATABASE_URL)', postgres],
+])('a gateway killed with SIGKILL comes back as it was, on %s', (_name, storage) => {
+  const store = storage();
   let ports: { http: number; mqtt: number };
   const started: Backend[] = [];
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'pulse-restart-'));
+    await store.setup();
     ports = { http: await freePort(), mqtt: await freePort() };
-  });
+  }, 60_000);
 
   afterAll(async () => {
     for (const client of clients) client.end(true);
@@ -50,11 +100,11 @@ describe('a gateway killed with SIGKILL comes back as it was', () => {
         /* already gone */
       }
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    await store.teardown();
   });
 
-  async function start(): Promise<{ backend: Backend; auth: { authorization: string } }> {
-    const backend = await startBuiltBackend(ports, { DATA_DIR: dataDir });
+  async function start(run: 0 | 1): Promise<{ backend: Backend; auth: { authorization: string } }> {
+    const backend = await startBuiltBackend(ports, store.env(run));
     started.push(backend);
     const { token } = await tokenFor(backend.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
     return { backend, auth: { authorization: `Bearer ${token}` } };
@@ -71,7 +121,7 @@ describe('a gateway killed with SIGKILL comes back as it was', () => {
 
   it('keeps the overview, the alert list and its acknowledgement; no second raise', async () => {
     // ── first run: a device of ours, an alert rule made over HTTP, an alert acknowledged ──
-    const first = await start();
+    const first = await start(0);
     const api = (path: string) => `${first.backend.httpUrl}/api${path}`;
     const rule = {
       id: 'probe-hot',
@@ -140,7 +190,7 @@ describe('a gateway killed with SIGKILL comes back as it was', () => {
     });
 
     // ── second run on the same data and ports ──
-    const second = await start();
+    const second = await start(1);
     const devicesAfter = byId((await getJson<DeviceListResponse>(api('/devices'))).body.devices);
     expect(Object.keys(devicesAfter).sort()).toEqual(Object.keys(devicesBefore).sort());
     const probeBefore = devicesBefore['probe-1'];

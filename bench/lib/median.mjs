@@ -33,6 +33,9 @@ export const SPREAD_FIGURES = {
   brokerCpuPct: (r) => r.usage?.broker?.cpuPct,
   serverRssMb: (r) => r.peakRssMb?.server ?? r.usage?.server?.rssMb,
   kbPerConnection: (r) => r.kbPerConnection,
+  historyWritePerSec: (r) => r.history?.writePerSec,
+  historyDayP99: (r) => r.history?.day?.p99,
+  historyWeekP99: (r) => r.history?.week?.p99,
 };
 
 /**

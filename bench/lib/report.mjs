@@ -111,6 +111,38 @@ function tableRow(r) {
   ];
 }
 
+/** The history store rows (scenario `history`): one line per store. */
+function historyTable(rows) {
+  const ms = (r, name, q) =>
+    q ? `${fmt(q.p50, 1)} / ${withSpread(r, name, q.p99, 1)} ms (${fmt(q.points)} pts)` : 'n/a';
+  const lines = rows
+    .filter((r) => r.history)
+    .map((r) => [
+      r.history.store,
+      withSpread(r, 'historyWritePerSec', r.history.writePerSec),
+      ms(r, 'historyDayP99', r.history.day),
+      ms(r, 'historyWeekP99', r.history.week),
+      `${fmt(r.history.mbPerMillion, 1)} MB`,
+      fmt(r.history.values),
+      r.history.memory
+        ? `${fmt(r.history.memory.rssBeforeMb)} → ${fmt(r.history.memory.rssAfterMb)} MB (${r.history.memory.days} d, ${fmt(r.history.memory.readings)} readings)`
+        : '—',
+    ]);
+  if (!lines.length) return '';
+  return markdownTable(
+    [
+      'store',
+      'write values/s',
+      '24 h → 1,000 pts p50 / p99',
+      '7 d → 1,000 pts p50 / p99',
+      'per 1 M readings',
+      'values written',
+      'gateway RSS: empty store → N days stored',
+    ],
+    lines,
+  );
+}
+
 function markdownTable(header, rows) {
   return [header, header.map(() => '---'), ...rows]
     .map((cols) => `| ${cols.join(' | ')} |`)
@@ -212,7 +244,9 @@ export function renderRun(result) {
   out.push(
     `Machine: ${machine.cpus} × ${machine.model}, ${machine.memGb} GB, Linux ${machine.kernel}, Node ${machine.node}; backend build ${result.builtAt}; FLUSH_MS ${result.flushMs}; Pulse auth ${result.auth === false ? 'off (anonymous viewers)' : 'on (a viewer token per client)'}; ${DEVICES} devices; CPU % = % of one core over the publish window; ${runs > 1 ? `every figure the median of ${runs} runs, (min–max) beside the ones that vary` : 'one run'}\n`,
   );
-  out.push(markdownTable(HEADER, rows.map(tableRow)));
+  out.push(markdownTable(HEADER, rows.filter((r) => !r.history).map(tableRow)));
+  const stores = historyTable(rows);
+  if (stores) out.push(`\nHistory stores (issue 13), same run:\n\n${stores}`);
   const ratios = ratioTable(rows);
   if (ratios)
     out.push(`\nPulse / peer, same run (lower is better except delivered %):\n\n${ratios}`);

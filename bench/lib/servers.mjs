@@ -177,7 +177,10 @@ export async function startPulse(broker, ctx) {
     // Users and tokens in a throwaway store, not ./data of the working directory.
     DATA_DIR: dataDir,
     ANONYMOUS_ROLE: auth ? 'none' : 'viewer',
+    // A scenario's own settings (ingest's json row: a sources file; history.mjs: a DATA_DIR it
+    // fills and starts again on).
     ...ctx.pulseEnv,
+    ...ctx.env,
   };
   delete env.PULSE_ADMIN_PASSWORD;
   if (auth) {
@@ -264,6 +267,16 @@ export function pulseDelta(a, b) {
     floorProbes: (b.live.gatewayLoad?.probes ?? 0) - (a.live.gatewayLoad?.probes ?? 0),
     directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
     engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
+    // The durable history store behind the same window (issue 13: the full pipeline's writes).
+    historyWritten: (b.history?.store?.written ?? 0) - (a.history?.store?.written ?? 0),
+    historyQueued: b.history?.store?.queued ?? null,
+    historyAcksWithheld:
+      (b.history?.store?.acksWithheld ?? 0) - (a.history?.store?.acksWithheld ?? 0),
+    historyDropped:
+      (b.history?.store?.dropped?.queueFull ?? 0) +
+      (b.history?.store?.dropped?.writeFailed ?? 0) -
+      (a.history?.store?.dropped?.queueFull ?? 0) -
+      (a.history?.store?.dropped?.writeFailed ?? 0),
     disconnects: Object.fromEntries(
       Object.entries(b.live.disconnects ?? {})
         .map(([k, v]) => [k, v - (a.live.disconnects?.[k] ?? 0)])

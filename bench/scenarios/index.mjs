@@ -11,6 +11,7 @@ import idle10k from './idle-10k.mjs';
 import stall from './stall.mjs';
 import overload from './overload.mjs';
 import reconnect5k from './reconnect-5k.mjs';
+import history from './history.mjs';
 
 const ALL = [
   fanout1000,
@@ -23,6 +24,7 @@ const ALL = [
   stall,
   overload,
   reconnect5k,
+  history,
 ];
 
 export const SCENARIO_IDS = ALL.map((s) => s.id);

@@ -3,8 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
-import { ALERT_STORE } from './alerts/alert-store';
-import { SqliteAlertStore } from './alerts/sqlite-alert.store';
+import { ALERT_STORE_PROVIDER } from './alerts/alert-store.provider';
 import { AuthController } from './auth/auth.controller';
 import { AuthService, SCREEN_TOKENS } from './auth/auth.service';
 import { LiveSessions } from './auth/live-sessions';
@@ -22,8 +21,7 @@ import { DeviceCredentialsRepository } from './device-credentials/device-credent
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
 import { DeviceRegistryService } from './devices/device-registry.service';
 import { DeviceOriginsService } from './devices/device-origins.service';
-import { DEVICE_STORE } from './devices/device-store';
-import { SqliteDeviceStore } from './devices/sqlite-device.store';
+import { DEVICE_STORE_PROVIDER } from './devices/device-store.provider';
 import { DevicesController } from './devices/devices.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
@@ -44,6 +42,7 @@ import { SimulatorRepository } from './simulator/simulator.repository';
 import { StatsService } from './stats/stats.service';
 import { MetricsService } from './stats/metrics.service';
 import { Database } from './store/database';
+import { PG_POOL_PROVIDER } from './store/pg-pool';
 
 /**
  * Repositories own side effects (broker, MQTT client, child process; the live layer's
@@ -52,16 +51,16 @@ import { Database } from './store/database';
  */
 const repositories = [
   Database,
+  PG_POOL_PROVIDER,
   EmbeddedBrokerRepository,
   MqttRepository,
   SimulatorRepository,
   UsersRepository,
   ScreensRepository,
   DeviceCredentialsRepository,
-  SqliteDeviceStore,
-  { provide: DEVICE_STORE, useExisting: SqliteDeviceStore },
-  SqliteAlertStore,
-  { provide: ALERT_STORE, useExisting: SqliteAlertStore },
+  // PostgreSQL (one pool) with DATABASE_URL, else the SQLite file: history, registry, alerts.
+  DEVICE_STORE_PROVIDER,
+  ALERT_STORE_PROVIDER,
 ];
 const services = [
   AlertsService,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DATABASE_FILE } from '../store/database';
 import { HistoryReader } from './history-reader.service';
-import { HistoryWriter } from './history-writer.service';
+import { BATCH_MAX, HistoryWriter } from './history-writer.service';
 import { HistoryService } from './history.service';
 import { SqliteHistoryStore } from './sqlite-history.store';
 
@@ -153,6 +153,43 @@ describe('HistoryWriter and HistoryReader', () => {
       expect(writer.stats().journal).toMatchObject({ recovered: 1, unreadable: 1 });
     } finally {
       await writer.onApplicationShutdown();
+    }
+  });
+});
+
+// The shutdown order (issue 13, a CI log line "history write … database connection is not
+// open"): a flush chained (setImmediate) before the shutdown began must not write once the
+// writer closed the store, even when a reading released by the shutdown arrives after it.
+describe('HistoryWriter at shutdown', () => {
+  it('never writes to the store it closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-writer-'));
+    const database = new Database({ DATA_DIR: dir });
+    const store = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    await store.open();
+    const sut = new HistoryWriter(
+      {
+        HISTORY_QUEUE_MAX: 100_000,
+        HISTORY_FLUSH_MS: 60_000,
+        RETENTION_RAW: 86_400_000,
+        RETENTION_1M: 86_400_000,
+        RETENTION_1H: 86_400_000,
+      },
+      store,
+    );
+    try {
+      const at = Date.now();
+      const readings = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) => ({ deviceId: 'd1', ts: from + i, values: { a: i } }));
+      sut.enqueue('d1', readings(at, BATCH_MAX + 10)); // two batches: the first chains the next
+      await sut.flush();
+      await sut.onApplicationShutdown(); // writes the rest and closes the store
+      sut.enqueue('d1', readings(at + 1_000_000, 3)); // a message released by the shutdown
+      await new Promise((resolve) => setImmediate(resolve)); // the chained flush runs now
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sut.stats()).toMatchObject({ written: BATCH_MAX + 10, failures: 0 });
+    } finally {
+      database.onApplicationShutdown();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -47,6 +47,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private flushTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** The store is closed: nothing may write to it any more (a chained flush, a late message). */
+  private closed = false;
   private waiters: (() => void)[] = [];
   private readonly journal: HistoryJournal;
   /** Values ever queued, and ever taken out of the queue stored or given up: the journal's marks. */
@@ -152,6 +154,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   /** Write what is queued (one batch of at most BATCH_MAX), unless a write is under way. */
   flush(): Promise<void> {
     if (this.writing) return this.writing;
+    if (this.closed) return Promise.resolve();
     if (this.attempts > 0 && Date.now() < this.retryAt) return Promise.resolve();
     if (!this.pending) {
       if (this.queue.ts.length === 0) return Promise.resolve();
@@ -254,6 +257,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     }
     await this.writing;
     this.release();
+    // A flush chained (setImmediate) before the shutdown began, or a message the release above
+    // let through, finds the store closed: what it would write is not written (never an error).
+    this.closed = true;
     // A store that failed keeps its journal: the next start writes it.
     this.journal.close(!this.pending && this.queue.ts.length === 0);
     await this.store.close();

@@ -1,7 +1,9 @@
 import type { Provider } from '@nestjs/common';
 import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
+import type { Pool } from 'pg';
 import { Database, DATABASE_FILE } from '../store/database';
+import { PG_POOL } from '../store/pg-pool';
 import { HistoryReader } from './history-reader.service';
 import { HISTORY_STORE, HistoryStore } from './history-store';
 import { HistoryWriter } from './history-writer.service';
@@ -11,16 +13,16 @@ import { SqliteHistoryStore } from './sqlite-history.store';
 
 /*
  * The history feature's providers, and the one place that picks the store adapter:
- * PostgreSQL when DATABASE_URL is set, else the SQLite file under DATA_DIR. Owns that choice
+ * PostgreSQL when DATABASE_URL is set (the shared pool, store/pg-pool.ts), else the SQLite file under DATA_DIR. Owns that choice
  * only; app.module.ts spreads this list.
  */
 export const HISTORY_PROVIDERS: Provider[] = [
   {
     provide: HISTORY_STORE,
-    inject: [CONFIG, Database],
-    useFactory: (config: Config, database: Database): HistoryStore =>
-      config.DATABASE_URL
-        ? new PostgresHistoryStore(config.DATABASE_URL)
+    inject: [CONFIG, Database, PG_POOL],
+    useFactory: (config: Config, database: Database, pool: Pool | null): HistoryStore =>
+      pool
+        ? new PostgresHistoryStore(pool)
         : new SqliteHistoryStore(join(config.DATA_DIR, DATABASE_FILE), (m) => database.migrate(m)),
   },
   HistoryWriter,

@@ -1,5 +1,6 @@
-import { Pool, PoolClient, types } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Migration } from '../store/database';
+import { inTransaction, migratePg } from '../store/pg-feature-store';
 import { rollupOf, upsertRollupSql } from './history-buckets';
 import * as port from './history-store';
 
@@ -9,14 +10,14 @@ import * as port from './history-store';
  * created ahead at boot and on demand by the first write into it, and dropped whole by
  * retention), rollups in plain tables. Every batch is one transaction of array-parameter
  * statements (`unnest`): one round trip per table whatever the batch size. Migrations run at
- * boot under an advisory lock, so several gateways may start at once. Owns the `history_*`
- * relations of its database; must not touch other features' tables.
+ * boot through the shared runner (store/pg-feature-store.ts, under an advisory lock, so several
+ * gateways may start at once). Owns the `history_*` relations of its database and ends the
+ * shared pool at close (store/pg-pool.ts says why); must not touch other features' tables.
  */
 
 const DAY_MS = 86_400_000;
 /** Partitions made ahead of today at boot and on each retention pass. */
 const DAYS_AHEAD = 2;
-const MIGRATION_LOCK = 'pulse-history-migrations';
 
 /**
  * Rollup rows are updated in place by every flush that touches their bucket. Half-empty pages
@@ -72,48 +73,16 @@ function partitionName(day: number): string {
   return `history_raw_${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '')}`;
 }
 
-/** bigint columns as numbers: every ts and bucket is a safe integer (ms since the epoch). */
-const parseInt8 = (text: string) => Number(text);
-
 export class PostgresHistoryStore implements port.HistoryStore {
   readonly kind = 'postgres';
-  private readonly pool: Pool;
   private readonly seriesIds = new Map<string, number>();
   private readonly partitions = new Set<number>();
 
-  constructor(connectionString: string, poolSize = 4) {
-    this.pool = new Pool({
-      connectionString,
-      max: poolSize,
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as never,
-      },
-    });
-    // An idle client losing its server is reported here; the next query reconnects.
-    this.pool.on('error', () => undefined);
-  }
+  /** `pool`: the gateway's shared pool (store/pg-pool.ts), bigint columns parsed as numbers. */
+  constructor(private readonly pool: Pool) {}
 
   async open(): Promise<void> {
-    await this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at bigint NOT NULL)',
-      );
-      const applied = new Set(
-        (await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map(
-          (row) => row.id,
-        ),
-      );
-      for (const migration of HISTORY_POSTGRES_MIGRATIONS) {
-        if (applied.has(migration.id)) continue;
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (id, applied_at) VALUES ($1, $2)', [
-          migration.id,
-          Date.now(),
-        ]);
-      }
-    });
+    await migratePg(this.pool, HISTORY_POSTGRES_MIGRATIONS);
     await this.ensurePartitions(this.daysAhead());
   }
 
@@ -133,26 +102,11 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
   }
 
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-
   async write(batch: port.WriteBatch): Promise<number> {
     const days = new Set<number>();
     for (const ts of batch.ts) days.add(Math.floor(ts / DAY_MS));
     await this.ensurePartitions(days);
-    return this.transaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const ids = await this.resolveSeries(client, batch);
       const inserted = await client.query({
         text: `INSERT INTO history_raw (series_id, ts, value)
@@ -298,6 +252,6 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (!this.pool.ended) await this.pool.end();
   }
 }

@@ -1,14 +1,26 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import type { Migration } from '../store/database';
-import { rollupOf, upsertRollupSql } from './history-buckets';
+import { upsertRollupSql } from './history-buckets';
+import {
+  Aggregate,
+  fold,
+  foldRows,
+  HeldMinutes,
+  hourOf,
+  minuteOf,
+  withAggregate,
+} from './held-minutes';
 import * as port from './history-store';
 
 /*
  * The embedded history store: tables in Pulse's SQLite file (`${DATA_DIR}/pulse.db`), written
  * through a connection of its own (better-sqlite3, WAL), so the final flush at shutdown does not
  * depend on the order Nest closes the shared one in, and migrated through the shared
- * {@link Database} runner. Owns the `history_*` tables; must not read or write other features'.
+ * {@link Database} runner. Rollups are written once per minute of a series (held-minutes.ts):
+ * after a crash, {@link SqliteHistoryStore.open} recomputes each series' newest minute and hour
+ * from the raw rows (the only rows a crash can leave out of the rollups). Owns the `history_*`
+ * tables; must not read or write other features'.
  */
 
 /** Never edit an applied migration: add one. */
@@ -51,6 +63,11 @@ const PRUNE_SERIES_PER_PASS = 200;
 
 const upsertRollup = (table: string) =>
   upsertRollupSql(table, 'VALUES (?, ?, ?, ?, ?, ?, ?, ?)', 'min', 'max');
+const replaceRollup = (table: string) =>
+  `INSERT OR REPLACE INTO ${table} (series_id, bucket, min, min_ts, max, max_ts, sum, count)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
 
 /** Delete at most @budget of a series' oldest rows older than @cutoff (SQLite has no DELETE … LIMIT). */
 const pruneSeries = (table: string, column: string) => `
@@ -63,6 +80,9 @@ export class SqliteHistoryStore implements port.HistoryStore {
   private readonly seriesIds = new Map<string, number>();
   private statements!: ReturnType<SqliteHistoryStore['prepare']>;
   private pruneCursor = 0;
+  private readonly held = new HeldMinutes();
+  /** A write failed after the held minutes changed: rebuild them from the raw rows first. */
+  private needsRepair = false;
 
   /** `file`: the database file; `migrate`: the shared runner (store/database.ts). */
   constructor(
@@ -82,6 +102,44 @@ export class SqliteHistoryStore implements port.HistoryStore {
     // thousands of series those pages must stay in memory (measured: ~1.5× the write rate).
     this.db.pragma('cache_size = -65536');
     this.statements = this.prepare();
+    this.db.transaction(() => this.repair())();
+  }
+
+  /**
+   * Recompute, for every series, its newest minute from the raw rows and its hour from the
+   * minute rows: the rollups a crash (or a failed transaction) may have left without the
+   * minute that was held in memory. Exact and idempotent; a few index reads per series.
+   */
+  private repair(): void {
+    const s = this.statements;
+    for (const id of s.allSeries.all() as number[]) {
+      const newest = s.newest.get(id) as number | undefined;
+      if (newest === undefined) continue;
+      const minute = minuteOf(newest);
+      this.held.seed(id, minute);
+      let agg: Aggregate | null = null;
+      for (const [ts, value] of s.readRaw.iterate(id, minute, minute + MINUTE, 1e9) as Iterable<
+        [number, number]
+      >) {
+        const one = { min: value, minTs: ts, max: value, maxTs: ts, sum: value, count: 1 };
+        agg = agg ? fold(agg, one) : { seriesId: id, bucket: minute, ...one };
+      }
+      if (agg) this.put(s.replace['1m'], agg);
+      const hour = hourOf(newest);
+      const rows = port.rollupRowsOf(s.readRollup['1m'].iterate(id, hour, hour + HOUR));
+      const hourly = foldRows(id, hour, rows);
+      if (hourly) this.put(s.replace['1h'], hourly);
+    }
+  }
+
+  private put(statement: BetterSqlite3.Statement, a: Aggregate): void {
+    statement.run(a.seriesId, a.bucket, a.min, a.minTs, a.max, a.maxTs, a.sum, a.count);
+  }
+
+  /** A minute leaves memory: its row, and its share of its hour. */
+  private writeMinute(a: Aggregate): void {
+    this.put(this.statements.rollup['1m'], a);
+    this.put(this.statements.rollup['1h'], { ...a, bucket: hourOf(a.bucket) });
   }
 
   private prepare() {
@@ -98,6 +156,14 @@ export class SqliteHistoryStore implements port.HistoryStore {
         '1m': db.prepare(upsertRollup('history_1m')),
         '1h': db.prepare(upsertRollup('history_1h')),
       },
+      replace: {
+        '1m': db.prepare(replaceRollup('history_1m')),
+        '1h': db.prepare(replaceRollup('history_1h')),
+      },
+      allSeries: db.prepare('SELECT id FROM history_series ORDER BY id').pluck(),
+      newest: db
+        .prepare('SELECT ts FROM history_raw WHERE series_id = ? ORDER BY ts DESC LIMIT 1')
+        .pluck(),
       readRaw: db
         .prepare(
           'SELECT ts, value FROM history_raw WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
@@ -130,37 +196,40 @@ export class SqliteHistoryStore implements port.HistoryStore {
       .raw();
   }
 
-  /** One transaction per batch; prepared single-row statements are SQLite's fastest bulk path. */
+  /**
+   * One transaction per batch: prepared single-row inserts (SQLite's fastest bulk path
+   * in-process), and rollup rows only for the minutes that leave memory (held-minutes.ts).
+   */
   async write(batch: port.WriteBatch): Promise<number> {
     const s = this.statements;
-    return this.db.transaction(() => {
-      const ids: number[] = [];
-      const ts: number[] = [];
-      const values: number[] = [];
-      for (let i = 0; i < batch.ts.length; i++) {
-        const id = this.idOf(batch.deviceIds[i], batch.metrics[i], true) as number;
-        if (s.insertRaw.run(id, batch.ts[i], batch.values[i]).changes === 0) continue;
-        ids.push(id);
-        ts.push(batch.ts[i]);
-        values.push(batch.values[i]);
-      }
-      for (const resolution of ['1m', '1h'] as const) {
-        const r = rollupOf(ids, ts, values, resolution);
-        const upsert = s.rollup[resolution];
-        for (let i = 0; i < r.bucket.length; i++)
-          upsert.run(
-            r.seriesId[i],
-            r.bucket[i],
-            r.min[i],
-            r.minTs[i],
-            r.max[i],
-            r.maxTs[i],
-            r.sum[i],
-            r.count[i],
-          );
-      }
-      return ts.length;
-    })();
+    try {
+      return this.db.transaction(() => {
+        if (this.needsRepair) {
+          this.held.drain();
+          this.repair();
+          this.needsRepair = false;
+        }
+        let inserted = 0;
+        const closed = new Map<string, Aggregate>();
+        for (let i = 0; i < batch.ts.length; i++) {
+          const id = this.idOf(batch.deviceIds[i], batch.metrics[i], true) as number;
+          if (s.insertRaw.run(id, batch.ts[i], batch.values[i]).changes === 0) continue;
+          inserted++;
+          const out = this.held.add(id, batch.ts[i], batch.values[i]);
+          if (!out) continue;
+          const key = `${id}:${out.bucket}`;
+          const same = closed.get(key);
+          if (same) fold(same, out);
+          else closed.set(key, out);
+        }
+        for (const a of closed.values()) this.writeMinute(a);
+        return inserted;
+      })();
+    } catch (error) {
+      // Rolled back, but the held minutes counted the batch: rebuild them before the retry.
+      this.needsRepair = true;
+      throw error;
+    }
   }
 
   private idOf(deviceId: string, metric: string, create: boolean): number | undefined {
@@ -184,7 +253,16 @@ export class SqliteHistoryStore implements port.HistoryStore {
   readonly readRollup: port.HistoryStore['readRollup'] = async (res, device, metric, from, to) => {
     const id = this.idOf(device, metric, false);
     if (id === undefined) return port.emptyRollupRows();
-    return port.rollupRowsOf(this.statements.readRollup[res].iterate(id, from, to));
+    const rows = port.rollupRowsOf(this.statements.readRollup[res].iterate(id, from, to));
+    // The minute held in memory belongs to the answer too (to its minute, or to its hour).
+    const held = this.held.of(id);
+    if (!held || this.needsRepair) return rows;
+    return withAggregate(
+      rows,
+      res === '1m' ? held : { ...held, bucket: hourOf(held.bucket) },
+      from,
+      to,
+    );
   };
 
   async metricsOf(deviceId: string): Promise<string[]> {
@@ -216,6 +294,10 @@ export class SqliteHistoryStore implements port.HistoryStore {
   }
 
   async close(): Promise<void> {
-    if (this.db?.open) this.db.close();
+    if (!this.db?.open) return;
+    // The held minutes are written now (at the next open, repair would find them anyway).
+    if (!this.needsRepair)
+      this.db.transaction(() => this.held.drain().forEach((a) => this.writeMinute(a)))();
+    this.db.close();
   }
 }

@@ -1,0 +1,43 @@
+import type { Provider } from '@nestjs/common';
+import { Pool, types } from 'pg';
+import { CONFIG, Config } from '../config/config';
+
+/**
+ * The gateway's one PostgreSQL connection pool (`pg`), opened when DATABASE_URL is set and
+ * shared by every feature's PostgreSQL adapter (history, device registry, alerts). Owns how the
+ * pool is made (size, bigint parsing, idle errors); must not know any feature's tables. Who
+ * ends it: the history store, whose final flush is the last write of a shutdown (registry and
+ * alerts write their last changes in `onModuleDestroy`, the history writer in
+ * `onApplicationShutdown`, after the ingest stopped).
+ */
+
+/** DI token of the shared {@link Pool}, or null without DATABASE_URL (SQLite). */
+export const PG_POOL = Symbol('PG_POOL');
+
+/** Connections at most: one flush at a time per feature, and a few concurrent history reads. */
+export const PG_POOL_SIZE = 6;
+
+/** bigint columns as numbers: every ts, bucket and epoch-ms time is a safe integer. */
+const parseInt8 = (text: string) => Number(text);
+
+export function openPgPool(connectionString: string, max = PG_POOL_SIZE): Pool {
+  const pool = new Pool({
+    connectionString,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as never,
+    },
+  });
+  // An idle client losing its server is reported here; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** The {@link PG_POOL} provider: a pool when DATABASE_URL is set, else null. */
+export const PG_POOL_PROVIDER: Provider = {
+  provide: PG_POOL,
+  inject: [CONFIG],
+  useFactory: (config: Pick<Config, 'DATABASE_URL'>): Pool | null =>
+    config.DATABASE_URL ? openPgPool(config.DATABASE_URL) : null,
+};
