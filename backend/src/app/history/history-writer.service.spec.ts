@@ -173,6 +173,7 @@ describe('HistoryWriter at shutdown', () => {
         RETENTION_RAW: 86_400_000,
         RETENTION_1M: 86_400_000,
         RETENTION_1H: 86_400_000,
+        DATA_DIR: dir,
       },
       store,
     );
