@@ -103,7 +103,9 @@ export function isReadableTopic(topic: string): boolean {
   return (
     topic.length > 0 &&
     topic.length <= 256 &&
-    !/[+#\u0000]/.test(topic) &&
+    !topic.includes('+') &&
+    !topic.includes('#') &&
+    !topic.includes('\u0000') &&
     !topic.startsWith('$') &&
     !topic.startsWith('devices/') &&
     haDiscoveryKey(topic) === null
