@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DATABASE_FILE } from '../store/database';
@@ -136,6 +136,23 @@ describe('HistoryWriter and HistoryReader', () => {
       await third.onApplicationShutdown();
     } finally {
       await second.onApplicationShutdown().catch(() => undefined);
+    }
+  });
+
+  it('keeps one journal per GATEWAY_ID in a DATA_DIR gateways share', async () => {
+    const gatewayA = new HistoryWriter({ ...config, DATA_DIR: dir, GATEWAY_ID: 'a' }, store);
+    await gatewayA.onModuleInit();
+    gatewayA.enqueue('d3', [reading(9_000, 9)], true);
+    // Gateway b starts on the same directory while a runs: a's journal is not b's to replay.
+    const other = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    const gatewayB = new HistoryWriter({ ...config, DATA_DIR: dir, GATEWAY_ID: 'b' }, other);
+    await gatewayB.onModuleInit();
+    try {
+      expect(gatewayB.stats().journal).toMatchObject({ recovered: 0 });
+      expect(readdirSync(join(dir, 'history-journal')).sort()).toEqual(['gateway-a', 'gateway-b']);
+    } finally {
+      await gatewayB.onApplicationShutdown();
+      await gatewayA.onApplicationShutdown();
     }
   });
 

@@ -77,10 +77,16 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       | 'RETENTION_1M'
       | 'RETENTION_1H'
       | 'DATA_DIR'
+      | 'GATEWAY_ID'
     >,
     @Inject(HISTORY_STORE) private readonly store: HistoryStore,
   ) {
-    this.journal = new HistoryJournal(join(config.DATA_DIR, 'history-journal'));
+    // Gateways given a GATEWAY_ID may share one DATA_DIR (the compose file's volume): each keeps
+    // its own journal, found again by the same id after a restart.
+    const dir = join(config.DATA_DIR, 'history-journal');
+    this.journal = new HistoryJournal(
+      config.GATEWAY_ID ? join(dir, `gateway-${config.GATEWAY_ID}`) : dir,
+    );
   }
 
   async onModuleInit(): Promise<void> {
