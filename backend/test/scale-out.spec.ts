@@ -176,6 +176,11 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     expect(ingested[0] + ingested[1]).toBe(sent.length);
     expect(Math.min(...ingested)).toBeGreaterThan(0);
     expect(other).not.toBe(front);
+    // What crossed Redis is counted: the other gateway published its part for the front's screens.
+    const [otherLive, frontLive] = [(await stats(other)).live, (await stats(front)).live];
+    expect(otherLive.crossGateway).toMatchObject({ peers: 1, failures: 0 });
+    expect(otherLive.crossGateway?.published).toBeGreaterThan(0);
+    expect(frontLive.crossGateway?.received).toBeGreaterThan(0);
     // Each gateway said where its Redis is, without the password.
     for (const gateway of gateways) {
       expect(gateway.output()).toContain('through redis://');

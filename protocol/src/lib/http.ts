@@ -156,9 +156,20 @@ export interface IngestStats {
     /**
      * The gateway's own load: event loop utilisation over the last second (0..1), times every
      * client was throttled one tier slower for it (raised) and let faster again (lowered), and
-     * seconds it spent overloaded.
+     * seconds it spent overloaded; `probes`: times the floor was tried one tier lower.
      */
-    gatewayLoad?: { elu: number; raised: number; lowered: number; overloadedSeconds: number };
+    gatewayLoad?: {
+      elu: number;
+      raised: number;
+      lowered: number;
+      probes?: number;
+      overloadedSeconds: number;
+    };
+    /**
+     * With REDIS_URL: room batches this gateway published for the others and received from them,
+     * gateways whose screens watch a room here, and publishes Redis refused (docs/decisions/0027).
+     */
+    crossGateway?: { published: number; received: number; peers: number; failures: number };
   };
   alerts: AlertStats;
   /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */

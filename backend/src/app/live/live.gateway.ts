@@ -1,4 +1,4 @@
-import { Logger, Optional } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   AckResponse,
@@ -15,12 +15,14 @@ import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
 import { takeHandshakeCookie } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
+import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
 import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
+import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 import { SummaryPush } from './summary-push';
 
 /** Socket.IO 4's server-side disconnect reasons (the keys of `live.disconnects`). */
@@ -77,6 +79,8 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     @Optional() private readonly load?: GatewayLoad,
     /** Other gateways hold alerts too: an ack for one unknown here is asked of them. */
     @Optional() private readonly peers?: LiveRedis,
+    /** Where flushed batches go; its cross-gateway counters in the stats (with REDIS_URL). */
+    @Optional() @Inject(READINGS_FAN_OUT) private readonly fanOut?: ReadingsFanOut,
   ) {}
 
   /** Nest calls it once the adapter built the server, before anything listens. */
@@ -135,6 +139,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       conflation: this.lag.conflation(),
       gatewayLoad: this.load?.stats(),
       summary: this.summaryPush?.stats(),
+      crossGateway: this.fanOut instanceof CrossGatewayFanOut ? this.fanOut.stats() : undefined,
     };
   }
 
