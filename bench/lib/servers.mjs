@@ -159,8 +159,9 @@ export async function restartPulse(target) {
  * Pulse as built: `node dist/backend/main.js` with `ctx.flushMs` as FLUSH_MS. broker null =
  * embedded Aedes on a free MQTT port. With `ctx.auth` (the default; `--anonymous` turns it
  * off) anonymous viewing is off and every load client presents a viewer's token at its
- * handshake, as a deployment on a real network runs. `ctx.pulseEnv`: further variables (the
- * ingest row of the `json` format sets INGEST_SOURCES_FILE).
+ * handshake, as a deployment on a real network runs. `ctx.env`: a scenario's further variables
+ * (the ingest row of the `json` format sets INGEST_SOURCES_FILE; history.mjs a DATA_DIR it fills
+ * and starts again on).
  */
 export async function startPulse(broker, ctx) {
   const { flushMs, auth } = ctx;
@@ -177,9 +178,6 @@ export async function startPulse(broker, ctx) {
     // Users and tokens in a throwaway store, not ./data of the working directory.
     DATA_DIR: dataDir,
     ANONYMOUS_ROLE: auth ? 'none' : 'viewer',
-    // A scenario's own settings (ingest's json row: a sources file; history.mjs: a DATA_DIR it
-    // fills and starts again on).
-    ...ctx.pulseEnv,
     ...ctx.env,
   };
   delete env.PULSE_ADMIN_PASSWORD;

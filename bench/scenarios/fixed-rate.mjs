@@ -74,12 +74,16 @@ export async function runRate(
     label,
     arrivals = s.arrivals ?? 'paced',
     format = 'pulse',
-    pulseEnv,
+    env: targetEnv,
   } = {},
   hooks = {},
 ) {
   const broker = brokerKind === 'embedded' ? null : await startMosquitto();
-  const target = await startTarget(targetName, broker, pulseEnv ? { ...ctx, pulseEnv } : ctx);
+  const target = await startTarget(
+    targetName,
+    broker,
+    targetEnv ? { ...ctx, env: targetEnv } : ctx,
+  );
   const brokerChild = broker?.child ?? null;
   const load = await startLoad(target, {
     clients: s.clients,

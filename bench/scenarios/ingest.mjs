@@ -143,7 +143,7 @@ async function runIngest(s, _targetName, ctx) {
         rate: Math.ceil(rawMosq.ratePerSec * 0.7),
         label: 'pulse lossless json format @70% of raw mosquitto drain',
         format: 'json',
-        pulseEnv: { INGEST_SOURCES_FILE: jsonSourcesFile() },
+        env: { INGEST_SOURCES_FILE: jsonSourcesFile() },
       }),
     );
   if (s.embedded === false) return rows; // quick: the Mosquitto half only
