@@ -14,6 +14,14 @@ module.exports = {
       target: 'node',
       compiler: 'tsc',
       main: './src/main.ts',
+      // The embedded history store's thread (history/sqlite-worker-history.store.ts loads it
+      // from beside main.js).
+      additionalEntryPoints: [
+        {
+          entryName: 'history-sqlite.worker',
+          entryPath: './src/app/history/sqlite-history.worker.ts',
+        },
+      ],
       tsConfig: './tsconfig.app.json',
       assets: ['./src/assets'],
       optimization: false,

@@ -11,6 +11,7 @@ import { downsample } from '../src/app/history/history-buckets';
 import type { HistoryStore, WriteBatch } from '../src/app/history/history-store';
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
 import { SqliteHistoryStore } from '../src/app/history/sqlite-history.store';
+import { SqliteWorkerHistoryStore } from '../src/app/history/sqlite-worker-history.store';
 import { Database, DATABASE_FILE } from '../src/app/store/database';
 import { openPgPool } from '../src/app/store/pg-pool';
 
@@ -25,7 +26,8 @@ interface Adapter {
   teardown(): Promise<void>;
 }
 
-function sqlite(): Adapter {
+/** The SQLite adapter in the calling thread, or (`thread`) in the worker the gateway runs it in. */
+function sqlite(thread = false): Adapter {
   let dir = '';
   const databases: Database[] = [];
   return {
@@ -35,7 +37,8 @@ function sqlite(): Adapter {
     async open() {
       const database = new Database({ DATA_DIR: dir });
       databases.push(database);
-      const store = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+      const Store = thread ? SqliteWorkerHistoryStore : SqliteHistoryStore;
+      const store = new Store(join(dir, DATABASE_FILE), (m) => database.migrate(m));
       await store.open();
       return store;
     },
@@ -66,7 +69,8 @@ function postgres(): Adapter {
 }
 
 const adapters: [string, () => Adapter, boolean][] = [
-  ['SQLite', sqlite, true],
+  ['SQLite', () => sqlite(), true],
+  ['SQLite in a worker thread', () => sqlite(true), true],
   ['PostgreSQL', postgres, postgresAvailable()],
 ];
 

@@ -32,6 +32,8 @@ export interface MosquittoOptions {
   acl?: string;
   /** `max_packet_size` in bytes: bigger packets close the sender's connection. */
   maxPacketSize?: number;
+  /** `max_queued_messages` per client session (Mosquitto's default: 1,000; beyond, it drops). */
+  maxQueuedMessages?: number;
   /** A second listener with TLS (PEM files) on a free port. */
   tls?: { certFile: string; keyFile: string };
 }
@@ -80,6 +82,8 @@ export async function startMosquitto(options: number | MosquittoOptions = {}): P
     lines.push(`acl_file ${join(dir, 'acl')}`);
   }
   if (opts.maxPacketSize !== undefined) lines.push(`max_packet_size ${opts.maxPacketSize}`);
+  if (opts.maxQueuedMessages !== undefined)
+    lines.push(`max_queued_messages ${opts.maxQueuedMessages}`);
   // As root, mosquitto drops to its own user and could not read this 0700 folder.
   if (process.getuid?.() === 0) lines.push('user root');
   writeFileSync(conf, mosquittoConfig(lines));

@@ -9,11 +9,11 @@ import { HISTORY_STORE, HistoryStore } from './history-store';
 import { HistoryWriter } from './history-writer.service';
 import { HistoryService } from './history.service';
 import { PostgresHistoryStore } from './postgres-history.store';
-import { SqliteHistoryStore } from './sqlite-history.store';
+import { SqliteWorkerHistoryStore } from './sqlite-worker-history.store';
 
 /*
  * The history feature's providers, and the one place that picks the store adapter:
- * PostgreSQL when DATABASE_URL is set (the shared pool, store/pg-pool.ts), else the SQLite file under DATA_DIR. Owns that choice
+ * PostgreSQL when DATABASE_URL is set (the shared pool, store/pg-pool.ts), else the SQLite file under DATA_DIR, written from a worker thread. Owns that choice
  * only; app.module.ts spreads this list.
  */
 export const HISTORY_PROVIDERS: Provider[] = [
@@ -23,7 +23,9 @@ export const HISTORY_PROVIDERS: Provider[] = [
     useFactory: (config: Config, database: Database, pool: Pool | null): HistoryStore =>
       pool
         ? new PostgresHistoryStore(pool)
-        : new SqliteHistoryStore(join(config.DATA_DIR, DATABASE_FILE), (m) => database.migrate(m)),
+        : new SqliteWorkerHistoryStore(join(config.DATA_DIR, DATABASE_FILE), (m) =>
+            database.migrate(m),
+          ),
   },
   HistoryWriter,
   HistoryService,

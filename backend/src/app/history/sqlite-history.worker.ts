@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteHistoryStore } from './sqlite-history.store';
+import type { WorkerReply, WorkerRequest } from './sqlite-worker-history.store';
+
+/*
+ * The embedded history store's thread (decision 0021, "writes off the event loop"): one
+ * {@link SqliteHistoryStore} on its own connection, answering the gateway's calls in the order
+ * they come. Migrations ran on the main thread before it started. Owns nothing but the relay:
+ * the store's logic stays in sqlite-history.store.ts, the protocol in sqlite-worker-history.store.ts.
+ */
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-history.worker must run in a worker thread');
+
+const store = new SqliteHistoryStore((workerData as { file: string }).file, () => undefined);
+
+const OPS = new Set<WorkerRequest['op']>([
+  'open',
+  'write',
+  'readRaw',
+  'readRollup',
+  'metricsOf',
+  'prune',
+  'size',
+  'close',
+]);
+
+port.on('message', async (request: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    if (!OPS.has(request.op)) throw new Error(`unknown history store call ${request.op}`);
+    const method = store[request.op] as (...args: unknown[]) => Promise<unknown>;
+    reply = { id: request.id, result: await method.apply(store, request.args) };
+  } catch (error) {
+    reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply);
+  if (request.op === 'close') port.close();
+});
