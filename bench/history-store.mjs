@@ -35,7 +35,7 @@ const { PostgresHistoryStore } = require(
 );
 const { openPgPool } = require(join(root, 'backend/src/app/store/pg-pool.ts'));
 const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
-const BATCH_MAX = 2000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
+const BATCH_MAX = 20_000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
 const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
 
 const argOf = (flag, fallback) => {

@@ -18,10 +18,14 @@ import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './his
  */
 
 /**
- * Values written in one transaction at most; more queued flush again at once (after I/O and
- * timers ran: a SQLite transaction blocks the event loop, ~2 000 values take 20–100 ms).
+ * Values written in one transaction at most; more queued flush again at once. Neither store
+ * blocks the event loop (SQLite runs in a worker thread, PostgreSQL is a socket), so the bound is
+ * about efficiency and memory: SQLite in WAL mode appends every page a transaction dirtied to the
+ * WAL, and with thousands of series each batch touches a page per series, so bigger batches put
+ * more rows on each page written (measured CPU per value, 1,000 devices × 4 metrics: 2,000 →
+ * 6.9–8.6 µs, 10,000 → 4.0–4.7, 20,000 → 4.2–4.4).
  */
-export const BATCH_MAX = 2000;
+export const BATCH_MAX = 20_000;
 /** A batch that failed this many times in a row is dropped (`dropped.writeFailed`). */
 const MAX_ATTEMPTS = 10;
 /** Longest wait between retries of a failing batch. */

