@@ -46,7 +46,9 @@ describe('simulator alert scenarios against the backend and its default rules', 
     const since = (event: AlertEvent, start: number) =>
       (arrivedAt.get(`${event.id} ${event.state}`) ?? Date.now()) - start;
     const online = new Set<string>();
-    watcher.on('device', (info) => info.status === 'online' && online.add(info.deviceId));
+    watcher.on('devices', (list) =>
+      list.forEach((info) => info.status === 'online' && online.add(info.deviceId)),
+    );
     const run = async (prefix: string, scenario: 'spike' | 'offline' | 'flatline') => {
       const sim = startSimulatorCli([
         ...['--url', backend.pulse.mqttUrl, '--devices', '1', '--rate', '2'],

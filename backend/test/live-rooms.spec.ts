@@ -74,8 +74,8 @@ describe('live rooms and coalescing', () => {
 
   it('pushes device changes (meta, new metric) but not every reading', async () => {
     const socket = await live();
-    const events: DeviceInfo[] = [];
-    socket.on('device', (info) => events.push(info));
+    const batches: DeviceInfo[][] = [];
+    socket.on('devices', (list) => batches.push(list));
     await subscribe(socket, { devices: ['chg'] });
     const received = collectReadings(socket);
     await publishTelemetry(backend.device, 'chg', { values: { a: 1 } });
@@ -83,11 +83,27 @@ describe('live rooms and coalescing', () => {
     await publishTelemetry(backend.device, 'chg', { values: { a: 3, b: 1 } });
     await publish(backend.device, metaTopic('chg'), JSON.stringify({ name: 'Changed' }), 1);
     await received.waitForCount(3);
-    await waitFor(() => events.length >= 3);
-    expect(events.map((e) => [e.metrics, e.meta?.name ?? null])).toEqual([
-      [['a'], null],
-      [['a', 'b'], null],
-      [['a', 'b'], 'Changed'],
-    ]);
+    const last = () => batches.at(-1)?.find((d) => d.deviceId === 'chg');
+    await waitFor(() => last()?.meta?.name === 'Changed');
+    // The newest state, each change at most once (a batch may fold several), none per reading.
+    expect([last()?.metrics, last()?.meta?.name]).toEqual([['a', 'b'], 'Changed']);
+    expect(batches.length).toBeLessThanOrEqual(3);
+    for (const batch of batches) expect(batch.map((d) => d.deviceId)).toEqual(['chg']);
+  });
+
+  it('tells a fleet screen about a fleet coming online in a few batched events, each device once', async () => {
+    const socket = await live();
+    const batches: DeviceInfo[][] = [];
+    socket.on('devices', (list) => batches.push(list));
+    await subscribe(socket, { fleet: true });
+    const ids = Array.from({ length: 200 }, (_, i) => `storm-${i}`);
+    for (const id of ids)
+      backend.device.publish(telemetryTopic(id), JSON.stringify({ values: { a: 1 } }), { qos: 0 });
+    const seen = () => new Set(batches.flat().map((d) => d.deviceId));
+    await waitFor(() => ids.every((id) => seen().has(id)));
+    // Today's default: one event per DEVICE_EVENTS_MS at most, not one per device.
+    expect(batches.length).toBeLessThan(20);
+    for (const batch of batches)
+      expect(new Set(batch.map((d) => d.deviceId)).size).toBe(batch.length);
   });
 });

@@ -37,7 +37,7 @@ describe('MQTT 5 devices on the embedded broker', () => {
   async function watch(...ids: string[]) {
     const socket = await backend.live();
     const devices: DeviceInfo[] = [];
-    socket.on('device', (info) => devices.push(info));
+    socket.on('devices', (list) => devices.push(...list));
     await subscribe(socket, { devices: ids });
     return { readings: collectReadings(socket), devices };
   }

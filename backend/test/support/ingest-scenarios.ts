@@ -186,7 +186,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
     const id = 'dev-will';
     const socket = await live();
     const events: DeviceInfo[] = [];
-    socket.on('device', (info) => events.push(info));
+    socket.on('devices', (list) => events.push(...list));
     await subscribe(socket, { devices: [id] });
 
     const doomed = await connectMqtt(target().brokerUrl, {

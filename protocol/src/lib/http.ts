@@ -125,6 +125,8 @@ export interface IngestStats {
     droppedOverflow: number;
     /** `alert` events pushed (one broadcast per lifecycle change). */
     alertsSent: number;
+    /** Device changes sent in `devices` events (each device once per batch). */
+    devicesSent?: number;
     /** Flush ticks of the live hub (each emits one `readings` batch per room with readings). */
     flushes?: number;
     /** CPU cost of the last flush in ms; the adaptive tick waits a multiple of it. */

@@ -93,7 +93,7 @@ describe('live names', () => {
       'subscribe',
       'unsubscribe',
       'readings',
-      'device',
+      'devices',
       'gateway',
       'alert',
       'lagged',

@@ -19,7 +19,7 @@ export const LiveEvent = {
   subscribe: 'subscribe',
   unsubscribe: 'unsubscribe',
   readings: 'readings',
-  device: 'device',
+  devices: 'devices',
   gateway: 'gateway',
   alert: 'alert',
   lagged: 'lagged',
@@ -189,7 +189,12 @@ export interface ThrottleEvent {
 
 export interface ServerToClientEvents {
   readings: (readings: Reading[]) => void;
-  device: (device: DeviceInfo) => void;
+  /**
+   * Devices whose status or meta changed, each once with its newest state, batched per
+   * `DEVICE_EVENTS_MS` (a fleet reconnecting after a restart is a few events a second, not one
+   * per device per screen).
+   */
+  devices: (devices: DeviceInfo[]) => void;
   gateway: (status: GatewayStatus) => void;
   alert: (alert: AlertEvent) => void;
   lagged: (info: LaggedEvent) => void;

@@ -61,7 +61,7 @@ const alert: AlertEvent = {
 describe('live event maps (type-level)', () => {
   it('accept the documented payloads', () => {
     serverEmit('readings', [reading]);
-    serverEmit('device', device);
+    serverEmit('devices', [device]);
     serverEmit('gateway', gateway);
     serverEmit('lagged', { since: 1 });
     clientEmit('subscribe', { devices: ['sim-001'], since: 0 }, (ack: SubscribeAck) => {

@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   AlertEvent,
   DeviceInfo,
+  FLEET_ROOM,
   GatewayStatus,
   LIVE_NAMESPACE,
   Reading,
   SUMMARY_ROOM,
   SummaryEventWire,
+  deviceRoom,
+  groupRoom,
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
@@ -198,10 +201,32 @@ export class LiveEmitter {
     return { direct: this.directWrites, engine: this.engineWrites };
   }
 
-  emitDevice(rooms: readonly string[], device: DeviceInfo): void {
-    // socket.io de-duplicates sockets across the rooms of one broadcast. Local: every gateway
-    // hears a device's status and meta itself (retained, plain subscriptions).
-    this.nsp?.local.to(rooms as string[]).emit('device', device);
+  /**
+   * One `devices` event per audience: the fleet room gets the whole batch, each group room the
+   * devices of its group (its members outside the fleet room), each device room its device (its
+   * members in neither), so a socket hears each device once, in as few events as the rooms it is
+   * in allow. Local: every gateway hears a device's status and meta itself (retained, plain
+   * subscriptions).
+   */
+  emitDevices(devices: readonly DeviceInfo[]): void {
+    const nsp = this.nsp;
+    if (!nsp || devices.length === 0) return;
+    if (this.hasMembers(FLEET_ROOM))
+      nsp.local.to(FLEET_ROOM).emit('devices', devices as DeviceInfo[]);
+    const byGroup = new Map<string, DeviceInfo[]>();
+    for (const device of devices) {
+      const group = device.meta?.group ? groupRoom(device.meta.group) : null;
+      if (group && this.hasMembers(group)) {
+        const list = byGroup.get(group);
+        if (list) list.push(device);
+        else byGroup.set(group, [device]);
+      }
+      const room = deviceRoom(device.deviceId);
+      if (!this.hasMembers(room)) continue;
+      const except = group ? [FLEET_ROOM, group] : [FLEET_ROOM];
+      nsp.local.to(room).except(except).emit('devices', [device]);
+    }
+    for (const [room, list] of byGroup) nsp.local.to(room).except(FLEET_ROOM).emit('devices', list);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   groupRoom,
 } from '@pulse/protocol';
 import {
+  DEVICE_EVENTS_MS,
   FLUSH_AT_READINGS,
   FLUSH_GAP_FACTOR,
   IDLE_MS,
@@ -25,7 +26,7 @@ class FakeSink implements ReadingsFanOut, LiveEvents {
   costPerEmit = 0;
   rooms = new Set<string>();
   emitted: { room: string; except: readonly string[]; batch: Reading[] }[] = [];
-  devices: { rooms: readonly string[]; device: DeviceInfo }[] = [];
+  devices: DeviceInfo[][] = [];
   hasMembers(room: string): boolean {
     return this.rooms.has(room);
   }
@@ -33,8 +34,8 @@ class FakeSink implements ReadingsFanOut, LiveEvents {
     spentMs += this.costPerEmit;
     this.emitted.push({ room, except, batch });
   }
-  emitDevice(rooms: readonly string[], device: DeviceInfo): void {
-    this.devices.push({ rooms, device });
+  emitDevices(devices: readonly DeviceInfo[]): void {
+    this.devices.push([...devices]);
   }
   emitGateway(): void {
     /* not under test */
@@ -205,16 +206,30 @@ describe('LiveHubService', () => {
     expect(sink.alerts).toHaveLength(2);
   });
 
-  it('emits device changes at once to the fleet, device and group rooms', () => {
-    const device: DeviceInfo = {
-      deviceId: 'd1',
-      status: 'offline',
+  it('sends device changes batched, each device once with its newest state', () => {
+    const device = (deviceId: string, status: DeviceInfo['status']): DeviceInfo => ({
+      deviceId,
+      status,
       lastSeen: 1,
       lastTs: null,
       meta: { group: 'g' },
       metrics: [],
-    };
-    sut.publishDevice(device);
-    expect(sink.devices).toEqual([{ rooms: [FLEET_ROOM, 'device:d1', 'group:g'], device }]);
+    });
+    sut.publishDevice(device('d1', 'offline'));
+    sut.publishDevice(device('d2', 'online'));
+    sut.publishDevice(device('d1', 'online'));
+    jest.advanceTimersByTime(DEVICE_EVENTS_MS - 1);
+    expect(sink.devices).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(sink.devices).toEqual([[device('d1', 'online'), device('d2', 'online')]]);
+    // Quiet afterwards: nothing more; the next change starts a new batch.
+    jest.advanceTimersByTime(10 * DEVICE_EVENTS_MS);
+    sut.publishDevice(device('d2', 'offline'));
+    sut.close(); // what is pending goes out at close
+    expect(sink.devices).toEqual([
+      [device('d1', 'online'), device('d2', 'online')],
+      [device('d2', 'offline')],
+    ]);
+    expect(sut.stats().devicesSent).toBe(3);
   });
 });

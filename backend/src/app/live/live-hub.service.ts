@@ -15,6 +15,14 @@ import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { LiveEmitter } from './live-emitter';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 
+/**
+ * Device status and meta changes are sent at most this often (each device once, its newest
+ * state): a fleet that reconnects at once (a broker or gateway restart) is a handful of
+ * `devices` events per screen instead of one per device per screen (one Socket.IO broadcast
+ * costs ~45 µs per socket through engine.io).
+ */
+export const DEVICE_EVENTS_MS = 50;
+
 /** Readings buffered per room between two flushes; beyond it the oldest are dropped (and counted). */
 export const ROOM_BUFFER_LIMIT = 10_000;
 
@@ -71,7 +79,7 @@ interface RoomBuffer {
 }
 
 /** What the hub sends at once, uncoalesced (the LiveEmitter; a fake in the unit spec). */
-export type LiveEvents = Pick<LiveEmitter, 'emitDevice' | 'emitAlert' | 'emitGateway'>;
+export type LiveEvents = Pick<LiveEmitter, 'emitDevices' | 'emitAlert' | 'emitGateway'>;
 
 const NO_EXCEPT: readonly string[] = [];
 const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
@@ -79,8 +87,9 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
 /**
  * The live layer's entry (the {@link LivePublisher} that ingest and alerts publish to).
  * Coalesces live readings: buffered per room, flushed with ONE `readings`
- * send per room per tick through the {@link ReadingsFanOut} port; device, alert and gateway
- * events go out at once through the emitter.
+ * send per room per tick through the {@link ReadingsFanOut} port; device changes in one
+ * `devices` event per audience every DEVICE_EVENTS_MS; alert and gateway events at once through
+ * the emitter.
  *
  * Adaptive tick (a duty-cycle budget): every flush measures what it cost
  * (`cost`, process CPU time of the synchronous part: encode once per room +
@@ -122,6 +131,10 @@ export class LiveHubService implements LivePublisher {
   private readingsSent = 0;
   private droppedOverflow = 0;
   private alertsSent = 0;
+  /** Devices changed since the last `devices` event, newest state each (keyed by the registry's ids: bounded by MAX_DEVICES). */
+  private readonly changedDevices = new Map<string, DeviceInfo>();
+  private devicesTimer: ReturnType<typeof setTimeout> | null = null;
+  private devicesSent = 0;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
@@ -161,14 +174,23 @@ export class LiveHubService implements LivePublisher {
     } else this.schedule();
   }
 
-  /** Device changes are rare: emitted at once to its device room, group room and the fleet. */
+  /** Device changes: the newest state of each, sent within DEVICE_EVENTS_MS. */
   publishDevice(device: DeviceInfo): void {
     if (this.closed) return;
     this.summary?.applyDevice(device.deviceId);
-    const rooms = [FLEET_ROOM, deviceRoom(device.deviceId)];
-    if (device.meta?.group) rooms.push(groupRoom(device.meta.group));
-    this.events.emitDevice(rooms, device);
+    this.changedDevices.set(device.deviceId, device);
+    this.devicesTimer ??= setTimeout(this.flushDevices, DEVICE_EVENTS_MS);
   }
+
+  private readonly flushDevices = (): void => {
+    if (this.devicesTimer) clearTimeout(this.devicesTimer);
+    this.devicesTimer = null;
+    if (this.changedDevices.size === 0) return;
+    const devices = [...this.changedDevices.values()];
+    this.changedDevices.clear();
+    this.devicesSent += devices.length;
+    this.events.emitDevices(devices);
+  };
 
   /**
    * Alerts are rare and every screen shows them (the alerts panel, the wall banner), so they
@@ -193,6 +215,7 @@ export class LiveHubService implements LivePublisher {
     flushMs: number;
     droppedOverflow: number;
     alertsSent: number;
+    devicesSent: number;
     flushes: number;
     lastFlushCostMs: number;
   } {
@@ -204,6 +227,7 @@ export class LiveHubService implements LivePublisher {
       flushMs: this.flushMs,
       droppedOverflow: this.droppedOverflow,
       alertsSent: this.alertsSent,
+      devicesSent: this.devicesSent,
     };
   }
 
@@ -211,6 +235,7 @@ export class LiveHubService implements LivePublisher {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.flushDevices();
     this.closed = true;
     this.cancelTimer();
   }

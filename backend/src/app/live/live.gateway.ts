@@ -132,6 +132,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       disconnects: Object.fromEntries(this.disconnects),
       droppedOverflow: hub.droppedOverflow,
       alertsSent: hub.alertsSent,
+      devicesSent: hub.devicesSent,
       flushes: hub.flushes,
       lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       directWrites: writes.direct,

@@ -109,7 +109,9 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   socket.on('disconnect', (reason) => handlers.disconnected(reason));
   socket.on('connect_error', (error) => handlers.connectFailed(error.message));
   socket.on(LiveEvent.readings, (readings) => handlers.readings(readings));
-  socket.on(LiveEvent.device, (device) => handlers.device(device));
+  socket.on(LiveEvent.devices, (devices) => {
+    if (Array.isArray(devices)) for (const device of devices) handlers.device(device);
+  });
   socket.on(LiveEvent.gateway, (status) => handlers.gateway(status));
   socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
   socket.on(LiveEvent.throttle, (info) => handlers.throttle(info));
