@@ -36,6 +36,7 @@ export const SPREAD_FIGURES = {
   historyWritePerSec: (r) => r.history?.writePerSec,
   historyDayP99: (r) => r.history?.day?.p99,
   historyWeekP99: (r) => r.history?.week?.p99,
+  usPerDelivered: (r) => r.usPerDelivered,
 };
 
 /**

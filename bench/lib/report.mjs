@@ -57,6 +57,7 @@ function notes(r) {
     const drops = Object.entries(r.pulse.disconnects ?? {});
     if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
+  if (r.usPerDelivered !== undefined) note.push(...scaleOutNotes(r));
   if (r.duplicates) note.push(`${r.duplicates} duplicates (probes; not counted as delivered)`);
   if (r.outOfOrder) note.push(`${r.outOfOrder} out of order (probes)`);
   if (r.duplicates === null && r.target === 'pulse' && r.latency)
@@ -80,6 +81,28 @@ function notes(r) {
       `restart: serving again ${fmt(r.storm.restartS, 1)} s after the kill; back ${r.storm.back}/${r.clients} (${r.storm.withHistory} with history), p50 ${fmt(r.storm.p50S, 1)} s, p99 ${fmt(r.storm.p99S, 1)} s, last ${fmt(r.storm.maxS, 1)} s after the kill`,
     );
   return note;
+}
+
+/** The scale-out rows (scenario `scale-out`): every process of the system and Redis's traffic. */
+function scaleOutNotes(r) {
+  const u = r.usage;
+  const gw =
+    r.topology === 'one'
+      ? ''
+      : ` (${['A', 'B', 'C']
+          .filter((g) => u[`gateway${g}`])
+          .map((g) => `${g} ${fmt(u[`gateway${g}`].cpuPct)}`)
+          .join(' + ')})`;
+  const crossed = (r.crossGateway ?? []).reduce((n, g) => n + g.published, 0);
+  return [
+    `gateways + brokers + redis ${fmt(r.systemCpuPct)}% of a core${gw}, redis ${fmt(u.redis?.cpuPct, 1)}%`,
+    `${withSpread(r, 'usPerDelivered', r.usPerDelivered, 2)} µs CPU per delivered reading, ${fmt(r.usPerReading)} µs per published`,
+    `ingested ${(r.ingested ?? []).map((n) => fmt(n)).join(' / ')}${crossed ? `, ${fmt(crossed)} batches via Redis` : ''}`,
+    ...(r.bystanderUsPerMessage
+      ? [`C (no screens) ${fmt(r.bystanderUsPerMessage, 1)} µs per channel message`]
+      : []),
+    `load avg ${(r.loadAvg ?? []).join(' ')}`,
+  ];
 }
 
 /** A figure with its min–max over the runs beside it, when it was measured more than once. */

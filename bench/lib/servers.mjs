@@ -12,6 +12,9 @@ import { forkQuiet, once, root, track } from './procs.mjs';
 import { freePort, sleep, waitFor } from './util.mjs';
 
 const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => fs.existsSync(p));
+const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) =>
+  fs.existsSync(p),
+);
 
 /** The simulated fleet every scenario publishes: device ids `bench-001` … `bench-100`. */
 export const DEVICES = 100;
@@ -50,6 +53,23 @@ export async function startMosquitto() {
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     child,
   };
+}
+
+/**
+ * Debian's redis-server on a free loopback port for the scale-out rows: no persistence (readings
+ * frames and room interest are pub/sub only), its own throwaway folder, no password (loopback,
+ * nothing else listens; the gateways' Redis password path is scale-out.spec's to test).
+ */
+export async function startRedis() {
+  if (!REDIS_SERVER)
+    throw new Error('redis-server is not installed: apt-get install -y redis-server');
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-bench-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = track(spawn(REDIS_SERVER, [...args, '--dir', dir], { stdio: 'ignore', cwd: dir }));
+  child.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  await waitFor(() => canConnect(port), { what: 'redis-server' });
+  return { kind: 'redis', url: `redis://127.0.0.1:${port}`, child };
 }
 
 export async function startAedes() {

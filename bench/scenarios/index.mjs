@@ -12,6 +12,7 @@ import stall from './stall.mjs';
 import overload from './overload.mjs';
 import reconnect5k from './reconnect-5k.mjs';
 import history from './history.mjs';
+import scaleOut from './scale-out.mjs';
 
 const ALL = [
   fanout1000,
@@ -25,6 +26,7 @@ const ALL = [
   overload,
   reconnect5k,
   history,
+  scaleOut,
 ];
 
 export const SCENARIO_IDS = ALL.map((s) => s.id);
