@@ -50,6 +50,7 @@ describe('OverviewPage', () => {
       device('p-1', 'Pump', 'hall-b', 20),
       device('f-1', 'Fan', 'hall-a', 30),
     ],
+    { answerTiles = true } = {},
   ) {
     const sockets = fakeSocketFactory();
     TestBed.configureTestingModule({
@@ -74,18 +75,21 @@ describe('OverviewPage', () => {
     };
     await settle();
     // The gateway answers the subscribe of the tiles on screen: their meta and a sparkline's history.
-    for (const pending of deviceSubscribes(socket))
-      pending.reply({
-        ok: true,
-        serverTime: Date.now(),
-        devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
-        history: [],
-        rooms: [],
-      });
-    await settle();
+    const answer = async () => {
+      for (const pending of deviceSubscribes(socket))
+        pending.reply({
+          ok: true,
+          serverTime: Date.now(),
+          devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
+          history: [],
+          rooms: [],
+        });
+      await settle();
+    };
+    if (answerTiles) await answer();
     const tiles = () =>
       [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
-    return { fixture, el, socket, tiles, settle };
+    return { fixture, el, socket, tiles, settle, answer };
   }
 
   it('follows the fleet summary and subscribes only the devices on screen, with a sparkline of history', async () => {
@@ -111,6 +115,19 @@ describe('OverviewPage', () => {
     observer.disconnect();
     expect(canvasesWithFirstNumber).toBe(0);
     await tick(200); // SCROLL_SETTLE_MS
+    await settle();
+    expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
+  });
+
+  it("draws the first screen's sparklines only once the tiles' own subscribe is answered", async () => {
+    // Its values go on screen first: ~140 canvases made meanwhile held the answer up (issue 11).
+    const { el, settle, answer } = await render(undefined, { answerTiles: false });
+    await tick(400); // well past SCROLL_SETTLE_MS
+    await settle();
+    expect(el.querySelector('.tile[data-device-id="b-1"] .metric-value')).not.toBeNull();
+    expect(el.querySelector('canvas')).toBeNull();
+    await answer();
+    await tick(200); // SCROLL_SETTLE_MS after the answer
     await settle();
     expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
   });
