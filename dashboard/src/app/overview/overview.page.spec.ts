@@ -142,6 +142,27 @@ describe('OverviewPage', () => {
     expect(boiler.getAttribute('href')).toBe('/devices/b-1');
   });
 
+  it('gives a tile in the same place another device instead of making a new one', async () => {
+    // A row the scroller recycles keeps its tiles, links and canvases (scrolling cost, issue 11).
+    const { fixture, el, tiles, settle } = await render();
+    await tick(200); // the first screen's sparklines
+    await settle();
+    const first = el.querySelector('.tile') as HTMLElement;
+    const canvas = first.querySelector('canvas');
+    expect(first.getAttribute('data-device-id')).toBe('b-1');
+    expect(canvas).not.toBeNull();
+    const input = el.querySelector('input[type=search]') as HTMLInputElement;
+    input.value = 'pu';
+    input.dispatchEvent(new Event('input'));
+    await fixture.whenStable();
+    expect(tiles()).toEqual(['p-1']);
+    expect(el.querySelector('.tile')).toBe(first);
+    expect(first.querySelector('canvas')).toBe(canvas);
+    expect(first.getAttribute('href')).toBe('/devices/p-1');
+    expect(first.querySelector('.tile-name')?.textContent).toContain('Pump');
+    expect(first.querySelector('.metric-value')?.textContent?.trim()).toBe('20.00°C');
+  });
+
   it('filters by text and by group, and groups by group', async () => {
     const { fixture, el, tiles, settle } = await render();
     const input = el.querySelector('input[type=search]') as HTMLInputElement;

@@ -127,7 +127,9 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
             {{ row.name }} <span class="muted">{{ row.count }}</span>
           </h2>
         } @else {
-          @for (d of row.devices; track d.deviceId) {
+          <!-- By position: a row recycled by the scroller keeps its tiles and gives them other
+               devices (text and attributes change; no component, link or canvas is made). -->
+          @for (d of row.devices; track $index) {
             <app-device-tile
               [device]="d"
               [windowMs]="windowMs"
