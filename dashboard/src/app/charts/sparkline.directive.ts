@@ -1,4 +1,12 @@
-import { DestroyRef, Directive, ElementRef, afterNextRender, inject, input } from '@angular/core';
+import {
+  DestroyRef,
+  Directive,
+  ElementRef,
+  afterNextRender,
+  effect,
+  inject,
+  input,
+} from '@angular/core';
 import { DeviceStore } from '../core/stores/device.store';
 import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
 import { LiveService } from '../core/live/live.service';
@@ -37,6 +45,8 @@ export class SparklineDirective implements Drawable {
   private readonly scheduler = inject(FrameScheduler);
   private drawnVersion = -1;
   private drawnAt = 0;
+  /** Device and metric last drawn: a recycled tile (the overview reuses them) draws its new one at once. */
+  private drawnKey = '';
   /**
    * The canvas's CSS size, from a ResizeObserver (after layout, never forcing it): reading
    * clientWidth in frame() forced a layout per sparkline per frame while rows scrolled in.
@@ -46,6 +56,12 @@ export class SparklineDirective implements Drawable {
 
   constructor() {
     const destroyRef = inject(DestroyRef);
+    // Another device or metric in the same canvas: a frame to replace the line (no data may come).
+    effect(() => {
+      this.deviceId();
+      this.metric();
+      this.scheduler.request();
+    });
     afterNextRender(() => {
       const unregister = this.scheduler.register(this);
       destroyRef.onDestroy(unregister);
@@ -74,6 +90,12 @@ export class SparklineDirective implements Drawable {
     const [cssWidth, cssHeight] = this.size();
     if (cssWidth === 0) return; // not laid out yet: the observer asks for a frame when it is
     const now = Date.now();
+    const key = `${this.deviceId()}\u0000${this.metric()}`;
+    if (key !== this.drawnKey) {
+      this.drawnKey = key;
+      this.drawnAt = 0;
+      this.drawnVersion = -2;
+    }
     const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), cssWidth) - now;
     if (wait > 0) return version === this.drawnVersion ? undefined : wait;
     this.drawnVersion = version;

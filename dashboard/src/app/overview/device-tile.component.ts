@@ -40,7 +40,8 @@ const TILE_METRICS = 4;
         <span class="tile-age" [attr.data-age-ms]="v.ageMs">{{ v.age }}</span>
       </div>
       <ul class="tile-metrics">
-        @for (m of v.metrics; track m.name) {
+        <!-- By position: a recycled tile (see the overview) keeps its canvases for other metrics. -->
+        @for (m of v.metrics; track $index) {
           <li>
             <span class="metric-name">{{ m.name }}</span>
             <span class="metric-value"

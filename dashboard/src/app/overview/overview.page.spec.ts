@@ -50,6 +50,7 @@ describe('OverviewPage', () => {
       device('p-1', 'Pump', 'hall-b', 20),
       device('f-1', 'Fan', 'hall-a', 30),
     ],
+    { answerTiles = true } = {},
   ) {
     const sockets = fakeSocketFactory();
     TestBed.configureTestingModule({
@@ -74,18 +75,21 @@ describe('OverviewPage', () => {
     };
     await settle();
     // The gateway answers the subscribe of the tiles on screen: their meta and a sparkline's history.
-    for (const pending of deviceSubscribes(socket))
-      pending.reply({
-        ok: true,
-        serverTime: Date.now(),
-        devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
-        history: [],
-        rooms: [],
-      });
-    await settle();
+    const answer = async () => {
+      for (const pending of deviceSubscribes(socket))
+        pending.reply({
+          ok: true,
+          serverTime: Date.now(),
+          devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
+          history: [],
+          rooms: [],
+        });
+      await settle();
+    };
+    if (answerTiles) await answer();
     const tiles = () =>
       [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
-    return { fixture, el, socket, tiles, settle };
+    return { fixture, el, socket, tiles, settle, answer };
   }
 
   it('follows the fleet summary and subscribes only the devices on screen, with a sparkline of history', async () => {
@@ -115,6 +119,19 @@ describe('OverviewPage', () => {
     expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
   });
 
+  it("draws the first screen's sparklines only once the tiles' own subscribe is answered", async () => {
+    // Its values go on screen first: ~140 canvases made meanwhile held the answer up (issue 11).
+    const { el, settle, answer } = await render(undefined, { answerTiles: false });
+    await tick(400); // well past SCROLL_SETTLE_MS
+    await settle();
+    expect(el.querySelector('.tile[data-device-id="b-1"] .metric-value')).not.toBeNull();
+    expect(el.querySelector('canvas')).toBeNull();
+    await answer();
+    await tick(200); // SCROLL_SETTLE_MS after the answer
+    await settle();
+    expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
+  });
+
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
     const { el, tiles } = await render();
     expect(tiles()).toEqual(['b-1', 'f-1', 'p-1']);
@@ -123,6 +140,27 @@ describe('OverviewPage', () => {
     expect(boiler.textContent).toContain('hall-a');
     expect(boiler.querySelector('.metric-value')?.textContent?.trim()).toBe('71.50°C');
     expect(boiler.getAttribute('href')).toBe('/devices/b-1');
+  });
+
+  it('gives a tile in the same place another device instead of making a new one', async () => {
+    // A row the scroller recycles keeps its tiles, links and canvases (scrolling cost, issue 11).
+    const { fixture, el, tiles, settle } = await render();
+    await tick(200); // the first screen's sparklines
+    await settle();
+    const first = el.querySelector('.tile') as HTMLElement;
+    const canvas = first.querySelector('canvas');
+    expect(first.getAttribute('data-device-id')).toBe('b-1');
+    expect(canvas).not.toBeNull();
+    const input = el.querySelector('input[type=search]') as HTMLInputElement;
+    input.value = 'pu';
+    input.dispatchEvent(new Event('input'));
+    await fixture.whenStable();
+    expect(tiles()).toEqual(['p-1']);
+    expect(el.querySelector('.tile')).toBe(first);
+    expect(first.querySelector('canvas')).toBe(canvas);
+    expect(first.getAttribute('href')).toBe('/devices/p-1');
+    expect(first.querySelector('.tile-name')?.textContent).toContain('Pump');
+    expect(first.querySelector('.metric-value')?.textContent?.trim()).toBe('20.00°C');
   });
 
   it('filters by text and by group, and groups by group', async () => {

@@ -57,6 +57,9 @@ import { RowHeightsScrollStrategy } from './row-scroll-strategy';
  */
 const SCROLL_SETTLE_MS = 150;
 
+/** The first screen's sparklines wait at most this long for the tiles' subscribe to be answered. */
+const FIRST_CHARTS_MAX_WAIT_MS = 3000;
+
 /** Sparkline window and the history asked for a tile that comes on screen. */
 const OVERVIEW_WINDOW_MS = 5 * 60_000;
 
@@ -124,7 +127,9 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
             {{ row.name }} <span class="muted">{{ row.count }}</span>
           </h2>
         } @else {
-          @for (d of row.devices; track d.deviceId) {
+          <!-- By position: a row recycled by the scroller keeps its tiles and gives them other
+               devices (text and attributes change; no component, link or canvas is made). -->
+          @for (d of row.devices; track $index) {
             <app-device-tile
               [device]="d"
               [windowMs]="windowMs"
@@ -229,9 +234,9 @@ export class OverviewPage {
    */
   protected readonly scrolling = signal(false);
   /**
-   * The first screen of tiles has been up for SCROLL_SETTLE_MS. Until then tiles show their
-   * numbers only: the first paint (and the first live value) does not wait for ~35 tiles' 140
-   * canvases, whose points arrive with the tiles' own subscribe anyway (issue 11).
+   * The tiles' own subscribe has been answered (or FIRST_CHARTS_MAX_WAIT_MS passed), then
+   * SCROLL_SETTLE_MS. Until then tiles show their numbers only: the first paint and the first
+   * live values do not wait for ~35 tiles' 140 canvases, whose points come with that answer.
    */
   private readonly firstScreenSettled = signal(false);
   protected readonly deferCharts = computed(() => this.scrolling() || !this.firstScreenSettled());
@@ -263,13 +268,27 @@ export class OverviewPage {
       visible.release();
       summary.release();
     });
+    // The first screen's sparklines wait for the tiles' own subscribe to be answered: its values
+    // (newer than the summary's) go on screen before ~140 canvases are made, which held the
+    // answer up behind them on a busy main thread (issue 11, first live tile).
     let firstScreen: ReturnType<typeof setTimeout> | null = null;
-    destroyRef.onDestroy(() => firstScreen !== null && clearTimeout(firstScreen));
+    let firstScreenCap: ReturnType<typeof setTimeout> | null = null;
+    let destroyed = false;
+    destroyRef.onDestroy(() => {
+      destroyed = true;
+      for (const timer of [firstScreen, firstScreenCap]) if (timer !== null) clearTimeout(timer);
+    });
+    const settleFirstScreen = () => {
+      if (destroyed || firstScreen !== null) return;
+      firstScreen = setTimeout(() => this.firstScreenSettled.set(true), SCROLL_SETTLE_MS);
+    };
     effect(() => {
       const ids = this.onScreen();
       visible.set(ids);
-      if (ids.length > 0 && firstScreen === null)
-        firstScreen = setTimeout(() => this.firstScreenSettled.set(true), SCROLL_SETTLE_MS);
+      if (ids.length === 0 || firstScreenCap !== null) return;
+      firstScreenCap = setTimeout(settleFirstScreen, FIRST_CHARTS_MAX_WAIT_MS);
+      // After the set's diff went out (queued at the end of this task, before this).
+      queueMicrotask(() => void visible.answered().then(settleFirstScreen));
     });
     afterNextRender(() => {
       const ranges = this.viewport().renderedRangeStream.subscribe((r) => {

@@ -109,6 +109,12 @@ export interface DeviceSetHandle {
    * drawing it subscribes before the drawing, not after.
    */
   flush(): void;
+  /**
+   * Resolves once no device-set subscribe is waiting for the gateway (at once when none is):
+   * a view holds back drawing that would delay the answer's values (the first screen's
+   * sparklines) until they are on screen.
+   */
+  answered(): Promise<void>;
   release(): void;
 }
 

@@ -57,6 +57,9 @@ export class LiveSubscriptions {
   private lastSetFlushAt = -Infinity;
   /** Bumped per connection: acknowledgements asked on an earlier one are ignored. */
   private connectionEpoch = 0;
+  /** Device-set subscribes sent and not yet answered, and who waits for none to be. */
+  private fillsInFlight = 0;
+  private fillWaiters: (() => void)[] = [];
 
   constructor(
     private readonly link: LiveLink,
@@ -121,6 +124,10 @@ export class LiveSubscriptions {
         // flush finds nothing left to send.
         if (Date.now() - this.lastSetFlushAt >= DEVICE_SET_BATCH_MS) this.flushSets();
       },
+      answered: () =>
+        this.fillsInFlight === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => this.fillWaiters.push(resolve)),
       release: () => {
         if (released) return;
         released = true;
@@ -268,7 +275,17 @@ export class LiveSubscriptions {
     }
   }
 
-  private async fillDevices({ options, devices }: FillRequest): Promise<void> {
+  private async fillDevices(request: FillRequest): Promise<void> {
+    this.fillsInFlight++;
+    try {
+      await this.fill(request);
+    } finally {
+      // After the answer is in the stores: a waiter's drawing comes after its values.
+      if (--this.fillsInFlight === 0) for (const resolve of this.fillWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async fill({ options, devices }: FillRequest): Promise<void> {
     const socket = this.link.socket();
     if (!socket) return;
     const epoch = this.connectionEpoch;

@@ -122,6 +122,30 @@ describe('LiveService device sets (the tiles on screen)', () => {
     ]);
   });
 
+  it('says when no subscribe of its sets waits for the gateway any more (answered or refused)', async () => {
+    const { sut, socket } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    let answered = 0;
+    const wait = () => void set.answered().then(() => answered++);
+    wait();
+    await flushPromises();
+    expect(answered).toBe(1); // nothing asked: at once
+    set.set(['a', 'b']);
+    set.flush();
+    wait();
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    set.set(['a', 'b', 'c']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS); // a second subscribe in flight
+    await flushPromises();
+    expect(answered).toBe(1);
+    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    await flushPromises();
+    expect(answered).toBe(1); // the second one still waits
+    socket().subscribes[1].reply({ ok: false, error: 'rate limited' });
+    await flushPromises();
+    expect(answered).toBe(2);
+  });
+
   it('asks again for devices the gateway refused (rate limited)', async () => {
     const { sut, socket, devicesAsked } = setup();
     sut.watchDevices(SPARKLINE).set(['a', 'b']);

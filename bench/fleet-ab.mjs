@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// Two (or more) dashboard builds side by side on the overview `/`, against ONE fleet, runs
+// interleaved (A B, B A, A B, …): on this shared 2-core machine only a comparison inside one run
+// means anything (bench/README.md). Same harness and definitions as bench:fleet.
+//
+//   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] DIR_A DIR_B [DIR_C…]
+//
+// Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
+// simulator serve all of them from one directory (hash-named chunks side by side; index.html is
+// swapped before each page). Per page, in a fresh browser context: time to the first value, the
+// first live tile and all visible tiles live (fleet/measure.mjs timeToLive); with --scroll N, N
+// seconds scrolling at 1,000 px/s (measureWindow: fps, busy, script %), the renderer processes'
+// CPU ms per second from /proc (load-independent work), and the elements the page inserted per
+// second (a MutationObserver: tiles and rows made, or recycled rows put back). Prints the median
+// and spread per build and the load average; writes bench/results/fleet-ab-<timestamp>.json.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseFlags, printHeaderUsage } from './lib/args.mjs';
+import { benchDir } from './lib/procs.mjs';
+import { sleep } from './lib/util.mjs';
+import { measureWindow, timeToLive } from './fleet/measure.mjs';
+import { fleetBenchInit } from './fleet/page-probe.mjs';
+import { rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
+import { newPage, openBrowser } from './wall/page.mjs';
+import { ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
+
+const entry = new URL(import.meta.url).pathname;
+const fail = (msg) => {
+  console.error(`fleet-ab: ${msg}`);
+  process.exit(2);
+};
+const dirs = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const { values: opt } = parseFlags(
+  process.argv.slice(2).filter((a) => !dirs.includes(a)),
+  {
+    '--devices': { key: 'devices', type: 'number', min: 1, max: 20_000, integer: true },
+    '--runs': { key: 'runs', type: 'number', min: 1, max: 15, integer: true },
+    '--scroll': { key: 'scroll', type: 'number', min: 0, max: 120 },
+  },
+  { devices: 1000, runs: 3, scroll: 0 },
+  { fail, help: () => printHeaderUsage(entry, 16) },
+);
+if (dirs.length < 2) fail('give at least two dashboard build directories');
+for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
+const labels = dirs.map((d, i) => `${String.fromCharCode(65 + i)}:${path.basename(d)}`);
+guardRun((300 + opt.runs * dirs.length * (40 + opt.scroll)) * 1000, 'fleet-ab');
+let browser = null;
+
+/** One page of build `label`: time to live, then (with --scroll) the scrolling window. */
+async function pageRun(fleet, chromePid) {
+  const { context, page, cdp } = await newPage(browser, {
+    initScripts: [{ script: fleetBenchInit, arg: { probeId: PROBE_ID } }],
+    label: 'fleet-ab',
+  });
+  try {
+    await page.goto(`${fleet.backend.httpUrl}/`, { waitUntil: 'commit' });
+    const ttl = await timeToLive(page, 15_000);
+    const row = {
+      firstValueMs: ttl.firstValueMs,
+      firstLiveMs: ttl.firstLiveMs,
+      visibleLiveMs: ttl.visibleLiveMs,
+    };
+    if (opt.scroll > 0) {
+      await page.evaluate(() => window.__fleetBench.stop());
+      await sleep(2000);
+      await page.evaluate(() => {
+        window.__inserted = 0;
+        new MutationObserver((records) => {
+          for (const r of records)
+            for (const n of r.addedNodes)
+              if (n.nodeType === 1) window.__inserted += 1 + n.getElementsByTagName('*').length;
+        }).observe(document, { subtree: true, childList: true });
+      });
+      const cpu0 = rendererCpuMs(chromePid);
+      const w = await measureWindow(page, cdp, {
+        seconds: opt.scroll,
+        scrollPxPerS: 1000,
+        httpUrl: fleet.backend.httpUrl,
+      });
+      Object.assign(row, {
+        fps: w.fps,
+        busyPct: w.busyPct,
+        scriptPct: w.scriptPct,
+        rendererCpuMsPerS: (rendererCpuMs(chromePid) - cpu0) / w.seconds,
+        insertedPerS: (await page.evaluate(() => window.__inserted)) / w.seconds,
+        scrolledPxPerS: w.scrollPxPerS,
+      });
+    }
+    return row;
+  } finally {
+    await context.close();
+  }
+}
+
+function spread(rows) {
+  const out = {};
+  for (const key of Object.keys(rows[0] ?? {})) {
+    const xs = rows
+      .map((r) => r[key])
+      .filter((x) => typeof x === 'number')
+      .sort((a, b) => a - b);
+    if (!xs.length) continue;
+    out[key] = { median: xs[Math.floor((xs.length - 1) / 2)], min: xs[0], max: xs.at(-1) };
+  }
+  return out;
+}
+
+async function main() {
+  ensureBuilt();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const served = fs.mkdtempSync(path.join(os.tmpdir(), 'pulse-fleet-ab-'));
+  process.on('exit', () => fs.rmSync(served, { recursive: true, force: true }));
+  dirs.forEach((d, i) => {
+    fs.cpSync(d, served, { recursive: true });
+    fs.copyFileSync(path.join(d, 'index.html'), path.join(served, `index-${i}.html`));
+  });
+  const session = await openBrowser();
+  browser = session.browser;
+  const fleet = await startFleet({ devices: opt.devices, dashboardDir: served, boundS: 3600 });
+  const loads = [os.loadavg()[0]];
+  const results = Object.fromEntries(labels.map((l) => [l, []]));
+  try {
+    await sleep(3000);
+    for (let run = 0; run < opt.runs; run++) {
+      const order = dirs.map((_, i) => i);
+      if (run % 2) order.reverse();
+      for (const i of order) {
+        fs.copyFileSync(path.join(served, `index-${i}.html`), path.join(served, 'index.html'));
+        const row = { ...(await pageRun(fleet, session.chromePid)), load1: os.loadavg()[0] };
+        loads.push(row.load1);
+        results[labels[i]].push(row);
+        console.log(labels[i], JSON.stringify(row));
+      }
+    }
+  } finally {
+    await stopFleet(fleet);
+  }
+  const summary = Object.fromEntries(labels.map((l) => [l, spread(results[l])]));
+  console.log(JSON.stringify(summary, null, 1));
+  console.log(
+    `load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+  );
+  const file = path.join(benchDir, 'results', `fleet-ab-${stamp}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const command = `node bench/fleet-ab.mjs ${process.argv.slice(2).join(' ')}`;
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ command, opt, builds: labels, loads, summary, results }, null, 1),
+  );
+  console.log(`wrote ${path.relative(path.dirname(benchDir), file)}`);
+  stopAll();
+  await browser.close().catch(() => undefined);
+  browser = null;
+  killAll('SIGKILL');
+  return 0;
+}
+
+exitWith(main(), 'fleet-ab', async () => browser?.close().catch(() => undefined));

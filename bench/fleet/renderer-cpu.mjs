@@ -1,0 +1,47 @@
+// CPU time of a Chromium's renderer processes from /proc: the work a page costs, whatever share
+// of the two cores the other processes on this shared machine leave it (fps and busy % are
+// wall-clock figures and fall with the load). Owns reading /proc; Linux only.
+import fs from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICK_MS = 10;
+
+function procStat(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+/** User + system CPU ms of every renderer process descending from the browser `rootPid`. */
+export function rendererCpuMs(rootPid) {
+  const children = new Map();
+  const cpu = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(entry);
+    if (!s) continue;
+    const pid = Number(entry);
+    cpu.set(pid, s.cpuMs);
+    if (!children.has(s.ppid)) children.set(s.ppid, []);
+    children.get(s.ppid).push(pid);
+  }
+  let total = 0;
+  const walk = (pid) => {
+    for (const child of children.get(pid) ?? []) {
+      let renderer = false;
+      try {
+        renderer = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('--type=renderer');
+      } catch {
+        // gone meanwhile
+      }
+      if (renderer) total += cpu.get(child) ?? 0;
+      walk(child);
+    }
+  };
+  walk(rootPid);
+  return total;
+}
