@@ -57,7 +57,10 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
   let device: MqttClient;
   let dir: string;
   let screen: LiveClient;
+  /** Every gateway started (for the clean-up); gw-a and gw-b as first started. */
   const started: Backend[] = [];
+  let a: Backend;
+  let b: Backend;
   const sent: number[] = [];
   let ts = Date.now() - 120_000;
 
@@ -90,12 +93,8 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
       startMosquitto(),
     ]);
     databaseUrl = postgres.createDatabase('pulse_ownership');
-    // One after the other: the first migrates the shared database alone.
-    console.timeLog('setup');
-    await start('gw-a');
-    console.timeLog('setup');
-    await start('gw-b');
-    console.timeLog('setup');
+    // Together: migrations of the shared database wait for each other (an advisory lock).
+    [a, b] = await Promise.all(MEMBERS.map(start));
     device = await connectMqtt(mosquitto.url);
   }, 90_000);
 
@@ -151,7 +150,6 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     });
 
   it('the owner raises a duration alert once, though Mosquitto splits the stream between both', async () => {
-    const [a, b] = started;
     await settled([a, b], 2);
     screen = await connectLive(b.httpUrl, ['websocket']);
     const alerts = collectAlerts(screen);
@@ -177,7 +175,6 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
   }, 40_000);
 
   it('SIGKILL of the owner mid-stream: the survivor carries the same alert on, no second raise, and no reading is lost from history', async () => {
-    const [a, b] = started;
     const alerts = collectAlerts(screen);
     const [raised] = await storedEvents();
     // A pause, so that no message is in flight to gw-a when it dies (decision 0029).
