@@ -60,6 +60,8 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   /** Before the ingest starts: the first heartbeat, so the first reading already has an owner. */
   async onModuleInit(): Promise<void> {
     if (!this.enabled) return;
+    // Commands are not queued while connecting: the first heartbeat waits for the connection.
+    await this.redis.whenReady(LEASE_TTL_MS);
     await this.beat();
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.timer.unref();

@@ -82,6 +82,20 @@ export class OwnershipRedis implements OnApplicationShutdown {
     return this.command !== null;
   }
 
+  /** Once the command connection is ready, or after `timeoutMs` (a heartbeat then fails and is retried). */
+  whenReady(timeoutMs: number): Promise<void> {
+    const command = this.command;
+    if (!command || command.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      command.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Renew or take `id`'s lease for `ttlMs`; whether it is held, and the live members. */
   async heartbeat(
     id: string,
