@@ -32,6 +32,9 @@ import { IngestService } from './ingest/ingest.service';
 import { MqttRepository } from './ingest/mqtt.repository';
 import { SOURCE_ROUTER, SourceRouter } from './ingest/sources/source-router';
 import { LIVE_PROVIDERS } from './live/live.providers';
+import { AlertRouting } from './ownership/alert-routing.service';
+import { DeviceOwnership } from './ownership/device-ownership.service';
+import { OwnershipRedis } from './ownership/ownership-redis.repository';
 import { PulseRuntime } from './pulse-runtime.service';
 import { EntryGuard } from './security/entry-guard.service';
 import { SecurityCounters } from './security/security-counters.service';
@@ -61,9 +64,14 @@ const repositories = [
   // PostgreSQL (one pool) with DATABASE_URL, else the SQLite file: history, registry, alerts.
   DEVICE_STORE_PROVIDER,
   ALERT_STORE_PROVIDER,
+  // Device ownership's leases and forwarded readings (REDIS_URL; opens nothing without it).
+  OwnershipRedis,
 ];
 const services = [
   AlertsService,
+  // Which gateway evaluates a device's alerts (decision 0029); with one gateway, this one.
+  DeviceOwnership,
+  AlertRouting,
   DeviceRegistryService,
   DeviceOriginsService,
   FleetSummaryService,

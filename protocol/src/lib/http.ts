@@ -176,6 +176,34 @@ export interface IngestStats {
   alerts: AlertStats;
   /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */
   security?: { refused: Record<string, number> };
+  /** With REDIS_URL: which gateway evaluates which device's alerts (docs/decisions/0029). */
+  ownership?: OwnershipStats;
+}
+
+/**
+ * Device ownership across gateways: the live members and whether this gateway is one (holds its
+ * lease), devices of the registry it owns, membership changes seen, heartbeats Redis refused;
+ * readings forwarded to their owners, received from the others, passed on once more (the sender's
+ * view was stale), published to an owner nobody listened for (it died; lost to alerting, not to
+ * history), failed (Redis away), dropped at the forward queue's or the evaluation buffer's bound;
+ * readings waiting for evaluation, open alerts taken over from the store, a hand-over under way.
+ */
+export interface OwnershipStats {
+  members: number;
+  member: boolean;
+  ownedDevices: number;
+  changes: number;
+  heartbeatFailures: number;
+  forwarded: number;
+  received: number;
+  passedOn: number;
+  undelivered: number;
+  failed: number;
+  forwardDropped: number;
+  evaluationDropped: number;
+  waiting: number;
+  adopted: number;
+  handingOver: boolean;
 }
 
 export function emptyRejectCounts(): Record<RejectReason, number> {

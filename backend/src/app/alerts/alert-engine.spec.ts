@@ -182,3 +182,28 @@ describe('AlertEngine: invariants under a random mix of inputs', () => {
     },
   );
 });
+
+describe('AlertEngine: device ownership moves (decision 0029)', () => {
+  it('releases a device without an event, and the next owner carries its alert on as the same episode', () => {
+    const first = setup([tempAbove()]);
+    first.read({ temperature: 35 });
+    first.read({ temperature: 35 }, 'dev-2');
+    const [raised] = first.events;
+    first.sut.release((deviceId) => deviceId === 'dev-1');
+    // Nothing said: the alert is not cleared, only no longer this engine's.
+    expect(first.events).toHaveLength(2);
+    expect(first.sut.active().map((a) => a.deviceId)).toEqual(['dev-2']);
+    first.clock.advance(1000);
+    first.read({ temperature: 10 });
+    expect(first.events).toHaveLength(2);
+
+    const next = setup([tempAbove()]);
+    next.sut.adopt([raised], 'rule changed');
+    next.clock.advance(2000);
+    next.read({ temperature: 36 }); // still hot: the same episode, no second raise
+    expect(next.events).toEqual([]);
+    next.clock.advance(1000);
+    next.read({ temperature: 10 });
+    expect(next.events.map((e) => [e.id, e.state])).toEqual([[raised.id, 'cleared']]);
+  });
+});

@@ -279,15 +279,35 @@ export class AlertEngine {
    * AlertLifecycle.adopt). One whose rule no longer applies clears with the reason.
    */
   restore(history: readonly AlertEvent[], open: readonly AlertEvent[]): void {
-    const now = this.clock();
     this.log.restore(history);
+    this.adopt(open, 'rule changed or removed while the gateway was down');
+  }
+
+  /**
+   * Open alerts another run or another gateway left in the store, taken over as at boot
+   * ({@link restore}): a gateway that came to own their devices (decision 0029) carries the
+   * same episodes on. `reason`: why one whose rule no longer applies is cleared.
+   */
+  adopt(open: readonly AlertEvent[], reason: string): void {
+    const now = this.clock();
     for (const event of open) this.lifecycle.restore(event);
     for (const event of open) {
       const c = this.index.compiled.get(event.ruleId);
       if (c && inScope(c, event.deviceId, this.groupOf))
         this.index.stateFor(c, event.deviceId, event.metric, now);
     }
-    this.lifecycle.clearUnowned(now, 'rule changed or removed while the gateway was down');
+    this.lifecycle.clearUnowned(now, reason);
+  }
+
+  /**
+   * Every state, open alert and status of the devices `gone` picks leaves the engine without an
+   * event: another gateway owns them now and carries their alerts on from the shared store.
+   */
+  release(gone: (deviceId: string) => boolean): void {
+    this.lifecycle.release(gone);
+    this.index.dropStatesWhere(gone);
+    for (const deviceId of this.deviceStatus.keys())
+      if (gone(deviceId)) this.deviceStatus.delete(deviceId);
   }
 
   /**

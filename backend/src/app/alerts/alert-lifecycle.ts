@@ -120,6 +120,20 @@ export class AlertLifecycle implements AlertTransitions {
   }
 
   /**
+   * The alerts of the devices `gone` picks leave the active list without an event: another
+   * gateway owns them now (decision 0029) and adopts them from the shared store.
+   */
+  release(gone: (deviceId: string) => boolean): void {
+    for (const open of [...this.openById.values()]) {
+      if (!gone(open.event.deviceId)) continue;
+      this.openById.delete(open.event.id);
+      if (this.openByKey.get(open.key) === open) this.openByKey.delete(open.key);
+      if (open.state && open.state.alert === open) open.state.alert = null;
+      open.state = null;
+    }
+  }
+
+  /**
    * Restored alerts no state adopted (their rule is gone, disabled or no longer covers the
    * device) clear with `reason`, as a rule change does, and wait for acknowledgement.
    */

@@ -106,6 +106,12 @@ export class AlertRuleIndex {
     this.stateCount--;
   }
 
+  /** Drop every state of the devices `gone` picks (device ownership moved, decision 0029). */
+  dropStatesWhere(gone: (deviceId: string) => boolean): void {
+    for (const c of this.compiled.values())
+      for (const state of c.states.values()) if (gone(state.deviceId)) this.dropState(c, state);
+  }
+
   private carryOver(old: CompiledRule, successor: CompiledRule, now: number): void {
     const metric = successor.rule.kind === 'offline' ? null : (successor.rule.metric ?? null);
     for (const state of old.states.values()) {

@@ -92,6 +92,8 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
+  /** Several gateways own devices (decision 0029): each event is saved at once, not with the tick. */
+  private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
   private readonly groupOf: GroupLookup;
 
@@ -113,7 +115,13 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     this.engine.onAlert((alert) => this.hub.publishAlert(alert));
     if (store) {
       const journal = (this.journal = new AlertJournal(store, ALERT_HISTORY_KEPT));
-      this.engine.onAlert((alert) => journal.note(alert));
+      this.engine.onAlert((alert) => {
+        journal.note(alert);
+        // The gateway that takes a device over next must find its alerts as they are now. One
+        // write at a time: events noted during a write go with the next one (or the tick).
+        if (this.saveAtOnce)
+          void this.persist().then(() => (journal.pending ? this.persist() : undefined));
+      });
     }
   }
 
@@ -200,6 +208,49 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   /** The registry evicted the device: its alert states go with it (see AlertEngine.forgetDevice). */
   forgetDevice(deviceId: string): void {
     this.engine.forgetDevice(deviceId);
+  }
+
+  // ───────── device ownership (several gateways, decision 0029) ─────────
+
+  /** Save each event at once (ownership/alert-routing.ts turns it on with REDIS_URL). */
+  saveEventsAtOnce(): void {
+    this.saveAtOnce = true;
+  }
+
+  /**
+   * Devices `gone` picks are owned elsewhere now: their states and open alerts leave the engine
+   * without an event, and what the journal holds for them is written now for the new owner.
+   */
+  release(gone: (deviceId: string) => boolean): void {
+    this.engine.release(gone);
+    void this.persist();
+  }
+
+  /**
+   * Devices `gained` picks are owned here now: their open alerts are loaded from the store and
+   * carried on as the same episodes (no second raise while the condition holds), each watched by
+   * its no-data and offline rules as at boot. Any older copy here (from boot) gives way to the
+   * store's. Returns the alerts taken over.
+   */
+  async adopt(gained: (deviceId: string) => boolean): Promise<number> {
+    const stored = this.store ? await this.store.loadOpen() : [];
+    const open = stored.filter((event) => gained(event.deviceId));
+    this.engine.release(gained);
+    this.engine.adopt(open, 'rule changed or removed while another gateway owned the device');
+    for (const device of this.registry.list()) {
+      if (!gained(device.deviceId)) continue;
+      if (device.status === 'offline')
+        this.engine.onStatus(
+          device.deviceId,
+          'offline',
+          device.lastSeen ?? undefined,
+          this.groupOf,
+        );
+      this.engine.watchRestored(device.deviceId, device.metrics);
+    }
+    for (const alert of this.engine.active())
+      if (gained(alert.deviceId)) this.hub.publishAlert(alert);
+    return open.length;
   }
 
   // ───────── alerts ─────────

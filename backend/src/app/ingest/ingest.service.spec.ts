@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AlertsService } from '../alerts/alerts.service';
+import { AlertRouting } from '../ownership/alert-routing.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { LiveHubService } from '../live/live-hub.service';
@@ -15,7 +15,7 @@ describe('IngestService', () => {
   let hub: jest.Mocked<
     Pick<LiveHubService, 'publishReadings' | 'publishDevice' | 'publishGateway'>
   >;
-  let alerts: jest.Mocked<Pick<AlertsService, 'onReadings' | 'onStatus'>>;
+  let alerts: jest.Mocked<Pick<AlertRouting, 'onReadings' | 'onStatus'>>;
   let sut: IngestService;
 
   beforeEach(() => {
@@ -39,7 +39,7 @@ describe('IngestService', () => {
       registry,
       history,
       hub as unknown as LiveHubService,
-      alerts as unknown as AlertsService,
+      alerts as unknown as AlertRouting,
       new SourceRouter(loadSources('tasmota,zigbee2mqtt', undefined)),
     );
   });

@@ -11,7 +11,6 @@ import {
   emptyRejectCounts,
   quote,
 } from '@pulse/protocol';
-import { AlertsService } from '../alerts/alerts.service';
 import type { InProcessBroker } from '../broker/embedded-broker.repository';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
@@ -19,6 +18,7 @@ import { CONFIG, Config } from '../config/config';
 import { DeviceOriginsService } from '../devices/device-origins.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
+import { AlertRouting } from '../ownership/alert-routing.service';
 import { MqttRepository } from './mqtt.repository';
 import { Routed, SOURCE_ROUTER, SourceRouter } from './sources/source-router';
 
@@ -61,7 +61,8 @@ export class IngestService {
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: LivePublisher,
-    private readonly alerts: AlertsService,
+    /** The alert engine's inputs: straight to it, or to each device's owning gateway (REDIS_URL). */
+    private readonly alerts: AlertRouting,
     @Inject(SOURCE_ROUTER) private readonly sources: SourceRouter,
     private readonly origins: DeviceOriginsService = new DeviceOriginsService(),
   ) {

@@ -1,15 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis, RedisOptions } from 'ioredis';
-import { RateLimitedLog } from '../common/rate-limited-log';
-import { CONFIG, Config } from '../config/config';
-import { readRedisPassword, redactUrl } from '../config/secret-files';
+import { RedisConfig, RedisConnections } from '../common/redis-connections';
+import { CONFIG } from '../config/config';
 import type { LiveServer } from './live-io.server';
 
 /** Prefix of every key and channel Pulse uses on the shared Redis. */
 const KEY = 'pulse';
-
-type RedisConfig = Pick<Config, 'REDIS_URL' | 'REDIS_PASSWORD_FILE'>;
 
 /**
  * Every connection of this gateway to the shared Redis (REDIS_URL): the two Socket.IO's Redis
@@ -23,14 +20,14 @@ type RedisConfig = Pick<Config, 'REDIS_URL' | 'REDIS_PASSWORD_FILE'>;
 @Injectable()
 export class LiveRedis implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
-  private readonly errors = new RateLimitedLog((line) => this.logger.error(line));
-  private readonly clients: Redis[] = [];
+  private readonly connections: RedisConnections;
   private readonly publisher: Redis | null = null;
   private readonly subscriber: Redis | null = null;
   private readonly handlers = new Map<string, (message: Buffer) => void>();
   private publishFailures = 0;
 
-  constructor(@Inject(CONFIG) private readonly config: RedisConfig) {
+  constructor(@Inject(CONFIG) config: RedisConfig) {
+    this.connections = new RedisConnections(config, this.logger);
     if (!config.REDIS_URL) return;
     // Readings are live data: while Redis is away they are dropped and counted, not queued.
     this.publisher = this.connect('publisher', { enableOfflineQueue: false });
@@ -47,7 +44,7 @@ export class LiveRedis implements OnApplicationShutdown {
 
   /** The Redis URL with its password redacted, for logs and stats. */
   get url(): string | null {
-    return this.config.REDIS_URL ? redactUrl(this.config.REDIS_URL) : null;
+    return this.connections.url;
   }
 
   /** Install Socket.IO's Redis adapter on `io` (LiveIoAdapter calls it before any namespace). */
@@ -81,7 +78,7 @@ export class LiveRedis implements OnApplicationShutdown {
     }
     this.publisher.publish(channel, message).catch((error: Error) => {
       this.publishFailures++;
-      this.errors.report('publish', `publish on ${channel} failed: ${error.message}`);
+      this.connections.report('publish', `publish on ${channel} failed: ${error.message}`);
     });
     return true;
   }
@@ -91,7 +88,7 @@ export class LiveRedis implements OnApplicationShutdown {
     if (!this.subscriber) return;
     this.handlers.set(channel, handler);
     void this.subscriber.subscribe(channel).catch((error: Error) => {
-      this.errors.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
+      this.connections.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
     });
   }
 
@@ -106,31 +103,10 @@ export class LiveRedis implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const clients = this.clients.splice(0);
-    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await this.connections.closeAll();
   }
 
   private connect(role: string, options: RedisOptions = {}): Redis {
-    const password = readRedisPassword(this.config);
-    const client = new Redis(this.config.REDIS_URL as string, {
-      ...(password !== undefined ? { password } : {}),
-      connectionName: `pulse-${role}`,
-      // Reconnect forever, at most every 2 s: a gateway outlives a Redis restart.
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      maxRetriesPerRequest: null,
-      ...options,
-    });
-    let down = false;
-    client.on('error', (error: Error) => {
-      down = true;
-      // ioredis's messages name host and port, never the password; the URL is redacted anyway.
-      this.errors.report(role, `${role} on ${this.url}: ${error.message}`);
-    });
-    client.on('ready', () => {
-      if (down) this.logger.log(`${role} on ${this.url} connected again`);
-      down = false;
-    });
-    this.clients.push(client);
-    return client;
+    return this.connections.connect(role, options);
   }
 }

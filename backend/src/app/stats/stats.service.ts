@@ -6,6 +6,7 @@ import { HistoryWriter } from '../history/history-writer.service';
 import { HistoryService } from '../history/history.service';
 import { IngestService } from '../ingest/ingest.service';
 import { LiveGateway } from '../live/live.gateway';
+import { AlertRouting } from '../ownership/alert-routing.service';
 import { SecurityCounters } from '../security/security-counters.service';
 
 /**
@@ -25,9 +26,11 @@ export class StatsService {
     private readonly alerts: AlertsService,
     private readonly security: SecurityCounters,
     private readonly historyStore: HistoryWriter,
+    private readonly routing: AlertRouting,
   ) {}
 
   collect(): IngestStats {
+    const ownership = this.routing.stats();
     return {
       startedAt: this.startedAt,
       ...this.ingest.stats(),
@@ -36,6 +39,7 @@ export class StatsService {
       live: this.live.stats(),
       alerts: this.alerts.stats(),
       security: this.security.stats(),
+      ...(ownership ? { ownership } : {}),
     };
   }
 }

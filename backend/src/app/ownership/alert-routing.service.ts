@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { OwnershipStats, Reading } from '@pulse/protocol';
+import { AlertsService } from '../alerts/alerts.service';
+import { CONFIG, Config } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { DeviceOwnership, HEARTBEAT_MS } from './device-ownership.service';
+import { EvaluationBuffer } from './evaluation-buffer';
+import { ForwardQueue, parseForward } from './forward-queue';
+import { OwnershipRedis } from './ownership-redis.repository';
+
+/** A reading waits FLUSH_MS plus this before evaluation: the other gateway's flush tick and the Redis hop. */
+export const HOLD_MARGIN_MS = 100;
+/**
+ * A gateway waits this long after a membership change before it loads the alerts of devices it
+ * gained: long enough for the previous owner to have seen the change too (one heartbeat) and
+ * written its last events (each is written at once with ownership on).
+ */
+export const HANDOVER_MS = HEARTBEAT_MS + 500;
+/** Member lists remembered for one hand-over at most; with more, every owned device counts as gained. */
+const MAX_HANDOVER_LISTS = 8;
+
+/**
+ * Where the alert engine's inputs go when several gateways share a fleet (REDIS_URL, decision
+ * 0029). The ingest hands every accepted reading and status here instead of to the alerts:
+ * - a device this gateway owns: its readings wait in the {@link EvaluationBuffer} (time order
+ *   across both gateways' halves), then go to the alert engine;
+ * - a device another member owns: its readings join that owner's batch ({@link ForwardQueue}),
+ *   published on the owner's Redis channel at the next flush tick; the owner evaluates them.
+ *   A gateway that no longer owns what it receives passes it on once (views disagree for up to a
+ *   heartbeat), then evaluates it itself rather than lose it;
+ * - status: evaluated by the owner only (every gateway hears it).
+ * On a membership change the devices lost leave the engine at once; the ones gained are held
+ * for HANDOVER_MS, their open alerts loaded from the shared store (AlertsService.adopt), then
+ * their held readings evaluated. History and the live fan-out stay with the ingesting gateway.
+ *
+ * Without REDIS_URL everything goes straight to AlertsService, nothing is buffered, no timer runs.
+ * Owns the routing, the hand-over and their counters; must not decide ownership (DeviceOwnership)
+ * nor touch Redis (OwnershipRedis).
+ */
+@Injectable()
+export class AlertRouting implements OnApplicationShutdown {
+  private readonly logger = new Logger('Ownership');
+  private readonly buffer: EvaluationBuffer;
+  private readonly queue = new ForwardQueue();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Member lists since the last adoption, under which some device now owned was not ours. */
+  private pending: (readonly string[])[] | null = null;
+  private adopting: (readonly string[])[] | null = null;
+  private adoptTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly counters = {
+    forwarded: 0,
+    received: 0,
+    passedOn: 0,
+    undelivered: 0,
+    failed: 0,
+    adopted: 0,
+  };
+
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
+    private readonly ownership: DeviceOwnership,
+    private readonly redis: OwnershipRedis,
+    private readonly alerts: AlertsService,
+    private readonly registry: DeviceRegistryService,
+  ) {
+    this.buffer = new EvaluationBuffer(config.FLUSH_MS + HOLD_MARGIN_MS);
+    if (!ownership.enabled) return;
+    alerts.saveEventsAtOnce();
+    ownership.onChange((previous) => this.membershipChanged(previous));
+    redis.listen(ownership.self, (message) => this.receive(message));
+    this.timer = setInterval(() => this.tick(), config.FLUSH_MS);
+    this.timer.unref();
+  }
+
+  // ───────── inputs (ingest hot path) ─────────
+
+  /** One message's accepted readings (one device). */
+  onReadings(readings: readonly Reading[]): void {
+    if (!this.ownership.enabled) return this.alerts.onReadings(readings);
+    if (readings.length === 0) return;
+    const deviceId = readings[0].deviceId;
+    const owner = this.ownership.ownerOf(deviceId);
+    // No member known (Redis unreachable since boot): evaluated here rather than not at all.
+    if (owner === this.ownership.self || owner === null)
+      this.buffer.add(deviceId, readings, Date.now());
+    else this.queue.add(owner, readings);
+  }
+
+  onStatus(deviceId: string, status: 'online' | 'offline', at: number): void {
+    const owner = this.ownership.ownerOf(deviceId);
+    if (owner === this.ownership.self || owner === null) this.alerts.onStatus(deviceId, status, at);
+  }
+
+  forgetDevice(deviceId: string): void {
+    this.alerts.forgetDevice(deviceId);
+  }
+
+  stats(): OwnershipStats | undefined {
+    if (!this.ownership.enabled) return undefined;
+    let ownedDevices = 0;
+    for (const device of this.registry.list())
+      if (this.ownership.owns(device.deviceId)) ownedDevices++;
+    return {
+      ...this.ownership.stats(),
+      ownedDevices,
+      ...this.counters,
+      forwardDropped: this.queue.dropped,
+      evaluationDropped: this.buffer.dropped,
+      waiting: this.buffer.size,
+      handingOver: this.pending !== null || this.adopting !== null,
+    };
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.adoptTimer) clearTimeout(this.adoptTimer);
+    this.timer = this.adoptTimer = null;
+  }
+
+  // ───────── the flush tick ─────────
+
+  private tick(): void {
+    for (const { owner, message } of this.queue.take(this.ownership.self)) {
+      const count = message.r.length;
+      this.redis.forward(owner, Buffer.from(JSON.stringify(message), 'utf8')).then(
+        // Nobody on the owner's channel: it died and its lease has not lapsed yet.
+        (receivers) =>
+          receivers > 0 ? (this.counters.forwarded += count) : (this.counters.undelivered += count),
+        (error: Error) => {
+          this.counters.failed += count;
+          this.redis.report('forward', `readings not forwarded to ${owner}: ${error.message}`);
+        },
+      );
+    }
+    this.buffer.drain(
+      Date.now(),
+      (deviceId) => this.held(deviceId),
+      (readings) => this.alerts.onReadings(readings),
+    );
+  }
+
+  private receive(raw: Buffer): void {
+    const message = parseForward(raw);
+    if (!message || message.g === this.ownership.self) return;
+    const now = Date.now();
+    this.counters.received += message.r.length;
+    for (const reading of message.r) {
+      const owner = this.ownership.ownerOf(reading.deviceId);
+      if (owner !== this.ownership.self && owner !== null && message.h === 0) {
+        this.queue.add(owner, [reading], true);
+        this.counters.passedOn++;
+      } else this.buffer.add(reading.deviceId, [reading], now);
+    }
+  }
+
+  // ───────── hand-over ─────────
+
+  private membershipChanged(previous: readonly string[]): void {
+    // What is no longer ours leaves the engine now; the new owner loads it from the store.
+    this.alerts.release((deviceId) => !this.ownership.owns(deviceId));
+    const lists = [...(this.pending ?? []), previous];
+    // Too many changes in a row: every device owned now is loaded again (an empty list owns nothing).
+    this.pending = lists.length > MAX_HANDOVER_LISTS ? [[]] : lists;
+    this.scheduleAdoption();
+  }
+
+  private scheduleAdoption(): void {
+    if (this.adoptTimer) clearTimeout(this.adoptTimer);
+    this.adoptTimer = setTimeout(() => void this.adopt(), HANDOVER_MS);
+    this.adoptTimer.unref();
+  }
+
+  /** A device owned now that was not under one of `lists`. */
+  private gainedSince(deviceId: string, lists: readonly (readonly string[])[] | null): boolean {
+    if (lists === null || !this.ownership.owns(deviceId)) return false;
+    const self = this.ownership.self;
+    return lists.some((members) => this.ownership.ownerAmong(deviceId, members) !== self);
+  }
+
+  /** Its readings wait: the device was gained and its alerts are not loaded yet. */
+  private held(deviceId: string): boolean {
+    return this.gainedSince(deviceId, this.pending) || this.gainedSince(deviceId, this.adopting);
+  }
+
+  private async adopt(): Promise<void> {
+    this.adoptTimer = null;
+    if (this.adopting !== null || this.pending === null) return;
+    const lists = (this.adopting = this.pending);
+    this.pending = null;
+    try {
+      // Anything restored at boot for devices owned elsewhere goes too.
+      this.alerts.release((deviceId) => !this.ownership.owns(deviceId));
+      const adopted = await this.alerts.adopt((deviceId) => this.gainedSince(deviceId, lists));
+      this.counters.adopted += adopted;
+      this.logger.log(`took over ${adopted} open alert(s) of devices now owned here`);
+    } catch (error) {
+      this.redis.report(
+        'adopt',
+        `alerts of gained devices not loaded: ${(error as Error).message}`,
+      );
+      this.pending = [...lists, ...(this.pending ?? [])];
+    } finally {
+      this.adopting = null;
+      if (this.pending !== null && this.adoptTimer === null) this.scheduleAdoption();
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisConfig, RedisConnections } from '../common/redis-connections';
+import { CONFIG } from '../config/config';
+
+/** Prefix of every key and channel of device ownership on the shared Redis. */
+const KEY = 'pulse:own';
+const MEMBERS = `${KEY}:members`;
+const leaseKey = (id: string) => `${KEY}:member:${id}`;
+const readingsChannel = (id: string) => `${KEY}:readings:${id}`;
+
+/**
+ * One round trip, atomic: renew this gateway's lease when it holds it (its incarnation is the
+ * value), take it when nobody does (SET NX PX), then list the members whose lease is alive,
+ * dropping the expired ones from the index set. Redis expires the keys on its own clock, so
+ * the gateways' clocks do not matter. Keys beyond KEYS are named in the script: fine on one
+ * Redis (or a primary with replicas), not on Redis Cluster (noted in decision 0029).
+ */
+const HEARTBEAT = `
+local held = 0
+local current = redis.call('GET', KEYS[2])
+if current == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  held = 1
+elseif not current then
+  redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3])
+  held = 1
+end
+if held == 1 then redis.call('SADD', KEYS[1], ARGV[1]) end
+local alive = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[4] .. id) == 1 then
+    table.insert(alive, id)
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return {held, alive}
+`;
+
+/** Give the lease back (only this incarnation's): the others re-own its devices at once. */
+const LEAVE = `
+if redis.call('GET', KEYS[2]) == ARGV[2] then
+  redis.call('DEL', KEYS[2])
+  redis.call('SREM', KEYS[1], ARGV[1])
+end
+return 1
+`;
+
+type OwnershipCommands = Redis & {
+  pulseHeartbeat(...args: (string | number)[]): Promise<[number, string[]]>;
+  pulseLeave(...args: (string | number)[]): Promise<number>;
+};
+
+/**
+ * Device ownership's Redis I/O (REDIS_URL): the members' leases and the per-owner channel
+ * readings are forwarded on. A command connection (not queued while Redis is away: a heartbeat
+ * or a forward that cannot go now fails at once and is counted by the caller) and a subscriber.
+ * Without REDIS_URL it opens nothing.
+ *
+ * Owns the keys, channels and scripts; must not decide who owns what (DeviceOwnership) nor
+ * what is forwarded (AlertRouting).
+ */
+@Injectable()
+export class OwnershipRedis implements OnApplicationShutdown {
+  private readonly logger = new Logger('Ownership');
+  private readonly connections: RedisConnections;
+  private readonly command: OwnershipCommands | null = null;
+  private readonly subscriber: Redis | null = null;
+
+  constructor(@Inject(CONFIG) config: RedisConfig) {
+    this.connections = new RedisConnections(config, this.logger);
+    if (!config.REDIS_URL) return;
+    const command = this.connections.connect('ownership', { enableOfflineQueue: false });
+    command.defineCommand('pulseHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
+    command.defineCommand('pulseLeave', { numberOfKeys: 2, lua: LEAVE });
+    this.command = command as OwnershipCommands;
+    this.subscriber = this.connections.connect('ownership-sub');
+  }
+
+  get enabled(): boolean {
+    return this.command !== null;
+  }
+
+  /** Once the command connection is ready, or after `timeoutMs` (a heartbeat then fails and is retried). */
+  whenReady(timeoutMs: number): Promise<void> {
+    const command = this.command;
+    if (!command || command.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      command.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Renew or take `id`'s lease for `ttlMs`; whether it is held, and the live members. */
+  async heartbeat(
+    id: string,
+    incarnation: string,
+    ttlMs: number,
+  ): Promise<{ held: boolean; members: string[] }> {
+    if (!this.command) return { held: false, members: [] };
+    const [held, members] = await this.command.pulseHeartbeat(
+      MEMBERS,
+      leaseKey(id),
+      id,
+      incarnation,
+      ttlMs,
+      leaseKey(''),
+    );
+    return { held: held === 1, members };
+  }
+
+  async leave(id: string, incarnation: string): Promise<void> {
+    await this.command?.pulseLeave(MEMBERS, leaseKey(id), id, incarnation);
+  }
+
+  /** Publish `message` to `owner`'s channel; how many gateways received it (0: nobody listens). */
+  async forward(owner: string, message: Buffer): Promise<number> {
+    if (!this.command) return 0;
+    return this.command.publish(readingsChannel(owner), message);
+  }
+
+  /** Every message forwarded to `id`. */
+  listen(id: string, handler: (message: Buffer) => void): void {
+    const subscriber = this.subscriber;
+    if (!subscriber) return;
+    const channel = readingsChannel(id);
+    subscriber.on('messageBuffer', (from: Buffer, message: Buffer) => {
+      if (from.toString() === channel) handler(message);
+    });
+    void subscriber.subscribe(channel).catch((error: Error) => {
+      this.connections.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
+    });
+  }
+
+  /** Log a failed command at a bounded rate. */
+  report(key: string, line: string): void {
+    this.connections.report(key, line);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connections.closeAll();
+  }
+}
