@@ -10,7 +10,7 @@
 //            `history` scenario of bench/run.mjs, instead of the table)
 //   node bench/history-store.mjs --fill <DATA_DIR> --days 7
 //            write N days of history (FILL_DEVICES devices, one reading every FILL_EVERY_MS)
-//            into the pulse.db of a gateway that ran there once (its migrations applied), and
+//            into the history.db of a gateway that ran there once (its migrations applied), and
 //            register the devices: the `history` scenario's memory-with-retention check
 //
 // It loads the adapters from source through ts-node (transpile only); the PostgreSQL cluster
@@ -25,7 +25,6 @@ require('ts-node').register({
   transpileOnly: true,
   compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true },
 });
-const BetterSqlite3 = require('better-sqlite3');
 const root = new URL('..', import.meta.url).pathname;
 const { SqliteHistoryStore } = require(
   join(root, 'backend/src/app/history/sqlite-history.store.ts'),
@@ -47,7 +46,7 @@ const FILL_EVERY_MS = 30_000;
 
 /** --fill: history of FILL_DEVICES devices over `days` up to now, and their registry rows. */
 async function fill(dataDir, days) {
-  const store = new SqliteHistoryStore(join(dataDir, 'pulse.db'), () => undefined);
+  const store = new SqliteHistoryStore(join(dataDir, 'history.db'));
   await store.open();
   const end = Date.now();
   const start = end - days * 86_400_000;
@@ -170,11 +169,7 @@ try {
   if (stores.includes('sqlite'))
     results.push(
       await measure('SQLite', async () => {
-        const file = join(dir, 'pulse.db');
-        const migrations = new BetterSqlite3(file);
-        const store = new SqliteHistoryStore(file, (ms) =>
-          ms.forEach((m) => migrations.exec(m.sql)),
-        );
+        const store = new SqliteHistoryStore(join(dir, 'history.db'));
         await store.open();
         return store;
       }),

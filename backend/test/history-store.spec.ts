@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { downsample } from '../src/app/history/history-buckets';
 import type { HistoryStore, WriteBatch } from '../src/app/history/history-store';
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
-import { SqliteHistoryStore } from '../src/app/history/sqlite-history.store';
+import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from '../src/app/history/sqlite-history.store';
 import { SqliteWorkerHistoryStore } from '../src/app/history/sqlite-worker-history.store';
 import { Database, DATABASE_FILE } from '../src/app/store/database';
 import { openPgPool } from '../src/app/store/pg-pool';
@@ -38,7 +38,9 @@ function sqlite(thread = false): Adapter {
       const database = new Database({ DATA_DIR: dir });
       databases.push(database);
       const Store = thread ? SqliteWorkerHistoryStore : SqliteHistoryStore;
-      const store = new Store(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+      const store = new Store(join(dir, HISTORY_DATABASE_FILE), {
+        legacyFile: join(dir, DATABASE_FILE),
+      });
       await store.open();
       return store;
     },

@@ -123,7 +123,7 @@ describe('live event maps (type-level)', () => {
     // @ts-expect-error a reading's values are numbers
     serverEmit('readings', [{ deviceId: 'd', ts: 1, values: { t: '21' } }]);
     // @ts-expect-error device status is online | offline | unknown
-    serverEmit('device', { ...device, status: 'up' });
+    serverEmit('devices', [{ ...device, status: 'up' }]);
     // @ts-expect-error gateway broker state is a union of two words
     serverEmit('gateway', { ...gateway, broker: true });
     // @ts-expect-error no such server event

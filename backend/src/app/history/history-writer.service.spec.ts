@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database, DATABASE_FILE } from '../store/database';
+import { Database } from '../store/database';
 import { HistoryReader } from './history-reader.service';
 import { BATCH_MAX, HistoryWriter } from './history-writer.service';
 import { HistoryService } from './history.service';
-import { SqliteHistoryStore } from './sqlite-history.store';
+import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from './sqlite-history.store';
 
 // Real SQLite store in a temp dir; the writer's timers are not started (flush by hand).
 describe('HistoryWriter and HistoryReader', () => {
@@ -26,7 +26,7 @@ describe('HistoryWriter and HistoryReader', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-writer-'));
     database = new Database({ DATA_DIR: dir });
-    store = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     await store.open();
     sut = new HistoryWriter({ ...config, DATA_DIR: dir }, store);
   });
@@ -116,7 +116,7 @@ describe('HistoryWriter and HistoryReader', () => {
       jest.useRealTimers();
     }
     // Killed here: no flush, no shutdown. The next start, on the same data directory:
-    const again = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     const second = new HistoryWriter({ ...config, DATA_DIR: dir }, again);
     await second.onModuleInit();
     try {
@@ -129,7 +129,7 @@ describe('HistoryWriter and HistoryReader', () => {
       await second.onApplicationShutdown();
       const third = new HistoryWriter(
         { ...config, DATA_DIR: dir },
-        new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m)),
+        new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE)),
       );
       await third.onModuleInit();
       expect(third.stats().journal).toMatchObject({ recovered: 0, segments: 1 });
@@ -144,7 +144,7 @@ describe('HistoryWriter and HistoryReader', () => {
     await gatewayA.onModuleInit();
     gatewayA.enqueue('d3', [reading(9_000, 9)], true);
     // Gateway b starts on the same directory while a runs: a's journal is not b's to replay.
-    const other = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    const other = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     const gatewayB = new HistoryWriter({ ...config, DATA_DIR: dir, GATEWAY_ID: 'b' }, other);
     await gatewayB.onModuleInit();
     try {
@@ -181,7 +181,7 @@ describe('HistoryWriter at shutdown', () => {
   it('never writes to the store it closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pulse-writer-'));
     const database = new Database({ DATA_DIR: dir });
-    const store = new SqliteHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     await store.open();
     const sut = new HistoryWriter(
       {

@@ -165,7 +165,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   flush(): Promise<void> {
     if (this.writing) return this.writing;
     if (this.closed) return Promise.resolve();
-    if (this.attempts > 0 && Date.now() < this.retryAt) return Promise.resolve();
+    // At shutdown one more try now, whatever the back-off says (a store that failed a moment ago
+    // may be back: a restarted worker); the shutdown loop stops at the next failure.
+    if (this.attempts > 0 && Date.now() < this.retryAt && !this.stopped) return Promise.resolve();
     if (!this.pending) {
       if (this.queue.ts.length === 0) return Promise.resolve();
       this.pending = this.take();

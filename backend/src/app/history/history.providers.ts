@@ -9,6 +9,7 @@ import { HISTORY_STORE, HistoryStore } from './history-store';
 import { HistoryWriter } from './history-writer.service';
 import { HistoryService } from './history.service';
 import { PostgresHistoryStore } from './postgres-history.store';
+import { HISTORY_DATABASE_FILE } from './sqlite-history.store';
 import { SqliteWorkerHistoryStore } from './sqlite-worker-history.store';
 
 /*
@@ -20,12 +21,13 @@ export const HISTORY_PROVIDERS: Provider[] = [
   {
     provide: HISTORY_STORE,
     inject: [CONFIG, Database, PG_POOL],
-    useFactory: (config: Config, database: Database, pool: Pool | null): HistoryStore =>
+    // Database first: it creates DATA_DIR and pulse.db, which old history may be moved from.
+    useFactory: (config: Config, _database: Database, pool: Pool | null): HistoryStore =>
       pool
         ? new PostgresHistoryStore(pool)
-        : new SqliteWorkerHistoryStore(join(config.DATA_DIR, DATABASE_FILE), (m) =>
-            database.migrate(m),
-          ),
+        : new SqliteWorkerHistoryStore(join(config.DATA_DIR, HISTORY_DATABASE_FILE), {
+            legacyFile: join(config.DATA_DIR, DATABASE_FILE),
+          }),
   },
   HistoryWriter,
   HistoryService,

@@ -1,6 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { statSync } from 'node:fs';
-import type { Migration } from '../store/database';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { applyMigrations, type Migration } from '../store/database';
 import { upsertRollupSql } from './history-buckets';
 import {
   Aggregate,
@@ -13,11 +14,17 @@ import {
 } from './held-minutes';
 import * as port from './history-store';
 
+/** The history store's own SQLite file under DATA_DIR. */
+export const HISTORY_DATABASE_FILE = 'history.db';
+
+const HISTORY_TABLES = ['history_series', 'history_raw', 'history_1m', 'history_1h'] as const;
+
 /*
- * The embedded history store: tables in Pulse's SQLite file (`${DATA_DIR}/pulse.db`), written
- * through a connection of its own (better-sqlite3, WAL), so the final flush at shutdown does not
- * depend on the order Nest closes the shared one in, and migrated through the shared
- * {@link Database} runner. Rollups are written once per minute of a series (held-minutes.ts):
+ * The embedded history store: tables in a SQLite file of their own (`${DATA_DIR}/history.db`,
+ * better-sqlite3, WAL), so its big write transactions never hold the lock that pulse.db's
+ * writers on the event loop (registry, alerts, sessions) would wait for; migrated with the
+ * shared runner (`applyMigrations`) on its own connection. History written by earlier versions
+ * into pulse.db is moved here once, at the first open. Rollups are written once per minute of a series (held-minutes.ts):
  * after a crash, {@link SqliteHistoryStore.open} recomputes each series' newest minute and hour
  * from the raw rows (the only rows a crash can leave out of the rollups). Owns the `history_*`
  * tables; must not read or write other features'.
@@ -84,14 +91,20 @@ export class SqliteHistoryStore implements port.HistoryStore {
   /** A write failed after the held minutes changed: rebuild them from the raw rows first. */
   private needsRepair = false;
 
-  /** `file`: the database file; `migrate`: the shared runner (store/database.ts). */
+  /** Readings moved from the legacy file at the last open (0 when there was nothing to move). */
+  legacyMoved = 0;
+
+  /**
+   * `file`: the history database; `legacyFile`: pulse.db, whose `history_*` tables (from versions
+   * that kept history there) are moved into `file` at open.
+   */
   constructor(
     private readonly file: string,
-    private readonly migrate: (migrations: readonly Migration[]) => unknown,
+    private readonly options: { legacyFile?: string } = {},
   ) {}
 
   async open(): Promise<void> {
-    this.migrate(HISTORY_SQLITE_MIGRATIONS);
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     this.db = new BetterSqlite3(this.file);
     this.db.pragma('journal_mode = WAL');
     // WAL + NORMAL: a commit survives a process crash (SIGKILL); only a power cut may lose
@@ -101,6 +114,8 @@ export class SqliteHistoryStore implements port.HistoryStore {
     // 64 MiB of page cache (default 2 MiB): each series appends to its own leaf page, and with
     // thousands of series those pages must stay in memory (measured: ~1.5× the write rate).
     this.db.pragma('cache_size = -65536');
+    applyMigrations(this.db, HISTORY_SQLITE_MIGRATIONS);
+    if (this.options.legacyFile) this.legacyMoved = this.moveLegacy(this.options.legacyFile);
     this.statements = this.prepare();
     this.db.transaction(() => this.repair())();
   }
@@ -129,6 +144,39 @@ export class SqliteHistoryStore implements port.HistoryStore {
       const rows = port.rollupRowsOf(s.readRollup['1m'].iterate(id, hour, hour + HOUR));
       const hourly = foldRows(id, hour, rows);
       if (hourly) this.put(s.replace['1h'], hourly);
+    }
+  }
+
+  /**
+   * History kept in pulse.db by earlier versions: copied here (ids and all) and dropped there.
+   * Idempotent: WAL makes the copy and the drop atomic per file, not together, so a crash between
+   * them copies again at the next open and the copies are ignored (same keys).
+   */
+  private moveLegacy(legacyFile: string): number {
+    if (!existsSync(legacyFile)) return 0;
+    this.db.prepare('ATTACH DATABASE ? AS legacy').run(legacyFile);
+    try {
+      const found = this.db
+        .prepare(
+          "SELECT count(*) FROM legacy.sqlite_master WHERE type = 'table' AND name = 'history_raw'",
+        )
+        .pluck()
+        .get() as number;
+      if (found === 0) return 0;
+      return this.db.transaction(() => {
+        let moved = 0;
+        for (const table of HISTORY_TABLES) {
+          const copied = this.db
+            .prepare(`INSERT OR IGNORE INTO main.${table} SELECT * FROM legacy.${table}`)
+            .run().changes;
+          if (table === 'history_raw') moved = copied;
+        }
+        for (const table of [...HISTORY_TABLES].reverse())
+          this.db.exec(`DROP TABLE legacy.${table}`);
+        return moved;
+      })();
+    } finally {
+      this.db.exec('DETACH DATABASE legacy');
     }
   }
 

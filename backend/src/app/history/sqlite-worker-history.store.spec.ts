@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { Database, DATABASE_FILE } from '../store/database';
 import type { WriteBatch } from './history-store';
+import { HISTORY_DATABASE_FILE } from './sqlite-history.store';
 import { packBatch, SqliteWorkerHistoryStore, unpackBatch } from './sqlite-worker-history.store';
 
 // A real worker thread on a real SQLite file; the contract itself is history-store.spec.ts's.
@@ -24,7 +25,9 @@ describe('SqliteWorkerHistoryStore', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-history-worker-'));
     database = new Database({ DATA_DIR: dir });
-    sut = new SqliteWorkerHistoryStore(join(dir, DATABASE_FILE), (m) => database.migrate(m));
+    sut = new SqliteWorkerHistoryStore(join(dir, HISTORY_DATABASE_FILE), {
+      legacyFile: join(dir, DATABASE_FILE),
+    });
     await sut.open();
   }, 30_000);
   afterEach(async () => {

@@ -1,9 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Migration } from '../store/database';
 import * as port from './history-store';
-import { HISTORY_SQLITE_MIGRATIONS } from './sqlite-history.store';
 
 /*
  * The embedded history store as the gateway uses it: {@link SqliteHistoryStore} run in a worker
@@ -114,15 +113,18 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
   private readonly pending = new Map<number, Pending>();
   private closed = false;
 
+  private readonly logger = new Logger('HistoryStore');
+
+  /** As {@link SqliteHistoryStore}'s: the history file, and pulse.db to move old history from. */
   constructor(
     private readonly file: string,
-    private readonly migrate: (migrations: readonly Migration[]) => unknown,
+    private readonly options: { legacyFile?: string } = {},
   ) {}
 
   async open(): Promise<void> {
-    // On the main thread, through the shared runner, before any connection of the worker's.
-    this.migrate(HISTORY_SQLITE_MIGRATIONS);
-    await this.ready();
+    const moved = (await this.ready()) as number;
+    if (moved > 0)
+      this.logger.log(`moved ${moved} stored readings from pulse.db into ${this.file} (once)`);
   }
 
   /** The worker, started (and opened) if there is none. */
@@ -131,19 +133,29 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
     if (this.worker && this.opened) return this.opened;
     const script = workerScript();
     const worker = new Worker(script.file, {
-      workerData: { file: this.file },
+      workerData: { file: this.file, legacyFile: this.options.legacyFile },
       execArgv: script.execArgv,
       env: script.execArgv.length
         ? { ...process.env, TS_NODE_COMPILER_OPTIONS: '{"module":"commonjs"}' }
         : process.env,
     });
-    worker.unref();
+    // Not unref'd: the worker keeps the process alive until close() (the final flush at shutdown
+    // runs after Nest closed the HTTP server).
     worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('messageerror', (error) => this.lost(worker, error));
     worker.on('error', (error) => this.lost(worker, error));
     worker.on('exit', (code) => this.lost(worker, new Error(`history worker exited (${code})`)));
     this.worker = worker;
-    this.opened = this.send(worker, 'open', []);
-    return this.opened;
+    const opened = this.send(worker, 'open', []);
+    this.opened = opened;
+    // An open that failed (say SQLITE_BUSY in repair) must not stick: end that worker, and the
+    // next call starts another.
+    opened.catch((error: Error) => {
+      if (this.worker !== worker) return;
+      this.lost(worker, error);
+      void worker.terminate();
+    });
+    return opened;
   }
 
   private send(
@@ -211,19 +223,20 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
     return this.call('size');
   }
 
-  /** Writes the held minutes and closes the connection in the worker, then ends it. */
+  /**
+   * Writes the held minutes and closes the connection in the worker, then ends it. Calls made
+   * from now on are refused; any still waiting when the worker ends are failed, never left hanging.
+   */
   async close(): Promise<void> {
     const worker = this.worker;
-    if (this.closed || !worker) {
-      this.closed = true;
-      return;
-    }
+    const opened = this.opened;
+    this.closed = true;
+    if (!worker) return;
     try {
-      await this.opened;
+      await opened;
       await this.send(worker, 'close', []);
     } finally {
-      this.closed = true;
-      this.worker = null;
+      this.lost(worker, new Error('history store is closed'));
       await worker.terminate();
     }
   }

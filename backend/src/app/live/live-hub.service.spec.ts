@@ -232,4 +232,20 @@ describe('LiveHubService', () => {
     ]);
     expect(sut.stats().devicesSent).toBe(3);
   });
+
+  it('sends pending device changes before an alert, so a screen meets the device first', () => {
+    const device: DeviceInfo = {
+      deviceId: 'd9',
+      status: 'offline',
+      lastSeen: 1,
+      lastTs: null,
+      meta: null,
+      metrics: [],
+    };
+    sut.publishDevice(device);
+    expect(sink.devices).toEqual([]);
+    sut.publishAlert({ id: 'al-9', deviceId: 'd9' } as AlertEvent);
+    expect(sink.devices).toEqual([[device]]);
+    expect(sink.alerts).toHaveLength(1);
+  });
 });

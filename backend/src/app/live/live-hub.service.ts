@@ -200,6 +200,8 @@ export class LiveHubService implements LivePublisher {
    */
   publishAlert(alert: AlertEvent): void {
     if (this.closed) return;
+    // A device's change goes out before its alert (a screen meets a new device before its alert).
+    if (this.changedDevices.size > 0) this.flushDevices();
     this.summary?.applyAlert(alert);
     this.events.emitAlert(alert);
     this.alertsSent++;

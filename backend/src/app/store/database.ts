@@ -22,6 +22,34 @@ export const DATABASE_FILE = 'pulse.db';
 /** How long a statement waits for a lock held by another connection (a second process). */
 const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * The migrations runner on any SQLite connection (pulse.db's, or a feature's own file such as
+ * the history store's): each migration not yet recorded in `schema_migrations`, in order, in its
+ * own transaction with its record. Returns the ids applied now.
+ */
+export function applyMigrations(
+  db: BetterSqlite3.Database,
+  migrations: readonly Migration[],
+): string[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const applied = new Set(
+    (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((row) => row.id),
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const done: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.id, Date.now());
+    })();
+    done.push(migration.id);
+  }
+  return done;
+}
+
 @Injectable()
 export class Database implements OnApplicationShutdown {
   private readonly logger = new Logger('Database');
@@ -45,21 +73,7 @@ export class Database implements OnApplicationShutdown {
    * next start. Returns the ids applied now.
    */
   migrate(migrations: readonly Migration[]): string[] {
-    const applied = new Set(
-      (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map(
-        (row) => row.id,
-      ),
-    );
-    const record = this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
-    const done: string[] = [];
-    for (const migration of migrations) {
-      if (applied.has(migration.id)) continue;
-      this.db.transaction(() => {
-        this.db.exec(migration.sql);
-        record.run(migration.id, Date.now());
-      })();
-      done.push(migration.id);
-    }
+    const done = applyMigrations(this.db, migrations);
     if (done.length > 0) this.logger.log(`Migrations applied: ${done.join(', ')}`);
     return done;
   }

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database, DATABASE_FILE } from '../store/database';
+import {
+  HISTORY_DATABASE_FILE,
+  HISTORY_SQLITE_MIGRATIONS,
+  SqliteHistoryStore,
+} from './sqlite-history.store';
+
+// Real SQLite files: history kept in pulse.db by earlier versions moves to history.db once.
+describe('SqliteHistoryStore: history from pulse.db', () => {
+  let dir: string;
+  const t0 = Date.UTC(2026, 11, 1, 10);
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-history-legacy-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** pulse.db as the previous version left it: the history tables with two series in them. */
+  function legacyPulseDb(): void {
+    const database = new Database({ DATA_DIR: dir });
+    database.migrate(HISTORY_SQLITE_MIGRATIONS);
+    database.db.exec(`
+      INSERT INTO history_series (id, device_id, metric) VALUES (1, 'd1', 'a'), (2, 'd2', 'b');
+      INSERT INTO history_raw (series_id, ts, value) VALUES
+        (1, ${t0}, 1), (1, ${t0 + 1000}, 2), (2, ${t0}, 7);
+      INSERT INTO history_1m VALUES (1, ${t0}, 1, ${t0}, 2, ${t0 + 1000}, 3, 2);
+      INSERT INTO history_1h VALUES (1, ${t0}, 1, ${t0}, 2, ${t0 + 1000}, 3, 2);
+      CREATE TABLE registry_like (x INTEGER);
+    `);
+    database.onApplicationShutdown();
+  }
+
+  const open = async () => {
+    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE), {
+      legacyFile: join(dir, DATABASE_FILE),
+    });
+    await store.open();
+    return store;
+  };
+
+  it('moves it at the first open, drops it there, and keeps everything else of pulse.db', async () => {
+    legacyPulseDb();
+    const store = await open();
+    expect(store.legacyMoved).toBe(3);
+    expect(await store.readRaw('d1', 'a', t0, t0 + 2000, 10)).toEqual({
+      ts: [t0, t0 + 1000],
+      values: [1, 2],
+    });
+    expect(await store.readRaw('d2', 'b', t0, t0 + 2000, 10)).toEqual({ ts: [t0], values: [7] });
+    expect((await store.readRollup('1m', 'd1', 'a', t0, t0 + 60_000)).count).toEqual([2]);
+    // New readings go on beside the moved ones, in the same series.
+    expect(
+      await store.write({ deviceIds: ['d1'], metrics: ['a'], ts: [t0 + 2000], values: [3] }),
+    ).toBe(1);
+    await store.close();
+
+    const database = new Database({ DATA_DIR: dir });
+    const tables = database.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .pluck()
+      .all();
+    expect(tables).toEqual(['registry_like', 'schema_migrations']);
+    database.onApplicationShutdown();
+
+    const again = await open();
+    expect(again.legacyMoved).toBe(0);
+    expect((await again.readRaw('d1', 'a', t0, t0 + 5000, 10)).values).toEqual([1, 2, 3]);
+    await again.close();
+  });
+
+  it('opens without pulse.db, or with a pulse.db that never held history', async () => {
+    const fresh = await open();
+    expect(fresh.legacyMoved).toBe(0);
+    await fresh.close();
+    new Database({ DATA_DIR: dir }).onApplicationShutdown();
+    const next = await open();
+    expect(next.legacyMoved).toBe(0);
+    await next.close();
+  });
+});
