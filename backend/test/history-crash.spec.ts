@@ -187,13 +187,6 @@ describe('history when the gateway is killed mid-stream', () => {
         const stored = await storedTs(gateway.httpUrl, deviceId, from, sent);
         const have = new Set(stored);
         const missing = acked.filter((ts) => !have.has(ts)).map((ts) => ts - from);
-        console.log({
-          round,
-          sent,
-          acked: acked.length,
-          stored: stored.length,
-          missing: missing.length,
-        });
         expect({ round, acked: acked.length, missing }).toEqual({
           round,
           acked: acked.length,
@@ -206,5 +199,5 @@ describe('history when the gateway is killed mid-stream', () => {
       await gateway.kill();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
