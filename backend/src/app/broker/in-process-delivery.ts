@@ -1,5 +1,5 @@
 import type { Aedes, AedesOptions } from 'aedes';
-import { levelsMatch } from '../ingest/sources/mqtt-filter';
+import { topicMatches } from '../ingest/sources/mqtt-filter';
 
 /**
  * A subscriber inside the gateway's process (the ingest). A promise returned holds every further
@@ -22,6 +22,7 @@ export interface InProcessBroker {
 }
 
 export type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
+type Args = Parameters<AuthorizePublish>;
 
 /** A handler and its filters, split into levels (one entry per subscribe call). */
 interface Subscription {
@@ -63,15 +64,22 @@ export class InProcessDelivery {
    */
   beforeAck(authorize: AuthorizePublish): AuthorizePublish {
     return (client, packet, callback) => {
-      const run = () =>
-        authorize(client, packet, (error) => {
-          if (!error && packet.qos === 1 && client) this.handOver(packet.topic, packet.payload);
-          callback(error);
-        });
       const hold = this.hold;
-      if (!hold || !client) return run();
-      void hold.then(run);
+      if (!hold || !client) return this.authorizeThenHandOver(authorize, client, packet, callback);
+      void hold.then(() => this.authorizeThenHandOver(authorize, client, packet, callback));
     };
+  }
+
+  private authorizeThenHandOver(
+    authorize: AuthorizePublish,
+    client: Args[0],
+    packet: Args[1],
+    callback: Args[2],
+  ): void {
+    authorize(client, packet, (error) => {
+      if (!error && packet.qos === 1 && client) this.handOver(packet.topic, packet.payload);
+      callback(error);
+    });
   }
 
   /** Deliver every message matching `filters` to `handler`; resolves with its unsubscribe. */
@@ -113,12 +121,10 @@ export class InProcessDelivery {
     // A string payload cannot be recognised when Aedes routes it: it goes the ordinary way.
     if (typeof payload === 'string') return;
     const subscriptions = this.subscriptions;
-    let levels: string[] | null = null;
     let called: InProcessHandler[] | null = null;
     for (let i = 0; i < subscriptions.length; i++) {
       const { handler, filters } = subscriptions[i];
-      levels ??= topic.split('/');
-      if (!matchesAny(filters, levels) || called?.includes(handler)) continue;
+      if (!matchesAny(filters, topic) || called?.includes(handler)) continue;
       // Marked first: a handler that throws has still had the message.
       this.handedOver.add(payload);
       (called ??= []).push(handler);
@@ -139,7 +145,7 @@ export class InProcessDelivery {
   }
 }
 
-function matchesAny(filters: readonly (readonly string[])[], levels: readonly string[]): boolean {
-  for (let i = 0; i < filters.length; i++) if (levelsMatch(filters[i], levels)) return true;
+function matchesAny(filters: readonly (readonly string[])[], topic: string): boolean {
+  for (let i = 0; i < filters.length; i++) if (topicMatches(filters[i], topic)) return true;
   return false;
 }

@@ -36,3 +36,22 @@ export function levelsMatch(filter: readonly string[], levels: readonly string[]
   for (let i = 0; i < fixed; i++) if (filter[i] !== '+' && filter[i] !== levels[i]) return false;
   return true;
 }
+
+/**
+ * {@link levelsMatch} without splitting the topic (no allocation per message): for the embedded
+ * broker's QoS 1 hand-over, which tries every QoS 1 topic against the ingest's filters.
+ */
+export function topicMatches(filter: readonly string[], topic: string): boolean {
+  if (topic.charCodeAt(0) === 36 /* $ */ && (filter[0] === '+' || filter[0] === '#')) return false;
+  let at = 0; // where the topic's current level starts; past the end: no levels left
+  for (let i = 0; i < filter.length; i++) {
+    const want = filter[i];
+    if (want === '#') return true; // the rest, or nothing (`a/#` matches `a`)
+    if (at > topic.length) return false;
+    let end = topic.indexOf('/', at);
+    if (end === -1) end = topic.length;
+    if (want !== '+' && (end - at !== want.length || !topic.startsWith(want, at))) return false;
+    at = end + 1;
+  }
+  return at === topic.length + 1;
+}
