@@ -29,8 +29,9 @@ describe('history store backpressure', () => {
   it('stops acknowledging further messages while the queue is full, and loses nothing', async () => {
     const t0 = Date.now() - 60_000;
     const first = Array.from({ length: 12 }, (_, i) => ({ ts: t0 + i, values: { a: i } }));
-    // Embedded Aedes acknowledges a QoS 1 message before delivering it: this one is acked and
-    // queued in full (over the limit), and the device's next message waits for the store.
+    // The embedded broker hands a QoS 1 message to the ingest, then acknowledges it: this one is
+    // journaled and queued in full (over the limit) and acked; the device's next message waits
+    // for the store (broker/in-process-delivery.ts).
     await publishTelemetry(fixture.device, 'slow-store-1', first);
     let acked = false;
     const next = publishTelemetry(fixture.device, 'slow-store-1', {

@@ -5,6 +5,11 @@
  * started again on the same data while the device goes on. Every reading the broker accepted is
  * then in history exactly once: those the gateway had acknowledged from its write-ahead journal,
  * the rest redelivered by the broker.
+ *
+ * The embedded broker (Aedes, in the gateway's process) has no one to redeliver: what it
+ * acknowledged must be journaled before its PUBACK goes out. Aedes writes the PUBACK of every
+ * QoS 1 publish in a socket read at once and routes them to the ingest a turn later, so a device
+ * sending bursts keeps acknowledged, not yet journaled messages in the gateway most of the time.
  */
 import type { HistoryResponse, IngestStats } from '@pulse/protocol';
 import { freePort, getJson, startBuiltBackend, startMosquitto, waitFor } from '@pulse/test-support';
@@ -12,6 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+
+/** Crashes of the embedded-broker case (each on a fresh device, same data directory). */
+const ROUNDS = 5;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,6 +37,15 @@ async function connected(httpUrl: string): Promise<void> {
     async () => (await getJson<IngestStats>(`${httpUrl}/api/stats`)).body.broker.connected,
     { message: 'the gateway subscribed at the broker', timeoutMs: 15_000 },
   );
+}
+
+/** What history holds for `deviceId` from `from` on (every point: maxPoints above the count). */
+async function storedTs(httpUrl: string, deviceId: string, from: number, count: number) {
+  const { status, body } = await getJson<HistoryResponse>(
+    `${httpUrl}/api/devices/${deviceId}/history?from=${from}&maxPoints=${count + 10}`,
+  );
+  if (status !== 200) throw new Error(`history of ${deviceId}: ${status} ${JSON.stringify(body)}`);
+  return body.series[0]?.t ?? [];
 }
 
 describe('history when the gateway is killed mid-stream', () => {
@@ -112,4 +129,78 @@ describe('history when the gateway is killed mid-stream', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('behind the embedded broker, holds every reading it acknowledged, once', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-history-crash-embedded-'));
+    const ports = { http: await freePort(), mqtt: await freePort() };
+    const env = { DATA_DIR: dataDir, SIMULATOR: 'off', HISTORY_FLUSH_MS: '500' };
+    const t0 = Date.now() - 600_000;
+    const deviceId = 'crash-embedded';
+    let gateway = await startBuiltBackend(ports, env);
+    try {
+      // Known to the registry before the first crash (it stores new devices once a second).
+      const first = await mqtt.connectAsync(gateway.mqttUrl, { clientId: deviceId });
+      await first.publishAsync(
+        `devices/${deviceId}/telemetry`,
+        JSON.stringify({ values: { a: 0 } }),
+        {
+          qos: 1,
+        },
+      );
+      await first.endAsync();
+      await sleep(1500);
+      // A few crashes, each at a different point of the stream: one is enough to lose readings.
+      for (let round = 0; round < ROUNDS; round++) {
+        const device = await mqtt.connectAsync(gateway.mqttUrl, {
+          clientId: deviceId,
+          reconnectPeriod: 0,
+        });
+        const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
+        const acked: number[] = [];
+        let sent = 0;
+        // Bursts of 20 QoS 1 publishes every 5 ms (~4,000 readings/s), each with its own ts;
+        // a reading counts once the device holds its PUBACK.
+        const timer = setInterval(() => {
+          for (let k = 0; k < 20; k++) {
+            const ts = t0 + round * 100_000 + sent++;
+            void device
+              .publishAsync(
+                `devices/${deviceId}/telemetry`,
+                JSON.stringify({ ts, values: { a: 1 } }),
+                {
+                  qos: 1,
+                },
+              )
+              .then(
+                () => acked.push(ts),
+                () => undefined,
+              );
+          }
+        }, 5);
+        await sleep(700 + 150 * round);
+        const { pid } = gateway;
+        await gateway.kill();
+        expect(alive(pid)).toBe(false);
+        await closed; // every PUBACK the gateway wrote has been read by now
+        clearInterval(timer);
+        device.end(true);
+        gateway = await startBuiltBackend(ports, env);
+
+        const from = t0 + round * 100_000;
+        const stored = await storedTs(gateway.httpUrl, deviceId, from, sent);
+        const have = new Set(stored);
+        const missing = acked.filter((ts) => !have.has(ts)).map((ts) => ts - from);
+        expect({ round, acked: acked.length, missing }).toEqual({
+          round,
+          acked: acked.length,
+          missing: [],
+        });
+        expect(have.size).toBe(stored.length);
+        expect(acked.length).toBeGreaterThan(100);
+      }
+    } finally {
+      await gateway.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -16,28 +16,9 @@ import { PublishRate } from '../security/publish-rate';
 import { RetainedBound, RetainedStore } from '../security/retained-bound';
 import { SecurityCounters } from '../security/security-counters.service';
 import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
+import { InProcessBroker, InProcessDelivery } from './in-process-delivery';
 
-/** A message as the broker routes it: topic and payload bytes. */
-/**
- * A promise returned holds every further publish (before its PUBACK: Aedes acknowledges a QoS 1
- * message once `authorizePublish` passes, before delivering it) until it settles.
- */
-export type InProcessHandler = (
-  topic: string,
-  payload: Buffer,
-  qos: number,
-) => void | Promise<void>;
-
-/**
- * The part of the embedded broker the ingest uses: an in-process subscription
- * (no socket, no MQTT encode/parse, no second copy of every packet).
- */
-export interface InProcessBroker {
-  /** Subscribe `handler` to the filters; resolves once the broker routes to it. */
-  subscribe(filters: readonly string[], handler: InProcessHandler): Promise<() => Promise<void>>;
-}
-
-type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
+export type { InProcessBroker, InProcessHandler } from './in-process-delivery';
 
 /**
  * Longest MQTT 5 Session Expiry Interval (s) a client gets, whatever it asks: a session that
@@ -66,8 +47,6 @@ export class EmbeddedBrokerRepository {
   /** `aedes.listen()` (its store and timers), started by the first listener. */
   private started: Promise<void> | null = null;
   private readonly maxConnections: number;
-  /** Set while the in-process subscriber asks to hold publishes (see {@link held}). */
-  private hold: Promise<void> | null = null;
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
   private readonly caps: ConnectionCaps;
@@ -118,13 +97,16 @@ export class EmbeddedBrokerRepository {
     // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
     // rate on what the ACL allows (security/publish-rate.ts), then the bound on retained
     // topics (security/retained-bound.ts).
+    // Last, the in-process delivery: an allowed QoS 1 message reaches the ingest before its
+    // PUBACK is written (broker/in-process-delivery.ts).
     const hooks = brokerHooks(this.counters, this.credentials, this.sources);
+    const delivery = new InProcessDelivery();
     // Not started yet (Aedes 2 starts its store in `aedes.listen()`, done by the first
     // listen() below); subscribing in-process needs only its router, made here.
     const aedes = new Aedes({
       authenticate: this.auth.authenticate,
       ...hooks,
-      authorizePublish: this.held(
+      authorizePublish: delivery.beforeAck(
         this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
       ),
       // MQTT 5: advertised in CONNACK, and an oversize packet from a connected v5 client is
@@ -138,30 +120,7 @@ export class EmbeddedBrokerRepository {
     });
     this.aedes = aedes;
     this.started = null;
-    return {
-      subscribe: (filters, handler) =>
-        subscribeInProcess(aedes, filters, (topic, payload, qos) => {
-          const wait = handler(topic, payload, qos);
-          if (!wait) return;
-          const hold: Promise<void> = wait.then(() => {
-            if (this.hold === hold) this.hold = null;
-          });
-          this.hold = hold;
-        }),
-    };
-  }
-
-  /**
-   * While the ingest holds (its history store is full: issue 13), device publishes wait here,
-   * before Aedes sends their PUBACK: a QoS 1 device is not acknowledged, and stops once its
-   * in-flight window is full, instead of the gateway dropping readings it acknowledged.
-   */
-  private held(authorize: AuthorizePublish): AuthorizePublish {
-    return (client, packet, callback) => {
-      const hold = this.hold;
-      if (!hold || !client) return authorize(client, packet, callback);
-      void hold.then(() => authorize(client, packet, callback));
-    };
+    return { subscribe: (filters, handler) => delivery.subscribe(aedes, filters, handler) };
   }
 
   /**
@@ -234,43 +193,6 @@ export class EmbeddedBrokerRepository {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closed);
   }
-}
-
-/**
- * Deliver every message matching `filters` to `handler`, inside the broker's
- * publish pipeline (no socket, no copy). Aedes sends a QoS 1 PUBACK once
- * `authorizePublish` passes, before this delivery (lib/handlers/publish.js in
- * both 0.51 and 2.0), which is why the ingest's backpressure holds publishes
- * there (`held`), not here. The broker lives and dies with this process, so
- * there is nothing to resume.
- * Retained messages are not replayed to in-process subscribers, which is why
- * the subscription is made before the broker listens (nothing is retained yet).
- */
-function subscribeInProcess(
-  aedes: Aedes,
-  filters: readonly string[],
-  handler: InProcessHandler,
-): Promise<() => Promise<void>> {
-  const deliver = (
-    packet: { topic: string; payload: string | Buffer; qos: number },
-    done: () => void,
-  ): void => {
-    const { payload } = packet;
-    const wait = handler(
-      packet.topic,
-      typeof payload === 'string' ? Buffer.from(payload) : payload,
-      packet.qos,
-    );
-    if (wait) void wait.then(done, done);
-    else done();
-  };
-  const each = (call: (filter: string, fn: typeof deliver, done: () => void) => void) =>
-    Promise.all(
-      filters.map((filter) => new Promise<void>((resolve) => call(filter, deliver, resolve))),
-    ).then(() => undefined);
-  return each((f, fn, done) => aedes.subscribe(f, fn, done)).then(
-    () => () => each((f, fn, done) => aedes.unsubscribe(f, fn, done)),
-  );
 }
 
 /**

@@ -115,6 +115,20 @@ describe('IngestService', () => {
     expect(registry.stats().refusedNew).toBe(2); // its telemetry and its status
   });
 
+  it('has the readings of a QoS 1 or 2 message journaled, not those of QoS 0, on contract and source topics', () => {
+    const record = jest.spyOn(history, 'record');
+    sut.handleMessage('devices/d1/telemetry', Buffer.from('{"a":1}'), now, 0);
+    sut.handleMessage('devices/d1/telemetry', Buffer.from('{"a":2}'), now, 1);
+    sut.handleMessage('tele/plug-7/SENSOR', Buffer.from('{"ENERGY":{"Power":45}}'), now, 0);
+    sut.handleMessage('tele/plug-7/SENSOR', Buffer.from('{"ENERGY":{"Power":46}}'), now, 2);
+    expect(record.mock.calls.map(([deviceId, , durable]) => [deviceId, durable])).toEqual([
+      ['d1', false],
+      ['d1', true],
+      ['plug-7', false],
+      ['plug-7', true],
+    ]);
+  });
+
   describe('ingest sources (presets)', () => {
     it('reads a Tasmota SENSOR as readings of the device its topic names, counting what it skipped', () => {
       send(

@@ -47,8 +47,6 @@ export class IngestService {
   private readonly unmatchedTopics = new Set<string>();
   /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
   private readonly receiveClock = new ReceiveClock();
-  /** The message being handled came with QoS 1 or 2 (its readings are journaled). */
-  private durable = false;
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -116,13 +114,18 @@ export class IngestService {
    */
   handleMessage(topic: string, payload: Uint8Array, now: number, qos = 0): void {
     this.messages.received++;
-    this.durable = qos > 0;
+    // QoS 1 or 2: the broker promised delivery, so its readings are journaled (decision 0021).
+    const durable = qos > 0;
     if (!topic.startsWith('devices/')) {
       const routed = this.sources.route(topic, payload, now, this.receiveClock);
-      if (routed) return this.applyRouted(routed, now);
+      if (routed) return this.applyRouted(routed, now, durable);
       return this.countUnmatched(topic);
     }
-    this.apply(decodeDeviceMessage(topic, payload, now, undefined, this.receiveClock), now);
+    this.apply(
+      decodeDeviceMessage(topic, payload, now, undefined, this.receiveClock),
+      now,
+      durable,
+    );
   }
 
   /** A message on a topic neither the contract nor any source names: rejected as `topic`. */
@@ -137,13 +140,13 @@ export class IngestService {
   }
 
   /** A source's messages: each applied like the contract's, its skipped fields counted. */
-  private applyRouted(routed: Routed, now: number): void {
+  private applyRouted(routed: Routed, now: number, durable: boolean): void {
     this.perSource.set(routed.source, (this.perSource.get(routed.source) ?? 0) + 1);
     for (const { reason } of routed.skipped)
       this.skippedFields.set(reason, (this.skippedFields.get(reason) ?? 0) + 1);
     for (const decoded of routed.messages) {
       // Fixed meta of the source (group, units) on a device it has not been given yet.
-      this.apply(decoded, now);
+      this.apply(decoded, now, durable);
       if (decoded.kind !== 'telemetry') continue;
       this.origins.record(decoded.deviceId, routed.source, routed.skipped, now);
       const meta = routed.meta.get(decoded.deviceId);
@@ -154,7 +157,8 @@ export class IngestService {
     }
   }
 
-  private apply(decoded: DecodedMessage, now: number): void {
+  /** `durable`: the message came with QoS 1 or 2 (its readings are journaled). */
+  private apply(decoded: DecodedMessage, now: number, durable: boolean): void {
     switch (decoded.kind) {
       case 'telemetry': {
         this.messages.telemetry++;
@@ -164,7 +168,7 @@ export class IngestService {
         const changed = this.registry.applyReadings(deviceId, readings, now);
         if (changed === undefined) return; // registry full: refused (counted there)
         this.readings.accepted += readings.length;
-        this.history.record(deviceId, readings, this.durable);
+        this.history.record(deviceId, readings, durable);
         // At the total points budget: idle devices make room (each evicted once, O(1) each).
         while (this.history.overBudget) if (!this.registry.evictIdle(now)) break;
         this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import {
   CALM_ELU,
   CALM_SAMPLES,
@@ -10,15 +11,20 @@ import {
 } from './gateway-load';
 
 // The conflator is a recorder here (its floor is specified in conflation.spec.ts); the event loop
-// utilisation is a scripted sampler, one value per check.
+// utilisation is a scripted sampler, one value per check. What GatewayLoad tells the operator
+// (Nest's Logger: a warning per throttle, a line per step back) is recorded, not printed.
 
 describe('GatewayLoad', () => {
   let calls: string[];
   let floorMs: number;
   let elu: number[];
   let sut: GatewayLoad;
+  let warnings: jest.SpyInstance;
+  let lines: jest.SpyInstance;
 
   beforeEach(() => {
+    warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    lines = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     calls = [];
     floorMs = 0;
     elu = [];
@@ -37,6 +43,8 @@ describe('GatewayLoad', () => {
     sut = new GatewayLoad(conflator, () => elu.shift() ?? 0);
   });
 
+  afterEach(() => jest.restoreAllMocks());
+
   const run = (...values: number[]) => {
     elu.push(...values);
     for (let i = 0; i < values.length; i++) sut.check();
@@ -52,6 +60,12 @@ describe('GatewayLoad', () => {
     run(...Array<number>(OVERLOAD_SAMPLES * 2).fill(0.97));
     expect(raises()).toBe(3);
     expect(sut.stats()).toMatchObject({ raised: 3, overloadedSeconds: 2 + OVERLOAD_SAMPLES * 3 });
+    // One warning per tier, with the load that caused it and the floor every client now has.
+    expect(warnings.mock.calls).toEqual([
+      ['event loop 97 % busy: every client throttled to 250 ms'],
+      ['event loop 97 % busy: every client throttled to 1000 ms'],
+      ['event loop 97 % busy: every client throttled to 4000 ms'],
+    ]);
   });
 
   it('lets clients faster again one tier per calm stretch, and throttles newcomers while a floor holds', () => {
@@ -70,6 +84,10 @@ describe('GatewayLoad', () => {
     // No floor: calm seconds change nothing.
     run(...Array<number>(CALM_SAMPLES).fill(0.2));
     expect(lowers()).toBe(2);
+    expect(lines.mock.calls).toEqual([
+      ['event loop 20 % busy: clients may go faster again (floor 250 ms)'],
+      ['event loop 20 % busy: clients may go faster again (floor 0 ms)'],
+    ]);
   });
 
   const busy = (CALM_ELU + OVERLOAD_ELU) / 2;

@@ -17,14 +17,41 @@ export function isValidFilter(filter: string): boolean {
 /** A matcher: the topic's levels when `topic` matches `filter`, else null. */
 export function compileFilter(filter: string): (topic: string) => string[] | null {
   const want = filter.split('/');
-  const rest = want[want.length - 1] === '#';
-  const fixed = rest ? want.length - 1 : want.length;
   return (topic) => {
-    // `$SYS/…` and other `$` topics never match a wildcard in the first level (MQTT 4.7.2).
-    if (topic.startsWith('$') && (want[0] === '+' || want[0] === '#')) return null;
     const levels = topic.split('/');
-    if (rest ? levels.length < fixed : levels.length !== fixed) return null;
-    for (let i = 0; i < fixed; i++) if (want[i] !== '+' && want[i] !== levels[i]) return null;
-    return levels;
+    return levelsMatch(want, levels) ? levels : null;
   };
+}
+
+/**
+ * Whether a topic's levels (`topic.split('/')`) match a filter's: for one topic tried against
+ * several filters with one split. `a/#` matches `a` too; `$SYS/…` and other `$` topics never
+ * match a wildcard in the first level (MQTT 4.7.2).
+ */
+export function levelsMatch(filter: readonly string[], levels: readonly string[]): boolean {
+  const rest = filter[filter.length - 1] === '#';
+  const fixed = rest ? filter.length - 1 : filter.length;
+  if (levels[0].startsWith('$') && (filter[0] === '+' || filter[0] === '#')) return false;
+  if (rest ? levels.length < fixed : levels.length !== fixed) return false;
+  for (let i = 0; i < fixed; i++) if (filter[i] !== '+' && filter[i] !== levels[i]) return false;
+  return true;
+}
+
+/**
+ * {@link levelsMatch} without splitting the topic (no allocation per message): for the embedded
+ * broker's QoS 1 hand-over, which tries every QoS 1 topic against the ingest's filters.
+ */
+export function topicMatches(filter: readonly string[], topic: string): boolean {
+  if (topic.charCodeAt(0) === 36 /* $ */ && (filter[0] === '+' || filter[0] === '#')) return false;
+  let at = 0; // where the topic's current level starts; past the end: no levels left
+  for (let i = 0; i < filter.length; i++) {
+    const want = filter[i];
+    if (want === '#') return true; // the rest, or nothing (`a/#` matches `a`)
+    if (at > topic.length) return false;
+    let end = topic.indexOf('/', at);
+    if (end === -1) end = topic.length;
+    if (want !== '+' && (end - at !== want.length || !topic.startsWith(want, at))) return false;
+    at = end + 1;
+  }
+  return at === topic.length + 1;
 }

@@ -1,18 +1,12 @@
 import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
-import type {
-  AckResponse,
-  AlertEvent,
-  DeviceInfo,
-  GatewayStatus,
-  LaggedEvent,
-  Reading,
-} from '@pulse/protocol/core';
+import type { DeviceInfo, GatewayStatus, LaggedEvent, Reading } from '@pulse/protocol/core';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
 import { DisplayTokenStore } from '../auth/display-token';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
+import { AckOutcome, acknowledgeAlert } from './alert-acknowledgement';
 import {
   LIVE_SOCKET_FACTORY,
   LiveSocket,
@@ -29,8 +23,9 @@ import type { WatchHandle, WatchSpec } from './live-watches';
 /*
  * The live connection: connection state and reconnects, subscriptions (bookkeeping in
  * live-subscriptions.ts), and feeding the stores, which nothing else in the app writes live data
- * into. Which transports it tries is transport-choice.ts's call. It must not import socket.io
- * (live-socket.ts does) nor draw (the frame scheduler does).
+ * into. Which transports it tries is transport-choice.ts's call; how an alert is acknowledged,
+ * alert-acknowledgement.ts's. It must not import socket.io (live-socket.ts does) nor draw (the
+ * frame scheduler does).
  */
 
 export type ConnectionPhase = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'offline';
@@ -46,22 +41,6 @@ export interface ConnectionState {
   /** Why the last connection ended or failed. */
   reason: string | null;
 }
-
-const ACK_TIMEOUT_MS = 5_000;
-
-/**
- * Outcome of {@link LiveService.acknowledge}: the gateway's answer, or why it
- * was never asked (`disconnected`) or did not answer in time (`timeout`).
- */
-export type AckOutcome =
-  | AckResponse
-  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
-
-/** Readable reasons for the refusals the gateway may send without a message. */
-const REFUSALS: Record<string, string> = {
-  unauthorized: 'sign in to acknowledge',
-  forbidden: 'your role may not acknowledge alerts',
-};
 
 /**
  * The one owner of the live connection, and the only writer of the stores' live data: device
@@ -227,34 +206,9 @@ export class LiveService {
    * `disconnected`, `timeout`). The resulting `alert` event reaches every screen, this one
    * included; the returned alert is applied at once as well.
    */
-  async acknowledge(id: string, note?: string): Promise<AckOutcome> {
-    const socket = this.socket;
-    if (!socket || this._connection().phase !== 'connected') {
-      return {
-        ok: false,
-        error: 'disconnected',
-        message: 'not connected to the gateway; try again when the connection is back',
-      };
-    }
-    let response: AckResponse;
-    try {
-      response = await socket.ack({ id, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
-    } catch {
-      return {
-        ok: false,
-        error: 'timeout',
-        message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s`,
-      };
-    }
-    if (!response || typeof response !== 'object')
-      return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
-    if (response.ok) {
-      this.alerts.applyIfNewer(response.alert as AlertEvent);
-      return response;
-    }
-    // A role refusal may come with an empty message: say it in words.
-    const fallback = REFUSALS[response.error] ?? response.error;
-    return response.message ? response : { ...response, message: fallback };
+  acknowledge(id: string, note?: string): Promise<AckOutcome> {
+    const connected = this._connection().phase === 'connected';
+    return acknowledgeAlert(connected ? this.socket : null, this.alerts, id, note);
   }
 
   private createSocket(): LiveSocket {

@@ -1,0 +1,63 @@
+import type { AckResponse, AlertEvent } from '@pulse/protocol/core';
+import type { AlertStore } from '../stores/alert.store';
+import type { LiveSocket } from './live-socket';
+
+/*
+ * Acknowledging an alert over the live socket: the gateway's answer, or why there is none, in
+ * words a person can read. The live service decides whether there is a connection to ask on; this
+ * owns the question, its timeout and the outcome. It must not keep state.
+ */
+
+export const ACK_TIMEOUT_MS = 5_000;
+
+/**
+ * Outcome of {@link acknowledgeAlert}: the gateway's answer, or why it
+ * was never asked (`disconnected`) or did not answer in time (`timeout`).
+ */
+export type AckOutcome =
+  | AckResponse
+  | { ok: false; error: 'disconnected' | 'timeout'; message: string };
+
+/** Readable reasons for the refusals the gateway may send without a message. */
+const REFUSALS: Record<string, string> = {
+  unauthorized: 'sign in to acknowledge',
+  forbidden: 'your role may not acknowledge alerts',
+};
+
+/**
+ * Ask the gateway to acknowledge alert `id` on `socket` (null: not connected). Never throws. The
+ * alert an accepted acknowledgement returns is applied to `alerts` at once.
+ */
+export async function acknowledgeAlert(
+  socket: LiveSocket | null,
+  alerts: AlertStore,
+  id: string,
+  note?: string,
+): Promise<AckOutcome> {
+  if (!socket) {
+    return {
+      ok: false,
+      error: 'disconnected',
+      message: 'not connected to the gateway; try again when the connection is back',
+    };
+  }
+  let response: AckResponse;
+  try {
+    response = await socket.ack({ id, ...(note ? { note } : {}) }, ACK_TIMEOUT_MS);
+  } catch {
+    return {
+      ok: false,
+      error: 'timeout',
+      message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s`,
+    };
+  }
+  if (!response || typeof response !== 'object')
+    return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
+  if (response.ok) {
+    alerts.applyIfNewer(response.alert as AlertEvent);
+    return response;
+  }
+  // A role refusal may come with an empty message: say it in words.
+  const fallback = REFUSALS[response.error] ?? response.error;
+  return response.message ? response : { ...response, message: fallback };
+}
