@@ -115,9 +115,14 @@ const losslessRows = (rows) =>
       r.deliveredPct === 100,
   );
 
-/** The highest rate Pulse took losslessly in target 5 of the same run, if it ran. */
+/**
+ * The highest rate Pulse took losslessly in target 5 of the same run, in values/s (what a store
+ * writes: readings/s × the values each carries, as the same row's store counted them), if it ran.
+ */
 function losslessRate(rows) {
-  const rates = losslessRows(rows).map((r) => r.publishedPerSec);
+  const rates = losslessRows(rows)
+    .filter((r) => r.pulse?.accepted > 0)
+    .map((r) => r.publishedPerSec * Math.round(r.pulse.historyWritten / r.pulse.accepted));
   return rates.length ? Math.max(...rates) : null;
 }
 
@@ -180,7 +185,7 @@ export default {
     const rateNote =
       target5 === null
         ? '; write rate not judged (target 5 did not run)'
-        : `; target 5 lossless ${fmt(target5)}/s`;
+        : `; target 5 lossless ${fmt(target5)} values/s`;
     return { pass, figure: parts.join('; ') + rateNote };
   },
 };
