@@ -184,8 +184,11 @@ export interface IngestStats {
  * Device ownership across gateways: the live members and whether this gateway is one (holds its
  * lease), devices of the registry it owns, membership changes seen, heartbeats Redis refused;
  * readings forwarded to their owners, received from the others, passed on once more (the sender's
- * view was stale), published to an owner nobody listened for (it died; lost to alerting, not to
- * history), failed (Redis away), dropped at the forward queue's or the evaluation buffer's bound;
+ * view was stale), dropped when received passed on already by a gateway that does not own them
+ * either (`passedDropped`), forwarded messages refused (another format version, or malformed),
+ * published to an owner nobody listened for (it died; lost to alerting, not to
+ * history), failed (Redis away), dropped at the forward queue's or the evaluation buffer's bound
+ * (`heldDropped`: of devices in hand-over, a pool of their own);
  * readings waiting for evaluation, open alerts taken over from the store, a hand-over under way.
  */
 export interface OwnershipStats {
@@ -197,10 +200,13 @@ export interface OwnershipStats {
   forwarded: number;
   received: number;
   passedOn: number;
+  passedDropped: number;
+  refused: number;
   undelivered: number;
   failed: number;
   forwardDropped: number;
   evaluationDropped: number;
+  heldDropped: number;
   waiting: number;
   adopted: number;
   handingOver: boolean;

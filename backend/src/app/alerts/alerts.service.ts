@@ -230,7 +230,9 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
    * Devices `gained` picks are owned here now: their open alerts are loaded from the store and
    * carried on as the same episodes (no second raise while the condition holds), each watched by
    * its no-data and offline rules as at boot. Any older copy here (from boot) gives way to the
-   * store's. Returns the alerts taken over.
+   * store's. Their status comes from the registry (AlertRouting holds it back until now): an
+   * offline device keeps its offline time, an online one clears an offline alert the previous
+   * owner left open. Returns the alerts taken over.
    */
   async adopt(gained: (deviceId: string) => boolean): Promise<number> {
     const stored = this.store ? await this.store.loadOpen() : [];
@@ -239,10 +241,10 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     this.engine.adopt(open, 'rule changed or removed while another gateway owned the device');
     for (const device of this.registry.list()) {
       if (!gained(device.deviceId)) continue;
-      if (device.status === 'offline')
+      if (device.status !== 'unknown')
         this.engine.onStatus(
           device.deviceId,
-          'offline',
+          device.status,
           device.lastSeen ?? undefined,
           this.groupOf,
         );

@@ -27,11 +27,13 @@ const MAX_HANDOVER_LISTS = 8;
  * - a device another member owns: its readings join that owner's batch ({@link ForwardQueue}),
  *   published on the owner's Redis channel at the next flush tick; the owner evaluates them.
  *   A gateway that no longer owns what it receives passes it on once (views disagree for up to a
- *   heartbeat), then evaluates it itself rather than lose it;
- * - status: evaluated by the owner only (every gateway hears it).
- * On a membership change the devices lost leave the engine at once; the ones gained are held
- * for HANDOVER_MS, their open alerts loaded from the shared store (AlertsService.adopt), then
- * their held readings evaluated. History and the live fan-out stay with the ingesting gateway.
+ *   heartbeat); passed on already, it is dropped and counted (evaluated by a non-owner, it could
+ *   raise an alert nobody would ever clear);
+ * - status: evaluated by the owner only (every gateway hears it), not while the device is held.
+ * On a membership change the devices lost leave the engine at once and their waiting readings go
+ * to their new owner; the ones gained are held for HANDOVER_MS, their open alerts loaded from the
+ * shared store (AlertsService.adopt, which also takes their status from the registry), then their
+ * held readings evaluated. History and the live fan-out stay with the ingesting gateway.
  *
  * Without REDIS_URL everything goes straight to AlertsService, nothing is buffered, no timer runs.
  * Owns the routing, the hand-over and their counters; must not decide ownership (DeviceOwnership)
@@ -47,10 +49,14 @@ export class AlertRouting implements OnApplicationShutdown {
   private pending: (readonly string[])[] | null = null;
   private adopting: (readonly string[])[] | null = null;
   private adoptTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Shut down: an adopt still running must not schedule another. */
+  private stopped = false;
   private readonly counters = {
     forwarded: 0,
     received: 0,
     passedOn: 0,
+    passedDropped: 0,
+    refused: 0,
     undelivered: 0,
     failed: 0,
     adopted: 0,
@@ -82,13 +88,17 @@ export class AlertRouting implements OnApplicationShutdown {
     const owner = this.ownership.ownerOf(deviceId);
     // No member known (Redis unreachable since boot): evaluated here rather than not at all.
     if (owner === this.ownership.self || owner === null)
-      this.buffer.add(deviceId, readings, Date.now());
+      this.buffer.add(deviceId, readings, Date.now(), this.held(deviceId));
     else this.queue.add(owner, readings);
   }
 
   onStatus(deviceId: string, status: 'online' | 'offline', at: number): void {
     const owner = this.ownership.ownerOf(deviceId);
-    if (owner === this.ownership.self || owner === null) this.alerts.onStatus(deviceId, status, at);
+    if (owner !== this.ownership.self && owner !== null) return;
+    // In hand-over the engine does not know the device's open alerts yet: an offline rule would
+    // raise a second one. The registry keeps the status; adopt() gives it to the engine.
+    if (this.held(deviceId)) return;
+    this.alerts.onStatus(deviceId, status, at);
   }
 
   forgetDevice(deviceId: string): void {
@@ -106,12 +116,14 @@ export class AlertRouting implements OnApplicationShutdown {
       ...this.counters,
       forwardDropped: this.queue.dropped,
       evaluationDropped: this.buffer.dropped,
+      heldDropped: this.buffer.heldDropped,
       waiting: this.buffer.size,
       handingOver: this.pending !== null || this.adopting !== null,
     };
   }
 
   onApplicationShutdown(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.adoptTimer) clearTimeout(this.adoptTimer);
     this.timer = this.adoptTimer = null;
@@ -141,15 +153,21 @@ export class AlertRouting implements OnApplicationShutdown {
 
   private receive(raw: Buffer): void {
     const message = parseForward(raw);
-    if (!message || message.g === this.ownership.self) return;
+    if (!message) {
+      this.counters.refused++; // another format version, or not one of ours
+      return;
+    }
+    if (message.g === this.ownership.self) return;
     const now = Date.now();
     this.counters.received += message.r.length;
     for (const reading of message.r) {
       const owner = this.ownership.ownerOf(reading.deviceId);
-      if (owner !== this.ownership.self && owner !== null && message.h === 0) {
+      if (owner === this.ownership.self || owner === null)
+        this.buffer.add(reading.deviceId, [reading], now, this.held(reading.deviceId));
+      else if (message.h === 0) {
         this.queue.add(owner, [reading], true);
         this.counters.passedOn++;
-      } else this.buffer.add(reading.deviceId, [reading], now);
+      } else this.counters.passedDropped++; // views still differ: not evaluated by a non-owner
     }
   }
 
@@ -158,6 +176,16 @@ export class AlertRouting implements OnApplicationShutdown {
   private membershipChanged(previous: readonly string[]): void {
     // What is no longer ours leaves the engine now; the new owner loads it from the store.
     this.alerts.release((deviceId) => !this.ownership.owns(deviceId));
+    // Their readings still waiting here go to the new owner, not to this engine (no state now).
+    const self = this.ownership.self;
+    const moved = this.buffer.remove((deviceId) => {
+      const owner = this.ownership.ownerOf(deviceId);
+      return owner !== self && owner !== null;
+    });
+    for (const [deviceId, readings] of moved) {
+      const owner = this.ownership.ownerOf(deviceId);
+      if (owner !== null) this.queue.add(owner, readings);
+    }
     const lists = [...(this.pending ?? []), previous];
     // Too many changes in a row: every device owned now is loaded again (an empty list owns nothing).
     this.pending = lists.length > MAX_HANDOVER_LISTS ? [[]] : lists;
@@ -165,6 +193,7 @@ export class AlertRouting implements OnApplicationShutdown {
   }
 
   private scheduleAdoption(): void {
+    if (this.stopped) return;
     if (this.adoptTimer) clearTimeout(this.adoptTimer);
     this.adoptTimer = setTimeout(() => void this.adopt(), HANDOVER_MS);
     this.adoptTimer.unref();
@@ -201,7 +230,8 @@ export class AlertRouting implements OnApplicationShutdown {
       this.pending = [...lists, ...(this.pending ?? [])];
     } finally {
       this.adopting = null;
-      if (this.pending !== null && this.adoptTimer === null) this.scheduleAdoption();
+      if (this.pending !== null && this.adoptTimer === null && !this.stopped)
+        this.scheduleAdoption();
     }
   }
 }

@@ -22,7 +22,7 @@ describe('EvaluationBuffer', () => {
   });
 
   it('keeps a held device waiting, and drops beyond its bound (counted)', () => {
-    const buffer = new EvaluationBuffer(0, 3);
+    const buffer = new EvaluationBuffer(0, { max: 3 });
     const evaluated: Reading[] = [];
     buffer.add('a', [r('a', 1), r('a', 2)], 0);
     buffer.add('b', [r('b', 1), r('b', 2)], 0);
@@ -39,5 +39,38 @@ describe('EvaluationBuffer', () => {
       (readings) => evaluated.push(...readings),
     );
     expect(evaluated).toHaveLength(3);
+  });
+
+  it('keeps the other devices flowing while a hand-over holds readings for long', () => {
+    // A device whose adopt keeps failing (store down) is held for minutes: its readings must
+    // not take the room of devices not in hand-over (they were all dropped once it filled).
+    const buffer = new EvaluationBuffer(0, { max: 10, maxHeld: 4, maxHeldPerDevice: 3 });
+    const evaluated: Reading[] = [];
+    const evaluate = (readings: Reading[]) => evaluated.push(...readings);
+    const held = (id: string) => id === 'a' || id === 'c';
+    for (let ts = 1; ts <= 20; ts++) buffer.add('a', [r('a', ts)], 0, held('a'));
+    buffer.add('c', [r('c', 1), r('c', 2)], 0, held('c'));
+    buffer.add('b', [r('b', 1), r('b', 2)], 0, held('b'));
+    buffer.drain(10, held, evaluate);
+    expect(evaluated.map((x) => x.deviceId)).toEqual(['b', 'b']);
+    expect(buffer.dropped).toBe(0);
+    // 'a' keeps its newest 3 (17 dropped, oldest first); 'c' gets the pool's last place.
+    expect(buffer.heldDropped).toBe(17 + 1);
+    expect(buffer.size).toBe(4);
+    buffer.drain(20, () => false, evaluate);
+    expect(evaluated.filter((x) => x.deviceId === 'a').map((x) => x.ts)).toEqual([18, 19, 20]);
+    expect(evaluated.filter((x) => x.deviceId === 'c').map((x) => x.ts)).toEqual([1]);
+    expect(buffer.size).toBe(0);
+  });
+
+  it('hands back the readings of devices picked (owned elsewhere now), in time order', () => {
+    const buffer = new EvaluationBuffer(1_000);
+    buffer.add('a', [r('a', 2), r('a', 1)], 0);
+    buffer.add('a', [r('a', 3)], 0, true);
+    buffer.add('b', [r('b', 1)], 0);
+    const out = buffer.remove((id) => id === 'a');
+    expect([...out.keys()]).toEqual(['a']);
+    expect(out.get('a')?.map((x) => x.ts)).toEqual([1, 2, 3]);
+    expect(buffer.size).toBe(1);
   });
 });

@@ -2,11 +2,24 @@ import type { Reading } from '@pulse/protocol';
 
 /** Readings waiting to be evaluated, all devices together, at most; beyond, new ones are dropped. */
 export const MAX_EVALUATION_PENDING = 100_000;
+/**
+ * Readings of devices in hand-over (`held`), all together, at most: a pool of their own, so a
+ * hand-over that keeps failing (store down) cannot stop the other devices' readings.
+ */
+export const MAX_HELD_PENDING = 50_000;
+/** Held readings of one device at most; beyond, its oldest go (the newest matter when it is released). */
+export const MAX_HELD_PER_DEVICE = 1_000;
 
 interface Pending {
   reading: Reading;
   /** When it reached this gateway (its own ingest, or the forward's arrival). */
   at: number;
+}
+
+export interface EvaluationBufferLimits {
+  max: number;
+  maxHeld: number;
+  maxHeldPerDevice: number;
 }
 
 /**
@@ -16,29 +29,44 @@ interface Pending {
  * ignores a reading older than one it has evaluated (out of order). So every reading waits
  * `holdMs` here; each drain evaluates, per device, the readings that waited long enough and every
  * reading not newer than them, oldest first. A device in hand-over (`held`) waits for its alert
- * states to be loaded (AlertRouting).
+ * states to be loaded (AlertRouting); readings added while it is held go to a separate, smaller
+ * pool that drops a device's oldest first, and join the others when it is released.
  *
- * Pure (the clock is passed in); owns the waiting readings and their bound.
+ * Pure (the clock is passed in); owns the waiting readings and their bounds.
  */
 export class EvaluationBuffer {
   private readonly byDevice = new Map<string, Pending[]>();
+  private readonly heldByDevice = new Map<string, Pending[]>();
   private count = 0;
+  private heldCount = 0;
+  private readonly limits: EvaluationBufferLimits;
   /** Readings not buffered because MAX_EVALUATION_PENDING were waiting. */
   dropped = 0;
+  /** Held readings dropped at MAX_HELD_PER_DEVICE (oldest) or MAX_HELD_PENDING (newest). */
+  heldDropped = 0;
 
   constructor(
     private readonly holdMs: number,
-    private readonly max = MAX_EVALUATION_PENDING,
-  ) {}
-
-  get size(): number {
-    return this.count;
+    limits: Partial<EvaluationBufferLimits> = {},
+  ) {
+    this.limits = {
+      max: MAX_EVALUATION_PENDING,
+      maxHeld: MAX_HELD_PENDING,
+      maxHeldPerDevice: MAX_HELD_PER_DEVICE,
+      ...limits,
+    };
   }
 
-  add(deviceId: string, readings: readonly Reading[], now: number): void {
+  get size(): number {
+    return this.count + this.heldCount;
+  }
+
+  /** `held`: the device is in hand-over now (its readings go to the held pool). */
+  add(deviceId: string, readings: readonly Reading[], now: number, held = false): void {
+    if (held) return this.addHeld(deviceId, readings, now);
     let pending = this.byDevice.get(deviceId);
     for (const reading of readings) {
-      if (this.count >= this.max) {
+      if (this.count >= this.limits.max) {
         this.dropped++;
         continue;
       }
@@ -48,12 +76,50 @@ export class EvaluationBuffer {
     }
   }
 
+  private addHeld(deviceId: string, readings: readonly Reading[], now: number): void {
+    let pending = this.heldByDevice.get(deviceId);
+    for (const reading of readings) {
+      if (pending && pending.length >= this.limits.maxHeldPerDevice) {
+        pending.shift(); // this device's oldest: it has had its share
+        this.heldCount--;
+        this.heldDropped++;
+      } else if (this.heldCount >= this.limits.maxHeld) {
+        this.heldDropped++;
+        continue;
+      }
+      if (!pending) this.heldByDevice.set(deviceId, (pending = []));
+      pending.push({ reading, at: now });
+      this.heldCount++;
+    }
+  }
+
+  /** Take out every waiting reading of the devices `pick` selects (per device, oldest first). */
+  remove(pick: (deviceId: string) => boolean): Map<string, Reading[]> {
+    const out = new Map<string, Reading[]>();
+    for (const [pool, held] of [
+      [this.byDevice, false],
+      [this.heldByDevice, true],
+    ] as const)
+      for (const [deviceId, pending] of pool) {
+        if (!pick(deviceId)) continue;
+        pool.delete(deviceId);
+        if (held) this.heldCount -= pending.length;
+        else this.count -= pending.length;
+        const list = out.get(deviceId) ?? [];
+        for (const p of pending) list.push(p.reading);
+        out.set(deviceId, list);
+      }
+    for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
+    return out;
+  }
+
   /** Hand `evaluate` each device's due readings, oldest first; `held` devices keep theirs. */
   drain(
     now: number,
     held: (deviceId: string) => boolean,
     evaluate: (readings: Reading[]) => void,
   ): void {
+    this.release(held);
     const dueBefore = now - this.holdMs;
     for (const [deviceId, pending] of this.byDevice) {
       if (held(deviceId)) continue;
@@ -72,6 +138,19 @@ export class EvaluationBuffer {
       this.count -= take.length;
       take.sort((a, b) => a.ts - b.ts);
       evaluate(take);
+    }
+  }
+
+  /** Held readings of devices no longer held join the others (admitted already: no bound). */
+  private release(held: (deviceId: string) => boolean): void {
+    for (const [deviceId, pending] of this.heldByDevice) {
+      if (held(deviceId)) continue;
+      this.heldByDevice.delete(deviceId);
+      this.heldCount -= pending.length;
+      this.count += pending.length;
+      const main = this.byDevice.get(deviceId);
+      if (main) main.push(...pending);
+      else this.byDevice.set(deviceId, pending);
     }
   }
 }

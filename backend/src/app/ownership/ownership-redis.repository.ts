@@ -87,12 +87,17 @@ export class OwnershipRedis implements OnApplicationShutdown {
     const command = this.command;
     if (!command || command.status === 'ready') return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-      command.once('ready', () => {
+      const ready = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // The timeout wins: the listener goes, or it would stay on the connection for good.
+      const timer = setTimeout(() => {
+        command.off('ready', ready);
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+      command.once('ready', ready);
     });
   }
 

@@ -1,0 +1,161 @@
+import { Logger } from '@nestjs/common';
+import type { AlertEvent, Reading } from '@pulse/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAlertRules } from '../alerts/alert-rules.loader';
+import { AlertsService } from '../alerts/alerts.service';
+import { SqliteAlertStore } from '../alerts/sqlite-alert.store';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { SqliteDeviceStore } from '../devices/sqlite-device.store';
+import { Database } from '../store/database';
+import { AlertRouting, HANDOVER_MS } from './alert-routing.service';
+import { DeviceOwnership } from './device-ownership.service';
+import { ForwardMessage } from './forward-queue';
+import { OwnershipRedis } from './ownership-redis.repository';
+import { ownerOf } from './rendezvous';
+
+const rules = parseAlertRules(
+  `rules:
+  - { id: hot, kind: threshold, metric: t, op: above, value: 30, clear: 28, severity: major }
+  - { id: gone, kind: offline, forMs: 0, severity: critical }`,
+  'yaml',
+);
+const FLUSH_MS = 50;
+
+/** A device owned by `first` among [gw-a, gw-b] and by `then` among `thenMembers`. */
+function deviceMoving(first: string, thenMembers: string[], then: string): string {
+  for (let i = 0; ; i++) {
+    const id = `dev-${i}`;
+    if (ownerOf(id, ['gw-a', 'gw-b']) === first && ownerOf(id, thenMembers) === then) return id;
+  }
+}
+
+// Real: the alert engine, the registry, their SQLite stores (one file stands for the shared
+// alert store), DeviceOwnership and AlertRouting. Redis is a fake at OwnershipRedis's boundary
+// (member list in, published messages out); the end-to-end path is device-ownership.spec.ts.
+describe('AlertRouting (gateway gw-a)', () => {
+  let dir: string;
+  let database: Database;
+  let members: string[];
+  let published: { owner: string; message: ForwardMessage }[];
+  let deliver: (raw: Buffer) => void;
+  let registry: DeviceRegistryService;
+  let alerts: AlertsService;
+  let ownership: DeviceOwnership;
+  let routing: AlertRouting;
+  const services: AlertsService[] = [];
+
+  const redis = {
+    enabled: true,
+    whenReady: async () => undefined,
+    heartbeat: async () => ({ held: true, members }),
+    leave: async () => undefined,
+    forward: async (owner: string, raw: Buffer) => {
+      published.push({ owner, message: JSON.parse(raw.toString('utf8')) as ForwardMessage });
+      return 1;
+    },
+    listen: (_id: string, handler: (raw: Buffer) => void) => (deliver = handler),
+    report: () => undefined,
+  } as unknown as OwnershipRedis;
+  const hub = { publishAlert: () => undefined };
+
+  async function alertsService(): Promise<AlertsService> {
+    const sut = new AlertsService({}, rules, registry, hub, new SqliteAlertStore(database));
+    await sut.onModuleInit();
+    services.push(sut);
+    return sut;
+  }
+
+  /** The member list Redis returns from now; gw-a's next heartbeat sees it. */
+  async function membersNow(list: string[]): Promise<void> {
+    members = list;
+    await (ownership as unknown as { beat(): Promise<void> }).beat();
+  }
+
+  const hot = (deviceId: string): Reading[] => [{ deviceId, ts: Date.now(), values: { t: 40 } }];
+  const stored = () => new SqliteAlertStore(database).loadHistory(100);
+  const raisedFor = (events: AlertEvent[], deviceId: string) =>
+    events.filter((e) => e.deviceId === deviceId && e.state === 'raised');
+
+  beforeEach(async () => {
+    jest.useFakeTimers({ now: 1_700_000_000_000 });
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    dir = mkdtempSync(join(tmpdir(), 'pulse-alert-routing-'));
+    database = new Database({ DATA_DIR: dir });
+    registry = new DeviceRegistryService({ MAX_DEVICES: 100 }, new SqliteDeviceStore(database));
+    await registry.onModuleInit();
+    published = [];
+    alerts = await alertsService();
+    ownership = new DeviceOwnership({ GATEWAY_ID: 'gw-a', PORT: 0 }, redis);
+    routing = new AlertRouting({ FLUSH_MS }, ownership, redis, alerts, registry);
+    await membersNow(['gw-a', 'gw-b']);
+    await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100); // boot's hand-over
+  });
+
+  afterEach(() => {
+    routing.onApplicationShutdown();
+    for (const sut of services.splice(0)) sut.onApplicationShutdown();
+    database.onApplicationShutdown();
+    jest.useRealTimers();
+    rmSync(dir, { recursive: true, force: true });
+    jest.restoreAllMocks();
+  });
+
+  it('sends the waiting readings of a device it loses to the new owner, not to its own engine', async () => {
+    const id = deviceMoving('gw-a', ['gw-a', 'gw-b', 'gw-c'], 'gw-c');
+    routing.onReadings(hot(id)); // waits FLUSH_MS + 100 ms for time order
+    await membersNow(['gw-a', 'gw-b', 'gw-c']); // gw-c joins and wins the device
+    await jest.advanceTimersByTimeAsync(FLUSH_MS * 4);
+    // Evaluated here, with no state left, it would raise an alert that nobody ever clears.
+    expect(alerts.active()).toEqual([]);
+    expect(published.filter((p) => p.owner === 'gw-c').flatMap((p) => p.message.r)).toEqual(
+      hot(id).map((r) => ({ ...r, ts: expect.any(Number) })),
+    );
+  });
+
+  it('holds back the status of a gained device until its open alerts are loaded', async () => {
+    const id = deviceMoving('gw-b', ['gw-a'], 'gw-a');
+    // gw-b, the owner, raises the offline alert and writes it at once to the shared store.
+    const previous = await alertsService();
+    previous.saveEventsAtOnce();
+    registry.applyStatus(id, 'offline', Date.now());
+    previous.onStatus(id, 'offline', Date.now());
+    const [theirs] = previous.active();
+    await jest.advanceTimersByTimeAsync(10);
+    await membersNow(['gw-a']); // gw-b dies: gw-a gains the device
+    routing.onStatus(id, 'offline', Date.now()); // its Last Will, heard during the hand-over
+    await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100);
+    expect(alerts.active().map((a) => [a.id, a.ruleId])).toEqual([[theirs.id, 'gone']]);
+    expect(raisedFor(await stored(), id)).toHaveLength(1);
+  });
+
+  it('clears the previous owner’s offline alert when the device came back during the hand-over', async () => {
+    const id = deviceMoving('gw-b', ['gw-a'], 'gw-a');
+    const previous = await alertsService();
+    previous.saveEventsAtOnce();
+    previous.onStatus(id, 'offline', Date.now());
+    const [theirs] = previous.active();
+    await jest.advanceTimersByTimeAsync(10);
+    await membersNow(['gw-a']);
+    registry.applyStatus(id, 'online', Date.now());
+    routing.onStatus(id, 'online', Date.now()); // held back; the registry keeps it
+    await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100);
+    // The same episode, cleared (it stays on the active list until acknowledged).
+    expect(alerts.active().map((a) => [a.id, a.state])).toEqual([[theirs.id, 'cleared']]);
+  });
+
+  it('drops (counted) readings passed on already when it does not own them either', async () => {
+    const id = deviceMoving('gw-b', ['gw-a', 'gw-b'], 'gw-b');
+    const message = (h: 0 | 1) => Buffer.from(JSON.stringify({ v: 1, g: 'gw-c', h, r: hot(id) }));
+    deliver(message(1));
+    deliver(message(0)); // first hop: passed on once to gw-b
+    deliver(Buffer.from(JSON.stringify({ v: 2, g: 'gw-c', h: 0, r: [] })));
+    await jest.advanceTimersByTimeAsync(FLUSH_MS * 4);
+    expect(alerts.active()).toEqual([]);
+    expect(published.map((p) => [p.owner, p.message.h, p.message.r.length])).toEqual([
+      ['gw-b', 1, 1],
+    ]);
+    expect(routing.stats()).toMatchObject({ passedDropped: 1, passedOn: 1, refused: 1 });
+  });
+});
