@@ -204,8 +204,18 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     // stored yet, and it takes its devices back from the store (again no second raise).
     const back = await start('gw-a');
     await settled([back, b], 2);
-    await stream(60, 1200);
-    await sleep(800);
+    // Hot until the next episode is stored: the stream's timestamps advance 10 ms a reading, so
+    // how long 800 ms of them takes depends on the machine (a fixed 1.2 s was flaky under load).
+    const raisedAgain = async () =>
+      (await storedEvents()).filter((e) => e.state === 'raised').length >= 2;
+    await waitFor(
+      async () => {
+        await stream(60, 300);
+        return (await raisedAgain()) || undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 0, message: 'the next episode raised' },
+    );
+    await sleep(800); // a second raise of it would show about now
     // After the clear (not acknowledged) the hot stream raises the same alert again — its next
     // episode (count 2), once, by gw-a, which took the cleared alert back from the store.
     const stored2 = await storedEvents();
