@@ -63,6 +63,8 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   private readonly disconnects = new Map<string, number>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
+  /** Per socket, the subscribe answer still being read from the store: the next waits for it. */
+  private readonly answering = new WeakMap<LiveSocket, Promise<void>>();
   private nsp: LiveNamespace | null = null;
 
   constructor(
@@ -190,8 +192,11 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     socket.on('ack', this.onAck);
   }
 
-  /** Run a request handler and answer through the ack callback, if the client gave one. */
-  private answer(args: unknown[], event: string, handle: () => unknown): void {
+  /**
+   * Run a request handler and answer through the ack callback, if the client gave one. Returns,
+   * for a handler that answers later (history from the durable store), when it has answered.
+   */
+  private answer(args: unknown[], event: string, handle: () => unknown): Promise<void> | void {
     const ack = takeAck(args);
     let response: unknown;
     try {
@@ -205,27 +210,40 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     }
     if (response instanceof Promise) {
       // History read from the durable store: answered when it is there.
-      response.then(
-        (value) => ack?.(value),
+      return response.then(
+        (value) => void ack?.(value),
         (error) => {
           this.logger.error(`${event} failed: ${String(error)}`);
           ack?.({ ok: false, error: 'internal error' });
         },
       );
-      return;
     }
     ack?.(response);
   }
 
-  /** Subscribe requests with history wait for the ack budget (refill storms). */
+  /**
+   * Subscribe requests with history wait for the ack budget (refill storms), and a socket's
+   * subscribes are answered one after another: one whose history comes from the durable store
+   * (answered later) is written before the next is admitted, so `admitAck` sees what the socket
+   * left unread, as it did when every answer was immediate.
+   */
   private subscribeWhenBudgetAllows(socket: LiveSocket, args: unknown[]): void {
-    const serve = () => {
+    const answerNow = (): Promise<void> | void => {
       if (!socket.connected) return; // gone while it waited for the budget
       // Not reading what it was sent: no more snapshots queued behind it (lag-monitor.ts).
       if (!this.lag.admitAck(socket)) return this.answer(args, 'subscribe', () => ACK_BACKLOG_BUSY);
       // Before the snapshot: a paused socket is resumed, so history and live readings meet.
       this.lag.resubscribed(socket.id);
-      this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]));
+      return this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]));
+    };
+    const serve = () => {
+      const previous = this.answering.get(socket);
+      const answered = previous ? previous.then(answerNow) : answerNow();
+      if (!answered) return;
+      this.answering.set(socket, answered);
+      void answered.finally(() => {
+        if (this.answering.get(socket) === answered) this.answering.delete(socket);
+      });
     };
     if (!wantsHistory(args[0])) return serve();
     if (!this.ackBudget.run(serve))
