@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EncodedEvent, encodeEvent, eventOfFrame } from './engine-adapter';
 import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
-import { LocalReadingsFanOut, ReadingsFanOut } from './readings-fan-out';
+import { LocalReadingsFanOut, ReadingsFanOut, RelayedHandler } from './readings-fan-out';
 import { INTEREST_REPEAT_MS, InterestMessage, RoomInterest } from './room-interest';
 
 /** Format version in the first byte of every readings message (an old gateway skips a new one). */
@@ -21,10 +21,13 @@ interface BatchHeader {
  * The cross-gateway fan-out (REDIS_URL set): each flushed room batch is encoded once, written to
  * this gateway's members by the local direct-write fan-out, and — when a peer's clients watch the
  * room ({@link RoomInterest}) — published once to Redis as the same websocket frame, with the room
- * and its `except` rooms in a small header. Every other gateway writes that frame to its own
- * members through the same local path (lag gate, conflation, engine.io fallback), so a socket gets
- * a reading from the one gateway it is connected to, once: the gateway that ingested it writes
- * only its own sockets and ignores its own message coming back.
+ * and its `except` rooms in a small header. Every other gateway hands the batch to its hub
+ * ({@link onRelayed}), which buffers it with its own and flushes it on its own tick to its own
+ * members through the same local path (lag gate, conflation, engine.io fallback): a gateway with
+ * no screens flushes almost at once, in batches of a reading or two, and the one holding the
+ * screens must not write each of those to every socket. So a socket gets a reading from the one
+ * gateway it is connected to, once: the gateway that ingested it writes only its own sockets and
+ * ignores its own message coming back.
  *
  * Owns the message format and the peers' room interest; must not write to sockets (the local
  * fan-out does) or hold Redis connections (LiveRedis does).
@@ -39,6 +42,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private timer: ReturnType<typeof setInterval> | null = null;
   private published = 0;
   private received = 0;
+  /** The hub's buffer for peers' batches; until it is set they are written at once. */
+  private relayed: RelayedHandler | null = null;
 
   constructor(
     private readonly local: LocalReadingsFanOut,
@@ -85,6 +90,14 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       this.published++;
   }
 
+  onRelayed(handler: RelayedHandler): void {
+    this.relayed = handler;
+  }
+
+  sendLocal(room: string, except: readonly string[], batch: Reading[]): void {
+    this.local.write(room, except, encodeEvent(LIVE_NAMESPACE, 'readings', batch), () => batch);
+  }
+
   /** Batches published to and received from the other gateways, and peers known. */
   stats(): { published: number; received: number; peers: number; failures: number } {
     return {
@@ -109,7 +122,16 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     if (!this.local.hasMembers(header.r)) return;
     this.received++;
     const encoded: EncodedEvent = eventOfFrame(frame);
-    this.local.write(header.r, header.x, encoded, () => readingsOf(encoded));
+    if (!this.relayed)
+      return this.local.write(header.r, header.x, encoded, () => readingsOf(encoded));
+    let batch: Reading[];
+    try {
+      batch = readingsOf(encoded);
+    } catch {
+      this.logger.warn('unreadable readings message ignored');
+      return;
+    }
+    this.relayed(header.r, header.x, batch);
   }
 
   private receiveInterest(message: Buffer): void {

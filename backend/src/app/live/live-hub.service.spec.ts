@@ -15,7 +15,7 @@ import {
   LiveHubService,
   ROOM_BUFFER_LIMIT,
 } from './live-hub.service';
-import { ReadingsFanOut } from './readings-fan-out';
+import { ReadingsFanOut, RelayedHandler } from './readings-fan-out';
 
 /** Time spent inside emits (ms): the fake clock runs ahead of the fake timers by this much. */
 let spentMs = 0;
@@ -33,6 +33,16 @@ class FakeSink implements ReadingsFanOut, LiveEvents {
   send(room: string, except: readonly string[], batch: Reading[]): void {
     spentMs += this.costPerEmit;
     this.emitted.push({ room, except, batch });
+  }
+  /** Batches another gateway flushed arrive here (as CrossGatewayFanOut's Redis messages do). */
+  relay: RelayedHandler | null = null;
+  onRelayed(handler: RelayedHandler): void {
+    this.relay = handler;
+  }
+  local: { room: string; except: readonly string[]; batch: Reading[] }[] = [];
+  sendLocal(room: string, except: readonly string[], batch: Reading[]): void {
+    spentMs += this.costPerEmit;
+    this.local.push({ room, except, batch });
   }
   emitDevices(devices: readonly DeviceInfo[]): void {
     this.devices.push([...devices]);
@@ -155,6 +165,27 @@ describe('LiveHubService', () => {
       readingsSent: 21,
       flushes: 2,
     });
+  });
+
+  it('buffers batches other gateways flushed and sends them on its own tick, to its own sockets only', () => {
+    // The peer has no screens of its own and flushes almost at once (a reading a batch); this
+    // gateway holds the screens (a flush costs 5 ms): one frame per room per tick, not one per
+    // peer batch, and never passed on (sendLocal, not send).
+    sink.costPerEmit = 5;
+    sink.relay?.(FLEET_ROOM, [], [reading('d1', 1)]);
+    jest.advanceTimersByTime(0); // idle: out at once
+    expect(sink.local).toHaveLength(1);
+    sink.local = [];
+    for (let i = 0; i < 15; i++) {
+      sink.relay?.(FLEET_ROOM, [], [reading(`d${i % 3}`, 10 + i)]);
+      jest.advanceTimersByTime(3);
+    }
+    jest.advanceTimersByTime(60);
+    expect(sink.local.map((e) => [e.room, e.batch.length])).toEqual([[FLEET_ROOM, 15]]);
+    expect(sink.local[0].batch.map((r) => r.ts)).toEqual(
+      Array.from({ length: 15 }, (_, i) => 10 + i),
+    );
+    expect(sink.emitted).toHaveLength(0);
   });
 
   it('routes to fleet, group and device rooms, excluding wider rooms so nobody gets a reading twice', () => {

@@ -110,6 +110,8 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
 @Injectable()
 export class LiveHubService implements LivePublisher {
   private readonly buffers = new Map<string, RoomBuffer>();
+  /** Batches other gateways flushed (several gateways), buffered per room like ours, sent to our sockets only. */
+  private readonly relayed = new Map<string, RoomBuffer>();
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private timerIsImmediate = false;
   /** Clock time from which the next flush may run (see the duty cycle above). */
@@ -146,6 +148,21 @@ export class LiveHubService implements LivePublisher {
   ) {
     this.flushMs = config.FLUSH_MS;
     this.clock = clock ?? processClock;
+    fanOut.onRelayed?.((room, except, readings) => this.relay(room, except, readings));
+  }
+
+  /**
+   * A batch another gateway flushed for `room` (several gateways): buffered and flushed on this
+   * gateway's tick like its own readings, so its sockets get one frame per tick whatever the
+   * peers' tick rates. Arrives from Redis I/O, never from inside a flush.
+   */
+  private relay(room: string, except: readonly string[], readings: readonly Reading[]): void {
+    if (this.closed || readings.length === 0) return;
+    this.enqueue(this.relayed, room, except, readings);
+    if (this.full) {
+      this.cancelTimer();
+      this.flush();
+    } else this.schedule();
   }
 
   /** Queue readings of one device for its device room, its group's room and the fleet room. */
@@ -154,17 +171,22 @@ export class LiveHubService implements LivePublisher {
     this.summary?.applyReadings(deviceId, readings);
     let queued = false;
     if (this.fanOut.hasMembers(FLEET_ROOM)) {
-      this.enqueue(FLEET_ROOM, NO_EXCEPT, readings);
+      this.enqueue(this.buffers, FLEET_ROOM, NO_EXCEPT, readings);
       queued = true;
     }
     const groupName = group ? groupRoom(group) : null;
     if (groupName && this.fanOut.hasMembers(groupName)) {
-      this.enqueue(groupName, EXCEPT_FLEET, readings);
+      this.enqueue(this.buffers, groupName, EXCEPT_FLEET, readings);
       queued = true;
     }
     const deviceName = deviceRoom(deviceId);
     if (this.fanOut.hasMembers(deviceName)) {
-      this.enqueue(deviceName, groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET, readings);
+      this.enqueue(
+        this.buffers,
+        deviceName,
+        groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET,
+        readings,
+      );
       queued = true;
     }
     if (!queued) return;
@@ -242,11 +264,16 @@ export class LiveHubService implements LivePublisher {
     this.cancelTimer();
   }
 
-  private enqueue(room: string, except: readonly string[], readings: readonly Reading[]): void {
-    let buffer = this.buffers.get(room);
+  private enqueue(
+    buffers: Map<string, RoomBuffer>,
+    room: string,
+    except: readonly string[],
+    readings: readonly Reading[],
+  ): void {
+    let buffer = buffers.get(room);
     if (!buffer) {
       buffer = { readings: [], start: 0, except };
-      this.buffers.set(room, buffer);
+      buffers.set(room, buffer);
     } else {
       buffer.except = except; // the device's group may have changed
     }
@@ -300,7 +327,7 @@ export class LiveHubService implements LivePublisher {
     this.timer = null;
     this.timerDueAt = Infinity;
     this.full = false;
-    if (this.buffers.size === 0) return;
+    if (this.buffers.size === 0 && this.relayed.size === 0) return;
     const startedAt = this.clock.now();
     const cpuBefore = this.clock.cpu();
     for (const [room, buffer] of this.buffers) {
@@ -311,6 +338,14 @@ export class LiveHubService implements LivePublisher {
       this.readingsSent += batch.length;
     }
     this.buffers.clear();
+    for (const [room, buffer] of this.relayed) {
+      const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
+      if (batch.length === 0) continue;
+      this.fanOut.sendLocal?.(room, buffer.except, batch);
+      this.emits++;
+      this.readingsSent += batch.length;
+    }
+    this.relayed.clear();
     const endedAt = this.clock.now();
     const cost = Math.max(0, this.clock.cpu() - cpuBefore);
     this.flushes++;

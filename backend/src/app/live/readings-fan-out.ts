@@ -16,7 +16,19 @@ export interface ReadingsFanOut {
   hasMembers(room: string): boolean;
   /** Send `batch` to the members of `room`, except sockets in an `except` room (they get it there). */
   send(room: string, except: readonly string[], batch: Reading[]): void;
+  /**
+   * Several gateways only: batches other gateways ingested arrive through `handler` (called from
+   * I/O, never from inside `send`), for the hub to buffer and flush on its own tick with
+   * {@link sendLocal}. Without it a gateway would write every peer's batch to its sockets at
+   * once, at the peer's flush rate, not at its own.
+   */
+  onRelayed?(handler: RelayedHandler): void;
+  /** Send `batch` to this gateway's members of `room` only (a relayed batch: never passed on). */
+  sendLocal?(room: string, except: readonly string[], batch: Reading[]): void;
 }
+
+/** Receives a batch another gateway flushed for `room` (see {@link ReadingsFanOut.onRelayed}). */
+export type RelayedHandler = (room: string, except: readonly string[], batch: Reading[]) => void;
 
 /** DI token of the {@link ReadingsFanOut}. */
 export const READINGS_FAN_OUT = Symbol('READINGS_FAN_OUT');
