@@ -53,6 +53,8 @@ function notes(r) {
       note.push(
         `${r.pulse.throttledAtStart} clients throttled before the window (floor ${r.pulse.floorMsAtStart} ms)`,
       );
+    if (r.floorWaitMs >= 1000)
+      note.push(`waited ${(r.floorWaitMs / 1000).toFixed(1)} s for the warm-up's throttle to lift`);
     if (r.pulse.floorProbes) note.push(`throttle floor probed ${r.pulse.floorProbes} times`);
     const drops = Object.entries(r.pulse.disconnects ?? {});
     if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
@@ -148,7 +150,7 @@ function historyTable(rows) {
       `${fmt(r.history.mbPerMillion, 1)} MB`,
       fmt(r.history.values),
       r.history.memory
-        ? `${fmt(r.history.memory.rssBeforeMb)} → ${fmt(r.history.memory.rssAfterMb)} MB (${r.history.memory.days} d, ${fmt(r.history.memory.readings)} readings)`
+        ? `${fmt(r.history.memory.rssBeforeMb)}${r.history.memory.rssOneDayMb === undefined ? '' : ` (empty) · ${fmt(r.history.memory.rssOneDayMb)} (1 d)`} → ${fmt(r.history.memory.rssAfterMb)} MB (${r.history.memory.days} d, ${fmt(r.history.memory.readings)} readings)`
         : '—',
     ]);
   if (!lines.length) return '';

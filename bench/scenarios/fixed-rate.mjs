@@ -25,6 +25,23 @@ export const latencyOf = (sparseList) => histogramFromSparse(sparseList).toJSON(
 /** Wall-clock budget of a fixed-rate run: its window plus two minutes for start-up and drain. */
 const rateBudgetS = (s) => (s.seconds ?? 0) + 120;
 
+/**
+ * After the warm-up, waits (at most `maxMs`) until Pulse's overload floor is down again and no
+ * client is throttled: a throttle raised by the cold start (JIT, first-seen devices, a connection
+ * storm) would otherwise hold into the window, which measures the rate, not the start. Raises
+ * inside the window still count. Returns how long it waited (0 for peers and when none was up).
+ */
+async function floorDown(target, maxMs) {
+  const start = Date.now();
+  while (Date.now() - start < maxMs) {
+    const stats = await pulseStats(target);
+    const c = stats?.live?.conflation;
+    if (!c || (!(c.floorMs > 0) && !(c.throttled > 0))) break;
+    await sleep(250);
+  }
+  return Date.now() - start;
+}
+
 /** Quiet means no readings frame for 1 s (quick: 0.4 s), waited for at most 10 s (quick: 3 s). */
 const quietOptions = (ctx) =>
   ctx.quick ? { maxMs: 3000, quietMs: 400 } : { maxMs: 10000, quietMs: 1000 };
@@ -111,6 +128,7 @@ export async function runRate(
   warm.send({ type: 'go' });
   await warmDone;
   await quiet(load.workers, quietOptions(ctx));
+  const floorWaitMs = await floorDown(target, ctx.quick ? 3000 : 15000);
   const seconds = hooks.seconds ? hooks.seconds(s) : s.seconds;
   const publisher = forkQuiet('publisher.mjs', [
     mqttUrl,
@@ -196,6 +214,7 @@ export async function runRate(
     peakRssMb: watcher.peaks(),
     killed: watcher.killed(),
     pulse: pulseDelta(statsBefore, statsAfter),
+    floorWaitMs,
     pulseBuild: target.builtAt ?? null,
   };
   if (hooks.extend) hooks.extend(row, { ...env, reports });
