@@ -7,10 +7,15 @@ import {
 import { DOCUMENT } from '@angular/common';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { appRoutes, preloadLandingPage } from './app.routes';
+import { DisplayTokenStore } from './core/auth/display-token';
+import { mayStartEarly } from './core/live/early-start';
+import { LiveService } from './core/live/live.service';
+import { pageStorage } from './core/util/page-storage';
 
 /*
  * The app-wide providers: global error listeners, the router (route params bound to
- * component inputs) and fetching the landing page's chunks at start-up. It must not provide
+ * component inputs), fetching the landing page's chunks and opening its live connection at
+ * start-up. It must not provide
  * services or tokens: they are `providedIn: 'root'`
  * where they are defined (specs override them through testing/testbed.ts), routes live in
  * app.routes.ts.
@@ -21,9 +26,14 @@ export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideRouter(appRoutes, withComponentInputBinding()),
-    // The landing page's chunks load while the app asks who is signed in (does not hold boot up).
+    // The landing page's chunks load while the app asks who is signed in (does not hold boot up),
+    // and its live connection opens beside them where it will be let in (core/live/early-start.ts).
     provideAppInitializer(() => {
-      preloadLandingPage(inject(DOCUMENT).defaultView?.location.pathname ?? '/');
+      const win = inject(DOCUMENT).defaultView;
+      const pathname = win?.location.pathname ?? '/';
+      preloadLandingPage(pathname);
+      const paired = inject(DisplayTokenStore).token() !== null;
+      if (mayStartEarly(pageStorage(win), pathname, paired)) inject(LiveService).start();
     }),
   ],
 };

@@ -1,6 +1,7 @@
 import { inject } from '@angular/core';
 import { CanActivateFn, CanMatchFn, Router } from '@angular/router';
 import { AuthService } from '../core/auth/auth.service';
+import { LiveService } from '../core/live/live.service';
 import { loginQuery } from './return-url';
 
 /*
@@ -15,7 +16,11 @@ import { loginQuery } from './return-url';
 export const viewGuard: CanActivateFn = async (_route, state) => {
   const auth = inject(AuthService);
   const router = inject(Router);
+  const live = inject(LiveService);
   await auth.ready();
+  // Not let in after all (signed out elsewhere, first run): the connection opened at boot
+  // (core/live/early-start.ts) would only be refused and retried.
+  if (auth.setupRequired() || !auth.canView()) live.stop();
   if (auth.setupRequired()) return router.createUrlTree(['/setup']);
   if (auth.canView()) return true;
   return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
@@ -51,6 +56,9 @@ export const setupGuard: CanActivateFn = async () => {
 /** Whether `/wall` shows the wall; otherwise the "needs to be paired" screen matches. */
 export const wallAllowed: CanMatchFn = async () => {
   const auth = inject(AuthService);
+  const live = inject(LiveService);
   await auth.ready();
-  return !auth.setupRequired() && auth.canView();
+  const allowed = !auth.setupRequired() && auth.canView();
+  if (!allowed) live.stop(); // opened at boot, would only be refused (see viewGuard)
+  return allowed;
 };

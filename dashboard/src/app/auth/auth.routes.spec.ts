@@ -3,6 +3,7 @@ import { Router, provideRouter } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { appRoutes } from '../app.routes';
 import { FETCH } from '../core/http/alerts-api';
+import { LiveService } from '../core/live/live.service';
 import { FakeAuthOptions, fakeAuthServer } from '../testing/fake-auth-server';
 import { provideFakeLive } from '../testing/testbed';
 
@@ -55,6 +56,16 @@ describe('auth routes', () => {
     expect(router.url).toBe('/alerts');
     await harness.navigateByUrl('/setup');
     expect(router.url).toBe('/login');
+  });
+
+  it('closes a live connection opened at boot when the visitor is sent to /login after all', async () => {
+    const { harness, router } = await boot({ accounts: ADMIN, anonymousRole: 'none' });
+    const live = TestBed.inject(LiveService);
+    live.start(); // as app.config.ts does for a browser that could view last time
+    expect(live.connection().phase).toBe('connecting');
+    await harness.navigateByUrl('/');
+    expect(router.url).toBe('/login');
+    expect(live.connection().phase).toBe('idle');
   });
 
   it('sends an anonymous visitor to /login and back after signing in', async () => {

@@ -3,6 +3,7 @@ import { fakeAuthServer, FakeAuthOptions } from '../../testing/fake-auth-server'
 import { connectLive, provideFakeLive } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
 import { AuthRequestError, parseAuthState } from './auth-api';
+import { VIEWED_KEY } from '../live/early-start';
 import { AuthService } from './auth.service';
 
 describe('AuthService', () => {
@@ -44,6 +45,23 @@ describe('AuthService', () => {
     });
     await none.sut.ready();
     expect([none.sut.role(), none.sut.canView()]).toEqual([null, false]);
+  });
+
+  it('remembers whether the server let this browser view, so the next load connects at boot', async () => {
+    localStorage.removeItem(VIEWED_KEY);
+    const viewer = setup({
+      anonymousRole: 'viewer',
+      accounts: { a: { password: 'p', role: 'admin' } },
+    });
+    await viewer.sut.ready();
+    expect(localStorage.getItem(VIEWED_KEY)).toBe('1');
+    TestBed.resetTestingModule();
+    const none = setup({
+      anonymousRole: 'none',
+      accounts: { a: { password: 'p', role: 'admin' } },
+    });
+    await none.sut.ready();
+    expect(localStorage.getItem(VIEWED_KEY)).toBe('0');
   });
 
   it('signs in, then opens a new live connection so the gateway sees the user', async () => {

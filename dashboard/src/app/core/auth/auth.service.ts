@@ -1,7 +1,10 @@
+import { DOCUMENT } from '@angular/common';
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { roleAtLeast } from '@pulse/protocol/core';
 import { FETCH } from '../http/alerts-api';
+import { rememberViewing } from '../live/early-start';
 import { LiveService } from '../live/live.service';
+import { pageStorage } from '../util/page-storage';
 import {
   AnonymousRole,
   AuthRequestError,
@@ -32,6 +35,7 @@ const RETRY_MS = 5_000;
 export class AuthService {
   private readonly fetch = inject(FETCH);
   private readonly live = inject(LiveService);
+  private readonly storage = pageStorage(inject(DOCUMENT).defaultView);
 
   private readonly _state = signal<AuthState>(UNKNOWN);
   private readonly _loaded = signal(false);
@@ -78,6 +82,8 @@ export class AuthService {
     try {
       this.apply(parseAuthState(await authRequest(this.fetch, 'GET', '/api/auth/me')));
       this._error.set(null);
+      // The next load may open its live connection while it boots (core/live/early-start.ts).
+      rememberViewing(this.storage, this.canView() && !this.setupRequired());
     } catch (error) {
       this._error.set(error instanceof Error ? error.message : String(error));
       if (error instanceof AuthRequestError && error.status === 404) {

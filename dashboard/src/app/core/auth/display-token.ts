@@ -1,5 +1,6 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, InjectionToken, inject, signal } from '@angular/core';
+import { pageStorage } from '../util/page-storage';
 
 /*
  * The display token of a paired wall screen, kept in this browser's local storage so the wall
@@ -23,7 +24,7 @@ export const PAGE_RELOAD = new InjectionToken<() => void>('PAGE_RELOAD', {
 
 @Injectable({ providedIn: 'root' })
 export class DisplayTokenStore {
-  private readonly storage = safeStorage(inject(DOCUMENT).defaultView);
+  private readonly storage = pageStorage(inject(DOCUMENT).defaultView);
   private readonly _token = signal<string | null>(this.storage?.getItem(STORAGE_KEY) ?? null);
   /** The stored token, null when this browser is not a paired screen. */
   readonly token = this._token.asReadonly();
@@ -45,14 +46,5 @@ export class DisplayTokenStore {
     const headers = new Headers(init?.headers);
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
     return { ...init, headers };
-  }
-}
-
-/** localStorage, or null where it is missing or refused (private mode, tests). */
-function safeStorage(win: Window | null): Storage | null {
-  try {
-    return win?.localStorage ?? null;
-  } catch {
-    return null;
   }
 }

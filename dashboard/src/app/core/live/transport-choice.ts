@@ -1,4 +1,5 @@
 import type { TransportName } from './live-socket';
+import { pageStorage } from '../util/page-storage';
 import {
   TransportPlan,
   WebSocketVerdict,
@@ -28,12 +29,8 @@ export interface TransportChoiceEnv {
 
 /** The environment of a page: its query, its origin, its localStorage if it may be used. */
 export function pageTransportEnv(win: Window | null): TransportChoiceEnv {
-  let storage: Storage | null = null;
-  try {
-    storage = win?.localStorage ?? null;
-  } catch {
-    // Private modes and sandboxed frames throw on access: run without memory.
-  }
+  // Private modes and sandboxed frames refuse storage: then it runs without memory.
+  const storage = pageStorage(win);
   const location = win?.location;
   return {
     storage,
