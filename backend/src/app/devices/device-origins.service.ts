@@ -3,6 +3,12 @@ import type { DeviceOrigin } from '@pulse/protocol';
 
 /** Skipped fields remembered per device (distinct names, newest first). */
 export const MAX_SKIPPED_PER_DEVICE = 16;
+/**
+ * A device's entry is refreshed at most this often (ms) from the same source: it is read by a
+ * person on the device view, and a device at 10 messages a second must not cost the ingest a
+ * merge of its skipped fields (allocations on the hot path) with each of them.
+ */
+export const ORIGIN_REFRESH_MS = 1000;
 
 /**
  * Where each device's messages come from (its ingest source) and which fields the source's
@@ -14,7 +20,7 @@ export const MAX_SKIPPED_PER_DEVICE = 16;
 export class DeviceOriginsService {
   private readonly origins = new Map<
     string,
-    { source: string; skipped: DeviceOrigin['skipped'] }
+    { source: string; skipped: DeviceOrigin['skipped']; refreshedAt: number }
   >();
 
   record(
@@ -24,8 +30,10 @@ export class DeviceOriginsService {
     now: number,
   ): void {
     let origin = this.origins.get(deviceId);
-    if (!origin) this.origins.set(deviceId, (origin = { source, skipped: [] }));
+    if (!origin) this.origins.set(deviceId, (origin = { source, skipped: [], refreshedAt: now }));
+    else if (origin.source === source && now - origin.refreshedAt < ORIGIN_REFRESH_MS) return;
     origin.source = source;
+    origin.refreshedAt = now;
     if (skipped.length === 0) return;
     const fresh = skipped.map(({ field, reason }) => ({ field, reason, at: now }));
     const names = new Set(fresh.map((s) => s.field));

@@ -85,6 +85,9 @@ export function switchValue(text: string): number | null {
  * the id length. Null when nothing is left.
  */
 export function toId(name: string): string | null {
+  // Most keys are ids already (`Temperature`, `ENERGY`): no rewriting (the ingest's hot path).
+  if (isValidId(name) && name.charCodeAt(0) !== 95 && name.charCodeAt(name.length - 1) !== 95)
+    return name;
   const id = name
     .replace(/[^A-Za-z0-9_.-]+/g, '_')
     .replace(/^_+|_+$/g, '')

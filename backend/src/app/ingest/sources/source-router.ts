@@ -248,6 +248,8 @@ export class SourceRouter {
           clock,
         ),
       );
+      // Fixed meta of the source, units the format read (most messages have neither).
+      if (!source.meta && !result.units) continue;
       const units = { ...source.meta?.units, ...result.units };
       const meta: DeviceMeta = {
         ...(source.meta?.group ? { group: source.meta.group } : {}),
