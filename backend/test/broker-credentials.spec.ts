@@ -120,8 +120,9 @@ const ACL = [
         LOG_LEVEL: 'warn',
       });
     });
+    if (!wrong) throw new Error('the gateway did not start');
     try {
-      const stats = await getJson<IngestStats>(`${wrong!.httpUrl}/api/stats`);
+      const stats = await getJson<IngestStats>(`${wrong.httpUrl}/api/stats`);
       expect(stats.body.broker).toMatchObject({ connected: false });
       expect(logs).toMatch(
         /broker refused to connect as MQTT_USERNAME \\?"gateway\\?".*MQTT_PASSWORD_FILE/,

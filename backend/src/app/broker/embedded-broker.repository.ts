@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 // Aedes 2 (MQTT 3.1, 3.1.1 and 5), ESM-only: loaded with require(esm) once built
 // (docs/decisions/0026-mqtt5-embedded-broker.md).
 import { Aedes } from 'aedes';
-import type { AedesOptions } from 'aedes';
 import { createServer, AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { CONFIG, Config, StartupError } from '../config/config';
