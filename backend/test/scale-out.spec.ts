@@ -1,4 +1,4 @@
-import type { AckResponse, IngestStats, Reading } from '@pulse/protocol';
+import type { AckResponse, AlertEvent, IngestStats, Reading } from '@pulse/protocol';
 import {
   Backend,
   collectAlerts,
@@ -225,6 +225,25 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     }
     // Each raise reached A's screen once, from whichever gateway held it.
     expect(alertsOnA.events.filter((e) => e.state === 'raised')).toHaveLength(hot.length);
+
+    // A screen that connects now, to either gateway, finds all four open in its snapshot,
+    // although each gateway's engine holds only the devices it owns.
+    for (const gateway of [a, b]) {
+      let snapshot: AlertEvent[] | null = null;
+      const late = await connectLive(gateway.httpUrl, ['websocket'], (socket) => {
+        socket.on('alerts', (alerts) => (snapshot = alerts));
+      });
+      sockets.push(late);
+      const got = await waitFor(() => snapshot, {
+        timeoutMs: 5000,
+        message: `the alerts snapshot of a screen on ${gateway === a ? 'A' : 'B'}`,
+      });
+      for (const alert of raised)
+        expect(got.find((open) => open.id === alert.id)).toMatchObject({
+          deviceId: alert.deviceId,
+          acknowledgedBy: 'admin',
+        });
+    }
   }, 30_000);
 
   it('when the gateway its screens are on is killed, they reconnect through nginx to the other and get readings again', async () => {

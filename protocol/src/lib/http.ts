@@ -143,6 +143,11 @@ export interface IngestStats {
     /** Readings frames written through engine.io (long-polling, or packets already queued). */
     engineWrites?: number;
     /**
+     * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
+     * those left out at the limit (PEER_ALERTS_MAX).
+     */
+    peerAlerts?: { open: number; refused: number };
+    /**
      * Conflation of slow clients: connections throttled now, times one was throttled (entered),
      * slowed further (demoted), back to every reading (recovered), merged frames written.
      */

@@ -96,6 +96,9 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
   private readonly groupOf: GroupLookup;
+  /** Settled once the store's state is loaded (onModuleInit); the live layer may ask before. */
+  private readonly started: Promise<void>;
+  private markStarted: () => void = () => undefined;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ALERT_RULES_FILE'>,
@@ -104,6 +107,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
     @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
   ) {
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.rulesFile = config.ALERT_RULES_FILE;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
     this.engine = new AlertEngine(undefined, {
@@ -132,6 +136,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
       void this.persist();
     }, ALERT_TICK_MS);
     this.timer.unref();
+    this.markStarted();
     const count = this.engine.rules().length;
     const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
     this.logger.log(
@@ -259,6 +264,15 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
 
   active(): AlertEvent[] {
     return this.engine.active();
+  }
+
+  /**
+   * The open alerts the store holds, every gateway's (several gateways share it): how a gateway
+   * that starts learns the ones its peers hold (the live snapshot). Empty without a store.
+   */
+  async openInStore(): Promise<AlertEvent[]> {
+    await this.started;
+    return this.store ? this.store.loadOpen() : [];
   }
 
   history(query: AlertQuery): AlertEvent[] {

@@ -13,6 +13,7 @@ import {
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
+import { PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {
   EncodedEvent,
@@ -49,6 +50,8 @@ export class LiveEmitter {
   private directWrites = 0;
   private engineWrites = 0;
   private roomListeners: { created: RoomListener; deleted: RoomListener } | null = null;
+  /** The other gateways' open alerts (several gateways), for the snapshot. */
+  private readonly peerAlerts = new PeerAlerts();
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
@@ -72,8 +75,13 @@ export class LiveEmitter {
       nsp.adapter.on('create-room', this.roomListeners.created);
       nsp.adapter.on('delete-room', this.roomListeners.deleted);
     }
-    // A peer's alert, to this gateway's clients only (it sent it to its own).
-    if (this.peers?.enabled) nsp.on('pulse:alert', (alert) => this.emitLocalAlert(alert));
+    // A peer's alert, to this gateway's clients only (it sent it to its own), and into the
+    // peers' open alerts a new client's snapshot includes.
+    if (this.peers?.enabled)
+      nsp.on('pulse:alert', (alert) => {
+        this.peerAlerts.peer(alert);
+        this.emitLocalAlert(alert);
+      });
     this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
   }
 
@@ -201,6 +209,12 @@ export class LiveEmitter {
     return { direct: this.directWrites, engine: this.engineWrites };
   }
 
+  /** The other gateways' open alerts held for snapshots (undefined with one gateway). */
+  peerAlertStats(): { open: number; refused: number } | undefined {
+    if (!this.peers?.enabled) return undefined;
+    return { open: this.peerAlerts.size, refused: this.peerAlerts.refused };
+  }
+
   /**
    * One `devices` event per audience: the fleet room gets the whole batch, each group room the
    * devices of its group (its members outside the fleet room), each device room its device (its
@@ -234,6 +248,7 @@ export class LiveEmitter {
    * group-scoped ones only when the device is in their scope; with peers, to theirs too.
    */
   emitAlert(alert: AlertEvent): void {
+    this.peerAlerts.local(alert);
     this.emitLocalAlert(alert);
     // Peers apply their own audience: `except` names this gateway's sockets only.
     if (this.peers?.enabled) this.nsp?.serverSideEmit('pulse:alert', alert);
@@ -272,12 +287,29 @@ export class LiveEmitter {
     this.nsp?.local.emit('gateway', status); // this gateway's broker connection
   }
 
-  /** Snapshot, then deltas: the broker status and the active alerts, to a new client. */
+  /**
+   * Snapshot, then deltas: the broker status and the active alerts, to a new client. With peers,
+   * `activeAlerts` (this gateway's engine: the devices it owns) plus the peers' open ones.
+   */
   greet(socket: LiveSocket, activeAlerts: AlertEvent[]): void {
     socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
-    socket.emit(
-      'alerts',
-      this.audience ? this.audience.visible(socket.data.principal, activeAlerts) : activeAlerts,
+    const all = this.peerAlerts.with(activeAlerts);
+    socket.emit('alerts', this.audience ? this.audience.visible(socket.data.principal, all) : all);
+  }
+
+  /**
+   * Several gateways: learn the open alerts the peers held before this one started, from `load`
+   * (the shared store's open list); events that arrive meanwhile win (see PeerAlerts).
+   */
+  seedPeerAlerts(load: () => Promise<AlertEvent[]>): void {
+    if (!this.peers?.enabled) return;
+    this.peerAlerts.beginSeed();
+    load().then(
+      (alerts) => this.peerAlerts.seed(alerts),
+      (error: Error) => {
+        this.peerAlerts.seed([]);
+        this.logger.warn(`the other gateways' open alerts were not loaded: ${error.message}`);
+      },
     );
   }
 

@@ -88,6 +88,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   /** Nest calls it once the adapter built the server, before anything listens. */
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);
+    this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
     // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
     if (this.peers?.enabled)
@@ -139,6 +140,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       directWrites: writes.direct,
       engineWrites: writes.engine,
+      peerAlerts: this.emitter.peerAlertStats(),
       conflation: this.lag.conflation(),
       gatewayLoad: this.load?.stats(),
       summary: this.summaryPush?.stats(),

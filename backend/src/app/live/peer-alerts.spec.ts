@@ -1,0 +1,80 @@
+import type { AlertEvent } from '@pulse/protocol';
+import { PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
+
+const alert = (id: string, patch: Partial<AlertEvent> = {}): AlertEvent => ({
+  id,
+  ruleId: 'hot',
+  deviceId: `dev-${id}`,
+  metric: 't',
+  severity: 'major',
+  state: 'raised',
+  message: 't above 50',
+  value: 80,
+  raisedAt: 1,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  clearedAt: null,
+  ruleName: 'hot',
+  threshold: 50,
+  updatedAt: 1,
+  flapping: false,
+  count: 1,
+  active: true,
+  ackNote: null,
+  ...patch,
+});
+
+describe('PeerAlerts', () => {
+  it("adds the peers' open alerts to this gateway's own, each once, and drops them once closed", () => {
+    const sut = new PeerAlerts();
+    sut.peer(alert('a'));
+    sut.peer(alert('b'));
+    sut.peer(alert('a', { state: 'acknowledged', acknowledgedBy: 'ana' }));
+    const mine = [alert('m')];
+    expect(sut.with(mine).map((x) => [x.id, x.state])).toEqual([
+      ['m', 'raised'],
+      ['a', 'acknowledged'],
+      ['b', 'raised'],
+    ]);
+    sut.peer(alert('b', { state: 'cleared', active: false }));
+    expect(sut.with([]).map((x) => x.id)).toEqual(['a']);
+  });
+
+  it('leaves an alert to this gateway once its own engine speaks of it (taken over)', () => {
+    const sut = new PeerAlerts();
+    sut.peer(alert('a'));
+    // Listed once, this gateway's copy first, while both know it.
+    expect(sut.with([alert('a', { count: 2 })]).map((x) => [x.id, x.count])).toEqual([['a', 2]]);
+    sut.local(alert('a', { count: 2 }));
+    expect(sut.size).toBe(0);
+  });
+
+  it('takes the store’s open list at start, but not what an event said in the meantime', () => {
+    const sut = new PeerAlerts();
+    sut.beginSeed();
+    sut.peer(alert('closed-meanwhile', { active: false, state: 'cleared' }));
+    sut.peer(alert('acked-meanwhile', { state: 'acknowledged' }));
+    sut.seed([
+      alert('closed-meanwhile'),
+      alert('acked-meanwhile'),
+      alert('old'),
+      alert('gone', { active: false }),
+    ]);
+    expect(sut.with([]).map((x) => [x.id, x.state])).toEqual([
+      ['acked-meanwhile', 'acknowledged'],
+      ['old', 'raised'],
+    ]);
+    // Seeded once: later events apply as usual.
+    sut.peer(alert('old', { active: false }));
+    expect(sut.size).toBe(1);
+  });
+
+  it('keeps at most PEER_ALERTS_MAX, counting the ones it leaves out', () => {
+    const sut = new PeerAlerts();
+    for (let i = 0; i < PEER_ALERTS_MAX + 5; i++) sut.peer(alert(String(i)));
+    expect(sut.size).toBe(PEER_ALERTS_MAX);
+    expect(sut.refused).toBe(5);
+    sut.peer(alert('0', { state: 'acknowledged' })); // one already kept is still updated
+    expect(sut.refused).toBe(5);
+  });
+});
