@@ -1,4 +1,10 @@
-import type { AckResponse, AlertEvent, IngestStats, Reading } from '@pulse/protocol';
+import type {
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertEvent,
+  IngestStats,
+  Reading,
+} from '@pulse/protocol';
 import {
   Backend,
   collectAlerts,
@@ -243,6 +249,10 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
           deviceId: alert.deviceId,
           acknowledgedBy: 'admin',
         });
+      // And so does the REST list.
+      const listed = await getJson<ActiveAlertsResponse>(`${gateway.httpUrl}/api/alerts`);
+      for (const alert of raised)
+        expect(listed.body.alerts.map((open) => open.id)).toContain(alert.id);
     }
   }, 30_000);
 

@@ -26,6 +26,10 @@ const SEVERITY_RANK: Record<AlertSeverity, number> = Object.fromEntries(
   ALERT_SEVERITIES.map((severity, i) => [severity, i]),
 ) as Record<AlertSeverity, number>;
 
+/** The active list's order: most severe first, newest first. */
+export const byActiveOrder = (a: AlertEvent, b: AlertEvent): number =>
+  SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.raisedAt - a.raisedAt;
+
 export class AlertLifecycle implements AlertTransitions {
   private readonly openById = new Map<string, OpenAlert>();
   private readonly openByKey = new Map<string, OpenAlert>();
@@ -47,9 +51,7 @@ export class AlertLifecycle implements AlertTransitions {
   active(): AlertEvent[] {
     const list: AlertEvent[] = [];
     for (const open of this.openById.values()) list.push({ ...open.event });
-    return list.sort(
-      (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.raisedAt - a.raisedAt,
-    );
+    return list.sort(byActiveOrder);
   }
 
   /**

@@ -44,7 +44,7 @@ export class AlertsController {
   @ScopeFiltered()
   @Get()
   active(@CurrentPrincipal() principal: Principal): ActiveAlertsResponse {
-    return { alerts: this.inScope(principal, this.alerts.active()) };
+    return { alerts: this.inScope(principal, this.alerts.activeEverywhere()) };
   }
 
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */

@@ -26,6 +26,7 @@ import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { AlertEngine, GroupLookup } from './alert-engine';
+import { byActiveOrder } from './alert-lifecycle';
 import { AlertJournal } from './alert-journal';
 import { ALERT_STORE, AlertStore } from './alert-store';
 import {
@@ -96,6 +97,8 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
   private readonly groupOf: GroupLookup;
+  /** Several gateways: adds the other gateways' open alerts to a list of this one's (live layer). */
+  private addPeers: ((local: AlertEvent[]) => AlertEvent[]) | null = null;
   /** Settled once the store's state is loaded (onModuleInit); the live layer may ask before. */
   private readonly started: Promise<void>;
   private markStarted: () => void = () => undefined;
@@ -264,6 +267,22 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
 
   active(): AlertEvent[] {
     return this.engine.active();
+  }
+
+  /** Set by the live layer, which follows the other gateways' alerts (live/peer-alerts.ts). */
+  withPeers(add: (local: AlertEvent[]) => AlertEvent[]): void {
+    this.addPeers = add;
+  }
+
+  /**
+   * The fleet's active list (`GET /api/alerts`): this gateway's engine's, plus, with several
+   * gateways, the open alerts the others hold; most severe first, newest first.
+   */
+  activeEverywhere(): AlertEvent[] {
+    const local = this.engine.active();
+    if (!this.addPeers) return local;
+    const all = this.addPeers(local);
+    return all.length === local.length ? local : all.sort(byActiveOrder);
   }
 
   /**

@@ -209,6 +209,11 @@ export class LiveEmitter {
     return { direct: this.directWrites, engine: this.engineWrites };
   }
 
+  /** `local` and the other gateways' open alerts not among them (see PeerAlerts). */
+  withPeerAlerts(local: AlertEvent[]): AlertEvent[] {
+    return this.peerAlerts.with(local);
+  }
+
   /** The other gateways' open alerts held for snapshots (undefined with one gateway). */
   peerAlertStats(): { open: number; refused: number } | undefined {
     if (!this.peers?.enabled) return undefined;

@@ -89,6 +89,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);
     this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
+    if (this.peers?.enabled) this.alerts.withPeers((local) => this.emitter.withPeerAlerts(local));
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
     // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
     if (this.peers?.enabled)
