@@ -99,9 +99,6 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private readonly groupOf: GroupLookup;
   /** Several gateways: adds the other gateways' open alerts to a list of this one's (live layer). */
   private addPeers: ((local: AlertEvent[]) => AlertEvent[]) | null = null;
-  /** Settled once the store's state is loaded (onModuleInit); the live layer may ask before. */
-  private readonly started: Promise<void>;
-  private markStarted: () => void = () => undefined;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ALERT_RULES_FILE'>,
@@ -110,7 +107,6 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
     @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
   ) {
-    this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.rulesFile = config.ALERT_RULES_FILE;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
     this.engine = new AlertEngine(undefined, {
@@ -139,7 +135,6 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
       void this.persist();
     }, ALERT_TICK_MS);
     this.timer.unref();
-    this.markStarted();
     const count = this.engine.rules().length;
     const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
     this.logger.log(
@@ -275,7 +270,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   }
 
   /**
-   * The fleet's active list (`GET /api/alerts`): this gateway's engine's, plus, with several
+   * The fleet's active list (`GET /api/alerts`, a new client's snapshot): this gateway's engine's, plus, with several
    * gateways, the open alerts the others hold; most severe first, newest first.
    */
   activeEverywhere(): AlertEvent[] {
@@ -290,7 +285,6 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
    * that starts learns the ones its peers hold (the live snapshot). Empty without a store.
    */
   async openInStore(): Promise<AlertEvent[]> {
-    await this.started;
     return this.store ? this.store.loadOpen() : [];
   }
 

@@ -76,12 +76,14 @@ export class LiveEmitter {
       nsp.adapter.on('delete-room', this.roomListeners.deleted);
     }
     // A peer's alert, to this gateway's clients only (it sent it to its own), and into the
-    // peers' open alerts a new client's snapshot includes.
-    if (this.peers?.enabled)
+    // peers' open alerts a new client's snapshot includes; from here on events beat the seed.
+    if (this.peers?.enabled) {
+      this.peerAlerts.beginSeed();
       nsp.on('pulse:alert', (alert) => {
         this.peerAlerts.peer(alert);
         this.emitLocalAlert(alert);
       });
+    }
     this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
   }
 
@@ -293,13 +295,15 @@ export class LiveEmitter {
   }
 
   /**
-   * Snapshot, then deltas: the broker status and the active alerts, to a new client. With peers,
-   * `activeAlerts` (this gateway's engine: the devices it owns) plus the peers' open ones.
+   * Snapshot, then deltas: the broker status and the active alerts (with peers, theirs too: see
+   * {@link withPeerAlerts}), to a new client.
    */
   greet(socket: LiveSocket, activeAlerts: AlertEvent[]): void {
     socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
-    const all = this.peerAlerts.with(activeAlerts);
-    socket.emit('alerts', this.audience ? this.audience.visible(socket.data.principal, all) : all);
+    socket.emit(
+      'alerts',
+      this.audience ? this.audience.visible(socket.data.principal, activeAlerts) : activeAlerts,
+    );
   }
 
   /**
@@ -308,7 +312,6 @@ export class LiveEmitter {
    */
   seedPeerAlerts(load: () => Promise<AlertEvent[]>): void {
     if (!this.peers?.enabled) return;
-    this.peerAlerts.beginSeed();
     load().then(
       (alerts) => this.peerAlerts.seed(alerts),
       (error: Error) => {

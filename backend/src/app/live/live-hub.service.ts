@@ -159,10 +159,7 @@ export class LiveHubService implements LivePublisher {
   private relay(room: string, except: readonly string[], readings: readonly Reading[]): void {
     if (this.closed || readings.length === 0) return;
     this.enqueue(this.relayed, room, except, readings);
-    if (this.full) {
-      this.cancelTimer();
-      this.flush();
-    } else this.schedule();
+    this.flushOrSchedule();
   }
 
   /** Queue readings of one device for its device room, its group's room and the fleet room. */
@@ -189,7 +186,11 @@ export class LiveHubService implements LivePublisher {
       );
       queued = true;
     }
-    if (!queued) return;
+    if (queued) this.flushOrSchedule();
+  }
+
+  /** After an enqueue: at once when a room buffer filled up, else on the tick. */
+  private flushOrSchedule(): void {
     if (this.full) {
       this.cancelTimer();
       this.flush();
@@ -323,6 +324,21 @@ export class LiveHubService implements LivePublisher {
     this.timerDueAt = Infinity;
   }
 
+  /** One send per room with readings, then the buffers are empty. */
+  private sendAll(
+    buffers: Map<string, RoomBuffer>,
+    send: (room: string, except: readonly string[], batch: Reading[]) => void,
+  ): void {
+    for (const [room, buffer] of buffers) {
+      const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
+      if (batch.length === 0) continue;
+      send(room, buffer.except, batch);
+      this.emits++;
+      this.readingsSent += batch.length;
+    }
+    buffers.clear();
+  }
+
   private readonly flush = (): void => {
     this.timer = null;
     this.timerDueAt = Infinity;
@@ -330,22 +346,10 @@ export class LiveHubService implements LivePublisher {
     if (this.buffers.size === 0 && this.relayed.size === 0) return;
     const startedAt = this.clock.now();
     const cpuBefore = this.clock.cpu();
-    for (const [room, buffer] of this.buffers) {
-      const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
-      if (batch.length === 0) continue;
-      this.fanOut.send(room, buffer.except, batch);
-      this.emits++;
-      this.readingsSent += batch.length;
-    }
-    this.buffers.clear();
-    for (const [room, buffer] of this.relayed) {
-      const batch = buffer.start === 0 ? buffer.readings : buffer.readings.slice(buffer.start);
-      if (batch.length === 0) continue;
-      this.fanOut.sendLocal?.(room, buffer.except, batch);
-      this.emits++;
-      this.readingsSent += batch.length;
-    }
-    this.relayed.clear();
+    this.sendAll(this.buffers, (room, except, batch) => this.fanOut.send(room, except, batch));
+    this.sendAll(this.relayed, (room, except, batch) =>
+      this.fanOut.sendLocal?.(room, except, batch),
+    );
     const endedAt = this.clock.now();
     const cost = Math.max(0, this.clock.cpu() - cpuBefore);
     this.flushes++;

@@ -1,4 +1,4 @@
-import { Inject, Logger, Optional } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   AckResponse,
@@ -57,7 +57,9 @@ const DISCONNECT_REASONS = new Set([
  * (LagMonitor) or read engine internals.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
-export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket> {
+export class LiveGateway
+  implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket>, OnApplicationBootstrap
+{
   private readonly logger = new Logger('LiveGateway');
   /** Disconnects by Socket.IO reason (ping timeout, transport close, …). */
   private readonly disconnects = new Map<string, number>();
@@ -85,10 +87,17 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     @Optional() @Inject(READINGS_FAN_OUT) private readonly fanOut?: ReadingsFanOut,
   ) {}
 
+  /**
+   * After every module's init (the alert store is loaded by then): several gateways learn the
+   * open alerts their peers held before this one started.
+   */
+  onApplicationBootstrap(): void {
+    this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
+  }
+
   /** Nest calls it once the adapter built the server, before anything listens. */
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);
-    this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
     if (this.peers?.enabled) this.alerts.withPeers((local) => this.emitter.withPeerAlerts(local));
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
     // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
@@ -187,7 +196,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   private greetAndListen(socket: LiveSocket): void {
     // Snapshot, then deltas: `alert` events reach every socket of the namespace (a group-scoped
     // one: its groups' only, see AlertAudience).
-    this.emitter.greet(socket, this.alerts.active());
+    this.emitter.greet(socket, this.alerts.activeEverywhere());
     socket.on('disconnect', this.onDisconnect);
     // Untrusted input: never assume the shape of the arguments or that an ack was given.
     socket.on('subscribe', this.onSubscribe);
