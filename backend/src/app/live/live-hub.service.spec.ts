@@ -11,6 +11,11 @@ import {
   FLUSH_AT_READINGS,
   FLUSH_GAP_FACTOR,
   IDLE_MS,
+  IDLE_GAP_FACTOR,
+  gapFactorFor,
+  BUSY_WINDOW_MS,
+  HIGH_BUSY,
+  LOW_BUSY,
   LiveEvents,
   LiveHubService,
   ROOM_BUFFER_LIMIT,
@@ -138,6 +143,74 @@ describe('LiveHubService', () => {
     expect(sink.emitted).toHaveLength(1);
     jest.advanceTimersByTime(1);
     expect(sink.emitted.map((e) => e.batch.length)).toEqual([1, 2]);
+  });
+
+  describe('with the event loop load measured', () => {
+    /** Share of wall time the fake loop spends active. */
+    let busyShare: number;
+    const t0 = 1_000_000;
+    let hub: LiveHubService;
+
+    beforeEach(() => {
+      busyShare = 0;
+      hub = new LiveHubService({ FLUSH_MS: 50 }, sink, sink, {
+        now: () => Date.now() + spentMs,
+        cpu: () => spentMs,
+        active: () => (Date.now() + spentMs - t0) * busyShare,
+      });
+    });
+
+    afterEach(() => hub.close());
+
+    /** One flush at t0 (starts the window), BUSY_WINDOW_MS of the given load, one flush (samples it). */
+    const loadFor = (share: number) => {
+      busyShare = share;
+      sink.rooms.add(deviceRoom('d1'));
+      sink.costPerEmit = 2;
+      hub.publishReadings('d1', undefined, [reading('d1', 1)]);
+      jest.advanceTimersByTime(0);
+      jest.advanceTimersByTime(BUSY_WINDOW_MS);
+      hub.publishReadings('d1', undefined, [reading('d1', 2)]);
+      jest.advanceTimersByTime(0);
+      sink.emitted = [];
+    };
+
+    /** Timer ms until two readings published 1 ms after a flush go out (in one batch). */
+    const waitOfCloseReadings = () => {
+      jest.advanceTimersByTime(1);
+      hub.publishReadings('d1', undefined, [reading('d1', 3)]);
+      hub.publishReadings('d1', undefined, [reading('d1', 4)]);
+      for (let waited = 1; waited <= 100; waited++) {
+        jest.advanceTimersByTime(1);
+        if (sink.emitted.length > 0) {
+          expect(sink.emitted.map((e) => e.batch.length)).toEqual([2]);
+          return waited;
+        }
+      }
+      return Infinity;
+    };
+
+    it('sends readings close together after IDLE_GAP_FACTOR × cost while the loop has room', () => {
+      loadFor(LOW_BUSY - 0.1);
+      // The gap runs from the flush's end (the clock's time after its cost); the readings came
+      // 1 ms after it, so they wait the gap less that 1 ms.
+      expect(waitOfCloseReadings()).toBe(2 * IDLE_GAP_FACTOR - 1);
+    });
+
+    it('keeps the full FLUSH_GAP_FACTOR once the loop is HIGH_BUSY or busier', () => {
+      loadFor(HIGH_BUSY + 0.1);
+      expect(waitOfCloseReadings()).toBe(2 * FLUSH_GAP_FACTOR - 1);
+    });
+
+    it('scales the factor linearly between LOW_BUSY and HIGH_BUSY', () => {
+      expect(gapFactorFor(0)).toBe(IDLE_GAP_FACTOR);
+      expect(gapFactorFor(LOW_BUSY)).toBe(IDLE_GAP_FACTOR);
+      expect(gapFactorFor((LOW_BUSY + HIGH_BUSY) / 2)).toBeCloseTo(
+        (IDLE_GAP_FACTOR + FLUSH_GAP_FACTOR) / 2,
+      );
+      expect(gapFactorFor(HIGH_BUSY)).toBe(FLUSH_GAP_FACTOR);
+      expect(gapFactorFor(1)).toBe(FLUSH_GAP_FACTOR);
+    });
   });
 
   it('coalesces readings under load into one emit per room per FLUSH_MS at most', () => {
