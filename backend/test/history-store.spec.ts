@@ -121,6 +121,26 @@ describe.each(adapters)('history store contract: %s', (_name, make, available) =
     expect(await store.metricsOf('c1')).toEqual(['a']);
   });
 
+  run(
+    'keeps the first of two readings with the same ts in one batch, whatever the series around them',
+    async () => {
+      const t0 = Date.UTC(2026, 11, 1, 10, 30);
+      // Series interleaved as a batch of the ingest has them (by arrival, not by series).
+      const written = await store.write({
+        deviceIds: ['c6', 'c7', 'c6', 'c7', 'c6'],
+        metrics: ['a', 'a', 'a', 'a', 'a'],
+        ts: [t0 + 1000, t0, t0 + 1000, t0, t0],
+        values: [1, 7, 2, 8, 0],
+      });
+      expect(written).toBe(3);
+      expect(await store.readRaw('c6', 'a', t0, t0 + 2000, 10)).toEqual({
+        ts: [t0, t0 + 1000],
+        values: [0, 1],
+      });
+      expect(await store.readRaw('c7', 'a', t0, t0 + 2000, 10)).toEqual({ ts: [t0], values: [7] });
+    },
+  );
+
   run('maintains 1 min and 1 h rollups as data arrives, a duplicate counted once', async () => {
     const t0 = Date.UTC(2026, 11, 1, 11);
     await store.write(batch('c2', 'a', [t0 + 1000, t0 + 2000], [5, 1]));
