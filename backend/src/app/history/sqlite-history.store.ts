@@ -388,7 +388,7 @@ export class SqliteHistoryStore implements port.HistoryStore {
 
   async close(): Promise<void> {
     if (!this.db?.open) return;
-    this.reader.close();
+    if (this.reader?.open) this.reader.close();
     // The held minutes are written now (at the next open, repair would find them anyway).
     if (!this.needsRepair)
       this.db.transaction(() => this.held.drain().forEach((a) => this.writeMinute(a)))();
