@@ -16,6 +16,8 @@ import * as port from './history-store';
  */
 
 const DAY_MS = 86_400_000;
+/** SQLSTATE of a duplicate key. */
+const UNIQUE_VIOLATION = '23505';
 /** Partitions made ahead of today at boot and on each retention pass. */
 const DAYS_AHEAD = 2;
 
@@ -108,19 +110,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     await this.ensurePartitions(days);
     return inTransaction(this.pool, async (client) => {
       const ids = await this.resolveSeries(client, batch);
-      const inserted = await client.query({
-        text: `INSERT INTO history_raw (series_id, ts, value)
-               SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[])
-               ON CONFLICT DO NOTHING RETURNING series_id, ts, value`,
-        values: [ids, batch.ts, batch.values],
-        rowMode: 'array',
-      });
-      const cols: [number[], number[], number[]] = [[], [], []];
-      for (const row of inserted.rows as [number, number, number][]) {
-        cols[0].push(row[0]);
-        cols[1].push(row[1]);
-        cols[2].push(row[2]);
-      }
+      const cols = await this.insertRaw(client, ids, batch);
       for (const resolution of ['1m', '1h'] as const) {
         const r = rollupOf(cols[0], cols[1], cols[2], resolution);
         if (r.bucket.length === 0) continue;
@@ -135,8 +125,46 @@ export class PostgresHistoryStore implements port.HistoryStore {
           r.count,
         ]);
       }
-      return inserted.rowCount ?? 0;
+      return cols[0].length;
     });
+  }
+
+  /**
+   * The batch's raw rows; answers the rows that were new (the rollups count only those). First
+   * as a plain insert, in a savepoint: a batch without a duplicate (nearly all) needs neither
+   * `ON CONFLICT` (speculative insertion) nor its rows sent back, which measured ~2× the raw
+   * insert's speed. A duplicate (a retried batch, the journal's replay) rolls that back and the
+   * batch goes again with `ON CONFLICT DO NOTHING RETURNING`, which keeps the first of each key.
+   */
+  private async insertRaw(
+    client: PoolClient,
+    ids: number[],
+    batch: port.WriteBatch,
+  ): Promise<[number[], number[], number[]]> {
+    const values = [ids, batch.ts, batch.values];
+    const rows = 'SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[])';
+    await client.query('SAVEPOINT raw_batch');
+    try {
+      await client.query(`INSERT INTO history_raw (series_id, ts, value) ${rows}`, values);
+      await client.query('RELEASE SAVEPOINT raw_batch');
+      return [ids, batch.ts, batch.values];
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT raw_batch');
+    }
+    const inserted = await client.query({
+      text: `INSERT INTO history_raw (series_id, ts, value) ${rows}
+             ON CONFLICT DO NOTHING RETURNING series_id, ts, value`,
+      values,
+      rowMode: 'array',
+    });
+    const cols: [number[], number[], number[]] = [[], [], []];
+    for (const row of inserted.rows as [number, number, number][]) {
+      cols[0].push(row[0]);
+      cols[1].push(row[1]);
+      cols[2].push(row[2]);
+    }
+    return cols;
   }
 
   /** Series ids of every value of the batch, creating the series not seen before. */
