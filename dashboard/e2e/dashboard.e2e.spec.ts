@@ -229,9 +229,12 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
     await shot(wall, 'wall-disconnected.png');
 
     // Restart while the page is deep in its backoff, so the gateway collects
-    // readings the page has not seen: they must come back with the acknowledgement.
-    await waitFor(async () => Number(await attr(page, '.conn', 'data-attempt')) >= 4, {
-      timeoutMs: 30_000,
+    // readings the page has not seen: they must come back with the acknowledgement. Right
+    // after the 5th failed retry the next one is 8–16 s away (1 s doubling, 50–100 % jitter),
+    // far more than a restart takes; after the 4th it was 4–8 s, and a slow start on a loaded
+    // machine met the page's retry within a second.
+    await waitFor(async () => Number(await attr(page, '.conn', 'data-attempt')) >= 5, {
+      timeoutMs: 40_000,
       message: 'a few failed retries',
     });
     backend = await startBuiltBackend(ports, data.env);
