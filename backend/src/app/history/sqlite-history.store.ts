@@ -157,7 +157,7 @@ export class SqliteHistoryStore implements port.HistoryStore {
       const minute = minuteOf(newest);
       this.held.seed(id, minute);
       let agg: Aggregate | null = null;
-      for (const [ts, value] of s.readRaw.iterate(id, minute, minute + MINUTE, 1e9) as Iterable<
+      for (const [ts, value] of s.write.raw.iterate(id, minute, minute + MINUTE, 1e9) as Iterable<
         [number, number]
       >) {
         const one = { min: value, minTs: ts, max: value, maxTs: ts, sum: value, count: 1 };
@@ -165,7 +165,7 @@ export class SqliteHistoryStore implements port.HistoryStore {
       }
       if (agg) this.put(s.replace['1m'], agg);
       const hour = hourOf(newest);
-      const rows = port.rollupRowsOf(s.readRollup['1m'].iterate(id, hour, hour + HOUR));
+      const rows = port.rollupRowsOf(s.write['1m'].iterate(id, hour, hour + HOUR));
       const hourly = foldRows(id, hour, rows);
       if (hourly) this.put(s.replace['1h'], hourly);
     }
@@ -236,25 +236,10 @@ export class SqliteHistoryStore implements port.HistoryStore {
       newest: db
         .prepare('SELECT ts FROM history_raw WHERE series_id = ? ORDER BY ts DESC LIMIT 1')
         .pluck(),
-      readRaw: db
-        .prepare(
-          'SELECT ts, value FROM history_raw WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-        )
-        .raw(),
-      readRollup: {
-        '1m': this.rollupReader(db, 'history_1m'),
-        '1h': this.rollupReader(db, 'history_1h'),
-      },
-      /** Queries' statements, on the read connection. */
-      query: {
-        raw: this.reader
-          .prepare(
-            'SELECT ts, value FROM history_raw WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
-          )
-          .raw(),
-        '1m': this.rollupReader(this.reader, 'history_1m'),
-        '1h': this.rollupReader(this.reader, 'history_1h'),
-      },
+      /** Range reads on the writer (inside its transactions: repair). */
+      write: this.rangeReaders(db),
+      /** Range reads of queries, on the read connection. */
+      query: this.rangeReaders(this.reader),
       metrics: this.reader
         .prepare('SELECT metric FROM history_series WHERE device_id = ? ORDER BY metric')
         .pluck(),
@@ -269,13 +254,24 @@ export class SqliteHistoryStore implements port.HistoryStore {
     };
   }
 
-  private rollupReader(db: BetterSqlite3.Database, table: string) {
-    return db
-      .prepare(
-        `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM ${table}
-         WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
-      )
-      .raw();
+  /** A series' raw rows and rollup rows over a range, prepared on one connection. */
+  private rangeReaders(db: BetterSqlite3.Database) {
+    const rollup = (table: string) =>
+      db
+        .prepare(
+          `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM ${table}
+           WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`,
+        )
+        .raw();
+    return {
+      raw: db
+        .prepare(
+          'SELECT ts, value FROM history_raw WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?',
+        )
+        .raw(),
+      '1m': rollup('history_1m'),
+      '1h': rollup('history_1h'),
+    };
   }
 
   /**
