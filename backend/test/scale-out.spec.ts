@@ -2,9 +2,11 @@ import type {
   AckResponse,
   ActiveAlertsResponse,
   AlertEvent,
+  FleetSummaryPage,
   IngestStats,
   Reading,
 } from '@pulse/protocol';
+import { DS } from '@pulse/protocol';
 import {
   Backend,
   collectAlerts,
@@ -253,6 +255,55 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       const listed = await getJson<ActiveAlertsResponse>(`${gateway.httpUrl}/api/alerts`);
       for (const alert of raised)
         expect(listed.body.alerts.map((open) => open.id)).toContain(alert.id);
+    }
+  }, 30_000);
+
+  it("every gateway's fleet summary shows each device's latest value, last seen and open alerts, whichever gateway ingested or owns it", async () => {
+    // Mosquitto hands each reading to one gateway: the last reading of a device lands on one of
+    // them, and each alert is held by the device's owner. An overview on either gateway must
+    // still show the newest value and every open alert (here the alert test's four hot devices).
+    const ids = ['sum-1', 'sum-2', 'sum-3', 'sum-4', 'sum-5', 'sum-6'];
+    const last = new Map<string, number>();
+    for (let round = 0; round < 5; round++)
+      for (const [i, id] of ids.entries()) {
+        const t = 100 * (i + 1) + round;
+        last.set(id, t);
+        await publishTelemetry(device, id, { ts: Date.now(), values: { t } });
+      }
+    const hot = ['hot-1', 'hot-2', 'hot-3', 'hot-4'];
+    for (const [name, gateway] of [
+      ['A', gateways[0]],
+      ['B', gateways[1]],
+    ] as const) {
+      const summaryOf = async () =>
+        (await getJson<FleetSummaryPage>(`${gateway.httpUrl}/api/fleet/summary?limit=1000`)).body;
+      const seen = (page: FleetSummaryPage, id: string) => {
+        const row = page.devices.find((d) => d[DS.id] === id);
+        const t = row?.[DS.values][page.metrics.indexOf('t')];
+        return { t, age: row?.[DS.age], alert: row?.[DS.alert] };
+      };
+      const page = await waitFor(
+        async () => {
+          const page = await summaryOf();
+          const current =
+            ids.every((id) => seen(page, id).t === last.get(id)) &&
+            hot.every((id) => seen(page, id).alert?.[0] === 'major');
+          return current ? page : null;
+        },
+        { timeoutMs: 5000, intervalMs: 200, message: `the fleet summary on ${name} to catch up` },
+      ).catch(async (error: Error) => {
+        const page = await summaryOf();
+        throw new Error(
+          `${error.message}: ${JSON.stringify([...ids, ...hot].map((id) => [id, seen(page, id)]))}`,
+        );
+      });
+      for (const id of ids) expect(seen(page, id).age).toBeLessThan(10_000);
+      for (const id of hot) expect(seen(page, id).alert).toEqual(['major', 1]);
+      // What crossed is counted, and nothing either gateway sent was refused.
+      const shared = (await stats(gateway)).live.summary?.shared;
+      expect(shared).toMatchObject({ rejected: 0 });
+      expect(shared?.published).toBeGreaterThan(0);
+      expect(shared?.devices).toBeGreaterThan(0);
     }
   }, 30_000);
 

@@ -135,9 +135,18 @@ export interface IngestStats {
     disconnects?: Record<string, number>;
     /**
      * The fleet summary: devices it holds, `summary` pushes sent, metric names left out of its
-     * table because it was full (LIMITS.maxSummaryMetrics).
+     * table because it was full (LIMITS.maxSummaryMetrics), open alerts of devices not known yet
+     * left out because 10,000 such devices were waiting. Several gateways (`shared`): share
+     * messages published to and received from the other gateways, devices applied from them, and
+     * malformed messages or devices ignored.
      */
-    summary?: { devices: number; pushes: number; droppedMetrics: number };
+    summary?: {
+      devices: number;
+      pushes: number;
+      droppedMetrics: number;
+      droppedAlerts?: number;
+      shared?: { published: number; received: number; devices: number; rejected: number };
+    };
     /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */
     directWrites?: number;
     /** Readings frames written through engine.io (long-polling, or packets already queued). */

@@ -72,7 +72,8 @@ export type EvictListener = (deviceId: string) => void;
  * device said so and has not spoken since). The device's next message or its retained status
  * settles it.
  *
- * Written only by the ingest (the `apply*` calls); read by the live subscriptions, the alerts
+ * Written only by the ingest (the `apply*` calls) and, for devices other gateways ingested, by
+ * their share of the fleet summary (`applyShared`, live/summary-peers.ts); read by the live subscriptions, the alerts
  * (groups), the devices controller and stats. Owns the device records and groups and when they
  * are written; must not publish the changes it returns (the ingest does), keep readings
  * (HistoryService does) nor hold SQL (the store does).
@@ -245,6 +246,36 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
       if (changed) this.queue.changedNow(state);
       else this.queue.seenNow(state);
     }
+    return changed ? toInfo(state) : null;
+  }
+
+  /**
+   * A device another gateway ingested readings of (several gateways: its share of the fleet
+   * summary, see live/summary-peers.ts): known from now on, last seen and newest reading time
+   * moved forward, metrics learned. Only what a client is shown (a new device or metric) is
+   * written to the store; last seen is written by the gateway that ingested the reading.
+   * Returns like {@link applyReadings}.
+   */
+  applyShared(
+    deviceId: string,
+    lastSeen: number,
+    lastTs: number,
+    metrics: readonly string[],
+  ): DeviceInfo | null | undefined {
+    const created = !this.devices.has(deviceId);
+    const state = this.getOrCreate(deviceId, lastSeen);
+    if (!state) return undefined;
+    let changed = created;
+    if (lastSeen > state.lastSeen) state.lastSeen = lastSeen;
+    if (state.lastTs === null || lastTs > state.lastTs) state.lastTs = lastTs;
+    for (const metric of metrics) {
+      if (state.metrics.length >= MAX_METRICS_PER_DEVICE) break;
+      if (state.metricSet.has(metric)) continue;
+      state.metricSet.add(metric);
+      state.metrics.push(metric);
+      changed = true;
+    }
+    if (changed && this.store) this.queue.changedNow(state);
     return changed ? toInfo(state) : null;
   }
 

@@ -9,7 +9,7 @@ import {
 } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { pageOf } from './fleet-query';
-import { FleetSummaryModel, scopedEvent, significant } from './fleet-summary';
+import { FleetSummaryModel, scopedEvent, significant, SummaryShare } from './fleet-summary';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -76,6 +76,63 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     });
   });
 
+  it('keeps the value of the newest reading when an older one arrives after it', () => {
+    const late = (ts: number, values: Record<string, number>) => {
+      const r = [{ deviceId: 'd1', ts, values }];
+      registry.applyReadings('d1', r, T0);
+      sut.applyReadings('d1', r);
+    };
+    late(T0 + 2000, { temperature: 22 });
+    late(T0 + 1000, { temperature: 21, humidity: 40 }); // a backfilled reading, older
+    expect(sut.snapshot(null, T0).devices[0][DS.values]).toEqual([22, 40]);
+  });
+
+  it('converges with another gateway through shares, whichever ingested the newest reading', () => {
+    // Gateway B: its own registry and summary, fed only by A's shares and its own readings.
+    const registryB = new DeviceRegistryService({ MAX_DEVICES: 20_000 });
+    const b = new FleetSummaryModel(registryB);
+    sut.startSharing();
+    b.startSharing();
+    const on = (registry: DeviceRegistryService, model: FleetSummaryModel) => {
+      return (deviceId: string, ts: number, values: Record<string, number>, now: number) => {
+        const r = [{ deviceId, ts, values }];
+        registry.applyReadings(deviceId, r, now);
+        model.applyReadings(deviceId, r);
+      };
+    };
+    const toB = (share: SummaryShare | null) => {
+      for (const device of share?.devices ?? []) {
+        const [id, lastSeen, lastTs, values] = device;
+        const names: string[] = [];
+        for (let i = 0; i < values.length; i += 3) names.push(share!.metrics[values[i]]);
+        registryB.applyShared(id, lastSeen, lastTs, names);
+        b.applyShared(share!.metrics, device);
+      }
+    };
+    on(registry, sut)('only-a', T0, { temperature: 20, humidity: 40 }, T0 + 10);
+    on(registryB, b)('both', T0 + 2000, { power: 7 }, T0 + 2010); // B's own, newer
+    on(registry, sut)('both', T0 + 1000, { power: 5 }, T0 + 1010); // A's, older
+    toB(sut.takeShare(1000));
+    // A shared each device it ingested once, and nothing more until it ingests again.
+    expect(sut.takeShare(1000)).toBeNull();
+    const snapshot = b.snapshot(null, T0 + 3000);
+    const row = (id: string) => snapshot.devices.find((d) => d[DS.id] === id)!;
+    const value = (id: string, metric: string) =>
+      row(id)[DS.values][snapshot.metrics.indexOf(metric)];
+    // A device B never heard is known to it now, with A's values and last seen.
+    expect(value('only-a', 'temperature')).toBe(20);
+    expect(value('only-a', 'humidity')).toBe(40);
+    expect(row('only-a')[DS.age]).toBe(3000 - 10);
+    expect(registryB.get('only-a')?.metrics).toEqual(['temperature', 'humidity']);
+    // B's newer reading of `both` is not replaced by A's older one; its last seen stays B's.
+    expect(value('both', 'power')).toBe(7);
+    expect(row('both')[DS.age]).toBe(3000 - 2010);
+    // The share is bounded: at most `max` devices per call, the rest in the next.
+    for (let i = 0; i < 5; i++) on(registry, sut)(`n${i}`, T0, { temperature: i }, T0);
+    expect(sut.takeShare(3)?.devices.map((d) => d[0])).toEqual(['n0', 'n1', 'n2']);
+    expect(sut.takeShare(3)?.devices.map((d) => d[0])).toEqual(['n3', 'n4']);
+  });
+
   it('pushes only what changed since the last push, with the table when it grew', () => {
     ingest('d1', { temperature: 20 });
     ingest('d2', { temperature: 30 });
@@ -106,6 +163,18 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     expect(sut.takeDelta(T0)?.changed[0]).toHaveLength(6);
     sut.applyAlert(alert('d1', 'a1', 'minor', false));
     expect(sut.takeDelta(T0)).toBeNull();
+  });
+
+  it("keeps another gateway's alert of a device not known yet until the device is", () => {
+    // A peer's engine raised it; this gateway hears of the device with the peer's next share.
+    sut.applyAlert(alert('later', 'a1', 'critical'));
+    sut.applyAlert(alert('later', 'a2', 'minor'));
+    sut.applyAlert(alert('later', 'a2', 'minor', false));
+    sut.applyAlert(alert('never', 'a3', 'major'));
+    sut.applyAlert(alert('never', 'a3', 'major', false));
+    expect(sut.size()).toBe(0);
+    ingest('later', { temperature: 20 });
+    expect(delta(T0).changed).toEqual([['later', null, null, 'unknown', 0, [20], ['critical', 1]]]);
   });
 
   it('sends an evicted device as a removal, and not as a change', () => {

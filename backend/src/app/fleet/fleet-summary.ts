@@ -24,14 +24,18 @@ interface Entry {
   deviceId: string;
   /** Latest value per index of the metric table (holes: none yet). */
   values: number[];
+  /** The `ts` of the reading each of `values` came from: the newest reading wins, whatever the order it arrived in. */
+  times: number[];
   /** Metrics this device has a value for (bounded by LIMITS.maxMetricsPerReading). */
   count: number;
-  /** Value objects of readings not merged into `values` yet, oldest first. */
-  pending: Record<string, number>[];
+  /** Readings not merged into `values` yet, in arrival order. */
+  pending: Reading[];
   /** Active alerts of the device by id, with their severity. */
   alerts: Map<string, AlertSeverity> | null;
   /** Queued for the next push. */
   dirty: boolean;
+  /** Queued for the next share with the other gateways (it had readings of our own since). */
+  queuedToShare: boolean;
   /** Group as last pushed: a scoped client is told "removed" when a device leaves its groups. */
   pushedGroup: string | undefined;
 }
@@ -47,8 +51,29 @@ export interface SummaryDelta {
   metrics?: string[];
 }
 
-/** Pending value objects per device beyond which they are merged at once (a batch, a flood). */
+/**
+ * What one gateway tells the others about the devices it ingested readings of since its last
+ * share (several gateways, decision 0027 addendum): per device its last seen, newest reading time,
+ * and every latest value with the reading time it came from, against the sender's metric table.
+ * Each receiver keeps, per metric, the value of the newest reading, so the shares of several
+ * gateways (and their own readings) converge whatever order they arrive in.
+ */
+export interface SummaryShare {
+  metrics: string[];
+  devices: SharedDevice[];
+}
+
+/**
+ * [id, last seen (server ms), newest reading ts, [metric index, value, ts offset back from the
+ * newest reading ts, …]].
+ */
+export type SharedDevice = [id: string, lastSeen: number, lastTs: number, values: number[]];
+
+/** Pending readings per device beyond which they are merged at once (a batch, a flood). */
 const MERGE_AT = 64;
+
+/** Devices not known yet whose open alerts the summary keeps until they are (see applyAlert). */
+export const WAITING_ALERTS_MAX = 10_000;
 
 const SEVERITY_RANK = new Map<AlertSeverity, number>(ALERT_SEVERITIES.map((s, i) => [s, i]));
 
@@ -66,14 +91,21 @@ export class FleetSummaryModel {
   private readonly metricIndex = new Map<string, number>();
   private readonly metrics: string[] = [];
   private dirty: Entry[] = [];
+  /** Entries with readings of our own since the last share (only while sharing). */
+  private toShare: Entry[] = [];
+  private sharing = false;
   private removed: { id: string; group: string | undefined }[] = [];
   private metricsGrew = false;
   /** The unscoped snapshot since the last push (see snapshot). */
   private shared: FleetSummary | null = null;
   /** The same, encoded for the socket (see wireSnapshot). */
   private sharedWire: FleetSummaryWire | null = null;
+  /** Open alerts of devices the registry does not know yet, by device (see applyAlert). */
+  private readonly waitingAlerts = new Map<string, Map<string, AlertSeverity>>();
   /** Metric names left out because the table was full. */
   droppedMetrics = 0;
+  /** Alerts of unknown devices left out because WAITING_ALERTS_MAX devices were waiting. */
+  droppedAlerts = 0;
 
   constructor(private readonly devices: DeviceSource) {}
 
@@ -87,8 +119,72 @@ export class FleetSummaryModel {
     const entry = this.entries.get(deviceId) ?? this.create(deviceId);
     if (!entry) return;
     const pending = entry.pending;
-    for (let i = 0; i < readings.length; i++) pending.push(readings[i].values);
+    for (let i = 0; i < readings.length; i++) pending.push(readings[i]);
     if (pending.length >= MERGE_AT) this.merge(entry);
+    if (!entry.dirty) this.markDirty(entry);
+    if (this.sharing && !entry.queuedToShare) {
+      entry.queuedToShare = true;
+      this.toShare.push(entry);
+    }
+  }
+
+  /**
+   * Other gateways ingest part of the fleet's readings (several gateways): from now on the devices
+   * this one ingested readings of are collected for {@link takeShare}, which must then be called
+   * every push interval.
+   */
+  startSharing(): void {
+    this.sharing = true;
+  }
+
+  /**
+   * What to tell the other gateways (see {@link SummaryShare}): the devices with readings of our
+   * own since the previous call, at most `max` of them (the rest wait for the next call), or null.
+   */
+  takeShare(max: number): SummaryShare | null {
+    if (this.toShare.length === 0) return null;
+    const take = this.toShare.length <= max ? this.toShare : this.toShare.slice(0, max);
+    this.toShare = take === this.toShare ? [] : this.toShare.slice(max);
+    const devices: SharedDevice[] = [];
+    for (const entry of take) {
+      entry.queuedToShare = false;
+      if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
+      const info = this.devices.get(entry.deviceId);
+      if (!info) continue;
+      if (entry.pending.length > 0) this.merge(entry);
+      const lastTs = info.lastTs ?? 0;
+      const values: number[] = [];
+      const { times } = entry;
+      entry.values.forEach((value, index) => values.push(index, value, lastTs - times[index]));
+      devices.push([entry.deviceId, info.lastSeen ?? 0, lastTs, values]);
+    }
+    return devices.length > 0 ? { metrics: this.metrics.slice(), devices } : null;
+  }
+
+  /**
+   * A device another gateway shared (already checked by the receiver, and known to the
+   * registry): each value is kept where it comes from a newer reading than the one we hold (or
+   * fills a hole), and the device goes out with the next push (its last seen moved).
+   */
+  applyShared(metrics: readonly string[], device: SharedDevice): void {
+    const [deviceId, , lastTs, shared] = device;
+    const entry = this.entries.get(deviceId) ?? this.create(deviceId);
+    if (!entry) return;
+    if (entry.pending.length > 0) this.merge(entry);
+    const { values, times } = entry;
+    for (let i = 0; i + 2 < shared.length; i += 3) {
+      const name = metrics[shared[i]];
+      if (name === undefined) continue;
+      const index = this.metricIndex.get(name) ?? this.addMetric(name);
+      if (index < 0) continue;
+      const ts = lastTs - shared[i + 2];
+      if (values[index] === undefined) {
+        if (entry.count >= LIMITS.maxMetricsPerReading) continue;
+        entry.count++;
+      } else if (ts <= times[index]) continue;
+      values[index] = shared[i + 1];
+      times[index] = ts;
+    }
     if (!entry.dirty) this.markDirty(entry);
   }
 
@@ -98,10 +194,14 @@ export class FleetSummaryModel {
     if (entry && !entry.dirty) this.markDirty(entry);
   }
 
-  /** An alert lifecycle event: the device's active alerts follow the event's `active` flag. */
+  /**
+   * An alert lifecycle event: the device's active alerts follow the event's `active` flag. An
+   * alert of a device the registry does not know yet (another gateway's engine raised it before
+   * this one heard of the device: its share is at most a push interval behind) waits for it.
+   */
   applyAlert(alert: AlertEvent): void {
     const entry = this.entries.get(alert.deviceId) ?? this.create(alert.deviceId);
-    if (!entry) return;
+    if (!entry) return this.waitForDevice(alert);
     const before = entry.alerts?.get(alert.id);
     if (alert.active) {
       if (before === alert.severity) return;
@@ -202,36 +302,63 @@ export class FleetSummaryModel {
     return out;
   }
 
+  /** Alerts of a device not known yet (see applyAlert), bounded by WAITING_ALERTS_MAX devices. */
+  private waitForDevice(alert: AlertEvent): void {
+    let alerts = this.waitingAlerts.get(alert.deviceId);
+    if (!alert.active) {
+      alerts?.delete(alert.id);
+      if (alerts?.size === 0) this.waitingAlerts.delete(alert.deviceId);
+      return;
+    }
+    if (!alerts) {
+      if (this.waitingAlerts.size >= WAITING_ALERTS_MAX) {
+        this.droppedAlerts++;
+        return;
+      }
+      this.waitingAlerts.set(alert.deviceId, (alerts = new Map()));
+    }
+    alerts.set(alert.id, alert.severity);
+  }
+
   /** Only devices the registry knows get an entry, so entries stay bounded by MAX_DEVICES. */
   private create(deviceId: string): Entry | undefined {
     const info = this.devices.get(deviceId);
     if (!info) return undefined;
+    const waiting = this.waitingAlerts.get(deviceId) ?? null;
+    if (waiting) this.waitingAlerts.delete(deviceId);
     const entry: Entry = {
       deviceId,
       values: [],
+      times: [],
       count: 0,
       pending: [],
-      alerts: null,
+      alerts: waiting,
       dirty: false,
+      queuedToShare: false,
       pushedGroup: info.meta?.group,
     };
     this.entries.set(deviceId, entry);
     return entry;
   }
 
-  /** Fold a device's pending readings into its latest values, oldest first. */
+  /**
+   * Fold a device's pending readings into its latest values in arrival order: a value is
+   * replaced by one from a reading at least as new (a late, older reading does not hide a newer
+   * value; of two with the same `ts` the later arrival wins).
+   */
   private merge(entry: Entry): void {
-    const { pending, values } = entry;
+    const { pending, values, times } = entry;
     for (let p = 0; p < pending.length; p++) {
-      const reading = pending[p];
+      const { ts, values: reading } = pending[p];
       for (const metric in reading) {
         const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
         if (index < 0) continue;
         if (values[index] === undefined) {
           if (entry.count >= LIMITS.maxMetricsPerReading) continue;
           entry.count++;
-        }
+        } else if (ts < times[index]) continue;
         values[index] = reading[metric];
+        times[index] = ts;
       }
     }
     pending.length = 0;

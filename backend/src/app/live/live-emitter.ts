@@ -52,6 +52,7 @@ export class LiveEmitter {
   private roomListeners: { created: RoomListener; deleted: RoomListener } | null = null;
   /** The other gateways' open alerts (several gateways), for the snapshot. */
   private readonly peerAlerts = new PeerAlerts();
+  private peerAlertListener: ((alert: AlertEvent) => void) | null = null;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'FLUSH_MS'>,
@@ -81,10 +82,19 @@ export class LiveEmitter {
       this.peerAlerts.beginSeed();
       nsp.on('pulse:alert', (alert) => {
         this.peerAlerts.peer(alert);
+        this.peerAlertListener?.(alert);
         this.emitLocalAlert(alert);
       });
     }
     this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
+  }
+
+  /**
+   * Also tell `listener` of every alert event a peer sent and every open alert the seed added
+   * (the fleet summary's alert state; one listener).
+   */
+  onPeerAlert(listener: (alert: AlertEvent) => void): void {
+    this.peerAlertListener = listener;
   }
 
   /** Follow room creation and deletion (set before {@link bind}; the cross-gateway fan-out). */
@@ -313,7 +323,9 @@ export class LiveEmitter {
   seedPeerAlerts(load: () => Promise<AlertEvent[]>): void {
     if (!this.peers?.enabled) return;
     load().then(
-      (alerts) => this.peerAlerts.seed(alerts),
+      (alerts) => {
+        for (const alert of this.peerAlerts.seed(alerts)) this.peerAlertListener?.(alert);
+      },
       (error: Error) => {
         this.peerAlerts.seed([]);
         this.logger.warn(`the other gateways' open alerts were not loaded: ${error.message}`);

@@ -43,11 +43,20 @@ export class PeerAlerts {
     this.touched = new Set();
   }
 
-  /** The shared store's open alerts, minus those an event has spoken of since beginSeed. */
-  seed(alerts: readonly AlertEvent[]): void {
+  /**
+   * The shared store's open alerts, minus those an event has spoken of since beginSeed; returns
+   * those it took.
+   */
+  seed(alerts: readonly AlertEvent[]): AlertEvent[] {
     const touched = this.touched ?? new Set<string>();
     this.touched = null;
-    for (const alert of alerts) if (alert.active && !touched.has(alert.id)) this.peer(alert);
+    const taken: AlertEvent[] = [];
+    for (const alert of alerts)
+      if (alert.active && !touched.has(alert.id)) {
+        this.peer(alert);
+        taken.push(alert);
+      }
+    return taken;
   }
 
   /** `local` (this gateway's open alerts) and the peers' that are not among them. */

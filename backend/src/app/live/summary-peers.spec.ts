@@ -1,0 +1,71 @@
+import { DeviceInfo, DS } from '@pulse/protocol';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { FleetSummaryService } from '../fleet/fleet-summary.service';
+import { LiveRedis } from './live-redis.repository';
+import { SHARE_CHUNK, SummaryPeers } from './summary-peers';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+
+// The receiving side of the summary share, with the real registry and summary; LiveRedis without
+// REDIS_URL opens nothing, so messages are handed to `receive` as Redis would (the two-gateway
+// path over a real Redis: test/scale-out.spec.ts).
+describe('SummaryPeers: what another gateway shares', () => {
+  let registry: DeviceRegistryService;
+  let summary: FleetSummaryService;
+  let peers: SummaryPeers;
+  let published: DeviceInfo[];
+  const message = (body: unknown) => Buffer.from(JSON.stringify(body), 'utf8');
+  const share = (d: unknown[], m: unknown = ['temperature', 'humidity']) =>
+    message({ v: 1, g: 'peer-gateway', m, d });
+
+  beforeEach(() => {
+    registry = new DeviceRegistryService({ MAX_DEVICES: 3 });
+    summary = new FleetSummaryService(registry);
+    published = [];
+    peers = new SummaryPeers(
+      new LiveRedis({ REDIS_URL: undefined, REDIS_PASSWORD_FILE: undefined }),
+      summary,
+      registry,
+      { publishDevice: (device) => published.push(device) },
+    );
+  });
+
+  it('makes a shared device known, announces it once, and shows its values', () => {
+    peers.receive(share([['d1', T0, T0 - 5, [0, 21.5, 0, 1, 40, 1000]]]));
+    peers.receive(share([['d1', T0 + 1000, T0 + 995, [0, 22, 0]]]));
+    expect(published.map((d) => d.deviceId)).toEqual(['d1']); // the second taught nothing new
+    expect(registry.get('d1')).toMatchObject({ lastSeen: T0 + 1000, lastTs: T0 + 995 });
+    const snapshot = summary.snapshot(null, T0 + 2000);
+    expect(snapshot.metrics).toEqual(['temperature', 'humidity']);
+    expect(snapshot.devices[0][DS.values]).toEqual([22, 40]);
+    expect(peers.stats()).toEqual({ published: 0, received: 2, devices: 2, rejected: 0 });
+  });
+
+  it('ignores malformed messages and devices, counted, and keeps the valid ones beside them', () => {
+    peers.receive(Buffer.from('not json'));
+    peers.receive(message({ v: 2, g: 'peer-gateway', m: [], d: [] })); // another version
+    peers.receive(share([], ['bad/metric']));
+    peers.receive(share(new Array(SHARE_CHUNK + 1).fill(['d9', T0, T0, []])));
+    peers.receive(
+      share([
+        ['bad id!', T0, T0, []],
+        ['d2', T0, T0, [7, 1, 0]], // no metric 7 in the table
+        ['d3', T0, T0, [0, 'hot', 0]],
+        ['d4', 'yesterday', T0, []],
+        ['d5', T0, T0, [0, 1]],
+        ['ok', T0, T0, [1, 55, 0]],
+      ]),
+    );
+    expect(peers.stats()).toMatchObject({ received: 1, devices: 1, rejected: 9 });
+    expect(registry.list().map((d) => d.deviceId)).toEqual(['ok']);
+    const snapshot = summary.snapshot(null, T0);
+    expect(snapshot.metrics).toEqual(['humidity']); // the receiver's own table
+    expect(snapshot.devices[0][DS.values]).toEqual([55]);
+  });
+
+  it('refuses devices beyond the registry limit there (counted by the registry), not here', () => {
+    peers.receive(share(['a', 'b', 'c', 'd'].map((id) => [id, T0, T0, [0, 1, 0]])));
+    expect(registry.stats()).toMatchObject({ known: 3, refusedNew: 1 });
+    expect(summary.size()).toBe(3);
+  });
+});
