@@ -101,12 +101,13 @@ describe('FleetSummaryModel (with the real device registry)', () => {
       };
     };
     const toB = (share: SummaryShare | null) => {
-      for (const device of share?.devices ?? []) {
+      if (!share) return;
+      for (const device of share.devices) {
         const [id, lastSeen, lastTs, values] = device;
         const names: string[] = [];
-        for (let i = 0; i < values.length; i += 3) names.push(share!.metrics[values[i]]);
+        for (let i = 0; i < values.length; i += 3) names.push(share.metrics[values[i]]);
         registryB.applyShared(id, lastSeen, lastTs, names);
-        b.applyShared(share!.metrics, device);
+        b.applyShared(share.metrics, device);
       }
     };
     on(registry, sut)('only-a', T0, { temperature: 20, humidity: 40 }, T0 + 10);
@@ -116,7 +117,11 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     // A shared each device it ingested once, and nothing more until it ingests again.
     expect(sut.takeShare(1000)).toBeNull();
     const snapshot = b.snapshot(null, T0 + 3000);
-    const row = (id: string) => snapshot.devices.find((d) => d[DS.id] === id)!;
+    const row = (id: string) => {
+      const found = snapshot.devices.find((d) => d[DS.id] === id);
+      if (!found) throw new Error(`${id} is not in B's summary`);
+      return found;
+    };
     const value = (id: string, metric: string) =>
       row(id)[DS.values][snapshot.metrics.indexOf(metric)];
     // A device B never heard is known to it now, with A's values and last seen.

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { DeviceRegistryService } from '../devices/device-registry.service';
-import { SharedDevice, SummaryShare } from '../fleet/fleet-summary';
+import { SharedDevice } from '../fleet/fleet-summary';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { LiveRedis } from './live-redis.repository';
 
