@@ -21,18 +21,32 @@ type Service = {
   depends_on?: Record<string, { condition: string }>;
   secrets?: string[];
   volumes?: string[];
+  /** Read as the names of the networks (Compose's list form or its map form with addresses). */
   networks?: string[];
   healthcheck?: { test: string[] };
+};
+type RawService = Omit<Service, 'networks'> & {
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
 };
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), {
   // `<<: *gateway`: both gateways share one definition, as Compose reads it.
   merge: true,
 }) as {
-  services: Record<string, Service>;
+  services: Record<string, RawService>;
   secrets: Record<string, { file: string }>;
-  networks: Record<string, { internal?: boolean }>;
+  networks: Record<string, { internal?: boolean; ipam?: { config: { subnet: string }[] } }>;
 };
-const services = compose.services;
+const services: Record<string, Service> = Object.fromEntries(
+  Object.entries(compose.services).map(([name, service]) => [
+    name,
+    {
+      ...service,
+      networks: Array.isArray(service.networks)
+        ? service.networks
+        : service.networks && Object.keys(service.networks),
+    },
+  ]),
+);
 const GATEWAYS = ['gateway-a', 'gateway-b'];
 const BUILT = [...GATEWAYS, 'simulator'];
 
@@ -344,6 +358,15 @@ describe('docker-compose.yml', () => {
           '/run/secrets/pulse_admin_password',
         );
       }
+    });
+
+    it("believes X-Forwarded-For from nginx's fixed address only", () => {
+      const nginxAddress = (
+        compose.services['nginx'].networks as Record<string, { ipv4_address: string }>
+      )['edge'].ipv4_address;
+      const subnet = compose.networks['edge'].ipam?.config[0].subnet ?? '';
+      expect(nginxAddress.startsWith(subnet.split('.').slice(0, 3).join('.') + '.')).toBe(true);
+      for (const name of GATEWAYS) expect(gatewayConfig(name).TRUST_PROXY).toEqual([nginxAddress]);
     });
 
     it('keeps Redis and PostgreSQL on an internal network only the gateways join', () => {

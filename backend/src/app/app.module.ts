@@ -36,6 +36,7 @@ import { AlertRouting } from './ownership/alert-routing.service';
 import { DeviceOwnership } from './ownership/device-ownership.service';
 import { OwnershipRedis } from './ownership/ownership-redis.repository';
 import { PulseRuntime } from './pulse-runtime.service';
+import { ClientAddress } from './common/client-address';
 import { EntryGuard } from './security/entry-guard.service';
 import { SecurityCounters } from './security/security-counters.service';
 import { ScreensController } from './screens/screens.controller';
@@ -81,6 +82,11 @@ const services = [
   StatsService,
   MetricsService,
   SecurityCounters,
+  {
+    provide: ClientAddress,
+    useFactory: (config: Config) => new ClientAddress(config.TRUST_PROXY),
+    inject: [CONFIG],
+  },
   EntryGuard,
   TokenSigner,
   AuthService,

@@ -66,6 +66,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
         app,
         app.get(EntryGuard).allowSocketRequest,
         app.get(LiveRedis).installAdapter,
+        app.get(EntryGuard).clientAddress,
       ),
     );
     await app.listen(config.PORT, config.HOST);

@@ -29,7 +29,7 @@ import {
   SetupRequestSchema,
 } from '@pulse/protocol';
 import type { CookieOptions, Request, Response } from 'express';
-import { isLoopbackAddress } from '../common/loopback';
+import { ClientAddress } from '../common/client-address';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { AuthService, SESSION_TTL_MS } from './auth.service';
 import { LoginService } from './login.service';
@@ -46,6 +46,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly login: LoginService,
+    private readonly addresses: ClientAddress,
   ) {}
 
   @Public()
@@ -72,7 +73,7 @@ export class AuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<LoginResponse> {
-    const outcome = await this.login.login(body, req.socket.remoteAddress ?? 'unknown');
+    const outcome = await this.login.login(body, this.addresses.of(req));
     if (outcome.ok) return this.startSession(outcome.user, req, res);
     if (outcome.reason === 'invalid')
       throw new UnauthorizedException({ error: 'invalid credentials' });
@@ -101,7 +102,7 @@ export class AuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<LoginResponse> {
-    const outcome = await this.login.setup(body, isLoopbackAddress(req.socket.remoteAddress));
+    const outcome = await this.login.setup(body, this.addresses.isLocal(req));
     if (outcome.ok) return this.startSession(outcome.user, req, res);
     if (outcome.reason === 'exists') throw new ConflictException({ error: 'already set up' });
     throw new ForbiddenException({ error: 'setup code required' });

@@ -88,6 +88,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads TRUST_PROXY as addresses, ranges and proxy-addr names, and refuses anything else', () => {
+    expect(loadConfig({}).TRUST_PROXY).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: 'none' }).TRUST_PROXY).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,::1' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+      '::1',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'nginx' })).toThrow(
+      /TRUST_PROXY: not an address, a range or loopback\/linklocal\/uniquelocal/,
+    );
+  });
+
   it('maps LOG_LEVEL to the enabled Nest levels', () => {
     expect(logLevels('warn')).toEqual(['fatal', 'error', 'warn']);
   });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import proxyaddr from 'proxy-addr';
 import { secretFileIssues } from './secret-files';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
@@ -225,6 +226,32 @@ export const ConfigSchema = z.object({
             .filter((ip) => ip !== ''),
     )
     .default(['127.0.0.1', '::1']),
+  /**
+   * Reverse proxies in front of the gateway (nginx, a load balancer), comma-separated: IPs, CIDR
+   * ranges or `loopback`, `linklocal`, `uniquelocal` (proxy-addr's names). A request from one of
+   * them is taken to come from the right-most address of its `X-Forwarded-For` that is not a
+   * trusted proxy: that address is held to the per-IP caps, keys the login rate limit and decides
+   * "from this machine" for the first admin. Default: none (the peer's address, headers ignored).
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((text, ctx) => {
+      const entries = text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '' && entry !== 'none');
+      try {
+        proxyaddr.compile(entries); // what common/client-address.ts will build from them
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not an address, a range or loopback/linklocal/uniquelocal: ${(error as Error).message}`,
+        });
+        return z.NEVER;
+      }
+      return entries;
+    })
+    .default([]),
   // --- end of the TLS / broker credentials / connection caps block.
   // --- device credentials on the embedded broker (device-credentials/, docs/decisions/0012).
   /**

@@ -47,7 +47,9 @@ function engineConn(socket: LiveSocket): EngineConn {
 }
 
 /**
- * Drops engine.io's references to the first HTTP request of each session once the session is
+ * Sets each session's `remoteAddress` (Socket.IO's `handshake.address`) to `clientAddress` of
+ * its first request: the client behind trusted proxies (ClientAddress), read while the request's
+ * headers are still there. Then drops engine.io's references to that request once the session is
  * open: nothing in Pulse reads `socket.request` or the handshake headers, and an idle connection
  * would otherwise keep the IncomingMessage (headers, raw headers, parser state) for its whole
  * life (~1 KB per connection, docs/decisions/0005-performance.md, target 7a). This is Socket.IO's
@@ -59,16 +61,20 @@ function engineConn(socket: LiveSocket): EngineConn {
  * The one header kept is the Cookie (the browser session), until {@link takeHandshakeCookie}
  * reads it at the namespace handshake.
  */
-export function releaseUpgradeRequests(io: Pick<Server, 'engine'>): void {
+export function releaseUpgradeRequests(
+  io: Pick<Server, 'engine'>,
+  clientAddress?: (req: IncomingMessage) => string,
+): void {
   const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
   io.engine.use((req: IncomingMessage, res: { req: unknown }, next: () => void) => {
     // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
     if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
     next();
   });
-  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+  io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
     const req = raw.request;
     if (!req) return;
+    if (clientAddress) raw.remoteAddress = clientAddress(req);
     if (req.headers.cookie) handshakeCookies.set(raw, req.headers.cookie);
     const res = upgradeResponses.get(req);
     if (res) {

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { AllowRequest, createLiveIoServer, LiveServer } from './live-io.server';
 
 /**
@@ -24,12 +24,17 @@ export class LiveIoAdapter extends IoAdapter {
     app: INestApplicationContext,
     private readonly allowRequest?: AllowRequest,
     private readonly extend?: IoServerExtension,
+    private readonly clientAddress?: (req: IncomingMessage) => string,
   ) {
     super(app);
   }
 
   override createIOServer(): LiveServer {
-    const io = createLiveIoServer(this.httpServer as HttpServer, this.allowRequest);
+    const io = createLiveIoServer(
+      this.httpServer as HttpServer,
+      this.allowRequest,
+      this.clientAddress,
+    );
     this.extend?.(io);
     return io;
   }

@@ -5,7 +5,7 @@ import {
   LIMITS,
   ServerToClientEvents,
 } from '@pulse/protocol';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
 import { releaseUpgradeRequests } from './engine-adapter';
@@ -77,13 +77,15 @@ export type AllowRequest = NonNullable<ServerOptions['allowRequest']>;
 
 /**
  * A Socket.IO server on `httpServer` with LIVE_IO_OPTIONS, first HTTP requests released.
- * `allowRequest` runs on the handshake of both transports, before any session exists.
+ * `allowRequest` runs on the handshake of both transports, before any session exists;
+ * `clientAddress` (behind trusted proxies, the forwarded client) becomes `handshake.address`.
  */
 export function createLiveIoServer(
   httpServer: HttpServer,
   allowRequest?: AllowRequest,
+  clientAddress?: (req: IncomingMessage) => string,
 ): LiveServer {
   const io: LiveServer = new Server(httpServer, { ...LIVE_IO_OPTIONS, allowRequest });
-  releaseUpgradeRequests(io);
+  releaseUpgradeRequests(io, clientAddress);
   return io;
 }

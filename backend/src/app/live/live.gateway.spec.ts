@@ -17,6 +17,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { createAuthHarness } from '../auth/testing/auth.harness';
+import { ClientAddress } from '../common/client-address';
 import { EntryGuard } from '../security/entry-guard.service';
 import { SecurityCounters } from '../security/security-counters.service';
 import { LagMonitor } from './lag-monitor';
@@ -70,12 +71,15 @@ describe('LiveGateway', () => {
         CONNECTION_CAP_EXEMPT: [],
       },
       new SecurityCounters(),
+      new ClientAddress([]),
     );
     authParts = createAuthHarness();
     sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
     http = createServer();
     // What Nest does with the gateway: LiveIoAdapter's server, afterInit, then each connection.
-    const nsp = createLiveIoServer(http, entry.allowSocketRequest).of(LIVE_NAMESPACE);
+    const nsp = createLiveIoServer(http, entry.allowSocketRequest, entry.clientAddress).of(
+      LIVE_NAMESPACE,
+    );
     sut.afterInit(nsp);
     nsp.on('connection', (socket) => sut.handleConnection(socket));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

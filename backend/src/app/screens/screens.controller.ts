@@ -31,6 +31,7 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal, Public, Roles, ScopeFiltered } from '../auth/roles.decorator';
+import { ClientAddress } from '../common/client-address';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ScreensService } from './screens.service';
 
@@ -41,7 +42,10 @@ import { ScreensService } from './screens.service';
  */
 @Controller('screens')
 export class ScreensController {
-  constructor(private readonly screens: ScreensService) {}
+  constructor(
+    private readonly screens: ScreensService,
+    private readonly addresses: ClientAddress,
+  ) {}
 
   /** 201 with a code to show; 429 with Retry-After when refused (rate or pending bound). */
   @Public()
@@ -50,7 +54,7 @@ export class ScreensController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<PairingStartResponse> {
-    const outcome = await this.screens.startPairing(address(req));
+    const outcome = await this.screens.startPairing(this.addresses.of(req));
     if (outcome.ok) return outcome.response;
     res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
     throw new HttpException({ error: 'too many pairing codes' }, HttpStatus.TOO_MANY_REQUESTS);
@@ -65,7 +69,7 @@ export class ScreensController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<PairingClaimResponse> {
-    const outcome = await this.screens.claim(body.pairingId, address(req));
+    const outcome = await this.screens.claim(body.pairingId, this.addresses.of(req));
     if (outcome.ok) return outcome.response;
     if (outcome.reason === 'unknown')
       throw new NotFoundException({ error: 'unknown or expired pairing: ask for a new code' });
@@ -124,9 +128,4 @@ export class ScreensController {
   revoke(@Param('id') id: string): void {
     if (!this.screens.revoke(id)) throw new NotFoundException(`no screen "${id.slice(0, 64)}"`);
   }
-}
-
-/** The peer's address (never a forwarded header: it would let anyone pick their rate key). */
-function address(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { quote } from '@pulse/protocol';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
+import { ClientAddress } from '../common/client-address';
 import { CONFIG, Config } from '../config/config';
 import { ConnectionCaps } from './connection-caps';
 import { LiveEventLimit } from './live-event-limit';
@@ -36,6 +37,7 @@ export class EntryGuard {
       | 'CONNECTION_CAP_EXEMPT'
     >,
     private readonly counters: SecurityCounters,
+    private readonly addresses: ClientAddress,
   ) {
     this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);
     this.eventLimit = new LiveEventLimit(counters);
@@ -47,6 +49,12 @@ export class EntryGuard {
   }
 
   /**
+   * The client's address of a Socket.IO session's first request (see ClientAddress): the server
+   * builder makes it the connection's `remoteAddress`, hence `socket.handshake.address`.
+   */
+  readonly clientAddress = (req: IncomingMessage): string => this.addresses.of(req);
+
+  /**
    * Call first on every new `/live` socket: counts it against the connection caps until it
    * disconnects, or disconnects it and returns false when it does not fit (handshakes that
    * passed {@link allowSocketRequest} at the same moment).
@@ -56,12 +64,13 @@ export class EntryGuard {
     once(event: 'disconnect', listener: () => void): unknown;
     disconnect(close: boolean): unknown;
   }): boolean {
-    const release = this.caps.open(socket.handshake.address);
+    const address = socket.handshake.address;
+    const release = this.caps.open(address);
     if (typeof release !== 'string') {
       socket.once('disconnect', release);
       return true;
     }
-    this.refuseConnection(release, socket.handshake.address);
+    this.refuseConnection(release, address);
     socket.disconnect(true);
     return false;
   }
@@ -92,9 +101,10 @@ export class EntryGuard {
       callback('origin not allowed', false);
       return;
     }
-    const full = this.caps.check(req.socket.remoteAddress);
+    const address = this.addresses.of(req);
+    const full = this.caps.check(address);
     if (full) {
-      this.refuseConnection(full, req.socket.remoteAddress);
+      this.refuseConnection(full, address);
       callback('too many connections', false);
       return;
     }

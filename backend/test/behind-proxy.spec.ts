@@ -1,0 +1,120 @@
+import type { IngestStats } from '@pulse/protocol';
+import { LIVE_NAMESPACE } from '@pulse/protocol';
+import {
+  Backend,
+  E2E_ADMIN_PASSWORD,
+  freePort,
+  getJson,
+  LiveClient,
+  Nginx,
+  startBuiltBackend,
+  startNginx,
+  waitFor,
+  WORKSPACE_ROOT,
+} from '@pulse/test-support';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { io } from 'socket.io-client';
+
+/** Linux routes all of 127/8 to loopback: two clients with addresses of their own. */
+const ALICE = '127.0.0.2';
+const BOB = '127.0.0.3';
+
+// Real, natively on loopback: a built gateway behind nginx rendered from deploy/nginx/pulse.conf
+// (both upstream entries on the one gateway), clients bound to their own loopback addresses. nginx
+// connects from 127.0.0.1, so without TRUST_PROXY every client looked like 127.0.0.1: exempt from
+// the per-IP caps (the default exemption), and one login rate key for everybody.
+describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by its own address', () => {
+  let gateway: Backend;
+  let nginx: Nginx;
+  const sockets: LiveClient[] = [];
+
+  beforeAll(async () => {
+    gateway = await startBuiltBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1', LIVE_MAX_CONNECTIONS_PER_IP: '2' },
+    );
+    const port = await freePort();
+    const host = new URL(gateway.httpUrl).host;
+    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
+      PULSE_LISTEN: `127.0.0.1:${port}`,
+      PULSE_GATEWAY_A: host,
+      PULSE_GATEWAY_B: host,
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await gateway?.kill();
+    await nginx?.stop();
+  });
+
+  const refused = async (): Promise<Record<string, number>> =>
+    (await getJson<IngestStats>(`${gateway.httpUrl}/api/stats`)).body.security?.refused ?? {};
+
+  /** A `/live` client through nginx from `from`: whether the gateway let it in. */
+  function liveFrom(
+    from: string,
+    headers: Record<string, string> = {},
+    transport: 'websocket' | 'polling' = 'websocket',
+  ): Promise<boolean> {
+    const socket: LiveClient = io(`${nginx.url}${LIVE_NAMESPACE}`, {
+      transports: [transport],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: headers,
+      agent: new Agent({ localAddress: from }) as unknown as string,
+    });
+    sockets.push(socket);
+    return new Promise((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('connect_error', () => resolve(false));
+    });
+  }
+
+  /** POST /api/auth/login through nginx from `from`: the status. */
+  function loginFrom(from: string, password: string): Promise<number> {
+    const body = JSON.stringify({ username: 'admin', password });
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${nginx.url}/api/auth/login`,
+        {
+          method: 'POST',
+          localAddress: from,
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('caps /live connections per client address, not per proxy, and a forged header does not help', async () => {
+    const before = await refused();
+    expect(await liveFrom(ALICE)).toBe(true);
+    expect(await liveFrom(ALICE)).toBe(true);
+    expect(await liveFrom(ALICE)).toBe(false); // her third
+    expect(await liveFrom(ALICE, {}, 'polling')).toBe(false); // on either transport
+    // nginx appends the address it saw: the one she wrote in front of it is not believed.
+    expect(await liveFrom(ALICE, { 'x-forwarded-for': '10.9.9.9' })).toBe(false);
+    expect(await liveFrom(BOB)).toBe(true); // someone else behind the same proxy
+    expect(await liveFrom(BOB, {}, 'polling')).toBe(true);
+    expect(await liveFrom(BOB, {}, 'polling')).toBe(false);
+    const after = await refused();
+    expect((after['live_connections_ip'] ?? 0) - (before['live_connections_ip'] ?? 0)).toBe(4);
+  }, 30_000);
+
+  it("locks one client's login attempts out, not everybody's behind the proxy", async () => {
+    let status = 0;
+    for (let attempt = 0; attempt < 20 && status !== 429; attempt++)
+      status = await loginFrom(ALICE, 'not-the-password');
+    expect(status).toBe(429);
+    expect(await loginFrom(ALICE, E2E_ADMIN_PASSWORD)).toBe(429);
+    expect(await loginFrom(BOB, E2E_ADMIN_PASSWORD)).toBe(200);
+    await waitFor(async () => ((await refused())['login_rate'] ?? 0) > 0 || null);
+  }, 30_000);
+});
