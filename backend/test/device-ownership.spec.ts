@@ -177,11 +177,13 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
   it('SIGKILL of the owner mid-stream: the survivor carries the same alert on, no second raise, and no reading is lost from history', async () => {
     const alerts = collectAlerts(screen);
     const [raised] = await storedEvents();
-    // A pause, so that no message is in flight to gw-a when it dies (decision 0029).
-    await sleep(100);
+    // Mid-stream: what was in flight to gw-a, and its share of what follows, waits in its MQTT
+    // session until gw-b drains it (decision 0029, session 9 addendum).
+    const streaming = stream(60, 1000);
+    await sleep(150);
     await a.kill();
     // Still hot while gw-b notices (lease), waits for the hand-over and takes the alert over.
-    await stream(60, 1000);
+    await streaming;
     await waitFor(async () => ((await ownership(b)).adopted >= 1 ? true : undefined), {
       timeoutMs: 10_000,
     });
@@ -196,6 +198,17 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     const stored = await storedEvents();
     expect(new Set(stored.map((e) => e.id))).toEqual(new Set([raised.id]));
     expect(stored.filter((e) => e.state === 'raised')).toHaveLength(1);
+    // gw-b took gw-a's MQTT session: the readings the broker held for the dead gateway.
+    const drained = await waitFor(
+      async () => {
+        const stats = await getJson<IngestStats>(`${b.httpUrl}/api/stats`);
+        const d = stats.body.broker.drained;
+        return d && d.sessions >= 1 ? d : undefined;
+      },
+      { timeoutMs: 10_000, message: "gw-b to drain gw-a's MQTT session" },
+    );
+    expect(drained.messages).toBeGreaterThan(0);
+    expect(drained.failures).toBe(0);
     const survivor = await ownership(b);
     expect(survivor).toMatchObject({ members: 1, ownedDevices: expect.any(Number) });
     expect(survivor.ownedDevices).toBeGreaterThan(0);

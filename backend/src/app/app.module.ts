@@ -29,6 +29,7 @@ import { READINESS_PROVIDERS } from './health/readiness.providers';
 import { HISTORY_PROVIDERS } from './history/history.providers';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
+import { SessionDrain } from './ingest/session-drain.service';
 import { MqttRepository } from './ingest/mqtt.repository';
 import { SOURCE_ROUTER, SourceRouter } from './ingest/sources/source-router';
 import { LIVE_PROVIDERS } from './live/live.providers';
@@ -78,6 +79,7 @@ const services = [
   FleetSummaryService,
   ...HISTORY_PROVIDERS,
   ...READINESS_PROVIDERS,
+  SessionDrain,
   IngestService,
   StatsService,
   MetricsService,

@@ -61,7 +61,17 @@ export interface HistoryStoreStats {
 /** `GET /api/stats`: ingest and fan-out counters since start. */
 export interface IngestStats {
   startedAt: number;
-  broker: { mode: 'embedded' | 'external'; url: string; connected: boolean; reconnects: number };
+  broker: {
+    mode: 'embedded' | 'external';
+    url: string;
+    connected: boolean;
+    reconnects: number;
+    /**
+     * Several gateways on a shared broker: MQTT sessions of lost gateways this one drained,
+     * messages taken from them, and Redis failures on the way.
+     */
+    drained?: { sessions: number; messages: number; failures: number };
+  };
   messages: { received: number; telemetry: number; status: number; meta: number };
   readings: { accepted: number; rejected: number };
   rejected: Record<RejectReason, number>;

@@ -1,5 +1,5 @@
 import type { MqttClientAuth } from '../config/secret-files';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DecodedMessage,
   GatewayStatus,
@@ -20,6 +20,7 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { AlertRouting } from '../ownership/alert-routing.service';
 import { MqttRepository } from './mqtt.repository';
+import { SessionDrain } from './session-drain.service';
 import { Routed, SOURCE_ROUTER, SourceRouter } from './sources/source-router';
 
 /** Distinct topics no source matched, kept for /api/stats (the first ones seen). */
@@ -63,6 +64,8 @@ export class IngestService {
     private readonly alerts: AlertRouting,
     @Inject(SOURCE_ROUTER) private readonly sources: SourceRouter,
     private readonly origins: DeviceOriginsService = new DeviceOriginsService(),
+    /** Several gateways on a shared broker: lost gateways' MQTT sessions (absent in unit specs). */
+    @Optional() private readonly drain?: SessionDrain,
   ) {
     // Off-contract topics the embedded broker refused never reach us: counted all the same.
     sources.onUnmatched((topic) => this.countUnmatched(topic));
@@ -96,7 +99,10 @@ export class IngestService {
     };
     const filters = this.sources.filters();
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers, filters);
-    else await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth, filters);
+    else {
+      await this.mqtt.connect(url, this.config.MQTT_CLIENT_ID, handlers, auth, filters);
+      this.drain?.start(url, auth, handlers);
+    }
   }
 
   /** The URL devices use (known once the embedded broker listens), for /api/stats. */
@@ -212,6 +218,7 @@ export class IngestService {
         ...this.broker,
         connected: this.mqtt.connected,
         reconnects: this.mqtt.reconnects,
+        ...(this.drain?.active ? { drained: this.drain.stats() } : {}),
       },
       messages: { ...this.messages },
       readings: { ...this.readings },

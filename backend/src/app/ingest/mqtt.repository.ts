@@ -17,6 +17,11 @@ export interface MqttHandlers {
   backpressure?(): Promise<void> | null;
 }
 
+/** A drained session is left once nothing came from it for this long after the unsubscribe. */
+export const DRAIN_QUIET_MS = 1000;
+/** A drain ends after this long whatever comes (a stream that never goes quiet). */
+export const DRAIN_MAX_MS = 60_000;
+
 /** How long `connect()` waits for the first CONNACK + SUBACK before going on in the background. */
 const FIRST_CONNECT_WAIT_MS = 5000;
 
@@ -44,8 +49,11 @@ const noLog = (): void => undefined;
  * - Several gateways (REDIS_URL set): telemetry through the shared subscription
  *   `$share/{MQTT_SHARED_GROUP}/devices/+/telemetry`, so the broker hands each reading to one
  *   of them (the live layer sends it to the others' screens); status and meta stay plain, every
- *   gateway's registry needs them. Clean sessions then: a broker keeps handing a shared
- *   subscription's share to a persistent session whose gateway died, where nobody reads it.
+ *   gateway's registry needs them. Persistent sessions there too, so what was in flight to a
+ *   gateway that dies is not lost: the broker keeps it, and its share of what follows, in that
+ *   session until a survivor drains it ({@link drain}, SessionDrain) or the gateway comes back.
+ *   The shared filter is subscribed on every connect (a drained session has lost it) and
+ *   unsubscribed first at a clean stop, so a stopped gateway's session is not handed shares.
  *
  * Must not decode or route messages (IngestService does): it hands every one on as received.
  */
@@ -71,6 +79,8 @@ export class MqttRepository {
   private readonly unconfirmed = new Set<string>();
   /** Successful reconnections after the first connection. */
   reconnects = 0;
+  /** The shared telemetry filter (several gateways), null otherwise. */
+  private shared: string | null = null;
 
   constructor(
     /** REDIS_URL and MQTT_SHARED_GROUP (absent in the unit spec: one gateway). */
@@ -110,6 +120,7 @@ export class MqttRepository {
   ): Promise<void> {
     const group = this.config?.REDIS_URL ? this.config.MQTT_SHARED_GROUP : null;
     const telemetry = telemetryTopic('+');
+    this.shared = group === null ? null : sharedSubscription(group, telemetry);
     this.filters = [
       ...DEVICE_SUBSCRIPTIONS.map((filter) =>
         group !== null && filter === telemetry ? sharedSubscription(group, filter) : filter,
@@ -120,7 +131,7 @@ export class MqttRepository {
     const client = mqtt.connect(url, {
       ...auth,
       clientId,
-      clean: group !== null,
+      clean: false,
       reconnectPeriod: 0,
       resubscribe: false,
       keepalive: 30,
@@ -145,7 +156,9 @@ export class MqttRepository {
       this.unconfirmed.clear();
       if (!connack.sessionPresent) this.subscribeTo(client, this.filters, () => this.markReady());
       else {
-        if (missed.length) this.subscribeTo(client, missed);
+        // A survivor that drained this session while we were away unsubscribed the share.
+        const again = this.shared && !missed.includes(this.shared) ? [this.shared] : [];
+        if (missed.length + again.length) this.subscribeTo(client, [...missed, ...again]);
         this.markReady();
       }
     });
@@ -232,6 +245,16 @@ export class MqttRepository {
     const client = this.client;
     this.client = null;
     if (!client) return;
+    // The broker must stop handing this session shares before we go (its session stays).
+    const shared = this.shared;
+    if (shared && client.connected)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        client.unsubscribe(shared, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
       client.end(!client.connected, {}, () => {
@@ -241,7 +264,84 @@ export class MqttRepository {
     });
   }
 
-  private deliver(handlers: MqttHandlers, topic: string, payload: Buffer, qos: number): void {
+  /**
+   * Drain another gateway's session (`clientId`, several gateways): connect once as it, stop the
+   * broker handing it shares (unsubscribe the shared filter), take what it held — messages in
+   * flight to the dead gateway, redelivered, and its share of what followed — through `handlers`
+   * (QoS 1 acknowledged after them, as on the main link), and leave once nothing came for
+   * DRAIN_QUIET_MS, or at DRAIN_MAX_MS. Never reconnects: a gateway that comes back takes its
+   * client id over and ends the drain. Resolves to the messages taken.
+   */
+  drain(
+    url: string,
+    clientId: string,
+    handlers: Pick<MqttHandlers, 'message' | 'backpressure'>,
+    auth: MqttClientAuth = {},
+  ): Promise<number> {
+    const shared = this.shared;
+    if (!shared) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      let taken = 0;
+      let unsubscribed = false;
+      let quiet: ReturnType<typeof setTimeout> | null = null;
+      const client = mqtt.connect(url, {
+        ...auth,
+        clientId,
+        clean: false,
+        reconnectPeriod: 0,
+        keepalive: 30,
+        connectTimeout: 10_000,
+        log: noLog,
+      });
+      const finish = () => {
+        if (quiet) clearTimeout(quiet);
+        clearTimeout(limit);
+        client.end(false, {}, () => resolve(taken));
+      };
+      const limit = setTimeout(finish, DRAIN_MAX_MS);
+      const rearm = () => {
+        if (quiet) clearTimeout(quiet);
+        if (unsubscribed) quiet = setTimeout(finish, DRAIN_QUIET_MS);
+      };
+      client.on('connect', (connack: IConnackPacket) => {
+        if (!connack.sessionPresent) return finish(); // nothing kept for it (or expired)
+        client.unsubscribe(shared, () => {
+          unsubscribed = true;
+          rearm();
+        });
+      });
+      client.on('message', (topic, payload, packet) => {
+        taken++;
+        this.deliver(handlers, topic, payload, packet.qos);
+        rearm();
+      });
+      client.handleMessage = (_packet, callback) => {
+        const wait = handlers.backpressure?.();
+        if (wait) void wait.then(() => callback());
+        else callback();
+      };
+      client.on('error', (error) =>
+        this.errorLog.report(
+          'drain',
+          `draining ${clientId}: ${describeError(error, auth.username)}`,
+        ),
+      );
+      // Taken over (the gateway came back), refused or unreachable: done either way.
+      client.on('close', () => {
+        if (quiet) clearTimeout(quiet);
+        clearTimeout(limit);
+        client.end(true);
+        resolve(taken);
+      });
+    });
+  }
+
+  private deliver(
+    handlers: Pick<MqttHandlers, 'message'>,
+    topic: string,
+    payload: Buffer,
+    qos: number,
+  ): void {
     try {
       handlers.message(topic, payload, qos);
     } catch (error) {

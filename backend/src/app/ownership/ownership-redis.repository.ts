@@ -8,6 +8,9 @@ const KEY = 'pulse:own';
 const MEMBERS = `${KEY}:members`;
 const leaseKey = (id: string) => `${KEY}:member:${id}`;
 const readingsChannel = (id: string) => `${KEY}:readings:${id}`;
+/** Each member's MQTT client id (its broker session), for a survivor to drain. */
+const SESSIONS = `${KEY}:mqtt-sessions`;
+const drainKey = (id: string) => `${KEY}:drain:${id}`;
 
 /**
  * One round trip, atomic: renew this gateway's lease when it holds it (its incarnation is the
@@ -121,6 +124,22 @@ export class OwnershipRedis implements OnApplicationShutdown {
 
   async leave(id: string, incarnation: string): Promise<void> {
     await this.command?.pulseLeave(MEMBERS, leaseKey(id), id, incarnation);
+  }
+
+  /** Record `id`'s MQTT client id (its session on the shared broker). */
+  async setSession(id: string, clientId: string): Promise<void> {
+    await this.command?.hset(SESSIONS, id, clientId);
+  }
+
+  /** `id`'s MQTT client id, if it recorded one. */
+  async sessionOf(id: string): Promise<string | null> {
+    return (await this.command?.hget(SESSIONS, id)) ?? null;
+  }
+
+  /** Whether `by` may drain `id`'s session now: one gateway per lost member, for `ttlMs`. */
+  async claimDrain(id: string, by: string, ttlMs: number): Promise<boolean> {
+    if (!this.command) return false;
+    return (await this.command.set(drainKey(id), by, 'PX', ttlMs, 'NX')) === 'OK';
   }
 
   /** Publish `message` to `owner`'s channel; how many gateways received it (0: nobody listens). */

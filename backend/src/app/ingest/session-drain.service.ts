@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { CONFIG, Config } from '../config/config';
+import type { MqttClientAuth } from '../config/secret-files';
+import { DeviceOwnership } from '../ownership/device-ownership.service';
+import { OwnershipRedis } from '../ownership/ownership-redis.repository';
+import { DRAIN_MAX_MS, MqttHandlers, MqttRepository } from './mqtt.repository';
+
+/**
+ * Several gateways on a shared broker (MQTT_URL and REDIS_URL): when a gateway's lease lapses
+ * (SIGKILL, a crash), one survivor drains its MQTT session, so that nothing the broker had handed
+ * it and nothing of its share since is lost (decision 0029, session 9 addendum). Each gateway
+ * records its MQTT client id next to its lease; on a membership change every survivor tries to
+ * claim each lost member's drain in Redis (one wins), and the winner takes the session through
+ * {@link MqttRepository.drain} into the same ingest path as its own messages.
+ *
+ * Owns when and whose session is drained; must not decode messages (the ingest does) nor hold
+ * Redis keys (OwnershipRedis does).
+ */
+@Injectable()
+export class SessionDrain {
+  private readonly logger = new Logger('SessionDrain');
+  private readonly counters = { sessions: 0, messages: 0, failures: 0 };
+  private link: {
+    url: string;
+    auth: MqttClientAuth;
+    handlers: Pick<MqttHandlers, 'message' | 'backpressure'>;
+  } | null = null;
+  private readonly running = new Set<string>();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Pick<Config, 'MQTT_CLIENT_ID' | 'REDIS_URL'>,
+    private readonly mqtt: MqttRepository,
+    @Optional() private readonly ownership?: DeviceOwnership,
+    @Optional() private readonly redis?: OwnershipRedis,
+  ) {}
+
+  /** The ingest connected to an external broker: record our session, drain lost members'. */
+  start(
+    url: string,
+    auth: MqttClientAuth,
+    handlers: Pick<MqttHandlers, 'message' | 'backpressure'>,
+  ): void {
+    const { ownership, redis } = this;
+    if (!this.config.REDIS_URL || !ownership?.enabled || !redis?.enabled) return;
+    this.link = { url, auth, handlers };
+    redis.setSession(ownership.self, this.config.MQTT_CLIENT_ID).catch((error: Error) => {
+      this.counters.failures++;
+      redis.report('session', `MQTT session not recorded: ${error.message}`);
+    });
+    ownership.onChange((previous, current) => {
+      for (const member of previous)
+        if (member !== ownership.self && !current.includes(member)) void this.drainFor(member);
+    });
+  }
+
+  /** Started: this gateway shares a broker with others. */
+  get active(): boolean {
+    return this.link !== null;
+  }
+
+  /** Sessions drained, messages taken from them, and Redis failures on the way. */
+  stats(): { sessions: number; messages: number; failures: number } {
+    return { ...this.counters };
+  }
+
+  private async drainFor(member: string): Promise<void> {
+    const { link, ownership, redis } = this;
+    if (!link || !ownership || !redis || this.running.has(member)) return;
+    this.running.add(member);
+    try {
+      const clientId = await redis.sessionOf(member);
+      if (!clientId || clientId === this.config.MQTT_CLIENT_ID) return;
+      if (ownership.currentMembers().includes(member)) return; // back already
+      if (!(await redis.claimDrain(member, ownership.self, DRAIN_MAX_MS))) return;
+      this.logger.log(`draining the MQTT session of ${member} (${clientId})`);
+      const messages = await this.mqtt.drain(link.url, clientId, link.handlers, link.auth);
+      this.counters.sessions++;
+      this.counters.messages += messages;
+      this.logger.log(`drained ${messages} message(s) from the session of ${member}`);
+    } catch (error) {
+      this.counters.failures++;
+      redis.report('drain', `session of ${member} not drained: ${(error as Error).message}`);
+    } finally {
+      this.running.delete(member);
+    }
+  }
+}
