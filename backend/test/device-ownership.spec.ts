@@ -66,7 +66,9 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
 
   const env = (id: string) => ({
     GATEWAY_ID: id,
-    DATA_DIR: join(dir, id),
+    // One DATA_DIR, as the compose file's volume: each gateway journals under its GATEWAY_ID,
+    // where a survivor finds a dead one's journal.
+    DATA_DIR: dir,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
     MQTT_URL: mosquitto.url,
@@ -199,6 +201,15 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     const stored = await storedEvents();
     expect(new Set(stored.map((e) => e.id))).toEqual(new Set([raised.id]));
     expect(stored.filter((e) => e.state === 'raised')).toHaveLength(1);
+    const history = () =>
+      database(async (client) => {
+        const { rows } = await client.query<{ ts: string }>(
+          `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
+           WHERE s.device_id = $1 AND s.metric = 't' ORDER BY r.ts`,
+          [DEVICE],
+        );
+        return rows.map((row) => Number(row.ts));
+      });
     // gw-b took gw-a's MQTT session: the readings the broker held for the dead gateway.
     const drained = await waitFor(
       async () => {
@@ -211,6 +222,14 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     expect(drained.messages).toBeGreaterThan(0);
     expect(drained.failures).toBe(0);
     await a.kill();
+    // Before gw-a comes back, the history already holds every reading sent so far: what gw-a was
+    // handed and never acknowledged (drained), and what it acknowledged and never stored (its
+    // journal, written by gw-b).
+    const sentSoFar = [...sent];
+    await waitFor(async () => ((await history()).length >= sentSoFar.length ? true : undefined), {
+      timeoutMs: 5_000,
+    }).catch(() => undefined);
+    expect(await history()).toEqual(sentSoFar);
     const survivor = await ownership(b);
     expect(survivor).toMatchObject({ members: 1, ownedDevices: expect.any(Number) });
     expect(survivor.ownedDevices).toBeGreaterThan(0);
@@ -236,15 +255,6 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     const stored2 = await storedEvents();
     expect(new Set(stored2.map((e) => e.id))).toEqual(new Set([raised.id]));
     expect(stored2.filter((e) => e.state === 'raised').map((e) => e.count)).toEqual([1, 2]);
-    const history = () =>
-      database(async (client) => {
-        const { rows } = await client.query<{ ts: string }>(
-          `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
-           WHERE s.device_id = $1 AND s.metric = 't' ORDER BY r.ts`,
-          [DEVICE],
-        );
-        return rows.map((row) => Number(row.ts));
-      });
     // Each gateway writes what it ingested (every half-second); both halves, once each.
     await waitFor(async () => ((await history()).length >= sent.length ? true : undefined), {
       timeoutMs: 5_000,

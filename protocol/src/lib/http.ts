@@ -55,7 +55,15 @@ export interface HistoryStoreStats {
    * The write-ahead journal of QoS 1 readings: segment files now, messages appended, messages of
    * the previous run written at start, torn lines skipped.
    */
-  journal?: { segments: number; appended: number; recovered: number; unreadable: number };
+  journal?: {
+    segments: number;
+    appended: number;
+    recovered: number;
+    unreadable: number;
+    /** Values written from dead peers' journals (several gateways on one DATA_DIR), lines unreadable there. */
+    peerReplayed?: number;
+    peerUnreadable?: number;
+  };
 }
 
 /** `GET /api/stats`: ingest and fan-out counters since start. */
@@ -68,9 +76,9 @@ export interface IngestStats {
     reconnects: number;
     /**
      * Several gateways on a shared broker: MQTT sessions of lost gateways this one drained,
-     * messages taken from them, and Redis failures on the way.
+     * messages taken from them, values written from their journals (shared DATA_DIR), failures.
      */
-    drained?: { sessions: number; messages: number; failures: number };
+    drained?: { sessions: number; messages: number; journalValues: number; failures: number };
   };
   messages: { received: number; telemetry: number; status: number; meta: number };
   readings: { accepted: number; rejected: number };

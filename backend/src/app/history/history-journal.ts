@@ -56,34 +56,12 @@ export class HistoryJournal {
    */
   recover(): WriteBatch {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const batch: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
-    const found = readdirSync(this.dir)
-      .map((file) => SEGMENT.exec(file))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    for (const n of found) {
-      for (const line of readFileSync(join(this.dir, name(n)), 'utf8').split('\n')) {
-        if (line.length === 0) continue;
-        const entry = parseLine(line);
-        if (!entry) {
-          this.counts.unreadable++;
-          continue;
-        }
-        this.counts.recovered++;
-        const [deviceId, readings] = entry;
-        for (const { ts, values } of readings)
-          for (const metric in values) {
-            batch.deviceIds.push(deviceId);
-            batch.metrics.push(metric);
-            batch.ts.push(ts);
-            batch.values.push(values[metric]);
-          }
-      }
-      // Written back before any new value is queued: released by the first release(0).
-      this.segments.push({ n, endsAt: 0 });
-    }
-    this.open((found.at(-1) ?? 0) + 1);
+    const { batch, segments, messages, unreadable } = readJournal(this.dir);
+    this.counts.recovered += messages;
+    this.counts.unreadable += unreadable;
+    // Written back before any new value is queued: released by the first release(0).
+    for (const n of segments) this.segments.push({ n, endsAt: 0 });
+    this.open((segments.at(-1) ?? 0) + 1);
     return batch;
   }
 
@@ -137,6 +115,52 @@ export class HistoryJournal {
 type Entry = [string, { ts: number; values: Record<string, number> }[]];
 
 /** One journal line, or null when torn or not what append wrote. */
+/**
+ * Every value journaled in `dir`'s segments, oldest first; read only (this gateway's own journal
+ * at start, or a dead peer's on a shared DATA_DIR: history-writer.service.ts).
+ */
+export function readJournal(dir: string): {
+  batch: WriteBatch;
+  segments: number[];
+  messages: number;
+  unreadable: number;
+} {
+  const batch: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+  const segments = readdirSync(dir)
+    .map((file) => SEGMENT.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  let messages = 0;
+  let unreadable = 0;
+  for (const n of segments) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, name(n)), 'utf8');
+    } catch {
+      continue; // released (deleted) meanwhile: its values are stored
+    }
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      const entry = parseLine(line);
+      if (!entry) {
+        unreadable++;
+        continue;
+      }
+      messages++;
+      const [deviceId, readings] = entry;
+      for (const { ts, values } of readings)
+        for (const metric in values) {
+          batch.deviceIds.push(deviceId);
+          batch.metrics.push(metric);
+          batch.ts.push(ts);
+          batch.values.push(values[metric]);
+        }
+    }
+  }
+  return { batch, segments, messages, unreadable };
+}
+
 function parseLine(line: string): Entry | null {
   try {
     const entry = JSON.parse(line) as unknown;

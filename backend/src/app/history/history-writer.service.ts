@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { HistoryStoreStats, Reading } from '@pulse/protocol';
 import { RateLimitedLog } from '../common/rate-limited-log';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
-import { HistoryJournal } from './history-journal';
+import { HistoryJournal, readJournal } from './history-journal';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './history-store';
 
 /*
@@ -59,6 +60,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private queuedTotal = 0;
   private storedTotal = 0;
   private readonly counts = {
+    peerReplayed: 0,
+    peerUnreadable: 0,
     written: 0,
     duplicates: 0,
     queueFull: 0,
@@ -91,6 +94,27 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.journal = new HistoryJournal(
       config.GATEWAY_ID ? join(dir, `gateway-${config.GATEWAY_ID}`) : dir,
     );
+  }
+
+  /**
+   * Write what a dead peer acknowledged and had not stored (several gateways on one DATA_DIR,
+   * each with its GATEWAY_ID, as the compose file runs them): its journal, read and written to
+   * the shared store, left in place for the peer's own next start (a point stored twice is kept
+   * once). Resolves to the values written (0 without that layout or journal).
+   */
+  async replayPeer(peerId: string): Promise<number> {
+    if (!this.config.GATEWAY_ID || peerId === this.config.GATEWAY_ID) return 0;
+    const dir = join(this.config.DATA_DIR, 'history-journal', `gateway-${peerId}`);
+    if (!existsSync(dir)) return 0;
+    const { batch, unreadable } = readJournal(dir);
+    this.counts.peerUnreadable += unreadable;
+    if (batch.ts.length === 0) return 0;
+    const inserted = await this.store.write(batch);
+    this.counts.peerReplayed += inserted;
+    this.logger.log(
+      `journal of ${peerId}: ${inserted} of ${batch.ts.length} values it acknowledged were not stored yet; written now`,
+    );
+    return inserted;
   }
 
   async onModuleInit(): Promise<void> {
@@ -292,7 +316,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       maxFlushMs: c.maxFlushMs,
       pruned: c.pruned,
       acksWithheld: c.acksWithheld,
-      journal: this.journal.stats(),
+      journal: {
+        ...this.journal.stats(),
+        peerReplayed: c.peerReplayed,
+        peerUnreadable: c.peerUnreadable,
+      },
     };
   }
 }

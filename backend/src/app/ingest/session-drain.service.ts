@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { CONFIG, Config } from '../config/config';
+import { HistoryWriter } from '../history/history-writer.service';
 import type { MqttClientAuth } from '../config/secret-files';
 import { DeviceOwnership } from '../ownership/device-ownership.service';
 import { OwnershipRedis } from '../ownership/ownership-redis.repository';
@@ -11,7 +12,9 @@ import { DRAIN_MAX_MS, MqttHandlers, MqttRepository } from './mqtt.repository';
  * it and nothing of its share since is lost (decision 0029, session 9 addendum). Each gateway
  * records its MQTT client id next to its lease; on a membership change every survivor tries to
  * claim each lost member's drain in Redis (one wins), and the winner takes the session through
- * {@link MqttRepository.drain} into the same ingest path as its own messages.
+ * {@link MqttRepository.drain} into the same ingest path as its own messages, then writes what
+ * the lost gateway had acknowledged but not stored from its journal, when the gateways share a
+ * DATA_DIR (HistoryWriter.replayPeer).
  *
  * Owns when and whose session is drained; must not decode messages (the ingest does) nor hold
  * Redis keys (OwnershipRedis does).
@@ -19,7 +22,7 @@ import { DRAIN_MAX_MS, MqttHandlers, MqttRepository } from './mqtt.repository';
 @Injectable()
 export class SessionDrain {
   private readonly logger = new Logger('SessionDrain');
-  private readonly counters = { sessions: 0, messages: 0, failures: 0 };
+  private readonly counters = { sessions: 0, messages: 0, journalValues: 0, failures: 0 };
   private link: {
     url: string;
     auth: MqttClientAuth;
@@ -32,6 +35,7 @@ export class SessionDrain {
     private readonly mqtt: MqttRepository,
     @Optional() private readonly ownership?: DeviceOwnership,
     @Optional() private readonly redis?: OwnershipRedis,
+    @Optional() private readonly history?: HistoryWriter,
   ) {}
 
   /** The ingest connected to an external broker: record our session, drain lost members'. */
@@ -58,8 +62,11 @@ export class SessionDrain {
     return this.link !== null;
   }
 
-  /** Sessions drained, messages taken from them, and Redis failures on the way. */
-  stats(): { sessions: number; messages: number; failures: number } {
+  /**
+   * Sessions drained, messages taken from them, values written from the lost gateways' journals,
+   * and failures on the way.
+   */
+  stats(): { sessions: number; messages: number; journalValues: number; failures: number } {
     return { ...this.counters };
   }
 
@@ -77,9 +84,14 @@ export class SessionDrain {
       this.counters.sessions++;
       this.counters.messages += messages;
       this.logger.log(`drained ${messages} message(s) from the session of ${member}`);
+      // What it had acknowledged and not stored (its journal, when the DATA_DIR is shared).
+      this.counters.journalValues += (await this.history?.replayPeer(member)) ?? 0;
     } catch (error) {
       this.counters.failures++;
-      redis.report('drain', `session of ${member} not drained: ${(error as Error).message}`);
+      redis.report(
+        'drain',
+        `session or journal of ${member} not taken: ${(error as Error).message}`,
+      );
     } finally {
       this.running.delete(member);
     }
