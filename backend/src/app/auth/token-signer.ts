@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TokenKind } from './users.repository';
@@ -30,14 +30,7 @@ export interface TokenClaims {
 
 export function loadSigningKey(config: Pick<Config, 'DATA_DIR' | 'PULSE_SECRET_FILE'>): Uint8Array {
   const file = config.PULSE_SECRET_FILE ?? join(config.DATA_DIR, SECRET_KEY_FILE);
-  if (config.PULSE_SECRET_FILE === undefined && !existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    // 'wx': never overwrite a key another process wrote meanwhile.
-    writeFileSync(file, `${randomBytes(MIN_KEY_BYTES).toString('hex')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
-  }
+  if (config.PULSE_SECRET_FILE === undefined && !existsSync(file)) createKeyOnce(file);
   let key: Buffer;
   try {
     key = Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
@@ -51,6 +44,25 @@ export function loadSigningKey(config: Pick<Config, 'DATA_DIR' | 'PULSE_SECRET_F
       `The token signing key ${file} is too short: at least ${MIN_KEY_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
     );
   return new Uint8Array(key);
+}
+
+/**
+ * A new random key at `file`, unless another process (a second gateway on the same DATA_DIR,
+ * started at the same moment) made one first: written whole to a file of our own, then linked to
+ * `file`, which fails if it exists (link(2) is atomic), so no process ever reads a half-written
+ * key or overwrites the one its peers already use.
+ */
+export function createKeyOnce(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(mine, `${randomBytes(MIN_KEY_BYTES).toString('hex')}\n`, { mode: 0o600 });
+  try {
+    linkSync(mine, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(mine, { force: true });
+  }
 }
 
 @Injectable()
