@@ -77,6 +77,8 @@ export interface Backend {
   pid: number;
   /** Crash it: SIGKILL to its whole process group (gateway and simulator child). */
   kill(): Promise<void>;
+  /** A clean stop: SIGTERM to the gateway (it stops its own children), then wait for its exit. */
+  stop(): Promise<void>;
   output(): string;
 }
 
@@ -142,6 +144,10 @@ export async function startBuiltBackend(
     output: () => run.output,
     kill: async () => {
       killGroup();
+      await run.exit;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await run.exit;
     },
   };

@@ -110,8 +110,10 @@ export class IngestService {
     this.broker = { ...this.broker, url };
   }
 
-  stop(): Promise<void> {
-    return this.mqtt.close();
+  async stop(): Promise<void> {
+    await this.mqtt.close();
+    // Left cleanly (the share unsubscribed): nothing for a survivor to drain.
+    await this.drain?.stop();
   }
 
   /**

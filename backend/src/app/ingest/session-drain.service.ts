@@ -57,6 +57,19 @@ export class SessionDrain {
     });
   }
 
+  /**
+   * A clean stop, after the ingest left the broker (its share unsubscribed): the session record
+   * goes, so no survivor takes the client id from this gateway as it restarts.
+   */
+  async stop(): Promise<void> {
+    const { ownership, redis } = this;
+    if (!this.link || !ownership || !redis) return;
+    this.link = null;
+    await redis.clearSession(ownership.self).catch((error: Error) => {
+      redis.report('session', `MQTT session record not removed: ${error.message}`);
+    });
+  }
+
   /** Started: this gateway shares a broker with others. */
   get active(): boolean {
     return this.link !== null;
@@ -72,6 +85,7 @@ export class SessionDrain {
 
   private async drainFor(member: string): Promise<void> {
     const { link, ownership, redis } = this;
+    // (`link` is null once this gateway is stopping: it drains nothing more.)
     if (!link || !ownership || !redis || this.running.has(member)) return;
     this.running.add(member);
     try {

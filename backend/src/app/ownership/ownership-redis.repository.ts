@@ -131,6 +131,11 @@ export class OwnershipRedis implements OnApplicationShutdown {
     await this.command?.hset(SESSIONS, id, clientId);
   }
 
+  /** `id` left cleanly: no session of its to drain. */
+  async clearSession(id: string): Promise<void> {
+    await this.command?.hdel(SESSIONS, id);
+  }
+
   /** `id`'s MQTT client id, if it recorded one. */
   async sessionOf(id: string): Promise<string | null> {
     return (await this.command?.hget(SESSIONS, id)) ?? null;
