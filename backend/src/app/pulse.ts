@@ -10,6 +10,7 @@ import { mountDashboard } from './http/dashboard-static';
 import { mountRequestLogging, pulseLoggerFor } from './logging/pulse.logger';
 import { LiveIoAdapter } from './live/live-io.adapter';
 import { LiveRedis } from './live/live-redis.repository';
+import { ClientAddress } from './common/client-address';
 import { EntryGuard } from './security/entry-guard.service';
 import { PulseRuntime, urlHost } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
@@ -61,12 +62,14 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     mountDashboard(app, config.DASHBOARD_DIR);
     // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes,
     // Socket.IO's Redis adapter with REDIS_URL.
+    const addresses = app.get(ClientAddress);
     app.useWebSocketAdapter(
       new LiveIoAdapter(
         app,
         app.get(EntryGuard).allowSocketRequest,
         app.get(LiveRedis).installAdapter,
-        app.get(EntryGuard).clientAddress,
+        // Behind trusted proxies, the forwarded client becomes each session's handshake.address.
+        (req) => addresses.of(req),
       ),
     );
     await app.listen(config.PORT, config.HOST);

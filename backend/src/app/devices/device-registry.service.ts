@@ -73,8 +73,8 @@ export type EvictListener = (deviceId: string) => void;
  * settles it.
  *
  * Written only by the ingest (the `apply*` calls) and, for devices other gateways ingested, by
- * their share of the fleet summary (`applyShared`, live/summary-peers.ts); read by the live subscriptions, the alerts
- * (groups), the devices controller and stats. Owns the device records and groups and when they
+ * their share of the fleet summary (`applyShared`, live/summary-peers.ts); read by the live
+ * subscriptions, the alerts (groups), the devices controller and stats. Owns the device records and groups and when they
  * are written; must not publish the changes it returns (the ingest does), keep readings
  * (HistoryService does) nor hold SQL (the store does).
  */

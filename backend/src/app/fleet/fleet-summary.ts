@@ -171,19 +171,10 @@ export class FleetSummaryModel {
     const entry = this.entries.get(deviceId) ?? this.create(deviceId);
     if (!entry) return;
     if (entry.pending.length > 0) this.merge(entry);
-    const { values, times } = entry;
     for (let i = 0; i + 2 < shared.length; i += 3) {
       const name = metrics[shared[i]];
-      if (name === undefined) continue;
-      const index = this.metricIndex.get(name) ?? this.addMetric(name);
-      if (index < 0) continue;
-      const ts = lastTs - shared[i + 2];
-      if (values[index] === undefined) {
-        if (entry.count >= LIMITS.maxMetricsPerReading) continue;
-        entry.count++;
-      } else if (ts <= times[index]) continue;
-      values[index] = shared[i + 1];
-      times[index] = ts;
+      if (name !== undefined)
+        this.keepNewest(entry, name, shared[i + 1], lastTs - shared[i + 2], false);
     }
     if (!entry.dirty) this.markDirty(entry);
   }
@@ -347,21 +338,28 @@ export class FleetSummaryModel {
    * value; of two with the same `ts` the later arrival wins).
    */
   private merge(entry: Entry): void {
-    const { pending, values, times } = entry;
+    const { pending } = entry;
     for (let p = 0; p < pending.length; p++) {
       const { ts, values: reading } = pending[p];
-      for (const metric in reading) {
-        const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
-        if (index < 0) continue;
-        if (values[index] === undefined) {
-          if (entry.count >= LIMITS.maxMetricsPerReading) continue;
-          entry.count++;
-        } else if (ts < times[index]) continue;
-        values[index] = reading[metric];
-        times[index] = ts;
-      }
+      for (const metric in reading) this.keepNewest(entry, metric, reading[metric], ts, true);
     }
     pending.length = 0;
+  }
+
+  /**
+   * `value` of `metric` from a reading at `ts`, kept unless the entry holds one from a newer
+   * reading (`ties`: one from a reading with the same `ts` is replaced too) or is full.
+   */
+  private keepNewest(entry: Entry, metric: string, value: number, ts: number, ties: boolean): void {
+    const index = this.metricIndex.get(metric) ?? this.addMetric(metric);
+    if (index < 0) return;
+    const { values, times } = entry;
+    if (values[index] === undefined) {
+      if (entry.count >= LIMITS.maxMetricsPerReading) return;
+      entry.count++;
+    } else if (ts < times[index] || (!ties && ts === times[index])) return;
+    values[index] = value;
+    times[index] = ts;
   }
 
   /** Only queued devices have pending readings. */

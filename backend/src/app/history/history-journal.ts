@@ -114,7 +114,6 @@ export class HistoryJournal {
 
 type Entry = [string, { ts: number; values: Record<string, number> }[]];
 
-/** One journal line, or null when torn or not what append wrote. */
 /**
  * Every value journaled in `dir`'s segments, oldest first; read only (this gateway's own journal
  * at start, or a dead peer's on a shared DATA_DIR: history-writer.service.ts).
@@ -161,6 +160,7 @@ export function readJournal(dir: string): {
   return { batch, segments, messages, unreadable };
 }
 
+/** One journal line, or null when torn or not what append wrote. */
 function parseLine(line: string): Entry | null {
   try {
     const entry = JSON.parse(line) as unknown;

@@ -165,13 +165,7 @@ export class MqttRepository {
     client.on('message', (topic, payload, packet) =>
       this.deliver(handlers, topic, payload, packet.qos),
     );
-    // mqtt.js sends the PUBACK once handleMessage calls back (after the 'message' event, so a
-    // QoS 1 message's readings are journaled before it: history-journal.ts).
-    client.handleMessage = (_packet, callback) => {
-      const wait = handlers.backpressure?.();
-      if (wait) void wait.then(() => callback());
-      else callback();
-    };
+    ackAfterHandling(client, handlers);
     client.on('error', (error) =>
       this.errorLog.report('error', `broker ${url}: ${describeError(error, auth.username)}`),
     );
@@ -293,11 +287,12 @@ export class MqttRepository {
         connectTimeout: 10_000,
         log: noLog,
       });
-      const finish = () => {
+      const done = () => {
         if (quiet) clearTimeout(quiet);
         clearTimeout(limit);
-        client.end(false, {}, () => resolve(taken));
+        resolve(taken);
       };
+      const finish = () => client.end(false, {}, done);
       const limit = setTimeout(finish, DRAIN_MAX_MS);
       const rearm = () => {
         if (quiet) clearTimeout(quiet);
@@ -315,11 +310,7 @@ export class MqttRepository {
         this.deliver(handlers, topic, payload, packet.qos);
         rearm();
       });
-      client.handleMessage = (_packet, callback) => {
-        const wait = handlers.backpressure?.();
-        if (wait) void wait.then(() => callback());
-        else callback();
-      };
+      ackAfterHandling(client, handlers);
       client.on('error', (error) =>
         this.errorLog.report(
           'drain',
@@ -328,10 +319,8 @@ export class MqttRepository {
       );
       // Taken over (the gateway came back), refused or unreachable: done either way.
       client.on('close', () => {
-        if (quiet) clearTimeout(quiet);
-        clearTimeout(limit);
         client.end(true);
-        resolve(taken);
+        done();
       });
     });
   }
@@ -380,6 +369,19 @@ export class MqttRepository {
       if (!this.closing) client.reconnect();
     }, delay);
   }
+}
+
+/**
+ * mqtt.js sends a message's PUBACK once `handleMessage` calls back, which it calls after the
+ * 'message' event: a QoS 1 message's readings are journaled before it (history-journal.ts), and
+ * it waits while the history store asks for backpressure.
+ */
+function ackAfterHandling(client: MqttClient, handlers: Pick<MqttHandlers, 'backpressure'>): void {
+  client.handleMessage = (_packet, callback) => {
+    const wait = handlers.backpressure?.();
+    if (wait) void wait.then(() => callback());
+    else callback();
+  };
 }
 
 /**

@@ -31,7 +31,7 @@ export class SessionDrain {
   private readonly running = new Set<string>();
 
   constructor(
-    @Inject(CONFIG) private readonly config: Pick<Config, 'MQTT_CLIENT_ID' | 'REDIS_URL'>,
+    @Inject(CONFIG) private readonly config: Pick<Config, 'MQTT_CLIENT_ID'>,
     private readonly mqtt: MqttRepository,
     @Optional() private readonly ownership?: DeviceOwnership,
     @Optional() private readonly redis?: OwnershipRedis,
@@ -45,7 +45,7 @@ export class SessionDrain {
     handlers: Pick<MqttHandlers, 'message' | 'backpressure'>,
   ): void {
     const { ownership, redis } = this;
-    if (!this.config.REDIS_URL || !ownership?.enabled || !redis?.enabled) return;
+    if (!ownership?.enabled || !redis?.enabled) return; // one gateway (no REDIS_URL)
     this.link = { url, auth, handlers };
     redis.setSession(ownership.self, this.config.MQTT_CLIENT_ID).catch((error: Error) => {
       this.counters.failures++;

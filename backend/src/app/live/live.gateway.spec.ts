@@ -77,9 +77,7 @@ describe('LiveGateway', () => {
     sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
     http = createServer();
     // What Nest does with the gateway: LiveIoAdapter's server, afterInit, then each connection.
-    const nsp = createLiveIoServer(http, entry.allowSocketRequest, entry.clientAddress).of(
-      LIVE_NAMESPACE,
-    );
+    const nsp = createLiveIoServer(http, entry.allowSocketRequest).of(LIVE_NAMESPACE);
     sut.afterInit(nsp);
     nsp.on('connection', (socket) => sut.handleConnection(socket));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

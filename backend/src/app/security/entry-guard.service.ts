@@ -49,12 +49,6 @@ export class EntryGuard {
   }
 
   /**
-   * The client's address of a Socket.IO session's first request (see ClientAddress): the server
-   * builder makes it the connection's `remoteAddress`, hence `socket.handshake.address`.
-   */
-  readonly clientAddress = (req: IncomingMessage): string => this.addresses.of(req);
-
-  /**
    * Call first on every new `/live` socket: counts it against the connection caps until it
    * disconnects, or disconnects it and returns false when it does not fit (handshakes that
    * passed {@link allowSocketRequest} at the same moment).
