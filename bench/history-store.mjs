@@ -29,7 +29,7 @@ const root = new URL('..', import.meta.url).pathname;
 const { SqliteHistoryStore } = require(
   join(root, 'backend/src/app/history/sqlite-history.store.ts'),
 );
-const { PostgresHistoryStore } = require(
+const { PostgresHistoryStore, DEFAULT_ROLLUP_TIMING } = require(
   join(root, 'backend/src/app/history/postgres-history.store.ts'),
 );
 const { openPgPool } = require(join(root, 'backend/src/app/store/pg-pool.ts'));
@@ -118,6 +118,8 @@ async function writeFleet(store, start) {
     await store.write(batch);
     written += batch.ts.length;
   }
+  // PostgreSQL rolls ended minutes up in a background pass: its work is part of the write rate.
+  if (store.catchUp) await store.catchUp();
   return written / ((performance.now() - began) / 1000);
 }
 
@@ -156,6 +158,8 @@ async function measure(name, open) {
   const perMillion = (bytes / WRITE_VALUES) * 1_000_000;
   const seriesStart = Date.now() - QUERY_DAYS * DAY;
   await writeSeries(store, seriesStart, QUERY_DAYS);
+  // As a running gateway has them: every minute that ended rolled up (PostgreSQL's pass).
+  if (store.catchUp) await store.catchUp();
   const end = seriesStart + QUERY_DAYS * DAY;
   const day = await queryLatency(store, end - DAY, end);
   const week = QUERY_DAYS >= 7 ? await queryLatency(store, end - 7 * DAY, end) : null;
@@ -179,7 +183,13 @@ try {
     try {
       results.push(
         await measure('PostgreSQL', async () => {
-          const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')));
+          // The rollup pass runs when called (catchUp, timed with the writes) rather than on its
+          // timer: the benchmark writes days-old readings, a backfill that a timed pass would
+          // roll up while the batches arrive, making them wait; a gateway's readings are current.
+          const store = new PostgresHistoryStore(openPgPool(cluster.createDatabase('bench')), {
+            ...DEFAULT_ROLLUP_TIMING,
+            everyMs: 0,
+          });
           await store.open();
           return store;
         }),

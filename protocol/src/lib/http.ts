@@ -52,6 +52,11 @@ export interface HistoryStoreStats {
   /** Messages whose broker acknowledgement waited for room in the queue (QoS 1 backpressure). */
   acksWithheld?: number;
   /**
+   * PostgreSQL: background passes that roll ended minutes up from the raw rows and failed (the
+   * next pass retries; reads stay exact meanwhile, aggregating the raw rows not rolled up).
+   */
+  rollupFailures?: number;
+  /**
    * The write-ahead journal of QoS 1 readings: segment files now, messages appended, messages of
    * the previous run written at start, torn lines skipped.
    */

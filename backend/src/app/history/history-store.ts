@@ -105,6 +105,8 @@ export interface HistoryStore {
   metricsOf(deviceId: string): Promise<string[]>;
   /** Delete what is older than the cutoffs, at most `budget` rows (or partitions) per call. */
   prune(cutoffs: RetentionCutoffs, budget: number): Promise<number>;
+  /** PostgreSQL: its background rollup passes that failed (retried by the next). */
+  readonly rollups?: { failures: number };
   /** Bytes the store takes (database file or relations), for the benchmark and stats. */
   size(): Promise<number>;
   close(): Promise<void>;

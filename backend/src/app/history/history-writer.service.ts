@@ -316,6 +316,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       maxFlushMs: c.maxFlushMs,
       pruned: c.pruned,
       acksWithheld: c.acksWithheld,
+      ...(this.store.rollups && { rollupFailures: this.store.rollups.failures }),
       journal: {
         ...this.journal.stats(),
         peerReplayed: c.peerReplayed,

@@ -1,7 +1,11 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Migration } from '../store/database';
 import { inTransaction, migratePg } from '../store/pg-feature-store';
 import { rollupOf, upsertRollupSql } from './history-buckets';
+import { foldRows, hourOf, withAggregate } from './held-minutes';
 import * as port from './history-store';
 
 /*
@@ -9,7 +13,10 @@ import * as port from './history-store';
  * table partitioned by day on `ts` (native declarative partitioning; a day's partition is
  * created ahead at boot and on demand by the first write into it, and dropped whole by
  * retention), rollups in plain tables. Every batch is one transaction of array-parameter
- * statements (`unnest`): one round trip per table whatever the batch size. Migrations run at
+ * statements (`unnest`): one round trip per table whatever the batch size. Rollups of the
+ * minutes that have ended are computed by the database from the raw rows, once per minute, behind
+ * a watermark (`history_rollup_mark`, see {@link PostgresHistoryStore.materialize}); only late
+ * readings are upserted by the batch that brings them. Migrations run at
  * boot through the shared runner (store/pg-feature-store.ts, under an advisory lock, so several
  * gateways may start at once). Owns the `history_*` relations of its database and ends the
  * shared pool at close (store/pg-pool.ts says why); must not touch other features' tables.
@@ -20,6 +27,48 @@ const DAY_MS = 86_400_000;
 const UNIQUE_VIOLATION = '23505';
 /** Partitions made ahead of today at boot and on each retention pass. */
 const DAYS_AHEAD = 2;
+const MINUTE = port.ROLLUP_MS['1m'];
+
+/**
+ * Advisory lock keys of the rollup watermark (next to the migration lock, "pulse" + 1..3). Writers
+ * hold WRITE shared for their whole transaction, a pass takes it exclusively for a moment to move
+ * `closing` (a barrier: every batch that read the old marks has committed); writers with readings
+ * in `[upto, closing)` take CLOSE shared, which each chunk of a pass holds exclusively; PASS is
+ * held (session level, tried) by the one gateway running a pass.
+ */
+const LOCK_WRITE = 0x70756c7366;
+const LOCK_CLOSE = 0x70756c7367;
+const LOCK_PASS = 0x70756c7368;
+
+/** How the rollup watermark runs; tests shorten it. */
+export interface RollupTiming {
+  /** A minute is rolled up this long after it ended (readings a little late still fit in). */
+  graceMs: number;
+  /** How often a pass looks for ended minutes (0: only when called). */
+  everyMs: number;
+  /** Most time one timed pass spends catching up before it yields. */
+  budgetMs: number;
+}
+
+export const DEFAULT_ROLLUP_TIMING: RollupTiming = {
+  graceMs: 10_000,
+  everyMs: 2_000,
+  budgetMs: 1_000,
+};
+
+/** Widest span of raw rows one chunk of a pass aggregates (grows over empty spans). */
+const CHUNK_MS = 10 * MINUTE;
+const CHUNK_MAX_MS = DAY_MS;
+
+/**
+ * min/max with the ts of the first extreme, sum and count of raw rows, per minute. The extreme's
+ * ts rides with its value in a two-element array (min/max compare arrays element by element:
+ * value, then ts; ts negated for max, so ties keep the earliest): one pass, no sort per group.
+ * A ts is an integer below 2^53, exact as a double.
+ */
+const MINUTE_AGGREGATES = `(ts / ${MINUTE}) * ${MINUTE} AS bucket,
+  min(value), (min(ARRAY[value, ts::float8]))[2]::bigint, max(value),
+  (-(max(ARRAY[value, -ts::float8]))[2])::bigint, sum(value), count(*)::int`;
 
 /**
  * Rollup rows are updated in place by every flush that touches their bucket. Half-empty pages
@@ -59,7 +108,49 @@ export const HISTORY_POSTGRES_MIGRATIONS: readonly Migration[] = [
       ${rollupTable('history_1h')}
     `,
   },
+  {
+    // Rollups of ended minutes from the raw rows, behind a watermark (decision 0021, session 10).
+    // A database that already holds rollups (written per batch before) starts the watermark at
+    // the next minute; a fresh one at 0 (the first pass skips to the first partition).
+    id: 'history-002-rollup-watermark',
+    sql: `
+      CREATE TABLE history_rollup_mark (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        upto bigint NOT NULL,
+        closing bigint NOT NULL
+      );
+      INSERT INTO history_rollup_mark (upto, closing)
+      SELECT v, v FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM history_1m)
+        THEN (floor(extract(epoch FROM clock_timestamp()) * 1000 / ${MINUTE})::bigint + 1) * ${MINUTE}
+        ELSE 0 END AS v) AS start;
+      CREATE INDEX history_raw_ts_brin ON history_raw USING brin (ts)
+        WITH (pages_per_range = 16, autosummarize = on);
+    `,
+  },
 ];
+
+const replaceRollup = (table: string, source: string) => `
+  INSERT INTO ${table} (series_id, bucket, min, min_ts, max, max_ts, sum, count) ${source}
+  ON CONFLICT (series_id, bucket) DO UPDATE SET min = excluded.min, min_ts = excluded.min_ts,
+    max = excluded.max, max_ts = excluded.max_ts, sum = excluded.sum, count = excluded.count`;
+
+/** The minutes of `[$1, $2)` from the raw rows, replacing what the minute table has for them. */
+const MATERIALIZE_MINUTES = replaceRollup(
+  'history_1m',
+  `SELECT series_id, ${MINUTE_AGGREGATES} FROM history_raw
+   WHERE ts >= $1 AND ts < $2 GROUP BY 1, 2 ORDER BY 1, 2`,
+);
+
+/** Those minutes added to their hours (each minute is added once: the watermark passes it once). */
+const ADD_MINUTES_TO_HOURS = upsertRollupSql(
+  'history_1h',
+  `SELECT series_id, (bucket / ${port.ROLLUP_MS['1h']}) * ${port.ROLLUP_MS['1h']},
+     min(min), (min(ARRAY[min, min_ts::float8]))[2]::bigint, max(max),
+     (-(max(ARRAY[max, -max_ts::float8]))[2])::bigint, sum(sum), sum(count)::int
+   FROM history_1m WHERE bucket >= $1 AND bucket < $2 GROUP BY series_id, 2 ORDER BY series_id, 2`,
+  'LEAST',
+  'GREATEST',
+);
 
 const upsertRollup = (table: string) =>
   upsertRollupSql(
@@ -75,17 +166,156 @@ function partitionName(day: number): string {
   return `history_raw_${new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '')}`;
 }
 
+/** The day (days since epoch) of a partition's name, or null for another relation. */
+function dayOfPartition(name: string): number | null {
+  const match = /^history_raw_(\d{4})(\d{2})(\d{2})$/.exec(name);
+  if (!match) return null;
+  return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS;
+}
+
+const PARTITIONS = `SELECT c.relname AS name FROM pg_inherits i
+  JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+  WHERE p.relname = 'history_raw' ORDER BY c.relname`;
+
 export class PostgresHistoryStore implements port.HistoryStore {
   readonly kind = 'postgres';
   private readonly seriesIds = new Map<string, number>();
   private readonly partitions = new Set<number>();
 
-  /** `pool`: the gateway's shared pool (store/pg-pool.ts), bigint columns parsed as numbers. */
-  constructor(private readonly pool: Pool) {}
+  /** Rollup passes that failed (retried by the next), for the writer's stats. */
+  readonly rollups = { failures: 0, lastError: '' };
+  private timer?: NodeJS.Timeout;
+  private pass: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  /**
+   * `pool`: the gateway's shared pool (store/pg-pool.ts), bigint columns parsed as numbers;
+   * `timing`: when minutes are rolled up (the default in production).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly timing: RollupTiming = DEFAULT_ROLLUP_TIMING,
+  ) {}
 
   async open(): Promise<void> {
     await migratePg(this.pool, HISTORY_POSTGRES_MIGRATIONS);
     await this.ensurePartitions(this.daysAhead());
+    if (this.timing.everyMs > 0) {
+      this.timer = setInterval(() => void this.runPass(this.timing.budgetMs), this.timing.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  /** One pass at a time per store; a failed pass is retried by the next (the raw rows stay). */
+  private runPass(budgetMs: number): Promise<void> {
+    this.pass = this.pass
+      .then(() => (this.closed ? undefined : this.materialize(budgetMs)))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.rollups.failures++;
+          this.rollups.lastError = String(error);
+        },
+      );
+    return this.pass;
+  }
+
+  /**
+   * Roll up every minute that ended `graceMs` ago or earlier and is not rolled up yet: the
+   * background pass (also called by the retention pass, and by the benchmark to count this work).
+   */
+  async catchUp(): Promise<void> {
+    await this.runPass(Infinity);
+  }
+
+  /**
+   * The rollup watermark. `history_rollup_mark.upto`: every minute before it is in `history_1m`
+   * and added to its hour in `history_1h`; raw rows at or after it are not in any rollup (reads
+   * aggregate them on the fly). A pass first moves `closing` to the newest ended minute, under the
+   * WRITE lock taken exclusively (a barrier: batches that read the old marks have committed, later
+   * ones see the new `closing`), then moves `upto` towards it chunk by chunk, each chunk one
+   * transaction holding CLOSE: minutes from the raw rows (replacing), then those minutes added to
+   * their hours. A batch upserts the rollups of its readings below `upto` (late ones) itself; for
+   * readings in `[upto, closing)` it first takes CLOSE shared and reads `upto` again, so each
+   * reading is counted by exactly one of the two. Several gateways: PASS lets one run passes.
+   */
+  private async materialize(budgetMs: number): Promise<void> {
+    const started = Date.now();
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ got: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS got',
+        [LOCK_PASS],
+      );
+      if (!rows[0]?.got) return;
+      try {
+        const target = Math.floor((Date.now() - this.timing.graceMs) / MINUTE) * MINUTE;
+        let mark = await this.readMark(client);
+        if (target > mark.closing) {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_WRITE]);
+          await client.query('UPDATE history_rollup_mark SET closing = $1 WHERE closing < $1', [
+            target,
+          ]);
+          await client.query('COMMIT');
+          mark = await this.readMark(client);
+        }
+        const days = await this.partitionDays(client);
+        let span = CHUNK_MS;
+        while (mark.upto < mark.closing && Date.now() - started < budgetMs && !this.closed) {
+          const from = this.nextDataFrom(mark.upto, days, mark.closing);
+          const end = Math.min(mark.closing, from + span, (Math.floor(from / DAY_MS) + 1) * DAY_MS);
+          await client.query('BEGIN');
+          try {
+            await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_CLOSE]);
+            const minutes = await client.query(MATERIALIZE_MINUTES, [from, end]);
+            if ((minutes.rowCount ?? 0) > 0) await client.query(ADD_MINUTES_TO_HOURS, [from, end]);
+            await client.query('UPDATE history_rollup_mark SET upto = $1', [end]);
+            await client.query('COMMIT');
+            span = (minutes.rowCount ?? 0) > 0 ? CHUNK_MS : Math.min(CHUNK_MAX_MS, span * 2);
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+          mark = { upto: end, closing: mark.closing };
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [LOCK_PASS]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async upto(): Promise<number> {
+    const { rows } = await this.pool.query<{ upto: number }>(
+      'SELECT upto FROM history_rollup_mark',
+    );
+    return rows[0].upto;
+  }
+
+  private async readMark(client: PoolClient): Promise<{ upto: number; closing: number }> {
+    const { rows } = await client.query<{ upto: number; closing: number }>(
+      'SELECT upto, closing FROM history_rollup_mark',
+    );
+    return rows[0];
+  }
+
+  /** Days that have a raw partition (no partition: no rows that day). */
+  private async partitionDays(client: PoolClient): Promise<number[]> {
+    const { rows } = await client.query<{ name: string }>(PARTITIONS);
+    return rows
+      .map(({ name }) => dayOfPartition(name))
+      .filter((day): day is number => day !== null)
+      .sort((a, b) => a - b);
+  }
+
+  /** `upto`, or the start of the first partition after it when its day has none. */
+  private nextDataFrom(upto: number, days: number[], closing: number): number {
+    const day = Math.floor(upto / DAY_MS);
+    if (days.includes(day)) return upto;
+    const next = days.find((d) => d > day);
+    return next === undefined ? closing : Math.min(closing, Math.max(upto, next * DAY_MS));
   }
 
   private daysAhead(): number[] {
@@ -109,24 +339,47 @@ export class PostgresHistoryStore implements port.HistoryStore {
     for (const ts of batch.ts) days.add(Math.floor(ts / DAY_MS));
     await this.ensurePartitions(days);
     return inTransaction(this.pool, async (client) => {
-      const ids = await this.resolveSeries(client, batch);
-      const cols = await this.insertRaw(client, ids, batch);
-      for (const resolution of ['1m', '1h'] as const) {
-        const r = rollupOf(cols[0], cols[1], cols[2], resolution);
-        if (r.bucket.length === 0) continue;
-        await client.query(upsertRollup(`history_${resolution}`), [
-          r.seriesId,
-          r.bucket,
-          r.min,
-          r.minTs,
-          r.max,
-          r.maxTs,
-          r.sum,
-          r.count,
-        ]);
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK_WRITE]);
+      let mark = await this.readMark(client);
+      const cols = await this.insertRaw(
+        client,
+        inKeyOrder(await this.resolveSeries(client, batch), batch),
+      );
+      if (cols[1].some((ts) => ts >= mark.upto && ts < mark.closing)) {
+        // Readings of minutes a pass is rolling up: after its chunk, below `upto` (ours to add).
+        await client.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK_CLOSE]);
+        mark = await this.readMark(client);
       }
+      const late: [number[], number[], number[]] = [[], [], []];
+      for (let i = 0; i < cols[1].length; i++) {
+        if (cols[1][i] >= mark.upto) continue;
+        late[0].push(cols[0][i]);
+        late[1].push(cols[1][i]);
+        late[2].push(cols[2][i]);
+      }
+      if (late[0].length > 0) await this.addToRollups(client, late);
       return cols[0].length;
     });
+  }
+
+  /** Upsert the rollups of rows below the watermark (late readings) in the batch's transaction. */
+  private async addToRollups(
+    client: PoolClient,
+    [seriesIds, ts, values]: [number[], number[], number[]],
+  ): Promise<void> {
+    for (const resolution of ['1m', '1h'] as const) {
+      const r = rollupOf(seriesIds, ts, values, resolution);
+      await client.query(upsertRollup(`history_${resolution}`), [
+        r.seriesId,
+        r.bucket,
+        r.min,
+        r.minTs,
+        r.max,
+        r.maxTs,
+        r.sum,
+        r.count,
+      ]);
+    }
   }
 
   /**
@@ -138,20 +391,19 @@ export class PostgresHistoryStore implements port.HistoryStore {
    */
   private async insertRaw(
     client: PoolClient,
-    ids: number[],
-    batch: port.WriteBatch,
+    [ids, ts, vals]: [number[], number[], number[]],
   ): Promise<[number[], number[], number[]]> {
-    const values = [ids, batch.ts, batch.values];
-    const rows = 'SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[])';
     await client.query('SAVEPOINT raw_batch');
     try {
-      await client.query(`INSERT INTO history_raw (series_id, ts, value) ${rows}`, values);
+      await copyRaw(client, ids, ts, vals);
       await client.query('RELEASE SAVEPOINT raw_batch');
-      return [ids, batch.ts, batch.values];
+      return [ids, ts, vals];
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       await client.query('ROLLBACK TO SAVEPOINT raw_batch');
     }
+    const values = [ids, ts, vals];
+    const rows = 'SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[])';
     const inserted = await client.query({
       text: `INSERT INTO history_raw (series_id, ts, value) ${rows}
              ON CONFLICT DO NOTHING RETURNING series_id, ts, value`,
@@ -219,16 +471,56 @@ export class PostgresHistoryStore implements port.HistoryStore {
     return port.rawRowsOf(rows);
   };
 
+  /**
+   * The rollup rows before the watermark, read in one snapshot with it, then the minutes from it
+   * on aggregated from the raw rows (into their hours for `1h`): minutes on either side of `upto`
+   * are disjoint, so every reading counts once whichever pass ran in between.
+   */
   readonly readRollup: port.HistoryStore['readRollup'] = async (res, device, metric, from, to) => {
     const id = await this.idOf(device, metric);
     if (id === undefined) return port.emptyRollupRows();
-    const { rows } = await this.pool.query({
-      text: `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM history_${res}
-             WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket`,
-      values: [id, from, to],
+    // The watermark, the rows before it, the watermark again: equal, no pass moved it between
+    // (it only grows), so no hour row holds a minute the raw rows from it will add. Else again.
+    let upto = await this.upto();
+    let stored: port.RollupRows;
+    for (;;) {
+      const { rows } = await this.pool.query({
+        text: `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM history_${res}
+               WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
+               ORDER BY bucket`,
+        values: [id, from, to, upto],
+        rowMode: 'array',
+      });
+      stored = port.rollupRowsOf(rows);
+      const again = await this.upto();
+      if (again === upto) break;
+      upto = again;
+    }
+    const start = Math.max(from, upto);
+    if (start >= to) return stored;
+    const fresh = await this.pool.query({
+      text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
+             WHERE series_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1`,
+      values: [id, start, to],
       rowMode: 'array',
     });
-    return port.rollupRowsOf(rows);
+    const minutes = port.rollupRowsOf(fresh.rows);
+    if (res === '1m') {
+      for (const key of Object.keys(stored) as (keyof port.RollupRows)[])
+        stored[key].push(...minutes[key]);
+      return stored;
+    }
+    // Each hour's minutes from `upto` on, folded into the hour row (which holds those before).
+    let out = stored;
+    for (let i = 0; i < minutes.bucket.length; ) {
+      const hour = hourOf(minutes.bucket[i]);
+      let j = i;
+      while (j < minutes.bucket.length && hourOf(minutes.bucket[j]) === hour) j++;
+      const part = foldRows(id, hour, sliceRows(minutes, i, j));
+      if (part) out = withAggregate(out, part, from, to);
+      i = j;
+    }
+    return out;
   };
 
   async metricsOf(deviceId: string): Promise<string[]> {
@@ -239,20 +531,20 @@ export class PostgresHistoryStore implements port.HistoryStore {
     return rows.map((row) => row.metric);
   }
 
-  /** Raw: whole day partitions past the cutoff (one unit of budget each); rollups: rows. */
+  /**
+   * Raw: whole day partitions past the cutoff (one unit of budget each) and already rolled up
+   * (a pass runs first); rollups: rows.
+   */
   async prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     await this.ensurePartitions(this.daysAhead());
+    await this.catchUp();
+    const rawCutoff = Math.min(cutoffs.raw, await this.upto());
     let done = 0;
-    const { rows } = await this.pool.query<{ name: string }>(
-      `SELECT c.relname AS name FROM pg_inherits i
-       JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-       WHERE p.relname = 'history_raw' ORDER BY c.relname`,
-    );
+    const { rows } = await this.pool.query<{ name: string }>(PARTITIONS);
     for (const { name } of rows) {
-      const match = /^history_raw_(\d{4})(\d{2})(\d{2})$/.exec(name);
-      if (!match || done >= budget) continue;
-      const day = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS;
-      if ((day + 1) * DAY_MS > cutoffs.raw) continue;
+      const day = dayOfPartition(name);
+      if (day === null || done >= budget) continue;
+      if ((day + 1) * DAY_MS > rawCutoff) continue;
       await this.pool.query(`DROP TABLE IF EXISTS ${name}`);
       this.partitions.delete(day);
       done++;
@@ -280,6 +572,45 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.pass;
     if (!this.pool.ended) await this.pool.end();
   }
+}
+
+/** Rows `[i, j)` of rollup columns. */
+function sliceRows(rows: port.RollupRows, i: number, j: number): port.RollupRows {
+  const out = port.emptyRollupRows();
+  for (const key of Object.keys(out) as (keyof port.RollupRows)[]) out[key] = rows[key].slice(i, j);
+  return out;
+}
+
+/**
+ * The batch as columns sorted by (series, ts), arrival order among equals (so the first of two
+ * readings with one ts is the one kept). Every transaction then takes its row locks (raw keys,
+ * then rollup rows: `rollupOf` keeps first-appearance order) in one global order, so two
+ * gateways writing the same series, or a batch and a rollup pass, never deadlock.
+ */
+function inKeyOrder(ids: number[], batch: port.WriteBatch): [number[], number[], number[]] {
+  const order = ids.map((_, i) => i);
+  order.sort((x, y) => ids[x] - ids[y] || batch.ts[x] - batch.ts[y] || x - y);
+  return [
+    order.map((i) => ids[i]),
+    order.map((i) => batch.ts[i]),
+    order.map((i) => batch.values[i]),
+  ];
+}
+
+/**
+ * Rows into `history_raw` with `COPY … FROM STDIN` (text format: integers, and doubles in the
+ * shortest form that reads back exactly): measured ~1.3× an `unnest` insert of the same rows.
+ */
+async function copyRaw(client: PoolClient, ids: number[], ts: number[], values: number[]) {
+  let text = '';
+  for (let i = 0; i < ids.length; i++) text += `${ids[i]}\t${ts[i]}\t${values[i]}\n`;
+  await pipeline(
+    Readable.from([text]),
+    client.query(copyFrom('COPY history_raw (series_id, ts, value) FROM STDIN')),
+  );
 }

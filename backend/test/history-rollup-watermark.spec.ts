@@ -1,0 +1,153 @@
+/**
+ * PostgreSQL's rollup watermark (decision 0021, session 10): minutes that ended are rolled up
+ * by a pass from the raw rows, late readings by the batch that brings them. Two stores on one
+ * database (two gateways) write readings of the same series — late, in the minutes a pass is
+ * closing, and current — while passes run on both; every reading must be in exactly one minute
+ * and one hour row, and reads must count it once before and after the passes. A real cluster
+ * started by the test (no skip in CI).
+ */
+import { postgresAvailable, PostgresCluster, startPostgres } from '@pulse/test-support';
+import type { Pool } from 'pg';
+import type { WriteBatch } from '../src/app/history/history-store';
+import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
+import { openPgPool } from '../src/app/store/pg-pool';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const run = postgresAvailable() ? it : it.skip;
+
+describe('PostgreSQL rollup watermark', () => {
+  let cluster: PostgresCluster | undefined;
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  run(
+    'counts every reading once with two gateways writing and rolling up at once',
+    async () => {
+      cluster = await startPostgres();
+      const url = cluster.createDatabase('watermark');
+      // Passes every 20 ms, each minute rolled up as soon as it ended.
+      const timing = { graceMs: 0, everyMs: 20, budgetMs: 50 };
+      const a = new PostgresHistoryStore(openPgPool(url), timing);
+      const b = new PostgresHistoryStore(openPgPool(url), timing);
+      await a.open();
+      await b.open();
+      const check: Pool = openPgPool(url);
+      try {
+        const now = Date.now();
+        const series = ['s0', 's1', 's2'];
+        let next = 0;
+        // Integer values (exact sums whatever the order), unique ts per series and store.
+        const batchAt = (store: number, span: number): WriteBatch => {
+          const out: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+          for (let i = 0; i < 40; i++) {
+            const n = next++;
+            out.deviceIds.push(series[n % 3]);
+            out.metrics.push('v');
+            // From `span` ago up to now: old minutes, the ones being closed, the current one.
+            const offset = Math.floor(((n * 7919) % 100_003) * (span / 100_003));
+            out.ts.push(now - 2 * offset - store);
+            out.values.push((n * 31) % 97);
+          }
+          return out;
+        };
+        let written = 0;
+        const writer = async (store: PostgresHistoryStore, id: number) => {
+          for (let round = 0; round < 60; round++) {
+            const n = await store.write(batchAt(id, 3 * HOUR));
+            written += n;
+          }
+        };
+        await Promise.all([writer(a, 0), writer(b, 1), a.catchUp(), b.catchUp()]);
+        await Promise.all([writer(a, 0), writer(b, 1)]);
+        const before = await Promise.all(
+          series.map((s) => a.readRollup('1h', s, 'v', 0, now + HOUR)),
+        );
+        await a.catchUp();
+        await b.catchUp();
+        expect(a.rollups.failures + b.rollups.failures).toBe(0);
+
+        const raw = await check.query<{ n: number }>('SELECT count(*)::int AS n FROM history_raw');
+        expect(raw.rows[0].n).toBe(written);
+        const { rows: marks } = await check.query<{ upto: number }>(
+          'SELECT upto FROM history_rollup_mark',
+        );
+        const upto = marks[0].upto;
+        // Every minute that ended is rolled up (graceMs 0): the watermark is a recent minute.
+        expect(upto % MIN).toBe(0);
+        expect(Date.now() - upto).toBeLessThan(2 * MIN);
+        // The tables hold exactly the raw rows below the watermark, per minute and per hour.
+        const expected = (width: number) =>
+          check.query(
+            `SELECT series_id, (ts / ${width}) * ${width} AS bucket, min(value), max(value),
+                  sum(value), count(*)::int AS count
+           FROM history_raw WHERE ts < $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+            [upto],
+          );
+        const stored = (table: string) =>
+          check.query(`SELECT series_id, bucket, min, max, sum, count FROM ${table} ORDER BY 1, 2`);
+        const minutes = await expected(MIN);
+        expect(minutes.rows.length).toBeGreaterThan(50);
+        expect((await stored('history_1m')).rows).toEqual(minutes.rows);
+        expect((await stored('history_1h')).rows).toEqual((await expected(HOUR)).rows);
+
+        // Reads: every reading once, before the last passes (partly from raw) and after.
+        for (const [i, s] of series.entries()) {
+          const total = await check.query<{ sum: number; count: number }>(
+            `SELECT sum(value) AS sum, count(*)::int AS count FROM history_raw r
+           JOIN history_series h ON h.id = r.series_id WHERE h.device_id = $1`,
+            [s],
+          );
+          for (const rows of [before[i], await b.readRollup('1h', s, 'v', 0, now + HOUR)]) {
+            expect(rows.count.reduce((x, y) => x + y, 0)).toBe(total.rows[0].count);
+            expect(rows.sum.reduce((x, y) => x + y, 0)).toBe(total.rows[0].sum);
+          }
+          const perMinute = await a.readRollup('1m', s, 'v', 0, now + HOUR);
+          expect(perMinute.count.reduce((x, y) => x + y, 0)).toBe(total.rows[0].count);
+          expect(new Set(perMinute.bucket).size).toBe(perMinute.bucket.length);
+        }
+      } finally {
+        await check.end();
+        await a.close();
+        await b.close();
+      }
+    },
+    60_000,
+  );
+
+  run(
+    'a gateway killed mid-stream leaves nothing for the other to count twice',
+    async () => {
+      cluster ??= await startPostgres();
+      const url = cluster.createDatabase('watermark_crash');
+      const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
+      const dying = new PostgresHistoryStore(openPgPool(url), manual);
+      await dying.open();
+      const t0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+      const ts = Array.from({ length: 600 }, (_, i) => t0 + i * 1000);
+      const batch = (from: number, to: number): WriteBatch => ({
+        deviceIds: ts.slice(from, to).map(() => 'd'),
+        metrics: ts.slice(from, to).map(() => 'm'),
+        ts: ts.slice(from, to),
+        values: ts.slice(from, to).map((_, i) => from + i),
+      });
+      await dying.write(batch(0, 300));
+      await dying.catchUp();
+      // No close: its pool is torn down as a SIGKILL would, with nothing written after.
+      const survivor = new PostgresHistoryStore(openPgPool(url), manual);
+      await survivor.open();
+      await survivor.write(batch(200, 600)); // a redelivery of 100, then 300 new
+      await survivor.catchUp();
+      const rows = await survivor.readRollup('1m', 'd', 'm', t0, t0 + 10 * MIN);
+      expect(rows.bucket).toEqual(Array.from({ length: 10 }, (_, i) => t0 + i * MIN));
+      expect(rows.count).toEqual(Array(10).fill(60));
+      expect(rows.sum.reduce((x, y) => x + y, 0)).toBe((599 * 600) / 2);
+      const hours = await survivor.readRollup('1h', 'd', 'm', 0, t0 + HOUR);
+      expect(hours.count.reduce((x, y) => x + y, 0)).toBe(600);
+      await survivor.close();
+      await dying.close();
+    },
+    60_000,
+  );
+});
