@@ -8,7 +8,8 @@
  */
 import { postgresAvailable, PostgresCluster, startPostgres } from '@pulse/test-support';
 import type { Pool } from 'pg';
-import type { WriteBatch } from '../src/app/history/history-store';
+import { downsample } from '../src/app/history/history-buckets';
+import type { HistoryStore, WriteBatch } from '../src/app/history/history-store';
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
 import { openPgPool } from '../src/app/store/pg-pool';
 
@@ -64,6 +65,31 @@ describe('PostgreSQL rollup watermark', () => {
         const before = await Promise.all(
           series.map((s) => a.readRollup('1h', s, 'v', 0, now + HOUR)),
         );
+        // Grouped in the database (downsample's path) or by the caller: the same points.
+        const plain = {
+          ...a,
+          readRaw: a.readRaw.bind(a),
+          readRollup: a.readRollup.bind(a),
+          readRollupGroups: undefined,
+        } as unknown as HistoryStore;
+        for (const [span, points] of [
+          [6 * HOUR, 40],
+          [6 * HOUR, 6],
+          [20 * MIN, 10],
+        ]) {
+          const range = [now - span, now + MIN] as const;
+          const own = await downsample(a, 's1', 'v', ...range, points);
+          expect(own.t.length).toBeGreaterThan(2);
+          expect(own).toEqual(
+            await downsample(
+              { ...plain, readRollupGroups: undefined },
+              's1',
+              'v',
+              ...range,
+              points,
+            ),
+          );
+        }
         await a.catchUp();
         await b.catchUp();
         expect(a.rollups.failures + b.rollups.failures).toBe(0);

@@ -209,6 +209,33 @@ describe.each(adapters)('history store contract: %s', (_name, make, available) =
     expect(few).toEqual({ t: ts.slice(0, 10), v: values.slice(0, 10) });
   });
 
+  run('groups rollup rows in the store exactly as the caller would', async () => {
+    const t0 = Date.UTC(2026, 11, 2, 12);
+    const ts: number[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 3 * 720; i++) {
+      ts.push(t0 + i * 5_000 + (i % 7)); // 3 h, one reading every ~5 s
+      values.push(i % 97 === 0 ? 50 : Math.round(10 * Math.sin(i / 40))); // ties between minutes
+    }
+    await store.write(batch('c8', 'a', ts, values));
+    // The same store seen through the port's required reads only.
+    const plain: HistoryStore = {
+      ...store,
+      readRaw: store.readRaw.bind(store),
+      readRollup: store.readRollup.bind(store),
+      readRollupGroups: undefined,
+    };
+    for (const [from, to, points] of [
+      [t0, t0 + 3 * HOUR, 40],
+      [t0 + 7 * MIN + 3, t0 + 2 * HOUR + 11, 30],
+      [t0 - HOUR, t0 + 4 * HOUR, 4],
+    ]) {
+      const own = await downsample(store, 'c8', 'a', from, to, points);
+      expect(own.t.length).toBeGreaterThan(2);
+      expect(own).toEqual(await downsample(plain, 'c8', 'a', from, to, points));
+    }
+  });
+
   run('enforces retention per resolution with bounded work per pass', async () => {
     const now = Date.now();
     const old = Math.floor((now - 10 * DAY) / HOUR) * HOUR;

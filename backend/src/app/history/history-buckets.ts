@@ -86,8 +86,8 @@ export function upsertRollupSql(table: string, source: string, least: string, gr
  * `align` from a multiple of `align`, so a rollup row never straddles two buckets.
  */
 class Buckets {
-  private readonly origin: number;
-  private readonly width: number;
+  readonly origin: number;
+  readonly width: number;
   private readonly lo = new Map<number, [number, number]>();
   private readonly hi = new Map<number, [number, number]>();
   private readonly order: number[] = [];
@@ -187,7 +187,10 @@ export async function downsample(
     }
   };
   await addRaw(from, Math.min(first, to));
-  const rows = await store.readRollup(resolution, deviceId, metric, first, last);
+  // A store that can group rollup rows itself sends one row per output bucket, not per minute.
+  const rows = store.readRollupGroups
+    ? await store.readRollupGroups(resolution, deviceId, metric, first, last, out.origin, out.width)
+    : await store.readRollup(resolution, deviceId, metric, first, last);
   for (let i = 0; i < rows.bucket.length; i++)
     out.add(rows.minTs[i], rows.min[i], rows.maxTs[i], rows.max[i], rows.bucket[i]);
   await addRaw(Math.max(last, from), to);

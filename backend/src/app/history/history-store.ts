@@ -101,6 +101,21 @@ export interface HistoryStore {
     from: number,
     to: number,
   ): Promise<RollupRows>;
+  /**
+   * Optional: {@link HistoryStore.readRollup}'s rows combined in the store into groups `width`
+   * ms wide from `origin` (a multiple of the resolution; `origin <= from`), so a long range sends
+   * a row per group rather than per minute. Rows in time order, `bucket` inside its group; a group
+   * may come in more than one row (the caller folds them, as it folds rollup rows).
+   */
+  readRollupGroups?(
+    resolution: Rollup,
+    deviceId: string,
+    metric: string,
+    from: number,
+    to: number,
+    origin: number,
+    width: number,
+  ): Promise<RollupRows>;
   /** Metric names stored for a device. */
   metricsOf(deviceId: string): Promise<string[]>;
   /** Delete what is older than the cutoffs, at most `budget` rows (or partitions) per call. */

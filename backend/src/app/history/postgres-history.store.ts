@@ -476,19 +476,44 @@ export class PostgresHistoryStore implements port.HistoryStore {
    * on aggregated from the raw rows (into their hours for `1h`): minutes on either side of `upto`
    * are disjoint, so every reading counts once whichever pass ran in between.
    */
-  readonly readRollup: port.HistoryStore['readRollup'] = async (res, device, metric, from, to) => {
+  readonly readRollup: port.HistoryStore['readRollup'] = (res, device, metric, from, to) =>
+    this.readRollupGroups(res, device, metric, from, to, 0, 0);
+
+  /**
+   * The rollup rows before the watermark, then the minutes from it on aggregated from the raw
+   * rows (into their hours for `1h`): minutes on either side of `upto` are disjoint, so every
+   * reading counts once whichever pass ran in between. `width` > 0: the stored rows combined per
+   * group of `width` ms from `origin` in the database (one row per group); the raw minutes past
+   * the watermark come as minutes (the caller folds them into their group).
+   */
+  async readRollupGroups(
+    res: port.Rollup,
+    device: string,
+    metric: string,
+    from: number,
+    to: number,
+    origin: number,
+    width: number,
+  ): Promise<port.RollupRows> {
     const id = await this.idOf(device, metric);
     if (id === undefined) return port.emptyRollupRows();
+    const columns =
+      width > 0
+        ? `$5::bigint + ((bucket - $5::bigint) / $6::bigint) * $6::bigint AS g,
+           min(min), (min(ARRAY[min, min_ts::float8]))[2]::bigint, max(max),
+           (-(max(ARRAY[max, -max_ts::float8]))[2])::bigint, sum(sum), sum(count)::int`
+        : 'bucket, min, min_ts, max, max_ts, sum, count';
+    const grouped = width > 0 ? 'GROUP BY 1' : '';
     // The watermark, the rows before it, the watermark again: equal, no pass moved it between
     // (it only grows), so no hour row holds a minute the raw rows from it will add. Else again.
     let upto = await this.upto();
     let stored: port.RollupRows;
     for (;;) {
       const { rows } = await this.pool.query({
-        text: `SELECT bucket, min, min_ts, max, max_ts, sum, count FROM history_${res}
+        text: `SELECT ${columns} FROM history_${res}
                WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
-               ORDER BY bucket`,
-        values: [id, from, to, upto],
+               ${grouped} ORDER BY 1`,
+        values: width > 0 ? [id, from, to, upto, origin, width] : [id, from, to, upto],
         rowMode: 'array',
       });
       stored = port.rollupRowsOf(rows);
@@ -505,7 +530,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
       rowMode: 'array',
     });
     const minutes = port.rollupRowsOf(fresh.rows);
-    if (res === '1m') {
+    if (res === '1m' || width > 0) {
       for (const key of Object.keys(stored) as (keyof port.RollupRows)[])
         stored[key].push(...minutes[key]);
       return stored;
@@ -521,7 +546,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
       i = j;
     }
     return out;
-  };
+  }
 
   async metricsOf(deviceId: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ metric: string }>(

@@ -17,7 +17,7 @@ import * as port from './history-store';
  * and the writer's retry writes the failed batch again.
  */
 
-export type StoreCall = Exclude<keyof port.HistoryStore, 'kind' | 'rollups'>;
+export type StoreCall = Exclude<keyof port.HistoryStore, 'kind' | 'rollups' | 'readRollupGroups'>;
 
 export interface WorkerRequest {
   id: number;
