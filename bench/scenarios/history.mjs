@@ -201,7 +201,16 @@ export default {
     for (const w of pipelineWrites(rows)) {
       if (w.acksWithheld > 0 || w.dropped > 0) pass = false;
       parts.push(
-        `full pipeline (${w.label}, SQLite): store wrote ${fmt(w.writtenPerSec)} values/s, acks withheld ${fmt(w.acksWithheld)}, dropped ${fmt(w.dropped)}`,
+        `full pipeline (${w.label}${w.label.includes('PostgreSQL') ? '' : ', SQLite'}): store wrote ${fmt(w.writtenPerSec)} values/s, acks withheld ${fmt(w.acksWithheld)}, dropped ${fmt(w.dropped)}`,
+      );
+    }
+    // The PostgreSQL pipeline row must be lossless too (pipelineWrites only sees lossless rows).
+    for (const r of rows.filter(
+      (x) => x.scenario === 'ingest' && x.label.includes('PostgreSQL') && x.deliveredPct !== 100,
+    )) {
+      pass = false;
+      parts.push(
+        `full pipeline (${r.label}): delivered ${fmt(r.deliveredPct, 2)} % (not lossless)`,
       );
     }
     const ingestRan = rows.some((r) => r.scenario === 'ingest' && r.target === 'pulse');
