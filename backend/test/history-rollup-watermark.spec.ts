@@ -7,13 +7,16 @@
  * started by the test (no skip in CI).
  */
 import { postgresAvailable, PostgresCluster, startPostgres } from '@pulse/test-support';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import { downsample } from '../src/app/history/history-buckets';
 import type { HistoryStore, WriteBatch } from '../src/app/history/history-store';
 import { PostgresHistoryStore } from '../src/app/history/postgres-history.store';
 import { openPgPool } from '../src/app/store/pg-pool';
 
 const MIN = 60_000;
+const DAY = 86_400_000;
+/** The pass's chunk lock (LOCK_CLOSE in postgres-history.store.ts). */
+const LOCK_CLOSE_KEY = 0x70756c7367;
 const HOUR = 3_600_000;
 const run = postgresAvailable() ? it : it.skip;
 
@@ -137,6 +140,57 @@ describe('PostgreSQL rollup watermark', () => {
         await check.end();
         await a.close();
         await b.close();
+      }
+    },
+    60_000,
+  );
+
+  run(
+    'rolls up a day whose partition a batch made while a pass was skipping days',
+    async () => {
+      cluster ??= await startPostgres();
+      const url = cluster.createDatabase('watermark_days');
+      const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
+      const pass = new PostgresHistoryStore(openPgPool(url), manual);
+      const late = new PostgresHistoryStore(openPgPool(url), manual);
+      await pass.open();
+      await late.open();
+      const day = (n: number) => Math.floor(Date.now() / DAY - n) * DAY + 6 * HOUR;
+      const at = (t: number, n: number): WriteBatch => ({
+        deviceIds: Array(n).fill('d'),
+        metrics: Array(n).fill('m'),
+        ts: Array.from({ length: n }, (_, i) => t + i * 1000),
+        values: Array.from({ length: n }, (_, i) => i),
+      });
+      await pass.write(at(day(5), 60));
+      await pass.write(at(day(3), 60)); // no partition for the day between
+      // A batch holding readings of minutes being closed waits for the pass's chunk lock, as here.
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK_CLOSE_KEY]);
+        const passing = pass.catchUp();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // Readings of the day without a partition (a journal replayed late): it is made now.
+        const writing = late.write(at(day(4), 120));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await holder.query('COMMIT');
+        await Promise.all([passing, writing]);
+        await pass.catchUp();
+        const { rows } = await holder.query<{ n: number }>(
+          'SELECT coalesce(sum(count), 0)::int AS n FROM history_1m WHERE bucket >= $1 AND bucket < $2',
+          [day(4), day(4) + DAY],
+        );
+        expect(rows[0].n).toBe(120);
+        const all = await holder.query<{ n: number }>(
+          'SELECT sum(count)::int AS n FROM history_1h',
+        );
+        expect(all.rows[0].n).toBe(240);
+      } finally {
+        await holder.end();
+        await pass.close();
+        await late.close();
       }
     },
     60_000,

@@ -242,6 +242,8 @@ export class PostgresHistoryStore implements port.HistoryStore {
   private async materialize(budgetMs: number): Promise<void> {
     const started = Date.now();
     const client = await this.pool.connect();
+    // A connection whose unlock failed still holds PASS (session level): closed, not pooled.
+    let broken = false;
     try {
       const { rows } = await client.query<{ got: boolean }>(
         'SELECT pg_try_advisory_lock($1) AS got',
@@ -252,38 +254,42 @@ export class PostgresHistoryStore implements port.HistoryStore {
         const target = Math.floor((Date.now() - this.timing.graceMs) / MINUTE) * MINUTE;
         let mark = await this.readMark(client);
         if (target > mark.closing) {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_WRITE]);
-          await client.query('UPDATE history_rollup_mark SET closing = $1 WHERE closing < $1', [
-            target,
-          ]);
-          await client.query('COMMIT');
+          await transaction(client, async () => {
+            await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_WRITE]);
+            await client.query('UPDATE history_rollup_mark SET closing = $1 WHERE closing < $1', [
+              target,
+            ]);
+          });
           mark = await this.readMark(client);
         }
-        const days = await this.partitionDays(client);
         let span = CHUNK_MS;
         while (mark.upto < mark.closing && Date.now() - started < budgetMs && !this.closed) {
-          const from = this.nextDataFrom(mark.upto, days, mark.closing);
-          const end = Math.min(mark.closing, from + span, (Math.floor(from / DAY_MS) + 1) * DAY_MS);
-          await client.query('BEGIN');
-          try {
+          mark = await transaction(client, async () => {
             await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_CLOSE]);
+            // Under CLOSE: a batch that made a partition for a day being skipped either made it
+            // before (seen here) or reads `upto` after this chunk (and counts its readings).
+            const now = await this.readMark(client);
+            const days = await this.partitionDays(client);
+            const from = this.nextDataFrom(now.upto, days, now.closing);
+            const end = Math.min(
+              now.closing,
+              from + span,
+              (Math.floor(from / DAY_MS) + 1) * DAY_MS,
+            );
             const minutes = await client.query(MATERIALIZE_MINUTES, [from, end]);
             if ((minutes.rowCount ?? 0) > 0) await client.query(ADD_MINUTES_TO_HOURS, [from, end]);
             await client.query('UPDATE history_rollup_mark SET upto = $1', [end]);
-            await client.query('COMMIT');
             span = (minutes.rowCount ?? 0) > 0 ? CHUNK_MS : Math.min(CHUNK_MAX_MS, span * 2);
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-          }
-          mark = { upto: end, closing: mark.closing };
+            return { upto: end, closing: now.closing };
+          });
         }
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [LOCK_PASS]).catch(() => undefined);
+        await client.query('SELECT pg_advisory_unlock($1)', [LOCK_PASS]).catch(() => {
+          broken = true;
+        });
       }
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
@@ -427,8 +433,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
       if (!this.seriesIds.has(key)) missing.set(key, [batch.deviceIds[i], batch.metrics[i]]);
     }
     if (missing.size > 0) {
-      const devices = [...missing.values()].map((pair) => pair[0]);
-      const metrics = [...missing.values()].map((pair) => pair[1]);
+      // In key order, as every row lock a batch takes (two gateways adding the same series).
+      const pairs = [...missing.values()].sort((x, y) =>
+        x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0,
+      );
+      const devices = pairs.map((pair) => pair[0]);
+      const metrics = pairs.map((pair) => pair[1]);
       await client.query(
         `INSERT INTO history_series (device_id, metric)
          SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
@@ -638,4 +648,17 @@ async function copyRaw(client: PoolClient, ids: number[], ts: number[], values: 
     Readable.from([text]),
     client.query(copyFrom('COPY history_raw (series_id, ts, value) FROM STDIN')),
   );
+}
+
+/** `work` in one transaction on `client` (rolled back if it throws, so the client stays usable). */
+async function transaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
