@@ -26,6 +26,23 @@ describe('PostgreSQL rollup watermark', () => {
     await cluster?.stop();
   });
 
+  /** `n` opened stores on a fresh database whose passes run only when called. */
+  async function manualStores(name: string, n: number) {
+    cluster ??= await startPostgres();
+    const url = cluster.createDatabase(name);
+    const stores: PostgresHistoryStore[] = [];
+    for (let i = 0; i < n; i++) {
+      const store = new PostgresHistoryStore(openPgPool(url), {
+        graceMs: 0,
+        everyMs: 0,
+        budgetMs: 0,
+      });
+      await store.open();
+      stores.push(store);
+    }
+    return { url, stores };
+  }
+
   run(
     'counts every reading once with two gateways writing and rolling up at once',
     async () => {
@@ -148,13 +165,8 @@ describe('PostgreSQL rollup watermark', () => {
   run(
     'rolls up a day whose partition a batch made while a pass was skipping days',
     async () => {
-      cluster ??= await startPostgres();
-      const url = cluster.createDatabase('watermark_days');
-      const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
-      const pass = new PostgresHistoryStore(openPgPool(url), manual);
-      const late = new PostgresHistoryStore(openPgPool(url), manual);
-      await pass.open();
-      await late.open();
+      const { url, stores } = await manualStores('watermark_days', 2);
+      const [pass, late] = stores;
       const day = (n: number) => Math.floor(Date.now() / DAY - n) * DAY + 6 * HOUR;
       const at = (t: number, n: number): WriteBatch => ({
         deviceIds: Array(n).fill('d'),
@@ -199,11 +211,9 @@ describe('PostgreSQL rollup watermark', () => {
   run(
     'a gateway killed mid-stream leaves nothing for the other to count twice',
     async () => {
-      cluster ??= await startPostgres();
-      const url = cluster.createDatabase('watermark_crash');
+      const { url, stores } = await manualStores('watermark_crash', 1);
+      const [dying] = stores;
       const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
-      const dying = new PostgresHistoryStore(openPgPool(url), manual);
-      await dying.open();
       const t0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
       const ts = Array.from({ length: 600 }, (_, i) => t0 + i * 1000);
       const batch = (from: number, to: number): WriteBatch => ({
