@@ -20,6 +20,16 @@ const LOCK_CLOSE_KEY = 0x70756c7367;
 const HOUR = 3_600_000;
 const run = postgresAvailable() ? it : it.skip;
 
+/** Readings of series d/m at `ts`, valued `first`, `first + 1`, … */
+function readingsOfD(ts: number[], first: number): WriteBatch {
+  return {
+    deviceIds: ts.map(() => 'd'),
+    metrics: ts.map(() => 'm'),
+    ts,
+    values: ts.map((_, i) => first + i),
+  };
+}
+
 describe('PostgreSQL rollup watermark', () => {
   let cluster: PostgresCluster | undefined;
   afterAll(async () => {
@@ -168,12 +178,11 @@ describe('PostgreSQL rollup watermark', () => {
       const { url, stores } = await manualStores('watermark_days', 2);
       const [pass, late] = stores;
       const day = (n: number) => Math.floor(Date.now() / DAY - n) * DAY + 6 * HOUR;
-      const at = (t: number, n: number): WriteBatch => ({
-        deviceIds: Array(n).fill('d'),
-        metrics: Array(n).fill('m'),
-        ts: Array.from({ length: n }, (_, i) => t + i * 1000),
-        values: Array.from({ length: n }, (_, i) => i),
-      });
+      const at = (t: number, n: number) =>
+        readingsOfD(
+          Array.from({ length: n }, (_, i) => t + i * 1000),
+          0,
+        );
       await pass.write(at(day(5), 60));
       await pass.write(at(day(3), 60)); // no partition for the day between
       // A batch holding readings of minutes being closed waits for the pass's chunk lock, as here.
@@ -216,12 +225,7 @@ describe('PostgreSQL rollup watermark', () => {
       const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
       const t0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
       const ts = Array.from({ length: 600 }, (_, i) => t0 + i * 1000);
-      const batch = (from: number, to: number): WriteBatch => ({
-        deviceIds: ts.slice(from, to).map(() => 'd'),
-        metrics: ts.slice(from, to).map(() => 'm'),
-        ts: ts.slice(from, to),
-        values: ts.slice(from, to).map((_, i) => from + i),
-      });
+      const batch = (from: number, to: number) => readingsOfD(ts.slice(from, to), from);
       await dying.write(batch(0, 300));
       await dying.catchUp();
       // No close: its pool is torn down as a SIGKILL would, with nothing written after.

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Migration } from '../store/database';
-import { inTransaction, migratePg } from '../store/pg-feature-store';
+import { inTransaction, migratePg, inClientTransaction } from '../store/pg-feature-store';
 import { rollupOf, upsertRollupSql } from './history-buckets';
 import { foldRows, hourOf, withAggregate } from './held-minutes';
 import * as port from './history-store';
@@ -61,14 +61,22 @@ const CHUNK_MS = 10 * MINUTE;
 const CHUNK_MAX_MS = DAY_MS;
 
 /**
- * min/max with the ts of the first extreme, sum and count of raw rows, per minute. The extreme's
- * ts rides with its value in a two-element array (min/max compare arrays element by element:
- * value, then ts; ts negated for max, so ties keep the earliest): one pass, no sort per group.
- * A ts is an integer below 2^53, exact as a double.
+ * min and max, each with the ts of its reading, and the sum, as SQL aggregates of the given
+ * columns. The extreme's ts rides with its value in a two-element array (min/max compare arrays
+ * element by element: value, then ts; ts negated for max, so ties keep the earliest): one pass,
+ * no sort per group. A ts is an integer below 2^53, exact as a double.
  */
+const extremesAndSum = (min: string, minTs: string, max: string, maxTs: string, sum: string) =>
+  `min(${min}), (min(ARRAY[${min}, ${minTs}::float8]))[2]::bigint, max(${max}),
+   (-(max(ARRAY[${max}, -${maxTs}::float8]))[2])::bigint, sum(${sum})`;
+
+/** Per minute, of raw rows. */
 const MINUTE_AGGREGATES = `(ts / ${MINUTE}) * ${MINUTE} AS bucket,
-  min(value), (min(ARRAY[value, ts::float8]))[2]::bigint, max(value),
-  (-(max(ARRAY[value, -ts::float8]))[2])::bigint, sum(value), count(*)::int`;
+  ${extremesAndSum('value', 'ts', 'value', 'ts', 'value')}, count(*)::int`;
+
+/** Of rollup rows (their extremes, sums and counts combined). */
+const ROLLUP_AGGREGATES = `${extremesAndSum('min', 'min_ts', 'max', 'max_ts', 'sum')},
+  sum(count)::int`;
 
 /**
  * Rollup rows are updated in place by every flush that touches their bucket. Half-empty pages
@@ -145,8 +153,7 @@ const MATERIALIZE_MINUTES = replaceRollup(
 const ADD_MINUTES_TO_HOURS = upsertRollupSql(
   'history_1h',
   `SELECT series_id, (bucket / ${port.ROLLUP_MS['1h']}) * ${port.ROLLUP_MS['1h']},
-     min(min), (min(ARRAY[min, min_ts::float8]))[2]::bigint, max(max),
-     (-(max(ARRAY[max, -max_ts::float8]))[2])::bigint, sum(sum), sum(count)::int
+     ${ROLLUP_AGGREGATES}
    FROM history_1m WHERE bucket >= $1 AND bucket < $2 GROUP BY series_id, 2 ORDER BY series_id, 2`,
   'LEAST',
   'GREATEST',
@@ -183,7 +190,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
   private readonly partitions = new Set<number>();
 
   /** Rollup passes that failed (retried by the next), for the writer's stats. */
-  readonly rollups = { failures: 0, lastError: '' };
+  readonly rollups = { failures: 0 };
   private timer?: NodeJS.Timeout;
   private pass: Promise<void> = Promise.resolve();
   private closed = false;
@@ -212,9 +219,8 @@ export class PostgresHistoryStore implements port.HistoryStore {
       .then(() => (this.closed ? undefined : this.materialize(budgetMs)))
       .then(
         () => undefined,
-        (error: unknown) => {
+        () => {
           this.rollups.failures++;
-          this.rollups.lastError = String(error);
         },
       );
     return this.pass;
@@ -254,7 +260,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
         const target = Math.floor((Date.now() - this.timing.graceMs) / MINUTE) * MINUTE;
         let mark = await this.readMark(client);
         if (target > mark.closing) {
-          await transaction(client, async () => {
+          await inClientTransaction(client, async () => {
             await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_WRITE]);
             await client.query('UPDATE history_rollup_mark SET closing = $1 WHERE closing < $1', [
               target,
@@ -264,7 +270,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
         }
         let span = CHUNK_MS;
         while (mark.upto < mark.closing && Date.now() - started < budgetMs && !this.closed) {
-          mark = await transaction(client, async () => {
+          mark = await inClientTransaction(client, async () => {
             await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_CLOSE]);
             // Under CLOSE: a batch that made a partition for a day being skipped either made it
             // before (seen here) or reads `upto` after this chunk (and counts its readings).
@@ -294,14 +300,11 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   private async upto(): Promise<number> {
-    const { rows } = await this.pool.query<{ upto: number }>(
-      'SELECT upto FROM history_rollup_mark',
-    );
-    return rows[0].upto;
+    return (await this.readMark(this.pool)).upto;
   }
 
-  private async readMark(client: PoolClient): Promise<{ upto: number; closing: number }> {
-    const { rows } = await client.query<{ upto: number; closing: number }>(
+  private async readMark(db: Pool | PoolClient): Promise<{ upto: number; closing: number }> {
+    const { rows } = await db.query<{ upto: number; closing: number }>(
       'SELECT upto, closing FROM history_rollup_mark',
     );
     return rows[0];
@@ -481,11 +484,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     return port.rawRowsOf(rows);
   };
 
-  /**
-   * The rollup rows before the watermark, read in one snapshot with it, then the minutes from it
-   * on aggregated from the raw rows (into their hours for `1h`): minutes on either side of `upto`
-   * are disjoint, so every reading counts once whichever pass ran in between.
-   */
+  /** {@link PostgresHistoryStore.readRollupGroups} without grouping. */
   readonly readRollup: port.HistoryStore['readRollup'] = (res, device, metric, from, to) =>
     this.readRollupGroups(res, device, metric, from, to, 0, 0);
 
@@ -509,9 +508,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     if (id === undefined) return port.emptyRollupRows();
     const columns =
       width > 0
-        ? `$5::bigint + ((bucket - $5::bigint) / $6::bigint) * $6::bigint AS g,
-           min(min), (min(ARRAY[min, min_ts::float8]))[2]::bigint, max(max),
-           (-(max(ARRAY[max, -max_ts::float8]))[2])::bigint, sum(sum), sum(count)::int`
+        ? `$5::bigint + ((bucket - $5::bigint) / $6::bigint) * $6::bigint AS g, ${ROLLUP_AGGREGATES}`
         : 'bucket, min, min_ts, max, max_ts, sum, count';
     const grouped = width > 0 ? 'GROUP BY 1' : '';
     // The watermark, the rows before it, the watermark again: equal, no pass moved it between
@@ -648,17 +645,4 @@ async function copyRaw(client: PoolClient, ids: number[], ts: number[], values: 
     Readable.from([text]),
     client.query(copyFrom('COPY history_raw (series_id, ts, value) FROM STDIN')),
   );
-}
-
-/** `work` in one transaction on `client` (rolled back if it throws, so the client stays usable). */
-async function transaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await work();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
 }

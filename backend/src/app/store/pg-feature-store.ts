@@ -53,14 +53,27 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
+    return await inClientTransaction(client, () => work(client));
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Run `work` in one transaction on a connection the caller holds (rolled back if it throws, so
+ * the connection stays usable for what the caller does next on it).
+ */
+export async function inClientTransaction<T>(
+  client: PoolClient,
+  work: () => Promise<T>,
+): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
     await client.query('COMMIT');
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
