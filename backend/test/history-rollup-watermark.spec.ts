@@ -19,6 +19,8 @@ const DAY = 86_400_000;
 const LOCK_CLOSE_KEY = 0x70756c7367;
 const HOUR = 3_600_000;
 const run = postgresAvailable() ? it : it.skip;
+/** Passes run only when called. */
+const MANUAL = { graceMs: 0, everyMs: 0, budgetMs: 0 };
 
 /** Readings of series d/m at `ts`, valued `first`, `first + 1`, … */
 function readingsOfD(ts: number[], first: number): WriteBatch {
@@ -42,11 +44,7 @@ describe('PostgreSQL rollup watermark', () => {
     const url = cluster.createDatabase(name);
     const stores: PostgresHistoryStore[] = [];
     for (let i = 0; i < n; i++) {
-      const store = new PostgresHistoryStore(openPgPool(url), {
-        graceMs: 0,
-        everyMs: 0,
-        budgetMs: 0,
-      });
+      const store = new PostgresHistoryStore(openPgPool(url), MANUAL);
       await store.open();
       stores.push(store);
     }
@@ -212,6 +210,21 @@ describe('PostgreSQL rollup watermark', () => {
         await holder.end();
         await pass.close();
         await late.close();
+      }
+    },
+    60_000,
+  );
+
+  run(
+    'stores opening together on a fresh database all open (their partitions made once)',
+    async () => {
+      cluster ??= await startPostgres();
+      for (let round = 0; round < 5; round++) {
+        const url = cluster.createDatabase(`opening_${round}`);
+        const stores = [0, 1, 2, 3].map(() => new PostgresHistoryStore(openPgPool(url), MANUAL));
+        const opened = await Promise.allSettled(stores.map((store) => store.open()));
+        await Promise.all(stores.map((store) => store.close()));
+        expect(opened.filter((o) => o.status === 'rejected')).toEqual([]);
       }
     },
     60_000,

@@ -25,6 +25,8 @@ import * as port from './history-store';
 const DAY_MS = 86_400_000;
 /** SQLSTATE of a duplicate key. */
 const UNIQUE_VIOLATION = '23505';
+/** SQLSTATE of a relation that already exists. */
+const DUPLICATE_TABLE = '42P07';
 /** Partitions made ahead of today at boot and on each retention pass. */
 const DAYS_AHEAD = 2;
 const MINUTE = port.ROLLUP_MS['1m'];
@@ -335,10 +337,16 @@ export class PostgresHistoryStore implements port.HistoryStore {
   private async ensurePartitions(days: Iterable<number>): Promise<void> {
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      await this.pool.query(
-        `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF history_raw
-         FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
-      );
+      // IF NOT EXISTS does not cover another gateway creating it at the same moment: that one's
+      // table (duplicate_table) or its row type (unique_violation in pg_type) makes this fail.
+      await this.pool
+        .query(
+          `CREATE TABLE IF NOT EXISTS ${partitionName(day)} PARTITION OF history_raw
+           FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`,
+        )
+        .catch((error: { code?: string }) => {
+          if (error.code !== DUPLICATE_TABLE && error.code !== UNIQUE_VIOLATION) throw error;
+        });
       this.partitions.add(day);
     }
   }
