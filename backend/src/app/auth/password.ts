@@ -1,4 +1,8 @@
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+
+// The package's Algorithm is a `const enum` that exists only in its types, so the value is written
+// out; the type checks that 2 is Argon2id.
+const ARGON2ID: Algorithm.Argon2id = 2;
 
 /**
  * Password hashing: argon2id (@node-rs/argon2, native, off the event loop) with OWASP's
@@ -6,7 +10,7 @@ import { Algorithm, hash, verify } from '@node-rs/argon2';
  * may sign in (AuthService does).
  */
 const OPTIONS = {
-  algorithm: Algorithm.Argon2id,
+  algorithm: ARGON2ID,
   memoryCost: 19_456,
   timeCost: 2,
   parallelism: 1,
