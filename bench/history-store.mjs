@@ -13,29 +13,21 @@
 //            into the history.db of a gateway that ran there once (its migrations applied), and
 //            register the devices: the `history` scenario's memory-with-retention check
 //
-// It loads the adapters from source through ts-node (transpile only); the PostgreSQL cluster
-// comes from @pulse/test-support's startPostgres (initdb/pg_ctl on a free loopback port).
-import { createRequire } from 'node:module';
+// It loads the adapters from source (lib/ts-source.mjs); the PostgreSQL cluster comes from
+// @pulse/test-support's startPostgres (lib/postgres.mjs: initdb/pg_ctl on a free loopback port).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPostgres } from './lib/postgres.mjs';
+import { requireSource } from './lib/ts-source.mjs';
 
-const require = createRequire(import.meta.url);
-require('ts-node').register({
-  transpileOnly: true,
-  compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true },
-});
-const root = new URL('..', import.meta.url).pathname;
-const { SqliteHistoryStore } = require(
-  join(root, 'backend/src/app/history/sqlite-history.store.ts'),
+const { SqliteHistoryStore } = requireSource('backend/src/app/history/sqlite-history.store.ts');
+const { PostgresHistoryStore, DEFAULT_ROLLUP_TIMING } = requireSource(
+  'backend/src/app/history/postgres-history.store.ts',
 );
-const { PostgresHistoryStore, DEFAULT_ROLLUP_TIMING } = require(
-  join(root, 'backend/src/app/history/postgres-history.store.ts'),
-);
-const { openPgPool } = require(join(root, 'backend/src/app/store/pg-pool.ts'));
-const { downsample } = require(join(root, 'backend/src/app/history/history-buckets.ts'));
+const { openPgPool } = requireSource('backend/src/app/store/pg-pool.ts');
+const { downsample } = requireSource('backend/src/app/history/history-buckets.ts');
 const BATCH_MAX = 20_000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
-const { startPostgres } = require(join(root, 'test-support/src/lib/postgres.ts'));
 
 const argOf = (flag, fallback) => {
   const at = process.argv.indexOf(flag);
@@ -63,10 +55,8 @@ async function fill(dataDir, days) {
     written += await store.write(batch);
   }
   await store.close();
-  const { Database } = require(join(root, 'backend/src/app/store/database.ts'));
-  const { SqliteDeviceStore } = require(
-    join(root, 'backend/src/app/devices/sqlite-device.store.ts'),
-  );
+  const { Database } = requireSource('backend/src/app/store/database.ts');
+  const { SqliteDeviceStore } = requireSource('backend/src/app/devices/sqlite-device.store.ts');
   const database = new Database({ DATA_DIR: dataDir });
   await new SqliteDeviceStore(database).save(
     Array.from({ length: FILL_DEVICES }, (_, d) => ({

@@ -235,14 +235,13 @@ describe('PostgreSQL rollup watermark', () => {
     async () => {
       const { url, stores } = await manualStores('watermark_crash', 1);
       const [dying] = stores;
-      const manual = { graceMs: 0, everyMs: 0, budgetMs: 0 };
       const t0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
       const ts = Array.from({ length: 600 }, (_, i) => t0 + i * 1000);
       const batch = (from: number, to: number) => readingsOfD(ts.slice(from, to), from);
       await dying.write(batch(0, 300));
       await dying.catchUp();
       // No close: its pool is torn down as a SIGKILL would, with nothing written after.
-      const survivor = new PostgresHistoryStore(openPgPool(url), manual);
+      const survivor = new PostgresHistoryStore(openPgPool(url), MANUAL);
       await survivor.open();
       await survivor.write(batch(200, 600)); // a redelivery of 100, then 300 new
       await survivor.catchUp();

@@ -444,10 +444,9 @@ export class PostgresHistoryStore implements port.HistoryStore {
       if (!this.seriesIds.has(key)) missing.set(key, [batch.deviceIds[i], batch.metrics[i]]);
     }
     if (missing.size > 0) {
-      // In key order, as every row lock a batch takes (two gateways adding the same series).
-      const pairs = [...missing.values()].sort((x, y) =>
-        x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0,
-      );
+      // In key order, as every row lock a batch takes (two gateways adding the same series):
+      // `device\u0000metric` sorts as (device, metric), NUL being below any character of an id.
+      const pairs = [...missing.keys()].sort().map((key) => missing.get(key) as [string, string]);
       const devices = pairs.map((pair) => pair[0]);
       const metrics = pairs.map((pair) => pair[1]);
       await client.query(
