@@ -4,6 +4,7 @@ import { CONFIG, Config } from '../config/config';
 import { downsample } from './history-buckets';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs } from './history-store';
 import { HistoryService } from './history.service';
+import { SHARED_READ_MS, SharedReads } from './shared-reads';
 
 /*
  * Answers history ranges from two places that meet at one edge per series: the in-memory
@@ -11,7 +12,9 @@ import { HistoryService } from './history.service';
  * disjoint by construction (store: ts < edge; window: ts >= edge), so the join has neither a
  * gap nor a duplicate; the window half is read synchronously at the call, so a subscribe
  * snapshot still comes before its room join (docs/decisions/0021). A range the window covers
- * never touches the store. Owns this join and the split of the point budget; must not write.
+ * never touches the store. Identical store reads of one second are made once (SharedReads):
+ * the store half starts at `from` rounded down to its second, and points before `from` are
+ * dropped after. Owns this join and the split of the point budget; must not write.
  */
 
 type PickMode = 'latest' | 'spread';
@@ -19,6 +22,7 @@ type PickMode = 'latest' | 'spread';
 @Injectable()
 export class HistoryReader {
   private readonly startedAt = Date.now();
+  private readonly shared = new SharedReads();
 
   constructor(
     @Inject(CONFIG)
@@ -75,24 +79,47 @@ export class HistoryReader {
     storeNames: boolean,
     recent: Map<string, MetricSeries>,
   ): Promise<MetricSeries[]> {
-    const all = new Set(names);
-    if (storeNames) for (const metric of await store.metricsOf(deviceId)) all.add(metric);
     const now = Date.now();
-    const cutoffs = this.cutoffs(now);
+    // What the store is asked depends on `now` only through its second: one storm, one read.
+    const slotEnd = SharedReads.slotOf(now) + SHARED_READ_MS;
+    const all = new Set(names);
+    if (storeNames)
+      for (const metric of await this.shared.share(
+        now,
+        `m\0${deviceId}`,
+        () => store.metricsOf(deviceId),
+        (names) => names.length,
+      ))
+        all.add(metric);
+    const cutoffs = this.cutoffs(slotEnd);
+    const start = SharedReads.slotOf(from);
     const out: MetricSeries[] = [];
     for (const metric of [...all].sort()) {
       const edge = this.recent.edge(deviceId, metric);
       const live = recent.get(metric);
       // A store-only series (edge +Infinity) may hold readings up to the allowed clock skew ahead.
-      const end = Math.min(edge, to + 1, now + LIMITS.maxFutureSkewMs + 1);
+      const end = Math.min(edge, to + 1, slotEnd + LIMITS.maxFutureSkewMs + 1);
       const past =
         from < end
-          ? await downsample(store, deviceId, metric, from, end, maxPoints, cutoffs)
+          ? startingAt(
+              await this.shared.share(
+                now,
+                `r\0${deviceId}\0${metric}\0${start}\0${end}\0${maxPoints}`,
+                () => downsample(store, deviceId, metric, start, end, maxPoints, cutoffs),
+                (column) => column.t.length,
+              ),
+              from,
+            )
           : { t: [], v: [] };
       const joined = join(past, live ?? { t: [], v: [] }, maxPoints, from, end, now);
       if (joined.t.length > 0) out.push({ deviceId, metric, t: joined.t, v: joined.v });
     }
     return out;
+  }
+
+  /** Store reads made and asks answered by an identical read of the same second (stats). */
+  sharedReads(): { made: number; shared: number } {
+    return this.shared.stats();
   }
 
   private cutoffs(now: number): RetentionCutoffs {
@@ -130,6 +157,16 @@ function join(
   const a = spread(past, pastPoints);
   const b = spread(recent, maxPoints - a.t.length);
   return { t: a.t.concat(b.t), v: a.v.concat(b.v) };
+}
+
+/** The points of a shared (not to be mutated) column at or after `from`, the column itself when all are. */
+function startingAt(
+  column: { t: number[]; v: number[] },
+  from: number,
+): { t: number[]; v: number[] } {
+  let i = 0;
+  while (i < column.t.length && column.t[i] < from) i++;
+  return i === 0 ? column : { t: column.t.slice(i), v: column.v.slice(i) };
 }
 
 function spread(

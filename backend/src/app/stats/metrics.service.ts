@@ -115,6 +115,12 @@ export class MetricsService {
       (s) => s.devices.refusedNew,
     );
     gauge('pulse_history_points', 'History points held in memory', (s) => s.history.points);
+    counterBy(
+      'pulse_history_store_reads_total',
+      'History range reads: made in the store, or answered by an identical read of the same second',
+      'kind',
+      (s) => s.history.store?.reads,
+    );
     gauge('pulse_live_clients', 'Live (Socket.IO) connections', (s) => s.live.clients);
     counter(
       'pulse_live_frames_total',

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryReader } from '../history/history-reader.service';
 import { HistoryWriter } from '../history/history-writer.service';
 import { HistoryService } from '../history/history.service';
 import { IngestService } from '../ingest/ingest.service';
@@ -27,6 +28,7 @@ export class StatsService {
     private readonly security: SecurityCounters,
     private readonly historyStore: HistoryWriter,
     private readonly routing: AlertRouting,
+    private readonly historyReader: HistoryReader,
   ) {}
 
   collect(): IngestStats {
@@ -35,7 +37,10 @@ export class StatsService {
       startedAt: this.startedAt,
       ...this.ingest.stats(),
       devices: this.registry.stats(),
-      history: { ...this.history.stats(), store: this.historyStore.stats() },
+      history: {
+        ...this.history.stats(),
+        store: { ...this.historyStore.stats(), reads: this.historyReader.sharedReads() },
+      },
       live: this.live.stats(),
       alerts: this.alerts.stats(),
       security: this.security.stats(),
