@@ -110,6 +110,23 @@ describe('HistoryReader after a restart (shared store reads)', () => {
     expect(answers[199]).toEqual(alone);
   });
 
+  it('shares among asks whose first store answer came back in a later second (a slow store)', async () => {
+    const reader = restarted(counted);
+    const asks: Promise<MetricSeries[][]>[] = [];
+    // Five seconds of screens arriving while the store has not answered any of them yet.
+    for (let second = 0; second < 5; second++) {
+      jest.setSystemTime(T + second * 1000);
+      for (let i = 0; i < 20; i++) asks.push(ask(reader, T - 3_600_000 + second * 1000));
+    }
+    const answers = await Promise.all(asks);
+    // Metric names once per second they were asked in, then the series once: all are read now.
+    const seriesReads = devices.length * 2;
+    expect(reader.sharedReads().made).toBeLessThanOrEqual(5 * devices.length + 5 * seriesReads);
+    expect(reader.sharedReads().made).toBeLessThan(asks.length);
+    const own = await ask(restarted(store), T - 3_600_000 + 4000);
+    expect(answers.at(-1)).toEqual(own);
+  });
+
   it('never answers a point older than the ask, though the shared read starts at its second', async () => {
     jest.setSystemTime(T);
     const reader = restarted(counted);

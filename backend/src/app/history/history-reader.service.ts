@@ -19,6 +19,9 @@ import { SHARED_READ_MS, SharedReads } from './shared-reads';
 
 type PickMode = 'latest' | 'spread';
 
+/** No points (shared: never mutated, as every column the join reads). */
+const EMPTY: { t: number[]; v: number[] } = { t: [], v: [] };
+
 @Injectable()
 export class HistoryReader {
   private readonly startedAt = Date.now();
@@ -79,41 +82,47 @@ export class HistoryReader {
     storeNames: boolean,
     recent: Map<string, MetricSeries>,
   ): Promise<MetricSeries[]> {
-    const now = Date.now();
-    // What the store is asked depends on `now` only through its second: one storm, one read.
-    const slotEnd = SharedReads.slotOf(now) + SHARED_READ_MS;
     const all = new Set(names);
     if (storeNames)
       for (const metric of await this.shared.share(
-        now,
+        Date.now(),
         `m\0${deviceId}`,
         () => store.metricsOf(deviceId),
         (names) => names.length,
       ))
         all.add(metric);
+    // The clock is read after the await: a caller's second is the one its reads are made in,
+    // and what the store is asked depends on it only through that second (one storm, one read).
+    const at = Date.now();
+    const slotEnd = SharedReads.slotOf(at) + SHARED_READ_MS;
     const cutoffs = this.cutoffs(slotEnd);
     const start = SharedReads.slotOf(from);
-    const out: MetricSeries[] = [];
-    for (const metric of [...all].sort()) {
-      const edge = this.recent.edge(deviceId, metric);
-      const live = recent.get(metric);
+    const metrics = [...all].sort();
+    const ends = metrics.map((metric) =>
       // A store-only series (edge +Infinity) may hold readings up to the allowed clock skew ahead.
-      const end = Math.min(edge, to + 1, slotEnd + LIMITS.maxFutureSkewMs + 1);
-      const past =
-        from < end
-          ? startingAt(
-              await this.shared.share(
-                now,
-                `r\0${deviceId}\0${metric}\0${start}\0${end}\0${maxPoints}`,
-                () => downsample(store, deviceId, metric, start, end, maxPoints, cutoffs),
+      Math.min(this.recent.edge(deviceId, metric), to + 1, slotEnd + LIMITS.maxFutureSkewMs + 1),
+    );
+    const pasts = await Promise.all(
+      metrics.map((metric, i) =>
+        from < ends[i]
+          ? this.shared
+              .share(
+                at,
+                `r\0${deviceId}\0${metric}\0${start}\0${ends[i]}\0${maxPoints}`,
+                () => downsample(store, deviceId, metric, start, ends[i], maxPoints, cutoffs),
                 (column) => column.t.length,
-              ),
-              from,
-            )
-          : { t: [], v: [] };
-      const joined = join(past, live ?? { t: [], v: [] }, maxPoints, from, end, now);
+              )
+              .then((column) => startingAt(column, from))
+          : EMPTY,
+      ),
+    );
+    const now = Date.now();
+    const out: MetricSeries[] = [];
+    metrics.forEach((metric, i) => {
+      const live = recent.get(metric) ?? EMPTY;
+      const joined = join(pasts[i], live, maxPoints, from, ends[i], now);
       if (joined.t.length > 0) out.push({ deviceId, metric, t: joined.t, v: joined.v });
-    }
+    });
     return out;
   }
 
