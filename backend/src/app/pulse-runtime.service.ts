@@ -43,6 +43,8 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     const { config } = this;
+    // Several gateways: ingest only once this one can relay to the screens on the others.
+    await this.gateway.interestKnown();
     if (config.MQTT_URL) {
       this.mqttUrl = config.MQTT_URL;
       await this.ingest.start(

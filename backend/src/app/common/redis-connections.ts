@@ -61,6 +61,14 @@ export class RedisConnections {
 
   async closeAll(): Promise<void> {
     const clients = this.clients.splice(0);
-    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    // QUIT on a connection that is not up would wait in its offline queue for a Redis that may
+    // never come back (shutdown hung there): those are dropped at once.
+    await Promise.all(
+      clients.map((client) =>
+        client.status === 'ready'
+          ? client.quit().catch(() => client.disconnect())
+          : client.disconnect(),
+      ),
+    );
   }
 }

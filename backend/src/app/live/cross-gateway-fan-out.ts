@@ -9,6 +9,11 @@ import { INTEREST_REPEAT_MS, InterestMessage, RoomInterest } from './room-intere
 
 /** Format version in the first byte of every readings message (an old gateway skips a new one). */
 const VERSION = 1;
+/**
+ * Longest a starting gateway holds its ingest back to learn what its peers' screens watch
+ * (Redis unreachable at boot: it ingests anyway, relaying to peers once it hears them).
+ */
+export const INTEREST_LEARN_MAX_MS = 5_000;
 
 /** Who sent a batch, for which room, leaving out which wider rooms' members. */
 interface BatchHeader {
@@ -44,6 +49,10 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private received = 0;
   /** The hub's buffer for peers' batches; until it is set they are written at once. */
   private relayed: RelayedHandler | null = null;
+  /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
+  private readonly learned: Promise<void>;
+  private learnedDone = false;
+  private markLearned: () => void = () => undefined;
 
   constructor(
     private readonly local: LocalReadingsFanOut,
@@ -63,14 +72,58 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     );
     redis.subscribe(this.readingsChannel, (message) => this.receive(message));
     redis.subscribe(this.interestChannel, (message) => this.receiveInterest(message));
+    this.learned = new Promise((resolve) => {
+      this.markLearned = () => {
+        if (this.learnedDone) return;
+        this.learnedDone = true;
+        clearTimeout(giveUp);
+        resolve();
+      };
+      const giveUp = setTimeout(() => {
+        this.logger.warn(
+          `the other gateways' rooms not known after ${INTEREST_LEARN_MAX_MS} ms (Redis unreachable?): ` +
+            'ingesting anyway; readings reach their screens through history until they are',
+        );
+        this.markLearned();
+      }, INTEREST_LEARN_MAX_MS);
+      giveUp.unref();
+    });
     // Published only once connected (readings and interest are not queued while Redis is
     // away); again after a Redis restart, whose peers may have missed anything in between.
-    redis.onPublisherReady(() => this.interest.hello());
+    redis.onPublisherReady(() => void this.greet());
     this.timer = setInterval(() => {
       this.interest.expire();
       this.interest.announceAll();
     }, INTEREST_REPEAT_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Resolves once this gateway knows which rooms every other gateway's screens watch: the ingest
+   * waits for it, so no reading it takes before then misses a peer's screen. Right after the
+   * `hello` every live peer answers with its rooms; how many there are, Redis tells (each
+   * gateway holds one subscription on the interest channel). At most INTEREST_LEARN_MAX_MS.
+   */
+  interestKnown(): Promise<void> {
+    return this.learned;
+  }
+
+  /** Say hello once listening (the answers must find us subscribed); learn who answers. */
+  private async greet(): Promise<void> {
+    await this.redis.whenSubscribed();
+    this.interest.hello();
+    if (this.learnedDone) return;
+    let gateways = 0;
+    try {
+      gateways = await this.redis.subscribers(this.interestChannel);
+    } catch {
+      return; // Redis went away again: the next `ready` greets again, or the cap ends the wait
+    }
+    // Every live peer repeats its whole list within INTEREST_REPEAT_MS even if an answer was lost.
+    const deadline = Date.now() + INTEREST_REPEAT_MS + 250;
+    while (this.interest.peerCount() < gateways - 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    this.markLearned();
   }
 
   hasMembers(room: string): boolean {
@@ -110,6 +163,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
 
   /** Before LiveRedis closes: the peers drop this gateway's rooms at once. */
   beforeApplicationShutdown(): void {
+    this.markLearned();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.interest.bye();

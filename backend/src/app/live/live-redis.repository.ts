@@ -24,6 +24,8 @@ export class LiveRedis implements OnApplicationShutdown {
   private readonly publisher: Redis | null = null;
   private readonly subscriber: Redis | null = null;
   private readonly handlers = new Map<string, (message: Buffer) => void>();
+  /** Settles when Redis has confirmed every {@link subscribe} so far (failed ones included). */
+  private subscribed: Promise<unknown> = Promise.resolve();
   private publishFailures = 0;
 
   constructor(@Inject(CONFIG) config: RedisConfig) {
@@ -87,9 +89,22 @@ export class LiveRedis implements OnApplicationShutdown {
   subscribe(channel: string, handler: (message: Buffer) => void): void {
     if (!this.subscriber) return;
     this.handlers.set(channel, handler);
-    void this.subscriber.subscribe(channel).catch((error: Error) => {
+    const done = this.subscriber.subscribe(channel).catch((error: Error) => {
       this.connections.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
     });
+    this.subscribed = Promise.all([this.subscribed, done]);
+  }
+
+  /** Once Redis has confirmed the channels subscribed so far: messages on them now arrive. */
+  whenSubscribed(): Promise<void> {
+    return this.subscribed.then(() => undefined);
+  }
+
+  /** Connections subscribed to `channel` now (PUBSUB NUMSUB; each gateway holds one). */
+  async subscribers(channel: string): Promise<number> {
+    if (!this.publisher) return 0;
+    const reply = (await this.publisher.pubsub('NUMSUB', channel)) as [string, number | string];
+    return Number(reply[1]) || 0;
   }
 
   /** Call `listener` each time the publisher is (again) connected: first boot, Redis restarts. */

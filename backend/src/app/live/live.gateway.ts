@@ -95,6 +95,11 @@ export class LiveGateway
     this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
   }
 
+  /** Resolves when the ingest may start: with several gateways, once the peers' rooms are known. */
+  interestKnown(): Promise<void> {
+    return this.fanOut?.interestKnown?.() ?? Promise.resolve();
+  }
+
   /** Nest calls it once the adapter built the server, before anything listens. */
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);

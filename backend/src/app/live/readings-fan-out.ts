@@ -23,6 +23,11 @@ export interface ReadingsFanOut {
    * once, at the peer's flush rate, not at its own.
    */
   onRelayed?(handler: RelayedHandler): void;
+  /**
+   * Several gateways only: resolves once the other gateways' watched rooms are known, so the
+   * ingest can wait for it (a reading taken before would not be relayed to their screens).
+   */
+  interestKnown?(): Promise<void>;
   /** Send `batch` to this gateway's members of `room` only (a relayed batch: never passed on). */
   sendLocal?(room: string, except: readonly string[], batch: Reading[]): void;
 }
