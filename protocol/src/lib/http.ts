@@ -149,6 +149,11 @@ export interface IngestStats {
     ackRefusals?: number;
     /** Sockets disconnected for subscribing again and again without reading. */
     ackDisconnects?: number;
+    /**
+     * Subscribe answers whose history was encoded, and those that reused one encoded for an
+     * identical subscribe since the last flush (a reconnect storm: one encoding, many screens).
+     */
+    ackSnapshots?: { made: number; reused: number };
     /** Readings dropped from a full room buffer (oldest first) between two flushes. */
     droppedOverflow: number;
     /** `alert` events pushed (one broadcast per lifecycle change). */

@@ -78,7 +78,7 @@ describe('HistoryReader after a restart (shared store reads)', () => {
     const reader = new HistoryReader(config, recent, withStore);
     for (const deviceId of devices)
       for (let ts = T - 4000; ts <= T; ts += 1000)
-        recent.record(deviceId, [{ ts, values: { temp: ts % 89, humidity: ts % 83 } }]);
+        recent.record(deviceId, [{ deviceId, ts, values: { temp: ts % 89, humidity: ts % 83 } }]);
     return reader;
   };
   /** A screen reconnecting: the fleet's last hour, 60 points per series, like the dashboard. */

@@ -153,6 +153,15 @@ export class LiveHubService implements LivePublisher {
   private busySince = -Infinity;
   private activeSince = 0;
   private flushes = 0;
+
+  /**
+   * Changes whenever readings were written to rooms (a flush). A history snapshot taken in the
+   * same generation as a socket's room join misses nothing: what came in after it is still in
+   * this hub's buffers and reaches the room after the join (LiveSubscriptionService shares one).
+   */
+  get generation(): number {
+    return this.flushes;
+  }
   private closed = false;
   /** Set by enqueue when a room buffer reached FLUSH_AT_READINGS. */
   private full = false;

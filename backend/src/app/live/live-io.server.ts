@@ -8,6 +8,7 @@ import {
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
+import { LIVE_PARSER } from './ack-encoder';
 import { releaseUpgradeRequests } from './engine-adapter';
 
 /**
@@ -70,6 +71,8 @@ export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
   // would mean one deflate/gzip per socket per frame (and a zlib context per websocket).
   perMessageDeflate: false,
   httpCompression: false,
+  // Socket.IO's parser, with history encoded once for many acks spliced in as is (ack-encoder.ts).
+  parser: LIVE_PARSER,
 };
 
 /** engine.io's check of the first HTTP request of a session (the Origin allowlist). */

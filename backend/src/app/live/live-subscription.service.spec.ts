@@ -1,6 +1,8 @@
 import { FLEET_ROOM, Reading, SubscribeAck, deviceRoom, groupRoom } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
+import { RawJson } from './ack-encoder';
+import { LiveHubService } from './live-hub.service';
 import {
   DEFAULT_ACK_POINTS,
   LiveSubscriptionService,
@@ -98,5 +100,64 @@ describe('LiveSubscriptionService', () => {
     const ack = sut.unsubscribe(membership, { devices: ['d1'], fleet: true });
     expect(ack).toEqual({ ok: true, rooms: [deviceRoom('d2')] });
     expect(sut.unsubscribe(membership, { devices: 42 }).ok).toBe(false);
+  });
+
+  describe('with the live hub: identical subscribes of one flush generation', () => {
+    const hub = { generation: 0 };
+    let shared: LiveSubscriptionService;
+    const ask = (request: object, scope: string[] | null = null) => {
+      rooms = new Set();
+      const ack = shared.subscribe(membership, request, scope);
+      if (ack instanceof Promise || !ack.ok) throw new Error('expected a synchronous ok');
+      return ack;
+    };
+
+    beforeEach(() => {
+      hub.generation = 0;
+      shared = new LiveSubscriptionService(
+        { HISTORY_WINDOW_MS: 60_000 },
+        registry,
+        history,
+        undefined,
+        undefined,
+        hub as unknown as LiveHubService,
+      );
+      feed('d1', 30, 'hall');
+      feed('d2', 30, 'yard');
+    });
+
+    it('share one history encoded once, the same the service gives without the hub', () => {
+      const first = ask({ fleet: true, maxPoints: 10 });
+      const second = ask({ fleet: true, maxPoints: 10 });
+      expect(first.history).toBeInstanceOf(RawJson);
+      expect(second.history).toBe(first.history); // the same encoded text, not a copy
+      expect(second.rooms).toEqual([FLEET_ROOM]); // each joined its own rooms
+      const alone = subscribe(membership, { fleet: true, maxPoints: 10 });
+      if (!alone.ok) throw new Error(alone.error);
+      expect(JSON.parse((first.history as RawJson).json)).toEqual(alone.history);
+      expect((first.history as RawJson).points).toBe(20);
+      expect(shared.sharedSnapshots()).toEqual({ made: 1, reused: 1 });
+    });
+
+    it('take a new snapshot after a flush, or for anything asked differently', () => {
+      const first = ask({ fleet: true, maxPoints: 10 });
+      const different = [
+        ask({ fleet: true, maxPoints: 11 }),
+        ask({ fleet: true, maxPoints: 10, since: now - 5000 }),
+        ask({ groups: ['hall'], maxPoints: 10 }),
+        ask({ groups: ['hall'], maxPoints: 10 }, ['hall']),
+      ];
+      for (const ack of different) expect(ack.history).not.toBe(first.history);
+      // Readings were written to rooms since: a socket joining now must not miss them.
+      history.record('d1', [{ deviceId: 'd1', ts: now + 500, values: { t: 99 } }]);
+      hub.generation++;
+      const after = ask({ fleet: true, maxPoints: 100 });
+      const again = ask({ fleet: true, maxPoints: 10 });
+      expect(again.history).not.toBe(first.history);
+      expect((after.history as RawJson).json).toContain(String(now + 500));
+      expect(ask({ devices: ['d2', 'd1'], maxPoints: 10 }).history).toBe(
+        ask({ devices: ['d1', 'd2'], maxPoints: 10 }).history,
+      );
+    });
   });
 });

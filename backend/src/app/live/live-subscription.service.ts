@@ -18,6 +18,8 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { HistoryReader } from '../history/history-reader.service';
 import { HistoryService } from '../history/history.service';
+import { RawJson } from './ack-encoder';
+import { LiveHubService } from './live-hub.service';
 
 /** Rooms one socket may be in (devices + groups + fleet), unknown devices included. */
 export const MAX_ROOMS_PER_SOCKET = 1000;
@@ -25,6 +27,17 @@ export const MAX_ROOMS_PER_SOCKET = 1000;
 export const DEFAULT_ACK_POINTS = 1000;
 /** Total history points in one ack; series beyond it are left out (fetch them over HTTP). */
 const MAX_ACK_POINTS = 500_000;
+/** Distinct history snapshots shared in one hub generation (identical subscribes: a storm). */
+export const MAX_SHARED_SNAPSHOTS = 64;
+
+type SubscribeAckOk = Extract<SubscribeAck, { ok: true }>;
+/**
+ * A subscribe's answer as the gateway sends it: the contract's ack, or the same with its history
+ * already encoded (shared by identical subscribes, spliced in as is by the ack encoder).
+ */
+export type SubscribeAnswer =
+  | SubscribeAck
+  | (Omit<SubscribeAckOk, 'history'> & { history: RawJson });
 
 /** The rooms a socket is in (without its own id room) and where a join/leave lands. */
 export interface RoomMembership {
@@ -41,6 +54,10 @@ export interface RoomMembership {
 @Injectable()
 export class LiveSubscriptionService {
   private readonly windowMs: number;
+  /** History snapshots of this hub generation, by what was asked (see {@link shareKey}). */
+  private snapshots = new Map<string, RawJson | Promise<RawJson>>();
+  private snapshotGeneration = -1;
+  private sharedCounts = { made: 0, reused: 0 };
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'HISTORY_WINDOW_MS'>,
@@ -50,6 +67,8 @@ export class LiveSubscriptionService {
     @Optional() private readonly summary?: FleetSummaryService,
     /** Ranges reaching past the recent window, from the durable store (absent in unit specs). */
     @Optional() private readonly reader?: HistoryReader,
+    /** Its flush generation lets identical subscribes share one snapshot (absent in unit specs). */
+    @Optional() private readonly hub?: LiveHubService,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
   }
@@ -65,7 +84,7 @@ export class LiveSubscriptionService {
     membership: RoomMembership,
     raw: unknown,
     scope: readonly string[] | null = null,
-  ): SubscribeAck | Promise<SubscribeAck> {
+  ): SubscribeAnswer | Promise<SubscribeAnswer> {
     const parsed = SubscribeRequestSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: formatIssues(parsed.error) };
     const request = parsed.data;
@@ -102,54 +121,86 @@ export class LiveSubscriptionService {
       if (device) devices.set(id, device);
     }
 
-    const history: MetricSeries[] = [];
-    const parts: (MetricSeries[] | Promise<MetricSeries[]>)[] = [];
-    if (request.history !== false) {
-      const from = request.since ?? serverTime - this.windowMs;
-      const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
-      let budget = MAX_ACK_POINTS;
-      for (const deviceId of devices.keys()) {
-        if (budget <= 0) break;
-        // Spread over the range (decimated), not the latest points: a refill after `lagged`
-        // or a reconnect must cover the whole gap, and a chart its whole window.
-        const part = (this.reader ?? this.history).query(
-          deviceId,
-          from,
-          Infinity,
-          Math.min(maxPoints, budget),
-          undefined,
-          'spread',
-        );
-        if (Array.isArray(part)) for (const series of part) budget -= series.t.length;
-        parts.push(part);
-      }
-    }
+    const wantsHistory = request.history !== false;
+    // The default window starts on a whole second, so screens asking it within one share it.
+    const from = request.since ?? Math.floor((serverTime - this.windowMs) / 1000) * 1000;
+    const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
+    const key = wantsHistory && this.hub ? shareKey(request, scope, from, maxPoints) : null;
+    const shared = key === null ? undefined : this.sharedSnapshot(key);
+    const parts = wantsHistory && !shared ? this.historyOf(devices.keys(), from, maxPoints) : [];
 
     membership.join(added);
     const rooms = [...membership.current()];
-    const ack: SubscribeAck = {
-      ok: true,
-      serverTime,
-      devices: [...devices.values()],
-      history,
-      rooms,
-    };
+    const base = { ok: true as const, serverTime, devices: [...devices.values()], rooms };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
-    if (summary) ack.summary = summary.wireSnapshot(scope, serverTime);
-    if (parts.every((part) => Array.isArray(part))) {
-      for (const part of parts as MetricSeries[][]) history.push(...part);
-      return ack;
+    const summaryWire = summary ? { summary: summary.wireSnapshot(scope, serverTime) } : {};
+    if (shared) {
+      this.sharedCounts.reused++;
+      return shared instanceof RawJson
+        ? { ...base, history: shared, ...summaryWire }
+        : shared.then((history) => ({ ...base, history, ...summaryWire }));
     }
-    return Promise.all(parts).then((resolved) => {
-      let budget = MAX_ACK_POINTS;
-      for (const part of resolved)
-        for (const series of part) {
-          if (budget <= 0) break;
-          budget -= series.t.length;
-          history.push(series);
-        }
-      return ack;
-    });
+    const history = collect(parts);
+    if (key === null) {
+      return Array.isArray(history)
+        ? { ...base, history, ...summaryWire }
+        : history.then((series) => ({ ...base, history: series, ...summaryWire }));
+    }
+    // Encoded once for every identical subscribe of this generation (LIVE_PARSER splices it).
+    this.sharedCounts.made++;
+    const encoded = Array.isArray(history)
+      ? RawJson.of(history, pointsOf(history))
+      : history.then((series) => RawJson.of(series, pointsOf(series)));
+    if (this.snapshots.size < MAX_SHARED_SNAPSHOTS) this.snapshots.set(key, encoded);
+    if (encoded instanceof Promise)
+      void encoded.catch(() => this.snapshots.get(key) === encoded && this.snapshots.delete(key));
+    return encoded instanceof RawJson
+      ? { ...base, history: encoded, ...summaryWire }
+      : encoded.then((history) => ({ ...base, history, ...summaryWire }));
+  }
+
+  /** Subscribes that encoded a history snapshot, and those that reused one (stats). */
+  sharedSnapshots(): { made: number; reused: number } {
+    return { ...this.sharedCounts };
+  }
+
+  /** This generation's snapshot for `key`; an older generation's are let go. */
+  private sharedSnapshot(key: string): RawJson | Promise<RawJson> | undefined {
+    const generation = (this.hub as LiveHubService).generation;
+    if (generation !== this.snapshotGeneration) {
+      this.snapshotGeneration = generation;
+      this.snapshots = new Map();
+    }
+    return this.snapshots.get(key);
+  }
+
+  /**
+   * Each device's history over `[from, now]`, at most `maxPoints` per series and MAX_ACK_POINTS
+   * in all: the recent window's part read now (before the room join), the stored past later.
+   */
+  private historyOf(
+    deviceIds: Iterable<string>,
+    from: number,
+    maxPoints: number,
+  ): (MetricSeries[] | Promise<MetricSeries[]>)[] {
+    const parts: (MetricSeries[] | Promise<MetricSeries[]>)[] = [];
+    let budget = MAX_ACK_POINTS;
+    for (const deviceId of deviceIds) {
+      if (budget <= 0) break;
+      // Spread over the range (decimated), not the latest points: a refill after `lagged`
+      // or a reconnect must cover the whole gap, and a chart its whole window.
+      const part = (this.reader ?? this.history).query(
+        deviceId,
+        from,
+        Infinity,
+        Math.min(maxPoints, budget),
+        undefined,
+        'spread',
+      );
+      if (Array.isArray(part)) for (const series of part) budget -= series.t.length;
+      parts.push(part);
+    }
+    return parts;
   }
 
   private withinScope(request: SubscribeRequest, scope: readonly string[]): boolean {
@@ -172,4 +223,51 @@ export class LiveSubscriptionService {
     membership.leave(rooms);
     return { ok: true, rooms: [...membership.current()] };
   }
+}
+
+/**
+ * What a subscribe's history depends on: who asks (scope), which devices (the request's own
+ * lists, order aside), from when, how many points. Within one hub generation two subscribes
+ * with the same key get the same history.
+ */
+function shareKey(
+  request: SubscribeRequest,
+  scope: readonly string[] | null,
+  from: number,
+  maxPoints: number,
+): string {
+  return JSON.stringify([
+    scope === null ? null : [...scope].sort(),
+    request.fleet === true,
+    [...new Set(request.groups ?? [])].sort(),
+    [...new Set(request.devices ?? [])].sort(),
+    from,
+    maxPoints,
+  ]);
+}
+
+/** The parts' series in order, at most MAX_ACK_POINTS points; a promise if any part is one. */
+function collect(
+  parts: (MetricSeries[] | Promise<MetricSeries[]>)[],
+): MetricSeries[] | Promise<MetricSeries[]> {
+  const join = (resolved: MetricSeries[][]) => {
+    const history: MetricSeries[] = [];
+    let budget = MAX_ACK_POINTS;
+    for (const part of resolved)
+      for (const series of part) {
+        if (budget <= 0) return history;
+        budget -= series.t.length;
+        history.push(series);
+      }
+    return history;
+  };
+  return parts.every((part) => Array.isArray(part))
+    ? join(parts as MetricSeries[][])
+    : Promise.all(parts).then(join);
+}
+
+function pointsOf(history: readonly MetricSeries[]): number {
+  let points = 0;
+  for (const series of history) points += series.t.length;
+  return points;
 }

@@ -5,7 +5,6 @@ import {
   IngestStats,
   LIVE_NAMESPACE,
   LiveAckRequestSchema,
-  SubscribeAck,
   formatIssues,
 } from '@pulse/protocol';
 import { EntryGuard } from '../security/entry-guard.service';
@@ -21,7 +20,12 @@ import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
-import { LiveSubscriptionService, RoomMembership } from './live-subscription.service';
+import {
+  LiveSubscriptionService,
+  RoomMembership,
+  SubscribeAnswer,
+} from './live-subscription.service';
+import { RawJson } from './ack-encoder';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 import { SummaryPush } from './summary-push';
 
@@ -65,6 +69,8 @@ export class LiveGateway
   private readonly disconnects = new Map<string, number>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
+  /** Shared history snapshots already counted against the ack budget (encoded once). */
+  private readonly charged = new WeakSet<RawJson>();
   /** Per socket, the subscribe answer still being read from the store: the next waits for it. */
   private readonly answering = new WeakMap<LiveSocket, Promise<void>>();
   private nsp: LiveNamespace | null = null;
@@ -147,6 +153,7 @@ export class LiveGateway
       lagDisconnects: lag.lagDisconnects,
       ackRefusals: lag.ackRefusals,
       ackDisconnects: lag.ackDisconnects,
+      ackSnapshots: this.subscriptions.sharedSnapshots(),
       disconnects: Object.fromEntries(this.disconnects),
       droppedOverflow: hub.droppedOverflow,
       alertsSent: hub.alertsSent,
@@ -273,16 +280,20 @@ export class LiveGateway
   private subscribeAndCount(
     socket: LiveSocket,
     raw: unknown,
-  ): SubscribeAck | Promise<SubscribeAck> {
+  ): SubscribeAnswer | Promise<SubscribeAnswer> {
     const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
     const ack = this.subscriptions.subscribe(membership(socket), raw, scope);
     return ack instanceof Promise ? ack.then((done) => this.count(done)) : this.count(ack);
   }
 
-  private count(ack: SubscribeAck): SubscribeAck {
+  private count(ack: SubscribeAnswer): SubscribeAnswer {
     if (ack.ok) {
       let points = 0;
-      for (const series of ack.history) points += series.t.length;
+      // A snapshot shared by identical subscribes is encoded once: its points count once.
+      if (ack.history instanceof RawJson) {
+        if (!this.charged.has(ack.history)) points += ack.history.points;
+        this.charged.add(ack.history);
+      } else for (const series of ack.history) points += series.t.length;
       // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000).
       if (ack.summary)
         points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { Decoder, Encoder, Packet, PacketType, protocol } from 'socket.io-parser';
+
+/*
+ * Socket.IO's own packet encoder, taught one thing: a value wrapped in {@link RawJson} is
+ * written as the JSON text it already holds. A reconnect storm's acknowledgements carry the
+ * same history to hundreds of screens; encoded once, each answer costs a copy, not a
+ * JSON.stringify (and socket.io-parser's walk of every number looking for binary).
+ * The wire is unchanged: the text spliced in is what JSON.stringify made of the value.
+ * Owns that splice; installed through Socket.IO's documented `parser` option (live-io.server.ts).
+ */
+
+/** A value already encoded as JSON, sent as is wherever it sits in an event or ack's arguments. */
+export class RawJson {
+  constructor(
+    readonly json: string,
+    /** What it stands for, for the sender's own accounting (points in an ack's history). */
+    readonly points = 0,
+  ) {}
+
+  static of(value: unknown, points = 0): RawJson {
+    return new RawJson(JSON.stringify(value), points);
+  }
+}
+
+/** A string no JSON.stringify of Pulse's data produces (a fresh UUID per process). */
+const MARK = `pulse-raw-${randomUUID()}`;
+const QUOTED_MARK = `"${MARK}"`;
+
+/** Whether `data` (a packet's argument list) holds a RawJson one level down, where acks put it. */
+function holdsRaw(data: unknown): boolean {
+  if (!Array.isArray(data)) return false;
+  for (const arg of data) {
+    if (arg instanceof RawJson) return true;
+    if (arg !== null && typeof arg === 'object')
+      for (const key in arg)
+        if ((arg as Record<string, unknown>)[key] instanceof RawJson) return true;
+  }
+  return false;
+}
+
+export class SplicingEncoder extends Encoder {
+  override encode(packet: Packet): (string | Buffer)[] {
+    if (
+      (packet.type !== PacketType.ACK && packet.type !== PacketType.EVENT) ||
+      !holdsRaw(packet.data)
+    )
+      return super.encode(packet);
+    const raws: string[] = [];
+    const json = JSON.stringify(packet.data, (_key, value: unknown) => {
+      if (!(value instanceof RawJson)) return value;
+      raws.push(value.json);
+      return MARK;
+    });
+    const pieces = json.split(QUOTED_MARK);
+    let body = pieces[0];
+    for (let i = 1; i < pieces.length; i++) body += raws[i - 1] + pieces[i];
+    // Header as socket.io-parser writes it: type, namespace unless `/`, then the ack id.
+    const nsp = packet.nsp && packet.nsp !== '/' ? `${packet.nsp},` : '';
+    return [`${packet.type}${nsp}${packet.id ?? ''}${body}`];
+  }
+}
+
+/** Socket.IO's `parser` option: its own decoder and protocol, the splicing encoder. */
+export const LIVE_PARSER = { protocol, Encoder: SplicingEncoder, Decoder };
