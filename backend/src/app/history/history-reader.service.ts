@@ -56,8 +56,11 @@ export class HistoryReader {
       return this.recent.query(deviceId, from, to, maxPoints, asked, pick);
     // The window's halves now, before any await: the snapshot is taken at the call.
     const recent = new Map<string, MetricSeries>();
+    // Each edge with its window half: the two halves meet there, whatever arrives during the await.
+    const edges = new Map<string, number>();
     for (const metric of names) {
       const edge = this.recent.edge(deviceId, metric);
+      edges.set(metric, edge);
       if (edge === Infinity) continue;
       const [series] = this.recent.query(
         deviceId,
@@ -69,7 +72,7 @@ export class HistoryReader {
       );
       if (series) recent.set(metric, series);
     }
-    return this.withStored(store, deviceId, from, to, maxPoints, names, storeNames, recent);
+    return this.withStored(store, deviceId, from, to, maxPoints, names, storeNames, recent, edges);
   }
 
   private async withStored(
@@ -81,6 +84,7 @@ export class HistoryReader {
     names: readonly string[],
     storeNames: boolean,
     recent: Map<string, MetricSeries>,
+    edges: Map<string, number>,
   ): Promise<MetricSeries[]> {
     const all = new Set(names);
     if (storeNames)
@@ -100,7 +104,12 @@ export class HistoryReader {
     const metrics = [...all].sort();
     const ends = metrics.map((metric) =>
       // A store-only series (edge +Infinity) may hold readings up to the allowed clock skew ahead.
-      Math.min(this.recent.edge(deviceId, metric), to + 1, slotEnd + LIMITS.maxFutureSkewMs + 1),
+      // A metric the window did not hold at the call: its edge now (no window half was taken).
+      Math.min(
+        edges.get(metric) ?? this.recent.edge(deviceId, metric),
+        to + 1,
+        slotEnd + LIMITS.maxFutureSkewMs + 1,
+      ),
     );
     const pasts = await Promise.all(
       metrics.map((metric, i) =>

@@ -4,8 +4,9 @@
  * window); each ask used to be one store read per series, and hundreds of screens kept the
  * event loop busy for 10 s and more. A read is shared while in flight and kept until its
  * second ends, so a screen gets what a read made now would give, never an older second's.
- * Bounded: at most MAX_SHARED_READS keys and MAX_SHARED_POINTS points kept per second; past
- * either, reads are still shared while in flight but not kept (docs/limits.md).
+ * Bounded: at most MAX_SHARED_READS keys and MAX_SHARED_POINTS points kept per second. Past
+ * MAX_SHARED_READS a new read is not shared at all; a read past MAX_SHARED_POINTS is shared
+ * while in flight, not kept after (docs/limits.md).
  * Owns the sharing only: the caller builds keys that include every argument of the read.
  */
 

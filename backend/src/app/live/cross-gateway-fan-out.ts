@@ -121,7 +121,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     }
     // Every live peer repeats its whole list within INTEREST_REPEAT_MS even if an answer was lost.
     const deadline = Date.now() + INTEREST_REPEAT_MS + 250;
-    while (this.interest.peerCount() < gateways - 1 && Date.now() < deadline)
+    while (this.interest.knownPeerCount() < gateways - 1 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
     this.markLearned();
   }

@@ -49,7 +49,10 @@ export class LiveEmitter {
   private gateway: GatewayStatus;
   private directWrites = 0;
   private engineWrites = 0;
-  private roomListeners: { created: RoomListener; deleted: RoomListener } | null = null;
+  private readonly roomListeners: { created: RoomListener[]; deleted: RoomListener[] } = {
+    created: [],
+    deleted: [],
+  };
   /** The other gateways' open alerts (several gateways), for the snapshot. */
   private readonly peerAlerts = new PeerAlerts();
   private peerAlertListener: ((alert: AlertEvent) => void) | null = null;
@@ -72,10 +75,9 @@ export class LiveEmitter {
   bind(nsp: LiveNamespace): void {
     this.io = nsp.server;
     this.nsp = nsp;
-    if (this.roomListeners) {
-      nsp.adapter.on('create-room', this.roomListeners.created);
-      nsp.adapter.on('delete-room', this.roomListeners.deleted);
-    }
+    const { created, deleted } = this.roomListeners;
+    nsp.adapter.on('create-room', (room: string) => created.forEach((listener) => listener(room)));
+    nsp.adapter.on('delete-room', (room: string) => deleted.forEach((listener) => listener(room)));
     // A peer's alert, to this gateway's clients only (it sent it to its own), and into the
     // peers' open alerts a new client's snapshot includes; from here on events beat the seed.
     if (this.peers?.enabled) {
@@ -97,9 +99,13 @@ export class LiveEmitter {
     this.peerAlertListener = listener;
   }
 
-  /** Follow room creation and deletion (set before {@link bind}; the cross-gateway fan-out). */
-  watchRooms(created: RoomListener, deleted: RoomListener): void {
-    this.roomListeners = { created, deleted };
+  /**
+   * Follow room creation and deletion (the cross-gateway fan-out; shared subscribe snapshots).
+   * Each call adds its listeners.
+   */
+  watchRooms(created: RoomListener | null, deleted: RoomListener | null): void {
+    if (created) this.roomListeners.created.push(created);
+    if (deleted) this.roomListeners.deleted.push(deleted);
   }
 
   /** The readings rooms with members on this gateway now. */

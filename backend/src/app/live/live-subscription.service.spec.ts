@@ -2,6 +2,7 @@ import { FLEET_ROOM, Reading, SubscribeAck, deviceRoom, groupRoom } from '@pulse
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { RawJson } from './ack-encoder';
+import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import {
   DEFAULT_ACK_POINTS,
@@ -104,6 +105,10 @@ describe('LiveSubscriptionService', () => {
 
   describe('with the live hub: identical subscribes of one flush generation', () => {
     const hub = { generation: 0 };
+    let emptied: ((room: string) => void) | null = null;
+    const emitter = {
+      watchRooms: (_created: unknown, deleted: (room: string) => void) => (emptied = deleted),
+    };
     let shared: LiveSubscriptionService;
     const ask = (request: object, scope: string[] | null = null) => {
       rooms = new Set();
@@ -121,6 +126,7 @@ describe('LiveSubscriptionService', () => {
         undefined,
         undefined,
         hub as unknown as LiveHubService,
+        emitter as unknown as LiveEmitter,
       );
       feed('d1', 30, 'hall');
       feed('d2', 30, 'yard');
@@ -156,8 +162,30 @@ describe('LiveSubscriptionService', () => {
       expect(again.history).not.toBe(first.history);
       expect((after.history as RawJson).json).toContain(String(now + 500));
       expect(ask({ devices: ['d2', 'd1'], maxPoints: 10 }).history).toBe(
+        ask({ devices: ['d2', 'd1'], maxPoints: 10 }).history,
+      );
+      expect(ask({ devices: ['d2', 'd1'], maxPoints: 10 }).history).not.toBe(
         ask({ devices: ['d1', 'd2'], maxPoints: 10 }).history,
       );
+    });
+
+    it('let go of every snapshot when a readings room empties: its readings were buffered nowhere', () => {
+      const first = ask({ devices: ['d1'], maxPoints: 10 });
+      emptied?.('Zx3socketid'); // a socket's own room: no readings were buffered for it
+      expect(ask({ devices: ['d1'], maxPoints: 10 }).history).toBe(first.history);
+      // The only screen on device:d1 leaves; a reading then comes with nobody to buffer it for.
+      emptied?.(deviceRoom('d1'));
+      history.record('d1', [{ deviceId: 'd1', ts: now + 700, values: { t: 7 } }]);
+      const next = ask({ devices: ['d1'], maxPoints: 10 });
+      expect(next.history).not.toBe(first.history);
+      expect((next.history as RawJson).json).toContain(String(now + 700));
+    });
+
+    it('start the default window on the second after it, inside the recent window', () => {
+      const ack = ask({ fleet: true });
+      const series = JSON.parse((ack.history as RawJson).json) as { t: number[] }[];
+      const from = Math.ceil((ack.serverTime - 60_000) / 1000) * 1000;
+      for (const { t } of series) expect(t[0]).toBeGreaterThanOrEqual(from);
     });
   });
 });

@@ -19,7 +19,9 @@ import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { HistoryReader } from '../history/history-reader.service';
 import { HistoryService } from '../history/history.service';
 import { RawJson } from './ack-encoder';
+import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
+import { isReadingsRoom } from './room-interest';
 
 /** Rooms one socket may be in (devices + groups + fleet), unknown devices included. */
 export const MAX_ROOMS_PER_SOCKET = 1000;
@@ -29,6 +31,8 @@ export const DEFAULT_ACK_POINTS = 1000;
 const MAX_ACK_POINTS = 500_000;
 /** Distinct history snapshots shared in one hub generation (identical subscribes: a storm). */
 export const MAX_SHARED_SNAPSHOTS = 64;
+/** History points the shared snapshots of one generation may hold together (~50 MB of JSON). */
+export const MAX_SHARED_SNAPSHOT_POINTS = 2_000_000;
 
 type SubscribeAckOk = Extract<SubscribeAck, { ok: true }>;
 /**
@@ -57,6 +61,13 @@ export class LiveSubscriptionService {
   /** History snapshots of this hub generation, by what was asked (see {@link shareKey}). */
   private snapshots = new Map<string, RawJson | Promise<RawJson>>();
   private snapshotGeneration = -1;
+  private snapshotPoints = 0;
+  /**
+   * Readings rooms emptied so far. A room without members buffers nothing, so a reading that
+   * came while it was empty is in no snapshot taken before and in no flush after: every
+   * snapshot taken before a room emptied is let go (see {@link sharedSnapshot}).
+   */
+  private roomsEmptied = 0;
   private sharedCounts = { made: 0, reused: 0 };
 
   constructor(
@@ -69,8 +80,12 @@ export class LiveSubscriptionService {
     @Optional() private readonly reader?: HistoryReader,
     /** Its flush generation lets identical subscribes share one snapshot (absent in unit specs). */
     @Optional() private readonly hub?: LiveHubService,
+    @Optional() emitter?: LiveEmitter,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
+    emitter?.watchRooms(null, (room) => {
+      if (isReadingsRoom(room)) this.roomsEmptied++; // not a socket's own room
+    });
   }
 
   /**
@@ -122,8 +137,9 @@ export class LiveSubscriptionService {
     }
 
     const wantsHistory = request.history !== false;
-    // The default window starts on a whole second, so screens asking it within one share it.
-    const from = request.since ?? Math.floor((serverTime - this.windowMs) / 1000) * 1000;
+    // The default window starts on a whole second (rounded up: still inside the recent window,
+    // never a reason to read the store), so screens asking it within one second share it.
+    const from = request.since ?? Math.ceil((serverTime - this.windowMs) / 1000) * 1000;
     const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
     const key = wantsHistory && this.hub ? shareKey(request, scope, from, maxPoints) : null;
     const shared = key === null ? undefined : this.sharedSnapshot(key);
@@ -151,9 +167,7 @@ export class LiveSubscriptionService {
     const encoded = Array.isArray(history)
       ? RawJson.of(history, pointsOf(history))
       : history.then((series) => RawJson.of(series, pointsOf(series)));
-    if (this.snapshots.size < MAX_SHARED_SNAPSHOTS) this.snapshots.set(key, encoded);
-    if (encoded instanceof Promise)
-      void encoded.catch(() => this.snapshots.get(key) === encoded && this.snapshots.delete(key));
+    this.keep(key, encoded);
     return encoded instanceof RawJson
       ? { ...base, history: encoded, ...summaryWire }
       : encoded.then((history) => ({ ...base, history, ...summaryWire }));
@@ -164,14 +178,40 @@ export class LiveSubscriptionService {
     return { ...this.sharedCounts };
   }
 
-  /** This generation's snapshot for `key`; an older generation's are let go. */
+  /**
+   * This generation's snapshot for `key`. A generation ends at a flush that wrote readings to
+   * rooms, or when a readings room emptied; its snapshots are let go then.
+   */
   private sharedSnapshot(key: string): RawJson | Promise<RawJson> | undefined {
-    const generation = (this.hub as LiveHubService).generation;
+    // Both counters only grow: their sum changes whenever either does.
+    const generation = (this.hub as LiveHubService).generation + this.roomsEmptied;
     if (generation !== this.snapshotGeneration) {
       this.snapshotGeneration = generation;
       this.snapshots = new Map();
+      this.snapshotPoints = 0;
     }
     return this.snapshots.get(key);
+  }
+
+  /** Keep `encoded` for this generation, within MAX_SHARED_SNAPSHOTS and MAX_SHARED_SNAPSHOT_POINTS. */
+  private keep(key: string, encoded: RawJson | Promise<RawJson>): void {
+    if (this.snapshots.size >= MAX_SHARED_SNAPSHOTS) return;
+    const snapshots = this.snapshots;
+    const admit = (raw: RawJson): boolean => {
+      if (snapshots !== this.snapshots) return false; // its generation is over
+      if (this.snapshotPoints + raw.points > MAX_SHARED_SNAPSHOT_POINTS) {
+        snapshots.delete(key);
+        return false;
+      }
+      this.snapshotPoints += raw.points;
+      return true;
+    };
+    if (encoded instanceof RawJson) {
+      if (admit(encoded)) snapshots.set(key, encoded);
+      return;
+    }
+    snapshots.set(key, encoded); // shared while it is read from the store
+    encoded.then(admit, () => snapshots.get(key) === encoded && snapshots.delete(key));
   }
 
   /**
@@ -227,7 +267,7 @@ export class LiveSubscriptionService {
 
 /**
  * What a subscribe's history depends on: who asks (scope), which devices (the request's own
- * lists, order aside), from when, how many points. Within one hub generation two subscribes
+ * lists), from when, how many points. Within one hub generation two subscribes
  * with the same key get the same history.
  */
 function shareKey(
@@ -239,8 +279,9 @@ function shareKey(
   return JSON.stringify([
     scope === null ? null : [...scope].sort(),
     request.fleet === true,
-    [...new Set(request.groups ?? [])].sort(),
-    [...new Set(request.devices ?? [])].sort(),
+    // In the request's order: it decides which series the MAX_ACK_POINTS cap leaves out.
+    request.groups ?? [],
+    request.devices ?? [],
     from,
     maxPoints,
   ]);

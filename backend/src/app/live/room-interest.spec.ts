@@ -48,6 +48,24 @@ describe('RoomInterest', () => {
     expect(a.has('fleet')).toBe(false); // its own rooms are not a peer's
   });
 
+  it('counts a peer as known only once its whole list came, not from an add it sent first', () => {
+    aRooms = ['fleet'];
+    // b starts while a's screens are reconnecting to a: a's adds reach b before its answer does.
+    const b2 = new RoomInterest(
+      'b',
+      () => undefined,
+      () => [],
+      () => now,
+    ); // hello not answered yet
+    b2.hello();
+    b2.receive({ g: 'a', kind: 'add', rooms: ['device:d1'] });
+    expect(b2.peerCount()).toBe(1);
+    expect(b2.knownPeerCount()).toBe(0); // a's other rooms are still unknown
+    b2.receive({ g: 'a', kind: 'all', rooms: ['fleet', 'device:d1'] });
+    expect(b2.knownPeerCount()).toBe(1);
+    expect(b2.has('fleet')).toBe(true);
+  });
+
   it('follows rooms as they get their first member and lose their last, not socket or summary rooms', () => {
     a.hello();
     a.created('device:d2');

@@ -19,6 +19,8 @@ export function isReadingsRoom(room: string): boolean {
 interface Peer {
   rooms: Set<string>;
   heardAt: number;
+  /** Its whole list (`all`) has arrived since this gateway's last hello: its rooms are known. */
+  complete: boolean;
 }
 
 /**
@@ -56,7 +58,15 @@ export class RoomInterest {
     return this.peers.size;
   }
 
+  /** Peers whose whole room list arrived since the last {@link hello} (not just an add or del). */
+  knownPeerCount(): number {
+    let known = 0;
+    for (const peer of this.peers.values()) if (peer.complete) known++;
+    return known;
+  }
+
   hello(): void {
+    for (const peer of this.peers.values()) peer.complete = false;
     this.send({ g: this.self, kind: 'hello' });
     this.announceAll();
   }
@@ -96,7 +106,7 @@ export class RoomInterest {
     }
     let peer = this.peers.get(message.g);
     if (!peer) {
-      peer = { rooms: new Set(), heardAt: 0 };
+      peer = { rooms: new Set(), heardAt: 0, complete: false };
       this.peers.set(message.g, peer);
     }
     peer.heardAt = this.now();
@@ -104,8 +114,10 @@ export class RoomInterest {
     const rooms = (message as { rooms?: unknown }).rooms;
     if (!Array.isArray(rooms)) return;
     const named = rooms.filter((room): room is string => typeof room === 'string');
-    if (message.kind === 'all') peer.rooms = new Set(named.filter(isReadingsRoom));
-    else if (message.kind === 'add') for (const room of named) peer.rooms.add(room);
+    if (message.kind === 'all') {
+      peer.rooms = new Set(named.filter(isReadingsRoom));
+      peer.complete = true;
+    } else if (message.kind === 'add') for (const room of named) peer.rooms.add(room);
     else if (message.kind === 'del') for (const room of named) peer.rooms.delete(room);
   }
 }
