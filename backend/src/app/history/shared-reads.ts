@@ -7,8 +7,10 @@
  * Bounded: at most MAX_SHARED_READS keys and MAX_SHARED_POINTS points kept per second. Past
  * MAX_SHARED_READS a new read is not shared at all; a read past MAX_SHARED_POINTS is shared
  * while in flight, not kept after (docs/limits.md).
- * Owns the sharing only: the caller builds keys that include every argument of the read.
+ * Owns the slot and the bounds; the sharing is EpochShare's. The caller builds keys that include
+ * every argument of the read.
  */
+import { EpochShare } from '../common/epoch-share';
 
 /** Distinct reads kept in one second. */
 export const MAX_SHARED_READS = 50_000;
@@ -18,10 +20,7 @@ export const MAX_SHARED_POINTS = 2_000_000;
 export const SHARED_READ_MS = 1000;
 
 export class SharedReads {
-  private slot = Number.NaN;
-  private reads = new Map<string, Promise<unknown>>();
-  private points = 0;
-  private counts = { made: 0, shared: 0 };
+  private readonly reads = new EpochShare<unknown>(MAX_SHARED_READS, MAX_SHARED_POINTS);
 
   /** The slot `now` falls in: its start, a multiple of SHARED_READ_MS. */
   static slotOf(now: number): number {
@@ -39,43 +38,11 @@ export class SharedReads {
     read: () => Promise<T>,
     size: (result: T) => number,
   ): Promise<T> {
-    const slot = SharedReads.slotOf(now);
-    // A caller whose `now` was taken before an await: its second's reads are already let go.
-    if (slot < this.slot) {
-      this.counts.made++;
-      return read();
-    }
-    if (slot !== this.slot) {
-      this.slot = slot;
-      this.reads = new Map();
-      this.points = 0;
-    }
-    const found = this.reads.get(key) as Promise<T> | undefined;
-    if (found) {
-      this.counts.shared++;
-      return found;
-    }
-    this.counts.made++;
-    const promise = read();
-    if (this.reads.size >= MAX_SHARED_READS) return promise;
-    const reads = this.reads;
-    reads.set(key, promise);
-    promise.then(
-      (result) => {
-        if (reads !== this.reads) return; // its second is over: already let go
-        this.points += size(result);
-        if (this.points > MAX_SHARED_POINTS) {
-          this.points -= size(result);
-          reads.delete(key);
-        }
-      },
-      () => reads.delete(key), // a failed read is not kept: the next ask tries again
-    );
-    return promise;
+    return this.reads.share(SharedReads.slotOf(now), key, read, size) as Promise<T>;
   }
 
   /** Reads made and asks answered by a read already made, since the start. */
   stats(): { made: number; shared: number } {
-    return { ...this.counts };
+    return this.reads.stats();
   }
 }

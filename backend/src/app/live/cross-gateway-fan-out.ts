@@ -51,8 +51,9 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private relayed: RelayedHandler | null = null;
   /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
   private readonly learned: Promise<void>;
+  private resolveLearned: () => void = () => undefined;
   private learnedDone = false;
-  private markLearned: () => void = () => undefined;
+  private readonly giveUp: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly local: LocalReadingsFanOut,
@@ -72,22 +73,15 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     );
     redis.subscribe(this.readingsChannel, (message) => this.receive(message));
     redis.subscribe(this.interestChannel, (message) => this.receiveInterest(message));
-    this.learned = new Promise((resolve) => {
-      this.markLearned = () => {
-        if (this.learnedDone) return;
-        this.learnedDone = true;
-        clearTimeout(giveUp);
-        resolve();
-      };
-      const giveUp = setTimeout(() => {
-        this.logger.warn(
-          `the other gateways' rooms not known after ${INTEREST_LEARN_MAX_MS} ms (Redis unreachable?): ` +
-            'ingesting anyway; readings reach their screens through history until they are',
-        );
-        this.markLearned();
-      }, INTEREST_LEARN_MAX_MS);
-      giveUp.unref();
-    });
+    this.learned = new Promise((resolve) => (this.resolveLearned = resolve));
+    this.giveUp = setTimeout(() => {
+      this.logger.warn(
+        `the other gateways' rooms not known after ${INTEREST_LEARN_MAX_MS} ms (Redis unreachable?): ` +
+          'ingesting anyway; readings reach their screens through history until they are',
+      );
+      this.markLearned();
+    }, INTEREST_LEARN_MAX_MS);
+    this.giveUp.unref();
     // Published only once connected (readings and interest are not queued while Redis is
     // away); again after a Redis restart, whose peers may have missed anything in between.
     redis.onPublisherReady(() => void this.greet());
@@ -106,6 +100,13 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
    */
   interestKnown(): Promise<void> {
     return this.learned;
+  }
+
+  private markLearned(): void {
+    if (this.learnedDone) return;
+    this.learnedDone = true;
+    clearTimeout(this.giveUp);
+    this.resolveLearned();
   }
 
   /** Say hello once listening (the answers must find us subscribed); learn who answers. */

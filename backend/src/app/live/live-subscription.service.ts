@@ -18,6 +18,7 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { HistoryReader } from '../history/history-reader.service';
 import { HistoryService } from '../history/history.service';
+import { EpochShare } from '../common/epoch-share';
 import { RawJson } from './ack-encoder';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -41,7 +42,7 @@ type SubscribeAckOk = Extract<SubscribeAck, { ok: true }>;
  */
 export type SubscribeAnswer =
   | SubscribeAck
-  | (Omit<SubscribeAckOk, 'history'> & { history: RawJson });
+  | (Omit<SubscribeAckOk, 'history'> & { history: MetricSeries[] | RawJson });
 
 /** The rooms a socket is in (without its own id room) and where a join/leave lands. */
 export interface RoomMembership {
@@ -58,17 +59,17 @@ export interface RoomMembership {
 @Injectable()
 export class LiveSubscriptionService {
   private readonly windowMs: number;
-  /** History snapshots of this hub generation, by what was asked (see {@link shareKey}). */
-  private snapshots = new Map<string, RawJson | Promise<RawJson>>();
-  private snapshotGeneration = -1;
-  private snapshotPoints = 0;
+  /** History snapshots of this generation (see {@link generation}), by {@link shareKey}. */
+  private readonly snapshots = new EpochShare<RawJson>(
+    MAX_SHARED_SNAPSHOTS,
+    MAX_SHARED_SNAPSHOT_POINTS,
+  );
   /**
    * Readings rooms emptied so far. A room without members buffers nothing, so a reading that
    * came while it was empty is in no snapshot taken before and in no flush after: every
-   * snapshot taken before a room emptied is let go (see {@link sharedSnapshot}).
+   * snapshot taken before a room emptied is let go (see {@link generation}).
    */
   private roomsEmptied = 0;
-  private sharedCounts = { made: 0, reused: 0 };
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'HISTORY_WINDOW_MS'>,
@@ -142,76 +143,48 @@ export class LiveSubscriptionService {
     const from = request.since ?? Math.ceil((serverTime - this.windowMs) / 1000) * 1000;
     const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
     const key = wantsHistory && this.hub ? shareKey(request, scope, from, maxPoints) : null;
-    const shared = key === null ? undefined : this.sharedSnapshot(key);
-    const parts = wantsHistory && !shared ? this.historyOf(devices.keys(), from, maxPoints) : [];
+    // The window's part of the history is read here, before the join.
+    const history: MetricSeries[] | RawJson | Promise<MetricSeries[] | RawJson> =
+      key === null
+        ? collect(wantsHistory ? this.historyOf(devices.keys(), from, maxPoints) : [])
+        : // Encoded once for every identical subscribe of this generation (LIVE_PARSER splices it).
+          this.snapshots.share(
+            this.generation(),
+            key,
+            () => {
+              const collected = collect(this.historyOf(devices.keys(), from, maxPoints));
+              return Array.isArray(collected)
+                ? RawJson.of(collected, pointsOf(collected))
+                : collected.then((series) => RawJson.of(series, pointsOf(series)));
+            },
+            (raw) => raw.points,
+          );
 
     membership.join(added);
     const rooms = [...membership.current()];
     const base = { ok: true as const, serverTime, devices: [...devices.values()], rooms };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
     const summaryWire = summary ? { summary: summary.wireSnapshot(scope, serverTime) } : {};
-    if (shared) {
-      this.sharedCounts.reused++;
-      return shared instanceof RawJson
-        ? { ...base, history: shared, ...summaryWire }
-        : shared.then((history) => ({ ...base, history, ...summaryWire }));
-    }
-    const history = collect(parts);
-    if (key === null) {
-      return Array.isArray(history)
-        ? { ...base, history, ...summaryWire }
-        : history.then((series) => ({ ...base, history: series, ...summaryWire }));
-    }
-    // Encoded once for every identical subscribe of this generation (LIVE_PARSER splices it).
-    this.sharedCounts.made++;
-    const encoded = Array.isArray(history)
-      ? RawJson.of(history, pointsOf(history))
-      : history.then((series) => RawJson.of(series, pointsOf(series)));
-    this.keep(key, encoded);
-    return encoded instanceof RawJson
-      ? { ...base, history: encoded, ...summaryWire }
-      : encoded.then((history) => ({ ...base, history, ...summaryWire }));
+    const answer = (series: MetricSeries[] | RawJson): SubscribeAnswer => ({
+      ...base,
+      history: series,
+      ...summaryWire,
+    });
+    return history instanceof Promise ? history.then(answer) : answer(history);
   }
 
   /** Subscribes that encoded a history snapshot, and those that reused one (stats). */
   sharedSnapshots(): { made: number; reused: number } {
-    return { ...this.sharedCounts };
+    const { made, shared } = this.snapshots.stats();
+    return { made, reused: shared };
   }
 
   /**
-   * This generation's snapshot for `key`. A generation ends at a flush that wrote readings to
-   * rooms, or when a readings room emptied; its snapshots are let go then.
+   * Snapshots of one generation may be shared: it ends at a flush that wrote readings to rooms,
+   * or when a readings room emptied. Both counters only grow, so their sum does.
    */
-  private sharedSnapshot(key: string): RawJson | Promise<RawJson> | undefined {
-    // Both counters only grow: their sum changes whenever either does.
-    const generation = (this.hub as LiveHubService).generation + this.roomsEmptied;
-    if (generation !== this.snapshotGeneration) {
-      this.snapshotGeneration = generation;
-      this.snapshots = new Map();
-      this.snapshotPoints = 0;
-    }
-    return this.snapshots.get(key);
-  }
-
-  /** Keep `encoded` for this generation, within MAX_SHARED_SNAPSHOTS and MAX_SHARED_SNAPSHOT_POINTS. */
-  private keep(key: string, encoded: RawJson | Promise<RawJson>): void {
-    if (this.snapshots.size >= MAX_SHARED_SNAPSHOTS) return;
-    const snapshots = this.snapshots;
-    const admit = (raw: RawJson): boolean => {
-      if (snapshots !== this.snapshots) return false; // its generation is over
-      if (this.snapshotPoints + raw.points > MAX_SHARED_SNAPSHOT_POINTS) {
-        snapshots.delete(key);
-        return false;
-      }
-      this.snapshotPoints += raw.points;
-      return true;
-    };
-    if (encoded instanceof RawJson) {
-      if (admit(encoded)) snapshots.set(key, encoded);
-      return;
-    }
-    snapshots.set(key, encoded); // shared while it is read from the store
-    encoded.then(admit, () => snapshots.get(key) === encoded && snapshots.delete(key));
+  private generation(): number {
+    return (this.hub as LiveHubService).generation + this.roomsEmptied;
   }
 
   /**
@@ -307,7 +280,8 @@ function collect(
     : Promise.all(parts).then(join);
 }
 
-function pointsOf(history: readonly MetricSeries[]): number {
+/** History points in `history` (what an ack's history costs the ack budget). */
+export function pointsOf(history: readonly MetricSeries[]): number {
   let points = 0;
   for (const series of history) points += series.t.length;
   return points;

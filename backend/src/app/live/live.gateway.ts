@@ -22,6 +22,7 @@ import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
 import {
   LiveSubscriptionService,
+  pointsOf,
   RoomMembership,
   SubscribeAnswer,
 } from './live-subscription.service';
@@ -290,10 +291,11 @@ export class LiveGateway
     if (ack.ok) {
       let points = 0;
       // A snapshot shared by identical subscribes is encoded once: its points count once.
-      if (ack.history instanceof RawJson) {
-        if (!this.charged.has(ack.history)) points += ack.history.points;
+      if (!(ack.history instanceof RawJson)) points += pointsOf(ack.history);
+      else if (!this.charged.has(ack.history)) {
+        points += ack.history.points;
         this.charged.add(ack.history);
-      } else for (const series of ack.history) points += series.t.length;
+      }
       // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000).
       if (ack.summary)
         points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);
