@@ -407,6 +407,14 @@ export function loadConfig(
   };
 }
 
+/**
+ * Several gateways take shares of one broker's telemetry (`$share`, REDIS_URL with MQTT_URL): a
+ * device's readings are split between them, so no gateway's recent window holds a series whole.
+ */
+export function sharesIngest(config: Partial<Pick<Config, 'REDIS_URL' | 'MQTT_URL'>>): boolean {
+  return Boolean(config.REDIS_URL && config.MQTT_URL);
+}
+
 /** Nest logger levels enabled by a LOG_LEVEL. */
 export function logLevels(level: LogLevelName): LogLevelName[] {
   return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, SeriesBuffer } from '@pulse/protocol';
-import { CONFIG, Config } from '../config/config';
+import { CONFIG, Config, sharesIngest } from '../config/config';
 import { downsample } from './history-buckets';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs } from './history-store';
-import { HistoryService } from './history.service';
+import { HistoryService, storeLagMs } from './history.service';
 import { SHARED_READ_MS, SharedReads } from './shared-reads';
 
 /*
@@ -26,13 +26,32 @@ const EMPTY: { t: number[]; v: number[] } = { t: [], v: [] };
 export class HistoryReader {
   private readonly startedAt = Date.now();
   private readonly shared = new SharedReads();
+  /** With a shared ingest, the store answers up to this long before now (else null). */
+  private readonly lagMs: number | null;
 
   constructor(
     @Inject(CONFIG)
-    private readonly config: Pick<Config, 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'>,
+    private readonly config: Pick<Config, 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'> &
+      Partial<Pick<Config, 'HISTORY_FLUSH_MS' | 'REDIS_URL' | 'MQTT_URL'>>,
     private readonly recent: HistoryService,
     @Optional() @Inject(HISTORY_STORE) private readonly store?: HistoryStore,
-  ) {}
+  ) {
+    this.lagMs = sharesIngest(config)
+      ? storeLagMs({ HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500 })
+      : null;
+  }
+
+  /**
+   * Where the window's part of a series starts: its own edge, and with a shared ingest no
+   * earlier than storeLagMs before `now` (before that the window holds only this gateway's
+   * share; the store holds every gateway's, once it has had storeLagMs to write it). Younger
+   * points come from the window, which then also holds the peers' shares of the rooms this
+   * gateway's screens watch and of a room just watched (live/peer-catch-up.ts).
+   */
+  private edgeOf(deviceId: string, metric: string, now: number): number {
+    const edge = this.recent.edge(deviceId, metric);
+    return this.lagMs === null ? edge : Math.max(edge, now - this.lagMs);
+  }
 
   /**
    * One device's series over `[from, to]`, at most `maxPoints` points each. Synchronous when
@@ -50,16 +69,19 @@ export class HistoryReader {
     const store = this.store;
     const asked = metrics && metrics.length > 0 ? metrics : undefined;
     const names = asked ?? this.recent.metricsOf(deviceId);
-    // Before this process started, the store may hold metrics the window never saw.
-    const storeNames = !asked && from < this.startedAt;
-    if (!store || (!storeNames && names.every((m) => from >= this.recent.edge(deviceId, m))))
+    const now = Date.now();
+    // Before this process started, the store may hold metrics the window never saw; with a
+    // shared ingest, metrics only the other gateways ingested.
+    const storeNames =
+      !asked && (from < this.startedAt || (this.lagMs !== null && from < now - this.lagMs));
+    if (!store || (!storeNames && names.every((m) => from >= this.edgeOf(deviceId, m, now))))
       return this.recent.query(deviceId, from, to, maxPoints, asked, pick);
     // The window's halves now, before any await: the snapshot is taken at the call.
     const recent = new Map<string, MetricSeries>();
     // Each edge with its window half: the two halves meet there, whatever arrives during the await.
     const edges = new Map<string, number>();
     for (const metric of names) {
-      const edge = this.recent.edge(deviceId, metric);
+      const edge = this.edgeOf(deviceId, metric, now);
       edges.set(metric, edge);
       if (edge === Infinity) continue;
       const [series] = this.recent.query(
@@ -72,7 +94,28 @@ export class HistoryReader {
       );
       if (series) recent.set(metric, series);
     }
-    return this.withStored(store, deviceId, from, to, maxPoints, names, storeNames, recent, edges);
+    // Shared ingest: points older than the edge that came in lately may not be stored yet.
+    const unstored = new Map<string, { t: number[]; v: number[] }>();
+    if (this.lagMs !== null)
+      for (const metric of names) {
+        const edge = edges.get(metric) as number;
+        const low = Math.max(from, this.recent.receivedLow(deviceId, metric));
+        if (low >= edge) continue;
+        const [series] = this.recent.query(deviceId, low, edge, maxPoints, [metric]);
+        if (series) unstored.set(metric, below(series, edge));
+      }
+    return this.withStored(
+      store,
+      deviceId,
+      from,
+      to,
+      maxPoints,
+      names,
+      storeNames,
+      recent,
+      edges,
+      unstored,
+    );
   }
 
   private async withStored(
@@ -85,6 +128,8 @@ export class HistoryReader {
     storeNames: boolean,
     recent: Map<string, MetricSeries>,
     edges: Map<string, number>,
+    /** Window points before the edge the store may not hold yet (shared ingest), by metric. */
+    unstored: Map<string, { t: number[]; v: number[] }>,
   ): Promise<MetricSeries[]> {
     const all = new Set(names);
     if (storeNames)
@@ -122,6 +167,7 @@ export class HistoryReader {
                 (column) => column.t.length,
               )
               .then((column) => startingAt(column, from))
+              .then((column) => union(column, unstored.get(metric)))
           : EMPTY,
       ),
     );
@@ -175,6 +221,39 @@ function join(
   const a = spread(past, pastPoints);
   const b = spread(recent, maxPoints - a.t.length);
   return { t: a.t.concat(b.t), v: a.v.concat(b.v) };
+}
+
+/** The points of a column before `edge`. */
+function below(column: { t: number[]; v: number[] }, edge: number): { t: number[]; v: number[] } {
+  let n = column.t.length;
+  while (n > 0 && column.t[n - 1] >= edge) n--;
+  return n === column.t.length ? column : { t: column.t.slice(0, n), v: column.v.slice(0, n) };
+}
+
+/**
+ * A stored column with the window's points of the same span that may not be stored yet, one
+ * point per ts (the store's where both hold one). `extra` absent or empty: `column` itself.
+ */
+function union(
+  column: { t: number[]; v: number[] },
+  extra: { t: number[]; v: number[] } | undefined,
+): { t: number[]; v: number[] } {
+  if (!extra || extra.t.length === 0) return column;
+  const t: number[] = [];
+  const v: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < column.t.length || j < extra.t.length) {
+    if (j >= extra.t.length || (i < column.t.length && column.t[i] <= extra.t[j])) {
+      if (j < extra.t.length && column.t[i] === extra.t[j]) j++;
+      t.push(column.t[i]);
+      v.push(column.v[i++]);
+    } else {
+      t.push(extra.t[j]);
+      v.push(extra.v[j++]);
+    }
+  }
+  return { t, v };
 }
 
 /** The points of a shared (not to be mutated) column at or after `from`, the column itself when all are. */

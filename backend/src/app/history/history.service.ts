@@ -1,7 +1,23 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, Reading, SeriesBuffer } from '@pulse/protocol';
-import { CONFIG, Config } from '../config/config';
+import { CONFIG, Config, sharesIngest } from '../config/config';
 import { HistoryWriter } from './history-writer.service';
+
+/**
+ * Several gateways sharing the ingest (sharesIngest): how long after a gateway received a reading
+ * the shared store is taken to hold it. Each gateway stores what it ingested every
+ * HISTORY_FLUSH_MS; twice that plus 2 s covers a write that takes a while.
+ */
+export function storeLagMs(config: Pick<Config, 'HISTORY_FLUSH_MS'>): number {
+  return 2 * config.HISTORY_FLUSH_MS + 2_000;
+}
+
+/** Lowest ts a series took in its current arrival epoch and in the one before. */
+interface Arrivals {
+  epoch: number;
+  low: number;
+  previousLow: number;
+}
 
 /**
  * Bounded in-process history: one {@link SeriesBuffer} per device + metric,
@@ -36,17 +52,27 @@ export class HistoryService {
   private readonly windowMs: number;
   private readonly maxPoints: number;
   private readonly maxTotal: number;
+  /**
+   * With a shared ingest: per series, the lowest ts taken in the last one to two epochs of
+   * storeLagMs (by receive time), so a reader knows which older points may not be stored yet.
+   */
+  private readonly arrivals: WeakMap<SeriesBuffer, Arrivals> | null;
+  private readonly epochMs: number;
 
   constructor(
     @Inject(CONFIG)
     config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'> &
-      Partial<Pick<Config, 'HISTORY_MAX_TOTAL_POINTS'>>,
+      Partial<
+        Pick<Config, 'HISTORY_MAX_TOTAL_POINTS' | 'HISTORY_FLUSH_MS' | 'REDIS_URL' | 'MQTT_URL'>
+      >,
     /** The durable store's queue (absent in unit specs of the window alone). */
     @Optional() private readonly writer?: HistoryWriter,
   ) {
     this.windowMs = config.HISTORY_WINDOW_MS;
     this.maxPoints = config.HISTORY_MAX_POINTS;
     this.maxTotal = config.HISTORY_MAX_TOTAL_POINTS ?? 20_000_000;
+    this.arrivals = sharesIngest(config) ? new WeakMap() : null;
+    this.epochMs = storeLagMs({ HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500 });
   }
 
   /** Whether all points together have reached HISTORY_MAX_TOTAL_POINTS. */
@@ -77,6 +103,16 @@ export class HistoryService {
    */
   record(deviceId: string, readings: readonly Reading[], durable = false): void {
     this.writer?.enqueue(deviceId, readings, durable);
+    this.remember(deviceId, readings);
+  }
+
+  /**
+   * Readings kept in the window only: what another gateway ingested and stores (several
+   * gateways: relayed to this one's screens, or sent as a catch-up), or a dead gateway's
+   * journal the survivor has just written.
+   */
+  remember(deviceId: string, readings: readonly Reading[]): void {
+    const epoch = this.arrivals ? Math.floor(Date.now() / this.epochMs) : 0;
     let series = this.devices.get(deviceId);
     if (!series) {
       series = new Map();
@@ -100,8 +136,37 @@ export class HistoryService {
         const added = buffer.insert(ts, values[metric], this.windowMs);
         this.pointCount += added;
         if (added > 0 && this.pointCount > this.maxTotal) this.shed(buffer);
+        if (this.arrivals) this.arrived(buffer, ts, epoch);
       }
     }
+  }
+
+  private arrived(buffer: SeriesBuffer, ts: number, epoch: number): void {
+    const arrivals = (this.arrivals as WeakMap<SeriesBuffer, Arrivals>).get(buffer);
+    if (!arrivals) {
+      this.arrivals?.set(buffer, { epoch, low: ts, previousLow: Infinity });
+      return;
+    }
+    if (arrivals.epoch !== epoch) {
+      arrivals.previousLow = arrivals.epoch === epoch - 1 ? arrivals.low : Infinity;
+      arrivals.low = Infinity;
+      arrivals.epoch = epoch;
+    }
+    if (ts < arrivals.low) arrivals.low = ts;
+  }
+
+  /**
+   * With a shared ingest: the lowest ts of the series taken in the last storeLagMs at least (up
+   * to twice that) by receive time, +Infinity when none (or without a shared ingest). Points
+   * from there on may not be in the store yet, whatever their ts.
+   */
+  receivedLow(deviceId: string, metric: string): number {
+    const buffer = this.devices.get(deviceId)?.get(metric);
+    const arrivals = buffer && this.arrivals?.get(buffer);
+    if (!arrivals) return Infinity;
+    const epoch = Math.floor(Date.now() / this.epochMs);
+    if (arrivals.epoch === epoch) return Math.min(arrivals.low, arrivals.previousLow);
+    return arrivals.epoch === epoch - 1 ? arrivals.low : Infinity;
   }
 
   /** Over the total by one point: the series just written gives up its oldest (maybe that one). */
@@ -126,6 +191,11 @@ export class HistoryService {
     if (buffer.size >= buffer.maxPoints || this.shedFrom.has(buffer))
       return Math.max(since, buffer.tAt(0));
     return Math.max(since, Math.min(buffer.tAt(0), buffer.newest - this.windowMs));
+  }
+
+  /** Devices with points held. */
+  deviceIds(): IterableIterator<string> {
+    return this.devices.keys();
   }
 
   /** Metric names held for a device. */
