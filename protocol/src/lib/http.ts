@@ -218,13 +218,29 @@ export interface IngestStats {
      * With REDIS_URL: room batches this gateway published for the others and received from them,
      * gateways whose screens watch a room here, and publishes Redis refused (docs/decisions/0027).
      */
-    crossGateway?: { published: number; received: number; peers: number; failures: number };
+    crossGateway?: CrossGatewayStats;
   };
   alerts: AlertStats;
   /** Requests, connections and packets refused at an entry point, by reason (docs/limits.md). */
   security?: { refused: Record<string, number> };
   /** With REDIS_URL: which gateway evaluates which device's alerts (docs/decisions/0029). */
   ownership?: OwnershipStats;
+}
+
+/**
+ * Live readings between gateways (REDIS_URL): room batches published and received, peers known,
+ * Redis failures; catch-ups sent to a peer whose screens just started watching a room (messages,
+ * readings, those cut at their cap) and peers' readings kept in this gateway's window.
+ */
+export interface CrossGatewayStats {
+  published: number;
+  received: number;
+  peers: number;
+  failures: number;
+  catchUps: number;
+  catchUpReadings: number;
+  catchUpsCapped: number;
+  remembered: number;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
-import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import { CrossGatewayStats, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
 import { EncodedEvent, encodeEvent, eventOfFrame } from './engine-adapter';
 import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
+import type { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, ReadingsFanOut, RelayedHandler } from './readings-fan-out';
 import { INTEREST_REPEAT_MS, InterestMessage, RoomInterest } from './room-interest';
 
@@ -15,11 +16,15 @@ const VERSION = 1;
  */
 export const INTEREST_LEARN_MAX_MS = 5_000;
 
-/** Who sent a batch, for which room, leaving out which wider rooms' members. */
+/**
+ * Who sent a batch, for which room, leaving out which wider rooms' members; `t`: for that gateway
+ * only (a catch-up), the others ignore it.
+ */
 interface BatchHeader {
   g: string;
   r: string;
   x: readonly string[];
+  t?: string;
 }
 
 /**
@@ -47,6 +52,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private timer: ReturnType<typeof setInterval> | null = null;
   private published = 0;
   private received = 0;
+  private catchUpsSent = 0;
   /** The hub's buffer for peers' batches; until it is set they are written at once. */
   private relayed: RelayedHandler | null = null;
   /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
@@ -59,6 +65,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     private readonly local: LocalReadingsFanOut,
     private readonly emitter: LiveEmitter,
     private readonly redis: LiveRedis,
+    /** The window's side of a shared ingest: peers' relays kept, catch-ups made (peer-catch-up.ts). */
+    private readonly peers?: Pick<PeerCatchUp, 'remember' | 'catchUp' | 'stats'>,
   ) {
     this.readingsChannel = redis.channel('readings');
     this.interestChannel = redis.channel('rooms');
@@ -66,6 +74,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       this.gatewayId,
       (message) => redis.publish(this.interestChannel, Buffer.from(JSON.stringify(message))),
       () => emitter.readingsRooms(),
+      Date.now,
+      (peer, rooms) => this.catchUp(peer, rooms),
     );
     emitter.watchRooms(
       (room) => this.interest.created(room),
@@ -152,13 +162,41 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     this.local.write(room, except, encodeEvent(LIVE_NAMESPACE, 'readings', batch), () => batch);
   }
 
-  /** Batches published to and received from the other gateways, and peers known. */
-  stats(): { published: number; received: number; peers: number; failures: number } {
+  /**
+   * A peer's screens watch `rooms` now: what this gateway holds of them that the store may not
+   * have yet goes to that peer alone, before anything relayed from now on (one channel, in order).
+   */
+  private catchUp(peer: string, rooms: string[]): void {
+    if (!this.peers) return;
+    for (const room of rooms) {
+      const readings = this.peers.catchUp(room);
+      if (readings.length === 0) continue;
+      const { frame } = encodeEvent(LIVE_NAMESPACE, 'readings', readings);
+      if (
+        this.redis.publish(
+          this.readingsChannel,
+          pack({ g: this.gatewayId, r: room, x: [], t: peer }, frame),
+        )
+      )
+        this.catchUpsSent++;
+    }
+  }
+
+  /**
+   * Batches published to and received from the other gateways, peers known; catch-ups sent (their
+   * readings, those cut at CATCH_UP_MAX_READINGS) and relayed readings remembered.
+   */
+  stats(): CrossGatewayStats {
+    const peers = this.peers?.stats();
     return {
       published: this.published,
       received: this.received,
       peers: this.interest.peerCount(),
       failures: this.redis.failures(),
+      catchUps: this.catchUpsSent,
+      catchUpReadings: peers?.readings ?? 0,
+      catchUpsCapped: peers?.capped ?? 0,
+      remembered: peers?.remembered ?? 0,
     };
   }
 
@@ -174,6 +212,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     const unpacked = unpack(message);
     if (!unpacked || unpacked.header.g === this.gatewayId) return;
     const { header, frame } = unpacked;
+    if (header.t !== undefined && header.t !== this.gatewayId) return; // another's catch-up
     if (!this.local.hasMembers(header.r)) return;
     this.received++;
     const encoded: EncodedEvent = eventOfFrame(frame);
@@ -186,6 +225,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       this.logger.warn('unreadable readings message ignored');
       return;
     }
+    this.peers?.remember(batch);
     this.relayed(header.r, header.x, batch);
   }
 

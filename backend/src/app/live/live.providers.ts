@@ -11,6 +11,7 @@ import { LiveGateway } from './live.gateway';
 import { SummaryPush } from './summary-push';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { LiveRedis } from './live-redis.repository';
+import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
 /**
@@ -27,12 +28,17 @@ export const LIVE_PROVIDERS: Provider[] = [
   LagMonitor,
   LocalReadingsFanOut,
   LiveRedis,
+  PeerCatchUp,
   {
     provide: READINGS_FAN_OUT,
     // One gateway: straight to the local sockets. Several (REDIS_URL): through the peers too.
-    useFactory: (redis: LiveRedis, local: LocalReadingsFanOut, emitter: LiveEmitter) =>
-      redis.enabled ? new CrossGatewayFanOut(local, emitter, redis) : local,
-    inject: [LiveRedis, LocalReadingsFanOut, LiveEmitter],
+    useFactory: (
+      redis: LiveRedis,
+      local: LocalReadingsFanOut,
+      emitter: LiveEmitter,
+      peers: PeerCatchUp,
+    ) => (redis.enabled ? new CrossGatewayFanOut(local, emitter, redis, peers) : local),
+    inject: [LiveRedis, LocalReadingsFanOut, LiveEmitter, PeerCatchUp],
   },
   LiveHubService,
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },

@@ -10,6 +10,8 @@ describe('RoomInterest', () => {
   let aRooms: string[];
   let bRooms: string[];
   let wire: InterestMessage[];
+  /** What b was told each peer newly watches. */
+  let addedAtB: [string, string[]][];
 
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
@@ -17,6 +19,7 @@ describe('RoomInterest', () => {
     aRooms = [];
     bRooms = [];
     wire = [];
+    addedAtB = [];
     // Like a Redis channel: every message reaches both, the sender included.
     const send = (message: InterestMessage) => {
       wire.push(message);
@@ -34,6 +37,7 @@ describe('RoomInterest', () => {
       send,
       () => bRooms,
       () => now,
+      (peer, rooms) => addedAtB.push([peer, rooms]),
     );
   });
 
@@ -99,5 +103,19 @@ describe('RoomInterest', () => {
     b.receive({ g: 'x', kind: 'add', rooms: [42, 'fleet'] } as unknown as InterestMessage);
     expect(b.has('fleet')).toBe(true);
     expect(wire).toEqual([]);
+  });
+
+  it('tells which rooms a peer newly watches, from its add and from its whole list, once each', () => {
+    a.created('device:d1');
+    a.created('device:d1'); // already known: nothing new
+    aRooms = ['device:d1', 'group:hall', 'summary'];
+    a.announceAll(); // group:hall is new; summary is not a readings room
+    a.deleted('device:d1');
+    a.created('device:d1'); // watched again after a gap: new again
+    expect(addedAtB).toEqual([
+      ['a', ['device:d1']],
+      ['a', ['group:hall']],
+      ['a', ['device:d1']],
+    ]);
   });
 });

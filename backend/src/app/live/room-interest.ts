@@ -45,6 +45,8 @@ export class RoomInterest {
     /** This gateway's readings rooms with members now. */
     private readonly localRooms: () => string[],
     private readonly now: () => number = Date.now,
+    /** Rooms a peer's screens watch now that they did not before (its `add`, or new in its `all`). */
+    private readonly onAdded: (peer: string, rooms: string[]) => void = () => undefined,
   ) {}
 
   /** A peer watches `room`. */
@@ -114,10 +116,16 @@ export class RoomInterest {
     const rooms = (message as { rooms?: unknown }).rooms;
     if (!Array.isArray(rooms)) return;
     const named = rooms.filter((room): room is string => typeof room === 'string');
+    if (message.kind === 'del') {
+      for (const room of named) peer.rooms.delete(room);
+      return;
+    }
+    if (message.kind !== 'all' && message.kind !== 'add') return;
+    const added = named.filter((room) => isReadingsRoom(room) && !peer.rooms.has(room));
     if (message.kind === 'all') {
       peer.rooms = new Set(named.filter(isReadingsRoom));
       peer.complete = true;
-    } else if (message.kind === 'add') for (const room of named) peer.rooms.add(room);
-    else if (message.kind === 'del') for (const room of named) peer.rooms.delete(room);
+    } else for (const room of added) peer.rooms.add(room);
+    if (added.length > 0) this.onAdded(message.g, added);
   }
 }
