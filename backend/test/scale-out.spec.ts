@@ -6,7 +6,7 @@ import type {
   IngestStats,
   Reading,
 } from '@pulse/protocol';
-import { DS } from '@pulse/protocol';
+import { DS, RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol';
 import {
   Backend,
   collectAlerts,
@@ -21,12 +21,14 @@ import {
   LiveClient,
   Mosquitto,
   Nginx,
+  PostgresCluster,
   publishTelemetry,
   RedisServer,
   sleep,
   startBuiltBackend,
   startMosquitto,
   startNginx,
+  startPostgres,
   startRedis,
   subscribe,
   Transport,
@@ -37,6 +39,8 @@ import type { MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
+import { ownerOf } from '../src/app/ownership/rendezvous';
 import { tokenFor } from './support/pulse';
 
 const RULES_YAML = `rules:
@@ -53,12 +57,18 @@ const REDIS_PASSWORD = 'redis-s3cret-pw';
 /** A reading of the stream device; `ts` is unique, so a duplicate or a gap shows by its ts. */
 const DEVICE = 'line-1';
 
-// Real, natively on loopback: redis-server, mosquitto, two built gateways (dist/backend, each with
-// its own SQLite DATA_DIR: the shared PostgreSQL store is not part of this topology yet) sharing
-// telemetry through `$share/pulse/…` and live data through Redis, behind nginx rendered from
-// deploy/nginx/pulse.conf. A device publishes with mqtt.js; screens use socket.io-client. One
-// topology for every case: the last one kills a gateway.
+/** GATEWAY_IDs, in start order (gateways[0] is gw-a). */
+const MEMBERS = ['gw-a', 'gw-b'];
+
+// Real, natively on loopback, as docker-compose.yml runs it: PostgreSQL (one database: history,
+// registry and alerts of both gateways), redis-server, mosquitto, two built gateways
+// (dist/backend) on one DATA_DIR (each journals under its GATEWAY_ID, where a survivor finds a
+// dead one's journal) sharing telemetry through `$share/pulse/…` and live data through Redis,
+// behind nginx rendered from deploy/nginx/pulse.conf. A device publishes QoS 1 with mqtt.js;
+// screens use socket.io-client. One topology for every case: the last one kills a gateway.
 describe('two gateways behind nginx share one fleet through Redis and Mosquitto', () => {
+  let postgres: PostgresCluster;
+  let databaseUrl: string;
   let redis: RedisServer;
   let mosquitto: Mosquitto;
   let nginx: Nginx;
@@ -72,11 +82,16 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     dir = mkdtempSync(join(tmpdir(), 'pulse-scale-'));
     writeFileSync(join(dir, 'rules.yaml'), RULES_YAML);
     writeFileSync(join(dir, 'redis-password'), `${REDIS_PASSWORD}\n`);
-    [redis, mosquitto] = await Promise.all([
+    [postgres, redis, mosquitto] = await Promise.all([
+      startPostgres(),
       startRedis({ password: REDIS_PASSWORD }),
       startMosquitto(),
     ]);
+    databaseUrl = postgres.createDatabase('pulse_scale_out');
     const env = (id: string, redisAuth: Record<string, string>) => ({
+      GATEWAY_ID: `gw-${id}`,
+      DATA_DIR: dir,
+      DATABASE_URL: databaseUrl,
       MQTT_URL: mosquitto.url,
       MQTT_CLIENT_ID: `pulse-${id}`,
       SIMULATOR: 'off',
@@ -109,7 +124,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     await Promise.all(sockets.map((socket) => closeLive(socket)));
     if (device) await endMqtt(device);
     await Promise.all(gateways.map((gateway) => gateway.kill()));
-    await Promise.all([nginx?.stop(), mosquitto?.stop(), redis?.stop()]);
+    await Promise.all([nginx?.stop(), mosquitto?.stop(), redis?.stop(), postgres?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -154,11 +169,14 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
 
   let ws: LiveClient;
   let polling: LiveClient;
+  /** The gateway nginx sends this machine's screens to (told by the first case, alone then). */
+  let nginxFront: Backend;
 
   it('a websocket and a long-polling screen on one gateway get every reading once, whichever gateway ingested it', async () => {
     ws = await screenThroughNginx('websocket');
     polling = await screenThroughNginx('polling');
     const { front, other } = await frontGateway();
+    nginxFront = front;
     expect((await stats(front)).live.clients).toBe(2);
     // The other gateway hears of the new room over Redis within milliseconds.
     await sleep(300);
@@ -307,30 +325,181 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     }
   }, 30_000);
 
-  it('when the gateway its screens are on is killed, they reconnect through nginx to the other and get readings again', async () => {
-    const { front, other } = await frontGateway();
-    const wsGot = collectReadings(ws);
-    const pollingGot = collectReadings(polling);
-    const streaming = stream(300);
+  it('a chart opened on either gateway holds every reading of its window, whichever gateway ingested it', async () => {
+    const id = 'hist-1';
+    const sent: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      ts += 1;
+      sent.push(ts);
+      await publishTelemetry(device, id, { ts, values: { t: i } });
+      if (i % 10 === 9) await sleep(5);
+    }
+    await sleep(1500); // both gateways have flushed their history
+    for (const gateway of gateways) {
+      const screen = await connectLive(gateway.httpUrl, ['websocket']);
+      sockets.push(screen);
+      const ack = await subscribe(screen, { devices: [id], since: sent[0] });
+      if (!ack.ok) throw new Error(ack.error);
+      const got = ack.history.find((series) => series.metric === 't')?.t ?? [];
+      expect({
+        gateway: MEMBERS[gateways.indexOf(gateway)],
+        missing: sent.filter((t) => !got.includes(t)),
+      }).toEqual({ gateway: MEMBERS[gateways.indexOf(gateway)], missing: [] });
+    }
+  }, 30_000);
+
+  /** A query on the shared PostgreSQL database. */
+  async function database<T>(query: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return await query(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * A dashboard's chart of one device through nginx: on every (re)connect it subscribes with
+   * history `since` the newest point it holds less RESUBSCRIBE_OVERLAP_MS (live-watches.ts), and
+   * keeps what the acknowledgement and the live `readings` bring, one point per ts.
+   */
+  async function chartThroughNginx(transport: Transport, deviceId: string) {
+    const held = new Map<number, number>();
+    let newest: number | undefined;
+    const keep = (ts: number, value: number) => {
+      held.set(ts, value);
+      if (newest === undefined || ts > newest) newest = ts;
+    };
+    const socket = await connectLive(nginx.url, [transport], undefined, {
+      reconnection: true,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+    });
+    sockets.push(socket);
+    const alerts = collectAlerts(socket);
+    let subscribes = 0;
+    const resubscribe = async () => {
+      const ack = await subscribe(socket, {
+        devices: [deviceId],
+        ...(newest !== undefined ? { since: newest - RESUBSCRIBE_OVERLAP_MS } : {}),
+        maxPoints: 100_000,
+      });
+      if (!ack.ok) throw new Error(`subscribe refused: ${ack.error}`);
+      subscribes++;
+      for (const series of ack.history)
+        if (series.deviceId === deviceId && series.metric === 't')
+          series.t.forEach((ts, i) => keep(ts, series.v[i]));
+    };
+    socket.on('readings', (batch: Reading[]) => {
+      for (const reading of batch)
+        if (reading.deviceId === deviceId) keep(reading.ts, reading.values['t']);
+    });
+    await resubscribe();
+    socket.on('connect', () => void resubscribe().catch(() => undefined)); // each reconnect
+    return { socket, alerts, held, subscribes: () => subscribes };
+  }
+
+  it('killing the gateway that owns a device and holds its screens loses no reading: history is whole, the screens heal through nginx with no gap, and its alert goes on on the other without a second raise', async () => {
+    const front = nginxFront;
+    const other = gateways[1 - gateways.indexOf(front)];
+    const frontId = MEMBERS[gateways.indexOf(front)];
+    // A device the front gateway owns: it evaluates its rules (and is the one killed).
+    const owned = Array.from({ length: 100 }, (_, i) => `own-${i}`).find(
+      (id) => ownerOf(id, MEMBERS) === frontId,
+    ) as string;
+    const charts = await Promise.all([
+      chartThroughNginx('websocket', owned),
+      chartThroughNginx('polling', owned),
+    ]);
+    expect((await stats(front)).live.clients).toBeGreaterThanOrEqual(4); // with the first case's
+    const onOther = (await stats(other)).live.clients;
+    await sleep(300); // the other gateway hears of the new room
+
+    const sent: number[] = [];
+    const streamOwned = async (count: number, t: number) => {
+      for (let i = 0; i < count; i++) {
+        ts += 1;
+        sent.push(ts);
+        await publishTelemetry(device, owned, { ts, values: { t } });
+        if (i % 10 === 9) await sleep(5);
+      }
+    };
+    // Hot: the owner raises the alert.
+    await streamOwned(20, 2000);
+    const raised = await charts[0].alerts.waitForEvent(
+      (e) => e.deviceId === owned && e.state === 'raised',
+      'the alert on the owned device',
+    );
+    // Mid-stream, the front gateway (owner, and every screen's) is killed.
+    const streaming = streamOwned(300, 2000);
     await sleep(200);
-    await front.kill(); // SIGKILL, mid-stream
+    await front.kill(); // SIGKILL
     gateways.splice(gateways.indexOf(front), 1);
     await streaming;
-
-    await waitFor(async () => (await stats(other)).live.clients >= 2, {
+    // The two screens of the first case and the two charts.
+    await waitFor(async () => (await stats(other)).live.clients >= onOther + 4 || undefined, {
       timeoutMs: 15_000,
       intervalMs: 200,
-      message: 'both screens to reconnect to the surviving gateway',
+      message: 'the screens to reconnect to the surviving gateway through nginx',
     });
-    await sleep(300);
-    const after = await stream(100);
-    for (const got of [wsGot, pollingGot]) {
-      await waitFor(() => after.every((t) => got.readings.some((r) => r.ts === t)) || null, {
-        timeoutMs: 10_000,
-        message: 'the readings published after the reconnect',
-      });
-      const seen = timestamps(got.readings);
-      expect(new Set(seen).size).toBe(seen.length); // none twice
+    // The survivor takes the device over (lease), then it cools: the same alert clears.
+    await waitFor(async () => ((await stats(other)).ownership?.adopted ?? 0) >= 1 || undefined, {
+      timeoutMs: 10_000,
+      message: 'the survivor to take the dead gateway’s devices over',
+    });
+    await streamOwned(50, 2000);
+    await streamOwned(50, 20);
+    for (const chart of charts) {
+      const cleared = await chart.alerts.waitForEvent(
+        (e) => e.deviceId === owned && e.state === 'cleared',
+        'the clear, from the survivor',
+        10_000,
+      );
+      expect(cleared.id).toBe(raised.id);
+      expect(chart.subscribes()).toBeGreaterThanOrEqual(2); // healed after the reconnect
     }
-  }, 45_000);
+
+    // History in the shared store: every reading once (what the dead gateway acknowledged and
+    // never stored comes from its journal, what the broker still held for it from its session).
+    const stored = () =>
+      database(async (client) => {
+        const { rows } = await client.query<{ ts: string }>(
+          `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
+           WHERE s.device_id = $1 AND s.metric = 't' ORDER BY r.ts`,
+          [owned],
+        );
+        return rows.map((row) => Number(row.ts));
+      });
+    await waitFor(async () => ((await stored()).length >= sent.length ? true : undefined), {
+      timeoutMs: 5_000,
+    }).catch(() => undefined);
+    expect(await stored()).toEqual(sent);
+    // Every chart holds every reading the device sent, none missing, nothing else.
+    for (const chart of charts) {
+      await waitFor(() => sent.every((t) => chart.held.has(t)) || null, {
+        timeoutMs: 15_000,
+        message: 'the chart to hold every reading',
+      }).catch(() => undefined);
+      const missing = sent.filter((t) => !chart.held.has(t));
+      expect({ missing, count: chart.held.size }).toEqual({ missing: [], count: sent.length });
+    }
+    // One episode: raised by the dead owner, cleared by the survivor under the same id. (The
+    // survivor announces the alerts it takes over again, unchanged: the same raise, not a new one.)
+    for (const chart of charts) {
+      const events = chart.alerts.events.filter((e) => e.deviceId === owned);
+      expect(new Set(events.map((e) => e.id))).toEqual(new Set([raised.id]));
+      for (const event of events.filter((e) => e.state === 'raised'))
+        expect(event).toMatchObject({ count: 1, raisedAt: raised.raisedAt });
+    }
+    const raises = await database(async (client) => {
+      const { rows } = await client.query<{ state: string }>(
+        "SELECT event->>'state' AS state FROM alert_events WHERE event->>'id' = $1 ORDER BY seq",
+        [raised.id],
+      );
+      return rows.map((row) => row.state);
+    });
+    expect(raises.filter((state) => state === 'raised')).toHaveLength(1);
+    expect(raises.at(-1)).toBe('cleared');
+  }, 60_000);
 });

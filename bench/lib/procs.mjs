@@ -83,9 +83,11 @@ export const forkQuiet = (file, args = []) =>
 export async function stopChild(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = onceEvent(child, 'exit');
-  const escalate = setTimeout(() => child.kill('SIGKILL'), 2000);
+  // BENCH_STOP_GRACE_MS: longer for a gateway profiled with --cpu-prof (written at exit).
+  const grace = Number(process.env.BENCH_STOP_GRACE_MS) || 2000;
+  const escalate = setTimeout(() => child.kill('SIGKILL'), grace);
   child.kill('SIGTERM');
-  await Promise.race([exited, delay(3000)]);
+  await Promise.race([exited, delay(grace + 1000)]);
   clearTimeout(escalate);
 }
 

@@ -41,11 +41,23 @@ export const SUMMARY_PUSH_MS = 1000;
 
 export type LiveError = { ok: false; error: string };
 
+/**
+ * A client re-subscribes (after a reconnect or `lagged`) with `since` this much before the newest
+ * reading time it holds, not at it: with several gateways a reading relayed from the gateway that
+ * ingested it can arrive after a newer one the client's own gateway ingested, and a gateway that
+ * dies in between leaves the older one out of a `since` at the newest (clients keep one point per
+ * ts, so the overlap costs a few repeated points).
+ */
+export const RESUBSCRIBE_OVERLAP_MS = 5_000;
+
 /** Acknowledgement of `subscribe`: the snapshot; live `readings` follow. */
 export type SubscribeAck =
   | {
       ok: true;
-      /** Server clock when the snapshot was taken; re-subscribe with `since` from the last ts held. */
+      /**
+       * Server clock when the snapshot was taken; re-subscribe with `since` from the last ts held
+       * less RESUBSCRIBE_OVERLAP_MS.
+       */
       serverTime: number;
       devices: DeviceInfo[];
       history: MetricSeries[];
@@ -108,8 +120,8 @@ export interface AlertEvent {
  * Sent when the gateway stops sending readings to a connection that fell behind (its socket
  * buffers are full). It is queued behind the backlog, so the client reads it once it has
  * caught up with what was sent. Readings from `since` (server clock, ms) on are not sent to
- * this connection until it re-subscribes: with `since` = the newest reading time it holds,
- * which refills the gap from history and resumes live readings.
+ * this connection until it re-subscribes: with `since` = the newest reading time it holds
+ * (less RESUBSCRIBE_OVERLAP_MS), which refills the gap from history and resumes live readings.
  */
 export interface LaggedEvent {
   since: number;

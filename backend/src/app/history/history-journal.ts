@@ -115,6 +115,30 @@ export class HistoryJournal {
 type Entry = [string, { ts: number; values: Record<string, number> }[]];
 
 /**
+ * A journal's values as readings, per device, ascending (one reading per ts with its metrics):
+ * what a survivor that wrote a dead peer's journal passes on to its screens.
+ */
+export function readingsOfBatch(batch: WriteBatch): Map<string, Reading[]> {
+  const byDevice = new Map<string, Map<number, Record<string, number>>>();
+  for (let i = 0; i < batch.ts.length; i++) {
+    let times = byDevice.get(batch.deviceIds[i]);
+    if (!times) byDevice.set(batch.deviceIds[i], (times = new Map()));
+    let values = times.get(batch.ts[i]);
+    if (!values) times.set(batch.ts[i], (values = {}));
+    values[batch.metrics[i]] = batch.values[i];
+  }
+  const out = new Map<string, Reading[]>();
+  for (const [deviceId, times] of byDevice) {
+    const readings = [...times].map(([ts, values]) => ({ deviceId, ts, values }));
+    out.set(
+      deviceId,
+      readings.sort((a, b) => a.ts - b.ts),
+    );
+  }
+  return out;
+}
+
+/**
  * Every value journaled in `dir`'s segments, oldest first; read only (this gateway's own journal
  * at start, or a dead peer's on a shared DATA_DIR: history-writer.service.ts).
  */

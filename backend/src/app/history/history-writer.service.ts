@@ -4,7 +4,7 @@ import { RateLimitedLog } from '../common/rate-limited-log';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
-import { HistoryJournal, readJournal } from './history-journal';
+import { HistoryJournal, readJournal, readingsOfBatch } from './history-journal';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './history-store';
 
 /*
@@ -102,7 +102,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
    * the shared store, left in place for the peer's own next start (a point stored twice is kept
    * once). Resolves to the values written (0 without that layout or journal).
    */
-  async replayPeer(peerId: string): Promise<number> {
+  async replayPeer(
+    peerId: string,
+    /** The journal's readings, once written (the survivor's screens get them: see SessionDrain). */
+    written: (readings: Map<string, Reading[]>) => void = () => undefined,
+  ): Promise<number> {
     if (!this.config.GATEWAY_ID || peerId === this.config.GATEWAY_ID) return 0;
     const dir = join(this.config.DATA_DIR, 'history-journal', `gateway-${peerId}`);
     if (!existsSync(dir)) return 0;
@@ -110,6 +114,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.counts.peerUnreadable += unreadable;
     if (batch.ts.length === 0) return 0;
     const inserted = await this.store.write(batch);
+    written(readingsOfBatch(batch));
     this.counts.peerReplayed += inserted;
     this.logger.log(
       `journal of ${peerId}: ${inserted} of ${batch.ts.length} values it acknowledged were not stored yet; written now`,

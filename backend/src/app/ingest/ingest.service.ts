@@ -4,6 +4,7 @@ import {
   DecodedMessage,
   GatewayStatus,
   IngestStats,
+  Reading,
   RejectReason,
   ReceiveClock,
   Rejection,
@@ -96,6 +97,7 @@ export class IngestService {
       connection: () => this.hub.publishGateway(this.gatewayStatus()),
       // The history store cannot keep up: acknowledge later rather than drop (issue 13).
       backpressure: () => this.history.backpressure(),
+      replayed: (deviceId: string, readings: Reading[]) => this.replayed(deviceId, readings),
     };
     const filters = this.sources.filters();
     if (inProcess) await this.mqtt.attachInProcess(inProcess, handlers, filters);
@@ -134,6 +136,16 @@ export class IngestService {
       now,
       durable,
     );
+  }
+
+  /**
+   * Readings a dead gateway had acknowledged and not stored, just written from its journal by
+   * this survivor (SessionDrain): late, to the screens watching the device and to the window.
+   * Already evaluated by their owner, and counted where they were accepted.
+   */
+  private replayed(deviceId: string, readings: Reading[]): void {
+    if (this.registry.get(deviceId) !== null) this.history.remember(deviceId, readings);
+    this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);
   }
 
   /** A message on a topic neither the contract nor any source names: rejected as `topic`. */

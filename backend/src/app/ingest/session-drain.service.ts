@@ -1,10 +1,17 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Reading } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { HistoryWriter } from '../history/history-writer.service';
 import type { MqttClientAuth } from '../config/secret-files';
 import { DeviceOwnership } from '../ownership/device-ownership.service';
 import { OwnershipRedis } from '../ownership/ownership-redis.repository';
 import { DRAIN_MAX_MS, MqttHandlers, MqttRepository } from './mqtt.repository';
+
+/** The ingest's handlers a drain feeds: the session's messages, and the journal's readings. */
+export interface DrainHandlers extends Pick<MqttHandlers, 'message' | 'backpressure'> {
+  /** A dead gateway's journaled readings, just written to the store: to the screens. */
+  replayed?(deviceId: string, readings: Reading[]): void;
+}
 
 /**
  * Several gateways on a shared broker (MQTT_URL and REDIS_URL): when a gateway's lease lapses
@@ -14,7 +21,9 @@ import { DRAIN_MAX_MS, MqttHandlers, MqttRepository } from './mqtt.repository';
  * claim each lost member's drain in Redis (one wins), and the winner takes the session through
  * {@link MqttRepository.drain} into the same ingest path as its own messages, then writes what
  * the lost gateway had acknowledged but not stored from its journal, when the gateways share a
- * DATA_DIR (HistoryWriter.replayPeer).
+ * DATA_DIR (HistoryWriter.replayPeer), and hands those readings to the ingest for the screens: a
+ * screen that healed before they were written holds newer readings, so its `since` would not ask
+ * for them.
  *
  * Owns when and whose session is drained; must not decode messages (the ingest does) nor hold
  * Redis keys (OwnershipRedis does).
@@ -26,7 +35,7 @@ export class SessionDrain {
   private link: {
     url: string;
     auth: MqttClientAuth;
-    handlers: Pick<MqttHandlers, 'message' | 'backpressure'>;
+    handlers: DrainHandlers;
   } | null = null;
   private readonly running = new Set<string>();
 
@@ -39,11 +48,7 @@ export class SessionDrain {
   ) {}
 
   /** The ingest connected to an external broker: record our session, drain lost members'. */
-  start(
-    url: string,
-    auth: MqttClientAuth,
-    handlers: Pick<MqttHandlers, 'message' | 'backpressure'>,
-  ): void {
+  start(url: string, auth: MqttClientAuth, handlers: DrainHandlers): void {
     const { ownership, redis } = this;
     if (!ownership?.enabled || !redis?.enabled) return; // one gateway (no REDIS_URL)
     this.link = { url, auth, handlers };
@@ -99,7 +104,10 @@ export class SessionDrain {
       this.counters.messages += messages;
       this.logger.log(`drained ${messages} message(s) from the session of ${member}`);
       // What it had acknowledged and not stored (its journal, when the DATA_DIR is shared).
-      this.counters.journalValues += (await this.history?.replayPeer(member)) ?? 0;
+      this.counters.journalValues +=
+        (await this.history?.replayPeer(member, (readings) => {
+          for (const [deviceId, ofDevice] of readings) link.handlers.replayed?.(deviceId, ofDevice);
+        })) ?? 0;
     } catch (error) {
       this.counters.failures++;
       redis.report(

@@ -1,3 +1,4 @@
+import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
 import { LiveWatches, WatchSpec, targets } from './live-watches';
 
 const at = (deviceId: string, ts: number) => ({ deviceId, ts, values: { v: 1 } });
@@ -16,7 +17,7 @@ describe('LiveWatches', () => {
     expect([sut.size, unpinned]).toEqual([0, 1]);
   });
 
-  it('asks for the spec window first, then from the newest point held', () => {
+  it('asks for the spec window first, then from the newest point held less the overlap', () => {
     const sut = new LiveWatches();
     const spec: WatchSpec = { devices: ['a'], historyMs: 60_000, maxPoints: 100 };
     const { watch } = sut.acquire(spec);
@@ -28,7 +29,7 @@ describe('LiveWatches', () => {
     });
     sut.noteHeld(watch, 90_000);
     sut.noteHeld(watch, 80_000); // older history does not move it back
-    expect(sut.request(watch, 100_000).since).toBe(90_000);
+    expect(sut.request(watch, 100_000).since).toBe(90_000 - RESUBSCRIBE_OVERLAP_MS);
     expect(sut.heldSince(spec)).toBe(90_000);
   });
 

@@ -1,3 +1,4 @@
+import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
 import type { Reading, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol/core';
 
 /*
@@ -28,7 +29,7 @@ export interface Watch {
   readonly key: string;
   readonly spec: WatchSpec;
   refs: number;
-  /** Newest reading timestamp held for this subscription: re-subscribe `since` it. */
+  /** Newest reading timestamp held for this subscription: re-subscribe `since` it (less the overlap). */
   lastTs: number | null;
   /** Undo the capacity pins taken for this watch. */
   unpins: Array<() => void>;
@@ -86,10 +87,19 @@ export class LiveWatches {
     return null;
   }
 
-  /** The (re)subscribe request: history since the newest point held, or the spec's window. */
+  /**
+   * The (re)subscribe request: history since the newest point held less RESUBSCRIBE_OVERLAP_MS
+   * (a reading relayed by another gateway may have been overtaken by a newer one), or the
+   * spec's window.
+   */
   request(watch: Watch, serverNow: number): SubscribeRequest {
     const spec = watch.spec;
-    const since = watch.lastTs ?? (spec.historyMs > 0 ? serverNow - spec.historyMs : undefined);
+    const since =
+      watch.lastTs !== null
+        ? watch.lastTs - RESUBSCRIBE_OVERLAP_MS
+        : spec.historyMs > 0
+          ? serverNow - spec.historyMs
+          : undefined;
     return {
       ...targets(spec),
       ...(since !== undefined ? { since } : {}),

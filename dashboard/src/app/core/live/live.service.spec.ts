@@ -1,4 +1,5 @@
 import { TestBed } from '@angular/core/testing';
+import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
 import type { MetricSeries, Reading } from '@pulse/protocol/core';
 import { DeviceStore } from '../stores/device.store';
 import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } from './live-socket';
@@ -214,7 +215,7 @@ describe('LiveService', () => {
     expect(connects()).toBe(2);
   });
 
-  it('re-subscribes after a reconnect with since = last ts held and fills the gap from the acknowledgement', async () => {
+  it('re-subscribes after a reconnect with since = last ts held (less the overlap) and fills the gap from the acknowledgement', async () => {
     const { sut, socket, series } = setup();
     const spec = { devices: ['d1'], historyMs: 3_600_000, maxPoints: 3600, capacity: 3600 };
     const handle = sut.watch(spec);
@@ -237,8 +238,11 @@ describe('LiveService', () => {
     jest.advanceTimersByTime(750);
     socket().server.connected('websocket');
 
-    // Re-subscribed from the newest point held; the gateway's history covers the outage.
-    expect(socket().subscribes[1].request).toMatchObject({ devices: ['d1'], since: T0 + 1000 });
+    // Re-subscribed from the newest point held, with an overlap; the gateway's history covers the outage.
+    expect(socket().subscribes[1].request).toMatchObject({
+      devices: ['d1'],
+      since: T0 + 1000 - RESUBSCRIBE_OVERLAP_MS,
+    });
     // A live reading may beat the acknowledgement: merging must still be in order.
     socket().server.readings([reading(T0 + 6000, 9)]);
     await ack(socket(), [
@@ -278,7 +282,10 @@ describe('LiveService', () => {
     await ack(socket(), []);
     socket().server.readings([reading(T0 + 5000, 1)]);
     socket().server.lagged({ since: T0 });
-    expect(socket().subscribes[1].request).toMatchObject({ fleet: true, since: T0 + 5000 });
+    expect(socket().subscribes[1].request).toMatchObject({
+      fleet: true,
+      since: T0 + 5000 - RESUBSCRIBE_OVERLAP_MS,
+    });
     expect(sut.lagged()).toBe(1);
   });
 
