@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { applyMigrations, type Migration } from '../store/database';
+import { applyMigrations, enableWal, type Migration } from '../store/database';
 import { upsertRollupSql } from './history-buckets';
 import {
   Aggregate,
@@ -118,11 +118,11 @@ export class SqliteHistoryStore implements port.HistoryStore {
   async open(): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     this.db = new BetterSqlite3(this.file);
-    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000'); // first: opening waits for another process's locks
+    enableWal(this.db);
     // WAL + NORMAL: a commit survives a process crash (SIGKILL); only a power cut may lose
     // the last transactions, never corrupt the file.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     // 64 MiB of page cache (default 2 MiB): each series appends to its own leaf page, and with
     // thousands of series those pages must stay in memory (measured: ~1.5× the write rate).
     this.db.pragma('cache_size = -65536');

@@ -24,7 +24,14 @@ declare module 'better-sqlite3' {
       prepare(sql: string): Statement;
       exec(sql: string): this;
       pragma(source: string, options?: { simple?: boolean }): unknown;
-      transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+      /** `immediate`: BEGIN IMMEDIATE (the write lock first, waiting up to busy_timeout for it). */
+      transaction<A extends unknown[], R>(
+        fn: (...args: A) => R,
+      ): ((...args: A) => R) & {
+        deferred(...args: A): R;
+        immediate(...args: A): R;
+        exclusive(...args: A): R;
+      };
       close(): this;
     }
   }

@@ -23,31 +23,58 @@ export const DATABASE_FILE = 'pulse.db';
 const BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * `journal_mode = WAL` on a connection whose busy_timeout is set. The switch needs the file to
+ * itself, and SQLite answers SQLITE_BUSY at once (no busy wait) while another process opens or
+ * switches the same file, as gateways on one DATA_DIR starting together do: retried every 20 ms
+ * for up to busy_timeout.
+ */
+export function enableWal(db: BetterSqlite3.Database, timeoutMs = BUSY_TIMEOUT_MS): void {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+/**
  * The migrations runner on any SQLite connection (pulse.db's, or a feature's own file such as
- * the history store's): each migration not yet recorded in `schema_migrations`, in order, in its
- * own transaction with its record. Returns the ids applied now.
+ * the history store's): each migration not yet recorded in `schema_migrations`, in order, all in
+ * one write transaction taken at once (see below). Returns the ids applied now.
  */
 export function applyMigrations(
   db: BetterSqlite3.Database,
   migrations: readonly Migration[],
 ): string[] {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
-  );
-  const applied = new Set(
-    (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((row) => row.id),
-  );
-  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
-  const done: string[] = [];
-  for (const migration of migrations) {
-    if (applied.has(migration.id)) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      record.run(migration.id, Date.now());
-    })();
-    done.push(migration.id);
-  }
-  return done;
+  // One write transaction from the check to the last migration (BEGIN IMMEDIATE): gateways
+  // starting together on one DATA_DIR (the compose volume) run this at once, and the second one
+  // read "not applied" before the first committed, then failed on `table … already exists`. Now
+  // it waits for the first one's lock (busy_timeout) and finds them applied.
+  return db
+    .transaction(() => {
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+      );
+      const applied = new Set(
+        (db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map(
+          (row) => row.id,
+        ),
+      );
+      const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+      const done: string[] = [];
+      for (const migration of migrations) {
+        if (applied.has(migration.id)) continue;
+        db.exec(migration.sql);
+        record.run(migration.id, Date.now());
+        done.push(migration.id);
+      }
+      return done;
+    })
+    .immediate();
 }
 
 @Injectable()
@@ -59,9 +86,11 @@ export class Database implements OnApplicationShutdown {
   constructor(@Inject(CONFIG) config: Pick<Config, 'DATA_DIR'>) {
     mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 });
     this.db = new BetterSqlite3(join(config.DATA_DIR, DATABASE_FILE));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
+    // First: a second gateway on the same DATA_DIR opening the file at this moment must wait for
+    // the first one's locks, also the one switching the file to WAL takes.
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    enableWal(this.db);
+    this.db.pragma('foreign_keys = ON');
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
     );
