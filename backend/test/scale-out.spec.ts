@@ -76,7 +76,9 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   let dir: string;
   const gateways: Backend[] = [];
   const sockets: LiveClient[] = [];
-  let ts = Date.now() - 60_000;
+  let ts = 0;
+  /** A reading time now, unique and rising (as a device's clock). */
+  const nextTs = () => (ts = Math.max(ts + 1, Date.now()));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-scale-'));
@@ -150,8 +152,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   async function stream(count: number): Promise<number[]> {
     const sent: number[] = [];
     for (let i = 0; i < count; i++) {
-      ts += 1;
-      sent.push(ts);
+      sent.push(nextTs());
       await publishTelemetry(device, DEVICE, { ts, values: { t: 20 + (i % 5) } });
       if (i % 10 === 9) await sleep(5);
     }
@@ -329,23 +330,32 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     const id = 'hist-1';
     const sent: number[] = [];
     for (let i = 0; i < 100; i++) {
-      ts += 1;
-      sent.push(ts);
+      sent.push(nextTs());
       await publishTelemetry(device, id, { ts, values: { t: i } });
       if (i % 10 === 9) await sleep(5);
     }
-    await sleep(1500); // both gateways have flushed their history
+    await sleep(1500); // both gateways have flushed their history (younger than the store's lag)
+    const catchUpsBefore = await Promise.all(
+      gateways.map(async (g) => (await stats(g)).live.crossGateway?.catchUps ?? 0),
+    );
     for (const gateway of gateways) {
-      const screen = await connectLive(gateway.httpUrl, ['websocket']);
-      sockets.push(screen);
-      const ack = await subscribe(screen, { devices: [id], since: sent[0] });
-      if (!ack.ok) throw new Error(ack.error);
-      const got = ack.history.find((series) => series.metric === 't')?.t ?? [];
-      expect({
-        gateway: MEMBERS[gateways.indexOf(gateway)],
-        missing: sent.filter((t) => !got.includes(t)),
-      }).toEqual({ gateway: MEMBERS[gateways.indexOf(gateway)], missing: [] });
+      const name = MEMBERS[gateways.indexOf(gateway)];
+      // The snapshot holds the store's part and this gateway's share of the last seconds; the
+      // other gateway's share of them comes right behind it (its catch-up for the new room).
+      const chart = await chartOn(gateway.httpUrl, 'websocket', id, sent[0]);
+      await waitFor(() => sent.every((t) => chart.held.has(t)) || null, {
+        timeoutMs: 5_000,
+      }).catch(() => undefined);
+      expect({ gateway: name, missing: sent.filter((t) => !chart.held.has(t)) }).toEqual({
+        gateway: name,
+        missing: [],
+      });
     }
+    const catchUps = await Promise.all(
+      gateways.map(async (g) => (await stats(g)).live.crossGateway?.catchUps ?? 0),
+    );
+    // Each gateway sent the other one (readings of the last seconds were in each window).
+    expect(catchUps.map((n, i) => n - catchUpsBefore[i])).toEqual([1, 1]);
   }, 30_000);
 
   /** A query on the shared PostgreSQL database. */
@@ -360,18 +370,19 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   }
 
   /**
-   * A dashboard's chart of one device through nginx: on every (re)connect it subscribes with
-   * history `since` the newest point it holds less RESUBSCRIBE_OVERLAP_MS (live-watches.ts), and
-   * keeps what the acknowledgement and the live `readings` bring, one point per ts.
+   * A dashboard's chart of one device on `url` (a gateway, or nginx): it subscribes with history
+   * `since` `first` (or the default window), on every reconnect `since` the newest point it holds
+   * less RESUBSCRIBE_OVERLAP_MS (live-watches.ts), and keeps what the acknowledgements and the
+   * live `readings` bring, one point per ts.
    */
-  async function chartThroughNginx(transport: Transport, deviceId: string) {
+  async function chartOn(url: string, transport: Transport, deviceId: string, first?: number) {
     const held = new Map<number, number>();
     let newest: number | undefined;
     const keep = (ts: number, value: number) => {
       held.set(ts, value);
       if (newest === undefined || ts > newest) newest = ts;
     };
-    const socket = await connectLive(nginx.url, [transport], undefined, {
+    const socket = await connectLive(url, [transport], undefined, {
       reconnection: true,
       reconnectionDelay: 100,
       reconnectionDelayMax: 500,
@@ -382,7 +393,11 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     const resubscribe = async () => {
       const ack = await subscribe(socket, {
         devices: [deviceId],
-        ...(newest !== undefined ? { since: newest - RESUBSCRIBE_OVERLAP_MS } : {}),
+        ...(newest !== undefined
+          ? { since: newest - RESUBSCRIBE_OVERLAP_MS }
+          : first !== undefined
+            ? { since: first }
+            : {}),
         maxPoints: 100_000,
       });
       if (!ack.ok) throw new Error(`subscribe refused: ${ack.error}`);
@@ -409,8 +424,8 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       (id) => ownerOf(id, MEMBERS) === frontId,
     ) as string;
     const charts = await Promise.all([
-      chartThroughNginx('websocket', owned),
-      chartThroughNginx('polling', owned),
+      chartOn(nginx.url, 'websocket', owned),
+      chartOn(nginx.url, 'polling', owned),
     ]);
     expect((await stats(front)).live.clients).toBeGreaterThanOrEqual(4); // with the first case's
     const onOther = (await stats(other)).live.clients;
@@ -419,8 +434,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     const sent: number[] = [];
     const streamOwned = async (count: number, t: number) => {
       for (let i = 0; i < count; i++) {
-        ts += 1;
-        sent.push(ts);
+        sent.push(nextTs());
         await publishTelemetry(device, owned, { ts, values: { t } });
         if (i % 10 === 9) await sleep(5);
       }

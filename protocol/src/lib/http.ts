@@ -230,7 +230,8 @@ export interface IngestStats {
 /**
  * Live readings between gateways (REDIS_URL): room batches published and received, peers known,
  * Redis failures; catch-ups sent to a peer whose screens just started watching a room (messages,
- * readings, those cut at their cap) and peers' readings kept in this gateway's window.
+ * readings, those cut at their cap, those skipped over the per-second budget) and peers' readings
+ * kept in this gateway's window.
  */
 export interface CrossGatewayStats {
   published: number;
@@ -240,6 +241,7 @@ export interface CrossGatewayStats {
   catchUps: number;
   catchUpReadings: number;
   catchUpsCapped: number;
+  catchUpsSkipped: number;
   remembered: number;
 }
 

@@ -324,6 +324,11 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
     return state ? toInfo(state) : null;
   }
 
+  /** The device is registered (no copy made, unlike {@link get}). */
+  has(deviceId: string): boolean {
+    return this.devices.has(deviceId);
+  }
+
   /** The device's group (from its retained meta), for routing readings to group rooms. */
   groupOf(deviceId: string): string | undefined {
     return this.devices.get(deviceId)?.meta?.group;

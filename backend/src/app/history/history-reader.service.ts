@@ -99,10 +99,11 @@ export class HistoryReader {
     if (this.lagMs !== null)
       for (const metric of names) {
         const edge = edges.get(metric) as number;
+        const end = Math.min(edge, to + 1);
         const low = Math.max(from, this.recent.receivedLow(deviceId, metric));
-        if (low >= edge) continue;
-        const [series] = this.recent.query(deviceId, low, edge, maxPoints, [metric]);
-        if (series) unstored.set(metric, below(series, edge));
+        if (low >= end) continue;
+        const [series] = this.recent.query(deviceId, low, end, maxPoints, [metric]);
+        if (series) unstored.set(metric, below(series, end));
       }
     return this.withStored(
       store,

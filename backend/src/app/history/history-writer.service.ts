@@ -114,7 +114,13 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.counts.peerUnreadable += unreadable;
     if (batch.ts.length === 0) return 0;
     const inserted = await this.store.write(batch);
-    written(readingsOfBatch(batch));
+    try {
+      written(readingsOfBatch(batch));
+    } catch (error) {
+      this.logger.warn(
+        `journal of ${peerId}: not passed on to the screens: ${(error as Error).message}`,
+      );
+    }
     this.counts.peerReplayed += inserted;
     this.logger.log(
       `journal of ${peerId}: ${inserted} of ${batch.ts.length} values it acknowledged were not stored yet; written now`,

@@ -133,10 +133,11 @@ export class HistoryService {
           series.set(metric, buffer);
           this.seriesCount++;
         }
+        // Outside the window (older than its newest by more): refused below, and not an arrival.
+        if (this.arrivals && ts >= buffer.newest - this.windowMs) this.arrived(buffer, ts, epoch);
         const added = buffer.insert(ts, values[metric], this.windowMs);
         this.pointCount += added;
         if (added > 0 && this.pointCount > this.maxTotal) this.shed(buffer);
-        if (this.arrivals) this.arrived(buffer, ts, epoch);
       }
     }
   }

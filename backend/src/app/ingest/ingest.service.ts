@@ -144,7 +144,7 @@ export class IngestService {
    * Already evaluated by their owner, and counted where they were accepted.
    */
   private replayed(deviceId: string, readings: Reading[]): void {
-    if (this.registry.get(deviceId) !== null) this.history.remember(deviceId, readings);
+    if (this.registry.has(deviceId)) this.history.remember(deviceId, readings);
     this.hub.publishReadings(deviceId, this.registry.groupOf(deviceId), readings);
   }
 

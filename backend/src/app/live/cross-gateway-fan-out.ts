@@ -53,6 +53,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private published = 0;
   private received = 0;
   private catchUpsSent = 0;
+  private catchUpReadings = 0;
   /** The hub's buffer for peers' batches; until it is set they are written at once. */
   private relayed: RelayedHandler | null = null;
   /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
@@ -172,19 +173,17 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       const readings = this.peers.catchUp(room);
       if (readings.length === 0) continue;
       const { frame } = encodeEvent(LIVE_NAMESPACE, 'readings', readings);
-      if (
-        this.redis.publish(
-          this.readingsChannel,
-          pack({ g: this.gatewayId, r: room, x: [], t: peer }, frame),
-        )
-      )
-        this.catchUpsSent++;
+      const header = { g: this.gatewayId, r: room, x: [], t: peer };
+      if (!this.redis.publish(this.readingsChannel, pack(header, frame))) continue;
+      this.catchUpsSent++;
+      this.catchUpReadings += readings.length;
     }
   }
 
   /**
    * Batches published to and received from the other gateways, peers known; catch-ups sent (their
-   * readings, those cut at CATCH_UP_MAX_READINGS) and relayed readings remembered.
+   * readings, those cut at CATCH_UP_MAX_READINGS, those skipped over CATCH_UP_BUDGET_PER_S) and
+   * relayed readings remembered.
    */
   stats(): CrossGatewayStats {
     const peers = this.peers?.stats();
@@ -194,8 +193,9 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       peers: this.interest.peerCount(),
       failures: this.redis.failures(),
       catchUps: this.catchUpsSent,
-      catchUpReadings: peers?.readings ?? 0,
+      catchUpReadings: this.catchUpReadings,
       catchUpsCapped: peers?.capped ?? 0,
+      catchUpsSkipped: peers?.skipped ?? 0,
       remembered: peers?.remembered ?? 0,
     };
   }

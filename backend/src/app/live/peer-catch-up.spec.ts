@@ -1,7 +1,8 @@
 import { Reading } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService, storeLagMs } from '../history/history.service';
-import { CATCH_UP_MAX_READINGS, PeerCatchUp } from './peer-catch-up';
+import { CATCH_UP_BUDGET_PER_S, CATCH_UP_MAX_READINGS, PeerCatchUp } from './peer-catch-up';
+import { INTEREST_REPEAT_MS } from './room-interest';
 
 // Real window and registry of one gateway of several (shared ingest); the clock is frozen.
 describe('PeerCatchUp', () => {
@@ -13,7 +14,7 @@ describe('PeerCatchUp', () => {
     MQTT_URL: 'mqtt://127.0.0.1',
   };
   const T = 1_800_000_000_000;
-  const span = storeLagMs(config) + 1_000;
+  const span = storeLagMs(config) + INTEREST_REPEAT_MS + 1_000;
   let history: HistoryService;
   let registry: DeviceRegistryService;
   let sut: PeerCatchUp;
@@ -64,16 +65,32 @@ describe('PeerCatchUp', () => {
     );
     const fleet = sut.catchUp('fleet');
     expect(new Set(fleet.map((r) => r.deviceId))).toEqual(new Set(['d1', 'd2', 'd3']));
-    expect(fleet.filter((r) => r.deviceId === 'd3')[0].ts).toBe(late.ts);
+    // Every device's span first, then what came in lately from before it (the late one too).
+    expect(fleet).toContainEqual(late);
+    const firstOlder = fleet.findIndex((r) => r.ts < T - span);
+    expect(fleet.slice(0, firstOlder).every((r) => r.ts >= T - span)).toBe(true);
+    expect(fleet.slice(firstOlder).every((r) => r.ts < T - span && r.deviceId === 'd3')).toBe(true);
   });
 
-  it('sends at most CATCH_UP_MAX_READINGS and counts a catch-up cut there', () => {
+  it('sends at most CATCH_UP_MAX_READINGS, counts a catch-up cut there, and skips over the budget', () => {
     for (let i = 0; i < 3000; i++) ingested(`d${i}`);
     const out = sut.catchUp('fleet');
     expect(out).toHaveLength(CATCH_UP_MAX_READINGS);
-    expect(sut.stats()).toMatchObject({ catchUps: 1, readings: CATCH_UP_MAX_READINGS, capped: 1 });
-    sut.catchUp('device:d1');
-    expect(sut.stats()).toMatchObject({ catchUps: 2, capped: 1 });
+    // Whole devices: the last one is cut to its newest, none after it.
+    expect(new Set(out.map((r) => r.deviceId)).size).toBe(
+      Math.ceil(CATCH_UP_MAX_READINGS / recent(ingested('x')).length),
+    );
+    expect(sut.stats()).toMatchObject({ capped: 1, skipped: 0 });
+    expect(sut.catchUp('device:d1')).toHaveLength(recent(ingested('x')).length);
+    expect(sut.stats()).toMatchObject({ capped: 1, skipped: 0 });
+    // The same second: fleet catch-ups (5,000 readings and 3,000 devices each) until the budget
+    // is spent, then none; the next second again.
+    let answered = 0;
+    while (sut.catchUp('fleet').length > 0) answered++;
+    expect(answered).toBeLessThanOrEqual(Math.ceil(CATCH_UP_BUDGET_PER_S / 8_000));
+    expect(sut.stats().skipped).toBe(1);
+    jest.setSystemTime(T + 1000);
+    expect(sut.catchUp('device:d1').length).toBeGreaterThan(0);
   });
 
   it("keeps a peer's relayed readings in the window, for devices this gateway knows only", () => {

@@ -3,9 +3,21 @@ import { FLEET_ROOM, Reading } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService, storeLagMs } from '../history/history.service';
+import { FLUSH_AT_READINGS } from './live-hub.service';
+import { INTEREST_REPEAT_MS } from './room-interest';
 
-/** Readings one catch-up sends at most (a device that does not fit whole keeps its newest); a catch-up cut there is counted. */
-export const CATCH_UP_MAX_READINGS = 10_000;
+/**
+ * Readings one catch-up sends at most: FLUSH_AT_READINGS, so that with what the hub may already
+ * hold for the room (flushed at that many) the room's buffer stays under ROOM_BUFFER_LIMIT and
+ * nothing pending is pushed out. A catch-up cut there is counted.
+ */
+export const CATCH_UP_MAX_READINGS = FLUSH_AT_READINGS;
+/**
+ * Readings (and devices looked at) all catch-ups may take per second together; a catch-up asked
+ * beyond it is skipped and counted (a screen that keeps re-joining a room must not keep every
+ * other gateway scanning its window).
+ */
+export const CATCH_UP_BUDGET_PER_S = 50_000;
 
 /**
  * Several gateways sharing the ingest (`$share`): each one's recent window holds only the share of
@@ -17,11 +29,12 @@ export const CATCH_UP_MAX_READINGS = 10_000;
  *   gateway's window too (not its store: the peer stores them), so a screen that joins a watched
  *   room later finds the peers' recent share here;
  * - **catch-up**: when a peer's screens start watching a room, this gateway sends that peer what
- *   its window holds of the room's devices from the last storeLagMs + 1 s (by ts, and whatever
- *   it received in that span with an older ts), once, to that peer
- *   only. The peer's snapshot took the store up to its lag and its own window after it; what this
- *   gateway ingested in that span arrives right after, and what it ingests from then on is relayed
- *   as usual (it knows the room is watched before it answers).
+ *   its window holds of the room's devices from the last storeLagMs + INTEREST_REPEAT_MS + 1 s (a
+ *   lost `add` is made up by the next whole list; a second for the gateways' clocks and loops),
+ *   then what it received in that span with an older ts, once, to that peer only. The peer's
+ *   snapshot took the store up to its lag and its own window after it; what this gateway ingested
+ *   in that span arrives right after, and what it ingests from then on is relayed as usual (it
+ *   knows the room is watched before it answers).
  *
  * A reading may reach a screen twice (in its snapshot and in a catch-up): clients keep one per ts.
  * Owns which readings make a catch-up and which relayed readings are remembered; must not touch
@@ -30,14 +43,16 @@ export const CATCH_UP_MAX_READINGS = 10_000;
 @Injectable()
 export class PeerCatchUp {
   private readonly spanMs: number;
-  private readonly counts = { catchUps: 0, readings: 0, capped: 0, remembered: 0 };
+  private readonly counts = { capped: 0, skipped: 0, remembered: 0 };
+  private budget = CATCH_UP_BUDGET_PER_S;
+  private budgetAt = 0;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'HISTORY_FLUSH_MS'>,
     private readonly history: HistoryService,
     private readonly registry: DeviceRegistryService,
   ) {
-    this.spanMs = storeLagMs(config) + 1_000;
+    this.spanMs = storeLagMs(config) + INTEREST_REPEAT_MS + 1_000;
   }
 
   /** A peer's relayed batch: kept in the window for the devices this gateway knows. */
@@ -47,7 +62,7 @@ export class PeerCatchUp {
     for (let i = 1; i <= batch.length; i++) {
       if (i < batch.length && batch[i].deviceId === batch[start].deviceId) continue;
       const deviceId = batch[start].deviceId;
-      if (this.registry.get(deviceId) !== null) {
+      if (this.registry.has(deviceId)) {
         this.history.remember(deviceId, batch.slice(start, i));
         this.counts.remembered += i - start;
       }
@@ -55,42 +70,70 @@ export class PeerCatchUp {
     }
   }
 
-  /** What this gateway's window holds of `room`'s devices from the last span, for a peer. */
+  /**
+   * What this gateway's window holds of `room`'s devices for a peer: first every device's last
+   * span, then what came in during it with an older ts, at most CATCH_UP_MAX_READINGS (a device
+   * that does not fit whole keeps its newest). Empty when the budget of this second is spent.
+   */
   catchUp(room: string, now = Date.now()): Reading[] {
+    if (now - this.budgetAt >= 1000) {
+      this.budget = CATCH_UP_BUDGET_PER_S;
+      this.budgetAt = now;
+    }
+    if (this.budget <= 0) {
+      this.counts.skipped++;
+      return [];
+    }
     const since = now - this.spanMs;
+    const devices = [...this.devicesOf(room)];
     const out: Reading[] = [];
-    for (const deviceId of this.devicesOf(room)) {
-      const byTs = new Map<number, Record<string, number>>();
-      for (const metric of this.history.metricsOf(deviceId)) {
-        // And what came in that span with an older ts (a device's late readings).
-        const from = Math.min(since, this.history.receivedLow(deviceId, metric));
-        const [series] = this.history.query(deviceId, from, Infinity, Infinity, [metric]);
-        if (!series) continue;
-        for (let i = 0; i < series.t.length; i++) {
-          let values = byTs.get(series.t[i]);
-          if (!values) byTs.set(series.t[i], (values = {}));
-          values[series.metric] = series.v[i];
-        }
-      }
-      const times = [...byTs.keys()].sort((a, b) => a - b);
+    const late: Reading[] = [];
+    let capped = false;
+    for (const deviceId of devices) {
+      const { recent, older } = this.readingsOf(deviceId, since);
       const left = CATCH_UP_MAX_READINGS - out.length;
-      // The newest of the device if not all fit: a chart continues from its live edge.
-      for (const ts of times.slice(Math.max(0, times.length - left)))
-        out.push({ deviceId, ts, values: byTs.get(ts) as Record<string, number> });
-      if (times.length >= left) {
-        this.counts.capped++;
-        break;
-      }
+      if (recent.length > left) capped = true;
+      for (let i = Math.max(0, recent.length - left); i < recent.length; i++) out.push(recent[i]);
+      for (const reading of older) late.push(reading);
+      if (capped) break;
     }
-    if (out.length > 0) {
-      this.counts.catchUps++;
-      this.counts.readings += out.length;
-    }
+    const left = CATCH_UP_MAX_READINGS - out.length;
+    if (late.length > left) capped = true;
+    for (let i = 0; i < Math.min(left, late.length); i++) out.push(late[late.length - 1 - i]);
+    if (capped) this.counts.capped++;
+    this.budget -= out.length + devices.length;
     return out;
   }
 
-  stats(): { catchUps: number; readings: number; capped: number; remembered: number } {
+  /** Catch-ups cut at the cap, skipped over the budget; relayed readings kept in the window. */
+  stats(): { capped: number; skipped: number; remembered: number } {
     return { ...this.counts };
+  }
+
+  /** A device's readings in the window from `since` on, and those before it received lately. */
+  private readingsOf(deviceId: string, since: number): { recent: Reading[]; older: Reading[] } {
+    const byTs = new Map<number, Record<string, number>>();
+    let low = since;
+    for (const metric of this.history.metricsOf(deviceId)) {
+      const from = Math.min(since, this.history.receivedLow(deviceId, metric));
+      if (from < low) low = from;
+      const [series] = this.history.query(deviceId, from, Infinity, Infinity, [metric]);
+      if (!series) continue;
+      for (let i = 0; i < series.t.length; i++) {
+        let values = byTs.get(series.t[i]);
+        if (!values) byTs.set(series.t[i], (values = {}));
+        values[series.metric] = series.v[i];
+      }
+    }
+    const recent: Reading[] = [];
+    const older: Reading[] = [];
+    for (const ts of [...byTs.keys()].sort((a, b) => a - b))
+      (ts >= since ? recent : older).push({
+        deviceId,
+        ts,
+        values: byTs.get(ts) as Record<string, number>,
+      });
+    return { recent, older };
   }
 
   private devicesOf(room: string): Iterable<string> {
