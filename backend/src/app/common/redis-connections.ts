@@ -17,6 +17,8 @@ export type RedisConfig = Pick<Config, 'REDIS_URL' | 'REDIS_PASSWORD_FILE'>;
 export class RedisConnections {
   private readonly errors: RateLimitedLog;
   private readonly clients: Redis[] = [];
+  /** Channels each subscriber connection must hold, subscribed again whenever it is ready. */
+  private readonly channels = new WeakMap<Redis, Set<string>>();
 
   constructor(
     private readonly config: RedisConfig,
@@ -43,6 +45,11 @@ export class RedisConnections {
       // Reconnect forever, at most every 2 s: a gateway outlives a Redis restart.
       retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
       maxRetriesPerRequest: null,
+      // ioredis 5.8.2+ sends CLIENT SETINFO after reading its package.json, and a SUBSCRIBE
+      // issued meanwhile could go before the ready check's INFO: "Connection in subscriber mode,
+      // only subscriber commands may be used", a reconnect, and the channel lost (one gateway in
+      // about 1 run of 8 of scale-out.spec relayed nothing; redis/ioredis#2037).
+      disableClientInfo: true,
       ...options,
     });
     let down = false;
@@ -54,9 +61,30 @@ export class RedisConnections {
     client.on('ready', () => {
       if (down) this.logger.log(`${role} on ${this.url} connected again`);
       down = false;
+      // Whatever happened to the connection before it was ready, its channels are held now
+      // (subscribing to a channel held already changes nothing).
+      const channels = this.channels.get(client);
+      if (channels && channels.size > 0)
+        client.subscribe(...channels).catch((error: Error) => {
+          this.errors.report(
+            'subscribe',
+            `${role} on ${this.url}: subscribe failed: ${error.message}`,
+          );
+        });
     });
     this.clients.push(client);
     return client;
+  }
+
+  /**
+   * Subscribe `client` to `channel`, now and again each time it is ready (a reconnect, or a
+   * handshake that went wrong): the connection holds it for as long as it lives.
+   */
+  subscribe(client: Redis, channel: string): Promise<unknown> {
+    let channels = this.channels.get(client);
+    if (!channels) this.channels.set(client, (channels = new Set()));
+    channels.add(channel);
+    return client.subscribe(channel);
   }
 
   async closeAll(): Promise<void> {

@@ -89,7 +89,7 @@ export class LiveRedis implements OnApplicationShutdown {
   subscribe(channel: string, handler: (message: Buffer) => void): void {
     if (!this.subscriber) return;
     this.handlers.set(channel, handler);
-    const done = this.subscriber.subscribe(channel).catch((error: Error) => {
+    const done = this.connections.subscribe(this.subscriber, channel).catch((error: Error) => {
       this.connections.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
     });
     this.subscribed = Promise.all([this.subscribed, done]);

@@ -161,7 +161,7 @@ export class OwnershipRedis implements OnApplicationShutdown {
     subscriber.on('messageBuffer', (from: Buffer, message: Buffer) => {
       if (from.toString() === channel) handler(message);
     });
-    void subscriber.subscribe(channel).catch((error: Error) => {
+    void this.connections.subscribe(subscriber, channel).catch((error: Error) => {
       this.connections.report('subscribe', `subscribe to ${channel} failed: ${error.message}`);
     });
   }
