@@ -149,11 +149,11 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   }
 
   /** Publish `count` readings of DEVICE, a few ms apart; their unique ts values. */
-  async function stream(count: number): Promise<number[]> {
+  async function stream(count: number, id = DEVICE): Promise<number[]> {
     const sent: number[] = [];
     for (let i = 0; i < count; i++) {
       sent.push(nextTs());
-      await publishTelemetry(device, DEVICE, { ts, values: { t: 20 + (i % 5) } });
+      await publishTelemetry(device, id, { ts, values: { t: 20 + (i % 5) } });
       if (i % 10 === 9) await sleep(5);
     }
     return sent;
@@ -173,12 +173,20 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
   /** The gateway nginx sends this machine's screens to (told by the first case, alone then). */
   let nginxFront: Backend;
 
-  it('a websocket and a long-polling screen on one gateway get every reading once, whichever gateway ingested it', async () => {
+  it('a websocket and a long-polling screen on one gateway get every reading once of a device the other gateway owns, whichever gateway ingested it', async () => {
     ws = await screenThroughNginx('websocket');
     polling = await screenThroughNginx('polling');
     const { front, other } = await frontGateway();
     nginxFront = front;
     expect((await stats(front)).live.clients).toBe(2);
+    // A device the other gateway owns (evaluates its rules), watched by both screens.
+    const owned = Array.from({ length: 100 }, (_, i) => `line-${i + 2}`).find(
+      (id) => ownerOf(id, MEMBERS) === MEMBERS[gateways.indexOf(other)],
+    ) as string;
+    for (const screen of [ws, polling])
+      expect(await subscribe(screen, { devices: [owned], history: false })).toMatchObject({
+        ok: true,
+      });
     // The other gateway hears of the new room over Redis within milliseconds.
     await sleep(300);
     const wsGot = collectReadings(ws);
@@ -187,12 +195,13 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       gateways.map(async (g) => (await stats(g)).readings.accepted),
     );
 
-    const sent = await stream(200);
+    const sent = await stream(200, owned);
 
     for (const got of [wsGot, pollingGot]) {
       await got.waitForCount(sent.length);
       await sleep(200); // a duplicate would arrive about now
-      expect(timestamps(got.readings).sort((x, y) => x - y)).toEqual(sent);
+      const mine = got.readings.filter((reading) => reading.deviceId === owned);
+      expect(timestamps(mine).sort((x, y) => x - y)).toEqual(sent);
     }
     // Mosquitto split the stream between the gateways: both ingested part of it, once.
     const ingested = await Promise.all(
