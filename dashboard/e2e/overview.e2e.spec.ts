@@ -83,8 +83,10 @@ class SocketLog {
 }
 
 /**
- * Runs in the page before its scripts: notes when a websocket message carrying the text the
- * test waits for arrives (performance.now()), before socket.io reads it.
+ * Runs in the page before its scripts: notes when the first websocket message carrying the text
+ * the test waits for arrives (performance.now()), before socket.io reads it. Any message counts:
+ * a value reaches its tile in a `readings` frame or, when the once-a-second fleet summary goes
+ * out first, in a `summary` delta (compact tuples, so no `"metric":value` pair to look for).
  */
 function hookSocketArrivals(): void {
   const w = window as unknown as {
@@ -255,51 +257,59 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
         message: `only ${HOT} on screen, and subscribed`,
       },
     );
-    await page.waitForTimeout(500); // its acknowledgement (history) is in
-    const latencies: number[] = [];
-    for (const value of [31.37, 32.41, 33.53, 34.67, 35.79]) {
-      const text = String(value);
-      const seen = page.evaluate(
-        ({ id, text, marker }) =>
-          new Promise<number>((resolve, reject) => {
-            const w = window as unknown as {
-              __arrivals: Record<string, number>;
-              __watchFor: string | null;
-            };
-            w.__watchFor = marker;
-            const tile = document.querySelector(`.tile[data-device-id="${id}"]`);
-            if (!tile) return reject(new Error('no tile'));
-            const observer = new MutationObserver(() => {
-              if (!tile.querySelector('.metric-value')?.textContent?.includes(text)) return;
-              observer.disconnect();
-              resolve(performance.now() - w.__arrivals[marker]);
-            });
-            observer.observe(tile, { subtree: true, childList: true, characterData: true });
-            setTimeout(() => reject(new Error(`${text} not shown within 5 s`)), 5000);
-          }),
-        { id: HOT, text, marker: `"${METRIC}":${text}` },
+    // Whatever happens here, the search is cleared: the cases after this one need the whole fleet.
+    try {
+      await page.waitForTimeout(500); // its acknowledgement (history) is in
+      const latencies: number[] = [];
+      // Four decimals: no simulated value has more than three, so the marker is this reading's alone.
+      for (const value of [31.3719, 32.4127, 33.5281, 34.6733, 35.7949]) {
+        const text = value.toFixed(2); // as the tile shows it
+        const seen = page.evaluate(
+          ({ id, text, marker }) =>
+            new Promise<number>((resolve, reject) => {
+              const w = window as unknown as {
+                __arrivals: Record<string, number>;
+                __watchFor: string | null;
+              };
+              w.__watchFor = marker;
+              const tile = document.querySelector(`.tile[data-device-id="${id}"]`);
+              if (!tile) return reject(new Error('no tile'));
+              const observer = new MutationObserver(() => {
+                if (!tile.querySelector('.metric-value')?.textContent?.includes(text)) return;
+                observer.disconnect();
+                const arrived = w.__arrivals[marker];
+                if (arrived === undefined)
+                  reject(new Error(`${text} shown, but no websocket message carried it`));
+                else resolve(performance.now() - arrived);
+              });
+              observer.observe(tile, { subtree: true, childList: true, characterData: true });
+              setTimeout(() => reject(new Error(`${text} not shown within 5 s`)), 5000);
+            }),
+          { id: HOT, text, marker: String(value) },
+        );
+        await page.waitForTimeout(50); // the observer is in place
+        await device.publishAsync(
+          telemetryTopic(HOT),
+          encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: value } }]),
+        );
+        latencies.push(await seen);
+      }
+      process.stderr.write(
+        `socket-to-screen on the overview: ${latencies.map((ms) => ms.toFixed(1)).join(', ')} ms\n`,
       );
-      await page.waitForTimeout(50); // the observer is in place
-      await device.publishAsync(
-        telemetryTopic(HOT),
-        encodeTelemetry([{ ts: Date.now(), values: { [METRIC]: value } }]),
+      // Generous (a loaded shared machine); the benchmark measures it precisely.
+      for (const ms of latencies) expect(ms).toBeLessThan(250);
+      // The fleet sends ~100 readings a second; this page got only those of devices it showed.
+      expect(socketLog.readings.get(HOT) ?? 0).toBeGreaterThanOrEqual(latencies.length);
+      const everSubscribed = socketLog.everSubscribed();
+      const strangers = [...socketLog.readings.keys()].filter((id) => !everSubscribed.has(id));
+      expect(strangers).toEqual([]);
+      process.stderr.write(
+        `overview at ${FLEET + 1} devices: ${everSubscribed.size} devices ever subscribed, readings of ${socketLog.readings.size} devices received\n`,
       );
-      latencies.push(await seen);
+    } finally {
+      await page.getByTestId('fleet-search').fill('');
     }
-    process.stderr.write(
-      `socket-to-screen on the overview: ${latencies.map((ms) => ms.toFixed(1)).join(', ')} ms\n`,
-    );
-    // Generous (a loaded shared machine); the benchmark measures it precisely.
-    for (const ms of latencies) expect(ms).toBeLessThan(250);
-    // The fleet sends ~100 readings a second; this page got only those of devices it showed.
-    expect(socketLog.readings.get(HOT) ?? 0).toBeGreaterThanOrEqual(latencies.length);
-    const everSubscribed = socketLog.everSubscribed();
-    const strangers = [...socketLog.readings.keys()].filter((id) => !everSubscribed.has(id));
-    expect(strangers).toEqual([]);
-    process.stderr.write(
-      `overview at ${FLEET + 1} devices: ${everSubscribed.size} devices ever subscribed, readings of ${socketLog.readings.size} devices received\n`,
-    );
-    await page.getByTestId('fleet-search').fill('');
   });
 
   it('puts the alerting device first when sorted by alert severity', async () => {
