@@ -18,13 +18,14 @@ import {
   startMosquitto,
   startPostgres,
   startRedis,
+  storedTimestamps,
   waitFor,
+  withDatabase,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { ownerOf } from '../src/app/ownership/rendezvous';
 
 // A duration rule: half of the device's readings on each gateway would each complete it, and
@@ -134,17 +135,8 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     }
   }
 
-  const database = async <T>(query: (client: Client) => Promise<T>): Promise<T> => {
-    const client = new Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      return await query(client);
-    } finally {
-      await client.end();
-    }
-  };
   const storedEvents = () =>
-    database(async (client) => {
+    withDatabase(databaseUrl, async (client) => {
       const { rows } = await client.query<{ event: AlertEvent }>(
         "SELECT event FROM alert_events WHERE event->>'ruleId' = 'hot-for' ORDER BY seq",
       );
@@ -201,15 +193,7 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     const stored = await storedEvents();
     expect(new Set(stored.map((e) => e.id))).toEqual(new Set([raised.id]));
     expect(stored.filter((e) => e.state === 'raised')).toHaveLength(1);
-    const history = () =>
-      database(async (client) => {
-        const { rows } = await client.query<{ ts: string }>(
-          `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
-           WHERE s.device_id = $1 AND s.metric = 't' ORDER BY r.ts`,
-          [DEVICE],
-        );
-        return rows.map((row) => Number(row.ts));
-      });
+    const history = () => storedTimestamps(databaseUrl, DEVICE, 't');
     // gw-b took gw-a's MQTT session: the readings the broker held for the dead gateway.
     const drained = await waitFor(
       async () => {

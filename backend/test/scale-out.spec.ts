@@ -30,16 +30,17 @@ import {
   startNginx,
   startPostgres,
   startRedis,
+  storedTimestamps,
   subscribe,
   Transport,
   waitFor,
+  withDatabase,
   WORKSPACE_ROOT,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { ownerOf } from '../src/app/ownership/rendezvous';
 import { tokenFor } from './support/pulse';
 
@@ -367,17 +368,6 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     expect(catchUps.map((n, i) => n - catchUpsBefore[i])).toEqual([1, 1]);
   }, 30_000);
 
-  /** A query on the shared PostgreSQL database. */
-  async function database<T>(query: (client: Client) => Promise<T>): Promise<T> {
-    const client = new Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      return await query(client);
-    } finally {
-      await client.end();
-    }
-  }
-
   /**
    * A dashboard's chart of one device on `url` (a gateway, or nginx): it subscribes with history
    * `since` `first` (or the default window), on every reconnect `since` the newest point it holds
@@ -485,15 +475,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
 
     // History in the shared store: every reading once (what the dead gateway acknowledged and
     // never stored comes from its journal, what the broker still held for it from its session).
-    const stored = () =>
-      database(async (client) => {
-        const { rows } = await client.query<{ ts: string }>(
-          `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
-           WHERE s.device_id = $1 AND s.metric = 't' ORDER BY r.ts`,
-          [owned],
-        );
-        return rows.map((row) => Number(row.ts));
-      });
+    const stored = () => storedTimestamps(databaseUrl, owned, 't');
     await waitFor(async () => ((await stored()).length >= sent.length ? true : undefined), {
       timeoutMs: 5_000,
     }).catch(() => undefined);
@@ -515,7 +497,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       for (const event of events.filter((e) => e.state === 'raised'))
         expect(event).toMatchObject({ count: 1, raisedAt: raised.raisedAt });
     }
-    const raises = await database(async (client) => {
+    const raises = await withDatabase(databaseUrl, async (client) => {
       const { rows } = await client.query<{ state: string }>(
         "SELECT event->>'state' AS state FROM alert_events WHERE event->>'id' = $1 ORDER BY seq",
         [raised.id],

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { freePort } from './net';
 
 export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
@@ -103,4 +104,30 @@ export async function startPostgres(): Promise<PostgresCluster> {
     },
     stop,
   };
+}
+
+/** Runs `query` on one fresh connection to `url`, closed after whatever happens. */
+export async function withDatabase<T>(
+  url: string,
+  query: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await query(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The timestamps Pulse's PostgreSQL store holds raw for one series (`history_raw`), ascending. */
+export function storedTimestamps(url: string, deviceId: string, metric: string): Promise<number[]> {
+  return withDatabase(url, async (client) => {
+    const { rows } = await client.query<{ ts: string }>(
+      `SELECT r.ts FROM history_raw r JOIN history_series s ON s.id = r.series_id
+       WHERE s.device_id = $1 AND s.metric = $2 ORDER BY r.ts`,
+      [deviceId, metric],
+    );
+    return rows.map((row) => Number(row.ts));
+  });
 }
