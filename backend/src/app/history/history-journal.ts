@@ -10,6 +10,7 @@ import {
 import { join } from 'node:path';
 import type { Reading } from '@pulse/protocol';
 import type { WriteBatch } from './history-store';
+import { ReadingFold } from './reading-fold';
 
 /*
  * The history writer's write-ahead journal: what a QoS 1 device was acknowledged for is on disk
@@ -119,23 +120,10 @@ type Entry = [string, { ts: number; values: Record<string, number> }[]];
  * what a survivor that wrote a dead peer's journal passes on to its screens.
  */
 export function readingsOfBatch(batch: WriteBatch): Map<string, Reading[]> {
-  const byDevice = new Map<string, Map<number, Record<string, number>>>();
-  for (let i = 0; i < batch.ts.length; i++) {
-    let times = byDevice.get(batch.deviceIds[i]);
-    if (!times) byDevice.set(batch.deviceIds[i], (times = new Map()));
-    let values = times.get(batch.ts[i]);
-    if (!values) times.set(batch.ts[i], (values = {}));
-    values[batch.metrics[i]] = batch.values[i];
-  }
-  const out = new Map<string, Reading[]>();
-  for (const [deviceId, times] of byDevice) {
-    const readings = [...times].map(([ts, values]) => ({ deviceId, ts, values }));
-    out.set(
-      deviceId,
-      readings.sort((a, b) => a.ts - b.ts),
-    );
-  }
-  return out;
+  const fold = new ReadingFold();
+  for (let i = 0; i < batch.ts.length; i++)
+    fold.add(batch.deviceIds[i], batch.ts[i], batch.metrics[i], batch.values[i]);
+  return fold.byDeviceId();
 }
 
 /**

@@ -3,6 +3,7 @@ import { FLEET_ROOM, Reading } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService, storeLagMs } from '../history/history.service';
+import { ReadingFold } from '../history/reading-fold';
 import { FLUSH_AT_READINGS } from './live-hub.service';
 import { INTEREST_REPEAT_MS } from './room-interest';
 
@@ -112,27 +113,18 @@ export class PeerCatchUp {
 
   /** A device's readings in the window from `since` on, and those before it received lately. */
   private readingsOf(deviceId: string, since: number): { recent: Reading[]; older: Reading[] } {
-    const byTs = new Map<number, Record<string, number>>();
-    let low = since;
+    const fold = new ReadingFold();
     for (const metric of this.history.metricsOf(deviceId)) {
       const from = Math.min(since, this.history.receivedLow(deviceId, metric));
-      if (from < low) low = from;
       const [series] = this.history.query(deviceId, from, Infinity, Infinity, [metric]);
       if (!series) continue;
-      for (let i = 0; i < series.t.length; i++) {
-        let values = byTs.get(series.t[i]);
-        if (!values) byTs.set(series.t[i], (values = {}));
-        values[series.metric] = series.v[i];
-      }
+      for (let i = 0; i < series.t.length; i++)
+        fold.add(deviceId, series.t[i], series.metric, series.v[i]);
     }
     const recent: Reading[] = [];
     const older: Reading[] = [];
-    for (const ts of [...byTs.keys()].sort((a, b) => a - b))
-      (ts >= since ? recent : older).push({
-        deviceId,
-        ts,
-        values: byTs.get(ts) as Record<string, number>,
-      });
+    for (const reading of fold.readingsOf(deviceId))
+      (reading.ts >= since ? recent : older).push(reading);
     return { recent, older };
   }
 
