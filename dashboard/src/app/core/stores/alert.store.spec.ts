@@ -32,6 +32,24 @@ describe('AlertStore', () => {
     expect(sut.counts()).toEqual({ critical: 1, major: 1, minor: 0, warning: 1, info: 0 });
   });
 
+  it('lists a lifecycle event once when it arrives twice (a gateway taking over a dead one re-sends the alerts it adopts)', () => {
+    const raised = alertEvent({ id: 'a', deviceId: 'd1' });
+    sut.apply(raised);
+    sut.apply({ ...raised });
+    expect(sut.recent()).toHaveLength(1);
+    expect(sut.active().map((x) => x.id)).toEqual(['a']);
+    // The next event of the same alert is news, and so is the same state at a later time.
+    const acked = acknowledged(raised, 'ana', T0 + 1000);
+    sut.apply(acked);
+    sut.apply({ ...acked });
+    sut.apply({ ...acked, value: acked.value + 1, updatedAt: acked.updatedAt + 1000 });
+    expect(sut.recent().map((x) => [x.state, x.updatedAt - raised.updatedAt])).toEqual([
+      ['acknowledged', acked.updatedAt + 1000 - raised.updatedAt],
+      ['acknowledged', acked.updatedAt - raised.updatedAt],
+      ['raised', 0],
+    ]);
+  });
+
   it('drops an alert once it is cleared and acknowledged (active: false), and ignores such entries in a snapshot', () => {
     const a = alertEvent({ id: 'a' });
     sut.replaceAll([a, alertEvent({ id: 'gone', active: false })]);

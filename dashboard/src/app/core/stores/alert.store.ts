@@ -123,11 +123,18 @@ export class AlertStore {
     this.changed();
   }
 
-  /** Apply one lifecycle event (deltas arrive in order on one socket). */
+  /**
+   * Apply one lifecycle event (deltas arrive in order on one socket). One the recent list already
+   * holds (same alert, state and time: a gateway that took over a dead one's devices re-sends the
+   * alerts it adopted) changes nothing and is not listed twice.
+   */
   apply(alert: AlertEvent): void {
     if (!valid(alert)) return;
-    this.put(alert);
     const recent = this._recent();
+    for (const seen of recent)
+      if (seen.id === alert.id && seen.updatedAt === alert.updatedAt && seen.state === alert.state)
+        return;
+    this.put(alert);
     const next = [alert, ...recent];
     if (next.length > this.maxRecent) next.length = this.maxRecent;
     this._recent.set(next);
