@@ -10,6 +10,7 @@ import {
 import { DeviceStore } from '../core/stores/device.store';
 import { Drawable, FrameScheduler } from '../core/render/frame-scheduler.service';
 import { LiveService } from '../core/live/live.service';
+import { ChartSeries } from '../core/stores/chart-series';
 import { SeriesStore } from '../core/stores/series.store';
 import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 
@@ -21,16 +22,18 @@ import { gapThresholdMs, redrawIntervalMs } from './window-stats';
 export const SPARKLINE_POINTS = 60;
 
 /**
- * A tiny hand-drawn line on a `<canvas>`: no Chart.js instance per tile, so a
- * fleet of hundreds of tiles stays cheap. Drawn by the shared frame scheduler
- * when its series changed or the window moved by a pixel, not more often than
- * one pixel's worth of the window's time; breaks the line where data is missing.
- * Owns its canvas only: it reads the stores and never writes them, leaves watching the
+ * A tiny line in an inline `<svg>`: one `<path>` whose `d` it rewrites, no Chart.js instance per
+ * tile and no `<canvas>`. Chromium composites every 2D canvas as a layer of its own, so 35 tiles'
+ * 140 sparkline canvases were 140 layers to layerize and commit on every frame while the overview
+ * scrolled; an SVG path is painted with its tile (decision 0035). Drawn by the shared frame
+ * scheduler when its series changed or the window moved by a pixel, not more often than one
+ * pixel's worth of the window's time; breaks the line where data is missing.
+ * Owns its `<svg>` only: it reads the stores and never writes them, leaves watching the
  * series to its page (the overview) and draws only when the frame scheduler calls `frame()`.
  */
 @Directive({
-  selector: 'canvas[appSparkline]',
-  host: { class: 'sparkline' },
+  selector: 'svg[appSparkline]',
+  host: { class: 'sparkline', 'aria-hidden': 'true', preserveAspectRatio: 'none' },
 })
 export class SparklineDirective implements Drawable {
   readonly deviceId = input.required<string>();
@@ -38,7 +41,8 @@ export class SparklineDirective implements Drawable {
   readonly windowMs = input(5 * 60_000);
   readonly color = input('#2563eb');
 
-  private readonly canvas: HTMLCanvasElement = inject(ElementRef).nativeElement;
+  private readonly svg: SVGSVGElement = inject(ElementRef).nativeElement;
+  private readonly path: SVGPathElement;
   private readonly series = inject(SeriesStore);
   private readonly devices = inject(DeviceStore);
   private readonly live = inject(LiveService);
@@ -47,21 +51,28 @@ export class SparklineDirective implements Drawable {
   private drawnAt = 0;
   /** Device and metric last drawn: a recycled tile (the overview reuses them) draws its new one at once. */
   private drawnKey = '';
+  /** The `d` last written: an unchanged line is not written again (no repaint). */
+  private drawnPath = '';
+  private drawnBox = '';
   /**
-   * The canvas's CSS size, from a ResizeObserver (after layout, never forcing it): reading
+   * The element's CSS size, from a ResizeObserver (after layout, never forcing it): reading
    * clientWidth in frame() forced a layout per sparkline per frame while rows scrolled in.
    */
   private cssWidth = 0;
   private cssHeight = 0;
 
   constructor() {
+    const doc = this.svg.ownerDocument;
+    this.path = doc.createElementNS('http://www.w3.org/2000/svg', 'path');
+    this.svg.appendChild(this.path);
     const destroyRef = inject(DestroyRef);
-    // Another device or metric in the same canvas: a frame to replace the line (no data may come).
+    // Another device or metric in the same element: a frame to replace the line (no data may come).
     effect(() => {
       this.deviceId();
       this.metric();
       this.scheduler.request();
     });
+    effect(() => this.path.setAttribute('stroke', this.color()));
     afterNextRender(() => {
       const unregister = this.scheduler.register(this);
       destroyRef.onDestroy(unregister);
@@ -73,22 +84,21 @@ export class SparklineDirective implements Drawable {
         this.drawnVersion = -2; // redraw at the new size
         this.scheduler.request();
       });
-      observer.observe(this.canvas);
+      observer.observe(this.svg);
       destroyRef.onDestroy(() => observer.disconnect());
     });
   }
 
   private size(): [number, number] {
-    if (typeof ResizeObserver === 'undefined')
-      return [this.canvas.clientWidth, this.canvas.clientHeight];
+    if (typeof ResizeObserver === 'undefined') return [this.svg.clientWidth, this.svg.clientHeight];
     return [this.cssWidth, this.cssHeight];
   }
 
   frame(): number | void {
     const buffer = this.series.get(this.deviceId(), this.metric());
     const version = buffer?.version ?? -1;
-    const [cssWidth, cssHeight] = this.size();
-    if (cssWidth === 0) return; // not laid out yet: the observer asks for a frame when it is
+    const [width, height] = this.size();
+    if (width === 0) return; // not laid out yet: the observer asks for a frame when it is
     const now = Date.now();
     const key = `${this.deviceId()}\u0000${this.metric()}`;
     if (key !== this.drawnKey) {
@@ -96,25 +106,30 @@ export class SparklineDirective implements Drawable {
       this.drawnAt = 0;
       this.drawnVersion = -2;
     }
-    const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), cssWidth) - now;
+    const wait = this.drawnAt + redrawIntervalMs(this.windowMs(), width) - now;
     if (wait > 0) return version === this.drawnVersion ? undefined : wait;
     this.drawnVersion = version;
     this.drawnAt = now;
-    const ctx = this.canvas.getContext('2d');
-    if (!ctx) return;
-    const ratio = globalThis.devicePixelRatio || 1;
-    const width = Math.max(1, Math.round(cssWidth * ratio));
-    const height = Math.max(1, Math.round(cssHeight * ratio));
-    if (this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
+    const box = `0 0 ${width} ${height}`;
+    if (box !== this.drawnBox) {
+      this.drawnBox = box;
+      this.svg.setAttribute('viewBox', box);
     }
-    ctx.clearRect(0, 0, width, height);
-    if (!buffer || buffer.size < 2) return;
+    this.setPath(this.line(buffer, width, height));
+  }
 
+  private setPath(d: string): void {
+    if (d === this.drawnPath) return;
+    this.drawnPath = d;
+    this.path.setAttribute('d', d);
+  }
+
+  /** The path's `d` in CSS pixels: the window's points, a new subpath after each gap. */
+  private line(buffer: ChartSeries | undefined, width: number, height: number): string {
+    if (!buffer || buffer.size < 2) return '';
     const max = this.live.serverNow();
     const start = buffer.lowerBound(max - this.windowMs());
-    if (start >= buffer.size - 1) return;
+    if (start >= buffer.size - 1) return '';
     // Stretch what we have over the width until the window fills up (a fresh page has seconds, not minutes).
     const min = buffer.tAt(start);
     const windowMs = Math.max(1, max - min);
@@ -126,25 +141,21 @@ export class SparklineDirective implements Drawable {
       if (v > hi) hi = v;
     }
     const span = hi - lo || 1;
-    const pad = 2 * ratio;
+    const pad = 2;
     const gapMs = gapThresholdMs(
       this.devices.get(this.deviceId())?.cadenceMs ?? null,
       windowMs,
-      width / ratio,
+      width,
     );
-    ctx.lineWidth = 1.5 * ratio;
-    ctx.strokeStyle = this.color();
-    ctx.lineJoin = 'round';
-    ctx.beginPath();
+    let d = '';
     let prevT = NaN;
     for (let i = start; i < buffer.size; i++) {
       const t = buffer.tAt(i);
       const x = ((t - min) / windowMs) * width;
       const y = height - pad - ((buffer.vAt(i) - lo) / span) * (height - 2 * pad);
-      if (i === start || t - prevT > gapMs) ctx.moveTo(x, y);
-      else ctx.lineTo(x, y);
+      d += `${i === start || t - prevT > gapMs ? 'M' : 'L'}${x.toFixed(1)} ${y.toFixed(1)}`;
       prevT = t;
     }
-    ctx.stroke();
+    return d;
   }
 }

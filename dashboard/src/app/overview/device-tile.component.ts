@@ -40,7 +40,7 @@ const TILE_METRICS = 4;
         <span class="tile-age" [attr.data-age-ms]="v.ageMs">{{ v.age }}</span>
       </div>
       <ul class="tile-metrics">
-        <!-- By position: a recycled tile (see the overview) keeps its canvases for other metrics. -->
+        <!-- By position: a recycled tile (see the overview) keeps its sparklines for other metrics. -->
         @for (m of v.metrics; track $index) {
           <li>
             <span class="metric-name">{{ m.name }}</span>
@@ -48,12 +48,12 @@ const TILE_METRICS = 4;
               >{{ m.value }}<small>{{ m.unit }}</small></span
             >
             @if (charts()) {
-              <canvas
+              <svg
                 appSparkline
                 [deviceId]="device().deviceId"
                 [metric]="m.name"
                 [windowMs]="windowMs()"
-              ></canvas>
+              ></svg>
             } @else {
               <span class="sparkline" aria-hidden="true"></span>
             }
@@ -77,7 +77,7 @@ export class DeviceTileComponent {
   readonly nameChars = input(24);
   /**
    * The page is scrolling: a tile that has not drawn its sparklines yet waits until it holds
-   * still (a tile passing by creates no canvases); once drawn they stay.
+   * still (a tile passing by creates no sparklines); once drawn they stay.
    */
   readonly deferCharts = input(false);
   private chartsShown = false;

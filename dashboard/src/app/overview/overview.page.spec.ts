@@ -105,31 +105,31 @@ describe('OverviewPage', () => {
   it('shows the numbers of the first screen first, its sparklines once it has been up a moment', async () => {
     // Seen when the first number reaches the DOM (a microtask of the render that put it there),
     // so a slow machine cannot let the sparklines' timer run before the check.
-    let canvasesWithFirstNumber: number | null = null;
+    let sparklinesWithFirstNumber: number | null = null;
     const observer = new MutationObserver(() => {
-      if (canvasesWithFirstNumber === null && document.querySelector('.metric-value'))
-        canvasesWithFirstNumber = document.querySelectorAll('canvas').length;
+      if (sparklinesWithFirstNumber === null && document.querySelector('.metric-value'))
+        sparklinesWithFirstNumber = document.querySelectorAll('svg.sparkline').length;
     });
     observer.observe(document.body, { childList: true, subtree: true });
     const { el, settle } = await render();
     observer.disconnect();
-    expect(canvasesWithFirstNumber).toBe(0);
+    expect(sparklinesWithFirstNumber).toBe(0);
     await tick(200); // SCROLL_SETTLE_MS
     await settle();
-    expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
+    expect(el.querySelector('.tile[data-device-id="b-1"] svg.sparkline')).not.toBeNull();
   });
 
   it("draws the first screen's sparklines only once the tiles' own subscribe is answered", async () => {
-    // Its values go on screen first: ~140 canvases made meanwhile held the answer up (issue 11).
+    // Its values go on screen first: ~140 sparkline canvases made meanwhile held the answer up (issue 11).
     const { el, settle, answer } = await render(undefined, { answerTiles: false });
     await tick(400); // well past SCROLL_SETTLE_MS
     await settle();
     expect(el.querySelector('.tile[data-device-id="b-1"] .metric-value')).not.toBeNull();
-    expect(el.querySelector('canvas')).toBeNull();
+    expect(el.querySelector('svg.sparkline')).toBeNull();
     await answer();
     await tick(200); // SCROLL_SETTLE_MS after the answer
     await settle();
-    expect(el.querySelector('.tile[data-device-id="b-1"] canvas')).not.toBeNull();
+    expect(el.querySelector('.tile[data-device-id="b-1"] svg.sparkline')).not.toBeNull();
   });
 
   it('shows every device as a tile, sorted by name, with its latest value and unit', async () => {
@@ -143,21 +143,21 @@ describe('OverviewPage', () => {
   });
 
   it('gives a tile in the same place another device instead of making a new one', async () => {
-    // A row the scroller recycles keeps its tiles, links and canvases (scrolling cost, issue 11).
+    // A row the scroller recycles keeps its tiles, links and sparklines (scrolling cost, issue 11).
     const { fixture, el, tiles, settle } = await render();
     await tick(200); // the first screen's sparklines
     await settle();
     const first = el.querySelector('.tile') as HTMLElement;
-    const canvas = first.querySelector('canvas');
+    const sparkline = first.querySelector('svg.sparkline');
     expect(first.getAttribute('data-device-id')).toBe('b-1');
-    expect(canvas).not.toBeNull();
+    expect(sparkline).not.toBeNull();
     const input = el.querySelector('input[type=search]') as HTMLInputElement;
     input.value = 'pu';
     input.dispatchEvent(new Event('input'));
     await fixture.whenStable();
     expect(tiles()).toEqual(['p-1']);
     expect(el.querySelector('.tile')).toBe(first);
-    expect(first.querySelector('canvas')).toBe(canvas);
+    expect(first.querySelector('svg.sparkline')).toBe(sparkline);
     expect(first.getAttribute('href')).toBe('/devices/p-1');
     expect(first.querySelector('.tile-name')?.textContent).toContain('Pump');
     expect(first.querySelector('.metric-value')?.textContent?.trim()).toBe('20.00°C');

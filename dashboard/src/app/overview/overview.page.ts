@@ -128,7 +128,7 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
           </h2>
         } @else {
           <!-- By position: a row recycled by the scroller keeps its tiles and gives them other
-               devices (text and attributes change; no component, link or canvas is made). -->
+               devices (text and attributes change; no component, link or sparkline is made). -->
           @for (d of row.devices; track $index) {
             <app-device-tile
               [device]="d"
@@ -236,7 +236,7 @@ export class OverviewPage {
   /**
    * The tiles' own subscribe has been answered (or FIRST_CHARTS_MAX_WAIT_MS passed), then
    * SCROLL_SETTLE_MS. Until then tiles show their numbers only: the first paint and the first
-   * live values do not wait for ~35 tiles' 140 canvases, whose points come with that answer.
+   * live values do not wait for ~35 tiles' 140 sparklines, whose points come with that answer.
    */
   private readonly firstScreenSettled = signal(false);
   protected readonly deferCharts = computed(() => this.scrolling() || !this.firstScreenSettled());
@@ -269,7 +269,7 @@ export class OverviewPage {
       summary.release();
     });
     // The first screen's sparklines wait for the tiles' own subscribe to be answered: its values
-    // (newer than the summary's) go on screen before ~140 canvases are made, which held the
+    // (newer than the summary's) go on screen before ~140 sparklines are made, which held the
     // answer up behind them on a busy main thread (issue 11, first live tile).
     let firstScreen: ReturnType<typeof setTimeout> | null = null;
     let firstScreenCap: ReturnType<typeof setTimeout> | null = null;
