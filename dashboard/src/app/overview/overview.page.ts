@@ -39,7 +39,7 @@ import {
   tilesPerRow,
 } from './fleet-view';
 import { nameCharsFor } from './middle-ellipsis';
-import { RowHeightsScrollStrategy } from './row-scroll-strategy';
+import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
 
 /*
  * The fleet overview page: search, group filter, sort and group-by over the whole device store
@@ -67,7 +67,8 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
   selector: 'app-overview-page',
   imports: [DeviceTileComponent, ScrollingModule],
   providers: [
-    { provide: VIRTUAL_SCROLL_STRATEGY, useFactory: () => new RowHeightsScrollStrategy() },
+    // The first screen renders the rows in view only (buffer 0): see firstScreenSettled.
+    { provide: VIRTUAL_SCROLL_STRATEGY, useFactory: () => new RowHeightsScrollStrategy(0) },
   ],
   template: `
     <section class="toolbar" aria-label="Filters">
@@ -237,6 +238,8 @@ export class OverviewPage {
    * The tiles' own subscribe has been answered (or FIRST_CHARTS_MAX_WAIT_MS passed), then
    * SCROLL_SETTLE_MS. Until then tiles show their numbers only: the first paint and the first
    * live values do not wait for ~35 tiles' 140 sparklines, whose points come with that answer.
+   * Nor for the rows beyond the screen: the scroller renders its buffer (BUFFER_PX each way,
+   * two more rows of tiles at 1080 px) from then on.
    */
   private readonly firstScreenSettled = signal(false);
   protected readonly deferCharts = computed(() => this.scrolling() || !this.firstScreenSettled());
@@ -303,6 +306,9 @@ export class OverviewPage {
       destroyRef.onDestroy(() => ranges.unsubscribe());
     });
     effect(() => this.strategy.setHeights(rowHeights(this.rows())));
+    effect(() => {
+      if (this.firstScreenSettled()) this.strategy.setBuffer(BUFFER_PX);
+    });
     // Tiles per row follow the page width: re-measure (and re-chunk) on every resize.
     const measure = () => this.width.set(this.host.nativeElement.clientWidth);
     afterNextRender(measure);

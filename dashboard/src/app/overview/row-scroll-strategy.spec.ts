@@ -1,4 +1,5 @@
-import { rowOffsets, rowsInView } from './row-scroll-strategy';
+import type { CdkVirtualScrollViewport, ListRange } from '@angular/cdk/scrolling';
+import { BUFFER_PX, RowHeightsScrollStrategy, rowOffsets, rowsInView } from './row-scroll-strategy';
 
 describe('rowsInView', () => {
   const offsets = rowOffsets([48, 212, 212, 212, 48, 212, 212]);
@@ -26,5 +27,34 @@ describe('rowsInView', () => {
 
   it('has nothing to render without rows', () => {
     expect(rowsInView(rowOffsets([]), 0, 900)).toEqual({ start: 0, end: 0 });
+  });
+});
+
+describe('RowHeightsScrollStrategy', () => {
+  /** A viewport 900 px high at the top of 20 rows of 212 px: what the strategy asks it to render. */
+  function viewport() {
+    const rendered: ListRange[] = [];
+    const fake = {
+      setTotalContentSize: () => undefined,
+      measureScrollOffset: () => 0,
+      getViewportSize: () => 900,
+      getDataLength: () => 20,
+      setRenderedRange: (r: ListRange) => rendered.push(r),
+      setRenderedContentOffset: () => undefined,
+    };
+    return { fake: fake as unknown as CdkVirtualScrollViewport, rendered };
+  }
+
+  it('renders the rows in view only until it is given a buffer (the first screen)', () => {
+    const strategy = new RowHeightsScrollStrategy(0);
+    const { fake, rendered } = viewport();
+    strategy.attach(fake);
+    strategy.setHeights(new Array<number>(20).fill(212));
+    expect(rendered.at(-1)).toEqual({ start: 0, end: 5 }); // 900 px: rows 0–4
+    strategy.setBuffer(BUFFER_PX);
+    expect(rendered.at(-1)).toEqual({ start: 0, end: 7 }); // 1,300 px: rows 0–6
+    const asked = rendered.length;
+    strategy.setBuffer(BUFFER_PX); // unchanged: nothing re-rendered
+    expect(rendered).toHaveLength(asked);
   });
 });

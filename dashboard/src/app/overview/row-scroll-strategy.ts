@@ -10,7 +10,7 @@ import { Subject, distinctUntilChanged } from 'rxjs';
  */
 
 /** Extra pixels rendered above and below the viewport, so a fast scroll does not show blanks. */
-const BUFFER_PX = 400;
+export const BUFFER_PX = 400;
 
 /** Running offsets: `offsets[i]` is where row `i` starts, `offsets[n]` the total height. */
 export function rowOffsets(heights: readonly number[]): number[] {
@@ -51,6 +51,19 @@ export class RowHeightsScrollStrategy implements VirtualScrollStrategy {
   readonly scrolledIndexChange = this.index.pipe(distinctUntilChanged());
   private viewport: CdkVirtualScrollViewport | null = null;
   private offsets: number[] = [0];
+
+  /** `bufferPx`: rendered beyond the viewport each way (see {@link setBuffer}). */
+  constructor(private bufferPx = BUFFER_PX) {}
+
+  /**
+   * Render `px` beyond the viewport each way from now on. The overview starts at 0, so its first
+   * screen creates only the tiles a person sees, and widens it once that screen is live.
+   */
+  setBuffer(px: number): void {
+    if (px === this.bufferPx) return;
+    this.bufferPx = px;
+    this.update();
+  }
 
   /** New rows: call with their heights whenever the rows change. */
   setHeights(heights: readonly number[]): void {
@@ -95,7 +108,7 @@ export class RowHeightsScrollStrategy implements VirtualScrollStrategy {
     viewport.setTotalContentSize(this.offsets[this.offsets.length - 1]);
     const offsets = this.offsets;
     const scrollTop = viewport.measureScrollOffset();
-    const range = rowsInView(offsets, scrollTop, viewport.getViewportSize());
+    const range = rowsInView(offsets, scrollTop, viewport.getViewportSize(), this.bufferPx);
     // The rows may not have reached the viewport yet: never render past what it holds.
     const end = Math.min(range.end, viewport.getDataLength());
     viewport.setRenderedRange({ start: Math.min(range.start, end), end });
