@@ -1,5 +1,13 @@
-import { FLEET_ROOM, Reading, SubscribeAck, deviceRoom, groupRoom } from '@pulse/protocol';
+import {
+  FLEET_ROOM,
+  Reading,
+  SubscribeAck,
+  decodeFleetSummary,
+  deviceRoom,
+  groupRoom,
+} from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { HistoryService } from '../history/history.service';
 import { RawJson } from './ack-encoder';
 import { LiveEmitter } from './live-emitter';
@@ -9,6 +17,7 @@ import {
   LiveSubscriptionService,
   MAX_ROOMS_PER_SOCKET,
   RoomMembership,
+  SubscribeAnswer,
 } from './live-subscription.service';
 
 // Real registry and history (in memory); the socket's rooms are a plain set.
@@ -43,6 +52,30 @@ describe('LiveSubscriptionService', () => {
     history = new HistoryService({ HISTORY_WINDOW_MS: 3_600_000, HISTORY_MAX_POINTS: 10_000 });
     sut = new LiveSubscriptionService({ HISTORY_WINDOW_MS: 60_000 }, registry, history);
     rooms = new Set();
+  });
+
+  it('encodes the unscoped fleet summary once per push interval, for every screen that asks', () => {
+    feed('d1', 3, 'hall');
+    feed('d2', 3, 'yard');
+    const summary = new FleetSummaryService(registry);
+    sut = new LiveSubscriptionService({ HISTORY_WINDOW_MS: 60_000 }, registry, history, summary);
+    const ask = (scope: string[] | null) =>
+      sut.subscribe(membership, { summary: true, history: false }, scope) as SubscribeAnswer;
+    const first = ask(null);
+    const second = ask(null);
+    if (!first.ok || !second.ok) throw new Error('refused');
+    expect(first.summary).toBeInstanceOf(RawJson);
+    expect(second.summary).toBe(first.summary);
+    // The text is the wire form a screen decodes, with every device and its points counted.
+    const text = first.summary as RawJson;
+    const decoded = decodeFleetSummary(JSON.parse(text.json));
+    expect(decoded?.devices.map((d) => d[0]).sort()).toEqual(['d1', 'd2']);
+    expect(text.points).toBe(2);
+    // A scoped caller (a wall screen's token) gets a summary of its groups, its own.
+    const scoped = ask(['hall']);
+    if (!scoped.ok) throw new Error(scoped.error);
+    expect(scoped.summary).not.toBeInstanceOf(RawJson);
+    expect(decodeFleetSummary(scoped.summary)?.devices.map((d) => d[0])).toEqual(['d1']);
   });
 
   it('joins the device, group and fleet rooms and acknowledges with their devices and history', () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   DeviceInfo,
   FLEET_ROOM,
+  FleetSummaryWire,
   MetricSeries,
   SUMMARY_ROOM,
   SubscribeAck,
@@ -42,7 +43,10 @@ type SubscribeAckOk = Extract<SubscribeAck, { ok: true }>;
  */
 export type SubscribeAnswer =
   | SubscribeAck
-  | (Omit<SubscribeAckOk, 'history'> & { history: MetricSeries[] | RawJson });
+  | (Omit<SubscribeAckOk, 'history' | 'summary'> & {
+      history: MetricSeries[] | RawJson;
+      summary?: FleetSummaryWire | RawJson;
+    });
 
 /** The rooms a socket is in (without its own id room) and where a join/leave lands. */
 export interface RoomMembership {
@@ -70,6 +74,13 @@ export class LiveSubscriptionService {
    * snapshot taken before a room emptied is let go (see {@link generation}).
    */
   private roomsEmptied = 0;
+  /**
+   * The unscoped fleet summary as JSON text, by the wire object it encodes. That object is one
+   * per push interval (FleetSummary.wireSnapshot), so every screen asking within it gets the
+   * same text: 10,000 devices are ~590 kB that Socket.IO would otherwise walk and stringify
+   * per acknowledgement. Weak: an interval's text goes with its object.
+   */
+  private readonly summaryTexts = new WeakMap<FleetSummaryWire, RawJson>();
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'HISTORY_WINDOW_MS'>,
@@ -164,13 +175,30 @@ export class LiveSubscriptionService {
     const rooms = [...membership.current()];
     const base = { ok: true as const, serverTime, devices: [...devices.values()], rooms };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
-    const summaryWire = summary ? { summary: summary.wireSnapshot(scope, serverTime) } : {};
+    const summaryWire = summary ? { summary: this.summaryOf(summary, scope, serverTime) } : {};
     const answer = (series: MetricSeries[] | RawJson): SubscribeAnswer => ({
       ...base,
       history: series,
       ...summaryWire,
     });
     return history instanceof Promise ? history.then(answer) : answer(history);
+  }
+
+  /** The summary for the acknowledgement: the unscoped one encoded once per push interval. */
+  private summaryOf(
+    summary: FleetSummaryService,
+    scope: readonly string[] | null,
+    at: number,
+  ): FleetSummaryWire | RawJson {
+    const wire = summary.wireSnapshot(scope, at);
+    if (scope !== null) return wire; // built for this caller alone
+    let text = this.summaryTexts.get(wire);
+    if (!text) {
+      // About a point per value it carries (10,000 devices × 4: 40,000), for the ack budget.
+      text = RawJson.of(wire, wire.devices.length * Math.max(1, wire.metrics.length));
+      this.summaryTexts.set(wire, text);
+    }
+    return text;
   }
 
   /** Subscribes that encoded a history snapshot, and those that reused one (stats). */

@@ -296,8 +296,14 @@ export class LiveGateway
         points += ack.history.points;
         this.charged.add(ack.history);
       }
-      // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000).
-      if (ack.summary)
+      // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000);
+      // the unscoped one is encoded once per push interval and counts once, like a snapshot.
+      if (ack.summary instanceof RawJson) {
+        if (!this.charged.has(ack.summary)) {
+          points += ack.summary.points;
+          this.charged.add(ack.summary);
+        }
+      } else if (ack.summary)
         points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);
       this.ackBudget.spend(points);
     }
