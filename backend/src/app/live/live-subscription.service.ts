@@ -194,8 +194,7 @@ export class LiveSubscriptionService {
     if (scope !== null) return wire; // built for this caller alone
     let text = this.summaryTexts.get(wire);
     if (!text) {
-      // About a point per value it carries (10,000 devices × 4: 40,000), for the ack budget.
-      text = RawJson.of(wire, wire.devices.length * Math.max(1, wire.metrics.length));
+      text = RawJson.of(wire, summaryPoints(wire));
       this.summaryTexts.set(wire, text);
     }
     return text;
@@ -306,6 +305,11 @@ function collect(
   return parts.every((part) => Array.isArray(part))
     ? join(parts as MetricSeries[][])
     : Promise.all(parts).then(join);
+}
+
+/** What a fleet summary costs the ack budget: about a point per value (10,000 devices × 4: 40,000). */
+export function summaryPoints(wire: FleetSummaryWire): number {
+  return wire.devices.length * Math.max(1, wire.metrics.length);
 }
 
 /** History points in `history` (what an ack's history costs the ack budget). */

@@ -25,6 +25,7 @@ import {
   pointsOf,
   RoomMembership,
   SubscribeAnswer,
+  summaryPoints,
 } from './live-subscription.service';
 import { RawJson } from './ack-encoder';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
@@ -70,7 +71,7 @@ export class LiveGateway
   private readonly disconnects = new Map<string, number>();
   /** Paces history in subscribe acks (refill storms); see AckBudget. */
   private readonly ackBudget = new AckBudget();
-  /** Shared history snapshots already counted against the ack budget (encoded once). */
+  /** Shared ack parts (history snapshots, the fleet summary) already counted against the ack budget. */
   private readonly charged = new WeakSet<RawJson>();
   /** Per socket, the subscribe answer still being read from the store: the next waits for it. */
   private readonly answering = new WeakMap<LiveSocket, Promise<void>>();
@@ -289,25 +290,22 @@ export class LiveGateway
 
   private count(ack: SubscribeAnswer): SubscribeAnswer {
     if (ack.ok) {
-      let points = 0;
-      // A snapshot shared by identical subscribes is encoded once: its points count once.
-      if (!(ack.history instanceof RawJson)) points += pointsOf(ack.history);
-      else if (!this.charged.has(ack.history)) {
-        points += ack.history.points;
-        this.charged.add(ack.history);
-      }
-      // A fleet summary costs about a point per value it carries (10,000 devices × 4: 40,000);
-      // the unscoped one is encoded once per push interval and counts once, like a snapshot.
-      if (ack.summary instanceof RawJson) {
-        if (!this.charged.has(ack.summary)) {
-          points += ack.summary.points;
-          this.charged.add(ack.summary);
-        }
-      } else if (ack.summary)
-        points += ack.summary.devices.length * Math.max(1, ack.summary.metrics.length);
+      let points = this.cost(ack.history, pointsOf);
+      if (ack.summary) points += this.cost(ack.summary, summaryPoints);
       this.ackBudget.spend(points);
     }
     return ack;
+  }
+
+  /**
+   * What one part of an ack costs the budget. A part encoded once and shared (a history snapshot
+   * of identical subscribes, the unscoped fleet summary of one push interval) counts once.
+   */
+  private cost<T>(part: T | RawJson, points: (part: T) => number): number {
+    if (!(part instanceof RawJson)) return points(part);
+    if (this.charged.has(part)) return 0;
+    this.charged.add(part);
+    return part.points;
   }
 
   /** `by` is the signed-in user (guardEvents let only operators through); a body `by` is ignored. */
