@@ -243,6 +243,14 @@ export interface CrossGatewayStats {
   catchUpsCapped: number;
   catchUpsSkipped: number;
   remembered: number;
+  /**
+   * Peers seen departing; their stored readings of the last seconds this gateway's screens lacked,
+   * read back and handed to them; refills cut at a limit (docs/limits.md); refills that failed.
+   */
+  lostPeers?: number;
+  lostPeerReadings?: number;
+  lostPeerCapped?: number;
+  lostPeerFailures?: number;
 }
 
 /**

@@ -28,6 +28,8 @@ export class HistoryReader {
   private readonly shared = new SharedReads();
   /** With a shared ingest, the store answers up to this long before now (else null). */
   private readonly lagMs: number | null;
+  /** When a peer was last seen departing (see {@link peerDeparted}). */
+  private departedAt = -Infinity;
 
   constructor(
     @Inject(CONFIG)
@@ -50,7 +52,19 @@ export class HistoryReader {
    */
   private edgeOf(deviceId: string, metric: string, now: number): number {
     const edge = this.recent.edge(deviceId, metric);
-    return this.lagMs === null ? edge : Math.max(edge, now - this.lagMs);
+    if (this.lagMs === null) return edge;
+    return Math.max(edge, now - this.lagMs, Math.min(this.departedAt, now));
+  }
+
+  /**
+   * A peer was seen departing at `at` (LostPeerRefill): by then the store holds everything that
+   * peer will ever write itself (its journal comes to the window with the drain), and no window
+   * holds its last storeLagMs, nor will it send a catch-up. For the next storeLagMs the store
+   * answers up to `at`, with this gateway's share not stored yet from the window (as for late
+   * readings), so a chart opened now gets the departed share.
+   */
+  peerDeparted(at: number): void {
+    this.departedAt = Math.max(this.departedAt, at);
   }
 
   /**

@@ -104,6 +104,26 @@ describe('HistoryReader with a shared ingest (several gateways)', () => {
     expect(new Set(got).size).toBe(got.length); // one point per ts where both hold it
   });
 
+  it("answers a departed peer's share of the last lag span from the store once its departure is seen", async () => {
+    const { reader, all, peers } = await split(shared);
+    // The peer stored its whole share, then died: no catch-up from it, and no window holds it.
+    await stored(peers.filter((r) => r.ts >= T - storeLagMs(shared)));
+    const query = () => reader.query('d1', T - 60_000, Infinity, 10_000, undefined, 'spread');
+    const before = await times(query());
+    expect(before.length).toBeLessThan(all.length); // its last span missing
+    reader.peerDeparted(T);
+    const got = await times(query());
+    expect(got).toEqual(all); // ours from the window (not stored yet), its from the store
+    // Once the lag has passed our writer has stored our share too: the usual split again.
+    await stored(
+      all
+        .filter((ts) => ts >= T - storeLagMs(shared) && (ts / 1000) % 2 === 0)
+        .map((ts) => reading(ts, ts % 7)),
+    );
+    jest.setSystemTime(T + storeLagMs(shared));
+    expect(await times(query())).toEqual(all);
+  });
+
   it('forgets what came in lately once two lag spans have passed (the store has it by then)', () => {
     const recent = new HistoryService(shared);
     recent.record('d1', [reading(T - 30_000, 1)]);

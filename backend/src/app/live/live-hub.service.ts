@@ -204,20 +204,40 @@ export class LiveHubService implements LivePublisher {
   publishReadings(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed) return;
     this.summary?.applyReadings(deviceId, readings);
+    this.queueForRooms(this.buffers, deviceId, group, readings);
+  }
+
+  /**
+   * Readings of one device that this gateway's screens may lack (a departed peer's share, read
+   * back from the store: LostPeerRefill): to this gateway's members only, flushed like a peer's
+   * relayed batch. Not passed to the other gateways (each survivor refills its own screens), nor
+   * to the fleet summary (older than what it holds).
+   */
+  publishLocal(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
+    if (this.closed || readings.length === 0) return;
+    this.queueForRooms(this.relayed, deviceId, group, readings);
+  }
+
+  private queueForRooms(
+    target: Map<string, RoomBuffer>,
+    deviceId: string,
+    group: string | undefined,
+    readings: readonly Reading[],
+  ): void {
     let queued = false;
     if (this.fanOut.hasMembers(FLEET_ROOM)) {
-      this.enqueue(this.buffers, FLEET_ROOM, NO_EXCEPT, readings);
+      this.enqueue(target, FLEET_ROOM, NO_EXCEPT, readings);
       queued = true;
     }
     const groupName = group ? groupRoom(group) : null;
     if (groupName && this.fanOut.hasMembers(groupName)) {
-      this.enqueue(this.buffers, groupName, EXCEPT_FLEET, readings);
+      this.enqueue(target, groupName, EXCEPT_FLEET, readings);
       queued = true;
     }
     const deviceName = deviceRoom(deviceId);
     if (this.fanOut.hasMembers(deviceName)) {
       this.enqueue(
-        this.buffers,
+        target,
         deviceName,
         groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET,
         readings,

@@ -14,6 +14,7 @@ import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
 import { takeHandshakeCookie } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
+import { LostPeerRefill } from './lost-peer-refill';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
@@ -93,6 +94,8 @@ export class LiveGateway
     @Optional() private readonly peers?: LiveRedis,
     /** Where flushed batches go; its cross-gateway counters in the stats (with REDIS_URL). */
     @Optional() @Inject(READINGS_FAN_OUT) private readonly fanOut?: ReadingsFanOut,
+    /** A departed peer's stored share read back for this gateway's screens: its counters. */
+    @Optional() private readonly refill?: LostPeerRefill,
   ) {}
 
   /**
@@ -168,7 +171,10 @@ export class LiveGateway
       conflation: this.lag.conflation(),
       gatewayLoad: this.load?.stats(),
       summary: this.summaryPush?.stats(),
-      crossGateway: this.fanOut instanceof CrossGatewayFanOut ? this.fanOut.stats() : undefined,
+      crossGateway:
+        this.fanOut instanceof CrossGatewayFanOut
+          ? { ...this.fanOut.stats(), ...this.refill?.stats() }
+          : undefined,
     };
   }
 

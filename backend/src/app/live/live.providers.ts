@@ -11,6 +11,7 @@ import { LiveGateway } from './live.gateway';
 import { SummaryPush } from './summary-push';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { LiveRedis } from './live-redis.repository';
+import { LostPeerRefill } from './lost-peer-refill';
 import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
@@ -41,6 +42,7 @@ export const LIVE_PROVIDERS: Provider[] = [
     inject: [LiveRedis, LocalReadingsFanOut, LiveEmitter, PeerCatchUp],
   },
   LiveHubService,
+  LostPeerRefill,
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
   LiveSubscriptionService,
   LiveGateway,

@@ -1,0 +1,164 @@
+import { FLEET_ROOM, Reading } from '@pulse/protocol';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryService } from '../history/history.service';
+import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from '../history/sqlite-history.store';
+import type { MembershipListener } from '../ownership/device-ownership.service';
+import { LostPeerRefill, REFILL_MAX_SERIES } from './lost-peer-refill';
+
+// A real window, registry and SQLite store (the shared store of several gateways); the hub and
+// the rooms are recorded. "Here" ingested even seconds, the departed peer odd ones and stored them.
+describe('LostPeerRefill', () => {
+  const config = {
+    HISTORY_WINDOW_MS: 3_600_000,
+    HISTORY_MAX_POINTS: 100_000,
+    HISTORY_FLUSH_MS: 500,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    MQTT_URL: 'mqtt://127.0.0.1',
+  };
+  let dir: string;
+  let store: SqliteHistoryStore;
+  let history: HistoryService;
+  let registry: DeviceRegistryService;
+  let rooms: string[];
+  let published: { deviceId: string; group: string | undefined; readings: Reading[] }[];
+  let listener: MembershipListener | null;
+  let departures: number[];
+  let sut: LostPeerRefill;
+  const now = Date.now();
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-refill-'));
+    store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await store.open();
+    history = new HistoryService(config);
+    registry = new DeviceRegistryService({ MAX_DEVICES: 20_000 });
+    rooms = [];
+    published = [];
+    listener = null;
+    departures = [];
+    sut = new LostPeerRefill(
+      config,
+      history,
+      registry,
+      { readingsRooms: () => rooms },
+      {
+        publishLocal: (deviceId, group, readings) =>
+          published.push({ deviceId, group, readings: [...readings] }),
+      },
+      { enabled: true, self: 'gw-a', onChange: (l) => (listener = l) },
+      store,
+      { peerDeparted: (at) => departures.push(at) },
+    );
+    sut.onModuleInit();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `deviceId`'s last 8 s: even seconds ingested here (window), odd ones by the peer (store). */
+  async function shared(deviceId: string, group?: string): Promise<number[]> {
+    if (group) registry.applyMeta(deviceId, { group }, now - 20_000);
+    const peer = {
+      deviceIds: [] as string[],
+      metrics: [] as string[],
+      ts: [] as number[],
+      values: [] as number[],
+    };
+    const times: number[] = [];
+    for (let i = 8; i >= 1; i--) {
+      const ts = now - i * 1000;
+      times.push(ts);
+      if (i % 2 === 0) {
+        const readings: Reading[] = [{ deviceId, ts, values: { t: i, h: 40 } }];
+        registry.applyReadings(deviceId, readings, ts);
+        history.record(deviceId, readings);
+      } else
+        for (const [metric, value] of [
+          ['t', i],
+          ['h', 40],
+        ] as const) {
+          peer.deviceIds.push(deviceId);
+          peer.metrics.push(metric);
+          peer.ts.push(ts);
+          peer.values.push(value);
+        }
+    }
+    await store.write(peer);
+    return times;
+  }
+  /** The peer's share of `times` (odd seconds back: the second entry, the fourth, …). */
+  const peerShare = (times: number[]) => times.filter((_, k) => k % 2 === 1);
+  const depart = () => sut.departed(['gw-b'], Date.now());
+
+  it("hands the screens of a watched device the peer's stored share the window lacked, and keeps it", async () => {
+    const times = await shared('d1', 'hall');
+    await shared('d2');
+    rooms = ['device:d1'];
+    await depart();
+
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ deviceId: 'd1', group: 'hall' });
+    expect(published[0].readings.map((r) => r.ts)).toEqual(peerShare(times));
+    expect(published[0].readings[0].values).toEqual({ t: 7, h: 40 });
+    const [t] = history.query('d1', -Infinity, Infinity, Infinity, ['t']);
+    expect(t.t).toEqual(times); // whole in the window now
+    expect(sut.stats()).toMatchObject({ lostPeers: 1, lostPeerReadings: 4, lostPeerCapped: 0 });
+  });
+
+  it('covers the devices of watched groups and of the fleet, each once, and nothing unwatched', async () => {
+    await shared('d1', 'hall');
+    await shared('d2', 'hall');
+    await shared('d3', 'yard');
+    rooms = ['group:hall', 'device:d1'];
+    await depart();
+    expect(published.map((p) => p.deviceId).sort()).toEqual(['d1', 'd2']);
+
+    published = [];
+    rooms = [FLEET_ROOM, 'group:hall'];
+    await depart();
+    // d1 and d2 hold their share now: only the yard's device was lacking.
+    expect(published.map((p) => p.deviceId)).toEqual(['d3']);
+  });
+
+  it('refills when a peer departs, not when one joins or this gateway itself leaves, and hands nothing twice', async () => {
+    await shared('d1');
+    rooms = ['device:d1'];
+    listener?.(['gw-a'], ['gw-a', 'gw-b']);
+    listener?.(['gw-a', 'gw-b'], ['gw-b']);
+    await sut.settled();
+    expect(published).toEqual([]);
+    listener?.(['gw-a', 'gw-b'], ['gw-a']);
+    await sut.settled();
+    expect(published).toHaveLength(1);
+    await depart();
+    expect(published).toHaveLength(1);
+    expect(sut.stats().lostPeers).toBe(2);
+    expect(departures).toHaveLength(2); // the reader told at each, for charts opened later
+  });
+
+  it('reads at most REFILL_MAX_SERIES series for one departure, and counts the cut', async () => {
+    const many = REFILL_MAX_SERIES / 2 + 1; // two metrics each
+    const batch = {
+      deviceIds: [] as string[],
+      metrics: [] as string[],
+      ts: [] as number[],
+      values: [] as number[],
+    };
+    for (let d = 0; d < many; d++)
+      for (const metric of ['t', 'h']) {
+        batch.deviceIds.push(`m${d}`);
+        batch.metrics.push(metric);
+        batch.ts.push(now - 1000);
+        batch.values.push(d);
+      }
+    await store.write(batch);
+    rooms = Array.from({ length: many }, (_, d) => `device:m${d}`);
+    await depart();
+    expect(published).toHaveLength(many - 1);
+    expect(sut.stats()).toMatchObject({ lostPeerCapped: 1, lostPeerReadings: many - 1 });
+  });
+});

@@ -1,0 +1,190 @@
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { FLEET_ROOM } from '@pulse/protocol';
+import { CONFIG, Config, sharesIngest } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryReader } from '../history/history-reader.service';
+import { HISTORY_STORE, HistoryStore } from '../history/history-store';
+import { HistoryService, storeLagMs } from '../history/history.service';
+import { ReadingFold } from '../history/reading-fold';
+import { DeviceOwnership, HEARTBEAT_MS, LEASE_TTL_MS } from '../ownership/device-ownership.service';
+import { LiveEmitter } from './live-emitter';
+import { LiveHubService } from './live-hub.service';
+import { INTEREST_REPEAT_MS } from './room-interest';
+
+/** Series (device × metric) one departure reads from the store at most; beyond it, counted. */
+export const REFILL_MAX_SERIES = 2_000;
+/** Rows one series read takes at most (the span is seconds: 2,000 rows is a device at 200 Hz). */
+export const REFILL_MAX_ROWS = 2_000;
+/** Readings one departure hands to the screens at most; beyond it, counted. */
+export const REFILL_MAX_READINGS = 50_000;
+
+/** What the refill reads of the window and the registry (fakes in the unit spec). */
+export type RefillWindow = Pick<HistoryService, 'metricsOf' | 'query' | 'remember'>;
+export type RefillRegistry = Pick<DeviceRegistryService, 'has' | 'groupOf' | 'inGroup' | 'list'>;
+
+/**
+ * Several gateways sharing the ingest: a peer that departs (SIGKILL, its lease lapsed; or a clean
+ * stop) sends no more catch-ups (PeerCatchUp), and what it ingested and stored in its last
+ * storeLagMs is in no survivor's window. A screen that moved here from it was answered without
+ * that share (the window answers the last storeLagMs), and what the peer had flushed to it but
+ * it had not yet read (a websocket's queue, a long-poll not yet made) went down with the peer.
+ *
+ * So on each departure this gateway reads that span back from the store for the devices its
+ * screens watch (device rooms first, then groups, then the fleet), keeps in its window what the
+ * window lacked, and hands those readings to its own rooms like a peer's relayed batch: clients
+ * keep one point per ts and place a late one where it belongs. Charts opened on rooms nobody here
+ * watched get that share from the store (HistoryReader.peerDeparted). The span reaches back a lease, a
+ * heartbeat and a catch-up span before the departure was seen. What the peer acknowledged and
+ * never stored comes from its journal (SessionDrain), what the broker held for it from its session.
+ *
+ * Owns the departure's store read and the choice of what to refill; must not send to sockets
+ * (the hub flushes) nor decide membership (DeviceOwnership).
+ */
+@Injectable()
+export class LostPeerRefill implements OnModuleInit {
+  private readonly logger = new Logger('LostPeerRefill');
+  private readonly counts = { lostPeers: 0, readings: 0, capped: 0, failures: 0 };
+  private readonly spanMs: number;
+  /** One departure's refill after the other. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(CONFIG)
+    private readonly config: Pick<Config, 'HISTORY_FLUSH_MS'> &
+      Partial<Pick<Config, 'REDIS_URL' | 'MQTT_URL'>>,
+    @Inject(HistoryService) private readonly window: RefillWindow,
+    @Inject(DeviceRegistryService) private readonly registry: RefillRegistry,
+    @Inject(LiveEmitter) private readonly rooms: Pick<LiveEmitter, 'readingsRooms'>,
+    @Inject(LiveHubService) private readonly hub: Pick<LiveHubService, 'publishLocal'>,
+    @Optional()
+    @Inject(DeviceOwnership)
+    private readonly ownership?: Pick<DeviceOwnership, 'enabled' | 'self' | 'onChange'>,
+    @Optional() @Inject(HISTORY_STORE) private readonly store?: HistoryStore,
+    /** Answers charts opened from now on with the departed share from the store. */
+    @Optional()
+    @Inject(HistoryReader)
+    private readonly reader?: Pick<HistoryReader, 'peerDeparted'>,
+  ) {
+    this.spanMs = LEASE_TTL_MS + HEARTBEAT_MS + storeLagMs(config) + INTEREST_REPEAT_MS + 1_000;
+  }
+
+  onModuleInit(): void {
+    const { ownership, store } = this;
+    if (!ownership?.enabled || !store || !sharesIngest(this.config)) return;
+    ownership.onChange((previous, current) => {
+      const gone = previous.filter((m) => m !== ownership.self && !current.includes(m));
+      if (gone.length > 0) void this.departed(gone, Date.now());
+    });
+  }
+
+  /** Peers seen departing at `at`: one refill for them all, after any still running. */
+  departed(peers: readonly string[], at: number): Promise<void> {
+    this.counts.lostPeers += peers.length;
+    this.reader?.peerDeparted(at);
+    const store = this.store;
+    if (!store) return this.queue;
+    this.queue = this.queue.then(() =>
+      this.refill(store, at - this.spanMs).catch((error: Error) => {
+        this.counts.failures++;
+        this.logger.warn(
+          `the share of ${peers.join(', ')} not read back for the screens: ${error.message}`,
+        );
+      }),
+    );
+    return this.queue;
+  }
+
+  /** Resolves when the refills asked so far are done. */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Departed peers refilled for, readings handed to the screens, refills cut short, failures. */
+  stats(): {
+    lostPeers: number;
+    lostPeerReadings: number;
+    lostPeerCapped: number;
+    lostPeerFailures: number;
+  } {
+    const { lostPeers, readings, capped, failures } = this.counts;
+    return {
+      lostPeers,
+      lostPeerReadings: readings,
+      lostPeerCapped: capped,
+      lostPeerFailures: failures,
+    };
+  }
+
+  private async refill(store: HistoryStore, from: number): Promise<void> {
+    let series = 0;
+    let handed = 0;
+    let capped = false;
+    for (const deviceId of this.watchedDevices()) {
+      if (series >= REFILL_MAX_SERIES || handed >= REFILL_MAX_READINGS) {
+        capped = true;
+        break;
+      }
+      let metrics = this.window.metricsOf(deviceId);
+      if (metrics.length === 0) metrics = await store.metricsOf(deviceId);
+      const fold = new ReadingFold();
+      for (const metric of metrics) {
+        if (series >= REFILL_MAX_SERIES) {
+          capped = true;
+          break;
+        }
+        series++;
+        const rows = await store.readRaw(
+          deviceId,
+          metric,
+          from,
+          Number.MAX_SAFE_INTEGER,
+          REFILL_MAX_ROWS,
+        );
+        if (rows.ts.length >= REFILL_MAX_ROWS) capped = true;
+        // Read after the await: what arrived meanwhile is not handed twice.
+        const [held] = this.window.query(deviceId, from, Infinity, Infinity, [metric]);
+        const have = new Set(held?.t ?? []);
+        for (let i = 0; i < rows.ts.length; i++)
+          if (!have.has(rows.ts[i])) fold.add(deviceId, rows.ts[i], metric, rows.values[i]);
+      }
+      let missing = fold.readingsOf(deviceId);
+      if (handed + missing.length > REFILL_MAX_READINGS) {
+        missing = missing.slice(missing.length - (REFILL_MAX_READINGS - handed));
+        capped = true;
+      }
+      if (missing.length > 0) {
+        if (this.registry.has(deviceId)) this.window.remember(deviceId, missing);
+        this.hub.publishLocal(deviceId, this.registry.groupOf(deviceId), missing);
+        handed += missing.length;
+      }
+    }
+    this.counts.readings += handed;
+    if (capped) this.counts.capped++;
+    if (handed > 0)
+      this.logger.log(
+        `a gateway departed: ${handed} of its stored readings handed to this gateway's screens`,
+      );
+  }
+
+  /** The devices of this gateway's readings rooms: single devices first, then groups, the fleet. */
+  private *watchedDevices(): Generator<string> {
+    const rooms = this.rooms.readingsRooms();
+    const seen = new Set<string>();
+    const once = function* (ids: Iterable<string>): Generator<string> {
+      for (const id of ids)
+        if (!seen.has(id)) {
+          seen.add(id);
+          yield id;
+        }
+    };
+    const devices: string[] = [];
+    const groups: string[] = [];
+    for (const room of rooms) {
+      if (room.startsWith('device:')) devices.push(room.slice('device:'.length));
+      else if (room.startsWith('group:')) groups.push(room.slice('group:'.length));
+    }
+    yield* once(devices);
+    for (const group of groups) yield* once(this.registry.inGroup(group).map((d) => d.deviceId));
+    if (rooms.includes(FLEET_ROOM)) yield* once(this.registry.list().map((d) => d.deviceId));
+  }
+}
