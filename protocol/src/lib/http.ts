@@ -185,6 +185,11 @@ export interface IngestStats {
     /** Readings frames written through engine.io (long-polling, or packets already queued). */
     engineWrites?: number;
     /**
+     * Subscribe answers with a shared encoded part (history, fleet summary) written as a frame of
+     * their own straight to a websocket's TCP socket; the others went through socket.io.
+     */
+    directAcks?: number;
+    /**
      * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
      * those left out at the limit (PEER_ALERTS_MAX).
      */

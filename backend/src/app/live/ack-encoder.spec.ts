@@ -1,5 +1,5 @@
 import { Decoder, Encoder, Packet, PacketType } from 'socket.io-parser';
-import { RawJson, SplicingEncoder } from './ack-encoder';
+import { ackPieces, RawJson, SplicingEncoder } from './ack-encoder';
 
 // The wire must not change: what the splicing encoder writes is what socket.io's own encoder
 // writes for the same value, and socket.io's own decoder reads it back.
@@ -49,5 +49,22 @@ describe('SplicingEncoder', () => {
     expect(new SplicingEncoder().encode(binary)).toEqual(new Encoder().encode(binary));
     const plain = ack(history);
     expect(new SplicingEncoder().encode(plain)).toEqual(new Encoder().encode(plain));
+  });
+
+  it('gives the same answer in pieces for a direct write, each snapshot as its one shared buffer', () => {
+    const snapshot = RawJson.of(history, 6);
+    const summary = RawJson.of({ v: 2, devices: ['é'] });
+    const packet = ack(snapshot);
+    (packet.data[0] as Record<string, unknown>)['summary'] = summary;
+    const pieces = ackPieces(packet.data);
+    const [plain] = new Encoder().encode({
+      ...packet,
+      data: [{ ...packet.data[0], history, summary: { v: 2, devices: ['é'] } }],
+    });
+    // What follows the packet header (`3/live,7`) is the pieces, joined.
+    const joined = Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    expect(joined.toString('utf8')).toBe((plain as string).slice('3/live,7'.length));
+    expect(pieces.filter((p) => Buffer.isBuffer(p))).toEqual([snapshot.bytes, summary.bytes]);
+    expect(ackPieces(packet.data)[1]).toBe(snapshot.bytes); // made once, shared by every write
   });
 });

@@ -12,6 +12,8 @@ import { Decoder, Encoder, Packet, PacketType, protocol } from 'socket.io-parser
 
 /** A value already encoded as JSON, sent as is wherever it sits in an event or ack's arguments. */
 export class RawJson {
+  private utf8: Buffer | null = null;
+
   constructor(
     readonly json: string,
     /** What it stands for, for the sender's own accounting (points in an ack's history). */
@@ -21,6 +23,11 @@ export class RawJson {
   static of(value: unknown, points = 0): RawJson {
     return new RawJson(JSON.stringify(value), points);
   }
+
+  /** The text as UTF-8, made once and shared by every frame written with it ({@link ackPieces}). */
+  get bytes(): Buffer {
+    return (this.utf8 ??= Buffer.from(this.json));
+  }
 }
 
 /** A string no JSON.stringify of Pulse's data produces (a fresh UUID per process). */
@@ -28,7 +35,7 @@ const MARK = `pulse-raw-${randomUUID()}`;
 const QUOTED_MARK = `"${MARK}"`;
 
 /** Whether `data` (a packet's argument list) holds a RawJson one level down, where acks put it. */
-function holdsRaw(data: unknown): boolean {
+export function holdsRaw(data: unknown): boolean {
   if (!Array.isArray(data)) return false;
   for (const arg of data) {
     if (arg instanceof RawJson) return true;
@@ -59,6 +66,24 @@ export class SplicingEncoder extends Encoder {
     const nsp = packet.nsp && packet.nsp !== '/' ? `${packet.nsp},` : '';
     return [`${packet.type}${nsp}${packet.id ?? ''}${body}`];
   }
+}
+
+/**
+ * An acknowledgement's argument list as the JSON the encoder above would write after the packet
+ * header, in pieces: text, and each RawJson as its shared bytes (for a frame written directly,
+ * engine-adapter.ts `writeAck`). Same wire.
+ */
+export function ackPieces(args: unknown[]): (string | Buffer)[] {
+  const raws: RawJson[] = [];
+  const json = JSON.stringify(args, (_key, value: unknown) => {
+    if (!(value instanceof RawJson)) return value;
+    raws.push(value);
+    return MARK;
+  });
+  const parts = json.split(QUOTED_MARK);
+  const out: (string | Buffer)[] = [parts[0]];
+  for (let i = 1; i < parts.length; i++) out.push(raws[i - 1].bytes, parts[i]);
+  return out;
 }
 
 /** Socket.IO's `parser` option: its own decoder and protocol, the splicing encoder. */

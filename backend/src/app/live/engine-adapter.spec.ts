@@ -12,11 +12,13 @@ import {
   encodeEvent,
   eventOfFrame,
   holdHeartbeat,
+  labelAcks,
   queuedBytes,
   queuedPackets,
   releaseUpgradeRequests,
   textFrame,
   unansweredPing,
+  writeAck,
   writeToEngine,
 } from './engine-adapter';
 import { LIVE_IO_OPTIONS, LiveNamespace, LiveServer, LiveSocket } from './live-io.server';
@@ -173,6 +175,35 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
       const arrived = received(client);
       writeToEngine(socket, encodeEvent(LIVE_NAMESPACE, 'readings', batch));
       expect(await arrived).toEqual(batch);
+    },
+  );
+
+  it.each(['websocket', 'polling'] as const)(
+    'answers an acknowledgement with a frame of its own on a websocket, and leaves it to socket.io otherwise (%s)',
+    async (transport) => {
+      const { client, socket } = await open(transport);
+      labelAcks(socket);
+      const answer = { ok: true, history: [{ t: [1, 2], v: [3.5, 'é'] }] };
+      const written: boolean[] = [];
+      socket.on('ask', (_request: unknown, callback: (value: unknown) => void) => {
+        internal(
+          'socket.io Socket.ack(id) makes the callback of an event that asks for one',
+          typeof (socket as unknown as { ack?: unknown }).ack === 'function',
+        );
+        const history = Buffer.from(JSON.stringify(answer.history));
+        const direct = writeAck(socket, callback, ['[{"ok":true,"history":', history, '}]']);
+        written.push(direct);
+        if (!direct) callback(answer);
+      });
+      // Two in a row: each answer reaches its own callback (the ids are socket.io's).
+      const [first, second] = await Promise.all([
+        client.timeout(5000).emitWithAck('ask', 1),
+        client.timeout(5000).emitWithAck('ask', 2),
+      ]);
+      expect([first, second]).toEqual([answer, answer]);
+      expect(written).toEqual(transport === 'websocket' ? [true, true] : [false, false]);
+      // A callback socket.io did not make through the labelled `ack` is never written here.
+      expect(writeAck(socket, () => undefined, ['[1]'])).toBe(false);
     },
   );
 

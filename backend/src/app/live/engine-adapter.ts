@@ -156,9 +156,21 @@ export function directWire(socket: LiveSocket): TcpSocket | null {
 /** An unmasked, unfragmented websocket text frame (RFC 6455 §5.2) of `text`, header included. */
 export function textFrame(text: string): Buffer {
   const length = Buffer.byteLength(text);
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const header = headerLength(length);
   const frame = Buffer.allocUnsafe(header + length);
+  writeHeader(frame, length);
+  frame.write(text, header);
+  return frame;
+}
+
+function headerLength(payload: number): number {
+  return payload < 126 ? 2 : payload < 65536 ? 4 : 10;
+}
+
+/** A text frame's header (FIN, opcode, unmasked length) for a payload of `length` bytes. */
+function writeHeader(frame: Buffer, length: number): void {
   frame[0] = 0x81; // FIN + text
+  const header = headerLength(length);
   if (header === 2) frame[1] = length;
   else if (header === 4) {
     frame[1] = 126;
@@ -168,8 +180,60 @@ export function textFrame(text: string): Buffer {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     frame.writeUInt32BE(length >>> 0, 6);
   }
-  frame.write(text, header);
-  return frame;
+}
+
+/** The packet id socket.io gave an acknowledgement callback (see {@link labelAcks}). */
+const ACK_ID = Symbol('pulse.ackId');
+/** socket.io's Socket as {@link labelAcks} sees it: its private `ack(id)` callback factory. */
+interface AckMaker {
+  ack(id: number): (...args: unknown[]) => void;
+}
+
+/**
+ * Labels every acknowledgement callback socket.io makes for `socket` (its private `ack(id)`,
+ * called for each event that asks for one) with the packet id, so that an answer can go out as a
+ * frame written here ({@link writeAck}). Install before the socket's first event.
+ */
+export function labelAcks(socket: LiveSocket): void {
+  const target = socket as unknown as AckMaker;
+  const make = target.ack;
+  target.ack = function (this: AckMaker, id: number) {
+    const callback = make.call(this, id) as ((...args: unknown[]) => void) & { [ACK_ID]?: number };
+    callback[ACK_ID] = id;
+    return callback;
+  };
+}
+
+/**
+ * Answers the acknowledgement `callback` with its argument list already in JSON pieces (text,
+ * and shared bytes spliced in as they are: ack-encoder.ts `ackPieces`) as one websocket frame
+ * written straight to the TCP socket, as readings are: `43<nsp>,<id>` then the pieces, which is
+ * what socket.io would send. Only when {@link directWire} allows it and the callback carries its
+ * id; false when nothing was written (then call the callback). Saves the copies of a large answer
+ * into one string and then into bytes, for every socket that gets the same history.
+ */
+export function writeAck(
+  socket: LiveSocket,
+  callback: (...args: unknown[]) => void,
+  pieces: readonly (string | Buffer)[],
+): boolean {
+  const id = (callback as { [ACK_ID]?: number })[ACK_ID];
+  if (id === undefined) return false;
+  const tcp = directWire(socket);
+  if (!tcp) return false;
+  // Engine.IO MESSAGE `4`, Socket.IO ACK `3`, the namespace (never `/` here), the packet id.
+  const head = `43${socket.nsp.name},${id}`;
+  let length = Buffer.byteLength(head);
+  for (const piece of pieces)
+    length += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
+  const header = Buffer.allocUnsafe(headerLength(length));
+  writeHeader(header, length);
+  tcp.cork();
+  tcp.write(header);
+  tcp.write(head);
+  for (const piece of pieces) if (piece.length > 0) tcp.write(piece);
+  tcp.uncork();
+  return true;
 }
 
 /**

@@ -12,7 +12,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
-import { takeHandshakeCookie } from './engine-adapter';
+import { labelAcks, takeHandshakeCookie, writeAck } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
 import { LostPeerRefill } from './lost-peer-refill';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
@@ -28,7 +28,7 @@ import {
   SubscribeAnswer,
   summaryPoints,
 } from './live-subscription.service';
-import { RawJson } from './ack-encoder';
+import { ackPieces, holdsRaw, RawJson } from './ack-encoder';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 import { SummaryPush } from './summary-push';
 
@@ -77,6 +77,8 @@ export class LiveGateway
   /** Per socket, the subscribe answer still being read from the store: the next waits for it. */
   private readonly answering = new WeakMap<LiveSocket, Promise<void>>();
   private nsp: LiveNamespace | null = null;
+  /** Subscribe answers written as a frame of their own (see reply). */
+  private directAcks = 0;
 
   constructor(
     private readonly emitter: LiveEmitter,
@@ -166,6 +168,7 @@ export class LiveGateway
       flushes: hub.flushes,
       lastFlushCostMs: Math.round(hub.lastFlushCostMs * 1000) / 1000,
       directWrites: writes.direct,
+      directAcks: this.directAcks,
       engineWrites: writes.engine,
       peerAlerts: this.emitter.peerAlertStats(),
       conflation: this.lag.conflation(),
@@ -217,6 +220,7 @@ export class LiveGateway
     // Snapshot, then deltas: `alert` events reach every socket of the namespace (a group-scoped
     // one: its groups' only, see AlertAudience).
     this.emitter.greet(socket, this.alerts.activeEverywhere());
+    labelAcks(socket); // before its first event: subscribe answers may be written directly
     socket.on('disconnect', this.onDisconnect);
     // Untrusted input: never assume the shape of the arguments or that an ack was given.
     socket.on('subscribe', this.onSubscribe);
@@ -228,8 +232,15 @@ export class LiveGateway
    * Run a request handler and answer through the ack callback, if the client gave one. Returns,
    * for a handler that answers later (history from the durable store), when it has answered.
    */
-  private answer(args: unknown[], event: string, handle: () => unknown): Promise<void> | void {
-    const ack = takeAck(args);
+  private answer(
+    args: unknown[],
+    event: string,
+    handle: () => unknown,
+    socket?: LiveSocket,
+  ): Promise<void> | void {
+    const callback = takeAck(args);
+    const ack =
+      callback && socket ? (value: unknown) => this.reply(socket, callback, value) : callback;
     let response: unknown;
     try {
       response = handle();
@@ -254,6 +265,20 @@ export class LiveGateway
   }
 
   /**
+   * An answer that carries a shared encoded part (a history snapshot, the fleet summary) goes
+   * out as a frame written directly when the socket allows it: the shared bytes are written as
+   * they are, not copied into a string and then into bytes for every socket of a storm.
+   */
+  private reply(socket: LiveSocket, callback: (value: unknown) => void, value: unknown): void {
+    const args = [value];
+    if (holdsRaw(args) && writeAck(socket, callback, ackPieces(args))) {
+      this.directAcks++;
+      return;
+    }
+    callback(value);
+  }
+
+  /**
    * Subscribe requests with history wait for the ack budget (refill storms), and a socket's
    * subscribes are answered one after another: one whose history comes from the durable store
    * (answered later) is written before the next is admitted, so `admitAck` sees what the socket
@@ -266,7 +291,7 @@ export class LiveGateway
       if (!this.lag.admitAck(socket)) return this.answer(args, 'subscribe', () => ACK_BACKLOG_BUSY);
       // Before the snapshot: a paused socket is resumed, so history and live readings meet.
       this.lag.resubscribed(socket.id);
-      return this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]));
+      return this.answer(args, 'subscribe', () => this.subscribeAndCount(socket, args[0]), socket);
     };
     const serve = () => {
       const previous = this.answering.get(socket);
