@@ -455,6 +455,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
     // A chart opened on the survivor before it sees the death (its lease has seconds to run): the
     // dead gateway's share of the last seconds is in no window there, only in the store.
     const opened = await chartOn(other.httpUrl, 'websocket', owned, sent[0]);
+    expect((await stats(other)).live.crossGateway?.lostPeers).toBe(0); // not seen dead yet
     await streaming;
     // The two screens of the first case, the two charts, and the one opened there.
     await waitFor(async () => (await stats(other)).live.clients >= onOther + 5 || undefined, {
@@ -495,6 +496,12 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       const missing = sent.filter((t) => !chart.held.has(t));
       expect({ missing, count: chart.held.size }).toEqual({ missing: [], count: sent.length });
     }
+    // The survivor saw the death and read the dead gateway's share back (how much of it the
+    // window lacked depends on whether its writer flushed before the kill or its journal had it).
+    expect((await stats(other)).live.crossGateway).toMatchObject({
+      lostPeers: 1,
+      lostPeerFailures: 0,
+    });
     // One episode: raised by the dead owner, cleared by the survivor under the same id. (The
     // survivor announces the alerts it takes over again, unchanged: the same raise, not a new one.)
     for (const chart of charts) {

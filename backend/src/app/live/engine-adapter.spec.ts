@@ -185,7 +185,14 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
       labelAcks(socket);
       const answer = { ok: true, history: [{ t: [1, 2], v: [3.5, 'é'] }] };
       const written: boolean[] = [];
-      socket.on('ask', (_request: unknown, callback: (value: unknown) => void) => {
+      // An event outside the live contract's typings: the socket as plain socket.io sees it.
+      const plain = socket as unknown as {
+        on(
+          event: string,
+          listener: (request: unknown, callback: (value: unknown) => void) => void,
+        ): void;
+      };
+      plain.on('ask', (_request, callback) => {
         internal(
           'socket.io Socket.ack(id) makes the callback of an event that asks for one',
           typeof (socket as unknown as { ack?: unknown }).ack === 'function',

@@ -195,13 +195,14 @@ interface AckMaker {
  * frame written here ({@link writeAck}). Install before the socket's first event.
  */
 export function labelAcks(socket: LiveSocket): void {
-  const target = socket as unknown as AckMaker;
-  const make = target.ack;
-  target.ack = function (this: AckMaker, id: number) {
-    const callback = make.call(this, id) as ((...args: unknown[]) => void) & { [ACK_ID]?: number };
-    callback[ACK_ID] = id;
-    return callback;
-  };
+  (socket as unknown as AckMaker).ack = labelledAck; // one function for every socket
+}
+
+function labelledAck(this: AckMaker, id: number): (...args: unknown[]) => void {
+  const make = (Object.getPrototypeOf(this) as AckMaker).ack;
+  const callback = make.call(this, id) as ((...args: unknown[]) => void) & { [ACK_ID]?: number };
+  callback[ACK_ID] = id;
+  return callback;
 }
 
 /**

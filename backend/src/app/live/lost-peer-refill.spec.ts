@@ -6,7 +6,13 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from '../history/sqlite-history.store';
 import type { MembershipListener } from '../ownership/device-ownership.service';
-import { LostPeerRefill, REFILL_MAX_SERIES } from './lost-peer-refill';
+import {
+  LostPeerRefill,
+  REFILL_MAX_ROWS,
+  REFILL_MAX_SERIES,
+  REFILL_SILENT_MS,
+} from './lost-peer-refill';
+import { storeLagMs } from '../history/history.service';
 
 // A real window, registry and SQLite store (the shared store of several gateways); the hub and
 // the rooms are recorded. "Here" ingested even seconds, the departed peer odd ones and stored them.
@@ -55,6 +61,8 @@ describe('LostPeerRefill', () => {
     sut.onModuleInit();
   });
   afterEach(async () => {
+    sut.onModuleDestroy();
+    jest.useRealTimers();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -140,25 +148,83 @@ describe('LostPeerRefill', () => {
     expect(departures).toHaveLength(2); // the reader told at each, for charts opened later
   });
 
-  it('reads at most REFILL_MAX_SERIES series for one departure, and counts the cut', async () => {
-    const many = REFILL_MAX_SERIES / 2 + 1; // two metrics each
+  /** Rows of one series `deviceId`/`metric` at `times`, as the peer stored them. */
+  const storedByPeer = (deviceId: string, metric: string, times: number[]) =>
+    store.write({
+      deviceIds: times.map(() => deviceId),
+      metrics: times.map(() => metric),
+      ts: times,
+      values: times.map((_, i) => i),
+    });
+
+  it('reads at most REFILL_MAX_SERIES series for one departure (a look-up in the store is one), and counts the cut', async () => {
+    const many = REFILL_MAX_SERIES; // none in the window: a look-up and two metrics each
     const batch = {
       deviceIds: [] as string[],
       metrics: [] as string[],
       ts: [] as number[],
       values: [] as number[],
     };
-    for (let d = 0; d < many; d++)
+    for (let d = 0; d < many; d++) {
+      registry.applyReadings(
+        `m${d}`,
+        [{ deviceId: `m${d}`, ts: now - 1000, values: { t: d } }],
+        now - 1000,
+      );
       for (const metric of ['t', 'h']) {
         batch.deviceIds.push(`m${d}`);
         batch.metrics.push(metric);
         batch.ts.push(now - 1000);
         batch.values.push(d);
       }
+    }
     await store.write(batch);
     rooms = Array.from({ length: many }, (_, d) => `device:m${d}`);
     await depart();
-    expect(published).toHaveLength(many - 1);
-    expect(sut.stats()).toMatchObject({ lostPeerCapped: 1, lostPeerReadings: many - 1 });
+    expect(published).toHaveLength(Math.ceil(REFILL_MAX_SERIES / 3));
+    expect(sut.stats()).toMatchObject({
+      lostPeerCapped: 1,
+      lostPeerReadings: Math.ceil(REFILL_MAX_SERIES / 3),
+    });
+  });
+
+  it('keeps the newest REFILL_MAX_ROWS of a series, not the oldest', async () => {
+    history.record('busy', [{ deviceId: 'busy', ts: now - 9_000, values: { t: 0 } }]);
+    const times = Array.from({ length: REFILL_MAX_ROWS + 500 }, (_, i) => now - 8_000 + i);
+    await storedByPeer('busy', 't', times);
+    rooms = ['device:busy'];
+    await depart();
+    expect(published[0].readings.map((r) => r.ts)).toEqual(times.slice(-REFILL_MAX_ROWS));
+    expect(sut.stats().lostPeerCapped).toBe(1);
+  });
+
+  it('leaves out devices this gateway has not heard of for REFILL_SILENT_MS', async () => {
+    const at = Date.now();
+    const span = at - 10_000; // well inside the departure's span
+    const long = span - REFILL_SILENT_MS - 60_000;
+    history.record('quiet', [{ deviceId: 'quiet', ts: long, values: { t: 1 } }]);
+    history.record('slow', [{ deviceId: 'slow', ts: span - 120_000, values: { t: 1 } }]);
+    await storedByPeer('quiet', 't', [at - 1000]);
+    await storedByPeer('slow', 't', [at - 1000]);
+    await storedByPeer('unknown', 't', [at - 1000]); // in no window, no registry
+    rooms = ['device:quiet', 'device:slow', 'device:unknown'];
+    await sut.departed(['gw-b'], at);
+    expect(published.map((p) => p.deviceId)).toEqual(['slow']);
+  });
+
+  it('passes over the span again a store lag later: what the peer stored late (a clean leave) comes then', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'] });
+    const times = await shared('d1');
+    rooms = ['device:d1'];
+    await depart();
+    expect(published).toHaveLength(1);
+    // Its writer's last flush lands after it gave its lease back.
+    const late = Date.now() - 200;
+    await storedByPeer('d1', 't', [late]);
+    jest.advanceTimersByTime(storeLagMs(config) + 1_000);
+    await sut.settled();
+    expect(published).toHaveLength(2);
+    expect(published[1].readings.map((r) => r.ts)).toEqual([late]);
+    expect(times).not.toContain(late);
   });
 });

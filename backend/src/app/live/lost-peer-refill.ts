@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { FLEET_ROOM } from '@pulse/protocol';
 import { CONFIG, Config, sharesIngest } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
@@ -13,14 +20,29 @@ import { INTEREST_REPEAT_MS } from './room-interest';
 
 /** Series (device × metric) one departure reads from the store at most; beyond it, counted. */
 export const REFILL_MAX_SERIES = 2_000;
-/** Rows one series read takes at most (the span is seconds: 2,000 rows is a device at 200 Hz). */
+/**
+ * Rows kept per series, the newest (the span is seconds: 2,000 rows is a device at 200 Hz), read
+ * in at most REFILL_MAX_PAGES pages of this many.
+ */
 export const REFILL_MAX_ROWS = 2_000;
+export const REFILL_MAX_PAGES = 5;
+/**
+ * A device this gateway has not heard of for this long before the span (no point in its window,
+ * no `lastSeen` in its registry) is taken as silent and not read: the broker spreads every
+ * device's messages over the gateways, so one that reports at all shows here too. Keeps a fleet
+ * of quiet devices from spending the series budget; a device that reports less often than this
+ * may miss its last reading on a screen (history keeps it).
+ */
+export const REFILL_SILENT_MS = 10 * 60_000;
 /** Readings one departure hands to the screens at most; beyond it, counted. */
 export const REFILL_MAX_READINGS = 50_000;
 
 /** What the refill reads of the window and the registry (fakes in the unit spec). */
 export type RefillWindow = Pick<HistoryService, 'metricsOf' | 'query' | 'remember'>;
-export type RefillRegistry = Pick<DeviceRegistryService, 'has' | 'groupOf' | 'inGroup' | 'list'>;
+export type RefillRegistry = Pick<
+  DeviceRegistryService,
+  'has' | 'get' | 'groupOf' | 'inGroup' | 'list'
+>;
 
 /**
  * Several gateways sharing the ingest: a peer that departs (SIGKILL, its lease lapsed; or a clean
@@ -41,12 +63,16 @@ export type RefillRegistry = Pick<DeviceRegistryService, 'has' | 'groupOf' | 'in
  * (the hub flushes) nor decide membership (DeviceOwnership).
  */
 @Injectable()
-export class LostPeerRefill implements OnModuleInit {
+export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('LostPeerRefill');
   private readonly counts = { lostPeers: 0, readings: 0, capped: 0, failures: 0 };
   private readonly spanMs: number;
+  /** When the second pass of a departure runs (see {@link departed}). */
+  private readonly secondPassMs: number;
   /** One departure's refill after the other. */
   private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private closed = false;
 
   constructor(
     @Inject(CONFIG)
@@ -66,6 +92,7 @@ export class LostPeerRefill implements OnModuleInit {
     private readonly reader?: Pick<HistoryReader, 'peerDeparted'>,
   ) {
     this.spanMs = LEASE_TTL_MS + HEARTBEAT_MS + storeLagMs(config) + INTEREST_REPEAT_MS + 1_000;
+    this.secondPassMs = storeLagMs(config) + 1_000;
   }
 
   onModuleInit(): void {
@@ -77,14 +104,36 @@ export class LostPeerRefill implements OnModuleInit {
     });
   }
 
-  /** Peers seen departing at `at`: one refill for them all, after any still running. */
+  onModuleDestroy(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /**
+   * Peers seen departing at `at`: one refill for them all, after any still running, and a second
+   * pass over the same span a store lag later. A gateway that leaves cleanly gives its lease back
+   * before its writer's last flush, and a reading may reach the store late: the second pass hands
+   * what the first could not find yet (nothing twice: the first pass's readings are in the window).
+   */
   departed(peers: readonly string[], at: number): Promise<void> {
     this.counts.lostPeers += peers.length;
     this.reader?.peerDeparted(at);
+    const from = at - this.spanMs;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.enqueue(peers, from);
+    }, this.secondPassMs);
+    timer.unref();
+    this.timers.add(timer);
+    return this.enqueue(peers, from);
+  }
+
+  private enqueue(peers: readonly string[], from: number): Promise<void> {
     const store = this.store;
-    if (!store) return this.queue;
+    if (!store || this.closed) return this.queue;
     this.queue = this.queue.then(() =>
-      this.refill(store, at - this.spanMs).catch((error: Error) => {
+      this.refill(store, from).catch((error: Error) => {
         this.counts.failures++;
         this.logger.warn(
           `the share of ${peers.join(', ')} not read back for the screens: ${error.message}`,
@@ -124,8 +173,13 @@ export class LostPeerRefill implements OnModuleInit {
         capped = true;
         break;
       }
+      const since = from - REFILL_SILENT_MS;
       let metrics = this.window.metricsOf(deviceId);
-      if (metrics.length === 0) metrics = await store.metricsOf(deviceId);
+      if (metrics.length === 0) {
+        if ((this.registry.get(deviceId)?.lastSeen ?? -Infinity) < since) continue;
+        series++; // a look-up in the store costs a series
+        metrics = await store.metricsOf(deviceId);
+      } else if (!this.heardSince(deviceId, metrics, since)) continue;
       const fold = new ReadingFold();
       for (const metric of metrics) {
         if (series >= REFILL_MAX_SERIES) {
@@ -133,14 +187,8 @@ export class LostPeerRefill implements OnModuleInit {
           break;
         }
         series++;
-        const rows = await store.readRaw(
-          deviceId,
-          metric,
-          from,
-          Number.MAX_SAFE_INTEGER,
-          REFILL_MAX_ROWS,
-        );
-        if (rows.ts.length >= REFILL_MAX_ROWS) capped = true;
+        const rows = await this.newestRows(store, deviceId, metric, from);
+        if (rows.cut) capped = true;
         // Read after the await: what arrived meanwhile is not handed twice.
         const [held] = this.window.query(deviceId, from, Infinity, Infinity, [metric]);
         const have = new Set(held?.t ?? []);
@@ -164,6 +212,47 @@ export class LostPeerRefill implements OnModuleInit {
       this.logger.log(
         `a gateway departed: ${handed} of its stored readings handed to this gateway's screens`,
       );
+  }
+
+  /** Whether the window holds a point of `deviceId` at or after `since`. */
+  private heardSince(deviceId: string, metrics: readonly string[], since: number): boolean {
+    return metrics.some(
+      (metric) => this.window.query(deviceId, since, Infinity, 1, [metric])[0] !== undefined,
+    );
+  }
+
+  /**
+   * A series' rows from `from` on, the newest REFILL_MAX_ROWS of them, read oldest first in
+   * pages (the store's order); `cut` when older rows were dropped or the pages ran out.
+   */
+  private async newestRows(
+    store: HistoryStore,
+    deviceId: string,
+    metric: string,
+    from: number,
+  ): Promise<{ ts: number[]; values: number[]; cut: boolean }> {
+    let ts: number[] = [];
+    let values: number[] = [];
+    let cut = false;
+    for (let page = 0, start = from; page < REFILL_MAX_PAGES; page++) {
+      const rows = await store.readRaw(
+        deviceId,
+        metric,
+        start,
+        Number.MAX_SAFE_INTEGER,
+        REFILL_MAX_ROWS,
+      );
+      ts = ts.concat(rows.ts);
+      values = values.concat(rows.values);
+      if (ts.length > REFILL_MAX_ROWS) {
+        ts = ts.slice(-REFILL_MAX_ROWS);
+        values = values.slice(-REFILL_MAX_ROWS);
+        cut = true;
+      }
+      if (rows.ts.length < REFILL_MAX_ROWS) return { ts, values, cut };
+      start = rows.ts[rows.ts.length - 1] + 1;
+    }
+    return { ts, values, cut: true };
   }
 
   /** The devices of this gateway's readings rooms: single devices first, then groups, the fleet. */
