@@ -46,6 +46,17 @@ export function holdsRaw(data: unknown): boolean {
   return false;
 }
 
+/** `data` as JSON with each RawJson cut out: the text around them (one more than them), in order. */
+function splice(data: unknown): { parts: string[]; raws: RawJson[] } {
+  const raws: RawJson[] = [];
+  const json = JSON.stringify(data, (_key, value: unknown) => {
+    if (!(value instanceof RawJson)) return value;
+    raws.push(value);
+    return MARK;
+  });
+  return { parts: json.split(QUOTED_MARK), raws };
+}
+
 export class SplicingEncoder extends Encoder {
   override encode(packet: Packet): (string | Buffer)[] {
     if (
@@ -53,15 +64,9 @@ export class SplicingEncoder extends Encoder {
       !holdsRaw(packet.data)
     )
       return super.encode(packet);
-    const raws: string[] = [];
-    const json = JSON.stringify(packet.data, (_key, value: unknown) => {
-      if (!(value instanceof RawJson)) return value;
-      raws.push(value.json);
-      return MARK;
-    });
-    const pieces = json.split(QUOTED_MARK);
-    let body = pieces[0];
-    for (let i = 1; i < pieces.length; i++) body += raws[i - 1] + pieces[i];
+    const { parts, raws } = splice(packet.data);
+    let body = parts[0];
+    for (let i = 1; i < parts.length; i++) body += raws[i - 1].json + parts[i];
     // Header as socket.io-parser writes it: type, namespace unless `/`, then the ack id.
     const nsp = packet.nsp && packet.nsp !== '/' ? `${packet.nsp},` : '';
     return [`${packet.type}${nsp}${packet.id ?? ''}${body}`];
@@ -74,13 +79,7 @@ export class SplicingEncoder extends Encoder {
  * engine-adapter.ts `writeAck`). Same wire.
  */
 export function ackPieces(args: unknown[]): (string | Buffer)[] {
-  const raws: RawJson[] = [];
-  const json = JSON.stringify(args, (_key, value: unknown) => {
-    if (!(value instanceof RawJson)) return value;
-    raws.push(value);
-    return MARK;
-  });
-  const parts = json.split(QUOTED_MARK);
+  const { parts, raws } = splice(args);
   const out: (string | Buffer)[] = [parts[0]];
   for (let i = 1; i < parts.length; i++) out.push(raws[i - 1].bytes, parts[i]);
   return out;

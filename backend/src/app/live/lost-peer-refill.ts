@@ -16,7 +16,7 @@ import { ReadingFold } from '../history/reading-fold';
 import { DeviceOwnership, HEARTBEAT_MS, LEASE_TTL_MS } from '../ownership/device-ownership.service';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
-import { INTEREST_REPEAT_MS } from './room-interest';
+import { devicesOfRoom, INTEREST_REPEAT_MS } from './room-interest';
 
 /** Series (device × metric) one departure reads from the store at most; beyond it, counted. */
 export const REFILL_MAX_SERIES = 2_000;
@@ -168,12 +168,12 @@ export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
     let series = 0;
     let handed = 0;
     let capped = false;
+    const since = from - REFILL_SILENT_MS;
     for (const deviceId of this.watchedDevices()) {
       if (series >= REFILL_MAX_SERIES || handed >= REFILL_MAX_READINGS) {
         capped = true;
         break;
       }
-      const since = from - REFILL_SILENT_MS;
       let metrics = this.window.metricsOf(deviceId);
       if (metrics.length === 0) {
         if ((this.registry.get(deviceId)?.lastSeen ?? -Infinity) < since) continue;
@@ -257,23 +257,15 @@ export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
 
   /** The devices of this gateway's readings rooms: single devices first, then groups, the fleet. */
   private *watchedDevices(): Generator<string> {
-    const rooms = this.rooms.readingsRooms();
+    const order = (room: string) => (room.startsWith('device:') ? 0 : room === FLEET_ROOM ? 2 : 1);
+    const rooms = this.rooms.readingsRooms().sort((a, b) => order(a) - order(b));
+    const fleet = () => this.registry.list().map((d) => d.deviceId);
     const seen = new Set<string>();
-    const once = function* (ids: Iterable<string>): Generator<string> {
-      for (const id of ids)
+    for (const room of rooms)
+      for (const id of devicesOfRoom(room, this.registry, fleet))
         if (!seen.has(id)) {
           seen.add(id);
           yield id;
         }
-    };
-    const devices: string[] = [];
-    const groups: string[] = [];
-    for (const room of rooms) {
-      if (room.startsWith('device:')) devices.push(room.slice('device:'.length));
-      else if (room.startsWith('group:')) groups.push(room.slice('group:'.length));
-    }
-    yield* once(devices);
-    for (const group of groups) yield* once(this.registry.inGroup(group).map((d) => d.deviceId));
-    if (rooms.includes(FLEET_ROOM)) yield* once(this.registry.list().map((d) => d.deviceId));
   }
 }

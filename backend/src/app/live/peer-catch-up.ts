@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { FLEET_ROOM, Reading } from '@pulse/protocol';
+import type { Reading } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService, storeLagMs } from '../history/history.service';
 import { ReadingFold } from '../history/reading-fold';
 import { FLUSH_AT_READINGS } from './live-hub.service';
-import { INTEREST_REPEAT_MS } from './room-interest';
+import { devicesOfRoom, INTEREST_REPEAT_MS } from './room-interest';
 
 /**
  * Readings one catch-up sends at most: FLUSH_AT_READINGS, so that with what the hub may already
@@ -86,7 +86,7 @@ export class PeerCatchUp {
       return [];
     }
     const since = now - this.spanMs;
-    const devices = [...this.devicesOf(room)];
+    const devices = [...devicesOfRoom(room, this.registry, () => this.history.deviceIds())];
     const out: Reading[] = [];
     const late: Reading[] = [];
     let capped = false;
@@ -126,13 +126,5 @@ export class PeerCatchUp {
     for (const reading of fold.readingsOf(deviceId))
       (reading.ts >= since ? recent : older).push(reading);
     return { recent, older };
-  }
-
-  private devicesOf(room: string): Iterable<string> {
-    if (room === FLEET_ROOM) return this.history.deviceIds();
-    if (room.startsWith('group:'))
-      return this.registry.inGroup(room.slice('group:'.length)).map((d) => d.deviceId);
-    if (room.startsWith('device:')) return [room.slice('device:'.length)];
-    return [];
   }
 }

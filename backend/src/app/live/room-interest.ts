@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { FLEET_ROOM } from '@pulse/protocol';
+import type { DeviceRegistryService } from '../devices/device-registry.service';
 
 /** How often each gateway repeats its whole room list (new peers, lost messages). */
 export const INTEREST_REPEAT_MS = 2_000;
@@ -14,6 +15,22 @@ export type InterestMessage =
 /** The rooms the live hub flushes readings to (not socket-id rooms, not `summary`). */
 export function isReadingsRoom(room: string): boolean {
   return room === FLEET_ROOM || room.startsWith('device:') || room.startsWith('group:');
+}
+
+/**
+ * The devices a readings room covers: a device room's one, a group room's members (the
+ * registry's), and for the fleet room whatever `fleet` lists (the caller's notion of every device).
+ */
+export function devicesOfRoom(
+  room: string,
+  registry: Pick<DeviceRegistryService, 'inGroup'>,
+  fleet: () => Iterable<string>,
+): Iterable<string> {
+  if (room === FLEET_ROOM) return fleet();
+  if (room.startsWith('group:'))
+    return registry.inGroup(room.slice('group:'.length)).map((d) => d.deviceId);
+  if (room.startsWith('device:')) return [room.slice('device:'.length)];
+  return [];
 }
 
 interface Peer {
