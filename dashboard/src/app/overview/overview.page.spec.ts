@@ -8,6 +8,7 @@ import { FakeLiveSocket, fakeSocketFactory } from '../testing/fake-live-socket';
 import { SummaryDevice, fleetSummary, replySummary } from '../testing/fleet-summary';
 import { alertEvent } from '../testing/alerts';
 import { viewportInjectsStyles } from './cdk-viewport-styles';
+import { PACE_MS } from '../core/stores/device.store';
 import { OverviewPage } from './overview.page';
 
 const device = (id: string, name: string, group: string, temperature?: number): SummaryDevice => ({
@@ -236,22 +237,30 @@ describe('OverviewPage', () => {
     expect(tiles().slice(0, 2)).toEqual(['sim-027', 'sim-054']);
   });
 
-  it("shows a reading's value on its tile at the next change detection, with no timer in between", async () => {
+  it("shows a reading's value on its tile at the next change detection at a readable rate, faster ones within a pace", async () => {
     const { fixture, el, socket } = await render();
     const value = () =>
       el.querySelector('.tile[data-device-id="b-1"] .metric-value')?.textContent?.trim();
+    const reading = (dt: number, temperature: number) =>
+      socket.server.readings([{ deviceId: 'b-1', ts: Date.now() + dt, values: { temperature } }]);
     expect(value()).toBe('71.50°C');
-    socket.server.readings([
-      { deviceId: 'b-1', ts: Date.now() + 1000, values: { temperature: 42.25 } },
-    ]);
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
+    reading(1000, 42.25);
     // No await: nothing may wait for a throttle timer (the frame's change detection is all).
     fixture.detectChanges();
     expect(value()).toBe('42.25°C');
-    socket.server.readings([
-      { deviceId: 'b-1', ts: Date.now() + 2000, values: { temperature: 42.5 } },
-    ]);
+    // A second reading at once (faster than a person reads) waits for the pace's boundary...
+    reading(1100, 42.5);
+    fixture.detectChanges();
+    expect(value()).toBe('42.25°C');
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
     fixture.detectChanges();
     expect(value()).toBe('42.50°C');
+    // ...and the next one a pace later shows at once again.
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
+    reading(2000, 43);
+    fixture.detectChanges();
+    expect(value()).toBe('43.00°C');
   });
 
   it('drops the devices the summary says left the fleet', async () => {

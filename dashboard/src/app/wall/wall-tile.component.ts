@@ -88,7 +88,7 @@ export class WallTileComponent {
   private readonly rules = inject(AlertRulesService);
   /** Per metric, the last lines handed to the chart (same array while unchanged: no chart churn). */
   private readonly lines = new Map<string, readonly ThresholdLine[]>();
-  /** Rules and group the held lines were computed from (the view recomputes on every reading; rules rarely change). */
+  /** Rules and group the held lines were computed from (the view recomputes on every reading shown; rules rarely change). */
   private linesFrom: { rules: unknown; group: string | null; deviceId: string } | null = null;
   /** Metrics whose held lines were computed from `linesFrom`. */
   private readonly fresh = new Set<string>();
@@ -99,9 +99,11 @@ export class WallTileComponent {
 
   protected readonly view = computed(() => {
     const id = this.deviceId();
-    // This device's own change signal, bumped as its reading arrives: the number shows on the
-    // next frame, and a reading of another device does not re-render this tile.
-    this.store.version(id)();
+    // This device's own paced change signal: at a rate a person reads the number shows on the
+    // frame after its reading; a device at 10 Hz shows its newest at most 4 times a second, in
+    // the same frames as every other tile (a wall re-renders 4 frames a second, not 60), and a
+    // reading of another device does not re-render this tile.
+    this.store.pacedVersion(id)();
     this.clock.now();
     const d = this.store.get(id);
     const now = this.live.serverNow();

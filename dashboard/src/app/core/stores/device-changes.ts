@@ -1,11 +1,13 @@
 import { Signal, WritableSignal, signal } from '@angular/core';
 
 /*
- * How the device store tells views that something changed, at three speeds: a version signal
- * per device bumped synchronously (the tile or page showing that device re-renders on the next
- * frame, nothing else does), a list revision for what changes the fleet's order or membership
- * (devices added or removed, names, groups, metric names) and a slower one for sort keys (last
- * seen, latest values, alert state), plus the old throttled `revision` of any change. Owns the
+ * How the device store tells views that something changed, at several speeds: a version signal
+ * per device bumped synchronously (the page showing that device re-renders on the next frame,
+ * nothing else does), a paced one per device for tiles (readings on the next frame at a rate a
+ * person reads, at most 1000/paceMs times a second above it, in the same frames for every
+ * device), a list revision for what changes the fleet's order or membership (devices added or
+ * removed, names, groups, metric names) and a slower one for sort keys (last seen, latest
+ * values, alert state), plus the old throttled `revision` of any change. Owns the
  * signals and their timers only; it must not hold device records (DeviceStore does).
  * docs/decisions/0016-overview-live-data.md says why.
  */
@@ -35,8 +37,77 @@ class ThrottledRevision {
   }
 }
 
+/**
+ * Per-device versions for tiles. A reading bumps it on the frame after it arrives when the last
+ * reading shown is at least `paceMs` old, else at the next multiple of `paceMs` on the clock, one
+ * timer for every device waiting; any other change (status, names, the summary, history) bumps it
+ * at once. A device read once a second changes on the next frame every time; a faster one shows
+ * its newest value at most 1000/paceMs times a second, and all such tiles change in the same
+ * frames: a wall of 24 devices at 10 Hz re-renders 4 frames a second, not 60 (every frame that
+ * changes text costs style, layout, paint and re-layerizing the page's canvases).
+ */
+class PacedVersions {
+  private readonly entries = new Map<
+    string,
+    { version: WritableSignal<number>; shownAt: number; waiting: boolean }
+  >();
+  /** Devices waiting for the next boundary; each once (their entry says so), so ≤ entries. */
+  private readonly waiting: string[] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly paceMs: number) {}
+
+  read(deviceId: string): Signal<number> {
+    let entry = this.entries.get(deviceId);
+    if (!entry) {
+      entry = { version: signal(0), shownAt: -Infinity, waiting: false };
+      this.entries.set(deviceId, entry);
+    }
+    return entry.version;
+  }
+
+  changed(deviceId: string, reading: boolean): void {
+    const entry = this.entries.get(deviceId);
+    if (!entry) return;
+    if (!reading) {
+      entry.version.update((n) => n + 1);
+      return;
+    }
+    if (entry.waiting) return;
+    const t = Date.now();
+    // A clock stepped back (t < shownAt) must not hold numbers up: show at once.
+    if (t - entry.shownAt >= this.paceMs || t < entry.shownAt) {
+      entry.shownAt = t;
+      entry.version.update((n) => n + 1);
+      return;
+    }
+    entry.waiting = true;
+    this.waiting.push(deviceId);
+    this.timer ??= setTimeout(() => this.flush(), this.paceMs - (t % this.paceMs));
+  }
+
+  flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const t = Date.now();
+    for (const id of this.waiting.splice(0)) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      entry.waiting = false;
+      entry.shownAt = t;
+      entry.version.update((n) => n + 1);
+    }
+  }
+
+  forget(deviceId: string): void {
+    this.entries.get(deviceId)?.version.update((n) => n + 1);
+    this.entries.delete(deviceId);
+  }
+}
+
 export class DeviceChanges {
   private readonly versions = new Map<string, WritableSignal<number>>();
+  private readonly paced: PacedVersions;
   private readonly any: ThrottledRevision;
   private readonly list: ThrottledRevision;
   private readonly keys: ThrottledRevision;
@@ -48,7 +119,8 @@ export class DeviceChanges {
   /** A sort key changed (last seen, a latest value, alert state, status): at most every `keysMs`. */
   readonly order: Signal<number>;
 
-  constructor(anyMs: number, listMs: number, keysMs: number) {
+  constructor(anyMs: number, listMs: number, keysMs: number, paceMs: number) {
+    this.paced = new PacedVersions(paceMs);
     this.any = new ThrottledRevision(anyMs);
     this.list = new ThrottledRevision(listMs);
     this.keys = new ThrottledRevision(keysMs);
@@ -67,9 +139,20 @@ export class DeviceChanges {
     return version;
   }
 
-  /** The record of `deviceId` changed. */
-  deviceChanged(deviceId: string): void {
+  /**
+   * The paced version of one device's record, for tiles (many devices on one screen): a reading
+   * bumps it at once when the last reading shown is at least `paceMs` old, else at the next
+   * `paceMs` boundary with every other device waiting; other changes bump it at once. Created on
+   * first read, like {@link version}.
+   */
+  pacedVersion(deviceId: string): Signal<number> {
+    return this.paced.read(deviceId);
+  }
+
+  /** The record of `deviceId` changed; `reading`: by a live reading (what tiles pace). */
+  deviceChanged(deviceId: string, reading = false): void {
     this.versions.get(deviceId)?.update((n) => n + 1);
+    this.paced.changed(deviceId, reading);
     this.any.mark();
   }
 
@@ -88,6 +171,7 @@ export class DeviceChanges {
   forget(deviceId: string): void {
     this.versions.get(deviceId)?.update((n) => n + 1);
     this.versions.delete(deviceId);
+    this.paced.forget(deviceId);
     this.listChanged();
   }
 
@@ -97,5 +181,6 @@ export class DeviceChanges {
       if (pendingOnly) r.flushPending();
       else r.flush();
     }
+    this.paced.flush();
   }
 }

@@ -1,7 +1,7 @@
 import { summaryEntry } from '../../testing/fleet-summary';
 import { TestBed } from '@angular/core/testing';
 import type { DeviceInfo, Reading } from '@pulse/protocol/core';
-import { DeviceStore, NOTIFY_MS, ORDER_MS } from './device.store';
+import { DeviceStore, NOTIFY_MS, ORDER_MS, PACE_MS } from './device.store';
 import { deviceHealth } from './device-health';
 import { SeriesStore } from './series.store';
 
@@ -119,6 +119,67 @@ describe('DeviceStore', () => {
       expect(sut.get('d1')?.latest['v']).toBe(i);
     }
     expect(d2()).toBe(v2);
+  });
+
+  it("bumps a tile's paced version at once for every reading at a rate a person reads", () => {
+    const d1 = sut.pacedVersion('d1');
+    for (let i = 1; i <= 5; i++) {
+      const before = d1();
+      sut.ingest([reading('d1', i * 1000, { v: i })], i * 1000);
+      // 1 reading/s: on screen the next frame, none skipped, no timer in between.
+      expect(d1()).toBe(before + 1);
+      jest.advanceTimersByTime(1000);
+    }
+  });
+
+  it("bumps a tile's paced version at once for what is not a reading, even right after one", () => {
+    const d1 = sut.pacedVersion('d1');
+    sut.ingest([reading('d1', 1, { v: 1 })], 1);
+    const afterReading = d1();
+    // The tile's history and status arrive just after its first reading: neither waits.
+    sut.noteHistory('d1', 'v', 0, 0);
+    expect(d1()).toBe(afterReading + 1);
+    sut.setStatus('d1', 'offline');
+    expect(d1()).toBe(afterReading + 2);
+    expect(sut.get('d1')?.status).toBe('offline');
+  });
+
+  it('paces faster devices to the same boundaries, at most 4 times a second, ending on the newest', () => {
+    // Wherever the clock stands against the pace's boundaries.
+    for (let offset = 0; offset < PACE_MS; offset += 10) {
+      jest.setSystemTime(1_000_000 + offset);
+      const store = new DeviceStore();
+      const [d1, d2] = [store.pacedVersion('d1'), store.pacedVersion('d2')];
+      const steps: Array<[number, number, number]> = [];
+      let last = [d1(), d2()];
+      const beforeLast = [0, 0];
+      // Two devices at 10 Hz for 2 s, out of step with each other.
+      for (let ms = 0; ms < 2000; ms += 50) {
+        const which = ms % 100 === 0 ? 0 : 1;
+        beforeLast[which] = which === 0 ? d1() : d2();
+        store.ingest([reading(which === 0 ? 'd1' : 'd2', ms, { v: ms })], ms);
+        jest.advanceTimersByTime(50);
+        const now = [d1(), d2()];
+        if (now[0] !== last[0] || now[1] !== last[1])
+          steps.push([now[0] - last[0], now[1] - last[1], ms]);
+        last = now;
+      }
+      const bumps = [0, 1].map((i) => steps.reduce((n, s) => n + s[i], 0));
+      // 20 readings each in 2 s: at most 2 s / PACE_MS bumps, +1 for the first shown at once.
+      for (const n of bumps) {
+        expect(n).toBeLessThanOrEqual(2000 / PACE_MS + 1);
+        expect(n).toBeGreaterThanOrEqual(2000 / PACE_MS - 1);
+      }
+      // Once each has waited for a boundary (within two paces), both change in the same frames.
+      const settled = steps.filter(([, , ms]) => ms >= 2 * PACE_MS);
+      expect(settled.length).toBeGreaterThanOrEqual(5);
+      expect(settled.every(([a, b]) => a === 1 && b === 1)).toBe(true);
+      // The last readings are not lost: each shows within one pace of its arrival.
+      jest.advanceTimersByTime(PACE_MS);
+      expect(d1()).toBeGreaterThan(beforeLast[0]);
+      expect(d2()).toBeGreaterThan(beforeLast[1]);
+      expect(store.get('d2')?.latest['v']).toBe(1950);
+    }
   });
 
   it('re-orders lists once a second for sort keys, within 250 ms for new devices or names', () => {

@@ -20,6 +20,12 @@ import type { HealthInput } from './device-health';
 export const MAX_DEVICES = 10_000;
 /** `revision` and `members` are bumped at most this often (ms). */
 export const NOTIFY_MS = 250;
+/**
+ * A tile's number changes on the next frame after a reading if the last reading it showed is at
+ * least this old (ms), else at the next multiple of it, with every other tile waiting: at most 4
+ * readings a second per tile.
+ */
+export const PACE_MS = 250;
 /** `order` (sort keys: last seen, latest values, alerts) is bumped at most this often (ms). */
 export const ORDER_MS = 1000;
 /** Metric names listed fleet-wide (the sort menu); the gateway's summary table holds 256 too. */
@@ -47,7 +53,8 @@ export interface DeviceState extends HealthInput {
 /**
  * The device map: plain mutable records (written on every reading) and the signals views read
  * to re-render: {@link version} per device (bumped synchronously: a number reaches the screen
- * the frame after its reading), {@link members} and {@link order} for lists, and the throttled
+ * the frame after its reading), {@link pacedVersion} for tiles (the same at a rate a person
+ * reads, at most 4 times a second above it), {@link members} and {@link order} for lists, and the throttled
  * {@link revision} of any change.
  *
  * Owns device records only (status, meta, latest values, cadence, last heard, the summary's
@@ -57,7 +64,7 @@ export interface DeviceState extends HealthInput {
 @Injectable({ providedIn: 'root' })
 export class DeviceStore {
   private readonly devices = new Map<string, DeviceState>();
-  private readonly changes = new DeviceChanges(NOTIFY_MS, NOTIFY_MS, ORDER_MS);
+  private readonly changes = new DeviceChanges(NOTIFY_MS, NOTIFY_MS, ORDER_MS, PACE_MS);
   /** Bumped at most every {@link NOTIFY_MS} when any device changes. */
   readonly revision = this.changes.revision;
   /** Bumped at most every {@link NOTIFY_MS} when devices come or go, or a name, group or metric name changes. */
@@ -85,6 +92,15 @@ export class DeviceStore {
   /** Bumped synchronously on every change to this device's record (read it in the view of one device). */
   version(deviceId: string): Signal<number> {
     return this.changes.version(deviceId);
+  }
+
+  /**
+   * Bumped at once on a change, but on a reading only when the last reading shown is
+   * {@link PACE_MS} old, else at the next such boundary with every other device waiting (read it
+   * in tiles: many devices on a screen).
+   */
+  pacedVersion(deviceId: string): Signal<number> {
+    return this.changes.pacedVersion(deviceId);
   }
 
   all(): DeviceState[] {
@@ -131,7 +147,8 @@ export class DeviceStore {
   /**
    * Apply live readings to the device records: latest values, metrics, cadence and last heard
    * (server clock at receipt, so a device with a wrong clock is not reported stale). Each
-   * device's version is bumped at once: its tile shows the value on the next frame.
+   * device's version is bumped at once, its paced version at a rate a person reads: its tile
+   * shows the value on the next frame.
    */
   ingest(readings: readonly Reading[], serverNow: number): void {
     for (let r = 0; r < readings.length; r++) {
@@ -153,7 +170,7 @@ export class DeviceStore {
       device.lastHeard = Math.max(device.lastHeard ?? 0, serverNow);
       if (device.status === 'unknown') device.status = 'online';
       for (const metric in reading.values) this.addMetric(device, metric);
-      this.changed(device.deviceId);
+      this.changed(device.deviceId, true);
     }
   }
 
@@ -214,8 +231,8 @@ export class DeviceStore {
     this.changes.flush(pendingOnly);
   }
 
-  private changed(deviceId: string): void {
-    this.changes.deviceChanged(deviceId);
+  private changed(deviceId: string, reading = false): void {
+    this.changes.deviceChanged(deviceId, reading);
     this.changes.keyChanged();
   }
 
