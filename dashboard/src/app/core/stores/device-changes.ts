@@ -49,10 +49,10 @@ class ThrottledRevision {
 class PacedVersions {
   private readonly entries = new Map<
     string,
-    { version: WritableSignal<number>; shownAt: number; waiting: boolean }
+    { version: WritableSignal<number>; shownAt: number }
   >();
-  /** Devices waiting for the next boundary; each once (their entry says so), so ≤ entries. */
-  private readonly waiting: string[] = [];
+  /** Devices with a reading waiting for the next boundary (≤ entries). */
+  private readonly waiting = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly paceMs: number) {}
@@ -60,7 +60,7 @@ class PacedVersions {
   read(deviceId: string): Signal<number> {
     let entry = this.entries.get(deviceId);
     if (!entry) {
-      entry = { version: signal(0), shownAt: -Infinity, waiting: false };
+      entry = { version: signal(0), shownAt: -Infinity };
       this.entries.set(deviceId, entry);
     }
     return entry.version;
@@ -73,7 +73,7 @@ class PacedVersions {
       entry.version.update((n) => n + 1);
       return;
     }
-    if (entry.waiting) return;
+    if (this.waiting.has(deviceId)) return;
     const t = Date.now();
     // A clock stepped back (t < shownAt) must not hold numbers up: show at once.
     if (t - entry.shownAt >= this.paceMs || t < entry.shownAt) {
@@ -81,8 +81,7 @@ class PacedVersions {
       entry.version.update((n) => n + 1);
       return;
     }
-    entry.waiting = true;
-    this.waiting.push(deviceId);
+    this.waiting.add(deviceId);
     this.timer ??= setTimeout(() => this.flush(), this.paceMs - (t % this.paceMs));
   }
 
@@ -90,18 +89,19 @@ class PacedVersions {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const t = Date.now();
-    for (const id of this.waiting.splice(0)) {
+    for (const id of this.waiting) {
       const entry = this.entries.get(id);
       if (!entry) continue;
-      entry.waiting = false;
       entry.shownAt = t;
       entry.version.update((n) => n + 1);
     }
+    this.waiting.clear();
   }
 
   forget(deviceId: string): void {
     this.entries.get(deviceId)?.version.update((n) => n + 1);
     this.entries.delete(deviceId);
+    this.waiting.delete(deviceId);
   }
 }
 

@@ -54,8 +54,8 @@ export interface DeviceState extends HealthInput {
  * The device map: plain mutable records (written on every reading) and the signals views read
  * to re-render: {@link version} per device (bumped synchronously: a number reaches the screen
  * the frame after its reading), {@link pacedVersion} for tiles (the same at a rate a person
- * reads, at most 4 times a second above it), {@link members} and {@link order} for lists, and the throttled
- * {@link revision} of any change.
+ * reads, at most 4 times a second above it), {@link members} and {@link order} for lists, and
+ * the throttled {@link revision} of any change.
  *
  * Owns device records only (status, meta, latest values, cadence, last heard, the summary's
  * alert state) and the bound on their number. It must not write series points: LiveService
