@@ -27,7 +27,7 @@ const { PostgresHistoryStore, DEFAULT_ROLLUP_TIMING } = requireSource(
 );
 const { openPgPool } = requireSource('backend/src/app/store/pg-pool.ts');
 const { downsample } = requireSource('backend/src/app/history/history-buckets.ts');
-const BATCH_MAX = 20_000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
+const BATCH_MAX = 50_000; // BATCH_MAX of history-writer.service.ts (that file needs Nest to load)
 
 const argOf = (flag, fallback) => {
   const at = process.argv.indexOf(flag);

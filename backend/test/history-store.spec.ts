@@ -141,6 +141,57 @@ describe.each(adapters)('history store contract: %s', (_name, make, available) =
     },
   );
 
+  run(
+    "takes a large batch of many series whole: appends, late readings and a retry's duplicates",
+    async () => {
+      const t0 = Date.UTC(2026, 11, 1, 14);
+      const devices = ['b1', 'b2', 'b3', 'b4', 'b5'];
+      /** Readings k of every device, interleaved by time as the ingest queues them. */
+      const rows = (ks: number[], value: (d: number, k: number) => number): WriteBatch => {
+        const out: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+        for (const k of ks)
+          devices.forEach((device, d) => {
+            out.deviceIds.push(device);
+            out.metrics.push('m');
+            out.ts.push(t0 + k * 1000);
+            out.values.push(value(d, k));
+          });
+        return out;
+      };
+      const range = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => from + i);
+      const first = rows(range(0, 100), (d, k) => d * 1000 + k);
+      expect(await store.write(first)).toBe(500);
+      // Appends 100–199, a retry of 50–59 with other values, readings half a second late
+      // between 10 and 14 (new), and an append twice in the batch.
+      const second = rows(range(100, 200), (d, k) => d * 1000 + k);
+      const retry = rows(range(50, 60), () => -1);
+      const late = rows(range(10, 15), (d, k) => d * 1000 + k + 0.5);
+      late.ts = late.ts.map((ts) => ts + 500);
+      const twice = rows([150], () => -2);
+      for (const part of [retry, late, twice]) {
+        second.deviceIds.push(...part.deviceIds);
+        second.metrics.push(...part.metrics);
+        second.ts.push(...part.ts);
+        second.values.push(...part.values);
+      }
+      expect(await store.write(second)).toBe(5 * 105);
+      for (const [d, device] of devices.entries()) {
+        const raw = await store.readRaw(device, 'm', t0, t0 + HOUR, 1000);
+        const expected = [...range(0, 200).map((k) => [t0 + k * 1000, d * 1000 + k])];
+        expected.push(...range(10, 15).map((k) => [t0 + k * 1000 + 500, d * 1000 + k + 0.5]));
+        expected.sort((a, b) => a[0] - b[0]);
+        expect(raw).toEqual({ ts: expected.map((e) => e[0]), values: expected.map((e) => e[1]) });
+        const minutes = await store.readRollup('1m', device, 'm', t0, t0 + HOUR);
+        expect(minutes.count.reduce((a, b) => a + b, 0)).toBe(205);
+        expect(minutes.sum.reduce((a, b) => a + b, 0)).toBeCloseTo(
+          expected.reduce((a, e) => a + e[1], 0),
+          6,
+        );
+      }
+    },
+  );
+
   run('maintains 1 min and 1 h rollups as data arrives, a duplicate counted once', async () => {
     const t0 = Date.UTC(2026, 11, 1, 11);
     await store.write(batch('c2', 'a', [t0 + 1000, t0 + 2000], [5, 1]));

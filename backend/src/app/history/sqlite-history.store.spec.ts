@@ -78,3 +78,45 @@ describe('SqliteHistoryStore: history from pulse.db', () => {
     await next.close();
   });
 });
+
+// Appends go in chunks on what the connection knows of each series' newest row; another
+// connection on the same file (a restart overlapping the old process) can make that stale.
+describe('SqliteHistoryStore: two connections appending to one series', () => {
+  let dir: string;
+  const t0 = Date.UTC(2026, 11, 1, 12);
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-history-two-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const seconds = (from: number, to: number, value: (k: number) => number) => {
+    const ks = Array.from({ length: to - from }, (_, i) => from + i);
+    return {
+      deviceIds: ks.map(() => 'd'),
+      metrics: ks.map(() => 'm'),
+      ts: ks.map((k) => t0 + k * 1000),
+      values: ks.map(value),
+    };
+  };
+
+  it('keeps every reading once when the other connection wrote newer rows in between', async () => {
+    const file = join(dir, HISTORY_DATABASE_FILE);
+    const a = new SqliteHistoryStore(file);
+    await a.open();
+    const b = new SqliteHistoryStore(file);
+    await b.open();
+    expect(await a.write(seconds(0, 100, (k) => k))).toBe(100);
+    // b writes 100–299; a, still knowing 99 as the newest, writes 200–399 (200–299 taken).
+    expect(await b.write(seconds(100, 300, (k) => k))).toBe(200);
+    expect(await a.write(seconds(200, 400, () => -1))).toBe(100);
+    const raw = await a.readRaw('d', 'm', t0, t0 + 400_000, 1000);
+    expect(raw.ts).toEqual(Array.from({ length: 400 }, (_, k) => t0 + k * 1000));
+    expect(raw.values).toEqual(Array.from({ length: 400 }, (_, k) => (k < 300 ? k : -1)));
+    await b.close();
+    await a.close();
+    // The rollups count each reading once (b's held minutes were written at its close).
+    const again = new SqliteHistoryStore(file);
+    await again.open();
+    const minutes = await again.readRollup('1m', 'd', 'm', t0, t0 + 400_000);
+    expect(minutes.count.reduce((x, y) => x + y, 0)).toBe(400);
+    await again.close();
+  });
+});
