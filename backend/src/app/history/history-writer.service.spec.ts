@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../store/database';
 import { HistoryReader } from './history-reader.service';
-import { BATCH_MAX, HistoryWriter } from './history-writer.service';
+import { AHEAD_AT, BATCH_MAX, HistoryWriter } from './history-writer.service';
+import type { HistoryStore, WriteBatch } from './history-store';
 import { HistoryService } from './history.service';
 import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from './sqlite-history.store';
 
@@ -209,5 +210,127 @@ describe('HistoryWriter at shutdown', () => {
       database.onApplicationShutdown();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// The next batch goes to the store while one is being written (decision 0037): the store is
+// never left idle while the answer crosses a busy event loop, and the journal is still released
+// in queue order, whatever order the writes succeed in.
+describe('HistoryWriter with a batch ahead', () => {
+  let dir: string;
+  let database: Database;
+  let store: SqliteHistoryStore;
+  let sut: HistoryWriter;
+  /** Sizes of the batches handed to the store, in order. */
+  let handed: number[];
+  /** One gate per batch handed over: the write runs when the test opens it, or fails. */
+  let gates: { open(): void; fail(error: Error): void }[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-writer-ahead-'));
+    database = new Database({ DATA_DIR: dir });
+    store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    handed = [];
+    gates = [];
+    // Writes run one at a time in the order handed over, as the store's worker answers them.
+    let chain: Promise<unknown> = Promise.resolve();
+    const gated = {
+      kind: 'sqlite',
+      open: () => store.open(),
+      prune: (...args: Parameters<HistoryStore['prune']>) => store.prune(...args),
+      close: () => store.close(),
+      write(batch: WriteBatch): Promise<number> {
+        handed.push(batch.ts.length);
+        const gate = new Promise<void>((open, fail) => gates.push({ open: () => open(), fail }));
+        const result = chain.then(() => gate).then(() => store.write(batch));
+        chain = result.catch(() => undefined);
+        return result;
+      },
+    } as unknown as HistoryStore;
+    sut = new HistoryWriter(
+      {
+        HISTORY_QUEUE_MAX: 1_000_000,
+        HISTORY_FLUSH_MS: 60_000,
+        RETENTION_RAW: 7 * 86_400_000,
+        RETENTION_1M: 30 * 86_400_000,
+        RETENTION_1H: 365 * 86_400_000,
+        DATA_DIR: dir,
+      },
+      gated,
+    );
+    await sut.onModuleInit();
+  });
+  afterEach(async () => {
+    gates.forEach((gate) => gate.open());
+    await sut.onApplicationShutdown();
+    database.onApplicationShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const t0 = Date.UTC(2026, 11, 4, 12);
+  const readings = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ deviceId: 'd1', ts: t0 + from + i, values: { a: i } }));
+  /** Until the writer has nothing in hand (each flush awaits the write under way). */
+  const settled = async () => {
+    for (let i = 0; i < 20 && sut.stats().queued > 0; i++) {
+      await sut.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const stored = async () => (await store.readRaw('d1', 'a', 0, Infinity, 1_000_000)).ts.length;
+
+  it('hands the next batch over while one is written, and stores both in order', async () => {
+    sut.enqueue('d1', readings(0, 10), true);
+    const first = sut.flush();
+    sut.enqueue('d1', readings(10, AHEAD_AT), true); // enough for the next batch: handed at once
+    expect(handed).toEqual([10, AHEAD_AT]);
+    expect(sut.stats()).toMatchObject({ queued: 10 + AHEAD_AT, written: 0 });
+    gates[0].open();
+    await first;
+    expect(sut.stats()).toMatchObject({ written: 10, queued: AHEAD_AT });
+    gates[1].open();
+    await settled();
+    expect(handed).toEqual([10, AHEAD_AT]); // nothing written twice
+    expect(sut.stats()).toMatchObject({ written: 10 + AHEAD_AT, queued: 0, failures: 0 });
+    expect(sut.stats().journal).toMatchObject({ segments: 1 });
+    expect(await stored()).toBe(10 + AHEAD_AT);
+  });
+
+  it('counts a batch stored ahead of a failed one only once that one is stored', async () => {
+    sut.enqueue('d1', readings(0, 10), true);
+    const first = sut.flush();
+    sut.enqueue('d1', readings(10, AHEAD_AT), true);
+    gates[0].fail(new Error('disk I/O error'));
+    gates[1].open();
+    await first;
+    // The batch ahead is in the store, but what came before it is not: neither counts as
+    // stored, and both keep their journal segments (a kill now writes them at the next start).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await stored()).toBe(AHEAD_AT);
+    expect(sut.stats()).toMatchObject({ written: 0, failures: 1, queued: 10 + AHEAD_AT });
+    expect(sut.stats().journal?.segments).toBeGreaterThanOrEqual(3);
+    // The retry after the back-off (0.2 s), then the batch ahead is counted.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const retry = sut.flush();
+    expect(handed).toEqual([10, AHEAD_AT, 10]);
+    gates[2].open();
+    await retry;
+    await settled();
+    expect(sut.stats()).toMatchObject({ written: 10 + AHEAD_AT, queued: 0, failures: 1 });
+    expect(sut.stats().journal).toMatchObject({ segments: 1 });
+    expect(await stored()).toBe(10 + AHEAD_AT);
+  });
+
+  it('writes a batch ahead at shutdown', async () => {
+    sut.enqueue('d1', readings(0, 10), true);
+    void sut.flush();
+    sut.enqueue('d1', readings(10, AHEAD_AT), true);
+    const shutdown = sut.onApplicationShutdown();
+    gates.forEach((gate) => gate.open());
+    await shutdown;
+    expect(sut.stats()).toMatchObject({ written: 10 + AHEAD_AT, queued: 0 });
+    expect(sut.stats().journal).toMatchObject({ segments: 0 });
+    await store.open();
+    expect(await stored()).toBe(10 + AHEAD_AT);
   });
 });

@@ -40,7 +40,21 @@ export const PRUNE_BUDGET = 20_000;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_AGAIN_MS = 1000;
 
+/**
+ * Values queued, while a batch is being written, from which the next batch is handed to the
+ * store at once rather than when the write returns: the store works on it while the answer
+ * crosses a busy event loop (decision 0037).
+ */
+export const AHEAD_AT = BATCH_MAX / 2;
+
 const emptyBatch = (): WriteBatch => ({ deviceIds: [], metrics: [], ts: [], values: [] });
+
+/** A batch handed to the store while the one before it was being written, and how it went. */
+interface Ahead {
+  batch: WriteBatch;
+  outcome: Promise<number | Error>;
+  startedAt: number;
+}
 
 @Injectable()
 export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
@@ -49,6 +63,12 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private queue = emptyBatch();
   /** The batch being written or retried (its values still count as queued). */
   private pending: WriteBatch | null = null;
+  /**
+   * The batch after it, already handed to the store (at most one, and only while nothing
+   * fails). Its values count as queued, and as stored only once `pending` is: the journal is
+   * released in queue order.
+   */
+  private ahead: Ahead | null = null;
   private attempts = 0;
   private retryAt = 0;
   private writing: Promise<void> | null = null;
@@ -163,7 +183,12 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private queuedValues(): number {
-    return this.queue.ts.length + (this.pending?.ts.length ?? 0);
+    return this.queue.ts.length + this.inFlight();
+  }
+
+  /** Values taken out of the queue and not stored yet. */
+  private inFlight(): number {
+    return (this.pending?.ts.length ?? 0) + (this.ahead?.batch.ts.length ?? 0);
   }
 
   private release(): void {
@@ -182,7 +207,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     // Before the acknowledgement goes out (the caller returns to the broker after this).
     if (durable) this.journal.append(deviceId, readings);
     const q = this.queue;
-    const limit = 2 * this.config.HISTORY_QUEUE_MAX - (this.pending?.ts.length ?? 0);
+    const limit = 2 * this.config.HISTORY_QUEUE_MAX - this.inFlight();
     for (let i = 0; i < readings.length; i++) {
       const { ts, values } = readings[i];
       for (const metric in values) {
@@ -197,6 +222,16 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
         this.queuedTotal++;
       }
     }
+    if (q.ts.length >= AHEAD_AT && this.writing) this.sendAhead();
+  }
+
+  /** While a batch is being written and nothing failed: the next one to the store now. */
+  private sendAhead(): void {
+    if (this.ahead || this.attempts > 0 || this.stopped || this.closed || !this.pending) return;
+    const batch = this.take();
+    this.journal.rotate(this.queuedTotal);
+    const outcome = this.store.write(batch).catch((error: unknown) => toError(error));
+    this.ahead = { batch, outcome, startedAt: performance.now() };
   }
 
   /** Write what is queued (one batch of at most BATCH_MAX), unless a write is under way. */
@@ -206,19 +241,28 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     // At shutdown one more try now, whatever the back-off says (a store that failed a moment ago
     // may be back: a restarted worker); the shutdown loop stops at the next failure.
     if (this.attempts > 0 && Date.now() < this.retryAt && !this.stopped) return Promise.resolve();
+    let started: Ahead | undefined;
     if (!this.pending) {
-      if (this.queue.ts.length === 0) return Promise.resolve();
-      this.pending = this.take();
-      // Whatever is journaled from now on is queued after this batch.
-      this.journal.rotate(this.queuedTotal);
+      if (this.ahead) {
+        // Handed to the store already: its outcome is this write's.
+        started = this.ahead;
+        this.ahead = null;
+        this.pending = started.batch;
+      } else {
+        if (this.queue.ts.length === 0) return Promise.resolve();
+        this.pending = this.take();
+        // Whatever is journaled from now on is queued after this batch.
+        this.journal.rotate(this.queuedTotal);
+      }
     }
-    this.writing = this.writePending().finally(() => {
+    this.writing = this.writePending(started).finally(() => {
       this.writing = null;
       this.release();
       // More than one batch queued: keep going without waiting for the next tick.
-      if (!this.stopped && !this.pending && this.queue.ts.length > 0)
+      if (!this.stopped && !this.pending && (this.ahead || this.queue.ts.length > 0))
         setImmediate(() => void this.flush());
     });
+    if (this.queue.ts.length >= AHEAD_AT) this.sendAhead();
     return this.writing;
   }
 
@@ -236,11 +280,12 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  private async writePending(): Promise<void> {
+  private async writePending(ahead?: Ahead): Promise<void> {
     const batch = this.pending as WriteBatch;
-    const started = performance.now();
+    const started = ahead?.startedAt ?? performance.now();
     try {
-      const inserted = await this.store.write(batch);
+      const inserted = ahead ? await ahead.outcome : await this.store.write(batch);
+      if (inserted instanceof Error) throw inserted;
       const ms = performance.now() - started;
       this.counts.flushes++;
       this.counts.written += inserted;
@@ -301,7 +346,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.stopped = true;
     clearInterval(this.flushTimer);
     clearTimeout(this.pruneTimer);
-    for (let guard = 0; guard < 10_000 && (this.pending || this.queue.ts.length > 0); guard++) {
+    for (
+      let guard = 0;
+      guard < 10_000 && (this.pending || this.ahead || this.queue.ts.length > 0);
+      guard++
+    ) {
       await this.flush();
       if (this.attempts > 0) break; // the store is failing: do not hold the shutdown
     }
@@ -311,7 +360,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     // let through, finds the store closed: what it would write is not written (never an error).
     this.closed = true;
     // A store that failed keeps its journal: the next start writes it.
-    this.journal.close(!this.pending && this.queue.ts.length === 0);
+    this.journal.close(!this.pending && !this.ahead && this.queue.ts.length === 0);
     await this.store.close();
   }
 
@@ -339,3 +388,6 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     };
   }
 }
+
+const toError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));
