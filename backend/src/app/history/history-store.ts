@@ -81,6 +81,12 @@ export type RetentionCutoffs = Record<Resolution, number>;
  */
 export interface HistoryStore {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Writes are applied one at a time in the order they were called (the SQLite store: one
+   * connection, its worker answering in order), so the writer may hand over the next batch
+   * before the last one returned. Absent: one write at a time.
+   */
+  readonly writesInOrder?: boolean;
   /** Create or migrate the schema (at boot, before the first write). */
   open(): Promise<void>;
   /** Write a batch in one transaction; resolves with how many readings were new. */

@@ -236,6 +236,7 @@ describe('HistoryWriter with a batch ahead', () => {
     let chain: Promise<unknown> = Promise.resolve();
     const gated = {
       kind: 'sqlite',
+      writesInOrder: true,
       open: () => store.open(),
       prune: (...args: Parameters<HistoryStore['prune']>) => store.prune(...args),
       close: () => store.close(),
@@ -267,7 +268,7 @@ describe('HistoryWriter with a batch ahead', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const t0 = Date.UTC(2026, 11, 4, 12);
+  const t0 = Date.now() - 3_600_000; // inside retention whenever the test runs
   const readings = (from: number, n: number) =>
     Array.from({ length: n }, (_, i) => ({ deviceId: 'd1', ts: t0 + from + i, values: { a: i } }));
   /** Until the writer has nothing in hand (each flush awaits the write under way). */
@@ -316,8 +317,29 @@ describe('HistoryWriter with a batch ahead', () => {
     gates[2].open();
     await retry;
     await settled();
-    expect(sut.stats()).toMatchObject({ written: 10 + AHEAD_AT, queued: 0, failures: 1 });
+    expect(handed).toEqual([10, AHEAD_AT, 10]); // the batch ahead was not written again
+    expect(sut.stats()).toMatchObject({
+      written: 10 + AHEAD_AT,
+      duplicates: 0,
+      queued: 0,
+      failures: 1,
+    });
     expect(sut.stats().journal).toMatchObject({ segments: 1 });
+    expect(await stored()).toBe(10 + AHEAD_AT);
+  });
+
+  it('writes one batch at a time to a store that does not apply writes in order', async () => {
+    (sut as unknown as { store: { writesInOrder: boolean } }).store.writesInOrder = false;
+    sut.enqueue('d1', readings(0, 10), true);
+    const first = sut.flush();
+    sut.enqueue('d1', readings(10, AHEAD_AT), true);
+    expect(handed).toEqual([10]);
+    gates[0].open();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve)); // the chained flush
+    expect(handed).toEqual([10, AHEAD_AT]);
+    gates[1].open();
+    await settled();
     expect(await stored()).toBe(10 + AHEAD_AT);
   });
 

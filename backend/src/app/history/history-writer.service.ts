@@ -53,7 +53,6 @@ const emptyBatch = (): WriteBatch => ({ deviceIds: [], metrics: [], ts: [], valu
 interface Ahead {
   batch: WriteBatch;
   outcome: Promise<number | Error>;
-  startedAt: number;
 }
 
 @Injectable()
@@ -228,10 +227,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   /** While a batch is being written and nothing failed: the next one to the store now. */
   private sendAhead(): void {
     if (this.ahead || this.attempts > 0 || this.stopped || this.closed || !this.pending) return;
+    if (!this.store.writesInOrder) return;
     const batch = this.take();
     this.journal.rotate(this.queuedTotal);
     const outcome = this.store.write(batch).catch((error: unknown) => toError(error));
-    this.ahead = { batch, outcome, startedAt: performance.now() };
+    this.ahead = { batch, outcome };
   }
 
   /** Write what is queued (one batch of at most BATCH_MAX), unless a write is under way. */
@@ -262,7 +262,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       if (!this.stopped && !this.pending && (this.ahead || this.queue.ts.length > 0))
         setImmediate(() => void this.flush());
     });
-    if (this.queue.ts.length >= AHEAD_AT) this.sendAhead();
+    // Not behind a batch whose outcome is still to be read (it may have failed): the next
+    // enqueue sends one once it is known.
+    if (!started && this.queue.ts.length >= AHEAD_AT) this.sendAhead();
     return this.writing;
   }
 
@@ -282,7 +284,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
 
   private async writePending(ahead?: Ahead): Promise<void> {
     const batch = this.pending as WriteBatch;
-    const started = ahead?.startedAt ?? performance.now();
+    // A batch ahead: timed from here, not from when it queued behind the one before.
+    const started = performance.now();
     try {
       const inserted = ahead ? await ahead.outcome : await this.store.write(batch);
       if (inserted instanceof Error) throw inserted;

@@ -355,12 +355,15 @@ export class PostgresHistoryStore implements port.HistoryStore {
     const days = new Set<number>();
     for (const ts of batch.ts) days.add(Math.floor(ts / DAY_MS));
     await this.ensurePartitions(days);
-    return inTransaction(this.pool, async (client) => {
+    // Series this transaction created or found: cached once it committed (a rolled-back one
+    // takes its new series rows with it, and a cached id would point at no series).
+    const created = new Map<string, number>();
+    const written = await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock_shared($1)', [LOCK_WRITE]);
       let mark = await this.readMark(client);
       const cols = await this.insertRaw(
         client,
-        inKeyOrder(await this.resolveSeries(client, batch), batch),
+        inKeyOrder(await this.resolveSeries(client, batch, created), batch),
       );
       if (cols[1].some((ts) => ts >= mark.upto && ts < mark.closing)) {
         // Readings of minutes a pass is rolling up: after its chunk, below `upto` (ours to add).
@@ -377,6 +380,8 @@ export class PostgresHistoryStore implements port.HistoryStore {
       if (late[0].length > 0) await this.addToRollups(client, late);
       return cols[0].length;
     });
+    for (const [key, id] of created) this.seriesIds.set(key, id);
+    return written;
   }
 
   /** Upsert the rollups of rows below the watermark (late readings) in the batch's transaction. */
@@ -437,7 +442,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   /** Series ids of every value of the batch, creating the series not seen before. */
-  private async resolveSeries(client: PoolClient, batch: port.WriteBatch): Promise<number[]> {
+  /** Each row's series id; ids found or made here go into `created` (cached after commit). */
+  private async resolveSeries(
+    client: PoolClient,
+    batch: port.WriteBatch,
+    created: Map<string, number>,
+  ): Promise<number[]> {
     const missing = new Map<string, [string, string]>();
     for (let i = 0; i < batch.ts.length; i++) {
       const key = `${batch.deviceIds[i]}\u0000${batch.metrics[i]}`;
@@ -459,12 +469,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
          JOIN unnest($1::text[], $2::text[]) AS k (device_id, metric) USING (device_id, metric)`,
         [devices, metrics],
       );
-      for (const row of found.rows)
-        this.seriesIds.set(`${row.device_id}\u0000${row.metric}`, row.id);
+      for (const row of found.rows) created.set(`${row.device_id}\u0000${row.metric}`, row.id);
     }
-    return batch.ts.map(
-      (_, i) => this.seriesIds.get(`${batch.deviceIds[i]}\u0000${batch.metrics[i]}`) as number,
-    );
+    return batch.ts.map((_, i) => {
+      const key = `${batch.deviceIds[i]}\u0000${batch.metrics[i]}`;
+      return (this.seriesIds.get(key) ?? created.get(key)) as number;
+    });
   }
 
   private async idOf(deviceId: string, metric: string): Promise<number | undefined> {

@@ -106,6 +106,7 @@ const staleNewest = () =>
 
 export class SqliteHistoryStore implements port.HistoryStore {
   readonly kind = 'sqlite';
+  readonly writesInOrder = true;
   private db!: BetterSqlite3.Database;
   /** Read-only connection for queries (its own small page cache). */
   private reader!: BetterSqlite3.Database;
@@ -330,6 +331,9 @@ export class SqliteHistoryStore implements port.HistoryStore {
       this.held.drain();
       this.repair();
       this.newestTs.clear();
+      // Ids of series the rolled-back transaction created are gone with it (a new series
+      // would get the same id): look every series up again.
+      this.seriesIds.clear();
       this.needsRepair = false;
     }
     // Another connection committed to the file since this one's last transaction (a process

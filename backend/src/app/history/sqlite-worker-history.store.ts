@@ -107,6 +107,8 @@ function workerScript(): { file: string; execArgv: string[] } {
 
 export class SqliteWorkerHistoryStore implements port.HistoryStore {
   readonly kind = 'sqlite';
+  /** The worker answers calls one at a time, in order. */
+  readonly writesInOrder = true;
   private worker: Worker | null = null;
   private opened: Promise<unknown> | null = null;
   private nextId = 1;
