@@ -30,6 +30,8 @@ const DUPLICATE_TABLE = '42P07';
 /** Partitions made ahead of today at boot and on each retention pass. */
 const DAYS_AHEAD = 2;
 const MINUTE = port.ROLLUP_MS['1m'];
+/** Series ids cached at most; beyond, the cache starts over (ids are looked up again). */
+const MAX_CACHED_SERIES = 100_000;
 
 /**
  * Advisory lock keys of the rollup watermark (next to the migration lock, "pulse" + 1..3). Writers
@@ -380,7 +382,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
       if (late[0].length > 0) await this.addToRollups(client, late);
       return cols[0].length;
     });
-    for (const [key, id] of created) this.seriesIds.set(key, id);
+    for (const [key, id] of created) this.cacheSeries(key, id);
     return written;
   }
 
@@ -477,6 +479,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
     });
   }
 
+  /** Bounded like the SQLite adapter's: at MAX_CACHED_SERIES the cache starts over. */
+  private cacheSeries(key: string, id: number): void {
+    if (this.seriesIds.size >= MAX_CACHED_SERIES) this.seriesIds.clear();
+    this.seriesIds.set(key, id);
+  }
+
   private async idOf(deviceId: string, metric: string): Promise<number | undefined> {
     const key = `${deviceId}\u0000${metric}`;
     const cached = this.seriesIds.get(key);
@@ -485,7 +493,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
       'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
       [deviceId, metric],
     );
-    if (rows[0]) this.seriesIds.set(key, rows[0].id);
+    if (rows[0]) this.cacheSeries(key, rows[0].id);
     return rows[0]?.id;
   }
 
