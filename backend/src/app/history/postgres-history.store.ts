@@ -443,8 +443,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
     return cols;
   }
 
-  /** Series ids of every value of the batch, creating the series not seen before. */
-  /** Each row's series id; ids found or made here go into `created` (cached after commit). */
+  /**
+   * Series ids of every value of the batch, creating the series not seen before; ids found or
+   * made here go into `created` (cached after commit).
+   */
   private async resolveSeries(
     client: PoolClient,
     batch: port.WriteBatch,
