@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Decoder, Encoder, Packet, PacketType, protocol } from 'socket.io-parser';
+import { asciiJson } from './ascii-json';
 
 /*
  * Socket.IO's own packet encoder, taught one thing: a value wrapped in {@link RawJson} is
@@ -7,18 +8,23 @@ import { Decoder, Encoder, Packet, PacketType, protocol } from 'socket.io-parser
  * same history to hundreds of screens; encoded once, each answer costs a copy, not a
  * JSON.stringify (and socket.io-parser's walk of every number looking for binary).
  * The wire is unchanged: the text spliced in is what JSON.stringify made of the value.
+ * And every packet's text is ASCII (ascii-json.ts: what a browser decodes fastest).
  * Owns that splice; installed through Socket.IO's documented `parser` option (live-io.server.ts).
  */
 
 /** A value already encoded as JSON, sent as is wherever it sits in an event or ack's arguments. */
 export class RawJson {
   private utf8: Buffer | null = null;
+  /** The JSON text, ASCII (non-ASCII characters escaped). */
+  readonly json: string;
 
   constructor(
-    readonly json: string,
+    json: string,
     /** What it stands for, for the sender's own accounting (points in an ack's history). */
     readonly points = 0,
-  ) {}
+  ) {
+    this.json = asciiJson(json);
+  }
 
   static of(value: unknown, points = 0): RawJson {
     return new RawJson(JSON.stringify(value), points);
@@ -54,7 +60,7 @@ function splice(data: unknown): { parts: string[]; raws: RawJson[] } {
     raws.push(value);
     return MARK;
   });
-  return { parts: json.split(QUOTED_MARK), raws };
+  return { parts: asciiJson(json).split(QUOTED_MARK), raws };
 }
 
 export class SplicingEncoder extends Encoder {
@@ -63,7 +69,9 @@ export class SplicingEncoder extends Encoder {
       (packet.type !== PacketType.ACK && packet.type !== PacketType.EVENT) ||
       !holdsRaw(packet.data)
     )
-      return super.encode(packet);
+      return super
+        .encode(packet)
+        .map((part) => (typeof part === 'string' ? asciiJson(part) : part));
     const { parts, raws } = splice(packet.data);
     let body = parts[0];
     for (let i = 1; i < parts.length; i++) body += raws[i - 1].json + parts[i];
