@@ -9,7 +9,13 @@ import {
 } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { pageOf } from './fleet-query';
-import { FleetSummaryModel, scopedEvent, significant, SummaryShare } from './fleet-summary';
+import {
+  FleetSummaryModel,
+  scopedEvent,
+  significant,
+  SUMMARY_VALUES_PER_PUSH,
+  SummaryShare,
+} from './fleet-summary';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -152,6 +158,51 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     expect(delta?.metrics).toBeUndefined();
     ingest('d2', { co2: 400 });
     expect(sut.takeDelta(T0 + 3000)?.metrics).toEqual(['temperature', 'co2']);
+  });
+
+  describe('a push of a large fleet', () => {
+    const BUDGET = SUMMARY_VALUES_PER_PUSH;
+    const id = (i: number) => `d${String(i).padStart(5, '0')}`;
+    const ids = (devices: readonly DeviceSummary[]) => devices.map((d) => d[DS.id]);
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => id(from + k));
+    const fleet = (n: number) => {
+      for (let i = 0; i < n; i++) ingest(id(i), { temperature: 1 });
+      return delta(T0 + 1000).changed;
+    };
+
+    it('sends every new device at once, however many', () => {
+      expect(ids(fleet(BUDGET + 500))).toEqual(range(0, BUDGET + 500));
+    });
+
+    it('holds devices whose values alone changed beyond the budget for the next push, oldest change first, with their newest values', () => {
+      const n = BUDGET + 500;
+      fleet(n);
+      for (let i = 0; i < n; i++) ingest(id(i), { temperature: 2 }, T0 + 1500);
+      expect(ids(delta(T0 + 2000).changed)).toEqual(range(0, BUDGET));
+      // While held, one of them reads again; and ten of those just sent change again.
+      ingest(id(n - 1), { temperature: 3 }, T0 + 2500);
+      for (let i = 0; i < 10; i++) ingest(id(i), { temperature: 3 }, T0 + 2500);
+      const next = delta(T0 + 3000).changed;
+      expect(ids(next)).toEqual([...range(BUDGET, n), ...range(0, 10)]);
+      expect(next.find((d) => d[DS.id] === id(n - 1))?.[DS.values]).toEqual([3]);
+      expect(next.find((d) => d[DS.id] === id(BUDGET))?.[DS.values]).toEqual([2]);
+      expect(sut.takeDelta(T0 + 4000)).toBeNull();
+    });
+
+    it('never holds a status, name or alert change, even with the budget spent', () => {
+      const n = BUDGET + 10;
+      fleet(n);
+      for (let i = 0; i < n; i++) ingest(id(i), { temperature: 2 }, T0 + 1500);
+      sut.applyAlert(alert(id(n - 1), 'a1', 'major'));
+      registry.applyMeta(id(n - 2), { name: 'Renamed' }, T0 + 1500);
+      sut.applyDevice(id(n - 2));
+      const pushed = delta(T0 + 2000).changed;
+      expect(ids(pushed)).toEqual([...range(0, BUDGET), id(n - 2), id(n - 1)]);
+      expect(pushed.at(-1)?.[DS.alert]).toEqual(['major', 1]);
+      expect(pushed.at(-2)?.[DS.name]).toBe('Renamed');
+      expect(ids(delta(T0 + 3000).changed)).toEqual(range(BUDGET, n - 2));
+    });
   });
 
   it('carries the highest active severity and the count, and drops it when none is active', () => {

@@ -32,8 +32,15 @@ interface Entry {
   pending: Reading[];
   /** Active alerts of the device by id, with their severity. */
   alerts: Map<string, AlertSeverity> | null;
-  /** Queued for the next push. */
+  /** Queued for a push. */
   dirty: boolean;
+  /**
+   * Status, meta, alerts or a new metric changed: goes out with the next push whatever
+   * SUMMARY_VALUES_PER_PUSH says (only a change of values may wait).
+   */
+  urgent: boolean;
+  /** In a push since it was created: clients in the room know it (its first push is urgent). */
+  pushed: boolean;
   /** Queued for the next share with the other gateways (it had readings of our own since). */
   queuedToShare: boolean;
   /** Group as last pushed: a scoped client is told "removed" when a device leaves its groups. */
@@ -71,6 +78,19 @@ export type SharedDevice = [id: string, lastSeen: number, lastTs: number, values
 
 /** Pending readings per device beyond which they are merged at once (a batch, a flood). */
 const MERGE_AT = 64;
+
+/**
+ * At most this many devices whose only change is new values go out in one push (once a second);
+ * the rest wait for the next push, oldest change first, and go out with their newest values.
+ * Status, name, group, alert and new-metric changes, new devices and removals are never held.
+ * Up to 2,000 devices every value change is in the next push; at 10,000 each device's values are
+ * at most 5 pushes old in the summary. The summary serves what is off screen (sorting, search,
+ * the heat map); what is on screen has its own readings at full rate. Without it a fleet of
+ * 10,000 at 1 reading/s each sent its whole summary every second (640 kB) to every overview,
+ * whose decoding cost the page 30-50 ms a second, growing with the fleet
+ * (docs/decisions/0039-summary-value-budget.md).
+ */
+export const SUMMARY_VALUES_PER_PUSH = 2_000;
 
 /** Devices not known yet whose open alerts the summary keeps until they are (see applyAlert). */
 export const WAITING_ALERTS_MAX = 10_000;
@@ -182,7 +202,7 @@ export class FleetSummaryModel {
   /** Status, meta or a new metric changed: the device goes out with the next push. */
   applyDevice(deviceId: string): void {
     const entry = this.entries.get(deviceId) ?? this.create(deviceId);
-    if (entry && !entry.dirty) this.markDirty(entry);
+    if (entry) this.markDirty(entry, true);
   }
 
   /**
@@ -202,7 +222,7 @@ export class FleetSummaryModel {
       entry.alerts?.delete(alert.id);
       if (entry.alerts?.size === 0) entry.alerts = null;
     }
-    if (!entry.dirty) this.markDirty(entry);
+    this.markDirty(entry, true);
   }
 
   /** The device left the registry (evicted): a removal in the next push. */
@@ -244,16 +264,27 @@ export class FleetSummaryModel {
     return { at, metrics: this.metrics.slice(), devices };
   }
 
-  /** What changed since the previous call (null: nothing), and start over. */
+  /**
+   * What changed since the previous call (null: nothing), and start over; devices whose values
+   * alone changed beyond SUMMARY_VALUES_PER_PUSH stay queued for the next call.
+   */
   takeDelta(at = Date.now()): SummaryDelta | null {
     this.mergeQueued();
     if (this.dirty.length === 0 && this.removed.length === 0 && !this.metricsGrew) return null;
     const changed: DeviceSummary[] = [];
     const previousGroups: (string | undefined)[] = [];
     const removed = this.removed;
+    const later: Entry[] = [];
+    let budget = SUMMARY_VALUES_PER_PUSH;
     for (const entry of this.dirty) {
       if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
+      if (!entry.urgent && entry.pushed && budget-- <= 0) {
+        later.push(entry);
+        continue;
+      }
       entry.dirty = false;
+      entry.urgent = false;
+      entry.pushed = true;
       const info = this.devices.get(entry.deviceId);
       if (!info) {
         // Gone from the registry without an eviction call (should not happen): drop it too.
@@ -269,7 +300,7 @@ export class FleetSummaryModel {
     this.sharedWire = null;
     const delta: SummaryDelta = { at, changed, previousGroups, removed };
     if (this.metricsGrew) delta.metrics = this.metrics.slice();
-    this.dirty = [];
+    this.dirty = later;
     this.removed = [];
     this.metricsGrew = false;
     return delta;
@@ -325,6 +356,8 @@ export class FleetSummaryModel {
       pending: [],
       alerts: waiting,
       dirty: false,
+      urgent: false,
+      pushed: false,
       queuedToShare: false,
       pushedGroup: info.meta?.group,
     };
@@ -367,7 +400,9 @@ export class FleetSummaryModel {
     for (const entry of this.dirty) if (entry.pending.length > 0) this.merge(entry);
   }
 
-  private markDirty(entry: Entry): void {
+  private markDirty(entry: Entry, urgent = false): void {
+    if (urgent) entry.urgent = true;
+    if (entry.dirty) return;
     entry.dirty = true;
     this.dirty.push(entry);
   }
