@@ -151,7 +151,7 @@ describe('the live wire is ASCII text, whatever the names', () => {
         { message: 'the device with its first name' },
       );
       const texts: string[] = [];
-      const named: string[] = [];
+      const named = { devices: [] as string[], summary: [] as string[] };
       const socket = await backend.live([transport], (s) => {
         s.io.on('open', () =>
           s.io.engine.on('packet', ({ data }) => {
@@ -159,10 +159,11 @@ describe('the live wire is ASCII text, whatever the names', () => {
           }),
         );
         s.on('devices', (devices: DeviceInfo[]) =>
-          named.push(...devices.map((d) => d.meta?.name ?? '')),
+          named.devices.push(...devices.map((d) => d.meta?.name ?? '')),
         );
         s.on('summary', (wire) => {
-          for (const d of decodeSummaryEvent(wire)?.changed ?? []) named.push(d[DS.name] ?? '');
+          for (const d of decodeSummaryEvent(wire)?.changed ?? [])
+            named.summary.push(d[DS.name] ?? '');
         });
       });
       const ack = await subscribe(socket, { summary: true, devices: [ID] });
@@ -173,7 +174,7 @@ describe('the live wire is ASCII text, whatever the names', () => {
       // Renamed while watched: the `devices` event and the next summary carry the new name.
       await publish(backend.device, metaTopic(ID), JSON.stringify({ name: NAMES[1] }), 1, true);
       await publishTelemetry(backend.device, ID, { values: { temp: 21 } });
-      await waitFor(() => named.filter((n) => n === NAMES[1]).length >= 2, {
+      await waitFor(() => named.devices.includes(NAMES[1]) && named.summary.includes(NAMES[1]), {
         timeoutMs: 5000,
         message: `the new name in a devices event and a summary (got ${JSON.stringify(named)})`,
       });

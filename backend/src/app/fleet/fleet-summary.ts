@@ -41,6 +41,8 @@ interface Entry {
   urgent: boolean;
   /** In a push since it was created: clients in the room know it (its first push is urgent). */
   pushed: boolean;
+  /** The push count when it was queued: held SUMMARY_HOLD_PUSHES - 1 pushes, it goes in the next. */
+  queuedAt: number;
   /** Queued for the next share with the other gateways (it had readings of our own since). */
   queuedToShare: boolean;
   /** Group as last pushed: a scoped client is told "removed" when a device leaves its groups. */
@@ -80,17 +82,22 @@ export type SharedDevice = [id: string, lastSeen: number, lastTs: number, values
 const MERGE_AT = 64;
 
 /**
- * At most this many devices whose only change is new values go out in one push (once a second);
- * the rest wait for the next push, oldest change first, and go out with their newest values.
- * Status, name, group, alert and new-metric changes, new devices and removals are never held.
- * Up to 2,000 devices every value change is in the next push; at 10,000 each device's values are
- * at most 5 pushes old in the summary. The summary serves what is off screen (sorting, search,
- * the heat map); what is on screen has its own readings at full rate. Without it a fleet of
- * 10,000 at 1 reading/s each sent its whole summary every second (640 kB) to every overview,
- * whose decoding cost the page 30-50 ms a second, growing with the fleet
+ * At most this many devices whose only change is new values (and last seen) go out in one push
+ * (once a second), besides those held SUMMARY_HOLD_PUSHES - 1 pushes already; the rest wait for
+ * later pushes, oldest change first, and go out with their newest values. Status, name, group,
+ * alert and new-metric changes, new devices and removals are never held. Up to 2,000 devices
+ * every change is in the next push; beyond, a device's values and last seen in the summary are
+ * at most SUMMARY_HOLD_PUSHES pushes old, whatever the fleet (at 10,000 devices at 1/s: 2,000 a
+ * push, each device every 5th). The overview's tiles on
+ * screen have their own readings at full rate; the heat map and sorting read the summary. Without
+ * it a fleet of 10,000 at 1 reading/s each sent its whole summary every second (640 kB) to every
+ * overview, whose decoding cost the page 30-50 ms a second, growing with the fleet
  * (docs/decisions/0039-summary-value-budget.md).
  */
 export const SUMMARY_VALUES_PER_PUSH = 2_000;
+
+/** A device goes out within this many pushes of its change, whatever the budget. */
+export const SUMMARY_HOLD_PUSHES = 5;
 
 /** Devices not known yet whose open alerts the summary keeps until they are (see applyAlert). */
 export const WAITING_ALERTS_MAX = 10_000;
@@ -111,6 +118,8 @@ export class FleetSummaryModel {
   private readonly metricIndex = new Map<string, number>();
   private readonly metrics: string[] = [];
   private dirty: Entry[] = [];
+  /** takeDelta calls so far (see Entry.queuedAt). */
+  private pushes = 0;
   /** Entries with readings of our own since the last share (only while sharing). */
   private toShare: Entry[] = [];
   private sharing = false;
@@ -238,7 +247,8 @@ export class FleetSummaryModel {
    * The whole summary, for the devices within `scope` (null: all). The unscoped one is built once
    * per push interval and shared (a reconnect storm of dashboards must not rebuild 10,000
    * entries each): until the next push, whatever changed after it was built is still queued and
-   * reaches the subscriber in that push, as it joined the room before asking.
+   * reaches the subscriber in that push or, for values alone beyond the budget, a later one, as
+   * it joined the room before asking.
    */
   snapshot(scope: readonly string[] | null, at = Date.now()): FleetSummary {
     if (scope === null) return (this.shared ??= this.build(null, at));
@@ -266,7 +276,7 @@ export class FleetSummaryModel {
 
   /**
    * What changed since the previous call (null: nothing), and start over; devices whose values
-   * alone changed beyond SUMMARY_VALUES_PER_PUSH stay queued for the next call.
+   * alone changed beyond the budget (SUMMARY_VALUES_PER_PUSH) stay queued for the next calls.
    */
   takeDelta(at = Date.now()): SummaryDelta | null {
     this.mergeQueued();
@@ -276,9 +286,11 @@ export class FleetSummaryModel {
     const removed = this.removed;
     const later: Entry[] = [];
     let budget = SUMMARY_VALUES_PER_PUSH;
+    const dueFrom = this.pushes - (SUMMARY_HOLD_PUSHES - 1);
     for (const entry of this.dirty) {
       if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
-      if (!entry.urgent && entry.pushed && budget-- <= 0) {
+      const mayWait = !entry.urgent && entry.pushed && entry.queuedAt > dueFrom;
+      if (mayWait && budget-- <= 0) {
         later.push(entry);
         continue;
       }
@@ -301,6 +313,7 @@ export class FleetSummaryModel {
     const delta: SummaryDelta = { at, changed, previousGroups, removed };
     if (this.metricsGrew) delta.metrics = this.metrics.slice();
     this.dirty = later;
+    this.pushes++;
     this.removed = [];
     this.metricsGrew = false;
     return delta;
@@ -358,6 +371,7 @@ export class FleetSummaryModel {
       dirty: false,
       urgent: false,
       pushed: false,
+      queuedAt: 0,
       queuedToShare: false,
       pushedGroup: info.meta?.group,
     };
@@ -404,6 +418,7 @@ export class FleetSummaryModel {
     if (urgent) entry.urgent = true;
     if (entry.dirty) return;
     entry.dirty = true;
+    entry.queuedAt = this.pushes;
     this.dirty.push(entry);
   }
 

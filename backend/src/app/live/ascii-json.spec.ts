@@ -17,6 +17,10 @@ describe('asciiJson', () => {
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
   });
 
+  it('escapes a lone surrogate as itself', () => {
+    expect(asciiJson('"a\ud800b"')).toBe('"a\\ud800b"');
+  });
+
   it('hands ASCII text back as it is', () => {
     const text = JSON.stringify({ deviceId: 'd-1', values: { temp: 21.5 } });
     expect(asciiJson(text)).toBe(text);

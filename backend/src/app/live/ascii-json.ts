@@ -10,17 +10,22 @@
  * Names outside ASCII are rare in a frame and common in a fleet: the escape costs bytes only where
  * they are, and a scan where they are not.
  *
- * Owns that rewrite; every text the live layer writes to a socket goes through it (engine-adapter's
- * encodeEvent, ack-encoder's encoder and RawJson). Must not parse nor change anything else.
+ * Owns that rewrite; every text the live layer writes to a socket that can hold free text goes
+ * through it (ack-encoder's encoder and RawJson: events, acknowledgements, shared snapshots).
+ * `readings` frames (engine-adapter's encodeEvent) are ASCII by construction: ids and metric names
+ * match ID_PATTERN, values are numbers. Must not parse nor change anything else.
  */
 
 /** Any UTF-16 code unit outside ASCII. */
 const NON_ASCII = /[\u0080-\uffff]/;
 const NON_ASCII_ALL = /[\u0080-\uffff]/g;
 
-const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const toEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-/** `json` (JSON text, or a packet whose non-ASCII can only be inside its JSON strings) as ASCII. */
+/**
+ * `json` (JSON text, or a socket.io packet: its header is ASCII but for a namespace name, which
+ * Pulse's namespaces are) as ASCII.
+ */
 export function asciiJson(json: string): string {
-  return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, escape) : json;
+  return NON_ASCII.test(json) ? json.replace(NON_ASCII_ALL, toEscape) : json;
 }

@@ -2,7 +2,6 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket as TcpSocket } from 'node:net';
 import type { Server } from 'socket.io';
 import type { LiveSocket } from './live-io.server';
-import { asciiJson } from './ascii-json';
 
 /**
  * The one file that reaches into engine.io, ws and socket.io internals — what their typings
@@ -113,7 +112,9 @@ export interface EncodedEvent {
 /** Encode `event` with `data` for namespace `nsp` once, as socket.io would for a broadcast. */
 export function encodeEvent(nsp: string, event: string, data: unknown): EncodedEvent {
   // Socket.IO EVENT packet (type 2) in namespace `nsp`; Engine.IO MESSAGE (type 4) around it.
-  const packet = `2${nsp},${asciiJson(JSON.stringify([event, data]))}`;
+  // Only `readings` come here: device ids and metric names match ID_PATTERN and values are
+  // numbers, so the JSON is ASCII already (ascii-json.ts; no scan on the hottest path).
+  const packet = `2${nsp},${JSON.stringify([event, data])}`;
   const frame = textFrame(`4${packet}`);
   return { packets: [packet], frame, options: { preEncoded: true, wsPreEncodedFrame: [frame] } };
 }
