@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
-import { usePulse } from './support/pulse';
+import { PulseHandle } from '../src/app/pulse';
+import { startTestPulse, usePulse } from './support/pulse';
 
 // Real: HTTP API, embedded broker, ingest; a device publishes with mqtt.js.
 describe('HTTP API', () => {
@@ -99,5 +103,41 @@ describe('HTTP API', () => {
       devices: { known: 1 },
       history: { series: 2, points: 10 },
     });
+  });
+});
+
+// Real: the built gateway serving a dashboard build (a stand-in with Angular's file names).
+describe('the dashboard files', () => {
+  let dir: string;
+  let pulse: PulseHandle;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-dashboard-'));
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><script src="main-4RSYYATY.js"></script>',
+    );
+    writeFileSync(join(dir, 'main-4RSYYATY.js'), 'console.log(1);');
+    writeFileSync(join(dir, 'styles-NXAYIHH5.css'), 'body{}');
+    writeFileSync(join(dir, 'favicon.ico'), 'icon');
+    pulse = await startTestPulse({}, { DASHBOARD_DIR: dir });
+  });
+  afterAll(async () => {
+    await pulse?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cacheOf = async (path: string, accept = '*/*') => {
+    const response = await fetch(`${pulse.httpUrl}${path}`, { headers: { accept } });
+    expect(response.status).toBe(200);
+    return response.headers.get('cache-control');
+  };
+
+  it('lets a browser keep the hashed files for good and revalidate the rest', async () => {
+    expect(await cacheOf('/main-4RSYYATY.js')).toBe('public, max-age=31536000, immutable');
+    expect(await cacheOf('/styles-NXAYIHH5.css')).toBe('public, max-age=31536000, immutable');
+    expect(await cacheOf('/')).toBe('public, max-age=0');
+    expect(await cacheOf('/favicon.ico')).toBe('public, max-age=0');
+    expect(await cacheOf('/devices/some-device', 'text/html')).toBe('no-cache'); // a deep link
   });
 });

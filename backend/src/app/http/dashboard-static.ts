@@ -10,8 +10,17 @@ const NOT_BUILT = (dir: string) =>
   'The API is at /api/health, /api/devices, /api/stats; live data on Socket.IO namespace /live.\n';
 
 /**
+ * A file the dashboard's build names by its content (Angular's output hashing: `main-4RSYYATY.js`,
+ * `chunk-2F3T4KI2.js`, `styles-NXAYIHH5.css`): its bytes never change under that name, so a
+ * browser may keep it for good and a reload asks for `index.html` alone.
+ */
+export const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css)$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
  * Serve the built dashboard at `/` with an SPA fallback: any other GET that
- * asks for HTML gets index.html, so deep links work. `/api` and `/socket.io`
+ * asks for HTML gets index.html, so deep links work. Hashed files are cached for good
+ * ({@link HASHED_ASSET}), everything else revalidated. `/api` and `/socket.io`
  * are never touched (unknown API routes stay JSON 404s from Nest).
  * Must be mounted before `app.init()` so it runs ahead of Nest's router.
  */
@@ -23,7 +32,15 @@ export function mountDashboard(
   const index = join(dir, 'index.html');
   const built = existsSync(index);
   if (built) {
-    app.useStaticAssets(dir, { index: 'index.html', maxAge: 0 });
+    // index.html and unhashed files (favicon) are revalidated on every load (maxAge 0, ETag);
+    // hashed ones are cached for good (a new build names them anew).
+    app.useStaticAssets(dir, {
+      index: 'index.html',
+      maxAge: 0,
+      setHeaders: (res, path) => {
+        if (HASHED_ASSET.test(path)) res.setHeader('Cache-Control', IMMUTABLE);
+      },
+    });
     logger.log(`serving dashboard from ${dir}`);
   } else {
     logger.warn(
