@@ -199,12 +199,24 @@ describe('FleetSummaryModel (with the real device registry)', () => {
       const sent: string[][] = [];
       for (let p = 0; p < SUMMARY_HOLD_PUSHES; p++)
         sent.push(ids(delta(T0 + 2000 + p * 1000).changed));
-      // The budget a push while it can, and the last push takes every device still waiting.
-      expect(sent.slice(0, -1).map((s) => s.length)).toEqual(
-        Array(SUMMARY_HOLD_PUSHES - 1).fill(BUDGET),
-      );
-      expect(sent.flat()).toEqual(range(0, n));
+      expect(sent[0]).toHaveLength(Math.ceil(n / SUMMARY_HOLD_PUSHES));
+      expect(sent.flat()).toEqual(range(0, n)); // all of them, once, in order of change
       expect(sut.takeDelta(T0 + 9000)).toBeNull();
+    });
+
+    it('spreads a steady fleet evenly over the pushes', () => {
+      const n = 10_000;
+      fleet(n);
+      const last = new Map<string, number>();
+      for (let p = 0; p < 8; p++) {
+        for (let i = 0; i < n; i++) ingest(id(i), { temperature: p }, T0 + 1500 + p * 1000);
+        const changed = delta(T0 + 2000 + p * 1000).changed;
+        expect(changed).toHaveLength(BUDGET);
+        for (const d of changed) last.set(d[DS.id], p);
+      }
+      // Every device went out within the last SUMMARY_HOLD_PUSHES pushes.
+      expect(last.size).toBe(n);
+      expect(Math.min(...last.values())).toBeGreaterThan(7 - SUMMARY_HOLD_PUSHES);
     });
 
     it('never holds a status, name or alert change, even with the budget spent', () => {

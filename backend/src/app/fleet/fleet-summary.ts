@@ -83,12 +83,12 @@ const MERGE_AT = 64;
 
 /**
  * At most this many devices whose only change is new values (and last seen) go out in one push
- * (once a second), besides those held SUMMARY_HOLD_PUSHES - 1 pushes already; the rest wait for
- * later pushes, oldest change first, and go out with their newest values. Status, name, group,
- * alert and new-metric changes, new devices and removals are never held. Up to 2,000 devices
- * every change is in the next push; beyond, a device's values and last seen in the summary are
- * at most SUMMARY_HOLD_PUSHES pushes old, whatever the fleet (at 10,000 devices at 1/s: 2,000 a
- * push, each device every 5th). The overview's tiles on
+ * (once a second), or the queue's length / SUMMARY_HOLD_PUSHES when that is more, and always
+ * those held SUMMARY_HOLD_PUSHES - 1 pushes already; the rest wait for later pushes, oldest change
+ * first, and go out with their newest values. Status, name, group, alert and new-metric changes,
+ * new devices and removals are never held. Up to 2,000 devices every change is in the next push;
+ * beyond, a device's values and last seen in the summary are at most SUMMARY_HOLD_PUSHES pushes
+ * old, and a steady fleet's pushes are even (10,000 devices at 1/s: 2,000 a push, 20,000: 4,000). The overview's tiles on
  * screen have their own readings at full rate; the heat map and sorting read the summary. Without
  * it a fleet of 10,000 at 1 reading/s each sent its whole summary every second (640 kB) to every
  * overview, whose decoding cost the page 30-50 ms a second, growing with the fleet
@@ -285,14 +285,20 @@ export class FleetSummaryModel {
     const previousGroups: (string | undefined)[] = [];
     const removed = this.removed;
     const later: Entry[] = [];
-    let budget = SUMMARY_VALUES_PER_PUSH;
+    let budget = Math.max(
+      SUMMARY_VALUES_PER_PUSH,
+      Math.ceil(this.dirty.length / SUMMARY_HOLD_PUSHES),
+    );
     const dueFrom = this.pushes - (SUMMARY_HOLD_PUSHES - 1);
     for (const entry of this.dirty) {
       if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
-      const mayWait = !entry.urgent && entry.pushed && entry.queuedAt > dueFrom;
-      if (mayWait && budget-- <= 0) {
-        later.push(entry);
-        continue;
+      if (!entry.urgent && entry.pushed) {
+        // Values alone: within the budget, or held long enough (which spends it too).
+        if (budget <= 0 && entry.queuedAt > dueFrom) {
+          later.push(entry);
+          continue;
+        }
+        budget--;
       }
       entry.dirty = false;
       entry.urgent = false;
