@@ -1,7 +1,7 @@
 import { summaryEntry } from '../../testing/fleet-summary';
 import { TestBed } from '@angular/core/testing';
 import type { DeviceInfo, Reading } from '@pulse/protocol/core';
-import { DeviceStore, NOTIFY_MS, ORDER_MS, PACE_MS } from './device.store';
+import { DeviceStore, MAX_SHARED_METRIC_LISTS, NOTIFY_MS, ORDER_MS, PACE_MS } from './device.store';
 import { deviceHealth } from './device-health';
 import { SeriesStore } from './series.store';
 
@@ -36,6 +36,29 @@ describe('DeviceStore', () => {
     expect(d?.metrics).toEqual(['temperature', 'power']);
     expect(d?.status).toBe('online');
     expect(series.get('d1', 'temperature')).toBeUndefined();
+  });
+
+  it('shares one metric list between devices that have the same, copying it when one grows', () => {
+    sut.ingest([reading('a', 1000, { t: 1, h: 2 }), reading('b', 1000, { t: 3, h: 4 })], 1000);
+    const a = sut.get('a');
+    const b = sut.get('b');
+    expect(a?.metrics).toEqual(['t', 'h']);
+    expect(b?.metrics).toBe(a?.metrics); // one array for both
+    sut.ingest([reading('b', 2000, { co2: 400 })], 2000);
+    expect(sut.get('b')?.metrics).toEqual(['t', 'h', 'co2']);
+    expect(a?.metrics).toEqual(['t', 'h']); // untouched
+    expect(Object.isFrozen(b?.metrics)).toBe(true);
+    expect(a?.units).toEqual({});
+  });
+
+  it('gives each device its own list beyond MAX_SHARED_METRIC_LISTS distinct ones', () => {
+    for (let i = 0; i <= MAX_SHARED_METRIC_LISTS; i++)
+      sut.ingest([reading(`d${i}`, 1000, { [`m${i}`]: 1 })], 1000);
+    sut.ingest([reading('x', 1000, { [`m${MAX_SHARED_METRIC_LISTS}`]: 1 })], 1000);
+    const last = sut.get(`d${MAX_SHARED_METRIC_LISTS}`);
+    expect(sut.get('x')?.metrics).toEqual(last?.metrics);
+    expect(sut.get('x')?.metrics).not.toBe(last?.metrics);
+    expect(sut.get('d0')?.metrics).toEqual(['m0']);
   });
 
   it('learns the cadence and ignores outages when doing so', () => {

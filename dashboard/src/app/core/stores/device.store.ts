@@ -31,13 +31,22 @@ export const ORDER_MS = 1000;
 /** Metric names listed fleet-wide (the sort menu); the gateway's summary table holds 256 too. */
 export const MAX_FLEET_METRICS = 256;
 
+/**
+ * Distinct metric lists shared between devices (a fleet has a handful: every device of a kind
+ * points at one frozen array instead of holding its own, ~90 bytes a device at 10,000); beyond
+ * this many, a device gets its own list.
+ */
+export const MAX_SHARED_METRIC_LISTS = 1_000;
+const NO_METRICS: readonly string[] = Object.freeze([]);
+const NO_UNITS: Readonly<Record<string, string>> = Object.freeze({});
+
 export interface DeviceState extends HealthInput {
   deviceId: string;
   name: string;
   group: string | null;
-  units: Record<string, string>;
-  /** Metric names in first-seen order. */
-  metrics: string[];
+  units: Readonly<Record<string, string>>;
+  /** Metric names in first-seen order (shared between devices with the same list: never mutate). */
+  metrics: readonly string[];
   latest: Record<string, number>;
   /** Newest reading timestamp (device clock). */
   lastTs: number | null;
@@ -72,6 +81,8 @@ export class DeviceStore {
   /** Bumped at most every {@link ORDER_MS} when a sort key changes (last seen, values, alerts, status). */
   readonly order = this.changes.order;
   private readonly fleetMetrics = new Set<string>();
+  /** Shared metric lists by their names joined with `\n` (never in a name: ID_PATTERN). */
+  private readonly metricLists = new Map<string, readonly string[]>();
   private readonly evictListeners = new Set<(deviceId: string) => void>();
   /** Devices refused or evicted because of {@link MAX_DEVICES}. */
   evicted = 0;
@@ -123,7 +134,7 @@ export class DeviceStore {
     if (info.lastTs !== null) device.lastTs = Math.max(device.lastTs ?? 0, info.lastTs);
     const meta = info.meta;
     this.rename(device, meta?.name ?? info.deviceId, meta?.group ?? null);
-    device.units = meta?.units ?? {};
+    device.units = meta?.units ?? NO_UNITS;
     device.intervalMs = meta?.intervalMs ?? null;
     for (const metric of info.metrics) this.addMetric(device, metric);
     this.changed(device.deviceId);
@@ -245,11 +256,22 @@ export class DeviceStore {
 
   private addMetric(device: DeviceState, metric: string): void {
     if (device.metrics.includes(metric)) return;
-    device.metrics.push(metric);
+    device.metrics = this.withMetric(device.metrics, metric);
     if (!this.fleetMetrics.has(metric) && this.fleetMetrics.size < MAX_FLEET_METRICS) {
       this.fleetMetrics.add(metric);
       this.changes.listChanged();
     }
+  }
+
+  /** `list` and `metric` after it, as the one shared frozen array of that list. */
+  private withMetric(list: readonly string[], metric: string): readonly string[] {
+    const key = list.length === 0 ? metric : `${list.join('\n')}\n${metric}`;
+    let shared = this.metricLists.get(key);
+    if (!shared) {
+      shared = Object.freeze([...list, metric]);
+      if (this.metricLists.size < MAX_SHARED_METRIC_LISTS) this.metricLists.set(key, shared);
+    }
+    return shared;
   }
 
   private ensure(deviceId: string): DeviceState {
@@ -261,8 +283,8 @@ export class DeviceStore {
       name: deviceId,
       group: null,
       status: 'unknown',
-      units: {},
-      metrics: [],
+      units: NO_UNITS,
+      metrics: NO_METRICS,
       latest: {},
       lastTs: null,
       lastHeard: null,
