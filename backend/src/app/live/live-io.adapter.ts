@@ -39,6 +39,19 @@ export class LiveIoAdapter extends IoAdapter {
     return io;
   }
 
+  /**
+   * Nest binds a gateway's `@SubscribeMessage` handlers here, once per connection, and with none
+   * still builds an RxJS pipeline on the socket's `disconnect` and keeps it in a WeakMap.
+   * LiveGateway has no such handlers (it listens with `socket.on`, decision 0027), so with none
+   * there is nothing to bind: that pipeline was kept for every open socket, idle ones included.
+   */
+  override bindMessageHandlers(
+    ...args: Parameters<IoAdapter['bindMessageHandlers']>
+  ): ReturnType<IoAdapter['bindMessageHandlers']> {
+    const [, handlers] = args;
+    if (handlers.length > 0) super.bindMessageHandlers(...args);
+  }
+
   override async close(): Promise<void> {
     // LiveEmitter.close() did it, in order (see above).
   }

@@ -1,0 +1,40 @@
+import { EventEmitter } from 'node:events';
+import { of } from 'rxjs';
+import { LiveIoAdapter } from './live-io.adapter';
+
+// Nest's own binding, kept where there is something to bind: with handlers it answers as before;
+// with none (LiveGateway's case) it keeps nothing per socket.
+describe('LiveIoAdapter.bindMessageHandlers', () => {
+  const adapter = new LiveIoAdapter(undefined as never);
+  const kept = (socket: object) =>
+    (adapter as unknown as { disconnectMap: WeakMap<object, unknown> }).disconnectMap.has(socket);
+
+  it('keeps nothing for a socket when the gateway has no message handlers', () => {
+    const socket = new EventEmitter();
+    adapter.bindMessageHandlers(socket as never, [], (x) => of(x));
+    expect(kept(socket)).toBe(false);
+    expect(socket.eventNames()).toEqual([]);
+  });
+
+  it('binds handlers as Nest does when there are some', () => {
+    const socket = new EventEmitter();
+    const got: unknown[] = [];
+    const answers: unknown[] = [];
+    adapter.bindMessageHandlers(
+      socket as never,
+      [
+        {
+          message: 'ping',
+          methodName: 'ping',
+          isAckHandledManually: false,
+          callback: (data: unknown) => (got.push(data), of('pong')),
+        },
+      ],
+      (x) => x,
+    );
+    expect(kept(socket)).toBe(true);
+    socket.emit('ping', 1, (answer: unknown) => answers.push(answer));
+    expect(got).toEqual([1]);
+    expect(answers).toEqual(['pong']);
+  });
+});
