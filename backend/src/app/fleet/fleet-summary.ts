@@ -35,12 +35,11 @@ interface Entry {
   /** Queued for a push. */
   dirty: boolean;
   /**
-   * Status, meta, alerts or a new metric changed: goes out with the next push whatever
-   * SUMMARY_VALUES_PER_PUSH says (only a change of values may wait).
+   * Status, meta, alerts or a new metric changed, or never pushed (clients in the room do not
+   * know it yet): goes out with the next push whatever SUMMARY_VALUES_PER_PUSH says (only a
+   * change of values may wait).
    */
   urgent: boolean;
-  /** In a push since it was created: clients in the room know it (its first push is urgent). */
-  pushed: boolean;
   /** The push count when it was queued: held SUMMARY_HOLD_PUSHES - 1 pushes, it goes in the next. */
   queuedAt: number;
   /** Queued for the next share with the other gateways (it had readings of our own since). */
@@ -292,7 +291,7 @@ export class FleetSummaryModel {
     const dueFrom = this.pushes - (SUMMARY_HOLD_PUSHES - 1);
     for (const entry of this.dirty) {
       if (this.entries.get(entry.deviceId) !== entry) continue; // removed since
-      if (!entry.urgent && entry.pushed) {
+      if (!entry.urgent) {
         // Values alone: within the budget, or held long enough (which spends it too).
         if (budget <= 0 && entry.queuedAt > dueFrom) {
           later.push(entry);
@@ -302,7 +301,6 @@ export class FleetSummaryModel {
       }
       entry.dirty = false;
       entry.urgent = false;
-      entry.pushed = true;
       const info = this.devices.get(entry.deviceId);
       if (!info) {
         // Gone from the registry without an eviction call (should not happen): drop it too.
@@ -375,8 +373,7 @@ export class FleetSummaryModel {
       pending: [],
       alerts: waiting,
       dirty: false,
-      urgent: false,
-      pushed: false,
+      urgent: true,
       queuedAt: 0,
       queuedToShare: false,
       pushedGroup: info.meta?.group,

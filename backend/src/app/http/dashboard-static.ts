@@ -14,7 +14,7 @@ const NOT_BUILT = (dir: string) =>
  * `chunk-2F3T4KI2.js`, `styles-NXAYIHH5.css`): its bytes never change under that name, so a
  * browser may keep it for good and a reload asks for `index.html` alone.
  */
-export const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css)$/;
+const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css)$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
