@@ -1,6 +1,6 @@
 import type { DeviceListResponse } from '@pulse/protocol';
 import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import {
   attr,
   BrowserSession,
@@ -117,8 +117,20 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
   });
 
   it('keeps its board over a reload and a gateway restart', async () => {
+    // A slow gateway: its answer to "which board am I" takes 2 s after the reload.
+    const slowBoard = async (route: Route) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // By then the page may have moved on (the gateway restart below cancels the request).
+      await route.continue().catch(() => undefined);
+    };
+    await wall.route('**/api/screens/me', slowBoard);
     await wall.reload();
+    // Its own board from the first render (remembered with the token), not the URL's 3 columns
+    // while the gateway is asked again.
     await wall.getByTestId('wall').waitFor({ timeout: 15_000 });
+    expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');
+    expect(await wall.locator('.wall-title').textContent()).toContain('Hall wall');
+    await wall.unroute('**/api/screens/me', slowBoard);
     await waitConnected(wall);
     expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');
 

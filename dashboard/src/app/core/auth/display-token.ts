@@ -1,14 +1,18 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, InjectionToken, inject, signal } from '@angular/core';
+import type { ScreenSelf } from '@pulse/protocol/core';
 import { pageStorage } from '../util/page-storage';
 
 /*
  * The display token of a paired wall screen, kept in this browser's local storage so the wall
- * stays paired across reloads and restarts. It owns that one value and how it rides on a
- * request (`Authorization`, never the URL); it must not call the server (ScreenSession does).
+ * stays paired across reloads and restarts, and the board last read with it, so a reloaded wall
+ * draws its own board from the first frame (and while the gateway is unreachable). It owns those
+ * two values and how the token rides on a request (`Authorization`, never the URL); it must not
+ * call the server (ScreenSession does).
  */
 
 const STORAGE_KEY = 'pulse.displayToken';
+const BOARD_KEY = 'pulse.screenBoard';
 
 /**
  * Reload the page: how a wall switches between its pairing code and its board (a fresh start
@@ -29,14 +33,39 @@ export class DisplayTokenStore {
   /** The stored token, null when this browser is not a paired screen. */
   readonly token = this._token.asReadonly();
 
+  /** A new token (a new pairing): no board is remembered for it yet. */
   set(token: string): void {
+    this.storage?.removeItem(BOARD_KEY);
     this.storage?.setItem(STORAGE_KEY, token);
     this._token.set(token);
   }
 
+  /** Unpaired: the token and its board are forgotten. */
   clear(): void {
     this.storage?.removeItem(STORAGE_KEY);
+    this.storage?.removeItem(BOARD_KEY);
     this._token.set(null);
+  }
+
+  /** The board last read with this token; null when none is held or what is stored is not one. */
+  rememberedBoard(): ScreenSelf | null {
+    if (this._token() === null) return null;
+    try {
+      const value: unknown = JSON.parse(this.storage?.getItem(BOARD_KEY) ?? 'null');
+      return isScreenSelf(value) ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keep `self` as the board of this token (a full storage only loses the head start). */
+  rememberBoard(self: ScreenSelf): void {
+    if (this._token() === null) return;
+    try {
+      this.storage?.setItem(BOARD_KEY, JSON.stringify(self));
+    } catch {
+      // Quota or refused storage: the next reload waits for the gateway, as before.
+    }
   }
 
   /** `init` with `Authorization: Bearer <token>` added, when there is a token and none is set. */
@@ -47,4 +76,15 @@ export class DisplayTokenStore {
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
     return { ...init, headers };
   }
+}
+
+function isScreenSelf(value: unknown): value is ScreenSelf {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<Record<keyof ScreenSelf, unknown>>;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.name === 'string' &&
+    typeof v.board === 'string' &&
+    (v.groups === null || (Array.isArray(v.groups) && v.groups.every((g) => typeof g === 'string')))
+  );
 }

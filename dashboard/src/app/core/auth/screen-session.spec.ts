@@ -1,6 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 import { connectLive, provideFakeLive } from '../../testing/testbed';
-import { PAGE_RELOAD } from './display-token';
+import { DisplayTokenStore, PAGE_RELOAD } from './display-token';
 import { ScreenSession } from './screen-session';
 
 const BOARD = { id: 's1', name: 'Hall wall', board: 'cols=2', groups: ['hall-a'] };
@@ -84,5 +84,79 @@ describe('ScreenSession (a paired wall screen)', () => {
     expect(localStorage.getItem('pulse.displayToken')).toBeNull();
     expect(sut.self()).toBeNull();
     expect(reload).toHaveBeenCalledTimes(1);
+  });
+
+  describe('after a reload (a wall screen restarting at night)', () => {
+    /** A first page load that reads the board, then the reload: a fresh injector, same storage. */
+    async function readOnceThenReload(): Promise<ScreenSession> {
+      const first = TestBed.inject(ScreenSession);
+      first.start();
+      await settle();
+      expect(first.self()).toEqual(BOARD);
+      TestBed.resetTestingModule();
+      socket = provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      return TestBed.inject(ScreenSession);
+    }
+
+    it('has its board from the first render, before the gateway answers', async () => {
+      const sut = await readOnceThenReload();
+      expect(sut.self()).toEqual(BOARD);
+      expect(sut.pending()).toBe(false);
+    });
+
+    it('keeps showing its board when the gateway is unreachable at the reload', async () => {
+      const sut = await readOnceThenReload();
+      gateway.status = 'down';
+      sut.start();
+      await settle();
+      expect(sut.self()).toEqual(BOARD);
+      expect(reload).not.toHaveBeenCalled();
+    });
+
+    it('takes the board the gateway answers over the one it remembered', async () => {
+      const sut = await readOnceThenReload();
+      const moved = { ...BOARD, board: 'cols=4' };
+      gateway.fetch.mockImplementationOnce(async () => ({
+        ok: true,
+        status: 200,
+        json: async () => moved,
+      }));
+      sut.start();
+      await settle();
+      expect(sut.self()).toEqual(moved);
+      TestBed.resetTestingModule();
+      provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      expect(TestBed.inject(ScreenSession).self()).toEqual(moved);
+    });
+
+    it('forgets the board with the token once revoked', async () => {
+      const sut = await readOnceThenReload();
+      gateway.status = 401;
+      sut.start();
+      await settle();
+      expect(reload).toHaveBeenCalledTimes(1);
+      expect(Object.keys(localStorage)).toEqual([]);
+    });
+
+    it('remembers nothing for a new pairing: a new token starts without a board', async () => {
+      await readOnceThenReload();
+      TestBed.inject(DisplayTokenStore).set('another-token');
+      TestBed.resetTestingModule();
+      provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      const sut = TestBed.inject(ScreenSession);
+      expect(sut.self()).toBeNull();
+      expect(sut.pending()).toBe(true);
+    });
+
+    it.each([
+      ['not JSON', '{'],
+      ['not a board', JSON.stringify({ id: 's1', board: 7 })],
+      ['groups not a list of names', JSON.stringify({ ...BOARD, groups: [1] })],
+    ])('ignores a stored board that is %s', (_, stored) => {
+      localStorage.setItem('pulse.screenBoard', stored);
+      const sut = TestBed.inject(ScreenSession);
+      expect(sut.self()).toBeNull();
+      expect(sut.pending()).toBe(true);
+    });
   });
 });
