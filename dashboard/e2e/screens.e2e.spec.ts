@@ -32,6 +32,7 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
       .locator('.wall-tile[data-device-id]')
       .evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id') ?? ''));
   const storedToken = () => wall.evaluate(() => localStorage.getItem('pulse.displayToken'));
+  const storedBoard = () => wall.evaluate(() => localStorage.getItem('pulse.screenBoard'));
 
   // The same ports and DATA_DIR on a restart: the wall's token and the admin's session survive.
   const startGateway = () => startBuiltBackend(ports, env);
@@ -123,6 +124,11 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
       // By then the page may have moved on (the gateway restart below cancels the request).
       await route.continue().catch(() => undefined);
     };
+    expect(JSON.parse((await storedBoard()) ?? 'null')).toMatchObject({
+      name: 'Hall wall',
+      board: 'cols=2&window=1m',
+      groups: [group],
+    });
     await wall.route('**/api/screens/me', slowBoard);
     await wall.reload();
     // Its own board from the first render (remembered with the token), not the URL's 3 columns
@@ -151,6 +157,7 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
     await wall.getByTestId('pairing-code').waitFor({ timeout: 5_000 });
     expect(Date.now() - revokedAt).toBeLessThan(5_000);
     expect(await storedToken()).toBeNull();
+    expect(await storedBoard()).toBeNull();
     await screenRow().waitFor({ state: 'detached', timeout: 5_000 });
     await session.shot(wall, 'wall-revoked.png');
   });

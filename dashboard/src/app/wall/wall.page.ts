@@ -252,7 +252,10 @@ export class WallPage {
       destroyRef.onDestroy(() => observer.disconnect());
     });
     this.screen.start();
-    // A paired screen waits for its board rather than ask for what its scope refuses.
+    // A paired screen asks for nothing until it knows its board: the one it remembered (drawn at
+    // once after a reload) or the gateway's. What the board asks beyond the token's scope (an
+    // admin narrowed it while the wall was off) is refused whole, and the gateway's answer, which
+    // replaces the board, comes right after.
     effect((onCleanup) => {
       if (this.screen.pending()) return;
       const cfg = this.config();

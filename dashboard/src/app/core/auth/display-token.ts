@@ -47,10 +47,13 @@ export class DisplayTokenStore {
     this._token.set(null);
   }
 
-  /** The board last read with this token; null when none is held or what is stored is not one. */
+  /**
+   * The board last read with this token; null when none is held, what is stored is not one, or
+   * another tab has paired this browser since (the stored token is no longer this one).
+   */
   rememberedBoard(): ScreenSelf | null {
-    if (this._token() === null) return null;
     try {
+      if (!this.holdsStoredToken()) return null;
       const value: unknown = JSON.parse(this.storage?.getItem(BOARD_KEY) ?? 'null');
       return isScreenSelf(value) ? value : null;
     } catch {
@@ -58,14 +61,25 @@ export class DisplayTokenStore {
     }
   }
 
-  /** Keep `self` as the board of this token (a full storage only loses the head start). */
+  /**
+   * Keep `self` as the board of this token: its id, name, board and groups only (nothing the
+   * gateway may add later). Not when another tab has stored another token since: its board would
+   * be drawn under that token. A full storage only loses the head start.
+   */
   rememberBoard(self: ScreenSelf): void {
-    if (this._token() === null) return;
     try {
-      this.storage?.setItem(BOARD_KEY, JSON.stringify(self));
+      if (!this.holdsStoredToken()) return;
+      const { id, name, board, groups } = self;
+      this.storage?.setItem(BOARD_KEY, JSON.stringify({ id, name, board, groups }));
     } catch {
       // Quota or refused storage: the next reload waits for the gateway, as before.
     }
+  }
+
+  /** This tab's token is the one in storage (may throw where storage is refused). */
+  private holdsStoredToken(): boolean {
+    const token = this._token();
+    return token !== null && this.storage?.getItem(STORAGE_KEY) === token;
   }
 
   /** `init` with `Authorization: Bearer <token>` added, when there is a token and none is set. */

@@ -148,6 +148,69 @@ describe('ScreenSession (a paired wall screen)', () => {
       expect(sut.pending()).toBe(true);
     });
 
+    it('remembers a whole-fleet screen (no group scope) as well', async () => {
+      const fleet = { id: 's2', name: 'Lobby', board: 'view=heatmap', groups: null };
+      gateway.fetch.mockImplementationOnce(async () => ({
+        ok: true,
+        status: 200,
+        json: async () => fleet,
+      }));
+      const first = TestBed.inject(ScreenSession);
+      first.start();
+      await settle();
+      TestBed.resetTestingModule();
+      provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      expect(TestBed.inject(ScreenSession).self()).toEqual(fleet);
+    });
+
+    it('keeps only what a board is, whatever else the gateway answers', async () => {
+      gateway.fetch.mockImplementationOnce(async () => ({
+        ok: true,
+        status: 200,
+        json: async () => ({ ...BOARD, expiresAt: 1, note: 'later field' }),
+      }));
+      const first = TestBed.inject(ScreenSession);
+      first.start();
+      await settle();
+      expect(JSON.parse(localStorage.getItem('pulse.screenBoard') ?? 'null')).toEqual(BOARD);
+    });
+
+    it("never draws a board read with another tab's token", async () => {
+      // Two tabs paired in turn: this one still holds its old token when it next reads its board.
+      const first = TestBed.inject(ScreenSession);
+      localStorage.setItem('pulse.displayToken', 'the-other-tabs-token');
+      first.start();
+      await settle();
+      expect(first.self()).toEqual(BOARD); // its own, for this page
+      expect(localStorage.getItem('pulse.screenBoard')).toBeNull();
+      TestBed.resetTestingModule();
+      provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      expect(TestBed.inject(ScreenSession).pending()).toBe(true);
+    });
+
+    it('ignores a board left without a token', () => {
+      localStorage.removeItem('pulse.displayToken');
+      localStorage.setItem('pulse.screenBoard', JSON.stringify(BOARD));
+      expect(TestBed.inject(ScreenSession).self()).toBeNull();
+    });
+
+    it('waits for the gateway after a reload when storage refused the board', async () => {
+      const setItem = jest.spyOn(Storage.prototype, 'setItem').mockImplementation((key) => {
+        if (key === 'pulse.screenBoard') throw new DOMException('full', 'QuotaExceededError');
+      });
+      try {
+        const first = TestBed.inject(ScreenSession);
+        first.start();
+        await settle();
+        expect(first.self()).toEqual(BOARD);
+      } finally {
+        setItem.mockRestore();
+      }
+      TestBed.resetTestingModule();
+      provideFakeLive([{ provide: PAGE_RELOAD, useValue: reload }]);
+      expect(TestBed.inject(ScreenSession).pending()).toBe(true);
+    });
+
     it.each([
       ['not JSON', '{'],
       ['not a board', JSON.stringify({ id: 's1', board: 7 })],
