@@ -118,9 +118,11 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
   });
 
   it('keeps its board over a reload and a gateway restart', async () => {
-    // A slow gateway: its answer to "which board am I" takes 2 s after the reload.
+    // A slow gateway: its answer to "which board am I" takes 6 s after the reload.
+    let answered = false;
     const slowBoard = async (route: Route) => {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      answered = true;
       // By then the page may have moved on (the gateway restart below cancels the request).
       await route.continue().catch(() => undefined);
     };
@@ -132,10 +134,19 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
     await wall.route('**/api/screens/me', slowBoard);
     await wall.reload();
     // Its own board from the first render (remembered with the token), not the URL's 3 columns
-    // while the gateway is asked again.
+    // while the gateway is asked again; and its group's tiles before the answer comes.
     await wall.getByTestId('wall').waitFor({ timeout: 15_000 });
     expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');
     expect(await wall.locator('.wall-title').textContent()).toContain('Hall wall');
+    const tiles = await waitFor(
+      async () => {
+        const ids = await wallTiles();
+        return ids.length === inGroup.length ? ids : null;
+      },
+      { timeoutMs: 5_000, message: `the tiles of ${group} while the gateway is slow` },
+    );
+    expect([...tiles].sort()).toEqual([...inGroup].sort());
+    expect(answered).toBe(false);
     await wall.unroute('**/api/screens/me', slowBoard);
     await waitConnected(wall);
     expect(await attr(wall, '.wall-grid', 'data-cols')).toBe('2');
