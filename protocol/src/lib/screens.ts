@@ -60,6 +60,18 @@ export interface ScreenSelf {
   groups: string[] | null;
 }
 
+/** Whether `value` has a ScreenSelf's shape: how a wall checks the gateway's answer and what it stored. */
+export function isScreenSelf(value: unknown): value is ScreenSelf {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<Record<keyof ScreenSelf, unknown>>;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.name === 'string' &&
+    typeof v.board === 'string' &&
+    (v.groups === null || (Array.isArray(v.groups) && v.groups.every((g) => typeof g === 'string')))
+  );
+}
+
 /** A paired screen as `GET /api/screens` lists it. */
 export interface ScreenInfo extends ScreenSelf {
   createdAt: number;

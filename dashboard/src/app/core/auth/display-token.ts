@@ -1,6 +1,6 @@
 import { DOCUMENT } from '@angular/common';
 import { Injectable, InjectionToken, inject, signal } from '@angular/core';
-import type { ScreenSelf } from '@pulse/protocol/core';
+import { isScreenSelf, type ScreenSelf } from '@pulse/protocol/core';
 import { pageStorage } from '../util/page-storage';
 
 /*
@@ -90,15 +90,4 @@ export class DisplayTokenStore {
     if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
     return { ...init, headers };
   }
-}
-
-function isScreenSelf(value: unknown): value is ScreenSelf {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Partial<Record<keyof ScreenSelf, unknown>>;
-  return (
-    typeof v.id === 'string' &&
-    typeof v.name === 'string' &&
-    typeof v.board === 'string' &&
-    (v.groups === null || (Array.isArray(v.groups) && v.groups.every((g) => typeof g === 'string')))
-  );
 }

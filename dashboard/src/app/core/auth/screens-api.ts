@@ -1,10 +1,11 @@
 import { Injectable, inject } from '@angular/core';
-import type {
-  PairingClaimResponse,
-  PairingStartResponse,
-  ScreenInfo,
-  ScreenListResponse,
-  ScreenSelf,
+import {
+  isScreenSelf,
+  type PairingClaimResponse,
+  type PairingStartResponse,
+  type ScreenInfo,
+  type ScreenListResponse,
+  type ScreenSelf,
 } from '@pulse/protocol/core';
 import { FETCH } from '../http/alerts-api';
 import { AuthRequestError, authRequest } from './auth-api';
@@ -55,9 +56,8 @@ export class ScreensApi {
 
   /** Rejects with status 401 once the display token is revoked. */
   async me(): Promise<ScreenSelf> {
-    const body = (await authRequest(this.fetch, 'GET', '/api/screens/me')) as ScreenSelf | null;
-    if (!body || typeof body.id !== 'string' || typeof body.board !== 'string')
-      throw new AuthRequestError(0, 'malformed screen answer');
+    const body = await authRequest(this.fetch, 'GET', '/api/screens/me');
+    if (!isScreenSelf(body)) throw new AuthRequestError(0, 'malformed screen answer');
     return body;
   }
 
