@@ -23,7 +23,12 @@ module.exports = {
         },
       ],
       tsConfig: './tsconfig.app.json',
-      assets: ['./src/assets'],
+      assets: [
+        './src/assets',
+        // The history file's checkpointer thread, plain JavaScript (history/sqlite-checkpointer.ts
+        // loads it from beside the bundle).
+        { input: './src/app/history', glob: 'sqlite-checkpointer.worker.js', output: '.' },
+      ],
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: true,

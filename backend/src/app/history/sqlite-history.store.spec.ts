@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DATABASE_FILE } from '../store/database';
+import type { WriteBatch } from './history-store';
 import {
   HISTORY_DATABASE_FILE,
   HISTORY_SQLITE_MIGRATIONS,
@@ -117,6 +119,90 @@ describe('SqliteHistoryStore: two connections appending to one series', () => {
     await again.open();
     const minutes = await again.readRollup('1m', 'd', 'm', t0, t0 + 400_000);
     expect(minutes.count.reduce((x, y) => x + y, 0)).toBe(400);
+    await again.close();
+  });
+});
+
+// Real SQLite files and a real thread: what a commit appends to history.db-wal reaches
+// history.db within a second or so, without waiting for the writer's own checkpoint (every
+// 64 MiB of WAL, which stalled that commit by 120–140 ms; decision 0040).
+describe('SqliteHistoryStore: checkpoints off the writer', () => {
+  let dir: string;
+  const t0 = Date.UTC(2026, 11, 1, 10);
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-history-checkpoint-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** 400 series × 25 readings: a few MB of pages in the WAL, far below the writer's 64 MiB. */
+  function batch(): WriteBatch {
+    const out: WriteBatch = { deviceIds: [], metrics: [], ts: [], values: [] };
+    for (let d = 0; d < 100; d++)
+      for (const metric of ['a', 'b', 'c', 'd'])
+        for (let i = 0; i < 25; i++) {
+          out.deviceIds.push(`device-${d}`);
+          out.metrics.push(metric);
+          out.ts.push(t0 + i * 1000);
+          out.values.push(d + i);
+        }
+    return out;
+  }
+
+  /**
+   * Rows of history_raw in a copy of history.db alone, without its WAL: what has been
+   * checkpointed into the file (0 when not even the schema has).
+   */
+  function rowsInFileAlone(): number {
+    const copy = join(dir, 'copy.db');
+    copyFileSync(join(dir, HISTORY_DATABASE_FILE), copy);
+    const db = new BetterSqlite3(copy, { readonly: true });
+    try {
+      const table = db
+        .prepare("SELECT count(*) FROM sqlite_master WHERE name = 'history_raw'")
+        .pluck()
+        .get();
+      return table ? (db.prepare('SELECT count(*) FROM history_raw').pluck().get() as number) : 0;
+    } finally {
+      db.close();
+      rmSync(copy, { force: true });
+    }
+  }
+
+  async function rowsInFileAfter(store: SqliteHistoryStore, waitMs: number): Promise<number> {
+    expect(await store.write(batch())).toBe(10_000);
+    const end = Date.now() + waitMs;
+    let rows = rowsInFileAlone();
+    while (rows < 10_000 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = rowsInFileAlone();
+    }
+    return rows;
+  }
+
+  it('copies committed pages into the file on its own thread', async () => {
+    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await store.open();
+    expect(await rowsInFileAfter(store, 5_000)).toBe(10_000);
+    // The writer and readers go on beside it.
+    expect((await store.readRaw('device-7', 'c', t0, t0 + 60_000, 100)).values).toHaveLength(25);
+    await store.close();
+  });
+
+  it('without it, the pages stay in the WAL until the writer checkpoints (the behaviour before)', async () => {
+    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE), {
+      checkpointer: false,
+    });
+    await store.open();
+    expect(await rowsInFileAfter(store, 1_500)).toBe(0);
+    await store.close();
+  });
+
+  it('stops with the store: the file closes cleanly and opens again with every reading', async () => {
+    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await store.open();
+    await store.write(batch());
+    await store.close();
+    const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await again.open();
+    expect((await again.readRaw('device-99', 'd', t0, t0 + 60_000, 100)).values).toHaveLength(25);
     await again.close();
   });
 });
