@@ -30,11 +30,17 @@ export class WalCheckpointer {
 
   /** Starts the thread on `file`, which the store has opened (and put in WAL mode). */
   constructor(file: string, everyMs = CHECKPOINT_EVERY_MS) {
-    const worker = new Worker(join(__dirname, SCRIPT), { workerData: { file, everyMs } });
+    // No inherited Node options: inside the store's own thread under jest they would load a
+    // TypeScript loader for this plain script.
+    const worker = new Worker(join(__dirname, SCRIPT), {
+      workerData: { file, everyMs },
+      execArgv: [],
+    });
     // Never what keeps a process alive: the store's close() stops it.
     worker.unref();
     worker.on('error', (error) => {
-      // The writer's automatic checkpoint still bounds the WAL: only the stalls come back.
+      // A pass that failed (I/O error, disk full) ends the thread. The writer's automatic
+      // checkpoint still bounds the WAL: only the stalls come back.
       this.logger.warn(`history checkpointer stopped: ${error.message}`);
       this.worker = null;
     });

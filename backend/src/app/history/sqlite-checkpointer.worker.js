@@ -16,13 +16,10 @@ if (!port) throw new Error('sqlite-checkpointer.worker must run in a worker thre
 
 const { file, everyMs } = workerData;
 const db = new BetterSqlite3(file, { fileMustExist: true });
-const timer = setInterval(() => {
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch {
-    // SQLITE_BUSY (the writer's own backstop checkpoint is running): the next pass copies it.
-  }
-}, everyMs);
+// A pass that finds another checkpoint running (the writer's backstop, `size()`) answers
+// busy and copies nothing: the next one does. A real failure (I/O error, disk full) throws and
+// ends the thread, and the store logs it once.
+const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), everyMs);
 
 port.on('message', (message) => {
   if (message?.op !== 'stop') return;

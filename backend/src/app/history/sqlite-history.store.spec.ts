@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DATABASE_FILE } from '../store/database';
@@ -148,21 +148,25 @@ describe('SqliteHistoryStore: checkpoints off the writer', () => {
 
   /**
    * Rows of history_raw in a copy of history.db alone, without its WAL: what has been
-   * checkpointed into the file (0 when not even the schema has).
+   * checkpointed into the file (0 when not even the schema has). A copy taken while a pass
+   * writes the file may be torn: that reads as "not yet" (-1), and the caller looks again.
    */
   function rowsInFileAlone(): number {
     const copy = join(dir, 'copy.db');
     copyFileSync(join(dir, HISTORY_DATABASE_FILE), copy);
-    const db = new BetterSqlite3(copy, { readonly: true });
+    let db: BetterSqlite3.Database | null = null;
     try {
+      db = new BetterSqlite3(copy, { readonly: true });
       const table = db
         .prepare("SELECT count(*) FROM sqlite_master WHERE name = 'history_raw'")
         .pluck()
         .get();
       return table ? (db.prepare('SELECT count(*) FROM history_raw').pluck().get() as number) : 0;
+    } catch {
+      return -1;
     } finally {
-      db.close();
-      rmSync(copy, { force: true });
+      db?.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
     }
   }
 
@@ -192,14 +196,19 @@ describe('SqliteHistoryStore: checkpoints off the writer', () => {
     });
     await store.open();
     expect(await rowsInFileAfter(store, 1_500)).toBe(0);
+    expect(rowsInFileAlone()).toBe(0);
     await store.close();
   });
 
   it('stops with the store: the file closes cleanly and opens again with every reading', async () => {
-    const store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    const file = join(dir, HISTORY_DATABASE_FILE);
+    const store = new SqliteHistoryStore(file);
     await store.open();
+    await store.open(); // opened twice (the writer opens a store its owner opened): one thread
     await store.write(batch());
     await store.close();
+    // The last connection to close removes the WAL: none is left open (no thread outlives it).
+    expect(existsSync(`${file}-wal`)).toBe(false);
     const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     await again.open();
     expect((await again.readRaw('device-99', 'd', t0, t0 + 60_000, 100)).values).toHaveLength(25);

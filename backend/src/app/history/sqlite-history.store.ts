@@ -73,6 +73,9 @@ const MAX_CACHED_SERIES = 100_000;
 const CHUNK_ROWS = 64;
 /** WAL pages between automatic checkpoints (64 MiB of 4 KiB pages). */
 const WAL_CHECKPOINT_PAGES = 16_384;
+/** `size()`'s truncating checkpoint, tried again this often while another checkpoint runs. */
+const TRUNCATE_ATTEMPTS = 40;
+const TRUNCATE_RETRY_MS = 25;
 /** Page cache of the query connection (KiB): bounds what reading long ranges can hold. */
 const READ_CACHE_KIB = 4096;
 /** Series whose old rows one prune call looks at, at most. */
@@ -144,6 +147,9 @@ export class SqliteHistoryStore implements port.HistoryStore {
   ) {}
 
   async open(): Promise<void> {
+    // Already open (the writer opens a store its owner opened first): one set of connections
+    // and one checkpointer, not two.
+    if (this.db?.open) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     this.db = new BetterSqlite3(this.file);
     this.db.pragma('busy_timeout = 5000'); // first: opening waits for another process's locks
@@ -466,7 +472,13 @@ export class SqliteHistoryStore implements port.HistoryStore {
   }
 
   async size(): Promise<number> {
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // One checkpoint runs at a time and another finds it busy (it does not wait): when the
+    // checkpointer thread is mid-pass, try again so the WAL is in the file before it is measured.
+    for (let attempt = 0; attempt < TRUNCATE_ATTEMPTS; attempt++) {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!result?.busy) break;
+      await new Promise((resolve) => setTimeout(resolve, TRUNCATE_RETRY_MS));
+    }
     return statSync(this.file).size;
   }
 
