@@ -51,6 +51,19 @@ describe('DeviceStore', () => {
     expect(a?.units).toEqual({});
   });
 
+  it('reaches the same shared list whichever order of arrivals built it', () => {
+    sut.ingest([reading('a', 1000, { t: 1 })], 1000);
+    sut.ingest([reading('a', 2000, { h: 2 })], 2000);
+    sut.ingest([reading('b', 1000, { t: 1, h: 2 })], 1000);
+    sut.ingest([reading('c', 1000, { t: 1 }), reading('c', 2000, { h: 2 })], 2000);
+    const shared = sut.get('a')?.metrics;
+    expect(shared).toEqual(['t', 'h']);
+    expect(sut.get('b')?.metrics).toBe(shared);
+    expect(sut.get('c')?.metrics).toBe(shared);
+    sut.ingest([reading('d', 1000, { h: 1, t: 2 })], 1000); // first-seen order differs: its own
+    expect(sut.get('d')?.metrics).toEqual(['h', 't']);
+  });
+
   it('gives each device its own list beyond MAX_SHARED_METRIC_LISTS distinct ones', () => {
     for (let i = 0; i <= MAX_SHARED_METRIC_LISTS; i++)
       sut.ingest([reading(`d${i}`, 1000, { [`m${i}`]: 1 })], 1000);
