@@ -85,9 +85,9 @@ export class DeviceStore {
   private readonly metricLists = new Map<string, readonly string[]>();
   /**
    * A list and one more metric → the shared list that makes: adding a metric is two map reads
-   * instead of joining the list's names (a 10,000-device fleet's first summary adds 40,000).
-   * Keyed weakly by the list (an entry lives as long as its list), and each shared list is the
-   * end of one transition only: the shared ones hold at most MAX_SHARED_METRIC_LISTS entries.
+   * instead of joining the list's names (the first summary of 10,000 devices with 4 metrics
+   * each adds 40,000). Keyed weakly by the list (an entry lives as long as its list), and each
+   * shared list is the end of one transition only: at most MAX_SHARED_METRIC_LISTS entries.
    */
   private readonly metricTransitions = new WeakMap<
     readonly string[],
