@@ -163,8 +163,9 @@ export class SqliteHistoryStore implements port.HistoryStore {
     // Checkpoint every 64 MiB of WAL rather than SQLite's 4 MiB: a batch rewrites a leaf page
     // per series, and a page rewritten by several batches between two checkpoints is copied into
     // the file once (measured: ~1.2× the write rate with 4,000 series). The WAL file is cut back
-    // to that size when it starts over after a checkpoint (journal_size_limit). Since decision 0040 the checkpointer
-    // thread copies the WAL every 500 ms and this one is the backstop: it finds little left.
+    // to that size when it starts over after a checkpoint (journal_size_limit). Since decision
+    // 0040 the checkpointer thread copies the WAL every 500 ms and this one is the backstop: it
+    // finds little left.
     this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     this.db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_PAGES * 4096}`);
     applyMigrations(this.db, HISTORY_SQLITE_MIGRATIONS);

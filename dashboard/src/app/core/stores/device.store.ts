@@ -81,18 +81,15 @@ export class DeviceStore {
   /** Bumped at most every {@link ORDER_MS} when a sort key changes (last seen, values, alerts, status). */
   readonly order = this.changes.order;
   private readonly fleetMetrics = new Set<string>();
-  /** Shared metric lists by their names joined with `\n` (never in a name: ID_PATTERN). */
-  private readonly metricLists = new Map<string, readonly string[]>();
   /**
-   * A list and one more metric → the shared list that makes: adding a metric is two map reads
-   * instead of joining the list's names (the first summary of 10,000 devices with 4 metrics
-   * each adds 40,000). Keyed weakly by the list (an entry lives as long as its list), and each
-   * shared list is the end of one transition only: at most MAX_SHARED_METRIC_LISTS entries.
+   * The shared metric lists as a trie: a list and one more metric → the shared list that makes.
+   * A device's list is only ever built one metric at a time from the empty one, so the same names
+   * in the same order reach the same frozen array (adding a metric is two map reads, no joining
+   * of names: a 10,000-device first summary adds ~40,000). Keys are the empty list and shared
+   * lists only, and each shared list is the end of one entry: {@link sharedMetricLists} bounds it.
    */
-  private readonly metricTransitions = new WeakMap<
-    readonly string[],
-    Map<string, readonly string[]>
-  >();
+  private readonly metricLists = new Map<readonly string[], Map<string, readonly string[]>>();
+  private sharedMetricLists = 0;
   private readonly evictListeners = new Set<(deviceId: string) => void>();
   /** Devices refused or evicted because of {@link MAX_DEVICES}. */
   evicted = 0;
@@ -275,20 +272,16 @@ export class DeviceStore {
 
   /** `list` and `metric` after it, as the one shared frozen array of that list. */
   private withMetric(list: readonly string[], metric: string): readonly string[] {
-    const known = this.metricTransitions.get(list)?.get(metric);
+    const known = this.metricLists.get(list)?.get(metric);
     if (known) return known;
-    const key = list.length === 0 ? metric : `${list.join('\n')}\n${metric}`;
-    let shared = this.metricLists.get(key);
-    if (!shared) {
-      shared = Object.freeze([...list, metric]);
-      // Beyond the bound the device keeps a list of its own, remembered nowhere.
-      if (this.metricLists.size >= MAX_SHARED_METRIC_LISTS) return shared;
-      this.metricLists.set(key, shared);
-    }
-    let next = this.metricTransitions.get(list);
-    if (!next) this.metricTransitions.set(list, (next = new Map()));
-    next.set(metric, shared);
-    return shared;
+    const next = Object.freeze([...list, metric]);
+    // Beyond the bound the device keeps a list of its own, remembered nowhere.
+    if (this.sharedMetricLists >= MAX_SHARED_METRIC_LISTS) return next;
+    this.sharedMetricLists++;
+    let from = this.metricLists.get(list);
+    if (!from) this.metricLists.set(list, (from = new Map()));
+    from.set(metric, next);
+    return next;
   }
 
   private ensure(deviceId: string): DeviceState {
