@@ -208,16 +208,20 @@ export interface IngestStats {
       floorMs?: number;
     };
     /**
-     * The gateway's own load: event loop utilisation over the last second (0..1), times every
-     * client was throttled one tier slower for it (raised) and let faster again (lowered), and
-     * seconds it spent overloaded; `probes`: times the floor was tried one tier lower.
+     * The gateway's own load: event loop utilisation over the last second (0..1) and the share
+     * of its busy time spent flushing readings (`fanOut`, 0..1), times every client was throttled
+     * one tier slower for it (raised) and let faster again (lowered), and seconds it spent
+     * overloaded; `probes`: times the floor was tried one tier lower; `notFanOutSeconds`: seconds
+     * saturated with flushing under a fifth of it (nobody throttled for those).
      */
     gatewayLoad?: {
       elu: number;
+      fanOut?: number;
       raised: number;
       lowered: number;
       probes?: number;
       overloadedSeconds: number;
+      notFanOutSeconds?: number;
     };
     /**
      * With REDIS_URL: room batches this gateway published for the others and received from them,

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import type { Reading } from '@pulse/protocol';
 import { queuedBytes, queuedPackets } from './engine-adapter';
+import { FanOutMeter } from './fan-out-meter';
 import { LAG_PAUSE_BYTES } from './lag-gate';
 import { LiveEmitter } from './live-emitter';
 import type { LiveSocket } from './live-io.server';
@@ -103,6 +105,8 @@ export class Conflator {
   constructor(
     @Inject(LiveEmitter) private readonly emitter: ConflationEmitter,
     @Optional() @Inject(QUEUE_PROBE) probe?: QueueProbe,
+    /** Told what each tick took, for the overload floor (absent in unit specs). */
+    @Optional() private readonly meter?: FanOutMeter,
   ) {
     this.probe = probe ?? { queuedBytes, queuedPackets };
   }
@@ -187,10 +191,12 @@ export class Conflator {
 
   /** One tick of the fastest tier; slower tiers on their multiples, fastest first (public for the spec). */
   tick(): void {
+    const startedAt = performance.now();
     this.ticks++;
     for (let tier = 0; tier < CONFLATE_TIERS_MS.length; tier++) {
       if (this.ticks % (CONFLATE_TIERS_MS[tier] / CONFLATE_TIERS_MS[0]) === 0) this.tickTier(tier);
     }
+    this.meter?.add(performance.now() - startedAt);
   }
 
   private tickTier(tier: number): void {

@@ -1,8 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { FanOutMeter } from './fan-out-meter';
 import {
   CALM_ELU,
   CALM_SAMPLES,
   GatewayLoad,
+  LoadSample,
+  MIN_FAN_OUT_SHARE,
   OVERLOAD_ELU,
   OVERLOAD_SAMPLES,
   PROBE_MAX_SAMPLES,
@@ -10,14 +14,15 @@ import {
   PROBE_TRIAL_SAMPLES,
 } from './gateway-load';
 
-// The conflator is a recorder here (its floor is specified in conflation.spec.ts); the event loop
-// utilisation is a scripted sampler, one value per check. What GatewayLoad tells the operator
+// The conflator is a recorder here (its floor is specified in conflation.spec.ts); the load is a
+// scripted sampler, one value per check (the event loop's utilisation; unless a test says
+// otherwise, all of it spent sending readings). What GatewayLoad tells the operator
 // (Nest's Logger: a warning per throttle, a line per step back) is recorded, not printed.
 
 describe('GatewayLoad', () => {
   let calls: string[];
   let floorMs: number;
-  let elu: number[];
+  let elu: LoadSample[];
   let sut: GatewayLoad;
   let warnings: jest.SpyInstance;
   let lines: jest.SpyInstance;
@@ -40,15 +45,16 @@ describe('GatewayLoad', () => {
       applyFloor: () => void calls.push('apply'),
       stats: () => ({ throttled: 0, floorMs, entered: 0, demoted: 0, recovered: 0, frames: 0 }),
     };
-    sut = new GatewayLoad(conflator, () => elu.shift() ?? 0);
+    sut = new GatewayLoad(conflator, () => elu.shift() ?? { elu: 0, fanOut: 0 });
   });
 
   afterEach(() => jest.restoreAllMocks());
 
-  const run = (...values: number[]) => {
-    elu.push(...values);
-    for (let i = 0; i < values.length; i++) sut.check();
+  const runWith = (samples: LoadSample[]) => {
+    elu.push(...samples);
+    for (let i = 0; i < samples.length; i++) sut.check();
   };
+  const run = (...values: number[]) => runWith(values.map((v) => ({ elu: v, fanOut: 1 })));
   const raises = () => calls.filter((c) => c === 'raise').length;
   const lowers = () => calls.filter((c) => c === 'lower').length;
 
@@ -134,5 +140,59 @@ describe('GatewayLoad', () => {
     expect(floorMs).toBe(250);
     busyFor(PROBE_SAMPLES);
     expect(floorMs).toBe(0);
+  });
+
+  it('does not throttle the screens when something else saturates the loop, and says so once per stretch', () => {
+    // Ingest at the gateway's limit with a handful of screens: merging their frames would give
+    // the loop back a few per cent and take three readings in four from every screen.
+    const ingestBound = { elu: 0.97, fanOut: MIN_FAN_OUT_SHARE / 2 };
+    runWith(Array<LoadSample>(OVERLOAD_SAMPLES * 5).fill(ingestBound));
+    expect(raises()).toBe(0);
+    expect(floorMs).toBe(0);
+    expect(sut.stats()).toMatchObject({
+      elu: 0.97,
+      fanOut: MIN_FAN_OUT_SHARE / 2,
+      raised: 0,
+      overloadedSeconds: 0,
+      notFanOutSeconds: OVERLOAD_SAMPLES * 5,
+    });
+    expect(warnings.mock.calls).toEqual([
+      [
+        `event loop 97 % busy, ${Math.round(MIN_FAN_OUT_SHARE * 50)} % of it flushing readings: screens not throttled (merging their frames would not give the loop back)`,
+      ],
+    ]);
+    // The same load with the screens' frames a real share of it: throttled as before.
+    runWith(Array<LoadSample>(OVERLOAD_SAMPLES).fill({ elu: 0.97, fanOut: MIN_FAN_OUT_SHARE }));
+    expect(floorMs).toBe(250);
+    // A new stretch of other load is reported again; meanwhile the raised floor is probed lower.
+    runWith(Array<LoadSample>(PROBE_SAMPLES).fill(ingestBound));
+    expect(floorMs).toBe(0);
+    expect(warnings.mock.calls).toHaveLength(3);
+  });
+
+  it('measures the fan-out share from what the meter was told against the busy time of the loop', () => {
+    const meter = new FanOutMeter();
+    const real = new GatewayLoad(
+      {
+        raiseFloor: jest.fn(),
+        lowerFloor: jest.fn(),
+        applyFloor: jest.fn(),
+        stats: () => ({ floorMs: 0 }) as never,
+      },
+      undefined,
+      { OVERLOAD_ELU: 0.9 },
+      meter,
+    );
+    // 200 ms of busy loop, of which the meter is told 20 ms went to sending readings.
+    const until = performance.now() + 200;
+    while (performance.now() < until) {
+      /* busy */
+    }
+    meter.add(20);
+    real.check();
+    const { elu, fanOut } = real.stats();
+    expect(elu).toBeGreaterThan(0.5);
+    expect(fanOut).toBeGreaterThan(0.02);
+    expect(fanOut).toBeLessThanOrEqual(0.1);
   });
 });

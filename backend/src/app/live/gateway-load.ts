@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/c
 import { performance } from 'node:perf_hooks';
 import { CONFIG, Config } from '../config/config';
 import { Conflator } from './conflation';
+import { FanOutMeter } from './fan-out-meter';
 
 /**
  * The gateway's own overload, for conflation (docs/decisions/0019-conflation.md): a socket that
@@ -20,6 +21,13 @@ import { Conflator } from './conflation';
  * PROBE_TRIAL_SAMPLES seconds doubles the wait before the next (up to PROBE_MAX_SAMPLES); one
  * that holds, or a calm stretch, resets it.
  *
+ * An overloaded second counts only when flushing readings (the hub's flushes and the conflation
+ * ticks, {@link FanOutMeter}) took at least MIN_FAN_OUT_SHARE of the loop's busy time. A loop
+ * saturated by ingest, or by long-polling requests, gets next to nothing back from merging the
+ * screens' frames, while every screen loses most of its readings and sees older values, not
+ * newer ones (measured in docs/decisions/0019-conflation.md). Such a second is busy, not
+ * overloaded, and is counted apart.
+ *
  * Owns the measurement and the decision to raise or lower the floor; must not throttle a socket
  * itself (the conflator does) nor read sockets' queues (the lag monitor does).
  */
@@ -36,24 +44,47 @@ export const PROBE_MAX_SAMPLES = 80;
 /** A probe is judged failed when the floor is raised again within this many seconds. */
 export const PROBE_TRIAL_SAMPLES = 10;
 
-/** Event loop utilisation since the previous call, 0..1 (a fake in the unit spec). */
-export type EluSampler = () => number;
-export const ELU_SAMPLER = Symbol('ELU_SAMPLER');
+/**
+ * The least share of the loop's busy time spent sending readings for an overloaded second to
+ * throttle the screens. Below it, merging every screen's frames could give back less than a
+ * fifth of the loop while costing each screen most of its readings.
+ */
+export const MIN_FAN_OUT_SHARE = 0.2;
 
-function realSampler(): EluSampler {
+/**
+ * One second of load: `elu`, the event loop's utilisation (0..1); `fanOut`, the share of its
+ * busy time spent sending readings (0..1).
+ */
+export interface LoadSample {
+  elu: number;
+  fanOut: number;
+}
+/** The load since the previous call (a fake in the unit spec). */
+export type LoadSampler = () => LoadSample;
+export const LOAD_SAMPLER = Symbol('LOAD_SAMPLER');
+
+/** Without a meter every busy millisecond counts as fan-out (the floor's rule before the meter). */
+function realSampler(meter: FanOutMeter | undefined): LoadSampler {
   let last = performance.eventLoopUtilization();
+  let lastSpent = meter?.totalMs ?? 0;
   return () => {
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, last);
     last = now;
-    return delta.utilization;
+    if (!meter) return { elu: delta.utilization, fanOut: 1 };
+    const spent = meter.totalMs - lastSpent;
+    lastSpent = meter.totalMs;
+    return {
+      elu: delta.utilization,
+      fanOut: delta.active > 0 ? Math.min(1, spent / delta.active) : 0,
+    };
   };
 }
 
 @Injectable()
 export class GatewayLoad implements OnModuleDestroy {
   private readonly logger = new Logger('GatewayLoad');
-  private readonly sample: EluSampler;
+  private readonly sample: LoadSampler;
   private timer: ReturnType<typeof setInterval> | null = null;
   private overloaded = 0;
   private calm = 0;
@@ -61,8 +92,17 @@ export class GatewayLoad implements OnModuleDestroy {
   private busy = 0;
   private probeWait = PROBE_SAMPLES;
   private sinceProbe = Infinity;
-  private last = 0;
-  private readonly counts = { raised: 0, lowered: 0, probes: 0, overloadedSeconds: 0 };
+  private last: LoadSample = { elu: 0, fanOut: 0 };
+  /** In a stretch of seconds overloaded by something other than fan-out (logged once per stretch). */
+  private otherLoad = false;
+  private readonly counts = {
+    raised: 0,
+    lowered: 0,
+    probes: 0,
+    overloadedSeconds: 0,
+    /** Seconds at or above the threshold with fan-out under MIN_FAN_OUT_SHARE of the busy time. */
+    notFanOutSeconds: 0,
+  };
   /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
   private readonly threshold: number | null;
 
@@ -72,10 +112,11 @@ export class GatewayLoad implements OnModuleDestroy {
       Conflator,
       'raiseFloor' | 'lowerFloor' | 'applyFloor' | 'stats'
     >,
-    @Optional() @Inject(ELU_SAMPLER) sampler?: EluSampler,
+    @Optional() @Inject(LOAD_SAMPLER) sampler?: LoadSampler,
     @Optional() @Inject(CONFIG) config?: Partial<Pick<Config, 'OVERLOAD_ELU'>>,
+    @Optional() meter?: FanOutMeter,
   ) {
-    this.sample = sampler ?? realSampler();
+    this.sample = sampler ?? realSampler(meter);
     const setting = config?.OVERLOAD_ELU ?? OVERLOAD_ELU;
     this.threshold = setting === 'off' ? null : setting;
   }
@@ -88,10 +129,21 @@ export class GatewayLoad implements OnModuleDestroy {
 
   /** One sample (public for the spec). */
   check(): void {
-    const elu = (this.last = this.sample());
+    this.last = this.sample();
+    const { elu, fanOut } = this.last;
     const floored = this.conflator.stats().floorMs > 0;
     this.sinceProbe++;
-    if (this.threshold !== null && elu >= this.threshold) {
+    const saturated = this.threshold !== null && elu >= this.threshold;
+    const byOther = saturated && fanOut < MIN_FAN_OUT_SHARE;
+    if (byOther) {
+      this.counts.notFanOutSeconds++;
+      if (!this.otherLoad)
+        this.logger.warn(
+          `event loop ${Math.round(elu * 100)} % busy, ${Math.round(fanOut * 100)} % of it flushing readings: screens not throttled (merging their frames would not give the loop back)`,
+        );
+    }
+    this.otherLoad = byOther;
+    if (saturated && !byOther) {
       this.counts.overloadedSeconds++;
       this.calm = 0;
       this.busy = 0;
@@ -141,18 +193,21 @@ export class GatewayLoad implements OnModuleDestroy {
     this.conflator.lowerFloor();
     this.counts.lowered++;
     this.logger.log(
-      `event loop ${Math.round(this.last * 100)} % busy: clients may go faster again (floor ${this.conflator.stats().floorMs} ms)`,
+      `event loop ${Math.round(this.last.elu * 100)} % busy: clients may go faster again (floor ${this.conflator.stats().floorMs} ms)`,
     );
   }
 
   stats(): {
     elu: number;
+    fanOut: number;
     raised: number;
     lowered: number;
     probes: number;
     overloadedSeconds: number;
+    notFanOutSeconds: number;
   } {
-    return { elu: Math.round(this.last * 1000) / 1000, ...this.counts };
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return { elu: round(this.last.elu), fanOut: round(this.last.fanOut), ...this.counts };
   }
 
   onModuleDestroy(): void {

@@ -12,6 +12,7 @@ import {
 import type { LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config } from '../config/config';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
+import { FanOutMeter } from './fan-out-meter';
 import { LiveEmitter } from './live-emitter';
 import { READINGS_FAN_OUT, ReadingsFanOut } from './readings-fan-out';
 
@@ -183,6 +184,8 @@ export class LiveHubService implements LivePublisher {
     @Optional() @Inject(LIVE_HUB_CLOCK) clock?: HubClock,
     /** Kept up to date with everything published here (absent in unit specs of the tick). */
     @Optional() private readonly summary?: FleetSummaryService,
+    /** Told what each flush took, for the overload floor (absent in unit specs of the tick). */
+    @Optional() private readonly meter?: FanOutMeter,
   ) {
     this.flushMs = config.FLUSH_MS;
     this.clock = clock ?? processClock;
@@ -428,6 +431,7 @@ export class LiveHubService implements LivePublisher {
     const cost = Math.max(0, this.clock.cpu() - cpuBefore);
     this.flushes++;
     this.lastFlushCostMs = cost;
+    this.meter?.add(endedAt - startedAt);
     this.sampleBusy(endedAt);
     this.nextFlushAt = Math.min(startedAt + this.flushMs, endedAt + cost * gapFactorFor(this.busy));
     this.nextIdleFlushAt = endedAt + cost * IDLE_GAP_FACTOR;

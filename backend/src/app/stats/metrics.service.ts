@@ -179,6 +179,11 @@ export class MetricsService {
       "The event loop's busy share over the last second",
       (s) => s.live.gatewayLoad?.elu,
     );
+    gauge(
+      'pulse_live_flush_share',
+      "The share of the event loop's busy time spent flushing readings over the last second",
+      (s) => s.live.gatewayLoad?.fanOut,
+    );
     gauge('pulse_alerts_active', 'Alerts on the active list', (s) => s.alerts.active);
     gauge('pulse_alert_rules', 'Alert rules loaded', (s) => s.alerts.rules);
     counterBy(
