@@ -56,10 +56,6 @@ function notes(r) {
     if (r.floorWaitMs >= 1000)
       note.push(`waited ${(r.floorWaitMs / 1000).toFixed(1)} s for the warm-up's throttle to lift`);
     if (r.pulse.floorProbes) note.push(`throttle floor probed ${r.pulse.floorProbes} times`);
-    if (r.pulse.notFanOutSeconds)
-      note.push(
-        `event loop saturated ${r.pulse.notFanOutSeconds} s with flushes under a fifth of it (not throttled)`,
-      );
     const drops = Object.entries(r.pulse.disconnects ?? {});
     if (drops.length) note.push(`disconnects: ${drops.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }

@@ -283,12 +283,6 @@ export function pulseDelta(a, b) {
     throttledAtStart: a.live.conflation?.throttled ?? 0,
     floorMsAtStart: a.live.conflation?.floorMs ?? 0,
     floorProbes: (b.live.gatewayLoad?.probes ?? 0) - (a.live.gatewayLoad?.probes ?? 0),
-    // Seconds the loop was saturated, split by whether flushing readings was a real share of it
-    // (the floor is raised only then) or something else was the load (ingest, polls, acks).
-    overloadedSeconds:
-      (b.live.gatewayLoad?.overloadedSeconds ?? 0) - (a.live.gatewayLoad?.overloadedSeconds ?? 0),
-    notFanOutSeconds:
-      (b.live.gatewayLoad?.notFanOutSeconds ?? 0) - (a.live.gatewayLoad?.notFanOutSeconds ?? 0),
     directWrites: (b.live.directWrites ?? 0) - (a.live.directWrites ?? 0),
     engineWrites: (b.live.engineWrites ?? 0) - (a.live.engineWrites ?? 0),
     // The durable history store behind the same window (issue 13: the full pipeline's writes).

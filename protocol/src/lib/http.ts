@@ -211,8 +211,7 @@ export interface IngestStats {
      * The gateway's own load: event loop utilisation over the last second (0..1) and the share
      * of its busy time spent flushing readings (`fanOut`, 0..1), times every client was throttled
      * one tier slower for it (raised) and let faster again (lowered), and seconds it spent
-     * overloaded; `probes`: times the floor was tried one tier lower; `notFanOutSeconds`: seconds
-     * saturated with flushing under a fifth of it (nobody throttled for those).
+     * overloaded; `probes`: times the floor was tried one tier lower.
      */
     gatewayLoad?: {
       elu: number;
@@ -221,7 +220,6 @@ export interface IngestStats {
       lowered: number;
       probes?: number;
       overloadedSeconds: number;
-      notFanOutSeconds?: number;
     };
     /**
      * With REDIS_URL: room batches this gateway published for the others and received from them,

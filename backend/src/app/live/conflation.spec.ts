@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { Reading } from '@pulse/protocol';
+import { performance } from 'node:perf_hooks';
 import {
   CONFLATE_KEEPING_UP_BYTES,
   CONFLATE_TIERS_MS,
   ConflationEmitter,
   Conflator,
 } from './conflation';
+import { FanOutMeter } from './fan-out-meter';
 import { LAG_PAUSE_BYTES, LAG_REFILL_BYTES } from './lag-gate';
 import { LAG_CHECK_MS, LAG_DISCONNECT_MS, LagMonitor, SocketProbe } from './lag-monitor';
 import type { LiveSocket } from './live-io.server';
@@ -112,6 +114,33 @@ describe('Conflator', () => {
     // Nothing new: nothing sent at the next tick.
     pass(CONFLATE_TIERS_MS[0]);
     expect(slow.frames).toHaveLength(1);
+  });
+
+  it('tells the fan-out meter how long each tick ran (what the overload floor weighs)', () => {
+    // Real performance.now() here: each merged frame takes 2 ms to write.
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['performance'] });
+    const meter = new FanOutMeter();
+    const slowWriter: ConflationEmitter = {
+      ...emitter,
+      writeMerged: (room, except, batch, take) => {
+        const until = performance.now() + 2;
+        while (performance.now() < until) {
+          /* writing */
+        }
+        return emitter.writeMerged(room, except, batch, take);
+      },
+    };
+    const metered = new Conflator(slowWriter, probe, meter);
+    try {
+      const slow = socket('slow');
+      metered.enter(live(slow));
+      metered.absorb('device:d1', [], [reading(1, 20)]);
+      pass(CONFLATE_TIERS_MS[0]);
+      expect(slow.frames).toHaveLength(1);
+      expect(meter.totalMs).toBeGreaterThanOrEqual(2);
+    } finally {
+      metered.stop();
+    }
   });
 
   it('sends a single reading as it is, and keeps a room’s `except` (no reading twice through a wider room)', () => {

@@ -21,12 +21,10 @@ import { FanOutMeter } from './fan-out-meter';
  * PROBE_TRIAL_SAMPLES seconds doubles the wait before the next (up to PROBE_MAX_SAMPLES); one
  * that holds, or a calm stretch, resets it.
  *
- * An overloaded second counts only when flushing readings (the hub's flushes and the conflation
- * ticks, {@link FanOutMeter}) took at least MIN_FAN_OUT_SHARE of the loop's busy time. A loop
- * saturated by ingest, or by long-polling requests, gets next to nothing back from merging the
- * screens' frames, while every screen loses most of its readings and sees older values, not
- * newer ones (measured in docs/decisions/0019-conflation.md). Such a second is busy, not
- * overloaded, and is counted apart.
+ * Each sample also reports the share of the loop's busy time spent flushing readings (the hub's
+ * flushes and the conflation ticks, {@link FanOutMeter}): what the floor can give back. It does
+ * not decide anything yet: raising the floor only when that share is large helped screens under
+ * an ingest overload and hurt a reconnect storm (docs/decisions/0019-conflation.md, session 24).
  *
  * Owns the measurement and the decision to raise or lower the floor; must not throttle a socket
  * itself (the conflator does) nor read sockets' queues (the lag monitor does).
@@ -43,13 +41,6 @@ export const PROBE_SAMPLES = 10;
 export const PROBE_MAX_SAMPLES = 80;
 /** A probe is judged failed when the floor is raised again within this many seconds. */
 export const PROBE_TRIAL_SAMPLES = 10;
-
-/**
- * The least share of the loop's busy time spent sending readings for an overloaded second to
- * throttle the screens. Below it, merging every screen's frames could give back less than a
- * fifth of the loop while costing each screen most of its readings.
- */
-export const MIN_FAN_OUT_SHARE = 0.2;
 
 /**
  * One second of load: `elu`, the event loop's utilisation (0..1); `fanOut`, the share of its
@@ -93,15 +84,11 @@ export class GatewayLoad implements OnModuleDestroy {
   private probeWait = PROBE_SAMPLES;
   private sinceProbe = Infinity;
   private last: LoadSample = { elu: 0, fanOut: 0 };
-  /** In a stretch of seconds overloaded by something other than fan-out (logged once per stretch). */
-  private otherLoad = false;
   private readonly counts = {
     raised: 0,
     lowered: 0,
     probes: 0,
     overloadedSeconds: 0,
-    /** Seconds at or above the threshold with fan-out under MIN_FAN_OUT_SHARE of the busy time. */
-    notFanOutSeconds: 0,
   };
   /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
   private readonly threshold: number | null;
@@ -123,6 +110,7 @@ export class GatewayLoad implements OnModuleDestroy {
 
   start(): void {
     if (this.timer || this.threshold === null) return;
+    this.sample(); // the first window starts now, not with the work of the gateway's start-up
     this.timer = setInterval(() => this.check(), LOAD_SAMPLE_MS);
     this.timer.unref();
   }
@@ -133,17 +121,7 @@ export class GatewayLoad implements OnModuleDestroy {
     const { elu, fanOut } = this.last;
     const floored = this.conflator.stats().floorMs > 0;
     this.sinceProbe++;
-    const saturated = this.threshold !== null && elu >= this.threshold;
-    const byOther = saturated && fanOut < MIN_FAN_OUT_SHARE;
-    if (byOther) {
-      this.counts.notFanOutSeconds++;
-      if (!this.otherLoad)
-        this.logger.warn(
-          `event loop ${Math.round(elu * 100)} % busy, ${Math.round(fanOut * 100)} % of it flushing readings: screens not throttled (merging their frames would not give the loop back)`,
-        );
-    }
-    this.otherLoad = byOther;
-    if (saturated && !byOther) {
+    if (this.threshold !== null && elu >= this.threshold) {
       this.counts.overloadedSeconds++;
       this.calm = 0;
       this.busy = 0;
@@ -156,7 +134,7 @@ export class GatewayLoad implements OnModuleDestroy {
         this.conflator.raiseFloor();
         this.counts.raised++;
         this.logger.warn(
-          `event loop ${Math.round(elu * 100)} % busy: every client throttled to ${this.conflator.stats().floorMs} ms`,
+          `event loop ${Math.round(elu * 100)} % busy (${Math.round(fanOut * 100)} % of it flushing readings): every client throttled to ${this.conflator.stats().floorMs} ms`,
         );
       }
     } else {
@@ -204,7 +182,6 @@ export class GatewayLoad implements OnModuleDestroy {
     lowered: number;
     probes: number;
     overloadedSeconds: number;
-    notFanOutSeconds: number;
   } {
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return { elu: round(this.last.elu), fanOut: round(this.last.fanOut), ...this.counts };

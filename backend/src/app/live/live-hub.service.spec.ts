@@ -20,6 +20,7 @@ import {
   LiveHubService,
   ROOM_BUFFER_LIMIT,
 } from './live-hub.service';
+import { FanOutMeter } from './fan-out-meter';
 import { ReadingsFanOut, RelayedHandler } from './readings-fan-out';
 
 /** Time spent inside emits (ms): the fake clock runs ahead of the fake timers by this much. */
@@ -95,6 +96,32 @@ describe('LiveHubService', () => {
     expect(sink.emitted).toEqual([
       { room: 'device:d1', except: [FLEET_ROOM], batch: [reading('d1', 1)] },
     ]);
+  });
+
+  it('tells the fan-out meter how long each flush ran (what the overload floor weighs)', () => {
+    const meter = new FanOutMeter();
+    const metered = new LiveHubService(
+      { FLUSH_MS: 50 },
+      sink,
+      sink,
+      { now: () => Date.now() + spentMs, cpu: () => spentMs },
+      undefined,
+      meter,
+    );
+    try {
+      sink.rooms.add(deviceRoom('d1'));
+      sink.costPerEmit = 0.5;
+      metered.publishReadings('d1', undefined, [reading('d1', 1)]);
+      jest.advanceTimersByTime(0);
+      expect(sink.emitted).toHaveLength(1);
+      expect(meter.totalMs).toBeCloseTo(0.5);
+      jest.advanceTimersByTime(100);
+      metered.publishReadings('d1', undefined, [reading('d1', 2)]);
+      jest.advanceTimersByTime(0);
+      expect(meter.totalMs).toBeCloseTo(1);
+    } finally {
+      metered.close();
+    }
   });
 
   it('keeps sending at once while flushes are cheap (light load: no coalescing delay)', () => {
