@@ -14,8 +14,8 @@ import {
 } from './gateway-load';
 
 // The conflator is a recorder here (its floor is specified in conflation.spec.ts); the load is a
-// scripted sampler, one value per check (the event loop's utilisation; unless a test says
-// otherwise, all of it spent sending readings). What GatewayLoad tells the operator
+// scripted sampler, one value per check (the event loop's utilisation, all of it spent sending
+// readings). What GatewayLoad tells the operator
 // (Nest's Logger: a warning per throttle, a line per step back) is recorded, not printed.
 
 describe('GatewayLoad', () => {
@@ -49,11 +49,10 @@ describe('GatewayLoad', () => {
 
   afterEach(() => jest.restoreAllMocks());
 
-  const runWith = (samples: LoadSample[]) => {
-    elu.push(...samples);
-    for (let i = 0; i < samples.length; i++) sut.check();
+  const run = (...values: number[]) => {
+    elu.push(...values.map((v) => ({ elu: v, fanOut: 1 })));
+    for (let i = 0; i < values.length; i++) sut.check();
   };
-  const run = (...values: number[]) => runWith(values.map((v) => ({ elu: v, fanOut: 1 })));
   const raises = () => calls.filter((c) => c === 'raise').length;
   const lowers = () => calls.filter((c) => c === 'lower').length;
 

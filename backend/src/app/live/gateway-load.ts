@@ -54,15 +54,13 @@ export interface LoadSample {
 export type LoadSampler = () => LoadSample;
 export const LOAD_SAMPLER = Symbol('LOAD_SAMPLER');
 
-/** Without a meter every busy millisecond counts as fan-out (the floor's rule before the meter). */
-function realSampler(meter: FanOutMeter | undefined): LoadSampler {
+function realSampler(meter: FanOutMeter): LoadSampler {
   let last = performance.eventLoopUtilization();
-  let lastSpent = meter?.totalMs ?? 0;
+  let lastSpent = meter.totalMs;
   return () => {
     const now = performance.eventLoopUtilization();
     const delta = performance.eventLoopUtilization(now, last);
     last = now;
-    if (!meter) return { elu: delta.utilization, fanOut: 1 };
     const spent = meter.totalMs - lastSpent;
     lastSpent = meter.totalMs;
     return {
@@ -84,12 +82,7 @@ export class GatewayLoad implements OnModuleDestroy {
   private probeWait = PROBE_SAMPLES;
   private sinceProbe = Infinity;
   private last: LoadSample = { elu: 0, fanOut: 0 };
-  private readonly counts = {
-    raised: 0,
-    lowered: 0,
-    probes: 0,
-    overloadedSeconds: 0,
-  };
+  private readonly counts = { raised: 0, lowered: 0, probes: 0, overloadedSeconds: 0 };
   /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
   private readonly threshold: number | null;
 
@@ -103,7 +96,7 @@ export class GatewayLoad implements OnModuleDestroy {
     @Optional() @Inject(CONFIG) config?: Partial<Pick<Config, 'OVERLOAD_ELU'>>,
     @Optional() meter?: FanOutMeter,
   ) {
-    this.sample = sampler ?? realSampler(meter);
+    this.sample = sampler ?? realSampler(meter ?? new FanOutMeter());
     const setting = config?.OVERLOAD_ELU ?? OVERLOAD_ELU;
     this.threshold = setting === 'off' ? null : setting;
   }
