@@ -220,6 +220,8 @@ export interface IngestStats {
       lowered: number;
       probes?: number;
       overloadedSeconds: number;
+      /** Saturated seconds with too few clients to throttle (decision 0019). */
+      fewClientsSeconds?: number;
     };
     /**
      * With REDIS_URL: room batches this gateway published for the others and received from them,

@@ -7,6 +7,7 @@ import {
   GatewayLoad,
   LoadSample,
   OVERLOAD_ELU,
+  OVERLOAD_MIN_CLIENTS,
   OVERLOAD_SAMPLES,
   PROBE_MAX_SAMPLES,
   PROBE_SAMPLES,
@@ -15,7 +16,7 @@ import {
 
 // The conflator is a recorder here (its floor is specified in conflation.spec.ts); the load is a
 // scripted sampler, one value per check (the event loop's utilisation, all of it spent sending
-// readings). What GatewayLoad tells the operator
+// readings, with an audience of OVERLOAD_MIN_CLIENTS unless a test says otherwise). What GatewayLoad tells the operator
 // (Nest's Logger: a warning per throttle, a line per step back) is recorded, not printed.
 
 describe('GatewayLoad', () => {
@@ -44,13 +45,15 @@ describe('GatewayLoad', () => {
       applyFloor: () => void calls.push('apply'),
       stats: () => ({ throttled: 0, floorMs, entered: 0, demoted: 0, recovered: 0, frames: 0 }),
     };
-    sut = new GatewayLoad(conflator, () => elu.shift() ?? { elu: 0, fanOut: 0 });
+    sut = new GatewayLoad(conflator, () => elu.shift() ?? { elu: 0, fanOut: 0, clients: 0 });
   });
 
   afterEach(() => jest.restoreAllMocks());
 
+  let clients = OVERLOAD_MIN_CLIENTS;
+  beforeEach(() => (clients = OVERLOAD_MIN_CLIENTS));
   const run = (...values: number[]) => {
-    elu.push(...values.map((v) => ({ elu: v, fanOut: 1 })));
+    elu.push(...values.map((v) => ({ elu: v, fanOut: 1, clients })));
     for (let i = 0; i < values.length; i++) sut.check();
   };
   const raises = () => calls.filter((c) => c === 'raise').length;
@@ -70,6 +73,45 @@ describe('GatewayLoad', () => {
       ['event loop 97 % busy (100 % of it flushing readings): every client throttled to 1000 ms'],
       ['event loop 97 % busy (100 % of it flushing readings): every client throttled to 4000 ms'],
     ]);
+  });
+
+  it('never throttles an audience too small to be the load: counts those seconds and says so once per stretch', () => {
+    clients = OVERLOAD_MIN_CLIENTS - 1;
+    run(...Array<number>(OVERLOAD_SAMPLES * 3).fill(1));
+    run(0.5);
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95));
+    expect(raises()).toBe(0);
+    expect(floorMs).toBe(0);
+    const saturated = OVERLOAD_SAMPLES * 4;
+    expect(sut.stats()).toMatchObject({
+      overloadedSeconds: saturated,
+      fewClientsSeconds: saturated,
+      raised: 0,
+    });
+    expect(warnings.mock.calls).toEqual([
+      [
+        `event loop 100 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+      ],
+      [
+        `event loop 95 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+      ],
+    ]);
+    // The audience grows while the loop stays saturated: now the floor rises.
+    clients = OVERLOAD_MIN_CLIENTS;
+    run(...Array<number>(OVERLOAD_SAMPLES).fill(0.95));
+    expect(floorMs).toBe(250);
+  });
+
+  it('tries a floor lower when its audience has gone, even on a saturated loop', () => {
+    run(...Array<number>(OVERLOAD_SAMPLES * 2).fill(0.95));
+    expect(floorMs).toBe(1000);
+    // The storm's screens are gone; what saturates the loop now is not theirs to give back.
+    clients = 10;
+    run(...Array<number>(PROBE_SAMPLES).fill(1));
+    expect(floorMs).toBe(250);
+    run(...Array<number>(PROBE_SAMPLES).fill(1));
+    expect(floorMs).toBe(0);
+    expect(raises()).toBe(2);
   });
 
   it('lets clients faster again one tier per calm stretch, and throttles newcomers while a floor holds', () => {

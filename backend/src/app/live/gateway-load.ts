@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { CONFIG, Config } from '../config/config';
 import { Conflator } from './conflation';
 import { FanOutMeter } from './fan-out-meter';
+import { LiveEmitter } from './live-emitter';
 
 /**
  * The gateway's own overload, for conflation (docs/decisions/0019-conflation.md): a socket that
@@ -21,10 +22,17 @@ import { FanOutMeter } from './fan-out-meter';
  * PROBE_TRIAL_SAMPLES seconds doubles the wait before the next (up to PROBE_MAX_SAMPLES); one
  * that holds, or a calm stretch, resets it.
  *
+ * The floor throttles the audience, so it rises only for an audience: with fewer than
+ * OVERLOAD_MIN_CLIENTS connections a saturated second is a busy one (counted in
+ * `fewClientsSeconds`, logged once per stretch). Sending to a few screens costs the loop little
+ * whatever the rate (flushing was ~10 % of a loop saturated by 45k readings/s to 10 screens), so
+ * a floor there gave nothing back and only aged their readings, tier after tier; a thousand
+ * screens reconnecting at once are what it is for (docs/decisions/0019-conflation.md, session 25).
+ *
  * Each sample also reports the share of the loop's busy time spent flushing readings (the hub's
- * flushes and the conflation ticks, {@link FanOutMeter}): what the floor can give back. It does
- * not decide anything yet: raising the floor only when that share is large helped screens under
- * an ingest overload and hurt a reconnect storm (docs/decisions/0019-conflation.md, session 24).
+ * flushes and the conflation ticks, {@link FanOutMeter}). It does not decide anything: raising
+ * the floor only when that share is large helped screens under an ingest overload and hurt a
+ * reconnect storm, where flushing is under a fifth of the loop (decision 0019, session 24).
  *
  * Owns the measurement and the decision to raise or lower the floor; must not throttle a socket
  * itself (the conflator does) nor read sockets' queues (the lag monitor does).
@@ -41,20 +49,23 @@ export const PROBE_SAMPLES = 10;
 export const PROBE_MAX_SAMPLES = 80;
 /** A probe is judged failed when the floor is raised again within this many seconds. */
 export const PROBE_TRIAL_SAMPLES = 10;
+/** Connections below which a saturated loop is not the audience's doing: no floor for them. */
+export const OVERLOAD_MIN_CLIENTS = 100;
 
 /**
  * One second of load: `elu`, the event loop's utilisation (0..1); `fanOut`, the share of its
- * busy time spent sending readings (0..1).
+ * busy time spent sending readings (0..1); `clients`, the live connections at its end.
  */
 export interface LoadSample {
   elu: number;
   fanOut: number;
+  clients: number;
 }
 /** The load since the previous call (a fake in the unit spec). */
 export type LoadSampler = () => LoadSample;
 export const LOAD_SAMPLER = Symbol('LOAD_SAMPLER');
 
-function realSampler(meter: FanOutMeter): LoadSampler {
+function realSampler(meter: FanOutMeter, clients: () => number): LoadSampler {
   let last = performance.eventLoopUtilization();
   let lastSpent = meter.totalMs;
   return () => {
@@ -66,6 +77,7 @@ function realSampler(meter: FanOutMeter): LoadSampler {
     return {
       elu: delta.utilization,
       fanOut: delta.active > 0 ? Math.min(1, spent / delta.active) : 0,
+      clients: clients(),
     };
   };
 }
@@ -81,8 +93,16 @@ export class GatewayLoad implements OnModuleDestroy {
   private busy = 0;
   private probeWait = PROBE_SAMPLES;
   private sinceProbe = Infinity;
-  private last: LoadSample = { elu: 0, fanOut: 0 };
-  private readonly counts = { raised: 0, lowered: 0, probes: 0, overloadedSeconds: 0 };
+  private last: LoadSample = { elu: 0, fanOut: 0, clients: 0 };
+  /** In a saturated stretch too small an audience to throttle (logged once per stretch). */
+  private fewClients = false;
+  private readonly counts = {
+    raised: 0,
+    lowered: 0,
+    probes: 0,
+    overloadedSeconds: 0,
+    fewClientsSeconds: 0,
+  };
   /** Utilisation that counts as overloaded; null: never (OVERLOAD_ELU=off). */
   private readonly threshold: number | null;
 
@@ -95,8 +115,10 @@ export class GatewayLoad implements OnModuleDestroy {
     @Optional() @Inject(LOAD_SAMPLER) sampler?: LoadSampler,
     @Optional() @Inject(CONFIG) config?: Partial<Pick<Config, 'OVERLOAD_ELU'>>,
     @Optional() meter?: FanOutMeter,
+    @Optional() @Inject(LiveEmitter) emitter?: Pick<LiveEmitter, 'clientCount'>,
   ) {
-    this.sample = sampler ?? realSampler(meter ?? new FanOutMeter());
+    this.sample =
+      sampler ?? realSampler(meter ?? new FanOutMeter(), () => emitter?.clientCount() ?? 0);
     const setting = config?.OVERLOAD_ELU ?? OVERLOAD_ELU;
     this.threshold = setting === 'off' ? null : setting;
   }
@@ -111,11 +133,21 @@ export class GatewayLoad implements OnModuleDestroy {
   /** One sample (public for the spec). */
   check(): void {
     this.last = this.sample();
-    const { elu, fanOut } = this.last;
+    const { elu, fanOut, clients } = this.last;
     const floored = this.conflator.stats().floorMs > 0;
     this.sinceProbe++;
-    if (this.threshold !== null && elu >= this.threshold) {
-      this.counts.overloadedSeconds++;
+    const saturated = this.threshold !== null && elu >= this.threshold;
+    const audience = clients >= OVERLOAD_MIN_CLIENTS;
+    if (saturated) this.counts.overloadedSeconds++;
+    if (saturated && !audience) {
+      this.counts.fewClientsSeconds++;
+      if (!this.fewClients)
+        this.logger.warn(
+          `event loop ${Math.round(elu * 100)} % busy with ${clients} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+        );
+    }
+    this.fewClients = saturated && !audience;
+    if (saturated && audience) {
       this.calm = 0;
       this.busy = 0;
       if (++this.overloaded >= OVERLOAD_SAMPLES) {
@@ -175,6 +207,7 @@ export class GatewayLoad implements OnModuleDestroy {
     lowered: number;
     probes: number;
     overloadedSeconds: number;
+    fewClientsSeconds: number;
   } {
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return { elu: round(this.last.elu), fanOut: round(this.last.fanOut), ...this.counts };
