@@ -90,10 +90,10 @@ describe('GatewayLoad', () => {
     });
     expect(warnings.mock.calls).toEqual([
       [
-        `event loop 100 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+        `event loop 100 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it`,
       ],
       [
-        `event loop 95 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+        `event loop 95 % busy with ${OVERLOAD_MIN_CLIENTS - 1} clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it`,
       ],
     ]);
     // The audience grows while the loop stays saturated: now the floor rises.
@@ -102,12 +102,30 @@ describe('GatewayLoad', () => {
     expect(floorMs).toBe(250);
   });
 
+  it('says it once per saturated stretch even when the audience hovers about the least', () => {
+    for (let i = 0; i < 6; i++) {
+      clients = OVERLOAD_MIN_CLIENTS - 1 + (i % 2);
+      run(1);
+    }
+    expect(warnings.mock.calls).toHaveLength(1);
+    run(0.5);
+    clients = 3;
+    run(1);
+    expect(warnings.mock.calls).toHaveLength(2);
+  });
+
   it('tries a floor lower when its audience has gone, even on a saturated loop', () => {
     run(...Array<number>(OVERLOAD_SAMPLES * 2).fill(0.95));
     expect(floorMs).toBe(1000);
+    warnings.mockClear();
     // The storm's screens are gone; what saturates the loop now is not theirs to give back.
     clients = 10;
     run(...Array<number>(PROBE_SAMPLES).fill(1));
+    expect(warnings.mock.calls).toEqual([
+      [
+        `event loop 100 % busy with 10 clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it (the 1000 ms floor is tried lower on the busy schedule)`,
+      ],
+    ]);
     expect(floorMs).toBe(250);
     run(...Array<number>(PROBE_SAMPLES).fill(1));
     expect(floorMs).toBe(0);

@@ -94,7 +94,7 @@ export class GatewayLoad implements OnModuleDestroy {
   private probeWait = PROBE_SAMPLES;
   private sinceProbe = Infinity;
   private last: LoadSample = { elu: 0, fanOut: 0, clients: 0 };
-  /** In a saturated stretch too small an audience to throttle (logged once per stretch). */
+  /** Saturated seconds with too small an audience were said in this stretch (once per stretch). */
   private fewClients = false;
   private readonly counts = {
     raised: 0,
@@ -118,7 +118,12 @@ export class GatewayLoad implements OnModuleDestroy {
     @Optional() @Inject(LiveEmitter) emitter?: Pick<LiveEmitter, 'clientCount'>,
   ) {
     this.sample =
-      sampler ?? realSampler(meter ?? new FanOutMeter(), () => emitter?.clientCount() ?? 0);
+      sampler ??
+      realSampler(
+        meter ?? new FanOutMeter(),
+        // No emitter to count (a module without the live layer's sockets): every saturation counts.
+        () => emitter?.clientCount() ?? Infinity,
+      );
     const setting = config?.OVERLOAD_ELU ?? OVERLOAD_ELU;
     this.threshold = setting === 'off' ? null : setting;
   }
@@ -141,12 +146,14 @@ export class GatewayLoad implements OnModuleDestroy {
     if (saturated) this.counts.overloadedSeconds++;
     if (saturated && !audience) {
       this.counts.fewClientsSeconds++;
-      if (!this.fewClients)
+      if (!this.fewClients) {
+        const floorMs = this.conflator.stats().floorMs;
         this.logger.warn(
-          `event loop ${Math.round(elu * 100)} % busy with ${clients} clients (under ${OVERLOAD_MIN_CLIENTS}): not throttling them, sending to so few is not what loads it`,
+          `event loop ${Math.round(elu * 100)} % busy with ${clients} clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it${floorMs > 0 ? ` (the ${floorMs} ms floor is tried lower on the busy schedule)` : ''}`,
         );
-    }
-    this.fewClients = saturated && !audience;
+      }
+      this.fewClients = true;
+    } else if (!saturated) this.fewClients = false; // the stretch is over
     if (saturated && audience) {
       this.calm = 0;
       this.busy = 0;
