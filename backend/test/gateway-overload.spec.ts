@@ -39,6 +39,19 @@ describe('a gateway that cannot keep up', () => {
     device: true,
   });
 
+  /** A screen on busy-1: the throttle notices it is told and the readings it gets. */
+  async function watchBusy(): Promise<{ throttles: number[]; readings: Reading[] }> {
+    const socket = backend.track(await connectLive(backend.pulse.httpUrl, ['websocket']));
+    const throttles: number[] = [];
+    const readings: Reading[] = [];
+    socket.on('throttle', (info: { intervalMs: number }) => throttles.push(info.intervalMs));
+    socket.on('readings', (batch: Reading[]) => readings.push(...batch));
+    expect(await subscribe(socket, { devices: ['busy-1'], history: false })).toMatchObject({
+      ok: true,
+    });
+    return { throttles, readings };
+  }
+
   /** Publishes `n` to busy-1 every 20 ms while `during` runs; the last n sent. */
   async function publishing(during: () => Promise<void>): Promise<number> {
     let n = 0;
@@ -59,14 +72,7 @@ describe('a gateway that cannot keep up', () => {
   }
 
   it('keeps sending every reading to a few screens when what saturates it is not sending to them', async () => {
-    const socket = backend.track(await connectLive(backend.pulse.httpUrl, ['websocket']));
-    const throttles: number[] = [];
-    const readings: Reading[] = [];
-    socket.on('throttle', (info: { intervalMs: number }) => throttles.push(info.intervalMs));
-    socket.on('readings', (batch: Reading[]) => readings.push(...batch));
-    expect(await subscribe(socket, { devices: ['busy-1'], history: false })).toMatchObject({
-      ok: true,
-    });
+    const { throttles, readings } = await watchBusy();
     const before = (await getJson<IngestStats>(backend.api('/stats'))).body.live.gatewayLoad;
     const last = await publishing(async () => {
       await sleep(300);
@@ -88,14 +94,7 @@ describe('a gateway that cannot keep up', () => {
   }, 30_000);
 
   it('throttles every client to merged readings, tells them, and gives them every reading again once it has room', async () => {
-    const socket = backend.track(await connectLive(backend.pulse.httpUrl, ['websocket']));
-    const throttles: number[] = [];
-    const readings: Reading[] = [];
-    socket.on('throttle', (info: { intervalMs: number }) => throttles.push(info.intervalMs));
-    socket.on('readings', (batch: Reading[]) => readings.push(...batch));
-    expect(await subscribe(socket, { devices: ['busy-1'], history: false })).toMatchObject({
-      ok: true,
-    });
+    const { throttles, readings } = await watchBusy();
     // The rest of an audience the floor is for: the wall screens of a control room (a few more
     // than the least, so one slow to connect does not decide the test).
     for (let i = 0; i < OVERLOAD_MIN_CLIENTS + 10; i++)

@@ -16,8 +16,9 @@ import {
 
 // The conflator is a recorder here (its floor is specified in conflation.spec.ts); the load is a
 // scripted sampler, one value per check (the event loop's utilisation, all of it spent sending
-// readings, with an audience of OVERLOAD_MIN_CLIENTS unless a test says otherwise). What GatewayLoad tells the operator
-// (Nest's Logger: a warning per throttle, a line per step back) is recorded, not printed.
+// readings, with an audience of OVERLOAD_MIN_CLIENTS unless a test says otherwise). What
+// GatewayLoad tells the operator (Nest's Logger: a warning per throttle, a line per step back) is
+// recorded, not printed.
 
 describe('GatewayLoad', () => {
   let calls: string[];

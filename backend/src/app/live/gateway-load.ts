@@ -139,19 +139,18 @@ export class GatewayLoad implements OnModuleDestroy {
   check(): void {
     this.last = this.sample();
     const { elu, fanOut, clients } = this.last;
-    const floored = this.conflator.stats().floorMs > 0;
+    const floorMs = this.conflator.stats().floorMs;
+    const floored = floorMs > 0;
     this.sinceProbe++;
     const saturated = this.threshold !== null && elu >= this.threshold;
     const audience = clients >= OVERLOAD_MIN_CLIENTS;
     if (saturated) this.counts.overloadedSeconds++;
     if (saturated && !audience) {
       this.counts.fewClientsSeconds++;
-      if (!this.fewClients) {
-        const floorMs = this.conflator.stats().floorMs;
+      if (!this.fewClients)
         this.logger.warn(
-          `event loop ${Math.round(elu * 100)} % busy with ${clients} clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it${floorMs > 0 ? ` (the ${floorMs} ms floor is tried lower on the busy schedule)` : ''}`,
+          `event loop ${Math.round(elu * 100)} % busy with ${clients} clients (under ${OVERLOAD_MIN_CLIENTS}): not raising the floor, sending to so few is not what loads it${floored ? ` (the ${floorMs} ms floor is tried lower on the busy schedule)` : ''}`,
         );
-      }
       this.fewClients = true;
     } else if (!saturated) this.fewClients = false; // the stretch is over
     if (saturated && audience) {
