@@ -205,6 +205,17 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
     expect(recent.body.devices).toHaveLength(1);
     const bad = await getJson(api('/fleet/summary?sort=colour&limit=100000'));
     expect(bad.status).toBe(400);
+    // What a dashboard lays out its list with: one group, the list under group headings.
+    const hallB = await getJson<FleetSummaryPage>(api('/fleet/summary?group=hall-b'));
+    expect(ids(hallB.body.devices)).toEqual(['fs-2']);
+    expect(hallB.body.fleet).toBe(byName.body.total);
+    const grouped = await getJson<FleetSummaryPage>(api('/fleet/summary?grouped=true&limit=3'));
+    expect(ids(grouped.body.devices)).toEqual(['fs-1', 'fs-2', 'load-00']);
+    expect(grouped.body.groups.slice(0, 2)).toEqual([
+      { name: 'hall-a', count: 1 },
+      { name: 'hall-b', count: 1 },
+    ]);
+    expect((await getJson(api('/fleet/summary?grouped=yes'))).status).toBe(400);
   });
 
   it('sends an evicted device as a removal', async () => {

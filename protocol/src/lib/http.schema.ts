@@ -23,10 +23,13 @@ export const HistoryQuerySchema = z
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
 /**
- * `GET /api/fleet/summary?sort&order&q&offset&limit`. `sort`: `name` (name, else id), `lastSeen`,
- * `severity` (highest active alert, then how many) or `metric:<name>` (latest value; devices
- * without one last); `order` defaults to asc for name, desc otherwise. `q`: case-insensitive
- * substring of the id or the name. `limit` defaults to (and is capped at) `LIMITS.maxSummaryPage`.
+ * `GET /api/fleet/summary?sort&order&q&group&grouped&offset&limit`. `sort`: `name` (name, else
+ * id), `lastSeen`, `severity` (highest active alert, then how many) or `metric:<name>` (latest
+ * value; devices without one last); `order` defaults to asc for name, desc otherwise. `q`:
+ * case-insensitive substring of the id, the name or the group. `group`: that group only.
+ * `grouped=true`: ordered by group first (by name, devices without a group last), then by
+ * `sort`, as a list under group headings pages it. `limit` defaults to (and is capped at)
+ * `LIMITS.maxSummaryPage`.
  */
 export const FleetSummaryQuerySchema = z
   .object({
@@ -38,6 +41,11 @@ export const FleetSummaryQuerySchema = z
       .optional(),
     order: z.enum(['asc', 'desc']).optional(),
     q: z.string().max(128).optional(),
+    group: z.string().min(1).max(LIMITS.maxNameLength).optional(),
+    grouped: z
+      .enum(['true', 'false'], { message: 'true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
     offset: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().positive().max(LIMITS.maxSummaryPage).optional(),
   })

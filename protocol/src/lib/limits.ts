@@ -26,6 +26,11 @@ export const LIMITS = {
   maxSummaryMetrics: 256,
   /** Most devices in one page of `GET /api/fleet/summary` (also its default `limit`). */
   maxSummaryPage: 1000,
+  /**
+   * Most groups listed in one page of `GET /api/fleet/summary` (`groups`, by name); beyond them
+   * the page says `groupsTruncated` and a dashboard does not group by group.
+   */
+  maxSummaryGroups: 1000,
 } as const;
 
 export type DecodeLimits = {

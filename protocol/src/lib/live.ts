@@ -183,10 +183,30 @@ export interface SummaryEvent {
   metrics?: string[];
 }
 
-/** `GET /api/fleet/summary`: one page of the summary after sort and search, with the total matched. */
+/**
+ * `GET /api/fleet/summary`: one page of the summary after sort and search, with the total matched,
+ * the fleet's size and its groups: what a dashboard needs to lay out the whole list (a row per
+ * place, headings with counts) while holding only the page it shows.
+ */
 export interface FleetSummaryPage extends FleetSummary {
-  /** Devices matching `q` (before offset/limit). */
+  /** Devices matching `q` and `group` (before offset/limit). */
   total: number;
+  /** Devices in the caller's scope, matching or not. */
+  fleet: number;
+  /**
+   * Every group in the caller's scope with how many of its devices match, by name, devices
+   * without a group (`name` null) last; at most `LIMITS.maxSummaryGroups` (then
+   * {@link groupsTruncated}). With `grouped`, the page's order is these groups' in turn.
+   */
+  groups: FleetGroupCount[];
+  /** More groups than `LIMITS.maxSummaryGroups`: `groups` lists the first by name only. */
+  groupsTruncated?: true;
+}
+
+/** A group of the fleet and how many of its devices match the query. */
+export interface FleetGroupCount {
+  name: string | null;
+  count: number;
 }
 
 /**

@@ -398,6 +398,89 @@ describe('pageOf (GET /api/fleet/summary)', () => {
     expect(ids({ q: 'BOIL' })).toEqual(['c']);
     const page = pageOf(summary, { offset: 1, limit: 1 });
     expect(page.total).toBe(3);
+    expect(page.fleet).toBe(3);
     expect(page.devices.map((d) => d[DS.id])).toEqual(['c']);
+  });
+
+  describe('groups', () => {
+    const grouped: FleetSummary = {
+      at: T0,
+      metrics: ['temperature'],
+      devices: [
+        ['p1', 'Pump 1', 'plant', 'online', 50, [30]],
+        ['h2', 'Boiler 2', 'hall', 'online', 10, [25]],
+        ['x', 'Loose probe', null, 'online', 10, [99]],
+        ['h1', 'Boiler 1', 'hall', 'online', 10, [20]],
+        ['p2', 'Pump 2', 'plant', 'offline', 900, [10]],
+      ],
+    };
+    const page = (q: Parameters<typeof pageOf>[1]) => pageOf(grouped, q);
+    const idsOf = (q: Parameters<typeof pageOf>[1]) => page(q).devices.map((d) => d[DS.id]);
+
+    it('lists every group by name with its matches, devices without a group last', () => {
+      expect(page({}).groups).toEqual([
+        { name: 'hall', count: 2 },
+        { name: 'plant', count: 2 },
+        { name: null, count: 1 },
+      ]);
+      // Groups without a match stay listed (the group menu), with 0.
+      expect(page({ q: 'pump' }).groups).toEqual([
+        { name: 'hall', count: 0 },
+        { name: 'plant', count: 2 },
+        { name: null, count: 0 },
+      ]);
+      expect(page({ q: 'pump' }).fleet).toBe(5);
+    });
+
+    it('filters by one group and searches the group too', () => {
+      expect(idsOf({ group: 'hall' })).toEqual(['h1', 'h2']);
+      expect(page({ group: 'hall' }).total).toBe(2);
+      expect(idsOf({ q: 'PLANT' })).toEqual(['p1', 'p2']);
+    });
+
+    it('orders by group first when grouped, then by the sort, paging across groups', () => {
+      expect(idsOf({ grouped: true })).toEqual(['h1', 'h2', 'p1', 'p2', 'x']);
+      expect(idsOf({ grouped: true, sort: 'metric:temperature' })).toEqual([
+        'h2',
+        'h1',
+        'p1',
+        'p2',
+        'x',
+      ]);
+      expect(idsOf({ grouped: true, offset: 1, limit: 2 })).toEqual(['h2', 'p1']);
+      // Not grouped, the sort alone.
+      expect(idsOf({ sort: 'metric:temperature' })).toEqual(['x', 'p1', 'h2', 'h1', 'p2']);
+    });
+
+    it('lists at most LIMITS.maxSummaryGroups groups and says so', () => {
+      const many: FleetSummary = {
+        at: T0,
+        metrics: [],
+        devices: Array.from(
+          { length: LIMITS.maxSummaryGroups + 1 },
+          (_, i): DeviceSummary => [
+            `d${i}`,
+            null,
+            `g${String(i).padStart(5, '0')}`,
+            'online',
+            0,
+            [],
+          ],
+        ),
+      };
+      const result = pageOf(many, { limit: 1 });
+      expect(result.groups).toHaveLength(LIMITS.maxSummaryGroups);
+      expect(result.groupsTruncated).toBe(true);
+      expect(result.groups[0]).toEqual({ name: 'g00000', count: 1 });
+      expect(page({}).groupsTruncated).toBeUndefined();
+    });
+
+    it('gives the same order for the same snapshot and query, whatever the page', () => {
+      const first = page({ sort: 'lastSeen', grouped: true, limit: 2 });
+      const second = page({ sort: 'lastSeen', grouped: true, offset: 2 });
+      expect([...first.devices, ...second.devices].map((d) => d[DS.id])).toEqual(
+        idsOf({ sort: 'lastSeen', grouped: true }),
+      );
+    });
   });
 });

@@ -1,91 +1,22 @@
 import {
-  chunkRows,
   fleetSorts,
-  queryFleet,
+  layoutRows,
+  positionsOf,
   rowHeights,
+  serverSort,
   tilesPerRow,
+  OverviewRow,
   TILE_ROW_PX,
   HEADING_ROW_PX,
 } from './fleet-view';
 
-const device = (
-  deviceId: string,
-  name: string,
-  group: string | null,
-  lastHeard: number | null,
-) => ({
-  deviceId,
-  name,
-  group,
-  lastHeard,
-});
+/** A row as a reader sees it: `# name count` for a heading, else the positions of its tiles. */
+const shape = (rows: OverviewRow[]) =>
+  rows.map((r) =>
+    r.kind === 'tiles' ? r.slots.map((s) => r.start + s) : `# ${r.name} ${r.count}`,
+  );
 
-const fleet = [
-  device('p-1', 'Pump', 'hall-b', 3000),
-  device('b-1', 'Boiler', 'hall-a', 1000),
-  device('f-1', 'Fan', 'hall-a', null),
-  device('x-9', 'Boiler', null, 2000),
-];
-const ids = (list: { deviceId: string }[]) => list.map((d) => d.deviceId);
-const noAlerts = () => null;
-
-describe('queryFleet', () => {
-  it('sorts by name by default, the id breaking a tie', () => {
-    expect(ids(queryFleet(fleet, { text: '', group: '', sort: 'name' }, noAlerts))).toEqual([
-      'b-1',
-      'x-9',
-      'f-1',
-      'p-1',
-    ]);
-  });
-
-  it('puts the most recently heard first, never-heard devices last', () => {
-    expect(ids(queryFleet(fleet, { text: '', group: '', sort: 'last-seen' }, noAlerts))).toEqual([
-      'p-1',
-      'x-9',
-      'b-1',
-      'f-1',
-    ]);
-  });
-
-  it('puts alerting devices first, most severe first, then the rest by name', () => {
-    const ranks: Record<string, number> = { 'p-1': 2, 'f-1': 0 };
-    const sorted = queryFleet(
-      fleet,
-      { text: '', group: '', sort: 'severity' },
-      (id) => ranks[id] ?? null,
-    );
-    expect(ids(sorted)).toEqual(['f-1', 'p-1', 'b-1', 'x-9']);
-  });
-
-  it('searches name, id and group, case-insensitively, within the chosen group', () => {
-    expect(ids(queryFleet(fleet, { text: ' BOIL ', group: '', sort: 'name' }, noAlerts))).toEqual([
-      'b-1',
-      'x-9',
-    ]);
-    expect(ids(queryFleet(fleet, { text: 'x-9', group: '', sort: 'name' }, noAlerts))).toEqual([
-      'x-9',
-    ]);
-    expect(
-      ids(queryFleet(fleet, { text: 'hall', group: 'hall-a', sort: 'name' }, noAlerts)),
-    ).toEqual(['b-1', 'f-1']);
-  });
-
-  it('sorts by a metric’s latest value, highest first, devices without it last', () => {
-    const withValues = [
-      { ...device('a', 'A', null, null), latest: { temperature: 20 } },
-      { ...device('b', 'B', null, null), latest: { power: 5 } },
-      { ...device('c', 'C', null, null), latest: { temperature: 85.5 } },
-      { ...device('d', 'D', null, null), latest: { temperature: -3 } },
-    ];
-    const sorted = queryFleet(
-      withValues,
-      { text: '', group: '', sort: 'metric:temperature' },
-      noAlerts,
-    );
-    expect(ids(sorted)).toEqual(['c', 'a', 'd', 'b']);
-  });
-
+describe('the sort menu', () => {
   it('offers a sort per metric the fleet has, after the fixed ones', () => {
     expect(fleetSorts(['temperature', 'humidity']).map((s) => s.value)).toEqual([
       'name',
@@ -96,10 +27,13 @@ describe('queryFleet', () => {
     ]);
   });
 
-  it('leaves the store’s array alone', () => {
-    const before = ids(fleet);
-    queryFleet(fleet, { text: '', group: '', sort: 'name' }, noAlerts);
-    expect(ids(fleet)).toEqual(before);
+  it('asks the gateway for each by its name there', () => {
+    expect(fleetSorts(['temperature']).map((s) => serverSort(s.value))).toEqual([
+      'name',
+      'lastSeen',
+      'severity',
+      'metric:temperature',
+    ]);
   });
 });
 
@@ -113,38 +47,54 @@ describe('tilesPerRow', () => {
   });
 });
 
-describe('chunkRows', () => {
-  const many = Array.from({ length: 7 }, (_, i) =>
-    device(`d-${i}`, `D${i}`, i < 5 ? 'hall-b' : 'hall-a', null),
-  );
-
-  it('cuts the fleet into rows of the given width, the last one short', () => {
-    const rows = chunkRows(many, 3, false);
-    expect(rows.map((r) => (r.kind === 'tiles' ? ids(r.devices) : r.name))).toEqual([
-      ['d-0', 'd-1', 'd-2'],
-      ['d-3', 'd-4', 'd-5'],
-      ['d-6'],
-    ]);
+describe('layoutRows', () => {
+  it('cuts the list into rows of the given width, the last one short', () => {
+    const rows = layoutRows(7, 3, null);
+    expect(shape(rows)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
   });
 
-  it('starts each group, in name order, with a heading and its own rows', () => {
-    const rows = chunkRows([...many, device('u', 'U', null, null)], 3, true);
-    expect(
-      rows.map((r) => (r.kind === 'tiles' ? ids(r.devices) : `# ${r.name} ${r.count}`)),
-    ).toEqual([
+  it('starts each group with a match, in the order given, with a heading and its own rows', () => {
+    const rows = layoutRows(8, 3, [
+      { name: 'hall-a', count: 2 },
+      { name: 'hall-b', count: 5 },
+      { name: 'hall-c', count: 0 },
+      { name: null, count: 1 },
+    ]);
+    expect(shape(rows)).toEqual([
       '# hall-a 2',
-      ['d-5', 'd-6'],
+      [0, 1],
       '# hall-b 5',
-      ['d-0', 'd-1', 'd-2'],
-      ['d-3', 'd-4'],
+      [2, 3, 4],
+      [5, 6],
       '# ungrouped 1',
-      ['u'],
+      [7],
     ]);
     expect(rowHeights(rows).slice(0, 3)).toEqual([HEADING_ROW_PX, TILE_ROW_PX, HEADING_ROW_PX]);
   });
 
+  it('costs rows of numbers whatever the fleet: rows of one width share one list of slots', () => {
+    const rows = layoutRows(10_000, 6, null);
+    expect(rows).toHaveLength(1667);
+    const slots = new Set(rows.map((r) => (r.kind === 'tiles' ? r.slots : null)));
+    expect(slots.size).toBe(2); // full rows, and the last one of 4
+  });
+
   it('has no rows for no devices', () => {
-    expect(chunkRows([], 4, true)).toEqual([]);
+    expect(layoutRows(0, 4, null)).toEqual([]);
+    expect(layoutRows(0, 4, [{ name: 'hall-a', count: 0 }])).toEqual([]);
+  });
+});
+
+describe('positionsOf', () => {
+  it('spans the positions of the tiles in the rows rendered, headings aside', () => {
+    const rows = layoutRows(8, 3, [
+      { name: 'hall-a', count: 2 },
+      { name: 'hall-b', count: 6 },
+    ]);
+    expect(positionsOf(rows, 0, 1)).toEqual({ from: 0, to: 0 }); // a heading alone
+    expect(positionsOf(rows, 0, 3)).toEqual({ from: 0, to: 2 });
+    expect(positionsOf(rows, 1, 4)).toEqual({ from: 0, to: 5 });
+    expect(positionsOf(rows, 3, 99)).toEqual({ from: 2, to: 8 });
   });
 });

@@ -1,10 +1,11 @@
-import type { DeviceState } from '../core/stores/device.store';
+import type { FleetGroupCount } from '@pulse/protocol/core';
 
 /*
- * What the fleet overview shows, as pure functions of the store's records: which devices match
- * the search and group filter, in which order, cut into rows of tiles (with group headings) for
- * the virtual scroller. No Angular, no DOM, no state: the page passes the records, the width and
- * each device's alert severity. It must not render or measure anything itself.
+ * How the fleet overview lays out its list, as pure functions: the sort menu and the gateway's
+ * names for its sorts, and the list (sorted, filtered and counted by the gateway) cut into rows
+ * of tiles with group headings for the virtual scroller, by position. No Angular, no DOM, no
+ * state: the page passes the list's size, its groups and the width. It must not render or
+ * measure anything itself, nor know which device is at a position (FleetWindow does).
  */
 
 /** How the overview orders the fleet; `name` is the default, `metric:<name>` a metric's latest value. */
@@ -25,22 +26,9 @@ export function fleetSorts(metrics: readonly string[]): { value: FleetSort; labe
   ];
 }
 
-/** The metric a `metric:<name>` sort orders by, else null. */
-export function sortMetric(sort: FleetSort): string | null {
-  return sort.startsWith('metric:') ? sort.slice('metric:'.length) : null;
-}
-
-/** The order depends on values that change with every reading (re-sorted at a throttled rate). */
-export function sortReadsKeys(sort: FleetSort): boolean {
-  return sort !== 'name';
-}
-
-export interface FleetQuery {
-  /** Text searched in name, id and group (case-insensitive); blank matches all. */
-  text: string;
-  /** Only this group; blank for all. */
-  group: string;
-  sort: FleetSort;
+/** The gateway's name for a sort (`GET /api/fleet/summary?sort`). */
+export function serverSort(sort: FleetSort): string {
+  return sort === 'last-seen' ? 'lastSeen' : sort;
 }
 
 /** Narrowest tile (px) and the gap between tiles, as in the stylesheet's `.tile-row`. */
@@ -50,91 +38,81 @@ export const TILE_GAP_PX = 12;
 export const TILE_ROW_PX = 212;
 export const HEADING_ROW_PX = 48;
 
-type Named = Pick<DeviceState, 'deviceId' | 'name' | 'group' | 'lastHeard'> &
-  Partial<Pick<DeviceState, 'latest'>>;
-
-/** The same order as `localeCompare`, several times faster over a 10,000-device fleet. */
 const collator = new Intl.Collator();
-const byName = (a: Named, b: Named) =>
-  collator.compare(a.name, b.name) || collator.compare(a.deviceId, b.deviceId);
-
-/**
- * The devices matching `query`, sorted. `severityOf` gives a device's highest active alert as a
- * rank (0 = critical, larger = milder) or null without alerts: alerting devices first, most
- * severe first, then by name. `last-seen` puts the most recently heard first, never-heard last;
- * `metric:<name>` the highest latest value of that metric first, devices without it last.
- */
-export function queryFleet<T extends Named>(
-  devices: readonly T[],
-  query: FleetQuery,
-  severityOf: (deviceId: string) => number | null,
-): T[] {
-  const text = query.text.trim().toLowerCase();
-  const matches = devices.filter(
-    (d) =>
-      (!query.group || d.group === query.group) &&
-      (!text ||
-        d.name.toLowerCase().includes(text) ||
-        d.deviceId.toLowerCase().includes(text) ||
-        (d.group ?? '').toLowerCase().includes(text)),
-  );
-  if (query.sort === 'last-seen')
-    return matches.sort((a, b) => (b.lastHeard ?? -1) - (a.lastHeard ?? -1) || byName(a, b));
-  if (query.sort === 'severity') {
-    const rank = (d: Named) => severityOf(d.deviceId) ?? Number.MAX_SAFE_INTEGER;
-    return matches.sort((a, b) => rank(a) - rank(b) || byName(a, b));
-  }
-  const metric = sortMetric(query.sort);
-  if (metric !== null) {
-    const value = (d: Named) => d.latest?.[metric] ?? -Infinity;
-    return matches.sort((a, b) => value(b) - value(a) || byName(a, b));
-  }
-  return matches.sort(byName);
-}
 
 /** How many tiles fit side by side in `widthPx`: at least one (a phone shows one per row). */
 export function tilesPerRow(widthPx: number, minPx = TILE_MIN_PX, gapPx = TILE_GAP_PX): number {
   return Math.max(1, Math.floor((widthPx + gapPx) / (minPx + gapPx)));
 }
 
-/** One row of the virtual list: a group heading, or up to `tilesPerRow` tiles. */
-export type OverviewRow<T> =
+/**
+ * One row of the virtual list: a group heading, or up to `tilesPerRow` tiles showing the
+ * devices at positions `start + slot` of the list the gateway ordered.
+ */
+export type OverviewRow =
   | { kind: 'heading'; key: string; name: string; count: number }
-  | { kind: 'tiles'; key: string; devices: T[] };
+  | { kind: 'tiles'; key: string; start: number; slots: readonly number[] };
 
 /**
- * Cut the (already sorted) devices into rows of `perRow` tiles. Grouped, each group (sorted by
- * name, `ungrouped` for devices without one) starts with a heading row and its own tile rows.
+ * The rows of a list of `total` devices, `perRow` a row. With `groups` (the gateway's counts, in
+ * the order it lists a grouped query), each group with a match starts with a heading row
+ * (`ungrouped` for devices without one) and its devices' rows. Positions only: which device is
+ * at a position is the page's to know (FleetWindow), so a fleet of any size costs rows of numbers.
  */
-export function chunkRows<T extends Pick<DeviceState, 'group'>>(
-  devices: readonly T[],
+export function layoutRows(
+  total: number,
   perRow: number,
-  grouped: boolean,
-): OverviewRow<T>[] {
-  const rows: OverviewRow<T>[] = [];
-  const pushTiles = (section: string, list: readonly T[]) => {
-    for (let i = 0; i < list.length; i += perRow)
-      rows.push({ kind: 'tiles', key: `${section}:${i}`, devices: list.slice(i, i + perRow) });
+  groups: readonly FleetGroupCount[] | null,
+): OverviewRow[] {
+  const rows: OverviewRow[] = [];
+  const slots = slotsUpTo(perRow);
+  const pushTiles = (section: string, start: number, count: number) => {
+    for (let i = 0; i < count; i += perRow)
+      rows.push({
+        kind: 'tiles',
+        key: `${section}:${i}`,
+        start: start + i,
+        slots: slots[Math.min(perRow, count - i)],
+      });
   };
-  if (!grouped) {
-    pushTiles('all', devices);
+  if (!groups) {
+    pushTiles('all', 0, total);
     return rows;
   }
-  const byGroup = new Map<string, T[]>();
-  for (const d of devices) {
-    const name = d.group ?? 'ungrouped';
-    let list = byGroup.get(name);
-    if (!list) byGroup.set(name, (list = []));
-    list.push(d);
-  }
-  for (const [name, list] of [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    rows.push({ kind: 'heading', key: `${name}:heading`, name, count: list.length });
-    pushTiles(name, list);
+  let start = 0;
+  for (const group of groups) {
+    if (group.count === 0) continue;
+    const name = group.name ?? 'ungrouped';
+    rows.push({ kind: 'heading', key: `${name}:heading`, name, count: group.count });
+    pushTiles(name, start, group.count);
+    start += group.count;
   }
   return rows;
 }
 
+/** `[0]`, `[0, 1]`, … `[0 … n - 1]`, shared by every row of that length. */
+function slotsUpTo(n: number): (readonly number[])[] {
+  return Array.from({ length: n + 1 }, (_, len) => Array.from({ length: len }, (__, i) => i));
+}
+
+/** The list positions `[from, to)` of the devices in rows `[start, end)`; empty as `[0, 0)`. */
+export function positionsOf(
+  rows: readonly OverviewRow[],
+  start: number,
+  end: number,
+): { from: number; to: number } {
+  let from = Infinity;
+  let to = 0;
+  for (let i = start; i < Math.min(end, rows.length); i++) {
+    const row = rows[i];
+    if (row.kind !== 'tiles') continue;
+    from = Math.min(from, row.start);
+    to = Math.max(to, row.start + row.slots.length);
+  }
+  return from === Infinity ? { from: 0, to: 0 } : { from, to };
+}
+
 /** Height of each row (px), for the virtual scroll strategy. */
-export function rowHeights(rows: readonly OverviewRow<unknown>[]): number[] {
+export function rowHeights(rows: readonly OverviewRow[]): number[] {
   return rows.map((r) => (r.kind === 'heading' ? HEADING_ROW_PX : TILE_ROW_PX));
 }

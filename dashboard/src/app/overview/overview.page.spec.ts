@@ -5,11 +5,12 @@ import { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import type { DeviceInfo } from '@pulse/protocol/core';
 import { LIVE_SOCKET_FACTORY } from '../core/live/live-socket';
 import { FakeLiveSocket, fakeSocketFactory } from '../testing/fake-live-socket';
-import { SummaryDevice, fleetSummary, replySummary } from '../testing/fleet-summary';
-import { alertEvent } from '../testing/alerts';
+import { SummaryDevice } from '../testing/fleet-summary';
+import { FakeFleetPages, fakeFleetPages } from '../testing/fleet-pages';
+import { FETCH } from '../core/http/alerts-api';
 import { viewportInjectsStyles } from './cdk-viewport-styles';
-import { PACE_MS } from '../core/stores/device.store';
-import { OverviewPage } from './overview.page';
+import { DeviceStore, PACE_MS } from '../core/stores/device.store';
+import { FLEET_REFRESH_MS, OverviewPage } from './overview.page';
 
 const device = (id: string, name: string, group: string, temperature?: number): SummaryDevice => ({
   id,
@@ -54,14 +55,18 @@ describe('OverviewPage', () => {
     { answerTiles = true } = {},
   ) {
     const sockets = fakeSocketFactory();
+    const gateway: FakeFleetPages = fakeFleetPages(devices, ['temperature']);
     TestBed.configureTestingModule({
-      providers: [provideRouter([]), { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory }],
+      providers: [
+        provideRouter([]),
+        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
+        { provide: FETCH, useValue: gateway.fetch },
+      ],
     });
     const fixture = TestBed.createComponent(OverviewPage);
     await fixture.whenStable();
     const socket = sockets.last();
     socket.server.connected('websocket');
-    replySummary(socket, fleetSummary(devices, ['temperature']));
     await tick();
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
@@ -90,13 +95,29 @@ describe('OverviewPage', () => {
     if (answerTiles) await answer();
     const tiles = () =>
       [...el.querySelectorAll('.tile')].map((t) => t.getAttribute('data-device-id'));
-    return { fixture, el, socket, tiles, settle, answer };
+    /** Let the page ask the gateway again (its once-a-second refresh) and draw the answer. */
+    const refreshed = async () => {
+      await tick(FLEET_REFRESH_MS + 50);
+      await settle();
+    };
+    return { fixture, el, socket, gateway, tiles, settle, answer, refreshed };
   }
 
-  it('follows the fleet summary and subscribes only the devices on screen, with a sparkline of history', async () => {
-    const { socket } = await render();
-    expect(socket.subscribes.some((s) => s.request.fleet)).toBe(false);
-    expect(socket.subscribes[0].request).toEqual({ summary: true, history: false });
+  /** Choose an option of a select by value, as a person would. */
+  const choose = (el: HTMLElement, selector: string, value: string) => {
+    const select = el.querySelector(selector) as HTMLSelectElement;
+    select.value = value;
+    select.dispatchEvent(new Event('change'));
+  };
+
+  it('asks the gateway for the page of the fleet around the screen and subscribes only the devices on screen, with a sparkline of history', async () => {
+    const { socket, gateway } = await render();
+    expect(socket.subscribes.some((s) => s.request.fleet || s.request.summary)).toBe(false);
+    expect(Object.fromEntries(gateway.asked[0])).toEqual({
+      sort: 'name',
+      offset: '0',
+      limit: '240',
+    });
     const visible = deviceSubscribes(socket);
     expect(visible).toHaveLength(1);
     expect(visible[0].request).toMatchObject({ history: true, maxPoints: 60 });
@@ -145,7 +166,7 @@ describe('OverviewPage', () => {
 
   it('gives a tile in the same place another device instead of making a new one', async () => {
     // A row the scroller recycles keeps its tiles, links and sparklines (scrolling cost, issue 11).
-    const { fixture, el, tiles, settle } = await render();
+    const { el, tiles, settle } = await render();
     await tick(200); // the first screen's sparklines
     await settle();
     const first = el.querySelector('.tile') as HTMLElement;
@@ -155,7 +176,7 @@ describe('OverviewPage', () => {
     const input = el.querySelector('input[type=search]') as HTMLInputElement;
     input.value = 'pu';
     input.dispatchEvent(new Event('input'));
-    await fixture.whenStable();
+    await settle();
     expect(tiles()).toEqual(['p-1']);
     expect(el.querySelector('.tile')).toBe(first);
     expect(first.querySelector('svg.sparkline')).toBe(sparkline);
@@ -165,11 +186,11 @@ describe('OverviewPage', () => {
   });
 
   it('filters by text and by group, and groups by group', async () => {
-    const { fixture, el, tiles, settle } = await render();
+    const { el, tiles, settle } = await render();
     const input = el.querySelector('input[type=search]') as HTMLInputElement;
     input.value = 'pu';
     input.dispatchEvent(new Event('input'));
-    await fixture.whenStable();
+    await settle();
     expect(tiles()).toEqual(['p-1']);
 
     input.value = '';
@@ -177,8 +198,9 @@ describe('OverviewPage', () => {
     const select = el.querySelector('select') as HTMLSelectElement;
     select.value = 'hall-a';
     select.dispatchEvent(new Event('change'));
-    await fixture.whenStable();
+    await settle();
     expect(tiles()).toEqual(['b-1', 'f-1']);
+    expect([...select.options].map((o) => o.value)).toEqual(['', 'hall-a', 'hall-b']);
 
     select.value = '';
     select.dispatchEvent(new Event('change'));
@@ -191,26 +213,26 @@ describe('OverviewPage', () => {
     ).toEqual(['hall-a', 'hall-b']);
   });
 
-  it('sorts alerting devices first, the most severe first', async () => {
-    const { fixture, el, socket, tiles, settle } = await render();
-    socket.server.alerts([
-      alertEvent({ id: 'a', deviceId: 'p-1', severity: 'warning' }),
-      alertEvent({ id: 'b', deviceId: 'f-1', severity: 'critical' }),
+  it('sorts alerting devices first, the most severe first, as the gateway orders them', async () => {
+    const { fixture, el, gateway, tiles, settle } = await render([
+      { ...device('b-1', 'Boiler', 'hall-a', 71.5) },
+      { ...device('p-1', 'Pump', 'hall-b', 20), alert: ['warning', 1] },
+      { ...device('f-1', 'Fan', 'hall-a', 30), alert: ['critical', 2] },
     ]);
     const sort = el.querySelector('[data-testid=fleet-sort]') as HTMLSelectElement;
     expect(sort.value).toBe('name');
-    sort.value = 'severity';
-    sort.dispatchEvent(new Event('change'));
+    choose(el, '[data-testid=fleet-sort]', 'severity');
     await fixture.whenStable();
     await settle();
+    expect(gateway.asked.at(-1)?.get('sort')).toBe('severity');
     expect(tiles()).toEqual(['f-1', 'p-1', 'b-1']);
   });
 
-  it('keeps the DOM and the subscription to the rows on screen, however large the fleet', async () => {
+  it('keeps the DOM, the subscription and the devices held to the page around the screen, however large the fleet', async () => {
     const fleet = Array.from({ length: 2000 }, (_, i) =>
       device(`sim-${String(i + 1).padStart(4, '0')}`, `Env sensor ${i + 1}`, 'hall-a', i),
     );
-    const { el, tiles, socket } = await render(fleet);
+    const { el, tiles, socket, gateway } = await render(fleet);
     expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('2000 / 2000');
     // 900 px of window (with the buffer below once the first screen is live), one tile per row
     // without layout width.
@@ -219,6 +241,11 @@ describe('OverviewPage', () => {
     expect(tiles()[0]).toBe('sim-0001');
     const subscribed = deviceSubscribes(socket).flatMap((s) => s.request.devices ?? []);
     expect(subscribed.sort()).toEqual([...tiles()].sort());
+    // The browser holds the page around the screen, not the fleet.
+    const held = TestBed.inject(DeviceStore).size;
+    expect(held).toBeGreaterThanOrEqual(tiles().length);
+    expect(held).toBeLessThanOrEqual(240);
+    expect(gateway.asked.every((p) => Number(p.get('limit')) <= 240)).toBe(true);
   });
 
   it("sorts by any metric's latest value, highest first, over the whole fleet", async () => {
@@ -229,8 +256,7 @@ describe('OverviewPage', () => {
     const sort = el.querySelector('[data-testid=fleet-sort]') as HTMLSelectElement;
     const options = [...sort.options].map((o) => o.value);
     expect(options).toContain('metric:temperature');
-    sort.value = 'metric:temperature';
-    sort.dispatchEvent(new Event('change'));
+    choose(el, '[data-testid=fleet-sort]', 'metric:temperature');
     await fixture.whenStable();
     await settle();
     // 37 × i mod 500 is 499 for i = 27, then 498 for i = 54.
@@ -263,14 +289,26 @@ describe('OverviewPage', () => {
     expect(value()).toBe('43.00°C');
   });
 
-  it('drops the devices the summary says left the fleet', async () => {
-    const { fixture, el, socket, tiles, settle } = await render();
-    socket.server.summary({ at: Date.now(), changed: [], removed: ['p-1'] });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the list re-renders within 250 ms
-    await fixture.whenStable();
-    await settle();
-    expect(tiles()).toEqual(['b-1', 'f-1']);
-    expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('2 / 2');
+  it('follows the fleet as the gateway answers once a second: a device that left, a new one, a new order', async () => {
+    const { el, gateway, tiles, refreshed } = await render();
+    gateway.devices = gateway.devices.filter((d) => d.id !== 'p-1');
+    gateway.devices.push(device('a-1', 'Air handler', 'hall-b', 18));
+    await refreshed();
+    expect(tiles()).toEqual(['a-1', 'b-1', 'f-1']);
+    expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('3 / 3');
+    // The device that left is gone from the browser too.
+    expect(TestBed.inject(DeviceStore).get('p-1')).toBeUndefined();
+  });
+
+  it('keeps showing the last page while the gateway cannot be read, and catches up after', async () => {
+    const { gateway, tiles, refreshed } = await render();
+    gateway.down = true;
+    gateway.devices = gateway.devices.filter((d) => d.id !== 'b-1');
+    await refreshed();
+    expect(tiles()).toEqual(['b-1', 'f-1', 'p-1']);
+    gateway.down = false;
+    await refreshed();
+    expect(tiles()).toEqual(['f-1', 'p-1']);
   });
 
   it('shortens a long name in the middle and always shows the id', async () => {

@@ -20,9 +20,9 @@ import {
   ViewportRuler,
 } from '@angular/cdk/scrolling';
 import './cdk-viewport-styles';
-import { AlertStore, severityRank } from '../core/stores/alert.store';
 import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
+import { DevicesApi } from '../core/http/devices-api';
 import { DeviceTileComponent } from './device-tile.component';
 import { SPARKLINE_POINTS } from '../charts/sparkline.directive';
 import {
@@ -31,24 +31,29 @@ import {
   OverviewRow,
   TILE_ROW_PX,
   TILE_GAP_PX,
-  chunkRows,
   fleetSorts,
-  queryFleet,
+  layoutRows,
+  positionsOf,
   rowHeights,
-  sortReadsKeys,
+  serverSort,
   tilesPerRow,
 } from './fleet-view';
+import { FleetWindow } from './fleet-window';
 import { nameCharsFor } from './middle-ellipsis';
 import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
 
 /*
- * The fleet overview page: search, group filter, sort and group-by over the whole device store
- * (filled by the fleet summary), drawn as rows of tiles in a CDK virtual scroller (only the rows
- * on screen are in the DOM), and the devices of those rows watched at full rate as one device
- * set. Owns the page's query state, the row layout and which devices are on screen; tiles draw
- * themselves, the stores are LiveService's. It must not subscribe per tile, subscribe the whole
- * fleet's readings, or render devices that are off screen.
+ * The fleet overview page: search, group filter, sort and group-by over the whole fleet, done by
+ * the gateway (FleetWindow holds the page of it around the screen, asked again once a second),
+ * drawn as rows of tiles in a CDK virtual scroller (only the rows on screen are in the DOM), and
+ * the devices of those rows watched at full rate as one device set. Owns the page's query state,
+ * the row layout and which devices are on screen; tiles draw themselves, the stores are
+ * LiveService's. It must not subscribe per tile, subscribe the whole fleet's readings or its
+ * summary, or hold or render devices that are off screen.
  */
+
+/** The page of the fleet is asked again this often (the gateway's summary changes once a second). */
+export const FLEET_REFRESH_MS = 1000;
 
 /**
  * A scroll holds still after this long without a scroll event: tiles that came on screen while
@@ -103,10 +108,13 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
           <option [value]="s.value">Sort: {{ s.label }}</option>
         }
       </select>
-      <label class="check"
+      <label
+        class="check"
+        [title]="groupsTruncated() ? 'Too many groups to list under headings' : ''"
         ><input
           type="checkbox"
           [checked]="groupBy()"
+          [disabled]="groupsTruncated()"
           (change)="groupBy.set($any($event.target).checked)"
         />
         Group by group</label
@@ -130,13 +138,18 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
         } @else {
           <!-- By position: a row recycled by the scroller keeps its tiles and gives them other
                devices (text and attributes change; no component, link or sparkline is made). -->
-          @for (d of row.devices; track $index) {
-            <app-device-tile
-              [device]="d"
-              [windowMs]="windowMs"
-              [nameChars]="nameChars()"
-              [deferCharts]="deferCharts()"
-            />
+          @for (slot of row.slots; track $index) {
+            @let d = deviceAt(row.start + slot);
+            @if (d) {
+              <app-device-tile
+                [device]="d"
+                [windowMs]="windowMs"
+                [nameChars]="nameChars()"
+                [deferCharts]="deferCharts()"
+              />
+            } @else {
+              <div class="tile tile-pending" aria-hidden="true"></div>
+            }
           }
         }
       </div>
@@ -150,7 +163,6 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
 })
 export class OverviewPage {
   private readonly store = inject(DeviceStore);
-  private readonly alerts = inject(AlertStore);
   private readonly live = inject(LiveService);
   private readonly viewport = viewChild.required(CdkVirtualScrollViewport);
   private readonly strategy = inject(VIRTUAL_SCROLL_STRATEGY) as RowHeightsScrollStrategy;
@@ -168,66 +180,72 @@ export class OverviewPage {
   /** Rows rendered by the virtual scroller (the window ± its buffer). */
   private readonly range = signal<ListRange>({ start: 0, end: 0 });
 
-  // Membership, names and groups re-render the list at most every 250 ms; sort keys once a
-  // second (store.order); values on screen go straight to their tile (store.version per device).
-  private readonly all = computed(() => {
-    this.store.members();
-    return this.store.all();
-  });
-  protected readonly sorts = computed(() => {
-    this.store.members();
-    return fleetSorts(this.store.metricNames());
-  });
-  protected readonly total = computed(() => this.all().length);
-  protected readonly groups = computed(() =>
-    [
-      ...new Set(
-        this.all()
-          .map((d) => d.group)
-          .filter((g): g is string => g !== null),
-      ),
-    ].sort(),
+  private readonly devicesApi = inject(DevicesApi);
+  private readonly fleet = new FleetWindow(
+    (query) => this.devicesApi.fleetPage(query),
+    this.store,
+    this.windowQuery(),
   );
-  private readonly filtered = computed(() => {
-    const sort = this.sort();
-    if (sortReadsKeys(sort)) this.store.order();
-    // Only the severity order reads the alerts: a new alert must not re-sort a name-sorted fleet.
-    // The alert events come first (at once); the summary knows every device's (a storm beyond
-    // the alert store's bound included) within a second: the more severe of the two counts.
-    const byDevice = sort === 'severity' ? this.alerts.byDevice() : null;
-    return queryFleet(this.all(), { text: this.query(), group: this.group(), sort }, (id) => {
-      const event = byDevice?.get(id);
-      const summary = byDevice ? this.store.get(id)?.alert : null;
-      let rank: number | null = null;
-      for (const a of [event, summary])
-        if (a) rank = Math.min(rank ?? Infinity, severityRank(a.severity));
-      return rank;
-    });
-  });
-  protected readonly shown = computed(() => this.filtered().length);
+  private readonly page = this.fleet.state;
+
+  protected readonly sorts = computed(() => fleetSorts(this.page()?.metrics ?? []));
+  /** Devices in the fleet (matching or not), and matching the search and group. */
+  protected readonly total = computed(() => this.page()?.fleet ?? 0);
+  protected readonly shown = computed(() => this.page()?.total ?? 0);
+  protected readonly groups = computed(
+    () => this.page()?.groups.flatMap((g) => (g.name === null ? [] : [g.name])) ?? [],
+    { equal: (a, b) => a.length === b.length && a.every((g, i) => g === b[i]) },
+  );
+  protected readonly groupsTruncated = computed(() => this.page()?.groupsTruncated ?? false);
+  private readonly grouped = computed(() => this.groupBy() && !this.groupsTruncated());
   private readonly perRow = computed(() => tilesPerRow(this.width()));
   protected readonly columns = computed(() => `repeat(${this.perRow()}, minmax(0, 1fr))`);
   protected readonly nameChars = computed(() =>
     nameCharsFor((this.width() - TILE_GAP_PX * (this.perRow() - 1)) / this.perRow()),
   );
-  protected readonly rows = computed<OverviewRow<DeviceState>[]>(() =>
-    chunkRows(this.filtered(), this.perRow(), this.groupBy()),
+  /** Heading counts, the same array while they are the same (the rows are re-cut only then). */
+  private readonly headings = computed(
+    () => (this.grouped() ? (this.page()?.groups ?? []) : null),
+    {
+      equal: (a, b) =>
+        a === b ||
+        (a !== null &&
+          b !== null &&
+          a.length === b.length &&
+          a.every((g, i) => g.name === b[i].name && g.count === b[i].count)),
+    },
   );
-  protected readonly trackRow = (_: number, row: OverviewRow<DeviceState>) => row.key;
+  protected readonly rows = computed<OverviewRow[]>(() =>
+    layoutRows(this.shown(), this.perRow(), this.headings()),
+  );
+  protected readonly trackRow = (_: number, row: OverviewRow) => row.key;
+  /** The device at a position of the list, once the page around it has come. */
+  protected readonly deviceAt = (index: number): DeviceState | undefined => {
+    const id = this.fleet.at(index);
+    return id === undefined ? undefined : this.store.get(id);
+  };
   /** The devices of the rendered rows, the same array while they are the same devices. */
   private readonly onScreen = computed(
     () => {
-      const rows = this.rows();
-      const { start, end } = this.range();
+      const { from, to } = positionsOf(this.rows(), this.range().start, this.range().end);
       const ids: string[] = [];
-      for (let i = start; i < Math.min(end, rows.length); i++) {
-        const row = rows[i];
-        if (row.kind === 'tiles') for (const d of row.devices) ids.push(d.deviceId);
+      for (let i = from; i < to; i++) {
+        const id = this.fleet.at(i);
+        if (id !== undefined) ids.push(id);
       }
       return ids;
     },
     { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
   );
+
+  private windowQuery() {
+    return {
+      sort: serverSort(this.sort()),
+      q: this.query(),
+      group: this.group(),
+      grouped: this.groupBy(),
+    };
+  }
 
   /**
    * The page is scrolling (a scroll event in the last SCROLL_SETTLE_MS): tiles that come on
@@ -260,16 +278,23 @@ export class OverviewPage {
         if (settle !== null) clearTimeout(settle);
       });
     }
-    // The whole fleet from the summary (at most one change a second), full-rate readings and a
-    // sparkline's worth of history for the devices on screen only.
-    const summary = this.live.watchSummary();
+    // The page of the fleet around the screen from the gateway (asked again once a second),
+    // full-rate readings and a sparkline's worth of history for the devices on screen only.
     const visible = this.live.watchDevices({
       historyMs: OVERVIEW_WINDOW_MS,
       maxPoints: SPARKLINE_POINTS,
     });
+    const refresh = setInterval(() => this.fleet.refresh(), FLEET_REFRESH_MS);
+    this.fleet.refresh();
     destroyRef.onDestroy(() => {
+      clearInterval(refresh);
+      this.fleet.dispose();
       visible.release();
-      summary.release();
+    });
+    effect(() => this.fleet.setQuery(this.windowQuery()));
+    effect(() => {
+      const { from, to } = positionsOf(this.rows(), this.range().start, this.range().end);
+      if (to > from) untracked(() => this.fleet.want(from, to));
     });
     // The first screen's sparklines wait for the tiles' own subscribe to be answered: its values
     // (newer than the summary's) go on screen before ~140 sparklines are made, which held the

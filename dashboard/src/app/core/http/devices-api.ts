@@ -1,12 +1,30 @@
 import { Injectable, inject } from '@angular/core';
-import type { DeviceOrigin, HistoryResponse, MetricSeries } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, DEVICE_STATUSES, DS } from '@pulse/protocol/core';
+import type {
+  DeviceOrigin,
+  DeviceSummary,
+  FleetSummaryPage,
+  HistoryResponse,
+  MetricSeries,
+} from '@pulse/protocol/core';
 import { FETCH } from './alerts-api';
 
 /*
  * The device reads the dashboard makes over HTTP besides the live socket: a device's origin (its
- * ingest source and the fields its format left out) and a long range of one metric's history
- * (a chart's 6h / 24h / 7d window). Owns the URLs; holds no state.
+ * ingest source and the fields its format left out), a long range of one metric's history
+ * (a chart's 6h / 24h / 7d window) and a page of the fleet summary sorted and searched by the
+ * gateway (the overview's rows). Owns the URLs and the checks of what comes back; holds no state.
  */
+
+/** What the overview asks `GET /api/fleet/summary` for (FleetSummaryQuerySchema's fields). */
+export interface FleetPageQuery {
+  sort: string;
+  q: string;
+  group: string;
+  grouped: boolean;
+  offset: number;
+  limit: number;
+}
 @Injectable({ providedIn: 'root' })
 export class DevicesApi {
   private readonly fetch = inject(FETCH);
@@ -54,6 +72,66 @@ export class DevicesApi {
       return null;
     }
   }
+
+  /**
+   * One page of the fleet as the gateway sorts and searches it; null when it cannot be read.
+   * Devices that are not well-formed summary entries are left out of the page.
+   */
+  async fleetPage(query: FleetPageQuery): Promise<FleetSummaryPage | null> {
+    const params = new URLSearchParams({
+      sort: query.sort,
+      offset: String(query.offset),
+      limit: String(query.limit),
+    });
+    if (query.q.trim()) params.set('q', query.q.trim());
+    if (query.group) params.set('group', query.group);
+    if (query.grouped) params.set('grouped', 'true');
+    try {
+      const res = await this.fetch(`/api/fleet/summary?${params}`, {
+        headers: { accept: 'application/json' },
+      });
+      if (!res.ok) return null;
+      return checkedPage(await res.json());
+    } catch {
+      return null;
+    }
+  }
+}
+
+function checkedPage(body: unknown): FleetSummaryPage | null {
+  const page = body as Partial<FleetSummaryPage> | null;
+  if (
+    !page ||
+    typeof page.at !== 'number' ||
+    typeof page.total !== 'number' ||
+    typeof page.fleet !== 'number' ||
+    !Array.isArray(page.metrics) ||
+    !page.metrics.every((m) => typeof m === 'string') ||
+    !Array.isArray(page.devices) ||
+    !Array.isArray(page.groups) ||
+    !page.groups.every(
+      (g) => g && (g.name === null || typeof g.name === 'string') && typeof g.count === 'number',
+    )
+  )
+    return null;
+  return { ...page, devices: page.devices.filter(isSummaryEntry) } as FleetSummaryPage;
+}
+
+function isSummaryEntry(entry: unknown): entry is DeviceSummary {
+  if (!Array.isArray(entry)) return false;
+  const nullable = (v: unknown, type: string) => v === null || typeof v === type;
+  const alert = entry[DS.alert] as unknown;
+  return (
+    typeof entry[DS.id] === 'string' &&
+    nullable(entry[DS.name], 'string') &&
+    nullable(entry[DS.group], 'string') &&
+    DEVICE_STATUSES.includes(entry[DS.status]) &&
+    nullable(entry[DS.age], 'number') &&
+    Array.isArray(entry[DS.values]) &&
+    (entry[DS.values] as unknown[]).every((v) => nullable(v, 'number')) &&
+    (alert === undefined ||
+      (Array.isArray(alert) && ALERT_SEVERITIES.includes(alert[0]) && typeof alert[1] === 'number'))
+  );
 }
 
 function emptySeries(deviceId: string, metric: string): MetricSeries {

@@ -110,9 +110,10 @@ export interface DeviceSetHandle {
    */
   flush(): void;
   /**
-   * Resolves once no device-set subscribe is waiting for the gateway (at once when none is):
-   * a view holds back drawing that would delay the answer's values (the first screen's
-   * sparklines) until they are on screen.
+   * Resolves once no device-set subscribe is waiting for the gateway (answered or refused; at
+   * once when none is): a view holds back drawing that would delay the answer's values (the
+   * first screen's sparklines) until they are on screen. Devices set before the connection is
+   * up wait for the subscribe that the connection sends.
    */
   answered(): Promise<void>;
   release(): void;
@@ -192,6 +193,13 @@ export class DeviceSets {
     }
     for (const request of fill) this.rooms.markJoined(request.devices.map(deviceRoom));
     return { fill, leave: this.rooms.takeUnwanted() };
+  }
+
+  /** Some of the set's devices have not been asked for on this connection (or were refused). */
+  unasked(set: DeviceSet): boolean {
+    if (!this.sets.has(set)) return false;
+    for (const id of set.ids) if (!set.filled.has(id)) return true;
+    return false;
   }
 
   /** The gateway refused or did not answer: these devices are asked again at a later flush. */

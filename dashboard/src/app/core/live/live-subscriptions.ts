@@ -59,7 +59,7 @@ export class LiveSubscriptions {
   private connectionEpoch = 0;
   /** Device-set subscribes sent and not yet answered, and who waits for none to be. */
   private fillsInFlight = 0;
-  private fillWaiters: (() => void)[] = [];
+  private fillWaiters: { done: () => boolean; resolve: () => void }[] = [];
 
   constructor(
     private readonly link: LiveLink,
@@ -124,10 +124,14 @@ export class LiveSubscriptions {
         // flush finds nothing left to send.
         if (Date.now() - this.lastSetFlushAt >= DEVICE_SET_BATCH_MS) this.flushSets();
       },
-      answered: () =>
-        this.fillsInFlight === 0
+      answered: () => {
+        // Not connected yet: the set's subscribe goes out with the connection; wait for it.
+        const done = () =>
+          this.fillsInFlight === 0 && (this.link.connected() || !this.deviceSets.unasked(set));
+        return done()
           ? Promise.resolve()
-          : new Promise<void>((resolve) => this.fillWaiters.push(resolve)),
+          : new Promise<void>((resolve) => this.fillWaiters.push({ done, resolve }));
+      },
       release: () => {
         if (released) return;
         released = true;
@@ -281,7 +285,11 @@ export class LiveSubscriptions {
       await this.fill(request);
     } finally {
       // After the answer is in the stores: a waiter's drawing comes after its values.
-      if (--this.fillsInFlight === 0) for (const resolve of this.fillWaiters.splice(0)) resolve();
+      if (--this.fillsInFlight === 0) {
+        const waiting = this.fillWaiters;
+        this.fillWaiters = waiting.filter((w) => !w.done());
+        for (const w of waiting) if (!this.fillWaiters.includes(w)) w.resolve();
+      }
     }
   }
 

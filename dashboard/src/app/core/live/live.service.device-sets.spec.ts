@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { LiveService } from './live.service';
 import { SeriesStore } from '../stores/series.store';
 import { DEVICE_SET_BATCH_MS, RETRY_MS } from './live-subscriptions';
 
@@ -144,6 +145,29 @@ describe('LiveService device sets (the tiles on screen)', () => {
     socket().subscribes[1].reply({ ok: false, error: 'rate limited' });
     await flushPromises();
     expect(answered).toBe(2);
+  });
+
+  it('says a set made before the connection is answered only once the connection has asked for it', async () => {
+    // The overview's first page can come over HTTP before the socket is up: its first screen's
+    // sparklines must still wait for the tiles' subscribe (issue 11, first live tile).
+    const socket = provideFakeLive();
+    const live = TestBed.inject(LiveService);
+    live.start();
+    const set = live.watchDevices(SPARKLINE);
+    set.set(['a']);
+    let answered = false;
+    void set.answered().then(() => (answered = true));
+    jest.advanceTimersByTime(0);
+    await flushPromises();
+    expect(answered).toBe(false);
+    socket().server.connected('websocket');
+    jest.advanceTimersByTime(0);
+    await flushPromises();
+    expect(answered).toBe(false);
+    expect(socket().subscribes.map((s) => s.request.devices)).toEqual([['a']]);
+    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    await flushPromises();
+    expect(answered).toBe(true);
   });
 
   it('asks again for devices the gateway refused (rate limited)', async () => {

@@ -1,0 +1,119 @@
+import { TestBed } from '@angular/core/testing';
+import type { FleetSummaryPage } from '@pulse/protocol/core';
+import type { FleetPageQuery } from '../core/http/devices-api';
+import { DeviceStore } from '../core/stores/device.store';
+import { summaryEntry } from '../testing/fleet-summary';
+import { FIRST_PAGE, FleetWindow, FleetWindowQuery, MIN_MARGIN } from './fleet-window';
+
+/** A gateway of `size` devices `d-0000…`, answered when the spec says so. */
+function gateway(size: number) {
+  const asked: FleetPageQuery[] = [];
+  const pending: (() => void)[] = [];
+  let down = false;
+  const load = (query: FleetPageQuery) =>
+    new Promise<FleetSummaryPage | null>((resolve) => {
+      asked.push(query);
+      pending.push(() => {
+        if (down) return resolve(null);
+        const matched = Array.from(
+          { length: size },
+          (_, i) => `d-${String(i).padStart(4, '0')}`,
+        ).filter((id) => !query.q || id.includes(query.q));
+        const ids = matched.slice(query.offset, query.offset + query.limit);
+        resolve({
+          at: Date.now(),
+          metrics: ['t'],
+          total: matched.length,
+          fleet: size,
+          groups: [{ name: null, count: size }],
+          devices: ids.map((id) => summaryEntry({ id, values: { t: 1 } }, ['t'])),
+        });
+      });
+    });
+  const answer = async () => {
+    while (pending.length) {
+      pending.shift()?.();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
+  return { load, asked, answer, setDown: (v: boolean) => (down = v) };
+}
+
+const QUERY: FleetWindowQuery = { sort: 'name', q: '', group: '', grouped: false };
+
+describe('FleetWindow', () => {
+  function setup(size = 10_000) {
+    const store = TestBed.inject(DeviceStore);
+    const gw = gateway(size);
+    const win = new FleetWindow(gw.load, store, QUERY);
+    return { store, gw, win };
+  }
+
+  it('asks the first page, then holds only the page around what is rendered', async () => {
+    const { store, gw, win } = setup();
+    win.refresh();
+    await gw.answer();
+    expect(gw.asked[0]).toMatchObject({ offset: 0, limit: FIRST_PAGE + FIRST_PAGE });
+    expect(win.state()?.total).toBe(10_000);
+    expect(win.at(0)).toBe('d-0000');
+    expect(store.size).toBe(2 * FIRST_PAGE);
+    // The screen moves far down: the page around it, and the devices of the old page let go.
+    win.want(5000, 5030);
+    await gw.answer();
+    expect(gw.asked[1]).toMatchObject({ offset: 5000 - MIN_MARGIN, limit: 30 + 2 * MIN_MARGIN });
+    expect(win.at(5000)).toBe('d-5000');
+    expect(win.at(0)).toBeUndefined();
+    expect(store.size).toBe(30 + 2 * MIN_MARGIN);
+    expect(store.get('d-0000')).toBeUndefined();
+  });
+
+  it('asks nothing while what is rendered stays within the page held', async () => {
+    const { gw, win } = setup();
+    win.refresh();
+    await gw.answer();
+    win.want(0, 30);
+    win.want(100, 140);
+    expect(gw.asked).toHaveLength(1);
+    win.want(230, 260);
+    expect(gw.asked).toHaveLength(2);
+  });
+
+  it('asks one page at a time, then once more for the newest range and query', async () => {
+    const { gw, win } = setup();
+    win.refresh();
+    win.want(3000, 3030);
+    win.setQuery({ ...QUERY, q: 'd-00' });
+    expect(gw.asked).toHaveLength(1);
+    await gw.answer();
+    expect(gw.asked).toHaveLength(2);
+    expect(gw.asked[1]).toMatchObject({ q: 'd-00', offset: 3000 - MIN_MARGIN });
+    // The first answer was for the old query: not shown.
+    expect(win.state()?.total).toBe(100);
+  });
+
+  it('keeps the last page when the gateway cannot be read, and counts it', async () => {
+    const { gw, win } = setup(50);
+    win.refresh();
+    await gw.answer();
+    gw.setDown(true);
+    win.refresh();
+    await gw.answer();
+    expect(win.failures).toBe(1);
+    expect(win.state()?.ids).toHaveLength(50);
+  });
+
+  it('takes out again a device a late reading brought back after it left the page', async () => {
+    const { store, gw, win } = setup();
+    win.refresh();
+    await gw.answer();
+    win.want(5000, 5030);
+    await gw.answer();
+    expect(store.get('d-0001')).toBeUndefined();
+    // A reading of a tile that was on screen, already on its way when the screen moved.
+    store.ingest([{ deviceId: 'd-0001', ts: Date.now(), values: { t: 2 } }], Date.now());
+    expect(store.get('d-0001')).toBeDefined();
+    win.refresh();
+    await gw.answer();
+    expect(store.get('d-0001')).toBeUndefined();
+  });
+});
