@@ -67,15 +67,23 @@ describe('FleetWindow', () => {
     expect(store.get('d-0000')).toBeUndefined();
   });
 
-  it('asks nothing while what is rendered stays within the page held', async () => {
+  it('asks nothing while what is rendered stays within the page held, the next page before its edge', async () => {
     const { gw, win } = setup();
     win.refresh();
-    await gw.answer();
+    await gw.answer(); // positions 0-239
     win.want(0, 30);
     win.want(100, 140);
+    win.want(170, 209); // 30 to spare: half the margin of 60
     expect(gw.asked).toHaveLength(1);
-    win.want(230, 260);
+    win.want(171, 211); // less: asked before the screen reaches 240
     expect(gw.asked).toHaveLength(2);
+    expect(gw.asked[1]).toMatchObject({ offset: 171 - MIN_MARGIN });
+    await gw.answer();
+    // At the end of the list there is nothing more to ask.
+    win.want(9990, 10_000);
+    await gw.answer();
+    win.want(9995, 10_000);
+    expect(gw.asked).toHaveLength(3);
   });
 
   it('asks one page at a time, then once more for the newest range and query', async () => {

@@ -71,11 +71,16 @@ export class FleetWindow {
     void this.fetch();
   }
 
-  /** The screen renders positions `[from, to)`: asked at once when the page held does not cover them. */
+  /**
+   * The screen renders positions `[from, to)`: asked at once when the page held does not cover
+   * them with half a margin to spare, so that a steady scroll has the next devices before their
+   * rows are drawn (a row drawn empty, then filled, makes its tiles twice).
+   */
   want(from: number, to: number): void {
     this.wantFrom = Math.max(0, from);
     this.wantTo = Math.max(this.wantFrom, to);
-    if (!this.covers(this.wantFrom, this.wantTo)) void this.fetch();
+    const spare = Math.floor(this.margin() / 2);
+    if (!this.covers(Math.max(0, this.wantFrom - spare), this.wantTo + spare)) void this.fetch();
   }
 
   /** Ask again for the same range (the page's timer, once a second). */
@@ -91,6 +96,11 @@ export class FleetWindow {
 
   dispose(): void {
     this.disposed = true;
+  }
+
+  /** Devices asked for beyond each edge of the rendered range. */
+  private margin(): number {
+    return Math.max(MIN_MARGIN, this.wantTo - this.wantFrom);
   }
 
   private covers(from: number, to: number): boolean {
@@ -111,7 +121,7 @@ export class FleetWindow {
       do {
         this.again = false;
         const query = this.query;
-        const margin = Math.max(MIN_MARGIN, this.wantTo - this.wantFrom);
+        const margin = this.margin();
         const offset = Math.max(0, this.wantFrom - margin);
         const limit = Math.min(LIMITS.maxSummaryPage, this.wantTo + margin - offset);
         const page = await this.load({ ...query, offset, limit });
