@@ -300,6 +300,24 @@ describe('OverviewPage', () => {
     expect(TestBed.inject(DeviceStore).get('p-1')).toBeUndefined();
   });
 
+  it('does not ask while the tab is hidden, and asks at once when it shows again', async () => {
+    const { gateway, tiles, refreshed, settle } = await render();
+    const hidden = jest.spyOn(document, 'hidden', 'get').mockReturnValue(true);
+    try {
+      const asked = gateway.asked.length;
+      gateway.devices = gateway.devices.filter((d) => d.id !== 'b-1');
+      await refreshed();
+      expect(gateway.asked).toHaveLength(asked);
+      hidden.mockReturnValue(false);
+      document.dispatchEvent(new Event('visibilitychange'));
+      await settle();
+      expect(gateway.asked).toHaveLength(asked + 1);
+      expect(tiles()).toEqual(['f-1', 'p-1']);
+    } finally {
+      hidden.mockRestore();
+    }
+  });
+
   it('keeps showing the last page while the gateway cannot be read, and catches up after', async () => {
     const { gateway, tiles, refreshed } = await render();
     gateway.down = true;

@@ -284,10 +284,19 @@ export class OverviewPage {
       historyMs: OVERVIEW_WINDOW_MS,
       maxPoints: SPARKLINE_POINTS,
     });
-    const refresh = setInterval(() => this.fleet.refresh(), FLEET_REFRESH_MS);
+    // Not while the tab is hidden (nothing on screen to keep in order); at once when it shows.
+    const doc = inject(DOCUMENT);
+    const refresh = setInterval(() => {
+      if (!doc.hidden) this.fleet.refresh();
+    }, FLEET_REFRESH_MS);
+    const onVisible = () => {
+      if (!doc.hidden) this.fleet.refresh();
+    };
+    doc.addEventListener('visibilitychange', onVisible);
     this.fleet.refresh();
     destroyRef.onDestroy(() => {
       clearInterval(refresh);
+      doc.removeEventListener('visibilitychange', onVisible);
       this.fleet.dispose();
       visible.release();
     });
