@@ -39,6 +39,7 @@ import {
   tilesPerRow,
 } from './fleet-view';
 import { FleetWindow } from './fleet-window';
+import { EarlyFleetPage } from './early-fleet-page';
 import { nameCharsFor } from './middle-ellipsis';
 import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
 
@@ -181,8 +182,9 @@ export class OverviewPage {
   private readonly range = signal<ListRange>({ start: 0, end: 0 });
 
   private readonly devicesApi = inject(DevicesApi);
+  private readonly early = inject(EarlyFleetPage);
   private readonly fleet = new FleetWindow(
-    (query) => this.devicesApi.fleetPage(query),
+    (query) => this.early.take(query) ?? this.devicesApi.fleetPage(query),
     this.store,
     this.windowQuery(),
   );
