@@ -33,9 +33,10 @@ export function pageOf(summary: FleetSummary, query: FleetSummaryQuery): FleetSu
 }
 
 /**
- * Distinct queries (everything but offset and limit) whose order is kept per snapshot. The
- * unscoped snapshot is shared for a second (FleetSummaryModel.snapshot): every dashboard showing
- * the same list pages one sort of it. Beyond this many, a query is sorted for its caller alone.
+ * Distinct queries (everything but offset and limit) whose order is kept per snapshot, first
+ * come. The unscoped snapshot is shared for a second (FleetSummaryModel.snapshot): every
+ * dashboard showing the same list pages one sort of it. Beyond this many, a query is sorted for
+ * its caller alone; so is every query of a scoped caller, whose snapshot is built per request.
  */
 export const ORDERS_PER_SNAPSHOT = 16;
 
@@ -105,10 +106,12 @@ function order(summary: FleetSummary, query: FleetSummaryQuery): Ordered {
   };
 }
 
-/** Groups by name; devices without a group last. */
+const collator = new Intl.Collator('en');
+
+/** Groups by name as people read them (a handful, so the collator's cost does not matter); devices without a group last. */
 function byGroup(a: string | null, b: string | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return collator.compare(a, b);
 }
 
 function matches(device: DeviceSummary, q: string): boolean {

@@ -432,6 +432,19 @@ describe('pageOf (GET /api/fleet/summary)', () => {
       expect(page({ q: 'pump' }).fleet).toBe(5);
     });
 
+    it('orders groups as people read them, whatever their case', () => {
+      const mixed: FleetSummary = {
+        at: T0,
+        metrics: [],
+        devices: [
+          ['z', null, 'Zeta', 'online', 0, []],
+          ['a', null, 'alpha', 'online', 0, []],
+        ],
+      };
+      expect(pageOf(mixed, {}).groups.map((g) => g.name)).toEqual(['alpha', 'Zeta']);
+      expect(pageOf(mixed, { grouped: true }).devices.map((d) => d[DS.id])).toEqual(['a', 'z']);
+    });
+
     it('filters by one group and searches the group too', () => {
       expect(idsOf({ group: 'hall' })).toEqual(['h1', 'h2']);
       expect(page({ group: 'hall' }).total).toBe(2);

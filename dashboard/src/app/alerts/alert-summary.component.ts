@@ -1,6 +1,14 @@
-import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  signal,
+} from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
+import { LiveService } from '../core/live/live.service';
 import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 import { AlertListComponent } from './alert-list.component';
 import { AckIdentityComponent } from './ack-identity.component';
@@ -59,4 +67,21 @@ export class AlertSummaryComponent {
     }));
   });
   protected readonly top = computed(() => this.store.active().slice(0, DRAWER_ALERTS));
+  /** The devices of the drawer's rows, the same array while they are the same. */
+  private readonly topDevices = computed(
+    () => (this.open() ? [...new Set(this.top().map((a) => a.deviceId))].sort() : []),
+    { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
+  );
+
+  constructor() {
+    // Names for the drawer's rows: no page holds every device's record (the overview holds the
+    // page of the fleet on screen), so the drawer watches its few devices while it is open.
+    const live = inject(LiveService);
+    effect((onCleanup) => {
+      const devices = this.topDevices();
+      if (!devices.length) return;
+      const named = live.watch({ devices, historyMs: 0, maxPoints: 1 });
+      onCleanup(() => named.release());
+    });
+  }
 }

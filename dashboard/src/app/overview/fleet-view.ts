@@ -82,9 +82,11 @@ export function layoutRows(
   let start = 0;
   for (const group of groups) {
     if (group.count === 0) continue;
+    // Keys apart from any group's name: a group may be called "ungrouped".
+    const section = group.name === null ? '\u0000none' : `g:${group.name}`;
     const name = group.name ?? 'ungrouped';
-    rows.push({ kind: 'heading', key: `${name}:heading`, name, count: group.count });
-    pushTiles(name, start, group.count);
+    rows.push({ kind: 'heading', key: `${section}:heading`, name, count: group.count });
+    pushTiles(section, start, group.count);
     start += group.count;
   }
   return rows;

@@ -93,10 +93,54 @@ describe('FleetWindow', () => {
     win.setQuery({ ...QUERY, q: 'd-00' });
     expect(gw.asked).toHaveLength(1);
     await gw.answer();
-    expect(gw.asked).toHaveLength(2);
     expect(gw.asked[1]).toMatchObject({ q: 'd-00', offset: 3000 - MIN_MARGIN });
     // The first answer was for the old query: not shown.
     expect(win.state()?.total).toBe(100);
+    // The search left 100 devices while the screen was at 3,000: the end of the list is asked
+    // at once, not when the scroller has caught up.
+    expect(gw.asked).toHaveLength(3);
+    expect(gw.asked[2]).toMatchObject({ q: 'd-00', offset: 100 - 30 - MIN_MARGIN });
+    expect(win.at(99)).toBe('d-0099');
+  });
+
+  it('asks again at once what was asked while a request failed', async () => {
+    const { gw, win } = setup();
+    win.refresh();
+    await gw.answer();
+    gw.setDown(true);
+    win.refresh();
+    win.setQuery({ ...QUERY, q: 'd-01' });
+    await gw.answer();
+    expect(gw.asked).toHaveLength(3);
+    expect(gw.asked[2]).toMatchObject({ q: 'd-01' });
+  });
+
+  it('keeps a device another view still subscribes, and lets it go once that view stops', async () => {
+    const store = TestBed.inject(DeviceStore);
+    const gw = gateway(10_000);
+    const watched = new Set(['d-0001']);
+    const win = new FleetWindow(gw.load, store, QUERY, (id) => watched.has(id));
+    win.refresh();
+    await gw.answer();
+    win.want(5000, 5030);
+    await gw.answer();
+    expect(store.get('d-0000')).toBeUndefined();
+    expect(store.get('d-0001')).toBeDefined();
+    watched.clear();
+    win.refresh();
+    await gw.answer();
+    expect(store.get('d-0001')).toBeUndefined();
+  });
+
+  it('lets every device it held go when the page goes', async () => {
+    const { store, gw, win } = setup();
+    win.refresh();
+    await gw.answer();
+    win.want(5000, 5030);
+    await gw.answer();
+    expect(store.size).toBeGreaterThan(0);
+    win.dispose();
+    expect(store.size).toBe(0);
   });
 
   it('keeps the last page when the gateway cannot be read, and counts it', async () => {

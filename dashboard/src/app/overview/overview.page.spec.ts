@@ -297,7 +297,9 @@ describe('OverviewPage', () => {
     await refreshed();
     expect(tiles()).toEqual(['a-1', 'b-1', 'f-1']);
     expect(el.querySelector('[data-testid=device-count]')?.textContent).toContain('3 / 3');
-    // The device that left is gone from the browser too.
+    // The device that left is gone from the browser too, once its tile's unsubscribe went out
+    // (it was on screen): at the next answer.
+    await refreshed();
     expect(TestBed.inject(DeviceStore).get('p-1')).toBeUndefined();
   });
 

@@ -114,7 +114,7 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
         [title]="groupsTruncated() ? 'Too many groups to list under headings' : ''"
         ><input
           type="checkbox"
-          [checked]="groupBy()"
+          [checked]="groupBy() && !groupsTruncated()"
           [disabled]="groupsTruncated()"
           (change)="groupBy.set($any($event.target).checked)"
         />
@@ -186,7 +186,9 @@ export class OverviewPage {
   private readonly fleet = new FleetWindow(
     (query) => this.early.take(query) ?? this.devicesApi.fleetPage(query),
     this.store,
-    this.windowQuery(),
+    // The page's first query (the signals' initial values; the effect below follows them).
+    { sort: 'name', q: '', group: '', grouped: false },
+    (id) => this.live.isWatched(id),
   );
   private readonly page = this.fleet.state;
 
@@ -199,15 +201,23 @@ export class OverviewPage {
     { equal: (a, b) => a.length === b.length && a.every((g, i) => g === b[i]) },
   );
   protected readonly groupsTruncated = computed(() => this.page()?.groupsTruncated ?? false);
+  /** Asked for in group order: not when the gateway lists too few of the groups to head them. */
   private readonly grouped = computed(() => this.groupBy() && !this.groupsTruncated());
   private readonly perRow = computed(() => tilesPerRow(this.width()));
   protected readonly columns = computed(() => `repeat(${this.perRow()}, minmax(0, 1fr))`);
   protected readonly nameChars = computed(() =>
     nameCharsFor((this.width() - TILE_GAP_PX * (this.perRow() - 1)) / this.perRow()),
   );
-  /** Heading counts, the same array while they are the same (the rows are re-cut only then). */
+  /**
+   * Heading counts when the page held is in group order (the rows follow the answer, not the
+   * checkbox: until the grouped page comes, the list is laid out as the page held is ordered),
+   * the same array while they are the same (the rows are re-cut only then).
+   */
   private readonly headings = computed(
-    () => (this.grouped() ? (this.page()?.groups ?? []) : null),
+    () => {
+      const page = this.page();
+      return page?.grouped ? page.groups : null;
+    },
     {
       equal: (a, b) =>
         a === b ||
@@ -245,7 +255,7 @@ export class OverviewPage {
       sort: serverSort(this.sort()),
       q: this.query(),
       group: this.group(),
-      grouped: this.groupBy(),
+      grouped: this.grouped(),
     };
   }
 
@@ -299,10 +309,13 @@ export class OverviewPage {
     destroyRef.onDestroy(() => {
       clearInterval(refresh);
       doc.removeEventListener('visibilitychange', onVisible);
+      visible.release(); // first: the window then lets the tiles' devices go too
       this.fleet.dispose();
-      visible.release();
     });
-    effect(() => this.fleet.setQuery(this.windowQuery()));
+    effect(() => {
+      const query = this.windowQuery();
+      untracked(() => this.fleet.setQuery(query));
+    });
     effect(() => {
       const { from, to } = positionsOf(this.rows(), this.range().start, this.range().end);
       if (to > from) untracked(() => this.fleet.want(from, to));

@@ -74,8 +74,8 @@ export class DevicesApi {
   }
 
   /**
-   * One page of the fleet as the gateway sorts and searches it; null when it cannot be read.
-   * Devices that are not well-formed summary entries are left out of the page.
+   * One page of the fleet as the gateway sorts and searches it; null when it cannot be read or
+   * any of it is not well-formed (a device left out would shift every position after it).
    */
   async fleetPage(query: FleetPageQuery): Promise<FleetSummaryPage | null> {
     const params = new URLSearchParams({
@@ -114,7 +114,7 @@ function checkedPage(body: unknown): FleetSummaryPage | null {
     )
   )
     return null;
-  return { ...page, devices: page.devices.filter(isSummaryEntry) } as FleetSummaryPage;
+  return page.devices.every(isSummaryEntry) ? (page as FleetSummaryPage) : null;
 }
 
 function isSummaryEntry(entry: unknown): entry is DeviceSummary {

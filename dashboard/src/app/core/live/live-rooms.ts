@@ -124,6 +124,8 @@ interface DeviceSet {
   ids: Set<string>;
   /** Devices whose history this set has asked for on this connection. */
   readonly filled: Set<string>;
+  /** Devices whose subscribe the gateway refused or did not answer on this connection (asked again later). */
+  readonly refused: Set<string>;
 }
 
 /** One batched `subscribe`: devices whose history is asked with these options. */
@@ -142,7 +144,7 @@ export class DeviceSets {
   }
 
   create(options: DeviceSetOptions): DeviceSet {
-    const set: DeviceSet = { options, ids: new Set(), filled: new Set() };
+    const set: DeviceSet = { options, ids: new Set(), filled: new Set(), refused: new Set() };
     this.sets.add(set);
     return set;
   }
@@ -177,9 +179,11 @@ export class DeviceSets {
     for (const set of this.sets) {
       // Gone since the last flush (and not back): asked again if it returns later.
       for (const id of set.filled) if (!set.ids.has(id)) set.filled.delete(id);
+      for (const id of set.refused) if (!set.ids.has(id)) set.refused.delete(id);
       for (const id of set.ids) {
         if (set.filled.has(id)) continue;
         set.filled.add(id);
+        set.refused.delete(id);
         const key = `${set.options.historyMs}/${set.options.maxPoints}`;
         let request = byOptions.get(key);
         if (request?.devices.includes(id)) continue; // in two sets with the same options
@@ -195,20 +199,43 @@ export class DeviceSets {
     return { fill, leave: this.rooms.takeUnwanted() };
   }
 
-  /** Some of the set's devices have not been asked for on this connection (or were refused). */
+  /**
+   * Some of the set's devices have not been asked for on this connection yet, and were not
+   * refused on it either (a refused device counts as answered until it is asked again).
+   */
   unasked(set: DeviceSet): boolean {
     if (!this.sets.has(set)) return false;
-    for (const id of set.ids) if (!set.filled.has(id)) return true;
+    for (const id of set.ids) if (!set.filled.has(id) && !set.refused.has(id)) return true;
     return false;
+  }
+
+  /** The set holds devices (released: none). */
+  holds(set: DeviceSet): boolean {
+    return this.sets.has(set) && set.ids.size > 0;
   }
 
   /** The gateway refused or did not answer: these devices are asked again at a later flush. */
   unfill(deviceIds: readonly string[]): void {
-    for (const set of this.sets) for (const id of deviceIds) set.filled.delete(id);
+    for (const set of this.sets)
+      for (const id of deviceIds) if (set.filled.delete(id)) set.refused.add(id);
+  }
+
+  /**
+   * These devices' records went (the store let them go): a set that holds one again asks for
+   * its history again, even within one batch of leaving and coming back.
+   */
+  forget(deviceId: string): void {
+    for (const set of this.sets) {
+      set.filled.delete(deviceId);
+      set.refused.delete(deviceId);
+    }
   }
 
   /** A new connection: every device of every set is asked again. */
   reconnected(): void {
-    for (const set of this.sets) set.filled.clear();
+    for (const set of this.sets) {
+      set.filled.clear();
+      set.refused.clear();
+    }
   }
 }

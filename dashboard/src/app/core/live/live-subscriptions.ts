@@ -1,5 +1,5 @@
 import type { DeviceInfo, MetricSeries, Reading, SubscribeAck } from '@pulse/protocol/core';
-import { FLEET_ROOM, SUMMARY_ROOM, groupRoom } from '@pulse/protocol/core';
+import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, groupRoom } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -117,6 +117,7 @@ export class LiveSubscriptions {
         if (released) return;
         this.deviceSets.update(set, deviceIds);
         this.scheduleSetFlush();
+        this.settleWaiters();
       },
       flush: () => {
         if (released || this.setFlushTimer !== null) return;
@@ -125,9 +126,11 @@ export class LiveSubscriptions {
         if (Date.now() - this.lastSetFlushAt >= DEVICE_SET_BATCH_MS) this.flushSets();
       },
       answered: () => {
-        // Not connected yet: the set's subscribe goes out with the connection; wait for it.
+        // Every device asked for on this connection (answered or refused), none in flight; not
+        // connected yet, the subscribe the connection sends is waited for.
         const done = () =>
-          this.fillsInFlight === 0 && (this.link.connected() || !this.deviceSets.unasked(set));
+          this.fillsInFlight === 0 &&
+          (this.link.connected() ? !this.deviceSets.unasked(set) : !this.deviceSets.holds(set));
         return done()
           ? Promise.resolve()
           : new Promise<void>((resolve) => this.fillWaiters.push({ done, resolve }));
@@ -137,6 +140,7 @@ export class LiveSubscriptions {
         released = true;
         this.deviceSets.drop(set);
         this.scheduleSetFlush();
+        this.settleWaiters();
       },
     };
   }
@@ -177,6 +181,28 @@ export class LiveSubscriptions {
   stop(): void {
     if (this.setFlushTimer !== null) clearTimeout(this.setFlushTimer);
     this.setFlushTimer = null;
+    // Nothing more will be asked: nobody waits for it.
+    for (const waiter of this.fillWaiters.splice(0)) waiter.resolve();
+  }
+
+  /** LiveService.isWatched: a room that brings this device's readings is held. */
+  isWatched(deviceId: string): boolean {
+    if (this.rooms.count(deviceRoom(deviceId)) > 0 || this.rooms.count(FLEET_ROOM) > 0) return true;
+    const group = this.devices.get(deviceId)?.group;
+    return group != null && this.rooms.count(groupRoom(group)) > 0;
+  }
+
+  /** A device's record went from the store: a set showing it again asks for its history again. */
+  forgetDevice(deviceId: string): void {
+    this.deviceSets.forget(deviceId);
+  }
+
+  /** Resolve the answered() waiters whose condition now holds. */
+  private settleWaiters(): void {
+    if (this.fillWaiters.length === 0) return;
+    const waiting = this.fillWaiters;
+    this.fillWaiters = waiting.filter((w) => !w.done());
+    for (const w of waiting) if (!this.fillWaiters.includes(w)) w.resolve();
   }
 
   private async subscribe(watch: Watch): Promise<void> {
@@ -255,7 +281,7 @@ export class LiveSubscriptions {
   private flushSets(): void {
     if (!this.link.socket() || !this.link.connected()) return; // the next connect flushes
     const { fill, leave } = this.deviceSets.plan();
-    if (fill.length === 0 && leave.length === 0) return;
+    if (fill.length === 0 && leave.length === 0) return this.settleWaiters();
     // The interval counts from what was sent: the first diff after a quiet spell goes at once.
     this.lastSetFlushAt = Date.now();
     this.leave(leave);
@@ -285,11 +311,7 @@ export class LiveSubscriptions {
       await this.fill(request);
     } finally {
       // After the answer is in the stores: a waiter's drawing comes after its values.
-      if (--this.fillsInFlight === 0) {
-        const waiting = this.fillWaiters;
-        this.fillWaiters = waiting.filter((w) => !w.done());
-        for (const w of waiting) if (!this.fillWaiters.includes(w)) w.resolve();
-      }
+      if (--this.fillsInFlight === 0) this.settleWaiters();
     }
   }
 

@@ -1,6 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { LiveService } from './live.service';
+import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
 import { DEVICE_SET_BATCH_MS, RETRY_MS } from './live-subscriptions';
 
@@ -168,6 +169,45 @@ describe('LiveService device sets (the tiles on screen)', () => {
     socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
     await flushPromises();
     expect(answered).toBe(true);
+  });
+
+  it('resolves a wait on a set let go before the connection, and on stop', async () => {
+    const socket = provideFakeLive();
+    const live = TestBed.inject(LiveService);
+    live.start();
+    const set = live.watchDevices(SPARKLINE);
+    set.set(['a']);
+    let answered = 0;
+    void set.answered().then(() => answered++);
+    const other = live.watchDevices(SPARKLINE);
+    other.set(['b']);
+    void other.answered().then(() => answered++);
+    await flushPromises();
+    expect(answered).toBe(0);
+    set.release();
+    await flushPromises();
+    expect(answered).toBe(1);
+    live.stop();
+    await flushPromises();
+    expect(answered).toBe(2);
+    expect(socket().subscribes).toHaveLength(0);
+  });
+
+  it('asks again for the history of a device whose record went while it stayed in the set', async () => {
+    // The overview lets a device go when it leaves the page it holds; back on screen within one
+    // batch, its tile must still get its sparkline's history.
+    const { sut, socket, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    await flushPromises();
+    TestBed.inject(DeviceStore).ingest([{ deviceId: 'a', ts: T0, values: { t: 1 } }], T0);
+    TestBed.inject(DeviceStore).remove(['a']);
+    set.set([]);
+    set.set(['a']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(devicesAsked()).toEqual([['a'], ['a']]);
   });
 
   it('asks again for devices the gateway refused (rate limited)', async () => {

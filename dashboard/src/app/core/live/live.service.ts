@@ -109,7 +109,12 @@ export class LiveService {
   constructor() {
     const destroyRef = inject(DestroyRef);
     // An evicted device's points go with it (the device store bounds the map, we own series).
-    destroyRef.onDestroy(this.devices.onEvict((deviceId) => this.series.drop(deviceId)));
+    destroyRef.onDestroy(
+      this.devices.onEvict((deviceId) => {
+        this.series.drop(deviceId);
+        this.subscriptions.forgetDevice(deviceId);
+      }),
+    );
     const win = this.document.defaultView;
     if (win) {
       const online = () => this.browserOnline();
@@ -192,6 +197,14 @@ export class LiveService {
   watchDevices(options: DeviceSetOptions): DeviceSetHandle {
     this.start();
     return this.subscriptions.watchDevices(options);
+  }
+
+  /**
+   * Some view subscribes this device's readings (its device room, a group room covering it or
+   * the fleet): a view that let the device go must not take its record out of the store.
+   */
+  isWatched(deviceId: string): boolean {
+    return this.subscriptions.isWatched(deviceId);
   }
 
   /** Newest timestamp held by the watch with this spec (tests, diagnostics). */
