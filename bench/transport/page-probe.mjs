@@ -1,10 +1,11 @@
 // What the transport benchmark reads inside the page, injected before the app on every navigation
-// (playwright addInitScript, so a reload is observed afresh): when the first reading's value shows
-// in a tile (a `.metric-value` / `.wall-value` holding digits: every device value reaches the
-// dashboard over the live connection, none over REST), and the connection indicator's phase and
-// transport over time (`.conn` data-phase / data-transport). Owns `window.__transportBench` and
-// the in-page definition of "first live data on screen"; must not judge, nor talk to the backend.
-// Runs in the browser.
+// (playwright addInitScript, so a reload is observed afresh): when live data is first on screen,
+// that is a value in a tile (a `.metric-value` / `.wall-value` holding digits) while the
+// connection indicator says connected (the overview's first values come over HTTP with the page
+// of the fleet, before the live connection is up: a value alone is not live data), and the
+// indicator's phase and transport over time (`.conn` data-phase / data-transport). Owns
+// `window.__transportBench` and the in-page definition of "first live data on screen"; must not
+// judge, nor talk to the backend. Runs in the browser.
 
 /** The init script (serialised by playwright). Times are the page's performance.now(): ms since navigation start. */
 export function transportBenchInit() {
@@ -24,7 +25,7 @@ export function transportBenchInit() {
         tb.timeline.push({ t, phase, transport });
       }
     }
-    if (tb.firstValueMs !== null) return;
+    if (tb.firstValueMs !== null || phase !== 'connected') return;
     for (const el of document.querySelectorAll(VALUE))
       if (/\d/.test(el.textContent ?? '')) {
         tb.firstValueMs = t;

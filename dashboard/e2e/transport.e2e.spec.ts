@@ -43,9 +43,10 @@ async function startProxy(
 /**
  * Runs in the page before its scripts, on every navigation: the page-clock times at which the
  * connection indicator first appears, first says `connecting`, and a tile first shows a value
- * (every device value reaches the dashboard over the live connection). The connection opens
- * while the app boots (core/live/early-start.ts), so on a reload over the remembered transport it
- * may be up before the indicator is drawn: then the indicator's first appearance is the start.
+ * while the indicator says connected (live data: the overview's first values come over HTTP with
+ * its page of the fleet, before the live connection is up). The connection opens while the app
+ * boots (core/live/early-start.ts), so on a reload over the remembered transport it may be up
+ * before the indicator is drawn: then the indicator's first appearance is the start.
  */
 function recordTimes(): void {
   const times = {
@@ -60,12 +61,13 @@ function recordTimes(): void {
     if (times.connecting === null && document.querySelector('.conn[data-phase=connecting]'))
       times.connecting = now;
     const values = Array.from(document.querySelectorAll('.metric-value'));
-    if (times.value === null && values.some((e) => /\d/.test(e.textContent ?? '')))
+    const live = document.querySelector('.conn[data-phase=connected]') !== null;
+    if (times.value === null && live && values.some((e) => /\d/.test(e.textContent ?? '')))
       times.value = now;
   }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 }
 
-/** ms from the page starting to connect (or showing it is connected) to its first tile value. */
+/** ms from the page starting to connect (or showing it is connected) to its first live tile value. */
 async function connectToValueMs(page: Page): Promise<number> {
   type Times = { shown: number | null; connecting: number | null; value: number | null };
   const read = () =>
