@@ -10,7 +10,6 @@ import { appRoutes, preloadLandingPage } from './app.routes';
 import { DisplayTokenStore } from './core/auth/display-token';
 import { mayStartEarly } from './core/live/early-start';
 import { LiveService } from './core/live/live.service';
-import { EarlyFleetPage } from './overview/early-fleet-page';
 import { pageStorage } from './core/util/page-storage';
 
 /*
@@ -28,17 +27,13 @@ export const appConfig: ApplicationConfig = {
     provideBrowserGlobalErrorListeners(),
     provideRouter(appRoutes, withComponentInputBinding()),
     // The landing page's chunks load while the app asks who is signed in (does not hold boot up),
-    // and its live connection (and the overview's first page of the fleet) are asked beside them
-    // where they will be let in (core/live/early-start.ts).
+    // and its live connection opens beside them where it will be let in (core/live/early-start.ts).
     provideAppInitializer(() => {
       const win = inject(DOCUMENT).defaultView;
       const pathname = win?.location.pathname ?? '/';
       preloadLandingPage(pathname);
       const paired = inject(DisplayTokenStore).token() !== null;
-      if (!mayStartEarly(pageStorage(win), pathname, paired)) return;
-      inject(LiveService).start();
-      // The overview's first page of the fleet comes over HTTP: asked beside the handshake too.
-      if (pathname === '/') inject(EarlyFleetPage).start();
+      if (mayStartEarly(pageStorage(win), pathname, paired)) inject(LiveService).start();
     }),
   ],
 };

@@ -11,7 +11,6 @@ import { FETCH } from '../core/http/alerts-api';
 import { viewportInjectsStyles } from './cdk-viewport-styles';
 import { DeviceStore, PACE_MS } from '../core/stores/device.store';
 import { FLEET_REFRESH_MS, OverviewPage } from './overview.page';
-import { EarlyFleetPage } from './early-fleet-page';
 
 const device = (id: string, name: string, group: string, temperature?: number): SummaryDevice => ({
   id,
@@ -301,29 +300,6 @@ describe('OverviewPage', () => {
     // (it was on screen): at the next answer.
     await refreshed();
     expect(TestBed.inject(DeviceStore).get('p-1')).toBeUndefined();
-  });
-
-  it('shows the first page asked while the app started, without asking it again', async () => {
-    const sockets = fakeSocketFactory();
-    const gateway = fakeFleetPages([device('b-1', 'Boiler', 'hall-a', 71.5)], ['temperature']);
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter([]),
-        { provide: LIVE_SOCKET_FACTORY, useValue: sockets.factory },
-        { provide: FETCH, useValue: gateway.fetch },
-      ],
-    });
-    TestBed.inject(EarlyFleetPage).start(); // as app.config.ts does on `/`
-    const fixture = TestBed.createComponent(OverviewPage);
-    await fixture.whenStable();
-    await tick();
-    await fixture.whenStable();
-    expect(gateway.asked).toHaveLength(1);
-    expect(
-      [...(fixture.nativeElement as HTMLElement).querySelectorAll('.tile[data-device-id]')].map(
-        (t) => t.getAttribute('data-device-id'),
-      ),
-    ).toEqual(['b-1']);
   });
 
   it('does not ask while the tab is hidden, and asks at once when it shows again', async () => {

@@ -39,7 +39,6 @@ import {
   tilesPerRow,
 } from './fleet-view';
 import { FleetWindow } from './fleet-window';
-import { EarlyFleetPage } from './early-fleet-page';
 import { nameCharsFor } from './middle-ellipsis';
 import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
 
@@ -182,9 +181,8 @@ export class OverviewPage {
   private readonly range = signal<ListRange>({ start: 0, end: 0 });
 
   private readonly devicesApi = inject(DevicesApi);
-  private readonly early = inject(EarlyFleetPage);
   private readonly fleet = new FleetWindow(
-    (query) => this.early.take(query) ?? this.devicesApi.fleetPage(query),
+    (query) => this.devicesApi.fleetPage(query),
     this.store,
     // The page's first query (the signals' initial values; the effect below follows them).
     { sort: 'name', q: '', group: '', grouped: false },
