@@ -42,11 +42,18 @@ function gateway(size: number) {
 const QUERY: FleetWindowQuery = { sort: 'name', q: '', group: '', grouped: false };
 
 describe('FleetWindow', () => {
-  function setup(size = 10_000) {
+  function setup(size = 10_000, watched?: (deviceId: string) => boolean) {
     const store = TestBed.inject(DeviceStore);
     const gw = gateway(size);
-    const win = new FleetWindow(gw.load, store, QUERY);
-    return { store, gw, win };
+    const win = new FleetWindow(gw.load, store, QUERY, watched);
+    /** The first page, then the screen far down the list (the first page's devices left). */
+    const scrollFarDown = async () => {
+      win.refresh();
+      await gw.answer();
+      win.want(5000, 5030);
+      await gw.answer();
+    };
+    return { store, gw, win, scrollFarDown };
   }
 
   it('asks the first page, then holds only the page around what is rendered', async () => {
@@ -116,14 +123,9 @@ describe('FleetWindow', () => {
   });
 
   it('keeps a device another view still subscribes, and lets it go once that view stops', async () => {
-    const store = TestBed.inject(DeviceStore);
-    const gw = gateway(10_000);
     const watched = new Set(['d-0001']);
-    const win = new FleetWindow(gw.load, store, QUERY, (id) => watched.has(id));
-    win.refresh();
-    await gw.answer();
-    win.want(5000, 5030);
-    await gw.answer();
+    const { store, gw, win, scrollFarDown } = setup(10_000, (id) => watched.has(id));
+    await scrollFarDown();
     expect(store.get('d-0000')).toBeUndefined();
     expect(store.get('d-0001')).toBeDefined();
     watched.clear();
@@ -133,11 +135,8 @@ describe('FleetWindow', () => {
   });
 
   it('lets every device it held go when the page goes', async () => {
-    const { store, gw, win } = setup();
-    win.refresh();
-    await gw.answer();
-    win.want(5000, 5030);
-    await gw.answer();
+    const { store, win, scrollFarDown } = setup();
+    await scrollFarDown();
     expect(store.size).toBeGreaterThan(0);
     win.dispose();
     expect(store.size).toBe(0);
@@ -155,11 +154,8 @@ describe('FleetWindow', () => {
   });
 
   it('takes out again a device a late reading brought back after it left the page', async () => {
-    const { store, gw, win } = setup();
-    win.refresh();
-    await gw.answer();
-    win.want(5000, 5030);
-    await gw.answer();
+    const { store, gw, win, scrollFarDown } = setup();
+    await scrollFarDown();
     expect(store.get('d-0001')).toBeUndefined();
     // A reading of a tile that was on screen, already on its way when the screen moved.
     store.ingest([{ deviceId: 'd-0001', ts: Date.now(), values: { t: 2 } }], Date.now());

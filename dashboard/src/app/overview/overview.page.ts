@@ -234,10 +234,15 @@ export class OverviewPage {
     const id = this.fleet.at(index);
     return id === undefined ? undefined : this.store.get(id);
   };
+  /** The list positions of the rendered rows' tiles. */
+  private readonly positions = computed(
+    () => positionsOf(this.rows(), this.range().start, this.range().end),
+    { equal: (a, b) => a.from === b.from && a.to === b.to },
+  );
   /** The devices of the rendered rows, the same array while they are the same devices. */
   private readonly onScreen = computed(
     () => {
-      const { from, to } = positionsOf(this.rows(), this.range().start, this.range().end);
+      const { from, to } = this.positions();
       const ids: string[] = [];
       for (let i = from; i < to; i++) {
         const id = this.fleet.at(i);
@@ -274,7 +279,8 @@ export class OverviewPage {
 
   constructor() {
     const destroyRef = inject(DestroyRef);
-    const win = inject(DOCUMENT).defaultView;
+    const doc = inject(DOCUMENT);
+    const win = doc.defaultView;
     if (win) {
       let settle: ReturnType<typeof setTimeout> | null = null;
       const onScroll = () => {
@@ -295,7 +301,6 @@ export class OverviewPage {
       maxPoints: SPARKLINE_POINTS,
     });
     // Not while the tab is hidden (nothing on screen to keep in order); at once when it shows.
-    const doc = inject(DOCUMENT);
     const refresh = setInterval(() => {
       if (!doc.hidden) this.fleet.refresh();
     }, FLEET_REFRESH_MS);
@@ -315,7 +320,7 @@ export class OverviewPage {
       untracked(() => this.fleet.setQuery(query));
     });
     effect(() => {
-      const { from, to } = positionsOf(this.rows(), this.range().start, this.range().end);
+      const { from, to } = this.positions();
       if (to > from) untracked(() => this.fleet.want(from, to));
     });
     // The first screen's sparklines wait for the tiles' own subscribe to be answered: its values

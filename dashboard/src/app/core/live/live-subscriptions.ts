@@ -187,7 +187,12 @@ export class LiveSubscriptions {
 
   /** LiveService.isWatched: a room that brings this device's readings is held. */
   isWatched(deviceId: string): boolean {
-    if (this.rooms.count(deviceRoom(deviceId)) > 0 || this.rooms.count(FLEET_ROOM) > 0) return true;
+    return this.rooms.count(deviceRoom(deviceId)) > 0 || this.coveredByFleetOrGroup(deviceId);
+  }
+
+  /** A fleet watch, or a watch of the device's group, brings its readings (whatever its own room). */
+  private coveredByFleetOrGroup(deviceId: string): boolean {
+    if (this.rooms.count(FLEET_ROOM) > 0) return true;
     const group = this.devices.get(deviceId)?.group;
     return group != null && this.rooms.count(groupRoom(group)) > 0;
   }
@@ -199,10 +204,12 @@ export class LiveSubscriptions {
 
   /** Resolve the answered() waiters whose condition now holds. */
   private settleWaiters(): void {
-    if (this.fillWaiters.length === 0) return;
     const waiting = this.fillWaiters;
-    this.fillWaiters = waiting.filter((w) => !w.done());
-    for (const w of waiting) if (!this.fillWaiters.includes(w)) w.resolve();
+    this.fillWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.done()) waiter.resolve();
+      else this.fillWaiters.push(waiter);
+    }
   }
 
   private async subscribe(watch: Watch): Promise<void> {
@@ -291,17 +298,14 @@ export class LiveSubscriptions {
 
   /**
    * Points of devices that left the screen and that no fleet or group watch covers are let go
-   * (the record stays, the summary keeps it current): the series held follow what is on screen,
-   * not every device ever scrolled past. Coming back costs a sparkline's acknowledgement.
+   * (the record stays: the view that holds it, the summary or the overview's page, decides): the
+   * series held follow what is on screen, not every device ever scrolled past. Coming back costs
+   * a sparkline's acknowledgement.
    */
   private dropPointsOf(leftRooms: readonly string[]): void {
-    if (this.rooms.count(FLEET_ROOM) > 0) return;
     for (const room of leftRooms) {
       const id = deviceOfRoom(room);
-      if (id === null) continue;
-      const group = this.devices.get(id)?.group;
-      if (group != null && this.rooms.count(groupRoom(group)) > 0) continue;
-      this.series.drop(id);
+      if (id !== null && !this.coveredByFleetOrGroup(id)) this.series.drop(id);
     }
   }
 

@@ -15,6 +15,14 @@ function setup() {
   return { sut, socket, devicesAsked };
 }
 
+/** The live service started, its connection not up yet. */
+function setupUnconnected() {
+  const socket = provideFakeLive();
+  const live = TestBed.inject(LiveService);
+  live.start();
+  return { live, socket };
+}
+
 const SPARKLINE = { historyMs: 5 * 60_000, maxPoints: 60 };
 
 describe('LiveService device sets (the tiles on screen)', () => {
@@ -151,9 +159,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   it('says a set made before the connection is answered only once the connection has asked for it', async () => {
     // The overview's first page can come over HTTP before the socket is up: its first screen's
     // sparklines must still wait for the tiles' subscribe (issue 11, first live tile).
-    const socket = provideFakeLive();
-    const live = TestBed.inject(LiveService);
-    live.start();
+    const { live, socket } = setupUnconnected();
     const set = live.watchDevices(SPARKLINE);
     set.set(['a']);
     let answered = false;
@@ -172,9 +178,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('resolves a wait on a set let go before the connection, and on stop', async () => {
-    const socket = provideFakeLive();
-    const live = TestBed.inject(LiveService);
-    live.start();
+    const { live, socket } = setupUnconnected();
     const set = live.watchDevices(SPARKLINE);
     set.set(['a']);
     let answered = 0;
