@@ -16,8 +16,11 @@ function procStat(pid) {
   }
 }
 
-/** User + system CPU ms of every renderer process descending from the browser `rootPid`. */
-export function rendererCpuMs(rootPid) {
+/**
+ * User + system CPU ms of every renderer process descending from the browser `rootPid`; with
+ * `type` (`gpu-process`, …) of that kind of Chromium child instead.
+ */
+export function rendererCpuMs(rootPid, type = 'renderer') {
   const children = new Map();
   const cpu = new Map();
   for (const entry of fs.readdirSync('/proc')) {
@@ -34,7 +37,7 @@ export function rendererCpuMs(rootPid) {
     for (const child of children.get(pid) ?? []) {
       let renderer = false;
       try {
-        renderer = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('--type=renderer');
+        renderer = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(`--type=${type}`);
       } catch {
         // gone meanwhile
       }
