@@ -10,7 +10,8 @@
 // swapped before each page). Per page, in a fresh browser context: time to the first value, the
 // first live tile and all visible tiles live (fleet/measure.mjs timeToLive); with --scroll N, N
 // seconds scrolling at 1,000 px/s (measureWindow: fps, busy, script %), the renderer processes'
-// CPU ms per second from /proc (load-independent work), and the elements the page inserted per
+// and the GPU process's CPU ms per second from /proc (load-independent work; the GPU process
+// composites, in software here), and the elements the page inserted per
 // second (a MutationObserver: tiles and rows made, or recycled rows put back). Prints the median
 // and spread per build and the load average; writes bench/results/fleet-ab-<timestamp>.json.
 import fs from 'node:fs';
@@ -76,6 +77,7 @@ async function pageRun(fleet, chromePid) {
         }).observe(document, { subtree: true, childList: true });
       });
       const cpu0 = rendererCpuMs(chromePid);
+      const gpu0 = rendererCpuMs(chromePid, 'gpu-process');
       const w = await measureWindow(page, cdp, {
         seconds: opt.scroll,
         scrollPxPerS: 1000,
@@ -86,6 +88,7 @@ async function pageRun(fleet, chromePid) {
         busyPct: w.busyPct,
         scriptPct: w.scriptPct,
         rendererCpuMsPerS: (rendererCpuMs(chromePid) - cpu0) / w.seconds,
+        gpuCpuMsPerS: (rendererCpuMs(chromePid, 'gpu-process') - gpu0) / w.seconds,
         insertedPerS: (await page.evaluate(() => window.__inserted)) / w.seconds,
         scrolledPxPerS: w.scrollPxPerS,
       });
