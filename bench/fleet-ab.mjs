@@ -18,11 +18,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
-import { benchDir } from './lib/procs.mjs';
 import { sleep } from './lib/util.mjs';
+import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
-import { rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
 import { ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
@@ -77,7 +77,7 @@ async function pageRun(fleet, chromePid) {
         }).observe(document, { subtree: true, childList: true });
       });
       const cpu0 = rendererCpuMs(chromePid);
-      const gpu0 = rendererCpuMs(chromePid, 'gpu-process');
+      const gpu0 = gpuProcessCpuMs(chromePid);
       const w = await measureWindow(page, cdp, {
         seconds: opt.scroll,
         scrollPxPerS: 1000,
@@ -88,7 +88,7 @@ async function pageRun(fleet, chromePid) {
         busyPct: w.busyPct,
         scriptPct: w.scriptPct,
         rendererCpuMsPerS: (rendererCpuMs(chromePid) - cpu0) / w.seconds,
-        gpuCpuMsPerS: (rendererCpuMs(chromePid, 'gpu-process') - gpu0) / w.seconds,
+        gpuCpuMsPerS: (gpuProcessCpuMs(chromePid) - gpu0) / w.seconds,
         insertedPerS: (await page.evaluate(() => window.__inserted)) / w.seconds,
         scrolledPxPerS: w.scrollPxPerS,
       });
@@ -97,19 +97,6 @@ async function pageRun(fleet, chromePid) {
   } finally {
     await context.close();
   }
-}
-
-function spread(rows) {
-  const out = {};
-  for (const key of Object.keys(rows[0] ?? {})) {
-    const xs = rows
-      .map((r) => r[key])
-      .filter((x) => typeof x === 'number')
-      .sort((a, b) => a - b);
-    if (!xs.length) continue;
-    out[key] = { median: xs[Math.floor((xs.length - 1) / 2)], min: xs[0], max: xs.at(-1) };
-  }
-  return out;
 }
 
 async function main() {
@@ -142,19 +129,12 @@ async function main() {
   } finally {
     await stopFleet(fleet);
   }
-  const summary = Object.fromEntries(labels.map((l) => [l, spread(results[l])]));
+  const summary = Object.fromEntries(labels.map((l) => [l, spreadByFigure(results[l])]));
   console.log(JSON.stringify(summary, null, 1));
   console.log(
     `load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
   );
-  const file = path.join(benchDir, 'results', `fleet-ab-${stamp}.json`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const command = `node bench/fleet-ab.mjs ${process.argv.slice(2).join(' ')}`;
-  fs.writeFileSync(
-    file,
-    JSON.stringify({ command, opt, builds: labels, loads, summary, results }, null, 1),
-  );
-  console.log(`wrote ${path.relative(path.dirname(benchDir), file)}`);
+  writeComparison('fleet-ab', stamp, { opt, builds: labels, loads, summary, results });
   stopAll();
   await browser.close().catch(() => undefined);
   browser = null;

@@ -17,11 +17,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
-import { benchDir } from './lib/procs.mjs';
+import { root } from './lib/procs.mjs';
 import { sleep } from './lib/util.mjs';
+import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
-import { rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { metrics, newPage, openBrowser } from './wall/page.mjs';
 import { ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
@@ -58,11 +59,6 @@ let browser = null;
 
 const pct = (m0, m1, key) => (100 * (m1[key] - m0[key])) / (m1.Timestamp - m0.Timestamp);
 
-function spread(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s.at(-1) };
-}
-
 async function main() {
   ensureBuilt();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -70,7 +66,7 @@ async function main() {
   browser = session.browser;
   const fleet = await startFleet({
     devices: opt.devices,
-    dashboardDir: path.join(path.dirname(benchDir), 'dist/dashboard/browser'),
+    dashboardDir: path.join(root, 'dist/dashboard/browser'),
     boundS: 3600,
   });
   const rows = Object.fromEntries(names.map((n) => [n, []]));
@@ -103,7 +99,7 @@ async function main() {
         }, variants[name]);
         await sleep(1500);
         const cpu0 = rendererCpuMs(session.chromePid);
-        const gpu0 = rendererCpuMs(session.chromePid, 'gpu-process');
+        const gpu0 = gpuProcessCpuMs(session.chromePid);
         const m0 = await metrics(cdp);
         const w = await measureWindow(page, cdp, measured);
         const m1 = await metrics(cdp);
@@ -114,7 +110,7 @@ async function main() {
           layoutPct: pct(m0, m1, 'LayoutDuration'),
           stylePct: pct(m0, m1, 'RecalcStyleDuration'),
           rendererCpuMsPerS: (rendererCpuMs(session.chromePid) - cpu0) / w.seconds,
-          gpuCpuMsPerS: (rendererCpuMs(session.chromePid, 'gpu-process') - gpu0) / w.seconds,
+          gpuCpuMsPerS: (gpuProcessCpuMs(session.chromePid) - gpu0) / w.seconds,
         };
         rows[name].push(row);
         console.log(name, JSON.stringify(row));
@@ -124,12 +120,7 @@ async function main() {
   } finally {
     await stopFleet(fleet);
   }
-  const summary = Object.fromEntries(
-    names.map((n) => [
-      n,
-      Object.fromEntries(Object.keys(rows[n][0]).map((k) => [k, spread(rows[n].map((r) => r[k]))])),
-    ]),
-  );
+  const summary = Object.fromEntries(names.map((n) => [n, spreadByFigure(rows[n])]));
   const f = (s) => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
   for (const n of names) {
     const s = summary[n];
@@ -137,11 +128,7 @@ async function main() {
       `${n}: busy ${f(s.busyPct)} %, layout ${f(s.layoutPct)} %, style ${f(s.stylePct)} %, script ${f(s.scriptPct)} %, fps ${f(s.fps)}, renderer ${f(s.rendererCpuMsPerS)} and GPU process ${f(s.gpuCpuMsPerS)} CPU ms/s`,
     );
   }
-  const file = path.join(benchDir, 'results', `fleet-css-${stamp}.json`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const command = `node bench/fleet-css.mjs ${process.argv.slice(2).join(' ')}`;
-  fs.writeFileSync(file, JSON.stringify({ command, opt, variants, summary, rows }, null, 1));
-  console.log(`wrote ${path.relative(path.dirname(benchDir), file)}`);
+  writeComparison('fleet-css', stamp, { opt, variants, summary, rows });
   stopAll();
   await browser.close().catch(() => undefined);
   browser = null;

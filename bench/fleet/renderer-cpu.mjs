@@ -1,6 +1,7 @@
-// CPU time of a Chromium's renderer processes from /proc: the work a page costs, whatever share
-// of the two cores the other processes on this shared machine leave it (fps and busy % are
-// wall-clock figures and fall with the load). Owns reading /proc; Linux only.
+// CPU time of a Chromium's renderer processes (and of its GPU process) from /proc: the work a
+// page costs, whatever share of the two cores the other processes on this shared machine leave
+// it (fps and busy % are wall-clock figures and fall with the load). Owns reading /proc; Linux
+// only.
 import fs from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
@@ -16,11 +17,14 @@ function procStat(pid) {
   }
 }
 
-/**
- * User + system CPU ms of every renderer process descending from the browser `rootPid`; with
- * `type` (`gpu-process`, …) of that kind of Chromium child instead.
- */
-export function rendererCpuMs(rootPid, type = 'renderer') {
+/** User + system CPU ms of every renderer process descending from the browser `rootPid`. */
+export const rendererCpuMs = (rootPid) => childCpuMs(rootPid, 'renderer');
+
+/** The same of its GPU process, which composites the pages (in software on this machine). */
+export const gpuProcessCpuMs = (rootPid) => childCpuMs(rootPid, 'gpu-process');
+
+/** User + system CPU ms of every Chromium child of `--type=<type>` descending from `rootPid`. */
+function childCpuMs(rootPid, type) {
   const children = new Map();
   const cpu = new Map();
   for (const entry of fs.readdirSync('/proc')) {

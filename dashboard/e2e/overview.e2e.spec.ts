@@ -229,15 +229,18 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     expect(tiles).toBeGreaterThanOrEqual(20);
     const cdp = await page.context().newCDPSession(page);
     try {
-      let layers: { layerId: string }[] | null = null;
+      const seen: { tree?: { layerId: string }[] } = {};
       cdp.on('LayerTree.layerTreeDidChange', (e) => {
-        if (e.layers) layers = e.layers;
+        if (e.layers) seen.tree = e.layers;
       });
       await cdp.send('LayerTree.enable');
       // A frame to report the tree: nudge the scroll by a pixel.
       await page.evaluate(() => window.scrollBy(0, -1));
-      await waitFor(async () => layers !== null, { timeoutMs: 5000, message: 'the layer tree' });
-      const tree = layers as unknown as { layerId: string }[];
+      await waitFor(async () => seen.tree !== undefined, {
+        timeoutMs: 5000,
+        message: 'the layer tree',
+      });
+      const tree = seen.tree ?? [];
       let tileLayers = 0;
       const others: string[] = [];
       for (const { layerId } of tree) {
