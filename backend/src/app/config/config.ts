@@ -304,10 +304,17 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a URL like postgres://user@host:5432/pulse')
     .optional(),
-  /** Readings values waiting to be written at most; beyond, new ones are dropped and counted. Default 200000. */
-  HISTORY_QUEUE_MAX: positiveInt(10_000_000).default(200_000),
+  /** Readings values waiting to be written at most; beyond, new ones are dropped and counted. Default 500000. */
+  HISTORY_QUEUE_MAX: positiveInt(10_000_000).default(500_000),
   /** How often queued readings are written (one transaction per flush). Default 500 ms. */
   HISTORY_FLUSH_MS: positiveInt(60_000).default(500),
+  /**
+   * How long a device's values may wait to be written with its next ones (0: written at the
+   * next flush). Written sooner once it has 16 readings waiting, or the queue is half full.
+   * A write touches a store page per series, so a large fleet at 1 reading/s needs several
+   * values per series per write to keep up (decision 0044). Default 5000 ms.
+   */
+  HISTORY_HOLD_MS: z.coerce.number().int().nonnegative().max(60_000).default(5000),
   /** How long every raw reading is kept (`90d`, `12h`, `30m` or ms). Default 7d. */
   RETENTION_RAW: retention.prefault('7d'),
   /** How long 1-minute min/max/avg/count rollups are kept. Default 90d. */

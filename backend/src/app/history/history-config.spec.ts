@@ -5,8 +5,9 @@ describe('durable history configuration', () => {
     const config = loadConfig({});
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config).toMatchObject({
-      HISTORY_QUEUE_MAX: 200_000,
+      HISTORY_QUEUE_MAX: 500_000,
       HISTORY_FLUSH_MS: 500,
+      HISTORY_HOLD_MS: 5000,
       RETENTION_RAW: 7 * 86_400_000,
       RETENTION_1M: 90 * 86_400_000,
       RETENTION_1H: 730 * 86_400_000,

@@ -34,12 +34,15 @@ export class HistoryReader {
   constructor(
     @Inject(CONFIG)
     private readonly config: Pick<Config, 'RETENTION_RAW' | 'RETENTION_1M' | 'RETENTION_1H'> &
-      Partial<Pick<Config, 'HISTORY_FLUSH_MS' | 'REDIS_URL' | 'MQTT_URL'>>,
+      Partial<Pick<Config, 'HISTORY_FLUSH_MS' | 'HISTORY_HOLD_MS' | 'REDIS_URL' | 'MQTT_URL'>>,
     private readonly recent: HistoryService,
     @Optional() @Inject(HISTORY_STORE) private readonly store?: HistoryStore,
   ) {
     this.lagMs = sharesIngest(config)
-      ? storeLagMs({ HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500 })
+      ? storeLagMs({
+          HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500,
+          HISTORY_HOLD_MS: config.HISTORY_HOLD_MS,
+        })
       : null;
   }
 

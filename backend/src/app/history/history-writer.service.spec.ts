@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../store/database';
 import { HistoryReader } from './history-reader.service';
-import { AHEAD_AT, BATCH_MAX, HistoryWriter } from './history-writer.service';
+import { AHEAD_AT, BATCH_MAX, HistoryWriter, HOLD_READINGS } from './history-writer.service';
 import type { HistoryStore, WriteBatch } from './history-store';
 import { HistoryService } from './history.service';
 import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from './sqlite-history.store';
@@ -354,5 +354,150 @@ describe('HistoryWriter with a batch ahead', () => {
     expect(sut.stats().journal).toMatchObject({ segments: 0 });
     await store.open();
     expect(await stored()).toBe(10 + AHEAD_AT);
+  });
+});
+
+// A large fleet at 1 reading/s (issue 11 at 10,000 devices): a write touches a store page per
+// series, so values written one per series per flush cost a page each, and the SQLite writer fell
+// behind after ~2 minutes (a full core, 220–280 MB/s written, the queue at its limit). A device's
+// values now wait up to HISTORY_HOLD_MS to be written with its next ones (decision 0044).
+describe('HistoryWriter holding a device’s values (HISTORY_HOLD_MS)', () => {
+  let dir: string;
+  let database: Database;
+  let store: SqliteHistoryStore;
+  /** Per batch handed to the store: how many values each series had in it. */
+  let perSeries: Map<string, number>[];
+  const t0 = Date.now() - 3_600_000;
+  const base = {
+    HISTORY_QUEUE_MAX: 1_000_000,
+    HISTORY_FLUSH_MS: 500,
+    RETENTION_RAW: 7 * 86_400_000,
+    RETENTION_1M: 30 * 86_400_000,
+    RETENTION_1H: 365 * 86_400_000,
+  };
+
+  beforeEach(async () => {
+    jest.useFakeTimers({ now: Date.now(), doNotFake: ['setImmediate', 'nextTick'] });
+    dir = mkdtempSync(join(tmpdir(), 'pulse-writer-hold-'));
+    database = new Database({ DATA_DIR: dir });
+    store = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await store.open();
+    perSeries = [];
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await store.close();
+    database.onApplicationShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The store, counting each batch's values per series on the way in. */
+  const counted = (): HistoryStore =>
+    ({
+      kind: 'sqlite',
+      writesInOrder: true,
+      open: async () => undefined,
+      prune: async () => 0,
+      close: async () => undefined,
+      write(batch: WriteBatch): Promise<number> {
+        const counts = new Map<string, number>();
+        for (let i = 0; i < batch.ts.length; i++) {
+          const key = `${batch.deviceIds[i]}/${batch.metrics[i]}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        perSeries.push(counts);
+        return store.write(batch);
+      },
+    }) as unknown as HistoryStore;
+
+  /** `devices` devices × 2 metrics, one reading a second each for `seconds`, flushed as the timer would. */
+  async function fleet(sut: HistoryWriter, devices: number, seconds: number): Promise<void> {
+    for (let s = 0; s < seconds; s++) {
+      for (let d = 0; d < devices; d++)
+        sut.enqueue(`dev-${d}`, [
+          { deviceId: `dev-${d}`, ts: t0 + s * 1000, values: { a: s, b: -s } },
+        ]);
+      for (let half = 0; half < 2; half++) {
+        jest.advanceTimersByTime(500);
+        await sut.flush();
+      }
+    }
+  }
+  const stored = async (devices: number) => {
+    let n = 0;
+    for (let d = 0; d < devices; d++)
+      n += (await store.readRaw(`dev-${d}`, 'b', 0, Infinity, 1e6)).ts.length;
+    return n;
+  };
+
+  it('writes each series of a fleet at 1 reading/s five values at a time, and every value', async () => {
+    const sut = new HistoryWriter({ ...base, HISTORY_HOLD_MS: 5000, DATA_DIR: dir }, counted());
+    await fleet(sut, 300, 21);
+    await sut.onApplicationShutdown();
+    const running = perSeries.slice(0, -1); // the last one is the shutdown's: whatever waited
+    expect(running.length).toBeGreaterThanOrEqual(3);
+    for (const counts of running) expect(Math.min(...counts.values())).toBeGreaterThanOrEqual(5);
+    expect(sut.stats()).toMatchObject({
+      written: 300 * 2 * 21,
+      queued: 0,
+      dropped: { queueFull: 0 },
+    });
+    expect(await stored(300)).toBe(300 * 21);
+  });
+
+  it('without a hold writes one value per series per flush (the behaviour it replaces)', async () => {
+    const sut = new HistoryWriter({ ...base, HISTORY_HOLD_MS: 0, DATA_DIR: dir }, counted());
+    await fleet(sut, 300, 3);
+    await sut.onApplicationShutdown();
+    expect(perSeries).toHaveLength(3);
+    for (const counts of perSeries) expect(Math.max(...counts.values())).toBe(1);
+  });
+
+  it('writes a device at once when it has 16 readings waiting, or when the queue is half full', async () => {
+    const sut = new HistoryWriter(
+      { ...base, HISTORY_QUEUE_MAX: 100, HISTORY_HOLD_MS: 60_000, DATA_DIR: dir },
+      counted(),
+    );
+    const burst = (id: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ deviceId: id, ts: t0 + i, values: { a: i } }));
+    sut.enqueue('slow', burst('slow', 1));
+    sut.enqueue('fast', burst('fast', HOLD_READINGS));
+    await sut.flush();
+    expect(perSeries.map((c) => Object.fromEntries(c))).toEqual([{ 'fast/a': HOLD_READINGS }]);
+    // Half of HISTORY_QUEUE_MAX waiting: every device is due, oldest first.
+    sut.enqueue('other', burst('other', 49));
+    await sut.flush();
+    expect(Object.fromEntries(perSeries[1])).toEqual({ 'slow/a': 1, 'other/a': 49 });
+    expect(sut.stats()).toMatchObject({ queued: 0, written: 1 + HOLD_READINGS + 49 });
+    await sut.onApplicationShutdown();
+  });
+
+  it('keeps a held QoS 1 value in the journal while a later device is written, and writes it after a kill', async () => {
+    const first = new HistoryWriter({ ...base, HISTORY_HOLD_MS: 60_000, DATA_DIR: dir }, store);
+    await first.onModuleInit();
+    first.enqueue('held', [{ deviceId: 'held', ts: t0, values: { a: 1 } }], true);
+    first.enqueue(
+      'fast',
+      Array.from({ length: HOLD_READINGS }, (_, i) => ({
+        deviceId: 'fast',
+        ts: t0 + i,
+        values: { a: i },
+      })),
+      true,
+    );
+    await first.flush();
+    expect((await store.readRaw('fast', 'a', 0, Infinity, 100)).ts).toHaveLength(HOLD_READINGS);
+    expect((await store.readRaw('held', 'a', 0, Infinity, 100)).ts).toHaveLength(0);
+    // Killed here (no shutdown): the next start writes the held value from the journal, and the
+    // fast device's values once.
+    const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    const second = new HistoryWriter({ ...base, HISTORY_HOLD_MS: 60_000, DATA_DIR: dir }, again);
+    await second.onModuleInit();
+    try {
+      expect((await again.readRaw('held', 'a', 0, Infinity, 100)).values).toEqual([1]);
+      expect((await again.readRaw('fast', 'a', 0, Infinity, 100)).ts).toHaveLength(HOLD_READINGS);
+    } finally {
+      await second.onApplicationShutdown();
+    }
   });
 });

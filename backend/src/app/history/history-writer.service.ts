@@ -9,9 +9,10 @@ import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './his
 
 /*
  * Gets readings into the durable store off the hot path: the ingest's `enqueue` only pushes
- * onto four columns; a timer writes what is queued in one transaction per flush (at most
+ * onto its device's columns; a timer writes what is due in one transaction per flush (at most
  * BATCH_MAX values), and a slower one deletes what retention has passed, a bounded amount per
- * pass. Readings of QoS 1 messages are journaled first (history-journal.ts), so what a device
+ * pass. A device's values are due once its first has waited HISTORY_HOLD_MS, it has
+ * HOLD_READINGS readings waiting, or the queue is half full (decision 0044). Readings of QoS 1 messages are journaled first (history-journal.ts), so what a device
  * was acknowledged for survives a kill before the flush. Owns the write queue, its limit policy
  * and the store's counters and lifecycle (open and journal recovery at init, final flush and close
  * at shutdown, after the ingest has stopped); must not decide what a query reads
@@ -47,11 +48,31 @@ const PRUNE_AGAIN_MS = 1000;
  */
 export const AHEAD_AT = BATCH_MAX / 2;
 
-const emptyBatch = (): WriteBatch => ({ deviceIds: [], metrics: [], ts: [], values: [] });
+/**
+ * Readings of one device after which its values are due whatever HISTORY_HOLD_MS says: a
+ * device publishing fast fills its pages quickly, and holding it longer only grows the queue.
+ */
+export const HOLD_READINGS = 16;
+
+/** One device's values waiting for the store, in arrival order. */
+interface DeviceQueue {
+  deviceId: string;
+  metrics: string[];
+  ts: number[];
+  values: number[];
+  /** `queuedTotal` when its first value queued: no journal segment after it goes while it waits. */
+  firstSeq: number;
+  /** When its first value queued (ms since epoch). */
+  since: number;
+  readings: number;
+}
+
+/** Values taken out of the queue together; `firstSeq` is the lowest `queuedTotal` among them. */
+type Taken = WriteBatch & { firstSeq: number };
 
 /** A batch handed to the store while the one before it was being written, and its write. */
 interface Ahead {
-  batch: WriteBatch;
+  batch: Taken;
   outcome: Promise<number>;
 }
 
@@ -59,13 +80,22 @@ interface Ahead {
 export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('HistoryStore');
   private readonly failureLog = new RateLimitedLog((line) => this.logger.error(line));
-  private queue = emptyBatch();
+  /**
+   * Values waiting, per device, oldest first: a device's entry is made when its first value
+   * queues and goes when they are taken, so the first entry holds the oldest value waiting.
+   */
+  private readonly waiting = new Map<string, DeviceQueue>();
+  private waitingValues = 0;
+  /** The last take stopped at BATCH_MAX, or found fewer due than it asked: more are due now. */
+  private moreDue = false;
+  /** Values queued since a batch was last tried ahead (see enqueue). */
+  private sinceAheadTry = 0;
   /** The batch being written or retried (its values still count as queued). */
-  private pending: WriteBatch | null = null;
+  private pending: Taken | null = null;
   /**
    * The batch after it, already handed to the store (at most one, and only while nothing
-   * fails). Its values count as queued, and as stored only once `pending` is: the journal is
-   * released in queue order.
+   * fails). Its values count as queued until it is the batch written and that write returns:
+   * the journal is released up to the oldest value not stored (unstoredFrom).
    */
   private ahead: Ahead | null = null;
   private attempts = 0;
@@ -78,9 +108,8 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
   private waiters: (() => void)[] = [];
   private readonly journal: HistoryJournal;
-  /** Values ever queued, and ever taken out of the queue stored or given up: the journal's marks. */
+  /** Values ever queued: each value's place in the journal's order. */
   private queuedTotal = 0;
-  private storedTotal = 0;
   private readonly counts = {
     peerReplayed: 0,
     peerUnreadable: 0,
@@ -107,7 +136,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       | 'RETENTION_1H'
       | 'DATA_DIR'
       | 'GATEWAY_ID'
-    >,
+    > &
+      // Absent (the writer's own specs): every value is due at the next flush.
+      Partial<Pick<Config, 'HISTORY_HOLD_MS'>>,
     @Inject(HISTORY_STORE) private readonly store: HistoryStore,
   ) {
     // Gateways given a GATEWAY_ID may share one DATA_DIR (the compose file's volume): each keeps
@@ -182,7 +213,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   private queuedValues(): number {
-    return this.queue.ts.length + this.inFlight();
+    return this.waitingValues + this.inFlight();
   }
 
   /** Values taken out of the queue and not stored yet. */
@@ -205,30 +236,50 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   enqueue(deviceId: string, readings: readonly Reading[], durable = false): void {
     // Before the acknowledgement goes out (the caller returns to the broker after this).
     if (durable) this.journal.append(deviceId, readings);
-    const q = this.queue;
     const limit = 2 * this.config.HISTORY_QUEUE_MAX - this.inFlight();
+    let q = this.waiting.get(deviceId);
+    const before = this.waitingValues;
     for (let i = 0; i < readings.length; i++) {
       const { ts, values } = readings[i];
       for (const metric in values) {
-        if (q.ts.length >= limit) {
+        if (this.waitingValues >= limit) {
           this.counts.queueFull++;
           continue;
         }
-        q.deviceIds.push(deviceId);
+        if (!q) {
+          q = {
+            deviceId,
+            metrics: [],
+            ts: [],
+            values: [],
+            firstSeq: this.queuedTotal,
+            since: Date.now(),
+            readings: 0,
+          };
+          this.waiting.set(deviceId, q);
+        }
         q.metrics.push(metric);
         q.ts.push(ts);
         q.values.push(values[metric]);
+        this.waitingValues++;
         this.queuedTotal++;
       }
     }
-    if (q.ts.length >= AHEAD_AT && this.writing) this.sendAhead();
+    if (q) q.readings += readings.length;
+    // While a batch is being written, now and then: is a batch ahead due (the store is behind)?
+    this.sinceAheadTry += this.waitingValues - before;
+    if (this.writing && this.sinceAheadTry >= AHEAD_AT / 2) {
+      this.sinceAheadTry = 0;
+      this.sendAhead();
+    }
   }
 
   /** While a batch is being written and nothing failed: the next one to the store now. */
   private sendAhead(): void {
     if (this.ahead || this.attempts > 0 || this.stopped || this.closed || !this.pending) return;
     if (!this.store.writesInOrder) return;
-    const batch = this.take();
+    const batch = this.take(AHEAD_AT);
+    if (!batch) return;
     this.journal.rotate(this.queuedTotal);
     const outcome = this.store.write(batch);
     // Read when it becomes the batch in hand; a failure is handled there, not unhandled now.
@@ -251,8 +302,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
         this.ahead = null;
         this.pending = started.batch;
       } else {
-        if (this.queue.ts.length === 0) return Promise.resolve();
-        this.pending = this.take();
+        const batch = this.take();
+        if (!batch) return Promise.resolve();
+        this.pending = batch;
         // Whatever is journaled from now on is queued after this batch.
         this.journal.rotate(this.queuedTotal);
       }
@@ -260,32 +312,87 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.writing = this.writePending(started).finally(() => {
       this.writing = null;
       this.release();
-      // More than one batch queued: keep going without waiting for the next tick.
-      if (!this.stopped && !this.pending && (this.ahead || this.queue.ts.length > 0))
+      // More than one batch due: keep going without waiting for the next tick.
+      if (!this.stopped && !this.pending && (this.ahead || this.dueNow()))
         setImmediate(() => void this.flush());
     });
     // Not behind a batch whose outcome is still to be read (it may have failed): the next
     // enqueue sends one once it is known.
-    if (!started && this.queue.ts.length >= AHEAD_AT) this.sendAhead();
+    if (!started) this.sendAhead();
     return this.writing;
   }
 
-  private take(): WriteBatch {
-    const q = this.queue;
-    if (q.ts.length <= BATCH_MAX) {
-      this.queue = emptyBatch();
-      return q;
+  /**
+   * The values due, oldest device first, whole devices up to BATCH_MAX (one device may pass
+   * it); null when fewer than `atLeast` are due. Stopping, without a hold or with the queue half
+   * full, every device is due.
+   */
+  private take(atLeast = 1): Taken | null {
+    const holdMs = this.stopped ? 0 : (this.config.HISTORY_HOLD_MS ?? 0);
+    const pressed = this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2;
+    const now = Date.now();
+    const due: DeviceQueue[] = [];
+    let n = 0;
+    this.moreDue = false;
+    for (const q of this.waiting.values()) {
+      if (holdMs > 0 && !pressed && q.readings < HOLD_READINGS && now - q.since < holdMs) continue;
+      if (n > 0 && n + q.ts.length > BATCH_MAX) {
+        this.moreDue = true;
+        break;
+      }
+      due.push(q);
+      n += q.ts.length;
+      if (n >= BATCH_MAX) {
+        this.moreDue = true;
+        break;
+      }
     }
-    return {
-      deviceIds: q.deviceIds.splice(0, BATCH_MAX),
-      metrics: q.metrics.splice(0, BATCH_MAX),
-      ts: q.ts.splice(0, BATCH_MAX),
-      values: q.values.splice(0, BATCH_MAX),
-    };
+    if (n < atLeast) {
+      this.moreDue = n > 0;
+      return null;
+    }
+    const batch: Taken = { deviceIds: [], metrics: [], ts: [], values: [], firstSeq: Infinity };
+    for (const q of due) {
+      batch.firstSeq = Math.min(batch.firstSeq, q.firstSeq);
+      // One device over BATCH_MAX (the only one taken): its first BATCH_MAX values now, the rest
+      // stays first in line with its first value's place (the journal keeps it a little longer).
+      const count = Math.min(q.ts.length, BATCH_MAX);
+      for (let i = 0; i < count; i++) {
+        batch.deviceIds.push(q.deviceId);
+        batch.metrics.push(q.metrics[i]);
+        batch.ts.push(q.ts[i]);
+        batch.values.push(q.values[i]);
+      }
+      if (count === q.ts.length) this.waiting.delete(q.deviceId);
+      else {
+        q.metrics.splice(0, count);
+        q.ts.splice(0, count);
+        q.values.splice(0, count);
+      }
+      this.waitingValues -= count;
+    }
+    return batch;
+  }
+
+  /** Whether values are due without waiting for the next tick (held ones wait for it). */
+  private dueNow(): boolean {
+    if (this.moreDue) return true;
+    if (this.waitingValues === 0) return false;
+    return !this.config.HISTORY_HOLD_MS || this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2;
+  }
+
+  /** The lowest `queuedTotal` of a value not stored yet (waiting, ahead or being written). */
+  private unstoredFrom(): number {
+    const oldest = this.waiting.values().next();
+    return Math.min(
+      oldest.done ? this.queuedTotal : oldest.value.firstSeq,
+      this.pending?.firstSeq ?? Infinity,
+      this.ahead?.batch.firstSeq ?? Infinity,
+    );
   }
 
   private async writePending(ahead?: Ahead): Promise<void> {
-    const batch = this.pending as WriteBatch;
+    const batch = this.pending as Taken;
     // A batch ahead: timed from here, not from when it queued behind the one before.
     const started = performance.now();
     try {
@@ -296,7 +403,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       this.counts.duplicates += batch.ts.length - inserted;
       this.counts.lastFlushMs = Math.round(ms * 10) / 10;
       this.counts.maxFlushMs = Math.max(this.counts.maxFlushMs, this.counts.lastFlushMs);
-      this.done(batch);
+      this.done();
     } catch (error) {
       this.counts.failures++;
       this.failureLog.report(
@@ -305,7 +412,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       );
       if (++this.attempts >= MAX_ATTEMPTS) {
         this.counts.writeFailed += batch.ts.length;
-        this.done(batch);
+        this.done();
         return;
       }
       // The interval retries; back off so a store that is down is not hammered.
@@ -314,11 +421,10 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The batch is stored (or given up): the journal may drop what only it covered. */
-  private done(batch: WriteBatch): void {
+  private done(): void {
     this.pending = null;
     this.attempts = 0;
-    this.storedTotal += batch.ts.length;
-    this.journal.release(this.storedTotal);
+    this.journal.release(this.unstoredFrom());
   }
 
   private schedulePrune(delay: number): void {
@@ -352,7 +458,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     clearTimeout(this.pruneTimer);
     for (
       let guard = 0;
-      guard < 10_000 && (this.pending || this.ahead || this.queue.ts.length > 0);
+      guard < 10_000 && (this.pending || this.ahead || this.waitingValues > 0);
       guard++
     ) {
       await this.flush();
@@ -364,7 +470,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     // let through, finds the store closed: what it would write is not written (never an error).
     this.closed = true;
     // A store that failed keeps its journal: the next start writes it.
-    this.journal.close(!this.pending && !this.ahead && this.queue.ts.length === 0);
+    this.journal.close(!this.pending && !this.ahead && this.waitingValues === 0);
     await this.store.close();
   }
 

@@ -6,10 +6,13 @@ import { HistoryWriter } from './history-writer.service';
 /**
  * Several gateways sharing the ingest (sharesIngest): how long after a gateway received a reading
  * the shared store is taken to hold it. Each gateway stores what it ingested every
- * HISTORY_FLUSH_MS; twice that plus 2 s covers a write that takes a while.
+ * HISTORY_FLUSH_MS, a device's values held up to HISTORY_HOLD_MS; twice the flush plus 2 s
+ * covers a write that takes a while.
  */
-export function storeLagMs(config: Pick<Config, 'HISTORY_FLUSH_MS'>): number {
-  return 2 * config.HISTORY_FLUSH_MS + 2_000;
+export function storeLagMs(
+  config: Pick<Config, 'HISTORY_FLUSH_MS'> & Partial<Pick<Config, 'HISTORY_HOLD_MS'>>,
+): number {
+  return 2 * config.HISTORY_FLUSH_MS + (config.HISTORY_HOLD_MS ?? 0) + 2_000;
 }
 
 /** Lowest ts a series took in its current arrival epoch and in the one before. */
@@ -63,7 +66,14 @@ export class HistoryService {
     @Inject(CONFIG)
     config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'> &
       Partial<
-        Pick<Config, 'HISTORY_MAX_TOTAL_POINTS' | 'HISTORY_FLUSH_MS' | 'REDIS_URL' | 'MQTT_URL'>
+        Pick<
+          Config,
+          | 'HISTORY_MAX_TOTAL_POINTS'
+          | 'HISTORY_FLUSH_MS'
+          | 'HISTORY_HOLD_MS'
+          | 'REDIS_URL'
+          | 'MQTT_URL'
+        >
       >,
     /** The durable store's queue (absent in unit specs of the window alone). */
     @Optional() private readonly writer?: HistoryWriter,
@@ -72,7 +82,10 @@ export class HistoryService {
     this.maxPoints = config.HISTORY_MAX_POINTS;
     this.maxTotal = config.HISTORY_MAX_TOTAL_POINTS ?? 20_000_000;
     this.arrivals = sharesIngest(config) ? new WeakMap() : null;
-    this.epochMs = storeLagMs({ HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500 });
+    this.epochMs = storeLagMs({
+      HISTORY_FLUSH_MS: config.HISTORY_FLUSH_MS ?? 500,
+      HISTORY_HOLD_MS: config.HISTORY_HOLD_MS,
+    });
   }
 
   /** Whether all points together have reached HISTORY_MAX_TOTAL_POINTS. */
