@@ -62,7 +62,7 @@ interface DeviceQueue {
   values: number[];
   /** `queuedTotal` when its first value queued: no journal segment after it goes while it waits. */
   firstSeq: number;
-  /** When its first value queued (ms since epoch). */
+  /** When its first value queued (performance.now(): a clock set back holds nothing longer). */
   since: number;
   readings: number;
 }
@@ -253,7 +253,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
             ts: [],
             values: [],
             firstSeq: this.queuedTotal,
-            since: Date.now(),
+            since: performance.now(),
             readings: 0,
           };
           this.waiting.set(deviceId, q);
@@ -330,7 +330,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   private take(atLeast = 1): Taken | null {
     const holdMs = this.stopped ? 0 : (this.config.HISTORY_HOLD_MS ?? 0);
     const pressed = this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2;
-    const now = Date.now();
+    const now = performance.now();
     const due: DeviceQueue[] = [];
     let n = 0;
     this.moreDue = false;
