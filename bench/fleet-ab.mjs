@@ -3,7 +3,10 @@
 // interleaved (A B, B A, A B, …): on this shared 2-core machine only a comparison inside one run
 // means anything (bench/README.md). Same harness and definitions as bench:fleet.
 //
-//   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] DIR_A DIR_B [DIR_C…]
+//   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100] DIR_A DIR_B [DIR_C…]
+//
+// --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
+// Network.emulateNetworkConditions), a screen far from its gateway.
 //
 // Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
 // simulator serve all of them from one directory (hash-named chunks side by side; index.html is
@@ -41,9 +44,10 @@ const { values: opt } = parseFlags(
     '--devices': { key: 'devices', type: 'number', min: 1, max: 20_000, integer: true },
     '--runs': { key: 'runs', type: 'number', min: 1, max: 15, integer: true },
     '--scroll': { key: 'scroll', type: 'number', min: 0, max: 120 },
+    '--latency': { key: 'latency', type: 'number', min: 0, max: 2000 },
   },
-  { devices: 1000, runs: 3, scroll: 0 },
-  { fail, help: () => printHeaderUsage(entry, 16) },
+  { devices: 1000, runs: 3, scroll: 0, latency: 0 },
+  { fail, help: () => printHeaderUsage(entry, 19) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -58,6 +62,14 @@ async function pageRun(fleet, chromePid) {
     label: 'fleet-ab',
   });
   try {
+    // A screen far from its gateway: Chromium adds the round trip to every HTTP request.
+    if (opt.latency > 0)
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: opt.latency,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
     await page.goto(`${fleet.backend.httpUrl}/`, { waitUntil: 'commit' });
     const ttl = await timeToLive(page, 15_000);
     const row = {
