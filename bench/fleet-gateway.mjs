@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
-import { root } from './lib/procs.mjs';
+import { root, statCpuS } from './lib/procs.mjs';
 import { sleep } from './lib/util.mjs';
 import { writeComparison } from './fleet/compare.mjs';
 import { spread } from './fleet/report.mjs';
@@ -63,15 +63,12 @@ if (files.length === 1) {
 const names = Object.keys(variants);
 guardRun((names.length * opt.runs * (opt.seconds + 180) + 60) * 1000, 'fleet-gateway');
 
-const TICK_MS = 10; // USER_HZ
 /** CPU ms of each thread of `pid`, by thread id. */
 function threadCpu(pid) {
   const out = new Map();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(f[11]) + Number(f[12])) * TICK_MS);
+      out.set(tid, statCpuS(`/proc/${pid}/task/${tid}/stat`) * 1000);
     } catch {
       // the thread ended meanwhile
     }

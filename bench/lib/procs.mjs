@@ -93,12 +93,17 @@ export async function stopChild(child) {
 
 const CLK_TCK = 100; // Linux USER_HZ; getconf CLK_TCK is 100 on every x86_64 distribution we run
 
+/** CPU seconds (user+system) in a /proc stat file, a process's or a thread's (`/proc/P/task/T/stat`). */
+export function statCpuS(file) {
+  const stat = fs.readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
 /** CPU seconds (user+system) and RSS bytes of a process, read from /proc. */
 export function procStats(pid) {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const cpu = statCpuS(`/proc/${pid}/stat`);
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
     return { cpu, rss };

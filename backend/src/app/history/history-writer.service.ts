@@ -12,8 +12,9 @@ import { HISTORY_STORE, HistoryStore, RetentionCutoffs, WriteBatch } from './his
  * onto its device's columns; a timer writes what is due in one transaction per flush (at most
  * BATCH_MAX values), and a slower one deletes what retention has passed, a bounded amount per
  * pass. A device's values are due once its first has waited HISTORY_HOLD_MS, it has
- * HOLD_READINGS readings waiting, or the queue is half full (decision 0044). Readings of QoS 1 messages are journaled first (history-journal.ts), so what a device
- * was acknowledged for survives a kill before the flush. Owns the write queue, its limit policy
+ * HOLD_READINGS readings waiting, or the queue is half full (decision 0044). Readings of QoS 1
+ * messages are journaled first (history-journal.ts), so what a device was acknowledged for
+ * survives a kill before the flush. Owns the write queue, its limit policy
  * and the store's counters and lifecycle (open and journal recovery at init, final flush and close
  * at shutdown, after the ingest has stopped); must not decide what a query reads
  * (history-reader.service.ts does).
@@ -328,14 +329,13 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
    * full, every device is due.
    */
   private take(atLeast = 1): Taken | null {
-    const holdMs = this.stopped ? 0 : (this.config.HISTORY_HOLD_MS ?? 0);
-    const pressed = this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2;
+    const holdMs = this.holdMs();
     const now = performance.now();
     const due: DeviceQueue[] = [];
     let n = 0;
     this.moreDue = false;
     for (const q of this.waiting.values()) {
-      if (holdMs > 0 && !pressed && q.readings < HOLD_READINGS && now - q.since < holdMs) continue;
+      if (holdMs > 0 && q.readings < HOLD_READINGS && now - q.since < holdMs) continue;
       if (n > 0 && n + q.ts.length > BATCH_MAX) {
         this.moreDue = true;
         break;
@@ -351,9 +351,15 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
       this.moreDue = n > 0;
       return null;
     }
-    const batch: Taken = { deviceIds: [], metrics: [], ts: [], values: [], firstSeq: Infinity };
+    // Taken in the map's order, which is their first values' order.
+    const batch: Taken = {
+      deviceIds: [],
+      metrics: [],
+      ts: [],
+      values: [],
+      firstSeq: due[0].firstSeq,
+    };
     for (const q of due) {
-      batch.firstSeq = Math.min(batch.firstSeq, q.firstSeq);
       // One device over BATCH_MAX (the only one taken): its first BATCH_MAX values now, the rest
       // stays first in line with its first value's place (the journal keeps it a little longer).
       const count = Math.min(q.ts.length, BATCH_MAX);
@@ -374,11 +380,15 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     return batch;
   }
 
+  /** How long a device's values may wait now: 0 when stopping, without a hold, or half full. */
+  private holdMs(): number {
+    if (this.stopped || this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2) return 0;
+    return this.config.HISTORY_HOLD_MS ?? 0;
+  }
+
   /** Whether values are due without waiting for the next tick (held ones wait for it). */
   private dueNow(): boolean {
-    if (this.moreDue) return true;
-    if (this.waitingValues === 0) return false;
-    return !this.config.HISTORY_HOLD_MS || this.waitingValues >= this.config.HISTORY_QUEUE_MAX / 2;
+    return this.moreDue || (this.waitingValues > 0 && this.holdMs() === 0);
   }
 
   /** The lowest `queuedTotal` of a value not stored yet (waiting, ahead or being written). */
