@@ -1,6 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse, usePulse } from './support/pulse';
@@ -106,10 +109,13 @@ describe('HTTP API', () => {
   });
 });
 
-// Real: the built gateway serving a dashboard build (a stand-in with Angular's file names).
+// Real: the built gateway serving a dashboard build (a stand-in with Angular's file names),
+// precompressed by the dashboard build's own script.
 describe('the dashboard files', () => {
   let dir: string;
   let pulse: PulseHandle;
+  // Big enough to be worth compressing (the script skips files under 1 KiB).
+  const mainJs = Array.from({ length: 200 }, (_, i) => `console.log('tile ${i}');`).join('\n');
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-dashboard-'));
@@ -117,9 +123,13 @@ describe('the dashboard files', () => {
       join(dir, 'index.html'),
       '<!doctype html><script src="main-4RSYYATY.js"></script>',
     );
-    writeFileSync(join(dir, 'main-4RSYYATY.js'), 'console.log(1);');
+    writeFileSync(join(dir, 'main-4RSYYATY.js'), mainJs);
     writeFileSync(join(dir, 'styles-NXAYIHH5.css'), 'body{}');
     writeFileSync(join(dir, 'favicon.ico'), 'icon');
+    execFileSync(process.execPath, [
+      join(__dirname, '../../dashboard/scripts/precompress.mjs'),
+      dir,
+    ]);
     pulse = await startTestPulse({}, { DASHBOARD_DIR: dir });
   });
   afterAll(async () => {
@@ -133,11 +143,70 @@ describe('the dashboard files', () => {
     return response.headers.get('cache-control');
   };
 
+  /** The response as a browser's network stack gets it: raw bytes and headers, nothing decoded. */
+  const raw = (path: string, acceptEncoding?: string) =>
+    new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((done, fail) => {
+      const url = new URL(path, pulse.httpUrl);
+      const headers = acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding };
+      request(url, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          done({
+            status: res.statusCode ?? 0,
+            headers: res.headers as Record<string, string>,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      })
+        .on('error', fail)
+        .end();
+    });
+
   it('lets a browser keep the hashed files for good and revalidate the rest', async () => {
     expect(await cacheOf('/main-4RSYYATY.js')).toBe('public, max-age=31536000, immutable');
     expect(await cacheOf('/styles-NXAYIHH5.css')).toBe('public, max-age=31536000, immutable');
     expect(await cacheOf('/')).toBe('public, max-age=0');
     expect(await cacheOf('/favicon.ico')).toBe('public, max-age=0');
     expect(await cacheOf('/devices/some-device', 'text/html')).toBe('no-cache'); // a deep link
+  });
+
+  it('sends a file Brotli- or gzip-compressed to a browser that accepts it, as is to one that does not', async () => {
+    expect(existsSync(join(dir, 'main-4RSYYATY.js.br'))).toBe(true);
+    const br = await raw('/main-4RSYYATY.js', 'gzip, deflate, br, zstd'); // Chromium's header
+    expect(br.status).toBe(200);
+    expect(br.headers).toMatchObject({
+      'content-encoding': 'br',
+      'content-type': expect.stringMatching(/^text\/javascript; charset=utf-8$/i),
+      'cache-control': 'public, max-age=31536000, immutable',
+      vary: expect.stringContaining('Accept-Encoding'),
+    });
+    expect(br.body.length).toBeLessThan(mainJs.length / 4);
+    expect(brotliDecompressSync(br.body).toString()).toBe(mainJs);
+
+    const gz = await raw('/main-4RSYYATY.js', 'gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString()).toBe(mainJs);
+
+    for (const plain of [
+      await raw('/main-4RSYYATY.js'),
+      await raw('/main-4RSYYATY.js', 'identity'),
+    ]) {
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.body.toString()).toBe(mainJs);
+    }
+    // Each form has its own validator, so a cache never answers one with the other.
+    expect(br.headers.etag).not.toBe(gz.headers.etag);
+  });
+
+  it('sends small files as they are, and never serves a sibling by its own name as the file', async () => {
+    const css = await raw('/styles-NXAYIHH5.css', 'br, gzip');
+    expect(css.headers['content-encoding']).toBeUndefined();
+    expect(css.body.toString()).toBe('body{}');
+    expect(existsSync(join(dir, 'styles-NXAYIHH5.css.br'))).toBe(false);
+    // The sibling itself is only bytes (the browser asked for it by name; it is not decoded).
+    const sibling = await raw('/main-4RSYYATY.js.br', 'br');
+    expect(sibling.headers['content-encoding']).toBeUndefined();
+    expect(sibling.body.equals(readFileSync(join(dir, 'main-4RSYYATY.js.br')))).toBe(true);
   });
 });

@@ -50,7 +50,14 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
   });
 
   it('shows every simulated device on the fleet overview', async () => {
-    const page = await open('/');
+    // How each script crossed the wire (decision 0045: the build's Brotli siblings).
+    const encodings = new Map<string, string>();
+    const page = await open('/', async (p) => {
+      p.on('response', (r) => {
+        if (r.url().endsWith('.js'))
+          void r.allHeaders().then((h) => encodings.set(r.url(), h['content-encoding'] ?? 'none'));
+      });
+    });
     await waitConnected(page);
     await waitFor(
       async () => (await page.locator('.tile[data-device-id]').count()) >= SIMULATED.length,
@@ -70,6 +77,12 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
     );
     await sleep(2000); // let the sparklines collect a few seconds
     await shot(page, 'overview.png');
+    // The page ran from Brotli-compressed code: its entry point and most of its chunks.
+    const forms = [...encodings];
+    expect(forms.filter(([url]) => /\/main-[A-Z0-9]{8}\.js$/.test(url)).map(([, e]) => e)).toEqual([
+      'br',
+    ]);
+    expect(forms.filter(([, e]) => e === 'br').length).toBeGreaterThan(forms.length / 2);
   });
 
   it('opens a device with one live chart per metric that gains points over time', async () => {
