@@ -3,10 +3,17 @@
 // interleaved (A B, B A, A B, …): on this shared 2-core machine only a comparison inside one run
 // means anything (bench/README.md). Same harness and definitions as bench:fleet.
 //
-//   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100] DIR_A DIR_B [DIR_C…]
+//   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
+//                           [--throughput 8000] [--first-uncompressed] DIR_A DIR_B [DIR_C…]
 //
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
-// Network.emulateNetworkConditions), a screen far from its gateway.
+// Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
+// its downloads and uploads at K kbit/s (a wall screen on Wi-Fi, a phone).
+// --first-uncompressed: build A's pages ask for no content encoding (`Accept-Encoding: identity`
+// through CDP Network.setExtraHTTPHeaders), so the gateway sends every file as it is, as
+// it did before the dashboard was precompressed (decision 0045); give the same build as A and B
+// to weigh the compression alone. Each page's HTTP bytes on the wire until its first live tile
+// are reported (`httpKB`).
 //
 // Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
 // simulator serve all of them from one directory (hash-named chunks side by side; index.html is
@@ -35,9 +42,14 @@ const fail = (msg) => {
   console.error(`fleet-ab: ${msg}`);
   process.exit(2);
 };
+// The directories: every argument that is neither a flag nor a flag's value.
+const SWITCHES = new Set(['--first-uncompressed', '-h', '--help']);
 const dirs = process.argv
   .slice(2)
-  .filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
+  .filter(
+    (a, i, all) =>
+      !a.startsWith('-') && !(all[i - 1]?.startsWith('--') && !SWITCHES.has(all[i - 1])),
+  );
 const { values: opt } = parseFlags(
   process.argv.slice(2).filter((a) => !dirs.includes(a)),
   {
@@ -45,9 +57,11 @@ const { values: opt } = parseFlags(
     '--runs': { key: 'runs', type: 'number', min: 1, max: 15, integer: true },
     '--scroll': { key: 'scroll', type: 'number', min: 0, max: 120 },
     '--latency': { key: 'latency', type: 'number', min: 0, max: 2000 },
+    '--throughput': { key: 'throughput', type: 'number', min: 0, max: 10_000_000 },
+    '--first-uncompressed': { key: 'firstUncompressed', type: 'flag' },
   },
-  { devices: 1000, runs: 3, scroll: 0, latency: 0 },
-  { fail, help: () => printHeaderUsage(entry, 19) },
+  { devices: 1000, runs: 3, scroll: 0, latency: 0, throughput: 0, firstUncompressed: false },
+  { fail, help: () => printHeaderUsage(entry, 26) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -55,27 +69,35 @@ const labels = dirs.map((d, i) => `${String.fromCharCode(65 + i)}:${path.basenam
 guardRun((300 + opt.runs * dirs.length * (40 + opt.scroll)) * 1000, 'fleet-ab');
 let browser = null;
 
-/** One page of build `label`: time to live, then (with --scroll) the scrolling window. */
-async function pageRun(fleet, chromePid) {
+/** One page of build `index`: time to live, then (with --scroll) the scrolling window. */
+async function pageRun(fleet, chromePid, index) {
   const { context, page, cdp } = await newPage(browser, {
     initScripts: [{ script: fleetBenchInit, arg: { probeId: PROBE_ID } }],
     label: 'fleet-ab',
   });
   try {
-    // A screen far from its gateway: Chromium adds the round trip to every HTTP request.
-    if (opt.latency > 0)
+    // HTTP bytes as they crossed the wire (compressed or not), the page's requests only.
+    let httpBytes = 0;
+    await cdp.send('Network.enable');
+    cdp.on('Network.loadingFinished', (e) => (httpBytes += e.encodedDataLength));
+    if (opt.firstUncompressed && index === 0)
+      await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
+    // A screen far from its gateway: Chromium adds the round trip to every HTTP request, and
+    // with --throughput caps the link (bytes per second).
+    if (opt.latency > 0 || opt.throughput > 0)
       await cdp.send('Network.emulateNetworkConditions', {
         offline: false,
         latency: opt.latency,
-        downloadThroughput: -1,
-        uploadThroughput: -1,
+        downloadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
+        uploadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
       });
     await page.goto(`${fleet.backend.httpUrl}/`, { waitUntil: 'commit' });
-    const ttl = await timeToLive(page, 15_000);
+    const ttl = await timeToLive(page, 30_000);
     const row = {
       firstValueMs: ttl.firstValueMs,
       firstLiveMs: ttl.firstLiveMs,
       visibleLiveMs: ttl.visibleLiveMs,
+      httpKB: Math.round(httpBytes / 1024),
     };
     if (opt.scroll > 0) {
       await page.evaluate(() => window.__fleetBench.stop());
@@ -132,7 +154,7 @@ async function main() {
       if (run % 2) order.reverse();
       for (const i of order) {
         fs.copyFileSync(path.join(served, `index-${i}.html`), path.join(served, 'index.html'));
-        const row = { ...(await pageRun(fleet, session.chromePid)), load1: os.loadavg()[0] };
+        const row = { ...(await pageRun(fleet, session.chromePid, i)), load1: os.loadavg()[0] };
         loads.push(row.load1);
         results[labels[i]].push(row);
         console.log(labels[i], JSON.stringify(row));
