@@ -142,6 +142,9 @@ async function main() {
     fs.cpSync(d, served, { recursive: true });
     fs.copyFileSync(path.join(d, 'index.html'), path.join(served, `index-${i}.html`));
   });
+  // index.html is swapped before each page: a compressed sibling would be one build's for all.
+  for (const ext of ['.br', '.gz'])
+    fs.rmSync(path.join(served, `index.html${ext}`), { force: true });
   const session = await openBrowser();
   browser = session.browser;
   const fleet = await startFleet({ devices: opt.devices, dashboardDir: served, boundS: 3600 });

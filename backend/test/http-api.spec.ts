@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative as relativeTo } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
 import { PulseHandle } from '../src/app/pulse';
@@ -144,11 +144,17 @@ describe('the dashboard files', () => {
   };
 
   /** The response as a browser's network stack gets it: raw bytes and headers, nothing decoded. */
-  const raw = (path: string, acceptEncoding?: string) =>
+  const rawFrom = (
+    base: string,
+    path: string,
+    acceptEncoding?: string,
+    accept = '*/*',
+    method = 'GET',
+  ) =>
     new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((done, fail) => {
-      const url = new URL(path, pulse.httpUrl);
-      const headers = acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding };
-      request(url, { headers }, (res) => {
+      const headers: Record<string, string> = { accept };
+      if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
+      request(new URL(path, base), { method, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
@@ -162,6 +168,8 @@ describe('the dashboard files', () => {
         .on('error', fail)
         .end();
     });
+  const raw = (path: string, acceptEncoding?: string) =>
+    rawFrom(pulse.httpUrl, path, acceptEncoding);
 
   it('lets a browser keep the hashed files for good and revalidate the rest', async () => {
     expect(await cacheOf('/main-4RSYYATY.js')).toBe('public, max-age=31536000, immutable');
@@ -197,6 +205,56 @@ describe('the dashboard files', () => {
     }
     // Each form has its own validator, so a cache never answers one with the other.
     expect(br.headers.etag).not.toBe(gz.headers.etag);
+  });
+
+  it('sends a file as it is when its sibling is gone since the gateway started (a rebuild under it)', async () => {
+    writeFileSync(join(dir, 'chunk-ABCDEFGH.js'), mainJs);
+    execFileSync(process.execPath, [
+      join(__dirname, '../../dashboard/scripts/precompress.mjs'),
+      dir,
+    ]);
+    const late = await startTestPulse({}, { DASHBOARD_DIR: dir });
+    try {
+      rmSync(join(dir, 'chunk-ABCDEFGH.js.br'));
+      rmSync(join(dir, 'chunk-ABCDEFGH.js.gz'));
+      const got = await rawFrom(late.httpUrl, '/chunk-ABCDEFGH.js', 'br, gzip', '*/*');
+      expect(got.status).toBe(200);
+      expect(got.headers['content-encoding']).toBeUndefined();
+      expect(got.headers['content-type']).toMatch(/^text\/javascript; charset=utf-8$/i);
+      expect(got.body.toString()).toBe(mainJs);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('leaves malformed and API paths to the SPA and to Nest, unlabelled', async () => {
+    const api = await rawFrom(pulse.httpUrl, '/api/devices/%E0%A4%A', 'br', 'application/json');
+    expect(api.status).toBe(400);
+    expect(api.headers['content-type']).toMatch(/^application\/json/);
+    expect(api.headers['content-encoding']).toBeUndefined();
+    const page = await rawFrom(pulse.httpUrl, '/%', 'br', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-encoding']).toBeUndefined();
+    expect(page.body.toString()).toContain('main-4RSYYATY.js');
+    const post = await rawFrom(pulse.httpUrl, '/main-4RSYYATY.js', 'br', '*/*', 'POST');
+    expect(post.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('serves a DASHBOARD_DIR given relative to the working directory, deep links too', async () => {
+    const relative = await startTestPulse(
+      {},
+      { DASHBOARD_DIR: `${relativeTo(process.cwd(), dir)}/` },
+    );
+    try {
+      const link = await rawFrom(relative.httpUrl, '/devices/some-device', 'br', 'text/html');
+      expect(link.status).toBe(200);
+      expect(link.body.toString()).toContain('main-4RSYYATY.js');
+      const js = await rawFrom(relative.httpUrl, '/main-4RSYYATY.js', 'br', '*/*');
+      expect(js.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(js.body).toString()).toBe(mainJs);
+    } finally {
+      await relative.close();
+    }
   });
 
   it('sends small files as they are, and never serves a sibling by its own name as the file', async () => {

@@ -6,7 +6,15 @@
 // (docs/decisions/0045-precompressed-dashboard.md).
 //
 //   node dashboard/scripts/precompress.mjs dist/dashboard/browser
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { extname, join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
@@ -22,8 +30,13 @@ if (!dir || !statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
 let files = 0;
 let before = 0;
 let after = 0;
-for (const name of readdirSync(dir, { recursive: true })) {
-  const file = join(dir, String(name));
+const names = readdirSync(dir, { recursive: true }).map(String);
+// A sibling whose file is gone would still be served for it.
+for (const name of names)
+  if (/\.(br|gz)$/.test(name) && !existsSync(join(dir, name.slice(0, -3))))
+    rmSync(join(dir, name), { force: true });
+for (const name of names) {
+  const file = join(dir, name);
   if (!TEXT.has(extname(file)) || !statSync(file).isFile()) continue;
   const body = readFileSync(file);
   const variants = [
@@ -41,9 +54,13 @@ for (const name of readdirSync(dir, { recursive: true })) {
   ];
   for (const [ext, packed] of variants) {
     // A stale sibling from an earlier build must not outlive a file that no longer gains.
-    if (body.length < MIN_BYTES || packed.length >= body.length)
+    if (body.length < MIN_BYTES || packed.length >= body.length) {
       rmSync(file + ext, { force: true });
-    else writeFileSync(file + ext, packed);
+    } else {
+      // Whole or not at all, for a gateway serving the directory meanwhile.
+      writeFileSync(`${file}${ext}.tmp`, packed);
+      renameSync(`${file}${ext}.tmp`, file + ext);
+    }
   }
   if (body.length >= MIN_BYTES) {
     files++;

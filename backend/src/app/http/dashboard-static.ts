@@ -4,6 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import expressStaticGzip from 'express-static-gzip';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import serveStatic, { type ServeStaticOptions } from 'serve-static';
 
 const NOT_BUILT = (dir: string) =>
   `Pulse backend is running, but the dashboard is not built (looked in ${dir}).\n` +
@@ -19,13 +20,18 @@ const NOT_BUILT = (dir: string) =>
 const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css)(\.br|\.gz)?$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** Paths the dashboard never answers: the API (JSON errors from Nest) and Socket.IO. */
+const notDashboard = (path: string) =>
+  path === '/api' || path.startsWith('/api/') || path.startsWith('/socket.io');
+
 /**
  * Serve the built dashboard at `/` with an SPA fallback: any other GET that
  * asks for HTML gets index.html, so deep links work. Hashed files are cached for good
  * ({@link HASHED_ASSET}), everything else revalidated. A file with a precompressed sibling
  * (`.br`, `.gz`: the dashboard's build writes them, dashboard/scripts/precompress.mjs) is sent
  * compressed to a browser that accepts it, Brotli first, with `Vary: Accept-Encoding`; the
- * siblings are found once, when the gateway starts (decision 0045). `/api` and `/socket.io`
+ * siblings are found once, when the gateway starts (decision 0045), and a sibling gone since
+ * (a rebuild under a running gateway) means the file is sent as it is. `/api` and `/socket.io`
  * are never touched (unknown API routes stay JSON 404s from Nest).
  * Must be mounted before `app.init()` so it runs ahead of Nest's router.
  */
@@ -34,37 +40,53 @@ export function mountDashboard(
   dir: string,
   logger = new Logger('Dashboard'),
 ): void {
-  const index = join(dir, 'index.html');
+  // Resolved once: the library keys its siblings by the path after the root (a trailing slash
+  // would shift it), and sendFile needs an absolute path.
+  const root = resolve(dir);
+  const index = join(root, 'index.html');
   const built = existsSync(index);
   if (built) {
     // index.html and unhashed files (favicon) are revalidated on every load (maxAge 0, ETag);
-    // hashed ones are cached for good (a new build names them anew). The root is resolved: the
-    // library keys its siblings by the path after `dir`, which a trailing slash would shift.
-    app.use(
-      expressStaticGzip(resolve(dir), {
-        enableBrotli: true,
-        orderPreference: ['br', 'gzip'],
-        index: 'index.html',
-        serveStatic: {
-          maxAge: 0,
-          setHeaders: (res, path) => {
-            if (HASHED_ASSET.test(path)) res.setHeader('Cache-Control', IMMUTABLE);
-          },
-        },
-      }),
-    );
-    logger.log(`serving dashboard from ${dir}`);
+    // hashed ones are cached for good (a new build names them anew).
+    const files: ServeStaticOptions = {
+      maxAge: 0,
+      setHeaders: (res, path) => {
+        if (HASHED_ASSET.test(path)) res.setHeader('Cache-Control', IMMUTABLE);
+      },
+    };
+    const compressed = expressStaticGzip(root, {
+      enableBrotli: true,
+      orderPreference: ['br', 'gzip'],
+      index: 'index.html',
+      serveStatic: files,
+    });
+    const plain = serveStatic(root, { ...files, index: 'index.html' });
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || notDashboard(req.path)) return next();
+      // Built names are plain ASCII: an escaped path (or a malformed one, which the library
+      // would answer 400 itself) is only looked up as it is, or falls to the SPA below.
+      if (req.path.includes('%')) return plain(req, res, next);
+      compressed(req, res, (err?: unknown) => {
+        if (err) return next(err);
+        // No such file, or its sibling is gone: the library has already labelled the answer
+        // (encoding, type) for the sibling it expected, so unlabel it and look up the file.
+        res.removeHeader('Content-Encoding');
+        res.removeHeader('Content-Type');
+        res.removeHeader('Vary');
+        plain(req, res, next);
+      });
+    });
+    logger.log(`serving dashboard from ${root}`);
   } else {
     logger.warn(
-      `dashboard not found at ${dir}: serving a placeholder page (build it with \`npx nx build dashboard\`)`,
+      `dashboard not found at ${root}: serving a placeholder page (build it with \`npx nx build dashboard\`)`,
     );
   }
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (req.path === '/api' || req.path.startsWith('/api/') || req.path.startsWith('/socket.io'))
-      return next();
+    if (notDashboard(req.path)) return next();
     if (!req.accepts('html')) return next();
     if (built) return res.sendFile(index, { headers: { 'Cache-Control': 'no-cache' } });
-    res.status(200).type('text/plain').send(NOT_BUILT(dir));
+    res.status(200).type('text/plain').send(NOT_BUILT(root));
   });
 }
