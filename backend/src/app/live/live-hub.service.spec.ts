@@ -19,6 +19,10 @@ import {
   LiveEvents,
   LiveHubService,
   ROOM_BUFFER_LIMIT,
+  BUSY_RATE,
+  CALM_RATE,
+  MAX_RATE_GAP_MS,
+  minGapFor,
 } from './live-hub.service';
 import { FanOutMeter } from './fan-out-meter';
 import { ReadingsFanOut, RelayedHandler } from './readings-fan-out';
@@ -237,6 +241,68 @@ describe('LiveHubService', () => {
       );
       expect(gapFactorFor(HIGH_BUSY)).toBe(FLUSH_GAP_FACTOR);
       expect(gapFactorFor(1)).toBe(FLUSH_GAP_FACTOR);
+    });
+  });
+
+  describe('the rate floor', () => {
+    let hub: LiveHubService;
+    /** Timer time of each flush of `hub` (its sends to the device room). */
+    let flushedAt: number[];
+
+    beforeEach(() => {
+      // FLUSH_MS above MAX_RATE_GAP_MS, so the floor is what spaces the flushes; cheap flushes
+      // (0.1 ms) that the duty cycle alone would repeat every ~1 ms.
+      hub = new LiveHubService({ FLUSH_MS: 100 }, sink, sink, {
+        now: () => Date.now() + spentMs,
+        cpu: () => spentMs,
+      });
+      sink.rooms.add(deviceRoom('d1'));
+      sink.costPerEmit = 0.1;
+      flushedAt = [];
+      const send = sink.send.bind(sink);
+      sink.send = (room, except, batch) => {
+        flushedAt.push(Date.now());
+        send(room, except, batch);
+      };
+    });
+
+    afterEach(() => hub.close());
+
+    /** `perSecond` readings a second for `ms`, one per interval; their ts are 0, 1, 2, … */
+    const feed = (perSecond: number, ms: number) => {
+      const every = 1000 / perSecond;
+      for (let i = 0; i * every < ms; i++) {
+        hub.publishReadings('d1', undefined, [reading('d1', i)]);
+        jest.advanceTimersByTime(every);
+      }
+      jest.advanceTimersByTime(200);
+    };
+    const delivered = () => sink.emitted.flatMap((e) => e.batch.map((r) => r.ts));
+
+    it('spaces flushes MAX_RATE_GAP_MS apart at BUSY_RATE, every reading once and in order', () => {
+      feed(BUSY_RATE, 2000);
+      expect(delivered()).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      // Past the first window (the rate is measured over BUSY_WINDOW_MS): 20 frames a second.
+      const gaps = flushedAt
+        .filter((t) => t >= flushedAt[0] + 2 * BUSY_WINDOW_MS)
+        .map((t, i, all) => (i === 0 ? Infinity : t - all[i - 1]));
+      expect(gaps.length).toBeGreaterThan(10);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(MAX_RATE_GAP_MS - 1);
+      expect(flushedAt.length).toBeLessThan(2000 / MAX_RATE_GAP_MS + 2 * BUSY_WINDOW_MS);
+    });
+
+    it('leaves readings at CALM_RATE or slower to the duty cycle: each goes out on the next turn', () => {
+      feed(CALM_RATE / 2, 2000);
+      expect(delivered()).toHaveLength(200);
+      expect(flushedAt).toHaveLength(200); // a flush per reading
+    });
+
+    it('rises linearly from 0 at CALM_RATE to MAX_RATE_GAP_MS at BUSY_RATE', () => {
+      expect(minGapFor(0)).toBe(0);
+      expect(minGapFor(CALM_RATE)).toBe(0);
+      expect(minGapFor((CALM_RATE + BUSY_RATE) / 2)).toBeCloseTo(MAX_RATE_GAP_MS / 2);
+      expect(minGapFor(BUSY_RATE)).toBe(MAX_RATE_GAP_MS);
+      expect(minGapFor(50 * BUSY_RATE)).toBe(MAX_RATE_GAP_MS);
     });
   });
 

@@ -66,6 +66,26 @@ export const LOW_BUSY = 0.3;
 export const HIGH_BUSY = 0.6;
 export const BUSY_WINDOW_MS = 250;
 
+/**
+ * The rate floor: while readings for watched rooms come faster than CALM_RATE a second (over the
+ * last BUSY_WINDOW_MS), flushes are at least `minGapFor(rate)` apart, start to start: 0 up to
+ * CALM_RATE, rising linearly to MAX_RATE_GAP_MS at BUSY_RATE and above (and never beyond
+ * FLUSH_MS). Each flush writes one frame to every member socket whatever it carries, so the
+ * CPU of a fan-out is the flush rate × the audience: at 1,000 readings/s to 100 screens the duty
+ * cycle alone flushed ~360 times a second, three readings a frame, 36,000 socket writes a
+ * second for what 20 frames a second carry as well (decision 0046). A reading that finds the
+ * hub idle is not held by it (the idle rule), so sparse readings still go out at once.
+ */
+export const CALM_RATE = 200;
+export const BUSY_RATE = 1000;
+export const MAX_RATE_GAP_MS = 50;
+
+/** The rate floor's gap (ms, start to start) for readings coming at `rate` a second. */
+export function minGapFor(rate: number): number {
+  const t = Math.min(1, Math.max(0, (rate - CALM_RATE) / (BUSY_RATE - CALM_RATE)));
+  return t * MAX_RATE_GAP_MS;
+}
+
 /** The duty-cycle factor for an event loop `busy` (0..1) over the last window. */
 export function gapFactorFor(busy: number): number {
   const t = Math.min(1, Math.max(0, (busy - LOW_BUSY) / (HIGH_BUSY - LOW_BUSY)));
@@ -126,6 +146,9 @@ const EXCEPT_FLEET: readonly string[] = [FLEET_ROOM];
  * I/O batch; a heavy one (1,000 sockets per flush) converges to one flush per
  * FLUSH_MS with everything that arrived in between in one batch per room.
  * Flushing costs at most ~1/(1 + FLUSH_GAP_FACTOR) of the loop either way.
+ * Readings that keep coming faster than CALM_RATE also space the flushes by
+ * the rate floor (`minGapFor`: up to MAX_RATE_GAP_MS, 20 frames a second per
+ * socket at BUSY_RATE), whatever the loop has room for.
  *
  * Only rooms with members are buffered, so readings nobody watches cost nothing (but the fleet
  * summary, which every reading, device and alert event updates: see SummaryPush).
@@ -153,6 +176,12 @@ export class LiveHubService implements LivePublisher {
   private busy = 1;
   private busySince = -Infinity;
   private activeSince = 0;
+  /** Readings queued for watched rooms (each once, whatever its rooms), and the rate floor's window. */
+  private arrivals = 0;
+  private arrivalsSince = 0;
+  private rateSince = -Infinity;
+  /** Readings a second for watched rooms over the last full BUSY_WINDOW_MS (0 until measured). */
+  private rate = 0;
   private flushes = 0;
 
   /**
@@ -200,6 +229,7 @@ export class LiveHubService implements LivePublisher {
   private relay(room: string, except: readonly string[], readings: readonly Reading[]): void {
     if (this.closed || readings.length === 0) return;
     this.enqueue(this.relayed, room, except, readings);
+    this.arrivals += readings.length;
     this.flushOrSchedule();
   }
 
@@ -247,7 +277,10 @@ export class LiveHubService implements LivePublisher {
       );
       queued = true;
     }
-    if (queued) this.flushOrSchedule();
+    if (queued) {
+      this.arrivals += readings.length;
+      this.flushOrSchedule();
+    }
   }
 
   /** After an enqueue: at once when a room buffer filled up, else on the tick. */
@@ -401,6 +434,20 @@ export class LiveHubService implements LivePublisher {
     this.activeSince = active;
   }
 
+  /** The arrival rate over the window that ended last (sampled as flushes end, like sampleBusy). */
+  private sampleRate(now: number): void {
+    if (this.rateSince === -Infinity) {
+      this.rateSince = now;
+      this.arrivalsSince = this.arrivals;
+      return;
+    }
+    const span = now - this.rateSince;
+    if (span < BUSY_WINDOW_MS) return;
+    this.rate = ((this.arrivals - this.arrivalsSince) * 1000) / span;
+    this.rateSince = now;
+    this.arrivalsSince = this.arrivals;
+  }
+
   /** One send per room with readings, then the buffers are empty. */
   private sendAll(
     buffers: Map<string, RoomBuffer>,
@@ -433,7 +480,11 @@ export class LiveHubService implements LivePublisher {
     this.lastFlushCostMs = cost;
     this.meter?.add(endedAt - startedAt);
     this.sampleBusy(endedAt);
-    this.nextFlushAt = Math.min(startedAt + this.flushMs, endedAt + cost * gapFactorFor(this.busy));
+    this.sampleRate(endedAt);
+    this.nextFlushAt = Math.min(
+      startedAt + this.flushMs,
+      Math.max(startedAt + minGapFor(this.rate), endedAt + cost * gapFactorFor(this.busy)),
+    );
     this.nextIdleFlushAt = endedAt + cost * IDLE_GAP_FACTOR;
     this.lastFlushEndAt = endedAt;
   };
