@@ -142,6 +142,10 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     return this.local.hasMembers(room) || this.interest.has(room);
   }
 
+  hasLocalMembers(room: string): boolean {
+    return this.local.hasMembers(room);
+  }
+
   send(room: string, except: readonly string[], batch: Reading[]): void {
     const encoded = encodeEvent(LIVE_NAMESPACE, 'readings', batch);
     this.local.write(room, except, encoded, () => batch);

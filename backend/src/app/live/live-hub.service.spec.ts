@@ -264,37 +264,115 @@ describe('LiveHubService', () => {
         flushedAt.push(Date.now());
         send(room, except, batch);
       };
+      hub.publishLocal = hub.publishLocal.bind(hub);
     });
 
     afterEach(() => hub.close());
 
-    /** `perSecond` readings a second for `ms`, one per interval; their ts are 0, 1, 2, … */
-    const feed = (perSecond: number, ms: number) => {
-      const every = 1000 / perSecond;
-      for (let i = 0; i * every < ms; i++) {
+    /**
+     * Readings for `ms`, one per `gapMs(i)` ms (default: `perSecond` evenly); their ts are 0, 1,
+     * 2, … Returns each reading's publish time (timer time).
+     */
+    const feed = (perSecond: number, ms: number, gapMs?: (i: number) => number) => {
+      const publishedAt: number[] = [];
+      for (let i = 0, t = 0; t < ms; i++) {
+        publishedAt.push(Date.now());
         hub.publishReadings('d1', undefined, [reading('d1', i)]);
-        jest.advanceTimersByTime(every);
+        const gap = gapMs ? gapMs(i) : 1000 / perSecond;
+        jest.advanceTimersByTime(gap);
+        t += gap;
       }
       jest.advanceTimersByTime(200);
+      return publishedAt;
     };
     const delivered = () => sink.emitted.flatMap((e) => e.batch.map((r) => r.ts));
-
-    it('spaces flushes MAX_RATE_GAP_MS apart at BUSY_RATE, every reading once and in order', () => {
-      feed(BUSY_RATE, 2000);
-      expect(delivered()).toEqual(Array.from({ length: 2000 }, (_, i) => i));
-      // Past the first window (the rate is measured over BUSY_WINDOW_MS): 20 frames a second.
-      const gaps = flushedAt
+    /** Gaps between flushes once the rate is measured (the first two windows left out). */
+    const steadyGaps = () =>
+      flushedAt
         .filter((t) => t >= flushedAt[0] + 2 * BUSY_WINDOW_MS)
-        .map((t, i, all) => (i === 0 ? Infinity : t - all[i - 1]));
-      expect(gaps.length).toBeGreaterThan(10);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(MAX_RATE_GAP_MS - 1);
-      expect(flushedAt.length).toBeLessThan(2000 / MAX_RATE_GAP_MS + 2 * BUSY_WINDOW_MS);
+        .map((t, i, all) => (i === 0 ? Infinity : t - all[i - 1]))
+        .slice(1);
+
+    it('spaces flushes 50 ms apart at 1,000 readings/s, every reading once and in order', () => {
+      feed(1000, 2000);
+      expect(delivered()).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      const gaps = steadyGaps();
+      expect(gaps.length).toBeGreaterThan(20);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(49);
+      // 20 frames a second in the last second of readings, not one per reading.
+      const lastSecond = flushedAt.filter(
+        (t) => t >= flushedAt[0] + 1000 && t < flushedAt[0] + 2000,
+      );
+      expect(lastSecond.length).toBeGreaterThanOrEqual(19);
+      expect(lastSecond.length).toBeLessThanOrEqual(21);
     });
 
-    it('leaves readings at CALM_RATE or slower to the duty cycle: each goes out on the next turn', () => {
-      feed(CALM_RATE / 2, 2000);
-      expect(delivered()).toHaveLength(200);
-      expect(flushedAt).toHaveLength(200); // a flush per reading
+    it('is not undone by the short silences of random arrivals (the idle rule waits while it is up)', () => {
+      // 1,000 readings/s on average, every tenth after 5 ms of silence (more than IDLE_MS).
+      feed(1000, 2000, (i) => (i % 10 === 9 ? 5 : 5 / 9));
+      expect(Math.min(...steadyGaps())).toBeGreaterThanOrEqual(49);
+    });
+
+    it('leaves readings at CALM_RATE or slower to the duty cycle: close ones go out within ms', () => {
+      // 100 readings/s in pairs 1 ms apart: the second of each pair is not idle, the floor must
+      // not hold it (the duty cycle's gap here is 0.1 ms × FLUSH_GAP_FACTOR).
+      const publishedAt = feed(100, 2000, (i) => (i % 2 === 0 ? 1 : 19));
+      const at = new Map<number, number>();
+      sink.emitted.forEach((e, k) => e.batch.forEach((r) => at.set(r.ts, flushedAt[k])));
+      const waits = publishedAt.map((t, ts) => (at.get(ts) ?? Infinity) - t);
+      expect(waits).toHaveLength(200);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(2);
+    });
+
+    it("takes the busiest room's rate: a peer's reading relayed in three rooms is 350/s, not 1,050; refills do not count", () => {
+      sink.rooms.add(FLEET_ROOM).add(groupRoom('g'));
+      // 350 readings/s from a peer, each relayed in its fleet, group and device batches.
+      let sinceMeasured = 0;
+      for (let i = 0; i < 700; i++) {
+        if (i === 175) sinceMeasured = sink.local.length; // 500 ms in: the rate is measured
+        const r = [reading('d1', i)];
+        sink.relay?.(FLEET_ROOM, [], r);
+        sink.relay?.(groupRoom('g'), [FLEET_ROOM], r);
+        sink.relay?.(deviceRoom('d1'), [FLEET_ROOM, groupRoom('g')], r);
+        jest.advanceTimersByTime(1000 / 350);
+      }
+      // Each room's rate is 350/s, a floor of minGapFor(350) ≈ 9 ms, ~160 flushes of three rooms
+      // in the last 1.5 s; summed over the rooms it would be 50 ms, 30 flushes.
+      expect(sink.local.length - sinceMeasured).toBeGreaterThan(3 * 100);
+      // A refill of 20,000 readings read back from history does not raise the floor either:
+      // close readings right after it still go out within ms.
+      hub.publishLocal(
+        'd1',
+        'g',
+        Array.from({ length: 20_000 }, (_, i) => reading('d1', i)),
+      );
+      jest.advanceTimersByTime(300);
+      flushedAt = [];
+      sink.emitted = [];
+      const publishedAt = feed(100, 600, (i) => (i % 2 === 0 ? 1 : 19));
+      const at = new Map<number, number>();
+      sink.emitted.forEach((e, k) => e.batch.forEach((r) => at.set(r.ts, flushedAt[k])));
+      const waits = publishedAt.map((t, ts) => (at.get(ts) ?? Infinity) - t);
+      expect(Math.max(...waits)).toBeLessThanOrEqual(2);
+    });
+
+    it("does not hold readings only the peers' screens watch (several gateways: theirs floor them)", () => {
+      (sink as ReadingsFanOut).hasLocalMembers = () => false;
+      feed(1000, 1000);
+      expect(delivered()).toHaveLength(1000);
+      expect(Math.max(...steadyGaps())).toBeLessThan(10);
+    });
+
+    it('does not hold 1,000 readings/s spread over 100 watched devices (10/s a room)', () => {
+      for (let d = 0; d < 100; d++) sink.rooms.add(deviceRoom(`s${d}`));
+      for (let i = 0; i < 2000; i++) {
+        hub.publishReadings(`s${i % 100}`, undefined, [reading(`s${i % 100}`, i)]);
+        jest.advanceTimersByTime(1);
+      }
+      jest.advanceTimersByTime(200);
+      // Flushes (each a round of sends) keep the duty cycle's pace: ms apart, not 50.
+      const rounds = new Set(flushedAt).size;
+      expect(rounds).toBeGreaterThan(500);
     });
 
     it('rises linearly from 0 at CALM_RATE to MAX_RATE_GAP_MS at BUSY_RATE', () => {

@@ -67,8 +67,9 @@ export const HIGH_BUSY = 0.6;
 export const BUSY_WINDOW_MS = 250;
 
 /**
- * The rate floor: while readings for watched rooms come faster than CALM_RATE a second (over the
- * last BUSY_WINDOW_MS), flushes are at least `minGapFor(rate)` apart, start to start: 0 up to
+ * The rate floor: while readings come into one watched room faster than CALM_RATE a second (the
+ * busiest room over the last BUSY_WINDOW_MS), flushes are at least `minGapFor(rate)` apart, start
+ * to start: 0 up to
  * CALM_RATE, rising linearly to MAX_RATE_GAP_MS at BUSY_RATE and above (and never beyond
  * FLUSH_MS). Each flush writes one frame to every member socket whatever it carries, so the
  * CPU of a fan-out is the flush rate × the audience: at 1,000 readings/s to 100 screens the duty
@@ -176,11 +177,14 @@ export class LiveHubService implements LivePublisher {
   private busy = 1;
   private busySince = -Infinity;
   private activeSince = 0;
-  /** Readings queued for watched rooms (each once, whatever its rooms), and the rate floor's window. */
-  private arrivals = 0;
-  private arrivalsSince = 0;
+  /**
+   * Readings per room watched on this gateway in the rate floor's current window (its own ingest
+   * and peers' relayed batches, not refills read back from history). Keyed by rooms with members,
+   * emptied every BUSY_WINDOW_MS.
+   */
+  private readonly roomArrivals = new Map<string, number>();
   private rateSince = -Infinity;
-  /** Readings a second for watched rooms over the last full BUSY_WINDOW_MS (0 until measured). */
+  /** Readings a second into the busiest such room over the last full BUSY_WINDOW_MS (0 until measured). */
   private rate = 0;
   private flushes = 0;
 
@@ -229,7 +233,7 @@ export class LiveHubService implements LivePublisher {
   private relay(room: string, except: readonly string[], readings: readonly Reading[]): void {
     if (this.closed || readings.length === 0) return;
     this.enqueue(this.relayed, room, except, readings);
-    this.arrivals += readings.length;
+    this.countArrivals(room, readings.length);
     this.flushOrSchedule();
   }
 
@@ -237,7 +241,7 @@ export class LiveHubService implements LivePublisher {
   publishReadings(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed) return;
     this.summary?.applyReadings(deviceId, readings);
-    this.queueForRooms(this.buffers, deviceId, group, readings);
+    this.queueForRooms(this.buffers, deviceId, group, readings, true);
   }
 
   /**
@@ -248,23 +252,29 @@ export class LiveHubService implements LivePublisher {
    */
   publishLocal(deviceId: string, group: string | undefined, readings: readonly Reading[]): void {
     if (this.closed || readings.length === 0) return;
-    this.queueForRooms(this.relayed, deviceId, group, readings);
+    // History read back, not an arrival rate: not counted for the rate floor.
+    this.queueForRooms(this.relayed, deviceId, group, readings, false);
   }
 
+  /** `counted`: the readings are arrivals for the rate floor (this gateway's ingest, not a refill). */
   private queueForRooms(
     target: Map<string, RoomBuffer>,
     deviceId: string,
     group: string | undefined,
     readings: readonly Reading[],
+    counted: boolean,
   ): void {
+    const n = counted ? readings.length : 0;
     let queued = false;
     if (this.fanOut.hasMembers(FLEET_ROOM)) {
       this.enqueue(target, FLEET_ROOM, NO_EXCEPT, readings);
+      this.countArrivals(FLEET_ROOM, n);
       queued = true;
     }
     const groupName = group ? groupRoom(group) : null;
     if (groupName && this.fanOut.hasMembers(groupName)) {
       this.enqueue(target, groupName, EXCEPT_FLEET, readings);
+      this.countArrivals(groupName, n);
       queued = true;
     }
     const deviceName = deviceRoom(deviceId);
@@ -275,12 +285,20 @@ export class LiveHubService implements LivePublisher {
         groupName ? [FLEET_ROOM, groupName] : EXCEPT_FLEET,
         readings,
       );
+      this.countArrivals(deviceName, n);
       queued = true;
     }
-    if (queued) {
-      this.arrivals += readings.length;
-      this.flushOrSchedule();
-    }
+    if (queued) this.flushOrSchedule();
+  }
+
+  /**
+   * `n` readings came for `room`, counted for the rate floor when a socket of this gateway watches
+   * it (several gateways: a room only the peers' screens watch is their floor's business).
+   */
+  private countArrivals(room: string, n: number): void {
+    if (n === 0) return;
+    if (this.fanOut.hasLocalMembers && !this.fanOut.hasLocalMembers(room)) return;
+    this.roomArrivals.set(room, (this.roomArrivals.get(room) ?? 0) + n);
   }
 
   /** After an enqueue: at once when a room buffer filled up, else on the tick. */
@@ -390,7 +408,11 @@ export class LiveHubService implements LivePublisher {
     const now = this.clock.now();
     // Silence since the last reading or the end of the last flush, whichever is later: readings
     // that queued up in the socket while a long flush ran are load, not idleness.
-    const idle = now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS;
+    // While the rate floor is up, a few ms of silence are the gaps of a busy stream (random
+    // arrivals), not idleness: the idle rule would undo the floor.
+    const idle =
+      now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS &&
+      minGapFor(this.rate) === 0;
     this.lastArrivalAt = now;
     const at = idle ? Math.min(this.nextFlushAt, this.nextIdleFlushAt) : this.nextFlushAt;
     if (this.timer) {
@@ -434,18 +456,20 @@ export class LiveHubService implements LivePublisher {
     this.activeSince = active;
   }
 
-  /** The arrival rate over the window that ended last (sampled as flushes end, like sampleBusy). */
+  /** The busiest room's arrival rate over the window that ended last (sampled as flushes end, like sampleBusy). */
   private sampleRate(now: number): void {
     if (this.rateSince === -Infinity) {
       this.rateSince = now;
-      this.arrivalsSince = this.arrivals;
+      this.roomArrivals.clear();
       return;
     }
     const span = now - this.rateSince;
     if (span < BUSY_WINDOW_MS) return;
-    this.rate = ((this.arrivals - this.arrivalsSince) * 1000) / span;
+    let busiest = 0;
+    for (const n of this.roomArrivals.values()) if (n > busiest) busiest = n;
+    this.rate = (busiest * 1000) / span;
     this.rateSince = now;
-    this.arrivalsSince = this.arrivals;
+    this.roomArrivals.clear();
   }
 
   /** One send per room with readings, then the buffers are empty. */

@@ -14,6 +14,12 @@ import type { LiveSocket } from './live-io.server';
 export interface ReadingsFanOut {
   /** Someone watches `room`: readings for rooms without members are not even buffered. */
   hasMembers(room: string): boolean;
+  /**
+   * Someone connected to this gateway watches `room` (several gateways: hasMembers also counts
+   * the peers' screens). Absent: the same as hasMembers. The hub's rate floor counts only readings
+   * this gateway writes to its own sockets (decision 0046).
+   */
+  hasLocalMembers?(room: string): boolean;
   /** Send `batch` to the members of `room`, except sockets in an `except` room (they get it there). */
   send(room: string, except: readonly string[], batch: Reading[]): void;
   /**
