@@ -42,24 +42,22 @@ const fail = (msg) => {
   console.error(`fleet-ab: ${msg}`);
   process.exit(2);
 };
-// The directories: every argument that is neither a flag nor a flag's value.
-const SWITCHES = new Set(['--first-uncompressed', '-h', '--help']);
+const FLAGS = {
+  '--devices': { key: 'devices', type: 'number', min: 1, max: 20_000, integer: true },
+  '--runs': { key: 'runs', type: 'number', min: 1, max: 15, integer: true },
+  '--scroll': { key: 'scroll', type: 'number', min: 0, max: 120 },
+  '--latency': { key: 'latency', type: 'number', min: 0, max: 2000 },
+  '--throughput': { key: 'throughput', type: 'number', min: 0, max: 10_000_000 },
+  '--first-uncompressed': { key: 'firstUncompressed', type: 'flag' },
+};
+// The directories: every argument that is neither a flag nor the value of one that takes one.
+const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
 const dirs = process.argv
   .slice(2)
-  .filter(
-    (a, i, all) =>
-      !a.startsWith('-') && !(all[i - 1]?.startsWith('--') && !SWITCHES.has(all[i - 1])),
-  );
+  .filter((a, i, all) => !a.startsWith('-') && !takesValue(all[i - 1]));
 const { values: opt } = parseFlags(
   process.argv.slice(2).filter((a) => !dirs.includes(a)),
-  {
-    '--devices': { key: 'devices', type: 'number', min: 1, max: 20_000, integer: true },
-    '--runs': { key: 'runs', type: 'number', min: 1, max: 15, integer: true },
-    '--scroll': { key: 'scroll', type: 'number', min: 0, max: 120 },
-    '--latency': { key: 'latency', type: 'number', min: 0, max: 2000 },
-    '--throughput': { key: 'throughput', type: 'number', min: 0, max: 10_000_000 },
-    '--first-uncompressed': { key: 'firstUncompressed', type: 'flag' },
-  },
+  FLAGS,
   { devices: 1000, runs: 3, scroll: 0, latency: 0, throughput: 0, firstUncompressed: false },
   { fail, help: () => printHeaderUsage(entry, 26) },
 );

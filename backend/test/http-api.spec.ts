@@ -109,6 +109,10 @@ describe('HTTP API', () => {
   });
 });
 
+/** The dashboard build's own precompress step, run on `dir`. */
+const precompress = (dir: string) =>
+  execFileSync(process.execPath, [join(__dirname, '../../dashboard/scripts/precompress.mjs'), dir]);
+
 // Real: the built gateway serving a dashboard build (a stand-in with Angular's file names),
 // precompressed by the dashboard build's own script.
 describe('the dashboard files', () => {
@@ -126,10 +130,7 @@ describe('the dashboard files', () => {
     writeFileSync(join(dir, 'main-4RSYYATY.js'), mainJs);
     writeFileSync(join(dir, 'styles-NXAYIHH5.css'), 'body{}');
     writeFileSync(join(dir, 'favicon.ico'), 'icon');
-    execFileSync(process.execPath, [
-      join(__dirname, '../../dashboard/scripts/precompress.mjs'),
-      dir,
-    ]);
+    precompress(dir);
     pulse = await startTestPulse({}, { DASHBOARD_DIR: dir });
   });
   afterAll(async () => {
@@ -209,10 +210,7 @@ describe('the dashboard files', () => {
 
   it('sends a file as it is when its sibling is gone since the gateway started (a rebuild under it)', async () => {
     writeFileSync(join(dir, 'chunk-ABCDEFGH.js'), mainJs);
-    execFileSync(process.execPath, [
-      join(__dirname, '../../dashboard/scripts/precompress.mjs'),
-      dir,
-    ]);
+    precompress(dir);
     const late = await startTestPulse({}, { DASHBOARD_DIR: dir });
     try {
       rmSync(join(dir, 'chunk-ABCDEFGH.js.br'));

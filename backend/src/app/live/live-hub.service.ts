@@ -69,9 +69,8 @@ export const BUSY_WINDOW_MS = 250;
 /**
  * The rate floor: while readings come into one watched room faster than CALM_RATE a second (the
  * busiest room over the last BUSY_WINDOW_MS), flushes are at least `minGapFor(rate)` apart, start
- * to start: 0 up to
- * CALM_RATE, rising linearly to MAX_RATE_GAP_MS at BUSY_RATE and above (and never beyond
- * FLUSH_MS). Each flush writes one frame to every member socket whatever it carries, so the
+ * to start: 0 up to CALM_RATE, rising linearly to MAX_RATE_GAP_MS at BUSY_RATE and above (and
+ * never beyond FLUSH_MS). Each flush writes one frame to every member socket whatever it carries, so the
  * CPU of a fan-out is the flush rate × the audience: at 1,000 readings/s to 100 screens the duty
  * cycle alone flushed ~360 times a second, three readings a frame, 36,000 socket writes a
  * second for what 20 frames a second carry as well (decision 0046). A reading that finds the
@@ -411,8 +410,7 @@ export class LiveHubService implements LivePublisher {
     // While the rate floor is up, a few ms of silence are the gaps of a busy stream (random
     // arrivals), not idleness: the idle rule would undo the floor.
     const idle =
-      now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS &&
-      minGapFor(this.rate) === 0;
+      now - Math.max(this.lastArrivalAt, this.lastFlushEndAt) >= IDLE_MS && this.rate <= CALM_RATE;
     this.lastArrivalAt = now;
     const at = idle ? Math.min(this.nextFlushAt, this.nextIdleFlushAt) : this.nextFlushAt;
     if (this.timer) {
