@@ -80,6 +80,11 @@ export class LiveAuth {
     this.auth.sessions.track(socket);
   }
 
+  /** Call once as an admitted socket disconnects: the counterpart of {@link track}. */
+  forget(socket: AuthSocket): void {
+    this.auth.sessions.forget(socket);
+  }
+
   /**
    * Socket middleware, installed on connection before the handlers: an event the principal's
    * role does not cover is not handled and acknowledged `{ok: false, error, message}`.

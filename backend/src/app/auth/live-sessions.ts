@@ -15,7 +15,6 @@ export interface SessionSocket {
   id: string;
   data: { principal?: Principal; lagged?: number };
   conn: { transport: { name: string } };
-  once(event: 'disconnect', listener: () => void): unknown;
   disconnect(close?: boolean): unknown;
 }
 
@@ -28,7 +27,10 @@ export class LiveSessions {
   private readonly scoped = new Set<SessionSocket>();
   private readonly goneListeners: SocketGone[] = [];
 
-  /** Register a connected socket until it disconnects (anonymous ones are not tracked). */
+  /**
+   * Register a connected socket; call {@link forget} when it disconnects (the gateway's one
+   * `disconnect` listener does: no listener of its own per socket, target 7a).
+   */
   track(socket: SessionSocket): void {
     const principal = socket.data.principal;
     if (!principal || principal.kind === 'anonymous') return;
@@ -41,13 +43,22 @@ export class LiveSessions {
     if (sibling && samePrincipal(sibling, principal)) socket.data.principal = sibling;
     sockets.add(socket);
     if (groupScope(principal) !== null) this.scoped.add(socket);
-    socket.once('disconnect', () => {
-      this.scoped.delete(socket);
-      const set = this.byToken.get(tokenId);
-      set?.delete(socket);
-      if (set?.size === 0) this.byToken.delete(tokenId);
-      for (const listener of this.goneListeners) listener(tokenId, socket);
-    });
+  }
+
+  /**
+   * A socket disconnected: forget it (one that was never tracked, or already forgotten, is
+   * ignored). Its principal's token id is the one it was tracked under: a recheck replaces the
+   * principal only with one of the same token.
+   */
+  forget(socket: SessionSocket): void {
+    const principal = socket.data.principal;
+    if (!principal || principal.kind === 'anonymous') return;
+    const tokenId = principal.tokenId;
+    const set = this.byToken.get(tokenId);
+    if (!set?.delete(socket)) return;
+    this.scoped.delete(socket);
+    if (set.size === 0) this.byToken.delete(tokenId);
+    for (const listener of this.goneListeners) listener(tokenId, socket);
   }
 
   onGone(listener: SocketGone): void {

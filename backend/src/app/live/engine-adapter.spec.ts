@@ -1,5 +1,6 @@
 import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
 import { existsSync, readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
 import { createServer, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { AddressInfo, Socket as TcpSocket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   labelAcks,
   queuedBytes,
   queuedPackets,
+  releaseHandshake,
   releaseUpgradeRequests,
   textFrame,
   unansweredPing,
@@ -259,14 +261,49 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
     expect(unansweredPing(socket)).toBeNull();
   });
 
-  it('releases the first HTTP request: the raw socket and the upgrade stand-in response drop it', async () => {
-    const { socket } = await open('websocket');
+  it('releases the first HTTP request: the raw socket drops it, the TCP socket no longer keeps the upgrade stand-in', async () => {
+    // engine.io's stand-in response registers its `close` listener on the TCP socket as the
+    // last thing before the middlewares run: releaseUpgradeRequests takes the last one off.
+    const server = readFileSync(join(engineIo.dir, 'build', 'server.js'), 'utf8');
+    const standInClass = server.slice(server.indexOf('class WebSocketResponse'));
+    internal(
+      'engine.io WebSocketResponse constructor ends with socket.once("close", ...)',
+      /req\[kResponseHeaders\] = \{\};[^]*?socket\.once\("close", \(\) => this\.emit\("close"\)\);\s*\}/.test(
+        standInClass.slice(0, 1200),
+      ),
+    );
+    const { client, socket } = await open('websocket');
     internal('engine.io Socket.request (released)', raw(socket).request === null);
-    const standIns = [...responses.values()].filter((res) => !(res instanceof ServerResponse));
+    const standIns = [...responses.entries()].filter(([, res]) => !(res instanceof ServerResponse));
     internal('engine.io upgrade stand-in response passed to engine.use()', standIns.length > 0);
-    for (const res of standIns)
-      internal('stand-in response .req (released)', (res as { req?: unknown }).req === null);
-    expect(standIns.every((res) => (res as { req?: unknown }).req === null)).toBe(true);
+    const [, standIn] = standIns[standIns.length - 1] as [unknown, EventEmitter];
+    let standInClosed = false;
+    standIn.on('close', () => (standInClosed = true));
+    const tcp = raw(socket).transport?.socket?._socket as TcpSocket;
+    internal('ws WebSocket._socket (the TCP socket) on the server', tcp instanceof TcpSocket);
+    const tcpClosed = new Promise((resolve) => tcp.once('close', resolve));
+    const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
+    clients.splice(clients.indexOf(client), 1); // closed here, not by afterAll
+    client.close();
+    // The server still sees the connection go (ws' own `close` listener is in place)...
+    expect(await disconnected).toBe('client namespace disconnect');
+    await tcpClosed;
+    await new Promise((resolve) => setImmediate(resolve));
+    // ...and the stand-in is no longer told: nothing on the TCP socket refers to it.
+    expect(standInClosed).toBe(false);
+  });
+
+  it("replaces the handshake's per-socket objects by shared ones, keeping address and issued", async () => {
+    const { socket } = await open('websocket');
+    const { address, issued } = socket.handshake;
+    releaseHandshake(socket);
+    expect(socket.handshake).toMatchObject({ address, issued, time: '' });
+    const other = (await open('polling')).socket;
+    releaseHandshake(other);
+    expect(other.handshake.headers).toBe(socket.handshake.headers);
+    expect(other.handshake.query).toBe(socket.handshake.query);
+    expect(other.handshake.auth).toBe(socket.handshake.auth);
+    expect(Object.keys(socket.handshake.auth)).toEqual([]);
   });
 });
 

@@ -53,9 +53,14 @@ function engineConn(socket: LiveSocket): EngineConn {
  * open: nothing in Pulse reads `socket.request` or the handshake headers, and an idle connection
  * would otherwise keep the IncomingMessage (headers, raw headers, parser state) for its whole
  * life (~1 KB per connection, docs/decisions/0005-performance.md, target 7a). This is Socket.IO's
- * documented `rawSocket.request = null` (https://socket.io/docs/v4/memory-usage/), plus the one
- * reference engine.io >= 6.6 adds for websocket upgrades: the stand-in response it hands to
- * `engine.use()` middlewares keeps `req` alive through a `close` listener on the TCP socket.
+ * documented `rawSocket.request = null` (https://socket.io/docs/v4/memory-usage/), plus the
+ * stand-in response engine.io >= 6.6 makes for a websocket upgrade (to hand `engine.use()`
+ * middlewares): its constructor puts a `close` listener on the TCP socket that would keep the
+ * stand-in, and through it `req`, alive for the connection's life (~0.5 KB; handshakes and
+ * polling-to-websocket upgrades alike). That listener is the last `close` listener when the
+ * first `engine.use()` middleware runs (this one: call this before any other `engine.use()`)
+ * and is taken off there, so the stand-in emits no `close` (no Pulse middleware listens for it;
+ * one that did, like pino-http, would not be told).
  * Consequence: `socket.request` is null and `socket.handshake.headers`/`query` are empty in
  * namespace middlewares and handlers (use an `engine.use()` middleware to read the request).
  * The one header kept is the Cookie (the browser session), until {@link takeHandshakeCookie}
@@ -65,10 +70,15 @@ export function releaseUpgradeRequests(
   io: Pick<Server, 'engine'>,
   clientAddress?: (req: IncomingMessage) => string,
 ): void {
-  const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
-  io.engine.use((req: IncomingMessage, res: { req: unknown }, next: () => void) => {
+  io.engine.use((req: IncomingMessage, res: { socket?: TcpSocket }, next: () => void) => {
     // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
-    if (!(res instanceof ServerResponse)) upgradeResponses.set(req, res);
+    if (!(res instanceof ServerResponse) && res.socket) {
+      const closers = res.socket.rawListeners('close');
+      const standInCloser = closers[closers.length - 1] as
+        | ((...args: unknown[]) => void)
+        | undefined;
+      if (standInCloser) res.socket.removeListener('close', standInCloser);
+    }
     next();
   });
   io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
@@ -76,13 +86,26 @@ export function releaseUpgradeRequests(
     if (!req) return;
     if (clientAddress) raw.remoteAddress = clientAddress(req);
     if (req.headers.cookie) handshakeCookies.set(raw, req.headers.cookie);
-    const res = upgradeResponses.get(req);
-    if (res) {
-      res.req = null;
-      upgradeResponses.delete(req);
-    }
     raw.request = null;
   });
+}
+
+/** What {@link releaseHandshake} leaves in place of the handshake's per-socket empty objects. */
+const NOTHING: Record<string, never> = Object.freeze({});
+
+/**
+ * Socket.IO builds a handshake per socket (`headers`, `query` and `auth` objects, the `time`
+ * string) and keeps it for the socket's life. Once the namespace middlewares have run (the
+ * token read and deleted from `auth`, the address set), nothing in Pulse reads more than
+ * `address` and `issued`: the rest is replaced by one shared empty object and an empty string
+ * (~0.2 KB per connection, target 7a). Call from the connection handler.
+ */
+export function releaseHandshake(socket: Pick<LiveSocket, 'handshake'>): void {
+  const handshake = socket.handshake;
+  handshake.headers = NOTHING;
+  handshake.query = NOTHING;
+  handshake.auth = NOTHING;
+  handshake.time = '';
 }
 
 /** Cookie header of each session's first request, by engine.io socket, until read once. */

@@ -12,7 +12,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
 import { AckBudget } from './ack-budget';
-import { labelAcks, takeHandshakeCookie, writeAck } from './engine-adapter';
+import { labelAcks, releaseHandshake, takeHandshakeCookie, writeAck } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
 import { LostPeerRefill } from './lost-peer-refill';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
@@ -130,7 +130,10 @@ export class LiveGateway
 
   /** Every socket that passed the handshake's authentication. */
   handleConnection(socket: LiveSocket): void {
+    releaseHandshake(socket);
     if (!this.entry.admit(socket)) return;
+    // The one `disconnect` listener: it releases what admit and track count.
+    socket.on('disconnect', this.onDisconnect);
     this.entry.limitEvents(socket);
     // The one role check of socket events, ahead of every handler below.
     this.auth.guardEvents(socket);
@@ -190,11 +193,15 @@ export class LiveGateway
   /*
    * The same four listener functions serve every socket (socket.io calls them with
    * `this` = the socket) instead of four closures and a membership object per connection;
-   * room membership is built on demand. Small (not measurable in RSS per idle connection,
-   * see docs/decisions/0005-performance.md) but free.
+   * room membership is built on demand. The one `disconnect` listener also gives back the
+   * connection-cap slot and the session registration, which had a `once` listener each (with
+   * its wrapper, ~0.5 KB per idle connection in a heap snapshot; target 7a, see
+   * docs/performance-log.md).
    */
   private readonly onDisconnect = ((gateway: LiveGateway) =>
     function (this: LiveSocket, reason: string): void {
+      gateway.entry.release(this);
+      gateway.auth.forget(this);
       gateway.lag.forget(this.id);
       gateway.countDisconnect(reason);
     })(this);
@@ -221,7 +228,6 @@ export class LiveGateway
     // one: its groups' only, see AlertAudience).
     this.emitter.greet(socket, this.alerts.activeEverywhere());
     labelAcks(socket); // before its first event: subscribe answers may be written directly
-    socket.on('disconnect', this.onDisconnect);
     // Untrusted input: never assume the shape of the arguments or that an ack was given.
     socket.on('subscribe', this.onSubscribe);
     socket.on('unsubscribe', this.onUnsubscribe);

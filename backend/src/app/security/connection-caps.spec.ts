@@ -15,6 +15,25 @@ describe('ConnectionCaps', () => {
     expect(typeof caps.open('10.0.0.1')).toBe('function');
   });
 
+  it('counts admit/release pairs the same way, without a function per connection', () => {
+    const caps = sut();
+    expect(caps.admit('10.0.0.1')).toBeNull();
+    expect(caps.admit('::ffff:10.0.0.1')).toBeNull();
+    expect(caps.admit('10.0.0.1')).toBe('per_ip');
+    expect(caps.count).toBe(2);
+    caps.release('::ffff:10.0.0.1');
+    expect(caps.count).toBe(1);
+    expect(caps.admit('10.0.0.1')).toBeNull();
+    caps.release('10.0.0.1');
+    caps.release('10.0.0.1');
+    caps.release('10.0.0.1'); // more releases than admits: nothing goes below zero
+    caps.release('10.0.0.7'); // nor for an address never admitted
+    expect(caps.count).toBe(0);
+    expect(caps.admit('10.0.0.1')).toBeNull();
+    expect(caps.admit('10.0.0.1')).toBeNull();
+    expect(caps.admit('10.0.0.1')).toBe('per_ip');
+  });
+
   it('holds exempt addresses to the total only', () => {
     const caps = sut();
     for (let i = 0; i < 4; i++) expect(typeof caps.open('::ffff:127.0.0.1')).toBe('function');

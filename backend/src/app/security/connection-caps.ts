@@ -41,20 +41,38 @@ export class ConnectionCaps {
    * connection closes; later calls do nothing), or the reason it does not fit.
    */
   open(address: string | undefined): (() => void) | 'total' | 'per_ip' {
+    const refusal = this.admit(address);
+    if (refusal) return refusal;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release(address);
+    };
+  }
+
+  /**
+   * Count a connection from `address` if it fits (null), or the reason it does not. The caller
+   * calls {@link release} with the same address exactly once when it closes ({@link open} for
+   * one that cannot promise that).
+   */
+  admit(address: string | undefined): 'total' | 'per_ip' | null {
     const refusal = this.check(address);
     if (refusal) return refusal;
     const ip = normalizeIp(address);
     this.total++;
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.total--;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left === 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
-    };
+    return null;
+  }
+
+  /** A connection {@link admit} counted has closed. */
+  release(address: string | undefined): void {
+    const ip = normalizeIp(address);
+    const left = this.perIp.get(ip);
+    if (left === undefined) return;
+    this.total--;
+    if (left <= 1) this.perIp.delete(ip);
+    else this.perIp.set(ip, left - 1);
   }
 
   /** Connections counted now. */

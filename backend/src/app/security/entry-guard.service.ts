@@ -49,24 +49,22 @@ export class EntryGuard {
   }
 
   /**
-   * Call first on every new `/live` socket: counts it against the connection caps until it
-   * disconnects, or disconnects it and returns false when it does not fit (handshakes that
-   * passed {@link allowSocketRequest} at the same moment).
+   * Call first on every new `/live` socket: counts it against the connection caps until
+   * {@link release} (its `disconnect`), or disconnects it and returns false when it does not fit
+   * (handshakes that passed {@link allowSocketRequest} at the same moment).
    */
-  admit(socket: {
-    handshake: { address: string };
-    once(event: 'disconnect', listener: () => void): unknown;
-    disconnect(close: boolean): unknown;
-  }): boolean {
+  admit(socket: { handshake: { address: string }; disconnect(close: boolean): unknown }): boolean {
     const address = socket.handshake.address;
-    const release = this.caps.open(address);
-    if (typeof release !== 'string') {
-      socket.once('disconnect', release);
-      return true;
-    }
-    this.refuseConnection(release, address);
+    const refusal = this.caps.admit(address);
+    if (refusal === null) return true;
+    this.refuseConnection(refusal, address);
     socket.disconnect(true);
     return false;
+  }
+
+  /** An admitted `/live` socket disconnected: call once, from its `disconnect`. */
+  release(socket: { handshake: { address: string } }): void {
+    this.caps.release(socket.handshake.address);
   }
 
   private refuseConnection(reason: 'total' | 'per_ip', address: string | undefined): void {
