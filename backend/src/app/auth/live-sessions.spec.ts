@@ -92,4 +92,17 @@ describe('LiveSessions', () => {
     expect(gone).toEqual(['t1:a', 't1:b']);
     expect(sessions.socketsOf('t1')).toEqual([]);
   });
+
+  it('cuts a socket whose principal would come back under another token', () => {
+    const sessions = new LiveSessions();
+    const a = socket(sessions, 'a', user('viewer'));
+    sessions.track(a);
+    sessions.recheck(
+      () => true,
+      () => user('viewer', 't2'),
+    );
+    expect(a.disconnected).toBe(true);
+    expect(sessions.socketsOf('t1')).toEqual([]);
+    expect(sessions.socketsOf('t2')).toEqual([]);
+  });
 });

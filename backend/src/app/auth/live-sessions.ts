@@ -102,7 +102,10 @@ export class LiveSessions {
     for (const sockets of [...this.byToken.values()]) {
       const principal = firstOf(sockets)?.data.principal;
       if (!principal || !matches(principal)) continue;
-      const now = fresh(principal);
+      const fresher = fresh(principal);
+      // A socket stays registered under the token it was tracked with (forget finds it there):
+      // a principal of another token is not this socket's any more.
+      const now = fresher && sameToken(fresher, principal) ? fresher : null;
       for (const socket of [...sockets]) {
         if (now === null) socket.disconnect(true);
         else if (socket.data.principal !== now && !samePrincipal(socket.data.principal, now))
@@ -110,6 +113,10 @@ export class LiveSessions {
       }
     }
   }
+}
+
+function sameToken(a: Principal, b: Principal): boolean {
+  return a.kind !== 'anonymous' && b.kind !== 'anonymous' && a.tokenId === b.tokenId;
 }
 
 function firstOf<T>(set: ReadonlySet<T>): T | undefined {

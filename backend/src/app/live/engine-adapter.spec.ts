@@ -23,7 +23,13 @@ import {
   writeAck,
   writeToEngine,
 } from './engine-adapter';
-import { LIVE_IO_OPTIONS, LiveNamespace, LiveServer, LiveSocket } from './live-io.server';
+import {
+  createLiveIoServer,
+  LIVE_IO_OPTIONS,
+  LiveNamespace,
+  LiveServer,
+  LiveSocket,
+} from './live-io.server';
 
 // Real: a Socket.IO server with Pulse's options and socket.io-client over both transports. This
 // spec pins what engine-adapter.ts reads inside engine.io, ws and socket.io: when a version moves,
@@ -76,6 +82,73 @@ const raw = (socket: LiveSocket) => socket.conn as unknown as RawConn;
 /** engine.io-client's websocket transport in Node: a `ws` WebSocket over a TCP socket. */
 const clientTcp = (client: ClientSocket) =>
   (client.io.engine.transport as unknown as { ws: { _socket: TcpSocket } }).ws._socket;
+
+/**
+ * engine.io's stand-in response is what `handleUpgrade` makes first, and its constructor's one
+ * TCP listener is a `once('close')`: releaseUpgradeRequests takes off the first `close` listener
+ * `handleUpgrade` adds, if it is a `once` wrapper.
+ */
+function pinStandIn(): void {
+  const server = readFileSync(join(engineIo.dir, 'build', 'server.js'), 'utf8');
+  internal(
+    'engine.io handleUpgrade makes the WebSocketResponse stand-in first',
+    /handleUpgrade\(req, socket, upgradeHead\) \{\s*const engineRequest = req;\s*this\.prepare\(engineRequest\);\s*const res = new WebSocketResponse\(engineRequest, socket\);/.test(
+      server,
+    ),
+  );
+  const standInClass = server.slice(server.indexOf('class WebSocketResponse'));
+  internal(
+    'engine.io WebSocketResponse constructor: socket.once("close", ...) its one TCP listener',
+    /constructor\(req, socket\) \{[^]*?socket\.once\("close", \(\) => this\.emit\("close"\)\);\s*\}/.test(
+      standInClass.slice(0, 1200),
+    ),
+  );
+}
+
+/** A client connected over `transports` (the last one reached: upgraded if there are two). */
+async function openUpgraded(
+  url: string,
+  transports: ('polling' | 'websocket')[],
+  clients: ClientSocket[],
+  nsp: LiveNamespace,
+) {
+  const client = connect(`${url}${LIVE_NAMESPACE}`, {
+    transports,
+    forceNew: true,
+    reconnection: false,
+  });
+  clients.push(client);
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('connect_error', reject);
+  });
+  const socket = nsp.sockets.get(client.id as string);
+  if (!socket) throw new Error('no server socket for the client');
+  // Upgraded once the server has switched (after the client's upgrade packet).
+  if (raw(socket).transport?.name !== 'websocket')
+    await new Promise<void>((resolve) => raw(socket).once('upgrade', () => resolve()));
+  internal('server transport after connecting', raw(socket).transport?.name === 'websocket');
+  return { client, socket };
+}
+
+/**
+ * Cut the client's TCP connection (no goodbye packet) and resolve with the server socket's
+ * disconnect reason once the server's TCP socket has closed too.
+ */
+async function dropConnection(client: ClientSocket, socket: LiveSocket, clients: ClientSocket[]) {
+  const tcp = raw(socket).transport?.socket?._socket as TcpSocket;
+  internal('ws WebSocket._socket (the TCP socket) on the server', tcp instanceof TcpSocket);
+  const tcpClosed = new Promise((resolve) => tcp.once('close', resolve));
+  const reason = new Promise((resolve) => socket.once('disconnect', resolve));
+  clients.splice(clients.indexOf(client), 1); // gone here, not closed by afterAll
+  client.io.reconnection(false);
+  clientTcp(client).destroy();
+  const why = await reason;
+  await tcpClosed;
+  await new Promise((resolve) => setImmediate(resolve));
+  client.close();
+  return why;
+}
 
 const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
 
@@ -261,37 +334,26 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
     expect(unansweredPing(socket)).toBeNull();
   });
 
-  it('releases the first HTTP request: the raw socket drops it, the TCP socket no longer keeps the upgrade stand-in', async () => {
-    // engine.io's stand-in response registers its `close` listener on the TCP socket as the
-    // last thing before the middlewares run: releaseUpgradeRequests takes the last one off.
-    const server = readFileSync(join(engineIo.dir, 'build', 'server.js'), 'utf8');
-    const standInClass = server.slice(server.indexOf('class WebSocketResponse'));
-    internal(
-      'engine.io WebSocketResponse constructor ends with socket.once("close", ...)',
-      /req\[kResponseHeaders\] = \{\};[^]*?socket\.once\("close", \(\) => this\.emit\("close"\)\);\s*\}/.test(
-        standInClass.slice(0, 1200),
-      ),
-    );
-    const { client, socket } = await open('websocket');
-    internal('engine.io Socket.request (released)', raw(socket).request === null);
-    const standIns = [...responses.entries()].filter(([, res]) => !(res instanceof ServerResponse));
-    internal('engine.io upgrade stand-in response passed to engine.use()', standIns.length > 0);
-    const [, standIn] = standIns[standIns.length - 1] as [unknown, EventEmitter];
-    let standInClosed = false;
-    standIn.on('close', () => (standInClosed = true));
-    const tcp = raw(socket).transport?.socket?._socket as TcpSocket;
-    internal('ws WebSocket._socket (the TCP socket) on the server', tcp instanceof TcpSocket);
-    const tcpClosed = new Promise((resolve) => tcp.once('close', resolve));
-    const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
-    clients.splice(clients.indexOf(client), 1); // closed here, not by afterAll
-    client.close();
-    // The server still sees the connection go (ws' own `close` listener is in place)...
-    expect(await disconnected).toBe('client namespace disconnect');
-    await tcpClosed;
-    await new Promise((resolve) => setImmediate(resolve));
-    // ...and the stand-in is no longer told: nothing on the TCP socket refers to it.
-    expect(standInClosed).toBe(false);
-  });
+  it.each([
+    ['a websocket handshake', ['websocket']],
+    ['a polling-to-websocket upgrade', ['polling', 'websocket']],
+  ] as const)(
+    'releases the first HTTP request and the stand-in response of %s (middlewares installed)',
+    async (_what, transports) => {
+      pinStandIn();
+      const { client, socket } = await openUpgraded(url, [...transports], clients, nsp);
+      internal('engine.io Socket.request (released)', raw(socket).request === null);
+      const standIns = [...responses.values()].filter((res) => !(res instanceof ServerResponse));
+      internal('engine.io upgrade stand-in response passed to engine.use()', standIns.length > 0);
+      const standIn = standIns[standIns.length - 1] as EventEmitter;
+      let standInClosed = false;
+      standIn.on('close', () => (standInClosed = true));
+      // The server still sees the connection drop (ws' own `close` listener is in place)...
+      expect(await dropConnection(client, socket, clients)).toBe('transport close');
+      // ...and the stand-in is no longer told: nothing on the TCP socket refers to it.
+      expect(standInClosed).toBe(false);
+    },
+  );
 
   it("replaces the handshake's per-socket objects by shared ones, keeping address and issued", async () => {
     const { socket } = await open('websocket');
@@ -315,6 +377,47 @@ const Sender = (
     };
   }
 ).Sender;
+
+describe("engine adapter on Pulse's own server (no engine.use() middleware)", () => {
+  // Without middlewares engine.io upgrades synchronously inside handleUpgrade, so ws adds its own
+  // `close` listener in the same call as the stand-in: only the stand-in's may go.
+  let http: HttpServer;
+  let io: LiveServer;
+  let url: string;
+  const clients: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    http = createServer();
+    io = createLiveIoServer(http);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+  });
+
+  it.each([
+    ['a websocket handshake', ['websocket']],
+    ['a polling-to-websocket upgrade', ['polling', 'websocket']],
+  ] as const)(
+    'leaves no stand-in listener on the TCP socket of %s, and ws still sees it close',
+    async (_what, transports) => {
+      pinStandIn();
+      const nsp = io.of(LIVE_NAMESPACE);
+      const { client, socket } = await openUpgraded(url, [...transports], clients, nsp);
+      const tcp = raw(socket).transport?.socket?._socket as TcpSocket;
+      const standIn = tcp
+        .rawListeners('close')
+        .filter((l) =>
+          String((l as { listener?: unknown }).listener).includes('this.emit("close")'),
+        );
+      expect(standIn).toEqual([]);
+      expect(await dropConnection(client, socket, clients)).toBe('transport close');
+    },
+  );
+});
 
 describe('engine adapter with permessage-deflate', () => {
   // Off in Pulse (LIVE_IO_OPTIONS); were it turned on, ws would compress asynchronously and a

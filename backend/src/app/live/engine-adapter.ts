@@ -1,4 +1,4 @@
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket as TcpSocket } from 'node:net';
 import type { Server } from 'socket.io';
 import type { LiveSocket } from './live-io.server';
@@ -54,13 +54,13 @@ function engineConn(socket: LiveSocket): EngineConn {
  * would otherwise keep the IncomingMessage (headers, raw headers, parser state) for its whole
  * life (~1 KB per connection, docs/decisions/0005-performance.md, target 7a). This is Socket.IO's
  * documented `rawSocket.request = null` (https://socket.io/docs/v4/memory-usage/), plus the
- * stand-in response engine.io >= 6.6 makes for a websocket upgrade (to hand `engine.use()`
- * middlewares): its constructor puts a `close` listener on the TCP socket that would keep the
- * stand-in, and through it `req`, alive for the connection's life (~0.5 KB; handshakes and
- * polling-to-websocket upgrades alike). That listener is the last `close` listener when the
- * first `engine.use()` middleware runs (this one: call this before any other `engine.use()`)
- * and is taken off there, so the stand-in emits no `close` (no Pulse middleware listens for it;
- * one that did, like pino-http, would not be told).
+ * stand-in response engine.io >= 6.6 makes for every websocket upgrade (handshakes and
+ * polling-to-websocket upgrades alike, to hand `engine.use()` middlewares): its constructor, the
+ * first thing `handleUpgrade` does, puts a `close` listener (`once`) on the TCP socket that would
+ * keep the stand-in, and through it `req`, alive for the connection's life (~0.5 KB). That one
+ * listener is taken off as `handleUpgrade` returns (whatever middlewares run, before or after
+ * it adds hers), so the stand-in emits no `close`: no Pulse middleware listens for it; one that
+ * did, like pino-http, would not be told.
  * Consequence: `socket.request` is null and `socket.handshake.headers`/`query` are empty in
  * namespace middlewares and handlers (use an `engine.use()` middleware to read the request).
  * The one header kept is the Cookie (the browser session), until {@link takeHandshakeCookie}
@@ -70,17 +70,16 @@ export function releaseUpgradeRequests(
   io: Pick<Server, 'engine'>,
   clientAddress?: (req: IncomingMessage) => string,
 ): void {
-  io.engine.use((req: IncomingMessage, res: { socket?: TcpSocket }, next: () => void) => {
-    // A websocket upgrade has no ServerResponse: engine.io passes its own stand-in.
-    if (!(res instanceof ServerResponse) && res.socket) {
-      const closers = res.socket.rawListeners('close');
-      const standInCloser = closers[closers.length - 1] as
-        | ((...args: unknown[]) => void)
-        | undefined;
-      if (standInCloser) res.socket.removeListener('close', standInCloser);
-    }
-    next();
-  });
+  const engine = io.engine as unknown as UpgradeHandler;
+  const handleUpgrade = engine.handleUpgrade.bind(engine);
+  engine.handleUpgrade = (req, socket, head) => {
+    const before = socket.listenerCount('close');
+    handleUpgrade(req, socket, head);
+    // The first listener added is the stand-in's (a `once` wrapper: it has `.listener`); ws'
+    // own `close` listener, added later (synchronously when no middleware is installed), stays.
+    const standIn = socket.rawListeners('close')[before] as OnceWrapper | undefined;
+    if (standIn?.listener) socket.removeListener('close', standIn);
+  };
   io.engine.on('connection', (raw: { request: IncomingMessage | null; remoteAddress: string }) => {
     const req = raw.request;
     if (!req) return;
@@ -89,6 +88,14 @@ export function releaseUpgradeRequests(
     raw.request = null;
   });
 }
+
+/** engine.io's upgrade entry point, called by its `upgrade` listener on the HTTP server. */
+interface UpgradeHandler {
+  handleUpgrade(req: IncomingMessage, socket: TcpSocket, head: Buffer): void;
+}
+
+/** What `EventEmitter.once` registers: a wrapper with the listener it wraps. */
+type OnceWrapper = ((...args: unknown[]) => void) & { listener?: unknown };
 
 /** What {@link releaseHandshake} leaves in place of the handshake's per-socket empty objects. */
 const NOTHING: Record<string, never> = Object.freeze({});

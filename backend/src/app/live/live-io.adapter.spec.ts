@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { IoAdapter } from '@nestjs/platform-socket.io';
 import { of } from 'rxjs';
 import { LiveIoAdapter } from './live-io.adapter';
+import { LiveGateway } from './live.gateway';
 
 // Nest's own binding, kept where there is something to bind: with handlers it answers as before;
 // with none (LiveGateway's case) it keeps nothing per socket.
@@ -36,5 +38,17 @@ describe('LiveIoAdapter.bindMessageHandlers', () => {
     socket.emit('ping', 1, (answer: unknown) => answers.push(answer));
     expect(got).toEqual([1]);
     expect(answers).toEqual(['pong']);
+  });
+});
+
+describe('LiveIoAdapter.bindClientDisconnect', () => {
+  it('adds no listener per socket, which holds while LiveGateway has no handleDisconnect', () => {
+    const socket = new EventEmitter();
+    const adapter = new LiveIoAdapter(undefined as never);
+    // Called as Nest calls it: with the socket and the callback it would hang on `disconnect`.
+    const bind: IoAdapter['bindClientDisconnect'] = adapter.bindClientDisconnect.bind(adapter);
+    bind(socket as never, () => undefined);
+    expect(socket.eventNames()).toEqual([]);
+    expect('handleDisconnect' in LiveGateway.prototype).toBe(false);
   });
 });

@@ -209,4 +209,24 @@ describe('LiveGateway', () => {
       disconnects: { 'client namespace disconnect': 1 },
     });
   });
+
+  it('forgets a signed-in socket once as it goes, and keeps nothing of its handshake but address and time issued', async () => {
+    const token = await authParts.tokenFor('ann', 'operator');
+    const client = await open((c) => (c.auth = { token }));
+    const socket = serverSocket(client);
+    const principal = socket.data.principal;
+    const tokenId = principal?.kind === 'user' ? principal.tokenId : 'not a user';
+    const sessions = authParts.auth.sessions;
+    expect(sessions.socketsOf(tokenId)).toEqual([socket]);
+    expect(socket.handshake).toMatchObject({ headers: {}, query: {}, auth: {}, time: '' });
+    expect(socket.handshake.address).toBe('127.0.0.1');
+    expect(typeof socket.handshake.issued).toBe('number');
+    const gone: string[] = [];
+    sessions.onGone((id) => gone.push(id));
+    const left = new Promise((resolve) => socket.once('disconnect', resolve));
+    client.disconnect();
+    await left;
+    expect(sessions.socketsOf(tokenId)).toEqual([]);
+    expect(gone).toEqual([tokenId]);
+  });
 });

@@ -134,10 +134,10 @@ export class LiveGateway
     if (!this.entry.admit(socket)) return;
     // The one `disconnect` listener: it releases what admit and track count.
     socket.on('disconnect', this.onDisconnect);
+    this.auth.track(socket);
     this.entry.limitEvents(socket);
     // The one role check of socket events, ahead of every handler below.
     this.auth.guardEvents(socket);
-    this.auth.track(socket);
     this.greetAndListen(socket);
   }
 
