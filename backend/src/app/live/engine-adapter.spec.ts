@@ -105,8 +105,8 @@ function pinStandIn(): void {
   );
 }
 
-/** A client connected over `transports` (the last one reached: upgraded if there are two). */
-async function openUpgraded(
+/** A client connected over `transports` to `nsp` at `url`, and its server-side socket. */
+async function openClient(
   url: string,
   transports: ('polling' | 'websocket')[],
   clients: ClientSocket[],
@@ -124,11 +124,23 @@ async function openUpgraded(
   });
   const socket = nsp.sockets.get(client.id as string);
   if (!socket) throw new Error('no server socket for the client');
+  return { client, socket };
+}
+
+/** A client connected over `transports` (the last one reached: upgraded if there are two). */
+async function openUpgraded(
+  url: string,
+  transports: ('polling' | 'websocket')[],
+  clients: ClientSocket[],
+  nsp: LiveNamespace,
+) {
+  const opened = await openClient(url, transports, clients, nsp);
+  const socket = opened.socket;
   // Upgraded once the server has switched (after the client's upgrade packet).
   if (raw(socket).transport?.name !== 'websocket')
     await new Promise<void>((resolve) => raw(socket).once('upgrade', () => resolve()));
   internal('server transport after connecting', raw(socket).transport?.name === 'websocket');
-  return { client, socket };
+  return opened;
 }
 
 /**
@@ -184,21 +196,7 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
   });
 
   /** A connected client and its server-side socket. */
-  async function open(transport: 'websocket' | 'polling') {
-    const client = connect(`${url}${LIVE_NAMESPACE}`, {
-      transports: [transport],
-      forceNew: true,
-      reconnection: false,
-    });
-    clients.push(client);
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', resolve);
-      client.once('connect_error', reject);
-    });
-    const socket = nsp.sockets.get(client.id as string);
-    if (!socket) throw new Error('no server socket for the client');
-    return { client, socket };
-  }
+  const open = (transport: 'websocket' | 'polling') => openClient(url, [transport], clients, nsp);
 
   const received = (client: ClientSocket) =>
     new Promise<unknown>((resolve) => client.once('readings', resolve));
