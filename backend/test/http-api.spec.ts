@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative as relativeTo } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
+import { API_COMPRESSION_THRESHOLD_BYTES } from '../src/app/http/api-compression';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse, usePulse } from './support/pulse';
 
@@ -109,6 +110,89 @@ describe('HTTP API', () => {
   });
 });
 
+// Real: the gateway's API as a browser's network stack gets it (bytes and headers, nothing
+// decoded), with a fleet of 40 devices published over MQTT.
+describe('API answers on the wire', () => {
+  const backend = usePulse();
+  const summary = '/api/fleet/summary?sort=name&order=asc&offset=0&limit=100';
+  const json = 'application/json';
+
+  beforeAll(async () => {
+    const device = await connectMqtt(backend.pulse.mqttUrl);
+    for (let i = 0; i < 40; i++)
+      await publishTelemetry(device, `wire-${String(i).padStart(2, '0')}`, {
+        values: { temperature: 20 + i / 10, humidity: 40 + i, co2: 600 + i },
+      });
+    await endMqtt(device);
+    await waitFor(
+      async () =>
+        (await getJson<{ total: number }>(`${backend.pulse.httpUrl}${summary}`)).body.total === 40,
+    );
+  });
+
+  it('compresses a read for a client that accepts it (Brotli first, then gzip) and sends it as it is otherwise', async () => {
+    const url = backend.pulse.httpUrl;
+    const plain = await rawFrom(url, summary, undefined, json);
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(API_COMPRESSION_THRESHOLD_BYTES);
+    const page = JSON.parse(plain.body.toString()) as { devices: unknown[] };
+    expect(page.devices).toHaveLength(40);
+
+    const br = await rawFrom(url, summary, 'gzip, deflate, br, zstd', json); // Chromium's header
+    expect(br.status).toBe(200);
+    expect(br.headers).toMatchObject({
+      'content-encoding': 'br',
+      'content-type': expect.stringMatching(/^application\/json/),
+      vary: expect.stringContaining('Accept-Encoding'),
+    });
+    expect(br.body.length).toBeLessThan(plain.body.length / 3);
+    expect(JSON.parse(brotliDecompressSync(br.body).toString()).devices).toEqual(page.devices);
+
+    const gz = await rawFrom(url, summary, 'gzip', json);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(gz.body).toString()).devices).toEqual(page.devices);
+
+    const identity = await rawFrom(url, summary, 'identity', json);
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(identity.body.toString()).devices).toEqual(page.devices);
+  });
+
+  it('sends answers under the threshold as they are', async () => {
+    const health = await rawFrom(backend.pulse.httpUrl, '/api/health', 'br, gzip', json);
+    expect(health.status).toBe(200);
+    expect(health.body.length).toBeLessThan(API_COMPRESSION_THRESHOLD_BYTES);
+    expect(health.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(health.body.toString())).toMatchObject({ status: 'ok' });
+  });
+});
+
+/** The response as a browser's network stack gets it: raw bytes and headers, nothing decoded. */
+const rawFrom = (
+  base: string,
+  path: string,
+  acceptEncoding?: string,
+  accept = '*/*',
+  method = 'GET',
+) =>
+  new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((done, fail) => {
+    const headers: Record<string, string> = { accept };
+    if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
+    request(new URL(path, base), { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        done({
+          status: res.statusCode ?? 0,
+          headers: res.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        }),
+      );
+    })
+      .on('error', fail)
+      .end();
+  });
+
 /** The dashboard build's own precompress step, run on `dir`. */
 const precompress = (dir: string) =>
   execFileSync(process.execPath, [join(__dirname, '../../dashboard/scripts/precompress.mjs'), dir]);
@@ -144,31 +228,6 @@ describe('the dashboard files', () => {
     return response.headers.get('cache-control');
   };
 
-  /** The response as a browser's network stack gets it: raw bytes and headers, nothing decoded. */
-  const rawFrom = (
-    base: string,
-    path: string,
-    acceptEncoding?: string,
-    accept = '*/*',
-    method = 'GET',
-  ) =>
-    new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((done, fail) => {
-      const headers: Record<string, string> = { accept };
-      if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
-      request(new URL(path, base), { method, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          done({
-            status: res.statusCode ?? 0,
-            headers: res.headers as Record<string, string>,
-            body: Buffer.concat(chunks),
-          }),
-        );
-      })
-        .on('error', fail)
-        .end();
-    });
   const raw = (path: string, acceptEncoding?: string) =>
     rawFrom(pulse.httpUrl, path, acceptEncoding);
 

@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { anonymousRoleOf } from './auth/auth.service';
 import { Config, StartupError } from './config/config';
 import { readTlsMaterial } from './config/secret-files';
+import { mountApiCompression } from './http/api-compression';
 import { mountDashboard } from './http/dashboard-static';
 import { mountRequestLogging, pulseLoggerFor } from './logging/pulse.logger';
 import { LiveIoAdapter } from './live/live-io.adapter';
@@ -59,6 +60,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     app.disable('x-powered-by');
     mountRequestLogging(app, logger);
     hardenHttp(app, { tls: tls !== null });
+    mountApiCompression(app);
     mountDashboard(app, config.DASHBOARD_DIR);
     // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes,
     // Socket.IO's Redis adapter with REDIS_URL.
