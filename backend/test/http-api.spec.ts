@@ -158,6 +158,44 @@ describe('API answers on the wire', () => {
     expect(JSON.parse(identity.body.toString()).devices).toEqual(page.devices);
   });
 
+  it('never compresses the answer to a write, however large', async () => {
+    // A 404 that echoes a long path: over the threshold, and input the client chose.
+    const path = `/api/nope/${'x'.repeat(2000)}`;
+    const post = await rawFrom(backend.pulse.httpUrl, path, 'br, gzip', json, 'POST');
+    expect(post.status).toBe(404);
+    expect(post.body.length).toBeGreaterThan(API_COMPRESSION_THRESHOLD_BYTES);
+    expect(post.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(post.body.toString())).toMatchObject({ statusCode: 404 });
+    // The same answer to a read is compressed: only the method kept the write's as it is.
+    const get = await rawFrom(backend.pulse.httpUrl, path, 'br, gzip', json);
+    expect(get.status).toBe(404);
+    expect(get.headers['content-encoding']).toBe('br');
+  });
+
+  it('revalidates across encodings: a 304 says Vary, and HEAD gives the length as it is', async () => {
+    const url = backend.pulse.httpUrl;
+    const br = await rawFrom(url, summary, 'br', json);
+    expect(br.headers.etag).toMatch(/^W\//);
+    const again = await rawFromWith(url, summary, {
+      accept: json,
+      'accept-encoding': 'br',
+      'if-none-match': br.headers.etag,
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.vary).toContain('Accept-Encoding');
+    const head = await rawFrom(url, summary, 'br', json, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-encoding']).toBeUndefined();
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(br.body.length);
+  });
+
+  it('sends /api/metrics gzip-compressed to a scraper that asks for it', async () => {
+    const metrics = await rawFrom(backend.pulse.httpUrl, '/api/metrics', 'gzip', 'text/plain');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(metrics.body).toString()).toMatch(/^# HELP /m);
+  });
+
   it('sends answers under the threshold as they are', async () => {
     const health = await rawFrom(backend.pulse.httpUrl, '/api/health', 'br, gzip', json);
     expect(health.status).toBe(200);
@@ -168,16 +206,8 @@ describe('API answers on the wire', () => {
 });
 
 /** The response as a browser's network stack gets it: raw bytes and headers, nothing decoded. */
-const rawFrom = (
-  base: string,
-  path: string,
-  acceptEncoding?: string,
-  accept = '*/*',
-  method = 'GET',
-) =>
+const rawFromWith = (base: string, path: string, headers: Record<string, string>, method = 'GET') =>
   new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>((done, fail) => {
-    const headers: Record<string, string> = { accept };
-    if (acceptEncoding !== undefined) headers['accept-encoding'] = acceptEncoding;
     request(new URL(path, base), { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -192,6 +222,19 @@ const rawFrom = (
       .on('error', fail)
       .end();
   });
+const rawFrom = (
+  base: string,
+  path: string,
+  acceptEncoding?: string,
+  accept = '*/*',
+  method = 'GET',
+) =>
+  rawFromWith(
+    base,
+    path,
+    { accept, ...(acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding }) },
+    method,
+  );
 
 /** The dashboard build's own precompress step, run on `dir`. */
 const precompress = (dir: string) =>
