@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import expressStaticGzip from 'express-static-gzip';
+import Negotiator from 'negotiator';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import serveStatic, { type ServeStaticOptions } from 'serve-static';
@@ -19,6 +20,21 @@ const NOT_BUILT = (dir: string) =>
  */
 const HASHED_ASSET = /-[A-Z0-9]{8}\.(js|css)(\.br|\.gz)?$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The forms a file may be sent in, and the order that breaks ties between equal weights. */
+const ENCODINGS = ['br', 'gzip', 'identity'];
+const SMALLEST_FIRST = ['br', 'gzip'];
+
+/** negotiator 1.x's `encoding` with its `preferred` option, which @types/negotiator lacks. */
+type EncodingNegotiator = {
+  encoding(available: readonly string[], options: { preferred: readonly string[] }): string;
+};
+
+/** The form of a file this request gets: `identity` when it accepts no other (or none at all). */
+function preferredEncoding(req: Request): string {
+  const negotiator = new Negotiator(req) as unknown as EncodingNegotiator;
+  return negotiator.encoding(ENCODINGS, { preferred: SMALLEST_FIRST }) ?? 'identity';
+}
 
 /** Paths the dashboard never answers: the API (JSON errors from Nest) and Socket.IO. */
 const notDashboard = (path: string) =>
@@ -66,6 +82,11 @@ export function mountDashboard(
       // Built names are plain ASCII: an escaped path (or a malformed one, which the library
       // would answer 400 itself) is only looked up as it is, or falls to the SPA below.
       if (req.path.includes('%')) return plain(req, res, next);
+      // The library's own negotiation reads `*` as any encoding, even one refused with `q=0`
+      // (`br;q=0, *` got Brotli), and puts its order before the client's weights. negotiator
+      // (Express's own) chooses here, refusals kept, weights first, ties to the smaller form, and
+      // the library is handed the choice alone.
+      req.headers['accept-encoding'] = preferredEncoding(req);
       compressed(req, res, (err?: unknown) => {
         if (err) return next(err);
         // No such file, or its sibling is gone: the library has already labelled the answer
