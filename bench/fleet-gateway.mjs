@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The gateway under a fleet, over minutes: the built backend (embedded broker, SQLite history in
 // a throwaway DATA_DIR) with the built simulator at N devices × 1 reading/s, no browser. Per
-// window: the gateway's CPU (all threads, and its two busiest), what it wrote to disk, and its
+// window: the gateway's CPU (all threads, and its two busiest), what it wrote to disk (the
+// kernel's `write_bytes` of /proc/<pid>/io, which counts more than the bytes SQLite writes, by a
+// factor that grows with the file; docs/performance-log.md, session 31), and its
 // history store's queue, drops and last write time. What a large fleet costs the gateway once
 // the store holds minutes of it (decision 0044: the SQLite writer fell behind after ~2 minutes
 // at 10,000 devices, which a minute-long benchmark never saw).
