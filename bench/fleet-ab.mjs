@@ -4,11 +4,16 @@
 // means anything (bench/README.md). Same harness and definitions as bench:fleet.
 //
 //   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
-//                           [--throughput 8000] [--first-uncompressed] DIR_A DIR_B [DIR_C…]
+//                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
+//                           [--idle 20] DIR_A DIR_B [DIR_C…]
 //
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
 // its downloads and uploads at K kbit/s (a wall screen on Wi-Fi, a phone).
+// --api-uncompressed: build A's `/api/` requests ask for no content encoding (the others keep
+// Chromium's header; every build's `/api/` requests pass through CDP `Fetch` alike), to weigh
+// the API's compression alone (decision 0047) with the same build as A and B. --idle N: N seconds
+// after the visible tiles are live, the `/api/` bytes on the wire per second (`apiKBPerS`).
 // --first-uncompressed: build A's pages ask for no content encoding (`Accept-Encoding: identity`
 // through CDP Network.setExtraHTTPHeaders), so the gateway sends every file as it is, as
 // it did before the dashboard was precompressed (decision 0045); give the same build as A and B
@@ -49,6 +54,8 @@ const FLAGS = {
   '--latency': { key: 'latency', type: 'number', min: 0, max: 2000 },
   '--throughput': { key: 'throughput', type: 'number', min: 0, max: 10_000_000 },
   '--first-uncompressed': { key: 'firstUncompressed', type: 'flag' },
+  '--api-uncompressed': { key: 'apiUncompressed', type: 'flag' },
+  '--idle': { key: 'idle', type: 'number', min: 0, max: 120 },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -58,28 +65,69 @@ const dirs = process.argv
 const { values: opt } = parseFlags(
   process.argv.slice(2).filter((a) => !dirs.includes(a)),
   FLAGS,
-  { devices: 1000, runs: 3, scroll: 0, latency: 0, throughput: 0, firstUncompressed: false },
-  { fail, help: () => printHeaderUsage(entry, 26) },
+  {
+    devices: 1000,
+    runs: 3,
+    scroll: 0,
+    latency: 0,
+    throughput: 0,
+    firstUncompressed: false,
+    apiUncompressed: false,
+    idle: 0,
+  },
+  { fail, help: () => printHeaderUsage(entry, 31) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
 const labels = dirs.map((d, i) => `${String.fromCharCode(65 + i)}:${path.basename(d)}`);
-guardRun((300 + opt.runs * dirs.length * (40 + opt.scroll)) * 1000, 'fleet-ab');
+guardRun((300 + opt.runs * dirs.length * (40 + opt.idle + opt.scroll)) * 1000, 'fleet-ab');
 let browser = null;
 
-/** One page of build `index`: time to live, then (with --scroll) the scrolling window. */
+/**
+ * The page's `/api/` requests paused (CDP `Fetch`) and sent on with `Accept-Encoding: encoding`,
+ * or with Chromium's own header when `encoding` is null: both builds' requests take the same
+ * detour, so only the header differs between them.
+ */
+async function askApiAs(cdp, encoding) {
+  await cdp.send('Fetch.enable', {
+    patterns: [{ urlPattern: '*/api/*', requestStage: 'Request' }],
+  });
+  cdp.on('Fetch.requestPaused', (e) => {
+    const headers = Object.entries(e.request.headers)
+      .filter(([name]) => encoding === null || name.toLowerCase() !== 'accept-encoding')
+      .map(([name, value]) => ({ name, value }));
+    if (encoding !== null) headers.push({ name: 'Accept-Encoding', value: encoding });
+    cdp.send('Fetch.continueRequest', { requestId: e.requestId, headers }).catch(() => undefined);
+  });
+}
+
+/**
+ * One page of build `index`: time to live, then (with --idle) the idle window's API bytes, then
+ * (with --scroll) the scrolling window.
+ */
 async function pageRun(fleet, chromePid, index) {
   const { context, page, cdp } = await newPage(browser, {
     initScripts: [{ script: fleetBenchInit, arg: { probeId: PROBE_ID } }],
     label: 'fleet-ab',
   });
   try {
-    // HTTP bytes as they crossed the wire (compressed or not), the page's requests only.
+    // HTTP bytes as they crossed the wire (compressed or not), the page's requests only; with
+    // --idle, those of its `/api/` requests in the idle window too.
     let httpBytes = 0;
+    let apiBytes = 0;
+    let idling = false;
+    const apiRequests = new Set();
     await cdp.send('Network.enable');
-    cdp.on('Network.loadingFinished', (e) => (httpBytes += e.encodedDataLength));
+    cdp.on('Network.requestWillBeSent', (e) => {
+      if (new URL(e.request.url).pathname.startsWith('/api/')) apiRequests.add(e.requestId);
+    });
+    cdp.on('Network.loadingFinished', (e) => {
+      httpBytes += e.encodedDataLength;
+      if (idling && apiRequests.has(e.requestId)) apiBytes += e.encodedDataLength;
+    });
     if (opt.firstUncompressed && index === 0)
       await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
+    if (opt.apiUncompressed) await askApiAs(cdp, index === 0 ? 'identity' : null);
     // A screen far from its gateway: Chromium adds the round trip to every HTTP request, and
     // with --throughput caps the link (bytes per second).
     if (opt.latency > 0 || opt.throughput > 0)
@@ -97,6 +145,12 @@ async function pageRun(fleet, chromePid, index) {
       visibleLiveMs: ttl.visibleLiveMs,
       httpKB: Math.round(httpBytes / 1024),
     };
+    if (opt.idle > 0) {
+      idling = true;
+      await sleep(opt.idle * 1000);
+      idling = false;
+      row.apiKBPerS = apiBytes / 1000 / opt.idle;
+    }
     if (opt.scroll > 0) {
       await page.evaluate(() => window.__fleetBench.stop());
       await sleep(2000);

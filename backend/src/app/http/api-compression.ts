@@ -27,7 +27,7 @@ export function compressible(req: Request, res: Response): boolean {
 /**
  * Compresses the API's reads for clients that accept it (decision 0047): Brotli (quality 4, the
  * library's default for dynamic content), gzip or deflate, chosen from `Accept-Encoding`. An
- * open overview asks for its page of the fleet summary once a second (at 1,000 devices ~12.5 kB a
+ * open overview asks for its page of the fleet summary once a second (at 1,000 devices ~10 kB a
  * second on the wire as it is, ~3 kB compressed) and the device list is 287 kB (12 kB): on a wall
  * screen's Wi-Fi or a phone, bytes a screen waits for. zlib runs on libuv's thread pool, not on
  * the event loop. Every read says `Vary: Accept-Encoding`, a 304 too (the library adds it only
