@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative as relativeTo } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { DS, type DeviceSummary } from '@pulse/protocol';
 import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
 import { API_COMPRESSION_THRESHOLD_BYTES } from '../src/app/http/api-compression';
@@ -322,6 +322,7 @@ describe('the dashboard files', () => {
     const encodingFor = async (acceptEncoding: string) => {
       const got = await raw(file, acceptEncoding);
       expect(got.status).toBe(200);
+      expect(got.headers.vary).toContain('Accept-Encoding');
       const encoding = got.headers['content-encoding'] ?? 'identity';
       const body =
         encoding === 'br'
@@ -336,10 +337,39 @@ describe('the dashboard files', () => {
     expect(await encodingFor('br;q=0, *')).toBe('gzip');
     expect(await encodingFor('br;q=0, gzip;q=0, *')).toBe('identity');
     expect(await encodingFor('*;q=0, identity')).toBe('identity');
+    // Nothing acceptable at all: the file as it is (what HTTP recommends over a 406).
+    expect(await encodingFor('*;q=0')).toBe('identity');
+    expect(await encodingFor('identity;q=0')).toBe('identity');
+    expect(await encodingFor('BR')).toBe('br'); // names are case-insensitive
     // Both acceptable: the client's weights decide, ties go to the smaller Brotli.
     expect(await encodingFor('gzip;q=1, br;q=0.1')).toBe('gzip');
     expect(await encodingFor('identity;q=1, br;q=0.5, gzip;q=0.5')).toBe('identity');
     expect(await encodingFor('gzip, br')).toBe('br');
+  });
+
+  it('sends the best form a file has: gzip when it has no Brotli sibling', async () => {
+    writeFileSync(join(dir, 'chunk-GZONLYAA.js'), mainJs);
+    writeFileSync(join(dir, 'chunk-GZONLYAA.js.gz'), gzipSync(mainJs));
+    const late = await startTestPulse({}, { DASHBOARD_DIR: dir });
+    try {
+      for (const [acceptEncoding, expected] of [
+        ['gzip, deflate, br, zstd', 'gzip'], // Chromium's header
+        ['*', 'gzip'],
+        ['br', undefined],
+        ['gzip;q=0, *', undefined],
+      ] as const) {
+        const got = await rawFrom(late.httpUrl, '/chunk-GZONLYAA.js', acceptEncoding);
+        expect([acceptEncoding, got.status, got.headers['content-encoding']]).toEqual([
+          acceptEncoding,
+          200,
+          expected,
+        ]);
+        const body = expected === 'gzip' ? gunzipSync(got.body) : got.body;
+        expect(body.toString()).toBe(mainJs);
+      }
+    } finally {
+      await late.close();
+    }
   });
 
   it('sends a file as it is when its sibling is gone since the gateway started (a rebuild under it)', async () => {

@@ -25,15 +25,20 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const ENCODINGS = ['br', 'gzip', 'identity'];
 const SMALLEST_FIRST = ['br', 'gzip'];
 
-/** negotiator 1.x's `encoding` with its `preferred` option, which @types/negotiator lacks. */
+/** negotiator 1.x's `encodings` with its `preferred` option, which @types/negotiator lacks. */
 type EncodingNegotiator = {
-  encoding(available: readonly string[], options: { preferred: readonly string[] }): string;
+  encodings(available: readonly string[], options: { preferred: readonly string[] }): string[];
 };
 
-/** The form of a file this request gets: `identity` when it accepts no other (or none at all). */
-function preferredEncoding(req: Request): string {
-  const negotiator = new Negotiator(req) as unknown as EncodingNegotiator;
-  return negotiator.encoding(ENCODINGS, { preferred: SMALLEST_FIRST }) ?? 'identity';
+/**
+ * The forms of a file this request accepts, best first, as a list without weights: the library
+ * keeps that order, takes the first form the file has a sibling for and stops at `identity`
+ * (the file as it is). Nothing the request refused is in it; `identity` when it accepts nothing.
+ */
+function acceptedEncodings(req: Request): string {
+  const negotiator: EncodingNegotiator = new Negotiator(req);
+  const ranked = negotiator.encodings(ENCODINGS, { preferred: SMALLEST_FIRST });
+  return ranked.length > 0 ? ranked.join(', ') : 'identity';
 }
 
 /** Paths the dashboard never answers: the API (JSON errors from Nest) and Socket.IO. */
@@ -72,7 +77,6 @@ export function mountDashboard(
     };
     const compressed = expressStaticGzip(root, {
       enableBrotli: true,
-      orderPreference: ['br', 'gzip'],
       index: 'index.html',
       serveStatic: files,
     });
@@ -83,11 +87,14 @@ export function mountDashboard(
       // would answer 400 itself) is only looked up as it is, or falls to the SPA below.
       if (req.path.includes('%')) return plain(req, res, next);
       // The library's own negotiation reads `*` as any encoding, even one refused with `q=0`
-      // (`br;q=0, *` got Brotli), and puts its order before the client's weights. negotiator
-      // (Express's own) chooses here, refusals kept, weights first, ties to the smaller form, and
-      // the library is handed the choice alone.
-      req.headers['accept-encoding'] = preferredEncoding(req);
+      // (`br;q=0, *` got Brotli), and its order went before the client's weights. negotiator
+      // (Express's own) ranks the forms here, refusals left out, weights first, ties to the
+      // smaller form, and the library is handed that ranking alone (restored for what follows).
+      const asked = req.headers['accept-encoding'];
+      req.headers['accept-encoding'] = acceptedEncodings(req);
       compressed(req, res, (err?: unknown) => {
+        if (asked === undefined) delete req.headers['accept-encoding'];
+        else req.headers['accept-encoding'] = asked;
         if (err) return next(err);
         // No such file, or its sibling is gone: the library has already labelled the answer
         // (encoding, type) for the sibling it expected, so unlabel it and look up the file.
