@@ -164,6 +164,12 @@ async function dropConnection(client: ClientSocket, socket: LiveSocket, clients:
 
 const batch: Reading[] = [{ deviceId: 'd1', ts: 1, values: { t: 21.5 } }];
 
+/** The two ways a client reaches a websocket, each making engine.io's upgrade stand-in. */
+const UPGRADE_PATHS = [
+  ['a websocket handshake', ['websocket']],
+  ['a polling-to-websocket upgrade', ['polling', 'websocket']],
+] as const;
+
 describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', () => {
   let http: HttpServer;
   let io: LiveServer;
@@ -332,10 +338,7 @@ describe('engine adapter (pinned to the installed engine.io, ws, socket.io)', ()
     expect(unansweredPing(socket)).toBeNull();
   });
 
-  it.each([
-    ['a websocket handshake', ['websocket']],
-    ['a polling-to-websocket upgrade', ['polling', 'websocket']],
-  ] as const)(
+  it.each(UPGRADE_PATHS)(
     'releases the first HTTP request and the stand-in response of %s (middlewares installed)',
     async (_what, transports) => {
       pinStandIn();
@@ -396,10 +399,7 @@ describe("engine adapter on Pulse's own server (no engine.use() middleware)", ()
     await new Promise<void>((resolve) => io.close(() => resolve()));
   });
 
-  it.each([
-    ['a websocket handshake', ['websocket']],
-    ['a polling-to-websocket upgrade', ['polling', 'websocket']],
-  ] as const)(
+  it.each(UPGRADE_PATHS)(
     'leaves no stand-in listener on the TCP socket of %s, and ws still sees it close',
     async (_what, transports) => {
       pinStandIn();
