@@ -5,7 +5,7 @@
 //
 //   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
 //                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
-//                           [--idle 20] DIR_A DIR_B [DIR_C…]
+//                           [--idle 20] [--unsettled-a] DIR_A DIR_B [DIR_C…]
 //
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
@@ -19,6 +19,10 @@
 // it did before the dashboard was precompressed (decision 0045); give the same build as A and B
 // to weigh the compression alone. Each page's HTTP bytes on the wire until its first live tile
 // are reported (`httpKB`).
+// --unsettled-a: build A's pages are opened as soon as their window exists, while Chromium still
+// starts that window's own WebUI (as every page was until session 32); the others wait for a
+// quiet browser (wall/page.mjs settleBrowser). With the same build as A and B it weighs that
+// start-up's share of the first live tile.
 //
 // Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
 // simulator serve all of them from one directory (hash-named chunks side by side; index.html is
@@ -56,6 +60,7 @@ const FLAGS = {
   '--first-uncompressed': { key: 'firstUncompressed', type: 'flag' },
   '--api-uncompressed': { key: 'apiUncompressed', type: 'flag' },
   '--idle': { key: 'idle', type: 'number', min: 0, max: 120 },
+  '--unsettled-a': { key: 'unsettledA', type: 'flag' },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -74,8 +79,9 @@ const { values: opt } = parseFlags(
     firstUncompressed: false,
     apiUncompressed: false,
     idle: 0,
+    unsettledA: false,
   },
-  { fail, help: () => printHeaderUsage(entry, 31) },
+  { fail, help: () => printHeaderUsage(entry, 35) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -109,6 +115,7 @@ async function pageRun(fleet, chromePid, index) {
   const { context, page, cdp } = await newPage(browser, {
     initScripts: [{ script: fleetBenchInit, arg: { probeId: PROBE_ID } }],
     label: 'fleet-ab',
+    settle: !(opt.unsettledA && index === 0),
   });
   try {
     // HTTP bytes as they crossed the wire (compressed or not), the page's requests only; with

@@ -28,6 +28,7 @@ import { benchDir, root } from './lib/procs.mjs';
 import { sleep, waitFor } from './lib/util.mjs';
 import { fail } from './wall/args.mjs';
 import { log, setLogPrefix } from './wall/log.mjs';
+import { settleBrowser } from './wall/page.mjs';
 // The children's lifecycle (build check, dashboard copy, backend, clean-up, time bound).
 import * as children from './wall/stack.mjs';
 import { readTransportBench, transportBenchInit } from './transport/page-probe.mjs';
@@ -122,6 +123,8 @@ async function scenarioRun(stack, scenario) {
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`transport-browser: page error: ${e.message}`));
     await page.addInitScript(transportBenchInit);
+    // The new window's own start-up over first (see settleBrowser).
+    await settleBrowser(browser);
     const first = await measureLoad(page, stack.proxy, sc.first, () =>
       page.goto(`${stack.proxy.url}/`, { waitUntil: 'commit' }),
     );

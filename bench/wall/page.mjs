@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { fmt } from '../lib/format.mjs';
 import { sleep, waitFor } from '../lib/util.mjs';
 import { log } from './log.mjs';
-import { findChromium, snapshot } from './procs.mjs';
+import { findChromium, snapshot, usage } from './procs.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -116,6 +116,9 @@ export async function heapAfterGc(cdp) {
   return best;
 }
 
+/** Chromium's browser process of each browser openBrowser launched (for newPage's settle). */
+const browserPids = new WeakMap();
+
 /** Headless Chromium at 1920×1080 with the counters injected; `chromePid` for /proc sampling. */
 export async function openBrowser() {
   const browser = await chromium.launch({
@@ -123,19 +126,63 @@ export async function openBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   const chromePid = findChromium(snapshot(), process.pid);
+  if (chromePid) browserPids.set(browser, chromePid);
   const { page, cdp } = await newPage(browser);
   return { browser, chromePid, page, cdp };
+}
+
+/** A window of this long counts as quiet when Chromium's processes used under QUIET_SHARE of a core. */
+const QUIET_WINDOW_MS = 250;
+const QUIET_SHARE = 0.1;
+/** Quiet windows in a row before a page is handed over. */
+const QUIET_WINDOWS = 2;
+/** Longest wait for quiet; the page is handed over anyway after it (and it is logged). */
+const SETTLE_MAX_MS = 10_000;
+
+/**
+ * Wait until Chromium's process tree is quiet. Each new context opens a new window, and this
+ * Chromium (156) starts the window's own WebUI (the omnibox's composebox) in a renderer of its
+ * own: about 2 s of CPU over the first 1.5 s, measured before any navigation. Navigating at once
+ * made every page load share two cores with that start-up (the overview's first live tile at
+ * 1,000 devices 1.21 s, against 0.73 s once it was over, six loads each alternated; session 32).
+ * A screen opens the dashboard in a browser already running, so pages are measured from a quiet
+ * browser. Returns the ms waited.
+ */
+export async function settleBrowser(browser) {
+  // Launched elsewhere (transport-browser.mjs): this process's one Chromium.
+  const pid = browserPids.get(browser) ?? findChromium(snapshot(), process.pid);
+  if (!pid) return 0;
+  const started = performance.now();
+  let quiet = 0;
+  let last = usage(snapshot(), pid).cpuS;
+  while (quiet < QUIET_WINDOWS) {
+    if (performance.now() - started > SETTLE_MAX_MS) {
+      log(`Chromium still busy after ${SETTLE_MAX_MS} ms: the page is opened anyway`);
+      break;
+    }
+    await sleep(QUIET_WINDOW_MS);
+    const now = usage(snapshot(), pid).cpuS;
+    quiet = (now - last) * 1000 < QUIET_WINDOW_MS * QUIET_SHARE ? quiet + 1 : 0;
+    last = now;
+  }
+  return performance.now() - started;
 }
 
 /**
  * A page in a fresh context (own cookies, own renderer heap) with the frame counters injected,
  * then `initScripts` (each a string or `{ script, arg }` for playwright's addInitScript), and a
- * CDP session with Performance enabled. Page errors and console errors/warnings go to stderr
- * prefixed with `label`.
+ * CDP session with Performance enabled, handed over once Chromium is quiet (settleBrowser). Page
+ * errors and console errors/warnings go to stderr prefixed with `label`.
  */
 export async function newPage(
   browser,
-  { viewport = { width: 1920, height: 1080 }, initScripts = [], label = 'wall-longrun' } = {},
+  {
+    viewport = { width: 1920, height: 1080 },
+    initScripts = [],
+    label = 'wall-longrun',
+    // false: handed over at once, the new window's start-up still running (fleet-ab --unsettled-a).
+    settle = true,
+  } = {},
 ) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -149,6 +196,7 @@ export async function newPage(
     await (typeof s === 'string' ? page.addInitScript(s) : page.addInitScript(s.script, s.arg));
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
+  if (settle) await settleBrowser(browser);
   return { context, page, cdp };
 }
 
