@@ -5,7 +5,8 @@
 //
 //   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
 //                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
-//                           [--idle 20] [--unsettled-a] DIR_A DIR_B [DIR_C…]
+//                           [--idle 20] [--unsettled-a] [--spinner-a]
+//                           [--nice-fleet-a] DIR_A DIR_B [DIR_C…]
 //
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
@@ -23,6 +24,12 @@
 // starts that window's own WebUI (as every page was until session 32); the others wait for a
 // quiet browser (wall/page.mjs settleBrowser). With the same build as A and B it weighs that
 // start-up's share of the first live tile.
+// --spinner-a: while build A's pages run, a busy loop at nice 19 (it takes only CPU nothing
+// else wants, a core's worth on this 2-core machine). With the same build as A and B it shows
+// what load on the other core alone does to the page's figures, whoever's load it is.
+// --nice-fleet-a: while build A's pages run, every thread of the gateway and the simulator at
+// nice 19 (back to 0 for the others): whether the fleet's CPU hurts the page by taking its turns
+// on a core or by running beside it.
 //
 // Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
 // simulator serve all of them from one directory (hash-named chunks side by side; index.html is
@@ -33,6 +40,7 @@
 // composites, in software here), and the elements the page inserted per
 // second (a MutationObserver: tiles and rows made, or recycled rows put back). Prints the median
 // and spread per build and the load average; writes bench/results/fleet-ab-<timestamp>.json.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +52,7 @@ import { fleetBenchInit } from './fleet/page-probe.mjs';
 import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
-import { ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
+import { ensureBuilt, exitWith, guardRun, killAll, start, stopAll } from './wall/stack.mjs';
 
 const entry = new URL(import.meta.url).pathname;
 const fail = (msg) => {
@@ -61,6 +69,8 @@ const FLAGS = {
   '--api-uncompressed': { key: 'apiUncompressed', type: 'flag' },
   '--idle': { key: 'idle', type: 'number', min: 0, max: 120 },
   '--unsettled-a': { key: 'unsettledA', type: 'flag' },
+  '--spinner-a': { key: 'spinnerA', type: 'flag' },
+  '--nice-fleet-a': { key: 'niceFleetA', type: 'flag' },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -80,8 +90,10 @@ const { values: opt } = parseFlags(
     apiUncompressed: false,
     idle: 0,
     unsettledA: false,
+    spinnerA: false,
+    niceFleetA: false,
   },
-  { fail, help: () => printHeaderUsage(entry, 35) },
+  { fail, help: () => printHeaderUsage(entry, 42) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -192,6 +204,26 @@ async function pageRun(fleet, chromePid, index) {
   }
 }
 
+/** A busy loop at the lowest priority (--spinner-a), killed by the caller (and by killAll). */
+function startSpinner() {
+  const entry = start('nice', ['-n', '19', process.execPath, '-e', 'for (;;);'], {
+    name: 'spinner',
+  });
+  return {
+    kill: () => {
+      entry.expected = true;
+      entry.child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Every thread of the gateway and the simulator at `nice` (--nice-fleet-a). */
+function niceFleet(fleet, nice) {
+  for (const pid of [fleet.backend.pid, fleet.sim.pid])
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`))
+      execFileSync('renice', ['-n', String(nice), '-p', tid], { stdio: 'ignore' });
+}
+
 async function main() {
   ensureBuilt();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -216,7 +248,14 @@ async function main() {
       if (run % 2) order.reverse();
       for (const i of order) {
         fs.copyFileSync(path.join(served, `index-${i}.html`), path.join(served, 'index.html'));
-        const row = { ...(await pageRun(fleet, session.chromePid, i)), load1: os.loadavg()[0] };
+        const spinner = opt.spinnerA && i === 0 ? startSpinner() : null;
+        if (opt.niceFleetA) niceFleet(fleet, i === 0 ? 19 : 0);
+        let row;
+        try {
+          row = { ...(await pageRun(fleet, session.chromePid, i)), load1: os.loadavg()[0] };
+        } finally {
+          spinner?.kill();
+        }
         loads.push(row.load1);
         results[labels[i]].push(row);
         console.log(labels[i], JSON.stringify(row));
