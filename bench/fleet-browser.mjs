@@ -55,6 +55,8 @@ setLogPrefix('fleet');
 const boundS = Math.ceil(420 + opt.runs * (12 * opt.seconds + 9 * (opt.values + 12) + 120));
 guardRun(boundS * 1000, 'fleet-browser');
 let browser = null;
+/** Chromium's browser process, for the renderers' CPU from /proc (measureWindow). */
+let chromePid = null;
 
 /** Fleets in run order and what each serves; scenarios not asked for drop out. */
 function plan() {
@@ -91,14 +93,15 @@ async function openPage(url, viewport) {
 async function windows(page, cdp, httpUrl) {
   await page.evaluate(() => window.__fleetBench.stop());
   await sleep(1000);
-  const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
+  const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl, chromePid });
   const scroll = await measureWindow(page, cdp, {
     seconds: opt.seconds,
+    chromePid,
     scrollPxPerS: opt.scrollSpeed,
     httpUrl,
   });
   log(
-    `  idle ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %, DOM ${idle.domNodes}, heap ${fmt(idle.heapMb, 1)} MB; scrolling (${scroll.scroller ?? 'nothing scrolls'}) ${fmt(scroll.fps, 1)} fps, busy ${fmt(scroll.busyPct, 1)} %; backend ${fmt(idle.acceptedPerS, 0)} readings/s`,
+    `  idle ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %, DOM ${idle.domNodes}, heap ${fmt(idle.heapMb, 1)} MB; scrolling (${scroll.scroller ?? 'nothing scrolls'}) ${fmt(scroll.fps, 1)} fps, busy ${fmt(scroll.busyPct, 1)} % (main thread CPU ${fmt(scroll.mainThreadCpuMsPerS, 0)} ms/s); backend ${fmt(idle.acceptedPerS, 0)} readings/s`,
   );
   return { idle, scroll };
 }
@@ -182,7 +185,7 @@ async function heatmapRun(fleet, shot) {
       return stated ? Number(stated) : document.querySelectorAll('[data-device-id]').length;
     });
     await page.evaluate(() => window.__fleetBench.stop());
-    const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl });
+    const idle = await measureWindow(page, cdp, { seconds: opt.seconds, httpUrl, chromePid });
     log(`  heat map: ${cells} cells, ${fmt(idle.fps, 1)} fps, busy ${fmt(idle.busyPct, 1)} %`);
     return { cells, idle };
   } finally {
@@ -217,6 +220,7 @@ async function main() {
   const { dashboardDir, dashboardBuilt } = copyDashboard();
   const session = await openBrowser();
   browser = session.browser;
+  chromePid = session.chromePid;
   const results = {};
   const push = (key, value) => (results[key] ??= []).push(value);
   const notes = [];

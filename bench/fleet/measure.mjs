@@ -6,6 +6,7 @@
 // judge against goals (report.mjs).
 import { sleep } from '../lib/util.mjs';
 import { heapAfterGc, metrics } from '../wall/page.mjs';
+import { rendererMainThreadCpuS, snapshot } from '../wall/procs.mjs';
 import { readTiles, startScroll, stopScroll } from './page-probe.mjs';
 import { readingsAccepted } from './stack.mjs';
 
@@ -20,11 +21,15 @@ const frames = (page) =>
 
 /**
  * `seconds` of the open page, scrolling at `scrollPxPerS` when given. The heap is read after the
- * window so the forced GC is not counted in it. `httpUrl` for the backend's accepted rate.
+ * window so the forced GC is not counted in it. `httpUrl` for the backend's accepted rate; with
+ * `chromePid` (the browser process), the CPU time of the renderers' main threads from /proc,
+ * which unlike busy % does not stretch with the load beside the browser (README, session 32).
  */
-export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, httpUrl }) {
+export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, httpUrl, chromePid }) {
   let scroller = null;
   if (scrollPxPerS > 0) scroller = await page.evaluate(startScroll, scrollPxPerS);
+  const mainCpu = () => (chromePid ? rendererMainThreadCpuS(snapshot(), chromePid) : 0);
+  const c0 = mainCpu();
   const m0 = await metrics(cdp);
   const f0 = await frames(page);
   const r0 = await readingsAccepted(httpUrl);
@@ -33,6 +38,7 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
   const m1 = await metrics(cdp);
   const f1 = await frames(page);
   const r1 = await readingsAccepted(httpUrl);
+  const c1 = mainCpu();
   const dt = (performance.now() - t0) / 1000;
   const cdpS = m1.Timestamp - m0.Timestamp;
   const scrolledPx = scrollPxPerS > 0 ? await page.evaluate(stopScroll) : 0;
@@ -47,6 +53,9 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
     // waits for the running task, so Node's clock would split busy time unevenly between windows.
     busyPct: (100 * (m1.TaskDuration - m0.TaskDuration)) / cdpS,
     scriptPct: (100 * (m1.ScriptDuration - m0.ScriptDuration)) / cdpS,
+    // Every renderer's main thread: the page's, and idle ones (the baseline page, the windows' own
+    // WebUI) at a few ms a second.
+    ...(chromePid ? { mainThreadCpuMsPerS: ((c1 - c0) * 1000) / dt } : {}),
     domNodes,
     heapMb: mb(heap.used),
     acceptedPerS: (r1 - r0) / dt,

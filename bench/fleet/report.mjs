@@ -72,6 +72,13 @@ export function judge(results, opt) {
       `< ${GOALS.busyPct}`,
       below(GOALS.busyPct),
     );
+    if (w.every((x) => x.mainThreadCpuMsPerS !== undefined))
+      add(
+        label,
+        `renderers' main-thread CPU ms/s (/proc), ${what}`,
+        w.map((x) => x.mainThreadCpuMsPerS),
+        0,
+      );
     add(
       label,
       `worst frame ms, ${what}`,
