@@ -28,7 +28,7 @@
 // else wants, a core's worth on this 2-core machine). With the same build as A and B it shows
 // what load on the other core alone does to the page's figures, whoever's load it is.
 // --nice-fleet-a: while build A's pages run, every thread of the gateway and the simulator at
-// nice 19 (back to 0 for the others): whether the fleet's CPU hurts the page by taking its turns
+// nice 19 (back to their own for the others): whether the fleet's CPU hurts the page by taking its turns
 // on a core or by running beside it.
 //
 // Each DIR is a built dashboard (a copy of dist/dashboard/browser). The built backend and
@@ -40,7 +40,6 @@
 // composites, in software here), and the elements the page inserted per
 // second (a MutationObserver: tiles and rows made, or recycled rows put back). Prints the median
 // and spread per build and the load average; writes bench/results/fleet-ab-<timestamp>.json.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -217,11 +216,32 @@ function startSpinner() {
   };
 }
 
-/** Every thread of the gateway and the simulator at `nice` (--nice-fleet-a). */
-function niceFleet(fleet, nice) {
-  for (const pid of [fleet.backend.pid, fleet.sim.pid])
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`))
-      execFileSync('renice', ['-n', String(nice), '-p', tid], { stdio: 'ignore' });
+/**
+ * Every thread of the gateway and the simulator at nice 19 (`low`), or back at the nice each had
+ * before (--nice-fleet-a). Raising a thread's priority back needs root (this machine's benches
+ * run as root); a thread that ended meanwhile, or a refusal, is skipped and logged once.
+ */
+const niceBefore = new Map();
+let niceRefused = false;
+function niceFleet(fleet, low) {
+  for (const pid of [fleet.backend.pid, fleet.sim.pid]) {
+    let tids = [];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`).map(Number);
+    } catch {
+      continue; // the process is gone
+    }
+    for (const tid of tids) {
+      try {
+        if (!niceBefore.has(tid)) niceBefore.set(tid, os.getPriority(tid));
+        os.setPriority(tid, low ? 19 : niceBefore.get(tid));
+      } catch (error) {
+        if (!niceRefused)
+          console.error(`fleet-ab: --nice-fleet-a: thread ${tid}: ${error.message}`);
+        niceRefused = true;
+      }
+    }
+  }
 }
 
 async function main() {
@@ -248,10 +268,11 @@ async function main() {
       if (run % 2) order.reverse();
       for (const i of order) {
         fs.copyFileSync(path.join(served, `index-${i}.html`), path.join(served, 'index.html'));
-        const spinner = opt.spinnerA && i === 0 ? startSpinner() : null;
-        if (opt.niceFleetA) niceFleet(fleet, i === 0 ? 19 : 0);
+        if (opt.niceFleetA) niceFleet(fleet, i === 0);
+        let spinner = null;
         let row;
         try {
+          if (opt.spinnerA && i === 0) spinner = startSpinner();
           row = { ...(await pageRun(fleet, session.chromePid, i)), load1: os.loadavg()[0] };
         } finally {
           spinner?.kill();

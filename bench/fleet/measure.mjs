@@ -29,16 +29,18 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
   let scroller = null;
   if (scrollPxPerS > 0) scroller = await page.evaluate(startScroll, scrollPxPerS);
   const mainCpu = () => (chromePid ? rendererMainThreadCpuS(snapshot(), chromePid) : 0);
-  const c0 = mainCpu();
   const m0 = await metrics(cdp);
   const f0 = await frames(page);
   const r0 = await readingsAccepted(httpUrl);
+  const c0 = mainCpu();
   const t0 = performance.now();
   await sleep(seconds * 1000);
+  // Over its own span, read right around the sleep (the reads below are round trips).
+  const c1 = mainCpu();
+  const cpuS = (performance.now() - t0) / 1000;
   const m1 = await metrics(cdp);
   const f1 = await frames(page);
   const r1 = await readingsAccepted(httpUrl);
-  const c1 = mainCpu();
   const dt = (performance.now() - t0) / 1000;
   const cdpS = m1.Timestamp - m0.Timestamp;
   const scrolledPx = scrollPxPerS > 0 ? await page.evaluate(stopScroll) : 0;
@@ -55,7 +57,7 @@ export async function measureWindow(page, cdp, { seconds, scrollPxPerS = 0, http
     scriptPct: (100 * (m1.ScriptDuration - m0.ScriptDuration)) / cdpS,
     // Every renderer's main thread: the page's, and idle ones (the baseline page, the windows' own
     // WebUI) at a few ms a second.
-    ...(chromePid ? { mainThreadCpuMsPerS: ((c1 - c0) * 1000) / dt } : {}),
+    ...(chromePid ? { mainThreadCpuMsPerS: ((c1 - c0) * 1000) / cpuS } : {}),
     domNodes,
     heapMb: mb(heap.used),
     acceptedPerS: (r1 - r0) / dt,

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { fmt } from '../lib/format.mjs';
 import { sleep, waitFor } from '../lib/util.mjs';
 import { log } from './log.mjs';
-import { findChromium, snapshot, usage } from './procs.mjs';
+import { findChromium, snapshot, tree } from './procs.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -139,10 +139,16 @@ const QUIET_WINDOWS = 2;
 /** Longest wait for quiet; the page is handed over anyway after it (and it is logged). */
 const SETTLE_MAX_MS = 10_000;
 
+/** CPU seconds of each process in Chromium's tree now. */
+function cpuByProcess(browserPid) {
+  const snap = snapshot();
+  return new Map(tree(snap, browserPid).map((p) => [p, snap.get(p).cpuS]));
+}
+
 /**
  * Wait until Chromium's process tree is quiet. Each new context opens a new window, and this
  * Chromium (156) starts the window's own WebUI (the omnibox's composebox) in a renderer of its
- * own: about 2 s of CPU over the first 1.5 s, measured before any navigation. Navigating at once
+ * own: about 2 s of CPU in the first 1.4 s, measured before any navigation. Navigating at once
  * made every page load share two cores with that start-up (the overview's first live tile at
  * 1,000 devices 1.21 s, against 0.73 s once it was over, six loads each alternated; session 32).
  * A screen opens the dashboard in a browser already running, so pages are measured from a quiet
@@ -154,15 +160,19 @@ export async function settleBrowser(browser) {
   if (!pid) return 0;
   const started = performance.now();
   let quiet = 0;
-  let last = usage(snapshot(), pid).cpuS;
+  let last = cpuByProcess(pid);
   while (quiet < QUIET_WINDOWS) {
     if (performance.now() - started > SETTLE_MAX_MS) {
       log(`Chromium still busy after ${SETTLE_MAX_MS} ms: the page is opened anyway`);
       break;
     }
     await sleep(QUIET_WINDOW_MS);
-    const now = usage(snapshot(), pid).cpuS;
-    quiet = (now - last) * 1000 < QUIET_WINDOW_MS * QUIET_SHARE ? quiet + 1 : 0;
+    const now = cpuByProcess(pid);
+    // Per process: one that exited (a closed page's renderer) takes its CPU out of a total, and
+    // would make a busy window look quiet; a new one counts from its start.
+    let usedS = 0;
+    for (const [p, cpuS] of now) usedS += cpuS - (last.get(p) ?? 0);
+    quiet = usedS * 1000 < QUIET_WINDOW_MS * QUIET_SHARE ? quiet + 1 : 0;
     last = now;
   }
   return performance.now() - started;
