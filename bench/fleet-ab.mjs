@@ -51,7 +51,15 @@ import { fleetBenchInit } from './fleet/page-probe.mjs';
 import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
-import { ensureBuilt, exitWith, guardRun, killAll, start, stopAll } from './wall/stack.mjs';
+import {
+  ensureBuilt,
+  exitWith,
+  guardRun,
+  killAll,
+  killChild,
+  start,
+  stopAll,
+} from './wall/stack.mjs';
 
 const entry = new URL(import.meta.url).pathname;
 const fail = (msg) => {
@@ -204,17 +212,8 @@ async function pageRun(fleet, chromePid, index) {
 }
 
 /** A busy loop at the lowest priority (--spinner-a), killed by the caller (and by killAll). */
-function startSpinner() {
-  const entry = start('nice', ['-n', '19', process.execPath, '-e', 'for (;;);'], {
-    name: 'spinner',
-  });
-  return {
-    kill: () => {
-      entry.expected = true;
-      entry.child.kill('SIGKILL');
-    },
-  };
-}
+const startSpinner = () =>
+  start('nice', ['-n', '19', process.execPath, '-e', 'for (;;);'], { name: 'spinner' });
 
 /**
  * Every thread of the gateway and the simulator at nice 19 (`low`), or back at the nice each had
@@ -275,7 +274,7 @@ async function main() {
           if (opt.spinnerA && i === 0) spinner = startSpinner();
           row = { ...(await pageRun(fleet, session.chromePid, i)), load1: os.loadavg()[0] };
         } finally {
-          spinner?.kill();
+          if (spinner) killChild(spinner);
         }
         loads.push(row.load1);
         results[labels[i]].push(row);

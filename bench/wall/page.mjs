@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { fmt } from '../lib/format.mjs';
 import { sleep, waitFor } from '../lib/util.mjs';
 import { log } from './log.mjs';
-import { findChromium, snapshot, tree } from './procs.mjs';
+import { cpuByPid, findChromium, snapshot } from './procs.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -139,12 +139,6 @@ const QUIET_WINDOWS = 2;
 /** Longest wait for quiet; the page is handed over anyway after it (and it is logged). */
 const SETTLE_MAX_MS = 10_000;
 
-/** CPU seconds of each process in Chromium's tree now. */
-function cpuByProcess(browserPid) {
-  const snap = snapshot();
-  return new Map(tree(snap, browserPid).map((p) => [p, snap.get(p).cpuS]));
-}
-
 /**
  * Wait until Chromium's process tree is quiet. Each new context opens a new window, and this
  * Chromium (156) starts the window's own WebUI (the omnibox's composebox) in a renderer of its
@@ -160,14 +154,14 @@ export async function settleBrowser(browser) {
   if (!pid) return 0;
   const started = performance.now();
   let quiet = 0;
-  let last = cpuByProcess(pid);
+  let last = cpuByPid(snapshot(), pid);
   while (quiet < QUIET_WINDOWS) {
     if (performance.now() - started > SETTLE_MAX_MS) {
       log(`Chromium still busy after ${SETTLE_MAX_MS} ms: the page is opened anyway`);
       break;
     }
     await sleep(QUIET_WINDOW_MS);
-    const now = cpuByProcess(pid);
+    const now = cpuByPid(snapshot(), pid);
     // Per process: one that exited (a closed page's renderer) takes its CPU out of a total, and
     // would make a busy window look quiet; a new one counts from its start.
     let usedS = 0;

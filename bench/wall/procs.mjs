@@ -54,6 +54,11 @@ export function tree(snap, root) {
   return seen;
 }
 
+/** CPU seconds of each process of the tree under `root`, by pid. */
+export function cpuByPid(snap, root) {
+  return new Map(tree(snap, root).map((pid) => [pid, snap.get(pid).cpuS]));
+}
+
 /** Total CPU seconds and RSS of a process tree (plus, for Chromium, its renderer alone). */
 export function usage(snap, root) {
   let cpuS = 0;

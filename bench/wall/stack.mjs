@@ -17,14 +17,23 @@ let stopping = false;
 let runName = 'wall-longrun';
 
 export function killAll(signal = 'SIGKILL') {
-  for (const c of children) {
-    try {
-      if (c.detached) process.kill(-c.child.pid, signal);
-      else c.child.kill(signal);
-    } catch {
-      /* gone */
-    }
+  for (const c of children) signalChild(c, signal);
+}
+
+/** Signals one child (its whole process group when detached); gone already is fine. */
+function signalChild(c, signal) {
+  try {
+    if (c.detached) process.kill(-c.child.pid, signal);
+    else c.child.kill(signal);
+  } catch {
+    /* gone */
   }
+}
+
+/** Kills one child started with {@link start}, its exit expected (not reported as a failure). */
+export function killChild(entry, signal = 'SIGKILL') {
+  entry.expected = true;
+  signalChild(entry, signal);
 }
 
 /** From here on a child's exit is expected, not reported as a failure. */
