@@ -19,7 +19,8 @@
 // through CDP Network.setExtraHTTPHeaders), so the gateway sends every file as it is, as
 // it did before the dashboard was precompressed (decision 0045); give the same build as A and B
 // to weigh the compression alone. Each page's HTTP bytes on the wire until its first live tile
-// are reported (`httpKB`).
+// are reported (`httpKB`), and with every build the socket's bytes until every visible tile
+// was live and its largest frame (`socketKB`, `largestFrameKB`).
 // --unsettled-a: build A's pages are opened as soon as their window exists, while Chromium still
 // starts that window's own WebUI (as every page was until session 32); the others wait for a
 // quiet browser (wall/page.mjs settleBrowser). With the same build as A and B it weighs that
@@ -170,6 +171,9 @@ async function pageRun(fleet, chromePid, index) {
       firstLiveMs: ttl.firstLiveMs,
       visibleLiveMs: ttl.visibleLiveMs,
       httpKB: Math.round(httpBytes / 1024),
+      // The socket's frames until every visible tile was live, and the largest of them.
+      socketKB: Math.round(ttl.socketBytes / 1000),
+      largestFrameKB: Math.round(ttl.largestFrameBytes / 1000),
     };
     if (opt.idle > 0) {
       idling = true;

@@ -3,9 +3,11 @@ import {
   decodeFleetSummary,
   decodeSummaryEvent,
   DS,
+  fromWire,
   IngestStats,
   metaTopic,
   Reading,
+  SubscribeAck,
   telemetryTopic,
 } from '@pulse/protocol';
 import {
@@ -183,6 +185,52 @@ describe('the live wire is ASCII text, whatever the names', () => {
       expect(nonAscii.map((t) => t.slice(0, 120))).toEqual([]);
       // The names did travel in those frames, escaped.
       expect(texts.some((t) => t.includes('K\\u00fchlraum'))).toBe(true);
+    },
+  );
+});
+
+// Decision 0048: a screen asks its history with time deltas, and the same points arrive in
+// fewer bytes, over either transport.
+describe('history with time deltas', () => {
+  const backend = usePulse({ device: true });
+  const ID = 'wire-deltas';
+  const POINTS = 20;
+
+  it.each<Transport>(['websocket', 'polling'])(
+    'over %s: the same points as plain history, in fewer bytes',
+    async (transport) => {
+      const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      for (let i = 0; i < POINTS; i++)
+        await publishTelemetry(backend.device, ID, {
+          ts: t0 + i * 1000 + (i % 3),
+          values: { temp: 20 + i / 10, hum: 50 + i },
+        });
+      const plainRequest = { devices: [ID], since: t0, maxPoints: 100 };
+      const texts: string[] = [];
+      const socket = await backend.live([transport], (s) =>
+        s.io.on('open', () =>
+          s.io.engine.on('packet', ({ data }) => {
+            if (typeof data === 'string' && data.includes('"history"')) texts.push(data);
+          }),
+        ),
+      );
+      let plain = { ok: false, error: 'not asked' } as SubscribeAck;
+      await waitFor(
+        async () => {
+          plain = await subscribe(socket, plainRequest);
+          return plain.ok && plain.history.every((s) => fromWire(s).t.length === POINTS);
+        },
+        { message: 'both metrics with every point in the history' },
+      );
+      const deltas = await subscribe(socket, { ...plainRequest, timeDeltas: true });
+      if (!plain.ok || !deltas.ok) throw new Error('refused');
+      expect(plain.history).toHaveLength(2);
+      expect(deltas.history.every((s) => 'dt' in s)).toBe(true);
+      expect(deltas.history.map(fromWire)).toEqual(plain.history);
+      expect(fromWire(deltas.history[0]).t[1]).toBe(t0 + 1001);
+      // The last two acknowledgements on the wire: the plain one, then the deltas.
+      const [plainText, deltasText] = texts.slice(-2);
+      expect(deltasText.length).toBeLessThan(plainText.length * 0.8);
     },
   );
 });

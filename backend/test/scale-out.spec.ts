@@ -6,7 +6,7 @@ import type {
   IngestStats,
   Reading,
 } from '@pulse/protocol';
-import { DS, RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol';
+import { DS, RESUBSCRIBE_OVERLAP_MS, fromWire } from '@pulse/protocol';
 import {
   Backend,
   collectAlerts,
@@ -404,7 +404,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       });
       if (!ack.ok) throw new Error(`subscribe refused: ${ack.error}`);
       subscribes++;
-      for (const series of ack.history)
+      for (const series of ack.history.map(fromWire))
         if (series.deviceId === deviceId && series.metric === 't')
           series.t.forEach((ts, i) => keep(ts, series.v[i]));
     };

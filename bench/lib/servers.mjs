@@ -231,8 +231,8 @@ export async function startPulse(broker, ctx) {
     token,
     env,
     // Like a dashboard: the fleet with its recent history in the ack, as many points as a
-    // sparkline draws (the overview asks 60).
-    subscribe: { fleet: true, maxPoints: 60 },
+    // sparkline draws (the overview asks 60), timestamps as differences (decision 0048).
+    subscribe: { fleet: true, maxPoints: 60, timeDeltas: true },
   };
 }
 

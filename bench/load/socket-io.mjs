@@ -104,8 +104,10 @@ function resubscribe(c, since) {
     let points = 0;
     let covered = 0;
     for (const s of ack.history) {
-      points += s.t.length;
-      if (s.t.length && s.t[0] <= since + 1000) covered++;
+      // Plain `t`, or `dt` when asked with timeDeltas (its first entry is the first ts).
+      const t = s.dt ?? s.t;
+      points += t.length;
+      if (t.length && t[0] <= since + 1000) covered++;
     }
     c.refill = {
       ok: true,

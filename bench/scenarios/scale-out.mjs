@@ -19,8 +19,12 @@ import { latencyOf } from './fixed-rate.mjs';
 
 /** The screens: what each subscribes (with history in the ack, as the dashboard asks). */
 const SHAPES = {
-  fleet: { clients: 300, rate: 1000, subscribe: { fleet: true, maxPoints: 60 } },
-  devices: { clients: 20, rate: 1000, subscribe: { devices: DEVICE_IDS, maxPoints: 60 } },
+  fleet: { clients: 300, rate: 1000, subscribe: { fleet: true, maxPoints: 60, timeDeltas: true } },
+  devices: {
+    clients: 20,
+    rate: 1000,
+    subscribe: { devices: DEVICE_IDS, maxPoints: 60, timeDeltas: true },
+  },
 };
 const ROWS = [
   ['one', '1 gateway'],

@@ -16,6 +16,7 @@ export * from './lib/rejections';
 export * from './lib/encode';
 export * from './lib/live';
 export * from './lib/summary-wire';
+export * from './lib/series-wire';
 export * from './lib/http';
 export * from './lib/alerts';
 export * from './lib/auth';

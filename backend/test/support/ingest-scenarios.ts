@@ -5,6 +5,7 @@
  * test belong to the calling spec.
  */
 import {
+  fromWire,
   DeviceInfo,
   IngestStats,
   RejectReason,
@@ -119,7 +120,7 @@ export function ingestScenarios(target: () => IngestTarget): void {
       since: t0 + 500,
       maxPoints: 1,
     });
-    expect(since.ok && since.history[0].t).toEqual([t0 + 2000]);
+    expect(since.ok && fromWire(since.history[0]).t).toEqual([t0 + 2000]);
     const none = await subscribe(socket, { devices: [id], history: false });
     expect(none.ok && none.history).toEqual([]);
   });

@@ -1,8 +1,9 @@
-import type { DeviceInfo, DeviceStatus, MetricSeries, Reading } from './model';
+import type { DeviceInfo, DeviceStatus, Reading } from './model';
 import type { AckResponse } from './alerts';
 import type { LiveAckRequest } from './alerts.schema';
 import type { SubscribeRequest, UnsubscribeRequest } from './live.schema';
 import type { FleetSummaryWire, SummaryEventWire } from './summary-wire';
+import type { WireSeries } from './series-wire';
 
 /*
  * The live (Socket.IO) contract without zod: namespace, event names, room builders, payload
@@ -60,7 +61,8 @@ export type SubscribeAck =
        */
       serverTime: number;
       devices: DeviceInfo[];
-      history: MetricSeries[];
+      /** Plain series, or with time deltas when the request said `timeDeltas: true` (`fromWire`). */
+      history: WireSeries[];
       rooms: string[];
       /**
        * The whole fleet summary (a scoped principal: its groups), when `summary: true` was asked,

@@ -1,4 +1,6 @@
 import {
+  WireSeries,
+  fromWire,
   FLEET_ROOM,
   Reading,
   SubscribeAck,
@@ -85,7 +87,12 @@ describe('LiveSubscriptionService', () => {
     if (!ack.ok) throw new Error(ack.error);
     expect(new Set(ack.rooms)).toEqual(new Set([deviceRoom('d1'), groupRoom('yard')]));
     expect(ack.devices.map((d) => d.deviceId).sort()).toEqual(['d1', 'd2']);
-    expect(ack.history.map((s) => [s.deviceId, s.metric, s.t.length]).sort()).toEqual([
+    expect(
+      ack.history
+        .map(fromWire)
+        .map((s) => [s.deviceId, s.metric, s.t.length])
+        .sort(),
+    ).toEqual([
       ['d1', 't', 10],
       ['d2', 't', 10],
     ]);
@@ -95,7 +102,7 @@ describe('LiveSubscriptionService', () => {
     feed('d1', 100);
     const ack = subscribe(membership, { devices: ['d1'], since: now - 49_000, maxPoints: 5 });
     if (!ack.ok) throw new Error(ack.error);
-    const [series] = ack.history;
+    const [series] = ack.history.map(fromWire);
     expect(series.t.length).toBeLessThanOrEqual(5);
     expect(series.t[0]).toBeGreaterThanOrEqual(now - 49_000);
     // Decimated over the whole gap, not its newest end.
@@ -106,8 +113,9 @@ describe('LiveSubscriptionService', () => {
     feed('d1', 2 * DEFAULT_ACK_POINTS);
     const ack = subscribe(membership, { fleet: true });
     if (!ack.ok) throw new Error(ack.error);
-    expect(ack.history[0].t.length).toBeLessThanOrEqual(DEFAULT_ACK_POINTS);
-    expect(ack.history[0].t[0]).toBeGreaterThanOrEqual(now - 60_000);
+    const [series] = ack.history.map(fromWire);
+    expect(series.t.length).toBeLessThanOrEqual(DEFAULT_ACK_POINTS);
+    expect(series.t[0]).toBeGreaterThanOrEqual(now - 60_000);
     const none = subscribe(membership, { fleet: true, history: false });
     expect(none).toMatchObject({ ok: true, history: [], rooms: [FLEET_ROOM] });
   });
@@ -212,6 +220,24 @@ describe('LiveSubscriptionService', () => {
       const next = ask({ devices: ['d1'], maxPoints: 10 });
       expect(next.history).not.toBe(first.history);
       expect((next.history as RawJson).json).toContain(String(now + 700));
+    });
+
+    it('send time deltas to who asks, the same points, as a snapshot of their own', () => {
+      const plain = ask({ fleet: true, maxPoints: 10 });
+      const deltas = ask({ fleet: true, maxPoints: 10, timeDeltas: true });
+      expect(deltas.history).not.toBe(plain.history); // another form: not the plain text
+      expect(ask({ fleet: true, maxPoints: 10, timeDeltas: true }).history).toBe(deltas.history);
+      const wire = JSON.parse((deltas.history as RawJson).json) as WireSeries[];
+      expect(wire.every((series) => 'dt' in series && !('t' in series))).toBe(true);
+      expect(wire.map(fromWire)).toEqual(JSON.parse((plain.history as RawJson).json));
+      expect((deltas.history as RawJson).points).toBe(20);
+      expect((deltas.history as RawJson).json.length).toBeLessThan(
+        (plain.history as RawJson).json.length * 0.75,
+      );
+      // Without the hub (nothing shared), the same.
+      const alone = subscribe(membership, { fleet: true, maxPoints: 10, timeDeltas: true });
+      if (!alone.ok) throw new Error(alone.error);
+      expect(alone.history).toEqual(wire);
     });
 
     it('start the default window on the second after it, inside the recent window', () => {

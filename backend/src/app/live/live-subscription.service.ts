@@ -10,9 +10,12 @@ import {
   SubscribeRequestSchema,
   UnsubscribeAck,
   UnsubscribeRequestSchema,
+  WireSeries,
   deviceRoom,
   formatIssues,
   groupRoom,
+  toTimeDeltas,
+  wirePoints,
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
@@ -44,7 +47,7 @@ type SubscribeAckOk = Extract<SubscribeAck, { ok: true }>;
 export type SubscribeAnswer =
   | SubscribeAck
   | (Omit<SubscribeAckOk, 'history' | 'summary'> & {
-      history: MetricSeries[] | RawJson;
+      history: WireSeries[] | RawJson;
       summary?: FleetSummaryWire | RawJson;
     });
 
@@ -154,20 +157,21 @@ export class LiveSubscriptionService {
     const from = request.since ?? Math.ceil((serverTime - this.windowMs) / 1000) * 1000;
     const maxPoints = request.maxPoints ?? DEFAULT_ACK_POINTS;
     const key = wantsHistory && this.hub ? shareKey(request, scope, from, maxPoints) : null;
+    // In the form asked: time deltas (series-wire.ts, decision 0048) or plain.
+    const wire = (series: MetricSeries[]): WireSeries[] =>
+      request.timeDeltas === true ? series.map(toTimeDeltas) : series;
     // The window's part of the history is read here, before the join.
-    const history: MetricSeries[] | RawJson | Promise<MetricSeries[] | RawJson> =
+    const history: WireSeries[] | RawJson | Promise<WireSeries[] | RawJson> =
       key === null
-        ? collect(wantsHistory ? this.historyOf(devices.keys(), from, maxPoints) : [])
+        ? then(collect(wantsHistory ? this.historyOf(devices.keys(), from, maxPoints) : []), wire)
         : // Encoded once for every identical subscribe of this generation (LIVE_PARSER splices it).
           this.snapshots.share(
             this.generation(),
             key,
-            () => {
-              const collected = collect(this.historyOf(devices.keys(), from, maxPoints));
-              return Array.isArray(collected)
-                ? RawJson.of(collected, pointsOf(collected))
-                : collected.then((series) => RawJson.of(series, pointsOf(series)));
-            },
+            () =>
+              then(collect(this.historyOf(devices.keys(), from, maxPoints)), (series) =>
+                RawJson.of(wire(series), pointsOf(series)),
+              ),
             (raw) => raw.points,
           );
 
@@ -176,7 +180,7 @@ export class LiveSubscriptionService {
     const base = { ok: true as const, serverTime, devices: [...devices.values()], rooms };
     // After the join: a change pushed from now on repeats in the next delta, none falls between.
     const summaryWire = summary ? { summary: this.summaryOf(summary, scope, serverTime) } : {};
-    const answer = (series: MetricSeries[] | RawJson): SubscribeAnswer => ({
+    const answer = (series: WireSeries[] | RawJson): SubscribeAnswer => ({
       ...base,
       history: series,
       ...summaryWire,
@@ -267,7 +271,7 @@ export class LiveSubscriptionService {
 
 /**
  * What a subscribe's history depends on: who asks (scope), which devices (the request's own
- * lists), from when, how many points. Within one hub generation two subscribes
+ * lists), from when, how many points, in which form. Within one hub generation two subscribes
  * with the same key get the same history.
  */
 function shareKey(
@@ -284,7 +288,13 @@ function shareKey(
     request.devices ?? [],
     from,
     maxPoints,
+    request.timeDeltas === true,
   ]);
+}
+
+/** `f` of a value now, or of a promised one when it comes. */
+function then<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
 }
 
 /** The parts' series in order, at most MAX_ACK_POINTS points; a promise if any part is one. */
@@ -313,8 +323,8 @@ export function summaryPoints(wire: FleetSummaryWire): number {
 }
 
 /** History points in `history` (what an ack's history costs the ack budget). */
-export function pointsOf(history: readonly MetricSeries[]): number {
+export function pointsOf(history: readonly WireSeries[]): number {
   let points = 0;
-  for (const series of history) points += series.t.length;
+  for (const series of history) points += wirePoints(series);
   return points;
 }

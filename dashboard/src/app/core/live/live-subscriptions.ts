@@ -1,5 +1,5 @@
-import type { DeviceInfo, MetricSeries, Reading, SubscribeAck } from '@pulse/protocol/core';
-import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, groupRoom } from '@pulse/protocol/core';
+import type { DeviceInfo, Reading, SubscribeAck, WireSeries } from '@pulse/protocol/core';
+import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, fromWire, groupRoom } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -331,7 +331,9 @@ export class LiveSubscriptions {
           devices,
           maxPoints: options.maxPoints,
           history,
-          ...(history ? { since: this.link.serverNow() - options.historyMs } : {}),
+          ...(history
+            ? { since: this.link.serverNow() - options.historyMs, timeDeltas: true }
+            : {}),
         },
         SUBSCRIBE_TIMEOUT_MS,
       );
@@ -359,11 +361,12 @@ export class LiveSubscriptions {
     watch: Watch | null,
     serverTime: number,
     devices: DeviceInfo[],
-    history: MetricSeries[],
+    history: WireSeries[],
   ): void {
     this.link.serverTimeIs(serverTime);
     for (const info of devices) this.devices.upsertInfo(info);
-    for (const series of history) {
+    for (const wire of history) {
+      const series = fromWire(wire);
       const n = Math.min(series.t.length, series.v.length);
       if (n === 0) continue;
       this.series.merge(series);

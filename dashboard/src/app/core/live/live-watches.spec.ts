@@ -26,6 +26,7 @@ describe('LiveWatches', () => {
       since: 40_000,
       maxPoints: 100,
       history: true,
+      timeDeltas: true,
     });
     sut.noteHeld(watch, 90_000);
     sut.noteHeld(watch, 80_000); // older history does not move it back

@@ -100,11 +100,14 @@ export class LiveWatches {
         : spec.historyMs > 0
           ? serverNow - spec.historyMs
           : undefined;
+    const history = spec.historyMs > 0;
     return {
       ...targets(spec),
       ...(since !== undefined ? { since } : {}),
       maxPoints: spec.maxPoints,
-      history: spec.historyMs > 0,
+      history,
+      // Its timestamps as differences: about half the bytes (decision 0048).
+      ...(history ? { timeDeltas: true } : {}),
     };
   }
 

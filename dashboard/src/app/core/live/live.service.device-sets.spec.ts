@@ -34,7 +34,13 @@ describe('LiveService device sets (the tiles on screen)', () => {
     expect(socket().subscribes).toHaveLength(0); // batched, even the first diff
     jest.advanceTimersByTime(0);
     expect(socket().subscribes.map((s) => s.request)).toEqual([
-      { devices: ['a', 'b'], maxPoints: 60, history: true, since: T0 - 5 * 60_000 },
+      {
+        devices: ['a', 'b'],
+        maxPoints: 60,
+        history: true,
+        since: T0 - 5 * 60_000,
+        timeDeltas: true,
+      },
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { TestBed } from '@angular/core/testing';
-import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
-import type { MetricSeries, Reading } from '@pulse/protocol/core';
+import { RESUBSCRIBE_OVERLAP_MS, toTimeDeltas } from '@pulse/protocol/core';
+import type { Reading, WireSeries } from '@pulse/protocol/core';
 import { DeviceStore } from '../stores/device.store';
 import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } from './live-socket';
 import { FakeLiveSocket as FakeSocket } from '../../testing/fake-live-socket';
@@ -20,7 +20,7 @@ const flushPromises = async () => {
 /** Answer the socket's last subscribe with this history. */
 async function ack(
   socket: FakeSocket,
-  history: MetricSeries[],
+  history: WireSeries[],
   serverTime = Date.now(),
 ): Promise<void> {
   socket.subscribes[socket.subscribes.length - 1].reply({
@@ -225,6 +225,7 @@ describe('LiveService', () => {
       since: T0 - 3_600_000,
       maxPoints: 3600,
       history: true,
+      timeDeltas: true,
     });
     await ack(socket(), [
       { deviceId: 'd1', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [1, 2] },
@@ -245,13 +246,14 @@ describe('LiveService', () => {
     });
     // A live reading may beat the acknowledgement: merging must still be in order.
     socket().server.readings([reading(T0 + 6000, 9)]);
+    // As the gateway answers a request with timeDeltas: `dt` for `t` (decision 0048).
     await ack(socket(), [
-      {
+      toTimeDeltas({
         deviceId: 'd1',
         metric: 'temperature',
         t: [T0 + 1000, T0 + 2000, T0 + 3000, T0 + 4000, T0 + 5000],
         v: [4, 5, 6, 7, 8],
-      },
+      }),
     ]);
     const buffer = series.get('d1', 'temperature');
     if (!buffer) throw new Error('no series');
