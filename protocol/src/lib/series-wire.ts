@@ -8,10 +8,9 @@ import type { MetricSeries } from './model';
  * encoding and its reading back; plain code, zod-free (part of the core entry), knows nothing of
  * sockets or of who asked.
  *
- * Lossless: a delta is `t[i] - t[i-1]` as a double and the reader adds it to the `t[i-1]` it
- * already has. For timestamps in milliseconds (integers far below 2^53) every step is exact; a
- * fractional millisecond is exact too while two neighbours are within a factor of two of each
- * other (Sterbenz), as any two readings of this century are.
+ * Lossless: a delta is `t[i] - t[i-1]` and the reader adds it to the `t[i-1]` it already has.
+ * Ingest keeps whole milliseconds (decode.ts rounds a reading's ts; the receive clock's are
+ * whole), and every difference and sum of integers far below 2^53 is exact.
  */
 
 /** A series as it travels with `timeDeltas`: `dt[0]` is the first ts, `dt[i]` = `t[i] - t[i-1]`. */
@@ -38,11 +37,13 @@ export function toTimeDeltas(series: MetricSeries): DeltaSeries {
 }
 
 /**
- * The plain series, whichever form `series` came in. A `dt` that is not an array reads as no
- * points; a delta that is not a finite number ends the series there (what came before it
- * stands), so a damaged answer never puts a point at a wrong time.
+ * The plain series, whichever form `series` came in. What is not a series reads as one without
+ * points, a `dt` that is not an array too; a step that is not a finite number ends the series
+ * there (what came before it stands), and `t` and `v` are cut to the shorter of the two.
  */
 export function fromWire(series: WireSeries): MetricSeries {
+  if (series === null || typeof series !== 'object')
+    return { deviceId: '', metric: '', t: [], v: [] };
   if (!('dt' in series)) return series;
   const { dt } = series;
   const t: number[] = [];

@@ -106,7 +106,7 @@ export class LiveWatches {
       ...(since !== undefined ? { since } : {}),
       maxPoints: spec.maxPoints,
       history,
-      // Its timestamps as differences: about half the bytes (decision 0048).
+      // Its timestamps as differences: ~40 % fewer bytes (decision 0048).
       ...(history ? { timeDeltas: true } : {}),
     };
   }
