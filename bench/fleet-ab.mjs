@@ -49,7 +49,7 @@ import { sleep } from './lib/util.mjs';
 import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
-import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { cpuMsPerS, gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
 import {
@@ -203,8 +203,8 @@ async function pageRun(fleet, chromePid, index) {
         fps: w.fps,
         busyPct: w.busyPct,
         scriptPct: w.scriptPct,
-        rendererCpuMsPerS: (rendererCpuMs(chromePid) - cpu0) / w.seconds,
-        gpuCpuMsPerS: (gpuProcessCpuMs(chromePid) - gpu0) / w.seconds,
+        rendererCpuMsPerS: cpuMsPerS(cpu0, rendererCpuMs(chromePid), w.seconds),
+        gpuCpuMsPerS: cpuMsPerS(gpu0, gpuProcessCpuMs(chromePid), w.seconds),
         insertedPerS: (await page.evaluate(() => window.__inserted)) / w.seconds,
         scrolledPxPerS: w.scrollPxPerS,
       });

@@ -22,7 +22,7 @@ import { sleep } from './lib/util.mjs';
 import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
-import { gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { cpuMsPerS, gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { metrics, newPage, openBrowser } from './wall/page.mjs';
 import { ensureBuilt, exitWith, guardRun, killAll, stopAll } from './wall/stack.mjs';
@@ -109,8 +109,8 @@ async function main() {
           scriptPct: w.scriptPct,
           layoutPct: pct(m0, m1, 'LayoutDuration'),
           stylePct: pct(m0, m1, 'RecalcStyleDuration'),
-          rendererCpuMsPerS: (rendererCpuMs(session.chromePid) - cpu0) / w.seconds,
-          gpuCpuMsPerS: (gpuProcessCpuMs(session.chromePid) - gpu0) / w.seconds,
+          rendererCpuMsPerS: cpuMsPerS(cpu0, rendererCpuMs(session.chromePid), w.seconds),
+          gpuCpuMsPerS: cpuMsPerS(gpu0, gpuProcessCpuMs(session.chromePid), w.seconds),
         };
         rows[name].push(row);
         console.log(name, JSON.stringify(row));

@@ -17,14 +17,23 @@ function procStat(pid) {
   }
 }
 
-/** User + system CPU ms of every renderer process descending from the browser `rootPid`. */
+/**
+ * User + system CPU ms of every renderer process descending from the browser `rootPid`; null
+ * when the browser's pid is not known (then there is nothing to read, not nothing spent).
+ */
 export const rendererCpuMs = (rootPid) => childCpuMs(rootPid, 'renderer');
 
 /** The same of its GPU process, which composites the pages (in software on this machine). */
 export const gpuProcessCpuMs = (rootPid) => childCpuMs(rootPid, 'gpu-process');
 
+/** CPU ms per second between two readings of the above over `seconds`; null if either is. */
+export function cpuMsPerS(before, after, seconds) {
+  return before === null || after === null ? null : (after - before) / seconds;
+}
+
 /** User + system CPU ms of every Chromium child of `--type=<type>` descending from `rootPid`. */
 function childCpuMs(rootPid, type) {
+  if (!rootPid) return null;
   const children = new Map();
   const cpu = new Map();
   for (const entry of fs.readdirSync('/proc')) {
