@@ -80,17 +80,25 @@ describe('OverviewPage', () => {
       await fixture.whenStable();
     };
     await settle();
-    // The gateway answers the subscribe of the tiles on screen: their meta and a sparkline's history.
+    // The gateway answers the subscribes of the tiles on screen: their rooms and meta, then (asked
+    // once those are answered) a sparkline's history.
+    const answered = new Set<object>();
     const answer = async () => {
-      for (const pending of deviceSubscribes(socket))
-        pending.reply({
-          ok: true,
-          serverTime: Date.now(),
-          devices: devices.filter((d) => pending.request.devices?.includes(d.id)).map(info),
-          history: [],
-          rooms: [],
-        });
-      await settle();
+      for (let round = 0; round < 4; round++) {
+        const pending = deviceSubscribes(socket).filter((s) => !answered.has(s));
+        if (pending.length === 0) break;
+        for (const subscribe of pending) {
+          answered.add(subscribe);
+          subscribe.reply({
+            ok: true,
+            serverTime: Date.now(),
+            devices: devices.filter((d) => subscribe.request.devices?.includes(d.id)).map(info),
+            history: [],
+            rooms: [],
+          });
+        }
+        await settle();
+      }
     };
     if (answerTiles) await answer();
     const tiles = () =>
@@ -118,10 +126,12 @@ describe('OverviewPage', () => {
       offset: '0',
       limit: '240',
     });
+    // The rooms first (their readings do not wait behind the points), then the sparklines' history.
     const visible = deviceSubscribes(socket);
-    expect(visible).toHaveLength(1);
-    expect(visible[0].request).toMatchObject({ history: true, maxPoints: 60 });
-    expect([...(visible[0].request.devices ?? [])].sort()).toEqual(['b-1', 'f-1', 'p-1']);
+    expect(visible.map((s) => s.request.history)).toEqual([false, true]);
+    expect(visible[1].request).toMatchObject({ maxPoints: 60, timeDeltas: true });
+    for (const { request } of visible)
+      expect([...(request.devices ?? [])].sort()).toEqual(['b-1', 'f-1', 'p-1']);
   });
 
   it('shows the numbers of the first screen first, its sparklines once it has been up a moment', async () => {
@@ -239,7 +249,9 @@ describe('OverviewPage', () => {
     expect(tiles().length).toBeGreaterThan(0);
     expect(tiles().length).toBeLessThan(12);
     expect(tiles()[0]).toBe('sim-0001');
-    const subscribed = deviceSubscribes(socket).flatMap((s) => s.request.devices ?? []);
+    const subscribed = deviceSubscribes(socket)
+      .filter((s) => s.request.history === false)
+      .flatMap((s) => s.request.devices ?? []);
     expect(subscribed.sort()).toEqual([...tiles()].sort());
     // The browser holds the page around the screen, not the fleet.
     const held = TestBed.inject(DeviceStore).size;

@@ -75,6 +75,11 @@ export class RoomRefs {
     return leave;
   }
 
+  /** Asked to be joined on this connection and not left since. */
+  isJoined(room: string): boolean {
+    return this.joined.has(room);
+  }
+
   markJoined(rooms: readonly string[]): void {
     for (const room of rooms) if (this.count(room) > 0) this.joined.add(room);
   }

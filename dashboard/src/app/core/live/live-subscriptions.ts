@@ -1,4 +1,10 @@
-import type { DeviceInfo, Reading, SubscribeAck, WireSeries } from '@pulse/protocol/core';
+import type {
+  DeviceInfo,
+  Reading,
+  SubscribeAck,
+  SubscribeRequest,
+  WireSeries,
+} from '@pulse/protocol/core';
 import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, fromWire, groupRoom } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
@@ -323,32 +329,39 @@ export class LiveSubscriptions {
     const socket = this.link.socket();
     if (!socket) return;
     const epoch = this.connectionEpoch;
-    const history = options.historyMs > 0;
-    let ack: SubscribeAck;
-    try {
-      ack = await socket.subscribe(
-        {
-          devices,
-          maxPoints: options.maxPoints,
-          history,
-          ...(history
-            ? { since: this.link.serverNow() - options.historyMs, timeDeltas: true }
-            : {}),
-        },
-        SUBSCRIBE_TIMEOUT_MS,
-      );
-    } catch {
-      ack = { ok: false, error: 'no answer' };
-    }
-    if (epoch !== this.connectionEpoch) return;
-    if (!ack.ok) {
-      // Rate limited, busy or slow: these devices are asked again with a later diff.
-      console.warn(`[live] subscribe of ${devices.length} devices refused: ${ack.error}`);
-      this.deviceSets.unfill(devices);
-      this.scheduleSetFlush(RETRY_MS);
-      return;
-    }
-    this.applySnapshot(null, ack.serverTime, ack.devices, ack.history);
+    const ask = async (request: SubscribeRequest): Promise<SubscribeAck | null> => {
+      let ack: SubscribeAck;
+      try {
+        ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
+      } catch {
+        ack = { ok: false, error: 'no answer' };
+      }
+      if (epoch !== this.connectionEpoch) return null;
+      if (!ack.ok) {
+        // Rate limited, busy or slow: these devices are asked again with a later diff.
+        console.warn(`[live] subscribe of ${devices.length} devices refused: ${ack.error}`);
+        this.deviceSets.unfill(devices);
+        this.scheduleSetFlush(RETRY_MS);
+        return null;
+      }
+      this.applySnapshot(null, ack.serverTime, ack.devices, ack.history);
+      return ack;
+    };
+    // The rooms first, with no history: a few hundred bytes, so the devices' readings start
+    // flowing now, not behind a sparkline's worth of points for every device on the socket.
+    if (!(await ask({ devices, history: false }))) return;
+    if (options.historyMs <= 0) return;
+    // Then their points (the rooms are joined: readings since then overlap it, none is missed),
+    // for the devices still on screen: a subscribe would join a room left meanwhile again.
+    const still = devices.filter((id) => this.rooms.isJoined(deviceRoom(id)));
+    if (still.length === 0) return;
+    await ask({
+      devices: still,
+      maxPoints: options.maxPoints,
+      history: true,
+      since: this.link.serverNow() - options.historyMs,
+      timeDeltas: true,
+    });
   }
 
   /** Unsubscribe `rooms` (nobody wants them any more), when connected. */

@@ -24,16 +24,25 @@ function setupUnconnected() {
 }
 
 const SPARKLINE = { historyMs: 5 * 60_000, maxPoints: 60 };
+/** An acknowledgement with nothing in it. */
+const OK = { ok: true as const, serverTime: T0, devices: [], history: [], rooms: [] };
 
 describe('LiveService device sets (the tiles on screen)', () => {
   useFakeClock();
 
-  it('subscribes the devices of a set with a sparkline of history', () => {
+  it('subscribes the devices of a set, then asks a sparkline of history', async () => {
     const { sut, socket } = setup();
     sut.watchDevices(SPARKLINE).set(['a', 'b']);
     expect(socket().subscribes).toHaveLength(0); // batched, even the first diff
     jest.advanceTimersByTime(0);
+    // The rooms first, without history: their readings do not wait behind the points.
     expect(socket().subscribes.map((s) => s.request)).toEqual([
+      { devices: ['a', 'b'], history: false },
+    ]);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      { devices: ['a', 'b'], history: false },
       {
         devices: ['a', 'b'],
         maxPoints: 60,
@@ -42,6 +51,21 @@ describe('LiveService device sets (the tiles on screen)', () => {
         timeDeltas: true,
       },
     ]);
+  });
+
+  it('asks no history for devices that left while their rooms were being answered', async () => {
+    const { sut, socket } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    set.set(['b']); // scrolled on before the gateway answered
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    // A subscribe for `a` now would join the room it just left.
+    expect(socket().subscribes.map((s) => s.request.devices)).toEqual([['a', 'b'], ['b']]);
+    expect(socket().subscribes[1].request).toMatchObject({ history: true });
   });
 
   it('sends the first diff at the end of the task that set it, before any timer', async () => {
@@ -154,10 +178,14 @@ describe('LiveService device sets (the tiles on screen)', () => {
     jest.advanceTimersByTime(DEVICE_SET_BATCH_MS); // a second subscribe in flight
     await flushPromises();
     expect(answered).toBe(1);
-    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    socket().subscribes[0].reply(OK); // the first's rooms: its history is asked next
     await flushPromises();
-    expect(answered).toBe(1); // the second one still waits
+    expect(socket().subscribes[2].request).toMatchObject({ devices: ['a', 'b'], history: true });
+    expect(answered).toBe(1);
     socket().subscribes[1].reply({ ok: false, error: 'rate limited' });
+    await flushPromises();
+    expect(answered).toBe(1); // the first's history still waits
+    socket().subscribes[2].reply(OK);
     await flushPromises();
     expect(answered).toBe(2);
   });
@@ -178,7 +206,10 @@ describe('LiveService device sets (the tiles on screen)', () => {
     await flushPromises();
     expect(answered).toBe(false);
     expect(socket().subscribes.map((s) => s.request.devices)).toEqual([['a']]);
-    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    expect(answered).toBe(false); // the rooms are answered; the sparklines' points not yet
+    socket().subscribes[1].reply(OK);
     await flushPromises();
     expect(answered).toBe(true);
   });
@@ -210,14 +241,19 @@ describe('LiveService device sets (the tiles on screen)', () => {
     const set = sut.watchDevices(SPARKLINE);
     set.set(['a']);
     jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply({ ok: true, serverTime: T0, devices: [], history: [], rooms: [] });
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    socket().subscribes[1].reply(OK);
     await flushPromises();
     TestBed.inject(DeviceStore).ingest([{ deviceId: 'a', ts: T0, values: { t: 1 } }], T0);
     TestBed.inject(DeviceStore).remove(['a']);
     set.set([]);
     set.set(['a']);
     jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
-    expect(devicesAsked()).toEqual([['a'], ['a']]);
+    expect(devicesAsked()).toEqual([['a'], ['a'], ['a']]);
+    socket().subscribes[2].reply(OK);
+    await flushPromises();
+    expect(socket().subscribes[3].request).toMatchObject({ devices: ['a'], history: true });
   });
 
   it('asks again for devices the gateway refused (rate limited)', async () => {
@@ -239,7 +275,9 @@ describe('LiveService device sets (the tiles on screen)', () => {
     const { sut, socket } = setup();
     sut.watchDevices(SPARKLINE).set(['a']);
     jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply({
+    socket().subscribes[0].reply({ ...OK, rooms: ['device:a'] });
+    await flushPromises();
+    socket().subscribes[1].reply({
       ok: true,
       serverTime: T0,
       devices: [],
