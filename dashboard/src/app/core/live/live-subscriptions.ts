@@ -63,6 +63,8 @@ export class LiveSubscriptions {
   private lastSetFlushAt = -Infinity;
   /** Bumped per connection: acknowledgements asked on an earlier one are ignored. */
   private connectionEpoch = 0;
+  /** The connection whose device sets have been flushed once (its first screen sent). */
+  private setsFlushedEpoch = -1;
   /** Device-set subscribes sent and not yet answered, and who waits for none to be. */
   private fillsInFlight = 0;
   private fillWaiters: { done: () => boolean; resolve: () => void }[] = [];
@@ -299,7 +301,12 @@ export class LiveSubscriptions {
     this.lastSetFlushAt = Date.now();
     this.leave(leave);
     this.dropPointsOf(leave);
-    for (const request of fill) void this.fillDevices(request);
+    // The first screen of a connection joins its rooms before asking their points (decision
+    // 0049); later batches (a scroll) ask both at once, two events a batch under the gateway's
+    // per-socket event limit.
+    const roomsFirst = this.setsFlushedEpoch !== this.connectionEpoch;
+    this.setsFlushedEpoch = this.connectionEpoch;
+    for (const request of fill) void this.fillDevices(request, roomsFirst);
   }
 
   /**
@@ -315,53 +322,70 @@ export class LiveSubscriptions {
     }
   }
 
-  private async fillDevices(request: FillRequest): Promise<void> {
+  private async fillDevices(request: FillRequest, roomsFirst: boolean): Promise<void> {
     this.fillsInFlight++;
     try {
-      await this.fill(request);
+      await this.fill(request, roomsFirst);
     } finally {
       // After the answer is in the stores: a waiter's drawing comes after its values.
       if (--this.fillsInFlight === 0) this.settleWaiters();
     }
   }
 
-  private async fill({ options, devices }: FillRequest): Promise<void> {
+  /**
+   * Subscribe a batch of a device set: with `roomsFirst`, the rooms alone first (the devices'
+   * records, no points: their readings flow now, not behind a sparkline's worth of points), then
+   * the points of those still on screen; otherwise both in one request.
+   */
+  private async fill({ options, devices }: FillRequest, roomsFirst: boolean): Promise<void> {
     const socket = this.link.socket();
     if (!socket) return;
     const epoch = this.connectionEpoch;
-    const ask = async (request: SubscribeRequest): Promise<SubscribeAck | null> => {
+    const onScreen = (id: string) => this.rooms.isJoined(deviceRoom(id));
+    const ask = async (request: SubscribeRequest): Promise<boolean> => {
+      const asked = request.devices ?? [];
       let ack: SubscribeAck;
       try {
         ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
       } catch {
         ack = { ok: false, error: 'no answer' };
       }
-      if (epoch !== this.connectionEpoch) return null;
+      if (epoch !== this.connectionEpoch) return false;
       if (!ack.ok) {
         // Rate limited, busy or slow: these devices are asked again with a later diff.
-        console.warn(`[live] subscribe of ${devices.length} devices refused: ${ack.error}`);
-        this.deviceSets.unfill(devices);
+        console.warn(`[live] subscribe of ${asked.length} devices refused: ${ack.error}`);
+        this.deviceSets.unfill(asked);
         this.scheduleSetFlush(RETRY_MS);
-        return null;
+        return false;
       }
-      this.applySnapshot(null, ack.serverTime, ack.devices, ack.history);
-      return ack;
+      // The gateway may have handled this subscribe after an unsubscribe sent later (a subscribe
+      // with history can wait for the ack budget): leave what it joined that nobody wants now.
+      this.leave(
+        ack.rooms.filter((room) => deviceOfRoom(room) !== null && !this.rooms.isJoined(room)),
+      );
+      // Points of devices that left the screen meanwhile are not kept (dropPointsOf let them go).
+      const history = ack.history.filter((series) => onScreen(series.deviceId));
+      this.applySnapshot(null, ack.serverTime, ack.devices, history);
+      return true;
     };
-    // The rooms first, with no history: a few hundred bytes, so the devices' readings start
-    // flowing now, not behind a sparkline's worth of points for every device on the socket.
-    if (!(await ask({ devices, history: false }))) return;
-    if (options.historyMs <= 0) return;
-    // Then their points (the rooms are joined: readings since then overlap it, none is missed),
-    // for the devices still on screen: a subscribe would join a room left meanwhile again.
-    const still = devices.filter((id) => this.rooms.isJoined(deviceRoom(id)));
-    if (still.length === 0) return;
-    await ask({
-      devices: still,
+    const withHistory = (ids: string[]): SubscribeRequest => ({
+      devices: ids,
       maxPoints: options.maxPoints,
-      history: true,
-      since: this.link.serverNow() - options.historyMs,
-      timeDeltas: true,
+      history: options.historyMs > 0,
+      ...(options.historyMs > 0
+        ? { since: this.link.serverNow() - options.historyMs, timeDeltas: true }
+        : {}),
     });
+    if (!roomsFirst || options.historyMs <= 0) {
+      await ask(withHistory(devices));
+      return;
+    }
+    if (!(await ask({ devices, history: false }))) return;
+    // Then the points (the rooms are joined: readings since then overlap them, none is missed),
+    // of the devices still on screen: a subscribe joins a room left meanwhile again.
+    const still = devices.filter(onScreen);
+    if (still.length === 0 || !this.link.connected()) return;
+    await ask(withHistory(still));
   }
 
   /** Unsubscribe `rooms` (nobody wants them any more), when connected. */

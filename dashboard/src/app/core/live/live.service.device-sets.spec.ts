@@ -251,9 +251,54 @@ describe('LiveService device sets (the tiles on screen)', () => {
     set.set(['a']);
     jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
     expect(devicesAsked()).toEqual([['a'], ['a'], ['a']]);
-    socket().subscribes[2].reply(OK);
+    expect(socket().subscribes[2].request).toMatchObject({ devices: ['a'], history: true });
+  });
+
+  it('asks rooms and points in one request once the first screen went out (a scroll)', async () => {
+    const { sut, socket } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    // Two events a batch (subscribe, unsubscribe), well inside the gateway's 20 a second.
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      { devices: ['a'], history: false },
+      {
+        devices: ['b'],
+        maxPoints: 60,
+        history: true,
+        since: T0 + DEVICE_SET_BATCH_MS - 5 * 60_000,
+        timeDeltas: true,
+      },
+    ]);
+  });
+
+  it('leaves a room the gateway joined after the screen had left it', async () => {
+    // A subscribe with history can wait for the gateway's ack budget while the unsubscribe sent
+    // after it is handled at once: its answer lists the room again.
+    const { sut, socket } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply({ ...OK, rooms: ['device:a', 'device:b'] });
     await flushPromises();
-    expect(socket().subscribes[3].request).toMatchObject({ devices: ['a'], history: true });
+    set.set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }]);
+    socket().subscribes[1].reply({
+      ...OK,
+      rooms: ['device:a', 'device:b', 'summary'],
+      history: [
+        { deviceId: 'a', metric: 't', t: [T0 - 1000], v: [1] },
+        { deviceId: 'b', metric: 't', t: [T0 - 1000], v: [2] },
+      ],
+    });
+    await flushPromises();
+    expect(socket().unsubscribes).toEqual([{ devices: ['a'] }, { devices: ['a'] }]);
+    // And the points of the device that left are not held again.
+    expect(TestBed.inject(SeriesStore).get('a', 't')).toBeUndefined();
+    expect(TestBed.inject(SeriesStore).get('b', 't')?.size).toBe(1);
   });
 
   it('asks again for devices the gateway refused (rate limited)', async () => {
