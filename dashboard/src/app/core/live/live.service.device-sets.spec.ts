@@ -24,6 +24,14 @@ function setupUnconnected() {
 }
 
 const SPARKLINE = { historyMs: 5 * 60_000, maxPoints: 60 };
+/** The request for a sparkline's points of `devices`, asked at `at`. */
+const sparklineRequest = (devices: string[], at = T0) => ({
+  devices,
+  maxPoints: 60,
+  history: true,
+  since: at - SPARKLINE.historyMs,
+  timeDeltas: true,
+});
 /** An acknowledgement with nothing in it. */
 const OK = { ok: true as const, serverTime: T0, devices: [], history: [], rooms: [] };
 
@@ -43,13 +51,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
     await flushPromises();
     expect(socket().subscribes.map((s) => s.request)).toEqual([
       { devices: ['a', 'b'], history: false },
-      {
-        devices: ['a', 'b'],
-        maxPoints: 60,
-        history: true,
-        since: T0 - 5 * 60_000,
-        timeDeltas: true,
-      },
+      sparklineRequest(['a', 'b']),
     ]);
   });
 
@@ -264,13 +266,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
     // Two events a batch (subscribe, unsubscribe), well inside the gateway's 20 a second.
     expect(socket().subscribes.map((s) => s.request)).toEqual([
       { devices: ['a'], history: false },
-      {
-        devices: ['b'],
-        maxPoints: 60,
-        history: true,
-        since: T0 + DEVICE_SET_BATCH_MS - 5 * 60_000,
-        timeDeltas: true,
-      },
+      sparklineRequest(['b'], T0 + DEVICE_SET_BATCH_MS),
     ]);
   });
 
