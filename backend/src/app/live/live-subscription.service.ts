@@ -185,7 +185,7 @@ export class LiveSubscriptionService {
       history: series,
       ...summaryWire,
     });
-    return history instanceof Promise ? history.then(answer) : answer(history);
+    return then(history, answer);
   }
 
   /** The summary for the acknowledgement: the unscoped one encoded once per push interval. */
