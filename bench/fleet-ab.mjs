@@ -1,13 +1,21 @@
 #!/usr/bin/env node
-// Two (or more) dashboard builds side by side on the overview `/`, against ONE fleet, runs
+// Two (or more) dashboard builds side by side on the overview `/` (or with --view device, a
+// device's page), against ONE fleet, runs
 // interleaved (A B, B A, A B, …): on this shared 2-core machine only a comparison inside one run
 // means anything (bench/README.md). Same harness and definitions as bench:fleet.
 //
 //   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
 //                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
 //                           [--idle 20] [--unsettled-a] [--spinner-a]
-//                           [--nice-fleet-a] DIR_A DIR_B [DIR_C…]
+//                           [--nice-fleet-a] [--view device] [--history-minutes 60]
+//                           DIR_A DIR_B [DIR_C…]
 //
+// --view device: the page is `/devices/bench-history`, a device of four metrics whose last
+// --history-minutes (default 60: the device page's window) of readings at 1/s are published
+// stamped in the past before the first page (fleet/history-device.mjs); its metrics' cards are
+// the tiles (first value, first live, all visible live). `largestFrameAtMs` is when the largest
+// socket frame arrived (a window asked in the subscribe comes in it), `historyAtMs` when a
+// `/api/devices/:id/history` answer was in (a window read over HTTP), if any.
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
 // its downloads and uploads at K kbit/s (a wall screen on Wi-Fi, a phone).
@@ -50,6 +58,7 @@ import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
 import { cpuMsPerS, gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
+import { HISTORY_DEVICE_ID, startHistoryDevice } from './fleet/history-device.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
 import {
@@ -79,6 +88,8 @@ const FLAGS = {
   '--unsettled-a': { key: 'unsettledA', type: 'flag' },
   '--spinner-a': { key: 'spinnerA', type: 'flag' },
   '--nice-fleet-a': { key: 'niceFleetA', type: 'flag' },
+  '--view': { key: 'view', type: 'string', choices: ['overview', 'device'] },
+  '--history-minutes': { key: 'historyMinutes', type: 'number', min: 1, max: 24 * 60 },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -100,8 +111,10 @@ const { values: opt } = parseFlags(
     unsettledA: false,
     spinnerA: false,
     niceFleetA: false,
+    view: 'overview',
+    historyMinutes: 60,
   },
-  { fail, help: () => printHeaderUsage(entry, 42) },
+  { fail, help: () => printHeaderUsage(entry, 50) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -144,13 +157,23 @@ async function pageRun(fleet, chromePid, index) {
     let apiBytes = 0;
     let idling = false;
     const apiRequests = new Set();
+    // A device's history read over HTTP (the device page's window, decision 0050): when it was
+    // in, ms after the page's own request (CDP's clock, not the page's).
+    const historyRequests = new Set();
+    let navigatedAt = null;
+    let historyAtMs = null;
     await cdp.send('Network.enable');
     cdp.on('Network.requestWillBeSent', (e) => {
-      if (new URL(e.request.url).pathname.startsWith('/api/')) apiRequests.add(e.requestId);
+      navigatedAt ??= e.timestamp;
+      const { pathname } = new URL(e.request.url);
+      if (pathname.startsWith('/api/')) apiRequests.add(e.requestId);
+      if (/^\/api\/devices\/[^/]+\/history$/.test(pathname)) historyRequests.add(e.requestId);
     });
     cdp.on('Network.loadingFinished', (e) => {
       httpBytes += e.encodedDataLength;
       if (idling && apiRequests.has(e.requestId)) apiBytes += e.encodedDataLength;
+      if (historyRequests.has(e.requestId) && navigatedAt !== null)
+        historyAtMs ??= (e.timestamp - navigatedAt) * 1000;
     });
     if (opt.firstUncompressed && index === 0)
       await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
@@ -164,7 +187,8 @@ async function pageRun(fleet, chromePid, index) {
         downloadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
         uploadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
       });
-    await page.goto(`${fleet.backend.httpUrl}/`, { waitUntil: 'commit' });
+    const route = opt.view === 'device' ? `/devices/${HISTORY_DEVICE_ID}` : '/';
+    await page.goto(`${fleet.backend.httpUrl}${route}`, { waitUntil: 'commit' });
     const ttl = await timeToLive(page, 30_000);
     const row = {
       firstValueMs: ttl.firstValueMs,
@@ -174,6 +198,8 @@ async function pageRun(fleet, chromePid, index) {
       // The socket's frames until every visible tile was live, and the largest of them.
       socketKB: Math.round(ttl.socketBytes / 1000),
       largestFrameKB: Math.round(ttl.largestFrameBytes / 1000),
+      largestFrameAtMs: ttl.largestFrameAtMs,
+      historyAtMs,
     };
     if (opt.idle > 0) {
       idling = true;
@@ -262,6 +288,10 @@ async function main() {
   const session = await openBrowser();
   browser = session.browser;
   const fleet = await startFleet({ devices: opt.devices, dashboardDir: served, boundS: 3600 });
+  const history =
+    opt.view === 'device'
+      ? await startHistoryDevice(fleet.backend.mqttPort, { minutes: opt.historyMinutes })
+      : null;
   const loads = [os.loadavg()[0]];
   const results = Object.fromEntries(labels.map((l) => [l, []]));
   try {
@@ -286,6 +316,7 @@ async function main() {
       }
     }
   } finally {
+    await history?.stop();
     await stopFleet(fleet);
   }
   const summary = Object.fromEntries(labels.map((l) => [l, spreadByFigure(results[l])]));

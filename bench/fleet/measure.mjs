@@ -93,6 +93,7 @@ export async function timeToLive(page, timeoutMs) {
     socketFrames: last?.frames ?? 0,
     socketBytes: last?.bytes ?? 0,
     largestFrameBytes: last?.maxFrame ?? 0,
+    largestFrameAtMs: last?.maxFrameMs ?? null,
   };
 }
 

@@ -16,6 +16,8 @@ export function fleetBenchInit({ probeId }) {
     frames: 0,
     bytes: 0,
     maxFrame: 0,
+    /** When the largest frame so far arrived (a screen's history comes in its largest). */
+    maxFrameMs: null,
     /** value text → { socketMs, domMs, paintMs } (performance.now(), ms since navigation). */
     probes: new Map(),
     pending: 0,
@@ -32,7 +34,10 @@ export function fleetBenchInit({ probeId }) {
     const size = typeof data === 'string' ? data.length : (data?.byteLength ?? data?.size ?? 0);
     fb.frames++;
     fb.bytes += size;
-    if (size > fb.maxFrame) fb.maxFrame = size;
+    if (size > fb.maxFrame) {
+      fb.maxFrame = size;
+      fb.maxFrameMs = now();
+    }
     if (fb.pending === 0 || typeof data !== 'string') return;
     const t = now();
     for (const [v, e] of fb.probes) if (e.socketMs === null && data.includes(v)) e.socketMs = t;
@@ -59,6 +64,8 @@ export function fleetBenchInit({ probeId }) {
   };
   fb.results = () => Object.fromEntries(fb.probes);
 
+  const tileKey = (tile) =>
+    tile.getAttribute('data-device-id') ?? `metric:${tile.getAttribute('data-metric')}`;
   const placeholder = (text) => !/\d/.test(text);
   const otherDevice = (el) => {
     const tile = el?.closest?.('[data-device-id]');
@@ -72,12 +79,13 @@ export function fleetBenchInit({ probeId }) {
       requestAnimationFrame(() => (e.paintMs = now())); // the frame that paints it
     }
   };
-  // A tile's metric value: `.metric-value` on the overview, `.wall-value` on the wall.
-  const VALUE = '.metric-value, .wall-value';
+  // A tile's metric value: `.metric-value` on the overview, `.wall-value` on the wall; on the
+  // device page each metric's card (`.chart-card`) counts as a tile, its `.latest` the value.
+  const VALUE = '.metric-value, .wall-value, .chart-card .latest';
   const tileValue = (valueEl, text, t) => {
-    const tile = valueEl.closest('[data-device-id]');
+    const tile = valueEl.closest('[data-device-id], .chart-card[data-metric]');
     if (!tile) return;
-    const id = tile.getAttribute('data-device-id');
+    const id = tileKey(tile);
     const name = valueEl.parentElement?.querySelector('.metric-name')?.textContent ?? '';
     const key = `${id}|${name}`;
     if (placeholder(text)) return;
@@ -129,12 +137,14 @@ export function readTiles() {
   const fb = window.__fleetBench;
   let visible = 0;
   let live = 0;
-  for (const t of document.querySelectorAll('[data-device-id]')) {
+  // Tiles, or on the device page its metrics' cards (keyed as fleetBenchInit keys them).
+  for (const t of document.querySelectorAll('[data-device-id], .chart-card[data-metric]')) {
     const r = t.getBoundingClientRect();
     if (r.bottom <= 0 || r.top >= innerHeight || r.right <= 0 || r.left >= innerWidth) continue;
     if (r.width === 0 || r.height === 0) continue;
     visible++;
-    if (fb.live.has(t.getAttribute('data-device-id'))) live++;
+    const key = t.getAttribute('data-device-id') ?? `metric:${t.getAttribute('data-metric')}`;
+    if (fb.live.has(key)) live++;
   }
   return {
     visible,
@@ -145,6 +155,7 @@ export function readTiles() {
     frames: fb.frames,
     bytes: fb.bytes,
     maxFrame: fb.maxFrame,
+    maxFrameMs: fb.maxFrameMs,
   };
 }
 

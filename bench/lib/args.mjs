@@ -10,8 +10,8 @@ import fs from 'node:fs';
 export const ALL_TARGETS = ['pulse', 'naive', 'batched', 'mosquitto'];
 
 /**
- * Parses `argv` against `spec`: `{ '--flag': { key, type, min, max, round } }` where type is
- * `flag` (true when present), `string`, `list` (comma-separated) or `number` (within min..max;
+ * Parses `argv` against `spec`: `{ '--flag': { key, type, min, max, round, choices } }` where type
+ * is `flag` (true when present), `string` (one of `choices` when given), `list` (comma-separated) or `number` (within min..max;
  * rounded when `round`, refused unless whole when `integer`). `defaults` gives every key's value when its flag is absent.
  * Returns the values and the set of flags given; `fail(message)` must not return.
  */
@@ -37,7 +37,11 @@ export function parseFlags(argv, spec, defaults, { fail, help }) {
         fail(`${flag} ${raw}: expected a number ${rule.min}..${rule.max}`);
       if (rule.integer && !Number.isInteger(n)) fail(`${flag} ${raw}: expected a whole number`);
       values[rule.key] = rule.round ? Math.round(n) : n;
-    } else values[rule.key] = raw;
+    } else {
+      if (rule.choices && !rule.choices.includes(raw))
+        fail(`${flag} ${raw}: expected one of ${rule.choices.join(', ')}`);
+      values[rule.key] = raw;
+    }
   }
   return { values, given };
 }
