@@ -72,11 +72,27 @@ describe('HTTP API', () => {
     });
   });
 
+  it('spreads the points over the range with pick=spread, as a chart of the window needs them', async () => {
+    const spread = await get<{ series: { metric: string; t: number[] }[] }>(
+      `/api/devices/api-1/history?from=${t0}&metrics=a&maxPoints=3&pick=spread`,
+    );
+    const [a] = spread.body.series;
+    expect(a.t.length).toBeLessThanOrEqual(3);
+    // The first and the last of the range are kept, not only the most recent three.
+    expect(a.t[0]).toBe(t0);
+    expect(a.t[a.t.length - 1]).toBe(t0 + 4000);
+    const latest = await get<{ series: { t: number[] }[] }>(
+      `/api/devices/api-1/history?from=${t0}&metrics=a&maxPoints=3&pick=latest`,
+    );
+    expect(latest.body.series[0].t).toEqual([t0 + 2000, t0 + 3000, t0 + 4000]);
+  });
+
   it.each([
     ['maxPoints=abc', 'maxPoints: '],
     ['maxPoints=0', 'maxPoints: '],
     ['from=-5', 'from: '],
     ['bogus=1', '(root): '],
+    ['pick=random', 'pick: '],
   ])('answers 400 with path: message for ?%s', async (query, expected) => {
     const response = await get<{ statusCode: number; message: string[] }>(
       `/api/devices/api-1/history?${query}`,

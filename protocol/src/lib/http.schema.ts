@@ -7,7 +7,11 @@ import { LIMITS } from './limits';
  * this file's values, and the query's defaults (window, points) belong to the backend config.
  */
 
-/** `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b` */
+/**
+ * `GET /api/devices/:id/history?from&to&maxPoints&metrics=a,b&pick=spread`. `pick`: which points
+ * a series with more than `maxPoints` in range keeps: `latest` (the default, the most recent) or
+ * `spread` (spread over the range, as a `subscribe` acknowledgement's history: a chart's window).
+ */
 export const HistoryQuerySchema = z
   .object({
     from: z.coerce.number().finite().nonnegative().optional(),
@@ -18,6 +22,7 @@ export const HistoryQuerySchema = z
       .max(4096)
       .transform((s) => s.split(',').filter((m) => m.length > 0))
       .optional(),
+    pick: z.enum(['latest', 'spread']).optional(),
   })
   .strict();
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;

@@ -54,7 +54,8 @@ export class DevicesController {
   /**
    * `from` defaults to now − HISTORY_WINDOW_MS, `to` to no limit, `maxPoints`
    * (per metric) to HISTORY_MAX_POINTS. Within the recent window, beyond maxPoints the most
-   * recent points are returned; a range reaching past it is read from the durable store and
+   * recent points are returned (`pick=spread`: points spread over the range, as a subscribe's
+   * history, decision 0050); a range reaching past it is read from the durable store and
    * min/max decimated over the whole range (docs/decisions/0021).
    */
   @Get(':id/history')
@@ -71,6 +72,7 @@ export class DevicesController {
       query.to ?? Infinity,
       query.maxPoints ?? this.config.HISTORY_MAX_POINTS,
       query.metrics,
+      query.pick,
     );
     return { deviceId: id, series };
   }
