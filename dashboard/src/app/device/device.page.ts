@@ -269,6 +269,8 @@ export class DevicePage {
           historyMs: HISTORY_MS,
           maxPoints: MAX_SERIES_CAPACITY,
           capacity: MAX_SERIES_CAPACITY,
+          // The hour over HTTP, compressed, beside the socket's readings (decision 0050).
+          windowOverHttp: true,
         });
       });
       onCleanup(() => handle.release());

@@ -12,7 +12,7 @@ import { FETCH } from './alerts-api';
 /*
  * The device reads the dashboard makes over HTTP besides the live socket: a device's origin (its
  * ingest source and the fields its format left out), a long range of one metric's history
- * (a chart's 6h / 24h / 7d window) and a page of the fleet summary sorted and searched by the
+ * (a chart's 6h / 24h / 7d window), a device's live window when its page opens, and a page of the fleet summary sorted and searched by the
  * gateway (the overview's rows). Owns the URLs and the checks of what comes back; holds no state.
  */
 
@@ -68,6 +68,45 @@ export class DevicesApi {
       const series = body?.series?.find((s) => s.metric === metric);
       if (!series) return body && Array.isArray(body.series) ? emptySeries(deviceId, metric) : null;
       return Array.isArray(series.t) && Array.isArray(series.v) ? series : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * `GET /api/devices/:id/history?pick=spread` of every metric since `from`: a live chart's
+   * window, at most `maxPoints` per metric spread over it (as a subscribe's history). Over HTTP
+   * it comes compressed and beside the socket, not ahead of its readings (decision 0050). Null
+   * when it cannot be read (refused, aborted through `signal`, offline) or any series is not
+   * well-formed.
+   */
+  async window(
+    deviceId: string,
+    range: { from: number; maxPoints: number },
+    signal?: AbortSignal,
+  ): Promise<MetricSeries[] | null> {
+    const query = new URLSearchParams({
+      from: String(Math.max(0, Math.floor(range.from))),
+      maxPoints: String(range.maxPoints),
+      pick: 'spread',
+    });
+    try {
+      const res = await this.fetch(
+        `/api/devices/${encodeURIComponent(deviceId)}/history?${query}`,
+        { headers: { accept: 'application/json' }, signal },
+      );
+      if (!res.ok) return null;
+      const body = (await res.json()) as HistoryResponse;
+      if (!body || !Array.isArray(body.series)) return null;
+      const wellFormed = body.series.every(
+        (s) =>
+          s?.deviceId === deviceId &&
+          typeof s.metric === 'string' &&
+          Array.isArray(s.t) &&
+          Array.isArray(s.v) &&
+          s.t.length === s.v.length,
+      );
+      return wellFormed ? body.series : null;
     } catch {
       return null;
     }

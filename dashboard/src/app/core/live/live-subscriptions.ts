@@ -1,5 +1,6 @@
 import type {
   DeviceInfo,
+  MetricSeries,
   Reading,
   SubscribeAck,
   SubscribeRequest,
@@ -49,11 +50,24 @@ export interface LiveLink {
   serverTimeIs(serverTime: number): void;
 }
 
+/**
+ * A device's points since `from` (every metric, at most `maxPoints` each, spread over the range),
+ * or null when they cannot be read; `signal` aborts the read.
+ */
+export type WindowSource = (
+  deviceId: string,
+  from: number,
+  maxPoints: number,
+  signal: AbortSignal,
+) => Promise<readonly MetricSeries[] | null>;
+
 export class LiveSubscriptions {
   private readonly watches = new LiveWatches();
   private readonly rooms = new RoomRefs();
   private readonly deviceSets = new DeviceSets(this.rooms);
   private readonly summaryFeed: SummaryFeed;
+  /** Windows being read over HTTP, per watch: aborted when it is released or asked again. */
+  private readonly windowReads = new Map<Watch, AbortController>();
   private summaryRefs = 0;
   /** Bumped per summary (re)subscribe and release: a late acknowledgement is ignored. */
   private summaryGeneration = 0;
@@ -73,6 +87,8 @@ export class LiveSubscriptions {
     private readonly link: LiveLink,
     private readonly devices: DeviceStore,
     private readonly series: SeriesStore,
+    /** A device's window over HTTP (decision 0050); without it every window comes in the subscribe. */
+    private readonly windows: WindowSource | null = null,
   ) {
     this.summaryFeed = new SummaryFeed(devices);
   }
@@ -92,7 +108,9 @@ export class LiveSubscriptions {
       release: () => {
         if (released) return;
         released = true;
-        if (this.watches.release(watch)) this.leave(this.rooms.release(roomsOf(watch.spec)));
+        if (!this.watches.release(watch)) return;
+        this.windowReads.get(watch)?.abort();
+        this.leave(this.rooms.release(roomsOf(watch.spec)));
       },
     };
   }
@@ -220,12 +238,76 @@ export class LiveSubscriptions {
     }
   }
 
+  /**
+   * Subscribe a watch: one request, with history since the newest point held (or the window).
+   * A device page opening asks the subscribe for its last seconds, then reads its window over
+   * HTTP ({@link LiveWatches.windowOverHttp}), over the socket if that cannot be read.
+   */
   private async subscribe(watch: Watch): Promise<void> {
     const socket = this.link.socket();
     if (!socket) return;
     const generation = ++watch.generation;
-    const request = this.watches.request(watch, this.link.serverNow());
+    this.windowReads.get(watch)?.abort(); // an earlier read is for an earlier subscribe
     this.rooms.markJoined(roomsOf(watch.spec));
+    this.watches.noteAsked(watch);
+    const overHttp = this.windows ? this.watches.windowOverHttp(watch) : null;
+    if (overHttp !== null) {
+      const recent = this.watches.recentRequest(watch, this.link.serverNow());
+      const first = await this.ask(socket, watch, generation, recent);
+      if (!first) return;
+      this.applySnapshot(null, first.serverTime, first.devices, first.history);
+      // The room is joined now: the window read from here holds every reading before the join,
+      // the socket every one after it (merged by time), whatever the clocks say.
+      const window = this.watches.request(watch, this.link.serverNow());
+      const series = await this.readWindow(watch, overHttp, window);
+      if (!this.watches.isCurrent(watch, generation)) return;
+      if (series) {
+        this.watches.noteMerged(watch);
+        this.applySnapshot(watch, null, [], series);
+        return;
+      }
+      if (!this.link.connected()) return; // the next connect asks again
+    }
+    const request = this.watches.request(watch, this.link.serverNow());
+    const ack = await this.ask(socket, watch, generation, request);
+    if (!ack) return;
+    this.watches.noteMerged(watch);
+    this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
+  }
+
+  /**
+   * A watch's window over HTTP, given up after SUBSCRIBE_TIMEOUT_MS or when the watch is
+   * subscribed again or released (the download stops); null when it cannot be read.
+   */
+  private async readWindow(
+    watch: Watch,
+    deviceId: string,
+    request: SubscribeRequest,
+  ): Promise<readonly MetricSeries[] | null> {
+    if (!this.windows || request.since === undefined) return null;
+    const abort = new AbortController();
+    this.windowReads.set(watch, abort);
+    const timer = setTimeout(() => abort.abort(), SUBSCRIBE_TIMEOUT_MS);
+    try {
+      return await this.windows(deviceId, request.since, request.maxPoints ?? 1, abort.signal);
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+      if (this.windowReads.get(watch) === abort) this.windowReads.delete(watch);
+    }
+  }
+
+  /**
+   * One subscribe of a watch: its acknowledgement, or null when it is refused, timed out (asked
+   * again from the start while the connection lives) or no longer wanted.
+   */
+  private async ask(
+    socket: LiveSocket,
+    watch: Watch,
+    generation: number,
+    request: SubscribeRequest,
+  ): Promise<Extract<SubscribeAck, { ok: true }> | null> {
     let ack: SubscribeAck;
     try {
       ack = await socket.subscribe(request, SUBSCRIBE_TIMEOUT_MS);
@@ -235,14 +317,20 @@ export class LiveSubscriptions {
       console.warn('[live] subscribe timed out', error);
       if (this.watches.isCurrent(watch, generation) && this.link.connected())
         void this.subscribe(watch);
-      return;
+      return null;
     }
-    if (!this.watches.isCurrent(watch, generation)) return;
+    if (!this.watches.isCurrent(watch, generation)) return null;
     if (!ack.ok) {
-      console.warn(`[live] subscribe refused: ${ack.error}`);
-      return;
+      // Busy or rate limited: asked again in a while, as device sets and the summary are (a room
+      // joined without its window would otherwise stay so until the next reconnect).
+      console.warn(`[live] subscribe refused: ${ack.error}; asking again`);
+      setTimeout(() => {
+        if (this.watches.isCurrent(watch, generation) && this.link.connected())
+          void this.subscribe(watch);
+      }, RETRY_MS);
+      return null;
     }
-    this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
+    return ack;
   }
 
   private async subscribeSummary(): Promise<void> {
@@ -393,14 +481,17 @@ export class LiveSubscriptions {
     if (rooms.length && this.link.connected()) this.link.socket()?.unsubscribe(leaveRequest(rooms));
   }
 
-  /** Merge an acknowledgement: device records, then history into the buffers (filling any gap). */
+  /**
+   * Merge an acknowledgement (or a window read over HTTP: no server time, no records): device
+   * records, then history into the buffers (filling any gap).
+   */
   private applySnapshot(
     watch: Watch | null,
-    serverTime: number,
+    serverTime: number | null,
     devices: DeviceInfo[],
-    history: WireSeries[],
+    history: readonly WireSeries[],
   ): void {
-    this.link.serverTimeIs(serverTime);
+    if (serverTime !== null) this.link.serverTimeIs(serverTime);
     for (const info of devices) this.devices.upsertInfo(info);
     for (const wire of history) {
       const series = fromWire(wire);

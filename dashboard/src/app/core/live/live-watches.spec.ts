@@ -28,10 +28,38 @@ describe('LiveWatches', () => {
       history: true,
       timeDeltas: true,
     });
+    // Readings do not move it while the history asked is not merged: a retry asks the same.
+    sut.noteAsked(watch);
+    sut.noteReadings([at('a', 96_000)], () => null);
+    expect(sut.request(watch, 100_000).since).toBe(40_000);
+    sut.noteMerged(watch);
     sut.noteHeld(watch, 90_000);
     sut.noteHeld(watch, 80_000); // older history does not move it back
     expect(sut.request(watch, 100_000).since).toBe(90_000 - RESUBSCRIBE_OVERLAP_MS);
     expect(sut.heldSince(spec)).toBe(90_000);
+  });
+
+  it('reads over HTTP the window of a device page that holds no point yet, nothing else', () => {
+    const sut = new LiveWatches();
+    const page = { historyMs: 60_000, maxPoints: 100, windowOverHttp: true };
+    const one = (spec: WatchSpec) => sut.windowOverHttp(sut.acquire(spec).watch);
+    expect(one({ ...page, devices: ['a'] })).toBe('a');
+    expect(one({ ...page, devices: ['a', 'b'] })).toBeNull();
+    expect(one({ ...page, fleet: true })).toBeNull();
+    expect(one({ ...page, devices: ['c'], historyMs: 0 })).toBeNull();
+    // A wall board of one device asks its window in the subscribe.
+    expect(one({ devices: ['d'], historyMs: 60_000, maxPoints: 100 })).toBeNull();
+    // Once it holds points, a re-subscribe asks from the newest in the subscribe.
+    const { watch } = sut.acquire({ ...page, devices: ['e'] });
+    sut.noteHeld(watch, 90_000);
+    expect(sut.windowOverHttp(watch)).toBeNull();
+    expect(sut.recentRequest(sut.acquire({ ...page, devices: ['f'] }).watch, 100_000)).toEqual({
+      devices: ['f'],
+      since: 100_000 - RESUBSCRIBE_OVERLAP_MS,
+      maxPoints: 100,
+      history: true,
+      timeDeltas: true,
+    });
   });
 
   it('advances only the watches that cover a reading (devices, groups, fleet)', () => {

@@ -19,6 +19,11 @@ export interface WatchSpec {
   maxPoints: number;
   /** Points to keep per series of the watched devices (explicit device lists only). */
   capacity?: number;
+  /**
+   * One device whose window is read over HTTP when the watch opens (a device page; decision
+   * 0050). A wall board keeps its window in the subscribe: one request, not one per device.
+   */
+  windowOverHttp?: boolean;
 }
 
 export interface WatchHandle {
@@ -29,8 +34,15 @@ export interface Watch {
   readonly key: string;
   readonly spec: WatchSpec;
   refs: number;
-  /** Newest reading timestamp held for this subscription: re-subscribe `since` it (less the overlap). */
+  /**
+   * Newest reading timestamp held for this subscription: re-subscribe `since` it (less the
+   * overlap). Readings do not move it while a history is asked and not merged yet
+   * ({@link awaiting}): a retry must ask from where the last merged history ended, or the gap
+   * (the whole window, or an outage) would stay empty.
+   */
   lastTs: number | null;
+  /** A subscribe with history was sent and its points are not merged yet. */
+  awaiting: boolean;
   /** Undo the capacity pins taken for this watch. */
   unpins: Array<() => void>;
   /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
@@ -56,11 +68,20 @@ export class LiveWatches {
       spec.groups ?? [],
       spec.historyMs,
       spec.maxPoints,
+      spec.windowOverHttp ?? false,
     ]);
     let watch = this.byKey.get(key);
     const created = !watch;
     if (!watch) {
-      watch = { key, spec, refs: 0, lastTs: null, unpins: [], generation: 0 };
+      watch = {
+        key,
+        spec,
+        refs: 0,
+        lastTs: null,
+        awaiting: false,
+        unpins: [],
+        generation: 0,
+      };
       this.byKey.set(key, watch);
     }
     watch.refs++;
@@ -85,6 +106,40 @@ export class LiveWatches {
   heldSince(spec: WatchSpec): number | null {
     for (const watch of this.byKey.values()) if (watch.spec === spec) return watch.lastTs;
     return null;
+  }
+
+  /**
+   * The device whose window this watch reads over HTTP, or null (decision 0050): a watch that
+   * asks for it (`windowOverHttp`, a device page) and holds no point yet. Over HTTP the window
+   * comes compressed and on a connection of its own, so the socket's readings do not wait
+   * behind it; the subscribe asks only for the last seconds ({@link recentRequest}).
+   */
+  windowOverHttp(watch: Watch): string | null {
+    const spec = watch.spec;
+    if (!spec.windowOverHttp || watch.lastTs !== null || spec.historyMs <= 0) return null;
+    return spec.devices?.length === 1 ? spec.devices[0] : null;
+  }
+
+  /**
+   * The subscribe a window read over HTTP follows: the watch's rooms and records, and its last
+   * RESUBSCRIBE_OVERLAP_MS of points, so that a value shows before the window is in.
+   */
+  recentRequest(watch: Watch, serverNow: number): SubscribeRequest {
+    const request = this.request(watch, serverNow);
+    return {
+      ...request,
+      since: Math.max(request.since ?? -Infinity, serverNow - RESUBSCRIBE_OVERLAP_MS),
+    };
+  }
+
+  /** A subscribe with history goes out: until its points are merged, readings do not move lastTs. */
+  noteAsked(watch: Watch): void {
+    if (watch.spec.historyMs > 0) watch.awaiting = true;
+  }
+
+  /** The history asked is merged (then {@link noteHeld} its newest point). */
+  noteMerged(watch: Watch): void {
+    watch.awaiting = false;
   }
 
   /**
@@ -118,6 +173,7 @@ export class LiveWatches {
   /** Advance each watch's newest time held over the readings it covers. */
   noteReadings(readings: readonly Reading[], groupOf: (deviceId: string) => string | null): void {
     for (const watch of this.byKey.values()) {
+      if (watch.awaiting) continue;
       for (let i = 0; i < readings.length; i++) {
         const reading = readings[i];
         if (

@@ -8,6 +8,7 @@ import { LiveService } from './live.service';
 import { SeriesStore } from '../stores/series.store';
 import { countGaps } from '../stores/chart-series';
 import { WEBSOCKET_GUARD_MS, readTransportRecord, writeTransportRecord } from './transport-memory';
+import { FETCH } from '../http/alerts-api';
 
 const ORIGIN = 'http://localhost'; // jsdom's
 const remember = (verdict: 'worked' | 'blocked') =>
@@ -40,11 +41,44 @@ const reading = (ts: number, v: number): Reading => ({
   values: { temperature: v },
 });
 
-function setup(search = '') {
+/**
+ * The gateway's HTTP side as the live service uses it: a device's window. Each request waits for
+ * the test to answer it (`respond`), or is refused at once when `down`.
+ */
+function fakeHttp() {
+  const http = {
+    down: false,
+    asked: [] as {
+      url: URL;
+      signal: AbortSignal | null;
+      respond: (status: number, body?: unknown) => void;
+    }[],
+    fetch: (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const url = new URL(String(input), ORIGIN);
+      if (http.down) return Promise.resolve({ ok: false, status: 503 } as Response);
+      return new Promise((resolve) =>
+        http.asked.push({
+          url,
+          signal: init?.signal ?? null,
+          respond: (status, body) =>
+            resolve({
+              ok: status === 200,
+              status,
+              json: async () => JSON.parse(JSON.stringify(body)),
+            } as Response),
+        }),
+      );
+    },
+  };
+  return http;
+}
+
+function setup(search = '', http = fakeHttp()) {
   let socket: FakeSocket | undefined;
   const created: FakeSocket[] = [];
   TestBed.configureTestingModule({
     providers: [
+      { provide: FETCH, useValue: http.fetch },
       {
         provide: LIVE_SOCKET_FACTORY,
         useValue: (options: LiveSocketOptions, handlers: LiveSocketHandlers) => {
@@ -69,6 +103,7 @@ function setup(search = '') {
     created,
     series: TestBed.inject(SeriesStore),
     devices: TestBed.inject(DeviceStore),
+    http,
   };
 }
 
@@ -261,8 +296,184 @@ describe('LiveService', () => {
     for (let i = 0; i < buffer.size; i++) ts.push(buffer.tAt(i) - T0);
     expect(ts).toEqual([-2000, -1000, 0, 1000, 2000, 3000, 4000, 5000, 6000]);
     expect(countGaps(buffer, 0, 3000)).toBe(0);
-    expect(sut.heldSince(spec)).toBe(T0 + 6000);
+    // The reading that beat the acknowledgement is held, but the next re-subscribe asks from the
+    // refill's newest point: had the refill been lost, a retry would still cover the outage.
+    expect(sut.heldSince(spec)).toBe(T0 + 5000);
     handle.release();
+  });
+
+  const PAGE = { devices: ['d1'], historyMs: 3_600_000, maxPoints: 3600, windowOverHttp: true };
+  const D1 = {
+    deviceId: 'd1',
+    status: 'online' as const,
+    lastSeen: T0,
+    lastTs: T0,
+    meta: {},
+    metrics: ['temperature'],
+  };
+
+  it('shows a device page at once and live before its window is in, the window read over HTTP once its room is joined', async () => {
+    const { sut, socket, devices, series, http } = setup();
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    // The subscribe asks for the last seconds only: the record and a value to show at once.
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      {
+        devices: ['d1'],
+        since: T0 - RESUBSCRIBE_OVERLAP_MS,
+        maxPoints: 3600,
+        history: true,
+        timeDeltas: true,
+      },
+    ]);
+    // Not before the room is joined: the read then holds every reading before the join, the
+    // socket every one after it, whatever the clocks.
+    expect(http.asked).toHaveLength(0);
+    socket().subscribes[0].reply({
+      ok: true,
+      serverTime: T0,
+      devices: [D1],
+      history: [
+        toTimeDeltas({ deviceId: 'd1', metric: 'temperature', t: [T0 - 1000, T0], v: [5, 6] }),
+      ],
+      rooms: ['device:d1'],
+    });
+    await flushPromises();
+    expect(devices.get('d1')?.latest['temperature']).toBe(6); // shown before the window
+    expect(http.asked).toHaveLength(1);
+    const { url } = http.asked[0];
+    expect(url.pathname).toBe('/api/devices/d1/history');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      from: String(T0 - 3_600_000),
+      maxPoints: '3600',
+      pick: 'spread',
+    });
+    // The readings flow while the window is on its way.
+    socket().server.readings([reading(T0 + 500, 7)]);
+    expect(devices.get('d1')?.latest['temperature']).toBe(7);
+    http.asked[0].respond(200, {
+      deviceId: 'd1',
+      series: [{ deviceId: 'd1', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [4, 5] }],
+    });
+    await flushPromises();
+    const buffer = series.get('d1', 'temperature');
+    const ts = Array.from({ length: buffer?.size ?? 0 }, (_, i) => (buffer?.tAt(i) ?? 0) - T0);
+    expect(ts).toEqual([-2000, -1000, 0, 500]);
+    expect(devices.get('d1')?.latest['temperature']).toBe(7); // the window did not go back
+    expect(socket().subscribes).toHaveLength(1);
+    expect(sut.heldSince(PAGE)).toBe(T0 - 1000);
+  });
+
+  it('asks the subscribe for the window when HTTP cannot give it, and a retry asks for the whole window', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const http = fakeHttp();
+    http.down = true;
+    const { sut, socket } = setup('', http);
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []); // the last seconds
+    const window = {
+      devices: ['d1'],
+      since: T0 - 3_600_000,
+      maxPoints: 3600,
+      history: true,
+      timeDeltas: true,
+    };
+    expect(socket().subscribes[1].request).toEqual(window);
+    socket().server.readings([reading(T0 + 500, 7)]);
+    // The points never come (timed out): the retry asks for the whole window again, not from
+    // the reading that came first (that would leave the hour before it empty).
+    expect(sut.heldSince(PAGE)).toBeNull();
+    socket().subscribes[1].fail(new Error('operation has timed out'));
+    await flushPromises();
+    expect(socket().subscribes[2].request).toMatchObject({ since: T0 - RESUBSCRIBE_OVERLAP_MS });
+    await ack(socket(), []);
+    expect(socket().subscribes[3].request).toEqual(window);
+  });
+
+  it('gives up a window read that does not answer, and asks the subscribe instead', async () => {
+    const { sut, socket, http } = setup();
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    expect(http.asked[0].signal?.aborted).toBe(false);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(http.asked[0].signal?.aborted).toBe(true);
+    http.asked[0].respond(0); // the aborted fetch fails
+    await flushPromises();
+    // The window, counted from now.
+    expect(socket().subscribes[1].request).toMatchObject({
+      since: T0 + 10_000 - 3_600_000,
+      history: true,
+    });
+  });
+
+  it('asks nothing more when the connection drops while the window is read; the reconnect asks again', async () => {
+    const http = fakeHttp();
+    const { sut, socket } = setup('', http);
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    socket().server.disconnected('transport close');
+    http.asked[0].respond(503);
+    await flushPromises();
+    expect(socket().subscribes).toHaveLength(1);
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    expect(socket().subscribes[1].request).toMatchObject({ since: T0 + 750 - 5000 });
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(2);
+  });
+
+  it('asks one subscribe, window included, for a wall board (one device or several)', () => {
+    const { sut, socket, http } = setup();
+    sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 100 });
+    sut.watch({ devices: ['d3'], historyMs: 60_000, maxPoints: 100 });
+    socket().server.connected('websocket');
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      {
+        devices: ['d1', 'd2'],
+        since: T0 - 60_000,
+        maxPoints: 100,
+        history: true,
+        timeDeltas: true,
+      },
+      { devices: ['d3'], since: T0 - 60_000, maxPoints: 100, history: true, timeDeltas: true },
+    ]);
+    expect(http.asked).toHaveLength(0);
+  });
+
+  it('stops reading the window of a device page closed meanwhile, and keeps nothing of it', async () => {
+    const { sut, socket, series, http } = setup();
+    const handle = sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    handle.release();
+    expect(http.asked[0].signal?.aborted).toBe(true);
+    http.asked[0].respond(200, {
+      deviceId: 'd1',
+      series: [{ deviceId: 'd1', metric: 'temperature', t: [T0 - 2000], v: [4] }],
+    });
+    await flushPromises();
+    expect(socket().subscribes).toHaveLength(1);
+    expect(series.get('d1', 'temperature')).toBeUndefined();
+    expect(socket().unsubscribes).toEqual([{ devices: ['d1'] }]);
+  });
+
+  it('asks again after a while when a subscribe is refused (busy, rate limited)', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { sut, socket } = setup();
+    sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 100 });
+    socket().server.connected('websocket');
+    socket().subscribes[0].reply({ ok: false, error: 'busy' });
+    await flushPromises();
+    expect(socket().subscribes).toHaveLength(1);
+    jest.advanceTimersByTime(2000);
+    expect(socket().subscribes).toHaveLength(2);
+    expect(socket().subscribes[1].request).toEqual({
+      ...socket().subscribes[0].request,
+      since: T0 + 2000 - 60_000, // the window, counted from now
+    });
   });
 
   it('asks again when a subscribe times out on a live connection', async () => {

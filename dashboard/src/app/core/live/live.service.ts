@@ -3,6 +3,7 @@ import { DOCUMENT } from '@angular/common';
 import type { DeviceInfo, GatewayStatus, LaggedEvent, Reading } from '@pulse/protocol/core';
 import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
 import { DisplayTokenStore } from '../auth/display-token';
+import { DevicesApi } from '../http/devices-api';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
@@ -58,6 +59,7 @@ export class LiveService {
   private readonly devices = inject(DeviceStore);
   private readonly series = inject(SeriesStore);
   private readonly alerts = inject(AlertStore);
+  private readonly devicesApi = inject(DevicesApi);
   private readonly subscriptions = new LiveSubscriptions(
     {
       socket: () => this.socket,
@@ -67,6 +69,8 @@ export class LiveService {
     },
     this.devices,
     this.series,
+    (deviceId, from, maxPoints, signal) =>
+      this.devicesApi.window(deviceId, { from, maxPoints }, signal),
   );
   // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
