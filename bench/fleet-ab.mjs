@@ -206,6 +206,9 @@ async function pageRun(fleet, chromePid, index) {
       ttl.largestFrameBytes = await page
         .evaluate(() => window.__fleetBench.maxFrame)
         .catch(() => ttl.largestFrameBytes);
+      ttl.socketBytes = await page
+        .evaluate(() => window.__fleetBench.bytes)
+        .catch(() => ttl.socketBytes);
     }
     const row = {
       firstValueMs: ttl.firstValueMs,

@@ -39,6 +39,8 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 export const DEVICE_SET_BATCH_MS = 150;
 /** A refused or unanswered summary or device-set subscribe is asked again after this (ms). */
 export const RETRY_MS = 2000;
+/** A watch refused again and again is asked at most this far apart (ms, before ±25 % jitter). */
+export const RETRY_MAX_MS = 60_000;
 
 /** What the subscriptions need of the connection. */
 export interface LiveLink {
@@ -89,6 +91,8 @@ export class LiveSubscriptions {
     private readonly series: SeriesStore,
     /** A device's window over HTTP (decision 0050); without it every window comes in the subscribe. */
     private readonly windows: WindowSource | null = null,
+    /** Spreads retries apart (0 ≤ x < 1). */
+    private readonly random: () => number = Math.random,
   ) {
     this.summaryFeed = new SummaryFeed(devices);
   }
@@ -205,6 +209,9 @@ export class LiveSubscriptions {
   }
 
   stop(): void {
+    // Nothing read now will be drawn.
+    for (const read of this.windowReads.values()) read.abort();
+    this.windowReads.clear();
     if (this.setFlushTimer !== null) clearTimeout(this.setFlushTimer);
     this.setFlushTimer = null;
     // Nothing more will be asked: nobody waits for it.
@@ -250,7 +257,9 @@ export class LiveSubscriptions {
     this.windowReads.get(watch)?.abort(); // an earlier read is for an earlier subscribe
     this.rooms.markJoined(roomsOf(watch.spec));
     this.watches.noteAsked(watch);
-    const overHttp = this.windows ? this.watches.windowOverHttp(watch) : null;
+    const overHttp = this.windows
+      ? this.watches.windowOverHttp(watch, this.link.serverNow())
+      : null;
     if (overHttp !== null) {
       const recent = this.watches.recentRequest(watch, this.link.serverNow());
       const first = await this.ask(socket, watch, generation, recent);
@@ -321,15 +330,25 @@ export class LiveSubscriptions {
     }
     if (!this.watches.isCurrent(watch, generation)) return null;
     if (!ack.ok) {
-      // Busy or rate limited: asked again in a while, as device sets and the summary are (a room
-      // joined without its window would otherwise stay so until the next reconnect).
-      console.warn(`[live] subscribe refused: ${ack.error}; asking again`);
-      setTimeout(() => {
-        if (this.watches.isCurrent(watch, generation) && this.link.connected())
-          void this.subscribe(watch);
-      }, RETRY_MS);
+      // Busy, rate limited, or not (yet) allowed (a device not known yet is `forbidden` to a
+      // scoped screen): asked again later, backing off (a room joined without its window would
+      // otherwise stay so until the next reconnect). Warned once per kind of refusal.
+      const delay = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** Math.min(watch.refusals, 5));
+      watch.refusals++;
+      if (ack.error !== watch.lastRefusal)
+        console.warn(`[live] subscribe refused: ${ack.error}; asking again, backing off`);
+      watch.lastRefusal = ack.error;
+      setTimeout(
+        () => {
+          if (this.watches.isCurrent(watch, generation) && this.link.connected())
+            void this.subscribe(watch);
+        },
+        delay * (0.75 + 0.5 * this.random()),
+      );
       return null;
     }
+    watch.refusals = 0;
+    watch.lastRefusal = null;
     return ack;
   }
 

@@ -1,5 +1,5 @@
 import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
-import { LiveWatches, WatchSpec, targets } from './live-watches';
+import { LONG_GAP_MS, LiveWatches, WatchSpec, targets } from './live-watches';
 
 const at = (deviceId: string, ts: number) => ({ deviceId, ts, values: { v: 1 } });
 
@@ -39,24 +39,26 @@ describe('LiveWatches', () => {
     expect(sut.heldSince(spec)).toBe(90_000);
   });
 
-  it('reads over HTTP the window of a device page that holds no point yet, nothing else', () => {
+  it('reads over HTTP the window of a device page that holds no point yet or lost a long stretch, nothing else', () => {
     const sut = new LiveWatches();
     const page = { historyMs: 60_000, maxPoints: 100, windowOverHttp: true };
-    const one = (spec: WatchSpec) => sut.windowOverHttp(sut.acquire(spec).watch);
+    const one = (spec: WatchSpec) => sut.windowOverHttp(sut.acquire(spec).watch, 100_000);
     expect(one({ ...page, devices: ['a'] })).toBe('a');
     expect(one({ ...page, devices: ['a', 'b'] })).toBeNull();
     expect(one({ ...page, fleet: true })).toBeNull();
     expect(one({ ...page, devices: ['c'], historyMs: 0 })).toBeNull();
     // A wall board of one device asks its window in the subscribe.
     expect(one({ devices: ['d'], historyMs: 60_000, maxPoints: 100 })).toBeNull();
-    // Once it holds points, a re-subscribe asks from the newest in the subscribe.
+    // Holding points, a re-subscribe asks from the newest in the subscribe, unless it is old.
     const { watch } = sut.acquire({ ...page, devices: ['e'] });
     sut.noteHeld(watch, 90_000);
-    expect(sut.windowOverHttp(watch)).toBeNull();
+    expect(sut.windowOverHttp(watch, 100_000)).toBeNull();
+    expect(sut.windowOverHttp(watch, 90_000 + LONG_GAP_MS + 1)).toBe('e');
+    // Beside the read, the subscribe asks for the newest point of the range.
     expect(sut.recentRequest(sut.acquire({ ...page, devices: ['f'] }).watch, 100_000)).toEqual({
       devices: ['f'],
-      since: 100_000 - RESUBSCRIBE_OVERLAP_MS,
-      maxPoints: 100,
+      since: 40_000,
+      maxPoints: 1,
       history: true,
       timeDeltas: true,
     });

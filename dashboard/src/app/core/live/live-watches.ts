@@ -26,6 +26,9 @@ export interface WatchSpec {
   windowOverHttp?: boolean;
 }
 
+/** A watch reading its window over HTTP refills over HTTP too after an outage longer than this. */
+export const LONG_GAP_MS = 60_000;
+
 export interface WatchHandle {
   release(): void;
 }
@@ -43,6 +46,9 @@ export interface Watch {
   lastTs: number | null;
   /** A subscribe with history was sent and its points are not merged yet. */
   awaiting: boolean;
+  /** Refusals in a row (the next retry waits longer), and the last one's error (warned once). */
+  refusals: number;
+  lastRefusal: string | null;
   /** Undo the capacity pins taken for this watch. */
   unpins: Array<() => void>;
   /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
@@ -79,6 +85,8 @@ export class LiveWatches {
         refs: 0,
         lastTs: null,
         awaiting: false,
+        refusals: 0,
+        lastRefusal: null,
         unpins: [],
         generation: 0,
       };
@@ -110,26 +118,25 @@ export class LiveWatches {
 
   /**
    * The device whose window this watch reads over HTTP, or null (decision 0050): a watch that
-   * asks for it (`windowOverHttp`, a device page) and holds no point yet. Over HTTP the window
-   * comes compressed and on a connection of its own, so the socket's readings do not wait
-   * behind it; the subscribe asks only for the last seconds ({@link recentRequest}).
+   * asks for it (`windowOverHttp`, a device page) and holds no point yet, or whose newest point
+   * is more than {@link LONG_GAP_MS} old (a refill after a long outage is as big as a window).
+   * Over HTTP it comes compressed and on a connection of its own, so the socket's readings do
+   * not wait behind it; the subscribe asks only for the newest point ({@link recentRequest}).
    */
-  windowOverHttp(watch: Watch): string | null {
+  windowOverHttp(watch: Watch, serverNow: number): string | null {
     const spec = watch.spec;
-    if (!spec.windowOverHttp || watch.lastTs !== null || spec.historyMs <= 0) return null;
-    return spec.devices?.length === 1 ? spec.devices[0] : null;
+    if (!spec.windowOverHttp || spec.historyMs <= 0 || spec.devices?.length !== 1) return null;
+    if (watch.lastTs !== null && serverNow - watch.lastTs <= LONG_GAP_MS) return null;
+    return spec.devices[0];
   }
 
   /**
-   * The subscribe a window read over HTTP follows: the watch's rooms and records, and its last
-   * RESUBSCRIBE_OVERLAP_MS of points, so that a value shows before the window is in.
+   * The subscribe a window read over HTTP follows: the watch's rooms and records, and the newest
+   * point of each series in its range (one point: whatever the clocks and the device's cadence,
+   * a value to show before the window is in, in a frame of a few hundred bytes).
    */
   recentRequest(watch: Watch, serverNow: number): SubscribeRequest {
-    const request = this.request(watch, serverNow);
-    return {
-      ...request,
-      since: Math.max(request.since ?? -Infinity, serverNow - RESUBSCRIBE_OVERLAP_MS),
-    };
+    return { ...this.request(watch, serverNow), maxPoints: 1 };
   }
 
   /** A subscribe with history goes out: until its points are merged, readings do not move lastTs. */

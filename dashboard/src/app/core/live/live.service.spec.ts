@@ -316,12 +316,12 @@ describe('LiveService', () => {
     const { sut, socket, devices, series, http } = setup();
     sut.watch(PAGE);
     socket().server.connected('websocket');
-    // The subscribe asks for the last seconds only: the record and a value to show at once.
+    // The subscribe asks for the newest point only: the record and a value to show at once.
     expect(socket().subscribes.map((s) => s.request)).toEqual([
       {
         devices: ['d1'],
-        since: T0 - RESUBSCRIBE_OVERLAP_MS,
-        maxPoints: 3600,
+        since: T0 - 3_600_000,
+        maxPoints: 1,
         history: true,
         timeDeltas: true,
       },
@@ -333,9 +333,7 @@ describe('LiveService', () => {
       ok: true,
       serverTime: T0,
       devices: [D1],
-      history: [
-        toTimeDeltas({ deviceId: 'd1', metric: 'temperature', t: [T0 - 1000, T0], v: [5, 6] }),
-      ],
+      history: [toTimeDeltas({ deviceId: 'd1', metric: 'temperature', t: [T0], v: [6] })],
       rooms: ['device:d1'],
     });
     await flushPromises();
@@ -361,7 +359,10 @@ describe('LiveService', () => {
     expect(ts).toEqual([-2000, -1000, 0, 500]);
     expect(devices.get('d1')?.latest['temperature']).toBe(7); // the window did not go back
     expect(socket().subscribes).toHaveLength(1);
+    // Merged: from now on the readings move the point a re-subscribe asks from.
     expect(sut.heldSince(PAGE)).toBe(T0 - 1000);
+    socket().server.readings([reading(T0 + 1500, 8)]);
+    expect(sut.heldSince(PAGE)).toBe(T0 + 1500);
   });
 
   it('asks the subscribe for the window when HTTP cannot give it, and a retry asks for the whole window', async () => {
@@ -386,7 +387,7 @@ describe('LiveService', () => {
     expect(sut.heldSince(PAGE)).toBeNull();
     socket().subscribes[1].fail(new Error('operation has timed out'));
     await flushPromises();
-    expect(socket().subscribes[2].request).toMatchObject({ since: T0 - RESUBSCRIBE_OVERLAP_MS });
+    expect(socket().subscribes[2].request).toMatchObject({ since: T0 - 3_600_000, maxPoints: 1 });
     await ack(socket(), []);
     expect(socket().subscribes[3].request).toEqual(window);
   });
@@ -420,9 +421,56 @@ describe('LiveService', () => {
     expect(socket().subscribes).toHaveLength(1);
     jest.advanceTimersByTime(750);
     socket().server.connected('websocket');
-    expect(socket().subscribes[1].request).toMatchObject({ since: T0 + 750 - 5000 });
+    expect(socket().subscribes[1].request).toMatchObject({ maxPoints: 1 });
     await ack(socket(), []);
     expect(http.asked).toHaveLength(2);
+  });
+
+  it('reads the window again when the watch is asked again meanwhile (lagged), and when stopped reads nothing more', async () => {
+    const { sut, socket, http } = setup();
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    socket().server.lagged({ since: T0 });
+    expect(http.asked[0].signal?.aborted).toBe(true); // the first read is given up
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(2);
+    sut.stop();
+    expect(http.asked[1].signal?.aborted).toBe(true);
+  });
+
+  it('refills over HTTP after a long outage, over the socket after a short one', async () => {
+    const { sut, socket, http } = setup();
+    sut.watch(PAGE);
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    http.asked[0].respond(200, {
+      deviceId: 'd1',
+      series: [{ deviceId: 'd1', metric: 'temperature', t: [T0 - 1000], v: [1] }],
+    });
+    await flushPromises();
+    // A short outage: one subscribe from the newest point held (small).
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    expect(socket().subscribes[1].request).toMatchObject({
+      since: T0 - 1000 - RESUBSCRIBE_OVERLAP_MS,
+      maxPoints: 3600,
+    });
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(1);
+    // Two minutes without a point (a laptop asleep, a device silent): the newest point in the
+    // subscribe, the gap over HTTP.
+    jest.advanceTimersByTime(120_000);
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    expect(socket().subscribes[2].request).toMatchObject({ maxPoints: 1 });
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(2);
+    expect(http.asked[1].url.searchParams.get('from')).toBe(
+      String(T0 - 1000 - RESUBSCRIBE_OVERLAP_MS),
+    );
   });
 
   it('asks one subscribe, window included, for a wall board (one device or several)', () => {
@@ -461,7 +509,8 @@ describe('LiveService', () => {
   });
 
   it('asks again after a while when a subscribe is refused (busy, rate limited)', async () => {
-    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    warn.mockClear();
     const { sut, socket } = setup();
     sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 100 });
     socket().server.connected('websocket');
@@ -474,6 +523,14 @@ describe('LiveService', () => {
       ...socket().subscribes[0].request,
       since: T0 + 2000 - 60_000, // the window, counted from now
     });
+    // Refused again: it waits twice as long, and the same refusal is not warned again.
+    socket().subscribes[1].reply({ ok: false, error: 'busy' });
+    await flushPromises();
+    jest.advanceTimersByTime(3999);
+    expect(socket().subscribes).toHaveLength(2);
+    jest.advanceTimersByTime(1);
+    expect(socket().subscribes).toHaveLength(3);
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 
   it('asks again when a subscribe times out on a live connection', async () => {

@@ -71,6 +71,7 @@ export class LiveService {
     this.series,
     (deviceId, from, maxPoints, signal) =>
       this.devicesApi.window(deviceId, { from, maxPoints }, signal),
+    () => this.random(),
   );
   // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
