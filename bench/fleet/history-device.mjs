@@ -2,9 +2,9 @@
 // the simulator's sensors have) published stamped in the past before any page opens, then one
 // reading a second live, each metric moving every second so the page's values change. A device
 // page opened on a gateway that has run for an hour asks for that hour: this is what it gets.
-// Owns its MQTT client; must not start the backend (stack.mjs) nor open the browser.
-import { connectAsync } from 'mqtt';
-import { sleep } from '../lib/util.mjs';
+// Owns its readings; its client comes from stack.mjs's announceDevice. Must not start the
+// backend nor open the browser.
+import { announceDevice, eachSecond } from './stack.mjs';
 
 export const HISTORY_DEVICE_ID = 'bench-history';
 const METRICS = { temperature: '°C', humidity: '%', pressure: 'hPa', co2: 'ppm' };
@@ -44,17 +44,10 @@ function valuesAt(n) {
  * second until `stop()`. Resolves once the past is published.
  */
 export async function startHistoryDevice(mqttPort, { minutes }) {
-  const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-    clientId: `${HISTORY_DEVICE_ID}-${process.pid}`,
-    reconnectPeriod: 0,
+  const { client, topic } = await announceDevice(mqttPort, HISTORY_DEVICE_ID, {
+    name: '0 history device',
+    units: METRICS,
   });
-  const topic = (kind) => `devices/${HISTORY_DEVICE_ID}/${kind}`;
-  await client.publishAsync(
-    topic('meta'),
-    JSON.stringify({ name: '0 history device', group: 'bench', units: METRICS, intervalMs: 1000 }),
-    { qos: 1, retain: true },
-  );
-  await client.publishAsync(topic('status'), 'online', { qos: 1, retain: true });
   const seconds = Math.round(minutes * 60);
   const start = Date.now() - seconds * 1000;
   for (let from = 0; from < seconds; from += BATCH) {
@@ -63,22 +56,8 @@ export async function startHistoryDevice(mqttPort, { minutes }) {
       batch.push({ ts: start + n * 1000, values: valuesAt(n) });
     await client.publishAsync(topic('telemetry'), JSON.stringify(batch), { qos: 1 });
   }
-  let stopped = false;
-  const loop = (async () => {
-    let n = seconds;
-    let next = performance.now();
-    while (!stopped) {
-      client.publish(topic('telemetry'), JSON.stringify({ values: valuesAt(n++) }));
-      next += 1000;
-      await sleep(Math.max(0, next - performance.now()));
-    }
-  })();
-  return {
-    id: HISTORY_DEVICE_ID,
-    async stop() {
-      stopped = true;
-      await loop;
-      await client.endAsync(true).catch(() => undefined);
-    },
-  };
+  const stop = eachSecond(client, (n) => {
+    client.publish(topic('telemetry'), JSON.stringify({ values: valuesAt(seconds + n) }));
+  });
+  return { id: HISTORY_DEVICE_ID, stop };
 }

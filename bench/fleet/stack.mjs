@@ -25,41 +25,62 @@ const PROBE_NAME = '0 latency probe';
  */
 const probeValue = (n) => (9000.5 + (n % 999)).toFixed(1);
 
-/** The probe: one telemetry message a second; `watch(page)` makes the page expect each value first. */
-async function startProbe(mqttPort) {
+/**
+ * A bench device of its own on the fleet's broker (`devices/<id>/…`): connected, its meta (group
+ * `bench`, one reading a second) and its `online` status published, retained. Returns the client
+ * and the device's topic for a `kind` (`telemetry`, …).
+ */
+export async function announceDevice(mqttPort, id, meta) {
   const client = await connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
-    clientId: `${PROBE_ID}-${process.pid}`,
+    clientId: `${id}-${process.pid}`,
     reconnectPeriod: 0,
   });
-  const topic = (kind) => `devices/${PROBE_ID}/${kind}`;
+  const topic = (kind) => `devices/${id}/${kind}`;
   await client.publishAsync(
     topic('meta'),
-    JSON.stringify({ name: PROBE_NAME, group: 'bench', units: { probe: 'u' }, intervalMs: 1000 }),
+    JSON.stringify({ group: 'bench', intervalMs: 1000, ...meta }),
     { qos: 1, retain: true },
   );
   await client.publishAsync(topic('status'), 'online', { qos: 1, retain: true });
-  let n = 0;
-  let page = null;
+  return { client, topic };
+}
+
+/**
+ * `tick(n)` for n = 0, 1, … once a second, paced on the clock (a slow tick does not shift the
+ * next ones), until the returned `stop()`, which then ends `client`.
+ */
+export function eachSecond(client, tick) {
   let stopped = false;
   const loop = (async () => {
     let next = performance.now();
-    while (!stopped) {
-      const value = probeValue(n++);
-      // The page learns the value before it is published, so the expectation never races it.
-      if (page) await page.evaluate((v) => window.__fleetBench?.expect(v), value).catch(() => {});
-      client.publish(topic('telemetry'), `{"values":{"probe":${value}}}`);
+    for (let n = 0; !stopped; n++) {
+      await tick(n);
       next += 1000;
       await sleep(Math.max(0, next - performance.now()));
     }
   })();
-  return {
-    watch: (p) => (page = p),
-    async stop() {
-      stopped = true;
-      await loop;
-      await client.endAsync(true).catch(() => {});
-    },
+  return async () => {
+    stopped = true;
+    await loop;
+    await client.endAsync(true).catch(() => undefined);
   };
+}
+
+/** The probe: one telemetry message a second; `watch(page)` makes the page expect each value first. */
+async function startProbe(mqttPort) {
+  const { client, topic } = await announceDevice(mqttPort, PROBE_ID, {
+    name: PROBE_NAME,
+    units: { probe: 'u' },
+  });
+  let page = null;
+  const stop = eachSecond(client, async (n) => {
+    const value = probeValue(n);
+    // The page learns the value before it is published, so the expectation never races it.
+    if (page)
+      await page.evaluate((v) => window.__fleetBench?.expect(v), value).catch(() => undefined);
+    client.publish(topic('telemetry'), `{"values":{"probe":${value}}}`);
+  });
+  return { watch: (p) => (page = p), stop };
 }
 
 async function sendJson(url, body, cookie) {

@@ -52,25 +52,15 @@ export class DevicesApi {
     metric: string,
     range: { from: number; to: number; maxPoints: number },
   ): Promise<MetricSeries | null> {
-    const query = new URLSearchParams({
+    const body = await this.readHistory(deviceId, {
       from: String(Math.floor(range.from)),
       to: String(Math.ceil(range.to)),
       maxPoints: String(range.maxPoints),
       metrics: metric,
     });
-    try {
-      const res = await this.fetch(
-        `/api/devices/${encodeURIComponent(deviceId)}/history?${query}`,
-        { headers: { accept: 'application/json' } },
-      );
-      if (!res.ok) return null;
-      const body = (await res.json()) as HistoryResponse;
-      const series = body?.series?.find((s) => s.metric === metric);
-      if (!series) return body && Array.isArray(body.series) ? emptySeries(deviceId, metric) : null;
-      return Array.isArray(series.t) && Array.isArray(series.v) ? series : null;
-    } catch {
-      return null;
-    }
+    const series = body?.series?.find((s) => s.metric === metric);
+    if (!series) return body && Array.isArray(body.series) ? emptySeries(deviceId, metric) : null;
+    return Array.isArray(series.t) && Array.isArray(series.v) ? series : null;
   }
 
   /**
@@ -85,28 +75,40 @@ export class DevicesApi {
     range: { from: number; maxPoints: number },
     signal?: AbortSignal,
   ): Promise<MetricSeries[] | null> {
-    const query = new URLSearchParams({
-      from: String(Math.max(0, Math.floor(range.from))),
-      maxPoints: String(range.maxPoints),
-      pick: 'spread',
-    });
+    const body = await this.readHistory(
+      deviceId,
+      {
+        from: String(Math.max(0, Math.floor(range.from))),
+        maxPoints: String(range.maxPoints),
+        pick: 'spread',
+      },
+      signal,
+    );
+    if (!body || !Array.isArray(body.series)) return null;
+    const wellFormed = body.series.every(
+      (s) =>
+        s?.deviceId === deviceId &&
+        typeof s.metric === 'string' &&
+        Array.isArray(s.t) &&
+        Array.isArray(s.v) &&
+        s.t.length === s.v.length,
+    );
+    return wellFormed ? body.series : null;
+  }
+
+  /** `GET /api/devices/:id/history?<query>`'s body, unchecked; null when it cannot be read. */
+  private async readHistory(
+    deviceId: string,
+    query: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<HistoryResponse | null> {
     try {
       const res = await this.fetch(
-        `/api/devices/${encodeURIComponent(deviceId)}/history?${query}`,
+        `/api/devices/${encodeURIComponent(deviceId)}/history?${new URLSearchParams(query)}`,
         { headers: { accept: 'application/json' }, signal },
       );
       if (!res.ok) return null;
-      const body = (await res.json()) as HistoryResponse;
-      if (!body || !Array.isArray(body.series)) return null;
-      const wellFormed = body.series.every(
-        (s) =>
-          s?.deviceId === deviceId &&
-          typeof s.metric === 'string' &&
-          Array.isArray(s.t) &&
-          Array.isArray(s.v) &&
-          s.t.length === s.v.length,
-      );
-      return wellFormed ? body.series : null;
+      return (await res.json()) as HistoryResponse;
     } catch {
       return null;
     }

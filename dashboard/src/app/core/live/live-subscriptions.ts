@@ -6,7 +6,15 @@ import type {
   SubscribeRequest,
   WireSeries,
 } from '@pulse/protocol/core';
-import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, fromWire, groupRoom } from '@pulse/protocol/core';
+import {
+  FLEET_ROOM,
+  SUMMARY_ROOM,
+  backoffDelay,
+  deviceRoom,
+  fromWire,
+  groupRoom,
+} from '@pulse/protocol/core';
+import type { BackoffOptions } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -39,8 +47,14 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 export const DEVICE_SET_BATCH_MS = 150;
 /** A refused or unanswered summary or device-set subscribe is asked again after this (ms). */
 export const RETRY_MS = 2000;
-/** A watch refused again and again is asked at most this far apart (ms, before ±25 % jitter). */
-export const RETRY_MAX_MS = 60_000;
+/** A refused watch is asked again after RETRY_MS, then twice as long each time up to a minute, ±25 %. */
+const WATCH_RETRY: BackoffOptions = {
+  baseMs: RETRY_MS,
+  maxMs: 60_000,
+  factor: 2,
+  jitterMin: 0.75,
+  jitterMax: 1.25,
+};
 
 /** What the subscriptions need of the connection. */
 export interface LiveLink {
@@ -271,7 +285,6 @@ export class LiveSubscriptions {
       const series = await this.readWindow(watch, overHttp, window);
       if (!this.watches.isCurrent(watch, generation)) return;
       if (series) {
-        this.watches.noteMerged(watch);
         this.applySnapshot(watch, null, [], series);
         return;
       }
@@ -280,7 +293,6 @@ export class LiveSubscriptions {
     const request = this.watches.request(watch, this.link.serverNow());
     const ack = await this.ask(socket, watch, generation, request);
     if (!ack) return;
-    this.watches.noteMerged(watch);
     this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
   }
 
@@ -333,7 +345,6 @@ export class LiveSubscriptions {
       // Busy, rate limited, or not (yet) allowed (a device not known yet is `forbidden` to a
       // scoped screen): asked again later, backing off (a room joined without its window would
       // otherwise stay so until the next reconnect). Warned once per kind of refusal.
-      const delay = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** Math.min(watch.refusals, 5));
       watch.refusals++;
       if (ack.error !== watch.lastRefusal)
         console.warn(`[live] subscribe refused: ${ack.error}; asking again, backing off`);
@@ -343,7 +354,7 @@ export class LiveSubscriptions {
           if (this.watches.isCurrent(watch, generation) && this.link.connected())
             void this.subscribe(watch);
         },
-        delay * (0.75 + 0.5 * this.random()),
+        backoffDelay(watch.refusals, this.random(), WATCH_RETRY),
       );
       return null;
     }
@@ -502,7 +513,8 @@ export class LiveSubscriptions {
 
   /**
    * Merge an acknowledgement (or a window read over HTTP: no server time, no records): device
-   * records, then history into the buffers (filling any gap).
+   * records, then history into the buffers (filling any gap). With `watch`, that is the history
+   * it asked for: from now on its newest point held moves again.
    */
   private applySnapshot(
     watch: Watch | null,
@@ -511,6 +523,7 @@ export class LiveSubscriptions {
     history: readonly WireSeries[],
   ): void {
     if (serverTime !== null) this.link.serverTimeIs(serverTime);
+    if (watch) this.watches.noteMerged(watch);
     for (const info of devices) this.devices.upsertInfo(info);
     for (const wire of history) {
       const series = fromWire(wire);
