@@ -6,15 +6,7 @@ import type {
   SubscribeRequest,
   WireSeries,
 } from '@pulse/protocol/core';
-import {
-  FLEET_ROOM,
-  SUMMARY_ROOM,
-  backoffDelay,
-  deviceRoom,
-  fromWire,
-  groupRoom,
-} from '@pulse/protocol/core';
-import type { BackoffOptions } from '@pulse/protocol/core';
+import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, fromWire, groupRoom } from '@pulse/protocol/core';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -29,6 +21,7 @@ import {
   roomsOf,
 } from './live-rooms';
 import { LiveWatches, Watch, WatchHandle, WatchSpec } from './live-watches';
+import { Refusals } from './refusals';
 import { SummaryFeed } from './summary-feed';
 
 /*
@@ -45,16 +38,6 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
  * few small requests a second, well inside the gateway's 20 events a second per socket.
  */
 export const DEVICE_SET_BATCH_MS = 150;
-/** A refused or unanswered summary or device-set subscribe is asked again after this (ms). */
-export const RETRY_MS = 2000;
-/** A refused watch is asked again after RETRY_MS, then twice as long each time up to a minute, ±25 %. */
-const WATCH_RETRY: BackoffOptions = {
-  baseMs: RETRY_MS,
-  maxMs: 60_000,
-  factor: 2,
-  jitterMin: 0.75,
-  jitterMax: 1.25,
-};
 
 /** What the subscriptions need of the connection. */
 export interface LiveLink {
@@ -85,6 +68,9 @@ export class LiveSubscriptions {
   /** Windows being read over HTTP, per watch: aborted when it is released or asked again. */
   private readonly windowReads = new Map<Watch, AbortController>();
   private summaryRefs = 0;
+  private readonly summaryRefusals = new Refusals();
+  /** Refusals in a row of the device sets' subscribes (all batches count together). */
+  private readonly setRefusals = new Refusals();
   /** Bumped per summary (re)subscribe and release: a late acknowledgement is ignored. */
   private summaryGeneration = 0;
   private setFlushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -345,21 +331,15 @@ export class LiveSubscriptions {
       // Busy, rate limited, or not (yet) allowed (a device not known yet is `forbidden` to a
       // scoped screen): asked again later, backing off (a room joined without its window would
       // otherwise stay so until the next reconnect). Warned once per kind of refusal.
-      watch.refusals++;
-      if (ack.error !== watch.lastRefusal)
-        console.warn(`[live] subscribe refused: ${ack.error}; asking again, backing off`);
-      watch.lastRefusal = ack.error;
-      setTimeout(
-        () => {
-          if (this.watches.isCurrent(watch, generation) && this.link.connected())
-            void this.subscribe(watch);
-        },
-        backoffDelay(watch.refusals, this.random(), WATCH_RETRY),
-      );
+      const { delayMs, warn } = watch.refusals.refused(ack.error, this.random());
+      if (warn) console.warn(`[live] subscribe refused: ${ack.error}; asking again, backing off`);
+      setTimeout(() => {
+        if (this.watches.isCurrent(watch, generation) && this.link.connected())
+          void this.subscribe(watch);
+      }, delayMs);
       return null;
     }
-    watch.refusals = 0;
-    watch.lastRefusal = null;
+    watch.refusals.answered();
     return ack;
   }
 
@@ -376,13 +356,16 @@ export class LiveSubscriptions {
     }
     if (generation !== this.summaryGeneration) return;
     if (!ack.ok) {
-      console.warn(`[live] fleet summary refused: ${ack.error}; asking again`);
+      const { delayMs, warn } = this.summaryRefusals.refused(ack.error, this.random());
+      if (warn)
+        console.warn(`[live] fleet summary refused: ${ack.error}; asking again, backing off`);
       setTimeout(() => {
         if (generation === this.summaryGeneration && this.link.connected())
           void this.subscribeSummary();
-      }, RETRY_MS);
+      }, delayMs);
       return;
     }
+    this.summaryRefusals.answered();
     this.link.serverTimeIs(ack.serverTime);
     this.summaryFeed.snapshot(ack.summary);
     // The snapshot changed the fleet's membership and order: show it now, not a timer later.
@@ -470,12 +453,14 @@ export class LiveSubscriptions {
       }
       if (epoch !== this.connectionEpoch) return false;
       if (!ack.ok) {
-        // Rate limited, busy or slow: these devices are asked again with a later diff.
-        console.warn(`[live] subscribe of ${asked.length} devices refused: ${ack.error}`);
+        // Rate limited, busy or slow: these devices are asked again with a later diff, backing off.
+        const { delayMs, warn } = this.setRefusals.refused(ack.error, this.random());
+        if (warn) console.warn(`[live] subscribe of ${asked.length} devices refused: ${ack.error}`);
         this.deviceSets.unfill(asked);
-        this.scheduleSetFlush(RETRY_MS);
+        this.scheduleSetFlush(delayMs);
         return false;
       }
+      this.setRefusals.answered();
       // The gateway may have handled this subscribe after an unsubscribe sent later (a subscribe
       // with history can wait for the ack budget): leave what it joined that nobody wants now.
       this.leave(

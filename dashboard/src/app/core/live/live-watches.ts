@@ -1,5 +1,6 @@
 import { RESUBSCRIBE_OVERLAP_MS } from '@pulse/protocol/core';
 import type { Reading, SubscribeRequest, UnsubscribeRequest } from '@pulse/protocol/core';
+import { Refusals } from './refusals';
 
 /*
  * The watches of the live connection: what the views asked to watch (devices, groups or the
@@ -46,9 +47,8 @@ export interface Watch {
   lastTs: number | null;
   /** A subscribe with history was sent and its points are not merged yet. */
   awaiting: boolean;
-  /** Refusals in a row (the next retry waits longer), and the last one's error (warned once). */
-  refusals: number;
-  lastRefusal: string | null;
+  /** Refusals in a row: the next retry waits longer, each kind is warned once. */
+  refusals: Refusals;
   /** Undo the capacity pins taken for this watch. */
   unpins: Array<() => void>;
   /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
@@ -85,8 +85,7 @@ export class LiveWatches {
         refs: 0,
         lastTs: null,
         awaiting: false,
-        refusals: 0,
-        lastRefusal: null,
+        refusals: new Refusals(),
         unpins: [],
         generation: 0,
       };

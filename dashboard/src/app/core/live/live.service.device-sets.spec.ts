@@ -3,7 +3,8 @@ import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/te
 import { LiveService } from './live.service';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
-import { DEVICE_SET_BATCH_MS, RETRY_MS } from './live-subscriptions';
+import { DEVICE_SET_BATCH_MS } from './live-subscriptions';
+import { RETRY_MS } from './refusals';
 
 /** Let the acknowledgements' promises settle (no time passes). */
 const flushPromises = () => jest.advanceTimersByTimeAsync(0);
@@ -298,6 +299,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('asks again for devices the gateway refused (rate limited)', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const { sut, socket, devicesAsked } = setup();
     sut.watchDevices(SPARKLINE).set(['a', 'b']);
     jest.advanceTimersByTime(0);
@@ -310,6 +312,39 @@ describe('LiveService device sets (the tiles on screen)', () => {
       ['a', 'b'],
       ['a', 'b'],
     ]);
+  });
+
+  it('backs off while the gateway keeps refusing, warns once, and starts over after an answer', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    warn.mockClear();
+    const { sut, socket, devicesAsked } = setup();
+    sut.watchDevices(SPARKLINE).set(['a']);
+    jest.advanceTimersByTime(0);
+    const refuseLast = async () => {
+      socket().subscribes[socket().subscribes.length - 1].reply({ ok: false, error: 'busy' });
+      await flushPromises();
+    };
+    // Refused three times in a row: asked again after 2, 4, then 8 s (the fake random: no jitter).
+    for (const wait of [RETRY_MS, 2 * RETRY_MS, 4 * RETRY_MS]) {
+      const asked = devicesAsked().length;
+      await refuseLast();
+      jest.advanceTimersByTime(wait - 1);
+      expect(devicesAsked()).toHaveLength(asked);
+      jest.advanceTimersByTime(1);
+      expect(devicesAsked()).toHaveLength(asked + 1);
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    // Answered: the next refusal waits RETRY_MS again, and is warned again.
+    socket().subscribes[socket().subscribes.length - 1].reply({ ...OK, rooms: ['device:a'] });
+    await flushPromises();
+    sut.watchDevices(SPARKLINE).set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    const asked = devicesAsked().length;
+    expect(devicesAsked()[asked - 1]).toEqual(['b']);
+    await refuseLast();
+    jest.advanceTimersByTime(RETRY_MS);
+    expect(devicesAsked()).toHaveLength(asked + 1);
+    expect(warn).toHaveBeenCalledTimes(2);
   });
 
   it('fills the sparklines from the acknowledgement', async () => {

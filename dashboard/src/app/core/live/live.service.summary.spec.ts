@@ -192,6 +192,7 @@ describe('LiveService fleet summary', () => {
   });
 
   it('asks again when the gateway refuses the summary (rate limited)', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const { sut, socket } = setup();
     sut.watchSummary();
     socket().server.connected('websocket');
@@ -199,5 +200,25 @@ describe('LiveService fleet summary', () => {
     await flushPromises();
     jest.advanceTimersByTime(2000);
     expect(socket().subscribes.filter((s) => s.request.summary)).toHaveLength(2);
+  });
+
+  it('backs off while the summary stays refused, up to a minute, warning once', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    warn.mockClear();
+    const { sut, socket } = setup();
+    sut.watchSummary();
+    socket().server.connected('websocket');
+    const asked = () => socket().subscribes.filter((s) => s.request.summary);
+    // 2, 4, 8, 16, 32 s, then a minute each time (the fake random: no jitter).
+    for (const wait of [2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]) {
+      const n = asked().length;
+      asked()[n - 1].reply({ ok: false, error: 'too many rooms' });
+      await flushPromises();
+      jest.advanceTimersByTime(wait - 1);
+      expect(asked()).toHaveLength(n);
+      jest.advanceTimersByTime(1);
+      expect(asked()).toHaveLength(n + 1);
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 });
