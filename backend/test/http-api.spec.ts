@@ -4,11 +4,19 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative as relativeTo } from 'node:path';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { DS, type DeviceSummary } from '@pulse/protocol';
-import { connectMqtt, endMqtt, getJson, publishTelemetry, waitFor } from '@pulse/test-support';
+import { DS, LIMITS, fromWire, type DeviceSummary, type WireSeries } from '@pulse/protocol';
+import {
+  connectMqtt,
+  endMqtt,
+  getJson,
+  publish,
+  publishTelemetry,
+  sendJson,
+  waitFor,
+} from '@pulse/test-support';
 import { API_COMPRESSION_THRESHOLD_BYTES } from '../src/app/http/api-compression';
 import { PulseHandle } from '../src/app/pulse';
-import { startTestPulse, usePulse } from './support/pulse';
+import { adminAuth, startTestPulse, usePulse } from './support/pulse';
 
 // Real: HTTP API, embedded broker, ingest; a device publishes with mqtt.js.
 describe('HTTP API', () => {
@@ -19,11 +27,19 @@ describe('HTTP API', () => {
     const device = await connectMqtt(backend.pulse.mqttUrl);
     for (let i = 0; i < 5; i++)
       await publishTelemetry(device, 'api-1', { ts: t0 + i * 1000, values: { a: i, b: -i } });
+    // A device in a group (its meta retained, as a device announces itself).
+    await publish(device, 'devices/hall-1/meta', JSON.stringify({ group: 'hall-a' }), 1, true);
+    await publishTelemetry(device, 'hall-1', { ts: t0 + 2000, values: { c: 7 } });
     await endMqtt(device);
     await waitFor(
       async () =>
         (await getJson<{ lastTs: number }>(backend.api('/devices/api-1'))).body.lastTs ===
         t0 + 4000,
+    );
+    await waitFor(
+      async () =>
+        (await getJson<{ meta?: { group?: string } }>(backend.api('/devices/hall-1'))).body.meta
+          ?.group === 'hall-a',
     );
   });
 
@@ -39,7 +55,7 @@ describe('HTTP API', () => {
 
   it('lists devices and returns one device, 404 for an unknown one', async () => {
     const list = await get<{ devices: { deviceId: string }[] }>('/api/devices');
-    expect(list.body.devices.map((d) => d.deviceId)).toEqual(['api-1']);
+    expect(list.body.devices.map((d) => d.deviceId).sort()).toEqual(['api-1', 'hall-1']);
     expect((await get('/api/devices/api-1')).body).toMatchObject({
       deviceId: 'api-1',
       metrics: ['a', 'b'],
@@ -87,6 +103,56 @@ describe('HTTP API', () => {
     expect(latest.body.series[0].t).toEqual([t0 + 2000, t0 + 3000, t0 + 4000]);
   });
 
+  it('reads the windows of several devices in one answer, spread, with time deltas when asked', async () => {
+    type Wire = { deviceId: string; metric: string; t?: number[]; dt?: number[]; v: number[] };
+    const deltas = await get<{ series: Wire[] }>(
+      `/api/history?devices=api-1,hall-1,nope&from=${t0}&maxPoints=3&timeDeltas=true`,
+    );
+    expect(deltas.status).toBe(200);
+    const ids = deltas.body.series.map((s) => `${s.deviceId}/${s.metric}`);
+    expect(ids).toEqual(['api-1/a', 'api-1/b', 'hall-1/c']); // an unknown device has none
+    const [a] = deltas.body.series;
+    const t = fromWire(a as WireSeries).t;
+    expect(a.t).toBeUndefined();
+    expect(t.length).toBeLessThanOrEqual(3);
+    expect([t[0], t[t.length - 1]]).toEqual([t0, t0 + 4000]); // spread over the range
+    const plain = await get<{ series: Wire[] }>(
+      `/api/history?devices=api-1&from=${t0}&maxPoints=3`,
+    );
+    expect(plain.body.series[0]).toEqual({ deviceId: 'api-1', metric: 'a', t, v: a.v });
+  });
+
+  it("gives a group-scoped caller its groups' devices only, as if the others were unknown", async () => {
+    const scoped = await sendJson<{ token: string }>(
+      `${backend.pulse.httpUrl}/api/auth/tokens`,
+      'POST',
+      { name: 'hall-a screen', groups: ['hall-a'] },
+      await adminAuth(backend.pulse.httpUrl),
+    );
+    const windows = await getJson<{ series: { deviceId: string }[] }>(
+      `${backend.pulse.httpUrl}/api/history?devices=api-1,hall-1&from=${t0}`,
+      { authorization: `Bearer ${scoped.body.token}` },
+    );
+    expect(windows.status).toBe(200);
+    expect(windows.body.series.map((s) => s.deviceId)).toEqual(['hall-1']);
+  });
+
+  it.each([
+    ['devices=', 'devices.0: device ids'],
+    ['devices=a,a', 'devices: a device id twice'],
+    ['devices=a%2Fb', 'devices.0: device ids'],
+    [
+      `devices=${Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`).join(',')}`,
+      'devices: ',
+    ],
+    ['devices=api-1&maxPoints=0', 'maxPoints: '],
+    ['devices=api-1&pick=latest', '(root): '],
+  ])('answers a windows read 400 with path: message for ?%s', async (query, expected) => {
+    const response = await get<{ statusCode: number; message: string[] }>(`/api/history?${query}`);
+    expect(response.status).toBe(400);
+    expect(response.body.message.join('\n')).toContain(expected);
+  });
+
   it.each([
     ['maxPoints=abc', 'maxPoints: '],
     ['maxPoints=0', 'maxPoints: '],
@@ -119,10 +185,11 @@ describe('HTTP API', () => {
       devices: { known: number };
       history: { series: number; points: number };
     }>('/api/stats');
+    // api-1: 5 readings of a and b; hall-1: 1 of c.
     expect(stats.body).toMatchObject({
-      readings: { accepted: 5 },
-      devices: { known: 1 },
-      history: { series: 2, points: 10 },
+      readings: { accepted: 6 },
+      devices: { known: 2 },
+      history: { series: 3, points: 11 },
     });
   });
 });

@@ -28,7 +28,7 @@ export * from './lib/receive-clock';
 export * from './lib/series-buffer';
 export type { DeviceMeta } from './lib/model.schema';
 export type { SubscribeRequest, UnsubscribeRequest } from './lib/live.schema';
-export type { FleetSummaryQuery, HistoryQuery } from './lib/http.schema';
+export type { FleetSummaryQuery, HistoryQuery, WindowsQuery } from './lib/http.schema';
 export type {
   AckRequest,
   AlertQuery,

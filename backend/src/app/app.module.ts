@@ -23,6 +23,7 @@ import { DeviceRegistryService } from './devices/device-registry.service';
 import { DeviceOriginsService } from './devices/device-origins.service';
 import { DEVICE_STORE_PROVIDER } from './devices/device-store.provider';
 import { DevicesController } from './devices/devices.controller';
+import { WindowsController } from './devices/windows.controller';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
 import { READINESS_PROVIDERS } from './health/readiness.providers';
@@ -113,6 +114,7 @@ export class AppModule {
       controllers: [
         SystemController,
         DevicesController,
+        WindowsController,
         FleetController,
         AlertsController,
         AlertRulesController,

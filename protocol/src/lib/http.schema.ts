@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ID_PATTERN } from './ids';
 import { LIMITS } from './limits';
 
 /*
@@ -26,6 +27,37 @@ export const HistoryQuerySchema = z
   })
   .strict();
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+
+/**
+ * `GET /api/history?devices=a,b&from&maxPoints&timeDeltas=true`: the windows of several devices
+ * at once (a wall board's, a screen of tiles'), every metric, at most `maxPoints` per metric
+ * spread over the range as a subscribe's history, timestamps as differences with `timeDeltas`
+ * (docs/decisions/0051-windows-over-http.md). 1 to `LIMITS.maxHistoryDevices` ids, each once.
+ */
+export const WindowsQuerySchema = z
+  .object({
+    devices: z
+      .string()
+      .max(LIMITS.maxHistoryDevices * 65)
+      .transform((s) => s.split(','))
+      .pipe(
+        z
+          .array(
+            z.string().regex(ID_PATTERN, { message: 'device ids: 1 to 64 of A-Z a-z 0-9 _ - .' }),
+          )
+          .min(1)
+          .max(LIMITS.maxHistoryDevices)
+          .refine((ids) => new Set(ids).size === ids.length, { message: 'a device id twice' }),
+      ),
+    from: z.coerce.number().finite().nonnegative().optional(),
+    maxPoints: z.coerce.number().int().positive().max(10_000).optional(),
+    timeDeltas: z
+      .enum(['true', 'false'], { message: 'true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
+  })
+  .strict();
+export type WindowsQuery = z.infer<typeof WindowsQuerySchema>;
 
 /**
  * `GET /api/fleet/summary?sort&order&q&group&grouped&offset&limit`. `sort`: `name` (name, else

@@ -1,6 +1,7 @@
 import { REJECT_REASONS, RejectReason } from './rejections';
 import type { DeviceInfo, MetricSeries } from './model';
 import type { AlertStats } from './alerts';
+import type { WireSeries } from './series-wire';
 
 /*
  * HTTP response shapes and the stats counters. Part of the zod-free core entry: it must not
@@ -14,6 +15,14 @@ export interface DeviceListResponse {
 export interface HistoryResponse {
   deviceId: string;
   series: MetricSeries[];
+}
+
+/**
+ * `GET /api/history?devices=…`: every metric of each device asked that the caller may see (a
+ * device unknown or outside a scoped caller's groups has no series), plain or with time deltas.
+ */
+export interface WindowsResponse {
+  series: WireSeries[];
 }
 
 /**

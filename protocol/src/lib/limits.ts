@@ -31,6 +31,11 @@ export const LIMITS = {
    * the page says `groupsTruncated` and a dashboard does not group by group.
    */
   maxSummaryGroups: 1000,
+  /**
+   * Most devices in one `GET /api/history` (the windows of a board or a screen of tiles): with
+   * ids of at most 64 characters the query stays under the 8 KiB request line proxies allow.
+   */
+  maxHistoryDevices: 100,
 } as const;
 
 export type DecodeLimits = {

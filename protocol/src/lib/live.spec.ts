@@ -1,6 +1,8 @@
 import {
   formatIssues,
   HistoryQuerySchema,
+  ID_MAX_LENGTH,
+  WindowsQuerySchema,
   LIMITS,
   LIVE_NAMESPACE,
   SUMMARY_ROOM,
@@ -84,6 +86,40 @@ describe('HistoryQuerySchema', () => {
       expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
     },
   );
+});
+
+describe('WindowsQuerySchema', () => {
+  it('splits the device ids and coerces the rest', () => {
+    expect(
+      WindowsQuerySchema.parse({
+        devices: 'a,b.1',
+        from: '1000',
+        maxPoints: '60',
+        timeDeltas: 'true',
+      }),
+    ).toEqual({ devices: ['a', 'b.1'], from: 1000, maxPoints: 60, timeDeltas: true });
+  });
+
+  it('takes up to maxHistoryDevices ids of the longest length', () => {
+    const ids = Array.from({ length: LIMITS.maxHistoryDevices }, (_, i) =>
+      `${i}`.padStart(ID_MAX_LENGTH, 'x'),
+    );
+    expect(WindowsQuerySchema.parse({ devices: ids.join(',') }).devices).toHaveLength(ids.length);
+  });
+
+  it.each([
+    { devices: '' },
+    { devices: 'a,,b' },
+    { devices: 'a/b' },
+    { devices: 'a,a' },
+    { devices: Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`).join(',') },
+    { devices: 'a', maxPoints: '0' },
+    { devices: 'a', timeDeltas: 'yes' },
+    { devices: 'a', to: '5' },
+    {},
+  ])('rejects %j', (query) => {
+    expect(WindowsQuerySchema.safeParse(query).success).toBe(false);
+  });
 });
 
 describe('live names', () => {

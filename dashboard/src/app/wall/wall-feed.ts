@@ -50,11 +50,13 @@ export class BoardWatches {
     for (const [key, ids] of wanted) {
       if (this.held.has(key)) continue;
       const unpins = ids.map((id) => this.series.pinWindow(id, windowMs));
-      // The buffers hold the window at each device's observed cadence (capped); history asks for as much.
+      // The buffers hold the window at each device's observed cadence (capped); history asks for
+      // as much, over HTTP: compressed, and not ahead of the board's readings (decision 0051).
       const handle = this.live.watch({
         devices: [...ids],
         historyMs: windowMs,
         maxPoints: MAX_SERIES_CAPACITY,
+        windowOverHttp: true,
       });
       this.held.set(key, {
         release: () => {

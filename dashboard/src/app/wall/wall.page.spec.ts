@@ -12,7 +12,13 @@ describe('WallPage', () => {
     const { el, socket, settle } = await render({ devices: 'a,b', cols: '2', window: '1m' });
     socket().server.connected('websocket');
     await settle();
-    expect(socket().subscribes[0].request).toMatchObject({ devices: ['a', 'b'], history: true });
+    // The newest point of each series in the subscribe; the window over HTTP (decision 0051).
+    expect(socket().subscribes[0].request).toMatchObject({
+      devices: ['a', 'b'],
+      history: true,
+      maxPoints: 1,
+      since: T0 - 60_000,
+    });
     expect([...el.querySelectorAll('app-wall-tile')].length).toBe(2);
     expect((el.querySelector('.wall-grid') as HTMLElement).style.gridTemplateColumns).toBe(
       'repeat(2, minmax(0, 1fr))',

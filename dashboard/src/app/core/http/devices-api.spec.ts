@@ -1,4 +1,5 @@
 import { TestBed } from '@angular/core/testing';
+import { LIMITS } from '@pulse/protocol/core';
 import { FETCH } from './alerts-api';
 import { DevicesApi } from './devices-api';
 
@@ -34,25 +35,43 @@ const series = (metric: string, t: number[], v: number[], deviceId = 'd 1') => (
   v,
 });
 
-describe('DevicesApi.window (a device page’s window, decision 0050)', () => {
+describe('DevicesApi.windows (a device page’s, a wall board’s, a screen of tiles’ windows)', () => {
   afterEach(() => TestBed.resetTestingModule());
 
-  it('asks for every metric since `from`, spread over the range, and hands on the signal', async () => {
+  it('asks for every metric of the devices since `from`, time deltas, and hands on the signal', async () => {
+    const deltas = { deviceId: 'd 1', metric: 'a', dt: [1, 1], v: [3, 4] };
     const { api, asked } = setup(() =>
-      ok({ deviceId: 'd 1', series: [series('a', [1, 2], [3, 4]), series('b', [], [])] }),
+      ok({ series: [deltas, series('b', [], []), series('c', [5], [6], 'd2')] }),
     );
     const abort = new AbortController();
-    expect(await api.window('d 1', { from: 1000.7, maxPoints: 3600 }, abort.signal)).toEqual([
-      series('a', [1, 2], [3, 4]),
-      series('b', [], []),
-    ]);
-    expect(asked[0].url.pathname).toBe('/api/devices/d%201/history');
+    expect(
+      await api.windows(['d 1', 'd2'], { from: 1000.7, maxPoints: 3600 }, abort.signal),
+    ).toEqual([deltas, series('b', [], []), series('c', [5], [6], 'd2')]);
+    expect(asked[0].url.pathname).toBe('/api/history');
     expect(Object.fromEntries(asked[0].url.searchParams)).toEqual({
+      devices: 'd 1,d2',
       from: '1000',
       maxPoints: '3600',
-      pick: 'spread',
+      timeDeltas: 'true',
     });
     expect(asked[0].init?.signal).toBe(abort.signal);
+  });
+
+  it('asks for more devices than one request takes in several requests at once', async () => {
+    const ids = Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`);
+    const { api, asked } = setup((url) =>
+      ok({
+        series: (url.searchParams.get('devices') ?? '')
+          .split(',')
+          .map((id) => series('a', [1], [2], id)),
+      }),
+    );
+    const read = await api.windows(ids, { from: 0, maxPoints: 60 });
+    expect(asked.map((a) => a.url.searchParams.get('devices')?.split(',').length)).toEqual([
+      LIMITS.maxHistoryDevices,
+      1,
+    ]);
+    expect(read?.map((s) => s.deviceId)).toEqual(ids);
   });
 
   it.each([
@@ -62,12 +81,14 @@ describe('DevicesApi.window (a device page’s window, decision 0050)', () => {
       () => Promise.reject(new DOMException('aborted', 'AbortError')),
     ],
     ['a body without series', () => ok({ deviceId: 'd 1' })],
-    [
-      'another device’s series',
-      () => ok({ deviceId: 'd 1', series: [series('a', [1], [2], 'x')] }),
-    ],
+    ['a device not asked for', () => ok({ series: [series('a', [1], [2], 'x')] })],
     ['times and values of different lengths', () => ok({ series: [series('a', [1, 2], [3])] })],
+    [
+      'time deltas and values of different lengths',
+      () => ok({ series: [{ deviceId: 'd 1', metric: 'a', dt: [1], v: [] }] }),
+    ],
     ['a series without its points', () => ok({ series: [{ deviceId: 'd 1', metric: 'a' }] })],
+    ['a series that is not one', () => ok({ series: [null] })],
     [
       'a body that is not JSON',
       () =>
@@ -79,6 +100,16 @@ describe('DevicesApi.window (a device page’s window, decision 0050)', () => {
     ],
   ])('reads nothing from %s (the window then comes in the subscribe)', async (_what, answer) => {
     const { api } = setup(answer);
-    expect(await api.window('d 1', { from: 0, maxPoints: 10 })).toBeNull();
+    expect(await api.windows(['d 1'], { from: 0, maxPoints: 10 })).toBeNull();
+  });
+
+  it('reads nothing when one of several requests fails', async () => {
+    const ids = Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`);
+    const { api } = setup((url) =>
+      url.searchParams.get('devices') === ids[ids.length - 1]
+        ? Promise.resolve({ ok: false, status: 503 } as Response)
+        : ok({ series: [] }),
+    );
+    expect(await api.windows(ids, { from: 0, maxPoints: 60 })).toBeNull();
   });
 });

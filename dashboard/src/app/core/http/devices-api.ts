@@ -1,19 +1,23 @@
 import { Injectable, inject } from '@angular/core';
-import { ALERT_SEVERITIES, DEVICE_STATUSES, DS } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, DEVICE_STATUSES, DS, LIMITS } from '@pulse/protocol/core';
 import type {
+  DeltaSeries,
   DeviceOrigin,
   DeviceSummary,
   FleetSummaryPage,
   HistoryResponse,
   MetricSeries,
+  WindowsResponse,
+  WireSeries,
 } from '@pulse/protocol/core';
 import { FETCH } from './alerts-api';
 
 /*
  * The device reads the dashboard makes over HTTP besides the live socket: a device's origin (its
  * ingest source and the fields its format left out), a long range of one metric's history
- * (a chart's 6h / 24h / 7d window), a device's live window when its page opens, and a page of the fleet summary sorted and searched by the
- * gateway (the overview's rows). Owns the URLs and the checks of what comes back; holds no state.
+ * (a chart's 6h / 24h / 7d window), the live windows of a device page, a wall board or a screen
+ * of tiles, and a page of the fleet summary sorted and searched by the gateway (the overview's
+ * rows). Owns the URLs and the checks of what comes back; holds no state.
  */
 
 /** What the overview asks `GET /api/fleet/summary` for (FleetSummaryQuerySchema's fields). */
@@ -64,51 +68,60 @@ export class DevicesApi {
   }
 
   /**
-   * `GET /api/devices/:id/history?pick=spread` of every metric since `from`: a live chart's
-   * window, at most `maxPoints` per metric spread over it (as a subscribe's history). Over HTTP
-   * it comes compressed and beside the socket, not ahead of its readings (decision 0050). Null
-   * when it cannot be read (refused, aborted through `signal`, offline) or any series is not
-   * well-formed.
+   * `GET /api/history?devices=…` of every metric since `from`: the live windows of a device page,
+   * a wall board or a screen of tiles, at most `maxPoints` per metric spread over the range (as a
+   * subscribe's history), timestamps as differences. Over HTTP they come compressed and beside
+   * the socket, not ahead of its readings (decisions 0050, 0051). Ids beyond one request's
+   * `LIMITS.maxHistoryDevices` go in further requests at once. Null when any of them cannot be
+   * read (refused, aborted through `signal`, offline) or any series is not well-formed.
    */
-  async window(
-    deviceId: string,
+  async windows(
+    deviceIds: readonly string[],
     range: { from: number; maxPoints: number },
     signal?: AbortSignal,
-  ): Promise<MetricSeries[] | null> {
-    const body = await this.readHistory(
-      deviceId,
-      {
-        from: String(Math.max(0, Math.floor(range.from))),
-        maxPoints: String(range.maxPoints),
-        pick: 'spread',
-      },
-      signal,
-    );
+  ): Promise<WireSeries[] | null> {
+    const reads: Promise<WireSeries[] | null>[] = [];
+    for (let i = 0; i < deviceIds.length; i += LIMITS.maxHistoryDevices) {
+      const ids = deviceIds.slice(i, i + LIMITS.maxHistoryDevices);
+      reads.push(this.readWindows(ids, range, signal));
+    }
+    const answers = await Promise.all(reads);
+    return answers.some((a) => a === null) ? null : (answers as WireSeries[][]).flat();
+  }
+
+  private async readWindows(
+    deviceIds: readonly string[],
+    range: { from: number; maxPoints: number },
+    signal?: AbortSignal,
+  ): Promise<WireSeries[] | null> {
+    const query = new URLSearchParams({
+      devices: deviceIds.join(','),
+      from: String(Math.max(0, Math.floor(range.from))),
+      maxPoints: String(range.maxPoints),
+      timeDeltas: 'true',
+    });
+    const body = await this.read<WindowsResponse>(`/api/history?${query}`, signal);
     if (!body || !Array.isArray(body.series)) return null;
-    const wellFormed = body.series.every(
-      (s) =>
-        s?.deviceId === deviceId &&
-        typeof s.metric === 'string' &&
-        Array.isArray(s.t) &&
-        Array.isArray(s.v) &&
-        s.t.length === s.v.length,
-    );
-    return wellFormed ? body.series : null;
+    const asked = new Set(deviceIds);
+    return body.series.every((s) => isWireSeries(s) && asked.has(s.deviceId)) ? body.series : null;
   }
 
   /** `GET /api/devices/:id/history?<query>`'s body, unchecked; null when it cannot be read. */
-  private async readHistory(
+  private readHistory(
     deviceId: string,
     query: Record<string, string>,
-    signal?: AbortSignal,
   ): Promise<HistoryResponse | null> {
+    return this.read<HistoryResponse>(
+      `/api/devices/${encodeURIComponent(deviceId)}/history?${new URLSearchParams(query)}`,
+    );
+  }
+
+  /** A JSON read's body, unchecked; null when it cannot be read. */
+  private async read<T>(url: string, signal?: AbortSignal): Promise<T | null> {
     try {
-      const res = await this.fetch(
-        `/api/devices/${encodeURIComponent(deviceId)}/history?${new URLSearchParams(query)}`,
-        { headers: { accept: 'application/json' }, signal },
-      );
+      const res = await this.fetch(url, { headers: { accept: 'application/json' }, signal });
       if (!res.ok) return null;
-      return (await res.json()) as HistoryResponse;
+      return (await res.json()) as T;
     } catch {
       return null;
     }
@@ -172,6 +185,20 @@ function isSummaryEntry(entry: unknown): entry is DeviceSummary {
     (entry[DS.values] as unknown[]).every((v) => nullable(v, 'number')) &&
     (alert === undefined ||
       (Array.isArray(alert) && ALERT_SEVERITIES.includes(alert[0]) && typeof alert[1] === 'number'))
+  );
+}
+
+/** A series as the wire has it (plain or with time deltas): its points' arrays of one length. */
+function isWireSeries(s: unknown): s is WireSeries {
+  if (!s || typeof s !== 'object') return false;
+  const series = s as Partial<MetricSeries & DeltaSeries>;
+  const times = 'dt' in series ? series.dt : series.t;
+  return (
+    typeof series.deviceId === 'string' &&
+    typeof series.metric === 'string' &&
+    Array.isArray(times) &&
+    Array.isArray(series.v) &&
+    times.length === series.v.length
   );
 }
 

@@ -1,6 +1,5 @@
 import type {
   DeviceInfo,
-  MetricSeries,
   Reading,
   SubscribeAck,
   SubscribeRequest,
@@ -50,15 +49,15 @@ export interface LiveLink {
 }
 
 /**
- * A device's points since `from` (every metric, at most `maxPoints` each, spread over the range),
- * or null when they cannot be read; `signal` aborts the read.
+ * The devices' points since `from` (every metric, at most `maxPoints` each, spread over the
+ * range), or null when they cannot be read; `signal` aborts the read.
  */
 export type WindowSource = (
-  deviceId: string,
+  deviceIds: readonly string[],
   from: number,
   maxPoints: number,
   signal: AbortSignal,
-) => Promise<readonly MetricSeries[] | null>;
+) => Promise<readonly WireSeries[] | null>;
 
 export class LiveSubscriptions {
   private readonly watches = new LiveWatches();
@@ -67,6 +66,8 @@ export class LiveSubscriptions {
   private readonly summaryFeed: SummaryFeed;
   /** Windows being read over HTTP, per watch: aborted when it is released or asked again. */
   private readonly windowReads = new Map<Watch, AbortController>();
+  /** Every window read over HTTP in flight (watches' and device sets'): aborted on stop. */
+  private readonly reads = new Set<AbortController>();
   private summaryRefs = 0;
   private readonly summaryRefusals = new Refusals();
   /** Refusals in a row of the device sets' subscribes (all batches count together). */
@@ -89,7 +90,7 @@ export class LiveSubscriptions {
     private readonly link: LiveLink,
     private readonly devices: DeviceStore,
     private readonly series: SeriesStore,
-    /** A device's window over HTTP (decision 0050); without it every window comes in the subscribe. */
+    /** Devices' windows over HTTP (decisions 0050, 0051); without it every window comes in the subscribe. */
     private readonly windows: WindowSource | null = null,
     /** Spreads retries apart (0 ≤ x < 1). */
     private readonly random: () => number = Math.random,
@@ -210,7 +211,8 @@ export class LiveSubscriptions {
 
   stop(): void {
     // Nothing read now will be drawn.
-    for (const read of this.windowReads.values()) read.abort();
+    for (const read of this.reads) read.abort();
+    this.reads.clear();
     this.windowReads.clear();
     if (this.setFlushTimer !== null) clearTimeout(this.setFlushTimer);
     this.setFlushTimer = null;
@@ -288,20 +290,39 @@ export class LiveSubscriptions {
    */
   private async readWindow(
     watch: Watch,
-    deviceId: string,
+    deviceIds: readonly string[],
     request: SubscribeRequest,
-  ): Promise<readonly MetricSeries[] | null> {
-    if (!this.windows || request.since === undefined) return null;
+  ): Promise<readonly WireSeries[] | null> {
+    if (request.since === undefined) return null;
     const abort = new AbortController();
     this.windowReads.set(watch, abort);
+    try {
+      return await this.readWindows(deviceIds, request.since, request.maxPoints ?? 1, abort);
+    } finally {
+      if (this.windowReads.get(watch) === abort) this.windowReads.delete(watch);
+    }
+  }
+
+  /**
+   * Devices' windows over HTTP through `abort` (also given up after SUBSCRIBE_TIMEOUT_MS and
+   * when the live service stops); null when they cannot be read.
+   */
+  private async readWindows(
+    deviceIds: readonly string[],
+    since: number,
+    maxPoints: number,
+    abort: AbortController,
+  ): Promise<readonly WireSeries[] | null> {
+    if (!this.windows) return null;
+    this.reads.add(abort);
     const timer = setTimeout(() => abort.abort(), SUBSCRIBE_TIMEOUT_MS);
     try {
-      return await this.windows(deviceId, request.since, request.maxPoints ?? 1, abort.signal);
+      return await this.windows(deviceIds, since, maxPoints, abort.signal);
     } catch {
       return null;
     } finally {
       clearTimeout(timer);
-      if (this.windowReads.get(watch) === abort) this.windowReads.delete(watch);
+      this.reads.delete(abort);
     }
   }
 
@@ -488,7 +509,24 @@ export class LiveSubscriptions {
     // of the devices still on screen: a subscribe joins a room left meanwhile again.
     const still = devices.filter(onScreen);
     if (still.length === 0 || !this.link.connected()) return;
-    await ask(withHistory(still));
+    if (this.windows) {
+      // Over HTTP (decision 0051): compressed, and on a connection of its own, so the readings
+      // of the rooms just joined do not wait behind a screenful of points on the socket.
+      const since = this.link.serverNow() - options.historyMs;
+      const read = await this.readWindows(still, since, options.maxPoints, new AbortController());
+      if (epoch !== this.connectionEpoch) return; // the new connection asks again
+      if (read) {
+        this.applySnapshot(
+          null,
+          null,
+          [],
+          read.filter((series) => onScreen(series.deviceId)),
+        );
+        return;
+      }
+      if (!this.link.connected()) return;
+    }
+    await ask(withHistory(still.filter(onScreen)));
   }
 
   /** Unsubscribe `rooms` (nobody wants them any more), when connected. */

@@ -39,21 +39,23 @@ describe('LiveWatches', () => {
     expect(sut.heldSince(spec)).toBe(90_000);
   });
 
-  it('reads over HTTP the window of a device page that holds no point yet or lost a long stretch, nothing else', () => {
+  it('reads over HTTP the window of a device list that asks for it, holding no point yet or after a long stretch, nothing else', () => {
     const sut = new LiveWatches();
     const page = { historyMs: 60_000, maxPoints: 100, windowOverHttp: true };
     const one = (spec: WatchSpec) => sut.windowOverHttp(sut.acquire(spec).watch, 100_000);
-    expect(one({ ...page, devices: ['a'] })).toBe('a');
-    expect(one({ ...page, devices: ['a', 'b'] })).toBeNull();
+    expect(one({ ...page, devices: ['a'] })).toEqual(['a']);
+    expect(one({ ...page, devices: ['a', 'b'] })).toEqual(['a', 'b']); // a wall board
     expect(one({ ...page, fleet: true })).toBeNull();
+    expect(one({ ...page, groups: ['hall'] })).toBeNull();
+    expect(one({ ...page, devices: ['g'], groups: ['hall'] })).toBeNull();
     expect(one({ ...page, devices: ['c'], historyMs: 0 })).toBeNull();
-    // A wall board of one device asks its window in the subscribe.
+    // A watch that does not ask for it gets its window in the subscribe.
     expect(one({ devices: ['d'], historyMs: 60_000, maxPoints: 100 })).toBeNull();
     // Holding points, a re-subscribe asks from the newest in the subscribe, unless it is old.
     const { watch } = sut.acquire({ ...page, devices: ['e'] });
     sut.noteHeld(watch, 90_000);
     expect(sut.windowOverHttp(watch, 100_000)).toBeNull();
-    expect(sut.windowOverHttp(watch, 90_000 + LONG_GAP_MS + 1)).toBe('e');
+    expect(sut.windowOverHttp(watch, 90_000 + LONG_GAP_MS + 1)).toEqual(['e']);
     // Beside the read, the subscribe asks for the newest point of the range.
     expect(sut.recentRequest(sut.acquire({ ...page, devices: ['f'] }).watch, 100_000)).toEqual({
       devices: ['f'],

@@ -21,8 +21,8 @@ export interface WatchSpec {
   /** Points to keep per series of the watched devices (explicit device lists only). */
   capacity?: number;
   /**
-   * One device whose window is read over HTTP when the watch opens (a device page; decision
-   * 0050). A wall board keeps its window in the subscribe: one request, not one per device.
+   * The devices' window is read over HTTP when the watch opens (a device page, a wall board;
+   * decisions 0050, 0051), not in the subscribe. Explicit device lists only.
    */
   windowOverHttp?: boolean;
 }
@@ -116,17 +116,20 @@ export class LiveWatches {
   }
 
   /**
-   * The device whose window this watch reads over HTTP, or null (decision 0050): a watch that
-   * asks for it (`windowOverHttp`, a device page) and holds no point yet, or whose newest point
-   * is more than {@link LONG_GAP_MS} old (a refill after a long outage is as big as a window).
-   * Over HTTP it comes compressed and on a connection of its own, so the socket's readings do
-   * not wait behind it; the subscribe asks only for the newest point ({@link recentRequest}).
+   * The devices whose window this watch reads over HTTP, or null (decisions 0050, 0051): a watch
+   * of a device list that asks for it (`windowOverHttp`: a device page, a wall board) and holds
+   * no point yet, or whose newest point is more than {@link LONG_GAP_MS} old (a refill after a
+   * long outage is as big as a window). Over HTTP it comes compressed and on a connection of its
+   * own, so the socket's readings do not wait behind it; the subscribe asks only for the newest
+   * point ({@link recentRequest}).
    */
-  windowOverHttp(watch: Watch, serverNow: number): string | null {
+  windowOverHttp(watch: Watch, serverNow: number): readonly string[] | null {
     const spec = watch.spec;
-    if (!spec.windowOverHttp || spec.historyMs <= 0 || spec.devices?.length !== 1) return null;
+    if (!spec.windowOverHttp || spec.historyMs <= 0 || spec.fleet || spec.groups?.length)
+      return null;
+    if (!spec.devices?.length) return null;
     if (watch.lastTs !== null && serverNow - watch.lastTs <= LONG_GAP_MS) return null;
-    return spec.devices[0];
+    return spec.devices;
   }
 
   /**

@@ -5,15 +5,21 @@ import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
 import { DEVICE_SET_BATCH_MS } from './live-subscriptions';
 import { RETRY_MS } from './refusals';
+import { FETCH } from '../http/alerts-api';
+import { fakeHttp } from '../../testing/fake-http';
 
 /** Let the acknowledgements' promises settle (no time passes). */
 const flushPromises = () => jest.advanceTimersByTimeAsync(0);
 
-function setup() {
-  const socket = provideFakeLive();
+/**
+ * Connected; the gateway's HTTP side refuses window reads unless `http` says otherwise (the first
+ * screen's points then come in a subscribe, as from a gateway without `/api/history`).
+ */
+function setup(http = fakeHttp(true)) {
+  const socket = provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);
   const sut = connectLive(socket);
   const devicesAsked = () => socket().subscribes.map((s) => s.request.devices ?? []);
-  return { sut, socket, devicesAsked };
+  return { sut, socket, devicesAsked, http };
 }
 
 /** The live service started, its connection not up yet. */
@@ -54,6 +60,83 @@ describe('LiveService device sets (the tiles on screen)', () => {
       { devices: ['a', 'b'], history: false },
       sparklineRequest(['a', 'b']),
     ]);
+  });
+
+  it('reads the first screen’s points over HTTP once its rooms are joined, none in a subscribe', async () => {
+    const { sut, socket, http } = setup(fakeHttp());
+    sut.watchDevices(SPARKLINE).set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    expect(http.asked).toHaveLength(0); // not before the join
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    expect(http.asked).toHaveLength(1);
+    expect(http.asked[0].url.pathname).toBe('/api/history');
+    expect(Object.fromEntries(http.asked[0].url.searchParams)).toEqual({
+      devices: 'a,b',
+      from: String(T0 - SPARKLINE.historyMs),
+      maxPoints: '60',
+      timeDeltas: 'true',
+    });
+    http.asked[0].respond(200, {
+      series: [
+        { deviceId: 'a', metric: 't', dt: [T0 - 2000, 1000], v: [1, 2] },
+        { deviceId: 'b', metric: 't', t: [T0 - 1000], v: [3] },
+      ],
+    });
+    await flushPromises();
+    expect(TestBed.inject(SeriesStore).get('a', 't')?.size).toBe(2);
+    expect(TestBed.inject(SeriesStore).get('b', 't')?.size).toBe(1);
+    expect(socket().subscribes).toHaveLength(1);
+    // A scroll's batch asks rooms and points in one subscribe (small, and one round trip).
+    sut.watchDevices(SPARKLINE).set(['c']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(socket().subscribes[1].request).toEqual(sparklineRequest(['c'], Date.now()));
+    expect(http.asked).toHaveLength(1);
+  });
+
+  it('keeps none of the points read for a device that left the screen meanwhile', async () => {
+    const { sut, socket, http } = setup(fakeHttp());
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    set.set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    http.asked[0].respond(200, {
+      series: [
+        { deviceId: 'a', metric: 't', t: [T0 - 1000], v: [1] },
+        { deviceId: 'b', metric: 't', t: [T0 - 1000], v: [3] },
+      ],
+    });
+    await flushPromises();
+    expect(TestBed.inject(SeriesStore).get('a', 't')).toBeUndefined();
+    expect(TestBed.inject(SeriesStore).get('b', 't')?.size).toBe(1);
+  });
+
+  it('asks the subscribe for the points HTTP cannot give, of the devices still on screen', async () => {
+    const { sut, socket, http } = setup(fakeHttp());
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    set.set(['b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    http.asked[0].respond(503);
+    await flushPromises();
+    expect(socket().subscribes[1].request).toEqual(sparklineRequest(['b'], Date.now()));
+  });
+
+  it('stops reading the points when the live service stops', async () => {
+    const { sut, socket, http } = setup(fakeHttp());
+    sut.watchDevices(SPARKLINE).set(['a']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    expect(http.asked[0].signal?.aborted).toBe(false);
+    sut.stop();
+    expect(http.asked[0].signal?.aborted).toBe(true);
   });
 
   it('asks no history for devices that left while their rooms were being answered', async () => {

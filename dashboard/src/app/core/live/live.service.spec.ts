@@ -9,13 +9,15 @@ import { SeriesStore } from '../stores/series.store';
 import { countGaps } from '../stores/chart-series';
 import { WEBSOCKET_GUARD_MS, readTransportRecord, writeTransportRecord } from './transport-memory';
 import { FETCH } from '../http/alerts-api';
+import { fakeHttp } from '../../testing/fake-http';
 
 const ORIGIN = 'http://localhost'; // jsdom's
 const remember = (verdict: 'worked' | 'blocked') =>
   writeTransportRecord(localStorage, ORIGIN, verdict, Date.now());
 
+/** Let answered promises settle (no time passes): a window read over HTTP is a few hops deep. */
 const flushPromises = async () => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
 /** Answer the socket's last subscribe with this history. */
@@ -40,38 +42,6 @@ const reading = (ts: number, v: number): Reading => ({
   ts,
   values: { temperature: v },
 });
-
-/**
- * The gateway's HTTP side as the live service uses it: a device's window. Each request waits for
- * the test to answer it (`respond`), or is refused at once when `down`.
- */
-function fakeHttp() {
-  const http = {
-    down: false,
-    asked: [] as {
-      url: URL;
-      signal: AbortSignal | null;
-      respond: (status: number, body?: unknown) => void;
-    }[],
-    fetch: (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-      const url = new URL(String(input), ORIGIN);
-      if (http.down) return Promise.resolve({ ok: false, status: 503 } as Response);
-      return new Promise((resolve) =>
-        http.asked.push({
-          url,
-          signal: init?.signal ?? null,
-          respond: (status, body) =>
-            resolve({
-              ok: status === 200,
-              status,
-              json: async () => JSON.parse(JSON.stringify(body)),
-            } as Response),
-        }),
-      );
-    },
-  };
-  return http;
-}
 
 function setup(search = '', http = fakeHttp()) {
   let socket: FakeSocket | undefined;
@@ -340,11 +310,12 @@ describe('LiveService', () => {
     expect(devices.get('d1')?.latest['temperature']).toBe(6); // shown before the window
     expect(http.asked).toHaveLength(1);
     const { url } = http.asked[0];
-    expect(url.pathname).toBe('/api/devices/d1/history');
+    expect(url.pathname).toBe('/api/history');
     expect(Object.fromEntries(url.searchParams)).toEqual({
+      devices: 'd1',
       from: String(T0 - 3_600_000),
       maxPoints: '3600',
-      pick: 'spread',
+      timeDeltas: 'true',
     });
     // The readings flow while the window is on its way.
     socket().server.readings([reading(T0 + 500, 7)]);
@@ -473,7 +444,33 @@ describe('LiveService', () => {
     );
   });
 
-  it('asks one subscribe, window included, for a wall board (one device or several)', () => {
+  it('reads the window of a wall board over HTTP, one read for its devices, after the join', async () => {
+    const { sut, socket, series, http } = setup();
+    sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 600, windowOverHttp: true });
+    socket().server.connected('websocket');
+    expect(socket().subscribes[0].request).toMatchObject({ devices: ['d1', 'd2'], maxPoints: 1 });
+    expect(http.asked).toHaveLength(0);
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(1);
+    expect(http.asked[0].url.searchParams.get('devices')).toBe('d1,d2');
+    http.asked[0].respond(200, {
+      series: [
+        toTimeDeltas({
+          deviceId: 'd1',
+          metric: 'temperature',
+          t: [T0 - 2000, T0 - 1000],
+          v: [1, 2],
+        }),
+        { deviceId: 'd2', metric: 'temperature', t: [T0 - 1500], v: [3] },
+      ],
+    });
+    await flushPromises();
+    expect(series.get('d1', 'temperature')?.size).toBe(2);
+    expect(series.get('d2', 'temperature')?.size).toBe(1);
+    expect(socket().subscribes).toHaveLength(1);
+  });
+
+  it('asks one subscribe, window included, for a watch that does not read it over HTTP', () => {
     const { sut, socket, http } = setup();
     sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 100 });
     sut.watch({ devices: ['d3'], historyMs: 60_000, maxPoints: 100 });

@@ -69,8 +69,8 @@ export class LiveService {
     },
     this.devices,
     this.series,
-    (deviceId, from, maxPoints, signal) =>
-      this.devicesApi.window(deviceId, { from, maxPoints }, signal),
+    (deviceIds, from, maxPoints, signal) =>
+      this.devicesApi.windows(deviceIds, { from, maxPoints }, signal),
     () => this.random(),
   );
   // The outside world, replaced in tests.
