@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// What a screen's first history costs on the socket, plain and with time deltas (decision 0048):
-// the built backend and simulator at N devices × 1 reading/s, and once the fleet has run
-// --wait seconds (the overview's 5-minute window full), a socket.io-client over WebSocket asks,
-// per round, the overview's tile subscribe (30 devices, 5 minutes, 60 points per metric) and a
-// device page's (1 device, an hour, 3,600 points per metric), each plain and then with
-// `timeDeltas`. Each acknowledgement's text on the wire, its points and the time to answer.
+// What a screen's first history costs on the socket, plain and with time deltas (decision 0048),
+// and over HTTP (decisions 0050, 0051): the built backend and simulator at N devices × 1
+// reading/s, and once the fleet has run --wait seconds (the overview's 5-minute window full), a
+// socket.io-client over WebSocket asks, per round, the overview's tile subscribe (30 devices,
+// 5 minutes, 60 points per metric), a wall board's (12 devices, the wall's default 5-minute
+// window, up to 3,600 points per metric) and a device page's (1 device, an hour, 3,600 points
+// per metric), each plain and then with `timeDeltas`: each acknowledgement's text on the wire,
+// its points and the time to answer. Then the same windows as `GET /api/history?…&timeDeltas=true`
+// accepting Brotli, then gzip: the bytes of the compressed body, its points and the time to read.
 //
 //   node bench/ack-bytes.mjs [--devices 1000] [--wait 320] [--rounds 3]
 //
 // Rounds take the next 30 devices each. Prints every acknowledgement and, per request and form,
 // the median (min–max); writes bench/results/ack-bytes-<timestamp>.json. No limit: a measure.
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { io } from 'socket.io-client';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
 import { fmt } from './lib/format.mjs';
@@ -37,8 +42,15 @@ const { values: opt } = parseFlags(
 guardRun((opt.wait + 120 + opt.rounds * 20) * 1000, 'ack-bytes');
 
 const TILES = 30;
+const BOARD = 12;
 const REQUESTS = {
   tiles: (ids, now) => ({ devices: ids, maxPoints: 60, history: true, since: now - 300_000 }),
+  board: (ids, now) => ({
+    devices: ids.slice(0, BOARD),
+    maxPoints: 3600,
+    history: true,
+    since: now - 300_000,
+  }),
   device: (ids, now) => ({
     devices: [ids[0]],
     maxPoints: 3600,
@@ -79,13 +91,37 @@ try {
         if (!ack?.ok) throw new Error(`subscribe refused: ${ack?.error}`);
         const points = ack.history.reduce((n, s) => n + (s.dt ?? s.t).length, 0);
         if (points === 0) throw new Error(`no history for ${asked.devices.join(', ')}`);
-        const row = { round, request, timeDeltas, bytes: texts.at(-1)?.length ?? 0, points, ms };
+        const form = timeDeltas ? 'deltas' : 'plain';
+        const row = { round, request, form, bytes: texts.at(-1)?.length ?? 0, points, ms };
         rows.push(row);
         console.log(
           `  round ${round} ${request.padEnd(6)} ${timeDeltas ? 'deltas' : 'plain '} ${fmt(row.bytes / 1000, 1).padStart(7)} kB ${String(points).padStart(6)} points ${fmt(ms, 0).padStart(4)} ms`,
         );
         await socket.timeout(10_000).emitWithAck('unsubscribe', { devices: asked.devices });
         await sleep(200);
+      }
+    for (const [request, make] of Object.entries(REQUESTS))
+      for (const encoding of ['br', 'gzip']) {
+        const asked = make(ids, Date.now());
+        const query = new URLSearchParams({
+          devices: asked.devices.join(','),
+          from: String(asked.since),
+          maxPoints: String(asked.maxPoints),
+          timeDeltas: 'true',
+        });
+        const t0 = performance.now();
+        const { bytes, body } = await readCompressed(
+          `${fleet.backend.httpUrl}/api/history?${query}`,
+          encoding,
+        );
+        const ms = performance.now() - t0;
+        const points = body.series.reduce((n, s) => n + s.dt.length, 0);
+        if (points === 0) throw new Error(`no history over HTTP for ${asked.devices.join(', ')}`);
+        const row = { round, request, form: `http ${encoding}`, bytes, points, ms };
+        rows.push(row);
+        console.log(
+          `  round ${round} ${request.padEnd(6)} ${row.form.padEnd(9)} ${fmt(bytes / 1000, 1).padStart(7)} kB ${String(points).padStart(6)} points ${fmt(ms, 0).padStart(4)} ms`,
+        );
       }
   }
   socket.close();
@@ -96,9 +132,9 @@ try {
 
 const summary = {};
 for (const request of Object.keys(REQUESTS))
-  for (const timeDeltas of [false, true]) {
-    const mine = rows.filter((r) => r.request === request && r.timeDeltas === timeDeltas);
-    summary[`${request} ${timeDeltas ? 'deltas' : 'plain'}`] = {
+  for (const form of ['plain', 'deltas', 'http br', 'http gzip']) {
+    const mine = rows.filter((r) => r.request === request && r.form === form);
+    summary[`${request} ${form}`] = {
       kB: spread(mine.map((r) => r.bytes / 1000)),
       points: spread(mine.map((r) => r.points)),
       ms: spread(mine.map((r) => r.ms)),
@@ -106,8 +142,29 @@ for (const request of Object.keys(REQUESTS))
   }
 for (const [k, v] of Object.entries(summary))
   console.log(
-    `${k.padEnd(14)} ${fmt(v.kB.median, 1)} kB (${fmt(v.kB.min, 1)}–${fmt(v.kB.max, 1)}), ${fmt(v.points.median, 0)} points, answered in ${fmt(v.ms.median, 0)} ms (${fmt(v.ms.min, 0)}–${fmt(v.ms.max, 0)})`,
+    `${k.padEnd(16)} ${fmt(v.kB.median, 1)} kB (${fmt(v.kB.min, 1)}–${fmt(v.kB.max, 1)}), ${fmt(v.points.median, 0)} points, answered in ${fmt(v.ms.median, 0)} ms (${fmt(v.ms.min, 0)}–${fmt(v.ms.max, 0)})`,
   );
+/** GET `url` accepting `encoding`: the body's bytes as they came, and the body decoded. */
+function readCompressed(url, encoding) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        if (res.statusCode !== 200) return reject(new Error(`GET ${url}: ${res.statusCode}`));
+        const got = res.headers['content-encoding'];
+        if (got !== encoding) return reject(new Error(`asked ${encoding}, got ${got ?? 'none'}`));
+        const text = (encoding === 'br' ? zlib.brotliDecompressSync : zlib.gunzipSync)(raw);
+        resolve({ bytes: raw.length, body: JSON.parse(text.toString('utf8')) });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 writeComparison('ack-bytes', stamp, { opt, startedAt: stamp, summary, rows });
 process.exit(0);

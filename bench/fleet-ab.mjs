@@ -7,16 +7,21 @@
 //   node bench/fleet-ab.mjs [--devices 1000] [--runs 3] [--scroll 10] [--latency 100]
 //                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
 //                           [--idle 20] [--unsettled-a] [--spinner-a]
-//                           [--nice-fleet-a] [--view device] [--history-minutes 60]
-//                           DIR_A DIR_B [DIR_C…]
+//                           [--nice-fleet-a] [--view device|wall] [--history-minutes 60]
+//                           [--wall-devices 12] [--warm 0] DIR_A DIR_B [DIR_C…]
 //
 // --view device: the page is `/devices/bench-history`, a device of four metrics whose last
 // --history-minutes (default 60: the device page's window) of readings at 1/s are published
 // stamped in the past before the first page (fleet/history-device.mjs); its metrics' cards are
-// the tiles (first value, first live, all visible live). `largestFrameAtMs` is when the largest
-// socket frame arrived (a window asked in the subscribe comes in it), `historyAtMs` when a
-// `/api/devices/:id/history` answer was in (a window read over HTTP); each page waits for its
-// hour (at most 15 s), so `httpKB` and `socketKB` include it.
+// the tiles (first value, first live, all visible live). --view wall: the page is a wall board
+// of --wall-devices such devices, `/wall?devices=…&window=<history-minutes>m` (at most 60).
+// `largestFrameAtMs` is when the largest socket frame arrived (a window asked in a subscribe
+// comes in it), `historyAtMs` when an HTTP window read (`/api/history`, `/api/devices/:id/history`)
+// was in; `windowAtMs` is whichever brought the window: the HTTP read, else the largest frame if it
+// is window-sized (WINDOW_FRAME_BYTES). Each page waits for its window (at most 15 s; the
+// overview's: its first screen's sparkline points), so `httpKB` and `socketKB` include it.
+// --warm S: the fleet runs S seconds before the first page (the overview's 5-minute window
+// full at 300: its first screen's sparkline points as big as on a gateway that has run a while).
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
 // its downloads and uploads at K kbit/s (a wall screen on Wi-Fi, a phone).
@@ -59,7 +64,7 @@ import { spreadByFigure, writeComparison } from './fleet/compare.mjs';
 import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
 import { cpuMsPerS, gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
-import { HISTORY_DEVICE_ID, startHistoryDevice } from './fleet/history-device.mjs';
+import { HISTORY_DEVICE_ID, startHistoryDevices } from './fleet/history-device.mjs';
 import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
 import {
@@ -89,8 +94,10 @@ const FLAGS = {
   '--unsettled-a': { key: 'unsettledA', type: 'flag' },
   '--spinner-a': { key: 'spinnerA', type: 'flag' },
   '--nice-fleet-a': { key: 'niceFleetA', type: 'flag' },
-  '--view': { key: 'view', type: 'string', choices: ['overview', 'device'] },
+  '--view': { key: 'view', type: 'string', choices: ['overview', 'device', 'wall'] },
   '--history-minutes': { key: 'historyMinutes', type: 'number', min: 1, max: 24 * 60 },
+  '--wall-devices': { key: 'wallDevices', type: 'number', min: 1, max: 48, integer: true },
+  '--warm': { key: 'warm', type: 'number', min: 0, max: 900, integer: true },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -114,14 +121,27 @@ const { values: opt } = parseFlags(
     niceFleetA: false,
     view: 'overview',
     historyMinutes: 60,
+    wallDevices: 12,
+    warm: 0,
   },
-  { fail, help: () => printHeaderUsage(entry, 52) },
+  { fail, help: () => printHeaderUsage(entry, 57) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
 const labels = dirs.map((d, i) => `${String.fromCharCode(65 + i)}:${path.basename(d)}`);
-guardRun((300 + opt.runs * dirs.length * (40 + opt.idle + opt.scroll)) * 1000, 'fleet-ab');
+guardRun(
+  (300 + opt.warm + opt.runs * dirs.length * (40 + opt.idle + opt.scroll)) * 1000,
+  'fleet-ab',
+);
 let browser = null;
+/** The page's path (set once the fleet and its history devices are up). */
+let route = '/';
+/**
+ * A socket frame this big is a window asked in a subscribe (readings frames are a few kB): the
+ * overview's first screen of sparkline points (~55–90 kB at 1,000 devices), a wall board's window
+ * (12 devices × 5 min: ~140 kB), a device page's hour (~160 kB).
+ */
+const WINDOW_FRAME_BYTES = { overview: 20_000, wall: 50_000, device: 100_000 };
 
 /**
  * The page's `/api/` requests paused (CDP `Fetch`) and sent on with `Accept-Encoding: encoding`,
@@ -158,8 +178,8 @@ async function pageRun(fleet, chromePid, index) {
     let apiBytes = 0;
     let idling = false;
     const apiRequests = new Set();
-    // A device's history read over HTTP (the device page's window, decision 0050): when it was
-    // in, ms after the page's own request (CDP's clock, not the page's).
+    // A window read over HTTP (decisions 0050, 0051): when it was in, ms after the page's own
+    // request (CDP's clock, not the page's).
     const historyRequests = new Set();
     let navigatedAt = null;
     let historyAtMs = null;
@@ -168,7 +188,7 @@ async function pageRun(fleet, chromePid, index) {
       navigatedAt ??= e.timestamp;
       const { pathname } = new URL(e.request.url);
       if (pathname.startsWith('/api/')) apiRequests.add(e.requestId);
-      if (/^\/api\/devices\/[^/]+\/history$/.test(pathname)) historyRequests.add(e.requestId);
+      if (/^\/api\/(devices\/[^/]+\/)?history$/.test(pathname)) historyRequests.add(e.requestId);
     });
     cdp.on('Network.loadingFinished', (e) => {
       httpBytes += e.encodedDataLength;
@@ -188,28 +208,26 @@ async function pageRun(fleet, chromePid, index) {
         downloadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
         uploadThroughput: opt.throughput > 0 ? (opt.throughput * 1000) / 8 : -1,
       });
-    const route = opt.view === 'device' ? `/devices/${HISTORY_DEVICE_ID}` : '/';
     await page.goto(`${fleet.backend.httpUrl}${route}`, { waitUntil: 'commit' });
     const ttl = await timeToLive(page, 30_000);
-    // A device page's hour: wait for it (at most 15 s) if it is still on its way, as an HTTP
-    // answer or a socket frame of more than 100 kB (the smallest hour here is ~150 kB).
-    if (opt.view === 'device') {
-      const end = performance.now() + 15_000;
-      while (historyAtMs === null && performance.now() < end) {
-        const largest = await page.evaluate(() => window.__fleetBench.maxFrame).catch(() => 0);
-        if (largest > 100_000) break;
-        await sleep(50);
-      }
-      ttl.largestFrameAtMs = await page
-        .evaluate(() => window.__fleetBench.maxFrameMs)
-        .catch(() => ttl.largestFrameAtMs);
-      ttl.largestFrameBytes = await page
-        .evaluate(() => window.__fleetBench.maxFrame)
-        .catch(() => ttl.largestFrameBytes);
-      ttl.socketBytes = await page
-        .evaluate(() => window.__fleetBench.bytes)
-        .catch(() => ttl.socketBytes);
+    // The page's window: wait for it (at most 15 s) if it is still on its way, as an HTTP answer
+    // or a window-sized socket frame.
+    const end = performance.now() + 15_000;
+    const windowFrame = WINDOW_FRAME_BYTES[opt.view];
+    while (historyAtMs === null && performance.now() < end) {
+      const largest = await page.evaluate(() => window.__fleetBench.maxFrame).catch(() => 0);
+      if (largest >= windowFrame) break;
+      await sleep(50);
     }
+    ttl.largestFrameAtMs = await page
+      .evaluate(() => window.__fleetBench.maxFrameMs)
+      .catch(() => ttl.largestFrameAtMs);
+    ttl.largestFrameBytes = await page
+      .evaluate(() => window.__fleetBench.maxFrame)
+      .catch(() => ttl.largestFrameBytes);
+    ttl.socketBytes = await page
+      .evaluate(() => window.__fleetBench.bytes)
+      .catch(() => ttl.socketBytes);
     const row = {
       firstValueMs: ttl.firstValueMs,
       firstLiveMs: ttl.firstLiveMs,
@@ -220,6 +238,8 @@ async function pageRun(fleet, chromePid, index) {
       largestFrameKB: Math.round(ttl.largestFrameBytes / 1000),
       largestFrameAtMs: ttl.largestFrameAtMs,
       historyAtMs,
+      windowAtMs:
+        historyAtMs ?? (ttl.largestFrameBytes >= windowFrame ? ttl.largestFrameAtMs : null),
     };
     if (opt.idle > 0) {
       idling = true;
@@ -309,13 +329,22 @@ async function main() {
   browser = session.browser;
   const fleet = await startFleet({ devices: opt.devices, dashboardDir: served, boundS: 3600 });
   const history =
+    opt.view === 'overview'
+      ? null
+      : await startHistoryDevices(fleet.backend.mqttPort, {
+          minutes: opt.historyMinutes,
+          count: opt.view === 'wall' ? opt.wallDevices : 1,
+        });
+  route =
     opt.view === 'device'
-      ? await startHistoryDevice(fleet.backend.mqttPort, { minutes: opt.historyMinutes })
-      : null;
+      ? `/devices/${HISTORY_DEVICE_ID}`
+      : opt.view === 'wall'
+        ? `/wall?devices=${history.ids.join(',')}&window=${Math.min(60, opt.historyMinutes)}m`
+        : '/';
   const loads = [os.loadavg()[0]];
   const results = Object.fromEntries(labels.map((l) => [l, []]));
   try {
-    await sleep(3000);
+    await sleep(Math.max(3, opt.warm) * 1000);
     for (let run = 0; run < opt.runs; run++) {
       const order = dirs.map((_, i) => i);
       if (run % 2) order.reverse();

@@ -1,4 +1,4 @@
-// A device with a long past, for the device page: `minutes` of readings at 1/s (four metrics, as
+// A device with a long past, for the device page (or several, for a wall board): `minutes` of readings at 1/s (four metrics, as
 // the simulator's sensors have) published stamped in the past before any page opens, then one
 // reading a second live, each metric moving every second so the page's values change. A device
 // page opened on a gateway that has run for an hour asks for that hour: this is what it gets.
@@ -43,21 +43,36 @@ function valuesAt(n) {
  * Publish `minutes` of past readings (QoS 1, so the backend has taken them all), then one a
  * second until `stop()`. Resolves once the past is published.
  */
-export async function startHistoryDevice(mqttPort, { minutes }) {
-  const { client, topic } = await announceDevice(mqttPort, HISTORY_DEVICE_ID, {
-    name: '0 history device',
+export async function startHistoryDevice(mqttPort, { minutes }, id = HISTORY_DEVICE_ID, k = 0) {
+  const { client, topic } = await announceDevice(mqttPort, id, {
+    name: `${k} history device`,
     units: METRICS,
   });
   const seconds = Math.round(minutes * 60);
   const start = Date.now() - seconds * 1000;
+  // Each device its own stretch of the same signal (its own noise).
+  const offset = k * 7919;
   for (let from = 0; from < seconds; from += BATCH) {
     const batch = [];
     for (let n = from; n < Math.min(seconds, from + BATCH); n++)
-      batch.push({ ts: start + n * 1000, values: valuesAt(n) });
+      batch.push({ ts: start + n * 1000, values: valuesAt(offset + n) });
     await client.publishAsync(topic('telemetry'), JSON.stringify(batch), { qos: 1 });
   }
   const stop = eachSecond(client, (n) => {
-    client.publish(topic('telemetry'), JSON.stringify({ values: valuesAt(seconds + n) }));
+    client.publish(topic('telemetry'), JSON.stringify({ values: valuesAt(offset + seconds + n) }));
   });
-  return { id: HISTORY_DEVICE_ID, stop };
+  return { id, stop };
+}
+
+/**
+ * `count` such devices (a wall board's): `bench-history`, `bench-history-2`, … Resolves once
+ * every past is published; `stop()` stops them all.
+ */
+export async function startHistoryDevices(mqttPort, { minutes, count }) {
+  const devices = [];
+  for (let k = 0; k < count; k++) {
+    const id = k === 0 ? HISTORY_DEVICE_ID : `${HISTORY_DEVICE_ID}-${k + 1}`;
+    devices.push(await startHistoryDevice(mqttPort, { minutes }, id, k));
+  }
+  return { ids: devices.map((d) => d.id), stop: () => devices.forEach((d) => d.stop()) };
 }
