@@ -24,6 +24,21 @@ const RULE = {
 };
 const ADMIN_PASSWORD = 'first-admin-password';
 
+/** The form's submit button is drawn as one: filled with the accent, its text readable on it. */
+async function expectFilledButton(page: Page, testId: string): Promise<void> {
+  const colours = await page.getByTestId(testId).evaluate((button) => {
+    const style = getComputedStyle(button);
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--accent)';
+    document.body.append(probe);
+    const accent = getComputedStyle(probe).color;
+    probe.remove();
+    return { background: style.backgroundColor, text: style.color, accent };
+  });
+  expect(colours.background).toBe(colours.accent);
+  expect(colours.text).not.toBe(colours.background);
+}
+
 describeInBrowser('sign-in and roles in a real browser against the real stack', () => {
   let backend: Backend;
   let session: BrowserSession;
@@ -57,6 +72,7 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
     expect(await page.getByTestId('setup-username').inputValue()).toBe('admin');
     await page.getByTestId('setup-password').fill(ADMIN_PASSWORD);
     await page.getByTestId('setup-confirm').fill(ADMIN_PASSWORD);
+    await expectFilledButton(page, 'setup-submit');
     await session.shot(page, 'setup.png');
     await page.getByTestId('setup-submit').click();
     await page.waitForURL((url) => url.pathname === '/');
@@ -81,6 +97,7 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
   it('signs out to /login; every page but the wall asks for a sign-in', async () => {
     await signOut(page);
     await page.getByTestId('login-form').waitFor();
+    await expectFilledButton(page, 'login-submit');
     await page.goto(`${backend.httpUrl}/devices/sim-001`);
     await page.getByTestId('login-form').waitFor();
     expect(new URL(page.url()).searchParams.get('returnUrl')).toBe('/devices/sim-001');
@@ -138,6 +155,32 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
     expect(widths.page).toBeLessThanOrEqual(390);
     expect(widths.header).toBeLessThanOrEqual(390);
     expect(widths.signOut).toBeLessThanOrEqual(390);
+    // Nothing in the bar is drawn over anything else (the links, the alert count, the
+    // connection, the user).
+    const overlaps = await page.evaluate(() => {
+      const parts = Array.from(
+        document.querySelectorAll(
+          '.app-bar .brand, .app-bar nav a, .app-bar app-alert-summary > *, .app-bar .conn, .app-bar app-user-menu > *',
+        ),
+      )
+        .map((el) => ({ what: el.textContent?.trim() ?? '', r: el.getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && r.height > 0);
+      const found: string[] = [];
+      for (let i = 0; i < parts.length; i++)
+        for (let j = i + 1; j < parts.length; j++) {
+          const [a, b] = [parts[i].r, parts[j].r];
+          if (
+            a.left < b.right - 1 &&
+            b.left < a.right - 1 &&
+            a.top < b.bottom - 1 &&
+            b.top < a.bottom - 1
+          )
+            found.push(`${parts[i].what} / ${parts[j].what}`);
+        }
+      return { count: parts.length, found };
+    });
+    expect(overlaps.count).toBeGreaterThanOrEqual(6);
+    expect(overlaps.found).toEqual([]);
     await session.shot(page, 'header-phone.png');
   });
 });
