@@ -54,8 +54,9 @@ const common = {
  * - `outside`: raised when value < `low` or > `high`; cleared when `clearLow` < value < `clearHigh`
  *   (defaults `low` / `high`).
  * Between the raise and clear levels (the dead band) the state does not change.
- * The condition must hold continuously, by reading timestamps, for `forMs` before it raises
- * and the clear condition for `clearForMs` before it clears.
+ * The raise condition must hold continuously, by reading timestamps, for `forMs` before it
+ * raises and the clear condition for `clearForMs` before it clears: a reading in the dead band
+ * counts for neither (it breaks a run towards either).
  */
 export const ThresholdRuleSchema = z
   .object({

@@ -40,6 +40,25 @@ describe('rate-of-change rules', () => {
     expect(events.map((e) => [e.state, e.value])).toEqual([['raised', -2.4]]);
   });
 
+  it('needs every change past the limit for forMs before it raises, the clear level only once raised', () => {
+    const { series, states } = setup([
+      rateRule('climb', 'x', {
+        windowMs: 1000,
+        maxDelta: 5,
+        clear: 2,
+        forMs: 2000,
+        direction: 'up',
+        severity: 'minor',
+      }),
+    ]);
+    series('x', [0, 10, 14, 17.5]); // +10, then +4 and +3.5: between the clear and the limit
+    expect(states()).toEqual([]);
+    series('x', [25, 31, 37]); // +7.5, +6, +6: past the limit for 2 s
+    expect(states()).toEqual(['raised']);
+    series('x', [41]); // +4: raised, the dead band keeps it so
+    expect(states()).toEqual(['raised']);
+  });
+
   it('keeps the state while there is nothing to compare with yet', () => {
     const { read, events, sut } = setup([
       rateRule('r', 'x', { windowMs: 1000, maxDelta: 1, severity: 'info' }),

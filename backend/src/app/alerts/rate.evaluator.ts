@@ -40,8 +40,9 @@ export const evaluateRate: ReadingEvaluator = (lifecycle, c, state, ts, v) => {
   state.lastValue = round(rate);
   const magnitude =
     rule.direction === 'up' ? rate : rule.direction === 'down' ? -rate : Math.abs(rate);
-  let cond = state.cond;
-  if (!cond) cond = magnitude > rule.maxDelta;
-  else if (magnitude < (rule.clear ?? rule.maxDelta)) cond = false;
+  // As a threshold's levels (threshold.evaluator.ts): the raise level until raised, then the clear level.
+  const cond = state.firing
+    ? !(magnitude < (rule.clear ?? rule.maxDelta))
+    : magnitude > rule.maxDelta;
   lifecycle.debounce(c, state, cond, ts);
 };

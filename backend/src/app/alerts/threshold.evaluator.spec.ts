@@ -48,13 +48,33 @@ describe('threshold rules', () => {
   it('waits for the condition to hold continuously for forMs (by reading time)', () => {
     const { series, states, events } = setup([tempAbove({ forMs: 10_000 })]);
     series('temperature', [31, 31, 31, 31, 31]); // 4 s above
-    series('temperature', [29]); // dead band: still "above" for the hysteresis
-    series('temperature', [27]); // below clear: the run is broken
+    series('temperature', [29]); // dead band, not raised yet: below the raise level, the run is broken
+    series('temperature', [27]);
     series('temperature', Array(10).fill(35)); // T0+8s .. T0+17s
     expect(states()).toEqual([]);
     series('temperature', [35]); // T0+18s: 10 s since T0+8s
     expect(states()).toEqual(['raised']);
     expect(events[0].raisedAt).toBe(T0 + 18_000);
+  });
+
+  it('does not raise for forMs on one reading past the level and then the dead band', () => {
+    // Above 70 for 3 s, clear at 60: one reading of 75, then 65, 62, 61, 61.5 a second apart.
+    const rule = tempAbove({ value: 70, clear: 60, forMs: 3000 });
+    const { sut, clock, series, states } = setup([rule]);
+    series('temperature', [75, 65, 62, 61, 61.5]);
+    sut.tick(clock.advance(1000));
+    expect(states()).toEqual([]);
+    // Past the level for 3 s: raised; then the dead band keeps it raised.
+    series('temperature', [71, 72, 73, 74, 65, 62]);
+    expect(states()).toEqual(['raised']);
+  });
+
+  it('clears after clearForMs of readings past the clear level, the dead band restarting it', () => {
+    const { series, states } = setup([tempAbove({ clearForMs: 3000 })]);
+    series('temperature', [31, 27, 27, 29, 27, 27, 27]); // 29: the dead band, not "cleared"
+    expect(states()).toEqual(['raised']);
+    series('temperature', [27]);
+    expect(states()).toEqual(['raised', 'cleared']);
   });
 
   it('clears only after clearForMs below the clear level', () => {
