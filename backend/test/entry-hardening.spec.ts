@@ -14,6 +14,7 @@ import {
   Transport,
   waitFor,
 } from '@pulse/test-support';
+import { captureLogs } from './support/logs';
 import { adminAuth, startTestPulse } from './support/pulse';
 
 // Real: HTTP (helmet, origin and content-type checks, Nest), Socket.IO on both transports,
@@ -90,6 +91,37 @@ describe('entry points refuse other origins, non-JSON writes and event floods', 
       await post('/alert-rules', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--'),
     ).toBe(415);
     expect((await refused())['content_type']).toBe(before + 4);
+  });
+
+  it('refuses a body it cannot read with a 4xx of its own words, counted, never an error line with a stack', async () => {
+    const before = (await refused())['http_body'] ?? 0;
+    const json = { 'content-type': 'application/json' };
+    const send = async (headers: Record<string, string>, body: string | Buffer) => {
+      const response = await fetch(`${pulse.httpUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { ...json, ...headers },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as { message: string } };
+    };
+    const logs = await captureLogs(async () => {
+      const big = await send({}, ' '.repeat(200_000));
+      expect(big).toEqual({
+        status: 413,
+        body: {
+          statusCode: 413,
+          error: 'Payload Too Large',
+          message: 'request bodies are at most 100kb',
+        },
+      });
+      const notGzip = await send({ 'content-encoding': 'gzip' }, '{"username":"a"}');
+      expect(notGzip.status).toBe(400);
+      expect(notGzip.body.message).toBe('the request body is not JSON this gateway can read');
+      expect((await send({}, '{"username":')).status).toBe(400);
+      expect((await send({ 'content-encoding': 'br-x' }, '{}')).status).toBe(415);
+    });
+    expect(logs).not.toMatch(/"level":"error"|ExceptionsHandler|incorrect header check/);
+    expect((await refused())['http_body']).toBe(before + 4);
   });
 
   it('refuses a cross-origin JSON write with 403 (Origin, or Referer without Origin) and counts it', async () => {

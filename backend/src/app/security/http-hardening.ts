@@ -1,7 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import helmet from 'helmet';
 import { EntryGuard } from './entry-guard.service';
+import { SecurityCounters } from './security-counters.service';
 
 /**
  * Largest JSON request body: body-parser's default, which Nest used before its parsers were
@@ -64,4 +66,37 @@ export function hardenHttp(app: NestExpressApplication, { tls }: { tls: boolean 
   );
   app.use(app.get(EntryGuard).checkWrite);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(refuseUnreadableBodies(app.get(SecurityCounters)));
+}
+
+/** What a client is told when body-parser refuses its body, by status (never the parser's own words). */
+const BODY_REFUSALS: Record<number, { error: string; message: string }> = {
+  400: { error: 'Bad Request', message: 'the request body is not JSON this gateway can read' },
+  413: { error: 'Payload Too Large', message: `request bodies are at most ${JSON_BODY_LIMIT}` },
+  415: {
+    error: 'Unsupported Media Type',
+    message: 'the request body is in a content encoding or charset this gateway does not read',
+  },
+};
+
+/**
+ * Express error middleware after the body parser: a body it refused (too large, not JSON, a
+ * content encoding it cannot read or a gzip stream that is not one) is answered with its 4xx
+ * and a message of ours, and counted (`http_body`, logged at most once per 10 s). Without it
+ * the refusal reached Nest's exception handler, which logged every one at error level with a
+ * stack (anyone could fill the log) and told the client zlib's own message. Any other error
+ * goes on to Nest.
+ */
+export function refuseUnreadableBodies(counters: SecurityCounters) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const status = (error as { status?: unknown } | null)?.status;
+    const refusal = typeof status === 'number' ? BODY_REFUSALS[status] : undefined;
+    if (!refusal || typeof status !== 'number') return next(error);
+    const type = (error as { type?: unknown }).type;
+    counters.refuse(
+      'http_body',
+      `${req.method} ${req.path}: ${status} ${typeof type === 'string' ? type : 'unreadable body'}`,
+    );
+    res.status(status).json({ statusCode: status, ...refusal });
+  };
 }

@@ -12,6 +12,11 @@ export const SECURITY_REFUSALS = [
   'origin_http',
   /** POST/PUT/PATCH/DELETE whose body is not JSON (an HTML form, text/plain). */
   'content_type',
+  /**
+   * JSON request body the parser refused: over JSON_BODY_LIMIT (413), not JSON, or in a content
+   * encoding or charset it cannot read (400/415).
+   */
+  'http_body',
   /** MQTT packet or payload over the contract's size (the sender's connection is closed). */
   'mqtt_oversize',
   /** Retained publish outside status/meta or over the retained bound (connection closed). */
