@@ -20,7 +20,7 @@ import { AlertStore } from '../core/stores/alert.store';
           s.unacknowledged +
           ' not acknowledged'
         "
-        >{{ s.severity }}{{ s.count > 1 ? ' ×' + s.count : '' }}</span
+        >{{ label() }}</span
       >
     }
   `,
@@ -31,4 +31,11 @@ export class AlertBadgeComponent {
   readonly big = input(false);
   private readonly store = inject(AlertStore);
   protected readonly summary = computed(() => this.store.byDevice().get(this.deviceId()) ?? null);
+  protected readonly label = computed(() => badgeLabel(this.summary()));
+}
+
+/** What a device's badge says ("major", "critical ×3"), or null when it shows none. */
+export function badgeLabel(summary: { severity: string; count: number } | null): string | null {
+  if (!summary) return null;
+  return summary.count > 1 ? `${summary.severity} ×${summary.count}` : summary.severity;
 }

@@ -1,13 +1,14 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { RouterLink } from '@angular/router';
-import { AlertBadgeComponent } from '../alerts/alert-badge.component';
+import { AlertBadgeComponent, badgeLabel } from '../alerts/alert-badge.component';
 import { SparklineDirective } from '../charts/sparkline.directive';
 import { ClockService } from '../core/util/clock.service';
 import { deviceHealth } from '../core/stores/device-health';
 import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
-import { middleEllipsis } from './middle-ellipsis';
+import { AlertStore } from '../core/stores/alert.store';
+import { middleEllipsis, nameCharsBeside } from './middle-ellipsis';
 
 /** Metrics shown on a tile; the device view shows all. */
 const TILE_METRICS = 4;
@@ -89,6 +90,14 @@ export class DeviceTileComponent {
   private readonly store = inject(DeviceStore);
   private readonly clock = inject(ClockService);
   private readonly live = inject(LiveService);
+  private readonly alerts = inject(AlertStore);
+  /** Characters of the name beside this device's alert badge, if it shows one. */
+  private readonly nameRoom = computed(() =>
+    nameCharsBeside(
+      this.nameChars(),
+      badgeLabel(this.alerts.byDevice().get(this.device().deviceId) ?? null),
+    ),
+  );
 
   protected readonly view = computed(() => {
     const d = this.device();
@@ -104,7 +113,7 @@ export class DeviceTileComponent {
     const blind = this.live.connection().phase !== 'connected' && health !== 'offline';
     const chars = this.nameChars();
     return {
-      name: middleEllipsis(d.name, chars),
+      name: middleEllipsis(d.name, this.nameRoom()),
       // The id is how a device is found and addressed: never cut below a readable length.
       id: middleEllipsis(d.deviceId, Math.max(16, chars - 8)),
       health: blind ? 'unknown' : health,

@@ -1,4 +1,4 @@
-import { middleEllipsis, nameCharsFor } from './middle-ellipsis';
+import { middleEllipsis, nameCharsBeside, nameCharsFor } from './middle-ellipsis';
 
 describe('middleEllipsis', () => {
   it('leaves a name that fits whole', () => {
@@ -42,5 +42,15 @@ describe('nameCharsFor', () => {
     expect(nameCharsFor(262)).toBe(19); // five tiles across a 1400 px window
     expect(nameCharsFor(366)).toBe(31); // a 390 px phone
     expect(nameCharsFor(50)).toBe(12);
+  });
+});
+
+describe('nameCharsBeside', () => {
+  it('leaves room for the alert badge, so the number that tells devices apart is not cut by CSS', () => {
+    expect(nameCharsBeside(24, null)).toBe(24);
+    expect(nameCharsBeside(24, 'major')).toBe(17);
+    expect(nameCharsBeside(24, 'critical ×3')).toBe(11);
+    expect(nameCharsBeside(12, 'critical ×12')).toBe(8);
+    expect(middleEllipsis('Machine 0012 · Workshop', nameCharsBeside(20, 'major'))).toMatch(/0012/);
   });
 });

@@ -60,3 +60,15 @@ function nextStart(starts: readonly number[], s: number, text: string): number {
 export function nameCharsFor(tileWidthPx: number): number {
   return Math.max(12, Math.floor((tileWidthPx - 85) / 9));
 }
+
+/**
+ * Characters of the name line left beside an alert badge showing `label` ("major", "critical ×3"):
+ * the pill's 11 px bold capitals take about 8 px a character plus 14 px of padding and the 8 px
+ * gap, counted in the name's 9 px characters. Without it the name was shortened for the whole
+ * line and CSS cut it again at the end, losing the number the middle ellipsis had kept ("Machin…01…").
+ * Never below 8: the number stays readable (CSS still guards the rest).
+ */
+export function nameCharsBeside(nameChars: number, label: string | null): number {
+  if (!label) return nameChars;
+  return Math.max(8, nameChars - Math.ceil((label.length * 8 + 22) / 9));
+}
