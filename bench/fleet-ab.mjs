@@ -17,8 +17,9 @@
 // of --wall-devices such devices, `/wall?devices=…&window=<history-minutes>m` (at most 60).
 // `largestFrameAtMs` is when the largest socket frame arrived (a window asked in a subscribe
 // comes in it), `historyAtMs` when an HTTP window read (`/api/history`, `/api/devices/:id/history`)
-// was in; `windowAtMs` is whichever brought the window: the HTTP read, else the largest frame if it
-// is window-sized (WINDOW_FRAME_BYTES). Each page waits for its window (at most 15 s; the
+// was in; `windowAtMs` is whichever brought the window: the HTTP read, else the largest socket
+// frame with points in its history if it is window-sized (WINDOW_FRAME_BYTES; a rooms-only
+// answer, device records and no points, is ~40 kB for 30 devices and does not count). Each page waits for its window (at most 15 s; the
 // overview's: its first screen's sparkline points), so `httpKB` and `socketKB` include it.
 // --warm S: the fleet runs S seconds before the first page (the overview's 5-minute window
 // full at 300: its first screen's sparkline points as big as on a gateway that has run a while).
@@ -124,7 +125,7 @@ const { values: opt } = parseFlags(
     wallDevices: 12,
     warm: 0,
   },
-  { fail, help: () => printHeaderUsage(entry, 57) },
+  { fail, help: () => printHeaderUsage(entry, 58) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -137,7 +138,8 @@ let browser = null;
 /** The page's path (set once the fleet and its history devices are up). */
 let route = '/';
 /**
- * A socket frame this big is a window asked in a subscribe (readings frames are a few kB): the
+ * A socket frame with points this big is a window asked in a subscribe (a scroll batch's are a
+ * few kB): the
  * overview's first screen of sparkline points (~55–90 kB at 1,000 devices), a wall board's window
  * (12 devices × 5 min: ~140 kB), a device page's hour (~160 kB).
  */
@@ -211,23 +213,35 @@ async function pageRun(fleet, chromePid, index) {
     await page.goto(`${fleet.backend.httpUrl}${route}`, { waitUntil: 'commit' });
     const ttl = await timeToLive(page, 30_000);
     // The page's window: wait for it (at most 15 s) if it is still on its way, as an HTTP answer
-    // or a window-sized socket frame.
+    // or a window-sized socket frame with points.
     const end = performance.now() + 15_000;
     const windowFrame = WINDOW_FRAME_BYTES[opt.view];
+    const probe = () =>
+      page
+        .evaluate(() => {
+          const fb = window.__fleetBench;
+          return {
+            bytes: fb.bytes,
+            maxFrame: fb.maxFrame,
+            maxFrameMs: fb.maxFrameMs,
+            maxHistoryFrame: fb.maxHistoryFrame,
+            maxHistoryFrameMs: fb.maxHistoryFrameMs,
+          };
+        })
+        .catch(() => null);
+    let frames = await probe();
     while (historyAtMs === null && performance.now() < end) {
-      const largest = await page.evaluate(() => window.__fleetBench.maxFrame).catch(() => 0);
-      if (largest >= windowFrame) break;
+      if ((frames?.maxHistoryFrame ?? 0) >= windowFrame) break;
       await sleep(50);
+      frames = await probe();
     }
-    ttl.largestFrameAtMs = await page
-      .evaluate(() => window.__fleetBench.maxFrameMs)
-      .catch(() => ttl.largestFrameAtMs);
-    ttl.largestFrameBytes = await page
-      .evaluate(() => window.__fleetBench.maxFrame)
-      .catch(() => ttl.largestFrameBytes);
-    ttl.socketBytes = await page
-      .evaluate(() => window.__fleetBench.bytes)
-      .catch(() => ttl.socketBytes);
+    if (frames) {
+      ttl.largestFrameAtMs = frames.maxFrameMs;
+      ttl.largestFrameBytes = frames.maxFrame;
+      ttl.socketBytes = frames.bytes;
+    }
+    const windowFrameAtMs =
+      (frames?.maxHistoryFrame ?? 0) >= windowFrame ? frames.maxHistoryFrameMs : null;
     const row = {
       firstValueMs: ttl.firstValueMs,
       firstLiveMs: ttl.firstLiveMs,
@@ -238,8 +252,7 @@ async function pageRun(fleet, chromePid, index) {
       largestFrameKB: Math.round(ttl.largestFrameBytes / 1000),
       largestFrameAtMs: ttl.largestFrameAtMs,
       historyAtMs,
-      windowAtMs:
-        historyAtMs ?? (ttl.largestFrameBytes >= windowFrame ? ttl.largestFrameAtMs : null),
+      windowAtMs: historyAtMs ?? windowFrameAtMs,
     };
     if (opt.idle > 0) {
       idling = true;

@@ -18,6 +18,13 @@ export function fleetBenchInit({ probeId }) {
     maxFrame: 0,
     /** When the largest frame so far arrived (a screen's history comes in its largest). */
     maxFrameMs: null,
+    /**
+     * The largest frame with points in its history (a subscribe's answer whose `history` is not
+     * empty: a window asked in the subscribe; a rooms-only answer, with its device records, is
+     * not one), and when it arrived.
+     */
+    maxHistoryFrame: 0,
+    maxHistoryFrameMs: null,
     /** value text → { socketMs, domMs, paintMs } (performance.now(), ms since navigation). */
     probes: new Map(),
     pending: 0,
@@ -37,6 +44,10 @@ export function fleetBenchInit({ probeId }) {
     if (size > fb.maxFrame) {
       fb.maxFrame = size;
       fb.maxFrameMs = now();
+    }
+    if (size > fb.maxHistoryFrame && typeof data === 'string' && data.includes('"history":[{')) {
+      fb.maxHistoryFrame = size;
+      fb.maxHistoryFrameMs = now();
     }
     if (fb.pending === 0 || typeof data !== 'string') return;
     const t = now();
