@@ -96,7 +96,7 @@ describe('entry points refuse other origins, non-JSON writes and event floods', 
   it('refuses a body it cannot read with a 4xx of its own words, counted, never an error line with a stack', async () => {
     const before = (await refused())['http_body'] ?? 0;
     const json = { 'content-type': 'application/json' };
-    const send = async (headers: Record<string, string>, body: string | Buffer) => {
+    const send = async (headers: Record<string, string>, body: string) => {
       const response = await fetch(`${pulse.httpUrl}/api/auth/login`, {
         method: 'POST',
         headers: { ...json, ...headers },
