@@ -30,6 +30,8 @@ describe('HTTP API', () => {
     // A device in a group (its meta retained, as a device announces itself).
     await publish(device, 'devices/hall-1/meta', JSON.stringify({ group: 'hall-a' }), 1, true);
     await publishTelemetry(device, 'hall-1', { ts: t0 + 2000, values: { c: 7 } });
+    // And one two hours old: older than any live window.
+    await publishTelemetry(device, 'hall-1', { ts: t0 - 2 * 3_600_000, values: { c: 6 } });
     await endMqtt(device);
     await waitFor(
       async () =>
@@ -122,6 +124,19 @@ describe('HTTP API', () => {
     expect(plain.body.series[0]).toEqual({ deviceId: 'api-1', metric: 'a', t, v: a.v });
   });
 
+  it('reads no further back than a live window, whatever `from` asks', async () => {
+    type Plain = { series: { t: number[] }[] };
+    // The store has the old reading (written within its hold of a few seconds)...
+    await waitFor(
+      async () =>
+        (await get<Plain>('/api/devices/hall-1/history?from=0')).body.series[0]?.t.length === 2,
+      { timeoutMs: 15_000 },
+    );
+    // ...and a windows read from 0 leaves it out.
+    const windows = await get<Plain>('/api/history?devices=hall-1&from=0');
+    expect(windows.body.series[0].t).toEqual([t0 + 2000]);
+  });
+
   it("gives a group-scoped caller its groups' devices only, as if the others were unknown", async () => {
     const scoped = await sendJson<{ token: string }>(
       `${backend.pulse.httpUrl}/api/auth/tokens`,
@@ -159,6 +174,9 @@ describe('HTTP API', () => {
     ['from=-5', 'from: '],
     ['bogus=1', '(root): '],
     ['pick=random', 'pick: '],
+    ['from=0x10', 'from: a decimal number'],
+    ['from=1&from=2', 'from: given more than once'],
+    ['from=5&to=1', 'from: must not be after to'],
   ])('answers 400 with path: message for ?%s', async (query, expected) => {
     const response = await get<{ statusCode: number; message: string[] }>(
       `/api/devices/api-1/history?${query}`,
@@ -185,9 +203,9 @@ describe('HTTP API', () => {
       devices: { known: number };
       history: { series: number; points: number };
     }>('/api/stats');
-    // api-1: 5 readings of a and b; hall-1: 1 of c.
+    // api-1: 5 readings of a and b; hall-1: 2 of c, the recent window holding the newer one.
     expect(stats.body).toMatchObject({
-      readings: { accepted: 6 },
+      readings: { accepted: 7 },
       devices: { known: 2 },
       history: { series: 3, points: 11 },
     });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ALERT_LIMITS, ALERT_SEVERITIES, ALERT_STATES } from './alerts';
 import { IdSchema } from './model.schema';
+import { queryNumber } from './query.schema';
 
 /**
  * Alert rules, the alert history query and acknowledgements, validated: the schemas of the
@@ -210,11 +211,15 @@ export const AlertQuerySchema = z
     ruleId: IdSchema.optional(),
     severity: AlertSeveritySchema.optional(),
     state: AlertStateSchema.optional(),
-    from: z.coerce.number().finite().nonnegative().optional(),
-    to: z.coerce.number().finite().nonnegative().optional(),
-    limit: z.coerce.number().int().positive().max(ALERT_LIMITS.maxQueryLimit).default(100),
+    from: queryNumber().optional(),
+    to: queryNumber().optional(),
+    limit: queryNumber(z.number().int().positive().max(ALERT_LIMITS.maxQueryLimit)).default(100),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'must not be after to',
+    path: ['from'],
+  });
 /** A validated query (`limit` defaulted). */
 export type AlertQuery = z.output<typeof AlertQuerySchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN } from './ids';
 import { LIMITS } from './limits';
+import { queryNumber } from './query.schema';
 
 /*
  * Validation of the HTTP history query (used by the devices controller's pipe). Owns this
@@ -15,9 +16,9 @@ import { LIMITS } from './limits';
  */
 export const HistoryQuerySchema = z
   .object({
-    from: z.coerce.number().finite().nonnegative().optional(),
-    to: z.coerce.number().finite().nonnegative().optional(),
-    maxPoints: z.coerce.number().int().positive().max(100_000).optional(),
+    from: queryNumber().optional(),
+    to: queryNumber().optional(),
+    maxPoints: queryNumber(z.number().int().positive().max(100_000)).optional(),
     metrics: z
       .string()
       .max(4096)
@@ -25,14 +26,20 @@ export const HistoryQuerySchema = z
       .optional(),
     pick: z.enum(['latest', 'spread']).optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'must not be after to',
+    path: ['from'],
+  });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
 /**
  * `GET /api/history?devices=a,b&from&maxPoints&timeDeltas=true`: the windows of several devices
  * at once (a wall board's, a screen of tiles'), every metric, at most `maxPoints` per metric
  * spread over the range as a subscribe's history, timestamps as differences with `timeDeltas`
- * (docs/decisions/0051-windows-over-http.md). 1 to `LIMITS.maxHistoryDevices` ids, each once.
+ * (docs/decisions/0051-windows-over-http.md). 1 to `LIMITS.maxHistoryDevices` ids, each once;
+ * `maxPoints` at most `LIMITS.maxWindowPoints`; the gateway reads from at most
+ * `LIMITS.maxWindowMs` ago.
  */
 export const WindowsQuerySchema = z
   .object({
@@ -49,8 +56,8 @@ export const WindowsQuerySchema = z
           .max(LIMITS.maxHistoryDevices)
           .refine((ids) => new Set(ids).size === ids.length, { message: 'a device id twice' }),
       ),
-    from: z.coerce.number().finite().nonnegative().optional(),
-    maxPoints: z.coerce.number().int().positive().max(10_000).optional(),
+    from: queryNumber().optional(),
+    maxPoints: queryNumber(z.number().int().positive().max(LIMITS.maxWindowPoints)).optional(),
     timeDeltas: z
       .enum(['true', 'false'], { message: 'true or false' })
       .transform((v) => v === 'true')
@@ -83,8 +90,8 @@ export const FleetSummaryQuerySchema = z
       .enum(['true', 'false'], { message: 'true or false' })
       .transform((v) => v === 'true')
       .optional(),
-    offset: z.coerce.number().int().nonnegative().optional(),
-    limit: z.coerce.number().int().positive().max(LIMITS.maxSummaryPage).optional(),
+    offset: queryNumber(z.number().int()).optional(),
+    limit: queryNumber(z.number().int().positive().max(LIMITS.maxSummaryPage)).optional(),
   })
   .strict();
 export type FleetSummaryQuery = z.infer<typeof FleetSummaryQuerySchema>;

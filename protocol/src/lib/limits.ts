@@ -36,6 +36,13 @@ export const LIMITS = {
    * ids of at most 64 characters the query stays under the 8 KiB request line proxies allow.
    */
   maxHistoryDevices: 100,
+  /**
+   * The longest live window `GET /api/history` reads (a device page's hour, a wall's longest
+   * window), plus 5 minutes for a browser clock behind; an earlier `from` reads from here.
+   */
+  maxWindowMs: 65 * 60_000,
+  /** Points per metric a `GET /api/history` answer holds at most (a chart's series capacity). */
+  maxWindowPoints: 3600,
 } as const;
 
 export type DecodeLimits = {

@@ -80,12 +80,27 @@ describe('HistoryQuerySchema', () => {
     });
   });
 
-  it.each([{ from: 'yesterday' }, { maxPoints: '0' }, { to: '-5' }, { extra: '1' }])(
-    'rejects %j',
-    (query) => {
-      expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
-    },
-  );
+  it.each([
+    { from: 'yesterday' },
+    { maxPoints: '0' },
+    { to: '-5' },
+    { extra: '1' },
+    { from: '0x10' },
+    { from: '1e3' },
+    { from: ' 5' },
+  ])('rejects %j', (query) => {
+    expect(HistoryQuerySchema.safeParse(query).success).toBe(false);
+  });
+
+  it('says so when a parameter is given twice, or the range is backwards', () => {
+    const issues = (query: unknown) => {
+      const parsed = HistoryQuerySchema.safeParse(query);
+      return parsed.success ? null : formatIssues(parsed.error);
+    };
+    expect(issues({ from: ['1', '2'] })).toBe('from: given more than once');
+    expect(issues({ from: '5', to: '1' })).toBe('from: must not be after to');
+    expect(HistoryQuerySchema.parse({ from: '5', to: '5' })).toEqual({ from: 5, to: 5 });
+  });
 });
 
 describe('WindowsQuerySchema', () => {

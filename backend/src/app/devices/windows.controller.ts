@@ -1,5 +1,11 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { WindowsQuery, WindowsQuerySchema, WindowsResponse, toTimeDeltas } from '@pulse/protocol';
+import {
+  LIMITS,
+  WindowsQuery,
+  WindowsQuerySchema,
+  WindowsResponse,
+  toTimeDeltas,
+} from '@pulse/protocol';
 import { groupScope, inScope, Principal } from '../auth/principal';
 import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
@@ -10,7 +16,7 @@ import { DeviceRegistryService } from './device-registry.service';
 /**
  * `GET /api/history?devices=a,b&from&maxPoints&timeDeltas=true` (viewer): the windows of several
  * devices in one answer, every metric, at most `maxPoints` per metric spread over the range as a
- * subscribe's history. What a wall board or a screen of tiles reads beside its socket: over HTTP
+ * subscribe's history, from at most `LIMITS.maxWindowMs` (an hour) ago. What a wall board or a screen of tiles reads beside its socket: over HTTP
  * it comes compressed and on a connection of its own, so the socket's readings do not wait behind
  * it (docs/decisions/0051-windows-over-http.md). A device unknown, or outside a group-scoped
  * caller's groups, has no series (as if unknown). Thin: the reads are HistoryReader's.
@@ -31,7 +37,13 @@ export class WindowsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<WindowsResponse> {
     const scope = groupScope(principal);
-    const from = query.from ?? Date.now() - this.config.HISTORY_WINDOW_MS;
+    const now = Date.now();
+    // Live windows are at most an hour (a device page's, a wall's longest): a read starts no
+    // earlier, so one request stays within the recent window's reach whatever it asks.
+    const from = Math.max(
+      now - LIMITS.maxWindowMs,
+      query.from ?? now - this.config.HISTORY_WINDOW_MS,
+    );
     const maxPoints = query.maxPoints ?? this.config.HISTORY_MAX_POINTS;
     const visible = query.devices.filter((id) => {
       const device = this.registry.get(id);
