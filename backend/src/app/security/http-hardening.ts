@@ -97,6 +97,12 @@ export function refuseUnreadableBodies(counters: SecurityCounters) {
       'http_body',
       `${req.method} ${req.path}: ${status} ${typeof type === 'string' ? type : 'unreadable body'}`,
     );
-    res.status(status).json({ statusCode: status, ...refusal });
+    // A body cut short or longer than announced is not a JSON problem: say which.
+    const cut = type === 'request.size.invalid' || type === 'request.aborted';
+    res.status(status).json({
+      statusCode: status,
+      error: refusal.error,
+      message: cut ? 'the request body did not match its Content-Length' : refusal.message,
+    });
   };
 }

@@ -68,6 +68,10 @@ export class LiveSubscriptions {
   private readonly windowReads = new Map<Watch, AbortController>();
   /** Every window read over HTTP in flight (watches' and device sets'): aborted on stop. */
   private readonly reads = new Set<AbortController>();
+  /** The device sets' reads in flight: a new connection gives them up (it asks again). */
+  private readonly setReads = new Set<AbortController>();
+  /** Refused device-set batches waiting to be asked again (their own timers, see fill). */
+  private readonly setRetries = new Set<ReturnType<typeof setTimeout>>();
   private summaryRefs = 0;
   private readonly summaryRefusals = new Refusals();
   /** Refusals in a row of the device sets' subscribes (all batches count together). */
@@ -183,6 +187,8 @@ export class LiveSubscriptions {
   /** A (re)connection: every watch, the summary and every device set are asked again. */
   connected(): void {
     this.connectionEpoch++;
+    for (const read of this.setReads) read.abort();
+    this.setReads.clear();
     this.rooms.reset();
     for (const watch of this.watches.values()) void this.subscribe(watch);
     if (this.summaryRefs > 0) void this.subscribeSummary();
@@ -216,6 +222,8 @@ export class LiveSubscriptions {
     this.windowReads.clear();
     if (this.setFlushTimer !== null) clearTimeout(this.setFlushTimer);
     this.setFlushTimer = null;
+    for (const timer of this.setRetries) clearTimeout(timer);
+    this.setRetries.clear();
     // Nothing more will be asked: nobody waits for it.
     for (const waiter of this.fillWaiters.splice(0)) waiter.resolve();
   }
@@ -474,11 +482,18 @@ export class LiveSubscriptions {
       }
       if (epoch !== this.connectionEpoch) return false;
       if (!ack.ok) {
-        // Rate limited, busy or slow: these devices are asked again with a later diff, backing off.
+        // Rate limited, busy or slow: these devices are asked again later, backing off, on a
+        // timer of their own: the batches of a scroll meanwhile go out as usual (the refused ones
+        // count as asked until then, so no batch asks them sooner).
         const { delayMs, warn } = this.setRefusals.refused(ack.error, this.random());
         if (warn) console.warn(`[live] subscribe of ${asked.length} devices refused: ${ack.error}`);
-        this.deviceSets.unfill(asked);
-        this.scheduleSetFlush(delayMs);
+        const timer = setTimeout(() => {
+          this.setRetries.delete(timer);
+          if (epoch !== this.connectionEpoch) return; // the new connection asked them all
+          this.deviceSets.unfill(asked);
+          this.scheduleSetFlush();
+        }, delayMs);
+        this.setRetries.add(timer);
         return false;
       }
       this.setRefusals.answered();
@@ -513,7 +528,14 @@ export class LiveSubscriptions {
       // Over HTTP (decision 0051): compressed, and on a connection of its own, so the readings
       // of the rooms just joined do not wait behind a screenful of points on the socket.
       const since = this.link.serverNow() - options.historyMs;
-      const read = await this.readWindows(still, since, options.maxPoints, new AbortController());
+      const abort = new AbortController();
+      this.setReads.add(abort);
+      let read: readonly WireSeries[] | null;
+      try {
+        read = await this.readWindows(still, since, options.maxPoints, abort);
+      } finally {
+        this.setReads.delete(abort);
+      }
       if (epoch !== this.connectionEpoch) return; // the new connection asks again
       if (read) {
         this.applySnapshot(
@@ -526,7 +548,8 @@ export class LiveSubscriptions {
       }
       if (!this.link.connected()) return;
     }
-    await ask(withHistory(still.filter(onScreen)));
+    const left = still.filter(onScreen);
+    if (left.length) await ask(withHistory(left));
   }
 
   /** Unsubscribe `rooms` (nobody wants them any more), when connected. */

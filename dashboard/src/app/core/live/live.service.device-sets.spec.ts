@@ -128,6 +128,34 @@ describe('LiveService device sets (the tiles on screen)', () => {
     expect(socket().subscribes[1].request).toEqual(sparklineRequest(['b'], Date.now()));
   });
 
+  it('keeps sending a scroll’s batches while refused devices wait to be asked again', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { sut, socket, devicesAsked } = setup();
+    const set = sut.watchDevices(SPARKLINE);
+    set.set(['a']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply({ ok: false, error: 'busy' });
+    await flushPromises();
+    set.set(['a', 'b']);
+    jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
+    expect(devicesAsked()).toEqual([['a'], ['b']]); // not held back by a's retry
+    jest.advanceTimersByTime(RETRY_MS - DEVICE_SET_BATCH_MS);
+    expect(devicesAsked()).toEqual([['a'], ['b'], ['a']]);
+  });
+
+  it('gives up the first screen’s read when the connection is new (it asks again)', async () => {
+    const { sut, socket, http } = setup(fakeHttp());
+    sut.watchDevices(SPARKLINE).set(['a']);
+    jest.advanceTimersByTime(0);
+    socket().subscribes[0].reply(OK);
+    await flushPromises();
+    expect(http.asked[0].signal?.aborted).toBe(false);
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    expect(http.asked[0].signal?.aborted).toBe(true);
+  });
+
   it('stops reading the points when the live service stops', async () => {
     const { sut, socket, http } = setup(fakeHttp());
     sut.watchDevices(SPARKLINE).set(['a']);
