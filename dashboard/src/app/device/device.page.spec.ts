@@ -2,6 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
 import { FETCH } from '../core/http/alerts-api';
 import { T0, provideFakeLive, useFakeClock } from '../testing/testbed';
+import { LiveService } from '../core/live/live.service';
 import { DevicePage } from './device.page';
 
 describe('DevicePage', () => {
@@ -27,6 +28,24 @@ describe('DevicePage', () => {
     const el = fixture.nativeElement as HTMLElement;
     return { fixture, el, socket };
   }
+
+  it('says an id that cannot name a device is not one, and asks the gateway nothing', async () => {
+    const asked: string[] = [];
+    const fetch = (async (url: string) => {
+      asked.push(String(url));
+      return { ok: false, status: 404, json: async () => ({}) };
+    }) as unknown as typeof fetch;
+    const { fixture, el, socket } = render('bad id/..', fetch);
+    TestBed.inject(LiveService).start(); // connected, whoever else watches
+    socket().server.connected('websocket');
+    await settled();
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid=invalid-id]')?.textContent).toContain(
+      '“bad id/..” is not a device id',
+    );
+    expect(socket().subscribes).toEqual([]);
+    expect(asked.filter((url) => url.includes('/devices/'))).toEqual([]);
+  });
 
   it("shows each reading's value at the next change detection, none skipped at 1/s", () => {
     const { fixture, el, socket } = render('d1');

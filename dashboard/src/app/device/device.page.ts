@@ -15,6 +15,7 @@ import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { DevicesApi, SKIP_REASON_WORDS } from '../core/http/devices-api';
+import { isValidId } from '@pulse/protocol/core';
 import type { DeviceOrigin } from '@pulse/protocol/core';
 import { EMPTY_STATS, WindowStats } from '../charts/window-stats';
 import { ClockService } from '../core/util/clock.service';
@@ -152,7 +153,13 @@ const ORIGIN_REFRESH_MS = 30_000;
         />
       </section>
     } @empty {
-      <p class="empty">Waiting for readings from {{ id() }}…</p>
+      @if (validId()) {
+        <p class="empty">Waiting for readings from {{ id() }}…</p>
+      } @else {
+        <p class="empty" data-testid="invalid-id">
+          “{{ id() }}” is not a device id: ids are 1 to 64 letters, digits, “_”, “-” or “.”.
+        </p>
+      }
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -160,6 +167,8 @@ const ORIGIN_REFRESH_MS = 30_000;
 export class DevicePage {
   /** Route parameter `:id` (component input binding). */
   readonly id = input.required<string>();
+  /** A URL that cannot name a device (the gateway would refuse it): said so, nothing asked. */
+  protected readonly validId = computed(() => isValidId(this.id()));
   /** Query parameter `?window=` (1m, 5m, 15m, 1h, 6h, 24h, 7d; anything else: 5m). */
   readonly window = input<string | undefined>();
 
@@ -247,6 +256,7 @@ export class DevicePage {
     this.rules.ensureLoaded();
     effect((onCleanup) => {
       const id = this.id();
+      if (!this.validId()) return;
       let current = true;
       const load = () => void this.devicesApi.origin(id).then((o) => current && this.origin.set(o));
       untracked(() => {
@@ -261,6 +271,7 @@ export class DevicePage {
     });
     effect((onCleanup) => {
       const id = this.id();
+      if (!this.validId()) return;
       // untracked: watching reads the connection signal, which must not re-run this effect.
       const handle = untracked(() => {
         this.stats.set({});
