@@ -257,8 +257,9 @@ export class LiveSubscriptions {
 
   /**
    * Subscribe a watch: one request, with history since the newest point held (or the window).
-   * A device page opening asks the subscribe for its last seconds, then reads its window over
-   * HTTP ({@link LiveWatches.windowOverHttp}), over the socket if that cannot be read.
+   * A device page or a wall board opening asks the subscribe for the newest point of each
+   * series, then reads its window over HTTP ({@link LiveWatches.windowOverHttp}), over the
+   * socket if that cannot be read.
    */
   private async subscribe(watch: Watch): Promise<void> {
     const socket = this.link.socket();

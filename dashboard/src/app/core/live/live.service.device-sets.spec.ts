@@ -22,6 +22,20 @@ function setup(http = fakeHttp(true)) {
   return { sut, socket, devicesAsked, http };
 }
 
+/**
+ * Connected, the gateway's HTTP side answering; a set showing `ids` whose rooms-only subscribe
+ * (the first screen's) has been answered, its points' read asked and not answered yet.
+ */
+async function firstScreenReading(ids: string[]) {
+  const fixture = setup(fakeHttp());
+  const set = fixture.sut.watchDevices(SPARKLINE);
+  set.set(ids);
+  jest.advanceTimersByTime(0);
+  fixture.socket().subscribes[0].reply(OK);
+  await flushPromises();
+  return { ...fixture, set };
+}
+
 /** The live service started, its connection not up yet. */
 function setupUnconnected() {
   const socket = provideFakeLive();
@@ -95,12 +109,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('keeps none of the points read for a device that left the screen meanwhile', async () => {
-    const { sut, socket, http } = setup(fakeHttp());
-    const set = sut.watchDevices(SPARKLINE);
-    set.set(['a', 'b']);
-    jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply(OK);
-    await flushPromises();
+    const { http, set } = await firstScreenReading(['a', 'b']);
     set.set(['b']);
     jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
     http.asked[0].respond(200, {
@@ -115,12 +124,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('asks the subscribe for the points HTTP cannot give, of the devices still on screen', async () => {
-    const { sut, socket, http } = setup(fakeHttp());
-    const set = sut.watchDevices(SPARKLINE);
-    set.set(['a', 'b']);
-    jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply(OK);
-    await flushPromises();
+    const { socket, http, set } = await firstScreenReading(['a', 'b']);
     set.set(['b']);
     jest.advanceTimersByTime(DEVICE_SET_BATCH_MS);
     http.asked[0].respond(503);
@@ -144,11 +148,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('gives up the first screen’s read when the connection is new (it asks again)', async () => {
-    const { sut, socket, http } = setup(fakeHttp());
-    sut.watchDevices(SPARKLINE).set(['a']);
-    jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply(OK);
-    await flushPromises();
+    const { socket, http } = await firstScreenReading(['a']);
     expect(http.asked[0].signal?.aborted).toBe(false);
     socket().server.disconnected('transport close');
     jest.advanceTimersByTime(750);
@@ -157,11 +157,7 @@ describe('LiveService device sets (the tiles on screen)', () => {
   });
 
   it('stops reading the points when the live service stops', async () => {
-    const { sut, socket, http } = setup(fakeHttp());
-    sut.watchDevices(SPARKLINE).set(['a']);
-    jest.advanceTimersByTime(0);
-    socket().subscribes[0].reply(OK);
-    await flushPromises();
+    const { sut, http } = await firstScreenReading(['a']);
     expect(http.asked[0].signal?.aborted).toBe(false);
     sut.stop();
     expect(http.asked[0].signal?.aborted).toBe(true);
