@@ -212,7 +212,11 @@ export class LiveSubscriptions {
   /** Advance each watch's newest time held (re-subscribes ask for history from there). */
   noteReadings(readings: readonly Reading[]): void {
     if (this.watches.size > 0)
-      this.watches.noteReadings(readings, (id) => this.devices.get(id)?.group ?? null);
+      this.watches.noteReadings(
+        readings,
+        (id) => this.devices.get(id)?.group ?? null,
+        this.link.serverNow(),
+      );
   }
 
   stop(): void {
@@ -570,7 +574,7 @@ export class LiveSubscriptions {
     history: readonly WireSeries[],
   ): void {
     if (serverTime !== null) this.link.serverTimeIs(serverTime);
-    if (watch) this.watches.noteMerged(watch);
+    if (watch) this.watches.noteMerged(watch, this.link.serverNow());
     for (const info of devices) this.devices.upsertInfo(info);
     for (const wire of history) {
       const series = fromWire(wire);
@@ -578,7 +582,7 @@ export class LiveSubscriptions {
       if (n === 0) continue;
       this.series.merge(series);
       this.devices.noteHistory(series.deviceId, series.metric, series.t[n - 1], series.v[n - 1]);
-      if (watch) this.watches.noteHeld(watch, series.t[n - 1]);
+      if (watch) this.watches.noteHeld(watch, series.deviceId, series.t[n - 1]);
     }
     this.devices.flush(true);
   }

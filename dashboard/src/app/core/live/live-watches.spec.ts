@@ -30,13 +30,43 @@ describe('LiveWatches', () => {
     });
     // Readings do not move it while the history asked is not merged: a retry asks the same.
     sut.noteAsked(watch);
-    sut.noteReadings([at('a', 96_000)], () => null);
+    sut.noteReadings([at('a', 96_000)], () => null, 96_000);
     expect(sut.request(watch, 100_000).since).toBe(40_000);
-    sut.noteMerged(watch);
-    sut.noteHeld(watch, 90_000);
-    sut.noteHeld(watch, 80_000); // older history does not move it back
+    sut.noteMerged(watch, 90_000);
+    sut.noteHeld(watch, 'a', 90_000);
+    sut.noteHeld(watch, 'a', 80_000); // older history does not move it back
     expect(sut.request(watch, 100_000).since).toBe(90_000 - RESUBSCRIBE_OVERLAP_MS);
     expect(sut.heldSince(spec)).toBe(90_000);
+  });
+
+  it('resumes a device list from the device furthest behind: a late clock loses nothing', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({ devices: ['a', 'b'], historyMs: 300_000, maxPoints: 100 });
+    // Both arrive at 100 s; b stamps its readings 10 s behind the server's clock.
+    sut.noteReadings([at('a', 100_000), at('b', 90_000)], () => null, 100_000);
+    expect(sut.request(watch, 101_000).since).toBe(90_000 - RESUBSCRIBE_OVERLAP_MS);
+    // b's next reading, stamped 90.5 s, reaches the gateway during an outage: asked for.
+    sut.noteReadings([at('a', 101_000), at('b', 91_000)], () => null, 101_000);
+    expect(sut.request(watch, 120_000).since).toBe(91_000 - RESUBSCRIBE_OVERLAP_MS);
+    expect(sut.heldSince(watch.spec)).toBe(101_000);
+  });
+
+  it('resumes a silent device from the last note, not from its last point minutes ago', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({ devices: ['a', 'quiet'], historyMs: 300_000, maxPoints: 100 });
+    sut.noteMerged(watch, 100_000);
+    sut.noteHeld(watch, 'quiet', 20_000); // its window's last point, 80 s before
+    sut.noteHeld(watch, 'a', 99_900);
+    sut.noteReadings([at('a', 101_000)], () => null, 101_050);
+    // What quiet sends next is stamped after now: the refill is the outage, not 80 s of a.
+    expect(sut.request(watch, 110_000).since).toBe(101_000 - RESUBSCRIBE_OVERLAP_MS);
+  });
+
+  it('never asks for history from before its window', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({ devices: ['a'], historyMs: 60_000, maxPoints: 100 });
+    sut.noteReadings([at('a', 10_000)], () => null, 10_000);
+    expect(sut.request(watch, 500_000).since).toBe(440_000);
   });
 
   it('reads over HTTP the window of a device list that asks for it, holding no point yet or after a long stretch, nothing else', () => {
@@ -53,7 +83,7 @@ describe('LiveWatches', () => {
     expect(one({ devices: ['d'], historyMs: 60_000, maxPoints: 100 })).toBeNull();
     // Holding points, a re-subscribe asks from the newest in the subscribe, unless it is old.
     const { watch } = sut.acquire({ ...page, devices: ['e'] });
-    sut.noteHeld(watch, 90_000);
+    sut.noteHeld(watch, 'e', 90_000);
     expect(sut.windowOverHttp(watch, 100_000)).toBeNull();
     expect(sut.windowOverHttp(watch, 90_000 + LONG_GAP_MS + 1)).toEqual(['e']);
     // Beside the read, the subscribe asks for the newest point of the range.
@@ -71,7 +101,7 @@ describe('LiveWatches', () => {
     const byDevice = sut.acquire({ devices: ['a'], historyMs: 0, maxPoints: 1 }).watch;
     const byGroup = sut.acquire({ groups: ['hall'], historyMs: 0, maxPoints: 1 }).watch;
     const fleet = sut.acquire({ fleet: true, historyMs: 0, maxPoints: 1 }).watch;
-    sut.noteReadings([at('b', 5), at('a', 3)], (id) => (id === 'b' ? 'hall' : null));
+    sut.noteReadings([at('b', 5), at('a', 3)], (id) => (id === 'b' ? 'hall' : null), 10);
     expect([byDevice.lastTs, byGroup.lastTs, fleet.lastTs]).toEqual([3, 5, 5]);
   });
 

@@ -45,6 +45,15 @@ export interface Watch {
    * (the whole window, or an outage) would stay empty.
    */
   lastTs: number | null;
+  /**
+   * A watch of a device list: per device, the newest reading time held and how far behind the
+   * server's clock it arrived ({@link Held}); a re-subscribe asks from the device furthest
+   * behind, not from the newest of all (a device stamping its readings late would lose the ones
+   * between). Null for groups and the fleet (unbounded keys): they keep {@link lastTs} alone.
+   */
+  held: Map<string, Held> | null;
+  /** Server time at the newest reading or history merge noted: what a device's lag counts from. */
+  notedAt: number | null;
   /** A subscribe with history was sent and its points are not merged yet. */
   awaiting: boolean;
   /** Refusals in a row: the next retry waits longer, each kind is warned once. */
@@ -53,6 +62,12 @@ export interface Watch {
   unpins: Array<() => void>;
   /** Bumped per (re)subscribe so a late acknowledgement of an older one is ignored. */
   generation: number;
+}
+
+/** A device's newest reading time held in a watch, and that reading's lag (arrival − ts, ≥ 0). */
+interface Held {
+  ts: number;
+  lag: number;
 }
 
 export class LiveWatches {
@@ -84,6 +99,8 @@ export class LiveWatches {
         spec,
         refs: 0,
         lastTs: null,
+        held: spec.devices?.length && !spec.fleet && !spec.groups?.length ? new Map() : null,
+        notedAt: null,
         awaiting: false,
         refusals: new Refusals(),
         unpins: [],
@@ -146,24 +163,25 @@ export class LiveWatches {
     if (watch.spec.historyMs > 0) watch.awaiting = true;
   }
 
-  /** The history asked is merged (then {@link noteHeld} its newest point). */
-  noteMerged(watch: Watch): void {
+  /** The history asked is merged at `serverNow` (then {@link noteHeld} its newest points). */
+  noteMerged(watch: Watch, serverNow: number): void {
     watch.awaiting = false;
+    watch.notedAt = serverNow;
   }
 
   /**
-   * The (re)subscribe request: history since the newest point held less RESUBSCRIBE_OVERLAP_MS
-   * (a reading relayed by another gateway may have been overtaken by a newer one), or the
-   * spec's window.
+   * The (re)subscribe request: history since the newest point held ({@link resumeFrom}) less
+   * RESUBSCRIBE_OVERLAP_MS (a reading relayed by another gateway may have been overtaken by a
+   * newer one), never before the spec's window; or the spec's window.
    */
   request(watch: Watch, serverNow: number): SubscribeRequest {
     const spec = watch.spec;
+    const windowStart = spec.historyMs > 0 ? serverNow - spec.historyMs : undefined;
+    const resume = resumeFrom(watch);
     const since =
-      watch.lastTs !== null
-        ? watch.lastTs - RESUBSCRIBE_OVERLAP_MS
-        : spec.historyMs > 0
-          ? serverNow - spec.historyMs
-          : undefined;
+      resume !== null
+        ? Math.max(resume - RESUBSCRIBE_OVERLAP_MS, windowStart ?? -Infinity)
+        : windowStart;
     const history = spec.historyMs > 0;
     return {
       ...targets(spec),
@@ -175,25 +193,71 @@ export class LiveWatches {
     };
   }
 
-  noteHeld(watch: Watch, ts: number): void {
+  /** A history point of `deviceId` at `ts` is held (merged from an acknowledgement or a read). */
+  noteHeld(watch: Watch, deviceId: string, ts: number): void {
     if (watch.lastTs === null || ts > watch.lastTs) watch.lastTs = ts;
+    if (!watch.held || !watch.spec.devices!.includes(deviceId)) return;
+    const held = watch.held.get(deviceId);
+    if (!held) watch.held.set(deviceId, { ts, lag: 0 });
+    else if (ts > held.ts) held.ts = ts;
   }
 
-  /** Advance each watch's newest time held over the readings it covers. */
-  noteReadings(readings: readonly Reading[], groupOf: (deviceId: string) => string | null): void {
+  /**
+   * Advance each watch's newest time held over the readings it covers, arrived at `serverNow`
+   * (the server's clock as this client estimates it).
+   */
+  noteReadings(
+    readings: readonly Reading[],
+    groupOf: (deviceId: string) => string | null,
+    serverNow: number,
+  ): void {
     for (const watch of this.byKey.values()) {
       if (watch.awaiting) continue;
+      const devices = watch.held;
       for (let i = 0; i < readings.length; i++) {
         const reading = readings[i];
-        if (
-          (watch.lastTs === null || reading.ts > watch.lastTs) &&
-          covers(watch.spec, reading.deviceId, groupOf)
+        if (devices) {
+          if (!watch.spec.devices!.includes(reading.deviceId)) continue;
+          const held = devices.get(reading.deviceId);
+          const lag = Math.max(0, serverNow - reading.ts);
+          if (!held) devices.set(reading.deviceId, { ts: reading.ts, lag });
+          else if (reading.ts > held.ts) {
+            held.ts = reading.ts;
+            held.lag = lag;
+          } else continue;
+        } else if (
+          (watch.lastTs !== null && reading.ts <= watch.lastTs) ||
+          !covers(watch.spec, reading.deviceId, groupOf)
         ) {
-          watch.lastTs = reading.ts;
+          continue;
         }
+        if (watch.lastTs === null || reading.ts > watch.lastTs) watch.lastTs = reading.ts;
+        watch.notedAt = serverNow;
       }
     }
   }
+}
+
+/**
+ * Where a re-subscribe of this watch resumes (before the overlap), or null when it holds nothing.
+ * A group or fleet watch: its newest point. A device list: the earliest of its devices' own
+ * bounds, each the later of its newest point and the newest note less that device's lag. A
+ * device whose clock runs behind (or that reaches us late) resumes that much earlier, so its
+ * readings that were on the way are asked for; a silent device resumes from the last note (what
+ * it sends next is stamped after it), not from its last reading minutes ago, which would refill
+ * minutes of every other device on a short reconnect.
+ */
+function resumeFrom(watch: Watch): number | null {
+  if (watch.lastTs === null) return null;
+  const noted = watch.notedAt;
+  if (!watch.held || noted === null) return watch.lastTs;
+  let from = Infinity;
+  for (const deviceId of watch.spec.devices!) {
+    const held = watch.held.get(deviceId);
+    const bound = held ? Math.max(held.ts, noted - held.lag) : noted;
+    if (bound < from) from = bound;
+  }
+  return from;
 }
 
 /** The rooms part of a spec, as `subscribe` and `unsubscribe` take it. */

@@ -420,12 +420,13 @@ describe('LiveService', () => {
       series: [{ deviceId: 'd1', metric: 'temperature', t: [T0 - 1000], v: [1] }],
     });
     await flushPromises();
-    // A short outage: one subscribe from the newest point held (small).
+    // A short outage: one subscribe from the window's merge (small; its newest point, 1 s
+    // before, is within the overlap).
     socket().server.disconnected('transport close');
     jest.advanceTimersByTime(750);
     socket().server.connected('websocket');
     expect(socket().subscribes[1].request).toMatchObject({
-      since: T0 - 1000 - RESUBSCRIBE_OVERLAP_MS,
+      since: T0 - RESUBSCRIBE_OVERLAP_MS,
       maxPoints: 3600,
     });
     await ack(socket(), []);
@@ -439,8 +440,9 @@ describe('LiveService', () => {
     expect(socket().subscribes[2].request).toMatchObject({ maxPoints: 1 });
     await ack(socket(), []);
     expect(http.asked).toHaveLength(2);
+    // From the short outage's refill (at T0 + 750 ms: nothing newer then), less the overlap.
     expect(http.asked[1].url.searchParams.get('from')).toBe(
-      String(T0 - 1000 - RESUBSCRIBE_OVERLAP_MS),
+      String(T0 + 750 - RESUBSCRIBE_OVERLAP_MS),
     );
   });
 
@@ -468,6 +470,28 @@ describe('LiveService', () => {
     expect(series.get('d1', 'temperature')?.size).toBe(2);
     expect(series.get('d2', 'temperature')?.size).toBe(1);
     expect(socket().subscribes).toHaveLength(1);
+  });
+
+  it('re-subscribes a wall board from its device furthest behind: a clock 10 s late loses nothing', async () => {
+    const { sut, socket, http } = setup();
+    sut.watch({ devices: ['d1', 'd2'], historyMs: 60_000, maxPoints: 600, windowOverHttp: true });
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    http.asked[0].respond(200, { series: [] });
+    await flushPromises();
+    // Both arrive now; d2 stamps its readings 10 s behind the gateway's clock.
+    socket().server.readings([
+      { deviceId: 'd1', ts: T0, values: { temperature: 1 } },
+      { deviceId: 'd2', ts: T0 - 10_000, values: { temperature: 2 } },
+    ]);
+    socket().server.disconnected('transport close');
+    jest.advanceTimersByTime(750);
+    socket().server.connected('websocket');
+    // d2's readings stamped after T0 - 10 s reach the gateway during the outage: asked for.
+    expect(socket().subscribes[1].request).toMatchObject({
+      devices: ['d1', 'd2'],
+      since: T0 - 10_000 - RESUBSCRIBE_OVERLAP_MS,
+    });
   });
 
   it('asks one subscribe, window included, for a watch that does not read it over HTTP', () => {
