@@ -86,7 +86,8 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
   });
 
   it('puts a critical banner on the wall within 2 s of a spike', async () => {
-    wall = await open(`/wall?devices=${DEVICE},sim-001,sim-002&window=1m&cols=3`);
+    // fold=8: the banner folds into the header 8 s after the alert came on (60 by default).
+    wall = await open(`/wall?devices=${DEVICE},sim-001,sim-002&window=1m&cols=3&fold=8`);
     await waitConnected(wall);
     const tile = `.wall-tile[data-device-id="${DEVICE}"]`;
     await waitFor(async () => (await wall.locator(tile).getAttribute('data-health')) === 'live', {
@@ -99,6 +100,12 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
       { timeoutMs: 10_000, message: 'the rule levels on the wall chart' },
     );
     expect(await wall.locator('[data-testid=wall-alert-banner]').count()).toBe(0);
+    const box = async (selector: string) => {
+      const found = await wall.locator(selector).first().boundingBox();
+      if (!found) throw new Error(`${selector} is not on screen`);
+      return found;
+    };
+    const headerBefore = await box('header.wall-top');
 
     value = 80;
     const spikeAt = Date.now();
@@ -123,6 +130,24 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
       message: 'the spike on the wall chart',
     });
     await shot(wall, 'wall-alert.png');
+
+    // Unacknowledged, it folds into the header: as loud, and the top row is seen again.
+    await wall.waitForSelector('header [data-testid=wall-alert-banner][data-folded=true]', {
+      timeout: 12_000,
+    });
+    expect(await wall.locator('.wall-overlays [data-testid=wall-alert-banner]').count()).toBe(0);
+    const header = await box('header.wall-top');
+    const folded = await box('header [data-testid=wall-alert-banner]');
+    const firstTile = await box('.wall-tile');
+    expect(header.height).toBeCloseTo(headerBefore.height, 0); // the grid did not move
+    expect(folded.y).toBeGreaterThanOrEqual(header.y);
+    expect(folded.y + folded.height).toBeLessThanOrEqual(header.y + header.height);
+    expect(firstTile.y).toBeGreaterThanOrEqual(header.y + header.height);
+    expect(await wall.getByTestId('wall-clock').isVisible()).toBe(true);
+    expect(await wall.locator('header [data-testid=wall-alert-banner]').textContent()).toContain(
+      'E2E boiler',
+    );
+    await shot(wall, 'wall-alert-folded.png');
   });
 
   it('an acknowledgement on the alerts page reaches the wall within a second', async () => {

@@ -1,5 +1,5 @@
 import { acknowledged, alertEvent } from '../testing/alerts';
-import { wallAlerts } from './wall-alerts';
+import { BANNER_FULL_MS, BannerFold, wallAlerts } from './wall-alerts';
 
 const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
 const names = (id: string) => ({ d1: 'Boiler 1', d2: 'Pump 2' })[id] ?? id;
@@ -32,6 +32,7 @@ describe('wallAlerts', () => {
       critical: 1,
       major: 0,
       more: 0,
+      folded: false,
       lines: [
         {
           id: 'a',
@@ -44,6 +45,27 @@ describe('wallAlerts', () => {
       ],
     });
     expect(view.strip).toBeNull();
+  });
+
+  it('folds the banner once its newest alert has been on the wall a minute, unfolds it for a new one', () => {
+    const fold = new BannerFold();
+    const a = alertEvent({ id: 'a', raisedAt: T0 - 3_600_000 }); // old, but new on this wall
+    const b = alertEvent({ id: 'b', severity: 'major', raisedAt: T0 });
+    const view = (active: ReturnType<typeof alertEvent>[], at: number) =>
+      wallAlerts(active, at, names, fold).banner?.folded;
+    expect(view([a], T0)).toBe(false);
+    expect(view([a], T0 + BANNER_FULL_MS - 1)).toBe(false);
+    expect(view([a], T0 + BANNER_FULL_MS)).toBe(true);
+    // A new loud alert: in full again, for a minute from its arrival.
+    expect(view([a, b], T0 + 120_000)).toBe(false);
+    expect(view([a, b], T0 + 120_000 + BANNER_FULL_MS)).toBe(true);
+    // Acknowledged (no longer loud) and raised again: a new arrival.
+    expect(view([b], T0 + 200_000)).toBe(true);
+    expect(view([a, b], T0 + 201_000)).toBe(false);
+    // Without a fold (other callers), or with fold=never, never folded.
+    expect(wallAlerts([a], T0 + 10 * BANNER_FULL_MS, names).banner?.folded).toBe(false);
+    expect(wallAlerts([a, b], T0 + 900_000, names, fold, null).banner?.folded).toBe(false);
+    expect(wallAlerts([a, b], T0 + 900_000, names, fold, 5_000).banner?.folded).toBe(true);
   });
 
   it('uses the lesser major style when no critical is loud, and puts criticals first', () => {

@@ -5,6 +5,14 @@ import { formatAge } from '../core/util/format';
 /** Alert lines shown in full in the banner; the rest are counted ("+3 more"). */
 export const BANNER_LINES = 3;
 
+/**
+ * A loud banner covers the top of the wall this long after its newest alert came on it (by
+ * default: the wall's `fold` parameter), then folds into one line in the wall's header (a new
+ * loud alert unfolds it for as long again): on an unattended screen it would otherwise hide the
+ * top row's names and values until somebody acknowledges, which can be hours.
+ */
+export const BANNER_FULL_MS = 60_000;
+
 export interface WallAlertLine {
   id: string;
   severity: 'critical' | 'major';
@@ -23,6 +31,8 @@ export interface WallAlertView {
     more: number;
     critical: number;
     major: number;
+    /** Shown as one line in the header ({@link BANNER_FULL_MS}), not over the top of the wall. */
+    folded: boolean;
   } | null;
   /** Small strip: critical alerts acknowledged but still open (and cleared ones awaiting acknowledgement). */
   strip: { lines: WallAlertLine[]; more: number } | null;
@@ -38,6 +48,8 @@ export function wallAlerts(
   active: readonly AlertEvent[],
   now: number,
   nameOf: (deviceId: string) => string,
+  fold: BannerFold | null = null,
+  foldAfterMs: number | null = BANNER_FULL_MS,
 ): WallAlertView {
   const loud: AlertEvent[] = [];
   const quiet: AlertEvent[] = [];
@@ -64,6 +76,7 @@ export function wallAlerts(
           : '',
   });
   const critical = loud.filter((a) => a.severity === 'critical').length;
+  const folded = fold?.folded(loud, now, foldAfterMs) ?? false;
   return {
     banner: loud.length
       ? {
@@ -72,10 +85,32 @@ export function wallAlerts(
           more: Math.max(0, loud.length - BANNER_LINES),
           critical,
           major: loud.length - critical,
+          folded,
         }
       : null,
     strip: quiet.length
       ? { lines: quiet.slice(0, 2).map(line), more: Math.max(0, quiet.length - 2) }
       : null,
   };
+}
+
+/**
+ * When each loud alert came on this wall (its screen's time, not the alert's: a wall opened on an
+ * old alert shows it in full first). Holds only the alerts loud now.
+ */
+export class BannerFold {
+  private readonly since = new Map<string, number>();
+
+  /** True when every alert in `loud` has been on the wall for `afterMs` (null: never). */
+  folded(loud: readonly AlertEvent[], now: number, afterMs: number | null): boolean {
+    const ids = new Set(loud.map((alert) => alert.id));
+    for (const id of this.since.keys()) if (!ids.has(id)) this.since.delete(id);
+    let newest = -Infinity;
+    for (const id of ids) {
+      let at = this.since.get(id);
+      if (at === undefined) this.since.set(id, (at = now));
+      if (at > newest) newest = at;
+    }
+    return afterMs !== null && ids.size > 0 && now - newest >= afterMs;
+  }
 }

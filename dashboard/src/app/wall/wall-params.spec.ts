@@ -33,6 +33,19 @@ describe('wall URL parameters', () => {
     });
   });
 
+  it('reads how long a loud banner covers the top before it folds, or never', () => {
+    expect(WALL_DEFAULTS.foldMs).toBe(60_000);
+    expect(parse('fold=120').foldMs).toBe(120_000);
+    expect(parse('fold=never').foldMs).toBeNull();
+    for (const bad of ['0', '1.5', 'soon', '86401']) {
+      const config = parse(`fold=${bad}`);
+      expect(config.foldMs).toBe(60_000);
+      expect(config.errors).toEqual([
+        `fold: "${bad}" must be a whole number from 1 to 86400, or never`,
+      ]);
+    }
+  });
+
   it('splits boards on semicolons and devices on commas', () => {
     expect(parse('boards=a,b;c,d;;e').boards).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });

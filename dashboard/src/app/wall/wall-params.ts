@@ -18,6 +18,7 @@ import { isValidId } from '@pulse/protocol/core';
  * | `theme`   | `theme=dark`         | `dark` (high contrast) or `light`                                       | `dark`  |
  * | `view`    | `view=heatmap`       | `tiles` (boards of tiles) or `heatmap` (one cell per device, no charts) | `tiles` |
  * | `metric`  | `metric=temperature` | heat map only: colour cells by this metric against its alert thresholds | status  |
+ * | `fold`    | `fold=120`           | seconds a loud alert banner covers the top before it folds into the header; `never` | `60` |
  *
  * The heat map shows the fleet, the `group`, or the devices of `devices`/`boards` (all at once);
  * it honours `stale` and `theme` and ignores `size`, `rotate`, `window`, `cols` and `metrics`.
@@ -47,6 +48,8 @@ export interface WallConfig {
   view: WallView;
   /** Heat map: colour by this metric's latest value against its thresholds; null = by status. */
   metric: string | null;
+  /** A loud alert banner folds into the header after this long on the wall; null = never. */
+  foldMs: number | null;
   /** Human-readable problems with the parameters. */
   errors: string[];
 }
@@ -66,6 +69,7 @@ export const WALL_DEFAULTS: Omit<WallConfig, 'errors'> = {
   theme: 'dark',
   view: 'tiles',
   metric: null,
+  foldMs: 60_000,
 };
 
 const MIN_WINDOW_MS = 10_000;
@@ -154,6 +158,16 @@ export function parseWallParams(params: ParamSource): WallConfig {
   if (rotate !== null) config.rotateMs = rotate * 1000;
   const stale = intParam(params.get('stale'), 'stale', 1, 86_400, errors);
   if (stale !== null) config.staleMs = stale * 1000;
+
+  const fold = params.get('fold');
+  if (fold) {
+    const seconds = fold.trim() === 'never' ? null : Number(fold);
+    if (seconds === null) config.foldMs = null;
+    else if (Number.isInteger(seconds) && seconds >= 1 && seconds <= 86_400)
+      config.foldMs = seconds * 1000;
+    else
+      errors.push(`fold: "${fold.slice(0, 20)}" must be a whole number from 1 to 86400, or never`);
+  }
 
   const theme = params.get('theme');
   if (theme) {

@@ -1,5 +1,6 @@
 import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, renderWithFakeLive, useFakeClock } from '../testing/testbed';
+import { BANNER_FULL_MS } from './wall-alerts';
 import { WallPage } from './wall.page';
 
 describe('WallPage alerts', () => {
@@ -57,6 +58,26 @@ describe('WallPage alerts', () => {
     await settle();
     expect(el.querySelector('[data-testid=wall-alert-strip]')).toBeNull();
     expect(tile.className).not.toContain('alert-');
+  });
+
+  it('folds an unacknowledged banner into the header after a minute, above the tiles, and unfolds it for a new alert', async () => {
+    const { el, socket, settle } = await render();
+    const alert = alertEvent({ id: 'x', deviceId: 'a', message: 'temperature 80 > 50' });
+    socket().server.alerts([alert]);
+    await settle();
+    const overlay = () => el.querySelector('.wall-overlays [data-testid=wall-alert-banner]');
+    const header = () => el.querySelector('header [data-testid=wall-alert-banner]');
+    expect([!!overlay(), !!header()]).toEqual([true, false]);
+    jest.advanceTimersByTime(BANNER_FULL_MS);
+    await settle();
+    expect([!!overlay(), !!header()]).toEqual([false, true]);
+    expect(header()?.getAttribute('data-level')).toBe('critical');
+    expect(header()?.textContent).toContain('Boiler A');
+    expect(header()?.textContent).toContain('temperature 80 > 50');
+    socket().server.alert(alertEvent({ id: 'y', deviceId: 'b', severity: 'major' }));
+    await settle();
+    expect([!!overlay(), !!header()]).toEqual([true, false]);
+    expect(overlay()?.getAttribute('data-count')).toBe('2');
   });
 
   it('shows an unacknowledged major in the lesser banner style', async () => {

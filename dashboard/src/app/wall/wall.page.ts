@@ -23,7 +23,7 @@ import { SeriesStore } from '../core/stores/series.store';
 import { ConnectionStatusComponent } from '../shared/connection-status.component';
 import { summarizeConnection } from '../shared/connection-summary';
 import { boardIndex, boardsToWatch, pageBoards, parseWallParams } from './wall-params';
-import { wallAlerts } from './wall-alerts';
+import { BannerFold, wallAlerts } from './wall-alerts';
 import { BoardWatches, watchRoster } from './wall-feed';
 import { WallHeatMapComponent } from './heat-map.component';
 import { RosterOrder } from './wall-roster';
@@ -58,26 +58,28 @@ import { wallLayout } from './wall-layout';
         }
         @let alerts = alertView();
         @if (alerts.banner; as b) {
-          <div
-            class="wall-alert-banner level-{{ b.level }}"
-            role="alert"
-            aria-live="assertive"
-            data-testid="wall-alert-banner"
-            [attr.data-level]="b.level"
-            [attr.data-count]="b.critical + b.major"
-          >
-            @for (l of b.lines; track l.id) {
-              <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
-                <span class="wall-alert-sev">{{ l.severity }}</span>
-                <span class="wall-alert-device">{{ l.device }}</span>
-                <span class="wall-alert-message">{{ l.message }}</span>
-                <span class="wall-alert-age">{{ l.age }}</span>
-              </div>
-            }
-            @if (b.more > 0) {
-              <div class="wall-alert-more">+{{ b.more }} more unacknowledged</div>
-            }
-          </div>
+          @if (!b.folded) {
+            <div
+              class="wall-alert-banner level-{{ b.level }}"
+              role="alert"
+              aria-live="assertive"
+              data-testid="wall-alert-banner"
+              [attr.data-level]="b.level"
+              [attr.data-count]="b.critical + b.major"
+            >
+              @for (l of b.lines; track l.id) {
+                <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
+                  <span class="wall-alert-sev">{{ l.severity }}</span>
+                  <span class="wall-alert-device">{{ l.device }}</span>
+                  <span class="wall-alert-message">{{ l.message }}</span>
+                  <span class="wall-alert-age">{{ l.age }}</span>
+                </div>
+              }
+              @if (b.more > 0) {
+                <div class="wall-alert-more">+{{ b.more }} more unacknowledged</div>
+              }
+            </div>
+          }
         }
         @if (alerts.strip; as s) {
           <div
@@ -103,6 +105,28 @@ import { wallLayout } from './wall-layout';
             <small class="wall-window">last {{ windowLabel() }}</small>
           }
         </span>
+        @if (alerts.banner; as b) {
+          @if (b.folded) {
+            <!-- The banner folded after BANNER_FULL_MS: one line in the header's own height, so
+                 the grid neither moves nor hides behind it. -->
+            <span
+              class="wall-alert-folded level-{{ b.level }}"
+              data-testid="wall-alert-banner"
+              data-folded="true"
+              [attr.data-level]="b.level"
+              [attr.data-count]="b.critical + b.major"
+            >
+              @let l = b.lines[0];
+              <span class="wall-alert-sev">{{ l.severity }}</span>
+              <span class="wall-alert-device">{{ l.device }}</span>
+              <span class="wall-alert-message">{{ l.message }}</span>
+              <span class="wall-alert-age">{{ l.age }}</span>
+              @if (b.lines.length + b.more > 1) {
+                <span class="wall-alert-more">+{{ b.lines.length + b.more - 1 }}</span>
+              }
+            </span>
+          }
+        }
         @if (cfg.view === 'tiles' && boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
         }
@@ -178,6 +202,7 @@ export class WallPage {
     ),
   );
   protected readonly alertsByDevice = this.alerts.byDevice;
+  private readonly bannerFold = new BannerFold();
   protected readonly alertView = computed(() => {
     this.store.revision(); // device names
     this.clock.now(); // ages
@@ -185,6 +210,8 @@ export class WallPage {
       this.alerts.active(),
       this.live.serverNow(),
       (id) => this.store.get(id)?.name ?? id,
+      this.bannerFold,
+      this.config().foldMs,
     );
   });
   /** Browser ↔ gateway down (not broker down: then the gateway still tells us about devices). */

@@ -196,7 +196,7 @@ export class LiveWatches {
   /** A history point of `deviceId` at `ts` is held (merged from an acknowledgement or a read). */
   noteHeld(watch: Watch, deviceId: string, ts: number): void {
     if (watch.lastTs === null || ts > watch.lastTs) watch.lastTs = ts;
-    if (!watch.held || !watch.spec.devices!.includes(deviceId)) return;
+    if (!watch.held || !watch.spec.devices?.includes(deviceId)) return;
     const held = watch.held.get(deviceId);
     if (!held) watch.held.set(deviceId, { ts, lag: 0 });
     else if (ts > held.ts) held.ts = ts;
@@ -217,7 +217,7 @@ export class LiveWatches {
       for (let i = 0; i < readings.length; i++) {
         const reading = readings[i];
         if (devices) {
-          if (!watch.spec.devices!.includes(reading.deviceId)) continue;
+          if (!watch.spec.devices?.includes(reading.deviceId)) continue;
           const held = devices.get(reading.deviceId);
           const lag = Math.max(0, serverNow - reading.ts);
           if (!held) devices.set(reading.deviceId, { ts: reading.ts, lag });
@@ -252,7 +252,7 @@ function resumeFrom(watch: Watch): number | null {
   const noted = watch.notedAt;
   if (!watch.held || noted === null) return watch.lastTs;
   let from = Infinity;
-  for (const deviceId of watch.spec.devices!) {
+  for (const deviceId of watch.spec.devices ?? []) {
     const held = watch.held.get(deviceId);
     const bound = held ? Math.max(held.ts, noted - held.lag) : noted;
     if (bound < from) from = bound;
