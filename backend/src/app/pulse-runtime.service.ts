@@ -9,6 +9,7 @@ import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
 import { readMqttClientAuth, readTlsMaterial, redactUrl } from './config/secret-files';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
+import { DeviceRegistryService } from './devices/device-registry.service';
 import { IngestService } from './ingest/ingest.service';
 import { LiveGateway } from './live/live.gateway';
 import { simulatedFleet, SIMULATOR_USERNAME } from './simulator/simulator-identity';
@@ -23,8 +24,10 @@ export function urlHost(host: string): string {
 /**
  * Starts and stops the moving parts in order — broker, ingest, simulator (Socket.IO is up
  * before: Nest initialises the live gateway ahead of the bootstrap hooks) — and the reverse,
- * Socket.IO included, on shutdown. Each part is owned by its own
- * repository/service; this only sequences them.
+ * Socket.IO included, on shutdown, where the device registry writes its last changes once the
+ * ingest stopped (not in a hook of its own: Nest runs the hooks of a phase together, and
+ * `onModuleDestroy` comes before this one, ahead of the statuses the stop causes). Each part is
+ * owned by its own repository/service; this only sequences them.
  */
 @Injectable()
 export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -39,6 +42,7 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly gateway: LiveGateway,
     private readonly simulator: SimulatorRepository,
     private readonly deviceCredentials: DeviceCredentialsService,
+    private readonly registry: DeviceRegistryService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -100,12 +104,15 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
 
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
+    // The simulator's devices say `offline` as it stops; the ingest applies them until it stops.
     await this.simulator.stop();
     await this.ingest.stop();
+    // Nothing changes a status any more: the registry's last writes, before the stores close.
+    await this.registry.close();
     await this.gateway.stop();
     await this.broker.stop();
     this.logger.debug(
-      `simulator, ingest, live gateway and broker stopped in ${Date.now() - started} ms`,
+      `simulator, ingest, device registry, live gateway and broker stopped in ${Date.now() - started} ms`,
     );
   }
 }

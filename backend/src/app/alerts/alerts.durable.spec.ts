@@ -149,7 +149,7 @@ describe('AlertsService across restarts', () => {
       const first = await boot([quiet]);
       first.registry.applyReadings('d1', t(20), Date.now());
       first.sut.onReadings(t(20));
-      await first.registry.onModuleDestroy();
+      await first.registry.close();
 
       const second = await boot([quiet]);
       jest.advanceTimersByTime(4000);
@@ -169,7 +169,7 @@ describe('AlertsService across restarts', () => {
     first.sut.onStatus('d9', 'offline', Date.now());
     expect(first.sut.active()).toEqual([expect.objectContaining({ deviceId: 'd9' })]);
     await first.sut.onModuleDestroy();
-    await first.registry.onModuleDestroy();
+    await first.registry.close();
 
     const second = await boot([gone]);
     expect(second.sut.active()).toEqual([expect.objectContaining({ state: 'raised' })]);

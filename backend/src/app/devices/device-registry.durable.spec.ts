@@ -104,7 +104,7 @@ describe('DeviceRegistryService across restarts', () => {
     for (let i = 0; i < DEVICE_FLUSH_BATCH + 10; i++) before.applyStatus(`d${i}`, 'offline', i);
     await before.flush();
     expect((await boot(DEVICE_FLUSH_BATCH + 10)).stats().known).toBe(DEVICE_FLUSH_BATCH);
-    await before.onModuleDestroy();
+    await before.close();
     expect((await boot(DEVICE_FLUSH_BATCH + 10)).stats().known).toBe(DEVICE_FLUSH_BATCH + 10);
   });
 });

@@ -1,11 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnModuleDestroy,
-  OnModuleInit,
-  Optional,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DeviceInfo, DeviceMeta, DeviceStatus, LIMITS, Reading } from '@pulse/protocol';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
@@ -66,11 +59,12 @@ export type EvictListener = (deviceId: string) => void;
  * Durable (issue 13, decision 0022): with a {@link DeviceStore} the records are loaded at boot
  * and every change queues the device once (a flag test on the hot path: DeviceWriteQueue); a
  * timer writes the queued ones every DEVICE_FLUSH_MS in one transaction (at most
- * DEVICE_FLUSH_BATCH, changed before merely seen), evicted ones are deleted. After a restart a device is as it was (meta, group, metrics, last
- * seen, last reading time) except a status of `online`, which becomes `unknown`: nobody was
- * listening while the gateway was down, so "online" is no longer known; `offline` stays (the
- * device said so and has not spoken since). The device's next message or its retained status
- * settles it.
+ * DEVICE_FLUSH_BATCH, changed before merely seen), evicted ones are deleted; a clean stop writes
+ * the rest once the ingest stopped ({@link close}). After a restart a device is as it was (meta,
+ * group, metrics, last seen, last reading time) except a status of `online`, which becomes
+ * `unknown`: nobody was listening while the gateway was down, so "online" is no longer known;
+ * `offline` stays (the device said so and has not spoken since). The device's next message or
+ * its retained status settles it.
  *
  * Written only by the ingest (the `apply*` calls) and, for devices other gateways ingested, by
  * their share of the fleet summary (`applyShared`, live/summary-peers.ts); read by the live
@@ -79,7 +73,7 @@ export type EvictListener = (deviceId: string) => void;
  * (HistoryService does) nor hold SQL (the store does).
  */
 @Injectable()
-export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
+export class DeviceRegistryService implements OnModuleInit {
   private readonly devices = new Map<string, DeviceState>();
   private readonly groups = new Map<string, Set<string>>();
   private refusedNew = 0;
@@ -124,11 +118,19 @@ export class DeviceRegistryService implements OnModuleInit, OnModuleDestroy {
     this.flushTimer.unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The last writes of a clean stop: everything queued, batch after batch, and no timer after.
+   * PulseRuntime calls it once the ingest, the registry's one writer of statuses, has stopped
+   * (beforeApplicationShutdown), so what the stop itself causes is written too: the built-in
+   * simulator's devices say `offline` as it is stopped, and so may devices of an external broker
+   * until the ingest leaves it. The stores close after (onApplicationShutdown). Until then the
+   * flush timer keeps writing. A peer's share applied later (REDIS_URL, until Redis is closed)
+   * is not written here: the gateway that ingested the device writes it.
+   */
+  async close(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
     await this.writing;
-    // Everything still queued, batch after batch: the last writes before a clean stop.
     while (!this.queue.empty) if (!(await this.flush())) break;
   }
 
