@@ -92,6 +92,71 @@ describe('live gateway with bad client input', () => {
     expect(ack.ok && ack.rooms.sort()).toEqual(['device:a', 'device:b']);
   });
 
+  /** `live_unknown_event` refusals so far (GET /api/stats → security.refused). */
+  const unknownRefusals = async () =>
+    (await getJson<{ security: { refused: Record<string, number> } }>(backend.api('/stats'))).body
+      .security.refused['live_unknown_event'];
+
+  it('answers an event the gateway does not know by {ok:false, error}, counted', async () => {
+    const socket = await live();
+    const before = await unknownRefusals();
+    const typo = await raw(socket)
+      .timeout(5000)
+      .emitWithAck('subscribe-typo', { devices: ['a'] });
+    expect(typo).toEqual({ ok: false, error: 'unknown event "subscribe-typo"' });
+    // A name of Object's prototype is no event either, and a long name is cut in the answer.
+    expect(await raw(socket).timeout(5000).emitWithAck('constructor')).toEqual({
+      ok: false,
+      error: 'unknown event "constructor"',
+    });
+    expect(await raw(socket).timeout(5000).emitWithAck('x'.repeat(5000), {})).toEqual({
+      ok: false,
+      error: `unknown event "${'x'.repeat(40)}…"`,
+    });
+    expect(await unknownRefusals()).toBe(before + 3);
+    // Still connected and served.
+    expect(await socket.timeout(5000).emitWithAck('subscribe', { devices: ['a'] })).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('counts an unknown event without an acknowledgement callback, and nothing else', async () => {
+    const socket = await live();
+    const before = await unknownRefusals();
+    raw(socket).emit('subscribe-typo', { devices: ['a'] });
+    raw(socket).emit('readings', []); // the server's event, not one a client sends
+    await waitFor(async () => (await unknownRefusals()) === before + 2, {
+      message: 'two unknown events counted',
+    });
+    // The events of the contract are no unknown events, answered or refused.
+    expect(await socket.timeout(5000).emitWithAck('subscribe', { devices: ['a'] })).toMatchObject({
+      ok: true,
+    });
+    expect(await socket.timeout(5000).emitWithAck('unsubscribe', { devices: ['a'] })).toMatchObject(
+      { ok: true },
+    );
+    // Anonymous here: refused for its role, not as unknown.
+    expect(await socket.timeout(5000).emitWithAck('ack', { id: 'al-1' })).toMatchObject({
+      ok: false,
+      error: 'unauthorized',
+    });
+    raw(socket).emit('subscribe', { devices: ['b'] });
+    // Handled in order: once this one is answered, the one without an ack was seen.
+    await socket.timeout(5000).emitWithAck('subscribe', { devices: ['c'] });
+    expect(await unknownRefusals()).toBe(before + 2);
+  });
+
+  it("never takes Socket.IO's reserved event names for unknown events", async () => {
+    const socket = await live();
+    const before = await unknownRefusals();
+    // socket.io-client refuses to send them: written as a raw packet. The server's parser
+    // refuses the packet and closes the connection before any handler sees it.
+    const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve));
+    socket.io.engine.send(`2${LIVE_NAMESPACE},["disconnecting",{}]`);
+    expect(await reason).toMatch(/transport (close|error)/);
+    expect(await unknownRefusals()).toBe(before);
+  });
+
   it('drops a connection that sends an oversize message and keeps serving others', async () => {
     const socket = await live();
     const reason = new Promise<string>((resolve) => socket.once('disconnect', resolve));

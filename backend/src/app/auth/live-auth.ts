@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AUTH_ERRORS, AuthError, LiveEvent, Role } from '@pulse/protocol';
+import {
+  AUTH_ERRORS,
+  AuthError,
+  ClientToServerEvents,
+  LiveError,
+  LiveEvent,
+  quote,
+  Role,
+} from '@pulse/protocol';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService, sessionCookie } from './auth.service';
 import type { SessionSocket } from './live-sessions';
@@ -9,17 +17,20 @@ import { refusal } from './principal';
  * Who is on a `/live` socket and what each event needs. {@link authenticate} is the namespace
  * middleware of the handshake (either transport): `auth.token` (a bearer token), else the
  * session cookie, else anonymous; refused with `connect_error` 'unauthorized' when that is not
- * enough to watch. {@link guardEvents} is the one role check of socket events. Owns the event →
- * role table; must not handle the events themselves (LiveGateway does). {@link track} hands each
+ * enough to watch. {@link guardEvents} is the one check of socket events: one the gateway does
+ * not handle, then one the principal's role does not cover, is refused. Owns the event → role
+ * table; must not handle the events themselves (LiveGateway does). {@link track} hands each
  * admitted socket to LiveSessions, so a revocation or a role change reaches it while it is open.
  */
 
-/** The least role each client event needs; events not listed have no handler. */
-export const LIVE_EVENT_ROLES: Readonly<Record<string, Role>> = {
+/** The least role each client event needs: every event LiveGateway handles, and no other. */
+export const LIVE_EVENT_ROLES: Readonly<Record<keyof ClientToServerEvents, Role>> = {
   [LiveEvent.subscribe]: 'viewer',
   [LiveEvent.unsubscribe]: 'viewer',
   [LiveEvent.ack]: 'operator',
 };
+/** The table as a map: an event name is outside input (`constructor` is no event). */
+const EVENT_ROLES: ReadonlyMap<unknown, Role> = new Map(Object.entries(LIVE_EVENT_ROLES));
 
 /** The parts of a Socket.IO server socket this uses. */
 interface AuthSocket extends SessionSocket {
@@ -86,20 +97,31 @@ export class LiveAuth {
   }
 
   /**
-   * Socket middleware, installed on connection before the handlers: an event the principal's
-   * role does not cover is not handled and acknowledged `{ok: false, error, message}`.
+   * Socket middleware, installed on connection before the handlers: an event the gateway does
+   * not handle (a typo, a server event sent back) is acknowledged `{ok: false, error: 'unknown
+   * event "<name>"'}`, so a client waiting for its ack is not left to time out; one the
+   * principal's role does not cover, `{ok: false, error, message}`. Neither is handled; each is
+   * counted. Socket.IO's reserved names (`disconnect`, …) never get here: its parser refuses the
+   * packet and closes the connection.
    */
   guardEvents(socket: AuthSocket): void {
     socket.use((packet, next) => {
-      const needed = LIVE_EVENT_ROLES[String(packet[0])];
+      const needed = EVENT_ROLES.get(packet[0]);
+      const ack = packet[packet.length - 1];
+      if (needed === undefined) {
+        const name = quote(packet[0]);
+        this.counters.refuse('live_unknown_event', `${name} on ${socket.id}`);
+        const answer: LiveError = { ok: false, error: `unknown event ${name}` };
+        if (typeof ack === 'function') ack(answer);
+        return;
+      }
       const principal = socket.data.principal;
-      const refused = needed === undefined || !principal ? null : refusal(principal, needed);
+      const refused = principal ? refusal(principal, needed) : null;
       if (refused === null) return next();
       this.counters.refuse(
         refused === 'unauthorized' ? 'live_unauthorized' : 'live_forbidden',
         `${String(packet[0])} on ${socket.id} needs ${needed}`,
       );
-      const ack = packet[packet.length - 1];
       if (typeof ack === 'function') ack({ ok: false, error: refused, message: MESSAGES[refused] });
     });
   }

@@ -136,7 +136,7 @@ export class LiveGateway
     socket.on('disconnect', this.onDisconnect);
     this.auth.track(socket);
     this.entry.limitEvents(socket);
-    // The one role check of socket events, ahead of every handler below.
+    // The one check of socket events (known, and allowed to the role), ahead of every handler.
     this.auth.guardEvents(socket);
     this.greetAndListen(socket);
   }

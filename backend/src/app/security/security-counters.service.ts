@@ -25,6 +25,11 @@ export const SECURITY_REFUSALS = [
   'mqtt_publish_acl',
   /** Subscription outside one device's own `devices/{id}/…` (granted QoS 128). */
   'mqtt_subscribe_acl',
+  /**
+   * `/live` event the gateway does not handle (acknowledged `{ok:false, error:'unknown event
+   * "<name>"'}` when the client gave an ack).
+   */
+  'live_unknown_event',
   /** `/live` event over the per-socket rate (not handled, acknowledged `{ok:false}`). */
   'live_event_rate',
   /** `/live` socket disconnected for flooding events. */
