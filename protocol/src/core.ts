@@ -1,7 +1,8 @@
 /*
  * `@pulse/protocol/core`: the contract without zod — constants, ids, limits, topic and room
  * builders, payload and event types, and the pure primitives every project shares (backoff,
- * clock, the series buffer). Browsers import this entry so no schema reaches their bundle.
+ * clock, the series buffer, the gateway's URL host). Browsers import this entry so no schema
+ * reaches their bundle.
  *
  * Must not reach zod at runtime: only zod-free modules are re-exported as values; types that
  * schemas infer are re-exported type-only (erased on build). `core.spec.ts` walks this file's
@@ -23,6 +24,7 @@ export * from './lib/auth';
 export * from './lib/screens';
 export * from './lib/device-credentials';
 export * from './lib/backoff';
+export * from './lib/gateway-url';
 export * from './lib/clock';
 export * from './lib/receive-clock';
 export * from './lib/series-buffer';

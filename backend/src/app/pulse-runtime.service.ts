@@ -5,6 +5,7 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { urlHost } from '@pulse/protocol';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
 import { readMqttClientAuth, readTlsMaterial, redactUrl } from './config/secret-files';
@@ -14,12 +15,6 @@ import { IngestService } from './ingest/ingest.service';
 import { LiveGateway } from './live/live.gateway';
 import { simulatedFleet, SIMULATOR_USERNAME } from './simulator/simulator-identity';
 import { SimulatorRepository } from './simulator/simulator.repository';
-
-/** `host` as seen from this machine in a URL (`0.0.0.0` → 127.0.0.1, IPv6 in brackets). */
-export function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /**
  * Starts and stops the moving parts in order — broker, ingest, simulator (Socket.IO is up

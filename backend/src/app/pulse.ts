@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { urlHost } from '@pulse/protocol';
 import type { AddressInfo } from 'node:net';
 import { loadInitialAlertRules } from './alerts/alerts.service';
 import { AppModule } from './app.module';
@@ -13,7 +14,7 @@ import { LiveIoAdapter } from './live/live-io.adapter';
 import { LiveRedis } from './live/live-redis.repository';
 import { ClientAddress } from './common/client-address';
 import { EntryGuard } from './security/entry-guard.service';
-import { PulseRuntime, urlHost } from './pulse-runtime.service';
+import { PulseRuntime } from './pulse-runtime.service';
 import { hardenHttp } from './security/http-hardening';
 
 export interface PulseHandle {

@@ -4,7 +4,7 @@
 // The admin's token comes from PULSE_TOKEN or --token-file, never from a flag value (argv is
 // public in `ps`); a created secret goes to stdout once and nowhere else.
 import type { CreateDeviceCredentialResponse, DeviceCredentialListResponse } from '@pulse/protocol';
-import { isValidId } from '@pulse/protocol';
+import { isValidId, urlHost } from '@pulse/protocol';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -20,7 +20,9 @@ Commands:
   list                 devices with credentials: created, last connect, revoked
 
 Options:
-  --url <url>          the gateway, http:// or https://   (default http://127.0.0.1:3000)
+  --url <url>          the gateway, http:// or https://   (default: the one
+                       npm start runs in this environment, http://HOST:PORT,
+                       https with TLS_CERT_FILE; unset, http://127.0.0.1:3000)
   --token-file <f>     file whose first line is an admin bearer token
                        (or env PULSE_TOKEN; never on the command line)
   -h, --help           show this help
@@ -34,7 +36,27 @@ export interface CommandIo {
   fetch: typeof fetch;
 }
 
-const DEFAULT_URL = 'http://127.0.0.1:3000';
+/**
+ * Without `--url`: the gateway that `npm start` runs from this environment, named as it names
+ * itself (backend pulse.ts): PORT (default 3000) on HOST (default 127.0.0.1; a gateway bound to
+ * every address is reached on 127.0.0.1), https when TLS_CERT_FILE and TLS_KEY_FILE are set (it
+ * then serves nothing else on PORT). Read as the gateway's config reads them: trimmed, empty is
+ * unset. The simulator's own `--url` (the broker) has a fixed default and reads no variable.
+ */
+function defaultGatewayUrl(env: NodeJS.ProcessEnv): { url: string } | { error: string } {
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const port = read('PORT') ?? '3000';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535)
+    return {
+      error: `PORT must be a port number (1 to 65535) for the default --url, got ${JSON.stringify(port)}`,
+    };
+  if (Number(port) === 0)
+    return {
+      error: 'PORT=0 lets the gateway pick a free port: pass --url with the one it printed',
+    };
+  const scheme = read('TLS_CERT_FILE') && read('TLS_KEY_FILE') ? 'https' : 'http';
+  return { url: `${scheme}://${urlHost(read('HOST') ?? '127.0.0.1')}:${Number(port)}` };
+}
 
 /** Run the command; resolves with the process exit code. Never throws. */
 export async function runCredentialsCommand(
@@ -122,7 +144,13 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
           ? 'list takes no device id'
           : `${command} needs one device id (1 to 64 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(positionals.slice(1).join(' '))}`,
     };
-  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  let url: string;
+  if (values.url !== undefined) url = values.url.replace(/\/+$/, '');
+  else {
+    const gateway = defaultGatewayUrl(env);
+    if ('error' in gateway) return gateway;
+    url = gateway.url;
+  }
   if (!/^https?:\/\/[^\s/]+/.test(url))
     return { error: `--url must be http(s)://host:port, got ${JSON.stringify(url)}` };
   let token = env['PULSE_TOKEN']?.trim() ?? '';

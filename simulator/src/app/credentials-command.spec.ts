@@ -1,0 +1,96 @@
+/**
+ * Medium test: `credentials` against a real HTTP server on a free port standing in for the
+ * gateway's admin API (the real gateway: backend/test/device-credentials-cli.spec.ts), with
+ * Node's own fetch. What is asserted is where the command goes when `--url` is not given.
+ */
+import { createServer, IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runCredentialsCommand } from './credentials-command';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function credentials(argv: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const run = { stdout: '', stderr: '' };
+  const code = await runCredentialsCommand(argv, env, {
+    stdout: (text) => void (run.stdout += text),
+    stderr: (text) => void (run.stderr += text),
+    fetch,
+  });
+  return { code, ...run };
+}
+
+describe('credentials: which gateway without --url', () => {
+  let server: Server;
+  let port: number;
+  const requests: Pick<IncomingMessage, 'method' | 'url' | 'headers'>[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push({ method: req.method, url: req.url, headers: req.headers });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ credentials: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  beforeEach(() => (requests.length = 0));
+
+  it('goes to the gateway on PORT, as `npm start` runs it from the same environment', async () => {
+    const run = await credentials(['list'], { PULSE_TOKEN: 'admin-token', PORT: String(port) });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(requests).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        url: '/api/device-credentials',
+        headers: expect.objectContaining({ authorization: 'Bearer admin-token' }),
+      }),
+    ]);
+  });
+
+  it('reaches a gateway bound to every address (HOST=0.0.0.0) on 127.0.0.1', async () => {
+    const run = await credentials(['list'], {
+      PULSE_TOKEN: 'admin-token',
+      PORT: ` ${port} `,
+      HOST: '0.0.0.0',
+    });
+    expect(run.code).toBe(0);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('speaks https to a gateway with TLS_CERT_FILE and TLS_KEY_FILE (it serves nothing else)', async () => {
+    const run = await credentials(['list'], {
+      PULSE_TOKEN: 'admin-token',
+      PORT: String(port),
+      TLS_CERT_FILE: '/etc/pulse/cert.pem',
+      TLS_KEY_FILE: '/etc/pulse/key.pem',
+    });
+    // Our stand-in speaks plain HTTP: the TLS handshake fails, naming the URL tried.
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot reach https://127.0.0.1:${port}`);
+  });
+
+  it('takes --url over PORT', async () => {
+    const run = await credentials(['list', '--url', `http://127.0.0.1:${port}/`], {
+      PULSE_TOKEN: 'admin-token',
+      PORT: '1',
+    });
+    expect(run.code).toBe(0);
+    expect(requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['0', 'PORT=0 lets the gateway pick a free port: pass --url with the one it printed'],
+    ['abc', 'PORT must be a port number (1 to 65535) for the default --url, got "abc"'],
+    ['70000', 'PORT must be a port number (1 to 65535) for the default --url, got "70000"'],
+  ])('refuses PORT=%s without --url, naming it (exit 2)', async (value, message) => {
+    const run = await credentials(['list'], { PULSE_TOKEN: 'admin-token', PORT: value });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(requests).toEqual([]);
+  });
+});
