@@ -40,6 +40,7 @@ import { OwnershipRedis } from './ownership/ownership-redis.repository';
 import { PulseRuntime } from './pulse-runtime.service';
 import { ClientAddress } from './common/client-address';
 import { EntryGuard } from './security/entry-guard.service';
+import { ReadBudget } from './security/read-budget';
 import { SecurityCounters } from './security/security-counters.service';
 import { ScreensController } from './screens/screens.controller';
 import { ScreensRepository } from './screens/screens.repository';
@@ -91,6 +92,7 @@ const services = [
     inject: [CONFIG],
   },
   EntryGuard,
+  ReadBudget,
   TokenSigner,
   AuthService,
   LoginService,

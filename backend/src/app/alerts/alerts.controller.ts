@@ -10,7 +10,10 @@ import {
   Post,
   Put,
   Query,
+  Req,
+  Res,
 } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   AckRequest,
   AckRequestSchema,
@@ -27,6 +30,7 @@ import { CurrentPrincipal, Roles, ScopeFiltered } from '../auth/roles.decorator'
 import { groupScope, inScope, Principal } from '../auth/principal';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ReadBudget } from '../security/read-budget';
 import { AlertsService } from './alerts.service';
 
 /**
@@ -38,6 +42,7 @@ export class AlertsController {
   constructor(
     private readonly alerts: AlertsService,
     private readonly registry: DeviceRegistryService,
+    private readonly budget: ReadBudget,
   ) {}
 
   /** Active alerts, most severe first, newest first. */
@@ -50,10 +55,13 @@ export class AlertsController {
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */
   @ScopeFiltered()
   @Get('history')
-  history(
+  async history(
     @Query(new ZodValidationPipe(AlertQuerySchema)) query: AlertQuery,
     @CurrentPrincipal() principal: Principal,
-  ): AlertHistoryResponse {
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AlertHistoryResponse> {
+    await this.budget.spend(req, res, principal, 1);
     return { events: this.inScope(principal, this.alerts.history(query)) };
   }
 

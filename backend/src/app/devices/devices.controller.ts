@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   DeviceInfo,
   DeviceListResponse,
@@ -12,6 +13,7 @@ import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { HistoryReader } from '../history/history-reader.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ReadBudget } from '../security/read-budget';
 import { DeviceOriginsService } from './device-origins.service';
 import { DeviceRegistryService } from './device-registry.service';
 
@@ -28,6 +30,7 @@ export class DevicesController {
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryReader,
     private readonly origins: DeviceOriginsService,
+    private readonly budget: ReadBudget,
   ) {}
 
   @Get()
@@ -63,7 +66,10 @@ export class DevicesController {
     @Param('id') id: string,
     @Query(new ZodValidationPipe(HistoryQuerySchema)) query: HistoryQuery,
     @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<HistoryResponse> {
+    await this.budget.spend(req, res, principal, 1);
     this.require(id, principal);
     const from = query.from ?? Date.now() - this.config.HISTORY_WINDOW_MS;
     const series = await this.history.query(

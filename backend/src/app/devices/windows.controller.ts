@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   LIMITS,
   WindowsQuery,
@@ -11,6 +12,7 @@ import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { HistoryReader } from '../history/history-reader.service';
+import { ReadBudget } from '../security/read-budget';
 import { DeviceRegistryService } from './device-registry.service';
 
 /**
@@ -29,13 +31,18 @@ export class WindowsController {
     private readonly config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
     private readonly registry: DeviceRegistryService,
     private readonly history: HistoryReader,
+    private readonly budget: ReadBudget,
   ) {}
 
   @Get()
   async get(
     @Query(new ZodValidationPipe(WindowsQuerySchema)) query: WindowsQuery,
     @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<WindowsResponse> {
+    // Each device asked is a read, known or not (asking is what costs the caller's budget).
+    await this.budget.spend(req, res, principal, query.devices.length);
     const scope = groupScope(principal);
     const now = Date.now();
     // Live windows are at most an hour (a device page's, a wall's longest): a read starts no

@@ -42,6 +42,8 @@ export const SECURITY_REFUSALS = [
   'mqtt_connections_ip',
   /** MQTT connection over MQTT_MAX_CONNECTIONS (socket closed at once). */
   'mqtt_connections_total',
+  /** History read over HTTP beyond the client's API_READ_BUDGET (429; security/read-budget.ts). */
+  'http_read_rate',
   /** REST request without a sufficient identity (401: not signed in, or a bad bearer token). */
   'http_unauthorized',
   /** REST request from a signed-in user whose role is too weak (403). */
