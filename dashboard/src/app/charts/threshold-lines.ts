@@ -15,6 +15,12 @@ export interface ThresholdLine {
   kind: 'raise' | 'clear';
   severity: AlertSeverity;
   label: string;
+  /**
+   * Side of the line its label goes on when there is room: a raise level's label on the side
+   * that raises (`> 4` above its line), a clear level's away from its raise level, so the two
+   * labels of one rule point away from each other however close the levels are.
+   */
+  side: 'above' | 'below';
 }
 
 export const SEVERITY_COLORS: Record<AlertSeverity, string> = {
@@ -46,21 +52,35 @@ export function thresholdLinesFor(
       (scope.group !== undefined && scope.group === group);
     if (!applies) continue;
     const name = rule.name ?? rule.id;
-    const add = (value: number | undefined, kind: ThresholdLine['kind'], label: string) => {
+    const add = (
+      value: number | undefined,
+      kind: ThresholdLine['kind'],
+      label: string,
+      side: ThresholdLine['side'],
+    ) => {
       if (value !== undefined && Number.isFinite(value))
-        lines.push({ value, kind, severity: rule.severity, label });
+        lines.push({ value, kind, severity: rule.severity, label, side });
     };
+    /** A clear level's label goes away from the level it clears. */
+    const clearSide = (clear: number, raise: number | undefined) =>
+      raise !== undefined && clear > raise ? 'above' : 'below';
     if (rule.op === 'outside') {
-      add(rule.low, 'raise', `${name} < ${rule.low}`);
-      add(rule.high, 'raise', `${name} > ${rule.high}`);
+      add(rule.low, 'raise', `${name} < ${rule.low}`, 'below');
+      add(rule.high, 'raise', `${name} > ${rule.high}`, 'above');
       if (rule.clearLow !== undefined && rule.clearLow !== rule.low)
-        add(rule.clearLow, 'clear', `${name} clear`);
+        add(rule.clearLow, 'clear', `${name} clear`, clearSide(rule.clearLow, rule.low));
       if (rule.clearHigh !== undefined && rule.clearHigh !== rule.high)
-        add(rule.clearHigh, 'clear', `${name} clear`);
+        add(rule.clearHigh, 'clear', `${name} clear`, clearSide(rule.clearHigh, rule.high));
     } else {
-      add(rule.value, 'raise', `${name} ${rule.op === 'above' ? '>' : '<'} ${rule.value}`);
+      const above = rule.op === 'above';
+      add(
+        rule.value,
+        'raise',
+        `${name} ${above ? '>' : '<'} ${rule.value}`,
+        above ? 'above' : 'below',
+      );
       if (rule.clear !== undefined && rule.clear !== rule.value)
-        add(rule.clear, 'clear', `${name} clear`);
+        add(rule.clear, 'clear', `${name} clear`, clearSide(rule.clear, rule.value));
     }
   }
   return lines;
@@ -74,6 +94,9 @@ export interface ThresholdSegment {
   dashed: boolean;
   color: string;
   label: string;
+  /** Whether the level raises (its label is placed first) or clears. */
+  kind: ThresholdLine['kind'];
+  side: ThresholdLine['side'];
 }
 
 export interface ChartArea {
@@ -108,7 +131,52 @@ export function thresholdGeometry(
       dashed: line.kind === 'clear',
       color: SEVERITY_COLORS[line.severity] ?? '#6b7280',
       label: line.label,
+      kind: line.kind,
+      side: line.side,
     });
+  }
+  return out;
+}
+
+/** Height of a label's box (px): the 11 px font and a pixel of room. */
+export const LABEL_PX = 12;
+/** Gap between a line and its label (px). */
+const LABEL_GAP_PX = 2;
+
+/** Where a label is written: baseline `y`, text `above` (baseline bottom) or `below` (top) it. */
+export interface LabelPlacement {
+  y: number;
+  side: ThresholdLine['side'];
+}
+
+/**
+ * Where each segment's label goes (pure, unit tested): on its line's preferred side, else on the
+ * other, inside the chart area and clear of the labels placed before it; null where neither side
+ * has room (its line is still drawn, in its rule's colour, beside the labelled ones). Raise
+ * labels are placed before clear labels, so a level's number is the one kept. The labels are all
+ * right-aligned at the same x, so any two overlap across; only their heights are compared.
+ */
+export function placeLabels(
+  segments: readonly ThresholdSegment[],
+  area: ChartArea,
+): (LabelPlacement | null)[] {
+  const placed: Array<{ top: number; bottom: number }> = [];
+  const out: (LabelPlacement | null)[] = segments.map(() => null);
+  const order = segments
+    .map((_, i) => i)
+    .sort((a, b) => Number(segments[a].kind === 'clear') - Number(segments[b].kind === 'clear'));
+  for (const i of order) {
+    const s = segments[i];
+    const other = s.side === 'above' ? 'below' : 'above';
+    for (const side of [s.side, other] as const) {
+      const top = side === 'above' ? s.y - LABEL_GAP_PX - LABEL_PX : s.y + LABEL_GAP_PX;
+      const bottom = top + LABEL_PX;
+      if (top < area.top || bottom > area.bottom) continue;
+      if (placed.some((p) => top < p.bottom && p.top < bottom)) continue;
+      placed.push({ top, bottom });
+      out[i] = { y: side === 'above' ? bottom : top, side };
+      break;
+    }
   }
   return out;
 }
@@ -127,7 +195,8 @@ export function suggestedRange(lines: readonly ThresholdLine[]): { min?: number;
 
 /**
  * A tiny Chart.js plugin (no dependency) that draws the lines returned by
- * `lines()` across the chart area after the datasets, with a small label.
+ * `lines()` across the chart area after the datasets, with a small label where
+ * {@link placeLabels} finds it room.
  */
 export function thresholdLinesPlugin(
   lines: () => readonly ThresholdLine[],
@@ -150,17 +219,20 @@ export function thresholdLinesPlugin(
       ctx.lineWidth = 1.5;
       ctx.font = '11px system-ui, sans-serif';
       ctx.textAlign = 'right';
-      ctx.textBaseline = 'bottom';
-      for (const s of segments) {
+      const placements = showLabels ? placeLabels(segments, chart.chartArea) : [];
+      for (let i = 0; i < segments.length; i++) {
+        const s = segments[i];
         ctx.strokeStyle = s.color;
         ctx.setLineDash(s.dashed ? [6, 4] : []);
         ctx.beginPath();
         ctx.moveTo(s.x0, s.y);
         ctx.lineTo(s.x1, s.y);
         ctx.stroke();
-        if (showLabels) {
+        const at = placements[i];
+        if (at) {
           ctx.fillStyle = s.color;
-          ctx.fillText(s.label, s.x1 - 4, s.y - 2);
+          ctx.textBaseline = at.side === 'above' ? 'bottom' : 'top';
+          ctx.fillText(s.label, s.x1 - 4, at.y);
         }
       }
       ctx.restore();
