@@ -85,6 +85,28 @@ describeInBrowser('dashboard in a real browser against the real stack', () => {
     expect(forms.filter(([, e]) => e === 'br').length).toBeGreaterThan(forms.length / 2);
   });
 
+  it.each([1920, 390])(
+    'shows the whole search placeholder on a %i px wide overview, and says what it searches',
+    async (width) => {
+      const page = await open('/', (p) => p.setViewportSize({ width, height: 900 }));
+      const search = page.getByTestId('fleet-search');
+      await search.waitFor({ timeout: 20_000 });
+      // The placeholder's width in the input's font against the room inside its padding.
+      const fit = await search.evaluate((input: HTMLInputElement) => {
+        const style = getComputedStyle(input);
+        const ctx = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+        ctx.font = style.font;
+        return {
+          text: Math.ceil(ctx.measureText(input.placeholder).width),
+          room: input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+        };
+      });
+      expect(fit.text).toBeLessThanOrEqual(fit.room);
+      expect(await search.getAttribute('aria-label')).toMatch(/name, id or group/);
+      await page.context().close();
+    },
+  );
+
   it('opens a device with one live chart per metric that gains points over time', async () => {
     const page = session.pages[0] ?? (await open('/')); // the overview of the previous test, or a fresh one
     await page.locator('.tile[data-device-id="sim-001"]').click({ timeout: 20_000 });

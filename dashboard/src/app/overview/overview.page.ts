@@ -80,8 +80,9 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
       <input
         type="search"
         class="input"
-        placeholder="Search name, id or group"
-        aria-label="Filter devices"
+        placeholder="Search devices"
+        aria-label="Search devices by name, id or group"
+        title="Search devices by name, id or group"
         data-testid="fleet-search"
         [value]="query()"
         (input)="query.set($any($event.target).value)"
