@@ -1,4 +1,5 @@
 import { TestBed } from '@angular/core/testing';
+import type { AlertRule } from '@pulse/protocol/core';
 import { Router, provideRouter } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
 import { AuthUser } from '../core/auth/auth-api';
@@ -9,9 +10,19 @@ import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
+/** The gateway's `GET /api/alert-rules` in these specs: none, unless a spec says otherwise. */
+let rules: AlertRule[] = [];
+beforeEach(() => (rules = []));
+
 /** The list as `user` sees it (anonymous when null). */
 async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
-  const server = fakeAuthServer({ user });
+  const server = fakeAuthServer({
+    user,
+    other: (url) =>
+      url === '/api/alert-rules'
+        ? { status: 200, body: { rules } }
+        : { status: 404, body: { message: `no route ${url}` } },
+  });
   const socket = provideFakeLive([
     provideRouter([{ path: '**', children: [] }]),
     { provide: FETCH, useValue: server.fetch },
@@ -56,6 +67,50 @@ describe('AlertListComponent', () => {
     ]) {
       expect(text).toContain(part);
     }
+  });
+
+  it("shows a no-data alert's silence and threshold as durations, not as milliseconds", async () => {
+    // A no-data rule on one metric (its kind is the rule's: the alert does not say it) and the
+    // built-in one without a metric, whose rule the list has not loaded.
+    rules = [
+      {
+        id: 'temp-silent',
+        kind: 'nodata',
+        metric: 'temperature',
+        silenceMs: 60_000,
+        severity: 'minor',
+        scope: { all: true },
+        enabled: true,
+      } as AlertRule,
+    ];
+    const { el, socket, settle } = await render();
+    const silent = { severity: 'minor' as const, state: 'raised' as const, raisedAt: T0 - 5000 };
+    socket().server.alerts([
+      alertEvent({
+        ...silent,
+        id: 'metric',
+        ruleId: 'temp-silent',
+        metric: 'temperature',
+        message: 'Temperature silent: no temperature for 75 s',
+        value: 75_000,
+        threshold: 60_000,
+      }),
+      alertEvent({
+        ...silent,
+        id: 'device',
+        ruleId: 'no-data',
+        metric: null,
+        message: 'No data: no data for 185 s',
+        value: 185_000,
+        threshold: 10_000,
+      }),
+    ]);
+    await settle();
+    await settle(); // the rules, read once the first row asks
+    const facts = (id: string) =>
+      el.querySelector(`[data-alert-id=${id}] .alert-facts`)?.textContent?.replace(/\s+/g, ' ');
+    expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
+    expect(facts('device')).toContain('silent for 3 min 5 s · threshold 10 s ·');
   });
 
   it('acknowledges as the signed-in operator; the broadcast turns the row acknowledged', async () => {

@@ -4,9 +4,10 @@ import type { AlertEvent } from '@pulse/protocol/core';
 import { isUnacknowledged } from '../core/stores/alert.store';
 import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
-import { formatAge, formatClock, formatValue } from '../core/util/format';
+import { formatAge, formatClock, formatSpan, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { AuthService } from '../core/auth/auth.service';
+import { AlertRulesService } from '../core/http/alert-rules.service';
 import { goToLogin } from '../auth/return-url';
 import { AlertAcks } from './alert-acks';
 
@@ -52,7 +53,8 @@ import { AlertAcks } from './alert-acks';
           }
           <span class="alert-message">{{ a.message }}</span>
           <span class="alert-facts muted">
-            · value <b>{{ value() }}</b> · threshold <b>{{ threshold() }}</b> · raised
+            @let f = figures();
+            · {{ f.valueLabel }} <b>{{ f.value }}</b> · threshold <b>{{ f.threshold }}</b> · raised
             <span [title]="a.raisedAt">{{ age() }}</span>
             @if (ackInfo()) {
               · {{ ackInfo() }}
@@ -103,6 +105,11 @@ export class AlertRowComponent {
   private readonly router = inject(Router);
   protected readonly auth = inject(AuthService);
   protected readonly acks = inject(AlertAcks);
+  private readonly rules = inject(AlertRulesService);
+
+  constructor() {
+    this.rules.ensureLoaded();
+  }
 
   protected readonly device = computed(() => {
     this.devices.revision();
@@ -113,8 +120,29 @@ export class AlertRowComponent {
     this.clock.now();
     return formatAge(this.live.serverNow() - this.alert().raisedAt);
   });
-  protected readonly value = computed(() => formatValue(this.alert().value));
-  protected readonly threshold = computed(() => formatValue(this.alert().threshold));
+  /**
+   * The value and threshold as the alert's rule kind means them: a no-data alert's are the
+   * silence and its limit in ms (AlertEvent), shown as durations. The kind is its rule's; until
+   * the rules are read, or for a rule since deleted, an alert without a metric that reports a
+   * value is a no-data one (threshold and rate rules always name a metric, offline reports none).
+   */
+  protected readonly figures = computed(() => {
+    const a = this.alert();
+    const kind =
+      this.rules.kinds().get(a.ruleId) ??
+      (a.metric === null && a.value !== null ? 'nodata' : undefined);
+    if (kind === 'nodata')
+      return {
+        valueLabel: 'silent for',
+        value: a.value === null ? '–' : formatSpan(a.value),
+        threshold: a.threshold === null ? '–' : formatSpan(a.threshold),
+      };
+    return {
+      valueLabel: 'value',
+      value: formatValue(a.value),
+      threshold: formatValue(a.threshold),
+    };
+  });
   protected readonly state = computed(() => {
     const a = this.alert();
     return a.flapping && a.state !== 'flapping' ? `${a.state} · flapping` : a.state;
