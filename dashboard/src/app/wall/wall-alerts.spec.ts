@@ -37,6 +37,7 @@ describe('wallAlerts', () => {
         {
           id: 'a',
           severity: 'critical',
+          deviceId: 'd1',
           device: 'Boiler 1',
           message: 'temperature 80 > 50',
           age: '42 s ago',

@@ -16,6 +16,8 @@ export const BANNER_FULL_MS = 60_000;
 export interface WallAlertLine {
   id: string;
   severity: 'critical' | 'major';
+  deviceId: string;
+  /** The device's name (its id while the name is unknown). */
   device: string;
   message: string;
   age: string;
@@ -65,6 +67,7 @@ export function wallAlerts(
   const line = (alert: AlertEvent): WallAlertLine => ({
     id: alert.id,
     severity: alert.severity as 'critical' | 'major',
+    deviceId: alert.deviceId,
     device: nameOf(alert.deviceId),
     message: alert.message,
     age: formatAge(now - alert.raisedAt),

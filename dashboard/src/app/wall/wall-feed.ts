@@ -5,9 +5,10 @@ import type { WallConfig } from './wall-params';
 
 /*
  * What the wall asks the gateway for: the roster (which devices exist, their status and latest
- * values, no history) and, per board it holds, that board's devices with the chart window of
- * history. Owns those watches and the series pins that go with them; it must not decide which
- * boards are held (the wall page does, from wall-params' rotation arithmetic) nor render.
+ * values, no history), per board it holds, that board's devices with the chart window of
+ * history, and on explicit boards the records of the devices its alert lines name. Owns those
+ * watches and the series pins that go with them; it must not decide which boards are held (the
+ * wall page does, from wall-params' rotation arithmetic) nor render.
  */
 
 /**
@@ -23,6 +24,22 @@ export function watchRoster(live: LiveService, cfg: WallConfig): WatchHandle | n
       ? live.watch({ devices: [...new Set(cfg.boards.flat())], historyMs: 0, maxPoints: 1 })
       : null;
   return live.watchSummary();
+}
+
+/**
+ * Names for a wall's alert lines when it has no fleet summary (explicit boards): the devices the
+ * lines name, watched without history. Its board watches (or a heat map's roster) bring the
+ * records of the wall's own devices, of the boards held only, so an alert of a device on another
+ * board or on none would show its id; the summary of the other walls names every device. Null
+ * when the wall has the summary or no line names a device.
+ */
+export function watchAlertNames(
+  live: LiveService,
+  cfg: WallConfig,
+  deviceIds: readonly string[],
+): WatchHandle | null {
+  if (!cfg.boards.length || !deviceIds.length) return null;
+  return live.watch({ devices: [...deviceIds], historyMs: 0, maxPoints: 1 });
 }
 
 /**

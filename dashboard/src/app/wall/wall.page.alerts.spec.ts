@@ -88,4 +88,49 @@ describe('WallPage alerts', () => {
       'major',
     );
   });
+
+  it('names the devices of its alert lines on an explicit boards= wall, as the fleet walls do', async () => {
+    // Angular (dev mode) warns that a new board re-creates every tile; not what this test is about.
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { el, socket, settle } = renderWithFakeLive(WallPage, { query: { boards: 'a;b' } });
+    socket().server.connected('websocket');
+    await settle();
+    const info = (deviceId: string, name: string) =>
+      ({
+        deviceId,
+        status: 'online',
+        lastSeen: T0,
+        lastTs: T0,
+        metrics: ['t'],
+        meta: { name },
+      }) as never;
+    // The board on screen (a) names its device; b is on the next board, c on none.
+    socket().subscribes[0].reply({
+      ok: true,
+      serverTime: T0,
+      devices: [info('a', 'Boiler A')],
+      history: [],
+      rooms: [],
+    });
+    socket().server.alerts([
+      alertEvent({ id: 'on-screen', deviceId: 'a' }),
+      alertEvent({ id: 'next-board', deviceId: 'b' }),
+      alertEvent({ id: 'off-wall', deviceId: 'c', severity: 'major' }),
+    ]);
+    await settle(1000);
+    const named = socket().subscribes.find((s) => s.request.devices?.includes('c'));
+    expect(named?.request.devices).toEqual(['a', 'b', 'c']);
+    named?.reply({
+      ok: true,
+      serverTime: T0,
+      devices: [info('a', 'Boiler A'), info('b', 'Boiler B'), info('c', 'Pump C')],
+      history: [],
+      rooms: [],
+    });
+    await settle(1000);
+    const devices = [...el.querySelectorAll('.wall-alert-line .wall-alert-device')].map((d) =>
+      d.textContent?.trim(),
+    );
+    expect(devices.sort()).toEqual(['Boiler A', 'Boiler B', 'Pump C']);
+  });
 });

@@ -24,7 +24,7 @@ import { ConnectionStatusComponent } from '../shared/connection-status.component
 import { summarizeConnection } from '../shared/connection-summary';
 import { boardIndex, boardsToWatch, pageBoards, parseWallParams } from './wall-params';
 import { BannerFold, wallAlerts } from './wall-alerts';
-import { BoardWatches, watchRoster } from './wall-feed';
+import { BoardWatches, watchAlertNames, watchRoster } from './wall-feed';
 import { WallHeatMapComponent } from './heat-map.component';
 import { RosterOrder } from './wall-roster';
 import { WallTileComponent } from './wall-tile.component';
@@ -214,6 +214,15 @@ export class WallPage {
       this.config().foldMs,
     );
   });
+  /** Devices named by the alert banner and strip, sorted (the same array while they are the same). */
+  private readonly alertDevices = computed(
+    () => {
+      const view = this.alertView();
+      const lines = [...(view.banner?.lines ?? []), ...(view.strip?.lines ?? [])];
+      return [...new Set(lines.map((line) => line.deviceId))].sort();
+    },
+    { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
+  );
   /** Browser ↔ gateway down (not broker down: then the gateway still tells us about devices). */
   protected readonly blind = computed(() => this.live.connection().phase !== 'connected');
   protected readonly time = computed(() => formatClock(this.clock.now()));
@@ -289,6 +298,16 @@ export class WallPage {
       untracked(() => {
         const roster = watchRoster(this.live, cfg);
         onCleanup(() => roster?.release());
+      });
+    });
+    // The names of the devices the alert lines show, where no roster brings them.
+    effect((onCleanup) => {
+      if (this.screen.pending()) return;
+      const cfg = this.config();
+      const devices = this.alertDevices();
+      untracked(() => {
+        const names = watchAlertNames(this.live, cfg, devices);
+        onCleanup(() => names?.release());
       });
     });
     // Data only for the board on screen, and the next one a few seconds before it rotates in.
