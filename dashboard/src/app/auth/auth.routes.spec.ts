@@ -120,4 +120,17 @@ describe('auth routes', () => {
     expect(server.accounts['admin']).toEqual({ password: 'long-password', role: 'admin' });
     expect(router.url).toBe('/');
   });
+
+  it("tells the first admin what the dashboard offers it, and that users and rules are the API's", async () => {
+    const { harness, el } = await boot({ accounts: {} });
+    await harness.navigateByUrl('/setup');
+    const intro = el()
+      .querySelector('[data-testid=setup-intro]')
+      ?.textContent?.replace(/\s+/g, ' ');
+    // Users and rules have no page in the dashboard: the page says where they are managed.
+    expect(intro).not.toMatch(/manages users, rules/);
+    expect(intro).toContain('Screens');
+    expect(intro).toContain('/api/users');
+    expect(intro).toContain('/api/alert-rules');
+  });
 });
