@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { urlHost } from '@pulse/protocol';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
+import { AlertsService } from './alerts/alerts.service';
 import { CONFIG, Config } from './config/config';
 import { readMqttClientAuth, readTlsMaterial, redactUrl } from './config/secret-files';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
@@ -19,10 +20,10 @@ import { SimulatorRepository } from './simulator/simulator.repository';
 /**
  * Starts and stops the moving parts in order — broker, ingest, simulator (Socket.IO is up
  * before: Nest initialises the live gateway ahead of the bootstrap hooks) — and the reverse,
- * Socket.IO included, on shutdown, where the device registry writes its last changes once the
- * ingest stopped (not in a hook of its own: Nest runs the hooks of a phase together, and
- * `onModuleDestroy` comes before this one, ahead of the statuses the stop causes). Each part is
- * owned by its own repository/service; this only sequences them.
+ * Socket.IO included, on shutdown, where the device registry and the alerts write their last
+ * changes once the ingest stopped (not in hooks of their own: Nest runs the hooks of a phase
+ * together, and `onModuleDestroy` comes before this one, ahead of the statuses and readings the
+ * stop causes). Each part is owned by its own repository/service; this only sequences them.
  */
 @Injectable()
 export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -38,6 +39,7 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly simulator: SimulatorRepository,
     private readonly deviceCredentials: DeviceCredentialsService,
     private readonly registry: DeviceRegistryService,
+    private readonly alerts: AlertsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -100,14 +102,17 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     const started = Date.now();
     // The simulator's devices say `offline` as it stops; the ingest applies them until it stops.
+    // The registry keeps them; the alerts take them for what they are, the gateway's own doing.
+    this.alerts.stoppingSimulator();
     await this.simulator.stop();
     await this.ingest.stop();
-    // Nothing changes a status any more: the registry's last writes, before the stores close.
+    // Nothing changes a status or an alert any more: their last writes, before the stores close.
     await this.registry.close();
+    await this.alerts.close();
     await this.gateway.stop();
     await this.broker.stop();
     this.logger.debug(
-      `simulator, ingest, device registry, live gateway and broker stopped in ${Date.now() - started} ms`,
+      `simulator, ingest, device registry, alerts, live gateway and broker stopped in ${Date.now() - started} ms`,
     );
   }
 }

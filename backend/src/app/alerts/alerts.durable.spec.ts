@@ -34,10 +34,10 @@ describe('AlertsService across restarts', () => {
     pushed = [];
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
   });
-  afterEach(() => {
+  afterEach(async () => {
     jest.useRealTimers();
     for (const { database, sut } of open.splice(0)) {
-      sut.onApplicationShutdown();
+      await sut.close();
       database.onApplicationShutdown();
     }
     rmSync(dir, { recursive: true, force: true });
@@ -96,7 +96,7 @@ describe('AlertsService across restarts', () => {
     expect(second.sut.active()).toEqual([]);
 
     // The close was saved with the next tick's write: a third start has nothing active.
-    await second.sut.onModuleDestroy();
+    await second.sut.close();
     expect((await boot()).sut.active()).toEqual([]);
   });
 
@@ -127,7 +127,7 @@ describe('AlertsService across restarts', () => {
   it('a restored alert whose rule was removed while down clears with the reason', async () => {
     const first = await boot();
     first.sut.onReadings(t(35));
-    await first.sut.onModuleDestroy();
+    await first.sut.close();
     const second = await boot([]);
     expect(second.sut.active()).toEqual([
       expect.objectContaining({
@@ -168,7 +168,7 @@ describe('AlertsService across restarts', () => {
     first.registry.applyStatus('d9', 'offline', Date.now());
     first.sut.onStatus('d9', 'offline', Date.now());
     expect(first.sut.active()).toEqual([expect.objectContaining({ deviceId: 'd9' })]);
-    await first.sut.onModuleDestroy();
+    await first.sut.close();
     await first.registry.close();
 
     const second = await boot([gone]);
@@ -176,5 +176,40 @@ describe('AlertsService across restarts', () => {
     expect(pushed).toEqual([]); // restored, not raised again
     second.sut.onStatus('d9', 'online', Date.now());
     expect(pushed).toEqual([expect.objectContaining({ deviceId: 'd9', state: 'cleared' })]);
+  });
+
+  it('a simulated device restored offline raises nothing until it speaks again', async () => {
+    const quiet = parseAlertRule({
+      id: 'quiet',
+      kind: 'nodata',
+      silenceMs: 5000,
+      severity: 'minor',
+    });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      // As a clean stop leaves them: the gateway stopped its simulator, each device said offline.
+      const first = await boot([gone, quiet]);
+      const now = Date.now();
+      first.registry.applyReadings(
+        'sim-001',
+        [{ deviceId: 'sim-001', ts: now, values: { t: 20 } }],
+        now,
+      );
+      first.registry.applyStatus('sim-001', 'offline', Date.now());
+      await first.registry.close();
+
+      const second = await boot([gone, quiet]);
+      jest.advanceTimersByTime(60_000);
+      expect(second.sut.active()).toEqual([]);
+      expect(second.registry.get('sim-001')?.status).toBe('offline');
+      // Started again, then gone on its own: watched as any device.
+      second.sut.onStatus('sim-001', 'online', Date.now());
+      second.sut.onStatus('sim-001', 'offline', Date.now());
+      expect(second.sut.active()).toEqual([
+        expect.objectContaining({ deviceId: 'sim-001', ruleId: 'gone', state: 'raised' }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -73,6 +73,21 @@ describe('AlertsService', () => {
     expect(sut.stats()).toMatchObject({ rules: 1, active: 1, events: 2 });
   });
 
+  it('raises no offline alert for the simulated devices the gateway stops, and does for any other', () => {
+    const gone = parseAlertRule({ id: 'gone', kind: 'offline', severity: 'critical' });
+    const sut = create(undefined, [gone]);
+    const raised = () => pushed.map(({ alert }) => `${alert.deviceId} ${alert.state}`);
+    // During the run a simulated device that drops off (SIMULATOR_OFFLINE) is an incident.
+    sut.onStatus('sim-001', 'offline', Date.now());
+    expect(raised()).toEqual(['sim-001 raised']);
+
+    sut.stoppingSimulator();
+    for (const id of ['sim-002', 'sim-003', 'sim-1000']) sut.onStatus(id, 'offline', Date.now());
+    expect(raised()).toEqual(['sim-001 raised']);
+    sut.onStatus('plug-1', 'offline', Date.now());
+    expect(raised()).toEqual(['sim-001 raised', 'plug-1 raised']);
+  });
+
   it('writes HTTP rule changes to ALERT_RULES_FILE before applying them', async () => {
     const file = join(dir, 'rules.json');
     const sut = create(file);
@@ -110,13 +125,13 @@ describe('AlertsService', () => {
     await expect(sut.replaceRule('cold', cold)).resolves.toEqual(cold); // PUT creates
   });
 
-  it('stops its timer on shutdown', () => {
+  it('stops its timer when closed', async () => {
     jest.useFakeTimers();
     try {
       const sut = create();
-      sut.onModuleInit();
+      await sut.onModuleInit();
       expect(jest.getTimerCount()).toBe(1);
-      sut.onApplicationShutdown();
+      await sut.close();
       expect(jest.getTimerCount()).toBe(0);
     } finally {
       jest.useRealTimers();

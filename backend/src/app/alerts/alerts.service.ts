@@ -6,8 +6,6 @@ import {
   InternalServerErrorException,
   Logger,
   NotFoundException,
-  OnApplicationShutdown,
-  OnModuleDestroy,
   OnModuleInit,
   Optional,
 } from '@nestjs/common';
@@ -25,6 +23,7 @@ import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { isSimulatedDeviceId } from '../simulator/simulator-identity';
 import { AlertEngine, GroupLookup } from './alert-engine';
 import { byActiveOrder } from './alert-lifecycle';
 import { AlertJournal } from './alert-journal';
@@ -75,13 +74,16 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
  *
  * Durable (issue 13, decision 0022): with a store, the rules saved over HTTP, the active list
  * (acknowledgements included) and the lifecycle history are loaded at boot, and every event
- * is written through an {@link AlertJournal} once a second (at once after an acknowledgement).
- * A restored alert is the same episode: it is not raised again while its condition holds.
+ * is written through an {@link AlertJournal} once a second (at once after an acknowledgement),
+ * and what is left once the ingest stopped ({@link close}). A restored alert is the same
+ * episode: it is not raised again while its condition holds. Stopping the gateway is no incident
+ * of the devices its built-in simulator runs: their `offline` as it stops them raises nothing,
+ * then or after the restart ({@link stoppingSimulator}).
  * Events go out through the {@link LivePublisher} port: this folder must not import `live/`
  * (the live gateway calls into it for `ack` and the `alerts` snapshot).
  */
 @Injectable()
-export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+export class AlertsService implements OnModuleInit {
   private readonly logger = new Logger('Alerts');
   private readonly engine: AlertEngine;
   private readonly rulesFile: string | undefined;
@@ -99,6 +101,8 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   private readonly groupOf: GroupLookup;
   /** Several gateways: adds the other gateways' open alerts to a list of this one's (live layer). */
   private addPeers: ((local: AlertEvent[]) => AlertEvent[]) | null = null;
+  /** The gateway stops its built-in simulator (see {@link stoppingSimulator}). */
+  private simulatorStopping = false;
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ALERT_RULES_FILE'>,
@@ -160,19 +164,44 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     ]);
     this.engine.restore(history, open);
     // A device still offline keeps its offline time, so an offline rule raises (once) when it
-    // would have, restart or not; every device is watched for silence from now.
+    // would have, restart or not; every device is watched for silence from now. Not a device of
+    // the built-in simulator left offline: the gateway stopped it (see stoppingSimulator), and
+    // it is watched again once it speaks (the simulator, started again, says `online` at once).
     for (const device of this.registry.list()) {
       const { deviceId, lastSeen } = device;
-      if (device.status === 'offline')
+      if (device.status === 'offline') {
+        if (isSimulatedDeviceId(deviceId)) continue;
         this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
+      }
       this.engine.watchRestored(deviceId, device.metrics);
     }
     // The live layer's fleet summary learns the restored active list (no client is connected yet).
     for (const alert of this.engine.active()) this.hub.publishAlert(alert);
   }
 
-  /** The last lifecycle events of this run go to the store before it closes. */
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * The gateway is about to stop its built-in simulator (PulseRuntime, the first step of a clean
+   * stop): the `offline` each of its devices says from now is the gateway's own doing. The
+   * registry keeps it (the fleet is offline while the gateway is down), but no alert rule takes
+   * it as an incident: every restart would otherwise leave an offline alert per simulated device
+   * (raised at the stop with a rule of no `forMs`, or at the next boot from the registry's status
+   * once `forMs` has passed), each to acknowledge. At boot such a device is not watched until it
+   * speaks again ({@link restore}). Any other device's `offline` during the stop raises as ever.
+   */
+  stoppingSimulator(): void {
+    this.simulatorStopping = true;
+  }
+
+  /**
+   * The last writes of a clean stop, and no tick after. PulseRuntime calls it once the ingest,
+   * which feeds the engine, has stopped (beforeApplicationShutdown), so what its last readings
+   * and statuses raised or cleared is written too (in `onModuleDestroy`, a phase earlier, it was
+   * not: such an alert came back after a restart as a new episode, or not at all). The stores
+   * close after (onApplicationShutdown); until then an acknowledgement is still written at once.
+   */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     await this.persist(); // waits for a write under way
     await this.persist();
   }
@@ -192,11 +221,6 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     }
   }
 
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
   // ───────── inputs (ingest hot path) ─────────
 
   /** Decoded readings of one message, after the registry accepted them. */
@@ -205,6 +229,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy, OnApplicati
   }
 
   onStatus(deviceId: string, status: 'online' | 'offline', at: number): void {
+    if (this.simulatorStopping && status === 'offline' && isSimulatedDeviceId(deviceId)) return;
     this.engine.onStatus(deviceId, status, at, this.groupOf);
   }
 

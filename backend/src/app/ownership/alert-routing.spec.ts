@@ -93,9 +93,9 @@ describe('AlertRouting (gateway gw-a)', () => {
     await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100); // boot's hand-over
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     routing.onApplicationShutdown();
-    for (const sut of services.splice(0)) sut.onApplicationShutdown();
+    for (const sut of services.splice(0)) await sut.close();
     database.onApplicationShutdown();
     jest.useRealTimers();
     rmSync(dir, { recursive: true, force: true });

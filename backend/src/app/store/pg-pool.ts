@@ -6,10 +6,9 @@ import { CONFIG, Config } from '../config/config';
  * The gateway's one PostgreSQL connection pool (`pg`), opened when DATABASE_URL is set and
  * shared by every feature's PostgreSQL adapter (history, device registry, alerts). Owns how the
  * pool is made (size, bigint parsing, idle errors); must not know any feature's tables. Who
- * ends it: the history store, whose final flush is the last write of a shutdown (alerts write
- * their last changes in `onModuleDestroy`, the registry once the ingest stopped, in
- * PulseRuntime's `beforeApplicationShutdown`, the history writer in `onApplicationShutdown`,
- * after both).
+ * ends it: the history store, whose final flush is the last write of a shutdown (the registry
+ * and the alerts write their last changes once the ingest stopped, in PulseRuntime's
+ * `beforeApplicationShutdown`, the history writer in `onApplicationShutdown`, after both).
  */
 
 /** DI token of the shared {@link Pool}, or null without DATABASE_URL (SQLite). */
