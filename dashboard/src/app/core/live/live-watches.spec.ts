@@ -51,6 +51,38 @@ describe('LiveWatches', () => {
     expect(sut.heldSince(watch.spec)).toBe(101_000);
   });
 
+  it('resumes a device that sends a minute of readings at once from before its next minute', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({ devices: ['a', 'b'], historyMs: 300_000, maxPoints: 100 });
+    // a uploads 100..160 s at 160.05 s; b speaks every second up to 210 s.
+    const minute = Array.from({ length: 61 }, (_, i) => at('a', 100_000 + i * 1000));
+    sut.noteReadings(minute, () => null, 160_050);
+    for (let ts = 161_000; ts <= 210_000; ts += 1000)
+      sut.noteReadings([at('b', ts)], () => null, ts);
+    // The connection drops at 210 s: a's next minute (160..220 s) comes during it, all asked for.
+    expect(sut.request(watch, 215_000).since).toBe(160_000 - RESUBSCRIBE_OVERLAP_MS);
+  });
+
+  it('reads a board over HTTP again when one of its devices is far behind, not a window on the socket', () => {
+    const sut = new LiveWatches();
+    const { watch } = sut.acquire({
+      devices: ['a', 'late'],
+      historyMs: 300_000,
+      maxPoints: 100,
+      windowOverHttp: true,
+    });
+    sut.noteReadings([at('a', 200_000), at('late', 110_000)], () => null, 200_000);
+    expect(sut.windowOverHttp(watch, 201_000)).toEqual(['a', 'late']);
+    const near = sut.acquire({
+      devices: ['a', 'near'],
+      historyMs: 300_000,
+      maxPoints: 100,
+      windowOverHttp: true,
+    }).watch;
+    sut.noteReadings([at('a', 200_000), at('near', 190_000)], () => null, 200_000);
+    expect(sut.windowOverHttp(near, 201_000)).toBeNull();
+  });
+
   it('resumes a silent device from the last note, not from its last point minutes ago', () => {
     const sut = new LiveWatches();
     const { watch } = sut.acquire({ devices: ['a', 'quiet'], historyMs: 300_000, maxPoints: 100 });

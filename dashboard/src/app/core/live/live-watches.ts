@@ -64,10 +64,15 @@ export interface Watch {
   generation: number;
 }
 
-/** A device's newest reading time held in a watch, and that reading's lag (arrival − ts, ≥ 0). */
+/**
+ * A device's newest reading time held in a watch, and the lag of its latest delivery: how long
+ * before its arrival (`at`, server time) the oldest new reading in it was stamped (≥ 0). A
+ * device that sends a minute of readings at once has a lag of a minute, not of its newest one.
+ */
 interface Held {
   ts: number;
   lag: number;
+  at: number;
 }
 
 export class LiveWatches {
@@ -135,8 +140,8 @@ export class LiveWatches {
   /**
    * The devices whose window this watch reads over HTTP, or null (decisions 0050, 0051): a watch
    * of a device list that asks for it (`windowOverHttp`: a device page, a wall board) and holds
-   * no point yet, or whose newest point is more than {@link LONG_GAP_MS} old (a refill after a
-   * long outage is as big as a window). Over HTTP it comes compressed and on a connection of its
+   * no point yet, or whose re-subscribe would resume more than {@link LONG_GAP_MS} back (a
+   * refill after a long outage, or for a device far behind, is as big as a window). Over HTTP it comes compressed and on a connection of its
    * own, so the socket's readings do not wait behind it; the subscribe asks only for the newest
    * point ({@link recentRequest}).
    */
@@ -145,7 +150,10 @@ export class LiveWatches {
     if (!spec.windowOverHttp || spec.historyMs <= 0 || spec.fleet || spec.groups?.length)
       return null;
     if (!spec.devices?.length) return null;
-    if (watch.lastTs !== null && serverNow - watch.lastTs <= LONG_GAP_MS) return null;
+    // From where a re-subscribe would resume: a board with one device far behind (a batch
+    // uploader, a clock running late) refills over HTTP too, not as a window on the socket.
+    const resume = resumeFrom(watch);
+    if (resume !== null && serverNow - resume <= LONG_GAP_MS) return null;
     return spec.devices;
   }
 
@@ -198,7 +206,7 @@ export class LiveWatches {
     if (watch.lastTs === null || ts > watch.lastTs) watch.lastTs = ts;
     if (!watch.held || !watch.spec.devices?.includes(deviceId)) return;
     const held = watch.held.get(deviceId);
-    if (!held) watch.held.set(deviceId, { ts, lag: 0 });
+    if (!held) watch.held.set(deviceId, { ts, lag: 0, at: -Infinity });
     else if (ts > held.ts) held.ts = ts;
   }
 
@@ -220,10 +228,12 @@ export class LiveWatches {
           if (!watch.spec.devices?.includes(reading.deviceId)) continue;
           const held = devices.get(reading.deviceId);
           const lag = Math.max(0, serverNow - reading.ts);
-          if (!held) devices.set(reading.deviceId, { ts: reading.ts, lag });
+          if (!held) devices.set(reading.deviceId, { ts: reading.ts, lag, at: serverNow });
           else if (reading.ts > held.ts) {
             held.ts = reading.ts;
-            held.lag = lag;
+            // Within one delivery the oldest new reading sets it; a new delivery starts over.
+            held.lag = held.at === serverNow ? Math.max(held.lag, lag) : lag;
+            held.at = serverNow;
           } else continue;
         } else if (
           (watch.lastTs !== null && reading.ts <= watch.lastTs) ||
