@@ -37,7 +37,7 @@ describe('wall URL parameters', () => {
     expect(WALL_DEFAULTS.foldMs).toBe(60_000);
     expect(parse('fold=120').foldMs).toBe(120_000);
     expect(parse('fold=never').foldMs).toBeNull();
-    for (const bad of ['0', '1.5', 'soon', '86401']) {
+    for (const bad of ['0', '1.5', 'soon', '86401', '0x3c', '1e2']) {
       const config = parse(`fold=${bad}`);
       expect(config.foldMs).toBe(60_000);
       expect(config.errors).toEqual([

@@ -161,7 +161,7 @@ export function parseWallParams(params: ParamSource): WallConfig {
 
   const fold = params.get('fold');
   if (fold) {
-    const seconds = fold.trim() === 'never' ? null : Number(fold);
+    const seconds = fold.trim() === 'never' ? null : /^\d+$/.test(fold.trim()) ? Number(fold) : NaN;
     if (seconds === null) config.foldMs = null;
     else if (Number.isInteger(seconds) && seconds >= 1 && seconds <= 86_400)
       config.foldMs = seconds * 1000;

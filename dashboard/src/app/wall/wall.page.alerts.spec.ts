@@ -80,6 +80,28 @@ describe('WallPage alerts', () => {
     expect(overlay()?.getAttribute('data-count')).toBe('2');
   });
 
+  it('puts the folded line below the strip, not in the header the strip covers', async () => {
+    const { el, socket, settle } = await render();
+    const critical = alertEvent({ id: 'x', deviceId: 'a', message: 'temperature 80 > 50' });
+    socket().server.alerts([
+      acknowledged(critical, 'ana', T0),
+      alertEvent({ id: 'y', deviceId: 'b', severity: 'major', message: 'vibration 9 > 4' }),
+    ]);
+    await settle();
+    jest.advanceTimersByTime(BANNER_FULL_MS);
+    await settle();
+    expect(el.querySelector('header [data-testid=wall-alert-banner]')).toBeNull();
+    const line = el.querySelector('.wall-overlays [data-testid=wall-alert-banner]');
+    expect(line?.getAttribute('data-folded')).toBe('true');
+    expect(line?.textContent).toContain('vibration 9 > 4');
+    // The strip comes first, the line below it.
+    const overlays = [...(el.querySelector('.wall-overlays')?.children ?? [])];
+    expect(overlays.map((node) => node.getAttribute('data-testid'))).toEqual([
+      'wall-alert-strip',
+      'wall-alert-banner',
+    ]);
+  });
+
   it('shows an unacknowledged major in the lesser banner style', async () => {
     const { el, socket, settle } = await render();
     socket().server.alerts([alertEvent({ deviceId: 'b', severity: 'major' })]);

@@ -24,6 +24,7 @@ import { ConnectionStatusComponent } from '../shared/connection-status.component
 import { summarizeConnection } from '../shared/connection-summary';
 import { boardIndex, boardsToWatch, pageBoards, parseWallParams } from './wall-params';
 import { BannerFold, wallAlerts } from './wall-alerts';
+import { NgTemplateOutlet } from '@angular/common';
 import { BoardWatches, watchAlertNames, watchRoster } from './wall-feed';
 import { WallHeatMapComponent } from './heat-map.component';
 import { RosterOrder } from './wall-roster';
@@ -39,7 +40,7 @@ import { wallLayout } from './wall-layout';
  */
 @Component({
   selector: 'app-wall-page',
-  imports: [WallTileComponent, WallHeatMapComponent, ConnectionStatusComponent],
+  imports: [WallTileComponent, WallHeatMapComponent, ConnectionStatusComponent, NgTemplateOutlet],
   template: `
     @let cfg = config();
     <div class="wall theme-{{ cfg.theme }}" data-testid="wall">
@@ -57,6 +58,9 @@ import { wallLayout } from './wall-layout';
           </div>
         }
         @let alerts = alertView();
+        <!-- The folded line sits in the header, unless something else already covers the header
+             (the acknowledged strip, a connection banner): then it goes below them. -->
+        @let overlaid = !!alerts.strip || !!connection().banner;
         @if (alerts.banner; as b) {
           @if (!b.folded) {
             <div
@@ -97,7 +101,32 @@ import { wallLayout } from './wall-layout';
             }
           </div>
         }
+        @if (alerts.banner?.folded && overlaid) {
+          <ng-container *ngTemplateOutlet="foldedLine" />
+        }
       </div>
+      <ng-template #foldedLine>
+        @if (alertView().banner; as b) {
+          <!-- The banner folded after BANNER_FULL_MS: one line in the header's own height, so
+               the grid neither moves nor hides behind it. -->
+          <span
+            class="wall-alert-folded level-{{ b.level }}"
+            data-testid="wall-alert-banner"
+            data-folded="true"
+            [attr.data-level]="b.level"
+            [attr.data-count]="b.critical + b.major"
+          >
+            @let l = b.lines[0];
+            <span class="wall-alert-sev">{{ l.severity }}</span>
+            <span class="wall-alert-device">{{ l.device }}</span>
+            <span class="wall-alert-message">{{ l.message }}</span>
+            <span class="wall-alert-age">{{ l.age }}</span>
+            @if (b.lines.length + b.more > 1) {
+              <span class="wall-alert-more">+{{ b.lines.length + b.more - 1 }}</span>
+            }
+          </span>
+        }
+      </ng-template>
       <header class="wall-top">
         <span class="wall-title"
           >{{ title() }}
@@ -105,27 +134,8 @@ import { wallLayout } from './wall-layout';
             <small class="wall-window">last {{ windowLabel() }}</small>
           }
         </span>
-        @if (alerts.banner; as b) {
-          @if (b.folded) {
-            <!-- The banner folded after BANNER_FULL_MS: one line in the header's own height, so
-                 the grid neither moves nor hides behind it. -->
-            <span
-              class="wall-alert-folded level-{{ b.level }}"
-              data-testid="wall-alert-banner"
-              data-folded="true"
-              [attr.data-level]="b.level"
-              [attr.data-count]="b.critical + b.major"
-            >
-              @let l = b.lines[0];
-              <span class="wall-alert-sev">{{ l.severity }}</span>
-              <span class="wall-alert-device">{{ l.device }}</span>
-              <span class="wall-alert-message">{{ l.message }}</span>
-              <span class="wall-alert-age">{{ l.age }}</span>
-              @if (b.lines.length + b.more > 1) {
-                <span class="wall-alert-more">+{{ b.lines.length + b.more - 1 }}</span>
-              }
-            </span>
-          }
+        @if (alerts.banner?.folded && !overlaid) {
+          <ng-container *ngTemplateOutlet="foldedLine" />
         }
         @if (cfg.view === 'tiles' && boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
