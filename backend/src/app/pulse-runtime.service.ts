@@ -103,12 +103,16 @@ export class PulseRuntime implements OnApplicationBootstrap, BeforeApplicationSh
     const started = Date.now();
     // The simulator's devices say `offline` as it stops; the ingest applies them until it stops.
     // The registry keeps them; the alerts take them for what they are, the gateway's own doing.
-    this.alerts.stoppingSimulator();
-    await this.simulator.stop();
-    await this.ingest.stop();
-    // Nothing changes a status or an alert any more: their last writes, before the stores close.
-    await this.registry.close();
-    await this.alerts.close();
+    this.alerts.stoppingSimulator(this.simulator.fleet());
+    try {
+      await this.simulator.stop();
+      await this.ingest.stop();
+    } finally {
+      // Nothing changes a status or an alert any more (or stopping failed: their timers must not
+      // outlive the stores): their last writes, before the stores close.
+      await this.registry.close();
+      await this.alerts.close();
+    }
     await this.gateway.stop();
     await this.broker.stop();
     this.logger.debug(

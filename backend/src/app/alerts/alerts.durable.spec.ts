@@ -45,14 +45,18 @@ describe('AlertsService across restarts', () => {
   });
 
   /** Boot on the data in `dir` (without shutting the previous one down: as after a crash). */
-  async function boot(rules: AlertRule[] = [hot], rulesFile?: string) {
+  async function boot(rules: AlertRule[] = [hot], rulesFile?: string, simulator = 'off') {
     const database = new Database({ DATA_DIR: dir });
     const registry = new DeviceRegistryService(
       { MAX_DEVICES: 10 },
       new SqliteDeviceStore(database),
     );
     const sut = new AlertsService(
-      { ALERT_RULES_FILE: rulesFile },
+      {
+        ALERT_RULES_FILE: rulesFile,
+        SIMULATOR: simulator === 'on' ? 'on' : 'off',
+        SIMULATOR_DEVICES: 12,
+      },
       rules,
       registry,
       hub,
@@ -188,7 +192,7 @@ describe('AlertsService across restarts', () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       // As a clean stop leaves them: the gateway stopped its simulator, each device said offline.
-      const first = await boot([gone, quiet]);
+      const first = await boot([gone, quiet], undefined, 'on');
       const now = Date.now();
       first.registry.applyReadings(
         'sim-001',
@@ -198,7 +202,7 @@ describe('AlertsService across restarts', () => {
       first.registry.applyStatus('sim-001', 'offline', Date.now());
       await first.registry.close();
 
-      const second = await boot([gone, quiet]);
+      const second = await boot([gone, quiet], undefined, 'on');
       jest.advanceTimersByTime(60_000);
       expect(second.sut.active()).toEqual([]);
       expect(second.registry.get('sim-001')?.status).toBe('offline');
@@ -211,5 +215,22 @@ describe('AlertsService across restarts', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('restarted with SIMULATOR=off, a simulated device left offline is watched as any device', async () => {
+    const first = await boot([gone], undefined, 'on');
+    const now = Date.now();
+    first.registry.applyReadings(
+      'sim-001',
+      [{ deviceId: 'sim-001', ts: now, values: { t: 20 } }],
+      now,
+    );
+    first.registry.applyStatus('sim-001', 'offline', now);
+    await first.registry.close();
+    // Nothing will bring it back: its offline is an incident now.
+    const second = await boot([gone], undefined, 'off');
+    expect(second.sut.active()).toEqual([
+      expect.objectContaining({ deviceId: 'sim-001', ruleId: 'gone' }),
+    ]);
   });
 });

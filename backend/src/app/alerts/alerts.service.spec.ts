@@ -14,6 +14,7 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { DEFAULT_RULES, parseAlertRule } from './alert-rules.loader';
 import { AlertsService, loadInitialAlertRules } from './alerts.service';
+import { simulatedFleet } from '../simulator/simulator-identity';
 
 const hot = parseAlertRule({
   id: 'hot',
@@ -81,11 +82,21 @@ describe('AlertsService', () => {
     sut.onStatus('sim-001', 'offline', Date.now());
     expect(raised()).toEqual(['sim-001 raised']);
 
-    sut.stoppingSimulator();
-    for (const id of ['sim-002', 'sim-003', 'sim-1000']) sut.onStatus(id, 'offline', Date.now());
+    sut.stoppingSimulator(simulatedFleet(12));
+    for (const id of ['sim-002', 'sim-003', 'sim-012']) sut.onStatus(id, 'offline', Date.now());
     expect(raised()).toEqual(['sim-001 raised']);
+    // Not of its fleet of 12 (another simulator's, or a device named so): an incident.
+    sut.onStatus('sim-013', 'offline', Date.now());
     sut.onStatus('plug-1', 'offline', Date.now());
-    expect(raised()).toEqual(['sim-001 raised', 'plug-1 raised']);
+    expect(raised()).toEqual(['sim-001 raised', 'sim-013 raised', 'plug-1 raised']);
+  });
+
+  it('stopping without a simulator running leaves out no device named like a simulated one', () => {
+    const gone = parseAlertRule({ id: 'gone', kind: 'offline', severity: 'critical' });
+    const sut = create(undefined, [gone]);
+    sut.stoppingSimulator(null);
+    sut.onStatus('sim-002', 'offline', Date.now());
+    expect(pushed.map(({ alert }) => alert.deviceId)).toEqual(['sim-002']);
   });
 
   it('writes HTTP rule changes to ALERT_RULES_FILE before applying them', async () => {

@@ -23,7 +23,7 @@ import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
-import { isSimulatedDeviceId } from '../simulator/simulator-identity';
+import { simulatedFleet } from '../simulator/simulator-identity';
 import { AlertEngine, GroupLookup } from './alert-engine';
 import { byActiveOrder } from './alert-lifecycle';
 import { AlertJournal } from './alert-journal';
@@ -101,17 +101,25 @@ export class AlertsService implements OnModuleInit {
   private readonly groupOf: GroupLookup;
   /** Several gateways: adds the other gateways' open alerts to a list of this one's (live layer). */
   private addPeers: ((local: AlertEvent[]) => AlertEvent[]) | null = null;
-  /** The gateway stops its built-in simulator (see {@link stoppingSimulator}). */
-  private simulatorStopping = false;
+  /** The fleet of the built-in simulator the gateway is stopping (see {@link stoppingSimulator}). */
+  private stoppedFleet: ((deviceId: string) => boolean) | null = null;
+  /** The fleet this start's built-in simulator will run (SIMULATOR=on), or null: none. */
+  private readonly ownFleet: ((deviceId: string) => boolean) | null;
 
   constructor(
-    @Inject(CONFIG) config: Pick<Config, 'ALERT_RULES_FILE'>,
+    @Inject(CONFIG)
+    config: Pick<Config, 'ALERT_RULES_FILE'> &
+      Partial<Pick<Config, 'SIMULATOR' | 'SIMULATOR_DEVICES'>>,
     @Inject(INITIAL_ALERT_RULES) rules: readonly AlertRule[],
     private readonly registry: DeviceRegistryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
     @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
   ) {
     this.rulesFile = config.ALERT_RULES_FILE;
+    this.ownFleet =
+      config.SIMULATOR === 'on' && config.SIMULATOR_DEVICES
+        ? simulatedFleet(config.SIMULATOR_DEVICES)
+        : null;
     this.groupOf = (deviceId) => this.registry.groupOf(deviceId);
     this.engine = new AlertEngine(undefined, {
       groupOf: this.groupOf,
@@ -165,12 +173,14 @@ export class AlertsService implements OnModuleInit {
     this.engine.restore(history, open);
     // A device still offline keeps its offline time, so an offline rule raises (once) when it
     // would have, restart or not; every device is watched for silence from now. Not a device of
-    // the built-in simulator left offline: the gateway stopped it (see stoppingSimulator), and
-    // it is watched again once it speaks (the simulator, started again, says `online` at once).
+    // the built-in simulator this start runs, left offline: the gateway stopped it (see
+    // stoppingSimulator), and it is watched again once it speaks (the simulator, started again,
+    // says `online` at once). With SIMULATOR=off, or a smaller fleet, nothing will bring it back:
+    // watched as any device.
     for (const device of this.registry.list()) {
       const { deviceId, lastSeen } = device;
       if (device.status === 'offline') {
-        if (isSimulatedDeviceId(deviceId)) continue;
+        if (this.ownFleet?.(deviceId)) continue;
         this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
       }
       this.engine.watchRestored(deviceId, device.metrics);
@@ -185,11 +195,14 @@ export class AlertsService implements OnModuleInit {
    * registry keeps it (the fleet is offline while the gateway is down), but no alert rule takes
    * it as an incident: every restart would otherwise leave an offline alert per simulated device
    * (raised at the stop with a rule of no `forMs`, or at the next boot from the registry's status
-   * once `forMs` has passed), each to acknowledge. At boot such a device is not watched until it
-   * speaks again ({@link restore}). Any other device's `offline` during the stop raises as ever.
+   * once `forMs` has passed), each to acknowledge. At boot such a device of the simulator that
+   * start runs is not watched until it speaks again ({@link restore}). `fleet`: the ids of the
+   * simulator being stopped (SimulatorRepository: the fleet it was started with, as the broker's
+   * ACL knows it), null when none runs; not the look of an id: any other device's `offline`
+   * during the stop raises as ever, and without a simulator nothing is left out.
    */
-  stoppingSimulator(): void {
-    this.simulatorStopping = true;
+  stoppingSimulator(fleet: ((deviceId: string) => boolean) | null): void {
+    this.stoppedFleet = fleet;
   }
 
   /**
@@ -229,7 +242,7 @@ export class AlertsService implements OnModuleInit {
   }
 
   onStatus(deviceId: string, status: 'online' | 'offline', at: number): void {
-    if (this.simulatorStopping && status === 'offline' && isSimulatedDeviceId(deviceId)) return;
+    if (status === 'offline' && this.stoppedFleet?.(deviceId)) return;
     this.engine.onStatus(deviceId, status, at, this.groupOf);
   }
 

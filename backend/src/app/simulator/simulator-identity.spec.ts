@@ -1,4 +1,4 @@
-import { isSimulatedDeviceId, simulatedFleet } from './simulator-identity';
+import { simulatedFleet } from './simulator-identity';
 
 describe('simulatedFleet', () => {
   it('allows exactly the ids the simulator gives its fleet (padded to 3 digits or more)', () => {
@@ -14,19 +14,5 @@ describe('simulatedFleet', () => {
       false,
       false,
     ]);
-  });
-});
-
-describe('isSimulatedDeviceId', () => {
-  it('knows the ids of a built-in fleet of any size, and no other', () => {
-    expect(['sim-001', 'sim-012', 'sim-0001', 'sim-12345'].map(isSimulatedDeviceId)).toEqual([
-      true,
-      true,
-      true,
-      true,
-    ]);
-    expect(
-      ['sim-000', 'sim-1', 'sim-01', 'other-001', 'sim-001x', 'xsim-001'].map(isSimulatedDeviceId),
-    ).toEqual([false, false, false, false, false, false]);
   });
 });

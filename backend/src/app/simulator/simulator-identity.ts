@@ -2,7 +2,7 @@
  * The built-in simulator's identity on the embedded broker: a username no device can have
  * (`:` is not an id character) and the device ids it may publish for — its own fleet,
  * `sim-001`…, numbered and padded as the simulator's models/fleet.ts `deviceId` does. Owns
- * these facts; must not start anything (SimulatorRepository) or check secrets
+ * these two facts; must not start anything (SimulatorRepository) or check secrets
  * (DeviceCredentialsService).
  */
 export const SIMULATOR_USERNAME = 'pulse:simulator';
@@ -19,16 +19,4 @@ export function simulatedFleet(count: number): (deviceId: string) => boolean {
     const n = Number(match[1]);
     return n >= 1 && n <= count;
   };
-}
-
-const SIMULATED_ID = new RegExp(`^${SIMULATOR_PREFIX}-(?!0+$)\\d{3,}$`);
-
-/**
- * Whether `deviceId` is one the built-in simulator gives a device, in a fleet of any size: a
- * gateway restarted with another SIMULATOR_DEVICES, or with SIMULATOR=off, still knows the
- * devices its simulator ran (the alerts take their `offline` after a stop for the gateway's own
- * doing). For who may publish, use {@link simulatedFleet}, which is exact.
- */
-export function isSimulatedDeviceId(deviceId: string): boolean {
-  return SIMULATED_ID.test(deviceId);
 }

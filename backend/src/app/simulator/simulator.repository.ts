@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIMULATOR_PREFIX } from './simulator-identity';
+import { SIMULATOR_PREFIX, simulatedFleet } from './simulator-identity';
 import { clearStaleSimulator, writePidFile } from './simulator-pid-file';
 
 /** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
@@ -27,6 +27,8 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
 export class SimulatorRepository {
   private readonly logger = new Logger('Simulator');
   private child: ChildProcess | null = null;
+  /** The devices of the running child's fleet (its ids), or null when none runs. */
+  private devices: ((deviceId: string) => boolean) | null = null;
   private loginFile: string | null = null;
   private pidFile: string | null = null;
 
@@ -94,6 +96,7 @@ export class SimulatorRepository {
       env,
     });
     this.child = child;
+    this.devices = simulatedFleet(options.devices);
     // Nothing is sent over it; it must not keep this process alive either.
     child.channel?.unref();
     if (options.pidDir && child.pid)
@@ -105,6 +108,7 @@ export class SimulatorRepository {
     child.on('exit', (code, signal) => {
       if (this.child === child) {
         this.child = null;
+        this.devices = null;
         this.removePidFile();
         this.logger.warn(`simulator exited (${signal ?? `code ${code}`})`);
       }
@@ -126,10 +130,16 @@ export class SimulatorRepository {
     this.pidFile = null;
   }
 
+  /** The fleet of the running simulator (its device ids), or null when none runs. */
+  fleet(): ((deviceId: string) => boolean) | null {
+    return this.devices;
+  }
+
   /** SIGTERM (the simulator publishes `offline` for its devices), then SIGKILL after 3 s. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
+    this.devices = null;
     if (this.loginFile) rmSync(this.loginFile, { force: true });
     this.loginFile = null;
     this.removePidFile();
