@@ -108,7 +108,8 @@ describe('history when the gateway is killed mid-stream', () => {
           const t = body.series[0]?.t ?? [];
           return t.length >= sent ? t : null;
         },
-        { message: `all ${sent} readings in history`, timeoutMs: 15_000 },
+        // Each check is a history read: paced under the gateway's budget (300 per 10 s).
+        { message: `all ${sent} readings in history`, timeoutMs: 15_000, intervalMs: 100 },
       ).catch(async (error: Error) => {
         const { body } = await getJson<HistoryResponse>(
           `${gateway.httpUrl}/api/devices/crash-2/history?from=${t0}&maxPoints=${sent + 10}`,

@@ -131,7 +131,8 @@ describe('history across a restart', () => {
           );
           return h.series[0]?.t.length === readings.length + 1 ? h : null;
         },
-        { message: 'every reading from before the crash, and the new one' },
+        // Each check is a history read: paced under the gateway's budget (300 per 10 s).
+        { message: 'every reading from before the crash, and the new one', intervalMs: 100 },
       );
       expect(body.series[0].t.slice(0, -1)).toEqual(readings.map((r) => r.ts));
       expect(body.series[0].v.slice(0, -1)).toEqual(readings.map((r) => r.values.a));

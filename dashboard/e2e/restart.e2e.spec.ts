@@ -173,7 +173,9 @@ describeInBrowser('a dashboard left open across a gateway crash', () => {
         );
         return body.series[0]?.t.length === day.length;
       },
-      { timeoutMs: 10_000, message: 'the day in the store' },
+      // Each check is a history read from this address, the page's next: paced under the
+      // gateway's budget (300 per 10 s), which the page opened next needs too.
+      { timeoutMs: 10_000, intervalMs: 250, message: 'the day in the store' },
     );
 
     const page = await session.open(`/devices/${id}?window=24h`);

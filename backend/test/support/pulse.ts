@@ -45,6 +45,10 @@ export async function startTestPulse(
       // (and a loaded CI machine inflates it): its overload throttle would merge readings a
       // test counts one by one. gateway-overload.spec.ts turns it on.
       OVERLOAD_ELU: 'off',
+      // Tests poll history with waitFor every 20 ms, as no screen does: the per-client budget of
+      // history reads (300 per 10 s) would refuse a poll that waits longer than ~6 s.
+      // read-budget.spec.ts sets its own.
+      API_READ_BUDGET: '1000000',
       PULSE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
       ...(dataDir ? { DATA_DIR: dataDir } : {}),
       ...env,

@@ -52,7 +52,7 @@ export class ReadBudget {
       throw new HttpException(
         {
           error: 'rate_limited',
-          message: `too many history reads: at most ${this.limiter.points} devices' histories per ${READ_BUDGET_WINDOW_S} s; retry in ${seconds} s`,
+          message: `too many history reads: at most ${this.limiter.points} per ${READ_BUDGET_WINDOW_S} s for this client (a read of several devices counts each); retry in ${seconds} s`,
         },
         HttpStatus.TOO_MANY_REQUESTS,
       );
