@@ -6,7 +6,9 @@ import type {
   UserListResponse,
 } from '@pulse/protocol';
 import { getJson, sendJson } from '@pulse/test-support';
-import { networkInterfaces } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StartupError } from '../src/app/config/config';
 import { login, startTestPulse, TEST_ADMIN_PASSWORD, tokenFor, usePulse } from './support/pulse';
 
@@ -209,6 +211,34 @@ describe('logs', () => {
 });
 
 describe('first start without users', () => {
+  it('keeps the setup code in a file only its owner reads, never on the console, and drops it once an admin exists', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-setup-'));
+    const file = join(dataDir, 'setup-code');
+    let pulse: Awaited<ReturnType<typeof startTestPulse>> | undefined;
+    try {
+      const boot = await captureOutput(async () => {
+        pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '', DATA_DIR: dataDir });
+      });
+      const code = readFileSync(file, 'utf8').trim();
+      expect(code).toMatch(/^[A-Z2-9]{12}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(boot).toContain(file); // where to find it…
+      expect(boot).not.toContain(code); // …not the code: the console is a container's log
+      await pulse?.close();
+      // A second start before anyone signed up: the same code, in the same file.
+      await captureOutput(async () => {
+        pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '', DATA_DIR: dataDir });
+      });
+      expect(readFileSync(file, 'utf8').trim()).toBe(code);
+      const body = { username: 'root', password: 'root-password' };
+      expect((await fetch(`${pulse?.httpUrl}/api/auth/setup`, json(body))).status).toBe(201);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await pulse?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('lets the first admin be created once from loopback, without a code', async () => {
     const pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '' });
     try {
@@ -237,16 +267,20 @@ describe('first start without users', () => {
 
   const external = externalAddress();
   (external ? it : it.skip)(
-    'from another address: 403 without the setup code printed at boot, 201 with it',
+    'from another address: 403 without the setup code of DATA_DIR/setup-code, 201 with it',
     async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'pulse-setup-'));
       let pulse: Awaited<ReturnType<typeof startTestPulse>> | undefined;
-      const boot = await captureOutput(async () => {
-        pulse = await startTestPulse({ PULSE_ADMIN_PASSWORD: '', HOST: '0.0.0.0' });
+      await captureOutput(async () => {
+        pulse = await startTestPulse({
+          PULSE_ADMIN_PASSWORD: '',
+          HOST: '0.0.0.0',
+          DATA_DIR: dataDir,
+        });
       });
       if (!pulse) throw new Error('not started');
       try {
-        const code = /setup code ([A-Z2-9]{12})/.exec(boot)?.[1];
-        expect(code).toBeDefined();
+        const code = readFileSync(join(dataDir, 'setup-code'), 'utf8').trim();
         const port = new URL(pulse.httpUrl).port;
         const remote = `http://${external}:${port}/api`;
         const me = await getJson<MeResponse>(`${remote}/auth/me`);
@@ -265,6 +299,7 @@ describe('first start without users', () => {
         ).toBe(409);
       } finally {
         await pulse.close();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     },
   );

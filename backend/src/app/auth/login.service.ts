@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AUTH_LIMITS, AuthUser, LoginRequest, SetupRequest } from '@pulse/protocol';
-import { randomInt, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { SecurityCounters } from '../security/security-counters.service';
@@ -11,7 +12,7 @@ import { UsersRepository } from './users.repository';
 /**
  * Proving who you are: password login (rate-limited per client address + username), the
  * first-start admin (seeded from PULSE_ADMIN_PASSWORD[_FILE], or created once over
- * `POST /api/auth/setup` from loopback or with the setup code printed at boot). Owns the
+ * `POST /api/auth/setup` from loopback or with the setup code in `${DATA_DIR}/setup-code`). Owns the
  * password checks, the login limiter and the setup code; must not issue sessions or tokens
  * (AuthService) or know HTTP.
  */
@@ -19,8 +20,10 @@ import { UsersRepository } from './users.repository';
 /** Failed logins per client address + username before it is refused for the window. */
 export const LOGIN_ATTEMPTS = 10;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
-/** Setup code alphabet: no 0/O or 1/I/l to misread off a console. */
+/** Setup code alphabet: no 0/O or 1/I/l to misread off a screen. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+/** The file in DATA_DIR that holds the setup code while no user exists (0600). */
+export const SETUP_CODE_FILE = 'setup-code';
 
 export type LoginOutcome =
   | { ok: true; user: AuthUser }
@@ -38,12 +41,15 @@ export class LoginService implements OnApplicationBootstrap {
     points: LOGIN_ATTEMPTS,
     duration: LOGIN_WINDOW_SECONDS,
   });
-  /** Set at boot while no user exists; printed once, never logged. */
+  /** Set at boot while no user exists; kept in {@link codeFile}, never printed or logged. */
   private setupCode: string | null = null;
 
   constructor(
     @Inject(CONFIG)
-    private readonly config: Pick<Config, 'PULSE_ADMIN_PASSWORD' | 'PULSE_ADMIN_PASSWORD_FILE'>,
+    private readonly config: Pick<
+      Config,
+      'PULSE_ADMIN_PASSWORD' | 'PULSE_ADMIN_PASSWORD_FILE' | 'DATA_DIR'
+    >,
     private readonly repo: UsersRepository,
     private readonly counters: SecurityCounters,
   ) {}
@@ -54,17 +60,22 @@ export class LoginService implements OnApplicationBootstrap {
       await this.seedAdmin(password);
       this.logger.log('User "admin" created from PULSE_ADMIN_PASSWORD');
     }
-    if (this.repo.countUsers() > 0) return;
-    this.setupCode = Array.from(
-      { length: AUTH_LIMITS.setupCodeLength },
-      () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)],
-    ).join('');
-    // The console, not the logger: shown once to whoever started Pulse, kept out of log files.
+    if (this.repo.countUsers() > 0) {
+      rmSync(this.codeFile, { force: true }); // an earlier first start's, now of no use
+      return;
+    }
+    this.setupCode = setupCodeOnce(this.codeFile);
+    // The console says where the code is, not the code: in a container the console is the log,
+    // and a secret must not be in a log line.
     process.stdout.write(
       `\nPulse has no users yet. Create the admin account on the dashboard (from this machine\n` +
-        `without a code, from elsewhere with the setup code ${this.setupCode}),\n` +
+        `without a code, from elsewhere with the one-time setup code in ${this.codeFile}),\n` +
         `or restart with PULSE_ADMIN_PASSWORD set.\n\n`,
     );
+  }
+
+  private get codeFile(): string {
+    return join(this.config.DATA_DIR, SETUP_CODE_FILE);
   }
 
   /** Same answer for an unknown user, a disabled one and a wrong password. */
@@ -110,6 +121,7 @@ export class LoginService implements OnApplicationBootstrap {
     // Two setups racing: the second finds the table no longer empty.
     if (!created || this.repo.countUsers() !== 1) return { ok: false, reason: 'exists' };
     this.setupCode = null;
+    rmSync(this.codeFile, { force: true });
     return { ok: true, user: { username: request.username, role: 'admin' } };
   }
 
@@ -150,5 +162,41 @@ export class LoginService implements OnApplicationBootstrap {
       disabled: false,
     });
     if (!created) this.repo.updateUser('admin', { role: 'admin', passwordHash, disabled: false });
+  }
+}
+
+/**
+ * The setup code in `file`: the one already there (another gateway on the same DATA_DIR, or an
+ * earlier start, wrote it: every gateway then takes the same code), else a new one, written to a
+ * file of our own (0600) and linked into place, which fails if another process was first.
+ */
+function setupCodeOnce(file: string): string {
+  const valid = new RegExp(`^[${CODE_ALPHABET}]{${AUTH_LIMITS.setupCodeLength}}$`);
+  const read = (): string | null => {
+    try {
+      const code = readFileSync(file, 'utf8').trim();
+      return valid.test(code) ? code : null;
+    } catch {
+      return null;
+    }
+  };
+  const held = read();
+  if (held) return held;
+  rmSync(file, { force: true }); // unreadable or not a code
+  const code = Array.from(
+    { length: AUTH_LIMITS.setupCodeLength },
+    () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)],
+  ).join('');
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(mine, `${code}\n`, { mode: 0o600 });
+  try {
+    linkSync(mine, file);
+    return code;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return read() ?? code;
+  } finally {
+    rmSync(mine, { force: true });
   }
 }

@@ -113,7 +113,7 @@ describe('auth routes', () => {
     type('setup-confirm', 'long-password');
     await submit('setup-submit');
     expect(el().querySelector('[data-testid=setup-code-help]')?.textContent).toContain(
-      'printed it on its console',
+      'wrote it to the file setup-code in its data directory',
     );
     type('setup-code', 'K7-93Q');
     await submit('setup-submit');

@@ -61,8 +61,9 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
         /></label>
         <p class="muted" data-testid="setup-code-help">
           This server is reachable from the network, so creating the first account needs the
-          one-time setup code. Pulse printed it on its console (the server's log) when it started:
-          look for "setup code".
+          one-time setup code. Pulse wrote it to the file <code>setup-code</code> in its data
+          directory (<code>DATA_DIR</code>, <code>./data</code> by default) when it started; its
+          console says where. Only someone who can read the server's files can read it.
         </p>
       }
       @if (problem(); as problem) {
