@@ -27,6 +27,11 @@ import { ALERT_ROW_PX } from './alert-view';
 export const HISTORY_PAGE = 500;
 /** Ask for the next page when the first row on screen is this close to the last one loaded. */
 const LOAD_AHEAD_ROWS = 60;
+/**
+ * After a failed read, scrolling asks again no sooner than this (ms): a refused read (the
+ * gateway's read budget: 429) is not asked again on every scroll event. Reload asks at once.
+ */
+export const RETRY_AFTER_ERROR_MS = 5_000;
 
 export interface HistoryFilter {
   /** Exact device id (the gateway filters by id; anything else is not sent). */
@@ -90,6 +95,8 @@ export class AlertHistoryComponent {
   protected readonly complete = signal(false);
   private readonly seen = new Set<string>();
   private request = 0;
+  /** Scrolling does not load before this time (after a failed read). */
+  private quietUntil = 0;
   private readonly query = computed(() => {
     const f = this.filter();
     return {
@@ -109,7 +116,7 @@ export class AlertHistoryComponent {
   }
 
   protected scrolled(firstVisible: number): void {
-    if (this.loading() || this.complete()) return;
+    if (this.loading() || this.complete() || Date.now() < this.quietUntil) return;
     if (firstVisible + LOAD_AHEAD_ROWS >= this.events().length) void this.load(false);
   }
 
@@ -138,6 +145,7 @@ export class AlertHistoryComponent {
       this.error.set(null);
     } catch (error) {
       if (request !== this.request) return;
+      this.quietUntil = Date.now() + RETRY_AFTER_ERROR_MS;
       this.error.set(
         `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
       );

@@ -199,6 +199,44 @@ describe('AlertsPage', () => {
       'HTTP 400 — severity: Invalid option',
     );
   });
+
+  it('does not ask for the next page on every scroll event after a refused read', async () => {
+    let fail = false;
+    const { urls } = setup((url) => {
+      if (url === '/api/alert-rules') return { status: 200, body: { rules: [] } };
+      if (fail) return { status: 429, body: { message: 'too many history reads' } };
+      return {
+        status: 200,
+        body: {
+          events: Array.from({ length: 500 }, (_, i) =>
+            alertEvent({ id: `h${i}`, state: 'cleared', updatedAt: T0 - i }),
+          ),
+        },
+      };
+    });
+    const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
+    const { el, settle } = await render();
+    (el.querySelector('[data-testid=tab-history]') as HTMLButtonElement).click();
+    await settle();
+    expect(historyUrls()).toHaveLength(1);
+    fail = true;
+    const root = document.documentElement;
+    const scrollTo = async (row: number) => {
+      Object.defineProperty(root, 'scrollTop', { configurable: true, value: row * 64 });
+      document.dispatchEvent(new Event('scroll'));
+      await settle(50);
+      await settle(50);
+    };
+    try {
+      await scrollTo(460);
+      expect(historyUrls()).toHaveLength(2); // refused
+      await scrollTo(462);
+      await scrollTo(465);
+      expect(historyUrls()).toHaveLength(2); // not asked again at once
+    } finally {
+      delete (root as { scrollTop?: number }).scrollTop;
+    }
+  });
 });
 
 describe('AlertRulesService', () => {
