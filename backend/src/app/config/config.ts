@@ -142,9 +142,10 @@ export const ConfigSchema = z.object({
   /**
    * History reads over HTTP one client (a session or token; an anonymous client's address) may
    * make per 10 s, counted in devices (a windows read of 30 devices is 30): beyond it, 429 with
-   * Retry-After (security/read-budget.ts). Default 300.
+   * Retry-After (security/read-budget.ts). At least 100, so that the largest read the API takes
+   * (100 devices) always fits. Default 300.
    */
-  API_READ_BUDGET: positiveInt(1_000_000).default(300),
+  API_READ_BUDGET: z.coerce.number().int().min(100).max(1_000_000).default(300),
   /** Devices tracked at most; messages from further new devices are refused and counted. Default 10000. */
   MAX_DEVICES: positiveInt(1_000_000).default(10_000),
   /** Built dashboard served at `/`. Default: `dist/dashboard/browser` beside the backend build. */
