@@ -65,12 +65,12 @@ export class LoginService implements OnApplicationBootstrap {
       return;
     }
     this.setupCode = setupCodeOnce(this.codeFile);
-    // The console says where the code is, not the code: in a container the console is the log,
-    // and a secret must not be in a log line.
-    process.stdout.write(
-      `\nPulse has no users yet. Create the admin account on the dashboard (from this machine\n` +
-        `without a code, from elsewhere with the one-time setup code in ${this.codeFile}),\n` +
-        `or restart with PULSE_ADMIN_PASSWORD set.\n\n`,
+    // Where the code is, not the code: through the logger like every line (one JSON line with
+    // LOG_FORMAT=json), and at `warn`, so the production level (LOG_LEVEL=warn) still shows it.
+    this.logger.warn(
+      `Pulse has no users yet. Create the admin account on the dashboard: from this machine ` +
+        `without a code, from elsewhere with the one-time setup code in ${this.codeFile}; ` +
+        `or restart with PULSE_ADMIN_PASSWORD set.`,
     );
   }
 
