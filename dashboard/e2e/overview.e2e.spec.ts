@@ -486,5 +486,26 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     expect(layout.tiles[1].top).toBeGreaterThan(layout.tiles[0].top);
     expect(layout.tiles[0].right).toBeLessThanOrEqual(390);
     await session.shot(phone, 'overview-phone.png');
+
+    // A device's page on the phone: its window buttons and Pause on screen, big enough to tap.
+    const id = await phone.locator('.tile[data-device-id]').first().getAttribute('data-device-id');
+    const device = await session.open(`/devices/${id}`, (p) =>
+      p.setViewportSize({ width: 390, height: 844 }),
+    );
+    await device.getByTestId('pause').waitFor({ timeout: 10_000 });
+    const controls = await device.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      buttons: Array.from(document.querySelectorAll('.controls button')).map((b) => {
+        const r = b.getBoundingClientRect();
+        return { text: b.textContent?.trim(), left: r.left, right: r.right, height: r.height };
+      }),
+    }));
+    expect(controls.page).toBeLessThanOrEqual(390);
+    expect(controls.buttons.map((b) => b.text)).toContain('Pause');
+    for (const button of controls.buttons) {
+      expect(button.left).toBeGreaterThanOrEqual(0);
+      expect(button.right).toBeLessThanOrEqual(390);
+      expect(button.height).toBeGreaterThanOrEqual(40);
+    }
   });
 });
