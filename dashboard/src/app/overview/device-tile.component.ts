@@ -8,7 +8,7 @@ import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { AlertStore } from '../core/stores/alert.store';
-import { middleEllipsis, nameCharsBeside } from './middle-ellipsis';
+import { middleEllipsis, nameCharsBeside } from '../core/util/middle-ellipsis';
 
 /** Metrics shown on a tile; the device view shows all. */
 const TILE_METRICS = 4;

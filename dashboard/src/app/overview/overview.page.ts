@@ -39,7 +39,7 @@ import {
   tilesPerRow,
 } from './fleet-view';
 import { FleetWindow } from './fleet-window';
-import { nameCharsFor } from './middle-ellipsis';
+import { nameCharsFor } from '../core/util/middle-ellipsis';
 import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
 
 /*

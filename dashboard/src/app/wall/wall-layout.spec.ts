@@ -1,4 +1,4 @@
-import { wallLayout } from './wall-layout';
+import { wallLayout, wallNameChars } from './wall-layout';
 
 describe('wallLayout', () => {
   it('fits 24 tiles on a 1080p wall with tiles as large as possible', () => {
@@ -29,5 +29,19 @@ describe('wallLayout', () => {
 
   it('has a sensible shape before the grid is measured', () => {
     expect(wallLayout(24, 0, 0)).toMatchObject({ cols: 4, rows: 6, tileWidth: 0 });
+  });
+});
+
+describe('wallNameChars', () => {
+  it("keeps simulator names' distinguishing end on a 1920 px wall of 24 and whole on one of 4", () => {
+    const name = 'Power meter 004 · Hall A';
+    // 1920 × 1000 of grid, 24 tiles in 6 × 4: ~300 px tiles with a group label 'hall-a'.
+    const small = wallNameChars(1920, 1000, 6, 4, 'hall-a'.length);
+    expect(small).toBeGreaterThanOrEqual(12);
+    expect(small).toBeLessThan(name.length);
+    // 4 tiles in 2 × 2: the whole name fits.
+    expect(wallNameChars(1920, 1000, 2, 2, 'hall-a'.length)).toBeGreaterThanOrEqual(name.length);
+    // Before the grid is measured: a generous default, CSS guards the rest.
+    expect(wallNameChars(0, 0, 1, 1, 0)).toBe(24);
   });
 });

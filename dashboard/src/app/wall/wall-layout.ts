@@ -59,3 +59,31 @@ export function wallLayout(
   }
   return best;
 }
+
+/**
+ * Characters of a wall tile's name that fit beside its group label, for a middle ellipsis that
+ * keeps the name's distinguishing end ("Power m…004 · Hall A", not "Power meter 00…" on every
+ * tile of a board). From the grid's size and layout and the tile's CSS (styles.css: the grid's
+ * 14 px gaps and padding; the name at clamp(14px, min(7.5cqw, 11cqh), 40px), the group at
+ * clamp(11px, min(4cqw, 6cqh), 22px), 10 px apart; the tile's side padding clamp(8px, 4cqw,
+ * 16px)), at 0.6 em a character for the bold name and 0.55 em for the group: an estimate, CSS
+ * `text-overflow` still guards a wider name.
+ */
+export function wallNameChars(
+  gridWidth: number,
+  gridHeight: number,
+  cols: number,
+  rows: number,
+  groupChars: number,
+): number {
+  const gap = 14;
+  const width = (gridWidth - gap * (cols + 1)) / Math.max(1, cols);
+  const height = (gridHeight - gap * (rows + 1)) / Math.max(1, rows);
+  if (width <= 0 || height <= 0) return 24;
+  const clamp = (lo: number, v: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  const nameFont = clamp(14, Math.min(0.075 * width, 0.11 * height), 40);
+  const groupFont = clamp(11, Math.min(0.04 * width, 0.06 * height), 22);
+  const padding = 2 * clamp(8, 0.04 * width, 16) + 6; // both sides and the 3 px borders
+  const group = groupChars > 0 ? groupChars * 0.55 * groupFont + 10 : 0;
+  return Math.max(8, Math.floor((width - padding - group) / (0.6 * nameFont)));
+}

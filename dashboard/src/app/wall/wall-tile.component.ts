@@ -8,6 +8,7 @@ import { deviceHealth, silentSeconds } from '../core/stores/device-health';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatDuration, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
+import { middleEllipsis } from '../core/util/middle-ellipsis';
 
 /**
  * One device on the wall: big name, big values, a chart per metric, and an unmissable state.
@@ -81,6 +82,11 @@ export class WallTileComponent {
   readonly blind = input(false);
   /** Highest severity of the device's active alerts (coloured border), or null. */
   readonly alert = input<AlertSeverity | null>(null);
+  /**
+   * Characters of the name that fit beside a group label of so many characters (the wall page's
+   * wallNameChars for its grid); a longer name keeps its distinguishing end (middleEllipsis).
+   */
+  readonly nameChars = input<(groupChars: number) => number>(() => 40);
 
   private readonly store = inject(DeviceStore);
   private readonly clock = inject(ClockService);
@@ -111,7 +117,7 @@ export class WallTileComponent {
     const names = wanted.length ? wanted : (d?.metrics ?? []);
     const silent = d ? silentSeconds(d, now) : null;
     return {
-      name: d?.name ?? id,
+      name: middleEllipsis(d?.name ?? id, this.nameChars()(d?.group?.length ?? 0)),
       group: d?.group ?? '',
       health: d ? deviceHealth(d, now, this.staleMs()) : 'waiting',
       silent: silent === null ? '' : formatDuration(silent * 1000),

@@ -80,7 +80,7 @@ describe('WallPage alerts', () => {
     expect(overlay()?.getAttribute('data-count')).toBe('2');
   });
 
-  it('puts the folded line below the strip, not in the header the strip covers', async () => {
+  it('puts the folded line and the acknowledged strip in the header, covering neither it nor the tiles', async () => {
     const { el, socket, settle } = await render();
     const critical = alertEvent({ id: 'x', deviceId: 'a', message: 'temperature 80 > 50' });
     socket().server.alerts([
@@ -90,14 +90,20 @@ describe('WallPage alerts', () => {
     await settle();
     jest.advanceTimersByTime(BANNER_FULL_MS);
     await settle();
-    expect(el.querySelector('header [data-testid=wall-alert-banner]')).toBeNull();
-    const line = el.querySelector('.wall-overlays [data-testid=wall-alert-banner]');
+    expect(el.querySelector('.wall-overlays')?.children).toHaveLength(0);
+    const header = el.querySelector('header.wall-top') as HTMLElement;
+    const line = header.querySelector('[data-testid=wall-alert-banner]');
     expect(line?.getAttribute('data-folded')).toBe('true');
     expect(line?.textContent).toContain('vibration 9 > 4');
-    // The strip comes first, the line below it.
+    expect(header.querySelector('[data-testid=wall-alert-strip]')?.textContent).toContain(
+      'ack by ana',
+    );
+    // The connection lost: its banner covers the header, the folded line goes below it.
+    socket().server.disconnected('transport close');
+    await settle();
     const overlays = [...(el.querySelector('.wall-overlays')?.children ?? [])];
     expect(overlays.map((node) => node.getAttribute('data-testid'))).toEqual([
-      'wall-alert-strip',
+      'wall-banner',
       'wall-alert-banner',
     ]);
   });

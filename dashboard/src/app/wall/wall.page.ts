@@ -29,7 +29,7 @@ import { BoardWatches, watchAlertNames, watchRoster } from './wall-feed';
 import { WallHeatMapComponent } from './heat-map.component';
 import { RosterOrder } from './wall-roster';
 import { WallTileComponent } from './wall-tile.component';
-import { wallLayout } from './wall-layout';
+import { wallLayout, wallNameChars } from './wall-layout';
 
 /**
  * Wall mode: a kiosk board configured by URL parameters (see `wall-params.ts` for the list,
@@ -58,9 +58,9 @@ import { wallLayout } from './wall-layout';
           </div>
         }
         @let alerts = alertView();
-        <!-- The folded line sits in the header, unless something else already covers the header
-             (the acknowledged strip, a connection banner): then it goes below them. -->
-        @let overlaid = !!alerts.strip || !!connection().banner;
+        <!-- The folded line and the acknowledged strip sit in the header, in its own height, unless
+             a connection banner covers the header: then the folded line goes below it. -->
+        @let overlaid = !!connection().banner;
         @if (alerts.banner; as b) {
           @if (!b.folded) {
             <div
@@ -84,22 +84,6 @@ import { wallLayout } from './wall-layout';
               }
             </div>
           }
-        }
-        @if (alerts.strip; as s) {
-          <div
-            class="wall-alert-strip"
-            data-testid="wall-alert-strip"
-            [attr.data-count]="s.lines.length + s.more"
-          >
-            @for (l of s.lines; track l.id) {
-              <span class="wall-strip-item" [attr.data-alert-id]="l.id"
-                ><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span
-              >
-            }
-            @if (s.more > 0) {
-              <span class="wall-strip-item">+{{ s.more }} more</span>
-            }
-          </div>
         }
         @if (alerts.banner?.folded && overlaid) {
           <ng-container *ngTemplateOutlet="foldedLine" />
@@ -137,6 +121,22 @@ import { wallLayout } from './wall-layout';
         @if (alerts.banner?.folded && !overlaid) {
           <ng-container *ngTemplateOutlet="foldedLine" />
         }
+        @if (alerts.strip; as s) {
+          <div
+            class="wall-alert-strip"
+            data-testid="wall-alert-strip"
+            [attr.data-count]="s.lines.length + s.more"
+          >
+            @for (l of s.lines; track l.id) {
+              <span class="wall-strip-item" [attr.data-alert-id]="l.id"
+                ><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span
+              >
+            }
+            @if (s.more > 0) {
+              <span class="wall-strip-item">+{{ s.more }} more</span>
+            }
+          </div>
+        }
         @if (cfg.view === 'tiles' && boards().length > 1) {
           <span class="wall-board">board {{ board() + 1 }} / {{ boards().length }}</span>
         }
@@ -168,6 +168,7 @@ import { wallLayout } from './wall-layout';
               [staleMs]="cfg.staleMs"
               [blind]="blind()"
               [alert]="alertsByDevice().get(id)?.severity ?? null"
+              [nameChars]="nameChars()"
             />
           } @empty {
             <p class="wall-empty">Waiting for devices…</p>
@@ -258,6 +259,12 @@ export class WallPage {
   protected readonly layout = computed(() => {
     const { width, height } = this.gridSize();
     return wallLayout(this.current().length, width, height, this.config().cols);
+  });
+  /** Characters of a tile's name beside a group label of so many (wallNameChars), per layout. */
+  protected readonly nameChars = computed(() => {
+    const { width, height } = this.gridSize();
+    const { cols, rows } = this.layout();
+    return (groupChars: number) => wallNameChars(width, height, cols, rows, groupChars);
   });
   protected readonly columns = computed(() => `repeat(${this.layout().cols}, minmax(0, 1fr))`);
   protected readonly rows = computed(() => `repeat(${this.layout().rows}, minmax(0, 1fr))`);
