@@ -71,6 +71,15 @@ describe('DeviceCredentialsService', () => {
     expect(sut.list().credentials).toEqual([]);
   });
 
+  it("refuses credentials for an id one of Pulse's own clients publishes for (the built-in simulator's)", () => {
+    const sut = open();
+    sut.registerService('pulse:simulator', (id) => id === 'sim-001');
+    // Credentials would lock the simulator out, and a revoked id stays reserved for good.
+    expect(() => sut.create('sim-001')).toThrow(/published by Pulse's own pulse:simulator/);
+    expect(sut.isReserved('sim-001')).toBe(false);
+    expect(sut.create('sim-002').deviceId).toBe('sim-002');
+  });
+
   it('refuses to create credentials an external broker would never check', () => {
     const sut = open({ MQTT_URL: 'mqtt://broker:1883' });
     expect(() => sut.create('dev-1')).toThrow(/embedded broker/);

@@ -96,6 +96,13 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
       throw new ConflictException(
         'device credentials apply to the embedded broker; with MQTT_URL, add the device to that broker (e.g. mosquitto_passwd and an ACL pattern)',
       );
+    // One of Pulse's own clients publishes for it (the built-in simulator's fleet): credentials
+    // would lock it out, and a revoked id stays reserved, so it would never publish again.
+    for (const [name, service] of this.services)
+      if (service.mayPublishFor(deviceId))
+        throw new ConflictException(
+          `${deviceId} is published by Pulse's own ${name} (SIMULATOR=on); give the device another id`,
+        );
     const rotated = this.held.has(deviceId);
     if (!rotated && this.held.size >= MAX_DEVICE_CREDENTIALS)
       throw new ConflictException(`at most ${MAX_DEVICE_CREDENTIALS} devices have credentials`);
