@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { ownerOnlyFile } from '../common/owner-only-file';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { applyMigrations, enableWal, type Migration } from '../store/database';
@@ -151,6 +152,7 @@ export class SqliteHistoryStore implements port.HistoryStore {
     // and one checkpointer, not two.
     if (this.db?.open) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    ownerOnlyFile(this.file);
     this.db = new BetterSqlite3(this.file);
     this.db.pragma('busy_timeout = 5000'); // first: opening waits for another process's locks
     enableWal(this.db);

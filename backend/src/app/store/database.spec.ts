@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteHistoryStore } from '../history/sqlite-history.store';
 import { Database } from './database';
 
 describe('Database', () => {
@@ -13,6 +14,29 @@ describe('Database', () => {
     expect(sut.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(sut.db.pragma('foreign_keys', { simple: true })).toBe(1);
     sut.onApplicationShutdown();
+  });
+
+  it('keeps its files readable by this user only, in a DATA_DIR that is not', async () => {
+    const data = join(dir, 'data');
+    mkdirSync(data, { mode: 0o755 });
+    chmodSync(data, 0o755); // made by hand or a volume: not Pulse's 0700
+    const mode = (file: string) => statSync(join(data, file)).mode & 0o777;
+    const sut = new Database({ DATA_DIR: data });
+    sut.migrate([{ id: 'a-001', sql: 'CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1)' }]);
+    expect([mode('pulse.db'), mode('pulse.db-wal'), mode('pulse.db-shm')]).toEqual([
+      0o600, 0o600, 0o600,
+    ]);
+    sut.onApplicationShutdown();
+    // One an earlier version left readable by all is tightened when opened.
+    chmodSync(join(data, 'pulse.db'), 0o644);
+    new Database({ DATA_DIR: data }).onApplicationShutdown();
+    expect(mode('pulse.db')).toBe(0o600);
+    // The history database too (written from its worker).
+    writeFileSync(join(data, 'history.db'), '', { mode: 0o644 });
+    const history = new SqliteHistoryStore(join(data, 'history.db'));
+    await history.open();
+    expect(mode('history.db')).toBe(0o600);
+    await history.close();
   });
 
   it('applies each migration once, across restarts, and records it', () => {

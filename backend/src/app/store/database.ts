@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import BetterSqlite3 from 'better-sqlite3';
+import { ownerOnlyFile } from '../common/owner-only-file';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
@@ -85,7 +86,9 @@ export class Database implements OnApplicationShutdown {
 
   constructor(@Inject(CONFIG) config: Pick<Config, 'DATA_DIR'>) {
     mkdirSync(config.DATA_DIR, { recursive: true, mode: 0o700 });
-    this.db = new BetterSqlite3(join(config.DATA_DIR, DATABASE_FILE));
+    const file = join(config.DATA_DIR, DATABASE_FILE);
+    ownerOnlyFile(file);
+    this.db = new BetterSqlite3(file);
     // First: a second gateway on the same DATA_DIR opening the file at this moment must wait for
     // the first one's locks, also the one switching the file to WAL takes.
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
