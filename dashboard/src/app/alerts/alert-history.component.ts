@@ -71,9 +71,13 @@ const eventKey = (e: AlertEvent) => `${e.id}|${e.updatedAt}|${e.state}|${e.count
       @if (loading()) {
         Loading…
       } @else if (!events().length) {
-        No events match the filters.
+        <!-- After a failed read the error above says why: "no events match" would be wrong. -->
+        @if (!error()) {
+          No events match the filters.
+        }
       } @else if (complete()) {
-        {{ events().length }} events: the whole history the gateway keeps.
+        {{ events().length }} {{ events().length === 1 ? 'event' : 'events' }}: the whole history
+        the gateway keeps.
       } @else {
         {{ events().length }} events so far; scroll for more.
       }

@@ -200,6 +200,21 @@ describe('AlertsPage', () => {
     );
   });
 
+  it('says why the history is empty when its read failed, not that no events match', async () => {
+    setup((url) =>
+      url === '/api/alert-rules'
+        ? { status: 200, body: { rules: [] } }
+        : { status: 429, body: { message: 'too many history reads' } },
+    );
+    const { el, settle } = await render();
+    (el.querySelector('[data-testid=tab-history]') as HTMLButtonElement).click();
+    await settle();
+    expect(el.querySelector('.alert-error')?.textContent).toContain('too many history reads');
+    expect(el.querySelector('[data-testid=history-status]')?.textContent).not.toContain(
+      'No events match',
+    );
+  });
+
   it('does not ask for the next page on every scroll event after a refused read', async () => {
     let fail = false;
     const { urls } = setup((url) => {
