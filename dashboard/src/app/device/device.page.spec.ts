@@ -47,6 +47,31 @@ describe('DevicePage', () => {
     expect(asked.filter((url) => url.includes('/devices/'))).toEqual([]);
   });
 
+  it('says the gateway knows no such device, and fills in once it publishes', async () => {
+    let known = false;
+    const fetch = (async (url: string) =>
+      String(url).endsWith('/origin') && known
+        ? {
+            ok: true,
+            status: 200,
+            json: async () => ({ deviceId: 'nope', source: null, skipped: [] }),
+          }
+        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof fetch;
+    const { fixture, el, socket } = render('nope', fetch);
+    socket().server.connected('websocket');
+    await settled();
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid=unknown-device]')?.textContent).toContain(
+      'The gateway knows no device “nope”',
+    );
+    // It starts publishing: its readings fill the page.
+    known = true;
+    socket().server.readings([{ deviceId: 'nope', ts: T0, values: { temperature: 20 } }]);
+    fixture.detectChanges();
+    expect(el.querySelector('[data-testid=unknown-device]')).toBeNull();
+    expect(el.querySelector('[data-metric=temperature]')).not.toBeNull();
+  });
+
   it("shows each reading's value at the next change detection, none skipped at 1/s", () => {
     const { fixture, el, socket } = render('d1');
     socket().server.connected('websocket');

@@ -153,7 +153,12 @@ const ORIGIN_REFRESH_MS = 30_000;
         />
       </section>
     } @empty {
-      @if (validId()) {
+      @if (validId() && unknown()) {
+        <p class="empty" data-testid="unknown-device">
+          The gateway knows no device “{{ id() }}” (or it is outside the groups you may see). This
+          page fills in as soon as it publishes.
+        </p>
+      } @else if (validId()) {
         <p class="empty">Waiting for readings from {{ id() }}…</p>
       } @else {
         <p class="empty" data-testid="invalid-id">
@@ -189,6 +194,11 @@ export class DevicePage {
   private readonly devicesApi = inject(DevicesApi);
   /** Its ingest source and skipped fields (issue 14), read on open and every ORIGIN_REFRESH_MS. */
   protected readonly origin = signal<DeviceOrigin | null>(null);
+  /**
+   * The gateway answered that it knows no such device (read again with the origin, so a device
+   * that starts publishing later fills the page in).
+   */
+  protected readonly unknown = signal(false);
   protected readonly reasonWords = SKIP_REASON_WORDS;
 
   /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
@@ -258,9 +268,15 @@ export class DevicePage {
       const id = this.id();
       if (!this.validId()) return;
       let current = true;
-      const load = () => void this.devicesApi.origin(id).then((o) => current && this.origin.set(o));
+      const load = () =>
+        void this.devicesApi.origin(id).then((o) => {
+          if (!current) return;
+          this.unknown.set(o === 'unknown');
+          this.origin.set(o === 'unknown' ? null : o);
+        });
       untracked(() => {
         this.origin.set(null);
+        this.unknown.set(false);
         load();
       });
       const timer = setInterval(load, ORIGIN_REFRESH_MS);

@@ -34,11 +34,13 @@ export class DevicesApi {
   private readonly fetch = inject(FETCH);
 
   /** `GET /api/devices/:id/origin`; null when it cannot be read (unknown device, offline gateway). */
-  async origin(deviceId: string): Promise<DeviceOrigin | null> {
+  async origin(deviceId: string): Promise<DeviceOrigin | 'unknown' | null> {
     try {
       const res = await this.fetch(`/api/devices/${encodeURIComponent(deviceId)}/origin`, {
         headers: { accept: 'application/json' },
       });
+      // The gateway knows no such device (or not for this caller's groups).
+      if (res.status === 404) return 'unknown';
       if (!res.ok) return null;
       const body = (await res.json()) as DeviceOrigin;
       return body && Array.isArray(body.skipped) ? body : null;
