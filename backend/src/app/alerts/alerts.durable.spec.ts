@@ -7,14 +7,15 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { SqliteDeviceStore } from '../devices/sqlite-device.store';
 import { LiveHubService } from '../live/live-hub.service';
 import { Database } from '../store/database';
-import { parseAlertRule, parseAlertRules } from './alert-rules.loader';
+import { parseAlertRules } from './alert-rules.loader';
 import { AlertsService } from './alerts.service';
 import { SqliteAlertStore } from './sqlite-alert.store';
 
-const [hot, gone] = parseAlertRules(
+const [hot, gone, quiet] = parseAlertRules(
   `rules:
   - { id: hot, kind: threshold, metric: t, op: above, value: 30, clear: 28, severity: major }
-  - { id: gone, kind: offline, forMs: 0, severity: critical }`,
+  - { id: gone, kind: offline, forMs: 0, severity: critical }
+  - { id: quiet, kind: nodata, silenceMs: 5000, severity: minor }`,
   'yaml',
 );
 
@@ -142,12 +143,6 @@ describe('AlertsService across restarts', () => {
   });
 
   it('a device that never speaks again after the restart still raises no-data', async () => {
-    const quiet = parseAlertRule({
-      id: 'quiet',
-      kind: 'nodata',
-      silenceMs: 5000,
-      severity: 'minor',
-    });
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       const first = await boot([quiet]);
@@ -183,12 +178,6 @@ describe('AlertsService across restarts', () => {
   });
 
   it('a simulated device restored offline raises nothing until it speaks again', async () => {
-    const quiet = parseAlertRule({
-      id: 'quiet',
-      kind: 'nodata',
-      silenceMs: 5000,
-      severity: 'minor',
-    });
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
     try {
       // As a clean stop leaves them: the gateway stopped its simulator, each device said offline.

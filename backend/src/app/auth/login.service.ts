@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AUTH_LIMITS, AuthUser, LoginRequest, SetupRequest } from '@pulse/protocol';
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { createFileOnce } from '../common/owner-only-file';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { SecurityCounters } from '../security/security-counters.service';
 import { burnVerify, hashPassword, verifyPassword } from './password';
@@ -167,8 +168,8 @@ export class LoginService implements OnApplicationBootstrap {
 
 /**
  * The setup code in `file`: the one already there (another gateway on the same DATA_DIR, or an
- * earlier start, wrote it: every gateway then takes the same code), else a new one, written to a
- * file of our own (0600) and linked into place, which fails if another process was first.
+ * earlier start, wrote it: every gateway then takes the same code), else a new one
+ * (createFileOnce: if another process was first, its code).
  */
 function setupCodeOnce(file: string): string {
   const valid = new RegExp(`^[${CODE_ALPHABET}]{${AUTH_LIMITS.setupCodeLength}}$`);
@@ -187,16 +188,5 @@ function setupCodeOnce(file: string): string {
     { length: AUTH_LIMITS.setupCodeLength },
     () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)],
   ).join('');
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(mine, `${code}\n`, { mode: 0o600 });
-  try {
-    linkSync(mine, file);
-    return code;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return read() ?? code;
-  } finally {
-    rmSync(mine, { force: true });
-  }
+  return createFileOnce(file, `${code}\n`) ? code : (read() ?? code);
 }

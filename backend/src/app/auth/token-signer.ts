@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFileOnce } from '../common/owner-only-file';
 import { CONFIG, Config, StartupError } from '../config/config';
 import type { TokenKind } from './users.repository';
 
@@ -46,23 +47,9 @@ export function loadSigningKey(config: Pick<Config, 'DATA_DIR' | 'PULSE_SECRET_F
   return new Uint8Array(key);
 }
 
-/**
- * A new random key at `file`, unless another process (a second gateway on the same DATA_DIR,
- * started at the same moment) made one first: written whole to a file of our own, then linked to
- * `file`, which fails if it exists (link(2) is atomic), so no process ever reads a half-written
- * key or overwrites the one its peers already use.
- */
+/** A new random key at `file`, unless another process made one first (createFileOnce). */
 export function createKeyOnce(file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const mine = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(mine, `${randomBytes(MIN_KEY_BYTES).toString('hex')}\n`, { mode: 0o600 });
-  try {
-    linkSync(mine, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(mine, { force: true });
-  }
+  createFileOnce(file, `${randomBytes(MIN_KEY_BYTES).toString('hex')}\n`);
 }
 
 @Injectable()

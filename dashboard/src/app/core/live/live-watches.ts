@@ -49,7 +49,8 @@ export interface Watch {
    * A watch of a device list: per device, the newest reading time held and how far behind the
    * server's clock it arrived ({@link Held}); a re-subscribe asks from the device furthest
    * behind, not from the newest of all (a device stamping its readings late would lose the ones
-   * between). Null for groups and the fleet (unbounded keys): they keep {@link lastTs} alone.
+   * between). One entry per device of the list from the start (a device not in it is not
+   * noted). Null for groups and the fleet (unbounded keys): they keep {@link lastTs} alone.
    */
   held: Map<string, Held> | null;
   /** Server time at the newest reading or history merge noted: what a device's lag counts from. */
@@ -104,7 +105,10 @@ export class LiveWatches {
         spec,
         refs: 0,
         lastTs: null,
-        held: spec.devices?.length && !spec.fleet && !spec.groups?.length ? new Map() : null,
+        held:
+          spec.devices?.length && !spec.fleet && !spec.groups?.length
+            ? heldFor(spec.devices)
+            : null,
         notedAt: null,
         awaiting: false,
         refusals: new Refusals(),
@@ -204,10 +208,8 @@ export class LiveWatches {
   /** A history point of `deviceId` at `ts` is held (merged from an acknowledgement or a read). */
   noteHeld(watch: Watch, deviceId: string, ts: number): void {
     if (watch.lastTs === null || ts > watch.lastTs) watch.lastTs = ts;
-    if (!watch.held || !watch.spec.devices?.includes(deviceId)) return;
-    const held = watch.held.get(deviceId);
-    if (!held) watch.held.set(deviceId, { ts, lag: 0, at: -Infinity });
-    else if (ts > held.ts) held.ts = ts;
+    const held = watch.held?.get(deviceId);
+    if (held && ts > held.ts) held.ts = ts;
   }
 
   /**
@@ -225,16 +227,13 @@ export class LiveWatches {
       for (let i = 0; i < readings.length; i++) {
         const reading = readings[i];
         if (devices) {
-          if (!watch.spec.devices?.includes(reading.deviceId)) continue;
           const held = devices.get(reading.deviceId);
+          if (!held || reading.ts <= held.ts) continue; // not of the list, or not newer
           const lag = Math.max(0, serverNow - reading.ts);
-          if (!held) devices.set(reading.deviceId, { ts: reading.ts, lag, at: serverNow });
-          else if (reading.ts > held.ts) {
-            held.ts = reading.ts;
-            // Within one delivery the oldest new reading sets it; a new delivery starts over.
-            held.lag = held.at === serverNow ? Math.max(held.lag, lag) : lag;
-            held.at = serverNow;
-          } else continue;
+          held.ts = reading.ts;
+          // Within one delivery the oldest new reading sets it; a new delivery starts over.
+          held.lag = held.at === serverNow ? Math.max(held.lag, lag) : lag;
+          held.at = serverNow;
         } else if (
           (watch.lastTs !== null && reading.ts <= watch.lastTs) ||
           !covers(watch.spec, reading.deviceId, groupOf)
@@ -262,12 +261,16 @@ function resumeFrom(watch: Watch): number | null {
   const noted = watch.notedAt;
   if (!watch.held || noted === null) return watch.lastTs;
   let from = Infinity;
-  for (const deviceId of watch.spec.devices ?? []) {
-    const held = watch.held.get(deviceId);
-    const bound = held ? Math.max(held.ts, noted - held.lag) : noted;
+  for (const held of watch.held.values()) {
+    const bound = Math.max(held.ts, noted - held.lag);
     if (bound < from) from = bound;
   }
   return from;
+}
+
+/** One entry per device of the list, holding nothing yet (lag 0: on time until seen live). */
+function heldFor(devices: readonly string[]): Map<string, Held> {
+  return new Map(devices.map((id) => [id, { ts: -Infinity, lag: 0, at: -Infinity }]));
 }
 
 /** The rooms part of a spec, as `subscribe` and `unsubscribe` take it. */
