@@ -11,6 +11,7 @@ import type {
   ScreenListResponse,
   ScreenSelf,
 } from '@pulse/protocol';
+import { parseAlertsVersion } from '@pulse/protocol';
 import { metaTopic, SCREEN_LIMITS } from '@pulse/protocol';
 import {
   collectAlerts,
@@ -188,6 +189,8 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
     expect((await getJson(api('/devices/dev-b/history'), bearer(token))).status).toBe(404);
     const active = await getJson<ActiveAlertsResponse>(api('/alerts'), bearer(token));
     expect(active.body.alerts.map((a) => a.deviceId)).toEqual(['dev-a']);
+    // With the version its deltas follow (0054), as the whole list's.
+    expect(parseAlertsVersion(active.body.version)).not.toBeNull();
     const history = await getJson<AlertHistoryResponse>(api('/alerts/history'), bearer(token));
     expect(new Set(history.body.events.map((a) => a.deviceId))).toEqual(new Set(['dev-a']));
     // The admin still sees both.

@@ -3,8 +3,10 @@ import {
   ALERT_SEVERITIES,
   AlertQuerySchema,
   AlertRuleSchema,
+  formatAlertsVersion,
   formatIssues,
   LiveAckRequestSchema,
+  parseAlertsVersion,
 } from '../index';
 
 describe('AlertRuleSchema', () => {
@@ -145,5 +147,25 @@ describe('AckRequestSchema', () => {
       by: 'bob',
     });
     expect(LiveAckRequestSchema.safeParse({ by: 'bob' }).success).toBe(false);
+  });
+});
+
+describe('alerts versions', () => {
+  it('read back what they format', () => {
+    const version = { boot: 'k3J_x-9', n: 41 };
+    expect(parseAlertsVersion(formatAlertsVersion(version))).toEqual(version);
+  });
+
+  it.each([
+    ['no dot', 'abc41'],
+    ['no count', 'abc.'],
+    ['a negative count', 'abc.-1'],
+    ['a count past 15 digits', `abc.${'9'.repeat(16)}`],
+    ['a boot id past 32 characters', `${'a'.repeat(33)}.1`],
+    ['a space', 'ab c.1'],
+    ['a number', 41],
+    ['nothing', undefined],
+  ])('are refused with %s', (_why, text) => {
+    expect(parseAlertsVersion(text)).toBeNull();
   });
 });

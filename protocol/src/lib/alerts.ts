@@ -58,6 +58,32 @@ export type AckResponse =
 /** `GET /api/alerts`: the active list (raised, flapping, acknowledged, cleared but not yet acknowledged). */
 export interface ActiveAlertsResponse {
   alerts: AlertEvent[];
+  /** The gateway's active-list version the list is at (`<boot>.<n>`, see AlertsVersionEvent). */
+  version: string;
+}
+
+/**
+ * The handshake's `auth.alerts` value by which a client asks for the `alertsVersion` greeting
+ * instead of the `alerts` snapshot (any other value, or none: the snapshot).
+ */
+export const ALERTS_OVER_HTTP = 'http';
+
+/** An active-list version: the gateway process (`boot`) and its count of changes (`n`). */
+export interface AlertsVersion {
+  boot: string;
+  n: number;
+}
+
+const ALERTS_VERSION = /^([A-Za-z0-9_-]{1,32})\.(\d{1,15})$/;
+
+/** `<boot>.<n>` read back; null for anything else. */
+export function parseAlertsVersion(text: unknown): AlertsVersion | null {
+  const match = typeof text === 'string' ? ALERTS_VERSION.exec(text) : null;
+  return match ? { boot: match[1], n: Number(match[2]) } : null;
+}
+
+export function formatAlertsVersion(version: AlertsVersion): string {
+  return `${version.boot}.${version.n}`;
 }
 
 /** `GET /api/alerts/history`. */

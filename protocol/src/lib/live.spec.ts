@@ -149,6 +149,7 @@ describe('live names', () => {
       'alert',
       'lagged',
       'alerts',
+      'alertsVersion',
       'ack',
       'summary',
       'throttle',

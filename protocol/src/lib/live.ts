@@ -25,6 +25,7 @@ export const LiveEvent = {
   alert: 'alert',
   lagged: 'lagged',
   alerts: 'alerts',
+  alertsVersion: 'alertsVersion',
   ack: 'ack',
   summary: 'summary',
   throttle: 'throttle',
@@ -116,6 +117,25 @@ export interface AlertEvent {
   active: boolean;
   /** Note given with the acknowledgement. */
   ackNote: string | null;
+}
+
+/**
+ * An `alert` event on the wire: the alert's new state, and `v`, the number of the change in the
+ * gateway's active-list version (`<boot>.<v>`, see {@link AlertsVersionEvent}). A client that read
+ * the list at version `<boot>.<n>` over HTTP skips the deltas with `v <= n`: the list holds them.
+ */
+export interface AlertDelta extends AlertEvent {
+  v: number;
+}
+
+/**
+ * The `alertsVersion` greeting (docs/decisions/0054-alerts-snapshot-over-http.md): the gateway's
+ * active-list version when the client connected. `GET /api/alerts` answers the list with its
+ * version, this one or later (same `<boot>`: the same gateway process); the client applies the
+ * `alert` deltas whose `v` is above the answer's, in the order they arrive.
+ */
+export interface AlertsVersionEvent {
+  version: string;
 }
 
 /**
@@ -230,10 +250,17 @@ export interface ServerToClientEvents {
    */
   devices: (devices: DeviceInfo[]) => void;
   gateway: (status: GatewayStatus) => void;
-  alert: (alert: AlertEvent) => void;
+  /** One alert's change, with `v`: the gateway's active-list version it makes (see AlertDelta). */
+  alert: (alert: AlertDelta) => void;
   lagged: (info: LaggedEvent) => void;
   /** Snapshot of the active alerts, sent on connect; `alert` deltas follow. */
   alerts: (alerts: AlertEvent[]) => void;
+  /**
+   * Instead of the `alerts` snapshot, to a client that asked in its handshake
+   * (`auth.alerts: 'http'`): the active list is read with `GET /api/alerts` (see
+   * {@link AlertsVersionEvent}).
+   */
+  alertsVersion: (info: AlertsVersionEvent) => void;
   /** Fleet summary deltas, to sockets subscribed with `summary: true` (compact wire form). */
   summary: (delta: SummaryEventWire) => void;
   /** The connection's effective readings rate changed (conflation under pressure). */

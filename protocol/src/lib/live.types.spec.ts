@@ -80,6 +80,9 @@ describe('live event maps (type-level)', () => {
   it('carry the alert snapshot, the deltas and acknowledgements', () => {
     const before = calls.length;
     serverEmit('alerts', [alert]);
+    serverEmit('alert', { ...alert, v: 1 });
+    serverEmit('alertsVersion', { version: 'boot.1' });
+    // @ts-expect-error a delta carries its change number
     serverEmit('alert', alert);
     // Who acknowledges is the signed-in user; a `by` is still accepted from older clients.
     clientEmit('ack', { id: 'al-1' }, (response: AckResponse) => {

@@ -31,6 +31,7 @@ import { groupScope, inScope, Principal } from '../auth/principal';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ReadBudget } from '../security/read-budget';
+import { AlertsSnapshot, SnapshotEncoding } from '../live/alerts-snapshot';
 import { AlertsService } from './alerts.service';
 
 /**
@@ -43,13 +44,44 @@ export class AlertsController {
     private readonly alerts: AlertsService,
     private readonly registry: DeviceRegistryService,
     private readonly budget: ReadBudget,
+    private readonly snapshot: AlertsSnapshot,
   ) {}
 
-  /** Active alerts, most severe first, newest first. */
+  /**
+   * Active alerts, most severe first, newest first, with the active-list version they are at
+   * (a screen applies the `alert` events past it, docs/decisions/0054). The whole list is built
+   * and compressed once per version for every caller who sees it whole: a reconnecting wall of
+   * screens asks it at once.
+   */
   @ScopeFiltered()
   @Get()
-  active(@CurrentPrincipal() principal: Principal): ActiveAlertsResponse {
-    return { alerts: this.inScope(principal, this.alerts.activeEverywhere()) };
+  active(
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    if (groupScope(principal) !== null) {
+      // Read together, in one turn: no alert event goes out between the version and the list.
+      const version = this.snapshot.version();
+      const body: ActiveAlertsResponse = {
+        alerts: this.inScope(principal, this.alerts.activeEverywhere()),
+        version,
+      };
+      res.json(body);
+      return;
+    }
+    const entry = this.snapshot.current(() => this.alerts.activeEverywhere());
+    // Brotli before gzip whatever the client's order, as 0047's middleware picks (it leaves an
+    // encoded body as it is).
+    const encoding: SnapshotEncoding = req.acceptsEncodings('br')
+      ? 'br'
+      : req.acceptsEncodings('gzip')
+        ? 'gzip'
+        : 'identity';
+    res.type('application/json');
+    res.vary('Accept-Encoding');
+    if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
+    res.send(entry.body(encoding));
   }
 
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */

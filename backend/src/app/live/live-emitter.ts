@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
+  AlertDelta,
   AlertEvent,
   DeviceInfo,
   FLEET_ROOM,
@@ -13,6 +14,7 @@ import {
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
+import { AlertsSnapshot } from './alerts-snapshot';
 import { PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {
@@ -34,7 +36,7 @@ type RoomListener = (room: string) => void;
  * (built by LiveIoAdapter with createLiveIoServer on Nest's HTTP server, namespace `/live` over
  * websocket and long-polling; see {@link bind}) and is
  * the only place that sends anything to a client — readings frames, `device`, `alert`,
- * `gateway`, `summary`, the `alerts` snapshot, `lagged` and `throttle` (acknowledgements aside: socket.io answers them
+ * `gateway`, `summary`, the `alerts` snapshot or its `alertsVersion`, `lagged` and `throttle` (acknowledgements aside: socket.io answers them
  * on the socket that asked). Engine internals only through engine-adapter.ts.
  *
  * Must not decide who lags (it asks the LagGate and reports back the sockets it skipped),
@@ -63,6 +65,8 @@ export class LiveEmitter {
     @Optional() private readonly audience?: AlertAudience,
     /** Other gateways share alerts through Socket.IO's Redis adapter (absent or off: none). */
     @Optional() private readonly peers?: LiveRedis,
+    /** The active list's version, which every `alert` event moves (absent: the emitter's own). */
+    @Optional() readonly snapshot: AlertsSnapshot = new AlertsSnapshot(),
   ) {
     // What the ingest reports until it has connected to the broker.
     this.gateway = { broker: 'disconnected', serverTime: 0, flushMs: config.FLUSH_MS };
@@ -277,10 +281,12 @@ export class LiveEmitter {
     if (this.peers?.enabled) this.nsp?.serverSideEmit('pulse:alert', alert);
   }
 
+  /** A change of the active list: numbered (`v`, docs/decisions/0054), then to this gateway's clients. */
   private emitLocalAlert(alert: AlertEvent): void {
+    const delta: AlertDelta = { ...alert, v: this.snapshot.changed() };
     const except = this.audience?.excluded(alert.deviceId) ?? [];
-    if (except.length === 0) this.nsp?.local.emit('alert', alert);
-    else this.nsp?.local.except(except as string[]).emit('alert', alert);
+    if (except.length === 0) this.nsp?.local.emit('alert', delta);
+    else this.nsp?.local.except(except as string[]).emit('alert', delta);
   }
 
   /**
@@ -312,13 +318,20 @@ export class LiveEmitter {
 
   /**
    * Snapshot, then deltas: the broker status and the active alerts (with peers, theirs too: see
-   * {@link withPeerAlerts}), to a new client.
+   * {@link withPeerAlerts}), to a new client. A client that reads the list over HTTP
+   * (`overHttp`, docs/decisions/0054) gets the list's version instead: `activeAlerts` is not
+   * built for it.
    */
-  greet(socket: LiveSocket, activeAlerts: AlertEvent[]): void {
+  greet(socket: LiveSocket, activeAlerts: () => AlertEvent[], overHttp: boolean): void {
     socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
+    if (overHttp) {
+      socket.emit('alertsVersion', { version: this.snapshot.version() });
+      return;
+    }
+    const alerts = activeAlerts();
     socket.emit(
       'alerts',
-      this.audience ? this.audience.visible(socket.data.principal, activeAlerts) : activeAlerts,
+      this.audience ? this.audience.visible(socket.data.principal, alerts) : alerts,
     );
   }
 
@@ -330,7 +343,9 @@ export class LiveEmitter {
     if (!this.peers?.enabled) return;
     load().then(
       (alerts) => {
-        for (const alert of this.peerAlerts.seed(alerts)) this.peerAlertListener?.(alert);
+        const taken = this.peerAlerts.seed(alerts);
+        if (taken.length > 0) this.snapshot.changed(); // no event tells the clients: a new version
+        for (const alert of taken) this.peerAlertListener?.(alert);
       },
       (error: Error) => {
         this.peerAlerts.seed([]);

@@ -1,6 +1,7 @@
 import { Inject, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
+  ALERTS_OVER_HTTP,
   AckResponse,
   IngestStats,
   LIVE_NAMESPACE,
@@ -130,6 +131,9 @@ export class LiveGateway
 
   /** Every socket that passed the handshake's authentication. */
   handleConnection(socket: LiveSocket): void {
+    // The handshake's one field besides the token (read and deleted by the auth middleware):
+    // anything but ALERTS_OVER_HTTP keeps the in-stream snapshot.
+    const alertsOverHttp = socket.handshake.auth?.alerts === ALERTS_OVER_HTTP;
     releaseHandshake(socket);
     if (!this.entry.admit(socket)) return;
     // The one `disconnect` listener: it releases what admit and track count.
@@ -138,7 +142,7 @@ export class LiveGateway
     this.entry.limitEvents(socket);
     // The one check of socket events (known, and allowed to the role), ahead of every handler.
     this.auth.guardEvents(socket);
-    this.greetAndListen(socket);
+    this.greetAndListen(socket, alertsOverHttp);
   }
 
   async stop(): Promise<void> {
@@ -223,10 +227,10 @@ export class LiveGateway
       gateway.answer(args, 'ack', () => gateway.acknowledge(this, args[0]));
     })(this);
 
-  private greetAndListen(socket: LiveSocket): void {
-    // Snapshot, then deltas: `alert` events reach every socket of the namespace (a group-scoped
-    // one: its groups' only, see AlertAudience).
-    this.emitter.greet(socket, this.alerts.activeEverywhere());
+  private greetAndListen(socket: LiveSocket, alertsOverHttp: boolean): void {
+    // Snapshot (or its version), then deltas: `alert` events reach every socket of the
+    // namespace (a group-scoped one: its groups' only, see AlertAudience).
+    this.emitter.greet(socket, () => this.alerts.activeEverywhere(), alertsOverHttp);
     labelAcks(socket); // before its first event: subscribe answers may be written directly
     // Untrusted input: never assume the shape of the arguments or that an ack was given.
     socket.on('subscribe', this.onSubscribe);

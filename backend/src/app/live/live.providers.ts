@@ -1,6 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
 import { AlertAudience } from './alert-audience';
+import { AlertsSnapshot } from './alerts-snapshot';
 import { Conflator } from './conflation';
 import { FanOutMeter } from './fan-out-meter';
 import { GatewayLoad } from './gateway-load';
@@ -24,6 +25,7 @@ import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
  */
 export const LIVE_PROVIDERS: Provider[] = [
   AlertAudience,
+  AlertsSnapshot,
   LiveEmitter,
   FanOutMeter,
   Conflator,
