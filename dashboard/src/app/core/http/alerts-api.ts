@@ -1,6 +1,7 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
 import { DisplayTokenStore } from '../auth/display-token';
 import type {
+  ActiveAlertsResponse,
   AlertEvent,
   AlertHistoryResponse,
   AlertRule,
@@ -35,7 +36,7 @@ export interface AlertHistoryFilter {
   limit?: number;
 }
 
-/** The two alert reads the dashboard makes over HTTP (the live socket carries everything else). */
+/** The alert reads the dashboard makes over HTTP (the live socket carries the changes). */
 @Injectable({ providedIn: 'root' })
 export class AlertsApi {
   private readonly fetch = inject(FETCH);
@@ -52,14 +53,19 @@ export class AlertsApi {
     return Array.isArray(body?.events) ? body.events : [];
   }
 
+  /** `GET /api/alerts`: the active list with its version (decision 0054). */
+  async active(signal?: AbortSignal): Promise<ActiveAlertsResponse> {
+    return this.get<ActiveAlertsResponse>('/api/alerts', signal);
+  }
+
   /** `GET /api/alert-rules`. */
   async rules(): Promise<AlertRule[]> {
     const body = await this.get<AlertRulesResponse>('/api/alert-rules');
     return Array.isArray(body?.rules) ? body.rules : [];
   }
 
-  private async get<T>(url: string): Promise<T> {
-    const res = await this.fetch(url, { headers: { accept: 'application/json' } });
+  private async get<T>(url: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.fetch(url, { headers: { accept: 'application/json' }, signal });
     if (!res.ok) {
       let detail = '';
       try {

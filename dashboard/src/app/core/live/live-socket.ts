@@ -2,6 +2,7 @@ import { InjectionToken } from '@angular/core';
 import type {
   AckResponse,
   AlertEvent,
+  AlertsVersionEvent,
   ClientToServerEvents,
   DeviceInfo,
   GatewayStatus,
@@ -17,6 +18,7 @@ import type {
 } from '@pulse/protocol/core';
 import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
 import { io, Socket } from 'socket.io-client';
+import type { IncomingAlert } from './alerts-feed';
 
 /*
  * The socket.io-client boundary of the app: the small typed LiveSocket interface, its one
@@ -42,10 +44,12 @@ export interface LiveSocketHandlers {
   lagged(info: LaggedEvent): void;
   /** This connection's readings rate changed: merged readings every `intervalMs` (0: every reading). */
   throttle(info: ThrottleEvent): void;
-  /** Snapshot of the active alerts, sent by the gateway on every connect. */
+  /** Snapshot of the active alerts, sent on connect by a gateway that was not asked for its version. */
   alerts(alerts: AlertEvent[]): void;
-  /** One alert lifecycle change (every client gets every one). */
-  alert(alert: AlertEvent): void;
+  /** The active list's version on connect: the list is read over HTTP (decision 0054). */
+  alertsVersion(info: AlertsVersionEvent): void;
+  /** One alert lifecycle change (every client gets every one), numbered by the gateway (`v`). */
+  alert(alert: IncomingAlert): void;
   /** Fleet summary changes (at most one a second), after subscribing with `summary: true`. */
   summary(delta: SummaryEventWire): void;
 }
@@ -69,7 +73,10 @@ export interface LiveSocketOptions {
   /** Origin (or '' for the page's own). */
   url: string;
   transports: TransportName[];
-  /** The handshake's `auth` (a display token), read again at every connection attempt. */
+  /**
+   * The handshake's `auth` (a display token; `alerts: 'http'` for the list's version instead of
+   * its snapshot), read again at every connection attempt.
+   */
   auth?: () => Record<string, string>;
 }
 
@@ -116,6 +123,7 @@ export const socketIoFactory: LiveSocketFactory = (options, handlers) => {
   socket.on(LiveEvent.lagged, (info) => handlers.lagged(info));
   socket.on(LiveEvent.throttle, (info) => handlers.throttle(info));
   socket.on(LiveEvent.alerts, (alerts) => handlers.alerts(alerts));
+  socket.on(LiveEvent.alertsVersion, (info) => handlers.alertsVersion(info));
   socket.on(LiveEvent.alert, (alert) => handlers.alert(alert));
   socket.on(LiveEvent.summary, (delta) => handlers.summary(delta));
   return {

@@ -1,6 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { acknowledged, alertEvent } from '../../testing/alerts';
 import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { FETCH } from '../http/alerts-api';
 import { AlertStore } from '../stores/alert.store';
 import { LiveService } from './live.service';
 
@@ -8,8 +9,29 @@ const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
-function setup() {
-  const socket = provideFakeLive();
+/** `fetch` answering `GET /api/alerts` with what `answer` gives (a status alone: that error). */
+function fakeFetch(answer: () => { alerts: unknown[]; version: string } | number) {
+  const urls: string[] = [];
+  const fetch = async (url: RequestInfo | URL) => {
+    urls.push(String(url));
+    const body = answer();
+    const status = typeof body === 'number' ? body : 200;
+    // What AlertsApi reads of a Response (a real one's body is read on real I/O, not fake time).
+    return { ok: status === 200, status, json: async () => (status === 200 ? body : {}) };
+  };
+  return {
+    urls,
+    provider: { provide: FETCH, useValue: fetch as unknown as typeof globalThis.fetch },
+  };
+}
+
+/** Let a fetch answer run through (its body is read on real promises). */
+async function waitForFetch(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !done(); i++) await jest.advanceTimersByTimeAsync(1);
+}
+
+function setup(providers: Parameters<typeof provideFakeLive>[0] = []) {
+  const socket = provideFakeLive(providers);
   const sut = TestBed.inject(LiveService);
   sut.start();
   return { sut, socket, alerts: TestBed.inject(AlertStore) };
@@ -117,5 +139,34 @@ describe('LiveService alerts', () => {
     first.server.alerts([alertEvent({ id: 'stale' })]);
     first.server.alert(alertEvent({ id: 'stale2' }));
     expect(alerts.active()).toEqual([]);
+  });
+
+  it('asks for the list version in the handshake and reads the list over HTTP at it', async () => {
+    const a = alertEvent({ id: 'a' });
+    const http = fakeFetch(() => ({ alerts: [a], version: 'k1.4' }));
+    const { socket, alerts } = setup([http.provider]);
+    expect(socket().options.auth?.()).toEqual({ alerts: 'http' });
+    socket().server.connected('websocket');
+    socket().server.alertsVersion({ version: 'k1.3' });
+    socket().server.alert({ ...alertEvent({ id: 'b' }), v: 5 });
+    await waitForFetch(() => alerts.snapshots() > 0);
+    expect(http.urls).toEqual(['/api/alerts']);
+    expect(alerts.active().map((x) => x.id)).toEqual(['a', 'b']);
+  });
+
+  it('asks for the snapshot in the stream, on a new connection, once the list cannot be read', async () => {
+    const http = fakeFetch(() => 503);
+    const { socket, alerts } = setup([http.provider]);
+    const first = socket();
+    first.server.connected('websocket');
+    first.server.alertsVersion({ version: 'k1.3' });
+    await jest.advanceTimersByTimeAsync(1000); // the read and its second try
+    expect(http.urls).toHaveLength(2);
+    expect(socket()).not.toBe(first);
+    expect(socket().connects).toBe(1);
+    expect(socket().options.auth?.()).toEqual({});
+    socket().server.connected('websocket');
+    socket().server.alerts([alertEvent({ id: 'in-stream' })]);
+    expect(alerts.active().map((x) => x.id)).toEqual(['in-stream']);
   });
 });

@@ -1,13 +1,20 @@
 import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
 import type { DeviceInfo, GatewayStatus, LaggedEvent, Reading } from '@pulse/protocol/core';
-import { BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from '@pulse/protocol/core';
+import {
+  ALERTS_OVER_HTTP,
+  BackoffOptions,
+  DEFAULT_BACKOFF,
+  backoffDelay,
+} from '@pulse/protocol/core';
 import { DisplayTokenStore } from '../auth/display-token';
 import { DevicesApi } from '../http/devices-api';
+import { AlertsApi } from '../http/alerts-api';
 import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
 import { AckOutcome, acknowledgeAlert } from './alert-acknowledgement';
+import { AlertsFeed } from './alerts-feed';
 import {
   LIVE_SOCKET_FACTORY,
   LiveSocket,
@@ -73,6 +80,14 @@ export class LiveService {
       this.devicesApi.windows(deviceIds, { from, maxPoints }, signal),
     () => this.random(),
   );
+  private readonly alertsApi = inject(AlertsApi);
+  /** The active list: read over HTTP at the greeting's version, or the snapshot in the stream. */
+  private readonly alertsFeed = new AlertsFeed(this.alerts, {
+    read: (signal) => this.alertsApi.active(signal),
+    giveUp: (why) => this.alertsInStream(why),
+  });
+  /** Ask the gateway for the list's version (0054) rather than its snapshot, until a read fails. */
+  private alertsOverHttp = true;
   // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
@@ -164,6 +179,7 @@ export class LiveService {
     this.clearRetry();
     this.choice?.stop();
     this.subscriptions.stop();
+    this.alertsFeed.reset();
     this.socket?.disconnect();
     this.socket = null;
     this._connection.set({
@@ -245,14 +261,18 @@ export class LiveService {
       lagged: (info) => current() && this.onLagged(info),
       throttle: (info) =>
         current() && this._throttleMs.set(Math.max(0, Number(info?.intervalMs) || 0)),
-      alerts: (list) => current() && this.alerts.replaceAll(list),
-      alert: (alert) => current() && this.alerts.apply(alert),
+      alerts: (list) => current() && this.alertsFeed.snapshot(list),
+      alertsVersion: (info) => current() && this.alertsFeed.greeted(info),
+      alert: (alert) => current() && this.alertsFeed.delta(alert),
       summary: (delta) => current() && this.subscriptions.summary(delta),
     };
     const auth = (): Record<string, string> => {
+      const auth: Record<string, string> = {};
       // A paired wall screen: its display token in the handshake (never in the URL).
       const token = this.displayToken.token();
-      return token === null ? {} : { token };
+      if (token !== null) auth['token'] = token;
+      if (this.alertsOverHttp) auth['alerts'] = ALERTS_OVER_HTTP;
+      return auth;
     };
     const transports = this.choice?.transports ?? [];
     socket = this.socketFactory({ url: '', transports, auth }, handlers);
@@ -297,6 +317,7 @@ export class LiveService {
   }
 
   private onLost(reason: string, attemptFailed: boolean): void {
+    this.alertsFeed.reset();
     if (this.stopped || reason === 'io client disconnect') return;
     // A failed attempt and the disconnect that may follow it are one failure.
     if (this.retryTimer !== null) return;
@@ -369,6 +390,18 @@ export class LiveService {
     if (!status) return;
     this.clockOffsetMs = status.serverTime - Date.now();
     this._gateway.set(status);
+  }
+
+  /**
+   * The list cannot be read over HTTP here (another gateway answers `/api`, or the reads fail):
+   * from now on, for as long as the page is open, the gateway sends it in the stream.
+   */
+  private alertsInStream(why: string): void {
+    console.warn(
+      `[live] the active alerts were not read over HTTP (${why}); asking the gateway for them on the socket`,
+    );
+    this.alertsOverHttp = false;
+    this.reconnect();
   }
 
   private onLagged(info: LaggedEvent): void {
