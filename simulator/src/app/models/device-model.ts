@@ -176,14 +176,15 @@ function createGenerators(
     }
     case 'power-meter': {
       const scale = uniform(random, 0.5, 2);
+      const power = new PowerGenerator(
+        random,
+        [40, 600, 1800, 3200].map((w) => Math.round(w * scale)),
+      );
       return [
-        new PowerGenerator(
-          random,
-          [40, 600, 1800, 3200].map((w) => Math.round(w * scale)),
-        ),
+        power,
         new VoltageGenerator(random),
         new CurrentGenerator(),
-        new EnergyGenerator(random),
+        new EnergyGenerator(power, random),
       ];
     }
     case 'machine':

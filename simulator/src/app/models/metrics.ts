@@ -1,4 +1,4 @@
-import { chance, gaussian, RandomSource, uniform } from './random';
+import { chance, deriveSeed, gaussian, mulberry32, RandomSource, uniform } from './random';
 
 /**
  * Metric generators: small stateful processes advanced by the sample time.
@@ -162,27 +162,44 @@ export class Co2Generator implements MetricGenerator {
   }
 }
 
-/** Electrical load: steps between load levels (idle, partial, full...) plus noise. */
+/**
+ * Electrical load: a duty cycle through the device's load levels (idle, partial, full...),
+ * each held for its own seeded duration, in a new shuffled order every cycle, plus noise.
+ * The level is a pure function of the wall-clock time, not of the samples so far, so a
+ * simulator restarted with the same seed carries on with the same load and the energy register
+ * integrates it in closed form (`cumulative`) instead of from the start of the run.
+ */
 export class PowerGenerator implements MetricGenerator {
   readonly name = 'power';
   readonly unit = 'W';
-  private level: number;
-  private readonly dt = stepper();
+  /** How long each level is held per cycle, ms. */
+  private readonly holdMs: readonly number[];
+  private readonly cycleMs: number;
+  /** Energy of one whole cycle, W·ms (every cycle holds every level once). */
+  private readonly cycleWms: number;
+  /** Seeds each cycle's shuffle. */
+  private readonly key: number;
+  /** The order of the levels in cycle `orderCycle`, kept: a cycle spans many samples. */
+  private readonly order: number[];
+  private orderCycle = NaN;
 
   constructor(
     private readonly random: RandomSource,
     private readonly levels: readonly number[],
-    private readonly switchPerSecond = 1 / 30,
+    /** Level changes per second, on average. */
+    switchPerSecond = 1 / 30,
     private readonly noiseFraction = 0.03,
   ) {
-    this.level = Math.floor(uniform(random, 0, levels.length));
+    const meanHoldMs = 1000 / switchPerSecond;
+    this.holdMs = levels.map(() => Math.round(uniform(random, 0.5, 1.5) * meanHoldMs));
+    this.cycleMs = this.holdMs.reduce((sum, ms) => sum + ms, 0);
+    this.cycleWms = levels.reduce((sum, w, i) => sum + w * this.holdMs[i], 0);
+    this.key = Math.floor(random.next() * 2 ** 32);
+    this.order = levels.map((_, i) => i);
   }
 
   next(t: number): number {
-    if (chance(this.random, perInterval(this.switchPerSecond, this.dt(t)))) {
-      this.level = Math.floor(uniform(this.random, 0, this.levels.length));
-    }
-    const nominal = this.levels[this.level];
+    const nominal = this.levels[this.levelAt(t)];
     return round(
       Math.max(
         0,
@@ -190,6 +207,45 @@ export class PowerGenerator implements MetricGenerator {
       ),
       1,
     );
+  }
+
+  /** Energy of the nominal load from the epoch to `t` (ms), in W·ms: never decreases. */
+  cumulative(t: number): number {
+    const cycle = Math.floor(t / this.cycleMs);
+    let within = t - cycle * this.cycleMs;
+    let wms = cycle * this.cycleWms;
+    for (const level of this.shuffled(cycle)) {
+      const ms = Math.min(within, this.holdMs[level]);
+      wms += this.levels[level] * ms;
+      within -= ms;
+      if (within <= 0) break;
+    }
+    return wms;
+  }
+
+  private levelAt(t: number): number {
+    const cycle = Math.floor(t / this.cycleMs);
+    let within = t - cycle * this.cycleMs;
+    const order = this.shuffled(cycle);
+    for (const level of order) {
+      if (within < this.holdMs[level]) return level;
+      within -= this.holdMs[level];
+    }
+    return order[order.length - 1];
+  }
+
+  /** Fisher–Yates with a source seeded by the cycle number, so any cycle can be rebuilt. */
+  private shuffled(cycle: number): readonly number[] {
+    if (cycle === this.orderCycle) return this.order;
+    const random = mulberry32(deriveSeed(this.key, cycle));
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random.next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    this.orderCycle = cycle;
+    return order;
   }
 }
 
@@ -218,18 +274,32 @@ export class CurrentGenerator implements MetricGenerator {
   }
 }
 
-/** Energy meter register: integrates power, never decreases. */
+/** Where every simulated energy register starts counting from its base. */
+export const METER_ORIGIN = Date.UTC(2024, 0, 1);
+
+/**
+ * Energy meter register: its base plus the integral of the meter's nominal load since
+ * METER_ORIGIN, read from the wall clock. It never decreases, also across restarts of the
+ * simulator (a restart reads what an uninterrupted run would), with no state kept anywhere;
+ * before METER_ORIGIN it holds its base.
+ */
 export class EnergyGenerator implements MetricGenerator {
   readonly name = 'energy';
   readonly unit = 'kWh';
-  private total: number;
-  private readonly dt = stepper();
-  constructor(random: RandomSource) {
-    this.total = Math.floor(uniform(random, 1000, 50_000));
+  private readonly base: number;
+  private readonly atOrigin: number;
+
+  constructor(
+    private readonly power: PowerGenerator,
+    random: RandomSource,
+  ) {
+    this.base = Math.floor(uniform(random, 1000, 50_000));
+    this.atOrigin = power.cumulative(METER_ORIGIN);
   }
-  next(t: number, values: Readonly<Record<string, number>>): number {
-    this.total += ((values['power'] ?? 0) * this.dt(t)) / 3_600_000;
-    return round(this.total, 3);
+
+  next(t: number): number {
+    const wms = this.power.cumulative(Math.max(t, METER_ORIGIN)) - this.atOrigin;
+    return round(this.base + wms / 3_600_000_000, 3);
   }
 }
 

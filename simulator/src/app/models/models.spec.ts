@@ -204,6 +204,28 @@ describe('metric models stay realistic', () => {
   });
 });
 
+describe('a restart with the same seed continues where the previous run would be', () => {
+  const fleet = (): DeviceModel[] => createFleet({ count: 60, prefix: 'sim', seed: 42 });
+  const meters = fleet()
+    .map((d, i) => (d.kind === 'power-meter' ? i : -1))
+    .filter((i) => i >= 0);
+
+  it('the energy register never goes back: it reads what an uninterrupted run reads', () => {
+    expect(meters.length).toBeGreaterThan(5);
+    const uninterrupted = fleet();
+    const firstRun = fleet();
+    const restarted = fleet(); // a new process, 10 minutes and 10 s after the first one started
+    const restartAt = START + 610_000;
+    for (const i of meters) {
+      const before = run(firstRun[i], 600).map((v) => v['energy']);
+      const after = restarted[i].sample(restartAt)['energy'];
+      expect(after).toBeGreaterThanOrEqual(before[599]);
+      run(uninterrupted[i], 600);
+      expect(after).toBeCloseTo(uninterrupted[i].sample(restartAt)['energy'], 3);
+    }
+  });
+});
+
 describe('connectivity: dropouts and outages', () => {
   const spec = { id: 'd', kind: 'machine' as const, group: 'hall-a', name: 'd' };
 
