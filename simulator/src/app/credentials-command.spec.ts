@@ -1,10 +1,14 @@
 /**
  * Medium test: `credentials` against a real HTTP server on a free port standing in for the
  * gateway's admin API (the real gateway: backend/test/device-credentials-cli.spec.ts), with
- * Node's own fetch. What is asserted is where the command goes when `--url` is not given.
+ * Node's own fetch. What is asserted is where the command goes when `--url` is not given, and
+ * what it says when it cannot go anywhere (no admin token).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCredentialsCommand } from './credentials-command';
 
 interface Run {
@@ -92,5 +96,41 @@ describe('credentials: which gateway without --url', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
     expect(requests).toEqual([]);
+  });
+});
+
+describe('credentials: the admin token', () => {
+  // Nothing listens there: every case below stops before any request.
+  const url = ['--url', 'http://127.0.0.1:9'];
+
+  it('without one says in one line how to give it, never as an argument (exit 2)', async () => {
+    const run = await credentials(['list', ...url], {});
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'pulse-simulator credentials: no admin token: set PULSE_TOKEN or pass --token-file <file> whose first line is the token (never the token itself on the command line); an admin makes one with POST /api/auth/tokens\n',
+    );
+  });
+
+  it('with an empty --token-file says that file is empty, in one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-token-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, '\n');
+      const run = await credentials(['list', ...url, '--token-file', file], {});
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(
+        `pulse-simulator credentials: --token-file: the first line of ${file} is empty, where the admin token goes\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad command still shows the usage', async () => {
+    const run = await credentials(['lsit'], { PULSE_TOKEN: 'admin-token' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('expected create, revoke or list, got "lsit"');
+    expect(run.stderr).toContain('Usage:');
   });
 });

@@ -70,7 +70,8 @@ export async function runCredentialsCommand(
     return 0;
   }
   if ('error' in args) {
-    io.stderr(`pulse-simulator credentials: ${args.error}\n\n${CREDENTIALS_USAGE}`);
+    const usage = args.usage === false ? '' : `\n${CREDENTIALS_USAGE}`;
+    io.stderr(`pulse-simulator credentials: ${args.error}\n${usage}`);
     return 2;
   }
   const { command, deviceId, url, token } = args;
@@ -113,7 +114,8 @@ export async function runCredentialsCommand(
 
 type Parsed =
   | { help: true }
-  | { error: string }
+  /** `usage: false` when the command line is right and the usage would bury the one fix. */
+  | { error: string; usage?: false }
   | { command: 'create' | 'revoke' | 'list'; deviceId: string; url: string; token: string };
 
 function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
@@ -154,18 +156,26 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
   if (!/^https?:\/\/[^\s/]+/.test(url))
     return { error: `--url must be http(s)://host:port, got ${JSON.stringify(url)}` };
   let token = env['PULSE_TOKEN']?.trim() ?? '';
-  if (values['token-file'] !== undefined) {
+  const tokenFile = values['token-file'];
+  if (tokenFile !== undefined) {
     try {
-      token = readFileSync(values['token-file'], 'utf8').split(/\r?\n/)[0].trim();
+      token = readFileSync(tokenFile, 'utf8').split(/\r?\n/)[0].trim();
     } catch (error) {
       return {
-        error: `--token-file: cannot read ${values['token-file']} (${(error as NodeJS.ErrnoException).code})`,
+        error: `--token-file: cannot read ${tokenFile} (${(error as NodeJS.ErrnoException).code})`,
       };
     }
+    if (token === '')
+      return {
+        error: `--token-file: the first line of ${tokenFile} is empty, where the admin token goes`,
+        usage: false,
+      };
   }
   if (token === '')
     return {
-      error: 'no admin token: set PULSE_TOKEN or pass --token-file (POST /api/auth/tokens)',
+      error:
+        'no admin token: set PULSE_TOKEN or pass --token-file <file> whose first line is the token (never the token itself on the command line); an admin makes one with POST /api/auth/tokens',
+      usage: false,
     };
   return { command, deviceId, url, token };
 }
