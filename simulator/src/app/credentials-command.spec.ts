@@ -1,9 +1,10 @@
 /**
  * Medium test: `credentials` against a real HTTP server on a free port standing in for the
  * gateway's admin API (the real gateway: backend/test/device-credentials-cli.spec.ts), with
- * Node's own fetch. What is asserted is where the command goes when `--url` is not given, and
- * what it says when it cannot go anywhere (no admin token).
+ * Node's own fetch. What is asserted is where the command goes when `--url` is not given, what
+ * it says when it cannot go anywhere (no admin token), and how `list` lays out its table.
  */
+import type { DeviceCredentialInfo } from '@pulse/protocol';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -132,5 +133,57 @@ describe('credentials: the admin token', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('expected create, revoke or list, got "lsit"');
     expect(run.stderr).toContain('Usage:');
+  });
+});
+
+describe('credentials list', () => {
+  let server: Server;
+  let url: string;
+  const rows: DeviceCredentialInfo[] = [];
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ credentials: rows }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('heads every column, the revoked one included, and aligns them to the longest id', async () => {
+    const at = (iso: string) => Date.parse(iso);
+    rows.splice(
+      0,
+      rows.length,
+      {
+        deviceId: 'lab-001',
+        createdAt: at('2026-12-01T08:00:00.000Z'),
+        lastConnectAt: at('2026-12-06T09:30:00.000Z'),
+        revokedAt: null,
+      },
+      {
+        deviceId: 'boiler-room-east-wing-flow-meter-17',
+        createdAt: at('2026-12-02T08:00:00.000Z'),
+        lastConnectAt: null,
+        revokedAt: at('2026-12-03T08:00:00.000Z'),
+      },
+    );
+    const run = await credentials(['list', '--url', url], { PULSE_TOKEN: 'admin-token' });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toBe(
+      [
+        'device                               created                   last connect              revoked',
+        'lab-001                              2026-12-01T08:00:00.000Z  2026-12-06T09:30:00.000Z',
+        'boiler-room-east-wing-flow-meter-17  2026-12-02T08:00:00.000Z  -                         2026-12-03T08:00:00.000Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('with no credentials prints the header alone', async () => {
+    rows.length = 0;
+    const run = await credentials(['list', '--url', url], { PULSE_TOKEN: 'admin-token' });
+    expect(run.stdout).toBe('device  created  last connect  revoked\n');
   });
 });

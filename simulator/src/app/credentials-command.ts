@@ -180,12 +180,31 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
   return { command, deviceId, url, token };
 }
 
+/** A header for every column; columns as wide as their longest cell, two spaces apart. */
 function formatList(rows: DeviceCredentialListResponse['credentials']): string {
   const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-  const lines = rows.map((row) =>
-    `${row.deviceId.padEnd(24)} ${time(row.createdAt).padEnd(24)} ${time(row.lastConnectAt).padEnd(24)} ${row.revokedAt === null ? '' : `revoked ${time(row.revokedAt)}`}`.trimEnd(),
+  const table = [
+    ['device', 'created', 'last connect', 'revoked'],
+    // Not revoked: an empty cell (the line ends there), where "-" in last connect means never.
+    ...rows.map((row) => [
+      row.deviceId,
+      time(row.createdAt),
+      time(row.lastConnectAt),
+      row.revokedAt === null ? '' : time(row.revokedAt),
+    ]),
+  ];
+  const widths = table[0].map((_, column) =>
+    Math.max(...table.map((cells) => cells[column].length)),
   );
-  return `${'device'.padEnd(24)} ${'created'.padEnd(24)} ${'last connect'.padEnd(24)}\n${lines.join('\n')}${lines.length ? '\n' : ''}`;
+  return table
+    .map((cells) =>
+      cells
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
 }
 
 /** The API's `{message}` (Nest's error body), or the start of the body. */
