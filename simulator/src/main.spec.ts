@@ -3,11 +3,20 @@
  * (esbuild, '@pulse/protocol' inlined, npm packages external), started as a
  * child process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { EmbeddedBroker, recordMqtt, spawnNode, startBroker, waitFor } from '@pulse/test-support';
+import {
+  EmbeddedBroker,
+  recordMqtt,
+  selfSignedCertificate,
+  spawnNode,
+  startBroker,
+  waitFor,
+} from '@pulse/test-support';
 
 jest.setTimeout(30_000);
 
@@ -31,8 +40,8 @@ beforeAll(async () => {
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 /** The bundle run as `node main.js ...args`, its npm packages found in the workspace. */
-const cli = (args: string[]) =>
-  spawnNode(bin, args, { env: { NODE_PATH: join(root, 'node_modules') } });
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnNode(bin, args, { env: { NODE_PATH: join(root, 'node_modules'), ...env } });
 
 describe('simulator CLI', () => {
   it.each<[string[], RegExp]>([
@@ -108,5 +117,35 @@ describe('simulator CLI', () => {
       expect(run.stderr).toMatch(/2 devices, 4\/s per device, seed 42/);
       expect(run.stderr).toMatch(/sent \d+ readings in \d+ messages, 0 errors/);
     });
+  });
+});
+
+describe('simulator credentials CLI', () => {
+  it('on a certificate for another name than the URL it tried, suggests --url with that name', async () => {
+    // Trusted (NODE_EXTRA_CA_CERTS) but for pulse.test only, as a gateway's real certificate
+    // is: the default URL, https://127.0.0.1:PORT with TLS_CERT_FILE set, fails the name check.
+    const certificate = selfSignedCertificate(['pulse.test']);
+    const server = createServer({
+      cert: certificate.cert,
+      key: readFileSync(certificate.keyFile),
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const run = cli(['credentials', 'list'], {
+        PULSE_TOKEN: 'admin-token',
+        PORT: String(port),
+        TLS_CERT_FILE: certificate.certFile,
+        TLS_KEY_FILE: certificate.keyFile,
+        NODE_EXTRA_CA_CERTS: certificate.certFile,
+      });
+      expect(await run.exit).toEqual({ code: 1, signal: null });
+      expect(run.stderr).toBe(
+        `pulse-simulator credentials: cannot reach https://127.0.0.1:${port}: its TLS certificate is for pulse.test, not 127.0.0.1 (ERR_TLS_CERT_ALTNAME_INVALID); pass --url https://pulse.test:${port}\n`,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      certificate.remove();
+    }
   });
 });

@@ -5,11 +5,13 @@
  * it says when it cannot go anywhere (no admin token), and how `list` lays out its table.
  */
 import type { DeviceCredentialInfo } from '@pulse/protocol';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCertificate, TestCertificate } from '@pulse/test-support';
 import { runCredentialsCommand } from './credentials-command';
 
 interface Run {
@@ -77,6 +79,9 @@ describe('credentials: which gateway without --url', () => {
     // Our stand-in speaks plain HTTP: the TLS handshake fails, naming the URL tried.
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot reach https://127.0.0.1:${port}`);
+    expect(run.stderr).toContain(
+      `it does not answer TLS (ERR_SSL_WRONG_VERSION_NUMBER): if it serves plain HTTP, pass --url http://127.0.0.1:${port}`,
+    );
   });
 
   it('takes --url over PORT', async () => {
@@ -185,5 +190,37 @@ describe('credentials list', () => {
     rows.length = 0;
     const run = await credentials(['list', '--url', url], { PULSE_TOKEN: 'admin-token' });
     expect(run.stdout).toBe('device  created  last connect  revoked\n');
+  });
+});
+
+describe('credentials: a gateway whose TLS certificate fails the check', () => {
+  let certificate: TestCertificate;
+  let server: HttpsServer;
+  let port: number;
+
+  beforeAll(async () => {
+    // Self-signed, so Node's fetch does not trust it (the name check is main.spec.ts's, where
+    // the CLI runs with the certificate trusted).
+    certificate = selfSignedCertificate();
+    server = createHttpsServer({ cert: certificate.cert, key: readFileSync(certificate.keyFile) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    certificate.remove();
+  });
+
+  it('names the URL it tried and suggests --url, and a private CA through NODE_EXTRA_CA_CERTS', async () => {
+    const run = await credentials(['list'], {
+      PULSE_TOKEN: 'admin-token',
+      PORT: String(port),
+      TLS_CERT_FILE: certificate.certFile,
+      TLS_KEY_FILE: certificate.keyFile,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `pulse-simulator credentials: cannot reach https://127.0.0.1:${port}: its TLS certificate is not trusted: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT); pass --url with the name on the gateway's certificate, https://<name>:${port}, and for a private CA set NODE_EXTRA_CA_CERTS=<its PEM file>\n`,
+    );
   });
 });

@@ -87,7 +87,7 @@ export async function runCredentialsCommand(
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
     });
   } catch (error) {
-    io.stderr(`pulse-simulator credentials: cannot reach ${url}: ${describe(error)}\n`);
+    io.stderr(`pulse-simulator credentials: cannot reach ${url}: ${unreachable(url, error)}\n`);
     return 1;
   }
   if (!response.ok) {
@@ -216,6 +216,49 @@ function messageOf(body: string): string {
     // not JSON: shown as is
   }
   return body.slice(0, 200) || '(no body)';
+}
+
+/**
+ * Why a request failed and, for TLS, what to do: the default URL names the gateway by address
+ * (https://127.0.0.1:PORT with TLS_CERT_FILE) where its certificate usually names a host, so the
+ * fix is most often `--url` with that host. Node's fetch rejects with `fetch failed` and the
+ * socket's error, with its OpenSSL or Node code, as the cause.
+ */
+function unreachable(url: string, error: unknown): string {
+  const cause = (error as { cause?: TlsFailure }).cause;
+  const code = cause?.code ?? '';
+  const tried = new URL(url);
+  const triedHost = tried.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 address comes bracketed
+  const elsewhere = (protocol: string, host = triedHost) =>
+    `${protocol}//${host.includes(':') ? `[${host}]` : host}${tried.port ? `:${tried.port}` : ''}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // "DNS:pulse.example.com, IP Address:10.0.0.5": a wildcard is no host to suggest.
+    const names = (cause?.cert?.subjectaltname ?? '')
+      .split(', ')
+      .map((entry) => entry.replace(/^(DNS|IP Address):/, ''))
+      .filter((name) => name !== '');
+    const host = names.find((name) => !name.includes('*'));
+    const fix = host
+      ? `pass --url ${elsewhere('https:', host)}`
+      : "pass --url with the gateway's name on its certificate";
+    return `its TLS certificate is for ${names.join(', ') || 'another name'}, not ${cause?.host ?? triedHost} (${code}); ${fix}`;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER')
+    return `it does not answer TLS (${code}): if it serves plain HTTP, pass --url ${elsewhere('http:')}`;
+  const byName = `pass --url with the name on the gateway's certificate, ${elsewhere('https:', '<name>')}`;
+  // OpenSSL's verify codes: DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...
+  if (/CERT|SIGNATURE/.test(code))
+    return `its TLS certificate is not trusted: ${cause?.message} (${code}); ${byName}, and for a private CA set NODE_EXTRA_CA_CERTS=<its PEM file>`;
+  if (/^ERR_(TLS|SSL)_/.test(code)) return `TLS failed: ${cause?.message} (${code}); ${byName}`;
+  return describe(error);
+}
+
+interface TlsFailure {
+  code?: string;
+  message?: string;
+  /** On a name mismatch: the host that was checked, and the certificate it was checked against. */
+  host?: string;
+  cert?: { subjectaltname?: string };
 }
 
 function describe(error: unknown): string {

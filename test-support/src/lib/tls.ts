@@ -1,10 +1,11 @@
 /**
  * A throwaway self-signed certificate for TLS tests, made with Debian's `openssl` in a temp
- * folder (CN localhost, SAN localhost + 127.0.0.1, valid one day). Owns that folder; the caller
- * removes it with `remove()`. Never touches a system certificate store.
+ * folder (CN localhost, SAN localhost + 127.0.0.1 unless other names are given, valid one day).
+ * Owns that folder; the caller removes it with `remove()`. Never touches a system certificate store.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +20,11 @@ export interface TestCertificate {
   remove(): void;
 }
 
-export function selfSignedCertificate(): TestCertificate {
+/** `names`: host names and IP addresses the certificate is for, the first one its CN. */
+export function selfSignedCertificate(
+  names: readonly string[] = ['localhost', '127.0.0.1'],
+): TestCertificate {
+  const altNames = names.map((name) => (isIP(name) ? `IP:${name}` : `DNS:${name}`)).join(',');
   const dir = mkdtempSync(join(tmpdir(), 'pulse-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
@@ -41,9 +46,9 @@ export function selfSignedCertificate(): TestCertificate {
         '-days',
         '1',
         '-subj',
-        '/CN=localhost',
+        `/CN=${names[0]}`,
         '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        `subjectAltName=${altNames}`,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
