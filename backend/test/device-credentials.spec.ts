@@ -320,7 +320,7 @@ describe('device credentials beside anonymous devices (loopback default)', () =>
             '-t',
             'devices/boiler-1/telemetry',
             '-m',
-            '{"values":{"temperature":71.5,"pressure":2.1}}',
+            '{"values":{"temperature":61.5,"pressure":2.1}}',
           ],
           (error) => (error ? reject(error) : resolve()),
         ),
@@ -328,7 +328,7 @@ describe('device credentials beside anonymous devices (loopback default)', () =>
       const [reading] = await viewer.received.waitForCount(1);
       expect(reading).toMatchObject({
         deviceId: 'boiler-1',
-        values: { temperature: 71.5, pressure: 2.1 },
+        values: { temperature: 61.5, pressure: 2.1 },
       });
     } finally {
       await viewer.close();
