@@ -46,7 +46,7 @@ describe('DevicesApi.windows (a device page’s, a wall board’s, a screen of t
     const abort = new AbortController();
     expect(
       await api.windows(['d 1', 'd2'], { from: 1000.7, maxPoints: 3600 }, abort.signal),
-    ).toEqual([deltas, series('b', [], []), series('c', [5], [6], 'd2')]);
+    ).toEqual({ series: [deltas, series('b', [], []), series('c', [5], [6], 'd2')], unread: [] });
     expect(asked[0].url.pathname).toBe('/api/history');
     expect(Object.fromEntries(asked[0].url.searchParams)).toEqual({
       devices: 'd 1,d2',
@@ -71,7 +71,8 @@ describe('DevicesApi.windows (a device page’s, a wall board’s, a screen of t
       LIMITS.maxHistoryDevices,
       1,
     ]);
-    expect(read?.map((s) => s.deviceId)).toEqual(ids);
+    expect(read.series.map((s) => s.deviceId)).toEqual(ids);
+    expect(read.unread).toEqual([]);
   });
 
   it.each([
@@ -100,16 +101,23 @@ describe('DevicesApi.windows (a device page’s, a wall board’s, a screen of t
     ],
   ])('reads nothing from %s (the window then comes in the subscribe)', async (_what, answer) => {
     const { api } = setup(answer);
-    expect(await api.windows(['d 1'], { from: 0, maxPoints: 10 })).toBeNull();
+    expect(await api.windows(['d 1'], { from: 0, maxPoints: 10 })).toEqual({
+      series: [],
+      unread: ['d 1'],
+    });
   });
 
-  it('reads nothing when one of several requests fails', async () => {
-    const ids = Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`);
-    const { api } = setup((url) =>
-      url.searchParams.get('devices') === ids[ids.length - 1]
-        ? Promise.resolve({ ok: false, status: 503 } as Response)
-        : ok({ series: [] }),
-    );
-    expect(await api.windows(ids, { from: 0, maxPoints: 60 })).toBeNull();
+  it('keeps the requests read when one of several is refused (the read budget’s 429): only its devices are unread', async () => {
+    const ids = Array.from({ length: 2 * LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`);
+    const refused = ids.slice(LIMITS.maxHistoryDevices, 2 * LIMITS.maxHistoryDevices);
+    const { api } = setup((url) => {
+      const asked = (url.searchParams.get('devices') ?? '').split(',');
+      return asked[0] === refused[0]
+        ? Promise.resolve({ ok: false, status: 429 } as Response)
+        : ok({ series: asked.map((id) => series('a', [1], [2], id)) });
+    });
+    const read = await api.windows(ids, { from: 0, maxPoints: 60 });
+    expect(read.series.map((s) => s.deviceId)).toEqual(ids.filter((id) => !refused.includes(id)));
+    expect(read.unread).toEqual(refused);
   });
 });

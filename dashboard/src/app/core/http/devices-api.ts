@@ -20,6 +20,13 @@ import { FETCH } from './alerts-api';
  * rows). Owns the URLs and the checks of what comes back; holds no state.
  */
 
+/** What {@link DevicesApi.windows} read: the series of the devices it could read, and the others. */
+export interface WindowsRead {
+  series: WireSeries[];
+  /** Devices whose windows could not be read (in the order asked): they come another way. */
+  unread: string[];
+}
+
 /** What the overview asks `GET /api/fleet/summary` for (FleetSummaryQuerySchema's fields). */
 export interface FleetPageQuery {
   sort: string;
@@ -74,21 +81,26 @@ export class DevicesApi {
    * a wall board or a screen of tiles, at most `maxPoints` per metric spread over the range (as a
    * subscribe's history), timestamps as differences. Over HTTP they come compressed and beside
    * the socket, not ahead of its readings (decisions 0050, 0051). Ids beyond one request's
-   * `LIMITS.maxHistoryDevices` go in further requests at once. Null when any of them cannot be
-   * read (refused, aborted through `signal`, offline) or any series is not well-formed.
+   * `LIMITS.maxHistoryDevices` go in further requests at once, each kept or given up on its own:
+   * a request that cannot be read (refused, as by the read budget's 429 of decision 0053;
+   * aborted through `signal`; offline) or holds a series that is not well-formed leaves its
+   * devices `unread`, and the other requests' series are kept.
    */
   async windows(
     deviceIds: readonly string[],
     range: { from: number; maxPoints: number },
     signal?: AbortSignal,
-  ): Promise<WireSeries[] | null> {
-    const reads: Promise<WireSeries[] | null>[] = [];
-    for (let i = 0; i < deviceIds.length; i += LIMITS.maxHistoryDevices) {
-      const ids = deviceIds.slice(i, i + LIMITS.maxHistoryDevices);
-      reads.push(this.readWindows(ids, range, signal));
-    }
-    const answers = await Promise.all(reads);
-    return answers.some((a) => a === null) ? null : (answers as WireSeries[][]).flat();
+  ): Promise<WindowsRead> {
+    const chunks: (readonly string[])[] = [];
+    for (let i = 0; i < deviceIds.length; i += LIMITS.maxHistoryDevices)
+      chunks.push(deviceIds.slice(i, i + LIMITS.maxHistoryDevices));
+    const answers = await Promise.all(chunks.map((ids) => this.readWindows(ids, range, signal)));
+    const read: WindowsRead = { series: [], unread: [] };
+    answers.forEach((series, i) => {
+      if (series) read.series.push(...series);
+      else read.unread.push(...chunks[i]);
+    });
+    return read;
   }
 
   private async readWindows(

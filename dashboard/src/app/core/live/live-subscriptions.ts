@@ -6,6 +6,7 @@ import type {
   WireSeries,
 } from '@pulse/protocol/core';
 import { FLEET_ROOM, SUMMARY_ROOM, deviceRoom, fromWire, groupRoom } from '@pulse/protocol/core';
+import type { WindowsRead } from '../http/devices-api';
 import type { DeviceStore } from '../stores/device.store';
 import type { SeriesStore } from '../stores/series.store';
 import type { LiveSocket } from './live-socket';
@@ -50,14 +51,14 @@ export interface LiveLink {
 
 /**
  * The devices' points since `from` (every metric, at most `maxPoints` each, spread over the
- * range), or null when they cannot be read; `signal` aborts the read.
+ * range), and the devices whose points could not be read; `signal` aborts the read.
  */
 export type WindowSource = (
   deviceIds: readonly string[],
   from: number,
   maxPoints: number,
   signal: AbortSignal,
-) => Promise<readonly WireSeries[] | null>;
+) => Promise<WindowsRead>;
 
 export class LiveSubscriptions {
   private readonly watches = new LiveWatches();
@@ -263,7 +264,8 @@ export class LiveSubscriptions {
    * Subscribe a watch: one request, with history since the newest point held (or the window).
    * A device page or a wall board opening asks the subscribe for the newest point of each
    * series, then reads its window over HTTP ({@link LiveWatches.windowOverHttp}), over the
-   * socket if that cannot be read.
+   * socket for the devices whose window cannot be read (all of them, or those of a refused
+   * request of several).
    */
   private async subscribe(watch: Watch): Promise<void> {
     const socket = this.link.socket();
@@ -275,6 +277,7 @@ export class LiveSubscriptions {
     const overHttp = this.windows
       ? this.watches.windowOverHttp(watch, this.link.serverNow())
       : null;
+    let unread: readonly string[] | null = null;
     if (overHttp !== null) {
       const recent = this.watches.recentRequest(watch, this.link.serverNow());
       const first = await this.ask(socket, watch, generation, recent);
@@ -283,30 +286,39 @@ export class LiveSubscriptions {
       // The room is joined now: the window read from here holds every reading before the join,
       // the socket every one after it (merged by time), whatever the clocks say.
       const window = this.watches.request(watch, this.link.serverNow());
-      const series = await this.readWindow(watch, overHttp, window);
+      const read = await this.readWindow(watch, overHttp, window);
       if (!this.watches.isCurrent(watch, generation)) return;
-      if (series) {
-        this.applySnapshot(watch, null, [], series);
+      if (read.unread.length === 0) {
+        this.applySnapshot(watch, null, [], read.series);
         return;
       }
+      // Drawn now; the watch's history is merged once the subscribe below brings the rest (until
+      // then a retry asks for the whole window again).
+      this.applySnapshot(null, null, [], read.series);
       if (!this.link.connected()) return; // the next connect asks again
+      unread = read.unread;
     }
     const request = this.watches.request(watch, this.link.serverNow());
-    const ack = await this.ask(socket, watch, generation, request);
+    const ack = await this.ask(
+      socket,
+      watch,
+      generation,
+      unread ? { ...request, devices: [...unread] } : request,
+    );
     if (!ack) return;
     this.applySnapshot(watch, ack.serverTime, ack.devices, ack.history);
   }
 
   /**
    * A watch's window over HTTP, given up after SUBSCRIBE_TIMEOUT_MS or when the watch is
-   * subscribed again or released (the download stops); null when it cannot be read.
+   * subscribed again or released (the download stops).
    */
   private async readWindow(
     watch: Watch,
     deviceIds: readonly string[],
     request: SubscribeRequest,
-  ): Promise<readonly WireSeries[] | null> {
-    if (request.since === undefined) return null;
+  ): Promise<WindowsRead> {
+    if (request.since === undefined) return { series: [], unread: [...deviceIds] };
     const abort = new AbortController();
     this.windowReads.set(watch, abort);
     try {
@@ -318,21 +330,22 @@ export class LiveSubscriptions {
 
   /**
    * Devices' windows over HTTP through `abort` (also given up after SUBSCRIBE_TIMEOUT_MS and
-   * when the live service stops); null when they cannot be read.
+   * when the live service stops).
    */
   private async readWindows(
     deviceIds: readonly string[],
     since: number,
     maxPoints: number,
     abort: AbortController,
-  ): Promise<readonly WireSeries[] | null> {
-    if (!this.windows) return null;
+  ): Promise<WindowsRead> {
+    const none = { series: [], unread: [...deviceIds] };
+    if (!this.windows) return none;
     this.reads.add(abort);
     const timer = setTimeout(() => abort.abort(), SUBSCRIBE_TIMEOUT_MS);
     try {
       return await this.windows(deviceIds, since, maxPoints, abort.signal);
     } catch {
-      return null;
+      return none;
     } finally {
       clearTimeout(timer);
       this.reads.delete(abort);
@@ -529,31 +542,32 @@ export class LiveSubscriptions {
     // of the devices still on screen: a subscribe joins a room left meanwhile again.
     const still = devices.filter(onScreen);
     if (still.length === 0 || !this.link.connected()) return;
+    let unread = still;
     if (this.windows) {
       // Over HTTP (decision 0051): compressed, and on a connection of its own, so the readings
       // of the rooms just joined do not wait behind a screenful of points on the socket.
       const since = this.link.serverNow() - options.historyMs;
       const abort = new AbortController();
       this.setReads.add(abort);
-      let read: readonly WireSeries[] | null;
+      let read: WindowsRead;
       try {
         read = await this.readWindows(still, since, options.maxPoints, abort);
       } finally {
         this.setReads.delete(abort);
       }
       if (epoch !== this.connectionEpoch) return; // the new connection asks again
-      if (read) {
-        this.applySnapshot(
-          null,
-          null,
-          [],
-          read.filter((series) => onScreen(series.deviceId)),
-        );
-        return;
-      }
-      if (!this.link.connected()) return;
+      this.applySnapshot(
+        null,
+        null,
+        [],
+        read.series.filter((series) => onScreen(series.deviceId)),
+      );
+      // The devices of a request that could not be read (a refused one of several) alone come in
+      // a subscribe.
+      if (read.unread.length === 0 || !this.link.connected()) return;
+      unread = read.unread;
     }
-    const left = still.filter(onScreen);
+    const left = unread.filter(onScreen);
     if (left.length) await ask(withHistory(left));
   }
 

@@ -1,4 +1,5 @@
 import { TestBed } from '@angular/core/testing';
+import { LIMITS } from '@pulse/protocol/core';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { LiveService } from './live.service';
 import { DeviceStore } from '../stores/device.store';
@@ -130,6 +131,26 @@ describe('LiveService device sets (the tiles on screen)', () => {
     http.asked[0].respond(503);
     await flushPromises();
     expect(socket().subscribes[1].request).toEqual(sparklineRequest(['b'], Date.now()));
+  });
+
+  it('draws the points of the reads that succeed and asks the subscribe for those of a refused read alone', async () => {
+    // More tiles than one read takes: two reads, the second refused by the read budget (429).
+    const ids = Array.from({ length: LIMITS.maxHistoryDevices + 2 }, (_, i) => `d${i}`);
+    const { socket, http } = await firstScreenReading(ids);
+    expect(http.asked).toHaveLength(2);
+    const [first, second] = http.asked;
+    first.respond(200, {
+      series: ids
+        .slice(0, LIMITS.maxHistoryDevices)
+        .map((id) => ({ deviceId: id, metric: 't', t: [T0 - 1000], v: [1] })),
+    });
+    second.respond(429);
+    await flushPromises();
+    expect(TestBed.inject(SeriesStore).get('d0', 't')?.size).toBe(1);
+    expect(socket().subscribes.map((s) => s.request)).toEqual([
+      { devices: ids, history: false },
+      sparklineRequest(ids.slice(LIMITS.maxHistoryDevices)),
+    ]);
   });
 
   it('keeps sending a scroll’s batches while refused devices wait to be asked again', async () => {

@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { RESUBSCRIBE_OVERLAP_MS, toTimeDeltas } from '@pulse/protocol/core';
+import { LIMITS, RESUBSCRIBE_OVERLAP_MS, toTimeDeltas } from '@pulse/protocol/core';
 import type { Reading, WireSeries } from '@pulse/protocol/core';
 import { DeviceStore } from '../stores/device.store';
 import { LIVE_SOCKET_FACTORY, LiveSocketHandlers, LiveSocketOptions, RANDOM } from './live-socket';
@@ -470,6 +470,34 @@ describe('LiveService', () => {
     expect(series.get('d1', 'temperature')?.size).toBe(2);
     expect(series.get('d2', 'temperature')?.size).toBe(1);
     expect(socket().subscribes).toHaveLength(1);
+  });
+
+  it('keeps the windows read of a board whose other read is refused, and asks the subscribe for the refused devices’ alone', async () => {
+    const ids = Array.from({ length: LIMITS.maxHistoryDevices + 1 }, (_, i) => `d${i}`);
+    const { sut, socket, series, http } = setup();
+    sut.watch({ devices: ids, historyMs: 60_000, maxPoints: 600, windowOverHttp: true });
+    socket().server.connected('websocket');
+    await ack(socket(), []);
+    expect(http.asked).toHaveLength(2);
+    http.asked[0].respond(200, {
+      series: [{ deviceId: 'd0', metric: 'temperature', t: [T0 - 2000, T0 - 1000], v: [1, 2] }],
+    });
+    http.asked[1].respond(429); // the read budget
+    await flushPromises();
+    expect(series.get('d0', 'temperature')?.size).toBe(2);
+    expect(socket().subscribes[1].request).toEqual({
+      devices: [ids[LIMITS.maxHistoryDevices]],
+      since: T0 - 60_000,
+      maxPoints: 600,
+      history: true,
+      timeDeltas: true,
+    });
+    await ack(socket(), [
+      { deviceId: ids[LIMITS.maxHistoryDevices], metric: 'temperature', t: [T0 - 1500], v: [3] },
+    ]);
+    expect(series.get(ids[LIMITS.maxHistoryDevices], 'temperature')?.size).toBe(1);
+    expect(series.get('d0', 'temperature')?.size).toBe(2);
+    expect(socket().subscribes).toHaveLength(2);
   });
 
   it('re-subscribes a wall board from its device furthest behind: a clock 10 s late loses nothing', async () => {
