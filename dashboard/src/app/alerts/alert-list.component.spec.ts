@@ -10,8 +10,11 @@ import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
-/** The gateway's `GET /api/alert-rules` in these specs: none, unless a spec says otherwise. */
-let rules: AlertRule[] = [];
+/**
+ * The gateway's `GET /api/alert-rules` in these specs: none, unless a spec says otherwise; null,
+ * the read fails.
+ */
+let rules: AlertRule[] | null = [];
 beforeEach(() => (rules = []));
 
 /** The list as `user` sees it (anonymous when null). */
@@ -20,7 +23,9 @@ async function render(user: AuthUser | null = { username: 'ana', role: 'operator
     user,
     other: (url) =>
       url === '/api/alert-rules'
-        ? { status: 200, body: { rules } }
+        ? rules
+          ? { status: 200, body: { rules } }
+          : { status: 503, body: { message: 'unavailable' } }
         : { status: 404, body: { message: `no route ${url}` } },
   });
   const socket = provideFakeLive([
@@ -111,6 +116,38 @@ describe('AlertListComponent', () => {
       el.querySelector(`[data-alert-id=${id}] .alert-facts`)?.textContent?.replace(/\s+/g, ' ');
     expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
     expect(facts('device')).toContain('silent for 3 min 5 s · threshold 10 s ·');
+  });
+
+  it("shows a no-data alert's silence as durations before its rule is read, and when it cannot be", async () => {
+    rules = null;
+    const { el, socket, settle } = await render();
+    socket().server.alerts([
+      alertEvent({
+        id: 'metric',
+        ruleId: 'temp-silent',
+        ruleName: 'Temperature silent',
+        metric: 'temperature',
+        message: 'Temperature silent: no temperature for 75 s',
+        value: 75_000,
+        threshold: 60_000,
+      }),
+      // A threshold alert on the same metric keeps its value.
+      alertEvent({
+        id: 'hot',
+        ruleName: 'Hot',
+        metric: 'temperature',
+        message: 'Hot: temperature 80 > 50 for 75 s',
+        value: 80,
+        threshold: 50,
+      }),
+    ]);
+    const facts = (id: string) =>
+      el.querySelector(`[data-alert-id=${id}] .alert-facts`)?.textContent?.replace(/\s+/g, ' ');
+    await settle(); // the rules asked, not answered
+    expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
+    await settle(); // the rules' read failed
+    expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
+    expect(facts('hot')).toContain('value 80.00 · threshold 50.00 ·');
   });
 
   it('acknowledges as the signed-in operator; the broadcast turns the row acknowledged', async () => {

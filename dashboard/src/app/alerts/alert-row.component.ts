@@ -123,14 +123,12 @@ export class AlertRowComponent {
   /**
    * The value and threshold as the alert's rule kind means them: a no-data alert's are the
    * silence and its limit in ms (AlertEvent), shown as durations. The kind is its rule's; until
-   * the rules are read, or for a rule since deleted, an alert without a metric that reports a
-   * value is a no-data one (threshold and rate rules always name a metric, offline reports none).
+   * the rules are read (or when they cannot be, or for a rule since deleted) the alert's own
+   * words say it ({@link saysNoData}).
    */
   protected readonly figures = computed(() => {
     const a = this.alert();
-    const kind =
-      this.rules.kinds().get(a.ruleId) ??
-      (a.metric === null && a.value !== null ? 'nodata' : undefined);
+    const kind = this.rules.kinds().get(a.ruleId) ?? (saysNoData(a) ? 'nodata' : undefined);
     if (kind === 'nodata')
       return {
         valueLabel: 'silent for',
@@ -160,4 +158,17 @@ export class AlertRowComponent {
   protected signIn(event: Event): void {
     goToLogin(this.router, event);
   }
+}
+
+/**
+ * A no-data alert, told from the alert alone (AlertEvent does not carry its rule's kind): one
+ * without a metric that reports a value (threshold and rate rules always name a metric, offline
+ * reports none), or one whose message is the gateway's no-data wording, `<rule name>: no
+ * <metric> for <n> s` (backend alerts/alert-describe.ts), possibly followed by a clear's reason.
+ * A threshold or rate message on the same metric reads `<rule name>: <metric> <value> …`, never
+ * so: a metric name holds no space.
+ */
+function saysNoData(a: AlertEvent): boolean {
+  if (a.metric === null) return a.value !== null;
+  return a.message.startsWith(`${a.ruleName}: no ${a.metric} for `);
 }
