@@ -41,15 +41,23 @@ import {
 import { FleetWindow } from './fleet-window';
 import { nameCharsFor } from '../core/util/middle-ellipsis';
 import { BUFFER_PX, RowHeightsScrollStrategy } from './row-scroll-strategy';
+import {
+  OVERVIEW_DEFAULTS,
+  OverviewParams,
+  SEARCH_MAX_CHARS,
+  overviewQueryParams,
+  parseOverviewParams,
+} from './overview-params';
+import { keepInQueryParams } from '../core/util/query-state';
 
 /*
- * The fleet overview page: search, group filter, sort and group-by over the whole fleet, done by
- * the gateway (FleetWindow holds the page of it around the screen, asked again once a second),
- * drawn as rows of tiles in a CDK virtual scroller (only the rows on screen are in the DOM), and
- * the devices of those rows watched at full rate as one device set. Owns the page's query state,
- * the row layout and which devices are on screen; tiles draw themselves, the stores are
- * LiveService's. It must not subscribe per tile, subscribe the whole fleet's readings or its
- * summary, or hold or render devices that are off screen.
+ * The fleet overview page: search, group filter, sort and group-by over the whole fleet (kept in
+ * the URL, overview-params.ts), done by the gateway (FleetWindow holds the page of it around the
+ * screen, asked again once a second), drawn as rows of tiles in a CDK virtual scroller (only the
+ * rows on screen are in the DOM), and the devices of those rows watched at full rate as one device
+ * set. Owns the page's query state, the row layout and which devices are on screen; tiles draw
+ * themselves, the stores are LiveService's. It must not subscribe per tile, subscribe the whole
+ * fleet's readings or its summary, or hold or render devices that are off screen.
  */
 
 /** The page of the fleet is asked again this often (the gateway's summary changes once a second). */
@@ -84,29 +92,26 @@ const OVERVIEW_WINDOW_MS = 5 * 60_000;
         aria-label="Search devices by name, id or group"
         title="Search devices by name, id or group"
         data-testid="fleet-search"
+        [attr.maxlength]="searchMaxChars"
         [value]="query()"
         (input)="query.set($any($event.target).value)"
       />
-      <select
-        class="input"
-        aria-label="Group"
-        [value]="group()"
-        (change)="group.set($any($event.target).value)"
-      >
-        <option value="">All groups</option>
+      <!-- Each option says whether it is chosen: a choice from the URL comes before the options
+           the gateway's answer lists, and a select's value set before its option is lost. -->
+      <select class="input" aria-label="Group" (change)="group.set($any($event.target).value)">
+        <option value="" [selected]="group() === ''">All groups</option>
         @for (g of groups(); track g) {
-          <option [value]="g">{{ g }}</option>
+          <option [value]="g" [selected]="g === group()">{{ g }}</option>
         }
       </select>
       <select
         class="input"
         aria-label="Sort by"
         data-testid="fleet-sort"
-        [value]="sort()"
         (change)="sort.set($any($event.target).value)"
       >
         @for (s of sorts(); track s.value) {
-          <option [value]="s.value">Sort: {{ s.label }}</option>
+          <option [value]="s.value" [selected]="s.value === sort()">Sort: {{ s.label }}</option>
         }
       </select>
       <label
@@ -171,10 +176,28 @@ export class OverviewPage {
   protected readonly windowMs = OVERVIEW_WINDOW_MS;
   protected readonly headingPx = HEADING_ROW_PX;
   protected readonly tileRowPx = TILE_ROW_PX;
-  protected readonly query = signal('');
-  protected readonly group = signal('');
-  protected readonly sort = signal<FleetSort>('name');
-  protected readonly groupBy = signal(false);
+  protected readonly searchMaxChars = SEARCH_MAX_CHARS;
+  // What the list shows, kept in the URL (overview-params.ts): the URL's from the start.
+  protected readonly query = signal(OVERVIEW_DEFAULTS.q);
+  protected readonly group = signal(OVERVIEW_DEFAULTS.group);
+  protected readonly sort = signal<FleetSort>(OVERVIEW_DEFAULTS.sort);
+  protected readonly groupBy = signal(OVERVIEW_DEFAULTS.grouped);
+  private readonly opened = keepInQueryParams<OverviewParams>({
+    parse: parseOverviewParams,
+    write: overviewQueryParams,
+    read: () => ({
+      q: this.query(),
+      group: this.group(),
+      sort: this.sort(),
+      grouped: this.groupBy(),
+    }),
+    apply: (state) => {
+      this.query.set(state.q);
+      this.group.set(state.group);
+      this.sort.set(state.sort);
+      this.groupBy.set(state.grouped);
+    },
+  });
   /** Width of the tile area (px); 0 until measured, which lays out one tile per row. */
   private readonly width = signal(0);
 
@@ -185,18 +208,34 @@ export class OverviewPage {
   private readonly fleet = new FleetWindow(
     (query) => this.devicesApi.fleetPage(query),
     this.store,
-    // The page's first query (the signals' initial values; the effect below follows them).
-    { sort: 'name', q: '', group: '', grouped: false },
+    // The page's first query, the URL's (the effect below follows the signals from there).
+    {
+      sort: serverSort(this.opened.sort),
+      q: this.opened.q,
+      group: this.opened.group,
+      grouped: this.opened.grouped,
+    },
     (id) => this.live.isWatched(id),
   );
   private readonly page = this.fleet.state;
 
-  protected readonly sorts = computed(() => fleetSorts(this.page()?.metrics ?? []));
+  /** The sort menu, with the URL's metric sort while the fleet has no such metric (yet). */
+  protected readonly sorts = computed(() => {
+    const sorts = fleetSorts(this.page()?.metrics ?? []);
+    const sort = this.sort();
+    if (sorts.some((s) => s.value === sort)) return sorts;
+    return [...sorts, { value: sort, label: `${sort.slice('metric:'.length)}, highest first` }];
+  });
   /** Devices in the fleet (matching or not), and matching the search and group. */
   protected readonly total = computed(() => this.page()?.fleet ?? 0);
   protected readonly shown = computed(() => this.page()?.total ?? 0);
+  /** The groups to filter by, with the URL's group while the fleet has no such group (yet). */
   protected readonly groups = computed(
-    () => this.page()?.groups.flatMap((g) => (g.name === null ? [] : [g.name])) ?? [],
+    () => {
+      const groups = this.page()?.groups.flatMap((g) => (g.name === null ? [] : [g.name])) ?? [];
+      const group = this.group();
+      return group && !groups.includes(group) ? [...groups, group] : groups;
+    },
     { equal: (a, b) => a.length === b.length && a.every((g, i) => g === b[i]) },
   );
   protected readonly groupsTruncated = computed(() => this.page()?.groupsTruncated ?? false);
