@@ -35,6 +35,7 @@ import {
   ruleRows,
   sortAlerts,
 } from './alert-view';
+import { keepInQueryParams } from '../core/util/query-state';
 
 /*
  * `/alerts`: the active alerts (live, from the AlertStore) and the history (HTTP). The active list
@@ -215,8 +216,6 @@ const NAMES_EVERY_MS = 500;
 export class AlertsPage {
   /** `?device=` (query parameter binding): preset device filter. */
   readonly device = input<string | undefined>(undefined);
-  /** `?tab=history`. */
-  readonly tab = input<string | undefined>(undefined);
 
   protected readonly store = inject(AlertStore);
   private readonly devices = inject(DeviceStore);
@@ -225,6 +224,7 @@ export class AlertsPage {
   protected readonly sorts = ALERT_SORTS;
   protected readonly rowPx = ALERT_ROW_PX;
 
+  /** `?tab=history`; Active, the default, is left out of the URL (as is a tab it does not have). */
   protected readonly activeTab = signal<Tab>('active');
   protected readonly deviceFilter = signal('');
   protected readonly severity = signal<AlertSeverity | ''>('');
@@ -277,6 +277,12 @@ export class AlertsPage {
   );
 
   constructor() {
+    keepInQueryParams<Tab>({
+      parse: (params) => (params.get('tab') === 'history' ? 'history' : 'active'),
+      write: (tab) => ({ tab: tab === 'history' ? tab : null }),
+      read: () => this.activeTab(),
+      apply: (tab) => this.activeTab.set(tab),
+    });
     // The subscribe acknowledgement carries each device's meta (its display name), and
     // status changes follow; no history is asked for.
     const live = inject(LiveService);
@@ -305,13 +311,10 @@ export class AlertsPage {
       if (timer) clearTimeout(timer);
       named?.release();
     });
+    // A device named by the URL (a device page's alert badge); not again when only the tab changes.
     effect(() => {
       const device = this.device();
-      const tab = this.tab();
-      untracked(() => {
-        if (device && isValidId(device)) this.deviceFilter.set(device);
-        if (tab === 'history') this.activeTab.set('history');
-      });
+      if (device && isValidId(device)) untracked(() => this.deviceFilter.set(device));
     });
   }
 
