@@ -4,11 +4,15 @@
 // WebSocket connects to /live (as the dashboard does: the gateway greets it with its status and
 // the `alerts` snapshot) and sends the overview's first subscribe, rooms only (30 devices,
 // `history: false`). Prints each frame's event and bytes in the first 3 s, the snapshot's
-// alerts, the answer's bytes and the total; writes bench/results/first-frames-<timestamp>.json.
+// alerts, the answer's bytes and the total. Then a second socket asks for the list's version
+// instead (`auth.alerts: 'http'`, decision 0054, as the dashboard does) and reads the list with
+// GET /api/alerts as a browser would (br), as gzip and plain: the greeting's bytes and the list's
+// on the wire. Writes bench/results/first-frames-<timestamp>.json.
 //
 //   node bench/first-frames.mjs [--devices 1000] [--wait 300]
 //
 // No limit: a measure (performance log, session 36).
+import { request } from 'node:http';
 import { io } from 'socket.io-client';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
 import { sleep } from './lib/util.mjs';
@@ -65,6 +69,7 @@ try {
   if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
   await sleep(3000);
   socket.close();
+  const overHttp = await alertsOverHttp(fleet.backend.httpUrl);
   const bytesOf = (event) =>
     frames.filter((f) => f.event === event).reduce((n, f) => n + f.bytes, 0);
   result = {
@@ -74,6 +79,7 @@ try {
     readingsBytes: bytesOf('readings'),
     frames: frames.length,
     totalBytes: frames.reduce((n, f) => n + f.bytes, 0),
+    overHttp,
   };
   for (const f of frames.filter((x) => x.event !== 'readings'))
     console.log(`  ${String(f.atMs).padStart(5)} ms  ${f.event.padEnd(9)} ${f.bytes} bytes`);
@@ -82,6 +88,52 @@ try {
   await stopFleet(fleet);
   killAll();
 }
+/** The greeting a client that asks for the version gets, and GET /api/alerts's bytes per encoding. */
+async function alertsOverHttp(httpUrl) {
+  let greetingBytes = 0;
+  const socket = io(`${httpUrl}/live`, { transports: ['websocket'], auth: { alerts: 'http' } });
+  socket.io.on('open', () =>
+    socket.io.engine.on('packet', ({ data }) => {
+      if (typeof data === 'string' && data.startsWith('2/live,["alertsVersion"'))
+        greetingBytes = Buffer.byteLength(data);
+    }),
+  );
+  const greeted = await new Promise((resolve, reject) => {
+    socket.once('alertsVersion', resolve);
+    socket.once('connect_error', reject);
+  });
+  const get = (encoding) =>
+    new Promise((resolve, reject) => {
+      const headers = encoding ? { 'accept-encoding': encoding } : {};
+      request(`${httpUrl}/api/alerts`, { headers }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            encoding: res.headers['content-encoding'] ?? 'identity',
+            bytes: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      })
+        .on('error', reject)
+        .end();
+    });
+  const [br, gzip, plain] = [await get('br, gzip'), await get('gzip'), await get('')];
+  socket.close();
+  const list = JSON.parse(plain.bytes.toString());
+  return {
+    greeting: greeted,
+    greetingBytes,
+    alerts: list.alerts.length,
+    listBytes: {
+      [br.encoding]: br.bytes.length,
+      [gzip.encoding]: gzip.bytes.length,
+      plain: plain.bytes.length,
+    },
+  };
+}
+
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 writeComparison('first-frames', stamp, { opt, startedAt: stamp, result });
 process.exit(0);

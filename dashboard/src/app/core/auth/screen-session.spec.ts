@@ -60,7 +60,7 @@ describe('ScreenSession (a paired wall screen)', () => {
       authorization: 'Bearer display-token',
     });
     connectLive(socket);
-    expect(socket().options.auth?.()).toEqual({ token: 'display-token' });
+    expect(socket().options.auth?.()).toEqual({ token: 'display-token', alerts: 'http' });
   });
 
   it('keeps the token while the gateway is unreachable, drops it and reloads once revoked (401)', async () => {

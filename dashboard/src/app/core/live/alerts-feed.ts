@@ -77,7 +77,11 @@ export class AlertsFeed {
   /** An `alert` delta. */
   delta(alert: IncomingAlert): void {
     if (this.floor === null) {
-      if (this.reading === null) return; // no greeting yet on this connection: nothing to place it in
+      if (this.reading === null) {
+        // No list being read (no greeting yet, or one given up on): as a stream without versions.
+        this.store.apply(alert);
+        return;
+      }
       this.waiting.delete(alert?.id); // re-inserted last: the map stays in arrival order
       this.waiting.set(alert?.id, alert);
       if (this.waiting.size > MAX_WAITING_ALERTS) {
