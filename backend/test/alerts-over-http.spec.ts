@@ -244,6 +244,8 @@ describe('the active alerts over HTTP (0054)', () => {
       expect(answer.status).toBe(200);
       expect(answer.headers['content-type']).toMatch(/^application\/json/);
       expect(answer.headers['vary']).toMatch(/Accept-Encoding/i);
+      // Who asks decides the body: no cache on the way may give it to anyone else.
+      expect(answer.headers['cache-control']).toBe('private, no-cache');
     }
     const body = JSON.parse(plain.body.toString()) as ActiveAlertsResponse;
     expect(JSON.parse(brotliDecompressSync(br.body).toString())).toEqual(body);

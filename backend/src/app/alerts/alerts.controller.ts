@@ -31,7 +31,7 @@ import { groupScope, inScope, Principal } from '../auth/principal';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ReadBudget } from '../security/read-budget';
-import { AlertsSnapshot, SnapshotEncoding } from '../live/alerts-snapshot';
+import { AlertsSnapshot, SnapshotEncoding } from '../common/alerts-snapshot';
 import { AlertsService } from './alerts.service';
 
 /**
@@ -55,11 +55,14 @@ export class AlertsController {
    */
   @ScopeFiltered()
   @Get()
-  active(
+  async active(
     @CurrentPrincipal() principal: Principal,
     @Req() req: Request,
     @Res() res: Response,
-  ): void {
+  ): Promise<void> {
+    // Who asks decides the body: a cache on the way may keep it for this client only, and asks
+    // again each time (a 304 when the bytes are the same).
+    res.setHeader('Cache-Control', 'private, no-cache');
     if (groupScope(principal) !== null) {
       // Read together, in one turn: no alert event goes out between the version and the list.
       const version = this.snapshot.version();
@@ -78,10 +81,13 @@ export class AlertsController {
       : req.acceptsEncodings('gzip')
         ? 'gzip'
         : 'identity';
+    const body = await entry.body(encoding);
     res.type('application/json');
     res.vary('Accept-Encoding');
+    // The entry's own validator: Express would hash the whole body on every answer.
+    res.setHeader('ETag', `"${entry.version}-${entry.tag}-${encoding}"`);
     if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
-    res.send(entry.body(encoding));
+    res.send(body);
   }
 
   /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */

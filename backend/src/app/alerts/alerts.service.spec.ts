@@ -9,6 +9,7 @@ import { AlertEvent, AlertRule } from '@pulse/protocol';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveHubService } from '../live/live-hub.service';
@@ -72,6 +73,19 @@ describe('AlertsService', () => {
       acknowledgedBy: 'ann',
     });
     expect(sut.stats()).toMatchObject({ rules: 1, active: 1, events: 2 });
+  });
+
+  it('moves the active list version when it releases alerts to another gateway (no event says so)', () => {
+    const snapshot = new AlertsSnapshot();
+    const sut = new AlertsService({}, [hot], registry, hub, null, snapshot);
+    sut.onReadings([{ deviceId: 'd1', ts: Date.now(), values: { t: 31 } }]);
+    const before = snapshot.version();
+    const listed = snapshot.current(() => sut.activeEverywhere());
+    expect(listed.alerts).toHaveLength(1);
+    sut.release((deviceId) => deviceId === 'd1');
+    expect(snapshot.version()).not.toBe(before);
+    // The next read is the list without it, not the one built before.
+    expect(snapshot.current(() => sut.activeEverywhere()).alerts).toEqual([]);
   });
 
   it('raises no offline alert for the simulated devices the gateway stops, and does for any other', () => {

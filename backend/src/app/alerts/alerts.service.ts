@@ -19,6 +19,7 @@ import {
   Reading,
 } from '@pulse/protocol';
 import { inScope } from '../auth/principal';
+import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
@@ -114,6 +115,8 @@ export class AlertsService implements OnModuleInit {
     private readonly registry: DeviceRegistryService,
     @Inject(LIVE_PUBLISHER) private readonly hub: Pick<LivePublisher, 'publishAlert'>,
     @Optional() @Inject(ALERT_STORE) private readonly store: AlertStore | null = null,
+    /** The active list's version (decision 0054): a change without an event moves it too. */
+    @Optional() private readonly snapshot: AlertsSnapshot | null = null,
   ) {
     this.rulesFile = config.ALERT_RULES_FILE;
     this.ownFleet =
@@ -264,6 +267,7 @@ export class AlertsService implements OnModuleInit {
    */
   release(gone: (deviceId: string) => boolean): void {
     this.engine.release(gone);
+    this.snapshot?.changed(); // the list lost alerts and no event says so
     void this.persist();
   }
 
@@ -279,6 +283,7 @@ export class AlertsService implements OnModuleInit {
     const stored = this.store ? await this.store.loadOpen() : [];
     const open = stored.filter((event) => gained(event.deviceId));
     this.engine.release(gained);
+    this.snapshot?.changed(); // events follow for the alerts adopted, not for those replaced
     this.engine.adopt(open, 'rule changed or removed while another gateway owned the device');
     for (const device of this.registry.list()) {
       if (!gained(device.deviceId)) continue;

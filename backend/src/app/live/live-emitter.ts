@@ -14,7 +14,7 @@ import {
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
-import { AlertsSnapshot } from './alerts-snapshot';
+import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {

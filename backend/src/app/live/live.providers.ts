@@ -1,7 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
 import { AlertAudience } from './alert-audience';
-import { AlertsSnapshot } from './alerts-snapshot';
+import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { Conflator } from './conflation';
 import { FanOutMeter } from './fan-out-meter';
 import { GatewayLoad } from './gateway-load';

@@ -53,7 +53,12 @@ describe('AlertsFeed', () => {
     // While the list is read: a change the list will hold (11), and one it will not (13).
     feed.delta(at(a, 11));
     feed.delta(at(acknowledged(b, 'ana', 5), 13));
-    await reads[0].answer({ alerts: [a, b], version: 'k1.12' });
+    // Shown at once, before the list is in.
+    expect(states()).toEqual([
+      ['a', 'raised'],
+      ['b', 'acknowledged'],
+    ]);
+    await reads[0].answer({ alerts: [a, { ...b, state: 'cleared' }], version: 'k1.12' });
     expect(states()).toEqual([
       ['a', 'raised'],
       ['b', 'acknowledged'],

@@ -11,7 +11,7 @@ import type { AlertStore } from '../stores/alert.store';
  * The active alerts of one connection (docs/decisions/0054-alerts-snapshot-over-http.md): the
  * gateway greets with its list's version, the list is read over HTTP (compressed, beside the
  * socket's readings), and the `alert` deltas are applied past the version the list answered
- * with. A gateway that sends the `alerts` snapshot instead is followed as before. Writes the
+ * with (while it is read they are shown at once, and applied again over it when newer). A gateway that sends the `alerts` snapshot instead is followed as before. Writes the
  * AlertStore; owned by LiveService. It must not touch the socket.
  */
 
@@ -82,6 +82,9 @@ export class AlertsFeed {
         this.store.apply(alert);
         return;
       }
+      // Shown at once (a wall must not miss a raise while the list is read), and kept to be
+      // applied again over the list if it is newer than the list.
+      this.store.apply(alert);
       this.waiting.delete(alert?.id); // re-inserted last: the map stays in arrival order
       this.waiting.set(alert?.id, alert);
       if (this.waiting.size > MAX_WAITING_ALERTS) {
@@ -117,11 +120,12 @@ export class AlertsFeed {
         break;
       }
       this.reading = null;
-      this.store.replaceAll(answer.alerts);
       this.floor = version.n;
-      const waiting = [...this.waiting.values()];
+      const newer = [...this.waiting.values()].filter(
+        (alert) => typeof alert?.v !== 'number' || alert.v > version.n,
+      );
       this.waiting.clear();
-      for (const alert of waiting) this.delta(alert);
+      this.store.replaceAll(answer.alerts, newer);
       return;
     }
     this.reset();

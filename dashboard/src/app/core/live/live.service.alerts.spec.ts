@@ -3,7 +3,7 @@ import { acknowledged, alertEvent } from '../../testing/alerts';
 import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
 import { AlertStore } from '../stores/alert.store';
-import { LiveService } from './live.service';
+import { ALERTS_FALLBACK_JITTER_MS, ALERTS_IN_STREAM_MS, LiveService } from './live.service';
 
 const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -162,11 +162,17 @@ describe('LiveService alerts', () => {
     first.server.alertsVersion({ version: 'k1.3' });
     await jest.advanceTimersByTimeAsync(1000); // the read and its second try
     expect(http.urls).toHaveLength(2);
+    expect(socket()).toBe(first);
+    // Within the jitter (RANDOM is 0.5 here): a new connection, asking for the snapshot.
+    await jest.advanceTimersByTimeAsync(ALERTS_FALLBACK_JITTER_MS / 2);
     expect(socket()).not.toBe(first);
     expect(socket().connects).toBe(1);
     expect(socket().options.auth?.()).toEqual({});
     socket().server.connected('websocket');
     socket().server.alerts([alertEvent({ id: 'in-stream' })]);
     expect(alerts.active().map((x) => x.id)).toEqual(['in-stream']);
+    // Not for good: a connection after ALERTS_IN_STREAM_MS asks for the version again.
+    await jest.advanceTimersByTimeAsync(ALERTS_IN_STREAM_MS);
+    expect(socket().options.auth?.()).toEqual({ alerts: 'http' });
   });
 });

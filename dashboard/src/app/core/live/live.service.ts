@@ -60,6 +60,11 @@ export interface ConnectionState {
  * online. After every (re)connect each watch is re-subscribed with `since` =
  * the newest timestamp it holds, and the acknowledgement's history fills the gap.
  */
+/** After a failed read of the active list, connections ask for its snapshot this long (0054). */
+export const ALERTS_IN_STREAM_MS = 10 * 60_000;
+/** ...and the one that replaces the connection whose read failed comes within this long. */
+export const ALERTS_FALLBACK_JITTER_MS = 2000;
+
 @Injectable({ providedIn: 'root' })
 export class LiveService {
   // The stores it alone writes, and what it watches for the views.
@@ -86,8 +91,13 @@ export class LiveService {
     read: (signal) => this.alertsApi.active(signal),
     giveUp: (why) => this.alertsInStream(why),
   });
-  /** Ask the gateway for the list's version (0054) rather than its snapshot, until a read fails. */
-  private alertsOverHttp = true;
+  /**
+   * Ask the gateway for the list's version (0054) rather than its snapshot, except for
+   * ALERTS_IN_STREAM_MS after a read failed (Date.now()).
+   */
+  private alertsInStreamUntil = 0;
+  /** Connections made so far (which one a deferred step was meant for). */
+  private connections = 0;
   // The outside world, replaced in tests.
   private readonly socketFactory = inject(LIVE_SOCKET_FACTORY);
   private readonly random = inject(RANDOM);
@@ -271,7 +281,7 @@ export class LiveService {
       // A paired wall screen: its display token in the handshake (never in the URL).
       const token = this.displayToken.token();
       if (token !== null) auth['token'] = token;
-      if (this.alertsOverHttp) auth['alerts'] = ALERTS_OVER_HTTP;
+      if (Date.now() >= this.alertsInStreamUntil) auth['alerts'] = ALERTS_OVER_HTTP;
       return auth;
     };
     const transports = this.choice?.transports ?? [];
@@ -303,6 +313,7 @@ export class LiveService {
   }
 
   private onConnected(transport: TransportName): void {
+    this.connections++;
     this.clearRetry();
     this.choice?.connected(transport);
     this._throttleMs.set(0); // a new connection starts at every reading
@@ -394,14 +405,20 @@ export class LiveService {
 
   /**
    * The list cannot be read over HTTP here (another gateway answers `/api`, or the reads fail):
-   * from now on, for as long as the page is open, the gateway sends it in the stream.
+   * connect again, within ALERTS_FALLBACK_JITTER_MS (a wall of screens that fell back together
+   * does not come back at once), asking for the snapshot in the stream; the connections of the
+   * next ALERTS_IN_STREAM_MS do too, then the version is asked for again.
    */
   private alertsInStream(why: string): void {
     console.warn(
       `[live] the active alerts were not read over HTTP (${why}); asking the gateway for them on the socket`,
     );
-    this.alertsOverHttp = false;
-    this.reconnect();
+    this.alertsInStreamUntil = Date.now() + ALERTS_IN_STREAM_MS;
+    const failed = this.connections;
+    setTimeout(() => {
+      // A connection made since (a reconnect after a drop) already asked for the snapshot.
+      if (this.connections === failed && this._connection().phase === 'connected') this.reconnect();
+    }, this.random() * ALERTS_FALLBACK_JITTER_MS);
   }
 
   private onLagged(info: LaggedEvent): void {

@@ -47,8 +47,8 @@ export interface DeviceAlertSummary {
 export type SeverityCounts = Record<AlertSeverity, number>;
 
 /**
- * The active alerts (snapshot from `alerts` on every connect, then `alert`
- * deltas) and a bounded list of recent lifecycle events. Plain code fed by the
+ * The active alerts (on every connect the gateway's list, as the `alerts` snapshot or read over
+ * HTTP, then `alert` deltas) and a bounded list of recent lifecycle events. Plain code fed by the
  * live service; views read the signals.
  *
  * Cheap under a storm: an event updates the map and bumps a version (O(1)); the sorted list is
@@ -109,11 +109,20 @@ export class AlertStore {
     return this.byId.size;
   }
 
-  /** Replace the active list with the gateway's snapshot (sent on every (re)connect). */
-  replaceAll(alerts: readonly AlertEvent[]): void {
+  /**
+   * Replace the active list with the gateway's (its snapshot, or the list read over HTTP on every
+   * (re)connect), then apply `after`: changes newer than the list, already applied and listed as
+   * recent while it was read (decision 0054).
+   */
+  replaceAll(alerts: readonly AlertEvent[], after: readonly AlertEvent[] = []): void {
     this.byId.clear();
     if (Array.isArray(alerts))
       for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
+    for (const alert of after) {
+      if (!valid(alert)) continue;
+      if (alert.active) this.byId.set(alert.id, alert);
+      else this.byId.delete(alert.id);
+    }
     if (this.byId.size > this.maxActive) {
       // Once per snapshot: keep the most severe, newest.
       const keep = [...this.byId.values()].sort(compareAlerts);

@@ -38,16 +38,26 @@ describe('AlertsSnapshot', () => {
     expect(builds).toBe(3);
   });
 
-  it('encodes each body once, every encoding the same JSON', () => {
+  it('encodes each body once, every encoding the same JSON', async () => {
     snapshot.changed();
     const entry = snapshot.current(build(['x', 'y']));
-    const plain = entry.body('identity');
+    const plain = await entry.body('identity');
     expect(JSON.parse(plain.toString())).toEqual({
       alerts: [alert('x'), alert('y')],
       version: entry.version,
     });
-    expect(brotliDecompressSync(entry.body('br')).equals(plain)).toBe(true);
-    expect(gunzipSync(entry.body('gzip')).equals(plain)).toBe(true);
+    expect(brotliDecompressSync(await entry.body('br')).equals(plain)).toBe(true);
+    expect(gunzipSync(await entry.body('gzip')).equals(plain)).toBe(true);
+    // Callers at once share one compression.
     expect(entry.body('br')).toBe(entry.body('br'));
+    expect(await entry.body('br')).toBe(await entry.body('br'));
+  });
+
+  it('tags each entry apart, a rebuild at the same version too', () => {
+    const first = snapshot.current(build(['x']));
+    now += ALERTS_SNAPSHOT_TTL_MS;
+    const rebuilt = snapshot.current(build(['x']));
+    expect(rebuilt.version).toBe(first.version);
+    expect(rebuilt.tag).not.toBe(first.tag);
   });
 });

@@ -1,21 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import { AlertEvent, formatAlertsVersion } from '@pulse/protocol';
 
 /**
- * How long one built active list answers `GET /api/alerts` while no `alert` event went out. An
- * event drops it at once; the bound covers the changes no event tells of (a peer's alerts
- * released to another gateway, decision 0029), as a new client's in-stream snapshot would see them.
+ * How long one built active list answers `GET /api/alerts` while its version stands. A change
+ * drops it at once (every `alert` event, and the alerts this gateway releases to another, 0029);
+ * the bound is a backstop for a change that moved nothing, as a new client's in-stream snapshot
+ * would see it.
  */
 export const ALERTS_SNAPSHOT_TTL_MS = 1000;
 
 /** The encodings a cached list is kept in: what browsers ask for first, and the plain form. */
 export type SnapshotEncoding = 'br' | 'gzip' | 'identity';
 
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+/** Brotli at quality 4, as 0047's middleware compresses dynamic answers: fast, close to gzip's best on JSON. */
+const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } };
+
+let entries = 0;
+
 /** The active list at one version, built once and encoded once per encoding asked for. */
 export class AlertsSnapshotEntry {
-  private readonly bodies = new Map<SnapshotEncoding, Buffer>();
+  private plain: Buffer | null = null;
+  private readonly compressed = new Map<'br' | 'gzip', Promise<Buffer>>();
+  /** Names this entry's bytes (a validator: a rebuild at the same version is another entry). */
+  readonly tag = `${++entries}`;
 
   constructor(
     readonly version: string,
@@ -23,22 +36,18 @@ export class AlertsSnapshotEntry {
     readonly builtAt: number,
   ) {}
 
-  /** `{alerts, version}` as JSON, compressed as asked: built on the first call, then kept. */
-  body(encoding: SnapshotEncoding): Buffer {
-    let body = this.bodies.get(encoding);
-    if (body) return body;
-    if (encoding === 'identity') {
-      body = Buffer.from(JSON.stringify({ alerts: this.alerts, version: this.version }));
-    } else {
-      const plain = this.body('identity');
-      // Brotli at quality 4, as 0047's middleware compresses dynamic answers: fast, and close to
-      // gzip's best on JSON. Once per version, not per client.
-      body =
-        encoding === 'br'
-          ? brotliCompressSync(plain, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } })
-          : gzipSync(plain);
+  /**
+   * `{alerts, version}` as JSON, compressed as asked: made on the first call, then kept (the
+   * compression on libuv's thread pool, not the event loop; callers of one version share it).
+   */
+  body(encoding: SnapshotEncoding): Promise<Buffer> {
+    this.plain ??= Buffer.from(JSON.stringify({ alerts: this.alerts, version: this.version }));
+    if (encoding === 'identity') return Promise.resolve(this.plain);
+    let body = this.compressed.get(encoding);
+    if (!body) {
+      body = encoding === 'br' ? brotli(this.plain, BROTLI) : gzipped(this.plain);
+      this.compressed.set(encoding, body);
     }
-    this.bodies.set(encoding, body);
     return body;
   }
 }
@@ -52,15 +61,19 @@ export class AlertsSnapshotEntry {
  * from another gateway (or this one after a restart), whose numbers do not follow its socket's.
  *
  * Bounded: one entry (the newest list), dropped at the next change or after
- * {@link ALERTS_SNAPSHOT_TTL_MS}; its encodings are at most three buffers of the list.
+ * {@link ALERTS_SNAPSHOT_TTL_MS}; its encodings are at most three buffers of the list (a
+ * request still sending an older entry's holds that one until it is sent).
+ *
+ * In `common/`: the live layer numbers the events, the alerts controller answers the list and
+ * the alerts service moves the version for changes no event tells of.
  */
 @Injectable()
 export class AlertsSnapshot {
   readonly boot = randomBytes(9).toString('base64url');
   private changes = 0;
   private entry: AlertsSnapshotEntry | null = null;
-  /** The clock of the TTL (tests set their own). */
-  now: () => number = Date.now;
+  /** The clock of the TTL, monotonic (tests set their own). */
+  now: () => number = () => performance.now();
 
   /** One change of the active list: its number (an `alert` event's `v`). */
   changed(): number {
