@@ -320,7 +320,7 @@ export class LiveEmitter {
    * Snapshot, then deltas: the broker status and the active alerts (with peers, theirs too: see
    * {@link withPeerAlerts}), to a new client. A client that reads the list over HTTP
    * (`overHttp`, docs/decisions/0054) gets the list's version instead: `activeAlerts` is not
-   * built for it.
+   * built for it; for the others it is built once per version ({@link AlertsSnapshot}).
    */
   greet(socket: LiveSocket, activeAlerts: () => AlertEvent[], overHttp: boolean): void {
     socket.emit('gateway', { ...this.gateway, serverTime: Date.now() });
@@ -328,7 +328,8 @@ export class LiveEmitter {
       socket.emit('alertsVersion', { version: this.snapshot.version() });
       return;
     }
-    const alerts = activeAlerts();
+    // The list of this version, built once for every client greeted before the next change.
+    const alerts = this.snapshot.current(activeAlerts).alerts as AlertEvent[];
     socket.emit(
       'alerts',
       this.audience ? this.audience.visible(socket.data.principal, alerts) : alerts,
