@@ -8,7 +8,7 @@
 //                           [--throughput 8000] [--first-uncompressed] [--api-uncompressed]
 //                           [--idle 20] [--unsettled-a] [--spinner-a]
 //                           [--nice-fleet-a] [--view device|wall] [--history-minutes 60]
-//                           [--wall-devices 12] [--warm 0] DIR_A DIR_B [DIR_C…]
+//                           [--wall-devices 12] [--warm 0] [--alert-storm] DIR_A DIR_B [DIR_C…]
 //
 // --view device: the page is `/devices/bench-history`, a device of four metrics whose last
 // --history-minutes (default 60: the device page's window) of readings at 1/s are published
@@ -23,6 +23,9 @@
 // overview's: its first screen's sparkline points), so `httpKB` and `socketKB` include it.
 // --warm S: the fleet runs S seconds before the first page (the overview's 5-minute window
 // full at 300: its first screen's sparkline points as big as on a gateway that has run a while).
+// --alert-storm: before the first page, the fleet benchmark's alert storm (two threshold rules
+// every device breaks: about an open alert per device and metric, fleet/stack.mjs), so every page
+// opens on a gateway holding that many open alerts (decision 0054).
 // --latency N: Chromium's network emulation adds N ms to every request's round trip (CDP
 // Network.emulateNetworkConditions), a screen far from its gateway. --throughput K: and caps
 // its downloads and uploads at K kbit/s (a wall screen on Wi-Fi, a phone).
@@ -66,7 +69,7 @@ import { measureWindow, timeToLive } from './fleet/measure.mjs';
 import { fleetBenchInit } from './fleet/page-probe.mjs';
 import { cpuMsPerS, gpuProcessCpuMs, rendererCpuMs } from './fleet/renderer-cpu.mjs';
 import { HISTORY_DEVICE_ID, startHistoryDevices } from './fleet/history-device.mjs';
-import { PROBE_ID, startFleet, stopFleet } from './fleet/stack.mjs';
+import { PROBE_ID, raiseAlertStorm, startFleet, stopFleet } from './fleet/stack.mjs';
 import { newPage, openBrowser } from './wall/page.mjs';
 import {
   ensureBuilt,
@@ -99,6 +102,7 @@ const FLAGS = {
   '--history-minutes': { key: 'historyMinutes', type: 'number', min: 1, max: 24 * 60 },
   '--wall-devices': { key: 'wallDevices', type: 'number', min: 1, max: 48, integer: true },
   '--warm': { key: 'warm', type: 'number', min: 0, max: 900, integer: true },
+  '--alert-storm': { key: 'alertStorm', type: 'flag' },
 };
 // The directories: every argument that is neither a flag nor the value of one that takes one.
 const takesValue = (a) => a?.startsWith('--') && FLAGS[a]?.type !== 'flag';
@@ -124,8 +128,9 @@ const { values: opt } = parseFlags(
     historyMinutes: 60,
     wallDevices: 12,
     warm: 0,
+    alertStorm: false,
   },
-  { fail, help: () => printHeaderUsage(entry, 58) },
+  { fail, help: () => printHeaderUsage(entry, 61) },
 );
 if (dirs.length < 2) fail('give at least two dashboard build directories');
 for (const d of dirs) if (!fs.existsSync(path.join(d, 'index.html'))) fail(`${d}: no index.html`);
@@ -357,6 +362,7 @@ async function main() {
   const loads = [os.loadavg()[0]];
   const results = Object.fromEntries(labels.map((l) => [l, []]));
   try {
+    if (opt.alertStorm) opt.openAlerts = await raiseAlertStorm(fleet);
     await sleep(Math.max(3, opt.warm) * 1000);
     for (let run = 0; run < opt.runs; run++) {
       const order = dirs.map((_, i) => i);
