@@ -5,7 +5,6 @@ import {
   computed,
   effect,
   inject,
-  input,
   signal,
   untracked,
   viewChild,
@@ -14,7 +13,7 @@ import { ListRange } from '@angular/cdk/collections';
 import { CdkVirtualScrollViewport, ScrollingModule } from '@angular/cdk/scrolling';
 import '../core/render/cdk-viewport-styles';
 import type { AlertSeverity, AlertState } from '@pulse/protocol/core';
-import { ALERT_SEVERITIES, ALERT_STATES, isValidId } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, ALERT_STATES } from '@pulse/protocol/core';
 import { AlertStore } from '../core/stores/alert.store';
 import { DeviceStore } from '../core/stores/device.store';
 import { LiveService } from '../core/live/live.service';
@@ -36,16 +35,22 @@ import {
   sortAlerts,
 } from './alert-view';
 import { keepInQueryParams } from '../core/util/query-state';
+import {
+  ALERTS_DEFAULTS,
+  AlertsParams,
+  DEVICE_FILTER_MAX_CHARS,
+  alertsQueryParams,
+  parseAlertsParams,
+} from './alerts-params';
 
 /*
  * `/alerts`: the active alerts (live, from the AlertStore) and the history (HTTP). The active list
  * is a CDK virtual list of fixed-height rows, flat or one heading per rule, under a strip of counts
  * per severity and acknowledgement; filter and sort run over the whole list (alert-view.ts), the
- * DOM holds only the rows on screen. Owns the page's filter, sort and grouping state; rows and
- * acknowledgements are AlertRowComponent's, the history AlertHistoryComponent's.
+ * DOM holds only the rows on screen. Owns the page's tab, filter, sort and grouping state, kept in
+ * the URL (alerts-params.ts); rows and acknowledgements are AlertRowComponent's, the history
+ * AlertHistoryComponent's.
  */
-
-type Tab = 'active' | 'history';
 
 /**
  * The devices of the rows on screen are watched (without history) so the rows show their names:
@@ -100,31 +105,32 @@ const NAMES_EVERY_MS = 500;
         aria-label="Device"
         data-testid="filter-device"
         [placeholder]="activeTab() === 'active' ? 'Device name or id' : 'Device id'"
+        [attr.maxlength]="deviceMaxChars"
         [value]="deviceFilter()"
         (input)="deviceFilter.set($any($event.target).value)"
       />
+      <!-- Each option says whether it is chosen: with the URL's choice set before the options
+           come, a select's [value] would be lost. -->
       <select
         class="input"
         aria-label="Severity"
         data-testid="filter-severity"
-        [value]="severity()"
         (change)="severity.set($any($event.target).value)"
       >
-        <option value="">All severities</option>
+        <option value="" [selected]="severity() === ''">All severities</option>
         @for (s of severities; track s) {
-          <option [value]="s">{{ s }}</option>
+          <option [value]="s" [selected]="s === severity()">{{ s }}</option>
         }
       </select>
       <select
         class="input"
         aria-label="State"
         data-testid="filter-state"
-        [value]="state()"
         (change)="state.set($any($event.target).value)"
       >
-        <option value="">All states</option>
+        <option value="" [selected]="state() === ''">All states</option>
         @for (s of states; track s) {
-          <option [value]="s">{{ s }}</option>
+          <option [value]="s" [selected]="s === state()">{{ s }}</option>
         }
       </select>
       @if (activeTab() === 'active') {
@@ -132,11 +138,10 @@ const NAMES_EVERY_MS = 500;
           class="input"
           aria-label="Sort by"
           data-testid="alert-sort"
-          [value]="sort()"
           (change)="sort.set($any($event.target).value)"
         >
           @for (s of sorts; track s.value) {
-            <option [value]="s.value">Sort: {{ s.label }}</option>
+            <option [value]="s.value" [selected]="s.value === sort()">Sort: {{ s.label }}</option>
           }
         </select>
         <label class="check"
@@ -214,24 +219,24 @@ const NAMES_EVERY_MS = 500;
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class AlertsPage {
-  /** `?device=` (query parameter binding): preset device filter. */
-  readonly device = input<string | undefined>(undefined);
-
   protected readonly store = inject(AlertStore);
   private readonly devices = inject(DeviceStore);
   protected readonly severities = ALERT_SEVERITIES;
   protected readonly states = ALERT_STATES;
   protected readonly sorts = ALERT_SORTS;
   protected readonly rowPx = ALERT_ROW_PX;
+  protected readonly deviceMaxChars = DEVICE_FILTER_MAX_CHARS;
 
-  /** `?tab=history`; Active, the default, is left out of the URL (as is a tab it does not have). */
-  protected readonly activeTab = signal<Tab>('active');
-  protected readonly deviceFilter = signal('');
-  protected readonly severity = signal<AlertSeverity | ''>('');
-  protected readonly state = signal<AlertState | ''>('');
-  protected readonly ack = signal<AckFilter>('');
-  protected readonly sort = signal<AlertSort>('severity');
-  protected readonly groupByRule = signal(false);
+  // What the page shows, kept in the URL (alerts-params.ts): the URL's from the start, so the
+  // history's first read is the URL's filters, not the unfiltered history first. `?device=` is
+  // also the device page's alert badge link.
+  protected readonly activeTab = signal<AlertsParams['tab']>(ALERTS_DEFAULTS.tab);
+  protected readonly deviceFilter = signal(ALERTS_DEFAULTS.device);
+  protected readonly severity = signal<AlertSeverity | ''>(ALERTS_DEFAULTS.severity);
+  protected readonly state = signal<AlertState | ''>(ALERTS_DEFAULTS.state);
+  protected readonly ack = signal<AckFilter>(ALERTS_DEFAULTS.ack);
+  protected readonly sort = signal<AlertSort>(ALERTS_DEFAULTS.sort);
+  protected readonly groupByRule = signal(ALERTS_DEFAULTS.grouped);
   /** Rules whose alerts are shown under their heading (group by rule). */
   private readonly expanded = signal<ReadonlySet<string>>(new Set());
   protected readonly reloads = signal(0);
@@ -277,11 +282,27 @@ export class AlertsPage {
   );
 
   constructor() {
-    keepInQueryParams<Tab>({
-      parse: (params) => (params.get('tab') === 'history' ? 'history' : 'active'),
-      write: (tab) => ({ tab: tab === 'history' ? tab : null }),
-      read: () => this.activeTab(),
-      apply: (tab) => this.activeTab.set(tab),
+    keepInQueryParams<AlertsParams>({
+      parse: parseAlertsParams,
+      write: alertsQueryParams,
+      read: () => ({
+        tab: this.activeTab(),
+        device: this.deviceFilter(),
+        severity: this.severity(),
+        state: this.state(),
+        ack: this.ack(),
+        sort: this.sort(),
+        grouped: this.groupByRule(),
+      }),
+      apply: (state) => {
+        this.activeTab.set(state.tab);
+        this.deviceFilter.set(state.device);
+        this.severity.set(state.severity);
+        this.state.set(state.state);
+        this.ack.set(state.ack);
+        this.sort.set(state.sort);
+        this.groupByRule.set(state.grouped);
+      },
     });
     // The subscribe acknowledgement carries each device's meta (its display name), and
     // status changes follow; no history is asked for.
@@ -310,11 +331,6 @@ export class AlertsPage {
     inject(DestroyRef).onDestroy(() => {
       if (timer) clearTimeout(timer);
       named?.release();
-    });
-    // A device named by the URL (a device page's alert badge); not again when only the tab changes.
-    effect(() => {
-      const device = this.device();
-      if (device && isValidId(device)) untracked(() => this.deviceFilter.set(device));
     });
   }
 
