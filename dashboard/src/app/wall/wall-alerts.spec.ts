@@ -1,5 +1,5 @@
 import { acknowledged, alertEvent } from '../testing/alerts';
-import { BANNER_FULL_MS, BannerFold, wallAlerts } from './wall-alerts';
+import { BANNER_FULL_MS, BannerFold, bannerMessageFit, wallAlerts } from './wall-alerts';
 
 const T0 = Date.UTC(2026, 10, 22, 1, 0, 0);
 const names = (id: string) => ({ d1: 'Boiler 1', d2: 'Pump 2' })[id] ?? id;
@@ -33,6 +33,7 @@ describe('wallAlerts', () => {
       major: 0,
       more: 0,
       folded: false,
+      fit: 'beside',
       lines: [
         {
           id: 'a',
@@ -112,5 +113,48 @@ describe('wallAlerts', () => {
   it('treats a flapping critical as loud until acknowledged', () => {
     const view = wallAlerts([alertEvent({ state: 'flapping', flapping: true })], T0, names);
     expect(view.banner?.level).toBe('critical');
+  });
+
+  it('places the message of its first (loudest) line by that line’s device and message', () => {
+    const long = `Cold store compressor overheating: temperature 12.5 > 8 for 5 min (door open)`;
+    const view = wallAlerts(
+      [
+        alertEvent({ id: 'a', deviceId: 'd1', message: long, raisedAt: T0 }),
+        alertEvent({ id: 'b', deviceId: 'd2', severity: 'major', message: 'no data' }),
+      ],
+      T0,
+      names,
+    );
+    expect(view.banner?.lines.map((l) => l.id)).toEqual(['a', 'b']);
+    expect(view.banner?.fit).toBe('below-small');
+  });
+});
+
+describe('bannerMessageFit (where the full banner puts its loudest message)', () => {
+  /** A message of `n` characters. */
+  const message = (n: number) => 'pressure 4.2 > 4 for 30 s; '.repeat(10).slice(0, n);
+
+  it('keeps a short message beside the severity, device and age, in the banner’s big type', () => {
+    expect(bannerMessageFit('Boiler 1', 'temperature 80 > 50')).toBe('beside');
+    expect(bannerMessageFit('Pump 2', 'no data for 30 s')).toBe('beside');
+  });
+
+  it('gives a longer message a row of its own across the banner, in the big type while one row holds it', () => {
+    expect(bannerMessageFit('Boiler 1', 'Overheating: temperature 80.2 > 50 for 30 s')).toBe(
+      'below',
+    );
+    // A long device name takes the room beside the head: the message goes below it.
+    expect(bannerMessageFit('Cold store compressor, east hall 2', 'temp 9 > 8')).toBe('below');
+    expect(bannerMessageFit('Boiler 1', message(49))).toBe('below');
+  });
+
+  it('steps a message too long for one row of the big type down to the next step, two rows of it', () => {
+    expect(bannerMessageFit('Boiler 1', message(50))).toBe('below-small');
+    expect(
+      bannerMessageFit(
+        'Boiler 1',
+        'Boiler room north, primary circuit overheating: temperature 80.2 > 50 for 30 s',
+      ),
+    ).toBe('below-small');
   });
 });

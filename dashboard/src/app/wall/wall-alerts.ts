@@ -13,6 +13,41 @@ export const BANNER_LINES = 3;
  */
 export const BANNER_FULL_MS = 60_000;
 
+/**
+ * Where the full banner puts the message of its first (loudest) line, so that an operator across
+ * the room reads the whole of it in the largest type that holds it, while the banner's height
+ * stays bounded whatever the message's length (0052: it covers the top of the wall for a minute):
+ *
+ * - `beside`: on the row of the severity, device and age, in the banner's big type (a short one);
+ * - `below`: on a row of its own under them, across the banner's width, in the big type;
+ * - `below-small`: that row in the banner's next step (the type of its other lines), two rows of it
+ *   at most, an ellipsis at the end only of what these do not hold.
+ *
+ * styles.css (`.wall-alert-line.msg-*`) draws them; the CSS still guards a wrong guess (a
+ * message beside the head may take a second row, the own row two).
+ */
+export type BannerMessageFit = 'beside' | 'below' | 'below-small';
+
+/**
+ * Characters of the banner's big type on one row across it: the type is 3.2vw (styles.css,
+ * clamp(28px, 3.2vw, 56px)) and the row the width less 48 px of padding, about 29.5 em from 875
+ * to 1750 px wide (more above, where the type stops growing), at 0.6 em a character (DejaVu Sans
+ * Bold, a wide system-ui font, averages 0.57–0.59 em on alert messages in Chromium).
+ */
+const BIG_ROW_CHARS = 49;
+/** Of a big row, what the severity ("CRITICAL"), a typical age ("42 s ago") and the gaps take. */
+const HEAD_CHARS = 22;
+
+/**
+ * {@link BannerMessageFit} of a line's `device` name and `message`, by their lengths: the banner's
+ * type scales with the screen's width, so what a row holds is about the same number of characters
+ * on any wall (the next step, 2vw, holds about 78 on a row: two rows, about 150). An estimate.
+ */
+export function bannerMessageFit(device: string, message: string): BannerMessageFit {
+  if (device.length + message.length <= BIG_ROW_CHARS - HEAD_CHARS) return 'beside';
+  return message.length <= BIG_ROW_CHARS ? 'below' : 'below-small';
+}
+
 export interface WallAlertLine {
   id: string;
   severity: 'critical' | 'major';
@@ -35,6 +70,8 @@ export interface WallAlertView {
     major: number;
     /** Shown as one line in the header ({@link BANNER_FULL_MS}), not over the top of the wall. */
     folded: boolean;
+    /** Where the full banner puts its first line's message. */
+    fit: BannerMessageFit;
   } | null;
   /** Small strip: critical alerts acknowledged but still open (and cleared ones awaiting acknowledgement). */
   strip: { lines: WallAlertLine[]; more: number } | null;
@@ -80,15 +117,17 @@ export function wallAlerts(
   });
   const critical = loud.filter((a) => a.severity === 'critical').length;
   const folded = fold?.folded(loud, now, foldAfterMs) ?? false;
+  const lines = loud.slice(0, BANNER_LINES).map(line);
   return {
     banner: loud.length
       ? {
           level: critical > 0 ? 'critical' : 'major',
-          lines: loud.slice(0, BANNER_LINES).map(line),
+          lines,
           more: Math.max(0, loud.length - BANNER_LINES),
           critical,
           major: loud.length - critical,
           folded,
+          fit: bannerMessageFit(lines[0].device, lines[0].message),
         }
       : null,
     strip: quiet.length

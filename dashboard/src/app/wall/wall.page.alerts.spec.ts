@@ -108,6 +108,36 @@ describe('WallPage alerts', () => {
     ]);
   });
 
+  it('shows the whole of a long message of its loudest alert on a row of its own, a step smaller, the banner bounded', async () => {
+    const { el, socket, settle } = await render();
+    const long =
+      'Boiler room north, primary circuit overheating: temperature 80.2 > 50 for 30 s (sensor 2)';
+    socket().server.alerts([
+      alertEvent({ id: 'x', deviceId: 'a', message: long, raisedAt: T0 }),
+      alertEvent({ id: 'y', deviceId: 'b', severity: 'major', message: long }),
+    ]);
+    await settle();
+    const lines = [...el.querySelectorAll('[data-testid=wall-alert-banner] .wall-alert-line')];
+    expect(lines.map((l) => l.getAttribute('data-alert-id'))).toEqual(['x', 'y']);
+    // The first line: its message on a row of its own (styles.css: the banner's width, the
+    // next step of its type, two rows at most, an ellipsis only beyond), not cut by the page.
+    expect(lines[0].classList).toContain('msg-below-small');
+    expect(lines[0].querySelector('.wall-alert-message')?.textContent?.trim()).toBe(long);
+    // The other lines stay one row each: the banner's height is bounded.
+    expect(lines[1].className).not.toContain('msg-');
+
+    // A short message stays beside the device, in the big type; a longer one gets its own row.
+    socket().server.alerts([alertEvent({ id: 'z', deviceId: 'a', message: 'temp 80 > 50' })]);
+    await settle();
+    const line = () => el.querySelector('[data-testid=wall-alert-banner] .wall-alert-line');
+    expect(line()?.classList).toContain('msg-beside');
+    socket().server.alerts([
+      alertEvent({ id: 'w', deviceId: 'a', message: 'Overheating: temperature 80.2 > 50' }),
+    ]);
+    await settle();
+    expect(line()?.classList).toContain('msg-below');
+  });
+
   it('shows an unacknowledged major in the lesser banner style', async () => {
     const { el, socket, settle } = await render();
     socket().server.alerts([alertEvent({ deviceId: 'b', severity: 'major' })]);

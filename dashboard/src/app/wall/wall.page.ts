@@ -71,8 +71,12 @@ import { wallLayout, wallNameChars } from './wall-layout';
               [attr.data-level]="b.level"
               [attr.data-count]="b.critical + b.major"
             >
-              @for (l of b.lines; track l.id) {
-                <div class="wall-alert-line sev-{{ l.severity }}" [attr.data-alert-id]="l.id">
+              <!-- The first line's message where its length fits (wall-alerts.ts bannerMessageFit). -->
+              @for (l of b.lines; track l.id; let first = $first) {
+                <div
+                  class="wall-alert-line sev-{{ l.severity }} {{ first ? 'msg-' + b.fit : '' }}"
+                  [attr.data-alert-id]="l.id"
+                >
                   <span class="wall-alert-sev">{{ l.severity }}</span>
                   <span class="wall-alert-device">{{ l.device }}</span>
                   <span class="wall-alert-message">{{ l.message }}</span>
