@@ -87,6 +87,7 @@ describe('alerts end to end', () => {
     expect(latencyMs).toBeLessThan(1000);
     expect(raised).toMatchObject({
       ruleId: 'hot',
+      kind: 'threshold',
       ruleName: 'Too hot',
       deviceId: 'al-1',
       metric: 'temperature',

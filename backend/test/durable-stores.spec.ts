@@ -81,6 +81,7 @@ const alert = (id: string, updatedAt: number, active = true) =>
   ({
     id,
     ruleId: 'hot',
+    kind: 'threshold',
     deviceId: 'd1',
     metric: 't',
     severity: 'major',

@@ -1,6 +1,6 @@
 import type { DeviceInfo, DeviceStatus, Reading } from './model';
 import type { AckResponse } from './alerts';
-import type { LiveAckRequest } from './alerts.schema';
+import type { AlertRuleKind, LiveAckRequest } from './alerts.schema';
 import type { SubscribeRequest, UnsubscribeRequest } from './live.schema';
 import type { FleetSummaryWire, SummaryEventWire } from './summary-wire';
 import type { WireSeries } from './series-wire';
@@ -90,11 +90,17 @@ export type AlertState = 'raised' | 'acknowledged' | 'cleared' | 'flapping';
 export interface AlertEvent {
   id: string;
   ruleId: string;
+  /**
+   * The kind of rule that raised it (`threshold`, `rate`, `nodata`, `offline`): what `value` and
+   * `threshold` mean.
+   */
+  kind: AlertRuleKind;
   deviceId: string;
   metric: string | null;
   severity: AlertSeverity;
   state: AlertState;
   message: string;
+  /** The reading (threshold), the rate (rate) or the silence in ms (no-data); null for offline. */
   value: number | null;
   raisedAt: number;
   acknowledgedAt: number | null;

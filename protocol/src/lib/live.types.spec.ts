@@ -39,6 +39,7 @@ const gateway: GatewayStatus = { broker: 'connected', serverTime: 1, flushMs: 50
 const alert: AlertEvent = {
   id: 'al-1',
   ruleId: 'r',
+  kind: 'threshold',
   ruleName: 'r',
   deviceId: 'd',
   metric: 't',
@@ -92,6 +93,8 @@ describe('live event maps (type-level)', () => {
     clientEmit('ack', { id: 'al-1', by: 'alice', note: 'on it' }, () => undefined);
     // @ts-expect-error the snapshot is a list
     serverEmit('alerts', alert);
+    // @ts-expect-error an alert says which kind of rule raised it
+    serverEmit('alerts', [{ ...alert, kind: 'no-data' }]);
     // @ts-expect-error ack needs the alert's id
     clientEmit('ack', { by: 'alice' }, () => undefined);
     // @ts-expect-error ack needs an acknowledgement callback

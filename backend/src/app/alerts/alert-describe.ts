@@ -3,14 +3,15 @@ import { CompiledRule, KeyState } from './alert-state';
 import { noDataThreshold } from './nodata.evaluator';
 
 /**
- * The words and figures of an alert: owns the message, the reported value and the threshold
- * of each rule kind, written into the event on a raise. Cold path (lifecycle changes only).
- * Must not decide anything: whether and when an alert raises is the evaluators' and the
+ * The words and figures of an alert: owns the kind, the message, the reported value and the
+ * threshold of each rule kind, written into the event on a raise. Cold path (lifecycle changes
+ * only). Must not decide anything: whether and when an alert raises is the evaluators' and the
  * lifecycle's.
  */
 export function describeAlert(c: CompiledRule, state: KeyState, event: AlertEvent): void {
   const rule = c.rule;
   const v = state.lastValue;
+  event.kind = rule.kind;
   event.severity = rule.severity;
   event.ruleName = c.name;
   event.value = v;

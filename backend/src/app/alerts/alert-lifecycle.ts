@@ -257,6 +257,7 @@ export class AlertLifecycle implements AlertTransitions {
     const event: AlertEvent = {
       id: this.idPrefix + (++this.seq).toString(36),
       ruleId: rule.id,
+      kind: rule.kind,
       deviceId: state.deviceId,
       metric: state.metric,
       severity: rule.severity,

@@ -14,6 +14,7 @@ describe('no-data rules', () => {
     sut.tick(clock.advance(1));
     expect(events).toMatchObject([
       {
+        kind: 'nodata',
         state: 'raised',
         metric: null,
         value: 5000,

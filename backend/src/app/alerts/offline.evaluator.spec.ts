@@ -18,6 +18,7 @@ describe('offline rules', () => {
     sut.tick(clock.advance(5000));
     expect(events).toMatchObject([
       {
+        kind: 'offline',
         state: 'raised',
         severity: 'critical',
         deviceId: 'dev-1',

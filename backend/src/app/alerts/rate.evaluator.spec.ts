@@ -16,7 +16,9 @@ describe('rate-of-change rules', () => {
     series('vibration', [1, 1.2, 0.9, 1.1]);
     expect(events).toEqual([]);
     series('vibration', [12]);
-    expect(events.map((e) => [e.state, e.value, e.threshold])).toEqual([['raised', 11, 5]]);
+    expect(events.map((e) => [e.kind, e.state, e.value, e.threshold])).toEqual([
+      ['rate', 'raised', 11, 5],
+    ]);
     expect(events[0].message).toBe('spike: vibration changed by 11 in 5 s (limit 5 in 5 s)');
     series('vibration', [1]);
     expect(events.map((e) => e.state)).toEqual(['raised', 'cleared']);

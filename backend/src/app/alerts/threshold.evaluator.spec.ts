@@ -11,7 +11,12 @@ describe('threshold rules', () => {
     read({ temperature: 32 });
     expect(events).toHaveLength(1);
     // The whole record: what it is about, what it says, and where it stands in its life.
-    const about = { ruleId: 'temp-high', ruleName: 'temp-high', deviceId: 'dev-1' };
+    const about = {
+      ruleId: 'temp-high',
+      kind: 'threshold',
+      ruleName: 'temp-high',
+      deviceId: 'dev-1',
+    };
     const says = { message: 'temp-high: temperature 31.5 above 30', value: 31.5, threshold: 30 };
     const open = { state: 'raised', active: true, flapping: false, count: 1, clearedAt: null };
     const unacknowledged = { acknowledgedAt: null, acknowledgedBy: null, ackNote: null };

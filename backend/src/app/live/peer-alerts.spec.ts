@@ -4,6 +4,7 @@ import { PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
 const alert = (id: string, patch: Partial<AlertEvent> = {}): AlertEvent => ({
   id,
   ruleId: 'hot',
+  kind: 'threshold',
   deviceId: `dev-${id}`,
   metric: 't',
   severity: 'major',

@@ -15,6 +15,7 @@ export function alertEvent(overrides: Partial<AlertEvent> = {}): AlertEvent {
   return {
     id: `alert-${seq}`,
     ruleId: 'temp-high',
+    kind: 'threshold',
     ruleName: 'Overheating',
     deviceId: 'd1',
     metric: 'temperature',
