@@ -8,6 +8,7 @@ import { parseAlertRules } from '../src/app/alerts/alert-rules.loader';
 import type { AlertStore } from '../src/app/alerts/alert-store';
 import { PgAlertStore } from '../src/app/alerts/pg-alert.store';
 import { SqliteAlertStore } from '../src/app/alerts/sqlite-alert.store';
+import type { StoredAlertEvent } from '../src/app/alerts/stored-alert-event';
 import type { DeviceStore, StoredDevice } from '../src/app/devices/device-store';
 import { PgDeviceStore } from '../src/app/devices/pg-device.store';
 import { SqliteDeviceStore } from '../src/app/devices/sqlite-device.store';
@@ -141,5 +142,41 @@ describe.each([
     // The newest three, oldest first.
     expect((await restarted.loadHistory(10)).map((e) => e.updatedAt)).toEqual([2, 3, 4]);
     expect((await restarted.loadHistory(2)).map((e) => e.updatedAt)).toEqual([3, 4]);
+  });
+
+  it('alert store: events stored before they carried their kind come back with it', async () => {
+    const data = await backend();
+    const first = await data.alerts();
+    // As a gateway from before AlertEvent.kind wrote them: the same JSON without `kind`.
+    const old = (event: AlertEvent): AlertEvent => {
+      const stored: StoredAlertEvent = { ...event };
+      delete stored.kind;
+      return stored as AlertEvent;
+    };
+    const quiet = {
+      ...alert('q', 1),
+      ruleId: 'quiet',
+      kind: 'nodata',
+      ruleName: 'Quiet',
+      message: 'Quiet: no t for 12 s',
+      value: 12_000,
+      threshold: 10_000,
+    } satisfies AlertEvent;
+    const gone = {
+      ...alert('g', 2),
+      ruleId: 'gone',
+      kind: 'offline',
+      ruleName: 'Gone',
+      metric: null,
+      message: 'Gone: device offline (rule changed or removed while the gateway was down)',
+      value: null,
+      threshold: null,
+    } satisfies AlertEvent;
+    await first.saveEvents([old(quiet), old(gone)], [old(quiet), old(gone)], 10);
+
+    const restarted = await data.alerts();
+    const open = await restarted.loadOpen();
+    expect(open.sort((a, b) => a.id.localeCompare(b.id))).toEqual([gone, quiet]);
+    expect(await restarted.loadHistory(10)).toEqual([quiet, gone]);
   });
 });

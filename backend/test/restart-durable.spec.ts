@@ -22,10 +22,13 @@ import {
   startPostgres,
   waitFor,
 } from '@pulse/test-support';
+import BetterSqlite3 from 'better-sqlite3';
 import type { MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
+import { DATABASE_FILE } from '../src/app/store/database';
 import { tokenFor } from './support/pulse';
 import { simulatorPids } from './support/simulator-processes';
 
@@ -34,8 +37,17 @@ interface Storage {
   setup(): Promise<void>;
   /** Environment of run 0 (before the crash) and run 1 (after it). */
   env(run: 0 | 1): Record<string, string>;
+  /** Take `kind` out of the stored alert events (as a gateway from before AlertEvent.kind wrote). */
+  dropAlertKinds(): Promise<void>;
   teardown(): Promise<void>;
 }
+
+const DROP_ALERT_KINDS = {
+  sqlite: `UPDATE alert_open SET event = json_remove(event, '$.kind');
+    UPDATE alert_events SET event = json_remove(event, '$.kind');`,
+  pg: `UPDATE alert_open SET event = event - 'kind';
+    UPDATE alert_events SET event = event - 'kind';`,
+};
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'pulse-restart-'));
@@ -47,6 +59,11 @@ function sqliteFile(): Storage {
   return {
     setup: async () => void (dataDir = tempDir()),
     env: () => ({ DATA_DIR: dataDir }),
+    dropAlertKinds: async () => {
+      const db = new BetterSqlite3(join(dataDir, DATABASE_FILE));
+      db.exec(DROP_ALERT_KINDS.sqlite);
+      db.close();
+    },
     teardown: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
@@ -66,6 +83,10 @@ function postgres(): Storage {
       url = cluster.createDatabase('pulse_restart');
     },
     env: (run) => ({ DATA_DIR: dataDirs[run], DATABASE_URL: url }),
+    dropAlertKinds: async () => {
+      const pool = new Pool({ connectionString: url });
+      await pool.query(DROP_ALERT_KINDS.pg).finally(() => pool.end());
+    },
     teardown: async () => {
       await cluster?.stop();
       for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
@@ -172,6 +193,7 @@ describe.each([
     const devicesBefore = byId((await getJson<DeviceListResponse>(api('/devices'))).body.devices);
     const alertsBefore = (await getJson<ActiveAlertsResponse>(api('/alerts'))).body.alerts;
     expect(alertsBefore.find((a) => a.id === raised.id)).toMatchObject({
+      kind: 'threshold',
       state: 'acknowledged',
       acknowledgedBy: 'admin',
       ackNote: 'on it',
@@ -188,6 +210,9 @@ describe.each([
       intervalMs: 200,
       message: 'no simulator of the killed gateway',
     });
+
+    // The alerts as a gateway from before AlertEvent.kind stored them: restored with their kind.
+    await store.dropAlertKinds();
 
     // ── second run on the same data and ports ──
     const second = await start(1);
@@ -211,8 +236,8 @@ describe.each([
         metrics: before.metrics,
       });
     }
-    // The alert list is the one before the crash, acknowledgement and all (the simulated fleet
-    // may have raised one more between the look and the kill: the list only ever grows here).
+    // The alert list is the one before the crash, acknowledgement and kind and all (the simulated
+    // fleet may have raised one more between the look and the kill: the list only ever grows here).
     const alertsAfter = (await getJson<ActiveAlertsResponse>(api('/alerts'))).body.alerts;
     const ours = (alerts: AlertEvent[]) => alerts.filter((a) => a.ruleId === 'probe-hot');
     expect(ours(alertsAfter)).toEqual(ours(alertsBefore));

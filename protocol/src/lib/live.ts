@@ -92,7 +92,8 @@ export interface AlertEvent {
   ruleId: string;
   /**
    * The kind of rule that raised it (`threshold`, `rate`, `nodata`, `offline`): what `value` and
-   * `threshold` mean.
+   * `threshold` mean. Always set: an event stored by a gateway from before this field gets it as
+   * the gateway loads it (backend alerts/stored-alert-event.ts).
    */
   kind: AlertRuleKind;
   deviceId: string;

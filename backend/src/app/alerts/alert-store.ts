@@ -16,9 +16,12 @@ export interface AlertStore {
   loadRules(): Promise<AlertRule[] | null>;
   /** Replace the saved rule set (rejects when it cannot: the caller changes nothing then). */
   saveRules(rules: readonly AlertRule[]): Promise<void>;
-  /** The alerts on the active list when the last write happened. */
+  /**
+   * The alerts on the active list when the last write happened, each a whole AlertEvent whichever
+   * gateway stored it (stored-alert-event.ts: one stored before `kind` gets it).
+   */
   loadOpen(): Promise<AlertEvent[]>;
-  /** The newest `limit` lifecycle events, oldest first. */
+  /** The newest `limit` lifecycle events, oldest first, whole as `loadOpen`'s. */
   loadHistory(limit: number): Promise<AlertEvent[]>;
   /**
    * In one transaction: append `events` to the history (keeping the newest `keepHistory`), and

@@ -118,6 +118,36 @@ describe('AlertsService across restarts', () => {
     }
   });
 
+  it('an alert stored before alert events carried their kind is restored with it and carried on', async () => {
+    const first = await boot([hot, gone]);
+    first.sut.onReadings(t(35));
+    first.sut.onStatus('d9', 'offline', Date.now());
+    await first.sut.close();
+    // As a gateway from before AlertEvent.kind left the file.
+    open[0].database.db.exec(`
+      UPDATE alert_open SET event = json_remove(event, '$.kind');
+      UPDATE alert_events SET event = json_remove(event, '$.kind');
+    `);
+
+    // The offline rule removed while down: its alert clears with the reason, an offline alert still.
+    const second = await boot([hot]);
+    const kinds = (alerts: AlertEvent[]) => alerts.map((a) => [a.ruleId, a.state, a.kind]);
+    expect(kinds(second.sut.active())).toEqual([
+      ['gone', 'cleared', 'offline'],
+      ['hot', 'raised', 'threshold'],
+    ]);
+    expect(kinds(second.sut.history({ limit: 100 }))).toEqual([
+      ['gone', 'cleared', 'offline'],
+      ['gone', 'raised', 'offline'],
+      ['hot', 'raised', 'threshold'],
+    ]);
+    // The threshold alert is the same episode: it clears on its rule, kind and all.
+    second.sut.onReadings(t(20));
+    expect(pushed).toEqual([
+      expect.objectContaining({ ruleId: 'hot', state: 'cleared', kind: 'threshold' }),
+    ]);
+  });
+
   it('keeps rules edited over HTTP (no ALERT_RULES_FILE); a rules file wins over them', async () => {
     const first = await boot();
     await first.sut.createRule({ ...hot, id: 'warm', value: 25 } as AlertRule);

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { inTransaction, migratePg } from '../store/pg-feature-store';
 import { AlertStore } from './alert-store';
 import { ALERTS_PG_MIGRATIONS } from './alerts.migrations';
+import { StoredAlertEvent, fromStored } from './stored-alert-event';
 
 /**
  * The alert feature's records on PostgreSQL (`alert_rule_set`, `alert_open`, `alert_events`),
@@ -35,16 +36,18 @@ export class PgAlertStore implements AlertStore {
   }
 
   async loadOpen(): Promise<AlertEvent[]> {
-    const { rows } = await this.pool.query<{ event: AlertEvent }>('SELECT event FROM alert_open');
-    return rows.map((row) => row.event);
+    const { rows } = await this.pool.query<{ event: StoredAlertEvent }>(
+      'SELECT event FROM alert_open',
+    );
+    return rows.map((row) => fromStored(row.event));
   }
 
   async loadHistory(limit: number): Promise<AlertEvent[]> {
-    const { rows } = await this.pool.query<{ event: AlertEvent }>(
+    const { rows } = await this.pool.query<{ event: StoredAlertEvent }>(
       'SELECT event FROM alert_events ORDER BY seq DESC LIMIT $1',
       [limit],
     );
-    return rows.reverse().map((row) => row.event);
+    return rows.reverse().map((row) => fromStored(row.event));
   }
 
   async saveEvents(

@@ -3,6 +3,7 @@ import type { AlertEvent, AlertRule } from '@pulse/protocol';
 import { Database } from '../store/database';
 import { ALERTS_MIGRATIONS } from './alerts.migrations';
 import { AlertStore } from './alert-store';
+import { StoredAlertEvent, fromStored } from './stored-alert-event';
 
 /**
  * The alert feature's records in Pulse's SQLite file (`alert_rule_set`, `alert_open`,
@@ -35,14 +36,14 @@ export class SqliteAlertStore implements AlertStore {
     const rows = this.database.db.prepare('SELECT event FROM alert_open').all() as {
       event: string;
     }[];
-    return rows.map((row) => JSON.parse(row.event) as AlertEvent);
+    return rows.map((row) => fromStored(JSON.parse(row.event) as StoredAlertEvent));
   }
 
   async loadHistory(limit: number): Promise<AlertEvent[]> {
     const rows = this.database.db
       .prepare('SELECT event FROM alert_events ORDER BY seq DESC LIMIT ?')
       .all(limit) as { event: string }[];
-    return rows.reverse().map((row) => JSON.parse(row.event) as AlertEvent);
+    return rows.reverse().map((row) => fromStored(JSON.parse(row.event) as StoredAlertEvent));
   }
 
   async saveEvents(
