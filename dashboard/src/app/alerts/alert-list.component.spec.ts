@@ -1,5 +1,4 @@
 import { TestBed } from '@angular/core/testing';
-import type { AlertRule } from '@pulse/protocol/core';
 import { Router, provideRouter } from '@angular/router';
 import { AlertStore } from '../core/stores/alert.store';
 import { AuthUser } from '../core/auth/auth-api';
@@ -10,23 +9,12 @@ import { acknowledged, alertEvent } from '../testing/alerts';
 import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
 import { AlertListComponent } from './alert-list.component';
 
-/**
- * The gateway's `GET /api/alert-rules` in these specs: none, unless a spec says otherwise; null,
- * the read fails.
- */
-let rules: AlertRule[] | null = [];
-beforeEach(() => (rules = []));
-
 /** The list as `user` sees it (anonymous when null). */
 async function render(user: AuthUser | null = { username: 'ana', role: 'operator' }) {
   const server = fakeAuthServer({
     user,
-    other: (url) =>
-      url === '/api/alert-rules'
-        ? rules
-          ? { status: 200, body: { rules } }
-          : { status: 503, body: { message: 'unavailable' } }
-        : { status: 404, body: { message: `no route ${url}` } },
+    // The rows read nothing over HTTP: an alert says what its figures are (AlertEvent.kind).
+    other: (url) => ({ status: 404, body: { message: `no route ${url}` } }),
   });
   const socket = provideFakeLive([
     provideRouter([{ path: '**', children: [] }]),
@@ -75,21 +63,14 @@ describe('AlertListComponent', () => {
   });
 
   it("shows a no-data alert's silence and threshold as durations, not as milliseconds", async () => {
-    // A no-data rule on one metric (its kind is the rule's: the alert does not say it) and the
-    // built-in one without a metric, whose rule the list has not loaded.
-    rules = [
-      {
-        id: 'temp-silent',
-        kind: 'nodata',
-        metric: 'temperature',
-        silenceMs: 60_000,
-        severity: 'minor',
-        scope: { all: true },
-        enabled: true,
-      } as AlertRule,
-    ];
+    // A no-data rule on one metric and the built-in one without a metric.
     const { el, socket, settle } = await render();
-    const silent = { severity: 'minor' as const, state: 'raised' as const, raisedAt: T0 - 5000 };
+    const silent = {
+      kind: 'nodata' as const,
+      severity: 'minor' as const,
+      state: 'raised' as const,
+      raisedAt: T0 - 5000,
+    };
     socket().server.alerts([
       alertEvent({
         ...silent,
@@ -111,41 +92,40 @@ describe('AlertListComponent', () => {
       }),
     ]);
     await settle();
-    await settle(); // the rules, read once the first row asks
     const facts = (id: string) =>
       el.querySelector(`[data-alert-id=${id}] .alert-facts`)?.textContent?.replace(/\s+/g, ' ');
     expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
     expect(facts('device')).toContain('silent for 3 min 5 s · threshold 10 s ·');
   });
 
-  it("shows a no-data alert's silence as durations before its rule is read, and when it cannot be", async () => {
-    rules = null;
+  it("shows a no-data alert's silence as durations by its kind, whatever its message says", async () => {
     const { el, socket, settle } = await render();
     socket().server.alerts([
+      // Not the gateway's no-data wording: the kind alone says what the figures are.
       alertEvent({
         id: 'metric',
         ruleId: 'temp-silent',
+        kind: 'nodata',
         ruleName: 'Temperature silent',
         metric: 'temperature',
-        message: 'Temperature silent: no temperature for 75 s',
+        message: 'Temperature sensor went quiet',
         value: 75_000,
         threshold: 60_000,
       }),
       // A threshold alert on the same metric keeps its value.
       alertEvent({
         id: 'hot',
+        kind: 'threshold',
         ruleName: 'Hot',
         metric: 'temperature',
-        message: 'Hot: temperature 80 > 50 for 75 s',
+        message: 'Hot: temperature 80 above 50 for 75 s',
         value: 80,
         threshold: 50,
       }),
     ]);
     const facts = (id: string) =>
       el.querySelector(`[data-alert-id=${id}] .alert-facts`)?.textContent?.replace(/\s+/g, ' ');
-    await settle(); // the rules asked, not answered
-    expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
-    await settle(); // the rules' read failed
+    await settle();
     expect(facts('metric')).toContain('silent for 1 min 15 s · threshold 1 min ·');
     expect(facts('hot')).toContain('value 80.00 · threshold 50.00 ·');
   });

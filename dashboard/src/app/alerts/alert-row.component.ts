@@ -7,7 +7,6 @@ import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatSpan, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { AuthService } from '../core/auth/auth.service';
-import { AlertRulesService } from '../core/http/alert-rules.service';
 import { goToLogin } from '../auth/return-url';
 import { AlertAcks } from './alert-acks';
 
@@ -105,11 +104,6 @@ export class AlertRowComponent {
   private readonly router = inject(Router);
   protected readonly auth = inject(AuthService);
   protected readonly acks = inject(AlertAcks);
-  private readonly rules = inject(AlertRulesService);
-
-  constructor() {
-    this.rules.ensureLoaded();
-  }
 
   protected readonly device = computed(() => {
     this.devices.revision();
@@ -121,15 +115,12 @@ export class AlertRowComponent {
     return formatAge(this.live.serverNow() - this.alert().raisedAt);
   });
   /**
-   * The value and threshold as the alert's rule kind means them: a no-data alert's are the
-   * silence and its limit in ms (AlertEvent), shown as durations. The kind is its rule's; until
-   * the rules are read (or when they cannot be, or for a rule since deleted) the alert's own
-   * words say it ({@link saysNoData}).
+   * The value and threshold as the alert's rule kind means them (AlertEvent.kind): a no-data
+   * alert's are the silence and its limit in ms, shown as durations.
    */
   protected readonly figures = computed(() => {
     const a = this.alert();
-    const kind = this.rules.kinds().get(a.ruleId) ?? (saysNoData(a) ? 'nodata' : undefined);
-    if (kind === 'nodata')
+    if (a.kind === 'nodata')
       return {
         valueLabel: 'silent for',
         value: a.value === null ? '–' : formatSpan(a.value),
@@ -158,17 +149,4 @@ export class AlertRowComponent {
   protected signIn(event: Event): void {
     goToLogin(this.router, event);
   }
-}
-
-/**
- * A no-data alert, told from the alert alone (AlertEvent does not carry its rule's kind): one
- * without a metric that reports a value (threshold and rate rules always name a metric, offline
- * reports none), or one whose message is the gateway's no-data wording, `<rule name>: no
- * <metric> for <n> s` (backend alerts/alert-describe.ts), possibly followed by a clear's reason.
- * A threshold or rate message on the same metric reads `<rule name>: <metric> <value> …`, never
- * so: a metric name holds no space.
- */
-function saysNoData(a: AlertEvent): boolean {
-  if (a.metric === null) return a.value !== null;
-  return a.message.startsWith(`${a.ruleName}: no ${a.metric} for `);
 }

@@ -151,8 +151,6 @@ describe('AlertsPage', () => {
         alertEvent({ id: `h${to - i}`, state: 'cleared', updatedAt: to - i }),
       );
     const { urls } = setup((url) => {
-      // The rows' rule kinds (a no-data alert's value is a duration): none here.
-      if (url === '/api/alert-rules') return { status: 200, body: { rules: [] } };
       if (fail) return { status: 400, body: { message: ['severity: Invalid option'] } };
       const to = Number(new URL(url, 'http://x').searchParams.get('to') ?? T0);
       // 500 a page, 700 in all: the second page is short (the end of what the gateway keeps).
@@ -201,11 +199,7 @@ describe('AlertsPage', () => {
   });
 
   it('says why the history is empty when its read failed, not that no events match', async () => {
-    setup((url) =>
-      url === '/api/alert-rules'
-        ? { status: 200, body: { rules: [] } }
-        : { status: 429, body: { message: 'too many history reads' } },
-    );
+    setup(() => ({ status: 429, body: { message: 'too many history reads' } }));
     const { el, settle } = await render();
     (el.querySelector('[data-testid=tab-history]') as HTMLButtonElement).click();
     await settle();
@@ -217,8 +211,7 @@ describe('AlertsPage', () => {
 
   it('does not ask for the next page on every scroll event after a refused read', async () => {
     let fail = false;
-    const { urls } = setup((url) => {
-      if (url === '/api/alert-rules') return { status: 200, body: { rules: [] } };
+    const { urls } = setup(() => {
       if (fail) return { status: 429, body: { message: 'too many history reads' } };
       return {
         status: 200,

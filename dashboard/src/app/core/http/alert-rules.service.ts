@@ -1,4 +1,4 @@
-import { Injectable, computed, effect, inject, signal, untracked } from '@angular/core';
+import { Injectable, effect, inject, signal, untracked } from '@angular/core';
 import type { AlertRule } from '@pulse/protocol/core';
 import { AlertStore } from '../stores/alert.store';
 import { AlertsApi } from './alerts-api';
@@ -26,8 +26,6 @@ export class AlertRulesService {
   private readonly alerts = inject(AlertStore);
   private readonly _rules = signal<readonly AlertRule[]>([]);
   readonly rules = this._rules.asReadonly();
-  /** Each rule's kind by id: what an alert's value and threshold mean depends on it. */
-  readonly kinds = computed(() => new Map(this._rules().map((rule) => [rule.id, rule.kind])));
   private readonly _error = signal<string | null>(null);
   readonly error = this._error.asReadonly();
   private started = false;
