@@ -119,6 +119,11 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     const line = wall.locator('[data-testid=wall-alert-banner] .wall-alert-line').first();
     expect(await line.locator('.wall-alert-device').textContent()).toBe('E2E boiler');
     expect(await line.locator('.wall-alert-message').textContent()).toContain(METRIC);
+    // The whole message is on screen, not cut by its box.
+    const cut = await line
+      .locator('.wall-alert-message')
+      .evaluate((el) => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight);
+    expect(cut).toBe(false);
     expect(await line.locator('.wall-alert-age').textContent()).toMatch(/now|\d+ s ago/);
     expect(await wall.locator(tile).getAttribute('class')).toContain('alert-critical');
     // The picture: let the chart draw the spike against the threshold line first.
