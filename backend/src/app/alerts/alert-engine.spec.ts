@@ -206,4 +206,28 @@ describe('AlertEngine: device ownership moves (decision 0029)', () => {
     next.read({ temperature: 10 });
     expect(next.events.map((e) => [e.id, e.state])).toEqual([[raised.id, 'cleared']]);
   });
+
+  it('does not carry an alert on under a rule of the same id but another kind (the id reused while it was away)', () => {
+    const first = setup([tempAbove()]);
+    first.read({ temperature: 35 });
+    const [raised] = first.events;
+    expect(raised.kind).toBe('threshold');
+
+    // Same id, now a rate rule on the same metric.
+    const next = setup([
+      {
+        id: 'temp-high',
+        kind: 'rate',
+        metric: 'temperature',
+        windowMs: 60_000,
+        maxDelta: 5,
+        severity: 'major',
+      },
+    ]);
+    next.sut.adopt([raised], 'rule changed');
+    // Cleared with the reason, not taken for the rate rule's episode.
+    expect(next.events.map((e) => [e.id, e.state, e.kind])).toEqual([
+      [raised.id, 'cleared', 'threshold'],
+    ]);
+  });
 });

@@ -90,14 +90,16 @@ export class AlertLifecycle implements AlertTransitions {
   }
 
   /**
-   * A new state takes over the alert an earlier version of its rule left open, if any, or one
-   * restored after a restart. A restored alert still raised (never cleared) takes the state
+   * A new state takes over the alert an earlier version of its rule (of the same kind) left
+   * open, if any, or one restored after a restart. A restored alert still raised (never cleared) takes the state
    * with it: the condition is held as true since the raise, so the next reading over the
    * threshold is the same episode (no second raise) and the next one under it clears it.
    */
   adopt(c: CompiledRule, state: KeyState): void {
     const orphan = this.openByKey.get(alertKey(c.rule.id, state.deviceId, state.metric));
-    if (orphan && orphan.state === null) {
+    // Of another kind, the id was reused for another rule: not the same episode (the orphan
+    // clears with its reason and waits for acknowledgement; the new rule raises its own).
+    if (orphan && orphan.state === null && orphan.event.kind === c.rule.kind) {
       orphan.state = state;
       state.alert = orphan;
       // Only a restored alert is unowned and not cleared: detach() clears what it orphans.
