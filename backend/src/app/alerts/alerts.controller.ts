@@ -18,7 +18,7 @@ import {
   AckRequest,
   AckRequestSchema,
   AckResponse,
-  ActiveAlertsResponse,
+  AlertEvent,
   AlertHistoryResponse,
   AlertQuery,
   AlertQuerySchema,
@@ -49,9 +49,9 @@ export class AlertsController {
 
   /**
    * Active alerts, most severe first, newest first, with the active-list version they are at
-   * (a screen applies the `alert` events past it, docs/decisions/0054). The whole list is built
-   * and compressed once per version for every caller who sees it whole: a reconnecting wall of
-   * screens asks it at once.
+   * (a screen applies the `alert` events past it, docs/decisions/0054). The list is built and
+   * compressed once per version for every caller who sees it whole, and once per version and
+   * group scope for the scoped ones: a reconnecting wall of screens asks it at once.
    */
   @ScopeFiltered()
   @Get()
@@ -63,17 +63,14 @@ export class AlertsController {
     // Who asks decides the body: a cache on the way may keep it for this client only, and asks
     // again each time (a 304 when the bytes are the same).
     res.setHeader('Cache-Control', 'private, no-cache');
-    if (groupScope(principal) !== null) {
-      // Read together, in one turn: no alert event goes out between the version and the list.
-      const version = this.snapshot.version();
-      const body: ActiveAlertsResponse = {
-        alerts: this.inScope(principal, this.alerts.activeEverywhere()),
-        version,
-      };
-      res.json(body);
-      return;
-    }
-    const entry = this.snapshot.current(() => this.alerts.activeEverywhere());
+    const whole = this.snapshot.current(() => this.alerts.activeEverywhere());
+    const scope = groupScope(principal);
+    const entry =
+      scope === null
+        ? whole
+        : whole.scoped([...scope].sort().join('\n'), (alerts) =>
+            this.inScope(principal, alerts as AlertEvent[]),
+          );
     // Brotli before gzip whatever the client's order, as 0047's middleware picks (it leaves an
     // encoded body as it is).
     const encoding: SnapshotEncoding = req.acceptsEncodings('br')

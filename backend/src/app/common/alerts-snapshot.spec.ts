@@ -1,6 +1,6 @@
 import { AlertEvent, parseAlertsVersion } from '@pulse/protocol';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { ALERTS_SNAPSHOT_TTL_MS, AlertsSnapshot } from './alerts-snapshot';
+import { ALERTS_SNAPSHOT_SCOPES, ALERTS_SNAPSHOT_TTL_MS, AlertsSnapshot } from './alerts-snapshot';
 
 const alert = (id: string): AlertEvent =>
   ({ id, deviceId: 'd', state: 'raised', active: true }) as unknown as AlertEvent;
@@ -59,5 +59,27 @@ describe('AlertsSnapshot', () => {
     const rebuilt = snapshot.current(build(['x']));
     expect(rebuilt.version).toBe(first.version);
     expect(rebuilt.tag).not.toBe(first.tag);
+  });
+
+  it('keeps a scope’s part of the list with the entry, for a bounded number of scopes', () => {
+    snapshot.changed();
+    const entry = snapshot.current(build(['a', 'b', 'c']));
+    let selections = 0;
+    const only = (id: string) => (alerts: readonly AlertEvent[]) => {
+      selections++;
+      return alerts.filter((a) => a.id === id);
+    };
+    const part = entry.scoped('hall-a', only('a'));
+    expect(part.alerts.map((a) => a.id)).toEqual(['a']);
+    expect(part.version).toBe(entry.version);
+    expect(entry.scoped('hall-a', only('a'))).toBe(part);
+    expect(selections).toBe(1);
+    for (let i = 0; i < ALERTS_SNAPSHOT_SCOPES; i++) entry.scoped(`g${i}`, only('b'));
+    // Past the bound: built, not kept.
+    const extra = entry.scoped('one-too-many', only('c'));
+    expect(entry.scoped('one-too-many', only('c'))).not.toBe(extra);
+    // The next version starts with none.
+    snapshot.changed();
+    expect(snapshot.current(build(['a'])).scoped('hall-a', only('a'))).not.toBe(part);
   });
 });

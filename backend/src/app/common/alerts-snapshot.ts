@@ -23,9 +23,16 @@ const BROTLI = { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } };
 
 let entries = 0;
 
+/**
+ * Group scopes whose part of one version's list is kept: a wall of screens paired to a few
+ * groups shares them; past it, a scope's part is built for each request.
+ */
+export const ALERTS_SNAPSHOT_SCOPES = 64;
+
 /** The active list at one version, built once and encoded once per encoding asked for. */
 export class AlertsSnapshotEntry {
   private plain: Buffer | null = null;
+  private readonly scopes = new Map<string, AlertsSnapshotEntry>();
   private readonly compressed = new Map<'br' | 'gzip', Promise<Buffer>>();
   /** Names this entry's bytes (a validator: a rebuild at the same version is another entry). */
   readonly tag = `${++entries}`;
@@ -35,6 +42,23 @@ export class AlertsSnapshotEntry {
     readonly alerts: readonly AlertEvent[],
     readonly builtAt: number,
   ) {}
+
+  /**
+   * The part of the list a group scope sees (`key` names the scope, `select` picks it), kept
+   * with this entry for the first {@link ALERTS_SNAPSHOT_SCOPES} scopes: it goes when the entry
+   * does (the next change, or the TTL, which also bounds how long a device that changed group
+   * is seen in its old one).
+   */
+  scoped(
+    key: string,
+    select: (alerts: readonly AlertEvent[]) => AlertEvent[],
+  ): AlertsSnapshotEntry {
+    const kept = this.scopes.get(key);
+    if (kept) return kept;
+    const part = new AlertsSnapshotEntry(this.version, select(this.alerts), this.builtAt);
+    if (this.scopes.size < ALERTS_SNAPSHOT_SCOPES) this.scopes.set(key, part);
+    return part;
+  }
 
   /**
    * `{alerts, version}` as JSON, compressed as asked: made on the first call, then kept (the
