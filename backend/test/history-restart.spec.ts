@@ -82,11 +82,19 @@ describe('history across a restart', () => {
       expect(new Set(series.t).size).toBe(182);
       expect([...series.t].sort((x, y) => x - y)).toEqual(series.t);
 
-      // A 3 h range at 60 points: decimated over the whole range, both extremes kept.
-      const small = await historyOf(second.httpUrl, 'durable-1', `from=${from}&maxPoints=60`);
+      // A 3 h range at 60 points, spread: decimated over the whole range, both extremes kept.
+      const small = await historyOf(
+        second.httpUrl,
+        'durable-1',
+        `from=${from}&maxPoints=60&pick=spread`,
+      );
       expect(small.series[0].t.length).toBeLessThanOrEqual(60);
       expect(small.series[0].t[0]).toBe(from);
       expect(small.series[0].v).toContain(1001);
+      // The default (pick=latest): the newest 60 readings, stored and new.
+      const latest = await historyOf(second.httpUrl, 'durable-1', `from=${from}&maxPoints=60`);
+      expect(latest.series[0].t).toEqual(series.t.slice(-60));
+      expect(latest.series[0].v).toEqual(series.v.slice(-60));
 
       // A dashboard subscribing for the last 3 h gets the same points in its ack.
       const live = await connectLive(second.httpUrl);

@@ -76,7 +76,7 @@ async function settledRss(target, days, devices) {
   const from = Date.now() - days * 86_400_000;
   for (let d = 0; d < devices; d++)
     await getJson(
-      `${target.url}/api/devices/fill-${d}/history?from=${from}&maxPoints=1000`,
+      `${target.url}/api/devices/fill-${d}/history?from=${from}&maxPoints=1000&pick=spread`,
       target.token,
     ).catch(() => null);
   await sleep(1000);

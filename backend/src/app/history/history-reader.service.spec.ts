@@ -150,6 +150,31 @@ describe('HistoryReader after a restart (shared store reads)', () => {
     await ask(reader, T - 3_600_000);
     expect(calls).toHaveLength(2 * first);
   });
+
+  it('answers pick=latest over a range reaching the store with the newest readings, stored and recent', async () => {
+    jest.setSystemTime(T);
+    const reader = restarted(counted);
+    const every = async () => {
+      const stored = await store.readRaw('d1', 'temp', 0, T, 100_000);
+      return [...stored.ts, ...[4000, 3000, 2000, 1000, 0].map((ago) => T - ago)];
+    };
+    const [series] = await reader.query('d1', T - 3_600_000, Infinity, 20, ['temp'], 'latest');
+    // The last 20 readings: 15 from the store, then the window's 5 (before: 20 spread over the hour).
+    expect(series.t).toEqual((await every()).slice(-20));
+    expect(series.v.slice(-1)).toEqual([T % 89]);
+    // Fewer than asked in the whole range: all of them.
+    const [all] = await reader.query('d1', T - 3_600_000, Infinity, 1000, ['temp'], 'latest');
+    expect(all.t).toEqual(await every());
+  });
+
+  it('reads no stored readings for pick=latest when the window holds enough', async () => {
+    jest.setSystemTime(T);
+    const reader = restarted(counted);
+    calls = [];
+    const [series] = await reader.query('d1', T - 3_600_000, Infinity, 3, ['temp'], 'latest');
+    expect(series.t).toEqual([T - 2000, T - 1000, T]);
+    expect(calls.filter((c) => c === 'readRaw')).toEqual([]);
+  });
 });
 
 describe('SharedReads', () => {

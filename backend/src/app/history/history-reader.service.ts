@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, SeriesBuffer } from '@pulse/protocol';
 import { CONFIG, Config, sharesIngest } from '../config/config';
-import { downsample } from './history-buckets';
+import { RAW_READ_LIMIT, downsample } from './history-buckets';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs } from './history-store';
 import { HistoryService, storeLagMs } from './history.service';
 import { SHARED_READ_MS, SharedReads } from './shared-reads';
@@ -73,7 +73,9 @@ export class HistoryReader {
   /**
    * One device's series over `[from, to]`, at most `maxPoints` points each. Synchronous when
    * the recent window holds the whole range (`pick` as HistoryService.query); otherwise a
-   * promise, and each series that reaches the store is min/max decimated over the whole range.
+   * promise. A series that reaches the store keeps, with `pick: 'spread'`, points min/max
+   * decimated over the whole range; with `latest`, its newest `maxPoints` readings (the stored
+   * ones from raw rows: a range older than RETENTION_RAW has no readings left, only rollups).
    */
   query(
     deviceId: string,
@@ -107,7 +109,7 @@ export class HistoryReader {
         to,
         maxPoints,
         [metric],
-        'spread',
+        pick,
       );
       if (series) recent.set(metric, series);
     }
@@ -133,6 +135,7 @@ export class HistoryReader {
       recent,
       edges,
       unstored,
+      pick,
     );
   }
 
@@ -148,6 +151,7 @@ export class HistoryReader {
     edges: Map<string, number>,
     /** Window points before the edge the store may not hold yet (shared ingest), by metric. */
     unstored: Map<string, { t: number[]; v: number[] }>,
+    pick: PickMode,
   ): Promise<MetricSeries[]> {
     const all = new Set(names);
     if (storeNames)
@@ -174,6 +178,8 @@ export class HistoryReader {
         slotEnd + LIMITS.maxFutureSkewMs + 1,
       ),
     );
+    if (pick === 'latest')
+      return this.newest(store, deviceId, from, maxPoints, metrics, ends, recent, unstored);
     const pasts = await Promise.all(
       metrics.map((metric, i) =>
         from < ends[i]
@@ -195,6 +201,42 @@ export class HistoryReader {
       const live = recent.get(metric) ?? EMPTY;
       const joined = join(pasts[i], live, maxPoints, from, ends[i], now);
       if (joined.t.length > 0) out.push({ deviceId, metric, t: joined.t, v: joined.v });
+    });
+    return out;
+  }
+
+  /**
+   * `pick: 'latest'` over a range that reaches the store: per series, the window's newest points
+   * and, when they are fewer than `maxPoints`, the newest stored readings before the window's
+   * edge (`ends`) to make up the rest, read backwards from the edge ({@link newestRaw}).
+   */
+  private async newest(
+    store: HistoryStore,
+    deviceId: string,
+    from: number,
+    maxPoints: number,
+    metrics: readonly string[],
+    ends: readonly number[],
+    recent: Map<string, MetricSeries>,
+    unstored: Map<string, { t: number[]; v: number[] }>,
+  ): Promise<MetricSeries[]> {
+    const series = await Promise.all(
+      metrics.map(async (metric, i) => {
+        const live = recent.get(metric) ?? EMPTY;
+        const need = maxPoints - live.t.length;
+        if (need <= 0 || from >= ends[i]) return live;
+        const past = union(
+          await newestRaw(store, deviceId, metric, from, ends[i], need),
+          unstored.get(metric),
+        );
+        const keep = Math.max(0, past.t.length - need);
+        return { t: past.t.slice(keep).concat(live.t), v: past.v.slice(keep).concat(live.v) };
+      }),
+    );
+    const out: MetricSeries[] = [];
+    metrics.forEach((metric, i) => {
+      const { t, v } = series[i];
+      if (t.length > 0) out.push({ deviceId, metric, t, v });
     });
     return out;
   }
@@ -239,6 +281,42 @@ function join(
   const a = spread(past, pastPoints);
   const b = spread(recent, maxPoints - a.t.length);
   return { t: a.t.concat(b.t), v: a.v.concat(b.v) };
+}
+
+/**
+ * The newest `count` raw readings of a series in `[from, end)`, oldest first. The store reads
+ * oldest first and at most RAW_READ_LIMIT rows a read, so this reads spans that end at `end`:
+ * the first a reading a second for `count` seconds, then eight times wider while it holds fewer
+ * than `count` (until it reaches `from`), narrower when a read comes back full (its newest rows
+ * were cut off), between the two once both are known. A series holds one reading per ms, so a
+ * span under RAW_READ_LIMIT ms never comes back full: a handful of bounded reads.
+ */
+async function newestRaw(
+  store: HistoryStore,
+  deviceId: string,
+  metric: string,
+  from: number,
+  end: number,
+  count: number,
+): Promise<{ t: number[]; v: number[] }> {
+  let span = Math.max(60_000, count * 1000);
+  let full = Infinity; // the narrowest span known to come back full
+  for (;;) {
+    const start = Math.max(from, end - span);
+    const rows = await store.readRaw(deviceId, metric, start, end, RAW_READ_LIMIT);
+    if (rows.ts.length >= RAW_READ_LIMIT) {
+      full = span;
+      span = Math.max(1, Math.floor(span / 8));
+      continue;
+    }
+    if (rows.ts.length >= count || start === from) {
+      const keep = Math.max(0, rows.ts.length - count);
+      return { t: rows.ts.slice(keep), v: rows.values.slice(keep) };
+    }
+    const wider = span * 8 < full ? span * 8 : Math.floor((span + full) / 2);
+    if (wider <= span) return { t: rows.ts, v: rows.values }; // fewer than asked fit a read
+    span = wider;
+  }
 }
 
 /** The points of a column before `edge`. */

@@ -77,6 +77,8 @@ describe('LiveChartComponent, a 24h window', () => {
     const q = asked[0].searchParams;
     expect(asked[0].pathname).toBe('/api/devices/d1/history');
     expect(q.get('metrics')).toBe('temperature');
+    // Spread over the day, not the newest readings (the API's default).
+    expect(q.get('pick')).toBe('spread');
     // The whole day, on bucket edges, about one bucket per pixel column (bounded).
     const from = Number(q.get('from'));
     const to = Number(q.get('to'));

@@ -70,6 +70,8 @@ export class DevicesApi {
       to: String(Math.ceil(range.to)),
       maxPoints: String(range.maxPoints),
       metrics: metric,
+      // Spread over the range (the default, `latest`, keeps the newest readings only).
+      pick: 'spread',
     });
     const series = body?.series?.find((s) => s.metric === metric);
     if (!series) return body && Array.isArray(body.series) ? emptySeries(deviceId, metric) : null;
