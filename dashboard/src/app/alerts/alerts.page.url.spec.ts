@@ -34,8 +34,15 @@ describe('AlertsPage URL (tab, filters, sort and grouping in the query parameter
       (el.querySelector(`[data-testid=${testid}]`) as HTMLElement).click();
       await settle();
     };
-    const control = <T extends HTMLElement>(testid: string) =>
-      el.querySelector(`[data-testid=${testid}]`) as T;
+    /** The control `testid`, or null while the page does not show it. */
+    const find = <T extends HTMLElement>(testid: string) =>
+      el.querySelector<T>(`[data-testid=${testid}]`);
+    /** The control `testid`, which the page shows. */
+    const control = <T extends HTMLElement>(testid: string) => {
+      const found = find<T>(testid);
+      if (!found) throw new Error(`no [data-testid=${testid}] on the page`);
+      return found;
+    };
     /** Type into the device filter, choose in a menu, tick the grouping, as a user does. */
     const set = async (testid: string, value: string | boolean) => {
       const input = control<HTMLInputElement>(testid);
@@ -54,8 +61,8 @@ describe('AlertsPage URL (tab, filters, sort and grouping in the query parameter
           .querySelector('[data-testid^=strip-][aria-pressed=true][class*=ack-]')
           ?.getAttribute('data-testid')
           ?.slice('strip-'.length) ?? '',
-      sort: control<HTMLSelectElement | null>('alert-sort')?.value,
-      grouped: control<HTMLInputElement | null>('group-by-rule')?.checked,
+      sort: find<HTMLSelectElement>('alert-sort')?.value,
+      grouped: find<HTMLInputElement>('group-by-rule')?.checked,
     });
     /** The URL's query parameters. */
     const query = () => Object.fromEntries(new URL(router.url, 'http://pulse.test').searchParams);

@@ -33,7 +33,7 @@ describe('LiveChartComponent, a 24h window', () => {
         ],
       };
       return { ok: status === 200, status, json: async () => body };
-    }) as unknown as typeof fetch;
+    }) as unknown as typeof globalThis.fetch;
     return { asked, fetch };
   }
 

@@ -13,7 +13,7 @@ describe('DevicePage', () => {
     (async (url: string) =>
       String(url).endsWith('/origin')
         ? { ok: true, status: 200, json: async () => origin }
-        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof fetch;
+        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof globalThis.fetch;
 
   /** The fake fetch's promise chain (a few microtasks) resolved. */
   const settled = async () => {
@@ -34,7 +34,7 @@ describe('DevicePage', () => {
     const fetch = (async (url: string) => {
       asked.push(String(url));
       return { ok: false, status: 404, json: async () => ({}) };
-    }) as unknown as typeof fetch;
+    }) as unknown as typeof globalThis.fetch;
     const { fixture, el, socket } = render('bad id/..', fetch);
     TestBed.inject(LiveService).start(); // connected, whoever else watches
     socket().server.connected('websocket');
@@ -56,7 +56,7 @@ describe('DevicePage', () => {
             status: 200,
             json: async () => ({ deviceId: 'nope', source: null, skipped: [] }),
           }
-        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof fetch;
+        : { ok: false, status: 404, json: async () => ({}) }) as unknown as typeof globalThis.fetch;
     const { fixture, el, socket } = render('nope', fetch);
     socket().server.connected('websocket');
     await settled();

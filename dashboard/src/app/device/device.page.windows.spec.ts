@@ -18,7 +18,7 @@ describe('DevicePage windows', () => {
         ? { deviceId: 'd1', source: null, skipped: [] }
         : { deviceId: 'd1', series: [] };
       return { ok: true, status: 200, json: async () => body };
-    }) as unknown as typeof fetch;
+    }) as unknown as typeof globalThis.fetch;
     return { history, fetch };
   }
 

@@ -1,4 +1,5 @@
-import type { CdkVirtualScrollViewport, ListRange } from '@angular/cdk/scrolling';
+import type { ListRange } from '@angular/cdk/collections';
+import type { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import { BUFFER_PX, RowHeightsScrollStrategy, rowOffsets, rowsInView } from './row-scroll-strategy';
 
 describe('rowsInView', () => {

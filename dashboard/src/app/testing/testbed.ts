@@ -1,4 +1,4 @@
-import { Provider, Type } from '@angular/core';
+import { EnvironmentProviders, Provider, Type } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { ActivatedRoute, convertToParamMap } from '@angular/router';
 import { of } from 'rxjs';
@@ -28,9 +28,12 @@ export function useFakeClock(now = T0): void {
 
 /**
  * Configure TestBed with a fake live socket (and a fixed random, so reconnect delays are
- * exact) plus `providers`. Returns the live socket (the last one created).
+ * exact) plus `providers` (`provideRouter(...)` and the like among them: TestBed takes
+ * environment providers too). Returns the live socket (the last one created).
  */
-export function provideFakeLive(providers: Provider[] = []): () => FakeLiveSocket {
+export function provideFakeLive(
+  providers: (Provider | EnvironmentProviders)[] = [],
+): () => FakeLiveSocket {
   const sockets = fakeSocketFactory();
   TestBed.configureTestingModule({
     providers: [
@@ -61,7 +64,11 @@ export function connectLive(socket: () => FakeLiveSocket): LiveService {
  */
 export function renderWithFakeLive<T>(
   component: Type<T>,
-  options: { query?: Record<string, string>; providers?: Provider[]; passes?: number } = {},
+  options: {
+    query?: Record<string, string>;
+    providers?: (Provider | EnvironmentProviders)[];
+    passes?: number;
+  } = {},
 ) {
   const route = options.query ? [routeWithQuery(options.query)] : [];
   const socket = provideFakeLive([...route, ...(options.providers ?? [])]);

@@ -16,7 +16,7 @@ function fakeGateway() {
         authorization: new Headers(init?.headers).get('authorization'),
       });
       if (gateway.status === 'down') throw new TypeError('Failed to fetch');
-      const status = gateway.status;
+      const status: number = gateway.status;
       return { ok: status < 400, status, json: async () => (status === 200 ? BOARD : {}) };
     }),
   };

@@ -33,7 +33,7 @@ describe('AlertStore', () => {
   });
 
   it('lists a lifecycle event once when it arrives twice (a gateway taking over a dead one re-sends the alerts it adopts)', () => {
-    const raised = alertEvent({ id: 'a', deviceId: 'd1' });
+    const raised = alertEvent({ id: 'a', deviceId: 'd1', value: 80 });
     sut.apply(raised);
     sut.apply({ ...raised });
     expect(sut.recent()).toHaveLength(1);
@@ -42,7 +42,7 @@ describe('AlertStore', () => {
     const acked = acknowledged(raised, 'ana', T0 + 1000);
     sut.apply(acked);
     sut.apply({ ...acked });
-    sut.apply({ ...acked, value: acked.value + 1, updatedAt: acked.updatedAt + 1000 });
+    sut.apply({ ...acked, value: 81, updatedAt: acked.updatedAt + 1000 });
     expect(sut.recent().map((x) => [x.state, x.updatedAt - raised.updatedAt])).toEqual([
       ['acknowledged', acked.updatedAt + 1000 - raised.updatedAt],
       ['acknowledged', acked.updatedAt - raised.updatedAt],
