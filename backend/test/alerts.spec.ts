@@ -362,6 +362,34 @@ describe('alerts end to end', () => {
     });
     expect(stats.live.alertsSent).toBe(stats.alerts.events);
   });
+  it('takes an HTTP acknowledgement without a body (the note is optional), as curl sends it', async () => {
+    await temperature('al-nobody', 35);
+    let alert: AlertEvent | undefined;
+    await waitFor(async () => {
+      alert = (await getJson<ActiveAlertsResponse>(api('/alerts'))).body.alerts.find(
+        (a) => a.deviceId === 'al-nobody',
+      );
+      return alert !== undefined;
+    });
+    // `curl -X POST -H 'Authorization: Bearer …' …/ack`: no body, no content type.
+    const res = await fetch(api(`/alerts/${alert?.id}/ack`), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.alice}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      alert: { state: 'acknowledged', acknowledgedBy: 'alice', ackNote: null },
+    });
+    // Cleared too, it leaves the list (the tests after this one count it).
+    await temperature('al-nobody', 20);
+    await waitFor(
+      async () =>
+        !(await getJson<ActiveAlertsResponse>(api('/alerts'))).body.alerts.some(
+          (a) => a.deviceId === 'al-nobody',
+        ),
+    );
+  });
 });
 
 describe('alert rules file at startup', () => {

@@ -235,6 +235,12 @@ export const AckRequestSchema = z
   .strict();
 export type AckRequest = z.infer<typeof AckRequestSchema>;
 
+/**
+ * `POST /api/alerts/:id/ack`'s body: {@link AckRequestSchema}, where no body at all (no
+ * content type, as `curl -X POST` sends) is an empty one: the note is optional.
+ */
+export const AckBodySchema = z.preprocess((body) => body ?? {}, AckRequestSchema);
+
 /** Live `ack` request: the alert id plus the HTTP body. */
 export const LiveAckRequestSchema = AckRequestSchema.extend({
   id: z.string().min(1).max(128),

@@ -15,8 +15,8 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
+  AckBodySchema,
   AckRequest,
-  AckRequestSchema,
   AckResponse,
   AlertEvent,
   AlertHistoryResponse,
@@ -116,7 +116,7 @@ export class AlertsController {
   @HttpCode(200)
   acknowledge(
     @Param('id') id: string,
-    @Body(new ZodValidationPipe(AckRequestSchema)) body: AckRequest,
+    @Body(new ZodValidationPipe(AckBodySchema)) body: AckRequest,
     @CurrentPrincipal() principal: Principal,
   ): AckResponse {
     // The guard let only a signed-in operator or admin through.
