@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BrokerCredentials, NO_CREDENTIALS, readBrokerCredentials } from './broker-credentials';
-import { deviceId } from './models/fleet';
+import { DEFAULT_PREFIX, deviceId } from './models/fleet';
 import { SCENARIO_NAMES, ScenarioName } from './models/scenario';
 
 /**
@@ -63,7 +63,7 @@ export const DEFAULTS: SimulatorConfig = {
   offline: 0,
   duration: 0,
   load: false,
-  prefix: 'sim',
+  prefix: DEFAULT_PREFIX,
   quiet: false,
   qos: 0,
   connections: 0,

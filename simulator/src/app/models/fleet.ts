@@ -21,6 +21,9 @@ export interface FleetOptions {
   scenario?: DeviceScenario;
 }
 
+/** The built-in fleet's id prefix (`sim-001`…). */
+export const DEFAULT_PREFIX = 'sim';
+
 const KIND_LABEL: Record<DeviceKind, string> = {
   'env-sensor': 'Env sensor',
   'power-meter': 'Power meter',
@@ -64,7 +67,10 @@ export function createFleet(options: FleetOptions): DeviceModel[] {
     const kind: DeviceKind = scripted ? 'machine' : picked;
     const group = pick(random, KIND_GROUPS[kind]);
     const id = deviceId(options.prefix, i, options.count);
-    const name = `${KIND_LABEL[kind]} ${id.slice(options.prefix.length + 1)} · ${GROUP_LABEL[group] ?? group}`;
+    // The built-in fleet's are "Power meter 001 · Hall A"; another prefix's keep it in the name
+    // ("Power meter lab-001 · Hall A"), or the two fleets' devices would look alike on a screen.
+    const number = options.prefix === DEFAULT_PREFIX ? id.slice(options.prefix.length + 1) : id;
+    const name = `${KIND_LABEL[kind]} ${number} · ${GROUP_LABEL[group] ?? group}`;
     devices.push(
       new DeviceModel(
         { id, kind, group, name },

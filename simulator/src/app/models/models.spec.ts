@@ -87,6 +87,16 @@ describe('fleet', () => {
     expect(deviceId('x', 99_999, 100_000)).toBe('x-100000');
   });
 
+  it('names another prefix’s devices by their whole id, apart from the built-in fleet’s', () => {
+    const sim = createFleet({ count: 3, prefix: 'sim', seed: 42 });
+    const lab = createFleet({ count: 3, prefix: 'lab', seed: 42 });
+    // Same seed, same kinds: the names must still tell lab-001 from sim-001 on one screen.
+    expect(lab.map((d) => d.kind)).toEqual(sim.map((d) => d.kind));
+    expect(sim[0].name).toMatch(/ 001 · /);
+    expect(lab[0].name).toMatch(/ lab-001 · /);
+    for (let i = 0; i < 3; i++) expect(lab[i].name).not.toBe(sim[i].name);
+  });
+
   it('mixes kinds and groups, with a display name, group and units in the meta', () => {
     const fleet = createFleet({ count: 200, prefix: 'sim', seed: 42 });
     const kinds = new Set(fleet.map((d) => d.kind));
