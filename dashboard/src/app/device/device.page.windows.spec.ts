@@ -62,7 +62,7 @@ describe('DevicePage windows', () => {
     expect(el.querySelector('app-live-chart')?.getAttribute('data-range')).toBe('loaded');
     // The day's range is read over HTTP, downsampled (the live hour is read apart, once the
     // page's subscribe is answered: decision 0050).
-    const day = history.filter((u) => u.searchParams.get('pick') !== 'spread');
+    const day = history.filter((u) => u.searchParams.has('to')); // the hour's read has none
     expect(day).toHaveLength(1);
     expect(Number(day[0].searchParams.get('from'))).toBeLessThanOrEqual(T0 - 24 * 3_600_000);
   });
