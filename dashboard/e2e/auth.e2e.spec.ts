@@ -7,8 +7,9 @@ import { authEnv, createUser, signIn, signOut } from './support/auth';
 /**
  * Sign-in end to end, on a first start (no users) with anonymous access off: the admin account
  * created through /setup, users made by the admin, a viewer who cannot acknowledge, an
- * operator who can, signing out, the wall that never shows a sign-in form, and the header on a
- * phone. A rule that always fires on the first simulated device (a power meter) gives every run an alert.
+ * operator who can, signing out, the wall that never shows a sign-in form, and the header and
+ * its alerts drawer on a desktop and a phone. A rule that always fires on the first simulated
+ * device (a power meter) gives every run an alert.
  */
 const RULE = {
   id: 'e2e-always',
@@ -22,7 +23,46 @@ const RULE = {
   severity: 'critical',
   scope: { device: 'sim-001' },
 };
+/**
+ * A second alert on the same device that nobody acknowledges, with a long name (the message
+ * starts with it): the header drawer's rows keep an Acknowledge button and a message to cut.
+ */
+const DRAWER_RULE = {
+  ...RULE,
+  id: 'e2e-drawer',
+  name: 'E2E drawer row whose supply voltage message is long enough to need cutting on any screen',
+  severity: 'major',
+};
 const ADMIN_PASSWORD = 'first-admin-password';
+
+/** What a person sees of the open header drawer: its box, its rows' Acknowledge buttons and messages. */
+async function drawerLayout(page: Page) {
+  await page.getByTestId('alert-summary').click();
+  await page.locator('[data-testid=alert-drawer] [data-testid=ack]').first().waitFor();
+  return page.evaluate(() => {
+    const drawer = document.querySelector('[data-testid=alert-drawer]') as HTMLElement;
+    const box = (el: Element) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    };
+    return {
+      viewport: innerWidth,
+      page: document.documentElement.scrollWidth,
+      drawer: box(drawer),
+      drawerScroll: { scrollWidth: drawer.scrollWidth, clientWidth: drawer.clientWidth },
+      buttons: Array.from(drawer.querySelectorAll('[data-testid=ack]')).map((b) => ({
+        text: b.textContent?.trim() ?? '',
+        scrollWidth: b.scrollWidth,
+        clientWidth: b.clientWidth,
+        ...box(b),
+      })),
+      lines: Array.from(drawer.querySelectorAll('.alert-line')).map((l) => ({
+        scrollWidth: l.scrollWidth,
+        clientWidth: l.clientWidth,
+      })),
+    };
+  });
+}
 
 /** The form's submit button is drawn as one: filled with the accent, its text readable on it. */
 async function expectFilledButton(page: Page, testId: string): Promise<void> {
@@ -44,9 +84,10 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
   let session: BrowserSession;
   let page: Page;
   const users: Record<string, string> = {};
-  const rules = rulesFile([RULE]);
+  const rules = rulesFile([RULE, DRAWER_RULE]);
   const data = authEnv({ seedAdmin: false });
-  const alertRow = () => page.locator('.alert-row[data-device-id="sim-001"]').first();
+  const alertRow = () =>
+    page.locator('.alert-row[data-device-id="sim-001"][data-rule-id="e2e-always"]').first();
 
   beforeAll(async () => {
     backend = await startBuiltBackend(
@@ -143,6 +184,22 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
     expect(await alertRow().textContent()).toContain('acknowledged by op-e2e');
   });
 
+  it('fits every row of the header drawer, Acknowledge button whole, inside it at 1400 px', async () => {
+    await page.goto(`${backend.httpUrl}/`);
+    const layout = await drawerLayout(page);
+    // No sideways scrollbar on the drawer.
+    expect(layout.drawerScroll.scrollWidth).toBeLessThanOrEqual(layout.drawerScroll.clientWidth);
+    expect(layout.buttons.length).toBeGreaterThanOrEqual(1);
+    for (const button of layout.buttons) {
+      expect(button.text).toBe('Acknowledge');
+      expect(button.scrollWidth).toBeLessThanOrEqual(button.clientWidth);
+      expect(button.left).toBeGreaterThanOrEqual(layout.drawer.left);
+      expect(button.right).toBeLessThanOrEqual(layout.drawer.right);
+    }
+    await session.shot(page, 'alert-drawer-desktop.png');
+    await page.keyboard.press('Escape');
+  });
+
   it('keeps the header on a 390 px phone screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${backend.httpUrl}/`);
@@ -182,5 +239,28 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
     expect(overlaps.count).toBeGreaterThanOrEqual(6);
     expect(overlaps.found).toEqual([]);
     await session.shot(page, 'header-phone.png');
+  });
+
+  it('opens the header drawer inside a 390 px phone, each message whole and each Acknowledge in reach', async () => {
+    const layout = await drawerLayout(page);
+    expect(layout.page).toBeLessThanOrEqual(390);
+    expect(layout.drawer.left).toBeGreaterThanOrEqual(0);
+    expect(layout.drawer.right).toBeLessThanOrEqual(390);
+    expect(layout.drawerScroll.scrollWidth).toBeLessThanOrEqual(layout.drawerScroll.clientWidth);
+    expect(layout.buttons.length).toBeGreaterThanOrEqual(1);
+    for (const button of layout.buttons) {
+      expect(button.left).toBeGreaterThanOrEqual(layout.drawer.left);
+      expect(button.right).toBeLessThanOrEqual(layout.drawer.right);
+    }
+    // The message wraps onto lines of its own instead of being cut to a few words.
+    for (const line of layout.lines) expect(line.scrollWidth).toBeLessThanOrEqual(line.clientWidth);
+    await session.shot(page, 'alert-drawer-phone.png');
+    // And the button works from there.
+    const row = page.locator('[data-testid=alert-drawer] .alert-row[data-rule-id="e2e-drawer"]');
+    await row.getByTestId('ack').click();
+    await waitFor(async () => (await row.getAttribute('data-state')) === 'acknowledged', {
+      timeoutMs: 5000,
+      message: 'the drawer row to show acknowledged',
+    });
   });
 });
