@@ -8,8 +8,8 @@ import { authEnv, createUser, signIn, signOut } from './support/auth';
  * Sign-in end to end, on a first start (no users) with anonymous access off: the admin account
  * created through /setup, users made by the admin, a viewer who cannot acknowledge, an
  * operator who can, signing out, the wall that never shows a sign-in form, and the header and
- * its alerts drawer on a desktop and a phone. A rule that always fires on the first simulated
- * device (a power meter) gives every run an alert.
+ * its alerts drawer on a desktop and a phone, and the Screens page on a phone. A rule that
+ * always fires on the first simulated device (a power meter) gives every run an alert.
  */
 const RULE = {
   id: 'e2e-always',
@@ -262,5 +262,36 @@ describeInBrowser('sign-in and roles in a real browser against the real stack', 
       timeoutMs: 5000,
       message: 'the drawer row to show acknowledged',
     });
+  });
+  it('fits the Screens page on a 390 px phone: the fields stacked, the table in its own box', async () => {
+    const admin = await session.open('/screens', (p) =>
+      p.setViewportSize({ width: 390, height: 844 }),
+    );
+    await admin.waitForURL((url) => url.pathname === '/login');
+    await signIn(admin, 'admin', ADMIN_PASSWORD);
+    await admin.getByTestId('screen-form').waitFor();
+    const layout = await admin.evaluate(() => {
+      const right = (selector: string) =>
+        Array.from(document.querySelectorAll(selector)).map(
+          (el) => el.getBoundingClientRect().right,
+        );
+      const left = (selector: string) =>
+        Array.from(document.querySelectorAll(selector)).map(
+          (el) => el.getBoundingClientRect().left,
+        );
+      return {
+        page: document.documentElement.scrollWidth,
+        rights: right(
+          '.screens-hint, [data-testid=screen-form] input, [data-testid=screen-list-box]',
+        ),
+        fieldLefts: left('[data-testid=screen-form] input'),
+      };
+    });
+    expect(layout.page).toBeLessThanOrEqual(390);
+    expect(layout.rights.length).toBeGreaterThanOrEqual(6);
+    for (const r of layout.rights) expect(r).toBeLessThanOrEqual(390);
+    // One field under another: all start at the same left edge.
+    expect(new Set(layout.fieldLefts.map(Math.round)).size).toBe(1);
+    await session.shot(admin, 'screens-phone.png');
   });
 });

@@ -79,58 +79,67 @@ const FIELDS: readonly Field[] = [
       @if (error(); as error) {
         <p class="auth-error" role="alert" data-testid="screen-error">{{ error }}</p>
       }
-      <table class="screens-table" data-testid="screen-list">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Board</th>
-            <th>Scope</th>
-            <th>Connection</th>
-            <th>Last seen</th>
-            <th>Lag events</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          @for (s of screens(); track s.id) {
-            <tr
-              class="screen-row"
-              [attr.data-screen-name]="s.name"
-              [attr.data-connected]="s.connected"
-            >
-              <td>{{ s.name }}</td>
-              <td>
-                <code>{{ s.board || '(whole fleet)' }}</code>
-              </td>
-              <td>{{ s.groups ? s.groups.join(', ') : 'all groups' }}</td>
-              <td
-                [class]="s.connected ? 'screen-on' : 'screen-off'"
-                data-testid="screen-connection"
-              >
-                {{ s.connected ? 'connected · ' + s.transport : 'not connected' }}
-              </td>
-              <td>{{ lastSeen(s) }}</td>
-              <td>{{ s.lagEvents }}</td>
-              <td class="screens-actions">
-                <button type="button" class="btn" (click)="edit(s)">Edit</button>
-                <button
-                  type="button"
-                  class="btn"
-                  data-testid="screen-revoke"
-                  [disabled]="busy()"
-                  (click)="revoke(s)"
-                >
-                  Revoke
-                </button>
-              </td>
-            </tr>
-          } @empty {
+      <!-- Its own scroll box: on a phone the table scrolls sideways, not the page. -->
+      <div
+        class="screens-table-box"
+        role="region"
+        aria-label="Paired screens"
+        tabindex="0"
+        data-testid="screen-list-box"
+      >
+        <table class="screens-table" data-testid="screen-list">
+          <thead>
             <tr>
-              <td colspan="7">No screens paired yet: open /wall on the screen to get a code.</td>
+              <th>Name</th>
+              <th>Board</th>
+              <th>Scope</th>
+              <th>Connection</th>
+              <th>Last seen</th>
+              <th>Lag events</th>
+              <th></th>
             </tr>
-          }
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            @for (s of screens(); track s.id) {
+              <tr
+                class="screen-row"
+                [attr.data-screen-name]="s.name"
+                [attr.data-connected]="s.connected"
+              >
+                <td>{{ s.name }}</td>
+                <td>
+                  <code>{{ s.board || '(whole fleet)' }}</code>
+                </td>
+                <td>{{ s.groups ? s.groups.join(', ') : 'all groups' }}</td>
+                <td
+                  [class]="s.connected ? 'screen-on' : 'screen-off'"
+                  data-testid="screen-connection"
+                >
+                  {{ s.connected ? 'connected · ' + s.transport : 'not connected' }}
+                </td>
+                <td>{{ lastSeen(s) }}</td>
+                <td>{{ s.lagEvents }}</td>
+                <td class="screens-actions">
+                  <button type="button" class="btn" (click)="edit(s)">Edit</button>
+                  <button
+                    type="button"
+                    class="btn"
+                    data-testid="screen-revoke"
+                    [disabled]="busy()"
+                    (click)="revoke(s)"
+                  >
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            } @empty {
+              <tr>
+                <td colspan="7">No screens paired yet: open /wall on the screen to get a code.</td>
+              </tr>
+            }
+          </tbody>
+        </table>
+      </div>
     </section>
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
