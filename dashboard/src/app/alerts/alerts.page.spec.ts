@@ -4,17 +4,23 @@ import { By } from '@angular/platform-browser';
 import { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { FETCH } from '../core/http/alerts-api';
+import type { DeviceInfo } from '@pulse/protocol/core';
+import type { FakeLiveSocket } from '../testing/fake-live-socket';
 import { alertEvent } from '../testing/alerts';
 import {
   T0,
   connectLive,
   provideFakeLive,
   renderWithFakeTime,
+  routeWithQuery,
   useFakeClock,
 } from '../testing/testbed';
-import { AlertsPage } from './alerts.page';
+import { AlertsPage, NAMED_DEVICES } from './alerts.page';
 
-function setup(answer: (url: string) => { status: number; body: unknown }) {
+function setup(
+  answer: (url: string) => { status: number; body: unknown },
+  query?: Record<string, string>,
+) {
   const urls: string[] = [];
   const fetchFake = jest.fn(async (input: RequestInfo | URL) => {
     const url = String(input);
@@ -22,10 +28,45 @@ function setup(answer: (url: string) => { status: number; body: unknown }) {
     const { status, body } = answer(url);
     return { ok: status < 400, status, json: async () => body } as Response;
   });
-  const socket = provideFakeLive([provideRouter([]), { provide: FETCH, useValue: fetchFake }]);
+  const socket = provideFakeLive([
+    provideRouter([]),
+    ...(query ? [routeWithQuery(query)] : []),
+    { provide: FETCH, useValue: fetchFake },
+  ]);
   connectLive(socket);
   return { urls, socket };
 }
+
+/** A device record as the gateway acknowledges a subscribe with it. */
+const info = (deviceId: string, name: string): DeviceInfo => ({
+  deviceId,
+  status: 'online',
+  lastSeen: T0,
+  lastTs: T0,
+  meta: { name },
+  metrics: [],
+});
+
+/** Play the gateway answering every subscribe not answered yet with the records of `devices`. */
+function answerSubscribes(socket: () => FakeLiveSocket, devices: DeviceInfo[]): void {
+  for (const s of socket().subscribes.splice(0))
+    s.reply({
+      ok: true,
+      serverTime: Date.now(),
+      devices: devices.filter((d) => s.request.devices?.includes(d.deviceId)),
+      history: [],
+      rooms: [],
+    });
+}
+
+/** Four alerts of four devices; two of them named "Env …". */
+const NAMED = [
+  info('sim-001', 'Env sensor'),
+  info('sim-002', 'Hall B'),
+  info('sim-003', 'Env probe'),
+  info('sim-004', 'Pump 7'),
+];
+const NAMED_ALERTS = NAMED.map((d, i) => alertEvent({ id: `n${i + 1}`, deviceId: d.deviceId }));
 
 describe('AlertsPage', () => {
   useFakeClock();
@@ -79,6 +120,18 @@ describe('AlertsPage', () => {
     });
   });
 
+  it('filters by part of a device name opened from a link, though no row was on screen to name it', async () => {
+    const { socket } = setup(() => ({ status: 200, body: { events: [] } }), { device: 'env' });
+    const { el, settle, rowIds } = await render();
+    socket().server.alerts(NAMED_ALERTS);
+    await settle(500);
+    expect(rowIds()).toEqual([]); // names not known yet: ids do not match "env"
+    answerSubscribes(socket, NAMED);
+    await settle(500);
+    expect(rowIds().sort()).toEqual(['n1', 'n3']);
+    expect(el.querySelector('[data-testid=alert-shown]')?.textContent).toContain('2 / 4');
+  });
+
   it('keeps a storm of 5,000 usable: counts per severity, rows on screen only, grouping, filter and sort over all', async () => {
     const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
     const { el, settle, rowIds, click, type } = await render();
@@ -110,11 +163,12 @@ describe('AlertsPage', () => {
     expect(rendered).toBeGreaterThan(10);
     expect(rendered).toBeLessThan(40);
     expect(rowIds()[0]).toBe('s4998'); // most severe, newest first
-    // Names: the devices of the rows on screen are watched, not the storm's 5,000.
+    // Names: the devices of the rows on screen first, then of the rest of the list, bounded:
+    // not the storm's 5,000 in one subscribe.
     await settle(500);
     const watched = socket().subscribes.at(-1)?.request.devices ?? [];
-    expect(watched).toContain('sim-4998');
-    expect(watched.length).toBe(rendered);
+    expect(watched.slice(0, rendered)).toContain('sim-4998');
+    expect(watched.length).toBe(NAMED_DEVICES);
 
     await type('alert-sort', 'device');
     expect(rowIds()[0]).toBe('s0000');

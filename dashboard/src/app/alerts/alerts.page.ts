@@ -53,12 +53,16 @@ import {
  */
 
 /**
- * The devices of the rows on screen are watched (without history) so the rows show their names:
- * at most this many, re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a storm
- * pushing new rows in at the top, must not send a subscribe per frame: the gateway allows 20
- * events a second, and a subscribe plus an unsubscribe are two).
+ * Devices are watched (without history) so the rows show their names and the device filter
+ * matches them: the devices of the rows on screen, then those of the rest of the active list the
+ * browser has no record of yet (a filter hiding every row must still learn the names it matches:
+ * a reload of `?device=Env`). At most this many in one watch (ids of up to 64 characters keep the
+ * subscribe under the gateway's 64 KiB message); a list of more devices is named this many at a
+ * time, as the records come in. Re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a
+ * storm pushing new rows in at the top, must not send a subscribe per frame: the gateway allows
+ * 20 events a second, and a subscribe plus an unsubscribe are two).
  */
-const NAMED_DEVICES = 100;
+export const NAMED_DEVICES = 500;
 const NAMES_EVERY_MS = 500;
 
 @Component({
@@ -269,14 +273,25 @@ export class AlertsPage {
   private readonly viewport = viewChild(CdkVirtualScrollViewport);
   /** The rows the viewport renders now (on screen plus CDK's buffer). */
   private readonly rendered = signal<ListRange>({ start: 0, end: 0 });
-  /** Ids of the devices of the rendered rows (sorted, bounded), stable while the set is unchanged. */
-  private readonly renderedDevices = computed(
+  /**
+   * Ids of the devices to watch for names ({@link NAMED_DEVICES}): the rendered rows' (sorted),
+   * then the active list's devices without a record; stable while the set is unchanged.
+   */
+  private readonly namedDevices = computed(
     () => {
       const { start, end } = this.rendered();
-      const ids = new Set<string>();
+      const onScreen = new Set<string>();
       for (const row of this.rows().slice(start, end))
-        if (row.kind === 'alert') ids.add(row.alert.deviceId);
-      return [...ids].sort().slice(0, NAMED_DEVICES);
+        if (row.kind === 'alert') onScreen.add(row.alert.deviceId);
+      const ids = [...onScreen].sort().slice(0, NAMED_DEVICES);
+      this.devices.members();
+      const unnamed = new Set<string>();
+      for (const alert of this.store.active()) {
+        if (ids.length + unnamed.size >= NAMED_DEVICES) break;
+        if (!onScreen.has(alert.deviceId) && !this.devices.get(alert.deviceId))
+          unnamed.add(alert.deviceId);
+      }
+      return [...ids, ...[...unnamed].sort()];
     },
     { equal: (a, b) => a.length === b.length && a.every((id, i) => id === b[i]) },
   );
@@ -318,10 +333,10 @@ export class AlertsPage {
     let named: WatchHandle | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
     effect(() => {
-      this.renderedDevices();
+      this.namedDevices();
       timer ??= setTimeout(() => {
         timer = null;
-        const devices = untracked(this.renderedDevices);
+        const devices = untracked(this.namedDevices);
         // The new watch first: devices on screen before and after stay subscribed.
         const next = devices.length ? live.watch({ devices, historyMs: 0, maxPoints: 1 }) : null;
         named?.release();
