@@ -11,7 +11,7 @@ import {
 import { ScrollingModule } from '@angular/cdk/scrolling';
 import '../core/render/cdk-viewport-styles';
 import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core';
-import { ALERT_LIMITS, isValidId } from '@pulse/protocol/core';
+import { ALERT_LIMITS } from '@pulse/protocol/core';
 import { AlertsApi } from '../core/http/alerts-api';
 import { AlertRowComponent } from './alert-row.component';
 import { ALERT_ROW_PX } from './alert-view';
@@ -34,8 +34,8 @@ const LOAD_AHEAD_ROWS = 60;
 export const RETRY_AFTER_ERROR_MS = 5_000;
 
 export interface HistoryFilter {
-  /** Exact device id (the gateway filters by id; anything else is not sent). */
-  device: string;
+  /** Exact device id ('': every device); sent as it is, a refusal shows its error. */
+  deviceId: string;
   severity: AlertSeverity | '';
   state: AlertState | '';
 }
@@ -104,7 +104,7 @@ export class AlertHistoryComponent {
   private readonly query = computed(() => {
     const f = this.filter();
     return {
-      deviceId: isValidId(f.device.trim()) ? f.device.trim() : '',
+      deviceId: f.deviceId,
       severity: f.severity,
       state: f.state,
     };
@@ -150,6 +150,12 @@ export class AlertHistoryComponent {
     } catch (error) {
       if (request !== this.request) return;
       this.quietUntil = Date.now() + RETRY_AFTER_ERROR_MS;
+      // A refused first page (new filters, Reload) leaves no rows of the filters before it.
+      if (fresh) {
+        this.seen.clear();
+        this.events.set([]);
+        this.complete.set(false);
+      }
       this.error.set(
         `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
       );

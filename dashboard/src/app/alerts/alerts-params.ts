@@ -9,7 +9,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | param      | example              | meaning                                                     | default    |
  * |------------|----------------------|-------------------------------------------------------------|------------|
  * | `tab`      | `tab=history`        | the History tab                                             | Active     |
- * | `device`   | `device=pump-7`      | part of a device id or name (History: an exact id)          | –          |
+ * | `device`   | `device=pump-7`      | part of a device id or name (History: of one device)        | –          |
  * | `severity` | `severity=critical`  | one severity (`critical` … `info`)                          | all        |
  * | `state`    | `state=raised`       | one state (`raised`, `acknowledged`, `cleared`, `flapping`) | all        |
  * | `ack`      | `ack=unacknowledged` | `unacknowledged` or `acknowledged` (Active tab)             | both       |
@@ -17,6 +17,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | `grouped`  | `grouped=true`       | a heading per rule (Active tab)                             | flat       |
  *
  * The History tab filters by the same device, severity and state: it has no filters of its own.
+ * Its query takes one device id: the text is resolved to the device it names (history-device.ts).
  * Defaults are left out of the URL. A value that cannot be one of these reads as the default,
  * quietly: a link never breaks the page.
  *

@@ -252,6 +252,62 @@ describe('AlertsPage', () => {
     );
   });
 
+  it('History resolves the device filter to the one device it names (name or id), never lists every event under it', async () => {
+    const { urls, socket } = setup(() => ({ status: 200, body: { events: [] } }), {
+      tab: 'history',
+      device: 'Env sensor',
+    });
+    const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
+    const { el, settle } = await render();
+    const note = () => el.querySelector('[data-testid=history-device]')?.textContent ?? '';
+    socket().server.alerts(NAMED_ALERTS);
+    await settle(500);
+    // No device known by that name yet: nothing asked (not the whole history), and it says so.
+    expect(historyUrls()).toEqual([]);
+    expect(note()).toContain('No device matches “Env sensor”');
+    answerSubscribes(socket, NAMED);
+    await settle(500);
+    expect(historyUrls()).toEqual(['/api/alerts/history?deviceId=sim-001&limit=500']);
+    expect(note()).toContain('Env sensor (sim-001)');
+  });
+
+  it('History asks the user to pick one device when the filter matches several, and shows a refused read', async () => {
+    let refuse = false;
+    const { urls, socket } = setup(
+      () =>
+        refuse
+          ? { status: 400, body: { message: ['deviceId: Invalid'] } }
+          : { status: 200, body: { events: [alertEvent({ id: 'h1', deviceId: 'sim-001' })] } },
+      { tab: 'history', device: 'env' },
+    );
+    const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
+    const { el, settle, rowIds, type } = await render();
+    socket().server.alerts(NAMED_ALERTS);
+    await settle(500);
+    answerSubscribes(socket, NAMED);
+    await settle(500);
+    expect(historyUrls().every((u) => u.includes('deviceId='))).toBe(true);
+    expect(rowIds()).toEqual([]);
+    const choices = [...el.querySelectorAll('[data-testid=history-device-choice]')];
+    expect(choices.map((c) => c.textContent?.trim())).toEqual([
+      'Env sensor (sim-001)',
+      'Env probe (sim-003)',
+    ]);
+    (choices[1] as HTMLButtonElement).click();
+    await settle();
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-003&limit=500');
+    expect((el.querySelector('[data-testid=filter-device]') as HTMLInputElement).value).toBe(
+      'sim-003',
+    );
+    expect(rowIds()).toEqual(['h1']);
+
+    refuse = true;
+    await type('filter-device', 'sim-004');
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-004&limit=500');
+    expect(rowIds()).toEqual([]);
+    expect(el.querySelector('.alert-error')?.textContent).toContain('deviceId: Invalid');
+  });
+
   it('says why the history is empty when its read failed, not that no events match', async () => {
     setup(() => ({ status: 429, body: { message: 'too many history reads' } }));
     const { el, settle } = await render();

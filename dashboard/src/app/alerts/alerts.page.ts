@@ -34,6 +34,7 @@ import {
   ruleRows,
   sortAlerts,
 } from './alert-view';
+import { HistoryDevice, resolveHistoryDevice } from './history-device';
 import { keepInQueryParams } from '../core/util/query-state';
 import {
   ALERTS_DEFAULTS,
@@ -108,7 +109,7 @@ const NAMES_EVERY_MS = 500;
         class="input"
         aria-label="Device"
         data-testid="filter-device"
-        [placeholder]="activeTab() === 'active' ? 'Device name or id' : 'Device id'"
+        placeholder="Device name or id"
         [attr.maxlength]="deviceMaxChars"
         [value]="deviceFilter()"
         (input)="deviceFilter.set($any($event.target).value)"
@@ -217,7 +218,44 @@ const NAMES_EVERY_MS = 500;
         </p>
       }
     } @else {
-      <app-alert-history [filter]="historyFilter()" [reloads]="reloads()" />
+      @let target = historyDevice();
+      @if (target.kind === 'one') {
+        <p class="muted" data-testid="history-device">
+          History of
+          {{
+            target.name && target.name !== target.deviceId
+              ? target.name + ' (' + target.deviceId + ')'
+              : 'device id ' + target.deviceId
+          }}
+          (the history filters one device).
+        </p>
+      } @else if (target.kind === 'many') {
+        <p class="muted" data-testid="history-device">
+          “{{ deviceFilter().trim() }}” matches {{ target.total }} devices; the history filters one:
+          pick it.
+          @for (choice of target.choices; track choice.deviceId) {
+            <button
+              type="button"
+              class="btn"
+              data-testid="history-device-choice"
+              (click)="deviceFilter.set(choice.deviceId)"
+            >
+              {{ choice.name }} ({{ choice.deviceId }})
+            </button>
+          }
+          @if (target.total > target.choices.length) {
+            And {{ target.total - target.choices.length }} more: type more of the name.
+          }
+        </p>
+      } @else if (target.kind === 'none') {
+        <p class="muted" data-testid="history-device">
+          No device matches “{{ deviceFilter().trim() }}”: the history filters by one device's name
+          or id.
+        </p>
+      }
+      @if (target.kind === 'one' || target.kind === 'all') {
+        <app-alert-history [filter]="historyFilter()" [reloads]="reloads()" />
+      }
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -264,11 +302,31 @@ export class AlertsPage {
   );
   protected readonly trackRow = (_: number, row: AlertListRow) => row.key;
 
-  protected readonly historyFilter = computed<HistoryFilter>(() => ({
-    device: this.deviceFilter(),
-    severity: this.severity(),
-    state: this.state(),
-  }));
+  /**
+   * The device the History tab reads (it takes one exact id): the filter's text resolved against
+   * the devices the browser has records of (those of the active list among them, named above).
+   */
+  protected readonly historyDevice = computed<HistoryDevice>(() => {
+    this.devices.members();
+    return resolveHistoryDevice(this.deviceFilter(), this.devices.all());
+  });
+
+  /** Not rendered unless {@link historyDevice} is one device or none asked for. */
+  protected readonly historyFilter = computed<HistoryFilter>(
+    () => {
+      const target = this.historyDevice();
+      return {
+        deviceId: target.kind === 'one' ? target.deviceId : '',
+        severity: this.severity(),
+        state: this.state(),
+      };
+    },
+    // A name arriving re-resolves to the same device: the history is not read again for it.
+    {
+      equal: (a, b) =>
+        a.deviceId === b.deviceId && a.severity === b.severity && a.state === b.state,
+    },
+  );
 
   private readonly viewport = viewChild(CdkVirtualScrollViewport);
   /** The rows the viewport renders now (on screen plus CDK's buffer). */
