@@ -97,6 +97,8 @@ export class AlertHistoryComponent {
   protected readonly error = signal<string | null>(null);
   /** The last page came back short: nothing older to ask for. */
   protected readonly complete = signal(false);
+  /** The devices of the events loaded, in first-seen order (the page names them). */
+  readonly deviceIds = computed(() => [...new Set(this.events().map((e) => e.deviceId))]);
   private readonly seen = new Set<string>();
   private request = 0;
   /** Scrolling does not load before this time (after a failed read). */

@@ -308,6 +308,21 @@ describe('AlertsPage', () => {
     expect(el.querySelector('.alert-error')?.textContent).toContain('deviceId: Invalid');
   });
 
+  it('History names the devices of its events when opened directly, with no active alert of theirs', async () => {
+    const { socket } = setup(
+      () => ({ status: 200, body: { events: [alertEvent({ id: 'h1', deviceId: 'sim-011' })] } }),
+      { tab: 'history' },
+    );
+    const { el, settle } = await render();
+    socket().server.alerts([]);
+    await settle(500);
+    const device = () => el.querySelector('[data-alert-id=h1] .alert-device')?.textContent?.trim();
+    expect(device()).toBe('sim-011');
+    answerSubscribes(socket, [info('sim-011', 'Boiler room')]);
+    await settle(500);
+    expect(device()).toBe('Boiler room');
+  });
+
   it('says why the history is empty when its read failed, not that no events match', async () => {
     setup(() => ({ status: 429, body: { message: 'too many history reads' } }));
     const { el, settle } = await render();

@@ -59,7 +59,8 @@ import {
  * browser has no record of yet (a filter hiding every row must still learn the names it matches:
  * a reload of `?device=Env`). At most this many in one watch (ids of up to 64 characters keep the
  * subscribe under the gateway's 64 KiB message); a list of more devices is named this many at a
- * time, as the records come in. Re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a
+ * time, as the records come in. The History tab's events' devices are named the same way, after
+ * the active list's. Re-watched at most every {@link NAMES_EVERY_MS} (a scroll, or a
  * storm pushing new rows in at the top, must not send a subscribe per frame: the gateway allows
  * 20 events a second, and a subscribe plus an unsubscribe are two).
  */
@@ -329,11 +330,12 @@ export class AlertsPage {
   );
 
   private readonly viewport = viewChild(CdkVirtualScrollViewport);
+  private readonly history = viewChild(AlertHistoryComponent);
   /** The rows the viewport renders now (on screen plus CDK's buffer). */
   private readonly rendered = signal<ListRange>({ start: 0, end: 0 });
   /**
    * Ids of the devices to watch for names ({@link NAMED_DEVICES}): the rendered rows' (sorted),
-   * then the active list's devices without a record; stable while the set is unchanged.
+   * then the active list's and the history's devices without a record; stable while the set is unchanged.
    */
   private readonly namedDevices = computed(
     () => {
@@ -344,10 +346,13 @@ export class AlertsPage {
       const ids = [...onScreen].sort().slice(0, NAMED_DEVICES);
       this.devices.members();
       const unnamed = new Set<string>();
-      for (const alert of this.store.active()) {
+      const deviceIds = [
+        ...this.store.active().map((a) => a.deviceId),
+        ...(this.history()?.deviceIds() ?? []),
+      ];
+      for (const id of deviceIds) {
         if (ids.length + unnamed.size >= NAMED_DEVICES) break;
-        if (!onScreen.has(alert.deviceId) && !this.devices.get(alert.deviceId))
-          unnamed.add(alert.deviceId);
+        if (!onScreen.has(id) && !this.devices.get(id)) unnamed.add(id);
       }
       return [...ids, ...[...unnamed].sort()];
     },
