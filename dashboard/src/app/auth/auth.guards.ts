@@ -26,14 +26,18 @@ export const viewGuard: CanActivateFn = async (_route, state) => {
   return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
 };
 
-/** Admin pages (screens): as {@link viewGuard}, and anyone else goes back to the fleet. */
+/**
+ * Admin pages (screens): as {@link viewGuard}; a signed-in user or screen below admin goes back
+ * to the fleet, and a visitor not signed in (an anonymous viewer too: it may be the admin) to
+ * /login and back.
+ */
 export const adminGuard: CanActivateFn = async (_route, state) => {
   const auth = inject(AuthService);
   const router = inject(Router);
   await auth.ready();
   if (auth.setupRequired()) return router.createUrlTree(['/setup']);
   if (auth.isAdmin()) return true;
-  if (auth.canView()) return router.createUrlTree(['/']);
+  if (auth.user() !== null || auth.screen() !== null) return router.createUrlTree(['/']);
   return router.createUrlTree(['/login'], { queryParams: loginQuery(state.url) ?? {} });
 };
 

@@ -88,6 +88,31 @@ describe('auth routes', () => {
     expect(router.url).toBe('/alerts?tab=history');
   });
 
+  it('sends an anonymous viewer who opens an admin page to /login and back, not to the fleet', async () => {
+    const { harness, router, type, submit } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'viewer',
+    });
+    await harness.navigateByUrl('/screens');
+    expect(router.url).toBe('/login?returnUrl=%2Fscreens');
+    type('login-username', 'admin');
+    type('login-password', 'admin-password');
+    await submit('login-submit');
+    expect(router.url).toBe('/screens');
+  });
+
+  it('sends a signed-in user below admin from an admin page back to the fleet', async () => {
+    const { harness, router, type, submit } = await boot({
+      accounts: { ...ADMIN, vera: { password: 'vera-password', role: 'viewer' as const } },
+      anonymousRole: 'none',
+    });
+    await harness.navigateByUrl('/screens');
+    type('login-username', 'vera');
+    type('login-password', 'vera-password');
+    await submit('login-submit');
+    expect(router.url).toBe('/');
+  });
+
   it('never sends the wall to a sign-in page: it says it needs pairing or a sign-in', async () => {
     const { harness, router, el } = await boot({ accounts: ADMIN, anonymousRole: 'none' });
     await harness.navigateByUrl('/wall?group=hall-a');
