@@ -14,12 +14,11 @@
 //   node bench/alerts-storm.mjs [--devices 2000] [--clients 300] [--runs 3]
 //
 // No limit: a measure, both ways side by side in one run (performance log, session 37).
-import { request } from 'node:http';
 import { io } from 'socket.io-client';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
 import { median } from './lib/median.mjs';
 import { procStats } from './lib/procs.mjs';
-import { sleep } from './lib/util.mjs';
+import { getRaw, sleep } from './lib/util.mjs';
 import { writeComparison } from './fleet/compare.mjs';
 import { raiseAlertStorm, startFleet, stopFleet } from './fleet/stack.mjs';
 import { copyDashboard, guardRun, killAll } from './wall/stack.mjs';
@@ -48,20 +47,6 @@ const percentile = (sorted, p) =>
     ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
     : null;
 
-/** GET /api/alerts as a browser asks it: the body's bytes as sent, and the list. */
-function readList(httpUrl) {
-  return new Promise((resolve, reject) => {
-    request(`${httpUrl}/api/alerts`, { headers: { 'accept-encoding': 'br, gzip' } }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode, bytes }));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
 /** One client: connects, and resolves when it holds the list, with the list's bytes on the wire. */
 function client(httpUrl, way, t0) {
   return new Promise((resolve) => {
@@ -87,8 +72,11 @@ function client(httpUrl, way, t0) {
     socket.on('connect_error', (error) => done({ ok: false, why: error.message }));
     socket.on('alerts', (list) => done({ ok: true, alerts: list.length }));
     socket.on('alertsVersion', async () => {
-      const answer = await readList(httpUrl).catch((error) => ({ status: 0, why: error.message }));
-      listBytes = answer.bytes ?? 0;
+      // As a browser asks it: the body's bytes as sent.
+      const answer = await getRaw(`${httpUrl}/api/alerts`, { 'accept-encoding': 'br, gzip' }).catch(
+        (error) => ({ status: 0, why: error.message }),
+      );
+      listBytes = answer.bytes?.length ?? 0;
       done(answer.status === 200 ? { ok: true } : { ok: false, why: `HTTP ${answer.status}` });
     });
   });

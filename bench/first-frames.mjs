@@ -12,10 +12,9 @@
 //   node bench/first-frames.mjs [--devices 1000] [--wait 300]
 //
 // No limit: a measure (performance log, session 36).
-import { request } from 'node:http';
 import { io } from 'socket.io-client';
 import { parseFlags, printHeaderUsage } from './lib/args.mjs';
-import { sleep } from './lib/util.mjs';
+import { getRaw, sleep } from './lib/util.mjs';
 import { writeComparison } from './fleet/compare.mjs';
 import { startFleet, stopFleet } from './fleet/stack.mjs';
 import { copyDashboard, guardRun, killAll } from './wall/stack.mjs';
@@ -103,22 +102,7 @@ async function alertsOverHttp(httpUrl) {
     socket.once('connect_error', reject);
   });
   const get = (encoding) =>
-    new Promise((resolve, reject) => {
-      const headers = encoding ? { 'accept-encoding': encoding } : {};
-      request(`${httpUrl}/api/alerts`, { headers }, (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            encoding: res.headers['content-encoding'] ?? 'identity',
-            bytes: Buffer.concat(chunks),
-          }),
-        );
-        res.on('error', reject);
-      })
-        .on('error', reject)
-        .end();
-    });
+    getRaw(`${httpUrl}/api/alerts`, encoding ? { 'accept-encoding': encoding } : {});
   const [br, gzip, plain] = [await get('br, gzip'), await get('gzip'), await get('')];
   socket.close();
   const list = JSON.parse(plain.bytes.toString());

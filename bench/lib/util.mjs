@@ -1,6 +1,7 @@
 // Waiting helpers shared by every bench process and entry point (run.mjs, wall-longrun.mjs and
-// their modules): a free loopback port, sleep, poll-until-true. Plain Node, no dependencies;
+// their modules): a free loopback port, sleep, poll-until-true, a GET as sent. Plain Node, no dependencies;
 // must not spawn, sample or print anything (procs.mjs and the reports do).
+import { request } from 'node:http';
 import net from 'node:net';
 
 export function freePort() {
@@ -16,6 +17,29 @@ export function freePort() {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A GET whose body comes back as it crossed the wire (not decoded): its status, its
+ * `Content-Encoding` (`identity` when none) and its bytes.
+ */
+export function getRaw(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          encoding: res.headers['content-encoding'] ?? 'identity',
+          bytes: Buffer.concat(chunks),
+        }),
+      );
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 /**
  * Polls `check` until it returns a truthy value (returned) or `timeoutMs` passes (throws, naming
