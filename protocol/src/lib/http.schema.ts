@@ -84,7 +84,7 @@ export const FleetSummaryQuerySchema = z
       })
       .optional(),
     order: z.enum(['asc', 'desc']).optional(),
-    q: z.string().max(128).optional(),
+    q: z.string().max(LIMITS.maxSearchChars).optional(),
     group: z.string().min(1).max(LIMITS.maxNameLength).optional(),
     grouped: z
       .enum(['true', 'false'], { message: 'true or false' })

@@ -31,6 +31,8 @@ export const LIMITS = {
    * the page says `groupsTruncated` and a dashboard does not group by group.
    */
   maxSummaryGroups: 1000,
+  /** Longest search of the fleet summary (`GET /api/fleet/summary?q`; the overview's search box). */
+  maxSearchChars: 128,
   /**
    * Most devices in one `GET /api/history` (the windows of a board or a screen of tiles): with
    * ids of at most 64 characters the query stays under the 8 KiB request line proxies allow.

@@ -1,5 +1,6 @@
 import {
   formatIssues,
+  FleetSummaryQuerySchema,
   HistoryQuerySchema,
   ID_MAX_LENGTH,
   WindowsQuerySchema,
@@ -134,6 +135,14 @@ describe('WindowsQuerySchema', () => {
     {},
   ])('rejects %j', (query) => {
     expect(WindowsQuerySchema.safeParse(query).success).toBe(false);
+  });
+});
+
+describe('FleetSummaryQuerySchema', () => {
+  it('takes a search of maxSearchChars characters and refuses a longer one', () => {
+    const q = 'x'.repeat(LIMITS.maxSearchChars);
+    expect(FleetSummaryQuerySchema.safeParse({ q }).success).toBe(true);
+    expect(FleetSummaryQuerySchema.safeParse({ q: `${q}x` }).success).toBe(false);
   });
 });
 

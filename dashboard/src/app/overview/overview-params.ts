@@ -28,7 +28,7 @@ export interface OverviewParams {
 export const OVERVIEW_DEFAULTS: OverviewParams = { q: '', group: '', sort: 'name', grouped: false };
 
 /** Longest search the gateway takes (`GET /api/fleet/summary?q`, FleetSummaryQuerySchema). */
-export const SEARCH_MAX_CHARS = 128;
+export const SEARCH_MAX_CHARS = LIMITS.maxSearchChars;
 
 type ParamSource = Pick<URLSearchParams, 'get'>;
 
