@@ -23,7 +23,7 @@ const PASSES = 20; // readings per device per round
 const config = { FLUSH_MS: 50 };
 const nobodyWatches: ReadingsFanOut = { hasMembers: () => false, send: () => undefined };
 const noEvents: LiveEvents = {
-  emitDevice: () => undefined,
+  emitDevices: () => undefined,
   emitAlert: () => undefined,
   emitGateway: () => undefined,
 };
