@@ -97,10 +97,11 @@ describe('credentials: which gateway without --url', () => {
     ['0', 'PORT=0 lets the gateway pick a free port: pass --url with the one it printed'],
     ['abc', 'PORT must be a port number (1 to 65535) for the default --url, got "abc"'],
     ['70000', 'PORT must be a port number (1 to 65535) for the default --url, got "70000"'],
-  ])('refuses PORT=%s without --url, naming it (exit 2)', async (value, message) => {
+  ])('refuses PORT=%s without --url, naming it in one line (exit 2)', async (value, message) => {
     const run = await credentials(['list'], { PULSE_TOKEN: 'admin-token', PORT: value });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(message);
+    // The command line is right: the usage would bury the one fix.
+    expect(run.stderr).toBe(`pulse-simulator credentials: ${message}\n`);
     expect(requests).toEqual([]);
   });
 });

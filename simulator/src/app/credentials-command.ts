@@ -43,16 +43,20 @@ export interface CommandIo {
  * then serves nothing else on PORT). Read as the gateway's config reads them: trimmed, empty is
  * unset. The simulator's own `--url` (the broker) has a fixed default and reads no variable.
  */
-function defaultGatewayUrl(env: NodeJS.ProcessEnv): { url: string } | { error: string } {
+function defaultGatewayUrl(
+  env: NodeJS.ProcessEnv,
+): { url: string } | { error: string; usage: false } {
   const read = (name: string): string | undefined => env[name]?.trim() || undefined;
   const port = read('PORT') ?? '3000';
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535)
     return {
       error: `PORT must be a port number (1 to 65535) for the default --url, got ${JSON.stringify(port)}`,
+      usage: false,
     };
   if (Number(port) === 0)
     return {
       error: 'PORT=0 lets the gateway pick a free port: pass --url with the one it printed',
+      usage: false,
     };
   const scheme = read('TLS_CERT_FILE') && read('TLS_KEY_FILE') ? 'https' : 'http';
   return { url: `${scheme}://${urlHost(read('HOST') ?? '127.0.0.1')}:${Number(port)}` };
