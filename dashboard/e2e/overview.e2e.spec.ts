@@ -20,6 +20,8 @@ import { overheatRule, rulesFile } from './support/rules';
  */
 const FLEET = 5000;
 const HOT = 'e2e-hot';
+/** Longer than a tile's name line: its number must stay in sight beside the alert badge. */
+const HOT_NAME = 'Zz boiler room sensor 0042 · Plant hall east';
 const METRIC = 'e2e_temp';
 /** Tiles in the DOM stay under this at any fleet size (a 1400×900 window shows about 20). */
 const MAX_TILES = 300;
@@ -148,7 +150,7 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
     });
     await device.publishAsync(
       metaTopic(HOT),
-      JSON.stringify({ name: 'Zz boiler', group: 'e2e', units: { [METRIC]: '°C' } }),
+      JSON.stringify({ name: HOT_NAME, group: 'e2e', units: { [METRIC]: '°C' } }),
       {
         retain: true,
         qos: 1,
@@ -415,6 +417,32 @@ describeInBrowser('fleet overview with 5,000 devices in a real browser', () => {
         .locator(`.tile[data-device-id="${HOT}"] [data-testid=alert-badge]`)
         .getAttribute('data-severity'),
     ).toBe('critical');
+    // The number that tells the device apart is on screen, whole, in the name's box and clear of
+    // the badge: the characters themselves are measured, whatever cut the rest of the name.
+    const number = await page.locator(`.tile[data-device-id="${HOT}"]`).evaluate((tile) => {
+      const name = tile.querySelector('.tile-name') as HTMLElement;
+      const badge = tile.querySelector('[data-testid=alert-badge]') as HTMLElement;
+      const walker = document.createTreeWalker(name, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent?.indexOf('0042') ?? -1;
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 4);
+        const digits = range.getBoundingClientRect();
+        // Every box that clips it: the name line and each part of it.
+        const boxes = [name, ...Array.from(name.querySelectorAll('span'))]
+          .filter((el) => el.contains(node))
+          .map((el) => el.getBoundingClientRect());
+        return {
+          text: name.textContent,
+          seen: boxes.every((b) => digits.left >= b.left - 0.5 && digits.right <= b.right + 0.5),
+          clear: digits.right <= badge.getBoundingClientRect().left,
+        };
+      }
+      return { text: name.textContent, seen: false, clear: false };
+    });
+    expect(number).toEqual({ text: expect.stringContaining('0042'), seen: true, clear: true });
     await page.getByTestId('fleet-sort').selectOption('name');
     await waitFor(async () => (await tileIds(page))[0] !== HOT, {
       timeoutMs: 5000,

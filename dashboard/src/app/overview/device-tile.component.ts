@@ -8,7 +8,7 @@ import { DeviceState, DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { AlertStore } from '../core/stores/alert.store';
-import { middleEllipsis, nameCharsBeside } from '../core/util/middle-ellipsis';
+import { middleEllipsis, nameCharsBeside, nameParts } from '../core/util/middle-ellipsis';
 
 /** Metrics shown on a tile; the device view shows all. */
 const TILE_METRICS = 4;
@@ -27,9 +27,10 @@ const TILE_METRICS = 4;
       [attr.data-health]="v.health"
     >
       <header class="tile-head">
-        <span class="tile-name" [title]="device().name + ' (' + device().deviceId + ')'">{{
-          v.name
-        }}</span>
+        <span class="tile-name cut-name" [title]="device().name + ' (' + device().deviceId + ')'"
+          ><span class="cut-head">{{ v.name.head }}</span
+          ><span class="cut-tail">{{ v.name.tail }}</span></span
+        >
         <app-alert-badge [deviceId]="device().deviceId" />
         <span class="badge badge-{{ v.health }}">{{ v.health }}</span>
       </header>
@@ -113,7 +114,7 @@ export class DeviceTileComponent {
     const blind = this.live.connection().phase !== 'connected' && health !== 'offline';
     const chars = this.nameChars();
     return {
-      name: middleEllipsis(d.name, this.nameRoom()),
+      name: nameParts(middleEllipsis(d.name, this.nameRoom())),
       // The id is how a device is found and addressed: never cut below a readable length.
       id: middleEllipsis(d.deviceId, Math.max(16, chars - 8)),
       health: blind ? 'unknown' : health,

@@ -8,7 +8,7 @@ import { deviceHealth, silentSeconds } from '../core/stores/device-health';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatDuration, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
-import { middleEllipsis } from '../core/util/middle-ellipsis';
+import { middleEllipsis, nameParts } from '../core/util/middle-ellipsis';
 
 /**
  * One device on the wall: big name, big values, a chart per metric, and an unmissable state.
@@ -28,7 +28,10 @@ import { middleEllipsis } from '../core/util/middle-ellipsis';
       [attr.data-health]="v.health"
     >
       <header>
-        <span class="wall-name">{{ v.name }}</span>
+        <span class="wall-name cut-name"
+          ><span class="cut-head">{{ v.name.head }}</span
+          ><span class="cut-tail">{{ v.name.tail }}</span></span
+        >
         <span class="wall-group">{{ v.group }}</span>
       </header>
       @switch (v.health) {
@@ -117,7 +120,7 @@ export class WallTileComponent {
     const names = wanted.length ? wanted : (d?.metrics ?? []);
     const silent = d ? silentSeconds(d, now) : null;
     return {
-      name: middleEllipsis(d?.name ?? id, this.nameChars()(d?.group?.length ?? 0)),
+      name: nameParts(middleEllipsis(d?.name ?? id, this.nameChars()(d?.group?.length ?? 0))),
       group: d?.group ?? '',
       health: d ? deviceHealth(d, now, this.staleMs()) : 'waiting',
       silent: silent === null ? '' : formatDuration(silent * 1000),

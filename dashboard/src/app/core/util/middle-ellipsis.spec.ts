@@ -1,4 +1,4 @@
-import { middleEllipsis, nameCharsBeside, nameCharsFor } from './middle-ellipsis';
+import { middleEllipsis, nameCharsBeside, nameCharsFor, nameParts } from './middle-ellipsis';
 
 describe('middleEllipsis', () => {
   it('leaves a name that fits whole', () => {
@@ -52,5 +52,29 @@ describe('nameCharsBeside', () => {
     expect(nameCharsBeside(24, 'critical ×3')).toBe(11);
     expect(nameCharsBeside(12, 'critical ×12')).toBe(8);
     expect(middleEllipsis('Machine 0012 · Workshop', nameCharsBeside(20, 'major'))).toMatch(/0012/);
+  });
+});
+
+describe('nameParts', () => {
+  it('keeps what follows the ellipsis as the tail, the ellipsis with the head CSS may cut', () => {
+    expect(nameParts('Env se…0042 · Hall A')).toEqual({ head: 'Env se…', tail: '0042 · Hall A' });
+    expect(nameParts('Env se…0042…')).toEqual({ head: 'Env se…', tail: '0042…' });
+  });
+
+  it('starts the tail of a whole name at its last word with a digit, else its last word', () => {
+    expect(nameParts('Env sensor 0042 · Hall A')).toEqual({
+      head: 'Env sensor ',
+      tail: '0042 · Hall A',
+    });
+    expect(nameParts('Boiler room north')).toEqual({ head: 'Boiler room ', tail: 'north' });
+  });
+
+  it('gives a single word no tail, and loses no character', () => {
+    expect(nameParts('env-0042')).toEqual({ head: 'env-0042', tail: '' });
+    for (const name of ['Env sensor in the north wing 0042 · Hall A', 'a b', 'x…', '…']) {
+      const short = middleEllipsis(name, 12);
+      const { head, tail } = nameParts(short);
+      expect(head + tail).toBe(short);
+    }
   });
 });

@@ -72,3 +72,31 @@ export function nameCharsBeside(nameChars: number, label: string | null): number
   if (!label) return nameChars;
   return Math.max(8, nameChars - Math.ceil((label.length * 8 + 22) / 9));
 }
+
+/** A shortened name in two parts: `head`, which CSS may cut further, and `tail`, which it keeps. */
+export interface NameParts {
+  head: string;
+  tail: string;
+}
+
+/**
+ * `shortened` (middleEllipsis's answer) split so that CSS, when the estimate of what fits was
+ * too generous (wide letters, a badge beside), cuts the beginning and not the part that tells
+ * devices apart: the tail starts after the first "…" (CSS's own ellipsis then replaces the cut
+ * beginning with that one, so there is one), else at the last word with a digit in it, else at
+ * the last word. A single word has no tail: it is cut at its end, as before. Rendered in two
+ * spans, white space kept (`.cut-name`).
+ */
+export function nameParts(shortened: string): NameParts {
+  const cut = shortened.indexOf(ELLIPSIS);
+  if (cut >= 0 && cut < shortened.length - 1) {
+    return { head: shortened.slice(0, cut + 1), tail: shortened.slice(cut + 1) };
+  }
+  const starts = wordStarts(shortened);
+  if (!starts.length) return { head: shortened, tail: '' };
+  const numbered = starts.filter((s) =>
+    /\d/.test(shortened.slice(s, nextStart(starts, s, shortened))),
+  );
+  const at = numbered.length ? numbered[numbered.length - 1] : starts[starts.length - 1];
+  return { head: shortened.slice(0, at), tail: shortened.slice(at) };
+}
