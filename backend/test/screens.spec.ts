@@ -208,6 +208,12 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
       bearer(scopedToken.body.token),
     );
     expect(scoped.body.devices.map((d) => d.deviceId)).toEqual(['dev-b']);
+    // The limit counts the events of its scope: dev-a's, newer, do not use it up.
+    const newest = await getJson<AlertHistoryResponse>(
+      api('/alerts/history?limit=1'),
+      bearer(scopedToken.body.token),
+    );
+    expect(newest.body.events.map((e) => e.deviceId)).toEqual(['dev-b']);
     expect(await subscribe(screen, { groups: ['hall-b'], history: false })).toEqual({
       ok: false,
       error: 'forbidden',

@@ -346,8 +346,8 @@ export class AlertEngine {
   }
 
   /** Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated). */
-  history(query: Partial<AlertQuery> = {}): AlertEvent[] {
-    return this.log.query(query);
+  history(query: Partial<AlertQuery> = {}, keep?: (event: AlertEvent) => boolean): AlertEvent[] {
+    return this.log.query(query, keep);
   }
 
   stats(): AlertEngineStats {

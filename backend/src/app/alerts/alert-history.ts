@@ -62,8 +62,11 @@ export class AlertHistory {
     }
   }
 
-  /** Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated). */
-  query(query: Partial<AlertQuery> = {}): AlertEvent[] {
+  /**
+   * Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated) and by
+   * `keep` (a caller's group scope) before the limit counts them.
+   */
+  query(query: Partial<AlertQuery> = {}, keep?: (event: AlertEvent) => boolean): AlertEvent[] {
     const limit = Math.min(query.limit ?? 100, ALERT_LIMITS.maxQueryLimit);
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
@@ -76,6 +79,7 @@ export class AlertHistory {
       if (query.severity !== undefined && event.severity !== query.severity) continue;
       if (query.state !== undefined && event.state !== query.state) continue;
       if (event.updatedAt < from || event.updatedAt > to) continue;
+      if (keep && !keep(event)) continue;
       out.push({ ...event });
     }
     return out;

@@ -97,7 +97,7 @@ export class AlertsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<AlertHistoryResponse> {
     await this.budget.spend(req, res, principal, 1);
-    return { events: this.inScope(principal, this.alerts.history(query)) };
+    return { events: this.alerts.history(query, groupScope(principal)) };
   }
 
   private inScope<T extends { deviceId: string }>(principal: Principal, events: T[]): T[] {

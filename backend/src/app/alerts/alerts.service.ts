@@ -331,8 +331,15 @@ export class AlertsService implements OnModuleInit {
     return this.store ? this.store.loadOpen() : [];
   }
 
-  history(query: AlertQuery): AlertEvent[] {
-    return this.engine.history(query);
+  /**
+   * Lifecycle events, newest first. With a group `scope` (a screen, a scoped token), only the
+   * events of devices in it, `limit` of those: other groups' newer events do not use it up.
+   */
+  history(query: AlertQuery, scope: readonly string[] | null = null): AlertEvent[] {
+    if (scope === null) return this.engine.history(query);
+    return this.engine.history(query, (event) =>
+      inScope(scope, this.groupOf(event.deviceId) ?? undefined),
+    );
   }
 
   /** HTTP and live `ack` alike; the resulting `alert` event goes out through the hub. */
