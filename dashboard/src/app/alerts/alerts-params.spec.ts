@@ -1,6 +1,7 @@
 import {
   ALERTS_DEFAULTS,
   DEVICE_FILTER_MAX_CHARS,
+  OPEN_MAX,
   alertsQueryParams,
   parseAlertsParams,
 } from './alerts-params';
@@ -11,7 +12,7 @@ describe('alerts page URL parameters', () => {
   it('reads the tab, device, severity, state, acknowledgement, sort and grouping', () => {
     expect(
       parse(
-        'tab=history&device=Boiler%203&severity=major&state=flapping&ack=unacknowledged&sort=newest&grouped=true',
+        'tab=history&device=Boiler%203&severity=major&state=flapping&ack=unacknowledged&sort=newest&grouped=true&open=co2-high,r7',
       ),
     ).toEqual({
       tab: 'history',
@@ -21,6 +22,7 @@ describe('alerts page URL parameters', () => {
       ack: 'unacknowledged',
       sort: 'newest',
       grouped: true,
+      open: ['co2-high', 'r7'],
     });
     expect(parse('sort=device&ack=acknowledged')).toMatchObject({
       sort: 'device',
@@ -49,6 +51,12 @@ describe('alerts page URL parameters', () => {
     expect(parse(query)).toEqual({ ...ALERTS_DEFAULTS, ...expected });
   });
 
+  it('keeps the open rules that can be rule ids, each once, at most OPEN_MAX', () => {
+    expect(parse('open=a,,b%20c,a,r.1,').open).toEqual(['a', 'r.1']);
+    const many = Array.from({ length: OPEN_MAX + 5 }, (_, i) => `r${i}`);
+    expect(parse(`open=${many.join(',')}`).open).toEqual(many.slice(0, OPEN_MAX));
+  });
+
   it('writes what differs from the default, the rest left out', () => {
     expect(alertsQueryParams(ALERTS_DEFAULTS)).toEqual({
       tab: null,
@@ -58,6 +66,7 @@ describe('alerts page URL parameters', () => {
       ack: null,
       sort: null,
       grouped: null,
+      open: null,
     });
     expect(
       alertsQueryParams({
@@ -68,6 +77,7 @@ describe('alerts page URL parameters', () => {
         ack: 'acknowledged',
         sort: 'device',
         grouped: true,
+        open: ['r7', 'co2-high'],
       }),
     ).toEqual({
       tab: 'history',
@@ -77,8 +87,11 @@ describe('alerts page URL parameters', () => {
       ack: 'acknowledged',
       sort: 'device',
       grouped: 'true',
+      open: 'co2-high,r7',
     });
     expect(alertsQueryParams({ ...ALERTS_DEFAULTS, device: '   ' }).device).toBeNull();
+    // Not grouped: no headings to open.
+    expect(alertsQueryParams({ ...ALERTS_DEFAULTS, open: ['r7'] }).open).toBeNull();
   });
 
   it('reads back what it writes', () => {
@@ -90,6 +103,7 @@ describe('alerts page URL parameters', () => {
       ack: 'unacknowledged',
       sort: 'newest',
       grouped: true,
+      open: ['co2-high', 'r7'],
     } as const;
     const query = new URLSearchParams(
       Object.entries(alertsQueryParams(state)).flatMap(([k, v]) => (v === null ? [] : [[k, v]])),

@@ -1,5 +1,5 @@
 import type { AlertSeverity, AlertState } from '@pulse/protocol/core';
-import { ALERT_SEVERITIES, ALERT_STATES, LIMITS } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, ALERT_STATES, LIMITS, isValidId } from '@pulse/protocol/core';
 import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
 
 /**
@@ -15,6 +15,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | `ack`      | `ack=unacknowledged` | `unacknowledged` or `acknowledged` (Active tab)             | both       |
  * | `sort`     | `sort=newest`        | `severity`, `newest` or `device` (Active tab)               | `severity` |
  * | `grouped`  | `grouped=true`       | a heading per rule (Active tab)                             | flat       |
+ * | `open`     | `open=co2-high,r7`   | the rules whose alerts are shown under their heading        | none       |
  *
  * The History tab filters by the same device, severity and state: it has no filters of its own.
  * Its query takes one device id: the text is resolved to the device it names (history-device.ts).
@@ -31,6 +32,8 @@ export interface AlertsParams {
   ack: AckFilter;
   sort: AlertSort;
   grouped: boolean;
+  /** Rule ids expanded under their heading (written while grouped, sorted, at most OPEN_MAX). */
+  open: readonly string[];
 }
 
 export const ALERTS_DEFAULTS: AlertsParams = {
@@ -41,7 +44,11 @@ export const ALERTS_DEFAULTS: AlertsParams = {
   ack: '',
   sort: 'severity',
   grouped: false,
+  open: [],
 };
+
+/** Rule headings a URL keeps open: 100 ids of up to 64 characters stay within the 8 KiB a proxy takes. */
+export const OPEN_MAX = 100;
 
 /** Longest device filter: it matches part of an id or of a display name (the longer of the two). */
 export const DEVICE_FILTER_MAX_CHARS = LIMITS.maxNameLength;
@@ -65,6 +72,7 @@ export function parseAlertsParams(params: ParamSource): AlertsParams {
         ALERT_SORTS.map((s) => s.value),
       ) ?? ALERTS_DEFAULTS.sort,
     grouped: params.get('grouped') === 'true',
+    open: [...new Set((params.get('open') ?? '').split(',').filter(isValidId))].slice(0, OPEN_MAX),
   };
 }
 
@@ -79,6 +87,11 @@ export function alertsQueryParams(state: AlertsParams): Record<keyof AlertsParam
     ack: state.ack || null,
     sort: state.sort === ALERTS_DEFAULTS.sort ? null : state.sort,
     grouped: state.grouped ? 'true' : null,
+    // Only a grouped list has headings to open.
+    open:
+      state.grouped && state.open.length
+        ? [...new Set(state.open)].sort().slice(0, OPEN_MAX).join(',')
+        : null,
   };
 }
 

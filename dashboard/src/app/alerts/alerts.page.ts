@@ -280,7 +280,7 @@ export class AlertsPage {
   protected readonly ack = signal<AckFilter>(ALERTS_DEFAULTS.ack);
   protected readonly sort = signal<AlertSort>(ALERTS_DEFAULTS.sort);
   protected readonly groupByRule = signal(ALERTS_DEFAULTS.grouped);
-  /** Rules whose alerts are shown under their heading (group by rule). */
+  /** Rules whose alerts are shown under their heading (group by rule; `?open=`). */
   private readonly expanded = signal<ReadonlySet<string>>(new Set());
   protected readonly reloads = signal(0);
 
@@ -371,6 +371,7 @@ export class AlertsPage {
         ack: this.ack(),
         sort: this.sort(),
         grouped: this.groupByRule(),
+        open: [...this.expanded()],
       }),
       apply: (state) => {
         this.activeTab.set(state.tab);
@@ -380,6 +381,7 @@ export class AlertsPage {
         this.ack.set(state.ack);
         this.sort.set(state.sort);
         this.groupByRule.set(state.grouped);
+        this.expanded.set(new Set(state.open));
       },
     });
     // The subscribe acknowledgement carries each device's meta (its display name), and

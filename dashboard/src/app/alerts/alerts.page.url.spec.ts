@@ -1,4 +1,6 @@
+import { CdkVirtualScrollViewport } from '@angular/cdk/scrolling';
 import { TestBed } from '@angular/core/testing';
+import { By } from '@angular/platform-browser';
 import { Router, provideRouter, withComponentInputBinding } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { FETCH } from '../core/http/alerts-api';
@@ -171,6 +173,72 @@ describe('AlertsPage URL (tab, filters, sort and grouping in the query parameter
     expect(shown(page.el)).toBe('1 / 3 alerts');
     expect(page.el.querySelectorAll('[data-testid=rule-heading]')).toHaveLength(1);
     expect(page.router.url).toBe(url);
+  });
+
+  describe('rule headings opened', () => {
+    const alerts = [
+      ...ALERTS,
+      alertEvent({ id: 'd', deviceId: 'd3', ruleId: 'co2-high', severity: 'warning' }),
+    ];
+    // jsdom has no layout: the window (the list's scroller) gets a screen's height, and the list
+    // measures it again once it has rows.
+    beforeAll(() =>
+      Object.defineProperty(document.documentElement, 'clientHeight', {
+        configurable: true,
+        value: 900,
+      }),
+    );
+    afterAll(() => delete (document.documentElement as { clientHeight?: number }).clientHeight);
+    const measured = async (p: Awaited<ReturnType<typeof open>>) => {
+      await p.settle();
+      for (const v of p.harness.fixture.debugElement.queryAll(
+        By.directive(CdkVirtualScrollViewport),
+      ))
+        (v.componentInstance as CdkVirtualScrollViewport).checkViewportSize();
+      await p.settle();
+    };
+    const headings = (el: HTMLElement) =>
+      Array.from(el.querySelectorAll('[data-testid=rule-heading]')).map((h) => [
+        h.getAttribute('data-rule-id'),
+        h.getAttribute('aria-expanded'),
+      ]);
+
+    it('are kept in the URL while grouped', async () => {
+      const page = await open('/alerts?grouped=true');
+      page.socket().server.alerts(alerts);
+      await measured(page);
+      const heading = (ruleId: string) =>
+        page.el.querySelector(
+          `[data-testid=rule-heading][data-rule-id="${ruleId}"]`,
+        ) as HTMLElement;
+      expect(page.el.querySelectorAll('app-alert-row')).toHaveLength(0);
+      heading('co2-high').click();
+      await measured(page);
+      heading('temp-high').click();
+      await measured(page);
+      expect(page.el.querySelectorAll('app-alert-row')).toHaveLength(4);
+      expect(page.query()).toEqual({ grouped: 'true', open: 'co2-high,temp-high' });
+
+      heading('co2-high').click();
+      await measured(page);
+      expect(page.query()).toEqual({ grouped: 'true', open: 'temp-high' });
+      // Not grouped: no headings to keep open.
+      await page.set('group-by-rule', false);
+      expect(page.query()).toEqual({});
+    });
+
+    it('open again from the URL (a reload, a shared link)', async () => {
+      const url = '/alerts?grouped=true&open=co2-high,temp-high';
+      const page = await open(url);
+      page.socket().server.alerts(alerts);
+      await measured(page);
+      expect(headings(page.el)).toEqual([
+        ['temp-high', 'true'],
+        ['co2-high', 'true'],
+      ]);
+      expect(page.el.querySelectorAll('app-alert-row')).toHaveLength(4);
+      expect(page.router.url).toBe(url);
+    });
   });
 
   it('opens the History tab asking for the history of the filters in its URL', async () => {
