@@ -114,6 +114,23 @@ describe('LiveChartComponent', () => {
     expect(host.getAttribute('data-gaps')).toBe('0');
   });
 
+  it('keeps the value axis of a metric that never goes below zero at zero or above', async () => {
+    // A power meter between idle (20 W) and full load: the 5 % grace below 20 W made the axis
+    // start a whole tick step below zero (−5000 W on a small chart).
+    const { canvas, series, sut } = await render();
+    for (let i = 0; i < 60; i++)
+      series.push('d1', 'temperature', now - 60_000 + i * 1000 + 500, i % 2 ? 7700 : 20);
+    sut.frame();
+    const y = Chart.getChart(canvas)?.scales['y'];
+    expect(y?.min).toBe(0);
+    expect(y?.max).toBeGreaterThanOrEqual(7700);
+    // Readings below zero keep their room below it.
+    series.push('d1', 'temperature', now + 200, -300);
+    clock += 1100;
+    sut.frame();
+    expect(Chart.getChart(canvas)?.scales['y'].min).toBeLessThan(-300);
+  });
+
   it('destroys the chart on teardown', async () => {
     const { fixture, canvas } = await render();
     expect(Chart.getChart(canvas)).toBeDefined();

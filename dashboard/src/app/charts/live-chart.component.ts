@@ -10,7 +10,7 @@ import {
   output,
   viewChild,
 } from '@angular/core';
-import type { ChartConfiguration, Plugin } from 'chart.js';
+import type { ChartConfiguration, Plugin, Scale } from 'chart.js';
 import { DevicesApi } from '../core/http/devices-api';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatTick, formatValue } from '../core/util/format';
@@ -30,6 +30,27 @@ export { MIN_REDRAW_MS, redrawIntervalMs } from './window-stats';
 
 /** Plot width assumed before the chart has laid out. */
 const DEFAULT_PLOT_WIDTH = 300;
+
+/**
+ * A y axis that stays at zero or above while everything on it does (the readings, the band, the
+ * threshold lines): Chart.js's grace below a low reading (a power meter idling at 20 W) and the
+ * rounding of the first tick down to a whole step started the axis a step below zero, −5000 W
+ * on a small chart and −10000 W on a wall's (two ticks), squeezing the line into the top half.
+ * Readings below zero keep their room below it. One per chart: the two callbacks share a flag.
+ */
+function zeroFloor(): { afterDataLimits(scale: Scale): void; afterBuildTicks(scale: Scale): void } {
+  let nonNegative = false;
+  return {
+    afterDataLimits: (scale) => {
+      nonNegative = scale.min >= 0;
+    },
+    afterBuildTicks: (scale) => {
+      if (!nonNegative || scale.min >= 0) return;
+      scale.ticks = scale.ticks.filter((tick) => tick.value >= 0);
+      scale.min = 0;
+    },
+  };
+}
 /** How often the window stats are emitted (they drive text, not pixels). */
 const STATS_EVERY_MS = 500;
 /**
@@ -326,6 +347,7 @@ export class LiveChartComponent implements Drawable {
             type: 'linear',
             display: !wall,
             grace: '5%',
+            ...zeroFloor(),
             ticks: {
               display: !wall,
               maxTicksLimit: wall ? 2 : 6,
