@@ -6,6 +6,7 @@ import {
   AlertRule,
   AlertRulesResponse,
   IngestStats,
+  metaTopic,
 } from '@pulse/protocol';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { StartupError } from '../src/app/config/config';
 import {
   collectAlerts,
   getJson,
+  publish,
   publishTelemetry,
   sendJson,
   sleep,
@@ -235,6 +237,33 @@ describe('alerts end to end', () => {
       expect.stringMatching(/^state: /),
       expect.stringMatching(/^limit: /),
     ]);
+  });
+
+  it('filters the history by part of a device id or display name, as the Active tab does', async () => {
+    await publish(
+      backend.device,
+      metaTopic('al-2'),
+      JSON.stringify({ name: 'Boiler room east', units: { temperature: '°C' } }),
+      1,
+    );
+    const devices = async (query: string) =>
+      (await getJson<AlertHistoryResponse>(api(`/alerts/history?${query}`))).body.events.map(
+        (e) => e.deviceId,
+      );
+    await waitFor(async () => ((await devices('device=ROOM%20e')).length > 0 ? true : null), {
+      timeoutMs: 5000,
+      message: "al-2's name known",
+    });
+    // The name (any case), part of the id; an id exact or not, and nothing for a stranger.
+    expect(new Set(await devices('device=ROOM%20e'))).toEqual(new Set(['al-2']));
+    expect(new Set(await devices('device=AL-'))).toEqual(new Set(['al-1', 'al-2']));
+    expect(new Set(await devices('device=al-1&state=cleared'))).toEqual(new Set(['al-1']));
+    expect(await devices('device=nobody')).toEqual([]);
+    const long = await getJson<{ message: string[] }>(
+      api(`/alerts/history?device=${'d'.repeat(129)}`),
+    );
+    expect(long.status).toBe(400);
+    expect(long.body.message).toEqual([expect.stringMatching(/^device: /)]);
   });
 
   it('sends the active alerts to a new client as its `alerts` snapshot on connect', async () => {

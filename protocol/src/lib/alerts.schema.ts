@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_LIMITS, ALERT_SEVERITIES, ALERT_STATES } from './alerts';
+import { LIMITS } from './limits';
 import { IdSchema } from './model.schema';
 import { queryNumber } from './query.schema';
 
@@ -202,12 +203,17 @@ export const AlertRulesFileSchema = z
 export type AlertRulesFile = z.output<typeof AlertRulesFileSchema>;
 
 /**
- * `GET /api/alerts/history?deviceId&ruleId&severity&state&from&to&limit`: lifecycle events,
+ * `GET /api/alerts/history?deviceId&device&ruleId&severity&state&from&to&limit`: lifecycle events,
  * newest first. `from`/`to` bound the event time (`updatedAt`), inclusive.
  */
 export const AlertQuerySchema = z
   .object({
     deviceId: IdSchema.optional(),
+    /**
+     * Part of a device's id or display name, any case (the dashboard's device filter, as its
+     * Active tab matches): the devices the gateway knows by name, any other by id.
+     */
+    device: z.string().trim().min(1).max(LIMITS.maxNameLength).optional(),
     ruleId: IdSchema.optional(),
     severity: AlertSeveritySchema.optional(),
     state: AlertStateSchema.optional(),

@@ -333,13 +333,24 @@ export class AlertsService implements OnModuleInit {
 
   /**
    * Lifecycle events, newest first. With a group `scope` (a screen, a scoped token), only the
-   * events of devices in it, `limit` of those: other groups' newer events do not use it up.
+   * events of devices in it, and with `device` those of the devices it names (part of an id or a
+   * display name): `limit` of those, other devices' newer events do not use it up.
    */
   history(query: AlertQuery, scope: readonly string[] | null = null): AlertEvent[] {
-    if (scope === null) return this.engine.history(query);
-    return this.engine.history(query, (event) =>
-      inScope(scope, this.groupOf(event.deviceId) ?? undefined),
-    );
+    const text = query.device?.toLowerCase();
+    if (scope === null && text === undefined) return this.engine.history(query);
+    // Each device judged once per read (the ring holds up to 10,000 events, of fewer devices).
+    const judged = new Map<string, boolean>();
+    const keep = (deviceId: string): boolean =>
+      (scope === null || inScope(scope, this.groupOf(deviceId) ?? undefined)) &&
+      (text === undefined ||
+        deviceId.toLowerCase().includes(text) ||
+        (this.registry.nameOf(deviceId)?.toLowerCase().includes(text) ?? false));
+    return this.engine.history(query, ({ deviceId }) => {
+      let kept = judged.get(deviceId);
+      if (kept === undefined) judged.set(deviceId, (kept = keep(deviceId)));
+      return kept;
+    });
   }
 
   /** HTTP and live `ack` alike; the resulting `alert` event goes out through the hub. */

@@ -336,6 +336,11 @@ export class DeviceRegistryService implements OnModuleInit {
     return this.devices.get(deviceId)?.meta?.group;
   }
 
+  /** The device's display name (from its retained meta), no copy made. */
+  nameOf(deviceId: string): string | undefined {
+    return this.devices.get(deviceId)?.meta?.name;
+  }
+
   list(): DeviceInfo[] {
     const out: DeviceInfo[] = [];
     for (const state of this.devices.values()) out.push(toInfo(state));
