@@ -36,6 +36,8 @@ export const RETRY_AFTER_ERROR_MS = 5_000;
 export interface HistoryFilter {
   /** Exact device id ('': every device); sent as it is, a refusal shows its error. */
   deviceId: string;
+  /** Part of a device id or display name, matched by the gateway ('': no such filter). */
+  device: string;
   severity: AlertSeverity | '';
   state: AlertState | '';
 }
@@ -107,6 +109,7 @@ export class AlertHistoryComponent {
     const f = this.filter();
     return {
       deviceId: f.deviceId,
+      device: f.device,
       severity: f.severity,
       state: f.state,
     };

@@ -9,7 +9,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | param      | example              | meaning                                                     | default    |
  * |------------|----------------------|-------------------------------------------------------------|------------|
  * | `tab`      | `tab=history`        | the History tab                                             | Active     |
- * | `device`   | `device=pump-7`      | part of a device id or name (History: of one device)        | –          |
+ * | `device`   | `device=pump-7`      | part of a device id or name                                 | –          |
  * | `severity` | `severity=critical`  | one severity (`critical` … `info`)                          | all        |
  * | `state`    | `state=raised`       | one state (`raised`, `acknowledged`, `cleared`, `flapping`) | all        |
  * | `ack`      | `ack=unacknowledged` | `unacknowledged` or `acknowledged` (Active tab)             | both       |
@@ -18,7 +18,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | `open`     | `open=co2-high,r7`   | the rules whose alerts are shown under their heading        | none       |
  *
  * The History tab filters by the same device, severity and state: it has no filters of its own.
- * Its query takes one device id: the text is resolved to the device it names (history-device.ts).
+ * The gateway matches its device text; a known device's exact id reads that one (history-device.ts).
  * Defaults are left out of the URL. A value that cannot be one of these reads as the default,
  * quietly: a link never breaks the page.
  *

@@ -239,9 +239,10 @@ describe('AlertsPage', () => {
 
     await type('filter-severity', 'critical');
     await type('filter-state', 'raised');
+    // A device this browser has no record of: the gateway matches the text.
     await type('filter-device', 'sim-001');
     expect(historyUrls().at(-1)).toBe(
-      '/api/alerts/history?deviceId=sim-001&severity=critical&state=raised&limit=500',
+      '/api/alerts/history?device=sim-001&severity=critical&state=raised&limit=500',
     );
 
     fail = true;
@@ -252,60 +253,47 @@ describe('AlertsPage', () => {
     );
   });
 
-  it('History resolves the device filter to the one device it names (name or id), never lists every event under it', async () => {
-    const { urls, socket } = setup(() => ({ status: 200, body: { events: [] } }), {
-      tab: 'history',
-      device: 'Env sensor',
-    });
-    const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
-    const { el, settle } = await render();
-    const note = () => el.querySelector('[data-testid=history-device]')?.textContent ?? '';
-    socket().server.alerts(NAMED_ALERTS);
-    await settle(500);
-    // No device known by that name yet: nothing asked (not the whole history), and it says so.
-    expect(historyUrls()).toEqual([]);
-    expect(note()).toContain('No device matches “Env sensor”');
-    answerSubscribes(socket, NAMED);
-    await settle(500);
-    expect(historyUrls()).toEqual(['/api/alerts/history?deviceId=sim-001&limit=500']);
-    expect(note()).toContain('Env sensor (sim-001)');
-  });
-
-  it('History asks the user to pick one device when the filter matches several, and shows a refused read', async () => {
-    let refuse = false;
+  it('History reads every device the filter names, matched by the gateway, and one device by its exact id', async () => {
     const { urls, socket } = setup(
-      () =>
-        refuse
-          ? { status: 400, body: { message: ['deviceId: Invalid'] } }
-          : { status: 200, body: { events: [alertEvent({ id: 'h1', deviceId: 'sim-001' })] } },
-      { tab: 'history', device: 'env' },
+      () => ({ status: 200, body: { events: [alertEvent({ id: 'h1', deviceId: 'sim-001' })] } }),
+      { tab: 'history', device: 'Env sensor' },
     );
     const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
     const { el, settle, rowIds, type } = await render();
+    const note = () => el.querySelector('[data-testid=history-device]')?.textContent ?? '';
     socket().server.alerts(NAMED_ALERTS);
     await settle(500);
+    // Asked at once, before the browser knows any device by that name: the gateway does.
+    expect(historyUrls()).toEqual(['/api/alerts/history?device=Env+sensor&limit=500']);
+    expect(note()).toContain('the devices whose id or name contains “Env sensor”');
+    expect(rowIds()).toEqual(['h1']);
     answerSubscribes(socket, NAMED);
     await settle(500);
-    expect(historyUrls().every((u) => u.includes('deviceId='))).toBe(true);
-    expect(rowIds()).toEqual([]);
-    const choices = [...el.querySelectorAll('[data-testid=history-device-choice]')];
-    expect(choices.map((c) => c.textContent?.trim())).toEqual([
-      'Env sensor (sim-001)',
-      'Env probe (sim-003)',
-    ]);
-    (choices[1] as HTMLButtonElement).click();
-    await settle();
-    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-003&limit=500');
-    expect((el.querySelector('[data-testid=filter-device]') as HTMLInputElement).value).toBe(
-      'sim-003',
-    );
-    expect(rowIds()).toEqual(['h1']);
+    // A name arriving changes nothing asked.
+    expect(historyUrls()).toHaveLength(1);
 
-    refuse = true;
-    await type('filter-device', 'sim-004');
-    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-004&limit=500');
+    await type('filter-device', 'env');
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?device=env&limit=500');
+    // The exact id of a device it knows: that device alone, not sim-0011 and the like.
+    await type('filter-device', 'sim-001');
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-001&limit=500');
+    expect(note()).toContain('History of Env sensor (sim-001).');
+  });
+
+  it('History shows a refused read', async () => {
+    const { urls, socket } = setup(() => ({
+      status: 400,
+      body: { message: ['device: Too long'] },
+    }));
+    const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
+    const { el, settle, rowIds, click, type } = await render();
+    socket().server.alerts(NAMED_ALERTS);
+    await settle(500);
+    await click('[data-testid=tab-history]');
+    await type('filter-device', 'pump-7');
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?device=pump-7&limit=500');
     expect(rowIds()).toEqual([]);
-    expect(el.querySelector('.alert-error')?.textContent).toContain('deviceId: Invalid');
+    expect(el.querySelector('.alert-error')?.textContent).toContain('device: Too long');
   });
 
   it('History names the devices of its events when opened directly, with no active alert of theirs', async () => {

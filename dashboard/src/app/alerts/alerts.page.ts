@@ -227,36 +227,14 @@ const NAMES_EVERY_MS = 500;
             target.name && target.name !== target.deviceId
               ? target.name + ' (' + target.deviceId + ')'
               : 'device id ' + target.deviceId
-          }}
-          (the history filters one device).
+          }}.
         </p>
-      } @else if (target.kind === 'many') {
+      } @else if (target.kind === 'text') {
         <p class="muted" data-testid="history-device">
-          “{{ deviceFilter().trim() }}” matches {{ target.total }} devices; the history filters one:
-          pick it.
-          @for (choice of target.choices; track choice.deviceId) {
-            <button
-              type="button"
-              class="btn"
-              data-testid="history-device-choice"
-              (click)="deviceFilter.set(choice.deviceId)"
-            >
-              {{ choice.name }} ({{ choice.deviceId }})
-            </button>
-          }
-          @if (target.total > target.choices.length) {
-            And {{ target.total - target.choices.length }} more: type more of the name.
-          }
-        </p>
-      } @else if (target.kind === 'none') {
-        <p class="muted" data-testid="history-device">
-          No device matches “{{ deviceFilter().trim() }}”: the history filters by one device's name
-          or id.
+          History of the devices whose id or name contains “{{ target.text }}”.
         </p>
       }
-      @if (target.kind === 'one' || target.kind === 'all') {
-        <app-alert-history [filter]="historyFilter()" [reloads]="reloads()" />
-      }
+      <app-alert-history [filter]="historyFilter()" [reloads]="reloads()" />
     }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -304,28 +282,31 @@ export class AlertsPage {
   protected readonly trackRow = (_: number, row: AlertListRow) => row.key;
 
   /**
-   * The device the History tab reads (it takes one exact id): the filter's text resolved against
-   * the devices the browser has records of (those of the active list among them, named above).
+   * The devices the History tab reads: one device by its exact id (one the browser knows),
+   * else those the gateway finds by the filter's text (history-device.ts).
    */
   protected readonly historyDevice = computed<HistoryDevice>(() => {
     this.devices.members();
-    return resolveHistoryDevice(this.deviceFilter(), this.devices.all());
+    return resolveHistoryDevice(this.deviceFilter(), (id) => this.devices.get(id)?.name);
   });
 
-  /** Not rendered unless {@link historyDevice} is one device or none asked for. */
   protected readonly historyFilter = computed<HistoryFilter>(
     () => {
       const target = this.historyDevice();
       return {
         deviceId: target.kind === 'one' ? target.deviceId : '',
+        device: target.kind === 'text' ? target.text : '',
         severity: this.severity(),
         state: this.state(),
       };
     },
-    // A name arriving re-resolves to the same device: the history is not read again for it.
+    // A name arriving resolves to the same query: the history is not read again for it.
     {
       equal: (a, b) =>
-        a.deviceId === b.deviceId && a.severity === b.severity && a.state === b.state,
+        a.deviceId === b.deviceId &&
+        a.device === b.device &&
+        a.severity === b.severity &&
+        a.state === b.state,
     },
   );
 

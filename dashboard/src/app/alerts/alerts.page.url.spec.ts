@@ -248,7 +248,7 @@ describe('AlertsPage URL (tab, filters, sort and grouping in the query parameter
     const history = page.asked.filter((u) => u.includes('/api/alerts/history'));
     expect(history).toHaveLength(1);
     expect(Object.fromEntries(new URL(history[0], 'http://pulse.test').searchParams)).toMatchObject(
-      { deviceId: 'd1', severity: 'major', state: 'cleared' },
+      { device: 'd1', severity: 'major', state: 'cleared' },
     );
   });
 

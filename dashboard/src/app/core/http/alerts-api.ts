@@ -29,6 +29,8 @@ export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
 
 export interface AlertHistoryFilter {
   deviceId?: string;
+  /** Part of a device id or display name (the gateway matches it). */
+  device?: string;
   severity?: AlertSeverity | '';
   state?: AlertState | '';
   /** Only events updated at or before this time (ms): the next page of a newest-first list. */
@@ -45,6 +47,7 @@ export class AlertsApi {
   async history(filter: AlertHistoryFilter): Promise<AlertEvent[]> {
     const query = new URLSearchParams();
     if (filter.deviceId) query.set('deviceId', filter.deviceId);
+    if (filter.device) query.set('device', filter.device);
     if (filter.severity) query.set('severity', filter.severity);
     if (filter.state) query.set('state', filter.state);
     if (filter.to !== undefined) query.set('to', String(filter.to));
