@@ -90,12 +90,110 @@ export class HumidityGenerator implements MetricGenerator {
   }
 }
 
-/** Barometric pressure: a mean-reverting random walk, kept inside weather bounds. */
+/** A key drawn from the device's source, that seeds one generator's time slots or knots. */
+const drawKey = (random: RandomSource): number => Math.floor(random.next() * 2 ** 32);
+
+export interface SeededWalkOptions {
+  /** Standard deviation around the mean, in the metric's unit. */
+  sd: number;
+  /** Correlation time: how long the walk takes to forget where it was (1/e), ms. */
+  tauMs: number;
+  /** Spacing of the knots the walk is read at, ms; joined by straight lines. */
+  knotMs: number;
+}
+
+/**
+ * A mean-reverting random walk (Ornstein–Uhlenbeck, stationary, mean 0) that is a pure function
+ * of the time and a key, so a generator built fresh at any time (a simulator restart) reads what
+ * a running one reads. The walk steps x[k] = a·x[k-1] + sd·√(1-a²)·z[k] at each knot, with
+ * a = e^(-knotMs/tauMs) and z[k] a gaussian seeded by the knot number; unrolled, x[k] is the sum
+ * of the knots' innovations, each weighted by how much of it the walk still remembers (a^j),
+ * cut where the weight falls below 1 %: a bounded look-back of ln(100)·tauMs. A fresh walk sums
+ * it; a running one slides it along, knot by knot (`slide`), so a sample costs a few operations
+ * whatever the look-back. Between knots the value moves in a straight line. Each walk's knots are shifted by its
+ * key, so a fleet's walks do not all compute their next knot in the same second.
+ */
+export class SeededWalk {
+  /** a: how much of x[k-1] is left at knot k. */
+  private readonly decay: number;
+  /** How many past knots x[k] sums: a^terms < 1 %. */
+  private readonly terms: number;
+  /** sd·√(1-a²): the innovations' weight, so the walk's spread is `sd`. */
+  private readonly gain: number;
+  /** a^terms: the weight of the innovation that leaves the sum at the next knot. */
+  private readonly leaving: number;
+  private readonly shiftMs: number;
+  /** The knot `t` was last in, and the walk's values at it and at the next one. */
+  private knot = NaN;
+  private from = 0;
+  private to = 0;
+
+  constructor(
+    private readonly key: number,
+    private readonly options: SeededWalkOptions,
+  ) {
+    const { sd, tauMs, knotMs } = options;
+    this.decay = Math.exp(-knotMs / tauMs);
+    this.terms = Math.ceil((Math.log(100) * tauMs) / knotMs);
+    this.gain = sd * Math.sqrt(1 - this.decay ** 2);
+    this.leaving = this.decay ** this.terms;
+    this.shiftMs = key % knotMs;
+  }
+
+  /** The walk's value at `t` (ms). */
+  at(t: number): number {
+    const { knotMs } = this.options;
+    const shifted = t + this.shiftMs;
+    const knot = Math.floor(shifted / knotMs);
+    if (knot !== this.knot) {
+      if (knot === this.knot + 1) {
+        this.from = this.to;
+        this.to = this.slide(this.to, knot + 1);
+      } else {
+        this.from = this.atKnot(knot);
+        this.to = this.atKnot(knot + 1);
+      }
+      this.knot = knot;
+    }
+    return this.from + ((this.to - this.from) * (shifted - knot * knotMs)) / knotMs;
+  }
+
+  /** x[k], summed. */
+  private atKnot(knot: number): number {
+    let sum = 0;
+    let weight = 1;
+    for (let j = 0; j < this.terms; j++) {
+      sum += weight * this.innovation(knot - j);
+      weight *= this.decay;
+    }
+    return this.gain * sum;
+  }
+
+  /**
+   * x[k] from x[k-1]: the same sum, with z[k] come in and z[k-terms] gone. Rounding errors
+   * shrink by a at every knot, so they never add up to anything a reading shows.
+   */
+  private slide(previous: number, knot: number): number {
+    const entering = this.innovation(knot);
+    const leaving = this.innovation(knot - this.terms);
+    return this.decay * previous + this.gain * (entering - this.leaving * leaving);
+  }
+
+  private innovation(knot: number): number {
+    return gaussian(mulberry32(deriveSeed(this.key, knot)));
+  }
+}
+
+/**
+ * Barometric pressure: the weather, a mean-reverting random walk read from the wall clock
+ * (SeededWalk), so a restarted simulator carries on where the previous run would be; plus the
+ * sensor's noise of a few hundredths. The walk moves 0.08 hPa per √s and is pulled back to the
+ * mean at 0.2 % per second: a correlation time of 500 s and a spread of 0.08·√(500/2) ≈ 1.3 hPa.
+ */
 export class PressureGenerator implements MetricGenerator {
   readonly name = 'pressure';
   readonly unit = 'hPa';
-  private value: number;
-  private readonly dt = stepper();
+  private readonly weather: SeededWalk;
 
   constructor(
     private readonly random: RandomSource,
@@ -103,18 +201,17 @@ export class PressureGenerator implements MetricGenerator {
     private readonly min = 985,
     private readonly max = 1040,
   ) {
-    this.value = mean + uniform(random, -8, 8);
+    const tauS = 1 / 0.002;
+    this.weather = new SeededWalk(drawKey(random), {
+      sd: 0.08 * Math.sqrt(tauS / 2),
+      tauMs: tauS * 1000,
+      knotMs: 10_000,
+    });
   }
 
   next(t: number): number {
-    const dtS = this.dt(t);
-    this.value +=
-      0.08 * Math.sqrt(dtS) * gaussian(this.random) + 0.002 * (this.mean - this.value) * dtS;
-    // Reflect at the bounds instead of sticking to them.
-    if (this.value > this.max) this.value = 2 * this.max - this.value;
-    if (this.value < this.min) this.value = 2 * this.min - this.value;
-    this.value = clamp(this.value, this.min, this.max);
-    return round(this.value, 2);
+    const value = this.mean + this.weather.at(t) + 0.03 * gaussian(this.random);
+    return round(clamp(value, this.min, this.max), 2);
   }
 }
 
@@ -194,7 +291,7 @@ export class PowerGenerator implements MetricGenerator {
     this.holdMs = levels.map(() => Math.round(uniform(random, 0.5, 1.5) * meanHoldMs));
     this.cycleMs = this.holdMs.reduce((sum, ms) => sum + ms, 0);
     this.cycleWms = levels.reduce((sum, w, i) => sum + w * this.holdMs[i], 0);
-    this.key = Math.floor(random.next() * 2 ** 32);
+    this.key = drawKey(random);
     this.order = levels.map((_, i) => i);
   }
 
