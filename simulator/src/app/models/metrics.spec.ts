@@ -1,4 +1,4 @@
-import { MetricGenerator, PressureGenerator } from './metrics';
+import { Co2Generator, MetricGenerator, PressureGenerator } from './metrics';
 import { mulberry32 } from './random';
 
 /** A fake clock: the simulator's first run starts here and samples once a second. */
@@ -44,5 +44,10 @@ describe('a generator built fresh at a restart reads what the running one reads,
   it('pressure: the weather trend carries on; only the 0.03 hPa sample noise differs', () => {
     // Two independent samples of 0.03 hPa noise differ by more than 0.25 hPa about once in 10^8.
     expect(restartJumps((seed) => new PressureGenerator(mulberry32(seed)), 0.25)).toEqual([]);
+  });
+
+  it('co2: occupancy, the air’s response and the sensor drift carry on; only the 3 ppm noise differs', () => {
+    // Two independent samples of 3 ppm noise differ by more than 25 ppm about once in 10^9.
+    expect(restartJumps((seed) => new Co2Generator(mulberry32(seed)), 25)).toEqual([]);
   });
 });

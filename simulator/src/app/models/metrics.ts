@@ -215,47 +215,125 @@ export class PressureGenerator implements MetricGenerator {
   }
 }
 
+/** Where the room stands after the occupancy steps so far (see Co2Generator). */
+interface Room {
+  people: number;
+  /** How far the air was from the occupancy's CO2 level just after the last step, ppm. */
+  airOffset: number;
+  /** When the last step happened, ms. */
+  since: number;
+  /** The first occupancy slot not taken into account yet. */
+  nextSlot: number;
+}
+
 /**
- * Indoor CO2: occupancy changes in steps (people come and go), the
- * concentration follows with a time constant, and the sensor drifts slowly.
+ * Indoor CO2: occupancy changes in steps (people come and go), the concentration follows with a
+ * time constant, and the sensor drifts slowly; plus a few ppm of noise. Everything but the noise
+ * is read from the wall clock, so a restarted simulator carries on where the previous run would
+ * be (a room does not empty itself when the simulator restarts):
+ * - occupancy steps: each 15 s slot holds at most one, seeded by the slot number;
+ * - the air after a step relaxes toward the new level in closed form,
+ *   air(t) = level + airOffset·e^(-(t - since)/τ), so a sample costs one exponential;
+ * - the drift is a SeededWalk.
+ * A running generator applies each step as its slot comes; a fresh one rebuilds the room from
+ * the slots of the last hour (`rebuild`).
  */
 export class Co2Generator implements MetricGenerator {
   readonly name = 'co2';
   readonly unit = 'ppm';
-  private people: number;
-  private value: number;
-  private drift = 0;
-  private readonly dt = stepper();
+  private static readonly SLOT_MS = 15_000;
+  /** How far back a fresh generator replays the occupancy steps: by default 40 τ, about 80 steps. */
+  private static readonly LOOKBACK_MS = 3_600_000;
+  private readonly occupancyKey: number;
+  /** Chance of a step in a slot: the rate times the slot, so the mean rate is the one asked. */
+  private readonly stepChance: number;
+  private readonly tauMs: number;
+  private readonly drift: SeededWalk;
+  private room: Room | null = null;
+  private lastT = -Infinity;
 
   constructor(
     private readonly random: RandomSource,
     private readonly maxPeople = 8,
     /** How often occupancy changes, per second. */
-    private readonly occupancyChangePerSecond = 1 / 45,
+    occupancyChangePerSecond = 1 / 45,
     /** Time constant of the room's air, in seconds. */
-    private readonly tauS = 90,
+    tauS = 90,
   ) {
-    this.people = Math.floor(uniform(random, 0, maxPeople / 2));
-    this.value = this.target();
-  }
-
-  private target(): number {
-    return 420 + 110 * this.people;
+    this.occupancyKey = drawKey(random);
+    this.stepChance = Math.min(1, (occupancyChangePerSecond * Co2Generator.SLOT_MS) / 1000);
+    this.tauMs = tauS * 1000;
+    // Moves about 0.05 ppm per √s (3 ppm an hour), pulled back to 0 over a day: a spread of
+    // 10 ppm, held within ±30 below.
+    this.drift = new SeededWalk(drawKey(random), {
+      sd: 10,
+      tauMs: 86_400_000,
+      knotMs: 3_600_000,
+    });
   }
 
   next(t: number): number {
-    const dtS = this.dt(t);
-    if (chance(this.random, perInterval(this.occupancyChangePerSecond, dtS))) {
-      const step = this.random.next() < 0.5 ? -1 : 1;
-      this.people = clamp(
-        this.people + step * Math.ceil(uniform(this.random, 0, 3)),
-        0,
-        this.maxPeople,
-      );
+    if (this.room === null || t < this.lastT || t - this.lastT > Co2Generator.LOOKBACK_MS)
+      this.room = this.rebuild(t);
+    else this.advance(this.room, t);
+    this.lastT = t;
+    const { people, airOffset, since } = this.room;
+    const air = this.level(people) + airOffset * Math.exp(-(t - since) / this.tauMs);
+    const drift = clamp(this.drift.at(t), -30, 30);
+    return Math.round(Math.max(380, air + drift + 3 * gaussian(this.random)));
+  }
+
+  /** The CO2 the air settles at with `people` in the room, ppm. */
+  private level(people: number): number {
+    return 420 + 110 * people;
+  }
+
+  /** Applies the occupancy steps of the slots up to `t`. */
+  private advance(room: Room, t: number): void {
+    const lastSlot = Math.floor(t / Co2Generator.SLOT_MS);
+    for (; room.nextSlot <= lastSlot; room.nextSlot++) {
+      const random = mulberry32(deriveSeed(this.occupancyKey, room.nextSlot));
+      if (random.next() >= this.stepChance) continue;
+      const at = (room.nextSlot + random.next()) * Co2Generator.SLOT_MS;
+      if (at > t) return; // later in this slot: looked at again by the next sample
+      const size = 1 + Math.floor(random.next() * 3);
+      const people = clamp(room.people + (random.next() < 0.5 ? -size : size), 0, this.maxPeople);
+      const offsetNow = room.airOffset * Math.exp(-(at - room.since) / this.tauMs);
+      room.airOffset = offsetNow + this.level(room.people) - this.level(people);
+      room.people = people;
+      room.since = at;
     }
-    this.drift = clamp(this.drift + 0.05 * Math.sqrt(dtS) * gaussian(this.random), -30, 30);
-    this.value += (this.target() - this.value) * (1 - Math.exp(-dtS / this.tauS));
-    return Math.round(Math.max(380, this.value + this.drift + 3 * gaussian(this.random)));
+  }
+
+  /**
+   * The room at `t` from the seeded steps alone. The head count is a walk held between 0 and
+   * `maxPeople`, and the bounds make it forget where it started: an empty and a full room given
+   * the same steps end up with the same count, half the time within 8 steps, 99 % within 30. So
+   * replay the last hour from both; once they agree (and their air too, within 0.01 ppm) neither
+   * start matters and that is the room an uninterrupted run has. In the rare case they still
+   * differ, go back twice as far (coupling from the past).
+   */
+  private rebuild(t: number): Room {
+    const slot = Math.floor(t / Co2Generator.SLOT_MS);
+    let lookbackSlots = Co2Generator.LOOKBACK_MS / Co2Generator.SLOT_MS;
+    for (;;) {
+      const start = slot - lookbackSlots;
+      const empty: Room = {
+        people: 0,
+        airOffset: 0,
+        since: start * Co2Generator.SLOT_MS,
+        nextSlot: start,
+      };
+      const full: Room = { ...empty, people: this.maxPeople };
+      this.advance(empty, t);
+      this.advance(full, t);
+      const agree =
+        empty.people === full.people && Math.abs(empty.airOffset - full.airOffset) < 0.01;
+      // 16 hours: a bound on the work, never reached in practice.
+      if (agree || lookbackSlots >= 16 * (Co2Generator.LOOKBACK_MS / Co2Generator.SLOT_MS))
+        return empty;
+      lookbackSlots *= 2;
+    }
   }
 }
 
