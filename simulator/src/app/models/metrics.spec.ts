@@ -1,4 +1,4 @@
-import { Co2Generator, MetricGenerator, PressureGenerator } from './metrics';
+import { Co2Generator, MetricGenerator, PressureGenerator, VibrationGenerator } from './metrics';
 import { mulberry32 } from './random';
 
 /** A fake clock: the simulator's first run starts here and samples once a second. */
@@ -49,5 +49,14 @@ describe('a generator built fresh at a restart reads what the running one reads,
   it('co2: occupancy, the air’s response and the sensor drift carry on; only the 3 ppm noise differs', () => {
     // Two independent samples of 3 ppm noise differ by more than 25 ppm about once in 10^9.
     expect(restartJumps((seed) => new Co2Generator(mulberry32(seed)), 25)).toEqual([]);
+  });
+
+  it('vibration: an anomaly episode under way goes on after the restart', () => {
+    // No noise, no knocks: the reading is the base, or three times it during an episode.
+    const quiet = { base: 1, noise: 0, spikeProbability: 0, anomalyPerSecond: 1 / 60 };
+    const everyFewSeconds = Array.from({ length: 500 }, (_, i) => 7 * i + 3);
+    expect(
+      restartJumps((seed) => new VibrationGenerator(quiet, mulberry32(seed)), 0, everyFewSeconds),
+    ).toEqual([]);
   });
 });

@@ -1,11 +1,14 @@
 import { chance, deriveSeed, gaussian, mulberry32, RandomSource, uniform } from './random';
 
 /**
- * Metric generators: small stateful processes advanced by the sample time.
+ * Metric generators: small processes sampled at time `t`.
  * They read time only from the `t` they are given (no clock of their own) and
  * randomness only from the device's seeded source, so a seed replays exactly.
- * Time-based rates are "per second of simulated time", so a lower `--rate`
- * gives the same curves with fewer points.
+ * Their slow parts (load cycles, weather, occupancy, drift, anomaly episodes) are
+ * functions of `t` and keys drawn from that source, not of the samples so far, so
+ * a simulator restarted with the same seed carries on where the previous run
+ * would be; only the per-sample noise differs. Time-based rates are "per second
+ * of simulated time", so a lower `--rate` gives the same curves with fewer points.
  */
 export interface MetricGenerator {
   readonly name: string;
@@ -20,16 +23,6 @@ const round = (value: number, decimals: number): number => {
 };
 const clamp = (value: number, min: number, max: number): number =>
   Math.min(max, Math.max(min, value));
-
-/** Seconds since the previous sample (0 on the first), guarding against clocks going back. */
-function stepper(): (t: number) => number {
-  let last: number | null = null;
-  return (t) => {
-    const dt = last === null ? 0 : Math.max(0, (t - last) / 1000);
-    last = t;
-    return dt;
-  };
-}
 
 /** Probability that an event with `perSecond` rate happens within `dtS` seconds. */
 export const perInterval = (perSecond: number, dtS: number): number =>
@@ -488,26 +481,44 @@ export interface VibrationOptions {
   anomalyPerSecond: number;
 }
 
-/** Machine vibration: noise, occasional spikes and anomaly episodes. */
+/**
+ * Machine vibration: noise, occasional spikes (a knock, one sample) and anomaly episodes (a
+ * failing bearing). Episodes are read from the wall clock, so one under way when the simulator
+ * restarts goes on: each second may start one, seeded by its number, lasting 5 to 20 s.
+ */
 export class VibrationGenerator implements MetricGenerator {
   readonly name = 'vibration';
   readonly unit = 'mm/s';
+  private static readonly SLOT_MS = 1_000;
+  /** The longest episode, in slots: an older slot's episode is over. */
+  private static readonly LONGEST_SLOTS = 20;
+  private readonly key: number;
+  private readonly episodeChance: number;
+  /** When the latest episode started in the slots before `nextSlot` ends. */
   private anomalyUntil = -Infinity;
-  private readonly dt = stepper();
+  private nextSlot = NaN;
   /** Spikes and anomaly samples so far (tests and the progress line can show them). */
   anomalies = 0;
 
   constructor(
     private readonly options: VibrationOptions,
     private readonly random: RandomSource,
-  ) {}
+  ) {
+    this.key = drawKey(random);
+    this.episodeChance = perInterval(options.anomalyPerSecond, VibrationGenerator.SLOT_MS / 1000);
+  }
 
   next(t: number): number {
-    const { base, noise, spikeProbability, anomalyPerSecond } = this.options;
-    const dtS = this.dt(t);
-    if (t >= this.anomalyUntil && chance(this.random, perInterval(anomalyPerSecond, dtS))) {
-      this.anomalyUntil = t + uniform(this.random, 5_000, 20_000);
+    const { base, noise, spikeProbability } = this.options;
+    const slot = Math.floor(t / VibrationGenerator.SLOT_MS);
+    const oldest = slot - VibrationGenerator.LONGEST_SLOTS;
+    // Fresh, back in time or after a long gap: look at every slot whose episode may last until t.
+    if (!(this.nextSlot >= oldest && this.nextSlot <= slot + 1)) {
+      this.nextSlot = oldest;
+      this.anomalyUntil = -Infinity;
     }
+    for (; this.nextSlot <= slot; this.nextSlot++)
+      this.anomalyUntil = Math.max(this.anomalyUntil, this.episodeEnd(this.nextSlot));
     let value = base + Math.abs(noise * gaussian(this.random));
     if (t < this.anomalyUntil) {
       value *= 3;
@@ -518,5 +529,12 @@ export class VibrationGenerator implements MetricGenerator {
       this.anomalies++;
     }
     return round(value, 3);
+  }
+
+  /** When the episode that starts with `slot` ends, or -Infinity when the slot starts none. */
+  private episodeEnd(slot: number): number {
+    const random = mulberry32(deriveSeed(this.key, slot));
+    if (random.next() >= this.episodeChance) return -Infinity;
+    return slot * VibrationGenerator.SLOT_MS + uniform(random, 5_000, 20_000);
   }
 }
