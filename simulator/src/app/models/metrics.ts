@@ -1,4 +1,4 @@
-import { chance, deriveSeed, gaussian, mulberry32, RandomSource, uniform } from './random';
+import { chance, deriveSeed, gaussian, Mulberry32, RandomSource, uniform } from './random';
 
 /**
  * Metric generators: small processes sampled at time `t`.
@@ -101,15 +101,17 @@ export interface SeededWalkOptions {
  * a running one reads. The walk steps x[k] = a·x[k-1] + sd·√(1-a²)·z[k] at each knot, with
  * a = e^(-knotMs/tauMs) and z[k] a gaussian seeded by the knot number; unrolled, x[k] is the sum
  * of the knots' innovations, each weighted by how much of it the walk still remembers (a^j),
- * cut where the weight falls below 1 %: a bounded look-back of ln(100)·tauMs. A fresh walk sums
- * it; a running one slides it along, knot by knot (`slide`), so a sample costs a few operations
- * whatever the look-back. Between knots the value moves in a straight line. Each walk's knots are shifted by its
- * key, so a fleet's walks do not all compute their next knot in the same second.
+ * cut where the weight falls below 5 % (what is cut held 0.25 % of the variance): a bounded
+ * look-back of ln(20)·tauMs. A fresh walk sums it once (a first sample of 10,000 devices at
+ * once: the cut is what keeps that short); a running one slides it along, knot by knot
+ * (`slide`), so a sample costs a few operations whatever the look-back. Between knots the value
+ * moves in a straight line. Each walk's knots are shifted by its key, so a fleet's walks do not
+ * all compute their next knot in the same second.
  */
 export class SeededWalk {
   /** a: how much of x[k-1] is left at knot k. */
   private readonly decay: number;
-  /** How many past knots x[k] sums: a^terms < 1 %. */
+  /** How many past knots x[k] sums: a^terms < 5 %. */
   private readonly terms: number;
   /** sd·√(1-a²): the innovations' weight, so the walk's spread is `sd`. */
   private readonly gain: number;
@@ -120,6 +122,8 @@ export class SeededWalk {
   private knot = NaN;
   private from = 0;
   private to = 0;
+  /** The knots' draws, reseeded in place. */
+  private readonly draws = new Mulberry32(0);
 
   constructor(
     private readonly key: number,
@@ -127,7 +131,7 @@ export class SeededWalk {
   ) {
     const { sd, tauMs, knotMs } = options;
     this.decay = Math.exp(-knotMs / tauMs);
-    this.terms = Math.ceil((Math.log(100) * tauMs) / knotMs);
+    this.terms = Math.ceil((Math.log(20) * tauMs) / knotMs);
     this.gain = sd * Math.sqrt(1 - this.decay ** 2);
     this.leaving = this.decay ** this.terms;
     this.shiftMs = key % knotMs;
@@ -143,8 +147,9 @@ export class SeededWalk {
         this.from = this.to;
         this.to = this.slide(this.to, knot + 1);
       } else {
+        // Fresh (or after a jump): one sum, the next knot slid from it.
         this.from = this.atKnot(knot);
-        this.to = this.atKnot(knot + 1);
+        this.to = this.slide(this.from, knot + 1);
       }
       this.knot = knot;
     }
@@ -173,7 +178,7 @@ export class SeededWalk {
   }
 
   private innovation(knot: number): number {
-    return gaussian(mulberry32(deriveSeed(this.key, knot)));
+    return gaussian(this.draws.reseed(deriveSeed(this.key, knot)));
   }
 }
 
@@ -198,7 +203,7 @@ export class PressureGenerator implements MetricGenerator {
     this.weather = new SeededWalk(drawKey(random), {
       sd: 0.08 * Math.sqrt(tauS / 2),
       tauMs: tauS * 1000,
-      knotMs: 10_000,
+      knotMs: 20_000,
     });
   }
 
@@ -242,6 +247,8 @@ export class Co2Generator implements MetricGenerator {
   private readonly stepChance: number;
   private readonly tauMs: number;
   private readonly drift: SeededWalk;
+  /** The occupancy slots' draws, reseeded in place. */
+  private readonly draws = new Mulberry32(0);
   private room: Room | null = null;
   private lastT = -Infinity;
 
@@ -268,7 +275,7 @@ export class Co2Generator implements MetricGenerator {
   next(t: number): number {
     if (this.room === null || t < this.lastT || t - this.lastT > Co2Generator.LOOKBACK_MS)
       this.room = this.rebuild(t);
-    else this.advance(this.room, t);
+    else this.advance([this.room], t);
     this.lastT = t;
     const { people, airOffset, since } = this.room;
     const air = this.level(people) + airOffset * Math.exp(-(t - since) / this.tauMs);
@@ -281,34 +288,43 @@ export class Co2Generator implements MetricGenerator {
     return 420 + 110 * people;
   }
 
-  /** Applies the occupancy steps of the slots up to `t`. */
-  private advance(room: Room, t: number): void {
+  /**
+   * Applies the occupancy steps of the slots up to `t` to `rooms`, which stand at the same slot
+   * (a rebuild's two starts draw each slot once).
+   */
+  private advance(rooms: readonly Room[], t: number): void {
     const lastSlot = Math.floor(t / Co2Generator.SLOT_MS);
-    for (; room.nextSlot <= lastSlot; room.nextSlot++) {
-      const random = mulberry32(deriveSeed(this.occupancyKey, room.nextSlot));
+    let slot = rooms[0].nextSlot;
+    for (; slot <= lastSlot; slot++) {
+      const random = this.draws.reseed(deriveSeed(this.occupancyKey, slot));
       if (random.next() >= this.stepChance) continue;
-      const at = (room.nextSlot + random.next()) * Co2Generator.SLOT_MS;
-      if (at > t) return; // later in this slot: looked at again by the next sample
+      const at = (slot + random.next()) * Co2Generator.SLOT_MS;
+      if (at > t) break; // later in this slot: looked at again by the next sample
       const size = 1 + Math.floor(random.next() * 3);
-      const people = clamp(room.people + (random.next() < 0.5 ? -size : size), 0, this.maxPeople);
-      const offsetNow = room.airOffset * Math.exp(-(at - room.since) / this.tauMs);
-      room.airOffset = offsetNow + this.level(room.people) - this.level(people);
-      room.people = people;
-      room.since = at;
+      const step = random.next() < 0.5 ? -size : size;
+      for (const room of rooms) {
+        const people = clamp(room.people + step, 0, this.maxPeople);
+        const offsetNow = room.airOffset * Math.exp(-(at - room.since) / this.tauMs);
+        room.airOffset = offsetNow + this.level(room.people) - this.level(people);
+        room.people = people;
+        room.since = at;
+      }
     }
+    for (const room of rooms) room.nextSlot = slot;
   }
 
   /**
    * The room at `t` from the seeded steps alone. The head count is a walk held between 0 and
    * `maxPeople`, and the bounds make it forget where it started: an empty and a full room given
    * the same steps end up with the same count, half the time within 8 steps, 99 % within 30. So
-   * replay the last hour from both; once they agree (and their air too, within 0.01 ppm) neither
+   * replay the last half hour from both; once they agree (and their air too, within 0.01 ppm) neither
    * start matters and that is the room an uninterrupted run has. In the rare case they still
    * differ, go back twice as far (coupling from the past).
    */
   private rebuild(t: number): Room {
     const slot = Math.floor(t / Co2Generator.SLOT_MS);
-    let lookbackSlots = Co2Generator.LOOKBACK_MS / Co2Generator.SLOT_MS;
+    // Half an hour first: enough most of the time, and a first sample of 10,000 rooms at once.
+    let lookbackSlots = Co2Generator.LOOKBACK_MS / 2 / Co2Generator.SLOT_MS;
     for (;;) {
       const start = slot - lookbackSlots;
       const empty: Room = {
@@ -318,8 +334,7 @@ export class Co2Generator implements MetricGenerator {
         nextSlot: start,
       };
       const full: Room = { ...empty, people: this.maxPeople };
-      this.advance(empty, t);
-      this.advance(full, t);
+      this.advance([empty, full], t);
       const agree =
         empty.people === full.people && Math.abs(empty.airOffset - full.airOffset) < 0.01;
       // 16 hours: a bound on the work, never reached in practice.
@@ -405,7 +420,7 @@ export class PowerGenerator implements MetricGenerator {
   /** Fisher–Yates with a source seeded by the cycle number, so any cycle can be rebuilt. */
   private shuffled(cycle: number): readonly number[] {
     if (cycle === this.orderCycle) return this.order;
-    const random = mulberry32(deriveSeed(this.key, cycle));
+    const random = new Mulberry32(deriveSeed(this.key, cycle));
     const order = this.order;
     for (let i = 0; i < order.length; i++) order[i] = i;
     for (let i = order.length - 1; i > 0; i--) {
@@ -497,6 +512,8 @@ export class VibrationGenerator implements MetricGenerator {
   /** When the latest episode started in the slots before `nextSlot` ends. */
   private anomalyUntil = -Infinity;
   private nextSlot = NaN;
+  /** The slots' draws, reseeded in place. */
+  private readonly draws = new Mulberry32(0);
   /** Spikes and anomaly samples so far (tests and the progress line can show them). */
   anomalies = 0;
 
@@ -533,7 +550,7 @@ export class VibrationGenerator implements MetricGenerator {
 
   /** When the episode that starts with `slot` ends, or -Infinity when the slot starts none. */
   private episodeEnd(slot: number): number {
-    const random = mulberry32(deriveSeed(this.key, slot));
+    const random = this.draws.reseed(deriveSeed(this.key, slot));
     if (random.next() >= this.episodeChance) return -Infinity;
     return slot * VibrationGenerator.SLOT_MS + uniform(random, 5_000, 20_000);
   }

@@ -9,17 +9,37 @@ export interface RandomSource {
   next(): number;
 }
 
+// Read once: a global's lookup costs more than the arithmetic here in a vm context (Jest's).
+const { imul, sqrt, log, cos, PI } = Math;
+
 export function mulberry32(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return {
-    next(): number {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = state;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
+  return new Mulberry32(seed);
+}
+
+/**
+ * mulberry32 as a class, whose `reseed` starts another sequence in place: the draws seeded by a
+ * time slot or a knot (metrics.ts) take thousands a second, a fresh generator's first sample
+ * hundreds at once, and a new closure each was most of their cost (and garbage).
+ */
+export class Mulberry32 implements RandomSource {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  reseed(seed: number): this {
+    this.state = seed >>> 0;
+    return this;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
 }
 
 /**
@@ -27,9 +47,9 @@ export function mulberry32(seed: number): RandomSource {
  * its own independent sequence: device 7 reads the same with 10 or 10 000 devices.
  */
 export function deriveSeed(seed: number, stream: number): number {
-  let h = (seed ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  let h = (seed ^ imul(stream + 1, 0x9e3779b1)) >>> 0;
+  h = imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
   return (h ^ (h >>> 16)) >>> 0;
 }
 
@@ -42,7 +62,7 @@ export function uniform(random: RandomSource, min: number, max: number): number 
 export function gaussian(random: RandomSource): number {
   const u = 1 - random.next(); // (0, 1]: log(0) is -Infinity
   const v = random.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  return sqrt(-2 * log(u)) * cos(2 * PI * v);
 }
 
 /** True with probability `p`. */
