@@ -30,6 +30,48 @@ describe('wallLayout', () => {
   it('has a sensible shape before the grid is measured', () => {
     expect(wallLayout(24, 0, 0)).toMatchObject({ cols: 4, rows: 6, tileWidth: 0 });
   });
+
+  it('puts one tall tile per row on an upright phone and scrolls the board', () => {
+    // A 390×844 phone's grid (the header and padding off): 12 devices of up to 4 metrics.
+    const l = wallLayout(12, 362, 730, 0, 4);
+    expect(l).toMatchObject({ cols: 1, rows: 12, tileWidth: 362, scroll: true });
+    // Tall enough for the name and four metric rows, not 1/12 of the screen.
+    expect(l.tileHeight).toBeGreaterThanOrEqual(300);
+    // Fewer metrics, shorter tiles.
+    expect(wallLayout(12, 362, 730, 0, 2).tileHeight).toBeLessThan(l.tileHeight);
+  });
+
+  it('fills an upright phone without scrolling when the tiles fit', () => {
+    expect(wallLayout(2, 362, 730, 0, 4)).toMatchObject({
+      cols: 1,
+      rows: 2,
+      tileHeight: 358,
+      scroll: false,
+    });
+  });
+
+  it("keeps a phone's cols= and scrolls the rows", () => {
+    expect(wallLayout(12, 362, 730, 2, 4)).toMatchObject({ cols: 2, rows: 6, scroll: true });
+  });
+
+  it('keeps every tile on screen on walls, tablets and a phone on its side', () => {
+    for (const [width, height] of [
+      [1892, 980], // 1920×1080
+      [3812, 2060], // 3840×2160
+      [740, 950], // a tablet upright
+      [996, 700], // a tablet on its side
+      [816, 290], // a phone on its side
+      [600, 900], // the narrowest tablet
+    ])
+      for (const n of [1, 6, 12, 24]) {
+        const l = wallLayout(n, width, height, 0, 4);
+        expect(l.scroll).toBe(false);
+        expect(l.cols * l.rows).toBeGreaterThanOrEqual(n);
+        expect(l.tileHeight * l.rows).toBeLessThanOrEqual(height);
+      }
+    // The wall's own choice, as before phones had one (Chromium, 1920×1080: 13 tiles in 5 × 3).
+    expect(wallLayout(13, 1892, 985, 0, 4)).toMatchObject({ cols: 5, rows: 3, scroll: false });
+  });
 });
 
 describe('wallNameChars', () => {

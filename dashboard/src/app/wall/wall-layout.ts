@@ -11,10 +11,30 @@ export interface WallLayout {
   /** Tile size in px (0 before the grid has been measured). */
   tileWidth: number;
   tileHeight: number;
+  /**
+   * The board is taller than the grid (a phone, WALL_PHONE_MAX_PX): rows are `tileHeight` px and
+   * the grid scrolls vertically, instead of every tile squeezed on screen.
+   */
+  scroll: boolean;
 }
 
 /** Tiles are read best a bit wider than tall (name on top, metric rows below). */
 const TILE_ASPECT = 1.3;
+
+/**
+ * A grid narrower than this (CSS px) and taller than wide is a phone held upright, not a wall
+ * screen: its board is one tile per row (unless `cols=` says otherwise), each tile tall enough
+ * to read, and it scrolls. Phones are 320–480 px wide upright; the smallest tablets 600 and
+ * more, and a phone on its side is wider than tall: both stay walls, every tile on screen.
+ */
+export const WALL_PHONE_MAX_PX = 600;
+/**
+ * A phone tile's least height: its name line, padding and borders, and a row per metric, each
+ * tall enough for the metric's name above its value (styles.css `.wall-metric`: a row under
+ * 34 px puts them on one line in smaller type).
+ */
+const PHONE_TILE_HEAD_PX = 64;
+const PHONE_METRIC_ROW_PX = 68;
 
 /**
  * Columns and rows for `count` tiles in a `width` × `height` grid with `gap`
@@ -22,12 +42,17 @@ const TILE_ASPECT = 1.3;
  * judged by min(width, height × 1.3), fewer empty cells on a tie. A fixed
  * `cols` (URL `cols=`) is kept; rows follow from the count, so every tile is
  * on screen whatever the count (tiles shrink; type shrinks with them).
+ *
+ * On a phone (a grid under WALL_PHONE_MAX_PX wide, taller than wide) one column (or `cols`),
+ * and tiles at least tall enough for their name and `metricRows` metric rows (the most any tile
+ * of the board shows); a board taller than the grid scrolls (`scroll`).
  */
 export function wallLayout(
   count: number,
   width: number,
   height: number,
   cols = 0,
+  metricRows = 1,
   gap = 14,
 ): WallLayout {
   const n = Math.max(1, count);
@@ -38,8 +63,14 @@ export function wallLayout(
       rows,
       tileWidth: Math.max(0, (width - gap * (c - 1)) / c),
       tileHeight: Math.max(0, (height - gap * (rows - 1)) / rows),
+      scroll: false,
     };
   };
+  if (width > 0 && width < WALL_PHONE_MAX_PX && height > width) {
+    const fit = size(cols > 0 ? Math.min(cols, 12) : 1);
+    const least = PHONE_TILE_HEAD_PX + Math.max(1, metricRows) * PHONE_METRIC_ROW_PX;
+    return fit.tileHeight >= least ? fit : { ...fit, tileHeight: least, scroll: true };
+  }
   if (cols > 0) return size(Math.min(cols, 12));
   if (!(width > 0) || !(height > 0))
     return { ...size(Math.min(n, 4)), tileWidth: 0, tileHeight: 0 };

@@ -31,6 +31,9 @@ import { RosterOrder } from './wall-roster';
 import { WallTileComponent } from './wall-tile.component';
 import { wallLayout, wallNameChars } from './wall-layout';
 
+/** The grid's gap and padding (styles.css `.wall-grid`; wallLayout's default gap). */
+const GRID_GAP_PX = 14;
+
 /**
  * Wall mode: a kiosk board configured by URL parameters (see `wall-params.ts` for the list,
  * and the dashboard README) or, on a paired screen, by the same parameters stored on the
@@ -159,6 +162,7 @@ import { wallLayout, wallNameChars } from './wall-layout';
       } @else {
         <main
           class="wall-grid"
+          [class.wall-scroll]="layout().scroll"
           [style.grid-template-columns]="columns()"
           [style.grid-template-rows]="rows()"
           [attr.data-cols]="layout().cols"
@@ -260,18 +264,30 @@ export class WallPage {
   protected readonly current = computed(() => this.boards()[this.board()] ?? []);
   /** Size of the grid's content box (measured; tiles are laid out to fill it). */
   private readonly gridSize = signal({ width: 0, height: 0 });
+  /** The most metric rows a tile of the board shows (a phone's tiles are made tall enough for them). */
+  private readonly metricRows = computed(() => {
+    const wanted = this.config().metrics.length;
+    if (wanted) return wanted;
+    this.store.revision();
+    return Math.max(1, ...this.current().map((id) => this.store.get(id)?.metrics.length ?? 0));
+  });
   protected readonly layout = computed(() => {
     const { width, height } = this.gridSize();
-    return wallLayout(this.current().length, width, height, this.config().cols);
+    return wallLayout(this.current().length, width, height, this.config().cols, this.metricRows());
   });
   /** Characters of a tile's name beside a group label of so many (wallNameChars), per layout. */
   protected readonly nameChars = computed(() => {
     const { width, height } = this.gridSize();
-    const { cols, rows } = this.layout();
-    return (groupChars: number) => wallNameChars(width, height, cols, rows, groupChars);
+    const { cols, rows, scroll, tileHeight } = this.layout();
+    // A scrolling board is taller than the grid: the height its rows of tiles take.
+    const boardHeight = scroll ? rows * (tileHeight + GRID_GAP_PX) + GRID_GAP_PX : height;
+    return (groupChars: number) => wallNameChars(width, boardHeight, cols, rows, groupChars);
   });
   protected readonly columns = computed(() => `repeat(${this.layout().cols}, minmax(0, 1fr))`);
-  protected readonly rows = computed(() => `repeat(${this.layout().rows}, minmax(0, 1fr))`);
+  protected readonly rows = computed(() => {
+    const { rows, scroll, tileHeight } = this.layout();
+    return `repeat(${rows}, ${scroll ? `${tileHeight}px` : 'minmax(0, 1fr)'})`;
+  });
   protected readonly title = computed(() => {
     const cfg = this.config();
     const name = this.screen.self()?.name;
