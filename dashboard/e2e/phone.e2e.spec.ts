@@ -3,7 +3,7 @@ import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-suppo
 import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
-import { authEnv } from './support/auth';
+import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
 import { rulesFile } from './support/rules';
 
 /**
@@ -28,10 +28,11 @@ const ALWAYS = {
   severity: 'critical',
   scope: { device: 'sim-001' },
 };
+/** A rule name of the longest a rule may have (ALERT_LIMITS.maxNameLength, 128 characters). */
 const LONG = {
   ...ALWAYS,
   id: 'e2e-phone-long',
-  name: 'Supply voltage of the first power meter read on a phone whose message takes several lines',
+  name: 'Supply voltage of the first power meter in hall A, read on a phone: a rule name as long as rule names may be, all of it in sight',
   severity: 'major',
 };
 
@@ -183,5 +184,103 @@ describeInBrowser('the dashboard on a 390 px phone', () => {
     }
     if (width === 1920) await session.shot(wall, 'wall-1920.png');
     await wall.context().close();
+  });
+
+  it('shows each alert message whole on a phone, Acknowledge in reach, the list a fixed row height', async () => {
+    const page = await session.open('/alerts', (p) => p.setViewportSize(PHONE));
+    await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
+    await page.goto(`${backend.httpUrl}/alerts`);
+    const row = (rule: string) => page.locator(`.alert-vrow .alert-row[data-rule-id="${rule}"]`);
+    await row(LONG.id).getByTestId('ack').waitFor({ timeout: 20_000 });
+    await row(ALWAYS.id).waitFor();
+    const layout = await page.evaluate(() => {
+      const box = (el: Element | Range) => {
+        const r = el.getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      };
+      const vrows = Array.from(document.querySelectorAll('[data-testid=active-list] .alert-vrow'));
+      const spacer = document.querySelector('[data-testid=active-list] .cdk-virtual-scroll-spacer');
+      return {
+        page: document.documentElement.scrollWidth,
+        rows: Array.from(document.querySelectorAll('.alert-vrow .alert-row')).map((r) => {
+          const message = r.querySelector('.alert-message') as HTMLElement;
+          // The message's characters, where they are drawn.
+          const range = document.createRange();
+          range.selectNodeContents(message);
+          const ack = r.querySelector('[data-testid=ack]');
+          return {
+            rule: (r as HTMLElement).dataset['ruleId'],
+            row: box(r),
+            rowOverflow: r.scrollHeight - r.clientHeight,
+            text: box(range),
+            message: {
+              scrollWidth: message.scrollWidth,
+              clientWidth: message.clientWidth,
+              scrollHeight: message.scrollHeight,
+              clientHeight: message.clientHeight,
+            },
+            ack: ack ? box(ack) : null,
+          };
+        }),
+        // The virtual scroll's idea of the list's height against the rows as drawn.
+        spacer: spacer ? spacer.getBoundingClientRect().height : 0,
+        drawn: vrows.map((v) => v.getBoundingClientRect().height),
+      };
+    });
+    expect(layout.page).toBeLessThanOrEqual(PHONE.width);
+    expect(layout.rows.length).toBe(2);
+    for (const r of layout.rows) {
+      expect(r.row.left).toBeGreaterThanOrEqual(0);
+      expect(r.row.right).toBeLessThanOrEqual(PHONE.width);
+      expect(r.rowOverflow).toBeLessThanOrEqual(0);
+      // The message's text inside the row, nothing cut (no ellipsis, no clipped line).
+      expect(r.message.scrollWidth).toBeLessThanOrEqual(r.message.clientWidth);
+      expect(r.message.scrollHeight).toBeLessThanOrEqual(r.message.clientHeight);
+      expect(r.text.left).toBeGreaterThanOrEqual(r.row.left);
+      expect(r.text.right).toBeLessThanOrEqual(r.row.right);
+      expect(r.text.bottom).toBeLessThanOrEqual(r.row.bottom);
+      // The button on screen, inside its row.
+      expect(r.ack).not.toBeNull();
+      expect(r.ack?.left).toBeGreaterThanOrEqual(r.row.left);
+      expect(r.ack?.right).toBeLessThanOrEqual(r.row.right);
+      expect(r.ack?.bottom).toBeLessThanOrEqual(r.row.bottom);
+    }
+    // The long message is on several lines (4 at 390 px).
+    const long = layout.rows.find((r) => r.rule === LONG.id);
+    expect((long?.text.bottom ?? 0) - (long?.text.top ?? 0)).toBeGreaterThan(60);
+    // Every row as tall as the virtual scroll counts it.
+    expect(layout.drawn.reduce((a, b) => a + b, 0)).toBeCloseTo(layout.spacer, 0);
+    await session.shot(page, 'alerts-phone.png');
+    // And the button works from there.
+    await row(LONG.id).getByTestId('ack').click();
+    await waitFor(async () => (await row(LONG.id).getAttribute('data-state')) === 'acknowledged', {
+      timeoutMs: 5000,
+      message: 'the row to show acknowledged',
+    });
+    // Grouped by rule: each heading whole inside the phone, its name on lines of its own.
+    await page.getByTestId('group-by-rule').check();
+    await page.locator(`[data-testid=rule-heading][data-rule-id="${LONG.id}"]`).waitFor();
+    const headings = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('[data-testid=rule-heading]')).map((h) => {
+        const range = document.createRange();
+        range.selectNodeContents(h.querySelector('.alert-rule-name') as Element);
+        const r = h.getBoundingClientRect();
+        const name = range.getBoundingClientRect();
+        return {
+          overflow: h.scrollWidth - h.clientWidth + (h.scrollHeight - h.clientHeight),
+          right: r.right,
+          nameInside: name.right <= r.right && name.bottom <= r.bottom,
+        };
+      }),
+    );
+    await session.shot(page, 'alerts-phone-grouped.png');
+    expect(headings.length).toBe(2);
+    for (const h of headings) {
+      expect(h.overflow).toBeLessThanOrEqual(0);
+      expect(h.right).toBeLessThanOrEqual(PHONE.width);
+      expect(h.nameInside).toBe(true);
+    }
+    await session.shot(page, 'alerts-phone-grouped.png');
+    await page.context().close();
   });
 });

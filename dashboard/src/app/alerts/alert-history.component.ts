@@ -14,7 +14,8 @@ import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core
 import { ALERT_LIMITS } from '@pulse/protocol/core';
 import { AlertsApi } from '../core/http/alerts-api';
 import { AlertRowComponent } from './alert-row.component';
-import { ALERT_ROW_PX } from './alert-view';
+import { ALERT_ROW_PHONE_PX, ALERT_ROW_PX } from './alert-view';
+import { injectMediaQuery, PHONE_MEDIA } from '../core/util/media-query';
 
 /*
  * The alert history tab: lifecycle events from `GET /api/alerts/history`, newest first, in a
@@ -58,7 +59,7 @@ const eventKey = (e: AlertEvent) => `${e.id}|${e.updatedAt}|${e.state}|${e.count
       role="list"
       aria-label="Alert history"
       data-testid="history"
-      [itemSize]="rowPx"
+      [itemSize]="rowPx()"
       (scrolledIndexChange)="scrolled($event)"
     >
       <div
@@ -93,7 +94,9 @@ export class AlertHistoryComponent {
   readonly reloads = input(0);
 
   private readonly api = inject(AlertsApi);
-  protected readonly rowPx = ALERT_ROW_PX;
+  private readonly phone = injectMediaQuery(PHONE_MEDIA);
+  /** The virtual list's one row height: the stylesheet's for this viewport. */
+  protected readonly rowPx = computed(() => (this.phone() ? ALERT_ROW_PHONE_PX : ALERT_ROW_PX));
   protected readonly events = signal<readonly AlertEvent[]>([]);
   protected readonly loading = signal(false);
   protected readonly error = signal<string | null>(null);

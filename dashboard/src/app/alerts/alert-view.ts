@@ -16,6 +16,12 @@ import type { SeverityCounts } from '../core/stores/alert.store';
 
 /** Height of every row of the virtual list, alert or rule heading (CSS: `.alert-vrow`). */
 export const ALERT_ROW_PX = 64;
+/**
+ * The same on a phone (PHONE_MEDIA; CSS: `.alert-vrow` under `@media (max-width: 700px)`): the
+ * row stacked, its message on up to 4 lines of the row's whole width (a rule name of the longest,
+ * 128 characters, and its figures), the figures and the Acknowledge button on lines of their own.
+ */
+export const ALERT_ROW_PHONE_PX = 184;
 
 export type AlertSort = 'severity' | 'newest' | 'device';
 export const ALERT_SORTS: readonly { value: AlertSort; label: string }[] = [

@@ -23,6 +23,7 @@ import { AlertRowComponent } from './alert-row.component';
 import { AlertStripComponent } from './alert-strip.component';
 import { AlertHistoryComponent, HistoryFilter } from './alert-history.component';
 import {
+  ALERT_ROW_PHONE_PX,
   ALERT_ROW_PX,
   ALERT_SORTS,
   AckFilter,
@@ -36,6 +37,7 @@ import {
 } from './alert-view';
 import { HistoryDevice, resolveHistoryDevice } from './history-device';
 import { keepInQueryParams } from '../core/util/query-state';
+import { injectMediaQuery, PHONE_MEDIA } from '../core/util/media-query';
 import {
   ALERTS_DEFAULTS,
   AlertsParams,
@@ -175,7 +177,7 @@ const NAMES_EVERY_MS = 500;
         role="list"
         aria-label="Active alerts"
         data-testid="active-list"
-        [itemSize]="rowPx"
+        [itemSize]="rowPx()"
       >
         <div
           *cdkVirtualFor="let row of rows(); trackBy: trackRow"
@@ -245,7 +247,9 @@ export class AlertsPage {
   protected readonly severities = ALERT_SEVERITIES;
   protected readonly states = ALERT_STATES;
   protected readonly sorts = ALERT_SORTS;
-  protected readonly rowPx = ALERT_ROW_PX;
+  private readonly phone = injectMediaQuery(PHONE_MEDIA);
+  /** The virtual list's one row height: the stylesheet's for this viewport. */
+  protected readonly rowPx = computed(() => (this.phone() ? ALERT_ROW_PHONE_PX : ALERT_ROW_PX));
   protected readonly deviceMaxChars = DEVICE_FILTER_MAX_CHARS;
 
   // What the page shows, kept in the URL (alerts-params.ts): the URL's from the start, so the
