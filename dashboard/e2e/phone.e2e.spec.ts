@@ -283,4 +283,26 @@ describeInBrowser('the dashboard on a 390 px phone', () => {
     await session.shot(page, 'alerts-phone-grouped.png');
     await page.context().close();
   });
+
+  it('wraps the Screens page line saying no screen is paired yet inside a phone', async () => {
+    const admin = await session.open('/login', (p) => p.setViewportSize(PHONE));
+    await signIn(admin, 'admin', E2E_ADMIN_PASSWORD);
+    await admin.goto(`${backend.httpUrl}/screens`);
+    const empty = admin.getByText('No screens paired yet');
+    await empty.waitFor({ timeout: 10_000 });
+    const fit = await empty.evaluate((el) => {
+      const box = (
+        el.closest('[data-testid=screen-list-box]') as HTMLElement
+      ).getBoundingClientRect();
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const text = range.getBoundingClientRect();
+      return { page: document.documentElement.scrollWidth, box, text };
+    });
+    expect(fit.page).toBeLessThanOrEqual(PHONE.width);
+    expect(fit.text.left).toBeGreaterThanOrEqual(fit.box.left);
+    expect(fit.text.right).toBeLessThanOrEqual(fit.box.right);
+    await session.shot(admin, 'screens-empty-phone.png');
+    await admin.context().close();
+  });
 });

@@ -132,13 +132,16 @@ const FIELDS: readonly Field[] = [
                   </button>
                 </td>
               </tr>
-            } @empty {
-              <tr>
-                <td colspan="7">No screens paired yet: open /wall on the screen to get a code.</td>
-              </tr>
             }
           </tbody>
         </table>
+        <!-- Under the table, not a row of it: a row is as wide as the table's seven headings,
+             wider than a phone, so its line ran out of sight. -->
+        @if (!screens().length) {
+          <p class="screens-empty" data-testid="screen-list-empty">
+            No screens paired yet: open /wall on the screen to get a code.
+          </p>
+        }
       </div>
     </section>
   `,
