@@ -275,28 +275,37 @@ describe('OverviewPage', () => {
 
   it("shows a reading's value on its tile at the next change detection at a readable rate, faster ones within a pace", async () => {
     const { fixture, el, socket } = await render();
-    const value = () =>
-      el.querySelector('.tile[data-device-id="b-1"] .metric-value')?.textContent?.trim();
-    const reading = (dt: number, temperature: number) =>
-      socket.server.readings([{ deviceId: 'b-1', ts: Date.now() + dt, values: { temperature } }]);
-    expect(value()).toBe('71.50°C');
-    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
-    reading(1000, 42.25);
-    // No await: nothing may wait for a throttle timer (the frame's change detection is all).
-    fixture.detectChanges();
-    expect(value()).toBe('42.25°C');
-    // A second reading at once (faster than a person reads) waits for the pace's boundary...
-    reading(1100, 42.5);
-    fixture.detectChanges();
-    expect(value()).toBe('42.25°C');
-    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
-    fixture.detectChanges();
-    expect(value()).toBe('42.50°C');
-    // ...and the next one a pace later shows at once again.
-    await new Promise((resolve) => setTimeout(resolve, PACE_MS + 10));
-    reading(2000, 43);
-    fixture.detectChanges();
-    expect(value()).toBe('43.00°C');
+    // The pace is read from the clock: a fake one, so a stall of the machine between two
+    // readings (a busy CI) cannot make the second one a pace later.
+    jest.useFakeTimers({ now: Date.now() });
+    try {
+      const value = () =>
+        el.querySelector('.tile[data-device-id="b-1"] .metric-value')?.textContent?.trim();
+      const reading = (dt: number, temperature: number) =>
+        socket.server.readings([{ deviceId: 'b-1', ts: Date.now() + dt, values: { temperature } }]);
+      expect(value()).toBe('71.50°C');
+      jest.advanceTimersByTime(PACE_MS + 10);
+      reading(1000, 42.25);
+      // Nothing may wait for a throttle timer (the frame's change detection is all).
+      fixture.detectChanges();
+      expect(value()).toBe('42.25°C');
+      // A second reading half a pace later (faster than a person reads) waits for the pace's
+      // boundary...
+      jest.advanceTimersByTime(PACE_MS / 2);
+      reading(1100, 42.5);
+      fixture.detectChanges();
+      expect(value()).toBe('42.25°C');
+      jest.advanceTimersByTime(PACE_MS + 10);
+      fixture.detectChanges();
+      expect(value()).toBe('42.50°C');
+      // ...and the next one a pace later shows at once again.
+      jest.advanceTimersByTime(PACE_MS + 10);
+      reading(2000, 43);
+      fixture.detectChanges();
+      expect(value()).toBe('43.00°C');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('follows the fleet as the gateway answers once a second: a device that left, a new one, a new order', async () => {
