@@ -210,8 +210,9 @@ export const AlertQuerySchema = z
   .object({
     deviceId: IdSchema.optional(),
     /**
-     * Part of a device's id or display name, any case (the dashboard's device filter, as its
-     * Active tab matches): the devices the gateway knows by name, any other by id.
+     * The dashboard's device filter: a known device's exact id names that device alone, any
+     * other text part of a device's id or display name, any case (as its Active tab matches);
+     * names are the registry's, a device no longer in it is matched by its id.
      */
     device: z.string().trim().min(1).max(LIMITS.maxNameLength).optional(),
     ruleId: IdSchema.optional(),

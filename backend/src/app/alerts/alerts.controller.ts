@@ -87,7 +87,7 @@ export class AlertsController {
     res.send(body);
   }
 
-  /** Lifecycle events, newest first: `?deviceId&ruleId&severity&state&from&to&limit`. */
+  /** Lifecycle events, newest first: `?deviceId&device&ruleId&severity&state&from&to&limit`. */
   @ScopeFiltered()
   @Get('history')
   async history(

@@ -333,19 +333,26 @@ export class AlertsService implements OnModuleInit {
 
   /**
    * Lifecycle events, newest first. With a group `scope` (a screen, a scoped token), only the
-   * events of devices in it, and with `device` those of the devices it names (part of an id or a
-   * display name): `limit` of those, other devices' newer events do not use it up.
+   * events of devices in it, and with `device` those of the devices it names (a known device's
+   * exact id, else part of an id or a display name): `limit` of those, other devices' newer
+   * events do not use it up.
    */
   history(query: AlertQuery, scope: readonly string[] | null = null): AlertEvent[] {
     const text = query.device?.toLowerCase();
     if (scope === null && text === undefined) return this.engine.history(query);
+    // A known device's exact id names that device alone (the device page's link), not the
+    // longer ids containing it: decided here, where every device is known.
+    const exact =
+      query.device !== undefined && this.registry.has(query.device) ? query.device : null;
     // Each device judged once per read (the ring holds up to 10,000 events, of fewer devices).
     const judged = new Map<string, boolean>();
     const keep = (deviceId: string): boolean =>
       (scope === null || inScope(scope, this.groupOf(deviceId) ?? undefined)) &&
       (text === undefined ||
-        deviceId.toLowerCase().includes(text) ||
-        (this.registry.nameOf(deviceId)?.toLowerCase().includes(text) ?? false));
+        (exact !== null
+          ? deviceId === exact
+          : deviceId.toLowerCase().includes(text) ||
+            (this.registry.nameOf(deviceId)?.toLowerCase().includes(text) ?? false)));
     return this.engine.history(query, ({ deviceId }) => {
       let kept = judged.get(deviceId);
       if (kept === undefined) judged.set(deviceId, (kept = keep(deviceId)));
