@@ -18,7 +18,7 @@ import { ALERT_SORTS, AckFilter, AlertSort } from './alert-view';
  * | `open`     | `open=co2-high,r7`   | the rules whose alerts are shown under their heading        | none       |
  *
  * The History tab filters by the same device, severity and state: it has no filters of its own.
- * The gateway matches its device text; a known device's exact id reads that one (history-device.ts).
+ * The gateway matches its device text; a known device's exact id reads that one (decision 0055).
  * Defaults are left out of the URL. A value that cannot be one of these reads as the default,
  * quietly: a link never breaks the page.
  *

@@ -15,7 +15,7 @@ import {
   routeWithQuery,
   useFakeClock,
 } from '../testing/testbed';
-import { AlertsPage, NAMED_DEVICES } from './alerts.page';
+import { AlertsPage, HISTORY_TYPING_MS, NAMED_DEVICES } from './alerts.page';
 
 function setup(
   answer: (url: string) => { status: number; body: unknown },
@@ -239,8 +239,8 @@ describe('AlertsPage', () => {
 
     await type('filter-severity', 'critical');
     await type('filter-state', 'raised');
-    // A device this browser has no record of: the gateway matches the text.
     await type('filter-device', 'sim-001');
+    await settle(HISTORY_TYPING_MS);
     expect(historyUrls().at(-1)).toBe(
       '/api/alerts/history?device=sim-001&severity=critical&state=raised&limit=500',
     );
@@ -272,11 +272,18 @@ describe('AlertsPage', () => {
     // A name arriving changes nothing asked.
     expect(historyUrls()).toHaveLength(1);
 
-    await type('filter-device', 'env');
-    expect(historyUrls().at(-1)).toBe('/api/alerts/history?device=env&limit=500');
-    // The exact id of a device it knows: that device alone, not sim-0011 and the like.
+    // Typed letter by letter: one read, after the pause.
+    for (const text of ['e', 'en', 'env']) await type('filter-device', text);
+    expect(historyUrls()).toHaveLength(1);
+    await settle(HISTORY_TYPING_MS);
+    expect(historyUrls()).toEqual([
+      '/api/alerts/history?device=Env+sensor&limit=500',
+      '/api/alerts/history?device=env&limit=500',
+    ]);
+    // An exact id is sent as text too: the gateway reads it as that device alone (0055).
     await type('filter-device', 'sim-001');
-    expect(historyUrls().at(-1)).toBe('/api/alerts/history?deviceId=sim-001&limit=500');
+    await settle(HISTORY_TYPING_MS);
+    expect(historyUrls().at(-1)).toBe('/api/alerts/history?device=sim-001&limit=500');
     expect(note()).toContain('History of Env sensor (sim-001).');
   });
 
@@ -291,6 +298,7 @@ describe('AlertsPage', () => {
     await settle(500);
     await click('[data-testid=tab-history]');
     await type('filter-device', 'pump-7');
+    await settle(HISTORY_TYPING_MS);
     expect(historyUrls().at(-1)).toBe('/api/alerts/history?device=pump-7&limit=500');
     expect(rowIds()).toEqual([]);
     expect(el.querySelector('.alert-error')?.textContent).toContain('device: Too long');

@@ -68,6 +68,8 @@ import {
  */
 export const NAMED_DEVICES = 500;
 const NAMES_EVERY_MS = 500;
+/** The pause after the last letter typed before the History tab reads the new text, ms. */
+export const HISTORY_TYPING_MS = 300;
 
 @Component({
   selector: 'app-alerts-page',
@@ -115,7 +117,7 @@ const NAMES_EVERY_MS = 500;
         placeholder="Device name or id"
         [attr.maxlength]="deviceMaxChars"
         [value]="deviceFilter()"
-        (input)="deviceFilter.set($any($event.target).value)"
+        (input)="typed($any($event.target).value)"
       />
       <!-- Each option says whether it is chosen: with the URL's choice set before the options
            come, a select's [value] would be lost. -->
@@ -257,6 +259,12 @@ export class AlertsPage {
   // also the device page's alert badge link.
   protected readonly activeTab = signal<AlertsParams['tab']>(ALERTS_DEFAULTS.tab);
   protected readonly deviceFilter = signal(ALERTS_DEFAULTS.device);
+  /**
+   * The device filter as the History tab reads it: the URL's at once, typed text after a pause
+   * (HISTORY_TYPING_MS), so each letter is not a read of the gateway's history and its budget.
+   */
+  protected readonly historyText = signal(ALERTS_DEFAULTS.device);
+  private typing: ReturnType<typeof setTimeout> | null = null;
   protected readonly severity = signal<AlertSeverity | ''>(ALERTS_DEFAULTS.severity);
   protected readonly state = signal<AlertState | ''>(ALERTS_DEFAULTS.state);
   protected readonly ack = signal<AckFilter>(ALERTS_DEFAULTS.ack);
@@ -286,25 +294,26 @@ export class AlertsPage {
   protected readonly trackRow = (_: number, row: AlertListRow) => row.key;
 
   /**
-   * The devices the History tab reads: one device by its exact id (one the browser knows),
-   * else those the gateway finds by the filter's text (history-device.ts).
+   * What the History tab's line says it reads: the device the filter's text is the exact id of
+   * (one the browser knows, named), else the devices the text matches (history-device.ts).
    */
   protected readonly historyDevice = computed<HistoryDevice>(() => {
     this.devices.members();
-    return resolveHistoryDevice(this.deviceFilter(), (id) => this.devices.get(id)?.name);
+    return resolveHistoryDevice(this.historyText(), (id) => this.devices.get(id)?.name);
   });
 
+  /**
+   * The history's query: the filter's text as it is (`?device=`). The gateway, which knows every
+   * device, reads a device's exact id as that device alone, any other text as part of an id or
+   * a name (decision 0055): what the browser has loaded never changes the query.
+   */
   protected readonly historyFilter = computed<HistoryFilter>(
-    () => {
-      const target = this.historyDevice();
-      return {
-        deviceId: target.kind === 'one' ? target.deviceId : '',
-        device: target.kind === 'text' ? target.text : '',
-        severity: this.severity(),
-        state: this.state(),
-      };
-    },
-    // A name arriving resolves to the same query: the history is not read again for it.
+    () => ({
+      deviceId: '',
+      device: this.historyText().trim(),
+      severity: this.severity(),
+      state: this.state(),
+    }),
     {
       equal: (a, b) =>
         a.deviceId === b.deviceId &&
@@ -361,6 +370,7 @@ export class AlertsPage {
       apply: (state) => {
         this.activeTab.set(state.tab);
         this.deviceFilter.set(state.device);
+        this.historyText.set(state.device);
         this.severity.set(state.severity);
         this.state.set(state.state);
         this.ack.set(state.ack);
@@ -394,9 +404,20 @@ export class AlertsPage {
       }, NAMES_EVERY_MS);
     });
     inject(DestroyRef).onDestroy(() => {
+      if (this.typing) clearTimeout(this.typing);
       if (timer) clearTimeout(timer);
       named?.release();
     });
+  }
+
+  /** A letter typed in the device filter: the Active tab filters at once, History after a pause. */
+  protected typed(text: string): void {
+    this.deviceFilter.set(text);
+    if (this.typing) clearTimeout(this.typing);
+    this.typing = setTimeout(() => {
+      this.typing = null;
+      this.historyText.set(text);
+    }, HISTORY_TYPING_MS);
   }
 
   protected toggleRule(ruleId: string): void {

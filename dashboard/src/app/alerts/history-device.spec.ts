@@ -7,14 +7,14 @@ const NAMES = new Map([
 ]);
 const nameOf = (id: string) => NAMES.get(id);
 
-describe('resolveHistoryDevice (which devices the History tab reads)', () => {
+describe('resolveHistoryDevice (what the History tab says it reads)', () => {
   it.each([
     ['', { kind: 'all' }],
     ['  ', { kind: 'all' }],
-    // An exact id of a known device reads that device alone, not the longer ids containing it.
+    // The exact id of a known device is named: that device alone (the gateway reads it so).
     ['sim-001', { kind: 'one', deviceId: 'sim-001', name: 'Env sensor' }],
     [' sim-003 ', { kind: 'one', deviceId: 'sim-003', name: 'Env probe' }],
-    // Anything else is matched by the gateway: part of a name or an id, any device it knows.
+    // Anything else is the text the gateway matches: part of a name or an id.
     ['env', { kind: 'text', text: 'env' }],
     ['hall b', { kind: 'text', text: 'hall b' }],
     ['pump-7', { kind: 'text', text: 'pump-7' }],
