@@ -69,6 +69,11 @@ describe('nameParts', () => {
     expect(nameParts('Boiler room north')).toEqual({ head: 'Boiler room ', tail: 'north' });
   });
 
+  it('draws any run of white space as one space (a line break or a tab in a device meta name)', () => {
+    expect(nameParts('Pump\n7')).toEqual({ head: 'Pump ', tail: '7' });
+    expect(nameParts('Boiler \t  room\r\n0042')).toEqual({ head: 'Boiler room ', tail: '0042' });
+  });
+
   it('gives a single word no tail, and loses no character', () => {
     expect(nameParts('env-0042')).toEqual({ head: 'env-0042', tail: '' });
     for (const name of ['Env sensor in the north wing 0042 · Hall A', 'a b', 'x…', '…']) {

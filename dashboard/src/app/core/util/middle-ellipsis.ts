@@ -85,9 +85,11 @@ export interface NameParts {
  * devices apart: the tail starts after the first "…" (CSS's own ellipsis then replaces the cut
  * beginning with that one, so there is one), else at the last word with a digit in it, else at
  * the last word. A single word has no tail: it is cut at its end, as before. Rendered in two
- * spans, white space kept (`.cut-name`).
+ * spans, white space kept (`.cut-name`), so any run of white space in a name (a line break or a
+ * tab in a device's meta) is one space here, as CSS would have drawn it.
  */
-export function nameParts(shortened: string): NameParts {
+export function nameParts(name: string): NameParts {
+  const shortened = name.replace(/\s+/g, ' ');
   const cut = shortened.indexOf(ELLIPSIS);
   if (cut >= 0 && cut < shortened.length - 1) {
     return { head: shortened.slice(0, cut + 1), tail: shortened.slice(cut + 1) };
