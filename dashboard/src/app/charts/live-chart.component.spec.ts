@@ -131,6 +131,17 @@ describe('LiveChartComponent', () => {
     expect(Chart.getChart(canvas)?.scales['y'].min).toBeLessThan(-300);
   });
 
+  it('keeps the value axis of a metric that reads zero throughout at zero', async () => {
+    // An idle counter, a meter switched off: Chart.js widens an empty range to −1…1 first.
+    const { canvas, host, series, sut } = await render();
+    // Two minutes on: the first readings are out of the minute shown, zeros in it.
+    clock += 120_000;
+    for (let i = 0; i < 60; i++) series.push('d1', 'temperature', clock - 59_500 + i * 1000, 0);
+    sut.frame();
+    expect(host.getAttribute('data-points')).toBe('60');
+    expect(Chart.getChart(canvas)?.scales['y'].min).toBe(0);
+  });
+
   it('destroys the chart on teardown', async () => {
     const { fixture, canvas } = await render();
     expect(Chart.getChart(canvas)).toBeDefined();

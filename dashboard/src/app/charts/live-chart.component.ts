@@ -36,13 +36,17 @@ const DEFAULT_PLOT_WIDTH = 300;
  * threshold lines): Chart.js's grace below a low reading (a power meter idling at 20 W) and the
  * rounding of the first tick down to a whole step started the axis a step below zero, −5000 W
  * on a small chart and −10000 W on a wall's (two ticks), squeezing the line into the top half.
- * Readings below zero keep their room below it. One per chart: the two callbacks share a flag.
+ * Readings below zero keep their room below it. Judged on the data and the suggested range (the
+ * threshold lines), not on the limits Chart.js hands over: it widens a series of zeros to −1…1
+ * first. One per chart: the two callbacks share a flag.
  */
 function zeroFloor(): { afterDataLimits(scale: Scale): void; afterBuildTicks(scale: Scale): void } {
   let nonNegative = false;
   return {
     afterDataLimits: (scale) => {
-      nonNegative = scale.min >= 0;
+      const suggested = (scale.options as { suggestedMin?: unknown }).suggestedMin;
+      nonNegative =
+        !(scale.getMinMax(false).min < 0) && !(typeof suggested === 'number' && suggested < 0);
     },
     afterBuildTicks: (scale) => {
       if (!nonNegative || scale.min >= 0) return;
