@@ -50,6 +50,13 @@ describe('wallLayout', () => {
     });
   });
 
+  it('keeps every tile on an upright paired screen as narrow as a phone (no metric rows given)', () => {
+    // A portrait 1080p panel at a device pixel ratio of 2: 540×960 CSS px.
+    const l = wallLayout(12, 512, 900, 0, null);
+    expect(l.scroll).toBe(false);
+    expect(l.tileHeight * l.rows).toBeLessThanOrEqual(900);
+  });
+
   it("keeps a phone's cols= and scrolls the rows", () => {
     expect(wallLayout(12, 362, 730, 2, 4)).toMatchObject({ cols: 2, rows: 6, scroll: true });
   });

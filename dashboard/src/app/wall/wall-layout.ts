@@ -45,14 +45,15 @@ const PHONE_METRIC_ROW_PX = 68;
  *
  * On a phone (a grid under WALL_PHONE_MAX_PX wide, taller than wide) one column (or `cols`),
  * and tiles at least tall enough for their name and `metricRows` metric rows (the most any tile
- * of the board shows); a board taller than the grid scrolls (`scroll`).
+ * of the board shows); a board taller than the grid scrolls (`scroll`). `metricRows` null: a
+ * wall whatever its shape (a paired screen), every tile on screen.
  */
 export function wallLayout(
   count: number,
   width: number,
   height: number,
   cols = 0,
-  metricRows = 1,
+  metricRows: number | null = 1,
   gap = 14,
 ): WallLayout {
   const n = Math.max(1, count);
@@ -66,7 +67,7 @@ export function wallLayout(
       scroll: false,
     };
   };
-  if (width > 0 && width < WALL_PHONE_MAX_PX && height > width) {
+  if (metricRows !== null && width > 0 && width < WALL_PHONE_MAX_PX && height > width) {
     const fit = size(cols > 0 ? Math.min(cols, 12) : 1);
     const least = PHONE_TILE_HEAD_PX + Math.max(1, metricRows) * PHONE_METRIC_ROW_PX;
     return fit.tileHeight >= least ? fit : { ...fit, tileHeight: least, scroll: true };

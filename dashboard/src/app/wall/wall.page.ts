@@ -268,12 +268,22 @@ export class WallPage {
   private readonly metricRows = computed(() => {
     const wanted = this.config().metrics.length;
     if (wanted) return wanted;
-    this.store.revision();
+    // Metric names coming are a members change: a reading alone does not re-read the board.
+    this.store.members();
     return Math.max(1, ...this.current().map((id) => this.store.get(id)?.metrics.length ?? 0));
   });
   protected readonly layout = computed(() => {
     const { width, height } = this.gridSize();
-    return wallLayout(this.current().length, width, height, this.config().cols, this.metricRows());
+    // A paired screen is a wall, whatever its shape (an upright panel at a device pixel ratio of
+    // 2 is 540 px wide): every tile on screen, never a phone's scrolling board.
+    const paired = this.screen.self() !== null;
+    return wallLayout(
+      this.current().length,
+      width,
+      height,
+      this.config().cols,
+      paired ? null : this.metricRows(),
+    );
   });
   /** Characters of a tile's name beside a group label of so many (wallNameChars), per layout. */
   protected readonly nameChars = computed(() => {
