@@ -52,6 +52,19 @@ describe('DeviceRegistryService', () => {
     expect(sut.inGroup('g2').map((d) => d.deviceId)).toEqual(['d1']);
   });
 
+  it('says which devices a caller of a group scope sees, and names them without a copy', () => {
+    sut.applyMeta('d1', { group: 'hall-a', name: 'Boiler 1' }, 1);
+    sut.applyStatus('d2', 'online', 1); // no group: in no scope
+    expect(sut.visibleIn('d1', null)).toBe(true);
+    expect(sut.visibleIn('d2', null)).toBe(true);
+    expect(sut.visibleIn('d1', ['hall-a'])).toBe(true);
+    expect(sut.visibleIn('d1', ['hall-b'])).toBe(false);
+    expect(sut.visibleIn('d2', ['hall-a'])).toBe(false);
+    expect(sut.visibleIn('nobody', null)).toBe(false);
+    expect(sut.nameOf('d1')).toBe('Boiler 1');
+    expect(sut.nameOf('d2')).toBeUndefined();
+  });
+
   it('refuses new devices beyond MAX_DEVICES and counts them', () => {
     sut.applyStatus('d1', 'online', 1);
     sut.applyStatus('d2', 'online', 1);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DeviceInfo, DeviceMeta, DeviceStatus, LIMITS, Reading } from '@pulse/protocol';
+import { inScope } from '../auth/principal';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
 import { DEVICE_STORE, DeviceStore, StoredDevice } from './device-store';
@@ -334,6 +335,15 @@ export class DeviceRegistryService implements OnModuleInit {
   /** The device's group (from its retained meta), for routing readings to group rooms. */
   groupOf(deviceId: string): string | undefined {
     return this.devices.get(deviceId)?.meta?.group;
+  }
+
+  /**
+   * The device is known and a caller of group `scope` sees it (null: every device; a device
+   * without a group is in no scope). What a device read over HTTP checks; no copy made.
+   */
+  visibleIn(deviceId: string, scope: readonly string[] | null): boolean {
+    const state = this.devices.get(deviceId);
+    return state !== undefined && inScope(scope, state.meta?.group);
   }
 
   /** The device's display name (from its retained meta), no copy made. */

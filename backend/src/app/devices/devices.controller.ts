@@ -84,9 +84,8 @@ export class DevicesController {
   }
 
   private require(id: string, principal: Principal): DeviceInfo {
-    const device = this.registry.get(id);
-    if (!device || !inScope(groupScope(principal), device.meta?.group))
-      throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
+    const device = this.registry.visibleIn(id, groupScope(principal)) && this.registry.get(id);
+    if (!device) throw new NotFoundException(`device "${id.slice(0, 64)}" is not known`);
     return device;
   }
 }

@@ -7,7 +7,7 @@ import {
   WindowsResponse,
   toTimeDeltas,
 } from '@pulse/protocol';
-import { groupScope, inScope, Principal } from '../auth/principal';
+import { groupScope, Principal } from '../auth/principal';
 import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -52,10 +52,7 @@ export class WindowsController {
       query.from ?? now - this.config.HISTORY_WINDOW_MS,
     );
     const maxPoints = query.maxPoints ?? this.config.HISTORY_MAX_POINTS;
-    const visible = query.devices.filter((id) => {
-      const device = this.registry.get(id);
-      return device != null && inScope(scope, device.meta?.group);
-    });
+    const visible = query.devices.filter((id) => this.registry.visibleIn(id, scope));
     const windows = await Promise.all(
       visible.map((id) => this.history.query(id, from, Infinity, maxPoints, undefined, 'spread')),
     );
