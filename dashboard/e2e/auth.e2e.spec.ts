@@ -1,7 +1,7 @@
 import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
 import type { Page } from 'playwright-core';
 import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
-import { rulesFile } from './support/rules';
+import { alwaysFiringRule, rulesFile } from './support/rules';
 import { authEnv, createUser, signIn, signOut } from './support/auth';
 
 /**
@@ -11,28 +11,16 @@ import { authEnv, createUser, signIn, signOut } from './support/auth';
  * its alerts drawer on a desktop and a phone, and the Screens page on a phone. A rule that
  * always fires on the first simulated device (a power meter) gives every run an alert.
  */
-const RULE = {
-  id: 'e2e-always',
-  name: 'E2E always firing',
-  kind: 'threshold',
-  metric: 'voltage',
-  op: 'above',
-  value: -1000,
-  clear: -2000,
-  forMs: 0,
-  severity: 'critical',
-  scope: { device: 'sim-001' },
-};
+const RULE = alwaysFiringRule('e2e-always', 'E2E always firing');
 /**
  * A second alert on the same device that nobody acknowledges, with a long name (the message
  * starts with it): the header drawer's rows keep an Acknowledge button and a message to cut.
  */
-const DRAWER_RULE = {
-  ...RULE,
-  id: 'e2e-drawer',
-  name: 'E2E drawer row whose supply voltage message is long enough to need cutting on any screen',
-  severity: 'major',
-};
+const DRAWER_RULE = alwaysFiringRule(
+  'e2e-drawer',
+  'E2E drawer row whose supply voltage message is long enough to need cutting on any screen',
+  'major',
+);
 const ADMIN_PASSWORD = 'first-admin-password';
 
 /** What a person sees of the open header drawer: its box, its rows' Acknowledge buttons and messages. */

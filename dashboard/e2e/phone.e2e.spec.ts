@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
 import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
-import { rulesFile } from './support/rules';
+import { alwaysFiringRule, rulesFile } from './support/rules';
 
 /**
  * The pages a person opens from a link on a 390×844 phone: the wall, the alerts page and the
@@ -16,25 +16,13 @@ import { rulesFile } from './support/rules';
  */
 const PHONE = { width: 390, height: 844 };
 const GONE = 'e2e-gone';
-const ALWAYS = {
-  id: 'e2e-phone-short',
-  name: 'Phone short',
-  kind: 'threshold',
-  metric: 'voltage',
-  op: 'above',
-  value: -1000,
-  clear: -2000,
-  forMs: 0,
-  severity: 'critical',
-  scope: { device: 'sim-001' },
-};
+const ALWAYS = alwaysFiringRule('e2e-phone-short', 'Phone short');
 /** A rule name of the longest a rule may have (ALERT_LIMITS.maxNameLength, 128 characters). */
-const LONG = {
-  ...ALWAYS,
-  id: 'e2e-phone-long',
-  name: 'Supply voltage of the first power meter in hall A, read on a phone: a rule name as long as rule names may be, all of it in sight',
-  severity: 'major',
-};
+const LONG = alwaysFiringRule(
+  'e2e-phone-long',
+  'Supply voltage of the first power meter in hall A, read on a phone: a rule name as long as rule names may be, all of it in sight',
+  'major',
+);
 
 /** Whether each element matching `selector` shows its text whole: nothing cut at its edges. */
 function cutTexts(page: Page, selector: string) {

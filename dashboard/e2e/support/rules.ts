@@ -13,6 +13,25 @@ export function rulesFile(rules: unknown[]): { file: string; remove: () => void 
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A rule always firing on the first simulated device (a power meter: its voltage is always
+ * above −1000), so every run has an alert of `severity`; its message starts with `name`.
+ */
+export function alwaysFiringRule(id: string, name: string, severity = 'critical') {
+  return {
+    id,
+    name,
+    kind: 'threshold',
+    metric: 'voltage',
+    op: 'above',
+    value: -1000,
+    clear: -2000,
+    forMs: 0,
+    severity,
+    scope: { device: 'sim-001' },
+  };
+}
+
 /** A rule that fires at once when `metric` of `device` goes above 50 and clears below 40. */
 export function overheatRule(id: string, device: string, metric: string, severity = 'critical') {
   return {

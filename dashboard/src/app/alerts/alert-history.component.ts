@@ -35,9 +35,10 @@ const LOAD_AHEAD_ROWS = 60;
 export const RETRY_AFTER_ERROR_MS = 5_000;
 
 export interface HistoryFilter {
-  /** Exact device id ('': every device); sent as it is, a refusal shows its error. */
-  deviceId: string;
-  /** Part of a device id or display name, matched by the gateway ('': no such filter). */
+  /**
+   * A device's exact id or part of an id or display name, matched by the gateway ('': every
+   * device); sent as it is, a refusal shows its error.
+   */
   device: string;
   severity: AlertSeverity | '';
   state: AlertState | '';
@@ -108,20 +109,11 @@ export class AlertHistoryComponent {
   private request = 0;
   /** Scrolling does not load before this time (after a failed read). */
   private quietUntil = 0;
-  private readonly query = computed(() => {
-    const f = this.filter();
-    return {
-      deviceId: f.deviceId,
-      device: f.device,
-      severity: f.severity,
-      state: f.state,
-    };
-  });
   protected readonly trackEvent = (_: number, e: AlertEvent) => eventKey(e);
 
   constructor() {
     effect(() => {
-      this.query();
+      this.filter();
       this.reloads();
       untracked(() => void this.load(true));
     });
@@ -139,7 +131,7 @@ export class AlertHistoryComponent {
     this.loading.set(true);
     try {
       const page = await this.api.history({
-        ...this.query(),
+        ...this.filter(),
         limit: Math.min(HISTORY_PAGE, ALERT_LIMITS.maxQueryLimit),
         to: last?.updatedAt,
       });

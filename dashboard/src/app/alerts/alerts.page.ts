@@ -309,17 +309,12 @@ export class AlertsPage {
    */
   protected readonly historyFilter = computed<HistoryFilter>(
     () => ({
-      deviceId: '',
       device: this.historyText().trim(),
       severity: this.severity(),
       state: this.state(),
     }),
     {
-      equal: (a, b) =>
-        a.deviceId === b.deviceId &&
-        a.device === b.device &&
-        a.severity === b.severity &&
-        a.state === b.state,
+      equal: (a, b) => a.device === b.device && a.severity === b.severity && a.state === b.state,
     },
   );
 

@@ -275,7 +275,7 @@ export class Co2Generator implements MetricGenerator {
   next(t: number): number {
     if (this.room === null || t < this.lastT || t - this.lastT > Co2Generator.LOOKBACK_MS)
       this.room = this.rebuild(t);
-    else this.advance([this.room], t);
+    else this.advance(t, this.room);
     this.lastT = t;
     const { people, airOffset, since } = this.room;
     const air = this.level(people) + airOffset * Math.exp(-(t - since) / this.tauMs);
@@ -289,12 +289,12 @@ export class Co2Generator implements MetricGenerator {
   }
 
   /**
-   * Applies the occupancy steps of the slots up to `t` to `rooms`, which stand at the same slot
-   * (a rebuild's two starts draw each slot once).
+   * Applies the occupancy steps of the slots up to `t` to `room`, and to `other` standing at the
+   * same slot (a rebuild's two starts draw each slot once).
    */
-  private advance(rooms: readonly Room[], t: number): void {
+  private advance(t: number, room: Room, other?: Room): void {
     const lastSlot = Math.floor(t / Co2Generator.SLOT_MS);
-    let slot = rooms[0].nextSlot;
+    let slot = room.nextSlot;
     for (; slot <= lastSlot; slot++) {
       const random = this.draws.reseed(deriveSeed(this.occupancyKey, slot));
       if (random.next() >= this.stepChance) continue;
@@ -302,15 +302,20 @@ export class Co2Generator implements MetricGenerator {
       if (at > t) break; // later in this slot: looked at again by the next sample
       const size = 1 + Math.floor(random.next() * 3);
       const step = random.next() < 0.5 ? -size : size;
-      for (const room of rooms) {
-        const people = clamp(room.people + step, 0, this.maxPeople);
-        const offsetNow = room.airOffset * Math.exp(-(at - room.since) / this.tauMs);
-        room.airOffset = offsetNow + this.level(room.people) - this.level(people);
-        room.people = people;
-        room.since = at;
-      }
+      this.step(room, step, at);
+      if (other) this.step(other, step, at);
     }
-    for (const room of rooms) room.nextSlot = slot;
+    room.nextSlot = slot;
+    if (other) other.nextSlot = slot;
+  }
+
+  /** `room` after `step` people came (or left) at `at`. */
+  private step(room: Room, step: number, at: number): void {
+    const people = clamp(room.people + step, 0, this.maxPeople);
+    const offsetNow = room.airOffset * Math.exp(-(at - room.since) / this.tauMs);
+    room.airOffset = offsetNow + this.level(room.people) - this.level(people);
+    room.people = people;
+    room.since = at;
   }
 
   /**
@@ -334,7 +339,7 @@ export class Co2Generator implements MetricGenerator {
         nextSlot: start,
       };
       const full: Room = { ...empty, people: this.maxPeople };
-      this.advance([empty, full], t);
+      this.advance(t, empty, full);
       const agree =
         empty.people === full.people && Math.abs(empty.airOffset - full.airOffset) < 0.01;
       // 16 hours: a bound on the work, never reached in practice.

@@ -28,8 +28,7 @@ export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
 });
 
 export interface AlertHistoryFilter {
-  deviceId?: string;
-  /** Part of a device id or display name (the gateway matches it). */
+  /** A device's exact id, or part of an id or display name (the gateway matches it). */
   device?: string;
   severity?: AlertSeverity | '';
   state?: AlertState | '';
@@ -46,7 +45,6 @@ export class AlertsApi {
   /** `GET /api/alerts/history`: lifecycle events, newest first. */
   async history(filter: AlertHistoryFilter): Promise<AlertEvent[]> {
     const query = new URLSearchParams();
-    if (filter.deviceId) query.set('deviceId', filter.deviceId);
     if (filter.device) query.set('device', filter.device);
     if (filter.severity) query.set('severity', filter.severity);
     if (filter.state) query.set('state', filter.state);

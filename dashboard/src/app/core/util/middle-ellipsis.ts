@@ -21,9 +21,8 @@ export function middleEllipsis(text: string, max: number): string {
   const budget = max - 1;
   const room = budget - Math.min(MIN_HEAD, budget - 1);
   const starts = wordStarts(text);
-  const numbered = starts.filter((s) => /\d/.test(text.slice(s, nextStart(starts, s, text))));
   const fits = (s: number) => text.length - s <= room;
-  const number = numbered.length ? numbered[numbered.length - 1] : -1;
+  const number = lastNumbered(text, starts);
   if (number > 0 && !fits(number)) {
     // The words after the number do not fit beside it: keep the number, cut on both sides.
     const word = text.slice(number, nextStart(starts, number, text)).trimEnd();
@@ -45,6 +44,13 @@ function wordStarts(text: string): number[] {
   const starts: number[] = [];
   for (let i = 1; i < text.length; i++) if (text[i - 1] === ' ' && text[i] !== ' ') starts.push(i);
   return starts;
+}
+
+/** Where the last word with a digit in it starts (the first word excluded), or -1. */
+function lastNumbered(text: string, starts: readonly number[]): number {
+  for (let i = starts.length - 1; i >= 0; i--)
+    if (/\d/.test(text.slice(starts[i], nextStart(starts, starts[i], text)))) return starts[i];
+  return -1;
 }
 
 function nextStart(starts: readonly number[], s: number, text: string): number {
@@ -96,9 +102,7 @@ export function nameParts(name: string): NameParts {
   }
   const starts = wordStarts(shortened);
   if (!starts.length) return { head: shortened, tail: '' };
-  const numbered = starts.filter((s) =>
-    /\d/.test(shortened.slice(s, nextStart(starts, s, shortened))),
-  );
-  const at = numbered.length ? numbered[numbered.length - 1] : starts[starts.length - 1];
+  const number = lastNumbered(shortened, starts);
+  const at = number >= 0 ? number : starts[starts.length - 1];
   return { head: shortened.slice(0, at), tail: shortened.slice(at) };
 }
