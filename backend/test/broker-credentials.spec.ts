@@ -147,10 +147,16 @@ const ACL = [
     });
     try {
       await received.waitForCount(3);
+      // This test's own child: other specs (in other Jest workers) run simulators too.
       const pid = readdirSync('/proc').find((entry) => {
         if (!/^\d+$/.test(entry)) return false;
         try {
-          return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(SIMULATOR_MAIN);
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return (
+            parent === process.pid &&
+            readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(SIMULATOR_MAIN)
+          );
         } catch {
           return false;
         }
