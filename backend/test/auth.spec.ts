@@ -155,8 +155,13 @@ describe('sessions and tokens', () => {
     const wrong = await fetch(api('/auth/login'), json({ username: 'admin', password: 'nope' }));
     const unknown = await fetch(api('/auth/login'), json({ username: 'ghost', password: 'nope' }));
     expect([wrong.status, unknown.status]).toEqual([401, 401]);
-    expect(await wrong.json()).toEqual({ error: 'invalid credentials' });
-    expect(await unknown.json()).toEqual({ error: 'invalid credentials' });
+    const invalid = {
+      statusCode: 401,
+      error: 'invalid credentials',
+      message: 'invalid credentials',
+    };
+    expect(await wrong.json()).toEqual(invalid);
+    expect(await unknown.json()).toEqual(invalid);
 
     for (let i = 1; i < 10; i++)
       expect(
@@ -168,7 +173,11 @@ describe('sessions and tokens', () => {
       json({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
     );
     expect(limited.status).toBe(429);
-    expect(await limited.json()).toEqual({ error: 'too many attempts' });
+    expect(await limited.json()).toEqual({
+      statusCode: 429,
+      error: 'too many attempts',
+      message: 'too many attempts',
+    });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     const after = await refused();
     expect(after['login_failed']).toBe((before['login_failed'] ?? 0) + 11);

@@ -43,7 +43,14 @@ describe('readiness with the embedded broker', () => {
     });
     expect(await ready(pulse)).toEqual({
       status: 503,
-      body: { status: 'not_ready', checks: { broker: 'ok', sqlite: 'ok', redis: 'failed' } },
+      body: {
+        status: 'not_ready',
+        checks: { broker: 'ok', sqlite: 'ok', redis: 'failed' },
+        statusCode: 503,
+        error: 'Service Unavailable',
+        // The failed checks' names only: reasons (a URL with its password) go to the log.
+        message: 'not ready: redis failed',
+      },
     });
     // Liveness is another question: the process is up.
     expect((await fetch(`${pulse.httpUrl}/api/health`)).status).toBe(200);
@@ -74,7 +81,13 @@ describe('readiness with the embedded broker', () => {
       },
       { timeoutMs: 15_000, message: '/api/ready to answer 503' },
     );
-    expect(down.body).toEqual({ status: 'not_ready', checks: { broker: 'failed', sqlite: 'ok' } });
+    expect(down.body).toEqual({
+      status: 'not_ready',
+      checks: { broker: 'failed', sqlite: 'ok' },
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'not ready: broker failed',
+    });
     expect((await fetch(`${pulse.httpUrl}/api/health`)).status).toBe(200);
     mosquitto = await startMosquitto(mosquitto.port);
     await waitFor(async () => (await ready(pulse)).status === 200, {
@@ -97,7 +110,14 @@ describe('readiness with the embedded broker', () => {
       await cluster.stop();
       expect(await ready(pulse)).toEqual({
         status: 503,
-        body: { status: 'not_ready', checks: { broker: 'ok', sqlite: 'ok', postgres: 'failed' } },
+        body: {
+          status: 'not_ready',
+          checks: { broker: 'ok', sqlite: 'ok', postgres: 'failed' },
+          statusCode: 503,
+          error: 'Service Unavailable',
+          // The failed checks' names only: reasons (a URL with its password) go to the log.
+          message: 'not ready: postgres failed',
+        },
       });
     } finally {
       await pulse?.close();

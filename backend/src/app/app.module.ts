@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
@@ -28,6 +28,7 @@ import { FleetController } from './fleet/fleet.controller';
 import { FleetSummaryService } from './fleet/fleet-summary.service';
 import { READINESS_PROVIDERS } from './health/readiness.providers';
 import { HISTORY_PROVIDERS } from './history/history.providers';
+import { HttpErrorBodyFilter } from './http/http-error-body.filter';
 import { SystemController } from './http/system.controller';
 import { IngestService } from './ingest/ingest.service';
 import { SessionDrain } from './ingest/session-drain.service';
@@ -105,6 +106,8 @@ const services = [
   DeviceCredentialsService,
   // The one role check of every REST route (auth/roles.guard.ts).
   { provide: APP_GUARD, useClass: RolesGuard },
+  // One error body over HTTP, `{statusCode, error, message}` (http/http-error-body.filter.ts).
+  { provide: APP_FILTER, useClass: HttpErrorBodyFilter },
 ];
 
 @Module({})

@@ -58,7 +58,13 @@ export class SystemController {
       status: report.ready ? 'ready' : 'not_ready',
       checks: report.checks,
     };
-    if (!report.ready) throw new ServiceUnavailableException(body);
+    if (!report.ready) {
+      const failed = Object.entries(report.checks).filter(([, outcome]) => outcome !== 'ok');
+      throw new ServiceUnavailableException({
+        ...body,
+        message: `not ready: ${failed.map(([check, outcome]) => `${check} ${outcome}`).join(', ')}`,
+      });
+    }
     return body;
   }
 
