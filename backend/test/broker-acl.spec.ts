@@ -109,13 +109,48 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     expect((await retainedUnder('ok-1')).sort()).toEqual([metaTopic('ok-1'), statusTopic('ok-1')]);
   });
 
-  it('closes the connection of a publish outside devices/{id}/telemetry|status|meta', async () => {
-    const before = (await refused())['mqtt_publish_acl'] ?? 0;
-    await publishAndExpectClose('other/topic', '{"values":{"n":1}}');
-    await publishAndExpectClose('devices/a/telemetry/x', '{"values":{"n":1}}');
-    await publishAndExpectClose('devices/bad id!/telemetry', '{"values":{"n":1}}');
-    await publishAndExpectClose('$SYS/broker/fake', '1');
-    expect((await refused())['mqtt_publish_acl']).toBe(before + 4);
+  it('acknowledges and drops a publish on a topic it does not read, keeping the connection', async () => {
+    // What firmware sends beside its readings by default (Tasmota's INFO1 and retained discovery
+    // config, ESPHome's debug log) and what no device may use to reach another (a device's own
+    // topics outside the contract, $SYS): MQTT 3.1.1 has no negative PUBACK, so closing was the
+    // other choice, and firmware then reconnects in a loop and never delivers a reading.
+    const before = await refused();
+    const spy = await connectMqtt(pulse.mqttUrl);
+    const seen: string[] = [];
+    spy.on('message', (topic) => seen.push(topic));
+    await spy.subscribeAsync('devices/a/#', { qos: 1 });
+    const firmware = await connectMqtt(pulse.mqttUrl);
+    let closes = 0;
+    firmware.on('close', () => closes++);
+    const unread = [
+      ['tele/a/INFO1', '{"Info1":{"Module":"Generic"}}', 0, false],
+      ['tasmota/discovery/AABBCC/config', '{"ip":"10.0.0.9"}', 1, true],
+      ['a/debug', 'boot', 2, false],
+      ['other/topic', '{"values":{"n":1}}', 1, false],
+      ['devices/a/telemetry/x', '{"values":{"n":1}}', 1, true],
+      ['devices/bad id!/telemetry', '{"values":{"n":1}}', 1, false],
+      ['$SYS/broker/fake', '1', 1, false],
+    ] as const;
+    for (const [topic, payload, qos, retain] of unread)
+      await firmware.publishAsync(topic, payload, { qos, retain }); // acknowledged (QoS 1, 2)
+    // The same connection's reading after them is read.
+    await firmware.publishAsync(telemetryTopic('a'), '{"values":{"n":7}}', { qos: 1 });
+    await waitFor(() => received.readings.find((r) => r.deviceId === 'a'), {
+      message: "the firmware's reading after its unread topics",
+    });
+    expect(closes).toBe(0);
+    expect(firmware.connected).toBe(true);
+    await firmware.endAsync();
+    await spy.endAsync();
+    const after = await refused();
+    expect(after['mqtt_topic_unread'] - (before['mqtt_topic_unread'] ?? 0)).toBe(unread.length);
+    expect(after['mqtt_publish_acl'] ?? 0).toBe(before['mqtt_publish_acl'] ?? 0);
+    // Delivered to nobody (a subscriber under the id they name got only the reading), kept by
+    // nobody.
+    expect(seen).toEqual([telemetryTopic('a')]);
+    expect(await retainedUnder('a')).toEqual([]);
+    const stats = (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body;
+    expect(stats.sources?.unmatchedTopics).toEqual(expect.arrayContaining(['tele/a/INFO1']));
   });
 
   it('grants no subscription across devices (QoS 128) and delivers nothing on it', async () => {
@@ -167,12 +202,13 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
       await goodReading();
       await pub('-q', '1', '-r', '-t', telemetryTopic('probe-2'), '-m', '{"values":{"n":1}}');
       await goodReading();
-      await pub('-q', '1', '-t', 'other/topic', '-m', 'x');
+      // Acknowledged and dropped: mosquitto_pub exits 0.
+      expect(await pub('-q', '1', '-t', 'other/topic', '-m', 'x')).toBe(0);
       await goodReading();
       const after = await refused();
       expect(after['mqtt_oversize'] - (before['mqtt_oversize'] ?? 0)).toBe(1);
       expect(after['mqtt_retain'] - (before['mqtt_retain'] ?? 0)).toBe(1);
-      expect(after['mqtt_publish_acl'] - (before['mqtt_publish_acl'] ?? 0)).toBe(1);
+      expect(after['mqtt_topic_unread'] - (before['mqtt_topic_unread'] ?? 0)).toBe(1);
       expect(await retainedUnder('probe-2')).toEqual([]);
     });
   });
@@ -181,6 +217,7 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     const readings = await received.waitForCount(sent + 1); // + the README's probe-1 reading
     const ns = readings.filter((r) => r.deviceId === good).map((r) => r.values['n']);
     expect(ns).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
-    expect(readings.some((r) => r.deviceId !== good && r.deviceId !== 'probe-1')).toBe(false);
+    // And the readings of the firmware that also published unread topics ('a').
+    expect(readings.some((r) => ![good, 'probe-1', 'a'].includes(r.deviceId))).toBe(false);
   });
 });

@@ -64,10 +64,10 @@ describe('publishRefusal', () => {
   });
 
   it.each([
-    ['other/topic', 10, false, 'mqtt_publish_acl'],
-    ['devices/a/telemetry/x', 10, false, 'mqtt_publish_acl'],
-    ['devices/+/telemetry', 10, false, 'mqtt_publish_acl'],
-    ['$SYS/x', 10, false, 'mqtt_publish_acl'],
+    ['other/topic', 10, false, 'mqtt_topic_unread'],
+    ['devices/a/telemetry/x', 10, false, 'mqtt_topic_unread'],
+    ['devices/+/telemetry', 10, false, 'mqtt_topic_unread'],
+    ['$SYS/x', 10, false, 'mqtt_topic_unread'],
     [telemetryTopic('a'), 64 * 1024 + 1, false, 'mqtt_oversize'],
     [telemetryTopic('a'), 10, true, 'mqtt_retain'],
     [metaTopic('a'), MAX_RETAINED_BYTES + 1, true, 'mqtt_retain'],

@@ -25,10 +25,30 @@ export const MAX_RETAINED_BYTES = 8 * 1024;
 export const MAX_MQTT_PACKET_BYTES = LIMITS.maxPayloadBytes + 1024;
 
 /**
+ * Where a publish the broker acknowledges and drops is sent instead of its own topic: `$`
+ * topics match no wildcard at their first level (MQTT §4.7.2), no identity may subscribe
+ * outside `devices/{id}/…` ({@link subscriptionAllowed}), and no ingest filter names it, so it
+ * reaches nobody.
+ */
+export const DROPPED_TOPIC = '$pulse/dropped';
+
+/** A refused publish: why (the counter), what (for the log), and whether it is only unread. */
+export interface PublishRefusal {
+  reason: SecurityRefusal;
+  detail: string;
+  /**
+   * On a topic neither the contract nor any ingest source reads (`tele/x/INFO1`, a discovery
+   * config, `zigbee2mqtt/bridge/info`): firmware sends these by default, so an MQTT 3.1.1
+   * sender is acknowledged and the message dropped rather than disconnected ({@link brokerHooks}).
+   */
+  unread?: true;
+}
+
+/**
  * What a connection may publish: exactly `devices/{valid id}/telemetry|status|meta` for an id
- * its identity owns ({@link ownsDevice}), payloads within the contract's 64 KiB, retained only
- * on status/meta within MAX_RETAINED_BYTES (an empty retained payload only clears, and is
- * fine). Null when allowed.
+ * its identity owns ({@link ownsDevice}), or an ingest source's topic ({@link sourceRefusal}),
+ * payloads within the contract's 64 KiB, retained only on status/meta within MAX_RETAINED_BYTES
+ * (an empty retained payload only clears, and is fine). Null when allowed.
  */
 export function publishRefusal(
   topic: string,
@@ -37,7 +57,7 @@ export function publishRefusal(
   identity: BrokerIdentity = ANONYMOUS,
   authority: Reserved = NOTHING_RESERVED,
   sources: SourceTopics = NO_SOURCES,
-): { reason: SecurityRefusal; detail: string } | null {
+): PublishRefusal | null {
   const parsed = parseTopic(topic);
   if (!parsed) return sourceRefusal(topic, payloadBytes, retain, identity, authority, sources);
   if (!ownsDevice(identity, authority, parsed.deviceId))
@@ -79,13 +99,14 @@ function sourceRefusal(
   identity: BrokerIdentity,
   authority: Reserved,
   sources: SourceTopics,
-): { reason: SecurityRefusal; detail: string } | null {
+): PublishRefusal | null {
   const device = sources.deviceOf(topic);
-  if (device === null) sources.unmatched?.(topic);
+  if (device === null) {
+    sources.unmatched?.(topic);
+    return { reason: 'mqtt_topic_unread', detail: `publish to ${quote(topic)}`, unread: true };
+  }
   const allowed =
-    device === undefined
-      ? identity.kind !== 'device'
-      : device !== null && ownsDevice(identity, authority, device);
+    device === undefined ? identity.kind !== 'device' : ownsDevice(identity, authority, device);
   if (!allowed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
   if (payloadBytes > LIMITS.maxPayloadBytes)
     return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
@@ -212,11 +233,17 @@ export function guardPacketSize(
 
 /**
  * Aedes ACL hooks, per connection identity (security/broker-auth.ts): {@link publishRefusal}
- * on every publish (a refused one closes an MQTT 3.1.1 sender's connection — it has no negative
- * PUBACK, §3.3.5; an MQTT 5 sender keeps it and gets PUBACK 0x87, Not authorized, with the
- * refusal as reason string) and {@link subscriptionAllowed} on every subscription (a refused
- * one is granted QoS 128, or 0x87 in MQTT 5, and the connection stays), each limited to the
- * ids {@link ownsDevice} allows.
+ * on every publish and {@link subscriptionAllowed} on every subscription (a refused one is
+ * granted QoS 128, or 0x87 in MQTT 5, and the connection stays), each limited to the ids
+ * {@link ownsDevice} allows. A refused publish, counted either way:
+ * - from an MQTT 5 sender: PUBACK 0x87, Not authorized, with the refusal as reason string; the
+ *   connection stays;
+ * - from an MQTT 3.1.1 sender, which has no negative PUBACK (§3.3.5: acknowledge, or close):
+ *   on a topic Pulse does not read, acknowledged as usual and dropped (sent to DROPPED_TOPIC,
+ *   not retained), since real firmware publishes such topics by default (Tasmota's INFO1 and
+ *   discovery, ESPHome's debug log, zigbee2mqtt's bridge topics) and would otherwise reconnect
+ *   in a loop and never deliver a reading; anything else (another device's topic, over a size
+ *   bound, retained telemetry) closes the connection.
  * Owns the ACL decisions; the broker repository owns the broker.
  */
 export function brokerHooks(
@@ -240,6 +267,12 @@ export function brokerHooks(
         refusal.reason,
         `${refusal.detail} by ${clientName(client)} (${describeIdentity(identity)})`,
       );
+      if (refusal.unread && client && client.version < 5) {
+        // Acknowledged by Aedes as any allowed publish; it reaches nobody and is not kept.
+        packet.topic = DROPPED_TOPIC;
+        packet.retain = false;
+        return callback(null);
+      }
       callback(new Error(refusal.detail));
     },
     authorizeSubscribe: (client, subscription, callback) => {

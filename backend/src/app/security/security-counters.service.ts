@@ -21,8 +21,16 @@ export const SECURITY_REFUSALS = [
   'mqtt_oversize',
   /** Retained publish outside status/meta or over the retained bound (connection closed). */
   'mqtt_retain',
-  /** Publish outside `devices/{id}/telemetry|status|meta` (connection closed). */
+  /**
+   * Publish under another device's id, or naming devices in its payload from a device bound to
+   * one id (MQTT 3.1.1: connection closed; MQTT 5: PUBACK 0x87).
+   */
   'mqtt_publish_acl',
+  /**
+   * Publish on a topic neither the contract nor any ingest source reads (MQTT 3.1.1:
+   * acknowledged and dropped, the connection kept; MQTT 5: PUBACK 0x87).
+   */
+  'mqtt_topic_unread',
   /** Subscription outside one device's own `devices/{id}/…` (granted QoS 128). */
   'mqtt_subscribe_acl',
   /**
