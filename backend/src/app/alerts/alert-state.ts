@@ -86,7 +86,8 @@ export type TimeEvaluator = (
   at: number,
 ) => void;
 
-export const CADENCE_MIN_GAPS = 3;
+/** Intervals learned before one over 4 × the pace counts as 4 × (an outage must not teach it). */
+const CADENCE_MIN_GAPS = 3;
 const CADENCE_ALPHA = 0.2;
 
 export function newKeyState(deviceId: string, metric: string | null, now: number): KeyState {

@@ -57,6 +57,38 @@ describe('no-data rules', () => {
     expect(events.map((e) => e.deviceId)).toEqual(['fast', 'slow']);
   });
 
+  // The built-in rule (3 × cadence, at least 10 s) on real firmware: Tasmota reports every
+  // 300 s, a battery sensor every hour. Until a device's pace is known, silence says nothing.
+  it('waits for a pace before judging silence: no alert 10 s after a slow device first speaks', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    read({ power: 20 }, 'tasmota-1');
+    sut.tick(clock.advance(299_000));
+    expect(events).toEqual([]);
+    clock.advance(1000);
+    read({ power: 21 }, 'tasmota-1'); // one interval: 300 s
+    sut.tick(clock.advance(899_000));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1000));
+    expect(events.map((e) => [e.deviceId, e.state, e.threshold])).toEqual([
+      ['tasmota-1', 'raised', 900_000],
+    ]);
+  });
+
+  it('judges a fast device by its floor from its second reading on', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    read({ t: 1 }, 'boiler-1');
+    clock.advance(1000);
+    read({ t: 2 }, 'boiler-1');
+    sut.tick(clock.advance(9999));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1));
+    expect(events.map((e) => [e.deviceId, e.threshold])).toEqual([['boiler-1', 10_000]]);
+  });
+
   it('leaves an offline device to the offline rule, and counts silence again from its return', () => {
     const { sut, clock, read, events } = setup([
       { id: 'quiet', kind: 'nodata', silenceMs: 5000, severity: 'minor' },

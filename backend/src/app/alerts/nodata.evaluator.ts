@@ -1,6 +1,5 @@
 import {
   AlertTransitions,
-  CADENCE_MIN_GAPS,
   CompiledRule,
   KeyState,
   learnCadence,
@@ -35,16 +34,20 @@ export function noDataArrival(
   lifecycle.settleFlapping(state, now);
 }
 
-/** The silence that raises, ms, or null while a cadence-only rule has not learned one yet. */
+/**
+ * The silence that raises, ms, or null while it cannot be judged yet. A rule with
+ * `cadenceMultiple` judges a device by its own pace (`silenceMs` then only a floor), known from
+ * its first interval on (refined as more arrive, state.cadence); a device heard once has no pace
+ * yet, so its silence says nothing: the built-in rule raised 10 s after the first reading of
+ * every device slower than that (Tasmota every 300 s, a battery sensor hourly). A device restored
+ * at boot and not heard since is watched at the floor, so one that died meanwhile is still found.
+ */
 export function noDataThreshold(c: CompiledRule, state: KeyState): number | null {
   const rule = c.rule;
   if (rule.kind !== 'nodata') return null;
-  const learned =
-    rule.cadenceMultiple !== undefined && state.gaps >= CADENCE_MIN_GAPS
-      ? rule.cadenceMultiple * state.cadence
-      : null;
-  if (learned === null) return rule.silenceMs ?? null;
-  return Math.max(learned, rule.silenceMs ?? 0);
+  if (rule.cadenceMultiple === undefined) return rule.silenceMs ?? null;
+  if (state.gaps === 0) return state.lastTs === -Infinity ? (rule.silenceMs ?? null) : null;
+  return Math.max(rule.cadenceMultiple * state.cadence, rule.silenceMs ?? 0);
 }
 
 /** Timer: raise once the silence reaches the threshold (never while the device is offline). */
