@@ -11,6 +11,7 @@ export * from './lib/live-client';
 export * from './lib/mqtt-client';
 export * from './lib/embedded-broker';
 export * from './lib/mosquitto';
+export * from './lib/mosquitto-sub';
 export * from './lib/processes';
 export * from './lib/tls';
 export * from './lib/postgres';
