@@ -4,6 +4,7 @@ import {
   collectReadings,
   connectMqtt,
   getJson,
+  mosquittoSub,
   sendJson,
   subscribe,
   waitFor,
@@ -212,8 +213,15 @@ describe('MQTT 5 devices on the embedded broker', () => {
     await device.endAsync();
   });
 
-  /** A device announcing itself online, with a Last Will `offline` sent `delay` s after it dies. */
-  async function deviceWithDelayedWill(id: string, delay: number) {
+  /**
+   * A device announcing itself online, with a Last Will `offline` sent `delay` s after it dies
+   * (with `properties`, the will's other properties).
+   */
+  async function deviceWithDelayedWill(
+    id: string,
+    delay: number,
+    properties: NonNullable<NonNullable<IClientOptions['will']>['properties']> = {},
+  ) {
     const options: IClientOptions = {
       clientId: id,
       // The will is sent when the session ends, if that is sooner (MQTT 5 §3.1.3.2.2).
@@ -223,7 +231,7 @@ describe('MQTT 5 devices on the embedded broker', () => {
         payload: Buffer.from('offline'),
         qos: 1,
         retain: true,
-        properties: { willDelayInterval: delay },
+        properties: { ...properties, willDelayInterval: delay },
       },
     };
     const device = await v5(options);
@@ -250,6 +258,57 @@ describe('MQTT 5 devices on the embedded broker', () => {
     const info = await getJson<DeviceInfo>(backend.api(`/devices/${id}`));
     expect(info.body.status).toBe('offline');
     device.end(true);
+  });
+
+  /** A strict MQTT 5 reader of `filter` (mosquitto_sub), printing `topic payload content-type`. */
+  const strictReader = (filter: string, count: number) =>
+    mosquittoSub(backend.pulse.mqttUrl, [
+      ...['-V', 'mqttv5', '-t', filter, '-F', '%t %p %C'],
+      ...['-C', String(count), '-W', '10'],
+    ]);
+
+  it('hands a delayed Last Will to strict MQTT 5 readers as a valid PUBLISH, live and retained', async () => {
+    const id = 'will-strict-v5';
+    const { device } = await deviceWithDelayedWill(id, 2, { contentType: 'text/plain' });
+    // The retained `online`, then the will.
+    const live = strictReader(`devices/${id}/#`, 2);
+    try {
+      await waitFor(() => live.lines.length >= 1, { message: 'mosquitto_sub to subscribe' });
+      const died = Date.now();
+      device.stream.destroy();
+      // A Will Delay Interval passed on in the PUBLISH: "A network protocol error occurred".
+      expect(await live.exit).toEqual({ code: 0, stderr: '' });
+      expect(live.lines.map((line) => line.text)).toEqual([
+        `${statusTopic(id)} online `,
+        `${statusTopic(id)} offline text/plain`,
+      ]);
+      expect(live.lines[1].at - died).toBeGreaterThanOrEqual(1900);
+
+      const later = strictReader(statusTopic(id), 1);
+      expect(await later.exit).toEqual({ code: 0, stderr: '' });
+      expect(later.lines.map((line) => line.text)).toEqual([
+        `${statusTopic(id)} offline text/plain`,
+      ]);
+    } finally {
+      await live.stop();
+      device.end(true);
+    }
+  });
+
+  it("passes on only a PUBLISH's own properties from a device's publish", async () => {
+    const id = 'props-v5';
+    const device = await v5();
+    // mqtt-packet writes (and Aedes reads) any property in any packet: these are CONNECT's.
+    const foreign = { sessionExpiryInterval: 60, maximumPacketSize: 1024 } as object;
+    await device.publishAsync(statusTopic(id), 'online', {
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'text/plain', ...foreign },
+    });
+    const reader = strictReader(statusTopic(id), 1);
+    expect(await reader.exit).toEqual({ code: 0, stderr: '' });
+    expect(reader.lines.map((line) => line.text)).toEqual([`${statusTopic(id)} online text/plain`]);
+    await device.endAsync();
   });
 
   it('sends no Last Will for a device that reconnects within its will delay', async () => {

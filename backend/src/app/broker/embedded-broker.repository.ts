@@ -16,6 +16,7 @@ import { RetainedBound, RetainedStore } from '../security/retained-bound';
 import { SecurityCounters } from '../security/security-counters.service';
 import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
 import { InProcessBroker, InProcessDelivery } from './in-process-delivery';
+import { passOnPublishProperties } from './publish-properties';
 
 export type { InProcessBroker, InProcessHandler } from './in-process-delivery';
 
@@ -96,8 +97,9 @@ export class EmbeddedBrokerRepository {
     // ACL per identity, retained and size bounds (docs/limits.md), then the per-client publish
     // rate on what the ACL allows (security/publish-rate.ts), then the bound on retained
     // topics (security/retained-bound.ts).
-    // Last, the in-process delivery: an allowed QoS 1 message reaches the ingest before its
-    // PUBACK is written (broker/in-process-delivery.ts).
+    // Then the in-process delivery: an allowed QoS 1 message reaches the ingest before its
+    // PUBACK is written (broker/in-process-delivery.ts). Around it all, what a message carries
+    // on: only a PUBLISH's own MQTT 5 properties, never a will's delay (broker/publish-properties.ts).
     const hooks = brokerHooks(this.counters, this.credentials, this.sources);
     const delivery = new InProcessDelivery();
     // Not started yet (Aedes 2 starts its store in `aedes.listen()`, done by the first
@@ -105,8 +107,8 @@ export class EmbeddedBrokerRepository {
     const aedes = new Aedes({
       authenticate: this.auth.authenticate,
       ...hooks,
-      authorizePublish: delivery.beforeAck(
-        this.retained.guard(this.publishRate.guard(hooks.authorizePublish)),
+      authorizePublish: passOnPublishProperties(
+        delivery.beforeAck(this.retained.guard(this.publishRate.guard(hooks.authorizePublish))),
       ),
       // MQTT 5: advertised in CONNACK, and an oversize packet from a connected v5 client is
       // answered with DISCONNECT 0x95 (guardPacketSize leaves it to Aedes). Aedes counts the
