@@ -57,11 +57,12 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     topic: string,
     payload: string | Buffer,
     retain = false,
+    qos: 0 | 1 = 1,
   ): Promise<void> {
     const attacker = await connectMqtt(pulse.mqttUrl);
     const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
     attacker.on('error', () => undefined);
-    attacker.publish(topic, payload, { qos: 1, retain });
+    attacker.publish(topic, payload, { qos, retain });
     await closed;
     attacker.end(true);
     await goodReading();
@@ -151,6 +152,16 @@ describe('embedded broker refuses what an anonymous device must not do', () => {
     expect(await retainedUnder('a')).toEqual([]);
     const stats = (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body;
     expect(stats.sources?.unmatchedTopics).toEqual(expect.arrayContaining(['tele/a/INFO1']));
+  });
+
+  it('closes the connection of a publish to a wildcard or empty topic, and counts it', async () => {
+    // Aedes refuses these itself, before any hook of ours (MQTT 3.1.1 §3.3.2.1, [MQTT-3.3.2-2]);
+    // mqtt.js sends them as they are (an empty topic at QoS 0 only).
+    const before = (await refused())['mqtt_publish_acl'] ?? 0;
+    await publishAndExpectClose('devices/+/telemetry', '{"values":{"n":1}}');
+    await publishAndExpectClose('devices/#', '{"values":{"n":1}}');
+    await publishAndExpectClose('', '{"values":{"n":1}}', false, 0);
+    expect((await refused())['mqtt_publish_acl']).toBe(before + 3);
   });
 
   it('grants no subscription across devices (QoS 128) and delivers nothing on it', async () => {

@@ -10,6 +10,7 @@ import { DeviceCredentialsService } from '../device-credentials/device-credentia
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { BrokerAuthenticator } from '../security/broker-auth';
 import { brokerHooks, guardPacketSize, MAX_MQTT_PACKET_BYTES } from '../security/broker-guard';
+import { countBrokerOwnRefusals } from '../security/broker-own-refusals';
 import { ConnectionCaps } from '../security/connection-caps';
 import { PublishRate } from '../security/publish-rate';
 import { RetainedBound, RetainedStore } from '../security/retained-bound';
@@ -119,6 +120,8 @@ export class EmbeddedBrokerRepository {
       sessionExpiryIntervalLimit: SESSION_EXPIRY_LIMIT_SECONDS,
       pendingSessionsLimit: this.maxConnections,
     });
+    // What Aedes refuses before any hook (a wildcard topic in a PUBLISH) is counted too.
+    countBrokerOwnRefusals(aedes, this.counters);
     this.aedes = aedes;
     this.started = null;
     return { subscribe: (filters, handler) => delivery.subscribe(aedes, filters, handler) };

@@ -23,7 +23,8 @@ export const SECURITY_REFUSALS = [
   'mqtt_retain',
   /**
    * Publish under another device's id, or naming devices in its payload from a device bound to
-   * one id (MQTT 3.1.1: connection closed; MQTT 5: PUBACK 0x87).
+   * one id (MQTT 3.1.1: connection closed; MQTT 5: PUBACK 0x87); a wildcard or empty topic too
+   * (refused by Aedes itself, whatever the MQTT version: security/broker-own-refusals.ts).
    */
   'mqtt_publish_acl',
   /**
