@@ -211,7 +211,8 @@ describe('logs', () => {
       await getJson(api('/devices'), { authorization: `Bearer ${issued.token}` });
       await getJson(api('/devices'), { authorization: `Bearer ${issued.token}x` });
     });
-    expect(output).toContain('login_failed'); // the refusal was logged…
+    // The refusal was logged, naming who was refused and from where…
+    expect(output).toMatch(/refused \(login_failed\): login for \\?"carol\\?" from 127\.0\.0\.1/);
     expect(output).not.toContain(password); // …without the password
     expect(output).not.toContain(TEST_ADMIN_PASSWORD);
     expect(output).not.toContain(issued?.token ?? 'no token issued');

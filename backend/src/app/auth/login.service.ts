@@ -84,7 +84,10 @@ export class LoginService implements OnApplicationBootstrap {
     const key = `${clientAddress}|${request.username}`;
     const seen = await this.limiter.get(key);
     if (seen !== null && seen.consumedPoints >= LOGIN_ATTEMPTS) {
-      this.counters.refuse('login_rate', `login for ${JSON.stringify(request.username)}`);
+      this.counters.refuse(
+        'login_rate',
+        `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
+      );
       return {
         ok: false,
         reason: 'rate_limited',
@@ -97,7 +100,10 @@ export class LoginService implements OnApplicationBootstrap {
       : await burnVerify(request.password);
     if (!user || !valid || user.disabled) {
       await this.limiter.penalty(key, 1);
-      this.counters.refuse('login_failed', `login for ${JSON.stringify(request.username)}`);
+      this.counters.refuse(
+        'login_failed',
+        `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
+      );
       return { ok: false, reason: 'invalid' };
     }
     await this.limiter.delete(key);

@@ -1,18 +1,26 @@
 /**
- * Logs at most one line per key per interval; lines held back are counted and the count is
- * appended to the next line that gets through. Keys are bounded by the caller (reject reasons,
- * lag kinds), so the map stays small.
+ * Logs at most one line per key per interval. Lines held back are counted; at the end of the
+ * interval in which they were held, the last of them is written with the count (`+N more "key"
+ * in the last 10 s`), so a burst of ten refusals leaves two lines at once instead of one line now
+ * and its count only when (if ever) the next one comes. Keys are bounded by the caller (reject
+ * reasons, lag kinds), so the map and its timers (one per key at most) stay small.
  *
  * In `common/`, the layer below every feature folder (ingest, live, alerts use it): owns no
  * Pulse state and must not import any feature folder.
  */
 export class RateLimitedLog {
-  private readonly entries = new Map<string, { lastAt: number; suppressed: number }>();
+  private readonly entries = new Map<
+    string,
+    { lastAt: number; suppressed: number; last: string; timer: boolean }
+  >();
 
   constructor(
     private readonly write: (line: string) => void,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
+    /** Runs `flush` after `ms` (a timer that never keeps the process alive). */
+    private readonly schedule: (flush: () => void, ms: number) => void = (flush, ms) =>
+      setTimeout(flush, ms).unref(),
   ) {}
 
   report(key: string, message: string): void {
@@ -20,14 +28,27 @@ export class RateLimitedLog {
     const entry = this.entries.get(key);
     if (entry && now - entry.lastAt < this.intervalMs) {
       entry.suppressed++;
+      entry.last = message;
+      if (!entry.timer) {
+        entry.timer = true;
+        this.schedule(() => this.flush(key), entry.lastAt + this.intervalMs - now);
+      }
       return;
     }
-    const suppressed = entry?.suppressed ?? 0;
-    this.entries.set(key, { lastAt: now, suppressed: 0 });
-    this.write(
-      suppressed > 0
-        ? `${message} (+${suppressed} more "${key}" in the last ${Math.round(this.intervalMs / 1000)} s)`
-        : message,
-    );
+    this.entries.set(key, { lastAt: now, suppressed: 0, last: message, timer: false });
+    this.write(message);
+  }
+
+  /** The interval of `key` is over: its last held-back line, with the count, if any. */
+  private flush(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.timer = false;
+    if (entry.suppressed === 0) return;
+    const seconds = Math.round(this.intervalMs / 1000);
+    this.write(`${entry.last} (+${entry.suppressed} more "${key}" in the last ${seconds} s)`);
+    // The summary opens the next interval: a line now and then, never a line per event.
+    entry.lastAt = this.now();
+    entry.suppressed = 0;
   }
 }
