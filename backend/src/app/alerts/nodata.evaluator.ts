@@ -1,9 +1,4 @@
-import {
-  AlertTransitions,
-  CompiledRule,
-  KeyState,
-  learnCadence,
-} from './alert-state';
+import { AlertTransitions, CompiledRule, KeyState, learnCadence } from './alert-state';
 
 /**
  * No-data rules: owns what counts as silence — a fixed `silenceMs`, or a multiple of the
