@@ -5,13 +5,16 @@
  * environment is valid for the backend's own config schema, ports, URLs and healthchecks line
  * up with the services that provide them, and secrets stay in files.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { mosquittoAvailable } from '@pulse/test-support';
 import { Config, ConfigSchema, loadConfig } from '../src/app/config/config';
 
 const root = resolve(__dirname, '../..');
+const MOSQUITTO_PASSWD = process.env['MOSQUITTO_PASSWD_BIN'] ?? '/usr/bin/mosquitto_passwd';
 type Service = {
   image?: string;
   build?: { context: string; dockerfile?: string };
@@ -347,6 +350,47 @@ describe('docker-compose.yml', () => {
       }
       expect(readFileSync(join(root, '.gitignore'), 'utf8')).toMatch(/^deploy\/secrets\/$/m);
     });
+
+    // Real: the script itself, with Debian's openssl and mosquitto_passwd, in a scratch copy of
+    // deploy/; mosquitto_passwd behind a shim on PATH that records its arguments.
+    // mosquitto_passwd comes with Debian's mosquitto (as the broker the specs start does).
+    (mosquittoAvailable() ? it : it.skip)(
+      'make-passwords.sh hashes every password without putting one in a process argument',
+      () => {
+        const scratch = mkdtempSync(join(tmpdir(), 'pulse-make-passwords-'));
+        try {
+          const script = join(scratch, 'deploy/mosquitto/make-passwords.sh');
+          mkdirSync(dirname(script), { recursive: true });
+          writeFileSync(script, makePasswords);
+          const shims = join(scratch, 'bin');
+          mkdirSync(shims);
+          const argvLog = join(scratch, 'argv.log');
+          writeFileSync(
+            join(shims, 'mosquitto_passwd'),
+            `#!/bin/sh\necho "$*" >> ${argvLog}\nexec ${MOSQUITTO_PASSWD} "$@"\n`,
+            { mode: 0o755 },
+          );
+          execFileSync('sh', [script], {
+            env: { ...process.env, PATH: `${shims}:${process.env['PATH']}` },
+            stdio: 'pipe',
+          });
+          const secrets = join(scratch, 'deploy/secrets');
+          const hashes = readFileSync(join(secrets, 'mosquitto_passwd'), 'utf8');
+          expect(hashes).toMatch(/^gateway:\$7\$/m);
+          expect(hashes).toMatch(/^simulator:\$7\$/m);
+          const argv = readFileSync(argvLog, 'utf8');
+          expect(argv.trim().split('\n')).toHaveLength(2);
+          for (const name of ['mqtt_gateway_password', 'mqtt_simulator_password']) {
+            const password = readFileSync(join(secrets, name), 'utf8').trim();
+            expect(password.length).toBeGreaterThan(20);
+            expect(argv).not.toContain(password);
+            expect(hashes).not.toContain(password);
+          }
+        } finally {
+          rmSync(scratch, { recursive: true, force: true });
+        }
+      },
+    );
 
     it('publishes ports on 127.0.0.1 only and turns anonymous dashboard access off', () => {
       for (const service of Object.values(services)) {

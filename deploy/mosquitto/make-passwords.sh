@@ -16,16 +16,18 @@ done
 # The gateways' shared token signing key (PULSE_SECRET_FILE, at least 32 bytes).
 [ -s "$dir/pulse_secret_key" ] || openssl rand -base64 48 > "$dir/pulse_secret_key"
 : > "$dir/mosquitto_passwd"
+# The password goes to mosquitto_passwd on its standard input (asked twice), never as an
+# argument (`-b`): any user on the machine can read a process's arguments while it runs.
 hash() {
   if command -v mosquitto_passwd >/dev/null 2>&1; then
-    mosquitto_passwd -b "$dir/mosquitto_passwd" "$1" "$2"
+    { cat "$2"; cat "$2"; } | mosquitto_passwd "$dir/mosquitto_passwd" "$1" >/dev/null
   else
-    docker run --rm -v "$PWD/$dir:/s" eclipse-mosquitto:2.0.20 \
-      mosquitto_passwd -b /s/mosquitto_passwd "$1" "$2"
+    { cat "$2"; cat "$2"; } | docker run --rm -i -v "$PWD/$dir:/s" eclipse-mosquitto:2.0.20 \
+      mosquitto_passwd /s/mosquitto_passwd "$1" >/dev/null
   fi
 }
-hash gateway "$(cat "$dir/mqtt_gateway_password")"
-hash simulator "$(cat "$dir/mqtt_simulator_password")"
+hash gateway "$dir/mqtt_gateway_password"
+hash simulator "$dir/mqtt_simulator_password"
 # Hashes only; the broker runs as its own user and must read it.
 chmod 644 "$dir/mosquitto_passwd"
 echo "wrote $dir (admin password: $dir/pulse_admin_password)"
