@@ -145,11 +145,11 @@ export function sioWebSocket(c, url, subscribe) {
 }
 
 /**
- * The dashboard's reconnect delay (protocol DEFAULT_BACKOFF: 1 s doubling to 30 s, each delay
+ * The dashboard's reconnect delay (protocol DEFAULT_BACKOFF: 1 s doubling to 10 s, each delay
  * drawn from 50–100 % of it), so a storm of these clients arrives as a storm of dashboards would.
  */
 const backoffMs = (attempt) =>
-  Math.min(30000, 1000 * 2 ** (attempt - 1)) * (0.5 + 0.5 * Math.random());
+  Math.min(10000, 1000 * 2 ** (attempt - 1)) * (0.5 + 0.5 * Math.random());
 
 function onClosed(c, url, subscribe) {
   c.closed = true;

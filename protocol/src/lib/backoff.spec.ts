@@ -6,14 +6,26 @@ describe('backoffDelay', () => {
   it('doubles per attempt without jitter', () => {
     const noJitter = { ...equalJitter, jitterMin: 1, jitterMax: 1 };
     expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, 0.9, noJitter))).toEqual([
-      1000, 2000, 4000, 8000, 16000,
+      1000, 2000, 4000, 8000, 10_000,
     ]);
   });
 
   it('never exceeds the cap', () => {
-    expect(backoffDelay(20, 0.999, equalJitter)).toBeLessThanOrEqual(30_000);
-    expect(backoffDelay(1000, 1, equalJitter)).toBe(30_000);
-    expect(backoffDelay(5000, 1, { ...equalJitter, jitterMax: 1.2 })).toBe(30_000);
+    expect(backoffDelay(20, 0.999, equalJitter)).toBeLessThanOrEqual(10_000);
+    expect(backoffDelay(1000, 1, equalJitter)).toBe(10_000);
+    expect(backoffDelay(5000, 1, { ...equalJitter, jitterMax: 1.2 })).toBe(10_000);
+  });
+
+  it("brings a screen back within 10 s of its gateway's return, however long it was away", () => {
+    for (const outageMs of [2_000, 20_000, 60_000, 3_600_000]) {
+      for (const random of [0, 0.5, 0.9999]) {
+        // Attempts from the disconnect on; the first one after the return connects.
+        let at = 0;
+        let attempt = 0;
+        while (at < outageMs) at += backoffDelay(++attempt, random, DEFAULT_BACKOFF);
+        expect(at - outageMs).toBeLessThanOrEqual(10_000);
+      }
+    }
   });
 
   it('spreads retries over the upper half of the delay (equal jitter)', () => {

@@ -146,7 +146,7 @@ describe('LiveService', () => {
     const { sut, socket, connects } = setup();
     sut.start();
     // random() = 0.5 with equal jitter: 0.75 × the raw delay (1 s, 2 s, 4 s, ...).
-    const expected = [750, 1500, 3000, 6000, 12_000, 22_500, 22_500];
+    const expected = [750, 1500, 3000, 6000, 7500, 7500, 7500];
     for (const delay of expected) {
       const connectsBefore = connects();
       socket().server.connectFailed('xhr poll error');
