@@ -352,6 +352,28 @@ describe.each(adapters)('history store contract: %s', (name, make, available) =>
     });
   });
 
+  run(
+    "reads each series' newest reading for a list of devices, whatever day it is on",
+    async () => {
+      const t0 = Date.UTC(2026, 10, 20, 12);
+      // n1: `a` on two days (a late reading after the newest), `b` only two days back; n3: one.
+      await store.write(batch('n1', 'a', [t0 - 2 * DAY, t0, t0 + 1000], [1, 2, 3]));
+      await store.write(batch('n1', 'a', [t0 + 500], [2.5]));
+      await store.write(batch('n1', 'b', [t0 - 2 * DAY + 5], [40]));
+      await store.write(batch('n3', 'a', [t0 - DAY], [7]));
+      const rows = await store.latestOf(['n2', 'n1', 'n3', 'unknown']);
+      const found = rows.ts.map((ts, i) => [rows.device[i], rows.metrics[i], ts, rows.values[i]]);
+      expect(found.sort()).toEqual(
+        [
+          [1, 'a', t0 + 1000, 3],
+          [1, 'b', t0 - 2 * DAY + 5, 40],
+          [2, 'a', t0 - DAY, 7],
+        ].sort(),
+      );
+      expect(await store.latestOf([])).toEqual({ device: [], metrics: [], ts: [], values: [] });
+    },
+  );
+
   run('keeps everything across a reopen (another process on the same data)', async () => {
     const t0 = Date.UTC(2026, 11, 1, 12);
     await store.write(batch('c5', 'b', [t0, t0 + 1], [1, 2]));

@@ -71,6 +71,19 @@ export function rollupRowsOf(rows: Iterable<unknown>): RollupRows {
   return out;
 }
 
+/**
+ * The newest stored reading of each series of some devices, one row per series, as parallel
+ * columns: `device[i]` is the index of its device in the ids asked for.
+ */
+export interface LatestRows {
+  device: number[];
+  metrics: string[];
+  ts: number[];
+  values: number[];
+}
+
+export const emptyLatestRows = (): LatestRows => ({ device: [], metrics: [], ts: [], values: [] });
+
 /** Timestamps (ms) before which each resolution is deleted. */
 export type RetentionCutoffs = Record<Resolution, number>;
 
@@ -124,6 +137,12 @@ export interface HistoryStore {
   ): Promise<RollupRows>;
   /** Metric names stored for a device. */
   metricsOf(deviceId: string): Promise<string[]>;
+  /**
+   * The newest raw reading of every series of `deviceIds` (within RETENTION_RAW: a series with
+   * only rollups left has no row). What the fleet summary starts from at boot; the caller asks in
+   * chunks, so one call stays short.
+   */
+  latestOf(deviceIds: readonly string[]): Promise<LatestRows>;
   /** Delete what is older than the cutoffs, at most `budget` rows (or partitions) per call. */
   prune(cutoffs: RetentionCutoffs, budget: number): Promise<number>;
   /** PostgreSQL: its background rollup passes that failed (retried by the next). */

@@ -293,6 +293,17 @@ export class SqliteHistoryStore implements port.HistoryStore {
       metrics: this.reader
         .prepare('SELECT metric FROM history_series WHERE device_id = ? ORDER BY metric')
         .pluck(),
+      /**
+       * A device's series with the newest raw row of each: the series by the (device, metric)
+       * index, then max(ts) and its row by the primary key, a few index seeks per series.
+       */
+      latest: this.reader
+        .prepare(
+          `SELECT s.metric, r.ts, r.value FROM history_series s JOIN history_raw r
+           ON r.series_id = s.id AND r.ts = (SELECT max(ts) FROM history_raw WHERE series_id = s.id)
+           WHERE s.device_id = ?`,
+        )
+        .raw(),
       seriesAfter: db
         .prepare('SELECT id FROM history_series WHERE id > ? ORDER BY id LIMIT ?')
         .pluck(),
@@ -458,6 +469,21 @@ export class SqliteHistoryStore implements port.HistoryStore {
 
   async metricsOf(deviceId: string): Promise<string[]> {
     return this.statements.metrics.all(deviceId) as string[];
+  }
+
+  async latestOf(deviceIds: readonly string[]): Promise<port.LatestRows> {
+    const out = port.emptyLatestRows();
+    const latest = this.statements.latest;
+    for (let i = 0; i < deviceIds.length; i++)
+      for (const [metric, ts, value] of latest.iterate(deviceIds[i]) as Iterable<
+        [string, number, number]
+      >) {
+        out.device.push(i);
+        out.metrics.push(metric);
+        out.ts.push(ts);
+        out.values.push(value);
+      }
+    return out;
   }
 
   /** Walks the series round-robin, deleting each one's oldest rows first, `budget` rows at most. */

@@ -26,6 +26,7 @@ const OPS = new Set<WorkerRequest['op']>([
   'readRaw',
   'readRollup',
   'metricsOf',
+  'latestOf',
   'prune',
   'size',
   'close',

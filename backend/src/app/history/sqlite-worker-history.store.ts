@@ -217,6 +217,10 @@ export class SqliteWorkerHistoryStore implements port.HistoryStore {
     return this.call('metricsOf', deviceId);
   }
 
+  latestOf(deviceIds: readonly string[]): Promise<port.LatestRows> {
+    return this.call('latestOf', deviceIds);
+  }
+
   prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     return this.call('prune', cutoffs, budget);
   }
