@@ -95,6 +95,41 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     expect(sut.snapshot(null, T0).devices[0][DS.values]).toEqual([22, 40]);
   });
 
+  describe('values from the history store (after a restart)', () => {
+    it('shows them for a device not heard since, without queueing a push', () => {
+      registry.applyMeta('d1', { name: 'Plug' }, T0);
+      sut.takeDelta(T0);
+      sut.applyStored('d1', 'power', 42, T0 - 5000);
+      sut.applyStored('d1', 'temperature', 18.5, T0 - 1000);
+      sut.applyStored('nobody', 'power', 1, T0); // not in the registry: no entry
+      expect(sut.snapshot(null, T0 + 1000)).toEqual({
+        at: T0 + 1000,
+        metrics: ['power', 'temperature'],
+        devices: [['d1', 'Plug', null, 'unknown', 1000, [42, 18.5]]],
+      });
+      expect(sut.size()).toBe(1);
+      // Nobody can hold a snapshot from before (the gateway did not listen yet): no device goes out.
+      expect(delta(T0 + 1000).changed).toEqual([]);
+    });
+
+    it('gives way to a reading at least as new, whichever comes first, and outlives an older one', () => {
+      const reading = (ts: number, values: Record<string, number>) => {
+        const r = [{ deviceId: 'd1', ts, values }];
+        registry.applyReadings('d1', r, T0);
+        sut.applyReadings('d1', r);
+      };
+      reading(T0, { temperature: 21 }); // pending, not merged yet
+      sut.applyStored('d1', 'temperature', 19, T0 - 1000);
+      sut.applyStored('d1', 'humidity', 40, T0 - 1000);
+      reading(T0 - 2000, { humidity: 10 }); // a late reading, older than the stored one
+      expect(sut.snapshot(null, T0).devices[0][DS.values]).toEqual([21, 40]);
+      sut.applyStored('d1', 'temperature', 5, T0); // merged value of the same reading time
+      reading(T0 - 1000, { humidity: 41 }); // the stored reading again
+      delta(T0);
+      expect(sut.snapshot(null, T0).devices[0][DS.values]).toEqual([21, 41]);
+    });
+  });
+
   it('converges with another gateway through shares, whichever ingested the newest reading', () => {
     // Gateway B: its own registry and summary, fed only by A's shares and its own readings.
     const registryB = new DeviceRegistryService({ MAX_DEVICES: 20_000 });

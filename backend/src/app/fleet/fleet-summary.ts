@@ -207,6 +207,21 @@ export class FleetSummaryModel {
     if (!entry.dirty) this.markDirty(entry);
   }
 
+  /**
+   * A value the history store held for a known device (the summary starting from the store at
+   * boot, FleetSummaryService.seed): kept unless the device has a value from a reading at least as
+   * new (a reading still pending replaces it at the merge when it is at least as new, as any
+   * older value). Not queued for a push: seeding ends before the gateway listens, so every
+   * snapshot a client starts from already has it, and a device's next change sends it along.
+   */
+  applyStored(deviceId: string, metric: string, value: number, ts: number): void {
+    const entry = this.entries.get(deviceId) ?? this.create(deviceId);
+    if (!entry) return;
+    this.keepNewest(entry, metric, value, ts, false);
+    this.shared = null;
+    this.sharedWire = null;
+  }
+
   /** Status, meta or a new metric changed: the device goes out with the next push. */
   applyDevice(deviceId: string): void {
     const entry = this.entries.get(deviceId) ?? this.create(deviceId);
