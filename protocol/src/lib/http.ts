@@ -104,12 +104,14 @@ export interface IngestStats {
   rejected: Record<RejectReason, number>;
   /**
    * Ingest sources (issue 14): the topic filters subscribed besides the contract's, messages per
-   * source, fields a format skipped by reason (`string`, `null`, `array`, …), and the first
+   * source, those of them set aside as normal firmware messages without readings (a Shelly
+   * NotifyEvent), fields a format skipped by reason (`string`, `null`, `array`, …), and the first
    * distinct topics no source matched (counted under `rejected.topic`).
    */
   sources?: {
     filters: string[];
     messages: Record<string, number>;
+    ignored: Record<string, number>;
     skippedFields: Record<string, number>;
     unmatchedTopics: string[];
     /**

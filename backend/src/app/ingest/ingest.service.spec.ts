@@ -40,7 +40,7 @@ describe('IngestService', () => {
       history,
       hub as unknown as LiveHubService,
       alerts as unknown as AlertRouting,
-      new SourceRouter(loadSources('tasmota,zigbee2mqtt', undefined)),
+      new SourceRouter(loadSources('tasmota,zigbee2mqtt,shelly', undefined)),
     );
   });
 
@@ -170,6 +170,18 @@ describe('IngestService', () => {
       const stats = sut.stats();
       expect(stats.rejected.topic).toBe(3);
       expect(stats.sources?.unmatchedTopics).toEqual(['home/kitchen/temp', 'shellies/x/relay/0']);
+      expect(hub.publishReadings).not.toHaveBeenCalled();
+    });
+
+    it('sets a Shelly NotifyEvent aside as a normal firmware message, not a rejection', () => {
+      send(
+        'shellyplus1pm-80646fe1b0b4/events/rpc',
+        '{"src":"shellyplus1pm-80646fe1b0b4","dst":"shellyplus1pm-80646fe1b0b4/events","method":"NotifyEvent","params":{"ts":1799999999.5,"events":[{"component":"input:0","id":0,"event":"single_push","ts":1799999999.5}]}}',
+      );
+      const stats = sut.stats();
+      expect(stats.readings.rejected).toBe(0);
+      expect(stats.rejected.empty).toBe(0);
+      expect(stats.sources).toMatchObject({ messages: { shelly: 1 }, ignored: { shelly: 1 } });
       expect(hub.publishReadings).not.toHaveBeenCalled();
     });
 

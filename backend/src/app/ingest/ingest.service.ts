@@ -43,8 +43,9 @@ export class IngestService {
   private readonly messages = { received: 0, telemetry: 0, status: 0, meta: 0 };
   private readonly readings = { accepted: 0, rejected: 0 };
   private readonly rejected: Record<RejectReason, number> = emptyRejectCounts();
-  /** Messages per ingest source (presets, sources file), fields skipped by reason. */
+  /** Messages per ingest source (presets, sources file), those set aside, fields skipped by reason. */
   private readonly perSource = new Map<string, number>();
+  private readonly ignoredPerSource = new Map<string, number>();
   private readonly skippedFields = new Map<string, number>();
   private readonly unmatchedTopics = new Set<string>();
   /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
@@ -162,6 +163,8 @@ export class IngestService {
   /** A source's messages: each applied like the contract's, its skipped fields counted. */
   private applyRouted(routed: Routed, now: number, durable: boolean): void {
     this.perSource.set(routed.source, (this.perSource.get(routed.source) ?? 0) + 1);
+    if (routed.ignored)
+      this.ignoredPerSource.set(routed.source, (this.ignoredPerSource.get(routed.source) ?? 0) + 1);
     for (const { reason } of routed.skipped)
       this.skippedFields.set(reason, (this.skippedFields.get(reason) ?? 0) + 1);
     for (const decoded of routed.messages) {
@@ -240,6 +243,7 @@ export class IngestService {
       sources: {
         filters: this.sources.filters(),
         messages: Object.fromEntries(this.perSource),
+        ignored: Object.fromEntries(this.ignoredPerSource),
         skippedFields: Object.fromEntries(this.skippedFields),
         unmatchedTopics: [...this.unmatchedTopics],
         ...(discovery ? { discovery } : {}),

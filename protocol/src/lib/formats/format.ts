@@ -33,6 +33,11 @@ export interface FormatResult {
   units?: Record<string, string>;
   /** Set when the whole message could not be read (not JSON, not a line, …). */
   error?: string;
+  /**
+   * The message carries no readings by design (a Shelly `NotifyEvent`): a normal firmware
+   * message, set aside and counted as such, never rejected as `empty`.
+   */
+  ignored?: true;
 }
 
 /** A payload as a JSON object, or the empty result that says why it is not one. */

@@ -226,7 +226,7 @@ describe('influx (line protocol)', () => {
 });
 
 describe('shelly-rpc (Gen2 notifications)', () => {
-  it('reads a Shelly Plus 1PM NotifyStatus at its own time, for its own id', () => {
+  it('reads a Shelly Plus 1PM NotifyStatus at its own time, for its own id, without ids and timestamps as metrics', () => {
     const payload =
       '{"src":"shellyplus1pm-80646fe1b0b4","dst":"shellyplus1pm-80646fe1b0b4/events","method":"NotifyStatus","params":{"ts":1710080525.25,"switch:0":{"id":0,"aenergy":{"by_minute":[0,0,0],"minute_ts":1710080520,"total":2.671},"apower":12.4,"current":0.062,"voltage":231.8,"output":true,"source":"WS_in"}}}';
     expect(decodeShellyRpc(payload)).toEqual({
@@ -235,8 +235,6 @@ describe('shelly-rpc (Gen2 notifications)', () => {
           device: 'shellyplus1pm-80646fe1b0b4',
           ts: 1_710_080_525_250,
           values: {
-            'switch_0.id': 0,
-            'switch_0.aenergy.minute_ts': 1710080520,
             'switch_0.aenergy.total': 2.671,
             'switch_0.apower': 12.4,
             'switch_0.current': 0.062,
@@ -245,17 +243,27 @@ describe('shelly-rpc (Gen2 notifications)', () => {
           },
         },
       ],
-      skipped: [
-        { field: 'switch_0.aenergy.by_minute', reason: 'array' },
-        { field: 'switch_0.source', reason: 'string' },
-      ],
+      skipped: [{ field: 'switch_0.source', reason: 'string' }],
     });
   });
 
-  it('ignores other notifications without calling them errors', () => {
+  it('leaves out the system status that is not a measurement (clock, revisions), keeping uptime and memory', () => {
+    const payload =
+      '{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyFullStatus","params":{"ts":1710080525.25,"sys":{"mac":"80646FE1B0B4","restart_required":false,"time":"14:22","unixtime":1710080525,"uptime":3605,"ram_size":246124,"ram_free":148472,"cfg_rev":12,"kvs_rev":0,"schedule_rev":1,"webhook_rev":0},"wifi":{"sta_ip":"192.168.1.40","status":"got ip","rssi":-61},"input:0":{"id":0,"state":false}}}';
+    expect(decodeShellyRpc(payload).readings[0].values).toEqual({
+      'sys.restart_required': 0,
+      'sys.uptime': 3605,
+      'sys.ram_size': 246124,
+      'sys.ram_free': 148472,
+      'wifi.rssi': -61,
+      'input_0.state': 0,
+    });
+  });
+
+  it('sets other notifications aside without calling them errors', () => {
     const event =
-      '{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyEvent","params":{"ts":1710080525.25,"events":[{"component":"input:0","event":"single_push"}]}}';
-    expect(decodeShellyRpc(event)).toEqual({ readings: [], skipped: [] });
+      '{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyEvent","params":{"ts":1710080525.25,"events":[{"component":"input:0","id":0,"event":"single_push","ts":1710080525.25}]}}';
+    expect(decodeShellyRpc(event)).toEqual({ readings: [], skipped: [], ignored: true });
     expect(decodeShellyRpc('{"id":1,"result":{}}').error).toBe('not a Shelly RPC notification');
   });
 });

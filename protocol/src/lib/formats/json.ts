@@ -26,6 +26,8 @@ export interface JsonOptions {
   include?: readonly string[];
   /** Paths left out on purpose (not reported as skipped). */
   exclude?: readonly string[];
+  /** Keys left out on purpose wherever they are (a firmware's ids and clocks; not reported). */
+  excludeKeys?: ReadonlySet<string>;
   /** Deepest nesting flattened (a guard against hostile payloads). */
   maxDepth?: number;
 }
@@ -49,6 +51,7 @@ export function decodeJsonObject(
   const tsField = options.timestampField;
   const walk = (node: Record<string, unknown>, path: string, depth: number) => {
     for (const rawKey of Object.keys(node)) {
+      if (options.excludeKeys?.has(rawKey)) continue;
       // Shelly's `switch:0`, a zigbee2mqtt `color temp`: the key as a contract id.
       const key = toId(rawKey) ?? rawKey;
       const name = path ? `${path}.${key}` : key;

@@ -39,6 +39,8 @@ export interface Routed {
   skipped: SkippedField[];
   /** Fixed meta of the source and units the payload declared, per device. */
   meta: Map<string, DeviceMeta>;
+  /** A normal firmware message with no readings by design (a Shelly NotifyEvent): set aside. */
+  ignored?: true;
 }
 
 interface Compiled {
@@ -235,7 +237,8 @@ export class SourceRouter {
       if (!list) byDevice.set(device, (list = []));
       list.push(r.ts !== undefined ? { ts: r.ts, values: r.values } : { values: r.values });
     }
-    if (byDevice.size === 0 && routed.messages.length === 0 && topicDevice)
+    if (result.ignored) routed.ignored = true;
+    else if (byDevice.size === 0 && routed.messages.length === 0 && topicDevice)
       routed.messages.push(rejected(topicDevice, 'empty', `${source.format}: no numeric field`));
     for (const [device, readings] of byDevice) {
       routed.messages.push(
