@@ -148,6 +148,24 @@ describe('IngestService', () => {
       });
     });
 
+    it('reads a Tasmota multi-channel meter as one metric per channel, nothing skipped', () => {
+      send('tele/plug-7/SENSOR', '{"ENERGY":{"Power":[10,20],"Voltage":[230,231],"Today":0.2}}');
+      expect(hub.publishReadings).toHaveBeenCalledWith('plug-7', undefined, [
+        {
+          deviceId: 'plug-7',
+          ts: now,
+          values: {
+            'ENERGY.Power.1': 10,
+            'ENERGY.Power.2': 20,
+            'ENERGY.Voltage.1': 230,
+            'ENERGY.Voltage.2': 231,
+            'ENERGY.Today': 0.2,
+          },
+        },
+      ]);
+      expect(sut.stats().sources?.skippedFields).toEqual({});
+    });
+
     it('takes status from an LWT and from zigbee2mqtt availability, and a friendly name as an id', () => {
       send('tele/plug-7/LWT', 'Offline');
       send('zigbee2mqtt/Hall Sensor/availability', '{"state":"online"}');

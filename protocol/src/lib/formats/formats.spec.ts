@@ -65,9 +65,41 @@ describe('json (generic, nested, switches)', () => {
     {
       name: 'zigbee2mqtt plug: state ON, a list and a text',
       payload:
-        '{"state":"ON","power":12.5,"energy":3.21,"child_lock":"UNLOCK","color_options":[1,2],"power_on_behavior":"previous"}',
+        '{"state":"ON","power":12.5,"energy":3.21,"child_lock":"UNLOCK","effects":["blink","breathe"],"power_on_behavior":"previous"}',
       values: { state: 1, power: 12.5, energy: 3.21 },
-      skipped: ['child_lock', 'color_options', 'power_on_behavior'],
+      skipped: ['child_lock', 'effects', 'power_on_behavior'],
+    },
+    {
+      name: 'Tasmota SENSOR of a two-channel meter (ADE7953): one metric per channel, numbered from 1',
+      payload:
+        '{"Time":"2024-03-10T14:22:05","ENERGY":{"TotalStartTime":"2023-11-02T10:12:41","Total":[12.3,4.5],"Yesterday":0.5,"Today":0.2,"Period":[0,1],"Power":[10,20],"ApparentPower":[11,22],"ReactivePower":[1,2],"Factor":[0.91,0.9],"Voltage":[230,231],"Current":[0.05,0.09]}}',
+      values: {
+        'ENERGY.Total.1': 12.3,
+        'ENERGY.Total.2': 4.5,
+        'ENERGY.Yesterday': 0.5,
+        'ENERGY.Today': 0.2,
+        'ENERGY.Period.1': 0,
+        'ENERGY.Period.2': 1,
+        'ENERGY.Power.1': 10,
+        'ENERGY.Power.2': 20,
+        'ENERGY.ApparentPower.1': 11,
+        'ENERGY.ApparentPower.2': 22,
+        'ENERGY.ReactivePower.1': 1,
+        'ENERGY.ReactivePower.2': 2,
+        'ENERGY.Factor.1': 0.91,
+        'ENERGY.Factor.2': 0.9,
+        'ENERGY.Voltage.1': 230,
+        'ENERGY.Voltage.2': 231,
+        'ENERGY.Current.1': 0.05,
+        'ENERGY.Current.2': 0.09,
+      },
+      skipped: ['Time', 'ENERGY.TotalStartTime'],
+    },
+    {
+      name: 'lists that are not channels of numbers: too long, mixed, nested or empty',
+      payload: `{"ok":[1,true],"long":${JSON.stringify(Array.from({ length: 9 }, (_, i) => i))},"mixed":[1,"a"],"nested":[[1]],"empty":[],"holes":[1,null]}`,
+      values: { 'ok.1': 1, 'ok.2': 1 },
+      skipped: ['long', 'mixed', 'nested', 'empty', 'holes'],
     },
     {
       name: 'ESPHome JSON state with a key that is not an id',
