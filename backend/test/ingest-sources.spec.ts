@@ -63,6 +63,10 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
       source: 'tasmota',
       skipped: [{ field: 'Time', reason: 'string' }],
     });
+    // The units Tasmota documents for its energy meter, on the device page.
+    expect((await getJson<DeviceInfo>(api('/devices/plug-7'))).body.meta).toEqual({
+      units: { 'ENERGY.Power': 'W' },
+    });
     const history = await getJson<HistoryResponse>(api('/devices/garden/history'));
     expect(history.body.series.map((s) => s.metric).sort()).toEqual(['rain', 'soil_moisture']);
     await waitFor(

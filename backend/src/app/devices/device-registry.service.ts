@@ -346,6 +346,11 @@ export class DeviceRegistryService implements OnModuleInit {
     return state !== undefined && inScope(scope, state.meta?.group);
   }
 
+  /** The device's meta as held (not a copy: read it, never change it). */
+  metaOf(deviceId: string): Readonly<DeviceMeta> | null | undefined {
+    return this.devices.get(deviceId)?.meta;
+  }
+
   /** The device's display name (from its retained meta), no copy made. */
   nameOf(deviceId: string): string | undefined {
     return this.devices.get(deviceId)?.meta?.name;

@@ -3,7 +3,7 @@ import { AlertRouting } from '../ownership/alert-routing.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { LiveHubService } from '../live/live-hub.service';
-import { IngestService } from './ingest.service';
+import { filledIn, IngestService } from './ingest.service';
 import { MqttRepository } from './mqtt.repository';
 import { SourceRouter } from './sources/source-router';
 import { loadSources } from './sources/source-spec';
@@ -166,6 +166,62 @@ describe('IngestService', () => {
       expect(sut.stats().sources?.skippedFields).toEqual({});
     });
 
+    it('gives a device the units its firmware documents, filling in what its meta lacks', () => {
+      send('tele/plug-7/STATE', '{"POWER":"ON","Wifi":{"RSSI":62}}');
+      expect(registry.get('plug-7')?.meta).toEqual({ units: { 'Wifi.RSSI': '%' } });
+      send(
+        'tele/plug-7/SENSOR',
+        '{"ENERGY":{"Power":[10,20],"Voltage":231},"AM2301":{"Temperature":21.4},"TempUnit":"C"}',
+      );
+      expect(registry.get('plug-7')?.meta).toEqual({
+        units: {
+          'Wifi.RSSI': '%',
+          'ENERGY.Power.1': 'W',
+          'ENERGY.Power.2': 'W',
+          'ENERGY.Voltage': 'V',
+          'AM2301.Temperature': '°C',
+        },
+      });
+      expect(hub.publishDevice).toHaveBeenLastCalledWith(
+        expect.objectContaining({
+          deviceId: 'plug-7',
+          meta: expect.objectContaining({
+            units: expect.objectContaining({ 'ENERGY.Voltage': 'V' }),
+          }),
+        }),
+      );
+    });
+
+    it('gives zigbee2mqtt and Shelly devices the units their firmware documents', () => {
+      send('zigbee2mqtt/Hall', '{"temperature":21.5,"battery":90,"linkquality":120}');
+      expect(registry.get('Hall')?.meta?.units).toEqual({
+        temperature: '°C',
+        battery: '%',
+        linkquality: 'lqi',
+      });
+      send(
+        'shellyplus1pm-80646fe1b0b4/events/rpc',
+        '{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyStatus","params":{"ts":1799999999.5,"switch:0":{"apower":12.4,"temperature":{"tC":45.2,"tF":113.4}}}}',
+      );
+      expect(registry.get('shellyplus1pm-80646fe1b0b4')?.meta?.units).toEqual({
+        'switch_0.apower': 'W',
+        'switch_0.temperature.tC': '°C',
+        'switch_0.temperature.tF': '°F',
+      });
+    });
+
+    it('keeps the units and name a device’s own meta gives, and sends no device event when nothing is new', () => {
+      send('devices/plug-7/meta', '{"name":"Boiler plug","units":{"ENERGY.Power":"kW"}}');
+      send('tele/plug-7/SENSOR', '{"ENERGY":{"Power":0.045,"Voltage":231}}');
+      expect(registry.get('plug-7')?.meta).toEqual({
+        name: 'Boiler plug',
+        units: { 'ENERGY.Power': 'kW', 'ENERGY.Voltage': 'V' },
+      });
+      hub.publishDevice.mockClear();
+      send('tele/plug-7/SENSOR', '{"ENERGY":{"Power":0.046,"Voltage":230}}');
+      expect(hub.publishDevice).not.toHaveBeenCalled();
+    });
+
     it('takes status from an LWT and from zigbee2mqtt availability, and a friendly name as an id', () => {
       send('tele/plug-7/LWT', 'Offline');
       send('zigbee2mqtt/Hall Sensor/availability', '{"state":"online"}');
@@ -210,5 +266,20 @@ describe('IngestService', () => {
       expect(sut.stats().rejected).toMatchObject({ json: 1, empty: 1 });
       expect(hub.publishReadings).toHaveBeenCalledTimes(1);
     });
+  });
+});
+
+describe('filledIn (a source’s meta under the device’s own)', () => {
+  it('fills in only what the meta lacks, up to 64 units, and says null when nothing is new', () => {
+    const own = { name: 'Boiler', units: { a: 'kW' } };
+    expect(filledIn(own, { name: 'x', group: 'g', units: { a: 'W', b: 'V' } })).toEqual({
+      name: 'Boiler',
+      group: 'g',
+      units: { a: 'kW', b: 'V' },
+    });
+    expect(filledIn(own, { name: 'x', units: { a: 'W' } })).toBeNull();
+    expect(filledIn(null, { units: { a: 'W' } })).toEqual({ units: { a: 'W' } });
+    const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`m${i}`, 'W']));
+    expect(Object.keys(filledIn(own, { units: many })?.units ?? {})).toHaveLength(64);
   });
 });

@@ -2,9 +2,11 @@ import type { MqttClientAuth } from '../config/secret-files';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DecodedMessage,
+  DeviceMeta,
   GatewayStatus,
   IngestStats,
   Reading,
+  LIMITS,
   RejectReason,
   ReceiveClock,
   Rejection,
@@ -23,6 +25,37 @@ import { AlertRouting } from '../ownership/alert-routing.service';
 import { MqttRepository } from './mqtt.repository';
 import { SessionDrain } from './session-drain.service';
 import { Routed, SOURCE_ROUTER, SourceRouter } from './sources/source-router';
+
+/**
+ * `own` with what a source says filled in where it says nothing: the name, the group, the unit of
+ * a metric (up to the meta's 64 units). What the device's meta says already is kept: a retained
+ * `devices/{id}/meta` names and units a device as its owner wants (an empty one clears it, and
+ * the source's come back with its next message). Null when nothing is new: the usual case, which
+ * allocates nothing.
+ */
+export function filledIn(
+  own: Readonly<DeviceMeta> | null | undefined,
+  said: DeviceMeta,
+): DeviceMeta | null {
+  const name = own?.name === undefined ? said.name : undefined;
+  const group = own?.group === undefined ? said.group : undefined;
+  let units: Record<string, string> | undefined;
+  if (said.units) {
+    let count = own?.units ? Object.keys(own.units).length : 0;
+    for (const metric in said.units) {
+      if (own?.units?.[metric] !== undefined) continue;
+      if (count++ >= LIMITS.maxMetricsPerReading) break;
+      (units ??= { ...own?.units })[metric] = said.units[metric];
+    }
+  }
+  if (name === undefined && group === undefined && !units) return null;
+  return {
+    ...own,
+    ...(name !== undefined ? { name } : {}),
+    ...(group !== undefined ? { group } : {}),
+    ...(units ? { units } : {}),
+  };
+}
 
 /** Distinct topics no source matched, kept for /api/stats (the first ones seen). */
 const UNMATCHED_TOPICS_KEPT = 10;
@@ -168,12 +201,14 @@ export class IngestService {
     for (const { reason } of routed.skipped)
       this.skippedFields.set(reason, (this.skippedFields.get(reason) ?? 0) + 1);
     for (const decoded of routed.messages) {
-      // Fixed meta of the source (group, units) on a device it has not been given yet.
       this.apply(decoded, now, durable);
       if (decoded.kind !== 'telemetry') continue;
       this.origins.record(decoded.deviceId, routed.source, routed.skipped, now);
-      const meta = routed.meta.get(decoded.deviceId);
-      if (meta && !this.registry.get(decoded.deviceId)?.meta) {
+      // What the source says of the device (fixed group, the firmware's units), where its meta
+      // says nothing yet.
+      const said = routed.meta.get(decoded.deviceId);
+      const meta = said && filledIn(this.registry.metaOf(decoded.deviceId), said);
+      if (meta) {
         const changed = this.registry.applyMeta(decoded.deviceId, meta, now);
         if (changed) this.hub.publishDevice(changed);
       }

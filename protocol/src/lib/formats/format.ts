@@ -29,7 +29,10 @@ export interface SkippedField {
 export interface FormatResult {
   readings: FormatReading[];
   skipped: SkippedField[];
-  /** Units per metric the payload declared (SenML `u`). */
+  /**
+   * Units per metric the payload declared (SenML `u`) or its firmware documents (a preset's
+   * table: Tasmota's `ENERGY.Power` in W); absent when none is known.
+   */
   units?: Record<string, string>;
   /** Set when the whole message could not be read (not JSON, not a line, …). */
   error?: string;
@@ -98,4 +101,34 @@ export function toId(name: string): string | null {
     .replace(/^_+|_+$/g, '')
     .slice(0, ID_MAX_LENGTH);
   return isValidId(id) ? id : null;
+}
+
+/**
+ * The units of a reading's metrics by a firmware's table: `unitOf` is asked for each metric by
+ * its last two names (`ENERGY`, `Power`; the parent '' at the top), a channel's number left off
+ * (`ENERGY.Power.2` asks as `ENERGY.Power`). Undefined when no metric has one.
+ */
+export function unitsOf(
+  values: Record<string, number>,
+  unitOf: (parent: string, key: string, value: number) => string | undefined,
+): Record<string, string> | undefined {
+  let units: Record<string, string> | undefined;
+  for (const metric in values) {
+    let end = metric.length;
+    // A channel `.1` … `.8` (json lists): the unit of the list's field.
+    const dot = metric.lastIndexOf('.');
+    if (dot > 0 && /^\d+$/.test(metric.slice(dot + 1))) end = dot;
+    const keyStart = metric.lastIndexOf('.', end - 1) + 1;
+    const parentStart = keyStart > 0 ? metric.lastIndexOf('.', keyStart - 2) + 1 : 0;
+    const key = metric.slice(keyStart, end);
+    const parent = keyStart > 0 ? metric.slice(parentStart, keyStart - 1) : '';
+    const unit = unitOf(parent, key, values[metric]);
+    if (unit !== undefined) (units ??= {})[metric] = unit;
+  }
+  return units;
+}
+
+/** A firmware's units by field name, as a map (a payload's `constructor` is no unit). */
+export function unitTable(units: Record<string, string>): ReadonlyMap<string, string> {
+  return new Map(Object.entries(units));
 }

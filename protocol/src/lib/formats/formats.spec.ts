@@ -276,13 +276,37 @@ describe('shelly-rpc (Gen2 notifications)', () => {
         },
       ],
       skipped: [{ field: 'switch_0.source', reason: 'string' }],
+      units: {
+        'switch_0.aenergy.total': 'Wh',
+        'switch_0.apower': 'W',
+        'switch_0.current': 'A',
+        'switch_0.voltage': 'V',
+      },
+    });
+  });
+
+  it('gives temperatures both units the device reports, and a battery its units', () => {
+    const payload =
+      '{"src":"shellyplusht-08b61fcb7f3c","method":"NotifyFullStatus","params":{"ts":1710080525.25,"temperature:0":{"id":0,"tC":21.4,"tF":70.5},"humidity:0":{"id":0,"rh":48.2},"devicepower:0":{"id":0,"battery":{"V":5.9,"percent":98},"external":{"present":false}},"switch:0":{"id":0,"freq":50,"ret_aenergy":{"total":0.5,"by_minute":[0,0,0],"minute_ts":1710080520},"temperature":{"tC":45.2,"tF":113.4}}}}';
+    expect(decodeShellyRpc(payload).units).toEqual({
+      'temperature_0.tC': '°C',
+      'temperature_0.tF': '°F',
+      'humidity_0.rh': '%',
+      'devicepower_0.battery.V': 'V',
+      'devicepower_0.battery.percent': '%',
+      'switch_0.freq': 'Hz',
+      'switch_0.ret_aenergy.total': 'Wh',
+      'switch_0.temperature.tC': '°C',
+      'switch_0.temperature.tF': '°F',
     });
   });
 
   it('leaves out the system status that is not a measurement (clock, revisions), keeping uptime and memory', () => {
     const payload =
       '{"src":"shellyplus1pm-80646fe1b0b4","method":"NotifyFullStatus","params":{"ts":1710080525.25,"sys":{"mac":"80646FE1B0B4","restart_required":false,"time":"14:22","unixtime":1710080525,"uptime":3605,"ram_size":246124,"ram_free":148472,"cfg_rev":12,"kvs_rev":0,"schedule_rev":1,"webhook_rev":0},"wifi":{"sta_ip":"192.168.1.40","status":"got ip","rssi":-61},"input:0":{"id":0,"state":false}}}';
-    expect(decodeShellyRpc(payload).readings[0].values).toEqual({
+    const result = decodeShellyRpc(payload);
+    expect(result.units).toEqual({ 'sys.uptime': 's', 'wifi.rssi': 'dBm' });
+    expect(result.readings[0].values).toEqual({
       'sys.restart_required': 0,
       'sys.uptime': 3605,
       'sys.ram_size': 246124,

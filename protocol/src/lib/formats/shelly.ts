@@ -1,4 +1,4 @@
-import { FormatResult, parseObject, toId } from './format';
+import { FormatResult, parseObject, toId, unitTable, unitsOf } from './format';
 import { decodeJsonObject } from './json';
 
 /*
@@ -9,7 +9,9 @@ import { decodeJsonObject } from './json';
  * (seconds), for the device named by `src`. What the status holds that is not a measurement is
  * left out: component ids (`switch:0`'s `"id": 0`), clocks (`aenergy.minute_ts`, `sys.unixtime`),
  * the energy of past minutes (`aenergy.by_minute`, whose `total` is the reading) and
- * configuration revisions (`sys.cfg_rev`, …). Other notifications (NotifyEvent: button pushes,
+ * configuration revisions (`sys.cfg_rev`, …). Units as the Gen2 API documents its components
+ * (https://shelly-api-docs.shelly.cloud/gen2/): `apower` W, `voltage` V, `current` A,
+ * `aenergy.total` Wh, temperatures `tC` °C and `tF` °F, …. Other notifications (NotifyEvent: button pushes,
  * scheduled jobs) carry no readings: set aside (`ignored`), not an error. Owns that mapping only.
  */
 const STATUS_METHODS = new Set(['NotifyStatus', 'NotifyFullStatus']);
@@ -25,6 +27,23 @@ const NOT_MEASUREMENTS: ReadonlySet<string> = new Set([
   'schedule_rev',
   'webhook_rev',
 ]);
+
+/** Component status fields by name (`switch_0.apower`), or by parent and name (`aenergy.total`). */
+const UNITS: ReadonlyMap<string, string> = unitTable({
+  apower: 'W',
+  voltage: 'V',
+  current: 'A',
+  freq: 'Hz',
+  tC: '°C',
+  tF: '°F',
+  rh: '%',
+  rssi: 'dBm',
+  uptime: 's',
+  'aenergy.total': 'Wh',
+  'ret_aenergy.total': 'Wh',
+  'battery.V': 'V',
+  'battery.percent': '%',
+});
 
 export function decodeShellyRpc(text: string): FormatResult {
   const body = parseObject(text);
@@ -43,5 +62,9 @@ export function decodeShellyRpc(text: string): FormatResult {
   });
   const device = typeof rpc['src'] === 'string' ? toId(rpc['src']) : null;
   if (device) for (const r of result.readings) r.device = device;
-  return result;
+  const reading = result.readings[0];
+  const units =
+    reading &&
+    unitsOf(reading.values, (parent, key) => UNITS.get(`${parent}.${key}`) ?? UNITS.get(key));
+  return units ? { ...result, units } : result;
 }

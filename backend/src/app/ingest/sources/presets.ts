@@ -8,21 +8,21 @@ import type { SourceSpec } from './source-spec';
 export const PRESETS: Record<string, readonly SourceSpec[]> = {
   // Tasmota: `tele/<topic>/SENSOR` (sensors, energy), `tele/<topic>/STATE` (POWER, Wifi.RSSI, …)
   // and the LWT `tele/<topic>/LWT` Online/Offline. Its `Time` is local time without a zone: the
-  // receive time is used instead.
+  // receive time is used instead. Units from the format's table and `TempUnit`.
   tasmota: [
     {
       name: 'tasmota',
       topic: 'tele/+/SENSOR',
       kind: 'telemetry',
       device: { segment: 1 },
-      format: 'json',
+      format: 'tasmota',
     },
     {
       name: 'tasmota',
       topic: 'tele/+/STATE',
       kind: 'telemetry',
       device: { segment: 1 },
-      format: 'json',
+      format: 'tasmota',
     },
     {
       name: 'tasmota',
@@ -40,8 +40,7 @@ export const PRESETS: Record<string, readonly SourceSpec[]> = {
       topic: 'zigbee2mqtt/+',
       kind: 'telemetry',
       device: { segment: 1 },
-      format: 'json',
-      timestamp: { field: 'last_seen', format: 'iso' },
+      format: 'zigbee2mqtt',
     },
     {
       name: 'zigbee2mqtt',

@@ -9,8 +9,10 @@ import {
   decodeJson,
   decodeSenml,
   decodeShellyRpc,
+  decodeTasmota,
   decodeTelemetry,
   decodeValue,
+  decodeZigbee2mqtt,
   quote,
   ReceiveClock,
   switchValue,
@@ -251,9 +253,9 @@ export class SourceRouter {
           clock,
         ),
       );
-      // Fixed meta of the source, units the format read (most messages have neither).
+      // Fixed meta of the source, units the format read (the source's own win: configured).
       if (!source.meta && !result.units) continue;
-      const units = { ...source.meta?.units, ...result.units };
+      const units = { ...result.units, ...source.meta?.units };
       const meta: DeviceMeta = {
         ...(source.meta?.group ? { group: source.meta.group } : {}),
         ...(Object.keys(units).length ? { units } : {}),
@@ -281,6 +283,10 @@ export class SourceRouter {
         return decodeSenml(text, now);
       case 'influx':
         return decodeInflux(text, { precision: source.precision, deviceTags: source.deviceTags });
+      case 'tasmota':
+        return decodeTasmota(text);
+      case 'zigbee2mqtt':
+        return decodeZigbee2mqtt(text);
       case 'shelly-rpc':
         return decodeShellyRpc(text);
       case 'ha-discovery':

@@ -16,8 +16,21 @@ import { PRESETS } from './presets';
  * Owns the schema and loading; must not match topics or decode payloads (source-router does).
  */
 
-/** `ha-discovery`: Home Assistant discovery announcements and birth topics (the preset's). */
-const FORMATS = ['json', 'value', 'senml', 'influx', 'shelly-rpc', 'ha-discovery'] as const;
+/**
+ * `tasmota`, `zigbee2mqtt`, `shelly-rpc`: `json` as that firmware writes it, with the units it
+ * documents; `ha-discovery`: Home Assistant discovery announcements and birth topics (the
+ * preset's).
+ */
+const FORMATS = [
+  'json',
+  'value',
+  'senml',
+  'influx',
+  'tasmota',
+  'zigbee2mqtt',
+  'shelly-rpc',
+  'ha-discovery',
+] as const;
 
 const SegmentSchema = z.object({ segment: z.number().int().min(0).max(31) }).strict();
 
