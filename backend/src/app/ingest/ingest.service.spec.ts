@@ -237,6 +237,20 @@ describe('IngestService', () => {
       ]);
     });
 
+    it('reads zigbee2mqtt’s epoch last_seen, and one an hour ahead at the receive time, counted', () => {
+      send('zigbee2mqtt/Hall', `{"temperature":21.5,"last_seen":${now - 2000}}`);
+      send('zigbee2mqtt/Hall', `{"temperature":21.6,"last_seen":${now + 3_600_000}}`);
+      expect(hub.publishReadings).toHaveBeenNthCalledWith(1, 'Hall', undefined, [
+        { deviceId: 'Hall', ts: now - 2000, values: { temperature: 21.5 } },
+      ]);
+      expect(hub.publishReadings).toHaveBeenNthCalledWith(2, 'Hall', undefined, [
+        { deviceId: 'Hall', ts: now, values: { temperature: 21.6 } },
+      ]);
+      const stats = sut.stats();
+      expect(stats.readings).toEqual({ accepted: 2, rejected: 0 });
+      expect(stats.sources?.skippedFields).toEqual({ future_timestamp: 1 });
+    });
+
     it('counts a topic no source matches under `topic`, keeping the first topics seen', () => {
       send('home/kitchen/temp', '21');
       send('home/kitchen/temp', '22');

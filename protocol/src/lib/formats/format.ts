@@ -18,8 +18,19 @@ export interface FormatReading {
   values: Record<string, number>;
 }
 
-/** Why a field was left out: a text, a null, a list, or a value of no numeric meaning. */
-export type SkipReason = 'string' | 'null' | 'array' | 'type' | 'not_finite' | 'timestamp';
+/**
+ * Why a field was left out: a text, a null, a list, or a value of no numeric meaning; a time that
+ * could not be read, or (`future_timestamp`) a bridge's time too far ahead of the server's, the
+ * receive time used instead.
+ */
+export type SkipReason =
+  | 'string'
+  | 'null'
+  | 'array'
+  | 'type'
+  | 'not_finite'
+  | 'timestamp'
+  | 'future_timestamp';
 
 export interface SkippedField {
   field: string;

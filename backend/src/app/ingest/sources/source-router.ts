@@ -286,7 +286,7 @@ export class SourceRouter {
       case 'tasmota':
         return decodeTasmota(text);
       case 'zigbee2mqtt':
-        return decodeZigbee2mqtt(text);
+        return decodeZigbee2mqtt(text, now);
       case 'shelly-rpc':
         return decodeShellyRpc(text);
       case 'ha-discovery':

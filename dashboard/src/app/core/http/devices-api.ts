@@ -230,4 +230,5 @@ export const SKIP_REASON_WORDS: Record<string, string> = {
   type: 'not a number',
   not_finite: 'not finite',
   timestamp: 'unreadable time',
+  future_timestamp: 'time ahead of the server: received time used',
 };
