@@ -1,4 +1,11 @@
-import { DeviceInfo, DeviceOrigin, HistoryResponse, IngestStats, Reading } from '@pulse/protocol';
+import {
+  DeviceInfo,
+  DeviceOrigin,
+  HistoryResponse,
+  IngestStats,
+  nameToId,
+  Reading,
+} from '@pulse/protocol';
 import {
   closeLive,
   connectLive,
@@ -30,10 +37,14 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
   try {
     const got: Reading[] = [];
     socket.on('readings', (batch: Reading[]) => got.push(...batch));
-    const devices = ['plug-7', 'Hall_Sensor', 'shellyplus1pm-80646fe1b0b4', 'garden'];
+    // A zigbee2mqtt friendly name with a slash and a space: an id of its own, the name kept.
+    const hall = nameToId('Hall/Sensor 1') as string;
+    const devices = ['plug-7', hall, 'shellyplus1pm-80646fe1b0b4', 'garden'];
     expect(await subscribe(socket, { devices, history: false })).toMatchObject({ ok: true });
     await publish(d, 'tele/plug-7/SENSOR', '{"Time":"2026-12-02T05:00:00","ENERGY":{"Power":45}}');
-    await publish(d, 'zigbee2mqtt/Hall Sensor', '{"temperature":21.5,"occupancy":true}');
+    // The bridge's own topic: set aside (on the embedded broker, accepted: the bridge stays on).
+    await publish(d, 'zigbee2mqtt/bridge/state', '{"state":"online"}', 1, true);
+    await publish(d, 'zigbee2mqtt/Hall/Sensor 1', '{"temperature":21.5,"occupancy":true}');
     await publish(
       d,
       'shellyplus1pm-80646fe1b0b4/events/rpc',
@@ -53,7 +64,7 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
       },
     );
     expect(values('plug-7')).toEqual({ 'ENERGY.Power': 45 });
-    expect(values('Hall_Sensor')).toEqual({ temperature: 21.5, occupancy: 1 });
+    expect(values(hall)).toEqual({ temperature: 21.5, occupancy: 1 });
     expect(values('shellyplus1pm-80646fe1b0b4')).toEqual({ 'switch_0.apower': 12.4 });
     expect(values('garden')).toEqual({ soil_moisture: 41.5, rain: 1 });
 
@@ -62,6 +73,10 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
     expect(origin.body).toMatchObject({
       source: 'tasmota',
       skipped: [{ field: 'Time', reason: 'string' }],
+    });
+    expect((await getJson<DeviceInfo>(api(`/devices/${hall}`))).body.meta).toEqual({
+      name: 'Hall/Sensor 1',
+      units: { temperature: '°C' },
     });
     // The units Tasmota documents for its energy meter, on the device page.
     expect((await getJson<DeviceInfo>(api('/devices/plug-7'))).body.meta).toEqual({
@@ -76,12 +91,14 @@ async function everyPreset(httpUrl: string, brokerUrl: string): Promise<void> {
     const stats = (await getJson<IngestStats>(api('/stats'))).body;
     expect(stats.sources?.messages).toMatchObject({
       tasmota: 2,
-      zigbee2mqtt: 1,
+      zigbee2mqtt: 2,
       shelly: 1,
       esphome: 2,
     });
+    expect(stats.sources?.ignored).toEqual({ zigbee2mqtt: 1 });
+    expect(stats.rejected.topic).toBe(0);
     expect(stats.sources?.filters).toEqual(
-      expect.arrayContaining(['tele/+/SENSOR', 'zigbee2mqtt/+', '+/events/rpc', '+/status']),
+      expect.arrayContaining(['tele/+/SENSOR', 'zigbee2mqtt/#', '+/events/rpc', '+/status']),
     );
   } finally {
     await endMqtt(d);

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { nameToId } from '@pulse/protocol';
 import { AlertRouting } from '../ownership/alert-routing.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
@@ -222,19 +223,37 @@ describe('IngestService', () => {
       expect(hub.publishDevice).not.toHaveBeenCalled();
     });
 
-    it('takes status from an LWT and from zigbee2mqtt availability, and a friendly name as an id', () => {
+    it('takes status from an LWT and from zigbee2mqtt availability, and a friendly name as an id and display name', () => {
+      const hall = nameToId('Kitchen/Hall Sensor') as string;
       send('tele/plug-7/LWT', 'Offline');
-      send('zigbee2mqtt/Hall Sensor/availability', '{"state":"online"}');
-      send('zigbee2mqtt/Hall Sensor', '{"temperature":21.5,"last_seen":"2026-12-02T05:00:00Z"}');
+      send('zigbee2mqtt/Kitchen/Hall Sensor/availability', '{"state":"online"}');
+      send(
+        'zigbee2mqtt/Kitchen/Hall Sensor',
+        '{"temperature":21.5,"last_seen":"2026-12-02T05:00:00Z"}',
+      );
       expect(alerts.onStatus).toHaveBeenCalledWith('plug-7', 'offline', now);
-      expect(alerts.onStatus).toHaveBeenCalledWith('Hall_Sensor', 'online', now);
-      expect(hub.publishReadings).toHaveBeenCalledWith('Hall_Sensor', undefined, [
+      expect(alerts.onStatus).toHaveBeenCalledWith(hall, 'online', now);
+      expect(hub.publishReadings).toHaveBeenCalledWith(hall, undefined, [
         {
-          deviceId: 'Hall_Sensor',
+          deviceId: hall,
           ts: Date.parse('2026-12-02T05:00:00Z'),
           values: { temperature: 21.5 },
         },
       ]);
+      expect(registry.get(hall)?.meta).toEqual({
+        name: 'Kitchen/Hall Sensor',
+        units: { temperature: '°C' },
+      });
+    });
+
+    it('sets zigbee2mqtt’s bridge and command topics aside, neither devices nor rejections', () => {
+      send('zigbee2mqtt/bridge/state', '{"state":"online"}');
+      send('zigbee2mqtt/bridge/info', '{"version":"1.35.0","coordinator":{"type":"zStack3x0"}}');
+      send('zigbee2mqtt/Hall/set', '{"state":"ON"}');
+      const stats = sut.stats();
+      expect(stats.readings.rejected).toBe(0);
+      expect(stats.sources).toMatchObject({ ignored: { zigbee2mqtt: 3 } });
+      expect(registry.list()).toEqual([]);
     });
 
     it('reads zigbee2mqtt’s epoch last_seen, and one an hour ahead at the receive time, counted', () => {

@@ -99,7 +99,7 @@ export function switchValue(text: string): number | null {
 }
 
 /**
- * A name from outside (a zigbee2mqtt friendly name, a SenML base name) as a contract id: every
+ * A name from outside (a SenML base name, an Influx tag, a topic level) as a contract id: every
  * run of characters outside `A-Z a-z 0-9 _ - .` becomes one `_`, ends trimmed of `_`, cut to
  * the id length. Null when nothing is left.
  */
@@ -142,4 +142,38 @@ export function unitsOf(
 /** A firmware's units by field name, as a map (a payload's `constructor` is no unit). */
 export function unitTable(units: Record<string, string>): ReadonlyMap<string, string> {
   return new Map(Object.entries(units));
+}
+
+/** The shape {@link nameToId} gives a name it rewrote: a hash of the whole name at the end. */
+const HASHED_ID = /-[0-9a-f]{8}$/;
+const utf8 = new TextEncoder();
+
+/**
+ * A device's name as it knows itself (a zigbee2mqtt friendly name: `Hall Sensor`,
+ * `Kitchen/Plug 1`, `Büro`, `温度计`) as a contract id that is stable (the same in every release:
+ * history and alerts are kept by id) and distinct (two names never share one). A name that is an
+ * id already stays itself (`0x00158d0001a2b3c4`, `Hall_Sensor`); any other becomes its readable
+ * part (accents dropped, every other run of characters outside the id's as one `_`, cut to 55;
+ * `device` when nothing is left) and `-` with the FNV-1a hash (32 bits, 8 hex digits) of the
+ * name's UTF-8 bytes: `Hall Sensor` → `Hall_Sensor-6cea95e0`. An id-shaped name that ends like a
+ * hash is rewritten too, so a kept name never equals a rewritten one; two rewritten names share
+ * an id only if their readable parts and their hashes both agree. Null for an empty name.
+ */
+export function nameToId(name: string): string | null {
+  if (name.length === 0) return null;
+  if (isValidId(name) && !HASHED_ID.test(name)) return name;
+  const readable = name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .slice(0, ID_MAX_LENGTH - 9)
+    .replace(/^_+|_+$/g, '');
+  return `${readable || 'device'}-${fnv1a(utf8.encode(name))}`;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits. */
+function fnv1a(bytes: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }

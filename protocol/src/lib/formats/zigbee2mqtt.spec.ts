@@ -1,5 +1,6 @@
 import { LIMITS } from '../limits';
-import { decodeZigbee2mqtt } from './index';
+import { isValidId } from '../ids';
+import { decodeZigbee2mqtt, nameToId, zigbee2mqttTopic } from './index';
 
 // zigbee2mqtt 1.35 / 2.x device messages as published, with the units its device pages give each
 // exposed property (https://www.zigbee2mqtt.io/devices/).
@@ -94,4 +95,75 @@ describe('zigbee2mqtt (device messages with units)', () => {
       expect(result.skipped).toEqual([{ field: 'last_seen', reason: 'timestamp' }]);
     });
   });
+});
+
+describe('nameToId (a friendly name as a device id)', () => {
+  it('keeps a name that is an id already, as zigbee2mqtt’s own default names are', () => {
+    for (const name of ['Hall_Sensor', '0x00158d0001a2b3c4', 'kitchen.plug-2'])
+      expect(nameToId(name)).toBe(name);
+  });
+
+  it('makes any other name an id of its readable part and a hash of the whole name', () => {
+    expect(nameToId('Hall Sensor')).toMatch(/^Hall_Sensor-[0-9a-f]{8}$/);
+    expect(nameToId('Büro Thermostat')).toMatch(/^Buro_Thermostat-[0-9a-f]{8}$/);
+    expect(nameToId('Kitchen/Plug 1')).toMatch(/^Kitchen_Plug_1-[0-9a-f]{8}$/);
+    expect(nameToId('温度计')).toMatch(/^device-[0-9a-f]{8}$/);
+    expect(nameToId('')).toBeNull();
+  });
+
+  it('gives the same id to a name in every release (ids key history and alerts)', () => {
+    // FNV-1a (32 bits) of the name's UTF-8 bytes, in hex.
+    expect(nameToId('Hall Sensor')).toBe('Hall_Sensor-6cea95e0');
+    expect(nameToId('温度计')).toBe('device-f340057e');
+  });
+
+  it('never gives two names one id: lossy names, long names, names that look hashed', () => {
+    const names = [
+      'Hall Sensor',
+      'Hall_Sensor',
+      'Hall  Sensor',
+      'Hall/Sensor',
+      'Hall_Sensor-6cea95e0', // an id already, but shaped like a hashed one: hashed too
+      'Büro',
+      'Buro',
+      'Bu\u0308ro', // the same word decomposed: other bytes, another device
+      '温度计',
+      '湿度计',
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'x'.repeat(66),
+      `${'y'.repeat(60)} a`,
+      `${'y'.repeat(60)} b`,
+    ];
+    const ids = names.map(nameToId);
+    expect(new Set(ids).size).toBe(names.length);
+    for (const id of ids) expect(isValidId(id)).toBe(true);
+  });
+});
+
+describe('zigbee2mqttTopic (what the levels under the base topic say)', () => {
+  it.each([
+    [['Hall Sensor'], { role: 'state', name: 'Hall Sensor' }],
+    [['Kitchen', 'Plug 1'], { role: 'state', name: 'Kitchen/Plug 1' }],
+    [['温度计'], { role: 'state', name: '温度计' }],
+    [['Kitchen', 'Plug 1', 'availability'], { role: 'availability', name: 'Kitchen/Plug 1' }],
+    [['Hall', 'availability'], { role: 'availability', name: 'Hall' }],
+  ])('%j → %j', (levels, expected) => expect(zigbee2mqttTopic(levels)).toEqual(expected));
+
+  it.each([
+    [['bridge', 'state']],
+    [['bridge', 'response', 'device', 'rename']],
+    [['bridge']],
+    [['Plug', 'set']],
+    [['Kitchen', 'Plug 1', 'set']],
+    [['Plug', 'set', 'state']],
+    [['Plug', 'get']],
+    [['Plug', 'get', 'state']],
+    [['Plug', 'l1', 'set']],
+    [['Button', 'action']],
+  ])('%j is zigbee2mqtt’s own: set aside', (levels) =>
+    expect(zigbee2mqttTopic(levels)).toEqual({ role: 'ignored' }),
+  );
+
+  it('names nothing without a level', () => expect(zigbee2mqttTopic([])).toBeNull());
 });

@@ -17,6 +17,37 @@ import { decodeJsonObject } from './json';
  * `last_seen` in the past is kept: a retained message read after a restart is that old.
  */
 
+/**
+ * What a topic under zigbee2mqtt's base topic says, from its levels after the base: a device's
+ * state (`<friendly name>`), its availability (`<friendly name>/availability`), or one of
+ * zigbee2mqtt's own topics, set aside: the bridge's (`bridge/…`), commands to a device
+ * (`<name>/set`, `<name>/set/<property>`, `<name>/get…`, `<name>/<endpoint>/set`) and the copy of
+ * an action it publishes for Home Assistant (`<name>/action`). A friendly name may hold `/`
+ * (`Kitchen/Plug 1`), so these words are read as zigbee2mqtt's wherever they end a topic (or
+ * precede its last level, for set/get), never as part of a name: a device named `Hall/set` or
+ * `Desk/availability` is not read. zigbee2mqtt itself refuses names that start or end with `/`
+ * or end with `/<digits>`. Null when no level is left.
+ */
+export type Zigbee2mqttTopic =
+  | { role: 'state' | 'availability'; name: string }
+  | { role: 'ignored' };
+
+const COMMANDS = new Set(['set', 'get']);
+
+export function zigbee2mqttTopic(levels: readonly string[]): Zigbee2mqttTopic | null {
+  const n = levels.length;
+  if (n === 0) return null;
+  if (levels[0] === 'bridge') return { role: 'ignored' };
+  if (n >= 2) {
+    const last = levels[n - 1];
+    if (COMMANDS.has(last) || last === 'action' || (n >= 3 && COMMANDS.has(levels[n - 2])))
+      return { role: 'ignored' };
+    if (last === 'availability')
+      return { role: 'availability', name: levels.slice(0, -1).join('/') };
+  }
+  return { role: 'state', name: n === 1 ? levels[0] : levels.join('/') };
+}
+
 /** Exposed properties by name (zigbee2mqtt reports temperatures in °C whatever the device). */
 const UNITS: ReadonlyMap<string, string> = unitTable({
   temperature: '°C',

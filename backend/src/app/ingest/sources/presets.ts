@@ -32,21 +32,22 @@ export const PRESETS: Record<string, readonly SourceSpec[]> = {
       format: 'value',
     },
   ],
-  // zigbee2mqtt: one JSON object per device on `zigbee2mqtt/<friendly name>` (with `last_seen`
-  // when the bridge is set to ISO time), availability on `zigbee2mqtt/<name>/availability`.
+  // zigbee2mqtt: one JSON object per device on `zigbee2mqtt/<friendly name>` (a name may hold `/`:
+  // the whole base topic is read), availability on `zigbee2mqtt/<name>/availability`; its bridge
+  // and command topics are set aside (see zigbee2mqttTopic in the contract library).
   zigbee2mqtt: [
     {
       name: 'zigbee2mqtt',
-      topic: 'zigbee2mqtt/+',
+      topic: 'zigbee2mqtt/#',
       kind: 'telemetry',
-      device: { segment: 1 },
+      device: { friendlyName: true },
       format: 'zigbee2mqtt',
     },
     {
       name: 'zigbee2mqtt',
-      topic: 'zigbee2mqtt/+/availability',
+      topic: 'zigbee2mqtt/#',
       kind: 'status',
-      device: { segment: 1 },
+      device: { friendlyName: true },
       format: 'json',
     },
   ],

@@ -13,10 +13,12 @@ import {
   decodeTelemetry,
   decodeValue,
   decodeZigbee2mqtt,
+  nameToId,
   quote,
   ReceiveClock,
   switchValue,
   toId,
+  zigbee2mqttTopic,
 } from '@pulse/protocol';
 import { DiscoveryStats, HaDiscovery } from './ha-discovery';
 import { compileFilter } from './mqtt-filter';
@@ -49,7 +51,16 @@ interface Compiled {
   source: Source;
   match: (topic: string) => string[] | null;
   regex: RegExp | null;
+  /** `device.friendlyName`: the level the name starts at (the filter's `#`); else -1. */
+  nameFrom: number;
 }
+
+/**
+ * What a source makes of a topic its filter matched: the device it names (null: none it can
+ * read) and, for a friendly name, that name; `ignored`: zigbee2mqtt's own topic, set aside;
+ * `other`: not this source's (a friendly-name source of the other kind), the next one is asked.
+ */
+type Claim = { device: string | null; name?: string } | 'ignored' | 'other';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -75,6 +86,7 @@ export class SourceRouter {
       source,
       match: compileFilter(source.topic),
       regex: 'regex' in source.device ? new RegExp(source.device.regex) : null,
+      nameFrom: 'friendlyName' in source.device ? source.topic.split('/').length - 1 : -1,
     }));
     this.discovery = sources.some((s) => s.format === 'ha-discovery') ? new HaDiscovery() : null;
   }
@@ -119,7 +131,14 @@ export class SourceRouter {
       if (!levels) continue;
       // A discovery or birth topic: any device may announce itself (named in the payload).
       if (c.source.format === 'ha-discovery') awaiting = true;
-      else return 'payload' in c.source.device ? undefined : this.topicDevice(c, topic, levels);
+      else if ('payload' in c.source.device) return undefined;
+      else {
+        const claim = this.claim(c, topic, levels);
+        if (claim === 'other') continue;
+        // zigbee2mqtt's bridge and command topics: the bridge's to publish (anonymous or a
+        // service, like a payload-named source), never a device credential's.
+        return claim === 'ignored' ? undefined : claim.device;
+      }
     }
     return awaiting ? undefined : null;
   }
@@ -153,8 +172,19 @@ export class SourceRouter {
     for (const c of this.compiled) {
       const levels = c.match(topic);
       if (!levels) continue;
-      if (c.source.format !== 'ha-discovery')
-        return this.decode(c, topic, levels, payload, now, clock);
+      if (c.source.format !== 'ha-discovery') {
+        const claim = 'payload' in c.source.device ? null : this.claim(c, topic, levels);
+        if (claim === 'other') continue;
+        if (claim === 'ignored')
+          return {
+            source: c.source.name,
+            messages: [],
+            skipped: [],
+            meta: new Map(),
+            ignored: true,
+          };
+        return this.decode(c, topic, levels, payload, now, clock, claim);
+      }
       awaiting ??= { source: c.source.name, messages: [], skipped: [], meta: new Map() };
     }
     return awaiting;
@@ -164,28 +194,36 @@ export class SourceRouter {
     return this.compiled.some((c) => c.source.format === 'ha-discovery' && c.match(topic) !== null);
   }
 
-  private topicDevice(c: Compiled, topic: string, levels: string[]): string | null {
+  /** The device a topic names under a source that names devices in the topic. */
+  private claim(c: Compiled, topic: string, levels: string[]): Claim {
     const from = c.source.device;
-    if ('segment' in from) return toId(levels[from.segment] ?? '');
+    if ('segment' in from) return { device: toId(levels[from.segment] ?? '') };
     if ('regex' in from) {
       const m = c.regex?.exec(topic);
-      return m?.[from.group] !== undefined ? toId(m[from.group]) : null;
+      return { device: m?.[from.group] !== undefined ? toId(m[from.group]) : null };
     }
-    return null;
+    if (c.nameFrom < 0) return { device: null };
+    const said = zigbee2mqttTopic(levels.slice(c.nameFrom));
+    if (said === null) return { device: null };
+    if (said.role === 'ignored') return 'ignored';
+    if ((said.role === 'availability') !== (c.source.kind === 'status')) return 'other';
+    return { device: nameToId(said.name), name: said.name.slice(0, LIMITS.maxNameLength) };
   }
 
+  /** `claim`: the device the topic names (null when the source names devices in the payload). */
   private decode(
     c: Compiled,
     topic: string,
     levels: string[],
     payload: Uint8Array | string,
     now: number,
-    clock?: ReceiveClock,
+    clock: ReceiveClock | undefined,
+    claim: { device: string | null; name?: string } | null,
   ): Routed {
     const { source } = c;
     const routed: Routed = { source: source.name, messages: [], skipped: [], meta: new Map() };
-    const fromPayload = 'payload' in source.device;
-    const topicDevice = fromPayload ? null : this.topicDevice(c, topic, levels);
+    const fromPayload = claim === null;
+    const topicDevice = claim?.device ?? null;
     if (!fromPayload && !topicDevice) {
       routed.messages.push(
         rejected(null, 'topic', `no device id in ${quote(topic)} for source ${source.name}`),
@@ -253,10 +291,13 @@ export class SourceRouter {
           clock,
         ),
       );
-      // Fixed meta of the source, units the format read (the source's own win: configured).
-      if (!source.meta && !result.units) continue;
+      // Fixed meta of the source, units the format read (the source's own win: configured), the
+      // name the topic gave (most messages have none of these).
+      const name = claim?.name;
+      if (!source.meta && !result.units && name === undefined) continue;
       const units = { ...result.units, ...source.meta?.units };
       const meta: DeviceMeta = {
+        ...(name !== undefined ? { name } : {}),
         ...(source.meta?.group ? { group: source.meta.group } : {}),
         ...(Object.keys(units).length ? { units } : {}),
       };

@@ -51,6 +51,13 @@ const DeviceFromSchema = z.union([
       { message: 'not a valid regular expression' },
     ),
   z.object({ payload: z.literal(true) }).strict(),
+  /**
+   * zigbee2mqtt's layout under its base topic (`topic: zigbee2mqtt/#`): the friendly name is every
+   * level `#` matches (it may hold `/`), made an id by `nameToId` and kept as the device's display
+   * name; a `telemetry` source reads `<name>`, a `status` source `<name>/availability`, and both
+   * set zigbee2mqtt's own topics aside (`bridge/…`, `<name>/set|get…`, `<name>/action`).
+   */
+  z.object({ friendlyName: z.literal(true) }).strict(),
 ]);
 
 export const SourceSpecSchema = z
@@ -84,7 +91,11 @@ export const SourceSpecSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => !('friendlyName' in s.device) || s.topic.endsWith('/#'), {
+    message: 'device.friendlyName reads the levels of a filter ending in /# (zigbee2mqtt/#)',
+    path: ['device'],
+  });
 
 export type SourceSpec = z.input<typeof SourceSpecSchema>;
 export type Source = z.output<typeof SourceSpecSchema>;
