@@ -125,10 +125,9 @@ export function unitsOf(
 ): Record<string, string> | undefined {
   let units: Record<string, string> | undefined;
   for (const metric in values) {
-    let end = metric.length;
     // A channel `.1` … `.8` (json lists): the unit of the list's field.
     const dot = metric.lastIndexOf('.');
-    if (dot > 0 && /^\d+$/.test(metric.slice(dot + 1))) end = dot;
+    const end = dot > 0 && isNumber(metric, dot + 1) ? dot : metric.length;
     const keyStart = metric.lastIndexOf('.', end - 1) + 1;
     const parentStart = keyStart > 0 ? metric.lastIndexOf('.', keyStart - 2) + 1 : 0;
     const key = metric.slice(keyStart, end);
@@ -137,6 +136,16 @@ export function unitsOf(
     if (unit !== undefined) (units ??= {})[metric] = unit;
   }
   return units;
+}
+
+/** Whether `text` from `from` on is digits only (one at least). */
+function isNumber(text: string, from: number): boolean {
+  if (from >= text.length) return false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A firmware's units by field name, as a map (a payload's `constructor` is no unit). */
@@ -151,7 +160,8 @@ const utf8 = new TextEncoder();
 /**
  * A device's name as it knows itself (a zigbee2mqtt friendly name: `Hall Sensor`,
  * `Kitchen/Plug 1`, `Büro`, `温度计`) as a contract id that is stable (the same in every release:
- * history and alerts are kept by id) and distinct (two names never share one). A name that is an
+ * history and alerts are kept by id) and distinct (unlike {@link toId}, which reads `Hall Sensor`
+ * and `Hall_Sensor` alike). A name that is an
  * id already stays itself (`0x00158d0001a2b3c4`, `Hall_Sensor`); any other becomes its readable
  * part (accents dropped, every other run of characters outside the id's as one `_`, cut to 55;
  * `device` when nothing is left) and `-` with the FNV-1a hash (32 bits, 8 hex digits) of the

@@ -26,8 +26,9 @@ import { loadSources, Source } from './source-spec';
 
 /**
  * Messages of the configured ingest sources into the contract's decoded messages: the first
- * source whose filter matches the topic names the device (topic level, regex group or payload)
- * and the format reads the payload; every reading then goes through the contract decoder
+ * source whose filter matches the topic names the device (topic level, regex group, payload, or
+ * zigbee2mqtt friendly name, whose sources read only their kind's topics and set zigbee2mqtt's
+ * own aside) and the format reads the payload; every reading then goes through the contract decoder
  * (`decodeTelemetry`), so ids, timestamps and limits are checked exactly as for Pulse's own
  * devices. A field a format cannot read is skipped and reported, never fatal. With the
  * `homeassistant` preset, the exact topics Home Assistant discovery announced come first (see
@@ -41,9 +42,12 @@ export interface Routed {
   /** One per device the message spoke for (a SenML pack or Influx lines may name several). */
   messages: DecodedMessage[];
   skipped: SkippedField[];
-  /** Fixed meta of the source and units the payload declared, per device. */
+  /** Fixed meta of the source, units the payload declared, the name its topic gave, per device. */
   meta: Map<string, DeviceMeta>;
-  /** A normal firmware message with no readings by design (a Shelly NotifyEvent): set aside. */
+  /**
+   * A normal firmware message with no readings by design, set aside (counted, not rejected): a
+   * Shelly NotifyEvent, zigbee2mqtt's bridge and command topics.
+   */
   ignored?: true;
 }
 

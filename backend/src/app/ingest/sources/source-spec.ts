@@ -8,7 +8,8 @@ import { PRESETS } from './presets';
 /**
  * Ingest sources (issue 14): where messages of devices that do not speak Pulse's own contract
  * come from and how to read them. One source is an MQTT topic filter, where the device id comes
- * from (a topic level, a regex group, or the payload), a payload format, and optional fixed meta.
+ * from (a topic level, a regex group, the payload, or a zigbee2mqtt friendly name), a payload
+ * format, and optional fixed meta.
  * Configured by name (`INGEST_PRESETS=tasmota,zigbee2mqtt`) and/or in a YAML or JSON file
  * (`INGEST_SOURCES_FILE`), validated at boot with every error listed. The contract's own
  * `devices/{id}/telemetry|status|meta` stays the default source, always on.
