@@ -193,6 +193,22 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
     expect(parseAlertsVersion(active.body.version)).not.toBeNull();
     const history = await getJson<AlertHistoryResponse>(api('/alerts/history'), bearer(token));
     expect(new Set(history.body.events.map((a) => a.deviceId))).toEqual(new Set(['dev-a']));
+    // Its rules as its list shows them, one by one too: a fleet-wide rule and its groups'; another
+    // group's rule is 404, as an unknown one.
+    const hallBRule = { id: 'hall-b-only', kind: 'threshold', metric: 't', op: 'above', value: 40 };
+    await sendJson(
+      api('/alert-rules'),
+      'POST',
+      { ...hallBRule, severity: 'minor', scope: { group: 'hall-b' } },
+      admin,
+    );
+    const rules = await getJson<{ rules: { id: string }[] }>(api('/alert-rules'), bearer(token));
+    expect(rules.body.rules.map((r) => r.id)).toContain('hot');
+    expect(rules.body.rules.map((r) => r.id)).not.toContain('hall-b-only');
+    expect((await getJson(api('/alert-rules/hot'), bearer(token))).status).toBe(200);
+    expect((await getJson(api('/alert-rules/hall-b-only'), bearer(token))).status).toBe(404);
+    expect((await getJson(api('/alert-rules/hall-b-only'), admin)).status).toBe(200);
+    await sendJson(api('/alert-rules/hall-b-only'), 'DELETE', undefined, admin);
     // The admin still sees both.
     const all = await getJson<ActiveAlertsResponse>(api('/alerts'), admin);
     expect(new Set(all.body.alerts.map((a) => a.deviceId))).toEqual(new Set(['dev-a', 'dev-b']));

@@ -150,20 +150,26 @@ export class AlertRulesController {
     const scope = groupScope(principal);
     const rules = this.alerts.rules();
     if (scope === null) return { rules };
-    return {
-      rules: rules.filter((rule) =>
-        rule.scope.group !== undefined
-          ? inScope(scope, rule.scope.group)
-          : rule.scope.device !== undefined
-            ? inScope(scope, this.registry.groupOf(rule.scope.device))
-            : true,
-      ),
-    };
+    return { rules: rules.filter((rule) => this.visible(rule, scope)) };
   }
 
+  /** One rule; a group-scoped caller reads the rules its list shows, another is 404. */
+  @ScopeFiltered()
   @Get(':id')
-  get(@Param('id') id: string): AlertRule {
-    return this.alerts.rule(id);
+  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): AlertRule {
+    const rule = this.alerts.rule(id);
+    const scope = groupScope(principal);
+    if (scope !== null && !this.visible(rule, scope))
+      throw new NotFoundException(`no alert rule "${id.slice(0, 64)}"`);
+    return rule;
+  }
+
+  /** Whether a scoped caller sees `rule`: fleet-wide, or scoped to one of its groups or devices. */
+  private visible(rule: AlertRule, scope: readonly string[]): boolean {
+    if (rule.scope.group !== undefined) return inScope(scope, rule.scope.group);
+    if (rule.scope.device !== undefined)
+      return inScope(scope, this.registry.groupOf(rule.scope.device));
+    return true;
   }
 
   /** 201 with the rule (defaults filled in); 409 if the id exists. */

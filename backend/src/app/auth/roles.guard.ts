@@ -56,7 +56,7 @@ export class RolesGuard implements CanActivate {
       const filtered = this.reflector.getAllAndOverride<boolean>(SCOPE_FILTERED_KEY, targets);
       if (filtered === true || groupScope(principal) === null) return true;
       this.counters.refuse('http_forbidden', `${what}: not open to a group-scoped token`);
-      throw new ForbiddenException('a group-scoped token (a wall screen) cannot use this');
+      throw new ForbiddenException('a group-scoped token cannot use this');
     }
     if (refused === 'unauthorized') {
       this.counters.refuse('http_unauthorized', `${what} needs ${needed}: not signed in`);
