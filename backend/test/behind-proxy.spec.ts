@@ -41,6 +41,7 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
       PULSE_LISTEN: `127.0.0.1:${port}`,
       PULSE_GATEWAY_A: host,
       PULSE_GATEWAY_B: host,
+      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
     });
   }, 60_000);
 

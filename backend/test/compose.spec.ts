@@ -243,15 +243,17 @@ describe('docker-compose.yml', () => {
 
   it('puts nginx in front of both gateways with the configuration the scale-out test uses', () => {
     const nginx = services['nginx'];
+    const env = nginx.environment ?? {};
     expect(nginx.volumes).toEqual([
       './deploy/nginx/pulse.conf:/etc/nginx/templates/pulse.conf.template:ro',
+      // Where the template looks for the page it serves while no gateway answers.
+      `./deploy/nginx/pulse-unreachable.html:${env['PULSE_PAGES']}/pulse-unreachable.html:ro`,
     ]);
     const template = readFileSync(join(root, 'deploy/nginx/pulse.conf'), 'utf8');
     const variables = [
       ...new Set([...template.matchAll(/\$\{(PULSE_[A-Z_]+)\}/g)].map((m) => m[1])),
     ].sort();
-    expect(Object.keys(nginx.environment ?? {}).sort()).toEqual(variables);
-    const env = nginx.environment ?? {};
+    expect(Object.keys(env).sort()).toEqual(variables);
     for (const [variable, gateway] of [
       ['PULSE_GATEWAY_A', 'gateway-a'],
       ['PULSE_GATEWAY_B', 'gateway-b'],

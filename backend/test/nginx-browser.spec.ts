@@ -78,6 +78,7 @@ describe('a browser through the shipped nginx signs in and opens /live on any po
       PULSE_LISTEN: `127.0.0.1:${port}`,
       PULSE_GATEWAY_A: host,
       PULSE_GATEWAY_B: host,
+      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
     });
   }, 60_000);
 

@@ -122,6 +122,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       PULSE_LISTEN: `127.0.0.1:${port}`,
       PULSE_GATEWAY_A: new URL(gateways[0].httpUrl).host,
       PULSE_GATEWAY_B: new URL(gateways[1].httpUrl).host,
+      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
     });
     device = await connectMqtt(mosquitto.url);
   }, 60_000);
