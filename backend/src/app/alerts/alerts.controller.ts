@@ -5,6 +5,7 @@ import {
   Delete,
   Get,
   HttpCode,
+  Inject,
   NotFoundException,
   Param,
   Post,
@@ -32,6 +33,7 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { ReadBudget } from '../security/read-budget';
 import { AlertsSnapshot, SnapshotEncoding } from '../common/alerts-snapshot';
+import { ALERT_ACKS, AlertAcks } from '../common/alert-acks';
 import { AlertsService } from './alerts.service';
 
 /**
@@ -45,6 +47,7 @@ export class AlertsController {
     private readonly registry: DeviceRegistryService,
     private readonly budget: ReadBudget,
     private readonly snapshot: AlertsSnapshot,
+    @Inject(ALERT_ACKS) private readonly acks: AlertAcks,
   ) {}
 
   /**
@@ -108,20 +111,23 @@ export class AlertsController {
 
   /**
    * 200 `{ok:true, alert}`; 404 / 409 `{ok:false, error, message}`. Recorded under the signed-in
-   * user's name: a `by` in the body is accepted (older clients send it) and ignored.
+   * user's name: a `by` in the body is accepted (older clients send it) and ignored. With several
+   * gateways the one holding the alert answers, as for a `/live` ack (AlertAcks): any gateway
+   * behind the balancer acknowledges any alert its list shows.
    */
   @Roles('operator')
   @ScopeFiltered()
   @Post(':id/ack')
   @HttpCode(200)
-  acknowledge(
+  async acknowledge(
     @Param('id') id: string,
     @Body(new ZodValidationPipe(AckBodySchema)) body: AckRequest,
     @CurrentPrincipal() principal: Principal,
-  ): AckResponse {
+  ): Promise<AckResponse> {
     // The guard let only a signed-in operator or admin through.
     const by = principal.kind === 'user' ? principal.username : 'anonymous';
-    const result = this.alerts.acknowledge(id, {
+    const result = await this.acks.acknowledge({
+      id,
       by,
       note: body.note,
       scope: groupScope(principal),

@@ -8,6 +8,7 @@ import {
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
+import type { AlertAckRequest } from '../common/alert-acks';
 import { LIVE_PARSER } from './ack-encoder';
 import { releaseUpgradeRequests } from './engine-adapter';
 
@@ -25,22 +26,14 @@ import { releaseUpgradeRequests } from './engine-adapter';
  */
 type NoSocketData = { principal?: Principal; lagged?: number };
 
-/** An operator's ack, forwarded to the other gateways when this one does not hold the alert. */
-export interface PeerAckRequest {
-  id: string;
-  by: string;
-  note?: string;
-  scope: readonly string[] | null;
-}
-
 /**
  * Server-side events between gateways (Socket.IO's Redis adapter, REDIS_URL set): each gateway
  * sends an alert it raised or changed to its own clients and to its peers, which send it to
- * theirs (each with its own AlertAudience); an ack is answered by the gateway holding the alert.
+ * theirs (each with its own AlertAudience); an ack (over HTTP or `/live`) is answered by the gateway holding the alert (PeerAcks).
  */
 export interface PeerEvents {
   'pulse:alert': (alert: AlertEvent) => void;
-  'pulse:ack': (request: PeerAckRequest, answer: (response: AckResponse) => void) => void;
+  'pulse:ack': (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
 }
 
 export type LiveServer = Server<

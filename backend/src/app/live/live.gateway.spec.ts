@@ -26,6 +26,7 @@ import { LiveHubService } from './live-hub.service';
 import { createLiveIoServer } from './live-io.server';
 import { LiveSubscriptionService } from './live-subscription.service';
 import { LiveGateway } from './live.gateway';
+import { PeerAcks } from './peer-acks';
 import { LocalReadingsFanOut } from './readings-fan-out';
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -74,7 +75,16 @@ describe('LiveGateway', () => {
       new ClientAddress([]),
     );
     authParts = createAuthHarness();
-    sut = new LiveGateway(emitter, lag, subscriptions, hub, alerts, entry, authParts.liveAuth);
+    sut = new LiveGateway(
+      emitter,
+      lag,
+      subscriptions,
+      hub,
+      alerts,
+      entry,
+      authParts.liveAuth,
+      new PeerAcks(alerts),
+    );
     http = createServer();
     // What Nest does with the gateway: LiveIoAdapter's server, afterInit, then each connection.
     const nsp = createLiveIoServer(http, entry.allowSocketRequest).of(LIVE_NAMESPACE);

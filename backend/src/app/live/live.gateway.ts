@@ -16,12 +16,13 @@ import { AckBudget } from './ack-budget';
 import { labelAcks, releaseHandshake, takeHandshakeCookie, writeAck } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
 import { LostPeerRefill } from './lost-peer-refill';
+import { PeerAcks } from './peer-acks';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
 import { LiveRedis } from './live-redis.repository';
-import type { LiveNamespace, LiveSocket, PeerAckRequest } from './live-io.server';
+import type { LiveNamespace, LiveSocket } from './live-io.server';
 import {
   LiveSubscriptionService,
   pointsOf,
@@ -52,7 +53,7 @@ const DISCONNECT_REASONS = new Set([
  * monitor; on each connection it admits the socket (connection caps, event limits, role checks)
  * and wires client requests to
  * {@link LiveSubscriptionService} (`subscribe`/`unsubscribe`, history paced by the
- * {@link AckBudget}) and {@link AlertsService} (`ack`), has the emitter greet a new client
+ * {@link AckBudget}) and {@link PeerAcks} (`ack`), has the emitter greet a new client
  * (gateway status, then the active alerts), tells the lag monitor when a socket re-subscribes
  * or goes, starts and stops the live layer in order, and reports its counters.
  *
@@ -77,7 +78,6 @@ export class LiveGateway
   private readonly charged = new WeakSet<RawJson>();
   /** Per socket, the subscribe answer still being read from the store: the next waits for it. */
   private readonly answering = new WeakMap<LiveSocket, Promise<void>>();
-  private nsp: LiveNamespace | null = null;
   /** Subscribe answers written as a frame of their own (see reply). */
   private directAcks = 0;
 
@@ -89,11 +89,13 @@ export class LiveGateway
     private readonly alerts: AlertsService,
     private readonly entry: EntryGuard,
     private readonly auth: LiveAuth,
+    /** `ack`: this gateway's engine, or the peer's that holds the alert (as over HTTP). */
+    private readonly acks: PeerAcks,
     /** Its counters in the stats (absent in the unit spec). */
     @Optional() private readonly summaryPush?: SummaryPush,
     /** Throttles everyone while the gateway itself is overloaded (absent in the unit spec). */
     @Optional() private readonly load?: GatewayLoad,
-    /** Other gateways hold alerts too: an ack for one unknown here is asked of them. */
+    /** Other gateways share alerts (their open ones join this gateway's list). */
     @Optional() private readonly peers?: LiveRedis,
     /** Where flushed batches go; its cross-gateway counters in the stats (with REDIS_URL). */
     @Optional() @Inject(READINGS_FAN_OUT) private readonly fanOut?: ReadingsFanOut,
@@ -119,12 +121,7 @@ export class LiveGateway
     this.emitter.bind(nsp);
     if (this.peers?.enabled) this.alerts.withPeers((local) => this.emitter.withPeerAlerts(local));
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
-    // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
-    if (this.peers?.enabled)
-      nsp.on('pulse:ack', (request, answer) =>
-        answer(this.alerts.acknowledge(request.id, request)),
-      );
-    this.nsp = nsp;
+    this.acks.bind(nsp);
     this.lag.start();
     this.load?.start();
   }
@@ -361,34 +358,12 @@ export class LiveGateway
     const principal = socket.data.principal;
     if (principal?.kind !== 'user')
       return { ok: false, error: 'unauthorized', message: 'sign in first' };
-    const request: PeerAckRequest = {
+    return this.acks.acknowledge({
       id: parsed.data.id,
       by: principal.username,
       note: parsed.data.note,
       scope: principal.groups,
-    };
-    const local = this.alerts.acknowledge(request.id, request);
-    if (local.ok || local.error !== 'not_found' || !this.peers?.enabled || !this.nsp) return local;
-    return this.askPeers(this.nsp, request, local);
-  }
-
-  /** The answer of the gateway that holds the alert, or `fallback` when none does (or answers). */
-  private async askPeers(
-    nsp: LiveNamespace,
-    request: PeerAckRequest,
-    fallback: AckResponse,
-  ): Promise<AckResponse> {
-    let answers: AckResponse[];
-    try {
-      answers = await nsp.serverSideEmitWithAck('pulse:ack', request);
-    } catch {
-      return fallback; // a peer did not answer within the adapter's timeout
-    }
-    return (
-      answers.find((answer) => answer.ok) ??
-      answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??
-      fallback
-    );
+    });
   }
 }
 

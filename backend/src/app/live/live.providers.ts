@@ -1,4 +1,5 @@
 import { Provider } from '@nestjs/common';
+import { ALERT_ACKS } from '../common/alert-acks';
 import { LIVE_PUBLISHER } from '../common/live-publisher';
 import { AlertAudience } from './alert-audience';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
@@ -14,14 +15,16 @@ import { SummaryPush } from './summary-push';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { LiveRedis } from './live-redis.repository';
 import { LostPeerRefill } from './lost-peer-refill';
+import { PeerAcks } from './peer-acks';
 import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
 /**
- * The live layer's providers and its two ports' bindings, for AppModule: ingest and alerts
+ * The live layer's providers and its three ports' bindings, for AppModule: ingest and alerts
  * publish to the hub through LIVE_PUBLISHER; the hub's readings leave through
  * READINGS_FAN_OUT, bound to the local direct-write fan-out, or with REDIS_URL to the
- * cross-gateway one around it. Owns the wiring only.
+ * cross-gateway one around it; the alerts controller acknowledges through ALERT_ACKS, the same
+ * way to the gateway holding the alert as `/live` does. Owns the wiring only.
  */
 export const LIVE_PROVIDERS: Provider[] = [
   AlertAudience,
@@ -49,6 +52,8 @@ export const LIVE_PROVIDERS: Provider[] = [
   LostPeerRefill,
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
   LiveSubscriptionService,
+  PeerAcks,
+  { provide: ALERT_ACKS, useExisting: PeerAcks },
   LiveGateway,
   SummaryPush,
 ];

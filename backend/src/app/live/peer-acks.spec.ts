@@ -1,0 +1,154 @@
+import { Logger } from '@nestjs/common';
+import type { AckResponse, AlertEvent } from '@pulse/protocol';
+import { parseAlertRule } from '../alerts/alert-rules.loader';
+import { AlertsService } from '../alerts/alerts.service';
+import type { AlertAckRequest } from '../common/alert-acks';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import type { LiveNamespace } from './live-io.server';
+import type { LiveRedis } from './live-redis.repository';
+import { PeerAcks } from './peer-acks';
+
+const hot = parseAlertRule({
+  id: 'hot',
+  kind: 'threshold',
+  metric: 't',
+  op: 'above',
+  value: 30,
+  severity: 'major',
+});
+
+type PeerAckHandler = (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
+
+/** One gateway: its real alerts service and engine, and its PeerAcks. */
+function gateway(peers: boolean) {
+  const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
+  const raised: AlertEvent[] = [];
+  const hub = { publishAlert: (alert: AlertEvent) => raised.push(alert) };
+  const alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, [hot], registry, hub);
+  const sut = new PeerAcks(alerts, { enabled: peers } as LiveRedis);
+  const raise = (deviceId: string, group?: string): AlertEvent => {
+    if (group) registry.applyMeta(deviceId, { group }, 1);
+    alerts.onReadings([{ deviceId, ts: Date.now(), values: { t: 40 } }]);
+    return raised[raised.length - 1];
+  };
+  return { sut, alerts, raise };
+}
+
+/**
+ * Namespaces joined as Socket.IO's Redis adapter joins the gateways: a `pulse:ack` one emits is
+ * answered by every other one's handler; `silent` ones never answer (the adapter times out).
+ */
+function joined(count: number) {
+  const handlers: (PeerAckHandler | undefined)[] = [];
+  const silent = new Set<number>();
+  const asked: AlertAckRequest[] = [];
+  const namespaces = Array.from({ length: count }, (_, i) => {
+    const nsp = {
+      on: (event: string, handler: PeerAckHandler) => {
+        if (event === 'pulse:ack') handlers[i] = handler;
+      },
+      serverSideEmitWithAck: async (_event: 'pulse:ack', request: AlertAckRequest) => {
+        asked.push(request);
+        const answers: AckResponse[] = [];
+        for (let j = 0; j < count; j++) {
+          if (j === i) continue;
+          if (silent.has(j)) throw new Error('operation has timed out');
+          // Over Redis: a copy of the request, answered through the callback.
+          handlers[j]?.(structuredClone(request), (answer) => answers.push(answer));
+        }
+        return answers;
+      },
+    };
+    return nsp as unknown as LiveNamespace;
+  });
+  return { namespaces, silent, asked };
+}
+
+// Real alert services and engines, one per gateway; Socket.IO's Redis adapter is a fake that
+// hands a `pulse:ack` to the other gateways' handlers and their answers back.
+describe('PeerAcks', () => {
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const request = (id: string, scope: readonly string[] | null = null): AlertAckRequest => ({
+    id,
+    by: 'ann',
+    note: 'on it',
+    scope,
+  });
+
+  it('acknowledges an alert held here without asking the other gateways', async () => {
+    const [a, b] = [gateway(true), gateway(true)];
+    const link = joined(2);
+    a.sut.bind(link.namespaces[0]);
+    b.sut.bind(link.namespaces[1]);
+    const alert = a.raise('d1');
+    expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({
+      ok: true,
+      alert: { id: alert.id, state: 'acknowledged', acknowledgedBy: 'ann', ackNote: 'on it' },
+    });
+    expect(link.asked).toEqual([]);
+  });
+
+  it("an alert another gateway holds: acknowledged there, in the caller's name, and that answer comes back", async () => {
+    const [a, b, c] = [gateway(true), gateway(true), gateway(true)];
+    const link = joined(3);
+    [a, b, c].forEach((g, i) => g.sut.bind(link.namespaces[i]));
+    const alert = c.raise('d1');
+    expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({
+      ok: true,
+      alert: { id: alert.id, state: 'acknowledged', acknowledgedBy: 'ann' },
+    });
+    expect(c.alerts.active()).toMatchObject([{ id: alert.id, acknowledgedBy: 'ann' }]);
+    // The holder's refusal beats the others' not_found.
+    expect(await b.sut.acknowledge(request(alert.id))).toMatchObject({
+      ok: false,
+      error: 'already_acknowledged',
+    });
+  });
+
+  it("the holder checks the caller's group scope; an alert nobody holds is not_found", async () => {
+    const [a, b] = [gateway(true), gateway(true)];
+    const link = joined(2);
+    a.sut.bind(link.namespaces[0]);
+    b.sut.bind(link.namespaces[1]);
+    const alert = b.raise('d1', 'hall');
+    expect(await a.sut.acknowledge(request(alert.id, ['yard']))).toMatchObject({
+      ok: false,
+      error: 'not_found',
+    });
+    expect(await a.sut.acknowledge(request('al-nowhere'))).toMatchObject({
+      ok: false,
+      error: 'not_found',
+      message: 'no open alert "al-nowhere"',
+    });
+    expect(await a.sut.acknowledge(request(alert.id, ['hall']))).toMatchObject({ ok: true });
+  });
+
+  it("a gateway that does not answer in time: this gateway's not_found", async () => {
+    const [a, b] = [gateway(true), gateway(true)];
+    const link = joined(2);
+    a.sut.bind(link.namespaces[0]);
+    b.sut.bind(link.namespaces[1]);
+    const alert = b.raise('d1');
+    link.silent.add(1);
+    expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({
+      ok: false,
+      error: 'not_found',
+    });
+    expect(b.alerts.active()).toMatchObject([{ id: alert.id, acknowledgedBy: null }]);
+  });
+
+  it('with one gateway (no Redis) nothing is asked or answered across gateways', async () => {
+    const sut = gateway(false).sut;
+    const link = joined(2);
+    sut.bind(link.namespaces[0]);
+    expect(sut.acknowledge(request('al-nowhere'))).toMatchObject({
+      ok: false,
+      error: 'not_found',
+    });
+    expect(link.asked).toEqual([]);
+  });
+});

@@ -1,0 +1,170 @@
+import type {
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertEvent,
+  IngestStats,
+  OwnershipStats,
+} from '@pulse/protocol';
+import {
+  Backend,
+  connectMqtt,
+  E2E_ADMIN_PASSWORD,
+  endMqtt,
+  freePort,
+  getJson,
+  Mosquitto,
+  PostgresCluster,
+  publishTelemetry,
+  RedisServer,
+  sendJson,
+  startBuiltBackend,
+  startMosquitto,
+  startPostgres,
+  startRedis,
+  waitFor,
+} from '@pulse/test-support';
+import type { MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ownerOf } from '../src/app/ownership/rendezvous';
+import { tokenFor } from './support/pulse';
+
+const RULES_YAML = `rules:
+  - id: hot
+    kind: threshold
+    metric: t
+    op: above
+    value: 1000
+    severity: major
+`;
+
+const MEMBERS = ['gw-a', 'gw-b'];
+/** Devices gw-a owns while both run (and, alone, owns everything). */
+const [HELD_BY_A] = Array.from({ length: 100 }, (_, i) => `boiler-${i}`)
+  .filter((id) => ownerOf(id, MEMBERS) === 'gw-a')
+  .slice(0, 2);
+
+// Real, natively on loopback, as docker-compose.yml runs it: PostgreSQL (one database for both
+// gateways), redis-server, mosquitto and two built gateways sharing telemetry through
+// `$share/pulse/…` and alerts through Redis. Every alert here belongs to a device gw-a owns, so
+// only gw-a's engine holds it: gw-b knows it from gw-a's events and the shared store.
+describe('alerts across two gateways: an ack over HTTP on either', () => {
+  let postgres: PostgresCluster;
+  let databaseUrl: string;
+  let redis: RedisServer;
+  let mosquitto: Mosquitto;
+  let device: MqttClient;
+  let dir: string;
+  const started: Backend[] = [];
+  let a: Backend;
+  let b: Backend;
+
+  const start = async (id: string) => {
+    const backend = await startBuiltBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      {
+        GATEWAY_ID: id,
+        DATA_DIR: dir,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redis.url,
+        MQTT_URL: mosquitto.url,
+        MQTT_CLIENT_ID: `pulse-${id}`,
+        SIMULATOR: 'off',
+        ALERT_RULES_FILE: join(dir, 'rules.yaml'),
+      },
+    );
+    started.push(backend);
+    return backend;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulse-alerts-across-'));
+    writeFileSync(join(dir, 'rules.yaml'), RULES_YAML);
+    [postgres, redis, mosquitto] = await Promise.all([
+      startPostgres(),
+      startRedis(),
+      startMosquitto(),
+    ]);
+    databaseUrl = postgres.createDatabase('pulse_alerts_across');
+    // Together: migrations of the shared database wait for each other (an advisory lock).
+    [a, b] = await Promise.all(MEMBERS.map(start));
+    device = await connectMqtt(mosquitto.url);
+  }, 90_000);
+
+  afterAll(async () => {
+    if (device) await endMqtt(device);
+    await Promise.all(started.map((backend) => backend.kill()));
+    await Promise.all([mosquitto?.stop(), redis?.stop(), postgres?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ownership = async (gateway: Backend): Promise<OwnershipStats> =>
+    (await getJson<IngestStats>(`${gateway.httpUrl}/api/stats`)).body.ownership as OwnershipStats;
+
+  /** Until every gateway sees `count` members and no hand-over is under way. */
+  const settled = (gateways: Backend[], count: number) =>
+    waitFor(
+      async () => {
+        const all = await Promise.all(gateways.map(ownership));
+        return all.every((o) => o.members === count && o.member && !o.handingOver) || undefined;
+      },
+      { timeoutMs: 15_000, message: `${count} gateways settled` },
+    );
+
+  const activeOn = async (gateway: Backend): Promise<AlertEvent[]> =>
+    (await getJson<ActiveAlertsResponse>(`${gateway.httpUrl}/api/alerts`)).body.alerts;
+
+  /** Until `gateway`'s `GET /api/alerts` lists an alert of `deviceId` that `match` accepts. */
+  const listed = (gateway: Backend, deviceId: string, match: (alert: AlertEvent) => boolean) =>
+    waitFor(
+      async () => (await activeOn(gateway)).find((e) => e.deviceId === deviceId && match(e)),
+      { timeoutMs: 10_000, message: `${deviceId}'s alert listed on ${gateway.httpUrl}` },
+    );
+
+  const ack = (gateway: Backend, id: string, headers: Record<string, string>) =>
+    sendJson<AckResponse>(
+      `${gateway.httpUrl}/api/alerts/${encodeURIComponent(id)}/ack`,
+      'POST',
+      { note: 'on it' },
+      headers,
+    );
+
+  it("an operator acknowledges over HTTP on the gateway that does not hold the alert: 200 with the alert, acknowledged on both gateways' lists", async () => {
+    await settled([a, b], 2);
+    await publishTelemetry(device, HELD_BY_A, { ts: Date.now(), values: { t: 2000 } });
+    const raised = await listed(a, HELD_BY_A, (e) => e.state === 'raised');
+    await listed(b, HELD_BY_A, (e) => e.id === raised.id);
+    const { token } = await tokenFor(b.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
+    const operator = { authorization: `Bearer ${token}` };
+
+    // A token scoped to other groups does not find it, on either gateway (the holder checks).
+    const scoped = await tokenFor(b.httpUrl, 'admin', E2E_ADMIN_PASSWORD, { groups: ['other'] });
+    for (const gateway of [a, b])
+      expect(
+        await ack(gateway, raised.id, { authorization: `Bearer ${scoped.token}` }),
+      ).toMatchObject({ status: 404, body: { ok: false, error: 'not_found' } });
+
+    const answer = await ack(b, raised.id, operator);
+    expect(answer).toMatchObject({
+      status: 200,
+      body: {
+        ok: true,
+        alert: { id: raised.id, state: 'acknowledged', acknowledgedBy: 'admin', ackNote: 'on it' },
+      },
+    });
+    for (const gateway of [a, b])
+      await listed(gateway, HELD_BY_A, (e) => e.id === raised.id && e.acknowledgedBy === 'admin');
+    // Asked again, the holder's answer comes back as it would on the holder itself.
+    for (const gateway of [b, a])
+      expect(await ack(gateway, raised.id, operator)).toMatchObject({
+        status: 409,
+        body: { ok: false, error: 'already_acknowledged' },
+      });
+    // An alert no gateway holds: 404 from every one.
+    expect(await ack(b, 'no-such-alert', operator)).toMatchObject({
+      status: 404,
+      body: { ok: false, error: 'not_found' },
+    });
+  }, 60_000);
+});
