@@ -41,7 +41,7 @@ const RULES_YAML = `rules:
 
 const MEMBERS = ['gw-a', 'gw-b'];
 /** Devices gw-a owns while both run (and, alone, owns everything). */
-const [HELD_BY_A] = Array.from({ length: 100 }, (_, i) => `boiler-${i}`)
+const [HELD_BY_A, RAISED_WHILE_B_IS_DOWN] = Array.from({ length: 100 }, (_, i) => `boiler-${i}`)
   .filter((id) => ownerOf(id, MEMBERS) === 'gw-a')
   .slice(0, 2);
 
@@ -49,7 +49,7 @@ const [HELD_BY_A] = Array.from({ length: 100 }, (_, i) => `boiler-${i}`)
 // gateways), redis-server, mosquitto and two built gateways sharing telemetry through
 // `$share/pulse/…` and alerts through Redis. Every alert here belongs to a device gw-a owns, so
 // only gw-a's engine holds it: gw-b knows it from gw-a's events and the shared store.
-describe('alerts across two gateways: an ack over HTTP on either', () => {
+describe('alerts across two gateways: an ack over HTTP on either, and a restarted gateway lists its peer’s open alerts', () => {
   let postgres: PostgresCluster;
   let databaseUrl: string;
   let redis: RedisServer;
@@ -166,5 +166,36 @@ describe('alerts across two gateways: an ack over HTTP on either', () => {
       status: 404,
       body: { ok: false, error: 'not_found' },
     });
+  }, 60_000);
+
+  it('a gateway restarted while its peer holds open alerts lists them as soon as it answers, and still once the devices are shared out again', async () => {
+    // Acknowledged by the first case (when it passed): either way gw-a holds it open.
+    const held = (await activeOn(a)).find((e) => e.deviceId === HELD_BY_A) as AlertEvent;
+    expect(held).toBeDefined();
+    await b.stop();
+    await settled([a], 1);
+    // Raised while gw-b is down: gw-b never saw an event of it.
+    await publishTelemetry(device, RAISED_WHILE_B_IS_DOWN, {
+      ts: Date.now(),
+      values: { t: 3000 },
+    });
+    const unseen = await listed(a, RAISED_WHILE_B_IS_DOWN, (e) => e.state === 'raised');
+
+    b = await start('gw-b');
+    const expected = [
+      { id: held.id, state: held.state, acknowledgedBy: held.acknowledgedBy },
+      { id: unseen.id, state: 'raised' },
+    ];
+    const listOnB = async () =>
+      (await activeOn(b))
+        .filter((e) => e.id === held.id || e.id === unseen.id)
+        .sort((x, y) => (x.id === held.id ? -1 : y.id === held.id ? 1 : 0));
+    // Right away, before any of them changes.
+    expect(await listOnB()).toMatchObject(expected);
+    // And once both gateways have shared the devices out (gw-b lets go of what it restored of
+    // the devices gw-a owns).
+    await settled([a, b], 2);
+    expect(await listOnB()).toMatchObject(expected);
+    expect(await listOnB()).toHaveLength(2);
   }, 60_000);
 });

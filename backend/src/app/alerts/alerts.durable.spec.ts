@@ -8,7 +8,7 @@ import { SqliteDeviceStore } from '../devices/sqlite-device.store';
 import { LiveHubService } from '../live/live-hub.service';
 import { Database } from '../store/database';
 import { parseAlertRules } from './alert-rules.loader';
-import { AlertsService } from './alerts.service';
+import { AlertsService, PeerAlertsLink } from './alerts.service';
 import { SqliteAlertStore } from './sqlite-alert.store';
 
 const [hot, gone, quiet] = parseAlertRules(
@@ -45,8 +45,17 @@ describe('AlertsService across restarts', () => {
     jest.restoreAllMocks();
   });
 
-  /** Boot on the data in `dir` (without shutting the previous one down: as after a crash). */
-  async function boot(rules: AlertRule[] = [hot], rulesFile?: string, simulator = 'off') {
+  /**
+   * Boot on the data in `dir` (without shutting the previous one down: as after a crash); with
+   * `peers`, as one of several gateways (the live layer links them before the restore). Returns
+   * what the restore announced as this engine's events too.
+   */
+  async function boot(
+    rules: AlertRule[] = [hot],
+    rulesFile?: string,
+    simulator = 'off',
+    peers?: PeerAlertsLink,
+  ) {
     const database = new Database({ DATA_DIR: dir });
     const registry = new DeviceRegistryService(
       { MAX_DEVICES: 10 },
@@ -63,11 +72,14 @@ describe('AlertsService across restarts', () => {
       hub,
       new SqliteAlertStore(database),
     );
+    if (peers) sut.withPeers(peers);
     await registry.onModuleInit();
+    pushed = [];
     await sut.onModuleInit();
     open.push({ database, sut, registry });
+    const announced = pushed;
     pushed = [];
-    return { sut, registry };
+    return { sut, registry, announced };
   }
 
   const t = (value: number) => [{ deviceId: 'd1', ts: Date.now(), values: { t: value } }];
@@ -103,6 +115,28 @@ describe('AlertsService across restarts', () => {
     // The close was saved with the next tick's write: a third start has nothing active.
     await second.sut.close();
     expect((await boot()).sut.active()).toEqual([]);
+  });
+
+  it("with several gateways, the open list restored at boot (every gateway's) seeds the peers' open alerts, not this engine's events", async () => {
+    const first = await boot();
+    first.sut.onReadings(t(35));
+    const [raised] = first.sut.active();
+    expect(first.sut.acknowledge(raised.id, { by: 'ann' })).toMatchObject({ ok: true });
+    const [acked] = first.sut.active();
+    // With one gateway the fleet summary learns the restored list from the restore's events.
+    expect((await boot()).announced).toEqual([acked]);
+
+    const seeded: AlertEvent[][] = [];
+    const peers: PeerAlertsLink = {
+      add: (local) => local,
+      seed: (alerts) => void seeded.push([...alerts]),
+    };
+    const second = await boot([hot], undefined, 'off', peers);
+    // Another gateway may own the device: the engine does not announce it as its own (its
+    // hand-over announces what it owns), the peers' list starts from the store's.
+    expect(second.announced).toEqual([]);
+    expect(seeded).toEqual([[acked]]);
+    expect(second.sut.active()).toEqual([acked]);
   });
 
   it('an alert raised a second before a crash is restored (written on the tick)', async () => {

@@ -67,6 +67,20 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
 }
 
 /**
+ * The live layer's view of the other gateways' open alerts (several gateways, REDIS_URL;
+ * live/peer-alerts.ts), handed to {@link AlertsService.withPeers} by the live gateway.
+ */
+export interface PeerAlertsLink {
+  /** `local` (this gateway's open alerts) plus the peers' that are not among them. */
+  add(local: AlertEvent[]): AlertEvent[];
+  /**
+   * Boot: the shared store's open list as it was restored, every gateway's. The peers' open
+   * alerts start from it; events seen since the live layer was bound win over it.
+   */
+  seed(open: readonly AlertEvent[]): void;
+}
+
+/**
  * Owns the alert engine: feeds it from ingest (readings, status), drives its timers, pushes
  * every lifecycle event to the live hub, and serves the alert and rule API. Rule changes
  * over HTTP are written back to ALERT_RULES_FILE when it is set, otherwise to the
@@ -81,7 +95,7 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
  * of the devices its built-in simulator runs: their `offline` as it stops them raises nothing,
  * then or after the restart ({@link stoppingSimulator}).
  * Events go out through the {@link LivePublisher} port: this folder must not import `live/`
- * (the live gateway calls into it for `ack` and the `alerts` snapshot).
+ * (the live layer calls into it for `ack` and the `alerts` snapshot).
  */
 @Injectable()
 export class AlertsService implements OnModuleInit {
@@ -100,8 +114,8 @@ export class AlertsService implements OnModuleInit {
   private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
   private readonly groupOf: GroupLookup;
-  /** Several gateways: adds the other gateways' open alerts to a list of this one's (live layer). */
-  private addPeers: ((local: AlertEvent[]) => AlertEvent[]) | null = null;
+  /** Several gateways: the other gateways' open alerts, as the live layer follows them. */
+  private peers: PeerAlertsLink | null = null;
   /** The fleet of the built-in simulator the gateway is stopping (see {@link stoppingSimulator}). */
   private stoppedFleet: ((deviceId: string) => boolean) | null = null;
   /** The fleet this start's built-in simulator will run (SIMULATOR=on), or null: none. */
@@ -144,7 +158,16 @@ export class AlertsService implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.store) await this.restore(this.store);
+    const open = this.store ? await this.restore(this.store) : [];
+    // With several gateways the store's open list is every gateway's, and the engine took all of
+    // it back: until ownership is known it cannot tell which are its own. It is the peers' list
+    // to start from (events of this engine take an alert off it: AlertRouting's first hand-over
+    // announces the ones it owns, and lets go of the others, which stay listed as the peers').
+    // Announced as this engine's events instead, they would leave it, then leave the engine
+    // unannounced: a restarted gateway listed none of its peers' open alerts until they changed.
+    // With one gateway the fleet summary learns the restored active list (no client connected).
+    if (this.peers) this.peers.seed(open);
+    else for (const alert of this.engine.active()) this.hub.publishAlert(alert);
     this.timer = setInterval(() => {
       this.engine.tick();
       void this.persist();
@@ -160,8 +183,9 @@ export class AlertsService implements OnModuleInit {
   /**
    * Boot, before any message arrives: the rules saved over HTTP, the history and the active
    * list as they were (see AlertEngine.restore), once the registry has its devices back.
+   * Returns the open alerts read from the store.
    */
-  private async restore(store: AlertStore): Promise<void> {
+  private async restore(store: AlertStore): Promise<AlertEvent[]> {
     // The file, when set, is the rules' one home; else what was saved over HTTP, if anything.
     const saved = this.rulesFile === undefined ? await store.loadRules() : null;
     if (saved) {
@@ -188,8 +212,7 @@ export class AlertsService implements OnModuleInit {
       }
       this.engine.watchRestored(deviceId, device.metrics);
     }
-    // The live layer's fleet summary learns the restored active list (no client is connected yet).
-    for (const alert of this.engine.active()) this.hub.publishAlert(alert);
+    return open;
   }
 
   /**
@@ -307,9 +330,12 @@ export class AlertsService implements OnModuleInit {
     return this.engine.active();
   }
 
-  /** Set by the live layer, which follows the other gateways' alerts (live/peer-alerts.ts). */
-  withPeers(add: (local: AlertEvent[]) => AlertEvent[]): void {
-    this.addPeers = add;
+  /**
+   * Set by the live layer, which follows the other gateways' alerts (live/peer-alerts.ts), in the
+   * live gateway's `afterInit`: Nest runs it before any `onModuleInit`, so before the restore.
+   */
+  withPeers(peers: PeerAlertsLink): void {
+    this.peers = peers;
   }
 
   /**
@@ -318,17 +344,9 @@ export class AlertsService implements OnModuleInit {
    */
   activeEverywhere(): AlertEvent[] {
     const local = this.engine.active();
-    if (!this.addPeers) return local;
-    const all = this.addPeers(local);
+    if (!this.peers) return local;
+    const all = this.peers.add(local);
     return all.length === local.length ? local : all.sort(byActiveOrder);
-  }
-
-  /**
-   * The open alerts the store holds, every gateway's (several gateways share it): how a gateway
-   * that starts learns the ones its peers hold (the live snapshot). Empty without a store.
-   */
-  async openInStore(): Promise<AlertEvent[]> {
-    return this.store ? this.store.loadOpen() : [];
   }
 
   /**

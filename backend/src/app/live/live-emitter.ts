@@ -337,22 +337,15 @@ export class LiveEmitter {
   }
 
   /**
-   * Several gateways: learn the open alerts the peers held before this one started, from `load`
-   * (the shared store's open list); events that arrive meanwhile win (see PeerAlerts).
+   * Several gateways: learn the open alerts the peers held before this one started, from the
+   * shared store's open list read at boot (AlertsService's restore); events seen since
+   * {@link bind} win over it (see PeerAlerts).
    */
-  seedPeerAlerts(load: () => Promise<AlertEvent[]>): void {
+  seedPeerAlerts(open: readonly AlertEvent[]): void {
     if (!this.peers?.enabled) return;
-    load().then(
-      (alerts) => {
-        const taken = this.peerAlerts.seed(alerts);
-        if (taken.length > 0) this.snapshot.changed(); // no event tells the clients: a new version
-        for (const alert of taken) this.peerAlertListener?.(alert);
-      },
-      (error: Error) => {
-        this.peerAlerts.seed([]);
-        this.logger.warn(`the other gateways' open alerts were not loaded: ${error.message}`);
-      },
-    );
+    const taken = this.peerAlerts.seed(open);
+    if (taken.length > 0) this.snapshot.changed(); // no event tells the clients: a new version
+    for (const alert of taken) this.peerAlertListener?.(alert);
   }
 
   /** Tell a socket it is paused for lagging (queued behind its backlog, so read when caught up). */

@@ -1,4 +1,4 @@
-import { Inject, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
 import { OnGatewayConnection, OnGatewayInit, WebSocketGateway } from '@nestjs/websockets';
 import {
   ALERTS_OVER_HTTP,
@@ -66,9 +66,7 @@ const DISCONNECT_REASONS = new Set([
  * (LagMonitor) or read engine internals.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
-export class LiveGateway
-  implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket>, OnApplicationBootstrap
-{
+export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket> {
   private readonly logger = new Logger('LiveGateway');
   /** Disconnects by Socket.IO reason (ping timeout, transport close, …). */
   private readonly disconnects = new Map<string, number>();
@@ -103,14 +101,6 @@ export class LiveGateway
     @Optional() private readonly refill?: LostPeerRefill,
   ) {}
 
-  /**
-   * After every module's init (the alert store is loaded by then): several gateways learn the
-   * open alerts their peers held before this one started.
-   */
-  onApplicationBootstrap(): void {
-    this.emitter.seedPeerAlerts(() => this.alerts.openInStore());
-  }
-
   /** Resolves when the ingest may start: with several gateways, once the peers' rooms are known. */
   interestKnown(): Promise<void> {
     return this.fanOut?.interestKnown?.() ?? Promise.resolve();
@@ -119,7 +109,13 @@ export class LiveGateway
   /** Nest calls it once the adapter built the server, before anything listens. */
   afterInit(nsp: LiveNamespace): void {
     this.emitter.bind(nsp);
-    if (this.peers?.enabled) this.alerts.withPeers((local) => this.emitter.withPeerAlerts(local));
+    // Before the alerts' restore (Nest inits modules after the gateways): its open list is the
+    // seed of the peers' open alerts.
+    if (this.peers?.enabled)
+      this.alerts.withPeers({
+        add: (local) => this.emitter.withPeerAlerts(local),
+        seed: (open) => this.emitter.seedPeerAlerts(open),
+      });
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
     this.acks.bind(nsp);
     this.lag.start();
