@@ -114,6 +114,60 @@ describe('sessions and tokens', () => {
     expect((await getJson<MeResponse>(api('/auth/me'), { authorization })).body.user).toBeNull();
   });
 
+  it('caps a token asked for with a bearer token at the asking token’s expiry; a session keeps the 30 days', async () => {
+    const admin = { authorization: await adminBearer() };
+    const user = { username: 'chain', password: 'chain-password', role: 'operator' };
+    expect((await sendJson(api('/users'), 'POST', user, admin)).status).toBe(201);
+    const hour = await tokenFor(url(), 'chain', 'chain-password', { ttlSeconds: 3600 });
+    const asHour = { authorization: `Bearer ${hour.token}` };
+    const month = 30 * 86_400;
+
+    const chained = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'thirty days, please', ttlSeconds: month },
+      asHour,
+    );
+    expect(chained.status).toBe(201);
+    expect(chained.body.expiresAt).toBe(hour.expiresAt);
+    // The default hour, asked for a moment later, would outlive it too.
+    const byDefault = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'default' },
+      asHour,
+    );
+    expect(byDefault.body.expiresAt).toBe(hour.expiresAt);
+    // Nor does a chain of them get any further.
+    const second = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'and again', ttlSeconds: month },
+      { authorization: `Bearer ${chained.body.token}` },
+    );
+    expect(second.body.expiresAt).toBe(hour.expiresAt);
+    // Shorter than the asking token is as asked.
+    const minute = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'a minute', ttlSeconds: 60 },
+      asHour,
+    );
+    expect(minute.body.expiresAt).toBeLessThanOrEqual(Date.now() + 60_000);
+
+    // A signed-in session keeps the documented limits.
+    const cookie = await login(url(), 'chain', 'chain-password');
+    const before = Date.now();
+    const fromSession = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'a month', ttlSeconds: month },
+      { cookie },
+    );
+    expect(fromSession.status).toBe(201);
+    expect(fromSession.body.expiresAt).toBeGreaterThanOrEqual(before + month * 1000);
+  });
+
   it('refuses a token for someone else (404 unless admin) and a disabled user at once', async () => {
     const admin = await adminBearer();
     await sendJson(

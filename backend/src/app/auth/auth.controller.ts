@@ -108,7 +108,10 @@ export class AuthController {
     throw new ForbiddenException({ error: 'setup code required' });
   }
 
-  /** A bearer token for the caller (signed in); `groups` (a scope) only from an admin. */
+  /**
+   * A bearer token for the caller (signed in); `groups` (a scope) only from an admin. Asked for
+   * with a bearer token, it expires no later than that token.
+   */
   @Roles('viewer')
   @Post('tokens')
   async createToken(
@@ -121,7 +124,7 @@ export class AuthController {
       throw new ForbiddenException('a group-scoped token cannot create tokens');
     if (body.groups !== undefined && principal.role !== 'admin')
       throw new ForbiddenException('only an admin may issue group-scoped tokens');
-    const token = await this.auth.createToken(principal.username, body);
+    const token = await this.auth.createToken(principal.username, body, principal.tokenId);
     if (!token)
       throw new ConflictException(
         `at most ${AUTH_LIMITS.maxTokensPerUser} live tokens per user: revoke one first`,

@@ -12,7 +12,7 @@ import { CONFIG, Config, StartupError } from '../config/config';
 import { LiveSessions } from './live-sessions';
 import type { Principal } from './principal';
 import { TokenSigner } from './token-signer';
-import { TokenKind, UsersRepository } from './users.repository';
+import { TokenKind, TokenRow, UsersRepository } from './users.repository';
 
 /**
  * Sessions and bearer tokens: issues them (a JWT whose `jti` is a `tokens` row), turns a
@@ -164,20 +164,29 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const { token, expiresAt } = await this.issue(user.username, 'session', {
       name: null,
       groups: null,
-      ttlMs: SESSION_TTL_MS,
+      createdAt: now,
+      expiresAt: now + SESSION_TTL_MS,
     });
     return { token, expiresAt };
   }
 
   /**
    * A bearer token for `username`; null when the user already holds
-   * AUTH_LIMITS.maxTokensPerUser live tokens.
+   * AUTH_LIMITS.maxTokensPerUser live tokens. `askedWith` is the id of the session or token
+   * the request came with (null: none, e.g. a test harness): a token asked for with a bearer
+   * token expires no later than that one, so a short-lived token cannot mint a longer one
+   * (the answer's `expiresAt` says so; decision 0059). A session asks within the usual limits.
    */
   async createToken(
     username: string,
     request: { name: string; ttlSeconds?: number; groups?: string[] },
+    askedWith: string | null,
   ): Promise<CreateTokenResponse | null> {
     const now = Date.now();
+    // Read before pruning: an asking row gone (expired a moment ago) caps at now, not at nothing.
+    const asking = askedWith === null ? null : this.repo.findToken(askedWith);
+    const notAfter =
+      askedWith === null || asking?.kind === 'session' ? Infinity : (asking?.expiresAt ?? now);
     this.repo.pruneExpired(now);
     if (this.repo.countLiveTokens(username, 'token', now) >= AUTH_LIMITS.maxTokensPerUser)
       return null;
@@ -185,7 +194,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     return this.issue(username, 'token', {
       name: request.name,
       groups: request.groups ?? null,
-      ttlMs: ttlSeconds * 1000,
+      createdAt: now,
+      expiresAt: Math.min(now + ttlSeconds * 1000, notAfter),
     });
   }
 
@@ -218,21 +228,11 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private async issue(
     username: string,
     kind: TokenKind,
-    options: { name: string | null; groups: string[] | null; ttlMs: number },
+    row: Pick<TokenRow, 'name' | 'groups' | 'createdAt' | 'expiresAt'>,
   ): Promise<CreateTokenResponse> {
-    const now = Date.now();
+    const { expiresAt } = row;
     const id = randomUUID();
-    const expiresAt = now + options.ttlMs;
-    this.repo.insertToken({
-      id,
-      username,
-      kind,
-      name: options.name,
-      groups: options.groups,
-      createdAt: now,
-      expiresAt,
-      revokedAt: null,
-    });
+    this.repo.insertToken({ ...row, id, username, kind, revokedAt: null });
     return {
       id,
       token: await this.signer.sign({ sub: username, jti: id, kind }, expiresAt),

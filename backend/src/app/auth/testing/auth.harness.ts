@@ -33,7 +33,7 @@ export function createAuthHarness(anonymousRole: AnonymousRole = 'viewer') {
         createdAt: Date.now(),
         disabled: false,
       });
-      const issued = await auth.createToken(username, { name: 'test' });
+      const issued = await auth.createToken(username, { name: 'test' }, null);
       if (!issued) throw new Error(`no token for ${username}`);
       return issued.token;
     },
