@@ -3,6 +3,7 @@ import type {
   IngestStats,
   LoginResponse,
   MeResponse,
+  TokenListResponse,
   UserListResponse,
 } from '@pulse/protocol';
 import { getJson, sendJson } from '@pulse/test-support';
@@ -166,6 +167,68 @@ describe('sessions and tokens', () => {
     );
     expect(fromSession.status).toBe(201);
     expect(fromSession.body.expiresAt).toBeGreaterThanOrEqual(before + month * 1000);
+  });
+
+  it('lists the caller’s own live tokens, newest first, without the tokens themselves', async () => {
+    const admin = { authorization: await adminBearer() };
+    const user = { username: 'lister', password: 'lister-password', role: 'viewer' };
+    expect((await sendJson(api('/users'), 'POST', user, admin)).status).toBe(201);
+    const cookie = await login(url(), 'lister', 'lister-password');
+    const create = async (name: string, ttlSeconds = 600) =>
+      (
+        await sendJson<CreateTokenResponse>(
+          api('/auth/tokens'),
+          'POST',
+          { name, ttlSeconds },
+          { cookie },
+        )
+      ).body;
+    const first = await create('first');
+    const revoked = await create('revoked');
+    const last = await create('last', 7200);
+    await sendJson(api(`/auth/tokens/${revoked.id}`), 'DELETE', undefined, { cookie });
+
+    const mine = await getJson<TokenListResponse>(api('/auth/tokens'), { cookie });
+    expect(mine.status).toBe(200);
+    // No session, no revoked token, no other user's; never a token's secret.
+    expect(mine.body).toEqual({
+      tokens: [
+        { id: last.id, name: 'last', createdAt: expect.any(Number), expiresAt: last.expiresAt },
+        { id: first.id, name: 'first', createdAt: expect.any(Number), expiresAt: first.expiresAt },
+      ],
+    });
+    expect(mine.body.tokens[0].createdAt).toBeGreaterThanOrEqual(mine.body.tokens[1].createdAt);
+    // A bearer token lists the same, itself included.
+    const asLast = { authorization: `Bearer ${last.token}` };
+    expect((await getJson<TokenListResponse>(api('/auth/tokens'), asLast)).body).toEqual(mine.body);
+    expect((await getJson(api('/auth/tokens?user=lister'), asLast)).body).toEqual(mine.body);
+
+    // Someone else's: an admin may look (to revoke one), no one else.
+    expect((await getJson(api('/auth/tokens?user=lister'), admin)).body).toEqual(mine.body);
+    expect((await getJson(api('/auth/tokens?user=nobody'), admin)).status).toBe(404);
+    const other = await getJson(api('/auth/tokens?user=admin'), asLast);
+    expect(other.status).toBe(403);
+    expect(other.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+    expect((await getJson(api('/auth/tokens?owner=admin'), admin)).status).toBe(400);
+
+    // A scoped token shows its groups; it may not list (as it may not create).
+    const scoped = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'hall-a screen', groups: ['hall-a'] },
+      admin,
+    );
+    const adminTokens = await getJson<TokenListResponse>(api('/auth/tokens'), admin);
+    expect(adminTokens.body.tokens[0]).toEqual({
+      id: scoped.body.id,
+      name: 'hall-a screen',
+      createdAt: expect.any(Number),
+      expiresAt: scoped.body.expiresAt,
+      groups: ['hall-a'],
+    });
+    const byScoped = { authorization: `Bearer ${scoped.body.token}` };
+    expect((await getJson(api('/auth/tokens'), byScoped)).status).toBe(403);
+    expect((await getJson(api('/auth/tokens'))).status).toBe(401); // anonymous viewer
   });
 
   it('refuses a token for someone else (404 unless admin) and a disabled user at once', async () => {

@@ -50,6 +50,7 @@ export type {
   CreateUserRequest,
   LoginRequest,
   SetupRequest,
+  TokenListQuery,
   UpdateUserRequest,
 } from './lib/auth.schema';
 export type {

@@ -44,6 +44,13 @@ export const CreateTokenRequestSchema = z
   .strict();
 export type CreateTokenRequest = z.infer<typeof CreateTokenRequestSchema>;
 
+/**
+ * `GET /api/auth/tokens` query: `user` names whose live tokens to list (the caller's own when
+ * absent; another user's for an admin only).
+ */
+export const TokenListQuerySchema = z.object({ user: UsernameSchema.optional() }).strict();
+export type TokenListQuery = z.infer<typeof TokenListQuerySchema>;
+
 /** `POST /api/users`. */
 export const CreateUserRequestSchema = z
   .object({ username: UsernameSchema, password: PasswordSchema, role: RoleSchema })

@@ -73,6 +73,26 @@ export interface CreateTokenResponse {
   expiresAt: number;
 }
 
+/**
+ * A live bearer token in `GET /api/auth/tokens`: what it is called and how long it lives, never
+ * the token itself (shown once, when it is created).
+ */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  /** Ms since the epoch. */
+  createdAt: number;
+  /** Ms since the epoch. */
+  expiresAt: number;
+  /** The groups a scoped token is limited to; absent when it is not scoped. */
+  groups?: string[];
+}
+
+/** `GET /api/auth/tokens`: newest first. */
+export interface TokenListResponse {
+  tokens: TokenInfo[];
+}
+
 /** `GET /api/users`. */
 export interface UserListResponse {
   users: UserInfo[];

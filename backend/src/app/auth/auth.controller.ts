@@ -11,6 +11,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   Req,
   Res,
   UnauthorizedException,
@@ -27,6 +28,9 @@ import {
   SESSION_COOKIE,
   SetupRequest,
   SetupRequestSchema,
+  TokenListQuery,
+  TokenListQuerySchema,
+  TokenListResponse,
 } from '@pulse/protocol';
 import type { CookieOptions, Request, Response } from 'express';
 import { ClientAddress } from '../common/client-address';
@@ -130,6 +134,25 @@ export class AuthController {
         `at most ${AUTH_LIMITS.maxTokensPerUser} live tokens per user: revoke one first`,
       );
     return token;
+  }
+
+  /**
+   * The caller's live bearer tokens, newest first (never the tokens themselves); `?user=`
+   * another user's, for an admin (to find one to revoke). Who may: as for creating one.
+   */
+  @Roles('viewer')
+  @Get('tokens')
+  listTokens(
+    @Query(new ZodValidationPipe(TokenListQuerySchema)) query: TokenListQuery,
+    @CurrentPrincipal() principal: Principal,
+  ): TokenListResponse {
+    if (principal.kind !== 'user') throw new UnauthorizedException('sign in to list your tokens');
+    const username = query.user ?? principal.username;
+    const tokens = this.auth.listTokens(username, principal);
+    if (tokens === 'forbidden')
+      throw new ForbiddenException("only an admin may list another user's tokens");
+    if (tokens === 'not_found') throw new NotFoundException(`no user "${username}"`);
+    return { tokens };
   }
 
   /** 204; 404 for an unknown id or another user's token (unless admin). */

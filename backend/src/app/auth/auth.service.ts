@@ -5,6 +5,7 @@ import {
   AuthUser,
   CreateTokenResponse,
   SESSION_COOKIE,
+  TokenInfo,
 } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
 import { isLoopbackHost } from '../common/loopback';
@@ -197,6 +198,24 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       createdAt: now,
       expiresAt: Math.min(now + ttlSeconds * 1000, notAfter),
     });
+  }
+
+  /**
+   * The live bearer tokens of `username` (sessions are not listed) for `by`: its own, or any
+   * user's for an admin. Never the tokens themselves: the store does not keep them.
+   */
+  listTokens(username: string, by: Principal): TokenInfo[] | 'forbidden' | 'not_found' {
+    if (by.kind !== 'user' || (by.username !== username && by.role !== 'admin')) return 'forbidden';
+    if (!this.repo.findUser(username)) return 'not_found';
+    return this.repo
+      .listLiveTokens(username, 'token', Date.now())
+      .map(({ id, name, createdAt, expiresAt, groups }) => ({
+        id,
+        name: name ?? '',
+        createdAt,
+        expiresAt,
+        ...(groups === null ? {} : { groups }),
+      }));
   }
 
   /**

@@ -171,6 +171,16 @@ export class UsersRepository {
     ).n;
   }
 
+  /** Unexpired, unrevoked tokens of one kind a user holds, newest first. */
+  listLiveTokens(username: string, kind: TokenKind, now: number): TokenRow[] {
+    const rows = this.db
+      .prepare(
+        'SELECT * FROM tokens WHERE username = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, rowid DESC',
+      )
+      .all(username, kind, now) as RawToken[];
+    return rows.map(toToken);
+  }
+
   revokeToken(id: string, now: number): void {
     this.db
       .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
