@@ -266,6 +266,126 @@ describe('sessions and tokens', () => {
     ).toBe(409);
   });
 
+  it('lets a signed-in user change their own password, which signs out their other sessions and tokens', async () => {
+    const admin = { authorization: await adminBearer() };
+    const user = { username: 'pat', password: 'pat-password', role: 'viewer' };
+    expect((await sendJson(api('/users'), 'POST', user, admin)).status).toBe(201);
+    const cookie = await login(url(), 'pat', 'pat-password');
+    const otherCookie = await login(url(), 'pat', 'pat-password');
+    const { token } = await tokenFor(url(), 'pat', 'pat-password');
+    const socket = await backend.live(['websocket'], (s) => (s.auth = { token }));
+    const cut = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    const change = (body: unknown, headers: Record<string, string>) =>
+      sendJson(api('/auth/password'), 'POST', body, headers);
+    const before = await refused();
+
+    // Not through the admin's route, and not without the current password.
+    expect(
+      (await sendJson(api('/users/pat'), 'PATCH', { password: 'x'.repeat(12) }, { cookie })).status,
+    ).toBe(403);
+    expect(
+      (await change({ currentPassword: 'pat-password', newPassword: 'short' }, { cookie })).status,
+    ).toBe(400);
+    expect((await change({ newPassword: 'pat-new-password' }, { cookie })).status).toBe(400);
+    const wrong = await change(
+      { currentPassword: 'not-it', newPassword: 'pat-new-password' },
+      { cookie },
+    );
+    expect(wrong).toEqual({
+      status: 403,
+      body: { statusCode: 403, error: 'wrong password', message: 'wrong password' },
+    });
+    expect((await refused())['password_failed']).toBe((before['password_failed'] ?? 0) + 1);
+
+    const changed = await change(
+      { currentPassword: 'pat-password', newPassword: 'pat-new-password' },
+      { cookie },
+    );
+    expect(changed.status).toBe(204);
+    // The session that changed it stays; every other session and token of pat is revoked.
+    expect((await getJson<MeResponse>(api('/auth/me'), { cookie })).body.user).toEqual({
+      username: 'pat',
+      role: 'viewer',
+    });
+    expect(
+      (await getJson<MeResponse>(api('/auth/me'), { cookie: otherCookie })).body.user,
+    ).toBeNull();
+    expect((await getJson(api('/devices'), { authorization: `Bearer ${token}` })).status).toBe(401);
+    await cut;
+    expect(
+      (await fetch(api('/auth/login'), json({ username: 'pat', password: 'pat-password' }))).status,
+    ).toBe(401);
+
+    // With a bearer token too: it stays, the session goes.
+    const fresh = await tokenFor(url(), 'pat', 'pat-new-password');
+    const bearer = { authorization: `Bearer ${fresh.token}` };
+    expect(
+      (
+        await change(
+          { currentPassword: 'pat-new-password', newPassword: 'pat-third-password' },
+          bearer,
+        )
+      ).status,
+    ).toBe(204);
+    expect((await getJson(api('/devices'), bearer)).status).toBe(200);
+    expect((await getJson<MeResponse>(api('/auth/me'), { cookie })).body.user).toBeNull();
+    await login(url(), 'pat', 'pat-third-password');
+
+    // Not for a group-scoped token (an admin's), nor anonymously.
+    const scoped = await sendJson<CreateTokenResponse>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'hall-a screen', groups: ['hall-a'] },
+      admin,
+    );
+    const asScoped = { authorization: `Bearer ${scoped.body.token}` };
+    const body = { currentPassword: TEST_ADMIN_PASSWORD, newPassword: 'admin-new-password' };
+    expect((await change(body, asScoped)).status).toBe(403);
+    expect((await change(body, {})).status).toBe(401);
+  });
+
+  it('rate-limits wrong current passwords with the login limiter (per client address + username)', async () => {
+    const admin = { authorization: await adminBearer() };
+    const user = { username: 'guess', password: 'guess-password', role: 'operator' };
+    expect((await sendJson(api('/users'), 'POST', user, admin)).status).toBe(201);
+    const cookie = await login(url(), 'guess', 'guess-password');
+    const before = await refused();
+    for (let i = 0; i < 10; i++)
+      expect(
+        (
+          await sendJson(
+            api('/auth/password'),
+            'POST',
+            { currentPassword: `guess-${i}`, newPassword: 'guess-new-password' },
+            { cookie },
+          )
+        ).status,
+      ).toBe(403);
+    const limited = await fetch(
+      api('/auth/password'),
+      json({ currentPassword: 'guess-password', newPassword: 'guess-new-password' }, { cookie }),
+    );
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({
+      statusCode: 429,
+      error: 'too many attempts',
+      message: 'too many attempts',
+    });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // One budget of guesses for the pair, whichever door: the login is refused too.
+    expect(
+      (await fetch(api('/auth/login'), json({ username: 'guess', password: 'guess-password' })))
+        .status,
+    ).toBe(429);
+    const after = await refused();
+    expect(after['password_failed']).toBe((before['password_failed'] ?? 0) + 10);
+    expect(after['password_rate']).toBe((before['password_rate'] ?? 0) + 1);
+    // The password did not change.
+    expect((await getJson<MeResponse>(api('/auth/me'), { cookie })).body.user?.username).toBe(
+      'guess',
+    );
+  });
+
   // Last: it locks `admin` out of this backend for the window.
   it('answers a wrong password and an unknown user alike (401), then rate-limits per IP + username', async () => {
     const before = await refused();
@@ -334,6 +454,28 @@ describe('logs', () => {
     expect(output).not.toContain(TEST_ADMIN_PASSWORD);
     expect(output).not.toContain(issued?.token ?? 'no token issued');
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no JWT at all
+  });
+  it('logs a password change by its owner without either password', async () => {
+    const authorization = await adminBearer();
+    const user = { username: 'dana', password: 'dana-old-password', role: 'viewer' };
+    await sendJson(api('/users'), 'POST', user, { authorization });
+    const cookie = await login(url(), 'dana', user.password);
+    await tokenFor(url(), 'dana', user.password);
+    const newPassword = 'dana-new-password-456';
+    const output = await captureOutput(async () => {
+      const change = (currentPassword: string) =>
+        sendJson(api('/auth/password'), 'POST', { currentPassword, newPassword }, { cookie });
+      expect((await change(`${user.password}-wrong`)).status).toBe(403);
+      expect((await change(user.password)).status).toBe(204);
+    });
+    expect(output).toMatch(
+      /refused \(password_failed\): password change for \\?"dana\\?" from 127\.0\.0\.1/,
+    );
+    expect(output).toMatch(
+      /password of \\?"dana\\?" changed by its owner from 127\.0\.0\.1: 2 other sessions and tokens revoked/i,
+    );
+    expect(output).not.toContain(user.password);
+    expect(output).not.toContain(newPassword);
   });
 });
 

@@ -46,6 +46,7 @@ export type {
   ThresholdRule,
 } from './lib/alerts.schema';
 export type {
+  ChangePasswordRequest,
   CreateTokenRequest,
   CreateUserRequest,
   LoginRequest,

@@ -51,6 +51,18 @@ export type CreateTokenRequest = z.infer<typeof CreateTokenRequestSchema>;
 export const TokenListQuerySchema = z.object({ user: UsernameSchema.optional() }).strict();
 export type TokenListQuery = z.infer<typeof TokenListQuerySchema>;
 
+/**
+ * `POST /api/auth/password`: the signed-in user's own new password. `currentPassword` takes any
+ * string, as the login does, so a wrong one is refused as wrong (and counted), not as malformed.
+ */
+export const ChangePasswordRequestSchema = z
+  .object({
+    currentPassword: z.string().min(1).max(AUTH_LIMITS.maxPasswordLength),
+    newPassword: PasswordSchema,
+  })
+  .strict();
+export type ChangePasswordRequest = z.infer<typeof ChangePasswordRequestSchema>;
+
 /** `POST /api/users`. */
 export const CreateUserRequestSchema = z
   .object({ username: UsernameSchema, password: PasswordSchema, role: RoleSchema })

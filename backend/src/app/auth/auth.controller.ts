@@ -18,6 +18,8 @@ import {
 } from '@nestjs/common';
 import {
   AUTH_LIMITS,
+  ChangePasswordRequest,
+  ChangePasswordRequestSchema,
   CreateTokenRequest,
   CreateTokenRequestSchema,
   CreateTokenResponse,
@@ -41,8 +43,8 @@ import type { Principal } from './principal';
 import { CurrentPrincipal, Public, Roles, ScopeFiltered } from './roles.decorator';
 
 /**
- * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup and
- * bearer tokens. Thin: LoginService proves identities, AuthService issues and revokes; this
+ * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup, one's
+ * own password and bearer tokens. Thin: LoginService proves identities, AuthService issues and revokes; this
  * maps outcomes to status codes and owns the cookie's attributes.
  */
 @Controller('auth')
@@ -164,6 +166,31 @@ export class AuthController {
     if (principal.kind !== 'user') throw new UnauthorizedException('sign in to revoke a token');
     if (this.auth.revoke(id, principal) === 'not_found')
       throw new NotFoundException(`no token "${id}"`);
+  }
+
+  /**
+   * The signed-in user's own password, the current one required: 204, and every other session
+   * and token of theirs is revoked; 403 `{error: 'wrong password'}` (not 401: the caller is
+   * signed in, and clients read 401 as signed out); 429 after too many wrong ones, with the
+   * login's limiter. Not for a group-scoped token (the guard: 403).
+   */
+  @Roles('viewer')
+  @Post('password')
+  @HttpCode(204)
+  async changePassword(
+    @Body(new ZodValidationPipe(ChangePasswordRequestSchema)) body: ChangePasswordRequest,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    if (principal.kind !== 'user')
+      throw new UnauthorizedException('sign in to change your password');
+    const outcome = await this.login.changePassword(principal, body, this.addresses.of(req));
+    if (outcome.ok) return;
+    if (outcome.reason === 'wrong_password')
+      throw new ForbiddenException({ error: 'wrong password' });
+    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+    throw new HttpException({ error: 'too many attempts' }, HttpStatus.TOO_MANY_REQUESTS);
   }
 
   private async startSession(

@@ -244,6 +244,16 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     this.userChanged(username);
   }
 
+  /**
+   * Every session and token of a user but the one they are using (their own password change);
+   * how many were revoked. Their open sockets on the others are cut.
+   */
+  revokeOthers(principal: { username: string; tokenId: string }): number {
+    const revoked = this.repo.revokeUserTokens(principal.username, Date.now(), principal.tokenId);
+    this.userChanged(principal.username);
+    return revoked;
+  }
+
   private async issue(
     username: string,
     kind: TokenKind,

@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AUTH_LIMITS, AuthUser, LoginRequest, SetupRequest } from '@pulse/protocol';
+import {
+  AUTH_LIMITS,
+  AuthUser,
+  ChangePasswordRequest,
+  LoginRequest,
+  SetupRequest,
+} from '@pulse/protocol';
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,15 +13,17 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createFileOnce } from '../common/owner-only-file';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { SecurityCounters } from '../security/security-counters.service';
+import { AuthService } from './auth.service';
 import { burnVerify, hashPassword, verifyPassword } from './password';
 import { UsersRepository } from './users.repository';
 
 /**
- * Proving who you are: password login (rate-limited per client address + username), the
+ * Proving who you are: password login (rate-limited per client address + username), a user's
+ * own password change (the current password as proof, under the same limiter), the
  * first-start admin (seeded from PULSE_ADMIN_PASSWORD[_FILE], or created once over
  * `POST /api/auth/setup` from loopback or with the setup code in `${DATA_DIR}/setup-code`). Owns the
- * password checks, the login limiter and the setup code; must not issue sessions or tokens
- * (AuthService) or know HTTP.
+ * password checks, the login limiter and the setup code; must not issue or revoke sessions or
+ * tokens itself (AuthService) or know HTTP.
  */
 
 /** Failed logins per client address + username before it is refused for the window. */
@@ -29,6 +37,11 @@ export const SETUP_CODE_FILE = 'setup-code';
 export type LoginOutcome =
   | { ok: true; user: AuthUser }
   | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+
+export type PasswordChangeOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'wrong_password' }
   | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
 
 export type SetupOutcome =
@@ -53,6 +66,7 @@ export class LoginService implements OnApplicationBootstrap {
     >,
     private readonly repo: UsersRepository,
     private readonly counters: SecurityCounters,
+    private readonly auth: AuthService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -81,18 +95,14 @@ export class LoginService implements OnApplicationBootstrap {
 
   /** Same answer for an unknown user, a disabled one and a wrong password. */
   async login(request: LoginRequest, clientAddress: string): Promise<LoginOutcome> {
-    const key = `${clientAddress}|${request.username}`;
-    const seen = await this.limiter.get(key);
-    if (seen !== null && seen.consumedPoints >= LOGIN_ATTEMPTS) {
+    const key = limiterKey(clientAddress, request.username);
+    const retryAfterSeconds = await this.lockedFor(key);
+    if (retryAfterSeconds !== null) {
       this.counters.refuse(
         'login_rate',
         `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
       );
-      return {
-        ok: false,
-        reason: 'rate_limited',
-        retryAfterSeconds: Math.ceil(seen.msBeforeNext / 1000),
-      };
+      return { ok: false, reason: 'rate_limited', retryAfterSeconds };
     }
     const user = this.repo.findUser(request.username);
     const valid = user
@@ -108,6 +118,51 @@ export class LoginService implements OnApplicationBootstrap {
     }
     await this.limiter.delete(key);
     return { ok: true, user: { username: user.username, role: user.role } };
+  }
+
+  /**
+   * A signed-in user's own new password, with the current one as proof: someone at an unlocked
+   * browser, or holding one of the user's tokens, must not lock the owner out. A wrong current
+   * password costs a point of the login limiter's key for this client address + username (one
+   * budget of guesses, whichever door), and at the limit even the right one is refused. On
+   * success every other session and token of the user is revoked (the one that asked stays)
+   * and the change is logged, never a password. `by` was verified by the guard.
+   */
+  async changePassword(
+    by: { username: string; tokenId: string },
+    request: ChangePasswordRequest,
+    clientAddress: string,
+  ): Promise<PasswordChangeOutcome> {
+    const name = JSON.stringify(by.username);
+    const key = limiterKey(clientAddress, by.username);
+    const retryAfterSeconds = await this.lockedFor(key);
+    if (retryAfterSeconds !== null) {
+      this.counters.refuse('password_rate', `password change for ${name} from ${clientAddress}`);
+      return { ok: false, reason: 'rate_limited', retryAfterSeconds };
+    }
+    const user = this.repo.findUser(by.username);
+    const valid =
+      user !== null && (await verifyPassword(user.passwordHash, request.currentPassword));
+    if (!valid) {
+      await this.limiter.penalty(key, 1);
+      this.counters.refuse('password_failed', `password change for ${name} from ${clientAddress}`);
+      return { ok: false, reason: 'wrong_password' };
+    }
+    this.repo.updateUser(by.username, { passwordHash: await hashPassword(request.newPassword) });
+    const revoked = this.auth.revokeOthers(by);
+    await this.limiter.delete(key);
+    this.logger.log(
+      `Password of ${name} changed by its owner from ${clientAddress}: ${revoked} other sessions and tokens revoked`,
+    );
+    return { ok: true };
+  }
+
+  /** Seconds until `key` may try again, or null while it has attempts left. */
+  private async lockedFor(key: string): Promise<number | null> {
+    const seen = await this.limiter.get(key);
+    return seen !== null && seen.consumedPoints >= LOGIN_ATTEMPTS
+      ? Math.ceil(seen.msBeforeNext / 1000)
+      : null;
   }
 
   /** The first admin: only while no user exists, and from loopback or with the setup code. */
@@ -170,6 +225,11 @@ export class LoginService implements OnApplicationBootstrap {
     });
     if (!created) this.repo.updateUser('admin', { role: 'admin', passwordHash, disabled: false });
   }
+}
+
+/** The login limiter's key: one budget of password guesses per client address + username. */
+function limiterKey(clientAddress: string, username: string): string {
+  return `${clientAddress}|${username}`;
 }
 
 /**

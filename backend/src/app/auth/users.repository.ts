@@ -187,10 +187,13 @@ export class UsersRepository {
       .run(now, id);
   }
 
-  revokeUserTokens(username: string, now: number): void {
-    this.db
-      .prepare('UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL')
-      .run(now, username);
+  /** Revokes every live row of a user but `exceptId` (if given); how many it revoked. */
+  revokeUserTokens(username: string, now: number, exceptId: string | null = null): number {
+    return this.db
+      .prepare(
+        'UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL AND id IS NOT ?',
+      )
+      .run(now, username, exceptId).changes;
   }
 
   /** Rows past their expiry are useless (the signature check refuses them too): drop them. */

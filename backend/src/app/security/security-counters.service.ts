@@ -67,6 +67,13 @@ export const SECURITY_REFUSALS = [
   'login_failed',
   /** Login refused after too many failures for one client address + username (429). */
   'login_rate',
+  /** Own password change with a wrong current password (403). */
+  'password_failed',
+  /**
+   * Own password change refused after too many failures for one client address + username, the
+   * login's limit and budget (429).
+   */
+  'password_rate',
   /** First-admin setup from a non-loopback address without a valid setup code (403). */
   'setup_refused',
   /** Wall pairing code refused: too many asked from one address, or too many pending (429). */
