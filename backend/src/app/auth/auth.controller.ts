@@ -43,9 +43,9 @@ import type { Principal } from './principal';
 import { CurrentPrincipal, Public, Roles, ScopeFiltered } from './roles.decorator';
 
 /**
- * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup, one's
- * own password and bearer tokens. Thin: LoginService proves identities, AuthService issues and revokes; this
- * maps outcomes to status codes and owns the cookie's attributes.
+ * `/api/auth`: who am I, login/logout (the `pulse_session` cookie), first-admin setup, one's own
+ * password and bearer tokens. Thin: LoginService proves identities, AuthService issues and
+ * revokes; this maps outcomes to status codes and owns the cookie's attributes.
  */
 @Controller('auth')
 export class AuthController {

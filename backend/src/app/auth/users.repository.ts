@@ -187,13 +187,16 @@ export class UsersRepository {
       .run(now, id);
   }
 
-  /** Revokes every live row of a user but `exceptId` (if given); how many it revoked. */
+  /**
+   * Revokes every live (unexpired, unrevoked) row of a user but `exceptId` (if given); how many
+   * it revoked. An expired row is refused by its signature already.
+   */
   revokeUserTokens(username: string, now: number, exceptId: string | null = null): number {
     return this.db
       .prepare(
-        'UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL AND id IS NOT ?',
+        'UPDATE tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL AND expires_at > ? AND id IS NOT ?',
       )
-      .run(now, username, exceptId).changes;
+      .run(now, username, now, exceptId).changes;
   }
 
   /** Rows past their expiry are useless (the signature check refuses them too): drop them. */
