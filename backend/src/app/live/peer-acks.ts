@@ -49,8 +49,13 @@ export class PeerAcks implements AlertAcks {
     let answers: AckResponse[];
     try {
       answers = await nsp.serverSideEmitWithAck('pulse:ack', request);
-    } catch {
-      return fallback; // a peer did not answer within the adapter's timeout
+    } catch (error) {
+      // A peer did not answer within the adapter's timeout: the others' answers come with the
+      // error (the holder may have acknowledged already; dropping its answer would say 404, and
+      // a retry 409).
+      answers = ((error as { responses?: AckResponse[] } | null)?.responses ?? []).filter(
+        (answer) => typeof answer === 'object' && answer !== null,
+      );
     }
     return (
       answers.find((answer) => answer.ok) ??
