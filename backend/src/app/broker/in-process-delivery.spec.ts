@@ -95,6 +95,18 @@ describe('InProcessDelivery (the embedded broker to the ingest)', () => {
     ]);
   });
 
+  it('delivers no $ topic to a filter that starts with a wildcard, at any QoS (MQTT 4.7.2)', async () => {
+    // A custom ingest source may subscribe '#'; the broker sends what it drops to $pulse/dropped.
+    const wild: string[] = [];
+    await sut.subscribe(aedes, ['#', '+/dropped'], (topic) => void wild.push(topic));
+    for (const qos of [0, 1, 2] as const) {
+      await device.publishAsync('$pulse/dropped', 'x', { qos });
+      await device.publishAsync('plain/topic', 'y', { qos });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(wild).toEqual(['plain/topic', 'plain/topic', 'plain/topic']);
+  });
+
   it('acknowledges the message it took, and holds every further publish while the handler holds', async () => {
     let release!: () => void;
     reply = () => new Promise<void>((resolve) => (release = resolve));

@@ -96,6 +96,10 @@ export class InProcessDelivery {
     ): void => {
       const { payload } = packet;
       if (packet.qos === 1 && this.handedOver.has(payload as object)) return done();
+      // Aedes keeps `$` topics from leading wildcards (MQTT §4.7.2) for clients' subscriptions
+      // only: a filter `#` here would get `$SYS/…` and what the broker drops ($pulse/dropped).
+      if (packet.topic.charCodeAt(0) === 36 && !matchesAny(added.filters, packet.topic))
+        return done();
       const wait = this.holdOn(
         handler(
           packet.topic,

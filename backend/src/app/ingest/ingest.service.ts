@@ -188,7 +188,9 @@ export class IngestService {
     this.countRejections(null, [
       {
         reason: 'topic',
-        detail: `topic ${quote(topic)} is not devices/{id}/… nor an ingest source's (${this.sources.filters().join(', ') || 'none configured'})`,
+        // The filters are in /api/stats (sources.filters): listing them here cost a copy of every
+        // discovered topic per message, on a path any connected client can drive.
+        detail: `topic ${quote(topic)} is not devices/{id}/… nor an ingest source's (their filters: /api/stats sources.filters)`,
       },
     ]);
   }

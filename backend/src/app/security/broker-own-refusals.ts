@@ -6,9 +6,9 @@ import { SecurityCounters } from './security-counters.service';
  * The publishes Aedes refuses by itself, before any hook of ours sees them, known by the
  * message of the `clientError` it emits (lib/handlers/publish.js), the only sign of them it
  * gives: a topic with a wildcard (MQTT 3.1.1 §3.3.2.1, [MQTT-3.3.2-2]) or an empty one. It closes
- * the sender's connection whatever its MQTT version. Our own guard refuses these topics too
- * (publishRefusal: `mqtt_publish_acl`), so they count there. broker-acl.spec.ts fails if an Aedes
- * upgrade words them differently.
+ * the sender's connection whatever its MQTT version. Counted as `mqtt_publish_acl`: not a topic
+ * Pulse merely does not read (`mqtt_topic_unread`, acknowledged and dropped), but one no publish
+ * may have. broker-acl.spec.ts fails if an Aedes upgrade words them differently.
  */
 const TOPIC_REFUSALS: ReadonlySet<string> = new Set([
   '+ is not allowed in PUBLISH',
