@@ -122,6 +122,7 @@ export class AlertRuleIndex {
       fresh.lastArrival = state.lastArrival;
       fresh.cadence = state.cadence;
       fresh.gaps = state.gaps;
+      fresh.burstStart = state.burstStart;
       if (successor.rule.kind === 'offline') fresh.offlineSince = state.offlineSince;
     }
   }

@@ -23,6 +23,8 @@ export interface KeyState {
   /** EWMA of the interval between reading timestamps, ms; 0 while unknown. */
   cadence: number;
   gaps: number;
+  /** Timestamp of the first reading of the current burst (readings < BURST_MS apart). */
+  burstStart: number;
   /** Raw condition after hysteresis. */
   cond: boolean;
   /** When `cond` took its current value. */
@@ -99,6 +101,7 @@ export function newKeyState(deviceId: string, metric: string | null, now: number
     lastValue: null,
     cadence: 0,
     gaps: 0,
+    burstStart: -Infinity,
     cond: false,
     since: -Infinity,
     firing: false,
@@ -112,11 +115,29 @@ export function newKeyState(deviceId: string, metric: string | null, now: number
   };
 }
 
-/** EWMA of the interval between reading timestamps; an outage gap is capped so it cannot swamp it. */
+/**
+ * Readings closer than this are one report: Tasmota sends STATE then SENSOR a few ms apart, ESPHome
+ * a message per sensor. Their gaps would teach a slow device a pace of milliseconds (and no-data
+ * would raise at its floor between reports), so they are not learned, unless the device keeps it
+ * up for FAST_AFTER_MS: then it reads faster than once a second, and they are its pace.
+ */
+const BURST_MS = 1000;
+const FAST_AFTER_MS = 3000;
+
+/**
+ * EWMA of the interval between reading timestamps (between reports: see BURST_MS); an outage gap
+ * is capped so it cannot swamp it.
+ */
 export function learnCadence(state: KeyState, ts: number): void {
-  if (state.lastTs === -Infinity) return;
+  if (state.lastTs === -Infinity) {
+    state.burstStart = ts;
+    return;
+  }
   let gap = ts - state.lastTs;
   if (gap <= 0) return;
+  if (gap >= BURST_MS) state.burstStart = ts;
+  else if (state.gaps === 0 ? ts - state.burstStart < FAST_AFTER_MS : state.cadence >= BURST_MS)
+    return; // within a report
   if (state.gaps === 0) state.cadence = gap;
   else {
     if (state.gaps >= CADENCE_MIN_GAPS && gap > 4 * state.cadence) gap = 4 * state.cadence;

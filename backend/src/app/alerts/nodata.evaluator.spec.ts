@@ -76,6 +76,49 @@ describe('no-data rules', () => {
     ]);
   });
 
+  it('learns the pace between reports, not within one: Tasmota STATE then SENSOR, ESPHome per sensor', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    /** One report: its messages a few ms apart, the clock left at the last. */
+    const report = (deviceId: string, messages: number) => {
+      for (let i = 0; i < messages; i++) {
+        if (i > 0) clock.advance(3);
+        read({ [`m${i}`]: i }, deviceId);
+      }
+    };
+    const t0 = clock.now();
+    // Tasmota every 300 s (2 messages), an ESPHome node every 60 s (5), for 30 minutes.
+    for (let t = 0; t <= 1_800_000; t += 60_000) {
+      clock.t = t0 + t;
+      if (t % 300_000 === 0) report('tasmota-1', 2);
+      clock.t = t0 + t + 10;
+      report('esphome-1', 5);
+      // The engine's timer, every 5 s until the next minute.
+      while (clock.now() + 5_000 < t0 + t + 60_000) sut.tick(clock.advance(5_000));
+    }
+    expect(events).toEqual([]);
+    // And each is still watched at its own pace: silent after its last report.
+    sut.tick((clock.t = t0 + 1_800_000 + 3 * 60_000 + 1_000));
+    expect(events.map((e) => e.deviceId)).toEqual(['esphome-1']);
+    sut.tick((clock.t = t0 + 1_800_000 + 3 * 300_000 + 1_000));
+    expect(events.map((e) => e.deviceId)).toEqual(['esphome-1', 'tasmota-1']);
+  });
+
+  it('learns a device faster than once a second once it keeps it up', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    for (let i = 0; i < 40; i++) {
+      read({ v: i }, 'fast-1');
+      clock.advance(100);
+    }
+    sut.tick(clock.advance(9_800)); // 9.9 s after its last reading
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(100));
+    expect(events.map((e) => [e.deviceId, e.threshold])).toEqual([['fast-1', 10_000]]);
+  });
+
   it('judges a fast device by its floor from its second reading on', () => {
     const { sut, clock, read, events } = setup([
       { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
