@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SIMULATOR_PREFIX, simulatedFleet } from './simulator-identity';
-import { clearStaleSimulator, writePidFile } from './simulator-pid-file';
+import { clearStaleSimulator, removePidFile, writePidFile } from './simulator-pid-file';
 
 /** The simulator bundle beside the backend bundle (`dist/backend` → `dist/simulator/main.js`). */
 const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
@@ -16,7 +16,7 @@ const defaultSimulatorScript = (bundleDir: string = __dirname): string =>
  * The child never outlives the gateway: it is spawned with an IPC channel and exits when the
  * channel closes or its parent pid changes (simulator `parent-watch.ts`), and its pid is kept in
  * `${DATA_DIR}/simulator.pid`, so a gateway started on the same data ends a stale one first
- * (`simulator-pid-file.ts`).
+ * (`simulator-pid-file.ts`; one whose gateway still runs is left alone).
  *
  * Owns the child process only (spawn, SIGTERM then SIGKILL); must not decide when or with
  * what it runs (PulseRuntime passes the SIMULATOR_* config) nor import simulator source: it
@@ -30,7 +30,8 @@ export class SimulatorRepository {
   /** The devices of the running child's fleet (its ids), or null when none runs. */
   private devices: ((deviceId: string) => boolean) | null = null;
   private loginFile: string | null = null;
-  private pidFile: string | null = null;
+  /** `simulator.pid` and the child it records. */
+  private pidFile: { file: string; pid: number } | null = null;
 
   start(options: {
     mqttUrl: string;
@@ -100,7 +101,10 @@ export class SimulatorRepository {
     // Nothing is sent over it; it must not keep this process alive either.
     child.channel?.unref();
     if (options.pidDir && child.pid)
-      this.pidFile = writePidFile(options.pidDir, child.pid, script, this.loginFile);
+      this.pidFile = {
+        file: writePidFile(options.pidDir, child.pid, script, this.loginFile),
+        pid: child.pid,
+      };
     this.logger.log(
       `simulator started (pid ${child.pid}): ${options.devices} devices at ${options.rate}/s`,
     );
@@ -126,7 +130,7 @@ export class SimulatorRepository {
   }
 
   private removePidFile(): void {
-    if (this.pidFile) rmSync(this.pidFile, { force: true });
+    if (this.pidFile) removePidFile(this.pidFile.file, this.pidFile.pid);
     this.pidFile = null;
   }
 
