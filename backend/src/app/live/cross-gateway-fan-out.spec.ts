@@ -1,4 +1,4 @@
-import { RedisServer, startRedis } from '@pulse/test-support';
+import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
 import { CrossGatewayFanOut, INTEREST_LEARN_MAX_MS } from './cross-gateway-fan-out';
 import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
@@ -23,10 +23,15 @@ describe('CrossGatewayFanOut: a gateway that starts beside others', () => {
     await redis?.stop();
   });
 
-  /** A gateway whose screens watch `rooms`. */
-  function gateway(rooms: string[]): CrossGatewayFanOut {
+  /** A connection of a gateway to the Redis. */
+  function connect(): LiveRedis {
     const connection = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
     open.push(connection);
+    return connection;
+  }
+
+  /** A gateway whose screens watch `rooms`. */
+  function gateway(rooms: string[], connection = connect()): CrossGatewayFanOut {
     const emitter = {
       watchRooms: () => undefined,
       readingsRooms: () => rooms,
@@ -71,5 +76,14 @@ describe('CrossGatewayFanOut: a gateway that starts beside others', () => {
     const before = Date.now();
     await alone.interestKnown();
     expect(Date.now() - before).toBeGreaterThanOrEqual(INTEREST_LEARN_MAX_MS - 50);
+  }, 15_000);
+
+  it('starts at once when its Redis connection was up before it was made (Nest awaiting the PostgreSQL stores in between)', async () => {
+    const connection = connect();
+    await waitFor(() => connection.ping().catch(() => false), { message: 'Redis to be ready' });
+
+    const started = Date.now();
+    await gateway([], connection).interestKnown();
+    expect(Date.now() - started).toBeLessThan(INTEREST_REPEAT_MS);
   }, 15_000);
 });

@@ -107,9 +107,16 @@ export class LiveRedis implements OnApplicationShutdown {
     return Number(reply[1]) || 0;
   }
 
-  /** Call `listener` each time the publisher is (again) connected: first boot, Redis restarts. */
+  /**
+   * Call `listener` each time the publisher is (again) connected: first boot, Redis restarts; at
+   * once when it is connected already. Nest makes this repository early and the caller later,
+   * after awaiting async providers between them (the PostgreSQL stores with DATABASE_URL): the
+   * first `ready` may be long gone by then, and a listener waiting for it waited in vain.
+   */
   onPublisherReady(listener: () => void): void {
-    this.publisher?.on('ready', listener);
+    if (!this.publisher) return;
+    this.publisher.on('ready', listener);
+    if (this.publisher.status === 'ready') listener();
   }
 
   /** Messages not published because Redis was unreachable. */
