@@ -83,7 +83,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
         `PORT ${config.PORT} on ${config.HOST} is already in use: stop the other server or set PORT (0 = any free port)`,
       );
     }
-    throw error;
+    throw hostError(error, config.HOST) ?? error;
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
   let closing: Promise<void> | null = null;
@@ -94,4 +94,19 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     app,
     close: () => (closing ??= app.close()),
   };
+}
+
+/**
+ * The listen (HTTP, or the embedded broker's in the bootstrap hooks) failed because of HOST
+ * itself: a name that does not resolve, or an address of no interface here. Its syntax is
+ * checked with the other variables (config.ts); only the listen can tell these.
+ */
+function hostError(error: unknown, host: string): StartupError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const hint = 'set HOST to an address or name of this machine, 0.0.0.0 for every interface';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL')
+    return new StartupError(`HOST ${host} does not resolve (getaddrinfo ${code}): ${hint}`);
+  if (code === 'EADDRNOTAVAIL')
+    return new StartupError(`HOST ${host} is not an address of this machine: ${hint}`);
+  return null;
 }

@@ -101,6 +101,54 @@ describe('loadConfig', () => {
     );
   });
 
+  /** The `NAME: message` lines loadConfig refuses `env` with (none: it was accepted). */
+  function issuesOf(env: Record<string, string>): string[] {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).issues;
+    }
+  }
+
+  it('reads CONNECTION_CAP_EXEMPT as exact IP addresses, and refuses anything else, ranges included', () => {
+    expect(loadConfig({}).CONNECTION_CAP_EXEMPT).toEqual(['127.0.0.1', '::1']);
+    expect(loadConfig({ CONNECTION_CAP_EXEMPT: 'none' }).CONNECTION_CAP_EXEMPT).toEqual([]);
+    expect(
+      loadConfig({ CONNECTION_CAP_EXEMPT: '10.1.2.3, ::1,::ffff:192.0.2.7' }).CONNECTION_CAP_EXEMPT,
+    ).toEqual(['10.1.2.3', '::1', '::ffff:192.0.2.7']);
+    expect(issuesOf({ CONNECTION_CAP_EXEMPT: 'abc' })).toEqual([
+      'CONNECTION_CAP_EXEMPT: "abc" is not an IP address (exact addresses, comma-separated, or none)',
+    ]);
+    expect(issuesOf({ CONNECTION_CAP_EXEMPT: '127.0.0.1,10.0.0.0/8,none' })).toEqual([
+      'CONNECTION_CAP_EXEMPT: "10.0.0.0/8" is a range: list exact addresses (ranges are not exempted)',
+      'CONNECTION_CAP_EXEMPT: "none" is not an IP address (exact addresses, comma-separated, or none)',
+    ]);
+    expect(issuesOf({ CONNECTION_CAP_EXEMPT: ' , ' })).toEqual([
+      'CONNECTION_CAP_EXEMPT: no address given (none for no exemption)',
+    ]);
+  });
+
+  it('takes an IP address or a host name for HOST, and refuses anything else', () => {
+    for (const host of ['0.0.0.0', '::', '::1', 'localhost', 'pulse.example.com', 'pulse_gateway'])
+      expect(loadConfig({ HOST: host }).HOST).toBe(host);
+    expect(issuesOf({ HOST: 'not a host' })).toEqual([
+      'HOST: "not a host" is not an IP address or a host name (e.g. 127.0.0.1, 0.0.0.0, :: or pulse.example.com)',
+    ]);
+    expect(issuesOf({ HOST: '[::1]' })).toHaveLength(1);
+    expect(issuesOf({ HOST: 'http://pulse.example.com' })).toHaveLength(1);
+  });
+
+  it('refuses an unknown INGEST_PRESETS name, listed with the rest', () => {
+    expect(loadConfig({ INGEST_PRESETS: 'tasmota, zigbee2mqtt' }).INGEST_PRESETS).toBe(
+      'tasmota, zigbee2mqtt',
+    );
+    expect(issuesOf({ INGEST_PRESETS: 'tasmota,foo', PORT: 'abc' })).toEqual([
+      expect.stringMatching(/^PORT: /),
+      'INGEST_PRESETS: preset "foo": unknown (one of tasmota, zigbee2mqtt, shelly, homeassistant, esphome)',
+    ]);
+  });
+
   it('maps LOG_LEVEL to the enabled Nest levels', () => {
     expect(logLevels('warn')).toEqual(['fatal', 'error', 'warn']);
   });

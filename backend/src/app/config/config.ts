@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import proxyaddr from 'proxy-addr';
+import { isPresetName, unknownPreset } from '../ingest/sources/preset-names';
 import { secretFileIssues } from './secret-files';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
@@ -60,6 +62,41 @@ function parseOrigins(text: string): { origins: string[]; errors: string[] } {
 }
 
 /**
+ * CONNECTION_CAP_EXEMPT entries, or one message per bad entry. Exact addresses only: the
+ * exemption is for this host's own clients (the built-in simulator, the bench), and the caps and
+ * the publish rate look an address up as it is; a range would exempt whole networks (decision
+ * 0010).
+ */
+function parseExempt(text: string): { addresses: string[]; errors: string[] } {
+  if (text === 'none') return { addresses: [], errors: [] };
+  const addresses: string[] = [];
+  const errors: string[] = [];
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    if (isIP(entry) !== 0) addresses.push(entry);
+    else if (isIP(entry.split('/')[0]) !== 0)
+      errors.push(
+        `${JSON.stringify(entry)} is a range: list exact addresses (ranges are not exempted)`,
+      );
+    else
+      errors.push(
+        `${JSON.stringify(entry)} is not an IP address (exact addresses, comma-separated, or none)`,
+      );
+  }
+  if (addresses.length === 0 && errors.length === 0)
+    errors.push('no address given (none for no exemption)');
+  return { addresses, errors };
+}
+
+/**
+ * A listen HOST: an IP address, or a name the resolver may know (RFC 1123 labels; `_` too, as
+ * container service names have it). Whether a name resolves, and to an address of this machine,
+ * only the listen can tell (pulse.ts, embedded-broker.repository.ts).
+ */
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?$/;
+
+/**
  * Every environment variable the backend reads, validated once at boot.
  * Empty strings count as unset, so `FOO=` in a compose file means "default".
  */
@@ -67,7 +104,13 @@ export const ConfigSchema = z.object({
   /** HTTP + Socket.IO listen port. `0` picks any free port (tests, bench). Default 3000. */
   PORT: port.default(3000),
   /** Listen address for HTTP and the embedded broker. Use `0.0.0.0` in containers. Default 127.0.0.1. */
-  HOST: z.string().min(1).default('127.0.0.1'),
+  HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0 || HOST_NAME.test(host), {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not an IP address or a host name (e.g. 127.0.0.1, 0.0.0.0, :: or pulse.example.com)`,
+    })
+    .default('127.0.0.1'),
   /**
    * External broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`), e.g. `mqtt://mosquitto:1883`.
    * Unset: Pulse starts an embedded Aedes broker on HOST:MQTT_PORT.
@@ -162,7 +205,16 @@ export const ConfigSchema = z.object({
    * do not speak Pulse's contract, read where their firmware publishes (ingest/sources/presets.ts);
    * `homeassistant` turns on Home Assistant MQTT discovery (opt-in: docs/decisions/0024).
    */
-  INGEST_PRESETS: z.string().max(256).optional(),
+  INGEST_PRESETS: z
+    .string()
+    .max(256)
+    .superRefine((text, ctx) => {
+      for (const name of text.split(',').map((entry) => entry.trim())) {
+        if (name !== '' && !isPresetName(name))
+          ctx.addIssue({ code: 'custom', message: unknownPreset(name) });
+      }
+    })
+    .optional(),
   /** YAML or JSON file of ingest sources (`{presets: [...], sources: [...]}`), checked at boot. */
   INGEST_SOURCES_FILE: z.string().min(1).optional(),
   // ───────── users, sessions and tokens (auth/, store/; docs/decisions/0009) ─────────
@@ -217,21 +269,19 @@ export const ConfigSchema = z.object({
   /** Embedded-broker MQTT connections at most from one IP (CONNECTION_CAP_EXEMPT excepted). Default 100. */
   MQTT_MAX_CONNECTIONS_PER_IP: positiveInt(1_000_000).default(100),
   /**
-   * Addresses not held to the per-IP caps (the totals still apply), comma-separated exact IPs,
-   * `none` for no exemption. Default `127.0.0.1,::1`: the built-in simulator (one MQTT
-   * connection per device) and the bench (10,000 sockets) run on this host
+   * Addresses not held to the per-IP caps (the totals still apply), comma-separated exact IPs
+   * (no ranges: anything else is refused at start), `none` for no exemption. Default
+   * `127.0.0.1,::1`: the built-in simulator (one MQTT connection per device) and the bench
+   * (10,000 sockets) run on this host
    * (docs/decisions/0010-tls-broker-credentials-connection-caps.md).
    */
   CONNECTION_CAP_EXEMPT: z
     .string()
-    .transform((text) =>
-      text.trim() === 'none'
-        ? []
-        : text
-            .split(',')
-            .map((ip) => ip.trim())
-            .filter((ip) => ip !== ''),
-    )
+    .transform((text, ctx) => {
+      const { addresses, errors } = parseExempt(text);
+      for (const message of errors) ctx.addIssue({ code: 'custom', message });
+      return addresses;
+    })
     .default(['127.0.0.1', '::1']),
   /**
    * Reverse proxies in front of the gateway (nginx, a load balancer), comma-separated: IPs, CIDR

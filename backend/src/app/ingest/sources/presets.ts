@@ -1,11 +1,12 @@
 import { HA_DISCOVERY_FILTERS } from '@pulse/protocol';
+import type { PresetName } from './preset-names';
 import type { SourceSpec } from './source-spec';
 
 /**
  * The presets usable by name (`INGEST_PRESETS=tasmota,zigbee2mqtt`): the topics and payloads each
  * firmware publishes out of the box, mapped to Pulse devices. Owns the mapping per firmware only.
  */
-export const PRESETS: Record<string, readonly SourceSpec[]> = {
+export const PRESETS: Record<PresetName, readonly SourceSpec[]> = {
   // Tasmota: `tele/<topic>/SENSOR` (sensors, energy), `tele/<topic>/STATE` (POWER, Wifi.RSSI, …)
   // and the LWT `tele/<topic>/LWT` Online/Offline. Its `Time` is local time without a zone: the
   // receive time is used instead. Units from the format's table and `TempUnit`.

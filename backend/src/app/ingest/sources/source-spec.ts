@@ -3,6 +3,7 @@ import { IdSchema } from '@pulse/protocol';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isValidFilter } from './mqtt-filter';
+import { isPresetName, unknownPreset } from './preset-names';
 import { PRESETS } from './presets';
 
 /**
@@ -121,14 +122,11 @@ function presetSources(names: readonly string[], problems: string[]): Source[] {
   for (const raw of names) {
     const name = raw.trim();
     if (!name) continue;
-    const preset = PRESETS[name];
-    if (!preset) {
-      problems.push(
-        `preset ${JSON.stringify(name)}: unknown (one of ${Object.keys(PRESETS).join(', ')})`,
-      );
+    if (!isPresetName(name)) {
+      problems.push(unknownPreset(name));
       continue;
     }
-    out.push(...preset.map((s) => SourceSpecSchema.parse(s)));
+    out.push(...PRESETS[name].map((s) => SourceSpecSchema.parse(s)));
   }
   return out;
 }
