@@ -1,5 +1,5 @@
 import { BACKEND_MAIN, spawnNode } from '@pulse/test-support';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,6 +52,19 @@ describe('a bad variable stops the gateway with one line naming it', () => {
     },
     30_000,
   );
+
+  it('INGEST_SOURCES_FILE with a bad source: every problem, no stack trace', async () => {
+    const file = join(dataDir, 'sources.yaml');
+    writeFileSync(file, 'sources:\n  - name: x\n');
+    const { exit, stdout, stderr } = await start({ INGEST_SOURCES_FILE: file });
+
+    expect(exit).toEqual({ code: 1, signal: null });
+    const output = `${stdout}${stderr}`;
+    expect(output).toContain('Pulse cannot start: INGEST_SOURCES_FILE: invalid ingest sources:');
+    expect(output).toContain(`${file}: sources.0.topic: `);
+    expect(output).toContain(`${file}: sources.0.format: `);
+    expect(output).not.toMatch(/\n\s+at /);
+  }, 30_000);
 
   it('HOST that is no address of this machine', async () => {
     // TEST-NET-1 (RFC 5737): a valid address no host here has.

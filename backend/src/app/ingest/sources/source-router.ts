@@ -22,7 +22,8 @@ import {
 } from '@pulse/protocol';
 import { DiscoveryStats, HaDiscovery } from './ha-discovery';
 import { compileFilter } from './mqtt-filter';
-import { loadSources, Source } from './source-spec';
+import { StartupError } from '../../config/config';
+import { loadSources, Source, SourcesConfigError } from './source-spec';
 
 /**
  * Messages of the configured ingest sources into the contract's decoded messages: the first
@@ -75,9 +76,22 @@ const rejected = (deviceId: string | null, reason: Rejection['reason'], detail: 
 export const SOURCE_ROUTER = Symbol('SOURCE_ROUTER');
 
 export class SourceRouter {
-  /** The router of INGEST_PRESETS / INGEST_SOURCES_FILE (throws, listing every problem, when bad). */
+  /**
+   * The router of INGEST_PRESETS / INGEST_SOURCES_FILE; a bad file stops the boot with every
+   * problem listed (a StartupError, printed without a stack trace). INGEST_PRESETS names are
+   * checked with the other variables (config.ts).
+   */
   static fromConfig(config: { INGEST_PRESETS?: string; INGEST_SOURCES_FILE?: string }) {
-    return new SourceRouter(loadSources(config.INGEST_PRESETS, config.INGEST_SOURCES_FILE));
+    try {
+      return new SourceRouter(loadSources(config.INGEST_PRESETS, config.INGEST_SOURCES_FILE));
+    } catch (error) {
+      if (!(error instanceof SourcesConfigError)) throw error;
+      throw new StartupError(
+        `INGEST_SOURCES_FILE: invalid ingest sources:\n${error.problems
+          .map((line) => `  ${line}`)
+          .join('\n')}`,
+      );
+    }
   }
 
   private readonly compiled: Compiled[];
