@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import proxyaddr from 'proxy-addr';
-import { isPresetName, unknownPreset } from '../ingest/sources/preset-names';
+import { isPresetName, unknownPreset } from './preset-names';
 import { secretFileIssues } from './secret-files';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */

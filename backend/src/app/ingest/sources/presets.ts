@@ -1,5 +1,5 @@
 import { HA_DISCOVERY_FILTERS } from '@pulse/protocol';
-import type { PresetName } from './preset-names';
+import type { PresetName } from '../../config/preset-names';
 import type { SourceSpec } from './source-spec';
 
 /**

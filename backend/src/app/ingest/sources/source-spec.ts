@@ -3,7 +3,7 @@ import { IdSchema } from '@pulse/protocol';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { isValidFilter } from './mqtt-filter';
-import { isPresetName, unknownPreset } from './preset-names';
+import { isPresetName, unknownPreset } from '../../config/preset-names';
 import { PRESETS } from './presets';
 
 /**

@@ -1,8 +1,8 @@
 /**
- * The names of the ingest presets (presets.ts maps each to its sources), apart from them so the
- * environment check (config/config.ts) can list a bad INGEST_PRESETS name with the other bad
- * variables: config.ts is loaded in the SQLite history worker too, which must not pull in the
- * presets' imports. Owns the names only.
+ * The names of the ingest presets (ingest/sources/presets.ts maps each to its sources), here in
+ * config/ so the environment check (config.ts) can list a bad INGEST_PRESETS name with the other
+ * bad variables without importing the ingest (a folder cycle), and because config.ts is loaded in
+ * the SQLite history worker too, which must not pull in the presets' imports. Owns the names only.
  */
 export const PRESET_NAMES = [
   'tasmota',
