@@ -2,7 +2,7 @@ import { DS } from '@pulse/protocol';
 import { Logger } from '@nestjs/common';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { emptyLatestRows, HistoryStore, LatestRows } from '../history/history-store';
-import { FleetSummaryService, SEED_CHUNK } from './fleet-summary.service';
+import { FleetSummaryService, SEED_CHUNK, SEED_WAIT_MS } from './fleet-summary.service';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -52,6 +52,25 @@ describe('FleetSummaryService: starting from the history store', () => {
     expect(summary.metrics).toEqual(['temp', 'battery']);
     expect(summary.devices.find((d) => d[DS.id] === 'd7')?.[DS.values]).toEqual([7]);
     expect(summary.devices.find((d) => d[DS.id] === 'd2048')?.[DS.values]).toEqual([2048, 100]);
+  });
+
+  it('starts after SEED_WAIT_MS when the store does not answer, and says so', async () => {
+    jest.useFakeTimers();
+    try {
+      registry.applyMeta('d1', null, T0);
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const store = { latestOf: () => new Promise(() => undefined) } as unknown as HistoryStore;
+      const sut = new FleetSummaryService(registry, store);
+      let started = false;
+      void sut.onApplicationBootstrap().then(() => (started = true));
+      await jest.advanceTimersByTimeAsync(SEED_WAIT_MS - 1);
+      expect(started).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(started).toBe(true);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('still being read'));
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('starts without stored values when the store cannot be read, and says so', async () => {

@@ -11,6 +11,13 @@ import { FleetSummaryModel } from './fleet-summary';
 export const SEED_CHUNK = 1_000;
 
 /**
+ * How long the boot waits for the seed before the gateway listens anyway: a store that hangs
+ * instead of failing (a PostgreSQL behind a dropped route) must not keep the gateway from
+ * starting. The seed goes on; what it reads later is in every snapshot taken after.
+ */
+export const SEED_WAIT_MS = 5_000;
+
+/**
  * The gateway's one fleet summary (see {@link FleetSummaryModel}), wired to the registry: an
  * evicted device becomes a removal. Fed by the live hub with everything published to the live
  * layer (readings, device and alert events: the alert engine keeps its state in memory and
@@ -37,11 +44,20 @@ export class FleetSummaryService extends FleetSummaryModel implements OnApplicat
   /**
    * Awaited by Nest before the HTTP server (and with it Socket.IO) listens, once every store is
    * open, the registry loaded and the history journal written: nobody takes a snapshot without
-   * the stored values. The ingest may start meanwhile (PulseRuntime): a reading it brings is
+   * the stored values (for at most SEED_WAIT_MS). The ingest may start meanwhile (PulseRuntime): a reading it brings is
    * newer than what is stored and wins (applyStored).
    */
   async onApplicationBootstrap(): Promise<void> {
-    await this.seed();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = await Promise.race([
+      this.seed().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), SEED_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!waited)
+      this.logger.warn(
+        `latest values still being read from the history store after ${SEED_WAIT_MS / 1000} s: starting without them; devices show them once read, or as they report`,
+      );
   }
 
   /**
