@@ -33,7 +33,13 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
   beforeAll(async () => {
     gateway = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1', LIVE_MAX_CONNECTIONS_PER_IP: '2' },
+      {
+        SIMULATOR: 'off',
+        TRUST_PROXY: '127.0.0.1',
+        LIVE_MAX_CONNECTIONS_PER_IP: '2',
+        // Chosen here: these specs connect and read anonymously (the default behind a proxy is none).
+        ANONYMOUS_ROLE: 'viewer',
+      },
     );
     const port = await freePort();
     const host = new URL(gateway.httpUrl).host;
@@ -121,4 +127,37 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
     expect(await loginFrom(BOB, E2E_ADMIN_PASSWORD)).toBe(200);
     await waitFor(async () => ((await refused())['login_rate'] ?? 0) > 0 || null);
   }, 30_000);
+});
+
+// The default behind a proxy: a loopback HOST with TRUST_PROXY is reached by the world through it.
+describe('behind a reverse proxy with the default anonymous role', () => {
+  let gateway: Backend;
+  let nginx: Nginx;
+
+  beforeAll(async () => {
+    gateway = await startBuiltBackend(
+      { http: await freePort(), mqtt: await freePort() },
+      { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1' },
+    );
+    const port = await freePort();
+    const host = new URL(gateway.httpUrl).host;
+    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
+      PULSE_LISTEN: `127.0.0.1:${port}`,
+      PULSE_GATEWAY_A: host,
+      PULSE_GATEWAY_B: host,
+      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.kill();
+    await nginx?.stop();
+  });
+
+  it('lets no one through the proxy watch without signing in', async () => {
+    // An operator test drive read the devices through nginx from anywhere (viewer on loopback).
+    expect((await fetch(`${nginx.url}/api/devices`)).status).toBe(401);
+    const me = await fetch(`${nginx.url}/api/auth/me`);
+    expect(((await me.json()) as { anonymousRole: string }).anonymousRole).toBe('none');
+  });
 });

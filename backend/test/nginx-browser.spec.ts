@@ -70,7 +70,7 @@ describe('a browser through the shipped nginx signs in and opens /live on any po
   beforeAll(async () => {
     gateway = await startBuiltBackend(
       { http: await freePort(), mqtt: await freePort() },
-      { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1' },
+      { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1', ANONYMOUS_ROLE: 'viewer' },
     );
     port = await freePort();
     const host = new URL(gateway.httpUrl).host;

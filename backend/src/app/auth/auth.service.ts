@@ -43,13 +43,19 @@ export const SESSION_SWEEP_MS = 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 /** ANONYMOUS_ROLE, or its default for the HOST; throws StartupError for operator/admin. */
-export function anonymousRoleOf(config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>): AnonymousRole {
+export function anonymousRoleOf(
+  config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'> & Partial<Pick<Config, 'TRUST_PROXY'>>,
+): AnonymousRole {
   const role = config.ANONYMOUS_ROLE;
   if (role === 'operator' || role === 'admin')
     throw new StartupError(
       `ANONYMOUS_ROLE=${role} would let anyone who reaches Pulse ${role === 'admin' ? 'change rules and users' : 'acknowledge alerts'} without signing in: use viewer or none (docs/decisions/0009-users-and-tokens.md)`,
     );
-  return role ?? (isLoopbackHost(config.HOST) ? 'viewer' : 'none');
+  // A loopback HOST means only this machine reaches the gateway, unless a proxy on this machine
+  // forwards the world to it: with TRUST_PROXY set, anonymous viewing is as off as on any other
+  // address (an operator test drive read the devices through nginx from anywhere).
+  const onlyThisMachine = isLoopbackHost(config.HOST) && (config.TRUST_PROXY ?? []).length === 0;
+  return role ?? (onlyThisMachine ? 'viewer' : 'none');
 }
 
 /** What a request or handshake presented: an explicit bearer token and/or the session cookie. */
@@ -64,7 +70,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private sweep: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'>,
+    @Inject(CONFIG)
+    config: Pick<Config, 'ANONYMOUS_ROLE' | 'HOST'> & Partial<Pick<Config, 'TRUST_PROXY'>>,
     private readonly repo: UsersRepository,
     private readonly signer: TokenSigner,
     /** The open sockets per token; shared with LiveAuth and the screens feature. */

@@ -46,6 +46,13 @@ describe('anonymousRoleOf', () => {
     expect(anonymousRoleOf({ HOST: host, ANONYMOUS_ROLE: undefined })).toBe(role);
   });
 
+  it('defaults to none on a loopback HOST behind a proxy (TRUST_PROXY): the world reaches it', () => {
+    const behind = { HOST: '127.0.0.1', ANONYMOUS_ROLE: undefined, TRUST_PROXY: ['127.0.0.1'] };
+    expect(anonymousRoleOf(behind)).toBe('none');
+    expect(anonymousRoleOf({ ...behind, TRUST_PROXY: [] })).toBe('viewer');
+    expect(anonymousRoleOf({ ...behind, ANONYMOUS_ROLE: 'viewer' })).toBe('viewer');
+  });
+
   it('takes viewer or none as given and refuses operator/admin', () => {
     expect(anonymousRoleOf({ HOST: '0.0.0.0', ANONYMOUS_ROLE: 'viewer' })).toBe('viewer');
     expect(anonymousRoleOf({ HOST: '127.0.0.1', ANONYMOUS_ROLE: 'none' })).toBe('none');
