@@ -119,10 +119,12 @@ export function newKeyState(deviceId: string, metric: string | null, now: number
  * Readings closer than this are one report: Tasmota sends STATE then SENSOR a few ms apart, ESPHome
  * a message per sensor. Their gaps would teach a slow device a pace of milliseconds (and no-data
  * would raise at its floor between reports), so they are not learned, unless the device keeps it
- * up for FAST_AFTER_MS: then it reads faster than once a second, and they are its pace.
+ * up for FAST_AFTER_MS: then it reads faster than once a second, and they are its pace. A
+ * firmware's report takes milliseconds; half a second of readings is a device that reads fast (the
+ * simulator's 2/s device that goes flat after three readings must still be found silent).
  */
 const BURST_MS = 1000;
-const FAST_AFTER_MS = 3000;
+const FAST_AFTER_MS = 500;
 
 /**
  * EWMA of the interval between reading timestamps (between reports: see BURST_MS); an outage gap
