@@ -9,12 +9,10 @@ import {
   LiveClient,
   Nginx,
   startBuiltBackend,
-  startNginx,
+  startPulseNginx,
   waitFor,
-  WORKSPACE_ROOT,
 } from '@pulse/test-support';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
 import { io } from 'socket.io-client';
 
 /** Linux routes all of 127/8 to loopback: two clients with addresses of their own. */
@@ -41,14 +39,7 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
         ANONYMOUS_ROLE: 'viewer',
       },
     );
-    const port = await freePort();
-    const host = new URL(gateway.httpUrl).host;
-    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: host,
-      PULSE_GATEWAY_B: host,
-      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
-    });
+    nginx = await startPulseNginx(new URL(gateway.httpUrl).host);
   }, 60_000);
 
   afterAll(async () => {
@@ -139,14 +130,7 @@ describe('behind a reverse proxy with the default anonymous role', () => {
       { http: await freePort(), mqtt: await freePort() },
       { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1' },
     );
-    const port = await freePort();
-    const host = new URL(gateway.httpUrl).host;
-    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: host,
-      PULSE_GATEWAY_B: host,
-      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
-    });
+    nginx = await startPulseNginx(new URL(gateway.httpUrl).host);
   }, 60_000);
 
   afterAll(async () => {

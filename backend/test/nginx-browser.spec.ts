@@ -7,15 +7,12 @@ import {
   LiveClient,
   Nginx,
   startBuiltBackend,
-  startNginx,
+  startPulseNginx,
   Transport,
-  WORKSPACE_ROOT,
 } from '@pulse/test-support';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { io } from 'socket.io-client';
 
-const PULSE_CONF = join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf');
 const EVIL = 'http://evil.example:8080';
 
 interface RawResponse {
@@ -72,14 +69,8 @@ describe('a browser through the shipped nginx signs in and opens /live on any po
       { http: await freePort(), mqtt: await freePort() },
       { SIMULATOR: 'off', TRUST_PROXY: '127.0.0.1', ANONYMOUS_ROLE: 'viewer' },
     );
-    port = await freePort();
-    const host = new URL(gateway.httpUrl).host;
-    nginx = await startNginx(PULSE_CONF, port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: host,
-      PULSE_GATEWAY_B: host,
-      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
-    });
+    nginx = await startPulseNginx(new URL(gateway.httpUrl).host);
+    port = Number(new URL(nginx.url).port);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,10 +1,7 @@
-import { freePort, Nginx, startNginx, WORKSPACE_ROOT } from '@pulse/test-support';
+import { freePort, Nginx, startPulseNginx } from '@pulse/test-support';
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-
-const PAGES = join(WORKSPACE_ROOT, 'deploy/nginx');
 
 /** What the page's CSP must allow for one inline element: `'sha256-…'` of its text. */
 const sourceHash = (text: string) =>
@@ -20,13 +17,7 @@ describe('with every gateway down, a page load through nginx gets a page that re
   let nginx: Nginx;
 
   beforeAll(async () => {
-    const port = await freePort();
-    nginx = await startNginx(join(PAGES, 'pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: `127.0.0.1:${await freePort()}`,
-      PULSE_GATEWAY_B: `127.0.0.1:${await freePort()}`,
-      PULSE_PAGES: PAGES,
-    });
+    nginx = await startPulseNginx(`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`);
   }, 30_000);
 
   afterAll(async () => {
@@ -106,13 +97,7 @@ describe('when the gateways answer 503, a page load through nginx gets the retry
     );
     await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
     const upstream = `127.0.0.1:${(gateway.address() as AddressInfo).port}`;
-    const port = await freePort();
-    nginx = await startNginx(join(PAGES, 'pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: upstream,
-      PULSE_GATEWAY_B: upstream,
-      PULSE_PAGES: PAGES,
-    });
+    nginx = await startPulseNginx(upstream);
   }, 30_000);
 
   afterAll(async () => {

@@ -27,7 +27,7 @@ import {
   sleep,
   startBuiltBackend,
   startMosquitto,
-  startNginx,
+  startPulseNginx,
   startPostgres,
   startRedis,
   storedTimestamps,
@@ -35,7 +35,6 @@ import {
   Transport,
   waitFor,
   withDatabase,
-  WORKSPACE_ROOT,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,13 +116,10 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
         ),
       ])),
     );
-    const port = await freePort();
-    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: new URL(gateways[0].httpUrl).host,
-      PULSE_GATEWAY_B: new URL(gateways[1].httpUrl).host,
-      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
-    });
+    nginx = await startPulseNginx(
+      new URL(gateways[0].httpUrl).host,
+      new URL(gateways[1].httpUrl).host,
+    );
     device = await connectMqtt(mosquitto.url);
   }, 60_000);
 

@@ -3,11 +3,9 @@ import {
   freePort,
   Nginx,
   startBuiltBackend,
-  startNginx,
+  startPulseNginx,
   waitFor,
-  WORKSPACE_ROOT,
 } from '@pulse/test-support';
-import { join } from 'node:path';
 import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
 import {
   BrowserSession,
@@ -32,14 +30,7 @@ describeInBrowser('a screen through the shipped nginx', () => {
 
   beforeAll(async () => {
     gatewayPort = await freePort();
-    const port = await freePort();
-    const gateway = `127.0.0.1:${gatewayPort}`;
-    nginx = await startNginx(join(WORKSPACE_ROOT, 'deploy/nginx/pulse.conf'), port, {
-      PULSE_LISTEN: `127.0.0.1:${port}`,
-      PULSE_GATEWAY_A: gateway,
-      PULSE_GATEWAY_B: gateway,
-      PULSE_PAGES: join(WORKSPACE_ROOT, 'deploy/nginx'),
-    });
+    nginx = await startPulseNginx(`127.0.0.1:${gatewayPort}`);
     session = await startBrowserSession(nginx.url);
   });
 

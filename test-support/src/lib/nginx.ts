@@ -8,7 +8,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForPort } from './net';
+import { freePort, waitForPort } from './net';
+import { WORKSPACE_ROOT } from './processes';
 
 export const NGINX_BIN = process.env['NGINX_BIN'] ?? '/usr/sbin/nginx';
 
@@ -105,4 +106,21 @@ function readFileSafe(file: string): string {
   } catch {
     return '';
   }
+}
+
+/** deploy/nginx: the shipped site template (pulse.conf) and the retry page it serves. */
+export const PULSE_NGINX_DIR = join(WORKSPACE_ROOT, 'deploy/nginx');
+
+/**
+ * The shipped `deploy/nginx/pulse.conf` on a free loopback port in front of gateways `a` and `b`
+ * (`host:port` each; one gateway: both the same), its retry page from PULSE_NGINX_DIR.
+ */
+export async function startPulseNginx(a: string, b = a): Promise<Nginx> {
+  const port = await freePort();
+  return startNginx(join(PULSE_NGINX_DIR, 'pulse.conf'), port, {
+    PULSE_LISTEN: `127.0.0.1:${port}`,
+    PULSE_GATEWAY_A: a,
+    PULSE_GATEWAY_B: b,
+    PULSE_PAGES: PULSE_NGINX_DIR,
+  });
 }
