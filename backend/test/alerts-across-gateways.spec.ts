@@ -1,10 +1,4 @@
-import type {
-  AckResponse,
-  ActiveAlertsResponse,
-  AlertEvent,
-  IngestStats,
-  OwnershipStats,
-} from '@pulse/protocol';
+import type { AckResponse, ActiveAlertsResponse, AlertEvent } from '@pulse/protocol';
 import {
   Backend,
   connectMqtt,
@@ -28,6 +22,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownerOf } from '../src/app/ownership/rendezvous';
+import { settled } from './support/ownership';
 import { tokenFor } from './support/pulse';
 
 const RULES_YAML = `rules:
@@ -98,19 +93,6 @@ describe('alerts across two gateways: an ack over HTTP on either, and a restarte
     await Promise.all([mosquitto?.stop(), redis?.stop(), postgres?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
-
-  const ownership = async (gateway: Backend): Promise<OwnershipStats> =>
-    (await getJson<IngestStats>(`${gateway.httpUrl}/api/stats`)).body.ownership as OwnershipStats;
-
-  /** Until every gateway sees `count` members and no hand-over is under way. */
-  const settled = (gateways: Backend[], count: number) =>
-    waitFor(
-      async () => {
-        const all = await Promise.all(gateways.map(ownership));
-        return all.every((o) => o.members === count && o.member && !o.handingOver) || undefined;
-      },
-      { timeoutMs: 15_000, message: `${count} gateways settled` },
-    );
 
   const activeOn = async (gateway: Backend): Promise<AlertEvent[]> =>
     (await getJson<ActiveAlertsResponse>(`${gateway.httpUrl}/api/alerts`)).body.alerts;

@@ -1,4 +1,4 @@
-import type { AlertEvent, IngestStats, OwnershipStats } from '@pulse/protocol';
+import type { AlertEvent, IngestStats } from '@pulse/protocol';
 import {
   Backend,
   closeLive,
@@ -27,6 +27,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownerOf } from '../src/app/ownership/rendezvous';
+import { ownershipOf, settled } from './support/ownership';
 
 // A duration rule: half of the device's readings on each gateway would each complete it, and
 // each gateway would raise its own alert; with ownership only the owner evaluates, on all of them.
@@ -109,20 +110,8 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const ownership = async (gateway: Backend): Promise<OwnershipStats> =>
-    (await getJson<IngestStats>(`${gateway.httpUrl}/api/stats`)).body.ownership as OwnershipStats;
   const ingested = async (gateway: Backend) =>
     (await getJson<IngestStats>(`${gateway.httpUrl}/api/stats`)).body.readings.accepted;
-
-  /** Until every gateway sees `count` members and no hand-over is under way. */
-  const settled = (gateways: Backend[], count: number) =>
-    waitFor(
-      async () => {
-        const all = await Promise.all(gateways.map(ownership));
-        return all.every((o) => o.members === count && o.member && !o.handingOver) || undefined;
-      },
-      { timeoutMs: 15_000 },
-    );
 
   /** Publish readings of DEVICE with value `t` for `ms`, about every 20 ms (unique ts each). */
   async function stream(t: number, ms: number): Promise<void> {
@@ -158,7 +147,7 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     // Both gateways ingested part of the stream; gw-b forwarded its part to gw-a, the owner.
     const after = await Promise.all([a, b].map(ingested));
     expect(Math.min(after[0] - before[0], after[1] - before[1])).toBeGreaterThan(0);
-    const [ownerStats, otherStats] = await Promise.all([ownership(a), ownership(b)]);
+    const [ownerStats, otherStats] = await Promise.all([ownershipOf(a), ownershipOf(b)]);
     expect(otherStats.forwarded).toBeGreaterThan(0);
     expect(ownerStats.received).toBe(otherStats.forwarded);
     expect(ownerStats).toMatchObject({ members: 2, undelivered: 0, failed: 0 });
@@ -179,7 +168,7 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     process.kill(-a.pid, 'SIGSTOP');
     // Still hot while gw-b notices (lease), waits for the hand-over and takes the alert over.
     await streaming;
-    await waitFor(async () => ((await ownership(b)).adopted >= 1 ? true : undefined), {
+    await waitFor(async () => ((await ownershipOf(b)).adopted >= 1 ? true : undefined), {
       timeoutMs: 10_000,
     });
     await stream(60, 1500);
@@ -216,7 +205,7 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
       timeoutMs: 15_000,
     }).catch(() => undefined);
     expect(await history()).toEqual(sentSoFar);
-    const survivor = await ownership(b);
+    const survivor = await ownershipOf(b);
     expect(survivor).toMatchObject({ members: 1, ownedDevices: expect.any(Number) });
     expect(survivor.ownedDevices).toBeGreaterThan(0);
 
