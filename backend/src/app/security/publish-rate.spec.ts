@@ -83,6 +83,17 @@ describe('PublishRate', () => {
     expect(simulator.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
   });
 
+  it('knows an exempt IPv4 address when a dual-stack listener reports it IPv4-mapped', async () => {
+    // A broker listening on `::` sees 127.0.0.1 as ::ffff:127.0.0.1, as the connection caps do.
+    const sut = new PublishRate(counters, { perSecond: 1, exempt: ['127.0.0.1'] });
+    const bench = await publishAs(sut, client('bench-pub', '::ffff:127.0.0.1'), 100);
+    expect(bench.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
+    const listed = new PublishRate(counters, { perSecond: 1, exempt: ['::ffff:127.0.0.1'] });
+    const plain = await publishAs(listed, client('bench-pub', '127.0.0.1'), 100);
+    expect(plain.every((r) => !r.error && r.topic === 'devices/d1/telemetry')).toBe(true);
+    expect(counters.stats().refused.mqtt_publish_rate ?? 0).toBe(0);
+  });
+
   it("keys a device's credentials by its id, and never holds Pulse's own simulator to the rate", async () => {
     const sut = new PublishRate(counters, { perSecond: 1, exempt: [] });
     const device = { kind: 'device', deviceId: 'd1' } as const;

@@ -2,6 +2,7 @@ import { quote } from '@pulse/protocol';
 import type { AedesOptions, Client, PublishPacket } from 'aedes';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { identityOf } from './broker-auth';
+import { normalizeIp } from './connection-caps';
 import { SecurityCounters } from './security-counters.service';
 
 /**
@@ -64,7 +65,7 @@ export class PublishRate {
     this.budget = options.perSecond * PUBLISH_WINDOW_SECONDS;
     this.floodAt = this.budget * PUBLISH_FLOOD_FACTOR;
     this.limiter = new RateLimiterMemory({ points: this.budget, duration: PUBLISH_WINDOW_SECONDS });
-    this.exempt = new Set(options.exempt);
+    this.exempt = new Set(options.exempt.map(normalizeIp));
   }
 
   /** `authorize` (the ACL) first, when there is one; what it allows is then held to the rate. */
@@ -115,7 +116,11 @@ export class PublishRate {
     if (key === undefined) {
       const identity = identityOf(client);
       const address = (client.conn as { remoteAddress?: string }).remoteAddress;
-      if (identity.kind === 'service' || (address !== undefined && this.exempt.has(address)))
+      // As the connection caps compare (a dual-stack listener reports IPv4 clients IPv4-mapped).
+      if (
+        identity.kind === 'service' ||
+        (address !== undefined && this.exempt.has(normalizeIp(address)))
+      )
         key = null;
       else key = identity.kind === 'device' ? `device ${identity.deviceId}` : `client ${client.id}`;
       this.keys.set(client, key);
