@@ -108,7 +108,12 @@ export class LoginService implements OnApplicationBootstrap {
     const valid = user
       ? await verifyPassword(user.passwordHash, request.password)
       : await burnVerify(request.password);
-    if (!user || !valid || user.disabled) {
+    // The check took a while off the event loop: a password changed (or the user disabled)
+    // meanwhile makes it a check of what is no longer the user's password. Read again here:
+    // from here to the session's row (AuthService.startSession) only promises already settled
+    // are awaited (the in-memory limiter's), so no other request's change can land in between.
+    const now = user && this.repo.findUser(user.username);
+    if (!user || !valid || !now || now.passwordHash !== user.passwordHash || now.disabled) {
       await this.limiter.penalty(key, 1);
       this.counters.refuse(
         'login_failed',
@@ -117,7 +122,7 @@ export class LoginService implements OnApplicationBootstrap {
       return { ok: false, reason: 'invalid' };
     }
     await this.limiter.delete(key);
-    return { ok: true, user: { username: user.username, role: user.role } };
+    return { ok: true, user: { username: now.username, role: now.role } };
   }
 
   /**
