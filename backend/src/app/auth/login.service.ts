@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import {
   AUTH_LIMITS,
   AuthUser,
@@ -9,8 +15,9 @@ import {
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createFileOnce } from '../common/owner-only-file';
+import { RedisConnections } from '../common/redis-connections';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService } from './auth.service';
@@ -29,6 +36,8 @@ import { UsersRepository } from './users.repository';
 /** Failed logins per client address + username before it is refused for the window. */
 export const LOGIN_ATTEMPTS = 10;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
+/** Prefix of the limiter's keys in the shared Redis (REDIS_URL). */
+const REDIS_KEY_PREFIX = 'pulse:login';
 /** Setup code alphabet: no 0/O or 1/I/l to misread off a screen. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 /** The file in DATA_DIR that holds the setup code while no user exists (0600). */
@@ -49,12 +58,16 @@ export type SetupOutcome =
   | { ok: false; reason: 'exists' | 'code_required' };
 
 @Injectable()
-export class LoginService implements OnApplicationBootstrap {
+export class LoginService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Auth');
-  private readonly limiter = new RateLimiterMemory({
-    points: LOGIN_ATTEMPTS,
-    duration: LOGIN_WINDOW_SECONDS,
-  });
+  /**
+   * One budget per address + username for the whole deployment: in the shared Redis when there
+   * is one (a guesser behind a load balancer reaches every gateway), else in this process. While
+   * Redis cannot be reached, each gateway counts in its own memory meanwhile (insuranceLimiter):
+   * still limited, never open, never waiting on Redis.
+   */
+  private readonly limiter: RateLimiterAbstract;
+  private readonly redis: RedisConnections | null = null;
   /** Set at boot while no user exists; kept in {@link codeFile}, never printed or logged. */
   private setupCode: string | null = null;
 
@@ -63,11 +76,34 @@ export class LoginService implements OnApplicationBootstrap {
     private readonly config: Pick<
       Config,
       'PULSE_ADMIN_PASSWORD' | 'PULSE_ADMIN_PASSWORD_FILE' | 'DATA_DIR'
-    >,
+    > &
+      Partial<Pick<Config, 'REDIS_URL' | 'REDIS_PASSWORD_FILE'>>,
     private readonly repo: UsersRepository,
     private readonly counters: SecurityCounters,
     private readonly auth: AuthService,
-  ) {}
+  ) {
+    const budget = { points: LOGIN_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS };
+    const memory = new RateLimiterMemory(budget);
+    if (!config.REDIS_URL) {
+      this.limiter = memory;
+      return;
+    }
+    this.redis = new RedisConnections(
+      { REDIS_URL: config.REDIS_URL, REDIS_PASSWORD_FILE: config.REDIS_PASSWORD_FILE },
+      this.logger,
+    );
+    this.limiter = new RateLimiterRedis({
+      ...budget,
+      storeClient: this.redis.connect('login limiter'),
+      keyPrefix: REDIS_KEY_PREFIX,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.closeAll();
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const password = this.seedPassword();
@@ -108,21 +144,29 @@ export class LoginService implements OnApplicationBootstrap {
     const valid = user
       ? await verifyPassword(user.passwordHash, request.password)
       : await burnVerify(request.password);
-    // The check took a while off the event loop: a password changed (or the user disabled)
-    // meanwhile makes it a check of what is no longer the user's password. Read again here:
-    // from here to the session's row (AuthService.startSession) only promises already settled
-    // are awaited (the in-memory limiter's), so no other request's change can land in between.
-    const now = user && this.repo.findUser(user.username);
-    if (!user || !valid || !now || now.passwordHash !== user.passwordHash || now.disabled) {
-      await this.limiter.penalty(key, 1);
-      this.counters.refuse(
-        'login_failed',
-        `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
-      );
-      return { ok: false, reason: 'invalid' };
-    }
+    if (!user || !valid || user.disabled) return this.loginFailed(key, request, clientAddress);
     await this.limiter.delete(key);
+    // The checks took a while off the event loop: a password changed (or the user disabled)
+    // meanwhile makes this a check of what is no longer the user's password. Read again after
+    // the last await: from here to the session's row (AuthService.startSession) nothing waits,
+    // so no other request's change can land in between.
+    const now = this.repo.findUser(user.username);
+    if (!now || now.passwordHash !== user.passwordHash || now.disabled)
+      return this.loginFailed(key, request, clientAddress);
     return { ok: true, user: { username: now.username, role: now.role } };
+  }
+
+  private async loginFailed(
+    key: string,
+    request: LoginRequest,
+    clientAddress: string,
+  ): Promise<LoginOutcome> {
+    await this.limiter.penalty(key, 1);
+    this.counters.refuse(
+      'login_failed',
+      `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
+    );
+    return { ok: false, reason: 'invalid' };
   }
 
   /**
