@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import { isLoopbackAddress } from './loopback';
+import { isLoopbackAddress, isLoopbackHostHeader } from './loopback';
 
 /** Headers a proxy adds to a request it forwards. */
 const FORWARDED_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
@@ -30,13 +30,17 @@ export class ClientAddress {
   }
 
   /**
-   * The request comes from this machine: its client address is loopback, and it did not pass
-   * through a proxy this gateway does not know of (a proxy on this machine would otherwise make
-   * every client look local).
+   * The request comes from this machine: its client address is loopback, it names this machine
+   * (a page that rebound its own name to 127.0.0.1 sends that name as Host: DNS rebinding), and
+   * it did not pass through a proxy this gateway does not know of (a proxy on this machine would
+   * otherwise make every client look local). A peer that is not a trusted proxy but sends
+   * forwarded headers is such a proxy, TRUST_PROXY or not.
    */
   isLocal(req: IncomingMessage): boolean {
+    if (!isLoopbackHostHeader(req.headers.host)) return false;
     if (!isLoopbackAddress(this.of(req))) return false;
-    if (this.trust) return true;
+    const peer = req.socket.remoteAddress;
+    if (this.trust && peer !== undefined && this.trust(peer, 0)) return true;
     return FORWARDED_HEADERS.every((name) => req.headers[name] === undefined);
   }
 }

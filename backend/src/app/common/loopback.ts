@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Loopback checks for listen hosts and client addresses: what decides the anonymous default
  * (ANONYMOUS_ROLE) and who may create the first admin without a setup code. In `common/`, below
@@ -19,4 +21,18 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return v4.startsWith('127.') || address === '::1';
+}
+
+/**
+ * True for a request's Host header that names this machine: `localhost` and its subdomains
+ * (RFC 6761: browsers resolve them to loopback themselves), an address in 127.0.0.0/8, `[::1]`;
+ * any port. A page that rebinds its own name to 127.0.0.1 (DNS rebinding) reaches the gateway with
+ * its own name as Host, never one of these.
+ */
+export function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  const bracketed = /^\[([^\]]+)\](?::\d*)?$/.exec(host);
+  const name = (bracketed ? bracketed[1] : host.replace(/:\d*$/, '')).toLowerCase();
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  return isIP(name) !== 0 && isLoopbackAddress(name);
 }

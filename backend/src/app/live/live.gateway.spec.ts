@@ -66,6 +66,8 @@ describe('LiveGateway', () => {
     const entry = new EntryGuard(
       {
         ALLOWED_ORIGINS: undefined,
+        HOST: '127.0.0.1',
+        TRUST_PROXY: [],
         PORT: 0,
         LIVE_MAX_CONNECTIONS: 100,
         LIVE_MAX_CONNECTIONS_PER_IP: 100,

@@ -3,10 +3,11 @@ import { quote } from '@pulse/protocol';
 import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { ClientAddress } from '../common/client-address';
+import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config } from '../config/config';
 import { ConnectionCaps } from './connection-caps';
 import { LiveEventLimit } from './live-event-limit';
-import { OriginPolicy, requestOrigin } from './origin-policy';
+import { HostPolicy, OriginPolicy, requestOrigin } from './origin-policy';
 import { SecurityCounters } from './security-counters.service';
 
 /** Methods that change state: the ones a page on another origin must not send us. */
@@ -23,6 +24,7 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 @Injectable()
 export class EntryGuard {
   private readonly policy: OriginPolicy;
+  private readonly hosts: HostPolicy;
   private readonly eventLimit: LiveEventLimit;
   private readonly caps: ConnectionCaps;
 
@@ -31,6 +33,8 @@ export class EntryGuard {
     config: Pick<
       Config,
       | 'ALLOWED_ORIGINS'
+      | 'HOST'
+      | 'TRUST_PROXY'
       | 'PORT'
       | 'LIVE_MAX_CONNECTIONS'
       | 'LIVE_MAX_CONNECTIONS_PER_IP'
@@ -40,6 +44,10 @@ export class EntryGuard {
     private readonly addresses: ClientAddress,
   ) {
     this.policy = new OriginPolicy(config.ALLOWED_ORIGINS, config.PORT);
+    this.hosts = new HostPolicy(
+      isLoopbackHost(config.HOST) && config.TRUST_PROXY.length === 0,
+      config.ALLOWED_ORIGINS,
+    );
     this.eventLimit = new LiveEventLimit(counters);
     this.caps = new ConnectionCaps({
       total: config.LIVE_MAX_CONNECTIONS,
@@ -87,6 +95,14 @@ export class EntryGuard {
     req: IncomingMessage,
     callback: (error: string | null | undefined, success: boolean) => void,
   ): void => {
+    if (!this.hosts.allows(req.headers.host)) {
+      this.counters.refuse(
+        'host_socket',
+        `Socket.IO handshake for host ${quote(req.headers.host ?? '')}`,
+      );
+      callback('host not served', false);
+      return;
+    }
     const origin = requestOrigin(req.headers);
     if (origin !== undefined && !this.policy.allows(origin, req.headers.host)) {
       this.counters.refuse('origin_socket', `Socket.IO handshake from origin ${quote(origin)}`);
@@ -101,6 +117,22 @@ export class EntryGuard {
       return;
     }
     callback(null, true);
+  };
+
+  /**
+   * Express middleware, first of all: a request under a name this gateway does not serve (see
+   * HostPolicy: DNS rebinding) gets 403, whatever its method or path, the dashboard's files too.
+   */
+  readonly checkHost = (req: Request, res: Response, next: NextFunction): void => {
+    const host = req.headers.host;
+    if (this.hosts.allows(host)) return next();
+    this.counters.refuse('host_http', `${req.method} ${req.path} for host ${quote(host ?? '')}`);
+    refuse(
+      res,
+      403,
+      'Forbidden',
+      `this gateway does not serve ${quote(host ?? '')}: open it as localhost, or list the origin in ALLOWED_ORIGINS`,
+    );
   };
 
   /**

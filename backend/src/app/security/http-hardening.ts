@@ -64,6 +64,7 @@ export function hardenHttp(app: NestExpressApplication, { tls }: { tls: boolean 
       strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: false } : false,
     }),
   );
+  app.use(app.get(EntryGuard).checkHost);
   app.use(app.get(EntryGuard).checkWrite);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.use(refuseUnreadableBodies(app.get(SecurityCounters)));

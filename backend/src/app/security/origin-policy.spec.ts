@@ -1,4 +1,4 @@
-import { OriginPolicy, requestOrigin } from './origin-policy';
+import { HostPolicy, OriginPolicy, requestOrigin } from './origin-policy';
 
 describe('OriginPolicy', () => {
   it('by default allows the origin of the Host the request was sent to, and localhost on PORT', () => {
@@ -19,6 +19,40 @@ describe('OriginPolicy', () => {
     expect(sut.allows('https://pulse.example.com', 'internal:3000')).toBe(true);
     expect(sut.allows('http://internal:3000', 'internal:3000')).toBe(false);
     expect(sut.allows('http://localhost:3000', 'localhost:3000')).toBe(false);
+  });
+});
+
+describe('HostPolicy', () => {
+  it("on a loopback gateway serves this machine's own names and ALLOWED_ORIGINS' hosts only", () => {
+    const sut = new HostPolicy(true, ['https://pulse.example.com']);
+    for (const host of [
+      'localhost:3000',
+      'LOCALHOST',
+      'pulse.localhost:3000',
+      '127.0.0.1:3000',
+      '127.1.2.3',
+      '[::1]:3000',
+      '[::1]',
+      'pulse.example.com',
+    ])
+      expect([host, sut.allows(host)]).toEqual([host, true]);
+    for (const host of [
+      'evil.example:3000',
+      '127.evil.example',
+      'localhost.evil.example',
+      '10.0.0.5:3000',
+      '[::2]:3000',
+      'pulse.example.com:8443',
+      '',
+      undefined,
+    ])
+      expect([host, sut.allows(host)]).toEqual([host, false]);
+  });
+
+  it('beyond loopback or behind a proxy lets every name through (they are the deployment’s)', () => {
+    const sut = new HostPolicy(false, undefined);
+    expect(sut.allows('pulse.lan:3000')).toBe(true);
+    expect(sut.allows(undefined)).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isLoopbackHostHeader } from '../common/loopback';
 
 /**
  * Which browser origins may open `/live` and write over HTTP. Pure: no Nest, no I/O; the
@@ -28,6 +29,36 @@ export class OriginPolicy {
     if (!this.sameHost || !host) return false;
     const own = parseHttpUrl(`${url.protocol}//${host}`);
     return own !== null && own.host === url.host;
+  }
+}
+
+/**
+ * Which names (Host headers) may reach the gateway: on a gateway only this machine can reach
+ * (a loopback HOST, no proxy in front: `npm start`'s default), its own loopback names and the
+ * hosts of ALLOWED_ORIGINS; anything else is a page that rebound its own name to 127.0.0.1 (DNS
+ * rebinding), which would otherwise pass every same-origin check (its Origin and Host agree),
+ * read what anonymous viewers may and make the first admin "from this machine". Beyond
+ * loopback or behind proxies the names are the deployment's, unknown here: every Host passes
+ * (docs/decisions/0008-entry-point-hardening.md). Pure: the entry guard applies it.
+ */
+export class HostPolicy {
+  private readonly named: ReadonlySet<string>;
+
+  constructor(
+    private readonly restricted: boolean,
+    allowedOrigins: readonly string[] | undefined,
+  ) {
+    this.named = new Set(
+      (allowedOrigins ?? []).flatMap((origin) => {
+        const url = parseHttpUrl(origin);
+        return url ? [url.host.toLowerCase()] : [];
+      }),
+    );
+  }
+
+  allows(host: string | undefined): boolean {
+    if (!this.restricted || isLoopbackHostHeader(host)) return true;
+    return host !== undefined && this.named.has(host.toLowerCase());
   }
 }
 

@@ -10,6 +10,13 @@ export const SECURITY_REFUSALS = [
   'origin_socket',
   /** POST/PUT/PATCH/DELETE from an origin not allowed (Origin, or Referer without Origin). */
   'origin_http',
+  /**
+   * HTTP request under a name this gateway does not serve: on a loopback gateway without a proxy,
+   * a Host that is not this machine's own name or an ALLOWED_ORIGINS host (DNS rebinding).
+   */
+  'host_http',
+  /** Socket.IO handshake (either transport) under such a name. */
+  'host_socket',
   /** POST/PUT/PATCH/DELETE whose body is not JSON (an HTML form, text/plain). */
   'content_type',
   /**
