@@ -31,6 +31,11 @@ export function openPgPool(connectionString: string, max = PG_POOL_SIZE): Pool {
   });
   // An idle client losing its server is reported here; the next query reconnects.
   pool.on('error', () => undefined);
+  // A client in use (a write's transaction, a rollup pass) whose server goes away emits 'error'
+  // besides failing its queries, and pg-pool listens only while a client is idle: with no
+  // listener that event ended the process when PostgreSQL stopped under a write. Its queries
+  // reject all the same, and their callers count and log them.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
