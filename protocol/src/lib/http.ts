@@ -61,10 +61,11 @@ export interface HistoryStoreStats {
   /** Messages whose broker acknowledgement waited for room in the queue (QoS 1 backpressure). */
   acksWithheld?: number;
   /**
-   * Range reads sent to the store, and asks answered by an identical read of the same second
-   * (a reconnect storm: every screen asking the same window is one read per series).
+   * Range reads sent to the store, asks answered by an identical read of the same second
+   * (a reconnect storm: every screen asking the same window is one read per series), and asks
+   * the store failed (answered 503 over HTTP, the cause logged at most once per 10 s).
    */
-  reads?: { made: number; shared: number };
+  reads?: { made: number; shared: number; failed: number };
   /**
    * PostgreSQL: background passes that roll ended minutes up from the raw rows and failed (the
    * next pass retries; reads stay exact meanwhile, aggregating the raw rows not rolled up).

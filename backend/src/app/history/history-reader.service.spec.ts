@@ -101,7 +101,11 @@ describe('HistoryReader after a restart (shared store reads)', () => {
     const starts = Array.from({ length: 200 }, (_, i) => T - 3_600_000 - 100 + i * 4);
     const answers = await Promise.all(starts.map((from) => ask(reader, from)));
     expect(calls).toHaveLength(perAsk);
-    expect(reader.sharedReads()).toEqual({ made: readsPerAsk, shared: 199 * readsPerAsk });
+    expect(reader.sharedReads()).toEqual({
+      made: readsPerAsk,
+      shared: 199 * readsPerAsk,
+      failed: 0,
+    });
     // Each answer is what that screen would get with nothing shared.
     for (const i of [0, 77, 199]) {
       const own = await ask(restarted(store), starts[i]);

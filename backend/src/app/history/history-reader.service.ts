@@ -1,8 +1,10 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, SeriesBuffer } from '@pulse/protocol';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, sharesIngest } from '../config/config';
 import { RAW_READ_LIMIT, downsample } from './history-buckets';
 import { HISTORY_STORE, HistoryStore, RetentionCutoffs } from './history-store';
+import { HistoryUnavailableError } from './history-unavailable';
 import { HistoryService, storeLagMs } from './history.service';
 import { SHARED_READ_MS, SharedReads } from './shared-reads';
 
@@ -14,7 +16,9 @@ import { SHARED_READ_MS, SharedReads } from './shared-reads';
  * snapshot still comes before its room join (docs/decisions/0021). A range the window covers
  * never touches the store. Identical store reads of one second are made once (SharedReads):
  * the store half starts at `from` rounded down to its second, and points before `from` are
- * dropped after. Owns this join and the split of the point budget; must not write.
+ * dropped after. A store read that fails is counted (`history.store.reads.failed`), its cause
+ * logged at most once per 10 s, and the caller gets a HistoryUnavailableError (HTTP: 503), never
+ * the driver's error. Owns this join and the split of the point budget; must not write.
  */
 
 type PickMode = 'latest' | 'spread';
@@ -30,6 +34,10 @@ export class HistoryReader {
   private readonly lagMs: number | null;
   /** When a peer was last seen departing (see {@link peerDeparted}). */
   private departedAt = -Infinity;
+  /** Reads that needed the store and failed. */
+  private failed = 0;
+  private readonly logger = new Logger('HistoryStore');
+  private readonly failureLog = new RateLimitedLog((line) => this.logger.error(line));
 
   constructor(
     @Inject(CONFIG)
@@ -136,7 +144,14 @@ export class HistoryReader {
       edges,
       unstored,
       pick,
-    );
+    ).catch((error: unknown) => this.unavailable(error));
+  }
+
+  /** A read the store failed: counted, its cause logged (bounded), the caller told in general terms. */
+  private unavailable(error: unknown): never {
+    this.failed++;
+    this.failureLog.report('read', `history store read failed: ${String(error)}`);
+    throw new HistoryUnavailableError();
   }
 
   private async withStored(
@@ -241,9 +256,12 @@ export class HistoryReader {
     return out;
   }
 
-  /** Store reads made and asks answered by an identical read of the same second (stats). */
-  sharedReads(): { made: number; shared: number } {
-    return this.shared.stats();
+  /**
+   * Store reads made, asks answered by an identical read of the same second, and asks the store
+   * failed (stats).
+   */
+  sharedReads(): { made: number; shared: number; failed: number } {
+    return { ...this.shared.stats(), failed: this.failed };
   }
 
   private cutoffs(now: number): RetentionCutoffs {

@@ -1,0 +1,93 @@
+import {
+  connectMqtt,
+  endMqtt,
+  getJson,
+  PostgresCluster,
+  postgresAvailable,
+  publishTelemetry,
+  startPostgres,
+  waitFor,
+} from '@pulse/test-support';
+import type { MqttClient } from 'mqtt';
+import type { HistoryResponse, IngestStats } from '@pulse/protocol';
+import { PulseHandle } from '../src/app/pulse';
+import { tapLogs } from './support/logs';
+import { startTestPulse } from './support/pulse';
+
+// Real: the whole backend in this process on a private PostgreSQL cluster (DATABASE_URL), stopped
+// mid-run as an operator's database goes down; plain fetch as a viewer on loopback.
+(postgresAvailable() ? describe : describe.skip)('history reads while PostgreSQL is down', () => {
+  let cluster: PostgresCluster;
+  let pulse: PulseHandle;
+  let device: MqttClient;
+  /** When the window's one reading was received: from there on, the window alone answers. */
+  let receivedAt: number;
+  const api = (path: string) => `${pulse.httpUrl}/api${path}`;
+  const stats = async () => (await getJson<IngestStats>(api('/stats'))).body;
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    pulse = await startTestPulse({ DATABASE_URL: cluster.createDatabase('store_down') });
+    device = await connectMqtt(pulse.mqttUrl);
+    await publishTelemetry(device, 'press-1', { values: { temperature: 21.5 } });
+    const series = await waitFor(
+      async () => (await getJson<HistoryResponse>(api('/devices/press-1/history'))).body.series[0],
+      { message: 'the reading in the recent window' },
+    );
+    receivedAt = series.t[0];
+    await cluster.stop();
+  }, 60_000);
+
+  afterAll(async () => {
+    if (device) await endMqtt(device);
+    await pulse?.close();
+    await cluster?.stop();
+  });
+
+  /** A range from before the gateway started: the store must be read. */
+  const dayAgo = () => Date.now() - 86_400_000;
+
+  it.each([
+    ['a device history', () => `/devices/press-1/history?from=${dayAgo()}`],
+    [
+      'a device history, latest points',
+      () => `/devices/press-1/history?from=${dayAgo()}&pick=latest`,
+    ],
+    [
+      'the windows of several devices',
+      () => `/history?devices=press-1&from=${Date.now() - 3_000_000}`,
+    ],
+  ])('answers %s with 503 and the one error body, without the driver text', async (_, path) => {
+    const logs = tapLogs();
+    let response: { status: number; body: unknown };
+    let before: IngestStats;
+    try {
+      before = await stats();
+      response = await getJson(api(path()));
+    } finally {
+      logs.stop();
+    }
+    expect(response).toEqual({
+      status: 503,
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the history store cannot be read right now; try again shortly',
+      },
+    });
+    // Counted; logged (with the cause) at most once per 10 s.
+    const after = await stats();
+    expect(after.history.store?.reads?.failed).toBe((before.history.store?.reads?.failed ?? 0) + 1);
+    expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|connect|terminat/i);
+    if (before.history.store?.reads?.failed === 0)
+      expect(logs.text()).toMatch(/history store read failed: .*(ECONNREFUSED|terminat|connect)/i);
+  });
+
+  it('still answers a range the recent window holds', async () => {
+    const { status, body } = await getJson<HistoryResponse>(
+      api(`/devices/press-1/history?from=${receivedAt}`),
+    );
+    expect(status).toBe(200);
+    expect(body.series.map((s) => s.metric)).toEqual(['temperature']);
+  });
+});
