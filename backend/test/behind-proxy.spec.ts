@@ -43,7 +43,7 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
   }, 60_000);
 
   afterAll(async () => {
-    // Closed for good before the gateway goes: a polling client still open then gets nginx's 502,
+    // Closed for good before the gateway goes: a polling client still open then gets nginx's 503,
     // and its engine retries after jest has torn the module registry down (the run exits 1).
     await Promise.all(sockets.map((socket) => closeLive(socket)));
     await gateway?.kill();

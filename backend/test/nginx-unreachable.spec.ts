@@ -65,13 +65,34 @@ describe('with every gateway down, a page load through nginx gets a page that re
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  it('answers /api and /socket.io with a plain error, not the page', async () => {
-    for (const path of ['/api/health', '/socket.io/?EIO=4&transport=polling']) {
-      const response = await fetch(`${nginx.url}${path}`);
-      expect({ path, status: response.status }).toEqual({ path, status: 502 });
-      expect(await response.text()).not.toContain('unreachable');
-      expect(response.headers.get('retry-after')).toBeNull();
-    }
+  // API clients (the dashboard's fetches, scripts, curl) read JSON: the project's one error body
+  // (decision 0056), 503 with Retry-After, where nginx's HTML 502 page used to come.
+  it.each([
+    ['GET', '/api/health'],
+    ['GET', '/api/devices/line-1/history?from=0'],
+    ['POST', '/api/alerts/al-1/ack'],
+    ['GET', '/socket.io/?EIO=4&transport=polling'],
+  ])('answers %s %s with a JSON 503 in the one error body, not the page', async (method, path) => {
+    const response = await fetch(`${nginx.url}${path}`, {
+      method,
+      ...(method === 'POST' && { headers: { 'content-type': 'application/json' }, body: '{}' }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'no Pulse gateway is answering right now; try again shortly',
+    });
+  });
+
+  it('answers a HEAD of the API with the same status and headers', async () => {
+    const response = await fetch(`${nginx.url}/api/health`, { method: 'HEAD' });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('retry-after')).toBe('5');
   });
 
   it('does not serve the page by its own name', async () => {
@@ -105,14 +126,28 @@ describe('when the gateways answer 503, a page load through nginx gets the retry
     await new Promise((resolve) => gateway?.close(resolve));
   });
 
-  it("serves the retry page with the gateway's 503 for /wall, and no page for /api", async () => {
+  it("serves the retry page with the gateway's 503 for /wall, and JSON for /api", async () => {
     const page = await fetch(`${nginx.url}/wall`);
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('The Pulse dashboard is unreachable');
-    // The API's error stays plain: the gateway's own, or nginx's 502 while it counts both
+    // The API's error is JSON in the one body: the gateway's own, or nginx's while it counts both
     // gateways failed after the 503s above (max_fails=1, fail_timeout=5s).
     const api = await fetch(`${nginx.url}/api/ready`);
-    expect([502, 503]).toContain(api.status);
-    expect(await api.text()).not.toContain('unreachable');
+    expect(api.status).toBe(503);
+    expect(api.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await api.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
+  });
+
+  it("passes the gateway's own 503 on as it is, not nginx's", async () => {
+    // A fresh nginx: no gateway counted failed yet, so the first answer is the gateway's.
+    const fresh = await startPulseNginx(`127.0.0.1:${(gateway.address() as AddressInfo).port}`);
+    try {
+      const api = await fetch(`${fresh.url}/api/ready`);
+      expect(api.status).toBe(503);
+      expect(await api.text()).toBe(UNAVAILABLE);
+      expect(api.headers.get('retry-after')).toBeNull();
+    } finally {
+      await fresh.stop();
+    }
   });
 });
