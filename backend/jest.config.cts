@@ -24,4 +24,6 @@ module.exports = {
   // Unit tests beside the code (src/**) and integration tests with real servers (test/*.spec.ts).
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testTimeout: 30_000,
+  // What the build's DefinePlugin puts in (webpack.config.js): src/app/config/version.ts.
+  globals: { PULSE_BUILD_VERSION: require('../package.json').version },
 };

@@ -1,5 +1,7 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
+const { readFileSync } = require('fs');
 const { join } = require('path');
+const { DefinePlugin } = require('webpack');
 
 module.exports = {
   output: {
@@ -33,6 +35,13 @@ module.exports = {
       outputHashing: 'none',
       generatePackageJson: true,
       sourceMap: true,
+    }),
+    // The version the gateway reports (backend/src/app/config/version.ts), read from the root
+    // package.json when it is built; jest.config.cts gives the tests the same.
+    new DefinePlugin({
+      PULSE_BUILD_VERSION: JSON.stringify(
+        JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')).version,
+      ),
     }),
   ],
 };

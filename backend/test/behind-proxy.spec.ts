@@ -12,7 +12,9 @@ import {
   startPulseNginx,
   waitFor,
 } from '@pulse/test-support';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { join } from 'node:path';
 import { io } from 'socket.io-client';
 
 /** Linux routes all of 127/8 to loopback: two clients with addresses of their own. */
@@ -93,6 +95,13 @@ describe('behind a reverse proxy (TRUST_PROXY): each client is held to limits by
       req.end(body);
     });
   }
+
+  it('names the version the built gateway runs in /api/health, through the proxy', async () => {
+    // The bundle carries the root package.json's version (webpack's DefinePlugin), not 'unknown'.
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+    const health = await getJson<{ version: string }>(`${nginx.url}/api/health`);
+    expect(health).toMatchObject({ status: 200, body: { status: 'ok', version } });
+  });
 
   it('caps /live connections per client address, not per proxy, and a forged header does not help', async () => {
     const before = await refused();

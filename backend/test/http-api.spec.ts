@@ -55,6 +55,19 @@ describe('HTTP API', () => {
     });
   });
 
+  it('names the version it runs in health and stats, as the root package.json has it', async () => {
+    // What an operator compares across gateways during a rolling upgrade.
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await get('/api/health')).body).toEqual({
+      status: 'ok',
+      broker: 'connected',
+      serverTime: expect.any(Number),
+      version,
+    });
+    expect((await get('/api/stats')).body).toMatchObject({ version });
+  });
+
   it('lists devices and returns one device, 404 for an unknown one', async () => {
     const list = await get<{ devices: { deviceId: string }[] }>('/api/devices');
     expect(list.body.devices.map((d) => d.deviceId).sort()).toEqual(['api-1', 'hall-1']);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { telemetryTopic } from '@pulse/protocol';
 import { publish, waitFor } from '@pulse/test-support';
 import { usePulse, userToken } from './support/pulse';
@@ -48,6 +50,18 @@ describe('/api/metrics', () => {
     const samples = text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(samples.length).toBeGreaterThan(20);
     expect(samples.every((l) => l.includes('gateway="'))).toBe(true);
+  });
+
+  it('names the version it runs as pulse_build_info, one series set to 1', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+    const token = await userToken(backend.pulse.httpUrl, 'scraper3', 'viewer');
+    const text = await (
+      await fetch(backend.api('/metrics'), { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    expect(text).toMatch(/# TYPE pulse_build_info gauge/);
+    const series = text.split('\n').filter((line) => line.startsWith('pulse_build_info{'));
+    expect(series).toEqual([expect.stringMatching(/ 1$/)]);
+    expect(sample(text, 'pulse_build_info', { version })).toBe(1);
   });
 
   it('carries every number of /api/stats', async () => {

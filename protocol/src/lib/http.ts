@@ -88,6 +88,8 @@ export interface HistoryStoreStats {
 
 /** `GET /api/stats`: ingest and fan-out counters since start. */
 export interface IngestStats {
+  /** The Pulse version the gateway runs (the root package.json's, read when it was built). */
+  version: string;
   startedAt: number;
   broker: {
     mode: 'embedded' | 'external';

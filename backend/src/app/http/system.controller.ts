@@ -1,6 +1,7 @@
 import { Controller, Get, Header, ServiceUnavailableException } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
 import { Public } from '../auth/roles.decorator';
+import { PULSE_VERSION } from '../config/version';
 import { CheckStatus, ReadinessChecks } from '../health/readiness.service';
 import { IngestService } from '../ingest/ingest.service';
 import { MetricsService } from '../stats/metrics.service';
@@ -10,6 +11,8 @@ export interface HealthResponse {
   status: 'ok';
   broker: 'connected' | 'disconnected';
   serverTime: number;
+  /** The Pulse version this gateway runs (the root package.json's, read at build). */
+  version: string;
 }
 
 /** `/api/ready`: 200 with `ready`, or 503 with `not_ready`; each check by name, nothing more. */
@@ -34,7 +37,11 @@ export class SystemController {
     private readonly readiness: ReadinessChecks,
   ) {}
 
-  /** Liveness: 200 while the process serves HTTP; `broker` tells whether ingestion is connected. */
+  /**
+   * Liveness: 200 while the process serves HTTP; `broker` tells whether ingestion is connected,
+   * `version` which build answers (public like the route: no secret, and what a rolling upgrade
+   * is checked by).
+   */
   @Public()
   @Get('health')
   health(): HealthResponse {
@@ -43,6 +50,7 @@ export class SystemController {
       status: 'ok',
       broker: status.broker,
       serverTime: status.serverTime,
+      version: PULSE_VERSION,
     };
   }
 

@@ -3,6 +3,7 @@ import { IngestStats } from '@pulse/protocol';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CONFIG, Config } from '../config/config';
 import { gatewayId } from '../config/gateway-id';
+import { PULSE_VERSION } from '../config/version';
 import { StatsService } from './stats.service';
 
 /**
@@ -63,6 +64,14 @@ export class MetricsService {
     // One snapshot per scrape, taken by the first collector that asks.
     const thisSnapshot = () => (this.snapshot ??= this.stats.collect());
 
+    // Prometheus' info convention: the build as a label of a series always 1, so a query can
+    // join it to any other by `gateway` (which gateway runs which version mid-upgrade).
+    new Gauge({
+      name: 'pulse_build_info',
+      help: 'The Pulse version this gateway runs (label version), always 1',
+      labelNames: ['version'],
+      registers: [this.registry],
+    }).set({ version: PULSE_VERSION }, 1);
     counter(
       'pulse_mqtt_messages_total',
       'MQTT messages received by the ingest',

@@ -7,6 +7,7 @@ import { HistoryWriter } from '../history/history-writer.service';
 import { HistoryService } from '../history/history.service';
 import { IngestService } from '../ingest/ingest.service';
 import { LiveGateway } from '../live/live.gateway';
+import { PULSE_VERSION } from '../config/version';
 import { AlertRouting } from '../ownership/alert-routing.service';
 import { SecurityCounters } from '../security/security-counters.service';
 
@@ -34,6 +35,7 @@ export class StatsService {
   collect(): IngestStats {
     const ownership = this.routing.stats();
     return {
+      version: PULSE_VERSION,
       startedAt: this.startedAt,
       ...this.ingest.stats(),
       devices: this.registry.stats(),
