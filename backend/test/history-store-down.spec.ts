@@ -1,4 +1,6 @@
 import {
+  closeLive,
+  connectLive,
   connectMqtt,
   endMqtt,
   getJson,
@@ -6,6 +8,7 @@ import {
   postgresAvailable,
   publishTelemetry,
   startPostgres,
+  subscribe,
   waitFor,
 } from '@pulse/test-support';
 import type { MqttClient } from 'mqtt';
@@ -81,6 +84,23 @@ import { startTestPulse } from './support/pulse';
     expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|connect|terminat/i);
     if (before.history.store?.reads?.failed === 0)
       expect(logs.text()).toMatch(/history store read failed: .*(ECONNREFUSED|terminat|connect)/i);
+  });
+
+  it('refuses a subscribe whose history needs the store in words a screen retries on, logged once', async () => {
+    const socket = await connectLive(pulse.httpUrl);
+    const logs = tapLogs();
+    try {
+      for (let i = 0; i < 3; i++)
+        expect(await subscribe(socket, { devices: ['press-1'], since: dayAgo() })).toEqual({
+          ok: false,
+          error: 'the history store cannot be read right now; try again shortly',
+        });
+    } finally {
+      logs.stop();
+      await closeLive(socket);
+    }
+    // The reader's line (at most once per 10 s, the tests above wrote it), no line per subscribe.
+    expect(logs.text()).not.toMatch(/subscribe failed/);
   });
 
   it('still answers a range the recent window holds', async () => {

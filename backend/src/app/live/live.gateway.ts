@@ -12,6 +12,10 @@ import { EntryGuard } from '../security/entry-guard.service';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
+import {
+  HISTORY_UNAVAILABLE_MESSAGE,
+  HistoryUnavailableError,
+} from '../history/history-unavailable';
 import { AckBudget } from './ack-budget';
 import { labelAcks, releaseHandshake, takeHandshakeCookie, writeAck } from './engine-adapter';
 import { GatewayLoad } from './gateway-load';
@@ -259,6 +263,10 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       return response.then(
         (value) => void ack?.(value),
         (error) => {
+          // The store down: counted and logged (at most once per 10 s) by HistoryReader; the
+          // client is told so, as over HTTP, and retries with its backoff.
+          if (error instanceof HistoryUnavailableError)
+            return void ack?.({ ok: false, error: HISTORY_UNAVAILABLE_MESSAGE });
           this.logger.error(`${event} failed: ${String(error)}`);
           ack?.({ ok: false, error: 'internal error' });
         },
