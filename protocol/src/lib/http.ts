@@ -139,6 +139,8 @@ export interface IngestStats {
     refusedNew: number;
     /** Devices evicted (idle longest) to make room for new ones or for history points. */
     evicted?: number;
+    /** Devices an admin removed (`DELETE /api/devices/:id`). */
+    removed?: number;
   };
   history: {
     series: number;

@@ -18,6 +18,16 @@ import { deviceCameOnline, deviceWentOffline, evaluateOffline } from './offline.
 import { evaluateRate } from './rate.evaluator';
 import { evaluateThreshold } from './threshold.evaluator';
 
+/**
+ * Why a gone device's open alerts ended, as their message says (`… (device removed)`): the
+ * history tells an alert that ended because its device left the registry from one whose
+ * condition cleared.
+ */
+export const GONE_REASONS = {
+  evicted: 'device evicted (idle, room needed for other devices)',
+  removed: 'device removed',
+} as const;
+
 export type { GroupLookup } from './alert-state';
 export type { AlertListener } from './alert-history';
 
@@ -258,16 +268,20 @@ export class AlertEngine {
   }
 
   /**
-   * A device is gone (evicted from the registry): every state it has goes, so its no-data and
-   * offline rules stop watching it, and its alerts are cleared with the reason and leave the
-   * active list (AlertLifecycle.retire).
+   * A device is gone (evicted from the registry, or removed by an admin): every state it has
+   * goes, so its no-data and offline rules stop watching it, and its alerts are cleared with
+   * `reason` (see {@link GONE_REASONS}) and leave the active list (AlertLifecycle.retire).
    */
-  forgetDevice(deviceId: string, now: number = this.clock()): void {
+  forgetDevice(
+    deviceId: string,
+    reason: string = GONE_REASONS.evicted,
+    now: number = this.clock(),
+  ): void {
     this.deviceStatus.delete(deviceId);
     for (const c of this.index.compiled.values()) {
       const state = c.states.get(deviceId);
       if (state === undefined) continue;
-      this.lifecycle.retire(state, now, 'device evicted (idle, room needed for other devices)');
+      this.lifecycle.retire(state, now, reason);
       this.index.dropState(c, state);
     }
   }

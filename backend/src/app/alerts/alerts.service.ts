@@ -23,9 +23,9 @@ import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
-import { DeviceRegistryService } from '../devices/device-registry.service';
+import { DeviceGone, DeviceRegistryService } from '../devices/device-registry.service';
 import { simulatedFleet } from '../simulator/simulator-identity';
-import { AlertEngine, GroupLookup } from './alert-engine';
+import { AlertEngine, GONE_REASONS, GroupLookup } from './alert-engine';
 import { byActiveOrder } from './alert-lifecycle';
 import { AlertJournal } from './alert-journal';
 import { ALERT_STORE, AlertStore } from './alert-store';
@@ -272,9 +272,9 @@ export class AlertsService implements OnModuleInit {
     this.engine.onStatus(deviceId, status, at, this.groupOf);
   }
 
-  /** The registry evicted the device: its alert states go with it (see AlertEngine.forgetDevice). */
-  forgetDevice(deviceId: string): void {
-    this.engine.forgetDevice(deviceId);
+  /** The device left the registry: its alert states go with it (see AlertEngine.forgetDevice). */
+  forgetDevice(deviceId: string, why: DeviceGone): void {
+    this.engine.forgetDevice(deviceId, GONE_REASONS[why]);
   }
 
   // ───────── device ownership (several gateways, decision 0029) ─────────

@@ -87,7 +87,7 @@ export class EmbeddedBrokerRepository {
     });
     // status + meta for every device the registry may hold; an evicted device's are cleared.
     this.retained = new RetainedBound(counters, 2 * config.MAX_DEVICES);
-    registry.onEvict((deviceId) =>
+    registry.onGone((deviceId) =>
       this.retained.forgetDevice(deviceId, retainedStoreOf(this.aedes)),
     );
   }

@@ -76,13 +76,14 @@ describe('DeviceRegistryService', () => {
       limit: 2,
       refusedNew: 2,
       evicted: 0,
+      removed: 0,
     });
   });
 
   it('evicts a device silent for DEVICE_IDLE_EVICT_MS to let a new one in, and says which', () => {
     sut = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 60_000 });
     const evicted: string[] = [];
-    sut.onEvict((id) => evicted.push(id));
+    sut.onGone((id, why) => evicted.push(`${id} ${why}`));
     sut.applyMeta('made-up', { group: 'g1' }, 0);
     sut.applyStatus('made-up', 'online', 0);
     sut.applyReadings('real', [reading(1, { a: 1 })], 0);
@@ -91,11 +92,40 @@ describe('DeviceRegistryService', () => {
       sut.applyReadings('real', [reading(t, { a: 1 })], t);
     expect(sut.applyStatus('new', 'online', 59_999)).toBeUndefined();
     expect(sut.applyStatus('new', 'online', 60_000)).toMatchObject({ deviceId: 'new' });
-    expect(evicted).toEqual(['made-up']);
+    expect(evicted).toEqual(['made-up evicted']);
     expect(sut.get('made-up')).toBeNull();
     expect(sut.inGroup('g1')).toEqual([]);
     expect(sut.get('real')).toMatchObject({ lastSeen: 60_000 });
-    expect(sut.stats()).toEqual({ known: 2, online: 1, limit: 2, refusedNew: 1, evicted: 1 });
+    expect(sut.stats()).toEqual({
+      known: 2,
+      online: 1,
+      limit: 2,
+      refusedNew: 1,
+      evicted: 1,
+      removed: 0,
+    });
+  });
+
+  it('removes a device on an admin’s word, says so to the listeners, and takes it back as new', () => {
+    const gone: string[] = [];
+    sut.onGone((id, why) => gone.push(`${id} ${why}`));
+    sut.applyMeta('old', { name: 'Old pump', group: 'g1' }, 1);
+    sut.applyStatus('old', 'online', 1);
+    sut.applyReadings('old', [reading(1, { a: 1 })], 1);
+    expect(sut.remove('old')).toBe(true);
+    expect(sut.remove('old')).toBe(false);
+    expect(sut.remove('never')).toBe(false);
+    expect(gone).toEqual(['old removed']);
+    expect(sut.get('old')).toBeNull();
+    expect(sut.inGroup('g1')).toEqual([]);
+    expect(sut.stats()).toMatchObject({ known: 0, online: 0, evicted: 0, removed: 1 });
+    // It speaks again: a new device, with nothing of the old one.
+    expect(sut.applyReadings('old', [reading(2, { b: 2 })], 2)).toMatchObject({
+      deviceId: 'old',
+      status: 'unknown',
+      meta: null,
+      metrics: ['b'],
+    });
   });
 
   it('never evicts a device heard within DEVICE_IDLE_EVICT_MS, however old its entry', () => {

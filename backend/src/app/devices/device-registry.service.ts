@@ -35,8 +35,14 @@ export const DEVICE_FLUSH_MS = 1000;
  */
 export const DEVICE_FLUSH_BATCH = 1000;
 
-/** Told the id of each device the registry evicted (its history and alert states go too). */
-export type EvictListener = (deviceId: string) => void;
+/**
+ * Why a device left the registry: `evicted` to make room (idle longest, {@link DeviceRegistryService.evictIdle}),
+ * `removed` by an admin (`DELETE /api/devices/:id`, {@link DeviceRegistryService.remove}).
+ */
+export type DeviceGone = 'evicted' | 'removed';
+
+/** Told the id of each device that left the registry, and why (its history and alert states go too). */
+export type GoneListener = (deviceId: string, why: DeviceGone) => void;
 
 /**
  * What the stack knows about each device, bounded by MAX_DEVICES.
@@ -49,7 +55,8 @@ export type EvictListener = (deviceId: string) => void;
  * reports every few seconds or minutes is never evicted, made-up ids that publish once and go
  * quiet make room for real devices, and a new device is refused (counted) only when none of
  * those looked at is idle enough.
- * Eviction listeners ({@link onEvict}, wired by the ingest) drop what else is kept per device.
+ * An admin may also remove a device ({@link remove}). Either way the listeners ({@link onGone},
+ * wired by the ingest, the fleet summary and the embedded broker) drop what else is kept per device.
  *
  * Every `apply*` returns the new {@link DeviceInfo} when something a client
  * shows changed (new device, status, meta, a new metric) and `null` otherwise:
@@ -79,8 +86,9 @@ export class DeviceRegistryService implements OnModuleInit {
   private readonly groups = new Map<string, Set<string>>();
   private refusedNew = 0;
   private evicted = 0;
+  private removed = 0;
   private onlineCount = 0;
-  private readonly evictListeners: EvictListener[] = [];
+  private readonly goneListeners: GoneListener[] = [];
   readonly limit: number;
   private readonly idleMs: number;
   /** Devices changed or evicted since they were last written (store only). */
@@ -189,9 +197,24 @@ export class DeviceRegistryService implements OnModuleInit {
     }
   }
 
-  /** Call `listener` with the id of every device evicted from now on. */
-  onEvict(listener: EvictListener): void {
-    this.evictListeners.push(listener);
+  /** Call `listener` with the id of every device evicted or removed from now on. */
+  onGone(listener: GoneListener): void {
+    this.goneListeners.push(listener);
+  }
+
+  /**
+   * An admin removed the device (`DELETE /api/devices/:id`): it leaves as an evicted one does —
+   * its record (deleted from the store with the next write), group, and through the listeners
+   * its recent window, alert states (open alerts end "device removed") and summary entry. The
+   * readings already stored stay until retention ages them out (docs/decisions/0060). A device
+   * that speaks again is a new one. Returns false when the device is not known.
+   */
+  remove(deviceId: string): boolean {
+    const state = this.devices.get(deviceId);
+    if (!state) return false;
+    this.removed++;
+    this.forget(state, 'removed');
+    return true;
   }
 
   /**
@@ -204,7 +227,8 @@ export class DeviceRegistryService implements OnModuleInit {
       if (head.done) return false;
       const state = head.value;
       if (now - state.lastSeen >= this.idleMs) {
-        this.evict(state);
+        this.evicted++;
+        this.forget(state, 'evicted');
         return true;
       }
       this.devices.delete(state.deviceId);
@@ -213,14 +237,13 @@ export class DeviceRegistryService implements OnModuleInit {
     return false;
   }
 
-  private evict(state: DeviceState): void {
+  private forget(state: DeviceState, why: DeviceGone): void {
     const { deviceId } = state;
     this.devices.delete(deviceId);
     if (state.status === 'online') this.onlineCount--;
     this.leaveGroup(deviceId, state.meta?.group);
     if (this.store) this.queue.removedNow(state);
-    this.evicted++;
-    for (const listener of this.evictListeners) listener(deviceId);
+    for (const listener of this.goneListeners) listener(deviceId, why);
   }
 
   applyReadings(
@@ -377,6 +400,7 @@ export class DeviceRegistryService implements OnModuleInit {
     limit: number;
     refusedNew: number;
     evicted: number;
+    removed: number;
   } {
     return {
       known: this.devices.size,
@@ -384,6 +408,7 @@ export class DeviceRegistryService implements OnModuleInit {
       limit: this.limit,
       refusedNew: this.refusedNew,
       evicted: this.evicted,
+      removed: this.removed,
     };
   }
 

@@ -1,4 +1,16 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
   DeviceInfo,
@@ -7,9 +19,10 @@ import {
   HistoryQuery,
   HistoryQuerySchema,
   HistoryResponse,
+  quote,
 } from '@pulse/protocol';
 import { groupScope, inScope, Principal } from '../auth/principal';
-import { CurrentPrincipal, ScopeFiltered } from '../auth/roles.decorator';
+import { CurrentPrincipal, Roles, ScopeFiltered } from '../auth/roles.decorator';
 import { CONFIG, Config } from '../config/config';
 import { HistoryReader } from '../history/history-reader.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
@@ -18,12 +31,15 @@ import { DeviceOriginsService } from './device-origins.service';
 import { DeviceRegistryService } from './device-registry.service';
 
 /**
- * `/api/devices`: the registry and each device's history. A group-scoped caller (a wall screen)
- * sees only devices of its groups; another device is 404, as if unknown.
+ * `/api/devices`: the registry and each device's history, and an admin's removal of a device. A
+ * group-scoped caller (a wall screen, a scoped token) sees and removes only devices of its
+ * groups; another device is 404, as if unknown.
  */
 @ScopeFiltered()
 @Controller('devices')
 export class DevicesController {
+  private readonly logger = new Logger('Devices');
+
   constructor(
     @Inject(CONFIG)
     private readonly config: Pick<Config, 'HISTORY_WINDOW_MS' | 'HISTORY_MAX_POINTS'>,
@@ -81,6 +97,23 @@ export class DevicesController {
       query.pick,
     );
     return { deviceId: id, series };
+  }
+
+  /**
+   * 204: the device is out of the registry, the fleet summary (a removal in the next `summary`
+   * event) and the alert engine (its open alerts end "device removed"); its stored readings stay
+   * until retention ages them out, and if it speaks again it is a new device
+   * (docs/decisions/0060-removing-a-device.md). 404 for a device unknown or outside the caller's
+   * groups.
+   */
+  @Roles('admin')
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {
+    this.require(id, principal);
+    this.registry.remove(id);
+    const by = principal.kind === 'user' ? principal.username : principal.kind;
+    this.logger.log(`device ${quote(id)} removed by ${quote(by)}`);
   }
 
   private require(id: string, principal: Principal): DeviceInfo {

@@ -38,7 +38,7 @@ export class FleetSummaryService extends FleetSummaryModel implements OnApplicat
     @Optional() @Inject(HISTORY_STORE) private readonly store: HistoryStore | null = null,
   ) {
     super(registry);
-    registry.onEvict((deviceId) => this.remove(deviceId));
+    registry.onGone((deviceId) => this.remove(deviceId));
   }
 
   /**

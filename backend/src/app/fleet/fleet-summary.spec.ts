@@ -66,7 +66,7 @@ describe('FleetSummaryModel (with the real device registry)', () => {
   beforeEach(() => {
     registry = new DeviceRegistryService({ MAX_DEVICES: 20_000, DEVICE_IDLE_EVICT_MS: 1000 });
     sut = new FleetSummaryModel(registry);
-    registry.onEvict((id) => sut.remove(id));
+    registry.onGone((id) => sut.remove(id));
   });
 
   it('keeps the latest value per metric against a fleet-wide metric table', () => {
@@ -300,7 +300,7 @@ describe('FleetSummaryModel (with the real device registry)', () => {
   it('sends an evicted device as a removal, and not as a change', () => {
     registry = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 1000 });
     sut = new FleetSummaryModel(registry);
-    registry.onEvict((id) => sut.remove(id));
+    registry.onGone((id) => sut.remove(id));
     ingest('d1', { a: 1 }, T0);
     ingest('d2', { a: 1 }, T0);
     sut.takeDelta(T0);

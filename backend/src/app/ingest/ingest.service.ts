@@ -106,11 +106,11 @@ export class IngestService {
     sources.onUnmatched((topic) => this.countUnmatched(topic));
     // Topics Home Assistant discovery announced (or no longer names): subscribed as they come.
     sources.onFilters((added, removed) => mqtt.updateFilters(added, removed));
-    // What else is kept per device goes with an evicted one (the registry decides which).
-    registry.onEvict((deviceId) => {
+    // What else is kept per device goes with an evicted or removed one (the registry decides which).
+    registry.onGone((deviceId, why) => {
       history.forget(deviceId);
       origins.forget(deviceId);
-      alerts.forgetDevice(deviceId);
+      alerts.forgetDevice(deviceId, why);
     });
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { OwnershipStats, Reading } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { CONFIG, Config } from '../config/config';
-import { DeviceRegistryService } from '../devices/device-registry.service';
+import { DeviceGone, DeviceRegistryService } from '../devices/device-registry.service';
 import { DeviceOwnership, HEARTBEAT_MS } from './device-ownership.service';
 import { EvaluationBuffer } from './evaluation-buffer';
 import { ForwardQueue, parseForward } from './forward-queue';
@@ -101,8 +101,8 @@ export class AlertRouting implements OnApplicationShutdown {
     this.alerts.onStatus(deviceId, status, at);
   }
 
-  forgetDevice(deviceId: string): void {
-    this.alerts.forgetDevice(deviceId);
+  forgetDevice(deviceId: string, why: DeviceGone): void {
+    this.alerts.forgetDevice(deviceId, why);
   }
 
   stats(): OwnershipStats | undefined {
