@@ -19,7 +19,7 @@ export const SEED_WAIT_MS = 5_000;
 
 /**
  * The gateway's one fleet summary (see {@link FleetSummaryModel}), wired to the registry: an
- * evicted device becomes a removal. Fed by the live hub with everything published to the live
+ * evicted or removed device becomes a removal. Fed by the live hub with everything published to the live
  * layer (readings, device and alert events: the alert engine keeps its state in memory and
  * publishes every change, restored ones included). At boot it starts from the history store
  * ({@link seed}): each known device's latest stored value per metric, so the overview, its
@@ -38,7 +38,7 @@ export class FleetSummaryService extends FleetSummaryModel implements OnApplicat
     @Optional() @Inject(HISTORY_STORE) private readonly store: HistoryStore | null = null,
   ) {
     super(registry);
-    registry.onGone((deviceId) => this.remove(deviceId));
+    registry.onGone((deviceId, why) => this.remove(deviceId, why === 'removed'));
   }
 
   /**

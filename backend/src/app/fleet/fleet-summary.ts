@@ -248,13 +248,22 @@ export class FleetSummaryModel {
     this.markDirty(entry, true);
   }
 
-  /** The device left the registry (evicted): a removal in the next push. */
-  remove(deviceId: string): void {
+  /**
+   * The device left the registry: a removal in the next push. `atOnce` (an admin's removal):
+   * gone from snapshots and pages from now on too.
+   */
+  remove(deviceId: string, atOnce = false): void {
     const entry = this.entries.get(deviceId);
     if (!entry) return;
     this.entries.delete(deviceId);
     this.removed.push({ id: deviceId, group: entry.pushedGroup });
     entry.dirty = true; // never queued again; a queued one is skipped at the push
+    if (!atOnce) return;
+    // An admin's removal: the next page or snapshot already leaves it out (the dashboard goes to
+    // the overview right after). Not for evictions: a flood of made-up ids would rebuild the
+    // shared snapshot for every page asked.
+    this.shared = null;
+    this.sharedWire = null;
   }
 
   /**
