@@ -1,4 +1,9 @@
-import type { AckResponse, ActiveAlertsResponse, AlertEvent } from '@pulse/protocol';
+import type {
+  AckResponse,
+  ActiveAlertsResponse,
+  AlertEvent,
+  AlertHistoryResponse,
+} from '@pulse/protocol';
 import {
   Backend,
   connectMqtt,
@@ -36,9 +41,12 @@ const RULES_YAML = `rules:
 
 const MEMBERS = ['gw-a', 'gw-b'];
 /** Devices gw-a owns while both run (and, alone, owns everything). */
-const [HELD_BY_A, RAISED_WHILE_B_IS_DOWN] = Array.from({ length: 100 }, (_, i) => `boiler-${i}`)
+const [HELD_BY_A, RAISED_WHILE_B_IS_DOWN, REMOVED_ON_B] = Array.from(
+  { length: 100 },
+  (_, i) => `boiler-${i}`,
+)
   .filter((id) => ownerOf(id, MEMBERS) === 'gw-a')
-  .slice(0, 2);
+  .slice(0, 3);
 
 // Real, natively on loopback, as docker-compose.yml runs it: PostgreSQL (one database for both
 // gateways), redis-server, mosquitto and two built gateways sharing telemetry through
@@ -179,5 +187,44 @@ describe('alerts across two gateways: an ack over HTTP on either, and a restarte
     await settled([a, b], 2);
     expect(await listOnB()).toMatchObject(expected);
     expect(await listOnB()).toHaveLength(2);
+  }, 60_000);
+
+  it('an admin removes a device on the gateway that does not own it: gone from both, its open alert ended "device removed" by the owner', async () => {
+    await settled([a, b], 2);
+    await publishTelemetry(device, REMOVED_ON_B, { ts: Date.now(), values: { t: 4000 } });
+    const raised = await listed(a, REMOVED_ON_B, (e) => e.state === 'raised');
+    await listed(b, REMOVED_ON_B, (e) => e.id === raised.id);
+    const knownOn = async (gateway: Backend) =>
+      (await getJson(`${gateway.httpUrl}/api/devices/${REMOVED_ON_B}`)).status === 200;
+    // gw-b knows it from the ingest or gw-a's share of the summary (within a second).
+    await waitFor(() => knownOn(b), { message: `${REMOVED_ON_B} known on gw-b` });
+    const { token } = await tokenFor(b.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
+    const removal = await sendJson(
+      `${b.httpUrl}/api/devices/${REMOVED_ON_B}`,
+      'DELETE',
+      undefined,
+      {
+        authorization: `Bearer ${token}`,
+      },
+    );
+    expect(removal.status).toBe(204);
+    for (const gateway of [a, b]) {
+      await waitFor(async () => !(await knownOn(gateway)), {
+        timeoutMs: 5_000,
+        message: `${REMOVED_ON_B} removed on ${gateway.httpUrl}`,
+      });
+      await waitFor(
+        async () => !(await activeOn(gateway)).some((e) => e.deviceId === REMOVED_ON_B),
+        { timeoutMs: 5_000, message: `${REMOVED_ON_B}'s alert off ${gateway.httpUrl}'s list` },
+      );
+    }
+    const history = await getJson<AlertHistoryResponse>(
+      `${a.httpUrl}/api/alerts/history?deviceId=${REMOVED_ON_B}`,
+    );
+    expect(history.body.events[0]).toMatchObject({
+      id: raised.id,
+      state: 'cleared',
+      message: expect.stringContaining('(device removed)'),
+    });
   }, 60_000);
 });

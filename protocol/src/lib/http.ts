@@ -186,15 +186,24 @@ export interface IngestStats {
      * The fleet summary: devices it holds, `summary` pushes sent, metric names left out of its
      * table because it was full (LIMITS.maxSummaryMetrics), open alerts of devices not known yet
      * left out because 10,000 such devices were waiting. Several gateways (`shared`): share
-     * messages published to and received from the other gateways, devices applied from them, and
-     * malformed messages or devices ignored.
+     * messages published to and received from the other gateways, devices applied from them,
+     * malformed messages or devices ignored, and devices an admin removed: published to the
+     * others, not sent (Redis unreachable) and received from them.
      */
     summary?: {
       devices: number;
       pushes: number;
       droppedMetrics: number;
       droppedAlerts?: number;
-      shared?: { published: number; received: number; devices: number; rejected: number };
+      shared?: {
+        published: number;
+        received: number;
+        devices: number;
+        rejected: number;
+        removalsPublished?: number;
+        removalsUnsent?: number;
+        removalsReceived?: number;
+      };
     };
     /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */
     directWrites?: number;

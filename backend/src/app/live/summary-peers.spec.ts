@@ -12,6 +12,7 @@ const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 describe('SummaryPeers: what another gateway shares', () => {
   let registry: DeviceRegistryService;
   let summary: FleetSummaryService;
+  let redis: LiveRedis;
   let peers: SummaryPeers;
   let published: DeviceInfo[];
   const message = (body: unknown) => Buffer.from(JSON.stringify(body), 'utf8');
@@ -22,12 +23,10 @@ describe('SummaryPeers: what another gateway shares', () => {
     registry = new DeviceRegistryService({ MAX_DEVICES: 3 });
     summary = new FleetSummaryService(registry);
     published = [];
-    peers = new SummaryPeers(
-      new LiveRedis({ REDIS_URL: undefined, REDIS_PASSWORD_FILE: undefined }),
-      summary,
-      registry,
-      { publishDevice: (device) => published.push(device) },
-    );
+    redis = new LiveRedis({ REDIS_URL: undefined, REDIS_PASSWORD_FILE: undefined });
+    peers = new SummaryPeers(redis, summary, registry, {
+      publishDevice: (device) => published.push(device),
+    });
   });
 
   it('makes a shared device known, announces it once, and shows its values', () => {
@@ -38,7 +37,7 @@ describe('SummaryPeers: what another gateway shares', () => {
     const snapshot = summary.snapshot(null, T0 + 2000);
     expect(snapshot.metrics).toEqual(['temperature', 'humidity']);
     expect(snapshot.devices[0][DS.values]).toEqual([22, 40]);
-    expect(peers.stats()).toEqual({ published: 0, received: 2, devices: 2, rejected: 0 });
+    expect(peers.stats()).toMatchObject({ published: 0, received: 2, devices: 2, rejected: 0 });
   });
 
   it('ignores malformed messages and devices, counted, and keeps the valid ones beside them', () => {
@@ -67,5 +66,51 @@ describe('SummaryPeers: what another gateway shares', () => {
     peers.receive(share(['a', 'b', 'c', 'd'].map((id) => [id, T0, T0, [0, 1, 0]])));
     expect(registry.stats()).toMatchObject({ known: 3, refusedNew: 1 });
     expect(summary.size()).toBe(3);
+  });
+
+  it('removes a device another gateway removed, without sending the removal back', () => {
+    const sent = jest.spyOn(redis, 'publish').mockReturnValue(true);
+    peers.receive(
+      share([
+        ['d1', T0, T0, [0, 21, 0]],
+        ['d2', T0, T0, [0, 22, 0]],
+      ]),
+    );
+    summary.takeDelta(T0);
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1' }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'never-heard' }));
+    expect(registry.list().map((d) => d.deviceId)).toEqual(['d2']);
+    expect(registry.stats()).toMatchObject({ removed: 1 });
+    expect(summary.takeDelta(T0 + 1000)?.removed.map((r) => r.id)).toEqual(['d1']);
+    expect(sent).not.toHaveBeenCalled();
+    expect(peers.stats()).toMatchObject({ removalsReceived: 2, removalsPublished: 0 });
+  });
+
+  it('tells the other gateways of a removal made here, not of an eviction', () => {
+    const sent = jest.spyOn(redis, 'publish').mockReturnValue(true);
+    registry = new DeviceRegistryService({ MAX_DEVICES: 1, DEVICE_IDLE_EVICT_MS: 0 });
+    peers = new SummaryPeers(redis, new FleetSummaryService(registry), registry, {
+      publishDevice: () => undefined,
+    });
+    registry.applyStatus('idle', 'online', T0);
+    registry.applyStatus('new', 'online', T0 + 1); // evicts `idle`: not a removal
+    registry.remove('new');
+    expect(sent).toHaveBeenCalledTimes(1);
+    const [channel, body] = sent.mock.calls[0];
+    expect(channel).toBe('pulse:live:summary-removals');
+    expect(JSON.parse(body.toString('utf8'))).toMatchObject({ v: 1, id: 'new' });
+    sent.mockReturnValue(false); // Redis unreachable: counted, not retried
+    registry.applyStatus('later', 'online', T0 + 2);
+    registry.remove('later');
+    expect(peers.stats()).toMatchObject({ removalsPublished: 1, removalsUnsent: 1 });
+  });
+
+  it('ignores malformed removals, counted', () => {
+    peers.receive(share([['d1', T0, T0, [0, 21, 0]]]));
+    peers.receiveRemoval(Buffer.from('not json'));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'bad id!' }));
+    peers.receiveRemoval(message({ v: 2, g: 'peer-gateway', id: 'd1' }));
+    expect(registry.has('d1')).toBe(true);
+    expect(peers.stats()).toMatchObject({ rejected: 3, removalsReceived: 0 });
   });
 });

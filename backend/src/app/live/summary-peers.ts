@@ -24,6 +24,23 @@ interface ShareMessage {
   d: SharedDevice[];
 }
 
+interface PeerCounters {
+  published: number;
+  received: number;
+  devices: number;
+  rejected: number;
+  removalsPublished: number;
+  removalsUnsent: number;
+  removalsReceived: number;
+}
+
+/** An admin removed device `id` on gateway `g` (`DELETE /api/devices/:id`). */
+interface RemovalMessage {
+  v: number;
+  g: string;
+  id: string;
+}
+
 /**
  * The fleet summary across gateways (REDIS_URL; decision 0027, session 9 addendum). Mosquitto
  * hands each reading to one gateway of the `$share` group, so on its own each gateway's summary
@@ -37,15 +54,34 @@ interface ShareMessage {
  * (SummaryPush). Peers' messages are outside input: checked here, a malformed device or message
  * is dropped and counted, the valid ones around it kept.
  *
- * Owns the share channel and its format; must not keep summary state (the model does) nor write
- * to sockets.
+ * A device an admin removed on one gateway (`DELETE /api/devices/:id`) goes from every gateway:
+ * the removal is published on `pulse:live:summary-removals` and each other gateway removes it
+ * from its registry too, so its summary entry, its alert states on whichever gateway owns it (the
+ * open alerts end "device removed") and its record go everywhere
+ * (docs/decisions/0060-removing-a-device.md). Sent once, not repeated: a gateway that misses it
+ * (Redis unreachable at that moment, counted `removalsUnsent` on the sender) keeps the device
+ * until it is evicted or removed again.
+ *
+ * Owns the share and removal channels and their formats; must not keep summary state (the model
+ * does) nor write to sockets.
  */
 export class SummaryPeers {
   private readonly logger = new Logger('SummaryPeers');
   private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   private readonly gatewayId = randomUUID();
   private readonly channel: string;
-  private readonly counters = { published: 0, received: 0, devices: 0, rejected: 0 };
+  private readonly removalChannel: string;
+  /** The device a peer's removal is being applied to (not to be published back). */
+  private applyingRemoval: string | null = null;
+  private readonly counters: PeerCounters = {
+    published: 0,
+    received: 0,
+    devices: 0,
+    rejected: 0,
+    removalsPublished: 0,
+    removalsUnsent: 0,
+    removalsReceived: 0,
+  };
 
   constructor(
     private readonly redis: LiveRedis,
@@ -54,8 +90,13 @@ export class SummaryPeers {
     private readonly hub: Pick<LivePublisher, 'publishDevice'>,
   ) {
     this.channel = redis.channel('summary');
+    this.removalChannel = redis.channel('summary-removals');
     summary.startSharing();
     redis.subscribe(this.channel, (message) => this.receive(message));
+    redis.subscribe(this.removalChannel, (message) => this.receiveRemoval(message));
+    registry.onGone((deviceId, why) => {
+      if (why === 'removed' && deviceId !== this.applyingRemoval) this.shareRemoval(deviceId);
+    });
   }
 
   /** The push tick: what this gateway ingested since the last one, to the other gateways. */
@@ -74,9 +115,44 @@ export class SummaryPeers {
     }
   }
 
-  /** Share messages published and received, devices applied, and rejected (messages or devices). */
-  stats(): { published: number; received: number; devices: number; rejected: number } {
+  /**
+   * Share messages published and received, devices applied, rejected (messages or devices), and
+   * removals published, not sent (Redis unreachable) and received from other gateways.
+   */
+  stats(): PeerCounters {
     return { ...this.counters };
+  }
+
+  private shareRemoval(deviceId: string): void {
+    const message: RemovalMessage = { v: VERSION, g: this.gatewayId, id: deviceId };
+    if (this.redis.publish(this.removalChannel, Buffer.from(JSON.stringify(message), 'utf8')))
+      this.counters.removalsPublished++;
+    else {
+      this.counters.removalsUnsent++;
+      this.rejectLog.report(
+        'removal',
+        `removal of device ${deviceId} not sent to the other gateways (Redis unreachable): they keep it until it is evicted or removed there`,
+      );
+    }
+  }
+
+  /** Another gateway's removal: the device goes here too. Public for the unit spec. */
+  receiveRemoval(raw: Buffer): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return this.reject('a removal message that is not JSON');
+    }
+    if (!isRemovalMessage(message)) return this.reject('a malformed removal message');
+    if (message.g === this.gatewayId) return; // our own, back from Redis
+    this.counters.removalsReceived++;
+    this.applyingRemoval = message.id;
+    try {
+      this.registry.remove(message.id);
+    } finally {
+      this.applyingRemoval = null;
+    }
   }
 
   /** Public for the unit spec. */
@@ -124,6 +200,12 @@ function isShareMessage(value: unknown): value is ShareMessage {
     Array.isArray(m.d) &&
     m.d.length <= SHARE_CHUNK
   );
+}
+
+function isRemovalMessage(value: unknown): value is RemovalMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<RemovalMessage>;
+  return m.v === VERSION && typeof m.g === 'string' && isValidId(m.id);
 }
 
 function isSharedDevice(value: unknown, metrics: number): value is SharedDevice {
