@@ -1,18 +1,23 @@
 import {
+  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   effect,
+  ElementRef,
   inject,
+  Injector,
   input,
   signal,
   untracked,
+  viewChild,
 } from '@angular/core';
 import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
 import { WINDOWS, windowFromParam } from '../charts/chart-windows';
 import { LiveChartComponent } from '../charts/live-chart.component';
 import { ThresholdLine, thresholdLinesFor } from '../charts/threshold-lines';
+import { AuthService } from '../core/auth/auth.service';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { DevicesApi, SKIP_REASON_WORDS } from '../core/http/devices-api';
 import { isValidId } from '@pulse/protocol/core';
@@ -32,7 +37,8 @@ const ORIGIN_REFRESH_MS = 30_000;
 
 /**
  * One device: a live chart per metric, window stats, window selector (1m … 7d, kept in the URL
- * as `?window=` so a bookmark or a wall screen keeps it), pause, meta and status.
+ * as `?window=` so a bookmark or a wall screen keeps it), pause, meta and status; for an admin,
+ * "Remove device" behind a confirmation, then back to the overview.
  */
 @Component({
   selector: 'app-device-page',
@@ -107,6 +113,45 @@ const ORIGIN_REFRESH_MS = 30_000;
         <dd data-testid="device-source">{{ o ? (o.source ?? 'Pulse contract') : '–' }}</dd>
       </div>
     </dl>
+    @if (canRemove()) {
+      <section class="device-remove" data-testid="device-remove">
+        @if (confirming()) {
+          <div class="remove-confirm" role="group" aria-labelledby="remove-question">
+            <p id="remove-question">
+              Remove <b>{{ d.name }}</b> ({{ id() }}) from Pulse? It leaves the fleet and its open
+              alerts end. Its stored readings stay until retention removes them; if it reports
+              again, it comes back as a new device.
+            </p>
+            <button
+              type="button"
+              class="btn btn-danger"
+              data-testid="remove-confirm"
+              [disabled]="removing()"
+              (click)="remove()"
+            >
+              {{ removing() ? 'Removing…' : 'Remove' }}
+            </button>
+            <button
+              #cancelRemove
+              type="button"
+              class="btn"
+              data-testid="remove-cancel"
+              [disabled]="removing()"
+              (click)="confirming.set(false)"
+            >
+              Cancel
+            </button>
+          </div>
+        } @else {
+          <button type="button" class="btn" data-testid="remove-device" (click)="askRemove()">
+            Remove device…
+          </button>
+        }
+        @if (removeError(); as problem) {
+          <p class="auth-error" role="alert" data-testid="remove-error">{{ problem }}</p>
+        }
+      </section>
+    }
     @if (o && o.skipped.length) {
       <p class="skipped muted" data-testid="skipped-fields">
         Left out by its format:
@@ -200,6 +245,17 @@ export class DevicePage {
    */
   protected readonly unknown = signal(false);
   protected readonly reasonWords = SKIP_REASON_WORDS;
+  private readonly auth = inject(AuthService);
+  private readonly injector = inject(Injector);
+  /** An admin, on a device the gateway knows: may remove it (the gateway checks again). */
+  protected readonly canRemove = computed(
+    () => this.auth.isAdmin() && this.validId() && !this.unknown(),
+  );
+  /** "Remove device…" was clicked: the question and its two answers are shown. */
+  protected readonly confirming = signal(false);
+  protected readonly removing = signal(false);
+  protected readonly removeError = signal<string | null>(null);
+  private readonly cancelRemove = viewChild<ElementRef<HTMLButtonElement>>('cancelRemove');
 
   /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
   protected readonly thresholds = computed(
@@ -302,6 +358,31 @@ export class DevicePage {
       });
       onCleanup(() => handle.release());
     });
+  }
+
+  /** Ask first (a click by mistake must cost nothing): the safe answer, Cancel, takes the focus. */
+  protected askRemove(): void {
+    this.removeError.set(null);
+    this.confirming.set(true);
+    afterNextRender(() => this.cancelRemove()?.nativeElement.focus(), {
+      injector: this.injector,
+    });
+  }
+
+  /** `DELETE /api/devices/:id`, then the overview; a refusal is said here and nothing moves. */
+  protected async remove(): Promise<void> {
+    const id = this.id();
+    this.removing.set(true);
+    const problem = await this.devicesApi.remove(id);
+    this.removing.set(false);
+    if (problem !== null) {
+      this.removeError.set(problem);
+      this.confirming.set(false);
+      return;
+    }
+    // Dropped here at once; every other screen drops it with the gateway's next summary push.
+    this.store.remove([id]);
+    void this.router.navigate(['/']);
   }
 
   /** Choose a window: into the URL (`?window=`, replacing the entry), which the view follows. */

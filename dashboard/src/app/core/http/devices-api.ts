@@ -17,7 +17,8 @@ import { FETCH } from './alerts-api';
  * ingest source and the fields its format left out), a long range of one metric's history
  * (a chart's 6h / 24h / 7d window), the live windows of a device page, a wall board or a screen
  * of tiles, and a page of the fleet summary sorted and searched by the gateway (the overview's
- * rows). Owns the URLs and the checks of what comes back; holds no state.
+ * rows), and an admin's removal of a device. Owns the URLs and the checks of what comes back;
+ * holds no state.
  */
 
 /** What {@link DevicesApi.windows} read: the series of the devices it could read, and the others. */
@@ -39,6 +40,26 @@ export interface FleetPageQuery {
 @Injectable({ providedIn: 'root' })
 export class DevicesApi {
   private readonly fetch = inject(FETCH);
+
+  /**
+   * `DELETE /api/devices/:id` (admin): null once the device is gone (a 404 too: removed already,
+   * from another screen); otherwise what went wrong, in words for the person who asked.
+   */
+  async remove(deviceId: string): Promise<string | null> {
+    let res: Response;
+    try {
+      res = await this.fetch(`/api/devices/${encodeURIComponent(deviceId)}`, {
+        method: 'DELETE',
+        headers: { accept: 'application/json' },
+      });
+    } catch {
+      return 'The gateway cannot be reached.';
+    }
+    if (res.ok || res.status === 404) return null;
+    const body = (await res.json().catch(() => null)) as { message?: unknown } | null;
+    const message = typeof body?.message === 'string' ? body.message : `HTTP ${res.status}`;
+    return res.status === 401 || res.status === 403 ? `Not allowed: ${message}.` : message;
+  }
 
   /** `GET /api/devices/:id/origin`; null when it cannot be read (unknown device, offline gateway). */
   async origin(deviceId: string): Promise<DeviceOrigin | 'unknown' | null> {

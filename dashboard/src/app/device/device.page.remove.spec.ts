@@ -1,0 +1,107 @@
+import { TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import type { Role } from '@pulse/protocol/core';
+import { AuthService } from '../core/auth/auth.service';
+import { FETCH } from '../core/http/alerts-api';
+import { DeviceStore } from '../core/stores/device.store';
+import { fakeAuthServer } from '../testing/fake-auth-server';
+import { T0, connectLive, provideFakeLive, useFakeClock } from '../testing/testbed';
+import { DevicePage } from './device.page';
+
+/**
+ * The device page as `role` sees it (anonymous viewer when null), on a device the gateway knows;
+ * `removal` is the gateway's answer to `DELETE /api/devices/:id`.
+ */
+async function render(
+  role: Role | null,
+  removal: { status: number; body: unknown } = { status: 204, body: null },
+) {
+  const deletes: string[] = [];
+  const server = fakeAuthServer({
+    user: role ? { username: `a-${role}`, role } : null,
+    other: (url, init) => {
+      if (init?.method === 'DELETE') {
+        deletes.push(url);
+        return removal;
+      }
+      if (url.endsWith('/origin'))
+        return { status: 200, body: { deviceId: 'pump-1', source: null, skipped: [] } };
+      return { status: 404, body: { message: `no route ${url}` } };
+    },
+  });
+  const socket = provideFakeLive([
+    provideRouter([{ path: '**', children: [] }]),
+    { provide: FETCH, useValue: server.fetch },
+  ]);
+  await TestBed.inject(AuthService).ready();
+  connectLive(socket);
+  const navigate = jest.spyOn(TestBed.inject(Router), 'navigate');
+  const fixture = TestBed.createComponent(DevicePage);
+  fixture.componentRef.setInput('id', 'pump-1');
+  fixture.detectChanges();
+  socket().server.readings([{ deviceId: 'pump-1', ts: T0, values: { temperature: 20 } }]);
+  const el = fixture.nativeElement as HTMLElement;
+  const settle = async () => {
+    await jest.advanceTimersByTimeAsync(0);
+    fixture.detectChanges();
+  };
+  await settle();
+  const find = (testId: string) => el.querySelector<HTMLButtonElement>(`[data-testid=${testId}]`);
+  return { el, find, settle, deletes, navigate };
+}
+
+describe('DevicePage: removing a device', () => {
+  useFakeClock();
+
+  it.each([
+    ['an anonymous viewer', null],
+    ['a viewer', 'viewer'],
+    ['an operator', 'operator'],
+  ] as const)('offers no removal to %s', async (_who, role) => {
+    const { find } = await render(role);
+    expect(find('device-remove')).toBeNull();
+    expect(find('remove-device')).toBeNull();
+  });
+
+  it('asks an admin first, and Cancel (focused) leaves everything as it was', async () => {
+    const { find, settle, deletes, navigate } = await render('admin');
+    find('remove-device')?.click();
+    await settle();
+    const question = find('device-remove')?.querySelector('[role=group]');
+    expect(question?.getAttribute('aria-labelledby')).toBe('remove-question');
+    expect(question?.textContent).toContain('pump-1');
+    expect(document.activeElement).toBe(find('remove-cancel'));
+    find('remove-cancel')?.click();
+    await settle();
+    expect(find('remove-confirm')).toBeNull();
+    expect(find('remove-device')).not.toBeNull();
+    expect(deletes).toEqual([]);
+    expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it('removes on confirmation, drops the device here and goes to the overview', async () => {
+    const { find, settle, deletes, navigate } = await render('admin');
+    find('remove-device')?.click();
+    await settle();
+    find('remove-confirm')?.click();
+    await settle();
+    expect(deletes).toEqual(['/api/devices/pump-1']);
+    expect(TestBed.inject(DeviceStore).get('pump-1')).toBeUndefined();
+    expect(navigate).toHaveBeenCalledWith(['/']);
+  });
+
+  it('says why the gateway refused, and stays on the device', async () => {
+    const { find, settle, navigate } = await render('admin', {
+      status: 403,
+      body: { statusCode: 403, error: 'Forbidden', message: 'this needs the admin role' },
+    });
+    find('remove-device')?.click();
+    await settle();
+    find('remove-confirm')?.click();
+    await settle();
+    expect(find('remove-error')?.textContent).toContain('Not allowed: this needs the admin role.');
+    expect(find('remove-error')?.getAttribute('role')).toBe('alert');
+    expect(TestBed.inject(DeviceStore).get('pump-1')).toBeDefined();
+    expect(navigate).not.toHaveBeenCalled();
+  });
+});
