@@ -201,7 +201,8 @@ export interface FleetSummary {
  * `summary` event, readable (on the socket: {@link SummaryEventWire}, read by
  * `decodeSummaryEvent`): what changed since the previous push, at most one a second
  * ({@link SUMMARY_PUSH_MS}). Apply `removed` first, then `changed`: `removed` lists devices that
- * left the fleet (evicted) — or, for a group-scoped client, left its groups; `changed` replaces
+ * left the fleet (evicted, or removed by an admin with `DELETE /api/devices/:id`) — or, for a
+ * group-scoped client, left its groups; `changed` replaces
  * (or adds) the client's entries with these ids whole (a device evicted and back within one
  * second is in both). `metrics`: the whole table again, only when it grew since the last push.
  */
