@@ -6,6 +6,7 @@ import {
   deviceRoom,
   groupRoom,
 } from '@pulse/protocol';
+import { DeviceRegistryService } from '../devices/device-registry.service';
 import {
   DEVICE_EVENTS_MS,
   FLUSH_AT_READINGS,
@@ -506,6 +507,27 @@ describe('LiveHubService', () => {
       [device('d2', 'offline')],
     ]);
     expect(sut.stats().devicesSent).toBe(3);
+  });
+
+  it('drops the pending change of a device that left the registry before it is sent', () => {
+    const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
+    sut.close();
+    sut = new LiveHubService(
+      { FLUSH_MS: 50 },
+      sink,
+      sink,
+      { now: () => Date.now(), cpu: () => 0 },
+      undefined,
+      undefined,
+      registry,
+    );
+    for (const id of ['gone', 'kept']) {
+      const info = registry.applyStatus(id, 'online', 1);
+      if (info) sut.publishDevice(info);
+    }
+    registry.remove('gone');
+    jest.advanceTimersByTime(DEVICE_EVENTS_MS);
+    expect(sink.devices.flat().map((d) => d.deviceId)).toEqual(['kept']);
   });
 
   it('sends pending device changes before an alert, so a screen meets the device first', () => {

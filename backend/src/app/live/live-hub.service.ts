@@ -11,6 +11,7 @@ import {
 } from '@pulse/protocol';
 import type { LivePublisher } from '../common/live-publisher';
 import { CONFIG, Config } from '../config/config';
+import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { FanOutMeter } from './fan-out-meter';
 import { LiveEmitter } from './live-emitter';
@@ -218,9 +219,15 @@ export class LiveHubService implements LivePublisher {
     @Optional() private readonly summary?: FleetSummaryService,
     /** Told what each flush took, for the overload floor (absent in unit specs of the tick). */
     @Optional() private readonly meter?: FanOutMeter,
+    /** Its evictions and removals (absent in unit specs of the tick). */
+    @Optional() registry?: DeviceRegistryService,
   ) {
     this.flushMs = config.FLUSH_MS;
     this.clock = clock ?? processClock;
+    // A change still waiting for the `devices` event of a device that has just left would reach
+    // the screens after it left, and a screen would hold it again (its summary removal may come
+    // first).
+    registry?.onGone((deviceId) => this.changedDevices.delete(deviceId));
     fanOut.onRelayed?.((room, except, readings) => this.relay(room, except, readings));
   }
 
