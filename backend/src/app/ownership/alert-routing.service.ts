@@ -101,7 +101,9 @@ export class AlertRouting implements OnApplicationShutdown {
     this.alerts.onStatus(deviceId, status, at);
   }
 
+  /** The device left the registry: its readings waiting here go with its alert states. */
   forgetDevice(deviceId: string, why: DeviceGone): void {
+    this.buffer.forget(deviceId);
     this.alerts.forgetDevice(deviceId, why);
   }
 

@@ -73,4 +73,21 @@ describe('EvaluationBuffer', () => {
     expect(out.get('a')?.map((x) => x.ts)).toEqual([1, 2, 3]);
     expect(buffer.size).toBe(1);
   });
+
+  it('forgets the waiting and held readings of a device that left the registry', () => {
+    const buffer = new EvaluationBuffer(0);
+    const evaluated: Reading[] = [];
+    buffer.add('gone', [r('gone', 1)], 0);
+    buffer.add('gone', [r('gone', 2)], 0, true);
+    buffer.add('kept', [r('kept', 1)], 0);
+    buffer.forget('gone');
+    buffer.forget('never-seen');
+    expect(buffer.size).toBe(1);
+    buffer.drain(
+      10,
+      () => false,
+      (readings) => evaluated.push(...readings),
+    );
+    expect(evaluated.map((x) => x.deviceId)).toEqual(['kept']);
+  });
 });

@@ -93,6 +93,19 @@ export class EvaluationBuffer {
     }
   }
 
+  /**
+   * Drop every waiting reading of `deviceId`: it left the registry (evicted, or removed by an
+   * admin), and its readings evaluated after that would make its alert states again.
+   */
+  forget(deviceId: string): void {
+    const pending = this.byDevice.get(deviceId);
+    if (pending) this.count -= pending.length;
+    const held = this.heldByDevice.get(deviceId);
+    if (held) this.heldCount -= held.length;
+    this.byDevice.delete(deviceId);
+    this.heldByDevice.delete(deviceId);
+  }
+
   /** Take out every waiting reading of the devices `pick` selects (per device, oldest first). */
   remove(pick: (deviceId: string) => boolean): Map<string, Reading[]> {
     const out = new Map<string, Reading[]>();
