@@ -1,15 +1,45 @@
 import type { IngestStats } from '@pulse/protocol';
 import { LIVE_NAMESPACE, telemetryTopic } from '@pulse/protocol';
 import { connectMqtt, endMqtt, getJson, LiveClient, publish, waitFor } from '@pulse/test-support';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect as tcpConnect, Socket } from 'node:net';
 import { io } from 'socket.io-client';
+import WebSocket from 'ws';
 import { PulseHandle } from '../src/app/pulse';
-import { startTestPulse } from './support/pulse';
+import { adminAuth, startTestPulse } from './support/pulse';
 import { watchDevices } from './support/viewer';
 
 /** Linux routes all of 127/8 to loopback: a second client address that is not exempt. */
 const FLOODER = '127.0.0.2';
+
+/** Every bare Engine.IO websocket a test opened, cut when the file ends. */
+const bare: WebSocket[] = [];
+afterAll(() => bare.forEach((ws) => ws.terminate()));
+
+/**
+ * An Engine.IO websocket from `from` that answers pings and sends nothing else: `open` once the
+ * server's open packet came, `refused` when the upgrade was answered with an HTTP error.
+ */
+function bareEngine(
+  httpUrl: string,
+  from: string,
+): Promise<{ ws: WebSocket; outcome: 'open' | 'refused' }> {
+  const url = `${httpUrl.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(url, { localAddress: from });
+  bare.push(ws);
+  ws.on('message', (data) => data.toString() === '2' && ws.send('3'));
+  ws.on('error', () => undefined);
+  return new Promise((resolve) => {
+    ws.once('message', (data) =>
+      resolve({ ws, outcome: data.toString().startsWith('0') ? 'open' : 'refused' }),
+    );
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ ws, outcome: 'refused' });
+    });
+    ws.once('close', () => resolve({ ws, outcome: 'refused' }));
+  });
+}
 
 // Real: the embedded broker's TCP listener, Socket.IO over websocket, raw TCP and socket.io
 // clients bound to a second loopback address, an mqtt.js device and a viewer on 127.0.0.1
@@ -113,4 +143,102 @@ describe('per-IP connection caps on /live and the embedded broker', () => {
     await endMqtt(device);
     await viewer.close();
   });
+
+  it('refuses a second `/live` socket on one connection, which would otherwise count once', async () => {
+    const before = await refused();
+    const { ws, outcome } = await bareEngine(pulse.httpUrl, '127.0.0.5');
+    expect(outcome).toBe('open');
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    // Both CONNECTs before the first is answered: Socket.IO would make two sockets of them.
+    ws.send('40/live,');
+    ws.send('40/live,');
+    await closed;
+    expect(await refusedBy('live_connections_ip', before, 1)).toBe(1);
+  });
+});
+
+// Real: the gateway's Socket.IO server, raw Engine.IO clients (`ws` and plain HTTP long-polling
+// from a second loopback address) that open the transport and answer pings but never join
+// `/live`, as a flooder does when anonymous viewing is off.
+describe('connection caps on bare Engine.IO connections (no namespace joined)', () => {
+  let pulse: PulseHandle;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    pulse = await startTestPulse({ LIVE_MAX_CONNECTIONS_PER_IP: '5', ANONYMOUS_ROLE: 'none' });
+    admin = await adminAuth(pulse.httpUrl);
+  });
+
+  afterAll(async () => {
+    await pulse?.close();
+  });
+
+  const refused = async (): Promise<Record<string, number>> => {
+    const stats = await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`, admin);
+    if (stats.status !== 200) throw new Error(`/api/stats: ${stats.status}`);
+    return stats.body.security?.refused ?? {};
+  };
+
+  /** The status of a long-polling handshake (`GET …&transport=polling`) from `from`. */
+  function pollingHandshake(from: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${pulse.httpUrl}/socket.io/?EIO=4&transport=polling`,
+        { localAddress: from, agent: false },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('counts each Engine.IO connection against the per-address cap, whichever transport, until it closes', async () => {
+    const before = await refused();
+    const opened: WebSocket[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { ws, outcome } = await bareEngine(pulse.httpUrl, FLOODER);
+      if (outcome === 'open') opened.push(ws);
+    }
+    expect(opened.length).toBe(5);
+    // A long-polling handshake is refused too while the address holds its five.
+    expect(await pollingHandshake(FLOODER)).toBe(403);
+    const after = await refused();
+    expect((after['live_connections_ip'] ?? 0) - (before['live_connections_ip'] ?? 0)).toBe(8);
+    // The exempt address is not held to it.
+    const exempt = await Promise.all(
+      Array.from({ length: 8 }, () => bareEngine(pulse.httpUrl, '127.0.0.1')),
+    );
+    expect(exempt.filter((e) => e.outcome === 'open')).toHaveLength(8);
+    for (const e of exempt) e.ws.close();
+
+    // Two close: their slots come back, each once (a polling session takes one).
+    for (const ws of opened.slice(0, 2)) ws.close();
+    await waitFor(async () => (await pollingHandshake(FLOODER)) === 200);
+    expect((await bareEngine(pulse.httpUrl, FLOODER)).outcome).toBe('open');
+    expect((await bareEngine(pulse.httpUrl, FLOODER)).outcome).toBe('refused');
+  });
+
+  it('closes an Engine.IO connection that joins no namespace within seconds', async () => {
+    const { ws, outcome } = await bareEngine(pulse.httpUrl, '127.0.0.3');
+    expect(outcome).toBe('open');
+    const openedAt = Date.now();
+    await new Promise((resolve) => ws.once('close', resolve));
+    expect(Date.now() - openedAt).toBeLessThan(8_000);
+  }, 15_000);
+
+  it('refuses the main namespace `/`, which would hold a connection open without joining `/live`', async () => {
+    const before = await refused();
+    const { ws, outcome } = await bareEngine(pulse.httpUrl, '127.0.0.4');
+    expect(outcome).toBe('open');
+    const answer = new Promise<string>((resolve) => ws.once('message', (d) => resolve(`${d}`)));
+    ws.send('40');
+    expect(await answer).toMatch(/^44\{/); // CONNECT_ERROR
+    const openedAt = Date.now();
+    await new Promise((resolve) => ws.once('close', resolve));
+    expect(Date.now() - openedAt).toBeLessThan(8_000);
+    expect((await refused())['live_handshake']).toBe((before['live_handshake'] ?? 0) + 1);
+  }, 15_000);
 });

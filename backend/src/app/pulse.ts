@@ -63,13 +63,19 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     hardenHttp(app, { tls: tls !== null });
     mountApiCompression(app);
     mountDashboard(app, config.DASHBOARD_DIR);
-    // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes,
-    // Socket.IO's Redis adapter with REDIS_URL.
+    // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes
+    // and the connection caps on every Engine.IO connection, Socket.IO's Redis adapter with
+    // REDIS_URL.
     const addresses = app.get(ClientAddress);
+    const entry = app.get(EntryGuard);
     app.useWebSocketAdapter(
       new LiveIoAdapter(
         app,
-        app.get(EntryGuard).allowSocketRequest,
+        {
+          allowRequest: entry.allowSocketRequest,
+          admitConnection: entry.admitConnection,
+          refuseNamespace: entry.refuseNamespace,
+        },
         app.get(LiveRedis).installAdapter,
         // Behind trusted proxies, the forwarded client becomes each session's handshake.address.
         (req) => addresses.of(req),

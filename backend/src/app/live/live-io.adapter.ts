@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import { AllowRequest, createLiveIoServer, LiveServer } from './live-io.server';
+import { createLiveIoServer, LiveEntry, LiveServer } from './live-io.server';
 
 /**
  * Installs something on the server before any namespace exists: Socket.IO's Redis adapter when
@@ -11,7 +11,7 @@ export type IoServerExtension = (io: LiveServer) => void;
 
 /**
  * Nest's WebSocket adapter for Pulse: `@WebSocketGateway` asks it for the server, and it answers
- * with the one Pulse builds (createLiveIoServer: transports, limits, the Origin allowlist) on
+ * with the one Pulse builds (createLiveIoServer: transports, limits, the entry checks) on
  * Nest's own HTTP server, whatever port or options the decorator carries, then lets `extend`
  * install the cross-gateway adapter. Installed with `app.useWebSocketAdapter` in pulse.ts.
  *
@@ -22,7 +22,7 @@ export type IoServerExtension = (io: LiveServer) => void;
 export class LiveIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
-    private readonly allowRequest?: AllowRequest,
+    private readonly entry?: LiveEntry,
     private readonly extend?: IoServerExtension,
     private readonly clientAddress?: (req: IncomingMessage) => string,
   ) {
@@ -30,11 +30,7 @@ export class LiveIoAdapter extends IoAdapter {
   }
 
   override createIOServer(): LiveServer {
-    const io = createLiveIoServer(
-      this.httpServer as HttpServer,
-      this.allowRequest,
-      this.clientAddress,
-    );
+    const io = createLiveIoServer(this.httpServer as HttpServer, this.entry, this.clientAddress);
     this.extend?.(io);
     return io;
   }

@@ -9,6 +9,7 @@ import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
 import type { AlertAckRequest } from '../common/alert-acks';
+import type { EngineConnection } from '../security/entry-guard.service';
 import { LIVE_PARSER } from './ack-encoder';
 import { releaseUpgradeRequests } from './engine-adapter';
 
@@ -55,6 +56,9 @@ export type LiveSocket = Socket<
   NoSocketData
 >;
 
+/** How long an Engine.IO connection may stay without joining `/live` (docs/limits.md). */
+export const LIVE_CONNECT_TIMEOUT_MS = 5_000;
+
 export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
   transports: ['websocket', 'polling'],
   // Bigger client messages close the connection (websocket) or get 413 (polling).
@@ -66,22 +70,48 @@ export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
   httpCompression: false,
   // Socket.IO's parser, with history encoded once for many acks spliced in as is (ack-encoder.ts).
   parser: LIVE_PARSER,
+  // An Engine.IO connection that has joined no namespace this long after its handshake is
+  // closed (Socket.IO's default: 45 s). Socket.IO clients send the namespace CONNECT as soon as
+  // the transport opens (the dashboard's `auth` is answered at once), so a real client joins
+  // within a round trip or two; a bare connection holds one of its address's slots only this long.
+  connectTimeout: LIVE_CONNECT_TIMEOUT_MS,
 };
 
 /** engine.io's check of the first HTTP request of a session (the Origin allowlist). */
 export type AllowRequest = NonNullable<ServerOptions['allowRequest']>;
 
 /**
- * A Socket.IO server on `httpServer` with LIVE_IO_OPTIONS, first HTTP requests released.
- * `allowRequest` runs on the handshake of both transports, before any session exists;
- * `clientAddress` (behind trusted proxies, the forwarded client) becomes `handshake.address`.
+ * The entry checks on every connection (EntryGuard): `allowRequest` on each session's first
+ * request, both transports, before a session exists; `admitConnection` on each Engine.IO
+ * connection once it exists (the connection caps, released as it closes), called after its
+ * `remoteAddress` is the client's; `refuseNamespace` as the main namespace's middleware (Pulse
+ * serves `/live` only).
+ */
+export interface LiveEntry {
+  allowRequest: AllowRequest;
+  admitConnection(conn: EngineConnection): void;
+  refuseNamespace(socket: { nsp: { name: string } }, next: (error?: Error) => void): void;
+}
+
+/**
+ * A Socket.IO server on `httpServer` with LIVE_IO_OPTIONS, first HTTP requests released, and
+ * `entry`'s checks (a bare `allowRequest`: that check only). `clientAddress` (behind trusted
+ * proxies, the forwarded client) becomes each connection's `remoteAddress` and `handshake.address`.
  */
 export function createLiveIoServer(
   httpServer: HttpServer,
-  allowRequest?: AllowRequest,
+  entry?: LiveEntry | AllowRequest,
   clientAddress?: (req: IncomingMessage) => string,
 ): LiveServer {
-  const io: LiveServer = new Server(httpServer, { ...LIVE_IO_OPTIONS, allowRequest });
+  const checks: Partial<LiveEntry> =
+    typeof entry === 'function' ? { allowRequest: entry } : (entry ?? {});
+  const io: LiveServer = new Server(httpServer, {
+    ...LIVE_IO_OPTIONS,
+    allowRequest: checks.allowRequest,
+  });
+  // After releaseUpgradeRequests' own `connection` listener, which sets `remoteAddress`.
   releaseUpgradeRequests(io, clientAddress);
+  if (checks.admitConnection) io.engine.on('connection', checks.admitConnection);
+  if (checks.refuseNamespace) io.use(checks.refuseNamespace);
   return io;
 }

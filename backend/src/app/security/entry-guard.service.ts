@@ -10,6 +10,14 @@ import { LiveEventLimit } from './live-event-limit';
 import { HostPolicy, OriginPolicy, requestOrigin } from './origin-policy';
 import { SecurityCounters } from './security-counters.service';
 
+/** The parts of an engine.io socket (one Engine.IO connection) the connection caps use. */
+export interface EngineConnection {
+  /** The client's address (behind trusted proxies, the forwarded client: engine-adapter.ts). */
+  readonly remoteAddress: string;
+  on(event: 'close', listener: (this: EngineConnection) => void): unknown;
+  close(): unknown;
+}
+
 /** Methods that change state: the ones a page on another origin must not send us. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -18,8 +26,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * handshake (engine.io's `allowRequest`, both transports) and state-changing HTTP requests
  * (an Express middleware ahead of Nest's router). Owns the origin, content-type and `/live`
  * connection-cap decisions and nothing else: it does not build the Socket.IO server or the HTTP
- * app — whoever builds them passes {@link allowSocketRequest}, calls {@link admit} then
- * {@link limitEvents} on each new socket and mounts {@link checkWrite}.
+ * app — whoever builds them passes {@link allowSocketRequest}, calls {@link admitConnection} on
+ * each Engine.IO connection, {@link admit} then {@link limitEvents} on each new `/live` socket and
+ * mounts {@link checkWrite}.
  */
 @Injectable()
 export class EntryGuard {
@@ -27,6 +36,8 @@ export class EntryGuard {
   private readonly hosts: HostPolicy;
   private readonly eventLimit: LiveEventLimit;
   private readonly caps: ConnectionCaps;
+  /** Engine.IO connections holding a `/live` socket (weak: a closed one needs no cleanup). */
+  private readonly joined = new WeakSet<object>();
 
   constructor(
     @Inject(CONFIG)
@@ -57,23 +68,67 @@ export class EntryGuard {
   }
 
   /**
-   * Call first on every new `/live` socket: counts it against the connection caps until
-   * {@link release} (its `disconnect`), or disconnects it and returns false when it does not fit
-   * (handshakes that passed {@link allowSocketRequest} at the same moment).
+   * Call on every new Engine.IO connection (engine.io's `connection`: its handshake passed
+   * {@link allowSocketRequest}, on either transport): counts it against the connection caps until
+   * it closes, whether or not it ever joins `/live`, or closes it at once when it does not fit
+   * (handshakes that passed the check at the same moment). Counted here rather than per `/live`
+   * socket: a client that opens the transport and never joins still holds a connection.
    */
-  admit(socket: { handshake: { address: string }; disconnect(close: boolean): unknown }): boolean {
-    const address = socket.handshake.address;
-    const refusal = this.caps.admit(address);
-    if (refusal === null) return true;
-    this.refuseConnection(refusal, address);
+  readonly admitConnection = (conn: EngineConnection): void => {
+    const refusal = this.caps.admit(conn.remoteAddress);
+    if (refusal === null) {
+      conn.on('close', this.releaseConnection);
+      return;
+    }
+    this.refuseConnection(refusal, conn.remoteAddress);
+    conn.close();
+  };
+
+  /** One `close` listener for every admitted connection (`this` = the connection), not a closure each. */
+  private readonly releaseConnection = ((guard: EntryGuard) =>
+    function (this: EngineConnection): void {
+      guard.caps.release(this.remoteAddress);
+    })(this);
+
+  /**
+   * Call first on every new `/live` socket: its Engine.IO connection is counted already
+   * ({@link admitConnection}); a second `/live` socket on the same connection (CONNECT sent again
+   * before the first was answered, which Socket.IO lets through) is refused and the connection
+   * closed, so one counted connection is one socket. Returns false when refused.
+   */
+  admit(socket: {
+    conn: object;
+    handshake: { address: string };
+    disconnect(close: boolean): unknown;
+  }): boolean {
+    if (!this.joined.has(socket.conn)) {
+      this.joined.add(socket.conn);
+      return true;
+    }
+    this.counters.refuse(
+      'live_connections_ip',
+      `a second /live socket on one connection from ${socket.handshake.address}`,
+    );
     socket.disconnect(true);
     return false;
   }
 
   /** An admitted `/live` socket disconnected: call once, from its `disconnect`. */
-  release(socket: { handshake: { address: string } }): void {
-    this.caps.release(socket.handshake.address);
+  release(socket: { conn: object }): void {
+    this.joined.delete(socket.conn);
   }
+
+  /**
+   * Middleware for Socket.IO's main namespace `/`, which Pulse does not serve: a socket there
+   * would stop Socket.IO's connect timeout from closing a connection that never joins `/live`.
+   */
+  readonly refuseNamespace = (
+    socket: { nsp: { name: string } },
+    next: (error?: Error) => void,
+  ): void => {
+    this.counters.refuse('live_handshake', `Socket.IO namespace ${quote(socket.nsp.name)}`);
+    next(new Error('unknown namespace'));
+  };
 
   private refuseConnection(reason: 'total' | 'per_ip', address: string | undefined): void {
     this.counters.refuse(
