@@ -24,6 +24,7 @@ import {
   subscribe,
   waitFor,
 } from '@pulse/test-support';
+import { request } from 'node:http';
 import { adminAuth, tokenFor, usePulse, userToken } from './support/pulse';
 
 /** Resolves 'connected' or the connect_error message of a `/live` handshake with `token`. */
@@ -389,5 +390,45 @@ describe('wall pairing bounds', () => {
 
     const stats = await getJson<IngestStats>(api('/stats'));
     expect(stats.body.security?.refused).toMatchObject({ screen_pairing: 1, screen_claim_rate: 1 });
+  });
+});
+
+// Real: the gateway's HTTP server, pairing asked over plain HTTP from distinct loopback source
+// addresses (Linux routes all of 127/8 to lo; none of these is exempt from anything here).
+describe('wall pairing table fairness', () => {
+  const backend = usePulse();
+  const { api } = backend;
+
+  /** `POST /api/screens/pairing` from source address `from`: the status. */
+  const pairFrom = (from: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        api('/screens/pairing'),
+        {
+          method: 'POST',
+          localAddress: from,
+          agent: false,
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+
+  it('keeps room for a wall on another network while 20 addresses of one /24 ask for every code they may', async () => {
+    const flood: number[] = [];
+    for (let host = 10; host < 32; host++)
+      for (let i = 0; i < SCREEN_LIMITS.maxPendingPerAddress; i++)
+        flood.push(await pairFrom(`127.0.0.${host}`));
+    // One network holds a bounded share of the table, whatever its number of addresses.
+    expect(flood.filter((s) => s === 201)).toHaveLength(SCREEN_LIMITS.maxPendingPerPrefix);
+    expect(flood.filter((s) => s !== 201 && s !== 429)).toEqual([]);
+    // A real wall elsewhere still gets its code.
+    expect(await pairFrom('127.0.1.7')).toBe(201);
+    expect(await pairFrom('127.0.2.7')).toBe(201);
   });
 });

@@ -11,10 +11,18 @@ export const SCREEN_LIMITS = {
   codeAlphabet: 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789',
   /** A pairing code (and its pairing id) lives this long unless an admin pairs it. */
   pendingTtlMs: 10 * 60_000,
-  /** Codes waiting to be paired, in all (anyone may ask for one). */
-  maxPending: 100,
+  /**
+   * A pairing code (and its pairing id) is dropped once its wall has not polled for it this long
+   * (a wall polls every `claimPollMs`, every 5 s after an error; a throttled background tab
+   * about once a minute): a code nobody waits for does not hold its place for 10 minutes.
+   */
+  pendingIdleMs: 90_000,
+  /** Codes waiting to be paired, in all (anyone may ask for one; ~0.3 KB each). */
+  maxPending: 1_000,
   /** Codes waiting to be paired that one client address may hold. */
   maxPendingPerAddress: 5,
+  /** Codes waiting to be paired that one network may hold: an IPv4 /24, an IPv6 /64. */
+  maxPendingPerPrefix: 10,
   /** New codes one client address may ask for per window. */
   pairingStartsPerWindow: 20,
   pairingWindowSeconds: 600,

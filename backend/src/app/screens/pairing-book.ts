@@ -1,11 +1,15 @@
 import { SCREEN_LIMITS } from '@pulse/protocol';
 import { randomBytes, randomInt } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { normalizeIp } from '../security/connection-caps';
 
 /**
  * The pairing codes walls are showing now, in memory (a code is worth nothing after a restart:
- * the wall asks for a new one when its claim gets 404). Bounded in all and per client address,
- * each living SCREEN_LIMITS.pendingTtlMs. Owns the codes and the pairing ids; must not issue
- * tokens or touch the store (ScreensService does).
+ * the wall asks for a new one when its claim gets 404). Bounded in all, per client address and
+ * per network (IPv4 /24, IPv6 /64), so that a few networks cannot hold the whole table; each
+ * lives SCREEN_LIMITS.pendingTtlMs, and only while its wall polls for it (a code not polled for
+ * SCREEN_LIMITS.pendingIdleMs is gone: docs/decisions/0061-pairing-table-fairness.md). Owns the
+ * codes and the pairing ids; must not issue tokens or touch the store (ScreensService does).
  */
 
 export interface PendingPairing {
@@ -13,12 +17,16 @@ export interface PendingPairing {
   pairingId: string;
   code: string;
   address: string;
+  /** The address's network ({@link networkOf}). */
+  network: string;
   expiresAt: number;
+  /** When the wall last asked about it (its start, then each claim poll). */
+  polledAt: number;
   /** Set once an admin paired the code; the wall's next claim collects the token. */
   screenId: string | null;
 }
 
-export type StartOutcome = PendingPairing | 'full' | 'address_full';
+export type StartOutcome = PendingPairing | 'full' | 'address_full' | 'network_full';
 
 export class PairingBook {
   private readonly byId = new Map<string, PendingPairing>();
@@ -28,11 +36,15 @@ export class PairingBook {
     private readonly limits: {
       maxPending: number;
       maxPendingPerAddress: number;
+      maxPendingPerPrefix: number;
       ttlMs: number;
+      idleMs: number;
     } = {
       maxPending: SCREEN_LIMITS.maxPending,
       maxPendingPerAddress: SCREEN_LIMITS.maxPendingPerAddress,
+      maxPendingPerPrefix: SCREEN_LIMITS.maxPendingPerPrefix,
       ttlMs: SCREEN_LIMITS.pendingTtlMs,
+      idleMs: SCREEN_LIMITS.pendingIdleMs,
     },
   ) {}
 
@@ -43,14 +55,22 @@ export class PairingBook {
   start(address: string, now: number): StartOutcome {
     this.prune(now);
     if (this.byId.size >= this.limits.maxPending) return 'full';
+    const network = networkOf(address);
     let mine = 0;
-    for (const pending of this.byId.values()) if (pending.address === address) mine++;
+    let ours = 0;
+    for (const pending of this.byId.values()) {
+      if (pending.address === address) mine++;
+      if (pending.network === network) ours++;
+    }
     if (mine >= this.limits.maxPendingPerAddress) return 'address_full';
+    if (ours >= this.limits.maxPendingPerPrefix) return 'network_full';
     const pending: PendingPairing = {
       pairingId: randomBytes(16).toString('base64url'),
       code: this.freshCode(),
       address,
+      network,
       expiresAt: now + this.limits.ttlMs,
+      polledAt: now,
       screenId: null,
     };
     this.byId.set(pending.pairingId, pending);
@@ -61,12 +81,15 @@ export class PairingBook {
   /** A code still waiting for an admin. */
   waiting(code: string, now: number): PendingPairing | undefined {
     const pending = this.byCode.get(code);
-    return pending && pending.expiresAt > now && pending.screenId === null ? pending : undefined;
+    return pending && this.alive(pending, now) && pending.screenId === null ? pending : undefined;
   }
 
-  find(pairingId: string, now: number): PendingPairing | undefined {
+  /** The wall's poll: its pairing, still alive, now counted as polled. */
+  poll(pairingId: string, now: number): PendingPairing | undefined {
     const pending = this.byId.get(pairingId);
-    return pending && pending.expiresAt > now ? pending : undefined;
+    if (!pending || !this.alive(pending, now)) return undefined;
+    pending.polledAt = now;
+    return pending;
   }
 
   remove(pending: PendingPairing): void {
@@ -80,8 +103,12 @@ export class PairingBook {
       if (pending.screenId === screenId) this.remove(pending);
   }
 
+  private alive(pending: PendingPairing, now: number): boolean {
+    return pending.expiresAt > now && pending.polledAt + this.limits.idleMs > now;
+  }
+
   private prune(now: number): void {
-    for (const pending of this.byId.values()) if (pending.expiresAt <= now) this.remove(pending);
+    for (const pending of this.byId.values()) if (!this.alive(pending, now)) this.remove(pending);
   }
 
   private freshCode(): string {
@@ -93,4 +120,30 @@ export class PairingBook {
       if (!this.byCode.has(code)) return code;
     }
   }
+}
+
+/**
+ * The network an address is in, as far as the pairing table's fair share goes: its IPv4 /24 or
+ * its IPv6 /64 (one subscriber's LAN or one host's range: a /64 is a single allocation, so an
+ * address within it costs nothing). Anything else is its own network.
+ */
+export function networkOf(address: string): string {
+  const ip = normalizeIp(address);
+  if (isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
+  const bare = ip.split('%')[0];
+  if (!isIPv6(bare)) return ip;
+  const [head, tail] = bare.split('::');
+  const groups = head ? head.split(':') : [];
+  if (tail === undefined || groups.length >= 4) return `${groupsOf(groups)}::/64`;
+  // `::` stands for as many zero groups as the address lacks; only the first four matter.
+  const after = tail ? tail.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [];
+  const zeros = 8 - groups.length - after.length;
+  return `${groupsOf([...groups, ...Array<string>(zeros).fill('0'), ...after])}::/64`;
+}
+
+function groupsOf(groups: string[]): string {
+  return groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':');
 }

@@ -15,7 +15,7 @@ import { LiveSessions } from '../auth/live-sessions';
 import type { Principal } from '../auth/principal';
 import { TokenSigner } from '../auth/token-signer';
 import { SecurityCounters } from '../security/security-counters.service';
-import { PairingBook } from './pairing-book';
+import { networkOf, PairingBook } from './pairing-book';
 import { ScreenRow, ScreensRepository } from './screens.repository';
 
 /**
@@ -89,7 +89,9 @@ export class ScreensService implements ScreenTokens {
         'screen_pairing',
         pending === 'full'
           ? `${SCREEN_LIMITS.maxPending} pairing codes pending`
-          : `${SCREEN_LIMITS.maxPendingPerAddress} pairing codes pending from ${address}`,
+          : pending === 'network_full'
+            ? `${SCREEN_LIMITS.maxPendingPerPrefix} pairing codes pending from ${networkOf(address)}`
+            : `${SCREEN_LIMITS.maxPendingPerAddress} pairing codes pending from ${address}`,
       );
       return { ok: false, retryAfterSeconds: 60 };
     }
@@ -113,7 +115,7 @@ export class ScreensService implements ScreenTokens {
       return { ok: false, reason: 'rate_limited', retryAfterSeconds: retryAfter(refusal) };
     }
     const now = Date.now();
-    const pending = this.book.find(pairingId, now);
+    const pending = this.book.poll(pairingId, now);
     if (!pending) return { ok: false, reason: 'unknown' };
     if (pending.screenId === null)
       return { ok: true, response: { status: 'pending', expiresAt: pending.expiresAt } };
