@@ -50,7 +50,10 @@ export const SECURITY_REFUSALS = [
   'live_event_rate',
   /** `/live` socket disconnected for flooding events. */
   'live_event_flood',
-  /** `/live` connection over LIVE_MAX_CONNECTIONS_PER_IP from one address (handshake refused). */
+  /**
+   * `/live` connection (any Engine.IO connection) over LIVE_MAX_CONNECTIONS_PER_IP from one
+   * address (handshake refused), or a second `/live` socket on one connection (closed).
+   */
   'live_connections_ip',
   /** `/live` connection over LIVE_MAX_CONNECTIONS (handshake refused). */
   'live_connections_total',
@@ -64,7 +67,10 @@ export const SECURITY_REFUSALS = [
   'http_unauthorized',
   /** REST request from a signed-in user whose role is too weak (403). */
   'http_forbidden',
-  /** `/live` handshake refused: bad or revoked token, or ANONYMOUS_ROLE=none (both transports). */
+  /**
+   * `/live` handshake refused: bad or revoked token, or ANONYMOUS_ROLE=none (both transports);
+   * or a CONNECT to Socket.IO's main namespace `/`, which Pulse does not serve.
+   */
   'live_handshake',
   /** `/live` event needing a role, from an anonymous client (`{ok:false, error:'unauthorized'}`). */
   'live_unauthorized',
