@@ -57,7 +57,7 @@ export type LiveSocket = Socket<
 >;
 
 /** How long an Engine.IO connection may stay without joining `/live` (docs/limits.md). */
-export const LIVE_CONNECT_TIMEOUT_MS = 5_000;
+export const LIVE_CONNECT_TIMEOUT_MS = 10_000;
 
 export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
   transports: ['websocket', 'polling'],
@@ -74,6 +74,8 @@ export const LIVE_IO_OPTIONS: Readonly<Partial<ServerOptions>> = {
   // closed (Socket.IO's default: 45 s). Socket.IO clients send the namespace CONNECT as soon as
   // the transport opens (the dashboard's `auth` is answered at once), so a real client joins
   // within a round trip or two; a bare connection holds one of its address's slots only this long.
+  // Not shorter: the timer runs on the gateway's event loop, and in a reconnect storm (thousands
+  // of screens back at once) a client's CONNECT may wait seconds behind the others.
   connectTimeout: LIVE_CONNECT_TIMEOUT_MS,
 };
 
