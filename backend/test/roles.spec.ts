@@ -170,6 +170,71 @@ describe('role checks (ANONYMOUS_ROLE=viewer, the loopback default)', () => {
     );
     expect(byScoped.status).toBe(403);
   });
+  it('keeps a group-scoped admin token away from every credential but its own (403, counted)', async () => {
+    const url = backend.pulse.httpUrl;
+    const scoped = await sendJson<{ id: string; token: string }>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'hall-a watcher', groups: ['hall-a'] },
+      bearer('admin'),
+    );
+    expect(scoped.status).toBe(201);
+    const asScoped = { authorization: `Bearer ${scoped.body.token}` };
+    const viewers = await tokenFor(url, 'val', 'val-password');
+    const admins = await tokenFor(url, 'admin', TEST_ADMIN_PASSWORD);
+
+    // Another user's token, and another token of its own user (the admin's): 403, counted.
+    for (const id of [viewers.id, admins.id]) {
+      const before = await refused();
+      const response = await sendJson(api(`/auth/tokens/${id}`), 'DELETE', undefined, asScoped);
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+      expect((await refused())['http_forbidden']).toBe((before['http_forbidden'] ?? 0) + 1);
+    }
+    expect(
+      (await getJson(api('/devices'), { authorization: `Bearer ${viewers.token}` })).status,
+    ).toBe(200);
+    expect(
+      (await getJson(api('/devices'), { authorization: `Bearer ${admins.token}` })).status,
+    ).toBe(200);
+
+    // Every other route that manages users or credentials, or writes what an admin owns.
+    const writes: [string, string, unknown?][] = [
+      ['GET', '/users'],
+      ['POST', '/users', { username: 'sneaky', password: 'sneaky-password', role: 'admin' }],
+      ['PATCH', '/users/val', { role: 'admin' }],
+      ['DELETE', '/users/val'],
+      ['GET', '/auth/tokens'],
+      ['GET', '/auth/tokens?user=val'],
+      ['POST', '/auth/tokens', { name: 'wider' }],
+      ['POST', '/auth/password', { currentPassword: 'x'.repeat(10), newPassword: 'y'.repeat(10) }],
+      ['GET', '/device-credentials'],
+      ['POST', '/devices/hall-a-1/credentials'],
+      ['DELETE', '/devices/hall-a-1/credentials'],
+      ['GET', '/screens'],
+      ['POST', '/screens', { code: 'ABCDEF', name: 'x', board: '' }],
+      ['PATCH', '/screens/some-screen', { name: 'x' }],
+      ['DELETE', '/screens/some-screen'],
+      ['POST', '/alert-rules', RULE],
+      ['PUT', `/alert-rules/${RULE.id}`, RULE],
+      ['DELETE', `/alert-rules/${RULE.id}`],
+    ];
+    for (const [method, path, body] of writes) {
+      const before = await refused();
+      const response =
+        method === 'GET'
+          ? await getJson(api(path), asScoped)
+          : await sendJson(api(path), method, body, asScoped);
+      expect({ method, path, status: response.status }).toEqual({ method, path, status: 403 });
+      expect((await refused())['http_forbidden']).toBe((before['http_forbidden'] ?? 0) + 1);
+    }
+
+    // Its own token it may give up.
+    expect(
+      (await sendJson(api(`/auth/tokens/${scoped.body.id}`), 'DELETE', undefined, asScoped)).status,
+    ).toBe(204);
+    expect((await getJson(api('/devices'), asScoped)).status).toBe(401);
+  });
 });
 
 describe('ANONYMOUS_ROLE=none', () => {

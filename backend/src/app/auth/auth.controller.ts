@@ -33,10 +33,12 @@ import {
   TokenListQuery,
   TokenListQuerySchema,
   TokenListResponse,
+  quote,
 } from '@pulse/protocol';
 import type { CookieOptions, Request, Response } from 'express';
 import { ClientAddress } from '../common/client-address';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService, SESSION_TTL_MS } from './auth.service';
 import { LoginService } from './login.service';
 import type { Principal } from './principal';
@@ -53,6 +55,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly login: LoginService,
     private readonly addresses: ClientAddress,
+    private readonly counters: SecurityCounters,
   ) {}
 
   @Public()
@@ -157,15 +160,25 @@ export class AuthController {
     return { tokens };
   }
 
-  /** 204; 404 for an unknown id or another user's token (unless admin). */
+  /**
+   * 204; 404 for an unknown id or another user's token (unless admin). Open to a group-scoped
+   * token for its own id only: 403 (counted) for any other, as the guard refuses it elsewhere.
+   */
   @Roles('viewer')
   @ScopeFiltered()
   @Delete('tokens/:id')
   @HttpCode(204)
   revokeToken(@Param('id') id: string, @CurrentPrincipal() principal: Principal): void {
     if (principal.kind !== 'user') throw new UnauthorizedException('sign in to revoke a token');
-    if (this.auth.revoke(id, principal) === 'not_found')
-      throw new NotFoundException(`no token "${id}"`);
+    const outcome = this.auth.revoke(id, principal);
+    if (outcome === 'forbidden') {
+      this.counters.refuse(
+        'http_forbidden',
+        `DELETE /api/auth/tokens/${quote(id, 80)}: a group-scoped token of ${principal.username} may revoke only itself`,
+      );
+      throw new ForbiddenException('a group-scoped token may revoke only itself');
+    }
+    if (outcome === 'not_found') throw new NotFoundException(`no token "${id}"`);
   }
 
   /**

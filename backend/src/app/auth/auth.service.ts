@@ -227,10 +227,14 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Revoke a token or session by id on behalf of `by`: its own, or any for an admin.
-   * 'not_found' also for someone else's token (its existence is not disclosed).
+   * 'not_found' also for someone else's token (its existence is not disclosed). A group-scoped
+   * token may revoke itself and nothing else, whatever its user's role: it is handed out to
+   * watch some groups, not to manage anyone's credentials ('forbidden' for any other id, known
+   * or not).
    */
-  revoke(id: string, by: Principal): 'revoked' | 'not_found' {
+  revoke(id: string, by: Principal): 'revoked' | 'not_found' | 'forbidden' {
     if (by.kind !== 'user') return 'not_found';
+    if (by.groups !== null && id !== by.tokenId) return 'forbidden';
     const row = this.repo.findToken(id);
     if (!row || (row.username !== by.username && by.role !== 'admin')) return 'not_found';
     this.repo.revokeToken(id, Date.now());

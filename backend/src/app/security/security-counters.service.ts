@@ -65,7 +65,10 @@ export const SECURITY_REFUSALS = [
   'http_read_rate',
   /** REST request without a sufficient identity (401: not signed in, or a bad bearer token). */
   'http_unauthorized',
-  /** REST request from a signed-in user whose role is too weak (403). */
+  /**
+   * REST request from a signed-in user whose role is too weak, or from a group-scoped token
+   * outside what a scope may do (403).
+   */
   'http_forbidden',
   /**
    * `/live` handshake refused: bad or revoked token, or ANONYMOUS_ROLE=none (both transports);
