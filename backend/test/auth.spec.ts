@@ -169,6 +169,64 @@ describe('sessions and tokens', () => {
     expect(fromSession.body.expiresAt).toBeGreaterThanOrEqual(before + month * 1000);
   });
 
+  it('revokes the tokens a token made (and theirs) with it, sockets included; a session’s stay', async () => {
+    const admin = { authorization: await adminBearer() };
+    const user = { username: 'heir', password: 'heir-password', role: 'viewer' };
+    expect((await sendJson(api('/users'), 'POST', user, admin)).status).toBe(201);
+    const cookie = await login(url(), 'heir', 'heir-password');
+    const mint = async (name: string, headers: Record<string, string>) => {
+      const made = await sendJson<CreateTokenResponse>(
+        api('/auth/tokens'),
+        'POST',
+        { name, ttlSeconds: 3600 },
+        headers,
+      );
+      expect(made.status).toBe(201);
+      return made.body;
+    };
+    const parent = await mint('parent', { cookie });
+    const child = await mint('child', { authorization: `Bearer ${parent.token}` });
+    const grandchild = await mint('grandchild', { authorization: `Bearer ${child.token}` });
+    const sibling = await mint('sibling', { cookie });
+    const works = async (token: string) =>
+      (await getJson(api('/devices'), { authorization: `Bearer ${token}` })).status;
+
+    // The list says which token each was made with (a session's: nothing).
+    const listed = await getJson<TokenListResponse>(api('/auth/tokens'), { cookie });
+    const byId = new Map(listed.body.tokens.map((token) => [token.id, token]));
+    expect(byId.get(child.id)?.parentId).toBe(parent.id);
+    expect(byId.get(grandchild.id)?.parentId).toBe(child.id);
+    expect(byId.get(parent.id)).not.toHaveProperty('parentId');
+
+    const socket = await backend.live(['websocket'], (s) => (s.auth = { token: grandchild.token }));
+    const cut = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    expect(
+      (await sendJson(api(`/auth/tokens/${parent.id}`), 'DELETE', undefined, { cookie })).status,
+    ).toBe(204);
+    expect(await works(parent.token)).toBe(401);
+    expect(await works(child.token)).toBe(401);
+    expect(await works(grandchild.token)).toBe(401);
+    await cut;
+    expect(await works(sibling.token)).toBe(200);
+    expect((await getJson<MeResponse>(api('/auth/me'), { cookie })).body.user?.username).toBe(
+      'heir',
+    );
+
+    // Signing out with a bearer token takes its children along too.
+    const root = await mint('root', { cookie });
+    const leaf = await mint('leaf', { authorization: `Bearer ${root.token}` });
+    expect(
+      (
+        await fetch(api('/auth/logout'), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${root.token}` },
+        })
+      ).status,
+    ).toBe(204);
+    expect(await works(leaf.token)).toBe(401);
+    expect(await works(sibling.token)).toBe(200);
+  });
+
   it('lists the caller’s own live tokens, newest first, without the tokens themselves', async () => {
     const admin = { authorization: await adminBearer() };
     const user = { username: 'lister', password: 'lister-password', role: 'viewer' };
@@ -225,6 +283,7 @@ describe('sessions and tokens', () => {
       createdAt: expect.any(Number),
       expiresAt: scoped.body.expiresAt,
       groups: ['hall-a'],
+      parentId: expect.any(String), // asked for with the admin's bearer token
     });
     const byScoped = { authorization: `Bearer ${scoped.body.token}` };
     expect((await getJson(api('/auth/tokens'), byScoped)).status).toBe(403);

@@ -86,6 +86,11 @@ export interface TokenInfo {
   expiresAt: number;
   /** The groups a scoped token is limited to; absent when it is not scoped. */
   groups?: string[];
+  /**
+   * The id of the bearer token this one was asked for with: revoking that one revokes this one
+   * too. Absent for a token asked for with a session (the browser's sign-in).
+   */
+  parentId?: string;
 }
 
 /** `GET /api/auth/tokens`: newest first. */

@@ -28,4 +28,13 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_by_user ON tokens (username, kind);
     `,
   },
+  {
+    // The token a token was asked for with (decision 0060): revoking a token revokes the ones it
+    // made, and theirs. Rows from before have none and are revoked alone, as they were.
+    id: 'auth-002-token-parent',
+    sql: `
+      ALTER TABLE tokens ADD COLUMN parent_id TEXT;
+      CREATE INDEX tokens_by_parent ON tokens (parent_id);
+    `,
+  },
 ];

@@ -172,6 +172,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const { token, expiresAt } = await this.issue(user.username, 'session', {
       name: null,
       groups: null,
+      parentId: null,
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
     });
@@ -183,7 +184,9 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
    * AUTH_LIMITS.maxTokensPerUser live tokens. `askedWith` is the id of the session or token
    * the request came with (null: none, e.g. a test harness): a token asked for with a bearer
    * token expires no later than that one, so a short-lived token cannot mint a longer one
-   * (the answer's `expiresAt` says so; decision 0059). A session asks within the usual limits.
+   * (the answer's `expiresAt` says so; decision 0059) and is revoked with it (its parent,
+   * decision 0060). A session asks within the usual limits and is no parent: signing out of the
+   * browser leaves a script's tokens alone.
    */
   async createToken(
     username: string,
@@ -202,6 +205,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     return this.issue(username, 'token', {
       name: request.name,
       groups: request.groups ?? null,
+      parentId: asking?.kind === 'token' ? asking.id : null,
       createdAt: now,
       expiresAt: Math.min(now + ttlSeconds * 1000, notAfter),
     });
@@ -216,12 +220,13 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (!this.repo.findUser(username)) return 'not_found';
     return this.repo
       .listLiveTokens(username, 'token', Date.now())
-      .map(({ id, name, createdAt, expiresAt, groups }) => ({
+      .map(({ id, name, createdAt, expiresAt, groups, parentId }) => ({
         id,
         name: name ?? '',
         createdAt,
         expiresAt,
         ...(groups === null ? {} : { groups }),
+        ...(parentId === null ? {} : { parentId }),
       }));
   }
 
@@ -230,23 +235,27 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
    * 'not_found' also for someone else's token (its existence is not disclosed). A group-scoped
    * token may revoke itself and nothing else, whatever its user's role: it is handed out to
    * watch some groups, not to manage anyone's credentials ('forbidden' for any other id, known
-   * or not).
+   * or not). The tokens made with it go too, and theirs (decision 0060), their sockets cut.
    */
   revoke(id: string, by: Principal): 'revoked' | 'not_found' | 'forbidden' {
     if (by.kind !== 'user') return 'not_found';
     if (by.groups !== null && id !== by.tokenId) return 'forbidden';
     const row = this.repo.findToken(id);
     if (!row || (row.username !== by.username && by.role !== 'admin')) return 'not_found';
-    this.repo.revokeToken(id, Date.now());
-    this.sessions.disconnectTokens([id]);
+    this.revokeTree(id);
     return 'revoked';
   }
 
-  /** Logout: the session (or token) the principal used is revoked. */
+  /** Logout: the session (or token) the principal used is revoked, with the tokens it made. */
   revokeOwn(principal: Principal): void {
     if (principal.kind !== 'user') return;
-    this.repo.revokeToken(principal.tokenId, Date.now());
-    this.sessions.disconnectTokens([principal.tokenId]);
+    this.revokeTree(principal.tokenId);
+  }
+
+  /** One session or token and every token made with it, transitively; their sockets are cut. */
+  private revokeTree(id: string): void {
+    const revoked = this.repo.revokeTokenTree(id, Date.now());
+    this.sessions.disconnectTokens(revoked.includes(id) ? revoked : [id, ...revoked]);
   }
 
   /** Every session and token of a user (disabled, deleted, password changed). */
@@ -268,7 +277,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private async issue(
     username: string,
     kind: TokenKind,
-    row: Pick<TokenRow, 'name' | 'groups' | 'createdAt' | 'expiresAt'>,
+    row: Pick<TokenRow, 'name' | 'groups' | 'parentId' | 'createdAt' | 'expiresAt'>,
   ): Promise<CreateTokenResponse> {
     const { expiresAt } = row;
     const id = randomUUID();

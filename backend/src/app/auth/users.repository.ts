@@ -25,6 +25,11 @@ export interface TokenRow {
   kind: TokenKind;
   name: string | null;
   groups: string[] | null;
+  /**
+   * The bearer token this one was asked for with (revoked with it); null when asked for with a
+   * session, and for rows from before parents were recorded.
+   */
+  parentId: string | null;
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
@@ -44,6 +49,7 @@ interface RawToken {
   kind: TokenKind;
   name: string | null;
   groups: string | null;
+  parent_id: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -63,6 +69,7 @@ const toToken = (raw: RawToken): TokenRow => ({
   kind: raw.kind,
   name: raw.name,
   groups: raw.groups === null ? null : (JSON.parse(raw.groups) as string[]),
+  parentId: raw.parent_id,
   createdAt: raw.created_at,
   expiresAt: raw.expires_at,
   revokedAt: raw.revoked_at,
@@ -142,7 +149,7 @@ export class UsersRepository {
   insertToken(token: TokenRow): void {
     this.db
       .prepare(
-        'INSERT INTO tokens (id, username, kind, name, groups, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)',
+        'INSERT INTO tokens (id, username, kind, name, groups, parent_id, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
       )
       .run(
         token.id,
@@ -150,6 +157,7 @@ export class UsersRepository {
         token.kind,
         token.name,
         token.groups === null ? null : JSON.stringify(token.groups),
+        token.parentId,
         token.createdAt,
         token.expiresAt,
       );
@@ -181,10 +189,21 @@ export class UsersRepository {
     return rows.map(toToken);
   }
 
-  revokeToken(id: string, now: number): void {
-    this.db
-      .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(now, id);
+  /**
+   * Revokes a session or token and every token made with it, and theirs (`parent_id`, one
+   * statement); the ids it revoked now (not those revoked before), for cutting their sockets.
+   */
+  revokeTokenTree(id: string, now: number): string[] {
+    const rows = this.db
+      .prepare(
+        `WITH RECURSIVE tree (id) AS (
+           SELECT ? UNION SELECT tokens.id FROM tokens JOIN tree ON tokens.parent_id = tree.id
+         )
+         UPDATE tokens SET revoked_at = ? WHERE id IN (SELECT id FROM tree) AND revoked_at IS NULL
+         RETURNING id`,
+      )
+      .all(id, now) as { id: string }[];
+    return rows.map((row) => row.id);
   }
 
   /**
