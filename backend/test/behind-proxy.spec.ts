@@ -16,6 +16,8 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
+import type { PulseHandle } from '../src/app/pulse';
+import { startTestPulse, TEST_ADMIN_PASSWORD } from './support/pulse';
 
 /** Linux routes all of 127/8 to loopback: two clients with addresses of their own. */
 const ALICE = '127.0.0.2';
@@ -152,5 +154,82 @@ describe('behind a reverse proxy with the default anonymous role', () => {
     expect((await fetch(`${nginx.url}/api/devices`)).status).toBe(401);
     const me = await fetch(`${nginx.url}/api/auth/me`);
     expect(((await me.json()) as { anonymousRole: string }).anonymousRole).toBe('none');
+  });
+});
+
+// Real, in this process: the whole backend with TRUST_PROXY naming 127.0.0.1, the one proxy; a
+// client on 127.0.0.1 stands in for a TLS-terminating proxy (nginx in these specs speaks plain
+// HTTP, so its $scheme would say http), one bound to 127.0.0.2 for anyone else who reaches the
+// gateway. Before: Express's `trust proxy` was never set, so behind TLS at the proxy the session
+// cookie went out without Secure and no HSTS was sent.
+describe('behind a TLS-terminating proxy (TRUST_PROXY, X-Forwarded-Proto)', () => {
+  let pulse: PulseHandle;
+  beforeAll(async () => {
+    pulse = await startTestPulse({ TRUST_PROXY: '127.0.0.1', ANONYMOUS_ROLE: 'viewer' });
+  }, 60_000);
+  afterAll(() => pulse?.close());
+
+  /** POST /api/auth/login from `from` with `headers`: the status and the headers of interest. */
+  function loginFrom(
+    from: string,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; cookie: string; hsts: string | undefined }> {
+    const body = JSON.stringify({ username: 'admin', password: TEST_ADMIN_PASSWORD });
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${pulse.httpUrl}/api/auth/login`,
+        {
+          method: 'POST',
+          localAddress: from,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': body.length,
+            ...headers,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              cookie: (res.headers['set-cookie'] ?? []).join('\n'),
+              hsts: res.headers['strict-transport-security'],
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('marks the session cookie Secure and sends HSTS when the trusted proxy says the client used HTTPS', async () => {
+    const https = await loginFrom('127.0.0.1', {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': ALICE,
+    });
+    expect(https.status).toBe(200);
+    expect(https.cookie).toMatch(/^pulse_session=[^;]+;.*; Secure/);
+    expect(https.cookie).toMatch(/; HttpOnly/);
+    expect(https.cookie).toMatch(/; SameSite=Strict/);
+    expect(https.hsts).toBe('max-age=31536000');
+
+    // Plain HTTP at the proxy, or no word from it: no Secure (the browser would drop the cookie),
+    // no HSTS (ignored over HTTP anyway).
+    const plainHeaders: Record<string, string>[] = [{ 'x-forwarded-proto': 'http' }, {}];
+    for (const headers of plainHeaders) {
+      const plain = await loginFrom('127.0.0.1', headers);
+      expect(plain.status).toBe(200);
+      expect(plain.cookie).toMatch(/^pulse_session=/);
+      expect(plain.cookie).not.toMatch(/Secure/);
+      expect(plain.hsts).toBeUndefined();
+    }
+  });
+
+  it('does not take X-Forwarded-Proto from a peer that is not a trusted proxy', async () => {
+    const forged = await loginFrom(BOB, { 'x-forwarded-proto': 'https' });
+    expect(forged.status).toBe(200);
+    expect(forged.cookie).not.toMatch(/Secure/);
+    expect(forged.hsts).toBeUndefined();
   });
 });

@@ -60,7 +60,7 @@ export async function startPulse(config: Config): Promise<PulseHandle> {
     app.setGlobalPrefix('api');
     app.disable('x-powered-by');
     mountRequestLogging(app, logger);
-    hardenHttp(app, { tls: tls !== null });
+    hardenHttp(app, { tls: tls !== null, trustProxy: config.TRUST_PROXY });
     mountApiCompression(app);
     mountDashboard(app, config.DASHBOARD_DIR);
     // The live gateway's Socket.IO server: Pulse's options, the Origin allowlist on handshakes

@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import helmet from 'helmet';
 import { EntryGuard } from './entry-guard.service';
+import { forwardedProtocol } from './forwarded-proto';
 import { SecurityCounters } from './security-counters.service';
 
 /**
@@ -10,6 +11,9 @@ import { SecurityCounters } from './security-counters.service';
  * replaced here (a rule or an ack is well under 10 KB).
  */
 export const JSON_BODY_LIMIT = '100kb';
+
+/** HSTS: a year; no includeSubDomains (Pulse does not own its parent domain's other hosts). */
+const HSTS = { maxAge: 31_536_000, includeSubDomains: false };
 
 /** A Host header safe to echo into a CSP source (the header is outside input). */
 const HOST_PATTERN = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -28,11 +32,18 @@ function connectSources(req: IncomingMessage): string {
  * origin and content-type checks of {@link EntryGuard}, and a JSON-only body parser. The app
  * must be created with `bodyParser: false` (Nest's urlencoded and text parsers stay off) and
  * this called before `listen()`/`init()` and before any other middleware; `tls` when it serves
- * HTTPS (adds HSTS). Owns the headers
+ * HTTPS (adds HSTS); `trustProxy` the TRUST_PROXY list: a request a trusted proxy says came over
+ * HTTPS (`X-Forwarded-Proto`) is secure (`req.secure`: the session cookie is Secure) and gets
+ * HSTS too. Owns the headers
  * and the parser; the Socket.IO server (not behind Express) is guarded by
  * `EntryGuard.allowSocketRequest` where it is built.
  */
-export function hardenHttp(app: NestExpressApplication, { tls }: { tls: boolean }): void {
+export function hardenHttp(
+  app: NestExpressApplication,
+  { tls, trustProxy }: { tls: boolean; trustProxy: readonly string[] },
+): void {
+  // First: everything after it (the cookie's Secure, HSTS) reads the protocol the client used.
+  app.use(forwardedProtocol(trustProxy));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -58,12 +69,19 @@ export function hardenHttp(app: NestExpressApplication, { tls }: { tls: boolean 
       // `no-referrer` would make browsers send `Origin: null` on the dashboard's own POSTs
       // (Fetch spec, "append a request Origin header"); `same-origin` leaks nothing elsewhere.
       referrerPolicy: { policy: 'same-origin' },
-      // Over TLS the browser is told to stay on HTTPS (a year; no includeSubDomains: Pulse
-      // does not own its parent domain's other hosts). Over plain HTTP the header is ignored by
+      // Over TLS the browser is told to stay on HTTPS. Over plain HTTP the header is ignored by
       // browsers anyway and would only confuse.
-      strictTransportSecurity: tls ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+      strictTransportSecurity: tls ? HSTS : false,
     }),
   );
+  // Behind a TLS-terminating proxy: HSTS on the answers to requests that were HTTPS at the proxy
+  // (req.secure, from a trusted X-Forwarded-Proto), never to plain HTTP ones.
+  if (!tls && trustProxy.length > 0) {
+    const hsts = helmet.strictTransportSecurity(HSTS);
+    app.use((req: Request, res: Response, next: NextFunction) =>
+      req.secure ? hsts(req, res, next) : next(),
+    );
+  }
   app.use(app.get(EntryGuard).checkHost);
   app.use(app.get(EntryGuard).checkWrite);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
