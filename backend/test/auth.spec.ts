@@ -94,6 +94,26 @@ describe('sessions and tokens', () => {
     expect((await getJson(api('/users'), { cookie })).status).toBe(401);
   });
 
+  it('tells every cache to keep no answer that carries a session or a token (no-store)', async () => {
+    const signIn = await fetch(
+      api('/auth/login'),
+      json({ username: 'admin', password: TEST_ADMIN_PASSWORD }),
+    );
+    expect(signIn.status).toBe(200);
+    expect(signIn.headers.get('cache-control')).toBe('no-store'); // the cookie is the session
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+    const made = await fetch(api('/auth/tokens'), json({ name: 'cached?' }, { cookie }));
+    expect(made.status).toBe(201);
+    expect(made.headers.get('cache-control')).toBe('no-store');
+    const { token } = (await made.json()) as CreateTokenResponse;
+    const chained = await fetch(
+      api('/auth/tokens'),
+      json({ name: 'chained' }, { authorization: `Bearer ${token}` }),
+    );
+    expect(chained.status).toBe(201);
+    expect(chained.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('issues bearer tokens that work on REST until revoked', async () => {
     const authorizationOfAdmin = await adminBearer();
     const user = { username: 'ops', password: 'ops-password', role: 'operator' };
@@ -582,6 +602,7 @@ describe('first start without users', () => {
       const body = { username: 'root', password: 'root-password' };
       const created = await fetch(`${pulse.httpUrl}/api/auth/setup`, json(body));
       expect(created.status).toBe(201);
+      expect(created.headers.get('cache-control')).toBe('no-store');
       expect(await created.json()).toEqual({ user: { username: 'root', role: 'admin' } });
       const cookie = (created.headers.get('set-cookie') ?? '').split(';')[0];
       expect(

@@ -96,6 +96,29 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
     return { screen: paired.body, token: claim.body.token };
   }
 
+  it('tells every cache to keep no pairing answer: the id claims the token, the claim carries it (no-store)', async () => {
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(api(path), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const start = await post('/screens/pairing', {});
+    expect(start.status).toBe(201);
+    expect(start.headers.get('cache-control')).toBe('no-store');
+    const { code, pairingId } = (await start.json()) as PairingStartResponse;
+    const pending = await post('/screens/pairing/claim', { pairingId });
+    expect(pending.status).toBe(200);
+    expect(pending.headers.get('cache-control')).toBe('no-store');
+    const paired = await post('/screens', { code, name: 'cache test' }, admin);
+    expect(paired.status).toBe(201);
+    const claimed = await post('/screens/pairing/claim', { pairingId });
+    expect(await claimed.json()).toMatchObject({ status: 'paired', token: expect.any(String) });
+    expect(claimed.headers.get('cache-control')).toBe('no-store');
+    const { id } = (await paired.json()) as ScreenInfo;
+    expect((await sendJson(api(`/screens/${id}`), 'DELETE', undefined, admin)).status).toBe(204);
+  });
+
   it('pairs a wall: a short code, pending until an admin enters it, then a token handed over once', async () => {
     const start = await sendJson<PairingStartResponse>(api('/screens/pairing'), 'POST', {});
     expect(start.status).toBe(201);

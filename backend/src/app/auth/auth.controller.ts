@@ -5,6 +5,7 @@ import {
   Delete,
   ForbiddenException,
   Get,
+  Header,
   HttpCode,
   HttpException,
   HttpStatus,
@@ -73,9 +74,13 @@ export class AuthController {
     };
   }
 
-  /** 200 + cookie; 401 `{error: 'invalid credentials'}`; 429 after too many failures. */
+  /**
+   * 200 + cookie; 401 `{error: 'invalid credentials'}`; 429 after too many failures. `no-store`
+   * as every answer that carries a credential (the cookie is the session).
+   */
   @Public()
   @Post('login')
+  @Header('Cache-Control', 'no-store')
   @HttpCode(200)
   async signIn(
     @Body(new ZodValidationPipe(LoginRequestSchema)) body: LoginRequest,
@@ -103,9 +108,10 @@ export class AuthController {
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
   }
 
-  /** 201 + cookie; 409 once any user exists; 403 from elsewhere without the setup code. */
+  /** 201 + cookie (`no-store`); 409 once any user exists; 403 from elsewhere without the setup code. */
   @Public()
   @Post('setup')
+  @Header('Cache-Control', 'no-store')
   async setup(
     @Body(new ZodValidationPipe(SetupRequestSchema)) body: SetupRequest,
     @Req() req: Request,
@@ -119,10 +125,12 @@ export class AuthController {
 
   /**
    * A bearer token for the caller (signed in); `groups` (a scope) only from an admin. Asked for
-   * with a bearer token, it expires no later than that token.
+   * with a bearer token, it expires no later than that token. `no-store`: the token is in the
+   * answer, once.
    */
   @Roles('viewer')
   @Post('tokens')
+  @Header('Cache-Control', 'no-store')
   async createToken(
     @Body(new ZodValidationPipe(CreateTokenRequestSchema)) body: CreateTokenRequest,
     @CurrentPrincipal() principal: Principal,

@@ -1,4 +1,5 @@
 import {
+  Header,
   Body,
   ConflictException,
   Controller,
@@ -47,9 +48,13 @@ export class ScreensController {
     private readonly addresses: ClientAddress,
   ) {}
 
-  /** 201 with a code to show; 429 with Retry-After when refused (rate or pending bound). */
+  /**
+   * 201 with a code to show; 429 with Retry-After when refused (rate or pending bound).
+   * `no-store`: the pairing id claims the display token once the code is entered.
+   */
   @Public()
   @Post('pairing')
+  @Header('Cache-Control', 'no-store')
   async startPairing(
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
@@ -60,9 +65,13 @@ export class ScreensController {
     throw new HttpException({ error: 'too many pairing codes' }, HttpStatus.TOO_MANY_REQUESTS);
   }
 
-  /** 200 pending or paired (the token, once); 404 when unknown or expired (ask for a new code). */
+  /**
+   * 200 pending or paired (the token, once: `no-store`, no cache keeps it); 404 when unknown or
+   * expired (ask for a new code).
+   */
   @Public()
   @Post('pairing/claim')
+  @Header('Cache-Control', 'no-store')
   @HttpCode(200)
   async claim(
     @Body(new ZodValidationPipe(PairingClaimRequestSchema)) body: PairingClaimRequest,
