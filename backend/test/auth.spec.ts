@@ -621,6 +621,54 @@ describe('first start without users', () => {
     }
   });
 
+  it('leaves exactly one admin when setups race, and logs who was created from where', async () => {
+    let pulse: Awaited<ReturnType<typeof startTestPulse>> | undefined;
+    const racers = Array.from({ length: 8 }, (_, i) => ({
+      username: `racer${i}`,
+      password: `racer-password-${i}`,
+    }));
+    let answers: Response[] = [];
+    try {
+      // At the production log level, in JSON: the creation must show there.
+      const output = await captureOutput(async () => {
+        pulse = await startTestPulse({
+          PULSE_ADMIN_PASSWORD: '',
+          LOG_LEVEL: 'warn',
+          LOG_FORMAT: 'json',
+        });
+        const setupUrl = `${pulse.httpUrl}/api/auth/setup`;
+        // Each passes "no users yet" before its (slow) hash: they all race to the insert.
+        answers = await Promise.all(racers.map((racer) => fetch(setupUrl, json(racer))));
+      });
+      if (!pulse) throw new Error('not started');
+      const base = pulse.httpUrl;
+      expect(answers.map((answer) => answer.status).sort()).toEqual([
+        201, 409, 409, 409, 409, 409, 409, 409,
+      ]);
+      const winner = answers.find((answer) => answer.status === 201);
+      const cookie = (winner?.headers.get('set-cookie') ?? '').split(';')[0];
+      const users = await getJson<UserListResponse>(`${base}/api/users`, { cookie });
+      expect(users.body.users).toHaveLength(1);
+      const [admin] = users.body.users;
+      expect(admin.role).toBe('admin');
+      // No loser's account exists to sign in with.
+      for (const racer of racers.filter((r) => r.username !== admin.username))
+        expect((await fetch(`${base}/api/auth/login`, json(racer))).status).toBe(401);
+      // One warn line: who, from where; never a password.
+      const created = output
+        .split('\n')
+        .filter((line) => /created by first-admin setup/i.test(line));
+      expect(created).toHaveLength(1);
+      const line = JSON.parse(created[0]) as { level: string; msg: string };
+      expect(line.level).toBe('warn');
+      expect(line.msg).toContain(`"${admin.username}"`);
+      expect(line.msg).toContain('127.0.0.1');
+      for (const racer of racers) expect(output).not.toContain(racer.password);
+    } finally {
+      await pulse?.close();
+    }
+  });
+
   const external = externalAddress();
   (external ? it : it.skip)(
     'from another address: 403 without the setup code of DATA_DIR/setup-code, 201 with it',

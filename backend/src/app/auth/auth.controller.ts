@@ -117,7 +117,10 @@ export class AuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<LoginResponse> {
-    const outcome = await this.login.setup(body, this.addresses.isLocal(req));
+    const outcome = await this.login.setup(body, {
+      address: this.addresses.of(req),
+      loopback: this.addresses.isLocal(req),
+    });
     if (outcome.ok) return this.startSession(outcome.user, req, res);
     if (outcome.reason === 'exists') throw new ConflictException({ error: 'already set up' });
     throw new ForbiddenException({ error: 'setup code required' });

@@ -214,25 +214,37 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
       : null;
   }
 
-  /** The first admin: only while no user exists, and from loopback or with the setup code. */
-  async setup(request: SetupRequest, fromLoopback: boolean): Promise<SetupOutcome> {
+  /**
+   * The first admin: only while no user exists, and from loopback or with the setup code. The
+   * check before the hash answers early; the insert itself decides (setups racing each pass
+   * the check while their hashes run: only the first insert finds the table empty, the others
+   * write nothing). Each admin created is logged at `warn`, the production level: who, from
+   * where, never the password or the code.
+   */
+  async setup(
+    request: SetupRequest,
+    from: { address: string; loopback: boolean },
+  ): Promise<SetupOutcome> {
     if (this.repo.countUsers() > 0) return { ok: false, reason: 'exists' };
-    if (!fromLoopback && !this.codeMatches(request.setupCode)) {
+    if (!from.loopback && !this.codeMatches(request.setupCode)) {
       this.counters.refuse('setup_refused', 'first-admin setup without a valid setup code');
       return { ok: false, reason: 'code_required' };
     }
     const passwordHash = await hashPassword(request.password);
-    const created = this.repo.insertUser({
+    const created = this.repo.insertFirstUser({
       username: request.username,
       role: 'admin',
       passwordHash,
       createdAt: Date.now(),
       disabled: false,
     });
-    // Two setups racing: the second finds the table no longer empty.
-    if (!created || this.repo.countUsers() !== 1) return { ok: false, reason: 'exists' };
+    if (!created) return { ok: false, reason: 'exists' };
     this.setupCode = null;
     rmSync(this.codeFile, { force: true });
+    this.logger.warn(
+      `Admin ${JSON.stringify(request.username)} created by first-admin setup from ${from.address}` +
+        (from.loopback ? ' (this machine)' : ' (with the setup code)'),
+    );
     return { ok: true, user: { username: request.username, role: 'admin' } };
   }
 

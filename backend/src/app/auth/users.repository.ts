@@ -116,6 +116,20 @@ export class UsersRepository {
     return result.changes === 1;
   }
 
+  /**
+   * Inserts `user` only while the table is empty, in one statement (SQLite runs it atomically,
+   * whichever gateway or request asks): the first-admin setup's "no users yet" check and its
+   * insert cannot be split by another setup. False when any user exists already.
+   */
+  insertFirstUser(user: UserRow): boolean {
+    const result = this.db
+      .prepare(
+        'INSERT INTO users (username, role, password_hash, created_at, disabled) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)',
+      )
+      .run(user.username, user.role, user.passwordHash, user.createdAt, user.disabled ? 1 : 0);
+    return result.changes === 1;
+  }
+
   updateUser(
     username: string,
     change: { role?: Role; passwordHash?: string; disabled?: boolean },
