@@ -1,5 +1,5 @@
 import { RedisServer, startRedis } from '@pulse/test-support';
-import { LOGIN_ATTEMPTS } from '../src/app/auth/login.service';
+import { LOGIN_ADDRESS_ATTEMPTS, LOGIN_ATTEMPTS } from '../src/app/auth/login.service';
 import { PulseHandle } from '../src/app/pulse';
 import { startTestPulse, TEST_ADMIN_PASSWORD } from './support/pulse';
 
@@ -41,6 +41,18 @@ describe('the login limit across gateways', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     }
   });
+
+  // After the test above: its LOGIN_ATTEMPTS failures from this address count here too.
+  it('counts failures from one address over many usernames on every gateway against one budget', async () => {
+    for (let i = LOGIN_ATTEMPTS; i < LOGIN_ADDRESS_ATTEMPTS; i++)
+      expect((await login(i % 2 === 0 ? a : b, 'Summer2026!!', `user-${i}`)).status).toBe(401);
+    // No username reached its own limit; the address did, on both gateways.
+    for (const gateway of [a, b]) {
+      const limited = await login(gateway, 'Summer2026!!', `user-${gateway === a ? 'x' : 'y'}`);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   // Last: it stops Redis.
   it('still limits logins, each gateway on its own, while Redis is down, and none waits for it', async () => {

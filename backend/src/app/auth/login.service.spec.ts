@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SecurityCounters } from '../security/security-counters.service';
 import { Database } from '../store/database';
 import { AuthService } from './auth.service';
-import { LoginService } from './login.service';
+import { LOGIN_ADDRESS_ATTEMPTS, LOGIN_ATTEMPTS, LoginService } from './login.service';
 import { hashPassword } from './password';
 import { TokenSigner } from './token-signer';
 import { UsersRepository } from './users.repository';
@@ -72,6 +72,29 @@ describe('LoginService', () => {
       (await login.login({ username: 'ana', password: 'new-password-2' }, '10.0.0.5')).ok,
     ).toBe(true);
   });
+
+  it('refuses an address that sprayed one password over many usernames, even for the right password, and no other address', async () => {
+    const spray = (i: number) =>
+      login.login({ username: `user-${i}`, password: 'Summer2026!!' }, '10.0.0.5');
+    // Each username stays under its own budget: only the address's budget stops the spray.
+    expect(LOGIN_ADDRESS_ATTEMPTS).toBeGreaterThan(LOGIN_ATTEMPTS);
+    for (let i = 0; i < LOGIN_ADDRESS_ATTEMPTS; i++)
+      expect(await spray(i)).toEqual({ ok: false, reason: 'invalid' });
+    const refused = await spray(LOGIN_ADDRESS_ATTEMPTS);
+    expect(refused).toMatchObject({ ok: false, reason: 'rate_limited' });
+    expect(
+      refused.ok === false && refused.reason === 'rate_limited' && refused.retryAfterSeconds,
+    ).toBeGreaterThan(0);
+    expect(
+      (await login.login({ username: 'ana', password: 'old-password-1' }, '10.0.0.5')).ok,
+    ).toBe(false);
+    expect(counters.stats().refused.login_address_rate).toBe(2);
+    expect(counters.stats().refused.login_failed).toBe(LOGIN_ADDRESS_ATTEMPTS);
+    // Someone else, behind another address, signs in.
+    expect(
+      (await login.login({ username: 'ana', password: 'old-password-1' }, '10.0.0.6')).ok,
+    ).toBe(true);
+  }, 60_000);
 
   it('refuses a user disabled while the login was being checked', async () => {
     landDuringCheck(() => repo.updateUser('ana', { disabled: true }));

@@ -25,7 +25,8 @@ import { burnVerify, hashPassword, verifyPassword } from './password';
 import { UsersRepository } from './users.repository';
 
 /**
- * Proving who you are: password login (rate-limited per client address + username), a user's
+ * Proving who you are: password login (rate-limited per client address + username, and per
+ * client address across usernames), a user's
  * own password change (the current password as proof, under the same limiter), the
  * first-start admin (seeded from PULSE_ADMIN_PASSWORD[_FILE], or created once over
  * `POST /api/auth/setup` from loopback or with the setup code in `${DATA_DIR}/setup-code`). Owns the
@@ -36,8 +37,15 @@ import { UsersRepository } from './users.repository';
 /** Failed logins per client address + username before it is refused for the window. */
 export const LOGIN_ATTEMPTS = 10;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
-/** Prefix of the limiter's keys in the shared Redis (REDIS_URL). */
+/**
+ * Failed logins per client address, whatever the usernames, in the same window: a password
+ * sprayed over many usernames stops here. Far above what one person mistypes, and above what an
+ * office behind one NAT address fails in 15 minutes (docs/decisions/0062-login-budgets.md).
+ */
+export const LOGIN_ADDRESS_ATTEMPTS = 50;
+/** Prefixes of the limiters' keys in the shared Redis (REDIS_URL). */
 const REDIS_KEY_PREFIX = 'pulse:login';
+const REDIS_ADDRESS_KEY_PREFIX = 'pulse:login-address';
 /** Setup code alphabet: no 0/O or 1/I/l to misread off a screen. */
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 /** The file in DATA_DIR that holds the setup code while no user exists (0600). */
@@ -67,6 +75,8 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
    * still limited, never open, never waiting on Redis.
    */
   private readonly limiter: RateLimiterAbstract;
+  /** One budget per address across usernames (a sprayed password), shared the same way. */
+  private readonly addressLimiter: RateLimiterAbstract;
   private readonly redis: RedisConnections | null = null;
   /** Set at boot while no user exists; kept in {@link codeFile}, never printed or logged. */
   private setupCode: string | null = null;
@@ -82,23 +92,28 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly counters: SecurityCounters,
     private readonly auth: AuthService,
   ) {
-    const budget = { points: LOGIN_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS };
-    const memory = new RateLimiterMemory(budget);
+    const perUser = { points: LOGIN_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS };
+    const perAddress = { points: LOGIN_ADDRESS_ATTEMPTS, duration: LOGIN_WINDOW_SECONDS };
     if (!config.REDIS_URL) {
-      this.limiter = memory;
+      this.limiter = new RateLimiterMemory(perUser);
+      this.addressLimiter = new RateLimiterMemory(perAddress);
       return;
     }
     this.redis = new RedisConnections(
       { REDIS_URL: config.REDIS_URL, REDIS_PASSWORD_FILE: config.REDIS_PASSWORD_FILE },
       this.logger,
     );
-    this.limiter = new RateLimiterRedis({
-      ...budget,
-      storeClient: this.redis.connect('login limiter'),
-      keyPrefix: REDIS_KEY_PREFIX,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: memory,
-    });
+    const storeClient = this.redis.connect('login limiter');
+    const shared = (budget: typeof perUser, keyPrefix: string) =>
+      new RateLimiterRedis({
+        ...budget,
+        storeClient,
+        keyPrefix,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(budget),
+      });
+    this.limiter = shared(perUser, REDIS_KEY_PREFIX);
+    this.addressLimiter = shared(perAddress, REDIS_ADDRESS_KEY_PREFIX);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -132,19 +147,21 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
   /** Same answer for an unknown user, a disabled one and a wrong password. */
   async login(request: LoginRequest, clientAddress: string): Promise<LoginOutcome> {
     const key = limiterKey(clientAddress, request.username);
-    const retryAfterSeconds = await this.lockedFor(key);
-    if (retryAfterSeconds !== null) {
+    const locked = await this.lockedFor(key, clientAddress);
+    if (locked !== null) {
       this.counters.refuse(
-        'login_rate',
+        locked.budget === 'address' ? 'login_address_rate' : 'login_rate',
         `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
       );
-      return { ok: false, reason: 'rate_limited', retryAfterSeconds };
+      return { ok: false, reason: 'rate_limited', retryAfterSeconds: locked.retryAfterSeconds };
     }
     const user = this.repo.findUser(request.username);
     const valid = user
       ? await verifyPassword(user.passwordHash, request.password)
       : await burnVerify(request.password);
     if (!user || !valid || user.disabled) return this.loginFailed(key, request, clientAddress);
+    // The address's budget is not reset: one account's own password must not buy a sprayer
+    // another 50 guesses at the others.
     await this.limiter.delete(key);
     // The checks took a while off the event loop: a password changed (or the user disabled)
     // meanwhile makes this a check of what is no longer the user's password. Read again after
@@ -161,7 +178,7 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
     request: LoginRequest,
     clientAddress: string,
   ): Promise<LoginOutcome> {
-    await this.limiter.penalty(key, 1);
+    await this.penalize(key, clientAddress);
     this.counters.refuse(
       'login_failed',
       `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
@@ -184,16 +201,19 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
   ): Promise<PasswordChangeOutcome> {
     const name = JSON.stringify(by.username);
     const key = limiterKey(clientAddress, by.username);
-    const retryAfterSeconds = await this.lockedFor(key);
-    if (retryAfterSeconds !== null) {
-      this.counters.refuse('password_rate', `password change for ${name} from ${clientAddress}`);
-      return { ok: false, reason: 'rate_limited', retryAfterSeconds };
+    const locked = await this.lockedFor(key, clientAddress);
+    if (locked !== null) {
+      this.counters.refuse(
+        locked.budget === 'address' ? 'login_address_rate' : 'password_rate',
+        `password change for ${name} from ${clientAddress}`,
+      );
+      return { ok: false, reason: 'rate_limited', retryAfterSeconds: locked.retryAfterSeconds };
     }
     const user = this.repo.findUser(by.username);
     const valid =
       user !== null && (await verifyPassword(user.passwordHash, request.currentPassword));
     if (!valid) {
-      await this.limiter.penalty(key, 1);
+      await this.penalize(key, clientAddress);
       this.counters.refuse('password_failed', `password change for ${name} from ${clientAddress}`);
       return { ok: false, reason: 'wrong_password' };
     }
@@ -206,12 +226,32 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
     return { ok: true };
   }
 
-  /** Seconds until `key` may try again, or null while it has attempts left. */
-  private async lockedFor(key: string): Promise<number | null> {
-    const seen = await this.limiter.get(key);
-    return seen !== null && seen.consumedPoints >= LOGIN_ATTEMPTS
-      ? Math.ceil(seen.msBeforeNext / 1000)
-      : null;
+  /**
+   * Which budget is spent (this address + username's, or this address's across usernames) and
+   * the seconds until it has attempts again; null while both have attempts left.
+   */
+  private async lockedFor(
+    key: string,
+    clientAddress: string,
+  ): Promise<{ budget: 'username' | 'address'; retryAfterSeconds: number } | null> {
+    const [user, address] = await Promise.all([
+      this.limiter.get(key),
+      this.addressLimiter.get(clientAddress),
+    ]);
+    const wait = (seen: { msBeforeNext: number }) => Math.ceil(seen.msBeforeNext / 1000);
+    if (user !== null && user.consumedPoints >= LOGIN_ATTEMPTS)
+      return { budget: 'username', retryAfterSeconds: wait(user) };
+    if (address !== null && address.consumedPoints >= LOGIN_ADDRESS_ATTEMPTS)
+      return { budget: 'address', retryAfterSeconds: wait(address) };
+    return null;
+  }
+
+  /** A failed password check costs a point of both budgets. */
+  private async penalize(key: string, clientAddress: string): Promise<void> {
+    await Promise.all([
+      this.limiter.penalty(key, 1),
+      this.addressLimiter.penalty(clientAddress, 1),
+    ]);
   }
 
   /**

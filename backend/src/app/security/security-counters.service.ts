@@ -83,6 +83,11 @@ export const SECURITY_REFUSALS = [
   'login_failed',
   /** Login refused after too many failures for one client address + username (429). */
   'login_rate',
+  /**
+   * Login or own password change refused after too many failures from one client address,
+   * whatever the usernames: a password sprayed over many accounts (429).
+   */
+  'login_address_rate',
   /** Own password change with a wrong current password (403). */
   'password_failed',
   /**
