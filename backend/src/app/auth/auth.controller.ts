@@ -75,8 +75,9 @@ export class AuthController {
   }
 
   /**
-   * 200 + cookie; 401 `{error: 'invalid credentials'}`; 429 after too many failures. `no-store`
-   * as every answer that carries a credential (the cookie is the session).
+   * 200 + cookie; 401 `{error: 'invalid credentials'}`; 429 after too many failures; 503 while
+   * the gateway checks as many passwords as it allows. `no-store` as every answer that carries a
+   * credential (the cookie is the session).
    */
   @Public()
   @Post('login')
@@ -91,8 +92,7 @@ export class AuthController {
     if (outcome.ok) return this.startSession(outcome.user, req, res);
     if (outcome.reason === 'invalid')
       throw new UnauthorizedException({ error: 'invalid credentials' });
-    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
-    throw new HttpException({ error: 'too many attempts' }, HttpStatus.TOO_MANY_REQUESTS);
+    throw refusal(outcome, res);
   }
 
   /** 204: the session is revoked and the cookie cleared (also when there was none). */
@@ -213,8 +213,7 @@ export class AuthController {
     if (outcome.ok) return;
     if (outcome.reason === 'wrong_password')
       throw new ForbiddenException({ error: 'wrong password' });
-    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
-    throw new HttpException({ error: 'too many attempts' }, HttpStatus.TOO_MANY_REQUESTS);
+    throw refusal(outcome, res);
   }
 
   private async startSession(
@@ -226,6 +225,21 @@ export class AuthController {
     res.cookie(SESSION_COOKIE, session.token, { ...cookieOptions(req), maxAge: SESSION_TTL_MS });
     return { user };
   }
+}
+
+/**
+ * 429 `{error: 'too many attempts'}` when a login budget is spent; 503 `{error: 'busy'}` when the
+ * gateway runs as many password checks as it allows (nothing was checked: try again). Both with
+ * `Retry-After`.
+ */
+function refusal(
+  outcome: { reason: 'rate_limited' | 'busy'; retryAfterSeconds: number },
+  res: Response,
+): HttpException {
+  res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+  return outcome.reason === 'busy'
+    ? new HttpException({ error: 'busy' }, HttpStatus.SERVICE_UNAVAILABLE)
+    : new HttpException({ error: 'too many attempts' }, HttpStatus.TOO_MANY_REQUESTS);
 }
 
 /** HttpOnly, SameSite=Strict, Path=/, and Secure when this request came over TLS. */

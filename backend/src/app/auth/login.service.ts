@@ -22,6 +22,7 @@ import { CONFIG, Config, StartupError } from '../config/config';
 import { SecurityCounters } from '../security/security-counters.service';
 import { AuthService } from './auth.service';
 import { burnVerify, hashPassword, verifyPassword } from './password';
+import { PasswordChecks, passwordChecksMax } from './password-checks';
 import { UsersRepository } from './users.repository';
 
 /**
@@ -43,6 +44,8 @@ export const LOGIN_WINDOW_SECONDS = 15 * 60;
  * office behind one NAT address fails in 15 minutes (docs/decisions/0062-login-budgets.md).
  */
 export const LOGIN_ADDRESS_ATTEMPTS = 50;
+/** Retry-After of a login answered busy (503): a check takes tens of ms, a slot frees soon. */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
 /** Prefixes of the limiters' keys in the shared Redis (REDIS_URL). */
 const REDIS_KEY_PREFIX = 'pulse:login';
 const REDIS_ADDRESS_KEY_PREFIX = 'pulse:login-address';
@@ -54,12 +57,12 @@ export const SETUP_CODE_FILE = 'setup-code';
 export type LoginOutcome =
   | { ok: true; user: AuthUser }
   | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+  | { ok: false; reason: 'rate_limited' | 'busy'; retryAfterSeconds: number };
 
 export type PasswordChangeOutcome =
   | { ok: true }
   | { ok: false; reason: 'wrong_password' }
-  | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number };
+  | { ok: false; reason: 'rate_limited' | 'busy'; retryAfterSeconds: number };
 
 export type SetupOutcome =
   | { ok: true; user: AuthUser }
@@ -78,6 +81,8 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
   /** One budget per address across usernames (a sprayed password), shared the same way. */
   private readonly addressLimiter: RateLimiterAbstract;
   private readonly redis: RedisConnections | null = null;
+  /** Logins and password changes checking a password now: over the bound, answered busy. */
+  private readonly checks = new PasswordChecks(passwordChecksMax());
   /** Set at boot while no user exists; kept in {@link codeFile}, never printed or logged. */
   private setupCode: string | null = null;
 
@@ -155,10 +160,22 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
       );
       return { ok: false, reason: 'rate_limited', retryAfterSeconds: locked.retryAfterSeconds };
     }
-    const user = this.repo.findUser(request.username);
-    const valid = user
-      ? await verifyPassword(user.passwordHash, request.password)
-      : await burnVerify(request.password);
+    // A slot is taken before the user is looked up: known and unknown usernames wait alike.
+    const checked = this.checks.run(async () => {
+      const user = this.repo.findUser(request.username);
+      const valid = user
+        ? await verifyPassword(user.passwordHash, request.password)
+        : await burnVerify(request.password);
+      return { user, valid };
+    });
+    if (checked === null) {
+      this.counters.refuse(
+        'login_busy',
+        `login for ${JSON.stringify(request.username)} from ${clientAddress}`,
+      );
+      return { ok: false, reason: 'busy', retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
+    }
+    const { user, valid } = await checked;
     if (!user || !valid || user.disabled) return this.loginFailed(key, request, clientAddress);
     // The address's budget is not reset: one account's own password must not buy a sprayer
     // another 50 guesses at the others.
@@ -209,15 +226,24 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
       );
       return { ok: false, reason: 'rate_limited', retryAfterSeconds: locked.retryAfterSeconds };
     }
-    const user = this.repo.findUser(by.username);
-    const valid =
-      user !== null && (await verifyPassword(user.passwordHash, request.currentPassword));
-    if (!valid) {
+    // The check and the new hash hold one slot: null for a wrong current password.
+    const checked = this.checks.run(async () => {
+      const user = this.repo.findUser(by.username);
+      const valid =
+        user !== null && (await verifyPassword(user.passwordHash, request.currentPassword));
+      return valid ? hashPassword(request.newPassword) : null;
+    });
+    if (checked === null) {
+      this.counters.refuse('login_busy', `password change for ${name} from ${clientAddress}`);
+      return { ok: false, reason: 'busy', retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS };
+    }
+    const passwordHash = await checked;
+    if (passwordHash === null) {
       await this.penalize(key, clientAddress);
       this.counters.refuse('password_failed', `password change for ${name} from ${clientAddress}`);
       return { ok: false, reason: 'wrong_password' };
     }
-    this.repo.updateUser(by.username, { passwordHash: await hashPassword(request.newPassword) });
+    this.repo.updateUser(by.username, { passwordHash });
     const revoked = this.auth.revokeOthers(by);
     await this.limiter.delete(key);
     this.logger.log(

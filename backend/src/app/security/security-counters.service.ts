@@ -88,6 +88,11 @@ export const SECURITY_REFUSALS = [
    * whatever the usernames: a password sprayed over many accounts (429).
    */
   'login_address_rate',
+  /**
+   * Login or own password change answered 503 at once: as many password checks as the gateway
+   * runs at a time were running already (auth/password-checks.ts).
+   */
+  'login_busy',
   /** Own password change with a wrong current password (403). */
   'password_failed',
   /**
