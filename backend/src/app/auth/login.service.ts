@@ -108,7 +108,10 @@ export class LoginService implements OnApplicationBootstrap, OnApplicationShutdo
       { REDIS_URL: config.REDIS_URL, REDIS_PASSWORD_FILE: config.REDIS_PASSWORD_FILE },
       this.logger,
     );
-    const storeClient = this.redis.connect('login limiter');
+    // No offline queue: a command while Redis is down fails at once and the limiter counts in
+    // memory instead. With one, a success's reset (DEL, which rate-limiter-flexible sends even
+    // with rejectIfRedisNotReady) waited for Redis to come back: the right password hung.
+    const storeClient = this.redis.connect('login limiter', { enableOfflineQueue: false });
     const shared = (budget: typeof perUser, keyPrefix: string) =>
       new RateLimiterRedis({
         ...budget,
