@@ -11,21 +11,31 @@ describe('passwordChecksMax', () => {
 });
 
 describe('PasswordChecks', () => {
-  it('runs up to max checks at once and refuses the next without running it, until one ends', async () => {
-    const sut = new PasswordChecks(2);
+  it('runs up to max checks at once, lines up a few more, and refuses the next without running it', async () => {
+    const sut = new PasswordChecks(2, 1);
     const ends: (() => void)[] = [];
     const check = () => new Promise<void>((resolve) => ends.push(resolve));
     const first = sut.run(check);
     const second = sut.run(check);
     expect(first).not.toBeNull();
     expect(second).not.toBeNull();
+    const waited = jest.fn(check);
+    const third = sut.run(waited);
+    expect(third).not.toBeNull();
+    expect(waited).not.toHaveBeenCalled();
     const ran = jest.fn(check);
     expect(sut.run(ran)).toBeNull();
     expect(ran).not.toHaveBeenCalled();
+    // The first ends: the one in line takes its slot.
     ends[0]();
     await first;
-    expect(sut.inFlight).toBe(1);
-    expect(sut.run(check)).not.toBeNull();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited).toHaveBeenCalled();
+    expect(sut.inFlight).toBe(2);
+    expect(sut.run(check)).not.toBeNull(); // in line again
+    ends[1]();
+    ends[2]();
+    await Promise.all([second, third]);
   });
 
   it('frees the slot of a check that fails', async () => {
