@@ -3,6 +3,9 @@ import type { Role, UserInfo } from '@pulse/protocol';
 import { Database } from '../store/database';
 import { AUTH_MIGRATIONS } from './auth.migrations';
 
+/** The columns an insert of a user writes, in the order `insert` binds them. */
+const USER_COLUMNS = 'username, role, password_hash, created_at, disabled';
+
 /**
  * Every SQL statement on the auth tables (users, tokens): the one place they are read or
  * written. Holds no policy (who may do what, limits, hashing: AuthService and UsersService);
@@ -108,12 +111,10 @@ export class UsersRepository {
 
   /** False when the username is taken. */
   insertUser(user: UserRow): boolean {
-    const result = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO users (username, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(user.username, user.role, user.passwordHash, user.createdAt, user.disabled ? 1 : 0);
-    return result.changes === 1;
+    return this.insert(
+      `INSERT OR IGNORE INTO users (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+      user,
+    );
   }
 
   /**
@@ -122,10 +123,16 @@ export class UsersRepository {
    * insert cannot be split by another setup. False when any user exists already.
    */
   insertFirstUser(user: UserRow): boolean {
+    return this.insert(
+      `INSERT INTO users (${USER_COLUMNS}) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)`,
+      user,
+    );
+  }
+
+  /** Runs an insert of `user`'s columns (USER_COLUMNS' order); whether a row was added. */
+  private insert(sql: string, user: UserRow): boolean {
     const result = this.db
-      .prepare(
-        'INSERT INTO users (username, role, password_hash, created_at, disabled) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)',
-      )
+      .prepare(sql)
       .run(user.username, user.role, user.passwordHash, user.createdAt, user.disabled ? 1 : 0);
     return result.changes === 1;
   }
