@@ -243,6 +243,7 @@ export class AlertsService implements OnModuleInit {
     this.timer = null;
     await this.persist(); // waits for a write under way
     await this.persist();
+    this.storeLog.close();
   }
 
   /** Write what the journal holds; a failure keeps it for the next try (logged at a bounded rate). */

@@ -9,7 +9,11 @@ describe('RateLimitedLog', () => {
       (line) => lines.push(line),
       10_000,
       () => now,
-      (run, ms) => timers.push({ at: now + ms, run }),
+      (run, ms) => {
+        const timer = { at: now + ms, run };
+        timers.push(timer);
+        return () => timers.splice(timers.indexOf(timer), 1);
+      },
     );
     /** Move the clock to `t`, running the timers due by then. */
     const advanceTo = (t: number) => {
@@ -56,5 +60,21 @@ describe('RateLimitedLog', () => {
     sut.report('json', 'bad 2');
     expect(lines).toEqual(['bad 1', 'bad 2']);
     expect(timers).toEqual([]);
+  });
+
+  it('on close writes the held-back counts at once and leaves no timer to write after its owner stopped', () => {
+    const { sut, lines, advanceTo, timers } = setup();
+    sut.report('publisher', 'down 1');
+    sut.report('publisher', 'down 2');
+    sut.report('publisher', 'down 3');
+    expect(lines).toEqual(['down 1']);
+    sut.close();
+    expect(lines).toEqual(['down 1', 'down 3 (+2 more "publisher" in the last 10 s)']);
+    expect(timers).toEqual([]);
+    // A client erroring while it closes: still limited, never summarised by a timer later.
+    sut.report('publisher', 'down 4');
+    expect(timers).toEqual([]);
+    advanceTo(30_000);
+    expect(lines).toEqual(['down 1', 'down 3 (+2 more "publisher" in the last 10 s)']);
   });
 });

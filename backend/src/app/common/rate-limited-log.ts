@@ -11,16 +11,19 @@
 export class RateLimitedLog {
   private readonly entries = new Map<
     string,
-    { lastAt: number; suppressed: number; last: string; timer: boolean }
+    { lastAt: number; suppressed: number; last: string; cancel: (() => void) | null }
   >();
+  private closed = false;
 
   constructor(
     private readonly write: (line: string) => void,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
-    /** Runs `flush` after `ms` (a timer that never keeps the process alive). */
-    private readonly schedule: (flush: () => void, ms: number) => void = (flush, ms) =>
-      setTimeout(flush, ms).unref(),
+    /** Runs `flush` after `ms` (a timer that never keeps the process alive); returns its cancel. */
+    private readonly schedule: (flush: () => void, ms: number) => () => void = (flush, ms) => {
+      const timer = setTimeout(flush, ms).unref();
+      return () => clearTimeout(timer);
+    },
   ) {}
 
   report(key: string, message: string): void {
@@ -29,21 +32,32 @@ export class RateLimitedLog {
     if (entry && now - entry.lastAt < this.intervalMs) {
       entry.suppressed++;
       entry.last = message;
-      if (!entry.timer) {
-        entry.timer = true;
-        this.schedule(() => this.flush(key), entry.lastAt + this.intervalMs - now);
-      }
+      if (!entry.cancel && !this.closed)
+        entry.cancel = this.schedule(() => this.flush(key), entry.lastAt + this.intervalMs - now);
       return;
     }
-    this.entries.set(key, { lastAt: now, suppressed: 0, last: message, timer: false });
+    this.entries.set(key, { lastAt: now, suppressed: 0, last: message, cancel: null });
     this.write(message);
+  }
+
+  /**
+   * The owner stops: every held-back count is written now (the logger still runs, and a line
+   * due in 10 s would be lost at exit or land in whatever runs next in this process), and no
+   * timer is left. A report after this is still limited, but never summarised later.
+   */
+  close(): void {
+    this.closed = true;
+    for (const [key, entry] of this.entries) {
+      entry.cancel?.();
+      this.flush(key);
+    }
   }
 
   /** The interval of `key` is over: its last held-back line, with the count, if any. */
   private flush(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    entry.timer = false;
+    entry.cancel = null;
     if (entry.suppressed === 0) return;
     const seconds = Math.round(this.intervalMs / 1000);
     this.write(`${entry.last} (+${entry.suppressed} more "${key}" in the last ${seconds} s)`);

@@ -46,4 +46,19 @@ describe('RedisConnections', () => {
       admin.disconnect();
     }
   });
+
+  it('writes its held-back error count when closed, not in whatever runs after it (CI: a line 10 s later broke another spec)', async () => {
+    const lines: string[] = [];
+    const logger = new Logger('test');
+    jest
+      .spyOn(logger, 'error')
+      .mockImplementation((line: unknown) => void lines.push(String(line)));
+    const unreachable = new RedisConnections({ REDIS_URL: 'redis://127.0.0.1:1' }, logger);
+    unreachable.connect('publisher');
+    await waitFor(() => (lines.length > 0 ? true : null), { timeoutMs: 5000 });
+    // A second refusal within the interval is held back (reconnects come every 100–2000 ms).
+    unreachable.report('publisher', 'publisher on redis://127.0.0.1:1: held back');
+    await unreachable.closeAll();
+    expect(lines.at(-1)).toMatch(/held back \(\+\d+ more "publisher" in the last 10 s\)$/);
+  });
 });

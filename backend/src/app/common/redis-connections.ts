@@ -98,5 +98,7 @@ export class RedisConnections {
           : client.disconnect(),
       ),
     );
+    // Their held-back error counts go out now, with no timer left to write after the owner.
+    this.errors.close();
   }
 }

@@ -141,6 +141,7 @@ export class DeviceRegistryService implements OnModuleInit {
     this.flushTimer = null;
     await this.writing;
     while (!this.queue.empty) if (!(await this.flush())) break;
+    this.storeLog.close();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, Logger } from '@nestjs/common';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
 /**
@@ -31,7 +31,7 @@ export interface ReadinessReport {
 export const CHECK_TIMEOUT_MS = 2000;
 
 @Injectable()
-export class ReadinessChecks {
+export class ReadinessChecks implements OnApplicationShutdown {
   private readonly logger = new Logger('Readiness');
   /** The reason stays in the log, never in the public response; once per check per 10 s. */
   private readonly failures = new RateLimitedLog((line) => this.logger.warn(line));
@@ -74,5 +74,10 @@ export class ReadinessChecks {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The gateway stops: check failures held back are written now, with no timer left after it. */
+  onApplicationShutdown(): void {
+    this.failures.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, Logger, Optional } from '@nestjs/common';
 import { LIMITS, MetricSeries, SeriesBuffer } from '@pulse/protocol';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, sharesIngest } from '../config/config';
@@ -27,7 +27,7 @@ type PickMode = 'latest' | 'spread';
 const EMPTY: { t: number[]; v: number[] } = { t: [], v: [] };
 
 @Injectable()
-export class HistoryReader {
+export class HistoryReader implements OnApplicationShutdown {
   private readonly startedAt = Date.now();
   private readonly shared = new SharedReads();
   /** With a shared ingest, the store answers up to this long before now (else null). */
@@ -270,6 +270,11 @@ export class HistoryReader {
       '1m': now - this.config.RETENTION_1M,
       '1h': now - this.config.RETENTION_1H,
     };
+  }
+
+  /** The gateway stops: read failures held back are written now, with no timer left after it. */
+  onApplicationShutdown(): void {
+    this.failureLog.close();
   }
 }
 

@@ -482,6 +482,7 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     // A store that failed keeps its journal: the next start writes it.
     this.journal.close(!this.pending && !this.ahead && this.waitingValues === 0);
     await this.store.close();
+    this.failureLog.close();
   }
 
   stats(): HistoryStoreStats {

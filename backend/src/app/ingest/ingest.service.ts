@@ -150,6 +150,7 @@ export class IngestService {
     await this.mqtt.close();
     // Left cleanly (the share unsubscribed): nothing for a survivor to drain.
     await this.drain?.stop();
+    this.rejectLog.close();
   }
 
   /**

@@ -256,6 +256,7 @@ export class MqttRepository {
         resolve();
       });
     });
+    this.errorLog.close();
   }
 
   /**

@@ -131,6 +131,7 @@ export class LagMonitor implements LagGate {
     this.conflator?.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.lagLog.close();
   }
 
   stats(): {

@@ -119,6 +119,11 @@ export class SummaryPeers {
    * Share messages published and received, devices applied, rejected (messages or devices), and
    * removals published, not sent (Redis unreachable) and received from other gateways.
    */
+  /** The gateway stops: held-back rejection counts are written now, with no timer left. */
+  close(): void {
+    this.rejectLog.close();
+  }
+
   stats(): PeerCounters {
     return { ...this.counters };
   }

@@ -46,6 +46,7 @@ export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): void {
     clearInterval(this.timer ?? undefined);
     this.timer = null;
+    this.peers?.close();
   }
 
   /** One push (the timer's tick; public for the unit spec). */

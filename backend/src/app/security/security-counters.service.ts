@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, Logger } from '@nestjs/common';
 import { RateLimitedLog } from '../common/rate-limited-log';
 
 /**
@@ -130,7 +130,7 @@ export type SecurityRefusal = (typeof SECURITY_REFUSALS)[number];
  * checks that call it own their policy.
  */
 @Injectable()
-export class SecurityCounters {
+export class SecurityCounters implements OnApplicationShutdown {
   private readonly logger = new Logger('Security');
   private readonly log = new RateLimitedLog((line) => this.logger.warn(line));
   private readonly refused = Object.fromEntries(
@@ -145,5 +145,10 @@ export class SecurityCounters {
 
   stats(): { refused: Record<SecurityRefusal, number> } {
     return { refused: { ...this.refused } };
+  }
+
+  /** The gateway stops: refusals held back are written now, with no timer left after it. */
+  onApplicationShutdown(): void {
+    this.log.close();
   }
 }
