@@ -14,11 +14,13 @@ import {
 import type { MqttClient } from 'mqtt';
 import type { HistoryResponse, IngestStats } from '@pulse/protocol';
 import { PulseHandle } from '../src/app/pulse';
+import { PG_READ_TIMEOUT_MS } from '../src/app/store/pg-pool';
 import { tapLogs } from './support/logs';
 import { startTestPulse } from './support/pulse';
 
-// Real: the whole backend in this process on a private PostgreSQL cluster (DATABASE_URL), stopped
-// mid-run as an operator's database goes down; plain fetch as a viewer on loopback.
+// Real: the whole backend in this process on a private PostgreSQL cluster (DATABASE_URL), frozen
+// (SIGSTOP) as a hung host, then stopped mid-run as an operator's database goes down; plain fetch
+// as a viewer on loopback.
 (postgresAvailable() ? describe : describe.skip)('history reads while PostgreSQL is down', () => {
   let cluster: PostgresCluster;
   let pulse: PulseHandle;
@@ -38,10 +40,10 @@ import { startTestPulse } from './support/pulse';
       { message: 'the reading in the recent window' },
     );
     receivedAt = series.t[0];
-    await cluster.stop();
   }, 60_000);
 
   afterAll(async () => {
+    cluster?.resume();
     if (device) await endMqtt(device);
     await pulse?.close();
     await cluster?.stop();
@@ -49,6 +51,28 @@ import { startTestPulse } from './support/pulse';
 
   /** A range from before the gateway started: the store must be read. */
   const dayAgo = () => Date.now() - 86_400_000;
+
+  it('answers 503 within seconds while PostgreSQL hangs, on a pooled connection and on a new one', async () => {
+    // A database that accepts connections but never answers (a hung or partitioned host): a read
+    // waited on the kernel for minutes, holding the request and a pool slot.
+    cluster.pause();
+    try {
+      // The first read goes out on the connection the reads above left in the pool; the second,
+      // with that one dropped, has to open one.
+      for (const attempt of ['pooled', 'new']) {
+        const started = Date.now();
+        const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
+        expect({ attempt, status }).toEqual({ attempt, status: 503 });
+        expect(Date.now() - started).toBeLessThan(PG_READ_TIMEOUT_MS + 3000);
+      }
+    } finally {
+      cluster.resume();
+    }
+    // The store answers again at once: the failed connections were not kept.
+    const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
+    expect(status).toBe(200);
+    await cluster.stop(); // down from here on
+  }, 30_000);
 
   it.each([
     ['a device history', () => `/devices/press-1/history?from=${dayAgo()}`],

@@ -6,7 +6,7 @@
  * PostgreSQL service.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -21,6 +21,12 @@ export interface PostgresCluster {
   port: number;
   /** A fresh empty database on this cluster; its URL. */
   createDatabase(name: string): string;
+  /**
+   * Freeze every process of the cluster (SIGSTOP): connections still open at the TCP level, as
+   * to a host that hangs, but nothing answers. `resume()` undoes it (SIGCONT).
+   */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -102,8 +108,25 @@ export async function startPostgres(): Promise<PostgresCluster> {
       ]);
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
+    pause: () => signalCluster(data, 'SIGSTOP'),
+    resume: () => signalCluster(data, 'SIGCONT'),
     stop,
   };
+}
+
+/**
+ * Send `signal` to the postmaster of the cluster in `data` and to every process it started;
+ * nothing when the cluster is not running.
+ */
+function signalCluster(data: string, signal: NodeJS.Signals): void {
+  const pidFile = join(data, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(Number);
+  for (const pid of [...children, postmaster]) process.kill(pid, signal);
 }
 
 /** Runs `query` on one fresh connection to `url`, closed after whatever happens. */

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryArrayConfig, QueryConfig } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Migration } from '../store/database';
+import { PG_READ_TIMEOUT_MS } from '../store/pg-pool';
 import { inTransaction, migratePg, inClientTransaction } from '../store/pg-feature-store';
 import { rollupOf, upsertRollupSql } from './history-buckets';
 import { foldRows, hourOf, withAggregate } from './held-minutes';
@@ -303,11 +304,15 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
   }
 
+  /** The watermark, as a read (bounded in time). */
   private async upto(): Promise<number> {
-    return (await this.readMark(this.pool)).upto;
+    const { rows } = await this.pool.query<{ upto: number }>(
+      readQuery({ text: 'SELECT upto FROM history_rollup_mark' }),
+    );
+    return rows[0].upto;
   }
 
-  private async readMark(db: Pool | PoolClient): Promise<{ upto: number; closing: number }> {
+  private async readMark(db: PoolClient): Promise<{ upto: number; closing: number }> {
     const { rows } = await db.query<{ upto: number; closing: number }>(
       'SELECT upto, closing FROM history_rollup_mark',
     );
@@ -492,8 +497,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
     const cached = this.seriesIds.get(key);
     if (cached !== undefined) return cached;
     const { rows } = await this.pool.query<{ id: number }>(
-      'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
-      [deviceId, metric],
+      readQuery({
+        text: 'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
+        values: [deviceId, metric],
+      }),
     );
     if (rows[0]) this.cacheSeries(key, rows[0].id);
     return rows[0]?.id;
@@ -502,12 +509,14 @@ export class PostgresHistoryStore implements port.HistoryStore {
   readonly readRaw: port.HistoryStore['readRaw'] = async (deviceId, metric, from, to, limit) => {
     const id = await this.idOf(deviceId, metric);
     if (id === undefined) return port.emptyRawRows();
-    const { rows } = await this.pool.query({
-      text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
-             ORDER BY ts LIMIT $4`,
-      values: [id, from, to, limit],
-      rowMode: 'array',
-    });
+    const { rows } = await this.pool.query(
+      readQuery({
+        text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
+               ORDER BY ts LIMIT $4`,
+        values: [id, from, to, limit],
+        rowMode: 'array',
+      }),
+    );
     return port.rawRowsOf(rows);
   };
 
@@ -543,13 +552,15 @@ export class PostgresHistoryStore implements port.HistoryStore {
     let upto = await this.upto();
     let stored: port.RollupRows;
     for (;;) {
-      const { rows } = await this.pool.query({
-        text: `SELECT ${columns} FROM history_${res}
-               WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
-               ${grouped} ORDER BY 1`,
-        values: width > 0 ? [id, from, to, upto, origin, width] : [id, from, to, upto],
-        rowMode: 'array',
-      });
+      const { rows } = await this.pool.query(
+        readQuery({
+          text: `SELECT ${columns} FROM history_${res}
+                 WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
+                 ${grouped} ORDER BY 1`,
+          values: width > 0 ? [id, from, to, upto, origin, width] : [id, from, to, upto],
+          rowMode: 'array',
+        }),
+      );
       stored = port.rollupRowsOf(rows);
       const again = await this.upto();
       if (again === upto) break;
@@ -557,12 +568,14 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
     const start = Math.max(from, upto);
     if (start >= to) return stored;
-    const fresh = await this.pool.query({
-      text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
-             WHERE series_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1`,
-      values: [id, start, to],
-      rowMode: 'array',
-    });
+    const fresh = await this.pool.query(
+      readQuery({
+        text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
+               WHERE series_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1`,
+        values: [id, start, to],
+        rowMode: 'array',
+      }),
+    );
     const minutes = port.rollupRowsOf(fresh.rows);
     if (res === '1m' || width > 0) {
       for (const key of Object.keys(stored) as (keyof port.RollupRows)[])
@@ -584,8 +597,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
 
   async metricsOf(deviceId: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ metric: string }>(
-      'SELECT metric FROM history_series WHERE device_id = $1 ORDER BY metric',
-      [deviceId],
+      readQuery({
+        text: 'SELECT metric FROM history_series WHERE device_id = $1 ORDER BY metric',
+        values: [deviceId],
+      }),
     );
     return rows.map((row) => row.metric);
   }
@@ -600,14 +615,18 @@ export class PostgresHistoryStore implements port.HistoryStore {
   async latestOf(deviceIds: readonly string[]): Promise<port.LatestRows> {
     const out = port.emptyLatestRows();
     const { rows: series } = await this.pool.query<{ i: number; id: number; metric: string }>(
-      `SELECT k.i::int - 1 AS i, s.id, s.metric
-       FROM unnest($1::text[]) WITH ORDINALITY AS k (device_id, i)
-       JOIN history_series s ON s.device_id = k.device_id`,
-      [deviceIds],
+      readQuery({
+        text: `SELECT k.i::int - 1 AS i, s.id, s.metric
+               FROM unnest($1::text[]) WITH ORDINALITY AS k (device_id, i)
+               JOIN history_series s ON s.device_id = k.device_id`,
+        values: [deviceIds],
+      }),
     );
     const byId = new Map(series.map((row) => [row.id, row]));
     if (byId.size === 0) return out;
-    const { rows: partitions } = await this.pool.query<{ name: string }>(PARTITIONS);
+    const { rows: partitions } = await this.pool.query<{ name: string }>(
+      readQuery({ text: PARTITIONS }),
+    );
     const days = partitions
       .map(({ name }) => dayOfPartition(name))
       .filter((day): day is number => day !== null)
@@ -617,17 +636,21 @@ export class PostgresHistoryStore implements port.HistoryStore {
       const range = [day * DAY_MS, (day + 1) * DAY_MS];
       // The days made ahead are empty: a probe is cheaper than a seek per series into them.
       const probe = await this.pool.query(
-        'SELECT 1 FROM history_raw WHERE ts >= $1 AND ts < $2 LIMIT 1',
-        range,
+        readQuery({
+          text: 'SELECT 1 FROM history_raw WHERE ts >= $1 AND ts < $2 LIMIT 1',
+          values: range,
+        }),
       );
       if (probe.rows.length === 0) continue;
-      const { rows } = await this.pool.query({
-        text: `SELECT s.id, r.ts, r.value FROM unnest($1::int[]) AS s (id)
-               CROSS JOIN LATERAL (SELECT ts, value FROM history_raw
-                 WHERE series_id = s.id AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1) r`,
-        values: [[...byId.keys()], ...range],
-        rowMode: 'array',
-      });
+      const { rows } = await this.pool.query(
+        readQuery({
+          text: `SELECT s.id, r.ts, r.value FROM unnest($1::int[]) AS s (id)
+                 CROSS JOIN LATERAL (SELECT ts, value FROM history_raw
+                   WHERE series_id = s.id AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1) r`,
+          values: [[...byId.keys()], ...range],
+          rowMode: 'array',
+        }),
+      );
       for (const [id, ts, value] of rows as [number, number, number][]) {
         const found = byId.get(id);
         if (!found) continue;
@@ -723,4 +746,14 @@ async function copyRaw(client: PoolClient, ids: number[], ts: number[], values: 
     Readable.from([text]),
     client.query(copyFrom('COPY history_raw (series_id, ts, value) FROM STDIN')),
   );
+}
+
+/**
+ * `config` as a query of the read path: pg's client-side `query_timeout` (PG_READ_TIMEOUT_MS)
+ * ends the wait of a read on a server that stopped answering (the read fails, 503, and its
+ * connection is dropped). Writes are not bounded so: a write cut short mid-transaction on a
+ * slow but live server would only be retried.
+ */
+function readQuery<C extends QueryConfig | QueryArrayConfig>(config: C): C {
+  return Object.assign({ query_timeout: PG_READ_TIMEOUT_MS }, config);
 }

@@ -17,6 +17,16 @@ export const PG_POOL = Symbol('PG_POOL');
 /** Connections at most: one flush at a time per feature, and a few concurrent history reads. */
 export const PG_POOL_SIZE = 6;
 
+/**
+ * How long a history read's query may wait for its answer (pg's client-side `query_timeout`), and
+ * how long any query waits to get a connection (a free slot, or a new connection's handshake).
+ * A PostgreSQL that accepts connections but never answers (hung, or its host partitioned) held a
+ * read for minutes; past these the read fails (HTTP 503) and its connection is dropped. The
+ * slowest read the benchmark makes (7 days → 1,000 points) takes tens of milliseconds.
+ */
+export const PG_READ_TIMEOUT_MS = 5000;
+export const PG_CONNECT_TIMEOUT_MS = 5000;
+
 /** bigint columns as numbers: every ts, bucket and epoch-ms time is a safe integer. */
 const parseInt8 = (text: string) => Number(text);
 
@@ -24,6 +34,9 @@ export function openPgPool(connectionString: string, max = PG_POOL_SIZE): Pool {
   const pool = new Pool({
     connectionString,
     max,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    // A server that went away without a word is noticed on idle connections too.
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as never,
