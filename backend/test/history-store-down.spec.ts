@@ -1,5 +1,6 @@
 import {
   closeLive,
+  collectReadings,
   connectLive,
   connectMqtt,
   endMqtt,
@@ -110,8 +111,11 @@ import { startTestPulse } from './support/pulse';
       expect(logs.text()).toMatch(/history store read failed: .*(ECONNREFUSED|terminat|connect)/i);
   });
 
-  it('refuses a subscribe whose history needs the store in words a screen retries on, logged once', async () => {
+  it('refuses a subscribe whose history needs the store in words a screen retries on, logged once, and joins nothing', async () => {
     const socket = await connectLive(pulse.httpUrl);
+    const watcher = await connectLive(pulse.httpUrl);
+    const refused = collectReadings(socket);
+    const watched = collectReadings(watcher);
     const logs = tapLogs();
     try {
       for (let i = 0; i < 3; i++)
@@ -119,9 +123,19 @@ import { startTestPulse } from './support/pulse';
           ok: false,
           error: 'the history store cannot be read right now; try again shortly',
         });
+      // A screen told "no" is not fed the device's readings all the same: a subscribe refused
+      // (the recent window alone answers the watcher's) leaves no room joined.
+      expect(await subscribe(watcher, { devices: ['press-1'], history: false })).toMatchObject({
+        ok: true,
+      });
+      await publishTelemetry(device, 'press-1', { values: { temperature: 22.5 } });
+      await watched.waitForCount(1);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a flush or two after
+      expect(refused.readings).toEqual([]);
     } finally {
       logs.stop();
       await closeLive(socket);
+      await closeLive(watcher);
     }
     // The reader's line (at most once per 10 s, the tests above wrote it), no line per subscribe.
     expect(logs.text()).not.toMatch(/subscribe failed/);

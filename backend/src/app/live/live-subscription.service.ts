@@ -185,7 +185,13 @@ export class LiveSubscriptionService {
       history: series,
       ...summaryWire,
     });
-    return then(history, answer);
+    if (!(history instanceof Promise)) return answer(history);
+    // Refused (the store cannot be read): a screen told no is not fed the rooms' readings anyway.
+    // A socket's subscribes are answered one at a time, so these rooms are still the ones added.
+    return history.then(answer, (error: unknown) => {
+      membership.leave(added);
+      throw error;
+    });
   }
 
   /** The summary for the acknowledgement: the unscoped one encoded once per push interval. */
