@@ -88,6 +88,34 @@ describe('auth routes', () => {
     expect(router.url).toBe('/alerts?tab=history');
   });
 
+  it('keeps the password when the gateway stays busy checking other sign-ins, and signs in on the next click', async () => {
+    const { server, harness, router, el, type, submit, settle } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'none',
+    });
+    await harness.navigateByUrl('/alerts');
+    type('login-username', 'admin');
+    type('login-password', 'admin-password');
+    server.busy = 100;
+    jest.useFakeTimers();
+    try {
+      harness.detectChanges();
+      (el().querySelector('[data-testid=login-submit]') as HTMLButtonElement).click();
+      await jest.advanceTimersByTimeAsync(10_000); // its tries again, 1 s apart
+    } finally {
+      jest.useRealTimers();
+    }
+    await settle();
+    expect(el().querySelector('[data-testid=login-error]')?.textContent).toBe(
+      'Pulse is busy checking other sign-ins; try again in a moment.',
+    );
+    const password = el().querySelector('[data-testid=login-password]') as HTMLInputElement;
+    expect(password.value).toBe('admin-password');
+    server.busy = 0;
+    await submit('login-submit');
+    expect(router.url).toBe('/alerts');
+  });
+
   it('sends an anonymous viewer who opens an admin page to /login and back, not to the fleet', async () => {
     const { harness, router, type, submit } = await boot({
       accounts: ADMIN,

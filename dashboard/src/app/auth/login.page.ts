@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { ActivatedRoute, Router } from '@angular/router';
+import { AuthRequestError } from '../core/auth/auth-api';
 import { AuthService } from '../core/auth/auth.service';
 import { CredentialFieldsComponent } from './credential-fields.component';
 import { safeReturnUrl } from './return-url';
@@ -50,7 +51,10 @@ export class LoginPage {
       await this.router.navigateByUrl(back);
     } catch (error) {
       this.error.set(error instanceof Error ? error.message : String(error));
-      this.password.set('');
+      // A busy or unreachable server never checked the password: it stays for the next try.
+      const unchecked =
+        error instanceof AuthRequestError && (error.status === 503 || error.status === 0);
+      if (!unchecked) this.password.set('');
     } finally {
       this.busy.set(false);
     }

@@ -26,6 +26,8 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
     anonymousRole: options.anonymousRole ?? 'viewer',
     accounts,
     rateLimited: false,
+    /** Logins answered 503 `busy` (Retry-After: 1) before they are checked again. */
+    busy: 0,
     /** Every request, `METHOD url`. */
     calls: [] as string[],
     fetch: jest.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
@@ -33,10 +35,13 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
       const method = init?.method ?? 'GET';
       server.calls.push(`${method} ${url}`);
       const body = init?.body ? (JSON.parse(String(init.body)) as Record<string, string>) : {};
-      const { status, json } = answer(method, url, body, init);
+      const { status, json, retryAfter } = answer(method, url, body, init);
       return {
         ok: status < 400,
         status,
+        headers: {
+          get: (name: string) => (/^retry-after$/i.test(name) ? (retryAfter ?? null) : null),
+        },
         json: async () => (json === undefined ? Promise.reject(new Error('no body')) : json),
       } as Response;
     }),
@@ -47,7 +52,7 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
     url: string,
     body: Record<string, string>,
     init?: RequestInit,
-  ): { status: number; json?: unknown } {
+  ): { status: number; json?: unknown; retryAfter?: string } {
     if (url === '/api/auth/me')
       return {
         status: 200,
@@ -59,6 +64,10 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
       };
     if (url === '/api/auth/login' && method === 'POST') {
       if (server.rateLimited) return { status: 429, json: { error: 'too many attempts' } };
+      if (server.busy > 0) {
+        server.busy--;
+        return { status: 503, json: { error: 'busy' }, retryAfter: '1' };
+      }
       const account = server.accounts[body['username']];
       if (!account || account.password !== body['password'])
         return { status: 401, json: { error: 'invalid credentials' } };

@@ -59,10 +59,42 @@ export function refusalMessage(status: number, serverMessage: string): string {
   if (status === 429) return 'Too many attempts; wait a minute and try again.';
   if (status === 409) return 'An account already exists: sign in instead.';
   if (status === 403) return serverMessage || 'The setup code is missing or wrong.';
+  if (status === 503 && serverMessage === 'busy')
+    return 'Pulse is busy checking other sign-ins; try again in a moment.';
   return serverMessage ? `HTTP ${status}: ${serverMessage}` : `HTTP ${status}`;
 }
 
+/**
+ * A 503 `busy` (the gateway is checking as many passwords as it allows: decision 0062) was not
+ * processed, so it is sent again after its Retry-After (1–5 s), this many times, before the
+ * person is told.
+ */
+export const BUSY_RETRIES = 3;
+
 export async function authRequest(
+  fetchFn: typeof fetch,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  body?: unknown,
+): Promise<unknown> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await authRequestOnce(fetchFn, method, url, body);
+    } catch (error) {
+      if (!(error instanceof BusyError) || retry >= BUSY_RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+    }
+  }
+}
+
+/** A 503 `busy` answer, with when to try again. */
+class BusyError extends AuthRequestError {
+  constructor(readonly retryAfterMs: number) {
+    super(503, refusalMessage(503, 'busy'));
+  }
+}
+
+async function authRequestOnce(
   fetchFn: typeof fetch,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
@@ -83,6 +115,10 @@ export async function authRequest(
     throw new AuthRequestError(0, 'The server cannot be reached.');
   }
   const json: unknown = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.status === 503 && serverMessage(json) === 'busy') {
+    const seconds = Number(res.headers?.get('retry-after'));
+    throw new BusyError(Math.min(Math.max(Number.isFinite(seconds) ? seconds : 1, 1), 5) * 1000);
+  }
   if (!res.ok)
     throw new AuthRequestError(res.status, refusalMessage(res.status, serverMessage(json)));
   return json;

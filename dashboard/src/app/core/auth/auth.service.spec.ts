@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { fakeAuthServer, FakeAuthOptions } from '../../testing/fake-auth-server';
 import { connectLive, provideFakeLive } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
-import { AuthRequestError, parseAuthState } from './auth-api';
+import { AuthRequestError, BUSY_RETRIES, parseAuthState } from './auth-api';
 import { VIEWED_KEY } from '../live/early-start';
 import { AuthService } from './auth.service';
 
@@ -86,6 +86,33 @@ describe('AuthService', () => {
       message: 'Too many attempts; wait a minute and try again.',
     });
     expect(sut.user()).toBeNull();
+  });
+
+  it('signs in while the gateway is busy checking other passwords by trying again, then says it is busy', async () => {
+    jest.useFakeTimers();
+    try {
+      const { sut, server } = setup({ accounts: { bo: { password: 'right', role: 'viewer' } } });
+      const logins = () => server.calls.filter((call) => call === 'POST /api/auth/login').length;
+      // Two people signing in at once on a small gateway: one is told "busy" (503, Retry-After).
+      server.busy = 2;
+      const signedIn = sut.login('bo', 'right');
+      await jest.advanceTimersByTimeAsync(2000);
+      await expect(signedIn).resolves.toEqual({ username: 'bo', role: 'viewer' });
+      expect(logins()).toBe(3);
+      // Busy for longer than a person waits at a form: said in words, not "HTTP 503".
+      server.busy = 100;
+      const refused = sut.login('bo', 'right');
+      refused.catch(() => undefined);
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(refused).rejects.toMatchObject({
+        status: 503,
+        message: 'Pulse is busy checking other sign-ins; try again in a moment.',
+      });
+      expect(logins()).toBe(3 + 1 + BUSY_RETRIES);
+      expect(sut.user()).toEqual({ username: 'bo', role: 'viewer' });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('signs out and reconnects as anonymous', async () => {
