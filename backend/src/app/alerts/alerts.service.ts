@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   InternalServerErrorException,
+  ServiceUnavailableException,
   Logger,
   NotFoundException,
   OnModuleInit,
@@ -485,9 +486,14 @@ export class AlertsService implements OnModuleInit {
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);
-        const what = this.rulesFile !== undefined ? 'ALERT_RULES_FILE' : 'the store';
+        // The store down (PostgreSQL stopped or unreachable) passes: 503, as for history reads,
+        // and the driver's words stay in the log. A file that cannot be written is a setup fault.
+        if (this.rulesFile === undefined)
+          throw new ServiceUnavailableException(
+            'alert rules not changed: the store cannot be written right now; try again shortly',
+          );
         throw new InternalServerErrorException(
-          `alert rules not changed: cannot write ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `alert rules not changed: cannot write ALERT_RULES_FILE (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
     }
