@@ -75,6 +75,7 @@ const device = (deviceId: string, lastSeen: number, extra: Partial<StoredDevice>
     lastTs: lastSeen - 5,
     meta: null,
     metrics: ['t'],
+    cadenceMs: null,
     ...extra,
   }) as StoredDevice;
 
@@ -111,12 +112,11 @@ describe.each([
     const first = await data.devices();
     const meta = { name: 'Boiler', group: 'plant', units: { t: '°C' } };
     await first.save([device('b', 2000, { meta }), device('a', 1000), device('c', 3000)], []);
-    await first.save([device('a', 4000, { status: 'offline', metrics: ['t', 'p'] })], ['c']);
+    // The pace it reports at, once learned (no-data judges it by that after a restart).
+    const a = device('a', 4000, { status: 'offline', metrics: ['t', 'p'], cadenceMs: 300_000 });
+    await first.save([a], ['c']);
     const restarted = await data.devices();
-    expect(await restarted.load()).toEqual([
-      device('b', 2000, { meta }),
-      device('a', 4000, { status: 'offline', metrics: ['t', 'p'] }),
-    ]);
+    expect(await restarted.load()).toEqual([device('b', 2000, { meta }), a]);
   });
 
   it('alert store: rules, the active list and the bounded history back after a restart', async () => {

@@ -12,7 +12,8 @@ import {
 import { AlertHistory, AlertListener } from './alert-history';
 import { AlertLifecycle } from './alert-lifecycle';
 import { AlertRuleIndex, inScope } from './alert-rule-index';
-import { GroupLookup, KeyState, learnCadence } from './alert-state';
+import { CADENCE_MIN_GAPS, learnCadence } from '../common/cadence';
+import { GroupLookup, KeyState } from './alert-state';
 import { noDataArrival, evaluateNoData } from './nodata.evaluator';
 import { deviceCameOnline, deviceWentOffline, evaluateOffline } from './offline.evaluator';
 import { evaluateRate } from './rate.evaluator';
@@ -327,13 +328,22 @@ export class AlertEngine {
   /**
    * Boot: a device the registry kept across the restart is watched by its no-data rules from
    * now, as if it had just spoken, so one that never speaks again still raises "no data"
-   * (otherwise only a reading creates the watch). Its offline time is restored by the caller
-   * through {@link onStatus}.
+   * (otherwise only a reading creates the watch); its device-wide rules judge the silence by
+   * `pace`, the one it reported at before (the registry keeps it), when known. Its offline time
+   * is restored by the caller through {@link onStatus}.
    */
-  watchRestored(deviceId: string, metrics: readonly string[]): void {
+  watchRestored(deviceId: string, metrics: readonly string[], pace: number | null = null): void {
     const now = this.clock();
-    for (const c of this.index.deviceNoData)
-      if (inScope(c, deviceId, this.groupOf)) this.index.stateFor(c, deviceId, null, now);
+    for (const c of this.index.deviceNoData) {
+      if (!inScope(c, deviceId, this.groupOf)) continue;
+      const state = this.index.stateFor(c, deviceId, null, now);
+      // Its pace from before the restart: a device that reports every 5 minutes is judged by that,
+      // not at the rule's floor (every Tasmota plug raised "No data" 10 s after each boot).
+      if (state && pace !== null && state.gaps === 0) {
+        state.cadence = pace;
+        state.gaps = CADENCE_MIN_GAPS;
+      }
+    }
     for (const metric of metrics) {
       for (const c of this.index.byMetric.get(metric) ?? []) {
         if (c.rule.kind === 'nodata' && inScope(c, deviceId, this.groupOf))

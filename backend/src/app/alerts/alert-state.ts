@@ -2,7 +2,7 @@ import { AlertEvent, AlertRule } from '@pulse/protocol';
 
 /**
  * The records the engine's pieces share: a compiled rule, its per-device evaluation state and
- * an open alert, plus the cadence learning every rule kind uses. Owns their shape and the
+ * an open alert. Owns their shape and the
  * narrow {@link AlertTransitions} port through which evaluators reach the lifecycle. Must not
  * hold behaviour of one rule kind, nor emit anything.
  */
@@ -88,10 +88,6 @@ export type TimeEvaluator = (
   at: number,
 ) => void;
 
-/** Intervals learned before one over 4 × the pace counts as 4 × (an outage must not teach it). */
-const CADENCE_MIN_GAPS = 3;
-const CADENCE_ALPHA = 0.2;
-
 export function newKeyState(deviceId: string, metric: string | null, now: number): KeyState {
   return {
     deviceId,
@@ -113,39 +109,6 @@ export function newKeyState(deviceId: string, metric: string | null, now: number
     offlineSince: Number.NaN,
     alert: null,
   };
-}
-
-/**
- * Readings closer than this are one report: Tasmota sends STATE then SENSOR a few ms apart, ESPHome
- * a message per sensor. Their gaps would teach a slow device a pace of milliseconds (and no-data
- * would raise at its floor between reports), so they are not learned, unless the device keeps it
- * up for FAST_AFTER_MS: then it reads faster than once a second, and they are its pace. A
- * firmware's report takes milliseconds; half a second of readings is a device that reads fast (the
- * simulator's 2/s device that goes flat after three readings must still be found silent).
- */
-const BURST_MS = 1000;
-const FAST_AFTER_MS = 500;
-
-/**
- * EWMA of the interval between reading timestamps (between reports: see BURST_MS); an outage gap
- * is capped so it cannot swamp it.
- */
-export function learnCadence(state: KeyState, ts: number): void {
-  if (state.lastTs === -Infinity) {
-    state.burstStart = ts;
-    return;
-  }
-  let gap = ts - state.lastTs;
-  if (gap <= 0) return;
-  if (gap >= BURST_MS) state.burstStart = ts;
-  else if (state.gaps === 0 ? ts - state.burstStart < FAST_AFTER_MS : state.cadence >= BURST_MS)
-    return; // within a report
-  if (state.gaps === 0) state.cadence = gap;
-  else {
-    if (state.gaps >= CADENCE_MIN_GAPS && gap > 4 * state.cadence) gap = 4 * state.cadence;
-    state.cadence += CADENCE_ALPHA * (gap - state.cadence);
-  }
-  state.gaps++;
 }
 
 /** The one open alert of a rule × device × metric is found under this key. */

@@ -11,11 +11,12 @@ import { parseAlertRules } from './alert-rules.loader';
 import { AlertsService, PeerAlertsLink } from './alerts.service';
 import { SqliteAlertStore } from './sqlite-alert.store';
 
-const [hot, gone, quiet] = parseAlertRules(
+const [hot, gone, quiet, paced] = parseAlertRules(
   `rules:
   - { id: hot, kind: threshold, metric: t, op: above, value: 30, clear: 28, severity: major }
   - { id: gone, kind: offline, forMs: 0, severity: critical }
-  - { id: quiet, kind: nodata, silenceMs: 5000, severity: minor }`,
+  - { id: quiet, kind: nodata, silenceMs: 5000, severity: minor }
+  - { id: paced, kind: nodata, cadenceMultiple: 3, silenceMs: 10000, severity: minor }`,
   'yaml',
 );
 
@@ -220,6 +221,35 @@ describe('AlertsService across restarts', () => {
       jest.advanceTimersByTime(2000);
       expect(second.sut.active()).toEqual([
         expect.objectContaining({ deviceId: 'd1', ruleId: 'quiet', state: 'raised' }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('a device that reports every 5 minutes is judged by its pace after a restart, not at the floor', async () => {
+    // The built-in no-data rule's shape: 3 × the device's pace, at least 10 s. A Tasmota plug
+    // reports every 300 s; before, every such device raised "No data" 10 s after each restart.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const first = await boot([paced]);
+      const report = (at: number) => {
+        const readings = [{ deviceId: 'plug-7', ts: at, values: { power: 45 } }];
+        first.registry.applyReadings('plug-7', readings, at);
+        first.sut.onReadings(readings);
+      };
+      const start = Date.now();
+      for (let i = 0; i < 4; i++) report(start - (3 - i) * 300_000);
+      await first.registry.close(); // written, as the next flush would
+
+      const second = await boot([paced]);
+      expect(second.registry.paceOf('plug-7')).toBe(300_000);
+      jest.advanceTimersByTime(60_000);
+      expect(second.sut.active()).toEqual([]);
+      // Silent for 3 paces from the boot: it is found all the same.
+      jest.advanceTimersByTime(900_000 - 60_000 + 2_000);
+      expect(second.sut.active()).toEqual([
+        expect.objectContaining({ deviceId: 'plug-7', ruleId: 'paced', state: 'raised' }),
       ]);
     } finally {
       jest.useRealTimers();

@@ -211,7 +211,7 @@ export class AlertsService implements OnModuleInit {
         if (this.ownFleet?.(deviceId)) continue;
         this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
       }
-      this.engine.watchRestored(deviceId, device.metrics);
+      this.engine.watchRestored(deviceId, device.metrics, this.registry.paceOf(deviceId));
     }
     return open;
   }
@@ -319,7 +319,11 @@ export class AlertsService implements OnModuleInit {
           device.lastSeen ?? undefined,
           this.groupOf,
         );
-      this.engine.watchRestored(device.deviceId, device.metrics);
+      this.engine.watchRestored(
+        device.deviceId,
+        device.metrics,
+        this.registry.paceOf(device.deviceId),
+      );
     }
     for (const alert of this.engine.active())
       if (gained(alert.deviceId)) this.hub.publishAlert(alert);

@@ -1,4 +1,5 @@
-import { AlertTransitions, CompiledRule, KeyState, learnCadence } from './alert-state';
+import { learnCadence } from '../common/cadence';
+import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
 
 /**
  * No-data rules: owns what counts as silence — a fixed `silenceMs`, or a multiple of the

@@ -28,6 +28,19 @@ describe('DeviceRegistryService', () => {
     expect(sut.get('d1')).toMatchObject({ lastSeen: 3000, lastTs: 200 });
   });
 
+  it('learns the pace a device reports at, a report of several messages counting once', () => {
+    expect(sut.paceOf('d1')).toBeNull();
+    // Tasmota: STATE then SENSOR a few ms apart, every 300 s.
+    for (let i = 0; i < 4; i++) {
+      const at = 1_000_000 + i * 300_000;
+      sut.applyReadings('d1', [reading(at, { power: 45 })], at);
+      sut.applyReadings('d1', [reading(at + 4, { energy: 12 })], at + 4);
+    }
+    expect(sut.paceOf('d1')).toBeCloseTo(300_000, -2); // within 50 ms
+    // Not what clients are told of the device.
+    expect(sut.get('d1')).not.toHaveProperty('cadenceMs');
+  });
+
   it('tracks status from retained status and Last Will, counting online devices', () => {
     expect(sut.applyStatus('d1', 'online', 1)).toMatchObject({
       status: 'online',

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { DeviceInfo, DeviceMeta, DeviceStatus, LIMITS, Reading } from '@pulse/protocol';
 import { inScope } from '../auth/principal';
+import { CADENCE_MIN_GAPS, learnCadence, Pace } from '../common/cadence';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config } from '../config/config';
 import { DEVICE_STORE, DeviceStore, StoredDevice } from './device-store';
@@ -14,6 +15,8 @@ interface DeviceState {
   meta: DeviceMeta | null;
   metrics: string[];
   metricSet: Set<string>;
+  /** The pace it reports at, learned from its readings, kept across restarts. */
+  pace: Pace;
   /** Its place in the write queue (store only). */
   persist: WriteState;
 }
@@ -153,7 +156,7 @@ export class DeviceRegistryService implements OnModuleInit {
     const store = this.store;
     if (!store || this.queue.empty || this.writing) return Promise.resolve(false);
     const batch = this.queue.take(DEVICE_FLUSH_BATCH);
-    const rows = batch.records.map(toInfo);
+    const rows = batch.records.map(toStored);
     const write = (async () => {
       try {
         await store.save(rows, batch.removed);
@@ -190,6 +193,14 @@ export class DeviceRegistryService implements OnModuleInit {
         meta: d.meta,
         metrics,
         metricSet: new Set(metrics),
+        // A stored pace is trusted as one learned over several reports (an outage after the
+        // restart is capped by it like any other).
+        pace: {
+          lastTs: d.lastTs ?? -Infinity,
+          cadence: d.cadenceMs ?? 0,
+          gaps: d.cadenceMs ? CADENCE_MIN_GAPS : 0,
+          burstStart: -Infinity,
+        },
         persist: 0,
       };
       this.devices.set(d.deviceId, state);
@@ -260,6 +271,10 @@ export class DeviceRegistryService implements OnModuleInit {
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i];
       if (state.lastTs === null || reading.ts > state.lastTs) state.lastTs = reading.ts;
+      if (reading.ts > state.pace.lastTs) {
+        learnCadence(state.pace, reading.ts);
+        state.pace.lastTs = reading.ts;
+      }
       if (state.metrics.length >= MAX_METRICS_PER_DEVICE) continue;
       for (const metric in reading.values) {
         if (!state.metricSet.has(metric) && state.metrics.length < MAX_METRICS_PER_DEVICE) {
@@ -349,6 +364,12 @@ export class DeviceRegistryService implements OnModuleInit {
   get(deviceId: string): DeviceInfo | null {
     const state = this.devices.get(deviceId);
     return state ? toInfo(state) : null;
+  }
+
+  /** The pace the device reports at, ms between reports (learned, or kept across a restart), or null. */
+  paceOf(deviceId: string): number | null {
+    const pace = this.devices.get(deviceId)?.pace;
+    return pace && pace.gaps > 0 ? pace.cadence : null;
   }
 
   /** The device is registered (no copy made, unlike {@link get}). */
@@ -442,6 +463,7 @@ export class DeviceRegistryService implements OnModuleInit {
       meta: null,
       metrics: [],
       metricSet: new Set(),
+      pace: { lastTs: -Infinity, cadence: 0, gaps: 0, burstStart: -Infinity },
       persist: 0,
     };
     this.devices.set(deviceId, state);
@@ -449,7 +471,12 @@ export class DeviceRegistryService implements OnModuleInit {
   }
 }
 
-/** What clients see of a device (also what the store keeps: every device has been seen). */
+/** What the store keeps of a device: what clients see, and its pace once learned. */
+function toStored(state: DeviceState): StoredDevice {
+  return { ...toInfo(state), cadenceMs: state.pace.gaps > 0 ? state.pace.cadence : null };
+}
+
+/** What clients see of a device (every device has been seen). */
 function toInfo(state: DeviceState): StoredDevice {
   return {
     deviceId: state.deviceId,

@@ -14,7 +14,11 @@ export const DEVICE_STORE = Symbol('DEVICE_STORE');
  * A device as the registry shows it, always seen at least once. Its `status` is the last one
  * heard: the registry decides what it means after a restart.
  */
-export type StoredDevice = Omit<DeviceInfo, 'lastSeen'> & { lastSeen: number };
+export type StoredDevice = Omit<DeviceInfo, 'lastSeen'> & {
+  lastSeen: number;
+  /** The pace it reports at, ms between reports, once learned (common/cadence.ts). */
+  cadenceMs?: number | null;
+};
 
 export interface DeviceStore {
   /** Every stored device, least recently seen first (the registry's eviction order). */

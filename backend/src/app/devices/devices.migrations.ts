@@ -20,6 +20,12 @@ export const DEVICES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX devices_by_last_seen ON devices (last_seen);
     `,
   },
+  {
+    // The pace the device reports at (ms between reports), so no-data judges it by its own pace
+    // after a restart rather than at the rule's floor; null until learned.
+    id: 'devices-002-cadence',
+    sql: 'ALTER TABLE devices ADD COLUMN cadence_ms INTEGER;',
+  },
 ];
 
 /** The same table on PostgreSQL (`pg-device.store.ts`): times as BIGINT ms, JSON as JSONB. */
@@ -38,4 +44,5 @@ export const DEVICES_PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX devices_by_last_seen ON devices (last_seen);
     `,
   },
+  { id: 'devices-002-cadence', sql: 'ALTER TABLE devices ADD COLUMN cadence_ms BIGINT;' },
 ];

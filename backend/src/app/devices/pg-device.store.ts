@@ -18,6 +18,7 @@ interface RawDevice {
   last_ts: string | null;
   meta: DeviceMeta | null;
   metrics: string[];
+  cadence_ms: string | null;
 }
 
 export class PgDeviceStore implements DeviceStore {
@@ -41,6 +42,7 @@ export class PgDeviceStore implements DeviceStore {
       lastTs: raw.last_ts === null ? null : Number(raw.last_ts),
       meta: raw.meta,
       metrics: raw.metrics,
+      cadenceMs: raw.cadence_ms === null ? null : Number(raw.cadence_ms),
     }));
   }
 
@@ -49,11 +51,11 @@ export class PgDeviceStore implements DeviceStore {
     await inTransaction(this.pool, async (client) => {
       if (changed.length > 0) {
         await client.query(
-          `INSERT INTO devices (device_id, status, last_seen, last_ts, meta, metrics)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::jsonb[])
+          `INSERT INTO devices (device_id, status, last_seen, last_ts, meta, metrics, cadence_ms)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::jsonb[], $7::bigint[])
            ON CONFLICT (device_id) DO UPDATE SET status = excluded.status,
              last_seen = excluded.last_seen, last_ts = excluded.last_ts, meta = excluded.meta,
-             metrics = excluded.metrics`,
+             metrics = excluded.metrics, cadence_ms = excluded.cadence_ms`,
           [
             changed.map((d) => d.deviceId),
             changed.map((d) => d.status),
@@ -61,6 +63,7 @@ export class PgDeviceStore implements DeviceStore {
             changed.map((d) => d.lastTs),
             changed.map((d) => (d.meta === null ? null : JSON.stringify(d.meta))),
             changed.map((d) => JSON.stringify(d.metrics)),
+            changed.map((d) => (d.cadenceMs == null ? null : Math.round(d.cadenceMs))),
           ],
         );
       }

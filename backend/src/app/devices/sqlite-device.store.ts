@@ -17,6 +17,7 @@ interface RawDevice {
   last_ts: number | null;
   meta: string | null;
   metrics: string;
+  cadence_ms: number | null;
 }
 
 @Injectable()
@@ -36,6 +37,7 @@ export class SqliteDeviceStore implements DeviceStore {
       lastTs: raw.last_ts,
       meta: raw.meta === null ? null : (JSON.parse(raw.meta) as DeviceMeta),
       metrics: JSON.parse(raw.metrics) as string[],
+      cadenceMs: raw.cadence_ms,
     }));
   }
 
@@ -44,17 +46,26 @@ export class SqliteDeviceStore implements DeviceStore {
     // The gateway may be shutting down with the file already closed: nothing to write to.
     if (!db.open || (changed.length === 0 && removed.length === 0)) return;
     const upsert = db.prepare(
-      `INSERT INTO devices (device_id, status, last_seen, last_ts, meta, metrics)
-       VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO devices (device_id, status, last_seen, last_ts, meta, metrics, cadence_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO UPDATE SET status = excluded.status,
          last_seen = excluded.last_seen, last_ts = excluded.last_ts, meta = excluded.meta,
-         metrics = excluded.metrics`,
+         metrics = excluded.metrics, cadence_ms = excluded.cadence_ms`,
     );
     const remove = db.prepare('DELETE FROM devices WHERE device_id = ?');
     db.transaction(() => {
       for (const d of changed) {
         const meta = d.meta === null ? null : JSON.stringify(d.meta);
-        upsert.run(d.deviceId, d.status, d.lastSeen, d.lastTs, meta, JSON.stringify(d.metrics));
+        const cadence = d.cadenceMs == null ? null : Math.round(d.cadenceMs);
+        upsert.run(
+          d.deviceId,
+          d.status,
+          d.lastSeen,
+          d.lastTs,
+          meta,
+          JSON.stringify(d.metrics),
+          cadence,
+        );
       }
       for (const deviceId of removed) remove.run(deviceId);
     })();
