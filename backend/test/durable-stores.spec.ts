@@ -115,8 +115,13 @@ describe.each([
     // The pace it reports at, once learned (no-data judges it by that after a restart).
     const a = device('a', 4000, { status: 'offline', metrics: ['t', 'p'], cadenceMs: 300_000 });
     await first.save([a], ['c']);
+    // Another gateway that knows `a` only from a peer's share (no pace learned) keeps its pace.
+    await first.save([{ ...a, metrics: ['t', 'p', 'q'], cadenceMs: null }], []);
     const restarted = await data.devices();
-    expect(await restarted.load()).toEqual([device('b', 2000, { meta }), a]);
+    expect(await restarted.load()).toEqual([
+      device('b', 2000, { meta }),
+      { ...a, metrics: ['t', 'p', 'q'] },
+    ]);
   });
 
   it('alert store: rules, the active list and the bounded history back after a restart', async () => {

@@ -6,7 +6,7 @@
  * PostgreSQL service.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -116,17 +116,32 @@ export async function startPostgres(): Promise<PostgresCluster> {
 
 /**
  * Send `signal` to the postmaster of the cluster in `data` and to every process it started;
- * nothing when the cluster is not running.
+ * nothing when the cluster is not running. The postmaster goes first: once stopped it forks no
+ * backend that the list of its children would miss.
  */
 function signalCluster(data: string, signal: NodeJS.Signals): void {
   const pidFile = join(data, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map(Number);
-  for (const pid of [...children, postmaster]) process.kill(pid, signal);
+  process.kill(postmaster, signal);
+  for (const pid of childrenOf(postmaster)) process.kill(pid, signal);
+}
+
+/** The processes whose parent is `parent`, from /proc (field 4 of `stat`, after the name). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parent) children.push(Number(entry));
+  }
+  return children;
 }
 
 /** Runs `query` on one fresh connection to `url`, closed after whatever happens. */

@@ -9,10 +9,10 @@ import {
   Reading,
   systemClock,
 } from '@pulse/protocol';
+import { CADENCE_MIN_GAPS, learnCadence } from '../common/cadence';
 import { AlertHistory, AlertListener } from './alert-history';
 import { AlertLifecycle } from './alert-lifecycle';
 import { AlertRuleIndex, inScope } from './alert-rule-index';
-import { CADENCE_MIN_GAPS, learnCadence } from '../common/cadence';
 import { GroupLookup, KeyState } from './alert-state';
 import { noDataArrival, evaluateNoData } from './nodata.evaluator';
 import { deviceCameOnline, deviceWentOffline, evaluateOffline } from './offline.evaluator';

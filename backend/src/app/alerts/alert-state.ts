@@ -2,9 +2,9 @@ import { AlertEvent, AlertRule } from '@pulse/protocol';
 
 /**
  * The records the engine's pieces share: a compiled rule, its per-device evaluation state and
- * an open alert. Owns their shape and the
- * narrow {@link AlertTransitions} port through which evaluators reach the lifecycle. Must not
- * hold behaviour of one rule kind, nor emit anything.
+ * an open alert (the cadence they learn is common/cadence.ts's). Owns their shape and the narrow
+ * {@link AlertTransitions} port through which evaluators reach the lifecycle. Must not hold
+ * behaviour of one rule kind, nor emit anything.
  */
 
 /** The group of a device (from its retained meta), or undefined. */

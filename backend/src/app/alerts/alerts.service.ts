@@ -490,17 +490,25 @@ export class AlertsService implements OnModuleInit {
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);
-        // The store down (PostgreSQL stopped or unreachable) passes: 503, as for history reads,
-        // and the driver's words stay in the log. A file that cannot be written is a setup fault.
-        if (this.rulesFile === undefined)
+        // The store down (PostgreSQL stopped or unreachable, SQLite busy) passes: 503, as for
+        // history reads, and the driver's words stay in the log. A file or a SQLite database that
+        // cannot be written (full, read-only) is a setup fault.
+        if (this.rulesFile === undefined && passes(error))
           throw new ServiceUnavailableException(
             'alert rules not changed: the store cannot be written right now; try again shortly',
           );
+        const what = this.rulesFile !== undefined ? 'ALERT_RULES_FILE' : 'the store';
         throw new InternalServerErrorException(
-          `alert rules not changed: cannot write ALERT_RULES_FILE (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          `alert rules not changed: cannot write ${what} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
         );
       }
     }
     this.engine.setRules(rules);
   }
+}
+
+/** A store error that passes: anything but SQLite's own, of which only busy and locked do. */
+function passes(error: unknown): boolean {
+  const code = String((error as { code?: unknown }).code ?? '');
+  return !code.startsWith('SQLITE_') || /^SQLITE_(BUSY|LOCKED)/.test(code);
 }

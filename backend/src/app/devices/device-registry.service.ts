@@ -193,10 +193,11 @@ export class DeviceRegistryService implements OnModuleInit {
         meta: d.meta,
         metrics,
         metricSet: new Set(metrics),
-        // A stored pace is trusted as one learned over several reports (an outage after the
-        // restart is capped by it like any other).
+        // A stored pace was learned over several reports (it is stored from CADENCE_MIN_GAPS on),
+        // so an outage after the restart is capped by it like any other; the gap across the
+        // restart itself is not learned (as by the alert engine's restored states).
         pace: {
-          lastTs: d.lastTs ?? -Infinity,
+          lastTs: -Infinity,
           cadence: d.cadenceMs ?? 0,
           gaps: d.cadenceMs ? CADENCE_MIN_GAPS : 0,
           burstStart: -Infinity,
@@ -366,10 +367,13 @@ export class DeviceRegistryService implements OnModuleInit {
     return state ? toInfo(state) : null;
   }
 
-  /** The pace the device reports at, ms between reports (learned, or kept across a restart), or null. */
+  /**
+   * The pace the device reports at, ms between reports (learned over CADENCE_MIN_GAPS reports at
+   * least, or kept across a restart), or null.
+   */
   paceOf(deviceId: string): number | null {
     const pace = this.devices.get(deviceId)?.pace;
-    return pace && pace.gaps > 0 ? pace.cadence : null;
+    return pace && pace.gaps >= CADENCE_MIN_GAPS ? pace.cadence : null;
   }
 
   /** The device is registered (no copy made, unlike {@link get}). */
@@ -473,7 +477,8 @@ export class DeviceRegistryService implements OnModuleInit {
 
 /** What the store keeps of a device: what clients see, and its pace once learned. */
 function toStored(state: DeviceState): StoredDevice {
-  return { ...toInfo(state), cadenceMs: state.pace.gaps > 0 ? state.pace.cadence : null };
+  const { gaps, cadence } = state.pace;
+  return { ...toInfo(state), cadenceMs: gaps >= CADENCE_MIN_GAPS ? cadence : null };
 }
 
 /** What clients see of a device (every device has been seen). */

@@ -16,7 +16,10 @@ export const DEVICE_STORE = Symbol('DEVICE_STORE');
  */
 export type StoredDevice = Omit<DeviceInfo, 'lastSeen'> & {
   lastSeen: number;
-  /** The pace it reports at, ms between reports, once learned (common/cadence.ts). */
+  /**
+   * The pace it reports at, ms between reports, once learned (common/cadence.ts). Null keeps
+   * the stored one: a gateway that knows the device only from a peer's share learned none.
+   */
   cadenceMs?: number | null;
 };
 

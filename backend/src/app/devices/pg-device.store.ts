@@ -55,7 +55,8 @@ export class PgDeviceStore implements DeviceStore {
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::jsonb[], $7::bigint[])
            ON CONFLICT (device_id) DO UPDATE SET status = excluded.status,
              last_seen = excluded.last_seen, last_ts = excluded.last_ts, meta = excluded.meta,
-             metrics = excluded.metrics, cadence_ms = excluded.cadence_ms`,
+             metrics = excluded.metrics,
+             cadence_ms = COALESCE(excluded.cadence_ms, devices.cadence_ms)`,
           [
             changed.map((d) => d.deviceId),
             changed.map((d) => d.status),

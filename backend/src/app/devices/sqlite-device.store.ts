@@ -50,7 +50,8 @@ export class SqliteDeviceStore implements DeviceStore {
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (device_id) DO UPDATE SET status = excluded.status,
          last_seen = excluded.last_seen, last_ts = excluded.last_ts, meta = excluded.meta,
-         metrics = excluded.metrics, cadence_ms = excluded.cadence_ms`,
+         metrics = excluded.metrics,
+         cadence_ms = COALESCE(excluded.cadence_ms, devices.cadence_ms)`,
     );
     const remove = db.prepare('DELETE FROM devices WHERE device_id = ?');
     db.transaction(() => {

@@ -481,8 +481,11 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
     this.closed = true;
     // A store that failed keeps its journal: the next start writes it.
     this.journal.close(!this.pending && !this.ahead && this.waitingValues === 0);
-    await this.store.close();
-    this.failureLog.close();
+    try {
+      await this.store.close();
+    } finally {
+      this.failureLog.close();
+    }
   }
 
   stats(): HistoryStoreStats {

@@ -202,11 +202,14 @@ export class PostgresHistoryStore implements port.HistoryStore {
 
   /**
    * `pool`: the gateway's shared pool (store/pg-pool.ts), bigint columns parsed as numbers;
-   * `timing`: when minutes are rolled up (the default in production).
+   * `timing`: when minutes are rolled up (the default in production); `reads`: the pool of the
+   * reads a request waits on, bounded in time (store/pg-pool.ts; ended with the store), by
+   * default the shared one.
    */
   constructor(
     private readonly pool: Pool,
     private readonly timing: RollupTiming = DEFAULT_ROLLUP_TIMING,
+    private readonly reads: Pool = pool,
   ) {}
 
   async open(): Promise<void> {
@@ -304,9 +307,9 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
   }
 
-  /** The watermark, as a read (bounded in time). */
+  /** The watermark, as a request's read (bounded in time). */
   private async upto(): Promise<number> {
-    const { rows } = await this.pool.query<{ upto: number }>(
+    const { rows } = await this.reads.query<{ upto: number }>(
       readQuery({ text: 'SELECT upto FROM history_rollup_mark' }),
     );
     return rows[0].upto;
@@ -496,7 +499,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     const key = `${deviceId}\u0000${metric}`;
     const cached = this.seriesIds.get(key);
     if (cached !== undefined) return cached;
-    const { rows } = await this.pool.query<{ id: number }>(
+    const { rows } = await this.reads.query<{ id: number }>(
       readQuery({
         text: 'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
         values: [deviceId, metric],
@@ -509,7 +512,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
   readonly readRaw: port.HistoryStore['readRaw'] = async (deviceId, metric, from, to, limit) => {
     const id = await this.idOf(deviceId, metric);
     if (id === undefined) return port.emptyRawRows();
-    const { rows } = await this.pool.query(
+    const { rows } = await this.reads.query(
       readQuery({
         text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
                ORDER BY ts LIMIT $4`,
@@ -552,7 +555,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     let upto = await this.upto();
     let stored: port.RollupRows;
     for (;;) {
-      const { rows } = await this.pool.query(
+      const { rows } = await this.reads.query(
         readQuery({
           text: `SELECT ${columns} FROM history_${res}
                  WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
@@ -568,7 +571,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
     const start = Math.max(from, upto);
     if (start >= to) return stored;
-    const fresh = await this.pool.query(
+    const fresh = await this.reads.query(
       readQuery({
         text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
                WHERE series_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1`,
@@ -596,7 +599,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   async metricsOf(deviceId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ metric: string }>(
+    const { rows } = await this.reads.query<{ metric: string }>(
       readQuery({
         text: 'SELECT metric FROM history_series WHERE device_id = $1 ORDER BY metric',
         values: [deviceId],
@@ -615,18 +618,14 @@ export class PostgresHistoryStore implements port.HistoryStore {
   async latestOf(deviceIds: readonly string[]): Promise<port.LatestRows> {
     const out = port.emptyLatestRows();
     const { rows: series } = await this.pool.query<{ i: number; id: number; metric: string }>(
-      readQuery({
-        text: `SELECT k.i::int - 1 AS i, s.id, s.metric
-               FROM unnest($1::text[]) WITH ORDINALITY AS k (device_id, i)
-               JOIN history_series s ON s.device_id = k.device_id`,
-        values: [deviceIds],
-      }),
+      `SELECT k.i::int - 1 AS i, s.id, s.metric
+       FROM unnest($1::text[]) WITH ORDINALITY AS k (device_id, i)
+       JOIN history_series s ON s.device_id = k.device_id`,
+      [deviceIds],
     );
     const byId = new Map(series.map((row) => [row.id, row]));
     if (byId.size === 0) return out;
-    const { rows: partitions } = await this.pool.query<{ name: string }>(
-      readQuery({ text: PARTITIONS }),
-    );
+    const { rows: partitions } = await this.pool.query<{ name: string }>(PARTITIONS);
     const days = partitions
       .map(({ name }) => dayOfPartition(name))
       .filter((day): day is number => day !== null)
@@ -636,21 +635,17 @@ export class PostgresHistoryStore implements port.HistoryStore {
       const range = [day * DAY_MS, (day + 1) * DAY_MS];
       // The days made ahead are empty: a probe is cheaper than a seek per series into them.
       const probe = await this.pool.query(
-        readQuery({
-          text: 'SELECT 1 FROM history_raw WHERE ts >= $1 AND ts < $2 LIMIT 1',
-          values: range,
-        }),
+        'SELECT 1 FROM history_raw WHERE ts >= $1 AND ts < $2 LIMIT 1',
+        range,
       );
       if (probe.rows.length === 0) continue;
-      const { rows } = await this.pool.query(
-        readQuery({
-          text: `SELECT s.id, r.ts, r.value FROM unnest($1::int[]) AS s (id)
-                 CROSS JOIN LATERAL (SELECT ts, value FROM history_raw
-                   WHERE series_id = s.id AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1) r`,
-          values: [[...byId.keys()], ...range],
-          rowMode: 'array',
-        }),
-      );
+      const { rows } = await this.pool.query({
+        text: `SELECT s.id, r.ts, r.value FROM unnest($1::int[]) AS s (id)
+               CROSS JOIN LATERAL (SELECT ts, value FROM history_raw
+                 WHERE series_id = s.id AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1) r`,
+        values: [[...byId.keys()], ...range],
+        rowMode: 'array',
+      });
       for (const [id, ts, value] of rows as [number, number, number][]) {
         const found = byId.get(id);
         if (!found) continue;
@@ -671,7 +666,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
   async prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     await this.ensurePartitions(this.daysAhead());
     await this.catchUp();
-    const rawCutoff = Math.min(cutoffs.raw, await this.upto());
+    const { rows: mark } = await this.pool.query<{ upto: number }>(
+      'SELECT upto FROM history_rollup_mark',
+    );
+    const rawCutoff = Math.min(cutoffs.raw, mark[0].upto);
     let done = 0;
     const { rows } = await this.pool.query<{ name: string }>(PARTITIONS);
     for (const { name } of rows) {
@@ -708,6 +706,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
     this.closed = true;
     clearInterval(this.timer);
     await this.pass;
+    if (this.reads !== this.pool && !this.reads.ended) await this.reads.end();
     if (!this.pool.ended) await this.pool.end();
   }
 }

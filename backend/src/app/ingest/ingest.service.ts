@@ -147,10 +147,13 @@ export class IngestService {
   }
 
   async stop(): Promise<void> {
-    await this.mqtt.close();
-    // Left cleanly (the share unsubscribed): nothing for a survivor to drain.
-    await this.drain?.stop();
-    this.rejectLog.close();
+    try {
+      await this.mqtt.close();
+      // Left cleanly (the share unsubscribed): nothing for a survivor to drain.
+      await this.drain?.stop();
+    } finally {
+      this.rejectLog.close();
+    }
   }
 
   /**

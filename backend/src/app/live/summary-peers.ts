@@ -115,15 +115,15 @@ export class SummaryPeers {
     }
   }
 
-  /**
-   * Share messages published and received, devices applied, rejected (messages or devices), and
-   * removals published, not sent (Redis unreachable) and received from other gateways.
-   */
   /** The gateway stops: held-back rejection counts are written now, with no timer left. */
   close(): void {
     this.rejectLog.close();
   }
 
+  /**
+   * Share messages published and received, devices applied, rejected (messages or devices), and
+   * removals published, not sent (Redis unreachable) and received from other gateways.
+   */
   stats(): PeerCounters {
     return { ...this.counters };
   }

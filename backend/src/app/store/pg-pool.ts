@@ -18,25 +18,37 @@ export const PG_POOL = Symbol('PG_POOL');
 export const PG_POOL_SIZE = 6;
 
 /**
- * How long a history read's query may wait for its answer (pg's client-side `query_timeout`), and
- * how long any query waits to get a connection (a free slot, or a new connection's handshake).
- * A PostgreSQL that accepts connections but never answers (hung, or its host partitioned) held a
- * read for minutes; past these the read fails (HTTP 503) and its connection is dropped. The
- * slowest read the benchmark makes (7 days → 1,000 points) takes tens of milliseconds.
+ * The history store's reads have a pool of their own (`history.providers.ts`), bounded in time
+ * where the shared one is not: a PostgreSQL that accepts connections but never answers (hung,
+ * or its host partitioned) held a read for minutes. A read's query waits at most
+ * PG_READ_TIMEOUT_MS for its answer (pg's client-side `query_timeout`, set per read query);
+ * the slowest the benchmark makes (7 days → 1,000 points) takes tens of milliseconds.
  */
 export const PG_READ_TIMEOUT_MS = 5000;
+
+/**
+ * How long a history read waits for a connection of the read pool (a free one, or a new one's
+ * handshake). Writes have none: one that waited 5 s behind a storm of reads, or on a stalled
+ * server, would count as a failed try, and the writer gives a batch up after ten.
+ */
 export const PG_CONNECT_TIMEOUT_MS = 5000;
+
+/** Connections of the history store's read pool: concurrent reads are shared (decision 0033). */
+export const PG_READ_POOL_SIZE = 4;
 
 /** bigint columns as numbers: every ts, bucket and epoch-ms time is a safe integer. */
 const parseInt8 = (text: string) => Number(text);
 
-export function openPgPool(connectionString: string, max = PG_POOL_SIZE): Pool {
+/** A pool; `connectTimeoutMs`: how long a query waits for a connection (0: as long as it takes). */
+export function openPgPool(
+  connectionString: string,
+  max = PG_POOL_SIZE,
+  connectTimeoutMs = 0,
+): Pool {
   const pool = new Pool({
     connectionString,
     max,
-    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
-    // A server that went away without a word is noticed on idle connections too.
-    keepAlive: true,
+    connectionTimeoutMillis: connectTimeoutMs,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as never,

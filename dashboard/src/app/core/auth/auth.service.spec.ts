@@ -93,7 +93,7 @@ describe('AuthService', () => {
     try {
       const { sut, server } = setup({ accounts: { bo: { password: 'right', role: 'viewer' } } });
       const logins = () => server.calls.filter((call) => call === 'POST /api/auth/login').length;
-      // Two people signing in at once on a small gateway: one is told "busy" (503, Retry-After).
+      // More sign-ins at once than the gateway checks and lets wait: told "busy" (503, Retry-After).
       server.busy = 2;
       const signedIn = sut.login('bo', 'right');
       await jest.advanceTimersByTimeAsync(2000);
