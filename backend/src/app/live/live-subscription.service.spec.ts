@@ -10,7 +10,9 @@ import {
 } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
+import { HistoryReader } from '../history/history-reader.service';
 import { HistoryService } from '../history/history.service';
+import { HistoryUnavailableError } from '../history/history-unavailable';
 import { RawJson } from './ack-encoder';
 import { LiveEmitter } from './live-emitter';
 import { LiveHubService } from './live-hub.service';
@@ -54,6 +56,23 @@ describe('LiveSubscriptionService', () => {
     history = new HistoryService({ HISTORY_WINDOW_MS: 3_600_000, HISTORY_MAX_POINTS: 10_000 });
     sut = new LiveSubscriptionService({ HISTORY_WINDOW_MS: 60_000 }, registry, history);
     rooms = new Set();
+  });
+
+  it('leaves the rooms a subscribe joined when its history cannot be read, and keeps those it had', async () => {
+    feed('d1', 3);
+    feed('d2', 3);
+    const down = new HistoryUnavailableError();
+    const reader = { query: () => Promise.reject(down) } as unknown as HistoryReader;
+    const withStore = new LiveSubscriptionService(
+      { HISTORY_WINDOW_MS: 60_000 },
+      registry,
+      history,
+      undefined,
+      reader,
+    );
+    rooms.add(deviceRoom('d1'));
+    await expect(withStore.subscribe(membership, { devices: ['d1', 'd2'] })).rejects.toBe(down);
+    expect([...rooms]).toEqual([deviceRoom('d1')]);
   });
 
   it('encodes the unscoped fleet summary once per push interval, for every screen that asks', () => {
