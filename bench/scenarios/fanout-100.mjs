@@ -15,7 +15,7 @@ export default fixedRateScenario({
   seconds: 10,
   targets: ALL_TARGETS,
   what: "100 clients, 1k readings/s: Pulse's CPU with its broker's <= 0.3× Mosquitto MQTT-over-WebSocket CPU for the same fan-out",
-  quick: { clients: 50, seconds: 2, targets: ['pulse', 'mosquitto'] },
+  quick: { clients: 50, seconds: 1, targets: ['pulse', 'mosquitto'] },
   // The verdict compares two rows, so it replaces the one-row judge.
   check(rows, s) {
     const r = pulseRow(rows, s.id);

@@ -17,7 +17,7 @@ export default fixedRateScenario({
   seconds: 10,
   targets: ALL_TARGETS,
   what: `100 clients, 100 readings/s, Poisson arrivals and 50 ms bursts: p99 <= ${LIMIT_P99_MS} ms in both (idle gateway sends at once)`,
-  quick: { seconds: 2, targets: ['pulse'] },
+  quick: { seconds: 1, targets: ['pulse'] },
   /** One row per arrival shape, labelled `light-100 <shape>`. */
   async run(s, targetName, ctx) {
     const rows = [];

@@ -14,7 +14,7 @@ export default fixedRateScenario({
   // Mosquitto has no long-polling transport.
   targets: ['pulse', 'naive', 'batched'],
   what: '1,000 long-polling clients, 1k readings/s: 100% delivered, p99 < 250 ms',
-  quick: { clients: 50, seconds: 2, targets: ['pulse'] },
+  quick: { clients: 50, seconds: 1, targets: ['pulse'] },
   judge: (r) => ({
     pass: deliveredWithin(r, 250),
     figure: `${r.clients} polling clients: delivered ${fmt(r.deliveredPct, 3)}%, p99 ${r.latency.p99} ms (limit < 250)`,

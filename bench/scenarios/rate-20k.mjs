@@ -12,7 +12,7 @@ export default fixedRateScenario({
   seconds: 10,
   targets: ALL_TARGETS,
   what: '100 clients, 20k readings/s: 100% delivered, p99 <= 150 ms',
-  quick: { clients: 20, rate: 5000, seconds: 2, targets: ['pulse'] },
+  quick: { clients: 20, rate: 5000, seconds: 1, targets: ['pulse'] },
   judge: (r) => ({
     pass: deliveredWithin(r, 150, true),
     figure: `${r.publishedPerSec} readings/s to ${r.clients} clients: delivered ${fmt(r.deliveredPct, 3)}%, p99 ${r.latency.p99} ms (limit 150)`,

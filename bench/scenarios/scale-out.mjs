@@ -212,7 +212,7 @@ export default {
   seconds: 15,
   shapes: { fleet: {}, devices: {} },
   what: 'one gateway vs two gateways + Redis vs relay (all via Redis), fleet and device-page screens, 1k readings/s: delivered %, p99, CPU per delivered reading (gateways + brokers + redis), Redis hop cost (report only)',
-  quick: { seconds: 2, shapes: { fleet: { clients: 100 } } },
+  quick: { seconds: 1, shapes: { fleet: { clients: 100 } } },
   budgetS: (s) =>
     Object.keys(s.shapes).reduce((n, shape) => n + rowsOf(shape).length, 0) * (s.seconds + 120),
   async run(s, _target, ctx) {
