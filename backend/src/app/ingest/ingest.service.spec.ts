@@ -193,6 +193,30 @@ describe('IngestService', () => {
       );
     });
 
+    it('follows a Tasmota switched from °C to °F, but never changes a unit its owner set', () => {
+      const sensor = (unit: string) =>
+        send(
+          'tele/plug-7/SENSOR',
+          `{"AM2301":{"Temperature":70.5},"BMP280":{"Temperature":71.2},"TempUnit":"${unit}"}`,
+        );
+      sensor('C');
+      send('tele/plug-7/STATE', '{"POWER":"ON","Wifi":{"RSSI":62}}'); // says other units between
+      // The owner's retained meta names one of the two sensors' unit.
+      send('devices/plug-7/meta', '{"units":{"BMP280.Temperature":"°C"}}');
+      sensor('F'); // SetOption8 1: its values are °F from now on
+      send('tele/plug-7/STATE', '{"POWER":"ON","Wifi":{"RSSI":61}}');
+      expect(registry.get('plug-7')?.meta?.units).toEqual({
+        'BMP280.Temperature': '°C',
+        'AM2301.Temperature': '°F',
+        'Wifi.RSSI': '%',
+      });
+      sensor('C'); // and back
+      expect(registry.get('plug-7')?.meta?.units).toMatchObject({
+        'BMP280.Temperature': '°C',
+        'AM2301.Temperature': '°C',
+      });
+    });
+
     it('gives zigbee2mqtt and Shelly devices the units their firmware documents', () => {
       send('zigbee2mqtt/Hall', '{"temperature":21.5,"battery":90,"linkquality":120}');
       expect(registry.get('Hall')?.meta?.units).toEqual({
@@ -314,5 +338,14 @@ describe('filledIn (a source’s meta under the device’s own)', () => {
     expect(filledIn(null, { units: { a: 'W' } })).toEqual({ units: { a: 'W' } });
     const many = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`m${i}`, 'W']));
     expect(Object.keys(filledIn(own, { units: many })?.units ?? {})).toHaveLength(64);
+  });
+
+  it('changes a unit only the source had said, when it says another', () => {
+    const own = { units: { a: 'kW', t: '°C' } };
+    // `t` came from the source, `a` from the owner's meta.
+    expect(filledIn(own, { units: { a: 'W', t: '°F' } }, { t: '°C' })).toEqual({
+      units: { a: 'kW', t: '°F' },
+    });
+    expect(filledIn(own, { units: { t: '°C' } }, { t: '°C' })).toBeNull();
   });
 });

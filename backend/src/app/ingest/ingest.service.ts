@@ -30,12 +30,15 @@ import { Routed, SOURCE_ROUTER, SourceRouter } from './sources/source-router';
  * `own` with what a source says filled in where it says nothing: the name, the group, the unit of
  * a metric (up to the meta's 64 units). What the device's meta says already is kept: a retained
  * `devices/{id}/meta` names and units a device as its owner wants (an empty one clears it, and
- * the source's come back with its next message). Null when nothing is new: the usual case, which
- * allocates nothing.
+ * the source's come back with its next message). A unit the source itself said before
+ * (`saidBefore`) is the source's to change: a Tasmota switched from °C to °F (SetOption8) sends
+ * °F values, and its metric must not stay labelled °C. Null when nothing is new: the usual case,
+ * which allocates nothing.
  */
 export function filledIn(
   own: Readonly<DeviceMeta> | null | undefined,
   said: DeviceMeta,
+  saidBefore?: Readonly<Record<string, string>>,
 ): DeviceMeta | null {
   const name = own?.name === undefined ? said.name : undefined;
   const group = own?.group === undefined ? said.group : undefined;
@@ -43,7 +46,13 @@ export function filledIn(
   if (said.units) {
     let count = own?.units ? Object.keys(own.units).length : 0;
     for (const metric in said.units) {
-      if (own?.units?.[metric] !== undefined) continue;
+      const current = own?.units?.[metric];
+      if (current !== undefined) {
+        const sourcesOwn = current === saidBefore?.[metric];
+        if (!sourcesOwn || current === said.units[metric]) continue;
+        (units ??= { ...own?.units })[metric] = said.units[metric];
+        continue;
+      }
       if (count++ >= LIMITS.maxMetricsPerReading) break;
       (units ??= { ...own?.units })[metric] = said.units[metric];
     }
@@ -213,7 +222,13 @@ export class IngestService {
       // What the source says of the device (fixed group, the firmware's units), where its meta
       // says nothing yet.
       const said = routed.meta.get(decoded.deviceId);
-      const meta = said && filledIn(this.registry.metaOf(decoded.deviceId), said);
+      const meta =
+        said &&
+        filledIn(
+          this.registry.metaOf(decoded.deviceId),
+          said,
+          this.origins.unitsSaid(decoded.deviceId, said.units),
+        );
       if (meta) {
         const changed = this.registry.applyMeta(decoded.deviceId, meta, now);
         if (changed) this.hub.publishDevice(changed);
@@ -251,6 +266,8 @@ export class IngestService {
       }
       case 'meta': {
         this.messages.meta++;
+        // The owner's units from here on: the source's earlier ones are no longer its to change.
+        this.origins.forgetUnits(decoded.deviceId);
         const changed = this.registry.applyMeta(decoded.deviceId, decoded.meta, now);
         if (changed) this.hub.publishDevice(changed);
         return;
