@@ -24,6 +24,8 @@ module.exports = {
   // Unit tests beside the code (src/**) and integration tests with real servers (test/*.spec.ts).
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testTimeout: 30_000,
+  // No rate-limited log's timer outlives its spec file (test/support/close-logs.ts says why).
+  setupFilesAfterEnv: ['<rootDir>/test/support/close-logs.ts'],
   // What the build's DefinePlugin puts in (webpack.config.js): src/app/config/version.ts.
   globals: { PULSE_BUILD_VERSION: require('../package.json').version },
 };
