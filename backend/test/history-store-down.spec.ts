@@ -16,7 +16,11 @@ import {
 import type { MqttClient } from 'mqtt';
 import type { HistoryResponse, IngestStats } from '@pulse/protocol';
 import { PulseHandle } from '../src/app/pulse';
-import { openPgPool, PG_CONNECT_TIMEOUT_MS, PG_READ_TIMEOUT_MS } from '../src/app/store/pg-pool';
+import {
+  openPgReadPool,
+  PG_CONNECT_TIMEOUT_MS,
+  PG_READ_TIMEOUT_MS,
+} from '../src/app/store/pg-pool';
 import { tapLogs } from './support/logs';
 import { startTestPulse, TEST_ADMIN_PASSWORD, tokenFor } from './support/pulse';
 
@@ -77,7 +81,7 @@ import { startTestPulse, TEST_ADMIN_PASSWORD, tokenFor } from './support/pulse';
           return { status, fast: Date.now() - started < PG_READ_TIMEOUT_MS + 3000 };
         });
         // A new connection's handshake has the same bound (the read pool's).
-        const fresh = openPgPool(databaseUrl, 1, PG_CONNECT_TIMEOUT_MS);
+        const fresh = openPgReadPool(databaseUrl);
         const started = Date.now();
         await expect(fresh.query('SELECT 1')).rejects.toThrow(/timeout/i);
         expect(Date.now() - started).toBeLessThan(PG_CONNECT_TIMEOUT_MS + 2000);

@@ -17,8 +17,9 @@ export const ORIGIN_REFRESH_MS = 1000;
  * Where each device's messages come from (its ingest source) and which fields the source's
  * format left out lately, for the device view (issue 14). Written by the ingest, read by the
  * devices controller; bounded by the registry (a device it evicts is forgotten here, the ingest
- * wires that), MAX_SKIPPED_PER_DEVICE and MAX_UNITS_PER_DEVICE. It also remembers the units each
- * device's source said, so the ingest may change a unit the source set but not its owner's. Devices of Pulse's own contract have no entry.
+ * wires that), MAX_SKIPPED_PER_DEVICE and MAX_UNITS_PER_DEVICE. It also remembers the units
+ * each device's source said, so the ingest may change a unit the source set but not its
+ * owner's. Devices of Pulse's own contract have no entry.
  */
 @Injectable()
 export class DeviceOriginsService {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CONFIG, Config } from '../config/config';
 import type { Pool } from 'pg';
 import { Database, DATABASE_FILE } from '../store/database';
-import { openPgPool, PG_CONNECT_TIMEOUT_MS, PG_POOL, PG_READ_POOL_SIZE } from '../store/pg-pool';
+import { openPgReadPool, PG_POOL } from '../store/pg-pool';
 import { HistoryReader } from './history-reader.service';
 import { HISTORY_STORE, HistoryStore } from './history-store';
 import { HistoryWriter } from './history-writer.service';
@@ -24,11 +24,7 @@ export const HISTORY_PROVIDERS: Provider[] = [
     // Database first: it creates DATA_DIR and pulse.db, which old history may be moved from.
     useFactory: (config: Config, _database: Database, pool: Pool | null): HistoryStore =>
       pool
-        ? new PostgresHistoryStore(
-            pool,
-            undefined,
-            openPgPool(config.DATABASE_URL as string, PG_READ_POOL_SIZE, PG_CONNECT_TIMEOUT_MS),
-          )
+        ? new PostgresHistoryStore(pool, undefined, openPgReadPool(config.DATABASE_URL as string))
         : new SqliteWorkerHistoryStore(join(config.DATA_DIR, HISTORY_DATABASE_FILE), {
             legacyFile: join(config.DATA_DIR, DATABASE_FILE),
           }),

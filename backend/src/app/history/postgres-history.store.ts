@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Pool, PoolClient, QueryArrayConfig, QueryConfig } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Migration } from '../store/database';
-import { PG_READ_TIMEOUT_MS } from '../store/pg-pool';
 import { inTransaction, migratePg, inClientTransaction } from '../store/pg-feature-store';
 import { rollupOf, upsertRollupSql } from './history-buckets';
 import { foldRows, hourOf, withAggregate } from './held-minutes';
@@ -203,8 +202,8 @@ export class PostgresHistoryStore implements port.HistoryStore {
   /**
    * `pool`: the gateway's shared pool (store/pg-pool.ts), bigint columns parsed as numbers;
    * `timing`: when minutes are rolled up (the default in production); `reads`: the pool of the
-   * reads a request waits on, bounded in time (store/pg-pool.ts; ended with the store), by
-   * default the shared one.
+   * reads a request waits on, bounded in time (store/pg-pool.ts `openPgReadPool`; ended with the
+   * store), by default the shared one.
    */
   constructor(
     private readonly pool: Pool,
@@ -307,11 +306,9 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
   }
 
-  /** The watermark, as a request's read (bounded in time). */
-  private async upto(): Promise<number> {
-    const { rows } = await this.reads.query<{ upto: number }>(
-      readQuery({ text: 'SELECT upto FROM history_rollup_mark' }),
-    );
+  /** The watermark; by default as a request's read (the read pool, bounded in time). */
+  private async upto(db: Pool = this.reads): Promise<number> {
+    const { rows } = await db.query<{ upto: number }>('SELECT upto FROM history_rollup_mark');
     return rows[0].upto;
   }
 
@@ -499,12 +496,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
     const key = `${deviceId}\u0000${metric}`;
     const cached = this.seriesIds.get(key);
     if (cached !== undefined) return cached;
-    const { rows } = await this.reads.query<{ id: number }>(
-      readQuery({
-        text: 'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
-        values: [deviceId, metric],
-      }),
-    );
+    const { rows } = await this.reads.query<{ id: number }>({
+      text: 'SELECT id FROM history_series WHERE device_id = $1 AND metric = $2',
+      values: [deviceId, metric],
+    });
     if (rows[0]) this.cacheSeries(key, rows[0].id);
     return rows[0]?.id;
   }
@@ -512,14 +507,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
   readonly readRaw: port.HistoryStore['readRaw'] = async (deviceId, metric, from, to, limit) => {
     const id = await this.idOf(deviceId, metric);
     if (id === undefined) return port.emptyRawRows();
-    const { rows } = await this.reads.query(
-      readQuery({
-        text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
+    const { rows } = await this.reads.query({
+      text: `SELECT ts, value FROM history_raw WHERE series_id = $1 AND ts >= $2 AND ts < $3
                ORDER BY ts LIMIT $4`,
-        values: [id, from, to, limit],
-        rowMode: 'array',
-      }),
-    );
+      values: [id, from, to, limit],
+      rowMode: 'array',
+    });
     return port.rawRowsOf(rows);
   };
 
@@ -555,15 +548,13 @@ export class PostgresHistoryStore implements port.HistoryStore {
     let upto = await this.upto();
     let stored: port.RollupRows;
     for (;;) {
-      const { rows } = await this.reads.query(
-        readQuery({
-          text: `SELECT ${columns} FROM history_${res}
+      const { rows } = await this.reads.query({
+        text: `SELECT ${columns} FROM history_${res}
                  WHERE series_id = $1 AND bucket >= $2 AND bucket < $3 AND bucket < $4
                  ${grouped} ORDER BY 1`,
-          values: width > 0 ? [id, from, to, upto, origin, width] : [id, from, to, upto],
-          rowMode: 'array',
-        }),
-      );
+        values: width > 0 ? [id, from, to, upto, origin, width] : [id, from, to, upto],
+        rowMode: 'array',
+      });
       stored = port.rollupRowsOf(rows);
       const again = await this.upto();
       if (again === upto) break;
@@ -571,14 +562,12 @@ export class PostgresHistoryStore implements port.HistoryStore {
     }
     const start = Math.max(from, upto);
     if (start >= to) return stored;
-    const fresh = await this.reads.query(
-      readQuery({
-        text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
+    const fresh = await this.reads.query({
+      text: `SELECT ${MINUTE_AGGREGATES} FROM history_raw
                WHERE series_id = $1 AND ts >= $2 AND ts < $3 GROUP BY 1 ORDER BY 1`,
-        values: [id, start, to],
-        rowMode: 'array',
-      }),
-    );
+      values: [id, start, to],
+      rowMode: 'array',
+    });
     const minutes = port.rollupRowsOf(fresh.rows);
     if (res === '1m' || width > 0) {
       for (const key of Object.keys(stored) as (keyof port.RollupRows)[])
@@ -599,12 +588,10 @@ export class PostgresHistoryStore implements port.HistoryStore {
   }
 
   async metricsOf(deviceId: string): Promise<string[]> {
-    const { rows } = await this.reads.query<{ metric: string }>(
-      readQuery({
-        text: 'SELECT metric FROM history_series WHERE device_id = $1 ORDER BY metric',
-        values: [deviceId],
-      }),
-    );
+    const { rows } = await this.reads.query<{ metric: string }>({
+      text: 'SELECT metric FROM history_series WHERE device_id = $1 ORDER BY metric',
+      values: [deviceId],
+    });
     return rows.map((row) => row.metric);
   }
 
@@ -666,10 +653,7 @@ export class PostgresHistoryStore implements port.HistoryStore {
   async prune(cutoffs: port.RetentionCutoffs, budget: number): Promise<number> {
     await this.ensurePartitions(this.daysAhead());
     await this.catchUp();
-    const { rows: mark } = await this.pool.query<{ upto: number }>(
-      'SELECT upto FROM history_rollup_mark',
-    );
-    const rawCutoff = Math.min(cutoffs.raw, mark[0].upto);
+    const rawCutoff = Math.min(cutoffs.raw, await this.upto(this.pool));
     let done = 0;
     const { rows } = await this.pool.query<{ name: string }>(PARTITIONS);
     for (const { name } of rows) {
@@ -745,14 +729,4 @@ async function copyRaw(client: PoolClient, ids: number[], ts: number[], values: 
     Readable.from([text]),
     client.query(copyFrom('COPY history_raw (series_id, ts, value) FROM STDIN')),
   );
-}
-
-/**
- * `config` as a query of the read path: pg's client-side `query_timeout` (PG_READ_TIMEOUT_MS)
- * ends the wait of a read on a server that stopped answering (the read fails, 503, and its
- * connection is dropped). Writes are not bounded so: a write cut short mid-transaction on a
- * slow but live server would only be retried.
- */
-function readQuery<C extends QueryConfig | QueryArrayConfig>(config: C): C {
-  return Object.assign({ query_timeout: PG_READ_TIMEOUT_MS }, config);
 }

@@ -48,12 +48,9 @@ export function filledIn(
     for (const metric in said.units) {
       const current = own?.units?.[metric];
       if (current !== undefined) {
-        const sourcesOwn = current === saidBefore?.[metric];
-        if (!sourcesOwn || current === said.units[metric]) continue;
-        (units ??= { ...own?.units })[metric] = said.units[metric];
-        continue;
-      }
-      if (count++ >= LIMITS.maxMetricsPerReading) break;
+        // Kept unless the source said it before and says another now.
+        if (current !== saidBefore?.[metric] || current === said.units[metric]) continue;
+      } else if (count++ >= LIMITS.maxMetricsPerReading) break;
       (units ??= { ...own?.units })[metric] = said.units[metric];
     }
   }

@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { Pool, types } from 'pg';
+import { Pool, PoolConfig, types } from 'pg';
 import { CONFIG, Config } from '../config/config';
 
 /**
@@ -21,8 +21,9 @@ export const PG_POOL_SIZE = 6;
  * The history store's reads have a pool of their own (`history.providers.ts`), bounded in time
  * where the shared one is not: a PostgreSQL that accepts connections but never answers (hung,
  * or its host partitioned) held a read for minutes. A read's query waits at most
- * PG_READ_TIMEOUT_MS for its answer (pg's client-side `query_timeout`, set per read query);
- * the slowest the benchmark makes (7 days → 1,000 points) takes tens of milliseconds.
+ * PG_READ_TIMEOUT_MS for its answer (pg's client-side `query_timeout`, the read pool's); the
+ * slowest the benchmark makes (7 days → 1,000 points) takes tens of milliseconds. A read that
+ * times out fails (503) and its connection is dropped.
  */
 export const PG_READ_TIMEOUT_MS = 5000;
 
@@ -39,16 +40,24 @@ export const PG_READ_POOL_SIZE = 4;
 /** bigint columns as numbers: every ts, bucket and epoch-ms time is a safe integer. */
 const parseInt8 = (text: string) => Number(text);
 
-/** A pool; `connectTimeoutMs`: how long a query waits for a connection (0: as long as it takes). */
-export function openPgPool(
-  connectionString: string,
-  max = PG_POOL_SIZE,
-  connectTimeoutMs = 0,
-): Pool {
-  const pool = new Pool({
+/** The shared pool: a query waits for a connection and for its answer as long as it takes. */
+export function openPgPool(connectionString: string, max = PG_POOL_SIZE): Pool {
+  return makePool({ connectionString, max });
+}
+
+/** The history store's read pool, bounded in time at every step (see PG_READ_TIMEOUT_MS). */
+export function openPgReadPool(connectionString: string): Pool {
+  return makePool({
     connectionString,
-    max,
-    connectionTimeoutMillis: connectTimeoutMs,
+    max: PG_READ_POOL_SIZE,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    query_timeout: PG_READ_TIMEOUT_MS,
+  });
+}
+
+function makePool(config: PoolConfig): Pool {
+  const pool = new Pool({
+    ...config,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === types.builtins.INT8 ? parseInt8 : types.getTypeParser(oid, format)) as never,
