@@ -191,6 +191,60 @@ describe('fleet summary: snapshot in the ack, deltas once a second, scope, REST'
     expect(ids(rest.body.devices)).toEqual(['fs-1']);
   });
 
+  it("tells a group-scoped token only its groups' metric names, and a name once its devices use it", async () => {
+    // hall-b measures something hall-a does not: a hall-a wall must not learn its name.
+    await publishTelemetry(backend.device, 'fs-2', { values: { co2: 410 } });
+    await waitFor(
+      async () =>
+        (await getJson<FleetSummaryPage>(api('/fleet/summary'))).body.metrics.includes('co2'),
+      { message: 'co2 in the unscoped table' },
+    );
+    const scoped = await sendJson<{ token: string }>(
+      api('/auth/tokens'),
+      'POST',
+      { name: 'hall-a names', groups: ['hall-a'] },
+      admin,
+    );
+    const auth = { authorization: `Bearer ${scoped.body.token}` };
+    const rest = await getJson<FleetSummaryPage>(api('/fleet/summary'), auth);
+    expect(rest.body.metrics).toEqual(expect.arrayContaining(['temp', 'hum']));
+    expect(rest.body.metrics).not.toContain('co2');
+    const socket = backend.track(
+      await connectLive(
+        backend.pulse.httpUrl,
+        ['websocket'],
+        (s) => (s.auth = { token: scoped.body.token }),
+      ),
+    );
+    const events = collectSummaries(socket);
+    const ack = await subscribe(socket, { summary: true, history: false });
+    if (!ack.ok) throw new Error(ack.error);
+    const table = decodeFleetSummary(ack.summary)?.metrics ?? [];
+    expect(table).toEqual(expect.arrayContaining(['temp', 'hum']));
+    expect(table).not.toContain('co2');
+
+    // A metric new to the fleet, in hall-b only: the table grows, the hall-a wall is not told.
+    await publishTelemetry(backend.device, 'fs-2', { values: { lux: 300 } });
+    await waitFor(
+      async () =>
+        (await getJson<FleetSummaryPage>(api('/fleet/summary'))).body.metrics.includes('lux'),
+      { message: 'lux in the unscoped table' },
+    );
+    // Then hall-a's device reports it too: now the wall is told its name, at the fleet's index.
+    await publishTelemetry(backend.device, 'fs-1', { values: { lux: 120 } });
+    const named = await waitFor(() => events.find((e) => e.event.metrics?.includes('lux')), {
+      timeoutMs: 3000,
+      message: 'a summary naming lux to the hall-a wall',
+    });
+    const lux = named.event.metrics?.indexOf('lux') ?? -1;
+    const fs1 = named.event.changed.find((d) => d[DS.id] === 'fs-1');
+    expect(fs1?.[DS.values][lux]).toBe(120);
+    for (const { event } of events) expect(event.metrics ?? []).not.toContain('co2');
+    const after = await getJson<FleetSummaryPage>(api('/fleet/summary'), auth);
+    expect(after.body.metrics).toContain('lux');
+    expect(after.body.metrics).not.toContain('co2');
+  });
+
   it('sorts, searches and pages over REST, and refuses a bad query', async () => {
     const byName = await getJson<FleetSummaryPage>(api('/fleet/summary?sort=name&limit=2'));
     expect(ids(byName.body.devices)).toEqual(['fs-1', 'fs-2']); // Boiler room, Cold store

@@ -13,7 +13,7 @@ import { groupScope, Principal } from './principal';
 /** The parts of a Socket.IO server socket this uses. */
 export interface SessionSocket {
   id: string;
-  data: { principal?: Principal; lagged?: number };
+  data: { principal?: Principal; lagged?: number; summaryShown?: boolean[] };
   conn: { transport: { name: string } };
   disconnect(close?: boolean): unknown;
 }

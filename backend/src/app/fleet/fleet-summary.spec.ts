@@ -13,6 +13,7 @@ import { pageOf } from './fleet-query';
 import {
   FleetSummaryModel,
   scopedEvent,
+  shownIn,
   significant,
   SUMMARY_HOLD_PUSHES,
   SUMMARY_VALUES_PER_PUSH,
@@ -349,6 +350,33 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     sut.applyDevice('d1');
     const moved = scopedEvent(delta(T0), ['g1']);
     expect(moved).toMatchObject({ changed: [], removed: ['d1'] });
+  });
+
+  it("names a scoped client's metrics only as its devices come to have values for them", () => {
+    registry.applyMeta('d1', { group: 'g1' }, T0);
+    registry.applyMeta('d2', { group: 'g2' }, T0);
+    ingest('d1', { temp: 20 });
+    ingest('d2', { temp: 21, co2: 400 });
+    const snapshot = sut.snapshot(['g1']);
+    expect(snapshot.metrics).toEqual(['temp', '']); // indices stay the fleet's
+    expect(sut.snapshot(null).metrics).toEqual(['temp', 'co2']);
+    const shown = shownIn(snapshot.metrics);
+    delta(T0);
+    // The fleet's table grows with a g2 metric: not a name for g1.
+    ingest('d2', { lux: 5 });
+    const grown = delta(T0 + 1000);
+    expect(scopedEvent(grown, null).metrics).toEqual(['temp', 'co2', 'lux']);
+    expect(scopedEvent(grown, ['g1'], shown).metrics).toBeUndefined();
+    ingest('d1', { temp: 22 });
+    const same = scopedEvent(delta(T0 + 2000), ['g1'], shown);
+    expect(same.metrics).toBeUndefined();
+    // d1 comes to report lux and co2: both named, at the fleet's indices, once.
+    ingest('d1', { lux: 7, co2: 390 });
+    const named = scopedEvent(delta(T0 + 3000), ['g1'], shown);
+    expect(named.metrics).toEqual(['temp', 'co2', 'lux']);
+    expect(named.changed[0][DS.values]).toEqual([22, 390, 7]);
+    ingest('d1', { lux: 8 });
+    expect(scopedEvent(delta(T0 + 4000), ['g1'], shown).metrics).toBeUndefined();
   });
 
   it('sends the snapshot of 10,000 mixed devices well under 1 MB, decoding to the same summary', () => {

@@ -57,6 +57,8 @@ export interface SummaryDelta {
   removed: { id: string; group: string | undefined }[];
   /** The whole metric table, when it grew since the previous push. */
   metrics?: string[];
+  /** The whole metric table at this push, grown or not (what a scoped client is shown part of). */
+  table: readonly string[];
 }
 
 /**
@@ -294,7 +296,10 @@ export class FleetSummaryModel {
       if (!inScope(scope, info.meta?.group)) continue;
       devices.push(this.summarize(info, this.entries.get(info.deviceId), at));
     }
-    return { at, metrics: this.metrics.slice(), devices };
+    if (scope === null) return { at, metrics: this.metrics.slice(), devices };
+    const shown: boolean[] = [];
+    showMetrics(devices, shown);
+    return { at, metrics: shownTable(this.metrics, shown), devices };
   }
 
   /**
@@ -338,8 +343,9 @@ export class FleetSummaryModel {
     }
     this.shared = null;
     this.sharedWire = null;
-    const delta: SummaryDelta = { at, changed, previousGroups, removed };
-    if (this.metricsGrew) delta.metrics = this.metrics.slice();
+    const table = this.metrics.slice();
+    const delta: SummaryDelta = { at, changed, previousGroups, removed, table };
+    if (this.metricsGrew) delta.metrics = table;
     this.dirty = later;
     this.pushes++;
     this.removed = [];
@@ -498,11 +504,20 @@ function highest(alerts: Map<string, AlertSeverity>): [AlertSeverity, number] {
   return [top, alerts.size];
 }
 
-/** The part of a delta a client with `scope` may see (the delta itself when unscoped). */
-export function scopedEvent(delta: SummaryDelta, scope: readonly string[] | null): SummaryEvent {
+/**
+ * The part of a delta a client with `scope` may see (the delta itself when unscoped). A scoped
+ * client is told metric names only as its own devices come to have values for them: `shown` holds
+ * the indices of the names it was told so far (from its snapshot on, see {@link shownTable}), grown
+ * in place; the event carries the table again, masked, when it grew.
+ */
+export function scopedEvent(
+  delta: SummaryDelta,
+  scope: readonly string[] | null,
+  shown: boolean[] = [],
+): SummaryEvent {
   const event: SummaryEvent = { at: delta.at, changed: [], removed: [] };
-  if (delta.metrics) event.metrics = delta.metrics;
   if (scope === null) {
+    if (delta.metrics) event.metrics = delta.metrics;
     event.changed = delta.changed;
     event.removed = delta.removed.map((r) => r.id);
     return event;
@@ -513,5 +528,34 @@ export function scopedEvent(delta: SummaryDelta, scope: readonly string[] | null
     else if (inScope(scope, delta.previousGroups[i])) event.removed.push(device[DS.id]);
   }
   for (const r of delta.removed) if (inScope(scope, r.group)) event.removed.push(r.id);
+  if (showMetrics(event.changed, shown)) event.metrics = shownTable(delta.table, shown);
   return event;
+}
+
+/** Marks in `shown` the metric indices `devices` have values for; true if any was not yet. */
+function showMetrics(devices: readonly DeviceSummary[], shown: boolean[]): boolean {
+  let grew = false;
+  for (const device of devices) {
+    const values = device[DS.values];
+    for (let i = 0; i < values.length; i++)
+      if (values[i] !== null && shown[i] !== true) {
+        shown[i] = true;
+        grew = true;
+      }
+  }
+  return grew;
+}
+
+/**
+ * The metric table as a group-scoped client sees it: the names at the indices in `shown`, '' at
+ * every other (no metric is named '', and the indices stay the fleet's, so the values of its
+ * devices read the same). A wall of one group is not told what the other groups measure.
+ */
+export function shownTable(table: readonly string[], shown: readonly boolean[]): string[] {
+  return table.map((name, i) => (shown[i] === true ? name : ''));
+}
+
+/** Which names of a table a client was shown ({@link shownTable}'s `shown`), from the table it got. */
+export function shownIn(table: readonly string[]): boolean[] {
+  return table.map((name) => name !== '');
 }

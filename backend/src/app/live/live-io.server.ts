@@ -22,10 +22,12 @@ import { releaseUpgradeRequests } from './engine-adapter';
  */
 
 /**
- * `socket.data` holds only who is on the socket (set by the handshake's authentication) and how
- * many times it was told `lagged` (for the Screens page); the lag monitor holds slow-client state.
+ * `socket.data` holds only who is on the socket (set by the handshake's authentication), how
+ * many times it was told `lagged` (for the Screens page) and, on a group-scoped socket following
+ * the fleet summary, which of the summary's metric names it was told (`scopedEvent`); the lag
+ * monitor holds slow-client state.
  */
-type NoSocketData = { principal?: Principal; lagged?: number };
+type NoSocketData = { principal?: Principal; lagged?: number; summaryShown?: boolean[] };
 
 /**
  * Server-side events between gateways (Socket.IO's Redis adapter, REDIS_URL set): each gateway

@@ -9,6 +9,7 @@ import {
   formatIssues,
 } from '@pulse/protocol';
 import { EntryGuard } from '../security/entry-guard.service';
+import { shownIn } from '../fleet/fleet-summary';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveAuth } from '../auth/live-auth';
 import { groupScope } from '../auth/principal';
@@ -327,7 +328,14 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   ): SubscribeAnswer | Promise<SubscribeAnswer> {
     const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
     const ack = this.subscriptions.subscribe(membership(socket), raw, scope);
-    return ack instanceof Promise ? ack.then((done) => this.count(done)) : this.count(ack);
+    const answered = (done: SubscribeAnswer): SubscribeAnswer => {
+      // A scoped summary names its groups' metrics only; the pushes name more as they come to be
+      // used (scopedEvent). What the screen was told is exactly its snapshot's table from now on.
+      if (scope !== null && done.ok && done.summary && !(done.summary instanceof RawJson))
+        socket.data.summaryShown = shownIn(done.summary.metrics);
+      return this.count(done);
+    };
+    return ack instanceof Promise ? ack.then(answered) : answered(ack);
   }
 
   private count(ack: SubscribeAnswer): SubscribeAnswer {

@@ -61,7 +61,7 @@ export class SummaryPush implements OnModuleInit, OnApplicationShutdown {
       if (!members.has(socket.id)) continue;
       scoped.push(socket.id);
       const scope = socket.data.principal ? groupScope(socket.data.principal) : null;
-      const event = scopedEvent(delta, scope);
+      const event = scopedEvent(delta, scope, (socket.data.summaryShown ??= []));
       if (event.changed.length > 0 || event.removed.length > 0 || event.metrics)
         this.emitter.emitSummaryTo(socket.id, encodeSummaryEvent(event));
     }

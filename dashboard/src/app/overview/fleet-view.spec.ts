@@ -27,6 +27,16 @@ describe('the sort menu', () => {
     ]);
   });
 
+  it("offers none for the names a group-scoped screen's table leaves blank", () => {
+    expect(fleetSorts(['temperature', '', 'humidity']).map((s) => s.value)).toEqual([
+      'name',
+      'last-seen',
+      'severity',
+      'metric:humidity',
+      'metric:temperature',
+    ]);
+  });
+
   it('asks the gateway for each by its name there', () => {
     expect(fleetSorts(['temperature']).map((s) => serverSort(s.value))).toEqual([
       'name',

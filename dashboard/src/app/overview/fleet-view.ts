@@ -16,11 +16,15 @@ export const FLEET_SORTS: readonly { value: FleetSort; label: string }[] = [
   { value: 'severity', label: 'Alert severity' },
 ];
 
-/** The sort menu: the fixed orders, then one per metric known in the fleet (highest value first). */
+/**
+ * The sort menu: the fixed orders, then one per metric known in the fleet (highest value first).
+ * A group-scoped screen's table has '' for the names of other groups' metrics: no entry for those.
+ */
 export function fleetSorts(metrics: readonly string[]): { value: FleetSort; label: string }[] {
   return [
     ...FLEET_SORTS,
-    ...[...metrics]
+    ...metrics
+      .filter((m) => m !== '')
       .sort((a, b) => collator.compare(a, b))
       .map((m) => ({ value: `metric:${m}` as FleetSort, label: `${m}, highest first` })),
   ];
