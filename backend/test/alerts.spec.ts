@@ -427,6 +427,34 @@ describe('alerts end to end', () => {
     expect(long.status).toBe(400);
     expect(long.body.message).toEqual([expect.stringMatching(/^device: /)]);
   });
+  it("finds a device heard once and never again at the rule's unknownPaceMs, not at its floor", async () => {
+    // The built-in rule's shape with its times shortened: 3 × the pace, at least 1 s, and 3 s
+    // for a device whose pace is unknown (2 h unless told).
+    const rule = {
+      id: 'once',
+      kind: 'nodata',
+      cadenceMultiple: 3,
+      silenceMs: 1000,
+      unknownPaceMs: 3000,
+      scope: { device: 'nd-once' },
+      severity: 'minor',
+    };
+    expect((await as('admin')(api('/alert-rules'), 'POST', rule)).status).toBe(201);
+    const watcher = await live();
+    const alerts = collectAlerts(watcher);
+    await publishTelemetry(backend.device, 'nd-once', { values: { battery: 97 } });
+    const sentAt = Date.now();
+    const raised = await alerts.waitForEvent(
+      (e) => e.ruleId === 'once' && e.state === 'raised',
+      'once raised',
+      6000,
+    );
+    // The engine's 1 s timer sees the 3 s: between 3 and 4 s after the reading, with slack.
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(2900);
+    expect(raised).toMatchObject({ deviceId: 'nd-once', metric: null, threshold: 3000 });
+    expect(raised.value).toBeGreaterThanOrEqual(3000);
+    expect((await as('admin')(api('/alert-rules/once'), 'DELETE')).status).toBe(204);
+  });
 });
 
 describe('alert rules file at startup', () => {

@@ -112,6 +112,11 @@ export const NoDataRuleSchema = z
     metric: IdSchema.optional(),
     silenceMs: positiveDuration.optional(),
     cadenceMultiple: z.number().finite().min(1.5).max(1000).optional(),
+    /**
+     * With `cadenceMultiple`: the silence that raises while a device's interval is unknown (heard
+     * once), >= `silenceMs`. Default 2 h (`DEFAULT_UNKNOWN_PACE_MS`), or `silenceMs` if longer.
+     */
+    unknownPaceMs: positiveDuration.optional(),
   })
   .strict();
 
@@ -141,6 +146,12 @@ export const AlertRuleSchema = z
       rule.cadenceMultiple === undefined
     ) {
       issue('silenceMs', 'set silenceMs, cadenceMultiple or both');
+    }
+    if (rule.kind === 'nodata' && rule.unknownPaceMs !== undefined) {
+      if (rule.cadenceMultiple === undefined)
+        issue('unknownPaceMs', 'only used with cadenceMultiple');
+      else if (rule.silenceMs !== undefined && rule.unknownPaceMs < rule.silenceMs)
+        issue('unknownPaceMs', `must be >= silenceMs (${rule.silenceMs})`);
     }
     if (rule.kind === 'rate' && rule.clear !== undefined && rule.clear > rule.maxDelta) {
       issue('clear', `must be <= maxDelta (${rule.maxDelta})`);

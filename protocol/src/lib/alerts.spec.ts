@@ -92,6 +92,29 @@ describe('AlertRuleSchema', () => {
       expect(formatIssues(result.error)).toBe('clear: must be >= value (5) with op "below"');
   });
 
+  it('takes unknownPaceMs only with cadenceMultiple, never below silenceMs', () => {
+    const paced = { id: 'a', kind: 'nodata', cadenceMultiple: 3, severity: 'minor' } as const;
+    const issues = (input: object) => {
+      const result = AlertRuleSchema.safeParse(input);
+      return result.success ? null : formatIssues(result.error);
+    };
+    expect(issues({ ...paced, silenceMs: 10_000, unknownPaceMs: 10_000 })).toBeNull();
+    expect(issues({ ...paced, unknownPaceMs: 600_000 })).toBeNull();
+    expect(issues({ ...paced, silenceMs: 10_000, unknownPaceMs: 9_999 })).toBe(
+      'unknownPaceMs: must be >= silenceMs (10000)',
+    );
+    expect(
+      issues({
+        id: 'a',
+        kind: 'nodata',
+        silenceMs: 5000,
+        unknownPaceMs: 60_000,
+        severity: 'minor',
+      }),
+    ).toBe('unknownPaceMs: only used with cadenceMultiple');
+    expect(issues({ ...paced, unknownPaceMs: 0 })).toMatch(/^unknownPaceMs: /);
+  });
+
   it('lists severities most severe first', () => {
     expect(ALERT_SEVERITIES).toEqual(['critical', 'major', 'minor', 'warning', 'info']);
   });

@@ -43,6 +43,12 @@ export const ALERT_LIMITS = {
 } as const;
 
 /**
+ * A `cadenceMultiple` no-data rule's `unknownPaceMs` when it names none: 2 h, past an hourly
+ * battery sensor's second report and short of the next morning (decision 0066).
+ */
+export const DEFAULT_UNKNOWN_PACE_MS = 7_200_000;
+
+/**
  * Outcome of an acknowledgement (HTTP response body and live `ack` acknowledgement). Over
  * `/live`, `unauthorized` (no identity) and `forbidden` (role below operator) refuse it before
  * the alert is looked up; over HTTP those are 401/403 responses.

@@ -256,6 +256,46 @@ describe('AlertsService across restarts', () => {
     }
   });
 
+  it('a device restored without a pace, heard once after the restart and never again, raises at 2 h', async () => {
+    // Installed just before an upgrade: one report, so the registry kept no pace for it. One
+    // report after the boot, then dead: no pace in this run either, so it is found at 2 h.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      const report = ({
+        registry,
+        sut,
+      }: {
+        registry: DeviceRegistryService;
+        sut: AlertsService;
+      }) => {
+        const readings = [{ deviceId: 'th-3', ts: Date.now(), values: { t: 21 } }];
+        registry.applyReadings('th-3', readings, Date.now());
+        sut.onReadings(readings);
+      };
+      const first = await boot([paced]);
+      report(first);
+      await first.registry.close();
+
+      const second = await boot([paced]);
+      expect(second.registry.paceOf('th-3')).toBeNull();
+      jest.advanceTimersByTime(5_000);
+      report(second);
+      jest.advanceTimersByTime(7_200_000 - 1_000);
+      expect(second.sut.active()).toEqual([]);
+      jest.advanceTimersByTime(2_000);
+      expect(second.sut.active()).toEqual([
+        expect.objectContaining({
+          deviceId: 'th-3',
+          ruleId: 'paced',
+          state: 'raised',
+          threshold: 7_200_000,
+        }),
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('an offline device restored offline clears its restored alert when it comes back', async () => {
     const first = await boot([gone]);
     first.registry.applyStatus('d9', 'offline', Date.now());

@@ -76,6 +76,83 @@ describe('no-data rules', () => {
     ]);
   });
 
+  // A sensor installed, heard once, then dead (battery, crash loop, radio): its pace is never
+  // learned, so the wait for one is bounded: 2 h by default, beyond an hourly battery sensor's
+  // second report (an Aqara heartbeat every 50-60 min) and short of the next morning.
+  it('finds a device heard once and never again 2 h after it spoke, and leaves an hourly one alone', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    const t0 = clock.now();
+    read({ temperature: 21 }, 'dead-1');
+    read({ battery: 97 }, 'aqara-1');
+    for (let minute = 1; minute < 120; minute++) {
+      clock.t = t0 + minute * 60_000;
+      if (minute === 55) read({ battery: 97 }, 'aqara-1'); // its second report: a pace of 55 min
+      sut.tick();
+    }
+    sut.tick((clock.t = t0 + 7_200_000 - 1));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1));
+    expect(events).toMatchObject([
+      {
+        ruleId: 'no-data',
+        deviceId: 'dead-1',
+        state: 'raised',
+        value: 7_200_000,
+        threshold: 7_200_000,
+        message: 'no-data: no data for 7200 s',
+      },
+    ]);
+    // The hourly one, now with its pace, at 3 × 55 min as before.
+    sut.tick((clock.t = t0 + 55 * 60_000 + 3 * 55 * 60_000));
+    expect(events.map((e) => [e.deviceId, e.threshold])).toEqual([
+      ['dead-1', 7_200_000],
+      ['aqara-1', 9_900_000],
+    ]);
+  });
+
+  it("waits a rule's unknownPaceMs for a device heard once, never less than its silenceMs", () => {
+    const { sut, clock, read, events } = setup([
+      {
+        id: 'soon',
+        kind: 'nodata',
+        cadenceMultiple: 3,
+        silenceMs: 10_000,
+        unknownPaceMs: 600_000,
+        severity: 'minor',
+      },
+      { id: 'slow', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_800_000, severity: 'minor' },
+    ]);
+    read({ t: 1 });
+    sut.tick(clock.advance(599_999));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1));
+    expect(events.map((e) => [e.ruleId, e.threshold])).toEqual([['soon', 600_000]]);
+    sut.tick(clock.advance(10_800_000 - 600_000 - 1));
+    expect(events).toHaveLength(1);
+    sut.tick(clock.advance(1));
+    expect(events.map((e) => [e.ruleId, e.threshold])).toEqual([
+      ['soon', 600_000],
+      ['slow', 10_800_000],
+    ]);
+  });
+
+  it('finds a device restored at boot without a pace and heard once since, 2 h after it spoke', () => {
+    const { sut, clock, read, events } = setup([
+      { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },
+    ]);
+    sut.watchRestored('dead-1', ['temperature'], null); // kept by the registry, no pace stored
+    clock.advance(5000);
+    read({ temperature: 21 }, 'dead-1');
+    sut.tick(clock.advance(7_200_000 - 1));
+    expect(events).toEqual([]);
+    sut.tick(clock.advance(1));
+    expect(events.map((e) => [e.deviceId, e.state, e.threshold])).toEqual([
+      ['dead-1', 'raised', 7_200_000],
+    ]);
+  });
+
   it('learns the pace between reports, not within one: Tasmota STATE then SENSOR, ESPHome per sensor', () => {
     const { sut, clock, read, events } = setup([
       { id: 'no-data', kind: 'nodata', cadenceMultiple: 3, silenceMs: 10_000, severity: 'minor' },

@@ -1,3 +1,4 @@
+import { DEFAULT_UNKNOWN_PACE_MS } from '@pulse/protocol';
 import { learnCadence } from '../common/cadence';
 import { AlertTransitions, CompiledRule, KeyState } from './alert-state';
 
@@ -33,16 +34,22 @@ export function noDataArrival(
 /**
  * The silence that raises, ms, or null while it cannot be judged yet. A rule with
  * `cadenceMultiple` judges a device by its own pace (`silenceMs` then only a floor), known from
- * its first interval on (refined as more arrive, state.cadence); a device heard once has no pace
- * yet, so its silence says nothing: the built-in rule raised 10 s after the first reading of
- * every device slower than that (Tasmota every 300 s, a battery sensor hourly). A device restored
- * at boot and not heard since is watched at the floor, so one that died meanwhile is still found.
+ * its first interval on (refined as more arrive, state.cadence). A device heard once has no pace
+ * yet: judged at the floor, every device slower than it raised after its first reading (the
+ * built-in rule 10 s after a Tasmota's, which reports every 300 s, or an hourly battery sensor's);
+ * not judged at all, one that spoke once and died was never found. It is judged at
+ * `unknownPaceMs` instead (2 h by default, decision 0066; never below the floor). A device
+ * restored at boot and not heard since is watched at the floor, so one that died meanwhile is
+ * still found.
  */
 export function noDataThreshold(c: CompiledRule, state: KeyState): number | null {
   const rule = c.rule;
   if (rule.kind !== 'nodata') return null;
   if (rule.cadenceMultiple === undefined) return rule.silenceMs ?? null;
-  if (state.gaps === 0) return state.lastTs === -Infinity ? (rule.silenceMs ?? null) : null;
+  if (state.gaps === 0)
+    return state.lastTs === -Infinity
+      ? (rule.silenceMs ?? null)
+      : Math.max(rule.unknownPaceMs ?? DEFAULT_UNKNOWN_PACE_MS, rule.silenceMs ?? 0);
   return Math.max(rule.cadenceMultiple * state.cadence, rule.silenceMs ?? 0);
 }
 
