@@ -102,8 +102,10 @@ export const RateRuleSchema = z
 /**
  * No data: a device (no `metric`: any reading) or one of its metrics silent for
  * `silenceMs`, or for `cadenceMultiple` times its learned reading interval; with
- * both, the longer wins. Only devices/metrics seen since the gateway started are
- * watched; a device whose status is `offline` is left to the offline rule.
+ * both, the longer wins (`unknownPaceMs` while the interval is unknown). Devices and
+ * metrics seen since the gateway started are watched, and those the device registry
+ * kept across a restart (decision 0065); a device whose status is `offline` is left
+ * to the offline rule.
  */
 export const NoDataRuleSchema = z
   .object({
