@@ -23,6 +23,11 @@ export const SCREEN_LIMITS = {
   maxPendingPerAddress: 5,
   /** Codes waiting to be paired that one network may hold: an IPv4 /24, an IPv6 /64. */
   maxPendingPerPrefix: 10,
+  /**
+   * Codes waiting to be paired that one IPv6 site (/48) may hold, however many /64s it holds (a
+   * home's /56 has 256): filling `maxPending` takes 20 sites (decision 0061 addendum).
+   */
+  maxPendingPerSite: 50,
   /** New codes one client address may ask for per window. */
   pairingStartsPerWindow: 20,
   pairingWindowSeconds: 600,

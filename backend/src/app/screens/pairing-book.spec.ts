@@ -1,11 +1,12 @@
 import { SCREEN_LIMITS } from '@pulse/protocol';
-import { networkOf, PairingBook } from './pairing-book';
+import { networkOf, PairingBook, siteOf } from './pairing-book';
 
 describe('PairingBook', () => {
   const limits = {
     maxPending: 4,
     maxPendingPerAddress: 2,
     maxPendingPerPrefix: 3,
+    maxPendingPerSite: 5,
     ttlMs: 60_000,
     idleMs: 60_000,
   };
@@ -47,6 +48,22 @@ describe('PairingBook', () => {
     for (let i = 1; i <= 3; i++) expect(typeof wide.start(`2001:db8::${i}:1`, 0)).toBe('object');
     expect(wide.start('2001:0db8:0000:0000:ffff::9', 0)).toBe('network_full');
     expect(typeof wide.start('2001:db8:0:1::9', 0)).toBe('object');
+  });
+
+  it('bounds pending codes per IPv6 /48, however many /64s it holds (a home /56 has 256)', () => {
+    const wide = new PairingBook({ ...limits, maxPending: 100 });
+    // Two codes from each of three /64s of one /48 (and an IPv4 /24 beside: not a site).
+    for (const net of ['2001:db8:7:1', '2001:db8:7:2'])
+      for (const host of [1, 2]) expect(typeof wide.start(`${net}::${host}`, 0)).toBe('object');
+    expect(typeof wide.start('2001:db8:7:3::1', 0)).toBe('object');
+    expect(wide.start('2001:db8:7:4::1', 0)).toBe('site_full');
+    expect(wide.start('2001:db8:7:ff00::1', 0)).toBe('site_full');
+    // Another /48, and IPv4, still get codes.
+    expect(typeof wide.start('2001:db8:8:1::1', 0)).toBe('object');
+    for (let i = 1; i <= 3; i++) expect(typeof wide.start(`10.9.${i}.1`, 0)).toBe('object');
+    expect(siteOf('2001:db8:7:4::1')).toBe('2001:db8:7::/48');
+    expect(siteOf('2001:DB8:7::')).toBe('2001:db8:7::/48');
+    expect(siteOf('10.9.1.1')).toBeNull();
   });
 
   it('names each address by its network', () => {

@@ -6,7 +6,8 @@ import { normalizeIp } from '../security/connection-caps';
 /**
  * The pairing codes walls are showing now, in memory (a code is worth nothing after a restart:
  * the wall asks for a new one when its claim gets 404). Bounded in all, per client address and
- * per network (IPv4 /24, IPv6 /64), so that a few networks cannot hold the whole table; each
+ * per network (IPv4 /24, IPv6 /64) and per IPv6 site (/48), so that a few networks cannot hold the
+ * whole table; each
  * lives SCREEN_LIMITS.pendingTtlMs, and only while its wall polls for it (a code not polled for
  * SCREEN_LIMITS.pendingIdleMs is gone: docs/decisions/0061-pairing-table-fairness.md). Owns the
  * codes and the pairing ids; must not issue tokens or touch the store (ScreensService does).
@@ -19,6 +20,8 @@ export interface PendingPairing {
   address: string;
   /** The address's network ({@link networkOf}). */
   network: string;
+  /** Its IPv6 site ({@link siteOf}), null for IPv4. */
+  site: string | null;
   expiresAt: number;
   /** When the wall last asked about it (its start, then each claim poll). */
   polledAt: number;
@@ -26,7 +29,7 @@ export interface PendingPairing {
   screenId: string | null;
 }
 
-export type StartOutcome = PendingPairing | 'full' | 'address_full' | 'network_full';
+export type StartOutcome = PendingPairing | 'full' | 'address_full' | 'network_full' | 'site_full';
 
 export class PairingBook {
   private readonly byId = new Map<string, PendingPairing>();
@@ -37,12 +40,14 @@ export class PairingBook {
       maxPending: number;
       maxPendingPerAddress: number;
       maxPendingPerPrefix: number;
+      maxPendingPerSite: number;
       ttlMs: number;
       idleMs: number;
     } = {
       maxPending: SCREEN_LIMITS.maxPending,
       maxPendingPerAddress: SCREEN_LIMITS.maxPendingPerAddress,
       maxPendingPerPrefix: SCREEN_LIMITS.maxPendingPerPrefix,
+      maxPendingPerSite: SCREEN_LIMITS.maxPendingPerSite,
       ttlMs: SCREEN_LIMITS.pendingTtlMs,
       idleMs: SCREEN_LIMITS.pendingIdleMs,
     },
@@ -56,19 +61,24 @@ export class PairingBook {
     this.prune(now);
     if (this.byId.size >= this.limits.maxPending) return 'full';
     const network = networkOf(address);
+    const site = siteOf(address);
     let mine = 0;
     let ours = 0;
+    let theirs = 0;
     for (const pending of this.byId.values()) {
       if (pending.address === address) mine++;
       if (pending.network === network) ours++;
+      if (site !== null && pending.site === site) theirs++;
     }
     if (mine >= this.limits.maxPendingPerAddress) return 'address_full';
     if (ours >= this.limits.maxPendingPerPrefix) return 'network_full';
+    if (theirs >= this.limits.maxPendingPerSite) return 'site_full';
     const pending: PendingPairing = {
       pairingId: randomBytes(16).toString('base64url'),
       code: this.freshCode(),
       address,
       network,
+      site,
       expiresAt: now + this.limits.ttlMs,
       polledAt: now,
       screenId: null,
@@ -130,20 +140,30 @@ export class PairingBook {
 export function networkOf(address: string): string {
   const ip = normalizeIp(address);
   if (isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
-  const bare = ip.split('%')[0];
-  if (!isIPv6(bare)) return ip;
-  const [head, tail] = bare.split('::');
-  const groups = head ? head.split(':') : [];
-  if (tail === undefined || groups.length >= 4) return `${groupsOf(groups)}::/64`;
-  // `::` stands for as many zero groups as the address lacks; only the first four matter.
-  const after = tail ? tail.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [];
-  const zeros = 8 - groups.length - after.length;
-  return `${groupsOf([...groups, ...Array<string>(zeros).fill('0'), ...after])}::/64`;
+  const groups = ipv6Groups(ip);
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : ip;
 }
 
-function groupsOf(groups: string[]): string {
-  return groups
-    .slice(0, 4)
-    .map((g) => parseInt(g, 16).toString(16))
-    .join(':');
+/**
+ * The IPv6 site an address is in: its /48, the most one customer is assigned (a home gets a /56,
+ * 256 /64s; a business a /48, 65,536), so that many cheap /64s of one holder share one bound.
+ * Null for IPv4 (its /24s are not cheap) and for anything else.
+ */
+export function siteOf(address: string): string | null {
+  const groups = ipv6Groups(normalizeIp(address));
+  return groups ? `${groups.slice(0, 3).join(':')}::/48` : null;
+}
+
+/** The eight groups of an IPv6 address (hex, without leading zeros), or null if it is not one. */
+function ipv6Groups(ip: string): string[] | null {
+  const bare = ip.split('%')[0];
+  if (!isIPv6(bare)) return null;
+  const [head, tail] = bare.split('::');
+  const split = (part: string) =>
+    part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : [];
+  const before = split(head);
+  const after = tail === undefined ? [] : split(tail);
+  // `::` stands for as many zero groups as the address lacks.
+  const zeros = Array<string>(8 - before.length - after.length).fill('0');
+  return [...before, ...zeros, ...after].map((g) => parseInt(g, 16).toString(16));
 }

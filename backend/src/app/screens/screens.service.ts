@@ -15,7 +15,7 @@ import { LiveSessions } from '../auth/live-sessions';
 import type { Principal } from '../auth/principal';
 import { TokenSigner } from '../auth/token-signer';
 import { SecurityCounters } from '../security/security-counters.service';
-import { networkOf, PairingBook } from './pairing-book';
+import { networkOf, PairingBook, siteOf } from './pairing-book';
 import { ScreenRow, ScreensRepository } from './screens.repository';
 
 /**
@@ -91,7 +91,9 @@ export class ScreensService implements ScreenTokens {
           ? `${SCREEN_LIMITS.maxPending} pairing codes pending`
           : pending === 'network_full'
             ? `${SCREEN_LIMITS.maxPendingPerPrefix} pairing codes pending from ${networkOf(address)}`
-            : `${SCREEN_LIMITS.maxPendingPerAddress} pairing codes pending from ${address}`,
+            : pending === 'site_full'
+              ? `${SCREEN_LIMITS.maxPendingPerSite} pairing codes pending from ${siteOf(address)}`
+              : `${SCREEN_LIMITS.maxPendingPerAddress} pairing codes pending from ${address}`,
       );
       return { ok: false, retryAfterSeconds: 60 };
     }
