@@ -4,7 +4,7 @@
 // the targets checked PASS/FAIL, JSON under bench/results/.
 //
 //   node bench/run.mjs                       full run: every scenario 3 times (~40 min on 2 cores)
-//   node bench/run.mjs --quick               CI smoke (< 60 s, reduced sizes, once; targets are indicative)
+//   node bench/run.mjs --quick               CI smoke (~2 min, reduced sizes, once; targets are indicative)
 //   node bench/run.mjs --only fanout-1000    one scenario (comma-separated list allowed)
 //   node bench/run.mjs --targets pulse,naive only these targets (pulse, naive, batched, mosquitto)
 //   node bench/run.mjs --list                scenarios and what they check
