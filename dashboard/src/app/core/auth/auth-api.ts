@@ -4,8 +4,8 @@
  * hold state (AuthService does) nor touch the live socket.
  */
 
-import type { AuthUser, MeResponse, Role } from '@pulse/protocol/core';
-import { ANONYMOUS_ROLES, ROLES } from '@pulse/protocol/core';
+import type { AuthUser, BackoffOptions, MeResponse, Role } from '@pulse/protocol/core';
+import { ANONYMOUS_ROLES, ROLES, backoffDelay } from '@pulse/protocol/core';
 
 export type { AnonymousRole, AuthUser, Role } from '@pulse/protocol/core';
 
@@ -66,23 +66,46 @@ export function refusalMessage(status: number, serverMessage: string): string {
 
 /**
  * A 503 `busy` (the gateway is checking as many passwords as it allows: decision 0062) was not
- * processed, so it is sent again after its Retry-After (1–5 s), this many times, before the
- * person is told.
+ * processed, so it is sent again ({@link BUSY_BACKOFF}), this many times, before the person is
+ * told.
  */
 export const BUSY_RETRIES = 3;
+
+/**
+ * When a busy request is sent again: `baseMs` is each answer's Retry-After (1–5 s; the gateway
+ * says 1), and the wait is that times a draw in [1, 2), growing ×1.5 a retry: never sooner than
+ * the server asked, and people refused together (a gateway restart brings them back at once)
+ * come back spread over a second, then 1.5 s, then 2.25 s, not in step to be refused together
+ * again. With Retry-After 1 a person is told "busy" after 4.75–9.5 s (3 s without jitter).
+ */
+export const BUSY_BACKOFF: BackoffOptions = {
+  baseMs: 1000,
+  maxMs: 10_000,
+  factor: 1.5,
+  jitterMin: 1,
+  jitterMax: 2,
+};
+
+export interface AuthRequestOptions {
+  /** The jitter of busy retries, in [0, 1) (the app's RANDOM; a fixed value in tests). */
+  random?: () => number;
+}
 
 export async function authRequest(
   fetchFn: typeof fetch,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
+  { random = Math.random }: AuthRequestOptions = {},
 ): Promise<unknown> {
   for (let retry = 0; ; retry++) {
     try {
       return await authRequestOnce(fetchFn, method, url, body);
     } catch (error) {
       if (!(error instanceof BusyError) || retry >= BUSY_RETRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs));
+      const backoff = { ...BUSY_BACKOFF, baseMs: error.retryAfterMs };
+      const delayMs = Math.max(error.retryAfterMs, backoffDelay(retry + 1, random(), backoff));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 }

@@ -4,6 +4,7 @@ import { connectLive, provideFakeLive } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
 import { AuthRequestError, BUSY_RETRIES, parseAuthState } from './auth-api';
 import { VIEWED_KEY } from '../live/early-start';
+import { RANDOM } from '../live/live-socket';
 import { AuthService } from './auth.service';
 
 describe('AuthService', () => {
@@ -96,7 +97,7 @@ describe('AuthService', () => {
       // More sign-ins at once than the gateway checks and lets wait: told "busy" (503, Retry-After).
       server.busy = 2;
       const signedIn = sut.login('bo', 'right');
-      await jest.advanceTimersByTimeAsync(2000);
+      await jest.advanceTimersByTimeAsync(4000); // 1.5 s, then 2.25 s (RANDOM is 0.5 here)
       await expect(signedIn).resolves.toEqual({ username: 'bo', role: 'viewer' });
       expect(logins()).toBe(3);
       // Busy for longer than a person waits at a form: said in words, not "HTTP 503".
@@ -110,6 +111,37 @@ describe('AuthService', () => {
       });
       expect(logins()).toBe(3 + 1 + BUSY_RETRIES);
       expect(sut.user()).toEqual({ username: 'bo', role: 'viewer' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('tries a busy sign-in again no sooner than Retry-After, then at a moment of its own: people refused together do not come back in step', async () => {
+    jest.useFakeTimers();
+    try {
+      // How long after a busy answer (Retry-After: 1) the sign-in is sent again, for one draw.
+      const retryAfter = async (random: number) => {
+        const server = fakeAuthServer({ accounts: { bo: { password: 'right', role: 'viewer' } } });
+        const sent: number[] = [];
+        const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+          if (String(input) === '/api/auth/login') sent.push(Date.now());
+          return server.fetch(input, init);
+        };
+        provideFakeLive([
+          { provide: FETCH, useValue: fetch },
+          { provide: RANDOM, useValue: () => random },
+        ]);
+        server.busy = 1;
+        const signedIn = TestBed.inject(AuthService).login('bo', 'right');
+        await jest.advanceTimersByTimeAsync(5000);
+        await expect(signedIn).resolves.toEqual({ username: 'bo', role: 'viewer' });
+        TestBed.resetTestingModule();
+        return sent[1] - sent[0];
+      };
+      // Never sooner than the server asked; spread over the second after it by the draw.
+      expect(await retryAfter(0)).toBe(1000);
+      expect(await retryAfter(0.5)).toBe(1500);
+      expect(await retryAfter(0.99)).toBe(1990);
     } finally {
       jest.useRealTimers();
     }

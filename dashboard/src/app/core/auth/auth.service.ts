@@ -3,6 +3,7 @@ import { Injectable, computed, inject, signal } from '@angular/core';
 import { roleAtLeast } from '@pulse/protocol/core';
 import { FETCH } from '../http/alerts-api';
 import { rememberViewing } from '../live/early-start';
+import { RANDOM } from '../live/live-socket';
 import { LiveService } from '../live/live.service';
 import { pageStorage } from '../util/page-storage';
 import {
@@ -35,6 +36,8 @@ const RETRY_MS = 5_000;
 export class AuthService {
   private readonly fetch = inject(FETCH);
   private readonly live = inject(LiveService);
+  /** Jitter of a busy sign-in's retries (auth-api.ts). */
+  private readonly random = inject(RANDOM);
   private readonly storage = pageStorage(inject(DOCUMENT).defaultView);
 
   private readonly _state = signal<AuthState>(UNKNOWN);
@@ -102,7 +105,13 @@ export class AuthService {
 
   /** Sign in; throws an {@link AuthRequestError} with a readable message when refused. */
   async login(username: string, password: string): Promise<AuthUser> {
-    const body = await authRequest(this.fetch, 'POST', '/api/auth/login', { username, password });
+    const body = await authRequest(
+      this.fetch,
+      'POST',
+      '/api/auth/login',
+      { username, password },
+      { random: this.random },
+    );
     return this.signedIn(body);
   }
 

@@ -1,0 +1,56 @@
+import { BUSY_BACKOFF, BUSY_RETRIES, authRequest } from './auth-api';
+
+/** A fetch answering 503 busy with `retryAfter` (seconds) `busy` times, then 200; `sent` holds when. */
+function busyServer(busy: number, retryAfter: string) {
+  const sent: number[] = [];
+  const fetch = jest.fn(async () => {
+    sent.push(Date.now());
+    const refused = sent.length <= busy;
+    return {
+      ok: !refused,
+      status: refused ? 503 : 200,
+      headers: { get: (name: string) => (/^retry-after$/i.test(name) ? retryAfter : null) },
+      json: async () => (refused ? { error: 'busy' } : { user: null }),
+    } as unknown as Response;
+  });
+  return { fetch: fetch as unknown as typeof globalThis.fetch, sent };
+}
+
+const gaps = (sent: number[]) => sent.slice(1).map((t, i) => t - sent[i]);
+
+describe('authRequest: a request the gateway was too busy to check', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it.each([0, 0.5, 0.999])(
+    'never sends it again sooner than Retry-After, whatever the draw (%s)',
+    async (random) => {
+      for (const retryAfter of [1, 2, 5]) {
+        const server = busyServer(BUSY_RETRIES, String(retryAfter));
+        const answered = authRequest(
+          server.fetch,
+          'POST',
+          '/api/auth/login',
+          {},
+          { random: () => random },
+        );
+        await jest.advanceTimersByTimeAsync(60_000);
+        await expect(answered).resolves.toEqual({ user: null });
+        for (const gap of gaps(server.sent)) {
+          expect(gap).toBeGreaterThanOrEqual(retryAfter * 1000);
+          expect(gap).toBeLessThanOrEqual(BUSY_BACKOFF.maxMs);
+        }
+      }
+    },
+  );
+
+  it('waits longer at each retry, so a crowd refused together spreads further each time', async () => {
+    const server = busyServer(BUSY_RETRIES, '1');
+    const answered = authRequest(server.fetch, 'GET', '/api/auth/me', undefined, {
+      random: () => 0,
+    });
+    await jest.advanceTimersByTimeAsync(60_000);
+    await answered;
+    expect(gaps(server.sent)).toEqual([1000, 1500, 2250]);
+  });
+});
