@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, inject, signal } from '@angular/core';
 import { ActivatedRoute, Router } from '@angular/router';
 import { AuthRequestError } from '../core/auth/auth-api';
 import { AuthService } from '../core/auth/auth.service';
@@ -39,6 +39,15 @@ export class LoginPage {
   protected readonly password = signal('');
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
+  /**
+   * Aborted when the person leaves the page: a busy sign-in's retries stop, and one that still
+   * succeeds (already sent) does not take them from where they went to the return URL.
+   */
+  private readonly left = new AbortController();
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.left.abort());
+  }
 
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
@@ -46,10 +55,12 @@ export class LoginPage {
     this.busy.set(true);
     this.error.set(null);
     try {
-      await this.auth.login(this.username().trim(), this.password());
+      await this.auth.login(this.username().trim(), this.password(), this.left.signal);
+      if (this.left.signal.aborted) return;
       const back = safeReturnUrl(this.route.snapshot.queryParamMap.get('returnUrl'));
       await this.router.navigateByUrl(back);
     } catch (error) {
+      if (this.left.signal.aborted) return;
       this.error.set(error instanceof Error ? error.message : String(error));
       // A busy or unreachable server never checked the password: it stays for the next try.
       const unchecked =

@@ -53,4 +53,25 @@ describe('authRequest: a request the gateway was too busy to check', () => {
     await answered;
     expect(gaps(server.sent)).toEqual([1000, 1500, 2250]);
   });
+
+  it('stops waiting at once when its signal aborts, and sends nothing more', async () => {
+    const server = busyServer(BUSY_RETRIES, '1');
+    const left = new AbortController();
+    const answered = authRequest(
+      server.fetch,
+      'POST',
+      '/api/auth/login',
+      {},
+      {
+        signal: left.signal,
+      },
+    );
+    answered.catch(() => undefined);
+    await jest.advanceTimersByTimeAsync(500);
+    left.abort();
+    await expect(answered).rejects.toMatchObject({ name: 'AbortError' });
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(server.sent).toHaveLength(1);
+    expect(jest.getTimerCount()).toBe(0);
+  });
 });

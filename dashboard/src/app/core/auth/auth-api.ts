@@ -89,6 +89,12 @@ export const BUSY_BACKOFF: BackoffOptions = {
 export interface AuthRequestOptions {
   /** The jitter of busy retries, in [0, 1) (the app's RANDOM; a fixed value in tests). */
   random?: () => number;
+  /**
+   * Aborted: no busy retry is sent any more (the wait rejects with its reason at once). A
+   * request already sent is not aborted: the gateway may be signing the person in, and the
+   * caller must learn that it did.
+   */
+  signal?: AbortSignal;
 }
 
 export async function authRequest(
@@ -96,7 +102,7 @@ export async function authRequest(
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
-  { random = Math.random }: AuthRequestOptions = {},
+  { random = Math.random, signal }: AuthRequestOptions = {},
 ): Promise<unknown> {
   for (let retry = 0; ; retry++) {
     try {
@@ -105,9 +111,25 @@ export async function authRequest(
       if (!(error instanceof BusyError) || retry >= BUSY_RETRIES) throw error;
       const backoff = { ...BUSY_BACKOFF, baseMs: error.retryAfterMs };
       const delayMs = Math.max(error.retryAfterMs, backoffDelay(retry + 1, random(), backoff));
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await wait(delayMs, signal);
     }
   }
+}
+
+/** Resolves after `ms`, or rejects with `signal`'s reason once it aborts (the timer cleared). */
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
 
 /** A 503 `busy` answer, with when to try again. */

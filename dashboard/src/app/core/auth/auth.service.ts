@@ -103,14 +103,18 @@ export class AuthService {
     }
   }
 
-  /** Sign in; throws an {@link AuthRequestError} with a readable message when refused. */
-  async login(username: string, password: string): Promise<AuthUser> {
+  /**
+   * Sign in; throws an {@link AuthRequestError} with a readable message when refused. `signal`
+   * aborted (the page that asked is gone) stops the busy retries still to come; a sign-in already
+   * sent that succeeds still signs in.
+   */
+  async login(username: string, password: string, signal?: AbortSignal): Promise<AuthUser> {
     const body = await authRequest(
       this.fetch,
       'POST',
       '/api/auth/login',
       { username, password },
-      { random: this.random },
+      { random: this.random, signal },
     );
     return this.signedIn(body);
   }
