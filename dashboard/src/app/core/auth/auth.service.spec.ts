@@ -147,6 +147,52 @@ describe('AuthService', () => {
     }
   });
 
+  it('asks who is signed in again until the gateway answers, backing off with jitter, and starts over once it has', async () => {
+    jest.useFakeTimers();
+    try {
+      // When /api/auth/me went out, for one draw of the random source, with the gateway
+      // unreachable for the first `down` requests.
+      const asked = async (random: number, down: number) => {
+        const server = fakeAuthServer({ user: { username: 'ana', role: 'operator' } });
+        const sent: number[] = [];
+        const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+          if (String(input) !== '/api/auth/me') return server.fetch(input, init);
+          sent.push(Date.now());
+          return sent.length <= down
+            ? Promise.reject(new TypeError('Failed to fetch'))
+            : server.fetch(input, init);
+        };
+        provideFakeLive([
+          { provide: FETCH, useValue: fetch },
+          { provide: RANDOM, useValue: () => random },
+        ]);
+        const sut = TestBed.inject(AuthService);
+        const t0 = Date.now();
+        await sut.ready();
+        await jest.advanceTimersByTimeAsync(120_000);
+        const since = (t: number) => sent.filter((at) => at >= t).map((at) => at - t);
+        return { sut, since, t0, goDown: () => (down = Infinity) };
+      };
+      // Down for five requests: 4 s, then twice as long each time up to 30 s (-20 % at this draw).
+      const slow = await asked(0, 5);
+      expect(slow.since(slow.t0)).toEqual([0, 4000, 12_000, 28_000, 52_000, 76_000]);
+      expect(slow.sut.user()).toEqual({ username: 'ana', role: 'operator' });
+      expect(slow.sut.error()).toBeNull();
+      // Answered: the next failure starts from the shortest wait again.
+      slow.goDown();
+      const failedAt = Date.now();
+      await slow.sut.refresh();
+      await jest.advanceTimersByTimeAsync(4000);
+      expect(slow.since(failedAt)).toEqual([0, 4000]);
+      TestBed.resetTestingModule();
+      // Another screen, another draw: it asks at its own moments, not in step.
+      const other = await asked(0.99, 1);
+      expect(other.since(other.t0)).toEqual([0, 5980]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('signs out and reconnects as anonymous', async () => {
     const { sut, socket } = setup({ user: { username: 'ana', role: 'operator' } });
     await sut.ready();

@@ -1,6 +1,6 @@
 import { DOCUMENT } from '@angular/common';
-import { Injectable, computed, inject, signal } from '@angular/core';
-import { roleAtLeast } from '@pulse/protocol/core';
+import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import { Backoff, roleAtLeast } from '@pulse/protocol/core';
 import { FETCH } from '../http/alerts-api';
 import { rememberViewing } from '../live/early-start';
 import { RANDOM } from '../live/live-socket';
@@ -30,15 +30,27 @@ import {
 const UNKNOWN: AuthState = { user: null, anonymousRole: 'none', setupRequired: false };
 /** A server without auth, or one not reached yet: watch anonymously. */
 const OPEN: AuthState = { user: null, anonymousRole: 'viewer', setupRequired: false };
-const RETRY_MS = 5_000;
+/**
+ * A refresh that failed (the gateway unreachable, or not answering properly) is asked again
+ * after 5 s, then twice as long each time up to 30 s, ±20 %, until it answers; an answer starts
+ * over at 5 s. The jitter: every screen that opened during one outage (a power cut, a gateway
+ * restart) would otherwise ask at the same moments and reach the returning gateway together.
+ * The 30 s cap: a long outage costs each screen two requests a minute, and the page learns who
+ * is signed in within 30 s of the gateway's return; its live connection (back within 10 s,
+ * DEFAULT_BACKOFF) shows data before that, with the session cookie the gateway reads.
+ */
+export const REFRESH_RETRY_MS = 5_000;
+export const REFRESH_RETRY_MAX_MS = 30_000;
 
 @Injectable({ providedIn: 'root' })
 export class AuthService {
   private readonly fetch = inject(FETCH);
   private readonly live = inject(LiveService);
-  /** Jitter of a busy sign-in's retries (auth-api.ts). */
+  /** Jitter of a busy sign-in's retries (auth-api.ts) and of the refresh's. */
   private readonly random = inject(RANDOM);
   private readonly storage = pageStorage(inject(DOCUMENT).defaultView);
+  private readonly retries = new Backoff(REFRESH_RETRY_MS, REFRESH_RETRY_MAX_MS, this.random);
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   private readonly _state = signal<AuthState>(UNKNOWN);
   private readonly _loaded = signal(false);
@@ -74,17 +86,26 @@ export class AuthService {
 
   private first: Promise<void> | null = null;
 
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.cancelRetry());
+  }
+
   /** The first `/api/auth/me` answer (started on first call); guards wait on it. */
   ready(): Promise<void> {
     this.first ??= this.refresh();
     return this.first;
   }
 
-  /** Ask the server again who we are. Never throws: a failure keeps the last state. */
+  /**
+   * Ask the server again who we are. Never throws: a failure keeps the last state and is asked
+   * again later (REFRESH_RETRY_MS, backing off) until the server answers.
+   */
   async refresh(): Promise<void> {
     try {
       this.apply(parseAuthState(await authRequest(this.fetch, 'GET', '/api/auth/me')));
       this._error.set(null);
+      this.retries.reset();
+      this.cancelRetry();
       // The next load may open its live connection while it boots (core/live/early-start.ts).
       rememberViewing(this.storage, this.canView() && !this.setupRequired());
     } catch (error) {
@@ -92,11 +113,12 @@ export class AuthService {
       if (error instanceof AuthRequestError && error.status === 404) {
         this._enabled.set(false);
         this.apply(OPEN);
-      } else if (!this._loaded()) {
+        this.cancelRetry();
+      } else {
         // Unreachable on start: watch as an anonymous viewer (the gateway refuses the socket
-        // if that is not allowed) and ask again shortly.
-        this.apply(OPEN);
-        setTimeout(() => void this.refresh(), RETRY_MS);
+        // if that is not allowed) meanwhile.
+        if (!this._loaded()) this.apply(OPEN);
+        this.retryLater();
       }
     } finally {
       this._loaded.set(true);
@@ -151,6 +173,20 @@ export class AuthService {
   private roleAtLeast(needed: Role): boolean {
     const role = this.role();
     return role !== null && roleAtLeast(role, needed);
+  }
+
+  /** One retry pending at most: refreshes that fail together ask again once. */
+  private retryLater(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.refresh();
+    }, this.retries.next());
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private apply(state: AuthState): void {
