@@ -8,8 +8,9 @@ import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
 
 /**
  * An admin removes a decommissioned device from its page: asked first, then back on the overview
- * without it, while the simulated fleet stays. The device spoke once and is silent since (it
- * would come back as a new device if it spoke again).
+ * without it, while the simulated fleet stays; the device's page open on another screen says it
+ * was removed. The device spoke once and is silent since (it would come back as a new device if
+ * it spoke again).
  */
 const OLD = 'e2e-retired-pump';
 
@@ -59,6 +60,9 @@ describeInBrowser('removing a device in a real browser against the real stack', 
     page = await session.open('/');
     await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
     await page.locator(`.tile[data-device-id="${OLD}"]`).waitFor({ timeout: 15_000 });
+    // Someone else watches its page (anonymous viewing: the loopback default).
+    const watcher = await session.open(`/devices/${OLD}`);
+    await watcher.locator('[data-metric=flow]').waitFor({ timeout: 15_000 });
     await page.goto(`${backend.httpUrl}/devices/${OLD}`);
     await page.getByTestId('remove-device').click();
     // Asked first: nothing is gone yet.
@@ -72,5 +76,7 @@ describeInBrowser('removing a device in a real browser against the real stack', 
     });
     expect(await tiles()).not.toContain(OLD);
     expect(await known()).not.toContain(OLD);
+    // The other screen learns it at its page's next read of the device (every 30 s).
+    await watcher.getByTestId('device-removed').waitFor({ timeout: 40_000 });
   });
 });

@@ -105,3 +105,91 @@ describe('DevicePage: removing a device', () => {
     expect(navigate).not.toHaveBeenCalled();
   });
 });
+
+describe('DevicePage: the device removed elsewhere', () => {
+  useFakeClock();
+
+  /**
+   * pump-1's page open for a viewer, the gateway knowing it until `remove()`; with `hold()` its
+   * answers about the device wait for `release()`.
+   */
+  async function open() {
+    let known = true;
+    let held: Promise<void> | null = null;
+    let release: () => void = () => undefined;
+    const server = fakeAuthServer({
+      user: { username: 'vera', role: 'viewer' },
+      other: (url) =>
+        url === '/api/devices/pump-1/origin' && known
+          ? { status: 200, body: { deviceId: 'pump-1', source: null, skipped: [] } }
+          : { status: 404, body: { message: `no route ${url}` } },
+    });
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (held && String(input).startsWith('/api/devices/pump-1')) {
+        const answer = server.fetch(input, init); // answered now, read later
+        await held;
+        return answer;
+      }
+      return server.fetch(input, init);
+    };
+    const socket = provideFakeLive([
+      provideRouter([{ path: '**', children: [] }]),
+      { provide: FETCH, useValue: fetch },
+    ]);
+    await TestBed.inject(AuthService).ready();
+    connectLive(socket);
+    const fixture = TestBed.createComponent(DevicePage);
+    fixture.componentRef.setInput('id', 'pump-1');
+    fixture.detectChanges();
+    const el = fixture.nativeElement as HTMLElement;
+    const settle = async (ms = 0) => {
+      await jest.advanceTimersByTimeAsync(ms);
+      fixture.detectChanges();
+    };
+    const publish = (temperature: number) =>
+      socket().server.readings([{ deviceId: 'pump-1', ts: Date.now(), values: { temperature } }]);
+    publish(20);
+    await settle();
+    const find = (testId: string) => el.querySelector<HTMLElement>(`[data-testid=${testId}]`);
+    return {
+      el,
+      find,
+      settle,
+      publish,
+      remove: () => (known = false),
+      hold: () => (held = new Promise<void>((resolve) => (release = resolve))),
+      release: () => release(),
+    };
+  }
+
+  it('says so plainly instead of its last values, with the way back; shows it again once it publishes', async () => {
+    const { el, find, settle, publish, remove } = await open();
+    expect(el.querySelector('[data-metric=temperature]')).not.toBeNull();
+    // An admin removes it on another screen; this page reads the device's origin every 30 s.
+    remove();
+    await settle(30_000);
+    expect(find('device-removed')?.textContent).toContain('pump-1 was removed');
+    expect(find('device-removed')?.querySelector('a')?.getAttribute('href')).toBe('/');
+    expect(el.querySelector('[data-metric=temperature]')).toBeNull();
+    expect(find('device-health')).toBeNull();
+    expect(TestBed.inject(DeviceStore).get('pump-1')).toBeUndefined();
+    // It speaks again: a new device with that id, shown as such.
+    publish(21);
+    await settle();
+    expect(find('device-removed')).toBeNull();
+    expect(el.querySelector('[data-metric=temperature] .latest')?.textContent).toContain('21');
+  });
+
+  it('keeps a device whose reading arrived after the gateway was asked: the answer is older', async () => {
+    const { el, find, settle, publish, remove, hold, release } = await open();
+    remove();
+    hold();
+    await settle(30_000); // asked, not answered yet
+    publish(22);
+    release();
+    await settle();
+    expect(find('device-removed')).toBeNull();
+    expect(el.querySelector('[data-metric=temperature] .latest')?.textContent).toContain('22');
+    expect(TestBed.inject(DeviceStore).get('pump-1')).toBeDefined();
+  });
+});

@@ -48,167 +48,180 @@ const ORIGIN_REFRESH_MS = 30_000;
     <nav class="crumbs">
       <a routerLink="/">Fleet</a> / <span>{{ id() }}</span>
     </nav>
-    <section class="device-head">
-      <div>
-        <h1>{{ d.name }}</h1>
-        <div class="muted">{{ id() }} · {{ d.group ?? 'no group' }}</div>
-      </div>
-      <span class="badge badge-{{ d.health }} big" data-testid="device-health">{{ d.health }}</span>
-      <a class="device-alerts" [routerLink]="['/alerts']" [queryParams]="{ device: id() }"
-        ><app-alert-badge [deviceId]="id()" [big]="true"
-      /></a>
-      <div class="controls">
-        <div class="seg" role="group" aria-label="Window">
-          @for (w of windows; track w.label) {
-            <button
-              type="button"
-              [class.on]="windowMs() === w.ms"
-              (click)="chooseWindow(w.label)"
-              [attr.aria-pressed]="windowMs() === w.ms"
-              [attr.data-window]="w.label"
-            >
-              {{ w.label }}
+    @if (gone(); as g) {
+      <section class="empty" data-testid="device-removed" role="status">
+        <h1>{{ g.name }} was removed</h1>
+        <p>
+          The gateway no longer knows {{ id() }}: an admin removed it (or it left the groups you may
+          see). Its readings show here again if it publishes.
+        </p>
+        <a routerLink="/">Back to the fleet overview</a>
+      </section>
+    } @else {
+      <section class="device-head">
+        <div>
+          <h1>{{ d.name }}</h1>
+          <div class="muted">{{ id() }} · {{ d.group ?? 'no group' }}</div>
+        </div>
+        <span class="badge badge-{{ d.health }} big" data-testid="device-health">{{
+          d.health
+        }}</span>
+        <a class="device-alerts" [routerLink]="['/alerts']" [queryParams]="{ device: id() }"
+          ><app-alert-badge [deviceId]="id()" [big]="true"
+        /></a>
+        <div class="controls">
+          <div class="seg" role="group" aria-label="Window">
+            @for (w of windows; track w.label) {
+              <button
+                type="button"
+                [class.on]="windowMs() === w.ms"
+                (click)="chooseWindow(w.label)"
+                [attr.aria-pressed]="windowMs() === w.ms"
+                [attr.data-window]="w.label"
+              >
+                {{ w.label }}
+              </button>
+            }
+          </div>
+          <button
+            type="button"
+            class="btn"
+            (click)="paused.set(!paused())"
+            [attr.aria-pressed]="paused()"
+            data-testid="pause"
+          >
+            {{ paused() ? 'Resume' : 'Pause' }}
+          </button>
+        </div>
+      </section>
+      <dl class="meta">
+        <div>
+          <dt>Status</dt>
+          <dd>{{ d.status }}</dd>
+        </div>
+        <div>
+          <dt>Last heard</dt>
+          <dd>{{ d.age }}</dd>
+        </div>
+        <div>
+          <dt>Last reading</dt>
+          <dd>{{ d.lastTs }}</dd>
+        </div>
+        <div>
+          <dt>Cadence</dt>
+          <dd>{{ d.cadence }}</dd>
+        </div>
+        <div>
+          <dt>Stale after</dt>
+          <dd>{{ d.staleAfter }}</dd>
+        </div>
+        <div>
+          <dt>Metrics</dt>
+          <dd>{{ d.metrics.length }}</dd>
+        </div>
+        @let o = origin();
+        <div>
+          <dt>Source</dt>
+          <dd data-testid="device-source">{{ o ? (o.source ?? 'Pulse contract') : '–' }}</dd>
+        </div>
+      </dl>
+      @if (canRemove()) {
+        <section class="device-remove" data-testid="device-remove">
+          @if (confirming()) {
+            <div class="remove-confirm" role="group" aria-labelledby="remove-question">
+              <p id="remove-question">
+                Remove <b>{{ d.name }}</b> ({{ id() }}) from Pulse? It leaves the fleet and its open
+                alerts end. Its stored readings stay until retention removes them; if it reports
+                again, it comes back as a new device.
+              </p>
+              <button
+                type="button"
+                class="btn btn-danger"
+                data-testid="remove-confirm"
+                [disabled]="removing()"
+                (click)="remove()"
+              >
+                {{ removing() ? 'Removing…' : 'Remove' }}
+              </button>
+              <button
+                #cancelRemove
+                type="button"
+                class="btn"
+                data-testid="remove-cancel"
+                [disabled]="removing()"
+                (click)="confirming.set(false)"
+              >
+                Cancel
+              </button>
+            </div>
+          } @else {
+            <button type="button" class="btn" data-testid="remove-device" (click)="askRemove()">
+              Remove device…
             </button>
           }
-        </div>
-        <button
-          type="button"
-          class="btn"
-          (click)="paused.set(!paused())"
-          [attr.aria-pressed]="paused()"
-          data-testid="pause"
-        >
-          {{ paused() ? 'Resume' : 'Pause' }}
-        </button>
-      </div>
-    </section>
-    <dl class="meta">
-      <div>
-        <dt>Status</dt>
-        <dd>{{ d.status }}</dd>
-      </div>
-      <div>
-        <dt>Last heard</dt>
-        <dd>{{ d.age }}</dd>
-      </div>
-      <div>
-        <dt>Last reading</dt>
-        <dd>{{ d.lastTs }}</dd>
-      </div>
-      <div>
-        <dt>Cadence</dt>
-        <dd>{{ d.cadence }}</dd>
-      </div>
-      <div>
-        <dt>Stale after</dt>
-        <dd>{{ d.staleAfter }}</dd>
-      </div>
-      <div>
-        <dt>Metrics</dt>
-        <dd>{{ d.metrics.length }}</dd>
-      </div>
-      @let o = origin();
-      <div>
-        <dt>Source</dt>
-        <dd data-testid="device-source">{{ o ? (o.source ?? 'Pulse contract') : '–' }}</dd>
-      </div>
-    </dl>
-    @if (canRemove()) {
-      <section class="device-remove" data-testid="device-remove">
-        @if (confirming()) {
-          <div class="remove-confirm" role="group" aria-labelledby="remove-question">
-            <p id="remove-question">
-              Remove <b>{{ d.name }}</b> ({{ id() }}) from Pulse? It leaves the fleet and its open
-              alerts end. Its stored readings stay until retention removes them; if it reports
-              again, it comes back as a new device.
-            </p>
-            <button
-              type="button"
-              class="btn btn-danger"
-              data-testid="remove-confirm"
-              [disabled]="removing()"
-              (click)="remove()"
+          @if (removeError(); as problem) {
+            <p class="auth-error" role="alert" data-testid="remove-error">{{ problem }}</p>
+          }
+        </section>
+      }
+      @if (o && o.skipped.length) {
+        <p class="skipped muted" data-testid="skipped-fields">
+          Left out by its format:
+          @for (s of o.skipped; track s.field; let last = $last) {
+            <span class="skipped-field"
+              ><code>{{ s.field }}</code> ({{ reasonWords[s.reason] ?? s.reason }}){{
+                last ? '' : ', '
+              }}</span
             >
-              {{ removing() ? 'Removing…' : 'Remove' }}
-            </button>
-            <button
-              #cancelRemove
-              type="button"
-              class="btn"
-              data-testid="remove-cancel"
-              [disabled]="removing()"
-              (click)="confirming.set(false)"
+          }
+        </p>
+      }
+      @for (m of d.metrics; track m.name) {
+        <section class="chart-card" [attr.data-metric]="m.name">
+          <header>
+            <h2>
+              {{ m.name }} <small class="muted">{{ m.unit }}</small>
+            </h2>
+            <span class="latest"
+              >{{ m.latest }}<small>{{ m.unit }}</small></span
             >
-              Cancel
-            </button>
-          </div>
+            @let s = stats()[m.name] ?? empty;
+            <span class="stats">
+              min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b>
+              @if (s.bucketMs) {
+                <span class="muted">
+                  ({{ s.count }} × {{ duration(s.bucketMs) }} buckets{{ gapsText(s) }})</span
+                >
+              } @else {
+                · avg <b>{{ fmt(s.avg) }}</b>
+                <span class="muted"> ({{ s.count }} pts{{ gapsText(s) }})</span>
+              }
+            </span>
+          </header>
+          <app-live-chart
+            class="chart-body"
+            [deviceId]="id()"
+            [metric]="m.name"
+            [unit]="m.unit"
+            [windowMs]="windowMs()"
+            [paused]="paused()"
+            [thresholds]="thresholds()[m.name] ?? noLines"
+            (stats)="onStats(m.name, $event)"
+          />
+        </section>
+      } @empty {
+        @if (validId() && unknown()) {
+          <p class="empty" data-testid="unknown-device">
+            The gateway knows no device “{{ id() }}” (or it is outside the groups you may see). This
+            page fills in as soon as it publishes.
+          </p>
+        } @else if (validId()) {
+          <p class="empty">Waiting for readings from {{ id() }}…</p>
         } @else {
-          <button type="button" class="btn" data-testid="remove-device" (click)="askRemove()">
-            Remove device…
-          </button>
+          <p class="empty" data-testid="invalid-id">
+            “{{ id() }}” is not a device id: ids are 1 to 64 letters, digits, “_”, “-” or “.”.
+          </p>
         }
-        @if (removeError(); as problem) {
-          <p class="auth-error" role="alert" data-testid="remove-error">{{ problem }}</p>
-        }
-      </section>
-    }
-    @if (o && o.skipped.length) {
-      <p class="skipped muted" data-testid="skipped-fields">
-        Left out by its format:
-        @for (s of o.skipped; track s.field; let last = $last) {
-          <span class="skipped-field"
-            ><code>{{ s.field }}</code> ({{ reasonWords[s.reason] ?? s.reason }}){{
-              last ? '' : ', '
-            }}</span
-          >
-        }
-      </p>
-    }
-    @for (m of d.metrics; track m.name) {
-      <section class="chart-card" [attr.data-metric]="m.name">
-        <header>
-          <h2>
-            {{ m.name }} <small class="muted">{{ m.unit }}</small>
-          </h2>
-          <span class="latest"
-            >{{ m.latest }}<small>{{ m.unit }}</small></span
-          >
-          @let s = stats()[m.name] ?? empty;
-          <span class="stats">
-            min <b>{{ fmt(s.min) }}</b> · max <b>{{ fmt(s.max) }}</b>
-            @if (s.bucketMs) {
-              <span class="muted">
-                ({{ s.count }} × {{ duration(s.bucketMs) }} buckets{{ gapsText(s) }})</span
-              >
-            } @else {
-              · avg <b>{{ fmt(s.avg) }}</b>
-              <span class="muted"> ({{ s.count }} pts{{ gapsText(s) }})</span>
-            }
-          </span>
-        </header>
-        <app-live-chart
-          class="chart-body"
-          [deviceId]="id()"
-          [metric]="m.name"
-          [unit]="m.unit"
-          [windowMs]="windowMs()"
-          [paused]="paused()"
-          [thresholds]="thresholds()[m.name] ?? noLines"
-          (stats)="onStats(m.name, $event)"
-        />
-      </section>
-    } @empty {
-      @if (validId() && unknown()) {
-        <p class="empty" data-testid="unknown-device">
-          The gateway knows no device “{{ id() }}” (or it is outside the groups you may see). This
-          page fills in as soon as it publishes.
-        </p>
-      } @else if (validId()) {
-        <p class="empty">Waiting for readings from {{ id() }}…</p>
-      } @else {
-        <p class="empty" data-testid="invalid-id">
-          “{{ id() }}” is not a device id: ids are 1 to 64 letters, digits, “_”, “-” or “.”.
-        </p>
       }
     }
   `,
@@ -244,6 +257,22 @@ export class DevicePage {
    * that starts publishing later fills the page in).
    */
   protected readonly unknown = signal(false);
+  /**
+   * The device this page showed, as it was named, when the gateway said it no longer knows it
+   * (removed on another screen, evicted, or out of this user's groups now); null while it does.
+   */
+  private readonly removed = signal<{ name: string } | null>(null);
+  /**
+   * {@link removed} until the device publishes again (its readings still reach this page: they
+   * make a new record, shown as any device's): the page says it is gone instead of its last
+   * values as if live.
+   */
+  protected readonly gone = computed(() => {
+    const removed = this.removed();
+    if (!removed) return null;
+    this.store.version(this.id())();
+    return this.store.get(this.id()) ? null : removed;
+  });
   protected readonly reasonWords = SKIP_REASON_WORDS;
   private readonly auth = inject(AuthService);
   private readonly injector = inject(Injector);
@@ -324,15 +353,30 @@ export class DevicePage {
       const id = this.id();
       if (!this.validId()) return;
       let current = true;
-      const load = () =>
+      const load = () => {
+        // The live room does not say a device left the fleet (only the fleet summary does, which
+        // this page does not follow: docs/decisions/0060): the gateway's 404 here does.
+        const shown = this.store.get(id);
+        const known = shown !== undefined || this.origin() !== null;
+        const heard = shown?.lastHeard;
+        const name = shown?.name ?? id;
         void this.devicesApi.origin(id).then((o) => {
           if (!current) return;
+          // A reading since the question was asked is newer than its answer: keep the device.
+          const later = this.store.get(id);
+          if (o === 'unknown' && known && later?.lastHeard === heard) {
+            this.removed.set({ name });
+            // Its last values go, as the summary's removal takes them from every other screen.
+            this.store.remove([id]);
+          } else if (o !== null && o !== 'unknown') this.removed.set(null);
           this.unknown.set(o === 'unknown');
           this.origin.set(o === 'unknown' ? null : o);
         });
+      };
       untracked(() => {
         this.origin.set(null);
         this.unknown.set(false);
+        this.removed.set(null);
         load();
       });
       const timer = setInterval(load, ORIGIN_REFRESH_MS);
