@@ -16,7 +16,14 @@ import { AckIdentityComponent } from './ack-identity.component';
 /** Alerts shown in the header drawer; the rest are a click away on `/alerts`. */
 const DRAWER_ALERTS = 8;
 
-/** Header: count badges by severity; a click opens a drawer with the most severe alerts. */
+/**
+ * Header: a coloured pill per severity counting the alerts whose condition is on, and apart a
+ * muted one ("✓ 2") for those that cleared and wait for an acknowledgement, so a screen whose
+ * devices are all fine again shows no severity colour; a click opens a drawer with the first
+ * alerts of the list (on ones first, most severe first), the cleared ones among them to
+ * acknowledge. `data-total`: the whole list (the drawer's "All alerts (N)"); `data-on`: the
+ * alerts whose condition is on.
+ */
 @Component({
   selector: 'app-alert-summary',
   imports: [RouterLink, AlertListComponent, AckIdentityComponent],
@@ -27,6 +34,7 @@ const DRAWER_ALERTS = 8;
       data-testid="alert-summary"
       [attr.aria-expanded]="open()"
       [attr.data-total]="store.active().length"
+      [attr.data-on]="onTotal()"
       (click)="open.set(!open())"
     >
       <span class="alert-summary-label">Alerts</span>
@@ -37,7 +45,16 @@ const DRAWER_ALERTS = 8;
           [title]="b.count + ' ' + b.severity"
           >{{ b.count }}</span
         >
-      } @empty {
+      }
+      @if (store.toAcknowledge(); as n) {
+        <span
+          class="sev-pill sev-cleared"
+          data-testid="to-acknowledge"
+          [attr.data-count]="n"
+          [title]="n + ' cleared, not acknowledged yet'"
+          >✓ {{ n }}</span
+        >
+      } @else if (!badges().length) {
         <span class="sev-none">0</span>
       }
     </button>
@@ -66,6 +83,9 @@ export class AlertSummaryComponent {
       count: counts[severity],
     }));
   });
+  protected readonly onTotal = computed(
+    () => this.store.active().length - this.store.toAcknowledge(),
+  );
   protected readonly top = computed(() => this.store.active().slice(0, DRAWER_ALERTS));
   /** The devices of the drawer's rows, the same array while they are the same. */
   private readonly topDevices = computed(

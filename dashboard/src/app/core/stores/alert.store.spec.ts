@@ -94,6 +94,36 @@ describe('AlertStore', () => {
     expect([...list].sort(compareAlerts).map((x) => x.id)).toEqual(sut.active().map((x) => x.id));
   });
 
+  it('counts by severity only the alerts whose condition is on; cleared ones wait apart to be acknowledged, listed after them', () => {
+    const crit = alertEvent({ id: 'crit', severity: 'critical', deviceId: 'd1' });
+    const major = alertEvent({ id: 'major', severity: 'major', deviceId: 'd2' });
+    sut.replaceAll([crit, major]);
+    expect(sut.counts()).toMatchObject({ critical: 1, major: 1 });
+    expect(sut.toAcknowledge()).toBe(0);
+    // Raised, then cleared with nobody acknowledging: on the list, in no severity count.
+    sut.apply({ ...crit, state: 'cleared', clearedAt: T0 + 5, updatedAt: T0 + 5 });
+    expect(sut.counts()).toEqual({ critical: 0, major: 1, minor: 0, warning: 0, info: 0 });
+    expect(sut.toAcknowledge()).toBe(1);
+    expect(sut.active().map((x) => x.id)).toEqual(['major', 'crit']);
+    // Acknowledged and still firing: still on, counted by its severity.
+    sut.apply(acknowledged(major, 'ana', T0 + 6));
+    expect(sut.counts()).toMatchObject({ major: 1 });
+    // Raised again before anyone acknowledged the clear (the gateway reopens the same alert).
+    sut.apply({ ...crit, count: 2, raisedAt: T0 + 7, updatedAt: T0 + 7 });
+    expect(sut.counts()).toMatchObject({ critical: 1, major: 1 });
+    expect(sut.toAcknowledge()).toBe(0);
+  });
+
+  it('is bounded: beyond maxActive a cleared alert goes before any whose condition is on', () => {
+    sut.maxActive = 2;
+    sut.replaceAll([
+      alertEvent({ id: 'c', severity: 'critical', state: 'cleared', clearedAt: T0 }),
+      alertEvent({ id: 'w', severity: 'warning' }),
+    ]);
+    sut.apply(alertEvent({ id: 'i', severity: 'info' }));
+    expect(sut.active().map((x) => x.id)).toEqual(['w', 'i']);
+  });
+
   it('is bounded: beyond maxActive the least severe, oldest alerts are dropped', () => {
     sut.maxActive = 3;
     sut.replaceAll([

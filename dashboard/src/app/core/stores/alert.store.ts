@@ -9,8 +9,9 @@ import { ALERT_SEVERITIES } from '@pulse/protocol/core';
  */
 
 /**
- * Most active alerts held (the least severe, oldest are dropped beyond it): twice the 5,000-alert
- * storm the alerts page is built and tested for (decision 0017).
+ * Most active alerts held (beyond it the last in {@link compareAlerts} order are dropped: cleared
+ * ones first, then the least severe, oldest): twice the 5,000-alert storm the alerts page is built
+ * and tested for (decision 0017).
  */
 export const MAX_ACTIVE_ALERTS = 10_000;
 /** Lifecycle events kept for the "recent" list (newest first). */
@@ -27,9 +28,24 @@ export function isUnacknowledged(alert: AlertEvent): boolean {
   return alert.acknowledgedAt === null && alert.state !== 'acknowledged';
 }
 
-/** Order of the active list: most severe first, then newest raised first, then id (stable). */
+/**
+ * Its condition is still on (raised, flapping, or acknowledged and still firing). The active list
+ * also holds alerts whose condition cleared while nobody had acknowledged them (ISA-18.2's
+ * "returned to normal, unacknowledged"): those wait for an acknowledgement, and no view counts or
+ * colours them by severity, so a screen whose devices are all fine again does not look alarmed.
+ * (Cleared and acknowledged, an alert leaves the list: a cleared one held is unacknowledged.)
+ */
+export function isConditionOn(alert: AlertEvent): boolean {
+  return alert.clearedAt === null;
+}
+
+/**
+ * Order of the active list: alerts whose condition is on before cleared ones waiting for an
+ * acknowledgement; then most severe first, newest raised first, then id (stable).
+ */
 export function compareAlerts(a: AlertEvent, b: AlertEvent): number {
   return (
+    Number(isConditionOn(b)) - Number(isConditionOn(a)) ||
     severityRank(a.severity) - severityRank(b.severity) ||
     b.raisedAt - a.raisedAt ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
@@ -77,12 +93,19 @@ export class AlertStore {
   maxActive = MAX_ACTIVE_ALERTS;
   maxRecent = MAX_RECENT_ALERTS;
 
-  /** Active alerts per severity. */
-  readonly counts = computed<SeverityCounts>(() => {
-    const counts = emptyCounts();
-    for (const alert of this.active()) counts[alert.severity] = (counts[alert.severity] ?? 0) + 1;
-    return counts;
+  /** One pass over the list for {@link counts} and {@link toAcknowledge}. */
+  private readonly tally = computed(() => {
+    const on = emptyCounts();
+    let cleared = 0;
+    for (const alert of this.active())
+      if (isConditionOn(alert)) on[alert.severity] = (on[alert.severity] ?? 0) + 1;
+      else cleared++;
+    return { on, cleared };
   });
+  /** Active alerts whose condition is on, per severity (what the header's coloured pills count). */
+  readonly counts = computed<SeverityCounts>(() => this.tally().on);
+  /** Active alerts whose condition cleared and that nobody has acknowledged yet. */
+  readonly toAcknowledge = computed(() => this.tally().cleared);
 
   /** Per device: highest severity and counts (the list is sorted, so the first seen is the highest). */
   readonly byDevice = computed(() => {
