@@ -10,7 +10,7 @@ import { deviceHealth, type HealthInput } from '../core/stores/device-health';
 
 /**
  * What a cell shows. By status: `offline` (the device said so), an alert severity (it has an
- * active alert), `stale`, `unknown` (never heard), `online`. By metric: `critical` / `warning`
+ * alert whose condition is on), `stale`, `unknown` (never heard), `online`. By metric: `critical` / `warning`
  * (the latest value is past a rule's raise level of that severity class), `ok`, `novalue`;
  * an offline device stays `offline` in both modes: a dead device must never look green.
  */
@@ -69,7 +69,10 @@ export interface HeatDevice extends HealthInput {
   latest: Record<string, number>;
 }
 
-/** Cell state by status: offline, then the device's highest active alert, then its health. */
+/**
+ * Cell state by status: offline, then the highest severity of the device's alerts whose condition
+ * is on (AlertStore.byDevice: one that cleared colours nothing), then its health.
+ */
 export function statusState(
   device: HeatDevice,
   now: number,

@@ -83,7 +83,7 @@ export class WallTileComponent {
   readonly staleMs = input(10_000);
   /** The browser is not connected: we cannot tell silent devices from our own outage. */
   readonly blind = input(false);
-  /** Highest severity of the device's active alerts (coloured border), or null. */
+  /** Highest severity of the device's alerts whose condition is on (coloured border), or null. */
   readonly alert = input<AlertSeverity | null>(null);
   /**
    * Characters of the name that fit beside a group label of so many characters (the wall page's

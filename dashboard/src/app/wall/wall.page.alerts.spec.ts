@@ -60,6 +60,24 @@ describe('WallPage alerts', () => {
     expect(tile.className).not.toContain('alert-');
   });
 
+  it('takes the border off the tile of a device whose alert cleared with nobody acknowledging it', async () => {
+    const { el, socket, settle } = await render();
+    const alert = alertEvent({ id: 'x', deviceId: 'a' });
+    socket().server.alerts([alert, alertEvent({ id: 'y', deviceId: 'b', severity: 'warning' })]);
+    await settle();
+    const tile = (id: string) =>
+      el.querySelector(`.wall-tile[data-device-id=${id}]`) as HTMLElement;
+    expect([tile('a').dataset['alert'], tile('b').dataset['alert']]).toEqual([
+      'critical',
+      'warning',
+    ]);
+    socket().server.alert({ ...alert, state: 'cleared', clearedAt: T0 + 1, updatedAt: T0 + 1 });
+    await settle();
+    expect(tile('a').className).not.toContain('alert-');
+    expect(tile('a').dataset['alert']).toBeUndefined();
+    expect(tile('b').dataset['alert']).toBe('warning');
+  });
+
   it('folds an unacknowledged banner into the header after a minute, above the tiles, and unfolds it for a new alert', async () => {
     const { el, socket, settle } = await render();
     const alert = alertEvent({ id: 'x', deviceId: 'a', message: 'temperature 80 > 50' });

@@ -140,13 +140,35 @@ describe('AlertStore', () => {
     expect(sut.active()).toHaveLength(3);
   });
 
-  it('summarizes per device: highest severity, count and unacknowledged', () => {
+  it('summarizes per device: highest severity, count and unacknowledged of the alerts on, and the cleared ones apart', () => {
     const a = alertEvent({ id: 'a', deviceId: 'd1', severity: 'minor' });
     const b = alertEvent({ id: 'b', deviceId: 'd1', severity: 'major' });
-    sut.replaceAll([a, b, alertEvent({ id: 'c', deviceId: 'd2', severity: 'info' })]);
+    const crit = alertEvent({ id: 'crit', deviceId: 'd1', severity: 'critical' });
+    const gone = alertEvent({ id: 'gone', deviceId: 'd4', severity: 'critical' });
+    sut.replaceAll([a, b, crit, gone, alertEvent({ id: 'c', deviceId: 'd2', severity: 'info' })]);
     sut.apply(acknowledged(b, 'ana', T0 + 1));
-    expect(sut.byDevice().get('d1')).toEqual({ severity: 'major', count: 2, unacknowledged: 1 });
-    expect(sut.byDevice().get('d2')).toEqual({ severity: 'info', count: 1, unacknowledged: 1 });
+    const cleared = { state: 'cleared' as const, clearedAt: T0 + 2, updatedAt: T0 + 2 };
+    sut.apply({ ...crit, ...cleared });
+    sut.apply({ ...gone, ...cleared });
+    expect(sut.byDevice().get('d1')).toEqual({
+      severity: 'major',
+      count: 2,
+      unacknowledged: 1,
+      cleared: 1,
+    });
+    expect(sut.byDevice().get('d2')).toEqual({
+      severity: 'info',
+      count: 1,
+      unacknowledged: 1,
+      cleared: 0,
+    });
+    // Every alert of it cleared: no severity (no colour), one to acknowledge.
+    expect(sut.byDevice().get('d4')).toEqual({
+      severity: null,
+      count: 0,
+      unacknowledged: 0,
+      cleared: 1,
+    });
     expect(sut.byDevice().get('d3')).toBeUndefined();
   });
 

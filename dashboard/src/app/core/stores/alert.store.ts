@@ -52,12 +52,19 @@ export function compareAlerts(a: AlertEvent, b: AlertEvent): number {
   );
 }
 
-/** What a device tile or header shows: its highest active severity and how many alerts it has. */
+/**
+ * What a device's badge, wall tile or heat-map cell shows of its alerts: severity and counts of
+ * those whose condition is on, and apart how many cleared and wait for an acknowledgement.
+ */
 export interface DeviceAlertSummary {
-  severity: AlertSeverity;
+  /** Highest severity of its alerts whose condition is on; null when every one has cleared. */
+  severity: AlertSeverity | null;
+  /** Its alerts whose condition is on. */
   count: number;
-  /** Alerts of the device nobody has acknowledged yet. */
+  /** Of those, the ones nobody has acknowledged yet. */
   unacknowledged: number;
+  /** Its alerts that cleared and wait for an acknowledgement. */
+  cleared: number;
 }
 
 export type SeverityCounts = Record<AlertSeverity, number>;
@@ -107,18 +114,30 @@ export class AlertStore {
   /** Active alerts whose condition cleared and that nobody has acknowledged yet. */
   readonly toAcknowledge = computed(() => this.tally().cleared);
 
-  /** Per device: highest severity and counts (the list is sorted, so the first seen is the highest). */
+  /**
+   * Per device (see {@link DeviceAlertSummary}). The list is sorted with alerts whose condition is
+   * on first, most severe first: the first seen of a device gives its severity, or none.
+   */
   readonly byDevice = computed(() => {
     const map = new Map<string, DeviceAlertSummary>();
     for (const alert of this.active()) {
+      const on = isConditionOn(alert);
       let entry = map.get(alert.deviceId);
       if (!entry)
         map.set(
           alert.deviceId,
-          (entry = { severity: alert.severity, count: 0, unacknowledged: 0 }),
+          (entry = {
+            severity: on ? alert.severity : null,
+            count: 0,
+            unacknowledged: 0,
+            cleared: 0,
+          }),
         );
-      entry.count++;
-      if (isUnacknowledged(alert)) entry.unacknowledged++;
+      if (!on) entry.cleared++;
+      else {
+        entry.count++;
+        if (isUnacknowledged(alert)) entry.unacknowledged++;
+      }
     }
     return map;
   });
