@@ -43,6 +43,7 @@ describe('wallAlerts', () => {
           message: 'temperature 80 > 50',
           age: '42 s ago',
           ack: '',
+          cleared: false,
         },
       ],
     });
@@ -95,10 +96,22 @@ describe('wallAlerts', () => {
     ]);
   });
 
-  it('keeps a cleared but unacknowledged critical in the strip, not the banner', () => {
+  it('keeps a cleared but unacknowledged critical in the strip, not the banner, muted', () => {
     const view = wallAlerts([alertEvent({ id: 'c', state: 'cleared', clearedAt: T0 })], T0, names);
     expect(view.banner).toBeNull();
-    expect(view.strip?.lines[0].ack).toBe('cleared, not acknowledged');
+    expect(view.strip?.lines[0]).toMatchObject({ ack: 'cleared, not acknowledged', cleared: true });
+    expect(view.strip?.muted).toBe(true);
+  });
+
+  it('lists the acknowledged criticals still on before the cleared ones, and is not muted then', () => {
+    const cleared = alertEvent({ id: 'old', state: 'cleared', clearedAt: T0, raisedAt: T0 });
+    const on = acknowledged(alertEvent({ id: 'on', raisedAt: T0 - 60_000 }), 'ana', T0);
+    const view = wallAlerts([cleared, on], T0, names);
+    expect(view.strip?.lines.map((l) => [l.id, l.cleared])).toEqual([
+      ['on', false],
+      ['old', true],
+    ]);
+    expect(view.strip?.muted).toBe(false);
   });
 
   it('counts what does not fit: three lines, then "+N more"', () => {

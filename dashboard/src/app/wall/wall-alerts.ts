@@ -1,5 +1,5 @@
 import type { AlertEvent } from '@pulse/protocol/core';
-import { compareAlerts, isUnacknowledged } from '../core/stores/alert.store';
+import { compareAlerts, isConditionOn, isUnacknowledged } from '../core/stores/alert.store';
 import { formatAge } from '../core/util/format';
 
 /** Alert lines shown in full in the banner; the rest are counted ("+3 more"). */
@@ -58,6 +58,8 @@ export interface WallAlertLine {
   age: string;
   /** Acknowledgement info for strip lines ("ack by ana"). */
   ack: string;
+  /** Its condition cleared (a strip line waiting for an acknowledgement): drawn muted, "CLEARED". */
+  cleared: boolean;
 }
 
 export interface WallAlertView {
@@ -73,8 +75,11 @@ export interface WallAlertView {
     /** Where the full banner puts its first line's message. */
     fit: BannerMessageFit;
   } | null;
-  /** Small strip: critical alerts acknowledged but still open (and cleared ones awaiting acknowledgement). */
-  strip: { lines: WallAlertLine[]; more: number } | null;
+  /**
+   * Small strip: critical alerts acknowledged but still on, then those cleared and waiting for an
+   * acknowledgement (muted: not a condition on the floor). `muted`: it holds only cleared ones.
+   */
+  strip: { lines: WallAlertLine[]; more: number; muted: boolean } | null;
 }
 
 /**
@@ -82,6 +87,8 @@ export interface WallAlertView {
  * major alert that is firing and unacknowledged is loud; once someone
  * acknowledges a critical it shrinks to the strip, a major one leaves the wall
  * (its device tile keeps a coloured border). Lesser severities only colour tiles.
+ * A critical that cleared with nobody acknowledging it stays in the strip, muted,
+ * after the ones still on; it colours nothing (isConditionOn).
  */
 export function wallAlerts(
   active: readonly AlertEvent[],
@@ -95,12 +102,12 @@ export function wallAlerts(
   for (const alert of active) {
     if (alert.severity !== 'critical' && alert.severity !== 'major') continue;
     const unacked = isUnacknowledged(alert);
-    const firing = alert.state !== 'cleared';
+    const firing = isConditionOn(alert);
     if (unacked && firing) loud.push(alert);
     else if (alert.severity === 'critical') quiet.push(alert);
   }
   loud.sort(compareAlerts);
-  quiet.sort(compareAlerts);
+  quiet.sort(compareAlerts); // the ones still on first
   const line = (alert: AlertEvent): WallAlertLine => ({
     id: alert.id,
     severity: alert.severity as 'critical' | 'major',
@@ -114,6 +121,7 @@ export function wallAlerts(
         : alert.state === 'cleared'
           ? 'cleared, not acknowledged'
           : '',
+    cleared: !isConditionOn(alert),
   });
   const critical = loud.filter((a) => a.severity === 'critical').length;
   const folded = fold?.folded(loud, now, foldAfterMs) ?? false;
@@ -131,7 +139,11 @@ export function wallAlerts(
         }
       : null,
     strip: quiet.length
-      ? { lines: quiet.slice(0, 2).map(line), more: Math.max(0, quiet.length - 2) }
+      ? {
+          lines: quiet.slice(0, 2).map(line),
+          more: Math.max(0, quiet.length - 2),
+          muted: !isConditionOn(quiet[0]),
+        }
       : null,
   };
 }

@@ -60,7 +60,7 @@ describe('WallPage alerts', () => {
     expect(tile.className).not.toContain('alert-');
   });
 
-  it('takes the border off the tile of a device whose alert cleared with nobody acknowledging it', async () => {
+  it('takes the border off the tile of a device whose alert cleared with nobody acknowledging it, and mutes its strip line', async () => {
     const { el, socket, settle } = await render();
     const alert = alertEvent({ id: 'x', deviceId: 'a' });
     socket().server.alerts([alert, alertEvent({ id: 'y', deviceId: 'b', severity: 'warning' })]);
@@ -76,6 +76,12 @@ describe('WallPage alerts', () => {
     expect(tile('a').className).not.toContain('alert-');
     expect(tile('a').dataset['alert']).toBeUndefined();
     expect(tile('b').dataset['alert']).toBe('warning');
+    // Not in the banner; in the strip, muted, until someone acknowledges it.
+    expect(el.querySelector('[data-testid=wall-alert-banner]')).toBeNull();
+    const strip = el.querySelector('[data-testid=wall-alert-strip]') as HTMLElement;
+    expect(strip.classList).toContain('muted');
+    expect(strip.textContent).toContain('CLEARED');
+    expect(strip.textContent).not.toContain('CRITICAL');
   });
 
   it('folds an unacknowledged banner into the header after a minute, above the tiles, and unfolds it for a new alert', async () => {

@@ -129,14 +129,21 @@ const GRID_GAP_PX = 14;
           <ng-container *ngTemplateOutlet="foldedLine" />
         }
         @if (alerts.strip; as s) {
+          <!-- Muted (no red) when it holds only criticals that cleared and wait for an acknowledgement. -->
           <div
             class="wall-alert-strip"
+            [class.muted]="s.muted"
             data-testid="wall-alert-strip"
             [attr.data-count]="s.lines.length + s.more"
           >
             @for (l of s.lines; track l.id) {
-              <span class="wall-strip-item" [attr.data-alert-id]="l.id"
-                ><b>CRITICAL</b> {{ l.device }} — {{ l.message }} · {{ l.age }} · {{ l.ack }}</span
+              <span
+                class="wall-strip-item"
+                [class.cleared]="l.cleared"
+                [attr.data-alert-id]="l.id"
+                [attr.data-cleared]="l.cleared"
+                ><b>{{ l.cleared ? 'CLEARED' : 'CRITICAL' }}</b> {{ l.device }} — {{ l.message }} ·
+                {{ l.age }} · {{ l.ack }}</span
               >
             }
             @if (s.more > 0) {
