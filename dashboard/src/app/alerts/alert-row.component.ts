@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import type { AlertEvent } from '@pulse/protocol/core';
-import { isUnacknowledged } from '../core/stores/alert.store';
+import { isConditionOn, isUnacknowledged } from '../core/stores/alert.store';
 import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatSpan, formatValue } from '../core/util/format';
@@ -24,13 +24,16 @@ import { AlertAcks } from './alert-acks';
     @let a = alert();
     <div
       class="alert-row sev-{{ a.severity }}"
+      [class.cleared]="cleared()"
       [attr.data-alert-id]="a.id"
       [attr.data-state]="a.state"
       [attr.data-severity]="a.severity"
       [attr.data-device-id]="a.deviceId"
       [attr.data-rule-id]="a.ruleId"
     >
-      <span class="sev-pill sev-{{ a.severity }}">{{ a.severity }}</span>
+      <span class="sev-pill sev-{{ a.severity }}" [class.sev-cleared]="cleared()">{{
+        a.severity
+      }}</span>
       <div class="alert-main">
         <div class="alert-title">
           <a [routerLink]="['/devices', a.deviceId]" class="alert-device">{{ device() }}</a>
@@ -132,6 +135,8 @@ export class AlertRowComponent {
       threshold: formatValue(a.threshold),
     };
   });
+  /** Its condition cleared (it waits for an acknowledgement): shown without its severity's colour. */
+  protected readonly cleared = computed(() => !isConditionOn(this.alert()));
   protected readonly state = computed(() => {
     const a = this.alert();
     return a.flapping && a.state !== 'flapping' ? `${a.state} · flapping` : a.state;

@@ -4,9 +4,11 @@ import { ALERT_SEVERITIES } from '@pulse/protocol/core';
 import type { AckFilter, AlertCounts } from './alert-view';
 
 /*
- * The alerts page's summary strip: how many active alerts of each severity, and how many are
- * (not) acknowledged, always over the whole list, whatever is filtered or scrolled. Each count is
- * a toggle for the matching filter. Reads only its inputs; the page owns the filters.
+ * The alerts page's summary strip: how many active alerts of each severity have their condition
+ * on (and, muted beside, how many of it cleared and wait for an acknowledgement: the severity
+ * filter shows both), and how many are (not) acknowledged, always over the whole list, whatever
+ * is filtered or scrolled. Each count is a toggle for the matching filter. Reads only its inputs;
+ * the page owns the filters.
  */
 @Component({
   selector: 'app-alert-strip',
@@ -20,10 +22,16 @@ import type { AckFilter, AlertCounts } from './alert-view';
           [class.zero]="!counts().severity[s]"
           [attr.data-testid]="'strip-' + s"
           [attr.data-count]="counts().severity[s]"
+          [attr.data-cleared]="counts().cleared[s]"
           [attr.aria-pressed]="severity() === s"
           (click)="severity.set(severity() === s ? '' : s)"
         >
           <b>{{ counts().severity[s] }}</b> {{ s }}
+          @if (counts().cleared[s]; as n) {
+            <small class="strip-cleared" [title]="n + ' cleared, not acknowledged yet'"
+              >+{{ n }} cleared</small
+            >
+          }
         </button>
       }
       <span class="alert-strip-gap"></span>

@@ -43,16 +43,18 @@ const ids = (list: readonly AlertEvent[]) => list.map((a) => a.id);
 const none: AlertFilter = { severity: '', state: '', ack: '', device: '' };
 
 describe('countAlerts', () => {
-  it('counts every severity (zeros included) and acknowledged against not', () => {
+  it('counts every severity (zeros included) of the alerts on, the cleared ones apart, and acknowledged against not', () => {
     expect(countAlerts(storm())).toEqual({
       total: 5,
-      severity: { critical: 2, major: 1, minor: 0, warning: 2, info: 0 },
+      severity: { critical: 2, major: 1, minor: 0, warning: 1, info: 0 },
+      cleared: { critical: 0, major: 0, minor: 0, warning: 1, info: 0 },
       unacknowledged: 4,
       acknowledged: 1,
     });
     expect(countAlerts([])).toEqual({
       total: 0,
       severity: { critical: 0, major: 0, minor: 0, warning: 0, info: 0 },
+      cleared: { critical: 0, major: 0, minor: 0, warning: 0, info: 0 },
       unacknowledged: 0,
       acknowledged: 0,
     });
@@ -136,6 +138,7 @@ describe('rows of the virtual list', () => {
         ruleName: 'Overheating',
         count: 3,
         unacknowledged: 2,
+        on: 3,
         severity: 'critical',
         expanded: true,
       },
@@ -146,9 +149,28 @@ describe('rows of the virtual list', () => {
         ruleName: 'Voltage low',
         count: 2,
         unacknowledged: 2,
+        on: 1,
         severity: 'warning',
         expanded: false,
       },
+    ]);
+  });
+
+  it('by rule: a rule whose alerts all cleared comes after those with one on, whatever its severity', () => {
+    const cleared = { state: 'cleared' as const, clearedAt: T0 + 5 };
+    const list = [
+      alertEvent({ ruleId: 'gone', severity: 'critical', ...cleared }),
+      alertEvent({ ruleId: 'gone', severity: 'major', ...cleared }),
+      alertEvent({ ruleId: 'mixed', severity: 'critical', ...cleared }),
+      alertEvent({ ruleId: 'info', severity: 'info' }),
+      alertEvent({ ruleId: 'mixed', severity: 'minor' }),
+    ].sort(compareAlerts);
+    expect(
+      ruleRows(list, new Set()).map((r) => (r.kind === 'rule' ? [r.ruleId, r.severity, r.on] : [])),
+    ).toEqual([
+      ['mixed', 'minor', 1],
+      ['info', 'info', 1],
+      ['gone', 'critical', 0],
     ]);
   });
 

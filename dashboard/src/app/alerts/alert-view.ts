@@ -2,6 +2,7 @@ import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core
 import {
   compareAlerts,
   emptyCounts,
+  isConditionOn,
   isUnacknowledged,
   severityRank,
 } from '../core/stores/alert.store';
@@ -43,7 +44,10 @@ export interface AlertFilter {
 
 export interface AlertCounts {
   total: number;
+  /** Per severity, the alerts whose condition is on (isConditionOn). */
   severity: SeverityCounts;
+  /** Per severity, the alerts that cleared and wait for an acknowledgement. */
+  cleared: SeverityCounts;
   unacknowledged: number;
   acknowledged: number;
 }
@@ -51,14 +55,17 @@ export interface AlertCounts {
 /** The summary strip's numbers, over the whole list in one pass. */
 export function countAlerts(alerts: readonly AlertEvent[]): AlertCounts {
   const severity = emptyCounts();
+  const cleared = emptyCounts();
   let unacknowledged = 0;
   for (const alert of alerts) {
-    severity[alert.severity] = (severity[alert.severity] ?? 0) + 1;
+    const counts = isConditionOn(alert) ? severity : cleared;
+    counts[alert.severity] = (counts[alert.severity] ?? 0) + 1;
     if (isUnacknowledged(alert)) unacknowledged++;
   }
   return {
     total: alerts.length,
     severity,
+    cleared,
     unacknowledged,
     acknowledged: alerts.length - unacknowledged,
   };
@@ -105,7 +112,9 @@ export interface RuleHeadingRow {
   ruleName: string;
   count: number;
   unacknowledged: number;
-  /** The most severe alert of the rule. */
+  /** Its alerts whose condition is on (isConditionOn); 0: every one cleared, the heading is muted. */
+  on: number;
+  /** The most severe of its alerts whose condition is on, or of the cleared ones when none is. */
   severity: AlertSeverity;
   expanded: boolean;
 }
@@ -122,8 +131,9 @@ export function flatRows(alerts: readonly AlertEvent[]): AlertListRow[] {
 }
 
 /**
- * One heading per rule (most severe rule first, then the most alerts, then the name), each
- * followed by its alerts (in the order given) when its id is in `expanded`.
+ * One heading per rule (rules with an alert whose condition is on first, then the most severe,
+ * the most alerts, the name), each followed by its alerts (in the order given) when its id is in
+ * `expanded`.
  */
 export function ruleRows(
   alerts: readonly AlertEvent[],
@@ -141,6 +151,7 @@ export function ruleRows(
           ruleName: alert.ruleName || alert.ruleId,
           count: 0,
           unacknowledged: 0,
+          on: 0,
           severity: alert.severity,
           expanded: expanded.has(alert.ruleId),
         },
@@ -151,11 +162,17 @@ export function ruleRows(
     const h = group.heading;
     h.count++;
     if (isUnacknowledged(alert)) h.unacknowledged++;
-    if (severityRank(alert.severity) < severityRank(h.severity)) h.severity = alert.severity;
+    const on = isConditionOn(alert);
+    if (on) h.on++;
+    // The severity of its alerts on; of its cleared ones while none is (the first on replaces it).
+    if (on && h.on === 1) h.severity = alert.severity;
+    else if ((on || h.on === 0) && severityRank(alert.severity) < severityRank(h.severity))
+      h.severity = alert.severity;
     if (h.expanded) group.alerts.push(alert);
   }
   const ordered = [...groups.values()].sort(
     (a, b) =>
+      Number(b.heading.on > 0) - Number(a.heading.on > 0) ||
       severityRank(a.heading.severity) - severityRank(b.heading.severity) ||
       b.heading.count - a.heading.count ||
       a.heading.ruleName.localeCompare(b.heading.ruleName),

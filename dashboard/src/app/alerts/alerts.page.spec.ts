@@ -132,6 +132,33 @@ describe('AlertsPage', () => {
     expect(el.querySelector('[data-testid=alert-shown]')?.textContent).toContain('2 / 4');
   });
 
+  it('counts a cleared alert nobody acknowledged apart from its severity, lists it after the alerts on, muted, to acknowledge', async () => {
+    const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
+    const { el, settle, rowIds, click } = await render();
+    socket().server.alerts([
+      alertEvent({ id: 'gone', deviceId: 'd1', state: 'cleared', clearedAt: T0 }),
+      alertEvent({ id: 'on', deviceId: 'd2', severity: 'minor' }),
+    ]);
+    await settle(500);
+    const strip = el.querySelector('[data-testid=strip-critical]') as HTMLElement;
+    expect(strip.dataset).toMatchObject({ count: '0', cleared: '1' });
+    expect(strip.textContent?.replace(/\s+/g, ' ').trim()).toBe('0 critical +1 cleared');
+    expect(strip.classList).toContain('zero');
+    expect(el.querySelector('[data-testid=active-total]')?.textContent).toBe('2');
+    expect(rowIds()).toEqual(['on', 'gone']);
+    const row = el.querySelector('[data-alert-id=gone]') as HTMLElement;
+    expect(row.classList).toContain('cleared');
+    expect(row.querySelector('.sev-pill')?.classList).toContain('sev-cleared');
+    expect(row.querySelector('[data-testid=ack-sign-in]')).not.toBeNull(); // still to acknowledge
+    // The severity's toggle shows it, with the severity's alerts on (none here).
+    await click('[data-testid=strip-critical]');
+    expect(rowIds()).toEqual(['gone']);
+    await click('[data-testid=strip-critical]');
+    await click('[data-testid=group-by-rule]');
+    const pill = el.querySelector('[data-testid=rule-heading] .sev-pill');
+    expect(pill?.textContent).toBe('minor'); // one rule, its alert on gives the severity
+  });
+
   it('keeps a storm of 5,000 usable: counts per severity, rows on screen only, grouping, filter and sort over all', async () => {
     const { socket } = setup(() => ({ status: 200, body: { events: [] } }));
     const { el, settle, rowIds, click, type } = await render();

@@ -189,7 +189,7 @@ export const HISTORY_TYPING_MS = 300;
           @if (row.kind === 'rule') {
             <button
               type="button"
-              class="alert-rule sev-{{ row.severity }}"
+              class="alert-rule sev-{{ row.on ? row.severity : 'cleared' }}"
               data-testid="rule-heading"
               [attr.data-rule-id]="row.ruleId"
               [attr.data-count]="row.count"
@@ -199,7 +199,9 @@ export const HISTORY_TYPING_MS = 300;
               <span class="alert-rule-caret" aria-hidden="true">{{
                 row.expanded ? '▾' : '▸'
               }}</span>
-              <span class="sev-pill sev-{{ row.severity }}">{{ row.severity }}</span>
+              <span class="sev-pill sev-{{ row.on ? row.severity : 'cleared' }}">{{
+                row.on ? row.severity : 'cleared'
+              }}</span>
               <span class="alert-rule-name">{{ row.ruleName }}</span>
               <span class="alert-rule-count"
                 >{{ row.count }} {{ row.count === 1 ? 'alert' : 'alerts' }}</span
