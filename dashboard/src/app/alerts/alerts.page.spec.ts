@@ -143,7 +143,8 @@ describe('AlertsPage', () => {
     const strip = el.querySelector('[data-testid=strip-critical]') as HTMLElement;
     expect(strip.dataset).toMatchObject({ count: '0', cleared: '1' });
     expect(strip.textContent?.replace(/\s+/g, ' ').trim()).toBe('0 critical +1 cleared');
-    expect(strip.classList).toContain('zero');
+    expect(strip.classList).toContain('cleared-only'); // no severity colour, not dimmed away
+    expect(strip.classList).not.toContain('zero');
     expect(el.querySelector('[data-testid=active-total]')?.textContent).toBe('2');
     expect(rowIds()).toEqual(['on', 'gone']);
     const row = el.querySelector('[data-alert-id=gone]') as HTMLElement;
