@@ -271,4 +271,45 @@ describeInBrowser('alerts in a real browser against the real stack', () => {
     ).toBe('critical');
     await shot(devicePage, 'device-threshold.png');
   });
+
+  it('a spike that clears before anyone acknowledges it leaves no critical pill: "✓ 1" to acknowledge, muted on the wall', async () => {
+    // The acknowledged alert clears and leaves the list; a new spike is raised, then clears unacknowledged.
+    value = 20;
+    await waitFor(async () => (await activeAlerts()).length === 0, {
+      timeoutMs: 5000,
+      message: 'the acknowledged alert to clear and leave the list',
+    });
+    value = 80;
+    await publish(value);
+    const raised = await waitFor(
+      async () => (await activeAlerts()).find((a) => a.state === 'raised'),
+      { timeoutMs: 5000, message: 'a new raised alert' },
+    );
+    value = 20;
+    await publish(value);
+    await waitFor(
+      async () => (await activeAlerts()).some((a) => a.id === raised.id && a.clearedAt !== null),
+      { timeoutMs: 5000, message: 'the new alert to clear, unacknowledged' },
+    );
+
+    const overview =
+      session.pages.find((p) => new URL(p.url()).pathname === '/') ?? (await open('/'));
+    const summary = overview.getByTestId('alert-summary');
+    await waitFor(async () => (await summary.getByTestId('to-acknowledge').count()) === 1, {
+      timeoutMs: 5000,
+      message: 'the header to show the cleared alert apart',
+    });
+    expect(await summary.locator('.sev-pill[data-severity]').count()).toBe(0);
+    expect(await summary.getByTestId('to-acknowledge').textContent()).toBe('✓ 1');
+    expect([
+      await summary.getAttribute('data-total'),
+      await summary.getAttribute('data-on'),
+    ]).toEqual(['1', '0']);
+
+    await wall.waitForSelector('[data-testid=wall-alert-strip].muted', { timeout: 5000 });
+    expect(await wall.locator('[data-testid=wall-alert-banner]').count()).toBe(0);
+    expect(
+      await wall.locator(`.wall-tile[data-device-id="${DEVICE}"]`).getAttribute('class'),
+    ).not.toContain('alert-');
+  });
 });
