@@ -177,7 +177,10 @@ export type DeviceSummary = [
    * 6 significant digits (readings and history keep every digit).
    */
   values: (number | null)[],
-  /** Active alerts: the highest severity and how many; left out when none is active. */
+  /**
+   * Alerts whose condition is on (active and not cleared: one cleared and waiting for an
+   * acknowledgement is not counted): the highest severity and how many; left out when none is.
+   */
   alert?: [severity: AlertSeverity, count: number],
 ];
 

@@ -286,6 +286,22 @@ describe('FleetSummaryModel (with the real device registry)', () => {
     expect(sut.takeDelta(T0)).toBeNull();
   });
 
+  it('counts only alerts whose condition is on: one cleared, not acknowledged yet, is not', () => {
+    // A device that is fine again must not sort or colour as critical until someone acknowledges.
+    registry.applyStatus('d1', 'online', T0);
+    sut.applyDevice('d1');
+    sut.applyAlert(alert('d1', 'a1', 'minor'));
+    sut.applyAlert(alert('d1', 'a2', 'critical'));
+    expect(sut.takeDelta(T0)?.changed[0][DS.alert]).toEqual(['critical', 2]);
+    const cleared = { ...alert('d1', 'a2', 'critical'), state: 'cleared', clearedAt: T0 + 500 };
+    sut.applyAlert(cleared as AlertEvent); // still on the active list: nobody acknowledged it
+    expect(sut.takeDelta(T0 + 1000)?.changed[0][DS.alert]).toEqual(['minor', 1]);
+    // A cleared alert of a device not known yet is not kept for it either.
+    sut.applyAlert({ ...cleared, deviceId: 'later' } as AlertEvent);
+    ingest('later', { temperature: 20 });
+    expect(delta(T0 + 2000).changed.find((d) => d[DS.id] === 'later')?.[DS.alert]).toBeUndefined();
+  });
+
   it("keeps another gateway's alert of a device not known yet until the device is", () => {
     // A peer's engine raised it; this gateway hears of the device with the peer's next share.
     sut.applyAlert(alert('later', 'a1', 'critical'));

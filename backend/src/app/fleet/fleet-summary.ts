@@ -231,15 +231,16 @@ export class FleetSummaryModel {
   }
 
   /**
-   * An alert lifecycle event: the device's active alerts follow the event's `active` flag. An
-   * alert of a device the registry does not know yet (another gateway's engine raised it before
-   * this one heard of the device: its share is at most a push interval behind) waits for it.
+   * An alert lifecycle event: the device's alerts follow whether its condition is on ({@link
+   * isOn}). An alert of a device the registry does not know yet (another gateway's engine raised
+   * it before this one heard of the device: its share is at most a push interval behind) waits
+   * for it.
    */
   applyAlert(alert: AlertEvent): void {
     const entry = this.entries.get(alert.deviceId) ?? this.create(alert.deviceId);
     if (!entry) return this.waitForDevice(alert);
     const before = entry.alerts?.get(alert.id);
-    if (alert.active) {
+    if (isOn(alert)) {
       if (before === alert.severity) return;
       (entry.alerts ??= new Map()).set(alert.id, alert.severity);
     } else {
@@ -374,7 +375,7 @@ export class FleetSummaryModel {
   /** Alerts of a device not known yet (see applyAlert), bounded by WAITING_ALERTS_MAX devices. */
   private waitForDevice(alert: AlertEvent): void {
     let alerts = this.waitingAlerts.get(alert.deviceId);
-    if (!alert.active) {
+    if (!isOn(alert)) {
       alerts?.delete(alert.id);
       if (alerts?.size === 0) this.waitingAlerts.delete(alert.deviceId);
       return;
@@ -502,6 +503,16 @@ function highest(alerts: Map<string, AlertSeverity>): [AlertSeverity, number] {
   for (const severity of alerts.values())
     if ((SEVERITY_RANK.get(severity) ?? 99) < (SEVERITY_RANK.get(top) ?? 99)) top = severity;
   return [top, alerts.size];
+}
+
+/**
+ * An alert the summary counts: active and not cleared. One that cleared before anyone
+ * acknowledged it stays on the active list until someone does (ISA-18.2's "returned to normal,
+ * unacknowledged"), but a device that is fine again must not sort or show as critical: the
+ * dashboard shows such alerts apart (its AlertStore's isConditionOn).
+ */
+function isOn(alert: AlertEvent): boolean {
+  return alert.active && alert.clearedAt === null;
 }
 
 /**
