@@ -59,3 +59,4 @@ export type {
   PairingClaimRequest,
   UpdateScreenRequest,
 } from './lib/screens.schema';
+export type { CreateBridgeCredentialRequest } from './lib/device-credentials.schema';

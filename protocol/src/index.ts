@@ -13,5 +13,6 @@ export * from './lib/http.schema';
 export * from './lib/alerts.schema';
 export * from './lib/auth.schema';
 export * from './lib/screens.schema';
+export * from './lib/device-credentials.schema';
 export * from './lib/decode';
 export * from './lib/formats/index';
