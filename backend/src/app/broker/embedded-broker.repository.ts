@@ -79,8 +79,8 @@ export class EmbeddedBrokerRepository {
       exempt: config.CONNECTION_CAP_EXEMPT,
     });
     this.auth = new BrokerAuthenticator(counters, credentials);
-    // A rotated or revoked secret must not keep a connection made with it.
-    credentials.onCredentialsChanged((deviceId) => this.auth.disconnectDevice(deviceId));
+    // A rotated or revoked secret (a device's or a bridge's) must not keep a connection made with it.
+    credentials.onCredentialsChanged((identity) => this.auth.disconnect(identity));
     this.publishRate = new PublishRate(counters, {
       perSecond: config.MQTT_MAX_PUBLISH_PER_SECOND,
       exempt: config.CONNECTION_CAP_EXEMPT,

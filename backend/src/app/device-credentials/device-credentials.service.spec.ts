@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CredentialIdentity } from '../security/broker-auth';
 import { Database } from '../store/database';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
 import { anonymousDevicesOf, DeviceCredentialsService } from './device-credentials.service';
@@ -49,11 +50,11 @@ describe('DeviceCredentialsService', () => {
       deviceId: 'dev-1',
     });
     expect(restarted.list().credentials[0].lastConnectAt).toEqual(expect.any(Number));
-    const closed: string[] = [];
-    restarted.onCredentialsChanged((id) => closed.push(id));
+    const closed: CredentialIdentity[] = [];
+    restarted.onCredentialsChanged((identity) => closed.push(identity));
     expect(restarted.revoke('dev-1')).toBe(true);
     expect(restarted.revoke('dev-2')).toBe(false);
-    expect(closed).toEqual(['dev-1']);
+    expect(closed).toEqual([{ kind: 'device', deviceId: 'dev-1' }]);
     expect(restarted.identify('dev-1', second.secret)).toBeNull();
     // Revoked, the id stays reserved for its device.
     expect(restarted.isReserved('dev-1')).toBe(true);

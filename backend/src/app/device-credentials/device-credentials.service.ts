@@ -13,7 +13,7 @@ import type {
 } from '@pulse/protocol';
 import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config } from '../config/config';
-import type { BrokerAuthority, BrokerIdentity } from '../security/broker-auth';
+import type { BrokerAuthority, BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
@@ -52,7 +52,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   >();
   private readonly connects = new Map<string, number>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly changed: ((deviceId: string) => void)[] = [];
+  private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
 
   constructor(
@@ -85,8 +85,8 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     }
   }
 
-  /** `listener(deviceId)` when a device's secret is replaced or revoked: close its connections. */
-  onCredentialsChanged(listener: (deviceId: string) => void): void {
+  /** `listener(identity)` when a device's secret is replaced or revoked: close its connections. */
+  onCredentialsChanged(listener: (identity: CredentialIdentity) => void): void {
     this.changed.push(listener);
   }
 
@@ -113,7 +113,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     this.held.set(deviceId, { hash, revoked: false });
     this.connects.delete(deviceId);
     this.logger.log(`credentials ${rotated ? 'rotated' : 'created'} for device ${deviceId}`);
-    if (rotated) this.notify(deviceId);
+    if (rotated) this.notify({ kind: 'device', deviceId });
     return { deviceId, secret, createdAt: now, rotated };
   }
 
@@ -124,7 +124,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     this.repo.revoke(deviceId, Date.now());
     held.revoked = true;
     this.logger.log(`credentials revoked for device ${deviceId}`);
-    this.notify(deviceId);
+    this.notify({ kind: 'device', deviceId });
     return true;
   }
 
@@ -181,7 +181,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     this.connects.clear();
   }
 
-  private notify(deviceId: string): void {
-    for (const listener of this.changed) listener(deviceId);
+  private notify(identity: CredentialIdentity): void {
+    for (const listener of this.changed) listener(identity);
   }
 }

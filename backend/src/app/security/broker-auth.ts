@@ -20,10 +20,19 @@ export type BrokerIdentity =
   /** Username = device id with that device's secret: publishes under its own id only. */
   | { kind: 'device'; deviceId: string }
   /**
+   * Username `bridge:<name>` with that bridge's secret (zigbee2mqtt, a Home Assistant discovery
+   * publisher: one connection for many devices): publishes as an anonymous client may, for any
+   * id not reserved, and reads under the ingest sources' topics (decision 0067).
+   */
+  | { kind: 'bridge'; name: string }
+  /**
    * Pulse's own client (the built-in simulator): a per-process secret, and only the device ids
    * it was started for, never a reserved one.
    */
   | { kind: 'service'; name: string; mayPublishFor(deviceId: string): boolean };
+
+/** The identities an admin's credentials prove: closed when those are rotated or revoked. */
+export type CredentialIdentity = Extract<BrokerIdentity, { kind: 'device' | 'bridge' }>;
 
 /** What the broker hooks need from the credential store (DeviceCredentialsService). */
 export interface BrokerAuthority {
@@ -33,7 +42,7 @@ export interface BrokerAuthority {
   identify(username: string, password: string): BrokerIdentity | null;
   /**
    * True when `deviceId` has (or had: revoked) its own credentials: only that device's identity
-   * may publish or subscribe under it — not an anonymous client, not the simulator.
+   * may publish or subscribe under it — not an anonymous client, a bridge or the simulator.
    */
   isReserved(deviceId: string): boolean;
   /** A connection with this identity was accepted (last-connect time). */
@@ -62,6 +71,7 @@ export function identityOf(client: Client | null): BrokerIdentity {
 export function sameIdentity(a: BrokerIdentity, b: BrokerIdentity): boolean {
   if (a.kind === 'device') return b.kind === 'device' && a.deviceId === b.deviceId;
   if (a.kind === 'service') return b.kind === 'service' && a.name === b.name;
+  if (a.kind === 'bridge') return b.kind === 'bridge' && a.name === b.name;
   return b.kind === 'anonymous';
 }
 
@@ -69,6 +79,7 @@ export function sameIdentity(a: BrokerIdentity, b: BrokerIdentity): boolean {
 export function describeIdentity(identity: BrokerIdentity): string {
   if (identity.kind === 'device') return `device ${quote(identity.deviceId)}`;
   if (identity.kind === 'service') return `service ${quote(identity.name)}`;
+  if (identity.kind === 'bridge') return `bridge ${quote(identity.name)}`;
   return 'anonymous';
 }
 
@@ -135,12 +146,11 @@ export class BrokerAuthenticator {
     );
   };
 
-  /** Close every connection of one device's identity (revoked or rotated credentials). */
-  disconnectDevice(deviceId: string): void {
+  /** Close every connection of one device's or bridge's identity (revoked or rotated credentials). */
+  disconnect(identity: CredentialIdentity): void {
     for (const client of [...this.claims.values()]) {
-      const identity = identityOf(client);
       // MQTT 5 clients are told why (DISCONNECT 0x98, Administrative action); 3.1.1 is closed.
-      if (identity.kind === 'device' && identity.deviceId === deviceId)
+      if (sameIdentity(identityOf(client), identity))
         client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
     }
   }

@@ -1,6 +1,10 @@
 import { metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
-import { ANONYMOUS, BrokerIdentity, sameIdentity } from './broker-auth';
+import { loadSources } from '../ingest/sources/source-spec';
+import { SourceRouter } from '../ingest/sources/source-router';
+import { ANONYMOUS, BrokerIdentity, describeIdentity, sameIdentity } from './broker-auth';
 import {
+  droppedNotClosed,
+  forwardAllowed,
   MAX_RETAINED_BYTES,
   MqttFrameGuard,
   ownsDevice,
@@ -137,5 +141,97 @@ describe('ownsDevice and the ACL per identity', () => {
     expect(sameIdentity(ANONYMOUS, device)).toBe(false);
     expect(sameIdentity(ANONYMOUS, ANONYMOUS)).toBe(true);
     expect(sameIdentity(simulator, { ...simulator })).toBe(true);
+  });
+});
+
+describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one connection', () => {
+  const reserved = { isReserved: (id: string) => id === 'owned-1' };
+  const bridge: BrokerIdentity = { kind: 'bridge', name: 'house' };
+  const device: BrokerIdentity = { kind: 'device', deviceId: 'owned-1' };
+  const z2m = new SourceRouter(loadSources('zigbee2mqtt', undefined));
+  const withHa = new SourceRouter(loadSources('zigbee2mqtt,homeassistant', undefined));
+  const publishes = (topic: string, identity: BrokerIdentity, bytes = 20, retain = false) =>
+    publishRefusal(topic, bytes, retain, identity, reserved, z2m);
+
+  it('publishes what an anonymous client may, for any id without credentials', () => {
+    expect(publishes('zigbee2mqtt/Kitchen Temp', bridge)).toBeNull();
+    expect(publishes('zigbee2mqtt/Kitchen Temp/availability', bridge, 6, true)).toBeNull();
+    // zigbee2mqtt's own topics (named in no topic): anonymous and bridges, never a device's.
+    expect(publishes('zigbee2mqtt/bridge/state', bridge, 18, true)).toBeNull();
+    expect(publishes('zigbee2mqtt/bridge/state', device, 18, true)?.reason).toBe(
+      'mqtt_publish_acl',
+    );
+    expect(publishes(telemetryTopic('free-1'), bridge)).toBeNull();
+    expect(ownsDevice(bridge, reserved, 'free-1')).toBe(true);
+  });
+
+  it('is refused an id with credentials, the same bounds as anyone, and topics nothing reads', () => {
+    expect(publishes('zigbee2mqtt/owned-1', bridge)?.reason).toBe('mqtt_publish_acl');
+    expect(publishes(telemetryTopic('owned-1'), bridge)?.reason).toBe('mqtt_publish_acl');
+    expect(publishes('zigbee2mqtt/bridge/info', bridge, MAX_RETAINED_BYTES + 1, true)?.reason).toBe(
+      'mqtt_retain',
+    );
+    expect(publishes('zigbee2mqtt/x', bridge, 64 * 1024 + 1)?.reason).toBe('mqtt_oversize');
+    expect(publishes(telemetryTopic('free-1'), bridge, 10, true)?.reason).toBe('mqtt_retain');
+    expect(publishes('tele/plug/SENSOR', bridge)?.reason).toBe('mqtt_topic_unread');
+  });
+
+  it("is answered by a drop, not a close, whatever the refusal: one device's message must not cut off the others", () => {
+    const refusal = publishes('zigbee2mqtt/owned-1', bridge);
+    expect(refusal && droppedNotClosed(refusal, bridge)).toBe(true);
+    const anonymous = publishes('zigbee2mqtt/owned-1', ANONYMOUS);
+    expect(anonymous && droppedNotClosed(anonymous, ANONYMOUS)).toBe(false);
+    const unread = publishes('tele/plug/SENSOR', ANONYMOUS);
+    expect(unread && droppedNotClosed(unread, ANONYMOUS)).toBe(true);
+  });
+
+  it("subscribes under the configured sources' prefixes and to free ids' contract topics only", () => {
+    const allowed = (filter: string, sources = z2m, identity: BrokerIdentity = bridge) =>
+      subscriptionAllowed(filter, identity, reserved, sources);
+    for (const filter of [
+      'zigbee2mqtt/#',
+      'zigbee2mqtt/+/set',
+      'zigbee2mqtt/bridge/request/#',
+      'devices/free-1/#',
+    ])
+      expect({ filter, allowed: allowed(filter) }).toEqual({ filter, allowed: true });
+    for (const filter of [
+      '#',
+      '+/#',
+      '+/status',
+      '$SYS/#',
+      'devices/#',
+      'devices/+/telemetry',
+      'devices/owned-1/#',
+      'homeassistant/status',
+      'tele/#',
+    ])
+      expect({ filter, allowed: allowed(filter) }).toEqual({ filter, allowed: false });
+    // zigbee2mqtt's Home Assistant birth topic, once the homeassistant preset reads that prefix.
+    expect(allowed('homeassistant/status', withHa)).toBe(true);
+    expect(allowed('homeassistant/#', withHa)).toBe(true);
+    // Never anyone else: the prefixes are a bridge's alone.
+    expect(allowed('zigbee2mqtt/#', z2m, ANONYMOUS)).toBe(false);
+    expect(allowed('zigbee2mqtt/#', z2m, device)).toBe(false);
+  });
+
+  it('is never sent what names a device with credentials; everyone else is sent what they subscribed', () => {
+    const forward = (topic: string, identity: BrokerIdentity = bridge) =>
+      forwardAllowed(topic, identity, reserved, z2m);
+    expect(forward('zigbee2mqtt/owned-1')).toBe(false);
+    expect(forward(telemetryTopic('owned-1'))).toBe(false);
+    expect(forward('zigbee2mqtt/Kitchen Temp')).toBe(true);
+    expect(forward('zigbee2mqtt/owned-1/set')).toBe(true); // a command, named by no device
+    expect(forward('zigbee2mqtt/bridge/request/health_check')).toBe(true);
+    expect(forward(telemetryTopic('owned-1'), device)).toBe(true);
+    expect(forward('zigbee2mqtt/owned-1', ANONYMOUS)).toBe(true);
+  });
+
+  it('is its own identity, named in logs by its name', () => {
+    expect(sameIdentity(bridge, { kind: 'bridge', name: 'house' })).toBe(true);
+    expect(sameIdentity(bridge, { kind: 'bridge', name: 'shed' })).toBe(false);
+    expect(sameIdentity(bridge, ANONYMOUS)).toBe(false);
+    expect(sameIdentity(ANONYMOUS, bridge)).toBe(false);
+    expect(describeIdentity(bridge)).toBe('bridge "house"');
   });
 });

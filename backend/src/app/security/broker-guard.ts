@@ -26,9 +26,8 @@ export const MAX_MQTT_PACKET_BYTES = LIMITS.maxPayloadBytes + 1024;
 
 /**
  * Where a publish the broker acknowledges and drops is sent instead of its own topic: `$`
- * topics match no wildcard at their first level (MQTT §4.7.2), no identity may subscribe
- * outside `devices/{id}/…` ({@link subscriptionAllowed}), and no ingest filter names it, so it
- * reaches nobody.
+ * topics match no wildcard at their first level (MQTT §4.7.2), no identity may subscribe to a
+ * `$` filter ({@link subscriptionAllowed}), and no ingest filter names it, so it reaches nobody.
  */
 export const DROPPED_TOPIC = '$pulse/dropped';
 
@@ -42,6 +41,17 @@ export interface PublishRefusal {
    * sender is acknowledged and the message dropped rather than disconnected ({@link brokerHooks}).
    */
   unread?: true;
+}
+
+/**
+ * Whether a refused publish is acknowledged and dropped rather than answered by closing an MQTT
+ * 3.1.1 sender (which has no negative PUBACK): on a topic nothing reads, and any refusal of a
+ * bridge's. A bridge speaks for many devices: closing it for one device's message (an id with
+ * its own credentials, an oversize retained `bridge/info`) would cut off all the others, and
+ * zigbee2mqtt would reconnect and publish the same message again, in a loop (decision 0067).
+ */
+export function droppedNotClosed(refusal: PublishRefusal, identity: BrokerIdentity): boolean {
+  return refusal.unread === true || identity.kind === 'bridge';
 }
 
 /**
@@ -80,6 +90,12 @@ export function publishRefusal(
 export interface SourceTopics {
   /** The device a topic names; undefined: named in the payload; null: no source's topic. */
   deviceOf(topic: string): string | null | undefined;
+  /**
+   * Whether a subscription filter lies under a configured source's topic prefix (the literal
+   * levels before its first wildcard: `zigbee2mqtt/+/set` under `zigbee2mqtt/#`): what a bridge
+   * may read. False for a filter that starts with a wildcard.
+   */
+  coversFilter?(filter: string): boolean;
   /** Told of a publish on a topic no source (and not the contract) names, before it is refused. */
   unmatched?(topic: string): void;
 }
@@ -88,8 +104,8 @@ const NO_SOURCES: SourceTopics = { deviceOf: () => null };
 /**
  * A publish on an ingest source's topic (Tasmota, zigbee2mqtt, …): allowed like the contract's
  * when the device its topic names is one the identity owns; a source that names devices in the
- * payload only for identities not bound to one device (anonymous devices, services), since the
- * broker cannot read the payload's names. Within the contract's size; retained within
+ * payload only for identities not bound to one device (anonymous devices, bridges, services),
+ * since the broker cannot read the payload's names. Within the contract's size; retained within
  * MAX_RETAINED_BYTES (firmware retains its LWT and availability).
  */
 function sourceRefusal(
@@ -119,14 +135,24 @@ function sourceRefusal(
 }
 
 /**
- * What a device may subscribe to: one device's own topics, `devices/{id}/…` with a literal id
- * its identity owns ({@link ownsDevice}) — no `#`, no wildcard across devices, no `$SYS`.
+ * What a connection may subscribe to: one device's own topics, `devices/{id}/…` with a literal
+ * id its identity owns ({@link ownsDevice}) — no `#`, no wildcard across devices, no `$SYS`; a
+ * bridge also any filter under an ingest source's topic prefix (zigbee2mqtt's `zigbee2mqtt/#`
+ * with that preset on), never one that starts with a wildcard or `$`, and it is never sent what
+ * a device with credentials publishes there ({@link forwardAllowed}).
  */
 export function subscriptionAllowed(
   filter: string,
   identity: BrokerIdentity = ANONYMOUS,
   authority: Reserved = NOTHING_RESERVED,
+  sources: SourceTopics = NO_SOURCES,
 ): boolean {
+  if (
+    identity.kind === 'bridge' &&
+    !filter.startsWith('$') &&
+    sources.coversFilter?.(filter) === true
+  )
+    return true;
   const parts = filter.split('/');
   return (
     parts.length >= 3 &&
@@ -144,8 +170,9 @@ const NOTHING_RESERVED: Reserved = { isReserved: () => false };
 
 /**
  * The device ids an identity may publish under: a device its own id only; the simulator its
- * fleet's; an anonymous client any id. A reserved id (one with credentials, live or revoked)
- * belongs to its device alone, so neither an anonymous client nor the simulator can speak for it.
+ * fleet's; an anonymous client and a bridge any id. A reserved id (one with credentials, live or
+ * revoked) belongs to its device alone, so neither an anonymous client, a bridge nor the
+ * simulator can speak for it.
  */
 export function ownsDevice(
   identity: BrokerIdentity,
@@ -155,6 +182,23 @@ export function ownsDevice(
   if (identity.kind === 'device') return deviceId === identity.deviceId;
   if (identity.kind === 'service' && !identity.mayPublishFor(deviceId)) return false;
   return !authority.isReserved(deviceId);
+}
+
+/**
+ * Whether a message on `topic` may be sent to a connection of `identity` that subscribed to it.
+ * Only a bridge's wildcard filters (`zigbee2mqtt/#`) reach across devices, so only a bridge is
+ * held to this: never a message on a topic that names a device with credentials (the contract's
+ * or a source's), which that device alone reads, as it alone writes.
+ */
+export function forwardAllowed(
+  topic: string,
+  identity: BrokerIdentity,
+  authority: Reserved,
+  sources: SourceTopics = NO_SOURCES,
+): boolean {
+  if (identity.kind !== 'bridge') return true;
+  const device = parseTopic(topic)?.deviceId ?? sources.deviceOf(topic);
+  return typeof device !== 'string' || !authority.isReserved(device);
 }
 
 /**
@@ -233,24 +277,26 @@ export function guardPacketSize(
 
 /**
  * Aedes ACL hooks, per connection identity (security/broker-auth.ts): {@link publishRefusal}
- * on every publish and {@link subscriptionAllowed} on every subscription (a refused one is
- * granted QoS 128, or 0x87 in MQTT 5, and the connection stays), each limited to the ids
- * {@link ownsDevice} allows. A refused publish, counted either way:
+ * on every publish, {@link subscriptionAllowed} on every subscription (a refused one is
+ * granted QoS 128, or 0x87 in MQTT 5, and the connection stays) and {@link forwardAllowed} on
+ * every message sent to a subscriber, each limited to the ids {@link ownsDevice} allows. A
+ * refused publish, counted either way:
  * - from an MQTT 5 sender: PUBACK 0x87, Not authorized, with the refusal as reason string; the
  *   connection stays;
  * - from an MQTT 3.1.1 sender, which has no negative PUBACK (§3.3.5: acknowledge, or close):
  *   on a topic Pulse does not read, acknowledged as usual and dropped (sent to DROPPED_TOPIC,
  *   not retained), since real firmware publishes such topics by default (Tasmota's INFO1 and
  *   discovery, ESPHome's debug log, zigbee2mqtt's bridge topics) and would otherwise reconnect
- *   in a loop and never deliver a reading; anything else (another device's topic, over a size
- *   bound, retained telemetry) closes the connection.
+ *   in a loop and never deliver a reading; from a bridge, whatever the refusal, the same way
+ *   ({@link droppedNotClosed}); anything else (another device's topic, over a size bound,
+ *   retained telemetry) closes the connection.
  * Owns the ACL decisions; the broker repository owns the broker.
  */
 export function brokerHooks(
   counters: SecurityCounters,
   authority: Reserved,
   sources: SourceTopics = NO_SOURCES,
-): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'> {
+): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
   return {
     authorizePublish: (client, packet, callback) => {
       const identity = identityOf(client);
@@ -267,7 +313,7 @@ export function brokerHooks(
         refusal.reason,
         `${refusal.detail} by ${clientName(client)} (${describeIdentity(identity)})`,
       );
-      if (refusal.unread && client && client.version < 5) {
+      if (client && client.version < 5 && droppedNotClosed(refusal, identity)) {
         // Acknowledged by Aedes as any allowed publish; it reaches nobody and is not kept.
         packet.topic = DROPPED_TOPIC;
         packet.retain = false;
@@ -277,7 +323,7 @@ export function brokerHooks(
     },
     authorizeSubscribe: (client, subscription, callback) => {
       const identity = identityOf(client);
-      if (subscriptionAllowed(subscription.topic, identity, authority))
+      if (subscriptionAllowed(subscription.topic, identity, authority, sources))
         return callback(null, subscription);
       counters.refuse(
         'mqtt_subscribe_acl',
@@ -285,6 +331,10 @@ export function brokerHooks(
       );
       callback(null, null);
     },
+    // Per message and subscriber (retained ones included): for anything but a bridge, one
+    // WeakMap read. Not counted: nothing was asked for that one message.
+    authorizeForward: (client, packet) =>
+      forwardAllowed(packet.topic, identityOf(client), authority, sources) ? packet : null,
   };
 }
 

@@ -36,8 +36,8 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 /**
  * Per-client MQTT publish rate on the embedded broker (rate-limiter-flexible's in-memory fixed
  * window). Keyed by identity (security/broker-auth.ts): a device with credentials by its device
- * id, whatever client id it connects with; an anonymous client by its client id, so reconnecting
- * under the same id keeps the count. Within the budget a message goes through; beyond it, it is
+ * id, a bridge by its name, whatever client id they connect with; an anonymous client by its
+ * client id, so reconnecting under the same id keeps the count. Within the budget a message goes through; beyond it, it is
  * dropped and counted (`mqtt_publish_rate`) — acknowledged like any QoS 1 message, since MQTT
  * 3.1.1 has no negative PUBACK (§3.3.5) and the only other answer is a disconnect (MQTT 5
  * clients are answered the same way: Aedes's only negative PUBACK is 0x87, Not authorized); beyond
@@ -122,7 +122,13 @@ export class PublishRate {
         (address !== undefined && this.exempt.has(normalizeIp(address)))
       )
         key = null;
-      else key = identity.kind === 'device' ? `device ${identity.deviceId}` : `client ${client.id}`;
+      else
+        key =
+          identity.kind === 'device'
+            ? `device ${identity.deviceId}`
+            : identity.kind === 'bridge'
+              ? `bridge ${identity.name}`
+              : `client ${client.id}`;
       this.keys.set(client, key);
     }
     return key;

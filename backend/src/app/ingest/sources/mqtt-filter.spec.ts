@@ -1,4 +1,4 @@
-import { compileFilter, levelsMatch, topicMatches } from './mqtt-filter';
+import { compileFilter, levelsMatch, prefixMatcher, topicMatches } from './mqtt-filter';
 
 describe('MQTT topic filters', () => {
   const filters = ['devices/+/telemetry', 'a/#', '#', '+', '+/+', 'a/+/c/#', 'tele/+/SENSOR', 'a'];
@@ -39,5 +39,33 @@ describe('MQTT topic filters', () => {
           topic,
           levelsMatch(filter.split('/'), topic.split('/')),
         ]);
+  });
+
+  it("match the filters under a source filter's literal prefix (what a bridge may read)", () => {
+    const covered = (source: string, filter: string) => prefixMatcher(source)?.(filter) ?? false;
+    for (const filter of [
+      'zigbee2mqtt/#',
+      'zigbee2mqtt/+/set',
+      'zigbee2mqtt/bridge/request/#',
+      'zigbee2mqtt',
+    ])
+      expect([filter, covered('zigbee2mqtt/#', filter)]).toEqual([filter, true]);
+    for (const filter of [
+      '#',
+      '+/#',
+      'zigbee2mqttx/#',
+      'zigbee/#',
+      'a/zigbee2mqtt/#',
+      'zigbee2mqtt/#/x',
+    ])
+      expect([filter, covered('zigbee2mqtt/#', filter)]).toEqual([filter, false]);
+    expect(covered('tele/+/SENSOR', 'tele/#')).toBe(true);
+    expect(covered('homeassistant/+/+/config', 'homeassistant/status')).toBe(true);
+    // A topic without a wildcard is its own and only prefix.
+    expect(covered('zigbee2mqtt/bridge/state', 'zigbee2mqtt/bridge/state')).toBe(true);
+    expect(covered('zigbee2mqtt/bridge/state', 'zigbee2mqtt/bridge/state/#')).toBe(false);
+    // A filter that starts with a wildcard has no prefix: everything would lie under it.
+    expect(prefixMatcher('+/status')).toBeNull();
+    expect(prefixMatcher('#')).toBeNull();
   });
 });

@@ -55,3 +55,24 @@ export function topicMatches(filter: readonly string[], topic: string): boolean 
   }
   return at === topic.length + 1;
 }
+
+/**
+ * What every topic a source's filter matches starts with, as a matcher of subscription filters
+ * that lie under it: the filter's literal levels before its first wildcard (`zigbee2mqtt` of
+ * `zigbee2mqtt/#`, `tele` of `tele/+/SENSOR`), any filter that starts with them
+ * (`zigbee2mqtt/+/set`, `zigbee2mqtt/bridge/request/#`, `zigbee2mqtt`); a filter without a
+ * wildcard is its own topic only. Null for a filter that starts with a wildcard (`+/status`): it
+ * has no prefix, and everything would lie under it.
+ */
+export function prefixMatcher(source: string): ((filter: string) => boolean) | null {
+  const levels = source.split('/');
+  const wildcard = levels.findIndex((level) => level === '+' || level === '#');
+  if (wildcard === 0) return null;
+  if (wildcard < 0) return (filter) => filter === source;
+  const prefix = levels.slice(0, wildcard);
+  return (filter) => {
+    if (!isValidFilter(filter)) return false;
+    const want = filter.split('/');
+    return want.length >= prefix.length && prefix.every((level, i) => want[i] === level);
+  };
+}

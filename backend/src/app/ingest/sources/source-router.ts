@@ -21,7 +21,7 @@ import {
   zigbee2mqttTopic,
 } from '@pulse/protocol';
 import { DiscoveryStats, HaDiscovery } from './ha-discovery';
-import { compileFilter } from './mqtt-filter';
+import { compileFilter, prefixMatcher } from './mqtt-filter';
 import { StartupError } from '../../config/config';
 import { loadSources, Source, SourcesConfigError } from './source-spec';
 
@@ -98,6 +98,8 @@ export class SourceRouter {
   private readonly unmatchedListeners: ((topic: string) => void)[] = [];
   /** Home Assistant discovery, when a source reads it (the `homeassistant` preset). */
   private readonly discovery: HaDiscovery | null;
+  /** The configured sources' topic prefixes, as matchers of subscription filters. */
+  private readonly prefixes: ((filter: string) => boolean)[];
 
   constructor(sources: readonly Source[]) {
     this.compiled = sources.map((source) => ({
@@ -107,6 +109,7 @@ export class SourceRouter {
       nameFrom: 'friendlyName' in source.device ? source.topic.split('/').length - 1 : -1,
     }));
     this.discovery = sources.some((s) => s.format === 'ha-discovery') ? new HaDiscovery() : null;
+    this.prefixes = sources.flatMap((s) => prefixMatcher(s.topic) ?? []);
   }
 
   /** The topic filters to subscribe (deduplicated), the discovered topics included. */
@@ -159,6 +162,16 @@ export class SourceRouter {
       }
     }
     return awaiting ? undefined : null;
+  }
+
+  /**
+   * Whether a subscription filter lies under a configured source's topic prefix (see
+   * prefixMatcher): what a bridge on the embedded broker may read, such as zigbee2mqtt's own
+   * `zigbee2mqtt/#` with that preset, or `homeassistant/status` with the `homeassistant` one.
+   * Topics discovery announced are not prefixes: they are read where announced, not subscribed.
+   */
+  coversFilter(filter: string): boolean {
+    return this.prefixes.some((covers) => covers(filter));
   }
 
   /** The embedded broker refused a publish on a topic nothing names (the ingest counts it). */
