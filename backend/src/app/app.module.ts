@@ -16,6 +16,8 @@ import { UsersRepository } from './auth/users.repository';
 import { UsersService } from './auth/users.service';
 import { EmbeddedBrokerRepository } from './broker/embedded-broker.repository';
 import { CONFIG, Config } from './config/config';
+import { BridgeCredentialsController } from './device-credentials/bridge-credentials.controller';
+import { BridgeCredentialsService } from './device-credentials/bridge-credentials.service';
 import { DeviceCredentialsController } from './device-credentials/device-credentials.controller';
 import { DeviceCredentialsRepository } from './device-credentials/device-credentials.repository';
 import { DeviceCredentialsService } from './device-credentials/device-credentials.service';
@@ -104,6 +106,7 @@ const services = [
   // Display tokens verify through the screens feature (a port of auth/).
   { provide: SCREEN_TOKENS, useExisting: ScreensService },
   DeviceCredentialsService,
+  BridgeCredentialsService,
   // The one role check of every REST route (auth/roles.guard.ts).
   { provide: APP_GUARD, useClass: RolesGuard },
   // One error body over HTTP, `{statusCode, error, message}` (http/http-error-body.filter.ts).
@@ -127,6 +130,7 @@ export class AppModule {
         UsersController,
         ScreensController,
         DeviceCredentialsController,
+        BridgeCredentialsController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },

@@ -1,9 +1,11 @@
 import type { Migration } from '../store/database';
 
 /**
- * The device-credentials feature's table: one row per device id with the SHA-256 of its
- * current secret (never the secret). A revoked row stays, so the id stays reserved for its
- * device. Owned by device-credentials/ alone; never edit an applied migration, add one.
+ * The device-credentials feature's tables: `device_credentials`, one row per device id with the
+ * SHA-256 of its current secret (never the secret; a revoked row stays, so the id stays reserved
+ * for its device); `bridge_credentials`, one row per bridge name, likewise (a revoked bridge's
+ * row goes: a bridge name reserves nothing). Owned by device-credentials/ alone; never edit an
+ * applied migration, add one.
  */
 export const DEVICE_CREDENTIALS_MIGRATIONS: readonly Migration[] = [
   {
@@ -14,6 +16,17 @@ export const DEVICE_CREDENTIALS_MIGRATIONS: readonly Migration[] = [
         secret_hash TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         revoked_at INTEGER,
+        last_connect_at INTEGER
+      );
+    `,
+  },
+  {
+    id: 'device-credentials-002',
+    sql: `
+      CREATE TABLE bridge_credentials (
+        name TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
         last_connect_at INTEGER
       );
     `,

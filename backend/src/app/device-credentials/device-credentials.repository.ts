@@ -4,11 +4,19 @@ import { Database } from '../store/database';
 import { DEVICE_CREDENTIALS_MIGRATIONS } from './device-credentials.migrations';
 
 /**
- * Every SQL statement on `device_credentials`: the one place it is read or written. Holds no
- * policy (DeviceCredentialsService) and must not touch another feature's tables.
+ * Every SQL statement on `device_credentials` and `bridge_credentials`: the one place they are
+ * read or written. Holds no policy (DeviceCredentialsService, BridgeCredentialsService) and must
+ * not touch another feature's tables.
  */
 export interface DeviceCredentialRow extends DeviceCredentialInfo {
   secretHash: string;
+}
+
+export interface BridgeCredentialRow {
+  name: string;
+  secretHash: string;
+  createdAt: number;
+  lastConnectAt: number | null;
 }
 
 interface RawRow {
@@ -79,6 +87,48 @@ export class DeviceCredentialsRepository {
     );
     this.db.transaction(() => {
       for (const [deviceId, at] of times) update.run(at, deviceId);
+    })();
+  }
+
+  allBridges(): BridgeCredentialRow[] {
+    const rows = this.db.prepare('SELECT * FROM bridge_credentials ORDER BY name').all() as {
+      name: string;
+      secret_hash: string;
+      created_at: number;
+      last_connect_at: number | null;
+    }[];
+    return rows.map((raw) => ({
+      name: raw.name,
+      secretHash: raw.secret_hash,
+      createdAt: raw.created_at,
+      lastConnectAt: raw.last_connect_at,
+    }));
+  }
+
+  /** A new secret for the bridge (created, or replacing its current one). */
+  upsertBridge(name: string, secretHash: string, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO bridge_credentials (name, secret_hash, created_at, last_connect_at)
+         VALUES (?, ?, ?, NULL)
+         ON CONFLICT (name) DO UPDATE SET
+           secret_hash = excluded.secret_hash, created_at = excluded.created_at`,
+      )
+      .run(name, secretHash, now);
+  }
+
+  /** False when no bridge has this name. */
+  deleteBridge(name: string): boolean {
+    return this.db.prepare('DELETE FROM bridge_credentials WHERE name = ?').run(name).changes === 1;
+  }
+
+  /** Bridges' last-connect times, in one transaction. */
+  recordBridgeConnects(times: ReadonlyMap<string, number>): void {
+    const update = this.db.prepare(
+      'UPDATE bridge_credentials SET last_connect_at = ? WHERE name = ?',
+    );
+    this.db.transaction(() => {
+      for (const [name, at] of times) update.run(at, name);
     })();
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CredentialIdentity } from '../security/broker-auth';
 import { Database } from '../store/database';
+import { BridgeCredentialsService } from './bridge-credentials.service';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
 import { anonymousDevicesOf, DeviceCredentialsService } from './device-credentials.service';
 
@@ -13,9 +14,11 @@ describe('DeviceCredentialsService', () => {
   const open = (env: { MQTT_URL?: string } = {}) => {
     const opened = new Database({ DATA_DIR: dir });
     database = opened;
+    const repo = new DeviceCredentialsRepository(opened);
     return new DeviceCredentialsService(
       { HOST: '127.0.0.1', ANONYMOUS_DEVICES: undefined, ...env },
-      new DeviceCredentialsRepository(opened),
+      repo,
+      new BridgeCredentialsService(env, repo),
     );
   };
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-devcreds-'))));

@@ -14,6 +14,7 @@ import type {
 import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config } from '../config/config';
 import type { BrokerAuthority, BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
+import { BridgeCredentialsService } from './bridge-credentials.service';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
@@ -36,7 +37,8 @@ interface Held {
  * Per-device broker credentials: creates, rotates, revokes and lists them, and answers the
  * embedded broker's questions ({@link BrokerAuthority}: who is this, is this id reserved) from
  * memory — a CONNECT costs one SHA-256 and no SQLite read. Also holds the in-memory identities
- * of Pulse's own clients (the built-in simulator), which are never stored.
+ * of Pulse's own clients (the built-in simulator), which are never stored, and asks
+ * BridgeCredentialsService who a `bridge:` username is.
  *
  * Owns the policy; the repository owns the SQL, the broker repository closes connections when
  * told ({@link onCredentialsChanged}). Never logs or keeps a secret: only its hash.
@@ -58,7 +60,9 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'ANONYMOUS_DEVICES' | 'HOST' | 'MQTT_URL'>,
     private readonly repo: DeviceCredentialsRepository,
+    private readonly bridges: BridgeCredentialsService,
   ) {
+    bridges.onCredentialsChanged((identity) => this.notify(identity));
     this.anonymousDevices = anonymousDevicesOf(config);
     this.external = config.MQTT_URL !== undefined;
     for (const row of repo.all())
@@ -85,7 +89,10 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     }
   }
 
-  /** `listener(identity)` when a device's secret is replaced or revoked: close its connections. */
+  /**
+   * `listener(identity)` when a device's or a bridge's secret is replaced or revoked: close its
+   * connections.
+   */
   onCredentialsChanged(listener: (identity: CredentialIdentity) => void): void {
     this.changed.push(listener);
   }
@@ -152,6 +159,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   identify(username: string, password: string): BrokerIdentity | null {
+    if (this.bridges.isBridgeUsername(username)) return this.bridges.identify(username, password);
     const service = this.services.get(username);
     if (service)
       return deviceSecretMatches(service.hash, password)
@@ -167,6 +175,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   connected(identity: BrokerIdentity): void {
+    if (identity.kind === 'bridge') return this.bridges.connected(identity.name);
     if (identity.kind !== 'device') return;
     this.connects.set(identity.deviceId, Date.now());
     this.flushTimer ??= setTimeout(() => this.flush(), LAST_CONNECT_FLUSH_MS);

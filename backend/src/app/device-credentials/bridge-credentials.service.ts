@@ -1,0 +1,152 @@
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
+import type { BridgeCredentialListResponse, CreateBridgeCredentialResponse } from '@pulse/protocol';
+import { BRIDGE_USERNAME_PREFIX, bridgeUsername } from '@pulse/protocol';
+import { CONFIG, Config } from '../config/config';
+import type { BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
+import { DeviceCredentialsRepository } from './device-credentials.repository';
+import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
+
+/**
+ * Most bridge credentials; more are refused with 409. A site runs one bridge per radio or
+ * integration (a zigbee2mqtt per coordinator, an ESPHome or Tasmota discovery publisher): a
+ * hundred is far more than any, and each is a whole fleet's voice, so the list stays one an
+ * admin can read.
+ */
+export const MAX_BRIDGE_CREDENTIALS = 100;
+/** Last-connect times are written at most this often, all together (as device credentials'). */
+const LAST_CONNECT_FLUSH_MS = 5000;
+
+/**
+ * Bridge credentials (decision 0067): one MQTT identity for a bridge that publishes for many
+ * devices (zigbee2mqtt, a Home Assistant discovery publisher), username `bridge:<name>` (`:` is
+ * no id character, so it never names a device) and a 256-bit secret kept as its SHA-256, as a
+ * device's (device-secret.ts). Creates, rotates, revokes and lists them, and tells who a
+ * `bridge:` username is from memory: a CONNECT costs one SHA-256, no SQLite read.
+ *
+ * Owns the bridges' policy only: what a bridge may publish and read is the broker guard's
+ * (security/broker-guard.ts), the CONNECT decision DeviceCredentialsService's (the broker's one
+ * authority, which asks this service about `bridge:` usernames), the SQL the repository's.
+ * Never logs or keeps a secret: only its hash.
+ */
+@Injectable()
+export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('BridgeCredentials');
+  /** Name → the SHA-256 of its current secret. */
+  private readonly held = new Map<string, string>();
+  private readonly connects = new Map<string, number>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
+  private readonly external: boolean;
+
+  constructor(
+    @Inject(CONFIG) config: Pick<Config, 'MQTT_URL'>,
+    private readonly repo: DeviceCredentialsRepository,
+  ) {
+    this.external = config.MQTT_URL !== undefined;
+    for (const row of repo.allBridges()) this.held.set(row.name, row.secretHash);
+  }
+
+  onModuleInit(): void {
+    if (!this.external && this.held.size > 0)
+      this.logger.log(`bridge credentials: ${this.held.size} bridge(s)`);
+  }
+
+  onModuleDestroy(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      // The database may already be closed; a last-connect time is not worth failing a shutdown.
+      this.logger.warn(`bridges' last-connect times not saved: ${(error as Error).message}`);
+    }
+  }
+
+  /** `listener(identity)` when a bridge's secret is replaced or revoked: close its connections. */
+  onCredentialsChanged(listener: (identity: CredentialIdentity) => void): void {
+    this.changed.push(listener);
+  }
+
+  /** A new secret for the bridge (rotating any earlier one); shown in the answer and never again. */
+  create(name: string): CreateBridgeCredentialResponse {
+    if (this.external)
+      throw new ConflictException(
+        'bridge credentials apply to the embedded broker; with MQTT_URL, give the bridge a user in that broker (e.g. mosquitto_passwd and an ACL for its base topic)',
+      );
+    const rotated = this.held.has(name);
+    if (!rotated && this.held.size >= MAX_BRIDGE_CREDENTIALS)
+      throw new ConflictException(
+        `at most ${MAX_BRIDGE_CREDENTIALS} bridges have credentials; revoke one first`,
+      );
+    const secret = newDeviceSecret();
+    const hash = hashDeviceSecret(secret);
+    const now = Date.now();
+    this.repo.upsertBridge(name, hash, now);
+    this.held.set(name, hash);
+    this.logger.log(
+      `bridge credentials ${rotated ? 'rotated' : 'created'} for ${bridgeUsername(name)}`,
+    );
+    if (rotated) this.notify(name);
+    return { name, username: bridgeUsername(name), secret, createdAt: now, rotated };
+  }
+
+  /** Revoke (the row goes) and close the bridge's live connections at once; false when unknown. */
+  revoke(name: string): boolean {
+    if (!this.held.has(name)) return false;
+    this.repo.deleteBridge(name);
+    this.held.delete(name);
+    this.connects.delete(name);
+    this.logger.log(`bridge credentials revoked for ${bridgeUsername(name)}`);
+    this.notify(name);
+    return true;
+  }
+
+  list(): BridgeCredentialListResponse {
+    this.flush();
+    return {
+      credentials: this.repo.allBridges().map(({ name, createdAt, lastConnectAt }) => ({
+        name,
+        username: bridgeUsername(name),
+        createdAt,
+        lastConnectAt,
+      })),
+    };
+  }
+
+  /** Whether a username is a bridge's (whatever comes after the prefix). */
+  isBridgeUsername(username: string): boolean {
+    return username.startsWith(BRIDGE_USERNAME_PREFIX);
+  }
+
+  /** The bridge a `bridge:<name>` username and secret prove, or null. */
+  identify(username: string, password: string): BrokerIdentity | null {
+    const name = username.slice(BRIDGE_USERNAME_PREFIX.length);
+    const hash = this.held.get(name);
+    if (hash === undefined || !deviceSecretMatches(hash, password)) return null;
+    return { kind: 'bridge', name };
+  }
+
+  connected(name: string): void {
+    this.connects.set(name, Date.now());
+    this.flushTimer ??= setTimeout(() => this.flush(), LAST_CONNECT_FLUSH_MS);
+    this.flushTimer.unref?.();
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.connects.size === 0) return;
+    // A bridge revoked meanwhile has no row: its update changes nothing.
+    this.repo.recordBridgeConnects(this.connects);
+    this.connects.clear();
+  }
+
+  private notify(name: string): void {
+    for (const listener of this.changed) listener({ kind: 'bridge', name });
+  }
+}
