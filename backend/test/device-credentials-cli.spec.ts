@@ -100,6 +100,32 @@ describe('device credentials from the simulator CLI, anonymous devices off', () 
     expect(fleet.output).not.toContain(secret);
   });
 
+  it('makes a bridge credential zigbee2mqtt connects with, lists and revokes it', async () => {
+    const url = fixture.pulse.httpUrl;
+    const created = await credentialsCli(['bridge', 'create', 'house', '--url', url], {
+      PULSE_TOKEN: token,
+    });
+    expect(await created.exit).toEqual({ code: 0, signal: null });
+    const secret = created.stdout.trim();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toContain('MQTT username bridge:house');
+
+    const z2m = await connectMqtt(fixture.pulse.mqttUrl, {
+      username: 'bridge:house',
+      password: secret,
+    });
+    z2m.on('error', () => undefined);
+    const gone = new Promise<void>((resolve) => z2m.once('close', () => resolve()));
+    const listed = await credentialsCli(['bridge', 'list', '--url', url], { PULSE_TOKEN: token });
+    expect(listed.stdout).toMatch(/^house +bridge:house +\d{4}-\S+ +\d{4}-\S+$/m);
+    const revoked = await credentialsCli(['bridge', 'revoke', 'house', '--url', url], {
+      PULSE_TOKEN: token,
+    });
+    expect(await revoked.exit).toEqual({ code: 0, signal: null });
+    await gone;
+    z2m.end(true);
+  });
+
   it('refuses without an admin token, and never takes one from the command line', async () => {
     const url = fixture.pulse.httpUrl;
     const none = await credentialsCli(['create', 'cli-002', '--url', url]);

@@ -194,6 +194,108 @@ describe('credentials list', () => {
   });
 });
 
+describe('credentials bridge', () => {
+  let server: Server;
+  let url: string;
+  const requests: { method?: string; url?: string; type?: string; body: string }[] = [];
+  let answer: unknown = {};
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        requests.push({
+          method: req.method,
+          url: req.url,
+          type: req.headers['content-type'],
+          body,
+        });
+        res.writeHead(answer === null ? 204 : 201, { 'content-type': 'application/json' });
+        res.end(answer === null ? undefined : JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  beforeEach(() => (requests.length = 0));
+
+  it('create: POSTs the name, prints the secret alone on stdout and the username on stderr', async () => {
+    answer = {
+      name: 'house',
+      username: 'bridge:house',
+      secret: 's3cret',
+      createdAt: 0,
+      rotated: false,
+    };
+    const run = await credentials(['bridge', 'create', 'house', '--url', url], {
+      PULSE_TOKEN: 'admin-token',
+    });
+    expect(run).toMatchObject({ code: 0, stdout: 's3cret\n' });
+    expect(run.stderr).toContain('MQTT username bridge:house');
+    expect(run.stderr).not.toContain('s3cret');
+    expect(requests).toEqual([
+      {
+        method: 'POST',
+        url: '/api/bridge-credentials',
+        type: 'application/json',
+        body: '{"name":"house"}',
+      },
+    ]);
+  });
+
+  it('revoke: DELETEs the name', async () => {
+    answer = null;
+    const run = await credentials(['bridge', 'revoke', 'house', '--url', url], {
+      PULSE_TOKEN: 'admin-token',
+    });
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+    expect(requests).toEqual([
+      expect.objectContaining({ method: 'DELETE', url: '/api/bridge-credentials/house', body: '' }),
+    ]);
+  });
+
+  it('list: one line per bridge under a header', async () => {
+    answer = {
+      credentials: [
+        {
+          name: 'house',
+          username: 'bridge:house',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: null,
+        },
+      ],
+    };
+    const run = await credentials(['bridge', 'list', '--url', url], { PULSE_TOKEN: 'admin-token' });
+    expect(run.stdout).toBe(
+      [
+        'bridge  username      created                   last connect',
+        'house   bridge:house  2026-12-01T08:00:00.000Z  -',
+        '',
+      ].join('\n'),
+    );
+    expect(requests).toEqual([
+      expect.objectContaining({ method: 'GET', url: '/api/bridge-credentials' }),
+    ]);
+  });
+
+  it.each([
+    [['bridge', 'create'], 'create needs one bridge name (1 to 64 of A-Z a-z 0-9 _ - .), got ""'],
+    [
+      ['bridge', 'create', 'a:b'],
+      'create needs one bridge name (1 to 64 of A-Z a-z 0-9 _ - .), got "a:b"',
+    ],
+    [['bridge', 'list', 'x'], 'list takes no bridge name'],
+    [['bridge', 'lsit'], 'expected bridge create, revoke or list, got "lsit"'],
+  ])('refuses %j before any request (exit 2)', async (argv, message) => {
+    const run = await credentials([...argv, '--url', url], { PULSE_TOKEN: 'admin-token' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`pulse-simulator credentials: ${message}\n`);
+    expect(requests).toEqual([]);
+  });
+});
+
 describe('credentials: a gateway whose TLS certificate fails the check', () => {
   let certificate: TestCertificate;
   let server: HttpsServer;

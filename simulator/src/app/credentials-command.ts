@@ -1,14 +1,21 @@
-// `pulse-simulator credentials create|revoke|list`: device credentials managed through the
-// gateway's admin API (POST|DELETE /api/devices/{id}/credentials, GET /api/device-credentials).
+// `pulse-simulator credentials [bridge] create|revoke|list`: device credentials managed through
+// the gateway's admin API (POST|DELETE /api/devices/{id}/credentials, GET /api/device-credentials),
+// and bridge credentials beside them (/api/bridge-credentials, decision 0067).
 // Owns that command's arguments, its HTTP calls and its output; must not touch MQTT or the fleet.
 // The admin's token comes from PULSE_TOKEN or --token-file, never from a flag value (argv is
 // public in `ps`); a created secret goes to stdout once and nowhere else.
-import type { CreateDeviceCredentialResponse, DeviceCredentialListResponse } from '@pulse/protocol';
+import type {
+  BridgeCredentialListResponse,
+  CreateBridgeCredentialResponse,
+  CreateDeviceCredentialResponse,
+  DeviceCredentialListResponse,
+} from '@pulse/protocol';
 import { isValidId, urlHost } from '@pulse/protocol';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export const CREDENTIALS_USAGE = `Usage: node dist/simulator/main.js credentials <command> [device-id] [options]
+       node dist/simulator/main.js credentials bridge <command> [name] [options]
 
 Device credentials on the Pulse gateway's embedded broker (admin role needed).
 The MQTT username is the device id, the password the secret printed once by create.
@@ -18,6 +25,14 @@ Commands:
                        are closed); prints the secret on stdout, once
   revoke <device-id>   revoke it and disconnect the device at once
   list                 devices with credentials: created, last connect, revoked
+
+Bridge credentials: one connection publishing for many devices (zigbee2mqtt,
+Home Assistant discovery), for any id without credentials of its own. The MQTT
+username is bridge:<name>, the password the secret printed once by create.
+  bridge create <name> make the bridge's secret, or replace it (its connections
+                       are closed); prints the secret on stdout, once
+  bridge revoke <name> revoke it and disconnect the bridge at once
+  bridge list          bridges with credentials: username, created, last connect
 
 Options:
   --url <url>          the gateway, http:// or https://   (default: the one
@@ -78,17 +93,27 @@ export async function runCredentialsCommand(
     io.stderr(`pulse-simulator credentials: ${args.error}\n${usage}`);
     return 2;
   }
-  const { command, deviceId, url, token } = args;
-  const path =
-    command === 'list'
-      ? '/api/device-credentials'
-      : `/api/devices/${encodeURIComponent(deviceId)}/credentials`;
+  const { command, id, bridge, url, token } = args;
+  const { path, body } = bridge
+    ? bridgeRequest(command, id)
+    : {
+        path:
+          command === 'list'
+            ? '/api/device-credentials'
+            : `/api/devices/${encodeURIComponent(id)}/credentials`,
+        body: undefined,
+      };
   const method = command === 'create' ? 'POST' : command === 'revoke' ? 'DELETE' : 'GET';
   let response: Response;
   try {
     response = await io.fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body,
     });
   } catch (error) {
     io.stderr(`pulse-simulator credentials: cannot reach ${url}: ${unreachable(url, error)}\n`);
@@ -101,6 +126,10 @@ export async function runCredentialsCommand(
     );
     return 1;
   }
+  if (bridge) {
+    await printBridge(command, id, response, io);
+    return 0;
+  }
   if (command === 'create') {
     const created = (await response.json()) as CreateDeviceCredentialResponse;
     io.stderr(
@@ -108,7 +137,7 @@ export async function runCredentialsCommand(
     );
     io.stdout(`${created.secret}\n`);
   } else if (command === 'revoke') {
-    io.stderr(`credentials revoked for device ${deviceId}; its connections were closed\n`);
+    io.stderr(`credentials revoked for device ${id}; its connections were closed\n`);
   } else {
     const { credentials } = (await response.json()) as DeviceCredentialListResponse;
     io.stdout(formatList(credentials));
@@ -120,7 +149,14 @@ type Parsed =
   | { help: true }
   /** `usage: false` when the command line is right and the usage would bury the one fix. */
   | { error: string; usage?: false }
-  | { command: 'create' | 'revoke' | 'list'; deviceId: string; url: string; token: string };
+  | {
+      command: 'create' | 'revoke' | 'list';
+      /** The device id, or with `bridge` the bridge's name. */
+      id: string;
+      bridge: boolean;
+      url: string;
+      token: string;
+    };
 
 function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
   let values: { url?: string; 'token-file'?: string; help?: boolean };
@@ -140,15 +176,20 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
     return { error: describe(error) };
   }
   if (values.help) return { help: true };
-  const [command, deviceId = '', ...extra] = positionals;
+  const bridge = positionals[0] === 'bridge';
+  const words = bridge ? positionals.slice(1) : positionals;
+  const subject = bridge ? 'bridge name' : 'device id';
+  const [command, id = '', ...extra] = words;
   if (command !== 'create' && command !== 'revoke' && command !== 'list')
-    return { error: `expected create, revoke or list, got ${JSON.stringify(command ?? '')}` };
-  if (command === 'list' ? positionals.length > 1 : extra.length > 0 || !isValidId(deviceId))
+    return {
+      error: `expected ${bridge ? 'bridge ' : ''}create, revoke or list, got ${JSON.stringify(command ?? '')}`,
+    };
+  if (command === 'list' ? words.length > 1 : extra.length > 0 || !isValidId(id))
     return {
       error:
         command === 'list'
-          ? 'list takes no device id'
-          : `${command} needs one device id (1 to 64 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(positionals.slice(1).join(' '))}`,
+          ? `list takes no ${subject}`
+          : `${command} needs one ${subject} (1 to 64 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(words.slice(1).join(' '))}`,
     };
   let url: string;
   if (values.url !== undefined) url = values.url.replace(/\/+$/, '');
@@ -181,13 +222,59 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
         'no admin token: set PULSE_TOKEN or pass --token-file <file> whose first line is the token (never the token itself on the command line); an admin makes one with POST /api/auth/tokens',
       usage: false,
     };
-  return { command, deviceId, url, token };
+  return { command, id, bridge, url, token };
 }
 
-/** A header for every column; columns as wide as their longest cell, two spaces apart. */
+/** `/api/bridge-credentials`: the name in the body of a create, in the path of a revoke. */
+function bridgeRequest(
+  command: 'create' | 'revoke' | 'list',
+  name: string,
+): { path: string; body: string | undefined } {
+  if (command === 'create')
+    return { path: '/api/bridge-credentials', body: JSON.stringify({ name }) };
+  if (command === 'revoke')
+    return { path: `/api/bridge-credentials/${encodeURIComponent(name)}`, body: undefined };
+  return { path: '/api/bridge-credentials', body: undefined };
+}
+
+/** What a bridge command answered, as the device commands print theirs. */
+async function printBridge(
+  command: 'create' | 'revoke' | 'list',
+  name: string,
+  response: Response,
+  io: CommandIo,
+): Promise<void> {
+  if (command === 'create') {
+    const created = (await response.json()) as CreateBridgeCredentialResponse;
+    io.stderr(
+      `bridge credentials ${created.rotated ? 'rotated (its old connections were closed)' : 'created'} for ${created.name}; MQTT username ${created.username} (zigbee2mqtt: mqtt.user), password (mqtt.password; shown once, store it now):\n`,
+    );
+    io.stdout(`${created.secret}\n`);
+  } else if (command === 'revoke') {
+    io.stderr(`bridge credentials revoked for ${name}; its connections were closed\n`);
+  } else {
+    const { credentials } = (await response.json()) as BridgeCredentialListResponse;
+    io.stdout(
+      formatTable([
+        ['bridge', 'username', 'created', 'last connect'],
+        ...credentials.map((row) => [
+          row.name,
+          row.username,
+          time(row.createdAt),
+          time(row.lastConnectAt),
+        ]),
+      ]),
+    );
+  }
+}
+
+/** A time as the lists show it: ISO 8601, or "-" for never. */
+function time(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}
+
 function formatList(rows: DeviceCredentialListResponse['credentials']): string {
-  const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
-  const table = [
+  return formatTable([
     ['device', 'created', 'last connect', 'revoked'],
     // Not revoked: an empty cell (the line ends there), where "-" in last connect means never.
     ...rows.map((row) => [
@@ -196,7 +283,11 @@ function formatList(rows: DeviceCredentialListResponse['credentials']): string {
       time(row.lastConnectAt),
       row.revokedAt === null ? '' : time(row.revokedAt),
     ]),
-  ];
+  ]);
+}
+
+/** A header for every column; columns as wide as their longest cell, two spaces apart. */
+function formatTable(table: string[][]): string {
   const widths = table[0].map((_, column) =>
     Math.max(...table.map((cells) => cells[column].length)),
   );
