@@ -65,6 +65,36 @@ describe('AuthService', () => {
     expect(localStorage.getItem(VIEWED_KEY)).toBe('0');
   });
 
+  it('applies only the newest answer of who is signed in: an older one that arrives late is ignored', async () => {
+    // A retry's /api/auth/me leaves before the sign-in and answers after it (a gateway coming
+    // back): its "anonymous" must not sign the person out of the page.
+    const server = fakeAuthServer({
+      anonymousRole: 'viewer',
+      accounts: { bo: { password: 'pw-of-bo', role: 'admin' } },
+    });
+    let holdNext = false;
+    let release = (): void => undefined;
+    const fetchFn = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const answer = server.fetch(input, init); // answered as things stand when it leaves
+      if (holdNext && String(input).endsWith('/api/auth/me')) {
+        holdNext = false;
+        await new Promise<void>((resolve) => (release = resolve));
+      }
+      return answer;
+    };
+    provideFakeLive([{ provide: FETCH, useValue: fetchFn }]);
+    const sut = TestBed.inject(AuthService);
+    await sut.ready();
+    holdNext = true;
+    const late = sut.refresh();
+    await sut.login('bo', 'pw-of-bo');
+    expect(sut.user()?.username).toBe('bo');
+    release();
+    await late;
+    expect(sut.user()?.username).toBe('bo');
+    expect(sut.isAdmin()).toBe(true);
+  });
+
   it('signs in, then opens a new live connection so the gateway sees the user', async () => {
     const { sut, socket } = setup({ accounts: { bo: { password: 'pw-of-bo', role: 'admin' } } });
     await sut.ready();

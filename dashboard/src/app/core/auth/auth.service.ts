@@ -85,6 +85,8 @@ export class AuthService {
   readonly enabled = this._enabled.asReadonly();
 
   private first: Promise<void> | null = null;
+  /** Refreshes started so far: the newest one's answer is the one applied. */
+  private asked = 0;
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.cancelRetry());
@@ -101,14 +103,20 @@ export class AuthService {
    * again later (REFRESH_RETRY_MS, backing off) until the server answers.
    */
   async refresh(): Promise<void> {
+    // Only the newest question's answer counts: an older one (a retry sent before a sign-in,
+    // answered after it) says who we were, not who we are.
+    const asked = ++this.asked;
     try {
-      this.apply(parseAuthState(await authRequest(this.fetch, 'GET', '/api/auth/me')));
+      const answer = await authRequest(this.fetch, 'GET', '/api/auth/me');
+      if (asked !== this.asked) return;
+      this.apply(parseAuthState(answer));
       this._error.set(null);
       this.retries.reset();
       this.cancelRetry();
       // The next load may open its live connection while it boots (core/live/early-start.ts).
       rememberViewing(this.storage, this.canView() && !this.setupRequired());
     } catch (error) {
+      if (asked !== this.asked) return;
       this._error.set(error instanceof Error ? error.message : String(error));
       if (error instanceof AuthRequestError && error.status === 404) {
         this._enabled.set(false);
@@ -165,6 +173,7 @@ export class AuthService {
     const user = parseUser((body as { user?: unknown } | null)?.user);
     if (!user) throw new AuthRequestError(0, 'malformed answer from the server');
     this._state.update((s) => ({ ...s, user, setupRequired: false }));
+    this.cancelRetry(); // the refresh below asks anew
     await this.refresh();
     this.live.reconnect();
     return user;
