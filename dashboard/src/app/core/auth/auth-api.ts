@@ -80,6 +80,7 @@ export const BUSY_RETRIES = 3;
  */
 export const BUSY_BACKOFF: BackoffOptions = {
   baseMs: 1000,
+  /** At least; 4 × Retry-After when that is more. */
   maxMs: 10_000,
   factor: 1.5,
   jitterMin: 1,
@@ -109,7 +110,12 @@ export async function authRequest(
       return await authRequestOnce(fetchFn, method, url, body);
     } catch (error) {
       if (!(error instanceof BusyError) || retry >= BUSY_RETRIES) throw error;
-      const backoff = { ...BUSY_BACKOFF, baseMs: error.retryAfterMs };
+      // The cap scales with Retry-After, so a proxy's longer one (up to 5 s) still spreads.
+      const backoff = {
+        ...BUSY_BACKOFF,
+        baseMs: error.retryAfterMs,
+        maxMs: Math.max(BUSY_BACKOFF.maxMs, 4 * error.retryAfterMs),
+      };
       const delayMs = Math.max(error.retryAfterMs, backoffDelay(retry + 1, random(), backoff));
       await wait(delayMs, signal);
     }
