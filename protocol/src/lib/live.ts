@@ -191,7 +191,10 @@ export const DS = { id: 0, name: 1, group: 2, status: 3, age: 4, values: 5, aler
  * The fleet summary, readable: the body of `GET /api/fleet/summary` and what
  * `decodeFleetSummary` makes of the acknowledgement's `summary` ({@link FleetSummaryWire}).
  * `metrics` is the gateway's table of metric names, append-only while it runs (indices stay
- * valid; a restart starts a new table and clients re-subscribe anyway).
+ * valid; a restart starts a new table and clients re-subscribe anyway). A group-scoped client's
+ * table names only the metrics its devices have values for, with `''` at every other index (the
+ * indices stay the fleet's); a `''` may later become a name (see {@link SummaryEvent}), so keep
+ * the table a client was last sent whole, never only its new tail.
  */
 export interface FleetSummary {
   /** Server time the summary was taken (ms since epoch); each device's `age` counts back from it. */
@@ -207,7 +210,9 @@ export interface FleetSummary {
  * left the fleet (evicted, or removed by an admin with `DELETE /api/devices/:id`) — or, for a
  * group-scoped client, left its groups; `changed` replaces
  * (or adds) the client's entries with these ids whole (a device evicted and back within one
- * second is in both). `metrics`: the whole table again, only when it grew since the last push.
+ * second is in both). `metrics`: the whole table again, to replace the one held: when it grew
+ * since the last push, or, for a group-scoped client, when one of its devices came to have a value
+ * for a metric it had not been named yet (a `''` of its table becomes that name).
  */
 export interface SummaryEvent {
   at: number;

@@ -52,8 +52,9 @@ const ORIGIN_REFRESH_MS = 30_000;
       <section class="empty" data-testid="device-removed" role="status">
         <h1>{{ g.name }} was removed</h1>
         <p>
-          The gateway no longer knows {{ id() }}: an admin removed it (or it left the groups you may
-          see). Its readings show here again if it publishes.
+          The gateway no longer knows {{ id() }}: an admin removed it, the gateway made room for
+          newer devices, or it left the groups you may see. Its readings show here again if it
+          publishes.
         </p>
         <a routerLink="/">Back to the fleet overview</a>
       </section>

@@ -55,7 +55,10 @@ export interface DeviceState extends HealthInput {
    * A summary entry older than this never replaces the values (the device gets live readings).
    */
   valuesAt: number | null;
-  /** Its active alerts as the fleet summary last said (highest severity, count); null: none. */
+  /**
+   * Its alerts whose condition is on (not cleared), as the fleet summary last said (highest
+   * severity, count); null: none.
+   */
   alert: { severity: AlertSeverity; count: number } | null;
 }
 
