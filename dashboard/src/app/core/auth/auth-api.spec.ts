@@ -38,11 +38,32 @@ describe('authRequest: a request the gateway was too busy to check', () => {
         await expect(answered).resolves.toEqual({ user: null });
         for (const gap of gaps(server.sent)) {
           expect(gap).toBeGreaterThanOrEqual(retryAfter * 1000);
-          expect(gap).toBeLessThanOrEqual(BUSY_BACKOFF.maxMs);
+          expect(gap).toBeLessThanOrEqual(Math.max(BUSY_BACKOFF.maxMs, 4 * retryAfter * 1000));
         }
       }
     },
   );
+
+  it('still spreads and grows the retries behind a longer Retry-After (a proxy says 5 s)', async () => {
+    const schedule = async (random: number) => {
+      const server = busyServer(BUSY_RETRIES, '5');
+      const answered = authRequest(
+        server.fetch,
+        'POST',
+        '/api/auth/login',
+        {},
+        {
+          random: () => random,
+        },
+      );
+      await jest.advanceTimersByTimeAsync(120_000);
+      await answered;
+      return gaps(server.sent);
+    };
+    const [low, high] = [await schedule(0), await schedule(0.999)];
+    expect(low).toEqual([5000, 7500, 11250]);
+    for (let i = 0; i < low.length; i++) expect(high[i]).toBeGreaterThan(low[i]);
+  });
 
   it('waits longer at each retry, so a crowd refused together spreads further each time', async () => {
     const server = busyServer(BUSY_RETRIES, '1');
