@@ -15,6 +15,7 @@ import {
   waitFor,
 } from '@pulse/test-support';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { closed, grantedQos, publishKept } from './support/broker-identities';
 import { LogTap, tapLogs } from './support/logs';
 import { adminAuth, userToken, usePulse } from './support/pulse';
 
@@ -30,26 +31,6 @@ async function refusedWith(url: string, options: IClientOptions): Promise<number
   if (outcome === null) throw new Error(`${JSON.stringify(options)} was let in`);
   return outcome;
 }
-
-/** The QoS the broker granted per filter (mqtt.js rejects a SUBACK with a failure; 128 = refused). */
-const grantedQos = (client: MqttClient, filters: string[]): Promise<number[] | undefined> =>
-  client.subscribeAsync(filters, { qos: 0 }).then(
-    (granted) => granted.map((g) => g.qos),
-    (error: { packet?: { granted?: number[] } }) => error.packet?.granted,
-  );
-
-/** Resolves when the broker closes `client`'s connection. */
-const closed = (client: MqttClient): Promise<void> =>
-  new Promise((resolve) => client.once('close', () => resolve()));
-
-/** Publish QoS 1; rejects at once if the broker closes the connection instead of acknowledging. */
-const publishKept = (client: MqttClient, topic: string, payload: string): Promise<void> =>
-  Promise.race([
-    publish(client, topic, payload, 1),
-    closed(client).then(() => {
-      throw new Error(`the broker closed the connection for ${topic}`);
-    }),
-  ]);
 
 // Real: the backend in this process with its embedded Aedes, the zigbee2mqtt preset, SQLite and
 // the admin API, anonymous devices off as on every non-loopback install; mqtt.js clients playing

@@ -117,6 +117,8 @@ const services = [
 export class AppModule {
   /** `alertRules`: the rules loaded at boot (`loadInitialAlertRules`). */
   static forRoot(config: Config, alertRules: readonly AlertRule[]): DynamicModule {
+    // Checked here, at boot: a bad sources file stops the start with every problem listed.
+    const sources = SourceRouter.sourcesOf(config);
     return {
       module: AppModule,
       controllers: [
@@ -135,8 +137,13 @@ export class AppModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },
-        // Checked here, at boot: a bad sources file stops the start with every problem listed.
-        { provide: SOURCE_ROUTER, useValue: SourceRouter.fromConfig(config) },
+        // Discovery never speaks for an id with credentials (decision 0067).
+        {
+          provide: SOURCE_ROUTER,
+          useFactory: (credentials: DeviceCredentialsService) =>
+            new SourceRouter(sources, credentials),
+          inject: [DeviceCredentialsService],
+        },
         ...repositories,
         ...services,
         ...LIVE_PROVIDERS,

@@ -121,14 +121,21 @@ export interface IngestStats {
      * Home Assistant discovery (`INGEST_PRESETS=homeassistant`): entities discovered (at most
      * `limit`), announcements read and removals, announcements skipped by reason (`component`:
      * not a sensor or binary_sensor; `template`: a value_template Pulse does not read;
-     * `invalid`; `limit`), and the first unsupported templates seen.
+     * `invalid`; `limit`; `claimed_topic`: a state or availability topic another source names a
+     * device by, read that way; `reserved`: a device id with its own
+     * credentials), and the first unsupported templates seen.
      */
     discovery?: {
       entities: number;
       limit: number;
       announcements: number;
       removed: number;
-      skipped: Partial<Record<'component' | 'template' | 'invalid' | 'limit', number>>;
+      skipped: Partial<
+        Record<
+          'component' | 'template' | 'invalid' | 'limit' | 'claimed_topic' | 'reserved',
+          number
+        >
+      >;
       unsupportedTemplates: string[];
     };
   };

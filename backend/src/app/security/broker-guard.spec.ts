@@ -227,6 +227,34 @@ describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one 
     expect(forward('zigbee2mqtt/owned-1', ANONYMOUS)).toBe(true);
   });
 
+  it('is refused and withheld a topic when any claim on it names an id with credentials, announced or not', () => {
+    // Credentials made after an announcement named the id: the topic is the device's now.
+    const ids = new Set<string>();
+    const later = { isReserved: (id: string) => ids.has(id) };
+    const sources = new SourceRouter(loadSources('homeassistant', undefined), later);
+    const announce = (object: string, stat_t: string, avty_t: string, id: string) =>
+      sources.route(
+        `homeassistant/sensor/n/${object}/config`,
+        JSON.stringify({ stat_t, avty_t, dev: { ids: id }, uniq_id: object }),
+        0,
+      );
+    announce('a', 'house/hall', 'house/status', 'late-1');
+    announce('b', 'house/desk', 'house/status', 'free-2');
+    ids.add('late-1');
+    const owner: BrokerIdentity = { kind: 'device', deviceId: 'late-1' };
+    const refusal = (topic: string, identity: BrokerIdentity) =>
+      publishRefusal(topic, 6, false, identity, later, sources)?.reason ?? null;
+    expect(refusal('house/hall', bridge)).toBe('mqtt_publish_acl');
+    expect(refusal('house/hall', owner)).toBeNull();
+    // Shared by both devices: never a device's, and no longer a bridge's either.
+    expect(refusal('house/status', bridge)).toBe('mqtt_publish_acl');
+    expect(refusal('house/status', owner)).toBe('mqtt_publish_acl');
+    expect(refusal('house/desk', bridge)).toBeNull();
+    expect(forwardAllowed('house/hall', bridge, later, sources)).toBe(false);
+    expect(forwardAllowed('house/status', bridge, later, sources)).toBe(false);
+    expect(forwardAllowed('house/desk', bridge, later, sources)).toBe(true);
+  });
+
   it('is its own identity, named in logs by its name', () => {
     expect(sameIdentity(bridge, { kind: 'bridge', name: 'house' })).toBe(true);
     expect(sameIdentity(bridge, { kind: 'bridge', name: 'shed' })).toBe(false);

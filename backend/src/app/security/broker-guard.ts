@@ -91,6 +91,11 @@ export interface SourceTopics {
   /** The device a topic names; undefined: named in the payload; null: no source's topic. */
   deviceOf(topic: string): string | null | undefined;
   /**
+   * Whether any claim on a topic (every announced entity reading it, every source naming a
+   * device by it, not only the first) names a device `test` holds for.
+   */
+  namesAny(topic: string, test: (deviceId: string) => boolean): boolean;
+  /**
    * Whether a subscription filter lies under a configured source's topic prefix (the literal
    * levels before its first wildcard: `zigbee2mqtt/+/set` under `zigbee2mqtt/#`): what a bridge
    * may read. False for a filter that starts with a wildcard.
@@ -99,13 +104,15 @@ export interface SourceTopics {
   /** Told of a publish on a topic no source (and not the contract) names, before it is refused. */
   unmatched?(topic: string): void;
 }
-const NO_SOURCES: SourceTopics = { deviceOf: () => null };
+const NO_SOURCES: SourceTopics = { deviceOf: () => null, namesAny: () => false };
 
 /**
  * A publish on an ingest source's topic (Tasmota, zigbee2mqtt, …): allowed like the contract's
  * when the device its topic names is one the identity owns; a source that names devices in the
  * payload only for identities not bound to one device (anonymous devices, bridges, services),
- * since the broker cannot read the payload's names. Within the contract's size; retained within
+ * since the broker cannot read the payload's names. Refused whenever any other claim on the topic
+ * (an announced entity, another source) names a device the identity does not own: a topic two
+ * ways name is written only by who owns both. Within the contract's size; retained within
  * MAX_RETAINED_BYTES (firmware retains its LWT and availability).
  */
 function sourceRefusal(
@@ -122,7 +129,8 @@ function sourceRefusal(
     return { reason: 'mqtt_topic_unread', detail: `publish to ${quote(topic)}`, unread: true };
   }
   const allowed =
-    device === undefined ? identity.kind !== 'device' : ownsDevice(identity, authority, device);
+    (device === undefined ? identity.kind !== 'device' : ownsDevice(identity, authority, device)) &&
+    !sources.namesAny(topic, (id) => !ownsDevice(identity, authority, id));
   if (!allowed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
   if (payloadBytes > LIMITS.maxPayloadBytes)
     return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };
@@ -197,8 +205,10 @@ export function forwardAllowed(
   sources: SourceTopics = NO_SOURCES,
 ): boolean {
   if (identity.kind !== 'bridge') return true;
-  const device = parseTopic(topic)?.deviceId ?? sources.deviceOf(topic);
-  return typeof device !== 'string' || !authority.isReserved(device);
+  const device = parseTopic(topic)?.deviceId;
+  if (device !== undefined) return !authority.isReserved(device);
+  // Every claim, not only the first: no other name for a topic may hide a device's own.
+  return !sources.namesAny(topic, (id) => authority.isReserved(id));
 }
 
 /**

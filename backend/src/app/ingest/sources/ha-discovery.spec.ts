@@ -132,14 +132,60 @@ describe('Home Assistant discovery in the source router', () => {
     expect(route('n/t', 'on')).toBeNull();
   });
 
-  it('takes an announced topic before a wildcard source, and leaves the rest to it', () => {
+  it('leaves a topic another source names a device by to that source, counted, never re-mapped', () => {
     sut = new SourceRouter(loadSources('zigbee2mqtt,homeassistant', undefined));
-    route(...(z2m('Hall', '0x01') as [string, string]));
+    const [topic, config] = z2m('Hall', '0x01');
+    expect(route(topic, config)?.messages).toEqual([]);
     expect(route('zigbee2mqtt/Hall', '{"temperature":20}')?.messages[0]).toMatchObject({
-      deviceId: 'zigbee2mqtt_0x01',
+      deviceId: 'Hall',
     });
-    expect(route('zigbee2mqtt/Desk', '{"temperature":20}')?.messages[0]).toMatchObject({
-      deviceId: 'Desk',
+    expect(sut.deviceOf('zigbee2mqtt/Hall')).toBe('Hall');
+    expect(sut.discoveryStats()).toMatchObject({ entities: 0, skipped: { claimed_topic: 1 } });
+  });
+
+  it("never maps the contract's topics nor an id with credentials, and an update that would ends the entity", () => {
+    sut = new SourceRouter(loadSources('homeassistant', undefined), {
+      isReserved: (id) => id === 'owned-1',
     });
+    sut.onFilters((added, removed) => changes.push([added, removed]));
+    const announce = (stat_t: string, ids: string) =>
+      route(
+        'homeassistant/sensor/n/e/config',
+        JSON.stringify({ stat_t, dev: { ids }, uniq_id: 'e' }),
+      );
+    // The contract's topics are refused by the decoder already.
+    expect(announce('devices/free-1/telemetry', 'decoy')?.messages).toMatchObject([
+      { kind: 'rejected', rejections: [{ reason: 'shape' }] },
+    ]);
+    expect(announce('house/hall', 'owned-1')?.messages).toMatchObject([
+      { kind: 'rejected', rejections: [{ reason: 'shape' }] },
+    ]);
+    expect(sut.deviceOf('house/hall')).toBeNull();
+    announce('house/hall', 'free-1');
+    expect(sut.deviceOf('house/hall')).toBe('free-1');
+    announce('house/hall', 'owned-1');
+    expect(sut.deviceOf('house/hall')).toBeNull();
+    expect(changes).toEqual([
+      [['house/hall'], []],
+      [[], ['house/hall']],
+    ]);
+    expect(sut.discoveryStats()).toMatchObject({
+      entities: 0,
+      skipped: { invalid: 1, reserved: 2 },
+    });
+  });
+
+  it('names every device of every claim on a topic, for the ACL', () => {
+    sut = new SourceRouter(loadSources('homeassistant', undefined));
+    route(...(z2m('Hall', '0x01') as [string, string]));
+    route(...(z2m('Desk', '0x02') as [string, string]));
+    const named = (topic: string) => {
+      const ids: string[] = [];
+      sut.namesAny(topic, (id) => (ids.push(id), false));
+      return ids;
+    };
+    expect(named('zigbee2mqtt/Hall')).toEqual(['zigbee2mqtt_0x01']);
+    expect(named('zigbee2mqtt/bridge/state')).toEqual(['zigbee2mqtt_0x01', 'zigbee2mqtt_0x02']);
+    expect(named('zigbee2mqtt/Kitchen')).toEqual([]);
   });
 });

@@ -24,7 +24,30 @@ const TEMPLATES_LISTED = 10;
 
 export const HA_SOURCE = 'homeassistant';
 
-export type DiscoverySkip = HaSkipReason | 'limit';
+/**
+ * Why an announcement was not taken, beyond the decoder's reasons: `limit` (the entity bound);
+ * `claimed_topic`, a state or availability topic another source already names a device by (read
+ * that way, not re-mapped; the contract's `devices/…` are `invalid` already); `reserved`, a
+ * device id with its own credentials (only that device speaks for it, and a device never
+ * announces: announcements are payload-named).
+ */
+export type DiscoverySkip = HaSkipReason | 'limit' | 'claimed_topic' | 'reserved';
+
+/**
+ * What discovery may not take (the router answers, from its other sources and the device
+ * credentials): an announcement is payload-named, so anyone who may publish one (a bridge, an
+ * anonymous client) would otherwise re-map any topic to a device of their choosing.
+ */
+export interface DiscoveryBounds {
+  /**
+   * A topic another source names a device by. (The contract's `devices/…` are refused before,
+   * by the announcement decoder.)
+   */
+  claimed(topic: string): boolean;
+  /** A device id with (or that had) its own credentials. */
+  isReserved(deviceId: string): boolean;
+}
+const UNBOUNDED: DiscoveryBounds = { claimed: () => false, isReserved: () => false };
 
 /** `sources.discovery` of /api/stats. */
 export interface DiscoveryStats {
@@ -61,6 +84,8 @@ export class HaDiscovery {
   private readonly templates = new Set<string>();
   private readonly topicListeners: ((added: string[], removed: string[]) => void)[] = [];
 
+  constructor(private readonly bounds: DiscoveryBounds = UNBOUNDED) {}
+
   /** Told of exact topics an entity starts or stops naming (the caller subscribes them). */
   onTopics(listener: (added: string[], removed: string[]) => void): void {
     this.topicListeners.push(listener);
@@ -81,6 +106,16 @@ export class HaDiscovery {
     if (!keys) return null;
     const devices = new Set([...keys].map((k) => this.entities.get(k)?.deviceId));
     return devices.size === 1 ? [...devices][0] : undefined;
+  }
+
+  /** Whether an entity reading `topic` (its state or an availability) is of a device `test` holds for. */
+  namesAny(topic: string, test: (deviceId: string) => boolean): boolean {
+    for (const keys of [this.byState.get(topic), this.byAvailability.get(topic)])
+      for (const key of keys ?? []) {
+        const device = this.entities.get(key)?.deviceId;
+        if (device !== undefined && test(device)) return true;
+      }
+    return false;
   }
 
   /** A message on a discovery topic or a discovered one, else null. */
@@ -144,6 +179,21 @@ export class HaDiscovery {
       this.update(got.key, null, routed);
       return routed;
     }
+    const refused = this.refusal(got.entity);
+    if (refused) {
+      this.skip(refused.reason);
+      // An update that may not be taken ends the entity, as a bad one does.
+      if (this.entities.has(got.entity.key)) this.update(got.entity.key, null, routed);
+      // A topic read another way is no error (zigbee2mqtt announcing its own topics while its
+      // preset reads them); a reserved id is a refusal, logged with the ingest's rejections.
+      if (refused.reason === 'reserved')
+        routed.messages.push({
+          kind: 'rejected',
+          deviceId: null,
+          rejections: [{ reason: 'shape', detail: `discovery ${quote(topic)}: ${refused.detail}` }],
+        });
+      return routed;
+    }
     if (!this.entities.has(got.entity.key) && this.entities.size >= MAX_DISCOVERED_ENTITIES) {
       this.skip('limit');
       routed.messages.push({
@@ -161,6 +211,19 @@ export class HaDiscovery {
     this.update(got.entity.key, got.entity, routed);
     routed.messages.push(...this.statusOf(new Set([got.entity.key])));
     return routed;
+  }
+
+  /** Why an announced entity may not be taken (see {@link DiscoveryBounds}), or null. */
+  private refusal(entity: HaEntity): { reason: DiscoverySkip; detail: string } | null {
+    if (this.bounds.isReserved(entity.deviceId))
+      return {
+        reason: 'reserved',
+        detail: `device ${quote(entity.deviceId)} has its own credentials`,
+      };
+    for (const topic of [entity.stateTopic, ...entity.availability.map((a) => a.topic)])
+      if (this.bounds.claimed(topic))
+        return { reason: 'claimed_topic', detail: `${quote(topic)} is read by another source` };
+    return null;
   }
 
   private skip(reason: DiscoverySkip): void {

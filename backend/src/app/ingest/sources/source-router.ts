@@ -75,15 +75,21 @@ const rejected = (deviceId: string | null, reason: Rejection['reason'], detail: 
 /** DI token of the configured router (built from INGEST_PRESETS / INGEST_SOURCES_FILE at boot). */
 export const SOURCE_ROUTER = Symbol('SOURCE_ROUTER');
 
+/** The device ids with their own credentials (DeviceCredentialsService): discovery never takes one. */
+export interface ReservedIds {
+  isReserved(deviceId: string): boolean;
+}
+const NONE_RESERVED: ReservedIds = { isReserved: () => false };
+
 export class SourceRouter {
   /**
-   * The router of INGEST_PRESETS / INGEST_SOURCES_FILE; a bad file stops the boot with every
+   * The sources of INGEST_PRESETS / INGEST_SOURCES_FILE; a bad file stops the boot with every
    * problem listed (a StartupError, printed without a stack trace). INGEST_PRESETS names are
    * checked with the other variables (config.ts).
    */
-  static fromConfig(config: { INGEST_PRESETS?: string; INGEST_SOURCES_FILE?: string }) {
+  static sourcesOf(config: { INGEST_PRESETS?: string; INGEST_SOURCES_FILE?: string }): Source[] {
     try {
-      return new SourceRouter(loadSources(config.INGEST_PRESETS, config.INGEST_SOURCES_FILE));
+      return loadSources(config.INGEST_PRESETS, config.INGEST_SOURCES_FILE);
     } catch (error) {
       if (!(error instanceof SourcesConfigError)) throw error;
       throw new StartupError(
@@ -101,14 +107,22 @@ export class SourceRouter {
   /** The configured sources' topic prefixes, as matchers of subscription filters. */
   private readonly prefixes: ((filter: string) => boolean)[];
 
-  constructor(sources: readonly Source[]) {
+  constructor(sources: readonly Source[], reserved: ReservedIds = NONE_RESERVED) {
     this.compiled = sources.map((source) => ({
       source,
       match: compileFilter(source.topic),
       regex: 'regex' in source.device ? new RegExp(source.device.regex) : null,
       nameFrom: 'friendlyName' in source.device ? source.topic.split('/').length - 1 : -1,
     }));
-    this.discovery = sources.some((s) => s.format === 'ha-discovery') ? new HaDiscovery() : null;
+    // An announcement is payload-named (a bridge or an anonymous client may publish one): it
+    // fills the topics nothing else names, never re-maps one the contract or a source names a
+    // device by, nor speaks for an id with credentials (decision 0067).
+    this.discovery = sources.some((s) => s.format === 'ha-discovery')
+      ? new HaDiscovery({
+          claimed: (topic) => this.namedBySource(topic),
+          isReserved: (deviceId) => reserved.isReserved(deviceId),
+        })
+      : null;
     this.prefixes = sources.flatMap((s) => prefixMatcher(s.topic) ?? []);
   }
 
@@ -162,6 +176,37 @@ export class SourceRouter {
       }
     }
     return awaiting ? undefined : null;
+  }
+
+  /**
+   * Whether any claim on `topic` names a device `test` holds for: every device an announced
+   * entity reading it belongs to, and the device each source that names devices by topic reads
+   * it as (not only the first, which {@link deviceOf} answers). The broker guard refuses a
+   * publish, and withholds a message, when one of them is a device the identity may not speak
+   * for or read (decision 0067).
+   */
+  namesAny(topic: string, test: (deviceId: string) => boolean): boolean {
+    return this.discovery?.namesAny(topic, test) === true || this.sourcesName(topic, test);
+  }
+
+  /** Whether a source that names devices by topic reads `topic` as a device `test` holds for. */
+  private sourcesName(topic: string, test: (deviceId: string) => boolean): boolean {
+    for (const c of this.compiled) {
+      if (c.source.format === 'ha-discovery' || 'payload' in c.source.device) continue;
+      const levels = c.match(topic);
+      if (!levels) continue;
+      const claim = this.claim(c, topic, levels);
+      if (typeof claim === 'object' && claim.device !== null && test(claim.device)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A topic a source names a device by: not discovery's to map. (The contract's `devices/…` never
+   * is: the announcement decoder refuses those topics, `isReadableTopic`.)
+   */
+  private namedBySource(topic: string): boolean {
+    return this.sourcesName(topic, () => true);
   }
 
   /**
