@@ -215,16 +215,36 @@ describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one 
     expect(allowed('zigbee2mqtt/#', z2m, device)).toBe(false);
   });
 
-  it('is never sent what names a device with credentials; everyone else is sent what they subscribed', () => {
+  it('is never sent what names a device with credentials, nor anything outside its sources and the contract', () => {
     const forward = (topic: string, identity: BrokerIdentity = bridge) =>
       forwardAllowed(topic, identity, reserved, z2m);
     expect(forward('zigbee2mqtt/owned-1')).toBe(false);
     expect(forward(telemetryTopic('owned-1'))).toBe(false);
     expect(forward('zigbee2mqtt/Kitchen Temp')).toBe(true);
+    expect(forward('zigbee2mqtt')).toBe(true);
     expect(forward('zigbee2mqtt/owned-1/set')).toBe(true); // a command, named by no device
     expect(forward('zigbee2mqtt/bridge/request/health_check')).toBe(true);
+    expect(forward(telemetryTopic('free-1'))).toBe(true);
+    // What a bridge's session may hold without its own filters having asked for it.
+    expect(forward('zigbee2mqttx/Kitchen')).toBe(false);
+    expect(forward('tele/plug/SENSOR')).toBe(false);
+    expect(forward('$SYS/broker/uptime')).toBe(false);
+  });
+
+  it('sends everyone only what they may read: a device its own topics, anonymous the free ids, the simulator nothing', () => {
+    const forward = (topic: string, identity: BrokerIdentity) =>
+      forwardAllowed(topic, identity, reserved, z2m);
     expect(forward(telemetryTopic('owned-1'), device)).toBe(true);
-    expect(forward('zigbee2mqtt/owned-1', ANONYMOUS)).toBe(true);
+    expect(forward('devices/owned-1/anything/else', device)).toBe(true);
+    expect(forward(telemetryTopic('free-1'), device)).toBe(false);
+    expect(forward('zigbee2mqtt/owned-1', device)).toBe(false);
+    expect(forward(telemetryTopic('free-1'), ANONYMOUS)).toBe(true);
+    expect(forward(telemetryTopic('owned-1'), ANONYMOUS)).toBe(false);
+    expect(forward('zigbee2mqtt/Kitchen Temp', ANONYMOUS)).toBe(false);
+    expect(forward('devices//telemetry', ANONYMOUS)).toBe(false);
+    expect(forward('devices/free-1/', ANONYMOUS)).toBe(false);
+    const simulator: BrokerIdentity = { kind: 'service', name: 'sim', mayPublishFor: () => true };
+    expect(forward(telemetryTopic('sim-001'), simulator)).toBe(false);
   });
 
   it('is refused and withheld a topic when any claim on it names an id with credentials, announced or not', () => {
@@ -238,21 +258,21 @@ describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one 
         JSON.stringify({ stat_t, avty_t, dev: { ids: id }, uniq_id: object }),
         0,
       );
-    announce('a', 'house/hall', 'house/status', 'late-1');
-    announce('b', 'house/desk', 'house/status', 'free-2');
+    announce('a', 'tele/hall/STATE', 'tele/house/LWT', 'late-1');
+    announce('b', 'tele/desk/STATE', 'tele/house/LWT', 'free-2');
     ids.add('late-1');
     const owner: BrokerIdentity = { kind: 'device', deviceId: 'late-1' };
     const refusal = (topic: string, identity: BrokerIdentity) =>
       publishRefusal(topic, 6, false, identity, later, sources)?.reason ?? null;
-    expect(refusal('house/hall', bridge)).toBe('mqtt_publish_acl');
-    expect(refusal('house/hall', owner)).toBeNull();
+    expect(refusal('tele/hall/STATE', bridge)).toBe('mqtt_publish_acl');
+    expect(refusal('tele/hall/STATE', owner)).toBeNull();
     // Shared by both devices: never a device's, and no longer a bridge's either.
-    expect(refusal('house/status', bridge)).toBe('mqtt_publish_acl');
-    expect(refusal('house/status', owner)).toBe('mqtt_publish_acl');
-    expect(refusal('house/desk', bridge)).toBeNull();
-    expect(forwardAllowed('house/hall', bridge, later, sources)).toBe(false);
-    expect(forwardAllowed('house/status', bridge, later, sources)).toBe(false);
-    expect(forwardAllowed('house/desk', bridge, later, sources)).toBe(true);
+    expect(refusal('tele/house/LWT', bridge)).toBe('mqtt_publish_acl');
+    expect(refusal('tele/house/LWT', owner)).toBe('mqtt_publish_acl');
+    expect(refusal('tele/desk/STATE', bridge)).toBeNull();
+    expect(forwardAllowed('tele/hall/STATE', bridge, later, sources)).toBe(false);
+    expect(forwardAllowed('tele/house/LWT', bridge, later, sources)).toBe(false);
+    expect(forwardAllowed('tele/desk/STATE', bridge, later, sources)).toBe(true);
   });
 
   it('is its own identity, named in logs by its name', () => {

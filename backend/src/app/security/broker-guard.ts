@@ -1,4 +1,4 @@
-import { isValidId, LIMITS, parseTopic, quote } from '@pulse/protocol';
+import { isValidId, LIMITS, parseTopic, quote, TOPIC_ROOT } from '@pulse/protocol';
 import type { AedesOptions, Client } from 'aedes';
 import type { Socket } from 'node:net';
 import {
@@ -101,10 +101,16 @@ export interface SourceTopics {
    * may read. False for a filter that starts with a wildcard.
    */
   coversFilter?(filter: string): boolean;
+  /** {@link coversFilter} of a topic, cheaply: what a bridge may be sent besides the contract's. */
+  coversTopic(topic: string): boolean;
   /** Told of a publish on a topic no source (and not the contract) names, before it is refused. */
   unmatched?(topic: string): void;
 }
-const NO_SOURCES: SourceTopics = { deviceOf: () => null, namesAny: () => false };
+const NO_SOURCES: SourceTopics = {
+  deviceOf: () => null,
+  namesAny: () => false,
+  coversTopic: () => false,
+};
 
 /**
  * A publish on an ingest source's topic (Tasmota, zigbee2mqtt, …): allowed like the contract's
@@ -161,16 +167,27 @@ export function subscriptionAllowed(
     sources.coversFilter?.(filter) === true
   )
     return true;
-  const parts = filter.split('/');
+  const device = contractDeviceOf(filter);
   return (
-    parts.length >= 3 &&
-    parts[0] === 'devices' &&
-    isValidId(parts[1]) &&
-    parts[2] !== '' &&
+    device !== null &&
     // The simulator publishes only: it has nothing to read.
     identity.kind !== 'service' &&
-    ownsDevice(identity, authority, parts[1])
+    ownsDevice(identity, authority, device)
   );
+}
+
+const CONTRACT_PREFIX = `${TOPIC_ROOT}/`;
+
+/**
+ * The device of a contract filter or topic, `devices/{valid id}/{more}` (the id literal, the
+ * third level not empty), else null. Without splitting: {@link forwardAllowed} asks it per message.
+ */
+function contractDeviceOf(topic: string): string | null {
+  if (!topic.startsWith(CONTRACT_PREFIX)) return null;
+  const end = topic.indexOf('/', CONTRACT_PREFIX.length);
+  if (end < 0 || end + 1 >= topic.length || topic.charCodeAt(end + 1) === 47) return null;
+  const device = topic.slice(CONTRACT_PREFIX.length, end);
+  return isValidId(device) ? device : null;
 }
 
 type Reserved = Pick<BrokerAuthority, 'isReserved'>;
@@ -193,10 +210,14 @@ export function ownsDevice(
 }
 
 /**
- * Whether a message on `topic` may be sent to a connection of `identity` that subscribed to it.
- * Only a bridge's wildcard filters (`zigbee2mqtt/#`) reach across devices, so only a bridge is
- * held to this: never a message on a topic that names a device with credentials (the contract's
- * or a source's), which that device alone reads, as it alone writes.
+ * Whether a message on `topic` may be sent to a connection of `identity`: what that identity may
+ * read, the rule of {@link subscriptionAllowed} applied to the topic itself. A device its own
+ * `devices/{id}/…`; an anonymous client those of ids without credentials; a bridge those too, and
+ * topics under a configured source's prefix that no claim names a device with credentials by;
+ * the simulator nothing. Checked on every message, not only at SUBSCRIBE: Aedes keys a persistent
+ * session by client id alone and lets any identity resume one nobody holds, sending what was
+ * queued for the filters of whoever left it (and it stores a SUBSCRIBE's refused filters beside
+ * its granted ones), so the filters a message matched say nothing of who receives it.
  */
 export function forwardAllowed(
   topic: string,
@@ -204,11 +225,16 @@ export function forwardAllowed(
   authority: Reserved,
   sources: SourceTopics = NO_SOURCES,
 ): boolean {
-  if (identity.kind !== 'bridge') return true;
-  const device = parseTopic(topic)?.deviceId;
-  if (device !== undefined) return !authority.isReserved(device);
-  // Every claim, not only the first: no other name for a topic may hide a device's own.
-  return !sources.namesAny(topic, (id) => authority.isReserved(id));
+  if (identity.kind === 'service') return false;
+  const device = contractDeviceOf(topic);
+  if (device !== null) return ownsDevice(identity, authority, device);
+  return (
+    identity.kind === 'bridge' &&
+    topic.charCodeAt(0) !== 36 && // '$'
+    sources.coversTopic(topic) &&
+    // Every claim, not only the first: no other name for a topic may hide a device's own.
+    !sources.namesAny(topic, (id) => authority.isReserved(id))
+  );
 }
 
 /**
@@ -341,8 +367,10 @@ export function brokerHooks(
       );
       callback(null, null);
     },
-    // Per message and subscriber (retained ones included): for anything but a bridge, one
-    // WeakMap read. Not counted: nothing was asked for that one message.
+    // Per message and subscriber (retained ones and a resumed session's queue included): a
+    // WeakMap read, a few string compares and a reserved-id lookup (a bridge's source topics:
+    // its sources' claims too). Not counted: nothing was asked for that one message. The
+    // ingest's own in-process subscriptions never come here.
     authorizeForward: (client, packet) =>
       forwardAllowed(packet.topic, identityOf(client), authority, sources) ? packet : null,
   };

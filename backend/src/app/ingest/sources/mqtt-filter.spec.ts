@@ -1,4 +1,10 @@
-import { compileFilter, levelsMatch, prefixMatcher, topicMatches } from './mqtt-filter';
+import {
+  compileFilter,
+  levelsMatch,
+  prefixMatcher,
+  topicMatches,
+  topicPrefix,
+} from './mqtt-filter';
 
 describe('MQTT topic filters', () => {
   const filters = ['devices/+/telemetry', 'a/#', '#', '+', '+/+', 'a/+/c/#', 'tele/+/SENSOR', 'a'];
@@ -67,5 +73,18 @@ describe('MQTT topic filters', () => {
     // A filter that starts with a wildcard has no prefix: everything would lie under it.
     expect(prefixMatcher('+/status')).toBeNull();
     expect(prefixMatcher('#')).toBeNull();
+  });
+
+  it('gives the same prefix as a string, for topics', () => {
+    expect(topicPrefix('zigbee2mqtt/#')).toEqual({ prefix: 'zigbee2mqtt', exact: false });
+    expect(topicPrefix('homeassistant/+/+/config')).toEqual({
+      prefix: 'homeassistant',
+      exact: false,
+    });
+    expect(topicPrefix('zigbee2mqtt/bridge/state')).toEqual({
+      prefix: 'zigbee2mqtt/bridge/state',
+      exact: true,
+    });
+    expect(topicPrefix('+/status')).toBeNull();
   });
 });

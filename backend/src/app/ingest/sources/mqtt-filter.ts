@@ -76,3 +76,17 @@ export function prefixMatcher(source: string): ((filter: string) => boolean) | n
     return want.length >= prefix.length && prefix.every((level, i) => want[i] === level);
   };
 }
+
+/**
+ * {@link prefixMatcher} for topics rather than filters: the literal levels before the source
+ * filter's first wildcard, and whether the filter had none (then it is its own topic only). A
+ * topic lies under it when it is the prefix or starts with the prefix and a `/`. Null for a
+ * filter that starts with a wildcard.
+ */
+export function topicPrefix(source: string): { prefix: string; exact: boolean } | null {
+  const levels = source.split('/');
+  const wildcard = levels.findIndex((level) => level === '+' || level === '#');
+  if (wildcard === 0) return null;
+  if (wildcard < 0) return { prefix: source, exact: true };
+  return { prefix: levels.slice(0, wildcard).join('/'), exact: false };
+}

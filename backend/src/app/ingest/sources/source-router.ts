@@ -21,7 +21,7 @@ import {
   zigbee2mqttTopic,
 } from '@pulse/protocol';
 import { DiscoveryStats, HaDiscovery } from './ha-discovery';
-import { compileFilter, prefixMatcher } from './mqtt-filter';
+import { compileFilter, prefixMatcher, topicPrefix } from './mqtt-filter';
 import { StartupError } from '../../config/config';
 import { loadSources, Source, SourcesConfigError } from './source-spec';
 
@@ -106,6 +106,8 @@ export class SourceRouter {
   private readonly discovery: HaDiscovery | null;
   /** The configured sources' topic prefixes, as matchers of subscription filters. */
   private readonly prefixes: ((filter: string) => boolean)[];
+  /** The same prefixes for topics, as strings (no allocation per message). */
+  private readonly topicPrefixes: { prefix: string; exact: boolean }[];
 
   constructor(sources: readonly Source[], reserved: ReservedIds = NONE_RESERVED) {
     this.compiled = sources.map((source) => ({
@@ -124,6 +126,7 @@ export class SourceRouter {
         })
       : null;
     this.prefixes = sources.flatMap((s) => prefixMatcher(s.topic) ?? []);
+    this.topicPrefixes = sources.flatMap((s) => topicPrefix(s.topic) ?? []);
   }
 
   /** The topic filters to subscribe (deduplicated), the discovered topics included. */
@@ -217,6 +220,21 @@ export class SourceRouter {
    */
   coversFilter(filter: string): boolean {
     return this.prefixes.some((covers) => covers(filter));
+  }
+
+  /**
+   * Whether a topic lies under a configured source's topic prefix, as {@link coversFilter} says
+   * of a filter without wildcards, but with string compares only: the broker guard asks it for
+   * every message it sends a bridge (what a bridge's own subscriptions may have matched).
+   */
+  coversTopic(topic: string): boolean {
+    for (const { prefix, exact } of this.topicPrefixes)
+      if (
+        topic === prefix ||
+        (!exact && topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47) // '/'
+      )
+        return true;
+    return false;
   }
 
   /** The embedded broker refused a publish on a topic nothing names (the ingest counts it). */

@@ -1,0 +1,104 @@
+import { telemetryTopic } from '@pulse/protocol';
+import { endMqtt, publish, waitFor } from '@pulse/test-support';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import {
+  AdminApi,
+  createBridgeCredentials,
+  createDeviceCredentials,
+  grantedQos,
+} from './support/broker-identities';
+import { adminAuth, usePulse } from './support/pulse';
+
+/** A connected mqtt.js client and every topic it was sent, from its first packet on. */
+interface Recorder {
+  client: MqttClient;
+  seen: string[];
+}
+
+// Real: the backend in this process with its embedded Aedes (its in-memory sessions), the
+// zigbee2mqtt preset, anonymous devices off; mqtt.js clients with persistent sessions
+// (`clean: false`) playing bridges and devices with their own credentials. Aedes keys a session
+// by client id alone, and any identity may resume one nobody holds.
+describe('persistent MQTT sessions on the embedded broker: what is queued reaches only who may read it', () => {
+  const fixture = usePulse({
+    env: { ANONYMOUS_DEVICES: 'false', INGEST_PRESETS: 'zigbee2mqtt' },
+  });
+  const open: MqttClient[] = [];
+  let admin: AdminApi;
+  const secrets = new Map<string, string>();
+
+  beforeAll(async () => {
+    admin = { api: fixture.api, admin: await adminAuth(fixture.pulse.httpUrl) };
+  });
+  afterEach(() => {
+    for (const client of open.splice(0)) client.end(true);
+  });
+
+  /** Connect, recording every message from the first (a resumed session's queue comes at once). */
+  const connect = (options: IClientOptions): Promise<Recorder> =>
+    new Promise((resolve, reject) => {
+      const client = mqtt.connect(fixture.pulse.mqttUrl, { reconnectPeriod: 0, ...options });
+      const seen: string[] = [];
+      client.on('message', (topic) => seen.push(topic));
+      open.push(client);
+      client.once('connect', () => resolve({ client, seen }));
+      client.once('error', reject);
+    });
+  const asDevice = async (deviceId: string, options: IClientOptions = {}) => {
+    if (!secrets.has(deviceId))
+      secrets.set(deviceId, (await createDeviceCredentials(admin, deviceId)).secret);
+    return connect({ username: deviceId, password: secrets.get(deviceId), ...options });
+  };
+  /** Leave a session behind: subscribed with QoS 1, then a clean DISCONNECT. */
+  const leave = async ({ client }: Recorder, filters: string[]) => {
+    await grantedQos(client, filters, 1);
+    await endMqtt(client);
+  };
+  /**
+   * Resume `clientId`'s session as `deviceId` and return what it was sent by the time its own
+   * telemetry comes back (queued messages are sent first, at the CONNECT).
+   */
+  const resumeAs = async (deviceId: string, clientId: string): Promise<string[]> => {
+    const { client, seen } = await asDevice(deviceId, { clientId, clean: false });
+    expect(await grantedQos(client, [telemetryTopic(deviceId)], 1)).toEqual([1]);
+    await publish(client, telemetryTopic(deviceId), '{"n":1}', 1);
+    await waitFor(() => seen.includes(telemetryTopic(deviceId)), { message: `${deviceId}'s own` });
+    return seen;
+  };
+
+  it("does not hand a bridge's queued messages to a device that resumes its client id", async () => {
+    const bridge = await createBridgeCredentials(admin, 'house2');
+    const z2m = await connect({
+      clientId: 'z2m-house2',
+      clean: false,
+      username: bridge.username,
+      password: bridge.secret,
+    });
+    await leave(z2m, ['zigbee2mqtt/#']);
+    const secret = await asDevice('Secret_Dev');
+    await publish(secret.client, 'zigbee2mqtt/Secret_Dev', '{"temperature":1}', 1);
+
+    expect(await resumeAs('Other_Dev', 'z2m-house2')).not.toContain('zigbee2mqtt/Secret_Dev');
+  });
+
+  it("does not hand a device's queued messages to another device that resumes its client id", async () => {
+    await leave(await asDevice('Dev_A', { clientId: 'dev-a-phone', clean: false }), [
+      'devices/Dev_A/#',
+    ]);
+    const a = await asDevice('Dev_A');
+    await publish(a.client, telemetryTopic('Dev_A'), '{"secret":1}', 1);
+
+    expect(await resumeAs('Dev_B', 'dev-a-phone')).not.toContain(telemetryTopic('Dev_A'));
+  });
+
+  it('does not send a device what a refused filter of its own session queued', async () => {
+    // Aedes stores every filter of a SUBSCRIBE packet when one is granted, refused ones too.
+    const c = await asDevice('Dev_C', { clientId: 'dev-c', clean: false });
+    expect(await grantedQos(c.client, ['devices/Dev_C/#', 'zigbee2mqtt/#'], 1)).toEqual([1, 128]);
+    await endMqtt(c.client);
+    const secret = await asDevice('Secret_Dev');
+    await publish(secret.client, 'zigbee2mqtt/Secret_Dev', '{"temperature":2}', 1);
+
+    expect(await resumeAs('Dev_C', 'dev-c')).not.toContain('zigbee2mqtt/Secret_Dev');
+  });
+});
