@@ -3,6 +3,7 @@ import { endMqtt, publish, waitFor } from '@pulse/test-support';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import {
   AdminApi,
+  closed,
   createBridgeCredentials,
   createDeviceCredentials,
   grantedQos,
@@ -13,6 +14,8 @@ import { adminAuth, usePulse } from './support/pulse';
 interface Recorder {
   client: MqttClient;
   seen: string[];
+  /** The CONNACK's Session Present flag: the broker resumed a session for this client id. */
+  sessionPresent: boolean;
 }
 
 // Real: the backend in this process with its embedded Aedes (its in-memory sessions), the
@@ -41,7 +44,9 @@ describe('persistent MQTT sessions on the embedded broker: what is queued reache
       const seen: string[] = [];
       client.on('message', (topic) => seen.push(topic));
       open.push(client);
-      client.once('connect', () => resolve({ client, seen }));
+      client.once('connect', (connack) =>
+        resolve({ client, seen, sessionPresent: connack.sessionPresent }),
+      );
       client.once('error', reject);
     });
   const asDevice = async (deviceId: string, options: IClientOptions = {}) => {
@@ -90,6 +95,51 @@ describe('persistent MQTT sessions on the embedded broker: what is queued reache
 
     expect(await resumeAs('Dev_B', 'dev-a-phone')).not.toContain(telemetryTopic('Dev_A'));
   });
+
+  it.each([
+    ['MQTT 3.1.1, clean: false', { protocolVersion: 4, clean: false }],
+    [
+      'MQTT 5, a session expiry of an hour',
+      { protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 3600 } },
+    ],
+  ] as [string, IClientOptions][])(
+    'keeps no session for a bridge (%s): nothing queued while it is away, none left by a rotation',
+    async (_, session) => {
+      const name = `house-v${session.protocolVersion}`;
+      let bridge = await createBridgeCredentials(admin, name);
+      const asBridge = () =>
+        connect({
+          clientId: `z2m-${name}`,
+          username: bridge.username,
+          password: bridge.secret,
+          ...session,
+        });
+      const other = await createBridgeCredentials(admin, `${name}-b`);
+      const publisher = await connect({ username: other.username, password: other.secret });
+
+      const first = await asBridge();
+      expect(first.sessionPresent).toBe(false);
+      await leave(first, ['zigbee2mqtt/#']);
+      await publish(publisher.client, 'zigbee2mqtt/Away_1', '{"n":1}', 1);
+      const back = await asBridge();
+      expect(back.sessionPresent).toBe(false);
+      // Rotating closes it; the new secret finds no session either.
+      await grantedQos(back.client, ['zigbee2mqtt/#'], 1);
+      const gone = closed(back.client);
+      bridge = await createBridgeCredentials(admin, name);
+      await gone;
+      await publish(publisher.client, 'zigbee2mqtt/Away_2', '{"n":2}', 1);
+      const rotated = await asBridge();
+      expect(rotated.sessionPresent).toBe(false);
+
+      // What it is sent from now on, and nothing from before.
+      expect(await grantedQos(rotated.client, ['zigbee2mqtt/#'], 1)).toEqual([1]);
+      await publish(publisher.client, 'zigbee2mqtt/Here', '{"n":3}', 1);
+      await waitFor(() => rotated.seen.includes('zigbee2mqtt/Here'));
+      expect(rotated.seen).toEqual(['zigbee2mqtt/Here']);
+      expect(back.seen).toEqual([]);
+    },
+  );
 
   it('does not send a device what a refused filter of its own session queued', async () => {
     // Aedes stores every filter of a SUBSCRIBE packet when one is granted, refused ones too.

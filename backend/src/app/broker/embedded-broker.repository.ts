@@ -106,6 +106,8 @@ export class EmbeddedBrokerRepository {
     // Not started yet (Aedes 2 starts its store in `aedes.listen()`, done by the first
     // listen() below); subscribing in-process needs only its router, made here.
     const aedes = new Aedes({
+      // A bridge gets a clean session whatever it asks (security/broker-auth.ts).
+      preConnect: this.auth.preConnect,
       authenticate: this.auth.authenticate,
       ...hooks,
       authorizePublish: passOnPublishProperties(

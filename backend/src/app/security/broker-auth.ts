@@ -1,4 +1,4 @@
-import { quote } from '@pulse/protocol';
+import { BRIDGE_USERNAME_PREFIX, quote } from '@pulse/protocol';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SecurityCounters, SecurityRefusal } from './security-counters.service';
@@ -116,6 +116,26 @@ export class BrokerAuthenticator {
     private readonly counters: SecurityCounters,
     private readonly authority: BrokerAuthority,
   ) {}
+
+  /**
+   * The Aedes `preConnect` hook, before `authenticate`: a CONNECT as a bridge is made a clean
+   * session (MQTT 3.1.1 Clean Session, MQTT 5 Clean Start with a Session Expiry of 0), whatever
+   * it asked. A bridge's session would queue every QoS 1 message under its sources' prefixes
+   * (`zigbee2mqtt/#`) for as long as it is away, without bound in Aedes's memory, under as many
+   * client ids as it cares to leave behind, and outlive its revocation; zigbee2mqtt never asks
+   * for one (mqtt.js's default `clean: true`, a QoS 0 subscription, and it publishes its
+   * retained state again after a reconnect). A client id's earlier session is dropped on the way
+   * (Aedes's clean CONNECT). Decided on the username alone: a CONNECT that claims `bridge:` and
+   * fails the secret is refused anyway (decision 0067, docs/limits.md).
+   */
+  readonly preConnect: NonNullable<AedesOptions['preConnect']> = (_client, packet, done) => {
+    if (packet.username?.startsWith(BRIDGE_USERNAME_PREFIX)) {
+      packet.clean = true;
+      if (packet.properties?.sessionExpiryInterval !== undefined)
+        packet.properties.sessionExpiryInterval = 0;
+    }
+    done(null, true);
+  };
 
   readonly authenticate: NonNullable<AedesOptions['authenticate']> = (
     client,

@@ -1,7 +1,14 @@
 import { metaTopic, statusTopic, telemetryTopic } from '@pulse/protocol';
 import { loadSources } from '../ingest/sources/source-spec';
 import { SourceRouter } from '../ingest/sources/source-router';
-import { ANONYMOUS, BrokerIdentity, describeIdentity, sameIdentity } from './broker-auth';
+import type { Client, ConnectPacket } from 'aedes';
+import {
+  ANONYMOUS,
+  BrokerAuthenticator,
+  BrokerIdentity,
+  describeIdentity,
+  sameIdentity,
+} from './broker-auth';
 import {
   droppedNotClosed,
   forwardAllowed,
@@ -11,6 +18,7 @@ import {
   publishRefusal,
   subscriptionAllowed,
 } from './broker-guard';
+import { SecurityCounters } from './security-counters.service';
 
 /**
  * PUBLISH fixed headers (QoS 0) by remaining length, encoded by hand as MQTT 3.1.1 §2.2.3
@@ -273,6 +281,37 @@ describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one 
     expect(forwardAllowed('tele/hall/STATE', bridge, later, sources)).toBe(false);
     expect(forwardAllowed('tele/house/LWT', bridge, later, sources)).toBe(false);
     expect(forwardAllowed('tele/desk/STATE', bridge, later, sources)).toBe(true);
+  });
+
+  it('is given a clean session whatever its CONNECT asks; nobody else is', async () => {
+    const auth = new BrokerAuthenticator(new SecurityCounters(), {
+      anonymousDevices: false,
+      identify: () => null,
+      isReserved: () => false,
+      connected: () => undefined,
+    });
+    const connect = async (packet: Partial<ConnectPacket>) => {
+      const accepted = await new Promise<boolean>((resolve) =>
+        auth.preConnect({} as Client, packet as ConnectPacket, (_error, ok) => resolve(ok)),
+      );
+      expect(accepted).toBe(true);
+      return packet;
+    };
+    expect(await connect({ username: 'bridge:house', clean: false, protocolVersion: 4 })).toEqual({
+      username: 'bridge:house',
+      clean: true,
+      protocolVersion: 4,
+    });
+    expect(
+      await connect({
+        username: 'bridge:house',
+        clean: false,
+        protocolVersion: 5,
+        properties: { sessionExpiryInterval: 3600 },
+      }),
+    ).toMatchObject({ clean: true, properties: { sessionExpiryInterval: 0 } });
+    expect(await connect({ username: 'owned-1', clean: false })).toMatchObject({ clean: false });
+    expect(await connect({ clean: false })).toMatchObject({ clean: false });
   });
 
   it('is its own identity, named in logs by its name', () => {
