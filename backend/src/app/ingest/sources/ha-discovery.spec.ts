@@ -143,6 +143,34 @@ describe('Home Assistant discovery in the source router', () => {
     expect(sut.discoveryStats()).toMatchObject({ entities: 0, skipped: { claimed_topic: 1 } });
   });
 
+  it('keeps an entity whose availability another source reads, reading its state and leaving that topic to the other source', () => {
+    for (const [preset, status] of [
+      ['esphome', 'gw/status'],
+      ['shelly', 'gw/online'],
+    ]) {
+      sut = new SourceRouter(loadSources(`${preset},homeassistant`, undefined));
+      route(
+        'homeassistant/sensor/gw/t/config',
+        JSON.stringify({
+          stat_t: 'gw/data',
+          avty: [{ t: status }, { t: 'gw/avail' }],
+          dev: { ids: 'gw1' },
+          uniq_id: 't',
+        }),
+      );
+      expect(sut.discoveryStats()).toMatchObject({ entities: 1 });
+      expect(sut.discoveryStats()?.skipped).toEqual({});
+      expect(route('gw/data', '21.5')?.messages[0]).toMatchObject({ deviceId: 'gw1' });
+      expect(sut.deviceOf('gw/data')).toBe('gw1');
+      // The other source reads its own topic; discovery dropped it from the entity.
+      expect(sut.deviceOf(status)).toBe('gw');
+      expect(route(status, 'online')?.source).toBe(preset);
+      expect(route('gw/avail', 'offline')?.messages).toEqual([
+        { kind: 'status', deviceId: 'gw1', status: 'offline' },
+      ]);
+    }
+  });
+
   it("never maps the contract's topics nor an id with credentials, and an update that would ends the entity", () => {
     sut = new SourceRouter(loadSources('homeassistant', undefined), {
       isReserved: (id) => id === 'owned-1',

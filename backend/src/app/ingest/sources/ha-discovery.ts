@@ -26,10 +26,10 @@ export const HA_SOURCE = 'homeassistant';
 
 /**
  * Why an announcement was not taken, beyond the decoder's reasons: `limit` (the entity bound);
- * `claimed_topic`, a state or availability topic another source already names a device by (read
- * that way, not re-mapped; the contract's `devices/…` are `invalid` already); `reserved`, a
- * device id with its own credentials (only that device speaks for it, and a device never
- * announces: announcements are payload-named).
+ * `claimed_topic`, a state topic another source already names a device by (read that way, not
+ * re-mapped; an availability topic so named is only left out of the entity; the contract's
+ * `devices/…` are `invalid` already); `reserved`, a device id with its own credentials (only that
+ * device speaks for it, and a device never announces: announcements are payload-named).
  */
 export type DiscoverySkip = HaSkipReason | 'limit' | 'claimed_topic' | 'reserved';
 
@@ -194,6 +194,12 @@ export class HaDiscovery {
         });
       return routed;
     }
+    // An availability topic another source reads (esphome's `+/status`, shelly's `+/online` on a
+    // gateway's `gw/status`) stays that source's; the entity keeps its state and the rest.
+    const entity = {
+      ...got.entity,
+      availability: got.entity.availability.filter((a) => !this.bounds.claimed(a.topic)),
+    };
     if (!this.entities.has(got.entity.key) && this.entities.size >= MAX_DISCOVERED_ENTITIES) {
       this.skip('limit');
       routed.messages.push({
@@ -208,8 +214,8 @@ export class HaDiscovery {
       });
       return routed;
     }
-    this.update(got.entity.key, got.entity, routed);
-    routed.messages.push(...this.statusOf(new Set([got.entity.key])));
+    this.update(entity.key, entity, routed);
+    routed.messages.push(...this.statusOf(new Set([entity.key])));
     return routed;
   }
 
@@ -220,9 +226,11 @@ export class HaDiscovery {
         reason: 'reserved',
         detail: `device ${quote(entity.deviceId)} has its own credentials`,
       };
-    for (const topic of [entity.stateTopic, ...entity.availability.map((a) => a.topic)])
-      if (this.bounds.claimed(topic))
-        return { reason: 'claimed_topic', detail: `${quote(topic)} is read by another source` };
+    if (this.bounds.claimed(entity.stateTopic))
+      return {
+        reason: 'claimed_topic',
+        detail: `${quote(entity.stateTopic)} is read by another source`,
+      };
     return null;
   }
 
