@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
@@ -140,8 +140,21 @@ export class AppModule {
         // Discovery never speaks for an id with credentials (decision 0067).
         {
           provide: SOURCE_ROUTER,
-          useFactory: (credentials: DeviceCredentialsService) =>
-            new SourceRouter(sources, credentials),
+          useFactory: (credentials: DeviceCredentialsService) => {
+            const router = new SourceRouter(sources, credentials);
+            const logger = new Logger('Discovery');
+            // Reserved at announcement time is not enough: an entity announced before its id got
+            // credentials ends when they are made (or rotated, or revoked).
+            credentials.onCredentialsChanged((identity) => {
+              if (identity.kind !== 'device') return;
+              const ended = router.endDevice(identity.deviceId);
+              if (ended > 0)
+                logger.log(
+                  `${ended} entity(ies) of device ${identity.deviceId} ended: it has credentials now`,
+                );
+            });
+            return router;
+          },
           inject: [DeviceCredentialsService],
         },
         ...repositories,

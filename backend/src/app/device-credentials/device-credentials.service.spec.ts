@@ -38,9 +38,16 @@ describe('DeviceCredentialsService', () => {
 
   it('identifies a device by its current secret, across a restart, until revoked', () => {
     const sut = open();
+    const told: CredentialIdentity[] = [];
+    sut.onCredentialsChanged((identity) => told.push(identity));
     const first = sut.create('dev-1');
     const second = sut.create('dev-1');
     expect(second.rotated).toBe(true);
+    // Created and rotated alike: discovery ends what it took for the id before (decision 0067).
+    expect(told).toEqual([
+      { kind: 'device', deviceId: 'dev-1' },
+      { kind: 'device', deviceId: 'dev-1' },
+    ]);
     expect(sut.identify('dev-1', first.secret)).toBeNull();
     expect(sut.identify('dev-1', second.secret)).toEqual({ kind: 'device', deviceId: 'dev-1' });
     sut.connected({ kind: 'device', deviceId: 'dev-1' });

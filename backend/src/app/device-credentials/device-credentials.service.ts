@@ -90,8 +90,8 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   /**
-   * `listener(identity)` when a device's or a bridge's secret is replaced or revoked: close its
-   * connections.
+   * `listener(identity)` when a device's secret is created, or a device's or a bridge's replaced
+   * or revoked: close its connections, end what discovery took for the device id.
    */
   onCredentialsChanged(listener: (identity: CredentialIdentity) => void): void {
     this.changed.push(listener);
@@ -120,7 +120,8 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     this.held.set(deviceId, { hash, revoked: false });
     this.connects.delete(deviceId);
     this.logger.log(`credentials ${rotated ? 'rotated' : 'created'} for device ${deviceId}`);
-    if (rotated) this.notify({ kind: 'device', deviceId });
+    // Told on creation too: discovery ends entities announced for the id before (decision 0067).
+    this.notify({ kind: 'device', deviceId });
     return { deviceId, secret, createdAt: now, rotated };
   }
 

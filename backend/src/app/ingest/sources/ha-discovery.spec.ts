@@ -203,6 +203,35 @@ describe('Home Assistant discovery in the source router', () => {
     });
   });
 
+  it('ends every entity of a device id that gets credentials later, its topics dropped', () => {
+    const reserved = new Set<string>();
+    sut = new SourceRouter(loadSources('homeassistant', undefined), {
+      isReserved: (id) => reserved.has(id),
+    });
+    sut.onFilters((added, removed) => changes.push([added, removed]));
+    const announce = (key: string, stat_t: string, ids: string) =>
+      route(
+        `homeassistant/sensor/n/${key}/config`,
+        JSON.stringify({ stat_t, avty_t: `${stat_t}/avail`, dev: { ids }, uniq_id: key }),
+      );
+    // Announced while `victim` had no credentials (by anyone: announcements are payload-named).
+    announce('a', 'house/hall', 'victim');
+    announce('b', 'house/desk', 'victim');
+    announce('c', 'house/attic', 'other');
+    reserved.add('victim');
+    expect(sut.endDevice('victim')).toBe(2);
+    expect(sut.deviceOf('house/hall')).toBeNull();
+    expect(sut.deviceOf('house/desk/avail')).toBeNull();
+    expect(sut.deviceOf('house/attic')).toBe('other');
+    expect(sut.namesAny('house/hall', () => true)).toBe(false);
+    expect(changes.slice(-2)).toEqual([
+      [[], ['house/hall', 'house/hall/avail']],
+      [[], ['house/desk', 'house/desk/avail']],
+    ]);
+    expect(sut.discoveryStats()).toMatchObject({ entities: 1, skipped: { reserved: 2 } });
+    expect(sut.endDevice('victim')).toBe(0);
+  });
+
   it('names every device of every claim on a topic, for the ACL', () => {
     sut = new SourceRouter(loadSources('homeassistant', undefined));
     route(...(z2m('Hall', '0x01') as [string, string]));

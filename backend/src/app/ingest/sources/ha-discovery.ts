@@ -118,6 +118,24 @@ export class HaDiscovery {
     return false;
   }
 
+  /**
+   * Ends every entity of `deviceId`, as an empty announcement would (its topics dropped), counted
+   * `skipped.reserved`: the id has just been given credentials, and an entity announced before
+   * (by anyone: announcements are payload-named) would otherwise keep speaking for it, refusing
+   * the topics to whoever publishes there, until a restart. Returns how many ended.
+   */
+  endDevice(deviceId: string): number {
+    const routed: Routed = { source: HA_SOURCE, messages: [], skipped: [], meta: new Map() };
+    let ended = 0;
+    for (const [key, entity] of [...this.entities])
+      if (entity.deviceId === deviceId) {
+        this.update(key, null, routed);
+        this.skip('reserved');
+        ended++;
+      }
+    return ended;
+  }
+
   /** A message on a discovery topic or a discovered one, else null. */
   route(topic: string, text: string, now: number, clock?: ReceiveClock): Routed | null {
     if (haDiscoveryKey(topic) !== null) return this.announce(topic, text);

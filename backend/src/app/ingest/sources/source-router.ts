@@ -147,6 +147,14 @@ export class SourceRouter {
     });
   }
 
+  /**
+   * `deviceId` has just been given credentials (or new ones): discovery ends the entities it took
+   * for it before, which the reserved check at announcement time did not see. Returns how many.
+   */
+  endDevice(deviceId: string): number {
+    return this.discovery?.endDevice(deviceId) ?? 0;
+  }
+
   /** What Home Assistant discovery found and skipped; undefined when it is off. */
   discoveryStats(): DiscoveryStats | undefined {
     return this.discovery?.stats();
