@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AlertRule } from '@pulse/protocol';
 import { AlertRulesController, AlertsController } from './alerts/alerts.controller';
@@ -36,6 +36,7 @@ import { IngestService } from './ingest/ingest.service';
 import { SessionDrain } from './ingest/session-drain.service';
 import { MqttRepository } from './ingest/mqtt.repository';
 import { SOURCE_ROUTER, SourceRouter } from './ingest/sources/source-router';
+import { sourceRouterOf } from './ingest/sources/source-router.provider';
 import { LIVE_PROVIDERS } from './live/live.providers';
 import { AlertRouting } from './ownership/alert-routing.service';
 import { DeviceOwnership } from './ownership/device-ownership.service';
@@ -137,24 +138,11 @@ export class AppModule {
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: INITIAL_ALERT_RULES, useValue: alertRules },
-        // Discovery never speaks for an id with credentials (decision 0067).
+        // Discovery never speaks for an id with credentials (decision 0067; none with MQTT_URL).
         {
           provide: SOURCE_ROUTER,
-          useFactory: (credentials: DeviceCredentialsService) => {
-            const router = new SourceRouter(sources, credentials);
-            const logger = new Logger('Discovery');
-            // Reserved at announcement time is not enough: an entity announced before its id got
-            // credentials ends when they are made (or rotated, or revoked).
-            credentials.onCredentialsChanged((identity) => {
-              if (identity.kind !== 'device') return;
-              const ended = router.endDevice(identity.deviceId);
-              if (ended > 0)
-                logger.log(
-                  `${ended} entity(ies) of device ${identity.deviceId} ended: it has credentials now`,
-                );
-            });
-            return router;
-          },
+          useFactory: (credentials: DeviceCredentialsService) =>
+            sourceRouterOf(config, sources, credentials),
           inject: [DeviceCredentialsService],
         },
         ...repositories,
