@@ -32,8 +32,10 @@ import { loadSources, Source, SourcesConfigError } from './source-spec';
  * own aside) and the format reads the payload; every reading then goes through the contract decoder
  * (`decodeTelemetry`), so ids, timestamps and limits are checked exactly as for Pulse's own
  * devices. A field a format cannot read is skipped and reported, never fatal. With the
- * `homeassistant` preset, the exact topics Home Assistant discovery announced come first (see
- * ha-discovery.ts): an announced topic is more specific than any wildcard source.
+ * `homeassistant` preset, the exact topics Home Assistant discovery announced fill the rest (see
+ * ha-discovery.ts): a topic a preset or source names a device by belongs to it (an announcement
+ * is payload-named, so it never re-maps one; decision 0067), and announcements are read on
+ * topics no source names a device by.
  *
  * Owns topic → source → decoded messages; must not apply them (the ingest does) nor know brokers.
  */
