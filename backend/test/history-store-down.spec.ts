@@ -68,37 +68,42 @@ import { startTestPulse, TEST_ADMIN_PASSWORD, tokenFor } from './support/pulse';
     const dayAgo = () => Date.now() - 86_400_000;
 
     it('answers 503 within seconds while PostgreSQL hangs, and logs why', async () => {
-      // A database that accepts connections but never answers (a hung or partitioned host): a read
-      // waited on the kernel for minutes, holding the request and a pool slot.
-      cluster.pause();
-      const logs = tapLogs();
       try {
-        // A read on the connection the reads above left in the read pool gives up at its query
-        // timeout, and the next one (that connection dropped) at its query or handshake timeout.
-        const reads = [1, 2].map(async () => {
+        // A database that accepts connections but never answers (a hung or partitioned host): a read
+        // waited on the kernel for minutes, holding the request and a pool slot.
+        cluster.pause();
+        const logs = tapLogs();
+        try {
+          // A read on the connection the reads above left in the read pool gives up at its query
+          // timeout, and the next one (that connection dropped) at its query or handshake timeout.
+          const reads = [1, 2].map(async () => {
+            const started = Date.now();
+            const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
+            return { status, fast: Date.now() - started < PG_READ_TIMEOUT_MS + 3000 };
+          });
+          // A new connection's handshake has the same bound (the read pool's).
+          const fresh = openPgReadPool(databaseUrl);
           const started = Date.now();
-          const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
-          return { status, fast: Date.now() - started < PG_READ_TIMEOUT_MS + 3000 };
-        });
-        // A new connection's handshake has the same bound (the read pool's).
-        const fresh = openPgReadPool(databaseUrl);
-        const started = Date.now();
-        await expect(fresh.query('SELECT 1')).rejects.toThrow(/timeout/i);
-        expect(Date.now() - started).toBeLessThan(PG_CONNECT_TIMEOUT_MS + 2000);
-        await fresh.end();
-        expect(await Promise.all(reads)).toEqual([
-          { status: 503, fast: true },
-          { status: 503, fast: true },
-        ]);
+          await expect(fresh.query('SELECT 1')).rejects.toThrow(/timeout/i);
+          expect(Date.now() - started).toBeLessThan(PG_CONNECT_TIMEOUT_MS + 2000);
+          await fresh.end();
+          expect(await Promise.all(reads)).toEqual([
+            { status: 503, fast: true },
+            { status: 503, fast: true },
+          ]);
+        } finally {
+          logs.stop();
+          cluster.resume();
+        }
+        expect(logs.text()).toMatch(/history store read failed: .*timeout/i);
+        // The store answers again at once: the failed connections were not kept.
+        const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
+        expect(status).toBe(200);
       } finally {
-        logs.stop();
-        cluster.resume();
+        // Down from here on, whatever this test found: the next ones read a stopped store.
+        cluster.resume(); // a pause that failed half-way must not leave a stopped postmaster
+        await cluster.stop();
       }
-      expect(logs.text()).toMatch(/history store read failed: .*timeout/i);
-      // The store answers again at once: the failed connections were not kept.
-      const { status } = await getJson(api(`/devices/press-1/history?from=${dayAgo()}`));
-      expect(status).toBe(200);
-      await cluster.stop(); // down from here on
     }, 30_000);
 
     it.each([

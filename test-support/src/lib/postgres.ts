@@ -117,14 +117,21 @@ export async function startPostgres(): Promise<PostgresCluster> {
 /**
  * Send `signal` to the postmaster of the cluster in `data` and to every process it started;
  * nothing when the cluster is not running. The postmaster goes first: once stopped it forks no
- * backend that the list of its children would miss.
+ * backend that the list of its children would miss. A child that ended between the list and
+ * its signal (a backend whose connection just closed) needs none: ESRCH is not an error here.
  */
 function signalCluster(data: string, signal: NodeJS.Signals): void {
   const pidFile = join(data, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   process.kill(postmaster, signal);
-  for (const pid of childrenOf(postmaster)) process.kill(pid, signal);
+  for (const pid of childrenOf(postmaster)) {
+    try {
+      process.kill(pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
 }
 
 /** The processes whose parent is `parent`, from /proc (field 4 of `stat`, after the name). */
