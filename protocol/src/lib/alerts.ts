@@ -49,6 +49,17 @@ export const ALERT_LIMITS = {
 export const DEFAULT_UNKNOWN_PACE_MS = 7_200_000;
 
 /**
+ * An active alert's condition is still on (raised, flapping, or acknowledged and still firing).
+ * The active list also holds alerts whose condition cleared while nobody had acknowledged them
+ * (ISA-18.2's "returned to normal, unacknowledged"): those wait for an acknowledgement, and
+ * neither the fleet summary's `alert` nor the dashboard counts or colours them by severity, so a
+ * screen whose devices are all fine again does not look alarmed.
+ */
+export function isConditionOn(alert: AlertEvent): boolean {
+  return alert.clearedAt === null;
+}
+
+/**
  * Outcome of an acknowledgement (HTTP response body and live `ack` acknowledgement). Over
  * `/live`, `unauthorized` (no identity) and `forbidden` (role below operator) refuse it before
  * the alert is looked up; over HTTP those are 401/403 responses.

@@ -11,6 +11,7 @@ import { BRIDGE_USERNAME_PREFIX, bridgeUsername } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import type { BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
+import { LastConnects } from './last-connects';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
 /**
@@ -20,8 +21,6 @@ import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device
  * admin can read.
  */
 export const MAX_BRIDGE_CREDENTIALS = 100;
-/** Last-connect times are written at most this often, all together (as device credentials'). */
-const LAST_CONNECT_FLUSH_MS = 5000;
 
 /**
  * Bridge credentials (decision 0067): one MQTT identity for a bridge that publishes for many
@@ -40,8 +39,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('BridgeCredentials');
   /** Name → the SHA-256 of its current secret. */
   private readonly held = new Map<string, string>();
-  private readonly connects = new Map<string, number>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly connects: LastConnects;
   private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
 
@@ -49,6 +47,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
     @Inject(CONFIG) config: Pick<Config, 'MQTT_URL'>,
     private readonly repo: DeviceCredentialsRepository,
   ) {
+    this.connects = new LastConnects((times) => repo.recordBridgeConnects(times));
     this.external = config.MQTT_URL !== undefined;
     for (const row of repo.allBridges()) this.held.set(row.name, row.secretHash);
   }
@@ -60,7 +59,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     try {
-      this.flush();
+      this.connects.flush();
     } catch (error) {
       // The database may already be closed; a last-connect time is not worth failing a shutdown.
       this.logger.warn(`bridges' last-connect times not saved: ${(error as Error).message}`);
@@ -100,14 +99,14 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
     if (!this.held.has(name)) return false;
     this.repo.deleteBridge(name);
     this.held.delete(name);
-    this.connects.delete(name);
+    this.connects.forget(name);
     this.logger.log(`bridge credentials revoked for ${bridgeUsername(name)}`);
     this.notify(name);
     return true;
   }
 
   list(): BridgeCredentialListResponse {
-    this.flush();
+    this.connects.flush();
     return {
       credentials: this.repo.allBridges().map(({ name, createdAt, lastConnectAt }) => ({
         name,
@@ -132,18 +131,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
   }
 
   connected(name: string): void {
-    this.connects.set(name, Date.now());
-    this.flushTimer ??= setTimeout(() => this.flush(), LAST_CONNECT_FLUSH_MS);
-    this.flushTimer.unref?.();
-  }
-
-  private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.connects.size === 0) return;
-    // A bridge revoked meanwhile has no row: its update changes nothing.
-    this.repo.recordBridgeConnects(this.connects);
-    this.connects.clear();
+    this.connects.note(name);
   }
 
   private notify(name: string): void {

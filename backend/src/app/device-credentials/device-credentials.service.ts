@@ -16,6 +16,7 @@ import { CONFIG, Config } from '../config/config';
 import type { BrokerAuthority, BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
 import { BridgeCredentialsService } from './bridge-credentials.service';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
+import { LastConnects } from './last-connects';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
 /** ANONYMOUS_DEVICES, or its default for the HOST: on only while bound to loopback. */
@@ -25,8 +26,6 @@ export function anonymousDevicesOf(config: Pick<Config, 'ANONYMOUS_DEVICES' | 'H
 
 /** Most device ids with credentials (live or revoked); more are refused with 409. */
 export const MAX_DEVICE_CREDENTIALS = 100_000;
-/** Last-connect times are written at most this often, all together (one transaction). */
-const LAST_CONNECT_FLUSH_MS = 5000;
 
 interface Held {
   hash: string;
@@ -52,8 +51,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     string,
     { hash: string; mayPublishFor(deviceId: string): boolean }
   >();
-  private readonly connects = new Map<string, number>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly connects: LastConnects;
   private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
 
@@ -62,6 +60,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     private readonly repo: DeviceCredentialsRepository,
     private readonly bridges: BridgeCredentialsService,
   ) {
+    this.connects = new LastConnects((times) => repo.recordConnects(times));
     bridges.onCredentialsChanged((identity) => this.notify(identity));
     this.anonymousDevices = anonymousDevicesOf(config);
     this.external = config.MQTT_URL !== undefined;
@@ -82,7 +81,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
 
   onModuleDestroy(): void {
     try {
-      this.flush();
+      this.connects.flush();
     } catch (error) {
       // The database may already be closed; a last-connect time is not worth failing a shutdown.
       this.logger.warn(`last-connect times not saved: ${(error as Error).message}`);
@@ -118,7 +117,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     const now = Date.now();
     this.repo.upsert(deviceId, hash, now);
     this.held.set(deviceId, { hash, revoked: false });
-    this.connects.delete(deviceId);
+    this.connects.forget(deviceId);
     this.logger.log(`credentials ${rotated ? 'rotated' : 'created'} for device ${deviceId}`);
     // Told on creation too: discovery ends entities announced for the id before (decision 0067).
     this.notify({ kind: 'device', deviceId });
@@ -137,7 +136,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   list(): DeviceCredentialListResponse {
-    this.flush();
+    this.connects.flush();
     const credentials: DeviceCredentialInfo[] = this.repo
       .all()
       .map(({ deviceId, createdAt, lastConnectAt, revokedAt }) => ({
@@ -178,17 +177,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   connected(identity: BrokerIdentity): void {
     if (identity.kind === 'bridge') return this.bridges.connected(identity.name);
     if (identity.kind !== 'device') return;
-    this.connects.set(identity.deviceId, Date.now());
-    this.flushTimer ??= setTimeout(() => this.flush(), LAST_CONNECT_FLUSH_MS);
-    this.flushTimer.unref?.();
-  }
-
-  private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.connects.size === 0) return;
-    this.repo.recordConnects(this.connects);
-    this.connects.clear();
+    this.connects.note(identity.deviceId);
   }
 
   private notify(identity: CredentialIdentity): void {

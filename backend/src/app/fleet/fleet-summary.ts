@@ -8,6 +8,7 @@ import {
   encodeFleetSummary,
   FleetSummary,
   FleetSummaryWire,
+  isConditionOn,
   LIMITS,
   Reading,
   SummaryEvent,
@@ -505,14 +506,9 @@ function highest(alerts: Map<string, AlertSeverity>): [AlertSeverity, number] {
   return [top, alerts.size];
 }
 
-/**
- * An alert the summary counts: active and not cleared. One that cleared before anyone
- * acknowledged it stays on the active list until someone does (ISA-18.2's "returned to normal,
- * unacknowledged"), but a device that is fine again must not sort or show as critical: the
- * dashboard shows such alerts apart (its AlertStore's isConditionOn).
- */
+/** An alert the summary counts: active, its condition on ({@link isConditionOn}). */
 function isOn(alert: AlertEvent): boolean {
-  return alert.active && alert.clearedAt === null;
+  return alert.active && isConditionOn(alert);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, inject, input } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import type { AlertEvent } from '@pulse/protocol/core';
-import { isConditionOn, isUnacknowledged } from '../core/stores/alert.store';
+import { isConditionOn } from '@pulse/protocol/core';
+import { isUnacknowledged } from '../core/stores/alert.store';
 import { ClockService } from '../core/util/clock.service';
 import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatSpan, formatValue } from '../core/util/format';

@@ -1,8 +1,8 @@
 import type { AlertEvent, AlertSeverity, AlertState } from '@pulse/protocol/core';
+import { isConditionOn } from '@pulse/protocol/core';
 import {
   compareAlerts,
   emptyCounts,
-  isConditionOn,
   isUnacknowledged,
   severityRank,
 } from '../core/stores/alert.store';

@@ -1,5 +1,6 @@
 import type { AlertEvent } from '@pulse/protocol/core';
-import { compareAlerts, isConditionOn, isUnacknowledged } from '../core/stores/alert.store';
+import { isConditionOn } from '@pulse/protocol/core';
+import { compareAlerts, isUnacknowledged } from '../core/stores/alert.store';
 import { formatAge } from '../core/util/format';
 
 /** Alert lines shown in full in the banner; the rest are counted ("+3 more"). */

@@ -1,6 +1,6 @@
 import { Injectable, computed, signal } from '@angular/core';
 import type { AlertEvent, AlertSeverity } from '@pulse/protocol/core';
-import { ALERT_SEVERITIES } from '@pulse/protocol/core';
+import { ALERT_SEVERITIES, isConditionOn } from '@pulse/protocol/core';
 
 /*
  * The alert store: active alerts and recent lifecycle events as signals, plus the pure ordering
@@ -26,17 +26,6 @@ export function severityRank(severity: AlertSeverity): number {
 /** Nobody has acknowledged it yet (raised, flapping, or cleared without an acknowledgement). */
 export function isUnacknowledged(alert: AlertEvent): boolean {
   return alert.acknowledgedAt === null && alert.state !== 'acknowledged';
-}
-
-/**
- * Its condition is still on (raised, flapping, or acknowledged and still firing). The active list
- * also holds alerts whose condition cleared while nobody had acknowledged them (ISA-18.2's
- * "returned to normal, unacknowledged"): those wait for an acknowledgement, and no view counts or
- * colours them by severity, so a screen whose devices are all fine again does not look alarmed.
- * (Cleared and acknowledged, an alert leaves the list: a cleared one held is unacknowledged.)
- */
-export function isConditionOn(alert: AlertEvent): boolean {
-  return alert.clearedAt === null;
 }
 
 /**
