@@ -1,10 +1,11 @@
-import type { AlertEvent, IngestStats } from '@pulse/protocol';
+import type { AckResponse, AlertEvent, IngestStats } from '@pulse/protocol';
 import {
   Backend,
   closeLive,
   collectAlerts,
   connectLive,
   connectMqtt,
+  E2E_ADMIN_PASSWORD,
   endMqtt,
   freePort,
   getJson,
@@ -13,6 +14,7 @@ import {
   PostgresCluster,
   publishTelemetry,
   RedisServer,
+  sendJson,
   sleep,
   startBuiltBackend,
   startMosquitto,
@@ -28,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownerOf } from '../src/app/ownership/rendezvous';
 import { ownershipOf, settled } from './support/ownership';
+import { tokenFor } from './support/pulse';
 
 // A duration rule: half of the device's readings on each gateway would each complete it, and
 // each gateway would raise its own alert; with ownership only the owner evaluates, on all of them.
@@ -211,8 +214,8 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
 
     // gw-a comes back on its DATA_DIR: its journal writes what it acknowledged and had not
     // stored yet, and it takes its devices back from the store (again no second raise).
-    const back = await start('gw-a');
-    await settled([back, b], 2);
+    a = await start('gw-a');
+    await settled([a, b], 2);
     // Hot until the next episode is stored: the stream's timestamps advance 10 ms a reading, so
     // how long 800 ms of them takes depends on the machine (a fixed 1.2 s was flaky under load).
     const raisedAgain = async () =>
@@ -236,4 +239,50 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     }).catch(() => undefined);
     expect(await history()).toEqual(sent);
   }, 60_000);
+
+  it("an operator's ack in a hand-over reaches the alert's new holder instead of a 404", async () => {
+    // A device gw-a owns raises an alert; gw-a then stops cleanly (its lease given back at once)
+    // and gw-b loads the device's open alerts HANDOVER_MS after it sees the change. In between
+    // no gateway holds the alert, and an operator on gw-b acknowledges it (a rolling upgrade).
+    const valve = Array.from({ length: 50 }, (_, i) => `valve-${i}`).find(
+      (id) => ownerOf(id, MEMBERS) === 'gw-a',
+    ) as string;
+    const alerts = collectAlerts(screen);
+    const { token } = await tokenFor(b.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
+    let at = Date.now();
+    const raised = await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++) {
+          at += 20;
+          await publishTelemetry(device, valve, { ts: at, values: { t: 70 } });
+          await sleep(20);
+        }
+        return alerts.events.find((e) => e.deviceId === valve && e.state === 'raised');
+      },
+      { timeoutMs: 10_000, intervalMs: 0, message: `${valve} raised` },
+    );
+    await a.stop();
+
+    const { status, body } = await sendJson<AckResponse>(
+      `${b.httpUrl}/api/alerts/${encodeURIComponent(raised.id)}/ack`,
+      'POST',
+      { note: 'failing over' },
+      { authorization: `Bearer ${token}` },
+    );
+    expect({ status, body }).toMatchObject({
+      status: 200,
+      body: {
+        ok: true,
+        alert: { id: raised.id, acknowledgedBy: 'admin', ackNote: 'failing over' },
+      },
+    });
+    // gw-b holds it now: every screen is told, and the store has it.
+    await alerts.waitForEvent(
+      (e) => e.id === raised.id && e.state === 'acknowledged',
+      `${valve} acknowledged on the screen`,
+    );
+    expect(await ownershipOf(b)).toMatchObject({ members: 1, handingOver: false });
+    const { body: stats } = await getJson<IngestStats>(`${b.httpUrl}/api/stats`);
+    expect(stats.live.peerAcks).toEqual({ waited: 1, unheld: 0, overLimit: 0 });
+  }, 40_000);
 });

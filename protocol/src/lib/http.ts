@@ -226,6 +226,8 @@ export interface IngestStats {
      * those left out at the limit (PEER_ALERTS_MAX).
      */
     peerAlerts?: { open: number; refused: number };
+    /** Several gateways: acknowledgements that found no gateway holding their alert (a hand-over). */
+    peerAcks?: PeerAckStats;
     /**
      * Conflation of slow clients: connections throttled now, times one was throttled (entered),
      * slowed further (demoted), back to every reading (recovered), merged frames written.
@@ -266,6 +268,17 @@ export interface IngestStats {
   security?: { refused: Record<string, number> };
   /** With REDIS_URL: which gateway evaluates which device's alerts (docs/decisions/0029). */
   ownership?: OwnershipStats;
+}
+
+/**
+ * Acknowledgements that found no gateway holding their alert while it was between holders (a
+ * hand-over, docs/decisions/0029): `waited` for the new holder, still `unheld` when the wait ended
+ * (answered 404), or answered at once because ACK_WAITERS_MAX were waiting (`overLimit`).
+ */
+export interface PeerAckStats {
+  waited: number;
+  unheld: number;
+  overLimit: number;
 }
 
 /**

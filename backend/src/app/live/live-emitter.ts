@@ -236,6 +236,11 @@ export class LiveEmitter {
     return this.peerAlerts.with(local);
   }
 
+  /** An open alert another gateway holds, as its last event told (see PeerAlerts). */
+  peerAlert(id: string): AlertEvent | undefined {
+    return this.peerAlerts.get(id);
+  }
+
   /** The other gateways' open alerts held for snapshots (undefined with one gateway). */
   peerAlertStats(): { open: number; refused: number } | undefined {
     if (!this.peers?.enabled) return undefined;

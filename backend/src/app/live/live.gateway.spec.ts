@@ -85,7 +85,7 @@ describe('LiveGateway', () => {
       alerts,
       entry,
       authParts.liveAuth,
-      new PeerAcks(alerts),
+      new PeerAcks(alerts, registry, emitter),
     );
     http = createServer();
     // What Nest does with the gateway: LiveIoAdapter's server, afterInit, then each connection.

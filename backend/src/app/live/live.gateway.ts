@@ -176,6 +176,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       directAcks: this.directAcks,
       engineWrites: writes.engine,
       peerAlerts: this.emitter.peerAlertStats(),
+      peerAcks: this.acks.stats(),
       conflation: this.lag.conflation(),
       gatewayLoad: this.load?.stats(),
       summary: this.summaryPush?.stats(),

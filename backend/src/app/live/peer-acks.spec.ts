@@ -6,7 +6,7 @@ import type { AlertAckRequest } from '../common/alert-acks';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import type { LiveNamespace } from './live-io.server';
 import type { LiveRedis } from './live-redis.repository';
-import { PeerAcks } from './peer-acks';
+import { ACK_HANDOVER_WAIT_MS, ACK_RETRY_MS, ACK_WAITERS_MAX, PeerAcks } from './peer-acks';
 
 const hot = parseAlertRule({
   id: 'hot',
@@ -25,13 +25,22 @@ function gateway(peers: boolean) {
   const raised: AlertEvent[] = [];
   const hub = { publishAlert: (alert: AlertEvent) => raised.push(alert) };
   const alerts = new AlertsService({ ALERT_RULES_FILE: undefined }, [hot], registry, hub);
-  const sut = new PeerAcks(alerts, { enabled: peers } as LiveRedis);
+  // What the live layer last heard the peers hold, and whether devices are changing hands here.
+  const peerAlerts = new Map<string, AlertEvent>();
+  const routing = { handingOver: false, inHandOver: () => routing.handingOver };
+  const sut = new PeerAcks(
+    alerts,
+    registry,
+    { peerAlert: (id: string) => peerAlerts.get(id) },
+    { enabled: peers } as LiveRedis,
+    routing,
+  );
   const raise = (deviceId: string, group?: string): AlertEvent => {
     if (group) registry.applyMeta(deviceId, { group }, 1);
     alerts.onReadings([{ deviceId, ts: Date.now(), values: { t: 40 } }]);
     return raised[raised.length - 1];
   };
-  return { sut, alerts, raise };
+  return { sut, alerts, raise, peerAlerts, routing, registry };
 }
 
 /**
@@ -156,6 +165,96 @@ describe('PeerAcks', () => {
     expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({
       ok: true,
       alert: { id: alert.id, acknowledgedBy: 'ann' },
+    });
+  });
+
+  describe('an alert between holders (a hand-over)', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    /** `a` asks; `b` holds the alert but is silent (frozen, or not done loading it). */
+    function frozenHolder(group?: string) {
+      const [a, b] = [gateway(true), gateway(true)];
+      const link = joined(2);
+      a.sut.bind(link.namespaces[0]);
+      b.sut.bind(link.namespaces[1]);
+      const alert = b.raise('d1', group);
+      if (group) a.registry.applyMeta('d1', { group }, 1);
+      link.silent.add(1);
+      return { a, b, link, alert };
+    }
+
+    it('one a peer was last heard holding: asked again until its holder answers', async () => {
+      const { a, link, alert } = frozenHolder();
+      a.peerAlerts.set(alert.id, alert);
+      const answer = a.sut.acknowledge(request(alert.id));
+      await jest.advanceTimersByTimeAsync(3 * ACK_RETRY_MS);
+      link.silent.clear();
+      await jest.advanceTimersByTimeAsync(ACK_RETRY_MS);
+      expect(await answer).toMatchObject({
+        ok: true,
+        alert: { id: alert.id, acknowledgedBy: 'ann' },
+      });
+      expect(link.asked.length).toBeGreaterThanOrEqual(4);
+      expect(a.sut.stats()).toEqual({ waited: 1, unheld: 0, overLimit: 0 });
+    });
+
+    it('nobody answers within ACK_HANDOVER_WAIT_MS: not_found, counted', async () => {
+      const { a, link, alert } = frozenHolder();
+      a.peerAlerts.set(alert.id, alert);
+      let answered: unknown = null;
+      void Promise.resolve(a.sut.acknowledge(request(alert.id))).then((r) => (answered = r));
+      await jest.advanceTimersByTimeAsync(ACK_HANDOVER_WAIT_MS - ACK_RETRY_MS);
+      expect(answered).toBeNull();
+      await jest.advanceTimersByTimeAsync(2 * ACK_RETRY_MS);
+      expect(answered).toMatchObject({ ok: false, error: 'not_found' });
+      expect(link.asked.length).toBeLessThanOrEqual(ACK_HANDOVER_WAIT_MS / ACK_RETRY_MS + 2);
+      expect(a.sut.stats()).toEqual({ waited: 1, unheld: 1, overLimit: 0 });
+    });
+
+    it("an alert of a device outside the caller's scope, or one nobody was heard holding, does not wait", async () => {
+      const { a, link, alert } = frozenHolder('hall');
+      a.peerAlerts.set(alert.id, alert);
+      expect(await a.sut.acknowledge(request(alert.id, ['yard']))).toMatchObject({
+        ok: false,
+        error: 'not_found',
+      });
+      expect(await a.sut.acknowledge(request('al-nowhere'))).toMatchObject({
+        error: 'not_found',
+      });
+      expect(link.asked).toHaveLength(2);
+      expect(a.sut.stats()).toEqual({ waited: 0, unheld: 0, overLimit: 0 });
+    });
+
+    it('while devices change hands here, any unheld ack waits, and stops waiting when that ends', async () => {
+      const { a, link, alert } = frozenHolder();
+      a.routing.handingOver = true; // this gateway let the device go: the peer loads it now
+      let answered: unknown = null;
+      void Promise.resolve(a.sut.acknowledge(request(alert.id))).then((r) => (answered = r));
+      await jest.advanceTimersByTimeAsync(4 * ACK_RETRY_MS);
+      expect(answered).toBeNull();
+      a.routing.handingOver = false;
+      await jest.advanceTimersByTimeAsync(ACK_RETRY_MS);
+      expect(answered).toMatchObject({ ok: false, error: 'not_found' });
+      expect(link.asked.length).toBeLessThan(8);
+    });
+
+    it('at most ACK_WAITERS_MAX wait; the next is answered at once, counted', async () => {
+      const { a, alert } = frozenHolder();
+      a.peerAlerts.set(alert.id, alert);
+      const waiting = Array.from({ length: ACK_WAITERS_MAX }, () =>
+        a.sut.acknowledge(request(alert.id)),
+      );
+      await jest.advanceTimersByTimeAsync(0);
+      expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({ error: 'not_found' });
+      expect(a.sut.stats()).toMatchObject({ waited: ACK_WAITERS_MAX, overLimit: 1 });
+      await jest.advanceTimersByTimeAsync(ACK_HANDOVER_WAIT_MS + ACK_RETRY_MS);
+      await Promise.all(waiting);
+      expect(a.sut.stats()).toEqual({
+        waited: ACK_WAITERS_MAX,
+        unheld: ACK_WAITERS_MAX,
+        overLimit: 1,
+      });
     });
   });
 

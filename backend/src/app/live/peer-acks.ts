@@ -1,9 +1,24 @@
-import { Injectable, Optional } from '@nestjs/common';
-import type { AckResponse } from '@pulse/protocol';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { AckResponse, PeerAckStats } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
+import { inScope } from '../auth/principal';
 import type { AlertAckRequest, AlertAcks } from '../common/alert-acks';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { AlertRouting, HANDOVER_WINDOW_MS } from '../ownership/alert-routing.service';
+import { LEASE_TTL_MS } from '../ownership/device-ownership.service';
+import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace } from './live-io.server';
+
+/**
+ * How long an ack waits for an alert no gateway holds right now (a hand-over): the dead holder's
+ * lease lapsing, then the new owner's hand-over window (it sees the change, waits, reads the store).
+ */
+export const ACK_HANDOVER_WAIT_MS = LEASE_TTL_MS + HANDOVER_WINDOW_MS;
+/** Between two asks of a waiting ack. */
+export const ACK_RETRY_MS = 250;
+/** Acks waiting at once; beyond, one that finds no holder is answered `not_found` at once. */
+export const ACK_WAITERS_MAX = 100;
 
 /**
  * Acknowledgements across gateways (the {@link AlertAcks} port, for HTTP and `/live` alike): an
@@ -13,17 +28,30 @@ import type { LiveNamespace } from './live-io.server';
  * answer within the adapter's `requestsTimeout` (live-redis.repository.ts) leaves this gateway's
  * own `not_found`. This gateway answers the peers' `pulse:ack` from its engine.
  *
- * Owns both ends of `pulse:ack`; must not authenticate (the callers pass who asks and their scope)
- * nor decide the acknowledgement (AlertsService does, the scope check included).
+ * In a hand-over (decision 0029) an open alert is held by no gateway for a moment: the old owner
+ * let it go (or died), the new one loads it from the store HANDOVER_MS later. An ack that finds no
+ * holder while the alert is one a peer was last heard holding (and the caller may see), or while
+ * this gateway's membership is changing, asks again every ACK_RETRY_MS for up to
+ * ACK_HANDOVER_WAIT_MS, so an operator acknowledging during a rolling upgrade is answered by
+ * the new holder, not with a 404.
+ *
+ * Owns both ends of `pulse:ack` and the waiting; must not authenticate (the callers pass who asks
+ * and their scope) nor decide the acknowledgement (AlertsService does, the scope check included).
  */
 @Injectable()
 export class PeerAcks implements AlertAcks {
   private nsp: LiveNamespace | null = null;
+  private waiting = 0;
+  private readonly counters: PeerAckStats = { waited: 0, unheld: 0, overLimit: 0 };
 
   constructor(
     private readonly alerts: AlertsService,
+    private readonly registry: DeviceRegistryService,
+    @Inject(LiveEmitter) private readonly emitter: Pick<LiveEmitter, 'peerAlert'>,
     /** Other gateways hold alerts too (absent or off: none). */
     @Optional() private readonly peers?: LiveRedis,
+    /** Hand-overs of devices between gateways (absent: none). */
+    @Optional() private readonly routing?: Pick<AlertRouting, 'inHandOver'>,
   ) {}
 
   /** The `/live` namespace (the gateway's afterInit): peers are asked and answered through it. */
@@ -36,8 +64,55 @@ export class PeerAcks implements AlertAcks {
 
   acknowledge(request: AlertAckRequest): AckResponse | Promise<AckResponse> {
     const local = this.alerts.acknowledge(request.id, request);
-    if (local.ok || local.error !== 'not_found' || !this.nsp) return local;
-    return this.askPeers(this.nsp, request, local);
+    if (!unheld(local) || !this.nsp) return local;
+    return this.fromHolder(this.nsp, request, local);
+  }
+
+  /** Several gateways: acks that waited for a holder, found none in time, or could not wait. */
+  stats(): PeerAckStats | undefined {
+    return this.nsp ? { ...this.counters } : undefined;
+  }
+
+  /** The holder's answer, waited for while the alert may be between holders. */
+  private async fromHolder(
+    nsp: LiveNamespace,
+    request: AlertAckRequest,
+    notHere: AckResponse,
+  ): Promise<AckResponse> {
+    let answer = await this.askPeers(nsp, request, notHere);
+    if (!unheld(answer) || !this.betweenHolders(request)) return answer;
+    if (this.waiting >= ACK_WAITERS_MAX) {
+      this.counters.overLimit++;
+      return answer;
+    }
+    this.waiting++;
+    this.counters.waited++;
+    try {
+      const deadline = Date.now() + ACK_HANDOVER_WAIT_MS;
+      while (unheld(answer) && Date.now() < deadline && this.betweenHolders(request)) {
+        await new Promise((resolve) => setTimeout(resolve, ACK_RETRY_MS));
+        answer = this.alerts.acknowledge(request.id, request);
+        if (unheld(answer)) answer = await this.askPeers(nsp, request, answer);
+      }
+    } finally {
+      this.waiting--;
+    }
+    if (unheld(answer)) this.counters.unheld++;
+    return answer;
+  }
+
+  /**
+   * The alert may be held by nobody for a moment: a peer was last heard holding it (and the
+   * caller may see its device: else its `not_found` is final, as on the holder), or this
+   * gateway's devices are changing hands.
+   */
+  private betweenHolders(request: AlertAckRequest): boolean {
+    if (this.routing?.inHandOver()) return true;
+    const listed = this.emitter.peerAlert(request.id);
+    return (
+      listed !== undefined &&
+      inScope(request.scope, this.registry.groupOf(listed.deviceId) ?? undefined)
+    );
   }
 
   /** The answer of the gateway that holds the alert, or `fallback` when none does (or answers). */
@@ -63,4 +138,9 @@ export class PeerAcks implements AlertAcks {
       fallback
     );
   }
+}
+
+/** No gateway asked holds the alert. */
+function unheld(answer: AckResponse): boolean {
+  return !answer.ok && answer.error === 'not_found';
 }

@@ -68,6 +68,11 @@ export class PeerAlerts {
     return out;
   }
 
+  /** A peer's open alert, as its last event told. */
+  get(id: string): AlertEvent | undefined {
+    return this.open.get(id);
+  }
+
   get size(): number {
     return this.open.size;
   }

@@ -16,6 +16,12 @@ export const HOLD_MARGIN_MS = 100;
  * written its last events (each is written at once with ownership on).
  */
 export const HANDOVER_MS = HEARTBEAT_MS + 500;
+/**
+ * After a membership change, how long alerts may be between holders: the devices this gateway let
+ * go are loaded by their new owner HANDOVER_MS after it sees the change, up to a heartbeat after
+ * this one did, plus its store read.
+ */
+export const HANDOVER_WINDOW_MS = HEARTBEAT_MS + HANDOVER_MS + 1_000;
 /** Member lists remembered for one hand-over at most; with more, every owned device counts as gained. */
 const MAX_HANDOVER_LISTS = 8;
 
@@ -49,6 +55,8 @@ export class AlertRouting implements OnApplicationShutdown {
   private pending: (readonly string[])[] | null = null;
   private adopting: (readonly string[])[] | null = null;
   private adoptTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the member list last changed (this gateway's view). */
+  private changedAt = Number.NEGATIVE_INFINITY;
   /** Shut down: an adopt still running must not schedule another. */
   private stopped = false;
   private readonly counters = {
@@ -124,6 +132,17 @@ export class AlertRouting implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * Open alerts may be held by no gateway now: this one is taking devices over (their alerts not
+   * loaded yet), or let some go less than {@link HANDOVER_WINDOW_MS} ago (their new owner may not
+   * have loaded them yet). An acknowledgement that finds no holder waits then (PeerAcks).
+   */
+  inHandOver(now = Date.now()): boolean {
+    return (
+      this.pending !== null || this.adopting !== null || now - this.changedAt < HANDOVER_WINDOW_MS
+    );
+  }
+
   onApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -176,6 +195,7 @@ export class AlertRouting implements OnApplicationShutdown {
   // ───────── hand-over ─────────
 
   private membershipChanged(previous: readonly string[]): void {
+    this.changedAt = Date.now();
     // What is no longer ours leaves the engine now; the new owner loads it from the store.
     this.alerts.release((deviceId) => !this.ownership.owns(deviceId));
     // Their readings still waiting here go to the new owner, not to this engine (no state now).

@@ -9,7 +9,7 @@ import { SqliteAlertStore } from '../alerts/sqlite-alert.store';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { SqliteDeviceStore } from '../devices/sqlite-device.store';
 import { Database } from '../store/database';
-import { AlertRouting, HANDOVER_MS } from './alert-routing.service';
+import { AlertRouting, HANDOVER_MS, HANDOVER_WINDOW_MS } from './alert-routing.service';
 import { DeviceOwnership } from './device-ownership.service';
 import { ForwardMessage } from './forward-queue';
 import { OwnershipRedis } from './ownership-redis.repository';
@@ -143,6 +143,18 @@ describe('AlertRouting (gateway gw-a)', () => {
     await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100);
     // The same episode, cleared (it stays on the active list until acknowledged).
     expect(alerts.active().map((a) => [a.id, a.state])).toEqual([[theirs.id, 'cleared']]);
+  });
+
+  it('says alerts may be between holders from a membership change until the new owners have loaded them', async () => {
+    await jest.advanceTimersByTimeAsync(HANDOVER_WINDOW_MS); // boot's hand-over is over
+    expect(routing.inHandOver()).toBe(false);
+    await membersNow(['gw-a', 'gw-b', 'gw-c']); // gw-a lets devices go to gw-c
+    expect(routing.inHandOver()).toBe(true);
+    // gw-c sees the change up to a heartbeat later and loads them HANDOVER_MS after that.
+    await jest.advanceTimersByTimeAsync(HANDOVER_WINDOW_MS - 100);
+    expect(routing.inHandOver()).toBe(true);
+    await jest.advanceTimersByTimeAsync(200);
+    expect(routing.inHandOver()).toBe(false);
   });
 
   it('drops (counted) readings passed on already when it does not own them either', async () => {

@@ -8,7 +8,12 @@ import type { LiveSocket } from './live-socket';
  * owns the question, its timeout and the outcome. It must not keep state.
  */
 
-export const ACK_TIMEOUT_MS = 5_000;
+/**
+ * Longer than the gateway's own wait for an alert between gateways in a hand-over (backend
+ * live/peer-acks.ts: up to 6.5 s, and one peer's 3 s answer timeout): a slow answer then is still
+ * the answer, not "did not answer".
+ */
+export const ACK_TIMEOUT_MS = 12_000;
 
 /**
  * Outcome of {@link acknowledgeAlert}: the gateway's answer, or why it
