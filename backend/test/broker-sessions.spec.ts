@@ -1,5 +1,5 @@
-import { telemetryTopic } from '@pulse/protocol';
-import { endMqtt, publish, sendJson, waitFor } from '@pulse/test-support';
+import { IngestStats, telemetryTopic } from '@pulse/protocol';
+import { endMqtt, getJson, publish, sendJson, sleep, waitFor } from '@pulse/test-support';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import {
   AdminApi,
@@ -157,5 +157,25 @@ describe('persistent MQTT sessions on the embedded broker: what is queued reache
     await publish(secret.client, 'zigbee2mqtt/Secret_Dev', '{"temperature":2}', 1);
 
     expect(await resumeAs('Dev_C', 'dev-c')).not.toContain('zigbee2mqtt/Secret_Dev');
+  });
+
+  it("keeps a device's MQTT 3.1.1 session within the broker's session bounds, counted in /api/stats", async () => {
+    const sessions = async () =>
+      (await getJson<IngestStats>(`${fixture.pulse.httpUrl}/api/stats`)).body.broker.sessions;
+    // Settled: the previous cases' clients, ended by afterEach, may still be closing.
+    const before = await waitFor(async () => {
+      const first = await sessions();
+      await sleep(100);
+      const then = await sessions();
+      return first?.pending === then?.pending && first?.kept === then?.kept ? then : undefined;
+    });
+    await leave(await asDevice('Dev_S', { clientId: 'dev-s', clean: false }), ['devices/Dev_S/#']);
+    expect(await sessions()).toMatchObject({
+      pending: (before?.pending ?? 0) + 1,
+      kept: (before?.kept ?? 0) + 1,
+    });
+    const s = await asDevice('Dev_S', { clientId: 'dev-s', clean: false });
+    expect(s.sessionPresent).toBe(true);
+    expect((await sessions())?.pending).toBe(before?.pending ?? 0);
   });
 });

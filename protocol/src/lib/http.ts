@@ -101,6 +101,8 @@ export interface IngestStats {
      * messages taken from them, values written from their journals (shared DATA_DIR), failures.
      */
     drained?: { sessions: number; messages: number; journalValues: number; failures: number };
+    /** The embedded broker's persistent MQTT sessions and their bounds (docs/limits.md). */
+    sessions?: BrokerSessionStats;
   };
   messages: { received: number; telemetry: number; status: number; meta: number };
   readings: { accepted: number; rejected: number };
@@ -268,6 +270,20 @@ export interface IngestStats {
   security?: { refused: Record<string, number> };
   /** With REDIS_URL: which gateway evaluates which device's alerts (docs/decisions/0029). */
   ownership?: OwnershipStats;
+}
+
+/**
+ * Persistent MQTT sessions on the embedded broker: MQTT 3.1.1 sessions (Clean Session 0) kept
+ * now after their connection closed (`pending`) and in all (`kept`); sessions ended when their
+ * expiry passed (`expired`) or at once because the most were kept (`endedAtLimit`), MQTT 5's
+ * included; messages not queued for an away client past its queue bound (`queueDropped`).
+ */
+export interface BrokerSessionStats {
+  pending: number;
+  kept: number;
+  expired: number;
+  endedAtLimit: number;
+  queueDropped: number;
 }
 
 /**

@@ -18,6 +18,7 @@ import { SecurityCounters } from '../security/security-counters.service';
 import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
 import { InProcessBroker, InProcessDelivery } from './in-process-delivery';
 import { passOnPublishProperties } from './publish-properties';
+import { MAX_QUEUED_PER_SESSION, SessionBounds } from './session-bounds';
 
 export type { InProcessBroker, InProcessHandler } from './in-process-delivery';
 
@@ -47,6 +48,7 @@ export class EmbeddedBrokerRepository {
   private aedes: Aedes | null = null;
   /** `aedes.listen()` (its store and timers), started by the first listener. */
   private started: Promise<void> | null = null;
+  private sessions: SessionBounds | null = null;
   private readonly maxConnections: number;
   private servers: Server[] = [];
   /** Shared by the plain and TLS listeners: a client counts once whichever port it uses. */
@@ -124,9 +126,18 @@ export class EmbeddedBrokerRepository {
     });
     // What Aedes refuses before any hook (a wildcard topic in a PUBLISH) is counted too.
     countBrokerOwnRefusals(aedes, this.counters);
+    // MQTT 3.1.1 sessions bounded as MQTT 5's are above, and every session's queue while away.
+    const sessions = (this.sessions = new SessionBounds(aedes, {
+      maxSessions: this.maxConnections,
+      expiryMs: SESSION_EXPIRY_LIMIT_SECONDS * 1000,
+      maxQueued: MAX_QUEUED_PER_SESSION,
+    }));
     this.aedes = aedes;
     this.started = null;
-    return { subscribe: (filters, handler) => delivery.subscribe(aedes, filters, handler) };
+    return {
+      subscribe: (filters, handler) => delivery.subscribe(aedes, filters, handler),
+      sessions: () => sessions.stats(),
+    };
   }
 
   /**
@@ -136,7 +147,9 @@ export class EmbeddedBrokerRepository {
   async listen(host: string, port: number, tls?: TlsMaterial): Promise<number> {
     const aedes = this.aedes;
     if (!aedes) throw new Error('EmbeddedBrokerRepository.listen() before create()');
-    this.started ??= aedes.listen();
+    // Aedes creates its message store as it starts: the session bounds wrap it then.
+    const sessions = this.sessions;
+    this.started ??= aedes.listen().then(() => sessions?.bindStore());
     await this.started;
     const name = tls ? 'MQTT_TLS_PORT' : 'MQTT_PORT';
     const server = tls

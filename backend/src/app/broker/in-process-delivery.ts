@@ -1,3 +1,4 @@
+import type { BrokerSessionStats } from '@pulse/protocol';
 import type { Aedes, AedesOptions } from 'aedes';
 import { topicMatches } from '../ingest/sources/mqtt-filter';
 
@@ -19,6 +20,8 @@ export type InProcessHandler = (
 export interface InProcessBroker {
   /** Subscribe `handler` to the filters; resolves once the broker routes to it. */
   subscribe(filters: readonly string[], handler: InProcessHandler): Promise<() => Promise<void>>;
+  /** Its persistent sessions and their bounds, for `/api/stats` (broker/session-bounds.ts). */
+  sessions?(): BrokerSessionStats;
 }
 
 export type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;

@@ -1,6 +1,7 @@
 import type { MqttClientAuth } from '../config/secret-files';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
+  BrokerSessionStats,
   DecodedMessage,
   DeviceMeta,
   GatewayStatus,
@@ -89,6 +90,8 @@ export class IngestService {
   private readonly unmatchedTopics = new Set<string>();
   /** Receive time of readings without `ts`, per device monotonic (none collide in history). */
   private readonly receiveClock = new ReceiveClock();
+  /** The embedded broker's persistent sessions, for /api/stats (none with MQTT_URL). */
+  private brokerSessions: (() => BrokerSessionStats | undefined) | undefined;
   private broker: { mode: 'embedded' | 'external'; url: string } = {
     mode: 'embedded',
     url: '',
@@ -131,6 +134,7 @@ export class IngestService {
     auth: MqttClientAuth = {},
   ): Promise<void> {
     this.broker = { mode, url };
+    this.brokerSessions = inProcess?.sessions ? () => inProcess.sessions?.() : undefined;
     const handlers = {
       message: (topic: string, payload: Buffer, qos: number) =>
         this.handleMessage(topic, payload, Date.now(), qos),
@@ -291,6 +295,7 @@ export class IngestService {
         connected: this.mqtt.connected,
         reconnects: this.mqtt.reconnects,
         ...(this.drain?.active ? { drained: this.drain.stats() } : {}),
+        ...(this.brokerSessions ? { sessions: this.brokerSessions() } : {}),
       },
       messages: { ...this.messages },
       readings: { ...this.readings },
