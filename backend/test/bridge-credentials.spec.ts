@@ -1,4 +1,5 @@
 import type {
+  IngestStats,
   BridgeCredentialListResponse,
   CreateBridgeCredentialResponse,
   CreateDeviceCredentialResponse,
@@ -15,6 +16,9 @@ import {
   waitFor,
 } from '@pulse/test-support';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { closed, grantedQos, publishKept } from './support/broker-identities';
 import { LogTap, tapLogs } from './support/logs';
 import { adminAuth, userToken, usePulse } from './support/pulse';
@@ -277,6 +281,57 @@ describe('bridge credentials: zigbee2mqtt on the embedded broker, anonymous devi
       expect(text).not.toContain(secret);
       expect(stats).not.toContain(secret);
       expect(list).not.toContain(secret);
+    }
+  });
+});
+
+// A sources file with a source that names its devices in the payload (influx lines): the broker's
+// ACL lets a bridge publish there, and cannot see which device a line names.
+describe('a source that names devices in the payload, on the embedded broker with bridges', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-payload-source-'));
+  writeFileSync(
+    join(dir, 'sources.yaml'),
+    'sources:\n  - name: boilers\n    topic: factory/+/influx\n    device: { payload: true }\n    format: influx\n',
+  );
+  const fixture = usePulse({
+    env: { ANONYMOUS_DEVICES: 'false', INGEST_SOURCES_FILE: join(dir, 'sources.yaml') },
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a bridge does not speak for a device with its own credentials through it (counted); its other lines are read', async () => {
+    const admin = await adminAuth(fixture.pulse.httpUrl);
+    const made = async (path: string, body?: object) => {
+      const { status, body: answer } = await sendJson<{ secret: string; username?: string }>(
+        fixture.api(path),
+        'POST',
+        body,
+        admin,
+      );
+      expect(status).toBe(201);
+      return answer;
+    };
+    await made('/devices/Hall_Sensor/credentials');
+    const bridge = await made('/bridge-credentials', { name: 'plant' });
+    const client = await connectMqtt(fixture.pulse.mqttUrl, {
+      username: bridge.username,
+      password: bridge.secret,
+    });
+    try {
+      const stats = async () => (await getJson<IngestStats>(fixture.api('/stats'))).body;
+      const shapeBefore = (await stats()).rejected.shape;
+      await publish(
+        client,
+        'factory/line1/influx',
+        'boiler,device=Hall_Sensor t=99\nboiler,device=Boiler_1 t=61',
+        1,
+      );
+      const device = (id: string) => getJson<DeviceInfo>(fixture.api(`/devices/${id}`));
+      await waitFor(async () => (await device('Boiler_1')).status === 200);
+      expect((await device('Boiler_1')).body.metrics).toEqual(['boiler.t']);
+      expect((await device('Hall_Sensor')).status).toBe(404);
+      expect((await stats()).rejected.shape).toBe(shapeBefore + 1);
+    } finally {
+      await endMqtt(client);
     }
   });
 });

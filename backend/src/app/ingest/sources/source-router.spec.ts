@@ -90,3 +90,44 @@ describe('zigbee2mqtt under another base topic (a sources file)', () => {
     expect(parsed.error?.issues[0]).toMatchObject({ path: ['device'] });
   });
 });
+
+describe('a source that names devices in the payload (influx lines)', () => {
+  const sut = new SourceRouter(
+    [
+      SourceSpecSchema.parse({
+        name: 'boilers',
+        topic: 'factory/+/influx',
+        device: { payload: true },
+        format: 'influx',
+      }),
+    ],
+    { isReserved: (id) => id === 'Hall_Sensor' },
+  );
+
+  it('never speaks for an id with its own credentials; the other lines of the message are read', () => {
+    const routed = sut.route(
+      'factory/line1/influx',
+      'boiler,device=Hall_Sensor t=99\nboiler,device=Boiler_1 t=61',
+      NOW,
+    );
+    expect(routed?.messages).toEqual([
+      {
+        kind: 'rejected',
+        deviceId: 'Hall_Sensor',
+        rejections: [
+          {
+            reason: 'shape',
+            detail:
+              'boilers: "Hall_Sensor" has its own credentials; a source that names devices in the payload may not speak for it',
+          },
+        ],
+      },
+      {
+        kind: 'telemetry',
+        deviceId: 'Boiler_1',
+        readings: [{ deviceId: 'Boiler_1', ts: NOW, values: { 'boiler.t': 61 } }],
+        rejections: [],
+      },
+    ]);
+  });
+});

@@ -111,7 +111,10 @@ export class SourceRouter {
   /** The same prefixes for topics, as strings (no allocation per message). */
   private readonly topicPrefixes: { prefix: string; exact: boolean }[];
 
-  constructor(sources: readonly Source[], reserved: ReservedIds = NONE_RESERVED) {
+  constructor(
+    sources: readonly Source[],
+    private readonly reserved: ReservedIds = NONE_RESERVED,
+  ) {
     this.compiled = sources.map((source) => ({
       source,
       match: compileFilter(source.topic),
@@ -374,6 +377,19 @@ export class SourceRouter {
       if (!device) {
         routed.messages.push(
           rejected(null, 'shape', `${source.name}: no device named in the payload`),
+        );
+        continue;
+      }
+      // Whoever may publish on a payload-named topic (an anonymous client, a bridge) names its
+      // device in the payload; the broker's ACL cannot see it. An id with credentials of its own
+      // is that device's alone (decision 0067), as on the topics that name it.
+      if (fromPayload && this.reserved.isReserved(device)) {
+        routed.messages.push(
+          rejected(
+            device,
+            'shape',
+            `${source.name}: ${quote(device)} has its own credentials; a source that names devices in the payload may not speak for it`,
+          ),
         );
         continue;
       }
