@@ -28,6 +28,7 @@ export * from './lib/gateway-url';
 export * from './lib/clock';
 export * from './lib/receive-clock';
 export * from './lib/series-buffer';
+export * from './lib/span';
 export type { DeviceMeta } from './lib/model.schema';
 export type { SubscribeRequest, UnsubscribeRequest } from './lib/live.schema';
 export type { FleetSummaryQuery, HistoryQuery, WindowsQuery } from './lib/http.schema';

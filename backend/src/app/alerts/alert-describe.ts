@@ -1,4 +1,4 @@
-import { AlertEvent, AlertRuleKind } from '@pulse/protocol';
+import { AlertEvent, AlertRuleKind, formatSpan } from '@pulse/protocol';
 import { CompiledRule, KeyState } from './alert-state';
 import { noDataThreshold } from './nodata.evaluator';
 
@@ -15,7 +15,7 @@ export function describeAlert(c: CompiledRule, state: KeyState, event: AlertEven
   event.severity = rule.severity;
   event.ruleName = c.name;
   event.value = v;
-  const forText = 'forMs' in rule && rule.forMs > 0 ? ` for ${seconds(rule.forMs)}` : '';
+  const forText = 'forMs' in rule && rule.forMs > 0 ? ` for ${formatSpan(rule.forMs)}` : '';
   switch (rule.kind) {
     case 'threshold': {
       if (rule.op === 'outside') {
@@ -30,14 +30,14 @@ export function describeAlert(c: CompiledRule, state: KeyState, event: AlertEven
       break;
     }
     case 'rate': {
-      const unit = rule.per === 'second' ? '/s' : ` in ${seconds(rule.windowMs)}`;
+      const unit = rule.per === 'second' ? '/s' : ` in ${formatSpan(rule.windowMs)}`;
       event.threshold = rule.maxDelta;
       event.message = `${c.name}: ${rule.metric} changed by ${fmt(v)}${unit} (limit ${rule.maxDelta}${unit})${forText}`;
       break;
     }
     case 'nodata': {
       event.threshold = noDataThreshold(c, state);
-      event.message = `${c.name}: no ${rule.metric ?? 'data'} for ${seconds(v ?? 0)}`;
+      event.message = `${c.name}: no ${rule.metric ?? 'data'} for ${formatSpan(v ?? 0)}`;
       break;
     }
     case 'offline':
@@ -56,10 +56,6 @@ export function round(value: number): number {
 function fmt(value: number | null): string {
   if (value === null) return '—';
   return String(round(value));
-}
-
-function seconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /**

@@ -101,7 +101,7 @@ describe('no-data rules', () => {
         state: 'raised',
         value: 7_200_000,
         threshold: 7_200_000,
-        message: 'no-data: no data for 7200 s',
+        message: 'no-data: no data for 2 h',
       },
     ]);
     // The hourly one, now with its pace, at 3 × 55 min as before.

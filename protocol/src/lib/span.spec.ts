@@ -1,4 +1,4 @@
-import { formatSpan } from './format';
+import { formatSpan } from './span';
 
 describe('formatSpan', () => {
   it('says a duration to the second in at most two units', () => {
