@@ -63,6 +63,8 @@ describe('AlertSummaryComponent (the header drawer)', () => {
     const summary = el.querySelector('[data-testid=alert-summary]') as HTMLElement;
     expect(summary.getAttribute('data-total')).toBe('2');
     expect(summary.getAttribute('data-on')).toBe('1');
+    // Read aloud in words, not as numbers and a check mark.
+    expect(summary.getAttribute('aria-label')).toBe('Alerts: 1 warning, 1 cleared, to acknowledge');
     // Still in the drawer, to be acknowledged there.
     summary.click();
     await fixture.whenStable();

@@ -33,6 +33,7 @@ const DRAWER_ALERTS = 8;
       class="alert-summary"
       data-testid="alert-summary"
       [attr.aria-expanded]="open()"
+      [attr.aria-label]="spoken()"
       [attr.data-total]="store.active().length"
       [attr.data-on]="onTotal()"
       (click)="open.set(!open())"
@@ -86,6 +87,16 @@ export class AlertSummaryComponent {
   protected readonly onTotal = computed(
     () => this.store.active().length - this.store.toAcknowledge(),
   );
+  /**
+   * The button's name for a screen reader: the pills' numbers and a check mark say nothing
+   * read aloud ("Alerts 1 check mark 1"); "Alerts: 1 warning, 1 cleared, to acknowledge" does.
+   */
+  protected readonly spoken = computed(() => {
+    const parts = this.badges().map((b) => `${b.count} ${b.severity}`);
+    const toAck = this.store.toAcknowledge();
+    if (toAck) parts.push(`${toAck} cleared, to acknowledge`);
+    return `Alerts: ${parts.length ? parts.join(', ') : 'none'}`;
+  });
   protected readonly top = computed(() => this.store.active().slice(0, DRAWER_ALERTS));
   /** The devices of the drawer's rows, the same array while they are the same. */
   private readonly topDevices = computed(
