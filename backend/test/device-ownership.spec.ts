@@ -283,6 +283,12 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     );
     expect(await ownershipOf(b)).toMatchObject({ members: 1, handingOver: false });
     const { body: stats } = await getJson<IngestStats>(`${b.httpUrl}/api/stats`);
-    expect(stats.live.peerAcks).toEqual({ waited: 1, unheld: 0, overLimit: 0 });
+    // It waited for gw-b's hand-over (unless gw-a's exit outlasted it: then gw-b held it already).
+    expect(stats.live.peerAcks).toMatchObject({
+      waited: expect.any(Number),
+      unheld: 0,
+      overLimit: 0,
+    });
+    expect(stats.live.peerAcks?.waited).toBeLessThanOrEqual(1);
   }, 40_000);
 });

@@ -18,7 +18,7 @@ import { SecurityCounters } from '../security/security-counters.service';
 import { SOURCE_ROUTER, SourceRouter } from '../ingest/sources/source-router';
 import { InProcessBroker, InProcessDelivery } from './in-process-delivery';
 import { passOnPublishProperties } from './publish-properties';
-import { MAX_QUEUED_PER_SESSION, SessionBounds } from './session-bounds';
+import { MAX_QUEUED_PER_SESSION, MAX_UNRELEASED_PER_CLIENT, SessionBounds } from './session-bounds';
 
 export type { InProcessBroker, InProcessHandler } from './in-process-delivery';
 
@@ -126,11 +126,13 @@ export class EmbeddedBrokerRepository {
     });
     // What Aedes refuses before any hook (a wildcard topic in a PUBLISH) is counted too.
     countBrokerOwnRefusals(aedes, this.counters);
-    // MQTT 3.1.1 sessions bounded as MQTT 5's are above, and every session's queue while away.
+    // MQTT 3.1.1 sessions bounded as MQTT 5's are above, every session's queue, and what a client
+    // leaves unacknowledged or unreleased (broker/session-bounds.ts).
     const sessions = (this.sessions = new SessionBounds(aedes, {
       maxSessions: this.maxConnections,
       expiryMs: SESSION_EXPIRY_LIMIT_SECONDS * 1000,
       maxQueued: MAX_QUEUED_PER_SESSION,
+      maxUnreleased: MAX_UNRELEASED_PER_CLIENT,
     }));
     this.aedes = aedes;
     this.started = null;

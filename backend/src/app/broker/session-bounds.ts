@@ -1,12 +1,20 @@
 import type { Aedes, Client } from 'aedes';
 import type { BrokerSessionStats } from '@pulse/protocol';
 
-/** Messages queued for one MQTT session at most (Mosquitto's `max_queued_messages` default). */
+/** Messages queued for one MQTT session while its client is away, at most (Mosquitto's default). */
 export const MAX_QUEUED_PER_SESSION = 1_000;
+/**
+ * QoS 2 messages a client may leave unreleased (PUBREC sent, no PUBREL yet), at most: Mosquitto's
+ * `max_inflight_messages` default. Aedes stores each until its PUBREL, for ever otherwise.
+ */
+export const MAX_UNRELEASED_PER_CLIENT = 20;
 
 /** A subscription of a stored session, as aedes-persistence hands it to `outgoingEnqueueCombi`. */
 interface StoredSub {
   clientId: string;
+}
+interface StoredPacket {
+  messageId?: number;
 }
 
 /**
@@ -17,6 +25,8 @@ interface SessionStore {
   outgoingEnqueue(sub: StoredSub, packet: object): Promise<void>;
   outgoingEnqueueCombi(subs: StoredSub[], packet: object): Promise<void>;
   outgoingClearMessageId(client: { id: string }, packet: object): Promise<object | undefined>;
+  incomingStorePacket(client: { id: string }, packet: StoredPacket): Promise<void>;
+  incomingDelPacket(client: { id: string }, packet: StoredPacket): Promise<void>;
   cleanSubscriptions(client: Client): Promise<unknown>;
 }
 
@@ -25,13 +35,18 @@ export interface SessionBoundsOptions {
   maxSessions: number;
   /** How long such a session is kept after its connection closed. */
   expiryMs: number;
-  /** Messages queued for a session whose client is away, at most (past it: not queued). */
+  /**
+   * Messages queued for a session whose client is away, at most (past it: not queued); a
+   * connected client may have twice as many unacknowledged (past it: closed).
+   */
   maxQueued: number;
+  /** QoS 2 messages a client may leave unreleased (past it: closed). */
+  maxUnreleased: number;
 }
 
 /**
- * Bounds on the embedded broker's persistent MQTT sessions (Aedes, in memory), so that no
- * client can grow the broker's memory by cycling client ids or by staying away:
+ * Bounds on what the embedded broker (Aedes, in memory) keeps per MQTT client id, so that no
+ * client can grow the broker's memory by cycling client ids, staying away, or not acknowledging:
  * - an MQTT 3.1.1 session (Clean Session 0) is kept at most `expiryMs` after its connection
  *   closed and at most `maxSessions` are kept at once; past the count the newest ends at once.
  *   Aedes keeps such sessions for ever (it bounds MQTT 5's Session Expiry only, configured
@@ -40,24 +55,34 @@ export interface SessionBoundsOptions {
  *   gets Session Present 0 and subscribes again, as mqtt.js does by itself;
  * - a session whose client is away queues at most `maxQueued` messages; later ones are not
  *   queued (Mosquitto's `max_queued_messages` policy, 1,000 by default there too). A connected
- *   client's messages are never dropped here.
+ *   client (from its registration on, so while its queue is replayed too) may hold up to twice
+ *   that unacknowledged; one past it does not acknowledge, and is closed (counted), its session
+ *   kept with what is queued. Aedes has no in-flight limit of its own;
+ * - a client may leave at most `maxUnreleased` QoS 2 messages unreleased (Aedes stores each until
+ *   its PUBREL); past it its connection is closed (counted). What a session that ended (a clean
+ *   one's connection closed, a persistent one expired or cut) left unreleased is dropped.
  * MQTT 5 sessions ended by Aedes's own bounds are counted with these (`sessionExpired`,
  * `sessionLimitReached`).
  *
- * Owns the MQTT 3.1.1 expiry timers and the per-session queue counts (both keyed by client id,
- * bounded by the sessions kept plus the connections open); must not decide who may connect or
- * read (security/broker-auth.ts, broker-guard.ts do). Every Aedes call is in this file;
- * `session-bounds.spec.ts` runs it against the installed Aedes.
+ * Owns the MQTT 3.1.1 expiry timers, the per-session queue counts and the unreleased message ids
+ * (keyed by client id, bounded by the sessions kept plus the connections open); must not decide
+ * who may connect or read (security/broker-auth.ts, broker-guard.ts do). Every Aedes call is in
+ * this file; `session-bounds.spec.ts` runs it against the installed Aedes.
  */
 export class SessionBounds {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Messages queued in the store per client id, as the wrapped store calls counted them. */
   private readonly queued = new Map<string, number>();
+  /** QoS 2 messages stored and not yet released, by client id. */
+  private readonly unreleased = new Map<string, Set<number>>();
+  private store: SessionStore | null = null;
   private readonly counters: Omit<BrokerSessionStats, 'pending'> = {
     kept: 0,
     expired: 0,
     endedAtLimit: 0,
     queueDropped: 0,
+    closedUnacked: 0,
+    closedUnreleased: 0,
   };
 
   constructor(
@@ -65,10 +90,15 @@ export class SessionBounds {
     private readonly options: SessionBoundsOptions,
   ) {
     aedes.on('clientDisconnect', (client) => this.disconnected(client));
-    aedes.on('client', (client) => this.resumed(client.id));
-    aedes.on('sessionExpired', () => this.counters.expired++);
-    aedes.on('sessionLimitReached', (_client, info) => {
-      if (info.reason === 'sessionExpiry') this.counters.endedAtLimit++;
+    aedes.on('client', (client) => this.connected(client));
+    aedes.on('sessionExpired', (client) => {
+      this.counters.expired++;
+      this.dropUnreleased(client.id);
+    });
+    aedes.on('sessionLimitReached', (client, info) => {
+      if (info.reason !== 'sessionExpiry') return;
+      this.counters.endedAtLimit++;
+      this.dropUnreleased(client.id);
     });
     aedes.on('closed', () => {
       for (const timer of this.timers.values()) clearTimeout(timer);
@@ -76,13 +106,16 @@ export class SessionBounds {
     });
   }
 
-  /** Once the broker listens (Aedes 2 creates its store then): its queue is counted from now. */
+  /** Once the broker listens (Aedes 2 creates its store then): its queues are counted from now. */
   bindStore(): void {
     const store = (this.aedes as unknown as { persistence?: SessionStore }).persistence;
     if (!store) throw new Error('SessionBounds.bindStore() before the broker listens');
+    this.store = store;
     const enqueueCombi = store.outgoingEnqueueCombi.bind(store);
     const enqueue = store.outgoingEnqueue.bind(store);
     const clear = store.outgoingClearMessageId.bind(store);
+    const storeIncoming = store.incomingStorePacket.bind(store);
+    const delIncoming = store.incomingDelPacket.bind(store);
     store.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(this.admit(subs), packet);
     store.outgoingEnqueue = async (sub, packet) => {
       if (this.admit([sub]).length > 0) await enqueue(sub, packet);
@@ -92,21 +125,41 @@ export class SessionBounds {
       if (cleared !== undefined) this.dequeued(client.id);
       return cleared;
     };
+    store.incomingStorePacket = async (client, packet) => {
+      const messageId = packet.messageId ?? 0;
+      let ids = this.unreleased.get(client.id);
+      if (!ids?.has(messageId) && (ids?.size ?? 0) >= this.options.maxUnreleased) {
+        // Aedes closes the connection on the failed store (its PUBREC is never sent).
+        this.counters.closedUnreleased++;
+        throw new Error(`more than ${this.options.maxUnreleased} QoS 2 messages unreleased`);
+      }
+      await storeIncoming(client, packet);
+      if (!ids) this.unreleased.set(client.id, (ids = new Set()));
+      ids.add(messageId);
+    };
+    store.incomingDelPacket = async (client, packet) => {
+      await delIncoming(client, packet);
+      this.released(client.id, packet.messageId ?? 0);
+    };
   }
 
   stats(): BrokerSessionStats {
     return { pending: this.timers.size, ...this.counters };
   }
 
-  /** The subscriptions a message may be queued for: each away client's under its bound. */
+  /** The subscriptions a message may be queued for: each client's under its bound. */
   private admit(subs: StoredSub[]): StoredSub[] {
-    const clients = (this.aedes as unknown as { clients: Record<string, Client | undefined> })
-      .clients;
     const kept: StoredSub[] = [];
     for (const sub of subs) {
       const count = this.queued.get(sub.clientId) ?? 0;
-      if (count >= this.options.maxQueued && clients[sub.clientId]?.connected !== true) {
+      // Registered: connected, or replaying its queue (it is sent what arrives meanwhile).
+      const present = this.clientOf(sub.clientId);
+      if (count >= (present ? 2 * this.options.maxQueued : this.options.maxQueued)) {
         this.counters.queueDropped++;
+        if (present && !present.closed) {
+          this.counters.closedUnacked++;
+          present.close();
+        }
         continue;
       }
       this.queued.set(sub.clientId, count + 1);
@@ -121,13 +174,42 @@ export class SessionBounds {
     else this.queued.delete(clientId);
   }
 
-  /** A connection closed: an MQTT 3.1.1 persistent session is kept, within the bounds. */
+  private released(clientId: string, messageId: number): void {
+    const ids = this.unreleased.get(clientId);
+    if (!ids) return;
+    ids.delete(messageId);
+    if (ids.size === 0) this.unreleased.delete(clientId);
+  }
+
+  /** A session ended: the QoS 2 messages it left unreleased go (the store keeps them otherwise). */
+  private dropUnreleased(clientId: string): void {
+    const ids = this.unreleased.get(clientId);
+    if (!ids || !this.store) return;
+    this.unreleased.delete(clientId);
+    for (const messageId of ids)
+      this.store
+        .incomingDelPacket({ id: clientId }, { messageId })
+        .then(undefined, () => undefined);
+  }
+
+  private clientOf(clientId: string): Client | undefined {
+    return (this.aedes as unknown as { clients: Record<string, Client | undefined> }).clients[
+      clientId
+    ];
+  }
+
+  /** A connection closed: a clean session ends; an MQTT 3.1.1 persistent one is kept, within the bounds. */
   private disconnected(client: Client): void {
-    if (client.version >= 5 || client.clean || this.aedes.closed) return;
+    if (this.aedes.closed) return;
     // Taken over by a new connection of the same client id, which resumes the session (Aedes
     // marks the id while it closes the old one, and keeps MQTT 5 sessions alike then).
     const takingOver = (this.aedes as unknown as { _takingOver?: Set<string> })._takingOver;
     if (takingOver?.has(client.id)) return;
+    if (client.clean) {
+      this.dropUnreleased(client.id);
+      return;
+    }
+    if (client.version >= 5) return; // Aedes's own expiry (counted by its events)
     this.stop(client.id);
     if (this.timers.size >= this.options.maxSessions) {
       this.counters.endedAtLimit++;
@@ -137,6 +219,7 @@ export class SessionBounds {
     this.counters.kept++;
     const timer = setTimeout(() => {
       this.timers.delete(client.id);
+      if (this.clientOf(client.id)) return; // back (the timer was to be stopped as it came)
       this.counters.expired++;
       this.end(client);
     }, this.options.expiryMs);
@@ -144,9 +227,11 @@ export class SessionBounds {
     this.timers.set(client.id, timer);
   }
 
-  /** A client id connected again (its session resumed, or replaced by a clean one). */
-  private resumed(clientId: string): void {
-    this.stop(clientId);
+  /** A client id connected: its session resumed, or replaced by a clean one (state discarded). */
+  private connected(client: Client): void {
+    this.stop(client.id);
+    if ((client as Client & { _cleanStart?: boolean })._cleanStart === true)
+      this.dropUnreleased(client.id);
   }
 
   private stop(clientId: string): void {
@@ -158,9 +243,9 @@ export class SessionBounds {
 
   /** What Aedes does when an MQTT 5 session ends: its subscriptions and its queue go. */
   private end(client: Client): void {
-    const store = (this.aedes as unknown as { persistence?: SessionStore }).persistence;
     const failed = (error: Error) => this.aedes.emit('error', error);
-    store?.cleanSubscriptions(client).then(undefined, failed);
+    this.store?.cleanSubscriptions(client).then(undefined, failed);
     client.emptyOutgoingQueue(() => undefined);
+    this.dropUnreleased(client.id);
   }
 }

@@ -6,7 +6,13 @@ import type { AlertAckRequest } from '../common/alert-acks';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import type { LiveNamespace } from './live-io.server';
 import type { LiveRedis } from './live-redis.repository';
-import { ACK_HANDOVER_WAIT_MS, ACK_RETRY_MS, ACK_WAITERS_MAX, PeerAcks } from './peer-acks';
+import {
+  ACK_HANDOVER_WAIT_MS,
+  ACK_RETRY_MS,
+  ACK_WAITERS_MAX,
+  ACK_WAITERS_PER_USER,
+  PeerAcks,
+} from './peer-acks';
 
 const hot = parseAlertRule({
   id: 'hot',
@@ -239,21 +245,33 @@ describe('PeerAcks', () => {
       expect(link.asked.length).toBeLessThan(8);
     });
 
-    it('at most ACK_WAITERS_MAX wait; the next is answered at once, counted', async () => {
+    it('at most ACK_WAITERS_PER_USER of one user and ACK_WAITERS_MAX in all wait; the next is answered at once, counted', async () => {
       const { a, alert } = frozenHolder();
       a.peerAlerts.set(alert.id, alert);
-      const waiting = Array.from({ length: ACK_WAITERS_MAX }, () =>
+      // One user may hold ACK_WAITERS_PER_USER places; many users, ACK_WAITERS_MAX in all.
+      const byOne = Array.from({ length: ACK_WAITERS_PER_USER }, () =>
         a.sut.acknowledge(request(alert.id)),
       );
       await jest.advanceTimersByTimeAsync(0);
       expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({ error: 'not_found' });
-      expect(a.sut.stats()).toMatchObject({ waited: ACK_WAITERS_MAX, overLimit: 1 });
+      expect(a.sut.stats()).toMatchObject({ waited: ACK_WAITERS_PER_USER, overLimit: 1 });
+      const waiting = [
+        ...byOne,
+        ...Array.from({ length: ACK_WAITERS_MAX - ACK_WAITERS_PER_USER }, (_, i) =>
+          a.sut.acknowledge({ ...request(alert.id), by: `user-${i}` }),
+        ),
+      ];
+      await jest.advanceTimersByTimeAsync(0);
+      expect(await a.sut.acknowledge({ ...request(alert.id), by: 'someone-else' })).toMatchObject({
+        error: 'not_found',
+      });
+      expect(a.sut.stats()).toMatchObject({ waited: ACK_WAITERS_MAX, overLimit: 2 });
       await jest.advanceTimersByTimeAsync(ACK_HANDOVER_WAIT_MS + ACK_RETRY_MS);
       await Promise.all(waiting);
       expect(a.sut.stats()).toEqual({
         waited: ACK_WAITERS_MAX,
         unheld: ACK_WAITERS_MAX,
-        overLimit: 1,
+        overLimit: 2,
       });
     });
   });

@@ -19,6 +19,8 @@ export const ACK_HANDOVER_WAIT_MS = LEASE_TTL_MS + HANDOVER_WINDOW_MS;
 export const ACK_RETRY_MS = 250;
 /** Acks waiting at once; beyond, one that finds no holder is answered `not_found` at once. */
 export const ACK_WAITERS_MAX = 100;
+/** Acks of one user waiting at once (so one operator's burst cannot take every place). */
+export const ACK_WAITERS_PER_USER = 10;
 
 /**
  * Acknowledgements across gateways (the {@link AlertAcks} port, for HTTP and `/live` alike): an
@@ -33,7 +35,7 @@ export const ACK_WAITERS_MAX = 100;
  * holder while the alert is one a peer was last heard holding (and the caller may see), or while
  * this gateway's membership is changing, asks again every ACK_RETRY_MS for up to
  * ACK_HANDOVER_WAIT_MS, so an operator acknowledging during a rolling upgrade is answered by
- * the new holder, not with a 404.
+ * the new holder, not with a 404. At most ACK_WAITERS_MAX wait, ACK_WAITERS_PER_USER of one user.
  *
  * Owns both ends of `pulse:ack` and the waiting; must not authenticate (the callers pass who asks
  * and their scope) nor decide the acknowledgement (AlertsService does, the scope check included).
@@ -42,6 +44,7 @@ export const ACK_WAITERS_MAX = 100;
 export class PeerAcks implements AlertAcks {
   private nsp: LiveNamespace | null = null;
   private waiting = 0;
+  private readonly waitingBy = new Map<string, number>();
   private readonly counters: PeerAckStats = { waited: 0, unheld: 0, overLimit: 0 };
 
   constructor(
@@ -51,7 +54,7 @@ export class PeerAcks implements AlertAcks {
     /** Other gateways hold alerts too (absent or off: none). */
     @Optional() private readonly peers?: LiveRedis,
     /** Hand-overs of devices between gateways (absent: none). */
-    @Optional() private readonly routing?: Pick<AlertRouting, 'inHandOver'>,
+    @Optional() @Inject(AlertRouting) private readonly routing?: Pick<AlertRouting, 'inHandOver'>,
   ) {}
 
   /** The `/live` namespace (the gateway's afterInit): peers are asked and answered through it. */
@@ -81,11 +84,13 @@ export class PeerAcks implements AlertAcks {
   ): Promise<AckResponse> {
     let answer = await this.askPeers(nsp, request, notHere);
     if (!unheld(answer) || !this.betweenHolders(request)) return answer;
-    if (this.waiting >= ACK_WAITERS_MAX) {
+    const mine = this.waitingBy.get(request.by) ?? 0;
+    if (this.waiting >= ACK_WAITERS_MAX || mine >= ACK_WAITERS_PER_USER) {
       this.counters.overLimit++;
       return answer;
     }
     this.waiting++;
+    this.waitingBy.set(request.by, mine + 1);
     this.counters.waited++;
     try {
       const deadline = Date.now() + ACK_HANDOVER_WAIT_MS;
@@ -96,6 +101,9 @@ export class PeerAcks implements AlertAcks {
       }
     } finally {
       this.waiting--;
+      const left = (this.waitingBy.get(request.by) ?? 1) - 1;
+      if (left > 0) this.waitingBy.set(request.by, left);
+      else this.waitingBy.delete(request.by);
     }
     if (unheld(answer)) this.counters.unheld++;
     return answer;
