@@ -291,4 +291,77 @@ describe('device ownership: one gateway evaluates a device, and another takes ov
     });
     expect(stats.live.peerAcks?.waited).toBeLessThanOrEqual(1);
   }, 40_000);
+  it('a gateway frozen past its lease comes back: it takes its devices back with the alerts its peer raised meanwhile, and an ack in between waits for it', async () => {
+    // gw-a as the case before left it (stopped), or as beforeAll started it (this case alone).
+    if (!(await ownershipOf(a).catch(() => null))) a = await start('gw-a');
+    await settled([a, b], 2);
+    // A device gw-a owns while both run. gw-a freezes (a stopped VM, a long pause) for longer than
+    // its lease: gw-b takes the device over and raises its alert. gw-a then runs again without a
+    // member list change of its own (it never saw itself leave): before, it never loaded what
+    // gw-b raised, so that alert was held by no gateway (never cleared, every ack a 404), and
+    // gw-a raised a second one from the readings queued for it.
+    const boiler = Array.from({ length: 50 }, (_, i) => `boiler-${i}`).find(
+      (id) => ownerOf(id, MEMBERS) === 'gw-a',
+    ) as string;
+    screen ??= await connectLive(b.httpUrl, ['websocket']);
+    const alerts = collectAlerts(screen); // on gw-b
+    const { token } = await tokenFor(b.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
+    let at = Date.now();
+    const publishFor = async (t: number, ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        at += 20;
+        await publishTelemetry(device, boiler, { ts: at, values: { t } });
+        await sleep(20);
+      }
+    };
+    process.kill(-a.pid, 'SIGSTOP');
+    try {
+      await waitFor(
+        async () => {
+          const o = await ownershipOf(b);
+          return (o.members === 1 && !o.handingOver) || undefined;
+        },
+        { timeoutMs: 15_000, message: 'gw-b alone, its hand-over done' },
+      );
+      const raised = await waitFor(
+        async () => {
+          await publishFor(70, 300);
+          return alerts.events.find((e) => e.deviceId === boiler && e.state === 'raised');
+        },
+        { timeoutMs: 10_000, intervalMs: 0, message: `${boiler} raised by gw-b` },
+      );
+      process.kill(-a.pid, 'SIGCONT');
+      // gw-b lets the device go as soon as it sees gw-a again; an ack then waits for gw-a.
+      await waitFor(async () => (await ownershipOf(b)).members === 2 || undefined, {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+        message: 'gw-b sees gw-a back',
+      });
+      const { status, body } = await sendJson<AckResponse>(
+        `${b.httpUrl}/api/alerts/${encodeURIComponent(raised.id)}/ack`,
+        'POST',
+        { note: 'after the freeze' },
+        { authorization: `Bearer ${token}` },
+      );
+      expect({ status, body }).toMatchObject({
+        status: 200,
+        body: { ok: true, alert: { id: raised.id, acknowledgedBy: 'admin' } },
+      });
+      await settled([a, b], 2);
+      // gw-a holds it: cool readings clear it, the same episode; no second alert was raised.
+      await waitFor(
+        async () => {
+          await publishFor(20, 300);
+          return alerts.events.some((e) => e.id === raised.id && !e.active) || undefined;
+        },
+        { timeoutMs: 10_000, intervalMs: 0, message: `${boiler}'s alert cleared by gw-a` },
+      );
+      const ids = new Set(alerts.events.filter((e) => e.deviceId === boiler).map((e) => e.id));
+      expect([...ids]).toEqual([raised.id]);
+      expect((await ownershipOf(a)).adopted).toBeGreaterThanOrEqual(1);
+    } finally {
+      process.kill(-a.pid, 'SIGCONT');
+    }
+  }, 60_000);
 });

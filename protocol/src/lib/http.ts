@@ -344,6 +344,11 @@ export interface OwnershipStats {
   ownedDevices: number;
   changes: number;
   heartbeatFailures: number;
+  /**
+   * Times this gateway's lease lapsed while it was a member (frozen, or unable to renew, for
+   * longer than the lease): it let its devices go and took them back from the store.
+   */
+  lapses?: number;
   forwarded: number;
   received: number;
   passedOn: number;

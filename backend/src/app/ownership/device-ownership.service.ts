@@ -44,7 +44,9 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   private timer: ReturnType<typeof setInterval> | null = null;
   private beating = false;
   private readonly listeners: MembershipListener[] = [];
-  private readonly counters = { changes: 0, heartbeatFailures: 0 };
+  /** When the last heartbeat that renewed the lease was sent (monotonic ms): the lease runs from then. */
+  private renewedAt = Number.NEGATIVE_INFINITY;
+  private readonly counters = { changes: 0, heartbeatFailures: 0, lapses: 0 };
 
   constructor(
     @Inject(CONFIG) config: Pick<Config, 'GATEWAY_ID' | 'PORT'>,
@@ -91,12 +93,19 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
     return this.members;
   }
 
-  stats(): { members: number; member: boolean; changes: number; heartbeatFailures: number } {
+  stats(): {
+    members: number;
+    member: boolean;
+    changes: number;
+    heartbeatFailures: number;
+    lapses: number;
+  } {
     return {
       members: this.members.length,
       member: this.held,
       changes: this.counters.changes,
       heartbeatFailures: this.counters.heartbeatFailures,
+      lapses: this.counters.lapses,
     };
   }
 
@@ -111,12 +120,15 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   private async beat(): Promise<void> {
     if (this.beating) return; // a slow Redis: one heartbeat at a time
     this.beating = true;
+    const sentAt = performance.now();
+    this.lapsedCheck(sentAt);
     try {
       const { held, members } = await this.redis.heartbeat(
         this.self,
         this.incarnation,
         LEASE_TTL_MS,
       );
+      if (held) this.renewedAt = sentAt;
       if (held !== this.held) {
         if (held) this.logger.log(`member ${this.self} (lease ${LEASE_TTL_MS} ms)`);
         else
@@ -132,6 +144,26 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
     } finally {
       this.beating = false;
     }
+  }
+
+  /**
+   * Not renewed for longer than the lease (the process was frozen: a stopped VM, a long pause;
+   * or Redis was out of reach): the others saw this gateway leave and took its devices over,
+   * raising and clearing their alerts meanwhile, and the next heartbeat simply takes the lease
+   * again with the same member list. Without a change of its own this gateway would go on with
+   * what it held before and never load what the others did (an alert nobody holds, a second
+   * raise). So it leaves first, here, before anything queued while it was frozen is evaluated:
+   * its devices go (their waiting readings to their owner), and the heartbeat's answer brings
+   * them back as a hand-over, their alerts loaded from the store.
+   */
+  private lapsedCheck(now: number): void {
+    if (!this.held || now - this.renewedAt <= LEASE_TTL_MS) return;
+    this.counters.lapses++;
+    this.logger.error(
+      `lease lapsed: not renewed for ${Math.round(now - this.renewedAt)} ms (lease ${LEASE_TTL_MS} ms); letting this gateway's devices go and taking them back from the store`,
+    );
+    this.held = false;
+    this.apply(this.members.filter((id) => id !== this.self));
   }
 
   private apply(read: string[]): void {
