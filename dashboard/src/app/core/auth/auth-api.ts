@@ -1,7 +1,8 @@
 /*
- * The `/api/auth/*` calls behind the injectable fetch, and the validation of their answers.
- * It owns URLs, request bodies and turning HTTP statuses into readable refusals; it must not
- * hold state (AuthService does) nor touch the live socket.
+ * The `/api/auth/*` calls behind the injectable fetch, and the validation of their answers; its
+ * `authRequest` is also how the other signed-in writes (screens, alert rules) are sent, with the
+ * session cookie and a JSON body. It owns URLs, request bodies and turning HTTP statuses into
+ * readable refusals; it must not hold state (AuthService does) nor touch the live socket.
  */
 
 import type { AuthUser, BackoffOptions, MeResponse, Role } from '@pulse/protocol/core';
@@ -12,11 +13,17 @@ export type { AnonymousRole, AuthUser, Role } from '@pulse/protocol/core';
 /** `GET /api/auth/me`, validated. */
 export type AuthState = MeResponse;
 
-/** A refused or failed auth call: `status` 0 when the server was never reached. */
+/**
+ * A refused or failed call: `status` 0 when the server was never reached. `serverMessages` is the
+ * refusal's `message` as the server sent it, a list (a 400's validation issues, `path: message`
+ * each) or one sentence; empty when it sent none. Callers outside sign-in word a refusal from it:
+ * `message` is worded for the sign-in forms.
+ */
 export class AuthRequestError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly serverMessages: readonly string[] = [],
   ) {
     super(message);
     this.name = 'AuthRequestError';
@@ -98,9 +105,11 @@ export interface AuthRequestOptions {
   signal?: AbortSignal;
 }
 
+export type RequestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export async function authRequest(
   fetchFn: typeof fetch,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: RequestMethod,
   url: string,
   body?: unknown,
   { random = Math.random, signal }: AuthRequestOptions = {},
@@ -147,7 +156,7 @@ class BusyError extends AuthRequestError {
 
 async function authRequestOnce(
   fetchFn: typeof fetch,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: RequestMethod,
   url: string,
   body?: unknown,
 ): Promise<unknown> {
@@ -171,7 +180,11 @@ async function authRequestOnce(
     throw new BusyError(Math.min(Math.max(Number.isFinite(seconds) ? seconds : 1, 1), 5) * 1000);
   }
   if (!res.ok)
-    throw new AuthRequestError(res.status, refusalMessage(res.status, serverMessage(json)));
+    throw new AuthRequestError(
+      res.status,
+      refusalMessage(res.status, serverMessage(json)),
+      serverMessages(json),
+    );
   return json;
 }
 
@@ -181,4 +194,11 @@ function serverMessage(json: unknown): string {
   if (typeof message === 'string') return message;
   if (Array.isArray(message)) return message.join('; ');
   return typeof error === 'string' ? error : '';
+}
+
+/** The body's `message` as a list (decision 0056: a sentence, or the validation's issues). */
+function serverMessages(json: unknown): string[] {
+  const message = json && typeof json === 'object' ? (json as { message?: unknown }).message : '';
+  if (typeof message === 'string') return message ? [message] : [];
+  return Array.isArray(message) ? message.filter((m): m is string => typeof m === 'string') : [];
 }
