@@ -30,6 +30,8 @@ export class AlertRulesService {
   readonly error = this._error.asReadonly();
   private started = false;
   private loading: Promise<void> | null = null;
+  /** The read queued behind `loading`, if one was asked meanwhile. */
+  private again: Promise<void> | null = null;
   private lastLoadAt = -Infinity;
   private known = new Set<string>();
 
@@ -59,8 +61,31 @@ export class AlertRulesService {
     void this.refresh();
   }
 
+  /**
+   * As {@link ensureLoaded}, and read them now even if they were loaded before: a page that lists
+   * the rules shows them as they are (another admin, or a script, may have changed them).
+   */
+  loadNow(): Promise<void> {
+    this.started = true;
+    return this.refresh();
+  }
+
+  /**
+   * Read the rules again. Asked while a read is under way, it reads once more after that one:
+   * the answer on its way may have been written before the change that asks (the rules page
+   * refreshes after each of its writes). Several asking meanwhile share that one read.
+   */
   refresh(): Promise<void> {
-    if (this.loading) return this.loading;
+    if (!this.loading) return this.load();
+    this.again ??= this.loading.then(() => {
+      this.again = null;
+      // A read started since the first one ended was asked after the change too.
+      return this.loading ?? this.load();
+    });
+    return this.again;
+  }
+
+  private load(): Promise<void> {
     this.lastLoadAt = Date.now();
     this.loading = this.api
       .rules()

@@ -1,0 +1,42 @@
+import { TestBed } from '@angular/core/testing';
+import type { AlertRule } from '@pulse/protocol/core';
+import { fakeHttp } from '../../testing/fake-http';
+import { provideFakeLive, useFakeClock } from '../../testing/testbed';
+import { AlertRulesService } from './alert-rules.service';
+import { FETCH } from './alerts-api';
+
+const rule = (id: string) =>
+  ({
+    id,
+    kind: 'offline',
+    severity: 'major',
+    scope: { all: true },
+    enabled: true,
+    forMs: 0,
+  }) as AlertRule;
+
+describe('AlertRulesService', () => {
+  useFakeClock();
+
+  it('reads again after a read under way when asked meanwhile: its answer may predate a change', async () => {
+    const http = fakeHttp();
+    provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);
+    const sut = TestBed.inject(AlertRulesService);
+    const opened = sut.loadNow();
+    // The rules page saved a rule while the first read was on its way: two ask, one more read.
+    const afterSave = sut.refresh();
+    const afterToggle = sut.refresh();
+    expect(http.asked.map((a) => a.url.pathname)).toEqual(['/api/alert-rules']);
+
+    http.asked[0].respond(200, { rules: [rule('a')] });
+    await opened;
+    await jest.advanceTimersByTimeAsync(0);
+    expect(sut.rules().map((r) => r.id)).toEqual(['a']);
+    expect(http.asked).toHaveLength(2);
+
+    http.asked[1].respond(200, { rules: [rule('a'), rule('b')] });
+    await Promise.all([afterSave, afterToggle]);
+    expect(sut.rules().map((r) => r.id)).toEqual(['a', 'b']);
+    expect(http.asked).toHaveLength(2);
+  });
+});
