@@ -56,6 +56,13 @@ export const appRoutes: Route[] = [
     loadComponent: pages.alerts,
   },
   {
+    // Anyone who may view reads the rules; the page offers edits to admins (the gateway checks).
+    path: 'rules',
+    title: 'Pulse · Alert rules',
+    canActivate: [viewGuard],
+    loadComponent: () => import('./rules/rules.page').then((m) => m.RulesPage),
+  },
+  {
     path: 'screens',
     title: 'Pulse · Screens',
     canActivate: [adminGuard],

@@ -1,0 +1,197 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import type { AlertRule } from '@pulse/protocol/core';
+import { AuthService } from '../core/auth/auth.service';
+import { AlertRulesApi, RuleWriteError } from '../core/http/alert-rules-api';
+import { AlertRulesService } from '../core/http/alert-rules.service';
+import { RuleEditorComponent, RuleEdit } from './rule-editor.component';
+import { KIND_LABELS, conditionText, scopeText } from './rule-wording';
+
+/*
+ * `/rules`: every alert rule in a table (name and id, kind, condition in words, scope, severity,
+ * enabled; a disabled one muted), read by anyone who may view. An admin also turns a rule on or
+ * off from its row, and edits, creates or deletes rules in the editor above the table. Owns which
+ * rule is being edited and the row toggles; the list is AlertRulesService's, refreshed after
+ * every change so the charts' threshold lines follow, and every write is checked by the gateway.
+ */
+
+/** What the editor is open on: a stored rule (as it was when Edit was clicked), or a new one. */
+interface Editing {
+  rule: AlertRule | null;
+}
+
+@Component({
+  selector: 'app-rules-page',
+  imports: [RuleEditorComponent],
+  template: `
+    <section class="rules-page">
+      <div class="rules-head">
+        <h1>Alert rules</h1>
+        @if (admin()) {
+          <button
+            type="button"
+            class="btn btn-primary"
+            data-testid="rule-new"
+            (click)="editing.set({ rule: null })"
+          >
+            New rule
+          </button>
+        }
+      </div>
+      @if (admin()) {
+        <p class="rules-hint">
+          A change applies as soon as it is saved; disabling or deleting a rule clears its open
+          alerts. The gateway checks each rule with the same schema as the rules file.
+        </p>
+      } @else {
+        <p class="rules-hint" data-testid="rules-read-only">
+          Only admins edit rules: you see them as the gateway evaluates them.
+        </p>
+      }
+      @if (editing(); as e) {
+        <app-rule-editor
+          [rule]="e.rule"
+          [takenIds]="ids()"
+          (done)="edited($event)"
+          (cancelled)="editing.set(null)"
+        />
+      }
+      @if (notice(); as notice) {
+        <p class="rules-notice" role="status" data-testid="rules-notice">{{ notice }}</p>
+      }
+      @if (error(); as error) {
+        <p class="auth-error" role="alert" data-testid="rules-error">{{ error }}</p>
+      }
+      <!-- Its own scroll box: on a phone the table scrolls sideways, not the page. -->
+      <div
+        class="rules-table-box"
+        role="region"
+        aria-label="Alert rules"
+        tabindex="0"
+        data-testid="rules-box"
+      >
+        <table class="rules-table" data-testid="rules-table">
+          <thead>
+            <tr>
+              <th>Rule</th>
+              <th>Kind</th>
+              <th>Condition</th>
+              <th>Scope</th>
+              <th>Severity</th>
+              <th>Enabled</th>
+              @if (admin()) {
+                <th aria-label="Actions"></th>
+              }
+            </tr>
+          </thead>
+          <tbody>
+            @for (row of rows(); track row.rule.id) {
+              @let r = row.rule;
+              <tr
+                class="rule-row"
+                [class.rule-off]="!r.enabled"
+                [attr.data-rule-id]="r.id"
+                [attr.data-enabled]="r.enabled"
+              >
+                <td>
+                  <span class="rule-name">{{ r.name ?? r.id }}</span>
+                  <code class="rule-id">{{ r.id }}</code>
+                </td>
+                <td>{{ row.kind }}</td>
+                <td data-testid="rule-condition">{{ row.condition }}</td>
+                <td data-testid="rule-scope">{{ row.scope }}</td>
+                <td>
+                  <span class="sev-pill sev-{{ r.severity }}">{{ r.severity }}</span>
+                </td>
+                <td class="rule-enabled">
+                  @if (admin()) {
+                    <button
+                      type="button"
+                      class="btn rule-toggle"
+                      data-testid="rule-toggle"
+                      [attr.aria-pressed]="r.enabled"
+                      [attr.aria-label]="(r.enabled ? 'Disable ' : 'Enable ') + (r.name ?? r.id)"
+                      [disabled]="toggling() === r.id"
+                      (click)="toggle(r)"
+                    >
+                      {{ r.enabled ? 'Enabled' : 'Disabled' }}
+                    </button>
+                  } @else {
+                    <span data-testid="rule-enabled">{{ r.enabled ? 'yes' : 'no' }}</span>
+                  }
+                </td>
+                @if (admin()) {
+                  <td>
+                    <button
+                      type="button"
+                      class="btn"
+                      data-testid="rule-edit"
+                      [attr.aria-label]="'Edit ' + (r.name ?? r.id)"
+                      (click)="editing.set({ rule: r })"
+                    >
+                      Edit
+                    </button>
+                  </td>
+                }
+              </tr>
+            }
+          </tbody>
+        </table>
+        @if (!rows().length) {
+          <p class="rules-empty" data-testid="rules-empty">
+            {{ service.error() ?? 'No alert rules: nothing raises alerts.' }}
+          </p>
+        }
+      </div>
+    </section>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class RulesPage {
+  protected readonly service = inject(AlertRulesService);
+  private readonly api = inject(AlertRulesApi);
+  private readonly auth = inject(AuthService);
+  /** Only shapes the page: the gateway refuses a write from anyone else. */
+  protected readonly admin = this.auth.isAdmin;
+  protected readonly rows = computed(() =>
+    this.service.rules().map((rule) => ({
+      rule,
+      kind: KIND_LABELS[rule.kind],
+      condition: conditionText(rule),
+      scope: scopeText(rule.scope),
+    })),
+  );
+  protected readonly ids = computed(() => this.service.rules().map((r) => r.id));
+  protected readonly editing = signal<Editing | null>(null);
+  /** The rule whose toggle is being sent and read back. */
+  protected readonly toggling = signal<string | null>(null);
+  protected readonly notice = signal<string | null>(null);
+  protected readonly error = signal<string | null>(null);
+
+  constructor() {
+    void this.service.loadNow();
+  }
+
+  protected async edited(edit: RuleEdit): Promise<void> {
+    this.editing.set(null);
+    this.error.set(null);
+    this.notice.set(`Rule ${edit.id} ${edit.what}.`);
+    await this.service.refresh();
+  }
+
+  /** PUT the rule as listed with `enabled` flipped; the row shows the gateway's answer. */
+  protected async toggle(rule: AlertRule): Promise<void> {
+    if (this.toggling()) return;
+    this.toggling.set(rule.id);
+    this.error.set(null);
+    this.notice.set(null);
+    try {
+      await this.api.replace(rule.id, { ...rule, enabled: !rule.enabled });
+    } catch (error) {
+      const issues = error instanceof RuleWriteError ? error.issues.join('; ') : '';
+      const message = error instanceof Error ? error.message : String(error);
+      this.error.set(`${rule.id}: ${message}${issues ? ` ${issues}` : ''}`);
+    }
+    await this.service.refresh(); // never throws: a failed read is the service's error
+    this.toggling.set(null);
+  }
+}
