@@ -274,7 +274,8 @@ export class DevicePage {
     this.store.version(this.id())();
     return this.store.get(this.id()) ? null : removed;
   });
-  protected readonly reasonWords = SKIP_REASON_WORDS;
+  /** A reason a newer gateway sends and this page has no words for is shown as it came. */
+  protected readonly reasonWords: Partial<Record<string, string>> = SKIP_REASON_WORDS;
   private readonly auth = inject(AuthService);
   private readonly injector = inject(Injector);
   /** An admin, on a device the gateway knows: may remove it (the gateway checks again). */
