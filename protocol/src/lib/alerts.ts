@@ -138,4 +138,19 @@ export interface AlertStats {
   listenerErrors: number;
   /** Rules file writes after HTTP changes (0 without ALERT_RULES_FILE). */
   rulesSaved: number;
+  /**
+   * Several gateways: rule sets another gateway changed and this one took (`rulesFromPeers`), and
+   * those it left (older than its own, or invalid: `rulesFromPeersLeft`).
+   */
+  rulesFromPeers?: number;
+  rulesFromPeersLeft?: number;
+}
+
+/**
+ * When a rule set was changed and where (several gateways, `pulse:rules`): the newest wins, the
+ * time first, then the changer's id.
+ */
+export interface RulesVersion {
+  at: number;
+  by: string;
 }

@@ -141,6 +141,47 @@ describe('AlertsService', () => {
     expect(sut.stats().rulesSaved).toBe(0);
   });
 
+  it('two gateways changing rules at once end with the same set: the newest version wins on both', async () => {
+    const [a, b] = [create(join(dir, 'a.json')), create(join(dir, 'b.json'))];
+    // What each tells the other (the live layer passes it through Redis).
+    const told = { a: [] as unknown[][], b: [] as unknown[][] };
+    a.onRulesChanged((rules, version) => told.a.push([rules, version]));
+    b.onRulesChanged((rules, version) => told.b.push([rules, version]));
+    await a.createRule(cold);
+    await b.deleteRule('hot');
+    // Each hears the other's change after its own.
+    const [fromA] = told.a;
+    const [fromB] = told.b;
+    const takenByB = await b.applyPeerRules(fromA[0], fromA[1]);
+    const takenByA = await a.applyPeerRules(fromB[0], fromB[1]);
+    expect([takenByA, takenByB].filter(Boolean)).toHaveLength(1);
+    expect(a.rules()).toEqual(b.rules());
+    // Each saved what it runs (its own file): a restart starts from the same set.
+    for (const [sut, file] of [
+      [a, 'a.json'],
+      [b, 'b.json'],
+    ] as const)
+      expect(JSON.parse(readFileSync(join(dir, file), 'utf8')).rules).toEqual(sut.rules());
+    const count = (key: 'rulesFromPeers' | 'rulesFromPeersLeft') =>
+      (a.stats()[key] ?? 0) + (b.stats()[key] ?? 0);
+    expect(count('rulesFromPeers')).toBe(1);
+    expect(count('rulesFromPeersLeft')).toBe(1);
+  });
+
+  it('leaves a peer rule set that does not validate, or whose version is not one, as it is', async () => {
+    const sut = create();
+    sut.onRulesChanged(() => undefined);
+    const version = { at: Date.now() + 60_000, by: 'gw-x' };
+    expect(await sut.applyPeerRules([{ ...hot, op: 'sideways' }], version)).toBe(false);
+    expect(await sut.applyPeerRules([hot, hot], version)).toBe(false); // the id twice
+    expect(await sut.applyPeerRules([cold], { at: 'soon', by: 'gw-x' })).toBe(false);
+    expect(await sut.applyPeerRules({ rules: [cold] }, version)).toBe(false);
+    expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
+    expect(sut.stats()).toMatchObject({ rulesFromPeers: 0, rulesFromPeersLeft: 4 });
+    expect(await sut.applyPeerRules([cold], version)).toBe(true);
+    expect(sut.rules().map((r) => r.id)).toEqual(['cold']);
+  });
+
   it('refuses duplicates, unknown ids and a body id that differs from the path', async () => {
     const sut = create();
     await expect(sut.createRule(hot)).rejects.toThrow(ConflictException);

@@ -18,7 +18,9 @@ import {
   AlertRule,
   AlertStats,
   Reading,
+  RulesVersion,
 } from '@pulse/protocol';
+import { randomUUID } from 'node:crypto';
 import { inScope } from '../auth/principal';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
@@ -34,6 +36,7 @@ import {
   AlertRulesError,
   DEFAULT_RULES,
   loadAlertRulesFile,
+  parseAlertRules,
   saveAlertRulesFile,
 } from './alert-rules.loader';
 
@@ -111,6 +114,12 @@ export class AlertsService implements OnModuleInit {
   private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
+  /** The version of the rules the engine runs: several gateways take the newest (applyPeerRules). */
+  private rulesVersion: RulesVersion = { at: 0, by: '' };
+  /** This run's id in rule versions (ties of the clock broken by it). */
+  private readonly runId = randomUUID();
+  private readonly rulesListeners: ((rules: AlertRule[], version: RulesVersion) => void)[] = [];
+  private readonly peerRules = { taken: 0, left: 0 };
   /** Several gateways own devices (decision 0029): each event is saved at once, not with the tick. */
   private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
@@ -418,6 +427,58 @@ export class AlertsService implements OnModuleInit {
     return rule;
   }
 
+  /**
+   * Told each rule set changed here over HTTP, with its version: the live layer hands it to the
+   * other gateways (live/peer-rules.ts), which take it with {@link applyPeerRules}.
+   */
+  onRulesChanged(listener: (rules: AlertRule[], version: RulesVersion) => void): void {
+    this.rulesListeners.push(listener);
+  }
+
+  /**
+   * Another gateway's rule set (several gateways): validated as a rules file is, taken if newer
+   * than the one running here (so concurrent edits on two gateways end the same everywhere),
+   * saved where this gateway keeps its rules (its file, or its store: a restart starts from it)
+   * and run. A save that fails is logged; the rules run anyway, as on the other gateways.
+   * Returns whether it was taken.
+   */
+  applyPeerRules(rules: unknown, version: unknown): Promise<boolean> {
+    return this.edit(async () => {
+      const v = version as Partial<RulesVersion> | null;
+      let parsed: AlertRule[] | null = null;
+      if (
+        typeof v?.at === 'number' &&
+        Number.isFinite(v.at) &&
+        typeof v.by === 'string' &&
+        v.by.length <= 64 &&
+        Array.isArray(rules) &&
+        rules.length <= ALERT_LIMITS.maxRules
+      ) {
+        try {
+          parsed = parseAlertRules(JSON.stringify({ rules }), 'json', 'a peer gateway');
+        } catch (error) {
+          this.logger.error(`rules from a peer gateway refused: ${(error as Error).message}`);
+        }
+      }
+      if (
+        parsed === null ||
+        !newer({ at: v?.at as number, by: v?.by as string }, this.rulesVersion)
+      ) {
+        this.peerRules.left++;
+        return false;
+      }
+      try {
+        await this.save(parsed);
+      } catch (error) {
+        this.logger.error(`rules from a peer gateway not saved here: ${(error as Error).message}`);
+      }
+      this.engine.setRules(parsed);
+      this.rulesVersion = { at: v?.at as number, by: v?.by as string };
+      this.peerRules.taken++;
+      return true;
+    });
+  }
+
   createRule(rule: AlertRule): Promise<AlertRule> {
     return this.edit(() => this.create(rule));
   }
@@ -477,11 +538,34 @@ export class AlertsService implements OnModuleInit {
       historySize: s.historySize,
       listenerErrors: s.listenerErrors,
       rulesSaved: this.rulesSaved,
+      ...(this.rulesListeners.length > 0
+        ? { rulesFromPeers: this.peerRules.taken, rulesFromPeersLeft: this.peerRules.left }
+        : {}),
     };
   }
 
-  /** Persist first, then switch the engine: a failed write changes nothing. */
+  /**
+   * An HTTP change: persisted first, then the engine switched (a failed write changes nothing),
+   * then the other gateways told.
+   */
   private async apply(rules: AlertRule[]): Promise<void> {
+    await this.save(rules);
+    this.engine.setRules(rules);
+    this.rulesVersion = {
+      at: Math.max(Date.now(), this.rulesVersion.at + 1),
+      by: this.runId,
+    };
+    // Told after the change took: a listener's failure (Redis away) does not undo it here.
+    for (const listener of this.rulesListeners)
+      try {
+        listener(rules, this.rulesVersion);
+      } catch (error) {
+        this.logger.error(`rules change not passed on: ${(error as Error).message}`);
+      }
+  }
+
+  /** Write the rules where this gateway keeps them (its file, or its store); throws HTTP errors. */
+  private async save(rules: AlertRule[]): Promise<void> {
     const target = this.rulesFile ?? (this.store ? 'the store' : null);
     if (target !== null) {
       try {
@@ -503,8 +587,12 @@ export class AlertsService implements OnModuleInit {
         );
       }
     }
-    this.engine.setRules(rules);
   }
+}
+
+/** `a` is a later rule set than `b`: its time, then its changer's id, decide. */
+function newer(a: RulesVersion, b: RulesVersion): boolean {
+  return a.at > b.at || (a.at === b.at && a.by > b.by);
 }
 
 /** A store error that passes: anything but SQLite's own, of which only busy and locked do. */

@@ -32,11 +32,14 @@ type NoSocketData = { principal?: Principal; lagged?: number; summaryShown?: boo
 /**
  * Server-side events between gateways (Socket.IO's Redis adapter, REDIS_URL set): each gateway
  * sends an alert it raised or changed to its own clients and to its peers, which send it to
- * theirs (each with its own AlertAudience); an ack (over HTTP or `/live`) is answered by the gateway holding the alert (PeerAcks).
+ * theirs (each with its own AlertAudience); an ack (over HTTP or `/live`) is answered by the gateway holding the alert (PeerAcks);
+ * a rule set changed over HTTP is run by every gateway (PeerRules).
  */
 export interface PeerEvents {
   'pulse:alert': (alert: AlertEvent) => void;
   'pulse:ack': (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
+  /** A gateway's rule set changed over HTTP: every other runs it too (PeerRules). */
+  'pulse:rules': (change: { rules: unknown; version: unknown }) => void;
 }
 
 export type LiveServer = Server<

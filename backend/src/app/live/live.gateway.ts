@@ -22,6 +22,7 @@ import { labelAcks, releaseHandshake, takeHandshakeCookie, writeAck } from './en
 import { GatewayLoad } from './gateway-load';
 import { LostPeerRefill } from './lost-peer-refill';
 import { PeerAcks } from './peer-acks';
+import { PeerRules } from './peer-rules';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { ACK_BACKLOG_BUSY, LagMonitor } from './lag-monitor';
 import { LiveEmitter } from './live-emitter';
@@ -104,6 +105,8 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     @Optional() @Inject(READINGS_FAN_OUT) private readonly fanOut?: ReadingsFanOut,
     /** A departed peer's stored share read back for this gateway's screens: its counters. */
     @Optional() private readonly refill?: LostPeerRefill,
+    /** Rule sets changed here run on the other gateways, and theirs here (absent in the unit spec). */
+    @Optional() private readonly rules?: PeerRules,
   ) {}
 
   /** Resolves when the ingest may start: with several gateways, once the peers' rooms are known. */
@@ -123,6 +126,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
       });
     nsp.use((socket, next) => this.auth.authenticate(socket, takeHandshakeCookie(socket), next));
     this.acks.bind(nsp);
+    this.rules?.bind(nsp);
     this.lag.start();
     this.load?.start();
   }

@@ -16,6 +16,7 @@ import { CrossGatewayFanOut } from './cross-gateway-fan-out';
 import { LiveRedis } from './live-redis.repository';
 import { LostPeerRefill } from './lost-peer-refill';
 import { PeerAcks } from './peer-acks';
+import { PeerRules } from './peer-rules';
 import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, READINGS_FAN_OUT } from './readings-fan-out';
 
@@ -53,6 +54,7 @@ export const LIVE_PROVIDERS: Provider[] = [
   { provide: LIVE_PUBLISHER, useExisting: LiveHubService },
   LiveSubscriptionService,
   PeerAcks,
+  PeerRules,
   { provide: ALERT_ACKS, useExisting: PeerAcks },
   LiveGateway,
   SummaryPush,
