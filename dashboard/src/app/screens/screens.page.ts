@@ -7,6 +7,7 @@ import {
   inject,
   signal,
 } from '@angular/core';
+import { adminRefusal } from '../core/auth/auth-api';
 import { ScreenForm, ScreenInfo, ScreensApi } from '../core/auth/screens-api';
 import { ClockService } from '../core/util/clock.service';
 import { formatDuration } from '../core/util/format';
@@ -213,7 +214,7 @@ export class ScreensPage {
     try {
       await action();
     } catch (error) {
-      this.error.set(error instanceof Error ? error.message : String(error));
+      this.error.set(adminRefusal(error, 'manage screens'));
     } finally {
       this.busy.set(false);
     }
@@ -224,7 +225,7 @@ export class ScreensPage {
     try {
       this.screens.set(await this.api.list());
     } catch (error) {
-      this.error.set(error instanceof Error ? error.message : String(error));
+      this.error.set(adminRefusal(error, 'manage screens'));
     }
   }
 }

@@ -72,6 +72,21 @@ export function refusalMessage(status: number, serverMessage: string): string {
 }
 
 /**
+ * A refused admin write (pages other than sign-in: Screens, Rules) in words for the person who
+ * asked: signed out, not an admin, or what the gateway said (a 400's issues, a 404 or 409's
+ * sentence); `action` completes "sign in again to …" and "Only admins …" ("manage screens").
+ */
+export function adminRefusal(error: unknown, action: string): string {
+  if (!(error instanceof AuthRequestError))
+    return error instanceof Error ? error.message : String(error);
+  if (error.status === 0) return error.message;
+  if (error.status === 401) return `Signed out: sign in again to ${action}.`;
+  if (error.status === 403) return `Only admins ${action}.`;
+  const said = error.serverMessages.join('; ');
+  return said || `HTTP ${error.status}`;
+}
+
+/**
  * A 503 `busy` (the gateway is checking as many passwords as it allows: decision 0062) was not
  * processed, so it is sent again ({@link BUSY_BACKOFF}), this many times, before the person is
  * told.

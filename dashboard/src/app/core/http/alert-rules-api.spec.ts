@@ -61,8 +61,8 @@ describe('AlertRulesApi', () => {
   it.each([
     [409, 'A rule with the id "hall a/1" exists already: choose another id, or edit that rule.'],
     [403, 'Only admins change alert rules.'],
-    [401, 'Signed out: sign in again to change rules.'],
-    [503, 'HTTP 503: the rules store refused the change'],
+    [401, 'Signed out: sign in again to change alert rules.'],
+    [503, 'the rules store refused the change'],
   ])('words a %s for the person who saved', async (status, words) => {
     const { sut } = api(status, {
       statusCode: status,

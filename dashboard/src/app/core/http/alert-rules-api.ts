@@ -1,6 +1,6 @@
 import { Injectable, inject } from '@angular/core';
 import type { AlertRule } from '@pulse/protocol/core';
-import { AuthRequestError, authRequest } from '../auth/auth-api';
+import { AuthRequestError, adminRefusal, authRequest } from '../auth/auth-api';
 import { FETCH } from './alerts-api';
 
 /*
@@ -74,22 +74,12 @@ function refusal(error: unknown, id: string): RuleWriteError {
   if (!(error instanceof AuthRequestError))
     return new RuleWriteError(0, error instanceof Error ? error.message : String(error));
   const { status, serverMessages } = error;
-  const said = serverMessages.join('; ');
-  switch (status) {
-    case 0:
-      return new RuleWriteError(0, error.message);
-    case 400:
-      return new RuleWriteError(400, 'The gateway refused the rule:', serverMessages);
-    case 401:
-      return new RuleWriteError(401, 'Signed out: sign in again to change rules.');
-    case 403:
-      return new RuleWriteError(403, 'Only admins change alert rules.');
-    case 409:
-      return new RuleWriteError(
-        409,
-        `A rule with the id "${id}" exists already: choose another id, or edit that rule.`,
-      );
-    default:
-      return new RuleWriteError(status, said ? `HTTP ${status}: ${said}` : `HTTP ${status}`);
-  }
+  if (status === 400)
+    return new RuleWriteError(400, 'The gateway refused the rule:', serverMessages);
+  if (status === 409)
+    return new RuleWriteError(
+      409,
+      `A rule with the id "${id}" exists already: choose another id, or edit that rule.`,
+    );
+  return new RuleWriteError(status, adminRefusal(error, 'change alert rules'));
 }

@@ -1,0 +1,63 @@
+import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import { AuthService } from '../core/auth/auth.service';
+import { FETCH } from '../core/http/alerts-api';
+import { fakeAuthServer } from '../testing/fake-auth-server';
+import { provideFakeLive, renderWithFakeTime, useFakeClock } from '../testing/testbed';
+import { ScreensPage } from './screens.page';
+
+/**
+ * The Screens page of an admin, over a gateway with no screen paired that answers the next
+ * write with `refusal` (status and body as the gateway sends them).
+ */
+async function render(refusal: { status: number; body: unknown }) {
+  const server = fakeAuthServer({
+    user: { username: 'ann', role: 'admin' },
+    other: (url, init) => {
+      if (url === '/api/screens' && (init?.method ?? 'GET') === 'GET')
+        return { status: 200, body: { screens: [] } };
+      return refusal;
+    },
+  });
+  provideFakeLive([provideRouter([]), { provide: FETCH, useValue: server.fetch }]);
+  await TestBed.inject(AuthService).ready();
+  const { el, settle } = renderWithFakeTime(ScreensPage);
+  await settle();
+  const type = (key: string, value: string) => {
+    const input = el.querySelector<HTMLInputElement>(
+      `[data-testid=screen-${key}]`,
+    ) as HTMLInputElement;
+    input.value = value;
+    input.dispatchEvent(new Event('input'));
+  };
+  type('code', 'K7MP2X');
+  type('name', 'Hall A');
+  await settle();
+  (el.querySelector('[data-testid=screen-submit]') as HTMLButtonElement).click();
+  for (let i = 0; i < 4; i++) await settle();
+  return el.querySelector('[data-testid=screen-error]')?.textContent?.trim();
+}
+
+// The page's calls go through the sign-in forms' request helper, whose wording is for those
+// forms: a refusal here must say what the gateway said, not "An account already exists".
+describe('ScreensPage refusals', () => {
+  useFakeClock();
+
+  it.each([
+    [409, 'at most 20 screens: revoke one first', 'at most 20 screens: revoke one first'],
+    [404, 'no wall shows the code K7MP2X (expired?)', 'no wall shows the code K7MP2X (expired?)'],
+    [401, 'Unauthorized', 'Signed out: sign in again to manage screens.'],
+    [403, 'Forbidden resource', 'Only admins manage screens.'],
+  ])('a %s says what the gateway meant', async (status, message, shown) => {
+    expect(await render({ status, body: { statusCode: status, message } })).toBe(shown);
+  });
+
+  it("a 400 lists the gateway's issues", async () => {
+    expect(
+      await render({
+        status: 400,
+        body: { statusCode: 400, message: ['board: at most 500 characters'] },
+      }),
+    ).toBe('board: at most 500 characters');
+  });
+});
