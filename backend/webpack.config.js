@@ -30,6 +30,8 @@ module.exports = {
         // The history file's checkpointer thread, plain JavaScript (history/sqlite-checkpointer.ts
         // loads it from beside the bundle).
         { input: './src/app/history', glob: 'sqlite-checkpointer.worker.js', output: '.' },
+        // The backup thread, plain JavaScript too (backup/backup.service.ts).
+        { input: './src/app/backup', glob: 'sqlite-backup.worker.js', output: '.' },
       ],
       optimization: false,
       outputHashing: 'none',

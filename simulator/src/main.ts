@@ -1,4 +1,5 @@
 import { parseConfig, USAGE } from './app/config';
+import { runBackupCommand } from './app/backup-command';
 import { runCredentialsCommand } from './app/credentials-command';
 import { watchParent } from './app/parent-watch';
 import { runSimulator } from './app/simulator';
@@ -17,6 +18,16 @@ const FORCE_EXIT_MS = 3000;
 export function main(argv: readonly string[]): void {
   if (argv[0] === 'credentials') {
     void runCredentialsCommand(argv.slice(1), process.env, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      fetch,
+    }).then((code) => {
+      process.exitCode = code;
+    });
+    return;
+  }
+  if (argv[0] === 'backup') {
+    void runBackupCommand(argv.slice(1), process.env, {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
       fetch,

@@ -5,6 +5,8 @@ import { AlertRulesController, AlertsController } from './alerts/alerts.controll
 import { AlertsService, INITIAL_ALERT_RULES } from './alerts/alerts.service';
 import { ALERT_STORE_PROVIDER } from './alerts/alert-store.provider';
 import { AuthController } from './auth/auth.controller';
+import { BackupController } from './backup/backup.controller';
+import { BackupService } from './backup/backup.service';
 import { AuthService, SCREEN_TOKENS } from './auth/auth.service';
 import { LiveSessions } from './auth/live-sessions';
 import { LiveAuth } from './auth/live-auth';
@@ -77,6 +79,7 @@ const repositories = [
 ];
 const services = [
   AlertsService,
+  BackupService,
   // Which gateway evaluates a device's alerts (decision 0029); with one gateway, this one.
   DeviceOwnership,
   AlertRouting,
@@ -132,6 +135,7 @@ export class AppModule {
         AuthController,
         UsersController,
         ScreensController,
+        BackupController,
         DeviceCredentialsController,
         BridgeCredentialsController,
       ],

@@ -369,3 +369,31 @@ export function emptyRejectCounts(): Record<RejectReason, number> {
   for (const reason of REJECT_REASONS) counts[reason] = 0;
   return counts;
 }
+
+/** One file of a backup, its path inside the backup's folder and its size. */
+export interface BackupFile {
+  name: string;
+  bytes: number;
+}
+
+/**
+ * A backup (`POST /api/backups`, `GET /api/backups`): a folder under `${DATA_DIR}/backups/`
+ * holding a consistent copy of the gateway's SQLite stores, its token signing key and its
+ * history journal, to copy off the machine; restored by putting its files in an empty DATA_DIR
+ * (README → Operations). `notes`: what it does not hold (PostgreSQL with DATABASE_URL).
+ */
+export interface BackupInfo {
+  /** The folder's name, its UTC time (`2026-12-07T09-50-00-000Z`). */
+  name: string;
+  /** The folder on the gateway's machine. */
+  path: string;
+  createdAt: number;
+  files: BackupFile[];
+  bytes: number;
+  tookMs?: number;
+  notes?: string[];
+}
+
+export interface BackupListResponse {
+  backups: BackupInfo[];
+}

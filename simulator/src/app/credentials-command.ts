@@ -191,6 +191,20 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
           ? `list takes no ${subject}`
           : `${command} needs one ${subject} (1 to 64 of A-Z a-z 0-9 _ - .), got ${JSON.stringify(words.slice(1).join(' '))}`,
     };
+  const target = adminTarget(values, env);
+  if ('error' in target) return target;
+  return { command, id, bridge, ...target };
+}
+
+/**
+ * The gateway and the admin token of a command that calls the admin API (`credentials`,
+ * `backup`): `--url` or the gateway `npm start` runs from this environment, and PULSE_TOKEN or
+ * the first line of `--token-file` (never a flag value: argv is public in `ps`).
+ */
+export function adminTarget(
+  values: { url?: string; 'token-file'?: string },
+  env: NodeJS.ProcessEnv,
+): { url: string; token: string } | { error: string; usage?: false } {
   let url: string;
   if (values.url !== undefined) url = values.url.replace(/\/+$/, '');
   else {
@@ -222,7 +236,7 @@ function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
         'no admin token: set PULSE_TOKEN or pass --token-file <file> whose first line is the token (never the token itself on the command line); an admin makes one with POST /api/auth/tokens',
       usage: false,
     };
-  return { command, id, bridge, url, token };
+  return { url, token };
 }
 
 /** `/api/bridge-credentials`: the name in the body of a create, in the path of a revoke. */
@@ -303,7 +317,7 @@ function formatTable(table: string[][]): string {
 }
 
 /** The API's `{message}` (Nest's error body), or the start of the body. */
-function messageOf(body: string): string {
+export function messageOf(body: string): string {
   try {
     const message = (JSON.parse(body) as { message?: unknown }).message;
     if (typeof message === 'string') return message;
@@ -319,7 +333,7 @@ function messageOf(body: string): string {
  * fix is most often `--url` with that host. Node's fetch rejects with `fetch failed` and the
  * socket's error, with its OpenSSL or Node code, as the cause.
  */
-function unreachable(url: string, error: unknown): string {
+export function unreachable(url: string, error: unknown): string {
   const cause = (error as { cause?: TlsFailure }).cause;
   const code = cause?.code ?? '';
   const tried = new URL(url);

@@ -256,6 +256,12 @@ export class AlertsService implements OnModuleInit {
     this.storeLog.close();
   }
 
+  /** Write the lifecycle events not saved yet, now (a backup): what close() writes, the timer kept. */
+  async flush(): Promise<void> {
+    await this.persist(); // waits for a write under way
+    await this.persist();
+  }
+
   /** Write what the journal holds; a failure keeps it for the next try (logged at a bounded rate). */
   private async persist(): Promise<void> {
     const journal = this.journal;

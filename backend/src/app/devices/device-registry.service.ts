@@ -142,9 +142,14 @@ export class DeviceRegistryService implements OnModuleInit {
   async close(): Promise<void> {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
+    await this.flushAll();
+    this.storeLog.close();
+  }
+
+  /** Write everything queued now, batch after batch (a clean stop, a backup), until a write fails. */
+  async flushAll(): Promise<void> {
     await this.writing;
     while (!this.queue.empty) if (!(await this.flush())) break;
-    this.storeLog.close();
   }
 
   /**

@@ -1,0 +1,26 @@
+import { Controller, Get, Post } from '@nestjs/common';
+import type { BackupInfo, BackupListResponse } from '@pulse/protocol';
+import { Roles } from '../auth/roles.decorator';
+import { BackupService } from './backup.service';
+
+/**
+ * `/api/backups` (admins): make a backup of DATA_DIR's stores now (201 with what it holds; 409
+ * while one is being made), and list the ones kept. Owns the routes only (BackupService makes
+ * them). The CLI's `backup` command calls the first.
+ */
+@Controller('backups')
+export class BackupController {
+  constructor(private readonly backups: BackupService) {}
+
+  @Roles('admin')
+  @Post()
+  create(): Promise<BackupInfo> {
+    return this.backups.create();
+  }
+
+  @Roles('admin')
+  @Get()
+  list(): BackupListResponse {
+    return { backups: this.backups.list() };
+  }
+}
