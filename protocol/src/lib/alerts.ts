@@ -139,6 +139,11 @@ export interface AlertStats {
   /** Rules file writes after HTTP changes (0 without ALERT_RULES_FILE). */
   rulesSaved: number;
   /**
+   * Ticks of the alert timer that came long overdue (the process did not run: frozen, a long
+   * pause) and did not judge silences: what devices sent meanwhile was still queued.
+   */
+  lateTicks?: number;
+  /**
    * Several gateways: rule sets another gateway changed and this one took (`rulesFromPeers`), and
    * those it left (older than its own, or invalid: `rulesFromPeersLeft`).
    */

@@ -18,9 +18,14 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Start redis-server on a free loopback port (`requirepass` with `password`). */
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * Start redis-server on a free loopback port, or on `port` (the same one again, after a stop:
+ * a Redis outage), `requirepass` with `password`. Empty: nothing persisted.
+ */
+export async function startRedis(
+  options: { password?: string; port?: number } = {},
+): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'pulse-redis-'));
   const args = [
     '--port',

@@ -45,6 +45,11 @@ export const INITIAL_ALERT_RULES = Symbol('INITIAL_ALERT_RULES');
 
 /** How often the engine's timers run (no-data, offline, durations between readings); the lifecycle is written to the store at the same pace. */
 export const ALERT_TICK_MS = 1000;
+/**
+ * A tick this late (three periods) finds a process that did not run: no-data and timed rules are
+ * not judged on it (see onModuleInit).
+ */
+export const LATE_TICK_MS = 3 * ALERT_TICK_MS;
 
 /** Lifecycle events kept (in memory and in the store). */
 export const ALERT_HISTORY_KEPT = 10_000;
@@ -114,6 +119,9 @@ export class AlertsService implements OnModuleInit {
   private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
+  /** When the timer last ticked (monotonic ms), and ticks skipped as long overdue. */
+  private lastTickAt = performance.now();
+  private lateTicks = 0;
   /** The version of the rules the engine runs: several gateways take the newest (applyPeerRules). */
   private rulesVersion: RulesVersion = { at: 0, by: '' };
   /** This run's id in rule versions (ties of the clock broken by it). */
@@ -179,7 +187,14 @@ export class AlertsService implements OnModuleInit {
     if (this.peers) this.peers.seed(open);
     else for (const alert of this.engine.active()) this.hub.publishAlert(alert);
     this.timer = setInterval(() => {
-      this.engine.tick();
+      // A tick long overdue: the process did not run (frozen, a long pause). What devices sent
+      // meanwhile is still queued on their connections and comes next; judged now, every device
+      // would look silent for the pause. The next tick judges with it in.
+      const now = performance.now();
+      const late = now - this.lastTickAt > LATE_TICK_MS;
+      this.lastTickAt = now;
+      if (late) this.lateTicks++;
+      else this.engine.tick();
       void this.persist();
     }, ALERT_TICK_MS);
     this.timer.unref();
@@ -544,6 +559,7 @@ export class AlertsService implements OnModuleInit {
       historySize: s.historySize,
       listenerErrors: s.listenerErrors,
       rulesSaved: this.rulesSaved,
+      lateTicks: this.lateTicks,
       ...(this.rulesListeners.length > 0
         ? { rulesFromPeers: this.peerRules.taken, rulesFromPeersLeft: this.peerRules.left }
         : {}),

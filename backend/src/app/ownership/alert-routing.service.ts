@@ -153,6 +153,9 @@ export class AlertRouting implements OnApplicationShutdown {
   // ───────── the flush tick ─────────
 
   private tick(): void {
+    // First: a gateway that was frozen past its lease lets its devices go before it evaluates
+    // what waited here (DeviceOwnership.checkFrozen).
+    this.ownership.checkFrozen();
     for (const { owner, message } of this.queue.take(this.ownership.self)) {
       const count = message.r.length;
       this.redis.forward(owner, Buffer.from(JSON.stringify(message), 'utf8')).then(

@@ -38,6 +38,10 @@ describe('AlertRouting (gateway gw-a)', () => {
   let dir: string;
   let database: Database;
   let members: string[];
+  /** Redis cannot be reached: every heartbeat fails. */
+  let redisDown = false;
+  /** The next heartbeat finds the lease gone and takes it again (it lapsed meanwhile). */
+  let leaseLapsed = false;
   let published: { owner: string; message: ForwardMessage }[];
   let deliver: (raw: Buffer) => void;
   let registry: DeviceRegistryService;
@@ -49,7 +53,12 @@ describe('AlertRouting (gateway gw-a)', () => {
   const redis = {
     enabled: true,
     whenReady: async () => undefined,
-    heartbeat: async () => ({ held: true, members }),
+    heartbeat: async () => {
+      if (redisDown) throw new Error('connect ECONNREFUSED');
+      const renewed = !leaseLapsed;
+      leaseLapsed = false;
+      return { held: true, renewed, members };
+    },
     leave: async () => undefined,
     forward: async (owner: string, raw: Buffer) => {
       published.push({ owner, message: JSON.parse(raw.toString('utf8')) as ForwardMessage });
@@ -89,11 +98,15 @@ describe('AlertRouting (gateway gw-a)', () => {
     alerts = await alertsService();
     ownership = new DeviceOwnership({ GATEWAY_ID: 'gw-a', PORT: 0 }, redis);
     routing = new AlertRouting({ FLUSH_MS }, ownership, redis, alerts, registry);
+    members = ['gw-a', 'gw-b'];
+    redisDown = leaseLapsed = false;
+    await ownership.onModuleInit(); // its heartbeat runs, as in the gateway
     await membersNow(['gw-a', 'gw-b']);
     await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100); // boot's hand-over
   });
 
   afterEach(async () => {
+    await ownership.beforeApplicationShutdown();
     routing.onApplicationShutdown();
     for (const sut of services.splice(0)) await sut.close();
     database.onApplicationShutdown();
@@ -155,6 +168,43 @@ describe('AlertRouting (gateway gw-a)', () => {
     expect(routing.inHandOver()).toBe(true);
     await jest.advanceTimersByTimeAsync(200);
     expect(routing.inHandOver()).toBe(false);
+  });
+
+  it('goes on evaluating its devices while Redis cannot be reached, and takes them back as a hand-over when it finds its lease lapsed', async () => {
+    await jest.advanceTimersByTimeAsync(HANDOVER_WINDOW_MS);
+    const id = deviceMoving('gw-a', ['gw-a'], 'gw-a');
+    redisDown = true;
+    await jest.advanceTimersByTimeAsync(5_000); // longer than the lease
+    // The member list stays as last read: gw-a still evaluates what it owns.
+    expect(ownership.currentMembers()).toEqual(['gw-a', 'gw-b']);
+    routing.onReadings(hot(id));
+    await jest.advanceTimersByTimeAsync(FLUSH_MS * 4);
+    const [raised] = alerts.active();
+    expect(raised).toMatchObject({ deviceId: id, state: 'raised' });
+    expect(ownership.stats().lapses).toBe(0);
+    // Redis back: the lease had lapsed there (the others may have taken the devices): gw-a
+    // leaves and joins again, and loads its devices' open alerts from the store.
+    redisDown = false;
+    leaseLapsed = true;
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(ownership.stats()).toMatchObject({ lapses: 1, members: 2, member: true });
+    expect(routing.stats()).toMatchObject({ handingOver: true });
+    await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100);
+    expect(alerts.active().map((a) => [a.id, a.state])).toEqual([[raised.id, 'raised']]);
+    expect(raisedFor(await stored(), id)).toHaveLength(1);
+  });
+
+  it('a gateway that did not run for longer than its lease leaves before it evaluates what waited', async () => {
+    await jest.advanceTimersByTimeAsync(HANDOVER_WINDOW_MS);
+    const id = deviceMoving('gw-a', ['gw-a'], 'gw-a');
+    routing.onReadings(hot(id)); // waiting for its flush tick when the process froze
+    ownership.checkFrozen(performance.now() + 5_000);
+    expect(ownership.currentMembers()).toEqual(['gw-b']);
+    expect(ownership.stats().lapses).toBe(1);
+    // Not evaluated here with stale state: handed to the owner of the moment.
+    await jest.advanceTimersByTimeAsync(FLUSH_MS * 2);
+    expect(alerts.active()).toEqual([]);
+    expect(published.filter((p) => p.owner === 'gw-b').flatMap((p) => p.message.r)).toHaveLength(1);
   });
 
   it('drops (counted) readings passed on already when it does not own them either', async () => {

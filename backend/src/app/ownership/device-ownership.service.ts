@@ -44,8 +44,8 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   private timer: ReturnType<typeof setInterval> | null = null;
   private beating = false;
   private readonly listeners: MembershipListener[] = [];
-  /** When the last heartbeat that renewed the lease was sent (monotonic ms): the lease runs from then. */
-  private renewedAt = Number.NEGATIVE_INFINITY;
+  /** When a heartbeat last ran (monotonic ms), whatever Redis answered: this process was running. */
+  private lastBeatAt = Number.NEGATIVE_INFINITY;
   private readonly counters = { changes: 0, heartbeatFailures: 0, lapses: 0 };
 
   constructor(
@@ -118,17 +118,21 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   private async beat(): Promise<void> {
+    const now = performance.now();
+    this.checkFrozen(now);
+    this.lastBeatAt = now;
     if (this.beating) return; // a slow Redis: one heartbeat at a time
     this.beating = true;
-    const sentAt = performance.now();
-    this.lapsedCheck(sentAt);
     try {
-      const { held, members } = await this.redis.heartbeat(
+      const { held, renewed, members } = await this.redis.heartbeat(
         this.self,
         this.incarnation,
         LEASE_TTL_MS,
       );
-      if (held) this.renewedAt = sentAt;
+      // Taken again rather than renewed: it lapsed while this gateway could not reach Redis (or
+      // its answers came too late), and the others may have taken its devices meanwhile.
+      if (held && !renewed && this.held)
+        this.lapse('its lease had lapsed in Redis (not renewed in time)');
       if (held !== this.held) {
         if (held) this.logger.log(`member ${this.self} (lease ${LEASE_TTL_MS} ms)`);
         else
@@ -147,20 +151,30 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   /**
-   * Not renewed for longer than the lease (the process was frozen: a stopped VM, a long pause;
-   * or Redis was out of reach): the others saw this gateway leave and took its devices over,
-   * raising and clearing their alerts meanwhile, and the next heartbeat simply takes the lease
-   * again with the same member list. Without a change of its own this gateway would go on with
-   * what it held before and never load what the others did (an alert nobody holds, a second
-   * raise). So it leaves first, here, before anything queued while it was frozen is evaluated:
-   * its devices go (their waiting readings to their owner), and the heartbeat's answer brings
-   * them back as a hand-over, their alerts loaded from the store.
+   * This process did not run for longer than the lease (frozen: a stopped VM, a long pause): its
+   * lease has lapsed and the others took its devices over, raising and clearing their alerts
+   * meanwhile, while its heartbeat would simply take the lease again with the same member list.
+   * So it leaves at once, before what was queued while it was frozen is evaluated: the heartbeat
+   * (every HEARTBEAT_MS) and the alert routing's flush tick call this first. A Redis that cannot
+   * be reached is not this: the heartbeats run (and fail), and the member list stays as last
+   * read (decision 0029); the lease taken again once Redis answers says so then (see beat).
    */
-  private lapsedCheck(now: number): void {
-    if (!this.held || now - this.renewedAt <= LEASE_TTL_MS) return;
+  checkFrozen(now = performance.now()): void {
+    const gap = now - this.lastBeatAt;
+    if (!this.held || gap <= LEASE_TTL_MS) return;
+    this.lastBeatAt = now;
+    this.lapse(`this process did not run for ${Math.round(gap)} ms`);
+  }
+
+  /**
+   * The lease lapsed while this gateway counted itself a member: it lets its devices go (their
+   * waiting readings to their owner), and the heartbeat's answer brings them back as a hand-over,
+   * their open alerts loaded from the store (what the others did meanwhile included).
+   */
+  private lapse(why: string): void {
     this.counters.lapses++;
     this.logger.error(
-      `lease lapsed: not renewed for ${Math.round(now - this.renewedAt)} ms (lease ${LEASE_TTL_MS} ms); letting this gateway's devices go and taking them back from the store`,
+      `lease lapsed: ${why} (lease ${LEASE_TTL_MS} ms); letting this gateway's devices go and taking them back from the store`,
     );
     this.held = false;
     this.apply(this.members.filter((id) => id !== this.self));

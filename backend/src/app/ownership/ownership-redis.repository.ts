@@ -21,10 +21,12 @@ const drainKey = (id: string) => `${KEY}:drain:${id}`;
  */
 const HEARTBEAT = `
 local held = 0
+local renewed = 0
 local current = redis.call('GET', KEYS[2])
 if current == ARGV[2] then
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   held = 1
+  renewed = 1
 elseif not current then
   redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3])
   held = 1
@@ -38,7 +40,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     redis.call('SREM', KEYS[1], id)
   end
 end
-return {held, alive}
+return {held, alive, renewed}
 `;
 
 /** Give the lease back (only this incarnation's): the others re-own its devices at once. */
@@ -51,7 +53,7 @@ return 1
 `;
 
 type OwnershipCommands = Redis & {
-  pulseHeartbeat(...args: (string | number)[]): Promise<[number, string[]]>;
+  pulseHeartbeat(...args: (string | number)[]): Promise<[number, string[], number]>;
   pulseLeave(...args: (string | number)[]): Promise<number>;
 };
 
@@ -104,14 +106,17 @@ export class OwnershipRedis implements OnApplicationShutdown {
     });
   }
 
-  /** Renew or take `id`'s lease for `ttlMs`; whether it is held, and the live members. */
+  /**
+   * Renew or take `id`'s lease for `ttlMs`; whether it is held, whether it was renewed (held by
+   * this incarnation until now) rather than taken, and the live members.
+   */
   async heartbeat(
     id: string,
     incarnation: string,
     ttlMs: number,
-  ): Promise<{ held: boolean; members: string[] }> {
-    if (!this.command) return { held: false, members: [] };
-    const [held, members] = await this.command.pulseHeartbeat(
+  ): Promise<{ held: boolean; renewed: boolean; members: string[] }> {
+    if (!this.command) return { held: false, renewed: false, members: [] };
+    const [held, members, renewed] = await this.command.pulseHeartbeat(
       MEMBERS,
       leaseKey(id),
       id,
@@ -119,7 +124,7 @@ export class OwnershipRedis implements OnApplicationShutdown {
       ttlMs,
       leaseKey(''),
     );
-    return { held: held === 1, members };
+    return { held: held === 1, renewed: renewed === 1, members };
   }
 
   async leave(id: string, incarnation: string): Promise<void> {
