@@ -191,6 +191,38 @@ describe('AlertsService', () => {
     await expect(sut.replaceRule('cold', cold)).resolves.toEqual(cold); // PUT creates
   });
 
+  it('a tick long overdue (the process did not run) judges no silence: what devices sent meanwhile comes next', async () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    try {
+      const quiet = parseAlertRule({
+        id: 'quiet',
+        kind: 'nodata',
+        silenceMs: 5_000,
+        severity: 'major',
+      });
+      const sut = create(undefined, [quiet]);
+      await sut.onModuleInit();
+      sut.onReadings([{ deviceId: 'd1', ts: Date.now(), values: { t: 1 } }]);
+      await jest.advanceTimersByTimeAsync(2_000);
+      // Frozen for 20 s: the clocks jump, no timer ran meanwhile.
+      const frozenFor = 20_000;
+      const [now, monotonic] = [Date.now(), performance.now()];
+      jest.setSystemTime(now + frozenFor);
+      jest.spyOn(performance, 'now').mockImplementation(() => monotonic + frozenFor);
+      await jest.advanceTimersByTimeAsync(1_000); // the overdue tick
+      expect(sut.active()).toEqual([]);
+      expect(sut.stats().lateTicks).toBe(1);
+      // The device's queued reading comes right after: still not silent.
+      sut.onReadings([{ deviceId: 'd1', ts: Date.now(), values: { t: 2 } }]);
+      (performance.now as jest.Mock).mockImplementation(() => monotonic + frozenFor + 1_000);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(sut.active()).toEqual([]);
+      await sut.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('stops its timer when closed', async () => {
     jest.useFakeTimers();
     try {
