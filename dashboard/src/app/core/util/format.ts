@@ -55,3 +55,10 @@ export function formatTick(ts: number, windowMs: number): string {
     return `${WEEKDAYS[new Date(ts).getDay()]} ${formatClock(ts, false)}`;
   return formatClock(ts, windowMs <= 15 * 60_000);
 }
+
+/** Local date and time to the minute, "2026-11-22 01:00": when an account or a token was made. */
+export function formatDateTime(ts: number): string {
+  const d = new Date(ts);
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${day} ${formatClock(ts, false)}`;
+}
