@@ -69,6 +69,12 @@ export const appRoutes: Route[] = [
     loadComponent: () => import('./screens/screens.page').then((m) => m.ScreensPage),
   },
   {
+    path: 'access',
+    title: 'Pulse · Access',
+    canActivate: [adminGuard],
+    loadComponent: () => import('./access/access.page').then((m) => m.AccessPage),
+  },
+  {
     path: 'wall',
     title: 'Pulse · Wall',
     canMatch: [wallAllowed],

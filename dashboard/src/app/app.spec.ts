@@ -28,4 +28,20 @@ describe('App (the header)', () => {
     expect(await current('/?sort=severity&transport=polling')).toEqual(['Fleet']);
     expect(await current('/alerts?tab=history')).toEqual(['Alerts']);
   });
+
+  it.each([
+    ['an admin', 'admin', true],
+    ['an operator', 'operator', false],
+  ] as const)('links Screens and Access for %s: %s', async (_who, role, shown) => {
+    const server = fakeAuthServer({
+      user: { username: 'someone', role },
+      other: () => ({ status: 503, body: { message: 'not in this spec' } }),
+    });
+    provideFakeLive([provideRouter(appRoutes), { provide: FETCH, useValue: server.fetch }]);
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    for (const link of ['nav-screens', 'nav-access'])
+      expect(el.querySelector(`[data-testid=${link}]`) !== null).toBe(shown);
+  });
 });

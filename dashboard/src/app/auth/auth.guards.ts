@@ -27,7 +27,7 @@ export const viewGuard: CanActivateFn = async (_route, state) => {
 };
 
 /**
- * Admin pages (screens): as {@link viewGuard}; a signed-in user or screen below admin goes back
+ * Admin pages (screens, access): as {@link viewGuard}; a signed-in user or screen below admin goes back
  * to the fleet, and a visitor not signed in (an anonymous viewer too: it may be the admin) to
  * /login and back.
  */

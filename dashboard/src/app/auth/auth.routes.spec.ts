@@ -141,6 +141,20 @@ describe('auth routes', () => {
     expect(router.url).toBe('/');
   });
 
+  it('opens /access to an admin only: an operator signed in is sent to the fleet', async () => {
+    const accounts = { ...ADMIN, otto: { password: 'otto-password', role: 'operator' as const } };
+    const { harness, router, el, type, submit } = await boot({ accounts, anonymousRole: 'none' });
+    await harness.navigateByUrl('/access');
+    expect(router.url).toBe('/login?returnUrl=%2Faccess');
+    type('login-username', 'otto');
+    type('login-password', 'otto-password');
+    await submit('login-submit');
+    expect(router.url).toBe('/');
+    await harness.navigateByUrl('/access');
+    expect(router.url).toBe('/');
+    expect(el().querySelector('[data-testid=people]')).toBeNull();
+  });
+
   it('never sends the wall to a sign-in page: it says it needs pairing or a sign-in', async () => {
     const { harness, router, el } = await boot({ accounts: ADMIN, anonymousRole: 'none' });
     await harness.navigateByUrl('/wall?group=hall-a');

@@ -1,0 +1,349 @@
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  Injector,
+  afterNextRender,
+  computed,
+  inject,
+  input,
+  output,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { AUTH_LIMITS, ROLES, type Role } from '@pulse/protocol/core';
+import { AccessApi, UserInfo } from '../core/auth/access-api';
+import { adminRefusal } from '../core/auth/auth-api';
+import { formatDateTime } from '../core/util/format';
+
+/*
+ * The Access page's people (admins): add a person (username, password, role), change a role
+ * from the row's select, set someone's password, remove someone after a second click. Owns
+ * these forms and which row is being confirmed; the list is the page's (`users`, read again
+ * after each write it is told of by `changed`), and the gateway checks every write, the last
+ * enabled admin included (its 409 is shown as it words it). A password typed here is sent once
+ * and cleared; it is never shown or logged.
+ */
+
+const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
+
+@Component({
+  selector: 'app-access-people',
+  template: `
+    <section class="access-section" aria-labelledby="people-title" data-testid="people">
+      <h2 id="people-title">People</h2>
+      <form class="access-form" data-testid="person-form" (submit)="add($event)">
+        <label
+          >Username
+          <input
+            class="input"
+            name="username"
+            data-testid="person-username"
+            autocomplete="off"
+            spellcheck="false"
+            [maxLength]="maxUsername"
+            [value]="username()"
+            (input)="username.set($any($event.target).value)"
+        /></label>
+        <label
+          >Password
+          <input
+            class="input"
+            name="password"
+            type="password"
+            data-testid="person-password"
+            autocomplete="new-password"
+            [maxLength]="maxPassword"
+            [value]="password()"
+            (input)="password.set($any($event.target).value)"
+        /></label>
+        <label
+          >Role
+          <select
+            class="input"
+            name="role"
+            data-testid="person-role-new"
+            (change)="role.set($any($event.target).value)"
+          >
+            @for (r of roles; track r) {
+              <option [value]="r" [selected]="r === role()">{{ r }}</option>
+            }
+          </select>
+        </label>
+        <button
+          type="submit"
+          class="btn btn-primary"
+          data-testid="person-add"
+          [disabled]="busy() || addInvalid() !== null"
+        >
+          Add person
+        </button>
+      </form>
+      @if (password() && addInvalid(); as why) {
+        <p class="access-hint" data-testid="person-form-hint">{{ why }}</p>
+      }
+      @if (settingPassword(); as who) {
+        <form
+          class="access-form"
+          data-testid="person-password-form"
+          (submit)="setPassword($event, who)"
+        >
+          <label
+            >New password for {{ who }}
+            <input
+              #newPasswordBox
+              class="input"
+              name="new-password"
+              type="password"
+              data-testid="person-new-password"
+              autocomplete="new-password"
+              [maxLength]="maxPassword"
+              [value]="newPassword()"
+              (input)="newPassword.set($any($event.target).value)"
+          /></label>
+          <button
+            type="submit"
+            class="btn btn-primary"
+            data-testid="person-password-save"
+            [disabled]="busy() || newPassword().length < minPassword"
+          >
+            Set password
+          </button>
+          <button type="button" class="btn" data-testid="person-password-cancel" (click)="close()">
+            Cancel
+          </button>
+          <p class="access-hint">
+            At least {{ minPassword }} characters. Signs {{ who }} out everywhere and revokes their
+            API tokens.
+          </p>
+        </form>
+      }
+      @if (notice(); as notice) {
+        <p class="access-hint" role="status" data-testid="people-notice">{{ notice }}</p>
+      }
+      @if (error() ?? listError(); as error) {
+        <p class="auth-error" role="alert" data-testid="people-error">{{ error }}</p>
+      }
+      <!-- Its own scroll box: on a phone the table scrolls sideways, not the page. -->
+      <div class="access-table-box" role="region" aria-label="People" tabindex="0">
+        <table class="access-table" data-testid="people-table">
+          <thead>
+            <tr>
+              <th>Username</th>
+              <th>Role</th>
+              <th>Created</th>
+              <th aria-label="Actions"></th>
+            </tr>
+          </thead>
+          <tbody>
+            @for (u of users(); track u.username) {
+              <tr class="person-row" [attr.data-username]="u.username" [attr.data-role]="u.role">
+                <td>
+                  <span class="access-name">{{ u.username }}</span>
+                  @if (u.username === me()) {
+                    <span class="access-tag" data-testid="person-you">you</span>
+                  }
+                  @if (u.disabled) {
+                    <span class="access-tag" data-testid="person-disabled">disabled</span>
+                  }
+                </td>
+                <td>
+                  <select
+                    class="input access-role"
+                    data-testid="person-role"
+                    [attr.aria-label]="'Role of ' + u.username"
+                    [disabled]="busy()"
+                    (change)="changeRole(u, $any($event.target))"
+                  >
+                    @for (r of roles; track r) {
+                      <option [value]="r" [selected]="r === u.role">
+                        {{ r }}
+                      </option>
+                    }
+                  </select>
+                </td>
+                <td>{{ created(u) }}</td>
+                <td class="access-actions">
+                  @if (confirming() === u.username) {
+                    <!-- The safe answer first, where the pointer is: a double click keeps them. -->
+                    <span
+                      class="access-confirm"
+                      role="group"
+                      [attr.aria-label]="'Remove ' + u.username + '?'"
+                    >
+                      <span>Remove {{ u.username }}? Their sessions and tokens end.</span>
+                      <button
+                        #keepButton
+                        type="button"
+                        class="btn"
+                        data-testid="person-remove-keep"
+                        (click)="confirming.set(null)"
+                      >
+                        Keep
+                      </button>
+                      <button
+                        type="button"
+                        class="btn btn-danger"
+                        data-testid="person-remove-confirm"
+                        [disabled]="busy()"
+                        (click)="remove(u.username)"
+                      >
+                        Remove
+                      </button>
+                    </span>
+                  } @else {
+                    @if (u.username !== me()) {
+                      <button
+                        type="button"
+                        class="btn"
+                        data-testid="person-set-password"
+                        (click)="openPassword(u.username)"
+                      >
+                        Set password…
+                      </button>
+                    }
+                    <button
+                      type="button"
+                      class="btn"
+                      data-testid="person-remove"
+                      [disabled]="busy()"
+                      (click)="askRemove(u.username)"
+                    >
+                      Remove…
+                    </button>
+                  }
+                </td>
+              </tr>
+            }
+          </tbody>
+        </table>
+      </div>
+    </section>
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class PeopleComponent {
+  private readonly api = inject(AccessApi);
+  private readonly injector = inject(Injector);
+  /** Everyone, as the gateway listed them last (the page reads them again after a change). */
+  readonly users = input.required<readonly UserInfo[]>();
+  /** The signed-in admin's username: their own password is changed under "Your password". */
+  readonly me = input<string | null>(null);
+  /** Why the list could not be read, if it could not. */
+  readonly listError = input<string | null>(null);
+  /** A person was added, changed or removed (their username): read the list again. */
+  readonly changed = output<string>();
+
+  protected readonly roles = ROLES;
+  protected readonly minPassword = MIN_PASSWORD;
+  protected readonly maxUsername = AUTH_LIMITS.maxUsernameLength;
+  protected readonly maxPassword = AUTH_LIMITS.maxPasswordLength;
+  protected readonly username = signal('');
+  protected readonly password = signal('');
+  protected readonly role = signal<Role>('viewer');
+  protected readonly addInvalid = computed(() => {
+    if (!this.username().trim()) return 'Choose a username.';
+    if (this.password().length < MIN_PASSWORD)
+      return `The password needs at least ${MIN_PASSWORD} characters.`;
+    return null;
+  });
+  /** Whose new password is being typed. */
+  protected readonly settingPassword = signal<string | null>(null);
+  protected readonly newPassword = signal('');
+  /** Whose removal awaits its second click. */
+  protected readonly confirming = signal<string | null>(null);
+  protected readonly busy = signal(false);
+  protected readonly notice = signal<string | null>(null);
+  protected readonly error = signal<string | null>(null);
+  private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
+  private readonly newPasswordBox = viewChild<ElementRef<HTMLInputElement>>('newPasswordBox');
+
+  protected created(user: UserInfo): string {
+    return formatDateTime(user.createdAt);
+  }
+
+  /** POST the person; the form is emptied once they exist and kept as typed when refused. */
+  protected async add(event: Event): Promise<void> {
+    event.preventDefault();
+    if (this.addInvalid()) return;
+    const username = this.username().trim();
+    const role = this.role();
+    await this.run(username, `${username} added as ${role}.`, async () => {
+      await this.api.createUser({ username, password: this.password(), role });
+      this.username.set('');
+      this.password.set('');
+    });
+  }
+
+  /** PATCH the role picked in `select`; refused, the select shows the stored role again. */
+  protected async changeRole(user: UserInfo, select: HTMLSelectElement): Promise<void> {
+    const role = select.value as Role;
+    const changed = await this.run(user.username, `${user.username} is now ${role}.`, () =>
+      this.api.updateUser(user.username, { role }),
+    );
+    // Its options' bindings did not change (the list says what it said): set it back by hand.
+    if (!changed) select.value = user.role;
+  }
+
+  protected openPassword(username: string): void {
+    this.confirming.set(null);
+    this.newPassword.set('');
+    this.settingPassword.set(username);
+    afterNextRender(() => this.newPasswordBox()?.nativeElement.focus(), {
+      injector: this.injector,
+    });
+  }
+
+  protected close(): void {
+    this.settingPassword.set(null);
+    this.newPassword.set('');
+  }
+
+  protected async setPassword(event: Event, username: string): Promise<void> {
+    event.preventDefault();
+    if (this.newPassword().length < MIN_PASSWORD) return;
+    await this.run(
+      username,
+      `New password set for ${username}; their sessions and tokens were revoked.`,
+      async () => {
+        await this.api.updateUser(username, { password: this.newPassword() });
+        this.close();
+      },
+    );
+  }
+
+  protected askRemove(username: string): void {
+    this.close();
+    this.confirming.set(username);
+    afterNextRender(() => this.keepButton()?.nativeElement.focus(), { injector: this.injector });
+  }
+
+  protected async remove(username: string): Promise<void> {
+    await this.run(username, `${username} removed.`, () => this.api.removeUser(username));
+    this.confirming.set(null);
+  }
+
+  /** One write at a time; a refusal in words (the gateway's own, e.g. the last admin's 409). */
+  private async run(
+    username: string,
+    done: string,
+    write: () => Promise<unknown>,
+  ): Promise<boolean> {
+    if (this.busy()) return false;
+    this.busy.set(true);
+    this.error.set(null);
+    this.notice.set(null);
+    let ok = false;
+    try {
+      await write();
+      this.notice.set(done);
+      ok = true;
+    } catch (error) {
+      this.error.set(adminRefusal(error, 'manage people'));
+    } finally {
+      this.busy.set(false);
+    }
+    this.changed.emit(username);
+    return ok;
+  }
+}
