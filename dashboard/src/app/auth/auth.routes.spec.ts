@@ -188,16 +188,15 @@ describe('auth routes', () => {
     expect(router.url).toBe('/');
   });
 
-  it("tells the first admin what the dashboard offers it, and that users and rules are the API's", async () => {
+  it('tells the first admin what the dashboard offers it, people and tokens included', async () => {
     const { harness, el } = await boot({ accounts: {} });
     await harness.navigateByUrl('/setup');
     const intro = el()
       .querySelector('[data-testid=setup-intro]')
       ?.textContent?.replace(/\s+/g, ' ');
-    // Users and rules have no page in the dashboard: the page says where they are managed.
-    expect(intro).not.toMatch(/manages users, rules/);
-    expect(intro).toContain('Screens');
-    expect(intro).toContain('/api/users');
-    expect(intro).toContain('/api/alert-rules');
+    expect(intro).toContain('pairs wall screens (Screens)');
+    expect(intro).toContain('edits alert rules (Rules)');
+    expect(intro).toContain('adds people and API tokens (Access)');
+    expect(intro).not.toContain('no page here');
   });
 });

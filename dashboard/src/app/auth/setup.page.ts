@@ -22,10 +22,9 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
       <h1>Create the admin account</h1>
       <p class="muted" data-testid="setup-intro">
         Pulse has no account yet. The account you create here is the administrator. In the dashboard
-        it acknowledges alerts and pairs wall screens (Screens); users and alert rules have no page
-        here: they are managed through the HTTP API (<code>/api/users</code>,
-        <code>/api/alert-rules</code>; the README's sections “Users, roles, sessions and tokens” and
-        “Alerts”). This page works once.
+        it acknowledges alerts, edits alert rules (Rules), pairs wall screens (Screens) and adds
+        people and API tokens (Access); all of it is also in the HTTP API (the README's sections
+        “Users, roles, sessions and tokens” and “Alerts”). This page works once.
       </p>
       <app-credential-fields
         testIdPrefix="setup"
