@@ -162,56 +162,58 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
                     }
                   </select>
                 </td>
-                <td>{{ created(u) }}</td>
-                <td class="access-actions">
-                  @if (confirming() === u.username) {
-                    <!-- The safe answer first, where the pointer is: a double click keeps them. -->
-                    <span
-                      class="access-confirm"
-                      role="group"
-                      [attr.aria-label]="'Remove ' + u.username + '?'"
-                    >
-                      <span>Remove {{ u.username }}? Their sessions and tokens end.</span>
+                <td class="access-when">{{ created(u) }}</td>
+                <td>
+                  <div class="access-actions">
+                    @if (confirming() === u.username) {
+                      <!-- The safe answer first, where the pointer is: a double click keeps them. -->
+                      <span
+                        class="access-confirm"
+                        role="group"
+                        [attr.aria-label]="'Remove ' + u.username + '?'"
+                      >
+                        <span>Remove {{ u.username }}? Their sessions and tokens end.</span>
+                        <button
+                          #keepButton
+                          type="button"
+                          class="btn"
+                          data-testid="person-remove-keep"
+                          (click)="confirming.set(null)"
+                        >
+                          Keep
+                        </button>
+                        <button
+                          type="button"
+                          class="btn btn-danger"
+                          data-testid="person-remove-confirm"
+                          [disabled]="busy()"
+                          (click)="remove(u.username)"
+                        >
+                          Remove
+                        </button>
+                      </span>
+                    } @else {
+                      @if (u.username !== me()) {
+                        <button
+                          type="button"
+                          class="btn"
+                          data-testid="person-set-password"
+                          (click)="openPassword(u.username)"
+                        >
+                          Set password…
+                        </button>
+                      }
                       <button
-                        #keepButton
                         type="button"
                         class="btn"
-                        data-testid="person-remove-keep"
-                        (click)="confirming.set(null)"
-                      >
-                        Keep
-                      </button>
-                      <button
-                        type="button"
-                        class="btn btn-danger"
-                        data-testid="person-remove-confirm"
+                        data-testid="person-remove"
                         [disabled]="busy()"
-                        (click)="remove(u.username)"
+                        (click)="askRemove(u.username)"
                       >
-                        Remove
-                      </button>
-                    </span>
-                  } @else {
-                    @if (u.username !== me()) {
-                      <button
-                        type="button"
-                        class="btn"
-                        data-testid="person-set-password"
-                        (click)="openPassword(u.username)"
-                      >
-                        Set password…
+                        Remove…
                       </button>
                     }
-                    <button
-                      type="button"
-                      class="btn"
-                      data-testid="person-remove"
-                      [disabled]="busy()"
-                      (click)="askRemove(u.username)"
-                    >
-                      Remove…
-                    </button>
-                  }
+                  </div>
                 </td>
               </tr>
             }

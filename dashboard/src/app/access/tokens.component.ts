@@ -168,49 +168,51 @@ interface NewToken {
                 <td data-testid="token-scope">
                   {{ t.groups ? t.groups.join(', ') : 'all groups' }}
                 </td>
-                <td>{{ when(t.createdAt) }}</td>
+                <td class="access-when">{{ when(t.createdAt) }}</td>
                 <td data-testid="token-expires" [title]="when(t.expiresAt)">
                   in {{ left(t.expiresAt) }}
                 </td>
-                <td class="access-actions">
-                  @if (confirming() === t.id) {
-                    <!-- The safe answer first, where the pointer is: a double click keeps it. -->
-                    <span
-                      class="access-confirm"
-                      role="group"
-                      [attr.aria-label]="'Revoke ' + t.name + '?'"
-                    >
-                      <span>Revoke {{ t.name }}? A script using it is refused at once.</span>
+                <td>
+                  <div class="access-actions">
+                    @if (confirming() === t.id) {
+                      <!-- The safe answer first, where the pointer is: a double click keeps it. -->
+                      <span
+                        class="access-confirm"
+                        role="group"
+                        [attr.aria-label]="'Revoke ' + t.name + '?'"
+                      >
+                        <span>Revoke {{ t.name }}? A script using it is refused at once.</span>
+                        <button
+                          #keepButton
+                          type="button"
+                          class="btn"
+                          data-testid="token-revoke-keep"
+                          (click)="confirming.set(null)"
+                        >
+                          Keep
+                        </button>
+                        <button
+                          type="button"
+                          class="btn btn-danger"
+                          data-testid="token-revoke-confirm"
+                          [disabled]="busy()"
+                          (click)="revoke(t.id)"
+                        >
+                          Revoke
+                        </button>
+                      </span>
+                    } @else {
                       <button
-                        #keepButton
                         type="button"
                         class="btn"
-                        data-testid="token-revoke-keep"
-                        (click)="confirming.set(null)"
-                      >
-                        Keep
-                      </button>
-                      <button
-                        type="button"
-                        class="btn btn-danger"
-                        data-testid="token-revoke-confirm"
+                        data-testid="token-revoke"
                         [disabled]="busy()"
-                        (click)="revoke(t.id)"
+                        (click)="askRevoke(t.id)"
                       >
-                        Revoke
+                        Revoke…
                       </button>
-                    </span>
-                  } @else {
-                    <button
-                      type="button"
-                      class="btn"
-                      data-testid="token-revoke"
-                      [disabled]="busy()"
-                      (click)="askRevoke(t.id)"
-                    >
-                      Revoke…
-                    </button>
-                  }
+                    }
+                  </div>
                 </td>
               </tr>
             }
