@@ -75,7 +75,7 @@ describeInBrowser('people and API tokens managed on the Access page of a real br
     expect(await page.getByTestId('tokens').textContent()).toContain('it will not be shown again');
     await token().waitFor({ timeout: 5_000 });
     expect((await token().getByTestId('token-scope').textContent())?.trim()).toBe('all groups');
-    await session.shot(page, 'access.png');
+    await session.shot(page, 'access.png', [page.getByTestId('token-secret')]);
 
     const read = await readDevices(secret);
     expect(read.status).toBe(200);

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { waitFor } from '@pulse/test-support';
 
@@ -46,8 +46,11 @@ export interface BrowserSession {
   cspViolations: string[];
   /** A page in its own context, `setup` run before it navigates to `baseUrl + path`. */
   open(path: string, setup?: (page: Page) => Promise<void>): Promise<Page>;
-  /** A screenshot into e2e/screenshots/<name>. */
-  shot(page: Page, name: string): Promise<Buffer>;
+  /**
+   * A screenshot into e2e/screenshots/<name>; `mask` boxes are painted over (a secret on the page
+   * must not end up in a committed picture, useless or not).
+   */
+  shot(page: Page, name: string, mask?: Locator[]): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -79,7 +82,8 @@ export async function startBrowserSession(baseUrl: string): Promise<BrowserSessi
       pages.push(page);
       return page;
     },
-    shot: (page, name) => page.screenshot({ path: join(SCREENSHOTS, name) }),
+    shot: (page, name, mask) =>
+      page.screenshot({ path: join(SCREENSHOTS, name), mask, maskColor: '#cbd5e1' }),
     close: async () => {
       for (const page of pages)
         await page
