@@ -242,14 +242,33 @@ describe('SessionBounds (persistent MQTT sessions on the embedded broker)', () =
   it('closes a connected client that leaves twice the queue bound unacknowledged; its session keeps what is queued', async () => {
     await start();
     const reader = await raw('mute', false);
+    const suback = new Promise<void>((resolve) =>
+      reader.socket.on('data', (chunk: Buffer) => chunk[0] === 0x90 && resolve()),
+    );
     reader.socket.write(RAW.subscribe('t/#'));
-    await sleep(100); // the SUBACK
+    await suback;
     await publishAll(2 * SMALL.maxQueued + 3);
     await reader.closed;
     expect(sut.stats()).toMatchObject({ closedUnacked: 1, queueDropped: 3, pending: 1 });
-    const back = await resume('mute');
+    // Back with a client that acknowledges, while messages keep coming during its replay: what
+    // was queued when it connected does not count against it.
+    const { client: publisher } = await connect();
+    const back = await new Promise<Awaited<ReturnType<typeof connect>>>((resolve) => {
+      const client = mqtt.connect(url, { clientId: 'mute', clean: false, reconnectPeriod: 0 });
+      open.push(client);
+      const seen: string[] = [];
+      client.on('message', (_topic, payload) => seen.push(payload.toString()));
+      client.once('connect', (connack) => {
+        for (let i = 1; i <= 3; i++) void publisher.publishAsync('t/x', `late-${i}`, { qos: 1 });
+        resolve({ client, seen, sessionPresent: connack.sessionPresent });
+      });
+    });
     expect(back.sessionPresent).toBe(true);
-    expect(await received(back.seen, 2 * SMALL.maxQueued)).toHaveLength(2 * SMALL.maxQueued);
+    expect(await received(back.seen, 2 * SMALL.maxQueued + 3)).toHaveLength(
+      2 * SMALL.maxQueued + 3,
+    );
+    expect(back.client.connected).toBe(true);
+    expect(sut.stats()).toMatchObject({ closedUnacked: 1, queueDropped: 3 });
   });
 
   it('closes a client that leaves more than maxUnreleased QoS 2 messages unreleased, and keeps none of them once its session ended', async () => {

@@ -46,7 +46,9 @@ export interface SessionBoundsOptions {
 
 /**
  * Bounds on what the embedded broker (Aedes, in memory) keeps per MQTT client id, so that no
- * client can grow the broker's memory by cycling client ids, staying away, or not acknowledging:
+ * client grows the broker's memory by leaving sessions behind, staying away, or not
+ * acknowledging (Aedes's store still keeps a small empty entry per client id that ever
+ * acknowledged a message or sent QoS 2, in fields of its own: docs/limits.md):
  * - an MQTT 3.1.1 session (Clean Session 0) is kept at most `expiryMs` after its connection
  *   closed and at most `maxSessions` are kept at once; past the count the newest ends at once.
  *   Aedes keeps such sessions for ever (it bounds MQTT 5's Session Expiry only, configured
@@ -56,8 +58,9 @@ export interface SessionBoundsOptions {
  * - a session whose client is away queues at most `maxQueued` messages; later ones are not
  *   queued (Mosquitto's `max_queued_messages` policy, 1,000 by default there too). A connected
  *   client (from its registration on, so while its queue is replayed too) may hold up to twice
- *   that unacknowledged; one past it does not acknowledge, and is closed (counted), its session
- *   kept with what is queued. Aedes has no in-flight limit of its own;
+ *   that unacknowledged, or what was queued when it connected plus `maxQueued`; one past it does
+ *   not acknowledge, and is closed (counted), its session kept with what is queued. Aedes has no
+ *   in-flight limit of its own;
  * - a client may leave at most `maxUnreleased` QoS 2 messages unreleased (Aedes stores each until
  *   its PUBREL); past it its connection is closed (counted). What a session that ended (a clean
  *   one's connection closed, a persistent one expired or cut) left unreleased is dropped.
@@ -73,6 +76,12 @@ export class SessionBounds {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Messages queued in the store per client id, as the wrapped store calls counted them. */
   private readonly queued = new Map<string, number>();
+  /**
+   * Messages queued for each connected client when it connected: it may leave maxQueued more
+   * unacknowledged than that (one resuming with a full queue is not closed for what arrives
+   * while it is sent it).
+   */
+  private readonly atConnect = new Map<string, number>();
   /** QoS 2 messages stored and not yet released, by client id. */
   private readonly unreleased = new Map<string, Set<number>>();
   private store: SessionStore | null = null;
@@ -154,7 +163,13 @@ export class SessionBounds {
       const count = this.queued.get(sub.clientId) ?? 0;
       // Registered: connected, or replaying its queue (it is sent what arrives meanwhile).
       const present = this.clientOf(sub.clientId);
-      if (count >= (present ? 2 * this.options.maxQueued : this.options.maxQueued)) {
+      const bound = present
+        ? Math.max(
+            2 * this.options.maxQueued,
+            (this.atConnect.get(sub.clientId) ?? 0) + this.options.maxQueued,
+          )
+        : this.options.maxQueued;
+      if (count >= bound) {
         this.counters.queueDropped++;
         if (present && !present.closed) {
           this.counters.closedUnacked++;
@@ -200,6 +215,7 @@ export class SessionBounds {
 
   /** A connection closed: a clean session ends; an MQTT 3.1.1 persistent one is kept, within the bounds. */
   private disconnected(client: Client): void {
+    this.atConnect.delete(client.id);
     if (this.aedes.closed) return;
     // Taken over by a new connection of the same client id, which resumes the session (Aedes
     // marks the id while it closes the old one, and keeps MQTT 5 sessions alike then).
@@ -230,6 +246,9 @@ export class SessionBounds {
   /** A client id connected: its session resumed, or replaced by a clean one (state discarded). */
   private connected(client: Client): void {
     this.stop(client.id);
+    const queued = this.queued.get(client.id) ?? 0;
+    if (queued > 0) this.atConnect.set(client.id, queued);
+    else this.atConnect.delete(client.id);
     if ((client as Client & { _cleanStart?: boolean })._cleanStart === true)
       this.dropUnreleased(client.id);
   }
