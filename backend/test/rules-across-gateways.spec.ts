@@ -87,4 +87,21 @@ describe('alert rules changed on one gateway apply on every gateway', () => {
     b = await startB();
     expect((await rulesOn(b)).some((r) => r.id === 'kept-hot')).toBe(true);
   }, 60_000);
+  it('a gateway that was down when a rule changed catches up once it is back (its own store held the old rules)', async () => {
+    const onA = await adminAuth(a.httpUrl);
+    await b.close();
+    const created = await sendJson(
+      `${a.httpUrl}/api/alert-rules`,
+      'POST',
+      { ...hot(60), id: 'while-b-was-down' },
+      onA,
+    );
+    expect(created.status).toBe(201);
+    b = await startB();
+    await waitFor(
+      async () => (await rulesOn(b)).some((r) => r.id === 'while-b-was-down') || undefined,
+      { timeoutMs: 10_000, message: 'gw-b caught up' },
+    );
+    expect(await rulesOn(b)).toEqual(await rulesOn(a));
+  }, 60_000);
 });

@@ -145,10 +145,13 @@ export interface AlertStats {
   lateTicks?: number;
   /**
    * Several gateways: rule sets another gateway changed and this one took (`rulesFromPeers`), and
-   * those it left (older than its own, or invalid: `rulesFromPeersLeft`).
+   * those it left: older than its own (`rulesFromPeersOlder`, harmless), or that did not validate
+   * here (`rulesFromPeersInvalid`: the gateways run different rules; a rolling upgrade that
+   * added a rule field, say).
    */
   rulesFromPeers?: number;
-  rulesFromPeersLeft?: number;
+  rulesFromPeersOlder?: number;
+  rulesFromPeersInvalid?: number;
 }
 
 /**

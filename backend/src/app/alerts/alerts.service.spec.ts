@@ -162,10 +162,10 @@ describe('AlertsService', () => {
       [b, 'b.json'],
     ] as const)
       expect(JSON.parse(readFileSync(join(dir, file), 'utf8')).rules).toEqual(sut.rules());
-    const count = (key: 'rulesFromPeers' | 'rulesFromPeersLeft') =>
+    const count = (key: 'rulesFromPeers' | 'rulesFromPeersOlder') =>
       (a.stats()[key] ?? 0) + (b.stats()[key] ?? 0);
     expect(count('rulesFromPeers')).toBe(1);
-    expect(count('rulesFromPeersLeft')).toBe(1);
+    expect(count('rulesFromPeersOlder')).toBe(1);
   });
 
   it('leaves a peer rule set that does not validate, or whose version is not one, as it is', async () => {
@@ -177,7 +177,7 @@ describe('AlertsService', () => {
     expect(await sut.applyPeerRules([cold], { at: 'soon', by: 'gw-x' })).toBe(false);
     expect(await sut.applyPeerRules({ rules: [cold] }, version)).toBe(false);
     expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
-    expect(sut.stats()).toMatchObject({ rulesFromPeers: 0, rulesFromPeersLeft: 4 });
+    expect(sut.stats()).toMatchObject({ rulesFromPeers: 0, rulesFromPeersInvalid: 4 });
     expect(await sut.applyPeerRules([cold], version)).toBe(true);
     expect(sut.rules().map((r) => r.id)).toEqual(['cold']);
   });

@@ -127,7 +127,11 @@ export class AlertsService implements OnModuleInit {
   /** This run's id in rule versions (ties of the clock broken by it). */
   private readonly runId = randomUUID();
   private readonly rulesListeners: ((rules: AlertRule[], version: RulesVersion) => void)[] = [];
-  private readonly peerRules = { taken: 0, left: 0 };
+  private readonly peerRules = { taken: 0, older: 0, invalid: 0 };
+  private readonly peerRulesLog = new RateLimitedLog((line) => this.logger.error(line));
+  /** Resolved once onModuleInit restored the stored rules and alerts (at once without a store). */
+  private readonly booted: Promise<void>;
+  private markBooted!: () => void;
   /** Several gateways own devices (decision 0029): each event is saved at once, not with the tick. */
   private saveAtOnce = false;
   /** Created once: the hot path passes it without allocating a closure per message. */
@@ -150,6 +154,8 @@ export class AlertsService implements OnModuleInit {
     /** The active list's version (decision 0054): a change without an event moves it too. */
     @Optional() private readonly snapshot: AlertsSnapshot | null = null,
   ) {
+    this.booted = new Promise((resolve) => (this.markBooted = resolve));
+    if (!store) this.markBooted();
     this.rulesFile = config.ALERT_RULES_FILE;
     this.ownFleet =
       config.SIMULATOR === 'on' && config.SIMULATOR_DEVICES
@@ -176,7 +182,12 @@ export class AlertsService implements OnModuleInit {
   }
 
   async onModuleInit(): Promise<void> {
-    const open = this.store ? await this.restore(this.store) : [];
+    let open: AlertEvent[] = [];
+    try {
+      open = this.store ? await this.restore(this.store) : [];
+    } finally {
+      this.markBooted();
+    }
     // With several gateways the store's open list is every gateway's, and the engine took all of
     // it back: until ownership is known it cannot tell which are its own. It is the peers' list
     // to start from (events of this engine take an alert off it: AlertRouting's first hand-over
@@ -269,6 +280,7 @@ export class AlertsService implements OnModuleInit {
     await this.persist(); // waits for a write under way
     await this.persist();
     this.storeLog.close();
+    this.peerRulesLog.close();
   }
 
   /** Write the lifecycle events not saved yet, now (a backup): what close() writes, the timer kept. */
@@ -457,6 +469,31 @@ export class AlertsService implements OnModuleInit {
   }
 
   /**
+   * The rules this gateway runs and their version, if they are newer than `since` (a peer catching
+   * up: PeerRules), else null. A gateway that has not changed or taken a set since it started has
+   * no version to offer (its rules are what its file or store held).
+   */
+  rulesNewerThan(since: unknown): { rules: AlertRule[]; version: RulesVersion } | null {
+    const s = since as Partial<RulesVersion> | null;
+    const theirs =
+      typeof s?.at === 'number' && typeof s.by === 'string'
+        ? { at: s.at, by: s.by }
+        : { at: 0, by: '' };
+    if (this.rulesVersion.at === 0 || !newer(this.rulesVersion, theirs)) return null;
+    return { rules: this.engine.rules(), version: this.rulesVersion };
+  }
+
+  /** The version of the rules this gateway runs (`{at: 0}`: as its file or store held them at start). */
+  currentRulesVersion(): RulesVersion {
+    return this.rulesVersion;
+  }
+
+  /** Resolves once the boot's restore (rules, alerts) is done. */
+  whenBooted(): Promise<void> {
+    return this.booted;
+  }
+
+  /**
    * Another gateway's rule set (several gateways): validated as a rules file is, taken if newer
    * than the one running here (so concurrent edits on two gateways end the same everywhere),
    * saved where this gateway keeps its rules (its file, or its store: a restart starts from it)
@@ -465,6 +502,8 @@ export class AlertsService implements OnModuleInit {
    */
   applyPeerRules(rules: unknown, version: unknown): Promise<boolean> {
     return this.edit(async () => {
+      // After the boot's restore: a set taken before it would be replaced by the stored one.
+      await this.booted;
       const v = version as Partial<RulesVersion> | null;
       let parsed: AlertRule[] | null = null;
       if (
@@ -478,20 +517,27 @@ export class AlertsService implements OnModuleInit {
         try {
           parsed = parseAlertRules(JSON.stringify({ rules }), 'json', 'a peer gateway');
         } catch (error) {
-          this.logger.error(`rules from a peer gateway refused: ${(error as Error).message}`);
+          this.peerRulesLog.report(
+            'invalid',
+            `rules from a peer gateway refused: ${(error as Error).message}`,
+          );
         }
       }
-      if (
-        parsed === null ||
-        !newer({ at: v?.at as number, by: v?.by as string }, this.rulesVersion)
-      ) {
-        this.peerRules.left++;
+      if (parsed === null) {
+        this.peerRules.invalid++;
+        return false;
+      }
+      if (!newer({ at: v?.at as number, by: v?.by as string }, this.rulesVersion)) {
+        this.peerRules.older++;
         return false;
       }
       try {
         await this.save(parsed);
       } catch (error) {
-        this.logger.error(`rules from a peer gateway not saved here: ${(error as Error).message}`);
+        this.peerRulesLog.report(
+          'save',
+          `rules from a peer gateway not saved here: ${(error as Error).message}`,
+        );
       }
       this.engine.setRules(parsed);
       this.rulesVersion = { at: v?.at as number, by: v?.by as string };
@@ -561,7 +607,11 @@ export class AlertsService implements OnModuleInit {
       rulesSaved: this.rulesSaved,
       lateTicks: this.lateTicks,
       ...(this.rulesListeners.length > 0
-        ? { rulesFromPeers: this.peerRules.taken, rulesFromPeersLeft: this.peerRules.left }
+        ? {
+            rulesFromPeers: this.peerRules.taken,
+            rulesFromPeersOlder: this.peerRules.older,
+            rulesFromPeersInvalid: this.peerRules.invalid,
+          }
         : {}),
     };
   }

@@ -1,8 +1,10 @@
 import {
   AckResponse,
   AlertEvent,
+  AlertRule,
   ClientToServerEvents,
   LIMITS,
+  RulesVersion,
   ServerToClientEvents,
 } from '@pulse/protocol';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
@@ -40,6 +42,11 @@ export interface PeerEvents {
   'pulse:ack': (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
   /** A gateway's rule set changed over HTTP: every other runs it too (PeerRules). */
   'pulse:rules': (change: { rules: unknown; version: unknown }) => void;
+  /** A gateway catching up: the others answer their rules if newer than `since`, else null. */
+  'pulse:rules-since': (
+    since: unknown,
+    answer: (offer: { rules: AlertRule[]; version: RulesVersion } | null) => void,
+  ) => void;
 }
 
 export type LiveServer = Server<

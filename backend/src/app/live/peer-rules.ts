@@ -1,22 +1,33 @@
-import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import type { AlertRule, RulesVersion } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace } from './live-io.server';
+
+/** How often a gateway asks the others whether they run newer rules than it does. */
+export const RULES_CHECK_MS = 30_000;
+/** And this long after it started, or Redis came back (twice: the first may find no peer yet). */
+const CATCH_UP_AFTER_MS = [1_000, 3_000];
 
 /**
  * Alert rules across gateways (several gateways, REDIS_URL): each gateway evaluates the devices
  * it owns with its own engine, so a rule set changed over HTTP on one (wherever the balancer sent
  * the admin) must run on every one. The set goes to the others as a `pulse:rules` server-side
  * event through Socket.IO's Redis adapter, with its version; each takes it if it is newer than
- * its own (AlertsService.applyPeerRules validates, saves and runs it). A gateway that was away
- * when a change went out starts from its file or store, as before: with a shared DATABASE_URL,
- * the set the changer saved.
+ * its own (AlertsService.applyPeerRules validates, saves and runs it). Pub/sub keeps nothing, so
+ * a gateway that was starting, or whose Redis connection was down, when a change went out catches
+ * up: 1 s and 3 s after it started or Redis came back, and every RULES_CHECK_MS, it asks the
+ * others (`pulse:rules-since`, its own version) and takes the newest set any of them answers
+ * (they answer only when theirs is newer: in step, the check costs a message each way).
  *
- * Owns both ends of `pulse:rules`; must not validate or decide (AlertsService does).
+ * Owns both ends of `pulse:rules` and `pulse:rules-since` and the check's timer; must not
+ * validate or decide (AlertsService does).
  */
 @Injectable()
-export class PeerRules {
+export class PeerRules implements OnApplicationShutdown {
   private readonly logger = new Logger('Alerts');
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly pending = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly alerts: AlertsService,
@@ -27,14 +38,62 @@ export class PeerRules {
   /** The `/live` namespace (the gateway's afterInit): the others are told and heard through it. */
   bind(nsp: LiveNamespace): void {
     if (!this.peers?.enabled) return;
-    nsp.on('pulse:rules', (change) => {
-      this.alerts.applyPeerRules(change?.rules, change?.version).then(
-        (taken) => taken && this.logger.log('alert rules changed on another gateway: running them'),
-        (error: Error) => this.logger.error(`rules from a peer gateway: ${error.message}`),
-      );
-    });
+    nsp.on('pulse:rules', (change) => void this.take(change?.rules, change?.version));
+    nsp.on('pulse:rules-since', (since, answer) => answer(this.alerts.rulesNewerThan(since)));
     this.alerts.onRulesChanged((rules, version) =>
       nsp.serverSideEmit('pulse:rules', { rules, version }),
     );
+    // Soon after the start and after each reconnect to Redis (the adapter's own connections
+    // subscribe meanwhile: asked too early, no peer is counted), then every RULES_CHECK_MS.
+    const soon = () => {
+      for (const delay of CATCH_UP_AFTER_MS) {
+        const timer = setTimeout(() => {
+          this.pending.delete(timer);
+          void this.catchUp(nsp);
+        }, delay);
+        timer.unref();
+        this.pending.add(timer);
+      }
+    };
+    void this.alerts.whenBooted().then(() => this.peers?.onPublisherReady(soon));
+    this.timer = setInterval(() => void this.catchUp(nsp), RULES_CHECK_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+  }
+
+  /** Ask the others for rules newer than these; take the newest answered. */
+  private async catchUp(nsp: LiveNamespace): Promise<void> {
+    let answers: unknown[];
+    try {
+      answers = await nsp.serverSideEmitWithAck(
+        'pulse:rules-since',
+        this.alerts.currentRulesVersion(),
+      );
+    } catch (error) {
+      // A peer did not answer in time: the others' answers come with the error.
+      answers = (error as { responses?: unknown[] } | null)?.responses ?? [];
+    }
+    const offers = answers.filter(
+      (a): a is { rules: AlertRule[]; version: RulesVersion } =>
+        typeof a === 'object' && a !== null && 'version' in a,
+    );
+    // Each is tried, newest last: applyPeerRules takes only what is newer than what runs.
+    offers.sort((x, y) => (x.version?.at ?? 0) - (y.version?.at ?? 0));
+    for (const offer of offers) await this.take(offer.rules, offer.version);
+  }
+
+  private async take(rules: unknown, version: unknown): Promise<void> {
+    try {
+      if (await this.alerts.applyPeerRules(rules, version))
+        this.logger.log('alert rules changed on another gateway: running them');
+    } catch (error) {
+      this.logger.error(`rules from a peer gateway: ${(error as Error).message}`);
+    }
   }
 }
