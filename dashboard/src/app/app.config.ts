@@ -7,6 +7,7 @@ import {
 import { DOCUMENT } from '@angular/common';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { appRoutes, preloadLandingPage } from './app.routes';
+import { provideAuthRecheck } from './auth/auth-recheck';
 import { DisplayTokenStore } from './core/auth/display-token';
 import { mayStartEarly } from './core/live/early-start';
 import { LiveService } from './core/live/live.service';
@@ -26,6 +27,8 @@ export const appConfig: ApplicationConfig = {
   providers: [
     provideBrowserGlobalErrorListeners(),
     provideRouter(appRoutes, withComponentInputBinding()),
+    // A page let in (or sent to sign in) while the gateway did not answer is checked again once it does.
+    provideAuthRecheck(),
     // The landing page's chunks load while the app asks who is signed in (does not hold boot up),
     // and its live connection opens beside them where it will be let in (core/live/early-start.ts).
     provideAppInitializer(() => {

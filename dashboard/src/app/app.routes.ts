@@ -41,18 +41,23 @@ export const appRoutes: Route[] = [
     pathMatch: 'full',
     title: 'Pulse · Fleet',
     canActivate: [viewGuard],
+    // Run again on a reload of the same URL: the guards' guess is checked once the gateway
+    // answers who we are (auth/auth-recheck.ts).
+    runGuardsAndResolvers: 'always',
     loadComponent: pages.overview,
   },
   {
     path: 'devices/:id',
     title: 'Pulse · Device',
     canActivate: [viewGuard],
+    runGuardsAndResolvers: 'always',
     loadComponent: pages.device,
   },
   {
     path: 'alerts',
     title: 'Pulse · Alerts',
     canActivate: [viewGuard],
+    runGuardsAndResolvers: 'always',
     loadComponent: pages.alerts,
   },
   {
@@ -60,18 +65,21 @@ export const appRoutes: Route[] = [
     path: 'rules',
     title: 'Pulse · Alert rules',
     canActivate: [viewGuard],
+    runGuardsAndResolvers: 'always',
     loadComponent: () => import('./rules/rules.page').then((m) => m.RulesPage),
   },
   {
     path: 'screens',
     title: 'Pulse · Screens',
     canActivate: [adminGuard],
+    runGuardsAndResolvers: 'always',
     loadComponent: () => import('./screens/screens.page').then((m) => m.ScreensPage),
   },
   {
     path: 'access',
     title: 'Pulse · Access',
     canActivate: [adminGuard],
+    runGuardsAndResolvers: 'always',
     loadComponent: () => import('./access/access.page').then((m) => m.AccessPage),
   },
   {

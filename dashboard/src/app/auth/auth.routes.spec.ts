@@ -2,18 +2,30 @@ import { TestBed } from '@angular/core/testing';
 import { Router, provideRouter } from '@angular/router';
 import { RouterTestingHarness } from '@angular/router/testing';
 import { appRoutes } from '../app.routes';
+import { AuthService } from '../core/auth/auth.service';
+import { provideAuthRecheck } from './auth-recheck';
 import { FETCH } from '../core/http/alerts-api';
 import { LiveService } from '../core/live/live.service';
 import { FakeAuthOptions, fakeAuthServer } from '../testing/fake-auth-server';
 import { provideFakeLive } from '../testing/testbed';
 
-/** The app's routes over a fake auth server: where each kind of visitor lands. */
+/**
+ * The app's routes over a fake auth server: where each kind of visitor lands. `gateway.down`:
+ * every request fails as a network error does.
+ */
 async function boot(options: FakeAuthOptions) {
   const server = fakeAuthServer({
     ...options,
     other: () => ({ status: 200, body: { rules: [], events: [] } }),
   });
-  provideFakeLive([provideRouter(appRoutes), { provide: FETCH, useValue: server.fetch }]);
+  const gateway = { down: false };
+  const fetch = (input: RequestInfo | URL, init?: RequestInit) =>
+    gateway.down ? Promise.reject(new TypeError('fetch failed')) : server.fetch(input, init);
+  provideFakeLive([
+    provideRouter(appRoutes),
+    provideAuthRecheck(),
+    { provide: FETCH, useValue: fetch },
+  ]);
   const harness = await RouterTestingHarness.create();
   const router = TestBed.inject(Router);
   const el = () => harness.routeNativeElement as HTMLElement;
@@ -34,13 +46,45 @@ async function boot(options: FakeAuthOptions) {
       harness.detectChanges();
     }
   };
-  return { server, harness, router, el, type, submit, settle };
+  return { server, gateway, harness, router, el, type, submit, settle };
 }
 
 const ADMIN = { admin: { password: 'admin-password', role: 'admin' as const } };
 
 describe('auth routes', () => {
   afterEach(() => TestBed.resetTestingModule());
+
+  it('a page opened while the gateway did not answer: its guards run again once it does', async () => {
+    // Signed in as an admin (the session cookie), but the first /api/auth/me finds no gateway:
+    // the admin page sends the visitor to sign in on the guess (an anonymous viewer).
+    const { harness, router, gateway, settle } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'none',
+      user: { username: 'admin', role: 'admin' },
+    });
+    gateway.down = true;
+    await harness.navigateByUrl('/access');
+    expect(router.url).toBe('/login?returnUrl=%2Faccess');
+    // The gateway answers (the service's retry): back to where the admin was going.
+    gateway.down = false;
+    await TestBed.inject(AuthService).refresh();
+    await settle();
+    expect(router.url).toBe('/access');
+  });
+
+  it('a page let in on the guess is left once the gateway says anonymous viewing is off', async () => {
+    const { harness, router, gateway, settle } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'none',
+    });
+    gateway.down = true;
+    await harness.navigateByUrl('/alerts');
+    expect(router.url).toBe('/alerts'); // the fallback: watch as an anonymous viewer
+    gateway.down = false;
+    await TestBed.inject(AuthService).refresh();
+    await settle();
+    expect(router.url).toBe('/login?returnUrl=%2Falerts');
+  });
 
   it('sends every page to /setup while no account exists', async () => {
     const { harness, router } = await boot({ accounts: {} });

@@ -55,6 +55,13 @@ export class AuthService {
   private readonly _state = signal<AuthState>(UNKNOWN);
   private readonly _loaded = signal(false);
   private readonly _error = signal<string | null>(null);
+  private readonly _provisional = signal(false);
+  /**
+   * True while the page runs on the fallback (anonymous viewer) because the first `/api/auth/me`
+   * found no gateway: the guards let the page in on a guess, and run again once the gateway
+   * answers (auth/auth-recheck.ts).
+   */
+  readonly provisional = this._provisional.asReadonly();
   /** Whether the server answered `/api/auth/me` at least once (or cannot have auth at all). */
   readonly loaded = this._loaded.asReadonly();
   /** Why the last refresh failed, null when it did not. */
@@ -110,6 +117,7 @@ export class AuthService {
       const answer = await authRequest(this.fetch, 'GET', '/api/auth/me');
       if (asked !== this.asked) return;
       this.apply(parseAuthState(answer));
+      this._provisional.set(false);
       this._error.set(null);
       this.retries.reset();
       this.cancelRetry();
@@ -125,7 +133,10 @@ export class AuthService {
       } else {
         // Unreachable on start: watch as an anonymous viewer (the gateway refuses the socket
         // if that is not allowed) meanwhile.
-        if (!this._loaded()) this.apply(OPEN);
+        if (!this._loaded()) {
+          this.apply(OPEN);
+          this._provisional.set(true);
+        }
         this.retryLater();
       }
     } finally {
