@@ -271,6 +271,27 @@ describe('SessionBounds (persistent MQTT sessions on the embedded broker)', () =
     expect(sut.stats()).toMatchObject({ closedUnacked: 1, queueDropped: 3 });
   });
 
+  it('a client that never acknowledges, closed and back again and again, never holds more than three times the bound', async () => {
+    await start();
+    const { client: publisher } = await connect();
+    for (let round = 0; round < 4; round++) {
+      const reader = await raw('never-acks', false);
+      if (round === 0) {
+        const suback = new Promise<void>((resolve) =>
+          reader.socket.on('data', (chunk: Buffer) => chunk[0] === 0x90 && resolve()),
+        );
+        reader.socket.write(RAW.subscribe('t/#'));
+        await suback;
+      }
+      // Reads, never acknowledges: closed once past its bound.
+      for (let i = 0; !reader.socket.destroyed && i < 4 * SMALL.maxQueued; i++)
+        await publisher.publishAsync('t/x', `r${round}-${i}`, { qos: 1 });
+      await reader.closed;
+    }
+    const back = await resume('never-acks');
+    expect(await received(back.seen, 3 * SMALL.maxQueued)).toHaveLength(3 * SMALL.maxQueued);
+  });
+
   it('closes a client that leaves more than maxUnreleased QoS 2 messages unreleased, and keeps none of them once its session ended', async () => {
     await start();
     const store = (

@@ -58,9 +58,9 @@ export interface SessionBoundsOptions {
  * - a session whose client is away queues at most `maxQueued` messages; later ones are not
  *   queued (Mosquitto's `max_queued_messages` policy, 1,000 by default there too). A connected
  *   client (from its registration on, so while its queue is replayed too) may hold up to twice
- *   that unacknowledged, or what was queued when it connected plus `maxQueued`; one past it does
- *   not acknowledge, and is closed (counted), its session kept with what is queued. Aedes has no
- *   in-flight limit of its own;
+ *   that unacknowledged, or what was queued when it connected plus `maxQueued`, at most three
+ *   times it; one past it does not acknowledge, and is closed (counted), its session kept with
+ *   what is queued. Aedes has no in-flight limit of its own;
  * - a client may leave at most `maxUnreleased` QoS 2 messages unreleased (Aedes stores each until
  *   its PUBREL); past it its connection is closed (counted). What a session that ended (a clean
  *   one's connection closed, a persistent one expired or cut) left unreleased is dropped.
@@ -163,12 +163,13 @@ export class SessionBounds {
       const count = this.queued.get(sub.clientId) ?? 0;
       // Registered: connected, or replaying its queue (it is sent what arrives meanwhile).
       const present = this.clientOf(sub.clientId);
+      // A connected client: twice the bound, or what was queued when it connected plus the
+      // bound, never past three times it (a client that never acknowledges, closed and back
+      // again and again, must not raise its own bound each time).
+      const max = this.options.maxQueued;
       const bound = present
-        ? Math.max(
-            2 * this.options.maxQueued,
-            (this.atConnect.get(sub.clientId) ?? 0) + this.options.maxQueued,
-          )
-        : this.options.maxQueued;
+        ? Math.min(3 * max, Math.max(2 * max, (this.atConnect.get(sub.clientId) ?? 0) + max))
+        : max;
       if (count >= bound) {
         this.counters.queueDropped++;
         if (present && !present.closed) {
