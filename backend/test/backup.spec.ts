@@ -19,7 +19,16 @@ import {
   waitFor,
 } from '@pulse/test-support';
 import BetterSqlite3 from 'better-sqlite3';
-import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKUPS_KEPT } from '../src/app/backup/backup.service';
@@ -144,6 +153,25 @@ describe('backups of a running gateway', () => {
     } finally {
       await built.kill();
     }
+  }, 60_000);
+
+  it('with PULSE_SECRET_FILE, leaves the key out and says so; a backup cut short is never listed, and removed', async () => {
+    const dataDir = tempDir('pulse-backup-secret-');
+    const keyFile = join(tempDir('pulse-secret-'), 'key');
+    writeFileSync(keyFile, `${'k'.repeat(64)}\n`, { mode: 0o600 });
+    const pulse = await startTestPulse({ DATA_DIR: dataDir, PULSE_SECRET_FILE: keyFile });
+    gateways.push(pulse);
+    const admin = await adminAuth(pulse.httpUrl);
+    // A backup the gateway was making when it was killed.
+    const cut = join(dataDir, 'backups', '2026-01-01T00-00-00-000Z.partial');
+    mkdirSync(cut, { recursive: true });
+    const made = await sendJson<BackupInfo>(`${pulse.httpUrl}/api/backups`, 'POST', {}, admin);
+    expect(made.status).toBe(201);
+    expect(made.body.files.map((f) => f.name)).not.toContain('secret.key');
+    expect(made.body.notes).toEqual([expect.stringContaining('PULSE_SECRET_FILE')]);
+    const listed = await getJson<BackupListResponse>(`${pulse.httpUrl}/api/backups`, admin);
+    expect(listed.body.backups.map((b) => b.name)).toEqual([made.body.name]);
+    expect(existsSync(cut)).toBe(false);
   }, 60_000);
 
   it(`keeps the newest ${BACKUPS_KEPT} backups`, async () => {

@@ -8,6 +8,7 @@ class MemoryAlertStore implements AlertStore {
   open = new Map<string, AlertEvent>();
   failing = false;
   loadRules = async () => null;
+  loadRulesVersion = async () => null;
   saveRules = async () => undefined;
   loadOpen = async () => [...this.open.values()];
   loadHistory = async (limit: number) => this.events.slice(-limit);

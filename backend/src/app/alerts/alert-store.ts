@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertRule } from '@pulse/protocol';
+import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
 
 /**
  * The port through which the alert feature keeps its rules, its active list and its lifecycle
@@ -14,8 +14,13 @@ export const ALERT_STORE = Symbol('ALERT_STORE');
 export interface AlertStore {
   /** The rule set last saved, or null when none ever was (start from the defaults). */
   loadRules(): Promise<AlertRule[] | null>;
-  /** Replace the saved rule set (rejects when it cannot: the caller changes nothing then). */
-  saveRules(rules: readonly AlertRule[]): Promise<void>;
+  /** The version the saved rule set was saved with (when, by whom), or null when none was. */
+  loadRulesVersion(): Promise<RulesVersion | null>;
+  /**
+   * Replace the saved rule set, with its version (default: now, by nobody in particular; rejects
+   * when it cannot: the caller changes nothing then).
+   */
+  saveRules(rules: readonly AlertRule[], version?: RulesVersion): Promise<void>;
   /**
    * The alerts on the active list when the last write happened, each a whole AlertEvent whichever
    * gateway stored it (stored-alert-event.ts: one stored before `kind` gets it).

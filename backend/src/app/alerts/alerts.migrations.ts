@@ -27,6 +27,12 @@ export const ALERTS_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Who saved the rule set (a gateway's run id; '' before): with saved_at, the set's version,
+    // so gateways agree on the newest after restarts (live/peer-rules.ts, decision 0027).
+    id: 'alerts-002-rules-saved-by',
+    sql: `ALTER TABLE alert_rule_set ADD COLUMN saved_by TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /** The same tables on PostgreSQL (`pg-alert.store.ts`): times as BIGINT ms, JSON as JSONB. */
@@ -50,5 +56,9 @@ export const ALERTS_PG_MIGRATIONS: readonly Migration[] = [
         event JSONB NOT NULL
       );
     `,
+  },
+  {
+    id: 'alerts-002-rules-saved-by',
+    sql: `ALTER TABLE alert_rule_set ADD COLUMN saved_by TEXT NOT NULL DEFAULT '';`,
   },
 ];

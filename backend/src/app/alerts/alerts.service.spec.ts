@@ -15,6 +15,8 @@ import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { DEFAULT_RULES, parseAlertRule } from './alert-rules.loader';
 import { AlertsService, loadInitialAlertRules } from './alerts.service';
+import { SqliteAlertStore } from './sqlite-alert.store';
+import { Database } from '../store/database';
 import { simulatedFleet } from '../simulator/simulator-identity';
 
 const hot = parseAlertRule({
@@ -166,6 +168,53 @@ describe('AlertsService', () => {
       (a.stats()[key] ?? 0) + (b.stats()[key] ?? 0);
     expect(count('rulesFromPeers')).toBe(1);
     expect(count('rulesFromPeersOlder')).toBe(1);
+  });
+
+  it("a gateway restarted with a clock behind its peer's: its next change still wins everywhere (the version is kept with the rules)", async () => {
+    jest.useFakeTimers({ now: 1_800_000_000_000 });
+    const databases: Database[] = [];
+    const gateway = async (name: string) => {
+      const database = new Database({ DATA_DIR: join(dir, name) });
+      databases.push(database);
+      const sut = new AlertsService({}, [hot], registry, hub, new SqliteAlertStore(database));
+      await sut.onModuleInit();
+      sut.onRulesChanged(() => undefined);
+      return sut;
+    };
+    try {
+      const a = await gateway('a');
+      let b = await gateway('b');
+      // gw-a's clock is 2 min ahead: its change is stamped then, and gw-b takes it.
+      jest.setSystemTime(1_800_000_120_000);
+      await a.createRule(cold);
+      const fromA = a.currentRulesVersion();
+      jest.setSystemTime(1_800_000_000_000);
+      expect(await b.applyPeerRules(a.rules(), fromA)).toBe(true);
+      // gw-b restarts on its store: it starts from gw-a's set and version, not from zero.
+      await b.close();
+      b = await gateway('b');
+      expect(b.currentRulesVersion()).toEqual(fromA);
+      // An admin changes the rules on gw-b (its clock behind): gw-a takes the change.
+      let toA: [AlertRule[], unknown] | null = null;
+      b.onRulesChanged((rules, version) => (toA = [rules, version]));
+      await b.deleteRule('hot');
+      expect(await a.applyPeerRules(...(toA as unknown as [AlertRule[], unknown]))).toBe(true);
+      expect(a.rules()).toEqual(b.rules());
+      for (const sut of [a, b]) await sut.close();
+    } finally {
+      for (const database of databases) database.onApplicationShutdown();
+      jest.useRealTimers();
+    }
+  });
+
+  it('leaves a peer rule set stamped more than a day ahead of this clock: it could never be beaten', async () => {
+    const sut = create();
+    sut.onRulesChanged(() => undefined);
+    const ahead = { at: Date.now() + 2 * 24 * 3600_000, by: 'gw-x' };
+    expect(await sut.applyPeerRules([cold], ahead)).toBe(false);
+    expect(await sut.applyPeerRules([cold], { at: 1e300, by: 'gw-x' })).toBe(false);
+    expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
+    expect(sut.stats()).toMatchObject({ rulesFromPeersInvalid: 2 });
   });
 
   it('leaves a peer rule set that does not validate, or whose version is not one, as it is', async () => {

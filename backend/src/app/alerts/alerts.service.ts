@@ -21,6 +21,7 @@ import {
   RulesVersion,
 } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { inScope } from '../auth/principal';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
@@ -50,6 +51,8 @@ export const ALERT_TICK_MS = 1000;
  * not judged on it (see onModuleInit).
  */
 export const LATE_TICK_MS = 3 * ALERT_TICK_MS;
+/** A peer's rule set stamped further ahead of this gateway's clock is refused as invalid. */
+export const MAX_RULES_CLOCK_AHEAD_MS = 24 * 60 * 60 * 1000;
 
 /** Lifecycle events kept (in memory and in the store). */
 export const ALERT_HISTORY_KEPT = 10_000;
@@ -157,6 +160,13 @@ export class AlertsService implements OnModuleInit {
     this.booted = new Promise((resolve) => (this.markBooted = resolve));
     if (!store) this.markBooted();
     this.rulesFile = config.ALERT_RULES_FILE;
+    // A rules file's version is when it was written (by a gateway, or by hand).
+    if (this.rulesFile !== undefined)
+      try {
+        this.rulesVersion = { at: Math.floor(statSync(this.rulesFile).mtimeMs), by: '' };
+      } catch {
+        // not there yet: the boot's loader said so already, or it is written on the first change
+      }
     this.ownFleet =
       config.SIMULATOR === 'on' && config.SIMULATOR_DEVICES
         ? simulatedFleet(config.SIMULATOR_DEVICES)
@@ -227,6 +237,8 @@ export class AlertsService implements OnModuleInit {
     if (saved) {
       this.rulesFrom = 'the store (saved over HTTP)';
       this.engine.setRules(saved);
+      // The version it was saved with: gateways that restarted agree on the newest set.
+      this.rulesVersion = (await store.loadRulesVersion()) ?? this.rulesVersion;
     }
     const [history, open] = await Promise.all([
       store.loadHistory(ALERT_HISTORY_KEPT),
@@ -508,7 +520,9 @@ export class AlertsService implements OnModuleInit {
       let parsed: AlertRule[] | null = null;
       if (
         typeof v?.at === 'number' &&
-        Number.isFinite(v.at) &&
+        Number.isSafeInteger(v.at) &&
+        // A version from the future is no version: one far ahead could never be beaten.
+        v.at <= Date.now() + MAX_RULES_CLOCK_AHEAD_MS &&
         typeof v.by === 'string' &&
         v.by.length <= 64 &&
         Array.isArray(rules) &&
@@ -532,7 +546,7 @@ export class AlertsService implements OnModuleInit {
         return false;
       }
       try {
-        await this.save(parsed);
+        await this.save(parsed, { at: v?.at as number, by: v?.by as string });
       } catch (error) {
         this.peerRulesLog.report(
           'save',
@@ -621,12 +635,10 @@ export class AlertsService implements OnModuleInit {
    * then the other gateways told.
    */
   private async apply(rules: AlertRule[]): Promise<void> {
-    await this.save(rules);
+    const version = { at: Math.max(Date.now(), this.rulesVersion.at + 1), by: this.runId };
+    await this.save(rules, version);
     this.engine.setRules(rules);
-    this.rulesVersion = {
-      at: Math.max(Date.now(), this.rulesVersion.at + 1),
-      by: this.runId,
-    };
+    this.rulesVersion = version;
     // Told after the change took: a listener's failure (Redis away) does not undo it here.
     for (const listener of this.rulesListeners)
       try {
@@ -637,12 +649,12 @@ export class AlertsService implements OnModuleInit {
   }
 
   /** Write the rules where this gateway keeps them (its file, or its store); throws HTTP errors. */
-  private async save(rules: AlertRule[]): Promise<void> {
+  private async save(rules: AlertRule[], version: RulesVersion): Promise<void> {
     const target = this.rulesFile ?? (this.store ? 'the store' : null);
     if (target !== null) {
       try {
         if (this.rulesFile !== undefined) saveAlertRulesFile(this.rulesFile, rules);
-        else await this.store?.saveRules(rules);
+        else await this.store?.saveRules(rules, version);
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);

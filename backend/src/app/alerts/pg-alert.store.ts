@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertRule } from '@pulse/protocol';
+import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
 import type { Pool } from 'pg';
 import { inTransaction, migratePg } from '../store/pg-feature-store';
 import { AlertStore } from './alert-store';
@@ -27,11 +27,22 @@ export class PgAlertStore implements AlertStore {
     return rows[0]?.rules ?? null;
   }
 
-  async saveRules(rules: readonly AlertRule[]): Promise<void> {
+  async loadRulesVersion(): Promise<RulesVersion | null> {
+    const { rows } = await this.pool.query<{ saved_at: string; saved_by: string }>(
+      'SELECT saved_at, saved_by FROM alert_rule_set WHERE id = 1',
+    );
+    return rows[0] ? { at: Number(rows[0].saved_at), by: rows[0].saved_by } : null;
+  }
+
+  async saveRules(
+    rules: readonly AlertRule[],
+    version: RulesVersion = { at: Date.now(), by: '' },
+  ): Promise<void> {
     await this.pool.query(
-      `INSERT INTO alert_rule_set (id, rules, saved_at) VALUES (1, $1::jsonb, $2)
-       ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, saved_at = excluded.saved_at`,
-      [JSON.stringify(rules), Date.now()],
+      `INSERT INTO alert_rule_set (id, rules, saved_at, saved_by) VALUES (1, $1::jsonb, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, saved_at = excluded.saved_at,
+         saved_by = excluded.saved_by`,
+      [JSON.stringify(rules), version.at, version.by],
     );
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AlertEvent, AlertRule } from '@pulse/protocol';
+import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
 import { Database } from '../store/database';
 import { ALERTS_MIGRATIONS } from './alerts.migrations';
 import { AlertStore } from './alert-store';
@@ -23,13 +23,24 @@ export class SqliteAlertStore implements AlertStore {
     return row ? (JSON.parse(row.rules) as AlertRule[]) : null;
   }
 
-  async saveRules(rules: readonly AlertRule[]): Promise<void> {
+  async loadRulesVersion(): Promise<RulesVersion | null> {
+    const row = this.database.db
+      .prepare('SELECT saved_at, saved_by FROM alert_rule_set WHERE id = 1')
+      .get() as { saved_at: number; saved_by: string } | undefined;
+    return row ? { at: row.saved_at, by: row.saved_by } : null;
+  }
+
+  async saveRules(
+    rules: readonly AlertRule[],
+    version: RulesVersion = { at: Date.now(), by: '' },
+  ): Promise<void> {
     this.database.db
       .prepare(
-        `INSERT INTO alert_rule_set (id, rules, saved_at) VALUES (1, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, saved_at = excluded.saved_at`,
+        `INSERT INTO alert_rule_set (id, rules, saved_at, saved_by) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules, saved_at = excluded.saved_at,
+           saved_by = excluded.saved_by`,
       )
-      .run(JSON.stringify(rules), Date.now());
+      .run(JSON.stringify(rules), version.at, version.by);
   }
 
   async loadOpen(): Promise<AlertEvent[]> {

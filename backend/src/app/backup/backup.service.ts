@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -28,6 +29,8 @@ const JOURNAL_DIR = 'history-journal';
  * asset) and beside this file in the source, so `__dirname` finds it in both.
  */
 const SCRIPT = 'sqlite-backup.worker.js';
+/** A backup being made: renamed without it once whole. */
+const PARTIAL = '.partial';
 /** A backup folder's name: the UTC time it was made, sortable. */
 const NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
 
@@ -49,7 +52,8 @@ export class BackupService {
   private running = false;
 
   constructor(
-    @Inject(CONFIG) private readonly config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL'>,
+    @Inject(CONFIG)
+    private readonly config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'PULSE_SECRET_FILE'>,
     /** Its queued writes (at most a second old) go to the store before the copy. */
     @Optional() private readonly registry?: DeviceRegistryService,
     @Optional() private readonly alerts?: AlertsService,
@@ -63,30 +67,42 @@ export class BackupService {
     const started = Date.now();
     const name = new Date(started).toISOString().replace(/[:.]/g, '-');
     const root = join(this.config.DATA_DIR, BACKUPS_DIR);
+    // Made under a name no listing counts, renamed when whole: a backup cut short (the gateway
+    // stopped or killed meanwhile) never passes for one, nor pushes a good one out.
+    const partial = join(root, `${name}${PARTIAL}`);
     const dir = join(root, name);
+    let made = false;
     try {
       // What the gateway holds to write within a second (new devices, alert events) is in it.
       await this.registry?.flushAll();
       await this.alerts?.flush();
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(root, { recursive: true, mode: 0o700 });
+      removePartial(root);
+      mkdirSync(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
+      made = true;
       const data = this.config.DATA_DIR;
       const stores = [DATABASE_FILE];
       if (!this.config.DATABASE_URL && existsSync(join(data, HISTORY_DATABASE_FILE)))
         stores.push(HISTORY_DATABASE_FILE);
-      await copyStores(stores.map((file) => ({ from: join(data, file), to: join(dir, file) })));
-      for (const file of stores) chmodSync(join(dir, file), 0o600);
-      copyFileSync(join(data, SECRET_KEY_FILE), join(dir, SECRET_KEY_FILE));
-      chmodSync(join(dir, SECRET_KEY_FILE), 0o600);
-      copyTree(join(data, JOURNAL_DIR), join(dir, JOURNAL_DIR));
+      await copyStores(stores.map((file) => ({ from: join(data, file), to: join(partial, file) })));
+      for (const file of stores) chmodSync(join(partial, file), 0o600);
+      // The signing key in DATA_DIR (made by the gateway); one from PULSE_SECRET_FILE is a
+      // secret of the deployment, kept with its other secrets, not copied here.
+      if (this.config.PULSE_SECRET_FILE === undefined) {
+        copyFileSync(join(data, SECRET_KEY_FILE), join(partial, SECRET_KEY_FILE));
+        chmodSync(join(partial, SECRET_KEY_FILE), 0o600);
+      }
+      copyTree(join(data, JOURNAL_DIR), join(partial, JOURNAL_DIR));
+      renameSync(partial, dir);
       const info = describe(dir, name, started, this.notes());
       info.tookMs = Date.now() - started;
-      this.prune(root);
+      this.prune(root, name);
       this.logger.log(
         `backup ${dir}: ${info.files.length} files, ${info.bytes} bytes in ${info.tookMs} ms`,
       );
       return info;
     } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
+      if (made) rmSync(partial, { recursive: true, force: true });
       this.logger.error(`backup failed: ${(error as Error).message}`);
       throw error;
     } finally {
@@ -103,17 +119,22 @@ export class BackupService {
   }
 
   private notes(): string[] | undefined {
-    return this.config.DATABASE_URL
-      ? [
-          'history, the device registry and alerts are in PostgreSQL (DATABASE_URL): back them up with pg_dump',
-        ]
-      : undefined;
+    const notes: string[] = [];
+    if (this.config.DATABASE_URL)
+      notes.push(
+        'history, the device registry and alerts are in PostgreSQL (DATABASE_URL): back them up with pg_dump',
+      );
+    if (this.config.PULSE_SECRET_FILE !== undefined)
+      notes.push(
+        'the token signing key is PULSE_SECRET_FILE: keep it with the deployment secrets (not copied here)',
+      );
+    return notes.length ? notes : undefined;
   }
 
-  /** Keep the newest BACKUPS_KEPT. */
-  private prune(root: string): void {
-    const names = backupNames(root);
-    for (const name of names.slice(0, Math.max(0, names.length - BACKUPS_KEPT)))
+  /** Keep the newest BACKUPS_KEPT, the one just made among them whatever its name. */
+  private prune(root: string, made: string): void {
+    const names = backupNames(root).filter((name) => name !== made);
+    for (const name of names.slice(0, Math.max(0, names.length - (BACKUPS_KEPT - 1))))
       rmSync(join(root, name), { recursive: true, force: true });
   }
 }
@@ -146,6 +167,13 @@ function copyTree(from: string, to: string): void {
     if (entry.isDirectory()) copyTree(source, join(to, entry.name));
     else if (entry.isFile()) copyFileSync(source, join(to, entry.name));
   }
+}
+
+/** Backups cut short (the gateway stopped while it made one): never counted, removed. */
+function removePartial(root: string): void {
+  for (const name of readdirSync(root))
+    if (name.endsWith(PARTIAL) && NAME.test(name.slice(0, -PARTIAL.length)))
+      rmSync(join(root, name), { recursive: true, force: true });
 }
 
 function backupNames(root: string): string[] {

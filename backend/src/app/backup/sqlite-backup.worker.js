@@ -19,7 +19,7 @@ if (!port) throw new Error('sqlite-backup.worker must run in a worker thread');
 const { copies } = workerData;
 const sizes = [];
 for (const { from, to } of copies) {
-  const db = new BetterSqlite3(from, { fileMustExist: true, timeout: 5000 });
+  const db = new BetterSqlite3(from, { fileMustExist: true, readonly: true, timeout: 5000 });
   try {
     db.prepare('VACUUM INTO ?').run(to);
   } finally {
