@@ -4,7 +4,9 @@
  * Contract: 1 to 64 characters of `A-Z a-z 0-9 _ - .`. The same rule keeps ids
  * safe inside MQTT topics (no `/`, `+`, `#`), Socket.IO room names and URLs.
  */
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+// Not `.` or `..` alone: a URL path segment that browsers and proxies resolve away
+// (`/api/users/..` is `/api/`), so such a device, user or group could not be addressed.
+export const ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
 export const ID_MAX_LENGTH = 64;
 
 export function isValidId(value: unknown): value is string {

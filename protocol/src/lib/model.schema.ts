@@ -11,7 +11,7 @@ import { LIMITS } from './limits';
 /** A device, metric or group id: 1 to 64 characters of `A-Z a-z 0-9 _ - .`. */
 export const IdSchema = z
   .string()
-  .regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - .');
+  .regex(ID_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 _ - . (not . or .. alone)');
 
 /** `devices/{deviceId}/meta`, retained JSON. Unknown keys are ignored. */
 export const DeviceMetaSchema = z.object({

@@ -88,6 +88,11 @@ describe('ids', () => {
     ['a#', false],
     ['café', false],
     ['a\n', false],
+    // A URL path resolves these away: /api/users/.. is /api/.
+    ['.', false],
+    ['..', false],
+    ['...', true],
+    ['.hidden', true],
     [42, false],
     [null, false],
   ])('isValidId(%j) is %s', (value, expected) => {
