@@ -4,7 +4,13 @@
 // admin commands' (credentials-command.ts).
 import type { BackupInfo } from '@pulse/protocol';
 import { parseArgs } from 'node:util';
-import { adminTarget, CommandIo, messageOf, unreachable } from './credentials-command';
+import {
+  adminTarget,
+  CommandIo,
+  messageOf,
+  redactTokens,
+  unreachable,
+} from './credentials-command';
 
 export const BACKUP_USAGE = `Usage: node dist/simulator/main.js backup [options]
 
@@ -43,7 +49,9 @@ export async function runBackupCommand(
       },
     }));
   } catch (error) {
-    io.stderr(`pulse-simulator backup: ${(error as Error).message}\n\n${BACKUP_USAGE}`);
+    io.stderr(
+      `pulse-simulator backup: ${redactTokens((error as Error).message)}\n\n${BACKUP_USAGE}`,
+    );
     return 2;
   }
   if (values.help) {

@@ -134,6 +134,14 @@ describe('credentials: the admin token', () => {
     }
   });
 
+  it('never echoes a token pasted on the command line by mistake', async () => {
+    const pasted = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLW9mLWEtdG9rZW4';
+    const run = await credentials(['create', 'dev-1', pasted], { PULSE_TOKEN: 'admin-token' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('<redacted>');
+    expect(run.stderr).not.toContain(pasted);
+  });
+
   it('a bad command still shows the usage', async () => {
     const run = await credentials(['lsit'], { PULSE_TOKEN: 'admin-token' });
     expect(run.code).toBe(2);

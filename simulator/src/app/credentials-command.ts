@@ -90,7 +90,7 @@ export async function runCredentialsCommand(
   }
   if ('error' in args) {
     const usage = args.usage === false ? '' : `\n${CREDENTIALS_USAGE}`;
-    io.stderr(`pulse-simulator credentials: ${args.error}\n${usage}`);
+    io.stderr(`pulse-simulator credentials: ${redactTokens(args.error)}\n${usage}`);
     return 2;
   }
   const { command, id, bridge, url, token } = args;
@@ -368,6 +368,15 @@ interface TlsFailure {
   /** On a name mismatch: the host that was checked, and the certificate it was checked against. */
   host?: string;
   cert?: { subjectaltname?: string };
+}
+
+/**
+ * An argument error with anything shaped like a token or secret (32 or more characters of a
+ * token's alphabet) cut out: one pasted on the command line by mistake would otherwise be echoed
+ * to a terminal or a CI log.
+ */
+export function redactTokens(text: string): string {
+  return text.replace(/[A-Za-z0-9_\-.~+/=]{32,}/g, '<redacted>');
 }
 
 function describe(error: unknown): string {

@@ -266,6 +266,16 @@ describe('AlertsService', () => {
       (performance.now as jest.Mock).mockImplementation(() => monotonic + frozenFor + 1_000);
       await jest.advanceTimersByTimeAsync(1_000);
       expect(sut.active()).toEqual([]);
+      // Late again at once (a loop that lags all the time): judged this time, one skip in a row.
+      const lagging = Date.now();
+      jest.setSystemTime(lagging + frozenFor);
+      (performance.now as jest.Mock).mockImplementation(() => monotonic + 2 * frozenFor + 2_000);
+      await jest.advanceTimersByTimeAsync(1_000);
+      (performance.now as jest.Mock).mockImplementation(() => monotonic + 3 * frozenFor + 3_000);
+      jest.setSystemTime(Date.now() + frozenFor);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(sut.stats().lateTicks).toBe(2);
+      expect(sut.active()).toMatchObject([{ ruleId: 'quiet', deviceId: 'd1' }]);
       await sut.close();
     } finally {
       jest.useRealTimers();

@@ -125,6 +125,7 @@ export class AlertsService implements OnModuleInit {
   /** When the timer last ticked (monotonic ms), and ticks skipped as long overdue. */
   private lastTickAt = performance.now();
   private lateTicks = 0;
+  private skippedLast = false;
   /** The version of the rules the engine runs: several gateways take the newest (applyPeerRules). */
   private rulesVersion: RulesVersion = { at: 0, by: '' };
   /** This run's id in rule versions (ties of the clock broken by it). */
@@ -211,9 +212,11 @@ export class AlertsService implements OnModuleInit {
       // A tick long overdue: the process did not run (frozen, a long pause). What devices sent
       // meanwhile is still queued on their connections and comes next; judged now, every device
       // would look silent for the pause. The next tick judges with it in.
+      // One skip in a row at most: a loop that lags more than that all the time still judges.
       const now = performance.now();
-      const late = now - this.lastTickAt > LATE_TICK_MS;
+      const late = now - this.lastTickAt > LATE_TICK_MS && !this.skippedLast;
       this.lastTickAt = now;
+      this.skippedLast = late;
       if (late) this.lateTicks++;
       else this.engine.tick();
       void this.persist();
