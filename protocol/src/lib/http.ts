@@ -276,9 +276,10 @@ export interface IngestStats {
  * Persistent MQTT sessions on the embedded broker: MQTT 3.1.1 sessions (Clean Session 0) kept
  * now after their connection closed (`pending`) and in all (`kept`); sessions ended when their
  * expiry passed (`expired`) or at once because the most were kept (`endedAtLimit`), MQTT 5's
- * included; messages not queued for a client past its queue bound (`queueDropped`); connections
- * closed for leaving too many messages unacknowledged (`closedUnacked`) or too many QoS 2
- * messages unreleased (`closedUnreleased`).
+ * included; messages not queued for an away client past its queue bound (`queueDropped`), sent
+ * to a connected one past its bound without a queue entry (`unstored`); connections closed for
+ * leaving too many messages unacknowledged that Aedes never hands them (`closedUnacked`) or too
+ * many QoS 2 messages unreleased (`closedUnreleased`).
  */
 export interface BrokerSessionStats {
   pending: number;
@@ -286,6 +287,8 @@ export interface BrokerSessionStats {
   expired: number;
   endedAtLimit: number;
   queueDropped: number;
+  /** Messages sent to a connected client past its bound without a queue entry (at most once). */
+  unstored: number;
   closedUnacked: number;
   closedUnreleased: number;
 }

@@ -6,7 +6,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { AlertEvent, AlertRule } from '@pulse/protocol';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
@@ -205,6 +205,20 @@ describe('AlertsService', () => {
       for (const database of databases) database.onApplicationShutdown();
       jest.useRealTimers();
     }
+  });
+
+  it("with a rules file, a peer's set is saved stamped with its version, not this clock's now (the file's time is its version at start)", async () => {
+    const file = join(dir, 'rules.yaml');
+    const sut = create(file);
+    sut.onRulesChanged(() => undefined);
+    const version = { at: Date.now() - 3_600_000, by: 'gw-x' };
+    expect(await sut.applyPeerRules([cold], version)).toBe(true);
+    expect(Math.abs(statSync(file).mtimeMs - version.at)).toBeLessThan(1_000);
+    // Started again on that file: the set's version, so a newer peer set still wins.
+    const again = create(file);
+    again.onRulesChanged(() => undefined);
+    expect(again.currentRulesVersion().at).toBe(Math.floor(statSync(file).mtimeMs));
+    expect(await again.applyPeerRules([hot], { at: version.at + 1_000, by: 'gw-x' })).toBe(true);
   });
 
   it('leaves a peer rule set stamped more than a day ahead of this clock: it could never be beaten', async () => {

@@ -21,7 +21,7 @@ import {
   RulesVersion,
 } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { statSync, utimesSync } from 'node:fs';
 import { inScope } from '../auth/principal';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
@@ -164,7 +164,7 @@ export class AlertsService implements OnModuleInit {
     // A rules file's version is when it was written (by a gateway, or by hand).
     if (this.rulesFile !== undefined)
       try {
-        this.rulesVersion = { at: Math.floor(statSync(this.rulesFile).mtimeMs), by: '' };
+        this.rulesVersion = sane({ at: Math.floor(statSync(this.rulesFile).mtimeMs), by: '' });
       } catch {
         // not there yet: the boot's loader said so already, or it is written on the first change
       }
@@ -241,7 +241,7 @@ export class AlertsService implements OnModuleInit {
       this.rulesFrom = 'the store (saved over HTTP)';
       this.engine.setRules(saved);
       // The version it was saved with: gateways that restarted agree on the newest set.
-      this.rulesVersion = (await store.loadRulesVersion()) ?? this.rulesVersion;
+      this.rulesVersion = sane((await store.loadRulesVersion()) ?? this.rulesVersion);
     }
     const [history, open] = await Promise.all([
       store.loadHistory(ALERT_HISTORY_KEPT),
@@ -656,8 +656,12 @@ export class AlertsService implements OnModuleInit {
     const target = this.rulesFile ?? (this.store ? 'the store' : null);
     if (target !== null) {
       try {
-        if (this.rulesFile !== undefined) saveAlertRulesFile(this.rulesFile, rules);
-        else await this.store?.saveRules(rules, version);
+        if (this.rulesFile !== undefined) {
+          saveAlertRulesFile(this.rulesFile, rules);
+          // The file's version is its modification time (read at start): the set's, not this
+          // clock's now (a set taken from a peer keeps the peer's time).
+          utimesSync(this.rulesFile, new Date(version.at), new Date(version.at));
+        } else await this.store?.saveRules(rules, version);
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);
@@ -675,6 +679,14 @@ export class AlertsService implements OnModuleInit {
       }
     }
   }
+}
+
+/**
+ * A version as far ahead as a peer's may be (a saved one from a clock that ran more than a day
+ * ahead is taken as now: kept, no edit of this gateway could ever beat it, nor peers take one).
+ */
+function sane(version: RulesVersion): RulesVersion {
+  return version.at > Date.now() + MAX_RULES_CLOCK_AHEAD_MS ? { at: Date.now(), by: '' } : version;
 }
 
 /** `a` is a later rule set than `b`: its time, then its changer's id, decide. */

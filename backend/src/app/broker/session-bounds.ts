@@ -15,6 +15,8 @@ interface StoredSub {
 }
 interface StoredPacket {
   messageId?: number;
+  /** The broker's number of the publish (every copy of one message has it). */
+  brokerCounter?: number;
 }
 
 /**
@@ -22,9 +24,10 @@ interface StoredPacket {
  * listens) these bounds wrap or call. Typed here because Aedes's typings leave the store out.
  */
 interface SessionStore {
-  outgoingEnqueue(sub: StoredSub, packet: object): Promise<void>;
-  outgoingEnqueueCombi(subs: StoredSub[], packet: object): Promise<void>;
+  outgoingEnqueue(sub: StoredSub, packet: StoredPacket): Promise<void>;
+  outgoingEnqueueCombi(subs: StoredSub[], packet: StoredPacket): Promise<void>;
   outgoingClearMessageId(client: { id: string }, packet: object): Promise<object | undefined>;
+  outgoingUpdate(client: { id: string }, packet: StoredPacket): Promise<void>;
   incomingStorePacket(client: { id: string }, packet: StoredPacket): Promise<void>;
   incomingDelPacket(client: { id: string }, packet: StoredPacket): Promise<void>;
   cleanSubscriptions(client: Client): Promise<unknown>;
@@ -37,7 +40,7 @@ export interface SessionBoundsOptions {
   expiryMs: number;
   /**
    * Messages queued for a session whose client is away, at most (past it: not queued); a
-   * connected client may have twice as many unacknowledged (past it: closed).
+   * connected client may have twice as many unacknowledged (past it: sent without an entry).
    */
   maxQueued: number;
   /** QoS 2 messages a client may leave unreleased (past it: closed). */
@@ -57,10 +60,11 @@ export interface SessionBoundsOptions {
  *   gets Session Present 0 and subscribes again, as mqtt.js does by itself;
  * - a session whose client is away queues at most `maxQueued` messages; later ones are not
  *   queued (Mosquitto's `max_queued_messages` policy, 1,000 by default there too). A connected
- *   client (from its registration on, so while its queue is replayed too) may hold up to twice
- *   that unacknowledged, or what was queued when it connected plus `maxQueued`, at most three
- *   times it; one past it does not acknowledge, and is closed (counted), its session kept with
- *   what is queued. Aedes has no in-flight limit of its own;
+ *   client (from its registration on, so while its queue is replayed too) may hold twice that
+ *   unacknowledged; past it its messages are sent without a queue entry (at most once: not sent
+ *   again if its connection drops before it acknowledges them), so a slow client is never
+ *   closed for it and one that never acknowledges holds at most that. Aedes has no in-flight
+ *   limit of its own;
  * - a client may leave at most `maxUnreleased` QoS 2 messages unreleased (Aedes stores each until
  *   its PUBREL); past it its connection is closed (counted). What a session that ended (a clean
  *   one's connection closed, a persistent one expired or cut) left unreleased is dropped.
@@ -77,11 +81,10 @@ export class SessionBounds {
   /** Messages queued in the store per client id, as the wrapped store calls counted them. */
   private readonly queued = new Map<string, number>();
   /**
-   * Messages queued for each connected client when it connected: it may leave maxQueued more
-   * unacknowledged than that (one resuming with a full queue is not closed for what arrives
-   * while it is sent it).
+   * Messages sent to a connected client past its bound without a queue entry (by the broker's
+   * number of the publish), until Aedes hands them to it: at most maxQueued per client.
    */
-  private readonly atConnect = new Map<string, number>();
+  private readonly unstoredFor = new Map<string, Set<number>>();
   /** QoS 2 messages stored and not yet released, by client id. */
   private readonly unreleased = new Map<string, Set<number>>();
   private store: SessionStore | null = null;
@@ -90,6 +93,7 @@ export class SessionBounds {
     expired: 0,
     endedAtLimit: 0,
     queueDropped: 0,
+    unstored: 0,
     closedUnacked: 0,
     closedUnreleased: 0,
   };
@@ -125,9 +129,19 @@ export class SessionBounds {
     const clear = store.outgoingClearMessageId.bind(store);
     const storeIncoming = store.incomingStorePacket.bind(store);
     const delIncoming = store.incomingDelPacket.bind(store);
-    store.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(this.admit(subs), packet);
+    const update = store.outgoingUpdate.bind(store);
+    store.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(this.admit(subs, packet), packet);
     store.outgoingEnqueue = async (sub, packet) => {
-      if (this.admit([sub]).length > 0) await enqueue(sub, packet);
+      if (this.admit([sub], packet).length > 0) await enqueue(sub, packet);
+    };
+    // A message sent to a connected client past its bound has no queue entry to number: it
+    // goes out without one (at most once), where Aedes would close the client for it.
+    store.outgoingUpdate = async (client, packet) => {
+      try {
+        await update(client, packet);
+      } catch (error) {
+        if (!this.takeUnstored(client.id, packet)) throw error;
+      }
     };
     store.outgoingClearMessageId = async (client, packet) => {
       const cleared = await clear(client, packet);
@@ -156,32 +170,48 @@ export class SessionBounds {
     return { pending: this.timers.size, ...this.counters };
   }
 
-  /** The subscriptions a message may be queued for: each client's under its bound. */
-  private admit(subs: StoredSub[]): StoredSub[] {
+  /**
+   * The subscriptions a message may be queued for: each client's under its bound (maxQueued
+   * while away; twice it while connected, from its registration, so while its queue is replayed
+   * too). Past it, an away client's message is not queued; a connected one's is sent without a
+   * queue entry (at most once), so a slow client is never closed for it and what it holds stays
+   * bounded.
+   */
+  private admit(subs: StoredSub[], packet: StoredPacket): StoredSub[] {
     const kept: StoredSub[] = [];
+    const max = this.options.maxQueued;
     for (const sub of subs) {
       const count = this.queued.get(sub.clientId) ?? 0;
-      // Registered: connected, or replaying its queue (it is sent what arrives meanwhile).
       const present = this.clientOf(sub.clientId);
-      // A connected client: twice the bound, or what was queued when it connected plus the
-      // bound, never past three times it (a client that never acknowledges, closed and back
-      // again and again, must not raise its own bound each time).
-      const max = this.options.maxQueued;
-      const bound = present
-        ? Math.min(3 * max, Math.max(2 * max, (this.atConnect.get(sub.clientId) ?? 0) + max))
-        : max;
-      if (count >= bound) {
+      if (count < (present ? 2 * max : max)) {
+        this.queued.set(sub.clientId, count + 1);
+        kept.push(sub);
+      } else if (!present) {
         this.counters.queueDropped++;
-        if (present && !present.closed) {
+      } else {
+        let unstored = this.unstoredFor.get(sub.clientId);
+        if (!unstored) this.unstoredFor.set(sub.clientId, (unstored = new Set()));
+        if (unstored.size < max && packet.brokerCounter !== undefined) {
+          unstored.add(packet.brokerCounter);
+          this.counters.unstored++;
+        } else if (!present.closed) {
+          // Past that too (messages Aedes never hands it: retained ones): closed, counted.
+          this.counters.queueDropped++;
           this.counters.closedUnacked++;
           present.close();
         }
-        continue;
       }
-      this.queued.set(sub.clientId, count + 1);
-      kept.push(sub);
     }
     return kept;
+  }
+
+  /** A message sent past the bound reached Aedes's delivery: it goes out without an entry. */
+  private takeUnstored(clientId: string, packet: StoredPacket): boolean {
+    const unstored = this.unstoredFor.get(clientId);
+    if (!unstored || packet.brokerCounter === undefined || !unstored.delete(packet.brokerCounter))
+      return false;
+    if (unstored.size === 0) this.unstoredFor.delete(clientId);
+    return true;
   }
 
   private dequeued(clientId: string): void {
@@ -216,7 +246,7 @@ export class SessionBounds {
 
   /** A connection closed: a clean session ends; an MQTT 3.1.1 persistent one is kept, within the bounds. */
   private disconnected(client: Client): void {
-    this.atConnect.delete(client.id);
+    this.unstoredFor.delete(client.id);
     if (this.aedes.closed) return;
     // Taken over by a new connection of the same client id, which resumes the session (Aedes
     // marks the id while it closes the old one, and keeps MQTT 5 sessions alike then).
@@ -247,9 +277,6 @@ export class SessionBounds {
   /** A client id connected: its session resumed, or replaced by a clean one (state discarded). */
   private connected(client: Client): void {
     this.stop(client.id);
-    const queued = this.queued.get(client.id) ?? 0;
-    if (queued > 0) this.atConnect.set(client.id, queued);
-    else this.atConnect.delete(client.id);
     if ((client as Client & { _cleanStart?: boolean })._cleanStart === true)
       this.dropUnreleased(client.id);
   }

@@ -42,6 +42,8 @@ describe('AlertRouting (gateway gw-a)', () => {
   let redisDown = false;
   /** The next heartbeat finds the lease gone and takes it again (it lapsed meanwhile). */
   let leaseLapsed = false;
+  /** Heartbeats wait for this before Redis answers them (a reply in flight). */
+  let held: { promise: Promise<void>; release: () => void } | null = null;
   let published: { owner: string; message: ForwardMessage }[];
   let deliver: (raw: Buffer) => void;
   let registry: DeviceRegistryService;
@@ -54,6 +56,7 @@ describe('AlertRouting (gateway gw-a)', () => {
     enabled: true,
     whenReady: async () => undefined,
     heartbeat: async () => {
+      if (held) await held.promise;
       if (redisDown) throw new Error('connect ECONNREFUSED');
       const renewed = !leaseLapsed;
       leaseLapsed = false;
@@ -100,6 +103,7 @@ describe('AlertRouting (gateway gw-a)', () => {
     routing = new AlertRouting({ FLUSH_MS }, ownership, redis, alerts, registry);
     members = ['gw-a', 'gw-b'];
     redisDown = leaseLapsed = false;
+    held = null;
     await ownership.onModuleInit(); // its heartbeat runs, as in the gateway
     await membersNow(['gw-a', 'gw-b']);
     await jest.advanceTimersByTimeAsync(HANDOVER_MS + 100); // boot's hand-over
@@ -205,6 +209,23 @@ describe('AlertRouting (gateway gw-a)', () => {
     await jest.advanceTimersByTimeAsync(FLUSH_MS * 2);
     expect(alerts.active()).toEqual([]);
     expect(published.filter((p) => p.owner === 'gw-b').flatMap((p) => p.message.r)).toHaveLength(1);
+  });
+
+  it('a heartbeat answer in flight across a lapse does not bring the gateway back as it was', async () => {
+    await jest.advanceTimersByTimeAsync(HANDOVER_WINDOW_MS);
+    let release = () => undefined as void;
+    held = { promise: new Promise<void>((resolve) => (release = resolve)), release };
+    await jest.advanceTimersByTimeAsync(1_000); // a heartbeat goes out; its answer waits
+    ownership.checkFrozen(performance.now() + 5_000); // the loop was blocked meanwhile
+    expect(ownership.currentMembers()).toEqual(['gw-b']);
+    held = null;
+    release(); // the old answer: a member, renewed, as before the pause
+    await jest.advanceTimersByTimeAsync(0);
+    expect(ownership.currentMembers()).toEqual(['gw-b']);
+    // The next heartbeat, sent after the lapse, brings it back (as a hand-over).
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(ownership.currentMembers()).toEqual(['gw-a', 'gw-b']);
+    expect(routing.stats()).toMatchObject({ handingOver: true });
   });
 
   it('drops (counted) readings passed on already when it does not own them either', async () => {

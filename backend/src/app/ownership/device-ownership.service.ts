@@ -44,6 +44,8 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
   private timer: ReturnType<typeof setInterval> | null = null;
   private beating = false;
   private readonly listeners: MembershipListener[] = [];
+  /** When this gateway last found its lease lapsed (monotonic ms). */
+  private lapsedAt = Number.NEGATIVE_INFINITY;
   /** When a heartbeat last ran (monotonic ms), whatever Redis answered: this process was running. */
   private lastBeatAt = Number.NEGATIVE_INFINITY;
   private readonly counters = { changes: 0, heartbeatFailures: 0, lapses: 0 };
@@ -123,12 +125,16 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
     this.lastBeatAt = now;
     if (this.beating) return; // a slow Redis: one heartbeat at a time
     this.beating = true;
+    const sentAt = performance.now();
     try {
       const { held, renewed, members } = await this.redis.heartbeat(
         this.self,
         this.incarnation,
         LEASE_TTL_MS,
       );
+      // Sent before a lapse this gateway saw since (the loop blocked while it was in flight):
+      // the answer says who was a member then, not now; the next heartbeat asks again.
+      if (sentAt < this.lapsedAt) return;
       // Taken again rather than renewed: it lapsed while this gateway could not reach Redis (or
       // its answers came too late), and the others may have taken its devices meanwhile.
       if (held && !renewed && this.held)
@@ -172,6 +178,7 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
    * their open alerts loaded from the store (what the others did meanwhile included).
    */
   private lapse(why: string): void {
+    this.lapsedAt = performance.now();
     this.counters.lapses++;
     this.logger.error(
       `lease lapsed: ${why} (lease ${LEASE_TTL_MS} ms); letting this gateway's devices go and taking them back from the store`,

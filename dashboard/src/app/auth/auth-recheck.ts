@@ -25,18 +25,22 @@ export function provideAuthRecheck(): EnvironmentProviders {
     let guessing = false;
     effect(() => {
       const provisional = auth.provisional();
-      if (guessing && !provisional) untracked(() => void recheck(router));
+      if (guessing && !provisional) untracked(() => void recheck(router, auth));
       guessing = provisional;
     });
   });
 }
 
-function recheck(router: Router): Promise<boolean> {
+function recheck(router: Router, auth: AuthService): Promise<boolean> {
   const tree = router.parseUrl(router.url);
   const onLogin = tree.root.children['primary']?.segments[0]?.path === 'login';
   const returnUrl = tree.queryParams['returnUrl'] as string | undefined;
-  // Sent to sign in by a guard on the guess: back to where they were going (its guard decides).
-  if (onLogin)
-    return returnUrl ? router.navigateByUrl(safeReturnUrl(returnUrl)) : Promise.resolve(false);
+  if (onLogin) {
+    // Signed in after all (the session cookie): back to where they were going (its guard
+    // decides). Not signed in: the form stays as it is, whatever they typed into it.
+    if (auth.setupRequired()) return router.navigateByUrl('/setup');
+    if (auth.user() === null) return Promise.resolve(false);
+    return router.navigateByUrl(safeReturnUrl(returnUrl));
+  }
   return router.navigateByUrl(router.url, { onSameUrlNavigation: 'reload' });
 }

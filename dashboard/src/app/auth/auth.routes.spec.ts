@@ -86,6 +86,23 @@ describe('auth routes', () => {
     expect(router.url).toBe('/login?returnUrl=%2Falerts');
   });
 
+  it('leaves a visitor typing on the sign-in form there when the gateway answers that nobody is signed in', async () => {
+    const { harness, router, gateway, settle, type, el } = await boot({
+      accounts: ADMIN,
+      anonymousRole: 'viewer',
+    });
+    gateway.down = true;
+    await harness.navigateByUrl('/login?returnUrl=%2Falerts');
+    type('login-username', 'adm');
+    gateway.down = false;
+    await TestBed.inject(AuthService).refresh();
+    await settle();
+    expect(router.url).toBe('/login?returnUrl=%2Falerts');
+    expect((el().querySelector('[data-testid=login-username]') as HTMLInputElement).value).toBe(
+      'adm',
+    );
+  });
+
   it('sends every page to /setup while no account exists', async () => {
     const { harness, router } = await boot({ accounts: {} });
     await harness.navigateByUrl('/alerts');
