@@ -152,7 +152,7 @@ describe('alert rules loader', () => {
       'a bad id, severity and scope',
       '{"rules":[{"id":"a b","kind":"offline","severity":"bad","scope":{"device":"x","all":true}}]}',
       [
-        'rules.0.id: must be 1 to 64 characters of A-Z a-z 0-9 _ - .',
+        'rules.0.id: must be 1 to 64 characters of A-Z a-z 0-9 _ - . (not . or .. alone)',
         'rules.0.severity: Invalid option: expected one of "critical"|"major"|"minor"|"warning"|"info"',
         'rules.0.scope: set exactly one of device, group or all: true',
       ],
