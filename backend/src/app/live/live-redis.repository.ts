@@ -44,6 +44,11 @@ export class LiveRedis implements OnApplicationShutdown {
     return this.publisher !== null;
   }
 
+  /** Connected to Redis now (the publisher; the adapter's own connections follow the same server). */
+  get connected(): boolean {
+    return this.publisher?.status === 'ready';
+  }
+
   /** The Redis URL with its password redacted, for logs and stats. */
   get url(): string | null {
     return this.connections.url;
@@ -53,7 +58,7 @@ export class LiveRedis implements OnApplicationShutdown {
   readonly installAdapter = (io: LiveServer): void => {
     if (!this.enabled) return;
     io.adapter(
-      createAdapter(this.connect('io-pub'), this.connect('io-sub'), {
+      createAdapter(this.adapterPublisher(), this.connect('io-sub'), {
         key: `${KEY}:io`,
         // An ack forwarded to the other gateways is answered within this (LiveGateway).
         requestsTimeout: 3000,
@@ -126,6 +131,26 @@ export class LiveRedis implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.connections.closeAll();
+  }
+
+  /**
+   * The adapter's publishing connection. The adapter does not catch its publishes (server-side
+   * events: alerts, acks, rules), so one that fails (Redis away when the connection is closed,
+   * at a stop) would be an unhandled rejection, which ends a Node process: each is caught here,
+   * counted with this gateway's other publish failures and logged at a bounded rate.
+   */
+  private adapterPublisher(): Redis {
+    const client = this.connect('io-pub');
+    const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
+    (client as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (
+      ...args: unknown[]
+    ) =>
+      publish(...args).catch((error: Error) => {
+        this.publishFailures++;
+        this.connections.report('adapter', `server-side event not published: ${error.message}`);
+        return 0;
+      });
+    return client;
   }
 
   private connect(role: string, options: RedisOptions = {}): Redis {

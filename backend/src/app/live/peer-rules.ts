@@ -8,6 +8,8 @@ import type { LiveNamespace } from './live-io.server';
 export const RULES_CHECK_MS = 30_000;
 /** And this long after it started, or Redis came back (twice: the first may find no peer yet). */
 const CATCH_UP_AFTER_MS = [1_000, 3_000];
+/** A catch-up the others do not answer within this (the adapter's own 3 s, and a margin) ends. */
+const CATCH_UP_WAIT_MS = 5_000;
 
 /**
  * Alert rules across gateways (several gateways, REDIS_URL): each gateway evaluates the devices
@@ -28,6 +30,8 @@ export class PeerRules implements OnApplicationShutdown {
   private readonly logger = new Logger('Alerts');
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly pending = new Set<ReturnType<typeof setTimeout>>();
+  /** A catch-up under way: the next waits for it (one at a time). */
+  private asking = false;
 
   constructor(
     private readonly alerts: AlertsService,
@@ -40,9 +44,11 @@ export class PeerRules implements OnApplicationShutdown {
     if (!this.peers?.enabled) return;
     nsp.on('pulse:rules', (change) => void this.take(change?.rules, change?.version));
     nsp.on('pulse:rules-since', (since, answer) => answer(this.alerts.rulesNewerThan(since)));
-    this.alerts.onRulesChanged((rules, version) =>
-      nsp.serverSideEmit('pulse:rules', { rules, version }),
-    );
+    // Told now if Redis is there; if not, the others take it at their next catch-up (this
+    // gateway's set is the newest), and nothing waits in the client's offline queue meanwhile.
+    this.alerts.onRulesChanged((rules, version) => {
+      if (this.peers?.connected) nsp.serverSideEmit('pulse:rules', { rules, version });
+    });
     // Soon after the start and after each reconnect to Redis (the adapter's own connections
     // subscribe meanwhile: asked too early, no peer is counted), then every RULES_CHECK_MS.
     const soon = () => {
@@ -69,12 +75,21 @@ export class PeerRules implements OnApplicationShutdown {
 
   /** Ask the others for rules newer than these; take the newest answered. */
   private async catchUp(nsp: LiveNamespace): Promise<void> {
+    // Not while Redis is away: the adapter's request would wait in the client's offline queue,
+    // and its publish, which the adapter does not catch, fails when the connection is closed.
+    // Redis back: onPublisherReady asks again.
+    if (!this.peers?.connected || this.asking) return;
+    this.asking = true;
     let answers: unknown[];
     try {
-      answers = await nsp.serverSideEmitWithAck(
-        'pulse:rules-since',
-        this.alerts.currentRulesVersion(),
-      );
+      answers = await Promise.race([
+        nsp.serverSideEmitWithAck('pulse:rules-since', this.alerts.currentRulesVersion()),
+        // The adapter never answers a request whose server count failed: give up on it.
+        new Promise<never>((_, reject) => {
+          const timer = setTimeout(() => reject(new Error('no answer')), CATCH_UP_WAIT_MS);
+          timer.unref();
+        }),
+      ]);
     } catch (error) {
       // A peer did not answer in time: the others' answers come with the error.
       answers = (error as { responses?: unknown[] } | null)?.responses ?? [];
@@ -85,7 +100,11 @@ export class PeerRules implements OnApplicationShutdown {
     );
     // Each is tried, newest last: applyPeerRules takes only what is newer than what runs.
     offers.sort((x, y) => (x.version?.at ?? 0) - (y.version?.at ?? 0));
-    for (const offer of offers) await this.take(offer.rules, offer.version);
+    try {
+      for (const offer of offers) await this.take(offer.rules, offer.version);
+    } finally {
+      this.asking = false;
+    }
   }
 
   private async take(rules: unknown, version: unknown): Promise<void> {
