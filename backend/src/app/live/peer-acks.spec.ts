@@ -11,6 +11,7 @@ import {
   ACK_RETRY_MS,
   ACK_WAITERS_MAX,
   ACK_WAITERS_PER_USER,
+  PEER_ANSWER_WAIT_MS,
   PeerAcks,
 } from './peer-acks';
 
@@ -274,6 +275,26 @@ describe('PeerAcks', () => {
         overLimit: 2,
       });
     });
+  });
+
+  it("a peer ask the adapter never answers (its server count failed: Redis away) ends, with this gateway's answer", async () => {
+    jest.useFakeTimers();
+    try {
+      const sut = gateway(true).sut;
+      const hanging = {
+        on: () => undefined,
+        serverSideEmitWithAck: () => new Promise<never>(() => undefined),
+      } as unknown as LiveNamespace;
+      sut.bind(hanging);
+      let answered: unknown = null;
+      void Promise.resolve(sut.acknowledge(request('al-nowhere'))).then((r) => (answered = r));
+      await jest.advanceTimersByTimeAsync(PEER_ANSWER_WAIT_MS - 1);
+      expect(answered).toBeNull();
+      await jest.advanceTimersByTimeAsync(2);
+      expect(answered).toMatchObject({ ok: false, error: 'not_found' });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('with one gateway (no Redis) nothing is asked or answered across gateways', async () => {

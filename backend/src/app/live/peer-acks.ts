@@ -15,6 +15,8 @@ import type { LiveNamespace } from './live-io.server';
  * lease lapsing, then the new owner's hand-over window (it sees the change, waits, reads the store).
  */
 export const ACK_HANDOVER_WAIT_MS = LEASE_TTL_MS + HANDOVER_WINDOW_MS;
+/** One ask of the peers ends after this with whatever answered (the adapter's 3 s and a margin). */
+export const PEER_ANSWER_WAIT_MS = 5_000;
 /** Between two asks of a waiting ack. */
 export const ACK_RETRY_MS = 250;
 /** Acks waiting at once; beyond, one that finds no holder is answered `not_found` at once. */
@@ -130,8 +132,16 @@ export class PeerAcks implements AlertAcks {
     fallback: AckResponse,
   ): Promise<AckResponse> {
     let answers: AckResponse[];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      answers = await nsp.serverSideEmitWithAck('pulse:ack', request);
+      answers = await Promise.race([
+        nsp.serverSideEmitWithAck('pulse:ack', request),
+        // The adapter never calls back a request whose server count failed (Redis away): an ack
+        // would wait for ever. Past the adapter's own timeout and a margin, no peer answered.
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer')), PEER_ANSWER_WAIT_MS);
+        }),
+      ]);
     } catch (error) {
       // A peer did not answer within the adapter's timeout: the others' answers come with the
       // error (the holder may have acknowledged already; dropping its answer would say 404, and
@@ -140,6 +150,7 @@ export class PeerAcks implements AlertAcks {
         (answer) => typeof answer === 'object' && answer !== null,
       );
     }
+    clearTimeout(timer);
     return (
       answers.find((answer) => answer.ok) ??
       answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??
