@@ -16,6 +16,7 @@ import {
   publishTelemetry,
   RedisServer,
   sendJson,
+  sleep,
   startBuiltBackend,
   startMosquitto,
   startPostgres,
@@ -41,12 +42,12 @@ const RULES_YAML = `rules:
 
 const MEMBERS = ['gw-a', 'gw-b'];
 /** Devices gw-a owns while both run (and, alone, owns everything). */
-const [HELD_BY_A, RAISED_WHILE_B_IS_DOWN, REMOVED_ON_B] = Array.from(
+const [HELD_BY_A, RAISED_WHILE_B_IS_DOWN, REMOVED_ON_B, CLEARED_WHILE_REDIS_IS_DOWN] = Array.from(
   { length: 100 },
   (_, i) => `boiler-${i}`,
 )
   .filter((id) => ownerOf(id, MEMBERS) === 'gw-a')
-  .slice(0, 3);
+  .slice(0, 4);
 
 // Real, natively on loopback, as docker-compose.yml runs it: PostgreSQL (one database for both
 // gateways), redis-server, mosquitto and two built gateways sharing telemetry through
@@ -226,5 +227,37 @@ describe('alerts across two gateways: an ack over HTTP on either, and a restarte
       state: 'cleared',
       message: expect.stringContaining('(device removed)'),
     });
+  }, 60_000);
+
+  it("an alert that changes while Redis cannot be reached reaches the peer's list once Redis is back (the newest state of each, not a queue of every event)", async () => {
+    await settled([a, b], 2);
+    const device_ = CLEARED_WHILE_REDIS_IS_DOWN;
+    await publishTelemetry(device, device_, { ts: Date.now(), values: { t: 5000 } });
+    const raised = await listed(a, device_, (e) => e.state === 'raised');
+    await listed(b, device_, (e) => e.id === raised.id);
+
+    await redis.stop();
+    // Mosquitto hands gw-a, the owner, its share of the readings: it clears the alert.
+    let at = Date.now();
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++) {
+          at += 20;
+          await publishTelemetry(device, device_, { ts: at, values: { t: 20 } });
+          await sleep(20);
+        }
+        return (
+          (await activeOn(a)).some((e) => e.id === raised.id && e.state === 'cleared') || undefined
+        );
+      },
+      { timeoutMs: 10_000, intervalMs: 0, message: `${device_}'s alert cleared on gw-a` },
+    );
+    // gw-b could not be told: it still lists the alert raised.
+    expect((await activeOn(b)).find((e) => e.id === raised.id)).toMatchObject({ state: 'raised' });
+    redis = await startRedis({ port: redis.port });
+    await listed(b, device_, (e) => e.id === raised.id && e.state === 'cleared');
+    const live = (await getJson<{ live: { peerAlerts?: unknown } }>(`${a.httpUrl}/api/stats`)).body
+      .live;
+    expect(live).toMatchObject({ peerAlerts: { held: 0, unsent: 0 } });
   }, 60_000);
 });

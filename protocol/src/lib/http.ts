@@ -225,9 +225,10 @@ export interface IngestStats {
     directAcks?: number;
     /**
      * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
-     * those left out at the limit (PEER_ALERTS_MAX).
+     * those left out at the limit (PEER_ALERTS_MAX); this gateway's alerts whose newest event
+     * waits for Redis to be reachable again (`held`), and events not held at that limit (`unsent`).
      */
-    peerAlerts?: { open: number; refused: number };
+    peerAlerts?: { open: number; refused: number; held?: number; unsent?: number };
     /** Several gateways: acknowledgements that found no gateway holding their alert (a hand-over). */
     peerAcks?: PeerAckStats;
     /**

@@ -15,7 +15,7 @@ import {
 import { CONFIG, Config } from '../config/config';
 import { AlertAudience } from './alert-audience';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
-import { PeerAlerts } from './peer-alerts';
+import { HELD_ALERTS_RESEND_MS, HeldAlerts, PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {
   EncodedEvent,
@@ -57,6 +57,9 @@ export class LiveEmitter {
   };
   /** The other gateways' open alerts (several gateways), for the snapshot. */
   private readonly peerAlerts = new PeerAlerts();
+  /** This gateway's alert events the peers could not be told yet (Redis away). */
+  private readonly heldAlerts = new HeldAlerts();
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
   private peerAlertListener: ((alert: AlertEvent) => void) | null = null;
 
   constructor(
@@ -91,6 +94,9 @@ export class LiveEmitter {
         this.peerAlertListener?.(alert);
         this.emitLocalAlert(alert);
       });
+      // Redis (again) reachable: the peers get what changed meanwhile, and once more a little
+      // later (HeldAlerts says why).
+      this.peers.onEventsReady(() => this.sendHeldAlerts());
     }
     this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
   }
@@ -242,9 +248,14 @@ export class LiveEmitter {
   }
 
   /** The other gateways' open alerts held for snapshots (undefined with one gateway). */
-  peerAlertStats(): { open: number; refused: number } | undefined {
+  peerAlertStats(): { open: number; refused: number; held: number; unsent: number } | undefined {
     if (!this.peers?.enabled) return undefined;
-    return { open: this.peerAlerts.size, refused: this.peerAlerts.refused };
+    return {
+      open: this.peerAlerts.size,
+      refused: this.peerAlerts.refused,
+      held: this.heldAlerts.size,
+      unsent: this.heldAlerts.unsent,
+    };
   }
 
   /**
@@ -282,8 +293,29 @@ export class LiveEmitter {
   emitAlert(alert: AlertEvent): void {
     this.peerAlerts.local(alert);
     this.emitLocalAlert(alert);
-    // Peers apply their own audience: `except` names this gateway's sockets only.
-    if (this.peers?.enabled) this.nsp?.serverSideEmit('pulse:alert', alert);
+    if (!this.peers?.enabled) return;
+    // Peers apply their own audience: `except` names this gateway's sockets only. Sent only
+    // while Redis is reachable and nothing older waits (the order of an alert's events holds).
+    if (this.nsp && this.peers.eventsConnected && this.heldAlerts.size === 0) {
+      this.nsp.serverSideEmit('pulse:alert', alert);
+      this.heldAlerts.sent(alert);
+    } else this.heldAlerts.hold(alert);
+  }
+
+  /** The held alert events to the peers, then the same once more HELD_ALERTS_RESEND_MS later. */
+  private sendHeldAlerts(): void {
+    const nsp = this.nsp;
+    if (!nsp || !this.peers?.eventsConnected) return;
+    const events = this.heldAlerts.take();
+    if (events.length === 0) return;
+    for (const alert of events) nsp.serverSideEmit('pulse:alert', alert);
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      if (this.nsp !== nsp || !this.peers?.eventsConnected) return;
+      for (const alert of this.heldAlerts.takeAgain()) nsp.serverSideEmit('pulse:alert', alert);
+    }, HELD_ALERTS_RESEND_MS);
+    this.resendTimer.unref();
   }
 
   /** A change of the active list: numbered (`v`, docs/decisions/0054), then to this gateway's clients. */
@@ -368,6 +400,8 @@ export class LiveEmitter {
   }
 
   async close(): Promise<void> {
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
     const io = this.io;
     this.io = null;
     this.nsp = null;

@@ -23,6 +23,8 @@ export class LiveRedis implements OnApplicationShutdown {
   private readonly connections: RedisConnections;
   private readonly publisher: Redis | null = null;
   private readonly subscriber: Redis | null = null;
+  /** The adapter's publishing connection (server-side events: alerts, acks, rules). */
+  private eventsPublisher: Redis | null = null;
   private readonly handlers = new Map<string, (message: Buffer) => void>();
   /** Settles when Redis has confirmed every {@link subscribe} so far (failed ones included). */
   private subscribed: Promise<unknown> = Promise.resolve();
@@ -47,6 +49,25 @@ export class LiveRedis implements OnApplicationShutdown {
   /** Connected to Redis now (the publisher; the adapter's own connections follow the same server). */
   get connected(): boolean {
     return this.publisher?.status === 'ready';
+  }
+
+  /**
+   * Server-side events (alerts, acks, rules through the adapter) can be published now: the
+   * adapter's publishing connection is ready. It has no offline queue: one sent while this is
+   * false fails at once (counted in {@link failures}).
+   */
+  get eventsConnected(): boolean {
+    return this.eventsPublisher?.status === 'ready';
+  }
+
+  /**
+   * Call `listener` each time the adapter's publishing connection is (again) ready, at once when
+   * it is ready already (see {@link onPublisherReady}: it may have been ready long before).
+   */
+  onEventsReady(listener: () => void): void {
+    if (!this.eventsPublisher) return;
+    this.eventsPublisher.on('ready', listener);
+    if (this.eventsPublisher.status === 'ready') listener();
   }
 
   /** The Redis URL with its password redacted, for logs and stats. */
@@ -134,13 +155,16 @@ export class LiveRedis implements OnApplicationShutdown {
   }
 
   /**
-   * The adapter's publishing connection. The adapter does not catch its publishes (server-side
-   * events: alerts, acks, rules), so one that fails (Redis away when the connection is closed,
-   * at a stop) would be an unhandled rejection, which ends a Node process: each is caught here,
-   * counted with this gateway's other publish failures and logged at a bounded rate.
+   * The adapter's publishing connection. Without an offline queue: while Redis is away a
+   * server-side event fails at once instead of waiting, unbounded, in the client's memory for
+   * Redis to return (alert events are held by LiveEmitter instead, the newest of each alert, and
+   * rules and acks are asked again). The adapter does not catch its publishes, so one that fails
+   * would be an unhandled rejection, which ends a Node process: each is caught here, counted with
+   * this gateway's other publish failures and logged at a bounded rate.
    */
   private adapterPublisher(): Redis {
-    const client = this.connect('io-pub');
+    const client = this.connect('io-pub', { enableOfflineQueue: false });
+    this.eventsPublisher = client;
     const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
     (client as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (
       ...args: unknown[]

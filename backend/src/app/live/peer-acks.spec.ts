@@ -35,11 +35,13 @@ function gateway(peers: boolean) {
   // What the live layer last heard the peers hold, and whether devices are changing hands here.
   const peerAlerts = new Map<string, AlertEvent>();
   const routing = { handingOver: false, inHandOver: () => routing.handingOver };
+  // Redis: reachable unless a case says otherwise.
+  const redis = { enabled: peers, eventsConnected: peers };
   const sut = new PeerAcks(
     alerts,
     registry,
     { peerAlert: (id: string) => peerAlerts.get(id) },
-    { enabled: peers } as LiveRedis,
+    redis as LiveRedis,
     routing,
   );
   const raise = (deviceId: string, group?: string): AlertEvent => {
@@ -47,7 +49,7 @@ function gateway(peers: boolean) {
     alerts.onReadings([{ deviceId, ts: Date.now(), values: { t: 40 } }]);
     return raised[raised.length - 1];
   };
-  return { sut, alerts, raise, peerAlerts, routing, registry };
+  return { sut, alerts, raise, peerAlerts, routing, registry, redis };
 }
 
 /**
@@ -295,6 +297,30 @@ describe('PeerAcks', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it("while Redis cannot be reached no peer is asked: this gateway's answer at once, and the hand-over wait asks again once it is back", async () => {
+    const [a, b] = [gateway(true), gateway(true)];
+    const link = joined(2);
+    a.sut.bind(link.namespaces[0]);
+    b.sut.bind(link.namespaces[1]);
+    const alert = b.raise('d1');
+    a.redis.eventsConnected = false;
+    expect(await a.sut.acknowledge(request(alert.id))).toMatchObject({
+      ok: false,
+      error: 'not_found',
+    });
+    expect(link.asked).toEqual([]);
+    // A peer was last heard holding it: the ack waits, and is answered once Redis is back.
+    a.peerAlerts.set(alert.id, alert);
+    const answer = a.sut.acknowledge(request(alert.id));
+    await new Promise((resolve) => setTimeout(resolve, ACK_RETRY_MS * 2));
+    expect(link.asked).toEqual([]);
+    a.redis.eventsConnected = true;
+    expect(await answer).toMatchObject({
+      ok: true,
+      alert: { id: alert.id, acknowledgedBy: 'ann' },
+    });
   });
 
   it('with one gateway (no Redis) nothing is asked or answered across gateways', async () => {

@@ -131,6 +131,8 @@ export class PeerAcks implements AlertAcks {
     request: AlertAckRequest,
     fallback: AckResponse,
   ): Promise<AckResponse> {
+    // Redis away: the adapter would fail its server count and never answer; no peer can be asked.
+    if (!this.peers?.eventsConnected) return fallback;
     let answers: AckResponse[];
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

@@ -1,5 +1,5 @@
 import type { AlertEvent } from '@pulse/protocol';
-import { PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
+import { HeldAlerts, PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
 
 const alert = (id: string, patch: Partial<AlertEvent> = {}): AlertEvent => ({
   id,
@@ -77,5 +77,51 @@ describe('PeerAlerts', () => {
     expect(sut.refused).toBe(5);
     sut.peer(alert('0', { state: 'acknowledged' })); // one already kept is still updated
     expect(sut.refused).toBe(5);
+  });
+});
+
+describe('HeldAlerts (events the peers could not be told while Redis was away)', () => {
+  it('keeps the newest event of each alert, in the order they last changed, and hands them over once', () => {
+    const sut = new HeldAlerts();
+    sut.hold(alert('a'));
+    sut.hold(alert('b'));
+    sut.hold(alert('a', { state: 'cleared', updatedAt: 2 }));
+    expect(sut.size).toBe(2);
+    expect(sut.take().map((e) => [e.id, e.state])).toEqual([
+      ['b', 'raised'],
+      ['a', 'cleared'],
+    ]);
+    expect(sut.size).toBe(0);
+    expect(sut.take()).toEqual([]);
+  });
+
+  it('holds at most PEER_ALERTS_MAX alerts however long the outage: beyond, new alerts are counted as unsent, known ones still updated', () => {
+    const sut = new HeldAlerts();
+    for (let i = 0; i < PEER_ALERTS_MAX + 3; i++) sut.hold(alert(String(i)));
+    // Every alert changing again and again adds nothing.
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 100; i++) sut.hold(alert(String(i), { count: round + 2 }));
+    expect(sut.size).toBe(PEER_ALERTS_MAX);
+    expect(sut.unsent).toBe(3);
+    const events = sut.take();
+    expect(events).toHaveLength(PEER_ALERTS_MAX);
+    expect(events.find((e) => e.id === '7')).toMatchObject({ count: 4 });
+  });
+
+  it('the flushed alerts are sent once more, each as its newest event; one held again since is left to the next flush', () => {
+    const sut = new HeldAlerts();
+    sut.hold(alert('a'));
+    sut.hold(alert('b'));
+    sut.hold(alert('c'));
+    sut.take();
+    sut.sent(alert('a', { state: 'acknowledged' })); // went out live since: the newest
+    sut.sent(alert('z')); // not among the flushed: no resend of it
+    sut.hold(alert('b', { state: 'cleared' })); // Redis away again: the next flush carries it
+    expect(sut.takeAgain().map((e) => [e.id, e.state])).toEqual([
+      ['a', 'acknowledged'],
+      ['c', 'raised'],
+    ]);
+    expect(sut.takeAgain()).toEqual([]);
+    expect(sut.take().map((e) => [e.id, e.state])).toEqual([['b', 'cleared']]);
   });
 });

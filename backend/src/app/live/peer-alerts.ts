@@ -77,3 +77,60 @@ export class PeerAlerts {
     return this.open.size;
   }
 }
+
+/** After a flush of held events, sent once more this much later (a peer subscribing again late). */
+export const HELD_ALERTS_RESEND_MS = 3_000;
+
+/**
+ * This gateway's alert events the peers could not be told (Redis unreachable, or before the
+ * `/live` namespace is bound): the newest event of each alert, in the order they last changed,
+ * at most PEER_ALERTS_MAX alerts (a peer keeps no more); beyond, an alert's events are not held
+ * (counted in `unsent`). An alert's state is whole in each event, so the newest is all a peer
+ * needs: what Redis would have queued is bounded by the alerts, not the outage's length.
+ *
+ * After a flush the same alerts are sent once more: when Redis itself restarted, a peer's
+ * subscribing connection may be back a little after this gateway's publishing one and miss the
+ * first sending. An event sent meanwhile replaces the held one (the newest goes again).
+ * Owns the two maps; must not send anything (LiveEmitter does).
+ */
+export class HeldAlerts {
+  private held = new Map<string, AlertEvent>();
+  /** The last flush's alerts, to be sent again; null: no resend due. */
+  private again: Map<string, AlertEvent> | null = null;
+  unsent = 0;
+
+  /** Keep `alert` until {@link take}: it replaces the alert's earlier event. */
+  hold(alert: AlertEvent): void {
+    if (!this.held.has(alert.id) && this.held.size >= PEER_ALERTS_MAX) {
+      this.unsent++;
+      return;
+    }
+    this.held.delete(alert.id); // moved to the end: the order they last changed in
+    this.held.set(alert.id, alert);
+    this.again?.delete(alert.id);
+  }
+
+  /** `alert` went out live: a resend, if one is due, carries it (it is the newest). */
+  sent(alert: AlertEvent): void {
+    if (this.again?.has(alert.id)) this.again.set(alert.id, alert);
+  }
+
+  /** Every held event, oldest change first; they become the resend. */
+  take(): AlertEvent[] {
+    const events = [...this.held.values()];
+    if (events.length > 0) this.again = this.held;
+    this.held = new Map();
+    return events;
+  }
+
+  /** The resend of the last flush (each alert's newest event), once. */
+  takeAgain(): AlertEvent[] {
+    const events = this.again ? [...this.again.values()] : [];
+    this.again = null;
+    return events;
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+}

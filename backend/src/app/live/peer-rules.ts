@@ -45,9 +45,9 @@ export class PeerRules implements OnApplicationShutdown {
     nsp.on('pulse:rules', (change) => void this.take(change?.rules, change?.version));
     nsp.on('pulse:rules-since', (since, answer) => answer(this.alerts.rulesNewerThan(since)));
     // Told now if Redis is there; if not, the others take it at their next catch-up (this
-    // gateway's set is the newest), and nothing waits in the client's offline queue meanwhile.
+    // gateway's set is the newest).
     this.alerts.onRulesChanged((rules, version) => {
-      if (this.peers?.connected) nsp.serverSideEmit('pulse:rules', { rules, version });
+      if (this.peers?.eventsConnected) nsp.serverSideEmit('pulse:rules', { rules, version });
     });
     // Soon after the start and after each reconnect to Redis (the adapter's own connections
     // subscribe meanwhile: asked too early, no peer is counted), then every RULES_CHECK_MS.
@@ -61,7 +61,7 @@ export class PeerRules implements OnApplicationShutdown {
         this.pending.add(timer);
       }
     };
-    void this.alerts.whenBooted().then(() => this.peers?.onPublisherReady(soon));
+    void this.alerts.whenBooted().then(() => this.peers?.onEventsReady(soon));
     this.timer = setInterval(() => void this.catchUp(nsp), RULES_CHECK_MS);
     this.timer.unref();
   }
@@ -75,10 +75,9 @@ export class PeerRules implements OnApplicationShutdown {
 
   /** Ask the others for rules newer than these; take the newest answered. */
   private async catchUp(nsp: LiveNamespace): Promise<void> {
-    // Not while Redis is away: the adapter's request would wait in the client's offline queue,
-    // and its publish, which the adapter does not catch, fails when the connection is closed.
-    // Redis back: onPublisherReady asks again.
-    if (!this.peers?.connected || this.asking) return;
+    // Not while Redis is away: the adapter's server count would fail at once and the request
+    // never be answered. Redis back: onEventsReady asks again.
+    if (!this.peers?.eventsConnected || this.asking) return;
     this.asking = true;
     let answers: unknown[];
     try {
