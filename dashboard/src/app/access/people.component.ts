@@ -15,6 +15,7 @@ import { AUTH_LIMITS, ROLES, type Role } from '@pulse/protocol/core';
 import { AccessApi, UserInfo } from '../core/auth/access-api';
 import { adminRefusal } from '../core/auth/auth-api';
 import { formatDateTime } from '../core/util/format';
+import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 /*
  * The Access page's people (admins): add a person (username, password, role), change a role
@@ -29,6 +30,7 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
 
 @Component({
   selector: 'app-access-people',
+  imports: [ConfirmActionComponent],
   template: `
     <section class="access-section" aria-labelledby="people-title" data-testid="people">
       <h2 id="people-title">People</h2>
@@ -165,54 +167,26 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
                 <td class="access-when">{{ created(u) }}</td>
                 <td>
                   <div class="access-actions">
-                    @if (confirming() === u.username) {
-                      <!-- The safe answer first, where the pointer is: a double click keeps them. -->
-                      <span
-                        class="access-confirm"
-                        role="group"
-                        [attr.aria-label]="'Remove ' + u.username + '?'"
-                      >
-                        <span>Remove {{ u.username }}? Their sessions and tokens end.</span>
-                        <button
-                          #keepButton
-                          type="button"
-                          class="btn"
-                          data-testid="person-remove-keep"
-                          (click)="confirming.set(null)"
-                        >
-                          Keep
-                        </button>
-                        <button
-                          type="button"
-                          class="btn btn-danger"
-                          data-testid="person-remove-confirm"
-                          [disabled]="busy()"
-                          (click)="remove(u.username)"
-                        >
-                          Remove
-                        </button>
-                      </span>
-                    } @else {
-                      @if (u.username !== me()) {
-                        <button
-                          type="button"
-                          class="btn"
-                          data-testid="person-set-password"
-                          (click)="openPassword(u.username)"
-                        >
-                          Set password…
-                        </button>
-                      }
+                    @if (u.username !== me() && confirming() !== u.username) {
                       <button
                         type="button"
                         class="btn"
-                        data-testid="person-remove"
-                        [disabled]="busy()"
-                        (click)="askRemove(u.username)"
+                        data-testid="person-set-password"
+                        (click)="openPassword(u.username)"
                       >
-                        Remove…
+                        Set password…
                       </button>
                     }
+                    <app-confirm-action
+                      action="Remove"
+                      [question]="'Remove ' + u.username + '?'"
+                      consequence="Their sessions and tokens end."
+                      testId="person-remove"
+                      [busy]="busy()"
+                      [open]="confirming() === u.username"
+                      (openChange)="askRemove(u.username, $event)"
+                      (confirmed)="remove(u.username)"
+                    />
                   </div>
                 </td>
               </tr>
@@ -257,7 +231,6 @@ export class PeopleComponent {
   protected readonly busy = signal(false);
   protected readonly notice = signal<string | null>(null);
   protected readonly error = signal<string | null>(null);
-  private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
   private readonly newPasswordBox = viewChild<ElementRef<HTMLInputElement>>('newPasswordBox');
 
   protected created(user: UserInfo): string {
@@ -314,10 +287,10 @@ export class PeopleComponent {
     );
   }
 
-  protected askRemove(username: string): void {
-    this.close();
-    this.confirming.set(username);
-    afterNextRender(() => this.keepButton()?.nativeElement.focus(), { injector: this.injector });
+  /** The removal asked (the password form closes) or kept. */
+  protected askRemove(username: string, open: boolean): void {
+    if (open) this.close();
+    this.confirming.set(open ? username : null);
   }
 
   protected async remove(username: string): Promise<void> {

@@ -19,6 +19,7 @@ import { AccessApi, TokenInfo, TokenRequest, UserInfo } from '../core/auth/acces
 import { adminRefusal } from '../core/auth/auth-api';
 import { ClockService } from '../core/util/clock.service';
 import { formatDateTime, formatSpan } from '../core/util/format';
+import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 /*
  * The Access page's API tokens (admins): the live bearer tokens of a person (the admin's own
@@ -41,7 +42,7 @@ interface NewToken {
 
 @Component({
   selector: 'app-access-tokens',
-  imports: [RouterLink],
+  imports: [RouterLink, ConfirmActionComponent],
   template: `
     <section class="access-section" aria-labelledby="tokens-title" data-testid="tokens">
       <h2 id="tokens-title">API tokens</h2>
@@ -174,44 +175,16 @@ interface NewToken {
                 </td>
                 <td>
                   <div class="access-actions">
-                    @if (confirming() === t.id) {
-                      <!-- The safe answer first, where the pointer is: a double click keeps it. -->
-                      <span
-                        class="access-confirm"
-                        role="group"
-                        [attr.aria-label]="'Revoke ' + t.name + '?'"
-                      >
-                        <span>Revoke {{ t.name }}? A script using it is refused at once.</span>
-                        <button
-                          #keepButton
-                          type="button"
-                          class="btn"
-                          data-testid="token-revoke-keep"
-                          (click)="confirming.set(null)"
-                        >
-                          Keep
-                        </button>
-                        <button
-                          type="button"
-                          class="btn btn-danger"
-                          data-testid="token-revoke-confirm"
-                          [disabled]="busy()"
-                          (click)="revoke(t.id)"
-                        >
-                          Revoke
-                        </button>
-                      </span>
-                    } @else {
-                      <button
-                        type="button"
-                        class="btn"
-                        data-testid="token-revoke"
-                        [disabled]="busy()"
-                        (click)="askRevoke(t.id)"
-                      >
-                        Revoke…
-                      </button>
-                    }
+                    <app-confirm-action
+                      action="Revoke"
+                      [question]="'Revoke ' + t.name + '?'"
+                      consequence="A script using it is refused at once."
+                      testId="token-revoke"
+                      [busy]="busy()"
+                      [open]="confirming() === t.id"
+                      (openChange)="confirming.set($event ? t.id : null)"
+                      (confirmed)="revoke(t.id)"
+                    />
                   </div>
                 </td>
               </tr>
@@ -248,7 +221,6 @@ export class TokensComponent {
   protected readonly confirming = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
-  private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
   private readonly secretBox = viewChild<ElementRef<HTMLInputElement>>('secretBox');
 
   constructor() {
@@ -312,11 +284,6 @@ export class TokensComponent {
   protected dismiss(): void {
     this.created.set(null);
     this.copied.set(null);
-  }
-
-  protected askRevoke(id: string): void {
-    this.confirming.set(id);
-    afterNextRender(() => this.keepButton()?.nativeElement.focus(), { injector: this.injector });
   }
 
   protected async revoke(id: string): Promise<void> {
