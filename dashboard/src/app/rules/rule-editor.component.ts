@@ -2,7 +2,6 @@ import {
   ChangeDetectionStrategy,
   Component,
   ElementRef,
-  Injector,
   afterNextRender,
   computed,
   inject,
@@ -15,6 +14,7 @@ import {
 } from '@angular/core';
 import type { AlertRule, AlertRuleKind } from '@pulse/protocol/core';
 import { AlertRulesApi, RuleWriteError } from '../core/http/alert-rules-api';
+import { ConfirmActionComponent } from '../shared/confirm-action.component';
 import { freshId, ruleJson, ruleTemplate } from './rule-json';
 import { KIND_LABELS } from './rule-wording';
 
@@ -42,6 +42,7 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
 
 @Component({
   selector: 'app-rule-editor',
+  imports: [ConfirmActionComponent],
   template: `
     <section class="rule-editor" data-testid="rule-editor" aria-labelledby="rule-editor-title">
       <h2 id="rule-editor-title">
@@ -109,40 +110,16 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
           Cancel
         </button>
         @if (rule(); as r) {
-          @if (confirming()) {
-            <!-- The safe answer first, where the pointer is: a double click keeps the rule. -->
-            <span class="rule-delete-confirm" role="group" aria-labelledby="rule-delete-question">
-              <span id="rule-delete-question">Delete {{ r.id }}? Its open alerts clear.</span>
-              <button
-                #keepButton
-                type="button"
-                class="btn"
-                data-testid="rule-delete-keep"
-                (click)="confirming.set(false)"
-              >
-                Keep
-              </button>
-              <button
-                type="button"
-                class="btn btn-danger"
-                data-testid="rule-delete-confirm"
-                [disabled]="busy()"
-                (click)="remove(r.id)"
-              >
-                Delete
-              </button>
-            </span>
-          } @else {
-            <button
-              type="button"
-              class="btn rule-delete"
-              data-testid="rule-delete"
-              [disabled]="busy()"
-              (click)="askDelete()"
-            >
-              Delete…
-            </button>
-          }
+          <app-confirm-action
+            action="Delete"
+            [question]="'Delete ' + r.id + '?'"
+            consequence="Its open alerts clear."
+            testId="rule-delete"
+            [busy]="busy()"
+            [open]="confirming()"
+            (openChange)="askDelete($event)"
+            (confirmed)="remove(r.id)"
+          />
         }
       </div>
     </section>
@@ -151,7 +128,6 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
 })
 export class RuleEditorComponent {
   private readonly api = inject(AlertRulesApi);
-  private readonly injector = inject(Injector);
   /** The stored rule to edit (as it was when Edit was clicked); null: a new rule. */
   readonly rule = input<AlertRule | null>(null);
   /** Ids in use, for a new rule's fresh id (read when a template is filled, not followed). */
@@ -176,7 +152,6 @@ export class RuleEditorComponent {
   protected readonly confirming = linkedSignal({ source: this.subject, computation: () => false });
   protected readonly busy = signal(false);
   private readonly textBox = viewChild<ElementRef<HTMLTextAreaElement>>('textBox');
-  private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
 
   constructor() {
     // Opened from a row far down the table: bring the editor into view, ready to type.
@@ -211,10 +186,10 @@ export class RuleEditorComponent {
     });
   }
 
-  protected askDelete(): void {
-    this.problem.set(null);
-    this.confirming.set(true);
-    afterNextRender(() => this.keepButton()?.nativeElement.focus(), { injector: this.injector });
+  /** The deletion asked (the last refusal cleared) or kept. */
+  protected askDelete(open: boolean): void {
+    if (open) this.problem.set(null);
+    this.confirming.set(open);
   }
 
   protected async remove(id: string): Promise<void> {
