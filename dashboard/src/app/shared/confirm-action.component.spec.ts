@@ -25,6 +25,28 @@ class ParentComponent {
   readonly confirmed: number[] = [];
 }
 
+/** A table's rows: one question open at a time, as the Access page's lists keep it. */
+@Component({
+  imports: [ConfirmActionComponent],
+  template: `
+    @for (name of names; track name) {
+      <app-confirm-action
+        action="Revoke"
+        [question]="'Revoke ' + name + '?'"
+        consequence="A script using it is refused at once."
+        [testId]="'revoke-' + name"
+        [open]="confirming() === name"
+        (openChange)="confirming.set($event ? name : null)"
+      />
+    }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+class RowsComponent {
+  readonly names = ['a', 'b'];
+  readonly confirming = signal<string | null>(null);
+}
+
 describe('ConfirmActionComponent (a removal asked twice)', () => {
   afterEach(() => TestBed.resetTestingModule());
 
@@ -155,4 +177,25 @@ describe('ConfirmActionComponent (a removal asked twice)', () => {
     expect(parent.open()).toBe(true);
     expect(parent.confirmed).toEqual([]);
   });
+
+  it.each([
+    ['a lower row', 'a', 'b'],
+    ['a higher row', 'b', 'a'],
+  ])(
+    'asked on %s while another row asks: that one closes, the new Keep has the focus',
+    async (_, first, second) => {
+      const fixture = TestBed.createComponent(RowsComponent);
+      await fixture.whenStable();
+      const el = fixture.nativeElement as HTMLElement;
+      const find = (testId: string) =>
+        el.querySelector<HTMLButtonElement>(`[data-testid=${testId}]`);
+      find(`revoke-${first}`)?.click();
+      await fixture.whenStable();
+      find(`revoke-${second}`)?.click();
+      await fixture.whenStable();
+      expect(find(`revoke-${first}-keep`)).toBeNull();
+      expect(el.querySelectorAll('[role=group]').length).toBe(1);
+      expect(document.activeElement).toBe(find(`revoke-${second}-keep`));
+    },
+  );
 });
