@@ -3,6 +3,7 @@ import type { BackupFile, BackupInfo } from '@pulse/protocol';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -92,7 +93,12 @@ export class BackupService {
         copyFileSync(join(data, SECRET_KEY_FILE), join(partial, SECRET_KEY_FILE));
         chmodSync(join(partial, SECRET_KEY_FILE), 0o600);
       }
-      copyTree(join(data, JOURNAL_DIR), join(partial, JOURNAL_DIR));
+      // Node's own recursive copy: files keep their mode (the journal's 0700 folders, 0600
+      // segments, as copyTree gave them); `dereference` copies what a symlink points at (a journal
+      // folder moved to another disk and linked), never a link back into the live DATA_DIR.
+      const journal = join(data, JOURNAL_DIR);
+      if (existsSync(journal))
+        cpSync(journal, join(partial, JOURNAL_DIR), { recursive: true, dereference: true });
       renameSync(partial, dir);
       const info = describe(dir, name, started, this.notes());
       info.tookMs = Date.now() - started;
@@ -156,17 +162,6 @@ function copyStores(copies: { from: string; to: string }[]): Promise<void> {
       if (!done) reject(new Error(`the backup thread exited (${code}) before it was done`));
     });
   });
-}
-
-/** Copy a folder's files (the journal's segments) as they are now, sub-folders too. */
-function copyTree(from: string, to: string): void {
-  if (!existsSync(from)) return;
-  mkdirSync(to, { recursive: true, mode: 0o700 });
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const source = join(from, entry.name);
-    if (entry.isDirectory()) copyTree(source, join(to, entry.name));
-    else if (entry.isFile()) copyFileSync(source, join(to, entry.name));
-  }
 }
 
 /** Backups cut short (the gateway stopped while it made one): never counted, removed. */
