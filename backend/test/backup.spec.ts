@@ -186,4 +186,43 @@ describe('backups of a running gateway', () => {
     const listed = await getJson<BackupListResponse>(`${pulse.httpUrl}/api/backups`, admin);
     expect(listed.body.backups.map((b) => b.name)).toEqual(names.slice(-BACKUPS_KEPT).reverse());
   }, 60_000);
+
+  it('refuses a backup the disk has not room for (507, counted in stats and metrics); the CLI says so in words', async () => {
+    const dataDir = tempDir('pulse-backup-full-');
+    // A reserve larger than this machine's free space: refused on the real statfs answer.
+    const pulse = await startTestPulse({ DATA_DIR: dataDir, BACKUP_RESERVE_MB: '1000000000' });
+    gateways.push(pulse);
+    const admin = await adminAuth(pulse.httpUrl);
+
+    const refused = await sendJson<{ message: string }>(
+      `${pulse.httpUrl}/api/backups`,
+      'POST',
+      {},
+      admin,
+    );
+    expect(refused.status).toBe(507);
+    expect(refused.body.message).toContain('not enough free disk space for a backup');
+    expect(readdirSync(join(dataDir, 'backups'))).toEqual([]);
+
+    const run = spawnNode(SIMULATOR_MAIN, ['backup', '--url', pulse.httpUrl], {
+      env: { PULSE_TOKEN: admin.authorization.slice('Bearer '.length) },
+    });
+    expect(await run.exit).toEqual({ code: 1, signal: null });
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      'no backup made, not enough free disk space on the gateway (507): not enough free disk space',
+    );
+    expect(run.stderr).toContain('BACKUP_RESERVE_MB');
+
+    const stats = (await getJson<IngestStats>(`${pulse.httpUrl}/api/stats`)).body;
+    expect(stats.backups).toEqual({
+      made: 0,
+      refused: { busy: 0, no_space: 2 },
+      failed: { timeout: 0, no_space: 0, error: 0 },
+    });
+    const metrics = await fetch(`${pulse.httpUrl}/api/metrics`, { headers: admin });
+    expect(await metrics.text()).toMatch(
+      /^pulse_backups_refused_total\{[^}]*reason="no_space"[^}]*\} 2$/m,
+    );
+  }, 60_000);
 });

@@ -271,7 +271,24 @@ export interface IngestStats {
   security?: { refused: Record<string, number> };
   /** With REDIS_URL: which gateway evaluates which device's alerts (docs/decisions/0029). */
   ownership?: OwnershipStats;
+  /** Backups asked of this gateway since it started (docs/decisions/0071). */
+  backups?: BackupStats;
 }
+
+/**
+ * Backups asked of this gateway since it started (`POST /api/backups`, decision 0071): made
+ * whole; refused before anything was written (`busy`: one was being made, 409; `no_space`: the
+ * disk had not room for the copy and BACKUP_RESERVE_MB, 507); failed after it began, its partial
+ * copy removed (`timeout`: the copy passed its time limit and was stopped; `no_space`: the disk
+ * filled meanwhile; `error`: anything else, in the log).
+ */
+export interface BackupStats {
+  made: number;
+  refused: Record<BackupRefusal, number>;
+  failed: Record<BackupFailure, number>;
+}
+export type BackupRefusal = 'busy' | 'no_space';
+export type BackupFailure = 'timeout' | 'no_space' | 'error';
 
 /**
  * Persistent MQTT sessions on the embedded broker: MQTT 3.1.1 sessions (Clean Session 0) kept

@@ -16,7 +16,8 @@ export const BACKUP_USAGE = `Usage: node dist/simulator/main.js backup [options]
 
 Asks the running Pulse gateway for a backup (admin role needed): a consistent copy of its
 SQLite stores, its token signing key and its history journal, in a new folder under
-DATA_DIR/backups/ on the gateway's machine (the newest 3 are kept). Prints the folder on
+DATA_DIR/backups/ on the gateway's machine (the newest 3 are kept). Refused when the
+gateway's disk has not room for the copy and BACKUP_RESERVE_MB besides. Prints the folder on
 stdout and its files on stderr. Restore: stop the gateway, put the folder's files in an
 empty DATA_DIR, start it. With DATABASE_URL, back PostgreSQL up with pg_dump as well.
 
@@ -29,6 +30,13 @@ Options:
 
 Exit codes: 0 done, 1 refused or unreachable, 2 bad arguments.
 `;
+
+/** What the gateway's refusals of a backup mean, said before its own message. */
+const REFUSALS: Record<number, string> = {
+  409: 'no backup made, one is being made already',
+  500: 'the backup failed, nothing of it kept',
+  507: 'no backup made, not enough free disk space on the gateway',
+};
 
 /** Run the command; resolves with the process exit code. Never throws. */
 export async function runBackupCommand(
@@ -79,8 +87,9 @@ export async function runBackupCommand(
   }
   if (!response.ok) {
     const body = await response.text().catch(() => '');
+    const what = REFUSALS[response.status];
     io.stderr(
-      `pulse-simulator backup: POST /api/backups answered ${response.status}: ${messageOf(body)}\n`,
+      `pulse-simulator backup: ${what ? `${what} (${response.status})` : `POST /api/backups answered ${response.status}`}: ${messageOf(body)}\n`,
     );
     return 1;
   }

@@ -15,6 +15,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupService, BACKUPS_DIR } from './backup.service';
@@ -46,7 +47,20 @@ describe('BackupService', () => {
     });
     return dir;
   };
-  const service = (dir: string) => new BackupService({ DATA_DIR: dir });
+  const service = (
+    dir: string,
+    config: { BACKUP_RESERVE_MB?: number; BACKUP_TIMEOUT_MS?: number } = {},
+  ) => new BackupService({ DATA_DIR: dir, ...config });
+  /** What create() rejected with: its HTTP status and message. */
+  const failure = async (made: Promise<unknown>) => {
+    const error = (await made.then(
+      () => {
+        throw new Error('the backup was made');
+      },
+      (e: unknown) => e,
+    )) as { getStatus?: () => number; message: string };
+    return { status: error.getStatus?.(), message: error.message };
+  };
 
   it('copies the journal segments as files with their modes, a journal folder linked from elsewhere too', async () => {
     const dir = dataDir();
@@ -67,5 +81,80 @@ describe('BackupService', () => {
     expect(lstatSync(join(copied, '000007.jsonl')).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([made.name]);
     expect(existsSync(join(made.path, 'pulse.db'))).toBe(true);
+  });
+
+  it('refuses (507) a backup the disk has not room for with the reserve, writes nothing, and counts it', async () => {
+    const dir = dataDir();
+    // More than this machine's disk has free: the real statfs answer, not a mock.
+    const sut = service(dir, { BACKUP_RESERVE_MB: 1_000_000_000 });
+
+    const refused = await failure(sut.create());
+
+    expect(refused.status).toBe(507);
+    expect(refused.message).toMatch(
+      /^not enough free disk space for a backup: it needs about \d+ MiB for the copy and \d+ MiB kept free for the live stores \(BACKUP_RESERVE_MB\).* MiB free\..*nothing was written$/,
+    );
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    expect(sut.stats()).toEqual({
+      made: 0,
+      refused: { busy: 0, no_space: 1 },
+      failed: { timeout: 0, no_space: 0, error: 0 },
+    });
+    // The default reserve fits on this machine's disk.
+    await expect(service(dir).create()).resolves.toMatchObject({ name: expect.any(String) });
+  });
+
+  it('stops a copy that hangs at its time limit, removes its partial copy, counts it, and the next backup is made', async () => {
+    const dir = dataDir();
+    // A store whose open never returns, as on a disk that does not answer: a FIFO with no writer.
+    const store = join(dir, 'pulse.db');
+    rmSync(store);
+    execFileSync('mkfifo', [store]);
+    const sut = service(dir, { BACKUP_TIMEOUT_MS: 1_000 });
+    const started = Date.now();
+
+    const failed = await failure(sut.create());
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(failed.status).toBe(500);
+    expect(failed.message).toMatch(
+      /partial copy removed.*did not finish within 1 s \(BACKUP_TIMEOUT_MS\)/,
+    );
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    expect(sut.stats().failed).toEqual({ timeout: 1, no_space: 0, error: 0 });
+    // Not "in progress" for ever: with the store back, the next one is made.
+    rmSync(store);
+    const db = new BetterSqlite3(store);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    db.close();
+    const made = await sut.create();
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([made.name]);
+    expect(sut.stats().made).toBe(1);
+  });
+
+  it('a copy that fails midway leaves no partial copy and says why (500), counted', async () => {
+    const dir = dataDir();
+    // history.db is copied after pulse.db: a file that is not a database fails the second copy.
+    writeFileSync(join(dir, 'history.db'), 'not a database '.repeat(1000));
+    rmSync(join(dir, 'history.db-wal'), { force: true });
+    const sut = service(dir);
+
+    const failed = await failure(sut.create());
+
+    expect(failed.status).toBe(500);
+    expect(failed.message).toMatch(
+      /^backup failed, its partial copy removed \(.*\.partial\): file is not a database$/,
+    );
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 1 });
+  });
+
+  it('a second backup asked while one is made is refused (409) and counted', async () => {
+    const sut = service(dataDir());
+    const first = sut.create();
+    const second = await failure(sut.create());
+    expect(second.status).toBe(409);
+    await first;
+    expect(sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
   });
 });

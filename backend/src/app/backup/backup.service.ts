@@ -1,5 +1,22 @@
-import { ConflictException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { BackupFile, BackupInfo } from '@pulse/protocol';
+import {
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import type {
+  BackupFailure,
+  BackupFile,
+  BackupInfo,
+  BackupRefusal,
+  BackupStats,
+} from '@pulse/protocol';
+import { ChildProcess, fork } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -9,10 +26,10 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statfsSync,
   statSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AlertsService } from '../alerts/alerts.service';
 import { SECRET_KEY_FILE } from '../auth/token-signer';
 import { CONFIG, Config } from '../config/config';
@@ -24,9 +41,14 @@ import { DATABASE_FILE } from '../store/database';
 export const BACKUPS_KEPT = 3;
 /** The folder of backups inside DATA_DIR. */
 export const BACKUPS_DIR = 'backups';
+/** The copying process's time limit without BACKUP_TIMEOUT_MS: this, plus the stores' size at… */
+export const BACKUP_TIMEOUT_BASE_MS = 10 * 60_000;
+/** …this rate (1 MiB/s, bytes per ms): a copy slower than that is stuck, not slow. */
+export const BACKUP_SLOWEST_BYTES_PER_MS = (1024 * 1024) / 1000;
+const MIB = 1024 * 1024;
 const JOURNAL_DIR = 'history-journal';
 /**
- * The copying thread's script, plain JavaScript: beside the bundle in dist/backend (a webpack
+ * The copying process's script, plain JavaScript: beside the bundle in dist/backend (a webpack
  * asset) and beside this file in the source, so `__dirname` finds it in both.
  */
 const SCRIPT = 'sqlite-backup.worker.js';
@@ -38,32 +60,47 @@ const NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
 /**
  * Backups of what the gateway keeps in DATA_DIR, while it runs (decision 0071): a folder
  * `${DATA_DIR}/backups/<UTC time>/` with a consistent copy of each SQLite store (`VACUUM INTO`
- * on a thread of its own: one moment's state, the writers not blocked), the token signing key
+ * in a process of its own: one moment's state, the writers not blocked), the token signing key
  * (sessions and tokens stay valid after a restore) and the history journal (readings
  * acknowledged and not yet stored; replayed at the restored gateway's start, a point written
  * twice kept once); the device registry's and the alerts' queued writes (at most a second old)
- * are written first. One at a time; the newest BACKUPS_KEPT are kept. With DATABASE_URL the
- * history, registry and alerts are in PostgreSQL, for pg_dump: the backup says so.
+ * are written first. One at a time; refused when the disk has not room for it and
+ * BACKUP_RESERVE_MB; the copy stopped past its time limit; the newest BACKUPS_KEPT are kept. With
+ * DATABASE_URL the history, registry and alerts are in PostgreSQL, for pg_dump: the backup says so.
  *
- * Owns the backups folder; must not open the stores' own connections (the thread opens its own).
+ * Owns the backups folder and its counters; must not open the stores' own connections (the
+ * copying process opens its own).
  */
 @Injectable()
-export class BackupService {
+export class BackupService implements OnApplicationShutdown {
   private readonly logger = new Logger('Backup');
   private running = false;
+  /** The copying process of the backup being made. */
+  private child: ChildProcess | null = null;
+  private readonly counts: BackupStats = {
+    made: 0,
+    refused: { busy: 0, no_space: 0 },
+    failed: { timeout: 0, no_space: 0, error: 0 },
+  };
 
   constructor(
     @Inject(CONFIG)
-    private readonly config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'PULSE_SECRET_FILE'>,
+    private readonly config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'PULSE_SECRET_FILE'> &
+      Partial<Pick<Config, 'BACKUP_RESERVE_MB' | 'BACKUP_TIMEOUT_MS'>>,
     /** Its queued writes (at most a second old) go to the store before the copy. */
     @Optional() private readonly registry?: DeviceRegistryService,
     @Optional() private readonly alerts?: AlertsService,
   ) {}
 
-  /** Make a backup now; 409 while one is being made. */
+  /**
+   * Make a backup now; 409 while one is being made, 507 when the disk has not room for it;
+   * a failure after it began (500, or 507 when the disk filled) leaves nothing behind.
+   */
   async create(): Promise<BackupInfo> {
-    if (this.running)
+    if (this.running) {
+      this.refuse('busy');
       throw new ConflictException('a backup is being made: try again when it is done');
+    }
     this.running = true;
     const started = Date.now();
     const name = new Date(started).toISOString().replace(/[:.]/g, '-');
@@ -79,38 +116,62 @@ export class BackupService {
       await this.alerts?.flush();
       mkdirSync(root, { recursive: true, mode: 0o700 });
       removePartial(root);
-      mkdirSync(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
-      made = true;
       const data = this.config.DATA_DIR;
       const stores = [DATABASE_FILE];
       if (!this.config.DATABASE_URL && existsSync(join(data, HISTORY_DATABASE_FILE)))
         stores.push(HISTORY_DATABASE_FILE);
-      await copyStores(stores.map((file) => ({ from: join(data, file), to: join(partial, file) })));
+      const storeBytes = stores.reduce(
+        (sum, file) => sum + sizeOf(join(data, file)) + sizeOf(join(data, `${file}-wal`)),
+        0,
+      );
+      const journal = join(data, JOURNAL_DIR);
+      const key = this.config.PULSE_SECRET_FILE === undefined;
+      this.checkSpace(
+        root,
+        storeBytes + treeSize(journal) + (key ? sizeOf(join(data, SECRET_KEY_FILE)) : 0),
+      );
+      mkdirSync(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
+      made = true;
+      await this.copyStores(
+        stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
+        this.config.BACKUP_TIMEOUT_MS ??
+          BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS,
+      );
       for (const file of stores) chmodSync(join(partial, file), 0o600);
       // The signing key in DATA_DIR (made by the gateway); one from PULSE_SECRET_FILE is a
       // secret of the deployment, kept with its other secrets, not copied here.
-      if (this.config.PULSE_SECRET_FILE === undefined) {
+      if (key) {
         copyFileSync(join(data, SECRET_KEY_FILE), join(partial, SECRET_KEY_FILE));
         chmodSync(join(partial, SECRET_KEY_FILE), 0o600);
       }
       // Node's own recursive copy: files keep their mode (the journal's 0700 folders, 0600
       // segments, as copyTree gave them); `dereference` copies what a symlink points at (a journal
       // folder moved to another disk and linked), never a link back into the live DATA_DIR.
-      const journal = join(data, JOURNAL_DIR);
       if (existsSync(journal))
         cpSync(journal, join(partial, JOURNAL_DIR), { recursive: true, dereference: true });
       renameSync(partial, dir);
       const info = describe(dir, name, started, this.notes());
       info.tookMs = Date.now() - started;
       this.prune(root, name);
+      this.counts.made++;
       this.logger.log(
         `backup ${dir}: ${info.files.length} files, ${info.bytes} bytes in ${info.tookMs} ms`,
       );
       return info;
     } catch (error) {
-      if (made) rmSync(partial, { recursive: true, force: true });
-      this.logger.error(`backup failed: ${(error as Error).message}`);
-      throw error;
+      if (!made) throw error; // refused, or failed before anything was written: said as it is
+      rmSync(partial, { recursive: true, force: true });
+      const failure = failureOf(error);
+      this.counts.failed[failure]++;
+      const message = `backup failed, its partial copy removed (${partial}): ${
+        failure === 'no_space'
+          ? 'the disk filled up while it was written'
+          : (error as Error).message
+      }${failure === 'no_space' ? ` (${(error as Error).message})` : ''}`;
+      this.logger.error(message);
+      throw failure === 'no_space'
+        ? new HttpException(message, HttpStatus.INSUFFICIENT_STORAGE)
+        : new InternalServerErrorException(message);
     } finally {
       this.running = false;
     }
@@ -122,6 +183,102 @@ export class BackupService {
     return backupNames(root)
       .reverse()
       .map((name) => describe(join(root, name), name, timeOf(name), this.notes()));
+  }
+
+  /** Backups made, refused and failed since the start (`GET /api/stats` → backups). */
+  stats(): BackupStats {
+    return {
+      made: this.counts.made,
+      refused: { ...this.counts.refused },
+      failed: { ...this.counts.failed },
+    };
+  }
+
+  /** A copy under way is stopped with the gateway (its `.partial` is removed by the next backup). */
+  onApplicationShutdown(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  private refuse(reason: BackupRefusal): void {
+    this.counts.refused[reason]++;
+  }
+
+  /**
+   * Refuses (507) a backup that would leave less than BACKUP_RESERVE_MB free on the backups
+   * folder's file system: with the newest 3 kept, 4 exist for a moment, and a full disk fails
+   * the live stores' own writes. `need`: the copy's size at most (the stores with their WAL,
+   * which VACUUM INTO writes compacted, the journal and the key).
+   */
+  private checkSpace(root: string, need: number): void {
+    const reserve = (this.config.BACKUP_RESERVE_MB ?? 512) * MIB;
+    const { bavail, bsize } = statfsSync(root);
+    const free = bavail * bsize;
+    if (free >= need + reserve) return;
+    this.refuse('no_space');
+    const message =
+      `not enough free disk space for a backup: it needs about ${mib(need)} for the copy and ` +
+      `${mib(reserve)} kept free for the live stores (BACKUP_RESERVE_MB), and ${root}'s file ` +
+      `system has ${mib(free)} free. Free some space (copy older backups off the machine and ` +
+      `delete them) and try again; nothing was written`;
+    this.logger.warn(message);
+    throw new HttpException(message, HttpStatus.INSUFFICIENT_STORAGE);
+  }
+
+  /**
+   * The consistent copies, in a process of their own, killed past `limitMs`; rejects with the
+   * first failure. A process, not a thread: a thread is not stopped inside SQLite, and
+   * better-sqlite3 aborts the gateway when a terminated thread's call fails (decision 0071).
+   */
+  private copyStores(copies: { from: string; to: string }[], limitMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // No inherited Node options (under jest a TypeScript loader) nor environment (the
+      // gateway's secrets): the script needs neither.
+      const child = fork(join(__dirname, SCRIPT), [JSON.stringify(copies)], {
+        execArgv: [],
+        env: {},
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      });
+      this.child = child;
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stderr.length < 2000) stderr += chunk;
+      });
+      let answer: { sizes?: number[]; error?: { message: string; code?: string } } | undefined;
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (this.child === child) this.child = null;
+        if (error) reject(error);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        // Killed, not asked: a copy that hangs (a store locked, a disk that does not answer)
+        // reads no message. The slot is free at once: a process the kernel holds on a dead
+        // disk may outlive this, but no later backup waits for it.
+        child.kill('SIGKILL');
+        settle(
+          new BackupTimeout(
+            `the copy did not finish within ${Math.round(limitMs / 1000)} s (BACKUP_TIMEOUT_MS): a store is locked or the disk does not answer; it was stopped`,
+          ),
+        );
+      }, limitMs);
+      child.on('message', (message) => (answer = message as typeof answer));
+      child.on('error', (error) => settle(error));
+      child.on('exit', (code, signal) => {
+        if (answer?.sizes) return settle();
+        if (answer?.error)
+          return settle(
+            Object.assign(new Error(answer.error.message), { code: answer.error.code }),
+          );
+        settle(
+          new Error(
+            `the copying process ended (${signal ?? code}) before it was done${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`,
+          ),
+        );
+      });
+    });
   }
 
   private notes(): string[] | undefined {
@@ -145,23 +302,39 @@ export class BackupService {
   }
 }
 
-/** The consistent copies, on a thread of their own; rejects with the first failure. */
-function copyStores(copies: { from: string; to: string }[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, SCRIPT), { workerData: { copies }, execArgv: [] });
-    let done = false;
-    worker.once('message', () => {
-      done = true;
-      resolve();
-    });
-    worker.once('error', (error) => {
-      done = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!done) reject(new Error(`the backup thread exited (${code}) before it was done`));
-    });
-  });
+class BackupTimeout extends Error {
+  override name = 'BackupTimeout';
+}
+
+/** Why a backup failed after it began, as counted. */
+function failureOf(error: unknown): BackupFailure {
+  if (error instanceof BackupTimeout) return 'timeout';
+  const code = (error as { code?: unknown }).code;
+  // ENOSPC from Node's own copies; SQLITE_FULL from VACUUM INTO ("database or disk is full").
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return 'no_space';
+  return 'error';
+}
+
+/** A file's size, 0 when it is not there (no WAL file, no key). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The size of a folder's files, sub-folders too (the journal). */
+function treeSize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let sum = 0;
+  for (const entry of readdirSync(dir, { recursive: true }))
+    sum += sizeOf(join(dir, String(entry)));
+  return sum;
+}
+
+function mib(bytes: number): string {
+  return `${Math.ceil(bytes / MIB)} MiB`;
 }
 
 /** Backups cut short (the gateway stopped while it made one): never counted, removed. */

@@ -1,30 +1,40 @@
 // @ts-check
 'use strict';
 /*
- * The backup thread (backup.service.ts starts one per backup; decision 0071): a connection of its
- * own to each SQLite file that writes a consistent copy with `VACUUM INTO` (one read
- * transaction: the copy is the file as of one moment, whatever the gateway writes meanwhile,
- * without blocking its writers in WAL mode), off the gateway's event loop. Answers each copy's
- * size, or the error. Plain JavaScript, copied beside the bundle as it is (as the history
+ * The backup's copying process (backup.service.ts forks one per backup; decision 0071): a
+ * connection of its own to each SQLite file that writes a consistent copy with `VACUUM INTO` (one
+ * read transaction: the copy is the file as of one moment, whatever the gateway writes meanwhile,
+ * without blocking its writers in WAL mode), off the gateway's event loop. A process, not a
+ * thread: past its time limit it is killed, which stops it even inside SQLite (a thread is not
+ * stopped there, and better-sqlite3 aborts the whole process when a terminated thread's call
+ * fails: 0071's second addendum). Answers each copy's size, or the error's message and code, on
+ * the IPC channel. Plain JavaScript, copied beside the bundle as it is (as the history
  * checkpointer's thread).
  */
-const { parentPort, workerData } = require('node:worker_threads');
 const { statSync } = require('node:fs');
 const BetterSqlite3 = require('better-sqlite3');
 
-const port = parentPort;
-if (!port) throw new Error('sqlite-backup.worker must run in a worker thread');
+const send = process.send?.bind(process);
+if (!send) throw new Error('sqlite-backup.worker must run as a forked process');
 
-/** @type {{ copies: { from: string; to: string }[] }} */
-const { copies } = workerData;
+/** @type {{ from: string; to: string }[]} */
+const copies = JSON.parse(process.argv[2] ?? '[]');
 const sizes = [];
-for (const { from, to } of copies) {
-  const db = new BetterSqlite3(from, { fileMustExist: true, readonly: true, timeout: 5000 });
-  try {
-    db.prepare('VACUUM INTO ?').run(to);
-  } finally {
-    db.close();
+try {
+  for (const { from, to } of copies) {
+    const db = new BetterSqlite3(from, { fileMustExist: true, readonly: true, timeout: 5000 });
+    try {
+      db.prepare('VACUUM INTO ?').run(to);
+    } finally {
+      db.close();
+    }
+    sizes.push(statSync(to).size);
   }
-  sizes.push(statSync(to).size);
+  send({ sizes }, () => process.exit(0));
+} catch (error) {
+  const { message, code } = /** @type {{ message?: string; code?: unknown }} */ (error);
+  send(
+    { error: { message: String(message), code: typeof code === 'string' ? code : undefined } },
+    () => process.exit(1),
+  );
 }
-port.postMessage({ sizes });

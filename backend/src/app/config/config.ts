@@ -236,6 +236,20 @@ export const ConfigSchema = z.object({
   /** File of the token signing key (at least 32 bytes). Default `${DATA_DIR}/secret.key`, created 0600. */
   PULSE_SECRET_FILE: z.string().min(1).optional(),
   // ───────── end of users, sessions and tokens ─────────
+  /**
+   * Free disk space, in MiB, a backup (`POST /api/backups`, decision 0071) must leave on the
+   * backups folder's file system beyond its own copy (estimated as the stores' files with their
+   * WAL, the journal and the key): the live stores usually write on that disk too, and their WAL
+   * grows while the copy holds its snapshot. A backup that would leave less is refused (507)
+   * before anything is written. Default 512.
+   */
+  BACKUP_RESERVE_MB: z.coerce.number().int().nonnegative().max(1_000_000_000).default(512),
+  /**
+   * Time limit of a backup's copying process in ms: past it the process is killed, its partial
+   * copy removed and the backup reported failed. Default: 10 minutes plus 1 s per MiB of the
+   * stores (a copy slower than 1 MiB/s is stuck, not slow).
+   */
+  BACKUP_TIMEOUT_MS: positiveInt(7 * 86_400_000).optional(),
   /** Most verbose Nest log level printed: fatal|error|warn|log|debug|verbose. Default log. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
 

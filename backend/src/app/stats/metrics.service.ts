@@ -201,6 +201,23 @@ export class MetricsService {
       'reason',
       (s) => s.security?.refused,
     );
+    counter(
+      'pulse_backups_total',
+      'Backups made whole (POST /api/backups)',
+      (s) => s.backups?.made,
+    );
+    counterBy(
+      'pulse_backups_refused_total',
+      'Backups refused before anything was written, by reason (busy, no_space)',
+      'reason',
+      (s) => s.backups?.refused,
+    );
+    counterBy(
+      'pulse_backups_failed_total',
+      'Backups that failed after they began, their partial copy removed, by reason (timeout, no_space, error)',
+      'reason',
+      (s) => s.backups?.failed,
+    );
   }
 
   /** The exposition text; one stats snapshot serves every metric of the scrape. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { IngestStats } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
+import { BackupService } from '../backup/backup.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryReader } from '../history/history-reader.service';
 import { HistoryWriter } from '../history/history-writer.service';
@@ -30,6 +31,7 @@ export class StatsService {
     private readonly historyStore: HistoryWriter,
     private readonly routing: AlertRouting,
     private readonly historyReader: HistoryReader,
+    private readonly backups: BackupService,
   ) {}
 
   collect(): IngestStats {
@@ -47,6 +49,7 @@ export class StatsService {
       alerts: this.alerts.stats(),
       security: this.security.stats(),
       ...(ownership ? { ownership } : {}),
+      backups: this.backups.stats(),
     };
   }
 }
