@@ -27,10 +27,13 @@ describe('BackupService', () => {
   });
 
   /** A DATA_DIR as a gateway leaves it: both stores in WAL mode, the key, a journal segment. */
-  const dataDir = (rows = 10): string => {
+  const dataDir = (historyRows = 10): string => {
     const dir = mkdtempSync(join(tmpdir(), 'pulse-backup-unit-'));
     dirs.push(dir);
-    for (const file of ['pulse.db', 'history.db']) {
+    for (const [file, rows] of [
+      ['pulse.db', 10],
+      ['history.db', historyRows],
+    ] as const) {
       const db = new BetterSqlite3(join(dir, file));
       db.pragma('journal_mode = WAL');
       db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
@@ -157,4 +160,32 @@ describe('BackupService', () => {
     await first;
     expect(sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
   });
+
+  it('holds the journal segments of readings stored while the stores were copied (the journal is taken first)', async () => {
+    // history.db large enough that its copy takes a while (~60 MB).
+    const dir = dataDir(60_000);
+    const segment = join(dir, 'history-journal', 'gateway-a', '000001.jsonl');
+    const root = join(dir, BACKUPS_DIR);
+    const made = service(dir).create();
+    // While history.db is copied, the gateway stores the segment's readings (after the copy's
+    // snapshot) and deletes the segment, as it does once a flush is written.
+    const copying = () =>
+      existsSync(root) &&
+      readdirSync(root).some(
+        (name) => name.endsWith('.partial') && existsSync(join(root, name, 'history.db')),
+      );
+    for (const until = Date.now() + 20_000; !copying(); ) {
+      if (Date.now() > until) throw new Error('never saw history.db being copied');
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    rmSync(segment);
+
+    const info = await made;
+
+    // Those readings are in neither the copied history.db nor, unless the journal was copied
+    // before the snapshot, in the backup at all.
+    expect(
+      readFileSync(join(info.path, 'history-journal', 'gateway-a', '000001.jsonl'), 'utf8'),
+    ).toBe('{"v":1}\n');
+  }, 30_000);
 });

@@ -29,6 +29,7 @@ import {
   statfsSync,
   statSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { AlertsService } from '../alerts/alerts.service';
 import { SECRET_KEY_FILE } from '../auth/token-signer';
@@ -132,24 +133,32 @@ export class BackupService implements OnApplicationShutdown {
       );
       mkdirSync(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
       made = true;
-      await this.copyStores(
-        stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
-        this.config.BACKUP_TIMEOUT_MS ??
-          BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS,
-      );
-      for (const file of stores) chmodSync(join(partial, file), 0o600);
+      // The journal first, before the stores' snapshot: a segment is deleted once its readings
+      // are stored, so one copied after the snapshot could lack readings stored meanwhile,
+      // which the snapshot lacks too. Taken first, every reading acknowledged before it is in
+      // one or the other (a point in both is written once at the restore).
+      // Node's own recursive copy: files keep their mode (the journal's 0700 folders, 0600
+      // segments); `dereference` copies what a symlink points at (a journal folder moved to
+      // another disk and linked), never a link back into the live DATA_DIR.
+      if (existsSync(journal))
+        cpSync(journal, join(partial, JOURNAL_DIR), { recursive: true, dereference: true });
       // The signing key in DATA_DIR (made by the gateway); one from PULSE_SECRET_FILE is a
       // secret of the deployment, kept with its other secrets, not copied here.
       if (key) {
         copyFileSync(join(data, SECRET_KEY_FILE), join(partial, SECRET_KEY_FILE));
         chmodSync(join(partial, SECRET_KEY_FILE), 0o600);
       }
-      // Node's own recursive copy: files keep their mode (the journal's 0700 folders, 0600
-      // segments, as copyTree gave them); `dereference` copies what a symlink points at (a journal
-      // folder moved to another disk and linked), never a link back into the live DATA_DIR.
-      if (existsSync(journal))
-        cpSync(journal, join(partial, JOURNAL_DIR), { recursive: true, dereference: true });
+      // The copying process also syncs the whole folder to the disk (VACUUM INTO does not):
+      // renamed, it passes for whole and pushes an older one out, so it must survive a power cut.
+      await this.copyStores(
+        stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
+        partial,
+        this.config.BACKUP_TIMEOUT_MS ??
+          BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS,
+      );
+      for (const file of stores) chmodSync(join(partial, file), 0o600);
       renameSync(partial, dir);
+      await syncFolder(root); // the rename itself, before older backups are pruned
       const info = describe(dir, name, started, this.notes());
       info.tookMs = Date.now() - started;
       this.prune(root, name);
@@ -229,11 +238,15 @@ export class BackupService implements OnApplicationShutdown {
    * first failure. A process, not a thread: a thread is not stopped inside SQLite, and
    * better-sqlite3 aborts the gateway when a terminated thread's call fails (decision 0071).
    */
-  private copyStores(copies: { from: string; to: string }[], limitMs: number): Promise<void> {
+  private copyStores(
+    copies: { from: string; to: string }[],
+    sync: string,
+    limitMs: number,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       // No inherited Node options (under jest a TypeScript loader) nor environment (the
       // gateway's secrets): the script needs neither.
-      const child = fork(join(__dirname, SCRIPT), [JSON.stringify(copies)], {
+      const child = fork(join(__dirname, SCRIPT), [JSON.stringify({ copies, sync })], {
         execArgv: [],
         env: {},
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -313,6 +326,16 @@ function failureOf(error: unknown): BackupFailure {
   // ENOSPC from Node's own copies; SQLITE_FULL from VACUUM INTO ("database or disk is full").
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return 'no_space';
   return 'error';
+}
+
+/** Flush a folder's entries (a rename in it) to the disk, off the event loop. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A file's size, 0 when it is not there (no WAL file, no key). */

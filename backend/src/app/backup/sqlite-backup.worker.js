@@ -8,17 +8,36 @@
  * thread: past its time limit it is killed, which stops it even inside SQLite (a thread is not
  * stopped there, and better-sqlite3 aborts the whole process when a terminated thread's call
  * fails: 0071's second addendum). Answers each copy's size, or the error's message and code, on
- * the IPC channel. Plain JavaScript, copied beside the bundle as it is (as the history
+ * the IPC channel, once the backup's folder (the stores, and the key and journal copied before)
+ * is synced to the disk. Plain JavaScript, copied beside the bundle as it is (as the history
  * checkpointer's thread).
  */
-const { statSync } = require('node:fs');
+const { closeSync, fsyncSync, openSync, readdirSync, statSync } = require('node:fs');
+const { join } = require('node:path');
 const BetterSqlite3 = require('better-sqlite3');
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('sqlite-backup.worker must run as a forked process');
 
-/** @type {{ from: string; to: string }[]} */
-const copies = JSON.parse(process.argv[2] ?? '[]');
+/** @type {{ copies: { from: string; to: string }[]; sync: string }} */
+const { copies, sync } = JSON.parse(process.argv[2] ?? '{}');
+
+/**
+ * Every file and folder under `path` written to the disk, the folders after their entries:
+ * VACUUM INTO does not sync its output, nor do Node's copies, and a backup renamed whole must be
+ * whole after a power cut too (it pushes an older one out).
+ */
+function syncTree(path) {
+  if (statSync(path).isDirectory())
+    for (const name of readdirSync(path)) syncTree(join(path, name));
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const sizes = [];
 try {
   for (const { from, to } of copies) {
@@ -30,6 +49,7 @@ try {
     }
     sizes.push(statSync(to).size);
   }
+  syncTree(sync);
   send({ sizes }, () => process.exit(0));
 } catch (error) {
   const { message, code } = /** @type {{ message?: string; code?: unknown }} */ (error);
