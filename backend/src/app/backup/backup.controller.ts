@@ -5,7 +5,8 @@ import { BackupService } from './backup.service';
 
 /**
  * `/api/backups` (admins): make a backup of DATA_DIR's stores now (201 with what it holds; 409
- * while one is being made), and list the ones kept. Owns the routes only (BackupService makes
+ * while one is being made; 507 when the disk has not room for it; 500 with the reason when it
+ * failed), and list the ones kept. Owns the routes only (BackupService makes
  * them). The CLI's `backup` command calls the first.
  */
 @Controller('backups')
