@@ -72,6 +72,40 @@ describe('alert rules changed on one gateway apply on every gateway', () => {
     expect(await rulesOn(b)).toEqual(await rulesOn(a));
   });
 
+  it('a rule has the same tag on every gateway, and a save on one of a rule deleted on the other is refused 412', async () => {
+    const onA = await adminAuth(a.httpUrl);
+    const onB = await adminAuth(b.httpUrl);
+    const rule = { ...hot(75), id: 'tag-across' };
+    const created = await sendJson(`${a.httpUrl}/api/alert-rules`, 'POST', rule, onA);
+    expect(created.status).toBe(201);
+    const tagOn = async (gateway: PulseHandle) =>
+      (await getJson<AlertRulesResponse>(`${gateway.httpUrl}/api/alert-rules`)).body.etags?.[
+        'tag-across'
+      ];
+    const seen = await waitFor(async () => tagOn(b), {
+      timeoutMs: 5_000,
+      message: 'tag-across on gw-b',
+    });
+    // The balancer may send the read to one gateway and the write to the other.
+    expect(seen).toBe(await tagOn(a));
+
+    expect(
+      (await sendJson(`${a.httpUrl}/api/alert-rules/tag-across`, 'DELETE', undefined, onA)).status,
+    ).toBe(204);
+    await waitFor(async () => ((await tagOn(b)) === undefined ? true : undefined), {
+      timeoutMs: 5_000,
+      message: 'the deletion on gw-b',
+    });
+    const toggled = await sendJson(
+      `${b.httpUrl}/api/alert-rules/tag-across`,
+      'PUT',
+      { ...rule, enabled: false },
+      { ...onB, 'if-match': seen as string },
+    );
+    expect(toggled).toMatchObject({ status: 412, body: { error: 'rule_gone' } });
+    expect((await rulesOn(b)).some((r) => r.id === 'tag-across')).toBe(false);
+  });
+
   it('a gateway restarted later starts from the changed rules (each gateway kept them)', async () => {
     const onA = await adminAuth(a.httpUrl);
     await sendJson(`${a.httpUrl}/api/alert-rules`, 'POST', { ...hot(70), id: 'kept-hot' }, onA);

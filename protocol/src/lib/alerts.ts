@@ -111,6 +111,32 @@ export interface AlertHistoryResponse {
 /** `GET /api/alert-rules`. */
 export interface AlertRulesResponse {
   rules: AlertRule[];
+  /**
+   * Each listed rule's entity tag by rule id, as `GET /api/alert-rules/:id` sends it in `ETag`:
+   * what a writer sends back in `If-Match` so a change made meanwhile is not overwritten
+   * (docs/decisions/0072). Absent from gateways older than 0072: write without `If-Match` then.
+   */
+  etags?: Record<string, string>;
+}
+
+/**
+ * Why a rule write was refused 412 Precondition Failed: the rule changed since the writer read
+ * it (`If-Match` names another tag), it no longer exists (`If-Match` on a deleted rule), or it
+ * exists (`If-None-Match: *`, a create-only PUT).
+ */
+export type RuleConflictReason = 'rule_changed' | 'rule_gone' | 'rule_exists';
+
+/**
+ * The body of a 412 of `PUT`/`DELETE /api/alert-rules/:id` (with the error fields every refusal
+ * has, decision 0056): the rule as the gateway holds it now and its tag, for the writer to show
+ * and build on, or null for both when it no longer exists.
+ */
+export interface RuleConflictResponse {
+  statusCode: 412;
+  error: RuleConflictReason;
+  message: string;
+  rule: AlertRule | null;
+  etag: string | null;
 }
 
 /** Alert engine counters in `GET /api/stats` (`alerts`). */
@@ -138,6 +164,11 @@ export interface AlertStats {
   listenerErrors: number;
   /** Rules file writes after HTTP changes (0 without ALERT_RULES_FILE). */
   rulesSaved: number;
+  /**
+   * Rule writes refused 412 Precondition Failed (`If-Match` / `If-None-Match`): someone else
+   * changed, removed or created the rule first (docs/decisions/0072).
+   */
+  ruleConflicts: number;
   /**
    * Ticks of the alert timer that came long overdue (the process did not run: frozen, a long
    * pause) and did not judge silences: what devices sent meanwhile was still queued.

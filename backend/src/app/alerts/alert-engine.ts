@@ -72,7 +72,7 @@ export interface AlertEngineOptions {
 }
 
 /** The engine's counters: the `alerts` block of `GET /api/stats` minus what the service adds. */
-export type AlertEngineStats = Omit<AlertStats, 'rulesSaved'>;
+export type AlertEngineStats = Omit<AlertStats, 'rulesSaved' | 'ruleConflicts'>;
 
 export class AlertEngine {
   private readonly maxStates: number;

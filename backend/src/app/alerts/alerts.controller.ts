@@ -31,10 +31,12 @@ import { CurrentPrincipal, Roles, ScopeFiltered } from '../auth/roles.decorator'
 import { groupScope, inScope, Principal } from '../auth/principal';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { Preconditions, WritePreconditions } from '../common/preconditions';
 import { ReadBudget } from '../security/read-budget';
 import { AlertsSnapshot, SnapshotEncoding } from '../common/alerts-snapshot';
 import { ALERT_ACKS, AlertAcks } from '../common/alert-acks';
 import { AlertsService } from './alerts.service';
+import { ruleEtag } from './rule-etag';
 
 /**
  * `/api/alerts`: the active list, the event history and acknowledgements. A group-scoped caller
@@ -141,7 +143,9 @@ export class AlertsController {
 /**
  * `/api/alert-rules`: CRUD, validated with the same schema as the rules file. A group-scoped
  * caller (a wall screen draws threshold lines) reads the fleet-wide rules and those of its
- * groups and their devices.
+ * groups and their devices. Each rule has an entity tag (rule-etag.ts): sent as `ETag` with one
+ * rule, by id in the list, and taken back in `If-Match` / `If-None-Match` by PUT and DELETE,
+ * which refuse 412 a write made on a rule that changed meanwhile (docs/decisions/0072).
  */
 @Controller('alert-rules')
 export class AlertRulesController {
@@ -154,20 +158,28 @@ export class AlertRulesController {
   @Get()
   list(@CurrentPrincipal() principal: Principal): AlertRulesResponse {
     const scope = groupScope(principal);
-    const rules = this.alerts.rules();
-    if (scope === null) return { rules };
-    return { rules: rules.filter((rule) => this.visible(rule, scope)) };
+    const { rules, etags } = this.alerts.rulesWithTags();
+    if (scope === null) return { rules, etags };
+    const shown = rules.filter((rule) => this.visible(rule, scope));
+    return { rules: shown, etags: Object.fromEntries(shown.map((r) => [r.id, etags[r.id]])) };
   }
 
-  /** One rule; a group-scoped caller reads the rules its list shows, another is 404. */
+  /**
+   * One rule, its tag in `ETag` (a GET with a matching `If-None-Match` is 304: Express compares
+   * the header set here). A group-scoped caller reads the rules its list shows, another is 404.
+   */
   @ScopeFiltered()
   @Get(':id')
-  get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): AlertRule {
+  get(
+    @Param('id') id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): AlertRule {
     const rule = this.alerts.rule(id);
     const scope = groupScope(principal);
     if (scope !== null && !this.visible(rule, scope))
       throw new NotFoundException(`no alert rule "${id.slice(0, 64)}"`);
-    return rule;
+    return tagged(res, rule);
   }
 
   /** Whether a scoped caller sees `rule`: fleet-wide, or scoped to one of its groups or devices. */
@@ -178,28 +190,46 @@ export class AlertRulesController {
     return true;
   }
 
-  /** 201 with the rule (defaults filled in); 409 if the id exists. */
+  /**
+   * 201 with the rule (defaults filled in) and its `ETag`; 409 if the id exists. Preconditions
+   * are not read: the request's target is the list, which has no tag (PUT with
+   * `If-None-Match: *` creates a rule only if its id is free).
+   */
   @Roles('admin')
   @Post()
-  create(@Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule): Promise<AlertRule> {
-    return this.alerts.createRule(rule);
+  async create(
+    @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AlertRule> {
+    return tagged(res, await this.alerts.createRule(rule));
   }
 
-  /** Replace (or create) the rule; the body's id must be the path's. */
+  /**
+   * Replace (or create) the rule; the body's id must be the path's. 200 with the rule and its
+   * `ETag`; 412 (RuleConflictResponse) when `If-Match` / `If-None-Match` fails.
+   */
   @Roles('admin')
   @Put(':id')
-  replace(
+  async replace(
     @Param('id') id: string,
     @Body(new ZodValidationPipe(AlertRuleSchema)) rule: AlertRule,
+    @WritePreconditions() when: Preconditions,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<AlertRule> {
-    return this.alerts.replaceRule(id, rule);
+    return tagged(res, await this.alerts.replaceRule(id, rule, when));
   }
 
-  /** 204; open alerts of the rule are cleared. */
+  /** 204; open alerts of the rule are cleared. 412 when `If-Match` / `If-None-Match` fails. */
   @Roles('admin')
   @Delete(':id')
   @HttpCode(204)
-  remove(@Param('id') id: string): Promise<void> {
-    return this.alerts.deleteRule(id);
+  remove(@Param('id') id: string, @WritePreconditions() when: Preconditions): Promise<void> {
+    return this.alerts.deleteRule(id, when);
   }
+}
+
+/** `rule`, its entity tag set as the answer's `ETag`. */
+function tagged(res: Response, rule: AlertRule): AlertRule {
+  res.setHeader('ETag', ruleEtag(rule));
+  return rule;
 }

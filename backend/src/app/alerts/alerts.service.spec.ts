@@ -4,18 +4,21 @@ import {
   InternalServerErrorException,
   Logger,
   NotFoundException,
+  PreconditionFailedException,
 } from '@nestjs/common';
 import { AlertEvent, AlertRule } from '@pulse/protocol';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
+import { parsePreconditions } from '../common/preconditions';
 import { StartupError } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveHubService } from '../live/live-hub.service';
 import { DEFAULT_RULES, parseAlertRule } from './alert-rules.loader';
 import { AlertsService, loadInitialAlertRules } from './alerts.service';
 import { SqliteAlertStore } from './sqlite-alert.store';
+import { ruleEtag } from './rule-etag';
 import { Database } from '../store/database';
 import { simulatedFleet } from '../simulator/simulator-identity';
 
@@ -27,6 +30,8 @@ const hot = parseAlertRule({
   value: 30,
   severity: 'major',
 });
+/** `hot` at another level. */
+const hotAt = (value: number) => ({ ...hot, value }) as AlertRule;
 const cold = parseAlertRule({
   id: 'cold',
   kind: 'threshold',
@@ -128,6 +133,46 @@ describe('AlertsService', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.rules()).toEqual([{ ...cold, severity: 'info' }]);
     expect(sut.stats().rulesSaved).toBe(3);
+  });
+
+  it('judges If-Match in the edit queue: of two saves made on the same read, the second is refused', async () => {
+    const file = join(dir, 'rules.json');
+    const sut = create(file);
+    const read = parsePreconditions({ 'if-match': ruleEtag(hot) });
+    // Sent together, as two admins pressing Save at once: the second is judged after the first.
+    const [first, second] = await Promise.allSettled([
+      sut.replaceRule('hot', hotAt(40), read),
+      sut.replaceRule('hot', hotAt(50), read),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({
+      status: 'rejected',
+      reason: expect.any(PreconditionFailedException),
+    });
+    expect((second as PromiseRejectedResult).reason.getResponse()).toEqual({
+      error: 'rule_changed',
+      message: expect.stringContaining('alert rule "hot" changed after it was read'),
+      rule: hotAt(40),
+      etag: ruleEtag(hotAt(40)),
+    });
+    expect(sut.rules()).toEqual([hotAt(40)]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).rules).toEqual([hotAt(40)]);
+    expect(sut.stats()).toMatchObject({ rulesSaved: 1, ruleConflicts: 1 });
+  });
+
+  it('creates with If-None-Match: * only a free id; deletes with If-Match only the rule as read', async () => {
+    const sut = create();
+    const createOnly = parsePreconditions({ 'if-none-match': '*' });
+    await expect(sut.replaceRule('hot', hot, createOnly)).rejects.toThrow(
+      PreconditionFailedException,
+    );
+    await sut.replaceRule('cold', cold, createOnly);
+    await expect(
+      sut.deleteRule('cold', parsePreconditions({ 'if-match': ruleEtag(hot) })),
+    ).rejects.toThrow(PreconditionFailedException);
+    await sut.deleteRule('cold', parsePreconditions({ 'if-match': ruleEtag(cold) }));
+    expect(sut.rules().map((r) => r.id)).toEqual(['hot']);
+    expect(sut.stats().ruleConflicts).toBe(2);
   });
 
   it('changes nothing when the file cannot be written', async () => {

@@ -9,6 +9,7 @@ import {
   NotFoundException,
   OnModuleInit,
   Optional,
+  PreconditionFailedException,
 } from '@nestjs/common';
 import {
   ALERT_LIMITS,
@@ -18,6 +19,7 @@ import {
   AlertRule,
   AlertStats,
   Reading,
+  RuleConflictResponse,
   RulesVersion,
 } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +27,7 @@ import { statSync, utimesSync } from 'node:fs';
 import { inScope } from '../auth/principal';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { LIVE_PUBLISHER, LivePublisher } from '../common/live-publisher';
+import { failedPrecondition, NO_PRECONDITIONS, Preconditions } from '../common/preconditions';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { DeviceGone, DeviceRegistryService } from '../devices/device-registry.service';
@@ -40,6 +43,7 @@ import {
   parseAlertRules,
   saveAlertRulesFile,
 } from './alert-rules.loader';
+import { ruleEtag } from './rule-etag';
 
 /** DI token of the rules loaded at boot (see {@link loadInitialAlertRules}). */
 export const INITIAL_ALERT_RULES = Symbol('INITIAL_ALERT_RULES');
@@ -122,6 +126,8 @@ export class AlertsService implements OnModuleInit {
   private edits: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private rulesSaved = 0;
+  /** Rule writes refused 412 (their If-Match / If-None-Match failed). */
+  private ruleConflicts = 0;
   /** When the timer last ticked (monotonic ms), and ticks skipped as long overdue. */
   private lastTickAt = performance.now();
   private lateTicks = 0;
@@ -567,13 +573,24 @@ export class AlertsService implements OnModuleInit {
     return this.edit(() => this.create(rule));
   }
 
-  /** Replace a rule, or create it: PUT is idempotent. */
-  replaceRule(id: string, rule: AlertRule): Promise<AlertRule> {
+  /**
+   * Replace a rule, or create it: PUT is idempotent. With preconditions (`If-Match` from the
+   * read the change was made on, `If-None-Match: *` to create only) a rule changed, removed or
+   * created meanwhile is refused 412 and left as it is; they are judged inside the edit queue,
+   * against the rules the change would replace.
+   */
+  replaceRule(
+    id: string,
+    rule: AlertRule,
+    when: Preconditions = NO_PRECONDITIONS,
+  ): Promise<AlertRule> {
     return this.edit(async () => {
       if (rule.id !== id)
         throw new BadRequestException([`id: must match the path ("${id}"), got "${rule.id}"`]);
       const rules = this.engine.rules();
       const i = rules.findIndex((r) => r.id === id);
+      const current = i < 0 ? null : rules[i];
+      if (this.refused(id, current, when, rule)) return current as AlertRule;
       if (i < 0) return this.create(rule);
       rules[i] = rule;
       await this.apply(rules);
@@ -581,12 +598,62 @@ export class AlertsService implements OnModuleInit {
     });
   }
 
-  deleteRule(id: string): Promise<void> {
+  /** Delete a rule (404 if there is none); with `If-Match`, only the rule as it was read (412). */
+  deleteRule(id: string, when: Preconditions = NO_PRECONDITIONS): Promise<void> {
     return this.edit(async () => {
       const rules = this.engine.rules();
+      this.refused(id, rules.find((r) => r.id === id) ?? null, when);
       if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
       await this.apply(rules.filter((r) => r.id !== id));
     });
+  }
+
+  /** The rules with each one's entity tag by id (`GET /api/alert-rules`). */
+  rulesWithTags(): { rules: AlertRule[]; etags: Record<string, string> } {
+    const rules = this.engine.rules();
+    return { rules, etags: Object.fromEntries(rules.map((rule) => [rule.id, ruleEtag(rule)])) };
+  }
+
+  /**
+   * Throws 412 (counted) when `when` fails on the rule `id` as it is (`current`, null: none).
+   * True when it failed only because the change asked is already made (`wanted` is the rule as
+   * it stands): RFC 9110 §13.1.1 lets that answer as a success, and two admins who turned the
+   * same rule off are both right. No preconditions: false, the write goes ahead.
+   */
+  private refused(
+    id: string,
+    current: AlertRule | null,
+    when: Preconditions,
+    wanted?: AlertRule,
+  ): boolean {
+    const etag = current ? ruleEtag(current) : null;
+    const failed = failedPrecondition(when, etag);
+    if (failed === null) return false;
+    if (failed === 'if-match' && wanted && etag === ruleEtag(wanted)) return true;
+    this.ruleConflicts++;
+    const name = `alert rule "${id}"`;
+    const body: Omit<RuleConflictResponse, 'statusCode'> =
+      current === null
+        ? {
+            error: 'rule_gone',
+            message: `${name} no longer exists: it was deleted after it was read. Send it without If-Match (or with If-None-Match: *) to create it again`,
+            rule: null,
+            etag: null,
+          }
+        : failed === 'if-none-match'
+          ? {
+              error: 'rule_exists',
+              message: `${name} exists already (If-None-Match): read it, then send your change with If-Match: ${etag}`,
+              rule: current,
+              etag,
+            }
+          : {
+              error: 'rule_changed',
+              message: `${name} changed after it was read (If-Match): it is now the rule in this answer, ETag ${etag}; make the change on it and send it with that If-Match`,
+              rule: current,
+              etag,
+            };
+    throw new PreconditionFailedException(body);
   }
 
   private async create(rule: AlertRule): Promise<AlertRule> {
@@ -622,6 +689,7 @@ export class AlertsService implements OnModuleInit {
       historySize: s.historySize,
       listenerErrors: s.listenerErrors,
       rulesSaved: this.rulesSaved,
+      ruleConflicts: this.ruleConflicts,
       lateTicks: this.lateTicks,
       ...(this.rulesListeners.length > 0
         ? {

@@ -195,6 +195,11 @@ export class MetricsService {
     );
     gauge('pulse_alerts_active', 'Alerts on the active list', (s) => s.alerts.active);
     gauge('pulse_alert_rules', 'Alert rules loaded', (s) => s.alerts.rules);
+    counter(
+      'pulse_alert_rule_conflicts_total',
+      'Alert rule writes refused 412: the rule changed, was removed or exists (If-Match / If-None-Match)',
+      (s) => s.alerts.ruleConflicts,
+    );
     counterBy(
       'pulse_security_refused_total',
       'Requests, connections and packets refused, by reason',
