@@ -1,4 +1,10 @@
-import { ActiveAlertsResponse, AlertEvent, encodeTelemetry, telemetryTopic } from '@pulse/protocol';
+import {
+  ActiveAlertsResponse,
+  AlertEvent,
+  AlertRule,
+  encodeTelemetry,
+  telemetryTopic,
+} from '@pulse/protocol';
 import mqtt, { MqttClient } from 'mqtt';
 import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-support';
 import type { Page } from 'playwright-core';
@@ -9,8 +15,9 @@ import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
 /**
  * The alert rules page end to end: an admin creates a threshold rule in the editor, a device
  * publishing over MQTT above it raises an alert named by the rule, disabling the rule from the
- * table clears that alert, an invalid rule shows the gateway's own message, and the rule is
- * deleted. The stack starts with no rules (its own empty rules file) and no simulator, so every
+ * table clears that alert, an invalid rule shows the gateway's own message, a save made on a
+ * version another admin changed meanwhile is refused and said in words with their version shown,
+ * and the rule is deleted. The stack starts with no rules (its own empty rules file) and no simulator, so every
  * alert is ours; the table must fit a 390 px phone in its own scrolling box.
  */
 const DEVICE = 'e2e-rules-dev';
@@ -41,6 +48,22 @@ describeInBrowser('alert rules edited on the rules page of a real browser', () =
     (
       (await (await fetch(`${backend.httpUrl}/api/alerts`)).json()) as ActiveAlertsResponse
     ).alerts.filter((a) => a.ruleId === RULE.id);
+  /** Another admin's script: signed in with its own session, outside the browser. */
+  const otherAdmin = async () => {
+    const login = await fetch(`${backend.httpUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: E2E_ADMIN_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]);
+    return (method: string, path: string, body?: unknown) =>
+      fetch(`${backend.httpUrl}${path}`, {
+        method,
+        headers: { cookie: cookie.join('; '), 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+  };
   const publish = () =>
     device.publishAsync(
       telemetryTopic(DEVICE),
@@ -121,13 +144,60 @@ describeInBrowser('alert rules edited on the rules page of a real browser', () =
     await session.shot(admin, 'rules.png');
   });
 
+  it('refuses a save over a change made meanwhile, says so, shows their version and keeps the text', async () => {
+    await admin.getByTestId('rule-cancel').click();
+    await row().getByTestId('rule-edit').click();
+    const opened = JSON.parse(await admin.getByTestId('rule-json').inputValue()) as AlertRule;
+    expect(opened).toMatchObject({ id: RULE.id, value: 50, enabled: false });
+
+    // Another admin raises the level behind the page's back (a script: no If-Match).
+    const other = await otherAdmin();
+    const theirs = { ...opened, value: 60 };
+    expect((await other('PUT', `/api/alert-rules/${RULE.id}`, theirs)).status).toBe(200);
+
+    const mine = JSON.stringify({ ...opened, severity: 'major' }, null, 2);
+    await admin.getByTestId('rule-json').fill(mine);
+    await admin.getByTestId('rule-save').click();
+    const problem = admin.getByTestId('rule-problem');
+    await problem.waitFor({ timeout: 5_000 });
+    expect(await problem.textContent()).toContain(
+      `Someone else changed the rule "${RULE.id}" after it was read here, so nothing was changed.`,
+    );
+    expect(await admin.getByTestId('rule-json').inputValue()).toBe(mine);
+    const current = JSON.parse(
+      (await admin.getByTestId('rule-current').locator('pre').textContent()) ?? '',
+    );
+    expect(current).toMatchObject({ id: RULE.id, value: 60, severity: 'critical' });
+    // The table behind the editor shows their version; the gateway kept it.
+    await waitFor(
+      async () =>
+        (await row().getByTestId('rule-condition').textContent())?.includes('above 60') ||
+        undefined,
+      { timeoutMs: 5_000, message: 'the row to show the other admin’s level' },
+    );
+    const stored = (await (
+      await fetch(`${backend.httpUrl}/api/alert-rules/${RULE.id}`)
+    ).json()) as AlertRule;
+    expect(stored).toMatchObject({ value: 60, severity: 'critical' });
+    await session.shot(admin, 'rules-conflict.png');
+
+    // Saved again, knowingly, over their version.
+    await admin.getByTestId('rule-save').click();
+    await admin.getByTestId('rule-editor').waitFor({ state: 'detached', timeout: 5_000 });
+    const saved = (await (
+      await fetch(`${backend.httpUrl}/api/alert-rules/${RULE.id}`)
+    ).json()) as AlertRule;
+    expect(saved).toMatchObject({ value: 50, severity: 'major' });
+  });
+
   it('deletes the rule after a second click, and the table fits a phone', async () => {
+    await row().getByTestId('rule-edit').click();
     await admin.getByTestId('rule-delete').click();
     expect(await row().count()).toBe(1);
     await admin.getByTestId('rule-delete-confirm').click();
     await row().waitFor({ state: 'detached', timeout: 5_000 });
     const left = await (await fetch(`${backend.httpUrl}/api/alert-rules`)).json();
-    expect(left).toEqual({ rules: [] });
+    expect(left).toEqual({ rules: [], etags: {} });
 
     // Back to a table of the gateway's rules, on a phone: the page never scrolls sideways.
     await admin.getByTestId('rule-new').click();

@@ -13,7 +13,7 @@ import {
   viewChild,
 } from '@angular/core';
 import type { AlertRule, AlertRuleKind } from '@pulse/protocol/core';
-import { AlertRulesApi, RuleWriteError } from '../core/http/alert-rules-api';
+import { AlertRulesApi, RuleConflictError, RuleWriteError } from '../core/http/alert-rules-api';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
 import { freshId, ruleJson, ruleTemplate } from './rule-json';
 import { KIND_LABELS } from './rule-wording';
@@ -23,13 +23,30 @@ import { KIND_LABELS } from './rule-wording';
  * it with the one schema the rules file and the API share; its refusal is shown issue by issue
  * under the text, which stays as typed. A new rule starts from a template of the chosen kind;
  * a stored one can be deleted, after a second click. Owns the text and the state of one edit;
- * the writes are AlertRulesApi's, and refreshing the rules is the page's (on `done`).
+ * the writes are AlertRulesApi's, and refreshing the rules is the page's (on `done`, and on
+ * `conflicted`).
+ *
+ * A save or delete goes with the tag of the version the text started from (decision 0072): if
+ * someone else changed or deleted the rule meanwhile, the gateway refuses it (412), and the
+ * editor says so, shows their version, and keeps the text as typed; the next save is made over
+ * their version (or creates the rule again), knowingly.
  */
 
 /** What went wrong with the last save or delete: a sentence, and the gateway's issues if any. */
 interface Problem {
   message: string;
   issues: { path: string; message: string }[];
+}
+
+/**
+ * How the next save goes: over the version tagged `etag` (`If-Match`; null: no tag known, the
+ * rule as it is), or as a new rule, created only if its id is free.
+ */
+type WriteAs = { create: false; etag: string | null } | { create: true };
+
+/** Someone else's version, met on a refused write: the rule as it is now (null: deleted). */
+interface Conflict {
+  json: string | null;
 }
 
 /** What the editor did, for the page to say and refresh after. */
@@ -96,6 +113,22 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
           }
         </div>
       }
+      @if (conflict(); as c) {
+        @if (c.json !== null) {
+          <div class="rule-current" data-testid="rule-current">
+            <p>Their version, as the gateway holds it now:</p>
+            <pre class="rule-json">{{ c.json }}</pre>
+            <button
+              type="button"
+              class="btn"
+              data-testid="rule-take-current"
+              (click)="takeCurrent(c.json)"
+            >
+              Start again from their version
+            </button>
+          </div>
+        }
+      }
       <div class="rule-editor-actions">
         <button
           type="button"
@@ -130,16 +163,24 @@ export class RuleEditorComponent {
   private readonly api = inject(AlertRulesApi);
   /** The stored rule to edit (as it was when Edit was clicked); null: a new rule. */
   readonly rule = input<AlertRule | null>(null);
+  /** The entity tag `rule` was read with (null: the gateway gave none). */
+  readonly etag = input<string | null>(null);
   /** Ids in use, for a new rule's fresh id (read when a template is filled, not followed). */
   readonly takenIds = input<readonly string[]>([]);
   readonly done = output<RuleEdit>();
   readonly cancelled = output<void>();
+  /** A write was refused because someone else changed the rule: the page reads the rules again. */
+  readonly conflicted = output<void>();
 
   protected readonly kinds = KINDS;
   protected readonly labels = KIND_LABELS;
   protected readonly kind = signal<AlertRuleKind>('threshold');
   /** What is being edited: another rule, or another template, starts over. */
-  private readonly subject = computed(() => ({ rule: this.rule(), kind: this.kind() }));
+  private readonly subject = computed(() => ({
+    rule: this.rule(),
+    etag: this.etag(),
+    kind: this.kind(),
+  }));
   protected readonly text = linkedSignal(() => {
     const { rule, kind } = this.subject();
     if (rule) return ruleJson(rule);
@@ -150,6 +191,16 @@ export class RuleEditorComponent {
     computation: () => null,
   });
   protected readonly confirming = linkedSignal({ source: this.subject, computation: () => false });
+  private readonly writeAs = linkedSignal<{ rule: AlertRule | null; etag: string | null }, WriteAs>(
+    {
+      source: this.subject,
+      computation: ({ rule, etag }) => (rule ? { create: false, etag } : { create: true }),
+    },
+  );
+  protected readonly conflict = linkedSignal<unknown, Conflict | null>({
+    source: this.subject,
+    computation: () => null,
+  });
   protected readonly busy = signal(false);
   private readonly textBox = viewChild<ElementRef<HTMLTextAreaElement>>('textBox');
 
@@ -167,7 +218,10 @@ export class RuleEditorComponent {
     this.confirming.set(false);
   }
 
-  /** Parse here (a typo never leaves the browser), then POST a new rule or PUT the stored one. */
+  /**
+   * Parse here (a typo never leaves the browser), then create a new rule or replace the stored
+   * one over the version the text started from.
+   */
   protected async save(): Promise<void> {
     let parsed: unknown;
     try {
@@ -178,12 +232,21 @@ export class RuleEditorComponent {
       return;
     }
     const stored = this.rule();
-    await this.run(async () => {
-      const saved = stored
-        ? await this.api.replace(stored.id, parsed)
-        : await this.api.create(parsed);
-      this.done.emit({ id: saved?.id ?? stored?.id ?? '', what: stored ? 'saved' : 'created' });
+    const how = this.writeAs();
+    await this.run('save', async () => {
+      const saved =
+        how.create || !stored
+          ? await this.api.create(parsed)
+          : await this.api.replace(stored.id, parsed, how.etag);
+      this.done.emit({ id: saved?.id ?? stored?.id ?? '', what: how.create ? 'created' : 'saved' });
     });
+  }
+
+  /** Their version in the text, to make the change again on it. */
+  protected takeCurrent(json: string): void {
+    this.edited(json);
+    this.conflict.set(null);
+    this.problem.set(null);
   }
 
   /** The deletion asked (the last refusal cleared) or kept. */
@@ -193,30 +256,62 @@ export class RuleEditorComponent {
   }
 
   protected async remove(id: string): Promise<void> {
-    await this.run(async () => {
-      await this.api.remove(id);
+    const how = this.writeAs();
+    await this.run('delete', async () => {
+      await this.api.remove(id, how.create ? null : how.etag);
       this.done.emit({ id, what: 'deleted' });
     });
     this.confirming.set(false);
   }
 
-  /** One write at a time; a refusal is shown and the text kept as typed. */
-  private async run(write: () => Promise<void>): Promise<void> {
+  /**
+   * One write at a time; a refusal is shown and the text kept as typed. Someone else's change
+   * met on the way becomes the version the next write is made over.
+   */
+  private async run(action: 'save' | 'delete', write: () => Promise<void>): Promise<void> {
     if (this.busy()) return;
     this.busy.set(true);
     this.problem.set(null);
+    this.conflict.set(null);
     try {
       await write();
     } catch (error) {
-      this.problem.set(problemOf(error));
+      this.problem.set(problemOf(error, action));
+      if (error instanceof RuleConflictError) {
+        this.conflict.set({ json: error.current ? ruleJson(error.current) : null });
+        if (error.reason === 'rule_gone') this.writeAs.set({ create: true });
+        else if (error.reason === 'rule_changed')
+          this.writeAs.set({ create: false, etag: error.etag });
+        this.conflicted.emit();
+      }
     } finally {
       this.busy.set(false);
     }
   }
 }
 
+/** What the person can do after a refused write that met someone else's change. */
+const AFTER_CONFLICT: Record<RuleConflictError['reason'], Record<'save' | 'delete', string>> = {
+  rule_changed: {
+    save: 'Your text is kept: Save again to replace their version with it, or start again from theirs.',
+    delete: 'Delete again to delete their version.',
+  },
+  rule_gone: {
+    save: 'Your text is kept: Save creates the rule again; Cancel leaves it deleted.',
+    delete: '',
+  },
+  rule_exists: {
+    save: 'Your text is kept: choose another id, or cancel and edit that rule.',
+    delete: '',
+  },
+};
+
 /** A refusal for the person: the gateway's `path: message` issues split for display. */
-function problemOf(error: unknown): Problem {
+function problemOf(error: unknown, action: 'save' | 'delete'): Problem {
+  if (error instanceof RuleConflictError) {
+    const next = AFTER_CONFLICT[error.reason][action];
+    return { message: next ? `${error.message} ${next}` : error.message, issues: [] };
+  }
   if (!(error instanceof RuleWriteError))
     return { message: error instanceof Error ? error.message : String(error), issues: [] };
   const issues = error.issues.map((issue) => {

@@ -34,35 +34,70 @@ interface Write {
   method: string;
   url: string;
   body: unknown;
+  /** The write's preconditions, when it sent them. */
+  ifMatch?: string;
+  ifNoneMatch?: string;
 }
 
 /**
  * The rules page as `role` sees it (anonymous viewer when null), over a gateway holding `rules`
- * that applies every write, or answers the next one with `refuseNext`.
+ * that applies every write, or answers the next one with `refuseNext`. It tags each rule with a
+ * version (`"<id>-<n>"`, n moving on at every change) and judges If-Match / If-None-Match as
+ * the real one does; `behindTheBack` changes or deletes a rule as another admin would.
  */
 async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE]) {
   const stored = [...rules];
   const writes: Write[] = [];
   let reads = 0;
+  let version = 0;
+  const tags = new Map(rules.map((r) => [r.id, `"${r.id}-${++version}"`]));
+  const etags = () => Object.fromEntries(tags);
   let refusal: { status: number; body: unknown } | null = null;
+  /** Apply a change as the gateway does, moving the rule's tag on. */
+  const apply = (method: string, id: string, body: unknown) => {
+    const at = stored.findIndex((r) => r.id === id);
+    if (method === 'DELETE') {
+      stored.splice(at, 1);
+      tags.delete(id);
+      return;
+    }
+    stored.splice(at < 0 ? stored.length : at, 1, body as AlertRule);
+    tags.set(id, `"${id}-${++version}"`);
+  };
   const server = fakeAuthServer({
     user: role ? { username: `a-${role}`, role } : null,
     other: (url, init) => {
       const method = init?.method ?? 'GET';
       if (url === '/api/alert-rules' && method === 'GET') {
         reads++;
-        return { status: 200, body: { rules: [...stored] } }; // a new list, as over the wire
+        // A new list, as over the wire.
+        return { status: 200, body: { rules: [...stored], etags: etags() } };
       }
       const body: unknown = init?.body ? JSON.parse(String(init.body)) : undefined;
-      writes.push({ method, url, body });
+      const headers = (init?.headers ?? {}) as Record<string, string>;
+      const [ifMatch, ifNoneMatch] = [headers['if-match'], headers['if-none-match']];
+      writes.push({
+        method,
+        url,
+        body,
+        ...(ifMatch ? { ifMatch } : {}),
+        ...(ifNoneMatch ? { ifNoneMatch } : {}),
+      });
       const refused = refusal;
       refusal = null;
       if (refused) return refused;
-      const id = decodeURIComponent(url.split('/')[3] ?? '');
-      const at = stored.findIndex((r) => r.id === id);
-      if (method === 'POST') stored.push(body as AlertRule);
-      if (method === 'PUT') stored.splice(at < 0 ? stored.length : at, 1, body as AlertRule);
-      if (method === 'DELETE') stored.splice(at, 1);
+      const id =
+        method === 'POST' ? (body as AlertRule).id : decodeURIComponent(url.split('/')[3] ?? '');
+      const current = stored.find((r) => r.id === id) ?? null;
+      const etag = tags.get(id) ?? null;
+      if ((ifMatch && ifMatch !== etag) || (ifNoneMatch === '*' && current)) {
+        const error = !current ? 'rule_gone' : ifMatch ? 'rule_changed' : 'rule_exists';
+        return {
+          status: 412,
+          body: { statusCode: 412, error, message: error, rule: current, etag },
+        };
+      }
+      apply(method, id, body);
       return method === 'DELETE' ? { status: 204, body: null } : { status: 201, body };
     },
   });
@@ -113,6 +148,9 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
     stored,
     reads: () => reads,
     refuseNext: (status: number, body: unknown) => (refusal = { status, body }),
+    /** Another admin's change (a rule) or deletion (an id), not seen by the page. */
+    behindTheBack: (change: AlertRule | string) =>
+      typeof change === 'string' ? apply('DELETE', change, null) : apply('PUT', change.id, change),
   };
 }
 
@@ -161,6 +199,8 @@ describe('RulesPage', () => {
         method: 'PUT',
         url: '/api/alert-rules/temperature-high',
         body: { ...OVERHEAT, enabled: false },
+        // The version the page listed: another admin's change since is not overwritten.
+        ifMatch: '"temperature-high-1"',
       },
     ]);
     expect(reads()).toBeGreaterThan(readsBefore);
@@ -170,7 +210,7 @@ describe('RulesPage', () => {
     );
   });
 
-  it('creates a rule from a kind’s template: POST of the text as typed, then it is listed', async () => {
+  it('creates a rule from a kind’s template: PUT of the text as typed if its id is free, then it is listed', async () => {
     const { find, click, choose, type, editorText, writes, row } = await render('admin');
     await click('rule-new');
     expect(JSON.parse(editorText())).toMatchObject({ id: 'threshold-1', kind: 'threshold' });
@@ -180,7 +220,9 @@ describe('RulesPage', () => {
     const rule = { ...template, id: 'hall-offline', scope: { group: 'hall-a' } };
     await type(JSON.stringify(rule, null, 2));
     await click('rule-save');
-    expect(writes).toEqual([{ method: 'POST', url: '/api/alert-rules', body: rule }]);
+    expect(writes).toEqual([
+      { method: 'PUT', url: '/api/alert-rules/hall-offline', body: rule, ifNoneMatch: '*' },
+    ]);
     expect(find('rule-editor')).toBeNull();
     expect(find('rules-notice')?.textContent).toBe('Rule hall-offline created.');
     expect(find('rule-scope', row('hall-offline') ?? undefined)?.textContent).toBe('group hall-a');
@@ -194,7 +236,12 @@ describe('RulesPage', () => {
     await type(JSON.stringify(edited));
     await click('rule-save');
     expect(writes).toEqual([
-      { method: 'PUT', url: '/api/alert-rules/temperature-high', body: edited },
+      {
+        method: 'PUT',
+        url: '/api/alert-rules/temperature-high',
+        body: edited,
+        ifMatch: '"temperature-high-1"',
+      },
     ]);
     expect(find('rule-editor')).toBeNull();
     expect(find('rule-condition', row('temperature-high') ?? undefined)?.textContent).toBe(
@@ -240,18 +287,20 @@ describe('RulesPage', () => {
     expect(find('rule-problem')?.textContent).toContain('Not valid JSON');
     expect(editorText()).toBe('{ "id": "x", }');
 
-    await type(JSON.stringify({ ...OVERHEAT }));
-    refuseNext(409, {
-      statusCode: 409,
-      error: 'Conflict',
-      message: 'alert rule "temperature-high" exists: PUT /api/alert-rules/temperature-high',
-    });
+    const mine = JSON.stringify({ ...OVERHEAT, value: 1 });
+    await type(mine);
     await click('rule-save');
-    expect(writes.map((w) => w.method)).toEqual(['POST']);
+    expect(writes.map((w) => [w.method, w.ifNoneMatch])).toEqual([['PUT', '*']]);
     expect(find('rule-problem')?.textContent).toContain(
       'A rule with the id "temperature-high" exists already',
     );
     expect(find('rule-editor')).not.toBeNull();
+    expect(editorText()).toBe(mine);
+    // A text without an id goes as a POST, for the gateway to say what is missing.
+    await type('{ "kind": "offline" }');
+    refuseNext(400, { statusCode: 400, error: 'Bad Request', message: ['id: required'] });
+    await click('rule-save');
+    expect(writes.map((w) => [w.method, w.url])).toContainEqual(['POST', '/api/alert-rules']);
   });
 
   it('deletes only on a second click; Keep leaves the rule', async () => {
@@ -268,10 +317,132 @@ describe('RulesPage', () => {
     await click('rule-delete');
     await click('rule-delete-confirm');
     expect(writes).toEqual([
-      { method: 'DELETE', url: '/api/alert-rules/boiler-offline', body: undefined },
+      {
+        method: 'DELETE',
+        url: '/api/alert-rules/boiler-offline',
+        body: undefined,
+        ifMatch: '"boiler-offline-2"',
+      },
     ]);
     expect(find('rule-editor')).toBeNull();
     expect(row('boiler-offline')).toBeNull();
     expect(find('rules-notice')?.textContent).toBe('Rule boiler-offline deleted.');
+  });
+
+  describe('when someone else changed the rule first', () => {
+    const theirs = { ...OVERHEAT, value: 80, clear: 75 } as AlertRule;
+
+    it('a toggle does not undo their change: it says so and the row shows their version', async () => {
+      const { find, row, click, stored, behindTheBack } = await render('admin');
+      behindTheBack(theirs);
+      await click('rule-toggle', row('temperature-high') ?? undefined);
+      expect(stored.find((r) => r.id === 'temperature-high')).toEqual(theirs);
+      expect(find('rules-error')?.textContent).toBe(
+        'Someone else changed the rule "temperature-high" after it was read here, so nothing was changed. The table shows their version now: turn it off again if you still want to.',
+      );
+      expect(find('rule-condition', row('temperature-high') ?? undefined)?.textContent).toBe(
+        'temperature above 80 for 10 s, clears below 75',
+      );
+      // Now over their version: it goes through.
+      await click('rule-toggle', row('temperature-high') ?? undefined);
+      expect(stored.find((r) => r.id === 'temperature-high')).toEqual({
+        ...theirs,
+        enabled: false,
+      });
+    });
+
+    it('a toggle does not bring back a rule they deleted', async () => {
+      const { find, row, click, stored, behindTheBack } = await render('admin');
+      behindTheBack('boiler-offline');
+      await click('rule-toggle', row('boiler-offline') ?? undefined);
+      expect(stored.map((r) => r.id)).toEqual(['temperature-high']);
+      expect(find('rules-error')?.textContent).toBe(
+        'Someone else deleted the rule "boiler-offline" after it was read here, so it was not created again. It is no longer listed.',
+      );
+      expect(row('boiler-offline')).toBeNull();
+    });
+
+    it('a save keeps the text as typed, shows their version, and saves over it when asked again', async () => {
+      const { find, row, click, type, editorText, writes, stored, behindTheBack } =
+        await render('admin');
+      await click('rule-edit', row('temperature-high') ?? undefined);
+      const mine = JSON.stringify({ ...OVERHEAT, severity: 'critical' }, null, 2);
+      await type(mine);
+      behindTheBack(theirs);
+      await click('rule-save');
+
+      expect(stored.find((r) => r.id === 'temperature-high')).toEqual(theirs);
+      expect(find('rule-editor')).not.toBeNull();
+      expect(editorText()).toBe(mine);
+      expect(find('rule-problem')?.textContent?.trim()).toBe(
+        'Someone else changed the rule "temperature-high" after it was read here, so nothing was changed. Your text is kept: Save again to replace their version with it, or start again from theirs.',
+      );
+      expect(JSON.parse(find('rule-current')?.querySelector('pre')?.textContent ?? '')).toEqual(
+        theirs,
+      );
+      // The table was read again behind the editor.
+      expect(find('rule-condition', row('temperature-high') ?? undefined)?.textContent).toBe(
+        'temperature above 80 for 10 s, clears below 75',
+      );
+
+      await click('rule-save');
+      expect(writes.map((w) => w.ifMatch)).toEqual([
+        '"temperature-high-1"',
+        '"temperature-high-3"',
+      ]);
+      expect(stored.find((r) => r.id === 'temperature-high')).toEqual(JSON.parse(mine));
+      expect(find('rule-editor')).toBeNull();
+    });
+
+    it('starts again from their version when asked', async () => {
+      const { find, row, click, type, editorText, behindTheBack } = await render('admin');
+      await click('rule-edit', row('temperature-high') ?? undefined);
+      await type(JSON.stringify({ ...OVERHEAT, severity: 'critical' }));
+      behindTheBack(theirs);
+      await click('rule-save');
+      await click('rule-take-current');
+      expect(JSON.parse(editorText())).toEqual(theirs);
+      expect(find('rule-problem')).toBeNull();
+      expect(find('rule-current')).toBeNull();
+    });
+
+    it('a save of a rule they deleted says so; saving again creates it, knowingly', async () => {
+      const { find, row, click, type, editorText, writes, stored, behindTheBack } =
+        await render('admin');
+      await click('rule-edit', row('boiler-offline') ?? undefined);
+      const mine = JSON.stringify({ ...OFFLINE, enabled: true });
+      await type(mine);
+      behindTheBack('boiler-offline');
+      await click('rule-save');
+      expect(stored.map((r) => r.id)).toEqual(['temperature-high']);
+      expect(editorText()).toBe(mine);
+      expect(find('rule-problem')?.textContent?.trim()).toBe(
+        'Someone else deleted the rule "boiler-offline" after it was read here, so it was not created again. Your text is kept: Save creates the rule again; Cancel leaves it deleted.',
+      );
+      expect(find('rule-current')).toBeNull();
+
+      await click('rule-save');
+      expect(writes.map((w) => [w.ifMatch, w.ifNoneMatch])).toEqual([
+        ['"boiler-offline-2"', undefined],
+        [undefined, '*'],
+      ]);
+      expect(stored.map((r) => r.id)).toEqual(['temperature-high', 'boiler-offline']);
+      expect(find('rules-notice')?.textContent).toBe('Rule boiler-offline created.');
+    });
+
+    it('a delete of a rule they changed is refused until confirmed again over their version', async () => {
+      const { find, row, click, stored, behindTheBack } = await render('admin');
+      await click('rule-edit', row('temperature-high') ?? undefined);
+      behindTheBack(theirs);
+      await click('rule-delete');
+      await click('rule-delete-confirm');
+      expect(stored.map((r) => r.id)).toContain('temperature-high');
+      expect(find('rule-problem')?.textContent?.trim()).toBe(
+        'Someone else changed the rule "temperature-high" after it was read here, so nothing was changed. Delete again to delete their version.',
+      );
+      await click('rule-delete');
+      await click('rule-delete-confirm');
+      expect(stored.map((r) => r.id)).toEqual(['boiler-offline']);
+    });
   });
 });

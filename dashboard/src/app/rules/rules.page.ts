@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import type { AlertRule } from '@pulse/protocol/core';
 import { AuthService } from '../core/auth/auth.service';
-import { AlertRulesApi, RuleWriteError } from '../core/http/alert-rules-api';
+import { AlertRulesApi, RuleConflictError, RuleWriteError } from '../core/http/alert-rules-api';
 import { AlertRulesService } from '../core/http/alert-rules.service';
 import { RuleEditorComponent, RuleEdit } from './rule-editor.component';
 import { KIND_LABELS, conditionText, scopeText } from './rule-wording';
@@ -12,11 +12,18 @@ import { KIND_LABELS, conditionText, scopeText } from './rule-wording';
  * off from its row, and edits, creates or deletes rules in the editor above the table. Owns which
  * rule is being edited and the row toggles; the list is AlertRulesService's, refreshed after
  * every change so the charts' threshold lines follow, and every write is checked by the gateway.
+ * Each write names the version it was made on (the rule's tag as listed, decision 0072): one
+ * that someone else changed or deleted meanwhile is refused, said in words, and the list read
+ * again to show what it is now.
  */
 
-/** What the editor is open on: a stored rule (as it was when Edit was clicked), or a new one. */
+/**
+ * What the editor is open on: a stored rule as it was when Edit was clicked, with the tag it was
+ * listed with, or a new one.
+ */
 interface Editing {
   rule: AlertRule | null;
+  etag: string | null;
 }
 
 @Component({
@@ -31,7 +38,7 @@ interface Editing {
             type="button"
             class="btn btn-primary"
             data-testid="rule-new"
-            (click)="editing.set({ rule: null })"
+            (click)="editing.set({ rule: null, etag: null })"
           >
             New rule
           </button>
@@ -50,8 +57,10 @@ interface Editing {
       @if (editing(); as e) {
         <app-rule-editor
           [rule]="e.rule"
+          [etag]="e.etag"
           [takenIds]="ids()"
           (done)="edited($event)"
+          (conflicted)="service.refresh()"
           (cancelled)="editing.set(null)"
         />
       }
@@ -126,7 +135,7 @@ interface Editing {
                       class="btn"
                       data-testid="rule-edit"
                       [attr.aria-label]="'Edit ' + (r.name ?? r.id)"
-                      (click)="editing.set({ rule: r })"
+                      (click)="editing.set({ rule: r, etag: etagOf(r.id) })"
                     >
                       Edit
                     </button>
@@ -178,18 +187,34 @@ export class RulesPage {
     await this.service.refresh();
   }
 
-  /** PUT the rule as listed with `enabled` flipped; the row shows the gateway's answer. */
+  /** The tag `id` was listed with (null: the gateway gave none). */
+  protected etagOf(id: string): string | null {
+    return this.service.etags().get(id) ?? null;
+  }
+
+  /**
+   * PUT the rule as listed with `enabled` flipped, over the version listed; the row shows the
+   * gateway's answer (someone else's version, if they changed the rule first).
+   */
   protected async toggle(rule: AlertRule): Promise<void> {
     if (this.toggling()) return;
     this.toggling.set(rule.id);
     this.error.set(null);
     this.notice.set(null);
     try {
-      await this.api.replace(rule.id, { ...rule, enabled: !rule.enabled });
+      await this.api.replace(rule.id, { ...rule, enabled: !rule.enabled }, this.etagOf(rule.id));
     } catch (error) {
-      const issues = error instanceof RuleWriteError ? error.issues.join('; ') : '';
-      const message = error instanceof Error ? error.message : String(error);
-      this.error.set(`${rule.id}: ${message}${issues ? ` ${issues}` : ''}`);
+      if (error instanceof RuleConflictError)
+        this.error.set(
+          error.reason === 'rule_gone'
+            ? `${error.message} It is no longer listed.`
+            : `${error.message} The table shows their version now: turn it ${rule.enabled ? 'off' : 'on'} again if you still want to.`,
+        );
+      else {
+        const issues = error instanceof RuleWriteError ? error.issues.join('; ') : '';
+        const message = error instanceof Error ? error.message : String(error);
+        this.error.set(`${rule.id}: ${message}${issues ? ` ${issues}` : ''}`);
+      }
     }
     await this.service.refresh(); // never throws: a failed read is the service's error
     this.toggling.set(null);

@@ -24,6 +24,8 @@ export class AuthRequestError extends Error {
     readonly status: number,
     message: string,
     readonly serverMessages: readonly string[] = [],
+    /** The refusal's JSON body as the server sent it (null: none), for a route's own fields. */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = 'AuthRequestError';
@@ -118,6 +120,8 @@ export interface AuthRequestOptions {
    * caller must learn that it did.
    */
   signal?: AbortSignal;
+  /** More request headers (a write's `If-Match`), sent with every try. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export type RequestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -127,11 +131,11 @@ export async function authRequest(
   method: RequestMethod,
   url: string,
   body?: unknown,
-  { random = Math.random, signal }: AuthRequestOptions = {},
+  { random = Math.random, signal, headers = {} }: AuthRequestOptions = {},
 ): Promise<unknown> {
   for (let retry = 0; ; retry++) {
     try {
-      return await authRequestOnce(fetchFn, method, url, body);
+      return await authRequestOnce(fetchFn, method, url, body, headers);
     } catch (error) {
       if (!(error instanceof BusyError) || retry >= BUSY_RETRIES) throw error;
       // The cap scales with Retry-After, so a proxy's longer one (up to 5 s) still spreads.
@@ -173,7 +177,8 @@ async function authRequestOnce(
   fetchFn: typeof fetch,
   method: RequestMethod,
   url: string,
-  body?: unknown,
+  body: unknown,
+  headers: Readonly<Record<string, string>>,
 ): Promise<unknown> {
   let res: Response;
   try {
@@ -183,6 +188,7 @@ async function authRequestOnce(
       headers: {
         accept: 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
@@ -199,6 +205,7 @@ async function authRequestOnce(
       res.status,
       refusalMessage(res.status, serverMessage(json)),
       serverMessages(json),
+      json,
     );
   return json;
 }

@@ -1,5 +1,5 @@
 import { TestBed } from '@angular/core/testing';
-import { AlertRulesApi, RuleWriteError } from './alert-rules-api';
+import { AlertRulesApi, RuleConflictError, RuleWriteError } from './alert-rules-api';
 import { FETCH } from './alerts-api';
 
 /** The API over a fetch that answers every request with `status` and `body`; `sent` holds them. */
@@ -33,20 +33,97 @@ async function refusal(write: Promise<unknown>): Promise<RuleWriteError> {
 describe('AlertRulesApi', () => {
   afterEach(() => TestBed.resetTestingModule());
 
-  it('sends a replacement as the other signed-in writes are: PUT, session cookie, JSON body', async () => {
+  it('sends a replacement as the other signed-in writes are, over the version read: PUT, session cookie, JSON body, If-Match', async () => {
     const { sut, sent } = api(200, RULE);
-    await expect(sut.replace('hall a/1', RULE)).resolves.toEqual(RULE);
+    await expect(sut.replace('hall a/1', RULE, '"tag-1"')).resolves.toEqual(RULE);
     expect(sent).toEqual([
       {
         url: '/api/alert-rules/hall%20a%2F1',
         init: {
           method: 'PUT',
           credentials: 'same-origin',
-          headers: { accept: 'application/json', 'content-type': 'application/json' },
+          headers: {
+            accept: 'application/json',
+            'content-type': 'application/json',
+            'if-match': '"tag-1"',
+          },
           body: JSON.stringify(RULE),
         },
       },
     ]);
+    // A gateway that gave no tag: the replacement as before 0072.
+    await sut.replace('hall a/1', RULE, null);
+    expect(sent[1].init.headers).toEqual({
+      accept: 'application/json',
+      'content-type': 'application/json',
+    });
+  });
+
+  it('creates a rule only if its id is free (PUT, If-None-Match: *); text without a usable id is POSTed for the gateway to refuse', async () => {
+    const { sut, sent } = api(200, RULE);
+    await sut.create(RULE);
+    await sut.create({ ...RULE, id: 7 });
+    await sut.create({ ...RULE, id: '..' });
+    expect(
+      sent.map((s) => [
+        s.init.method,
+        s.url,
+        (s.init.headers as Record<string, string>)['if-none-match'],
+      ]),
+    ).toEqual([
+      ['PUT', '/api/alert-rules/hall%20a%2F1', '*'],
+      ['POST', '/api/alert-rules', undefined],
+      ['POST', '/api/alert-rules', undefined],
+    ]);
+  });
+
+  it.each([
+    [
+      'rule_changed',
+      { ...RULE, severity: 'minor' },
+      '"tag-2"',
+      'Someone else changed the rule "hall a/1" after it was read here, so nothing was changed.',
+    ],
+    [
+      'rule_gone',
+      null,
+      null,
+      'Someone else deleted the rule "hall a/1" after it was read here, so it was not created again.',
+    ],
+    [
+      'rule_exists',
+      RULE,
+      '"tag-1"',
+      'A rule with the id "hall a/1" exists already (someone may have just created it), so yours was not created.',
+    ],
+  ])('words a 412 %s and carries the rule as it is now', async (reason, rule, etag, words) => {
+    const { sut } = api(412, { statusCode: 412, error: reason, message: 'm', rule, etag });
+    const error = await refusal(sut.replace('hall a/1', RULE, '"tag-1"'));
+    expect(error).toBeInstanceOf(RuleConflictError);
+    const conflict = error as RuleConflictError;
+    expect([
+      conflict.status,
+      conflict.reason,
+      conflict.current,
+      conflict.etag,
+      conflict.message,
+    ]).toEqual([412, reason, rule, etag, words]);
+  });
+
+  it('takes a 412 without the gateway’s body (a proxy’s) as a change made meanwhile, with nothing to show', async () => {
+    const { sut } = api(412, null);
+    const error = (await refusal(sut.replace('x', RULE, '"t"'))) as RuleConflictError;
+    expect([error.reason, error.current, error.etag]).toEqual(['rule_gone', null, null]);
+  });
+
+  it('deletes over the version read (If-Match); a rule changed meanwhile is a conflict, one deleted meanwhile is done', async () => {
+    const changed = api(412, { error: 'rule_changed', rule: { ...RULE, id: 'x' }, etag: '"t2"' });
+    const error = await refusal(changed.sut.remove('x', '"t1"'));
+    expect(error).toBeInstanceOf(RuleConflictError);
+    expect((changed.sent[0].init.headers as Record<string, string>)['if-match']).toBe('"t1"');
+    TestBed.resetTestingModule();
+    const gone = api(412, { error: 'rule_gone', rule: null, etag: null });
+    await expect(gone.sut.remove('x', '"t1"')).resolves.toBeUndefined();
   });
 
   it('keeps a 400’s issues as the gateway wrote them', async () => {
@@ -74,7 +151,7 @@ describe('AlertRulesApi', () => {
 
   it('takes a rule already deleted elsewhere (404) as deleted', async () => {
     const { sut, sent } = api(404, { statusCode: 404, message: 'no alert rule "x"' });
-    await expect(sut.remove('x')).resolves.toBeUndefined();
+    await expect(sut.remove('x', null)).resolves.toBeUndefined();
     expect(sent.map((s) => [s.init.method, s.url])).toEqual([['DELETE', '/api/alert-rules/x']]);
   });
 });

@@ -1,11 +1,13 @@
 import { Injectable, inject } from '@angular/core';
-import type { AlertRule } from '@pulse/protocol/core';
+import type { AlertRule, RuleConflictReason } from '@pulse/protocol/core';
 import { AuthRequestError, adminRefusal, authRequest } from '../auth/auth-api';
 import { FETCH } from './alerts-api';
 
 /*
  * An admin's writes to `/api/alert-rules`: create, replace, delete, sent as the other signed-in
- * writes are (authRequest: the session cookie, a JSON body). It owns the URLs and wording a
+ * writes are (authRequest: the session cookie, a JSON body), each with the precondition that
+ * keeps it from overwriting someone else's change (decision 0072): `If-Match` with the tag of
+ * the rule as it was read, `If-None-Match: *` for a new one. It owns the URLs and wording a
  * refusal for the person who asked; it must not validate a rule (the gateway does, with the one
  * schema) nor hold the rules (AlertRulesService does, and is refreshed by the caller).
  */
@@ -24,36 +26,72 @@ export class RuleWriteError extends Error {
   }
 }
 
+/**
+ * A 412: someone else changed or deleted the rule since it was read, or created one with its id.
+ * Carries the rule as the gateway holds it now and its tag (null for both: it no longer exists).
+ */
+export class RuleConflictError extends RuleWriteError {
+  constructor(
+    readonly reason: RuleConflictReason,
+    readonly id: string,
+    readonly current: AlertRule | null,
+    readonly etag: string | null,
+  ) {
+    super(412, conflictWords(reason, id));
+    this.name = 'RuleConflictError';
+  }
+}
+
 @Injectable({ providedIn: 'root' })
 export class AlertRulesApi {
   private readonly fetch = inject(FETCH);
 
   /**
-   * `POST /api/alert-rules`: a new rule. `rule` is sent as typed (unknown: the gateway checks
-   * it), and the rule as stored comes back (defaults filled in).
+   * A new rule, created only if its id is free: `PUT /api/alert-rules/:id` with
+   * `If-None-Match: *` (412 if someone has a rule of that id). `rule` is sent as typed (unknown:
+   * the gateway checks it), and the rule as stored comes back (defaults filled in). Text without
+   * an id the URL can carry goes to `POST /api/alert-rules`, for the gateway's 400 to say why.
    */
   create(rule: unknown): Promise<AlertRule> {
-    return this.send('POST', '/api/alert-rules', rule);
+    const id = idOf(rule);
+    if (id === '' || id === '.' || id === '..') return this.send('POST', '/api/alert-rules', rule);
+    return this.send('PUT', ruleUrl(id), rule, { 'if-none-match': '*' });
   }
 
-  /** `PUT /api/alert-rules/:id`: replace the rule `id` (the body's id must be the same). */
-  replace(id: string, rule: unknown): Promise<AlertRule> {
-    return this.send('PUT', ruleUrl(id), rule);
+  /**
+   * `PUT /api/alert-rules/:id`: replace the rule `id` (the body's id must be the same), if it is
+   * still the version tagged `etag` (`If-Match`); null: whatever it is now (a gateway that gave
+   * no tag).
+   */
+  replace(id: string, rule: unknown, etag: string | null): Promise<AlertRule> {
+    return this.send('PUT', ruleUrl(id), rule, etag === null ? {} : { 'if-match': etag });
   }
 
-  /** `DELETE /api/alert-rules/:id`; a rule already gone (deleted elsewhere) is no error. */
-  async remove(id: string): Promise<void> {
+  /**
+   * `DELETE /api/alert-rules/:id`, if the rule is still the version tagged `etag` (null: any).
+   * A rule already gone (deleted elsewhere) is no error; one changed since is a
+   * {@link RuleConflictError}.
+   */
+  async remove(id: string, etag: string | null): Promise<void> {
     try {
-      await authRequest(this.fetch, 'DELETE', ruleUrl(id));
+      const headers: Record<string, string> = etag === null ? {} : { 'if-match': etag };
+      await authRequest(this.fetch, 'DELETE', ruleUrl(id), undefined, { headers });
     } catch (error) {
       if (error instanceof AuthRequestError && error.status === 404) return;
-      throw refusal(error, id);
+      const refused = refusal(error, id);
+      if (refused instanceof RuleConflictError && refused.reason === 'rule_gone') return;
+      throw refused;
     }
   }
 
-  private async send(method: 'POST' | 'PUT', url: string, rule: unknown): Promise<AlertRule> {
+  private async send(
+    method: 'POST' | 'PUT',
+    url: string,
+    rule: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<AlertRule> {
     try {
-      return (await authRequest(this.fetch, method, url, rule)) as AlertRule;
+      return (await authRequest(this.fetch, method, url, rule, { headers })) as AlertRule;
     } catch (error) {
       throw refusal(error, idOf(rule));
     }
@@ -81,5 +119,37 @@ function refusal(error: unknown, id: string): RuleWriteError {
       409,
       `A rule with the id "${id}" exists already: choose another id, or edit that rule.`,
     );
+  if (status === 412) return conflictOf(error.body, id);
   return new RuleWriteError(status, adminRefusal(error, 'change alert rules'));
+}
+
+/** A 412's body (RuleConflictResponse) read defensively: a proxy's 412 is a change made too. */
+function conflictOf(body: unknown, id: string): RuleConflictError {
+  const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  const rule = fields['rule'];
+  const current =
+    rule && typeof rule === 'object' && (rule as { id?: unknown }).id === id
+      ? (rule as AlertRule)
+      : null;
+  const etag = current && typeof fields['etag'] === 'string' ? fields['etag'] : null;
+  const error = fields['error'];
+  const reason: RuleConflictReason =
+    error === 'rule_gone' || error === 'rule_exists' || error === 'rule_changed'
+      ? error
+      : current
+        ? 'rule_changed'
+        : 'rule_gone';
+  return new RuleConflictError(reason, id, current, etag);
+}
+
+/** What happened, for the person whose write was refused (the caller says what they can do now). */
+function conflictWords(reason: RuleConflictReason, id: string): string {
+  switch (reason) {
+    case 'rule_changed':
+      return `Someone else changed the rule "${id}" after it was read here, so nothing was changed.`;
+    case 'rule_gone':
+      return `Someone else deleted the rule "${id}" after it was read here, so it was not created again.`;
+    case 'rule_exists':
+      return `A rule with the id "${id}" exists already (someone may have just created it), so yours was not created.`;
+  }
 }

@@ -39,4 +39,23 @@ describe('AlertRulesService', () => {
     expect(sut.rules().map((r) => r.id)).toEqual(['a', 'b']);
     expect(http.asked).toHaveLength(2);
   });
+
+  it('keeps each rule’s tag as read with it; a gateway before 0072 gives none', async () => {
+    const http = fakeHttp();
+    provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);
+    const sut = TestBed.inject(AlertRulesService);
+    const first = sut.loadNow();
+    http.asked[0].respond(200, {
+      rules: [rule('a'), rule('b'), rule('c')],
+      // A tag of a rule not listed, or not a string, is no tag.
+      etags: { a: '"t-a"', b: 7, gone: '"t-gone"' },
+    });
+    await first;
+    expect([...sut.etags()]).toEqual([['a', '"t-a"']]);
+
+    const second = sut.refresh();
+    http.asked[1].respond(200, { rules: [rule('a')] });
+    await second;
+    expect(sut.etags().size).toBe(0);
+  });
 });

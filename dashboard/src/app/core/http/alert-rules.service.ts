@@ -26,6 +26,12 @@ export class AlertRulesService {
   private readonly alerts = inject(AlertStore);
   private readonly _rules = signal<readonly AlertRule[]>([]);
   readonly rules = this._rules.asReadonly();
+  /**
+   * Each rule's entity tag as read with it, by id: what the rules page sends back in `If-Match`
+   * so a change someone made since is not overwritten (decision 0072).
+   */
+  private readonly _etags = signal<ReadonlyMap<string, string>>(new Map());
+  readonly etags = this._etags.asReadonly();
   private readonly _error = signal<string | null>(null);
   readonly error = this._error.asReadonly();
   private started = false;
@@ -89,9 +95,10 @@ export class AlertRulesService {
     this.lastLoadAt = Date.now();
     this.loading = this.api
       .rules()
-      .then((rules) => {
+      .then(({ rules, etags }) => {
         this.known = new Set(rules.map((r) => r.id));
         this._rules.set(rules);
+        this._etags.set(etags);
         this._error.set(null);
       })
       .catch((error: unknown) => {

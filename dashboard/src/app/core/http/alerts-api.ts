@@ -27,6 +27,12 @@ export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
   },
 });
 
+/** The rules as read, with the entity tag of each one the gateway tagged. */
+export interface RulesRead {
+  rules: AlertRule[];
+  etags: ReadonlyMap<string, string>;
+}
+
 export interface AlertHistoryFilter {
   /** A device's exact id, or part of an id or display name (the gateway matches it). */
   device?: string;
@@ -59,10 +65,23 @@ export class AlertsApi {
     return this.get<ActiveAlertsResponse>('/api/alerts', signal);
   }
 
-  /** `GET /api/alert-rules`. */
-  async rules(): Promise<AlertRule[]> {
+  /**
+   * `GET /api/alert-rules`: the rules and each one's entity tag by id (none from a gateway older
+   * than decision 0072: the rules page then writes without `If-Match`, as before).
+   */
+  async rules(): Promise<RulesRead> {
     const body = await this.get<AlertRulesResponse>('/api/alert-rules');
-    return Array.isArray(body?.rules) ? body.rules : [];
+    const rules = Array.isArray(body?.rules) ? body.rules : [];
+    const etags = new Map<string, string>();
+    const sent: unknown = body?.etags;
+    if (sent && typeof sent === 'object')
+      for (const rule of rules) {
+        const tag: unknown = Object.hasOwn(sent, rule.id)
+          ? (sent as Record<string, unknown>)[rule.id]
+          : undefined;
+        if (typeof tag === 'string') etags.set(rule.id, tag);
+      }
+    return { rules, etags };
   }
 
   private async get<T>(url: string, signal?: AbortSignal): Promise<T> {
