@@ -30,6 +30,12 @@ describe('ruleEtag', () => {
     ]);
     expect(tags.size).toBe(5);
   });
+
+  it('is the rule’s content, not the object’s: an equal copy has the same tag', () => {
+    const copy = structuredClone(rule);
+    expect(ruleEtag(copy)).toBe(ruleEtag(rule));
+    expect(ruleEtag(rule)).toBe(ruleEtag(rule)); // the second time from the cache
+  });
 });
 
 describe('canonicalJson', () => {
