@@ -229,15 +229,22 @@ describe('alerts across two gateways: an ack over HTTP on either, and a restarte
     });
   }, 60_000);
 
-  it("an alert that changes while Redis cannot be reached reaches the peer's list once Redis is back (the newest state of each, not a queue of every event)", async () => {
+  it("an alert that changes while Redis cannot be reached reaches the peer's list in its newest state once Redis is back (held, not queued)", async () => {
     await settled([a, b], 2);
     const device_ = CLEARED_WHILE_REDIS_IS_DOWN;
     await publishTelemetry(device, device_, { ts: Date.now(), values: { t: 5000 } });
     const raised = await listed(a, device_, (e) => e.state === 'raised');
     await listed(b, device_, (e) => e.id === raised.id);
+    const { token } = await tokenFor(a.httpUrl, 'admin', E2E_ADMIN_PASSWORD);
+    const peerAlertsOf = async (gateway: Backend) =>
+      (
+        await getJson<{ live: { peerAlerts?: { held?: number; unsent?: number } } }>(
+          `${gateway.httpUrl}/api/stats`,
+        )
+      ).body.live.peerAlerts;
 
     await redis.stop();
-    // Mosquitto hands gw-a, the owner, its share of the readings: it clears the alert.
+    // Mosquitto hands gw-a, the owner, its share of the readings: it clears the alert…
     let at = Date.now();
     await waitFor(
       async () => {
@@ -252,12 +259,20 @@ describe('alerts across two gateways: an ack over HTTP on either, and a restarte
       },
       { timeoutMs: 10_000, intervalMs: 0, message: `${device_}'s alert cleared on gw-a` },
     );
-    // gw-b could not be told: it still lists the alert raised.
+    // …and an operator on gw-a acknowledges it: it ends, and leaves gw-a's list.
+    expect(await ack(a, raised.id, { authorization: `Bearer ${token}` })).toMatchObject({
+      status: 200,
+    });
+    expect((await activeOn(a)).some((e) => e.id === raised.id)).toBe(false);
+    // gw-b could not be told: it still lists the alert raised; gw-a holds its newest event.
     expect((await activeOn(b)).find((e) => e.id === raised.id)).toMatchObject({ state: 'raised' });
+    expect(await peerAlertsOf(a)).toMatchObject({ held: 1, unsent: 0 });
+
     redis = await startRedis({ port: redis.port });
-    await listed(b, device_, (e) => e.id === raised.id && e.state === 'cleared');
-    const live = (await getJson<{ live: { peerAlerts?: unknown } }>(`${a.httpUrl}/api/stats`)).body
-      .live;
-    expect(live).toMatchObject({ peerAlerts: { held: 0, unsent: 0 } });
+    await waitFor(async () => !(await activeOn(b)).some((e) => e.id === raised.id) || undefined, {
+      timeoutMs: 15_000,
+      message: `${device_}'s alert off gw-b's list once Redis is back`,
+    });
+    expect(await peerAlertsOf(a)).toMatchObject({ held: 0, unsent: 0 });
   }, 60_000);
 });

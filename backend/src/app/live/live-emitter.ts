@@ -90,6 +90,7 @@ export class LiveEmitter {
     if (this.peers?.enabled) {
       this.peerAlerts.beginSeed();
       nsp.on('pulse:alert', (alert) => {
+        this.heldAlerts.forget(alert.id);
         this.peerAlerts.peer(alert);
         this.peerAlertListener?.(alert);
         this.emitLocalAlert(alert);
@@ -302,7 +303,10 @@ export class LiveEmitter {
     } else this.heldAlerts.hold(alert);
   }
 
-  /** The held alert events to the peers, then the same once more HELD_ALERTS_RESEND_MS later. */
+  /**
+   * The held alert events (and a resend still due) to the peers, then the same once more
+   * HELD_ALERTS_RESEND_MS later; a resend that finds Redis away again stays due for the next.
+   */
   private sendHeldAlerts(): void {
     const nsp = this.nsp;
     if (!nsp || !this.peers?.eventsConnected) return;

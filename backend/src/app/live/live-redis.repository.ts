@@ -7,6 +7,8 @@ import type { LiveServer } from './live-io.server';
 
 /** Prefix of every key and channel Pulse uses on the shared Redis. */
 const KEY = 'pulse';
+/** A server-side event's publish not answered by Redis within this has failed (io-pub). */
+const IO_COMMAND_TIMEOUT_MS = 5_000;
 
 /**
  * Every connection of this gateway to the shared Redis (REDIS_URL): the two Socket.IO's Redis
@@ -163,7 +165,14 @@ export class LiveRedis implements OnApplicationShutdown {
    * this gateway's other publish failures and logged at a bounded rate.
    */
   private adapterPublisher(): Redis {
-    const client = this.connect('io-pub', { enableOfflineQueue: false });
+    const client = this.connect('io-pub', {
+      enableOfflineQueue: false,
+      // A command written to a connection that then died is not sent again on the next one (an
+      // alert's newest state is, by LiveEmitter), and one unanswered on a half-open connection
+      // fails after this instead of waiting, with every one after it, for ever.
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: IO_COMMAND_TIMEOUT_MS,
+    });
     this.eventsPublisher = client;
     const publish = client.publish.bind(client) as (...args: unknown[]) => Promise<number>;
     (client as unknown as { publish: (...args: unknown[]) => Promise<number> }).publish = (

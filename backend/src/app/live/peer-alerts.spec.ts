@@ -81,7 +81,7 @@ describe('PeerAlerts', () => {
 });
 
 describe('HeldAlerts (events the peers could not be told while Redis was away)', () => {
-  it('keeps the newest event of each alert, in the order they last changed, and hands them over once', () => {
+  it('keeps the newest event of each alert, in the order they last changed, hands them over, and has them due once more', () => {
     const sut = new HeldAlerts();
     sut.hold(alert('a'));
     sut.hold(alert('b'));
@@ -92,7 +92,21 @@ describe('HeldAlerts (events the peers could not be told while Redis was away)',
       ['a', 'cleared'],
     ]);
     expect(sut.size).toBe(0);
+    // Then due once more, once.
+    expect(sut.takeAgain().map((e) => e.id)).toEqual(['b', 'a']);
     expect(sut.take()).toEqual([]);
+  });
+
+  it('forgets an alert a peer spoke of, held or due', () => {
+    const sut = new HeldAlerts();
+    sut.hold(alert('a'));
+    sut.take();
+    sut.hold(alert('b'));
+    sut.forget('a');
+    sut.forget('b');
+    expect(sut.size).toBe(0);
+    expect(sut.take()).toEqual([]);
+    expect(sut.takeAgain()).toEqual([]);
   });
 
   it('holds at most PEER_ALERTS_MAX alerts however long the outage: beyond, new alerts are counted as unsent, known ones still updated', () => {

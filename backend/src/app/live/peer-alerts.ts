@@ -88,14 +88,17 @@ export const HELD_ALERTS_RESEND_MS = 3_000;
  * (counted in `unsent`). An alert's state is whole in each event, so the newest is all a peer
  * needs: what Redis would have queued is bounded by the alerts, not the outage's length.
  *
- * After a flush the same alerts are sent once more: when Redis itself restarted, a peer's
+ * After a flush the same alerts are due once more: when Redis itself restarted, a peer's
  * subscribing connection may be back a little after this gateway's publishing one and miss the
- * first sending. An event sent meanwhile replaces the held one (the newest goes again).
+ * first sending. A resend not made (Redis away again) stays due and goes with the next flush; an
+ * event sent live meanwhile replaces the due one (the newest goes again). Once a peer speaks of
+ * an alert it holds it now (a hand-over keeps the id): this gateway's older state of it is
+ * dropped, held or due, so it never lands after the new holder's.
  * Owns the two maps; must not send anything (LiveEmitter does).
  */
 export class HeldAlerts {
   private held = new Map<string, AlertEvent>();
-  /** The last flush's alerts, to be sent again; null: no resend due. */
+  /** Alerts flushed and due to be sent once more; null: none. */
   private again: Map<string, AlertEvent> | null = null;
   unsent = 0;
 
@@ -107,7 +110,7 @@ export class HeldAlerts {
     }
     this.held.delete(alert.id); // moved to the end: the order they last changed in
     this.held.set(alert.id, alert);
-    this.again?.delete(alert.id);
+    this.again?.delete(alert.id); // the held event is newer: it goes with the next flush
   }
 
   /** `alert` went out live: a resend, if one is due, carries it (it is the newest). */
@@ -115,12 +118,25 @@ export class HeldAlerts {
     if (this.again?.has(alert.id)) this.again.set(alert.id, alert);
   }
 
-  /** Every held event, oldest change first; they become the resend. */
+  /** A peer spoke of the alert: it holds it now, and this gateway's state of it is older. */
+  forget(id: string): void {
+    this.held.delete(id);
+    this.again?.delete(id);
+  }
+
+  /**
+   * What to send now: the resend still due, then every held event (oldest change first). All
+   * of it becomes the next resend.
+   */
   take(): AlertEvent[] {
-    const events = [...this.held.values()];
-    if (events.length > 0) this.again = this.held;
+    const out = this.again ?? new Map<string, AlertEvent>();
+    for (const [id, alert] of this.held) {
+      out.delete(id);
+      out.set(id, alert);
+    }
     this.held = new Map();
-    return events;
+    this.again = out.size > 0 ? out : null;
+    return [...out.values()];
   }
 
   /** The resend of the last flush (each alert's newest event), once. */

@@ -1,0 +1,126 @@
+import type { AlertEvent } from '@pulse/protocol';
+import { LiveEmitter } from './live-emitter';
+import type { LiveNamespace } from './live-io.server';
+import type { LiveRedis } from './live-redis.repository';
+import { HELD_ALERTS_RESEND_MS } from './peer-alerts';
+
+const alert = (id: string, state: AlertEvent['state'], active = true): AlertEvent => ({
+  id,
+  ruleId: 'hot',
+  kind: 'threshold',
+  deviceId: `dev-${id}`,
+  metric: 't',
+  severity: 'major',
+  state,
+  message: 't above 50',
+  value: 80,
+  raisedAt: 1,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  clearedAt: null,
+  ruleName: 'hot',
+  threshold: 50,
+  updatedAt: 1,
+  flapping: false,
+  count: 1,
+  active,
+  ackNote: null,
+});
+
+/**
+ * A gateway's emitter with peers: the Redis adapter's connection (up or down, its `ready`
+ * listeners) and the namespace are fakes that record what is published to the other gateways
+ * and let a peer's `pulse:alert` arrive.
+ */
+function gateway() {
+  const ready: (() => void)[] = [];
+  const redis = {
+    enabled: true,
+    eventsConnected: false,
+    onEventsReady: (listener: () => void) => ready.push(listener),
+  };
+  const published: string[] = [];
+  let fromPeer: (alert: AlertEvent) => void = () => undefined;
+  const room = { emit: () => true };
+  const nsp = {
+    name: '/live',
+    server: {},
+    adapter: { on: () => undefined },
+    local: { emit: () => true, except: () => room },
+    on: (event: string, handler: (alert: AlertEvent) => void) => {
+      if (event === 'pulse:alert') fromPeer = handler;
+    },
+    serverSideEmit: (_event: string, a: AlertEvent) => published.push(`${a.id}:${a.state}`),
+  };
+  const emitter = new LiveEmitter({ FLUSH_MS: 20 }, undefined, redis as unknown as LiveRedis);
+  emitter.bind(nsp as unknown as LiveNamespace);
+  const up = () => {
+    redis.eventsConnected = true;
+    ready.forEach((listener) => listener());
+  };
+  const down = () => (redis.eventsConnected = false);
+  return { emitter, published, up, down, peer: (a: AlertEvent) => fromPeer(a) };
+}
+
+describe('LiveEmitter: alert events the other gateways could not be told (Redis away)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('holds the newest event of each alert and sends it once Redis is back, then once more', async () => {
+    const g = gateway();
+    g.emitter.emitAlert(alert('x', 'raised'));
+    g.emitter.emitAlert(alert('x', 'cleared'));
+    g.emitter.emitAlert(alert('y', 'raised'));
+    expect(g.published).toEqual([]);
+    expect(g.emitter.peerAlertStats()).toMatchObject({ held: 2, unsent: 0 });
+    g.up();
+    expect(g.published).toEqual(['x:cleared', 'y:raised']);
+    g.emitter.emitAlert(alert('y', 'acknowledged')); // live now, and the newest for the resend
+    await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
+    expect(g.published).toEqual([
+      'x:cleared',
+      'y:raised',
+      'y:acknowledged',
+      'x:cleared',
+      'y:acknowledged',
+    ]);
+    expect(g.emitter.peerAlertStats()).toMatchObject({ held: 0 });
+  });
+
+  it('an alert a peer spoke of since (a hand-over: the new holder) is not sent: its older state never lands last', async () => {
+    const g = gateway();
+    g.emitter.emitAlert(alert('x', 'raised'));
+    g.emitter.emitAlert(alert('y', 'raised'));
+    g.peer(alert('x', 'cleared'));
+    g.up();
+    expect(g.published).toEqual(['y:raised']);
+    g.peer(alert('y', 'acknowledged'));
+    await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
+    expect(g.published).toEqual(['y:raised']);
+  });
+
+  it('a resend that finds Redis away again stays due, and a second flush within the resend time keeps the first one’s', async () => {
+    const g = gateway();
+    g.emitter.emitAlert(alert('x', 'raised'));
+    g.up();
+    expect(g.published).toEqual(['x:raised']);
+    g.down();
+    await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
+    expect(g.published).toEqual(['x:raised']);
+    g.emitter.emitAlert(alert('y', 'raised'));
+    g.up();
+    expect(g.published).toEqual(['x:raised', 'x:raised', 'y:raised']);
+    g.down();
+    g.emitter.emitAlert(alert('z', 'raised'));
+    g.up(); // within the resend time of the last flush
+    await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
+    expect(g.published.slice(3)).toEqual([
+      'x:raised',
+      'y:raised',
+      'z:raised',
+      'x:raised',
+      'y:raised',
+      'z:raised',
+    ]);
+  });
+});
