@@ -278,7 +278,10 @@ export class RuleEditorComponent {
     } catch (error) {
       this.problem.set(problemOf(error, action));
       if (error instanceof RuleConflictError) {
-        this.conflict.set({ json: error.current ? ruleJson(error.current) : null });
+        // Their version to start again from, when the next write would be made over it (not
+        // for an id taken by another rule: every save of it would be refused again).
+        const over = error.current && error.reason === 'rule_changed';
+        this.conflict.set({ json: over ? ruleJson(error.current as AlertRule) : null });
         if (error.reason === 'rule_gone') this.writeAs.set({ create: true });
         else if (error.reason === 'rule_changed')
           this.writeAs.set({ create: false, etag: error.etag });

@@ -294,6 +294,8 @@ describe('RulesPage', () => {
     expect(find('rule-problem')?.textContent).toContain(
       'A rule with the id "temperature-high" exists already',
     );
+    // No "start again from their version": every save of it would be refused again.
+    expect(find('rule-current')).toBeNull();
     expect(find('rule-editor')).not.toBeNull();
     expect(editorText()).toBe(mine);
     // A text without an id goes as a POST, for the gateway to say what is missing.

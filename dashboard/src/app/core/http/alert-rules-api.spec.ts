@@ -113,7 +113,11 @@ describe('AlertRulesApi', () => {
   it('takes a 412 without the gateway’s body (a proxy’s) as a change made meanwhile, with nothing to show', async () => {
     const { sut } = api(412, null);
     const error = (await refusal(sut.replace('x', RULE, '"t"'))) as RuleConflictError;
-    expect([error.reason, error.current, error.etag]).toEqual(['rule_gone', null, null]);
+    expect([error.reason, error.current, error.etag]).toEqual(['rule_changed', null, null]);
+    // Not a deletion: a delete that meets it is refused, not counted done.
+    TestBed.resetTestingModule();
+    const proxy = api(412, null);
+    expect(await refusal(proxy.sut.remove('x', '"t"'))).toBeInstanceOf(RuleConflictError);
   });
 
   it('deletes over the version read (If-Match); a rule changed meanwhile is a conflict, one deleted meanwhile is done', async () => {

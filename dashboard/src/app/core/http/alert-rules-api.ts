@@ -123,7 +123,11 @@ function refusal(error: unknown, id: string): RuleWriteError {
   return new RuleWriteError(status, adminRefusal(error, 'change alert rules'));
 }
 
-/** A 412's body (RuleConflictResponse) read defensively: a proxy's 412 is a change made too. */
+/**
+ * A 412's body (RuleConflictResponse) read defensively: one without it (a proxy's) is a change
+ * made meanwhile with nothing to show, never a deletion (a delete would count it done, and the
+ * editor's next save would only create).
+ */
 function conflictOf(body: unknown, id: string): RuleConflictError {
   const fields = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
   const rule = fields['rule'];
@@ -136,9 +140,7 @@ function conflictOf(body: unknown, id: string): RuleConflictError {
   const reason: RuleConflictReason =
     error === 'rule_gone' || error === 'rule_exists' || error === 'rule_changed'
       ? error
-      : current
-        ? 'rule_changed'
-        : 'rule_gone';
+      : 'rule_changed';
   return new RuleConflictError(reason, id, current, etag);
 }
 
