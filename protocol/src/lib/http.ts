@@ -197,7 +197,9 @@ export interface IngestStats {
      * left out because 10,000 such devices were waiting. Several gateways (`shared`): share
      * messages published to and received from the other gateways, devices applied from them,
      * malformed messages or devices ignored, and devices an admin removed: published to the
-     * others, not sent (Redis unreachable) and received from them.
+     * others, not sent (Redis unreachable with REMOVALS_HELD_MAX waiting), received from them,
+     * waiting for Redis now (`removalsHeld`), and received for a device heard after its removal
+     * (`removalsStale`: not applied).
      */
     summary?: {
       devices: number;
@@ -212,6 +214,8 @@ export interface IngestStats {
         removalsPublished?: number;
         removalsUnsent?: number;
         removalsReceived?: number;
+        removalsHeld?: number;
+        removalsStale?: number;
       };
     };
     /** Readings frames written straight to a websocket's TCP socket (the shared pre-encoded frame). */

@@ -236,6 +236,17 @@ export class DeviceRegistryService implements OnModuleInit {
   }
 
   /**
+   * Another gateway's admin removed the device: as {@link remove}, and when this registry never
+   * knew it the listeners are told all the same. With several gateways a device's readings may
+   * reach this gateway's alert engine forwarded by the one that ingested them (this one owns
+   * the device), before any share made the device known here: its open alert must end too.
+   */
+  removeFromPeer(deviceId: string): void {
+    if (this.remove(deviceId)) return;
+    for (const listener of this.goneListeners) listener(deviceId, 'removed');
+  }
+
+  /**
    * Evict a device silent for DEVICE_IDLE_EVICT_MS at `now`: the first such one of the next
    * EVICT_SCAN in the queue (those heard since are requeued). Returns whether one was evicted.
    */

@@ -2,7 +2,7 @@ import { DeviceInfo, DS } from '@pulse/protocol';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { LiveRedis } from './live-redis.repository';
-import { SHARE_CHUNK, SummaryPeers } from './summary-peers';
+import { REMOVAL_RESEND_MS, REMOVALS_HELD_MAX, SHARE_CHUNK, SummaryPeers } from './summary-peers';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -77,9 +77,14 @@ describe('SummaryPeers: what another gateway shares', () => {
       ]),
     );
     summary.takeDelta(T0);
+    const gone: string[] = [];
+    registry.onGone((deviceId, why) => gone.push(`${deviceId}:${why}`));
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1' }));
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'never-heard' }));
     expect(registry.list().map((d) => d.deviceId)).toEqual(['d2']);
+    // One never heard here still goes from what else may hold it (this gateway's alert engine,
+    // fed readings the gateway that ingested them forwarded to the owner).
+    expect(gone).toEqual(['d1:removed', 'never-heard:removed']);
     expect(registry.stats()).toMatchObject({ removed: 1 });
     expect(summary.takeDelta(T0 + 1000)?.removed.map((r) => r.id)).toEqual(['d1']);
     expect(sent).not.toHaveBeenCalled();
@@ -99,10 +104,81 @@ describe('SummaryPeers: what another gateway shares', () => {
     const [channel, body] = sent.mock.calls[0];
     expect(channel).toBe('pulse:live:summary-removals');
     expect(JSON.parse(body.toString('utf8'))).toMatchObject({ v: 1, id: 'new' });
-    sent.mockReturnValue(false); // Redis unreachable: counted, not retried
+    sent.mockReturnValue(false); // Redis unreachable: held
     registry.applyStatus('later', 'online', T0 + 2);
     registry.remove('later');
-    expect(peers.stats()).toMatchObject({ removalsPublished: 1, removalsUnsent: 1 });
+    expect(peers.stats()).toMatchObject({
+      removalsPublished: 1,
+      removalsUnsent: 0,
+      removalsHeld: 1,
+    });
+    peers.close();
+  });
+
+  describe('a removal a peer could miss (pub/sub keeps nothing)', () => {
+    let ready: () => void;
+    let sent: jest.SpyInstance;
+    const removals = () =>
+      sent.mock.calls
+        .filter(([channel]) => channel === 'pulse:live:summary-removals')
+        .map(([, body]) => (JSON.parse(body.toString('utf8')) as { id: string }).id);
+
+    beforeEach(() => {
+      jest.useFakeTimers();
+      jest.spyOn(redis, 'onPublisherReady').mockImplementation((listener) => (ready = listener));
+      sent = jest.spyOn(redis, 'publish').mockReturnValue(true);
+      // A registry of its own: the outer one has the outer SummaryPeers listening.
+      registry = new DeviceRegistryService({ MAX_DEVICES: 3 });
+      peers = new SummaryPeers(redis, new FleetSummaryService(registry), registry, {
+        publishDevice: () => undefined,
+      });
+    });
+    afterEach(() => {
+      peers.close();
+      jest.useRealTimers();
+    });
+
+    it('is sent once more REMOVAL_RESEND_MS later, and held while Redis is unreachable until it is back', async () => {
+      registry.applyStatus('d1', 'online', T0);
+      registry.remove('d1');
+      expect(removals()).toEqual(['d1']);
+      sent.mockReturnValue(false);
+      registry.applyStatus('d2', 'online', T0);
+      registry.remove('d2');
+      await jest.advanceTimersByTimeAsync(REMOVAL_RESEND_MS);
+      // d1's resend found Redis away: held with d2.
+      expect(peers.stats()).toMatchObject({ removalsHeld: 2, removalsUnsent: 0 });
+      sent.mockClear();
+      sent.mockReturnValue(true);
+      ready();
+      expect(removals()).toEqual(['d2', 'd1']);
+      await jest.advanceTimersByTimeAsync(REMOVAL_RESEND_MS);
+      expect(removals()).toEqual(['d2', 'd1', 'd2', 'd1']);
+      expect(peers.stats()).toMatchObject({ removalsHeld: 0, removalsPublished: 3 });
+    });
+
+    it(`holds at most ${REMOVALS_HELD_MAX} while Redis is unreachable; beyond, counted as not sent`, () => {
+      sent.mockReturnValue(false);
+      const registryOf = new DeviceRegistryService({ MAX_DEVICES: REMOVALS_HELD_MAX + 5 });
+      peers.close();
+      peers = new SummaryPeers(redis, new FleetSummaryService(registryOf), registryOf, {
+        publishDevice: () => undefined,
+      });
+      for (let i = 0; i < REMOVALS_HELD_MAX + 5; i++) {
+        registryOf.applyStatus(`d${i}`, 'online', T0);
+        registryOf.remove(`d${i}`);
+      }
+      expect(peers.stats()).toMatchObject({ removalsHeld: REMOVALS_HELD_MAX, removalsUnsent: 5 });
+    });
+  });
+
+  it('does not apply a removal older than what it heard of the device since (it came back), counted', () => {
+    peers.receive(share([['back', T0 + 5000, T0 + 5000, [0, 21, 0]]]));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', at: T0 + 1000 }));
+    expect(registry.has('back')).toBe(true);
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', at: T0 + 9000 }));
+    expect(registry.has('back')).toBe(false);
+    expect(peers.stats()).toMatchObject({ removalsReceived: 2, removalsStale: 1 });
   });
 
   it('ignores malformed removals, counted', () => {
@@ -110,7 +186,8 @@ describe('SummaryPeers: what another gateway shares', () => {
     peers.receiveRemoval(Buffer.from('not json'));
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'bad id!' }));
     peers.receiveRemoval(message({ v: 2, g: 'peer-gateway', id: 'd1' }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', at: 'today' }));
     expect(registry.has('d1')).toBe(true);
-    expect(peers.stats()).toMatchObject({ rejected: 3, removalsReceived: 0 });
+    expect(peers.stats()).toMatchObject({ rejected: 4, removalsReceived: 0 });
   });
 });

@@ -17,6 +17,12 @@ export const SHARE_CHUNK = 1000;
 /** Devices shared per push interval at most; the rest go with the next one, oldest first. */
 export const SHARE_MAX = 20_000;
 
+/** Removals held while Redis is unreachable at most; beyond, one is not sent (`removalsUnsent`). */
+export const REMOVALS_HELD_MAX = 10_000;
+
+/** A removal sent is sent once more this much later (a peer's subscriber back late). */
+export const REMOVAL_RESEND_MS = 3_000;
+
 interface ShareMessage {
   v: number;
   g: string;
@@ -32,13 +38,19 @@ interface PeerCounters {
   removalsPublished: number;
   removalsUnsent: number;
   removalsReceived: number;
+  /** Removals waiting for Redis to be reachable again. */
+  removalsHeld: number;
+  /** Removals received for a device heard after it was removed (it came back): not applied. */
+  removalsStale: number;
 }
 
-/** An admin removed device `id` on gateway `g` (`DELETE /api/devices/:id`). */
+/** An admin removed device `id` on gateway `g` (`DELETE /api/devices/:id`) at `at` (ms). */
 interface RemovalMessage {
   v: number;
   g: string;
   id: string;
+  /** When (the sender's clock); absent from gateways before it: applied whatever the device did. */
+  at?: number;
 }
 
 /**
@@ -58,9 +70,12 @@ interface RemovalMessage {
  * the removal is published on `pulse:live:summary-removals` and each other gateway removes it
  * from its registry too, so its summary entry, its alert states on whichever gateway owns it (the
  * open alerts end "device removed") and its record go everywhere
- * (docs/decisions/0060-removing-a-device.md). Sent once, not repeated: a gateway that misses it
- * (Redis unreachable at that moment, counted `removalsUnsent` on the sender) keeps the device
- * until it is evicted or removed again.
+ * (docs/decisions/0060-removing-a-device.md). Pub/sub keeps nothing, so a removal is held while
+ * Redis is unreachable (at most REMOVALS_HELD_MAX, then sent when it is back) and every removal
+ * is sent once more REMOVAL_RESEND_MS later (after a Redis restart a peer's subscriber may be back
+ * after this gateway's publisher: the device's owner missing it left its open alert for ever).
+ * Each carries its time: a gateway that heard the device after it (it spoke again, which brings
+ * a removed device back) does not apply it, so a removal sent twice never removes a device twice.
  *
  * Owns the share and removal channels and their formats; must not keep summary state (the model
  * does) nor write to sockets.
@@ -81,7 +96,14 @@ export class SummaryPeers {
     removalsPublished: 0,
     removalsUnsent: 0,
     removalsReceived: 0,
+    removalsHeld: 0,
+    removalsStale: 0,
   };
+  /** Removals not sent yet (Redis away), by device: when each was made. */
+  private readonly heldRemovals = new Map<string, number>();
+  /** Removals sent, due once more at the resend. */
+  private dueRemovals = new Map<string, number>();
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly redis: LiveRedis,
@@ -95,8 +117,10 @@ export class SummaryPeers {
     redis.subscribe(this.channel, (message) => this.receive(message));
     redis.subscribe(this.removalChannel, (message) => this.receiveRemoval(message));
     registry.onGone((deviceId, why) => {
-      if (why === 'removed' && deviceId !== this.applyingRemoval) this.shareRemoval(deviceId);
+      if (why === 'removed' && deviceId !== this.applyingRemoval)
+        this.shareRemoval(deviceId, Date.now());
     });
+    redis.onPublisherReady(() => this.sendHeldRemovals());
   }
 
   /** The push tick: what this gateway ingested since the last one, to the other gateways. */
@@ -117,6 +141,8 @@ export class SummaryPeers {
 
   /** The gateway stops: held-back rejection counts are written now, with no timer left. */
   close(): void {
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
     this.rejectLog.close();
   }
 
@@ -125,20 +151,56 @@ export class SummaryPeers {
    * removals published, not sent (Redis unreachable) and received from other gateways.
    */
   stats(): PeerCounters {
-    return { ...this.counters };
+    return { ...this.counters, removalsHeld: this.heldRemovals.size };
   }
 
-  private shareRemoval(deviceId: string): void {
-    const message: RemovalMessage = { v: VERSION, g: this.gatewayId, id: deviceId };
-    if (this.redis.publish(this.removalChannel, Buffer.from(JSON.stringify(message), 'utf8')))
+  private shareRemoval(deviceId: string, at: number): void {
+    if (this.publishRemoval(deviceId, at)) {
       this.counters.removalsPublished++;
-    else {
-      this.counters.removalsUnsent++;
-      this.rejectLog.report(
-        'removal',
-        `removal of device ${deviceId} not sent to the other gateways (Redis unreachable): they keep it until it is evicted or removed there`,
-      );
+      this.resendLater(deviceId, at);
+      return;
     }
+    this.hold(deviceId, at);
+  }
+
+  /** Redis (again) reachable: the removals held meanwhile go now, and once more later. */
+  private sendHeldRemovals(): void {
+    for (const [deviceId, at] of [...this.heldRemovals]) {
+      if (!this.publishRemoval(deviceId, at)) return; // away again: the rest stay held
+      this.heldRemovals.delete(deviceId);
+      this.counters.removalsPublished++;
+      this.resendLater(deviceId, at);
+    }
+  }
+
+  private resendLater(deviceId: string, at: number): void {
+    this.dueRemovals.set(deviceId, at);
+    if (this.resendTimer) return;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      const due = this.dueRemovals;
+      this.dueRemovals = new Map();
+      // Not sent now (Redis away again): held, for the next time it is reachable.
+      for (const [id, when] of due) if (!this.publishRemoval(id, when)) this.hold(id, when);
+    }, REMOVAL_RESEND_MS);
+    this.resendTimer.unref();
+  }
+
+  private hold(deviceId: string, at: number): void {
+    if (this.heldRemovals.has(deviceId) || this.heldRemovals.size < REMOVALS_HELD_MAX) {
+      this.heldRemovals.set(deviceId, at);
+      return;
+    }
+    this.counters.removalsUnsent++;
+    this.rejectLog.report(
+      'removal',
+      `removal of device ${deviceId} not sent to the other gateways (Redis unreachable, ${REMOVALS_HELD_MAX} removals waiting): they keep it until it is evicted or removed there`,
+    );
+  }
+
+  private publishRemoval(deviceId: string, at: number): boolean {
+    const message: RemovalMessage = { v: VERSION, g: this.gatewayId, id: deviceId, at };
+    return this.redis.publish(this.removalChannel, Buffer.from(JSON.stringify(message), 'utf8'));
   }
 
   /** Another gateway's removal: the device goes here too. Public for the unit spec. */
@@ -152,9 +214,16 @@ export class SummaryPeers {
     if (!isRemovalMessage(message)) return this.reject('a malformed removal message');
     if (message.g === this.gatewayId) return; // our own, back from Redis
     this.counters.removalsReceived++;
+    // Heard after it was removed: it came back (a message brings a removed device back), and
+    // this removal (sent again, or held through an outage) is older than that.
+    const lastSeen = this.registry.get(message.id)?.lastSeen;
+    if (message.at !== undefined && typeof lastSeen === 'number' && lastSeen > message.at) {
+      this.counters.removalsStale++;
+      return;
+    }
     this.applyingRemoval = message.id;
     try {
-      this.registry.remove(message.id);
+      this.registry.removeFromPeer(message.id);
     } finally {
       this.applyingRemoval = null;
     }
@@ -210,7 +279,12 @@ function isShareMessage(value: unknown): value is ShareMessage {
 function isRemovalMessage(value: unknown): value is RemovalMessage {
   if (typeof value !== 'object' || value === null) return false;
   const m = value as Partial<RemovalMessage>;
-  return m.v === VERSION && typeof m.g === 'string' && isValidId(m.id);
+  return (
+    m.v === VERSION &&
+    typeof m.g === 'string' &&
+    isValidId(m.id) &&
+    (m.at === undefined || Number.isFinite(m.at))
+  );
 }
 
 function isSharedDevice(value: unknown, metrics: number): value is SharedDevice {
