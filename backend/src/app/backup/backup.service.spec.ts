@@ -15,10 +15,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import childProcess from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BackupService, BACKUPS_DIR } from './backup.service';
+import { BackupService, BACKUPS_DIR, copyingProcessDied } from './backup.service';
 
 describe('BackupService', () => {
   const dirs: string[] = [];
@@ -114,9 +115,12 @@ describe('BackupService', () => {
     rmSync(store);
     execFileSync('mkfifo', [store]);
     const sut = service(dir, { BACKUP_TIMEOUT_MS: 1_000 });
+    const forked = jest.spyOn(childProcess, 'fork');
     const started = Date.now();
 
     const failed = await failure(sut.create());
+    const copying = forked.mock.results[0].value as childProcess.ChildProcess;
+    forked.mockRestore();
 
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(failed.status).toBe(500);
@@ -125,6 +129,10 @@ describe('BackupService', () => {
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
     expect(sut.stats().failed).toEqual({ timeout: 1, no_space: 0, error: 0 });
+    // Stopped, not only abandoned: the copying process is gone (reaped) when the answer is given.
+    expect(() => process.kill(copying.pid as number, 0)).toThrow(
+      expect.objectContaining({ code: 'ESRCH' }),
+    );
     // Not "in progress" for ever: with the store back, the next one is made.
     rmSync(store);
     const db = new BetterSqlite3(store);
@@ -188,4 +196,25 @@ describe('BackupService', () => {
       readFileSync(join(info.path, 'history-journal', 'gateway-a', '000001.jsonl'), 'utf8'),
     ).toBe('{"v":1}\n');
   }, 30_000);
+
+  it("says a copying process's own error when it died before answering, not where Node printed it", () => {
+    // What Node prints when a script fails to load a module (as the copy would without
+    // better-sqlite3's native build): the stack's location comes first, the error after it.
+    const { stderr, status } = spawnSync(
+      process.execPath,
+      ['-e', "require('better-sqlite3-not-installed')"],
+      { encoding: 'utf8', env: {} },
+    );
+    expect(stderr.split('\n')[0]).toMatch(/^node:internal/);
+
+    expect(copyingProcessDied(status, null, stderr)).toBe(
+      "the copying process ended (1) before it was done: Error: Cannot find module 'better-sqlite3-not-installed'",
+    );
+    expect(copyingProcessDied(null, 'SIGKILL', '')).toBe(
+      'the copying process ended (SIGKILL) before it was done',
+    );
+    expect(copyingProcessDied(1, null, 'out of memory\n')).toBe(
+      'the copying process ended (1) before it was done: out of memory',
+    );
+  });
 });

@@ -47,6 +47,8 @@ export const BACKUP_TIMEOUT_BASE_MS = 10 * 60_000;
 /** …this rate (1 MiB/s, bytes per ms): a copy slower than that is stuck, not slow. */
 export const BACKUP_SLOWEST_BYTES_PER_MS = (1024 * 1024) / 1000;
 const MIB = 1024 * 1024;
+/** How long a killed copying process is waited for before the backup is answered anyway. */
+const KILL_WAIT_MS = 5_000;
 const JOURNAL_DIR = 'history-journal';
 /**
  * The copying process's script, plain JavaScript: beside the bundle in dist/backend (a webpack
@@ -258,38 +260,40 @@ export class BackupService implements OnApplicationShutdown {
       });
       let answer: { sizes?: number[]; error?: { message: string; code?: string } } | undefined;
       let settled = false;
+      let timedOut: BackupTimeout | undefined;
+      let gone: NodeJS.Timeout | undefined;
       const settle = (error?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        clearTimeout(gone);
         if (this.child === child) this.child = null;
         if (error) reject(error);
         else resolve();
       };
       const timer = setTimeout(() => {
         // Killed, not asked: a copy that hangs (a store locked, a disk that does not answer)
-        // reads no message. The slot is free at once: a process the kernel holds on a dead
-        // disk may outlive this, but no later backup waits for it.
-        child.kill('SIGKILL');
-        settle(
-          new BackupTimeout(
-            `the copy did not finish within ${Math.round(limitMs / 1000)} s (BACKUP_TIMEOUT_MS): a store is locked or the disk does not answer; it was stopped`,
-          ),
+        // reads no message. Answered once it is gone (reaped, its files closed: nothing writes
+        // into the .partial removed next), or after KILL_WAIT_MS: a process the kernel holds on
+        // a dead disk outlives SIGKILL, and no later backup waits for it.
+        timedOut = new BackupTimeout(
+          `the copy did not finish within ${Math.round(limitMs / 1000)} s (BACKUP_TIMEOUT_MS): a store is locked or the disk does not answer; it was stopped`,
         );
+        child.kill('SIGKILL');
+        gone = setTimeout(() => settle(timedOut), KILL_WAIT_MS);
       }, limitMs);
       child.on('message', (message) => (answer = message as typeof answer));
-      child.on('error', (error) => settle(error));
-      child.on('exit', (code, signal) => {
+      child.on('error', (error) => settle(timedOut ?? error));
+      // 'close', not 'exit': the IPC channel and stderr have drained by then (at 'exit' the
+      // answer or the error's last lines may still be on their way).
+      child.on('close', (code, signal) => {
+        if (timedOut) return settle(timedOut);
         if (answer?.sizes) return settle();
         if (answer?.error)
           return settle(
             Object.assign(new Error(answer.error.message), { code: answer.error.code }),
           );
-        settle(
-          new Error(
-            `the copying process ended (${signal ?? code}) before it was done${stderr ? `: ${stderr.trim().split('\n')[0]}` : ''}`,
-          ),
-        );
+        settle(new Error(copyingProcessDied(code, signal, stderr)));
       });
     });
   }
@@ -326,6 +330,25 @@ function failureOf(error: unknown): BackupFailure {
   // ENOSPC from Node's own copies; SQLITE_FULL from VACUUM INTO ("database or disk is full").
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return 'no_space';
   return 'error';
+}
+
+/**
+ * Why the copying process ended without an answer (it died loading its modules, or was killed
+ * by the system): its exit, and the error Node printed. An uncaught error's stderr opens with
+ * where it was thrown (`node:internal/modules/cjs/loader:1210`, the source line, a caret): the
+ * `Error:` line is what says why.
+ */
+export function copyingProcessDied(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const said = lines.find((line) => /^[A-Za-z]*Error\b.*:/.test(line)) ?? lines[0];
+  return `the copying process ended (${signal ?? code}) before it was done${said ? `: ${said}` : ''}`;
 }
 
 /** Flush a folder's entries (a rename in it) to the disk, off the event loop. */

@@ -14,7 +14,6 @@
  */
 const { closeSync, fsyncSync, openSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
-const BetterSqlite3 = require('better-sqlite3');
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('sqlite-backup.worker must run as a forked process');
@@ -40,6 +39,9 @@ function syncTree(path) {
 
 const sizes = [];
 try {
+  // Inside the try: a driver that fails to load (no native build for this Node) is answered
+  // with its message, not left to an uncaught stack on stderr.
+  const BetterSqlite3 = require('better-sqlite3');
   for (const { from, to } of copies) {
     const db = new BetterSqlite3(from, { fileMustExist: true, readonly: true, timeout: 5000 });
     try {
