@@ -21,7 +21,7 @@ export class BackupController {
 
   @Roles('admin')
   @Get()
-  list(): BackupListResponse {
-    return { backups: this.backups.list() };
+  async list(): Promise<BackupListResponse> {
+    return { backups: await this.backups.list() };
   }
 }

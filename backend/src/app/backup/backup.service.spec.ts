@@ -16,9 +16,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import childProcess from 'node:child_process';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AlertsService } from '../alerts/alerts.service';
+import type { DeviceRegistryService } from '../devices/device-registry.service';
 import { BackupService, BACKUPS_DIR, copyingProcessDied } from './backup.service';
 
 describe('BackupService', () => {
@@ -141,6 +143,60 @@ describe('BackupService', () => {
     const made = await sut.create();
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([made.name]);
     expect(sut.stats().made).toBe(1);
+  });
+
+  it('a key or journal that does not answer is inside the time limit, and the gateway goes on serving meanwhile', async () => {
+    const dir = dataDir();
+    // The key on a disk that does not answer for 3 s: a FIFO whose writer comes late.
+    const key = join(dir, 'secret.key');
+    rmSync(key);
+    execFileSync('mkfifo', [key]);
+    const writer = spawn('sh', ['-c', `sleep 3; : > '${key}'`], { stdio: 'ignore' });
+    const sut = service(dir, { BACKUP_TIMEOUT_MS: 1_000 });
+    // The event loop's longest stall while the backup is made.
+    let last = Date.now();
+    let stalled = 0;
+    const ticks = setInterval(() => {
+      stalled = Math.max(stalled, Date.now() - last);
+      last = Date.now();
+    }, 50);
+    try {
+      const failed = await failure(sut.create());
+
+      expect(failed.status).toBe(500);
+      expect(failed.message).toMatch(/did not finish within 1 s \(BACKUP_TIMEOUT_MS\)/);
+      expect(stalled).toBeLessThan(1_000);
+      expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    } finally {
+      clearInterval(ticks);
+      writer.kill();
+    }
+  });
+
+  it('with DATABASE_URL, makes the backup without waiting for the PostgreSQL stores to flush (they are not in it)', async () => {
+    const dir = dataDir();
+    const registry = { flushAll: jest.fn(() => Promise.resolve()) };
+    const alerts = { flush: jest.fn(() => Promise.resolve()) };
+    const sut = new BackupService(
+      { DATA_DIR: dir, DATABASE_URL: 'postgres://pulse@127.0.0.1:1/pulse' },
+      registry as unknown as DeviceRegistryService,
+      alerts as unknown as AlertsService,
+    );
+
+    const made = await sut.create();
+
+    expect(made.files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['pulse.db', 'secret.key']),
+    );
+    expect(made.files.map((f) => f.name)).not.toContain('history.db');
+    expect(registry.flushAll).not.toHaveBeenCalled();
+    expect(alerts.flush).not.toHaveBeenCalled();
+    // Without it they are SQLite tables in pulse.db: written first.
+    await service(dir).create();
+    const embedded = new BackupService({ DATA_DIR: dir }, registry as never, alerts as never);
+    await embedded.create();
+    expect(registry.flushAll).toHaveBeenCalledTimes(1);
+    expect(alerts.flush).toHaveBeenCalledTimes(1);
   });
 
   it('a copy that fails midway leaves no partial copy and says why (500), counted', async () => {

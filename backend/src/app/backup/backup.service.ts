@@ -17,19 +17,7 @@ import type {
   BackupStats,
 } from '@pulse/protocol';
 import { ChildProcess, fork } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statfsSync,
-  statSync,
-} from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { AlertsService } from '../alerts/alerts.service';
 import { SECRET_KEY_FILE } from '../auth/token-signer';
@@ -114,56 +102,63 @@ export class BackupService implements OnApplicationShutdown {
     const dir = join(root, name);
     let made = false;
     try {
-      // What the gateway holds to write within a second (new devices, alert events) is in it.
-      await this.registry?.flushAll();
-      await this.alerts?.flush();
-      mkdirSync(root, { recursive: true, mode: 0o700 });
-      removePartial(root);
       const data = this.config.DATA_DIR;
+      // With DATABASE_URL the registry and alerts are in PostgreSQL, not in the backup: nothing
+      // to wait for (and a PostgreSQL that does not answer would hold the backup up). Without it
+      // what they hold to write within a second (new devices, alert events) goes in pulse.db first.
+      if (!this.config.DATABASE_URL) {
+        await this.registry?.flushAll();
+        await this.alerts?.flush();
+      }
+      // Every step on the disk here is asynchronous: the gateway's event loop never waits for a
+      // disk that does not answer; what reads or writes much is the copying process's, inside the
+      // time limit.
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      await removePartial(root);
       const stores = [DATABASE_FILE];
-      if (!this.config.DATABASE_URL && existsSync(join(data, HISTORY_DATABASE_FILE)))
+      if (!this.config.DATABASE_URL && (await sizeOf(join(data, HISTORY_DATABASE_FILE))) !== null)
         stores.push(HISTORY_DATABASE_FILE);
-      const storeBytes = stores.reduce(
-        (sum, file) => sum + sizeOf(join(data, file)) + sizeOf(join(data, `${file}-wal`)),
-        0,
-      );
+      let storeBytes = 0;
+      for (const file of stores)
+        storeBytes +=
+          ((await sizeOf(join(data, file))) ?? 0) +
+          ((await sizeOf(join(data, `${file}-wal`))) ?? 0);
       const journal = join(data, JOURNAL_DIR);
       const key = this.config.PULSE_SECRET_FILE === undefined;
-      this.checkSpace(
+      await this.checkSpace(
         root,
-        storeBytes + treeSize(journal) + (key ? sizeOf(join(data, SECRET_KEY_FILE)) : 0),
+        storeBytes +
+          (await treeSize(journal)) +
+          (key ? ((await sizeOf(join(data, SECRET_KEY_FILE))) ?? 0) : 0),
       );
-      mkdirSync(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
+      await mkdir(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
       made = true;
-      // The journal first, before the stores' snapshot: a segment is deleted once its readings
-      // are stored, so one copied after the snapshot could lack readings stored meanwhile,
-      // which the snapshot lacks too. Taken first, every reading acknowledged before it is in
-      // one or the other (a point in both is written once at the restore).
-      // Node's own recursive copy: files keep their mode (the journal's 0700 folders, 0600
-      // segments); `dereference` copies what a symlink points at (a journal folder moved to
-      // another disk and linked), never a link back into the live DATA_DIR.
-      if (existsSync(journal))
-        cpSync(journal, join(partial, JOURNAL_DIR), { recursive: true, dereference: true });
-      // The signing key in DATA_DIR (made by the gateway); one from PULSE_SECRET_FILE is a
-      // secret of the deployment, kept with its other secrets, not copied here.
-      if (key) {
-        copyFileSync(join(data, SECRET_KEY_FILE), join(partial, SECRET_KEY_FILE));
-        chmodSync(join(partial, SECRET_KEY_FILE), 0o600);
-      }
-      // The copying process also syncs the whole folder to the disk (VACUUM INTO does not):
-      // renamed, it passes for whole and pushes an older one out, so it must survive a power cut.
-      await this.copyStores(
-        stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
-        partial,
+      // All in the copying process, in this order, inside its time limit; it also syncs the
+      // whole folder to the disk (VACUUM INTO does not): renamed, it passes for whole and pushes
+      // an older one out, so it must survive a power cut.
+      await this.copy(
+        {
+          // The journal first, before the stores' snapshot: a segment is deleted once its
+          // readings are stored, so one copied after the snapshot could lack readings stored
+          // meanwhile, which the snapshot lacks too. Taken first, every reading acknowledged
+          // before it is in one or the other (a point in both is written once at the restore).
+          tree: { from: journal, to: join(partial, JOURNAL_DIR) },
+          // The signing key in DATA_DIR (made by the gateway); one from PULSE_SECRET_FILE is a
+          // secret of the deployment, kept with its other secrets, not copied here.
+          files: key
+            ? [{ from: join(data, SECRET_KEY_FILE), to: join(partial, SECRET_KEY_FILE) }]
+            : [],
+          stores: stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
+          sync: partial,
+        },
         this.config.BACKUP_TIMEOUT_MS ??
           BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS,
       );
-      for (const file of stores) chmodSync(join(partial, file), 0o600);
-      renameSync(partial, dir);
+      await rename(partial, dir);
       await syncFolder(root); // the rename itself, before older backups are pruned
-      const info = describe(dir, name, started, this.notes());
+      const info = await describe(dir, name, started, this.notes());
       info.tookMs = Date.now() - started;
-      this.prune(root, name);
+      await this.prune(root, name);
       this.counts.made++;
       this.logger.log(
         `backup ${dir}: ${info.files.length} files, ${info.bytes} bytes in ${info.tookMs} ms`,
@@ -171,7 +166,7 @@ export class BackupService implements OnApplicationShutdown {
       return info;
     } catch (error) {
       if (!made) throw error; // refused, or failed before anything was written: said as it is
-      rmSync(partial, { recursive: true, force: true });
+      await rm(partial, { recursive: true, force: true });
       const failure = failureOf(error);
       this.counts.failed[failure]++;
       const message = `backup failed, its partial copy removed (${partial}): ${
@@ -189,11 +184,12 @@ export class BackupService implements OnApplicationShutdown {
   }
 
   /** The backups kept, newest first. */
-  list(): BackupInfo[] {
+  async list(): Promise<BackupInfo[]> {
     const root = join(this.config.DATA_DIR, BACKUPS_DIR);
-    return backupNames(root)
-      .reverse()
-      .map((name) => describe(join(root, name), name, timeOf(name), this.notes()));
+    const infos: BackupInfo[] = [];
+    for (const name of (await backupNames(root)).reverse())
+      infos.push(await describe(join(root, name), name, timeOf(name), this.notes()));
+    return infos;
   }
 
   /** Backups made, refused and failed since the start (`GET /api/stats` → backups). */
@@ -220,9 +216,9 @@ export class BackupService implements OnApplicationShutdown {
    * the live stores' own writes. `need`: the copy's size at most (the stores with their WAL,
    * which VACUUM INTO writes compacted, the journal and the key).
    */
-  private checkSpace(root: string, need: number): void {
+  private async checkSpace(root: string, need: number): Promise<void> {
     const reserve = (this.config.BACKUP_RESERVE_MB ?? 512) * MIB;
-    const { bavail, bsize } = statfsSync(root);
+    const { bavail, bsize } = await statfs(root);
     const free = bavail * bsize;
     if (free >= need + reserve) return;
     this.refuse('no_space');
@@ -236,19 +232,16 @@ export class BackupService implements OnApplicationShutdown {
   }
 
   /**
-   * The consistent copies, in a process of their own, killed past `limitMs`; rejects with the
-   * first failure. A process, not a thread: a thread is not stopped inside SQLite, and
-   * better-sqlite3 aborts the gateway when a terminated thread's call fails (decision 0071).
+   * The backup's copies (the journal, the key, the stores' consistent copies) and their sync, in
+   * a process of their own, killed past `limitMs`; rejects with the first failure. A process,
+   * not a thread: a thread is not stopped inside SQLite, and better-sqlite3 aborts the gateway
+   * when a terminated thread's call fails (decision 0071).
    */
-  private copyStores(
-    copies: { from: string; to: string }[],
-    sync: string,
-    limitMs: number,
-  ): Promise<void> {
+  private copy(job: CopyJob, limitMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       // No inherited Node options (under jest a TypeScript loader) nor environment (the
       // gateway's secrets): the script needs neither.
-      const child = fork(join(__dirname, SCRIPT), [JSON.stringify({ copies, sync })], {
+      const child = fork(join(__dirname, SCRIPT), [JSON.stringify(job)], {
         execArgv: [],
         env: {},
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -312,11 +305,23 @@ export class BackupService implements OnApplicationShutdown {
   }
 
   /** Keep the newest BACKUPS_KEPT, the one just made among them whatever its name. */
-  private prune(root: string, made: string): void {
-    const names = backupNames(root).filter((name) => name !== made);
+  private async prune(root: string, made: string): Promise<void> {
+    const names = (await backupNames(root)).filter((name) => name !== made);
     for (const name of names.slice(0, Math.max(0, names.length - (BACKUPS_KEPT - 1))))
-      rmSync(join(root, name), { recursive: true, force: true });
+      await rm(join(root, name), { recursive: true, force: true });
   }
+}
+
+/**
+ * What the copying process (sqlite-backup.worker.js) does, in this order: `tree` copied as it is
+ * (when it exists), `files` copied 0600, `stores` copied with VACUUM INTO 0600, then `sync`
+ * written to the disk, every file and folder.
+ */
+interface CopyJob {
+  tree: { from: string; to: string };
+  files: { from: string; to: string }[];
+  stores: { from: string; to: string }[];
+  sync: string;
 }
 
 class BackupTimeout extends Error {
@@ -361,21 +366,25 @@ async function syncFolder(dir: string): Promise<void> {
   }
 }
 
-/** A file's size, 0 when it is not there (no WAL file, no key). */
-function sizeOf(path: string): number {
+/** A file's size, null when it is not there (no WAL file, no key, no history.db). */
+async function sizeOf(path: string): Promise<number | null> {
   try {
-    return statSync(path).size;
+    return (await stat(path)).size;
   } catch {
-    return 0;
+    return null;
   }
 }
 
-/** The size of a folder's files, sub-folders too (the journal). */
-function treeSize(dir: string): number {
-  if (!existsSync(dir)) return 0;
+/** The size of a folder's files, sub-folders too (the journal); 0 when it is not there. */
+async function treeSize(dir: string): Promise<number> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir, { recursive: true });
+  } catch {
+    return 0;
+  }
   let sum = 0;
-  for (const entry of readdirSync(dir, { recursive: true }))
-    sum += sizeOf(join(dir, String(entry)));
+  for (const entry of entries) sum += (await sizeOf(join(dir, entry))) ?? 0;
   return sum;
 }
 
@@ -384,17 +393,22 @@ function mib(bytes: number): string {
 }
 
 /** Backups cut short (the gateway stopped while it made one): never counted, removed. */
-function removePartial(root: string): void {
-  for (const name of readdirSync(root))
+async function removePartial(root: string): Promise<void> {
+  for (const name of await readdir(root))
     if (name.endsWith(PARTIAL) && NAME.test(name.slice(0, -PARTIAL.length)))
-      rmSync(join(root, name), { recursive: true, force: true });
+      await rm(join(root, name), { recursive: true, force: true });
 }
 
-function backupNames(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .filter((name) => NAME.test(name))
-    .sort();
+/** The backups kept, by name (their time), oldest first; none when there is no folder yet. */
+async function backupNames(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names.filter((name) => NAME.test(name)).sort();
 }
 
 function timeOf(name: string): number {
@@ -404,16 +418,21 @@ function timeOf(name: string): number {
   );
 }
 
-function describe(dir: string, name: string, createdAt: number, notes?: string[]): BackupInfo {
+async function describe(
+  dir: string,
+  name: string,
+  createdAt: number,
+  notes?: string[],
+): Promise<BackupInfo> {
   const files: BackupFile[] = [];
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.push({ name: relative(dir, path), bytes: statSync(path).size });
+      if (entry.isDirectory()) await walk(path);
+      else files.push({ name: relative(dir, path), bytes: (await stat(path)).size });
     }
   };
-  walk(dir);
+  await walk(dir);
   files.sort((a, b) => a.name.localeCompare(b.name));
   const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
   return { name, path: dir, createdAt, files, bytes, ...(notes ? { notes } : {}) };

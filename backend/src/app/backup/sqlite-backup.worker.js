@@ -7,19 +7,35 @@
  * without blocking its writers in WAL mode), off the gateway's event loop. A process, not a
  * thread: past its time limit it is killed, which stops it even inside SQLite (a thread is not
  * stopped there, and better-sqlite3 aborts the whole process when a terminated thread's call
- * fails: 0071's second addendum). Answers each copy's size, or the error's message and code, on
- * the IPC channel, once the backup's folder (the stores, and the key and journal copied before)
- * is synced to the disk. Plain JavaScript, copied beside the bundle as it is (as the history
+ * fails: 0071's second addendum). Copies the history journal and the signing key first (before
+ * the stores' snapshot; here, not in the gateway, so a disk that does not answer holds this
+ * process up, inside the time limit, never the gateway's event loop). Answers each store copy's
+ * size, or the error's message and code, on the IPC channel, once the backup's folder is synced
+ * to the disk. Plain JavaScript, copied beside the bundle as it is (as the history
  * checkpointer's thread).
  */
-const { closeSync, fsyncSync, openSync, readdirSync, statSync } = require('node:fs');
+const {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  statSync,
+} = require('node:fs');
 const { join } = require('node:path');
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('sqlite-backup.worker must run as a forked process');
 
-/** @type {{ copies: { from: string; to: string }[]; sync: string }} */
-const { copies, sync } = JSON.parse(process.argv[2] ?? '{}');
+/**
+ * backup.service.ts's CopyJob.
+ * @typedef {{ from: string; to: string }} Copy
+ * @type {{ tree: Copy; files: Copy[]; stores: Copy[]; sync: string }}
+ */
+const { tree, files, stores, sync } = JSON.parse(process.argv[2] ?? '{}');
 
 /**
  * Every file and folder under `path` written to the disk, the folders after their entries:
@@ -42,13 +58,23 @@ try {
   // Inside the try: a driver that fails to load (no native build for this Node) is answered
   // with its message, not left to an uncaught stack on stderr.
   const BetterSqlite3 = require('better-sqlite3');
-  for (const { from, to } of copies) {
+  // The journal first, before the stores' snapshot (backup.service.ts says why). Node's own
+  // recursive copy: files keep their mode (the journal's 0700 folders, 0600 segments);
+  // `dereference` copies what a symlink points at (a journal folder moved to another disk and
+  // linked), never a link back into the live DATA_DIR.
+  if (existsSync(tree.from)) cpSync(tree.from, tree.to, { recursive: true, dereference: true });
+  for (const { from, to } of files) {
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+  }
+  for (const { from, to } of stores) {
     const db = new BetterSqlite3(from, { fileMustExist: true, readonly: true, timeout: 5000 });
     try {
       db.prepare('VACUUM INTO ?').run(to);
     } finally {
       db.close();
     }
+    chmodSync(to, 0o600);
     sizes.push(statSync(to).size);
   }
   syncTree(sync);
