@@ -17,10 +17,11 @@ import {
 } from 'node:fs';
 import childProcess from 'node:child_process';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertsService } from '../alerts/alerts.service';
 import type { DeviceRegistryService } from '../devices/device-registry.service';
+import { BACKUP_LOCK } from './backup-lock';
 import { BackupService, BACKUPS_DIR, copyingProcessDied } from './backup.service';
 
 describe('BackupService', () => {
@@ -223,6 +224,114 @@ describe('BackupService', () => {
     expect(second.status).toBe(409);
     await first;
     expect(sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
+  });
+
+  describe('two gateways sharing one DATA_DIR (docker-compose.yml mounts one volume on both)', () => {
+    /** Resolves once a backup under way has a partial copy of history.db. */
+    const copying = async (root: string) => {
+      const partial = () =>
+        existsSync(root) &&
+        readdirSync(root).find(
+          (name) => name.endsWith('.partial') && existsSync(join(root, name, 'history.db')),
+        );
+      for (const until = Date.now() + 20_000; !partial(); ) {
+        if (Date.now() > until) throw new Error('never saw history.db being copied');
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return partial() as string;
+    };
+    /** A lock as a gateway leaves it while it makes a backup. */
+    const lock = (
+      dir: string,
+      holder: { pid: number; host: string; until: number; startedAt?: number },
+    ) => {
+      mkdirSync(join(dir, BACKUPS_DIR), { recursive: true });
+      writeFileSync(
+        join(dir, BACKUPS_DIR, BACKUP_LOCK),
+        JSON.stringify({ id: 'theirs', startedAt: Date.now() - 1_000, ...holder }),
+      );
+    };
+    /** A pid no process has now. */
+    const deadPid = () => spawnSync('true').pid as number;
+
+    it("one gateway's backup while the other's is made is refused (409, counted) and leaves the other's copy alone", async () => {
+      const dir = dataDir(60_000);
+      const root = join(dir, BACKUPS_DIR);
+      const first = service(dir);
+      const second = service(dir);
+      const made = first.create();
+      const partial = await copying(root);
+
+      const refused = await failure(second.create());
+
+      expect(refused.status).toBe(409);
+      expect(refused.message).toMatch(/a backup is being made/);
+      expect(second.stats().refused).toEqual({ busy: 1, no_space: 0 });
+      expect(existsSync(join(root, partial))).toBe(true);
+      const info = await made;
+      expect(readdirSync(root)).toEqual([info.name]); // whole, and the lock released
+      const db = new BetterSqlite3(join(info.path, 'history.db'), { readonly: true });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+      // Done: the other may make one now.
+      await expect(second.create()).resolves.toMatchObject({ name: expect.any(String) });
+    }, 30_000);
+
+    it("takes over a lock its holder left (a dead process of this host, or past its time), and removes the holder's partial copy", async () => {
+      const dir = dataDir();
+      const root = join(dir, BACKUPS_DIR);
+      const cut = join(root, '2026-01-01T00-00-00-000Z.partial');
+      // Another gateway's (another host's) backup, within its time: refused.
+      lock(dir, { pid: process.pid, host: 'gateway-b', until: Date.now() + 60_000 });
+      mkdirSync(cut);
+      expect((await failure(service(dir).create())).status).toBe(409);
+      expect(existsSync(cut)).toBe(true);
+      // Past its time: its holder is stopped or stuck; taken over.
+      lock(dir, { pid: process.pid, host: 'gateway-b', until: Date.now() - 1 });
+      const made = await service(dir).create();
+      expect(readdirSync(root)).toEqual([made.name]);
+      // A process of this host that is gone: taken over at once.
+      lock(dir, { pid: deadPid(), host: hostname(), until: Date.now() + 60_000 });
+      mkdirSync(cut);
+      const next = await service(dir).create();
+      expect(readdirSync(root).sort()).toEqual([made.name, next.name].sort());
+      // This very pid and host, from before this process started: a container restarted (same
+      // host name, same pid 1) while its gateway made a backup.
+      lock(dir, {
+        pid: process.pid,
+        host: hostname(),
+        startedAt: Date.now() - process.uptime() * 1000 - 60_000,
+        until: Date.now() + 60_000,
+      });
+      const third = await service(dir).create();
+      expect(readdirSync(root).sort()).toEqual([made.name, next.name, third.name].sort());
+    });
+
+    it('a failed backup releases the lock', async () => {
+      const dir = dataDir();
+      writeFileSync(join(dir, 'history.db'), 'not a database '.repeat(1000));
+      rmSync(join(dir, 'history.db-wal'), { force: true });
+      expect((await failure(service(dir).create())).status).toBe(500);
+      expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    });
+
+    it('a journal segment deleted while the journal is copied (its readings stored by then) is left out, the backup made', async () => {
+      const dir = dataDir();
+      // Listed, and gone when it is opened: what the other gateway's flush does to its segment.
+      symlinkSync(
+        join(dir, 'history-journal', 'gateway-b', '000009.jsonl'),
+        join(dir, 'history-journal', 'gateway-a', '000002.jsonl'),
+      );
+
+      const made = await service(dir).create();
+
+      expect(made.files.map((f) => f.name)).toEqual(
+        expect.arrayContaining([join('history-journal', 'gateway-a', '000001.jsonl')]),
+      );
+      expect(made.files.map((f) => f.name)).not.toContain(
+        join('history-journal', 'gateway-a', '000002.jsonl'),
+      );
+    });
   });
 
   it('holds the journal segments of readings stored while the stores were copied (the journal is taken first)', async () => {

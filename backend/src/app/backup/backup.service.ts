@@ -25,6 +25,7 @@ import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HISTORY_DATABASE_FILE } from '../history/sqlite-history.store';
 import { DATABASE_FILE } from '../store/database';
+import { BackupLock, BackupLockHolder } from './backup-lock';
 
 /** Backups kept under `${DATA_DIR}/backups/`: a new one removes the oldest past this many. */
 export const BACKUPS_KEPT = 3;
@@ -35,6 +36,11 @@ export const BACKUP_TIMEOUT_BASE_MS = 10 * 60_000;
 /** …this rate (1 MiB/s, bytes per ms): a copy slower than that is stuck, not slow. */
 export const BACKUP_SLOWEST_BYTES_PER_MS = (1024 * 1024) / 1000;
 const MIB = 1024 * 1024;
+/**
+ * The lock is held for the copy's time limit and this (the steps around the copy: flushes, the
+ * rename, the prune); past both another gateway takes it over.
+ */
+const LOCK_MARGIN_MS = 60_000;
 /** How long a killed copying process is waited for before the backup is answered anyway. */
 const KILL_WAIT_MS = 5_000;
 const JOURNAL_DIR = 'history-journal';
@@ -55,9 +61,10 @@ const NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
  * (sessions and tokens stay valid after a restore) and the history journal (readings
  * acknowledged and not yet stored; replayed at the restored gateway's start, a point written
  * twice kept once); the device registry's and the alerts' queued writes (at most a second old)
- * are written first. One at a time; refused when the disk has not room for it and
- * BACKUP_RESERVE_MB; the copy stopped past its time limit; the newest BACKUPS_KEPT are kept. With
- * DATABASE_URL the history, registry and alerts are in PostgreSQL, for pg_dump: the backup says so.
+ * are written first. One at a time, across the gateways sharing DATA_DIR too (BackupLock);
+ * refused when the disk has not room for it and BACKUP_RESERVE_MB; the copy stopped past its
+ * time limit; the newest BACKUPS_KEPT are kept. With DATABASE_URL the history, registry and
+ * alerts are in PostgreSQL, for pg_dump: the backup says so.
  *
  * Owns the backups folder and its counters; must not open the stores' own connections (the
  * copying process opens its own).
@@ -66,6 +73,8 @@ const NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
 export class BackupService implements OnApplicationShutdown {
   private readonly logger = new Logger('Backup');
   private running = false;
+  /** The backups folder's lock while this gateway makes a backup. */
+  private lock: BackupLock | null = null;
   /** The copying process of the backup being made. */
   private child: ChildProcess | null = null;
   private readonly counts: BackupStats = {
@@ -88,21 +97,65 @@ export class BackupService implements OnApplicationShutdown {
    * a failure after it began (500, or 507 when the disk filled) leaves nothing behind.
    */
   async create(): Promise<BackupInfo> {
-    if (this.running) {
-      this.refuse('busy');
-      throw new ConflictException('a backup is being made: try again when it is done');
-    }
+    if (this.running) this.busy();
     this.running = true;
+    try {
+      return await this.make();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async make(): Promise<BackupInfo> {
+    const data = this.config.DATA_DIR;
+    const root = join(data, BACKUPS_DIR);
+    // Every step on the disk here is asynchronous: the gateway's event loop never waits for a
+    // disk that does not answer; what reads or writes much is the copying process's, inside the
+    // time limit.
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const stores = [DATABASE_FILE];
+    if (!this.config.DATABASE_URL && (await sizeOf(join(data, HISTORY_DATABASE_FILE))) !== null)
+      stores.push(HISTORY_DATABASE_FILE);
+    let storeBytes = 0;
+    for (const file of stores)
+      storeBytes +=
+        ((await sizeOf(join(data, file))) ?? 0) + ((await sizeOf(join(data, `${file}-wal`))) ?? 0);
+    const limitMs =
+      this.config.BACKUP_TIMEOUT_MS ??
+      BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS;
+    // One backup at a time across the gateways sharing this DATA_DIR too: the other's partial
+    // copy, free space and journal are left alone while it makes one.
+    const lock = await BackupLock.take(root, limitMs + LOCK_MARGIN_MS);
+    if (!(lock instanceof BackupLock)) this.busy(lock.heldBy);
+    this.lock = lock;
+    try {
+      return await this.makeLocked(root, stores, storeBytes, limitMs);
+    } finally {
+      this.lock = null;
+      await lock
+        .release()
+        .catch((error: Error) =>
+          this.logger.warn(`the backups' lock ${lock.path} not released: ${error.message}`),
+        );
+    }
+  }
+
+  /** The backup, the lock held: nobody else makes one in this folder meanwhile. */
+  private async makeLocked(
+    root: string,
+    stores: string[],
+    storeBytes: number,
+    limitMs: number,
+  ): Promise<BackupInfo> {
+    const data = this.config.DATA_DIR;
     const started = Date.now();
     const name = new Date(started).toISOString().replace(/[:.]/g, '-');
-    const root = join(this.config.DATA_DIR, BACKUPS_DIR);
     // Made under a name no listing counts, renamed when whole: a backup cut short (the gateway
     // stopped or killed meanwhile) never passes for one, nor pushes a good one out.
     const partial = join(root, `${name}${PARTIAL}`);
     const dir = join(root, name);
     let made = false;
     try {
-      const data = this.config.DATA_DIR;
       // With DATABASE_URL the registry and alerts are in PostgreSQL, not in the backup: nothing
       // to wait for (and a PostgreSQL that does not answer would hold the backup up). Without it
       // what they hold to write within a second (new devices, alert events) goes in pulse.db first.
@@ -110,19 +163,8 @@ export class BackupService implements OnApplicationShutdown {
         await this.registry?.flushAll();
         await this.alerts?.flush();
       }
-      // Every step on the disk here is asynchronous: the gateway's event loop never waits for a
-      // disk that does not answer; what reads or writes much is the copying process's, inside the
-      // time limit.
-      await mkdir(root, { recursive: true, mode: 0o700 });
+      // Whoever left these (a gateway stopped, or one past its time limit) holds no lock now.
       await removePartial(root);
-      const stores = [DATABASE_FILE];
-      if (!this.config.DATABASE_URL && (await sizeOf(join(data, HISTORY_DATABASE_FILE))) !== null)
-        stores.push(HISTORY_DATABASE_FILE);
-      let storeBytes = 0;
-      for (const file of stores)
-        storeBytes +=
-          ((await sizeOf(join(data, file))) ?? 0) +
-          ((await sizeOf(join(data, `${file}-wal`))) ?? 0);
       const journal = join(data, JOURNAL_DIR);
       const key = this.config.PULSE_SECRET_FILE === undefined;
       await this.checkSpace(
@@ -151,8 +193,7 @@ export class BackupService implements OnApplicationShutdown {
           stores: stores.map((file) => ({ from: join(data, file), to: join(partial, file) })),
           sync: partial,
         },
-        this.config.BACKUP_TIMEOUT_MS ??
-          BACKUP_TIMEOUT_BASE_MS + storeBytes / BACKUP_SLOWEST_BYTES_PER_MS,
+        limitMs,
       );
       await rename(partial, dir);
       await syncFolder(root); // the rename itself, before older backups are pruned
@@ -178,8 +219,6 @@ export class BackupService implements OnApplicationShutdown {
       throw failure === 'no_space'
         ? new HttpException(message, HttpStatus.INSUFFICIENT_STORAGE)
         : new InternalServerErrorException(message);
-    } finally {
-      this.running = false;
     }
   }
 
@@ -201,9 +240,25 @@ export class BackupService implements OnApplicationShutdown {
     };
   }
 
-  /** A copy under way is stopped with the gateway (its `.partial` is removed by the next backup). */
+  /**
+   * A copy under way is stopped with the gateway and the lock let go (its `.partial` is removed
+   * by the next backup).
+   */
   onApplicationShutdown(): void {
     this.child?.kill('SIGKILL');
+    this.lock?.releaseNow();
+  }
+
+  /** Refuses (409) a backup while one is made, here or by a gateway sharing the folder. */
+  private busy(heldBy?: BackupLockHolder): never {
+    this.refuse('busy');
+    throw new ConflictException(
+      `a backup is being made${
+        heldBy
+          ? ` (by process ${heldBy.pid} on ${heldBy.host} since ${new Date(heldBy.startedAt).toISOString()})`
+          : ''
+      }: try again when it is done`,
+    );
   }
 
   private refuse(reason: BackupRefusal): void {

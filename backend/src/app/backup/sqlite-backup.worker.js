@@ -18,9 +18,8 @@ const {
   chmodSync,
   closeSync,
   copyFileSync,
-  cpSync,
-  existsSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readdirSync,
   statSync,
@@ -53,16 +52,44 @@ function syncTree(path) {
   }
 }
 
+/** A file or folder that is not there (any more). */
+function gone(error) {
+  return /** @type {{ code?: unknown }} */ (error).code === 'ENOENT';
+}
+
+/**
+ * `from` copied to `to` with its files' and folders' modes (the journal's 0700 folders, 0600
+ * segments); a symlink copied as what it points at (a journal folder moved to another disk and
+ * linked), never a link back into the live DATA_DIR. What is gone by the time it is opened is
+ * left out: a gateway deletes a journal segment once its readings are stored, so a segment
+ * listed and then gone is in the stores' snapshot, taken after. fs.cpSync failed the whole backup
+ * there (ENOENT), as it did whenever the other gateway sharing the folder flushed meanwhile.
+ * Anything but files and folders (a socket, a FIFO) is no segment: left out too.
+ */
+function copyTree(from, to) {
+  let stat;
+  let names;
+  try {
+    stat = statSync(from);
+    if (stat.isDirectory()) names = readdirSync(from);
+    else if (stat.isFile()) copyFileSync(from, to);
+    else return;
+  } catch (error) {
+    if (gone(error)) return;
+    throw error;
+  }
+  if (names) mkdirSync(to);
+  chmodSync(to, stat.mode & 0o7777);
+  for (const name of names ?? []) copyTree(join(from, name), join(to, name));
+}
+
 const sizes = [];
 try {
   // Inside the try: a driver that fails to load (no native build for this Node) is answered
   // with its message, not left to an uncaught stack on stderr.
   const BetterSqlite3 = require('better-sqlite3');
-  // The journal first, before the stores' snapshot (backup.service.ts says why). Node's own
-  // recursive copy: files keep their mode (the journal's 0700 folders, 0600 segments);
-  // `dereference` copies what a symlink points at (a journal folder moved to another disk and
-  // linked), never a link back into the live DATA_DIR.
-  if (existsSync(tree.from)) cpSync(tree.from, tree.to, { recursive: true, dereference: true });
+  // The journal first, before the stores' snapshot (backup.service.ts says why).
+  copyTree(tree.from, tree.to);
   for (const { from, to } of files) {
     copyFileSync(from, to);
     chmodSync(to, 0o600);

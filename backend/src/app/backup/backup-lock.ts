@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { link, open, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+/** The lock file inside the backups folder; never a backup's name, so never listed. */
+export const BACKUP_LOCK = '.lock';
+/**
+ * A lock that cannot be read (its maker died between creating and writing it, a few
+ * microseconds) is someone's for this long after it was written, then anyone's.
+ */
+const UNREADABLE_LOCK_MS = 60_000;
+
+/** What the lock file says: who makes a backup, since when, and until when it is theirs. */
+export interface BackupLockHolder {
+  /** This taking of the lock: only its taker releases it. */
+  id: string;
+  pid: number;
+  host: string;
+  /** ms since epoch. */
+  startedAt: number;
+  /** ms since epoch: past it the holder is stopped or stuck, and the lock anyone's. */
+  until: number;
+}
+
+/** When this process started: a lock of its pid and host from before is a previous life's. */
+const PROCESS_STARTED = Date.now() - process.uptime() * 1000;
+
+/**
+ * One backup at a time across every gateway that shares a DATA_DIR (docker-compose.yml mounts one
+ * volume on both; decision 0071, third review): a file `backups/.lock` created exclusively
+ * (O_EXCL, atomic on a local file system) holding its taker's pid, host and time. Taken over only
+ * from a holder that is gone: past its `until` (its backup's time limit and a margin: any other
+ * host, whose processes cannot be seen), or of this host and no longer running (a pid that is no
+ * process, or this very pid from before this process started: a restarted container keeps both
+ * its host name and its pid). Owns that file; the backup service holds the lock while it removes
+ * partial copies, checks the free space, copies and prunes.
+ */
+export class BackupLock {
+  private constructor(
+    /** The lock file. */
+    readonly path: string,
+    private readonly id: string,
+  ) {}
+
+  /**
+   * Take the lock for a backup that may last `holdMs`: the lock, or who holds it (undefined when
+   * that cannot be read) when another backup is being made.
+   */
+  static async take(
+    root: string,
+    holdMs: number,
+  ): Promise<BackupLock | { heldBy: BackupLockHolder | undefined }> {
+    const path = join(root, BACKUP_LOCK);
+    const id = randomUUID();
+    const now = Date.now();
+    const mine: BackupLockHolder = {
+      id,
+      pid: process.pid,
+      host: hostname(),
+      startedAt: now,
+      until: now + holdMs,
+    };
+    // Once more after a lock released meanwhile, or left by a holder that is gone and set aside.
+    let held: Held | 'gone' = 'gone';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await create(path, mine)) return new BackupLock(path, id);
+      held = await read(path);
+      if (held === 'gone') continue;
+      if (attempt > 0 || !stale(held) || !(await setAside(path, held, id))) break;
+    }
+    return { heldBy: held === 'gone' ? undefined : held.holder };
+  }
+
+  /** Let the lock go, if it is still this backup's (past its time another may have taken it). */
+  async release(): Promise<void> {
+    const held = await read(this.path);
+    if (held !== 'gone' && held.holder?.id === this.id) await rm(this.path, { force: true });
+  }
+
+  /** As release(), at once: the gateway is stopping and may not wait for a promise. */
+  releaseNow(): void {
+    try {
+      if (parse(readFileSync(this.path, 'utf8'))?.id === this.id)
+        rmSync(this.path, { force: true });
+    } catch {
+      // Gone already, or the disk does not answer: the next taker sees this process gone.
+    }
+  }
+}
+
+/** Create the lock file with `holder` in it; false when it exists. */
+async function create(path: string, holder: BackupLockHolder): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(holder));
+    await handle.sync(); // a lock that survives a power cut is taken over like any other
+    await handle.close();
+    return true;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(path, { force: true }); // written half (the disk full): nobody's lock
+    throw error;
+  }
+}
+
+interface Held {
+  /** undefined when the file holds no lock one can read (being written, or its writer died). */
+  holder: BackupLockHolder | undefined;
+  ino: number;
+  mtimeMs: number;
+}
+
+/** The lock file as it is, its content and identity read from one open file. */
+async function read(path: string): Promise<Held | 'gone'> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return 'gone';
+    throw error;
+  }
+  try {
+    const { ino, mtimeMs } = await handle.stat();
+    return { holder: parse(await handle.readFile('utf8')), ino, mtimeMs };
+  } finally {
+    await handle.close();
+  }
+}
+
+function parse(text: string): BackupLockHolder | undefined {
+  try {
+    const holder = JSON.parse(text) as Partial<BackupLockHolder> | null;
+    return typeof holder?.id === 'string' &&
+      typeof holder.pid === 'number' &&
+      typeof holder.host === 'string' &&
+      typeof holder.startedAt === 'number' &&
+      typeof holder.until === 'number'
+      ? (holder as BackupLockHolder)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the lock's holder is gone: past its time, or a process of this host that is not. */
+function stale({ holder, mtimeMs }: Held): boolean {
+  const now = Date.now();
+  if (!holder) return now - mtimeMs > UNREADABLE_LOCK_MS;
+  if (now > holder.until) return true;
+  if (holder.host !== hostname()) return false; // another machine's or container's: its time
+  if (holder.pid === process.pid) return holder.startedAt < PROCESS_STARTED;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ESRCH'; // EPERM: another user's, running
+  }
+}
+
+/**
+ * Move a stale lock out of the way; false when what was moved was not it (another gateway took
+ * the stale lock over between our look and our move: its fresh lock is put back).
+ */
+async function setAside(path: string, held: Held, id: string): Promise<boolean> {
+  const aside = `${path}.${id}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return true; // released meanwhile
+    throw error;
+  }
+  const moved = await read(aside);
+  const same = moved !== 'gone' && moved.ino === held.ino;
+  // link, unlike rename, never replaces a lock a third taker made meanwhile.
+  if (!same) await link(aside, path).catch(() => undefined);
+  await rm(aside, { force: true });
+  return same;
+}
