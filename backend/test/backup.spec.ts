@@ -185,6 +185,14 @@ describe('backups of a running gateway', () => {
     }
     const listed = await getJson<BackupListResponse>(`${pulse.httpUrl}/api/backups`, admin);
     expect(listed.body.backups.map((b) => b.name)).toEqual(names.slice(-BACKUPS_KEPT).reverse());
+    // Counted as made, and the newest one's time for an alert on its age.
+    const metrics = await (await fetch(`${pulse.httpUrl}/api/metrics`, { headers: admin })).text();
+    expect(metrics).toMatch(
+      new RegExp(`^pulse_backups_made_total\\{[^}]*\\} ${BACKUPS_KEPT + 2}$`, 'm'),
+    );
+    expect(metrics).toMatch(/# TYPE pulse_backups_last_made_timestamp_seconds gauge/);
+    const last = /^pulse_backups_last_made_timestamp_seconds\{[^}]*\} (\S+)$/m.exec(metrics);
+    expect(Number(last?.[1])).toBe(listed.body.backups[0].createdAt / 1000);
   }, 60_000);
 
   it('refuses a backup the disk has not room for (507, counted in stats and metrics); the CLI says so in words', async () => {

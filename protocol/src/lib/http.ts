@@ -288,6 +288,12 @@ export interface IngestStats {
  */
 export interface BackupStats {
   made: number;
+  /**
+   * When the newest backup made whole was begun (ms since epoch; its folder's name): by this
+   * gateway, or found in the backups folder at its start (made before it, or by another gateway
+   * sharing DATA_DIR). Absent while there is none.
+   */
+  lastMadeAt?: number;
   refused: Record<BackupRefusal, number>;
   failed: Record<BackupFailure, number>;
 }

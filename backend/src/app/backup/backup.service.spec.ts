@@ -226,6 +226,21 @@ describe('BackupService', () => {
     expect(sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
   });
 
+  it('says when the newest backup was made, one kept from before the start too', async () => {
+    const dir = dataDir();
+    const sut = service(dir);
+    await sut.onModuleInit();
+    expect(sut.stats().lastMadeAt).toBeUndefined();
+
+    const made = await sut.create();
+
+    expect(sut.stats().lastMadeAt).toBe(made.createdAt);
+    // A gateway started later (or the other one sharing the folder) finds it there.
+    const restarted = service(dir);
+    await restarted.onModuleInit();
+    expect(restarted.stats().lastMadeAt).toBe(made.createdAt);
+  });
+
   describe('two gateways sharing one DATA_DIR (docker-compose.yml mounts one volume on both)', () => {
     /** Resolves once a backup under way has a partial copy of history.db. */
     const copying = async (root: string) => {

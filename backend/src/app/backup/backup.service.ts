@@ -7,6 +7,7 @@ import {
   InternalServerErrorException,
   Logger,
   OnApplicationShutdown,
+  OnModuleInit,
   Optional,
 } from '@nestjs/common';
 import type {
@@ -70,7 +71,7 @@ const NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
  * copying process opens its own).
  */
 @Injectable()
-export class BackupService implements OnApplicationShutdown {
+export class BackupService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Backup');
   private running = false;
   /** The backups folder's lock while this gateway makes a backup. */
@@ -82,6 +83,8 @@ export class BackupService implements OnApplicationShutdown {
     refused: { busy: 0, no_space: 0 },
     failed: { timeout: 0, no_space: 0, error: 0 },
   };
+  /** BackupStats.lastMadeAt. */
+  private lastMadeAt: number | undefined;
 
   constructor(
     @Inject(CONFIG)
@@ -91,6 +94,18 @@ export class BackupService implements OnApplicationShutdown {
     @Optional() private readonly registry?: DeviceRegistryService,
     @Optional() private readonly alerts?: AlertsService,
   ) {}
+
+  /** The newest backup kept when the gateway starts, so its age survives a restart. */
+  async onModuleInit(): Promise<void> {
+    const root = join(this.config.DATA_DIR, BACKUPS_DIR);
+    try {
+      const newest = (await backupNames(root)).at(-1);
+      if (newest) this.lastMadeAt = Math.max(this.lastMadeAt ?? 0, timeOf(newest));
+    } catch (error) {
+      // Not a reason to stop the gateway: the next backup says what is wrong with the folder.
+      this.logger.warn(`backups in ${root} not read: ${(error as Error).message}`);
+    }
+  }
 
   /**
    * Make a backup now; 409 while one is being made, 507 when the disk has not room for it;
@@ -201,6 +216,7 @@ export class BackupService implements OnApplicationShutdown {
       info.tookMs = Date.now() - started;
       await this.prune(root, name);
       this.counts.made++;
+      this.lastMadeAt = started;
       this.logger.log(
         `backup ${dir}: ${info.files.length} files, ${info.bytes} bytes in ${info.tookMs} ms`,
       );
@@ -235,6 +251,7 @@ export class BackupService implements OnApplicationShutdown {
   stats(): BackupStats {
     return {
       made: this.counts.made,
+      ...(this.lastMadeAt === undefined ? {} : { lastMadeAt: this.lastMadeAt }),
       refused: { ...this.counts.refused },
       failed: { ...this.counts.failed },
     };

@@ -207,9 +207,16 @@ export class MetricsService {
       (s) => s.security?.refused,
     );
     counter(
-      'pulse_backups_total',
+      'pulse_backups_made_total',
       'Backups made whole (POST /api/backups)',
       (s) => s.backups?.made,
+    );
+    // A time, not an age (Prometheus' convention): alert on
+    // `time() - max(pulse_backups_last_made_timestamp_seconds) > …`, max over the gateways.
+    gauge(
+      'pulse_backups_last_made_timestamp_seconds',
+      'When the newest backup made whole was begun, seconds since epoch (0: none kept since the start)',
+      (s) => (s.backups?.lastMadeAt ?? 0) / 1000,
     );
     counterBy(
       'pulse_backups_refused_total',
