@@ -12,6 +12,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -109,6 +111,35 @@ describe('BackupService', () => {
     });
     // The default reserve fits on this machine's disk.
     await expect(service(dir).create()).resolves.toMatchObject({ name: expect.any(String) });
+  });
+
+  it('refuses (507) a backup whose copy would eat into the reserve, on its estimate of the copy', async () => {
+    const dir = dataDir(20_000); // history.db ~20 MiB
+    const size = (file: string) =>
+      existsSync(join(dir, file)) ? statSync(join(dir, file)).size : 0;
+    const need =
+      ['pulse.db', 'pulse.db-wal', 'history.db', 'history.db-wal', 'secret.key'].reduce(
+        (sum, file) => sum + size(file),
+        0,
+      ) + size(join('history-journal', 'gateway-a', '000001.jsonl'));
+    const MiB = 1024 * 1024;
+    const freeMiB = () => {
+      const { bavail, bsize } = statfsSync(dir);
+      return Math.floor((bavail * bsize) / MiB);
+    };
+    // A reserve the disk has, with less than the copy beside it (4 MiB, the copy ~20 MiB).
+    const sut = service(dir, { BACKUP_RESERVE_MB: freeMiB() - 4 });
+
+    const refused = await failure(sut.create());
+
+    expect(refused.status).toBe(507);
+    expect(refused.message).toContain(`it needs about ${Math.ceil(need / MiB)} MiB for the copy`);
+    expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
+    expect(sut.stats().refused).toEqual({ busy: 0, no_space: 1 });
+    // With room for the copy beside the reserve (and a margin for whatever else writes to this
+    // disk meanwhile), it is made.
+    const roomy = service(dir, { BACKUP_RESERVE_MB: freeMiB() - Math.ceil(need / MiB) - 256 });
+    await expect(roomy.create()).resolves.toMatchObject({ name: expect.any(String) });
   });
 
   it('stops a copy that hangs at its time limit, removes its partial copy, counts it, and the next backup is made', async () => {
