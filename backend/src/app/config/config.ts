@@ -245,8 +245,9 @@ export const ConfigSchema = z.object({
    */
   BACKUP_RESERVE_MB: z.coerce.number().int().nonnegative().max(1_000_000_000).default(512),
   /**
-   * Time limit of a backup's copying process in ms: past it the process is killed, its partial
-   * copy removed and the backup reported failed. Default: 10 minutes plus 1 s per MiB of the
+   * Time limit of a backup's copying process in ms (the journal, the key and the stores copied,
+   * then synced to the disk): past it the process is killed, its partial copy removed and the
+   * backup reported failed. Default: 10 minutes plus 1 s per MiB of the
    * stores (a copy slower than 1 MiB/s is stuck, not slow).
    */
   BACKUP_TIMEOUT_MS: positiveInt(7 * 86_400_000).optional(),
