@@ -225,14 +225,12 @@ describe('alert rule writes with If-Match / If-None-Match', () => {
       'if-match': changed.etag as string,
     });
     expect(deleted.status).toBe(204);
-    // Deleted meanwhile: its tag matches nothing any more.
-    const again = await call<RuleConflictResponse>(
-      'DELETE',
-      '/alert-rules/delete-checked',
-      undefined,
-      { 'if-match': changed.etag as string },
-    );
-    expect(again).toMatchObject({ status: 412, body: { error: 'rule_gone' } });
+    // Deleted meanwhile: 404 as without If-Match (RFC 9110 §13.2.1: a request that would fail
+    // without its preconditions fails so with them), not a 412.
+    const again = await call('DELETE', '/alert-rules/delete-checked', undefined, {
+      'if-match': changed.etag as string,
+    });
+    expect(again.status).toBe(404);
   });
 
   it('refuses a malformed If-Match or If-None-Match with 400 naming the header; a weak tag never matches', async () => {

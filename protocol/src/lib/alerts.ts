@@ -121,7 +121,8 @@ export interface AlertRulesResponse {
 
 /**
  * Why a rule write was refused 412 Precondition Failed: the rule changed since the writer read
- * it (`If-Match` names another tag), it no longer exists (`If-Match` on a deleted rule), or it
+ * it (`If-Match` names another tag), it no longer exists (a PUT with `If-Match` of a deleted rule;
+ * a DELETE of one is 404, as without the header: RFC 9110 §13.2.1), or it
  * exists (`If-None-Match: *`, a create-only PUT).
  */
 export type RuleConflictReason = 'rule_changed' | 'rule_gone' | 'rule_exists';

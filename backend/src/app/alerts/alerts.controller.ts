@@ -219,7 +219,10 @@ export class AlertRulesController {
     return tagged(res, await this.alerts.replaceRule(id, rule, when));
   }
 
-  /** 204; open alerts of the rule are cleared. 412 when `If-Match` / `If-None-Match` fails. */
+  /**
+   * 204; open alerts of the rule are cleared. 404 when there is no such rule, with or without
+   * `If-Match`; 412 when `If-Match` / `If-None-Match` fails on the rule there.
+   */
   @Roles('admin')
   @Delete(':id')
   @HttpCode(204)

@@ -175,6 +175,18 @@ describe('AlertsService', () => {
     expect(sut.stats().ruleConflicts).toBe(2);
   });
 
+  it('answers a delete of a rule that is not there 404, with If-Match or without (RFC 9110 §13.2.1)', async () => {
+    const sut = create();
+    const before = sut.stats().ruleConflicts;
+    for (const when of [
+      parsePreconditions({ 'if-match': ruleEtag(cold) }),
+      parsePreconditions({ 'if-match': '*' }),
+      parsePreconditions({}),
+    ])
+      await expect(sut.deleteRule('cold', when)).rejects.toThrow(NotFoundException);
+    expect(sut.stats().ruleConflicts).toBe(before);
+  });
+
   it('changes nothing when the file cannot be written', async () => {
     const sut = create(join(dir, 'missing-dir', 'rules.yaml'));
     await expect(sut.createRule(cold)).rejects.toThrow(InternalServerErrorException);

@@ -598,12 +598,18 @@ export class AlertsService implements OnModuleInit {
     });
   }
 
-  /** Delete a rule (404 if there is none); with `If-Match`, only the rule as it was read (412). */
+  /**
+   * Delete a rule (404 if there is none); with `If-Match`, only the rule as it was read (412).
+   * A rule that is not there is 404 whatever the preconditions: RFC 9110 §13.2.1 has a server
+   * ignore them when the request without them would fail (it is no 412 `rule_gone`, unlike a
+   * PUT, which without them would create the rule).
+   */
   deleteRule(id: string, when: Preconditions = NO_PRECONDITIONS): Promise<void> {
     return this.edit(async () => {
       const rules = this.engine.rules();
-      this.refused(id, rules.find((r) => r.id === id) ?? null, when);
-      if (!rules.some((r) => r.id === id)) throw new NotFoundException(`no alert rule "${id}"`);
+      const current = rules.find((r) => r.id === id);
+      if (!current) throw new NotFoundException(`no alert rule "${id}"`);
+      this.refused(id, current, when);
       await this.apply(rules.filter((r) => r.id !== id));
     });
   }

@@ -90,6 +90,9 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
         method === 'POST' ? (body as AlertRule).id : decodeURIComponent(url.split('/')[3] ?? '');
       const current = stored.find((r) => r.id === id) ?? null;
       const etag = tags.get(id) ?? null;
+      // As the gateway: a delete of a rule not there is 404 whatever its If-Match (RFC 9110 §13.2.1).
+      if (method === 'DELETE' && !current)
+        return { status: 404, body: { statusCode: 404, message: 'gone' } };
       if ((ifMatch && ifMatch !== etag) || (ifNoneMatch === '*' && current)) {
         const error = !current ? 'rule_gone' : ifMatch ? 'rule_changed' : 'rule_exists';
         return {
