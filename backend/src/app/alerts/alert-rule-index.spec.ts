@@ -34,6 +34,15 @@ describe('rule index: which rules a reading touches', () => {
 });
 
 describe('rule index: rule changes', () => {
+  it('freezes the rules it is given, scope included: a rule object is never changed in place (its tag is cached by object)', () => {
+    const { sut } = setup([]);
+    sut.setRules([rule(tempAbove({ scope: { device: 'dev-1' } }))]);
+    const [held] = sut.rules();
+    expect(Object.isFrozen(held)).toBe(true);
+    expect(Object.isFrozen(held.scope)).toBe(true);
+    expect(() => Object.assign(held, { enabled: false })).toThrow(TypeError);
+  });
+
   it('keeps state across an unchanged rule set and clears alerts of changed or removed rules', () => {
     const offline: AlertRuleInput = {
       id: 'off',

@@ -40,6 +40,8 @@ export class AlertRuleIndex {
    * their states; each state of a changed, disabled or removed rule goes to `retire` with the
    * reason. An edited rule keeps what was learned about each device (timing, cadence,
    * offline since), so editing a rule never blinds it; its conditions start afresh.
+   * The rules are frozen, deeply: a rule's entity tag is cached by object (rule-etag.ts), which
+   * is sound only while no one changes a rule in place; a change is a new object.
    */
   replace(
     rules: readonly AlertRule[],
@@ -68,7 +70,7 @@ export class AlertRuleIndex {
       old.states.clear();
     }
     this.compiled = next;
-    this.ruleList = rules.slice();
+    this.ruleList = rules.map(deepFreeze);
     this.byMetric = new Map();
     this.deviceNoData = [];
     this.offlineRules = [];
@@ -134,4 +136,13 @@ export function inScope(c: CompiledRule, deviceId: string, groupOf: GroupLookup)
   if (scope.device !== undefined) return scope.device === deviceId;
   if (scope.group !== undefined) return groupOf(deviceId) === scope.group;
   return true;
+}
+
+/** `value` and every object or array in it made read-only (a rule is small: a few levels). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

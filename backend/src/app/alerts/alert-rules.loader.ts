@@ -52,6 +52,14 @@ export function parseAlertRules(
   }
   if (document === null || document === undefined)
     throw new AlertRulesError(source, ['(root): empty document, expected { rules: [...] }']);
+  return alertRulesOf(document, source);
+}
+
+/**
+ * A rules document already parsed (`{ rules: [...] }`: a file's, or a set saved in a store)
+ * through the schema: validated, defaults filled in; throws {@link AlertRulesError}.
+ */
+export function alertRulesOf(document: unknown, source = 'alert rules'): AlertRule[] {
   const result = AlertRulesFileSchema.safeParse(document);
   if (!result.success) throw new AlertRulesError(source, issueLines(result.error));
   return result.data.rules;

@@ -12,8 +12,12 @@ import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
 export const ALERT_STORE = Symbol('ALERT_STORE');
 
 export interface AlertStore {
-  /** The rule set last saved, or null when none ever was (start from the defaults). */
-  loadRules(): Promise<AlertRule[] | null>;
+  /**
+   * The rule set last saved, as it was saved (null when none ever was: start from the
+   * defaults). Not checked here: it may be from an older version of the schema, and the alert
+   * service parses it through the current one (defaults filled in) as it would a rules file.
+   */
+  loadRules(): Promise<unknown[] | null>;
   /** The version the saved rule set was saved with (when, by whom), or null when none was. */
   loadRulesVersion(): Promise<RulesVersion | null>;
   /**

@@ -185,7 +185,7 @@ describe('AlertsService across restarts', () => {
 
   it('keeps rules edited over HTTP (no ALERT_RULES_FILE); a rules file wins over them', async () => {
     const first = await boot();
-    await first.sut.createRule({ ...hot, id: 'warm', value: 25 } as AlertRule);
+    await first.sut.createRule({ ...hot, id: 'warm', value: 25, clear: 23 } as AlertRule);
     await first.sut.deleteRule('hot');
     expect((await boot()).sut.rules().map((r) => r.id)).toEqual(['warm']);
 

@@ -264,6 +264,39 @@ describe('AlertsService', () => {
     }
   });
 
+  it('restores the stored rules through the schema: defaults added since they were saved are filled in, so the tag is the one every gateway computes', async () => {
+    const database = new Database({ DATA_DIR: join(dir, 'restored') });
+    try {
+      // As a gateway of an older version saved it: no `enabled`, no `scope`, no `forMs`.
+      const saved = { id: 'gone', kind: 'offline', severity: 'critical' };
+      await new SqliteAlertStore(database).saveRules([saved as unknown as AlertRule]);
+      const sut = new AlertsService({}, [hot], registry, hub, new SqliteAlertStore(database));
+      await sut.onModuleInit();
+      expect(sut.rules()).toEqual([parseAlertRule(saved)]);
+      expect(ruleEtag(sut.rules()[0])).toBe(ruleEtag(parseAlertRule(saved)));
+      await sut.close();
+    } finally {
+      database.onApplicationShutdown();
+    }
+  });
+
+  it('refuses to start on stored rules the schema refuses, listing path: message lines as for a bad rules file', async () => {
+    const database = new Database({ DATA_DIR: join(dir, 'refused') });
+    try {
+      const saved = { id: 'x', kind: 'offline', severity: 'loud' };
+      await new SqliteAlertStore(database).saveRules([saved as unknown as AlertRule]);
+      const sut = new AlertsService({}, [hot], registry, hub, new SqliteAlertStore(database));
+      const boot = sut.onModuleInit();
+      await expect(boot).rejects.toThrow(StartupError);
+      await expect(boot).rejects.toThrow(
+        /invalid alert rules in the store \(saved over HTTP\):\n {2}rules\.0\.severity: /,
+      );
+      await sut.close();
+    } finally {
+      database.onApplicationShutdown();
+    }
+  });
+
   it("with a rules file, a peer's set is saved stamped with its version, not this clock's now (the file's time is its version at start)", async () => {
     const file = join(dir, 'rules.yaml');
     const sut = create(file);

@@ -38,6 +38,7 @@ import { AlertJournal } from './alert-journal';
 import { ALERT_STORE, AlertStore } from './alert-store';
 import {
   AlertRulesError,
+  alertRulesOf,
   DEFAULT_RULES,
   loadAlertRulesFile,
   parseAlertRules,
@@ -79,6 +80,25 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
       );
     }
     throw error;
+  }
+}
+
+/**
+ * The rule set saved in the store, through the schema as a rules file is read: saved by an
+ * older version, it gets the defaults added since, so its rules have the tags every gateway
+ * computes (one that took the set from a peer, or one started afresh); a set the schema now
+ * refuses stops the start with every issue listed, as a bad ALERT_RULES_FILE does, rather than
+ * run without the rules an admin saved.
+ */
+function storedRules(saved: unknown[]): AlertRule[] {
+  try {
+    return alertRulesOf({ rules: saved }, 'the store (saved over HTTP)');
+  } catch (error) {
+    if (!(error instanceof AlertRulesError)) throw error;
+    const issues = error.issues.map((line) => `  ${line}\n`).join('');
+    throw new StartupError(
+      `invalid alert rules in ${error.source}:\n${issues}(set ALERT_RULES_FILE to a file of rules to run instead, or start the version that saved them)`,
+    );
   }
 }
 
@@ -245,7 +265,7 @@ export class AlertsService implements OnModuleInit {
     const saved = this.rulesFile === undefined ? await store.loadRules() : null;
     if (saved) {
       this.rulesFrom = 'the store (saved over HTTP)';
-      this.engine.setRules(saved);
+      this.engine.setRules(storedRules(saved));
       // The version it was saved with: gateways that restarted agree on the newest set.
       this.rulesVersion = sane((await store.loadRulesVersion()) ?? this.rulesVersion);
     }

@@ -20,8 +20,8 @@ export class PgAlertStore implements AlertStore {
     return new PgAlertStore(pool);
   }
 
-  async loadRules(): Promise<AlertRule[] | null> {
-    const { rows } = await this.pool.query<{ rules: AlertRule[] }>(
+  async loadRules(): Promise<unknown[] | null> {
+    const { rows } = await this.pool.query<{ rules: unknown[] }>(
       'SELECT rules FROM alert_rule_set WHERE id = 1',
     );
     return rows[0]?.rules ?? null;

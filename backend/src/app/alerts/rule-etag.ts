@@ -22,7 +22,8 @@ export function ruleEtag(rule: AlertRule): string {
 /**
  * Tags of the rule objects met so far: a list read of 1,000 rules hashes them once (~6–8 ms on
  * the 2-core CI machine), not at every read. Sound because a rule object is never changed in
- * place: every change (HTTP, a peer's set, the file at boot) puts a new object in the engine.
+ * place: every change (HTTP, a peer's set, the file or the store at boot) puts a new object in
+ * the engine, which freezes it (AlertRuleIndex.replace), so a change in place would throw.
  */
 const tags = new WeakMap<AlertRule, string>();
 

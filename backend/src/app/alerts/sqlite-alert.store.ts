@@ -16,11 +16,11 @@ export class SqliteAlertStore implements AlertStore {
     database.migrate(ALERTS_MIGRATIONS);
   }
 
-  async loadRules(): Promise<AlertRule[] | null> {
+  async loadRules(): Promise<unknown[] | null> {
     const row = this.database.db.prepare('SELECT rules FROM alert_rule_set WHERE id = 1').get() as
       | { rules: string }
       | undefined;
-    return row ? (JSON.parse(row.rules) as AlertRule[]) : null;
+    return row ? (JSON.parse(row.rules) as unknown[]) : null;
   }
 
   async loadRulesVersion(): Promise<RulesVersion | null> {
