@@ -116,8 +116,15 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
       @if (conflict(); as c) {
         @if (c.json !== null) {
           <div class="rule-current" data-testid="rule-current">
-            <p>Their version, as the gateway holds it now:</p>
-            <pre class="rule-json">{{ c.json }}</pre>
+            <p id="rule-current-title">Their version, as the gateway holds it now:</p>
+            <!-- A scroll box: reachable by keyboard to scroll, named for a screen reader. -->
+            <pre
+              class="rule-json"
+              tabindex="0"
+              role="region"
+              aria-labelledby="rule-current-title"
+              >{{ c.json }}</pre
+            >
             <button
               type="button"
               class="btn"
@@ -242,11 +249,15 @@ export class RuleEditorComponent {
     });
   }
 
-  /** Their version in the text, to make the change again on it. */
+  /**
+   * Their version in the text, to make the change again on it. The button pressed goes with
+   * the box it is in: the keyboard goes on from the text (else from the top of the page).
+   */
   protected takeCurrent(json: string): void {
     this.edited(json);
     this.conflict.set(null);
     this.problem.set(null);
+    this.textBox()?.nativeElement.focus({ preventScroll: true });
   }
 
   /** The deletion asked (the last refusal cleared) or kept. */

@@ -405,10 +405,26 @@ describe('RulesPage', () => {
       await type(JSON.stringify({ ...OVERHEAT, severity: 'critical' }));
       behindTheBack(theirs);
       await click('rule-save');
+      find('rule-take-current')?.focus(); // as a keyboard or a click leaves it
       await click('rule-take-current');
       expect(JSON.parse(editorText())).toEqual(theirs);
       expect(find('rule-problem')).toBeNull();
       expect(find('rule-current')).toBeNull();
+      // The button pressed is gone: the keyboard goes on from the text, not from the page's top.
+      expect(document.activeElement).toBe(find('rule-json'));
+    });
+
+    it('their version is a labelled region a keyboard can reach and scroll', async () => {
+      const { find, row, click, type, behindTheBack } = await render('admin');
+      await click('rule-edit', row('temperature-high') ?? undefined);
+      await type(JSON.stringify({ ...OVERHEAT, severity: 'critical' }));
+      behindTheBack(theirs);
+      await click('rule-save');
+      const pre = find('rule-current')?.querySelector('pre');
+      expect(pre?.getAttribute('tabindex')).toBe('0');
+      expect(pre?.getAttribute('role')).toBe('region');
+      const label = document.getElementById(pre?.getAttribute('aria-labelledby') ?? '');
+      expect(label?.textContent).toBe('Their version, as the gateway holds it now:');
     });
 
     it('a save of a rule they deleted says so; saving again creates it, knowingly', async () => {
