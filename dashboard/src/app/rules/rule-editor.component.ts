@@ -149,17 +149,21 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
         <button type="button" class="btn" data-testid="rule-cancel" (click)="cancelled.emit()">
           Cancel
         </button>
+        <!-- Not after a save found the rule deleted: it is no stored rule any more, only text to
+          create it again from (a delete then could only hit a rule of that id made since). -->
         @if (rule(); as r) {
-          <app-confirm-action
-            action="Delete"
-            [question]="'Delete ' + r.id + '?'"
-            consequence="Its open alerts clear."
-            testId="rule-delete"
-            [busy]="busy()"
-            [open]="confirming()"
-            (openChange)="askDelete($event)"
-            (confirmed)="remove(r.id)"
-          />
+          @if (!writeAs().create) {
+            <app-confirm-action
+              action="Delete"
+              [question]="'Delete ' + r.id + '?'"
+              consequence="Its open alerts clear."
+              testId="rule-delete"
+              [busy]="busy()"
+              [open]="confirming()"
+              (openChange)="askDelete($event)"
+              (confirmed)="remove(r.id)"
+            />
+          }
         }
       </div>
     </section>
@@ -198,12 +202,13 @@ export class RuleEditorComponent {
     computation: () => null,
   });
   protected readonly confirming = linkedSignal({ source: this.subject, computation: () => false });
-  private readonly writeAs = linkedSignal<{ rule: AlertRule | null; etag: string | null }, WriteAs>(
-    {
-      source: this.subject,
-      computation: ({ rule, etag }) => (rule ? { create: false, etag } : { create: true }),
-    },
-  );
+  protected readonly writeAs = linkedSignal<
+    { rule: AlertRule | null; etag: string | null },
+    WriteAs
+  >({
+    source: this.subject,
+    computation: ({ rule, etag }) => (rule ? { create: false, etag } : { create: true }),
+  });
   protected readonly conflict = linkedSignal<unknown, Conflict | null>({
     source: this.subject,
     computation: () => null,
@@ -268,8 +273,9 @@ export class RuleEditorComponent {
 
   protected async remove(id: string): Promise<void> {
     const how = this.writeAs();
+    if (how.create) return; // no Delete is offered then
     await this.run('delete', async () => {
-      await this.api.remove(id, how.create ? null : how.etag);
+      await this.api.remove(id, how.etag);
       this.done.emit({ id, what: 'deleted' });
     });
     this.confirming.set(false);
