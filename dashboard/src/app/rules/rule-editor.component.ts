@@ -13,7 +13,12 @@ import {
   viewChild,
 } from '@angular/core';
 import type { AlertRule, AlertRuleKind } from '@pulse/protocol/core';
-import { AlertRulesApi, RuleConflictError, RuleWriteError } from '../core/http/alert-rules-api';
+import {
+  AlertRulesApi,
+  RuleConflictError,
+  RuleWriteError,
+  SavedRule,
+} from '../core/http/alert-rules-api';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
 import { freshId, ruleJson, ruleTemplate } from './rule-json';
 import { KIND_LABELS } from './rule-wording';
@@ -53,6 +58,8 @@ interface Conflict {
 export interface RuleEdit {
   id: string;
   what: 'created' | 'saved' | 'deleted';
+  /** The rule as stored and its tag; null when deleted. */
+  saved: SavedRule | null;
 }
 
 const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
@@ -250,7 +257,11 @@ export class RuleEditorComponent {
         how.create || !stored
           ? await this.api.create(parsed)
           : await this.api.replace(stored.id, parsed, how.etag);
-      this.done.emit({ id: saved?.id ?? stored?.id ?? '', what: how.create ? 'created' : 'saved' });
+      this.done.emit({
+        id: saved.rule?.id ?? stored?.id ?? '',
+        what: how.create ? 'created' : 'saved',
+        saved,
+      });
     });
   }
 
@@ -276,7 +287,7 @@ export class RuleEditorComponent {
     if (how.create) return; // no Delete is offered then
     await this.run('delete', async () => {
       await this.api.remove(id, how.etag);
-      this.done.emit({ id, what: 'deleted' });
+      this.done.emit({ id, what: 'deleted', saved: null });
     });
     this.confirming.set(false);
   }

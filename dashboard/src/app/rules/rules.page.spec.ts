@@ -49,6 +49,7 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
   const stored = [...rules];
   const writes: Write[] = [];
   let reads = 0;
+  let readsFail = false;
   let version = 0;
   const tags = new Map(rules.map((r) => [r.id, `"${r.id}-${++version}"`]));
   const etags = () => Object.fromEntries(tags);
@@ -70,6 +71,7 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
       const method = init?.method ?? 'GET';
       if (url === '/api/alert-rules' && method === 'GET') {
         reads++;
+        if (readsFail) return { status: 503, body: { statusCode: 503, message: 'store away' } };
         // A new list, as over the wire.
         return { status: 200, body: { rules: [...stored], etags: etags() } };
       }
@@ -101,7 +103,9 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
         };
       }
       apply(method, id, body);
-      return method === 'DELETE' ? { status: 204, body: null } : { status: 201, body };
+      return method === 'DELETE'
+        ? { status: 204, body: null }
+        : { status: 201, body, headers: { etag: tags.get(id) as string } };
     },
   });
   provideFakeLive([provideRouter([]), { provide: FETCH, useValue: server.fetch }]);
@@ -150,6 +154,8 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
     writes,
     stored,
     reads: () => reads,
+    /** Lists answered 503 from now (true) or again (false): the page sees only its own writes. */
+    failReads: (fail: boolean) => (readsFail = fail),
     refuseNext: (status: number, body: unknown) => (refusal = { status, body }),
     /** Another admin's change (a rule) or deletion (an id), not seen by the page. */
     behindTheBack: (change: AlertRule | string) =>
@@ -332,6 +338,28 @@ describe('RulesPage', () => {
     expect(find('rule-editor')).toBeNull();
     expect(row('boiler-offline')).toBeNull();
     expect(find('rules-notice')?.textContent).toBe('Rule boiler-offline deleted.');
+  });
+
+  it('a toggle right after a save goes over the version saved, even before the list is read again', async () => {
+    const { find, row, click, type, writes, stored, failReads } = await render('admin');
+    await click('rule-edit', row('temperature-high') ?? undefined);
+    await type(JSON.stringify({ ...OVERHEAT, severity: 'critical' }));
+    failReads(true);
+    await click('rule-save');
+    expect(find('rule-condition', row('temperature-high') ?? undefined)).not.toBeNull();
+    await click('rule-toggle', row('temperature-high') ?? undefined);
+    expect(find('rules-error')).toBeNull();
+    expect(writes.map((w) => w.ifMatch)).toEqual(['"temperature-high-1"', '"temperature-high-3"']);
+    expect(stored.find((r) => r.id === 'temperature-high')).toEqual({
+      ...OVERHEAT,
+      severity: 'critical',
+      enabled: false,
+    });
+    // Deleted here: gone from the table at once, not offered to toggle until a read says so.
+    await click('rule-edit', row('temperature-high') ?? undefined);
+    await click('rule-delete');
+    await click('rule-delete-confirm');
+    expect(row('temperature-high')).toBeNull();
   });
 
   describe('when someone else changed the rule first', () => {

@@ -181,6 +181,7 @@ export class RulesPage {
   }
 
   protected async edited(edit: RuleEdit): Promise<void> {
+    this.service.wrote(edit.id, edit.saved);
     this.editing.set(null);
     this.error.set(null);
     this.notice.set(`Rule ${edit.id} ${edit.what}.`);
@@ -202,7 +203,12 @@ export class RulesPage {
     this.error.set(null);
     this.notice.set(null);
     try {
-      await this.api.replace(rule.id, { ...rule, enabled: !rule.enabled }, this.etagOf(rule.id));
+      const saved = await this.api.replace(
+        rule.id,
+        { ...rule, enabled: !rule.enabled },
+        this.etagOf(rule.id),
+      );
+      this.service.wrote(rule.id, saved);
     } catch (error) {
       if (error instanceof RuleConflictError)
         this.error.set(

@@ -14,7 +14,11 @@ export interface FakeAuthOptions {
   accounts?: Record<string, { password: string; role: Role }>;
   /** The setup code the server insists on (a non-loopback bind), if any. */
   setupCode?: string;
-  other?: (url: string, init?: RequestInit) => { status: number; body: unknown };
+  /** Any other URL; `headers`: the answer's (an `etag`), by lower-case name. */
+  other?: (
+    url: string,
+    init?: RequestInit,
+  ) => { status: number; body: unknown; headers?: Record<string, string> };
 }
 
 export function fakeAuthServer(options: FakeAuthOptions = {}) {
@@ -35,13 +39,15 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
       const method = init?.method ?? 'GET';
       server.calls.push(`${method} ${url}`);
       const body = init?.body ? (JSON.parse(String(init.body)) as Record<string, string>) : {};
-      const { status, json, retryAfter } = answer(method, url, body, init);
+      const { status, json, retryAfter, headers = {} } = answer(method, url, body, init);
+      const all: Record<string, string> = {
+        ...headers,
+        ...(retryAfter ? { 'retry-after': retryAfter } : {}),
+      };
       return {
         ok: status < 400,
         status,
-        headers: {
-          get: (name: string) => (/^retry-after$/i.test(name) ? (retryAfter ?? null) : null),
-        },
+        headers: { get: (name: string) => all[name.toLowerCase()] ?? null },
         json: async () => (json === undefined ? Promise.reject(new Error('no body')) : json),
       } as Response;
     }),
@@ -52,7 +58,7 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
     url: string,
     body: Record<string, string>,
     init?: RequestInit,
-  ): { status: number; json?: unknown; retryAfter?: string } {
+  ): { status: number; json?: unknown; retryAfter?: string; headers?: Record<string, string> } {
     if (url === '/api/auth/me')
       return {
         status: 200,
@@ -88,8 +94,8 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
       return { status: 201, json: { user: server.user } };
     }
     if (options.other) {
-      const { status, body: json } = options.other(url, init);
-      return { status, json };
+      const { status, body: json, headers } = options.other(url, init);
+      return { status, json, headers };
     }
     return { status: 404, json: { message: `no route ${url}` } };
   }

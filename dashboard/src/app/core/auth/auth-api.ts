@@ -126,13 +126,34 @@ export interface AuthRequestOptions {
 
 export type RequestMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export async function authRequest(
+/** The JSON body of a signed-in request's answer (null: none). */
+export function authRequest(
+  fetchFn: typeof fetch,
+  method: RequestMethod,
+  url: string,
+  body?: unknown,
+  options: AuthRequestOptions = {},
+): Promise<unknown> {
+  return authExchange(fetchFn, method, url, body, options).then((answer) => answer.body);
+}
+
+/** An answer's JSON body (null: none) and its `ETag` (null: none). */
+export interface AuthAnswer {
+  body: unknown;
+  etag: string | null;
+}
+
+/**
+ * As {@link authRequest}, with the answer's `ETag` too: a rule write's answer tags the version
+ * it made, which the next write of it names (decision 0072).
+ */
+export async function authExchange(
   fetchFn: typeof fetch,
   method: RequestMethod,
   url: string,
   body?: unknown,
   { random = Math.random, signal, headers = {} }: AuthRequestOptions = {},
-): Promise<unknown> {
+): Promise<AuthAnswer> {
   for (let retry = 0; ; retry++) {
     try {
       return await authRequestOnce(fetchFn, method, url, body, headers);
@@ -179,7 +200,7 @@ async function authRequestOnce(
   url: string,
   body: unknown,
   headers: Readonly<Record<string, string>>,
-): Promise<unknown> {
+): Promise<AuthAnswer> {
   let res: Response;
   try {
     res = await fetchFn(url, {
@@ -207,7 +228,7 @@ async function authRequestOnce(
       serverMessages(json),
       json,
     );
-  return json;
+  return { body: json, etag: res.headers?.get('etag') ?? null };
 }
 
 function serverMessage(json: unknown): string {

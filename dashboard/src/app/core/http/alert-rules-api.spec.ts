@@ -3,14 +3,14 @@ import { AlertRulesApi, RuleConflictError, RuleWriteError } from './alert-rules-
 import { FETCH } from './alerts-api';
 
 /** The API over a fetch that answers every request with `status` and `body`; `sent` holds them. */
-function api(status: number, body: unknown) {
+function api(status: number, body: unknown, headers: Record<string, string> = {}) {
   const sent: { url: string; init: RequestInit }[] = [];
   const fetch = jest.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
     sent.push({ url: String(input), init });
     return {
       ok: status < 400,
       status,
-      headers: { get: () => null },
+      headers: new Headers(headers),
       json: async () => body,
     } as unknown as Response;
   });
@@ -34,8 +34,12 @@ describe('AlertRulesApi', () => {
   afterEach(() => TestBed.resetTestingModule());
 
   it('sends a replacement as the other signed-in writes are, over the version read: PUT, session cookie, JSON body, If-Match', async () => {
-    const { sut, sent } = api(200, RULE);
-    await expect(sut.replace('hall a/1', RULE, '"tag-1"')).resolves.toEqual(RULE);
+    const { sut, sent } = api(200, RULE, { etag: '"tag-2"' });
+    // The rule as stored, with the tag the gateway gave it: the next write is made over it.
+    await expect(sut.replace('hall a/1', RULE, '"tag-1"')).resolves.toEqual({
+      rule: RULE,
+      etag: '"tag-2"',
+    });
     expect(sent).toEqual([
       {
         url: '/api/alert-rules/hall%20a%2F1',

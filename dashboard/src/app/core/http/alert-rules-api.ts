@@ -1,6 +1,6 @@
 import { Injectable, inject } from '@angular/core';
 import type { AlertRule, RuleConflictReason } from '@pulse/protocol/core';
-import { AuthRequestError, adminRefusal, authRequest } from '../auth/auth-api';
+import { AuthRequestError, adminRefusal, authExchange, authRequest } from '../auth/auth-api';
 import { FETCH } from './alerts-api';
 
 /*
@@ -42,6 +42,15 @@ export class RuleConflictError extends RuleWriteError {
   }
 }
 
+/**
+ * A rule as the gateway stored it (defaults filled in), with the tag its answer gave it (null: a
+ * gateway before 0072): the version the next write of it is made over.
+ */
+export interface SavedRule {
+  rule: AlertRule;
+  etag: string | null;
+}
+
 @Injectable({ providedIn: 'root' })
 export class AlertRulesApi {
   private readonly fetch = inject(FETCH);
@@ -52,7 +61,7 @@ export class AlertRulesApi {
    * the gateway checks it), and the rule as stored comes back (defaults filled in). Text without
    * an id the URL can carry goes to `POST /api/alert-rules`, for the gateway's 400 to say why.
    */
-  create(rule: unknown): Promise<AlertRule> {
+  create(rule: unknown): Promise<SavedRule> {
     const id = idOf(rule);
     if (id === '' || id === '.' || id === '..') return this.send('POST', '/api/alert-rules', rule);
     return this.send('PUT', ruleUrl(id), rule, { 'if-none-match': '*' });
@@ -63,7 +72,7 @@ export class AlertRulesApi {
    * still the version tagged `etag` (`If-Match`); null: whatever it is now (a gateway that gave
    * no tag).
    */
-  replace(id: string, rule: unknown, etag: string | null): Promise<AlertRule> {
+  replace(id: string, rule: unknown, etag: string | null): Promise<SavedRule> {
     return this.send('PUT', ruleUrl(id), rule, etag === null ? {} : { 'if-match': etag });
   }
 
@@ -89,9 +98,10 @@ export class AlertRulesApi {
     url: string,
     rule: unknown,
     headers: Record<string, string> = {},
-  ): Promise<AlertRule> {
+  ): Promise<SavedRule> {
     try {
-      return (await authRequest(this.fetch, method, url, rule, { headers })) as AlertRule;
+      const answer = await authExchange(this.fetch, method, url, rule, { headers });
+      return { rule: answer.body as AlertRule, etag: answer.etag };
     } catch (error) {
       throw refusal(error, idOf(rule));
     }

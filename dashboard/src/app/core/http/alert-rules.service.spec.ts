@@ -58,4 +58,35 @@ describe('AlertRulesService', () => {
     await second;
     expect(sut.etags().size).toBe(0);
   });
+
+  it('takes this page’s own write at once, with the tag it was answered with; a read begun before it does not bring the old one back', async () => {
+    const http = fakeHttp();
+    provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);
+    const sut = TestBed.inject(AlertRulesService);
+    const first = sut.loadNow();
+    http.asked[0].respond(200, { rules: [rule('a'), rule('b')], etags: { a: '"a1"', b: '"b1"' } });
+    await first;
+
+    // A read on its way (a reconnect's) when the page's writes are answered.
+    const stale = sut.refresh();
+    const off = { ...rule('a'), enabled: false };
+    sut.wrote('a', { rule: off, etag: '"a2"' });
+    sut.wrote('b', null);
+    expect(sut.rules()).toEqual([off]);
+    expect([...sut.etags()]).toEqual([['a', '"a2"']]);
+    http.asked[1].respond(200, { rules: [rule('a'), rule('b')], etags: { a: '"a1"', b: '"b1"' } });
+    await stale;
+    expect(sut.rules()).toEqual([off]);
+    expect([...sut.etags()]).toEqual([['a', '"a2"']]);
+
+    // A read begun after the writes tells what is there now (another admin's change included).
+    const fresh = sut.refresh();
+    http.asked[2].respond(200, { rules: [rule('a'), rule('c')], etags: { a: '"a3"', c: '"c1"' } });
+    await fresh;
+    expect(sut.rules().map((r) => r.id)).toEqual(['a', 'c']);
+    expect([...sut.etags()]).toEqual([
+      ['a', '"a3"'],
+      ['c', '"c1"'],
+    ]);
+  });
 });

@@ -3,6 +3,7 @@ import type { AlertRule } from '@pulse/protocol/core';
 import { AlertStore } from '../stores/alert.store';
 import { AlertsApi } from './alerts-api';
 import { LiveService } from '../live/live.service';
+import type { SavedRule } from './alert-rules-api';
 
 /*
  * The alert rules as a signal, fetched over HTTP and refreshed after reconnects or when an
@@ -40,6 +41,12 @@ export class AlertRulesService {
   private again: Promise<void> | null = null;
   private lastLoadAt = -Infinity;
   private known = new Set<string>();
+  /**
+   * This page's own writes answered while the read under way was on its way, by rule id (null:
+   * deleted): that read may predate them, so they stand over its answer; the read asked after
+   * them (the page refreshes after each write) says what is there now.
+   */
+  private writtenDuringRead: Map<string, SavedRule | null> | null = null;
 
   constructor() {
     effect(() => {
@@ -91,14 +98,24 @@ export class AlertRulesService {
     return this.again;
   }
 
+  /**
+   * A write of this page answered: the rule `id` as stored now, with the tag its answer gave
+   * it (null: deleted). Kept at once, so the next write of it names the version this one made,
+   * not the listed one: until the list is read again that was a 412 blaming someone else for
+   * the person's own change. The rule goes with its tag: a toggle sends the rule as listed.
+   */
+  wrote(id: string, saved: SavedRule | null): void {
+    this.writtenDuringRead?.set(id, saved);
+    this.put(this._rules(), this._etags(), new Map([[id, saved]]));
+  }
+
   private load(): Promise<void> {
     this.lastLoadAt = Date.now();
+    const written = (this.writtenDuringRead = new Map());
     this.loading = this.api
       .rules()
       .then(({ rules, etags }) => {
-        this.known = new Set(rules.map((r) => r.id));
-        this._rules.set(rules);
-        this._etags.set(etags);
+        this.put(rules, etags, written);
         this._error.set(null);
       })
       .catch((error: unknown) => {
@@ -106,7 +123,32 @@ export class AlertRulesService {
       })
       .finally(() => {
         this.loading = null;
+        if (this.writtenDuringRead === written) this.writtenDuringRead = null;
       });
     return this.loading;
+  }
+
+  /** `rules` and their `etags`, with `writes` (by id; null: deleted) over them. */
+  private put(
+    rules: readonly AlertRule[],
+    etags: ReadonlyMap<string, string>,
+    writes: ReadonlyMap<string, SavedRule | null>,
+  ): void {
+    const nextRules = [...rules];
+    const nextTags = new Map(etags);
+    for (const [id, saved] of writes) {
+      const at = nextRules.findIndex((r) => r.id === id);
+      if (saved === null) {
+        if (at >= 0) nextRules.splice(at, 1);
+        nextTags.delete(id);
+        continue;
+      }
+      nextRules.splice(at < 0 ? nextRules.length : at, 1, saved.rule);
+      if (saved.etag === null) nextTags.delete(id);
+      else nextTags.set(id, saved.etag);
+    }
+    this.known = new Set(nextRules.map((r) => r.id));
+    this._rules.set(nextRules);
+    this._etags.set(nextTags);
   }
 }
