@@ -237,6 +237,19 @@ describe('RulesPage', () => {
     expect(find('rule-scope', row('hall-offline') ?? undefined)?.textContent).toBe('group hall-a');
   });
 
+  it('a create sent twice (a double click, a retry after a lost answer) is created, not a conflict', async () => {
+    const { find, click, type, writes, stored, behindTheBack } = await render('admin');
+    await click('rule-new');
+    const rule = { ...OFFLINE, id: 'hall-offline' };
+    await type(JSON.stringify(rule));
+    behindTheBack(rule); // the first one's, as the gateway stored it
+    await click('rule-save');
+    expect(writes.map((w) => w.ifNoneMatch)).toEqual(['*']);
+    expect(stored.filter((r) => r.id === 'hall-offline')).toEqual([rule]);
+    expect(find('rule-problem')).toBeNull();
+    expect(find('rules-notice')?.textContent).toBe('Rule hall-offline created.');
+  });
+
   it('saves an edit with PUT to the rule’s URL', async () => {
     const { find, click, type, editorText, writes, row } = await render('admin');
     await click('rule-edit', row('temperature-high') ?? undefined);

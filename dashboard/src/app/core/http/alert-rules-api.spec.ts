@@ -63,6 +63,22 @@ describe('AlertRulesApi', () => {
     });
   });
 
+  it('takes a create refused because the same rule exists as created: a retry of one that went through', async () => {
+    // As stored: the defaults the text left out filled in by the gateway.
+    const stored = { ...RULE, scope: { all: true }, enabled: true, forMs: 0 };
+    const again = api(412, { error: 'rule_exists', rule: stored, etag: '"t1"' });
+    await expect(again.sut.create(RULE)).resolves.toEqual({ rule: stored, etag: '"t1"' });
+    TestBed.resetTestingModule();
+    // Any field the text has that the stored rule has otherwise: someone else's rule.
+    const other = api(412, {
+      error: 'rule_exists',
+      rule: { ...stored, scope: { device: 'd-1' } },
+      etag: '"t2"',
+    });
+    const error = await refusal(other.sut.create({ ...RULE, scope: { all: true } }));
+    expect(error).toMatchObject({ reason: 'rule_exists', etag: '"t2"' });
+  });
+
   it('creates a rule only if its id is free (PUT, If-None-Match: *); text without a usable id is POSTed for the gateway to refuse', async () => {
     const { sut, sent } = api(200, RULE);
     await sut.create(RULE);

@@ -60,11 +60,25 @@ export class AlertRulesApi {
    * `If-None-Match: *` (412 if someone has a rule of that id). `rule` is sent as typed (unknown:
    * the gateway checks it), and the rule as stored comes back (defaults filled in). Text without
    * an id the URL can carry goes to `POST /api/alert-rules`, for the gateway's 400 to say why.
+   * Refused because a rule of that id exists with every field `rule` has (its others the
+   * gateway's defaults, or someone's): that is this create, sent twice (a double click, a
+   * retry of one whose answer was lost), and it is done.
    */
-  create(rule: unknown): Promise<SavedRule> {
+  async create(rule: unknown): Promise<SavedRule> {
     const id = idOf(rule);
     if (id === '' || id === '.' || id === '..') return this.send('POST', '/api/alert-rules', rule);
-    return this.send('PUT', ruleUrl(id), rule, { 'if-none-match': '*' });
+    try {
+      return await this.send('PUT', ruleUrl(id), rule, { 'if-none-match': '*' });
+    } catch (error) {
+      if (
+        error instanceof RuleConflictError &&
+        error.reason === 'rule_exists' &&
+        error.current &&
+        holds(error.current, rule)
+      )
+        return { rule: error.current, etag: error.etag };
+      throw error;
+    }
   }
 
   /**
@@ -106,6 +120,33 @@ export class AlertRulesApi {
       throw refusal(error, idOf(rule));
     }
   }
+}
+
+/**
+ * Whether `stored` has every field of `sent` (the text as typed), each the same JSON. Its
+ * other fields are not compared: the browser does not have the schema to fill in the defaults
+ * the gateway added (a copy would drift), so a field the text left out may be a default or
+ * someone else's value; both rules still do all that was asked.
+ */
+function holds(stored: AlertRule, sent: unknown): boolean {
+  if (!sent || typeof sent !== 'object' || Array.isArray(sent)) return false;
+  const fields = stored as unknown as Record<string, unknown>;
+  return Object.entries(sent).every(
+    ([key, value]) => key in fields && sameJson(fields[key], value),
+  );
+}
+
+/** Equal as JSON, whatever the order of the objects' keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const keys = Object.keys(x);
+  return (
+    keys.length === Object.keys(y).length &&
+    keys.every((key) => key in y && sameJson(x[key], y[key]))
+  );
 }
 
 function ruleUrl(id: string): string {
