@@ -157,6 +157,23 @@ describe('SummaryPeers: what another gateway shares', () => {
       expect(peers.stats()).toMatchObject({ removalsHeld: 0, removalsPublished: 3 });
     });
 
+    it('sends nothing more of a removal once the device spoke here again (it came back)', async () => {
+      registry.applyStatus('d1', 'online', T0);
+      registry.remove('d1');
+      registry.applyStatus('d1', 'online', Date.now() + 1000); // back, heard after the removal
+      await jest.advanceTimersByTimeAsync(REMOVAL_RESEND_MS);
+      expect(removals()).toEqual(['d1']);
+      sent.mockReturnValue(false); // Redis away: the next removal is held…
+      registry.remove('d1');
+      expect(peers.stats()).toMatchObject({ removalsHeld: 1 });
+      registry.applyStatus('d1', 'online', Date.now() + 1000); // …and the device comes back
+      sent.mockClear();
+      sent.mockReturnValue(true);
+      ready();
+      expect(removals()).toEqual([]);
+      expect(peers.stats()).toMatchObject({ removalsHeld: 0 });
+    });
+
     it(`holds at most ${REMOVALS_HELD_MAX} while Redis is unreachable; beyond, counted as not sent`, () => {
       sent.mockReturnValue(false);
       const registryOf = new DeviceRegistryService({ MAX_DEVICES: REMOVALS_HELD_MAX + 5 });
@@ -172,13 +189,26 @@ describe('SummaryPeers: what another gateway shares', () => {
     });
   });
 
-  it('does not apply a removal older than what it heard of the device since (it came back), counted', () => {
-    peers.receive(share([['back', T0 + 5000, T0 + 5000, [0, 21, 0]]]));
-    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', at: T0 + 1000 }));
+  it('does not apply a removal older than what it heard of the device since (it came back), counted: the age is reckoned on this clock', () => {
+    const now = Date.now();
+    peers.receive(share([['back', now - 1000, now - 1000, [0, 21, 0]]]));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', n: 1, age: 5000 }));
     expect(registry.has('back')).toBe(true);
-    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', at: T0 + 9000 }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', n: 2, age: 0 }));
     expect(registry.has('back')).toBe(false);
     expect(peers.stats()).toMatchObject({ removalsReceived: 2, removalsStale: 1 });
+  });
+
+  it('applies a removal once: its repeat does not end what came back meanwhile (alert states of a device this registry never knew)', () => {
+    const gone: string[] = [];
+    registry.onGone((deviceId) => gone.push(deviceId));
+    const removal = { v: 1, g: 'peer-gateway', id: 'forwarded-only', n: 7, age: 0 };
+    peers.receiveRemoval(message(removal));
+    peers.receiveRemoval(message({ ...removal, age: REMOVAL_RESEND_MS }));
+    expect(gone).toEqual(['forwarded-only']);
+    // Another removal of it (a new number) is applied.
+    peers.receiveRemoval(message({ ...removal, n: 8 }));
+    expect(gone).toEqual(['forwarded-only', 'forwarded-only']);
   });
 
   it('ignores malformed removals, counted', () => {
@@ -186,8 +216,10 @@ describe('SummaryPeers: what another gateway shares', () => {
     peers.receiveRemoval(Buffer.from('not json'));
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'bad id!' }));
     peers.receiveRemoval(message({ v: 2, g: 'peer-gateway', id: 'd1' }));
-    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', at: 'today' }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', age: 'an hour' }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', age: -60_000 })); // ahead
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', n: 1.5 }));
     expect(registry.has('d1')).toBe(true);
-    expect(peers.stats()).toMatchObject({ rejected: 4, removalsReceived: 0 });
+    expect(peers.stats()).toMatchObject({ rejected: 6, removalsReceived: 0 });
   });
 });

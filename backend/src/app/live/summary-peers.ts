@@ -23,6 +23,12 @@ export const REMOVALS_HELD_MAX = 10_000;
 /** A removal sent is sent once more this much later (a peer's subscriber back late). */
 export const REMOVAL_RESEND_MS = 3_000;
 
+/** A removal received is remembered this long, so its repeat is not applied again. */
+export const REMOVAL_REPEAT_MS = 4 * REMOVAL_RESEND_MS;
+
+/** A removal older than this (held through a long outage) is still valid; older is malformed. */
+export const REMOVAL_MAX_AGE_MS = 7 * 24 * 3600_000;
+
 interface ShareMessage {
   v: number;
   g: string;
@@ -44,13 +50,24 @@ interface PeerCounters {
   removalsStale: number;
 }
 
-/** An admin removed device `id` on gateway `g` (`DELETE /api/devices/:id`) at `at` (ms). */
+/**
+ * An admin removed device `id` on gateway `g` (`DELETE /api/devices/:id`): that gateway's removal
+ * number `n` (a repeat has the same), made `age` ms before it was sent (an age, not a time: the
+ * receiver reckons the time on its own clock). Both absent from gateways before them: applied
+ * whatever the device did since.
+ */
 interface RemovalMessage {
   v: number;
   g: string;
   id: string;
-  /** When (the sender's clock); absent from gateways before it: applied whatever the device did. */
-  at?: number;
+  n?: number;
+  age?: number;
+}
+
+/** A removal not sent yet, or due once more: its number and when it was made (this clock). */
+interface PendingRemoval {
+  n: number;
+  at: number;
 }
 
 /**
@@ -74,8 +91,10 @@ interface RemovalMessage {
  * Redis is unreachable (at most REMOVALS_HELD_MAX, then sent when it is back) and every removal
  * is sent once more REMOVAL_RESEND_MS later (after a Redis restart a peer's subscriber may be back
  * after this gateway's publisher: the device's owner missing it left its open alert for ever).
- * Each carries its time: a gateway that heard the device after it (it spoke again, which brings
- * a removed device back) does not apply it, so a removal sent twice never removes a device twice.
+ * Each carries its number and age: a gateway applies a removal once (its repeat is recognised
+ * for REMOVAL_REPEAT_MS), and not at all when it heard the device after the removal was made
+ * (it spoke again, which brings a removed device back); the sender sends nothing more of a
+ * removal once the device spoke to it again.
  *
  * Owns the share and removal channels and their formats; must not keep summary state (the model
  * does) nor write to sockets.
@@ -99,11 +118,16 @@ export class SummaryPeers {
     removalsHeld: 0,
     removalsStale: 0,
   };
-  /** Removals not sent yet (Redis away), by device: when each was made. */
-  private readonly heldRemovals = new Map<string, number>();
-  /** Removals sent, due once more at the resend. */
-  private dueRemovals = new Map<string, number>();
+  /** Removals not sent yet (Redis away), by device. */
+  private readonly heldRemovals = new Map<string, PendingRemoval>();
+  /** Removals sent, due once more at the resend, by device. */
+  private dueRemovals = new Map<string, PendingRemoval>();
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  /** This gateway's removals so far (their numbers). */
+  private removalCount = 0;
+  /** Removals received lately (`gateway:number`), when: a repeat is not applied again. */
+  private readonly recentRemovals = new Map<string, number>();
+  private closed = false;
 
   constructor(
     private readonly redis: LiveRedis,
@@ -117,10 +141,12 @@ export class SummaryPeers {
     redis.subscribe(this.channel, (message) => this.receive(message));
     redis.subscribe(this.removalChannel, (message) => this.receiveRemoval(message));
     registry.onGone((deviceId, why) => {
-      if (why === 'removed' && deviceId !== this.applyingRemoval)
-        this.shareRemoval(deviceId, Date.now());
+      if (why === 'removed' && deviceId !== this.applyingRemoval && !this.closed)
+        this.shareRemoval(deviceId, { n: ++this.removalCount, at: Date.now() });
     });
-    redis.onPublisherReady(() => this.sendHeldRemovals());
+    redis.onPublisherReady(() => {
+      if (!this.closed) this.sendHeldRemovals();
+    });
   }
 
   /** The push tick: what this gateway ingested since the last one, to the other gateways. */
@@ -141,6 +167,7 @@ export class SummaryPeers {
 
   /** The gateway stops: held-back rejection counts are written now, with no timer left. */
   close(): void {
+    this.closed = true;
     if (this.resendTimer) clearTimeout(this.resendTimer);
     this.resendTimer = null;
     this.rejectLog.close();
@@ -154,41 +181,59 @@ export class SummaryPeers {
     return { ...this.counters, removalsHeld: this.heldRemovals.size };
   }
 
-  private shareRemoval(deviceId: string, at: number): void {
-    if (this.publishRemoval(deviceId, at)) {
+  private shareRemoval(deviceId: string, removal: PendingRemoval): void {
+    if (this.publishRemoval(deviceId, removal)) {
       this.counters.removalsPublished++;
-      this.resendLater(deviceId, at);
+      this.resendLater(deviceId, removal);
       return;
     }
-    this.hold(deviceId, at);
+    this.hold(deviceId, removal);
   }
 
   /** Redis (again) reachable: the removals held meanwhile go now, and once more later. */
   private sendHeldRemovals(): void {
-    for (const [deviceId, at] of [...this.heldRemovals]) {
-      if (!this.publishRemoval(deviceId, at)) return; // away again: the rest stay held
+    for (const [deviceId, removal] of [...this.heldRemovals]) {
       this.heldRemovals.delete(deviceId);
+      if (this.cameBack(deviceId, removal)) continue;
+      if (!this.publishRemoval(deviceId, removal)) {
+        this.heldRemovals.set(deviceId, removal); // away again: it and the rest stay held
+        return;
+      }
       this.counters.removalsPublished++;
-      this.resendLater(deviceId, at);
+      this.resendLater(deviceId, removal);
     }
   }
 
-  private resendLater(deviceId: string, at: number): void {
-    this.dueRemovals.set(deviceId, at);
+  private resendLater(deviceId: string, removal: PendingRemoval): void {
+    this.dueRemovals.set(deviceId, removal);
     if (this.resendTimer) return;
     this.resendTimer = setTimeout(() => {
       this.resendTimer = null;
       const due = this.dueRemovals;
       this.dueRemovals = new Map();
-      // Not sent now (Redis away again): held, for the next time it is reachable.
-      for (const [id, when] of due) if (!this.publishRemoval(id, when)) this.hold(id, when);
+      for (const [id, pending] of due) {
+        if (this.cameBack(id, pending)) continue;
+        // Not sent now (Redis away again): held, for the next time it is reachable.
+        if (!this.publishRemoval(id, pending)) this.hold(id, pending);
+      }
     }, REMOVAL_RESEND_MS);
     this.resendTimer.unref();
   }
 
-  private hold(deviceId: string, at: number): void {
-    if (this.heldRemovals.has(deviceId) || this.heldRemovals.size < REMOVALS_HELD_MAX) {
-      this.heldRemovals.set(deviceId, at);
+  /** The device spoke to this gateway after its removal: nothing more of the removal is sent. */
+  private cameBack(deviceId: string, removal: PendingRemoval): boolean {
+    const lastSeen = this.registry.get(deviceId)?.lastSeen;
+    return typeof lastSeen === 'number' && lastSeen > removal.at;
+  }
+
+  private hold(deviceId: string, removal: PendingRemoval): void {
+    const held = this.heldRemovals.get(deviceId);
+    if (held) {
+      if (removal.n > held.n) this.heldRemovals.set(deviceId, removal); // the newer removal
+      return;
+    }
+    if (this.heldRemovals.size < REMOVALS_HELD_MAX) {
+      this.heldRemovals.set(deviceId, removal);
       return;
     }
     this.counters.removalsUnsent++;
@@ -198,9 +243,22 @@ export class SummaryPeers {
     );
   }
 
-  private publishRemoval(deviceId: string, at: number): boolean {
-    const message: RemovalMessage = { v: VERSION, g: this.gatewayId, id: deviceId, at };
+  private publishRemoval(deviceId: string, { n, at }: PendingRemoval): boolean {
+    const age = Math.max(0, Date.now() - at);
+    const message: RemovalMessage = { v: VERSION, g: this.gatewayId, id: deviceId, n, age };
     return this.redis.publish(this.removalChannel, Buffer.from(JSON.stringify(message), 'utf8'));
+  }
+
+  /** A removal from `gateway` numbered `n` was applied (or judged) before: a repeat. */
+  private repeated(gateway: string, n: number, now: number): boolean {
+    for (const [key, when] of this.recentRemovals) {
+      if (now - when < REMOVAL_REPEAT_MS && this.recentRemovals.size < REMOVALS_HELD_MAX) break;
+      this.recentRemovals.delete(key); // oldest first: expired, or the map is full
+    }
+    const key = `${gateway}:${n}`;
+    if (this.recentRemovals.has(key)) return true;
+    this.recentRemovals.set(key, now);
+    return false;
   }
 
   /** Another gateway's removal: the device goes here too. Public for the unit spec. */
@@ -214,10 +272,14 @@ export class SummaryPeers {
     if (!isRemovalMessage(message)) return this.reject('a malformed removal message');
     if (message.g === this.gatewayId) return; // our own, back from Redis
     this.counters.removalsReceived++;
+    const now = Date.now();
+    // The same removal again (its repeat 3 s later): applied once. The device may have come
+    // back meanwhile, unknown to this gateway's registry but fed to its alert engine.
+    if (message.n !== undefined && this.repeated(message.g, message.n, now)) return;
     // Heard after it was removed: it came back (a message brings a removed device back), and
-    // this removal (sent again, or held through an outage) is older than that.
+    // this removal (held through an outage) is older than that.
     const lastSeen = this.registry.get(message.id)?.lastSeen;
-    if (message.at !== undefined && typeof lastSeen === 'number' && lastSeen > message.at) {
+    if (message.age !== undefined && typeof lastSeen === 'number' && lastSeen > now - message.age) {
       this.counters.removalsStale++;
       return;
     }
@@ -283,7 +345,9 @@ function isRemovalMessage(value: unknown): value is RemovalMessage {
     m.v === VERSION &&
     typeof m.g === 'string' &&
     isValidId(m.id) &&
-    (m.at === undefined || Number.isFinite(m.at))
+    (m.n === undefined || Number.isSafeInteger(m.n)) &&
+    (m.age === undefined ||
+      (Number.isFinite(m.age) && (m.age as number) >= 0 && (m.age as number) <= REMOVAL_MAX_AGE_MS))
   );
 }
 
