@@ -68,7 +68,12 @@ export class BackupLock {
       if (await create(path, mine)) return new BackupLock(path, id);
       held = await read(path);
       if (held === 'gone') continue;
-      if (attempt > 0 || !stale(held) || !(await setAside(path, held, id))) break;
+      if (attempt > 0 || !stale(held)) break;
+      const instead = await setAside(path, held, id);
+      if (instead !== true) {
+        held = instead; // who took it over meanwhile: the one to name
+        break;
+      }
     }
     return { heldBy: held === 'gone' ? undefined : held.holder };
   }
@@ -115,6 +120,7 @@ interface Held {
   /** undefined when the file holds no lock one can read (being written, or its writer died). */
   holder: BackupLockHolder | undefined;
   ino: number;
+  size: number;
   mtimeMs: number;
 }
 
@@ -128,8 +134,8 @@ async function read(path: string): Promise<Held | 'gone'> {
     throw error;
   }
   try {
-    const { ino, mtimeMs } = await handle.stat();
-    return { holder: parse(await handle.readFile('utf8')), ino, mtimeMs };
+    const { ino, size, mtimeMs } = await handle.stat();
+    return { holder: parse(await handle.readFile('utf8')), ino, size, mtimeMs };
   } finally {
     await handle.close();
   }
@@ -166,10 +172,10 @@ function stale({ holder, mtimeMs }: Held): boolean {
 }
 
 /**
- * Move a stale lock out of the way; false when what was moved was not it (another gateway took
- * the stale lock over between our look and our move: its fresh lock is put back).
+ * Move a stale lock out of the way: true once it is, or what was moved instead (another gateway
+ * took the stale lock over between our look and our move), put back.
  */
-async function setAside(path: string, held: Held, id: string): Promise<boolean> {
+async function setAside(path: string, held: Held, id: string): Promise<true | Held | 'gone'> {
   const aside = `${path}.${id}`;
   try {
     await rename(path, aside);
@@ -178,9 +184,36 @@ async function setAside(path: string, held: Held, id: string): Promise<boolean> 
     throw error;
   }
   const moved = await read(aside);
-  const same = moved !== 'gone' && moved.ino === held.ino;
-  // link, unlike rename, never replaces a lock a third taker made meanwhile.
-  if (!same) await link(aside, path).catch(() => undefined);
+  if (moved !== 'gone' && sameLock(moved, held)) {
+    await rm(aside, { force: true });
+    return true;
+  }
+  if (moved !== 'gone') await putBack(aside, path);
+  return moved;
+}
+
+/**
+ * Whether `moved` is the lock that was read as `held`: the same taking of it (its id). Not the
+ * same inode: ext4 gives a freed inode number straight to the next file, so the lock another
+ * gateway made after removing the stale one often has the stale one's. A lock that cannot be
+ * read has no id: the same inode, size and modification time then (a new one is written now).
+ */
+function sameLock(moved: Held, held: Held): boolean {
+  if (moved.holder || held.holder) return moved.holder?.id === held.holder?.id;
+  return moved.ino === held.ino && moved.size === held.size && moved.mtimeMs === held.mtimeMs;
+}
+
+/**
+ * Put a lock moved to `aside` by mistake back at `path`. With link, which unlike rename never
+ * replaces a lock a third taker made there meanwhile; when one did, the moved one is left aside:
+ * its content kept for whoever looks, the third's lock standing.
+ */
+async function putBack(aside: string, path: string): Promise<void> {
+  try {
+    await link(aside, path);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EEXIST') return;
+    throw error;
+  }
   await rm(aside, { force: true });
-  return same;
 }

@@ -1,0 +1,114 @@
+/**
+ * BackupLock on its own (decision 0071): a real lock file in a folder of the test's; the other
+ * gateway's steps are made to fall between this one's by running them just before this one's
+ * rename or removal of the lock (a spy on fs/promises that calls the real function after).
+ */
+import fsPromises from 'node:fs/promises';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BACKUP_LOCK, BackupLock } from './backup-lock';
+
+describe('BackupLock', () => {
+  const dirs: string[] = [];
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulse-backup-lock-'));
+    dirs.push(dir);
+    return dir;
+  };
+  /** A lock as another gateway leaves it (on another host unless `host` says otherwise). */
+  const holder = (fields: { id: string; until: number; host?: string; pid?: number }) =>
+    JSON.stringify({ pid: 4242, host: 'gateway-b', startedAt: Date.now() - 1_000, ...fields });
+  const lockIn = (dir: string) => join(dir, BACKUP_LOCK);
+  const held = (dir: string) => JSON.parse(readFileSync(lockIn(dir), 'utf8')) as { id: string };
+  /** Runs `step` once, just before the first fs/promises `name` call on the lock file. */
+  const before = (name: 'rename' | 'rm', dir: string, step: () => void) => {
+    const real = fsPromises[name] as (...args: unknown[]) => Promise<void>;
+    let done = false;
+    return jest.spyOn(fsPromises, name).mockImplementation(((...args: unknown[]) => {
+      if (!done && args[0] === lockIn(dir)) {
+        done = true;
+        step();
+      }
+      return real(...args);
+    }) as never);
+  };
+
+  it('takes a free lock, and a stale one (past its time) once it has set it aside', async () => {
+    const dir = folder();
+    writeFileSync(lockIn(dir), holder({ id: 'theirs', until: Date.now() - 1 }));
+
+    const lock = await BackupLock.take(dir, 60_000);
+
+    expect(lock).toBeInstanceOf(BackupLock);
+    expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+    expect(held(dir).id).not.toBe('theirs');
+  });
+
+  it("does not take a lock another gateway took over meanwhile in the stale lock's inode (ext4 reuses a freed inode at once)", async () => {
+    const dir = folder();
+    writeFileSync(lockIn(dir), holder({ id: 'stale', until: Date.now() - 1 }));
+    const ino = statSync(lockIn(dir)).ino;
+    // Between this taker's look and its rename, gateway A set the stale lock aside, removed it and
+    // made its own, which got the freed inode: written in place here, the same inode for sure.
+    before('rename', dir, () =>
+      writeFileSync(lockIn(dir), holder({ id: 'gateway-a', until: Date.now() + 60_000 })),
+    );
+
+    const taken = await BackupLock.take(dir, 60_000);
+
+    expect(taken).toEqual({ heldBy: expect.objectContaining({ id: 'gateway-a' }) });
+    expect(held(dir).id).toBe('gateway-a'); // put back
+    expect(statSync(lockIn(dir)).ino).toBe(ino);
+    expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+  });
+
+  it('does not take an unreadable lock made meanwhile in the inode of an unreadable stale one', async () => {
+    const dir = folder();
+    writeFileSync(lockIn(dir), '');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lockIn(dir), old, old);
+    // A's lock, created and not yet written: empty too, but of now.
+    before('rename', dir, () => writeFileSync(lockIn(dir), ''));
+
+    const taken = await BackupLock.take(dir, 60_000);
+
+    expect(taken).toEqual({ heldBy: undefined });
+    expect(readFileSync(lockIn(dir), 'utf8')).toBe('');
+    expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+  });
+
+  it("leaves a lock it moved by mistake where it is, and refuses, when a third gateway's lock took its place", async () => {
+    const dir = folder();
+    writeFileSync(lockIn(dir), holder({ id: 'stale', until: Date.now() - 1 }));
+    const real = fsPromises.rename;
+    jest.spyOn(fsPromises, 'rename').mockImplementationOnce(async (from, to) => {
+      // A took the stale lock over just before this rename, C made a lock just after it.
+      writeFileSync(lockIn(dir), holder({ id: 'gateway-a', until: Date.now() + 60_000 }));
+      await real(from, to);
+      writeFileSync(lockIn(dir), holder({ id: 'gateway-c', until: Date.now() + 60_000 }), {
+        flag: 'wx',
+      });
+    });
+
+    const taken = await BackupLock.take(dir, 60_000);
+
+    expect(taken).toEqual({ heldBy: expect.objectContaining({ id: 'gateway-a' }) });
+    expect(held(dir).id).toBe('gateway-c');
+    const aside = readdirSync(dir).filter((name) => name !== BACKUP_LOCK);
+    expect(aside).toHaveLength(1); // A's, left aside
+    expect(JSON.parse(readFileSync(join(dir, aside[0]), 'utf8')).id).toBe('gateway-a');
+  });
+});
