@@ -8,12 +8,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKUP_LOCK, BackupLock } from './backup-lock';
 
@@ -29,8 +31,13 @@ describe('BackupLock', () => {
     return dir;
   };
   /** A lock as another gateway leaves it (on another host unless `host` says otherwise). */
-  const holder = (fields: { id: string; until: number; host?: string; pid?: number }) =>
-    JSON.stringify({ pid: 4242, host: 'gateway-b', startedAt: Date.now() - 1_000, ...fields });
+  const holder = (fields: {
+    id: string;
+    until: number;
+    host?: string;
+    pid?: number;
+    pidNamespace?: string;
+  }) => JSON.stringify({ pid: 4242, host: 'gateway-b', startedAt: Date.now() - 1_000, ...fields });
   const lockIn = (dir: string) => join(dir, BACKUP_LOCK);
   const held = (dir: string) => JSON.parse(readFileSync(lockIn(dir), 'utf8')) as { id: string };
   /** Runs `step` once, just before the first fs/promises `name` call on the lock file. */
@@ -110,5 +117,60 @@ describe('BackupLock', () => {
     const aside = readdirSync(dir).filter((name) => name !== BACKUP_LOCK);
     expect(aside).toHaveLength(1); // A's, left aside
     expect(JSON.parse(readFileSync(join(dir, aside[0]), 'utf8')).id).toBe('gateway-a');
+  });
+
+  describe('a holder on this host, its pid not running', () => {
+    /** A pid no process has now. */
+    const deadPid = () => spawnSync('true').pid as number;
+    const itOnLinux = (() => {
+      try {
+        readlinkSync('/proc/self/ns/pid');
+        return it;
+      } catch {
+        return it.skip; // no pid namespaces: the host name alone says "this machine"
+      }
+    })();
+
+    itOnLinux('is gone when it was in this pid namespace: taken over at once', async () => {
+      const dir = folder();
+      const ns = readlinkSync('/proc/self/ns/pid');
+      writeFileSync(
+        lockIn(dir),
+        holder({
+          id: 'theirs',
+          host: hostname(),
+          pidNamespace: ns,
+          pid: deadPid(),
+          until: Date.now() + 60_000,
+        }),
+      );
+
+      expect(await BackupLock.take(dir, 60_000)).toBeInstanceOf(BackupLock);
+      expect(held(dir)).toMatchObject({ pid: process.pid, host: hostname(), pidNamespace: ns });
+    });
+
+    itOnLinux(
+      'is not gone when it was in another pid namespace (a container with host networking: same host name, its own pids), nor when it does not say',
+      async () => {
+        const dir = folder();
+        for (const pidNamespace of ['pid:[1]', undefined]) {
+          writeFileSync(
+            lockIn(dir),
+            holder({
+              id: 'theirs',
+              host: hostname(),
+              pidNamespace,
+              pid: deadPid(),
+              until: Date.now() + 60_000,
+            }),
+          );
+
+          expect(await BackupLock.take(dir, 60_000)).toEqual({
+            heldBy: expect.objectContaining({ id: 'theirs' }),
+          });
+          expect(held(dir).id).toBe('theirs');
+        }
+      },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { link, open, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,12 @@ export interface BackupLockHolder {
   id: string;
   pid: number;
   host: string;
+  /**
+   * The holder's pid namespace (Linux: `/proc/self/ns/pid`, e.g. `pid:[4026531836]`); absent
+   * where there is no /proc. Its pid means something only on the same host in the same
+   * namespace: containers with host networking share the host name, not their processes.
+   */
+  pidNamespace?: string;
   /** ms since epoch. */
   startedAt: number;
   /** ms since epoch: past it the holder is stopped or stuck, and the lock anyone's. */
@@ -26,15 +32,17 @@ export interface BackupLockHolder {
 
 /** When this process started: a lock of its pid and host from before is a previous life's. */
 const PROCESS_STARTED = Date.now() - process.uptime() * 1000;
+/** This process's pid namespace (BackupLockHolder.pidNamespace), fixed for its life. */
+const PID_NAMESPACE = pidNamespace();
 
 /**
  * One backup at a time across every gateway that shares a DATA_DIR (docker-compose.yml mounts one
  * volume on both; decision 0071, third review): a file `backups/.lock` created exclusively
  * (O_EXCL, atomic on a local file system) holding its taker's pid, host and time. Taken over only
  * from a holder that is gone: past its `until` (its backup's time limit and a margin: any other
- * host, whose processes cannot be seen), or of this host and no longer running (a pid that is no
- * process, or this very pid from before this process started: a restarted container keeps both
- * its host name and its pid). Owns that file; the backup service holds the lock while it removes
+ * host or pid namespace, whose processes cannot be seen), or of this host and pid namespace and
+ * no longer running (a pid that is no process, or this very pid from before this process
+ * started). Owns that file; the backup service holds the lock while it removes
  * partial copies, checks the free space, copies and prunes.
  */
 export class BackupLock {
@@ -59,6 +67,7 @@ export class BackupLock {
       id,
       pid: process.pid,
       host: hostname(),
+      ...(PID_NAMESPACE === undefined ? {} : { pidNamespace: PID_NAMESPACE }),
       startedAt: now,
       until: now + holdMs,
     };
@@ -147,6 +156,7 @@ function parse(text: string): BackupLockHolder | undefined {
     return typeof holder?.id === 'string' &&
       typeof holder.pid === 'number' &&
       typeof holder.host === 'string' &&
+      (holder.pidNamespace === undefined || typeof holder.pidNamespace === 'string') &&
       typeof holder.startedAt === 'number' &&
       typeof holder.until === 'number'
       ? (holder as BackupLockHolder)
@@ -156,12 +166,21 @@ function parse(text: string): BackupLockHolder | undefined {
   }
 }
 
-/** Whether the lock's holder is gone: past its time, or a process of this host that is not. */
+/**
+ * Whether the lock's holder is gone: past its time, or a process of this host and pid namespace
+ * that is not.
+ */
 function stale({ holder, mtimeMs }: Held): boolean {
   const now = Date.now();
   if (!holder) return now - mtimeMs > UNREADABLE_LOCK_MS;
   if (now > holder.until) return true;
-  if (holder.host !== hostname()) return false; // another machine's or container's: its time
+  // Another machine's or container's, whose processes this one cannot see (a container with host
+  // networking has this host name, and its pid is ESRCH here, or 1 as this one's): its time. A
+  // lock without a namespace, from a gateway before 0071's fourth review, counts as one of them.
+  if (holder.host !== hostname() || holder.pidNamespace !== PID_NAMESPACE) return false;
+  // This very pid from before this process started: a previous life in this namespace (the host
+  // rebooted: the first namespace's number is fixed). A restarted container has a new namespace,
+  // so its previous life's lock waits for its `until` like any other container's.
   if (holder.pid === process.pid) return holder.startedAt < PROCESS_STARTED;
   try {
     process.kill(holder.pid, 0);
@@ -216,4 +235,13 @@ async function putBack(aside: string, path: string): Promise<void> {
     throw error;
   }
   await rm(aside, { force: true });
+}
+
+/** This process's pid namespace, undefined where /proc is absent (not Linux): host name alone. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
 }

@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statfsSync,
   statSync,
@@ -289,7 +290,13 @@ describe('BackupService', () => {
     /** A lock as a gateway leaves it while it makes a backup. */
     const lock = (
       dir: string,
-      holder: { pid: number; host: string; until: number; startedAt?: number },
+      holder: {
+        pid: number;
+        host: string;
+        pidNamespace?: string;
+        until: number;
+        startedAt?: number;
+      },
     ) => {
       mkdirSync(join(dir, BACKUPS_DIR), { recursive: true });
       writeFileSync(
@@ -299,6 +306,8 @@ describe('BackupService', () => {
     };
     /** A pid no process has now. */
     const deadPid = () => spawnSync('true').pid as number;
+    /** This process's, as its locks say (Linux). */
+    const pidNamespace = readlinkSync('/proc/self/ns/pid');
 
     it("one gateway's backup while the other's is made is refused (409, counted) and leaves the other's copy alone", async () => {
       const dir = dataDir(60_000);
@@ -336,16 +345,17 @@ describe('BackupService', () => {
       lock(dir, { pid: process.pid, host: 'gateway-b', until: Date.now() - 1 });
       const made = await service(dir).create();
       expect(readdirSync(root)).toEqual([made.name]);
-      // A process of this host that is gone: taken over at once.
-      lock(dir, { pid: deadPid(), host: hostname(), until: Date.now() + 60_000 });
+      // A process of this host (and pid namespace) that is gone: taken over at once.
+      lock(dir, { pid: deadPid(), host: hostname(), pidNamespace, until: Date.now() + 60_000 });
       mkdirSync(cut);
       const next = await service(dir).create();
       expect(readdirSync(root).sort()).toEqual([made.name, next.name].sort());
-      // This very pid and host, from before this process started: a container restarted (same
-      // host name, same pid 1) while its gateway made a backup.
+      // This very pid, host and pid namespace, from before this process started: the host
+      // rebooted while its gateway made a backup (the first pid namespace's number is fixed).
       lock(dir, {
         pid: process.pid,
         host: hostname(),
+        pidNamespace,
         startedAt: Date.now() - process.uptime() * 1000 - 60_000,
         until: Date.now() + 60_000,
       });
