@@ -1,8 +1,9 @@
 /**
  * BackupLock on its own (decision 0071): a real lock file in a folder of the test's; the other
  * gateway's steps are made to fall between this one's by running them just before this one's
- * rename or removal of the lock (a spy on fs/promises that calls the real function after).
+ * rename or removal of the lock (a spy on fs or fs/promises that calls the real function after).
  */
+import fs from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import {
   mkdtempSync,
@@ -11,6 +12,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  unlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,12 +41,21 @@ describe('BackupLock', () => {
     pidNamespace?: string;
   }) => JSON.stringify({ pid: 4242, host: 'gateway-b', startedAt: Date.now() - 1_000, ...fields });
   const lockIn = (dir: string) => join(dir, BACKUP_LOCK);
-  const held = (dir: string) => JSON.parse(readFileSync(lockIn(dir), 'utf8')) as { id: string };
+  const held = (dir: string) =>
+    JSON.parse(readFileSync(lockIn(dir), 'utf8')) as { id: string; until: number };
   /** Runs `step` once, just before the first fs/promises `name` call on the lock file. */
-  const before = (name: 'rename' | 'rm', dir: string, step: () => void) => {
-    const real = fsPromises[name] as (...args: unknown[]) => Promise<void>;
+  const before = (name: 'rename' | 'rm', dir: string, step: () => void) =>
+    beforeCall(fsPromises, name, dir, step);
+  /** As before(), any module's function. */
+  const beforeCall = <M extends object>(
+    module: M,
+    name: keyof M,
+    dir: string,
+    step: () => void,
+  ) => {
+    const real = module[name] as (...args: unknown[]) => unknown;
     let done = false;
-    return jest.spyOn(fsPromises, name).mockImplementation(((...args: unknown[]) => {
+    return jest.spyOn(module, name as never).mockImplementation(((...args: unknown[]) => {
       if (!done && args[0] === lockIn(dir)) {
         done = true;
         step();
@@ -117,6 +128,64 @@ describe('BackupLock', () => {
     const aside = readdirSync(dir).filter((name) => name !== BACKUP_LOCK);
     expect(aside).toHaveLength(1); // A's, left aside
     expect(JSON.parse(readFileSync(join(dir, aside[0]), 'utf8')).id).toBe('gateway-a');
+  });
+
+  describe('its holder', () => {
+    /** Another gateway takes the lock over (this one past its time): sets it aside, makes its own. */
+    const takenOver = (dir: string) => () => {
+      unlinkSync(lockIn(dir)); // not rmSync: spied on below
+      writeFileSync(lockIn(dir), holder({ id: 'gateway-b', until: Date.now() + 60_000 }));
+    };
+
+    it('lets it go', async () => {
+      const dir = folder();
+      const lock = (await BackupLock.take(dir, 60_000)) as BackupLock;
+
+      await lock.release();
+
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('leaves the lock of a gateway that took it over just before the release', async () => {
+      const dir = folder();
+      const lock = (await BackupLock.take(dir, 60_000)) as BackupLock;
+      // Whichever step of the release moves or removes the lock file, the takeover just before it.
+      before('rename', dir, takenOver(dir));
+      before('rm', dir, takenOver(dir));
+
+      await lock.release();
+
+      expect(held(dir).id).toBe('gateway-b');
+      expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+    });
+
+    it('leaves it, at shutdown too, when a gateway took it over just before', async () => {
+      const dir = folder();
+      const lock = (await BackupLock.take(dir, 60_000)) as BackupLock;
+      beforeCall(fs, 'renameSync', dir, takenOver(dir));
+      beforeCall(fs, 'rmSync', dir, takenOver(dir));
+
+      lock.releaseNow();
+
+      expect(held(dir).id).toBe('gateway-b');
+      expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+    });
+
+    it('holds it longer from when its time limit starts, while it is still its own', async () => {
+      const dir = folder();
+      const lock = (await BackupLock.take(dir, 1_000)) as BackupLock;
+      const taken = held(dir);
+
+      expect(await lock.extend(60_000)).toBe(true);
+
+      const now = held(dir);
+      expect(now.id).toBe(taken.id);
+      expect(now.until).toBeGreaterThanOrEqual(taken.until + 59_000);
+      // Past its time it was taken over: not its own to hold, and left as it is.
+      takenOver(dir)();
+      expect(await lock.extend(60_000)).toBe(false);
+      expect(held(dir).id).toBe('gateway-b');
+    });
   });
 
   describe('a holder on this host, its pid not running', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { linkSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { link, open, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -42,14 +42,16 @@ const PID_NAMESPACE = pidNamespace();
  * from a holder that is gone: past its `until` (its backup's time limit and a margin: any other
  * host or pid namespace, whose processes cannot be seen), or of this host and pid namespace and
  * no longer running (a pid that is no process, or this very pid from before this process
- * started). Owns that file; the backup service holds the lock while it removes
+ * started); a stale lock is set aside and taken over only if what was moved is still it (decision
+ * 0071, fourth review). Owns that file; the backup service holds the lock while it removes
  * partial copies, checks the free space, copies and prunes.
  */
 export class BackupLock {
   private constructor(
     /** The lock file. */
     readonly path: string,
-    private readonly id: string,
+    /** What this backup wrote in it. */
+    private holder: BackupLockHolder,
   ) {}
 
   /**
@@ -74,7 +76,7 @@ export class BackupLock {
     // Once more after a lock released meanwhile, or left by a holder that is gone and set aside.
     let held: Held | 'gone' = 'gone';
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (await create(path, mine)) return new BackupLock(path, id);
+      if (await create(path, mine)) return new BackupLock(path, mine);
       held = await read(path);
       if (held === 'gone') continue;
       if (attempt > 0 || !stale(held)) break;
@@ -87,19 +89,68 @@ export class BackupLock {
     return { heldBy: held === 'gone' ? undefined : held.holder };
   }
 
-  /** Let the lock go, if it is still this backup's (past its time another may have taken it). */
+  /**
+   * Hold the lock `holdMs` from now (its `until` rewritten): called when the backup's time limit
+   * starts, after steps that have none of their own. False when the lock is no longer this
+   * backup's (its `until` passed meanwhile and another gateway took it over): the backup must
+   * then leave the folder alone.
+   */
+  async extend(holdMs: number): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(this.path, 'r+');
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return false;
+      throw error;
+    }
+    try {
+      // Checked and rewritten through one open file: what is rewritten is what was checked, even
+      // if a taker moves it aside in between (it then finds it fresh and puts it back).
+      if (parse(await handle.readFile('utf8'))?.id !== this.holder.id) return false;
+      const holder = { ...this.holder, until: Date.now() + holdMs };
+      const text = JSON.stringify(holder);
+      // Written over, then cut to length: never empty, so never read as a lock being made.
+      await handle.write(text, 0);
+      await handle.truncate(Buffer.byteLength(text));
+      await handle.sync();
+      this.holder = holder;
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Let the lock go, if it is still this backup's (past its time another may have taken it). Moved
+   * aside first, then checked, and put back when it is another's: a check before a removal could
+   * pass just before another gateway takes the lock over, and remove the new holder's lock.
+   */
   async release(): Promise<void> {
-    const held = await read(this.path);
-    if (held !== 'gone' && held.holder?.id === this.id) await rm(this.path, { force: true });
+    const aside = `${this.path}.${this.holder.id}`;
+    try {
+      await rename(this.path, aside);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return; // taken over and released
+      throw error;
+    }
+    const moved = await read(aside);
+    if (moved === 'gone' || moved.holder?.id === this.holder.id) await rm(aside, { force: true });
+    else await putBack(aside, this.path);
   }
 
   /** As release(), at once: the gateway is stopping and may not wait for a promise. */
   releaseNow(): void {
+    const aside = `${this.path}.${this.holder.id}`;
     try {
-      if (parse(readFileSync(this.path, 'utf8'))?.id === this.id)
-        rmSync(this.path, { force: true });
+      renameSync(this.path, aside);
+      if (parse(readFileSync(aside, 'utf8'))?.id === this.holder.id) rmSync(aside, { force: true });
+      else {
+        linkSync(aside, this.path); // as putBack
+        rmSync(aside, { force: true });
+      }
     } catch {
-      // Gone already, or the disk does not answer: the next taker sees this process gone.
+      // Gone already, another's lock there meanwhile, or the disk does not answer: the next taker
+      // sees this process gone, or the other holder keeps its lock.
     }
   }
 }
@@ -224,8 +275,9 @@ function sameLock(moved: Held, held: Held): boolean {
 
 /**
  * Put a lock moved to `aside` by mistake back at `path`. With link, which unlike rename never
- * replaces a lock a third taker made there meanwhile; when one did, the moved one is left aside:
- * its content kept for whoever looks, the third's lock standing.
+ * replaces a lock a third taker made there meanwhile; when one did, the moved one is left aside
+ * (the third's lock stands; the moved one's holder, a backup just begun, finds its lock lost at
+ * BackupLock.extend, before it touches the folder).
  */
 async function putBack(aside: string, path: string): Promise<void> {
   try {

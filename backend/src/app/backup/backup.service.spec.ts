@@ -363,6 +363,64 @@ describe('BackupService', () => {
       expect(readdirSync(root).sort()).toEqual([made.name, next.name, third.name].sort());
     });
 
+    describe('flushes slower than the lock is held (the registry and alerts write first)', () => {
+      afterEach(() => jest.restoreAllMocks());
+      /** A gateway whose registry flush does `flush` (what happens meanwhile). */
+      const flushing = (dir: string, flush: () => void) =>
+        new BackupService({ DATA_DIR: dir, BACKUP_TIMEOUT_MS: 60_000 }, {
+          flushAll: () => Promise.resolve(flush()),
+        } as unknown as DeviceRegistryService);
+      const clockAhead = () => {
+        const real = Date.now.bind(Date);
+        const clock = { ahead: 0 };
+        jest.spyOn(Date, 'now').mockImplementation(() => real() + clock.ahead);
+        return clock;
+      };
+
+      it("the copy that follows keeps the lock for its time limit: the other gateway's backup is refused, not started over it", async () => {
+        const dir = dataDir(60_000);
+        const root = join(dir, BACKUPS_DIR);
+        const clock = clockAhead();
+        // Ten minutes flushing, past the lock's time as taken (the 1 min limit and 1 min margin).
+        let flushed!: () => void;
+        const flushDone = new Promise<void>((resolve) => (flushed = resolve));
+        const made = flushing(dir, () => {
+          clock.ahead += 10 * 60_000;
+          flushed();
+        }).create();
+        await flushDone; // the clock moved on: copying()'s own deadline counted after that
+        const partial = await copying(root);
+
+        const refused = await failure(service(dir).create());
+
+        expect(refused.status).toBe(409);
+        expect(existsSync(join(root, partial))).toBe(true);
+        const info = await made;
+        expect(readdirSync(root)).toEqual([info.name]);
+      }, 30_000);
+
+      it("a backup whose lock was taken over while it flushed leaves the new holder's partial copy and lock alone", async () => {
+        const dir = dataDir();
+        const root = join(dir, BACKUPS_DIR);
+        const theirs = join(root, '2026-01-01T00-00-00-000Z.partial');
+        const backup = flushing(dir, () => {
+          // Meanwhile its lock passed its time, and another gateway took it over and began.
+          rmSync(join(root, BACKUP_LOCK));
+          lock(dir, { pid: 4242, host: 'gateway-b', until: Date.now() + 60_000 });
+          mkdirSync(theirs);
+        });
+
+        const refused = await failure(backup.create());
+
+        expect(refused.status).toBe(409);
+        expect(backup.stats().refused.busy).toBe(1);
+        expect(existsSync(theirs)).toBe(true);
+        expect(JSON.parse(readFileSync(join(root, BACKUP_LOCK), 'utf8'))).toMatchObject({
+          host: 'gateway-b',
+        });
+      });
+    });
+
     it('a failed backup releases the lock', async () => {
       const dir = dataDir();
       writeFileSync(join(dir, 'history.db'), 'not a database '.repeat(1000));

@@ -38,8 +38,9 @@ export const BACKUP_TIMEOUT_BASE_MS = 10 * 60_000;
 export const BACKUP_SLOWEST_BYTES_PER_MS = (1024 * 1024) / 1000;
 const MIB = 1024 * 1024;
 /**
- * The lock is held for the copy's time limit and this (the steps around the copy: flushes, the
- * rename, the prune); past both another gateway takes it over.
+ * The lock is held for the copy's time limit and this (the steps around the copy: removing the
+ * partial copies, the free-space check, the rename, the prune), counted from the copy's start
+ * (BackupLock.extend); past both another gateway takes it over.
  */
 const LOCK_MARGIN_MS = 60_000;
 /** How long a killed copying process is waited for before the backup is answered anyway. */
@@ -144,7 +145,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     if (!(lock instanceof BackupLock)) this.busy(lock.heldBy);
     this.lock = lock;
     try {
-      return await this.makeLocked(root, stores, storeBytes, limitMs);
+      return await this.makeLocked(lock, root, stores, storeBytes, limitMs);
     } finally {
       this.lock = null;
       await lock
@@ -157,6 +158,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
 
   /** The backup, the lock held: nobody else makes one in this folder meanwhile. */
   private async makeLocked(
+    lock: BackupLock,
     root: string,
     stores: string[],
     storeBytes: number,
@@ -177,6 +179,17 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
       if (!this.config.DATABASE_URL) {
         await this.registry?.flushAll();
         await this.alerts?.flush();
+      }
+      // The flushes have no time limit of their own (a slow disk, a store busy): the lock's
+      // `until` is counted from here, and a lock lost meanwhile (the flushes outlasted it and
+      // another gateway took it over) leaves the folder, its .partial included, to its new
+      // holder. Not the flushes cut at the limit instead: a write under way is not stopped by
+      // no longer waiting for it, and the backup would lack what it promises (queued writes).
+      if (!(await lock.extend(limitMs + LOCK_MARGIN_MS))) {
+        this.logger.warn(
+          `backup given up: the flushes before it outlasted its lock (${lock.path}), which another gateway took over`,
+        );
+        this.busy();
       }
       // Whoever left these (a gateway stopped, or one past its time limit) holds no lock now.
       await removePartial(root);
