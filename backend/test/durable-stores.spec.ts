@@ -8,6 +8,8 @@ import { parseAlertRules } from '../src/app/alerts/alert-rules.loader';
 import type { AlertStore } from '../src/app/alerts/alert-store';
 import { PgAlertStore } from '../src/app/alerts/pg-alert.store';
 import { SqliteAlertStore } from '../src/app/alerts/sqlite-alert.store';
+import { AlertsService } from '../src/app/alerts/alerts.service';
+import { DeviceRegistryService } from '../src/app/devices/device-registry.service';
 import type { StoredAlertEvent } from '../src/app/alerts/stored-alert-event';
 import type { DeviceStore, StoredDevice } from '../src/app/devices/device-store';
 import { PgDeviceStore } from '../src/app/devices/pg-device.store';
@@ -147,6 +149,32 @@ describe.each([
     // The newest three, oldest first.
     expect((await restarted.loadHistory(10)).map((e) => e.updatedAt)).toEqual([2, 3, 4]);
     expect((await restarted.loadHistory(2)).map((e) => e.updatedAt)).toEqual([3, 4]);
+  });
+
+  it('alert store: a gateway starts on a saved rule its schema refuses, and writes it back as saved', async () => {
+    // As an older version saved it (its schema took `loud`): several gateways share this store,
+    // and each must start after the upgrade, not stop (and loop under `restart: unless-stopped`).
+    const stale = { id: 'stale', kind: 'offline', severity: 'loud', scope: { all: true } };
+    const [hot] = parseAlertRules(
+      '{"rules":[{"id":"hot","kind":"threshold","metric":"t","op":"above","value":30,"severity":"major"}]}',
+      'json',
+    );
+    const data = await backend();
+    await (await data.alerts()).saveRules([hot, stale]);
+    const gateway = new AlertsService(
+      {},
+      [],
+      new DeviceRegistryService({ MAX_DEVICES: 10 }),
+      { publishAlert: () => undefined },
+      await data.alerts(),
+    );
+    await gateway.onModuleInit();
+    expect(gateway.rules()).toEqual([hot]);
+    expect(gateway.refusedStoredRules()).toEqual([{ id: 'stale', issues: [expect.any(String)] }]);
+    const cold = { ...hot, id: 'cold', op: 'below', value: 0 } as AlertRule;
+    await gateway.createRule(cold);
+    expect(await (await data.alerts()).loadRules()).toEqual([hot, cold, stale]);
+    await gateway.close();
   });
 
   it('alert store: events stored before they carried their kind come back with it', async () => {

@@ -117,6 +117,22 @@ export interface AlertRulesResponse {
    * (docs/decisions/0072). Absent from gateways older than 0072: write without `If-Match` then.
    */
   etags?: Record<string, string>;
+  /**
+   * Admins only: rules saved in the store that the schema of this gateway's version refuses (an
+   * upgrade tightened it). They do not run; they are kept as saved and written back with the
+   * next save of the set, until a rule of the same id replaces one (docs/decisions/0072,
+   * addendum 2). Absent from older gateways, from a gateway with ALERT_RULES_FILE (a bad file
+   * stops the start), and for other roles.
+   */
+  refused?: RefusedStoredRule[];
+}
+
+/** A stored rule the schema refused at boot (`GET /api/alert-rules` → `refused`). */
+export interface RefusedStoredRule {
+  /** Its id as saved, or null when it has none that is a string. */
+  id: string | null;
+  /** Why, one `path: message` line each (the path within the rule), at most a few. */
+  issues: string[];
 }
 
 /**
@@ -184,6 +200,12 @@ export interface AlertStats {
   rulesFromPeers?: number;
   rulesFromPeersOlder?: number;
   rulesFromPeersInvalid?: number;
+  /**
+   * Rules saved in the store that the schema refused at boot, held as saved (not run) until a
+   * save replaces them: nonzero means alerts an admin saved are not raised (the log and
+   * `GET /api/alert-rules` → `refused` say which and why).
+   */
+  storedRulesRefused?: number;
 }
 
 /**

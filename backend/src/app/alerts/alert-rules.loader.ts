@@ -1,6 +1,12 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { AlertRule, AlertRuleInput, AlertRuleSchema, AlertRulesFileSchema } from '@pulse/protocol';
+import {
+  ALERT_LIMITS,
+  AlertRule,
+  AlertRuleInput,
+  AlertRuleSchema,
+  AlertRulesFileSchema,
+} from '@pulse/protocol';
 import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 
@@ -63,6 +69,55 @@ export function alertRulesOf(document: unknown, source = 'alert rules'): AlertRu
   const result = AlertRulesFileSchema.safeParse(document);
   if (!result.success) throw new AlertRulesError(source, issueLines(result.error));
   return result.data.rules;
+}
+
+/** Issue lines kept per refused stored rule (a zod union can list many for one bad field). */
+export const MAX_ISSUES_PER_RULE = 5;
+
+/**
+ * A saved rule the schema refused: `raw` exactly as it was saved (written back with the next save
+ * of the set), its id if it has a string one, and why (`path: message`, the path in the rule).
+ */
+export interface RefusedRule {
+  id: string | null;
+  raw: unknown;
+  issues: string[];
+}
+
+/**
+ * A rule set saved in a store, rule by rule through the schema (defaults filled in): the rules it
+ * accepts, in order, and those it refuses, as saved. Not all or nothing, unlike a rules file: a
+ * set saved by another version of Pulse is not this person's typing now, and one rule the schema
+ * has since tightened must not take the others (and the gateway) down with it (decision 0072,
+ * addendum 2). A second rule of an id already accepted, or one past ALERT_LIMITS.maxRules, is
+ * refused too, as the file's schema would.
+ */
+export function storedRuleSet(saved: readonly unknown[]): {
+  rules: AlertRule[];
+  refused: RefusedRule[];
+} {
+  const rules: AlertRule[] = [];
+  const refused: RefusedRule[] = [];
+  const ids = new Set<string>();
+  for (const raw of saved) {
+    const id = (raw as { id?: unknown } | null)?.id;
+    const named = typeof id === 'string' ? id : null;
+    const result = AlertRuleSchema.safeParse(raw);
+    let issues: string[] = [];
+    if (!result.success) issues = issueLines(result.error);
+    else if (ids.has(result.data.id)) issues = [`id: duplicate rule id "${result.data.id}"`];
+    else if (rules.length >= ALERT_LIMITS.maxRules)
+      issues = [`(root): past the limit of ${ALERT_LIMITS.maxRules} rules`];
+    if (issues.length === 0 && result.success) {
+      ids.add(result.data.id);
+      rules.push(result.data);
+      continue;
+    }
+    const kept = issues.slice(0, MAX_ISSUES_PER_RULE);
+    if (issues.length > kept.length) kept.push(`(+${issues.length - kept.length} more issues)`);
+    refused.push({ id: named, raw, issues: kept });
+  }
+  return { rules, refused };
 }
 
 /** Read a rules file at start; `.json` is parsed as JSON, anything else (`.yaml`, `.yml`) as YAML. */

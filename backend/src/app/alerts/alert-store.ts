@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
+import type { AlertEvent, RulesVersion } from '@pulse/protocol';
 
 /**
  * The port through which the alert feature keeps its rules, its active list and its lifecycle
@@ -22,9 +22,11 @@ export interface AlertStore {
   loadRulesVersion(): Promise<RulesVersion | null>;
   /**
    * Replace the saved rule set, with its version (default: now, by nobody in particular; rejects
-   * when it cannot: the caller changes nothing then).
+   * when it cannot: the caller changes nothing then). `rules`: the rules running, then any saved
+   * ones the schema refused at boot, as they were saved (AlertsService keeps them: decision 0072,
+   * addendum 2), hence not typed as rules.
    */
-  saveRules(rules: readonly AlertRule[], version?: RulesVersion): Promise<void>;
+  saveRules(rules: readonly unknown[], version?: RulesVersion): Promise<void>;
   /**
    * The alerts on the active list when the last write happened, each a whole AlertEvent whichever
    * gateway stored it (stored-alert-event.ts: one stored before `kind` gets it).

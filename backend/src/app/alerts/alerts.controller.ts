@@ -28,7 +28,7 @@ import {
   AlertRulesResponse,
 } from '@pulse/protocol';
 import { CurrentPrincipal, Roles, ScopeFiltered } from '../auth/roles.decorator';
-import { groupScope, inScope, Principal } from '../auth/principal';
+import { groupScope, inScope, Principal, refusal } from '../auth/principal';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { ZodValidationPipe } from '../common/zod-validation.pipe';
 import { Preconditions, WritePreconditions } from '../common/preconditions';
@@ -154,12 +154,19 @@ export class AlertRulesController {
     private readonly registry: DeviceRegistryService,
   ) {}
 
+  /**
+   * The rules (a scoped caller's: see the class), their tags, and for an admin the stored rules
+   * the schema refused at boot, when there are any (`refused`: not run, kept as saved).
+   */
   @ScopeFiltered()
   @Get()
   list(@CurrentPrincipal() principal: Principal): AlertRulesResponse {
     const scope = groupScope(principal);
     const { rules, etags } = this.alerts.rulesWithTags();
-    if (scope === null) return { rules, etags };
+    if (scope === null) {
+      const refused = refusal(principal, 'admin') === null ? this.alerts.refusedStoredRules() : [];
+      return refused.length > 0 ? { rules, etags, refused } : { rules, etags };
+    }
     const shown = rules.filter((rule) => this.visible(rule, scope));
     return { rules: shown, etags: Object.fromEntries(shown.map((r) => [r.id, etags[r.id]])) };
   }

@@ -235,7 +235,6 @@ describe('AlertsService', () => {
       databases.push(database);
       const sut = new AlertsService({}, [hot], registry, hub, new SqliteAlertStore(database));
       await sut.onModuleInit();
-      sut.onRulesChanged(() => undefined);
       return sut;
     };
     try {
@@ -280,21 +279,71 @@ describe('AlertsService', () => {
     }
   });
 
-  it('refuses to start on stored rules the schema refuses, listing path: message lines as for a bad rules file', async () => {
-    const database = new Database({ DATA_DIR: join(dir, 'refused') });
-    try {
-      const saved = { id: 'x', kind: 'offline', severity: 'loud' };
-      await new SqliteAlertStore(database).saveRules([saved as unknown as AlertRule]);
-      const sut = new AlertsService({}, [hot], registry, hub, new SqliteAlertStore(database));
-      const boot = sut.onModuleInit();
-      await expect(boot).rejects.toThrow(StartupError);
-      await expect(boot).rejects.toThrow(
-        /invalid alert rules in the store \(saved over HTTP\):\n {2}rules\.0\.severity: /,
+  describe('stored rules the schema refuses at boot (an upgrade tightened it)', () => {
+    // As an older version saved it; `loud` is no severity this version knows.
+    const stale = { id: 'x', kind: 'offline', severity: 'loud', forMs: 1000 };
+    let database: Database;
+    let store: SqliteAlertStore;
+    const boot = async () => {
+      const sut = new AlertsService({}, [hot], registry, hub, store);
+      await sut.onModuleInit();
+      return sut;
+    };
+
+    beforeEach(async () => {
+      database = new Database({ DATA_DIR: join(dir, 'refused') });
+      store = new SqliteAlertStore(database);
+      await store.saveRules([cold, stale as unknown as AlertRule]);
+    });
+    afterEach(() => database.onApplicationShutdown());
+
+    it('starts with the others running; each refused one logged at error level with path: message, counted, listed', async () => {
+      const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      const sut = await boot();
+      expect(sut.rules()).toEqual([cold]);
+      expect(sut.stats().storedRulesRefused).toBe(1);
+      expect(sut.refusedStoredRules()).toEqual([
+        { id: 'x', issues: [expect.stringMatching(/^severity: /)] },
+      ]);
+      expect(errors).toHaveBeenCalledWith(
+        expect.stringMatching(/stored alert rule "x" refused by the schema, not run.*severity: /),
       );
       await sut.close();
-    } finally {
-      database.onApplicationShutdown();
-    }
+    });
+
+    it('writes them back as saved with the next save of the set: an HTTP edit, a set from a peer', async () => {
+      const sut = await boot();
+      await sut.createRule(hot);
+      expect(await store.loadRules()).toEqual([cold, hot, stale]);
+      await sut.applyPeerRules([hot], { at: Date.now() + 1000, by: 'peer' });
+      expect(await store.loadRules()).toEqual([hot, stale]);
+      expect(sut.stats().storedRulesRefused).toBe(1);
+      // And a restart still finds it, refused again: nothing was deleted on the way.
+      await sut.close();
+      const again = await boot();
+      expect(again.refusedStoredRules().map((r) => r.id)).toEqual(['x']);
+      await again.close();
+    });
+
+    it('drops one when a new rule of its id is saved: the new one wins, logged', async () => {
+      const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const sut = await boot();
+      const x = parseAlertRule({ id: 'x', kind: 'offline', severity: 'critical' });
+      await sut.replaceRule('x', x, parsePreconditions({ 'if-none-match': '*' }));
+      expect(await store.loadRules()).toEqual([cold, x]);
+      expect(sut.stats().storedRulesRefused).toBe(0);
+      expect(sut.refusedStoredRules()).toEqual([]);
+      expect(warnings).toHaveBeenCalledWith(expect.stringContaining('stored alert rule "x"'));
+      await sut.close();
+    });
+
+    it('keeps them when the save fails: the store still holds them', async () => {
+      const sut = await boot();
+      jest.spyOn(store, 'saveRules').mockRejectedValueOnce(new Error('connection refused'));
+      await expect(sut.createRule({ ...hot, id: 'x' } as AlertRule)).rejects.toThrow();
+      expect(sut.refusedStoredRules().map((r) => r.id)).toEqual(['x']);
+      await sut.close();
+    });
   });
 
   it("with a rules file, a peer's set is saved stamped with its version, not this clock's now (the file's time is its version at start)", async () => {

@@ -19,6 +19,7 @@ import {
   AlertRule,
   AlertStats,
   Reading,
+  RefusedStoredRule,
   RuleConflictResponse,
   RulesVersion,
 } from '@pulse/protocol';
@@ -38,11 +39,12 @@ import { AlertJournal } from './alert-journal';
 import { ALERT_STORE, AlertStore } from './alert-store';
 import {
   AlertRulesError,
-  alertRulesOf,
   DEFAULT_RULES,
   loadAlertRulesFile,
   parseAlertRules,
+  RefusedRule,
   saveAlertRulesFile,
+  storedRuleSet,
 } from './alert-rules.loader';
 import { ruleEtag } from './rule-etag';
 
@@ -83,24 +85,8 @@ export function loadInitialAlertRules(config: Pick<Config, 'ALERT_RULES_FILE'>):
   }
 }
 
-/**
- * The rule set saved in the store, through the schema as a rules file is read: saved by an
- * older version, it gets the defaults added since, so its rules have the tags every gateway
- * computes (one that took the set from a peer, or one started afresh); a set the schema now
- * refuses stops the start with every issue listed, as a bad ALERT_RULES_FILE does, rather than
- * run without the rules an admin saved.
- */
-function storedRules(saved: unknown[]): AlertRule[] {
-  try {
-    return alertRulesOf({ rules: saved }, 'the store (saved over HTTP)');
-  } catch (error) {
-    if (!(error instanceof AlertRulesError)) throw error;
-    const issues = error.issues.map((line) => `  ${line}\n`).join('');
-    throw new StartupError(
-      `invalid alert rules in ${error.source}:\n${issues}(set ALERT_RULES_FILE to a file of rules to run instead, or start the version that saved them)`,
-    );
-  }
-}
+/** Refused stored rules logged one line each at boot; the rest are summed up in one line. */
+export const REFUSED_RULES_LOGGED = 10;
 
 /**
  * The live layer's view of the other gateways' open alerts (several gateways, REDIS_URL;
@@ -159,6 +145,12 @@ export class AlertsService implements OnModuleInit {
   private readonly rulesListeners: ((rules: AlertRule[], version: RulesVersion) => void)[] = [];
   private readonly peerRules = { taken: 0, older: 0, invalid: 0 };
   private readonly peerRulesLog = new RateLimitedLog((line) => this.logger.error(line));
+  /**
+   * Rules saved in the store that the schema refused at boot (an upgrade tightened it): not run,
+   * kept as saved and written back with every save of the set, so nothing an admin saved is
+   * deleted by an upgrade; one leaves when a rule of its id is saved (decision 0072, addendum 2).
+   */
+  private refusedStored: readonly RefusedRule[] = [];
   /** Resolved once onModuleInit restored the stored rules and alerts (at once without a store). */
   private readonly booted: Promise<void>;
   private markBooted!: () => void;
@@ -250,8 +242,9 @@ export class AlertsService implements OnModuleInit {
     this.timer.unref();
     const count = this.engine.rules().length;
     const kept = this.rulesFile || this.store ? '' : ' (HTTP changes are kept in memory only)';
+    const refused = this.refusedStored.length;
     this.logger.log(
-      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFrom}${kept}; ${this.engine.active().length} active`,
+      `${count} alert rule${count === 1 ? '' : 's'} from ${this.rulesFrom}${kept}; ${this.engine.active().length} active${refused ? `; ${refused} stored rule${refused === 1 ? '' : 's'} refused by the schema, not run` : ''}`,
     );
   }
 
@@ -265,7 +258,7 @@ export class AlertsService implements OnModuleInit {
     const saved = this.rulesFile === undefined ? await store.loadRules() : null;
     if (saved) {
       this.rulesFrom = 'the store (saved over HTTP)';
-      this.engine.setRules(storedRules(saved));
+      this.engine.setRules(this.storedRules(saved));
       // The version it was saved with: gateways that restarted agree on the newest set.
       this.rulesVersion = sane((await store.loadRulesVersion()) ?? this.rulesVersion);
     }
@@ -290,6 +283,35 @@ export class AlertsService implements OnModuleInit {
       this.engine.watchRestored(deviceId, device.metrics, this.registry.paceOf(deviceId));
     }
     return open;
+  }
+
+  /**
+   * The rule set saved in the store, rule by rule through the schema (storedRuleSet): saved by an
+   * older version, a rule gets the defaults added since, so it has the tag every gateway
+   * computes. One the schema now refuses is not run, and does not stop the start either: with
+   * several gateways on one PostgreSQL an upgrade that tightened the schema would otherwise stop
+   * every one of them at its restart (and `restart: unless-stopped` loop them), leaving the wall
+   * with no live data and no alerts at all for one rule. It is logged at error level with why,
+   * counted (`storedRulesRefused`, `pulse_alert_stored_rules_refused`), listed to admins
+   * (`GET /api/alert-rules` → `refused`) and kept as saved: the next save writes it back. A bad
+   * ALERT_RULES_FILE still stops the start (loadInitialAlertRules): that file is edited by a
+   * person at deploy time, who is there to read the error.
+   */
+  private storedRules(saved: unknown[]): AlertRule[] {
+    const { rules, refused } = storedRuleSet(saved);
+    this.refusedStored = refused;
+    refused
+      .slice(0, REFUSED_RULES_LOGGED)
+      .forEach((r) =>
+        this.logger.error(
+          `stored alert rule ${r.id === null ? '(no id)' : `"${r.id}"`} refused by the schema, not run (kept as saved; a rule saved with its id replaces it): ${r.issues.join('; ')}`,
+        ),
+      );
+    if (refused.length > REFUSED_RULES_LOGGED)
+      this.logger.error(
+        `${refused.length - REFUSED_RULES_LOGGED} more stored alert rules refused by the schema, not run: GET /api/alert-rules lists them all`,
+      );
+    return rules;
   }
 
   /**
@@ -640,6 +662,11 @@ export class AlertsService implements OnModuleInit {
     return { rules, etags: Object.fromEntries(rules.map((rule) => [rule.id, ruleEtag(rule)])) };
   }
 
+  /** The stored rules the schema refused at boot, not run (ids and why; admins' list). */
+  refusedStoredRules(): RefusedStoredRule[] {
+    return this.refusedStored.map(({ id, issues }) => ({ id, issues }));
+  }
+
   /**
    * Throws 412 (counted) when `when` fails on the rule `id` as it is (`current`, null: none).
    * True when it failed only because the change asked is already made (`wanted` is the rule as
@@ -717,6 +744,7 @@ export class AlertsService implements OnModuleInit {
       rulesSaved: this.rulesSaved,
       ruleConflicts: this.ruleConflicts,
       lateTicks: this.lateTicks,
+      storedRulesRefused: this.refusedStored.length,
       ...(this.rulesListeners.length > 0
         ? {
             rulesFromPeers: this.peerRules.taken,
@@ -745,7 +773,11 @@ export class AlertsService implements OnModuleInit {
       }
   }
 
-  /** Write the rules where this gateway keeps them (its file, or its store); throws HTTP errors. */
+  /**
+   * Write the rules where this gateway keeps them (its file, or its store); throws HTTP errors.
+   * In the store, the stored rules refused at boot go after them as they were saved, but for
+   * one whose id a rule of `rules` now has: that newer rule replaces it (logged).
+   */
   private async save(rules: AlertRule[], version: RulesVersion): Promise<void> {
     const target = this.rulesFile ?? (this.store ? 'the store' : null);
     if (target !== null) {
@@ -755,7 +787,18 @@ export class AlertsService implements OnModuleInit {
           // The file's version is its modification time (read at start): the set's, not this
           // clock's now (a set taken from a peer keeps the peer's time).
           utimesSync(this.rulesFile, new Date(version.at), new Date(version.at));
-        } else await this.store?.saveRules(rules, version);
+        } else if (this.store) {
+          const ids = new Set(rules.map((rule) => rule.id));
+          const kept = this.refusedStored.filter((r) => r.id === null || !ids.has(r.id));
+          await this.store.saveRules([...rules, ...kept.map((r) => r.raw)], version);
+          // Once per refused rule at most, in the process's life: bounded by what the boot read.
+          for (const r of this.refusedStored)
+            if (!kept.includes(r))
+              this.logger.warn(
+                `stored alert rule "${r.id}" (refused by the schema at boot) replaced by the new rule of that id; the old one is no longer kept`,
+              );
+          this.refusedStored = kept;
+        }
         this.rulesSaved++;
       } catch (error) {
         this.logger.error(`cannot write ${target}: ${(error as Error).message}`);

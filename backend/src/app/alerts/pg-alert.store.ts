@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
+import type { AlertEvent, RulesVersion } from '@pulse/protocol';
 import type { Pool } from 'pg';
 import { inTransaction, migratePg } from '../store/pg-feature-store';
 import { AlertStore } from './alert-store';
@@ -35,7 +35,7 @@ export class PgAlertStore implements AlertStore {
   }
 
   async saveRules(
-    rules: readonly AlertRule[],
+    rules: readonly unknown[],
     version: RulesVersion = { at: Date.now(), by: '' },
   ): Promise<void> {
     await this.pool.query(

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AlertEvent, AlertRule, RulesVersion } from '@pulse/protocol';
+import type { AlertEvent, RulesVersion } from '@pulse/protocol';
 import { Database } from '../store/database';
 import { ALERTS_MIGRATIONS } from './alerts.migrations';
 import { AlertStore } from './alert-store';
@@ -31,7 +31,7 @@ export class SqliteAlertStore implements AlertStore {
   }
 
   async saveRules(
-    rules: readonly AlertRule[],
+    rules: readonly unknown[],
     version: RulesVersion = { at: Date.now(), by: '' },
   ): Promise<void> {
     this.database.db

@@ -195,6 +195,12 @@ export class MetricsService {
     );
     gauge('pulse_alerts_active', 'Alerts on the active list', (s) => s.alerts.active);
     gauge('pulse_alert_rules', 'Alert rules loaded', (s) => s.alerts.rules);
+    // A gauge, not a counter: it falls when a save replaces a refused rule. Alert on `> 0`.
+    gauge(
+      'pulse_alert_stored_rules_refused',
+      'Stored alert rules the schema refused at boot: kept as saved, not run',
+      (s) => s.alerts.storedRulesRefused,
+    );
     counter(
       'pulse_alert_rule_conflicts_total',
       'Alert rule writes refused 412: the rule changed, was removed or exists (If-Match / If-None-Match)',
