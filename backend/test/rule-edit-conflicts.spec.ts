@@ -106,7 +106,31 @@ describe('alert rule writes with If-Match / If-None-Match', () => {
       { 'if-none-match': '*' },
     );
     expect(again.status).toBe(412);
+    expect(again.body).toMatchObject({ error: 'rule_exists', same: false });
     expect((await read('taken')).body).toMatchObject({ value: 90 });
+  });
+
+  it('says a create-only PUT sent twice is the rule stored (412 rule_exists, same: true), defaults left out or not', async () => {
+    const create = () =>
+      call<RuleConflictResponse>(
+        'PUT',
+        '/alert-rules/twice',
+        { ...RULE, id: 'twice' },
+        {
+          'if-none-match': '*',
+        },
+      );
+    expect((await create()).status).toBe(200);
+    const again = await create();
+    expect(again).toMatchObject({ status: 412, body: { error: 'rule_exists', same: true } });
+    // A field the text left out is a default; one set otherwise is another rule.
+    const other = await call<RuleConflictResponse>(
+      'PUT',
+      '/alert-rules/twice',
+      { ...RULE, id: 'twice', enabled: false },
+      { 'if-none-match': '*' },
+    );
+    expect(other.body).toMatchObject({ error: 'rule_exists', same: false });
   });
 
   it('tags each rule the same in GET, the list, POST and PUT; a save on the current tag goes through', async () => {

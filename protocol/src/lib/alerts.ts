@@ -154,6 +154,13 @@ export interface RuleConflictResponse {
   message: string;
   rule: AlertRule | null;
   etag: string | null;
+  /**
+   * `rule_exists` only: whether the rule sent, as the gateway parsed it (defaults filled in), is
+   * the stored one (same tag): a create sent twice, done already. Still a 412 (RFC 9110 has no
+   * "already done" for `If-None-Match`); the writer decides, not by comparing fields itself.
+   * Absent from older gateways: take it as false.
+   */
+  same?: boolean;
 }
 
 /** Alert engine counters in `GET /api/stats` (`alerts`). */

@@ -160,6 +160,23 @@ describe('AlertsService', () => {
     expect(sut.stats()).toMatchObject({ rulesSaved: 1, ruleConflicts: 1 });
   });
 
+  it('says in a 412 rule_exists whether the rule sent is the one stored (same tag): a create sent twice', async () => {
+    const sut = create();
+    const createOnly = parsePreconditions({ 'if-none-match': '*' });
+    const answer = async (rule: AlertRule) =>
+      (
+        (await sut
+          .replaceRule('hot', rule, createOnly)
+          .catch((e: unknown) => e)) as PreconditionFailedException
+      ).getResponse();
+    expect(await answer(hot)).toMatchObject({ error: 'rule_exists', same: true });
+    // Every field the text had is the same; one it left out (a default) is not.
+    expect(await answer({ ...hot, enabled: false } as AlertRule)).toMatchObject({
+      error: 'rule_exists',
+      same: false,
+    });
+  });
+
   it('creates with If-None-Match: * only a free id; deletes with If-Match only the rule as read', async () => {
     const sut = create();
     const createOnly = parsePreconditions({ 'if-none-match': '*' });

@@ -699,6 +699,9 @@ export class AlertsService implements OnModuleInit {
               message: `${name} exists already (If-None-Match): read it, then send your change with If-Match: ${etag}`,
               rule: current,
               etag,
+              // The rule sent, parsed (defaults in), is the one stored: a create sent twice.
+              // Judged here, where the schema is: the client cannot fill in the defaults.
+              same: wanted !== undefined && ruleEtag(wanted) === etag,
             }
           : {
               error: 'rule_changed',
