@@ -110,6 +110,14 @@ describeInBrowser('alert rules edited on the rules page of a real browser', () =
     expect(await row().getByTestId('rule-scope').textContent()).toBe(`device ${DEVICE}`);
     expect(await admin.getByTestId('rule-editor').count()).toBe(0);
 
+    // Sent again (a double click, a retry whose answer was lost): the gateway says it is the
+    // rule it holds (412 rule_exists, same: true), and the page takes it as created.
+    await admin.getByTestId('rule-new').click();
+    await admin.getByTestId('rule-json').fill(JSON.stringify(RULE, null, 2));
+    await admin.getByTestId('rule-save').click();
+    await admin.getByTestId('rule-editor').waitFor({ state: 'detached', timeout: 5_000 });
+    expect(await admin.getByTestId('rules-notice').textContent()).toBe(`Rule ${RULE.id} created.`);
+
     value = 80;
     const alert = await waitFor(async () => (await ourAlerts()).find((a) => !a.clearedAt), {
       timeoutMs: 5_000,
@@ -130,6 +138,17 @@ describeInBrowser('alert rules edited on the rules page of a real browser', () =
       timeoutMs: 5_000,
       message: 'the disabled rule’s alert to clear',
     });
+
+    // The same text created again is no longer this rule: it left `enabled` out (on, by
+    // default) and the stored one is off. Every field the text has matches, yet it is a
+    // conflict: the gateway compares the rule as it parses it (same: false), not the page.
+    await admin.getByTestId('rule-new').click();
+    await admin.getByTestId('rule-json').fill(JSON.stringify(RULE, null, 2));
+    await admin.getByTestId('rule-save').click();
+    await admin.getByTestId('rule-problem').waitFor({ timeout: 5_000 });
+    expect(await admin.getByTestId('rule-problem').textContent()).toContain('exists already');
+    await admin.getByTestId('rule-cancel').click();
+    expect(await row().getAttribute('data-enabled')).toBe('false');
   });
 
   it('shows the gateway’s message for an invalid rule, keeping the text', async () => {

@@ -97,9 +97,19 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
         return { status: 404, body: { statusCode: 404, message: 'gone' } };
       if ((ifMatch && ifMatch !== etag) || (ifNoneMatch === '*' && current)) {
         const error = !current ? 'rule_gone' : ifMatch ? 'rule_changed' : 'rule_exists';
+        // The gateway compares the rule sent, parsed, with the stored one by tag; this fake
+        // has no defaults to fill in, so the same JSON is the same rule.
+        const same = JSON.stringify(current) === JSON.stringify(body);
         return {
           status: 412,
-          body: { statusCode: 412, error, message: error, rule: current, etag },
+          body: {
+            statusCode: 412,
+            error,
+            message: error,
+            rule: current,
+            etag,
+            ...(error === 'rule_exists' ? { same } : {}),
+          },
         };
       }
       apply(method, id, body);

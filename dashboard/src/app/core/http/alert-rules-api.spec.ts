@@ -63,20 +63,28 @@ describe('AlertRulesApi', () => {
     });
   });
 
-  it('takes a create refused because the same rule exists as created: a retry of one that went through', async () => {
-    // As stored: the defaults the text left out filled in by the gateway.
+  it('takes a create refused because the same rule exists as created only when the gateway says so (same: true)', async () => {
+    // As stored: the defaults the text left out filled in by the gateway, which judged them.
     const stored = { ...RULE, scope: { all: true }, enabled: true, forMs: 0 };
-    const again = api(412, { error: 'rule_exists', rule: stored, etag: '"t1"' });
+    const again = api(412, { error: 'rule_exists', rule: stored, etag: '"t1"', same: true });
     await expect(again.sut.create(RULE)).resolves.toEqual({ rule: stored, etag: '"t1"' });
     TestBed.resetTestingModule();
-    // Any field the text has that the stored rule has otherwise: someone else's rule.
+    // Every field of the text is in the stored rule, but a field it left out is not the default
+    // (someone's rule, disabled): the gateway says not the same, and it is a conflict.
     const other = api(412, {
       error: 'rule_exists',
-      rule: { ...stored, scope: { device: 'd-1' } },
+      rule: { ...stored, enabled: false },
       etag: '"t2"',
+      same: false,
     });
-    const error = await refusal(other.sut.create({ ...RULE, scope: { all: true } }));
-    expect(error).toMatchObject({ reason: 'rule_exists', etag: '"t2"' });
+    const error = await refusal(other.sut.create(RULE));
+    expect(error).toMatchObject({ reason: 'rule_exists', etag: '"t2"', same: false });
+    TestBed.resetTestingModule();
+    // A gateway that does not say (older than `same`): a conflict, never a guess.
+    const older = api(412, { error: 'rule_exists', rule: stored, etag: '"t1"' });
+    await expect(refusal(older.sut.create(RULE))).resolves.toMatchObject({
+      reason: 'rule_exists',
+    });
   });
 
   it('creates a rule only if its id is free (PUT, If-None-Match: *); text without a usable id is POSTed for the gateway to refuse', async () => {

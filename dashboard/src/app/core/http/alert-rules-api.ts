@@ -36,6 +36,11 @@ export class RuleConflictError extends RuleWriteError {
     readonly id: string,
     readonly current: AlertRule | null,
     readonly etag: string | null,
+    /**
+     * `rule_exists`: the gateway found the rule sent (as it parsed it, defaults filled in) to be
+     * the stored one, a create sent twice. False when it did not say (an older gateway).
+     */
+    readonly same = false,
   ) {
     super(412, conflictWords(reason, id));
     this.name = 'RuleConflictError';
@@ -60,9 +65,10 @@ export class AlertRulesApi {
    * `If-None-Match: *` (412 if someone has a rule of that id). `rule` is sent as typed (unknown:
    * the gateway checks it), and the rule as stored comes back (defaults filled in). Text without
    * an id the URL can carry goes to `POST /api/alert-rules`, for the gateway's 400 to say why.
-   * Refused because a rule of that id exists with every field `rule` has (its others the
-   * gateway's defaults, or someone's): that is this create, sent twice (a double click, a
-   * retry of one whose answer was lost), and it is done.
+   * Refused because a rule of that id exists that the gateway says is this very rule (`same`:
+   * the text as it parses it, defaults filled in, has the stored rule's tag): that is this
+   * create, sent twice (a double click, a retry of one whose answer was lost), and it is done.
+   * Only the gateway can say: it has the schema that fills in what the text left out.
    */
   async create(rule: unknown): Promise<SavedRule> {
     const id = idOf(rule);
@@ -73,8 +79,8 @@ export class AlertRulesApi {
       if (
         error instanceof RuleConflictError &&
         error.reason === 'rule_exists' &&
-        error.current &&
-        holds(error.current, rule)
+        error.same &&
+        error.current
       )
         return { rule: error.current, etag: error.etag };
       throw error;
@@ -122,33 +128,6 @@ export class AlertRulesApi {
   }
 }
 
-/**
- * Whether `stored` has every field of `sent` (the text as typed), each the same JSON. Its
- * other fields are not compared: the browser does not have the schema to fill in the defaults
- * the gateway added (a copy would drift), so a field the text left out may be a default or
- * someone else's value; both rules still do all that was asked.
- */
-function holds(stored: AlertRule, sent: unknown): boolean {
-  if (!sent || typeof sent !== 'object' || Array.isArray(sent)) return false;
-  const fields = stored as unknown as Record<string, unknown>;
-  return Object.entries(sent).every(
-    ([key, value]) => key in fields && sameJson(fields[key], value),
-  );
-}
-
-/** Equal as JSON, whatever the order of the objects' keys. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
-  const keys = Object.keys(x);
-  return (
-    keys.length === Object.keys(y).length &&
-    keys.every((key) => key in y && sameJson(x[key], y[key]))
-  );
-}
-
 function ruleUrl(id: string): string {
   return `/api/alert-rules/${encodeURIComponent(id)}`;
 }
@@ -192,7 +171,7 @@ function conflictOf(body: unknown, id: string): RuleConflictError {
     error === 'rule_gone' || error === 'rule_exists' || error === 'rule_changed'
       ? error
       : 'rule_changed';
-  return new RuleConflictError(reason, id, current, etag);
+  return new RuleConflictError(reason, id, current, etag, fields['same'] === true);
 }
 
 /** What happened, for the person whose write was refused (the caller says what they can do now). */
