@@ -45,7 +45,12 @@ interface Write {
  * version (`"<id>-<n>"`, n moving on at every change) and judges If-Match / If-None-Match as
  * the real one does; `behindTheBack` changes or deletes a rule as another admin would.
  */
-async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE]) {
+async function render(
+  role: Role | null,
+  rules: AlertRule[] = [OVERHEAT, OFFLINE],
+  /** The list's `refused` (stored rules the gateway's schema refused at boot), if any. */
+  refusedStored?: unknown,
+) {
   const stored = [...rules];
   const writes: Write[] = [];
   let reads = 0;
@@ -73,7 +78,14 @@ async function render(role: Role | null, rules: AlertRule[] = [OVERHEAT, OFFLINE
         reads++;
         if (readsFail) return { status: 503, body: { statusCode: 503, message: 'store away' } };
         // A new list, as over the wire.
-        return { status: 200, body: { rules: [...stored], etags: etags() } };
+        return {
+          status: 200,
+          body: {
+            rules: [...stored],
+            etags: etags(),
+            ...(refusedStored ? { refused: refusedStored } : {}),
+          },
+        };
       }
       const body: unknown = init?.body ? JSON.parse(String(init.body)) : undefined;
       const headers = (init?.headers ?? {}) as Record<string, string>;
@@ -204,6 +216,31 @@ describe('RulesPage', () => {
     expect(find('rules-read-only')).not.toBeNull();
     expect(find('rule-toggle')).toBeNull();
     expect(find('rule-new')).toBeNull();
+  });
+
+  it('warns an admin of stored rules the gateway does not run (refused by its schema): how many, which, why, what to do', async () => {
+    const refused = [
+      { id: 'old-offline', issues: ['severity: Invalid option: expected one of …'] },
+      { id: null, issues: ['id: Invalid input: expected string, received undefined'] },
+    ];
+    const { find } = await render('admin', [OVERHEAT], refused);
+    const banner = find<HTMLElement>('rules-refused');
+    expect(banner?.getAttribute('role')).toBe('alert');
+    const text = banner?.textContent?.replace(/\s+/g, ' ') ?? '';
+    expect(text).toContain('2 stored rules are not running');
+    expect(text).toContain('old-offline');
+    expect(text).toContain('severity: Invalid option');
+    expect(text).toContain('(no id)');
+    expect(text).toContain('Create a rule with the same id');
+    expect(text).toContain('kept as saved');
+  });
+
+  it.each([
+    ['the gateway refused nothing (or is older)', 'admin', undefined],
+    ['the list is no list', 'admin', 'not a list'],
+    ['the reader is no admin', 'viewer', [{ id: 'x', issues: ['severity: bad'] }]],
+  ] as const)('shows no such warning when %s', async (_when, role, refused) => {
+    expect((await render(role, [OVERHEAT], refused)).find('rules-refused')).toBeNull();
   });
 
   it('lets an admin turn a rule off: PUT with enabled flipped, then the list read again', async () => {

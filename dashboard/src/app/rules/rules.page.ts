@@ -14,7 +14,8 @@ import { KIND_LABELS, conditionText, scopeText } from './rule-wording';
  * every change so the charts' threshold lines follow, and every write is checked by the gateway.
  * Each write names the version it was made on (the rule's tag as listed, decision 0072): one
  * that someone else changed or deleted meanwhile is refused, said in words, and the list read
- * again to show what it is now.
+ * again to show what it is now. Stored rules the gateway's schema refused at boot (the list's
+ * `refused`, admins only) are named in a banner above the table, with what to do.
  */
 
 /**
@@ -53,6 +54,33 @@ interface Editing {
         <p class="rules-hint" data-testid="rules-read-only">
           Only admins edit rules: you see them as the gateway evaluates them.
         </p>
+      }
+      @if (admin() && refused().length) {
+        <div class="rules-refused" role="alert" data-testid="rules-refused">
+          <p>
+            <strong>
+              {{ refused().length }} stored
+              {{ refused().length === 1 ? 'rule is' : 'rules are' }} not running:
+            </strong>
+            this gateway's version refuses {{ refused().length === 1 ? 'it' : 'them' }} (saved under
+            an older one, whose rules were looser). No alert comes from
+            {{ refused().length === 1 ? 'it' : 'them' }};
+            {{ refused().length === 1 ? 'it is' : 'they are' }}
+            kept as saved, and written back with every change made here.
+          </p>
+          <ul>
+            @for (r of refused(); track $index) {
+              <li>
+                <code>{{ r.id ?? '(no id)' }}</code
+                >: {{ r.issues.join('; ') }}
+              </li>
+            }
+          </ul>
+          <p>
+            Create a rule with the same id, as it should be now, to replace one (the stored one is
+            then dropped); or go back to the version that saved them.
+          </p>
+        </div>
       }
       @if (editing(); as e) {
         <app-rule-editor
@@ -170,6 +198,8 @@ export class RulesPage {
     })),
   );
   protected readonly ids = computed(() => this.service.rules().map((r) => r.id));
+  /** Stored rules the gateway does not run (only an admin's read lists them). */
+  protected readonly refused = this.service.refused;
   protected readonly editing = signal<Editing | null>(null);
   /** The rule whose toggle is being sent and read back. */
   protected readonly toggling = signal<string | null>(null);

@@ -59,6 +59,33 @@ describe('AlertRulesService', () => {
     expect(sut.etags().size).toBe(0);
   });
 
+  it('holds the stored rules the gateway refused, as the last read listed them; entries not of their shape are left out', async () => {
+    const http = fakeHttp();
+    provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);
+    const sut = TestBed.inject(AlertRulesService);
+    const first = sut.loadNow();
+    http.asked[0].respond(200, {
+      rules: [rule('a')],
+      refused: [
+        { id: 'old', issues: ['severity: Invalid option', 3] },
+        { id: null, issues: ['id: Invalid input'] },
+        { id: 7, issues: [] },
+        'nonsense',
+      ],
+    });
+    await first;
+    expect(sut.refused()).toEqual([
+      { id: 'old', issues: ['severity: Invalid option'] },
+      { id: null, issues: ['id: Invalid input'] },
+    ]);
+
+    // Replaced (a rule of its id was saved) or a gateway that lists none: none.
+    const second = sut.refresh();
+    http.asked[1].respond(200, { rules: [rule('a')] });
+    await second;
+    expect(sut.refused()).toEqual([]);
+  });
+
   it('takes this page’s own write at once, with the tag it was answered with; a read begun before it does not bring the old one back', async () => {
     const http = fakeHttp();
     provideFakeLive([{ provide: FETCH, useValue: http.fetch }]);

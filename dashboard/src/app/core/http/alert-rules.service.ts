@@ -1,5 +1,5 @@
 import { Injectable, effect, inject, signal, untracked } from '@angular/core';
-import type { AlertRule } from '@pulse/protocol/core';
+import type { AlertRule, RefusedStoredRule } from '@pulse/protocol/core';
 import { AlertStore } from '../stores/alert.store';
 import { AlertsApi } from './alerts-api';
 import { LiveService } from '../live/live.service';
@@ -33,6 +33,12 @@ export class AlertRulesService {
    */
   private readonly _etags = signal<ReadonlyMap<string, string>>(new Map());
   readonly etags = this._etags.asReadonly();
+  /**
+   * Stored rules the gateway's schema refused at boot (an upgrade tightened it): not run, kept
+   * as saved until a rule of the same id is saved. Listed to admins only (decision 0072).
+   */
+  private readonly _refused = signal<readonly RefusedStoredRule[]>([]);
+  readonly refused = this._refused.asReadonly();
   private readonly _error = signal<string | null>(null);
   readonly error = this._error.asReadonly();
   private started = false;
@@ -114,8 +120,9 @@ export class AlertRulesService {
     const written = (this.writtenDuringRead = new Map());
     this.loading = this.api
       .rules()
-      .then(({ rules, etags }) => {
+      .then(({ rules, etags, refused }) => {
         this.put(rules, etags, written);
+        this._refused.set(refused);
         this._error.set(null);
       })
       .catch((error: unknown) => {

@@ -7,6 +7,7 @@ import type {
   AlertRule,
   AlertRulesResponse,
   AlertSeverity,
+  RefusedStoredRule,
   AlertState,
 } from '@pulse/protocol/core';
 
@@ -31,6 +32,11 @@ export const FETCH = new InjectionToken<typeof fetch>('FETCH', {
 export interface RulesRead {
   rules: AlertRule[];
   etags: ReadonlyMap<string, string>;
+  /**
+   * Stored rules the gateway's schema refused at boot, not run (an admin's read of a gateway that
+   * has any; empty otherwise, and from older gateways).
+   */
+  refused: RefusedStoredRule[];
 }
 
 export interface AlertHistoryFilter {
@@ -81,7 +87,7 @@ export class AlertsApi {
           : undefined;
         if (typeof tag === 'string') etags.set(rule.id, tag);
       }
-    return { rules, etags };
+    return { rules, etags, refused: refusedOf(body?.refused) };
   }
 
   private async get<T>(url: string, signal?: AbortSignal): Promise<T> {
@@ -98,4 +104,17 @@ export class AlertsApi {
     }
     return (await res.json()) as T;
   }
+}
+
+/** The list's `refused`, read defensively (unknown JSON): the entries that have its shape. */
+function refusedOf(sent: unknown): RefusedStoredRule[] {
+  if (!Array.isArray(sent)) return [];
+  return sent.flatMap((entry: unknown) => {
+    const { id, issues } = (entry ?? {}) as { id?: unknown; issues?: unknown };
+    if (typeof id !== 'string' && id !== null) return [];
+    const lines = Array.isArray(issues)
+      ? issues.filter((i): i is string => typeof i === 'string')
+      : [];
+    return [{ id: id as string | null, issues: lines }];
+  });
 }
