@@ -19,7 +19,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKUP_LOCK, BackupLock } from './backup-lock';
+import { BACKUP_LOCK, BackupLock, EXTEND_MARGIN_MS } from './backup-lock';
 
 describe('BackupLock', () => {
   const dirs: string[] = [];
@@ -173,19 +173,47 @@ describe('BackupLock', () => {
 
     it('holds it longer from when its time limit starts, while it is still its own', async () => {
       const dir = folder();
-      const lock = (await BackupLock.take(dir, 1_000)) as BackupLock;
+      const lock = (await BackupLock.take(dir, 10_000)) as BackupLock;
       const taken = held(dir);
 
       expect(await lock.extend(60_000)).toBe(true);
 
       const now = held(dir);
       expect(now.id).toBe(taken.id);
-      expect(now.until).toBeGreaterThanOrEqual(taken.until + 59_000);
+      expect(now.until).toBeGreaterThanOrEqual(taken.until + 49_000);
       // Past its time it was taken over: not its own to hold, and left as it is.
       takenOver(dir)();
       expect(await lock.extend(60_000)).toBe(false);
       expect(held(dir).id).toBe('gateway-b');
     });
+  });
+
+  it('puts back a stale lock its holder held longer between the look and the move', async () => {
+    const dir = folder();
+    writeFileSync(lockIn(dir), holder({ id: 'slow-flush', until: Date.now() - 1 }));
+    // Its holder's flushes ended and it extended the lock (the same id, a new time) just then.
+    before('rename', dir, () =>
+      writeFileSync(lockIn(dir), holder({ id: 'slow-flush', until: Date.now() + 60_000 })),
+    );
+
+    const taken = await BackupLock.take(dir, 60_000);
+
+    expect(taken).toEqual({ heldBy: expect.objectContaining({ id: 'slow-flush' }) });
+    expect(held(dir).id).toBe('slow-flush');
+    expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+  });
+
+  it(`is not held longer once within ${EXTEND_MARGIN_MS} ms of its time (another may be taking it): lost, and left alone`, async () => {
+    const dir = folder();
+    const lock = (await BackupLock.take(dir, EXTEND_MARGIN_MS - 1)) as BackupLock;
+    const taken = held(dir);
+
+    expect(await lock.extend(60_000)).toBe(false);
+    await lock.release();
+    lock.releaseNow();
+
+    expect(held(dir)).toEqual(taken); // not rewritten, not moved: the next taker's to judge
+    expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
   });
 
   describe('a holder on this host, its pid not running', () => {

@@ -12,6 +12,12 @@ export const BACKUP_LOCK = '.lock';
  */
 const UNREADABLE_LOCK_MS = 60_000;
 
+/**
+ * A holder extends its lock only while it is this far from its time: a taker on another host
+ * judges staleness by its own clock (a few seconds of skew between gateways are covered).
+ */
+export const EXTEND_MARGIN_MS = 5_000;
+
 /** What the lock file says: who makes a backup, since when, and until when it is theirs. */
 export interface BackupLockHolder {
   /** This taking of the lock: only its taker releases it. */
@@ -53,6 +59,14 @@ export class BackupLock {
     /** What this backup wrote in it. */
     private holder: BackupLockHolder,
   ) {}
+
+  /** Found another's (past its time, or taken over): never touched again by this backup. */
+  private lost = false;
+
+  private lose(): false {
+    this.lost = true;
+    return false;
+  }
 
   /**
    * Take the lock for a backup that may last `holdMs`: the lock, or who holds it (undefined when
@@ -96,17 +110,20 @@ export class BackupLock {
    * then leave the folder alone.
    */
   async extend(holdMs: number): Promise<boolean> {
+    // Past (or within a margin of) its time, another gateway may already have judged it stale
+    // and be setting it aside: not revived, whatever the file says now.
+    if (this.lost || Date.now() > this.holder.until - EXTEND_MARGIN_MS) return this.lose();
     let handle;
     try {
       handle = await open(this.path, 'r+');
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ENOENT') return false;
+      if ((error as { code?: unknown }).code === 'ENOENT') return this.lose();
       throw error;
     }
     try {
       // Checked and rewritten through one open file: what is rewritten is what was checked, even
       // if a taker moves it aside in between (it then finds it fresh and puts it back).
-      if (parse(await handle.readFile('utf8'))?.id !== this.holder.id) return false;
+      if (parse(await handle.readFile('utf8'))?.id !== this.holder.id) return this.lose();
       const holder = { ...this.holder, until: Date.now() + holdMs };
       const text = JSON.stringify(holder);
       // Written over, then cut to length: never empty, so never read as a lock being made.
@@ -126,6 +143,7 @@ export class BackupLock {
    * pass just before another gateway takes the lock over, and remove the new holder's lock.
    */
   async release(): Promise<void> {
+    if (this.lost) return; // another's now: not even moved aside for a look
     const aside = `${this.path}.${this.holder.id}`;
     try {
       await rename(this.path, aside);
@@ -140,6 +158,7 @@ export class BackupLock {
 
   /** As release(), at once: the gateway is stopping and may not wait for a promise. */
   releaseNow(): void {
+    if (this.lost) return;
     const aside = `${this.path}.${this.holder.id}`;
     try {
       renameSync(this.path, aside);
@@ -254,7 +273,9 @@ async function setAside(path: string, held: Held, id: string): Promise<true | He
     throw error;
   }
   const moved = await read(aside);
-  if (moved !== 'gone' && sameLock(moved, held)) {
+  // The same lock, and still stale: its holder may have held it longer meanwhile (extend), and a
+  // lock it holds is put back.
+  if (moved !== 'gone' && sameLock(moved, held) && stale(moved)) {
     await rm(aside, { force: true });
     return true;
   }
