@@ -219,7 +219,9 @@ describe('SummaryPeers: what another gateway shares', () => {
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', age: 'an hour' }));
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', age: -60_000 })); // ahead
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', n: 1.5 }));
+    peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'd1', n: 0 }));
+    peers.receiveRemoval(message({ v: 1, g: 'x'.repeat(65), id: 'd1', n: 1 }));
     expect(registry.has('d1')).toBe(true);
-    expect(peers.stats()).toMatchObject({ rejected: 6, removalsReceived: 0 });
+    expect(peers.stats()).toMatchObject({ rejected: 8, removalsReceived: 0 });
   });
 });

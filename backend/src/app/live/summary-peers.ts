@@ -26,6 +26,12 @@ export const REMOVAL_RESEND_MS = 3_000;
 /** A removal received is remembered this long, so its repeat is not applied again. */
 export const REMOVAL_REPEAT_MS = 4 * REMOVAL_RESEND_MS;
 
+/**
+ * Removals remembered at most (all peers together: after a shared outage several may each send
+ * REMOVALS_HELD_MAX at once); beyond, the oldest is forgotten and its repeat applied again.
+ */
+export const REMOVALS_SEEN_MAX = 5 * REMOVALS_HELD_MAX;
+
 /** A removal older than this (held through a long outage) is still valid; older is malformed. */
 export const REMOVAL_MAX_AGE_MS = 7 * 24 * 3600_000;
 
@@ -252,7 +258,7 @@ export class SummaryPeers {
   /** A removal from `gateway` numbered `n` was applied (or judged) before: a repeat. */
   private repeated(gateway: string, n: number, now: number): boolean {
     for (const [key, when] of this.recentRemovals) {
-      if (now - when < REMOVAL_REPEAT_MS && this.recentRemovals.size < REMOVALS_HELD_MAX) break;
+      if (now - when < REMOVAL_REPEAT_MS && this.recentRemovals.size < REMOVALS_SEEN_MAX) break;
       this.recentRemovals.delete(key); // oldest first: expired, or the map is full
     }
     const key = `${gateway}:${n}`;
@@ -344,8 +350,9 @@ function isRemovalMessage(value: unknown): value is RemovalMessage {
   return (
     m.v === VERSION &&
     typeof m.g === 'string' &&
+    m.g.length <= 64 &&
     isValidId(m.id) &&
-    (m.n === undefined || Number.isSafeInteger(m.n)) &&
+    (m.n === undefined || (Number.isSafeInteger(m.n) && (m.n as number) >= 1)) &&
     (m.age === undefined ||
       (Number.isFinite(m.age) && (m.age as number) >= 0 && (m.age as number) <= REMOVAL_MAX_AGE_MS))
   );
