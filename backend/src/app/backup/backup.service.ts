@@ -187,7 +187,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
       // no longer waiting for it, and the backup would lack what it promises (queued writes).
       if (!(await lock.extend(limitMs + LOCK_MARGIN_MS))) {
         this.logger.warn(
-          `backup given up: the flushes before it outlasted its lock (${lock.path}), which another gateway took over`,
+          `backup given up: the flushes before it outlasted its lock (${lock.path}), which another gateway may take over now`,
         );
         this.busy();
       }
