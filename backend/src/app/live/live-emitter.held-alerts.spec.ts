@@ -3,29 +3,9 @@ import { LiveEmitter } from './live-emitter';
 import type { LiveNamespace } from './live-io.server';
 import type { LiveRedis } from './live-redis.repository';
 import { HELD_ALERTS_RESEND_MS } from './peer-alerts';
+import { alertEvent } from '../alerts/testing/alert-engine.harness';
 
-const alert = (id: string, state: AlertEvent['state'], active = true): AlertEvent => ({
-  id,
-  ruleId: 'hot',
-  kind: 'threshold',
-  deviceId: `dev-${id}`,
-  metric: 't',
-  severity: 'major',
-  state,
-  message: 't above 50',
-  value: 80,
-  raisedAt: 1,
-  acknowledgedAt: null,
-  acknowledgedBy: null,
-  clearedAt: null,
-  ruleName: 'hot',
-  threshold: 50,
-  updatedAt: 1,
-  flapping: false,
-  count: 1,
-  active,
-  ackNote: null,
-});
+const alert = (id: string, state: AlertEvent['state']): AlertEvent => alertEvent(id, { state });
 
 /**
  * A gateway's emitter with peers: the Redis adapter's connection (up or down, its `ready`

@@ -9,6 +9,7 @@ import { LEASE_TTL_MS } from '../ownership/device-ownership.service';
 import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace } from './live-io.server';
+import { peerAnswers } from './peer-answers';
 
 /**
  * How long an ack waits for an alert no gateway holds right now (a hand-over): the dead holder's
@@ -133,26 +134,12 @@ export class PeerAcks implements AlertAcks {
   ): Promise<AckResponse> {
     // Redis away: the adapter would fail its server count and never answer; no peer can be asked.
     if (!this.peers?.eventsConnected) return fallback;
-    let answers: AckResponse[];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      answers = await Promise.race([
-        nsp.serverSideEmitWithAck('pulse:ack', request),
-        // The adapter never calls back a request whose server count failed (Redis away): an ack
-        // would wait for ever. Past the adapter's own timeout and a margin, no peer answered.
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer')), PEER_ANSWER_WAIT_MS);
-        }),
-      ]);
-    } catch (error) {
-      // A peer did not answer within the adapter's timeout: the others' answers come with the
-      // error (the holder may have acknowledged already; dropping its answer would say 404, and
-      // a retry 409).
-      answers = ((error as { responses?: AckResponse[] } | null)?.responses ?? []).filter(
-        (answer) => typeof answer === 'object' && answer !== null,
-      );
-    }
-    clearTimeout(timer);
+    // Past the adapter's own timeout and a margin, no peer answered. When one did not answer in
+    // time the others' answers still count (the holder may have acknowledged already; dropping
+    // its answer would say 404, and a retry 409).
+    const answers = (
+      await peerAnswers(nsp.serverSideEmitWithAck('pulse:ack', request), PEER_ANSWER_WAIT_MS)
+    ).filter((answer): answer is AckResponse => typeof answer === 'object' && answer !== null);
     return (
       answers.find((answer) => answer.ok) ??
       answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??

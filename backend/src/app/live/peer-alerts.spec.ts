@@ -1,29 +1,7 @@
-import type { AlertEvent } from '@pulse/protocol';
 import { HeldAlerts, PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
+import { alertEvent } from '../alerts/testing/alert-engine.harness';
 
-const alert = (id: string, patch: Partial<AlertEvent> = {}): AlertEvent => ({
-  id,
-  ruleId: 'hot',
-  kind: 'threshold',
-  deviceId: `dev-${id}`,
-  metric: 't',
-  severity: 'major',
-  state: 'raised',
-  message: 't above 50',
-  value: 80,
-  raisedAt: 1,
-  acknowledgedAt: null,
-  acknowledgedBy: null,
-  clearedAt: null,
-  ruleName: 'hot',
-  threshold: 50,
-  updatedAt: 1,
-  flapping: false,
-  count: 1,
-  active: true,
-  ackNote: null,
-  ...patch,
-});
+const alert = alertEvent;
 
 describe('PeerAlerts', () => {
   it("adds the peers' open alerts to this gateway's own, each once, and drops them once closed", () => {

@@ -3,6 +3,7 @@ import type { AlertRule, RulesVersion } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace } from './live-io.server';
+import { peerAnswers } from './peer-answers';
 
 /** How often a gateway asks the others whether they run newer rules than it does. */
 export const RULES_CHECK_MS = 30_000;
@@ -79,20 +80,12 @@ export class PeerRules implements OnApplicationShutdown {
     // never be answered. Redis back: onEventsReady asks again.
     if (!this.peers?.eventsConnected || this.asking) return;
     this.asking = true;
-    let answers: unknown[];
-    try {
-      answers = await Promise.race([
-        nsp.serverSideEmitWithAck('pulse:rules-since', this.alerts.currentRulesVersion()),
-        // The adapter never answers a request whose server count failed: give up on it.
-        new Promise<never>((_, reject) => {
-          const timer = setTimeout(() => reject(new Error('no answer')), CATCH_UP_WAIT_MS);
-          timer.unref();
-        }),
-      ]);
-    } catch (error) {
-      // A peer did not answer in time: the others' answers come with the error.
-      answers = (error as { responses?: unknown[] } | null)?.responses ?? [];
-    }
+    // The adapter never answers a request whose server count failed: given up on after this.
+    // A peer that did not answer in time leaves the others' answers.
+    const answers = await peerAnswers(
+      nsp.serverSideEmitWithAck('pulse:rules-since', this.alerts.currentRulesVersion()),
+      CATCH_UP_WAIT_MS,
+    );
     const offers = answers.filter(
       (a): a is { rules: AlertRule[]; version: RulesVersion } =>
         typeof a === 'object' && a !== null && 'version' in a,

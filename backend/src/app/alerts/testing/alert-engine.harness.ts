@@ -62,3 +62,28 @@ export function setup(rules: AlertRuleInput[], options: AlertEngineOptions = {})
   const states = () => events.map((e) => e.state);
   return { sut, clock, events, groups, read, series, states };
 }
+
+/** An open alert event of rule `hot` on device `dev-<id>`, as the engine emits one; `patch` on top. */
+export const alertEvent = (id: string, patch: Partial<AlertEvent> = {}): AlertEvent => ({
+  id,
+  ruleId: 'hot',
+  kind: 'threshold',
+  deviceId: `dev-${id}`,
+  metric: 't',
+  severity: 'major',
+  state: 'raised',
+  message: 't above 50',
+  value: 80,
+  raisedAt: 1,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  clearedAt: null,
+  ruleName: 'hot',
+  threshold: 50,
+  updatedAt: 1,
+  flapping: false,
+  count: 1,
+  active: true,
+  ackNote: null,
+  ...patch,
+});
