@@ -64,7 +64,13 @@ describe('sessions and tokens', () => {
       cookie: await login(url(), 'admin', TEST_ADMIN_PASSWORD),
     });
     expect(users.body.users).toEqual([
-      { username: 'admin', role: 'admin', createdAt: expect.any(Number), disabled: false },
+      {
+        username: 'admin',
+        role: 'admin',
+        createdAt: expect.any(Number),
+        disabled: false,
+        lastSignInAt: expect.any(Number), // the sign-in that asked for this list
+      },
     ]);
   });
 
@@ -276,13 +282,18 @@ describe('sessions and tokens', () => {
       ],
     });
     expect(mine.body.tokens[0].createdAt).toBeGreaterThanOrEqual(mine.body.tokens[1].createdAt);
-    // A bearer token lists the same, itself included.
+    // A bearer token lists the same, itself included, now with when it was last used: this call.
     const asLast = { authorization: `Bearer ${last.token}` };
-    expect((await getJson<TokenListResponse>(api('/auth/tokens'), asLast)).body).toEqual(mine.body);
-    expect((await getJson(api('/auth/tokens?user=lister'), asLast)).body).toEqual(mine.body);
+    const before = Date.now();
+    const byLast = (await getJson<TokenListResponse>(api('/auth/tokens'), asLast)).body;
+    expect(byLast).toEqual({
+      tokens: [{ ...mine.body.tokens[0], lastUsedAt: expect.any(Number) }, mine.body.tokens[1]],
+    });
+    expect(byLast.tokens[0].lastUsedAt).toBeGreaterThanOrEqual(before);
+    expect((await getJson(api('/auth/tokens?user=lister'), asLast)).body).toEqual(byLast);
 
     // Someone else's: an admin may look (to revoke one), no one else.
-    expect((await getJson(api('/auth/tokens?user=lister'), admin)).body).toEqual(mine.body);
+    expect((await getJson(api('/auth/tokens?user=lister'), admin)).body).toEqual(byLast);
     expect((await getJson(api('/auth/tokens?user=nobody'), admin)).status).toBe(404);
     const other = await getJson(api('/auth/tokens?user=admin'), asLast);
     expect(other.status).toBe(403);
@@ -308,6 +319,54 @@ describe('sessions and tokens', () => {
     const byScoped = { authorization: `Bearer ${scoped.body.token}` };
     expect((await getJson(api('/auth/tokens'), byScoped)).status).toBe(403);
     expect((await getJson(api('/auth/tokens'))).status).toBe(401); // anonymous viewer
+  });
+
+  it('shows when each person last signed in and each token was last used, to the minute', async () => {
+    const admin = { authorization: await adminBearer() };
+    const person = { username: 'dormant', password: 'dormant-password', role: 'viewer' };
+    expect((await sendJson(api('/users'), 'POST', person, admin)).status).toBe(201);
+    const listed = async () =>
+      (await getJson<UserListResponse>(api('/users'), admin)).body.users.find(
+        (u) => u.username === 'dormant',
+      );
+    expect(await listed()).toEqual({
+      username: 'dormant',
+      role: 'viewer',
+      createdAt: expect.any(Number),
+      disabled: false,
+    }); // never signed in: no lastSignInAt
+
+    const signInFrom = Date.now();
+    const cookie = await login(url(), 'dormant', 'dormant-password');
+    const signedIn = (await listed())?.lastSignInAt;
+    expect(signedIn).toBeGreaterThanOrEqual(signInFrom);
+    expect(signedIn).toBeLessThanOrEqual(Date.now());
+
+    const script = (
+      await sendJson<CreateTokenResponse>(
+        api('/auth/tokens'),
+        'POST',
+        { name: 'script' },
+        { cookie },
+      )
+    ).body;
+    const lastUse = async () =>
+      (await getJson<TokenListResponse>(api('/auth/tokens?user=dormant'), admin)).body.tokens.find(
+        (t) => t.id === script.id,
+      )?.lastUsedAt;
+    expect(await lastUse()).toBeUndefined(); // made, never presented
+
+    const usedFrom = Date.now();
+    const authorization = `Bearer ${script.token}`;
+    expect((await getJson(api('/devices'), { authorization })).status).toBe(200);
+    const used = await lastUse();
+    expect(used).toBeGreaterThanOrEqual(usedFrom);
+    // A second use within the minute writes nothing: the row keeps the first.
+    expect((await getJson(api('/devices'), { authorization })).status).toBe(200);
+    expect(await lastUse()).toBe(used);
+    // Signing in again moves lastSignInAt; presenting the session cookie does not.
+    await getJson(api('/devices'), { cookie });
+    expect((await listed())?.lastSignInAt).toBe(signedIn);
   });
 
   it('refuses a token for someone else (404 unless admin) and a disabled user at once', async () => {

@@ -37,6 +37,11 @@ export const AUTH_LIMITS = {
   maxTokensPerUser: 50,
   /** Setup code length (printed once on the console at boot). */
   setupCodeLength: 12,
+  /**
+   * A token's `lastUsedAt` is written at most once per this span (ms): a script polling every
+   * second, or a thousand screens connecting with one token, write its row once a minute.
+   */
+  lastUsedResolutionMs: 60_000,
 } as const;
 
 /** A user as the API shows it (never the password hash). */
@@ -49,6 +54,8 @@ export interface AuthUser {
 export interface UserInfo extends AuthUser {
   createdAt: number;
   disabled: boolean;
+  /** Ms since the epoch of their last sign-in (a password checked); absent: never signed in. */
+  lastSignInAt?: number;
 }
 
 /** `GET /api/auth/me`. */
@@ -91,6 +98,11 @@ export interface TokenInfo {
    * too. Absent for a token asked for with a session (the browser's sign-in).
    */
   parentId?: string;
+  /**
+   * Ms since the epoch when it was last presented (an API request or a live connection), to the
+   * minute (AUTH_LIMITS.lastUsedResolutionMs); absent: never used.
+   */
+  lastUsedAt?: number;
 }
 
 /** `GET /api/auth/tokens`: newest first. */

@@ -37,4 +37,13 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_by_parent ON tokens (parent_id);
     `,
   },
+  {
+    // When a user last signed in and a token was last presented, for the Access page: an admin
+    // looking for accounts and tokens nobody uses any more. Null for rows from before: unknown.
+    id: 'auth-003-last-use',
+    sql: `
+      ALTER TABLE users ADD COLUMN last_sign_in_at INTEGER;
+      ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+    `,
+  },
 ];

@@ -86,7 +86,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       () =>
         this.sessions.recheck(
           () => true,
-          (p) => this.recheck(p),
+          (p) => this.recheck(p, true),
         ),
       SESSION_SWEEP_MS,
     );
@@ -119,7 +119,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   async verify(token: string, kind: TokenKind): Promise<Principal | null> {
     const claims = await this.signer.verify(token);
     if (!claims || claims.kind !== kind) return null;
-    return this.userPrincipal(claims.jti, claims.sub, kind);
+    return this.presented(claims.jti, claims.sub, kind);
   }
 
   /** A bearer token (`Authorization`, `auth.token`): a user's token or a screen's display token. */
@@ -127,20 +127,49 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const claims = await this.signer.verify(token);
     if (!claims) return null;
     if (claims.kind === 'screen') return this.screens?.principalFor(claims.sub, claims.jti) ?? null;
-    return claims.kind === 'token' ? this.userPrincipal(claims.jti, claims.sub, 'token') : null;
+    return claims.kind === 'token' ? this.presented(claims.jti, claims.sub, 'token') : null;
   }
 
-  /** The principal as the store says now (revoked, disabled, role changed), or null. */
-  recheck(principal: Principal): Principal | null {
+  /**
+   * {@link userPrincipal} for a token a client presented now (a request, a handshake, not the
+   * sweep's recheck): its row records the use, to the minute, for the Access page.
+   */
+  private presented(tokenId: string, username: string, kind: TokenKind): Principal | null {
+    const row = this.repo.findToken(tokenId);
+    const principal = this.userPrincipal(tokenId, username, kind, row);
+    if (principal && row) this.recordUse(row);
+    return principal;
+  }
+
+  /** A valid token in use now: its `lastUsedAt`, unless written less than a minute ago. */
+  private recordUse(row: TokenRow): void {
+    const now = Date.now();
+    const resolution = AUTH_LIMITS.lastUsedResolutionMs;
+    if (row.lastUsedAt == null || now - row.lastUsedAt >= resolution)
+      this.repo.recordTokenUse(row.id, now, resolution);
+  }
+
+  /**
+   * The principal as the store says now (revoked, disabled, role changed), or null. `inUse`:
+   * asked by the sweep for a token with sockets open, which is a use of it (a wall screen holds
+   * one connection for weeks; the Access page must not show its token as unused).
+   */
+  recheck(principal: Principal, inUse = false): Principal | null {
     if (principal.kind === 'anonymous') return principal;
     if (principal.kind === 'screen')
       return this.screens?.principalFor(principal.screenId, principal.tokenId) ?? null;
     const row = this.repo.findToken(principal.tokenId);
-    return row ? this.userPrincipal(row.id, principal.username, row.kind) : null;
+    const fresh = row ? this.userPrincipal(row.id, principal.username, row.kind, row) : null;
+    if (fresh && row && inUse) this.recordUse(row);
+    return fresh;
   }
 
-  private userPrincipal(tokenId: string, username: string, kind: TokenKind): Principal | null {
-    const row = this.repo.findToken(tokenId);
+  private userPrincipal(
+    tokenId: string,
+    username: string,
+    kind: TokenKind,
+    row = this.repo.findToken(tokenId),
+  ): Principal | null {
     if (!row || row.revokedAt !== null || row.expiresAt <= Date.now()) return null;
     if (row.username !== username || row.kind !== kind) return null;
     const user = this.repo.findUser(row.username);
@@ -169,6 +198,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   async startSession(user: AuthUser): Promise<{ token: string; expiresAt: number }> {
     const now = Date.now();
     this.repo.pruneExpired(now);
+    this.repo.recordSignIn(user.username, now);
     const { token, expiresAt } = await this.issue(user.username, 'session', {
       name: null,
       groups: null,
@@ -220,13 +250,14 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (!this.repo.findUser(username)) return 'not_found';
     return this.repo
       .listLiveTokens(username, 'token', Date.now())
-      .map(({ id, name, createdAt, expiresAt, groups, parentId }) => ({
+      .map(({ id, name, createdAt, expiresAt, groups, parentId, lastUsedAt }) => ({
         id,
         name: name ?? '',
         createdAt,
         expiresAt,
         ...(groups === null ? {} : { groups }),
         ...(parentId === null ? {} : { parentId }),
+        ...(lastUsedAt == null ? {} : { lastUsedAt }),
       }));
   }
 

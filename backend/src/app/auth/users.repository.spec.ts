@@ -74,4 +74,32 @@ describe('UsersRepository', () => {
     expect(repo.findToken('f')?.revokedAt).toBeNull();
     expect(repo.revokeTokenTree('unknown', 9)).toEqual([]);
   });
+
+  it('records a token use once per span, and a sign-in; rows from before read as never', () => {
+    const [first, second] = AUTH_MIGRATIONS;
+    database.migrate([first, second]);
+    database.db
+      .prepare(
+        "INSERT INTO users (username, role, password_hash, created_at) VALUES ('ana', 'viewer', '-', 1)",
+      )
+      .run();
+    const repo = new UsersRepository(database); // migrates the rest
+    repo.insertToken(token('a'));
+    expect(repo.findToken('a')?.lastUsedAt).toBeNull();
+    expect(repo.findUser('ana')?.lastSignInAt).toBeNull();
+    expect(repo.listUsers()).toEqual([
+      { username: 'ana', role: 'viewer', createdAt: 1, disabled: false },
+    ]);
+
+    repo.recordTokenUse('a', 100_000, 60_000);
+    repo.recordTokenUse('a', 159_999, 60_000); // within the minute: unchanged
+    expect(repo.findToken('a')?.lastUsedAt).toBe(100_000);
+    repo.recordTokenUse('a', 160_000, 60_000);
+    expect(repo.findToken('a')?.lastUsedAt).toBe(160_000);
+
+    repo.recordSignIn('ana', 42);
+    expect(repo.listUsers()).toEqual([
+      { username: 'ana', role: 'viewer', createdAt: 1, disabled: false, lastSignInAt: 42 },
+    ]);
+  });
 });

@@ -18,6 +18,8 @@ export interface UserRow {
   passwordHash: string;
   createdAt: number;
   disabled: boolean;
+  /** Their last sign-in (a password checked), ms; null: never (or before it was recorded). */
+  lastSignInAt?: number | null;
 }
 
 export type TokenKind = 'session' | 'token';
@@ -36,6 +38,8 @@ export interface TokenRow {
   createdAt: number;
   expiresAt: number;
   revokedAt: number | null;
+  /** When it was last presented, to AUTH_LIMITS.lastUsedResolutionMs; null: never. */
+  lastUsedAt?: number | null;
 }
 
 interface RawUser {
@@ -44,6 +48,7 @@ interface RawUser {
   password_hash: string;
   created_at: number;
   disabled: number;
+  last_sign_in_at: number | null;
 }
 
 interface RawToken {
@@ -56,6 +61,7 @@ interface RawToken {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  last_used_at: number | null;
 }
 
 const toUser = (raw: RawUser): UserRow => ({
@@ -64,6 +70,7 @@ const toUser = (raw: RawUser): UserRow => ({
   passwordHash: raw.password_hash,
   createdAt: raw.created_at,
   disabled: raw.disabled === 1,
+  lastSignInAt: raw.last_sign_in_at,
 });
 
 const toToken = (raw: RawToken): TokenRow => ({
@@ -76,6 +83,7 @@ const toToken = (raw: RawToken): TokenRow => ({
   createdAt: raw.created_at,
   expiresAt: raw.expires_at,
   revokedAt: raw.revoked_at,
+  lastUsedAt: raw.last_used_at,
 });
 
 @Injectable()
@@ -104,9 +112,31 @@ export class UsersRepository {
   listUsers(): UserInfo[] {
     const rows = this.db.prepare('SELECT * FROM users ORDER BY username').all() as RawUser[];
     return rows.map((raw) => {
-      const { username, role, createdAt, disabled } = toUser(raw);
-      return { username, role, createdAt, disabled };
+      const { username, role, createdAt, disabled, lastSignInAt } = toUser(raw);
+      return {
+        username,
+        role,
+        createdAt,
+        disabled,
+        ...(lastSignInAt == null ? {} : { lastSignInAt }),
+      };
     });
+  }
+
+  recordSignIn(username: string, at: number): void {
+    this.db.prepare('UPDATE users SET last_sign_in_at = ? WHERE username = ?').run(at, username);
+  }
+
+  /**
+   * Records that a token was presented at `at`, unless it was within `resolutionMs` before
+   * (one statement: whichever request comes first in a span writes, the others change nothing).
+   */
+  recordTokenUse(id: string, at: number, resolutionMs: number): void {
+    this.db
+      .prepare(
+        'UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
+      )
+      .run(at, id, at - resolutionMs);
   }
 
   /** False when the username is taken. */

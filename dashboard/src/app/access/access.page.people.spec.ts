@@ -1,5 +1,5 @@
 import { renderAccessPage } from '../testing/access-page';
-import { useFakeClock } from '../testing/testbed';
+import { T0, useFakeClock } from '../testing/testbed';
 
 const TEAM = [
   { username: 'ann', role: 'admin' as const },
@@ -9,8 +9,12 @@ const TEAM = [
 describe('AccessPage people', () => {
   useFakeClock();
 
-  it('lists everyone with their role and when they were added, the admin marked as you', async () => {
-    const { personRow, find, text } = await renderAccessPage({ users: TEAM });
+  it('lists everyone with their role, when they were added and last signed in, the admin marked as you', async () => {
+    const { personRow, find, text } = await renderAccessPage({
+      users: [{ ...TEAM[0], lastSignInAt: T0 - 3 * 86_400_000 }, TEAM[1]],
+    });
+    expect(text('person-last-sign-in', personRow('ann') ?? undefined)).toBe('3 d ago');
+    expect(text('person-last-sign-in', personRow('otto') ?? undefined)).toBe('never');
     const otto = personRow('otto');
     expect(otto?.getAttribute('data-role')).toBe('operator');
     expect(find<HTMLSelectElement>('person-role', otto ?? undefined)?.value).toBe('operator');

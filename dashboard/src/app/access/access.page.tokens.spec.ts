@@ -12,9 +12,17 @@ const TOKENS = [
     createdAt: T0 - HOUR,
     expiresAt: T0 + 48 * HOUR,
     groups: ['hall-a'],
+    lastUsedAt: T0 - 90_000, // written once a minute: in use now
     owner: 'ann',
   },
-  { id: 'tok-c', name: 'otto script', createdAt: T0, expiresAt: T0 + HOUR, owner: 'otto' },
+  {
+    id: 'tok-c',
+    name: 'otto script',
+    createdAt: T0,
+    expiresAt: T0 + HOUR,
+    lastUsedAt: T0 - 3 * HOUR,
+    owner: 'otto',
+  },
 ];
 const TEAM = [
   { username: 'ann', role: 'admin' as const },
@@ -33,6 +41,9 @@ describe('AccessPage tokens', () => {
     expect(text('token-expires', tokenRow('export') ?? undefined)).toBe('in 2 h');
     expect(text('token-scope', tokenRow('hall-a board') ?? undefined)).toBe('hall-a');
     expect(text('token-expires', tokenRow('hall-a board') ?? undefined)).toBe('in 2 d');
+    // When each was last used: an admin looks for tokens nobody uses any more.
+    expect(text('token-last-used', tokenRow('export') ?? undefined)).toBe('never');
+    expect(text('token-last-used', tokenRow('hall-a board') ?? undefined)).toBe('just now');
     expect(tokenRow('otto script')).toBeNull();
     // Display tokens are another page's.
     expect(text('tokens')).toContain("Wall screens' display tokens are managed on Screens");
@@ -40,6 +51,7 @@ describe('AccessPage tokens', () => {
     await choose('token-owner', 'otto');
     expect(server.calls).toContain('GET /api/auth/tokens?user=otto');
     expect(tokenRow('otto script')).not.toBeNull();
+    expect(text('token-last-used', tokenRow('otto script') ?? undefined)).toBe('3 h ago');
     expect(tokenRow('export')).toBeNull();
   });
 

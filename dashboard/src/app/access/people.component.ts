@@ -14,7 +14,8 @@ import {
 import { AUTH_LIMITS, ROLES, type Role } from '@pulse/protocol/core';
 import { AccessApi, UserInfo } from '../core/auth/access-api';
 import { adminRefusal } from '../core/auth/auth-api';
-import { formatDateTime } from '../core/util/format';
+import { ClockService } from '../core/util/clock.service';
+import { formatAge, formatDateTime } from '../core/util/format';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 /*
@@ -134,6 +135,7 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
               <th>Username</th>
               <th>Role</th>
               <th>Created</th>
+              <th>Last sign-in</th>
               <th aria-label="Actions"></th>
             </tr>
           </thead>
@@ -165,6 +167,13 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
                   </select>
                 </td>
                 <td class="access-when">{{ created(u) }}</td>
+                <td
+                  class="access-when"
+                  data-testid="person-last-sign-in"
+                  [title]="u.lastSignInAt ? when(u.lastSignInAt) : 'Has not signed in'"
+                >
+                  {{ signedIn(u) }}
+                </td>
                 <td>
                   <div class="access-actions">
                     @if (u.username !== me() && confirming() !== u.username) {
@@ -229,12 +238,23 @@ export class PeopleComponent {
   /** Whose removal awaits its second click. */
   protected readonly confirming = signal<string | null>(null);
   protected readonly busy = signal(false);
+  private readonly clock = inject(ClockService);
   protected readonly notice = signal<string | null>(null);
   protected readonly error = signal<string | null>(null);
   private readonly newPasswordBox = viewChild<ElementRef<HTMLInputElement>>('newPasswordBox');
 
   protected created(user: UserInfo): string {
     return formatDateTime(user.createdAt);
+  }
+
+  protected when(ts: number): string {
+    return formatDateTime(ts);
+  }
+
+  /** "2 d ago", "never": an account nobody signs in to any more stands out. */
+  protected signedIn(user: UserInfo): string {
+    const at = user.lastSignInAt;
+    return at === undefined ? 'never' : formatAge(this.clock.now() - at);
   }
 
   /** POST the person; the form is emptied once they exist and kept as typed when refused. */

@@ -18,7 +18,7 @@ import { AUTH_LIMITS } from '@pulse/protocol/core';
 import { AccessApi, TokenInfo, TokenRequest, UserInfo } from '../core/auth/access-api';
 import { adminRefusal } from '../core/auth/auth-api';
 import { ClockService } from '../core/util/clock.service';
-import { formatDateTime, formatSpan } from '../core/util/format';
+import { formatAge, formatDateTime, formatSpan } from '../core/util/format';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 /*
@@ -152,6 +152,7 @@ interface NewToken {
               <th>Groups</th>
               <th>Created</th>
               <th>Expires</th>
+              <th>Last used</th>
               <th aria-label="Actions"></th>
             </tr>
           </thead>
@@ -172,6 +173,12 @@ interface NewToken {
                 <td class="access-when">{{ when(t.createdAt) }}</td>
                 <td data-testid="token-expires" [title]="when(t.expiresAt)">
                   in {{ left(t.expiresAt) }}
+                </td>
+                <td
+                  data-testid="token-last-used"
+                  [title]="t.lastUsedAt ? when(t.lastUsedAt) : 'Not used since it was made'"
+                >
+                  {{ lastUsed(t) }}
                 </td>
                 <td>
                   <div class="access-actions">
@@ -248,6 +255,17 @@ export class TokensComponent {
 
   protected left(expiresAt: number): string {
     return formatSpan(Math.max(0, expiresAt - this.clock.now()));
+  }
+
+  /**
+   * "5 min ago", "never". The gateway writes a use at most once a minute (and once a minute for
+   * a connection held open), so anything within two minutes is in use now: "just now".
+   */
+  protected lastUsed(token: TokenInfo): string {
+    const at = token.lastUsedAt;
+    if (at === undefined) return 'never';
+    const age = this.clock.now() - at;
+    return age < 2 * AUTH_LIMITS.lastUsedResolutionMs ? 'just now' : formatAge(age);
   }
 
   /** POST the token; its secret is shown once, and the form emptied. Refused: kept as typed. */

@@ -23,7 +23,7 @@ export function fakeAccessServer(
     /** Signed in; an admin unless told otherwise. */
     me?: { username: string; role: Role };
     /** Everyone (the signed-in person added if missing). */
-    users?: { username: string; role: Role }[];
+    users?: { username: string; role: Role; lastSignInAt?: number }[];
     tokens?: (TokenInfo & { owner: string })[];
   } = {},
 ) {
@@ -52,12 +52,13 @@ export function fakeAccessServer(
         const owner = new URLSearchParams(query).get('user') ?? me.username;
         const theirs = tokens
           .filter((t) => t.owner === owner)
-          .map(({ id, name, createdAt, expiresAt, groups }) => ({
+          .map(({ id, name, createdAt, expiresAt, groups, lastUsedAt }) => ({
             id,
             name,
             createdAt,
             expiresAt,
             ...(groups ? { groups } : {}),
+            ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
           }));
         return { status: 200, body: { tokens: theirs } };
       }

@@ -108,7 +108,8 @@ function isUserInfo(value: unknown): value is UserInfo {
     typeof u['username'] === 'string' &&
     (ROLES as readonly unknown[]).includes(u['role']) &&
     typeof u['createdAt'] === 'number' &&
-    typeof u['disabled'] === 'boolean'
+    typeof u['disabled'] === 'boolean' &&
+    (u['lastSignInAt'] === undefined || typeof u['lastSignInAt'] === 'number')
   );
 }
 
@@ -121,6 +122,7 @@ function isTokenInfo(value: unknown): value is TokenInfo {
     typeof t['createdAt'] === 'number' &&
     typeof t['expiresAt'] === 'number' &&
     (t['groups'] === undefined ||
-      (Array.isArray(t['groups']) && t['groups'].every((g) => typeof g === 'string')))
+      (Array.isArray(t['groups']) && t['groups'].every((g) => typeof g === 'string'))) &&
+    (t['lastUsedAt'] === undefined || typeof t['lastUsedAt'] === 'number')
   );
 }

@@ -1,0 +1,66 @@
+import { AUTH_LIMITS } from '@pulse/protocol';
+import { SESSION_SWEEP_MS } from './auth.service';
+import type { SessionSocket } from './live-sessions';
+import type { Principal } from './principal';
+import { createAuthHarness } from './testing/auth.harness';
+
+// Real: the SQLite store, jose and AuthService; the clock and the sweep's interval are Jest's.
+describe('AuthService: when a token was last used', () => {
+  const T0 = Date.UTC(2026, 11, 7, 12);
+  let harness: ReturnType<typeof createAuthHarness>;
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    harness = createAuthHarness();
+  });
+  afterEach(() => {
+    harness.auth.onModuleDestroy();
+    harness.close();
+    jest.useRealTimers();
+  });
+
+  /** Ann's token as the store says: presented with `token`, listed as its owner sees it. */
+  const signedIn = async (token: string): Promise<Principal> => {
+    const principal = await harness.auth.principalFor({ bearer: token });
+    if (principal?.kind !== 'user') throw new Error('the token did not verify');
+    return principal;
+  };
+  const lastUse = (principal: Principal) => {
+    const listed = harness.auth.listTokens('ann', principal);
+    if (!Array.isArray(listed)) throw new Error(`listTokens: ${listed}`);
+    return listed[0]?.lastUsedAt;
+  };
+
+  it('is written when the token is presented, at most once a minute', async () => {
+    const token = await harness.tokenFor('ann', 'viewer');
+    const principal = await signedIn(token);
+    expect(principal).toMatchObject({ kind: 'user', username: 'ann' });
+    expect(lastUse(principal)).toBe(T0);
+
+    jest.setSystemTime(T0 + AUTH_LIMITS.lastUsedResolutionMs - 1);
+    await signedIn(token);
+    expect(lastUse(principal)).toBe(T0);
+    jest.setSystemTime(T0 + AUTH_LIMITS.lastUsedResolutionMs);
+    await signedIn(token);
+    expect(lastUse(principal)).toBe(T0 + AUTH_LIMITS.lastUsedResolutionMs);
+  });
+
+  it('moves on while a connection made with it stays open, and not after it closed', async () => {
+    const token = await harness.tokenFor('ann', 'viewer');
+    const principal = await signedIn(token);
+    const socket: SessionSocket = {
+      id: 'wall',
+      data: { principal },
+      conn: { transport: { name: 'websocket' } },
+      disconnect: () => harness.auth.sessions.forget(socket),
+    };
+    harness.auth.sessions.track(socket);
+    harness.auth.onModuleInit(); // the expiry sweep, every SESSION_SWEEP_MS
+
+    jest.advanceTimersByTime(5 * SESSION_SWEEP_MS);
+    expect(lastUse(principal)).toBe(T0 + 5 * SESSION_SWEEP_MS);
+
+    harness.auth.sessions.forget(socket);
+    jest.advanceTimersByTime(5 * SESSION_SWEEP_MS);
+    expect(lastUse(principal)).toBe(T0 + 5 * SESSION_SWEEP_MS);
+  });
+});
