@@ -1,5 +1,5 @@
 import { AUTH_LIMITS } from '@pulse/protocol';
-import { SESSION_SWEEP_MS } from './auth.service';
+import { SESSION_SWEEP_MS, TOKEN_USES_FLUSH_MS } from './auth.service';
 import type { SessionSocket } from './live-sessions';
 import type { Principal } from './principal';
 import { createAuthHarness } from './testing/auth.harness';
@@ -42,6 +42,27 @@ describe('AuthService: when a token was last used', () => {
     jest.setSystemTime(T0 + AUTH_LIMITS.lastUsedResolutionMs);
     await signedIn(token);
     expect(lastUse(principal)).toBe(T0 + AUTH_LIMITS.lastUsedResolutionMs);
+  });
+
+  it('is written within seconds without anyone asking, many uses in one go, sessions not', async () => {
+    const tokens = await Promise.all(['a', 'b', 'c'].map((u) => harness.tokenFor(u, 'viewer')));
+    const ids = await Promise.all(
+      tokens.map(async (token) => {
+        const principal = await harness.auth.principalFor({ bearer: token });
+        return principal?.kind === 'user' ? principal.tokenId : '';
+      }),
+    );
+    const written = () => ids.map((id) => harness.repo.findToken(id)?.lastUsedAt);
+    expect(written()).toEqual([null, null, null]); // noted, not yet written
+    jest.advanceTimersByTime(TOKEN_USES_FLUSH_MS);
+    expect(written()).toEqual([T0, T0, T0]);
+
+    const session = await harness.auth.startSession({ username: 'a', role: 'viewer' });
+    const byCookie = await harness.auth.principalFor({ cookie: session.token });
+    expect(byCookie?.kind).toBe('user');
+    jest.advanceTimersByTime(TOKEN_USES_FLUSH_MS);
+    const sessionId = byCookie?.kind === 'user' ? byCookie.tokenId : '';
+    expect(harness.repo.findToken(sessionId)?.lastUsedAt).toBeNull();
   });
 
   it('moves on while a connection made with it stays open, and not after it closed', async () => {

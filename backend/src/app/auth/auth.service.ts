@@ -39,6 +39,11 @@ export interface ScreenTokens {
  */
 export const SESSION_SWEEP_MS = 60_000;
 
+/** How soon a token's noted use is written (with every other noted since, one transaction). */
+export const TOKEN_USES_FLUSH_MS = 2_000;
+/** Token uses noted and not yet written; at this many they are written at once. */
+export const TOKEN_USES_MAX = 1_000;
+
 /** Browser session lifetime: a working day; sign in again after. */
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -68,6 +73,9 @@ export interface Credentials {
 export class AuthService implements OnModuleInit, OnModuleDestroy {
   readonly anonymousRole: AnonymousRole;
   private sweep: ReturnType<typeof setInterval> | null = null;
+  /** Token id → when it was presented, not yet written (≤ TOKEN_USES_MAX; see recordUse). */
+  private readonly uses = new Map<string, number>();
+  private usesTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     @Inject(CONFIG)
@@ -95,6 +103,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (this.sweep) clearInterval(this.sweep);
+    this.flushUses();
   }
 
   setupRequired(): boolean {
@@ -141,18 +150,35 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     return principal;
   }
 
-  /** A valid token in use now: its `lastUsedAt`, unless written less than a minute ago. */
+  /**
+   * A valid bearer token in use now: its `lastUsedAt` is due when it was written a minute ago or
+   * more. Noted here and written with the others in one transaction within TOKEN_USES_FLUSH_MS
+   * (a commit is a WAL sync: a reconnect storm of scripts must not be one per handshake on the
+   * event loop). Sessions are not listed anywhere, so their use is not written.
+   */
   private recordUse(row: TokenRow): void {
+    if (row.kind !== 'token') return;
     const now = Date.now();
-    const resolution = AUTH_LIMITS.lastUsedResolutionMs;
-    if (row.lastUsedAt == null || now - row.lastUsedAt >= resolution)
-      this.repo.recordTokenUse(row.id, now, resolution);
+    if (row.lastUsedAt != null && now - row.lastUsedAt < AUTH_LIMITS.lastUsedResolutionMs) return;
+    this.uses.set(row.id, now);
+    if (this.uses.size >= TOKEN_USES_MAX) this.flushUses();
+    else this.usesTimer ??= setTimeout(() => this.flushUses(), TOKEN_USES_FLUSH_MS).unref();
+  }
+
+  /** Writes the noted uses (also before a list is read, and at shutdown). */
+  private flushUses(): void {
+    if (this.usesTimer) clearTimeout(this.usesTimer);
+    this.usesTimer = null;
+    if (this.uses.size === 0) return;
+    const uses = [...this.uses];
+    this.uses.clear();
+    this.repo.recordTokenUses(uses, AUTH_LIMITS.lastUsedResolutionMs);
   }
 
   /**
    * The principal as the store says now (revoked, disabled, role changed), or null. `inUse`:
-   * asked by the sweep for a token with sockets open, which is a use of it (a wall screen holds
-   * one connection for weeks; the Access page must not show its token as unused).
+   * asked by the sweep for a token with sockets open, which is a use of it (a screen on a scoped
+   * token holds one connection for weeks; the Access page must not show it as unused).
    */
   recheck(principal: Principal, inUse = false): Principal | null {
     if (principal.kind === 'anonymous') return principal;
@@ -248,6 +274,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   listTokens(username: string, by: Principal): TokenInfo[] | 'forbidden' | 'not_found' {
     if (by.kind !== 'user' || (by.username !== username && by.role !== 'admin')) return 'forbidden';
     if (!this.repo.findUser(username)) return 'not_found';
+    this.flushUses();
     return this.repo
       .listLiveTokens(username, 'token', Date.now())
       .map(({ id, name, createdAt, expiresAt, groups, parentId, lastUsedAt }) => ({

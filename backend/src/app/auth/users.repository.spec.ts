@@ -91,10 +91,18 @@ describe('UsersRepository', () => {
       { username: 'ana', role: 'viewer', createdAt: 1, disabled: false },
     ]);
 
-    repo.recordTokenUse('a', 100_000, 60_000);
-    repo.recordTokenUse('a', 159_999, 60_000); // within the minute: unchanged
+    repo.insertToken(token('b'));
+    repo.recordTokenUses(
+      [
+        ['a', 100_000],
+        ['b', 7],
+      ],
+      60_000,
+    );
+    repo.recordTokenUses([['a', 159_999]], 60_000); // within the minute: unchanged
     expect(repo.findToken('a')?.lastUsedAt).toBe(100_000);
-    repo.recordTokenUse('a', 160_000, 60_000);
+    expect(repo.findToken('b')?.lastUsedAt).toBe(7);
+    repo.recordTokenUses([['a', 160_000]], 60_000);
     expect(repo.findToken('a')?.lastUsedAt).toBe(160_000);
 
     repo.recordSignIn('ana', 42);

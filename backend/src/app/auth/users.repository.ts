@@ -128,15 +128,17 @@ export class UsersRepository {
   }
 
   /**
-   * Records that a token was presented at `at`, unless it was within `resolutionMs` before
-   * (one statement: whichever request comes first in a span writes, the others change nothing).
+   * Records when tokens were presented, `[id, at]` each, in one transaction; a row written within
+   * `resolutionMs` before `at` is left as it is (another gateway on the same file wrote it).
    */
-  recordTokenUse(id: string, at: number, resolutionMs: number): void {
-    this.db
-      .prepare(
-        'UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
-      )
-      .run(at, id, at - resolutionMs);
+  recordTokenUses(uses: readonly (readonly [string, number])[], resolutionMs: number): void {
+    if (!this.db.open) return; // a flush timer after the store closed (shutdown): nothing to keep
+    const update = this.db.prepare(
+      'UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
+    );
+    this.db.transaction(() => {
+      for (const [id, at] of uses) update.run(at, id, at - resolutionMs);
+    })();
   }
 
   /** False when the username is taken. */

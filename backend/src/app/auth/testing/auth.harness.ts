@@ -22,6 +22,7 @@ export function createAuthHarness(anonymousRole: AnonymousRole = 'viewer') {
   const counters = new SecurityCounters();
   return {
     auth,
+    repo,
     counters,
     liveAuth: new LiveAuth(auth, counters),
     /** A bearer token of a new user with `role` (no password: it never signs in). */
@@ -38,6 +39,7 @@ export function createAuthHarness(anonymousRole: AnonymousRole = 'viewer') {
       return issued.token;
     },
     close(): void {
+      auth.onModuleDestroy(); // as Nest does before the store closes: noted token uses written
       database.onApplicationShutdown();
       rmSync(dir, { recursive: true, force: true });
     },
