@@ -11,6 +11,12 @@ interface DeviceState {
   deviceId: string;
   status: DeviceStatus;
   lastSeen: number;
+  /**
+   * When this gateway last heard of the device's activity (a message, or a peer's share of one),
+   * on its own clock: `lastSeen` may be another gateway's time. -Infinity when restored and not
+   * heard since this start.
+   */
+  heardAt: number;
   lastTs: number | null;
   meta: DeviceMeta | null;
   metrics: string[];
@@ -53,7 +59,7 @@ export type GoneListener = (deviceId: string, why: DeviceGone) => void;
  * Eviction is second-chance (CLOCK), the way Redis approximates LRU: the map's insertion order
  * is a queue; to make room, the device at its head is evicted if it has been silent for
  * DEVICE_IDLE_EVICT_MS, and otherwise (it was heard since it was queued) moved to the tail, up to
- * EVICT_SCAN devices per try. A reading costs nothing but its `lastSeen` write (a strict LRU,
+ * EVICT_SCAN devices per try. A reading costs nothing but its `lastSeen` (and `heardAt`) write (a strict LRU,
  * delete + set on every message, cost ~400 ns more per message at 10,000 devices); a device that
  * reports every few seconds or minutes is never evicted, made-up ids that publish once and go
  * quiet make room for real devices, and a new device is refused (counted) only when none of
@@ -194,6 +200,8 @@ export class DeviceRegistryService implements OnModuleInit {
         deviceId: d.deviceId,
         status,
         lastSeen: d.lastSeen,
+        // Written by whichever gateway ingested it last (a shared PostgreSQL), on its clock.
+        heardAt: -Infinity,
         lastTs: d.lastTs,
         meta: d.meta,
         metrics,
@@ -285,6 +293,7 @@ export class DeviceRegistryService implements OnModuleInit {
     if (!state) return undefined;
     let changed = created;
     state.lastSeen = now;
+    state.heardAt = now;
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i];
       if (state.lastTs === null || reading.ts > state.lastTs) state.lastTs = reading.ts;
@@ -313,19 +322,22 @@ export class DeviceRegistryService implements OnModuleInit {
    * summary, see live/summary-peers.ts): known from now on, last seen and newest reading time
    * moved forward, metrics learned. Only what a client is shown (a new device or metric) is
    * written to the store; last seen is written by the gateway that ingested the reading.
-   * Returns like {@link applyReadings}.
+   * `lastSeen` and `lastTs` are on that gateway's clock, `now` (when the share arrived) on this
+   * one's. Returns like {@link applyReadings}.
    */
   applyShared(
     deviceId: string,
     lastSeen: number,
     lastTs: number,
     metrics: readonly string[],
+    now: number,
   ): DeviceInfo | null | undefined {
     const created = !this.devices.has(deviceId);
     const state = this.getOrCreate(deviceId, lastSeen);
     if (!state) return undefined;
     let changed = created;
     if (lastSeen > state.lastSeen) state.lastSeen = lastSeen;
+    state.heardAt = now;
     if (state.lastTs === null || lastTs > state.lastTs) state.lastTs = lastTs;
     for (const metric of metrics) {
       if (state.metrics.length >= MAX_METRICS_PER_DEVICE) break;
@@ -347,6 +359,7 @@ export class DeviceRegistryService implements OnModuleInit {
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     state.lastSeen = now;
+    state.heardAt = now;
     if (state.status === status && !created) {
       if (this.store) this.queue.seenNow(state);
       return null;
@@ -363,6 +376,7 @@ export class DeviceRegistryService implements OnModuleInit {
     const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     state.lastSeen = now;
+    state.heardAt = now;
     if (!created && JSON.stringify(state.meta) === JSON.stringify(meta)) {
       if (this.store) this.queue.seenNow(state);
       return null;
@@ -381,6 +395,16 @@ export class DeviceRegistryService implements OnModuleInit {
   get(deviceId: string): DeviceInfo | null {
     const state = this.devices.get(deviceId);
     return state ? toInfo(state) : null;
+  }
+
+  /**
+   * When this gateway last heard of the device's activity, on its own clock (undefined: unknown
+   * here; -Infinity: restored and not heard since). What a removal made on another gateway,
+   * whose time this gateway reckons from its age, is compared with: `lastSeen` may be a third
+   * gateway's clock (decision 0060).
+   */
+  heardAt(deviceId: string): number | undefined {
+    return this.devices.get(deviceId)?.heardAt;
   }
 
   /**
@@ -479,6 +503,7 @@ export class DeviceRegistryService implements OnModuleInit {
       deviceId,
       status: 'unknown',
       lastSeen: now,
+      heardAt: -Infinity, // set by the caller, on this clock
       lastTs: null,
       meta: null,
       metrics: [],

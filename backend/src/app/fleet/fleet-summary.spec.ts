@@ -150,7 +150,7 @@ describe('FleetSummaryModel (with the real device registry)', () => {
         const [id, lastSeen, lastTs, values] = device;
         const names: string[] = [];
         for (let i = 0; i < values.length; i += 3) names.push(share.metrics[values[i]]);
-        registryB.applyShared(id, lastSeen, lastTs, names);
+        registryB.applyShared(id, lastSeen, lastTs, names, lastSeen);
         b.applyShared(share.metrics, device);
       }
     };

@@ -174,6 +174,16 @@ describe('SummaryPeers: what another gateway shares', () => {
       expect(peers.stats()).toMatchObject({ removalsHeld: 0 });
     });
 
+    it('sends nothing more of a removal once a peer with a clock behind shared the device since', async () => {
+      registry.applyStatus('d1', 'online', Date.now());
+      registry.remove('d1');
+      await jest.advanceTimersByTimeAsync(500);
+      // It spoke to gateway B, a minute behind, after the removal: back.
+      peers.receive(share([['d1', Date.now() - 60_000, Date.now() - 60_000, [0, 21, 0]]]));
+      await jest.advanceTimersByTimeAsync(REMOVAL_RESEND_MS);
+      expect(removals()).toEqual(['d1']);
+    });
+
     it(`holds at most ${REMOVALS_HELD_MAX} while Redis is unreachable; beyond, counted as not sent`, () => {
       sent.mockReturnValue(false);
       const registryOf = new DeviceRegistryService({ MAX_DEVICES: REMOVALS_HELD_MAX + 5 });
@@ -197,6 +207,32 @@ describe('SummaryPeers: what another gateway shares', () => {
     peers.receiveRemoval(message({ v: 1, g: 'peer-gateway', id: 'back', n: 2, age: 0 }));
     expect(registry.has('back')).toBe(false);
     expect(peers.stats()).toMatchObject({ removalsReceived: 2, removalsStale: 1 });
+  });
+
+  describe('with clocks that differ between gateways (judged on this one)', () => {
+    const SKEW = 60_000;
+    beforeEach(() => jest.useFakeTimers({ now: T0 }));
+    afterEach(() => jest.useRealTimers());
+
+    it('applies a removal of a device a peer with a clock ahead shared just before it', () => {
+      // Gateway B, a minute ahead, ingested a reading of d1 (its clock) and shared it…
+      peers.receive(share([['d1', T0 + SKEW, T0 + SKEW, [0, 21, 0]]]));
+      // …then gateway C removed d1: nothing was heard of it since.
+      jest.advanceTimersByTime(500);
+      peers.receiveRemoval(message({ v: 1, g: 'gateway-c', id: 'd1', n: 1, age: 1 }));
+      expect(registry.has('d1')).toBe(false);
+      expect(peers.stats()).toMatchObject({ removalsReceived: 1, removalsStale: 0 });
+    });
+
+    it('keeps a device a peer with a clock behind shared after a removal held through an outage', () => {
+      // Gateway C removed d1 30 s ago, Redis away; meanwhile d1 spoke to B, a minute behind,
+      // whose share arrives here before C's held removal.
+      peers.receive(share([['d1', T0 - SKEW, T0 - SKEW, [0, 21, 0]]]));
+      jest.advanceTimersByTime(500);
+      peers.receiveRemoval(message({ v: 1, g: 'gateway-c', id: 'd1', n: 1, age: 30_000 }));
+      expect(registry.has('d1')).toBe(true);
+      expect(peers.stats()).toMatchObject({ removalsReceived: 1, removalsStale: 1 });
+    });
   });
 
   it('applies a removal once: its repeat does not end what came back meanwhile (alert states of a device this registry never knew)', () => {

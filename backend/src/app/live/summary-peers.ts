@@ -226,10 +226,13 @@ export class SummaryPeers {
     this.resendTimer.unref();
   }
 
-  /** The device spoke to this gateway after its removal: nothing more of the removal is sent. */
+  /**
+   * This gateway heard the device after its removal (a message, or a peer's share of one): it came
+   * back, nothing more of the removal is sent. Both times on this clock.
+   */
   private cameBack(deviceId: string, removal: PendingRemoval): boolean {
-    const lastSeen = this.registry.get(deviceId)?.lastSeen;
-    return typeof lastSeen === 'number' && lastSeen > removal.at;
+    const heardAt = this.registry.heardAt(deviceId);
+    return heardAt !== undefined && heardAt > removal.at;
   }
 
   private hold(deviceId: string, removal: PendingRemoval): void {
@@ -283,9 +286,10 @@ export class SummaryPeers {
     // back meanwhile, unknown to this gateway's registry but fed to its alert engine.
     if (message.n !== undefined && this.repeated(message.g, message.n, now)) return;
     // Heard after it was removed: it came back (a message brings a removed device back), and
-    // this removal (held through an outage) is older than that.
-    const lastSeen = this.registry.get(message.id)?.lastSeen;
-    if (message.age !== undefined && typeof lastSeen === 'number' && lastSeen > now - message.age) {
+    // this removal (held through an outage) is older than that. Heard when this gateway learned
+    // of it, not its lastSeen: that may be a third gateway's clock, tens of seconds off.
+    const heardAt = this.registry.heardAt(message.id);
+    if (message.age !== undefined && heardAt !== undefined && heardAt > now - message.age) {
       this.counters.removalsStale++;
       return;
     }
@@ -308,6 +312,7 @@ export class SummaryPeers {
     if (!isShareMessage(message)) return this.reject('a malformed share message');
     if (message.g === this.gatewayId) return; // our own, back from Redis
     this.counters.received++;
+    const now = Date.now();
     for (const device of message.d) {
       if (!isSharedDevice(device, message.m.length)) {
         this.reject(`a malformed shared device ${JSON.stringify(device).slice(0, 80)}`);
@@ -316,7 +321,7 @@ export class SummaryPeers {
       const [deviceId, lastSeen, lastTs, values] = device;
       const names: string[] = [];
       for (let i = 0; i < values.length; i += 3) names.push(message.m[values[i]]);
-      const changed = this.registry.applyShared(deviceId, lastSeen, lastTs, names);
+      const changed = this.registry.applyShared(deviceId, lastSeen, lastTs, names, now);
       if (changed === undefined) continue; // registry full: refused and counted there
       if (changed) this.hub.publishDevice(changed);
       this.summary.applyShared(message.m, device);
