@@ -229,10 +229,18 @@ export interface IngestStats {
     directAcks?: number;
     /**
      * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
-     * those left out at the limit (PEER_ALERTS_MAX); this gateway's alerts whose newest event
-     * waits for Redis to be reachable again (`held`), and events not held at that limit (`unsent`).
+     * those left out at the limit (PEER_ALERTS_MAX); their events that said what was held already
+     * and went to no client (`repeats`: a peer's resend after an outage); this gateway's alerts
+     * whose newest event waits for Redis to be reachable again (`held`), and events not held at
+     * that limit (`unsent`).
      */
-    peerAlerts?: { open: number; refused: number; held?: number; unsent?: number };
+    peerAlerts?: {
+      open: number;
+      refused: number;
+      repeats?: number;
+      held?: number;
+      unsent?: number;
+    };
     /** Several gateways: acknowledgements that found no gateway holding their alert (a hand-over). */
     peerAcks?: PeerAckStats;
     /**

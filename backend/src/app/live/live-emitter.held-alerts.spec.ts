@@ -1,4 +1,4 @@
-import type { AlertEvent } from '@pulse/protocol';
+import type { AlertDelta, AlertEvent } from '@pulse/protocol';
 import { LiveEmitter } from './live-emitter';
 import type { LiveNamespace } from './live-io.server';
 import type { LiveRedis } from './live-redis.repository';
@@ -10,7 +10,7 @@ const alert = (id: string, state: AlertEvent['state']): AlertEvent => alertEvent
 /**
  * A gateway's emitter with peers: the Redis adapter's connection (up or down, its `ready`
  * listeners) and the namespace are fakes that record what is published to the other gateways
- * and let a peer's `pulse:alert` arrive.
+ * and to this gateway's dashboards, and let a peer's `pulse:alert` arrive.
  */
 function gateway() {
   const ready: (() => void)[] = [];
@@ -20,13 +20,19 @@ function gateway() {
     onEventsReady: (listener: () => void) => ready.push(listener),
   };
   const published: string[] = [];
+  /** `alert` events to this gateway's dashboards: `id:state:v`. */
+  const dashboards: string[] = [];
   let fromPeer: (alert: AlertEvent) => void = () => undefined;
-  const room = { emit: () => true };
+  const toDashboards = (event: string, a: AlertDelta) => {
+    if (event === 'alert') dashboards.push(`${a.id}:${a.state}:${a.v}`);
+    return true;
+  };
+  const room = { emit: toDashboards };
   const nsp = {
     name: '/live',
     server: {},
     adapter: { on: () => undefined },
-    local: { emit: () => true, except: () => room },
+    local: { emit: toDashboards, except: () => room },
     on: (event: string, handler: (alert: AlertEvent) => void) => {
       if (event === 'pulse:alert') fromPeer = handler;
     },
@@ -39,7 +45,7 @@ function gateway() {
     ready.forEach((listener) => listener());
   };
   const down = () => (redis.eventsConnected = false);
-  return { emitter, published, up, down, peer: (a: AlertEvent) => fromPeer(a) };
+  return { emitter, published, dashboards, up, down, peer: (a: AlertEvent) => fromPeer(a) };
 }
 
 describe('LiveEmitter: alert events the other gateways could not be told (Redis away)', () => {
@@ -102,5 +108,27 @@ describe('LiveEmitter: alert events the other gateways could not be told (Redis 
       'y:raised',
       'z:raised',
     ]);
+  });
+
+  it('a peer’s event repeated (its resend after an outage) reaches the dashboards once and moves the list’s version once, counted', () => {
+    const g = gateway();
+    const raised = alert('x', 'raised');
+    const ended = alertEvent('y', { state: 'cleared', active: false, clearedAt: 5, updatedAt: 5 });
+    g.peer(raised);
+    g.peer(ended);
+    g.peer({ ...raised }); // the resend, 3 s later: a copy, off the wire again
+    g.peer({ ...ended });
+    expect(g.dashboards).toEqual(['x:raised:1', 'y:cleared:2']);
+    expect(g.emitter.peerAlertStats()).toMatchObject({ open: 1, repeats: 2 });
+    // A change is news: acknowledged, or the same state with another value.
+    g.peer({ ...raised, state: 'acknowledged', acknowledgedAt: 7, acknowledgedBy: 'ops' });
+    g.peer({
+      ...raised,
+      state: 'acknowledged',
+      acknowledgedAt: 7,
+      acknowledgedBy: 'ops',
+      value: 90,
+    });
+    expect(g.dashboards.slice(2)).toEqual(['x:acknowledged:3', 'x:acknowledged:4']);
   });
 });

@@ -91,7 +91,8 @@ export class LiveEmitter {
       this.peerAlerts.beginSeed();
       nsp.on('pulse:alert', (alert) => {
         this.heldAlerts.forget(alert.id);
-        this.peerAlerts.peer(alert);
+        // A repeat (a peer's resend after an outage): every screen here was told already.
+        if (!this.peerAlerts.peer(alert)) return;
         this.peerAlertListener?.(alert);
         this.emitLocalAlert(alert);
       });
@@ -248,12 +249,18 @@ export class LiveEmitter {
     return this.peerAlerts.get(id);
   }
 
-  /** The other gateways' open alerts held for snapshots (undefined with one gateway). */
-  peerAlertStats(): { open: number; refused: number; held: number; unsent: number } | undefined {
+  /**
+   * The other gateways' open alerts held for snapshots, their events dropped as repeats, and this
+   * gateway's events held for them (undefined with one gateway).
+   */
+  peerAlertStats():
+    | { open: number; refused: number; repeats: number; held: number; unsent: number }
+    | undefined {
     if (!this.peers?.enabled) return undefined;
     return {
       open: this.peerAlerts.size,
       refused: this.peerAlerts.refused,
+      repeats: this.peerAlerts.repeats,
       held: this.heldAlerts.size,
       unsent: this.heldAlerts.unsent,
     };

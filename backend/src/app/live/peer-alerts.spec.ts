@@ -1,4 +1,10 @@
-import { HeldAlerts, PEER_ALERTS_MAX, PeerAlerts } from './peer-alerts';
+import {
+  HeldAlerts,
+  PEER_ALERTS_MAX,
+  PEER_CLOSED_REPEAT_MS,
+  PeerAlerts,
+  sameAlertState,
+} from './peer-alerts';
 import { alertEvent } from '../alerts/testing/alert-engine.harness';
 
 const alert = alertEvent;
@@ -55,6 +61,51 @@ describe('PeerAlerts', () => {
     expect(sut.refused).toBe(5);
     sut.peer(alert('0', { state: 'acknowledged' })); // one already kept is still updated
     expect(sut.refused).toBe(5);
+  });
+});
+
+describe('PeerAlerts: a peer’s event that says nothing new (its resend after an outage)', () => {
+  const T0 = Date.UTC(2026, 0, 15, 12);
+
+  it('is a repeat only when every field is the same', () => {
+    const raised = alert('a');
+    expect(sameAlertState(raised, { ...raised })).toBe(true);
+    expect(sameAlertState(raised, { ...raised, count: 2 })).toBe(false);
+    expect(sameAlertState(raised, { ...raised, updatedAt: 2 })).toBe(false);
+    expect(sameAlertState(raised, { ...raised, ackNote: 'on it' })).toBe(false);
+    expect(sameAlertState(raised, { ...raised, message: 't above 60' })).toBe(false);
+  });
+
+  it('remembers a closed alert while its repeats keep coming, and forgets it PEER_CLOSED_REPEAT_MS after the last', () => {
+    const sut = new PeerAlerts();
+    const ended = alert('a', { state: 'cleared', active: false });
+    expect(sut.peer(ended, T0)).toBe(true);
+    expect(sut.peer({ ...ended }, T0 + PEER_CLOSED_REPEAT_MS - 1)).toBe(false);
+    expect(sut.peer({ ...ended }, T0 + 2 * PEER_CLOSED_REPEAT_MS - 2)).toBe(false);
+    expect(sut.peer({ ...ended }, T0 + 3 * PEER_CLOSED_REPEAT_MS)).toBe(true); // forgotten
+    expect(sut.repeats).toBe(2);
+    expect(sut.size).toBe(0);
+  });
+
+  it('passes the peer’s event on once this gateway’s engine spoke of the alert (it holds it now)', () => {
+    const sut = new PeerAlerts();
+    const open = alert('a');
+    const ended = alert('b', { state: 'cleared', active: false });
+    sut.peer(open, T0);
+    sut.peer(ended, T0);
+    sut.local(alert('a', { count: 2 }));
+    sut.local(alert('b', { state: 'raised' }));
+    expect(sut.peer({ ...open }, T0)).toBe(true);
+    expect(sut.peer({ ...ended }, T0)).toBe(true);
+    expect(sut.repeats).toBe(0);
+  });
+
+  it(`remembers at most PEER_ALERTS_MAX closed alerts: the oldest is forgotten`, () => {
+    const sut = new PeerAlerts();
+    const ended = (i: number) => alert(String(i), { state: 'cleared', active: false });
+    for (let i = 0; i <= PEER_ALERTS_MAX; i++) sut.peer(ended(i), T0);
+    expect(sut.peer(ended(0), T0)).toBe(true); // the oldest, forgotten
+    expect(sut.peer(ended(PEER_ALERTS_MAX), T0)).toBe(false);
   });
 });
 

@@ -3,6 +3,51 @@ import type { AlertEvent } from '@pulse/protocol';
 /** Peers' open alerts kept at most; beyond, new ones are not kept (counted in `refused`). */
 export const PEER_ALERTS_MAX = 50_000;
 
+/** After a flush of held events, sent once more this much later (a peer subscribing again late). */
+export const HELD_ALERTS_RESEND_MS = 3_000;
+
+/**
+ * A peer's closed alert is remembered this long after its event was last heard (at most
+ * PEER_ALERTS_MAX of them), so the resend of that event is known for a repeat: a flush within the
+ * resend time of the last sends the due events again, each within HELD_ALERTS_RESEND_MS of the
+ * one before.
+ */
+export const PEER_CLOSED_REPEAT_MS = 4 * HELD_ALERTS_RESEND_MS;
+
+/**
+ * Every field of an alert event: an event carries the alert's whole state and nothing of its
+ * sending (the `v` of a change is each gateway's own, added as it goes to clients), so two events
+ * equal in all of them say the same. `satisfies`: a field added to AlertEvent must be named here.
+ */
+const ALERT_FIELDS = Object.keys({
+  id: true,
+  ruleId: true,
+  kind: true,
+  deviceId: true,
+  metric: true,
+  severity: true,
+  state: true,
+  message: true,
+  value: true,
+  raisedAt: true,
+  acknowledgedAt: true,
+  acknowledgedBy: true,
+  clearedAt: true,
+  ruleName: true,
+  threshold: true,
+  updatedAt: true,
+  flapping: true,
+  count: true,
+  active: true,
+  ackNote: true,
+} satisfies Record<keyof AlertEvent, true>) as (keyof AlertEvent)[];
+
+/** The two events say the same of the alert (every field is a primitive). */
+export function sameAlertState(a: AlertEvent, b: AlertEvent): boolean {
+  for (const field of ALERT_FIELDS) if (a[field] !== b[field]) return false;
+  return true;
+}
+
 /**
  * The open alerts other gateways hold (several gateways, decisions 0027 and 0029), for the
  * `alerts` snapshot a new client gets: each gateway's engine knows only the devices it owns, so a
@@ -10,32 +55,72 @@ export const PEER_ALERTS_MAX = 50_000;
  * peers' alert events in the order this gateway's clients receive them (so a snapshot and the
  * events after it never disagree), seeded at start from the shared store's open list (events
  * seen while that read ran win over it). An event of this gateway's own engine removes the alert
- * here: it holds it now. Owns that map; must not send anything (LiveEmitter does).
+ * here: it holds it now.
+ *
+ * A peer's event that says what this gateway already holds of the alert (its open state, or the
+ * last event of one that closed lately) is a repeat: after a Redis outage the peer sends its held
+ * events twice (see {@link HeldAlerts}), and passed on each would reach every dashboard twice and
+ * move the active list's version for nothing. {@link peer} says so and counts it (`repeats`).
+ * Owns those maps; must not send anything (LiveEmitter does).
  */
 export class PeerAlerts {
   private readonly open = new Map<string, AlertEvent>();
+  /** Peers' alerts closed lately: their last event and when it was last heard, oldest first. */
+  private readonly closed = new Map<string, { alert: AlertEvent; at: number }>();
   /** Alerts an event touched while the seed was being read (null: not seeding). */
   private touched: Set<string> | null = null;
   refused = 0;
+  repeats = 0;
 
-  /** A peer's event: kept while the alert is open, dropped once it closed. */
-  peer(alert: AlertEvent): void {
+  /**
+   * A peer's event: kept while the alert is open, dropped once it closed. Returns false when it
+   * is a repeat of what is held (nothing to tell clients), true when it is news.
+   */
+  peer(alert: AlertEvent, now = Date.now()): boolean {
     this.touched?.add(alert.id);
+    this.forgetClosed(now);
+    const known = this.open.get(alert.id) ?? this.closed.get(alert.id)?.alert;
+    if (known && sameAlertState(known, alert)) {
+      this.repeats++;
+      if (!alert.active) this.rememberClosed(alert, now); // its next repeat may follow
+      return false;
+    }
     if (!alert.active) {
       this.open.delete(alert.id);
-      return;
+      this.rememberClosed(alert, now);
+      return true;
     }
+    this.closed.delete(alert.id);
     if (!this.open.has(alert.id) && this.open.size >= PEER_ALERTS_MAX) {
       this.refused++;
-      return;
+      return true;
     }
     this.open.set(alert.id, alert);
+    return true;
   }
 
   /** This gateway's engine spoke of the alert: it is ours now (taken over, or never a peer's). */
   local(alert: AlertEvent): void {
     this.touched?.add(alert.id);
     this.open.delete(alert.id);
+    this.closed.delete(alert.id);
+  }
+
+  private rememberClosed(alert: AlertEvent, now: number): void {
+    this.closed.delete(alert.id); // to the end: the order they were last heard in
+    if (this.closed.size >= PEER_ALERTS_MAX) {
+      const oldest = this.closed.keys().next();
+      if (!oldest.done) this.closed.delete(oldest.value);
+    }
+    this.closed.set(alert.id, { alert, at: now });
+  }
+
+  /** The closed alerts not heard for PEER_CLOSED_REPEAT_MS (oldest first). */
+  private forgetClosed(now: number): void {
+    for (const [id, { at }] of this.closed) {
+      if (now - at < PEER_CLOSED_REPEAT_MS) return;
+      this.closed.delete(id);
+    }
   }
 
   /** The seed's read starts: events from now on are newer than what it will return. */
@@ -77,9 +162,6 @@ export class PeerAlerts {
     return this.open.size;
   }
 }
-
-/** After a flush of held events, sent once more this much later (a peer subscribing again late). */
-export const HELD_ALERTS_RESEND_MS = 3_000;
 
 /**
  * This gateway's alert events the peers could not be told (Redis unreachable, or before the

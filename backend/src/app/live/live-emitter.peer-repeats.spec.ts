@@ -1,0 +1,85 @@
+import { LIVE_NAMESPACE } from '@pulse/protocol';
+import {
+  closeLive,
+  collectAlerts,
+  connectLive,
+  LiveClient,
+  RedisServer,
+  sleep,
+  startRedis,
+  waitFor,
+} from '@pulse/test-support';
+import { createServer, Server as HttpServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { alertEvent } from '../alerts/testing/alert-engine.harness';
+import { LiveEmitter } from './live-emitter';
+import { createLiveIoServer, LiveNamespace } from './live-io.server';
+import { LiveRedis } from './live-redis.repository';
+import { HELD_ALERTS_RESEND_MS } from './peer-alerts';
+
+interface Gateway {
+  emitter: LiveEmitter;
+  nsp: LiveNamespace;
+  url: string;
+}
+
+// Real: a redis-server, two gateways' emitters on Socket.IO servers on port 0 with the Redis
+// adapter between them (as LiveIoAdapter installs it), and a dashboard's socket.io-client on one.
+describe('LiveEmitter: a peer’s alert event sent twice after an outage (its resend)', () => {
+  let redis: RedisServer;
+  const connections: LiveRedis[] = [];
+  const servers: HttpServer[] = [];
+  const emitters: LiveEmitter[] = [];
+  let screen: LiveClient | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    if (screen) await closeLive(screen);
+    await Promise.all(emitters.splice(0).map((emitter) => emitter.close()));
+    await Promise.all(connections.splice(0).map((c) => c.onApplicationShutdown()));
+    servers.splice(0).forEach((server) => server.closeAllConnections());
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  async function gateway(): Promise<Gateway> {
+    const peers = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
+    connections.push(peers);
+    const http = createServer();
+    servers.push(http);
+    const io = createLiveIoServer(http);
+    peers.installAdapter(io);
+    const nsp = io.of(LIVE_NAMESPACE);
+    const emitter = new LiveEmitter({ FLUSH_MS: 20 }, undefined, peers);
+    emitters.push(emitter);
+    emitter.bind(nsp);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    return { emitter, nsp, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+  }
+
+  it('reaches a dashboard on the other gateway once, its list’s version moved once, the repeat counted', async () => {
+    const b = await gateway();
+    // gw-b subscribed to the other gateways' events before gw-a can publish: it hears both sends.
+    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
+      message: "gw-b's adapter subscribed",
+    });
+    screen = await connectLive(b.url, ['websocket']);
+    const seen = collectAlerts(screen);
+
+    const a = await gateway();
+    // Raised before gw-a's Redis connection is ready (as during an outage): held, sent once it
+    // is, and once more HELD_ALERTS_RESEND_MS later.
+    const ended = alertEvent('x', { state: 'cleared', active: false, clearedAt: 5, updatedAt: 5 });
+    a.emitter.emitAlert(ended);
+    expect(a.emitter.peerAlertStats()).toMatchObject({ held: 1 });
+
+    await seen.waitForEvent((e) => e.id === 'x', 'x ended, from gw-a');
+    await sleep(HELD_ALERTS_RESEND_MS + 500);
+    expect(seen.events).toEqual([expect.objectContaining({ id: 'x', state: 'cleared', v: 1 })]);
+    expect(b.emitter.snapshot.version()).toBe(`${b.emitter.snapshot.boot}.1`);
+    expect(b.emitter.peerAlertStats()).toMatchObject({ repeats: 1 });
+  }, 20_000);
+});
