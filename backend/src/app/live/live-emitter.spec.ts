@@ -45,6 +45,10 @@ describe('LiveEmitter writing readings', () => {
   });
 
   afterEach(async () => {
+    // Its transport may be paused (the test stalls it): socket.io's DISCONNECT would then wait in
+    // engine.io's write buffer for a drain that never comes, and the client's ping timer with it
+    // (Jest waited ~45 s to exit). The engine closes at once while nothing is queued to write.
+    client.io.engine.close();
     client.close();
     await emitter.close();
   });
