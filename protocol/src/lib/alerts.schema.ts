@@ -263,6 +263,6 @@ export const AckBodySchema = z.preprocess((body) => body ?? {}, AckRequestSchema
 
 /** Live `ack` request: the alert id plus the HTTP body. */
 export const LiveAckRequestSchema = AckRequestSchema.extend({
-  id: z.string().min(1).max(128),
+  id: z.string().min(1).max(ALERT_LIMITS.maxIdLength),
 }).strict();
 export type LiveAckRequest = z.infer<typeof LiveAckRequestSchema>;

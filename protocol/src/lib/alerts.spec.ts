@@ -6,8 +6,10 @@ import {
   formatAlertsVersion,
   formatIssues,
   LiveAckRequestSchema,
+  parseAlertEvent,
   parseAlertsVersion,
 } from '../index';
+import type { AlertEvent } from '../index';
 
 describe('AlertRuleSchema', () => {
   it.each([
@@ -190,5 +192,78 @@ describe('alerts versions', () => {
     ['nothing', undefined],
   ])('are refused with %s', (_why, text) => {
     expect(parseAlertsVersion(text)).toBeNull();
+  });
+});
+
+describe('parseAlertEvent (another gateway\u2019s alert event)', () => {
+  const event: AlertEvent = {
+    id: 'al-m1x2-3',
+    ruleId: 'hot',
+    kind: 'threshold',
+    deviceId: 'boiler-1',
+    metric: 't',
+    severity: 'major',
+    state: 'acknowledged',
+    message: 'hot: t 80 above 50',
+    value: 80,
+    raisedAt: 1_700_000_000_000,
+    acknowledgedAt: 1_700_000_001_000,
+    acknowledgedBy: 'ops',
+    clearedAt: null,
+    ruleName: 'hot',
+    threshold: 50,
+    updatedAt: 1_700_000_001_000,
+    flapping: false,
+    count: 2,
+    active: true,
+    ackNote: 'on it',
+  };
+
+  it('takes a whole event, and an offline one with its nulls', () => {
+    expect(parseAlertEvent(event)).toEqual({ ok: true, alert: event });
+    const offline = { ...event, kind: 'offline', metric: null, value: null, threshold: null };
+    expect(parseAlertEvent(offline)).toEqual({ ok: true, alert: offline });
+  });
+
+  it('leaves out a field the contract does not name (a newer sender\u2019s), whatever it holds', () => {
+    const result = parseAlertEvent({ ...event, extra: 'x'.repeat(100_000) });
+    expect(result).toEqual({ ok: true, alert: event });
+  });
+
+  it.each([
+    ['id', { id: undefined }],
+    ['id', { id: '' }],
+    ['id', { id: 'a'.repeat(129) }],
+    ['ruleId', { ruleId: 'a/b' }],
+    ['kind', { kind: 'magic' }],
+    ['deviceId', { deviceId: 42 }],
+    ['metric', { metric: 'm'.repeat(65) }],
+    ['severity', { severity: 'bad' }],
+    ['state', { state: 'open' }],
+    ['message', { message: 'x'.repeat(1025) }],
+    ['value', { value: 'NaN' }],
+    ['raisedAt', { raisedAt: -1 }],
+    ['acknowledgedAt', { acknowledgedAt: Number.POSITIVE_INFINITY }],
+    ['acknowledgedBy', { acknowledgedBy: 'x'.repeat(65) }],
+    ['clearedAt', { clearedAt: '2026-12-07' }],
+    ['ruleName', { ruleName: '' }],
+    ['threshold', { threshold: {} }],
+    ['updatedAt', { updatedAt: null }],
+    ['flapping', { flapping: 'no' }],
+    ['count', { count: 0 }],
+    ['count', { count: 1.5 }],
+    ['active', { active: 1 }],
+    ['ackNote', { ackNote: 'x'.repeat(501) }],
+  ] as const)('refuses a wrong %s, naming it', (field, patch) => {
+    expect(parseAlertEvent({ ...event, ...patch })).toEqual({ ok: false, field });
+  });
+
+  it.each([
+    ['nothing', undefined],
+    ['null', null],
+    ['a string', 'alert'],
+    ['an array', [event]],
+  ])('refuses %s', (_what, value) => {
+    expect(parseAlertEvent(value)).toEqual({ ok: false, field: null });
   });
 });

@@ -1,5 +1,6 @@
 import type { AlertEvent, AlertSeverity, AlertState } from './live';
-import type { AlertRule } from './alerts.schema';
+import type { AlertRule, AlertRuleKind } from './alerts.schema';
+import { isValidId } from './ids';
 
 /**
  * The alert contract without zod: severities, states, limits and the response shapes of the
@@ -22,12 +23,21 @@ export const ALERT_STATES = [
   'cleared',
   'flapping',
 ] as const satisfies readonly AlertState[];
+/** The rule kinds an alert event names (`kind`), without the rule schema. */
+export const ALERT_KINDS = [
+  'threshold',
+  'rate',
+  'nodata',
+  'offline',
+] as const satisfies readonly AlertRuleKind[];
 // Compile-time check that the lists above name every member of the unions in live.ts.
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
 const everySeverity: Missing<AlertSeverity, (typeof ALERT_SEVERITIES)[number]> = true;
 const everyState: Missing<AlertState, (typeof ALERT_STATES)[number]> = true;
+const everyKind: Missing<AlertRuleKind, (typeof ALERT_KINDS)[number]> = true;
 void everySeverity;
 void everyState;
+void everyKind;
 
 export const ALERT_LIMITS = {
   /** Most rules in the engine (file + HTTP). */
@@ -40,6 +50,13 @@ export const ALERT_LIMITS = {
   maxAckNoteLength: 500,
   /** Most events returned by one history query. */
   maxQueryLimit: 1000,
+  /** Longest alert id (an engine's are ~20 characters: `al-<start>-<n>`); an ack names one. */
+  maxIdLength: 128,
+  /**
+   * Longest alert message: a rule's name, a metric, figures and up to two reasons come to ~400
+   * characters at most (backend alerts/alert-describe.ts).
+   */
+  maxMessageLength: 1024,
 } as const;
 
 /**
@@ -57,6 +74,71 @@ export const DEFAULT_UNKNOWN_PACE_MS = 7_200_000;
  */
 export function isConditionOn(alert: AlertEvent): boolean {
   return alert.clearedAt === null;
+}
+
+type Check<T> = (value: unknown) => value is T;
+const text =
+  (min: number, max: number): Check<string> =>
+  (v): v is string =>
+    typeof v === 'string' && v.length >= min && v.length <= max;
+const oneOf =
+  <T extends string>(list: readonly T[]): Check<T> =>
+  (v): v is T =>
+    (list as readonly unknown[]).includes(v);
+const orNull =
+  <T>(check: Check<T>): Check<T | null> =>
+  (v): v is T | null =>
+    v === null || check(v);
+const finite: Check<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v);
+const time: Check<number> = (v): v is number => finite(v) && v >= 0;
+const flag: Check<boolean> = (v): v is boolean => typeof v === 'boolean';
+
+/**
+ * What each field of an alert event must be. The type makes a field added to AlertEvent fail to
+ * compile until it is checked here, and each check narrow to its field's type.
+ */
+const ALERT_EVENT_FIELDS: { [K in keyof AlertEvent]-?: Check<AlertEvent[K]> } = {
+  id: text(1, ALERT_LIMITS.maxIdLength),
+  ruleId: isValidId,
+  kind: oneOf(ALERT_KINDS),
+  deviceId: isValidId,
+  metric: orNull(isValidId),
+  severity: oneOf(ALERT_SEVERITIES),
+  state: oneOf(ALERT_STATES),
+  message: text(0, ALERT_LIMITS.maxMessageLength),
+  value: orNull(finite),
+  raisedAt: time,
+  acknowledgedAt: orNull(time),
+  acknowledgedBy: orNull(text(1, ALERT_LIMITS.maxAckByLength)),
+  clearedAt: orNull(time),
+  ruleName: text(1, ALERT_LIMITS.maxNameLength),
+  threshold: orNull(finite),
+  updatedAt: time,
+  flapping: flag,
+  count: (v): v is number => Number.isSafeInteger(v) && (v as number) >= 1,
+  active: flag,
+  ackNote: orNull(text(0, ALERT_LIMITS.maxAckNoteLength)),
+};
+const ALERT_EVENT_KEYS = Object.keys(ALERT_EVENT_FIELDS) as (keyof AlertEvent)[];
+
+/**
+ * An alert event from outside (another gateway's, over Redis), checked field by field: a copy
+ * holding only the contract's fields (one a newer sender added is left out, not passed on
+ * unchecked), or the first field that is missing or wrong (null: not an object).
+ */
+export function parseAlertEvent(
+  value: unknown,
+): { ok: true; alert: AlertEvent } | { ok: false; field: keyof AlertEvent | null } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, field: null };
+  const source = value as Record<string, unknown>;
+  const alert: Record<string, unknown> = {};
+  for (const field of ALERT_EVENT_KEYS) {
+    const v = source[field];
+    if (!ALERT_EVENT_FIELDS[field](v)) return { ok: false, field };
+    alert[field] = v;
+  }
+  return { ok: true, alert: alert as unknown as AlertEvent };
 }
 
 /**
