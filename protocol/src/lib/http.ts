@@ -230,14 +230,16 @@ export interface IngestStats {
     /**
      * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
      * those left out at the limit (PEER_ALERTS_MAX); their events that said what was held already
-     * and went to no client (`repeats`: a peer's resend after an outage); this gateway's alerts
-     * whose newest event waits for Redis to be reachable again (`held`), and events not held at
-     * that limit (`unsent`).
+     * and went to no client (`repeats`: a peer's resend after an outage); events that were no
+     * whole alert event and were ignored (`malformed`); this gateway's alerts whose newest event
+     * waits for Redis to be reachable again (`held`), and events not held at that limit
+     * (`unsent`).
      */
     peerAlerts?: {
       open: number;
       refused: number;
       repeats?: number;
+      malformed?: number;
       held?: number;
       unsent?: number;
     };

@@ -1,4 +1,4 @@
-import { LIVE_NAMESPACE } from '@pulse/protocol';
+import { AlertEvent, LIVE_NAMESPACE } from '@pulse/protocol';
 import {
   closeLive,
   collectAlerts,
@@ -25,7 +25,7 @@ interface Gateway {
 
 // Real: a redis-server, two gateways' emitters on Socket.IO servers on port 0 with the Redis
 // adapter between them (as LiveIoAdapter installs it), and a dashboard's socket.io-client on one.
-describe('LiveEmitter: a peer’s alert event sent twice after an outage (its resend)', () => {
+describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees them', () => {
   let redis: RedisServer;
   const connections: LiveRedis[] = [];
   const servers: HttpServer[] = [];
@@ -81,5 +81,36 @@ describe('LiveEmitter: a peer’s alert event sent twice after an outage (its re
     expect(seen.events).toEqual([expect.objectContaining({ id: 'x', state: 'cleared', v: 1 })]);
     expect(b.emitter.snapshot.version()).toBe(`${b.emitter.snapshot.boot}.1`);
     expect(b.emitter.peerAlertStats()).toMatchObject({ repeats: 1 });
+  }, 20_000);
+
+  it('a malformed one (no id, wrong types, an oversized message) reaches no screen, counted; the valid one after it does', async () => {
+    const b = await gateway();
+    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
+      message: "gw-b's adapter subscribed",
+    });
+    screen = await connectLive(b.url, ['websocket']);
+    const seen = collectAlerts(screen);
+    const a = await gateway();
+    await waitFor(async () => (await a.nsp.adapter.serverCount()) >= 1 || undefined, {
+      message: "gw-a's adapter subscribed",
+    });
+
+    // What a gateway of another version, a bug or anyone who can publish on Redis might send.
+    const noId: Partial<AlertEvent> = alertEvent('m1');
+    delete noId.id;
+    const malformed = [
+      noId,
+      alertEvent('m2', { active: 'yes', count: '1' } as unknown as Partial<AlertEvent>),
+      alertEvent('m3', { message: 'x'.repeat(100_000) }),
+      'not an event',
+    ];
+    for (const event of malformed) a.nsp.serverSideEmit('pulse:alert', event as AlertEvent);
+    a.emitter.emitAlert(alertEvent('ok'));
+
+    await seen.waitForEvent((e) => e.id === 'ok', 'the valid event after them');
+    await sleep(200); // anything sent before it has arrived
+    expect(seen.events).toEqual([expect.objectContaining({ id: 'ok', state: 'raised', v: 1 })]);
+    expect(b.emitter.peerAlertStats()).toMatchObject({ open: 1, malformed: 4 });
+    expect(b.emitter.peerAlert('ok')).toEqual(alertEvent('ok'));
   }, 20_000);
 });

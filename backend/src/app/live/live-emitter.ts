@@ -11,8 +11,11 @@ import {
   SummaryEventWire,
   deviceRoom,
   groupRoom,
+  parseAlertEvent,
+  quote,
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { AlertAudience } from './alert-audience';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
 import { HELD_ALERTS_RESEND_MS, HeldAlerts, PeerAlerts } from './peer-alerts';
@@ -60,6 +63,9 @@ export class LiveEmitter {
   /** This gateway's alert events the peers could not be told yet (Redis away). */
   private readonly heldAlerts = new HeldAlerts();
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Peers' alert events that were not whole alert events (ignored). */
+  private malformedPeerAlerts = 0;
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   private peerAlertListener: ((alert: AlertEvent) => void) | null = null;
 
   constructor(
@@ -89,7 +95,11 @@ export class LiveEmitter {
     // peers' open alerts a new client's snapshot includes; from here on events beat the seed.
     if (this.peers?.enabled) {
       this.peerAlerts.beginSeed();
-      nsp.on('pulse:alert', (alert) => {
+      // Outside input, whatever the event map says: checked here, before anything reads it.
+      nsp.on('pulse:alert', (event: unknown) => {
+        const parsed = parseAlertEvent(event);
+        if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
+        const alert = parsed.alert;
         this.heldAlerts.forget(alert.id);
         // A repeat (a peer's resend after an outage): every screen here was told already.
         if (!this.peerAlerts.peer(alert)) return;
@@ -101,6 +111,16 @@ export class LiveEmitter {
       this.peers.onEventsReady(() => this.sendHeldAlerts());
     }
     this.logger.debug(`Socket.IO namespace ${nsp.name} bound`);
+  }
+
+  /** A peer's `pulse:alert` that is no alert event: counted, logged at a bounded rate, dropped. */
+  private rejectPeerAlert(event: unknown, field: string | null): void {
+    this.malformedPeerAlerts++;
+    const what = field === null ? 'not an object' : `bad ${field}`;
+    this.rejectLog.report(
+      'peer-alert',
+      `ignored a malformed alert event from another gateway (${what}): ${quote(event, 80)}`,
+    );
   }
 
   /**
@@ -250,17 +270,25 @@ export class LiveEmitter {
   }
 
   /**
-   * The other gateways' open alerts held for snapshots, their events dropped as repeats, and this
-   * gateway's events held for them (undefined with one gateway).
+   * The other gateways' open alerts held for snapshots, their events dropped as repeats or as
+   * malformed, and this gateway's events held for them (undefined with one gateway).
    */
   peerAlertStats():
-    | { open: number; refused: number; repeats: number; held: number; unsent: number }
+    | {
+        open: number;
+        refused: number;
+        repeats: number;
+        malformed: number;
+        held: number;
+        unsent: number;
+      }
     | undefined {
     if (!this.peers?.enabled) return undefined;
     return {
       open: this.peerAlerts.size,
       refused: this.peerAlerts.refused,
       repeats: this.peerAlerts.repeats,
+      malformed: this.malformedPeerAlerts,
       held: this.heldAlerts.size,
       unsent: this.heldAlerts.unsent,
     };
@@ -413,6 +441,7 @@ export class LiveEmitter {
   async close(): Promise<void> {
     if (this.resendTimer) clearTimeout(this.resendTimer);
     this.resendTimer = null;
+    this.rejectLog.close();
     const io = this.io;
     this.io = null;
     this.nsp = null;
