@@ -85,6 +85,20 @@ describe('LiveEmitter: alert events the other gateways could not be told (Redis 
     expect(g.published).toEqual(['y:raised']);
   });
 
+  it('a peer’s older event arriving late (its resend, after this gateway took the alert over) drops nothing newer held here', async () => {
+    const g = gateway();
+    const old = alertEvent('x', { state: 'raised', updatedAt: 1 });
+    g.peer(old); // the old holder's flush after the outage
+    // Handed over here; this gateway's publishing connection is not back yet: held.
+    g.emitter.emitAlert(alertEvent('x', { state: 'cleared', clearedAt: 5, updatedAt: 5 }));
+    g.peer({ ...old }); // the old holder's resend, 3 s after its flush
+    g.up();
+    expect(g.published).toEqual(['x:cleared']);
+    g.peer({ ...old }); // late again, now that the newer state is due to be sent once more
+    await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
+    expect(g.published).toEqual(['x:cleared', 'x:cleared']);
+  });
+
   it('a resend that finds Redis away again stays due, and a second flush within the resend time keeps the first one’s', async () => {
     const g = gateway();
     g.emitter.emitAlert(alert('x', 'raised'));

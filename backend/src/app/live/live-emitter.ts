@@ -100,7 +100,7 @@ export class LiveEmitter {
         const parsed = parseAlertEvent(event);
         if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
         const alert = parsed.alert;
-        this.heldAlerts.forget(alert.id);
+        this.heldAlerts.forget(alert);
         // A repeat (a peer's resend after an outage): every screen here was told already.
         if (!this.peerAlerts.peer(alert)) return;
         this.peerAlertListener?.(alert);

@@ -131,11 +131,24 @@ describe('HeldAlerts (events the peers could not be told while Redis was away)',
     sut.hold(alert('a'));
     sut.take();
     sut.hold(alert('b'));
-    sut.forget('a');
-    sut.forget('b');
+    sut.forget(alert('a'));
+    sut.forget(alert('b'));
     expect(sut.size).toBe(0);
     expect(sut.take()).toEqual([]);
     expect(sut.takeAgain()).toEqual([]);
+  });
+
+  it('keeps a held or due state newer than the peer’s event (a late resend of an older one)', () => {
+    const sut = new HeldAlerts();
+    sut.hold(alert('a', { state: 'cleared', updatedAt: 5 }));
+    sut.take();
+    sut.hold(alert('b', { state: 'acknowledged', updatedAt: 5 }));
+    sut.forget(alert('a', { updatedAt: 4 }));
+    sut.forget(alert('b', { updatedAt: 4 }));
+    expect(sut.take().map((e) => [e.id, e.state])).toEqual([
+      ['a', 'cleared'],
+      ['b', 'acknowledged'],
+    ]);
   });
 
   it('holds at most PEER_ALERTS_MAX alerts however long the outage: beyond, new alerts are counted as unsent, known ones still updated', () => {

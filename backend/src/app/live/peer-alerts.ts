@@ -175,7 +175,9 @@ export class PeerAlerts {
  * first sending. A resend not made (Redis away again) stays due and goes with the next flush; an
  * event sent live meanwhile replaces the due one (the newest goes again). Once a peer speaks of
  * an alert it holds it now (a hand-over keeps the id): this gateway's older state of it is
- * dropped, held or due, so it never lands after the new holder's.
+ * dropped, held or due, so it never lands after the new holder's; a peer's event older than the
+ * state held here (the old holder's resend, after this gateway took the alert over) drops
+ * nothing.
  * Owns the two maps; must not send anything (LiveEmitter does).
  */
 export class HeldAlerts {
@@ -200,10 +202,15 @@ export class HeldAlerts {
     if (this.again?.has(alert.id)) this.again.set(alert.id, alert);
   }
 
-  /** A peer spoke of the alert: it holds it now, and this gateway's state of it is older. */
-  forget(id: string): void {
-    this.held.delete(id);
-    this.again?.delete(id);
+  /**
+   * A peer spoke of the alert: it holds it now, and this gateway's state of it is older, unless
+   * the peer's event is older than that state (a resend, or a first sending delayed by an outage,
+   * of an event from before this gateway took the alert over): that one drops nothing here.
+   * Older by `updatedAt`, the time of the change (a reading's time, or the server's clock).
+   */
+  forget(peer: AlertEvent): void {
+    if (!isNewer(this.held.get(peer.id), peer)) this.held.delete(peer.id);
+    if (!isNewer(this.again?.get(peer.id), peer)) this.again?.delete(peer.id);
   }
 
   /**
@@ -231,4 +238,9 @@ export class HeldAlerts {
   get size(): number {
     return this.held.size;
   }
+}
+
+/** `mine` (this gateway's held or due event) is of a later change than the peer's event. */
+function isNewer(mine: AlertEvent | undefined, peer: AlertEvent): boolean {
+  return mine !== undefined && mine.updatedAt > peer.updatedAt;
 }
