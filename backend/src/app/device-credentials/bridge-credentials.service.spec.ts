@@ -42,7 +42,7 @@ describe('BridgeCredentialsService', () => {
       kind: 'bridge',
       name: 'house',
     });
-    authority.connected({ kind: 'bridge', name: 'house' });
+    authority.connected({ kind: 'bridge', name: 'house' }, 'z2m-house');
     sut.onModuleDestroy();
     database?.onApplicationShutdown();
 
@@ -59,13 +59,37 @@ describe('BridgeCredentialsService', () => {
         lastConnectAt: expect.any(Number),
       },
     ]);
+    // The client id it connected with is still its own before it reconnects.
+    expect(restarted.authority.ownerOfClientId('z2m-house')).toEqual({
+      kind: 'bridge',
+      name: 'house',
+    });
     const closed: CredentialIdentity[] = [];
     restarted.authority.onCredentialsChanged((identity) => closed.push(identity));
     expect(restarted.sut.revoke('house')).toBe(true);
     expect(restarted.sut.revoke('house')).toBe(false);
     expect(closed).toEqual([{ kind: 'bridge', name: 'house' }]);
     expect(restarted.authority.identify('bridge:house', second.secret)).toBeNull();
+    expect(restarted.authority.ownerOfClientId('z2m-house')).toBeNull();
     expect(restarted.sut.list().credentials).toEqual([]);
+  });
+
+  it("owns the client id a bridge last connected with; a device's own id stays the device's", () => {
+    const { sut, authority } = open();
+    sut.create('house');
+    sut.create('shed');
+    authority.connected({ kind: 'bridge', name: 'house' }, 'mqttjs_1a2b3c4d');
+    authority.connected({ kind: 'bridge', name: 'house' }, 'z2m-house');
+    authority.connected({ kind: 'bridge', name: 'shed' }, 'Shed_Plug');
+    expect(authority.ownerOfClientId('mqttjs_1a2b3c4d')).toBeNull();
+    expect(authority.ownerOfClientId('z2m-house')).toEqual({ kind: 'bridge', name: 'house' });
+    expect(authority.ownerOfClientId('Shed_Plug')).toEqual({ kind: 'bridge', name: 'shed' });
+    authority.create('Shed_Plug');
+    expect(authority.ownerOfClientId('Shed_Plug')).toEqual({
+      kind: 'device',
+      deviceId: 'Shed_Plug',
+    });
+    expect(authority.ownerOfClientId('nobody')).toBeNull();
   });
 
   it('never takes a bridge for a device, nor a device for a bridge, nor reserves an id', () => {

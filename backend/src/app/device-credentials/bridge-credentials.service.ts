@@ -39,6 +39,12 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('BridgeCredentials');
   /** Name → the SHA-256 of its current secret. */
   private readonly held = new Map<string, string>();
+  /**
+   * Client id → the bridge that last connected with it, one per bridge (so at most
+   * MAX_BRIDGE_CREDENTIALS), and its inverse: that id is the bridge's alone ({@link ownerOf}).
+   */
+  private readonly owners = new Map<string, string>();
+  private readonly clientIds = new Map<string, string>();
   private readonly connects: LastConnects;
   private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
@@ -49,7 +55,10 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.connects = new LastConnects((times) => repo.recordBridgeConnects(times));
     this.external = config.MQTT_URL !== undefined;
-    for (const row of repo.allBridges()) this.held.set(row.name, row.secretHash);
+    for (const row of repo.allBridges()) {
+      this.held.set(row.name, row.secretHash);
+      if (row.clientId !== null) this.own(row.name, row.clientId);
+    }
   }
 
   onModuleInit(): void {
@@ -99,6 +108,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
     if (!this.held.has(name)) return false;
     this.repo.deleteBridge(name);
     this.held.delete(name);
+    this.disown(name);
     this.connects.forget(name);
     this.logger.log(`bridge credentials revoked for ${bridgeUsername(name)}`);
     this.notify(name);
@@ -130,8 +140,35 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
     return { kind: 'bridge', name };
   }
 
-  connected(name: string): void {
+  /**
+   * The bridge a client id belongs to: the one that last connected with it (decision 0067,
+   * addendum). zigbee2mqtt's fixed `mqtt.client_id` is so the bridge's from its first accepted
+   * connect on, across restarts; without one, mqtt.js makes a random id per start, and each
+   * start's replaces the last.
+   */
+  ownerOf(clientId: string): string | undefined {
+    return this.owners.get(clientId);
+  }
+
+  /** A connection of this bridge was accepted under `clientId`, which is now its own. */
+  connected(name: string, clientId: string): void {
     this.connects.note(name);
+    if (this.clientIds.get(name) === clientId || !this.held.has(name)) return;
+    this.repo.setBridgeClientId(name, clientId);
+    this.own(name, clientId);
+  }
+
+  private own(name: string, clientId: string): void {
+    this.disown(name);
+    this.clientIds.set(name, clientId);
+    this.owners.set(clientId, name);
+  }
+
+  private disown(name: string): void {
+    const clientId = this.clientIds.get(name);
+    if (clientId === undefined) return;
+    this.clientIds.delete(name);
+    if (this.owners.get(clientId) === name) this.owners.delete(clientId);
   }
 
   private notify(name: string): void {

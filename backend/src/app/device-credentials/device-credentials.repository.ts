@@ -17,6 +17,8 @@ export interface BridgeCredentialRow {
   secretHash: string;
   createdAt: number;
   lastConnectAt: number | null;
+  /** The client id it last connected with; null before its first connect. */
+  clientId: string | null;
 }
 
 interface RawRow {
@@ -96,12 +98,14 @@ export class DeviceCredentialsRepository {
       secret_hash: string;
       created_at: number;
       last_connect_at: number | null;
+      client_id: string | null;
     }[];
     return rows.map((raw) => ({
       name: raw.name,
       secretHash: raw.secret_hash,
       createdAt: raw.created_at,
       lastConnectAt: raw.last_connect_at,
+      clientId: raw.client_id,
     }));
   }
 
@@ -115,6 +119,13 @@ export class DeviceCredentialsRepository {
            secret_hash = excluded.secret_hash, created_at = excluded.created_at`,
       )
       .run(name, secretHash, now);
+  }
+
+  /** The client id a bridge connected with, replacing the one before. */
+  setBridgeClientId(name: string, clientId: string): void {
+    this.db
+      .prepare('UPDATE bridge_credentials SET client_id = ? WHERE name = ?')
+      .run(clientId, name);
   }
 
   /** False when no bridge has this name. */

@@ -50,7 +50,7 @@ describe('DeviceCredentialsService', () => {
     ]);
     expect(sut.identify('dev-1', first.secret)).toBeNull();
     expect(sut.identify('dev-1', second.secret)).toEqual({ kind: 'device', deviceId: 'dev-1' });
-    sut.connected({ kind: 'device', deviceId: 'dev-1' });
+    sut.connected({ kind: 'device', deviceId: 'dev-1' }, 'dev-1');
     sut.onModuleDestroy();
     database?.onApplicationShutdown();
 

@@ -174,8 +174,15 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     return this.held.has(deviceId);
   }
 
-  connected(identity: BrokerIdentity): void {
-    if (identity.kind === 'bridge') return this.bridges.connected(identity.name);
+  ownerOfClientId(clientId: string): CredentialIdentity | null {
+    // A device's own id first: credentials made for an id a bridge once used make it the device's.
+    if (this.held.has(clientId)) return { kind: 'device', deviceId: clientId };
+    const bridge = this.bridges.ownerOf(clientId);
+    return bridge === undefined ? null : { kind: 'bridge', name: bridge };
+  }
+
+  connected(identity: BrokerIdentity, clientId: string): void {
+    if (identity.kind === 'bridge') return this.bridges.connected(identity.name, clientId);
     if (identity.kind !== 'device') return;
     this.connects.note(identity.deviceId);
   }

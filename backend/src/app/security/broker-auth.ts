@@ -45,8 +45,14 @@ export interface BrokerAuthority {
    * may publish or subscribe under it — not an anonymous client, a bridge or the simulator.
    */
   isReserved(deviceId: string): boolean;
-  /** A connection with this identity was accepted (last-connect time). */
-  connected(identity: BrokerIdentity): void;
+  /**
+   * The credential a client id belongs to, or null: a device's own id (reserved, as
+   * {@link isReserved}), or the client id a bridge last connected with. Only that identity may
+   * connect with it, and it takes the id over from whoever holds it (decision 0067, addendum).
+   */
+  ownerOfClientId(clientId: string): CredentialIdentity | null;
+  /** A connection with this identity was accepted under `clientId` (last-connect time; a bridge's id). */
+  connected(identity: BrokerIdentity, clientId: string): void;
 }
 
 export const ANONYMOUS: BrokerIdentity = { kind: 'anonymous' };
@@ -99,10 +105,11 @@ function refusal(returnCode: number, message: string): AuthenticateError {
  *
  * Aedes would close a connected client — and fire its Last Will — for a newcomer with the same
  * client id (MQTT 3.1.1 §3.1.4-2, `registerClient` in aedes.js); here only the same identity
- * may. The check runs in `authenticate`, before Aedes replaces the stored will or registers the
- * newcomer, so a refused one changes nothing. Claims are taken when a CONNECT is accepted (not
- * when Aedes registers the client a few callbacks later), so two CONNECTs racing for one id are
- * decided here too, and released when that connection's socket closes.
+ * may, with two exceptions that make a client id held by a squatter its owner's again
+ * ({@link holdRefusal}). The check runs in `authenticate`, before Aedes replaces the stored will
+ * or registers the newcomer, so a refused one changes nothing. Claims are taken when a CONNECT
+ * is accepted (not when Aedes registers the client a few callbacks later), so two CONNECTs
+ * racing for one id are decided here too, and released when that connection's socket closes.
  */
 export class BrokerAuthenticator {
   private readonly failures = new RateLimiterMemory({
@@ -149,17 +156,16 @@ export class BrokerAuthenticator {
           this.counters.refuse(result.refuse, result.detail);
           return done(refusal(result.code, result.refuse), false);
         }
-        const holder = this.claims.get(client.id);
-        if (holder && holder !== client && !sameIdentity(identityOf(holder), result)) {
-          this.counters.refuse(
-            'mqtt_takeover',
-            `client id ${quote(client.id)} held by ${describeIdentity(identityOf(holder))}, claimed by ${describeIdentity(result)} from ${remoteAddress(client)}`,
-          );
-          return done(refusal(IDENTIFIER_REJECTED, 'mqtt_takeover'), false);
+        const ruling = this.clientIdRuling(client, result);
+        if (ruling && 'refuse' in ruling) {
+          this.counters.refuse(ruling.refuse, ruling.detail);
+          return done(refusal(IDENTIFIER_REJECTED, ruling.refuse), false);
         }
+        // Aedes closes the holder as it registers this client; counted as the holder's refusal.
+        if (ruling) this.counters.refuse('mqtt_client_id_reclaimed', ruling.reclaim);
         identities.set(client, result);
         this.claim(client);
-        this.authority.connected(result);
+        this.authority.connected(result, client.id);
         done(null, true);
       },
       (error: Error) => done(refusal(NOT_AUTHORIZED, error.message), false),
@@ -173,6 +179,40 @@ export class BrokerAuthenticator {
       if (sameIdentity(identityOf(client), identity))
         client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION });
     }
+  }
+
+  /**
+   * Whether `identity` may hold `client`'s id: null when it may as MQTT intends (free, or held
+   * by the same identity), `reclaim` when it takes the id over from a different holder, `refuse`
+   * when it may not. A client id that belongs to a credential
+   * ({@link BrokerAuthority.ownerOfClientId}: a device's own id, the id a bridge last connected
+   * with) is refused to every other identity, held or not, and its owner takes it over from
+   * whoever holds it. Any other id is taken over by the same identity, and from an anonymous
+   * holder by any identity with credentials (a device, a bridge, Pulse's simulator). Each
+   * takeover goes one way — the one who lost the id is refused it on its retry — so no two
+   * identities take an id from each other in a loop; what stays refused is a credential taking
+   * an id nobody owns from another credential: neither has the better claim (decision 0067).
+   */
+  private clientIdRuling(
+    client: Client,
+    identity: BrokerIdentity,
+  ): { refuse: SecurityRefusal; detail: string } | { reclaim: string } | null {
+    const id = client.id;
+    const claimed = `claimed by ${describeIdentity(identity)} from ${remoteAddress(client)}`;
+    const owner = this.authority.ownerOfClientId(id);
+    if (owner && !sameIdentity(owner, identity))
+      return {
+        refuse: 'mqtt_client_id_reserved',
+        detail: `client id ${quote(id)} belongs to ${describeIdentity(owner)}, ${claimed}`,
+      };
+    const holder = this.claims.get(id);
+    if (!holder || holder === client) return null;
+    const held = identityOf(holder);
+    if (sameIdentity(held, identity)) return null;
+    const heldBy = `client id ${quote(id)} held by ${describeIdentity(held)}`;
+    if (owner || (held.kind === 'anonymous' && identity.kind !== 'anonymous'))
+      return { reclaim: `${heldBy} from ${remoteAddress(holder)}, taken over: ${claimed}` };
+    return { refuse: 'mqtt_takeover', detail: `${heldBy}, ${claimed}` };
   }
 
   private claim(client: Client): void {

@@ -288,6 +288,7 @@ describe('a bridge (zigbee2mqtt, Home Assistant discovery): many devices on one 
       anonymousDevices: false,
       identify: () => null,
       isReserved: () => false,
+      ownerOfClientId: () => null,
       connected: () => undefined,
     });
     const connect = async (packet: Partial<ConnectPacket>) => {

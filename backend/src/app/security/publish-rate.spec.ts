@@ -19,6 +19,7 @@ describe('PublishRate', () => {
       anonymousDevices: false,
       identify: () => identity,
       isReserved: () => false,
+      ownerOfClientId: () => null,
       connected: () => undefined,
     });
     const c = client(id, '10.0.0.9') as Client;

@@ -114,6 +114,16 @@ export const SECURITY_REFUSALS = [
   'mqtt_auth_rate',
   /** MQTT CONNECT reusing a connected client's id under another identity (CONNACK 2). */
   'mqtt_takeover',
+  /**
+   * MQTT CONNECT with a client id that belongs to another identity's credential — a device's own
+   * id, the id a bridge last connected with — held or not (CONNACK 2; security/broker-auth.ts).
+   */
+  'mqtt_client_id_reserved',
+  /**
+   * A connected MQTT client closed because its client id was taken over by the id's owner, or by
+   * a device or bridge from an anonymous client (the newcomer is accepted).
+   */
+  'mqtt_client_id_reclaimed',
   /** MQTT message over a client's MQTT_MAX_PUBLISH_PER_SECOND budget (dropped; security/publish-rate.ts). */
   'mqtt_publish_rate',
   /** MQTT client disconnected for publishing twice its budget in one window. */
