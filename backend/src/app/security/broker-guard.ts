@@ -88,13 +88,19 @@ export function publishRefusal(
 
 /** The ingest sources' topics as the guard sees them (ingest/sources/source-router.ts). */
 export interface SourceTopics {
-  /** The device a topic names; undefined: named in the payload; null: no source's topic. */
-  deviceOf(topic: string): string | null | undefined;
   /**
    * Whether any claim on a topic (every announced entity reading it, every source naming a
    * device by it, not only the first) names a device `test` holds for.
    */
   namesAny(topic: string, test: (deviceId: string) => boolean): boolean;
+  /**
+   * The device a topic names (undefined: named in the payload; null: no source's topic) and its
+   * {@link namesAny}, worked out in one pass over the sources: asked of every publish.
+   */
+  claimsOn(
+    topic: string,
+    test: (deviceId: string) => boolean,
+  ): { device: string | null | undefined; namesAny: boolean };
   /**
    * Whether a subscription filter lies under a configured source's topic prefix (the literal
    * levels before its first wildcard: `zigbee2mqtt/+/set` under `zigbee2mqtt/#`): what a bridge
@@ -107,8 +113,8 @@ export interface SourceTopics {
   unmatched?(topic: string): void;
 }
 const NO_SOURCES: SourceTopics = {
-  deviceOf: () => null,
   namesAny: () => false,
+  claimsOn: () => ({ device: null, namesAny: false }),
   coversTopic: () => false,
 };
 
@@ -129,14 +135,15 @@ function sourceRefusal(
   authority: Reserved,
   sources: SourceTopics,
 ): PublishRefusal | null {
-  const device = sources.deviceOf(topic);
+  const claims = sources.claimsOn(topic, (id) => !ownsDevice(identity, authority, id));
+  const device = claims.device;
   if (device === null) {
     sources.unmatched?.(topic);
     return { reason: 'mqtt_topic_unread', detail: `publish to ${quote(topic)}`, unread: true };
   }
   const allowed =
     (device === undefined ? identity.kind !== 'device' : ownsDevice(identity, authority, device)) &&
-    !sources.namesAny(topic, (id) => !ownsDevice(identity, authority, id));
+    !claims.namesAny;
   if (!allowed) return { reason: 'mqtt_publish_acl', detail: `publish to ${quote(topic)}` };
   if (payloadBytes > LIMITS.maxPayloadBytes)
     return { reason: 'mqtt_oversize', detail: `${payloadBytes}-byte payload on ${quote(topic)}` };

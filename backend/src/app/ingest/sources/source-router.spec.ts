@@ -62,6 +62,31 @@ describe('zigbee2mqtt friendly names in the source router', () => {
     expect(sut.deviceOf(topic)).toBeUndefined();
   });
 
+  it('answers the broker guard in one pass what deviceOf and namesAny answer one by one', () => {
+    // Every kind of topic the guard meets: a device's, its availability, the bridge's own, another
+    // firmware's, one nothing reads.
+    sut = new SourceRouter(loadSources('zigbee2mqtt,tasmota', undefined));
+    const named = (id: string) => id === nameToId('Hall Sensor') || id === 'desk';
+    for (const topic of [
+      'zigbee2mqtt/Hall Sensor',
+      'zigbee2mqtt/Hall Sensor/availability',
+      'zigbee2mqtt/Porch Light',
+      'zigbee2mqtt/bridge/state',
+      'tele/desk/SENSOR',
+      'tele/desk/INFO1',
+      'somewhere/else',
+    ])
+      expect(sut.claimsOn(topic, named)).toEqual({
+        device: sut.deviceOf(topic),
+        namesAny: sut.namesAny(topic, named),
+      });
+    expect(sut.claimsOn('zigbee2mqtt/Hall Sensor', named)).toEqual({
+      device: nameToId('Hall Sensor'),
+      namesAny: true,
+    });
+    expect(sut.claimsOn('tele/desk/INFO1', named)).toEqual({ device: null, namesAny: false });
+  });
+
   it('subscribes the whole base topic, since a name may span levels', () => {
     expect(sut.filters()).toEqual(['zigbee2mqtt/#']);
   });

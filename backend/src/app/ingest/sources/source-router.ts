@@ -74,6 +74,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const rejected = (deviceId: string | null, reason: Rejection['reason'], detail: string) =>
   ({ kind: 'rejected', deviceId, rejections: [{ reason, detail }] }) as DecodedMessage;
 
+/** What {@link SourceRouter.claimsOn} says of a topic. */
+export interface TopicClaims {
+  /** As {@link SourceRouter.deviceOf}: the device the topic names, undefined, or null. */
+  device: string | null | undefined;
+  /** As {@link SourceRouter.namesAny}. */
+  namesAny: boolean;
+}
+
 /** DI token of the configured router (built from INGEST_PRESETS / INGEST_SOURCES_FILE at boot). */
 export const SOURCE_ROUTER = Symbol('SOURCE_ROUTER');
 
@@ -171,27 +179,11 @@ export class SourceRouter {
 
   /**
    * The device a topic names under its source, or undefined when its source takes the device
-   * from the payload; null when no source matches. (The broker guard asks this before accepting.)
+   * from the payload; null when no source matches. (The broker guard asks it, with namesAny, of
+   * {@link claimsOn}.)
    */
   deviceOf(topic: string): string | null | undefined {
-    const discovered = this.discovery?.deviceOf(topic) ?? null;
-    if (discovered !== null) return discovered;
-    let awaiting = false;
-    for (const c of this.compiled) {
-      const levels = c.match(topic);
-      if (!levels) continue;
-      // A discovery or birth topic: any device may announce itself (named in the payload).
-      if (c.source.format === 'ha-discovery') awaiting = true;
-      else if ('payload' in c.source.device) return undefined;
-      else {
-        const claim = this.claim(c, topic, levels);
-        if (claim === 'other') continue;
-        // zigbee2mqtt's bridge and command topics: the bridge's to publish (anonymous or a
-        // service, like a payload-named source), never a device credential's.
-        return claim === 'ignored' ? undefined : claim.device;
-      }
-    }
-    return awaiting ? undefined : null;
+    return this.claimsOn(topic, () => false).device;
   }
 
   /**
@@ -203,6 +195,41 @@ export class SourceRouter {
    */
   namesAny(topic: string, test: (deviceId: string) => boolean): boolean {
     return this.discovery?.namesAny(topic, test) === true || this.sourcesName(topic, test);
+  }
+
+  /**
+   * {@link deviceOf} and {@link namesAny} of one topic together, each source's match and claim
+   * worked out once (asked one after the other, the first source's were worked out twice): what
+   * the broker guard asks of every publish on a topic that is not the contract's.
+   */
+  claimsOn(topic: string, test: (deviceId: string) => boolean): TopicClaims {
+    let device: string | null | undefined = this.discovery?.deviceOf(topic) ?? null;
+    let decided = device !== null;
+    let names = this.discovery?.namesAny(topic, test) === true;
+    let awaiting = false;
+    for (const c of this.compiled) {
+      if (decided && names) break;
+      const levels = c.match(topic);
+      if (!levels) continue;
+      // A discovery or birth topic: any device may announce itself (named in the payload).
+      if (c.source.format === 'ha-discovery') {
+        awaiting = true;
+        continue;
+      }
+      const claim = 'payload' in c.source.device ? 'payload' : this.claim(c, topic, levels);
+      if (claim === 'other') continue;
+      if (!decided) {
+        // The first source that reads the topic says which device it is (deviceOf); zigbee2mqtt's
+        // bridge and command topics are the bridge's to publish (anonymous or a service, like a
+        // payload-named source), never a device credential's.
+        device = typeof claim === 'object' ? claim.device : undefined;
+        decided = true;
+      }
+      // Every source's device (namesAny).
+      if (!names && typeof claim === 'object' && claim.device !== null) names = test(claim.device);
+    }
+    if (!decided) device = awaiting ? undefined : null;
+    return { device, namesAny: names };
   }
 
   /** Whether a source that names devices by topic reads `topic` as a device `test` holds for. */
