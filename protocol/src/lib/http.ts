@@ -230,7 +230,9 @@ export interface IngestStats {
     /**
      * Several gateways: the other gateways' open alerts held for new clients' snapshots, and
      * those left out at the limit (PEER_ALERTS_MAX); their events that said what was held already
-     * and went to no client (`repeats`: a peer's resend after an outage); events that were no
+     * and went to no client (`repeats`: a peer's resend after an outage); events older than the
+     * state this gateway holds of the alert to send (`stale`: the old holder's late resend after
+     * a hand-over), dropped likewise; events that were no
      * whole alert event and were ignored (`malformed`); this gateway's alerts whose newest event
      * waits for Redis to be reachable again (`held`), and events not held at that limit
      * (`unsent`).
@@ -239,6 +241,7 @@ export interface IngestStats {
       open: number;
       refused: number;
       repeats?: number;
+      stale?: number;
       malformed?: number;
       held?: number;
       unsent?: number;

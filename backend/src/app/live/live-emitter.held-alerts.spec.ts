@@ -97,6 +97,13 @@ describe('LiveEmitter: alert events the other gateways could not be told (Redis 
     g.peer({ ...old }); // late again, now that the newer state is due to be sent once more
     await jest.advanceTimersByTimeAsync(HELD_ALERTS_RESEND_MS);
     expect(g.published).toEqual(['x:cleared', 'x:cleared']);
+    // Nor does it reach this gateway's screens: they were told of the newer state, and the older
+    // one would stay on them (raised) until the alert's next change, which may never come.
+    expect(g.dashboards.map((d) => d.split(':').slice(0, 2).join(':'))).toEqual([
+      'x:raised', // the old holder's first sending, before the hand-over: news then
+      'x:cleared',
+    ]);
+    expect(g.emitter.peerAlertStats()).toMatchObject({ stale: 2 });
   });
 
   it('a resend that finds Redis away again stays due, and a second flush within the resend time keeps the first one’s', async () => {

@@ -65,6 +65,8 @@ export class LiveEmitter {
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
   /** Peers' alert events that were not whole alert events (ignored). */
   private malformedPeerAlerts = 0;
+  /** Peers' events older than this gateway's held or due state of the alert, dropped. */
+  private stalePeerAlerts = 0;
   private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   private peerAlertListener: ((alert: AlertEvent) => void) | null = null;
 
@@ -100,7 +102,12 @@ export class LiveEmitter {
         const parsed = parseAlertEvent(event);
         if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
         const alert = parsed.alert;
-        this.heldAlerts.forget(alert);
+        // Older than the state this gateway holds for the peers (the old holder's late resend
+        // after a hand-over): its screens were told the newer one, which must stay on them.
+        if (this.heldAlerts.forget(alert)) {
+          this.stalePeerAlerts++;
+          return;
+        }
         // A repeat (a peer's resend after an outage): every screen here was told already.
         if (!this.peerAlerts.peer(alert)) return;
         this.peerAlertListener?.(alert);
@@ -278,6 +285,7 @@ export class LiveEmitter {
         open: number;
         refused: number;
         repeats: number;
+        stale: number;
         malformed: number;
         held: number;
         unsent: number;
@@ -288,6 +296,7 @@ export class LiveEmitter {
       open: this.peerAlerts.size,
       refused: this.peerAlerts.refused,
       repeats: this.peerAlerts.repeats,
+      stale: this.stalePeerAlerts,
       malformed: this.malformedPeerAlerts,
       held: this.heldAlerts.size,
       unsent: this.heldAlerts.unsent,

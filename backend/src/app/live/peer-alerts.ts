@@ -207,10 +207,15 @@ export class HeldAlerts {
    * the peer's event is older than that state (a resend, or a first sending delayed by an outage,
    * of an event from before this gateway took the alert over): that one drops nothing here.
    * Older by `updatedAt`, the time of the change (a reading's time, or the server's clock).
+   * Returns whether it is older than what is held or due here (stale: not for this gateway's
+   * screens either, which were told the newer state).
    */
-  forget(peer: AlertEvent): void {
-    if (!isNewer(this.held.get(peer.id), peer)) this.held.delete(peer.id);
-    if (!isNewer(this.again?.get(peer.id), peer)) this.again?.delete(peer.id);
+  forget(peer: AlertEvent): boolean {
+    const held = isNewer(this.held.get(peer.id), peer);
+    const due = isNewer(this.again?.get(peer.id), peer);
+    if (!held) this.held.delete(peer.id);
+    if (!due) this.again?.delete(peer.id);
+    return held || due;
   }
 
   /**
