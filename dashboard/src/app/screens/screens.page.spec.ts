@@ -52,6 +52,12 @@ describe('ScreensPage refusals', () => {
     expect(await render({ status, body: { statusCode: status, message } })).toBe(shown);
   });
 
+  it('a 503 with nothing said (a proxy before a gateway that is down) says so in words', async () => {
+    expect(await render({ status: 503, body: undefined })).toBe(
+      'The gateway is unavailable right now; try again in a moment.',
+    );
+  });
+
   it("a 400 lists the gateway's issues", async () => {
     expect(
       await render({

@@ -1,4 +1,4 @@
-import { BUSY_BACKOFF, BUSY_RETRIES, authRequest } from './auth-api';
+import { BUSY_BACKOFF, BUSY_RETRIES, adminRefusal, authRequest } from './auth-api';
 
 /** A fetch answering 503 busy with `retryAfter` (seconds) `busy` times, then 200; `sent` holds when. */
 function busyServer(busy: number, retryAfter: string) {
@@ -94,5 +94,56 @@ describe('authRequest: a request the gateway was too busy to check', () => {
     await jest.advanceTimersByTimeAsync(60_000);
     expect(server.sent).toHaveLength(1);
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+/** What an admin page shows when its write to `url` is answered `status` with `body` (JSON). */
+async function refusalShown(status: number, body: unknown, retries = 0): Promise<string> {
+  const fetch = jest.fn(async () => ({
+    ok: false,
+    status,
+    headers: { get: (name: string) => (/^retry-after$/i.test(name) ? '1' : null) },
+    // No JSON: a proxy's own error page (HTML) in front of a gateway that is down.
+    json: async () => (body === undefined ? Promise.reject(new SyntaxError('<html>')) : body),
+  })) as unknown as typeof globalThis.fetch;
+  const answered = authRequest(fetch, 'POST', '/api/screens', {}, { random: () => 0 });
+  answered.catch(() => undefined);
+  if (retries) await jest.advanceTimersByTimeAsync(60_000);
+  return answered.then(
+    () => 'accepted',
+    (error: unknown) => adminRefusal(error, 'manage screens'),
+  );
+}
+
+describe('adminRefusal: a refused admin write in words', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('says the gateway is unavailable, not "HTTP 503", when it (or its proxy) says no more', async () => {
+    expect(await refusalShown(503, undefined)).toBe(
+      'The gateway is unavailable right now; try again in a moment.',
+    );
+    expect(await refusalShown(503, { statusCode: 503 })).toBe(
+      'The gateway is unavailable right now; try again in a moment.',
+    );
+  });
+
+  it('says the gateway is busy when it still was after the retries', async () => {
+    expect(await refusalShown(503, { error: 'busy' }, BUSY_RETRIES)).toBe(
+      'Pulse is busy checking other sign-ins; try again in a moment.',
+    );
+  });
+
+  it("keeps the gateway's own sentence for a 503 that has one", async () => {
+    expect(await refusalShown(503, { statusCode: 503, message: 'history store unavailable' })).toBe(
+      'history store unavailable',
+    );
+  });
+
+  it.each([
+    [401, 'Signed out: sign in again to manage screens.'],
+    [403, 'Only admins manage screens.'],
+  ])('words a %s for the person who asked', async (status, shown) => {
+    expect(await refusalShown(status, { statusCode: status, message: 'Forbidden' })).toBe(shown);
   });
 });

@@ -73,10 +73,14 @@ export function refusalMessage(status: number, serverMessage: string): string {
   return serverMessage ? `HTTP ${status}: ${serverMessage}` : `HTTP ${status}`;
 }
 
+/** A 503 with no sentence of the gateway's: it is down or restarting, or a proxy says so for it. */
+const UNAVAILABLE = 'The gateway is unavailable right now; try again in a moment.';
+
 /**
  * A refused admin write (pages other than sign-in: Screens, Rules) in words for the person who
- * asked: signed out, not an admin, or what the gateway said (a 400's issues, a 404 or 409's
- * sentence); `action` completes "sign in again to …" and "Only admins …" ("manage screens").
+ * asked: signed out, not an admin, busy or unavailable, or what the gateway said (a 400's issues,
+ * a 404 or 409's sentence); `action` completes "sign in again to …" and "Only admins …" ("manage
+ * screens").
  */
 export function adminRefusal(error: unknown, action: string): string {
   if (!(error instanceof AuthRequestError))
@@ -84,8 +88,11 @@ export function adminRefusal(error: unknown, action: string): string {
   if (error.status === 0) return error.message;
   if (error.status === 401) return `Signed out: sign in again to ${action}.`;
   if (error.status === 403) return `Only admins ${action}.`;
+  // Still busy after the retries (a password check): its own words, already for a person.
+  if (error instanceof BusyError) return error.message;
   const said = error.serverMessages.join('; ');
-  return said || `HTTP ${error.status}`;
+  if (said) return said;
+  return error.status === 503 ? UNAVAILABLE : `HTTP ${error.status}`;
 }
 
 /**
