@@ -14,7 +14,7 @@ import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
  * Wall-screen pairing end to end, with anonymous viewing off: an unpaired wall shows a code, an
  * admin pairs it on the Screens page with a board and a group scope, the wall shows that board
  * (not its URL's) over a reload and a gateway restart, and shows a new code within 5 s of the
- * admin revoking it.
+ * admin revoking it (asked twice: the first click revokes nothing).
  */
 describeInBrowser('wall screens paired and revoked in a real browser', () => {
   let ports: { http: number; mqtt: number };
@@ -33,6 +33,12 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
       .evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-device-id') ?? ''));
   const storedToken = () => wall.evaluate(() => localStorage.getItem('pulse.displayToken'));
   const storedBoard = () => wall.evaluate(() => localStorage.getItem('pulse.screenBoard'));
+  /** The screens the gateway has paired, as the admin's session reads them. */
+  const pairedNames = () =>
+    admin.evaluate(async () => {
+      const res = await fetch('/api/screens', { credentials: 'same-origin' });
+      return ((await res.json()) as { screens: { name: string }[] }).screens.map((s) => s.name);
+    });
 
   // The same ports and DATA_DIR on a restart: the wall's token and the admin's session survive.
   const startGateway = () => startBuiltBackend(ports, env);
@@ -159,12 +165,30 @@ describeInBrowser('wall screens paired and revoked in a real browser', () => {
     expect(await wall.locator('.wall-title').textContent()).toContain('Hall wall');
   });
 
-  it('shows a new pairing code within 5 s of the admin revoking it', async () => {
+  it('shows a new pairing code within 5 s of the admin confirming its revocation, not before', async () => {
     await admin.reload();
     await signInAgainIfNeeded(admin);
     await screenRow().waitFor({ timeout: 10_000 });
-    const revokedAt = Date.now();
+    // Asked first: one click revokes nothing, and Keep (focused) keeps the screen paired.
     await screenRow().getByTestId('screen-revoke').click();
+    const keep = screenRow().getByTestId('screen-revoke-keep');
+    await keep.waitFor({ timeout: 5_000 });
+    expect(await keep.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await pairedNames()).toContain('Hall wall');
+    await keep.click();
+    await screenRow().getByTestId('screen-revoke').waitFor({ timeout: 5_000 });
+    expect(
+      await screenRow()
+        .getByTestId('screen-revoke')
+        .evaluate((el) => el === document.activeElement),
+    ).toBe(true);
+    expect(await pairedNames()).toContain('Hall wall');
+    expect(await wall.getByTestId('pairing-code').count()).toBe(0);
+    expect(await storedToken()).toBeTruthy();
+
+    await screenRow().getByTestId('screen-revoke').click();
+    const revokedAt = Date.now();
+    await screenRow().getByTestId('screen-revoke-confirm').click();
     await wall.getByTestId('pairing-code').waitFor({ timeout: 5_000 });
     expect(Date.now() - revokedAt).toBeLessThan(5_000);
     expect(await storedToken()).toBeNull();

@@ -67,3 +67,77 @@ describe('ScreensPage refusals', () => {
     ).toBe('board: at most 500 characters');
   });
 });
+
+describe('ScreensPage revoking a screen', () => {
+  useFakeClock();
+
+  /** An admin's Screens page listing one paired wall, "Hall A"; a DELETE of it is taken. */
+  async function renderPaired() {
+    let screens = [
+      {
+        id: 'scr-1',
+        name: 'Hall A',
+        board: 'cols=2',
+        groups: null,
+        createdAt: Date.now(),
+        createdBy: 'ann',
+        expiresAt: Date.now() + 86_400_000,
+        connected: true,
+        transport: 'websocket',
+        lastSeen: Date.now(),
+        lagEvents: 0,
+      },
+    ];
+    const deletes: string[] = [];
+    const server = fakeAuthServer({
+      user: { username: 'ann', role: 'admin' },
+      other: (url, init) => {
+        if (init?.method === 'DELETE') {
+          deletes.push(url);
+          screens = screens.filter((s) => url !== `/api/screens/${s.id}`);
+          return { status: 204, body: null };
+        }
+        return { status: 200, body: { screens } };
+      },
+    });
+    provideFakeLive([provideRouter([]), { provide: FETCH, useValue: server.fetch }]);
+    await TestBed.inject(AuthService).ready();
+    const { el, settle } = renderWithFakeTime(ScreensPage);
+    for (let i = 0; i < 3; i++) await settle();
+    const find = (testId: string) => el.querySelector<HTMLElement>(`[data-testid=${testId}]`);
+    const click = async (testId: string) => {
+      find(testId)?.click();
+      for (let i = 0; i < 4; i++) await settle();
+    };
+    const row = () => el.querySelector('.screen-row[data-screen-name="Hall A"]');
+    return { el, find, click, row, deletes };
+  }
+
+  it('asks first: one click revokes nothing, Keep (first, focused) keeps it and gives the focus back', async () => {
+    const { el, find, click, row, deletes } = await renderPaired();
+    expect(row()).not.toBeNull();
+    await click('screen-revoke');
+    expect(deletes).toEqual([]);
+    const question = el.querySelector('.screen-row [role=group]');
+    expect(question?.textContent).toContain('Revoke Hall A?');
+    expect(question?.textContent).toContain('It disconnects at once and shows a new code.');
+    const keep = find('screen-revoke-keep');
+    expect(document.activeElement).toBe(keep);
+    expect(keep?.compareDocumentPosition(find('screen-revoke-confirm') as Node)).toBe(
+      Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    await click('screen-revoke-keep');
+    expect(deletes).toEqual([]);
+    expect(row()).not.toBeNull();
+    expect(find('screen-revoke-confirm')).toBeNull();
+    expect(document.activeElement).toBe(find('screen-revoke'));
+  });
+
+  it('revokes on the second click, and the screen leaves the list', async () => {
+    const { click, row, deletes } = await renderPaired();
+    await click('screen-revoke');
+    await click('screen-revoke-confirm');
+    expect(deletes).toEqual(['/api/screens/scr-1']);
+    expect(row()).toBeNull();
+  });
+});

@@ -11,12 +11,14 @@ import { adminRefusal } from '../core/auth/auth-api';
 import { ScreenForm, ScreenInfo, ScreensApi } from '../core/auth/screens-api';
 import { ClockService } from '../core/util/clock.service';
 import { formatDuration } from '../core/util/format';
+import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 /*
  * `/screens` (admins): pair a wall by the code it shows, with a name, its board (the wall's URL
  * parameters, e.g. `group=hall-a&cols=3`) and a group scope; the list of paired screens with
- * presence (connected, transport, last seen, lag events); edit and revoke. Owns the form and
- * the list's refresh; the calls are ScreensApi's and the server checks every one of them.
+ * presence (connected, transport, last seen, lag events); edit, and revoke after a second click.
+ * Owns the form, the list's refresh and which row's revocation is being confirmed; the calls are
+ * ScreensApi's and the server checks every one of them.
  */
 
 const REFRESH_MS = 3_000;
@@ -38,6 +40,7 @@ const FIELDS: readonly Field[] = [
 
 @Component({
   selector: 'app-screens-page',
+  imports: [ConfirmActionComponent],
   template: `
     <section class="screens-page">
       <h1>Screens</h1>
@@ -122,15 +125,16 @@ const FIELDS: readonly Field[] = [
                 <td>{{ s.lagEvents }}</td>
                 <td class="screens-actions">
                   <button type="button" class="btn" (click)="edit(s)">Edit</button>
-                  <button
-                    type="button"
-                    class="btn"
-                    data-testid="screen-revoke"
-                    [disabled]="busy()"
-                    (click)="revoke(s)"
-                  >
-                    Revoke
-                  </button>
+                  <app-confirm-action
+                    action="Revoke"
+                    [question]="'Revoke ' + s.name + '?'"
+                    consequence="It disconnects at once and shows a new code."
+                    testId="screen-revoke"
+                    [busy]="busy()"
+                    [open]="confirming() === s.id"
+                    (openChange)="confirming.set($event ? s.id : null)"
+                    (confirmed)="revoke(s)"
+                  />
                 </td>
               </tr>
             }
@@ -158,6 +162,8 @@ export class ScreensPage {
   protected readonly fields = computed(() =>
     this.editing() ? FIELDS.filter((f) => f.key !== 'code') : FIELDS,
   );
+  /** Which screen's revocation awaits its second click. */
+  protected readonly confirming = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
 
@@ -205,6 +211,7 @@ export class ScreensPage {
 
   protected async revoke(screen: ScreenInfo): Promise<void> {
     await this.run(() => this.api.revoke(screen.id));
+    this.confirming.set(null);
   }
 
   private async run(action: () => Promise<unknown>): Promise<void> {
