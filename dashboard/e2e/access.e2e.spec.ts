@@ -1,7 +1,12 @@
-import type { DeviceListResponse } from '@pulse/protocol';
+import { AUTH_LIMITS, type DeviceListResponse } from '@pulse/protocol';
 import { Backend, freePort, startBuiltBackend } from '@pulse/test-support';
 import type { Page } from 'playwright-core';
-import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
+import {
+  BrowserSession,
+  describeInBrowser,
+  fieldState,
+  startBrowserSession,
+} from './support/browser';
 import { authEnv, E2E_ADMIN_PASSWORD, signIn, signOut } from './support/auth';
 
 /**
@@ -44,8 +49,22 @@ describeInBrowser('people and API tokens managed on the Access page of a real br
     await page.getByTestId('nav-access').click();
     await person('admin').waitFor({ timeout: 10_000 });
 
+    // Too short a password: the field says so to a screen reader, not only on the screen.
     await page.getByTestId('person-username').fill(OPERATOR);
+    await page.getByTestId('person-password').fill('short');
+    expect(await fieldState(page.getByTestId('person-password'))).toEqual({
+      invalid: true,
+      description: `The password needs at least ${AUTH_LIMITS.minPasswordLength} characters.`,
+    });
+    expect(await fieldState(page.getByTestId('person-username'))).toEqual({
+      invalid: false,
+      description: '',
+    });
     await page.getByTestId('person-password').fill(OPERATOR_PASSWORD);
+    expect(await fieldState(page.getByTestId('person-password'))).toEqual({
+      invalid: false,
+      description: '',
+    });
     await page.getByTestId('person-role-new').selectOption('operator');
     await page.getByTestId('person-add').click();
     await person(OPERATOR).waitFor({ timeout: 5_000 });

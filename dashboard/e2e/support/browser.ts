@@ -102,6 +102,24 @@ export function attr(page: Page, selector: string, name: string): Promise<string
   return page.locator(selector).first().getAttribute(name);
 }
 
+/**
+ * A field as a screen reader announces its state: `invalid` from `aria-invalid`, `description`
+ * the text of the elements its `aria-describedby` names, in order (an id not on the page, or on
+ * it twice, throws: a description that points nowhere is a bug, not an empty one).
+ */
+export function fieldState(field: Locator): Promise<{ invalid: boolean; description: string }> {
+  return field.evaluate((el) => {
+    const ids = (el.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+    const texts = ids.map((id) => {
+      const found = document.querySelectorAll(`[id="${id}"]`);
+      if (found.length !== 1)
+        throw new Error(`aria-describedby names #${id}: ${found.length} found`);
+      return (found[0].textContent ?? '').replace(/\s+/g, ' ').trim();
+    });
+    return { invalid: el.getAttribute('aria-invalid') === 'true', description: texts.join(' ') };
+  });
+}
+
 /** Until the connection indicator says connected (over `transport`, when given). */
 export function waitConnected(page: Page, transport?: string): Promise<boolean> {
   return waitFor(

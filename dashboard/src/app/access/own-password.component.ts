@@ -10,6 +10,7 @@ import {
 import { AUTH_LIMITS } from '@pulse/protocol/core';
 import { AccessApi } from '../core/auth/access-api';
 import { AuthRequestError, adminRefusal } from '../core/auth/auth-api';
+import { FieldProblem, idList } from '../shared/field-problem';
 
 /*
  * "Your password" on the Access page: the signed-in person's own, the current one required and
@@ -20,6 +21,7 @@ import { AuthRequestError, adminRefusal } from '../core/auth/auth-api';
  */
 
 const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
+type OwnField = 'current' | 'next' | 'repeat';
 
 @Component({
   selector: 'app-own-password',
@@ -36,6 +38,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
             name="current-password"
             type="password"
             data-testid="own-current"
+            [attr.aria-invalid]="problem()?.field === 'current' || null"
+            [attr.aria-describedby]="describedBy('current')"
             autocomplete="current-password"
             [maxLength]="maxPassword"
             [value]="current()"
@@ -48,6 +52,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
             name="new-password"
             type="password"
             data-testid="own-new"
+            [attr.aria-invalid]="problem()?.field === 'next' || null"
+            [attr.aria-describedby]="describedBy('next')"
             autocomplete="new-password"
             [maxLength]="maxPassword"
             [value]="next()"
@@ -60,6 +66,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
             name="repeat-password"
             type="password"
             data-testid="own-repeat"
+            [attr.aria-invalid]="problem()?.field === 'repeat' || null"
+            [attr.aria-describedby]="describedBy('repeat')"
             autocomplete="new-password"
             [maxLength]="maxPassword"
             [value]="repeat()"
@@ -81,7 +89,9 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
         <p class="access-hint" role="status" data-testid="own-notice">{{ notice }}</p>
       }
       @if (problem(); as problem) {
-        <p class="auth-error" role="alert" data-testid="own-error">{{ problem }}</p>
+        <p class="auth-error" role="alert" id="own-error" data-testid="own-error">
+          {{ problem.text }}
+        </p>
       }
     </section>
   `,
@@ -100,19 +110,29 @@ export class OwnPasswordComponent {
   protected readonly repeat = signal('');
   protected readonly busy = signal(false);
   protected readonly notice = signal<string | null>(null);
-  private readonly error = signal<string | null>(null);
+  private readonly error = signal<FieldProblem<OwnField | 'form'> | null>(null);
   /** Why the form cannot be sent yet. */
-  protected readonly invalid = computed(() => {
-    if (!this.current()) return 'Enter your current password.';
+  protected readonly invalid = computed<FieldProblem<OwnField> | null>(() => {
+    if (!this.current()) return { field: 'current', text: 'Enter your current password.' };
     if (this.next().length < MIN_PASSWORD)
-      return `The new password needs at least ${MIN_PASSWORD} characters.`;
-    if (this.next() !== this.repeat()) return 'The two new passwords differ.';
+      return {
+        field: 'next',
+        text: `The new password needs at least ${MIN_PASSWORD} characters.`,
+      };
+    if (this.next() !== this.repeat())
+      return { field: 'repeat', text: 'The two new passwords differ.' };
     return null;
   });
   /** A refusal, or (once a new one is being typed) why it cannot be sent. */
   protected readonly problem = computed(
     () => this.error() ?? (this.next() || this.repeat() ? this.invalid() : null),
   );
+
+  /** A field, described by the problem when it names it (a refusal of the whole form: each). */
+  protected describedBy(field: OwnField): string | null {
+    const about = this.problem()?.field;
+    return idList((about === field || about === 'form') && 'own-error');
+  }
 
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
@@ -136,10 +156,13 @@ export class OwnPasswordComponent {
 }
 
 /** 403 here is the gateway's "wrong password", not "not allowed"; 429 its limit on guesses. */
-function refusal(error: unknown): string {
+function refusal(error: unknown): FieldProblem<OwnField | 'form'> {
   if (error instanceof AuthRequestError && error.status === 403)
-    return 'The current password is wrong.';
+    return { field: 'current', text: 'The current password is wrong.' };
   if (error instanceof AuthRequestError && error.status === 429)
-    return 'Too many wrong passwords: wait a few minutes and try again.';
-  return adminRefusal(error, 'change your password');
+    return {
+      field: 'current',
+      text: 'Too many wrong passwords: wait a few minutes and try again.',
+    };
+  return { field: 'form', text: adminRefusal(error, 'change your password') };
 }

@@ -17,6 +17,7 @@ import { adminRefusal } from '../core/auth/auth-api';
 import { ClockService } from '../core/util/clock.service';
 import { formatAge, formatDateTime } from '../core/util/format';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
+import { FieldProblem, idList } from '../shared/field-problem';
 
 /*
  * The Access page's people (admins): add a person (username, password, role), change a role
@@ -44,6 +45,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
             data-testid="person-username"
             autocomplete="off"
             spellcheck="false"
+            [attr.aria-invalid]="addProblem()?.field === 'username' || null"
+            [attr.aria-describedby]="addDescribedBy('username')"
             [maxLength]="maxUsername"
             [value]="username()"
             (input)="username.set($any($event.target).value)"
@@ -56,6 +59,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
             type="password"
             data-testid="person-password"
             autocomplete="new-password"
+            [attr.aria-invalid]="addProblem()?.field === 'password' || null"
+            [attr.aria-describedby]="addDescribedBy('password')"
             [maxLength]="maxPassword"
             [value]="password()"
             (input)="password.set($any($event.target).value)"
@@ -82,8 +87,10 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
           Add person
         </button>
       </form>
-      @if (password() && addInvalid(); as why) {
-        <p class="access-hint" data-testid="person-form-hint">{{ why }}</p>
+      @if (addProblem(); as problem) {
+        <p class="access-hint" id="person-form-hint" data-testid="person-form-hint">
+          {{ problem.text }}
+        </p>
       }
       @if (settingPassword(); as who) {
         <form
@@ -100,6 +107,8 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
               type="password"
               data-testid="person-new-password"
               autocomplete="new-password"
+              [attr.aria-describedby]="passwordDescribedBy()"
+              [attr.aria-invalid]="newPasswordShort() || null"
               [maxLength]="maxPassword"
               [value]="newPassword()"
               (input)="newPassword.set($any($event.target).value)"
@@ -115,7 +124,7 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
           <button type="button" class="btn" data-testid="person-password-cancel" (click)="close()">
             Cancel
           </button>
-          <p class="access-hint">
+          <p class="access-hint" id="person-password-hint">
             At least {{ minPassword }} characters. Signs {{ who }} out everywhere and revokes their
             API tokens.
           </p>
@@ -125,7 +134,9 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
         <p class="access-hint" role="status" data-testid="people-notice">{{ notice }}</p>
       }
       @if (error() ?? listError(); as error) {
-        <p class="auth-error" role="alert" data-testid="people-error">{{ error }}</p>
+        <p class="auth-error" role="alert" id="people-error" data-testid="people-error">
+          {{ error }}
+        </p>
       }
       <!-- Its own scroll box: on a phone the table scrolls sideways, not the page. -->
       <div class="access-table-box" role="region" aria-label="People" tabindex="0">
@@ -226,15 +237,26 @@ export class PeopleComponent {
   protected readonly username = signal('');
   protected readonly password = signal('');
   protected readonly role = signal<Role>('viewer');
-  protected readonly addInvalid = computed(() => {
-    if (!this.username().trim()) return 'Choose a username.';
+  protected readonly addInvalid = computed<FieldProblem<'username' | 'password'> | null>(() => {
+    if (!this.username().trim()) return { field: 'username', text: 'Choose a username.' };
     if (this.password().length < MIN_PASSWORD)
-      return `The password needs at least ${MIN_PASSWORD} characters.`;
+      return {
+        field: 'password',
+        text: `The password needs at least ${MIN_PASSWORD} characters.`,
+      };
     return null;
   });
+  /** What is wrong with the new person, shown (and named by its field) once a password is typed. */
+  protected readonly addProblem = computed(() => (this.password() ? this.addInvalid() : null));
   /** Whose new password is being typed. */
   protected readonly settingPassword = signal<string | null>(null);
   protected readonly newPassword = signal('');
+  /** Typed, but too short to be sent (the hint under it says how long). */
+  protected readonly newPasswordShort = computed(
+    () => this.newPassword().length > 0 && this.newPassword().length < MIN_PASSWORD,
+  );
+  /** Which form's write the gateway refused last (its words describe that form's fields). */
+  private readonly refusedForm = signal<'add' | 'password' | null>(null);
   /** Whose removal awaits its second click. */
   protected readonly confirming = signal<string | null>(null);
   protected readonly busy = signal(false);
@@ -242,6 +264,20 @@ export class PeopleComponent {
   protected readonly notice = signal<string | null>(null);
   protected readonly error = signal<string | null>(null);
   private readonly newPasswordBox = viewChild<ElementRef<HTMLInputElement>>('newPasswordBox');
+
+  /** The add form's `field`: described by the hint when it is about it, and by a refusal of the add. */
+  protected addDescribedBy(field: 'username' | 'password'): string | null {
+    return idList(this.addProblem()?.field === field && 'person-form-hint', this.refusal('add'));
+  }
+
+  protected passwordDescribedBy(): string | null {
+    return idList('person-password-hint', this.refusal('password'));
+  }
+
+  /** The error's id when the gateway refused `form`'s write and says why. */
+  private refusal(form: 'add' | 'password'): string | null {
+    return this.refusedForm() === form && this.error() ? 'people-error' : null;
+  }
 
   protected created(user: UserInfo): string {
     return formatDateTime(user.createdAt);
@@ -263,11 +299,16 @@ export class PeopleComponent {
     if (this.addInvalid()) return;
     const username = this.username().trim();
     const role = this.role();
-    await this.run(username, `${username} added as ${role}.`, async () => {
-      await this.api.createUser({ username, password: this.password(), role });
-      this.username.set('');
-      this.password.set('');
-    });
+    await this.run(
+      username,
+      `${username} added as ${role}.`,
+      async () => {
+        await this.api.createUser({ username, password: this.password(), role });
+        this.username.set('');
+        this.password.set('');
+      },
+      'add',
+    );
   }
 
   /** PATCH the role picked in `select`; refused, the select shows the stored role again. */
@@ -304,6 +345,7 @@ export class PeopleComponent {
         await this.api.updateUser(username, { password: this.newPassword() });
         this.close();
       },
+      'password',
     );
   }
 
@@ -323,11 +365,13 @@ export class PeopleComponent {
     username: string,
     done: string,
     write: () => Promise<unknown>,
+    form: 'add' | 'password' | null = null,
   ): Promise<boolean> {
     if (this.busy()) return false;
     this.busy.set(true);
     this.error.set(null);
     this.notice.set(null);
+    this.refusedForm.set(form);
     let ok = false;
     try {
       await write();

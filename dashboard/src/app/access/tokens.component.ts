@@ -5,6 +5,7 @@ import {
   ElementRef,
   Injector,
   afterNextRender,
+  computed,
   effect,
   inject,
   input,
@@ -20,6 +21,7 @@ import { adminRefusal } from '../core/auth/auth-api';
 import { ClockService } from '../core/util/clock.service';
 import { formatAge, formatDateTime, formatSpan } from '../core/util/format';
 import { ConfirmActionComponent } from '../shared/confirm-action.component';
+import { FieldProblem, idList } from '../shared/field-problem';
 
 /*
  * The Access page's API tokens (admins): the live bearer tokens of a person (the admin's own
@@ -31,6 +33,7 @@ import { ConfirmActionComponent } from '../shared/confirm-action.component';
  */
 
 const DAY_S = 86_400;
+type TokenField = 'name' | 'days' | 'groups';
 const MAX_DAYS = AUTH_LIMITS.maxTokenTtlSeconds / DAY_S;
 
 /** A token just created: its secret, in memory until dismissed. */
@@ -59,6 +62,8 @@ interface NewToken {
             name="token-name"
             data-testid="token-name"
             autocomplete="off"
+            [attr.aria-invalid]="problemField() === 'name' || null"
+            [attr.aria-describedby]="describedBy('name')"
             placeholder="e.g. export script"
             [maxLength]="maxName"
             [value]="form().name"
@@ -71,6 +76,8 @@ interface NewToken {
             name="token-days"
             data-testid="token-days"
             autocomplete="off"
+            [attr.aria-invalid]="problemField() === 'days' || null"
+            [attr.aria-describedby]="describedBy('days')"
             inputmode="decimal"
             [placeholder]="'1 to ' + maxDays"
             [value]="form().days"
@@ -83,6 +90,8 @@ interface NewToken {
             name="token-groups"
             data-testid="token-groups"
             autocomplete="off"
+            [attr.aria-invalid]="problemField() === 'groups' || null"
+            [attr.aria-describedby]="describedBy('groups')"
             placeholder="hall-a"
             [value]="form().groups"
             (input)="patch('groups', $any($event.target).value)"
@@ -127,7 +136,9 @@ interface NewToken {
         </div>
       }
       @if (error(); as error) {
-        <p class="auth-error" role="alert" data-testid="tokens-error">{{ error }}</p>
+        <p class="auth-error" role="alert" id="tokens-error" data-testid="tokens-error">
+          {{ error }}
+        </p>
       }
       <label class="access-owner"
         >Live tokens of
@@ -228,6 +239,16 @@ export class TokensComponent {
   protected readonly confirming = signal<string | null>(null);
   protected readonly busy = signal(false);
   protected readonly error = signal<string | null>(null);
+  /**
+   * What the error is about: a field of the form (its check before sending), the whole form
+   * (the gateway refused the token), or not the form (a revocation, the list).
+   */
+  private readonly errorAbout = signal<TokenField | 'form' | null>(null);
+  /** The field the error names, marked invalid. */
+  protected readonly problemField = computed(() => {
+    const about = this.errorAbout();
+    return this.error() && about !== 'form' ? about : null;
+  });
   private readonly secretBox = viewChild<ElementRef<HTMLInputElement>>('secretBox');
 
   constructor() {
@@ -245,7 +266,13 @@ export class TokensComponent {
     await this.load(this.owner());
   }
 
-  protected patch(key: 'name' | 'days' | 'groups', value: string): void {
+  /** A field of the form: described by the error when it names it or the form was refused. */
+  protected describedBy(field: TokenField): string | null {
+    const about = this.errorAbout();
+    return idList(this.error() !== null && (about === field || about === 'form') && 'tokens-error');
+  }
+
+  protected patch(key: TokenField, value: string): void {
     this.form.update((f) => ({ ...f, [key]: value }));
   }
 
@@ -273,13 +300,14 @@ export class TokensComponent {
     event.preventDefault();
     const typed = this.form();
     const request = tokenRequest(typed);
-    if (typeof request === 'string') {
-      this.error.set(request);
+    if ('field' in request) {
+      this.error.set(request.text);
+      this.errorAbout.set(request.field);
       return;
     }
     this.created.set(null);
     this.copied.set(null);
-    await this.run(async () => {
+    await this.run('form', async () => {
       const token = await this.api.createToken(request);
       this.created.set({ name: request.name, secret: token.token, expiresAt: token.expiresAt });
       this.form.set({ name: '', days: '', groups: '' });
@@ -305,15 +333,16 @@ export class TokensComponent {
   }
 
   protected async revoke(id: string): Promise<void> {
-    await this.run(() => this.api.revokeToken(id));
+    await this.run(null, () => this.api.revokeToken(id));
     this.confirming.set(null);
   }
 
-  /** One write at a time, a refusal in words, then the list read again. */
-  private async run(write: () => Promise<unknown>): Promise<void> {
+  /** One write at a time, a refusal in words (about the form or not), then the list read again. */
+  private async run(about: 'form' | null, write: () => Promise<unknown>): Promise<void> {
     if (this.busy()) return;
     this.busy.set(true);
     this.error.set(null);
+    this.errorAbout.set(about);
     try {
       await write();
     } catch (error) {
@@ -330,23 +359,22 @@ export class TokensComponent {
       // Another person picked meanwhile: theirs come with the next answer.
       if (owner === this.owner()) this.tokens.set(tokens);
     } catch (error) {
+      this.errorAbout.set(null);
       this.error.set(adminRefusal(error, 'manage API tokens'));
     }
   }
 }
 
-/** The form as a request, or what is wrong with it in words (nothing sent then). */
-export function tokenRequest(form: {
-  name: string;
-  days: string;
-  groups: string;
-}): TokenRequest | string {
+/** The form as a request, or what is wrong with it and in which field (nothing sent then). */
+export function tokenRequest(
+  form: Record<TokenField, string>,
+): TokenRequest | FieldProblem<TokenField> {
   const request: TokenRequest = { name: form.name.trim() };
   const days = form.days.trim();
   if (days) {
     const n = Number(days.replace(',', '.'));
     if (!Number.isFinite(n) || n <= 0 || n > MAX_DAYS)
-      return `Expiry: a number of days from more than 0 to ${MAX_DAYS}.`;
+      return { field: 'days', text: `Expiry: a number of days from more than 0 to ${MAX_DAYS}.` };
     request.ttlSeconds = Math.max(1, Math.round(n * DAY_S));
   }
   const groups = form.groups
