@@ -118,7 +118,7 @@ describe('ConfirmActionComponent (a removal asked twice)', () => {
     expect(find('person-remove-confirm')).not.toBeNull();
   });
 
-  it('while a write runs: the trigger and the second click disabled (and deaf), Keep not', async () => {
+  it('while another write runs: the trigger and the second click disabled (and deaf), Keep not', async () => {
     const { fixture, find, click, parent } = await render();
     parent.busy.set(true);
     await fixture.whenStable();
@@ -136,6 +136,21 @@ describe('ConfirmActionComponent (a removal asked twice)', () => {
     await fixture.whenStable();
     expect(parent.confirmed).toEqual([]);
     expect(find('person-remove-keep')?.disabled).toBe(false);
+  });
+
+  it('once confirmed, Keep too waits for the write it asked for: it can no longer keep', async () => {
+    const { fixture, find, click, parent } = await render();
+    await click('person-remove');
+    await click('person-remove-confirm');
+    parent.busy.set(true);
+    await fixture.whenStable();
+    expect(find('person-remove-keep')?.disabled).toBe(true);
+    // Refused: the write is over, the question still open (until the parent closes it).
+    parent.busy.set(false);
+    await fixture.whenStable();
+    expect(find('person-remove-keep')?.disabled).toBe(false);
+    await click('person-remove-keep');
+    expect(parent.open()).toBe(false);
   });
 
   it('closed by the parent after a refused write: the focus, lost with the question, back on the trigger', async () => {

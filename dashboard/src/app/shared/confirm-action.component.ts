@@ -9,6 +9,8 @@ import {
   input,
   model,
   output,
+  signal,
+  untracked,
   viewChild,
 } from '@angular/core';
 import { DOCUMENT } from '@angular/common';
@@ -19,7 +21,9 @@ import { DOCUMENT } from '@angular/common';
  * the test ids and where the focus goes; whether it is open is the parent's (`open`, two-way:
  * one row of a table at a time, closed once the write is done), and so is the write itself.
  * Its host takes no box of its own (display: contents), so the buttons sit in the parent's
- * flex row as if written there.
+ * flex row as if written there. Once the second click is made, Keep waits with it for the write
+ * (`busy`): the removal can no longer be kept, and a Keep that closed the question while it went
+ * on would say otherwise (the device page's removal leaves the page once done).
  */
 
 let instances = 0;
@@ -44,6 +48,7 @@ let instances = 0;
           type="button"
           class="btn"
           [attr.data-testid]="testId() + '-keep'"
+          [disabled]="sent() && busy()"
           (click)="open.set(false)"
         >
           Keep
@@ -92,6 +97,8 @@ export class ConfirmActionComponent {
   /** The second click: do it. Once a click; the parent's `busy` holds off the next. */
   readonly confirmed = output<void>();
 
+  /** The second click was made since the question opened: its write is the one `busy` may be. */
+  protected readonly sent = signal(false);
   protected readonly questionId = `confirm-${++instances}-question`;
   protected readonly consequenceId = `confirm-${instances}-consequence`;
   private readonly keepButton = viewChild<ElementRef<HTMLButtonElement>>('keepButton');
@@ -106,6 +113,7 @@ export class ConfirmActionComponent {
       const open = this.open();
       if (open === wasOpen) return;
       wasOpen = open;
+      untracked(() => this.sent.set(false));
       afterNextRender(
         () => {
           if (open) this.keepButton()?.nativeElement.focus();
@@ -118,6 +126,7 @@ export class ConfirmActionComponent {
 
   protected confirm(): void {
     if (this.busy()) return;
+    this.sent.set(true);
     this.confirmed.emit();
   }
 
