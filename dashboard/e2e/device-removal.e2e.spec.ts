@@ -66,10 +66,13 @@ describeInBrowser('removing a device in a real browser against the real stack', 
     await watcher.locator('[data-metric=flow]').waitFor({ timeout: 15_000 });
     await page.goto(`${backend.httpUrl}/devices/${OLD}`);
     await page.getByTestId('remove-device').click();
-    // Asked first: nothing is gone yet.
-    await page.getByTestId('remove-confirm').waitFor({ timeout: 5_000 });
+    // Asked first (the shared question, Keep focused): nothing is gone yet.
+    await page.getByTestId('remove-device-confirm').waitFor({ timeout: 5_000 });
+    expect(
+      await page.getByTestId('remove-device-keep').evaluate((el) => el === document.activeElement),
+    ).toBe(true);
     expect(await known()).toContain(OLD);
-    await page.getByTestId('remove-confirm').click();
+    await page.getByTestId('remove-device-confirm').click();
     await page.waitForURL((url) => url.pathname === '/', { timeout: 10_000 });
     await waitFor(async () => (await tiles()).some((id) => id.startsWith('sim-')), {
       timeoutMs: 15_000,

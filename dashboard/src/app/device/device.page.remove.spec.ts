@@ -17,6 +17,8 @@ async function render(
   removal: { status: number; body: unknown } = { status: 204, body: null },
 ) {
   const deletes: string[] = [];
+  let held: Promise<void> | null = null;
+  let release: () => void = () => undefined;
   const server = fakeAuthServer({
     user: role ? { username: `a-${role}`, role } : null,
     other: (url, init) => {
@@ -29,9 +31,15 @@ async function render(
       return { status: 404, body: { message: `no route ${url}` } };
     },
   });
+  // With `hold()`, the answer to the DELETE waits for `release()`.
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const answer = server.fetch(input, init);
+    if (init?.method === 'DELETE' && held) await held;
+    return answer;
+  };
   const socket = provideFakeLive([
     provideRouter([{ path: '**', children: [] }]),
-    { provide: FETCH, useValue: server.fetch },
+    { provide: FETCH, useValue: fetch },
   ]);
   await TestBed.inject(AuthService).ready();
   connectLive(socket);
@@ -47,7 +55,15 @@ async function render(
   };
   await settle();
   const find = (testId: string) => el.querySelector<HTMLButtonElement>(`[data-testid=${testId}]`);
-  return { el, find, settle, deletes, navigate };
+  return {
+    el,
+    find,
+    settle,
+    deletes,
+    navigate,
+    hold: () => (held = new Promise<void>((resolve) => (release = resolve))),
+    release: () => release(),
+  };
 }
 
 describe('DevicePage: removing a device', () => {
@@ -63,27 +79,52 @@ describe('DevicePage: removing a device', () => {
     expect(find('remove-device')).toBeNull();
   });
 
-  it('asks an admin first, and Cancel (focused) leaves everything as it was', async () => {
+  it('asks an admin first, and Keep (first, focused) leaves everything as it was', async () => {
     const { find, settle, deletes, navigate } = await render('admin');
+    expect(find('remove-device')?.textContent?.trim()).toBe('Remove device…');
     find('remove-device')?.click();
     await settle();
     const question = find('device-remove')?.querySelector('[role=group]');
-    expect(question?.getAttribute('aria-labelledby')).toBe('remove-question');
-    expect(question?.textContent).toContain('pump-1');
-    expect(document.activeElement).toBe(find('remove-cancel'));
-    find('remove-cancel')?.click();
+    const named = (attribute: string) =>
+      document.getElementById(question?.getAttribute(attribute) ?? '')?.textContent?.trim();
+    expect(named('aria-labelledby')).toBe('Remove pump-1 (pump-1) from Pulse?');
+    expect(named('aria-describedby')).toBe(
+      'It leaves the fleet and its open alerts end. Its stored readings stay until retention ' +
+        'removes them; if it reports again, it comes back as a new device.',
+    );
+    expect(document.activeElement).toBe(find('remove-device-keep'));
+    expect(
+      find('remove-device-keep')?.compareDocumentPosition(find('remove-device-confirm') as Node),
+    ).toBe(Node.DOCUMENT_POSITION_FOLLOWING);
+    find('remove-device-keep')?.click();
     await settle();
-    expect(find('remove-confirm')).toBeNull();
+    expect(find('remove-device-confirm')).toBeNull();
     expect(find('remove-device')).not.toBeNull();
+    expect(document.activeElement).toBe(find('remove-device'));
     expect(deletes).toEqual([]);
     expect(navigate).not.toHaveBeenCalled();
+  });
+
+  it('while the removal is under way neither answer can be clicked: it can no longer be kept', async () => {
+    const { find, settle, deletes, navigate, hold, release } = await render('admin');
+    hold();
+    find('remove-device')?.click();
+    await settle();
+    find('remove-device-confirm')?.click();
+    await settle();
+    expect(deletes).toEqual(['/api/devices/pump-1']);
+    expect(find('remove-device-confirm')?.disabled).toBe(true);
+    expect(find('remove-device-keep')?.disabled).toBe(true);
+    release();
+    await settle();
+    expect(navigate).toHaveBeenCalledWith(['/']);
   });
 
   it('removes on confirmation, drops the device here and goes to the overview', async () => {
     const { find, settle, deletes, navigate } = await render('admin');
     find('remove-device')?.click();
     await settle();
-    find('remove-confirm')?.click();
+    find('remove-device-confirm')?.click();
     await settle();
     expect(deletes).toEqual(['/api/devices/pump-1']);
     expect(TestBed.inject(DeviceStore).get('pump-1')).toBeUndefined();
@@ -97,7 +138,7 @@ describe('DevicePage: removing a device', () => {
     });
     find('remove-device')?.click();
     await settle();
-    find('remove-confirm')?.click();
+    find('remove-device-confirm')?.click();
     await settle();
     expect(find('remove-error')?.textContent).toContain('Not allowed: this needs the admin role.');
     expect(find('remove-error')?.getAttribute('role')).toBe('alert');

@@ -1,16 +1,12 @@
 import {
-  afterNextRender,
   ChangeDetectionStrategy,
   Component,
   computed,
   effect,
-  ElementRef,
   inject,
-  Injector,
   input,
   signal,
   untracked,
-  viewChild,
 } from '@angular/core';
 import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 import { AlertBadgeComponent } from '../alerts/alert-badge.component';
@@ -29,6 +25,7 @@ import { DeviceStore } from '../core/stores/device.store';
 import { formatAge, formatClock, formatDuration, formatValue } from '../core/util/format';
 import { LiveService } from '../core/live/live.service';
 import { MAX_SERIES_CAPACITY } from '../core/stores/series.store';
+import { ConfirmActionComponent } from '../shared/confirm-action.component';
 
 const HISTORY_MS = 60 * 60_000;
 const DEVICE_STALE_MS = 10_000;
@@ -42,7 +39,7 @@ const ORIGIN_REFRESH_MS = 30_000;
  */
 @Component({
   selector: 'app-device-page',
-  imports: [RouterLink, LiveChartComponent, AlertBadgeComponent],
+  imports: [RouterLink, LiveChartComponent, AlertBadgeComponent, ConfirmActionComponent],
   template: `
     @let d = view();
     <nav class="crumbs">
@@ -128,38 +125,16 @@ const ORIGIN_REFRESH_MS = 30_000;
       </dl>
       @if (canRemove()) {
         <section class="device-remove" data-testid="device-remove">
-          @if (confirming()) {
-            <div class="remove-confirm" role="group" aria-labelledby="remove-question">
-              <p id="remove-question">
-                Remove <b>{{ d.name }}</b> ({{ id() }}) from Pulse? It leaves the fleet and its open
-                alerts end. Its stored readings stay until retention removes them; if it reports
-                again, it comes back as a new device.
-              </p>
-              <button
-                type="button"
-                class="btn btn-danger"
-                data-testid="remove-confirm"
-                [disabled]="removing()"
-                (click)="remove()"
-              >
-                {{ removing() ? 'Removing…' : 'Remove' }}
-              </button>
-              <button
-                #cancelRemove
-                type="button"
-                class="btn"
-                data-testid="remove-cancel"
-                [disabled]="removing()"
-                (click)="confirming.set(false)"
-              >
-                Cancel
-              </button>
-            </div>
-          } @else {
-            <button type="button" class="btn" data-testid="remove-device" (click)="askRemove()">
-              Remove device…
-            </button>
-          }
+          <app-confirm-action
+            action="Remove device"
+            [question]="'Remove ' + d.name + ' (' + id() + ') from Pulse?'"
+            [consequence]="removeConsequence"
+            testId="remove-device"
+            [busy]="removing()"
+            [open]="confirming()"
+            (openChange)="askRemove($event)"
+            (confirmed)="remove()"
+          />
           @if (removeError(); as problem) {
             <p class="auth-error" role="alert" data-testid="remove-error">{{ problem }}</p>
           }
@@ -277,7 +252,6 @@ export class DevicePage {
   /** A reason a newer gateway sends and this page has no words for is shown as it came. */
   protected readonly reasonWords: Partial<Record<string, string>> = SKIP_REASON_WORDS;
   private readonly auth = inject(AuthService);
-  private readonly injector = inject(Injector);
   /** An admin, on a device the gateway knows: may remove it (the gateway checks again). */
   protected readonly canRemove = computed(
     () => this.auth.isAdmin() && this.validId() && !this.unknown(),
@@ -286,7 +260,9 @@ export class DevicePage {
   protected readonly confirming = signal(false);
   protected readonly removing = signal(false);
   protected readonly removeError = signal<string | null>(null);
-  private readonly cancelRemove = viewChild<ElementRef<HTMLButtonElement>>('cancelRemove');
+  protected readonly removeConsequence =
+    'It leaves the fleet and its open alerts end. Its stored readings stay until retention ' +
+    'removes them; if it reports again, it comes back as a new device.';
 
   /** Threshold rule levels per metric of this device (its group decides group-scoped rules). */
   protected readonly thresholds = computed(
@@ -406,13 +382,10 @@ export class DevicePage {
     });
   }
 
-  /** Ask first (a click by mistake must cost nothing): the safe answer, Cancel, takes the focus. */
-  protected askRemove(): void {
-    this.removeError.set(null);
-    this.confirming.set(true);
-    afterNextRender(() => this.cancelRemove()?.nativeElement.focus(), {
-      injector: this.injector,
-    });
+  /** Asked (a click by mistake must cost nothing: the shared question's Keep has the focus) or kept. */
+  protected askRemove(open: boolean): void {
+    if (open) this.removeError.set(null);
+    this.confirming.set(open);
   }
 
   /** `DELETE /api/devices/:id`, then the overview; a refusal is said here and nothing moves. */
