@@ -126,6 +126,11 @@ describe('adminRefusal: a refused admin write in words', () => {
     expect(await refusalShown(503, { statusCode: 503 })).toBe(
       'The gateway is unavailable right now; try again in a moment.',
     );
+    // nginx in front, the gateway restarting or not answering: its 502 or 504, no sentence.
+    for (const status of [502, 504])
+      expect(await refusalShown(status, undefined)).toBe(
+        'The gateway is unavailable right now; try again in a moment.',
+      );
   });
 
   it('says the gateway is busy when it still was after the retries', async () => {

@@ -73,8 +73,12 @@ export function refusalMessage(status: number, serverMessage: string): string {
   return serverMessage ? `HTTP ${status}: ${serverMessage}` : `HTTP ${status}`;
 }
 
-/** A 503 with no sentence of the gateway's: it is down or restarting, or a proxy says so for it. */
+/**
+ * A 502, 503 or 504 with no sentence of the gateway's: it is down or restarting, or a proxy in
+ * front of it (nginx's bad gateway or timeout) says so for it.
+ */
 const UNAVAILABLE = 'The gateway is unavailable right now; try again in a moment.';
+const UNAVAILABLE_STATUSES: readonly number[] = [502, 503, 504];
 
 /**
  * A refused admin write (pages other than sign-in: Screens, Rules) in words for the person who
@@ -92,7 +96,7 @@ export function adminRefusal(error: unknown, action: string): string {
   if (error instanceof BusyError) return error.message;
   const said = error.serverMessages.join('; ');
   if (said) return said;
-  return error.status === 503 ? UNAVAILABLE : `HTTP ${error.status}`;
+  return UNAVAILABLE_STATUSES.includes(error.status) ? UNAVAILABLE : `HTTP ${error.status}`;
 }
 
 /**
