@@ -19,22 +19,9 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closed, grantedQos, publishKept } from './support/broker-identities';
+import { closed, grantedQos, publishKept, refusedWith } from './support/broker-identities';
 import { LogTap, tapLogs } from './support/logs';
 import { adminAuth, userToken, usePulse } from './support/pulse';
-
-/** The CONNACK return code a refused CONNECT got (mqtt.js puts it on the error's `code`). */
-async function refusedWith(url: string, options: IClientOptions): Promise<number> {
-  const outcome = await connectMqtt(url, options).then(
-    async (client): Promise<number | null> => {
-      await endMqtt(client);
-      return null;
-    },
-    (error: { code?: number }) => error.code ?? -1,
-  );
-  if (outcome === null) throw new Error(`${JSON.stringify(options)} was let in`);
-  return outcome;
-}
 
 // Real: the backend in this process with its embedded Aedes, the zigbee2mqtt preset, SQLite and
 // the admin API, anonymous devices off as on every non-loopback install; mqtt.js clients playing

@@ -9,25 +9,9 @@ import {
   closed,
   createBridgeCredentials,
   createDeviceCredentials,
+  refusedWith,
 } from './support/broker-identities';
 import { adminAuth, startTestPulse, usePulse } from './support/pulse';
-
-/** The CONNACK return code a refused CONNECT got (mqtt.js puts it on the error's `code`). */
-async function refusedWith(url: string, options: IClientOptions): Promise<number> {
-  const outcome = await connectMqtt(url, options).then(
-    async (client): Promise<number | null> => {
-      await endMqtt(client);
-      return null;
-    },
-    (error: { code?: number }) => error.code ?? -1,
-  );
-  // Named without the password: a secret in a test's failure message is one in a CI log.
-  if (outcome === null)
-    throw new Error(
-      `client id ${options.clientId} as ${options.username ?? 'anonymous'} was let in`,
-    );
-  return outcome;
-}
 
 type Refused = Record<string, number>;
 const refusedAt = async (api: (path: string) => string): Promise<Refused> =>

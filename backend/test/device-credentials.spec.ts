@@ -18,21 +18,9 @@ import { execFile } from 'node:child_process';
 import { adminAuth, userToken, usePulse } from './support/pulse';
 import { LogTap, tapLogs } from './support/logs';
 import { watchDevices } from './support/viewer';
+import { refusedWith } from './support/broker-identities';
 
 const MOSQUITTO_PUB = process.env['MOSQUITTO_PUB_BIN'] ?? '/usr/bin/mosquitto_pub';
-
-/** The CONNACK return code a refused CONNECT got (mqtt.js puts it on the error's `code`). */
-async function refusedWith(url: string, options: IClientOptions): Promise<number> {
-  const outcome = await connectMqtt(url, options).then(
-    async (client): Promise<number | null> => {
-      await endMqtt(client);
-      return null;
-    },
-    (error: { code?: number }) => error.code ?? -1,
-  );
-  if (outcome === null) throw new Error(`${JSON.stringify(options)} was let in`);
-  return outcome;
-}
 
 /** The QoS the broker granted per filter (mqtt.js rejects a SUBACK with a failure; 128 = refused). */
 const grantedQos = (client: MqttClient, filters: string[]): Promise<number[] | undefined> =>

@@ -8,8 +8,8 @@ import type {
   CreateBridgeCredentialResponse,
   CreateDeviceCredentialResponse,
 } from '@pulse/protocol';
-import { publish, sendJson } from '@pulse/test-support';
-import type { MqttClient } from 'mqtt';
+import { connectMqtt, endMqtt, publish, sendJson } from '@pulse/test-support';
+import type { IClientOptions, MqttClient } from 'mqtt';
 
 /** `fixture.api` and an admin's authorization header. */
 export interface AdminApi {
@@ -75,3 +75,23 @@ export const publishKept = (
       throw new Error(`the broker closed the connection for ${topic}`);
     }),
   ]);
+
+/**
+ * The CONNACK code a CONNECT with `options` is refused with (-1: refused without one); throws
+ * when it is let in. The message names the client id and username, never the password: a secret
+ * in a test's failure message is one in the CI log.
+ */
+export async function refusedWith(url: string, options: IClientOptions): Promise<number> {
+  const outcome = await connectMqtt(url, options).then(
+    async (client): Promise<number | null> => {
+      await endMqtt(client);
+      return null;
+    },
+    (error: { code?: number }) => error.code ?? -1,
+  );
+  if (outcome === null)
+    throw new Error(
+      `client id ${options.clientId ?? '(mqtt.js made one)'} as ${options.username ?? 'anonymous'} was let in`,
+    );
+  return outcome;
+}
