@@ -255,8 +255,10 @@ describe('bridge credentials: zigbee2mqtt on the embedded broker, anonymous devi
       username: 'bridge:house',
       createdAt: expect.any(Number),
       lastConnectAt: expect.any(Number),
+      clientId: expect.any(String), // the client id it connected with: its own now
     });
     expect(body.credentials.find((c) => c.name === 'attic')?.lastConnectAt).toBeNull();
+    expect(body.credentials.find((c) => c.name === 'attic')).not.toHaveProperty('clientId');
 
     const stats = JSON.stringify((await getJson(fixture.api('/stats'))).body);
     const list = JSON.stringify(body);

@@ -68,6 +68,11 @@ export interface BridgeCredentialInfo {
   createdAt: number;
   /** Last successful MQTT connection with it, or null. */
   lastConnectAt: number | null;
+  /**
+   * The MQTT client id it last connected with, which is its own: refused to every other
+   * identity (decision 0067). Absent until its first accepted connection.
+   */
+  clientId?: string;
 }
 
 export interface BridgeCredentialListResponse {

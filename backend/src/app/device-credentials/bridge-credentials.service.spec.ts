@@ -57,6 +57,7 @@ describe('BridgeCredentialsService', () => {
         username: 'bridge:house',
         createdAt: second.createdAt,
         lastConnectAt: expect.any(Number),
+        clientId: 'z2m-house', // listed: an admin sees which id it owns
       },
     ]);
     // The client id it connected with is still its own before it reconnects.

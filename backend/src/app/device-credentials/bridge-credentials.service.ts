@@ -123,6 +123,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
         username: bridgeUsername(name),
         createdAt,
         lastConnectAt,
+        ...(this.clientIds.has(name) ? { clientId: this.clientIds.get(name) } : {}),
       })),
     };
   }
