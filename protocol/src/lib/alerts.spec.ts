@@ -225,6 +225,22 @@ describe('parseAlertEvent (another gateway\u2019s alert event)', () => {
     expect(parseAlertEvent(offline)).toEqual({ ok: true, alert: offline });
   });
 
+  it('reads a field an older sender leaves out as `absent` says, checked like a sent one', () => {
+    const older: Partial<AlertEvent> = { ...event };
+    delete older.kind;
+    expect(parseAlertEvent(older)).toEqual({ ok: false, field: 'kind' });
+    expect(parseAlertEvent(older, { kind: 'threshold' })).toEqual({ ok: true, alert: event });
+    expect(parseAlertEvent(older, { kind: 'magic' as AlertEvent['kind'] })).toEqual({
+      ok: false,
+      field: 'kind',
+    });
+    // Sent, the sender's value counts.
+    expect(parseAlertEvent({ ...event, kind: 'rate' }, { kind: 'threshold' })).toMatchObject({
+      ok: true,
+      alert: { kind: 'rate' },
+    });
+  });
+
   it('leaves out a field the contract does not name (a newer sender\u2019s), whatever it holds', () => {
     const result = parseAlertEvent({ ...event, extra: 'x'.repeat(100_000) });
     expect(result).toEqual({ ok: true, alert: event });

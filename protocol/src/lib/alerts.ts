@@ -119,22 +119,26 @@ const ALERT_EVENT_FIELDS: { [K in keyof AlertEvent]-?: Check<AlertEvent[K]> } = 
   active: flag,
   ackNote: orNull(text(0, ALERT_LIMITS.maxAckNoteLength)),
 };
-const ALERT_EVENT_KEYS = Object.keys(ALERT_EVENT_FIELDS) as (keyof AlertEvent)[];
+/** Every field of an alert event, in the contract's order. */
+export const ALERT_EVENT_KEYS = Object.keys(ALERT_EVENT_FIELDS) as readonly (keyof AlertEvent)[];
 
 /**
  * An alert event from outside (another gateway's, over Redis), checked field by field: a copy
  * holding only the contract's fields (one a newer sender added is left out, not passed on
- * unchecked), or the first field that is missing or wrong (null: not an object).
+ * unchecked), or the first field that is missing or wrong (null: not an object). `absent`: what
+ * a field a sender may leave out means (one added since that sender was built: a rolling
+ * upgrade); its value is checked like a sent one.
  */
 export function parseAlertEvent(
   value: unknown,
+  absent: Partial<AlertEvent> = {},
 ): { ok: true; alert: AlertEvent } | { ok: false; field: keyof AlertEvent | null } {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, field: null };
   const source = value as Record<string, unknown>;
   const alert: Record<string, unknown> = {};
   for (const field of ALERT_EVENT_KEYS) {
-    const v = source[field];
+    const v = source[field] === undefined && field in absent ? absent[field] : source[field];
     if (!ALERT_EVENT_FIELDS[field](v)) return { ok: false, field };
     alert[field] = v;
   }

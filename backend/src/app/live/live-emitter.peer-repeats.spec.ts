@@ -113,4 +113,33 @@ describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees t
     expect(b.emitter.peerAlertStats()).toMatchObject({ open: 1, malformed: 4 });
     expect(b.emitter.peerAlert('ok')).toEqual(alertEvent('ok'));
   }, 20_000);
+
+  it('an older gateway’s event without kind (a rolling upgrade) reaches the screens, its kind read from its words', async () => {
+    const b = await gateway();
+    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
+      message: "gw-b's adapter subscribed",
+    });
+    screen = await connectLive(b.url, ['websocket']);
+    const seen = collectAlerts(screen);
+    const a = await gateway();
+    await waitFor(async () => (await a.nsp.adapter.serverCount()) >= 1 || undefined, {
+      message: "gw-a's adapter subscribed",
+    });
+
+    // As a gateway built before 2026-12-06 sends it: an offline alert, no `kind`.
+    const old: Partial<AlertEvent> = alertEvent('old', {
+      metric: null,
+      value: null,
+      threshold: null,
+      kind: 'offline',
+      message: 'dev-old is offline',
+    });
+    delete old.kind;
+    a.nsp.serverSideEmit('pulse:alert', old as AlertEvent);
+
+    await seen.waitForEvent((e) => e.id === 'old', 'the older gateway’s event');
+    expect(seen.events).toEqual([expect.objectContaining({ id: 'old', kind: 'offline' })]);
+    expect(b.emitter.peerAlertStats()).toMatchObject({ open: 1, malformed: 0 });
+    expect(b.emitter.peerAlert('old')?.kind).toBe('offline');
+  }, 20_000);
 });

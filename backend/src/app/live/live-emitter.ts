@@ -14,6 +14,7 @@ import {
   parseAlertEvent,
   quote,
 } from '@pulse/protocol';
+import { fromStored } from '../alerts/stored-alert-event';
 import { CONFIG, Config } from '../config/config';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { AlertAudience } from './alert-audience';
@@ -99,9 +100,11 @@ export class LiveEmitter {
       this.peerAlerts.beginSeed();
       // Outside input, whatever the event map says: checked here, before anything reads it.
       nsp.on('pulse:alert', (event: unknown) => {
-        const parsed = parseAlertEvent(event);
+        const parsed = parseAlertEvent(event, KIND_UNSAID);
         if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
-        const alert = parsed.alert;
+        const alert = kindUnsaid(event)
+          ? fromStored({ ...parsed.alert, kind: undefined })
+          : parsed.alert;
         // Older than the state this gateway holds for the peers (the old holder's late resend
         // after a hand-over): its screens were told the newer one, which must stay on them.
         if (this.heldAlerts.forget(alert)) {
@@ -467,4 +470,15 @@ function inAny(rooms: Set<string> | undefined, names: readonly string[]): boolea
   if (!rooms) return false;
   for (let i = 0; i < names.length; i++) if (rooms.has(names[i])) return true;
   return false;
+}
+
+/**
+ * A peer built before `kind` (2026-12-06) sends events without it. Read, not refused: during a
+ * rolling upgrade its alerts would vanish from the upgraded gateways' screens. Checked with a
+ * stand-in, then given the kind its own words say, as the stores do with rows written then
+ * (alerts/stored-alert-event.ts).
+ */
+const KIND_UNSAID: Partial<AlertEvent> = { kind: 'threshold' };
+function kindUnsaid(event: unknown): boolean {
+  return (event as { kind?: unknown }).kind === undefined;
 }

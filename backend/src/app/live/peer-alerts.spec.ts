@@ -151,6 +151,39 @@ describe('HeldAlerts (events the peers could not be told while Redis was away)',
     ]);
   });
 
+  it('orders an alert’s states by how far it got, not by updatedAt alone (an ack takes the server’s clock, a clear its reading’s)', () => {
+    const sut = new HeldAlerts();
+    // Acknowledged here during an outage at 10:00:05 (server clock); flushed, due once more.
+    const acked = alert('a', {
+      state: 'acknowledged',
+      acknowledgedAt: 10_005,
+      acknowledgedBy: 'ops',
+      updatedAt: 10_005,
+    });
+    sut.hold(acked);
+    sut.take();
+    // The new holder cleared it from a reading stamped 10:00:04.9: acknowledged and cleared,
+    // closed. Later, whatever its updatedAt says: the due ack must not be sent again.
+    const closed = alert('a', {
+      state: 'cleared',
+      acknowledgedAt: 10_005,
+      acknowledgedBy: 'ops',
+      clearedAt: 10_004,
+      updatedAt: 10_004,
+      active: false,
+    });
+    expect(sut.forget(closed)).toBe(false);
+    expect(sut.takeAgain()).toEqual([]);
+    // Raised again (count 2) beats an older episode's later clock; a clear beats the raise it ends.
+    sut.hold(alert('b', { count: 2, raisedAt: 90, updatedAt: 90 }));
+    expect(sut.forget(alert('b', { count: 1, updatedAt: 200 }))).toBe(true);
+    sut.hold(alert('c', { state: 'raised', updatedAt: 300 }));
+    expect(sut.forget(alert('c', { state: 'cleared', clearedAt: 250, updatedAt: 250 }))).toBe(
+      false,
+    );
+    expect(sut.take().map((e) => e.id)).toEqual(['b']);
+  });
+
   it('holds at most PEER_ALERTS_MAX alerts however long the outage: beyond, new alerts are counted as unsent, known ones still updated', () => {
     const sut = new HeldAlerts();
     for (let i = 0; i < PEER_ALERTS_MAX + 3; i++) sut.hold(alert(String(i)));

@@ -1,4 +1,4 @@
-import type { AlertEvent } from '@pulse/protocol';
+import { ALERT_EVENT_KEYS, type AlertEvent } from '@pulse/protocol';
 
 /** Peers' open alerts kept at most; beyond, new ones are not kept (counted in `refused`). */
 export const PEER_ALERTS_MAX = 50_000;
@@ -15,36 +15,12 @@ export const HELD_ALERTS_RESEND_MS = 3_000;
 export const PEER_CLOSED_REPEAT_MS = 4 * HELD_ALERTS_RESEND_MS;
 
 /**
- * Every field of an alert event: an event carries the alert's whole state and nothing of its
- * sending (the `v` of a change is each gateway's own, added as it goes to clients), so two events
- * equal in all of them say the same. `satisfies`: a field added to AlertEvent must be named here.
+ * The two events say the same of the alert: every field equal (each is a primitive). An event
+ * carries the alert's whole state and nothing of its sending (the `v` of a change is each
+ * gateway's own, added as it goes to clients).
  */
-const ALERT_FIELDS = Object.keys({
-  id: true,
-  ruleId: true,
-  kind: true,
-  deviceId: true,
-  metric: true,
-  severity: true,
-  state: true,
-  message: true,
-  value: true,
-  raisedAt: true,
-  acknowledgedAt: true,
-  acknowledgedBy: true,
-  clearedAt: true,
-  ruleName: true,
-  threshold: true,
-  updatedAt: true,
-  flapping: true,
-  count: true,
-  active: true,
-  ackNote: true,
-} satisfies Record<keyof AlertEvent, true>) as (keyof AlertEvent)[];
-
-/** The two events say the same of the alert (every field is a primitive). */
 export function sameAlertState(a: AlertEvent, b: AlertEvent): boolean {
-  for (const field of ALERT_FIELDS) if (a[field] !== b[field]) return false;
+  for (const field of ALERT_EVENT_KEYS) if (a[field] !== b[field]) return false;
   return true;
 }
 
@@ -206,7 +182,7 @@ export class HeldAlerts {
    * A peer spoke of the alert: it holds it now, and this gateway's state of it is older, unless
    * the peer's event is older than that state (a resend, or a first sending delayed by an outage,
    * of an event from before this gateway took the alert over): that one drops nothing here.
-   * Older by `updatedAt`, the time of the change (a reading's time, or the server's clock).
+   * Older by how far the alert got ({@link compareProgress}), then by `updatedAt`.
    * Returns whether it is older than what is held or due here (stale: not for this gateway's
    * screens either, which were told the newer state).
    */
@@ -247,5 +223,24 @@ export class HeldAlerts {
 
 /** `mine` (this gateway's held or due event) is of a later change than the peer's event. */
 function isNewer(mine: AlertEvent | undefined, peer: AlertEvent): boolean {
-  return mine !== undefined && mine.updatedAt > peer.updatedAt;
+  return mine !== undefined && compareProgress(mine, peer) > 0;
+}
+
+/**
+ * How far an alert got, as a sort order of two of its events (> 0: `a` is later). An alert's
+ * `updatedAt` mixes two clocks (an acknowledgement takes the server's, a raise or clear its
+ * reading's time), so a later change can carry a smaller one. Its life only goes one way: closed
+ * is the end (an id never reopens), `count` grows with each raise again, and within one raise an
+ * acknowledgement and a clear are never undone (a raise again resets the clear and counts). So
+ * those decide first; `updatedAt` only between events as far along (a flapping change, a
+ * retirement's reason).
+ */
+function compareProgress(a: AlertEvent, b: AlertEvent): number {
+  return (
+    Number(!a.active) - Number(!b.active) ||
+    a.count - b.count ||
+    Number(a.acknowledgedAt !== null) - Number(b.acknowledgedAt !== null) ||
+    Number(a.clearedAt !== null) - Number(b.clearedAt !== null) ||
+    a.updatedAt - b.updatedAt
+  );
 }
