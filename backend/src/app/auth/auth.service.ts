@@ -1,4 +1,11 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import {
   AnonymousRole,
   AUTH_LIMITS,
@@ -8,6 +15,7 @@ import {
   TokenInfo,
 } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
+import { BatchedTimes } from '../common/batched-times';
 import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config, StartupError } from '../config/config';
 import { LiveSessions } from './live-sessions';
@@ -72,10 +80,18 @@ export interface Credentials {
 @Injectable()
 export class AuthService implements OnModuleInit, OnModuleDestroy {
   readonly anonymousRole: AnonymousRole;
+  private readonly logger = new Logger('Auth');
   private sweep: ReturnType<typeof setInterval> | null = null;
-  /** Token id → when it was presented, not yet written (≤ TOKEN_USES_MAX; see recordUse). */
-  private readonly uses = new Map<string, number>();
-  private usesTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Token id → when it was presented, not yet written (see recordUse). */
+  private readonly uses = new BatchedTimes(
+    (times) => this.repo.recordTokenUses(times, AUTH_LIMITS.lastUsedResolutionMs),
+    {
+      flushMs: TOKEN_USES_FLUSH_MS,
+      max: TOKEN_USES_MAX,
+      failed: (error) =>
+        this.logger.warn(`tokens' last use not saved: ${(error as Error).message}`),
+    },
+  );
 
   constructor(
     @Inject(CONFIG)
@@ -103,7 +119,12 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (this.sweep) clearInterval(this.sweep);
-    this.flushUses();
+    try {
+      this.uses.flush();
+    } catch (error) {
+      // The database may already be closed; a last use is not worth failing a shutdown.
+      this.logger.warn(`tokens' last use not saved: ${(error as Error).message}`);
+    }
   }
 
   setupRequired(): boolean {
@@ -152,27 +173,15 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * A valid bearer token in use now: its `lastUsedAt` is due when it was written a minute ago or
-   * more. Noted here and written with the others in one transaction within TOKEN_USES_FLUSH_MS
-   * (a commit is a WAL sync: a reconnect storm of scripts must not be one per handshake on the
-   * event loop). Sessions are not listed anywhere, so their use is not written.
+   * more, and then noted, to be written with the others in one transaction within
+   * TOKEN_USES_FLUSH_MS (a commit is a WAL sync: a reconnect storm of scripts must not be one per
+   * handshake on the event loop). Sessions are not listed anywhere, so their use is not written.
    */
   private recordUse(row: TokenRow): void {
     if (row.kind !== 'token') return;
     const now = Date.now();
     if (row.lastUsedAt != null && now - row.lastUsedAt < AUTH_LIMITS.lastUsedResolutionMs) return;
-    this.uses.set(row.id, now);
-    if (this.uses.size >= TOKEN_USES_MAX) this.flushUses();
-    else this.usesTimer ??= setTimeout(() => this.flushUses(), TOKEN_USES_FLUSH_MS).unref();
-  }
-
-  /** Writes the noted uses (also before a list is read, and at shutdown). */
-  private flushUses(): void {
-    if (this.usesTimer) clearTimeout(this.usesTimer);
-    this.usesTimer = null;
-    if (this.uses.size === 0) return;
-    const uses = [...this.uses];
-    this.uses.clear();
-    this.repo.recordTokenUses(uses, AUTH_LIMITS.lastUsedResolutionMs);
+    this.uses.note(row.id, now);
   }
 
   /**
@@ -224,7 +233,6 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   async startSession(user: AuthUser): Promise<{ token: string; expiresAt: number }> {
     const now = Date.now();
     this.repo.pruneExpired(now);
-    this.repo.recordSignIn(user.username, now);
     const { token, expiresAt } = await this.issue(user.username, 'session', {
       name: null,
       groups: null,
@@ -232,6 +240,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
     });
+    this.repo.recordSignIn(user.username, now); // once the session exists
     return { token, expiresAt };
   }
 
@@ -274,7 +283,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   listTokens(username: string, by: Principal): TokenInfo[] | 'forbidden' | 'not_found' {
     if (by.kind !== 'user' || (by.username !== username && by.role !== 'admin')) return 'forbidden';
     if (!this.repo.findUser(username)) return 'not_found';
-    this.flushUses();
+    this.uses.flush();
     return this.repo
       .listLiveTokens(username, 'token', Date.now())
       .map(({ id, name, createdAt, expiresAt, groups, parentId, lastUsedAt }) => ({

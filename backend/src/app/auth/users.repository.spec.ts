@@ -93,16 +93,16 @@ describe('UsersRepository', () => {
 
     repo.insertToken(token('b'));
     repo.recordTokenUses(
-      [
+      new Map([
         ['a', 100_000],
         ['b', 7],
-      ],
+      ]),
       60_000,
     );
-    repo.recordTokenUses([['a', 159_999]], 60_000); // within the minute: unchanged
+    repo.recordTokenUses(new Map([['a', 159_999]]), 60_000); // within the minute: unchanged
     expect(repo.findToken('a')?.lastUsedAt).toBe(100_000);
     expect(repo.findToken('b')?.lastUsedAt).toBe(7);
-    repo.recordTokenUses([['a', 160_000]], 60_000);
+    repo.recordTokenUses(new Map([['a', 160_000]]), 60_000);
     expect(repo.findToken('a')?.lastUsedAt).toBe(160_000);
 
     repo.recordSignIn('ana', 42);

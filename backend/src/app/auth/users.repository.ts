@@ -128,10 +128,10 @@ export class UsersRepository {
   }
 
   /**
-   * Records when tokens were presented, `[id, at]` each, in one transaction; a row written within
+   * Records when tokens were presented (id → time) in one transaction; a row written within
    * `resolutionMs` before `at` is left as it is (another gateway on the same file wrote it).
    */
-  recordTokenUses(uses: readonly (readonly [string, number])[], resolutionMs: number): void {
+  recordTokenUses(uses: ReadonlyMap<string, number>, resolutionMs: number): void {
     if (!this.db.open) return; // a flush timer after the store closed (shutdown): nothing to keep
     const update = this.db.prepare(
       'UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',

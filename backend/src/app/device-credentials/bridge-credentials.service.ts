@@ -10,8 +10,11 @@ import type { BridgeCredentialListResponse, CreateBridgeCredentialResponse } fro
 import { BRIDGE_USERNAME_PREFIX, bridgeUsername } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import type { BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
-import { DeviceCredentialsRepository } from './device-credentials.repository';
-import { LastConnects } from './last-connects';
+import {
+  DeviceCredentialsRepository,
+  LAST_CONNECT_FLUSH_MS,
+} from './device-credentials.repository';
+import { BatchedTimes } from '../common/batched-times';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
 /**
@@ -45,7 +48,7 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
    */
   private readonly owners = new Map<string, string>();
   private readonly clientIds = new Map<string, string>();
-  private readonly connects: LastConnects;
+  private readonly connects: BatchedTimes;
   private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
 
@@ -53,7 +56,11 @@ export class BridgeCredentialsService implements OnModuleInit, OnModuleDestroy {
     @Inject(CONFIG) config: Pick<Config, 'MQTT_URL'>,
     private readonly repo: DeviceCredentialsRepository,
   ) {
-    this.connects = new LastConnects((times) => repo.recordBridgeConnects(times));
+    this.connects = new BatchedTimes((times) => repo.recordBridgeConnects(times), {
+      flushMs: LAST_CONNECT_FLUSH_MS,
+      failed: (error) =>
+        this.logger.warn(`bridges' last-connect times not saved: ${(error as Error).message}`),
+    });
     this.external = config.MQTT_URL !== undefined;
     for (const row of repo.allBridges()) {
       this.held.set(row.name, row.secretHash);

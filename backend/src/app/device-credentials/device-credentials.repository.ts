@@ -8,6 +8,9 @@ import { DEVICE_CREDENTIALS_MIGRATIONS } from './device-credentials.migrations';
  * read or written. Holds no policy (DeviceCredentialsService, BridgeCredentialsService) and must
  * not touch another feature's tables.
  */
+/** Last-connect times are written at most this often, all together (one transaction). */
+export const LAST_CONNECT_FLUSH_MS = 5000;
+
 export interface DeviceCredentialRow extends DeviceCredentialInfo {
   secretHash: string;
 }

@@ -15,8 +15,11 @@ import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config } from '../config/config';
 import type { BrokerAuthority, BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
 import { BridgeCredentialsService } from './bridge-credentials.service';
-import { DeviceCredentialsRepository } from './device-credentials.repository';
-import { LastConnects } from './last-connects';
+import {
+  DeviceCredentialsRepository,
+  LAST_CONNECT_FLUSH_MS,
+} from './device-credentials.repository';
+import { BatchedTimes } from '../common/batched-times';
 import { deviceSecretMatches, hashDeviceSecret, newDeviceSecret } from './device-secret';
 
 /** ANONYMOUS_DEVICES, or its default for the HOST: on only while bound to loopback. */
@@ -51,7 +54,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     string,
     { hash: string; mayPublishFor(deviceId: string): boolean }
   >();
-  private readonly connects: LastConnects;
+  private readonly connects: BatchedTimes;
   private readonly changed: ((identity: CredentialIdentity) => void)[] = [];
   private readonly external: boolean;
 
@@ -60,7 +63,11 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     private readonly repo: DeviceCredentialsRepository,
     private readonly bridges: BridgeCredentialsService,
   ) {
-    this.connects = new LastConnects((times) => repo.recordConnects(times));
+    this.connects = new BatchedTimes((times) => repo.recordConnects(times), {
+      flushMs: LAST_CONNECT_FLUSH_MS,
+      failed: (error) =>
+        this.logger.warn(`last-connect times not saved: ${(error as Error).message}`),
+    });
     bridges.onCredentialsChanged((identity) => this.notify(identity));
     this.anonymousDevices = anonymousDevicesOf(config);
     this.external = config.MQTT_URL !== undefined;
