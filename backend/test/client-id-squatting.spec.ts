@@ -1,6 +1,6 @@
-import type { CreateBridgeCredentialResponse } from '@pulse/protocol';
+import type { CreateBridgeCredentialResponse, DeviceCredentialListResponse } from '@pulse/protocol';
 import { telemetryTopic } from '@pulse/protocol';
-import { connectMqtt, endMqtt, getJson, publish, sleep } from '@pulse/test-support';
+import { connectMqtt, endMqtt, getJson, publish, sendJson, sleep } from '@pulse/test-support';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,32 @@ describe('client ids that belong to a credential: a squatter cannot cut off a br
 
     const again = await asBridge(bridge, 'z2m-attic');
     await publish(again, 'zigbee2mqtt/Attic Fan', '{"state":"OFF"}', 1);
+  });
+
+  it("refuses device credentials for a bridge's client id (409 naming the bridge): the bridge keeps it", async () => {
+    const bridge = await createBridgeCredentials({ api: fixture.api, admin }, 'loft');
+    await endMqtt(await asBridge(bridge, 'z2m-loft'));
+    // Someone publishes as a device named after the bridge's client id; an admin who sees it on
+    // the dashboard "secures" that device.
+    const squatter = await connect({ clientId: 'not-the-bridge' });
+    await publish(squatter, telemetryTopic('z2m-loft'), '{"values":{"n":1}}', 1);
+
+    const { status, body } = await sendJson<{ message: string }>(
+      fixture.api('/devices/z2m-loft/credentials'),
+      'POST',
+      undefined,
+      admin,
+    );
+    expect(status).toBe(409);
+    expect(body.message).toContain('bridge:loft');
+    const list = await getJson<DeviceCredentialListResponse>(
+      fixture.api('/device-credentials'),
+      admin,
+    );
+    expect(list.body.credentials.map((c) => c.deviceId)).not.toContain('z2m-loft');
+    // The bridge's reconnect is let in, as every one after it.
+    const z2m = await asBridge(bridge, 'z2m-loft');
+    await publish(z2m, 'zigbee2mqtt/Loft Lamp', '{"state":"ON"}', 1);
   });
 
   it("a device's own id: taken back from whoever held it before its credentials, refused to anyone else", async () => {

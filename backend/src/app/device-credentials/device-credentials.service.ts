@@ -11,6 +11,7 @@ import type {
   DeviceCredentialInfo,
   DeviceCredentialListResponse,
 } from '@pulse/protocol';
+import { bridgeUsername } from '@pulse/protocol';
 import { isLoopbackHost } from '../common/loopback';
 import { CONFIG, Config } from '../config/config';
 import type { BrokerAuthority, BrokerIdentity, CredentialIdentity } from '../security/broker-auth';
@@ -117,6 +118,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
           `${deviceId} is published by Pulse's own ${name} (SIMULATOR=on); give the device another id`,
         );
     const rotated = this.held.has(deviceId);
+    if (!rotated) this.refuseBridgeClientId(deviceId);
     if (!rotated && this.held.size >= MAX_DEVICE_CREDENTIALS)
       throw new ConflictException(`at most ${MAX_DEVICE_CREDENTIALS} devices have credentials`);
     const secret = newDeviceSecret();
@@ -129,6 +131,21 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     // Told on creation too: discovery ends entities announced for the id before (decision 0067).
     this.notify({ kind: 'device', deviceId });
     return { deviceId, secret, createdAt: now, rotated };
+  }
+
+  /**
+   * A device id that is a bridge's client id cannot get credentials: its device would own the id
+   * and keep the bridge off the broker. Readings under such an id are most likely a client using
+   * the bridge's id, not a device (decision 0067, addendum). Rotating existing credentials is not
+   * refused (a leaked secret must stay replaceable); {@link ownerOfClientId} keeps the id the
+   * bridge's over those.
+   */
+  private refuseBridgeClientId(deviceId: string): void {
+    const bridge = this.bridges.ownerOf(deviceId);
+    if (bridge !== undefined)
+      throw new ConflictException(
+        `${deviceId} is the MQTT client id ${bridgeUsername(bridge)} connects with: device credentials for it would keep that bridge off the broker; give the device another id, or connect the bridge with another client id first (zigbee2mqtt: mqtt.client_id)`,
+      );
   }
 
   /** Revoke and close the device's live connections at once; false when it had none. */
@@ -182,10 +199,13 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   ownerOfClientId(clientId: string): CredentialIdentity | null {
-    // A device's own id first: credentials made for an id a bridge once used make it the device's.
-    if (this.held.has(clientId)) return { kind: 'device', deviceId: clientId };
+    // A bridge's id first. A bridge cannot connect with a device's own id, and credentials are
+    // not made for a bridge's (refuseBridgeClientId); so a device with credentials for a bridge's
+    // id has them from before that refusal, made after the bridge owned it: the older claim wins,
+    // whether they are live or revoked (the device's topics stay reserved either way).
     const bridge = this.bridges.ownerOf(clientId);
-    return bridge === undefined ? null : { kind: 'bridge', name: bridge };
+    if (bridge !== undefined) return { kind: 'bridge', name: bridge };
+    return this.held.has(clientId) ? { kind: 'device', deviceId: clientId } : null;
   }
 
   connected(identity: BrokerIdentity, clientId: string): void {

@@ -46,9 +46,9 @@ export interface BrokerAuthority {
    */
   isReserved(deviceId: string): boolean;
   /**
-   * The credential a client id belongs to, or null: a device's own id (reserved, as
-   * {@link isReserved}), or the client id a bridge last connected with. Only that identity may
-   * connect with it, and it takes the id over from whoever holds it (decision 0067, addendum).
+   * The credential a client id belongs to, or null: the client id a bridge last connected with,
+   * or else a device's own id (reserved, as {@link isReserved}). Only that identity may connect
+   * with it, and it takes the id over from whoever holds it (decision 0067, addendum).
    */
   ownerOfClientId(clientId: string): CredentialIdentity | null;
   /** A connection with this identity was accepted under `clientId` (last-connect time; a bridge's id). */
