@@ -4,8 +4,8 @@ import type { Migration } from '../store/database';
  * The device-credentials feature's tables: `device_credentials`, one row per device id with the
  * SHA-256 of its current secret (never the secret; a revoked row stays, so the id stays reserved
  * for its device); `bridge_credentials`, one row per bridge name, likewise (a revoked bridge's
- * row goes: a bridge name reserves nothing), with the client id it last connected with. Owned by device-credentials/ alone; never edit an
- * applied migration, add one.
+ * row goes: a bridge name reserves nothing), with the client id it last connected with. Owned
+ * by device-credentials/ alone; never edit an applied migration, add one.
  */
 export const DEVICE_CREDENTIALS_MIGRATIONS: readonly Migration[] = [
   {

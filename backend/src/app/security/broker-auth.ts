@@ -106,8 +106,8 @@ function refusal(returnCode: number, message: string): AuthenticateError {
  * Aedes would close a connected client — and fire its Last Will — for a newcomer with the same
  * client id (MQTT 3.1.1 §3.1.4-2, `registerClient` in aedes.js); here only the same identity
  * may, with two exceptions that make a client id held by a squatter its owner's again
- * ({@link holdRefusal}). The check runs in `authenticate`, before Aedes replaces the stored will
- * or registers the newcomer, so a refused one changes nothing. Claims are taken when a CONNECT
+ * ({@link clientIdRuling}). The check runs in `authenticate`, before Aedes replaces the stored
+ * will or registers the newcomer, so a refused one changes nothing. Claims are taken when a CONNECT
  * is accepted (not when Aedes registers the client a few callbacks later), so two CONNECTs
  * racing for one id are decided here too, and released when that connection's socket closes.
  */
