@@ -137,14 +137,14 @@ export class AlertHistoryComponent {
       });
       if (request !== this.request) return;
       if (fresh) this.seen.clear();
-      const added = page.filter((e) => {
+      const added = page.events.filter((e) => {
         const key = eventKey(e);
         if (this.seen.has(key)) return false;
         this.seen.add(key);
         return true;
       });
       // A full page that added nothing would ask for the same page forever: stop there.
-      this.complete.set(page.length < HISTORY_PAGE || added.length === 0);
+      this.complete.set(page.sent < HISTORY_PAGE || added.length === 0);
       this.events.set(fresh ? added : [...loaded, ...added]);
       this.error.set(null);
     } catch (error) {

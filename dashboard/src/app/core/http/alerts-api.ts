@@ -1,5 +1,6 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
 import { DisplayTokenStore } from '../auth/display-token';
+import { AlertInput } from '../live/alert-input';
 import type {
   ActiveAlertsResponse,
   AlertEvent,
@@ -39,6 +40,17 @@ export interface RulesRead {
   refused: RefusedStoredRule[];
 }
 
+/** A page of the alert history as read. */
+export interface AlertHistoryPage {
+  /** Its events, newest first (malformed ones left out). */
+  events: AlertEvent[];
+  /**
+   * How many the gateway sent, malformed ones included: a page shorter than asked for is the end
+   * of the history, one shortened by refusals is not.
+   */
+  sent: number;
+}
+
 export interface AlertHistoryFilter {
   /** A device's exact id, or part of an id or display name (the gateway matches it). */
   device?: string;
@@ -53,9 +65,10 @@ export interface AlertHistoryFilter {
 @Injectable({ providedIn: 'root' })
 export class AlertsApi {
   private readonly fetch = inject(FETCH);
+  private readonly alerts = inject(AlertInput);
 
   /** `GET /api/alerts/history`: lifecycle events, newest first. */
-  async history(filter: AlertHistoryFilter): Promise<AlertEvent[]> {
+  async history(filter: AlertHistoryFilter): Promise<AlertHistoryPage> {
     const query = new URLSearchParams();
     if (filter.device) query.set('device', filter.device);
     if (filter.severity) query.set('severity', filter.severity);
@@ -63,7 +76,11 @@ export class AlertsApi {
     if (filter.to !== undefined) query.set('to', String(filter.to));
     query.set('limit', String(filter.limit ?? 200));
     const body = await this.get<AlertHistoryResponse>(`/api/alerts/history?${query}`);
-    return Array.isArray(body?.events) ? body.events : [];
+    const sent: unknown = body?.events;
+    return {
+      events: this.alerts.list(sent, 'GET /api/alerts/history'),
+      sent: Array.isArray(sent) ? sent.length : 0,
+    };
   }
 
   /** `GET /api/alerts`: the active list with its version (decision 0054). */

@@ -1,5 +1,6 @@
-import type { AckResponse, AlertEvent } from '@pulse/protocol/core';
+import type { AckResponse } from '@pulse/protocol/core';
 import type { AlertStore } from '../stores/alert.store';
+import type { AlertInput } from './alert-input';
 import type { LiveSocket } from './live-socket';
 
 /*
@@ -23,6 +24,12 @@ export type AckOutcome =
   | AckResponse
   | { ok: false; error: 'disconnected' | 'timeout'; message: string };
 
+const MALFORMED: AckOutcome = {
+  ok: false,
+  error: 'invalid',
+  message: 'malformed answer from the gateway',
+};
+
 /** Readable reasons for the refusals the gateway may send without a message. */
 const REFUSALS: Record<string, string> = {
   unauthorized: 'sign in to acknowledge',
@@ -31,11 +38,14 @@ const REFUSALS: Record<string, string> = {
 
 /**
  * Ask the gateway to acknowledge alert `id` on `socket` (null: not connected). Never throws. The
- * alert an accepted acknowledgement returns is applied to `alerts` at once.
+ * alert an accepted acknowledgement returns is checked by `input` and applied to `alerts` at once;
+ * a malformed one is a malformed answer, as an answer that is no object (the `alert` broadcast
+ * of the acknowledgement still reaches this screen).
  */
 export async function acknowledgeAlert(
   socket: LiveSocket | null,
   alerts: AlertStore,
+  input: AlertInput,
   id: string,
   note?: string,
 ): Promise<AckOutcome> {
@@ -56,11 +66,12 @@ export async function acknowledgeAlert(
       message: `the gateway did not answer within ${ACK_TIMEOUT_MS / 1000} s`,
     };
   }
-  if (!response || typeof response !== 'object')
-    return { ok: false, error: 'invalid', message: 'malformed answer from the gateway' };
+  if (!response || typeof response !== 'object') return MALFORMED;
   if (response.ok) {
-    alerts.applyIfNewer(response.alert as AlertEvent);
-    return response;
+    const alert = input.one(response.alert, 'an acknowledgement');
+    if (!alert) return MALFORMED;
+    alerts.applyIfNewer(alert);
+    return { ok: true, alert };
   }
   // A role refusal may come with an empty message: say it in words.
   const fallback = REFUSALS[response.error] ?? response.error;

@@ -2,11 +2,11 @@ import type { ActiveAlertsResponse, AlertEvent } from '@pulse/protocol/core';
 import { acknowledged, alertEvent } from '../../testing/alerts';
 import { useFakeClock } from '../../testing/testbed';
 import { AlertStore } from '../stores/alert.store';
+import { AlertInput, IncomingAlert } from './alert-input';
 import {
   ALERTS_READ_RETRY_MS,
   ALERTS_READ_TIMEOUT_MS,
   AlertsFeed,
-  IncomingAlert,
   MAX_WAITING_ALERTS,
 } from './alerts-feed';
 
@@ -21,7 +21,7 @@ function setup() {
   const store = new AlertStore();
   const reads: PendingRead[] = [];
   const gaveUp: string[] = [];
-  const feed = new AlertsFeed(store, {
+  const feed = new AlertsFeed(store, new AlertInput(), {
     read: (signal) =>
       new Promise<ActiveAlertsResponse>((resolve, reject) => {
         signal.addEventListener('abort', () => reject(new Error('aborted')));

@@ -1,22 +1,17 @@
-import type {
-  ActiveAlertsResponse,
-  AlertEvent,
-  AlertsVersion,
-  AlertsVersionEvent,
-} from '@pulse/protocol/core';
+import type { ActiveAlertsResponse, AlertsVersion, AlertsVersionEvent } from '@pulse/protocol/core';
 import { parseAlertsVersion } from '@pulse/protocol/core';
 import type { AlertStore } from '../stores/alert.store';
+import type { AlertInput, IncomingAlert } from './alert-input';
 
 /*
  * The active alerts of one connection (docs/decisions/0054-alerts-snapshot-over-http.md): the
  * gateway greets with its list's version, the list is read over HTTP (compressed, beside the
  * socket's readings), and the `alert` deltas are applied past the version the list answered
- * with (while it is read they are shown at once, and applied again over it when newer). A gateway that sends the `alerts` snapshot instead is followed as before. Writes the
+ * with (while it is read they are shown at once, and applied again over it when newer). A
+ * gateway that sends the `alerts` snapshot instead is followed as before. Every alert event is
+ * checked by AlertInput where it comes in (a malformed one changes nothing). Writes the
  * AlertStore; owned by LiveService. It must not touch the socket.
  */
-
-/** An `alert` event as it arrives: `v` is the gateway's change number (none from an older one). */
-export type IncomingAlert = AlertEvent & { v?: number };
 
 /** Most deltas held while the list is read (one per alert: the newest); past it, the read is given up. */
 export const MAX_WAITING_ALERTS = 10_000;
@@ -43,6 +38,7 @@ export class AlertsFeed {
 
   constructor(
     private readonly store: AlertStore,
+    private readonly input: AlertInput,
     private readonly ports: AlertsFeedPorts,
   ) {}
 
@@ -55,9 +51,9 @@ export class AlertsFeed {
   }
 
   /** The `alerts` snapshot (a gateway that sends it in the stream): the truth from here on. */
-  snapshot(list: readonly AlertEvent[]): void {
+  snapshot(list: unknown): void {
     this.reset();
-    this.store.replaceAll(list);
+    this.store.replaceAll(this.input.list(list, 'the alerts snapshot'));
     this.floor = -Infinity;
   }
 
@@ -74,8 +70,10 @@ export class AlertsFeed {
     void this.read(greeted, reading);
   }
 
-  /** An `alert` delta. */
-  delta(alert: IncomingAlert): void {
+  /** An `alert` delta (a malformed one changes nothing). */
+  delta(event: unknown): void {
+    const alert = this.input.delta(event);
+    if (!alert) return;
     if (this.floor === null) {
       if (this.reading === null) {
         // No list being read (no greeting yet, or one given up on): as a stream without versions.
@@ -85,15 +83,15 @@ export class AlertsFeed {
       // Shown at once (a wall must not miss a raise while the list is read), and kept to be
       // applied again over the list if it is newer than the list.
       this.store.apply(alert);
-      this.waiting.delete(alert?.id); // re-inserted last: the map stays in arrival order
-      this.waiting.set(alert?.id, alert);
+      this.waiting.delete(alert.id); // re-inserted last: the map stays in arrival order
+      this.waiting.set(alert.id, alert);
       if (this.waiting.size > MAX_WAITING_ALERTS) {
         this.reset();
         this.ports.giveUp(`more than ${MAX_WAITING_ALERTS} alerts changed while the list was read`);
       }
       return;
     }
-    if (typeof alert?.v === 'number' && alert.v <= this.floor) return; // the list holds it
+    if (alert.v !== undefined && alert.v <= this.floor) return; // the list holds it
     this.store.apply(alert);
   }
 
@@ -122,10 +120,10 @@ export class AlertsFeed {
       this.reading = null;
       this.floor = version.n;
       const newer = [...this.waiting.values()].filter(
-        (alert) => typeof alert?.v !== 'number' || alert.v > version.n,
+        (alert) => alert.v === undefined || alert.v > version.n,
       );
       this.waiting.clear();
-      this.store.replaceAll(answer.alerts, newer);
+      this.store.replaceAll(this.input.list(answer.alerts, 'GET /api/alerts'), newer);
       return;
     }
     this.reset();

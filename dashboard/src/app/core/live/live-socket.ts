@@ -18,7 +18,7 @@ import type {
 } from '@pulse/protocol/core';
 import { LIVE_NAMESPACE, LiveEvent } from '@pulse/protocol/core';
 import { io, Socket } from 'socket.io-client';
-import type { IncomingAlert } from './alerts-feed';
+import type { IncomingAlert } from './alert-input';
 
 /*
  * The socket.io-client boundary of the app: the small typed LiveSocket interface, its one

@@ -1,4 +1,5 @@
 import { TestBed } from '@angular/core/testing';
+import type { AlertEvent } from '@pulse/protocol/core';
 import { acknowledged, alertEvent } from '../../testing/alerts';
 import { T0, provideFakeLive, useFakeClock } from '../../testing/testbed';
 import { FETCH } from '../http/alerts-api';
@@ -174,5 +175,94 @@ describe('LiveService alerts', () => {
     // Not for good: a connection after ALERTS_IN_STREAM_MS asks for the version again.
     await jest.advanceTimersByTimeAsync(ALERTS_IN_STREAM_MS);
     expect(socket().options.auth?.()).toEqual({ alerts: 'http' });
+  });
+
+  describe('an alert event that is not one (a gateway of another version, a bug)', () => {
+    /** Each is wrong in one way a view would show: no fields, a severity, a time, a value. */
+    const malformed = (): unknown[] => [
+      null,
+      'alert',
+      { id: 'only-ids', deviceId: 'd1' },
+      { ...alertEvent({ id: 'bad-severity' }), severity: 'urgent' },
+      { ...alertEvent({ id: 'no-raised-at' }), raisedAt: undefined },
+      { ...alertEvent({ id: 'text-value' }), value: '80' },
+    ];
+    let warn: jest.SpyInstance;
+    beforeEach(() => (warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined)));
+    afterEach(() => warn.mockRestore());
+
+    it('is left out of the snapshot; the valid ones around it are shown', () => {
+      const { socket, alerts } = setup();
+      socket().server.connected('websocket');
+      const [first, ...rest] = malformed();
+      socket().server.alerts([
+        first,
+        alertEvent({ id: 'a', severity: 'major' }),
+        ...rest,
+        alertEvent({ id: 'b', severity: 'critical' }),
+      ] as AlertEvent[]);
+      expect(alerts.active().map((x) => x.id)).toEqual(['b', 'a']);
+      expect(alerts.counts()).toMatchObject({ critical: 1, major: 1 });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/malformed alert event/);
+    });
+
+    it('is left out of the list read over HTTP; the valid ones around it are shown', async () => {
+      const http = fakeFetch(() => ({
+        alerts: [alertEvent({ id: 'a' }), ...malformed(), alertEvent({ id: 'b' })],
+        version: 'k1.4',
+      }));
+      const { socket, alerts } = setup([http.provider]);
+      socket().server.connected('websocket');
+      socket().server.alertsVersion({ version: 'k1.4' });
+      await waitForFetch(() => alerts.snapshots() > 0);
+      expect(alerts.active().map((x) => x.id)).toEqual(['a', 'b']);
+    });
+
+    it('as a delta changes nothing: neither the list nor the recent events', () => {
+      const { socket, alerts } = setup();
+      socket().server.connected('websocket');
+      const a = alertEvent({ id: 'a' });
+      socket().server.alerts([a]);
+      const before = alerts.active();
+      for (const event of [
+        ...malformed(),
+        // Would take `a` off the list, or put an unknown state on it.
+        { id: 'a', deviceId: 'd1', active: false },
+        { ...acknowledged(a, 'ana', T0 + 1), state: 'done' },
+        // A change number that is not one.
+        { ...acknowledged(a, 'ana', T0 + 1), v: 'x' },
+      ])
+        socket().server.alert(event as AlertEvent);
+      expect(alerts.active()).toEqual(before);
+      expect(alerts.recent()).toEqual([]);
+    });
+
+    it('is warned at a bounded rate, not once per event', () => {
+      const { socket } = setup();
+      socket().server.connected('websocket');
+      const warnings = () => warn.mock.calls.filter(([line]) => /malformed alert/.test(line));
+      for (let i = 0; i < 100; i++) socket().server.alert({ id: `x${i}` } as AlertEvent);
+      expect(warnings()).toHaveLength(1);
+      jest.advanceTimersByTime(10_000);
+      socket().server.alert({ id: 'late' } as AlertEvent);
+      expect(warnings()).toHaveLength(2);
+      expect(warnings()[1][0]).toMatch(/99 more/);
+    });
+
+    it("in an acknowledgement's answer is not applied", async () => {
+      const { sut, socket, alerts } = setup();
+      socket().server.connected('websocket');
+      const a = alertEvent({ id: 'a' });
+      socket().server.alerts([a]);
+      const pending = sut.acknowledge('a');
+      await flushPromises();
+      socket().acks[0].reply({
+        ok: true,
+        alert: { ...acknowledged(a, 'ana', T0 + 50), state: 'done' } as unknown as AlertEvent,
+      });
+      await expect(pending).resolves.toMatchObject({ ok: false, error: 'invalid' });
+      expect(alerts.get('a')).toEqual(a);
+    });
   });
 });

@@ -14,6 +14,7 @@ import { AlertStore } from '../stores/alert.store';
 import { DeviceStore } from '../stores/device.store';
 import { SeriesStore } from '../stores/series.store';
 import { AckOutcome, acknowledgeAlert } from './alert-acknowledgement';
+import { AlertInput } from './alert-input';
 import { AlertsFeed } from './alerts-feed';
 import {
   LIVE_SOCKET_FACTORY,
@@ -87,7 +88,8 @@ export class LiveService {
   );
   private readonly alertsApi = inject(AlertsApi);
   /** The active list: read over HTTP at the greeting's version, or the snapshot in the stream. */
-  private readonly alertsFeed = new AlertsFeed(this.alerts, {
+  private readonly alertInput = inject(AlertInput);
+  private readonly alertsFeed = new AlertsFeed(this.alerts, this.alertInput, {
     read: (signal) => this.alertsApi.active(signal),
     giveUp: (why) => this.alertsInStream(why),
   });
@@ -252,7 +254,7 @@ export class LiveService {
    */
   acknowledge(id: string, note?: string): Promise<AckOutcome> {
     const connected = this._connection().phase === 'connected';
-    return acknowledgeAlert(connected ? this.socket : null, this.alerts, id, note);
+    return acknowledgeAlert(connected ? this.socket : null, this.alerts, this.alertInput, id, note);
   }
 
   private createSocket(): LiveSocket {
