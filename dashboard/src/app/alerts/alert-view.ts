@@ -148,7 +148,7 @@ export function ruleRows(
           kind: 'rule',
           key: `rule:${alert.ruleId}`,
           ruleId: alert.ruleId,
-          ruleName: alert.ruleName || alert.ruleId,
+          ruleName: alert.ruleName,
           count: 0,
           unacknowledged: 0,
           on: 0,

@@ -4,8 +4,8 @@ import { ALERT_SEVERITIES, isConditionOn } from '@pulse/protocol/core';
 
 /*
  * The alert store: active alerts and recent lifecycle events as signals, plus the pure ordering
- * and counting helpers the views share. Written only by LiveService; it must not fetch, read the
- * socket or know about rules.
+ * and counting helpers the views share. Written only by LiveService, with events AlertInput has
+ * checked (the store trusts every field); it must not fetch, read the socket or know about rules.
  */
 
 /**
@@ -17,10 +17,9 @@ export const MAX_ACTIVE_ALERTS = 10_000;
 /** Lifecycle events kept for the "recent" list (newest first). */
 export const MAX_RECENT_ALERTS = 200;
 
-/** 0 = critical … 4 = info; unknown severities sort last. */
+/** 0 = critical … 4 = info. */
 export function severityRank(severity: AlertSeverity): number {
-  const rank = ALERT_SEVERITIES.indexOf(severity);
-  return rank < 0 ? ALERT_SEVERITIES.length : rank;
+  return ALERT_SEVERITIES.indexOf(severity);
 }
 
 /** Nobody has acknowledged it yet (raised, flapping, or cleared without an acknowledgement). */
@@ -94,7 +93,7 @@ export class AlertStore {
     const on = emptyCounts();
     let cleared = 0;
     for (const alert of this.active())
-      if (isConditionOn(alert)) on[alert.severity] = (on[alert.severity] ?? 0) + 1;
+      if (isConditionOn(alert)) on[alert.severity]++;
       else cleared++;
     return { on, cleared };
   });
@@ -147,10 +146,8 @@ export class AlertStore {
    */
   replaceAll(alerts: readonly AlertEvent[], after: readonly AlertEvent[] = []): void {
     this.byId.clear();
-    if (Array.isArray(alerts))
-      for (const alert of alerts) if (valid(alert) && alert.active) this.byId.set(alert.id, alert);
+    for (const alert of alerts) if (alert.active) this.byId.set(alert.id, alert);
     for (const alert of after) {
-      if (!valid(alert)) continue;
       if (alert.active) this.byId.set(alert.id, alert);
       else this.byId.delete(alert.id);
     }
@@ -169,7 +166,6 @@ export class AlertStore {
    * alerts it adopted) changes nothing and is not listed twice.
    */
   apply(alert: AlertEvent): void {
-    if (!valid(alert)) return;
     const recent = this._recent();
     for (const seen of recent)
       if (seen.id === alert.id && seen.updatedAt === alert.updatedAt && seen.state === alert.state)
@@ -186,7 +182,6 @@ export class AlertStore {
    * already arrived (the broadcast `alert` usually comes first and says the same).
    */
   applyIfNewer(alert: AlertEvent): void {
-    if (!valid(alert)) return;
     const held = this.byId.get(alert.id);
     if (!held) return; // already dropped (cleared and acknowledged) or never known
     if (
@@ -225,8 +220,4 @@ export class AlertStore {
 
 export function emptyCounts(): SeverityCounts {
   return { critical: 0, major: 0, minor: 0, warning: 0, info: 0 };
-}
-
-function valid(alert: AlertEvent): boolean {
-  return !!alert && typeof alert.id === 'string' && typeof alert.deviceId === 'string';
 }
