@@ -89,6 +89,25 @@ describe('DeviceRegistryService across restarts', () => {
     expect(ids).toEqual(['back', 'back2']);
   });
 
+  it('counts a restored device silent from this start on, not from its stored last seen', async () => {
+    const before = await boot(2);
+    before.applyReadings('d1', [reading('d1', 1, { a: 1 })], 1000);
+    before.applyReadings('d2', [reading('d2', 1, { a: 1 })], 1000);
+    await before.flush();
+
+    // Stored long ago (or by a gateway whose clock is far behind): nobody listened meanwhile.
+    const startedNotBefore = Date.now();
+    const after = await boot(2);
+    const startedBy = Date.now();
+    expect(after.applyStatus('new', 'online', startedBy)).toBeUndefined();
+    expect(after.applyStatus('new', 'online', startedNotBefore + 599_999)).toBeUndefined();
+    // Silent here for DEVICE_IDLE_EVICT_MS (10 min): room for a new one.
+    expect(after.applyStatus('new', 'online', startedBy + 600_000)).toMatchObject({
+      deviceId: 'new',
+    });
+    expect(after.stats()).toMatchObject({ known: 2, evicted: 1, refusedNew: 2 });
+  });
+
   it('keeps the most recently seen devices when MAX_DEVICES was lowered', async () => {
     const before = await boot(5);
     for (let i = 0; i < 5; i++) before.applyStatus(`d${i}`, 'online', 1000 + i);

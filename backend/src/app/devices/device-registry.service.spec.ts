@@ -152,6 +152,44 @@ describe('DeviceRegistryService', () => {
     expect(sut.evictIdle(70_000)).toBe(false);
   });
 
+  describe("with peers whose clocks are apart (silence judged on this gateway's clock)", () => {
+    // Another gateway's share carries its own time as lastSeen; `now` is this gateway's.
+    const TEN_MINUTES = 600_000;
+    beforeEach(() => {
+      sut = new DeviceRegistryService({ MAX_DEVICES: 2, DEVICE_IDLE_EVICT_MS: 60_000 });
+    });
+
+    it("keeps a device a peer shared a second ago, though that peer's clock is 10 min behind", () => {
+      sut.applyReadings('here', [reading(1, { a: 1 })], 0);
+      sut.applyShared('shared', 1_000 - TEN_MINUTES, 1_000 - TEN_MINUTES, ['a'], 1_000);
+      expect(sut.applyStatus('new', 'online', 2_000)).toBeUndefined();
+      expect(sut.list().map((d) => d.deviceId)).toEqual(['here', 'shared']);
+      // What clients see stays the peer's time of the reading.
+      expect(sut.get('shared')).toMatchObject({ lastSeen: 1_000 - TEN_MINUTES });
+    });
+
+    it("evicts a device no peer shared for a minute, though that peer's clock is 10 min ahead", () => {
+      sut.applyReadings('here', [reading(1, { a: 1 })], 0);
+      sut.applyShared('shared', TEN_MINUTES, TEN_MINUTES, ['a'], 0);
+      sut.applyReadings('here', [reading(2, { a: 1 })], 60_000);
+      expect(sut.applyStatus('new', 'online', 60_000)).toMatchObject({ deviceId: 'new' });
+      expect(sut.get('shared')).toBeNull();
+    });
+
+    it("makes room for a device a peer shares only by this gateway's silence, not the share's time", () => {
+      sut.applyReadings('here', [reading(1, { a: 1 })], 0);
+      sut.applyReadings('there', [reading(1, { a: 1 })], 0);
+      // A peer 10 min ahead shares a new device a second later: nothing here is silent yet.
+      expect(sut.applyShared('far', 1_000 + TEN_MINUTES, 1_000, ['a'], 1_000)).toBeUndefined();
+      expect(sut.list().map((d) => d.deviceId)).toEqual(['here', 'there']);
+      // A minute of silence here: it gets in, with the peer's time as its last seen.
+      expect(sut.applyShared('far', 61_000 + TEN_MINUTES, 61_000, ['a'], 61_000)).toMatchObject({
+        deviceId: 'far',
+        lastSeen: 61_000 + TEN_MINUTES,
+      });
+    });
+  });
+
   it('bounds the metric names remembered per device', () => {
     const values: Record<string, number> = {};
     for (let i = 0; i < MAX_METRICS_PER_DEVICE + 10; i++) values[`m${i}`] = i;

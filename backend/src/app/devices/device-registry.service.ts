@@ -14,7 +14,7 @@ interface DeviceState {
   /**
    * When this gateway last heard of the device's activity (a message, or a peer's share of one),
    * on its own clock: `lastSeen` may be another gateway's time. -Infinity when restored and not
-   * heard since this start.
+   * heard since this start. Eviction judges silence by it (see {@link silentSince}).
    */
   heardAt: number;
   lastTs: number | null;
@@ -58,7 +58,9 @@ export type GoneListener = (deviceId: string, why: DeviceGone) => void;
  *
  * Eviction is second-chance (CLOCK), the way Redis approximates LRU: the map's insertion order
  * is a queue; to make room, the device at its head is evicted if it has been silent for
- * DEVICE_IDLE_EVICT_MS, and otherwise (it was heard since it was queued) moved to the tail, up to
+ * DEVICE_IDLE_EVICT_MS on this gateway's clock (since it last heard of it, or since it restored it
+ * at boot: a peer's `lastSeen` is that peer's time, and while this gateway was down nobody
+ * listened), and otherwise (it was heard since it was queued) moved to the tail, up to
  * EVICT_SCAN devices per try. A reading costs nothing but its `lastSeen` (and `heardAt`) write (a strict LRU,
  * delete + set on every message, cost ~400 ns more per message at 10,000 devices); a device that
  * reports every few seconds or minutes is never evicted, made-up ids that publish once and go
@@ -100,6 +102,8 @@ export class DeviceRegistryService implements OnModuleInit {
   private readonly goneListeners: GoneListener[] = [];
   readonly limit: number;
   private readonly idleMs: number;
+  /** When the boot's restore ran, on this clock: a restored device not heard since is silent from then. */
+  private restoredAt = -Infinity;
   /** Devices changed or evicted since they were last written (store only). */
   private readonly queue = new DeviceWriteQueue<DeviceState>();
   private flushTimer: ReturnType<typeof setInterval> | null = null;
@@ -190,6 +194,7 @@ export class DeviceRegistryService implements OnModuleInit {
 
   /** Boot: the stored devices, least recently seen first; beyond `limit`, the oldest are dropped. */
   private restore(stored: readonly StoredDevice[]): void {
+    this.restoredAt = Date.now();
     const from = Math.max(0, stored.length - this.limit);
     for (let i = 0; i < from; i++) this.queue.removedId(stored[i].deviceId);
     for (let i = from; i < stored.length; i++) {
@@ -255,15 +260,16 @@ export class DeviceRegistryService implements OnModuleInit {
   }
 
   /**
-   * Evict a device silent for DEVICE_IDLE_EVICT_MS at `now`: the first such one of the next
-   * EVICT_SCAN in the queue (those heard since are requeued). Returns whether one was evicted.
+   * Evict a device silent for DEVICE_IDLE_EVICT_MS at `now` (this gateway's clock): the first
+   * such one of the next EVICT_SCAN in the queue (those heard since are requeued). Returns
+   * whether one was evicted.
    */
   evictIdle(now: number): boolean {
     for (let scanned = 0; scanned < EVICT_SCAN; scanned++) {
       const head = this.devices.values().next();
       if (head.done) return false;
       const state = head.value;
-      if (now - state.lastSeen >= this.idleMs) {
+      if (now - this.silentSince(state) >= this.idleMs) {
         this.evicted++;
         this.forget(state, 'evicted');
         return true;
@@ -272,6 +278,16 @@ export class DeviceRegistryService implements OnModuleInit {
       this.devices.set(state.deviceId, state);
     }
     return false;
+  }
+
+  /**
+   * Since when the device is silent, on this gateway's clock: when it last heard of it, or, for
+   * a device restored at boot and not heard since, the restore (the time stored may be another
+   * gateway's, and the gateway's own downtime is no silence anyone heard). Not `lastSeen`:
+   * another gateway's time, behind or ahead of this one by their clocks' difference.
+   */
+  private silentSince(state: DeviceState): number {
+    return state.heardAt === -Infinity ? this.restoredAt : state.heardAt;
   }
 
   private forget(state: DeviceState, why: DeviceGone): void {
@@ -333,10 +349,11 @@ export class DeviceRegistryService implements OnModuleInit {
     now: number,
   ): DeviceInfo | null | undefined {
     const created = !this.devices.has(deviceId);
-    const state = this.getOrCreate(deviceId, lastSeen);
+    // Room is made on this clock; the device's last seen is the peer's time all the same.
+    const state = this.getOrCreate(deviceId, now);
     if (!state) return undefined;
     let changed = created;
-    if (lastSeen > state.lastSeen) state.lastSeen = lastSeen;
+    if (created || lastSeen > state.lastSeen) state.lastSeen = lastSeen;
     state.heardAt = now;
     if (state.lastTs === null || lastTs > state.lastTs) state.lastTs = lastTs;
     for (const metric of metrics) {
