@@ -6,6 +6,7 @@ import {
   formatAlertsVersion,
   formatIssues,
   LiveAckRequestSchema,
+  parseAckResponse,
   parseAlertEvent,
   parseAlertsVersion,
 } from '../index';
@@ -281,5 +282,52 @@ describe('parseAlertEvent (another gateway\u2019s alert event)', () => {
     ['an array', [event]],
   ])('refuses %s', (_what, value) => {
     expect(parseAlertEvent(value)).toEqual({ ok: false, field: null });
+  });
+});
+
+describe('parseAckResponse (another gateway\u2019s answer to an ack)', () => {
+  const alert: AlertEvent = {
+    id: 'al-m1x2-3',
+    ruleId: 'hot',
+    kind: 'threshold',
+    deviceId: 'boiler-1',
+    metric: 't',
+    severity: 'major',
+    state: 'acknowledged',
+    message: 'hot: t 80 above 50',
+    value: 80,
+    raisedAt: 1_700_000_000_000,
+    acknowledgedAt: 1_700_000_001_000,
+    acknowledgedBy: 'ops',
+    clearedAt: null,
+    ruleName: 'hot',
+    threshold: 50,
+    updatedAt: 1_700_000_001_000,
+    flapping: false,
+    count: 2,
+    active: true,
+    ackNote: null,
+  };
+
+  it('takes an acknowledged alert and a refusal, leaving out fields the contract does not name', () => {
+    expect(parseAckResponse({ ok: true, alert: { ...alert, extra: 1 }, extra: 2 })).toEqual({
+      ok: true,
+      response: { ok: true, alert },
+    });
+    const refusal = { ok: false, error: 'already_acknowledged', message: 'acknowledged by ops' };
+    expect(parseAckResponse({ ...refusal, extra: 2 })).toEqual({ ok: true, response: refusal });
+  });
+
+  it.each([
+    [null, 'not an ack'],
+    ['ok', { ok: 'yes', alert }],
+    ['alert', { ok: true }],
+    ['alert.ruleId', { ok: true, alert: { id: 'al-1' } }],
+    ['alert.message', { ok: true, alert: { ...alert, message: 'x'.repeat(1025) } }],
+    ['error', { ok: false, error: 'exploded', message: '' }],
+    ['message', { ok: false, error: 'not_found', message: 42 }],
+    ['message', { ok: false, error: 'invalid', message: 'x'.repeat(1025) }],
+  ] as const)('refuses a wrong %s, naming it', (field, value) => {
+    expect(parseAckResponse(value)).toEqual({ ok: false, field });
   });
 });

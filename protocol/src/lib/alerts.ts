@@ -192,6 +192,38 @@ export type AckResponse =
       message: string;
     };
 
+const ACK_ERRORS = [
+  'not_found',
+  'already_acknowledged',
+  'invalid',
+  'unauthorized',
+  'forbidden',
+] as const satisfies readonly Extract<AckResponse, { ok: false }>['error'][];
+
+/**
+ * An acknowledgement's outcome from outside (another gateway's answer to `pulse:ack`, over
+ * Redis): a copy holding only the contract's fields, its alert checked by {@link parseAlertEvent}
+ * and a refusal's error one of the contract's, its message a text of at most an alert message's
+ * length; or what was wrong (`ok`, `alert.<field>`, `error`, `message`; null: not an object).
+ */
+export function parseAckResponse(
+  value: unknown,
+): { ok: true; response: AckResponse } | { ok: false; field: string | null } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, field: null };
+  const source = value as Record<string, unknown>;
+  if (source['ok'] === true) {
+    const parsed = parseAlertEvent(source['alert']);
+    if (!parsed.ok) return { ok: false, field: `alert${parsed.field ? `.${parsed.field}` : ''}` };
+    return { ok: true, response: { ok: true, alert: parsed.alert } };
+  }
+  if (source['ok'] !== false) return { ok: false, field: 'ok' };
+  const { error, message } = source;
+  if (!oneOf(ACK_ERRORS)(error)) return { ok: false, field: 'error' };
+  if (!text(0, ALERT_LIMITS.maxMessageLength)(message)) return { ok: false, field: 'message' };
+  return { ok: true, response: { ok: false, error, message } };
+}
+
 /** `GET /api/alerts`: the active list (raised, flapping, acknowledged, cleared but not yet acknowledged). */
 export interface ActiveAlertsResponse {
   alerts: AlertEvent[];

@@ -246,7 +246,10 @@ export interface IngestStats {
       held?: number;
       unsent?: number;
     };
-    /** Several gateways: acknowledgements that found no gateway holding their alert (a hand-over). */
+    /**
+     * Several gateways: acknowledgements that found no gateway holding their alert (a hand-over),
+     * and the other gateways' malformed ack requests and answers.
+     */
     peerAcks?: PeerAckStats;
     /**
      * Conflation of slow clients: connections throttled now, times one was throttled (entered),
@@ -337,12 +340,16 @@ export interface BrokerSessionStats {
 /**
  * Acknowledgements that found no gateway holding their alert while it was between holders (a
  * hand-over, docs/decisions/0029): `waited` for the new holder, still `unheld` when the wait ended
- * (answered 404), or answered at once because ACK_WAITERS_MAX were waiting (`overLimit`).
+ * (answered 404), or answered at once because ACK_WAITERS_MAX were waiting (`overLimit`). And
+ * what the other gateways sent that was malformed: their ack requests (answered `invalid`,
+ * acknowledging nothing) and their answers to this gateway's (ignored).
  */
 export interface PeerAckStats {
   waited: number;
   unheld: number;
   overLimit: number;
+  malformedRequests: number;
+  malformedAnswers: number;
 }
 
 /**

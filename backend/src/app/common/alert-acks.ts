@@ -1,4 +1,11 @@
-import type { AckResponse } from '@pulse/protocol';
+import {
+  ALERT_LIMITS,
+  AUTH_LIMITS,
+  IdSchema,
+  LiveAckRequestSchema,
+  type AckResponse,
+} from '@pulse/protocol';
+import { z } from 'zod';
 
 /**
  * An operator's acknowledgement as an entry point hands it on (`POST /api/alerts/:id/ack`, the
@@ -12,6 +19,18 @@ export interface AlertAckRequest {
   /** The caller's group scope: an alert of a device outside it is `not_found`. */
   scope: readonly string[] | null;
 }
+
+/**
+ * An {@link AlertAckRequest} from another gateway (`pulse:ack`): the `/live` `ack` schema a
+ * local client's request passes (one definition of the id and the note), with the name and the
+ * scope the asking gateway's entry point set: a user's name, a token's groups. Fields it does not
+ * name are left out rather than refused, so a newer gateway that adds one is still answered
+ * during a rolling upgrade (as a peer's alert event, `parseAlertEvent`).
+ */
+export const PeerAckRequestSchema = LiveAckRequestSchema.extend({
+  by: z.string().min(1).max(Math.min(ALERT_LIMITS.maxAckByLength, AUTH_LIMITS.maxUsernameLength)),
+  scope: z.array(IdSchema).max(AUTH_LIMITS.maxTokenGroups).nullable(),
+}).strip();
 
 /**
  * The port through which every entry point acknowledges an alert, wherever it is held: with

@@ -39,6 +39,7 @@ type NoSocketData = { principal?: Principal; lagged?: number; summaryShown?: boo
  */
 export interface PeerEvents {
   'pulse:alert': (alert: AlertEvent) => void;
+  /** The request and the answers are checked where they are read (PeerAcks): outside input. */
   'pulse:ack': (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
   /** A gateway's rule set changed over HTTP: every other runs it too (PeerRules). */
   'pulse:rules': (change: { rules: unknown; version: unknown }) => void;

@@ -1,8 +1,15 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { AckResponse, PeerAckStats } from '@pulse/protocol';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import {
+  formatIssues,
+  parseAckResponse,
+  quote,
+  type AckResponse,
+  type PeerAckStats,
+} from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { inScope } from '../auth/principal';
-import type { AlertAckRequest, AlertAcks } from '../common/alert-acks';
+import { PeerAckRequestSchema, type AlertAckRequest, type AlertAcks } from '../common/alert-acks';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { AlertRouting, HANDOVER_WINDOW_MS } from '../ownership/alert-routing.service';
 import { LEASE_TTL_MS } from '../ownership/device-ownership.service';
@@ -40,15 +47,28 @@ export const ACK_WAITERS_PER_USER = 10;
  * ACK_HANDOVER_WAIT_MS, so an operator acknowledging during a rolling upgrade is answered by
  * the new holder, not with a 404. At most ACK_WAITERS_MAX wait, ACK_WAITERS_PER_USER of one user.
  *
+ * What a peer sends is outside input, whatever the event map says: its request is checked with
+ * {@link PeerAckRequestSchema} (the `/live` `ack` schema) and a malformed one answered `invalid`,
+ * its answers with `parseAckResponse` (the alert with `parseAlertEvent`) and a malformed one
+ * ignored; both counted and logged at a bounded rate.
+ *
  * Owns both ends of `pulse:ack` and the waiting; must not authenticate (the callers pass who asks
  * and their scope) nor decide the acknowledgement (AlertsService does, the scope check included).
  */
 @Injectable()
-export class PeerAcks implements AlertAcks {
+export class PeerAcks implements AlertAcks, OnApplicationShutdown {
   private nsp: LiveNamespace | null = null;
   private waiting = 0;
   private readonly waitingBy = new Map<string, number>();
-  private readonly counters: PeerAckStats = { waited: 0, unheld: 0, overLimit: 0 };
+  private readonly counters: PeerAckStats = {
+    waited: 0,
+    unheld: 0,
+    overLimit: 0,
+    malformedRequests: 0,
+    malformedAnswers: 0,
+  };
+  private readonly logger = new Logger('Alerts');
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
 
   constructor(
     private readonly alerts: AlertsService,
@@ -65,7 +85,37 @@ export class PeerAcks implements AlertAcks {
     if (!this.peers?.enabled) return;
     this.nsp = nsp;
     // A peer's operator acked an alert it does not hold: answered if this gateway holds it.
-    nsp.on('pulse:ack', (request, answer) => answer(this.alerts.acknowledge(request.id, request)));
+    nsp.on('pulse:ack', (request: unknown, answer) => answer(this.answerPeer(request)));
+  }
+
+  onApplicationShutdown(): void {
+    this.rejectLog.close();
+  }
+
+  /** A peer's request, checked before anything reads it; a malformed one acknowledges nothing. */
+  private answerPeer(raw: unknown): AckResponse {
+    const parsed = PeerAckRequestSchema.safeParse(raw);
+    if (parsed.success) return this.alerts.acknowledge(parsed.data.id, parsed.data);
+    this.counters.malformedRequests++;
+    const message = formatIssues(parsed.error);
+    this.rejectLog.report(
+      'peer-ack-request',
+      `refused a malformed ack request from another gateway (${message}): ${quote(raw, 80)}`,
+    );
+    return { ok: false, error: 'invalid', message };
+  }
+
+  /** A peer's answer, or null when it is no outcome of an acknowledgement (counted, logged). */
+  private peerAnswer(raw: unknown): AckResponse | null {
+    const parsed = parseAckResponse(raw);
+    if (parsed.ok) return parsed.response;
+    this.counters.malformedAnswers++;
+    const what = parsed.field === null ? 'not an object' : `bad ${parsed.field}`;
+    this.rejectLog.report(
+      'peer-ack-answer',
+      `ignored a malformed ack answer from another gateway (${what}): ${quote(raw, 80)}`,
+    );
+    return null;
   }
 
   acknowledge(request: AlertAckRequest): AckResponse | Promise<AckResponse> {
@@ -139,7 +189,9 @@ export class PeerAcks implements AlertAcks {
     // its answer would say 404, and a retry 409).
     const answers = (
       await peerAnswers(nsp.serverSideEmitWithAck('pulse:ack', request), PEER_ANSWER_WAIT_MS)
-    ).filter((answer): answer is AckResponse => typeof answer === 'object' && answer !== null);
+    )
+      .map((answer) => this.peerAnswer(answer))
+      .filter((answer): answer is AckResponse => answer !== null);
     return (
       answers.find((answer) => answer.ok) ??
       answers.find((answer) => !answer.ok && answer.error !== 'not_found') ??
