@@ -354,11 +354,14 @@ export interface AlertStats {
    * Several gateways: rule sets another gateway changed and this one took (`rulesFromPeers`), and
    * those it left: older than its own (`rulesFromPeersOlder`, harmless), or that did not validate
    * here (`rulesFromPeersInvalid`: the gateways run different rules; a rolling upgrade that
-   * added a rule field, say).
+   * added a rule field, say; or a malformed change or catch-up answer, logged). And the peers'
+   * catch-up questions whose version was malformed, answered with nothing
+   * (`rulesCatchUpsInvalid`, logged).
    */
   rulesFromPeers?: number;
   rulesFromPeersOlder?: number;
   rulesFromPeersInvalid?: number;
+  rulesCatchUpsInvalid?: number;
   /**
    * Rules saved in the store that the schema refused at boot, held as saved (not run) until a
    * save replaces them: nonzero means alerts an admin saved are not raised (the log and

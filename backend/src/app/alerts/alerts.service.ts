@@ -18,6 +18,7 @@ import {
   AlertQuery,
   AlertRule,
   AlertStats,
+  quote,
   Reading,
   RefusedStoredRule,
   RuleConflictResponse,
@@ -143,7 +144,7 @@ export class AlertsService implements OnModuleInit {
   /** This run's id in rule versions (ties of the clock broken by it). */
   private readonly runId = randomUUID();
   private readonly rulesListeners: ((rules: AlertRule[], version: RulesVersion) => void)[] = [];
-  private readonly peerRules = { taken: 0, older: 0, invalid: 0 };
+  private readonly peerRules = { taken: 0, older: 0, invalid: 0, catchUpsInvalid: 0 };
   private readonly peerRulesLog = new RateLimitedLog((line) => this.logger.error(line));
   /**
    * Rules saved in the store that the schema refused at boot (an upgrade tightened it): not run,
@@ -537,11 +538,16 @@ export class AlertsService implements OnModuleInit {
    * no version to offer (its rules are what its file or store held).
    */
   rulesNewerThan(since: unknown): { rules: AlertRule[]; version: RulesVersion } | null {
-    const s = since as Partial<RulesVersion> | null;
-    const theirs =
-      typeof s?.at === 'number' && typeof s.by === 'string'
-        ? { at: s.at, by: s.by }
-        : { at: 0, by: '' };
+    const theirs = peerRulesVersion(since);
+    if (theirs === null) {
+      // No version, not "the oldest": a peer that cannot say what it runs is not sent a set.
+      this.peerRules.catchUpsInvalid++;
+      this.peerRulesLog.report(
+        'catch-up',
+        `a catch-up with a malformed rules version from another gateway refused: ${quote(since, 80)}`,
+      );
+      return null;
+    }
     if (this.rulesVersion.at === 0 || !newer(this.rulesVersion, theirs)) return null;
     return { rules: this.engine.rules(), version: this.rulesVersion };
   }
@@ -567,37 +573,26 @@ export class AlertsService implements OnModuleInit {
     return this.edit(async () => {
       // After the boot's restore: a set taken before it would be replaced by the stored one.
       await this.booted;
-      const v = version as Partial<RulesVersion> | null;
-      let parsed: AlertRule[] | null = null;
-      if (
-        typeof v?.at === 'number' &&
-        Number.isSafeInteger(v.at) &&
-        // A version from the future is no version: one far ahead could never be beaten.
-        v.at <= Date.now() + MAX_RULES_CLOCK_AHEAD_MS &&
-        typeof v.by === 'string' &&
-        v.by.length <= 64 &&
-        Array.isArray(rules) &&
-        rules.length <= ALERT_LIMITS.maxRules
-      ) {
-        try {
-          parsed = parseAlertRules(JSON.stringify({ rules }), 'json', 'a peer gateway');
-        } catch (error) {
-          this.peerRulesLog.report(
-            'invalid',
-            `rules from a peer gateway refused: ${(error as Error).message}`,
-          );
-        }
+      const v = peerRulesVersion(version);
+      if (v === null)
+        return this.refusePeerRules('version', `a malformed version ${quote(version, 80)}`);
+      if (!Array.isArray(rules) || rules.length > ALERT_LIMITS.maxRules)
+        return this.refusePeerRules(
+          'list',
+          `not a list of at most ${ALERT_LIMITS.maxRules} rules: ${quote(rules, 80)}`,
+        );
+      let parsed: AlertRule[];
+      try {
+        parsed = parseAlertRules(JSON.stringify({ rules }), 'json', 'a peer gateway');
+      } catch (error) {
+        return this.refusePeerRules('invalid', (error as Error).message);
       }
-      if (parsed === null) {
-        this.peerRules.invalid++;
-        return false;
-      }
-      if (!newer({ at: v?.at as number, by: v?.by as string }, this.rulesVersion)) {
+      if (!newer(v, this.rulesVersion)) {
         this.peerRules.older++;
         return false;
       }
       try {
-        await this.save(parsed, { at: v?.at as number, by: v?.by as string });
+        await this.save(parsed, v);
       } catch (error) {
         this.peerRulesLog.report(
           'save',
@@ -605,10 +600,17 @@ export class AlertsService implements OnModuleInit {
         );
       }
       this.engine.setRules(parsed);
-      this.rulesVersion = { at: v?.at as number, by: v?.by as string };
+      this.rulesVersion = v;
       this.peerRules.taken++;
       return true;
     });
+  }
+
+  /** A peer's rule set that is no valid one: counted, logged at a bounded rate (per reason). */
+  private refusePeerRules(reason: 'version' | 'list' | 'invalid', what: string): false {
+    this.peerRules.invalid++;
+    this.peerRulesLog.report(`peer-${reason}`, `rules from a peer gateway refused: ${what}`);
+    return false;
   }
 
   createRule(rule: AlertRule): Promise<AlertRule> {
@@ -753,6 +755,7 @@ export class AlertsService implements OnModuleInit {
             rulesFromPeers: this.peerRules.taken,
             rulesFromPeersOlder: this.peerRules.older,
             rulesFromPeersInvalid: this.peerRules.invalid,
+            rulesCatchUpsInvalid: this.peerRules.catchUpsInvalid,
           }
         : {}),
     };
@@ -819,6 +822,21 @@ export class AlertsService implements OnModuleInit {
       }
     }
   }
+}
+
+/**
+ * A rule set's version from another gateway (its change, or its catch-up question), or null when
+ * it is none: a safe integer time, not from the future (one far ahead could never be beaten),
+ * and a changer's id of at most 64 characters (`by` is '' for a gateway that has not changed or
+ * taken a set since it started). The one check of both.
+ */
+function peerRulesVersion(value: unknown): RulesVersion | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { at, by } = value as Partial<Record<keyof RulesVersion, unknown>>;
+  if (typeof at !== 'number' || !Number.isSafeInteger(at)) return null;
+  if (at > Date.now() + MAX_RULES_CLOCK_AHEAD_MS) return null;
+  if (typeof by !== 'string' || by.length > 64) return null;
+  return { at, by };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import type { AlertRule, RulesVersion } from '@pulse/protocol';
+import type { RulesVersion } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
 import { LiveRedis } from './live-redis.repository';
 import type { LiveNamespace } from './live-io.server';
@@ -43,7 +43,11 @@ export class PeerRules implements OnApplicationShutdown {
   /** The `/live` namespace (the gateway's afterInit): the others are told and heard through it. */
   bind(nsp: LiveNamespace): void {
     if (!this.peers?.enabled) return;
-    nsp.on('pulse:rules', (change) => void this.take(change?.rules, change?.version));
+    // Outside input: AlertsService.applyPeerRules checks the set and its version.
+    nsp.on('pulse:rules', (change: unknown) => {
+      const { rules, version } = offer(change);
+      void this.take(rules, version);
+    });
     nsp.on('pulse:rules-since', (since, answer) => answer(this.alerts.rulesNewerThan(since)));
     // Told now if Redis is there; if not, the others take it at their next catch-up (this
     // gateway's set is the newest).
@@ -86,14 +90,13 @@ export class PeerRules implements OnApplicationShutdown {
       nsp.serverSideEmitWithAck('pulse:rules-since', this.alerts.currentRulesVersion()),
       CATCH_UP_WAIT_MS,
     );
-    const offers = answers.filter(
-      (a): a is { rules: AlertRule[]; version: RulesVersion } =>
-        typeof a === 'object' && a !== null && 'version' in a,
-    );
+    // null: nothing newer there. Anything else is an offer, checked by applyPeerRules (a
+    // malformed one counted and logged there, not dropped here unseen).
+    const offers = answers.filter((answer) => answer !== null).map(offer);
     // Each is tried, newest last: applyPeerRules takes only what is newer than what runs.
-    offers.sort((x, y) => (x.version?.at ?? 0) - (y.version?.at ?? 0));
+    offers.sort((x, y) => offeredAt(x.version) - offeredAt(y.version) || 0);
     try {
-      for (const offer of offers) await this.take(offer.rules, offer.version);
+      for (const { rules, version } of offers) await this.take(rules, version);
     } finally {
       this.asking = false;
     }
@@ -107,4 +110,17 @@ export class PeerRules implements OnApplicationShutdown {
       this.logger.error(`rules from a peer gateway: ${(error as Error).message}`);
     }
   }
+}
+
+/** A peer's rule set and version as sent (`pulse:rules`, a catch-up's answer): unchecked. */
+function offer(value: unknown): { rules: unknown; version: unknown } {
+  if (typeof value !== 'object' || value === null) return { rules: undefined, version: undefined };
+  const { rules, version } = value as Partial<Record<'rules' | 'version', unknown>>;
+  return { rules, version };
+}
+
+/** A version's time, for the order offers are tried in (one without: first, and refused). */
+function offeredAt(version: unknown): number {
+  const at = (version as Partial<RulesVersion> | null | undefined)?.at;
+  return typeof at === 'number' && Number.isFinite(at) ? at : -Infinity;
 }
