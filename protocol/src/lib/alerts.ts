@@ -203,17 +203,19 @@ const ACK_ERRORS = [
 /**
  * An acknowledgement's outcome from outside (another gateway's answer to `pulse:ack`, over
  * Redis): a copy holding only the contract's fields, its alert checked by {@link parseAlertEvent}
- * and a refusal's error one of the contract's, its message a text of at most an alert message's
- * length; or what was wrong (`ok`, `alert.<field>`, `error`, `message`; null: not an object).
+ * (or `parseAlert`: the receiver's reading of a peer's event) and a refusal's error one of the
+ * contract's, its message a text of at most an alert message's length; or what was wrong (`ok`,
+ * `alert.<field>`, `error`, `message`; null: not an object).
  */
 export function parseAckResponse(
   value: unknown,
+  parseAlert: (value: unknown) => ReturnType<typeof parseAlertEvent> = parseAlertEvent,
 ): { ok: true; response: AckResponse } | { ok: false; field: string | null } {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, field: null };
   const source = value as Record<string, unknown>;
   if (source['ok'] === true) {
-    const parsed = parseAlertEvent(source['alert']);
+    const parsed = parseAlert(source['alert']);
     if (!parsed.ok) return { ok: false, field: `alert${parsed.field ? `.${parsed.field}` : ''}` };
     return { ok: true, response: { ok: true, alert: parsed.alert } };
   }

@@ -11,14 +11,13 @@ import {
   SummaryEventWire,
   deviceRoom,
   groupRoom,
-  parseAlertEvent,
   quote,
 } from '@pulse/protocol';
-import { fromStored } from '../alerts/stored-alert-event';
 import { CONFIG, Config } from '../config/config';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { AlertAudience } from './alert-audience';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
+import { parsePeerAlertEvent } from './peer-alert-event';
 import { HELD_ALERTS_RESEND_MS, HeldAlerts, PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {
@@ -100,11 +99,9 @@ export class LiveEmitter {
       this.peerAlerts.beginSeed();
       // Outside input, whatever the event map says: checked here, before anything reads it.
       nsp.on('pulse:alert', (event: unknown) => {
-        const parsed = parseAlertEvent(event, KIND_UNSAID);
+        const parsed = parsePeerAlertEvent(event);
         if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
-        const alert = kindUnsaid(event)
-          ? fromStored({ ...parsed.alert, kind: undefined })
-          : parsed.alert;
+        const alert = parsed.alert;
         // Older than the state this gateway holds for the peers (the old holder's late resend
         // after a hand-over): its screens were told the newer one, which must stay on them.
         if (this.heldAlerts.forget(alert)) {
@@ -470,15 +467,4 @@ function inAny(rooms: Set<string> | undefined, names: readonly string[]): boolea
   if (!rooms) return false;
   for (let i = 0; i < names.length; i++) if (rooms.has(names[i])) return true;
   return false;
-}
-
-/**
- * A peer built before `kind` (2026-12-06) sends events without it. Read, not refused: during a
- * rolling upgrade its alerts would vanish from the upgraded gateways' screens. Checked with a
- * stand-in, then given the kind its own words say, as the stores do with rows written then
- * (alerts/stored-alert-event.ts).
- */
-const KIND_UNSAID: Partial<AlertEvent> = { kind: 'threshold' };
-function kindUnsaid(event: unknown): boolean {
-  return (event as { kind?: unknown }).kind === undefined;
 }
