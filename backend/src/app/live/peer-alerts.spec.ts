@@ -184,6 +184,16 @@ describe('HeldAlerts (events the peers could not be told while Redis was away)',
     expect(sut.take().map((e) => e.id)).toEqual(['b']);
   });
 
+  it('takes a flapping alert that settled for later than the flapping state (a reading’s clock against an ack’s)', () => {
+    const sut = new HeldAlerts();
+    const acked = { acknowledgedAt: 10_005, acknowledgedBy: 'ops', state: 'acknowledged' as const };
+    sut.hold(alert('f', { ...acked, flapping: true, updatedAt: 10_005 }));
+    sut.take();
+    // Settled on the new holder by a reading stamped 10:00:04: later all the same.
+    expect(sut.forget(alert('f', { ...acked, flapping: false, updatedAt: 10_004 }))).toBe(false);
+    expect(sut.takeAgain()).toEqual([]);
+  });
+
   it('holds at most PEER_ALERTS_MAX alerts however long the outage: beyond, new alerts are counted as unsent, known ones still updated', () => {
     const sut = new HeldAlerts();
     for (let i = 0; i < PEER_ALERTS_MAX + 3; i++) sut.hold(alert(String(i)));

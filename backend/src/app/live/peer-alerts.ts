@@ -228,12 +228,15 @@ function isNewer(mine: AlertEvent | undefined, peer: AlertEvent): boolean {
 
 /**
  * How far an alert got, as a sort order of two of its events (> 0: `a` is later). An alert's
- * `updatedAt` mixes two clocks (an acknowledgement takes the server's, a raise or clear its
- * reading's time), so a later change can carry a smaller one. Its life only goes one way: closed
- * is the end (an id never reopens), `count` grows with each raise again, and within one raise an
- * acknowledgement and a clear are never undone (a raise again resets the clear and counts). So
- * those decide first; `updatedAt` only between events as far along (a flapping change, a
- * retirement's reason).
+ * `updatedAt` mixes two clocks (an acknowledgement takes the server's, a raise, a clear or a
+ * flapping alert settling its reading's time), so a later change can carry a smaller one. Its
+ * life (alerts/alert-lifecycle.ts) only goes one way in each of these, so they decide first:
+ * closed is the end (an id never reopens in one engine), `count` grows with each raise again,
+ * and within one raise an acknowledgement, a clear and a flapping alert settling are never
+ * undone (flapping is set only as an alert opens or is raised again; a raise again resets the
+ * clear and counts). `updatedAt` decides only between events as far along (a retirement's
+ * reason). Two gateways that changed one alert while apart (a hand-over during an outage) are
+ * not ordered by this: the one further along wins on every gateway, whatever the other did.
  */
 function compareProgress(a: AlertEvent, b: AlertEvent): number {
   return (
@@ -241,6 +244,7 @@ function compareProgress(a: AlertEvent, b: AlertEvent): number {
     a.count - b.count ||
     Number(a.acknowledgedAt !== null) - Number(b.acknowledgedAt !== null) ||
     Number(a.clearedAt !== null) - Number(b.clearedAt !== null) ||
+    Number(!a.flapping) - Number(!b.flapping) ||
     a.updatedAt - b.updatedAt
   );
 }
