@@ -201,6 +201,36 @@ const ACK_ERRORS = [
 ] as const satisfies readonly Extract<AckResponse, { ok: false }>['error'][];
 
 /**
+ * The kind of an alert event sent without one (by a gateway built before `kind`, 2026-12-06),
+ * from its fields: without a metric, offline when it reports neither value nor threshold, else
+ * no-data (threshold and rate rules always name a metric); with one, `threshold`.
+ */
+export function kindFromFields(
+  event: Pick<AlertEvent, 'metric' | 'value' | 'threshold'>,
+): AlertRuleKind {
+  if (event.metric !== null) return 'threshold';
+  return event.value === null && event.threshold === null ? 'offline' : 'nodata';
+}
+
+/**
+ * {@link parseAlertEvent} for an event that may come from a gateway built before `kind`
+ * (2026-12-06): one without it is read, not refused (a rolling upgrade would blank its alerts),
+ * checked with a stand-in and then given `kindOf` of itself (the gateway reads its words, as it
+ * does for rows stored then; a screen its fields).
+ */
+export function parseAlertEventOfAnyBuild(
+  value: unknown,
+  kindOf: (event: AlertEvent) => AlertRuleKind = kindFromFields,
+): ReturnType<typeof parseAlertEvent> {
+  const parsed = parseAlertEvent(value, KIND_UNSAID);
+  if (!parsed.ok || (value as { kind?: unknown }).kind !== undefined) return parsed;
+  parsed.alert.kind = kindOf(parsed.alert);
+  return parsed;
+}
+
+const KIND_UNSAID: Partial<AlertEvent> = { kind: 'threshold' };
+
+/**
  * An acknowledgement's outcome from outside (another gateway's answer to `pulse:ack`, over
  * Redis): a copy holding only the contract's fields, its alert checked by {@link parseAlertEvent}
  * (or `parseAlert`: the receiver's reading of a peer's event) and a refusal's error one of the

@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertRuleKind } from '@pulse/protocol';
+import { kindFromFields, type AlertEvent, type AlertRuleKind } from '@pulse/protocol';
 import { kindFromWording } from './alert-describe';
 
 /**
@@ -25,9 +25,4 @@ export type StoredAlertEvent = Omit<AlertEvent, 'kind'> & { kind?: AlertRuleKind
 export function fromStored(event: StoredAlertEvent): AlertEvent {
   if (event.kind !== undefined) return event as AlertEvent;
   return { ...event, kind: kindFromWording(event) ?? kindFromFields(event) };
-}
-
-function kindFromFields(event: StoredAlertEvent): AlertRuleKind {
-  if (event.metric !== null) return 'threshold';
-  return event.value === null && event.threshold === null ? 'offline' : 'nodata';
 }

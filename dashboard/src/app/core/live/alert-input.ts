@@ -1,11 +1,12 @@
 import { Injectable } from '@angular/core';
 import type { AlertEvent } from '@pulse/protocol/core';
-import { parseAlertEvent } from '@pulse/protocol/core';
+import { parseAlertEventOfAnyBuild } from '@pulse/protocol/core';
 
 /*
  * The one check of alert events reaching this browser (the `alerts` snapshot, `alert` deltas,
  * `GET /api/alerts`, the history, an acknowledgement's answer): the protocol's `parseAlertEvent`,
- * as the gateway checks another gateway's. What passes is a copy holding the contract's fields
+ * as the gateway checks another gateway's (an event of a gateway built before `kind` read with
+ * its kind from its fields: nginx may move a page to one during a rolling upgrade). What passes is a copy holding the contract's fields
  * only; what does not is dropped, counted and warned at a bounded rate, and never takes the
  * valid events around it along. Stores and views trust what it lets through. It must not keep
  * alerts, read the socket or fetch.
@@ -38,7 +39,7 @@ export class AlertInput {
 
   /** One event (an acknowledgement's answer): a checked copy, or null. */
   one(value: unknown, from: AlertSource): AlertEvent | null {
-    const parsed = parseAlertEvent(value);
+    const parsed = parseAlertEventOfAnyBuild(value);
     if (parsed.ok) return parsed.alert;
     this.refuse(from, wrong(parsed.field));
     return null;
@@ -52,7 +53,7 @@ export class AlertInput {
     }
     const alerts: AlertEvent[] = [];
     for (const item of value) {
-      const parsed = parseAlertEvent(item);
+      const parsed = parseAlertEventOfAnyBuild(item);
       if (parsed.ok) alerts.push(parsed.alert);
       else this.refuse(from, wrong(parsed.field));
     }
