@@ -111,13 +111,16 @@ describe('device credentials from the simulator CLI, anonymous devices off', () 
     expect(created.stderr).toContain('MQTT username bridge:house');
 
     const z2m = await connectMqtt(fixture.pulse.mqttUrl, {
+      clientId: 'z2m-house',
       username: 'bridge:house',
       password: secret,
     });
     z2m.on('error', () => undefined);
     const gone = new Promise<void>((resolve) => z2m.once('close', () => resolve()));
     const listed = await credentialsCli(['bridge', 'list', '--url', url], { PULSE_TOKEN: token });
-    expect(listed.stdout).toMatch(/^house +bridge:house +\d{4}-\S+ +\d{4}-\S+$/m);
+    // The client id it owns is listed: the one an admin compares a refused CONNECT's with.
+    expect(listed.stdout).toMatch(/^bridge +username +client id +created +last connect$/m);
+    expect(listed.stdout).toMatch(/^house +bridge:house +z2m-house +\d{4}-\S+ +\d{4}-\S+$/m);
     const revoked = await credentialsCli(['bridge', 'revoke', 'house', '--url', url], {
       PULSE_TOKEN: token,
     });

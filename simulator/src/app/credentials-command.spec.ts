@@ -264,12 +264,19 @@ describe('credentials bridge', () => {
     ]);
   });
 
-  it('list: one line per bridge under a header', async () => {
+  it('list: one line per bridge under a header, with the client id it owns', async () => {
     answer = {
       credentials: [
         {
           name: 'house',
           username: 'bridge:house',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: Date.parse('2026-12-01T08:05:00.000Z'),
+          clientId: 'z2m-house',
+        },
+        {
+          name: 'shed',
+          username: 'bridge:shed',
           createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
           lastConnectAt: null,
         },
@@ -278,14 +285,47 @@ describe('credentials bridge', () => {
     const run = await credentials(['bridge', 'list', '--url', url], { PULSE_TOKEN: 'admin-token' });
     expect(run.stdout).toBe(
       [
-        'bridge  username      created                   last connect',
-        'house   bridge:house  2026-12-01T08:00:00.000Z  -',
+        'bridge  username      client id  created                   last connect',
+        'house   bridge:house  z2m-house  2026-12-01T08:00:00.000Z  2026-12-01T08:05:00.000Z',
+        'shed    bridge:shed   -          2026-12-01T08:00:00.000Z  -',
         '',
       ].join('\n'),
     );
     expect(requests).toEqual([
       expect.objectContaining({ method: 'GET', url: '/api/bridge-credentials' }),
     ]);
+  });
+
+  it("list: a bridge's client id is shown inert (control and format characters escaped, cut)", async () => {
+    // The bridge chose these bytes: none may move the cursor, clear the screen or reorder text.
+    answer = {
+      credentials: [
+        {
+          name: 'house',
+          username: 'bridge:house',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: null,
+          clientId: 'z2m\u001b[2J\r\nhouse  bridge:x\u202e\\',
+        },
+        {
+          name: 'long',
+          username: 'bridge:long',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: null,
+          clientId: 'x'.repeat(1000),
+        },
+      ],
+    };
+    const run = await credentials(['bridge', 'list', '--url', url], { PULSE_TOKEN: 'admin-token' });
+    const lines = run.stdout.split('\n');
+    expect(lines).toHaveLength(4);
+    const shown = 'z2m\\u001b[2J\\r\\nhouse  bridge:x\\u202e\\\\';
+    const width = 65; // the longest shown: 64 characters and "…"
+    expect(lines[1]).toBe(
+      `house   bridge:house  ${shown.padEnd(width)}  2026-12-01T08:00:00.000Z  -`,
+    );
+    expect(lines[2]).toBe(`long    bridge:long   ${'x'.repeat(64)}…  2026-12-01T08:00:00.000Z  -`);
+    for (const line of lines) expect(line).not.toMatch(/[\p{Cc}\p{Cf}]/u);
   });
 
   it.each([

@@ -32,7 +32,8 @@ username is bridge:<name>, the password the secret printed once by create.
   bridge create <name> make the bridge's secret, or replace it (its connections
                        are closed); prints the secret on stdout, once
   bridge revoke <name> revoke it and disconnect the bridge at once
-  bridge list          bridges with credentials: username, created, last connect
+  bridge list          bridges with credentials: username, the client id it
+                       owns (the last it connected with), created, last connect
 
 Options:
   --url <url>          the gateway, http:// or https://   (default: the one
@@ -270,16 +271,43 @@ async function printBridge(
     const { credentials } = (await response.json()) as BridgeCredentialListResponse;
     io.stdout(
       formatTable([
-        ['bridge', 'username', 'created', 'last connect'],
+        ['bridge', 'username', 'client id', 'created', 'last connect'],
         ...credentials.map((row) => [
           row.name,
           row.username,
+          row.clientId === undefined ? '-' : shownClientId(row.clientId),
           time(row.createdAt),
           time(row.lastConnectAt),
         ]),
       ]),
     );
   }
+}
+
+/** How much of a bridge's client id the list shows; the API answers it whole. */
+const CLIENT_ID_SHOWN = 64;
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A bridge's client id as the list shows it. The bridge chose it (any UTF-8 an MQTT CONNECT
+ * carries, up to the packet bound), so nothing in it may act on the admin's terminal: control
+ * characters (escape sequences, newlines), format characters (bidi overrides, zero-width), line
+ * separators and lone surrogates are shown as escapes, a backslash doubled so an escape cannot
+ * be faked, and a long one is cut after {@link CLIENT_ID_SHOWN} characters with "…".
+ */
+function shownClientId(clientId: string): string {
+  const chars = [...clientId];
+  const cut = chars.length > CLIENT_ID_SHOWN;
+  const shown = (cut ? chars.slice(0, CLIENT_ID_SHOWN) : chars)
+    .join('')
+    .replace(/[\\\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, (c) => ESCAPES[c] ?? codePointEscape(c));
+  return cut ? `${shown}…` : shown;
+}
+
+function codePointEscape(c: string): string {
+  const hex = (c.codePointAt(0) ?? 0).toString(16);
+  return hex.length > 4 ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
 }
 
 /** A time as the lists show it: ISO 8601, or "-" for never. */
