@@ -218,7 +218,13 @@ describe('history with time deltas', () => {
       await waitFor(
         async () => {
           plain = await subscribe(socket, plainRequest);
-          return plain.ok && plain.history.every((s) => fromWire(s).t.length === POINTS);
+          if (plain.ok && plain.history.every((s) => fromWire(s).t.length === POINTS)) return true;
+          // What the last answer held, for the timeout's message (this has failed under load).
+          throw new Error(
+            plain.ok
+              ? `points per metric ${plain.history.map((s) => fromWire(s).t.length).join('/')}`
+              : `refused: ${plain.error}`,
+          );
         },
         // Asked as a screen would, not every 20 ms: over polling, acknowledgements the client
         // has not fetched yet count as unread data (lag monitor), and a busy machine is slow.
