@@ -1,18 +1,6 @@
-import type {
-  CreateBridgeCredentialResponse,
-  CreateDeviceCredentialResponse,
-  HistoryResponse,
-} from '@pulse/protocol';
+import type { CreateBridgeCredentialResponse, DeviceCredentialListResponse } from '@pulse/protocol';
 import { telemetryTopic } from '@pulse/protocol';
-import {
-  connectMqtt,
-  endMqtt,
-  getJson,
-  publish,
-  sendJson,
-  sleep,
-  waitFor,
-} from '@pulse/test-support';
+import { connectMqtt, endMqtt, getJson, publish, sendJson, sleep } from '@pulse/test-support';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,43 +96,30 @@ describe('client ids that belong to a credential: a squatter cannot cut off a br
     await publish(again, 'zigbee2mqtt/Attic Fan', '{"state":"OFF"}', 1);
   });
 
-  it('secures a device whose id a bridge took: credentials are made (201), the device connects with another client id and publishes', async () => {
-    // A bridge connects with a client id equal to an anonymous device's id (a mistyped
-    // mqtt.client_id, or a leaked bridge secret): it takes the id from the device and owns it.
-    const device = await connect({ clientId: 'boiler' });
-    await publish(device, telemetryTopic('boiler'), '{"values":{"n":1}}', 1);
-    const deviceGone = closed(device);
-    const bridge = await createBridgeCredentials({ api: fixture.api, admin }, 'cellar');
-    const z2m = await asBridge(bridge, 'boiler');
-    await deviceGone;
-    expect(await refusedWith(fixture.pulse.mqttUrl, { clientId: 'boiler' })).toBe(2);
+  it("refuses device credentials for a bridge's client id (409 naming the bridge): the bridge keeps it", async () => {
+    const bridge = await createBridgeCredentials({ api: fixture.api, admin }, 'loft');
+    await endMqtt(await asBridge(bridge, 'z2m-loft'));
+    // Someone publishes as a device named after the bridge's client id; an admin who sees it on
+    // the dashboard "secures" that device.
+    const squatter = await connect({ clientId: 'not-the-bridge' });
+    await publish(squatter, telemetryTopic('z2m-loft'), '{"values":{"n":1}}', 1);
 
-    // The admin secures the device: created, not refused.
-    const { status, body } = await sendJson<CreateDeviceCredentialResponse>(
-      fixture.api('/devices/boiler/credentials'),
+    const { status, body } = await sendJson<{ message: string }>(
+      fixture.api('/devices/z2m-loft/credentials'),
       'POST',
       undefined,
       admin,
     );
-    expect(status).toBe(201);
-    expect(body).toMatchObject({ deviceId: 'boiler', rotated: false });
-    // The client id stays the bridge's: the device is refused it ...
-    const asDevice = { username: 'boiler', password: body.secret };
-    expect(await refusedWith(fixture.pulse.mqttUrl, { clientId: 'boiler', ...asDevice })).toBe(2);
-    // ... and the device, with its credentials and another client id, publishes again.
-    const secured = await connect({ clientId: 'boiler-dev', ...asDevice });
-    await publish(secured, telemetryTopic('boiler'), '{"values":{"n":2}}', 1);
-    await waitFor(
-      async () => {
-        const { body } = await getJson<HistoryResponse>(
-          fixture.api('/devices/boiler/history'),
-          admin,
-        );
-        return body.series.find((s) => s.metric === 'n')?.v.includes(2);
-      },
-      { message: "the secured device's reading in its history" },
+    expect(status).toBe(409);
+    expect(body.message).toContain('bridge:loft');
+    const list = await getJson<DeviceCredentialListResponse>(
+      fixture.api('/device-credentials'),
+      admin,
     );
-    await publish(z2m, 'zigbee2mqtt/Cellar Lamp', '{"state":"ON"}', 1);
+    expect(list.body.credentials.map((c) => c.deviceId)).not.toContain('z2m-loft');
+    // The bridge's reconnect is let in, as every one after it.
+    const z2m = await asBridge(bridge, 'z2m-loft');
+    await publish(z2m, 'zigbee2mqtt/Loft Lamp', '{"state":"ON"}', 1);
   });
 
   it("a device's own id: taken back from whoever held it before its credentials, refused to anyone else", async () => {

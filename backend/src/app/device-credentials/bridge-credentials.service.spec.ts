@@ -22,7 +22,7 @@ describe('BridgeCredentialsService', () => {
       repo,
       sut,
     );
-    return { sut, authority };
+    return { sut, authority, repo };
   };
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'pulse-bridgecreds-'))));
   afterEach(() => {
@@ -85,13 +85,13 @@ describe('BridgeCredentialsService', () => {
     expect(authority.ownerOfClientId('mqttjs_1a2b3c4d')).toBeNull();
     expect(authority.ownerOfClientId('z2m-house')).toEqual({ kind: 'bridge', name: 'house' });
     expect(authority.ownerOfClientId('Shed_Plug')).toEqual({ kind: 'bridge', name: 'shed' });
-    // Device credentials for it are made (the device connects with another client id; its
-    // topics are its own), and the client id stays the bridge's.
-    expect(authority.create('Shed_Plug').rotated).toBe(false);
-    expect(authority.isReserved('Shed_Plug')).toBe(true);
+    // Device credentials for it would take it from the bridge: refused, naming the bridge.
+    expect(() => authority.create('Shed_Plug')).toThrow(/bridge:shed/);
+    expect(authority.isReserved('Shed_Plug')).toBe(false);
     expect(authority.ownerOfClientId('Shed_Plug')).toEqual({ kind: 'bridge', name: 'shed' });
-    // Once the bridge connects with another id, the old one is the device's own.
+    // Once the bridge connects with another id, the old one is anyone's to have credentials for.
     authority.connected({ kind: 'bridge', name: 'shed' }, 'z2m-shed');
+    authority.create('Shed_Plug');
     expect(authority.ownerOfClientId('Shed_Plug')).toEqual({
       kind: 'device',
       deviceId: 'Shed_Plug',
@@ -99,11 +99,12 @@ describe('BridgeCredentialsService', () => {
     expect(authority.ownerOfClientId('nobody')).toBeNull();
   });
 
-  it("keeps a bridge's client id the bridge's over device credentials for it, live, revoked or rotated, across a restart", () => {
-    const { sut, authority } = open();
+  it("keeps a bridge's client id the bridge's over device credentials made for it before the 409", () => {
+    const { sut, authority, repo } = open();
     sut.create('house');
     authority.connected({ kind: 'bridge', name: 'house' }, 'z2m-house');
-    expect(authority.create('z2m-house').rotated).toBe(false);
+    // A row as an admin made it before creating one was refused: live, then revoked.
+    repo.upsert('z2m-house', 'a'.repeat(64), Date.now());
     sut.onModuleDestroy();
     database?.onApplicationShutdown();
 

@@ -118,6 +118,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
           `${deviceId} is published by Pulse's own ${name} (SIMULATOR=on); give the device another id`,
         );
     const rotated = this.held.has(deviceId);
+    if (!rotated) this.refuseBridgeClientId(deviceId);
     if (!rotated && this.held.size >= MAX_DEVICE_CREDENTIALS)
       throw new ConflictException(`at most ${MAX_DEVICE_CREDENTIALS} devices have credentials`);
     const secret = newDeviceSecret();
@@ -127,23 +128,23 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     this.held.set(deviceId, { hash, revoked: false });
     this.connects.forget(deviceId);
     this.logger.log(`credentials ${rotated ? 'rotated' : 'created'} for device ${deviceId}`);
-    this.noteBridgeClientId(deviceId);
     // Told on creation too: discovery ends entities announced for the id before (decision 0067).
     this.notify({ kind: 'device', deviceId });
     return { deviceId, secret, createdAt: now, rotated };
   }
 
   /**
-   * A device id that is a bridge's client id keeps its credentials (refusing them would leave a
-   * device whose id a bridge took with no way back when ANONYMOUS_DEVICES is off), but the client
-   * id stays the bridge's ({@link ownerOfClientId}): the admin is told here that the device must
-   * connect with another client id; its topics are its own either way (decision 0067, addendum).
+   * A device id that is a bridge's client id cannot get credentials: its device would own the id
+   * and keep the bridge off the broker. Readings under such an id are most likely a client using
+   * the bridge's id, not a device (decision 0067, addendum). Rotating existing credentials is not
+   * refused (a leaked secret must stay replaceable); {@link ownerOfClientId} keeps the id the
+   * bridge's over those.
    */
-  private noteBridgeClientId(deviceId: string): void {
+  private refuseBridgeClientId(deviceId: string): void {
     const bridge = this.bridges.ownerOf(deviceId);
     if (bridge !== undefined)
-      this.logger.warn(
-        `device ${deviceId} is also the MQTT client id ${bridgeUsername(bridge)} connects with, which stays the bridge's: connect the device with another client id (its topics are its own), or connect the bridge with another client id or revoke it`,
+      throw new ConflictException(
+        `${deviceId} is the MQTT client id ${bridgeUsername(bridge)} connects with: device credentials for it would keep that bridge off the broker; give the device another id, or connect the bridge with another client id first (zigbee2mqtt: mqtt.client_id)`,
       );
   }
 
@@ -198,10 +199,10 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
   }
 
   ownerOfClientId(clientId: string): CredentialIdentity | null {
-    // A bridge's id first: a bridge cannot connect with a device's own id, so the two share an id
-    // only when the device's credentials were made after the bridge owned it. The bridge keeps
-    // it (the device connects with another client id, noteBridgeClientId); credentials made for
-    // a device id never cut off a bridge's whole network, live or revoked.
+    // A bridge's id first. A bridge cannot connect with a device's own id, and credentials are
+    // not made for a bridge's (refuseBridgeClientId); so a device with credentials for a bridge's
+    // id has them from before that refusal, made after the bridge owned it: the older claim wins,
+    // whether they are live or revoked (the device's topics stay reserved either way).
     const bridge = this.bridges.ownerOf(clientId);
     if (bridge !== undefined) return { kind: 'bridge', name: bridge };
     return this.held.has(clientId) ? { kind: 'device', deviceId: clientId } : null;
