@@ -112,6 +112,7 @@ describe('client ids that belong to a credential: a squatter cannot cut off a br
     );
     expect(status).toBe(409);
     expect(body.message).toContain('bridge:loft');
+    expect(body.message).toContain('or revoke it first'); // the way out, for a device it took
     const list = await getJson<DeviceCredentialListResponse>(
       fixture.api('/device-credentials'),
       admin,

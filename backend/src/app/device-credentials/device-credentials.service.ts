@@ -144,7 +144,7 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
     const bridge = this.bridges.ownerOf(deviceId);
     if (bridge !== undefined)
       throw new ConflictException(
-        `${deviceId} is the MQTT client id ${bridgeUsername(bridge)} connects with: device credentials for it would keep that bridge off the broker; give the device another id, or connect the bridge with another client id first (zigbee2mqtt: mqtt.client_id)`,
+        `${deviceId} is the MQTT client id ${bridgeUsername(bridge)} connects with: device credentials for it would keep that bridge off the broker; give the device another id, or connect the bridge with another client id (zigbee2mqtt: mqtt.client_id) or revoke it first`,
       );
   }
 
