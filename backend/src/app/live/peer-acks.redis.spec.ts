@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AckResponse, AlertEvent, LIVE_NAMESPACE } from '@pulse/protocol';
+import { ALERT_LIMITS, AckResponse, AlertEvent, LIVE_NAMESPACE } from '@pulse/protocol';
 import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
 import { createServer, Server as HttpServer } from 'node:http';
 import { parseAlertRule } from '../alerts/alert-rules.loader';
@@ -124,6 +124,21 @@ describe('PeerAcks over Redis: what another gateway sends is checked', () => {
     expect(await ask(valid)).toMatchObject([
       { ok: true, alert: { id: alert.id, state: 'acknowledged', acknowledgedBy: 'ann' } },
     ]);
+  }, 20_000);
+
+  it('an id no alert can have (over HTTP, which checks no length) is not_found here: no peer asked, none blames another gateway', async () => {
+    const asker = await gateway();
+    const peer = await gateway();
+    await joined(asker.nsp, 2);
+    await joined(peer.nsp, 2);
+    const answer = await asker.sut.acknowledge({
+      id: 'a'.repeat(ALERT_LIMITS.maxIdLength + 1),
+      by: 'ann',
+      scope: null,
+    });
+    expect(answer).toMatchObject({ ok: false, error: 'not_found' });
+    expect(peer.sut.stats()).toMatchObject({ malformedRequests: 0 });
+    expect(warnings.join('\n')).not.toMatch(/malformed ack request/);
   }, 20_000);
 
   it("a peer's malformed answer is not taken for the holder's: counted and logged; the holder's valid answer still is", async () => {

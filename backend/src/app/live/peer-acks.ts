@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import {
+  ALERT_LIMITS,
   formatIssues,
   parseAckResponse,
   quote,
@@ -121,6 +122,9 @@ export class PeerAcks implements AlertAcks, OnApplicationShutdown {
 
   acknowledge(request: AlertAckRequest): AckResponse | Promise<AckResponse> {
     const local = this.alerts.acknowledge(request.id, request);
+    // An id no alert can have (HTTP's path parameter has no length check; /live's schema has):
+    // no peer holds it, and each would refuse the ask as malformed and log another gateway.
+    if (request.id.length > ALERT_LIMITS.maxIdLength) return local;
     if (!unheld(local) || !this.nsp) return local;
     return this.fromHolder(this.nsp, request, local);
   }
