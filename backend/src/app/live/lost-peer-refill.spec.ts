@@ -212,6 +212,17 @@ describe('LostPeerRefill', () => {
     expect(published.map((p) => p.deviceId)).toEqual(['slow']);
   });
 
+  it('judges a device known only from the departed peer’s shares by when its shares reached this gateway, not by that peer’s clock', async () => {
+    const at = Date.now();
+    // The peer's clock 11 minutes behind: its shares say last seen then, they arrived just now.
+    const behind = at - REFILL_SILENT_MS - 60_000;
+    registry.applyShared('shared-only', behind, behind, ['t'], at - 2_000);
+    await storedByPeer('shared-only', 't', [at - 1000]);
+    rooms = ['device:shared-only'];
+    await sut.departed(['gw-b'], at);
+    expect(published.map((p) => p.deviceId)).toEqual(['shared-only']);
+  });
+
   it('passes over the span again a store lag later: what the peer stored late (a clean leave) comes then', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'] });
     const times = await shared('d1');

@@ -28,7 +28,7 @@ export const REFILL_MAX_ROWS = 2_000;
 export const REFILL_MAX_PAGES = 5;
 /**
  * A device this gateway has not heard of for this long before the span (no point in its window,
- * no `lastSeen` in its registry) is taken as silent and not read: the broker spreads every
+ * no `heardAt` in its registry, on this gateway's clock) is taken as silent and not read: the broker spreads every
  * device's messages over the gateways, so one that reports at all shows here too. Keeps a fleet
  * of quiet devices from spending the series budget; a device that reports less often than this
  * may miss its last reading on a screen (history keeps it).
@@ -41,7 +41,7 @@ export const REFILL_MAX_READINGS = 50_000;
 export type RefillWindow = Pick<HistoryService, 'metricsOf' | 'query' | 'remember'>;
 export type RefillRegistry = Pick<
   DeviceRegistryService,
-  'has' | 'get' | 'groupOf' | 'inGroup' | 'list'
+  'has' | 'heardAt' | 'groupOf' | 'inGroup' | 'list'
 >;
 
 /**
@@ -176,7 +176,8 @@ export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
       }
       let metrics = this.window.metricsOf(deviceId);
       if (metrics.length === 0) {
-        if ((this.registry.get(deviceId)?.lastSeen ?? -Infinity) < since) continue;
+        // Heard on this clock: `lastSeen` of a device known from shares is the peer's time.
+        if ((this.registry.heardAt(deviceId) ?? -Infinity) < since) continue;
         series++; // a look-up in the store costs a series
         metrics = await store.metricsOf(deviceId);
       } else if (!this.heardSince(deviceId, metrics, since)) continue;
