@@ -8,6 +8,7 @@ import {
   LiveAckRequestSchema,
   parseAckResponse,
   parseAlertEvent,
+  parseAlertEventOfAnyBuild,
   parseAlertsVersion,
 } from '../index';
 import type { AlertEvent } from '../index';
@@ -329,5 +330,61 @@ describe('parseAckResponse (another gateway\u2019s answer to an ack)', () => {
     ['message', { ok: false, error: 'invalid', message: 'x'.repeat(1025) }],
   ] as const)('refuses a wrong %s, naming it', (field, value) => {
     expect(parseAckResponse(value)).toEqual({ ok: false, field });
+  });
+});
+
+describe('parseAlertEventOfAnyBuild (an event of a gateway built before `kind`)', () => {
+  const base: AlertEvent = {
+    id: 'al-1',
+    ruleId: 'r',
+    kind: 'threshold',
+    deviceId: 'boiler-1',
+    metric: 't',
+    severity: 'major',
+    state: 'raised',
+    message: 'Hot: t 80 above 50',
+    value: 80,
+    raisedAt: 1_700_000_000_000,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    clearedAt: null,
+    ruleName: 'Hot',
+    threshold: 50,
+    updatedAt: 1_700_000_000_000,
+    flapping: false,
+    count: 1,
+    active: true,
+    ackNote: null,
+  };
+  const older = (event: AlertEvent): Partial<AlertEvent> => {
+    const copy: Partial<AlertEvent> = { ...event };
+    delete copy.kind;
+    return copy;
+  };
+
+  it.each<[string, Partial<AlertEvent>]>([
+    ['threshold', {}],
+    ['rate', { message: 'Hot: t changed by 12 in 1 min' }],
+    // A no-data rule on one metric: its fields look like a threshold's, its words do not.
+    ['nodata', { message: 'Quiet: no t for 10 min', ruleName: 'Quiet', value: 600_000 }],
+    ['offline', { metric: null, value: null, threshold: null, message: 'Gone: device offline' }],
+  ])('reads a %s alert by its words', (kind, patch) => {
+    const event = { ...base, ...patch, kind } as AlertEvent;
+    expect(parseAlertEventOfAnyBuild(older(event))).toEqual({ ok: true, alert: event });
+  });
+
+  it('falls back to its fields when its words are not the gateway’s, and takes a sent kind as it is', () => {
+    const odd = { ...base, message: 'something else' };
+    expect(parseAlertEventOfAnyBuild(older(odd))).toEqual({ ok: true, alert: odd });
+    const rate = { ...base, kind: 'rate' as const };
+    expect(parseAlertEventOfAnyBuild(rate)).toEqual({ ok: true, alert: rate });
+    expect(parseAlertEventOfAnyBuild({ ...base, kind: 'magic' })).toEqual({
+      ok: false,
+      field: 'kind',
+    });
+    expect(parseAlertEventOfAnyBuild({ ...older(base), count: 0 })).toEqual({
+      ok: false,
+      field: 'count',
+    });
   });
 });

@@ -201,6 +201,30 @@ const ACK_ERRORS = [
 ] as const satisfies readonly Extract<AckResponse, { ok: false }>['error'][];
 
 /**
+ * The rule kind the gateway's `describeAlert` (backend/src/app/alerts/alert-describe.ts) wrote `event`'s message for, read back; null when the
+ * message was not written so. For events stored before AlertEvent carried its `kind`
+ * (a gateway's stored rows, a peer or a screen meeting an older gateway's events): keep in step
+ * with that wording. After `<rule name>: ` comes
+ * `no <metric, or data> for` (nodata), `device offline` (offline, no metric), `<metric> changed
+ * by` (rate) or `<metric> <value> above|below|outside` (threshold), and any reasons of a clear
+ * after it: a metric name holds no space and a value is a number or `—`, so none reads as another.
+ */
+export function kindFromWording(
+  event: Pick<AlertEvent, 'message' | 'ruleName' | 'metric'>,
+): AlertRuleKind | null {
+  const prefix = `${event.ruleName}: `;
+  if (!event.message.startsWith(prefix)) return null;
+  const said = event.message.slice(prefix.length);
+  const metric = event.metric;
+  if (said.startsWith(`no ${metric ?? 'data'} for `)) return 'nodata';
+  if (metric === null) return /^device offline(?: for | \(|$)/.test(said) ? 'offline' : null;
+  if (!said.startsWith(`${metric} `)) return null;
+  const rest = said.slice(metric.length + 1);
+  if (rest.startsWith('changed by ')) return 'rate';
+  return /^\S+ (?:above|below|outside) /.test(rest) ? 'threshold' : null;
+}
+
+/**
  * The kind of an alert event sent without one (by a gateway built before `kind`, 2026-12-06),
  * from its fields: without a metric, offline when it reports neither value nor threshold, else
  * no-data (threshold and rate rules always name a metric); with one, `threshold`.
@@ -215,12 +239,13 @@ export function kindFromFields(
 /**
  * {@link parseAlertEvent} for an event that may come from a gateway built before `kind`
  * (2026-12-06): one without it is read, not refused (a rolling upgrade would blank its alerts),
- * checked with a stand-in and then given `kindOf` of itself (the gateway reads its words, as it
- * does for rows stored then; a screen its fields).
+ * checked with a stand-in and then given `kindOf` of itself: by default the kind its words were
+ * written for, else its fields say (as the gateway does for rows stored then).
  */
 export function parseAlertEventOfAnyBuild(
   value: unknown,
-  kindOf: (event: AlertEvent) => AlertRuleKind = kindFromFields,
+  kindOf: (event: AlertEvent) => AlertRuleKind = (event) =>
+    kindFromWording(event) ?? kindFromFields(event),
 ): ReturnType<typeof parseAlertEvent> {
   const parsed = parseAlertEvent(value, KIND_UNSAID);
   if (!parsed.ok || (value as { kind?: unknown }).kind !== undefined) return parsed;

@@ -1,4 +1,4 @@
-import { AlertEvent, AlertRuleKind, formatSpan } from '@pulse/protocol';
+import { AlertEvent, formatSpan } from '@pulse/protocol';
 import { CompiledRule, KeyState } from './alert-state';
 import { noDataThreshold } from './nodata.evaluator';
 
@@ -56,27 +56,4 @@ export function round(value: number): number {
 function fmt(value: number | null): string {
   if (value === null) return '—';
   return String(round(value));
-}
-
-/**
- * The rule kind {@link describeAlert} wrote `event`'s message for, read back; null when the
- * message was not written so. For events stored before AlertEvent carried its `kind`
- * (stored-alert-event.ts): keep in step with the wording above. After `<rule name>: ` comes
- * `no <metric, or data> for` (nodata), `device offline` (offline, no metric), `<metric> changed
- * by` (rate) or `<metric> <value> above|below|outside` (threshold), and any reasons of a clear
- * after it: a metric name holds no space and a value is a number or `—`, so none reads as another.
- */
-export function kindFromWording(
-  event: Pick<AlertEvent, 'message' | 'ruleName' | 'metric'>,
-): AlertRuleKind | null {
-  const prefix = `${event.ruleName}: `;
-  if (!event.message.startsWith(prefix)) return null;
-  const said = event.message.slice(prefix.length);
-  const metric = event.metric;
-  if (said.startsWith(`no ${metric ?? 'data'} for `)) return 'nodata';
-  if (metric === null) return /^device offline(?: for | \(|$)/.test(said) ? 'offline' : null;
-  if (!said.startsWith(`${metric} `)) return null;
-  const rest = said.slice(metric.length + 1);
-  if (rest.startsWith('changed by ')) return 'rate';
-  return /^\S+ (?:above|below|outside) /.test(rest) ? 'threshold' : null;
 }

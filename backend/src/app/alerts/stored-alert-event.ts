@@ -1,5 +1,9 @@
-import { kindFromFields, type AlertEvent, type AlertRuleKind } from '@pulse/protocol';
-import { kindFromWording } from './alert-describe';
+import {
+  kindFromFields,
+  kindFromWording,
+  type AlertEvent,
+  type AlertRuleKind,
+} from '@pulse/protocol';
 
 /**
  * Alert events as the stores hold them: the JSON of `AlertEvent` as whichever gateway wrote it.

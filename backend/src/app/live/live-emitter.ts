@@ -11,13 +11,13 @@ import {
   SummaryEventWire,
   deviceRoom,
   groupRoom,
+  parseAlertEventOfAnyBuild,
   quote,
 } from '@pulse/protocol';
 import { CONFIG, Config } from '../config/config';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { AlertAudience } from './alert-audience';
 import { AlertsSnapshot } from '../common/alerts-snapshot';
-import { parsePeerAlertEvent } from './peer-alert-event';
 import { HELD_ALERTS_RESEND_MS, HeldAlerts, PeerAlerts } from './peer-alerts';
 import { LiveRedis } from './live-redis.repository';
 import {
@@ -99,7 +99,7 @@ export class LiveEmitter {
       this.peerAlerts.beginSeed();
       // Outside input, whatever the event map says: checked here, before anything reads it.
       nsp.on('pulse:alert', (event: unknown) => {
-        const parsed = parsePeerAlertEvent(event);
+        const parsed = parseAlertEventOfAnyBuild(event);
         if (!parsed.ok) return this.rejectPeerAlert(event, parsed.field);
         const alert = parsed.alert;
         // Older than the state this gateway holds for the peers (the old holder's late resend

@@ -3,12 +3,12 @@ import {
   ALERT_LIMITS,
   formatIssues,
   parseAckResponse,
+  parseAlertEventOfAnyBuild,
   quote,
   type AckResponse,
   type PeerAckStats,
 } from '@pulse/protocol';
 import { AlertsService } from '../alerts/alerts.service';
-import { parsePeerAlertEvent } from './peer-alert-event';
 import { inScope } from '../auth/principal';
 import { PeerAckRequestSchema, type AlertAckRequest, type AlertAcks } from '../common/alert-acks';
 import { RateLimitedLog } from '../common/rate-limited-log';
@@ -109,7 +109,7 @@ export class PeerAcks implements AlertAcks, OnApplicationShutdown {
 
   /** A peer's answer, or null when it is no outcome of an acknowledgement (counted, logged). */
   private peerAnswer(raw: unknown): AckResponse | null {
-    const parsed = parseAckResponse(raw, parsePeerAlertEvent);
+    const parsed = parseAckResponse(raw, parseAlertEventOfAnyBuild);
     if (parsed.ok) return parsed.response;
     this.counters.malformedAnswers++;
     const what = parsed.field === null ? 'not an object' : `bad ${parsed.field}`;

@@ -10,7 +10,7 @@ function older(event: AlertEvent): Partial<AlertEvent> {
 }
 
 describe('AlertInput', () => {
-  it('reads an older gateway’s events without kind (a page nginx moved to one mid-upgrade), the kind from their fields', () => {
+  it('reads an older gateway’s events without kind (a page nginx moved to one mid-upgrade), the kind from their words or fields', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     const input = new AlertInput();
     const hot = alertEvent({ id: 'a', kind: 'threshold', metric: 't' });
@@ -21,7 +21,21 @@ describe('AlertInput', () => {
       value: null,
       threshold: null,
     });
-    expect(input.list([older(hot), older(gone)], 'GET /api/alerts')).toEqual([hot, gone]);
+    // A no-data rule on one metric: fields like a threshold's, words of its own.
+    const quiet = alertEvent({
+      id: 'c',
+      kind: 'nodata',
+      metric: 't',
+      ruleName: 'Quiet',
+      message: 'Quiet: no t for 10 min',
+      value: 600_000,
+      threshold: 300_000,
+    });
+    expect(input.list([older(hot), older(gone), older(quiet)], 'GET /api/alerts')).toEqual([
+      hot,
+      gone,
+      quiet,
+    ]);
     expect(input.one(older(hot), 'an acknowledgement')).toEqual(hot);
     expect(input.refused).toBe(0);
     // A wrong kind is still refused.

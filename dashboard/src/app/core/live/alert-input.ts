@@ -6,7 +6,7 @@ import { parseAlertEventOfAnyBuild } from '@pulse/protocol/core';
  * The one check of alert events reaching this browser (the `alerts` snapshot, `alert` deltas,
  * `GET /api/alerts`, the history, an acknowledgement's answer): the protocol's `parseAlertEvent`,
  * as the gateway checks another gateway's (an event of a gateway built before `kind` read with
- * its kind from its fields: nginx may move a page to one during a rolling upgrade). What passes is a copy holding the contract's fields
+ * the kind its words or fields say: nginx may move a page to one during a rolling upgrade). What passes is a copy holding the contract's fields
  * only; what does not is dropped, counted and warned at a bounded rate, and never takes the
  * valid events around it along. Stores and views trust what it lets through. It must not keep
  * alerts, read the socket or fetch.
