@@ -319,7 +319,7 @@ describe('credentials bridge', () => {
     const run = await credentials(['bridge', 'list', '--url', url], { PULSE_TOKEN: 'admin-token' });
     const lines = run.stdout.split('\n');
     expect(lines).toHaveLength(4);
-    const shown = 'z2m\\u001b[2J\\r\\nhouse  bridge:x\\u202e\\\\';
+    const shown = 'z2m\\u001b[2J\\r\\nhouse\\u0020\\u0020bridge:x\\u202e\\\\';
     const width = 65; // the longest shown: 64 characters and "…"
     expect(lines[1]).toBe(
       `house   bridge:house  ${shown.padEnd(width)}  2026-12-01T08:00:00.000Z  -`,
