@@ -314,11 +314,27 @@ describe('credentials bridge', () => {
           lastConnectAt: null,
           clientId: 'x'.repeat(1000),
         },
+        {
+          name: 'dash',
+          username: 'bridge:dash',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: null,
+          clientId: '-', // the column's "none"
+        },
+        {
+          name: 'blank',
+          username: 'bridge:blank',
+          createdAt: Date.parse('2026-12-01T08:00:00.000Z'),
+          lastConnectAt: null,
+          clientId: 'z2m\u2800\u2800bridge:y…', // blanks that are no spaces, a fake cut
+        },
       ],
     };
     const run = await credentials(['bridge', 'list', '--url', url], { PULSE_TOKEN: 'admin-token' });
     const lines = run.stdout.split('\n');
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(6);
+    expect(lines[3]).toContain('bridge:dash   \\u002d ');
+    expect(lines[4]).toContain('bridge:blank  z2m\\u2800\\u2800bridge:y\\u2026 ');
     const shown = 'z2m\\u001b[2J\\r\\nhouse\\u0020\\u0020bridge:x\\u202e\\\\';
     const width = 65; // the longest shown: 64 characters and "…"
     expect(lines[1]).toBe(

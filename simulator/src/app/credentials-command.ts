@@ -291,18 +291,19 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r'
 
 /**
  * A bridge's client id as the list shows it. The bridge chose it (any UTF-8 an MQTT CONNECT
- * carries, up to the packet bound), so nothing in it may act on the admin's terminal: control
- * characters (escape sequences, newlines), format characters (bidi overrides, zero-width), line
- * separators, lone surrogates and spaces (which would fake the table's columns) are shown as
- * escapes, a backslash doubled so an escape cannot be faked, "-" escaped (the column's "none"),
- * and a long one is cut after {@link CLIENT_ID_SHOWN} characters with "…".
+ * carries, up to the packet bound), so nothing in it may act on the admin's terminal or pass
+ * for something else: every character but printable ASCII is shown as an escape (control and
+ * format characters, bidi overrides, spaces and blanks that would fake the table's columns, an
+ * ellipsis that would fake the cut; client ids are ASCII in practice), a backslash doubled so an
+ * escape cannot be faked, "-" escaped (the column's "none"), and a long one is cut after
+ * {@link CLIENT_ID_SHOWN} characters with "…".
  */
 function shownClientId(clientId: string): string {
   const chars = [...clientId];
   const cut = chars.length > CLIENT_ID_SHOWN;
   const shown = (cut ? chars.slice(0, CLIENT_ID_SHOWN) : chars)
     .join('')
-    .replace(/[\\\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Zs}]/gu, (c) => ESCAPES[c] ?? codePointEscape(c));
+    .replace(/[^\x21-\x5b\x5d-\x7e]/gu, (c) => ESCAPES[c] ?? codePointEscape(c));
   // "-" alone is the column's "none": a bridge that chose it is shown escaped.
   if (shown === '-') return '\\u002d';
   return cut ? `${shown}…` : shown;

@@ -6,7 +6,9 @@ import { noDataThreshold } from './nodata.evaluator';
  * The words and figures of an alert: owns the kind, the message, the reported value and the
  * threshold of each rule kind, written into the event on a raise. Cold path (lifecycle changes
  * only). Must not decide anything: whether and when an alert raises is the evaluators' and the
- * lifecycle's.
+ * lifecycle's. The protocol's `kindFromWording` reads these words back for events of builds
+ * before `kind` (stored rows, older peers, a screen on an older gateway): keep them in step
+ * (`stored-alert-event.spec` pins every kind).
  */
 export function describeAlert(c: CompiledRule, state: KeyState, event: AlertEvent): void {
   const rule = c.rule;

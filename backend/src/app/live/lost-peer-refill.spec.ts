@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { SqliteDeviceStore } from '../devices/sqlite-device.store';
+import { Database } from '../store/database';
 import { HistoryService } from '../history/history.service';
 import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from '../history/sqlite-history.store';
 import type { MembershipListener } from '../ownership/device-ownership.service';
@@ -221,6 +223,43 @@ describe('LostPeerRefill', () => {
     rooms = ['device:shared-only'];
     await sut.departed(['gw-b'], at);
     expect(published.map((p) => p.deviceId)).toEqual(['shared-only']);
+  });
+
+  it('takes a device restored at boot and not heard since by its stored last seen (a restart just before a departure)', async () => {
+    const at = Date.now();
+    // This gateway heard the device 2 min ago, then restarted: restored from its store.
+    const database = new Database({ DATA_DIR: dir });
+    const before = new DeviceRegistryService({ MAX_DEVICES: 10 }, new SqliteDeviceStore(database));
+    await before.ready();
+    before.applyReadings(
+      'restored',
+      [{ deviceId: 'restored', ts: at - 120_000, values: { t: 1 } }],
+      at - 120_000,
+    );
+    await before.flush();
+    const restarted = new DeviceRegistryService(
+      { MAX_DEVICES: 10 },
+      new SqliteDeviceStore(database),
+    );
+    await restarted.ready();
+    expect(restarted.heardAt('restored')).toBe(-Infinity);
+    const refill = new LostPeerRefill(
+      config,
+      history,
+      restarted,
+      { readingsRooms: () => ['device:restored'] },
+      {
+        publishLocal: (deviceId, group, readings) =>
+          published.push({ deviceId, group, readings: [...readings] }),
+      },
+      { enabled: true, self: 'gw-a', onChange: () => undefined },
+      store,
+      { peerDeparted: () => undefined },
+    );
+    await storedByPeer('restored', 't', [at - 1000]);
+    await refill.departed(['gw-b'], at);
+    database.onApplicationShutdown();
+    expect(published.map((p) => p.deviceId)).toEqual(['restored']);
   });
 
   it('passes over the span again a store lag later: what the peer stored late (a clean leave) comes then', async () => {

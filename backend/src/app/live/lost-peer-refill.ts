@@ -41,7 +41,7 @@ export const REFILL_MAX_READINGS = 50_000;
 export type RefillWindow = Pick<HistoryService, 'metricsOf' | 'query' | 'remember'>;
 export type RefillRegistry = Pick<
   DeviceRegistryService,
-  'has' | 'heardAt' | 'groupOf' | 'inGroup' | 'list'
+  'has' | 'get' | 'heardAt' | 'groupOf' | 'inGroup' | 'list'
 >;
 
 /**
@@ -176,8 +176,7 @@ export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
       }
       let metrics = this.window.metricsOf(deviceId);
       if (metrics.length === 0) {
-        // Heard on this clock: `lastSeen` of a device known from shares is the peer's time.
-        if ((this.registry.heardAt(deviceId) ?? -Infinity) < since) continue;
+        if (this.heardAt(deviceId) < since) continue;
         series++; // a look-up in the store costs a series
         metrics = await store.metricsOf(deviceId);
       } else if (!this.heardSince(deviceId, metrics, since)) continue;
@@ -213,6 +212,17 @@ export class LostPeerRefill implements OnModuleInit, OnModuleDestroy {
       this.logger.log(
         `a gateway departed: ${handed} of its stored readings handed to this gateway's screens`,
       );
+  }
+
+  /**
+   * When this gateway last heard of the device, on its clock (`lastSeen` of a device known from
+   * shares is the peer's time); for one restored at boot and not heard since, its stored
+   * `lastSeen` (a restart a minute before a departure must not skip the fleet it restored).
+   */
+  private heardAt(deviceId: string): number {
+    const heard = this.registry.heardAt(deviceId);
+    if (heard !== -Infinity) return heard ?? -Infinity;
+    return this.registry.get(deviceId)?.lastSeen ?? -Infinity;
   }
 
   /** Whether the window holds a point of `deviceId` at or after `since`. */
