@@ -1,21 +1,13 @@
-import { AlertEvent, LIVE_NAMESPACE } from '@pulse/protocol';
-import {
-  closeLive,
-  collectAlerts,
-  connectLive,
-  LiveClient,
-  RedisServer,
-  sleep,
-  startRedis,
-  waitFor,
-} from '@pulse/test-support';
-import { createServer, Server as HttpServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AlertEvent } from '@pulse/protocol';
+import { closeLive, collectAlerts, connectLive, LiveClient, sleep } from '@pulse/test-support';
 import { alertEvent } from '../alerts/testing/alert-engine.harness';
 import { LiveEmitter } from './live-emitter';
-import { createLiveIoServer, LiveNamespace } from './live-io.server';
-import { LiveRedis } from './live-redis.repository';
+import type { LiveNamespace } from './live-io.server';
 import { HELD_ALERTS_RESEND_MS } from './peer-alerts';
+import { useRedisNamespaces } from './testing/redis-namespaces';
+
+/** What collectAlerts gives. */
+type AlertsSeen = ReturnType<typeof collectAlerts>;
 
 interface Gateway {
   emitter: LiveEmitter;
@@ -26,46 +18,39 @@ interface Gateway {
 // Real: a redis-server, two gateways' emitters on Socket.IO servers on port 0 with the Redis
 // adapter between them (as LiveIoAdapter installs it), and a dashboard's socket.io-client on one.
 describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees them', () => {
-  let redis: RedisServer;
-  const connections: LiveRedis[] = [];
-  const servers: HttpServer[] = [];
   const emitters: LiveEmitter[] = [];
   let screen: LiveClient | undefined;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
   afterEach(async () => {
     if (screen) await closeLive(screen);
     await Promise.all(emitters.splice(0).map((emitter) => emitter.close()));
-    await Promise.all(connections.splice(0).map((c) => c.onApplicationShutdown()));
-    servers.splice(0).forEach((server) => server.closeAllConnections());
   });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const { namespace, listen, joined } = useRedisNamespaces();
 
+  /** A gateway's emitter on its namespace, serving; its Redis connection may not be up yet. */
   async function gateway(): Promise<Gateway> {
-    const peers = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
-    connections.push(peers);
-    const http = createServer();
-    servers.push(http);
-    const io = createLiveIoServer(http);
-    peers.installAdapter(io);
-    const nsp = io.of(LIVE_NAMESPACE);
+    const { nsp, peers, http } = await namespace({ connected: false });
     const emitter = new LiveEmitter({ FLUSH_MS: 20 }, undefined, peers);
     emitters.push(emitter);
     emitter.bind(nsp);
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    return { emitter, nsp, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+    return { emitter, nsp, url: await listen(http) };
+  }
+
+  /** gw-b with a dashboard on it, then gw-a, each subscribed to the other's events. */
+  async function screenOnB(): Promise<{ a: Gateway; b: Gateway; seen: AlertsSeen }> {
+    const b = await gateway();
+    await joined(b.nsp, 1);
+    screen = await connectLive(b.url, ['websocket']);
+    const seen = collectAlerts(screen);
+    const a = await gateway();
+    await joined(a.nsp, 1);
+    return { a, b, seen };
   }
 
   it('reaches a dashboard on the other gateway once, its list’s version moved once, the repeat counted', async () => {
     const b = await gateway();
     // gw-b subscribed to the other gateways' events before gw-a can publish: it hears both sends.
-    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
-      message: "gw-b's adapter subscribed",
-    });
+    await joined(b.nsp, 1);
     screen = await connectLive(b.url, ['websocket']);
     const seen = collectAlerts(screen);
 
@@ -84,16 +69,7 @@ describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees t
   }, 20_000);
 
   it('a malformed one (no id, wrong types, an oversized message) reaches no screen, counted; the valid one after it does', async () => {
-    const b = await gateway();
-    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
-      message: "gw-b's adapter subscribed",
-    });
-    screen = await connectLive(b.url, ['websocket']);
-    const seen = collectAlerts(screen);
-    const a = await gateway();
-    await waitFor(async () => (await a.nsp.adapter.serverCount()) >= 1 || undefined, {
-      message: "gw-a's adapter subscribed",
-    });
+    const { a, b, seen } = await screenOnB();
 
     // What a gateway of another version, a bug or anyone who can publish on Redis might send.
     const noId: Partial<AlertEvent> = alertEvent('m1');
@@ -115,16 +91,7 @@ describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees t
   }, 20_000);
 
   it('an older gateway’s event without kind (a rolling upgrade) reaches the screens, its kind read from its words', async () => {
-    const b = await gateway();
-    await waitFor(async () => (await b.nsp.adapter.serverCount()) >= 1 || undefined, {
-      message: "gw-b's adapter subscribed",
-    });
-    screen = await connectLive(b.url, ['websocket']);
-    const seen = collectAlerts(screen);
-    const a = await gateway();
-    await waitFor(async () => (await a.nsp.adapter.serverCount()) >= 1 || undefined, {
-      message: "gw-a's adapter subscribed",
-    });
+    const { a, b, seen } = await screenOnB();
 
     // As a gateway built before 2026-12-06 sends it: an offline alert, no `kind`.
     const old: Partial<AlertEvent> = alertEvent('old', {
@@ -132,7 +99,7 @@ describe('LiveEmitter: the other gateways’ alert events, as a dashboard sees t
       value: null,
       threshold: null,
       kind: 'offline',
-      message: 'dev-old is offline',
+      message: 'hot: device offline', // its rule's name, then the offline wording
     });
     delete old.kind;
     a.nsp.serverSideEmit('pulse:alert', old as AlertEvent);

@@ -1,15 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ALERT_LIMITS, AckResponse, AlertEvent, LIVE_NAMESPACE } from '@pulse/protocol';
-import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
-import { createServer, Server as HttpServer } from 'node:http';
+import { ALERT_LIMITS, AckResponse, AlertEvent } from '@pulse/protocol';
 import { parseAlertRule } from '../alerts/alert-rules.loader';
 import { alertEvent } from '../alerts/testing/alert-engine.harness';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveEmitter } from './live-emitter';
-import { createLiveIoServer, LiveNamespace } from './live-io.server';
-import { LiveRedis } from './live-redis.repository';
 import { PeerAcks } from './peer-acks';
+import { useRedisNamespaces } from './testing/redis-namespaces';
 
 const hot = parseAlertRule({
   id: 'hot',
@@ -27,45 +24,19 @@ type Crafted = unknown;
 // between them (as LiveIoAdapter installs it), each gateway's real alerts service and PeerAcks;
 // the "other gateway" that sends crafted requests and answers is such a namespace too.
 describe('PeerAcks over Redis: what another gateway sends is checked', () => {
-  let redis: RedisServer;
-  const connections: LiveRedis[] = [];
-  const servers: HttpServer[] = [];
   const warnings: string[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest
       .spyOn(Logger.prototype, 'warn')
       .mockImplementation((line: unknown) => void warnings.push(String(line)));
   });
-  afterEach(async () => {
+  afterEach(() => {
     jest.restoreAllMocks();
     warnings.length = 0;
-    await Promise.all(connections.splice(0).map((c) => c.onApplicationShutdown()));
-    servers.splice(0).forEach((server) => {
-      server.closeAllConnections();
-      server.close();
-    });
   });
-  afterAll(async () => {
-    await redis?.stop();
-  });
-
-  /** A `/live` namespace joined to the others through Redis (every peer of the fleet has one). */
-  async function namespace(): Promise<{ nsp: LiveNamespace; peers: LiveRedis }> {
-    const peers = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
-    connections.push(peers);
-    const http = createServer();
-    servers.push(http);
-    const io = createLiveIoServer(http);
-    peers.installAdapter(io);
-    const nsp = io.of(LIVE_NAMESPACE);
-    await waitFor(() => peers.eventsConnected || undefined, { message: 'Redis connected' });
-    return { nsp, peers };
-  }
+  const { namespace, joined } = useRedisNamespaces();
 
   /** A gateway: its real alerts service and engine, and its PeerAcks bound to its namespace. */
   async function gateway() {
@@ -82,13 +53,6 @@ describe('PeerAcks over Redis: what another gateway sends is checked', () => {
       return raised[raised.length - 1];
     };
     return { sut, alerts, raise, nsp };
-  }
-
-  /** Every namespace sees the others' subscriptions (a request counts the servers it waits for). */
-  async function joined(nsp: LiveNamespace, servers: number): Promise<void> {
-    await waitFor(async () => (await nsp.adapter.serverCount()) >= servers || undefined, {
-      message: `${servers} gateways on Redis`,
-    });
   }
 
   it("a peer's malformed ack request is refused `invalid`, counted and logged, acknowledges nothing; the valid one after it does", async () => {

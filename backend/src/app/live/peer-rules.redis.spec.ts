@@ -1,13 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { AlertRule, LIVE_NAMESPACE, RulesVersion } from '@pulse/protocol';
-import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
-import { createServer, Server as HttpServer } from 'node:http';
+import { AlertRule, RulesVersion } from '@pulse/protocol';
+import { waitFor } from '@pulse/test-support';
 import { parseAlertRule } from '../alerts/alert-rules.loader';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
-import { createLiveIoServer, LiveNamespace } from './live-io.server';
-import { LiveRedis } from './live-redis.repository';
 import { PeerRules } from './peer-rules';
+import { useRedisNamespaces } from './testing/redis-namespaces';
 
 const hot = parseAlertRule({
   id: 'hot',
@@ -33,47 +31,21 @@ type Crafted = unknown;
 // between them (as LiveIoAdapter installs it), a gateway's real alerts service and PeerRules; the
 // "other gateway" that sends crafted events and answers is such a namespace too.
 describe('PeerRules over Redis: what another gateway sends is checked', () => {
-  let redis: RedisServer;
-  const connections: LiveRedis[] = [];
-  const servers: HttpServer[] = [];
   const closing: (() => void)[] = [];
   const errors: string[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     const keep = (line: unknown) => void errors.push(String(line));
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(keep);
     jest.spyOn(Logger.prototype, 'error').mockImplementation(keep);
   });
-  afterEach(async () => {
+  afterEach(() => {
     jest.restoreAllMocks();
     errors.length = 0;
     closing.splice(0).forEach((close) => close());
-    await Promise.all(connections.splice(0).map((c) => c.onApplicationShutdown()));
-    servers.splice(0).forEach((server) => {
-      server.closeAllConnections();
-      server.close();
-    });
   });
-  afterAll(async () => {
-    await redis?.stop();
-  });
-
-  /** A `/live` namespace joined to the others through Redis (every peer of the fleet has one). */
-  async function namespace(): Promise<{ nsp: LiveNamespace; peers: LiveRedis }> {
-    const peers = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
-    connections.push(peers);
-    const http = createServer();
-    servers.push(http);
-    const io = createLiveIoServer(http);
-    peers.installAdapter(io);
-    const nsp = io.of(LIVE_NAMESPACE);
-    await waitFor(() => peers.eventsConnected || undefined, { message: 'Redis connected' });
-    return { nsp, peers };
-  }
+  const { namespace, joined } = useRedisNamespaces();
 
   /** A gateway: its real alerts service and engine (no file, no store), its PeerRules bound. */
   async function gateway() {
@@ -85,12 +57,6 @@ describe('PeerRules over Redis: what another gateway sends is checked', () => {
     closing.push(() => sut.onApplicationShutdown());
     sut.bind(nsp);
     return { alerts, nsp };
-  }
-
-  async function joined(nsp: LiveNamespace, servers: number): Promise<void> {
-    await waitFor(async () => (await nsp.adapter.serverCount()) >= servers || undefined, {
-      message: `${servers} gateways on Redis`,
-    });
   }
 
   it("a peer's catch-up question with a malformed version is refused (null), counted and logged; a valid one is answered", async () => {
