@@ -197,29 +197,32 @@ describe('alerts versions', () => {
   });
 });
 
+/** An acknowledged threshold alert as a gateway sends it, every field set. */
+const acknowledged: AlertEvent = {
+  id: 'al-m1x2-3',
+  ruleId: 'hot',
+  kind: 'threshold',
+  deviceId: 'boiler-1',
+  metric: 't',
+  severity: 'major',
+  state: 'acknowledged',
+  message: 'hot: t 80 above 50',
+  value: 80,
+  raisedAt: 1_700_000_000_000,
+  acknowledgedAt: 1_700_000_001_000,
+  acknowledgedBy: 'ops',
+  clearedAt: null,
+  ruleName: 'hot',
+  threshold: 50,
+  updatedAt: 1_700_000_001_000,
+  flapping: false,
+  count: 2,
+  active: true,
+  ackNote: 'on it',
+};
+
 describe('parseAlertEvent (another gateway\u2019s alert event)', () => {
-  const event: AlertEvent = {
-    id: 'al-m1x2-3',
-    ruleId: 'hot',
-    kind: 'threshold',
-    deviceId: 'boiler-1',
-    metric: 't',
-    severity: 'major',
-    state: 'acknowledged',
-    message: 'hot: t 80 above 50',
-    value: 80,
-    raisedAt: 1_700_000_000_000,
-    acknowledgedAt: 1_700_000_001_000,
-    acknowledgedBy: 'ops',
-    clearedAt: null,
-    ruleName: 'hot',
-    threshold: 50,
-    updatedAt: 1_700_000_001_000,
-    flapping: false,
-    count: 2,
-    active: true,
-    ackNote: 'on it',
-  };
+  const event = acknowledged;
 
   it('takes a whole event, and an offline one with its nulls', () => {
     expect(parseAlertEvent(event)).toEqual({ ok: true, alert: event });
@@ -287,28 +290,7 @@ describe('parseAlertEvent (another gateway\u2019s alert event)', () => {
 });
 
 describe('parseAckResponse (another gateway\u2019s answer to an ack)', () => {
-  const alert: AlertEvent = {
-    id: 'al-m1x2-3',
-    ruleId: 'hot',
-    kind: 'threshold',
-    deviceId: 'boiler-1',
-    metric: 't',
-    severity: 'major',
-    state: 'acknowledged',
-    message: 'hot: t 80 above 50',
-    value: 80,
-    raisedAt: 1_700_000_000_000,
-    acknowledgedAt: 1_700_000_001_000,
-    acknowledgedBy: 'ops',
-    clearedAt: null,
-    ruleName: 'hot',
-    threshold: 50,
-    updatedAt: 1_700_000_001_000,
-    flapping: false,
-    count: 2,
-    active: true,
-    ackNote: null,
-  };
+  const alert: AlertEvent = { ...acknowledged, ackNote: null };
 
   it('takes an acknowledged alert and a refusal, leaving out fields the contract does not name', () => {
     expect(parseAckResponse({ ok: true, alert: { ...alert, extra: 1 }, extra: 2 })).toEqual({
@@ -334,28 +316,8 @@ describe('parseAckResponse (another gateway\u2019s answer to an ack)', () => {
 });
 
 describe('parseAlertEventOfAnyBuild (an event of a gateway built before `kind`)', () => {
-  const base: AlertEvent = {
-    id: 'al-1',
-    ruleId: 'r',
-    kind: 'threshold',
-    deviceId: 'boiler-1',
-    metric: 't',
-    severity: 'major',
-    state: 'raised',
-    message: 'Hot: t 80 above 50',
-    value: 80,
-    raisedAt: 1_700_000_000_000,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    clearedAt: null,
-    ruleName: 'Hot',
-    threshold: 50,
-    updatedAt: 1_700_000_000_000,
-    flapping: false,
-    count: 1,
-    active: true,
-    ackNote: null,
-  };
+  const base = acknowledged; // `hot: t 80 above 50`, as its rule `hot` words it
+
   const older = (event: AlertEvent): Partial<AlertEvent> => {
     const copy: Partial<AlertEvent> = { ...event };
     delete copy.kind;
@@ -364,10 +326,19 @@ describe('parseAlertEventOfAnyBuild (an event of a gateway built before `kind`)'
 
   it.each<[string, Partial<AlertEvent>]>([
     ['threshold', {}],
-    ['rate', { message: 'Hot: t changed by 12 in 1 min' }],
+    ['rate', { message: 'hot: t changed by 12 in 1 min' }],
     // A no-data rule on one metric: its fields look like a threshold's, its words do not.
     ['nodata', { message: 'Quiet: no t for 10 min', ruleName: 'Quiet', value: 600_000 }],
-    ['offline', { metric: null, value: null, threshold: null, message: 'Gone: device offline' }],
+    [
+      'offline',
+      {
+        metric: null,
+        value: null,
+        threshold: null,
+        ruleName: 'Gone',
+        message: 'Gone: device offline',
+      },
+    ],
   ])('reads a %s alert by its words', (kind, patch) => {
     const event = { ...base, ...patch, kind } as AlertEvent;
     expect(parseAlertEventOfAnyBuild(older(event))).toEqual({ ok: true, alert: event });
