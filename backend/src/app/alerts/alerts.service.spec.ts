@@ -21,15 +21,8 @@ import { SqliteAlertStore } from './sqlite-alert.store';
 import { ruleEtag } from './rule-etag';
 import { Database } from '../store/database';
 import { simulatedFleet } from '../simulator/simulator-identity';
+import { hot } from './testing/alert-engine.harness';
 
-const hot = parseAlertRule({
-  id: 'hot',
-  kind: 'threshold',
-  metric: 't',
-  op: 'above',
-  value: 30,
-  severity: 'major',
-});
 /** `hot` at another level. */
 const hotAt = (value: number) => ({ ...hot, value }) as AlertRule;
 const cold = parseAlertRule({

@@ -1,21 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { ALERT_LIMITS, AckResponse, AlertEvent } from '@pulse/protocol';
-import { parseAlertRule } from '../alerts/alert-rules.loader';
-import { alertEvent } from '../alerts/testing/alert-engine.harness';
+import { alertEvent, hot } from '../alerts/testing/alert-engine.harness';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { LiveEmitter } from './live-emitter';
 import { PeerAcks } from './peer-acks';
 import { useRedisNamespaces } from './testing/redis-namespaces';
-
-const hot = parseAlertRule({
-  id: 'hot',
-  kind: 'threshold',
-  metric: 't',
-  op: 'above',
-  value: 30,
-  severity: 'major',
-});
 
 /** What a gateway of another version, a bug or anyone who can publish on Redis might send. */
 type Crafted = unknown;

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { AckResponse, AlertEvent } from '@pulse/protocol';
-import { parseAlertRule } from '../alerts/alert-rules.loader';
 import { AlertsService } from '../alerts/alerts.service';
 import type { AlertAckRequest } from '../common/alert-acks';
 import { DeviceRegistryService } from '../devices/device-registry.service';
@@ -14,15 +13,7 @@ import {
   PEER_ANSWER_WAIT_MS,
   PeerAcks,
 } from './peer-acks';
-
-const hot = parseAlertRule({
-  id: 'hot',
-  kind: 'threshold',
-  metric: 't',
-  op: 'above',
-  value: 30,
-  severity: 'major',
-});
+import { hot } from '../alerts/testing/alert-engine.harness';
 
 type PeerAckHandler = (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
 

@@ -6,15 +6,8 @@ import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { PeerRules } from './peer-rules';
 import { useRedisNamespaces } from './testing/redis-namespaces';
+import { hot } from '../alerts/testing/alert-engine.harness';
 
-const hot = parseAlertRule({
-  id: 'hot',
-  kind: 'threshold',
-  metric: 't',
-  op: 'above',
-  value: 30,
-  severity: 'major',
-});
 const cold = parseAlertRule({
   id: 'cold',
   kind: 'threshold',

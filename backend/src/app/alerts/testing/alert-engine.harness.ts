@@ -25,6 +25,16 @@ export class ManualClock {
 /** A rule as the rules file or the API would hand it over: validated, defaults filled in. */
 export const rule = (input: AlertRuleInput): AlertRule => AlertRuleSchema.parse(input);
 
+/** The service and peer specs' rule: `t` above 30 raises a major alert ({t: 40} breaks it). */
+export const hot = rule({
+  id: 'hot',
+  kind: 'threshold',
+  metric: 't',
+  op: 'above',
+  value: 30,
+  severity: 'major',
+});
+
 /** The specs' staple: temperature above 30 raises, below 28 clears. */
 export const tempAbove = (extra: Partial<AlertRuleInput> = {}): AlertRuleInput =>
   ({
