@@ -84,4 +84,42 @@ describe('AuthService: when a token was last used', () => {
     jest.advanceTimersByTime(5 * SESSION_SWEEP_MS);
     expect(lastUse(principal)).toBe(T0 + 5 * SESSION_SWEEP_MS);
   });
+
+  describe('when writing it fails (a locked or failing store)', () => {
+    /** Every write of `column` in `table` fails as SQLite reports a busy or failing disk. */
+    const failWrites = (table: string, column: string) =>
+      harness.database.db.exec(
+        `CREATE TRIGGER fail_${column} BEFORE UPDATE OF ${column} ON ${table}
+         BEGIN SELECT RAISE(ABORT, 'database is locked'); END`,
+      );
+
+    it('the token list still answers, with the uses written before', async () => {
+      const token = await harness.tokenFor('ann', 'viewer');
+      const principal = await signedIn(token);
+      expect(lastUse(principal)).toBe(T0);
+      failWrites('tokens', 'last_used_at');
+      jest.setSystemTime(T0 + AUTH_LIMITS.lastUsedResolutionMs);
+      await signedIn(token);
+      expect(harness.auth.listTokens('ann', principal)).toEqual([
+        expect.objectContaining({ name: 'test', lastUsedAt: T0 }),
+      ]);
+    });
+
+    it('a sign-in fails whole: no session is left behind that nobody holds', async () => {
+      harness.repo.insertUser({
+        username: 'bob',
+        role: 'viewer',
+        passwordHash: '-',
+        createdAt: T0,
+        disabled: false,
+      });
+      failWrites('users', 'last_sign_in_at');
+      // Not `toThrow`: better-sqlite3 makes its errors with the class of the first test file
+      // that loaded it, which is no `Error` of this file's realm when Jest runs several in one.
+      await expect(
+        harness.auth.startSession({ username: 'bob', role: 'viewer' }),
+      ).rejects.toHaveProperty('message', 'database is locked');
+      expect(harness.repo.countLiveTokens('bob', 'session', T0)).toBe(0);
+    });
+  });
 });

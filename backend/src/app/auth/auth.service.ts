@@ -119,12 +119,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (this.sweep) clearInterval(this.sweep);
-    try {
-      this.uses.flush();
-    } catch (error) {
-      // The database may already be closed; a last use is not worth failing a shutdown.
-      this.logger.warn(`tokens' last use not saved: ${(error as Error).message}`);
-    }
+    this.uses.flush(); // a failure is logged (the database may be closed already)
   }
 
   setupRequired(): boolean {
@@ -240,7 +235,6 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
     });
-    this.repo.recordSignIn(user.username, now); // once the session exists
     return { token, expiresAt };
   }
 
@@ -348,7 +342,10 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ): Promise<CreateTokenResponse> {
     const { expiresAt } = row;
     const id = randomUUID();
-    this.repo.insertToken({ ...row, id, username, kind, revokedAt: null });
+    const stored = { ...row, id, username, kind, revokedAt: null };
+    // A session is a sign-in: its time is written with it (the Access page's "last signed in").
+    if (kind === 'session') this.repo.insertSession(stored);
+    else this.repo.insertToken(stored);
     return {
       id,
       token: await this.signer.sign({ sub: username, jti: id, kind }, expiresAt),

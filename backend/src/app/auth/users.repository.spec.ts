@@ -105,7 +105,8 @@ describe('UsersRepository', () => {
     repo.recordTokenUses(new Map([['a', 160_000]]), 60_000);
     expect(repo.findToken('a')?.lastUsedAt).toBe(160_000);
 
-    repo.recordSignIn('ana', 42);
+    repo.insertSession({ ...token('s'), kind: 'session', name: null, createdAt: 42 });
+    expect(repo.findToken('s')?.kind).toBe('session');
     expect(repo.listUsers()).toEqual([
       { username: 'ana', role: 'viewer', createdAt: 1, disabled: false, lastSignInAt: 42 },
     ]);

@@ -123,8 +123,17 @@ export class UsersRepository {
     });
   }
 
-  recordSignIn(username: string, at: number): void {
-    this.db.prepare('UPDATE users SET last_sign_in_at = ? WHERE username = ?').run(at, username);
+  /**
+   * A browser session's row and its user's sign-in time, in one transaction: a store that fails
+   * the second write (busy past its timeout, a failing disk) leaves no session that nobody holds.
+   */
+  insertSession(session: TokenRow): void {
+    this.db.transaction(() => {
+      this.insertToken(session);
+      this.db
+        .prepare('UPDATE users SET last_sign_in_at = ? WHERE username = ?')
+        .run(session.createdAt, session.username);
+    })();
   }
 
   /**

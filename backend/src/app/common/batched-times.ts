@@ -4,9 +4,10 @@
  * one WAL sync) within `flushMs`, so a reconnect storm is not a write per CONNECT or handshake.
  * Owns the pending times and the timer; `write` (a repository's) owns the SQL. Bounded by what
  * may note a time (credentials that exist, tokens that verified), and by `max`: at that many
- * pending, they are written at once. A write from the timer that fails is reported to `failed`
- * and its times dropped (they are the newest uses, not data: the next one notes again), never
- * thrown out of a timer, which would end the process.
+ * pending, they are written at once. A write that fails is reported to `failed` and its times
+ * dropped (they are the newest uses, not data: the next one notes again), never thrown: out of a
+ * timer it would end the process, and out of a list asked for it would fail the answer for a
+ * time that is a courtesy (the list shows the times written before).
  */
 export class BatchedTimes {
   private readonly pending = new Map<string, number>();
@@ -24,8 +25,8 @@ export class BatchedTimes {
   /** `key` at `at` (now): written with the next batch. */
   note(key: string, at = Date.now()): void {
     this.pending.set(key, at);
-    if (this.pending.size >= (this.options.max ?? Infinity)) return this.flushQuietly();
-    this.timer ??= setTimeout(() => this.flushQuietly(), this.options.flushMs);
+    if (this.pending.size >= (this.options.max ?? Infinity)) return this.flush();
+    this.timer ??= setTimeout(() => this.flush(), this.options.flushMs);
     this.timer.unref?.();
   }
 
@@ -34,23 +35,17 @@ export class BatchedTimes {
     this.pending.delete(key);
   }
 
-  /** Write what is pending now (a list is asked for, or the module stops); throws as `write`. */
+  /** Write what is pending now (a list is asked for, or the module stops); never throws. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.size === 0) return;
     try {
       this.write(this.pending);
-    } finally {
-      this.pending.clear();
-    }
-  }
-
-  private flushQuietly(): void {
-    try {
-      this.flush();
     } catch (error) {
       this.options.failed(error);
+    } finally {
+      this.pending.clear();
     }
   }
 }

@@ -23,6 +23,8 @@ export function createAuthHarness(anonymousRole: AnonymousRole = 'viewer') {
   return {
     auth,
     repo,
+    /** The store itself, for a spec that makes a write fail as a busy or failing disk would. */
+    database,
     counters,
     liveAuth: new LiveAuth(auth, counters),
     /** A bearer token of a new user with `role` (no password: it never signs in). */
