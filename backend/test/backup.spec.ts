@@ -226,7 +226,7 @@ describe('backups of a running gateway', () => {
     expect(stats.backups).toEqual({
       made: 0,
       refused: { busy: 0, no_space: 2 },
-      failed: { timeout: 0, no_space: 0, error: 0 },
+      failed: { timeout: 0, no_space: 0, error: 0, corrupt: 0 },
     });
     const metrics = await fetch(`${pulse.httpUrl}/api/metrics`, { headers: admin });
     expect(await metrics.text()).toMatch(

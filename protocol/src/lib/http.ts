@@ -300,7 +300,8 @@ export interface IngestStats {
  * whole; refused before anything was written (`busy`: one was being made, 409; `no_space`: the
  * disk had not room for the copy and BACKUP_RESERVE_MB, 507); failed after it began, its partial
  * copy removed (`timeout`: the copy passed its time limit and was stopped; `no_space`: the disk
- * filled meanwhile; `error`: anything else, in the log).
+ * filled meanwhile; `corrupt`: a store's copy failed SQLite's quick_check; `error`: anything
+ * else, in the log).
  */
 export interface BackupStats {
   made: number;
@@ -314,7 +315,7 @@ export interface BackupStats {
   failed: Record<BackupFailure, number>;
 }
 export type BackupRefusal = 'busy' | 'no_space';
-export type BackupFailure = 'timeout' | 'no_space' | 'error';
+export type BackupFailure = 'timeout' | 'no_space' | 'error' | 'corrupt';
 
 /**
  * Persistent MQTT sessions on the embedded broker: MQTT 3.1.1 sessions (Clean Session 0) kept

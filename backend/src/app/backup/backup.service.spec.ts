@@ -108,7 +108,7 @@ describe('BackupService', () => {
     expect(sut.stats()).toEqual({
       made: 0,
       refused: { busy: 0, no_space: 1 },
-      failed: { timeout: 0, no_space: 0, error: 0 },
+      failed: { timeout: 0, no_space: 0, error: 0, corrupt: 0 },
     });
     // The default reserve fits on this machine's disk.
     await expect(service(dir).create()).resolves.toMatchObject({ name: expect.any(String) });
@@ -163,7 +163,7 @@ describe('BackupService', () => {
       /partial copy removed.*did not finish within 1 s \(BACKUP_TIMEOUT_MS\)/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats().failed).toEqual({ timeout: 1, no_space: 0, error: 0 });
+    expect(sut.stats().failed).toEqual({ timeout: 1, no_space: 0, error: 0, corrupt: 0 });
     // Stopped, not only abandoned: the copying process is gone (reaped) when the answer is given.
     expect(() => process.kill(copying.pid as number, 0)).toThrow(
       expect.objectContaining({ code: 'ESRCH' }),
@@ -246,7 +246,35 @@ describe('BackupService', () => {
       /^backup failed, its partial copy removed \(.*\.partial\): file is not a database$/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 1 });
+    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 1, corrupt: 0 });
+  });
+
+  it("a copy that fails SQLite's quick_check fails the backup (500 with what SQLite said, counted) and pushes no good backup out", async () => {
+    const dir = dataDir();
+    const sut = service(dir);
+    const good: string[] = [];
+    for (let i = 0; i < 3; i++) good.push((await sut.create()).name);
+    // A row that breaks its column's NOT NULL: VACUUM INTO copies records as they are (its
+    // transfer skips the constraints), so the copy holds it too, as a copy torn or cut short by
+    // the disk would hold a fault; quick_check finds it in the copy. The schema edited the only
+    // way SQLite lets one, writable_schema (better-sqlite3's unsafe mode allows it).
+    const db = new BetterSqlite3(join(dir, 'history.db'));
+    db.exec('INSERT INTO t (v) VALUES (NULL)');
+    db.unsafeMode(true);
+    db.pragma('writable_schema = ON');
+    db.exec(
+      "UPDATE sqlite_schema SET sql = 'CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)' WHERE name = 't'",
+    );
+    db.close();
+
+    const failed = await failure(sut.create());
+
+    expect(failed.status).toBe(500);
+    expect(failed.message).toMatch(
+      /^backup failed, its partial copy removed \(.*\.partial\): the copy of history\.db failed SQLite's quick_check: NULL value in t\.v$/,
+    );
+    expect(readdirSync(join(dir, BACKUPS_DIR)).sort()).toEqual(good);
+    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 0, corrupt: 1 });
   });
 
   it('a second backup asked while one is made is refused (409) and counted', async () => {

@@ -82,7 +82,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
   private readonly counts: BackupStats = {
     made: 0,
     refused: { busy: 0, no_space: 0 },
-    failed: { timeout: 0, no_space: 0, error: 0 },
+    failed: { timeout: 0, no_space: 0, error: 0, corrupt: 0 },
   };
   /** BackupStats.lastMadeAt. */
   private lastMadeAt: number | undefined;
@@ -204,8 +204,9 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
       await mkdir(partial, { mode: 0o700 }); // never an existing folder (a clock set back)
       made = true;
       // All in the copying process, in this order, inside its time limit; it also syncs the
-      // whole folder to the disk (VACUUM INTO does not): renamed, it passes for whole and pushes
-      // an older one out, so it must survive a power cut.
+      // whole folder to the disk (VACUUM INTO does not) and has SQLite check each store's copy
+      // (quick_check): renamed, it passes for whole and pushes an older one out, so it must
+      // survive a power cut and be a database SQLite can read.
       await this.copy(
         {
           // The journal first, before the stores' snapshot: a segment is deleted once its
@@ -400,7 +401,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
 /**
  * What the copying process (sqlite-backup.worker.js) does, in this order: `tree` copied as it is
  * (when it exists), `files` copied 0600, `stores` copied with VACUUM INTO 0600, then `sync`
- * written to the disk, every file and folder.
+ * written to the disk, every file and folder, then each store's copy checked (quick_check).
  */
 interface CopyJob {
   tree: { from: string; to: string };
@@ -419,6 +420,8 @@ function failureOf(error: unknown): BackupFailure {
   const code = (error as { code?: unknown }).code;
   // ENOSPC from Node's own copies; SQLITE_FULL from VACUUM INTO ("database or disk is full").
   if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT') return 'no_space';
+  // The copying process's quick_check of a copy (sqlite-backup.worker.js).
+  if (code === 'BACKUP_CHECK_FAILED') return 'corrupt';
   return 'error';
 }
 

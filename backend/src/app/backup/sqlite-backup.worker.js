@@ -11,8 +11,8 @@
  * the stores' snapshot; here, not in the gateway, so a disk that does not answer holds this
  * process up, inside the time limit, never the gateway's event loop). Answers each store copy's
  * size, or the error's message and code, on the IPC channel, once the backup's folder is synced
- * to the disk. Plain JavaScript, copied beside the bundle as it is (as the history
- * checkpointer's thread).
+ * to the disk and each store's copy passed SQLite's quick_check. Plain JavaScript, copied beside
+ * the bundle as it is (as the history checkpointer's thread).
  */
 const {
   chmodSync,
@@ -24,7 +24,7 @@ const {
   readdirSync,
   statSync,
 } = require('node:fs');
-const { join } = require('node:path');
+const { basename, join } = require('node:path');
 
 const send = process.send?.bind(process);
 if (!send) throw new Error('sqlite-backup.worker must run as a forked process');
@@ -83,6 +83,43 @@ function copyTree(from, to) {
   for (const name of names ?? []) copyTree(join(from, name), join(to, name));
 }
 
+/** What backup.service.ts counts as `corrupt`: a copy that SQLite does not find sound. */
+const CHECK_FAILED = 'BACKUP_CHECK_FAILED';
+/** The most of SQLite's findings quoted: the first say what is wrong, a torn file has hundreds. */
+const CHECK_FINDINGS = 5;
+
+/**
+ * The copy at `path` opened read-only and checked with `PRAGMA quick_check`; throws what SQLite
+ * said when it is not sound (a torn or truncated file, a fault carried over). Once synced: the
+ * renamed backup pushes an older one out, so a copy SQLite cannot read must fail here instead.
+ * quick_check, not integrity_check: it reads every page, b-tree and record once (linear in the
+ * file, inside the time limit), and leaves out only the index-against-table cross-check, a lookup
+ * per row per index; a copy torn or cut short fails the page and b-tree checks before that.
+ * Nothing is written beside it: the copy is in rollback-journal mode (VACUUM INTO's output).
+ * @param {typeof import('better-sqlite3')} BetterSqlite3
+ * @param {string} path
+ */
+function check(BetterSqlite3, path) {
+  let findings;
+  try {
+    const db = new BetterSqlite3(path, { fileMustExist: true, readonly: true });
+    try {
+      findings = /** @type {{ quick_check: string }[]} */ (
+        db.pragma(`quick_check(${CHECK_FINDINGS})`)
+      ).map((row) => row.quick_check);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    findings = [/** @type {{ message?: string }} */ (error).message]; // "file is not a database"
+  }
+  if (findings.length === 1 && findings[0] === 'ok') return;
+  throw Object.assign(
+    new Error(`the copy of ${basename(path)} failed SQLite's quick_check: ${findings.join('; ')}`),
+    { code: CHECK_FAILED },
+  );
+}
+
 const sizes = [];
 try {
   // Inside the try: a driver that fails to load (no native build for this Node) is answered
@@ -105,6 +142,7 @@ try {
     sizes.push(statSync(to).size);
   }
   syncTree(sync);
+  for (const { to } of stores) check(BetterSqlite3, to);
   send({ sizes }, () => process.exit(0));
 } catch (error) {
   const { message, code } = /** @type {{ message?: string; code?: unknown }} */ (error);

@@ -232,7 +232,7 @@ export class MetricsService {
     );
     counterBy(
       'pulse_backups_failed_total',
-      'Backups that failed after they began, their partial copy removed, by reason (timeout, no_space, error)',
+      'Backups that failed after they began, their partial copy removed, by reason (timeout, no_space, corrupt, error)',
       'reason',
       (s) => s.backups?.failed,
     );

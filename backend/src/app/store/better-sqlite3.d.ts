@@ -32,6 +32,8 @@ declare module 'better-sqlite3' {
         immediate(...args: A): R;
         exclusive(...args: A): R;
       };
+      /** SQLite's defensive checks off (writable_schema allowed): specs making a faulty store. */
+      unsafeMode(toggle?: boolean): this;
       close(): this;
     }
   }
