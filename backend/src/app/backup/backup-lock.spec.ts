@@ -17,9 +17,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKUP_LOCK, BackupLock, EXTEND_MARGIN_MS } from './backup-lock';
+import { BACKUP_LOCK, BackupLock, EXTEND_MARGIN_MS, SET_ASIDE_SETTLED_MS } from './backup-lock';
 
 describe('BackupLock', () => {
   const dirs: string[] = [];
@@ -128,6 +129,62 @@ describe('BackupLock', () => {
     const aside = readdirSync(dir).filter((name) => name !== BACKUP_LOCK);
     expect(aside).toHaveLength(1); // A's, left aside
     expect(JSON.parse(readFileSync(join(dir, aside[0]), 'utf8')).id).toBe('gateway-a');
+  });
+
+  describe('locks left aside (the three-gateway race: a moved lock whose place a third took)', () => {
+    /** A lock left aside under its mover's id, as setAside or release names it. */
+    const leftAside = (dir: string, content: string) => {
+      const name = `${BACKUP_LOCK}.${randomUUID()}`;
+      writeFileSync(join(dir, name), content);
+      return name;
+    };
+    /** The clock `ms` ahead: what was set aside just now was set aside that long ago. */
+    const later = (ms: number) => {
+      const real = Date.now.bind(Date);
+      jest.spyOn(Date, 'now').mockImplementation(() => real() + ms);
+    };
+    const deadPid = () => spawnSync('true').pid as number;
+
+    it('are removed at the next backup under the lock once their holder is gone (past its time, or a dead process of this host) and their mover long done', async () => {
+      const dir = folder();
+      const pastItsTime = leftAside(dir, holder({ id: 'a', until: Date.now() - 1 }));
+      const dead = leftAside(
+        dir,
+        holder({
+          id: 'b',
+          host: hostname(),
+          pidNamespace: readlinkSync('/proc/self/ns/pid'),
+          pid: deadPid(),
+          until: Date.now() + 60 * 60_000,
+        }),
+      );
+      const unreadable = leftAside(dir, '');
+      later(SET_ASIDE_SETTLED_MS + 1_000);
+      const lock = (await BackupLock.take(dir, 60_000)) as BackupLock;
+
+      expect(readdirSync(dir).sort()).toEqual([BACKUP_LOCK, dead, pastItsTime, unreadable].sort());
+      expect(await lock.removeLeftAside()).toBe(3);
+
+      expect(readdirSync(dir)).toEqual([BACKUP_LOCK]);
+      expect(held(dir).id).not.toMatch(/^[ab]$/); // its own, left as it is
+    });
+
+    it('are kept while their holder may still be making a backup, or their mover may still put them back (set aside within the last minute)', async () => {
+      const dir = folder();
+      const lock = (await BackupLock.take(dir, 60_000)) as BackupLock;
+      // Another host's lock within its time: its holder is copying (and finds it lost at its
+      // next step); only its time says it is gone.
+      const live = leftAside(dir, holder({ id: 'live', until: Date.now() + 60 * 60_000 }));
+      // Stale, but moved aside just now: its mover is between its rename and its link or rm.
+      const justMoved = leftAside(dir, holder({ id: 'stale', until: Date.now() - 1 }));
+
+      expect(await lock.removeLeftAside()).toBe(0);
+      expect(readdirSync(dir).sort()).toEqual([BACKUP_LOCK, justMoved, live].sort());
+
+      later(SET_ASIDE_SETTLED_MS + 1_000);
+      expect(await lock.removeLeftAside()).toBe(1);
+      expect(readdirSync(dir).sort()).toEqual([BACKUP_LOCK, live].sort());
+    });
   });
 
   describe('its holder', () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
-import { link, open, rename, rm } from 'node:fs/promises';
+import { link, open, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The lock file inside the backups folder; never a backup's name, so never listed. */
 export const BACKUP_LOCK = '.lock';
@@ -17,6 +17,16 @@ const UNREADABLE_LOCK_MS = 60_000;
  * judges staleness by its own clock (a few seconds of skew between gateways are covered).
  */
 export const EXTEND_MARGIN_MS = 5_000;
+
+/**
+ * A lock left aside (`.lock.<mover's id>`) is removed only once it was set aside this long ago:
+ * its mover renames it, reads it and removes it or links it back within one take() or release(),
+ * a few file calls; one still between them after a minute is stuck on its disk (decision 0071,
+ * fifth review).
+ */
+export const SET_ASIDE_SETTLED_MS = 60_000;
+/** A lock set aside by setAside or release: BACKUP_LOCK, a dot, its mover's id (a UUID). */
+const SET_ASIDE = /^\.lock\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What the lock file says: who makes a backup, since when, and until when it is theirs. */
 export interface BackupLockHolder {
@@ -138,6 +148,30 @@ export class BackupLock {
   }
 
   /**
+   * Remove the locks left aside beside this one (a lock moved by mistake and not put back because
+   * a third gateway's took its place: putBack) whose holder is gone by the lock's own rules (past
+   * its `until`, or of this host and pid namespace and not running) and that were set aside over
+   * SET_ASIDE_SETTLED_MS ago; how many. Called under the lock, after extend(): while this lock is
+   * at `.lock` no mover's link can put another back. Never one its holder may still hold (it
+   * finds it lost at its next step, as putBack says), nor one its mover may still be putting back
+   * (decision 0071, fifth review).
+   */
+  async removeLeftAside(): Promise<number> {
+    if (this.lost) return 0;
+    const root = dirname(this.path);
+    let removed = 0;
+    for (const name of await readdir(root)) {
+      if (!SET_ASIDE.test(name)) continue;
+      const path = join(root, name);
+      const held = await read(path);
+      if (held === 'gone' || !settled(held) || !stale(held)) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
    * Let the lock go, if it is still this backup's (past its time another may have taken it). Moved
    * aside first, then checked, and put back when it is another's: a check before a removal could
    * pass just before another gateway takes the lock over, and remove the new holder's lock.
@@ -201,6 +235,8 @@ interface Held {
   ino: number;
   size: number;
   mtimeMs: number;
+  /** Its last change, a rename (setting it aside), link or write included. */
+  ctimeMs: number;
 }
 
 /** The lock file as it is, its content and identity read from one open file. */
@@ -213,8 +249,8 @@ async function read(path: string): Promise<Held | 'gone'> {
     throw error;
   }
   try {
-    const { ino, size, mtimeMs } = await handle.stat();
-    return { holder: parse(await handle.readFile('utf8')), ino, size, mtimeMs };
+    const { ino, size, mtimeMs, ctimeMs } = await handle.stat();
+    return { holder: parse(await handle.readFile('utf8')), ino, size, mtimeMs, ctimeMs };
   } finally {
     await handle.close();
   }
@@ -258,6 +294,14 @@ function stale({ holder, mtimeMs }: Held): boolean {
   } catch (error) {
     return (error as { code?: unknown }).code === 'ESRCH'; // EPERM: another user's, running
   }
+}
+
+/**
+ * Whether a lock left aside was last moved, linked or written SET_ASIDE_SETTLED_MS ago: its
+ * mover's take() or release() is over (rename sets the moved file's change time).
+ */
+function settled({ ctimeMs }: Held): boolean {
+  return Date.now() - ctimeMs > SET_ASIDE_SETTLED_MS;
 }
 
 /**

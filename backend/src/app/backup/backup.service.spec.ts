@@ -443,6 +443,35 @@ describe('BackupService', () => {
       });
     });
 
+    it('removes a lock left aside in a three-gateway race, its holder gone, at the next backup', async () => {
+      const dir = dataDir();
+      const root = join(dir, BACKUPS_DIR);
+      mkdirSync(root);
+      const aside = join(root, `${BACKUP_LOCK}.0b7c6a52-3f0e-4a54-9a8e-1c2d3e4f5a6b`);
+      writeFileSync(
+        aside,
+        JSON.stringify({
+          id: 'theirs',
+          pid: 4242,
+          host: 'gateway-b',
+          startedAt: Date.now() - 1_000,
+          until: Date.now() + 60_000,
+        }),
+      );
+      // Within its holder's time: kept (its holder may be copying, its mover putting it back).
+      const first = await service(dir).create();
+      expect(existsSync(aside)).toBe(true);
+      // Two minutes later its holder is past its time and its mover long done.
+      const real = Date.now.bind(Date);
+      jest.spyOn(Date, 'now').mockImplementation(() => real() + 2 * 60_000);
+      try {
+        const next = await service(dir).create();
+        expect(readdirSync(root).sort()).toEqual([first.name, next.name].sort());
+      } finally {
+        jest.restoreAllMocks();
+      }
+    });
+
     it('a failed backup releases the lock', async () => {
       const dir = dataDir();
       writeFileSync(join(dir, 'history.db'), 'not a database '.repeat(1000));

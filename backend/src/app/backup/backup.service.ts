@@ -193,6 +193,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
       }
       // Whoever left these (a gateway stopped, or one past its time limit) holds no lock now.
       await removePartial(root);
+      await this.removeLeftAside(lock);
       const journal = join(data, JOURNAL_DIR);
       const key = this.config.PULSE_SECRET_FILE === undefined;
       await this.checkSpace(
@@ -278,6 +279,22 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
   onApplicationShutdown(): void {
     this.child?.kill('SIGKILL');
     this.lock?.releaseNow();
+  }
+
+  /**
+   * Locks a three-gateway race left aside and whose holders are gone (BackupLock.removeLeftAside):
+   * housekeeping, so a failure is logged and the backup goes on.
+   */
+  private async removeLeftAside(lock: BackupLock): Promise<void> {
+    try {
+      const removed = await lock.removeLeftAside();
+      if (removed)
+        this.logger.log(`removed ${removed} stale lock(s) left aside beside ${lock.path}`);
+    } catch (error) {
+      this.logger.warn(
+        `locks left aside beside ${lock.path} not removed: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Refuses (409) a backup while one is made, here or by a gateway sharing the folder. */
