@@ -307,8 +307,9 @@ export interface BackupStats {
   made: number;
   /**
    * When the newest backup made whole was begun (ms since epoch; its folder's name): by this
-   * gateway, or found in the backups folder at its start (made before it, or by another gateway
-   * sharing DATA_DIR). Absent while there is none.
+   * gateway, or found in the backups folder (made before its start, or by another gateway sharing
+   * DATA_DIR; the folder is read when the stats are, at most every 5 s). Absent while there is
+   * none.
    */
   lastMadeAt?: number;
   refused: Record<BackupRefusal, number>;

@@ -25,7 +25,12 @@ import { join } from 'node:path';
 import type { AlertsService } from '../alerts/alerts.service';
 import type { DeviceRegistryService } from '../devices/device-registry.service';
 import { BACKUP_LOCK } from './backup-lock';
-import { BackupService, BACKUPS_DIR, copyingProcessDied } from './backup.service';
+import {
+  BackupService,
+  BACKUPS_DIR,
+  copyingProcessDied,
+  LAST_MADE_FRESH_MS,
+} from './backup.service';
 
 describe('BackupService', () => {
   const dirs: string[] = [];
@@ -105,7 +110,7 @@ describe('BackupService', () => {
       /^not enough free disk space for a backup: it needs about \d+ MiB for the copy and \d+ MiB kept free for the live stores \(BACKUP_RESERVE_MB\).* MiB free\..*nothing was written$/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats()).toEqual({
+    expect(await sut.stats()).toEqual({
       made: 0,
       refused: { busy: 0, no_space: 1 },
       failed: { timeout: 0, no_space: 0, error: 0, corrupt: 0 },
@@ -136,7 +141,7 @@ describe('BackupService', () => {
     expect(refused.status).toBe(507);
     expect(refused.message).toContain(`it needs about ${Math.ceil(need / MiB)} MiB for the copy`);
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats().refused).toEqual({ busy: 0, no_space: 1 });
+    expect((await sut.stats()).refused).toEqual({ busy: 0, no_space: 1 });
     // With room for the copy beside the reserve (and a margin for whatever else writes to this
     // disk meanwhile), it is made.
     const roomy = service(dir, { BACKUP_RESERVE_MB: freeMiB() - Math.ceil(need / MiB) - 256 });
@@ -163,7 +168,7 @@ describe('BackupService', () => {
       /partial copy removed.*did not finish within 1 s \(BACKUP_TIMEOUT_MS\)/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats().failed).toEqual({ timeout: 1, no_space: 0, error: 0, corrupt: 0 });
+    expect((await sut.stats()).failed).toEqual({ timeout: 1, no_space: 0, error: 0, corrupt: 0 });
     // Stopped, not only abandoned: the copying process is gone (reaped) when the answer is given.
     expect(() => process.kill(copying.pid as number, 0)).toThrow(
       expect.objectContaining({ code: 'ESRCH' }),
@@ -175,7 +180,7 @@ describe('BackupService', () => {
     db.close();
     const made = await sut.create();
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([made.name]);
-    expect(sut.stats().made).toBe(1);
+    expect((await sut.stats()).made).toBe(1);
   });
 
   it('a key or journal that does not answer is inside the time limit, and the gateway goes on serving meanwhile', async () => {
@@ -246,7 +251,7 @@ describe('BackupService', () => {
       /^backup failed, its partial copy removed \(.*\.partial\): file is not a database$/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR))).toEqual([]);
-    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 1, corrupt: 0 });
+    expect((await sut.stats()).failed).toEqual({ timeout: 0, no_space: 0, error: 1, corrupt: 0 });
   });
 
   it("a copy that fails SQLite's quick_check fails the backup (500 with what SQLite said, counted) and pushes no good backup out", async () => {
@@ -274,7 +279,7 @@ describe('BackupService', () => {
       /^backup failed, its partial copy removed \(.*\.partial\): the copy of history\.db failed SQLite's quick_check: NULL value in t\.v$/,
     );
     expect(readdirSync(join(dir, BACKUPS_DIR)).sort()).toEqual(good);
-    expect(sut.stats().failed).toEqual({ timeout: 0, no_space: 0, error: 0, corrupt: 1 });
+    expect((await sut.stats()).failed).toEqual({ timeout: 0, no_space: 0, error: 0, corrupt: 1 });
   });
 
   it('a second backup asked while one is made is refused (409) and counted', async () => {
@@ -283,22 +288,22 @@ describe('BackupService', () => {
     const second = await failure(sut.create());
     expect(second.status).toBe(409);
     await first;
-    expect(sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
+    expect(await sut.stats()).toMatchObject({ made: 1, refused: { busy: 1, no_space: 0 } });
   });
 
   it('says when the newest backup was made, one kept from before the start too', async () => {
     const dir = dataDir();
     const sut = service(dir);
     await sut.onModuleInit();
-    expect(sut.stats().lastMadeAt).toBeUndefined();
+    expect((await sut.stats()).lastMadeAt).toBeUndefined();
 
     const made = await sut.create();
 
-    expect(sut.stats().lastMadeAt).toBe(made.createdAt);
+    expect((await sut.stats()).lastMadeAt).toBe(made.createdAt);
     // A gateway started later (or the other one sharing the folder) finds it there.
     const restarted = service(dir);
     await restarted.onModuleInit();
-    expect(restarted.stats().lastMadeAt).toBe(made.createdAt);
+    expect((await restarted.stats()).lastMadeAt).toBe(made.createdAt);
   });
 
   describe('two gateways sharing one DATA_DIR (docker-compose.yml mounts one volume on both)', () => {
@@ -349,7 +354,7 @@ describe('BackupService', () => {
 
       expect(refused.status).toBe(409);
       expect(refused.message).toMatch(/a backup is being made/);
-      expect(second.stats().refused).toEqual({ busy: 1, no_space: 0 });
+      expect((await second.stats()).refused).toEqual({ busy: 1, no_space: 0 });
       expect(existsSync(join(root, partial))).toBe(true);
       const info = await made;
       expect(readdirSync(root)).toEqual([info.name]); // whole, and the lock released
@@ -435,7 +440,7 @@ describe('BackupService', () => {
         const refused = await failure(backup.create());
 
         expect(refused.status).toBe(409);
-        expect(backup.stats().refused.busy).toBe(1);
+        expect((await backup.stats()).refused.busy).toBe(1);
         expect(existsSync(theirs)).toBe(true);
         expect(JSON.parse(readFileSync(join(root, BACKUP_LOCK), 'utf8'))).toMatchObject({
           host: 'gateway-b',
@@ -467,6 +472,28 @@ describe('BackupService', () => {
       try {
         const next = await service(dir).create();
         expect(readdirSync(root).sort()).toEqual([first.name, next.name].sort());
+      } finally {
+        jest.restoreAllMocks();
+      }
+    });
+
+    it("says when the other gateway's newest backup was made, read from the folder when the stats are read (within seconds)", async () => {
+      const dir = dataDir();
+      const first = service(dir);
+      const second = service(dir);
+      await first.onModuleInit();
+      await second.onModuleInit();
+      expect((await second.stats()).lastMadeAt).toBeUndefined();
+
+      const made = await first.create();
+
+      // Its own answers at once; the other's reads the folder again once its last read is
+      // LAST_MADE_FRESH_MS old (a stats flood reads the folder once per that).
+      expect((await first.stats()).lastMadeAt).toBe(made.createdAt);
+      const real = Date.now.bind(Date);
+      jest.spyOn(Date, 'now').mockImplementation(() => real() + LAST_MADE_FRESH_MS + 1);
+      try {
+        expect((await second.stats()).lastMadeAt).toBe(made.createdAt);
       } finally {
         jest.restoreAllMocks();
       }

@@ -38,6 +38,13 @@ export const BACKUP_TIMEOUT_BASE_MS = 10 * 60_000;
 export const BACKUP_SLOWEST_BYTES_PER_MS = (1024 * 1024) / 1000;
 const MIB = 1024 * 1024;
 /**
+ * How long the newest backup's time read from the folder (BackupStats.lastMadeAt, made by the
+ * other gateway sharing DATA_DIR too) serves the stats: they read the folder at most once per this.
+ */
+export const LAST_MADE_FRESH_MS = 5_000;
+/** How long a stats read waits for that read of the folder before it answers the time known. */
+const LAST_MADE_WAIT_MS = 1_000;
+/**
  * The lock is held for the copy's time limit and this (the steps around the copy: removing the
  * partial copies, the free-space check, the rename, the prune), counted from the copy's start
  * (BackupLock.extend); past both another gateway takes it over.
@@ -84,8 +91,14 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     refused: { busy: 0, no_space: 0 },
     failed: { timeout: 0, no_space: 0, error: 0, corrupt: 0 },
   };
-  /** BackupStats.lastMadeAt. */
+  /** BackupStats.lastMadeAt: the newest made here or seen in the folder, never going back. */
   private lastMadeAt: number | undefined;
+  /** When the folder was last read for lastMadeAt (LAST_MADE_FRESH_MS). */
+  private lastMadeReadAt = -Infinity;
+  /** That read while it is under way: one at a time, however many stats reads ask. */
+  private lastMadeReading: Promise<void> | null = null;
+  /** Its last failure, logged once until a read succeeds again. */
+  private lastMadeError: string | undefined;
 
   constructor(
     @Inject(CONFIG)
@@ -98,14 +111,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
 
   /** The newest backup kept when the gateway starts, so its age survives a restart. */
   async onModuleInit(): Promise<void> {
-    const root = join(this.config.DATA_DIR, BACKUPS_DIR);
-    try {
-      const newest = (await backupNames(root)).at(-1);
-      if (newest) this.lastMadeAt = Math.max(this.lastMadeAt ?? 0, timeOf(newest));
-    } catch (error) {
-      // Not a reason to stop the gateway: the next backup says what is wrong with the folder.
-      this.logger.warn(`backups in ${root} not read: ${(error as Error).message}`);
-    }
+    await this.readLastMade();
   }
 
   /**
@@ -231,7 +237,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
       info.tookMs = Date.now() - started;
       await this.prune(root, name);
       this.counts.made++;
-      this.lastMadeAt = started;
+      this.lastMadeAt = Math.max(this.lastMadeAt ?? 0, started);
       this.logger.log(
         `backup ${dir}: ${info.files.length} files, ${info.bytes} bytes in ${info.tookMs} ms`,
       );
@@ -262,8 +268,17 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     return infos;
   }
 
-  /** Backups made, refused and failed since the start (`GET /api/stats` → backups). */
-  stats(): BackupStats {
+  /**
+   * Backups made, refused and failed since the start (`GET /api/stats` → backups), and when the
+   * newest kept was made, whichever gateway sharing DATA_DIR made it: the folder is read again
+   * when its last read is LAST_MADE_FRESH_MS old, and waited for LAST_MADE_WAIT_MS at most (a
+   * disk that does not answer holds no stats read up; the time known is answered meanwhile).
+   */
+  async stats(): Promise<BackupStats> {
+    if (Date.now() - this.lastMadeReadAt >= LAST_MADE_FRESH_MS && !this.lastMadeReading) {
+      this.lastMadeReading = this.readLastMade().finally(() => (this.lastMadeReading = null));
+      await within(this.lastMadeReading, LAST_MADE_WAIT_MS);
+    }
     return {
       made: this.counts.made,
       ...(this.lastMadeAt === undefined ? {} : { lastMadeAt: this.lastMadeAt }),
@@ -407,6 +422,27 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     return notes.length ? notes : undefined;
   }
 
+  /**
+   * The newest backup in the folder folded into lastMadeAt: made by this gateway before its
+   * start, or by another sharing DATA_DIR. Never lowers it (backups copied off the machine and
+   * deleted were made all the same). A folder that cannot be read is no reason to stop the
+   * gateway nor to fail a stats read: logged once, the next backup says what is wrong with it.
+   */
+  private async readLastMade(): Promise<void> {
+    const root = join(this.config.DATA_DIR, BACKUPS_DIR);
+    this.lastMadeReadAt = Date.now();
+    try {
+      const newest = (await backupNames(root)).at(-1);
+      if (newest) this.lastMadeAt = Math.max(this.lastMadeAt ?? 0, timeOf(newest));
+      this.lastMadeError = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== this.lastMadeError)
+        this.logger.warn(`backups in ${root} not read: ${message}`);
+      this.lastMadeError = message;
+    }
+  }
+
   /** Keep the newest BACKUPS_KEPT, the one just made among them whatever its name. */
   private async prune(root: string, made: string): Promise<void> {
     const names = (await backupNames(root)).filter((name) => name !== made);
@@ -459,6 +495,16 @@ export function copyingProcessDied(
     .filter(Boolean);
   const said = lines.find((line) => /^[A-Za-z]*Error\b.*:/.test(line)) ?? lines[0];
   return `the copying process ended (${signal ?? code}) before it was done${said ? `: ${said}` : ''}`;
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first; `work` goes on. */
+async function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Flush a folder's entries (a rename in it) to the disk, off the event loop. */

@@ -77,7 +77,7 @@ export class SystemController {
   }
 
   @Get('stats')
-  getStats(): IngestStats {
+  getStats(): Promise<IngestStats> {
     return this.stats.collect();
   }
 

@@ -61,8 +61,12 @@ export class MetricsService {
           this.set(read(thisSnapshot()) ?? 0);
         },
       });
-    // One snapshot per scrape, taken by the first collector that asks.
-    const thisSnapshot = () => (this.snapshot ??= this.stats.collect());
+    // One snapshot per scrape, taken before its collectors run (scrape()).
+    const thisSnapshot = () => {
+      if (!this.snapshot)
+        throw new Error('metrics are read through scrape(), which takes the stats');
+      return this.snapshot;
+    };
 
     // Prometheus' info convention: the build as a label of a series always 1, so a query can
     // join it to any other by `gateway` (which gateway runs which version mid-upgrade).
@@ -238,14 +242,16 @@ export class MetricsService {
     );
   }
 
-  /** The exposition text; one stats snapshot serves every metric of the scrape. */
+  /**
+   * The exposition text; one stats snapshot serves every metric of the scrape. Taken first, not
+   * by the first collector that asks: it is read asynchronously (StatsService.collect reads the
+   * backups folder), and taken once here every collector stays a plain read. Kept until the next
+   * scrape replaces it; a scrape that overlaps another may read the newer one for its later
+   * metrics, as before.
+   */
   async scrape(): Promise<string> {
-    this.snapshot = null;
-    try {
-      return await this.registry.metrics();
-    } finally {
-      this.snapshot = null;
-    }
+    this.snapshot = await this.stats.collect();
+    return this.registry.metrics();
   }
 }
 

@@ -34,7 +34,13 @@ export class StatsService {
     private readonly backups: BackupService,
   ) {}
 
-  collect(): IngestStats {
+  /**
+   * Async for the one part read from the disk: the backups folder's newest backup (made by either
+   * gateway sharing DATA_DIR), read at most every few seconds and waited for a second at most
+   * (BackupService.stats). Every other part is the counters as they are.
+   */
+  async collect(): Promise<IngestStats> {
+    const backups = await this.backups.stats();
     const ownership = this.routing.stats();
     return {
       version: PULSE_VERSION,
@@ -49,7 +55,7 @@ export class StatsService {
       alerts: this.alerts.stats(),
       security: this.security.stats(),
       ...(ownership ? { ownership } : {}),
-      backups: this.backups.stats(),
+      backups,
     };
   }
 }
