@@ -109,9 +109,13 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     @Optional() private readonly alerts?: AlertsService,
   ) {}
 
-  /** The newest backup kept when the gateway starts, so its age survives a restart. */
+  /**
+   * The newest backup kept when the gateway starts, so its age survives a restart; waited for as
+   * a stats read waits (a backups folder on a disk that does not answer holds no start up).
+   */
   async onModuleInit(): Promise<void> {
-    await this.readLastMade();
+    this.lastMadeReading = this.readLastMade().finally(() => (this.lastMadeReading = null));
+    await within(this.lastMadeReading, LAST_MADE_WAIT_MS);
   }
 
   /**
