@@ -199,6 +199,7 @@ const MIN_PASSWORD = AUTH_LIMITS.minPasswordLength;
                     }
                     <app-confirm-action
                       action="Remove"
+                      progress="Removing…"
                       [question]="'Remove ' + u.username + '?'"
                       consequence="Their sessions and tokens end."
                       testId="person-remove"

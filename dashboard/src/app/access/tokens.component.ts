@@ -195,6 +195,7 @@ interface NewToken {
                   <div class="access-actions">
                     <app-confirm-action
                       action="Revoke"
+                      progress="Revoking…"
                       [question]="'Revoke ' + t.name + '?'"
                       consequence="A script using it is refused at once."
                       testId="token-revoke"

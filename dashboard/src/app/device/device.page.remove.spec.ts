@@ -105,7 +105,7 @@ describe('DevicePage: removing a device', () => {
     expect(navigate).not.toHaveBeenCalled();
   });
 
-  it('while the removal is under way neither answer can be clicked: it can no longer be kept', async () => {
+  it('while the removal is under way its button says "Removing…" and neither answer can be clicked', async () => {
     const { find, settle, deletes, navigate, hold, release } = await render('admin');
     hold();
     find('remove-device')?.click();
@@ -113,6 +113,7 @@ describe('DevicePage: removing a device', () => {
     find('remove-device-confirm')?.click();
     await settle();
     expect(deletes).toEqual(['/api/devices/pump-1']);
+    expect(find('remove-device-confirm')?.textContent?.trim()).toBe('Removing…');
     expect(find('remove-device-confirm')?.disabled).toBe(true);
     expect(find('remove-device-keep')?.disabled).toBe(true);
     release();

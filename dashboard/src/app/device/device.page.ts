@@ -127,6 +127,7 @@ const ORIGIN_REFRESH_MS = 30_000;
         <section class="device-remove" data-testid="device-remove">
           <app-confirm-action
             action="Remove device"
+            progress="Removing…"
             [question]="'Remove ' + d.name + ' (' + id() + ') from Pulse?'"
             [consequence]="removeConsequence"
             testId="remove-device"

@@ -162,6 +162,7 @@ const KINDS = Object.keys(KIND_LABELS) as AlertRuleKind[];
           @if (!writeAs().create) {
             <app-confirm-action
               action="Delete"
+              progress="Deleting…"
               [question]="'Delete ' + r.id + '?'"
               consequence="Its open alerts clear."
               testId="rule-delete"

@@ -89,6 +89,8 @@ describe('ScreensPage revoking a screen', () => {
       },
     ];
     const deletes: string[] = [];
+    let held: Promise<void> | null = null;
+    let release: () => void = () => undefined;
     const server = fakeAuthServer({
       user: { username: 'ann', role: 'admin' },
       other: (url, init) => {
@@ -100,17 +102,35 @@ describe('ScreensPage revoking a screen', () => {
         return { status: 200, body: { screens } };
       },
     });
-    provideFakeLive([provideRouter([]), { provide: FETCH, useValue: server.fetch }]);
+    // With `hold()`, the answer to the DELETE waits for `release()`.
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const answer = server.fetch(input, init);
+      if (init?.method === 'DELETE' && held) await held;
+      return answer;
+    };
+    provideFakeLive([provideRouter([]), { provide: FETCH, useValue: fetch }]);
     await TestBed.inject(AuthService).ready();
     const { el, settle } = renderWithFakeTime(ScreensPage);
     for (let i = 0; i < 3; i++) await settle();
     const find = (testId: string) => el.querySelector<HTMLElement>(`[data-testid=${testId}]`);
-    const click = async (testId: string) => {
-      find(testId)?.click();
+    const settled = async () => {
       for (let i = 0; i < 4; i++) await settle();
     };
+    const click = async (testId: string) => {
+      find(testId)?.click();
+      await settled();
+    };
     const row = () => el.querySelector('.screen-row[data-screen-name="Hall A"]');
-    return { el, find, click, row, deletes };
+    return {
+      el,
+      find,
+      click,
+      settled,
+      row,
+      deletes,
+      hold: () => (held = new Promise<void>((resolve) => (release = resolve))),
+      release: () => release(),
+    };
   }
 
   it('asks first: one click revokes nothing, Keep (first, focused) keeps it and gives the focus back', async () => {
@@ -138,6 +158,19 @@ describe('ScreensPage revoking a screen', () => {
     await click('screen-revoke');
     await click('screen-revoke-confirm');
     expect(deletes).toEqual(['/api/screens/scr-1']);
+    expect(row()).toBeNull();
+  });
+
+  it('while the revocation is under way its button says "Revoking…" and cannot be clicked', async () => {
+    const { find, click, settled, row, deletes, hold, release } = await renderPaired();
+    hold();
+    await click('screen-revoke');
+    await click('screen-revoke-confirm');
+    expect(deletes).toEqual(['/api/screens/scr-1']);
+    const confirm = find('screen-revoke-confirm') as HTMLButtonElement;
+    expect([confirm.textContent?.trim(), confirm.disabled]).toEqual(['Revoking…', true]);
+    release();
+    await settled();
     expect(row()).toBeNull();
   });
 });

@@ -127,6 +127,7 @@ const FIELDS: readonly Field[] = [
                   <button type="button" class="btn" (click)="edit(s)">Edit</button>
                   <app-confirm-action
                     action="Revoke"
+                    progress="Revoking…"
                     [question]="'Revoke ' + s.name + '?'"
                     consequence="It disconnects at once and shows a new code."
                     testId="screen-revoke"

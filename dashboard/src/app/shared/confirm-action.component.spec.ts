@@ -9,6 +9,7 @@ import { ConfirmActionComponent } from './confirm-action.component';
     <input data-testid="elsewhere" />
     <app-confirm-action
       action="Remove"
+      progress="Removing…"
       question="Remove ann?"
       consequence="Their sessions and tokens end."
       testId="person-remove"
@@ -32,6 +33,7 @@ class ParentComponent {
     @for (name of names; track name) {
       <app-confirm-action
         action="Revoke"
+        progress="Revoking…"
         [question]="'Revoke ' + name + '?'"
         consequence="A script using it is refused at once."
         [testId]="'revoke-' + name"
@@ -151,6 +153,27 @@ describe('ConfirmActionComponent (a removal asked twice)', () => {
     expect(find('person-remove-keep')?.disabled).toBe(false);
     await click('person-remove-keep');
     expect(parent.open()).toBe(false);
+  });
+
+  it('once confirmed, its button says the write is under way until it ends; another write leaves it be', async () => {
+    const { fixture, find, click, parent } = await render();
+    await click('person-remove');
+    // Another write (not asked for here) disables the button without claiming it.
+    parent.busy.set(true);
+    await fixture.whenStable();
+    expect(find('person-remove-confirm')?.textContent?.trim()).toBe('Remove');
+    parent.busy.set(false);
+    await fixture.whenStable();
+
+    await click('person-remove-confirm');
+    parent.busy.set(true);
+    await fixture.whenStable();
+    const confirm = find('person-remove-confirm') as HTMLButtonElement;
+    expect([confirm.textContent?.trim(), confirm.disabled]).toEqual(['Removing…', true]);
+    // Refused: the write is over, the question still open and its button as it was.
+    parent.busy.set(false);
+    await fixture.whenStable();
+    expect([confirm.textContent?.trim(), confirm.disabled]).toEqual(['Remove', false]);
   });
 
   it('closed by the parent after a refused write: the focus, lost with the question, back on the trigger', async () => {

@@ -23,7 +23,8 @@ import { DOCUMENT } from '@angular/common';
  * Its host takes no box of its own (display: contents), so the buttons sit in the parent's
  * flex row as if written there. Once the second click is made, Keep waits with it for the write
  * (`busy`): the removal can no longer be kept, and a Keep that closed the question while it went
- * on would say otherwise (the device page's removal leaves the page once done).
+ * on would say otherwise (the device page's removal leaves the page once done), and the second
+ * click's button says what is under way (`progress`, "Removing…") until the write ends.
  */
 
 let instances = 0;
@@ -60,7 +61,7 @@ let instances = 0;
           [disabled]="busy()"
           (click)="confirm()"
         >
-          {{ action() }}
+          {{ sent() && busy() ? progress() : action() }}
         </button>
       </span>
     } @else {
@@ -84,6 +85,11 @@ export class ConfirmActionComponent {
   private readonly injector = inject(Injector);
   /** The verb on both buttons: "Remove" makes the trigger "Remove…" and the second click "Remove". */
   readonly action = input.required<string>();
+  /**
+   * The second click's words while its own write runs, e.g. "Removing…": the click was taken (a
+   * disabled button alone says nothing of why). Another write leaves it saying `action`.
+   */
+  readonly progress = input.required<string>();
   /** The question asked, e.g. "Remove ann?": the name of the group a screen reader enters. */
   readonly question = input.required<string>();
   /** What it costs, after the question, e.g. "Their sessions and tokens end." (its description). */
