@@ -85,6 +85,22 @@ describe('AccessPage fields name their hint and their error', () => {
     expect([invalid(find('token-name')), description(find('token-name'))]).toEqual([false, '']);
   });
 
+  it('a token whose expiry was refused before sending: fixed, the mark and the words go as it is typed', async () => {
+    const { type, click, find } = await renderAccessPage();
+    await type('token-name', 'export');
+    await type('token-days', '0');
+    await click('token-create');
+    const days = () => find<HTMLInputElement>('token-days');
+    expect(invalid(days())).toBe(true);
+    // Still out of range: still marked.
+    await type('token-days', '-3');
+    expect(invalid(days())).toBe(true);
+    expect(description(days())).toMatch(/^Expiry: a number of days from more than 0 to \d+\.$/);
+    await type('token-days', '30');
+    expect([invalid(days()), description(days())]).toEqual([false, '']);
+    expect(find('tokens-error')).toBeNull();
+  });
+
   it("a token the gateway refuses: the form's fields are described by its words", async () => {
     const { type, click, find, refuseNext } = await renderAccessPage();
     await type('token-name', 'one too many');

@@ -275,6 +275,20 @@ export class TokensComponent {
 
   protected patch(key: TokenField, value: string): void {
     this.form.update((f) => ({ ...f, [key]: value }));
+    this.recheck();
+  }
+
+  /**
+   * A form refused before sending is checked again as it is typed in: once fixed, the field's
+   * mark and the words go (kept until the next Create, they said a fixed value was wrong); still
+   * wrong, they stay. A refusal of the gateway's is not: only sending can answer it.
+   */
+  private recheck(): void {
+    const about = this.errorAbout();
+    if (this.error() === null || about === null || about === 'form') return;
+    const request = tokenRequest(this.form());
+    this.error.set('field' in request ? request.text : null);
+    this.errorAbout.set('field' in request ? request.field : null);
   }
 
   protected when(ts: number): string {
