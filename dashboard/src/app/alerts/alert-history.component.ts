@@ -79,11 +79,18 @@ const eventKey = (e: AlertEvent) => `${e.id}|${e.updatedAt}|${e.state}|${e.count
         @if (!error()) {
           No events match the filters.
         }
-      } @else if (complete()) {
+      } @else if (ended() === 'end') {
         {{ events().length }} {{ events().length === 1 ? 'event' : 'events' }}: the whole history
         the gateway keeps.
+      } @else if (ended() === 'stuck') {
+        {{ events().length }} {{ events().length === 1 ? 'event' : 'events' }}; no older page can be
+        asked for.
       } @else {
         {{ events().length }} events so far; scroll for more.
+      }
+      @if (!loading() && dropped()) {
+        {{ dropped() }} unreadable {{ dropped() === 1 ? 'event' : 'events' }} left out (the browser
+        console says why).
       }
     </p>
   `,
@@ -101,11 +108,23 @@ export class AlertHistoryComponent {
   protected readonly events = signal<readonly AlertEvent[]>([]);
   protected readonly loading = signal(false);
   protected readonly error = signal<string | null>(null);
-  /** The last page came back short: nothing older to ask for. */
-  protected readonly complete = signal(false);
+  /**
+   * Why no older page is asked for: the last one came back short (`end`: the gateway has no
+   * more), or asking on would get the same page again (`stuck`); null while there is more.
+   */
+  protected readonly ended = signal<'end' | 'stuck' | null>(null);
+  /** Events the gateway sent that the check refused (malformed), over the pages loaded. */
+  protected readonly dropped = signal(0);
   /** The devices of the events loaded, in first-seen order (the page names them). */
   readonly deviceIds = computed(() => [...new Set(this.events().map((e) => e.deviceId))]);
   private readonly seen = new Set<string>();
+  /**
+   * The next page's `to`: the oldest time the gateway sent, not the oldest event kept (a page
+   * of malformed events moves it on as well).
+   */
+  private next: number | undefined;
+  /** The first row on screen, as last scrolled to: a load may leave the list short of it. */
+  private firstVisible = 0;
   private request = 0;
   /** Scrolling does not load before this time (after a failed read). */
   private quietUntil = 0;
@@ -120,21 +139,20 @@ export class AlertHistoryComponent {
   }
 
   protected scrolled(firstVisible: number): void {
-    if (this.loading() || this.complete() || Date.now() < this.quietUntil) return;
+    this.firstVisible = firstVisible;
+    if (this.loading() || this.ended() || Date.now() < this.quietUntil) return;
     if (firstVisible + LOAD_AHEAD_ROWS >= this.events().length) void this.load(false);
   }
 
   private async load(fresh: boolean): Promise<void> {
     const request = ++this.request;
     const loaded = fresh ? [] : this.events();
-    const last = loaded[loaded.length - 1];
+    const to = fresh ? undefined : this.next;
+    const limit = Math.min(HISTORY_PAGE, ALERT_LIMITS.maxQueryLimit);
     this.loading.set(true);
+    let read = false;
     try {
-      const page = await this.api.history({
-        ...this.filter(),
-        limit: Math.min(HISTORY_PAGE, ALERT_LIMITS.maxQueryLimit),
-        to: last?.updatedAt,
-      });
+      const page = await this.api.history({ ...this.filter(), limit, to });
       if (request !== this.request) return;
       if (fresh) this.seen.clear();
       const added = page.events.filter((e) => {
@@ -143,10 +161,15 @@ export class AlertHistoryComponent {
         this.seen.add(key);
         return true;
       });
-      // A full page that added nothing would ask for the same page forever: stop there.
-      this.complete.set(page.sent < HISTORY_PAGE || added.length === 0);
+      // The gateway's `to` decides, not what was kept; a full page that neither moved it nor
+      // added a row (all at one time) would come back the same forever: stop there.
+      const stuck = page.oldest === null || (page.oldest === to && added.length === 0);
+      this.ended.set(page.sent < limit ? 'end' : stuck ? 'stuck' : null);
+      this.next = page.oldest ?? to;
+      this.dropped.set((fresh ? 0 : this.dropped()) + page.sent - page.events.length);
       this.events.set(fresh ? added : [...loaded, ...added]);
       this.error.set(null);
+      read = true;
     } catch (error) {
       if (request !== this.request) return;
       this.quietUntil = Date.now() + RETRY_AFTER_ERROR_MS;
@@ -154,7 +177,9 @@ export class AlertHistoryComponent {
       if (fresh) {
         this.seen.clear();
         this.events.set([]);
-        this.complete.set(false);
+        this.ended.set(null);
+        this.dropped.set(0);
+        this.next = undefined;
       }
       this.error.set(
         `Could not load the history: ${error instanceof Error ? error.message : String(error)}`,
@@ -162,5 +187,8 @@ export class AlertHistoryComponent {
     } finally {
       if (request === this.request) this.loading.set(false);
     }
+    // A page that kept few rows (or none) may leave the list short of the screen, where no
+    // scroll comes to ask for the next one: ask as a scroll to the same row would.
+    if (read) this.scrolled(this.firstVisible);
   }
 }

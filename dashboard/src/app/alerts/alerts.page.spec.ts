@@ -281,6 +281,57 @@ describe('AlertsPage', () => {
     );
   });
 
+  it.each([
+    ['a page between good ones', 3],
+    ['the first page', 2],
+  ])(
+    'pages on past %s the dashboard dropped whole (every event malformed): the gateway said there was more',
+    async (_, pages) => {
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      // Newest first, 500 a page: [500 good,] 500 malformed (a severity of a newer gateway's, say),
+      // then 100 good, the end. Each page starts at the last one's oldest event (the gateway's `to`).
+      const starts = pages === 3 ? [T0, T0 - 499, T0 - 998] : [T0, T0 - 499];
+      const { urls } = setup((url) => {
+        const to = Number(new URL(url, 'http://x').searchParams.get('to') ?? T0);
+        const n = starts.indexOf(to);
+        const count = n === pages - 1 ? 100 : 500;
+        const malformed = n === pages - 2;
+        const events = Array.from({ length: count }, (_, i) =>
+          alertEvent({
+            id: `h${to - i}`,
+            state: 'cleared',
+            updatedAt: to - i,
+            ...(malformed ? { severity: 'dire' as never } : {}),
+          }),
+        );
+        return { status: 200, body: { events } };
+      });
+      const historyUrls = () => urls.filter((u) => u.startsWith('/api/alerts/history'));
+      const { el, settle } = await render();
+      const status = () =>
+        el.querySelector('[data-testid=history-status]')?.textContent?.replace(/\s+/g, ' ');
+      (el.querySelector('[data-testid=tab-history]') as HTMLButtonElement).click();
+      await settle();
+      const root = document.documentElement;
+      try {
+        if (pages === 3) {
+          Object.defineProperty(root, 'scrollTop', { configurable: true, value: 460 * 64 });
+          document.dispatchEvent(new Event('scroll'));
+        }
+        for (let i = 0; i < 4; i++) await settle(50);
+      } finally {
+        delete (root as { scrollTop?: number }).scrollTop;
+        warn.mockRestore();
+      }
+      expect(historyUrls()).toEqual(
+        starts.map((to) => `/api/alerts/history?${to === T0 ? '' : `to=${to}&`}limit=500`),
+      );
+      const shown = pages === 3 ? 600 : 100;
+      expect(status()).toContain(`${shown} events: the whole history the gateway keeps`);
+      expect(status()).toContain('500 unreadable events left out');
+    },
+  );
+
   it('History reads every device the filter names, matched by the gateway, and one device by its exact id', async () => {
     const { urls, socket } = setup(
       () => ({ status: 200, body: { events: [alertEvent({ id: 'h1', deviceId: 'sim-001' })] } }),

@@ -31,4 +31,16 @@ describe('AlertsApi', () => {
     expect(page.sent).toBe(4);
     expect(warn).toHaveBeenCalledTimes(1);
   });
+
+  it("pages on from the oldest time the gateway sent, a malformed event's too; never later than asked", async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const at = (updatedAt: unknown) => ({ ...alertEvent(), updatedAt, severity: 'dire' });
+    const page = (...events: unknown[]) => setup({ events }).history({ to: 900 });
+    expect((await page(alertEvent({ updatedAt: 900 }), at(700))).oldest).toBe(700);
+    TestBed.resetTestingModule();
+    // The last with no time, or one later than `to` (it would page back to newer events): the one before.
+    expect((await page(at(800), at(950), { id: 'x' })).oldest).toBe(800);
+    TestBed.resetTestingModule();
+    expect((await page({ id: 'x' }, at('soon'))).oldest).toBeNull();
+  });
 });

@@ -49,6 +49,12 @@ export interface AlertHistoryPage {
    * of the history, one shortened by refusals is not.
    */
   sent: number;
+  /**
+   * Where the next (older) page starts, its `to`: the time of the oldest event the gateway sent,
+   * malformed or not (a page the check emptied still goes on from there); null when none has a
+   * time it could be asked by.
+   */
+  oldest: number | null;
 }
 
 export interface AlertHistoryFilter {
@@ -80,6 +86,7 @@ export class AlertsApi {
     return {
       events: this.alerts.list(sent, 'GET /api/alerts/history'),
       sent: Array.isArray(sent) ? sent.length : 0,
+      oldest: Array.isArray(sent) ? oldestTime(sent, filter.to) : null,
     };
   }
 
@@ -121,6 +128,25 @@ export class AlertsApi {
     }
     return (await res.json()) as T;
   }
+}
+
+/**
+ * The `updatedAt` of the last event of a newest-first page that has a usable one: a whole number
+ * of ms no later than the `to` asked for (a later one, or one that is no time, would page back to
+ * newer events or nowhere; the event before it is taken then).
+ */
+function oldestTime(events: readonly unknown[], to: number | undefined): number | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const at: unknown = (events[i] as { updatedAt?: unknown } | null)?.updatedAt;
+    if (
+      typeof at === 'number' &&
+      Number.isSafeInteger(at) &&
+      at >= 0 &&
+      (to === undefined || at <= to)
+    )
+      return at;
+  }
+  return null;
 }
 
 /** The list's `refused`, read defensively (unknown JSON): the entries that have its shape. */
