@@ -1,4 +1,4 @@
-import { Injectable } from '@angular/core';
+import { Injectable, OnDestroy } from '@angular/core';
 import type { AlertEvent } from '@pulse/protocol/core';
 import { parseAlertEventOfAnyBuild } from '@pulse/protocol/core';
 
@@ -14,7 +14,8 @@ import { parseAlertEventOfAnyBuild } from '@pulse/protocol/core';
 
 /**
  * A malformed alert event is warned at most once per this long (ms); the ones held back are
- * counted into the next warning, as the gateway logs its refusals (at most once per 10 s).
+ * counted into the next warning, or told when the interval ends if none comes, as the gateway
+ * logs its refusals (at most once per 10 s).
  */
 export const ALERT_WARN_INTERVAL_MS = 10_000;
 
@@ -30,12 +31,25 @@ export type AlertSource =
   | 'an acknowledgement';
 
 @Injectable({ providedIn: 'root' })
-export class AlertInput {
+export class AlertInput implements OnDestroy {
   /** Alert events dropped as malformed since the page opened. */
   refused = 0;
   private warnedAt = -Infinity;
   /** Refused since the last warning, not warned yet. */
   private held = 0;
+  /** The last of those: where it came from and what was wrong, for the line that tells them. */
+  private lastHeld = '';
+  /**
+   * Tells the held count when the interval ends: set by the first refusal held back, gone once
+   * it fires (one timer at most, and none while nothing is held).
+   */
+  private tellTimer: ReturnType<typeof setTimeout> | null = null;
+
+  // ngOnDestroy rather than DestroyRef: the feed's and this file's specs make one with `new`.
+  ngOnDestroy(): void {
+    if (this.tellTimer !== null) clearTimeout(this.tellTimer);
+    this.tellTimer = null;
+  }
 
   /** One event (an acknowledgement's answer): a checked copy, or null. */
   one(value: unknown, from: AlertSource): AlertEvent | null {
@@ -78,16 +92,44 @@ export class AlertInput {
     return alert;
   }
 
-  /** Count a refusal; warn of it unless one was warned less than ALERT_WARN_INTERVAL_MS ago. */
+  /**
+   * Count a refusal; warn of it unless one was warned less than ALERT_WARN_INTERVAL_MS ago, else
+   * hold it back until the next warning or the interval's end, whichever is first.
+   */
   private refuse(from: AlertSource, what: string): void {
     this.refused++;
     this.held++;
     const now = Date.now();
-    if (now - this.warnedAt < ALERT_WARN_INTERVAL_MS) return;
+    if (now - this.warnedAt < ALERT_WARN_INTERVAL_MS) {
+      this.lastHeld = `${from}, ${what}`;
+      this.tellTimer ??= setTimeout(
+        () => this.tellHeld(),
+        this.warnedAt + ALERT_WARN_INTERVAL_MS - now,
+      );
+      return;
+    }
     const more = this.held > 1 ? ` (+${this.held - 1} more since the last warning)` : '';
     console.warn(`[live] ignored a malformed alert event from ${from} (${what})${more}`);
-    this.warnedAt = now;
+    this.warned(now);
+  }
+
+  /** The interval is over: a burst that ended is told in full, not only with the next refusal. */
+  private tellHeld(): void {
+    this.tellTimer = null;
+    if (this.held === 0) return;
+    const events = this.held === 1 ? 'event' : 'events';
+    console.warn(
+      `[live] ignored ${this.held} more malformed alert ${events} since the last warning ` +
+        `(the last from ${this.lastHeld})`,
+    );
+    this.warned(Date.now());
+  }
+
+  private warned(at: number): void {
+    this.warnedAt = at;
     this.held = 0;
+    if (this.tellTimer !== null) clearTimeout(this.tellTimer);
+    this.tellTimer = null;
   }
 }
 
