@@ -77,7 +77,7 @@ export class AccessPage {
       this.users.set(await this.api.users());
       this.listError.set(null);
     } catch (error) {
-      this.listError.set(adminRefusal(error, 'manage people'));
+      this.listError.set(adminRefusal(error, 'manage people', 'read'));
     }
   }
 }

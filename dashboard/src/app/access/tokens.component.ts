@@ -375,7 +375,7 @@ export class TokensComponent {
       if (owner === this.owner()) this.tokens.set(tokens);
     } catch (error) {
       this.errorAbout.set(null);
-      this.error.set(adminRefusal(error, 'manage API tokens'));
+      this.error.set(adminRefusal(error, 'manage API tokens', 'read'));
     }
   }
 }

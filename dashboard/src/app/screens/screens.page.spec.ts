@@ -53,8 +53,10 @@ describe('ScreensPage refusals', () => {
   });
 
   it('a 503 with nothing said (a proxy before a gateway that is down) says so in words', async () => {
+    // The pairing may have reached the gateway before it stopped answering: the list will say.
     expect(await render({ status: 503, body: undefined })).toBe(
-      'The gateway is unavailable right now; try again in a moment.',
+      'The gateway is unavailable right now; try again in a moment. ' +
+        'The change may or may not have been made: look before sending it again.',
     );
   });
 

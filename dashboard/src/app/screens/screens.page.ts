@@ -233,7 +233,7 @@ export class ScreensPage {
     try {
       this.screens.set(await this.api.list());
     } catch (error) {
-      this.error.set(adminRefusal(error, 'manage screens'));
+      this.error.set(adminRefusal(error, 'manage screens', 'read'));
     }
   }
 }

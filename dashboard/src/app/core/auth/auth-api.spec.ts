@@ -97,8 +97,13 @@ describe('authRequest: a request the gateway was too busy to check', () => {
   });
 });
 
-/** What an admin page shows when its write to `url` is answered `status` with `body` (JSON). */
-async function refusalShown(status: number, body: unknown, retries = 0): Promise<string> {
+/** What an admin page shows when its write (or read) is answered `status` with `body` (JSON). */
+async function refusalShown(
+  status: number,
+  body: unknown,
+  retries = 0,
+  asked: 'write' | 'read' = 'write',
+): Promise<string> {
   const fetch = jest.fn(async () => ({
     ok: false,
     status,
@@ -111,7 +116,7 @@ async function refusalShown(status: number, body: unknown, retries = 0): Promise
   if (retries) await jest.advanceTimersByTimeAsync(60_000);
   return answered.then(
     () => 'accepted',
-    (error: unknown) => adminRefusal(error, 'manage screens'),
+    (error: unknown) => adminRefusal(error, 'manage screens', asked),
   );
 }
 
@@ -120,17 +125,38 @@ describe('adminRefusal: a refused admin write in words', () => {
   afterEach(() => jest.useRealTimers());
 
   it('says the gateway is unavailable, not "HTTP 503", when it (or its proxy) says no more', async () => {
-    expect(await refusalShown(503, undefined)).toBe(
+    const read = (status: number, body: unknown) => refusalShown(status, body, 0, 'read');
+    expect(await read(503, undefined)).toBe(
       'The gateway is unavailable right now; try again in a moment.',
     );
-    expect(await refusalShown(503, { statusCode: 503 })).toBe(
+    expect(await read(503, { statusCode: 503 })).toBe(
       'The gateway is unavailable right now; try again in a moment.',
     );
     // nginx in front, the gateway restarting or not answering: its 502 or 504, no sentence.
     for (const status of [502, 504])
-      expect(await refusalShown(status, undefined)).toBe(
+      expect(await read(status, undefined)).toBe(
         'The gateway is unavailable right now; try again in a moment.',
       );
+  });
+
+  it('says a write answered unavailable may have been made: a proxy timed out, or the gateway hung after it', async () => {
+    // A proxy's own 504 (no sentence), and the bundled nginx's 503 for a gateway that hung.
+    expect(await refusalShown(504, undefined)).toBe(
+      'The gateway is unavailable right now; try again in a moment. ' +
+        'The change may or may not have been made: look before sending it again.',
+    );
+    const nginx = {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'no Pulse gateway is answering right now; try again shortly',
+    };
+    expect(await refusalShown(503, nginx)).toBe(
+      'no Pulse gateway is answering right now; try again shortly. ' +
+        'The change may or may not have been made: look before sending it again.',
+    );
+    expect(await refusalShown(503, nginx, 0, 'read')).toBe(
+      'no Pulse gateway is answering right now; try again shortly.',
+    );
   });
 
   it('says the gateway is busy when it still was after the retries', async () => {
@@ -140,8 +166,11 @@ describe('adminRefusal: a refused admin write in words', () => {
   });
 
   it("keeps the gateway's own sentence for a 503 that has one", async () => {
-    expect(await refusalShown(503, { statusCode: 503, message: 'history store unavailable' })).toBe(
-      'history store unavailable',
+    const body = { statusCode: 503, message: 'history store unavailable' };
+    expect(await refusalShown(503, body, 0, 'read')).toBe('history store unavailable.');
+    // A proxy's 503 has a sentence too (the bundled nginx's): a write may have been made all the same.
+    expect(await refusalShown(503, body)).toBe(
+      'history store unavailable. The change may or may not have been made: look before sending it again.',
     );
   });
 
