@@ -15,6 +15,7 @@ export * from './lib/topics';
 export * from './lib/model';
 export * from './lib/rejections';
 export * from './lib/encode';
+export * from './lib/reading-check';
 export * from './lib/live';
 export * from './lib/summary-wire';
 export * from './lib/series-wire';

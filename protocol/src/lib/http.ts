@@ -378,6 +378,14 @@ export interface CrossGatewayStats {
   lostPeerReadings?: number;
   lostPeerCapped?: number;
   lostPeerFailures?: number;
+  /**
+   * What the other gateways sent on the readings channel that was refused (docs/decisions/0027):
+   * messages refused whole (another format version, a malformed header, no `readings` event, a
+   * batch over RELAYED_BATCH_MAX), and readings left out of the batches kept (no reading as the
+   * decoder makes it: a bad device id, ts or value).
+   */
+  malformed?: number;
+  malformedReadings?: number;
 }
 
 /**

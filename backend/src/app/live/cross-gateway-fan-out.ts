@@ -1,12 +1,26 @@
 import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
-import { CrossGatewayStats, LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import {
+  CrossGatewayStats,
+  isDecodedReading,
+  LIVE_NAMESPACE,
+  PEER_FUTURE_SKEW_MS,
+  quote,
+  Reading,
+} from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
-import { EncodedEvent, encodeEvent, eventOfFrame } from './engine-adapter';
+import { RateLimitedLog } from '../common/rate-limited-log';
+import { encodeEvent, eventOfFrame } from './engine-adapter';
+import { ROOM_BUFFER_LIMIT } from './live-hub.service';
 import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
 import type { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, ReadingsFanOut, RelayedHandler } from './readings-fan-out';
-import { INTEREST_REPEAT_MS, InterestMessage, RoomInterest } from './room-interest';
+import {
+  INTEREST_REPEAT_MS,
+  InterestMessage,
+  isReadingsRoomName,
+  RoomInterest,
+} from './room-interest';
 
 /** Format version in the first byte of every readings message (an old gateway skips a new one). */
 const VERSION = 1;
@@ -15,6 +29,13 @@ const VERSION = 1;
  * (Redis unreachable at boot: it ingests anyway, relaying to peers once it hears them).
  */
 export const INTEREST_LEARN_MAX_MS = 5_000;
+/** A peer's gateway id is its randomUUID (36 characters); longer is no gateway's. */
+const PEER_ID_MAX_LENGTH = 64;
+/**
+ * Readings in one relayed batch at most: a gateway flushes a room's buffer, which holds no more
+ * (ROOM_BUFFER_LIMIT); a bigger batch is refused whole, unread.
+ */
+export const RELAYED_BATCH_MAX = ROOM_BUFFER_LIMIT;
 
 /**
  * Who sent a batch, for which room, leaving out which wider rooms' members; `t`: for that gateway
@@ -44,6 +65,8 @@ interface BatchHeader {
  */
 export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShutdown {
   private readonly logger = new Logger('CrossGatewayFanOut');
+  /** Refusals of what peers sent, logged at a bounded rate (each one counted). */
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   /** This process's identity on the channels; a restarted gateway is a new peer. */
   readonly gatewayId = randomUUID();
   private readonly readingsChannel: string;
@@ -54,6 +77,9 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   private received = 0;
   private catchUpsSent = 0;
   private catchUpReadings = 0;
+  /** Peers' readings messages refused whole, and readings refused inside the others. */
+  private malformed = 0;
+  private malformedReadings = 0;
   /** The hub's buffer for peers' batches; until it is set they are written at once. */
   private relayed: RelayedHandler | null = null;
   /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
@@ -201,6 +227,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       catchUpsCapped: peers?.capped ?? 0,
       catchUpsSkipped: peers?.skipped ?? 0,
       remembered: peers?.remembered ?? 0,
+      malformed: this.malformed,
+      malformedReadings: this.malformedReadings,
     };
   }
 
@@ -210,27 +238,40 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.interest.bye();
+    this.rejectLog.close();
   }
 
+  /**
+   * A peer's room batch, read through {@link parseRelayed} (outside input: the one check of this
+   * channel), to this gateway's hub, which flushes it to its members on its own tick. Until the
+   * hub is bound, written to them at once, encoded here: a peer's frame is never written as is.
+   */
   private receive(message: Buffer): void {
-    const unpacked = unpack(message);
-    if (!unpacked || unpacked.header.g === this.gatewayId) return;
-    const { header, frame } = unpacked;
+    const relayed = parseRelayed(message, Date.now() + PEER_FUTURE_SKEW_MS);
+    if (typeof relayed === 'string') return this.reject(relayed, message);
+    const { header, batch, refused } = relayed;
+    if (header.g === this.gatewayId) return;
     if (header.t !== undefined && header.t !== this.gatewayId) return; // another's catch-up
-    if (!this.local.hasMembers(header.r)) return;
-    this.received++;
-    const encoded: EncodedEvent = eventOfFrame(frame);
-    if (!this.relayed)
-      return this.local.write(header.r, header.x, encoded, () => readingsOf(encoded));
-    let batch: Reading[];
-    try {
-      batch = readingsOf(encoded);
-    } catch {
-      this.logger.warn('unreadable readings message ignored');
-      return;
+    if (refused > 0) {
+      this.malformedReadings += refused;
+      this.rejectLog.report(
+        'reading',
+        `ignored ${refused} malformed reading(s) in a batch from gateway ${header.g} for ${header.r}`,
+      );
     }
+    if (!this.local.hasMembers(header.r) || batch.length === 0) return;
+    this.received++;
     this.peers?.remember(batch);
-    this.relayed(header.r, header.x, batch);
+    if (this.relayed) this.relayed(header.r, header.x, batch);
+    else this.sendLocal(header.r, header.x, batch);
+  }
+
+  private reject(why: string, message: Buffer): void {
+    this.malformed++;
+    this.rejectLog.report(
+      'message',
+      `ignored a readings message from another gateway (${why}): ${quote(message.toString('utf8', 0, 120), 80)}`,
+    );
   }
 
   private receiveInterest(message: Buffer): void {
@@ -253,20 +294,72 @@ function pack(header: BatchHeader, frame: Buffer): Buffer {
   return out;
 }
 
-function unpack(message: Buffer): { header: BatchHeader; frame: Buffer } | null {
-  if (message.length < 3 || message[0] !== VERSION) return null;
-  const length = message.readUInt16BE(1);
+/**
+ * A message of the readings channel, checked whole before anything reads it: the format version,
+ * a header of a gateway id, a readings room and its `except` rooms (and a catch-up's target), and
+ * a websocket text frame of a `readings` event whose batch is an array of at most
+ * RELAYED_BATCH_MAX. Returns why it is refused, or the header and the batch's valid readings
+ * (each {@link isDecodedReading}, stamped no later than `latestTs`) with how many others were
+ * left out. Per reading: one key walk and a few comparisons, the id and metric-name pattern tests
+ * (about what the ingest's decoder spends on it); the batch's JSON was parsed before already.
+ */
+export function parseRelayed(
+  message: Buffer,
+  latestTs: number,
+): { header: BatchHeader; batch: Reading[]; refused: number } | string {
+  if (message.length < 3 || message[0] !== VERSION) return 'another format version';
+  const end = 3 + message.readUInt16BE(1);
+  if (end > message.length) return 'cut short';
+  let header: unknown;
   try {
-    const header = JSON.parse(message.toString('utf8', 3, 3 + length)) as BatchHeader;
-    if (typeof header.r !== 'string' || !Array.isArray(header.x)) return null;
-    return { header, frame: message.subarray(3 + length) };
+    header = JSON.parse(message.toString('utf8', 3, end));
+  } catch {
+    return 'a header that is not JSON';
+  }
+  if (!isBatchHeader(header)) return 'a malformed header';
+  const batch = batchOf(message.subarray(end));
+  if (batch === null) return 'no readings event';
+  if (batch.length > RELAYED_BATCH_MAX) return `more than ${RELAYED_BATCH_MAX} readings`;
+  let valid = 0;
+  for (let i = 0; i < batch.length; i++)
+    if (isDecodedReading(batch[i], latestTs)) batch[valid++] = batch[i] as Reading;
+  const refused = batch.length - valid;
+  batch.length = valid;
+  return { header, batch: batch as Reading[], refused };
+}
+
+function isBatchHeader(value: unknown): value is BatchHeader {
+  if (typeof value !== 'object' || value === null) return false;
+  const { g, r, x, t } = value as Partial<Record<keyof BatchHeader, unknown>>;
+  return (
+    isPeerId(g) &&
+    isReadingsRoomName(r) &&
+    Array.isArray(x) &&
+    x.length <= 2 &&
+    x.every(isReadingsRoomName) &&
+    (t === undefined || isPeerId(t))
+  );
+}
+
+function isPeerId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= PEER_ID_MAX_LENGTH;
+}
+
+/**
+ * The batch of a websocket text frame holding `42/live,["readings",[...]]` (as encodeEvent
+ * makes it), or null: another frame, another event, not JSON. Its elements are not checked here.
+ */
+function batchOf(frame: Buffer): unknown[] | null {
+  if (frame.length < 2 || (frame[0] & 0x0f) !== 0x1) return null;
+  const packet = eventOfFrame(frame).packets[0];
+  const prefix = `2${LIVE_NAMESPACE},`; // Engine.IO's `4` is left out by eventOfFrame
+  if (!packet.startsWith(prefix)) return null;
+  let event: unknown;
+  try {
+    event = JSON.parse(packet.slice(prefix.length));
   } catch {
     return null;
   }
-}
-
-/** The batch inside a received readings event (only the conflator needs it as objects). */
-function readingsOf(encoded: EncodedEvent): Reading[] {
-  const packet = encoded.packets[0];
-  return (JSON.parse(packet.slice(packet.indexOf('['))) as [string, Reading[]])[1];
+  if (!Array.isArray(event) || event.length !== 2 || event[0] !== 'readings') return null;
+  return Array.isArray(event[1]) ? (event[1] as unknown[]) : null;
 }

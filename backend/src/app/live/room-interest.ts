@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { FLEET_ROOM } from '@pulse/protocol';
+import { FLEET_ROOM, isValidId } from '@pulse/protocol';
 import type { DeviceRegistryService } from '../devices/device-registry.service';
 
 /** How often each gateway repeats its whole room list (new peers, lost messages). */
@@ -15,6 +15,17 @@ export type InterestMessage =
 /** The rooms the live hub flushes readings to (not socket-id rooms, not `summary`). */
 export function isReadingsRoom(room: string): boolean {
   return room === FLEET_ROOM || room.startsWith('device:') || room.startsWith('group:');
+}
+
+/**
+ * `room` is a readings room by the contract's ids (`fleet`, `device:<id>`, `group:<id>`): what a
+ * room named by another gateway must be (an id outside the contract names no room here).
+ */
+export function isReadingsRoomName(room: unknown): room is string {
+  if (typeof room !== 'string') return false;
+  if (room === FLEET_ROOM) return true;
+  if (room.startsWith('device:')) return isValidId(room.slice('device:'.length));
+  return room.startsWith('group:') && isValidId(room.slice('group:'.length));
 }
 
 /**

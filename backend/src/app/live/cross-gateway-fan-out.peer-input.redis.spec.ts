@@ -1,0 +1,138 @@
+import { Logger } from '@nestjs/common';
+import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
+import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
+import { Redis } from 'ioredis';
+import { DeviceRegistryService } from '../devices/device-registry.service';
+import { HistoryService } from '../history/history.service';
+import { CrossGatewayFanOut } from './cross-gateway-fan-out';
+import { encodeEvent } from './engine-adapter';
+import { LiveEmitter } from './live-emitter';
+import { LiveRedis } from './live-redis.repository';
+import { PeerCatchUp } from './peer-catch-up';
+import { LocalReadingsFanOut } from './readings-fan-out';
+
+/** What a gateway of another version, a bug or anyone who can publish on Redis might send. */
+type Crafted = unknown;
+
+const CHANNEL = 'pulse:live:readings';
+
+/** A readings message as a gateway packs it: [version][u16 header length][header JSON][frame]. */
+function message(header: Crafted, frame: Buffer, version = 1): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const head = Buffer.alloc(3);
+  head[0] = version;
+  head.writeUInt16BE(json.length, 1);
+  return Buffer.concat([head, json, frame]);
+}
+
+/** The websocket frame of a `readings` event carrying `batch` (whatever it is). */
+const frameOf = (batch: Crafted) =>
+  encodeEvent(LIVE_NAMESPACE, 'readings', batch as Reading[]).frame;
+
+// Real: a redis-server, this gateway's LiveRedis, CrossGatewayFanOut and PeerCatchUp (its window
+// and registry); a raw Redis client publishes on the readings channel as another gateway would.
+// This gateway's sockets are stood in for by the room its emitter reports and the batches the
+// hub is handed (the socket side: test/scale-out.spec.ts).
+describe('CrossGatewayFanOut over Redis: what another gateway relays is checked', () => {
+  let redis: RedisServer;
+  let publisher: Redis;
+  let connection: LiveRedis;
+  let fanOut: CrossGatewayFanOut;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    publisher = new Redis(redis.url);
+  });
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation((line: unknown) => void warnings.push(String(line)));
+  });
+  afterEach(async () => {
+    fanOut?.beforeApplicationShutdown();
+    await connection?.onApplicationShutdown();
+    jest.restoreAllMocks();
+    warnings.length = 0;
+  });
+  afterAll(async () => {
+    publisher?.disconnect();
+    await redis?.stop();
+  });
+
+  /** This gateway, its screens watching device d1; the batches its hub is handed. */
+  async function gateway() {
+    connection = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
+    const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
+    registry.applyReadings(
+      'd1',
+      [{ deviceId: 'd1', ts: Date.now(), values: { t: 1 } }],
+      Date.now(),
+    );
+    const history = new HistoryService({ HISTORY_WINDOW_MS: 60_000, HISTORY_MAX_POINTS: 1000 });
+    const peers = new PeerCatchUp({ HISTORY_FLUSH_MS: 500 }, history, registry);
+    const emitter = { watchRooms: () => undefined, readingsRooms: () => ['device:d1'] };
+    const local = { hasMembers: (room: string) => room === 'device:d1' };
+    fanOut = new CrossGatewayFanOut(
+      local as unknown as LocalReadingsFanOut,
+      emitter as unknown as LiveEmitter,
+      connection,
+      peers,
+    );
+    const relayed: Reading[][] = [];
+    fanOut.onRelayed((_room, _except, batch) => relayed.push(batch));
+    await connection.whenSubscribed();
+    await fanOut.interestKnown();
+    return { relayed, history };
+  }
+
+  const header = { g: 'peer-gateway', r: 'device:d1', x: [] };
+  const reading = (ts: number, t: number): Reading => ({ deviceId: 'd1', ts, values: { t } });
+
+  it("a peer's unreadable or malformed batch is refused and counted; the valid readings around it reach the screens", async () => {
+    const { relayed, history } = await gateway();
+    const now = Date.now();
+    const crafted: Buffer[] = [
+      message(header, frameOf(null)), // threw in the Redis subscriber's callback
+      message(header, frameOf('not a batch')),
+      message(header, frameOf({ deviceId: 'd1' })),
+      message(header, Buffer.from('garbage, not a websocket frame')),
+      message({ ...header, r: 42 }, frameOf([reading(now, 1)])),
+      message({ ...header, x: 'device:d1' }, frameOf([reading(now, 1)])),
+      message({ ...header, x: [7] }, frameOf([reading(now, 1)])),
+      message(null, frameOf([reading(now, 1)])),
+      Buffer.from([1, 0xff, 0xff, 0x7b]), // a header longer than the message
+      Buffer.from([1]),
+    ];
+    for (const raw of crafted) await publisher.publish(CHANNEL, raw);
+    // One batch: three bad readings among two good ones (the good ones stay).
+    const good = [reading(now - 1000, 20), reading(now, 21)];
+    await publisher.publish(
+      CHANNEL,
+      message(
+        header,
+        frameOf([
+          good[0],
+          { deviceId: 'd1', ts: now, values: { t: 'hot' } }, // a string where a number goes
+          { deviceId: '../etc', ts: now, values: { t: 1 } }, // no device id of the contract
+          { deviceId: 'd1', ts: 'yesterday', values: { t: 1 } },
+          good[1],
+        ]),
+      ),
+    );
+
+    await waitFor(() => relayed.length >= 1 || undefined, { message: 'the valid batch relayed' });
+    expect(relayed).toEqual([good]);
+    // Only the valid readings reached the window a new screen's history is read from.
+    const kept = history.query('d1', now - 5_000, now + 1).flatMap((series) => [...series.v]);
+    expect(kept).toEqual([20, 21]);
+    const stats = fanOut.stats();
+    expect(stats.received).toBe(1);
+    expect(stats.malformed).toBe(crafted.length);
+    expect(stats.malformedReadings).toBe(3);
+    expect(warnings.some((line) => line.includes('from another gateway'))).toBe(true);
+    // At a bounded rate: the first refusal now, the rest summed up later.
+    expect(warnings.length).toBeLessThanOrEqual(2);
+  });
+});
