@@ -415,6 +415,11 @@ export interface OwnershipStats {
   passedOn: number;
   passedDropped: number;
   refused: number;
+  /**
+   * Readings left out of the forwarded messages kept: no reading as the decoder makes it (a bad
+   * device id, ts or value; docs/decisions/0027). Whole messages refused count in `refused`.
+   */
+  malformedReadings?: number;
   undelivered: number;
   failed: number;
   forwardDropped: number;

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { OwnershipStats, Reading } from '@pulse/protocol';
+import { PEER_FUTURE_SKEW_MS, quote, type OwnershipStats, type Reading } from '@pulse/protocol';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { AlertsService } from '../alerts/alerts.service';
 import { CONFIG, Config } from '../config/config';
 import { DeviceGone, DeviceRegistryService } from '../devices/device-registry.service';
@@ -48,6 +49,8 @@ const MAX_HANDOVER_LISTS = 8;
 @Injectable()
 export class AlertRouting implements OnApplicationShutdown {
   private readonly logger = new Logger('Ownership');
+  /** Refusals of what peers forwarded, logged at a bounded rate (each one counted). */
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
   private readonly buffer: EvaluationBuffer;
   private readonly queue = new ForwardQueue();
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -65,6 +68,7 @@ export class AlertRouting implements OnApplicationShutdown {
     passedOn: 0,
     passedDropped: 0,
     refused: 0,
+    malformedReadings: 0,
     undelivered: 0,
     failed: 0,
     adopted: 0,
@@ -145,6 +149,7 @@ export class AlertRouting implements OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     this.stopped = true;
+    this.rejectLog.close();
     if (this.timer) clearInterval(this.timer);
     if (this.adoptTimer) clearTimeout(this.adoptTimer);
     this.timer = this.adoptTimer = null;
@@ -175,11 +180,24 @@ export class AlertRouting implements OnApplicationShutdown {
     );
   }
 
+  /** Readings a peer forwarded to this owner, read through parseForward (the one check). */
   private receive(raw: Buffer): void {
-    const message = parseForward(raw);
-    if (!message) {
-      this.counters.refused++; // another format version, or not one of ours
+    const parsed = parseForward(raw, Date.now() + PEER_FUTURE_SKEW_MS);
+    if (typeof parsed === 'string') {
+      this.counters.refused++;
+      this.rejectLog.report(
+        'message',
+        `ignored forwarded readings from another gateway (${parsed}): ${quote(raw.toString('utf8', 0, 120), 80)}`,
+      );
       return;
+    }
+    const { message, refused } = parsed;
+    if (refused > 0) {
+      this.counters.malformedReadings += refused;
+      this.rejectLog.report(
+        'reading',
+        `ignored ${refused} malformed reading(s) forwarded from another gateway (${quote(message.g, 64)})`,
+      );
     }
     if (message.g === this.ownership.self) return;
     const now = Date.now();
