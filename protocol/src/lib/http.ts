@@ -386,6 +386,14 @@ export interface CrossGatewayStats {
    */
   malformed?: number;
   malformedReadings?: number;
+  /**
+   * Room interest messages of the other gateways refused whole (not JSON, no gateway id, an
+   * unknown kind, over INTEREST_ROOMS_MAX rooms) or room names in them outside the contract
+   * (`interestMalformed`), and gateways or rooms not kept beyond INTEREST_PEERS_MAX and
+   * INTEREST_ROOMS_MAX (`interestOverLimit`; docs/limits.md).
+   */
+  interestMalformed?: number;
+  interestOverLimit?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { LiveEmitter } from './live-emitter';
 import { LiveRedis } from './live-redis.repository';
 import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut } from './readings-fan-out';
+import { INTEREST_PEERS_MAX } from './room-interest';
 
 /** What a gateway of another version, a bug or anyone who can publish on Redis might send. */
 type Crafted = unknown;
@@ -134,5 +135,48 @@ describe('CrossGatewayFanOut over Redis: what another gateway relays is checked'
     expect(warnings.some((line) => line.includes('from another gateway'))).toBe(true);
     // At a bounded rate: the first refusal now, the rest summed up later.
     expect(warnings.length).toBeLessThanOrEqual(2);
+  });
+
+  it("a peer's malformed room interest is refused and counted; peers and their rooms are bounded", async () => {
+    await gateway();
+    const interest = (message: Crafted) =>
+      publisher.publish(
+        'pulse:live:rooms',
+        typeof message === 'string' ? message : JSON.stringify(message),
+      );
+    const crafted: Crafted[] = [
+      'not JSON',
+      null,
+      'a string',
+      { kind: 'all', rooms: ['device:d1'] }, // no gateway
+      { g: 'g'.repeat(1000), kind: 'all', rooms: ['device:d1'] },
+      { g: 'peer-1', kind: 'all', rooms: 'device:d1' },
+      { g: 'peer-1', kind: 'everything', rooms: ['device:d1'] },
+      { g: 'peer-1', kind: 'all', rooms: Array.from({ length: 100_001 }, () => 'fleet') },
+    ];
+    for (const message of crafted) await interest(message);
+    // Two names outside the contract among a good one: the good one is kept.
+    await interest({
+      g: 'peer-1',
+      kind: 'all',
+      rooms: ['device:../etc', `device:${'y'.repeat(100)}`, 'device:d2'],
+    });
+    // More gateways than a deployment has (random ids, as anyone publishing could make up).
+    for (let i = 0; i < INTEREST_PEERS_MAX + 10; i++)
+      await interest({ g: `made-up-${i}`, kind: 'add', rooms: [`device:m${i}`] });
+    await waitFor(() => fanOut.hasMembers(`device:m${INTEREST_PEERS_MAX - 2}`) || undefined, {
+      message: 'the interest heard',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the last ones, refused
+
+    expect(fanOut.hasMembers('device:d2')).toBe(true);
+    expect(fanOut.hasMembers('device:../etc')).toBe(false);
+    expect(fanOut.hasMembers(`device:m${INTEREST_PEERS_MAX + 5}`)).toBe(false);
+    const stats = fanOut.stats();
+    expect(stats.peers).toBe(INTEREST_PEERS_MAX);
+    expect(stats.interestMalformed).toBe(crafted.length + 2);
+    expect(stats.interestOverLimit).toBe(11); // peer-1 took one of the places
+    expect(warnings.some((line) => line.includes('room interest'))).toBe(true);
+    expect(warnings.length).toBeLessThanOrEqual(4);
   });
 });

@@ -16,9 +16,12 @@ import { LiveRedis } from './live-redis.repository';
 import type { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut, ReadingsFanOut, RelayedHandler } from './readings-fan-out';
 import {
+  INTEREST_PEERS_MAX,
   INTEREST_REPEAT_MS,
-  InterestMessage,
+  INTEREST_ROOMS_MAX,
   isReadingsRoomName,
+  parseInterest,
+  PEER_ID_MAX_LENGTH,
   RoomInterest,
 } from './room-interest';
 
@@ -29,8 +32,6 @@ const VERSION = 1;
  * (Redis unreachable at boot: it ingests anyway, relaying to peers once it hears them).
  */
 export const INTEREST_LEARN_MAX_MS = 5_000;
-/** A peer's gateway id is its randomUUID (36 characters); longer is no gateway's. */
-const PEER_ID_MAX_LENGTH = 64;
 /**
  * Readings in one relayed batch at most: a gateway flushes a room's buffer, which holds no more
  * (ROOM_BUFFER_LIMIT); a bigger batch is refused whole, unread.
@@ -80,6 +81,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   /** Peers' readings messages refused whole, and readings refused inside the others. */
   private malformed = 0;
   private malformedReadings = 0;
+  /** Peers' room interest messages refused whole, and room names left out of the others. */
+  private interestMalformed = 0;
   /** The hub's buffer for peers' batches; until it is set they are written at once. */
   private relayed: RelayedHandler | null = null;
   /** Resolves once every peer's rooms are known (or INTEREST_LEARN_MAX_MS passed). */
@@ -229,6 +232,8 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       remembered: peers?.remembered ?? 0,
       malformed: this.malformed,
       malformedReadings: this.malformedReadings,
+      interestMalformed: this.interestMalformed,
+      interestOverLimit: this.interest.overLimit,
     };
   }
 
@@ -274,12 +279,32 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
     );
   }
 
-  private receiveInterest(message: Buffer): void {
-    try {
-      this.interest.receive(JSON.parse(message.toString('utf8')) as InterestMessage);
-    } catch {
-      this.logger.warn('unreadable room interest message ignored');
+  /** A peer's room interest, read through parseInterest (the one check of this channel). */
+  private receiveInterest(raw: Buffer): void {
+    const parsed = parseInterest(raw);
+    if (typeof parsed === 'string') {
+      this.interestMalformed++;
+      this.rejectLog.report(
+        'interest',
+        `ignored a room interest message from another gateway (${parsed}): ${quote(raw.toString('utf8', 0, 120), 80)}`,
+      );
+      return;
     }
+    const { message, refused } = parsed;
+    if (refused > 0) {
+      this.interestMalformed += refused;
+      this.rejectLog.report(
+        'interest-room',
+        `ignored ${refused} room name(s) outside the contract in the room interest of gateway ${message.g}`,
+      );
+    }
+    const overLimit = this.interest.overLimit;
+    this.interest.receive(message);
+    if (this.interest.overLimit > overLimit)
+      this.rejectLog.report(
+        'interest-limit',
+        `room interest of gateway ${message.g} not kept: over ${INTEREST_PEERS_MAX} gateways or ${INTEREST_ROOMS_MAX} rooms`,
+      );
   }
 }
 

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { INTEREST_EXPIRY_MS, InterestMessage, RoomInterest } from './room-interest';
+import { INTEREST_EXPIRY_MS, InterestMessage, parseInterest, RoomInterest } from './room-interest';
 
 // Real: the interest bookkeeping of two gateways wired back to back (what Redis carries between
-// them, minus Redis), with a hand-moved clock.
+// them, as the fan-out reads it, minus Redis), with a hand-moved clock.
 describe('RoomInterest', () => {
   let now: number;
   let a: RoomInterest;
@@ -23,8 +23,10 @@ describe('RoomInterest', () => {
     // Like a Redis channel: every message reaches both, the sender included.
     const send = (message: InterestMessage) => {
       wire.push(message);
-      a.receive(message);
-      b.receive(message);
+      const parsed = parseInterest(Buffer.from(JSON.stringify(message)));
+      if (typeof parsed === 'string') throw new Error(parsed);
+      a.receive(parsed.message);
+      b.receive(parsed.message);
     };
     a = new RoomInterest(
       'a',
@@ -97,12 +99,14 @@ describe('RoomInterest', () => {
     expect(b.peerCount()).toBe(0);
   });
 
-  it('takes only well-formed messages, and only the string room names in them', () => {
-    b.receive({ g: 'x', kind: 'all', rooms: 'fleet' } as unknown as InterestMessage);
-    b.receive({ kind: 'add', rooms: ['fleet'] } as unknown as InterestMessage);
-    b.receive({ g: 'x', kind: 'add', rooms: [42, 'fleet'] } as unknown as InterestMessage);
-    expect(b.has('fleet')).toBe(true);
-    expect(wire).toEqual([]);
+  it('reads only well-formed messages, and only the readings rooms named by the contract in them', () => {
+    const parse = (message: unknown) => parseInterest(Buffer.from(JSON.stringify(message)));
+    expect(parse({ g: 'x', kind: 'all', rooms: 'fleet' })).toBe('no room list');
+    expect(parse({ kind: 'add', rooms: ['fleet'] })).toBe('bad gateway id');
+    expect(parse({ g: 'x', kind: 'add', rooms: [42, 'fleet', 'summary', 'device:'] })).toEqual({
+      message: { g: 'x', kind: 'add', rooms: ['fleet'] },
+      refused: 3,
+    });
   });
 
   it('tells which rooms a peer newly watches, from its add and from its whole list, once each', () => {

@@ -6,11 +6,48 @@ import type { DeviceRegistryService } from '../devices/device-registry.service';
 export const INTEREST_REPEAT_MS = 2_000;
 /** A peer not heard from for this long is gone (SIGKILL, network split): its rooms are dropped. */
 export const INTEREST_EXPIRY_MS = 3 * INTEREST_REPEAT_MS + 1_000;
+/**
+ * Other gateways whose rooms are kept at most (as many as device ownership counts members); a
+ * further one is not (counted): each reading asks every peer's rooms.
+ */
+export const INTEREST_PEERS_MAX = 64;
+/**
+ * Rooms of one other gateway kept at most (its screens watching this many devices and groups);
+ * an `all` naming more is refused whole, an `add` beyond is not kept (both counted).
+ */
+export const INTEREST_ROOMS_MAX = 100_000;
+/** A gateway's id on the channels is its randomUUID (36 characters); longer is no gateway's. */
+export const PEER_ID_MAX_LENGTH = 64;
 
 /** What gateways tell each other about the readings rooms their clients are in. */
 export type InterestMessage =
   | { g: string; kind: 'all' | 'add' | 'del'; rooms: string[] }
   | { g: string; kind: 'hello' | 'bye' };
+
+/**
+ * A message of the room interest channel, checked whole before anything reads it (another
+ * version, a bug or anyone who can publish on Redis may have sent it): a gateway id, a known kind,
+ * for a list at most INTEREST_ROOMS_MAX rooms. Returns why it is refused, or the message with the
+ * rooms named by the contract's ids ({@link isReadingsRoomName}) and how many others were left out.
+ */
+export function parseInterest(raw: Buffer): { message: InterestMessage; refused: number } | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null) return 'not an object';
+  const { g, kind, rooms } = value as Record<string, unknown>;
+  if (typeof g !== 'string' || g.length === 0 || g.length > PEER_ID_MAX_LENGTH)
+    return 'bad gateway id';
+  if (kind === 'hello' || kind === 'bye') return { message: { g, kind }, refused: 0 };
+  if (kind !== 'all' && kind !== 'add' && kind !== 'del') return 'unknown kind';
+  if (!Array.isArray(rooms)) return 'no room list';
+  if (rooms.length > INTEREST_ROOMS_MAX) return `more than ${INTEREST_ROOMS_MAX} rooms`;
+  const named = rooms.filter(isReadingsRoomName);
+  return { message: { g, kind, rooms: named }, refused: rooms.length - named.length };
+}
 
 /** The rooms the live hub flushes readings to (not socket-id rooms, not `summary`). */
 export function isReadingsRoom(room: string): boolean {
@@ -65,6 +102,8 @@ interface Peer {
 export class RoomInterest {
   private readonly logger = new Logger('RoomInterest');
   private readonly peers = new Map<string, Peer>();
+  /** Gateways beyond INTEREST_PEERS_MAX and rooms beyond INTEREST_ROOMS_MAX, not kept. */
+  overLimit = 0;
 
   constructor(
     /** This gateway's id in every message (its own messages come back and are ignored). */
@@ -127,33 +166,45 @@ export class RoomInterest {
       }
   }
 
-  /** A message from the interest channel (untrusted shape: another version may have sent it). */
+  /**
+   * A message from the interest channel, checked by {@link parseInterest}. A gateway beyond
+   * INTEREST_PEERS_MAX is not kept, nor a peer's room beyond INTEREST_ROOMS_MAX (counted).
+   */
   receive(message: InterestMessage): void {
-    if (typeof message?.g !== 'string' || message.g === this.self) return;
+    if (message.g === this.self) return;
     if (message.kind === 'bye') {
       this.peers.delete(message.g);
       return;
     }
     let peer = this.peers.get(message.g);
     if (!peer) {
+      if (this.peers.size >= INTEREST_PEERS_MAX) {
+        this.overLimit++;
+        return;
+      }
       peer = { rooms: new Set(), heardAt: 0, complete: false };
       this.peers.set(message.g, peer);
     }
     peer.heardAt = this.now();
     if (message.kind === 'hello') return this.announceAll();
-    const rooms = (message as { rooms?: unknown }).rooms;
-    if (!Array.isArray(rooms)) return;
-    const named = rooms.filter((room): room is string => typeof room === 'string');
+    const rooms = (message as { rooms: string[] }).rooms;
     if (message.kind === 'del') {
-      for (const room of named) peer.rooms.delete(room);
+      for (const room of rooms) peer.rooms.delete(room);
       return;
     }
-    if (message.kind !== 'all' && message.kind !== 'add') return;
-    const added = named.filter((room) => isReadingsRoom(room) && !peer.rooms.has(room));
+    const known = peer.rooms;
+    let added = rooms.filter((room) => !known.has(room));
     if (message.kind === 'all') {
-      peer.rooms = new Set(named.filter(isReadingsRoom));
+      peer.rooms = new Set(rooms);
       peer.complete = true;
-    } else for (const room of added) peer.rooms.add(room);
+    } else {
+      const room = INTEREST_ROOMS_MAX - known.size;
+      if (added.length > room) {
+        this.overLimit += added.length - room;
+        added = added.slice(0, Math.max(0, room));
+      }
+      for (const name of added) known.add(name);
+    }
     if (added.length > 0) this.onAdded(message.g, added);
   }
 }
