@@ -418,6 +418,11 @@ export interface OwnershipStats {
    * longer than the lease): it let its devices go and took them back from the store.
    */
   lapses?: number;
+  /**
+   * Member ids and MQTT session records read from Redis that no gateway could have written (not
+   * GATEWAY_ID's or MQTT_CLIENT_ID's characters and length): left out, counted at each read.
+   */
+  malformedIds?: number;
   forwarded: number;
   received: number;
   passedOn: number;

@@ -101,6 +101,7 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
     changes: number;
     heartbeatFailures: number;
     lapses: number;
+    malformedIds: number;
   } {
     return {
       members: this.members.length,
@@ -108,6 +109,7 @@ export class DeviceOwnership implements OnModuleInit, BeforeApplicationShutdown 
       changes: this.counters.changes,
       heartbeatFailures: this.counters.heartbeatFailures,
       lapses: this.counters.lapses,
+      malformedIds: this.redis.malformedIds,
     };
   }
 

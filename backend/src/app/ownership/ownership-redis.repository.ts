@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { quote } from '@pulse/protocol';
 import type { Redis } from 'ioredis';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { RedisConfig, RedisConnections } from '../common/redis-connections';
 import { CONFIG } from '../config/config';
 
@@ -11,6 +13,15 @@ const readingsChannel = (id: string) => `${KEY}:readings:${id}`;
 /** Each member's MQTT client id (its broker session), for a survivor to drain. */
 const SESSIONS = `${KEY}:mqtt-sessions`;
 const drainKey = (id: string) => `${KEY}:drain:${id}`;
+
+/**
+ * A member id as a gateway can have one: GATEWAY_ID's characters (config.ts), long enough for its
+ * default (`<hostname>:<PORT>`, `<hostname>-<pid>`). No `/`: a member's id names its journal's
+ * folder (HistoryWriter.replayPeer) and its keys and channel here.
+ */
+const MEMBER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** An MQTT client id as MQTT_CLIENT_ID allows (config.ts): what a session record must hold. */
+const MQTT_CLIENT_ID = /^[A-Za-z0-9_.-]{1,23}$/;
 
 /**
  * One round trip, atomic: renew this gateway's lease when it holds it (its incarnation is the
@@ -72,6 +83,9 @@ export class OwnershipRedis implements OnApplicationShutdown {
   private readonly connections: RedisConnections;
   private readonly command: OwnershipCommands | null = null;
   private readonly subscriber: Redis | null = null;
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
+  /** Member ids and session records read from Redis that no gateway could have written. */
+  malformedIds = 0;
 
   constructor(@Inject(CONFIG) config: RedisConfig) {
     this.connections = new RedisConnections(config, this.logger);
@@ -108,7 +122,8 @@ export class OwnershipRedis implements OnApplicationShutdown {
 
   /**
    * Renew or take `id`'s lease for `ttlMs`; whether it is held, whether it was renewed (held by
-   * this incarnation until now) rather than taken, and the live members.
+   * this incarnation until now) rather than taken, and the live members: those whose id a gateway
+   * can have (the others, read from a Redis anyone may write to, are left out and counted).
    */
   async heartbeat(
     id: string,
@@ -124,7 +139,21 @@ export class OwnershipRedis implements OnApplicationShutdown {
       ttlMs,
       leaseKey(''),
     );
-    return { held: held === 1, renewed: renewed === 1, members };
+    return { held: held === 1, renewed: renewed === 1, members: this.memberIds(members) };
+  }
+
+  /** The ids in `read` a gateway can have; the others counted and logged at a bounded rate. */
+  private memberIds(read: unknown): string[] {
+    const list = Array.isArray(read) ? (read as unknown[]) : [];
+    const valid = list.filter((id): id is string => typeof id === 'string' && MEMBER_ID.test(id));
+    if (valid.length === list.length) return valid;
+    this.malformedIds += list.length - valid.length;
+    const bad = list.find((id) => !valid.includes(id as string));
+    this.rejectLog.report(
+      'member',
+      `ignored ${list.length - valid.length} member id(s) in Redis that no gateway can have: ${quote(bad, 80)}`,
+    );
+    return valid;
   }
 
   async leave(id: string, incarnation: string): Promise<void> {
@@ -141,9 +170,16 @@ export class OwnershipRedis implements OnApplicationShutdown {
     await this.command?.hdel(SESSIONS, id);
   }
 
-  /** `id`'s MQTT client id, if it recorded one. */
+  /** `id`'s MQTT client id, if it recorded one that is a client id (else counted, null). */
   async sessionOf(id: string): Promise<string | null> {
-    return (await this.command?.hget(SESSIONS, id)) ?? null;
+    const clientId = (await this.command?.hget(SESSIONS, id)) ?? null;
+    if (clientId === null || MQTT_CLIENT_ID.test(clientId)) return clientId;
+    this.malformedIds++;
+    this.rejectLog.report(
+      'session',
+      `ignored the MQTT session record of ${id}: ${quote(clientId, 80)} is no client id`,
+    );
+    return null;
   }
 
   /** Whether `by` may drain `id`'s session now: one gateway per lost member, for `ttlMs`. */
@@ -177,6 +213,7 @@ export class OwnershipRedis implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.rejectLog.close();
     await this.connections.closeAll();
   }
 }
