@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isValidId, LIMITS } from '@pulse/protocol';
+import { isValidId, LIMITS, PEER_FUTURE_SKEW_MS } from '@pulse/protocol';
 import { randomUUID } from 'node:crypto';
 import { LivePublisher } from '../common/live-publisher';
 import { RateLimitedLog } from '../common/rate-limited-log';
@@ -313,8 +313,9 @@ export class SummaryPeers {
     if (message.g === this.gatewayId) return; // our own, back from Redis
     this.counters.received++;
     const now = Date.now();
+    const latestTs = now + PEER_FUTURE_SKEW_MS;
     for (const device of message.d) {
-      if (!isSharedDevice(device, message.m.length)) {
+      if (!isSharedDevice(device, message.m.length, latestTs)) {
         this.reject(`a malformed shared device ${JSON.stringify(device).slice(0, 80)}`);
         continue;
       }
@@ -363,17 +364,30 @@ function isRemovalMessage(value: unknown): value is RemovalMessage {
   );
 }
 
-function isSharedDevice(value: unknown, metrics: number): value is SharedDevice {
+/**
+ * A device of a share: a contract id, its times no later than `latestTs` (a time far ahead would
+ * be the newest for ever here, holding its value and last seen), at most
+ * LIMITS.maxMetricsPerReading values, each of a metric in the message's table, finite, its
+ * offset back from the newest reading time not negative.
+ */
+function isSharedDevice(value: unknown, metrics: number, latestTs: number): value is SharedDevice {
   if (!Array.isArray(value) || value.length !== 4) return false;
   const [id, lastSeen, lastTs, values] = value as unknown[];
-  if (!isValidId(id) || !Number.isFinite(lastSeen) || !Number.isFinite(lastTs)) return false;
+  if (!isValidId(id) || !isTime(lastSeen, latestTs) || !isTime(lastTs, latestTs)) return false;
   if (!Array.isArray(values) || values.length % 3 !== 0) return false;
   if (values.length > 3 * LIMITS.maxMetricsPerReading) return false;
   for (let i = 0; i < values.length; i += 3) {
     const index = values[i] as unknown;
     if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= metrics)
       return false;
-    if (!Number.isFinite(values[i + 1]) || !Number.isFinite(values[i + 2])) return false;
+    const offset = values[i + 2] as unknown;
+    if (!Number.isFinite(values[i + 1]) || !Number.isFinite(offset) || (offset as number) < 0)
+      return false;
   }
   return true;
+}
+
+/** A time of a share: finite, not after `latestTs` (0: a device with no reading time yet). */
+function isTime(value: unknown, latestTs: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value <= latestTs;
 }
