@@ -1,16 +1,7 @@
-import {
-  AckResponse,
-  AlertEvent,
-  AlertRule,
-  ClientToServerEvents,
-  LIMITS,
-  RulesVersion,
-  ServerToClientEvents,
-} from '@pulse/protocol';
+import { ClientToServerEvents, LIMITS, ServerToClientEvents } from '@pulse/protocol';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
-import type { AlertAckRequest } from '../common/alert-acks';
 import type { EngineConnection } from '../security/entry-guard.service';
 import { LIVE_PARSER } from './ack-encoder';
 import { releaseUpgradeRequests } from './engine-adapter';
@@ -36,18 +27,21 @@ type NoSocketData = { principal?: Principal; lagged?: number; summaryShown?: boo
  * sends an alert it raised or changed to its own clients and to its peers, which send it to
  * theirs (each with its own AlertAudience); an ack (over HTTP or `/live`) is answered by the gateway holding the alert (PeerAcks);
  * a rule set changed over HTTP is run by every gateway (PeerRules).
+ *
+ * What arrives here came through a Redis anyone with access to it may publish on, from gateways
+ * of other versions too: every payload and answer a peer sends is `unknown`, checked in the one
+ * place that reads it (LiveEmitter: `parseAlertEventOfAnyBuild`; PeerAcks; PeerRules and
+ * AlertsService.applyPeerRules), never trusted for its type here. The sending side passes its own
+ * typed values (an AlertEvent, an AlertAckRequest, an AckResponse, a rule set and its version).
  */
 export interface PeerEvents {
-  'pulse:alert': (alert: AlertEvent) => void;
-  /** The request and the answers are checked where they are read (PeerAcks): outside input. */
-  'pulse:ack': (request: AlertAckRequest, answer: (response: AckResponse) => void) => void;
+  'pulse:alert': (alert: unknown) => void;
+  /** The request and the answers are checked where they are read (PeerAcks). */
+  'pulse:ack': (request: unknown, answer: (response: unknown) => void) => void;
   /** A gateway's rule set changed over HTTP: every other runs it too (PeerRules). */
-  'pulse:rules': (change: { rules: unknown; version: unknown }) => void;
+  'pulse:rules': (change: unknown) => void;
   /** A gateway catching up: the others answer their rules if newer than `since`, else null. */
-  'pulse:rules-since': (
-    since: unknown,
-    answer: (offer: { rules: AlertRule[]; version: RulesVersion } | null) => void,
-  ) => void;
+  'pulse:rules-since': (since: unknown, answer: (offer: unknown) => void) => void;
 }
 
 export type LiveServer = Server<
