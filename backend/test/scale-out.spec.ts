@@ -335,8 +335,17 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
       for (const id of ids) expect(seen(page, id).age).toBeLessThan(10_000);
       for (const id of hot) expect(seen(page, id).alert).toEqual(['major', 1]);
       // What crossed is counted, and nothing either gateway sent was refused.
-      const shared = (await stats(gateway)).live.summary?.shared;
+      const all = await stats(gateway);
+      const shared = all.live.summary?.shared;
       expect(shared).toMatchObject({ rejected: 0 });
+      expect(all.live.crossGateway).toMatchObject({
+        malformed: 0,
+        malformedReadings: 0,
+        interestMalformed: 0,
+        interestOverLimit: 0,
+      });
+      expect(all.ownership).toMatchObject({ refused: 0, malformedReadings: 0, malformedIds: 0 });
+      expect(all.ownership?.received).toBeGreaterThan(0);
       expect(shared?.published).toBeGreaterThan(0);
       expect(shared?.devices).toBeGreaterThan(0);
     }
