@@ -343,6 +343,7 @@ describe('two gateways behind nginx share one fleet through Redis and Mosquitto'
         malformedReadings: 0,
         interestMalformed: 0,
         interestOverLimit: 0,
+        adapterRefused: 0,
       });
       expect(all.ownership).toMatchObject({ refused: 0, malformedReadings: 0, malformedIds: 0 });
       expect(all.ownership?.received).toBeGreaterThan(0);

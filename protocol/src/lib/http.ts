@@ -394,6 +394,12 @@ export interface CrossGatewayStats {
    */
   interestMalformed?: number;
   interestOverLimit?: number;
+  /**
+   * Messages on Socket.IO's Redis adapter's own channels that no Pulse gateway sends (a broadcast,
+   * a request other than a server-side event, a message that is not the adapter's JSON), dropped
+   * before the adapter acts on them (docs/decisions/0027, session 46).
+   */
+  adapterRefused?: number;
 }
 
 /**

@@ -234,6 +234,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
       malformedReadings: this.malformedReadings,
       interestMalformed: this.interestMalformed,
       interestOverLimit: this.interest.overLimit,
+      adapterRefused: this.redis.adapterRefused(),
     };
   }
 

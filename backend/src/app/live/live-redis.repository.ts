@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { quote } from '@pulse/protocol';
 import { Redis, RedisOptions } from 'ioredis';
+import { RateLimitedLog } from '../common/rate-limited-log';
 import { RedisConfig, RedisConnections } from '../common/redis-connections';
 import { CONFIG } from '../config/config';
 import type { LiveServer } from './live-io.server';
@@ -9,6 +11,14 @@ import type { LiveServer } from './live-io.server';
 const KEY = 'pulse';
 /** A server-side event's publish not answered by Redis within this has failed (io-pub). */
 const IO_COMMAND_TIMEOUT_MS = 5_000;
+/** Socket.IO's Redis adapter's channels (its `key`, then `#<namespace>#…`). */
+const IO_KEY = `${KEY}:io`;
+/** The adapter's request type of a server-side event (`RequestType.SERVER_SIDE_EMIT`). */
+const SERVER_SIDE_EMIT = 6;
+/** The adapter's request to disconnect sockets (`RequestType.REMOTE_DISCONNECT`). */
+const REMOTE_DISCONNECT = 4;
+/** An adapter message dropped without a count: one every gateway sends (see adapterMessageFault). */
+const DROP = Symbol('drop');
 
 /**
  * Every connection of this gateway to the shared Redis (REDIS_URL): the two Socket.IO's Redis
@@ -31,6 +41,9 @@ export class LiveRedis implements OnApplicationShutdown {
   /** Settles when Redis has confirmed every {@link subscribe} so far (failed ones included). */
   private subscribed: Promise<unknown> = Promise.resolve();
   private publishFailures = 0;
+  /** Messages on the adapter's channels that no Pulse gateway sends (ignored). */
+  private adapterRefusals = 0;
+  private readonly rejectLog = new RateLimitedLog((line) => this.logger.warn(line));
 
   constructor(@Inject(CONFIG) config: RedisConfig) {
     this.connections = new RedisConnections(config, this.logger);
@@ -81,8 +94,8 @@ export class LiveRedis implements OnApplicationShutdown {
   readonly installAdapter = (io: LiveServer): void => {
     if (!this.enabled) return;
     io.adapter(
-      createAdapter(this.adapterPublisher(), this.connect('io-sub'), {
-        key: `${KEY}:io`,
+      createAdapter(this.adapterPublisher(), this.adapterSubscriber(), {
+        key: IO_KEY,
         // An ack forwarded to the other gateways is answered within this (LiveGateway).
         requestsTimeout: 3000,
       }),
@@ -152,8 +165,57 @@ export class LiveRedis implements OnApplicationShutdown {
     return this.publishFailures;
   }
 
+  /** Messages on the adapter's channels ignored: no Pulse gateway sends them (see adapterSubscriber). */
+  adapterRefused(): number {
+    return this.adapterRefusals;
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.rejectLog.close();
     await this.connections.closeAll();
+  }
+
+  /**
+   * The adapter's subscribing connection, through which only what Pulse's gateways send reaches
+   * the adapter: server-side events (`serverSideEmit`, JSON) and the answers to them. The adapter
+   * decodes and acts on whatever arrives on its channels (a message it cannot decode threw in the
+   * subscriber's callback; a request to disconnect every socket was obeyed; a broadcast went to
+   * every screen), and Pulse sends it no broadcast (every emit is `nsp.local`) nor any other
+   * request: each such message is dropped before the adapter sees it, counted and logged at a
+   * bounded rate. The payloads of the events themselves are checked where they are read
+   * (PeerEvents). Checked as the connection emits them, once for every listener (each namespace's
+   * adapter listens): the adapter's methods are private, so they are not overridden.
+   */
+  private adapterSubscriber(): Redis {
+    const client = this.connect('io-sub');
+    const emit = client.emit.bind(client);
+    (client as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit =
+      (event, ...args) => {
+        if (event === 'pmessageBuffer') {
+          const [, channel, message] = args as Buffer[];
+          this.refuseAdapter('a broadcast', channel, message);
+          return true;
+        }
+        if (event === 'messageBuffer') {
+          const [channel, message] = args as Buffer[];
+          const fault = adapterMessageFault(channel.toString(), message);
+          if (fault === DROP) return true;
+          if (fault) {
+            this.refuseAdapter(fault, channel, message);
+            return true;
+          }
+        }
+        return emit(event, ...args);
+      };
+    return client;
+  }
+
+  private refuseAdapter(why: string, channel: Buffer, message: Buffer): void {
+    this.adapterRefusals++;
+    this.rejectLog.report(
+      'adapter',
+      `ignored ${why} on the Redis adapter's channel ${quote(channel.toString(), 64)}: ${quote(message.toString('utf8', 0, 120), 80)}`,
+    );
   }
 
   /**
@@ -189,4 +251,34 @@ export class LiveRedis implements OnApplicationShutdown {
   private connect(role: string, options: RedisOptions = {}): Redis {
     return this.connections.connect(role, options);
   }
+}
+
+/**
+ * Why a message on the adapter's request or response channel is none a Pulse gateway sends, or
+ * null: a request must be a server-side event (JSON `{type: 6, uid, data: [...], requestId?}`,
+ * as `serverSideEmit` publishes it), a response an answer to one (`{type: 6, requestId, data}`).
+ * DROP: the request to disconnect the main namespace's sockets that every gateway (this build and
+ * those before) sends as it stops (`LiveEmitter.close`: `io.disconnectSockets`); that namespace
+ * serves nobody (EntryGuard refuses it), so it is dropped, not counted. Other channels pass (the
+ * adapter ignores them). Read once more by the adapter: these are rare.
+ */
+function adapterMessageFault(channel: string, message: Buffer): string | typeof DROP | null {
+  const request = channel.startsWith(`${IO_KEY}-request#`);
+  if (!request && !channel.startsWith(`${IO_KEY}-response#`)) return null;
+  if (message[0] !== 0x7b) return 'a message that is not JSON'; // `{`: the adapter's JSON form
+  let value: unknown;
+  try {
+    value = JSON.parse(message.toString('utf8'));
+  } catch {
+    return 'a message that is not JSON';
+  }
+  if (typeof value !== 'object' || value === null) return 'a message that is no object';
+  const { type, uid, data, requestId } = value as Record<string, unknown>;
+  if (type === REMOTE_DISCONNECT && channel === `${IO_KEY}-request#/#`) return DROP;
+  if (type !== SERVER_SIDE_EMIT) return 'a request Pulse never makes';
+  if (!request) return typeof requestId === 'string' ? null : 'an answer to no request';
+  if (typeof uid !== 'string' || !Array.isArray(data)) return 'a malformed server-side event';
+  return requestId === undefined || typeof requestId === 'string'
+    ? null
+    : 'a malformed server-side event';
 }

@@ -33,6 +33,9 @@ export function useRedisNamespaces() {
   });
 
   return {
+    /** The redis-server's URL (for a raw client publishing what a peer might). */
+    redisUrl: (): string => redis.url,
+
     /**
      * A `/live` namespace on an HTTP server of its own, its peers' connection to Redis
      * (`connected`: once its events connection is up, as a gateway's is before it serves).
