@@ -81,9 +81,11 @@ const UNAVAILABLE = 'The gateway is unavailable right now; try again in a moment
 const UNAVAILABLE_STATUSES: readonly number[] = [502, 503, 504];
 
 /**
- * Said after a write answered 502, 503 or 504 by a proxy: the gateway may have made the change
- * and then not answered in time (a proxy's timeout, or a gateway that hung after its write), so
- * "try again" alone could send it twice (a second token, a second screen).
+ * Said after a write answered 502, 503 or 504 with no sentence (a proxy's page): the gateway may
+ * have made the change and then not answered in time (a proxy's timeout, or a gateway that hung
+ * after its write), so "try again" alone could send it twice (a second token, a second screen).
+ * A sentence is the gateway's own (it answered, and says what it did) or the bundled nginx's,
+ * which says this itself (deploy/nginx/pulse.conf).
  */
 const MAYBE_MADE = 'The change may or may not have been made: look before sending it again.';
 
@@ -91,8 +93,8 @@ const MAYBE_MADE = 'The change may or may not have been made: look before sendin
  * A refused admin request (pages other than sign-in: Screens, Rules, Access) in words for the
  * person who asked: signed out, not an admin, busy or unavailable, or what the gateway said (a
  * 400's issues, a 404 or 409's sentence); `action` completes "sign in again to …" and "Only
- * admins …" ("manage screens"). A `write` the gateway or its proxy answered unavailable adds that
- * the change may have been made; a read (a list) has nothing to make.
+ * admins …" ("manage screens"). A `write` a proxy answered unavailable without a sentence adds
+ * that the change may have been made; a read (a list) has nothing to make.
  */
 export function adminRefusal(
   error: unknown,
@@ -107,14 +109,9 @@ export function adminRefusal(
   // Still busy after the retries (a password check): its own words, already for a person.
   if (error instanceof BusyError) return error.message;
   const said = error.serverMessages.join('; ');
-  if (!UNAVAILABLE_STATUSES.includes(error.status)) return said || `HTTP ${error.status}`;
-  const unavailable = said ? sentence(said) : UNAVAILABLE;
-  return asked === 'write' ? `${unavailable} ${MAYBE_MADE}` : unavailable;
-}
-
-/** `text` ending as a sentence does (the gateway's and nginx's messages have no full stop). */
-function sentence(text: string): string {
-  return /[.!?]$/.test(text) ? text : `${text}.`;
+  if (said) return said;
+  if (!UNAVAILABLE_STATUSES.includes(error.status)) return `HTTP ${error.status}`;
+  return asked === 'write' ? `${UNAVAILABLE} ${MAYBE_MADE}` : UNAVAILABLE;
 }
 
 /**
