@@ -43,12 +43,12 @@ export class DeviceCredentialsController {
     return this.credentials.create(validId(id));
   }
 
-  /** 204; the device's live MQTT connections are closed at once. 404 without credentials. */
+  /** 204; the device's live MQTT connections are closed at once. 404 without live credentials. */
   @Delete('devices/:id/credentials')
   @HttpCode(204)
   revoke(@Param('id') id: string): void {
     if (!this.credentials.revoke(validId(id)))
-      throw new NotFoundException(`device ${quote(id)} has no credentials`);
+      throw new NotFoundException(`device ${quote(id)} has no credentials to revoke`);
   }
 }
 

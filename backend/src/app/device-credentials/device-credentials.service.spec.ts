@@ -69,6 +69,12 @@ describe('DeviceCredentialsService', () => {
     // Revoked, the id stays reserved for its device.
     expect(restarted.isReserved('dev-1')).toBe(true);
     expect(restarted.isReserved('dev-2')).toBe(false);
+    // Revoked once: a second revoke finds none to revoke (404, as a bridge's), keeps the time
+    // of the first and tells nobody again.
+    const revokedAt = restarted.list().credentials[0].revokedAt;
+    expect(restarted.revoke('dev-1')).toBe(false);
+    expect(restarted.list().credentials[0].revokedAt).toBe(revokedAt);
+    expect(closed).toHaveLength(1);
   });
 
   it('keeps service identities in memory only, each with its own secret', () => {

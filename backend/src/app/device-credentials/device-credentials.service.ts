@@ -143,10 +143,13 @@ export class DeviceCredentialsService implements BrokerAuthority, OnModuleInit, 
       );
   }
 
-  /** Revoke and close the device's live connections at once; false when it had none. */
+  /**
+   * Revoke and close the device's live connections at once; false when it has none to revoke
+   * (never had any, or revoked already: the first revoke's time is kept).
+   */
   revoke(deviceId: string): boolean {
     const held = this.held.get(deviceId);
-    if (!held) return false;
+    if (!held || held.revoked) return false;
     this.repo.revoke(deviceId, Date.now());
     held.revoked = true;
     this.logger.log(`credentials revoked for device ${deviceId}`);
