@@ -69,7 +69,9 @@ export function fakeAuthServer(options: FakeAuthOptions = {}) {
         },
       };
     if (url === '/api/auth/login' && method === 'POST') {
-      if (server.rateLimited) return { status: 429, json: { error: 'too many attempts' } };
+      // As the gateway's login budget answers: how long until the next attempt counts (15 min).
+      if (server.rateLimited)
+        return { status: 429, json: { error: 'too many attempts' }, retryAfter: '900' };
       if (server.busy > 0) {
         server.busy--;
         return { status: 503, json: { error: 'busy' }, retryAfter: '1' };

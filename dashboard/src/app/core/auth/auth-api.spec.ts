@@ -1,4 +1,4 @@
-import { BUSY_BACKOFF, BUSY_RETRIES, adminRefusal, authRequest } from './auth-api';
+import { BUSY_BACKOFF, BUSY_RETRIES, adminRefusal, authRequest, waitInWords } from './auth-api';
 
 /** A fetch answering 503 busy with `retryAfter` (seconds) `busy` times, then 200; `sent` holds when. */
 function busyServer(busy: number, retryAfter: string) {
@@ -165,4 +165,15 @@ describe('adminRefusal: a refused admin write in words', () => {
   ])('words a %s for the person who asked', async (status, shown) => {
     expect(await refusalShown(status, { statusCode: status, message: 'Forbidden' })).toBe(shown);
   });
+});
+
+describe('waitInWords: a Retry-After as a person reads it', () => {
+  it.each([
+    [1, 'a second'],
+    [40, '40 seconds'],
+    [60, '60 seconds'],
+    [61, '2 minutes'],
+    [847, '15 minutes'],
+    [900, '15 minutes'],
+  ])('%s s reads "%s"', (seconds, words) => expect(waitInWords(seconds)).toBe(words));
 });

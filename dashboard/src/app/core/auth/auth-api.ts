@@ -62,10 +62,20 @@ export function parseAuthState(value: unknown): AuthState {
   return state;
 }
 
-/** What a refusal means to the person at the keyboard. */
-export function refusalMessage(status: number, serverMessage: string): string {
+/**
+ * What a refusal means to the person at the keyboard. `retryAfterSeconds`: the answer's
+ * Retry-After, which a 429 of the login budget carries (up to its 15 minutes' lock).
+ */
+export function refusalMessage(
+  status: number,
+  serverMessage: string,
+  retryAfterSeconds?: number,
+): string {
   if (status === 401) return 'Wrong username or password.';
-  if (status === 429) return 'Too many attempts; wait a minute and try again.';
+  if (status === 429)
+    return retryAfterSeconds === undefined
+      ? 'Too many attempts; wait a while and try again.'
+      : `Too many attempts; try again in ${waitInWords(retryAfterSeconds)}.`;
   if (status === 409) return 'An account already exists: sign in instead.';
   if (status === 403) return serverMessage || 'The setup code is missing or wrong.';
   if (status === 503 && serverMessage === 'busy')
@@ -250,11 +260,28 @@ async function authRequestOnce(
   if (!res.ok)
     throw new AuthRequestError(
       res.status,
-      refusalMessage(res.status, serverMessage(json)),
+      refusalMessage(
+        res.status,
+        serverMessage(json),
+        retryAfterSeconds(res.headers?.get('retry-after')),
+      ),
       serverMessages(json),
       json,
     );
   return { body: json, etag: res.headers?.get('etag') ?? null };
+}
+
+/** A Retry-After in seconds (its date form, which Pulse does not send, read as absent). */
+function retryAfterSeconds(header: string | null | undefined): number | undefined {
+  const seconds = header ? Number(header) : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+/** "15 minutes", "a minute", "40 seconds": a wait as a person reads it, rounded up. */
+export function waitInWords(seconds: number): string {
+  if (seconds <= 60) return seconds <= 1 ? 'a second' : `${Math.ceil(seconds)} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? 'a minute' : `${minutes} minutes`;
 }
 
 function serverMessage(json: unknown): string {
