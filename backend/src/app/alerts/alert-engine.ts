@@ -329,11 +329,23 @@ export class AlertEngine {
    * Boot: a device the registry kept across the restart is watched by its no-data rules from
    * now, as if it had just spoken, so one that never speaks again still raises "no data"
    * (otherwise only a reading creates the watch); its device-wide rules judge the silence by
-   * `pace`, the one it reported at before (the registry keeps it), when known. Its offline time
-   * is restored by the caller through {@link onStatus}.
+   * `pace`, the one it reported at before (the registry keeps it), when known. One heard before
+   * (`lastTs`, its newest reading's time) without a pace is judged as heard once, as it was
+   * before the restart (`unknownPaceMs`, decision 0066), not at the floor: every event-driven
+   * sensor heard once raised "No data" 10 s after each boot. Its offline time is restored by the
+   * caller through {@link onStatus}.
    */
-  watchRestored(deviceId: string, metrics: readonly string[], pace: number | null = null): void {
+  watchRestored(
+    deviceId: string,
+    metrics: readonly string[],
+    pace: number | null = null,
+    lastTs: number | null = null,
+  ): void {
     const now = this.clock();
+    const heard = (state: KeyState | null) => {
+      if (state && lastTs !== null && state.gaps === 0 && state.lastTs === -Infinity)
+        state.lastTs = lastTs;
+    };
     for (const c of this.index.deviceNoData) {
       if (!inScope(c, deviceId, this.groupOf)) continue;
       const state = this.index.stateFor(c, deviceId, null, now);
@@ -342,12 +354,12 @@ export class AlertEngine {
       if (state && pace !== null && state.gaps === 0) {
         state.cadence = pace;
         state.gaps = CADENCE_MIN_GAPS;
-      }
+      } else heard(state);
     }
     for (const metric of metrics) {
       for (const c of this.index.byMetric.get(metric) ?? []) {
         if (c.rule.kind === 'nodata' && inScope(c, deviceId, this.groupOf))
-          this.index.stateFor(c, deviceId, metric, now);
+          heard(this.index.stateFor(c, deviceId, metric, now));
       }
     }
   }

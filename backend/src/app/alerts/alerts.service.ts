@@ -281,7 +281,12 @@ export class AlertsService implements OnModuleInit {
         if (this.ownFleet?.(deviceId)) continue;
         this.engine.onStatus(deviceId, 'offline', lastSeen ?? undefined, this.groupOf);
       }
-      this.engine.watchRestored(deviceId, device.metrics, this.registry.paceOf(deviceId));
+      this.engine.watchRestored(
+        deviceId,
+        device.metrics,
+        this.registry.paceOf(deviceId),
+        device.lastTs,
+      );
     }
     return open;
   }
@@ -429,6 +434,7 @@ export class AlertsService implements OnModuleInit {
         device.deviceId,
         device.metrics,
         this.registry.paceOf(device.deviceId),
+        device.lastTs,
       );
     }
     for (const alert of this.engine.active())
