@@ -73,6 +73,53 @@ describe("LiveRedis: what arrives on the Redis adapter's own channels is checked
     expect(warnings.some((line) => line.includes('Redis adapter'))).toBe(true);
     expect(warnings.length).toBeLessThanOrEqual(3);
   });
+  it("a server-side event no gateway sends (a name of the namespace's own, an answered one asked without an answer) neither throws nor is handed on; a peer's after it is", async () => {
+    const here = await namespace();
+    const peer = await namespace();
+    await joined(here.nsp, 2);
+    await joined(peer.nsp, 2);
+    // As a gateway's: its connection handler (Nest's) and the answered events (PeerAcks, PeerRules).
+    const connected: string[] = [];
+    here.nsp.on('connection', (socket) => connected.push(socket.id));
+    here.nsp.on('pulse:ack', (_request, answer) => answer({ ok: false }));
+    here.nsp.on('pulse:rules-since', (_since, answer) => answer(null));
+    client = await connectLive(await listen(here.http));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const rules: unknown[] = [];
+    here.nsp.on('pulse:rules', (change: unknown) => rules.push(change));
+    raw = new Redis(redisUrl());
+
+    const crafted = [
+      // EventEmitter's own: no listener, so emitting it threw (an unhandled rejection).
+      { type: 6, uid: 'u', data: ['error', 'boom'] },
+      // Socket.IO's: the namespace's connection handlers given a plain object as a socket.
+      { type: 6, uid: 'u', data: ['connection', { id: 'x' }] },
+      // Events a gateway answers, asked without an answer: the handler called undefined.
+      { type: 6, uid: 'u', data: ['pulse:ack', { alertId: 'a', by: 'b', at: 1 }] },
+      { type: 6, uid: 'u', data: ['pulse:rules-since', null] },
+      // No event name at all.
+      { type: 6, uid: 'u', data: [] },
+      { type: 6, uid: 'u', data: [42] },
+    ];
+    try {
+      for (const message of crafted)
+        await raw.publish('pulse:io-request#/live#', JSON.stringify(message));
+      peer.nsp.serverSideEmit('pulse:rules', { rules: [], version: { at: 2, by: 'peer' } });
+      await waitFor(() => rules.length > 0 || undefined, { message: "the peer's event" });
+      // What the adapter hands on runs before the next message is read: nothing is still due.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+
+    expect(unhandled).toEqual([]);
+    expect(rules).toEqual([{ rules: [], version: { at: 2, by: 'peer' } }]);
+    expect(client.connected).toBe(true);
+    expect(connected).toEqual([client.id]);
+    expect(here.peers.adapterRefused()).toBe(crafted.length);
+  });
 });
 
 /** notepack's msgpack of ["u", {type: 2, data: ["alert", {id: "x"}], nsp: "/live"}, {}]. */

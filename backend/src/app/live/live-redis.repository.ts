@@ -5,7 +5,7 @@ import { Redis, RedisOptions } from 'ioredis';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { RedisConfig, RedisConnections } from '../common/redis-connections';
 import { CONFIG } from '../config/config';
-import type { LiveServer } from './live-io.server';
+import type { LiveServer, PeerEvents } from './live-io.server';
 
 /** Prefix of every key and channel Pulse uses on the shared Redis. */
 const KEY = 'pulse';
@@ -19,6 +19,25 @@ const SERVER_SIDE_EMIT = 6;
 const REMOTE_DISCONNECT = 4;
 /** An adapter message dropped without a count: one every gateway sends (see adapterMessageFault). */
 const DROP = Symbol('drop');
+/**
+ * What the name of every server-side event between Pulse's gateways begins with: the namespace
+ * hands an event on to its listeners by name, its own (`connection`) and EventEmitter's (`error`)
+ * included, so a name outside it is no gateway's. A newer build's `pulse:` event passes: no
+ * listener here, nothing runs.
+ */
+const PEER_EVENT_PREFIX = 'pulse:';
+/**
+ * The server-side events gateways send each other, `asked` when the sender waits for answers
+ * (serverSideEmitWithAck): the adapter hands their listener an answer only when the request has a
+ * requestId, and without one the listener would call nothing (a TypeError in the adapter's
+ * callback, an unhandled rejection).
+ */
+const PEER_EVENTS: Record<keyof PeerEvents, 'told' | 'asked'> = {
+  'pulse:alert': 'told',
+  'pulse:rules': 'told',
+  'pulse:ack': 'asked',
+  'pulse:rules-since': 'asked',
+};
 
 /**
  * Every connection of this gateway to the shared Redis (REDIS_URL): the two Socket.IO's Redis
@@ -256,7 +275,8 @@ export class LiveRedis implements OnApplicationShutdown {
 /**
  * Why a message on the adapter's request or response channel is none a Pulse gateway sends, or
  * null: a request must be a server-side event (JSON `{type: 6, uid, data: [...], requestId?}`,
- * as `serverSideEmit` publishes it), a response an answer to one (`{type: 6, requestId, data}`).
+ * as `serverSideEmit` publishes it, named `pulse:…`, with its requestId when it is one of those
+ * asked: PEER_EVENTS), a response an answer to one (`{type: 6, requestId, data}`).
  * DROP: the request to disconnect the main namespace's sockets that every gateway (this build and
  * those before) sends as it stops (`LiveEmitter.close`: `io.disconnectSockets`); that namespace
  * serves nobody (EntryGuard refuses it), so it is dropped, not counted. Other channels pass (the
@@ -278,7 +298,12 @@ function adapterMessageFault(channel: string, message: Buffer): string | typeof 
   if (type !== SERVER_SIDE_EMIT) return 'a request Pulse never makes';
   if (!request) return typeof requestId === 'string' ? null : 'an answer to no request';
   if (typeof uid !== 'string' || !Array.isArray(data)) return 'a malformed server-side event';
-  return requestId === undefined || typeof requestId === 'string'
-    ? null
-    : 'a malformed server-side event';
+  if (requestId !== undefined && typeof requestId !== 'string')
+    return 'a malformed server-side event';
+  const event: unknown = data[0];
+  if (typeof event !== 'string' || !event.startsWith(PEER_EVENT_PREFIX))
+    return 'an event no gateway sends';
+  if (PEER_EVENTS[event as keyof PeerEvents] === 'asked' && requestId === undefined)
+    return 'an event asked without its answer';
+  return null;
 }
