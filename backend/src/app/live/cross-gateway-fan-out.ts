@@ -248,16 +248,23 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
   }
 
   /**
-   * A peer's room batch, read through {@link parseRelayed} (outside input: the one check of this
-   * channel), to this gateway's hub, which flushes it to its members on its own tick. Until the
-   * hub is bound, written to them at once, encoded here: a peer's frame is never written as is.
+   * A peer's room batch, read through {@link parseRelayed} and {@link relayedBatch} (outside
+   * input: the one check of this channel), to this gateway's hub, which flushes it to its members
+   * on its own tick. Until the hub is bound, written to them at once, encoded here: a peer's frame
+   * is never written as is. Every gateway hears every batch on the channel, its own included: the
+   * header says whether one is for a screen here, and only such a batch is parsed and checked
+   * (the JSON parse and the check of each reading are most of what a batch costs).
    */
   private receive(message: Buffer): void {
-    const relayed = parseRelayed(message, Date.now() + PEER_FUTURE_SKEW_MS);
+    const relayed = parseRelayed(message);
     if (typeof relayed === 'string') return this.reject(relayed, message);
-    const { header, batch, refused } = relayed;
+    const { header, frame } = relayed;
     if (header.g === this.gatewayId) return;
     if (header.t !== undefined && header.t !== this.gatewayId) return; // another's catch-up
+    if (!this.local.hasMembers(header.r)) return;
+    const read = relayedBatch(frame, Date.now() + PEER_FUTURE_SKEW_MS);
+    if (typeof read === 'string') return this.reject(read, message);
+    const { batch, refused } = read;
     if (refused > 0) {
       this.malformedReadings += refused;
       this.rejectLog.report(
@@ -265,7 +272,7 @@ export class CrossGatewayFanOut implements ReadingsFanOut, BeforeApplicationShut
         `ignored ${refused} malformed reading(s) in a batch from gateway ${header.g} for ${header.r}`,
       );
     }
-    if (!this.local.hasMembers(header.r) || batch.length === 0) return;
+    if (batch.length === 0) return;
     this.received++;
     this.peers?.remember(batch);
     if (this.relayed) this.relayed(header.r, header.x, batch);
@@ -321,18 +328,12 @@ function pack(header: BatchHeader, frame: Buffer): Buffer {
 }
 
 /**
- * A message of the readings channel, checked whole before anything reads it: the format version,
- * a header of a gateway id, a readings room and its `except` rooms (and a catch-up's target), and
- * a websocket text frame of a `readings` event whose batch is an array of at most
- * RELAYED_BATCH_MAX. Returns why it is refused, or the header and the batch's valid readings
- * (each {@link isDecodedReading}, stamped no later than `latestTs`) with how many others were
- * left out. Per reading: one key walk and a few comparisons, the id and metric-name pattern tests
- * (about what the ingest's decoder spends on it); the batch's JSON was parsed before already.
+ * A message of the readings channel, its envelope checked before anything else reads it: the
+ * format version and a header of a gateway id, a readings room and its `except` rooms (and a
+ * catch-up's target). Returns why it is refused, or the header and the frame after it, which
+ * {@link relayedBatch} reads once the header says the batch is for a screen here.
  */
-export function parseRelayed(
-  message: Buffer,
-  latestTs: number,
-): { header: BatchHeader; batch: Reading[]; refused: number } | string {
+export function parseRelayed(message: Buffer): { header: BatchHeader; frame: Buffer } | string {
   if (message.length < 3 || message[0] !== VERSION) return 'another format version';
   const end = 3 + message.readUInt16BE(1);
   if (end > message.length) return 'cut short';
@@ -343,7 +344,21 @@ export function parseRelayed(
     return 'a header that is not JSON';
   }
   if (!isBatchHeader(header)) return 'a malformed header';
-  const batch = batchOf(message.subarray(end));
+  return { header, frame: message.subarray(end) };
+}
+
+/**
+ * The batch of a relayed message's frame: a websocket text frame of a `readings` event whose
+ * batch is an array of at most RELAYED_BATCH_MAX. Returns why it is refused, or the batch's valid
+ * readings (each {@link isDecodedReading}, stamped no later than `latestTs`) with how many others
+ * were left out. Per reading: one key walk and a few comparisons, the id and metric-name pattern
+ * tests (about what the ingest's decoder spends on it), after the batch's JSON parse.
+ */
+export function relayedBatch(
+  frame: Buffer,
+  latestTs: number,
+): { batch: Reading[]; refused: number } | string {
+  const batch = batchOf(frame);
   if (batch === null) return 'no readings event';
   if (batch.length > RELAYED_BATCH_MAX) return `more than ${RELAYED_BATCH_MAX} readings`;
   let valid = 0;
@@ -351,7 +366,7 @@ export function parseRelayed(
     if (isDecodedReading(batch[i], latestTs)) batch[valid++] = batch[i] as Reading;
   const refused = batch.length - valid;
   batch.length = valid;
-  return { header, batch: batch as Reading[], refused };
+  return { batch: batch as Reading[], refused };
 }
 
 function isBatchHeader(value: unknown): value is BatchHeader {
