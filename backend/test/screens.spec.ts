@@ -24,8 +24,12 @@ import {
   subscribe,
   waitFor,
 } from '@pulse/test-support';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { adminAuth, tokenFor, usePulse, userToken } from './support/pulse';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PulseHandle } from '../src/app/pulse';
+import { adminAuth, startTestPulse, tokenFor, usePulse, userToken } from './support/pulse';
 
 /** Resolves 'connected' or the connect_error message of a `/live` handshake with `token`. */
 function handshake(url: string, token: string): Promise<string> {
@@ -384,6 +388,55 @@ describe('wall screens: pairing, display tokens, scope and revocation', () => {
     );
     expect(await ack()).toMatchObject({ ok: false, error: 'forbidden' });
     expect(operator.connected).toBe(true);
+  });
+});
+
+// Real: two runs of the whole backend on one DATA_DIR; the wall's socket open when the first stops.
+describe('a screen last seen, across a restart', () => {
+  it('keeps when a screen was last seen over HTTP with its token', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pulse-screens-'));
+    const env = { DATA_DIR: dataDir, ANONYMOUS_ROLE: 'none' };
+    let pulse: PulseHandle | undefined;
+    try {
+      pulse = await startTestPulse(env);
+      const url = pulse.httpUrl;
+      const admin = await adminAuth(url);
+      const start = await sendJson<PairingStartResponse>(`${url}/api/screens/pairing`, 'POST', {});
+      const paired = await sendJson<ScreenInfo>(
+        `${url}/api/screens`,
+        'POST',
+        { code: start.body.code, name: 'hall' },
+        admin,
+      );
+      expect(paired.status).toBe(201);
+      const claim = await sendJson<PairingClaimResponse>(
+        `${url}/api/screens/pairing/claim`,
+        'POST',
+        { pairingId: start.body.pairingId },
+      );
+      if (claim.body.status !== 'paired') throw new Error('not paired');
+      const token = claim.body.token;
+      // The wall reads what it shows over HTTP with its token (then its socket would open).
+      const me = await getJson<ScreenSelf>(`${url}/api/screens/me`, {
+        authorization: `Bearer ${token}`,
+      });
+      expect(me.body).toMatchObject({ name: 'hall' });
+      const seenAt = Date.now();
+      await pulse.close(); // an upgrade, a restart of the host
+
+      pulse = await startTestPulse(env);
+      const after = await getJson<ScreenListResponse>(
+        `${pulse.httpUrl}/api/screens`,
+        await adminAuth(pulse.httpUrl),
+      );
+      const screen = after.body.screens.find((s) => s.id === paired.body.id);
+      // Not "never": it was on the wall until the stop (QA: a screen in use read "never" after).
+      expect(screen?.connected).toBe(false);
+      expect(screen?.lastSeen).toBeGreaterThanOrEqual(seenAt - 1000);
+    } finally {
+      await pulse?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -102,6 +102,17 @@ export class ScreensRepository {
     this.db.prepare('UPDATE screens SET last_seen = ? WHERE id = ?').run(lastSeen, id);
   }
 
+  /** When screens were heard (id → time), in one transaction; a newer stored time is kept. */
+  touchMany(seen: ReadonlyMap<string, number>): void {
+    if (!this.db.open) return; // a flush timer after the store closed (shutdown): nothing to keep
+    const update = this.db.prepare(
+      'UPDATE screens SET last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen < ?)',
+    );
+    this.db.transaction(() => {
+      for (const [id, at] of seen) update.run(at, id, at);
+    })();
+  }
+
   /** False when there was none. */
   delete(id: string): boolean {
     return this.db.prepare('DELETE FROM screens WHERE id = ?').run(id).changes === 1;

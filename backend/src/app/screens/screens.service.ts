@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   CreateScreenRequest,
   PairingClaimResponse,
@@ -14,6 +14,7 @@ import type { ScreenTokens } from '../auth/auth.service';
 import { LiveSessions } from '../auth/live-sessions';
 import type { Principal } from '../auth/principal';
 import { TokenSigner } from '../auth/token-signer';
+import { BatchedTimes } from '../common/batched-times';
 import { SecurityCounters } from '../security/security-counters.service';
 import { networkOf, PairingBook, siteOf } from './pairing-book';
 import { ScreenRow, ScreensRepository } from './screens.repository';
@@ -38,8 +39,12 @@ export type ClaimOutcome =
 
 export type PairOutcome = ScreenInfo | 'no_code' | 'full';
 
+/** Screens heard (their display token checked) are written together within this (ms). */
+export const SCREENS_SEEN_FLUSH_MS = 2_000;
+
 @Injectable()
-export class ScreensService implements ScreenTokens {
+export class ScreensService implements ScreenTokens, OnModuleDestroy {
+  private readonly logger = new Logger('Screens');
   private readonly book = new PairingBook();
   private readonly starts = new RateLimiterMemory({
     points: SCREEN_LIMITS.pairingStartsPerWindow,
@@ -51,6 +56,17 @@ export class ScreensService implements ScreenTokens {
   });
   /** Last time each screen was heard (a request or a socket), newer than the stored value. */
   private readonly lastSeen = new Map<string, number>();
+  /**
+   * The same, on its way to the store: a wall that reads over HTTP with its token, or collects
+   * it, was seen only in memory and read "never" after a restart (a socket's end is written
+   * when it goes). Bounded by the screens that exist (SCREEN_LIMITS.maxScreens).
+   */
+  private readonly seen = new BatchedTimes((times) => this.repo.touchMany(times), {
+    flushMs: SCREENS_SEEN_FLUSH_MS,
+    max: SCREEN_LIMITS.maxScreens,
+    failed: (error) =>
+      this.logger.warn(`screens' last seen not saved: ${(error as Error).message}`),
+  });
   /** `lagged` events of each screen's sockets that have gone, since the gateway started. */
   private readonly lagTotals = new Map<string, number>();
 
@@ -73,6 +89,10 @@ export class ScreensService implements ScreenTokens {
       }
       this.lagTotals.set(id, (this.lagTotals.get(id) ?? 0) + (socket.data.lagged ?? 0));
     });
+  }
+
+  onModuleDestroy(): void {
+    this.seen.flush(); // before the store closes; a failure is logged
   }
 
   /** A new code for an unpaired wall at `address` (anonymous: bounded and rate-limited). */
@@ -128,7 +148,7 @@ export class ScreensService implements ScreenTokens {
       { sub: row.id, jti: row.tokenId, kind: 'screen' },
       row.expiresAt,
     );
-    this.lastSeen.set(row.id, now);
+    this.heard(row.id, now);
     return { ok: true, response: { status: 'paired', token, screen: self(row) } };
   }
 
@@ -184,6 +204,7 @@ export class ScreensService implements ScreenTokens {
     this.book.removeScreen(id);
     this.sessions.disconnectTokens([row.tokenId]);
     this.lastSeen.delete(id);
+    this.seen.forget(id);
     this.lagTotals.delete(id);
     return true;
   }
@@ -199,7 +220,7 @@ export class ScreensService implements ScreenTokens {
     const row = this.repo.find(screenId);
     const now = Date.now();
     if (!row || row.tokenId !== tokenId || row.expiresAt <= now) return null;
-    this.lastSeen.set(row.id, now);
+    this.heard(row.id, now);
     return {
       kind: 'screen',
       screenId: row.id,
@@ -208,6 +229,11 @@ export class ScreensService implements ScreenTokens {
       groups: row.groups,
       tokenId: row.tokenId,
     };
+  }
+
+  private heard(id: string, at: number): void {
+    this.lastSeen.set(id, at);
+    this.seen.note(id, at);
   }
 
   private info(row: ScreenRow): ScreenInfo {
