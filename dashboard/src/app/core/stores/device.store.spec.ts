@@ -124,6 +124,29 @@ describe('DeviceStore', () => {
     expect(sut.evicted).toBe(1);
   });
 
+  it("shows a device's metrics in its own order once its info comes, whatever order the fleet summary knew them in", () => {
+    // The summary's values follow the gateway's fleet-wide metric table, built in another order
+    // at every boot: tiles listed a device's metrics in that order (QA: rows swapped on the
+    // wall after a restart), where its page and the API list them as the device sent them.
+    const fleet = ['power', 'vibration', 'temperature', 'humidity'];
+    const values = { power: 5, vibration: 0.2, temperature: 21 };
+    sut.applySummary([summaryEntry({ id: 'm1', values }, fleet)], fleet, 1000);
+    expect(sut.get('m1')?.metrics).toEqual(['power', 'vibration', 'temperature']);
+    const info: DeviceInfo = {
+      deviceId: 'm1',
+      status: 'online',
+      lastSeen: 1000,
+      lastTs: 1000,
+      meta: null,
+      metrics: ['vibration', 'temperature'],
+    };
+    sut.upsertInfo(info);
+    // Its own order first; one the info does not list yet (bounded lists) stays, after them.
+    expect(sut.get('m1')?.metrics).toEqual(['vibration', 'temperature', 'power']);
+    sut.applySummary([summaryEntry({ id: 'm1', values }, fleet)], fleet, 2000);
+    expect(sut.get('m1')?.metrics).toEqual(['vibration', 'temperature', 'power']);
+  });
+
   it('leaves out (and counts) new devices of a fleet summary when full, rather than churn the store', () => {
     const evicted: string[] = [];
     sut.onEvict((id) => evicted.push(id));

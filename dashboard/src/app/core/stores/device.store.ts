@@ -147,8 +147,26 @@ export class DeviceStore {
     device.units = meta?.units ?? NO_UNITS;
     device.intervalMs = meta?.intervalMs ?? null;
     for (const metric of info.metrics) this.addMetric(device, metric);
+    this.inDeviceOrder(device, info.metrics);
     this.changed(device.deviceId);
     return device;
+  }
+
+  /**
+   * The record's metrics in the order the device sent them (`order`, its info's: the registry's
+   * first-seen order, as its page and the API list them), then any the info does not list. The
+   * fleet summary adds them in the gateway's fleet-wide order, which is built anew at each boot:
+   * tiles listed a device's rows in an order that changed with every restart.
+   */
+  private inDeviceOrder(device: DeviceState, order: readonly string[]): void {
+    const current = device.metrics;
+    let same = true;
+    for (let i = 0; i < order.length && same; i++) same = current[i] === order[i];
+    if (same) return;
+    let list: readonly string[] = NO_METRICS;
+    for (const metric of order) list = this.withMetric(list, metric);
+    for (const metric of current) if (!order.includes(metric)) list = this.withMetric(list, metric);
+    device.metrics = list;
   }
 
   setStatus(deviceId: string, status: DeviceStatus): void {
