@@ -130,6 +130,29 @@ describe('AlertListComponent', () => {
     expect(facts('hot')).toContain('value 80.00 · threshold 50.00 ·');
   });
 
+  it('shows no empty figures for an alert that has none (offline: no value, no threshold)', async () => {
+    const { el, socket, settle } = await render();
+    socket().server.alerts([
+      alertEvent({
+        id: 'gone',
+        kind: 'offline',
+        ruleId: 'offline',
+        metric: null,
+        message: 'Offline: device offline',
+        value: null,
+        threshold: null,
+      }),
+    ]);
+    await settle();
+    const facts = el
+      .querySelector('[data-alert-id=gone] .alert-facts')
+      ?.textContent?.replace(/\s+/g, ' ');
+    expect(facts).toContain('raised');
+    // It read "· value – · threshold – · raised …" (a QA pass).
+    expect(facts).not.toContain('value');
+    expect(facts).not.toContain('threshold');
+  });
+
   it('acknowledges as the signed-in operator; the broadcast turns the row acknowledged', async () => {
     const { el, socket, settle } = await render();
     const a = alertEvent({ id: 'a' });

@@ -56,8 +56,10 @@ import { AlertAcks } from './alert-acks';
           }
           <span class="alert-message">{{ a.message }}</span>
           <span class="alert-facts muted">
-            @let f = figures();
-            · {{ f.valueLabel }} <b>{{ f.value }}</b> · threshold <b>{{ f.threshold }}</b> · raised
+            @if (figures(); as f) {
+              · {{ f.valueLabel }} <b>{{ f.value }}</b> · threshold <b>{{ f.threshold }}</b>
+            }
+            · raised
             <span [title]="a.raisedAt">{{ age() }}</span>
             @if (ackInfo()) {
               · {{ ackInfo() }}
@@ -120,10 +122,12 @@ export class AlertRowComponent {
   });
   /**
    * The value and threshold as the alert's rule kind means them (AlertEvent.kind): a no-data
-   * alert's are the silence and its limit in ms, shown as durations.
+   * alert's are the silence and its limit in ms, shown as durations. Null when it has neither
+   * (an offline alert): no "value – · threshold –".
    */
   protected readonly figures = computed(() => {
     const a = this.alert();
+    if (a.value === null && a.threshold === null) return null;
     if (a.kind === 'nodata')
       return {
         valueLabel: 'silent for',

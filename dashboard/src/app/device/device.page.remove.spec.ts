@@ -87,7 +87,8 @@ describe('DevicePage: removing a device', () => {
     const question = find('device-remove')?.querySelector('[role=group]');
     const named = (attribute: string) =>
       document.getElementById(question?.getAttribute(attribute) ?? '')?.textContent?.trim();
-    expect(named('aria-labelledby')).toBe('Remove pump-1 (pump-1) from Pulse?');
+    // Unnamed, its id once (it read "Remove pump-1 (pump-1) from Pulse?").
+    expect(named('aria-labelledby')).toBe('Remove pump-1 from Pulse?');
     expect(named('aria-describedby')).toBe(
       'It leaves the fleet and its open alerts end. Its stored readings stay until retention ' +
         'removes them; if it reports again, it comes back as a new device.',

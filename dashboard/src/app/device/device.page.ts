@@ -128,7 +128,9 @@ const ORIGIN_REFRESH_MS = 30_000;
           <app-confirm-action
             action="Remove device"
             progress="Removing…"
-            [question]="'Remove ' + d.name + ' (' + id() + ') from Pulse?'"
+            [question]="
+              'Remove ' + (d.name === id() ? id() : d.name + ' (' + id() + ')') + ' from Pulse?'
+            "
             [consequence]="removeConsequence"
             testId="remove-device"
             [busy]="removing()"
