@@ -75,6 +75,28 @@ describe('AlertHistory on its own', () => {
     expect(sut.query()[0].state).toBe('cleared');
   });
 
+  it('pages by time newest first, so paging with `to` finds an event recorded after a newer one', () => {
+    // A late reading (a persistent MQTT session drained after a broker restart) raises an alert
+    // stamped earlier than events recorded before it. Listed in the order they were recorded,
+    // the dashboard's paging (the next page `to` the oldest time on this one) skipped an event.
+    const [a, b, c, d] = fourEvents();
+    const sut = new AlertHistory(10);
+    // The newest recorded first of all, behind two older ones (no early stop may miss it).
+    const at = [T0 + 4000, T0 + 2000, T0 + 1000, T0 + 3000].reverse();
+    [a, b, c, d].forEach((event, i) => sut.record({ ...event, updatedAt: at[i] }));
+    const seen = new Set<number>();
+    let to: number | undefined;
+    for (let page = 0; page < 10; page++) {
+      const events = sut.query({ limit: 2, ...(to === undefined ? {} : { to }) });
+      for (const event of events) seen.add(event.updatedAt);
+      const oldest = events.at(-1)?.updatedAt;
+      if (events.length < 2 || oldest === to) break;
+      to = oldest;
+    }
+    expect([...seen].sort()).toEqual([...at].sort());
+    expect(sut.query({ limit: 2 }).map((e) => e.updatedAt)).toEqual([T0 + 4000, T0 + 3000]);
+  });
+
   it('tells each listener until it unsubscribes, and counts the listeners that throw', () => {
     const events = fourEvents();
     const sut = new AlertHistory(10);

@@ -63,16 +63,20 @@ export class AlertHistory {
   }
 
   /**
-   * Lifecycle events, newest first, filtered (`AlertQuerySchema`, already validated) and by
-   * `keep` (a caller's group scope) before the limit counts them.
+   * Lifecycle events, newest `updatedAt` first (recorded order among equal times), filtered
+   * (`AlertQuerySchema`, already validated) and by `keep` (a caller's group scope) before the
+   * limit counts them. By time, not by the order they were recorded: a late reading (a session
+   * drained after an outage) records an event stamped before ones recorded earlier, and a reader
+   * paging with `to` (the oldest time of its last page, as the dashboard does) never saw it.
    */
   query(query: Partial<AlertQuery> = {}, keep?: (event: AlertEvent) => boolean): AlertEvent[] {
     const limit = Math.min(query.limit ?? 100, ALERT_LIMITS.maxQueryLimit);
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
-    const out: AlertEvent[] = [];
+    const found: AlertEvent[] = [];
+    let ordered = true;
     const size = this.ring.length;
-    for (let n = 0; n < size && out.length < limit; n++) {
+    for (let n = 0; n < size; n++) {
       const event = this.ring[(this.ringNext - 1 - n + size) % size];
       if (query.deviceId !== undefined && event.deviceId !== query.deviceId) continue;
       if (query.ruleId !== undefined && event.ruleId !== query.ruleId) continue;
@@ -80,8 +84,13 @@ export class AlertHistory {
       if (query.state !== undefined && event.state !== query.state) continue;
       if (event.updatedAt < from || event.updatedAt > to) continue;
       if (keep && !keep(event)) continue;
-      out.push({ ...event });
+      if (found.length > 0 && event.updatedAt > found[found.length - 1].updatedAt) ordered = false;
+      found.push(event);
     }
-    return out;
+    // The whole ring is read (at most maxHistory, 10,000: well under a millisecond): an event
+    // newer than those found may sit past any point. Sorted only when out of order; stable, so
+    // events of one time stay newest recorded first.
+    if (!ordered) found.sort((x, y) => y.updatedAt - x.updatedAt);
+    return found.slice(0, limit).map((event) => ({ ...event }));
   }
 }
