@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { linkSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { link, open, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { LockHolder, PID_NAMESPACE, thisHolder } from '../common/lock-holder';
 
 /** The lock file inside the backups folder; never a backup's name, so never listed. */
 export const BACKUP_LOCK = '.lock';
@@ -29,27 +30,15 @@ export const SET_ASIDE_SETTLED_MS = 60_000;
 const SET_ASIDE = /^\.lock\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What the lock file says: who makes a backup, since when, and until when it is theirs. */
-export interface BackupLockHolder {
+export interface BackupLockHolder extends LockHolder {
   /** This taking of the lock: only its taker releases it. */
   id: string;
-  pid: number;
-  host: string;
-  /**
-   * The holder's pid namespace (Linux: `/proc/self/ns/pid`, e.g. `pid:[4026531836]`); absent
-   * where there is no /proc. Its pid means something only on the same host in the same
-   * namespace: containers with host networking share the host name, not their processes.
-   */
-  pidNamespace?: string;
-  /** ms since epoch. */
-  startedAt: number;
   /** ms since epoch: past it the holder is stopped or stuck, and the lock anyone's. */
   until: number;
 }
 
 /** When this process started: a lock of its pid and host from before is a previous life's. */
 const PROCESS_STARTED = Date.now() - process.uptime() * 1000;
-/** This process's pid namespace (BackupLockHolder.pidNamespace), fixed for its life. */
-const PID_NAMESPACE = pidNamespace();
 
 /**
  * One backup at a time across every gateway that shares a DATA_DIR (docker-compose.yml mounts one
@@ -89,14 +78,7 @@ export class BackupLock {
     const path = join(root, BACKUP_LOCK);
     const id = randomUUID();
     const now = Date.now();
-    const mine: BackupLockHolder = {
-      id,
-      pid: process.pid,
-      host: hostname(),
-      ...(PID_NAMESPACE === undefined ? {} : { pidNamespace: PID_NAMESPACE }),
-      startedAt: now,
-      until: now + holdMs,
-    };
+    const mine: BackupLockHolder = { id, ...thisHolder(now), until: now + holdMs };
     // Once more after a lock released meanwhile, or left by a holder that is gone and set aside.
     let held: Held | 'gone' = 'gone';
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -352,13 +334,4 @@ async function putBack(aside: string, path: string): Promise<void> {
     throw error;
   }
   await rm(aside, { force: true });
-}
-
-/** This process's pid namespace, undefined where /proc is absent (not Linux): host name alone. */
-function pidNamespace(): string | undefined {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return undefined;
-  }
 }

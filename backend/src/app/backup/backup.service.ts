@@ -22,6 +22,7 @@ import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises
 import { join, relative } from 'node:path';
 import { AlertsService } from '../alerts/alerts.service';
 import { SECRET_KEY_FILE } from '../auth/token-signer';
+import { describeHolder } from '../common/lock-holder';
 import { CONFIG, Config } from '../config/config';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HISTORY_DATABASE_FILE } from '../history/sqlite-history.store';
@@ -321,9 +322,7 @@ export class BackupService implements OnModuleInit, OnApplicationShutdown {
     this.refuse('busy');
     throw new ConflictException(
       `a backup is being made${
-        heldBy
-          ? ` (by process ${heldBy.pid} on ${heldBy.host} since ${new Date(heldBy.startedAt).toISOString()})`
-          : ''
+        heldBy ? ` (by ${describeHolder(heldBy)})` : ''
       }: try again when it is done`,
     );
   }
