@@ -79,6 +79,8 @@ export interface Backend {
   kill(): Promise<void>;
   /** A clean stop: SIGTERM to the gateway (it stops its own children), then wait for its exit. */
   stop(): Promise<void>;
+  /** Its exit, however it comes (a stop, a kill, a signal the test sent itself). */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
 }
 
@@ -141,6 +143,7 @@ export async function startBuiltBackend(
     httpUrl,
     mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
     pid: child.pid ?? 0,
+    exit: run.exit,
     output: () => run.output,
     kill: async () => {
       killGroup();

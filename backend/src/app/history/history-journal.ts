@@ -10,6 +10,7 @@ import {
 import { join } from 'node:path';
 import type { Reading } from '@pulse/protocol';
 import type { WriteBatch } from './history-store';
+import { JournalLock } from './journal-lock';
 import { ReadingFold } from './reading-fold';
 
 /*
@@ -20,6 +21,9 @@ import { ReadingFold } from './reading-fold';
  * a segment deleted once every value queued before it ended is in the store. A write(2) that has
  * returned is in the kernel's page cache, which outlives the process (not a power cut: the store
  * itself syncs no more often, decision 0021).
+ *
+ * The folder is this process's alone while it runs (JournalLock, decision 0073): a second gateway
+ * on the same DATA_DIR and GATEWAY_ID refuses to start before it reads anything here.
  *
  * Owns the segment files and their format; must not decide what is durable (the ingest passes
  * QoS 1 messages only) nor write to the store (the writer replays what `recover` returns).
@@ -47,16 +51,27 @@ export class HistoryJournal {
   private fd: number | null = null;
   private segments: Segment[] = [];
   private written = false;
+  private lock: JournalLock | null = null;
   private readonly counts = { appended: 0, recovered: 0, unreadable: 0 };
 
   constructor(private readonly dir: string) {}
+
+  /**
+   * Take the folder for this process's life, before anything in it is read; a StartupError
+   * naming the holder when another process has it. Idempotent.
+   */
+  hold(): void {
+    if (this.lock) return;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.lock = JournalLock.take(this.dir);
+  }
 
   /**
    * The previous run's journaled values (to write before anything new), then a fresh segment.
    * Its files stay until {@link release} says the values are stored.
    */
   recover(): WriteBatch {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.hold();
     const { batch, segments, messages, unreadable } = readJournal(this.dir);
     this.counts.recovered += messages;
     this.counts.unreadable += unreadable;
@@ -93,13 +108,32 @@ export class HistoryJournal {
     }
   }
 
-  /** At shutdown, after the last flush stored everything: no segment is needed any more. */
+  /**
+   * At shutdown, after the last flush: no segment is needed any more once everything is stored.
+   * The folder is let go last, whatever happened.
+   */
   close(everythingStored: boolean): void {
+    try {
+      if (this.fd !== null) closeSync(this.fd);
+      this.fd = null;
+      if (!everythingStored) return;
+      for (const segment of this.segments) unlinkSync(join(this.dir, name(segment.n)));
+      this.segments = [];
+    } finally {
+      this.lock?.release();
+      this.lock = null;
+    }
+  }
+
+  /**
+   * Let the folder go and leave everything else as it is, as a kill does (the kernel closes the
+   * files and drops the lock): for specs that start the next run in the same process.
+   */
+  abandonAsIfKilled(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-    if (!everythingStored) return;
-    for (const segment of this.segments) unlinkSync(join(this.dir, name(segment.n)));
-    this.segments = [];
+    this.lock?.release();
+    this.lock = null;
   }
 
   stats(): JournalStats {

@@ -3,10 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../store/database';
 import { HistoryReader } from './history-reader.service';
+import type { HistoryJournal } from './history-journal';
 import { AHEAD_AT, BATCH_MAX, HistoryWriter, HOLD_READINGS } from './history-writer.service';
 import type { HistoryStore, WriteBatch } from './history-store';
 import { HistoryService } from './history.service';
 import { HISTORY_DATABASE_FILE, SqliteHistoryStore } from './sqlite-history.store';
+
+/**
+ * A kill, in this process: the writer's journal files closed and its folder let go (what the
+ * kernel does), nothing flushed or removed. A writer still holding it keeps the next one out.
+ */
+const killed = (writer: HistoryWriter) =>
+  (writer as unknown as { journal: HistoryJournal }).journal.abandonAsIfKilled();
 
 // Real SQLite store in a temp dir; the writer's timers are not started (flush by hand).
 describe('HistoryWriter and HistoryReader', () => {
@@ -117,6 +125,7 @@ describe('HistoryWriter and HistoryReader', () => {
       jest.useRealTimers();
     }
     // Killed here: no flush, no shutdown. The next start, on the same data directory:
+    killed(first);
     const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     const second = new HistoryWriter({ ...config, DATA_DIR: dir }, again);
     await second.onModuleInit();
@@ -138,6 +147,38 @@ describe('HistoryWriter and HistoryReader', () => {
     } finally {
       await second.onApplicationShutdown().catch(() => undefined);
     }
+  });
+
+  it('refuses a second writer on a journal another holds, before it reads or deletes anything', async () => {
+    const first = new HistoryWriter({ ...config, DATA_DIR: dir }, store);
+    await first.onModuleInit();
+    first.enqueue('d1', [reading(7_000, 7)], true);
+    const journal = join(dir, 'history-journal');
+    const segments = () => readdirSync(journal).filter((f) => f.startsWith('segment-'));
+    const before = segments();
+
+    const second = new HistoryWriter(
+      { ...config, DATA_DIR: dir },
+      new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE)),
+    );
+    await expect(second.onModuleInit()).rejects.toThrow(
+      /history journal .* is held by process \d+ .*is Pulse already running with this DATA_DIR/,
+    );
+    // Its shutdown (the app closes what failed to start) leaves the journal alone too.
+    await second.onApplicationShutdown();
+
+    expect(segments()).toEqual(before);
+    expect(second.stats().journal).toMatchObject({ recovered: 0 });
+    // The first goes on and stops cleanly, its reading stored.
+    await first.onApplicationShutdown();
+    const after = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
+    await after.open();
+    try {
+      expect((await after.readRaw('d1', 'a', 0, Infinity, 10)).ts).toEqual([7_000]);
+    } finally {
+      await after.close();
+    }
+    expect(segments()).toEqual([]);
   });
 
   it('keeps one journal per GATEWAY_ID in a DATA_DIR gateways share', async () => {
@@ -490,6 +531,7 @@ describe('HistoryWriter holding a device’s values (HISTORY_HOLD_MS)', () => {
     expect((await store.readRaw('held', 'a', 0, Infinity, 100)).ts).toHaveLength(0);
     // Killed here (no shutdown): the next start writes the held value from the journal, and the
     // fast device's values once.
+    killed(first);
     const again = new SqliteHistoryStore(join(dir, HISTORY_DATABASE_FILE));
     const second = new HistoryWriter({ ...base, HISTORY_HOLD_MS: 60_000, DATA_DIR: dir }, again);
     await second.onModuleInit();

@@ -183,6 +183,9 @@ export class HistoryWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    // First: a second gateway on this journal stops here, before the store or the folder is
+    // touched (decision 0073).
+    this.journal.hold();
     await this.store.open();
     // The last run's acknowledged readings first (duplicates of what it did store keep one point).
     const recovered = this.journal.recover();
