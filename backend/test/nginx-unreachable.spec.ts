@@ -84,7 +84,8 @@ describe('with every gateway down, a page load through nginx gets a page that re
     expect(await response.json()).toEqual({
       statusCode: 503,
       error: 'Service Unavailable',
-      message: 'no Pulse gateway answered; try again shortly (a change sent may or may not have been made: look before sending it again)',
+      message:
+        'no Pulse gateway answered; try again shortly (a change sent may or may not have been made: look before sending it again)',
     });
   });
 
