@@ -70,4 +70,20 @@ describe('SummaryPeers over Redis: times in what another gateway shares are chec
     expect(peers.stats()).toMatchObject({ devices: 3, rejected: 3 });
     expect(warnings.filter((line) => line.includes('from another gateway'))).toHaveLength(1);
   });
+
+  it("a value a little newer than the device's newest reading time (a registry behind its store after a crash) is applied, as older builds did", async () => {
+    redis = new LiveRedis({ REDIS_URL: server.url, REDIS_PASSWORD_FILE: undefined });
+    const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
+    const summary = new FleetSummaryService(registry);
+    peers = new SummaryPeers(redis, summary, registry, { publishDevice: () => undefined });
+    await redis.whenSubscribed();
+    const now = Date.now();
+    // The sender's registry says its newest reading was a minute ago; the value it holds from
+    // its store is 30 s old: offset -30 s, the value's own time still in the past.
+    await share([['d4', now, now - 60_000, [0, 24, -30_000]]]);
+    await waitFor(() => peers.stats().received >= 1 || undefined, { message: 'the share' });
+    const snapshot = summary.snapshot(null, now);
+    expect(snapshot.devices.map((device) => device[DS.values])).toEqual([[24]]);
+    expect(peers.stats()).toMatchObject({ devices: 1, rejected: 0 });
+  });
 });

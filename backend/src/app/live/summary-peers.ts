@@ -367,8 +367,10 @@ function isRemovalMessage(value: unknown): value is RemovalMessage {
 /**
  * A device of a share: a contract id, its times no later than `latestTs` (a time far ahead would
  * be the newest for ever here, holding its value and last seen), at most
- * LIMITS.maxMetricsPerReading values, each of a metric in the message's table, finite, its
- * offset back from the newest reading time not negative.
+ * LIMITS.maxMetricsPerReading values, each of a metric in the message's table, finite, its own
+ * time (the newest reading time less its offset) no later than `latestTs` either. An offset may
+ * be negative: a value the sender's store held newer than its registry's newest reading time
+ * (the registry's last save behind the store after a crash), which older builds read as well.
  */
 function isSharedDevice(value: unknown, metrics: number, latestTs: number): value is SharedDevice {
   if (!Array.isArray(value) || value.length !== 4) return false;
@@ -381,8 +383,8 @@ function isSharedDevice(value: unknown, metrics: number, latestTs: number): valu
     if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= metrics)
       return false;
     const offset = values[i + 2] as unknown;
-    if (!Number.isFinite(values[i + 1]) || !Number.isFinite(offset) || (offset as number) < 0)
-      return false;
+    if (!Number.isFinite(values[i + 1]) || !Number.isFinite(offset)) return false;
+    if ((lastTs as number) - (offset as number) > latestTs) return false;
   }
   return true;
 }
