@@ -147,7 +147,7 @@ const GRID_GAP_PX = 14;
               >
             }
             @if (s.more > 0) {
-              <span class="wall-strip-item">+{{ s.more }} more</span>
+              <span class="wall-strip-item wall-strip-more">+{{ s.more }} more</span>
             }
           </div>
         }
