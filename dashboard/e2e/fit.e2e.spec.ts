@@ -264,6 +264,19 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     await wall.context().close();
   });
 
+  it("shows every count of the heat map's strip whole on a phone", async () => {
+    const wall = await session.open('/wall?view=heatmap', (p) => p.setViewportSize(PHONE));
+    await waitFor(
+      async () => Number(await wall.getByTestId('heat-counts').getAttribute('data-total')) >= 27,
+      { timeoutMs: 20_000, message: 'the heat map of every device' },
+    );
+    const counts = await seen(wall, '.heat-total, .heat-count', '.heat-strip');
+    expect(counts.length).toBeGreaterThanOrEqual(6);
+    expect(notWhole(counts, PHONE.width)).toEqual([]);
+    await session.shot(wall, 'fit-phone-heatmap.png');
+    await wall.context().close();
+  });
+
   it("ends the cleared-alert strip's line with an ellipsis at 1920 px", async () => {
     const wall = await openWall('/wall', DESK, 27);
     await wall.locator('header [data-testid=wall-alert-strip]').waitFor();
