@@ -25,6 +25,7 @@ import { overheatRule, rulesFile } from './support/rules';
  * and a device gone offline. Owns this stack and browser only.
  */
 const PHONE = { width: 390, height: 844 };
+const PHONE_SIDE = { width: 844, height: 390 };
 const DESK = { width: 1920, height: 1080 };
 const PUMP = 'e2e-pump';
 const METER = 'e2e-meter';
@@ -274,6 +275,55 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     expect(counts.length).toBeGreaterThanOrEqual(6);
     expect(notWhole(counts, PHONE.width)).toEqual([]);
     await session.shot(wall, 'fit-phone-heatmap.png');
+    await wall.context().close();
+  });
+
+  /** Values, states and the names' distinguishing ends of a wall's tiles that are not whole. */
+  async function tileTextsCut(wall: Page, width: number) {
+    return [
+      ...notWhole(await seen(wall, '.wall-value', '.wall-tile'), width),
+      ...notWhole(await seen(wall, '.wall-state', '.wall-tile'), width),
+      ...notWhole(await seen(wall, '.wall-name .cut-tail', '.wall-tile'), width),
+    ];
+  }
+
+  it('cuts no number, state or name on a wall of 27 tiles on a phone on its side', async () => {
+    const wall = await openWall('/wall', PHONE_SIDE, 27);
+    // The OFFLINE tile's word, and every text of it, inside its tile (a centred word wider
+    // than its tile loses both ends: "FFLIN").
+    const offline = await wall.evaluate((id) => {
+      const tile = document.querySelector(`.wall-tile[data-device-id="${id}"]`) as HTMLElement;
+      const state = tile.querySelector('.wall-state') as HTMLElement;
+      const range = document.createRange();
+      range.selectNodeContents(state);
+      const t = range.getBoundingClientRect();
+      const b = tile.getBoundingClientRect();
+      return { inside: t.left >= b.left - 0.5 && t.right <= b.right + 0.5 };
+    }, GONE);
+    expect(offline.inside).toBe(true);
+    expect(await tileTextsCut(wall, PHONE_SIDE.width)).toEqual([]);
+    // Each metric row as tall as its value's line: no value drawn over the next row's.
+    const rows = await wall.evaluate(() =>
+      Array.from(document.querySelectorAll('.wall-tile[data-health=live] .wall-metric')).map(
+        (row) => {
+          const value = row.querySelector('.wall-value') as HTMLElement;
+          return row.getBoundingClientRect().height - value.getBoundingClientRect().height;
+        },
+      ),
+    );
+    expect(rows.length).toBeGreaterThan(40);
+    expect(Math.min(...rows)).toBeGreaterThanOrEqual(-0.5);
+    await session.shot(wall, 'fit-phone-side.png');
+    await wall.context().close();
+  });
+
+  it('lowers a cols too many for a phone, says so, and cuts no number or name', async () => {
+    const wall = await openWall('/wall?group=hall-a&cols=4', PHONE, await hallATiles());
+    const cols = Number(await wall.locator('.wall-grid').getAttribute('data-cols'));
+    expect(cols).toBeLessThan(4);
+    expect(await wall.locator('.wall-errors').textContent()).toMatch(/cols.*4/);
+    expect(await tileTextsCut(wall, PHONE.width)).toEqual([]);
+    await session.shot(wall, 'fit-phone-cols.png');
     await wall.context().close();
   });
 

@@ -1,4 +1,4 @@
-import { wallLayout, wallNameChars } from './wall-layout';
+import { WALL_TILE_MIN_PX, wallColsFor, wallLayout, wallNameChars } from './wall-layout';
 
 describe('wallLayout', () => {
   it('fits 24 tiles on a 1080p wall with tiles as large as possible', () => {
@@ -61,6 +61,34 @@ describe('wallLayout', () => {
     expect(wallLayout(12, 362, 730, 2, 4)).toMatchObject({ cols: 2, rows: 6, scroll: true });
   });
 
+  it('lowers a cols= to the tiles of WALL_TILE_MIN_PX the width holds, on a phone or a wall', () => {
+    // cols=4 on a 390 px phone: 80 px tiles would cut their values; two columns of 174 px.
+    expect(wallLayout(6, 362, 730, 4, 3)).toMatchObject({ cols: 2, rows: 3 });
+    expect(wallColsFor(362)).toBe(2);
+    expect(wallColsFor(3 * WALL_TILE_MIN_PX + 2 * 14)).toBe(3);
+    // cols=12 on a 1280 px screen: 9 columns of 128 px; on 1920 px all 12 (146 px).
+    expect(wallLayout(24, 1252, 650, 12)).toMatchObject({ cols: 9, rows: 3 });
+    expect(wallLayout(24, 1892, 980, 12)).toMatchObject({ cols: 12, rows: 2 });
+    // Never under one column, and whatever it asks before the grid is measured.
+    expect(wallColsFor(90)).toBe(1);
+    expect(wallLayout(24, 0, 0, 8)).toMatchObject({ cols: 8 });
+    // Auto-fit is not held to it: 27 tiles on a phone on its side stay on screen.
+    const side = wallLayout(27, 816, 290, 0, 4);
+    expect(side.cols * side.rows).toBeGreaterThanOrEqual(27);
+    expect(side.tileHeight * side.rows).toBeLessThanOrEqual(290);
+  });
+
+  it("weighs the height of a tile's metric rows: none a few px tall while a shape has them taller", () => {
+    // 27 tiles of 4 metrics on a phone on its side (844×390): 9 × 3, not 7 × 4 (rows of 3 px).
+    const side = wallLayout(27, 816, 300, 0, 4);
+    expect([side.cols, side.rows]).toEqual([9, 3]);
+    expect((side.tileHeight - 40) / 4).toBeGreaterThan(12);
+    // One metric a tile: the wider shape, as before.
+    expect(wallLayout(27, 816, 300, 0, 1)).toMatchObject({ cols: 7, rows: 4 });
+    // Walls of large tiles keep their shape (1920×1080: 24 in 6 × 4).
+    expect(wallLayout(24, 1892, 980, 0, 4)).toMatchObject({ cols: 6, rows: 4 });
+  });
+
   it('keeps every tile on screen on walls, tablets and a phone on its side', () => {
     for (const [width, height] of [
       [1892, 980], // 1920×1080
@@ -92,5 +120,14 @@ describe('wallNameChars', () => {
     expect(wallNameChars(1920, 1000, 2, 2, 'hall-a'.length)).toBeGreaterThanOrEqual(name.length);
     // Before the grid is measured: a generous default, CSS guards the rest.
     expect(wallNameChars(0, 0, 1, 1, 0)).toBe(24);
+  });
+
+  it('gives a tile of WALL_GROUP_MIN_TILE_PX or less its whole line (no group label there)', () => {
+    // 9 × 3 tiles of ~80 px on a phone on its side: the group label's room goes to the name.
+    expect(wallNameChars(844, 300, 9, 3, 'hall-a'.length)).toBe(wallNameChars(844, 300, 9, 3, 0));
+    // A 300 px tile keeps the label beside its name.
+    expect(wallNameChars(1920, 1000, 6, 4, 'hall-a'.length)).toBeLessThan(
+      wallNameChars(1920, 1000, 6, 4, 0),
+    );
   });
 });

@@ -29,7 +29,7 @@ import { BoardWatches, watchAlertNames, watchRoster } from './wall-feed';
 import { WallHeatMapComponent } from './heat-map.component';
 import { RosterOrder } from './wall-roster';
 import { WallTileComponent } from './wall-tile.component';
-import { wallLayout, wallNameChars } from './wall-layout';
+import { WALL_TILE_MIN_PX, wallLayout, wallNameChars } from './wall-layout';
 
 /** The grid's gap and padding (styles.css `.wall-grid`; wallLayout's default gap). */
 const GRID_GAP_PX = 14;
@@ -190,8 +190,8 @@ const GRID_GAP_PX = 14;
           }
         </main>
       }
-      @if (cfg.errors.length) {
-        <footer class="wall-errors">URL parameters: {{ cfg.errors.join(' · ') }}</footer>
+      @if (notes().length) {
+        <footer class="wall-errors">URL parameters: {{ notes().join(' · ') }}</footer>
       }
     </div>
   `,
@@ -299,6 +299,21 @@ export class WallPage {
     // A scrolling board is taller than the grid: the height its rows of tiles take.
     const boardHeight = scroll ? rows * (tileHeight + GRID_GAP_PX) + GRID_GAP_PX : height;
     return (groupChars: number) => wallNameChars(width, boardHeight, cols, rows, groupChars);
+  });
+  /**
+   * What the wall did not take of its parameters: the values it could not read (parseWallParams)
+   * and a `cols` more than the grid's width holds (wallLayout lowered it).
+   */
+  protected readonly notes = computed(() => {
+    const cfg = this.config();
+    const { cols } = this.layout();
+    const width = Math.round(this.gridSize().width);
+    return cfg.view === 'tiles' && cfg.cols > cols
+      ? [
+          ...cfg.errors,
+          `cols: ${cfg.cols} is more than ${width} px hold (tiles of ${WALL_TILE_MIN_PX} px), showing ${cols}`,
+        ]
+      : cfg.errors;
   });
   protected readonly columns = computed(() => `repeat(${this.layout().cols}, minmax(0, 1fr))`);
   protected readonly rows = computed(() => {
