@@ -337,4 +337,23 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     expect(notWhole(items, DESK.width, true)).toEqual([]);
     await wall.context().close();
   });
+
+  it.each([
+    [1920, 1080],
+    [1400, 900],
+  ])('shows every metric name of the overview whole at %i×%i', async (width, height) => {
+    const page = await session.open('/', (p) => p.setViewportSize({ width, height }));
+    await waitFor(
+      async () =>
+        (await page.locator('.tile[data-device-id^=sim] .metric-value').allTextContents()).filter(
+          (v) => !v.startsWith('–'),
+        ).length >= 40,
+      { timeoutMs: 20_000, message: 'the first screen of tiles with their values' },
+    );
+    const names = await seen(page, '.tile .metric-name', '.tile');
+    expect(names.length).toBeGreaterThanOrEqual(40);
+    expect(notWhole(names, width)).toEqual([]);
+    if (width === 1920) await session.shot(page, 'fit-overview-1920.png');
+    await page.context().close();
+  });
 });

@@ -48,12 +48,14 @@ describe('the sort menu', () => {
 });
 
 describe('tilesPerRow', () => {
-  it('fits as many 240 px tiles with 12 px gaps as the width holds, at least one', () => {
+  it('fits as many 262 px tiles with 12 px gaps as the width holds, at least one', () => {
     expect(tilesPerRow(0)).toBe(1);
     expect(tilesPerRow(366)).toBe(1); // a 390 px phone
-    expect(tilesPerRow(491)).toBe(1);
-    expect(tilesPerRow(492)).toBe(2);
-    expect(tilesPerRow(1360)).toBe(5);
+    expect(tilesPerRow(535)).toBe(1);
+    expect(tilesPerRow(536)).toBe(2);
+    expect(tilesPerRow(1360)).toBe(5); // 1400 px
+    // 1920 px (the page's 1,560 px): five tiles wide enough for "temperature", not six of 250.
+    expect(tilesPerRow(1560)).toBe(5);
   });
 });
 

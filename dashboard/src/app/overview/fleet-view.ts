@@ -35,8 +35,14 @@ export function serverSort(sort: FleetSort): string {
   return sort === 'last-seen' ? 'lastSeen' : sort;
 }
 
-/** Narrowest tile (px) and the gap between tiles, as in the stylesheet's `.tile-row`. */
-export const TILE_MIN_PX = 240;
+/**
+ * Narrowest tile (px) and the gap between tiles, as in the stylesheet's `.tile-row`. At 262 a
+ * metric's name has about 84 px beside a value such as "27.08 °C" and the 72 px sparkline:
+ * "temperature" whole (82 px at 13 px). At 240 the 1,560 px page of a 1920 screen took six tiles
+ * of 250 px and cut it to "tempera…" (72 px); it takes five of 302 px now, and a 1400 px screen
+ * (1,360 px of page, up to 1,370) keeps its five.
+ */
+export const TILE_MIN_PX = 262;
 export const TILE_GAP_PX = 12;
 /** Height of one row of tiles, gap included, and of a group heading (px). */
 export const TILE_ROW_PX = 212;
