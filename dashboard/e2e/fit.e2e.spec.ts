@@ -9,7 +9,7 @@ import { Backend, freePort, startBuiltBackend, waitFor } from '@pulse/test-suppo
 import mqtt, { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { BrowserSession, describeInBrowser, startBrowserSession } from './support/browser';
-import { authEnv } from './support/auth';
+import { authEnv, E2E_ADMIN_PASSWORD, signIn } from './support/auth';
 import { overheatRule, rulesFile } from './support/rules';
 
 /**
@@ -354,6 +354,49 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     expect(names.length).toBeGreaterThanOrEqual(40);
     expect(notWhole(names, width)).toEqual([]);
     if (width === 1920) await session.shot(page, 'fit-overview-1920.png');
+    await page.context().close();
+  });
+
+  it("shows an acknowledged alert's state and who acknowledged it whole on a phone", async () => {
+    const page = await session.open('/login', (p) => p.setViewportSize(PHONE));
+    await signIn(page, 'admin', E2E_ADMIN_PASSWORD);
+    const warm = (await activeAlerts()).find((a) => a.ruleId === WARM.id);
+    const status = await page.evaluate(
+      async (id) =>
+        (
+          await fetch(`/api/alerts/${encodeURIComponent(id)}/ack`, {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ note: 'looking' }),
+          })
+        ).status,
+      warm?.id ?? '',
+    );
+    expect(status).toBe(200);
+    await page.goto(`${backend.httpUrl}/alerts`);
+    const row = `.alert-vrow .alert-row[data-rule-id="${WARM.id}"]`;
+    await page.locator(`${row}[data-state=acknowledged]`).waitFor({ timeout: 10_000 });
+    // The state inside the title's line (which clips), the facts inside the row.
+    const state = await seen(page, `${row} .alert-state`, '.alert-title');
+    const facts = await seen(page, `${row} .alert-facts`, '.alert-row');
+    expect([...state, ...facts].map((t) => t.text)).toEqual([
+      'acknowledged',
+      expect.stringMatching(/acknowledged by admin at \d\d:\d\d:\d\d \(“looking”\)$/),
+    ]);
+    expect(notWhole([...state, ...facts], PHONE.width)).toEqual([]);
+    // The meter's row, cleared and open: its figures ("cleared at …") and Acknowledge whole in it.
+    const open = `.alert-vrow .alert-row[data-rule-id="${SPIKE.id}"]`;
+    const cleared = [
+      ...(await seen(page, `${open} .alert-facts`, '.alert-row')),
+      ...(await seen(page, `${open} [data-testid=ack]`, '.alert-row')),
+    ];
+    expect(cleared.map((t) => t.text)).toEqual([
+      expect.stringMatching(/cleared at \d\d:\d\d:\d\d$/),
+      'Acknowledge',
+    ]);
+    expect(notWhole(cleared, PHONE.width)).toEqual([]);
+    await session.shot(page, 'fit-phone-alerts-ack.png');
     await page.context().close();
   });
 });
