@@ -66,28 +66,39 @@ describe('with every gateway down, a page load through nginx gets a page that re
   });
 
   // API clients (the dashboard's fetches, scripts, curl) read JSON: the project's one error body
-  // (decision 0056), 503 with Retry-After, where nginx's HTML 502 page used to come.
+  // (decision 0056), 503 with Retry-After, where nginx's HTML 502 page used to come. A write
+  // (any method but GET and HEAD) may have been made by a gateway that hung after it (nginx's
+  // 504): its message says so; a read sent nothing to make, and its message says nothing of a
+  // change (the Screens page's list, read while the gateways restart, said "a change sent may or
+  // may not have been made").
+  const READ = 'no Pulse gateway answered; try again shortly';
+  const WRITE =
+    'no Pulse gateway answered; try again shortly (a change sent may or may not have been made: look before sending it again)';
   it.each([
-    ['GET', '/api/health'],
-    ['GET', '/api/devices/line-1/history?from=0'],
-    ['POST', '/api/alerts/al-1/ack'],
-    ['GET', '/socket.io/?EIO=4&transport=polling'],
-  ])('answers %s %s with a JSON 503 in the one error body, not the page', async (method, path) => {
-    const response = await fetch(`${nginx.url}${path}`, {
-      method,
-      ...(method === 'POST' && { headers: { 'content-type': 'application/json' }, body: '{}' }),
-    });
-    expect(response.status).toBe(503);
-    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(response.headers.get('retry-after')).toBe('5');
-    expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(await response.json()).toEqual({
-      statusCode: 503,
-      error: 'Service Unavailable',
-      message:
-        'no Pulse gateway answered; try again shortly (a change sent may or may not have been made: look before sending it again)',
-    });
-  });
+    ['GET', '/api/health', READ],
+    ['GET', '/api/devices/line-1/history?from=0', READ],
+    ['POST', '/api/alerts/al-1/ack', WRITE],
+    ['PUT', '/api/alert-rules/r-1', WRITE],
+    ['DELETE', '/api/screens/s-1', WRITE],
+    ['GET', '/socket.io/?EIO=4&transport=polling', READ],
+  ])(
+    'answers %s %s with a JSON 503 in the one error body, not the page',
+    async (method, path, message) => {
+      const response = await fetch(`${nginx.url}${path}`, {
+        method,
+        ...(method !== 'GET' && { headers: { 'content-type': 'application/json' }, body: '{}' }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(await response.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message,
+      });
+    },
+  );
 
   it('answers a HEAD of the API with the same status and headers', async () => {
     const response = await fetch(`${nginx.url}/api/health`, { method: 'HEAD' });
