@@ -287,6 +287,17 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     ];
   }
 
+  /** Each live tile's metric rows less their value's height (negative: a value over the next row). */
+  const rowRoom = (wall: Page) =>
+    wall.evaluate(() =>
+      Array.from(document.querySelectorAll('.wall-tile[data-health=live] .wall-metric')).map(
+        (row) => {
+          const value = row.querySelector('.wall-value') as HTMLElement;
+          return row.getBoundingClientRect().height - value.getBoundingClientRect().height;
+        },
+      ),
+    );
+
   it('cuts no number, state or name on a wall of 27 tiles on a phone on its side', async () => {
     const wall = await openWall('/wall', PHONE_SIDE, 27);
     // The OFFLINE tile's word, and every text of it, inside its tile (a centred word wider
@@ -303,17 +314,64 @@ describeInBrowser('every figure whole on a phone, a phone on its side and at 192
     expect(offline.inside).toBe(true);
     expect(await tileTextsCut(wall, PHONE_SIDE.width)).toEqual([]);
     // Each metric row as tall as its value's line: no value drawn over the next row's.
-    const rows = await wall.evaluate(() =>
-      Array.from(document.querySelectorAll('.wall-tile[data-health=live] .wall-metric')).map(
-        (row) => {
-          const value = row.querySelector('.wall-value') as HTMLElement;
-          return row.getBoundingClientRect().height - value.getBoundingClientRect().height;
-        },
-      ),
-    );
+    const rows = await rowRoom(wall);
     expect(rows.length).toBeGreaterThan(40);
     expect(Math.min(...rows)).toBeGreaterThanOrEqual(-0.5);
     await session.shot(wall, 'fit-phone-side.png');
+    await wall.context().close();
+  });
+
+  /** A display token for a screen paired to the whole fleet, as the Screens page pairs one. */
+  async function pairedScreenToken(name: string): Promise<string> {
+    const api = (path: string, body: unknown, cookie?: string) =>
+      fetch(`${backend.httpUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          origin: backend.httpUrl,
+          ...(cookie && { cookie }),
+        },
+        body: JSON.stringify(body),
+      });
+    const start = (await (await api('/api/screens/pairing', {})).json()) as {
+      pairingId: string;
+      code: string;
+    };
+    const login = await api('/api/auth/login', { username: 'admin', password: E2E_ADMIN_PASSWORD });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    const paired = await api('/api/screens', { code: start.code, name }, cookie);
+    expect(paired.status).toBe(201);
+    const claim = (await (
+      await api('/api/screens/pairing/claim', { pairingId: start.pairingId })
+    ).json()) as { status: string; token?: string };
+    expect(claim.status).toBe('paired');
+    return claim.token as string;
+  }
+
+  // A paired screen is a wall whatever its shape (never a phone's scrolling board), and its
+  // auto-fit must weigh the metric rows as a browser's does: a phone or a small panel on its side
+  // paired as a wall had 7 × 4 tiles with rows a few px tall, every value drawn over the next.
+  it('cuts no number on a paired screen of 27 tiles on its side: rows as tall as their values', async () => {
+    const token = await pairedScreenToken('Side panel');
+    const wall = await session.open('/wall', async (page) => {
+      await page.setViewportSize(PHONE_SIDE);
+      await page
+        .context()
+        .addInitScript((t) => localStorage.setItem('pulse.displayToken', t), token);
+    });
+    await waitFor(
+      async () =>
+        (await wall.locator('.wall-title').textContent())?.includes('Side panel') &&
+        (await wall.locator('.wall-tile').count()) === 27 &&
+        (await wall.locator('.wall-tile[data-device-id^=sim] .wall-value').allTextContents()).every(
+          (v) => !v.startsWith('–'),
+        ),
+      { timeoutMs: 30_000, message: 'the paired screen with its 27 tiles and their values' },
+    );
+    const rows = await rowRoom(wall);
+    expect(rows.length).toBeGreaterThan(40);
+    expect(Math.min(...rows)).toBeGreaterThanOrEqual(-0.5);
+    expect(await tileTextsCut(wall, PHONE_SIDE.width)).toEqual([]);
     await wall.context().close();
   });
 

@@ -50,11 +50,18 @@ describe('wallLayout', () => {
     });
   });
 
-  it('keeps every tile on an upright paired screen as narrow as a phone (no metric rows given)', () => {
+  it('keeps every tile on an upright paired screen as narrow as a phone', () => {
     // A portrait 1080p panel at a device pixel ratio of 2: 540×960 CSS px.
-    const l = wallLayout(12, 512, 900, 0, null);
+    const l = wallLayout(12, 512, 900, 0, 4, { paired: true });
     expect(l.scroll).toBe(false);
     expect(l.tileHeight * l.rows).toBeLessThanOrEqual(900);
+  });
+
+  it("weighs a paired screen's metric rows as a browser's: a phone on its side paired as a wall", () => {
+    // 27 tiles of 4 metrics at 844×390: 9 × 3 as in a browser, not 7 × 4 with rows of 6 px.
+    const side = wallLayout(27, 816, 300, 0, 4, { paired: true });
+    expect([side.cols, side.rows, side.scroll]).toEqual([9, 3, false]);
+    expect(wallLayout(27, 816, 300, 0, 4)).toMatchObject({ cols: 9, rows: 3 });
   });
 
   it("keeps a phone's cols= and scrolls the rows", () => {

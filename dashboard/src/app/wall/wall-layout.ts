@@ -69,18 +69,20 @@ export function wallColsFor(width: number, gap = 14): number {
  * (wallColsFor; fewer otherwise); rows follow from the count, so every tile is on screen
  * whatever the count (tiles shrink; type shrinks with them).
  *
- * On a phone (a grid under WALL_PHONE_MAX_PX wide, taller than wide) one column (or `cols`),
- * and tiles at least tall enough for their name and `metricRows` metric rows (the most any tile
- * of the board shows); a board taller than the grid scrolls (`scroll`). `metricRows` null: a
- * wall whatever its shape (a paired screen), every tile on screen.
+ * `metricRows`: the most metric rows any tile of the board shows. On a phone (a grid under
+ * WALL_PHONE_MAX_PX wide, taller than wide) one column (or `cols`), and tiles at least tall
+ * enough for their name and their metric rows; a board taller than the grid scrolls (`scroll`).
+ * `paired`: a paired screen is a wall whatever its shape, every tile on screen, never a phone's
+ * scrolling board; its auto-fit weighs the metric rows all the same (a phone or a small panel
+ * on its side paired as a wall had rows a few px tall when it did not).
  */
 export function wallLayout(
   count: number,
   width: number,
   height: number,
   cols = 0,
-  metricRows: number | null = 1,
-  gap = 14,
+  metricRows = 1,
+  { paired = false, gap = 14 }: { paired?: boolean; gap?: number } = {},
 ): WallLayout {
   const n = Math.max(1, count);
   const asked = cols > 0 ? Math.min(cols, wallColsFor(width, gap)) : 0;
@@ -94,7 +96,7 @@ export function wallLayout(
       scroll: false,
     };
   };
-  if (metricRows !== null && width > 0 && width < WALL_PHONE_MAX_PX && height > width) {
+  if (!paired && width > 0 && width < WALL_PHONE_MAX_PX && height > width) {
     const fit = size(asked > 0 ? asked : 1);
     const least = PHONE_TILE_HEAD_PX + Math.max(1, metricRows) * PHONE_METRIC_ROW_PX;
     return fit.tileHeight >= least ? fit : { ...fit, tileHeight: least, scroll: true };
@@ -107,9 +109,7 @@ export function wallLayout(
   for (let c = 1; c <= Math.min(n, 12); c++) {
     const l = size(c);
     const rowsHeight =
-      metricRows === null
-        ? Infinity
-        : (METRIC_ROW_WEIGHT * (l.tileHeight - TILE_HEAD_PX)) / Math.max(1, metricRows);
+      (METRIC_ROW_WEIGHT * (l.tileHeight - TILE_HEAD_PX)) / Math.max(1, metricRows);
     const score = Math.min(l.tileWidth, l.tileHeight * TILE_ASPECT, rowsHeight);
     const empty = l.cols * l.rows - n;
     if (

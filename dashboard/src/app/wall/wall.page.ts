@@ -284,13 +284,9 @@ export class WallPage {
     // A paired screen is a wall, whatever its shape (an upright panel at a device pixel ratio of
     // 2 is 540 px wide): every tile on screen, never a phone's scrolling board.
     const paired = this.screen.self() !== null;
-    return wallLayout(
-      this.current().length,
-      width,
-      height,
-      this.config().cols,
-      paired ? null : this.metricRows(),
-    );
+    return wallLayout(this.current().length, width, height, this.config().cols, this.metricRows(), {
+      paired,
+    });
   });
   /** Characters of a tile's name beside a group label of so many (wallNameChars), per layout. */
   protected readonly nameChars = computed(() => {
