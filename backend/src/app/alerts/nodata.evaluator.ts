@@ -39,8 +39,9 @@ export function noDataArrival(
  * built-in rule 10 s after a Tasmota's, which reports every 300 s, or an hourly battery sensor's);
  * not judged at all, one that spoke once and died was never found. It is judged at
  * `unknownPaceMs` instead (2 h by default, decision 0066; never below the floor). A device
- * restored at boot and not heard since is watched at the floor, so one that died meanwhile is
- * still found.
+ * restored at boot is judged as it was before the restart: by its stored pace, else as heard once
+ * at its newest reading time (AlertEngine.watchRestored); one never heard (a status or meta only)
+ * is watched at the floor, so one that died meanwhile is still found.
  */
 export function noDataThreshold(c: CompiledRule, state: KeyState): number | null {
   const rule = c.rule;
