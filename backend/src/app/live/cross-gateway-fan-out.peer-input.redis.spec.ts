@@ -1,7 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { LIVE_NAMESPACE, Reading } from '@pulse/protocol';
-import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
-import { Redis } from 'ioredis';
+import { waitFor } from '@pulse/test-support';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { HistoryService } from '../history/history.service';
 import { CrossGatewayFanOut } from './cross-gateway-fan-out';
@@ -11,6 +9,7 @@ import { LiveRedis } from './live-redis.repository';
 import { PeerCatchUp } from './peer-catch-up';
 import { LocalReadingsFanOut } from './readings-fan-out';
 import { INTEREST_PEERS_MAX } from './room-interest';
+import { useLoggedWarnings, useRawRedis } from './testing/peer-input';
 
 /** What a gateway of another version, a bug or anyone who can publish on Redis might send. */
 type Crafted = unknown;
@@ -35,36 +34,18 @@ const frameOf = (batch: Crafted) =>
 // This gateway's sockets are stood in for by the room its emitter reports and the batches the
 // hub is handed (the socket side: test/scale-out.spec.ts).
 describe('CrossGatewayFanOut over Redis: what another gateway relays is checked', () => {
-  let redis: RedisServer;
-  let publisher: Redis;
   let connection: LiveRedis;
   let fanOut: CrossGatewayFanOut;
-  const warnings: string[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    publisher = new Redis(redis.url);
-  });
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    jest
-      .spyOn(Logger.prototype, 'warn')
-      .mockImplementation((line: unknown) => void warnings.push(String(line)));
-  });
+  const warnings = useLoggedWarnings();
+  const redis = useRawRedis();
   afterEach(async () => {
     fanOut?.beforeApplicationShutdown();
     await connection?.onApplicationShutdown();
-    jest.restoreAllMocks();
-    warnings.length = 0;
-  });
-  afterAll(async () => {
-    publisher?.disconnect();
-    await redis?.stop();
   });
 
   /** This gateway, its screens watching device d1; the batches its hub is handed. */
   async function gateway() {
-    connection = new LiveRedis({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: undefined });
+    connection = new LiveRedis({ REDIS_URL: redis.url(), REDIS_PASSWORD_FILE: undefined });
     const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
     registry.applyReadings(
       'd1',
@@ -106,10 +87,10 @@ describe('CrossGatewayFanOut over Redis: what another gateway relays is checked'
       Buffer.from([1, 0xff, 0xff, 0x7b]), // a header longer than the message
       Buffer.from([1]),
     ];
-    for (const raw of crafted) await publisher.publish(CHANNEL, raw);
+    for (const raw of crafted) await redis.raw().publish(CHANNEL, raw);
     // One batch: three bad readings among two good ones (the good ones stay).
     const good = [reading(now - 1000, 20), reading(now, 21)];
-    await publisher.publish(
+    await redis.raw().publish(
       CHANNEL,
       message(
         header,
@@ -145,12 +126,12 @@ describe('CrossGatewayFanOut over Redis: what another gateway relays is checked'
     // JSON parse and the check of every reading of every gateway, here, for nothing.
     const unread = [frameOf(null), frameOf([{ deviceId: '../etc', ts: now, values: { t: 1 } }])];
     for (const frame of unread) {
-      await publisher.publish(CHANNEL, message({ ...header, g: fanOut.gatewayId }, frame));
-      await publisher.publish(CHANNEL, message({ ...header, t: 'another-gateway' }, frame));
-      await publisher.publish(CHANNEL, message({ ...header, r: 'device:d2' }, frame));
+      await redis.raw().publish(CHANNEL, message({ ...header, g: fanOut.gatewayId }, frame));
+      await redis.raw().publish(CHANNEL, message({ ...header, t: 'another-gateway' }, frame));
+      await redis.raw().publish(CHANNEL, message({ ...header, r: 'device:d2' }, frame));
     }
     const good = [reading(now, 20)];
-    await publisher.publish(CHANNEL, message(header, frameOf(good)));
+    await redis.raw().publish(CHANNEL, message(header, frameOf(good)));
 
     await waitFor(() => relayed.length >= 1 || undefined, { message: 'the valid batch relayed' });
     expect(relayed).toEqual([good]);
@@ -163,10 +144,12 @@ describe('CrossGatewayFanOut over Redis: what another gateway relays is checked'
   it("a peer's malformed room interest is refused and counted; peers and their rooms are bounded", async () => {
     await gateway();
     const interest = (message: Crafted) =>
-      publisher.publish(
-        'pulse:live:rooms',
-        typeof message === 'string' ? message : JSON.stringify(message),
-      );
+      redis
+        .raw()
+        .publish(
+          'pulse:live:rooms',
+          typeof message === 'string' ? message : JSON.stringify(message),
+        );
     const crafted: Crafted[] = [
       'not JSON',
       null,

@@ -1,7 +1,7 @@
-import { Logger } from '@nestjs/common';
 import { AlertEvent } from '@pulse/protocol';
 import { closeLive, connectLive, LiveClient, waitFor } from '@pulse/test-support';
 import { Redis } from 'ioredis';
+import { useLoggedWarnings } from './testing/peer-input';
 import { useRedisNamespaces } from './testing/redis-namespaces';
 
 /** What a gateway of another version, a bug or anyone who can publish on Redis might send. */
@@ -11,22 +11,13 @@ type Crafted = string | Buffer;
 // as LiveRedis installs it, a real socket.io client on one of them. A raw Redis client publishes
 // on the adapter's own channels (`pulse:io…`) what a broken peer, or anyone, might.
 describe("LiveRedis: what arrives on the Redis adapter's own channels is checked", () => {
-  const warnings: string[] = [];
+  const warnings = useLoggedWarnings();
   let raw: Redis | null = null;
   let client: LiveClient | null = null;
-
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    jest
-      .spyOn(Logger.prototype, 'warn')
-      .mockImplementation((line: unknown) => void warnings.push(String(line)));
-  });
   afterEach(async () => {
     if (client) await closeLive(client);
     raw?.disconnect();
     client = raw = null;
-    jest.restoreAllMocks();
-    warnings.length = 0;
   });
   const { namespace, listen, joined, redisUrl } = useRedisNamespaces();
 

@@ -1,51 +1,38 @@
-import { Logger } from '@nestjs/common';
 import { DS } from '@pulse/protocol';
-import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
-import { Redis } from 'ioredis';
+import { waitFor } from '@pulse/test-support';
 import { DeviceRegistryService } from '../devices/device-registry.service';
 import { FleetSummaryService } from '../fleet/fleet-summary.service';
 import { LiveRedis } from './live-redis.repository';
 import { SummaryPeers } from './summary-peers';
+import { useLoggedWarnings, useRawRedis } from './testing/peer-input';
 
 // Real: a redis-server, this gateway's LiveRedis, SummaryPeers, registry and fleet summary. A raw
 // Redis client publishes on the share channel as another gateway (or anyone who can) would.
 describe('SummaryPeers over Redis: times in what another gateway shares are checked', () => {
-  let server: RedisServer;
-  let raw: Redis;
   let redis: LiveRedis;
   let peers: SummaryPeers;
-  const warnings: string[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    jest
-      .spyOn(Logger.prototype, 'warn')
-      .mockImplementation((line: unknown) => void warnings.push(String(line)));
-  });
+  const warnings = useLoggedWarnings();
+  const server = useRawRedis();
   afterEach(async () => {
     peers?.close();
     await redis?.onApplicationShutdown();
-    jest.restoreAllMocks();
-    warnings.length = 0;
-  });
-  afterAll(async () => {
-    raw?.disconnect();
-    await server?.stop();
   });
 
-  const share = (d: unknown[]) =>
-    raw.publish('pulse:live:summary', JSON.stringify({ v: 1, g: 'peer', m: ['t'], d }));
-
-  it("a device's time far ahead of this gateway's clock is refused and counted: it would have held the overview's value for ever", async () => {
-    redis = new LiveRedis({ REDIS_URL: server.url, REDIS_PASSWORD_FILE: undefined });
+  /** This gateway: its registry and fleet summary, taking shares from Redis. */
+  async function gateway() {
+    redis = new LiveRedis({ REDIS_URL: server.url(), REDIS_PASSWORD_FILE: undefined });
     const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
     const summary = new FleetSummaryService(registry);
     peers = new SummaryPeers(redis, summary, registry, { publishDevice: () => undefined });
     await redis.whenSubscribed();
+    return { registry, summary };
+  }
+
+  const share = (d: unknown[]) =>
+    server.raw().publish('pulse:live:summary', JSON.stringify({ v: 1, g: 'peer', m: ['t'], d }));
+
+  it("a device's time far ahead of this gateway's clock is refused and counted: it would have held the overview's value for ever", async () => {
+    const { registry, summary } = await gateway();
     const now = Date.now();
     const year = 365 * 24 * 3600_000;
 
@@ -72,11 +59,7 @@ describe('SummaryPeers over Redis: times in what another gateway shares are chec
   });
 
   it("a value a little newer than the device's newest reading time (a registry behind its store after a crash) is applied, as older builds did", async () => {
-    redis = new LiveRedis({ REDIS_URL: server.url, REDIS_PASSWORD_FILE: undefined });
-    const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
-    const summary = new FleetSummaryService(registry);
-    peers = new SummaryPeers(redis, summary, registry, { publishDevice: () => undefined });
-    await redis.whenSubscribed();
+    const { summary } = await gateway();
     const now = Date.now();
     // The sender's registry says its newest reading was a minute ago; the value it holds from
     // its store is 30 s old: offset -30 s, the value's own time still in the past.

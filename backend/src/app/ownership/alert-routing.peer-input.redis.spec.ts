@@ -1,10 +1,9 @@
-import { Logger } from '@nestjs/common';
 import type { AlertEvent } from '@pulse/protocol';
-import { RedisServer, startRedis, waitFor } from '@pulse/test-support';
-import { Redis } from 'ioredis';
+import { waitFor } from '@pulse/test-support';
 import { hot } from '../alerts/testing/alert-engine.harness';
 import { AlertsService } from '../alerts/alerts.service';
 import { DeviceRegistryService } from '../devices/device-registry.service';
+import { useLoggedWarnings, useRawRedis } from '../live/testing/peer-input';
 import { AlertRouting } from './alert-routing.service';
 import { DeviceOwnership } from './device-ownership.service';
 import { OwnershipRedis } from './ownership-redis.repository';
@@ -16,37 +15,19 @@ type Crafted = unknown;
 // member, so it owns every device), AlertRouting and alerts service (rule `hot`: t above 30). A
 // raw Redis client publishes on gw-a's channel as another gateway forwarding readings would.
 describe("AlertRouting over Redis: readings another gateway forwards to this one's engine are checked", () => {
-  let server: RedisServer;
-  let publisher: Redis;
   let redis: OwnershipRedis;
   let ownership: DeviceOwnership;
   let routing: AlertRouting;
-  const warnings: string[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    publisher = new Redis(server.url);
-  });
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    jest
-      .spyOn(Logger.prototype, 'warn')
-      .mockImplementation((line: unknown) => void warnings.push(String(line)));
-  });
+  const warnings = useLoggedWarnings();
+  const server = useRawRedis();
   afterEach(async () => {
     routing?.onApplicationShutdown();
     await ownership?.beforeApplicationShutdown();
     await redis?.onApplicationShutdown();
-    jest.restoreAllMocks();
-    warnings.length = 0;
-  });
-  afterAll(async () => {
-    publisher?.disconnect();
-    await server?.stop();
   });
 
   async function gateway() {
-    redis = new OwnershipRedis({ REDIS_URL: server.url });
+    redis = new OwnershipRedis({ REDIS_URL: server.url() });
     const registry = new DeviceRegistryService({ MAX_DEVICES: 10 });
     const raised: AlertEvent[] = [];
     const hub = { publishAlert: (alert: AlertEvent) => raised.push(alert) };
@@ -57,14 +38,14 @@ describe("AlertRouting over Redis: readings another gateway forwards to this one
     // Subscribed: a message published now reaches it.
     await waitFor(
       async () =>
-        (await publisher.pubsub('NUMSUB', 'pulse:own:readings:gw-a'))[1] === 1 || undefined,
+        (await server.raw().pubsub('NUMSUB', 'pulse:own:readings:gw-a'))[1] === 1 || undefined,
       { message: "gw-a's channel subscribed" },
     );
     return { raised };
   }
 
   const forward = (message: Crafted) =>
-    publisher.publish('pulse:own:readings:gw-a', JSON.stringify(message));
+    server.raw().publish('pulse:own:readings:gw-a', JSON.stringify(message));
 
   it("a peer's malformed readings raise nothing and are counted; the valid readings beside them are evaluated", async () => {
     const { raised } = await gateway();
@@ -79,10 +60,12 @@ describe("AlertRouting over Redis: readings another gateway forwards to this one
     ];
     for (const raw of crafted) await forward(raw);
     // JSON has no Infinity, but a number out of a double's range parses to it.
-    await publisher.publish(
-      'pulse:own:readings:gw-a',
-      `{"v":1,"g":"gw-b","h":0,"r":[{"deviceId":"inf","ts":${now},"values":{"t":1e999}}]}`,
-    );
+    await server
+      .raw()
+      .publish(
+        'pulse:own:readings:gw-a',
+        `{"v":1,"g":"gw-b","h":0,"r":[{"deviceId":"inf","ts":${now},"values":{"t":1e999}}]}`,
+      );
     await forward(
       message([
         { deviceId: 'text', ts: now, values: { t: '40' } }, // a string where a number goes

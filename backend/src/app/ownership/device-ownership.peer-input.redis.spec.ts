@@ -1,6 +1,4 @@
-import { Logger } from '@nestjs/common';
-import { RedisServer, startRedis } from '@pulse/test-support';
-import { Redis } from 'ioredis';
+import { useLoggedWarnings, useRawRedis } from '../live/testing/peer-input';
 import { DeviceOwnership } from './device-ownership.service';
 import { OwnershipRedis } from './ownership-redis.repository';
 
@@ -8,44 +6,27 @@ import { OwnershipRedis } from './ownership-redis.repository';
 // hand, as its timer would). A raw Redis client writes the member index, leases and session
 // records as a broken gateway, or anyone who can write to this Redis, might.
 describe('DeviceOwnership over Redis: the member ids and MQTT sessions read from Redis are checked', () => {
-  let server: RedisServer;
-  let raw: Redis;
   let redis: OwnershipRedis;
   let ownership: DeviceOwnership;
-  const warnings: string[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    jest
-      .spyOn(Logger.prototype, 'warn')
-      .mockImplementation((line: unknown) => void warnings.push(String(line)));
-  });
+  const warnings = useLoggedWarnings();
+  const server = useRawRedis();
+  const raw = () => server.raw();
   afterEach(async () => {
     await ownership?.beforeApplicationShutdown();
     await redis?.onApplicationShutdown();
-    await raw.flushall();
-    jest.restoreAllMocks();
-    warnings.length = 0;
-  });
-  afterAll(async () => {
-    raw?.disconnect();
-    await server?.stop();
+    await raw().flushall();
   });
 
   const beat = () => (ownership as unknown as { beat(): Promise<void> }).beat();
 
   /** A member as the heartbeat script sees one: in the index, its lease alive. */
   async function member(id: string): Promise<void> {
-    await raw.sadd('pulse:own:members', id);
-    await raw.set(`pulse:own:member:${id}`, 'someone', 'PX', 60_000);
+    await raw().sadd('pulse:own:members', id);
+    await raw().set(`pulse:own:member:${id}`, 'someone', 'PX', 60_000);
   }
 
   it('a member id no gateway can have (a path, a whole page) owns no device and is counted; gateways named as GATEWAY_ID allows do', async () => {
-    redis = new OwnershipRedis({ REDIS_URL: server.url });
+    redis = new OwnershipRedis({ REDIS_URL: server.url() });
     ownership = new DeviceOwnership({ GATEWAY_ID: 'gw-a', PORT: 0 }, redis);
     await ownership.onModuleInit();
     // Its session drain would read the journal under DATA_DIR/history-journal/gateway-<id>.
@@ -64,11 +45,11 @@ describe('DeviceOwnership over Redis: the member ids and MQTT sessions read from
   });
 
   it('an MQTT session record that is no client id is not drained, and is counted', async () => {
-    redis = new OwnershipRedis({ REDIS_URL: server.url });
+    redis = new OwnershipRedis({ REDIS_URL: server.url() });
     ownership = new DeviceOwnership({ GATEWAY_ID: 'gw-a', PORT: 0 }, redis);
     await ownership.onModuleInit();
-    await raw.hset('pulse:own:mqtt-sessions', 'gw-b', 'pulse-gw-b', 'gw-c', 'a device/#');
-    await raw.hset('pulse:own:mqtt-sessions', 'gw-d', 'z'.repeat(24));
+    await raw().hset('pulse:own:mqtt-sessions', 'gw-b', 'pulse-gw-b', 'gw-c', 'a device/#');
+    await raw().hset('pulse:own:mqtt-sessions', 'gw-d', 'z'.repeat(24));
 
     expect(await redis.sessionOf('gw-b')).toBe('pulse-gw-b');
     expect(await redis.sessionOf('gw-c')).toBeNull();
