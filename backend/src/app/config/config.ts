@@ -7,6 +7,11 @@ import { secretFileIssues } from './secret-files';
 
 /** Nest log levels, least to most verbose; each level includes the ones before it. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+/** MQTT_CLIENT_ID's form; also what a session record read back from Redis must hold. */
+export const MQTT_CLIENT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,23}$/;
+/** GATEWAY_ID's characters (a regular expression's class); also a member id's read from Redis. */
+export const GATEWAY_ID_CHARACTERS = 'A-Za-z0-9_.:-';
+
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -129,7 +134,7 @@ export const ConfigSchema = z.object({
    */
   MQTT_CLIENT_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,23}$/, 'must be 1 to 23 characters of A-Z a-z 0-9 _ - .')
+    .regex(MQTT_CLIENT_ID_PATTERN, 'must be 1 to 23 characters of A-Z a-z 0-9 _ - .')
     .default('pulse-gateway'),
   /**
    * Browser origins allowed to open Socket.IO `/live` and to write over HTTP
@@ -407,7 +412,10 @@ export const ConfigSchema = z.object({
    */
   GATEWAY_ID: z
     .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ . : -')
+    .regex(
+      new RegExp(`^[${GATEWAY_ID_CHARACTERS}]{1,64}$`),
+      'must be 1 to 64 characters of A-Z a-z 0-9 _ . : -',
+    )
     .optional(),
   // ───────── end of logs and gateway identity ─────────
 

@@ -3,7 +3,7 @@ import { quote } from '@pulse/protocol';
 import type { Redis } from 'ioredis';
 import { RateLimitedLog } from '../common/rate-limited-log';
 import { RedisConfig, RedisConnections } from '../common/redis-connections';
-import { CONFIG } from '../config/config';
+import { CONFIG, GATEWAY_ID_CHARACTERS, MQTT_CLIENT_ID_PATTERN } from '../config/config';
 
 /** Prefix of every key and channel of device ownership on the shared Redis. */
 const KEY = 'pulse:own';
@@ -19,9 +19,7 @@ const drainKey = (id: string) => `${KEY}:drain:${id}`;
  * default (`<hostname>:<PORT>`, `<hostname>-<pid>`). No `/`: a member's id names its journal's
  * folder (HistoryWriter.replayPeer) and its keys and channel here.
  */
-const MEMBER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-/** An MQTT client id as MQTT_CLIENT_ID allows (config.ts): what a session record must hold. */
-const MQTT_CLIENT_ID = /^[A-Za-z0-9_.-]{1,23}$/;
+const MEMBER_ID = new RegExp(`^[${GATEWAY_ID_CHARACTERS}]{1,128}$`);
 
 /**
  * One round trip, atomic: renew this gateway's lease when it holds it (its incarnation is the
@@ -173,7 +171,7 @@ export class OwnershipRedis implements OnApplicationShutdown {
   /** `id`'s MQTT client id, if it recorded one that is a client id (else counted, null). */
   async sessionOf(id: string): Promise<string | null> {
     const clientId = (await this.command?.hget(SESSIONS, id)) ?? null;
-    if (clientId === null || MQTT_CLIENT_ID.test(clientId)) return clientId;
+    if (clientId === null || MQTT_CLIENT_ID_PATTERN.test(clientId)) return clientId;
     this.malformedIds++;
     this.rejectLog.report(
       'session',
